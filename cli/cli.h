@@ -1,0 +1,49 @@
+/* The command-line front end: global options and the subcommand table.  */
+#ifndef CC_CLI_H
+#define CC_CLI_H
+
+#include <stdbool.h>
+
+#define CC_VERSION "0.1.0"
+
+struct cli_global
+{
+  char **files;             /* -f/--file, COMPOSE_FILE */
+  char *project_name;       /* -p/--project-name, COMPOSE_PROJECT_NAME */
+  char *project_directory;  /* --project-directory */
+  char **profiles;          /* --profile, COMPOSE_PROFILES */
+  char **env_files;         /* --env-file, COMPOSE_ENV_FILES */
+  bool dry_run;             /* --dry-run */
+  bool ignore_unsupported;  /* --ignore-unsupported */
+  const char *ansi;         /* never | always | auto */
+  int parallel;             /* --parallel, COMPOSE_PARALLEL_LIMIT; -1 = unlimited */
+};
+
+typedef int (*cli_command_fn) (struct cli_global *g, int argc, char **argv);
+
+struct cli_command
+{
+  const char *name;
+  cli_command_fn fn;        /* NULL: not built yet, a clear error */
+  const char *summary;
+  const char *usage;        /* printed by -h/--help */
+};
+
+/* Exit codes, as Docker Compose: 0 success, 1 failure, 2 usage error.  */
+enum
+{
+  CLI_EXIT_OK = 0,
+  CLI_EXIT_FAILURE = 1,
+  CLI_EXIT_USAGE = 2,
+};
+
+const struct cli_command *cli_find_command (const char *name);
+void cli_print_usage (const struct cli_command *cmd);
+/* Print "ccompose COMMAND: MSG" plus a hint and return CLI_EXIT_USAGE.  */
+int cli_usage_error (const char *cmd, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+/* True when stdout should be coloured under --ansi.  */
+bool cli_use_color (const struct cli_global *g);
+
+int cli_cmd_version (struct cli_global *g, int argc, char **argv);
+
+#endif

@@ -1,0 +1,317 @@
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../lib/cleanup.h"
+#include "../lib/log.h"
+#include "../lib/strv.h"
+#include "../lib/xalloc.h"
+#include "cli.h"
+
+/* Subcommands in the order `ccompose --help` lists them.  A NULL function
+   marks a command that is not built yet: it fails clearly instead of
+   pretending.  */
+static const struct cli_command commands[] = {
+  { "attach", NULL, "Attach to a service's running container", NULL },
+  { "config", NULL, "Parse, resolve and render the compose file in canonical format", NULL },
+  { "create", NULL, "Create containers for services", NULL },
+  { "down", NULL, "Stop and remove containers, networks", NULL },
+  { "exec", NULL, "Execute a command in a running container", NULL },
+  { "image", NULL, "Manage the local image store (load, import, ls, inspect, rm, prune)", NULL },
+  { "images", NULL, "List images used by the created containers", NULL },
+  { "kill", NULL, "Force stop service containers", NULL },
+  { "logs", NULL, "View output from containers", NULL },
+  { "ls", NULL, "List running compose projects", NULL },
+  { "pause", NULL, "Pause services", NULL },
+  { "port", NULL, "Print the public port for a port binding", NULL },
+  { "ps", NULL, "List containers", NULL },
+  { "restart", NULL, "Restart service containers", NULL },
+  { "rm", NULL, "Remove stopped service containers", NULL },
+  { "run", NULL, "Run a one-off command on a service", NULL },
+  { "start", NULL, "Start services", NULL },
+  { "stop", NULL, "Stop services", NULL },
+  { "system", NULL, "Host-level checks: find and remove ccompose residue", NULL },
+  { "top", NULL, "Display the running processes", NULL },
+  { "unpause", NULL, "Unpause services", NULL },
+  { "up", NULL, "Create and start containers", NULL },
+  { "version", cli_cmd_version, "Show the ccompose version information",
+    "Usage: ccompose version [OPTIONS]\n\n"
+    "Show the ccompose version information\n\n"
+    "Options:\n"
+    "  -f, --format string   Format the output. Values: [pretty | json] (default \"pretty\")\n"
+    "      --short           Shows only ccompose's version number\n" },
+  { "wait", NULL, "Block until containers of all (or specified) services stop", NULL },
+};
+
+static const char global_usage[]
+    = "Usage:  ccompose [OPTIONS] COMMAND\n\n"
+      "Define and run multi-container applications, daemonless.\n\n"
+      "Options:\n"
+      "      --ansi string                Control when to print ANSI control characters\n"
+      "                                   (\"never\"|\"always\"|\"auto\") (default \"auto\")\n"
+      "      --dry-run                    Execute command in dry run mode\n"
+      "      --env-file stringArray       Specify an alternate environment file\n"
+      "  -f, --file stringArray           Compose configuration files\n"
+      "      --ignore-unsupported         Warn about keys ccompose cannot honour yet instead of failing\n"
+      "      --log-level string           Set the logging level (\"debug\"|\"info\"|\"warn\"|\"error\"|\"fatal\")\n"
+      "      --parallel int               Control max parallelism, -1 for unlimited (default -1)\n"
+      "      --profile stringArray        Specify a profile to enable\n"
+      "      --project-directory string   Specify an alternate working directory\n"
+      "                                   (default: the path of the, first specified, Compose file)\n"
+      "  -p, --project-name string        Project name\n"
+      "      --verbose                    Show debug output (same as --log-level debug)\n"
+      "  -v, --version                    Show the ccompose version information\n"
+      "  -h, --help                       Show this help\n\n"
+      "Commands:\n";
+
+const struct cli_command *
+cli_find_command (const char *name)
+{
+  for (size_t i = 0; i < CC_N_ELEMENTS (commands); i++)
+    if (strcmp (commands[i].name, name) == 0)
+      return &commands[i];
+  return NULL;
+}
+
+static void
+print_global_usage (FILE *out)
+{
+  fputs (global_usage, out);
+  for (size_t i = 0; i < CC_N_ELEMENTS (commands); i++)
+    fprintf (out, "  %-10s  %s\n", commands[i].name, commands[i].summary);
+  fputs ("\nRun 'ccompose COMMAND --help' for more information on a command.\n", out);
+}
+
+void
+cli_print_usage (const struct cli_command *cmd)
+{
+  if (cmd->usage)
+    fputs (cmd->usage, stdout);
+  else
+    printf ("Usage: ccompose %s [OPTIONS]\n\n%s\n", cmd->name, cmd->summary);
+}
+
+int
+cli_usage_error (const char *cmd, const char *fmt, ...)
+{
+  va_list ap;
+
+  fprintf (stderr, "ccompose%s%s: ", cmd ? " " : "", cmd ? cmd : "");
+  va_start (ap, fmt);
+  vfprintf (stderr, fmt, ap);
+  va_end (ap);
+  fprintf (stderr, "\nRun 'ccompose%s%s --help' for usage.\n", cmd ? " " : "", cmd ? cmd : "");
+  return CLI_EXIT_USAGE;
+}
+
+bool
+cli_use_color (const struct cli_global *g)
+{
+  if (strcmp (g->ansi, "always") == 0)
+    return true;
+  if (strcmp (g->ansi, "never") == 0 || getenv ("NO_COLOR"))
+    return false;
+  return isatty (STDOUT_FILENO);
+}
+
+static void
+global_release (struct cli_global *g)
+{
+  cc_strv_free (g->files);
+  cc_strv_free (g->profiles);
+  cc_strv_free (g->env_files);
+  free (g->project_name);
+  free (g->project_directory);
+}
+
+/* Environment first; flags given on the command line replace it.  */
+static void
+global_from_env (struct cli_global *g)
+{
+  const char *v;
+
+  g->ansi = "auto";
+  g->parallel = -1;
+  if ((v = getenv ("COMPOSE_FILE")) && *v)
+    g->files = cc_strv_split (v, ':', true);
+  if ((v = getenv ("COMPOSE_PROJECT_NAME")) && *v)
+    g->project_name = xstrdup (v);
+  if ((v = getenv ("COMPOSE_PROFILES")) && *v)
+    g->profiles = cc_strv_split (v, ',', true);
+  if ((v = getenv ("COMPOSE_ENV_FILES")) && *v)
+    g->env_files = cc_strv_split (v, ',', true);
+  if ((v = getenv ("COMPOSE_PARALLEL_LIMIT")) && *v)
+    g->parallel = atoi (v);
+  if ((v = getenv ("COMPOSE_ANSI")) && *v)
+    g->ansi = v;
+}
+
+enum
+{
+  OPT_ANSI = 256,
+  OPT_DRY_RUN,
+  OPT_ENV_FILE,
+  OPT_IGNORE_UNSUPPORTED,
+  OPT_LOG_LEVEL,
+  OPT_PARALLEL,
+  OPT_PROFILE,
+  OPT_PROJECT_DIRECTORY,
+  OPT_VERBOSE,
+};
+
+static const struct option global_options[] = {
+  { "ansi", required_argument, NULL, OPT_ANSI },
+  { "dry-run", no_argument, NULL, OPT_DRY_RUN },
+  { "env-file", required_argument, NULL, OPT_ENV_FILE },
+  { "file", required_argument, NULL, 'f' },
+  { "ignore-unsupported", no_argument, NULL, OPT_IGNORE_UNSUPPORTED },
+  { "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+  { "parallel", required_argument, NULL, OPT_PARALLEL },
+  { "profile", required_argument, NULL, OPT_PROFILE },
+  { "project-directory", required_argument, NULL, OPT_PROJECT_DIRECTORY },
+  { "project-name", required_argument, NULL, 'p' },
+  { "verbose", no_argument, NULL, OPT_VERBOSE },
+  { "version", no_argument, NULL, 'v' },
+  { "help", no_argument, NULL, 'h' },
+  { NULL, 0, NULL, 0 },
+};
+
+static bool
+is_ansi_value (const char *v)
+{
+  return strcmp (v, "never") == 0 || strcmp (v, "always") == 0 || strcmp (v, "auto") == 0;
+}
+
+/* Returns the index of the command word, or a negative exit code - 1.  */
+static int
+parse_global (struct cli_global *g, int argc, char **argv, bool *cli_files, bool *cli_profiles, bool *cli_env_files)
+{
+  int c;
+
+  while ((c = getopt_long (argc, argv, "+f:p:vh", global_options, NULL)) != -1)
+    {
+      switch (c)
+        {
+        case 'f':
+          if (! *cli_files)
+            {
+              cc_strv_free (g->files);
+              g->files = NULL;
+              *cli_files = true;
+            }
+          cc_strv_append (&g->files, optarg);
+          break;
+        case 'p':
+          free (g->project_name);
+          g->project_name = xstrdup (optarg);
+          break;
+        case OPT_PROJECT_DIRECTORY:
+          free (g->project_directory);
+          g->project_directory = xstrdup (optarg);
+          break;
+        case OPT_PROFILE:
+          if (! *cli_profiles)
+            {
+              cc_strv_free (g->profiles);
+              g->profiles = NULL;
+              *cli_profiles = true;
+            }
+          cc_strv_append (&g->profiles, optarg);
+          break;
+        case OPT_ENV_FILE:
+          if (! *cli_env_files)
+            {
+              cc_strv_free (g->env_files);
+              g->env_files = NULL;
+              *cli_env_files = true;
+            }
+          cc_strv_append (&g->env_files, optarg);
+          break;
+        case OPT_DRY_RUN:
+          g->dry_run = true;
+          break;
+        case OPT_IGNORE_UNSUPPORTED:
+          g->ignore_unsupported = true;
+          break;
+        case OPT_ANSI:
+          if (! is_ansi_value (optarg))
+            return -1 - cli_usage_error (NULL, "invalid --ansi value `%s` (never, always, auto)", optarg);
+          g->ansi = optarg;
+          break;
+        case OPT_PARALLEL:
+          g->parallel = atoi (optarg);
+          break;
+        case OPT_LOG_LEVEL:
+          if (cc_log_set_level (optarg) < 0)
+            return -1 - cli_usage_error (NULL, "invalid --log-level `%s` (debug, info, warn, error, fatal)", optarg);
+          break;
+        case OPT_VERBOSE:
+          cc_log_threshold = CC_LOG_DEBUG;
+          break;
+        case 'v':
+          optind = 0;
+          return -1 - cli_cmd_version (g, 1, (char *[]){ "version", NULL });
+        case 'h':
+          print_global_usage (stdout);
+          return -1 - CLI_EXIT_OK;
+        default:
+          return -1 - cli_usage_error (NULL, "unknown global option");
+        }
+    }
+  return optind;
+}
+
+static bool
+wants_help (int argc, char **argv)
+{
+  return argc > 1 && (strcmp (argv[1], "-h") == 0 || strcmp (argv[1], "--help") == 0);
+}
+
+int
+main (int argc, char **argv)
+{
+  struct cli_global g = { 0 };
+  bool cli_files = false, cli_profiles = false, cli_env_files = false;
+  const struct cli_command *cmd;
+  int idx, ret;
+
+  global_from_env (&g);
+  idx = parse_global (&g, argc, argv, &cli_files, &cli_profiles, &cli_env_files);
+  if (idx < 0)
+    {
+      global_release (&g);
+      return -1 - idx;
+    }
+  if (idx >= argc)
+    {
+      print_global_usage (stderr);
+      global_release (&g);
+      return CLI_EXIT_USAGE;
+    }
+  cmd = cli_find_command (argv[idx]);
+  if (cmd == NULL)
+    {
+      ret = cli_usage_error (NULL, "unknown command `%s`", argv[idx]);
+      global_release (&g);
+      return ret;
+    }
+  /* Each command parses its own options with getopt from the start.  */
+  optind = 0;
+  if (wants_help (argc - idx, argv + idx))
+    {
+      cli_print_usage (cmd);
+      ret = CLI_EXIT_OK;
+    }
+  else if (cmd->fn == NULL)
+    {
+      fprintf (stderr, "ccompose: `%s` is not implemented yet\n", cmd->name);
+      ret = CLI_EXIT_FAILURE;
+    }
+  else
+    ret = cmd->fn (&g, argc - idx, argv + idx);
+  global_release (&g);
+  return ret;
+}

@@ -1,0 +1,273 @@
+#include "file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "cleanup.h"
+#include "strv.h"
+#include "xalloc.h"
+
+static int
+read_fd (int fd, char **out, size_t *len)
+{
+  struct cc_buf b = { 0 };
+  char chunk[65536];
+
+  for (;;)
+    {
+      ssize_t n = read (fd, chunk, sizeof (chunk));
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        {
+          cc_buf_reset (&b);
+          return -1;
+        }
+      if (n == 0)
+        break;
+      cc_buf_append (&b, chunk, (size_t) n);
+    }
+  if (len)
+    *len = b.len;
+  *out = cc_buf_steal (&b);
+  return 0;
+}
+
+int
+cc_read_file_at (int dirfd, const char *path, char **out, size_t *len, cc_error_t *err)
+{
+  cleanup_close int fd = openat (dirfd, path, O_RDONLY | O_CLOEXEC);
+
+  if (fd < 0)
+    return cc_error_make (err, errno, "open `%s`", path);
+  if (read_fd (fd, out, len) < 0)
+    return cc_error_make (err, errno, "read `%s`", path);
+  return 0;
+}
+
+int
+cc_read_file (const char *path, char **out, size_t *len, cc_error_t *err)
+{
+  return cc_read_file_at (AT_FDCWD, path, out, len, err);
+}
+
+int
+cc_write_all (int fd, const void *data, size_t len)
+{
+  const char *p = data;
+
+  while (len > 0)
+    {
+      ssize_t n = write (fd, p, len);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        return -1;
+      p += n;
+      len -= (size_t) n;
+    }
+  return 0;
+}
+
+int
+cc_write_file_atomic (const char *path, const void *data, size_t len, mode_t mode, cc_error_t *err)
+{
+  cleanup_free char *tmp = xasprintf ("%s.tmp.%d", path, (int) getpid ());
+  cleanup_close int fd = open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+
+  if (fd < 0)
+    return cc_error_make (err, errno, "create `%s`", tmp);
+  if (cc_write_all (fd, data, len) < 0 || fsync (fd) < 0)
+    {
+      int saved = errno;
+      unlink (tmp);
+      return cc_error_make (err, saved, "write `%s`", tmp);
+    }
+  if (rename (tmp, path) < 0)
+    {
+      int saved = errno;
+      unlink (tmp);
+      return cc_error_make (err, saved, "rename `%s` to `%s`", tmp, path);
+    }
+  return 0;
+}
+
+int
+cc_mkdir_p (const char *path, mode_t mode, cc_error_t *err)
+{
+  cleanup_free char *copy = xstrdup (path);
+
+  for (char *p = copy + 1; *p; p++)
+    {
+      if (*p != '/')
+        continue;
+      *p = '\0';
+      if (mkdir (copy, mode) < 0 && errno != EEXIST)
+        return cc_error_make (err, errno, "mkdir `%s`", copy);
+      *p = '/';
+    }
+  if (mkdir (copy, mode) < 0 && errno != EEXIST)
+    return cc_error_make (err, errno, "mkdir `%s`", copy);
+  return 0;
+}
+
+static int
+rm_rf_at (int parent, const char *name, dev_t dev, cc_error_t *err)
+{
+  struct stat st;
+  cleanup_dir DIR *d = NULL;
+  int fd;
+  struct dirent *de;
+
+  if (fstatat (parent, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+    return errno == ENOENT ? 0 : cc_error_make (err, errno, "stat `%s`", name);
+  if (! S_ISDIR (st.st_mode))
+    {
+      if (unlinkat (parent, name, 0) < 0 && errno != ENOENT)
+        return cc_error_make (err, errno, "unlink `%s`", name);
+      return 0;
+    }
+  /* Never descend into something mounted below us: removing a bind
+     mount's contents would destroy the user's data.  */
+  if (st.st_dev != dev)
+    return cc_error_make (err, EBUSY, "`%s` is a mount point", name);
+  fd = openat (parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    return cc_error_make (err, errno, "open `%s`", name);
+  d = fdopendir (fd);
+  if (d == NULL)
+    {
+      close (fd);
+      return cc_error_make (err, errno, "opendir `%s`", name);
+    }
+  while ((de = readdir (d)) != NULL)
+    {
+      if (strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
+        continue;
+      if (rm_rf_at (dirfd (d), de->d_name, dev, err) < 0)
+        return cc_error_wrap (err, "%s", name);
+    }
+  if (unlinkat (parent, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+    return cc_error_make (err, errno, "rmdir `%s`", name);
+  return 0;
+}
+
+int
+cc_rm_rf (const char *path, cc_error_t *err)
+{
+  struct stat st;
+
+  if (lstat (path, &st) < 0)
+    return errno == ENOENT ? 0 : cc_error_make (err, errno, "stat `%s`", path);
+  return rm_rf_at (AT_FDCWD, path, st.st_dev, err);
+}
+
+bool
+cc_file_exists (const char *path)
+{
+  return access (path, F_OK) == 0;
+}
+
+bool
+cc_is_dir (const char *path)
+{
+  struct stat st;
+
+  return stat (path, &st) == 0 && S_ISDIR (st.st_mode);
+}
+
+char *
+cc_path_join (const char *a, const char *b)
+{
+  size_t la = strlen (a);
+
+  if (b[0] == '/')
+    return xstrdup (b);
+  if (la > 0 && a[la - 1] == '/')
+    return xasprintf ("%s%s", a, b);
+  return xasprintf ("%s/%s", a, b);
+}
+
+char *
+cc_path_dirname (const char *path)
+{
+  const char *slash = strrchr (path, '/');
+
+  if (slash == NULL)
+    return xstrdup (".");
+  if (slash == path)
+    return xstrdup ("/");
+  return xstrndup (path, (size_t) (slash - path));
+}
+
+char *
+cc_path_basename (const char *path)
+{
+  const char *slash = strrchr (path, '/');
+
+  return xstrdup (slash ? slash + 1 : path);
+}
+
+char *
+cc_path_clean (const char *path)
+{
+  cleanup_strv char **parts = cc_strv_split (path, '/', true);
+  cleanup_strv char **out = xzalloc (sizeof (char *));
+  bool absolute = path[0] == '/';
+  struct cc_buf b = { 0 };
+  size_t n;
+
+  for (size_t i = 0; parts[i]; i++)
+    {
+      if (strcmp (parts[i], ".") == 0)
+        continue;
+      n = cc_strv_len (out);
+      if (strcmp (parts[i], "..") == 0)
+        {
+          if (n > 0 && strcmp (out[n - 1], "..") != 0)
+            {
+              free (out[n - 1]);
+              out[n - 1] = NULL;
+              continue;
+            }
+          if (absolute)
+            continue;
+        }
+      cc_strv_append (&out, parts[i]);
+    }
+  if (absolute)
+    cc_buf_putc (&b, '/');
+  for (size_t i = 0; out[i]; i++)
+    {
+      if (i)
+        cc_buf_putc (&b, '/');
+      cc_buf_puts (&b, out[i]);
+    }
+  if (b.len == 0)
+    cc_buf_putc (&b, '.');
+  return cc_buf_steal (&b);
+}
+
+int
+cc_lock_path (const char *path, bool block, int *fd_out, cc_error_t *err)
+{
+  cleanup_close int fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+  if (fd < 0)
+    return cc_error_make (err, errno, "open lock `%s`", path);
+  while (flock (fd, LOCK_EX | (block ? 0 : LOCK_NB)) < 0)
+    {
+      if (errno == EINTR)
+        continue;
+      return cc_error_make (err, errno, "lock `%s`", path);
+    }
+  *fd_out = get_and_reset (&fd);
+  return 0;
+}

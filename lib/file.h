@@ -1,0 +1,33 @@
+/* File and path helpers.  */
+#ifndef CC_LIB_FILE_H
+#define CC_LIB_FILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "error.h"
+
+/* Read a whole file; *OUT is NUL-terminated, *LEN (may be NULL) excludes it.  */
+int cc_read_file (const char *path, char **out, size_t *len, cc_error_t *err);
+int cc_read_file_at (int dirfd, const char *path, char **out, size_t *len, cc_error_t *err);
+/* Write through a temporary file, fsync, rename: readers see the old or
+   the new contents, never a half.  */
+int cc_write_file_atomic (const char *path, const void *data, size_t len, mode_t mode, cc_error_t *err);
+int cc_write_all (int fd, const void *data, size_t len);
+int cc_mkdir_p (const char *path, mode_t mode, cc_error_t *err);
+/* Remove a tree without crossing mount points; missing is success.  */
+int cc_rm_rf (const char *path, cc_error_t *err);
+bool cc_file_exists (const char *path);
+bool cc_is_dir (const char *path);
+char *cc_path_join (const char *a, const char *b);
+/* Directory part and last component of PATH, freshly allocated.  */
+char *cc_path_dirname (const char *path);
+char *cc_path_basename (const char *path);
+/* Lexically clean PATH: collapse //, ., and .. (never above / for
+   absolute paths).  */
+char *cc_path_clean (const char *path);
+/* Take an exclusive flock on PATH (created), waiting when BLOCK.  */
+int cc_lock_path (const char *path, bool block, int *fd_out, cc_error_t *err);
+
+#endif

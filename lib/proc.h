@@ -1,0 +1,19 @@
+/* Processes identified by pid and start time, so a recycled pid is
+   never mistaken for ours.  */
+#ifndef CC_LIB_PROC_H
+#define CC_LIB_PROC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "error.h"
+
+/* Field 22 of /proc/PID/stat, in clock ticks since boot.  */
+int cc_proc_start_time (pid_t pid, uint64_t *start, cc_error_t *err);
+/* True when PID runs and started at START (0 = do not check).  */
+bool cc_proc_is_alive (pid_t pid, uint64_t start);
+/* Signal PID only when it is still the process that started at START.  */
+int cc_proc_kill (pid_t pid, uint64_t start, int sig);
+
+#endif

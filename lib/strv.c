@@ -1,0 +1,94 @@
+#include "strv.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "xalloc.h"
+
+size_t
+cc_strv_len (char *const *v)
+{
+  size_t n = 0;
+
+  while (v && v[n])
+    n++;
+  return n;
+}
+
+void
+cc_strv_push (char ***v, char *s)
+{
+  size_t n = cc_strv_len (*v);
+
+  *v = xreallocarray (*v, n + 2, sizeof (char *));
+  (*v)[n] = s;
+  (*v)[n + 1] = NULL;
+}
+
+void
+cc_strv_append (char ***v, const char *s)
+{
+  cc_strv_push (v, xstrdup (s));
+}
+
+char **
+cc_strv_dup (char *const *v)
+{
+  size_t n = cc_strv_len (v);
+  char **r = xzalloc ((n + 1) * sizeof (char *));
+
+  for (size_t i = 0; i < n; i++)
+    r[i] = xstrdup (v[i]);
+  return r;
+}
+
+bool
+cc_strv_contains (char *const *v, const char *s)
+{
+  for (size_t i = 0; v && v[i]; i++)
+    if (strcmp (v[i], s) == 0)
+      return true;
+  return false;
+}
+
+void
+cc_strv_free (char **v)
+{
+  for (size_t i = 0; v && v[i]; i++)
+    free (v[i]);
+  free (v);
+}
+
+char **
+cc_strv_split (const char *s, char sep, bool skip_empty)
+{
+  char **r = xzalloc (sizeof (char *));
+  const char *start = s;
+
+  for (const char *p = s;; p++)
+    {
+      if (*p != sep && *p != '\0')
+        continue;
+      if (p > start || ! skip_empty)
+        cc_strv_push (&r, xstrndup (start, (size_t) (p - start)));
+      if (*p == '\0')
+        break;
+      start = p + 1;
+    }
+  return r;
+}
+
+char *
+cc_strv_join (char *const *v, const char *sep)
+{
+  struct cc_buf b = { 0 };
+
+  for (size_t i = 0; v && v[i]; i++)
+    {
+      if (i)
+        cc_buf_puts (&b, sep);
+      cc_buf_puts (&b, v[i]);
+    }
+  return cc_buf_steal (&b);
+}

@@ -1,0 +1,225 @@
+/* Unit tests for lib/: pure helpers, no kernel state.  */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/buf.h"
+#include "lib/cleanup.h"
+#include "lib/error.h"
+#include "lib/file.h"
+#include "lib/json.h"
+#include "lib/proc.h"
+#include "lib/strv.h"
+#include "lib/xalloc.h"
+
+static int
+fail_open (const char *path, cc_error_t *err)
+{
+  return cc_error_make (err, ENOENT, "open `%s`", path);
+}
+
+static void
+test_error_chain (void **state)
+{
+  cleanup_error cc_error_t err = NULL;
+  cleanup_free char *s = NULL;
+
+  (void) state;
+  assert_int_equal (fail_open ("/x", &err), -1);
+  assert_int_equal (cc_error_wrap (&err, "service `%s`", "web"), -1);
+  s = cc_error_string (err);
+  assert_string_equal (s, "service `web`: open `/x`: No such file or directory");
+  assert_int_equal (err->status, ENOENT);
+}
+
+static void
+test_error_append_keeps_all (void **state)
+{
+  cleanup_error cc_error_t list = NULL;
+  cc_error_t one = NULL, two = NULL;
+
+  (void) state;
+  cc_error_make (&one, 0, "remove veth `cc1`");
+  cc_error_make (&two, EBUSY, "remove bridge `cc2`");
+  cc_error_append (&list, &one);
+  cc_error_append (&list, &two);
+  assert_null (one);
+  assert_null (two);
+  assert_non_null (strstr (list->msg, "veth `cc1`"));
+  assert_non_null (strstr (list->msg, "bridge `cc2`: Device or resource busy"));
+}
+
+static void
+test_error_null_sink (void **state)
+{
+  (void) state;
+  /* Callers that do not want the detail pass NULL: nothing leaks.  */
+  assert_int_equal (cc_error_make (NULL, EIO, "ignored %d", 1), -1);
+}
+
+static void
+test_buf_grows (void **state)
+{
+  cleanup_buf struct cc_buf b = { 0 };
+
+  (void) state;
+  for (int i = 0; i < 1000; i++)
+    cc_buf_printf (&b, "%d,", i);
+  assert_int_equal (b.len, strlen (b.data));
+  assert_true (strncmp (b.data, "0,1,2,", 6) == 0);
+  assert_non_null (strstr (b.data, "999,"));
+}
+
+static void
+test_strv_split_join (void **state)
+{
+  cleanup_strv char **v = cc_strv_split ("a::b:c", ':', true);
+  cleanup_strv char **w = cc_strv_split ("a::b", ':', false);
+  cleanup_free char *j = NULL;
+
+  (void) state;
+  assert_int_equal (cc_strv_len (v), 3);
+  assert_int_equal (cc_strv_len (w), 3);
+  assert_string_equal (w[1], "");
+  assert_true (cc_strv_contains (v, "c"));
+  assert_false (cc_strv_contains (v, ""));
+  j = cc_strv_join (v, ",");
+  assert_string_equal (j, "a,b,c");
+}
+
+static void
+test_path_clean (void **state)
+{
+  static const struct
+  {
+    const char *in, *out;
+  } cases[] = {
+    { "/a/b/../c", "/a/c" }, { "/../..", "/" },   { "a/./b//c/", "a/b/c" },
+    { "../x", "../x" },      { "a/../..", ".." }, { "", "." },
+  };
+
+  (void) state;
+  for (size_t i = 0; i < CC_N_ELEMENTS (cases); i++)
+    {
+      cleanup_free char *got = cc_path_clean (cases[i].in);
+      assert_string_equal (got, cases[i].out);
+    }
+}
+
+static void
+test_path_parts (void **state)
+{
+  cleanup_free char *d = cc_path_dirname ("/srv/app/compose.yaml");
+  cleanup_free char *b = cc_path_basename ("/srv/app/compose.yaml");
+  cleanup_free char *j = cc_path_join ("/srv/", "x");
+  cleanup_free char *abs = cc_path_join ("/srv", "/etc");
+
+  (void) state;
+  assert_string_equal (d, "/srv/app");
+  assert_string_equal (b, "compose.yaml");
+  assert_string_equal (j, "/srv/x");
+  assert_string_equal (abs, "/etc");
+}
+
+static void
+test_file_atomic_roundtrip (void **state)
+{
+  char dir[] = "/tmp/cc-unit-XXXXXX";
+  cleanup_free char *path = NULL;
+  cleanup_free char *back = NULL;
+  cleanup_error cc_error_t err = NULL;
+  size_t len = 0;
+
+  (void) state;
+  assert_non_null (mkdtemp (dir));
+  path = cc_path_join (dir, "a/b/state.json");
+  {
+    cleanup_free char *parent = cc_path_dirname (path);
+    assert_int_equal (cc_mkdir_p (parent, 0755, &err), 0);
+  }
+  assert_int_equal (cc_write_file_atomic (path, "{\"x\":1}", 7, 0600, &err), 0);
+  assert_int_equal (cc_read_file (path, &back, &len, &err), 0);
+  assert_int_equal (len, 7);
+  assert_string_equal (back, "{\"x\":1}");
+  assert_int_equal (cc_rm_rf (dir, &err), 0);
+  assert_false (cc_file_exists (dir));
+  /* Already gone is success: teardown is idempotent.  */
+  assert_int_equal (cc_rm_rf (dir, &err), 0);
+}
+
+static void
+test_read_missing_file (void **state)
+{
+  cleanup_error cc_error_t err = NULL;
+  char *out = NULL;
+
+  (void) state;
+  assert_int_equal (cc_read_file ("/nonexistent/ccompose", &out, NULL, &err), -1);
+  assert_null (out);
+  assert_int_equal (err->status, ENOENT);
+  assert_non_null (strstr (err->msg, "/nonexistent/ccompose"));
+}
+
+static void
+test_json_helpers (void **state)
+{
+  cleanup_cjson cJSON *j = NULL;
+  cleanup_error cc_error_t err = NULL;
+
+  (void) state;
+  assert_int_equal (cc_json_parse ("{\"a\":\"x\",\"n\":5,\"b\":true}", "test", &j, &err), 0);
+  assert_string_equal (cc_json_get_string (j, "a"), "x");
+  assert_null (cc_json_get_string (j, "n"));
+  assert_int_equal (cc_json_get_int (j, "n", -1), 5);
+  assert_int_equal (cc_json_get_int (j, "missing", -1), -1);
+  assert_true (cc_json_get_bool (j, "b", false));
+  cc_json_set_int (j, "n", 7);
+  assert_int_equal (cc_json_get_int (j, "n", -1), 7);
+}
+
+static void
+test_json_rejects_garbage (void **state)
+{
+  cJSON *j = NULL;
+  cleanup_error cc_error_t err = NULL;
+
+  (void) state;
+  assert_int_equal (cc_json_parse ("{\"a\":", "state.json", &j, &err), -1);
+  assert_null (j);
+  assert_non_null (strstr (err->msg, "state.json"));
+  cc_error_release (&err);
+  assert_int_equal (cc_json_parse ("{} trailing", "state.json", &j, &err), -1);
+}
+
+static void
+test_proc_self (void **state)
+{
+  uint64_t start = 0;
+
+  (void) state;
+  assert_int_equal (cc_proc_start_time (getpid (), &start, NULL), 0);
+  assert_true (start > 0);
+  assert_true (cc_proc_is_alive (getpid (), start));
+  /* A recycled pid carries another start time.  */
+  assert_false (cc_proc_is_alive (getpid (), start + 1));
+}
+
+int
+main (void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test (test_error_chain),        cmocka_unit_test (test_error_append_keeps_all),
+    cmocka_unit_test (test_error_null_sink),    cmocka_unit_test (test_buf_grows),
+    cmocka_unit_test (test_strv_split_join),    cmocka_unit_test (test_path_clean),
+    cmocka_unit_test (test_path_parts),         cmocka_unit_test (test_file_atomic_roundtrip),
+    cmocka_unit_test (test_read_missing_file),  cmocka_unit_test (test_json_helpers),
+    cmocka_unit_test (test_json_rejects_garbage), cmocka_unit_test (test_proc_self),
+  };
+  return cmocka_run_group_tests (tests, NULL, NULL);
+}

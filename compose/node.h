@@ -1,0 +1,74 @@
+/* The YAML document tree with a position on every node.  Loaded by
+   yaml.c, rewritten by interpolate.c and merge.c, read by normalize.c.
+   Internal to compose/.  */
+#ifndef CC_COMPOSE_NODE_H
+#define CC_COMPOSE_NODE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "lib/error.h"
+
+enum cc_node_kind
+{
+  CC_NODE_SCALAR,
+  CC_NODE_SEQ,
+  CC_NODE_MAP,
+};
+
+struct cc_node
+{
+  enum cc_node_kind kind;
+  const char *file; /* interned: lives as long as the process, never freed by the node */
+  int line, col;    /* 1-based, of the node's first character */
+
+  /* CC_NODE_SCALAR */
+  char *value;      /* never NULL; "" for an empty or null scalar */
+  bool quoted;      /* written in quotes or as a block: always a string, no YAML 1.1 typing */
+  bool is_null;     /* plain `~`, `null`, `Null`, `NULL` or nothing */
+
+  /* CC_NODE_SEQ: items[0..len); CC_NODE_MAP: keys[i] (scalars) -> items[i] */
+  size_t len;
+  struct cc_node **keys;
+  struct cc_node **items;
+};
+
+/* Construction; positions are copied from AT (may be NULL).  */
+struct cc_node *cc_node_new_scalar (const char *value, const struct cc_node *at);
+struct cc_node *cc_node_new_seq (const struct cc_node *at);
+struct cc_node *cc_node_new_map (const struct cc_node *at);
+void cc_node_seq_append (struct cc_node *seq, struct cc_node *item);
+/* Add or replace KEY (takes ownership of VALUE).  */
+void cc_node_map_set (struct cc_node *map, const char *key, struct cc_node *value);
+void cc_node_map_remove (struct cc_node *map, const char *key);
+struct cc_node *cc_node_map_get (const struct cc_node *map, const char *key);
+struct cc_node *cc_node_dup (const struct cc_node *n);
+void cc_node_free (struct cc_node *n);
+
+static inline void
+cleanup_node_fn (struct cc_node **n)
+{
+  if (*n)
+    cc_node_free (*n);
+}
+#define cleanup_node __attribute__ ((cleanup (cleanup_node_fn)))
+
+/* Intern a file name so nodes can point at it without owning it.  */
+const char *cc_node_intern_file (const char *path);
+
+/* Fail at a node's position: "FILE:LINE:COL: MESSAGE", followed by the
+   offending source line and a caret when the source is known (every
+   file loaded by yaml.c is remembered).  Returns -1.  */
+int cc_error_at (cc_error_t *err, const struct cc_node *at, const char *fmt, ...)
+    __attribute__ ((format (printf, 3, 4)));
+/* Same prefix, for warnings: "warning: FILE:LINE:COL: MESSAGE".  */
+void cc_warn_at (const struct cc_node *at, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+
+/* yaml.c: load one document with libyaml.  Anchors and aliases are
+   expanded (bounded: billion-laughs input is an error), `<<` merge keys
+   (a map or a list of maps) applied, duplicate keys are an error.  An
+   empty document yields an empty map.  */
+int cc_yaml_load_file (const char *path, struct cc_node **out, cc_error_t *err);
+int cc_yaml_load_string (const char *name, const char *text, size_t len, struct cc_node **out, cc_error_t *err);
+
+#endif

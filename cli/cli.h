@@ -26,7 +26,7 @@ struct cli_command
   const char *name;
   cli_command_fn fn;        /* NULL: not built yet, a clear error */
   const char *summary;
-  const char *usage;        /* printed by -h/--help */
+  bool hidden;              /* low-level commands left out of --help */
 };
 
 /* Exit codes, as Docker Compose: 0 success, 1 failure, 2 usage error.  */
@@ -44,6 +44,34 @@ int cli_usage_error (const char *cmd, const char *fmt, ...) __attribute__ ((form
 /* True when stdout should be coloured under --ansi.  */
 bool cli_use_color (const struct cli_global *g);
 
-int cli_cmd_version (struct cli_global *g, int argc, char **argv);
+/* One per subcommand, each defined in cli/<name>.c.  Weak, so that a
+   command whose file does not exist yet is NULL in the table.  */
+#define CLI_COMMAND(name) int cli_cmd_##name (struct cli_global *g, int argc, char **argv) __attribute__ ((weak))
+CLI_COMMAND (attach);
+CLI_COMMAND (config);
+CLI_COMMAND (create);
+CLI_COMMAND (down);
+CLI_COMMAND (exec);
+CLI_COMMAND (image);
+CLI_COMMAND (images);
+CLI_COMMAND (kill);
+CLI_COMMAND (logs);
+CLI_COMMAND (ls);
+CLI_COMMAND (pause);
+CLI_COMMAND (port);
+CLI_COMMAND (ps);
+CLI_COMMAND (restart);
+CLI_COMMAND (rm);
+CLI_COMMAND (run);
+CLI_COMMAND (start);
+CLI_COMMAND (stop);
+CLI_COMMAND (system);
+CLI_COMMAND (top);
+CLI_COMMAND (unpause);
+CLI_COMMAND (up);
+CLI_COMMAND (version);
+CLI_COMMAND (wait);
+CLI_COMMAND (runtime);
+CLI_COMMAND (network);
 
 #endif

@@ -14,36 +14,36 @@
 /* Subcommands in the order `ccompose --help` lists them.  A NULL function
    marks a command that is not built yet: it fails clearly instead of
    pretending.  */
+/* Subcommands in the order `ccompose --help` lists them.  Each function is a
+   weak symbol (cli.h): a command whose file is not built yet resolves to
+   NULL and fails clearly instead of pretending.  */
 static const struct cli_command commands[] = {
-  { "attach", NULL, "Attach to a service's running container", NULL },
-  { "config", NULL, "Parse, resolve and render the compose file in canonical format", NULL },
-  { "create", NULL, "Create containers for services", NULL },
-  { "down", NULL, "Stop and remove containers, networks", NULL },
-  { "exec", NULL, "Execute a command in a running container", NULL },
-  { "image", NULL, "Manage the local image store (load, import, ls, inspect, rm, prune)", NULL },
-  { "images", NULL, "List images used by the created containers", NULL },
-  { "kill", NULL, "Force stop service containers", NULL },
-  { "logs", NULL, "View output from containers", NULL },
-  { "ls", NULL, "List running compose projects", NULL },
-  { "pause", NULL, "Pause services", NULL },
-  { "port", NULL, "Print the public port for a port binding", NULL },
-  { "ps", NULL, "List containers", NULL },
-  { "restart", NULL, "Restart service containers", NULL },
-  { "rm", NULL, "Remove stopped service containers", NULL },
-  { "run", NULL, "Run a one-off command on a service", NULL },
-  { "start", NULL, "Start services", NULL },
-  { "stop", NULL, "Stop services", NULL },
-  { "system", NULL, "Host-level checks: find and remove ccompose residue", NULL },
-  { "top", NULL, "Display the running processes", NULL },
-  { "unpause", NULL, "Unpause services", NULL },
-  { "up", NULL, "Create and start containers", NULL },
-  { "version", cli_cmd_version, "Show the ccompose version information",
-    "Usage: ccompose version [OPTIONS]\n\n"
-    "Show the ccompose version information\n\n"
-    "Options:\n"
-    "  -f, --format string   Format the output. Values: [pretty | json] (default \"pretty\")\n"
-    "      --short           Shows only ccompose's version number\n" },
-  { "wait", NULL, "Block until containers of all (or specified) services stop", NULL },
+  { "attach", cli_cmd_attach, "Attach to a service's running container", false },
+  { "config", cli_cmd_config, "Parse, resolve and render the compose file in canonical format", false },
+  { "create", cli_cmd_create, "Create containers for services", false },
+  { "down", cli_cmd_down, "Stop and remove containers, networks", false },
+  { "exec", cli_cmd_exec, "Execute a command in a running container", false },
+  { "image", cli_cmd_image, "Manage the local image store (load, import, ls, inspect, rm, prune)", false },
+  { "images", cli_cmd_images, "List images used by the created containers", false },
+  { "kill", cli_cmd_kill, "Force stop service containers", false },
+  { "logs", cli_cmd_logs, "View output from containers", false },
+  { "ls", cli_cmd_ls, "List running compose projects", false },
+  { "pause", cli_cmd_pause, "Pause services", false },
+  { "port", cli_cmd_port, "Print the public port for a port binding", false },
+  { "ps", cli_cmd_ps, "List containers", false },
+  { "restart", cli_cmd_restart, "Restart service containers", false },
+  { "rm", cli_cmd_rm, "Remove stopped service containers", false },
+  { "run", cli_cmd_run, "Run a one-off command on a service", false },
+  { "start", cli_cmd_start, "Start services", false },
+  { "stop", cli_cmd_stop, "Stop services", false },
+  { "system", cli_cmd_system, "Host-level checks: find and remove ccompose residue", false },
+  { "top", cli_cmd_top, "Display the running processes", false },
+  { "unpause", cli_cmd_unpause, "Unpause services", false },
+  { "up", cli_cmd_up, "Create and start containers", false },
+  { "version", cli_cmd_version, "Show the ccompose version information", false },
+  { "wait", cli_cmd_wait, "Block until containers of all (or specified) services stop", false },
+  { "runtime", cli_cmd_runtime, "Low-level container operations (tests, benchmarks, debugging)", true },
+  { "network", cli_cmd_network, "Low-level network operations (tests, benchmarks, debugging)", true },
 };
 
 static const char global_usage[]
@@ -81,17 +81,17 @@ print_global_usage (FILE *out)
 {
   fputs (global_usage, out);
   for (size_t i = 0; i < CC_N_ELEMENTS (commands); i++)
-    fprintf (out, "  %-10s  %s\n", commands[i].name, commands[i].summary);
+    if (! commands[i].hidden)
+      fprintf (out, "  %-10s  %s\n", commands[i].name, commands[i].summary);
   fputs ("\nRun 'ccompose COMMAND --help' for more information on a command.\n", out);
 }
 
 void
 cli_print_usage (const struct cli_command *cmd)
 {
-  if (cmd->usage)
-    fputs (cmd->usage, stdout);
-  else
-    printf ("Usage: ccompose %s [OPTIONS]\n\n%s\n", cmd->name, cmd->summary);
+  printf ("Usage: ccompose %s [OPTIONS]\n\n%s\n", cmd->name, cmd->summary);
+  if (cmd->fn == NULL)
+    puts ("\n(not implemented yet)");
 }
 
 int
@@ -298,9 +298,10 @@ main (int argc, char **argv)
       global_release (&g);
       return ret;
     }
-  /* Each command parses its own options with getopt from the start.  */
+  /* Each command parses its own options with getopt from the start, and
+     prints its own usage for -h/--help.  */
   optind = 0;
-  if (wants_help (argc - idx, argv + idx))
+  if (cmd->fn == NULL && wants_help (argc - idx, argv + idx))
     {
       cli_print_usage (cmd);
       ret = CLI_EXIT_OK;

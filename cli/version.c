@@ -4,6 +4,12 @@
 
 #include "cli.h"
 
+static const char usage[] = "Usage: ccompose version [OPTIONS]\n\n"
+                            "Show the ccompose version information\n\n"
+                            "Options:\n"
+                            "  -f, --format string   Format the output. Values: [pretty | json] (default \"pretty\")\n"
+                            "      --short           Shows only ccompose's version number\n";
+
 int
 cli_cmd_version (struct cli_global *g, int argc, char **argv)
 {
@@ -27,7 +33,7 @@ cli_cmd_version (struct cli_global *g, int argc, char **argv)
         shortv = 1;
         break;
       case 'h':
-        cli_print_usage (cli_find_command ("version"));
+        fputs (usage, stdout);
         return CLI_EXIT_OK;
       default:
         return cli_usage_error ("version", "unknown option");

@@ -31,6 +31,11 @@ struct cc_node
   size_t len;
   struct cc_node **keys;
   struct cc_node **items;
+
+  /* Compose-spec merge tags (13-merge.md): `!reset` removes the value
+     from the merged result, `!override` replaces it instead of merging.  */
+  bool tag_reset;
+  bool tag_override;
 };
 
 /* Construction; positions are copied from AT (may be NULL).  */
@@ -55,6 +60,13 @@ cleanup_node_fn (struct cc_node **n)
 
 /* Intern a file name so nodes can point at it without owning it.  */
 const char *cc_node_intern_file (const char *path);
+/* Remember the text of FILE so cc_error_at can quote the offending line
+   (yaml.c does it for every document it loads).  */
+void cc_node_remember_source (const char *file, const char *text, size_t len);
+/* Number of nodes in the tree (for budgets against alias bombs).  */
+size_t cc_node_count (const struct cc_node *n);
+/* Scalar value of KEY in MAP, or NULL when absent or not a scalar.  */
+const char *cc_node_map_get_string (const struct cc_node *map, const char *key);
 
 /* Fail at a node's position: "FILE:LINE:COL: MESSAGE", followed by the
    offending source line and a caret when the source is known (every

@@ -26,6 +26,11 @@ cleanup_env_fn (struct cc_env **e)
     cc_env_free (*e);
 }
 #define cleanup_env __attribute__ ((cleanup (cleanup_env_fn)))
+/* Every name=value of ENV, in the order first set.  */
+char **cc_env_to_strv (const struct cc_env *env);
+/* Set every "NAME=VALUE" of V (entries without `=` are skipped).  */
+void cc_env_set_strv (struct cc_env *env, char *const *v, bool overwrite);
+struct cc_env *cc_env_dup (const struct cc_env *env);
 
 /* envfile.c: a .env / env_file parser (KEY=VALUE, `export KEY=...`,
    comments, single/double quotes with escapes in double quotes, a bare
@@ -41,6 +46,13 @@ int cc_envfile_parse_string (const char *name, const char *text, const struct cc
    for errors and for the one warning per unset variable.  */
 int cc_interpolate_string (const char *in, const struct cc_env *env, const struct cc_node *at, char **out,
                            cc_error_t *err);
+/* The same with a lookup callback returning NULL for an unset name.  */
+typedef const char *(*cc_lookup_fn) (void *data, const char *name);
+int cc_interpolate_string_lookup (const char *in, cc_lookup_fn lookup, void *data, const struct cc_node *at,
+                                  char **out, cc_error_t *err);
+/* Forget which unset variables were already warned about (once per
+   variable per process otherwise).  */
+void cc_interpolate_reset_warnings (void);
 /* Every scalar value of the tree (not the keys), in place.  */
 int cc_interpolate_tree (struct cc_node *root, const struct cc_env *env, cc_error_t *err);
 

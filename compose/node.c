@@ -208,6 +208,23 @@ cc_node_free (struct cc_node *n)
   free (n);
 }
 
+bool
+cc_node_equal (const struct cc_node *a, const struct cc_node *b)
+{
+  if (a->kind != b->kind || a->len != b->len)
+    return false;
+  if (a->kind == CC_NODE_SCALAR)
+    return strcmp (a->value, b->value) == 0;
+  for (size_t i = 0; i < a->len; i++)
+    {
+      if (a->kind == CC_NODE_MAP && strcmp (a->keys[i]->value, b->keys[i]->value) != 0)
+        return false;
+      if (! cc_node_equal (a->items[i], b->items[i]))
+        return false;
+    }
+  return true;
+}
+
 size_t
 cc_node_count (const struct cc_node *n)
 {

@@ -65,6 +65,8 @@ const char *cc_node_intern_file (const char *path);
 void cc_node_remember_source (const char *file, const char *text, size_t len);
 /* Number of nodes in the tree (for budgets against alias bombs).  */
 size_t cc_node_count (const struct cc_node *n);
+/* Same shape, keys and scalar text (positions and flags aside).  */
+bool cc_node_equal (const struct cc_node *a, const struct cc_node *b);
 /* Scalar value of KEY in MAP, or NULL when absent or not a scalar.  */
 const char *cc_node_map_get_string (const struct cc_node *map, const char *key);
 

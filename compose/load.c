@@ -28,6 +28,10 @@ static const char *const override_files[] = { "compose.override.yml", "compose.o
 static const char *const resource_sections[] = { "services", "networks", "volumes", "secrets", "configs" };
 
 #define STDIN_NAME "<stdin>"
+/* Real projects nest a handful of levels; hostile ones should fail fast
+   rather than recurse (and copy services) without bound.  */
+#define MAX_INCLUDE_DEPTH 32
+#define MAX_EXTENDS_DEPTH 32
 
 struct loader
 {
@@ -614,6 +618,8 @@ load_file (struct loader *ld, const char *path, const struct cc_env *env, char *
       cleanup_free char *chain = chain_text (*stack, path);
       return cc_error_make (err, 0, "include cycle: %s", chain);
     }
+  if (cc_strv_len (*stack) >= MAX_INCLUDE_DEPTH)
+    return cc_error_make (err, 0, "`include` nested deeper than %d files at `%s`", MAX_INCLUDE_DEPTH, path);
   if (load_yaml (path, &doc, err) < 0)
     return -1;
   if (! ld->opts->no_interpolate && cc_interpolate_tree (doc, env, err) < 0)
@@ -713,6 +719,8 @@ resolve_service (struct loader *ld, const struct cc_node *doc, const char *name,
       *out = cc_node_dup (svc);
       return 0;
     }
+  if (cc_strv_len (*chain) >= MAX_EXTENDS_DEPTH)
+    return cc_error_at (err, ext, "`extends` chain longer than %d services", MAX_EXTENDS_DEPTH);
   cc_strv_append (chain, name);
   cc_strv_append (keys, key);
   if (resolve_base (ld, doc, ext, chain, keys, &base, err) < 0)

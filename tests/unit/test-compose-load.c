@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -456,6 +457,62 @@ test_extends_cycle_and_missing (void **state)
   assert_non_null (strstr (m2, "compose.yaml:3:14: `extends`: no service `nope`"));
 }
 
+static void
+test_hostile_depths (void **state)
+{
+  struct cc_compose_options o = { .workdir = tmp };
+  cleanup_free char *m1 = NULL, *m2 = NULL;
+  char name[32], text[128];
+  char big[8192] = "services:\n";
+
+  (void) state;
+  /* 40 files each including the next.  */
+  write_file ("compose.yaml", "include: [f1.yaml]\n");
+  for (int i = 1; i <= 40; i++)
+    {
+      snprintf (name, sizeof (name), "f%d.yaml", i);
+      snprintf (text, sizeof (text), "include: [f%d.yaml]\n", i + 1);
+      write_file (name, i == 40 ? "services: {}\n" : text);
+    }
+  m1 = load_fail (&o);
+  assert_non_null (strstr (m1, "`include` nested deeper than 32 files"));
+  /* A chain of 40 services each extending the next one (in file order
+     the chain is resolved from its far end).  */
+  for (int i = 40; i >= 1; i--)
+    {
+      snprintf (text, sizeof (text), "  s%d:\n    extends: s%d\n", i, i - 1);
+      strcat (big, text);
+    }
+  strcat (big, "  s0:\n    image: x\n");
+  write_file ("compose.yaml", big);
+  m2 = load_fail (&o);
+  assert_non_null (strstr (m2, "`extends` chain longer than 32 services"));
+}
+
+static void
+test_stdin (void **state)
+{
+  char *files[] = { (char *) "-", NULL };
+  struct cc_compose_options o = { .workdir = tmp, .files = files };
+  cleanup_loaded struct cc_loaded *l = NULL;
+  cleanup_free char *p = path_in ("stdin.yaml");
+  int saved = dup (0), fd;
+
+  (void) state;
+  write_file ("stdin.yaml", "services:\n  web:\n    image: from-stdin\n");
+  fd = open (p, O_RDONLY);
+  assert_true (fd >= 0);
+  dup2 (fd, 0);
+  close (fd);
+  l = load_ok (&o);
+  dup2 (saved, 0);
+  close (saved);
+  assert_string_equal (svc_get (l, "web", "image"), "from-stdin");
+  /* The project directory is the working directory.  */
+  assert_string_equal (l->project_dir, tmp);
+  assert_string_equal (l->files[0], "-");
+}
+
 int
 main (void)
 {
@@ -479,6 +536,8 @@ main (void)
     T (test_extends_same_file),
     T (test_extends_other_file),
     T (test_extends_cycle_and_missing),
+    T (test_hostile_depths),
+    T (test_stdin),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -43,4 +43,54 @@ cleanup_project_fn (struct cc_project **p)
 }
 #define cleanup_project __attribute__ ((cleanup (cleanup_project_fn)))
 
+/* ---- reading the model (graph.c) ---------------------------------- */
+
+/* The normalized config of one service, or NULL.  */
+const cJSON *cc_project_service (const struct cc_project *p, const char *name);
+/* Every service name, sorted.  */
+char **cc_project_service_names (const struct cc_project *p);
+
+/* SERVICES plus everything they depend on (depends_on, transitively),
+   sorted; NULL or empty SERVICES means all.  An unknown name is an error.  */
+int cc_compose_select (const struct cc_project *p, char *const *services, char ***out, cc_error_t *err);
+
+/* Start order in levels: level 0 depends on nothing, every service of
+   level k depends only on services of levels < k, so the services of one
+   level can start in parallel.  Names are sorted inside a level.  Limited
+   to cc_compose_select (SERVICES).  Stop in the reverse order of levels.  */
+struct cc_compose_levels
+{
+  size_t n_levels;
+  char ***levels; /* n_levels NULL-terminated vectors */
+};
+int cc_compose_levels (const struct cc_project *p, char *const *services, struct cc_compose_levels **out,
+                       cc_error_t *err);
+void cc_compose_levels_free (struct cc_compose_levels *l);
+static inline void
+cleanup_levels_fn (struct cc_compose_levels **l)
+{
+  if (*l)
+    cc_compose_levels_free (*l);
+}
+#define cleanup_levels __attribute__ ((cleanup (cleanup_levels_fn)))
+/* The levels flattened: start order, and its reverse for stop.  */
+char **cc_compose_start_order (const struct cc_project *p);
+char **cc_compose_stop_order (const struct cc_project *p);
+
+/* ---- change detection (hash.c) ------------------------------------ */
+
+/* sha256 (hex) of the service's normalized config in canonical JSON,
+   leaving out what does not need a new container (build, pull_policy,
+   scale/deploy.replicas, depends_on, profiles), as Docker Compose's
+   config-hash label does.  Stable across runs and key order.  */
+int cc_compose_service_hash (const struct cc_project *p, const char *service, char **out, cc_error_t *err);
+char *cc_compose_service_hash_json (const cJSON *service);
+
+/* ---- output (render.c) -------------------------------------------- */
+
+/* The model as `docker compose config` prints it: YAML (2-space indent,
+   strings quoted where YAML would mistype them) or JSON (2-space indent).  */
+char *cc_compose_render_yaml (const cJSON *model);
+char *cc_compose_render_json (const cJSON *model);
+
 #endif

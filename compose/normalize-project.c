@@ -1,0 +1,314 @@
+/* The document level of the model: project name first, services sorted,
+   resource names filled in, the default network added, as docker compose
+   config prints them.  */
+#include <stdlib.h>
+#include <string.h>
+
+#include "compose/model.h"
+#include "lib/cleanup.h"
+#include "lib/json.h"
+#include "lib/log.h"
+#include "lib/xalloc.h"
+
+static int
+compare_items (const void *a, const void *b)
+{
+  return strcmp ((*(cJSON *const *) a)->string, (*(cJSON *const *) b)->string);
+}
+
+cJSON *
+cc_json_sorted_copy (const cJSON *j)
+{
+  size_t n = 0, i = 0;
+  cleanup_free cJSON **items = NULL;
+  cJSON *out;
+
+  if (cJSON_IsArray (j))
+    {
+      out = cJSON_CreateArray ();
+      for (cJSON *it = j->child; it; it = it->next)
+        cJSON_AddItemToArray (out, cc_json_sorted_copy (it));
+      return out;
+    }
+  if (! cJSON_IsObject (j))
+    return cJSON_Duplicate (j, true);
+  for (cJSON *it = j->child; it; it = it->next)
+    n++;
+  items = xzalloc ((n + 1) * sizeof (cJSON *));
+  for (cJSON *it = j->child; it; it = it->next)
+    items[i++] = it;
+  qsort (items, n, sizeof (cJSON *), compare_items);
+  out = cJSON_CreateObject ();
+  for (i = 0; i < n; i++)
+    cJSON_AddItemToObject (out, items[i]->string, cc_json_sorted_copy (items[i]));
+  return out;
+}
+
+/* Move KEY of FROM (if any) to the end of TO.  */
+static void
+move_key (cJSON *to, cJSON *from, const char *key)
+{
+  cJSON *it = cJSON_DetachItemFromObjectCaseSensitive (from, key);
+
+  if (it)
+    cJSON_AddItemToObject (to, key, it);
+}
+
+/* Relink the members of OBJ in key order, in place (Go prints maps sorted).  */
+void
+cc_json_sort_keys (cJSON *obj)
+{
+  size_t n = 0, i = 0;
+  cleanup_free cJSON **items = NULL;
+
+  if (! cJSON_IsObject (obj) || obj->child == NULL)
+    return;
+  for (cJSON *it = obj->child; it; it = it->next)
+    n++;
+  items = xzalloc (n * sizeof (cJSON *));
+  for (cJSON *it = obj->child; it; it = it->next)
+    items[i++] = it;
+  qsort (items, n, sizeof (cJSON *), compare_items);
+  for (i = 0; i < n; i++)
+    {
+      items[i]->prev = i ? items[i - 1] : items[n - 1];
+      items[i]->next = i + 1 < n ? items[i + 1] : NULL;
+    }
+  obj->child = items[0];
+}
+
+/* Move the first member of FROM to the end of TO, key and all.  */
+static void
+move_first (cJSON *to, cJSON *from)
+{
+  cJSON *it = cJSON_DetachItemViaPointer (from, from->child);
+
+  /* Relinking keeps it->string, which AddItemToObject would copy.  */
+  it->prev = it->next = NULL;
+  if (to->child == NULL)
+    {
+      to->child = it;
+      it->prev = it;
+      return;
+    }
+  it->prev = to->child->prev;
+  to->child->prev->next = it;
+  to->child->prev = it;
+}
+
+/* Relink the members of OBJ in the order of TABLE (Go prints structs in
+   field order); members not in the table keep their place at the end.  */
+void
+cc_json_order_by_table (cJSON *obj, const struct cc_schema_table *table)
+{
+  cleanup_cjson cJSON *tmp = cJSON_CreateObject ();
+
+  for (size_t i = 0; i < table->n_keys; i++)
+    move_key (tmp, obj, table->keys[i].name);
+  while (obj->child)
+    move_first (tmp, obj);
+  while (tmp->child)
+    move_first (obj, tmp);
+}
+
+
+int
+cc_norm_document (struct cc_norm *n, const struct cc_node *root, cJSON **out, cc_error_t *err)
+{
+  static const char *const sections[] = { "services", "networks", "volumes", "secrets", "configs" };
+  cleanup_cjson cJSON *raw = NULL;
+  cleanup_cjson cJSON *model = cJSON_CreateObject ();
+  const struct cc_node *version;
+
+  if (root->kind != CC_NODE_MAP)
+    return cc_error_at (err, root, "a compose file must be a map, not %s", cc_node_kind_name (root));
+  if (root->len == 0)
+    return cc_error_at (err, root, "empty compose file");
+  if (cc_norm_object (n, &cc_schema_top, root, &raw, err) < 0)
+    return -1;
+  version = cc_node_map_get (root, "version");
+  if (version)
+    cc_warn_at (version, "the attribute `version` is obsolete, it will be ignored");
+  if (! cJSON_GetObjectItem (raw, "services"))
+    return cc_error_at (err, root, "no `services:` in the compose file");
+  cc_json_set_string (model, "name", n->project_name);
+  for (size_t i = 0; i < CC_N_ELEMENTS (sections); i++)
+    {
+      cJSON *sorted;
+      if (! cJSON_GetObjectItem (raw, sections[i]))
+        continue;
+      sorted = cJSON_DetachItemFromObjectCaseSensitive (raw, sections[i]);
+      cc_json_sort_keys (sorted);
+      cJSON_AddItemToObject (model, sections[i], sorted);
+    }
+  *out = steal_pointer (&model);
+  return 0;
+}
+
+/* cJSON_ReplaceItemViaPointer keeps the key of neither item: carry it over.  */
+static cJSON *
+replace_member (cJSON *obj, cJSON *old, cJSON *new_item)
+{
+  new_item->string = xstrdup (old->string);
+  cJSON_ReplaceItemViaPointer (obj, old, new_item);
+  return new_item;
+}
+
+static cJSON *
+section (cJSON *model, const char *name)
+{
+  cJSON *s = cJSON_GetObjectItem (model, name);
+
+  if (s == NULL)
+    {
+      s = cJSON_CreateObject ();
+      cJSON_AddItemToObject (model, name, s);
+    }
+  return s;
+}
+
+/* scale and deploy.replicas say the same thing; DC prints both.  */
+static void
+finish_scale (cJSON *svc)
+{
+  cJSON *deploy = cJSON_GetObjectItem (svc, "deploy");
+  cJSON *replicas = deploy ? cJSON_GetObjectItem (deploy, "replicas") : NULL;
+
+  if (replicas && ! cJSON_GetObjectItem (svc, "scale"))
+    cc_json_set_int (svc, "scale", (int64_t) replicas->valuedouble);
+  /* Go prints these struct fields of deploy even when empty.  */
+  if (deploy && ! cJSON_GetObjectItem (deploy, "resources"))
+    cc_json_set (deploy, "resources", cJSON_CreateObject ());
+  if (deploy && ! cJSON_GetObjectItem (deploy, "placement"))
+    cc_json_set (deploy, "placement", cJSON_CreateObject ());
+}
+
+/* Returns true when the service sits on the default network.  */
+static bool
+finish_service (cJSON *svc)
+{
+  bool on_default;
+
+  if (! cJSON_GetObjectItem (svc, "command"))
+    cc_json_set (svc, "command", cJSON_CreateNull ());
+  if (! cJSON_GetObjectItem (svc, "entrypoint"))
+    cc_json_set (svc, "entrypoint", cJSON_CreateNull ());
+  if (! cJSON_GetObjectItem (svc, "networks") && ! cJSON_GetObjectItem (svc, "network_mode"))
+    {
+      cJSON *nets = cJSON_CreateObject ();
+      cJSON_AddItemToObject (nets, "default", cJSON_CreateNull ());
+      cJSON_AddItemToObject (svc, "networks", nets);
+    }
+  finish_scale (svc);
+  on_default = cJSON_GetObjectItem (cJSON_GetObjectItem (svc, "networks"), "default") != NULL;
+  return on_default;
+}
+
+static void
+fill_name (cJSON *obj, const char *key, const char *project)
+{
+  cleanup_free char *name = NULL;
+  cJSON *item;
+
+  if (cJSON_GetObjectItem (obj, "name"))
+    return;
+  name = cJSON_IsTrue (cJSON_GetObjectItem (obj, "external")) ? xstrdup (key) : xasprintf ("%s_%s", project, key);
+  /* name first, as DC prints it; cJSON frees the key with free().  */
+  item = cJSON_CreateString (name);
+  item->string = xstrdup ("name");
+  cJSON_InsertItemInArray (obj, 0, item);
+}
+
+static void
+fill_names (cJSON *model, const char *sec, const char *project, bool ipam)
+{
+  cJSON *s = cJSON_GetObjectItem (model, sec);
+
+  for (cJSON *it = s ? s->child : NULL; it; it = it->next)
+    {
+      if (cJSON_IsNull (it))
+        {
+          it = replace_member (s, it, cJSON_CreateObject ());
+        }
+      fill_name (it, it->string, project);
+      if (ipam && ! cJSON_GetObjectItem (it, "ipam"))
+        cc_json_set (it, "ipam", cJSON_CreateObject ());
+    }
+}
+
+static void
+order_sections (cJSON *model)
+{
+  static const char *const order[] = { "name", "services", "networks", "volumes", "secrets", "configs" };
+  cleanup_cjson cJSON *tmp = cJSON_CreateObject ();
+
+  for (size_t i = 0; i < CC_N_ELEMENTS (order); i++)
+    move_key (tmp, model, order[i]);
+  for (size_t i = 0; i < CC_N_ELEMENTS (order); i++)
+    move_key (model, tmp, order[i]);
+}
+
+void
+cc_model_finish (cJSON *model, const char *project_name)
+{
+  cJSON *services = section (model, "services");
+  bool need_default = false;
+
+  for (cJSON *svc = services->child; svc; svc = svc->next)
+    {
+      if (finish_service (svc))
+        need_default = true;
+      cc_json_sort_keys (svc);
+    }
+  if (need_default && ! cJSON_GetObjectItem (section (model, "networks"), "default"))
+    cJSON_AddItemToObject (section (model, "networks"), "default", cJSON_CreateObject ());
+  fill_names (model, "networks", project_name, true);
+  fill_names (model, "volumes", project_name, false);
+  fill_names (model, "secrets", project_name, false);
+  fill_names (model, "configs", project_name, false);
+  order_sections (model);
+}
+
+/* compose-go turns links and network_mode `service:x` into dependencies,
+   so they start in the right order; DC prints them under depends_on.  */
+static void
+add_implicit (cJSON *services, cJSON *svc, const char *target)
+{
+  cJSON *deps = cJSON_GetObjectItem (svc, "depends_on");
+  cJSON *d;
+
+  if (! cJSON_GetObjectItem (services, target) || strcmp (target, svc->string) == 0)
+    return;
+  if (deps == NULL)
+    {
+      deps = cJSON_CreateObject ();
+      cJSON_AddItemToObject (svc, "depends_on", deps);
+    }
+  if (cJSON_GetObjectItem (deps, target))
+    return;
+  d = cJSON_CreateObject ();
+  cc_json_set_string (d, "condition", "service_started");
+  cc_json_set_bool (d, "restart", true);
+  cc_json_set_bool (d, "required", true);
+  cJSON_AddItemToObject (deps, target, d);
+}
+
+void
+cc_model_implicit_deps (cJSON *model)
+{
+  cJSON *services = cJSON_GetObjectItem (model, "services");
+
+  for (cJSON *svc = services ? services->child : NULL; svc; svc = svc->next)
+    {
+      const char *mode = cc_json_get_string (svc, "network_mode");
+      cJSON *links = cJSON_GetObjectItem (svc, "links");
+
+      if (mode && strncmp (mode, "service:", 8) == 0)
+        add_implicit (services, svc, mode + 8);
+      for (cJSON *l = links ? links->child : NULL; l; l = l->next)
+        {
+          cleanup_free char *name = xstrndup (l->valuestring, strcspn (l->valuestring, ":"));
+          add_implicit (services, svc, name);
+        }
+    }
+}

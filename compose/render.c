@@ -1,0 +1,233 @@
+/* Output of the model: YAML in the shape of `docker compose config`
+   (2-space indent, sequences indented under their key, strings quoted
+   where a YAML reader would mistype them) and JSON with 2-space indent.  */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "compose/model.h"
+#include "lib/buf.h"
+#include "lib/cleanup.h"
+#include "lib/xalloc.h"
+
+/* Words YAML 1.1 or 1.2 reads as booleans or null.  */
+static const char *const special_words[] = {
+  "true", "false", "yes", "no", "on", "off", "y", "n", "null", "~",
+};
+
+static bool
+is_special_word (const char *s)
+{
+  for (size_t i = 0; i < CC_N_ELEMENTS (special_words); i++)
+    if (strcasecmp (s, special_words[i]) == 0)
+      return true;
+  return false;
+}
+
+/* Integers, floats, hex/octal, .inf/.nan and 1.1 sexagesimals like 22:22.  */
+static bool
+looks_numeric (const char *s)
+{
+  cleanup_free char *plain = xstrdup (s);
+  char *w = plain, *end;
+  bool only_digits_colons = true;
+
+  for (const char *r = s; *r; r++)
+    {
+      if (*r != '_')
+        *w++ = *r;
+      if (! isdigit ((unsigned char) *r) && *r != ':' && *r != '_')
+        only_digits_colons = false;
+    }
+  *w = '\0';
+  if (only_digits_colons && isdigit ((unsigned char) s[0]))
+    return true;
+  if (strcasecmp (plain, ".inf") == 0 || strcasecmp (plain, "-.inf") == 0 || strcasecmp (plain, ".nan") == 0)
+    return true;
+  strtod (plain, &end);
+  return end != plain && *end == '\0';
+}
+
+bool
+cc_yaml_needs_quotes (const char *s)
+{
+  size_t len = strlen (s);
+
+  if (len == 0 || is_special_word (s) || looks_numeric (s))
+    return true;
+  if (strchr ("-?:,[]{}#&*!|>'\"%@` ", s[0]) || s[len - 1] == ' ' || s[len - 1] == ':')
+    return true;
+  if (strstr (s, ": ") || strstr (s, " #"))
+    return true;
+  for (const char *p = s; *p; p++)
+    if ((unsigned char) *p < 0x20 || *p == 0x7f)
+      return true;
+  return false;
+}
+
+static void
+put_string (struct cc_buf *b, const char *s)
+{
+  cJSON *tmp;
+  char *q;
+
+  if (! cc_yaml_needs_quotes (s))
+    {
+      cc_buf_puts (b, s);
+      return;
+    }
+  /* JSON string escapes are valid YAML double-quoted escapes.  */
+  tmp = cJSON_CreateString (s);
+  q = cJSON_PrintUnformatted (tmp);
+  cc_buf_puts (b, q);
+  free (q);
+  cJSON_Delete (tmp);
+}
+
+static void
+put_number (struct cc_buf *b, const cJSON *j)
+{
+  char *s = cJSON_PrintUnformatted (j);
+
+  cc_buf_puts (b, s);
+  free (s);
+}
+
+static bool
+is_empty_container (const cJSON *j)
+{
+  return (cJSON_IsObject (j) || cJSON_IsArray (j)) && j->child == NULL;
+}
+
+static void
+put_scalar (struct cc_buf *b, const cJSON *j)
+{
+  if (cJSON_IsString (j))
+    put_string (b, j->valuestring);
+  else if (cJSON_IsNumber (j))
+    put_number (b, j);
+  else if (cJSON_IsBool (j))
+    cc_buf_puts (b, cJSON_IsTrue (j) ? "true" : "false");
+  else if (cJSON_IsObject (j))
+    cc_buf_puts (b, "{}");
+  else if (cJSON_IsArray (j))
+    cc_buf_puts (b, "[]");
+  else
+    cc_buf_puts (b, "null");
+}
+
+static void emit (struct cc_buf *b, const cJSON *j, int indent, bool inline_first);
+
+static void
+indent_to (struct cc_buf *b, int n)
+{
+  for (int i = 0; i < n; i++)
+    cc_buf_putc (b, ' ');
+}
+
+/* A container value after "key:" or "- ": nested on the next lines, or
+   inline when empty or scalar.  */
+static void
+emit_value (struct cc_buf *b, const cJSON *v, int indent)
+{
+  if (is_empty_container (v) || ! (cJSON_IsObject (v) || cJSON_IsArray (v)))
+    {
+      cc_buf_putc (b, ' ');
+      put_scalar (b, v);
+      cc_buf_putc (b, '\n');
+      return;
+    }
+  cc_buf_putc (b, '\n');
+  emit (b, v, indent, false);
+}
+
+/* INLINE_FIRST: the first line continues after "- ".  */
+static void
+emit (struct cc_buf *b, const cJSON *j, int indent, bool inline_first)
+{
+  bool first = true;
+
+  for (const cJSON *it = j->child; it; it = it->next, first = false)
+    {
+      if (! (first && inline_first))
+        indent_to (b, indent);
+      if (cJSON_IsObject (j))
+        {
+          put_string (b, it->string);
+          cc_buf_putc (b, ':');
+          emit_value (b, it, indent + 2);
+          continue;
+        }
+      cc_buf_puts (b, "-");
+      if ((cJSON_IsObject (it) || cJSON_IsArray (it)) && ! is_empty_container (it))
+        {
+          cc_buf_putc (b, ' ');
+          emit (b, it, indent + 2, true);
+        }
+      else
+        emit_value (b, it, indent + 2);
+    }
+}
+
+char *
+cc_render_yaml (const cJSON *model)
+{
+  cleanup_buf struct cc_buf b = { 0 };
+
+  emit (&b, model, 0, false);
+  return cc_buf_steal (&b);
+}
+
+static void
+emit_json (struct cc_buf *b, const cJSON *j, int indent)
+{
+  bool obj = cJSON_IsObject (j);
+
+  if (! (obj || cJSON_IsArray (j)) || j->child == NULL)
+    {
+      char *s = cJSON_PrintUnformatted (j);
+      cc_buf_puts (b, s);
+      free (s);
+      return;
+    }
+  cc_buf_puts (b, obj ? "{\n" : "[\n");
+  for (const cJSON *it = j->child; it; it = it->next)
+    {
+      indent_to (b, indent + 2);
+      if (obj)
+        {
+          cJSON *k = cJSON_CreateString (it->string);
+          char *ks = cJSON_PrintUnformatted (k);
+          cc_buf_printf (b, "%s: ", ks);
+          free (ks);
+          cJSON_Delete (k);
+        }
+      emit_json (b, it, indent + 2);
+      cc_buf_puts (b, it->next ? ",\n" : "\n");
+    }
+  indent_to (b, indent);
+  cc_buf_puts (b, obj ? "}" : "]");
+}
+
+char *
+cc_render_json (const cJSON *model)
+{
+  cleanup_buf struct cc_buf b = { 0 };
+
+  emit_json (&b, model, 0);
+  cc_buf_putc (&b, '\n');
+  return cc_buf_steal (&b);
+}
+
+char *
+cc_compose_render_yaml (const cJSON *model)
+{
+  return cc_render_yaml (model);
+}
+
+char *
+cc_compose_render_json (const cJSON *model)
+{
+  return cc_render_json (model);
+}

@@ -1,0 +1,201 @@
+/* Checks across the model: references between services, networks,
+   volumes, secrets and configs; scale against container_name; dependency
+   cycles.  Positions come from the document tree the model was made of.  */
+#include <stdarg.h>
+#include <string.h>
+
+#include "compose/model.h"
+#include "lib/cleanup.h"
+#include "lib/json.h"
+#include "lib/strv.h"
+#include "lib/xalloc.h"
+
+const struct cc_node *
+cc_node_path (const struct cc_node *root, ...)
+{
+  const struct cc_node *n = root;
+  const char *key;
+  va_list ap;
+
+  va_start (ap, root);
+  while (n && (key = va_arg (ap, const char *)))
+    n = n->kind == CC_NODE_MAP ? cc_node_map_get (n, key) : NULL;
+  va_end (ap);
+  return n;
+}
+
+const struct cc_node *
+cc_node_entry (const struct cc_node *n, const char *name)
+{
+  if (n == NULL)
+    return NULL;
+  for (size_t i = 0; i < n->len; i++)
+    {
+      if (n->kind == CC_NODE_MAP && strcmp (n->keys[i]->value, name) == 0)
+        return n->keys[i];
+      if (n->kind == CC_NODE_SEQ && n->items[i]->kind == CC_NODE_SCALAR)
+        {
+          /* "db:alias" in links names the service db.  */
+          size_t l = strlen (name);
+          if (strncmp (n->items[i]->value, name, l) == 0
+              && (n->items[i]->value[l] == '\0' || n->items[i]->value[l] == ':'))
+            return n->items[i];
+        }
+    }
+  return NULL;
+}
+
+/* The best node to blame: the entry, else the key's value, else the service.  */
+static const struct cc_node *
+blame (const struct cc_node *root, const char *svc, const char *key, const char *entry)
+{
+  const struct cc_node *s = cc_node_path (root, "services", svc, NULL);
+  const struct cc_node *k = key ? cc_node_path (s, key, NULL) : NULL;
+  const struct cc_node *e = entry ? cc_node_entry (k, entry) : NULL;
+
+  if (e)
+    return e;
+  if (k)
+    return k;
+  if (s)
+    return s;
+  return root;
+}
+
+static bool
+defined (const cJSON *model, const char *section, const char *name)
+{
+  return cJSON_GetObjectItem (cJSON_GetObjectItem (model, section), name) != NULL;
+}
+
+static int
+check_networks (const cJSON *model, const struct cc_node *root, const cJSON *svc, cc_error_t *err)
+{
+  const cJSON *nets = cJSON_GetObjectItem (svc, "networks");
+  const char *mode = cc_json_get_string (svc, "network_mode");
+
+  /* The default network is only added when network_mode is absent, so
+     both present means both were written.  */
+  if (mode && nets)
+    return cc_error_at (err, blame (root, svc->string, "network_mode", NULL),
+                        "service `%s`: `network_mode` and `networks` cannot be combined", svc->string);
+  for (const cJSON *n = nets ? nets->child : NULL; n; n = n->next)
+    if (! defined (model, "networks", n->string))
+      return cc_error_at (err, blame (root, svc->string, "networks", n->string),
+                          "service `%s` uses undefined network `%s`", svc->string, n->string);
+  if (mode && strncmp (mode, "service:", 8) == 0 && ! defined (model, "services", mode + 8))
+    return cc_error_at (err, blame (root, svc->string, "network_mode", NULL),
+                        "service `%s`: network_mode names undefined service `%s`", svc->string, mode + 8);
+  return 0;
+}
+
+static int
+check_mounts (const cJSON *model, const struct cc_node *root, const cJSON *svc, cc_error_t *err)
+{
+  const cJSON *vols = cJSON_GetObjectItem (svc, "volumes");
+  const struct cc_node *vn = cc_node_path (root, "services", svc->string, "volumes", NULL);
+  size_t i = 0;
+
+  for (const cJSON *v = vols ? vols->child : NULL; v; v = v->next, i++)
+    {
+      const char *src = cc_json_get_string (v, "source");
+      const char *type = cc_json_get_string (v, "type");
+      if (type && strcmp (type, "volume") == 0 && src && ! defined (model, "volumes", src))
+        return cc_error_at (err, vn && i < vn->len ? vn->items[i] : blame (root, svc->string, "volumes", NULL),
+                            "service `%s` uses undefined volume `%s` (declare it under the top-level `volumes:`)",
+                            svc->string, src);
+    }
+  return 0;
+}
+
+static int
+check_file_refs (const cJSON *model, const struct cc_node *root, const cJSON *svc, const char *section,
+                 cc_error_t *err)
+{
+  const cJSON *refs = cJSON_GetObjectItem (svc, section);
+  const struct cc_node *rn = cc_node_path (root, "services", svc->string, section, NULL);
+  size_t i = 0;
+
+  for (const cJSON *r = refs ? refs->child : NULL; r; r = r->next, i++)
+    {
+      const char *src = cc_json_get_string (r, "source");
+      if (src && ! defined (model, section, src))
+        return cc_error_at (err, rn && i < rn->len ? rn->items[i] : blame (root, svc->string, section, NULL),
+                            "service `%s` uses undefined %.*s `%s`", svc->string,
+                            (int) strlen (section) - 1, section, src);
+    }
+  return 0;
+}
+
+static int
+check_dependencies (const cJSON *model, const struct cc_node *root, const cJSON *svc, cc_error_t *err)
+{
+  const cJSON *deps = cJSON_GetObjectItem (svc, "depends_on");
+  const cJSON *links = cJSON_GetObjectItem (svc, "links");
+
+  for (const cJSON *d = deps ? deps->child : NULL; d; d = d->next)
+    if (! defined (model, "services", d->string))
+      return cc_error_at (err, blame (root, svc->string, "depends_on", d->string),
+                          "service `%s` depends on undefined service `%s`", svc->string, d->string);
+  for (const cJSON *l = links ? links->child : NULL; l; l = l->next)
+    {
+      cleanup_free char *name = xstrndup (l->valuestring, strcspn (l->valuestring, ":"));
+      if (! defined (model, "services", name))
+        return cc_error_at (err, blame (root, svc->string, "links", name),
+                            "service `%s` links to undefined service `%s`", svc->string, name);
+    }
+  return 0;
+}
+
+static int
+check_scale (const struct cc_node *root, const cJSON *svc, cc_error_t *err)
+{
+  const cJSON *scale = cJSON_GetObjectItem (svc, "scale");
+  const cJSON *replicas = cJSON_GetObjectItem (cJSON_GetObjectItem (svc, "deploy"), "replicas");
+
+  if (scale && replicas && scale->valuedouble != replicas->valuedouble)
+    return cc_error_at (err, blame (root, svc->string, "scale", NULL),
+                        "service `%s`: `scale` (%.0f) and `deploy.replicas` (%.0f) differ", svc->string,
+                        scale->valuedouble, replicas->valuedouble);
+  if (scale && scale->valuedouble < 0)
+    return cc_error_at (err, blame (root, svc->string, "scale", NULL), "service `%s`: `scale` cannot be negative",
+                        svc->string);
+  if (scale && scale->valuedouble > 1 && cJSON_GetObjectItem (svc, "container_name"))
+    return cc_error_at (err, blame (root, svc->string, "container_name", NULL),
+                        "service `%s`: `container_name` must be unique, so `scale` cannot be %.0f", svc->string,
+                        scale->valuedouble);
+  return 0;
+}
+
+static int
+check_service (const cJSON *model, const struct cc_node *root, const cJSON *svc, cc_error_t *err)
+{
+  const struct cc_node *key = cc_node_entry (cc_node_path (root, "services", NULL), svc->string);
+
+  if (! cJSON_GetObjectItem (svc, "image") && ! cJSON_GetObjectItem (svc, "build"))
+    return cc_error_at (err, key ? key : root, "service `%s` has neither an image nor a build context",
+                        svc->string);
+  if (check_networks (model, root, svc, err) < 0 || check_mounts (model, root, svc, err) < 0
+      || check_file_refs (model, root, svc, "secrets", err) < 0
+      || check_file_refs (model, root, svc, "configs", err) < 0 || check_dependencies (model, root, svc, err) < 0
+      || check_scale (root, svc, err) < 0)
+    return -1;
+  return 0;
+}
+
+int
+cc_validate_project (const cJSON *model, const struct cc_node *root, cc_error_t *err)
+{
+  const cJSON *services = cJSON_GetObjectItem (model, "services");
+  cleanup_strv char **cycle = NULL;
+
+  for (const cJSON *svc = services ? services->child : NULL; svc; svc = svc->next)
+    if (check_service (model, root, svc, err) < 0)
+      return -1;
+  if (cc_graph_find_cycle (model, &cycle) && cycle)
+    {
+      cleanup_free char *path = cc_strv_join (cycle, " -> ");
+      return cc_error_at (err, blame (root, cycle[0], "depends_on", cycle[1]), "dependency cycle: %s", path);
+    }
+  return 0;
+}

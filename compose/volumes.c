@@ -1,0 +1,256 @@
+/* A service's `volumes:` in short and long syntax, to the long form
+   docker compose config prints: {type, source, target, read_only, bind,
+   volume, tmpfs}.  */
+#include <stdlib.h>
+#include <string.h>
+
+#include "compose/model.h"
+#include "lib/cleanup.h"
+#include "lib/file.h"
+#include "lib/json.h"
+#include "lib/strv.h"
+#include "lib/xalloc.h"
+
+static const char *const propagations[] = { "shared", "rshared", "slave", "rslave", "private", "rprivate" };
+static const char *const volume_types[] = { "bind", "volume", "tmpfs" };
+/* Types the spec has that a Linux engine without Swarm cannot mount.  */
+static const char *const unsupported_types[] = { "npipe", "cluster", "image" };
+
+static bool
+in_list (const char *s, const char *const *list, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    if (strcmp (s, list[i]) == 0)
+      return true;
+  return false;
+}
+
+/* compose-go: a source is a host path when it starts like one.  */
+static bool
+is_host_path (const char *s)
+{
+  return s[0] == '.' || s[0] == '/' || s[0] == '~';
+}
+
+char *
+cc_resolve_host_path (const char *path, const char *project_dir)
+{
+  const char *home = getenv ("HOME");
+  cleanup_free char *joined = NULL;
+
+  if (path[0] == '~' && (path[1] == '/' || path[1] == '\0') && home)
+    joined = xasprintf ("%s%s", home, path + 1);
+  else if (path[0] == '/')
+    joined = xstrdup (path);
+  else
+    joined = cc_path_join (project_dir ? project_dir : ".", path);
+  return cc_path_clean (joined);
+}
+
+static cJSON *
+object_at (cJSON *o, const char *key)
+{
+  cJSON *sub = cJSON_GetObjectItem (o, key);
+
+  if (sub == NULL)
+    {
+      sub = cJSON_CreateObject ();
+      cJSON_AddItemToObject (o, key, sub);
+    }
+  return sub;
+}
+
+/* The third field: "ro,z,nocopy,rshared".  */
+static int
+apply_short_options (cJSON *v, const char *type, const char *opts, cc_error_t *err)
+{
+  cleanup_strv char **list = cc_strv_split (opts, ',', true);
+
+  for (char **o = list; o && *o; o++)
+    {
+      bool is_bind = strcmp (type, "bind") == 0;
+      if (strcmp (*o, "ro") == 0 || strcmp (*o, "rw") == 0)
+        cc_json_set_bool (v, "read_only", strcmp (*o, "ro") == 0);
+      else if (is_bind && (strcmp (*o, "z") == 0 || strcmp (*o, "Z") == 0))
+        cc_json_set_string (object_at (v, "bind"), "selinux", *o);
+      else if (is_bind && in_list (*o, propagations, CC_N_ELEMENTS (propagations)))
+        cc_json_set_string (object_at (v, "bind"), "propagation", *o);
+      else if (! is_bind && strcmp (*o, "nocopy") == 0)
+        cc_json_set_bool (object_at (v, "volume"), "nocopy", true);
+      else
+        return cc_error_make (err, 0, "invalid %s mount option `%s`", type, *o);
+    }
+  if (cJSON_IsFalse (cJSON_GetObjectItem (v, "read_only")))
+    cJSON_DeleteItemFromObject (v, "read_only");
+  return 0;
+}
+
+int
+cc_volume_parse_short (const char *spec, const char *project_dir, cJSON **out, cc_error_t *err)
+{
+  cleanup_strv char **parts = cc_strv_split (spec, ':', false);
+  cleanup_cjson cJSON *v = cJSON_CreateObject ();
+  size_t n = cc_strv_len (parts);
+  const char *source = n >= 2 ? parts[0] : NULL;
+  const char *target = n >= 2 ? parts[1] : parts[0];
+  const char *type;
+
+  if (n == 0 || n > 3)
+    return cc_error_make (err, 0, "invalid volume `%s` (SOURCE:TARGET[:OPTIONS])", spec);
+  if (source && *source == '\0')
+    return cc_error_make (err, 0, "invalid volume `%s`: empty source", spec);
+  if (target[0] != '/')
+    return cc_error_make (err, 0, "invalid volume `%s`: the target `%s` must be an absolute path", spec, target);
+  type = source && is_host_path (source) ? "bind" : "volume";
+  cc_json_set_string (v, "type", type);
+  if (source && strcmp (type, "bind") == 0)
+    {
+      cleanup_free char *abs = cc_resolve_host_path (source, project_dir);
+      cc_json_set_string (v, "source", abs);
+    }
+  else if (source)
+    cc_json_set_string (v, "source", source);
+  cc_json_set_string (v, "target", target);
+  /* The short syntax creates a missing host directory, as `docker run -v` does.  */
+  if (strcmp (type, "bind") == 0)
+    cc_json_set_bool (object_at (v, "bind"), "create_host_path", true);
+  else
+    object_at (v, "volume");
+  if (n == 3 && apply_short_options (v, type, parts[2], err) < 0)
+    return -1;
+  *out = steal_pointer (&v);
+  return 0;
+}
+
+static const struct cc_schema_key bind_keys[] = {
+  { "selinux", CC_KEY_STRING, CC_KEY_SUPPORTED, NULL, NULL },
+  { "propagation", CC_KEY_STRING, CC_KEY_SUPPORTED, NULL, NULL },
+  { "create_host_path", CC_KEY_BOOL, CC_KEY_SUPPORTED, NULL, NULL },
+  { "recursive", CC_KEY_STRING, CC_KEY_UNSUPPORTED, NULL, NULL },
+};
+static const struct cc_schema_table bind_table = { "bind", bind_keys, CC_N_ELEMENTS (bind_keys) };
+static const struct cc_schema_key volopt_keys[] = {
+  { "nocopy", CC_KEY_BOOL, CC_KEY_SUPPORTED, NULL, NULL },
+  { "subpath", CC_KEY_STRING, CC_KEY_UNSUPPORTED, NULL, NULL },
+  { "labels", CC_KEY_MAPPING, CC_KEY_SUPPORTED, NULL, NULL },
+};
+static const struct cc_schema_table volopt_table = { "volume", volopt_keys, CC_N_ELEMENTS (volopt_keys) };
+static const struct cc_schema_key tmpfs_keys[] = {
+  { "size", CC_KEY_BYTES, CC_KEY_SUPPORTED, NULL, NULL },
+  { "mode", CC_KEY_INT, CC_KEY_SUPPORTED, NULL, NULL },
+};
+static const struct cc_schema_table tmpfs_table = { "tmpfs", tmpfs_keys, CC_N_ELEMENTS (tmpfs_keys) };
+static const struct cc_schema_key mount_keys[] = {
+  { "type", CC_KEY_STRING, CC_KEY_SUPPORTED, NULL, NULL },
+  { "source", CC_KEY_STRING, CC_KEY_SUPPORTED, NULL, NULL },
+  { "target", CC_KEY_STRING, CC_KEY_SUPPORTED, NULL, NULL },
+  { "read_only", CC_KEY_BOOL, CC_KEY_SUPPORTED, NULL, NULL },
+  { "consistency", CC_KEY_STRING, CC_KEY_SUPPORTED, NULL, NULL },
+  { "bind", CC_KEY_OBJECT, CC_KEY_SUPPORTED, &bind_table, NULL },
+  { "volume", CC_KEY_OBJECT, CC_KEY_SUPPORTED, &volopt_table, NULL },
+  { "tmpfs", CC_KEY_OBJECT, CC_KEY_SUPPORTED, &tmpfs_table, NULL },
+  { "image", CC_KEY_ANY, CC_KEY_UNSUPPORTED, NULL, NULL },
+};
+static const struct cc_schema_table mount_table = { "volume mount", mount_keys, CC_N_ELEMENTS (mount_keys) };
+
+static int
+check_long_volume (struct cc_norm *n, const struct cc_node *item, cJSON *v, cc_error_t *err)
+{
+  const char *type = cc_json_get_string (v, "type");
+  const char *source = cc_json_get_string (v, "source");
+  const char *target = cc_json_get_string (v, "target");
+  const char *prop = cc_json_get_string (cJSON_GetObjectItem (v, "bind"), "propagation");
+  cJSON *bind = cJSON_GetObjectItem (v, "bind");
+
+  if (type == NULL)
+    return cc_error_at (err, item, "volume: `type` is required (bind, volume, tmpfs)");
+  if (in_list (type, unsupported_types, CC_N_ELEMENTS (unsupported_types)))
+    return cc_error_at (err, cc_node_map_get (item, "type"), "volume type `%s` is not supported", type);
+  if (! in_list (type, volume_types, CC_N_ELEMENTS (volume_types)))
+    return cc_error_at (err, cc_node_map_get (item, "type"), "invalid volume type `%s` (bind, volume, tmpfs)", type);
+  if (target == NULL || target[0] != '/')
+    return cc_error_at (err, cc_node_map_get (item, "target") ?: item,
+                        "volume: `target` must be an absolute path");
+  if (strcmp (type, "bind") == 0 && (source == NULL || *source == '\0'))
+    return cc_error_at (err, item, "bind mount: `source` is required");
+  if (strcmp (type, "tmpfs") == 0 && source)
+    return cc_error_at (err, cc_node_map_get (item, "source"), "tmpfs mount: `source` is not allowed");
+  if (prop && ! in_list (prop, propagations, CC_N_ELEMENTS (propagations)))
+    return cc_error_at (err, cc_node_path (item, "bind", "propagation", NULL), "invalid bind propagation `%s`",
+                        prop);
+  if (strcmp (type, "bind") == 0)
+    {
+      cleanup_free char *abs = cc_resolve_host_path (source, n->project_dir);
+      cc_json_set_string (v, "source", abs);
+      /* compose-go: a `bind:` section defaults create_host_path to true.  */
+      if (bind && ! cJSON_GetObjectItem (bind, "create_host_path"))
+        cc_json_set_bool (bind, "create_host_path", true);
+    }
+  if (strcmp (type, "volume") == 0 && ! cJSON_GetObjectItem (v, "volume"))
+    object_at (v, "volume");
+  return 0;
+}
+
+static int
+long_volume (struct cc_norm *n, const struct cc_node *item, cJSON *arr, cc_error_t *err)
+{
+  cleanup_cjson cJSON *v = NULL;
+
+  if (cc_norm_object (n, &mount_table, item, &v, err) < 0 || check_long_volume (n, item, v, err) < 0)
+    return -1;
+  cc_json_order_by_table (v, &mount_table);
+  cJSON_AddItemToArray (arr, steal_pointer (&v));
+  return 0;
+}
+
+static int
+volumes_normalize (struct cc_norm *n, const struct cc_node *list, cJSON **out, cc_error_t *err)
+{
+  cleanup_cjson cJSON *arr = cJSON_CreateArray ();
+  const char *project_dir = n->project_dir;
+
+  if (list->kind != CC_NODE_SEQ)
+    return cc_error_at (err, list, "`volumes` must be a list, not %s", cc_node_kind_name (list));
+  for (size_t i = 0; i < list->len; i++)
+    {
+      const struct cc_node *item = list->items[i];
+      cJSON *v = NULL;
+
+      if (item->kind == CC_NODE_MAP)
+        {
+          if (long_volume (n, item, arr, err) < 0)
+            return -1;
+          continue;
+        }
+      if (item->kind != CC_NODE_SCALAR || item->is_null || *item->value == '\0')
+        return cc_error_at (err, item, "a volume must be a string or a map");
+      if (cc_volume_parse_short (item->value, project_dir, &v, err) < 0)
+        return cc_error_relocate (err, item, NULL);
+      cJSON_AddItemToArray (arr, v);
+    }
+  *out = steal_pointer (&arr);
+  return 0;
+}
+
+int
+cc_volumes_normalize (const struct cc_node *list, const char *project_dir, cJSON **out, cc_error_t *err)
+{
+  struct cc_norm n = { .project_dir = project_dir };
+
+  return volumes_normalize (&n, list, out, err);
+}
+
+int
+cc_norm_key_volumes (struct cc_norm *n, const struct cc_schema_key *k, const struct cc_node *v, cJSON *parent,
+                     cc_error_t *err)
+{
+  cJSON *arr = NULL;
+
+  (void) k;
+  if (v->kind == CC_NODE_SCALAR && v->is_null)
+    return 0;
+  if (volumes_normalize (n, v, &arr, err) < 0)
+    return -1;
+  cc_json_set (parent, "volumes", arr);
+  return 0;
+}

@@ -40,7 +40,7 @@ env_index (const struct cc_env *env, const char *name)
 {
   for (size_t i = 0; i < env->len; i++)
     if (strcmp (env->names[i], name) == 0)
-      return (ssize_t) i;
+      return (ssize_t)i;
   return -1;
 }
 
@@ -91,7 +91,7 @@ cc_env_set_strv (struct cc_env *env, char *const *v, bool overwrite)
 
       if (eq == NULL || eq == v[i])
         continue;
-      name = xstrndup (v[i], (size_t) (eq - v[i]));
+      name = xstrndup (v[i], (size_t)(eq - v[i]));
       cc_env_set (env, name, eq + 1, overwrite);
       free (name);
     }

@@ -85,8 +85,8 @@ next_statement (struct envparser *ep)
 static bool
 is_key_char (char c)
 {
-  return isalnum ((unsigned char) c) || c == '_' || c == '.' || c == '-' || c == '[' || c == ']'
-         || ((unsigned char) c >= 0x80);
+  return isalnum ((unsigned char)c) || c == '_' || c == '.' || c == '-' || c == '[' || c == ']'
+         || ((unsigned char)c >= 0x80);
 }
 
 static bool
@@ -119,7 +119,7 @@ parse_key (struct envparser *ep, char **key, bool *bare, cc_error_t *err)
     }
   if (end == start)
     return fail_line (ep, ep->line, err, "missing variable name before `%c`", *ep->p);
-  *key = xstrndup (start, (size_t) (end - start));
+  *key = xstrndup (start, (size_t)(end - start));
   if (! *bare)
     ep->p++;
   return 0;
@@ -171,7 +171,7 @@ parse_quoted (struct envparser *ep, char **value, cc_error_t *err)
 {
   cleanup_buf struct cc_buf b = { 0 };
   char q = *ep->p++;
-  int line = ep->line, col = (int) (ep->p - ep->line_start);
+  int line = ep->line, col = (int)(ep->p - ep->line_start);
 
   for (; *ep->p != q; ep->p++)
     {
@@ -208,15 +208,15 @@ parse_unquoted (struct envparser *ep, char **value, cc_error_t *err)
 {
   const char *start = ep->p, *end, *comment;
   cleanup_free char *raw = NULL;
-  int col = (int) (ep->p - ep->line_start) + 1;
+  int col = (int)(ep->p - ep->line_start) + 1;
 
   skip_to_eol (ep);
   end = ep->p;
-  raw = xstrndup (start, (size_t) (end - start));
+  raw = xstrndup (start, (size_t)(end - start));
   comment = strstr (raw, " #");
   if (comment)
     raw[comment - raw] = '\0';
-  for (size_t n = strlen (raw); n > 0 && isspace ((unsigned char) raw[n - 1]); n--)
+  for (size_t n = strlen (raw); n > 0 && isspace ((unsigned char)raw[n - 1]); n--)
     raw[n - 1] = '\0';
   return interpolate (ep, raw, ep->line, col, false, value, err);
 }
@@ -242,7 +242,7 @@ parse_statement (struct envparser *ep, cc_error_t *err)
   skip_blanks (ep);
   if ((*ep->p == '"' || *ep->p == '\'') ? parse_quoted (ep, &value, err) < 0 : parse_unquoted (ep, &value, err) < 0)
     return -1;
-  if (isdigit ((unsigned char) key[0]))
+  if (isdigit ((unsigned char)key[0]))
     {
       cc_warn ("%s:%d: ignoring `%s`: a variable name cannot start with a digit", ep->file, line, key);
       return 0;
@@ -252,12 +252,12 @@ parse_statement (struct envparser *ep, cc_error_t *err)
 }
 
 int
-cc_envfile_parse_string (const char *name, const char *text, const struct cc_env *lookup, char ***out,
-                         cc_error_t *err)
+cc_envfile_parse_string (const char *name, const char *text, const struct cc_env *lookup, char ***out, cc_error_t *err)
 {
   cleanup_env struct cc_env *vars = cc_env_new ();
-  struct envparser ep = { .file = cc_node_intern_file (name), .p = text, .line = 1, .line_start = text,
-                          .lookup = lookup, .vars = vars };
+  struct envparser ep = {
+    .file = cc_node_intern_file (name), .p = text, .line = 1, .line_start = text, .lookup = lookup, .vars = vars
+  };
 
   /* Editors on Windows add a byte-order mark; it is not part of a name.  */
   if (strncmp (ep.p, "\xEF\xBB\xBF", 3) == 0)

@@ -39,13 +39,13 @@ struct interp
 static bool
 is_name_start (char c)
 {
-  return c == '_' || isalpha ((unsigned char) c);
+  return c == '_' || isalpha ((unsigned char)c);
 }
 
 static bool
 is_name_char (char c)
 {
-  return c == '_' || isalnum ((unsigned char) c);
+  return c == '_' || isalnum ((unsigned char)c);
 }
 
 /* Position of WHERE: exact for a plain one-line scalar, whose columns map
@@ -61,7 +61,7 @@ position_of (const struct interp *it, const char *where)
   pos.line = it->at->line;
   pos.col = it->at->col;
   if (! it->at->quoted && strchr (it->text, '\n') == NULL)
-    pos.col += (int) (where - it->text);
+    pos.col += (int)(where - it->text);
   return pos;
 }
 
@@ -109,14 +109,13 @@ fail_at (const struct interp *it, const char *where, cc_error_t *err, const char
   return cc_error_at (err, it->at ? &pos : NULL, "%s", msg);
 }
 
-static int expand (struct interp *it, const char **pp, bool nested, bool eval, struct cc_buf *out,
-                   cc_error_t *err);
+static int expand (struct interp *it, const char **pp, bool nested, bool eval, struct cc_buf *out, cc_error_t *err);
 
 enum op
 {
   OP_NONE,
-  OP_DEFAULT, /* - */
-  OP_REQUIRE, /* ? */
+  OP_DEFAULT,   /* - */
+  OP_REQUIRE,   /* ? */
   OP_ALTERNATE, /* + */
 };
 
@@ -158,8 +157,8 @@ word_applies (enum op op, bool colon, const char *value)
 }
 
 static int
-expand_operator (struct interp *it, const char **pp, const char *open, const char *name, bool eval,
-                 struct cc_buf *out, cc_error_t *err)
+expand_operator (struct interp *it, const char **pp, const char *open, const char *name, bool eval, struct cc_buf *out,
+                 cc_error_t *err)
 {
   cleanup_buf struct cc_buf word = { 0 };
   const char *value = eval ? it->lookup (it->data, name) : NULL;
@@ -210,7 +209,7 @@ expand_braced (struct interp *it, const char **pp, bool eval, struct cc_buf *out
     }
   while (is_name_char (*p))
     p++;
-  name = xstrndup (name_start, (size_t) (p - name_start));
+  name = xstrndup (name_start, (size_t)(p - name_start));
   if (*p == '}')
     {
       const char *value = eval ? it->lookup (it->data, name) : "";
@@ -244,7 +243,7 @@ expand_dollar (struct interp *it, const char **pp, bool eval, struct cc_buf *out
                     dollar_hint (it->text));
   for (p = name_start; is_name_char (*p); p++)
     ;
-  name = xstrndup (name_start, (size_t) (p - name_start));
+  name = xstrndup (name_start, (size_t)(p - name_start));
   value = eval ? it->lookup (it->data, name) : "";
   if (value == NULL)
     warn_unset (it, *pp, name);
@@ -269,7 +268,7 @@ expand (struct interp *it, const char **pp, bool nested, bool eval, struct cc_bu
       while (*p && *p != '$' && ! (nested && *p == '}'))
         p++;
       if (eval)
-        cc_buf_append (out, lit, (size_t) (p - lit));
+        cc_buf_append (out, lit, (size_t)(p - lit));
       if (*p == '$' && expand_dollar (it, &p, eval, out, err) < 0)
         return -1;
     }
@@ -278,8 +277,8 @@ expand (struct interp *it, const char **pp, bool nested, bool eval, struct cc_bu
 }
 
 int
-cc_interpolate_string_lookup (const char *in, cc_lookup_fn lookup, void *data, const struct cc_node *at,
-                              char **out, cc_error_t *err)
+cc_interpolate_string_lookup (const char *in, cc_lookup_fn lookup, void *data, const struct cc_node *at, char **out,
+                              cc_error_t *err)
 {
   struct interp it = { .lookup = lookup, .data = data, .at = at, .text = in };
   cleanup_buf struct cc_buf b = { 0 };
@@ -299,10 +298,9 @@ env_lookup (void *data, const char *name)
 }
 
 int
-cc_interpolate_string (const char *in, const struct cc_env *env, const struct cc_node *at, char **out,
-                       cc_error_t *err)
+cc_interpolate_string (const char *in, const struct cc_env *env, const struct cc_node *at, char **out, cc_error_t *err)
 {
-  return cc_interpolate_string_lookup (in, env_lookup, (void *) env, at, out, err);
+  return cc_interpolate_string_lookup (in, env_lookup, (void *)env, at, out, err);
 }
 
 int

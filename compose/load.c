@@ -18,8 +18,8 @@
 extern char **environ;
 
 /* Docker Compose's names, in its order of preference.  */
-static const char *const default_files[] = { "compose.yaml", "compose.yml", "docker-compose.yml",
-                                             "docker-compose.yaml" };
+static const char *const default_files[]
+    = { "compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml" };
 static const char *const override_files[] = { "compose.override.yml", "compose.override.yaml",
                                               "docker-compose.override.yml", "docker-compose.override.yaml" };
 
@@ -70,7 +70,7 @@ cc_project_name_normalize (const char *in)
 
   for (const char *p = in; *p; p++)
     {
-      char c = (*p >= 'A' && *p <= 'Z') ? (char) (*p - 'A' + 'a') : *p;
+      char c = (*p >= 'A' && *p <= 'Z') ? (char)(*p - 'A' + 'a') : *p;
       bool keep = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
 
       /* The name must start with a letter or a digit.  */
@@ -101,8 +101,8 @@ check_explicit_name (const char *name, const struct cc_node *at, const char *sou
     return 0;
   fixed = cc_project_name_normalize (name);
   if (*fixed == '\0')
-    return cc_error_at (err, at, "invalid project name `%s` (%s): it must contain lowercase letters, digits, `-` or `_`",
-                        name, source);
+    return cc_error_at (
+        err, at, "invalid project name `%s` (%s): it must contain lowercase letters, digits, `-` or `_`", name, source);
   return cc_error_at (err, at,
                       "invalid project name `%s` (%s): only lowercase letters, digits, `-` and `_` are allowed, "
                       "starting with a letter or digit; did you mean `%s`?",
@@ -250,7 +250,7 @@ read_stdin (char **text, size_t *len, cc_error_t *err)
         }
       if (n == 0)
         break;
-      cc_buf_append (&b, chunk, (size_t) n);
+      cc_buf_append (&b, chunk, (size_t)n);
     }
   cc_buf_puts (&b, "");
   *len = b.len;
@@ -319,7 +319,7 @@ add_env_files (struct cc_env *env, char *const *files, const char *base_dir, boo
 static int
 build_env (struct loader *ld, const char *project_dir, cc_error_t *err)
 {
-  char *dotenv[] = { (char *) ".env", NULL };
+  char *dotenv[] = { (char *)".env", NULL };
 
   ld->env = cc_env_new ();
   cc_env_set_strv (ld->env, environ, true);
@@ -366,7 +366,7 @@ rebase_volume (struct cc_node *v, const char *dir)
   if (v->kind == CC_NODE_SCALAR && v->value[0] == '.')
     {
       const char *colon = strchr (v->value, ':');
-      cleanup_free char *src = colon ? xstrndup (v->value, (size_t) (colon - v->value)) : xstrdup (v->value);
+      cleanup_free char *src = colon ? xstrndup (v->value, (size_t)(colon - v->value)) : xstrdup (v->value);
       cleanup_free char *abs = absolute (dir, src);
       char *nv = xasprintf ("%s%s", abs, colon ? colon : "");
 
@@ -496,7 +496,8 @@ parse_include_entry (struct loader *ld, const struct cc_node *item, struct inclu
     {
       const char *k = item->keys[i]->value;
       if (strcmp (k, "path") && strcmp (k, "project_directory") && strcmp (k, "env_file"))
-        return cc_error_at (err, item->keys[i], "unknown key `%s` in `include` (expected path, project_directory, env_file)", k);
+        return cc_error_at (err, item->keys[i],
+                            "unknown key `%s` in `include` (expected path, project_directory, env_file)", k);
     }
   path = cc_node_map_get (item, "path");
   if (path == NULL)
@@ -560,7 +561,7 @@ include_one (struct loader *ld, struct cc_node *doc, const struct include_entry 
   cleanup_free char *pdir = e->project_dir ? xstrdup (e->project_dir) : cc_path_dirname (e->paths[0]);
   cleanup_env struct cc_env *env = cc_env_dup (ld->env);
   cleanup_node struct cc_node *merged = NULL;
-  char *dotenv[] = { (char *) ".env", NULL };
+  char *dotenv[] = { (char *)".env", NULL };
 
   /* The including project's variables win over the included .env.  */
   if (add_env_files (env, e->env_files ? e->env_files : dotenv, pdir, e->env_files != NULL, err) < 0)

@@ -26,40 +26,23 @@ static const struct
   const char *path;
   enum strategy strategy;
 } rules[] = {
-  { "services.*.command", REPLACE },
-  { "services.*.entrypoint", REPLACE },
-  { "services.*.healthcheck.test", REPLACE },
-  { "services.*.ports", APPEND_UNIQUE },
-  { "services.*.expose", APPEND_UNIQUE },
-  { "services.*.dns", APPEND_UNIQUE },
-  { "services.*.dns_search", APPEND_UNIQUE },
-  { "services.*.dns_opt", APPEND_UNIQUE },
-  { "services.*.tmpfs", APPEND_UNIQUE },
-  { "services.*.cap_add", APPEND_UNIQUE },
-  { "services.*.cap_drop", APPEND_UNIQUE },
-  { "services.*.security_opt", APPEND_UNIQUE },
-  { "services.*.profiles", APPEND_UNIQUE },
-  { "services.*.external_links", APPEND_UNIQUE },
-  { "services.*.links", APPEND_UNIQUE },
-  { "services.*.group_add", APPEND_UNIQUE },
-  { "services.*.env_file", APPEND_UNIQUE },
-  { "services.*.volumes_from", APPEND_UNIQUE },
-  { "services.*.environment", BY_KEY },
-  { "services.*.labels", BY_KEY },
-  { "services.*.annotations", BY_KEY },
-  { "services.*.sysctls", BY_KEY },
-  { "services.*.extra_hosts", BY_KEY },
-  { "services.*.ulimits", BY_KEY },
-  { "services.*.build.args", BY_KEY },
-  { "services.*.build.labels", BY_KEY },
-  { "services.*.build.extra_hosts", BY_KEY },
-  { "services.*.deploy.labels", BY_KEY },
-  { "services.*.volumes", BY_TARGET },
-  { "services.*.devices", BY_TARGET },
-  { "services.*.secrets", BY_SOURCE },
-  { "services.*.configs", BY_SOURCE },
-  { "services.*.networks", BY_NAME },
-  { "services.*.depends_on", BY_NAME },
+  { "services.*.command", REPLACE },          { "services.*.entrypoint", REPLACE },
+  { "services.*.healthcheck.test", REPLACE }, { "services.*.ports", APPEND_UNIQUE },
+  { "services.*.expose", APPEND_UNIQUE },     { "services.*.dns", APPEND_UNIQUE },
+  { "services.*.dns_search", APPEND_UNIQUE }, { "services.*.dns_opt", APPEND_UNIQUE },
+  { "services.*.tmpfs", APPEND_UNIQUE },      { "services.*.cap_add", APPEND_UNIQUE },
+  { "services.*.cap_drop", APPEND_UNIQUE },   { "services.*.security_opt", APPEND_UNIQUE },
+  { "services.*.profiles", APPEND_UNIQUE },   { "services.*.external_links", APPEND_UNIQUE },
+  { "services.*.links", APPEND_UNIQUE },      { "services.*.group_add", APPEND_UNIQUE },
+  { "services.*.env_file", APPEND_UNIQUE },   { "services.*.volumes_from", APPEND_UNIQUE },
+  { "services.*.environment", BY_KEY },       { "services.*.labels", BY_KEY },
+  { "services.*.annotations", BY_KEY },       { "services.*.sysctls", BY_KEY },
+  { "services.*.extra_hosts", BY_KEY },       { "services.*.ulimits", BY_KEY },
+  { "services.*.build.args", BY_KEY },        { "services.*.build.labels", BY_KEY },
+  { "services.*.build.extra_hosts", BY_KEY }, { "services.*.deploy.labels", BY_KEY },
+  { "services.*.volumes", BY_TARGET },        { "services.*.devices", BY_TARGET },
+  { "services.*.secrets", BY_SOURCE },        { "services.*.configs", BY_SOURCE },
+  { "services.*.networks", BY_NAME },         { "services.*.depends_on", BY_NAME },
 };
 
 /* Names under these paths are user-chosen: the rules match them as `*`.  */
@@ -155,7 +138,7 @@ split_entry (const struct cc_node *item, bool colon_too, struct cc_node *map)
       cc_node_map_set (map, v, value);
       return;
     }
-  key = xstrndup (v, (size_t) (sep - v));
+  key = xstrndup (v, (size_t)(sep - v));
   value = cc_node_new_scalar (sep + 1, item);
   value->quoted = true;
   cc_node_map_set (map, key, value);
@@ -221,7 +204,7 @@ merge_by_key (struct cc_node **base, const struct cc_node *over, const char *pat
       else
         cc_node_map_set (b, o->keys[i]->value, fresh_copy (o->items[i]));
     }
-  (void) err;
+  (void)err;
   cc_node_free (*base);
   *base = steal_pointer (&b);
   return 0;
@@ -247,7 +230,7 @@ mount_target (const struct cc_node *item)
   if (colon == NULL)
     return xstrdup (v);
   end = strchr (colon + 1, ':');
-  return end ? xstrndup (colon + 1, (size_t) (end - colon - 1)) : xstrdup (colon + 1);
+  return end ? xstrndup (colon + 1, (size_t)(end - colon - 1)) : xstrdup (colon + 1);
 }
 
 /* Secrets and configs are identified by their target, which defaults to

@@ -116,7 +116,7 @@ map_index (const struct cc_node *map, const char *key)
     return -1;
   for (size_t i = 0; i < map->len; i++)
     if (strcmp (map->keys[i]->value, key) == 0)
-      return (ssize_t) i;
+      return (ssize_t)i;
   return -1;
 }
 
@@ -145,8 +145,8 @@ cc_node_map_remove (struct cc_node *map, const char *key)
     return;
   cc_node_free (map->keys[i]);
   cc_node_free (map->items[i]);
-  memmove (&map->keys[i], &map->keys[i + 1], (map->len - (size_t) i - 1) * sizeof (*map->keys));
-  memmove (&map->items[i], &map->items[i + 1], (map->len - (size_t) i - 1) * sizeof (*map->items));
+  memmove (&map->keys[i], &map->keys[i + 1], (map->len - (size_t)i - 1) * sizeof (*map->keys));
+  memmove (&map->items[i], &map->items[i + 1], (map->len - (size_t)i - 1) * sizeof (*map->items));
   map->len--;
 }
 
@@ -248,7 +248,7 @@ line_start (const struct source *s, int line)
 
   for (int l = 1; l < line; l++)
     {
-      p = memchr (p, '\n', (size_t) (end - p));
+      p = memchr (p, '\n', (size_t)(end - p));
       if (p == NULL)
         return NULL;
       p++;
@@ -266,7 +266,7 @@ column_offset (const char *p, size_t len, int col)
   for (int c = 1; c < col && off < len; c++)
     {
       off++;
-      while (off < len && ((unsigned char) p[off] & 0xC0) == 0x80)
+      while (off < len && ((unsigned char)p[off] & 0xC0) == 0x80)
         off++;
     }
   return off;
@@ -277,14 +277,14 @@ put_visible (struct cc_buf *b, const char *p, size_t n, bool caret_line)
 {
   for (size_t i = 0; i < n; i++)
     {
-      unsigned char c = (unsigned char) p[i];
+      unsigned char c = (unsigned char)p[i];
 
       if (caret_line)
         cc_buf_putc (b, c == '\t' ? '\t' : ' ');
       else
-        cc_buf_putc (b, (c < 0x20 && c != '\t') || c == 0x7f ? '?' : (char) c);
+        cc_buf_putc (b, (c < 0x20 && c != '\t') || c == 0x7f ? '?' : (char)c);
       if (caret_line)
-        while (i + 1 < n && ((unsigned char) p[i + 1] & 0xC0) == 0x80)
+        while (i + 1 < n && ((unsigned char)p[i + 1] & 0xC0) == 0x80)
           i++;
     }
 }
@@ -302,15 +302,15 @@ append_excerpt (struct cc_buf *b, const struct cc_node *at)
   p = line_start (s, at->line);
   if (p == NULL)
     return;
-  eol = memchr (p, '\n', (size_t) (s->text + s->len - p));
-  len = eol ? (size_t) (eol - p) : (size_t) (s->text + s->len - p);
+  eol = memchr (p, '\n', (size_t)(s->text + s->len - p));
+  len = eol ? (size_t)(eol - p) : (size_t)(s->text + s->len - p);
   if (len > 0 && p[len - 1] == '\r')
     len--;
   caret = column_offset (p, len, at->col);
   if (caret > EXCERPT_WIDTH)
     from = caret - EXCERPT_WIDTH / 2;
   to = from + EXCERPT_WIDTH < len ? from + EXCERPT_WIDTH : len;
-  while (from > 0 && ((unsigned char) p[from] & 0xC0) == 0x80)
+  while (from > 0 && ((unsigned char)p[from] & 0xC0) == 0x80)
     from--;
   cc_buf_puts (b, "\n  ");
   put_visible (b, p + from, to - from, false);

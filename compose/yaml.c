@@ -133,7 +133,7 @@ remember_anchor (struct builder *b, const char *name, const struct cc_node *n, c
 static struct cc_node
 position (struct builder *b, yaml_mark_t mark)
 {
-  return (struct cc_node){ .file = b->file, .line = (int) mark.line + 1, .col = (int) mark.column + 1 };
+  return (struct cc_node){ .file = b->file, .line = (int)mark.line + 1, .col = (int)mark.column + 1 };
 }
 
 static bool
@@ -152,11 +152,11 @@ apply_tag (struct cc_node *n, const yaml_char_t *tag)
 {
   if (tag == NULL)
     return;
-  if (strcmp ((const char *) tag, "!reset") == 0)
+  if (strcmp ((const char *)tag, "!reset") == 0)
     n->tag_reset = true;
-  else if (strcmp ((const char *) tag, "!override") == 0)
+  else if (strcmp ((const char *)tag, "!override") == 0)
     n->tag_override = true;
-  else if (strcmp ((const char *) tag, YAML_STR_TAG) == 0 && n->kind == CC_NODE_SCALAR)
+  else if (strcmp ((const char *)tag, YAML_STR_TAG) == 0 && n->kind == CC_NODE_SCALAR)
     n->quoted = true;
 }
 
@@ -306,7 +306,7 @@ on_scalar (struct builder *b, yaml_event_t *ev, cc_error_t *err)
 {
   struct cc_node at = position (b, ev->start_mark);
   cleanup_node struct cc_node *n = NULL;
-  const char *text = (const char *) ev->data.scalar.value;
+  const char *text = (const char *)ev->data.scalar.value;
 
   if (strlen (text) != ev->data.scalar.length)
     return cc_error_at (err, &at, "NUL character in a scalar");
@@ -318,7 +318,7 @@ on_scalar (struct builder *b, yaml_event_t *ev, cc_error_t *err)
   if (n->is_null)
     n->value[0] = '\0';
   apply_tag (n, ev->data.scalar.tag);
-  if (ev->data.scalar.anchor && remember_anchor (b, (const char *) ev->data.scalar.anchor, n, err) < 0)
+  if (ev->data.scalar.anchor && remember_anchor (b, (const char *)ev->data.scalar.anchor, n, err) < 0)
     return -1;
   return add_node (b, steal_pointer (&n), err);
 }
@@ -327,7 +327,7 @@ static int
 on_alias (struct builder *b, yaml_event_t *ev, cc_error_t *err)
 {
   struct cc_node at = position (b, ev->start_mark);
-  const char *name = (const char *) ev->data.alias.anchor;
+  const char *name = (const char *)ev->data.alias.anchor;
   struct anchor *a = find_anchor (b, name);
 
   /* An anchor is remembered when its node is complete, so an alias
@@ -357,7 +357,7 @@ on_start (struct builder *b, yaml_event_t *ev, cc_error_t *err)
   f = &b->stack[b->depth++];
   f->node = is_map ? cc_node_new_map (&at) : cc_node_new_seq (&at);
   apply_tag (f->node, is_map ? ev->data.mapping_start.tag : ev->data.sequence_start.tag);
-  f->anchor = anchor ? xstrdup ((const char *) anchor) : NULL;
+  f->anchor = anchor ? xstrdup ((const char *)anchor) : NULL;
   return 0;
 }
 
@@ -426,7 +426,7 @@ offset_position (const char *file, const char *text, size_t len, size_t offset)
           at.line++;
           at.col = 1;
         }
-      else if (((unsigned char) text[i] & 0xC0) != 0x80)
+      else if (((unsigned char)text[i] & 0xC0) != 0x80)
         at.col++;
     }
   return at;
@@ -443,12 +443,13 @@ parser_error (const yaml_parser_t *p, const char *file, const char *text, size_t
     case YAML_READER_ERROR:
       at = offset_position (file, text, len, p->problem_offset);
       if (p->problem_value != -1)
-        return cc_error_at (err, &at, "%s (byte 0x%02x)", problem, (unsigned) p->problem_value);
+        return cc_error_at (err, &at, "%s (byte 0x%02x)", problem, (unsigned)p->problem_value);
       return cc_error_at (err, &at, "%s", problem);
     case YAML_SCANNER_ERROR:
     case YAML_PARSER_ERROR:
-      at = (struct cc_node){ .file = file, .line = (int) p->problem_mark.line + 1,
-                             .col = (int) p->problem_mark.column + 1 };
+      at = (struct cc_node){ .file = file,
+                             .line = (int)p->problem_mark.line + 1,
+                             .col = (int)p->problem_mark.column + 1 };
       if (p->context)
         return cc_error_at (err, &at, "%s %s (line %zu)", problem, p->context, p->context_mark.line + 1);
       return cc_error_at (err, &at, "%s", problem);
@@ -466,7 +467,7 @@ check_no_nul (const char *file, const char *text, size_t len, cc_error_t *err)
 
   if (nul == NULL)
     return 0;
-  at = offset_position (file, text, len, (size_t) (nul - text));
+  at = offset_position (file, text, len, (size_t)(nul - text));
   return cc_error_at (err, &at, "NUL byte in the file: not a text file?");
 }
 
@@ -506,7 +507,7 @@ cc_yaml_load_string (const char *name, const char *text, size_t len, struct cc_n
   if (! yaml_parser_initialize (&parser_storage))
     return cc_error_make (err, ENOMEM, "initialize the YAML parser");
   parser = &parser_storage;
-  yaml_parser_set_input_string (parser, (const unsigned char *) text, len);
+  yaml_parser_set_input_string (parser, (const unsigned char *)text, len);
   yaml_parser_set_encoding (parser, YAML_UTF8_ENCODING);
   ret = parse_events (&b, parser, text, len, err);
   if (ret == 0 && (b.root == NULL || (b.root->kind == CC_NODE_SCALAR && b.root->is_null)))

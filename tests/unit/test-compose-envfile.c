@@ -1,11 +1,13 @@
 /* Unit tests for compose/envfile.c: Docker Compose's dotenv rules and
    malformed input.  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
-#include <errno.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,7 +76,7 @@ test_basic_rules (void **state)
                                     "A=again\n",
                                     NULL);
 
-  (void) state;
+  (void)state;
   assert_string_equal (value_of (v, "A"), "again");
   /* Order of first definition is kept.  */
   assert_true (strncmp (v[0], "A=", 2) == 0);
@@ -102,7 +104,7 @@ test_quotes (void **state)
                                     "LAST=1\n",
                                     NULL);
 
-  (void) state;
+  (void)state;
   assert_string_equal (value_of (v, "S"), "single $NOT \\n kept");
   assert_string_equal (value_of (v, "D"), "line1\nline2\ttab \\ \" $HOME");
   assert_string_equal (value_of (v, "M"), "multi\nline");
@@ -119,7 +121,7 @@ test_adjacent_quotes_are_an_error (void **state)
   /* 'it''s' would be shell concatenation; dotenv sees text after the quote.  */
   cleanup_free char *msg = parse_fail ("A=1\nQ='it''s'\n");
 
-  (void) state;
+  (void)state;
   assert_string_equal (msg, "t.env:2: unexpected text after the closing quote");
 }
 
@@ -129,7 +131,7 @@ test_interpolation (void **state)
   cleanup_env struct cc_env *lookup = cc_env_new ();
   cleanup_strv char **v = NULL;
 
-  (void) state;
+  (void)state;
   cc_env_set (lookup, "SHELL_VAR", "shell", false);
   cc_env_set (lookup, "OVER", "from-shell", false);
   v = parse_ok ("BASE=/srv\n"
@@ -159,7 +161,7 @@ test_bare_key_lookup (void **state)
   cleanup_env struct cc_env *lookup = cc_env_new ();
   cleanup_strv char **v = NULL;
 
-  (void) state;
+  (void)state;
   cc_env_set (lookup, "FROM_SHELL", "yes", false);
   v = parse_ok ("FROM_SHELL\nNOT_SET\nexport ALSO_NOT\nX=1", lookup);
   assert_string_equal (value_of (v, "FROM_SHELL"), "yes");
@@ -187,7 +189,7 @@ test_malformed (void **state)
     { "A=${NOPE:?must be set}\n", "t.env:1:3: required variable `NOPE` is missing a value: must be set" },
   };
 
-  (void) state;
+  (void)state;
   for (size_t i = 0; i < CC_N_ELEMENTS (cases); i++)
     {
       cleanup_free char *msg = parse_fail (cases[i].text);
@@ -199,9 +201,11 @@ test_malformed (void **state)
 static void
 test_digit_keys_ignored_and_bom (void **state)
 {
-  cleanup_strv char **v = parse_ok ("\xEF\xBB\xBF" "1A=x\nOK=y\n", NULL);
+  cleanup_strv char **v = parse_ok ("\xEF\xBB\xBF"
+                                    "1A=x\nOK=y\n",
+                                    NULL);
 
-  (void) state;
+  (void)state;
   assert_int_equal (cc_strv_len (v), 1);
   assert_string_equal (value_of (v, "OK"), "y");
 }
@@ -215,7 +219,7 @@ test_file (void **state)
   cleanup_strv char **v = NULL;
   cleanup_error cc_error_t err = NULL;
 
-  (void) state;
+  (void)state;
   assert_non_null (mkdtemp (dir));
   path = cc_path_join (dir, ".env");
   nulpath = cc_path_join (dir, "nul.env");

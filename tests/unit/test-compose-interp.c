@@ -1,11 +1,13 @@
 /* Unit tests for compose/interpolate.c: every form, nesting, errors with
    positions, and the one warning per unset variable.  */
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
-#include <fcntl.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +23,7 @@ static struct cc_env *env;
 static int
 setup (void **state)
 {
-  (void) state;
+  (void)state;
   env = cc_env_new ();
   cc_env_set (env, "SET", "value", false);
   cc_env_set (env, "EMPTY", "", false);
@@ -34,7 +36,7 @@ setup (void **state)
 static int
 teardown (void **state)
 {
-  (void) state;
+  (void)state;
   cc_env_free (env);
   cc_interpolate_reset_warnings ();
   return 0;
@@ -115,7 +117,7 @@ test_forms (void **state)
   struct capture c;
   cleanup_free char *warnings = NULL;
 
-  (void) state;
+  (void)state;
   capture_start (&c);
   check ("plain text", "plain text");
   check ("$SET", "value");
@@ -151,7 +153,7 @@ test_forms (void **state)
 static void
 test_nested (void **state)
 {
-  (void) state;
+  (void)state;
   check ("${UNSET:-${SET}}", "value");
   check ("${UNSET:-${ALSO_UNSET:-x}}", "x");
   check ("${UNSET:-pre-${PORT:-1}-post}", "pre-8080-post");
@@ -169,7 +171,7 @@ test_required (void **state)
   cleanup_free char *m3 = interp_fail ("${UNSET?${SET} missing}");
   cleanup_free char *ok = interp_ok ("${EMPTY?fine}");
 
-  (void) state;
+  (void)state;
   assert_string_equal (m1, "c.yaml:7:10: required variable `UNSET` is missing a value: please set UNSET");
   assert_string_equal (m2, "c.yaml:7:12: required variable `EMPTY` is missing a value");
   assert_string_equal (m3, "c.yaml:7:10: required variable `UNSET` is missing a value: value missing");
@@ -194,7 +196,7 @@ test_invalid_syntax (void **state)
     { "${SET:-${:-x}}", "c.yaml:7:19: invalid interpolation" },
   };
 
-  (void) state;
+  (void)state;
   for (size_t i = 0; i < CC_N_ELEMENTS (cases); i++)
     {
       cleanup_free char *msg = interp_fail (cases[i].in);
@@ -211,7 +213,7 @@ test_hash_hint (void **state)
   cleanup_free char *warnings = NULL;
   cleanup_free char *out = NULL;
 
-  (void) state;
+  (void)state;
   assert_non_null (strstr (msg, "looks like a password hash: write `$$`"));
   capture_start (&c);
   out = interp_ok ("$apr1$salt$hash");
@@ -229,7 +231,7 @@ test_unset_warns_once (void **state)
   cleanup_free char *a = NULL, *b = NULL, *d = NULL;
   const char *first;
 
-  (void) state;
+  (void)state;
   capture_start (&c);
   a = interp_ok ("${NOPE}");
   b = interp_ok ("x $NOPE y");
@@ -249,7 +251,7 @@ test_deep_nesting (void **state)
   char in[4096] = "";
   cleanup_free char *msg = NULL;
 
-  (void) state;
+  (void)state;
   for (int i = 0; i < 200; i++)
     strcat (in, "${A:-");
   msg = interp_fail (in);
@@ -265,7 +267,7 @@ test_tree (void **state)
   cleanup_error cc_error_t err = NULL;
   const struct cc_node *web;
 
-  (void) state;
+  (void)state;
   assert_int_equal (cc_yaml_load_string ("tree.yaml", text, strlen (text), &root, &err), 0);
   assert_int_equal (cc_interpolate_tree (root, env, &err), 0);
   web = cc_node_map_get (cc_node_map_get (root, "services"), "web");
@@ -282,7 +284,7 @@ test_tree_error_position (void **state)
   cleanup_node struct cc_node *root = NULL;
   cleanup_error cc_error_t err = NULL;
 
-  (void) state;
+  (void)state;
   assert_int_equal (cc_yaml_load_string ("tree.yaml", text, strlen (text), &root, &err), 0);
   assert_int_equal (cc_interpolate_tree (root, env, &err), -1);
   assert_non_null (strstr (err->msg, "tree.yaml:3:18: required variable `TAG` is missing a value: set a tag"));

@@ -1,12 +1,14 @@
 /* Unit tests for compose/load.c: discovery, -f lists, override files,
    env precedence, include, extends, project names.  Files live in a
    mkdtemp directory removed after each test.  */
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
-#include <fcntl.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +25,7 @@ static char tmp[64];
 static int
 setup (void **state)
 {
-  (void) state;
+  (void)state;
   strcpy (tmp, "/tmp/cc-Load-XXXXXX");
   assert_non_null (mkdtemp (tmp));
   unsetenv ("CC_TEST_VAR");
@@ -35,7 +37,7 @@ setup (void **state)
 static int
 teardown (void **state)
 {
-  (void) state;
+  (void)state;
   unsetenv ("CC_TEST_VAR");
   return cc_rm_rf (tmp, NULL);
 }
@@ -115,7 +117,7 @@ test_discovery_upward (void **state)
   cleanup_free char *expected = path_in ("compose.yaml");
   cleanup_free char *base = cc_path_basename (tmp);
 
-  (void) state;
+  (void)state;
   write_file ("compose.yaml", "services:\n  web:\n    image: a\n");
   write_file ("a/b/.keep", "");
   l = load_ok (&o);
@@ -125,7 +127,7 @@ test_discovery_upward (void **state)
   /* The directory name cc-Load-XXXXXX is lowercased silently.  */
   assert_true (strncmp (l->project_name, "cc-load-", 8) == 0);
   assert_true (cc_project_name_is_valid (l->project_name));
-  (void) base;
+  (void)base;
 }
 
 static void
@@ -136,7 +138,7 @@ test_discovery_prefers_compose_yaml_and_override (void **state)
   cleanup_free char *first = path_in ("compose.yaml");
   cleanup_free char *over = path_in ("compose.override.yml");
 
-  (void) state;
+  (void)state;
   write_file ("docker-compose.yml", "services:\n  old:\n    image: old\n");
   write_file ("compose.yaml", "services:\n  web:\n    image: a\n    ports: ['80']\n");
   write_file ("compose.override.yml", "services:\n  web:\n    image: b\n    ports: ['443']\n");
@@ -144,8 +146,7 @@ test_discovery_prefers_compose_yaml_and_override (void **state)
   assert_string_equal (l->files[0], first);
   assert_string_equal (l->files[1], over);
   assert_string_equal (svc_get (l, "web", "image"), "b");
-  assert_int_equal (cc_node_map_get (cc_node_map_get (cc_node_map_get (l->root, "services"), "web"), "ports")->len,
-                    2);
+  assert_int_equal (cc_node_map_get (cc_node_map_get (cc_node_map_get (l->root, "services"), "web"), "ports")->len, 2);
   assert_null (cc_node_map_get (cc_node_map_get (l->root, "services"), "old"));
 }
 
@@ -159,7 +160,7 @@ test_nothing_found (void **state)
   cleanup_free char *msg = NULL;
   cleanup_free char *probe = xstrdup ("/tmp/compose.yaml");
 
-  (void) state;
+  (void)state;
   write_file ("empty/.keep", "");
   if (cc_file_exists (probe))
     skip ();
@@ -170,12 +171,12 @@ test_nothing_found (void **state)
 static void
 test_file_list_order_and_relative (void **state)
 {
-  char *files[] = { (char *) "one.yml", (char *) "sub/two.yml", NULL };
+  char *files[] = { (char *)"one.yml", (char *)"sub/two.yml", NULL };
   struct cc_compose_options o = { .workdir = tmp, .files = files };
   cleanup_loaded struct cc_loaded *l = NULL;
   cleanup_free char *two = path_in ("sub/two.yml");
 
-  (void) state;
+  (void)state;
   write_file ("one.yml", "services:\n  web:\n    image: one\n    command: [a, b]\n    environment: [A=1, B=2]\n");
   write_file ("sub/two.yml", "services:\n  web:\n    command: c\n    environment:\n      B: three\n");
   write_file ("compose.override.yaml", "services:\n  web:\n    image: ignored\n");
@@ -192,11 +193,11 @@ test_file_list_order_and_relative (void **state)
 static void
 test_missing_file (void **state)
 {
-  char *files[] = { (char *) "nope.yml", NULL };
+  char *files[] = { (char *)"nope.yml", NULL };
   struct cc_compose_options o = { .workdir = tmp, .files = files };
   cleanup_free char *msg = NULL;
 
-  (void) state;
+  (void)state;
   msg = load_fail (&o);
   assert_non_null (strstr (msg, "nope.yml"));
   assert_non_null (strstr (msg, "No such file"));
@@ -205,11 +206,11 @@ test_missing_file (void **state)
 static void
 test_top_level_not_a_map (void **state)
 {
-  char *files[] = { (char *) "list.yml", NULL };
+  char *files[] = { (char *)"list.yml", NULL };
   struct cc_compose_options o = { .workdir = tmp, .files = files };
   cleanup_free char *msg = NULL;
 
-  (void) state;
+  (void)state;
   write_file ("list.yml", "- a\n- b\n");
   msg = load_fail (&o);
   assert_non_null (strstr (msg, "list.yml:1:1: the top level of a compose file must be a mapping"));
@@ -221,9 +222,9 @@ test_env_precedence (void **state)
   struct cc_compose_options o = { .workdir = tmp };
   cleanup_loaded struct cc_loaded *l = NULL;
   cleanup_loaded struct cc_loaded *l2 = NULL;
-  char *env_files[] = { (char *) "first.env", (char *) "second.env", NULL };
+  char *env_files[] = { (char *)"first.env", (char *)"second.env", NULL };
 
-  (void) state;
+  (void)state;
   write_file ("compose.yaml", "services:\n  web:\n    image: \"img:${TAG}\"\n    hostname: \"${HOST:-none}\"\n"
                               "    user: \"${CC_TEST_VAR}\"\n    domainname: \"${ONLY_DOTENV:-unset}\"\n");
   write_file (".env", "TAG=dotenv\nHOST=dotenv-host\nONLY_DOTENV=yes\nCC_TEST_VAR=from-dotenv\n");
@@ -248,11 +249,11 @@ test_env_precedence (void **state)
 static void
 test_missing_env_file_is_an_error (void **state)
 {
-  char *env_files[] = { (char *) "missing.env", NULL };
+  char *env_files[] = { (char *)"missing.env", NULL };
   struct cc_compose_options o = { .workdir = tmp, .env_files = env_files };
   cleanup_free char *msg = NULL;
 
-  (void) state;
+  (void)state;
   write_file ("compose.yaml", "services: {}\n");
   msg = load_fail (&o);
   assert_non_null (strstr (msg, "missing.env"));
@@ -264,7 +265,7 @@ test_no_interpolate (void **state)
   struct cc_compose_options o = { .workdir = tmp, .no_interpolate = true };
   cleanup_loaded struct cc_loaded *l = NULL;
 
-  (void) state;
+  (void)state;
   write_file ("compose.yaml", "services:\n  web:\n    image: \"img:${TAG:?required}\"\n");
   l = load_ok (&o);
   assert_string_equal (svc_get (l, "web", "image"), "img:${TAG:?required}");
@@ -276,7 +277,7 @@ test_interpolation_error_names_file (void **state)
   struct cc_compose_options o = { .workdir = tmp };
   cleanup_free char *msg = NULL;
 
-  (void) state;
+  (void)state;
   write_file ("compose.yaml", "services:\n  web:\n    image: img:${TAG:?set TAG}\n");
   msg = load_fail (&o);
   assert_non_null (strstr (msg, "compose.yaml:3:16: required variable `TAG` is missing a value: set TAG"));
@@ -291,7 +292,7 @@ test_project_name_rules (void **state)
   cleanup_loaded struct cc_loaded *l3 = NULL;
   cleanup_free char *m1 = NULL, *m2 = NULL;
 
-  (void) state;
+  (void)state;
   write_file ("compose.yaml", "name: from-file\nservices: {}\n");
   l = load_ok (&o);
   assert_string_equal (l->project_name, "from-file");
@@ -320,11 +321,11 @@ test_project_name_normalize (void **state)
   {
     const char *in, *out;
   } cases[] = {
-    { "MyApp", "myapp" }, { "my.app", "myapp" }, { "__x-y", "x-y" }, { "-_9a", "9a" }, { "a b/c", "abc" },
-    { "...", "" },        { "ok_1-2", "ok_1-2" }, { "ÄÖ", "" },
+    { "MyApp", "myapp" }, { "my.app", "myapp" }, { "__x-y", "x-y" },     { "-_9a", "9a" },
+    { "a b/c", "abc" },   { "...", "" },         { "ok_1-2", "ok_1-2" }, { "ÄÖ", "" },
   };
 
-  (void) state;
+  (void)state;
   for (size_t i = 0; i < CC_N_ELEMENTS (cases); i++)
     {
       cleanup_free char *n = cc_project_name_normalize (cases[i].in);
@@ -345,7 +346,7 @@ test_project_directory_option (void **state)
   struct cc_compose_options o = { .workdir = tmp, .project_directory = "proj" };
   cleanup_loaded struct cc_loaded *l = NULL;
 
-  (void) state;
+  (void)state;
   write_file ("compose.yaml", "services:\n  web:\n    image: \"${TAG}\"\n");
   write_file ("proj/.env", "TAG=from-project-dir\n");
   l = load_ok (&o);
@@ -361,7 +362,7 @@ test_include (void **state)
   cleanup_loaded struct cc_loaded *l = NULL;
   cleanup_free char *ctx = path_in ("lib/app");
 
-  (void) state;
+  (void)state;
   write_file ("compose.yaml", "include:\n  - lib/db.yaml\n  - path: lib/app.yaml\n    env_file: lib/app.env\n"
                               "services:\n  web:\n    image: web\n");
   write_file ("lib/db.yaml", "services:\n  db:\n    image: \"postgres:${PGTAG:-16}\"\nvolumes:\n  data: {}\n");
@@ -384,7 +385,7 @@ test_include_conflict_and_cycle (void **state)
   struct cc_compose_options o = { .workdir = tmp };
   cleanup_free char *m1 = NULL, *m2 = NULL;
 
-  (void) state;
+  (void)state;
   write_file ("compose.yaml", "include: [other.yaml]\nservices:\n  web:\n    image: mine\n");
   write_file ("other.yaml", "services:\n  web:\n    image: theirs\n");
   m1 = load_fail (&o);
@@ -404,7 +405,7 @@ test_extends_same_file (void **state)
   cleanup_loaded struct cc_loaded *l = NULL;
   const struct cc_node *web;
 
-  (void) state;
+  (void)state;
   write_file ("compose.yaml", "services:\n"
                               "  base:\n    image: base\n    environment: [A=1]\n    ports: ['80']\n"
                               "  mid:\n    extends: base\n    environment: {B: 2}\n"
@@ -427,7 +428,7 @@ test_extends_other_file (void **state)
   cleanup_free char *envf = path_in ("common/base.env");
   const struct cc_node *web;
 
-  (void) state;
+  (void)state;
   write_file ("compose.yaml", "services:\n  web:\n    extends:\n      file: common/base.yml\n      service: app\n"
                               "    command: run\n");
   write_file ("common/base.yml", "services:\n  app:\n    build: ./ctx\n    env_file: base.env\n"
@@ -448,7 +449,7 @@ test_extends_cycle_and_missing (void **state)
   struct cc_compose_options o = { .workdir = tmp };
   cleanup_free char *m1 = NULL, *m2 = NULL;
 
-  (void) state;
+  (void)state;
   write_file ("compose.yaml", "services:\n  a:\n    extends: b\n  b:\n    extends: a\n");
   m1 = load_fail (&o);
   assert_non_null (strstr (m1, "`extends` cycle: a -> b -> a"));
@@ -465,7 +466,7 @@ test_hostile_depths (void **state)
   char name[32], text[128];
   char big[8192] = "services:\n";
 
-  (void) state;
+  (void)state;
   /* 40 files each including the next.  */
   write_file ("compose.yaml", "include: [f1.yaml]\n");
   for (int i = 1; i <= 40; i++)
@@ -492,13 +493,13 @@ test_hostile_depths (void **state)
 static void
 test_stdin (void **state)
 {
-  char *files[] = { (char *) "-", NULL };
+  char *files[] = { (char *)"-", NULL };
   struct cc_compose_options o = { .workdir = tmp, .files = files };
   cleanup_loaded struct cc_loaded *l = NULL;
   cleanup_free char *p = path_in ("stdin.yaml");
   int saved = dup (0), fd;
 
-  (void) state;
+  (void)state;
   write_file ("stdin.yaml", "services:\n  web:\n    image: from-stdin\n");
   fd = open (p, O_RDONLY);
   assert_true (fd >= 0);

@@ -3,7 +3,9 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -78,7 +80,7 @@ test_maps_merge_scalars_replace (void **state)
                                            "name: b\nservices:\n  web:\n    image: b\n    tty: true\n"
                                            "  cache:\n    image: redis\n");
 
-  (void) state;
+  (void)state;
   assert_string_equal (cc_node_map_get_string (d, "name"), "b");
   assert_string_equal (cc_node_map_get_string (web (d), "image"), "b");
   assert_string_equal (cc_node_map_get_string (web (d), "restart"), "always");
@@ -93,12 +95,13 @@ test_commands_replace (void **state)
   cleanup_node struct cc_node *d = merged (
       "services:\n  web:\n    command: [echo, foo]\n    entrypoint: sh\n    healthcheck:\n      test: [CMD, a]\n"
       "      interval: 5s\n",
-      "services:\n  web:\n    command: [echo, bar]\n    entrypoint: [bash, -c]\n    healthcheck:\n      test: [CMD, b]\n");
+      "services:\n  web:\n    command: [echo, bar]\n    entrypoint: [bash, -c]\n    healthcheck:\n      test: [CMD, "
+      "b]\n");
   cleanup_free char *cmd = joined (at (web (d), "command"));
   cleanup_free char *ep = joined (at (web (d), "entrypoint"));
   cleanup_free char *test = joined (at (at (web (d), "healthcheck"), "test"));
 
-  (void) state;
+  (void)state;
   assert_string_equal (cmd, "echo,bar");
   assert_string_equal (ep, "bash,-c");
   assert_string_equal (test, "CMD,b");
@@ -119,7 +122,7 @@ test_append_unique (void **state)
   cleanup_free char *caps = joined (at (web (d), "cap_add"));
   cleanup_free char *profiles = joined (at (web (d), "profiles"));
 
-  (void) state;
+  (void)state;
   assert_string_equal (ports, "80:80,443:443,8080:80");
   assert_string_equal (expose, "1,2");
   assert_string_equal (dns, "1.1.1.1,8.8.8.8");
@@ -136,7 +139,7 @@ test_other_sequences_append (void **state)
                                            "        - subnet: 10.0.1.0/24\n");
   cleanup_free char *l = joined (at (d, "x-list"));
 
-  (void) state;
+  (void)state;
   assert_string_equal (l, "a,b,b,c");
   assert_int_equal (at (at (at (at (d, "networks"), "n"), "ipam"), "config")->len, 2);
 }
@@ -156,7 +159,7 @@ test_by_key_whatever_syntax (void **state)
   const struct cc_node *sysctls = at (web (d), "sysctls");
   const struct cc_node *ulimits = at (web (d), "ulimits");
 
-  (void) state;
+  (void)state;
   assert_int_equal (env->kind, CC_NODE_MAP);
   assert_string_equal (cc_node_map_get_string (env, "A"), "1");
   assert_string_equal (cc_node_map_get_string (env, "B"), "three");
@@ -175,18 +178,18 @@ test_by_key_whatever_syntax (void **state)
 static void
 test_volumes_by_target (void **state)
 {
-  cleanup_node struct cc_node *d = merged (
-      "services:\n  web:\n    volumes:\n      - foo:/work\n      - ./a:/a:ro\n      - /anon\n"
-      "      - type: bind\n        source: ./x\n        target: /x\n        read_only: true\n"
-      "    devices: ['/dev/a:/dev/a']\n",
-      "services:\n  web:\n    volumes:\n      - bar:/work\n      - /anon\n      - new:/new\n"
-      "      - type: bind\n        source: ./y\n        target: /x\n"
-      "    devices: ['/dev/b:/dev/a:r', '/dev/c:/dev/c']\n");
+  cleanup_node struct cc_node *d
+      = merged ("services:\n  web:\n    volumes:\n      - foo:/work\n      - ./a:/a:ro\n      - /anon\n"
+                "      - type: bind\n        source: ./x\n        target: /x\n        read_only: true\n"
+                "    devices: ['/dev/a:/dev/a']\n",
+                "services:\n  web:\n    volumes:\n      - bar:/work\n      - /anon\n      - new:/new\n"
+                "      - type: bind\n        source: ./y\n        target: /x\n"
+                "    devices: ['/dev/b:/dev/a:r', '/dev/c:/dev/c']\n");
   const struct cc_node *v = at (web (d), "volumes");
   const struct cc_node *long_form = v->items[3];
   cleanup_free char *devices = joined (at (web (d), "devices"));
 
-  (void) state;
+  (void)state;
   assert_int_equal (v->len, 5);
   assert_string_equal (v->items[0]->value, "bar:/work");
   assert_string_equal (v->items[1]->value, "./a:/a:ro");
@@ -206,7 +209,7 @@ test_secrets_by_target (void **state)
       "services:\n  web:\n    secrets:\n      - a\n      - source: c\n        target: /run/b\n      - d\n");
   const struct cc_node *s = at (web (d), "secrets");
 
-  (void) state;
+  (void)state;
   assert_int_equal (s->len, 3);
   assert_string_equal (s->items[0]->value, "a");
   assert_string_equal (cc_node_map_get_string (s->items[1], "source"), "c");
@@ -220,13 +223,13 @@ test_networks_and_depends_on (void **state)
   cleanup_node struct cc_node *d = merged (
       "services:\n  web:\n    networks: [front]\n    depends_on:\n      db:\n        condition: service_healthy\n",
       "services:\n  web:\n    networks:\n      back:\n        aliases: [b]\n    depends_on: [db, cache]\n");
-  cleanup_node struct cc_node *d2 = merged ("services:\n  web:\n    networks: [a, b]\n",
-                                            "services:\n  web:\n    networks: [b, c]\n");
+  cleanup_node struct cc_node *d2
+      = merged ("services:\n  web:\n    networks: [a, b]\n", "services:\n  web:\n    networks: [b, c]\n");
   const struct cc_node *nets = at (web (d), "networks");
   const struct cc_node *deps = at (web (d), "depends_on");
   cleanup_free char *lists = joined (at (web (d2), "networks"));
 
-  (void) state;
+  (void)state;
   assert_int_equal (nets->kind, CC_NODE_MAP);
   assert_true (at (nets, "front")->is_null);
   assert_non_null (cc_node_map_get (at (nets, "back"), "aliases"));
@@ -246,7 +249,7 @@ test_reset_and_override_tags (void **state)
       "    volumes: !override ['b:/b']\n    labels:\n      gone: !reset x\n      here: y\n");
   cleanup_free char *vols = NULL;
 
-  (void) state;
+  (void)state;
   assert_null (cc_node_map_get (web (d), "ports"));
   assert_null (cc_node_map_get (at (web (d), "environment"), "FOO"));
   assert_non_null (cc_node_map_get (at (web (d), "environment"), "KEEP"));
@@ -262,7 +265,7 @@ test_empty_override_keeps_base (void **state)
 {
   cleanup_node struct cc_node *d = merged ("services:\n  web:\n    image: a\n", "services:\n  web:\n");
 
-  (void) state;
+  (void)state;
   assert_string_equal (cc_node_map_get_string (web (d), "image"), "a");
 }
 
@@ -274,7 +277,7 @@ test_merge_services_and_errors (void **state)
   cleanup_node struct cc_node *list = yaml ("l.yaml", "- a\n");
   cleanup_error cc_error_t err = NULL;
 
-  (void) state;
+  (void)state;
   assert_int_equal (cc_node_merge_services (base, over, &err), 0);
   assert_string_equal (cc_node_map_get_string (at (base, "environment"), "X"), "1");
   assert_string_equal (cc_node_map_get_string (at (base, "environment"), "Y"), "2");

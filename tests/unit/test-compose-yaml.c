@@ -4,7 +4,9 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -77,7 +79,7 @@ test_positions (void **state)
                                                "      - 443\n");
   const struct cc_node *n;
 
-  (void) state;
+  (void)state;
   assert_int_equal (root->kind, CC_NODE_MAP);
   n = get (root, "services.web.image");
   assert_string_equal (n->value, "nginx");
@@ -113,7 +115,7 @@ test_scalar_text_kept (void **state)
                                                "i: |\n  x\n  y\n"
                                                "j: 1e3\n");
 
-  (void) state;
+  (void)state;
   assert_string_equal (get (root, "a")->value, "22:22");
   assert_string_equal (get (root, "b")->value, "yes");
   assert_false (get (root, "b")->quoted);
@@ -142,7 +144,7 @@ test_anchors_aliases (void **state)
                                                "  a: {image: *img, environment: *env}\n"
                                                "  b: {image: *img, environment: *env}\n");
 
-  (void) state;
+  (void)state;
   assert_string_equal (get (root, "services.a.image")->value, "nginx");
   assert_string_equal (get (root, "services.b.environment.B")->value, "2");
   /* Copies, not shared: the tree can be rewritten in place.  */
@@ -164,7 +166,7 @@ test_merge_keys (void **state)
                                                "  '<<': literal\n");
   const struct cc_node *one = get (root, "one"), *list = get (root, "list");
 
-  (void) state;
+  (void)state;
   /* Explicit keys win wherever they are written.  */
   assert_string_equal (get (one, "image")->value, "own");
   assert_string_equal (get (one, "restart")->value, "always");
@@ -185,7 +187,7 @@ test_merge_key_bad_value (void **state)
   cleanup_free char *a = load_fail ("a:\n  <<: scalar\n", 16);
   cleanup_free char *b = load_fail ("a:\n  <<: [{x: 1}, [1]]\n", 23);
 
-  (void) state;
+  (void)state;
   assert_prefix (a, "t.yaml:2:7: merge key `<<` needs a mapping");
   assert_prefix (b, "t.yaml:2:16: merge key `<<` needs mappings");
 }
@@ -200,7 +202,7 @@ test_duplicate_keys (void **state)
   const char *quoted = "\"a\": 1\na: 2\n";
   cleanup_free char *msg3 = load_fail (quoted, strlen (quoted));
 
-  (void) state;
+  (void)state;
   assert_prefix (msg, "t.yaml:5:5: duplicate key `image` (first defined at line 3)");
   assert_prefix (msg2, "t.yaml:3:1: duplicate key `a` (first defined at line 1)");
   assert_prefix (msg3, "t.yaml:2:1: duplicate key `a`");
@@ -212,7 +214,7 @@ test_non_scalar_key (void **state)
   const char *text = "? [a, b]\n: 1\n";
   cleanup_free char *msg = load_fail (text, strlen (text));
 
-  (void) state;
+  (void)state;
   assert_prefix (msg, "t.yaml:1:3: mapping keys must be scalars");
 }
 
@@ -222,7 +224,7 @@ test_billion_laughs (void **state)
   cleanup_buf struct cc_buf b = { 0 };
   cleanup_free char *msg = NULL;
 
-  (void) state;
+  (void)state;
   cc_buf_puts (&b, "a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
   for (int i = 1; i < 10; i++)
     {
@@ -242,7 +244,7 @@ test_depth (void **state)
   cleanup_buf struct cc_buf b = { 0 };
   cleanup_free char *msg = NULL;
 
-  (void) state;
+  (void)state;
   for (int i = 0; i < 10000; i++)
     cc_buf_putc (&b, '[');
   msg = load_fail (b.data, b.len);
@@ -257,7 +259,7 @@ test_invalid_utf8_and_nul (void **state)
   cleanup_free char *m1 = load_fail (bad, sizeof (bad) - 1);
   cleanup_free char *m2 = load_fail (nul, sizeof (nul) - 1);
 
-  (void) state;
+  (void)state;
   assert_prefix (m1, "t.yaml:2:5: invalid leading UTF-8 octet");
   assert_prefix (m2, "t.yaml:2:5: NUL byte");
 }
@@ -269,7 +271,7 @@ test_empty_documents (void **state)
   cleanup_node struct cc_node *b = load_ok ("# only a comment\n");
   cleanup_node struct cc_node *c = load_ok ("---\n");
 
-  (void) state;
+  (void)state;
   assert_int_equal (a->kind, CC_NODE_MAP);
   assert_int_equal (a->len, 0);
   assert_int_equal (b->kind, CC_NODE_MAP);
@@ -282,7 +284,7 @@ test_multiple_documents (void **state)
   const char *text = "a: 1\n---\nb: 2\n";
   cleanup_free char *msg = load_fail (text, strlen (text));
 
-  (void) state;
+  (void)state;
   assert_prefix (msg, "t.yaml:2:1: more than one YAML document");
 }
 
@@ -292,7 +294,7 @@ test_syntax_error_format (void **state)
   const char *text = "services:\n  web:\n    image: a: b\n";
   cleanup_free char *msg = load_fail (text, strlen (text));
 
-  (void) state;
+  (void)state;
   /* Position, libyaml's problem, then the line and a caret under it.  */
   assert_prefix (msg, "t.yaml:3:13: mapping values are not allowed in this context");
   assert_non_null (strstr (msg, "\n      image: a: b\n              ^"));
@@ -306,7 +308,7 @@ test_unknown_and_recursive_alias (void **state)
   cleanup_free char *m1 = load_fail (a, strlen (a));
   cleanup_free char *m2 = load_fail (b, strlen (b));
 
-  (void) state;
+  (void)state;
   assert_prefix (m1, "t.yaml:1:4: unknown anchor `nope`");
   assert_prefix (m2, "t.yaml:1:11: unknown anchor `x`");
 }
@@ -316,7 +318,7 @@ test_merge_tags (void **state)
 {
   cleanup_node struct cc_node *root = load_ok ("a: !reset []\nb: !override {x: 1}\nc: !reset null\n");
 
-  (void) state;
+  (void)state;
   assert_true (get (root, "a")->tag_reset);
   assert_true (get (root, "b")->tag_override);
   assert_true (get (root, "c")->tag_reset);
@@ -332,7 +334,7 @@ test_error_at_long_line (void **state)
   const struct cc_node *v;
   const char *l1, *l2;
 
-  (void) state;
+  (void)state;
   cc_buf_puts (&b, "a: [");
   for (int i = 0; i < 200; i++)
     cc_buf_printf (&b, "%sx%d", i ? ", " : "", i);
@@ -355,7 +357,7 @@ test_error_at_caret (void **state)
   const struct cc_node *web = get (root, "services.web");
   struct cc_node none = { 0 };
 
-  (void) state;
+  (void)state;
   assert_int_equal (cc_error_at (&err, web->keys[0], "unknown key `%s`", web->keys[0]->value), -1);
   assert_string_equal (err->msg, "t.yaml:3:5: unknown key `imgae`\n      imgae: nginx\n      ^");
   cc_error_release (&err);
@@ -373,7 +375,7 @@ test_node_api (void **state)
   cleanup_node struct cc_node *m = cc_node_new_map (NULL);
   cleanup_node struct cc_node *d = NULL;
 
-  (void) state;
+  (void)state;
   cc_node_map_set (m, "a", cc_node_new_scalar ("1", NULL));
   cc_node_map_set (m, "b", cc_node_new_seq (NULL));
   cc_node_seq_append (cc_node_map_get (m, "b"), cc_node_new_scalar ("x", NULL));
@@ -396,7 +398,7 @@ test_load_file_missing (void **state)
   cleanup_error cc_error_t err = NULL;
   struct cc_node *root = NULL;
 
-  (void) state;
+  (void)state;
   assert_int_equal (cc_yaml_load_file ("/nonexistent/compose.yaml", &root, &err), -1);
   assert_non_null (strstr (err->msg, "/nonexistent/compose.yaml"));
 }

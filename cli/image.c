@@ -1,0 +1,460 @@
+/* `ccompose image`: the store-wide image commands (load, import, ls,
+   inspect, rm, prune, tag).  The project-scoped `ccompose images` lives
+   elsewhere.  */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli/cli.h"
+#include "image/image.h"
+#include "lib/cleanup.h"
+#include "lib/json.h"
+#include "lib/xalloc.h"
+
+static const char usage[]
+    = "Usage: ccompose image [OPTIONS] COMMAND\n\n"
+      "Manage the local image store\n\n"
+      "Commands:\n"
+      "  load -i FILE|DIR [-q]              Load images from an OCI layout (dir or tar) or a docker archive\n"
+      "  import ROOTFS.tar NAME[:TAG]       Create a single-layer image from a rootfs tarball\n"
+      "  ls [--format table|json] [-q]      List images\n"
+      "  inspect IMAGE...                   Display detailed information on images (JSON)\n"
+      "  rm [-f] IMAGE...                   Remove images\n"
+      "  prune [-a] [-f]                    Remove unused images\n"
+      "  tag SOURCE TARGET                  Create a reference TARGET that refers to SOURCE\n";
+
+/* ---- load -------------------------------------------------------------- */
+
+static void
+print_loaded (void *opaque, const char *ref, const char *id)
+{
+  bool quiet = *(bool *)opaque;
+  cleanup_free char *name = ref ? cc_image_familiar (ref) : NULL;
+
+  if (quiet)
+    return;
+  if (name)
+    printf ("Loaded image: %s\n", name);
+  else
+    printf ("Loaded image ID: %s\n", id);
+}
+
+static int
+cmd_load (int argc, char **argv)
+{
+  static const struct option opts[] = {
+    { "input", required_argument, NULL, 'i' },
+    { "quiet", no_argument, NULL, 'q' },
+    { "help", no_argument, NULL, 'h' },
+    { NULL, 0, NULL, 0 },
+  };
+  cleanup_error cc_error_t err = NULL;
+  const char *input = NULL;
+  bool quiet = false;
+  int c;
+
+  while ((c = getopt_long (argc, argv, "i:qh", opts, NULL)) != -1)
+    switch (c)
+      {
+      case 'i':
+        input = optarg;
+        break;
+      case 'q':
+        quiet = true;
+        break;
+      case 'h':
+        puts ("Usage: ccompose image load [OPTIONS]\n\nLoad images from an OCI image layout (directory or tar) or a "
+              "docker archive\n\nOptions:\n  -i, --input string   Read from this file or directory\n"
+              "  -q, --quiet          Suppress the load output");
+        return CLI_EXIT_OK;
+      default:
+        return cli_usage_error ("image load", "unknown option");
+      }
+  if (input == NULL)
+    return cli_usage_error ("image load", "-i FILE|DIR is required (ccompose does not read images from stdin)");
+  if (optind < argc)
+    return cli_usage_error ("image load", "unexpected argument `%s`", argv[optind]);
+  if (cc_image_load (input, print_loaded, &quiet, &err) < 0)
+    {
+      cc_error_print (&err);
+      return CLI_EXIT_FAILURE;
+    }
+  return CLI_EXIT_OK;
+}
+
+/* ---- import, tag ------------------------------------------------------- */
+
+static int
+cmd_import (int argc, char **argv)
+{
+  cleanup_error cc_error_t err = NULL;
+  cleanup_free char *id = NULL;
+
+  if (argc > 1 && (strcmp (argv[1], "-h") == 0 || strcmp (argv[1], "--help") == 0))
+    {
+      puts ("Usage: ccompose image import ROOTFS.tar NAME[:TAG]\n\nCreate a single-layer image from a rootfs "
+            "tarball (plain, gzip or zstd)");
+      return CLI_EXIT_OK;
+    }
+  if (argc != 3)
+    return cli_usage_error ("image import", "want ROOTFS.tar NAME[:TAG]");
+  if (cc_image_import_rootfs (argv[1], argv[2], &id, &err) < 0)
+    {
+      cc_error_print (&err);
+      return CLI_EXIT_FAILURE;
+    }
+  puts (id);
+  return CLI_EXIT_OK;
+}
+
+static int
+cmd_tag (int argc, char **argv)
+{
+  cleanup_error cc_error_t err = NULL;
+
+  if (argc > 1 && (strcmp (argv[1], "-h") == 0 || strcmp (argv[1], "--help") == 0))
+    {
+      puts ("Usage: ccompose image tag SOURCE TARGET\n\nCreate a reference TARGET that refers to SOURCE");
+      return CLI_EXIT_OK;
+    }
+  if (argc != 3)
+    return cli_usage_error ("image tag", "want SOURCE TARGET");
+  if (cc_image_tag (argv[1], argv[2], &err) < 0)
+    {
+      cc_error_print (&err);
+      return CLI_EXIT_FAILURE;
+    }
+  return CLI_EXIT_OK;
+}
+
+/* ---- ls ------------------------------------------------------------------ */
+
+static char *
+human_size (int64_t bytes)
+{
+  static const char *const units[] = { "B", "kB", "MB", "GB", "TB" };
+  double v = (double)bytes;
+  size_t u = 0;
+
+  while (v >= 1000 && u + 1 < CC_N_ELEMENTS (units))
+    v /= 1000, u++;
+  return u == 0 ? xasprintf ("%lldB", (long long)bytes) : xasprintf ("%.3g%s", v, units[u]);
+}
+
+static char *
+human_since (const char *rfc3339)
+{
+  static const struct
+  {
+    int64_t secs;
+    const char *unit;
+  } steps[] = { { 365 * 86400, "year" }, { 30 * 86400, "month" }, { 7 * 86400, "week" }, { 86400, "day" },
+                { 3600, "hour" },        { 60, "minute" },        { 1, "second" } };
+  struct tm tm = { 0 };
+  int64_t ago;
+
+  if (rfc3339 == NULL || strptime (rfc3339, "%Y-%m-%dT%H:%M:%S", &tm) == NULL)
+    return xstrdup ("N/A");
+  ago = (int64_t)(time (NULL) - timegm (&tm));
+  for (size_t i = 0; i < CC_N_ELEMENTS (steps); i++)
+    if (ago >= steps[i].secs)
+      {
+        int64_t n = ago / steps[i].secs;
+        return xasprintf ("%lld %s%s ago", (long long)n, steps[i].unit, n == 1 ? "" : "s");
+      }
+  return xstrdup ("Less than a second ago");
+}
+
+struct ls_row
+{
+  char *repository;
+  char *tag;
+};
+
+static struct ls_row
+split_ref (const char *full)
+{
+  struct cc_image_ref ref cleanup_image_ref = { 0 };
+  struct ls_row row = { xstrdup ("<none>"), xstrdup ("<none>") };
+
+  if (full && cc_image_ref_parse (full, &ref, NULL) == 0)
+    {
+      free (row.repository);
+      free (row.tag);
+      row.repository = cc_image_ref_familiar_name (&ref);
+      row.tag = xstrdup (ref.tag ? ref.tag : "<none>");
+    }
+  return row;
+}
+
+static void
+print_row (const struct cc_image *img, const char *full, bool json)
+{
+  struct ls_row row = split_ref (full);
+  cleanup_free char *size = human_size (img->size);
+  cleanup_free char *since = human_since (img->config.created);
+  char id[13];
+
+  snprintf (id, sizeof (id), "%s", img->id + 7);
+  if (json)
+    {
+      cleanup_cjson cJSON *o = cJSON_CreateObject ();
+      cleanup_free char *text = NULL;
+      cc_json_set_string (o, "ID", id);
+      cc_json_set_string (o, "Repository", row.repository);
+      cc_json_set_string (o, "Tag", row.tag);
+      cc_json_set_string (o, "Digest", img->manifest_digest);
+      cc_json_set_string (o, "CreatedAt", img->config.created ? img->config.created : "");
+      cc_json_set_string (o, "CreatedSince", since);
+      cc_json_set_string (o, "Size", size);
+      cc_json_set_int (o, "VirtualSize", img->size);
+      text = cJSON_PrintUnformatted (o);
+      puts (text);
+    }
+  else
+    printf ("%-32s %-16s %-12s  %-16s %s\n", row.repository, row.tag, id, since, size);
+  free (row.repository);
+  free (row.tag);
+}
+
+static void
+print_quiet (struct cc_image **list, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    {
+      bool dup = false;
+      for (size_t j = 0; j < i; j++)
+        dup = dup || strcmp (list[i]->id, list[j]->id) == 0;
+      if (! dup)
+        printf ("%.12s\n", list[i]->id + 7);
+    }
+}
+
+static int
+cmd_ls (int argc, char **argv)
+{
+  static const struct option opts[] = {
+    { "format", required_argument, NULL, 'f' },
+    { "quiet", no_argument, NULL, 'q' },
+    { "help", no_argument, NULL, 'h' },
+    { NULL, 0, NULL, 0 },
+  };
+  cleanup_error cc_error_t err = NULL;
+  struct cc_image **list = NULL;
+  const char *format = "table";
+  bool quiet = false, json;
+  size_t n = 0;
+  int c;
+
+  while ((c = getopt_long (argc, argv, "qh", opts, NULL)) != -1)
+    switch (c)
+      {
+      case 'f':
+        format = optarg;
+        break;
+      case 'q':
+        quiet = true;
+        break;
+      case 'h':
+        puts ("Usage: ccompose image ls [OPTIONS]\n\nList images\n\nOptions:\n"
+              "      --format string   table or json (default \"table\")\n  -q, --quiet           Only show image IDs");
+        return CLI_EXIT_OK;
+      default:
+        return cli_usage_error ("image ls", "unknown option");
+      }
+  if (strcmp (format, "table") != 0 && strcmp (format, "json") != 0)
+    return cli_usage_error ("image ls", "invalid format `%s` (table, json)", format);
+  json = strcmp (format, "json") == 0;
+  if (cc_image_list (&list, &n, &err) < 0)
+    {
+      cc_error_print (&err);
+      return CLI_EXIT_FAILURE;
+    }
+  if (quiet)
+    print_quiet (list, n);
+  else
+    {
+      if (! json)
+        printf ("%-32s %-16s %-12s  %-16s %s\n", "REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE");
+      for (size_t i = 0; i < n; i++)
+        {
+          if (list[i]->repo_tags == NULL || list[i]->repo_tags[0] == NULL)
+            print_row (list[i], NULL, json);
+          for (char **t = list[i]->repo_tags; t && *t; t++)
+            print_row (list[i], *t, json);
+        }
+    }
+  cc_image_list_free (list, n);
+  return CLI_EXIT_OK;
+}
+
+/* ---- inspect ------------------------------------------------------------- */
+
+static int
+cmd_inspect (int argc, char **argv)
+{
+  cleanup_cjson cJSON *all = cJSON_CreateArray ();
+  cleanup_free char *text = NULL;
+  int ret = CLI_EXIT_OK;
+
+  if (argc > 1 && (strcmp (argv[1], "-h") == 0 || strcmp (argv[1], "--help") == 0))
+    {
+      puts ("Usage: ccompose image inspect IMAGE...\n\nDisplay detailed information on one or more images (JSON)");
+      return CLI_EXIT_OK;
+    }
+  if (argc < 2)
+    return cli_usage_error ("image inspect", "requires at least one IMAGE");
+  for (int i = 1; i < argc; i++)
+    {
+      cleanup_error cc_error_t err = NULL;
+      cJSON *doc = NULL;
+      if (cc_image_inspect_json (argv[i], &doc, &err) < 0)
+        {
+          cc_error_print (&err);
+          ret = CLI_EXIT_FAILURE;
+          continue;
+        }
+      cJSON_AddItemToArray (all, doc);
+    }
+  text = cJSON_Print (all);
+  puts (text);
+  return ret;
+}
+
+/* ---- rm, prune ------------------------------------------------------------- */
+
+static void
+print_removed (void *opaque, const char *what, const char *value)
+{
+  cleanup_free char *shown = strcmp (what, "Untagged") == 0 ? cc_image_familiar (value) : xstrdup (value);
+
+  (void)opaque;
+  printf ("%s: %s\n", what, shown);
+}
+
+static int
+cmd_rm (int argc, char **argv)
+{
+  static const struct option opts[] = {
+    { "force", no_argument, NULL, 'f' },
+    { "help", no_argument, NULL, 'h' },
+    { NULL, 0, NULL, 0 },
+  };
+  bool force = false;
+  int c, ret = CLI_EXIT_OK;
+
+  while ((c = getopt_long (argc, argv, "fh", opts, NULL)) != -1)
+    switch (c)
+      {
+      case 'f':
+        force = true;
+        break;
+      case 'h':
+        puts ("Usage: ccompose image rm [OPTIONS] IMAGE...\n\nRemove images\n\nOptions:\n"
+              "  -f, --force   Untag even when a container uses the image or it has several references");
+        return CLI_EXIT_OK;
+      default:
+        return cli_usage_error ("image rm", "unknown option");
+      }
+  if (optind >= argc)
+    return cli_usage_error ("image rm", "requires at least one IMAGE");
+  for (int i = optind; i < argc; i++)
+    {
+      cleanup_error cc_error_t err = NULL;
+      if (cc_image_remove (argv[i], force, print_removed, NULL, &err) < 0)
+        {
+          cc_error_print (&err);
+          ret = CLI_EXIT_FAILURE;
+        }
+    }
+  return ret;
+}
+
+static bool
+confirm (bool all)
+{
+  char line[16] = "";
+
+  printf ("WARNING! This will remove all %s.\nAre you sure you want to continue? [y/N] ",
+          all ? "images without at least one container associated to them" : "dangling images");
+  fflush (stdout);
+  return fgets (line, sizeof (line), stdin) && (line[0] == 'y' || line[0] == 'Y');
+}
+
+static int
+cmd_prune (int argc, char **argv)
+{
+  static const struct option opts[] = {
+    { "all", no_argument, NULL, 'a' },
+    { "force", no_argument, NULL, 'f' },
+    { "help", no_argument, NULL, 'h' },
+    { NULL, 0, NULL, 0 },
+  };
+  cleanup_error cc_error_t err = NULL;
+  cleanup_free char *reclaimed_text = NULL;
+  bool all = false, force = false;
+  int64_t reclaimed = 0;
+  int c;
+
+  while ((c = getopt_long (argc, argv, "afh", opts, NULL)) != -1)
+    switch (c)
+      {
+      case 'a':
+        all = true;
+        break;
+      case 'f':
+        force = true;
+        break;
+      case 'h':
+        puts ("Usage: ccompose image prune [OPTIONS]\n\nRemove unused images\n\nOptions:\n"
+              "  -a, --all     Remove all images no container uses, not just untagged ones\n"
+              "  -f, --force   Do not prompt for confirmation");
+        return CLI_EXIT_OK;
+      default:
+        return cli_usage_error ("image prune", "unknown option");
+      }
+  if (optind < argc)
+    return cli_usage_error ("image prune", "unexpected argument `%s`", argv[optind]);
+  if (! force && ! confirm (all))
+    return CLI_EXIT_OK;
+  if (cc_image_prune (all, print_removed, NULL, &reclaimed, &err) < 0)
+    {
+      cc_error_print (&err);
+      return CLI_EXIT_FAILURE;
+    }
+  reclaimed_text = human_size (reclaimed);
+  printf ("Total reclaimed space: %s\n", reclaimed_text);
+  return CLI_EXIT_OK;
+}
+
+/* ---- dispatch ----------------------------------------------------------------- */
+
+static const struct
+{
+  const char *name;
+  int (*fn) (int argc, char **argv);
+} subcommands[] = {
+  { "load", cmd_load }, { "import", cmd_import },   { "ls", cmd_ls },
+  { "list", cmd_ls },   { "inspect", cmd_inspect }, { "rm", cmd_rm },
+  { "remove", cmd_rm }, { "prune", cmd_prune },     { "tag", cmd_tag },
+};
+
+int
+cli_cmd_image (struct cli_global *g, int argc, char **argv)
+{
+  (void)g;
+  if (argc < 2 || strcmp (argv[1], "-h") == 0 || strcmp (argv[1], "--help") == 0)
+    {
+      fputs (usage, argc < 2 ? stderr : stdout);
+      return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
+    }
+  for (size_t i = 0; i < CC_N_ELEMENTS (subcommands); i++)
+    if (strcmp (argv[1], subcommands[i].name) == 0)
+      {
+        optind = 0;
+        return subcommands[i].fn (argc - 1, argv + 1);
+      }
+  return cli_usage_error ("image", "unknown command `%s`", argv[1]);
+}

@@ -1,0 +1,188 @@
+/* The local image store (DESIGN.md §7): content-addressed blobs, layers
+   unpacked once and shared, references, import of OCI layouts and
+   docker-archive tarballs, garbage collection.
+
+   On disk, under cc_data_dir()/images/:
+     blobs/sha256/<hex>        manifests, configs, layer blobs
+     layers/<diffid-hex>/diff  one unpacked layer (an overlay lowerdir)
+     repositories.json         images (manifest digests) and references
+     pins/<owner>              images in use by a container (GC keeps them)
+     tmp/                      in-progress writes, renamed into place when whole
+     lock                      shared by writers, exclusive for GC  */
+#ifndef CC_IMAGE_IMAGE_H
+#define CC_IMAGE_IMAGE_H
+
+#include <cJSON.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lib/error.h"
+
+/* ---- references ---------------------------------------------------- */
+
+/* A parsed image reference, normalized like Docker:
+   `redis` -> domain docker.io, path library/redis, tag latest.  */
+struct cc_image_ref
+{
+  char *domain; /* docker.io, localhost:5000, ... */
+  char *path;   /* library/redis */
+  char *tag;    /* NULL when only a digest was given */
+  char *digest; /* sha256:<64 hex>, or NULL */
+};
+
+int cc_image_ref_parse (const char *text, struct cc_image_ref *out, cc_error_t *err);
+void cc_image_ref_release (struct cc_image_ref *ref);
+/* docker.io/library/redis:7 (and @digest when there is one).  */
+char *cc_image_ref_string (const struct cc_image_ref *ref);
+/* docker.io/library/redis  */
+char *cc_image_ref_name (const struct cc_image_ref *ref);
+/* What Docker prints: redis, myorg/app, localhost:5000/app.  */
+char *cc_image_ref_familiar_name (const struct cc_image_ref *ref);
+/* Normalize TEXT in one step; NULL and *ERR set when invalid.  */
+char *cc_image_ref_normalize (const char *text, cc_error_t *err);
+bool cc_image_is_digest (const char *s); /* sha256:<64 lower-case hex> */
+
+#define cleanup_image_ref __attribute__ ((cleanup (cc_image_ref_release)))
+
+/* ---- image configuration ------------------------------------------- */
+
+struct cc_image_healthcheck
+{
+  char **test;         /* ["CMD", ...], ["CMD-SHELL", "..."], ["NONE"] */
+  int64_t interval_ns; /* 0: inherit the default */
+  int64_t timeout_ns;
+  int64_t start_period_ns;
+  int64_t start_interval_ns;
+  int retries;
+};
+
+struct cc_image_config
+{
+  char **entrypoint;
+  char **cmd;
+  char **env; /* KEY=VALUE */
+  char *working_dir;
+  char *user;
+  char **exposed_ports; /* "6379/tcp", sorted as in the config */
+  char **volumes;       /* "/data" */
+  char **labels;        /* "key=value" */
+  char *stop_signal;
+  struct cc_image_healthcheck *healthcheck; /* NULL: none in the image */
+  char *architecture;
+  char *os;
+  char *created;
+  char **diff_ids; /* rootfs.diff_ids, bottom layer first */
+};
+
+/* Parse an image config blob (JSON).  */
+int cc_image_config_parse (const char *json, size_t len, struct cc_image_config *out, cc_error_t *err);
+void cc_image_config_release (struct cc_image_config *cfg);
+
+/* ---- resolved images ----------------------------------------------- */
+
+struct cc_image
+{
+  char *id;              /* sha256:<hex> of the config blob */
+  char *manifest_digest; /* sha256:<hex> */
+  char *reference;       /* the normalized reference it was resolved from */
+  char **repo_tags;      /* every reference that points at it */
+  struct cc_image_config config;
+  /* Unpacked layer directories, TOPMOST FIRST: join with ':' for
+     overlayfs lowerdir.  */
+  char **layers;
+  int64_t size; /* sum of the unpacked layer sizes, bytes */
+  char *loaded; /* when it came into the store (RFC 3339) */
+};
+
+void cc_image_free (struct cc_image *img);
+static inline void
+cleanup_image_fn (struct cc_image **img)
+{
+  if (*img)
+    cc_image_free (*img);
+}
+#define cleanup_image __attribute__ ((cleanup (cleanup_image_fn)))
+
+/* Find REF (a reference, name@digest, image id `sha256:...` or a unique
+   id prefix of at least 4 hex digits) in the store.  An image not in the
+   store fails with status ENOENT.  */
+int cc_image_resolve (const char *ref, struct cc_image **out, cc_error_t *err);
+
+/* Docker's `image inspect` document for REF (a subset).  */
+int cc_image_inspect_json (const char *ref, cJSON **out, cc_error_t *err);
+/* docker.io/library/redis:7 -> redis:7, as Docker prints references.  */
+char *cc_image_familiar (const char *full);
+
+/* Every image in the store, newest first.  */
+int cc_image_list (struct cc_image ***out, size_t *n, cc_error_t *err);
+void cc_image_list_free (struct cc_image **list, size_t n);
+
+/* Keep IMAGE_ID's layers while OWNER (a container id: [A-Za-z0-9_.-]+)
+   uses them, even after `image rm`; unpin when the container is
+   removed.  Pinning the same owner again replaces its pin.  */
+int cc_image_pin (const char *owner, const char *image_id, cc_error_t *err);
+int cc_image_unpin (const char *owner, cc_error_t *err);
+
+/* ---- import ---------------------------------------------------------- */
+
+/* Called once per image a load brings in: REF is NULL for an untagged image.  */
+typedef void (*cc_image_loaded_fn) (void *opaque, const char *ref, const char *image_id);
+
+/* `image load -i PATH`: an OCI layout (directory or tarball) or a
+   docker-archive tarball, with every reference it carries.  */
+int cc_image_load (const char *path, cc_image_loaded_fn cb, void *opaque, cc_error_t *err);
+/* `image import ROOTFS.tar REF`: a single-layer image from a rootfs
+   tarball (plain, gzip or zstd); *ID_OUT (may be NULL) gets its id.  */
+int cc_image_import_rootfs (const char *tarball, const char *ref, char **id_out, cc_error_t *err);
+
+/* ---- references and garbage collection -------------------------------- */
+
+int cc_image_tag (const char *src, const char *dst, cc_error_t *err);
+
+/* Called for each reference dropped (untagged) and each image deleted.  */
+typedef void (*cc_image_removed_fn) (void *opaque, const char *what, const char *value);
+
+/* `image rm REF`: drop a reference (an id drops all of them: FORCE needed
+   when there are several); the image goes when nothing refers to it and
+   no container pins it (FORCE untags a pinned image, its layers stay).  */
+int cc_image_remove (const char *ref, bool force, cc_image_removed_fn cb, void *opaque, cc_error_t *err);
+/* `image prune`: remove untagged images (ALL: every image no container
+   uses), then every blob and layer nothing refers to; *RECLAIMED gets
+   the bytes freed.  */
+int cc_image_prune (bool all, cc_image_removed_fn cb, void *opaque, int64_t *reclaimed, cc_error_t *err);
+
+/* ---- layers (exposed for tests and the builder) ----------------------- */
+
+enum cc_layer_flags
+{
+  CC_LAYER_WHITEOUTS = 1 << 0, /* convert .wh. entries for overlayfs */
+  CC_LAYER_OWNERS = 1 << 1,    /* keep uid/gid (root) */
+  CC_LAYER_DEVICES = 1 << 2,   /* create device nodes */
+  CC_LAYER_ROOTFS = CC_LAYER_WHITEOUTS | CC_LAYER_OWNERS | CC_LAYER_DEVICES,
+};
+
+/* Extract the tar stream read from FD (plain, gzip or zstd) into the
+   directory DIRFD, refusing `..`, absolute paths and writes through
+   symlinks.  DIGEST / DIFF_ID (may be NULL) are checked against the
+   sha256 of the bytes read and of the uncompressed tar; on return
+   *DIFF_ID_OUT (may be NULL) has the latter and *SIZE_OUT (may be NULL)
+   the bytes written.  */
+int cc_layer_extract (int fd, int dirfd, int flags, const char *digest, const char *diff_id, char **diff_id_out,
+                      int64_t *size_out, cc_error_t *err);
+
+/* Validate the tar entry path P and strip leading `./` and `/`-free
+   noise; NULL (and *ERR) when it contains `..` or is absolute.  */
+char *cc_layer_clean_path (const char *p, cc_error_t *err);
+
+/* Whiteouts: given a clean entry path, sets *KIND and the path of what it
+   hides (the file for `.wh.NAME`, the directory for an opaque marker).  */
+enum cc_whiteout_kind
+{
+  CC_WHITEOUT_NONE,
+  CC_WHITEOUT_FILE,
+  CC_WHITEOUT_OPAQUE,
+  CC_WHITEOUT_IGNORED, /* other `.wh..wh.` metadata (aufs), skipped */
+};
+int cc_layer_whiteout (const char *path, enum cc_whiteout_kind *kind, char **target, cc_error_t *err);
+
+#endif

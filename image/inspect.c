@@ -1,0 +1,129 @@
+/* `image inspect` output: the subset of Docker's image inspect document
+   that a local store can fill honestly.  */
+#include <errno.h>
+#include <string.h>
+
+#include "image/internal.h"
+#include "lib/cleanup.h"
+#include "lib/json.h"
+#include "lib/strv.h"
+#include "lib/xalloc.h"
+
+static void
+add_owned (cJSON *arr, char *s)
+{
+  cJSON_AddItemToArray (arr, cJSON_CreateString (s));
+  free (s);
+}
+
+static cJSON *
+strv_json (char *const *v)
+{
+  cJSON *arr = cJSON_CreateArray ();
+
+  for (; v && *v; v++)
+    cJSON_AddItemToArray (arr, cJSON_CreateString (*v));
+  return arr;
+}
+
+char *
+cc_image_familiar (const char *full)
+{
+  struct cc_image_ref ref cleanup_image_ref = { 0 };
+  cleanup_free char *name = NULL;
+
+  if (cc_image_ref_parse (full, &ref, NULL) < 0)
+    return xstrdup (full);
+  name = cc_image_ref_familiar_name (&ref);
+  if (ref.digest)
+    return xasprintf ("%s@%s", name, ref.digest);
+  return xasprintf ("%s:%s", name, ref.tag);
+}
+
+static void
+add_tags (cJSON *doc, const struct cc_image *img)
+{
+  cJSON *tags = cJSON_CreateArray (), *digests = cJSON_CreateArray ();
+  cleanup_strv char **seen = xzalloc (sizeof (char *));
+
+  for (char **t = img->repo_tags; t && *t; t++)
+    {
+      struct cc_image_ref ref cleanup_image_ref = { 0 };
+      cleanup_free char *name = NULL;
+      add_owned (tags, cc_image_familiar (*t));
+      if (cc_image_ref_parse (*t, &ref, NULL) < 0)
+        continue;
+      name = cc_image_ref_familiar_name (&ref);
+      if (cc_strv_contains (seen, name))
+        continue;
+      cc_strv_append (&seen, name);
+      add_owned (digests, xasprintf ("%s@%s", name, img->manifest_digest));
+    }
+  cc_json_set (doc, "RepoTags", tags);
+  cc_json_set (doc, "RepoDigests", digests);
+}
+
+static cJSON *
+raw_config (struct cc_store *s, const char *id)
+{
+  cleanup_free char *text = NULL;
+  cleanup_cjson cJSON *doc = NULL;
+  cJSON *c;
+
+  if (cc_store_read_blob (s, id, &text, NULL, NULL) < 0 || cc_json_parse (text, "config", &doc, NULL) < 0)
+    return cJSON_CreateObject ();
+  c = cJSON_DetachItemFromObjectCaseSensitive (doc, "config");
+  return cJSON_IsObject (c) ? c : (cJSON_Delete (c), cJSON_CreateObject ());
+}
+
+static cJSON *
+graph_driver (const struct cc_image *img)
+{
+  cJSON *g = cJSON_CreateObject (), *data = cJSON_CreateObject ();
+  cleanup_free char *lower = cc_strv_join (img->layers, ":");
+
+  cc_json_set_string (g, "Name", "overlay");
+  cc_json_set_string (data, "LowerDir", lower);
+  cc_json_set (g, "Data", data);
+  return g;
+}
+
+static cJSON *
+inspect_doc (struct cc_store *s, cJSON *repos, const struct cc_image *img)
+{
+  cJSON *doc = cJSON_CreateObject (), *rootfs = cJSON_CreateObject (), *meta = cJSON_CreateObject ();
+  const cJSON *entry
+      = cJSON_GetObjectItemCaseSensitive (cJSON_GetObjectItemCaseSensitive (repos, "images"), img->manifest_digest);
+
+  cc_json_set_string (doc, "Id", img->id);
+  add_tags (doc, img);
+  cc_json_set_string (doc, "Created", img->config.created ? img->config.created : "");
+  cc_json_set_string (doc, "Architecture", img->config.architecture ? img->config.architecture : "");
+  cc_json_set_string (doc, "Os", img->config.os ? img->config.os : "");
+  cc_json_set_int (doc, "Size", img->size);
+  cc_json_set (doc, "Config", raw_config (s, img->id));
+  cc_json_set (doc, "GraphDriver", graph_driver (img));
+  cc_json_set_string (rootfs, "Type", "layers");
+  cc_json_set (rootfs, "Layers", strv_json (img->config.diff_ids));
+  cc_json_set (doc, "RootFS", rootfs);
+  cc_json_set_string (meta, "LastTagTime", cc_json_get_string (entry, "loaded") ?: "");
+  cc_json_set_string (meta, "ManifestDigest", img->manifest_digest);
+  cc_json_set (doc, "Metadata", meta);
+  return doc;
+}
+
+int
+cc_image_inspect_json (const char *ref, cJSON **out, cc_error_t *err)
+{
+  struct cc_store s cleanup_store = { .lock_fd = -1, .root_fd = -1 };
+  cleanup_cjson cJSON *repos = NULL;
+  cleanup_free char *manifest = NULL;
+  cleanup_image struct cc_image *img = NULL;
+
+  if (cc_store_open (&s, false, err) < 0 || cc_store_repos_load (&s, &repos, err) < 0
+      || cc_store_lookup (&s, repos, ref, &manifest, err) < 0
+      || cc_store_image_from_manifest (&s, repos, manifest, &img, err) < 0)
+    return -1;
+  *out = inspect_doc (&s, repos, img);
+  return 0;
+}

@@ -1,0 +1,642 @@
+/* The image store on disk (layout in image.h).  Writers hold the store
+   lock shared, GC holds it exclusive, so two loads run side by side and
+   GC never deletes what a load is about to reference.  Nothing becomes
+   visible until it is whole and verified: blobs and layers are written
+   under tmp/ and renamed into place.  */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "image/internal.h"
+#include "lib/cleanup.h"
+#include "lib/file.h"
+#include "lib/json.h"
+#include "lib/paths.h"
+#include "lib/strv.h"
+#include "lib/xalloc.h"
+
+#define REPOS_FILE "repositories.json"
+#define REPOS_LOCK "repositories.lock"
+
+static const char *const store_dirs[] = { "blobs/sha256", "layers", "tmp", "pins" };
+
+static int
+lock_fd (int fd, bool exclusive, const char *path, cc_error_t *err)
+{
+  while (flock (fd, exclusive ? LOCK_EX : LOCK_SH) < 0)
+    if (errno != EINTR)
+      return cc_error_make (err, errno, "lock `%s`", path);
+  return 0;
+}
+
+static int
+open_lock (const char *root, const char *name, bool exclusive, int *out, cc_error_t *err)
+{
+  cleanup_free char *path = cc_path_join (root, name);
+  cleanup_close int fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+  if (fd < 0)
+    return cc_error_make (err, errno, "open `%s`", path);
+  if (lock_fd (fd, exclusive, path, err) < 0)
+    return -1;
+  *out = get_and_reset (&fd);
+  return 0;
+}
+
+int
+cc_store_open (struct cc_store *s, bool exclusive, cc_error_t *err)
+{
+  memset (s, 0, sizeof (*s));
+  s->lock_fd = s->root_fd = -1;
+  s->root = cc_path_join (cc_data_dir (), "images");
+  for (size_t i = 0; i < CC_N_ELEMENTS (store_dirs); i++)
+    {
+      cleanup_free char *d = cc_path_join (s->root, store_dirs[i]);
+      if (cc_mkdir_p (d, 0700, err) < 0)
+        return cc_error_wrap (err, "image store");
+    }
+  s->root_fd = open (s->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (s->root_fd < 0)
+    return cc_error_make (err, errno, "open `%s`", s->root);
+  return open_lock (s->root, "lock", exclusive, &s->lock_fd, err);
+}
+
+void
+cc_store_close (struct cc_store *s)
+{
+  if (s->lock_fd >= 0)
+    close (s->lock_fd);
+  if (s->root_fd >= 0)
+    close (s->root_fd);
+  free (s->root);
+  memset (s, 0, sizeof (*s));
+  s->lock_fd = s->root_fd = -1;
+}
+
+/* ---- blobs ---------------------------------------------------------- */
+
+char *
+cc_store_blob_path (const struct cc_store *s, const char *digest)
+{
+  return xasprintf ("%s/blobs/sha256/%s", s->root, digest + strlen ("sha256:"));
+}
+
+char *
+cc_store_layer_path (const struct cc_store *s, const char *diff_id)
+{
+  return xasprintf ("%s/layers/%s", s->root, diff_id + strlen ("sha256:"));
+}
+
+bool
+cc_store_has_blob (const struct cc_store *s, const char *digest)
+{
+  cleanup_free char *p = cc_store_blob_path (s, digest);
+
+  return cc_file_exists (p);
+}
+
+static int
+temp_file (struct cc_store *s, char **path, cc_error_t *err)
+{
+  cleanup_free char *tmpl = xasprintf ("%s/tmp/blob-XXXXXX", s->root);
+  int fd = mkostemp (tmpl, O_CLOEXEC);
+
+  if (fd < 0)
+    return cc_error_make (err, errno, "create a temporary file in `%s/tmp`", s->root);
+  *path = steal_pointer (&tmpl);
+  return fd;
+}
+
+static int
+copy_hashing (int in, int out, struct cc_sha256 *h, int64_t *total, cc_error_t *err)
+{
+  cleanup_free char *buf = xmalloc (256 * 1024);
+  ssize_t n;
+
+  *total = 0;
+  while ((n = read (in, buf, 256 * 1024)) != 0)
+    {
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        return cc_error_make (err, errno, "read blob");
+      cc_sha256_update (h, buf, (size_t)n);
+      if (cc_write_all (out, buf, (size_t)n) < 0)
+        return cc_error_make (err, errno, "write blob");
+      *total += n;
+    }
+  return 0;
+}
+
+/* Verify then publish TMP as the blob GOT.  */
+static int
+publish_blob (struct cc_store *s, const char *tmp, int fd, const char *want, const char *got, int64_t size,
+              int64_t total, cc_error_t *err)
+{
+  cleanup_free char *dst = NULL;
+
+  if (want && strcmp (want, got) != 0)
+    return cc_error_make (err, 0, "blob digest mismatch: expected %s, got %s", want, got);
+  if (size >= 0 && size != total)
+    return cc_error_make (err, 0, "blob %s: size %lld, expected %lld", got, (long long)total, (long long)size);
+  if (fsync (fd) < 0)
+    return cc_error_make (err, errno, "fsync `%s`", tmp);
+  dst = cc_store_blob_path (s, got);
+  if (rename (tmp, dst) < 0)
+    return cc_error_make (err, errno, "rename `%s` to `%s`", tmp, dst);
+  return 0;
+}
+
+int
+cc_store_put_blob_fd (struct cc_store *s, int fd, const char *digest, int64_t size, char **out, cc_error_t *err)
+{
+  cleanup_sha256 struct cc_sha256 *h = NULL;
+  cleanup_free char *tmp = NULL;
+  cleanup_free char *got = NULL;
+  cleanup_close int tfd = -1;
+  int64_t total;
+
+  if (digest && cc_store_has_blob (s, digest))
+    {
+      if (out)
+        *out = xstrdup (digest);
+      return 0;
+    }
+  h = cc_sha256_new ();
+  tfd = temp_file (s, &tmp, err);
+  if (tfd < 0)
+    return -1;
+  if (copy_hashing (fd, tfd, h, &total, err) < 0)
+    goto fail;
+  got = cc_sha256_final (h);
+  if (publish_blob (s, tmp, tfd, digest, got, size, total, err) < 0)
+    goto fail;
+  if (out)
+    *out = steal_pointer (&got);
+  return 0;
+fail:
+  unlink (tmp);
+  return -1;
+}
+
+int
+cc_store_put_blob_data (struct cc_store *s, const void *data, size_t len, char **out, cc_error_t *err)
+{
+  cleanup_free char *digest = cc_sha256_data (data, len);
+  cleanup_free char *tmp = NULL;
+  cleanup_close int fd = -1;
+
+  if (! cc_store_has_blob (s, digest))
+    {
+      fd = temp_file (s, &tmp, err);
+      if (fd < 0)
+        return -1;
+      if (cc_write_all (fd, data, len) < 0 || publish_blob (s, tmp, fd, NULL, digest, -1, (int64_t)len, err) < 0)
+        {
+          if (err && *err == NULL)
+            cc_error_make (err, errno, "write `%s`", tmp);
+          unlink (tmp);
+          return -1;
+        }
+    }
+  if (out)
+    *out = steal_pointer (&digest);
+  return 0;
+}
+
+int
+cc_store_read_blob (const struct cc_store *s, const char *digest, char **out, size_t *len, cc_error_t *err)
+{
+  cleanup_free char *p = NULL;
+
+  if (! cc_image_is_digest (digest))
+    return cc_error_make (err, 0, "invalid digest `%s`", digest);
+  p = cc_store_blob_path (s, digest);
+  if (cc_read_file (p, out, len, err) < 0)
+    return cc_error_wrap (err, "blob %s", digest);
+  return 0;
+}
+
+int
+cc_store_mktemp (struct cc_store *s, char **path, cc_error_t *err)
+{
+  cleanup_free char *tmpl = xasprintf ("%s/tmp/dir-XXXXXX", s->root);
+
+  if (mkdtemp (tmpl) == NULL)
+    return cc_error_make (err, errno, "create a temporary directory in `%s/tmp`", s->root);
+  *path = steal_pointer (&tmpl);
+  return 0;
+}
+
+/* ---- layers ------------------------------------------------------------ */
+
+static bool
+has_layer (const struct cc_store *s, const char *diff_id)
+{
+  cleanup_free char *p = cc_store_layer_path (s, diff_id);
+
+  return cc_is_dir (p);
+}
+
+static int
+extract_into (struct cc_store *s, const char *tmp, const char *digest, const char *diff_id, char **diff_out,
+              cc_error_t *err)
+{
+  cleanup_free char *blob = cc_store_blob_path (s, digest);
+  cleanup_free char *diff = cc_path_join (tmp, "diff");
+  cleanup_free char *sizef = cc_path_join (tmp, "size");
+  cleanup_free char *size_text = NULL;
+  cleanup_close int bfd = open (blob, O_RDONLY | O_CLOEXEC);
+  cleanup_close int dfd = -1;
+  int64_t size = 0;
+
+  if (bfd < 0)
+    return cc_error_make (err, errno, "open blob `%s`", blob);
+  if (mkdir (diff, 0755) < 0 || (dfd = open (diff, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+    return cc_error_make (err, errno, "create `%s`", diff);
+  if (cc_layer_extract (bfd, dfd, CC_LAYER_ROOTFS, digest, diff_id, diff_out, &size, err) < 0)
+    return cc_error_wrap (err, "layer %s", digest);
+  size_text = xasprintf ("%lld\n", (long long)size);
+  if (cc_write_file_atomic (sizef, size_text, strlen (size_text), 0644, err) < 0)
+    return -1;
+  /* The rename publishes the layer: its contents must be on disk first.  */
+  if (syncfs (dfd) < 0)
+    return cc_error_make (err, errno, "sync `%s`", diff);
+  return 0;
+}
+
+int
+cc_store_unpack_layer (struct cc_store *s, const char *digest, const char *diff_id, char **diff_id_out, cc_error_t *err)
+{
+  cleanup_free char *tmp = NULL;
+  cleanup_free char *got = NULL;
+  cleanup_free char *dst = NULL;
+  cc_error_t ignored = NULL;
+
+  if (diff_id && has_layer (s, diff_id))
+    return 0;
+  if (cc_store_mktemp (s, &tmp, err) < 0)
+    return -1;
+  if (extract_into (s, tmp, digest, diff_id, &got, err) < 0)
+    goto fail;
+  dst = cc_store_layer_path (s, got);
+  /* Another load may have published the same layer meanwhile: keep theirs.  */
+  if (rename (tmp, dst) < 0 && errno != EEXIST && errno != ENOTEMPTY)
+    {
+      cc_error_make (err, errno, "rename `%s` to `%s`", tmp, dst);
+      goto fail;
+    }
+  cc_rm_rf (tmp, &ignored);
+  cc_error_release (&ignored);
+  if (diff_id_out)
+    *diff_id_out = steal_pointer (&got);
+  return 0;
+fail:
+  cc_rm_rf (tmp, &ignored);
+  cc_error_release (&ignored);
+  return -1;
+}
+
+/* ---- repositories.json ------------------------------------------------- */
+
+int
+cc_store_repos_load (struct cc_store *s, cJSON **out, cc_error_t *err)
+{
+  cleanup_free char *path = cc_path_join (s->root, REPOS_FILE);
+  cJSON *j = NULL;
+
+  if (! cc_file_exists (path))
+    j = cJSON_CreateObject ();
+  else if (cc_json_load_file (path, &j, err) < 0)
+    return -1;
+  if (! cJSON_IsObject (cJSON_GetObjectItemCaseSensitive (j, "images")))
+    cc_json_set (j, "images", cJSON_CreateObject ());
+  if (! cJSON_IsObject (cJSON_GetObjectItemCaseSensitive (j, "references")))
+    cc_json_set (j, "references", cJSON_CreateObject ());
+  *out = j;
+  return 0;
+}
+
+int
+cc_store_repos_edit (struct cc_store *s, cc_repos_edit_fn edit, void *opaque, cc_error_t *err)
+{
+  cleanup_close int lfd = -1;
+  cleanup_cjson cJSON *repos = NULL;
+  cleanup_free char *path = cc_path_join (s->root, REPOS_FILE);
+
+  if (open_lock (s->root, REPOS_LOCK, true, &lfd, err) < 0 || cc_store_repos_load (s, &repos, err) < 0
+      || edit (repos, opaque, err) < 0)
+    return -1;
+  return cc_json_save_file (path, repos, err);
+}
+
+char *
+cc_store_now (void)
+{
+  struct timespec ts;
+  struct tm tm;
+  char buf[64];
+
+  clock_gettime (CLOCK_REALTIME, &ts);
+  gmtime_r (&ts.tv_sec, &tm);
+  strftime (buf, sizeof (buf), "%Y-%m-%dT%H:%M:%S", &tm);
+  return xasprintf ("%s.%09ldZ", buf, ts.tv_nsec);
+}
+
+struct add_image
+{
+  const char *manifest, *id, *ref;
+};
+
+static int
+add_image_edit (cJSON *repos, void *opaque, cc_error_t *err)
+{
+  struct add_image *a = opaque;
+  cJSON *images = cJSON_GetObjectItemCaseSensitive (repos, "images");
+  cJSON *refs = cJSON_GetObjectItemCaseSensitive (repos, "references");
+  cJSON *entry;
+
+  (void)err;
+  if (cJSON_GetObjectItemCaseSensitive (images, a->manifest) == NULL)
+    {
+      cleanup_free char *now = cc_store_now ();
+      entry = cJSON_CreateObject ();
+      cc_json_set_string (entry, "id", a->id);
+      cc_json_set_string (entry, "loaded", now);
+      cc_json_set (images, a->manifest, entry);
+    }
+  if (a->ref)
+    cc_json_set_string (refs, a->ref, a->manifest);
+  return 0;
+}
+
+int
+cc_store_add_image (struct cc_store *s, const char *manifest, const char *id, const char *ref, cc_error_t *err)
+{
+  struct add_image a = { manifest, id, ref };
+
+  return cc_store_repos_edit (s, add_image_edit, &a, err);
+}
+
+/* ---- lookup ------------------------------------------------------------- */
+
+static bool
+is_hex_prefix (const char *s)
+{
+  size_t n = strspn (s, "0123456789abcdef");
+
+  return n >= 4 && s[n] == '\0' && n <= 64;
+}
+
+/* An image id (config digest) or a prefix of one.  */
+static int
+lookup_id (cJSON *repos, const char *text, char **manifest, cc_error_t *err)
+{
+  const char *hex = strncmp (text, "sha256:", 7) == 0 ? text + 7 : text;
+  cJSON *images = cJSON_GetObjectItemCaseSensitive (repos, "images"), *it;
+  const char *found = NULL;
+  const char *found_id = NULL;
+
+  cJSON_ArrayForEach (it, images)
+  {
+    const char *id = cc_json_get_string (it, "id");
+    bool hit = (id && strncmp (id + 7, hex, strlen (hex)) == 0) || strncmp (it->string + 7, hex, strlen (hex)) == 0;
+    if (! hit)
+      continue;
+    if (found && ! (id && found_id && strcmp (id, found_id) == 0))
+      return cc_error_make (err, 0, "image id prefix `%s` is ambiguous", text);
+    found = it->string;
+    found_id = id;
+  }
+  if (found == NULL)
+    return cc_error_make (err, ENOENT, "no such image: %s", text);
+  *manifest = xstrdup (found);
+  return 0;
+}
+
+int
+cc_store_lookup (struct cc_store *s, cJSON *repos, const char *text, char **manifest, cc_error_t *err)
+{
+  struct cc_image_ref ref cleanup_image_ref = { 0 };
+  cleanup_error cc_error_t perr = NULL;
+  cleanup_free char *full = NULL;
+  const char *m;
+
+  (void)s;
+  if (cc_image_is_digest (text))
+    return lookup_id (repos, text, manifest, err);
+  /* Docker tries a short id before a name: `abcd` can be either.  */
+  if (is_hex_prefix (text) && lookup_id (repos, text, manifest, NULL) == 0)
+    return 0;
+  if (cc_image_ref_parse (text, &ref, &perr) < 0)
+    {
+      *err = steal_pointer (&perr);
+      return -1;
+    }
+  if (ref.digest)
+    {
+      if (cJSON_GetObjectItemCaseSensitive (cJSON_GetObjectItemCaseSensitive (repos, "images"), ref.digest) == NULL)
+        return cc_error_make (err, ENOENT, "no such image: %s", text);
+      *manifest = xstrdup (ref.digest);
+      return 0;
+    }
+  full = cc_image_ref_string (&ref);
+  m = cc_json_get_string (cJSON_GetObjectItemCaseSensitive (repos, "references"), full);
+  if (m == NULL)
+    return cc_error_make (err, ENOENT, "no such image: %s", full);
+  *manifest = xstrdup (m);
+  return 0;
+}
+
+static int64_t
+layer_size (const char *dir)
+{
+  cleanup_free char *p = cc_path_join (dir, "size");
+  cleanup_free char *text = NULL;
+
+  if (cc_read_file (p, &text, NULL, NULL) < 0)
+    return 0;
+  return strtoll (text, NULL, 10);
+}
+
+static char **
+tags_of (cJSON *repos, const char *manifest)
+{
+  cJSON *refs = cJSON_GetObjectItemCaseSensitive (repos, "references"), *it;
+  char **tags = xzalloc (sizeof (char *));
+
+  cJSON_ArrayForEach (it, refs) if (cJSON_IsString (it) && strcmp (it->valuestring, manifest) == 0)
+      cc_strv_append (&tags, it->string);
+  return tags;
+}
+
+static int
+fill_layers (struct cc_store *s, struct cc_image *img, cc_error_t *err)
+{
+  size_t n = cc_strv_len (img->config.diff_ids);
+
+  img->layers = xzalloc (sizeof (char *) * (n + 1));
+  for (size_t i = 0; i < n; i++)
+    {
+      const char *d = img->config.diff_ids[n - 1 - i];
+      cleanup_free char *dir = cc_store_layer_path (s, d);
+      if (! cc_is_dir (dir))
+        return cc_error_make (err, ENOENT, "image %s: layer %s is not unpacked (load the image again)", img->id, d);
+      img->size += layer_size (dir);
+      img->layers[i] = cc_path_join (dir, "diff");
+    }
+  return 0;
+}
+
+int
+cc_store_image_from_manifest (struct cc_store *s, cJSON *repos, const char *manifest, struct cc_image **out,
+                              cc_error_t *err)
+{
+  cleanup_image struct cc_image *img = xzalloc (sizeof (*img));
+  struct cc_manifest m cleanup_manifest = { 0 };
+  cleanup_free char *mtext = NULL;
+  cleanup_free char *ctext = NULL;
+  size_t mlen, clen;
+
+  img->manifest_digest = xstrdup (manifest);
+  if (cc_store_read_blob (s, manifest, &mtext, &mlen, err) < 0 || cc_manifest_parse (mtext, mlen, &m, err) < 0
+      || cc_store_read_blob (s, m.config.digest, &ctext, &clen, err) < 0
+      || cc_image_config_parse (ctext, clen, &img->config, err) < 0)
+    return cc_error_wrap (err, "image %s", manifest);
+  img->id = xstrdup (m.config.digest);
+  if (cc_strv_len (img->config.diff_ids) != m.n_layers)
+    return cc_error_make (err, 0, "image %s: %zu layers but %zu diff ids", manifest, m.n_layers,
+                          cc_strv_len (img->config.diff_ids));
+  img->repo_tags = tags_of (repos, manifest);
+  if (fill_layers (s, img, err) < 0)
+    return -1;
+  *out = steal_pointer (&img);
+  return 0;
+}
+
+void
+cc_image_free (struct cc_image *img)
+{
+  free (img->id);
+  free (img->manifest_digest);
+  free (img->reference);
+  free (img->loaded);
+  cc_strv_free (img->repo_tags);
+  cc_image_config_release (&img->config);
+  cc_strv_free (img->layers);
+  free (img);
+}
+
+int
+cc_image_resolve (const char *ref, struct cc_image **out, cc_error_t *err)
+{
+  struct cc_store s cleanup_store = { .lock_fd = -1, .root_fd = -1 };
+  cleanup_cjson cJSON *repos = NULL;
+  cleanup_free char *manifest = NULL;
+  struct cc_image *img = NULL;
+
+  if (cc_store_open (&s, false, err) < 0 || cc_store_repos_load (&s, &repos, err) < 0
+      || cc_store_lookup (&s, repos, ref, &manifest, err) < 0
+      || cc_store_image_from_manifest (&s, repos, manifest, &img, err) < 0)
+    return -1;
+  img->reference = cc_image_ref_normalize (ref, NULL);
+  if (img->reference == NULL)
+    img->reference = xstrdup (img->id);
+  *out = img;
+  return 0;
+}
+
+static int
+compare_loaded (const void *a, const void *b)
+{
+  const struct cc_image *x = *(struct cc_image *const *)a, *y = *(struct cc_image *const *)b;
+
+  return strcmp (y->loaded ? y->loaded : "", x->loaded ? x->loaded : "");
+}
+
+int
+cc_image_list (struct cc_image ***out, size_t *n, cc_error_t *err)
+{
+  struct cc_store s cleanup_store = { .lock_fd = -1, .root_fd = -1 };
+  cleanup_cjson cJSON *repos = NULL;
+  struct cc_image **list = NULL;
+  cJSON *it;
+  size_t count = 0;
+
+  if (cc_store_open (&s, false, err) < 0 || cc_store_repos_load (&s, &repos, err) < 0)
+    return -1;
+  cJSON_ArrayForEach (it, cJSON_GetObjectItemCaseSensitive (repos, "images"))
+  {
+    struct cc_image *img = NULL;
+    if (cc_store_image_from_manifest (&s, repos, it->string, &img, err) < 0)
+      {
+        cc_image_list_free (list, count);
+        return -1;
+      }
+    img->loaded = xstrdup (cc_json_get_string (it, "loaded") ?: "");
+    list = xreallocarray (list, count + 1, sizeof (*list));
+    list[count++] = img;
+  }
+  if (count)
+    qsort (list, count, sizeof (*list), compare_loaded);
+  *out = list;
+  *n = count;
+  return 0;
+}
+
+void
+cc_image_list_free (struct cc_image **list, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    cc_image_free (list[i]);
+  free (list);
+}
+
+/* ---- pins ----------------------------------------------------------------- */
+
+static bool
+is_owner_name (const char *s)
+{
+  if (*s == '\0' || *s == '.' || strlen (s) > 200)
+    return false;
+  return strspn (s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") == strlen (s);
+}
+
+int
+cc_image_pin (const char *owner, const char *image_id, cc_error_t *err)
+{
+  struct cc_store s cleanup_store = { .lock_fd = -1, .root_fd = -1 };
+  cleanup_cjson cJSON *repos = NULL;
+  cleanup_cjson cJSON *pin = cJSON_CreateObject ();
+  cleanup_free char *manifest = NULL;
+  cleanup_free char *path = NULL;
+
+  if (! is_owner_name (owner))
+    return cc_error_make (err, 0, "invalid pin owner `%s`", owner);
+  /* The shared lock keeps GC out between the lookup and the pin.  */
+  if (cc_store_open (&s, false, err) < 0 || cc_store_repos_load (&s, &repos, err) < 0
+      || cc_store_lookup (&s, repos, image_id, &manifest, err) < 0)
+    return -1;
+  cc_json_set_string (pin, "image", image_id);
+  cc_json_set_string (pin, "manifest", manifest);
+  path = xasprintf ("%s/pins/%s", s.root, owner);
+  return cc_json_save_file (path, pin, err);
+}
+
+int
+cc_image_unpin (const char *owner, cc_error_t *err)
+{
+  cleanup_free char *path = NULL;
+
+  if (! is_owner_name (owner))
+    return cc_error_make (err, 0, "invalid pin owner `%s`", owner);
+  path = xasprintf ("%s/images/pins/%s", cc_data_dir (), owner);
+  if (unlink (path) < 0 && errno != ENOENT)
+    return cc_error_make (err, errno, "unpin `%s`", owner);
+  return 0;
+}

@@ -1,0 +1,501 @@
+/* Unit tests for image/: references, manifests and configs, layer paths,
+   whiteouts, digest verification.  No root, no kernel state beyond a
+   temporary directory.  */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "image/image.h"
+#include "image/internal.h"
+#include "lib/cleanup.h"
+#include "lib/file.h"
+#include "lib/strv.h"
+#include "lib/xalloc.h"
+
+/* ---- references ------------------------------------------------------- */
+
+static const struct
+{
+  const char *in, *out;
+} ref_table[] = {
+  { "redis", "docker.io/library/redis:latest" },
+  { "redis:7", "docker.io/library/redis:7" },
+  { "library/redis:7", "docker.io/library/redis:7" },
+  { "docker.io/redis", "docker.io/library/redis:latest" },
+  { "index.docker.io/library/redis:7", "docker.io/library/redis:7" },
+  { "myorg/app", "docker.io/myorg/app:latest" },
+  { "ccompose-demo/web", "docker.io/ccompose-demo/web:latest" },
+  { "localhost/app:v1", "localhost/app:v1" },
+  { "localhost:5000/app", "localhost:5000/app:latest" },
+  { "127.0.0.1:5000/a/b/c:1.0-rc_1", "127.0.0.1:5000/a/b/c:1.0-rc_1" },
+  { "quay.io/coreos/etcd:v3.5", "quay.io/coreos/etcd:v3.5" },
+  { "a__b.c-d---e", "docker.io/library/a__b.c-d---e:latest" },
+  { "redis@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+    "docker.io/library/redis@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef" },
+  { "redis:7@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+    "docker.io/library/redis:7@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef" },
+  { "Registry.Example.com/app", "Registry.Example.com/app:latest" },
+};
+
+static const char *const bad_refs[] = {
+  "",
+  "Redis",
+  "redis:",
+  ":7",
+  "redis:-x",
+  "a//b",
+  "/redis",
+  "redis/",
+  "a..b",
+  "a-",
+  "-a",
+  "a:b:c",
+  "redis@sha256:123",
+  "redis@md5:0123456789abcdef0123456789abcdef",
+  "re dis",
+  "localhost:abc/x",
+  "redis:"
+  "0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789"
+  "01234567890123456789012345678",
+  "docker.io/Upper/case",
+};
+
+static void
+test_reference_normalization (void **state)
+{
+  (void)state;
+  for (size_t i = 0; i < CC_N_ELEMENTS (ref_table); i++)
+    {
+      cleanup_error cc_error_t err = NULL;
+      cleanup_free char *got = cc_image_ref_normalize (ref_table[i].in, &err);
+      if (got == NULL)
+        fail_msg ("`%s`: %s", ref_table[i].in, err->msg);
+      assert_string_equal (got, ref_table[i].out);
+    }
+}
+
+static void
+test_reference_rejects (void **state)
+{
+  (void)state;
+  for (size_t i = 0; i < CC_N_ELEMENTS (bad_refs); i++)
+    {
+      cleanup_error cc_error_t err = NULL;
+      cleanup_free char *got = cc_image_ref_normalize (bad_refs[i], &err);
+      if (got != NULL)
+        fail_msg ("`%s` accepted as `%s`", bad_refs[i], got);
+      assert_non_null (err);
+      assert_non_null (strstr (err->msg, "invalid reference format"));
+    }
+}
+
+static void
+test_reference_familiar (void **state)
+{
+  static const struct
+  {
+    const char *in, *out;
+  } t[] = {
+    { "redis:7", "redis:7" },
+    { "docker.io/library/redis", "redis:latest" },
+    { "myorg/app:1", "myorg/app:1" },
+    { "docker.io/library/a/b:1", "library/a/b:1" },
+    { "localhost:5000/library/x:1", "localhost:5000/library/x:1" },
+  };
+  (void)state;
+  for (size_t i = 0; i < CC_N_ELEMENTS (t); i++)
+    {
+      cleanup_free char *got = cc_image_familiar (t[i].in);
+      assert_string_equal (got, t[i].out);
+    }
+}
+
+/* ---- manifests and configs ----------------------------------------------- */
+
+#define D1 "sha256:1111111111111111111111111111111111111111111111111111111111111111"
+#define D2 "sha256:2222222222222222222222222222222222222222222222222222222222222222"
+
+static void
+test_manifest_parse (void **state)
+{
+  static const char oci[]
+      = "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
+        "\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"" D1 "\",\"size\":7},"
+        "\"layers\":[{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar+zstd\",\"digest\":\"" D2
+        "\",\"size\":9}]}";
+  static const char docker[]
+      = "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.docker.distribution.manifest.v2+json\","
+        "\"config\":{\"mediaType\":\"application/vnd.docker.container.image.v1+json\",\"digest\":\"" D1
+        "\",\"size\":7},\"layers\":[]}";
+  struct cc_manifest m cleanup_manifest = { 0 };
+  struct cc_manifest m2 cleanup_manifest = { 0 };
+  cleanup_error cc_error_t err = NULL;
+
+  (void)state;
+  assert_int_equal (cc_manifest_parse (oci, strlen (oci), &m, &err), 0);
+  assert_string_equal (m.config.digest, D1);
+  assert_int_equal (m.n_layers, 1);
+  assert_int_equal (m.layers[0].size, 9);
+  assert_int_equal (cc_manifest_parse (docker, strlen (docker), &m2, &err), 0);
+  assert_int_equal (m2.n_layers, 0);
+}
+
+static void
+test_manifest_malformed (void **state)
+{
+  static const char *const bad[] = {
+    "",
+    "{",
+    "[]",
+    "{\"schemaVersion\":1,\"config\":{}}",
+    "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.index.v1+json\",\"manifests\":[]}",
+    "{\"schemaVersion\":2,\"config\":{\"digest\":\"" D1 "\",\"size\":1},\"layers\":{}}",
+    "{\"schemaVersion\":2,\"config\":{\"digest\":\"sha256:../../etc/passwd\",\"size\":1},\"layers\":[]}",
+    "{\"schemaVersion\":2,\"config\":{\"digest\":\"" D1 "\"},\"layers\":[]}",
+    "{\"schemaVersion\":2,\"config\":{\"digest\":\"" D1 "\",\"size\":-4},\"layers\":[]}",
+    "{\"schemaVersion\":2,\"config\":{\"digest\":\"" D1 "\",\"size\":1},\"layers\":[{\"mediaType\":\"text/html\","
+    "\"digest\":\"" D2 "\",\"size\":1}]}",
+    "{\"schemaVersion\":2,\"config\":{\"digest\":\"" D1 "\",\"size\":1},\"layers\":[7]}",
+  };
+  (void)state;
+  for (size_t i = 0; i < CC_N_ELEMENTS (bad); i++)
+    {
+      struct cc_manifest m cleanup_manifest = { 0 };
+      cleanup_error cc_error_t err = NULL;
+      if (cc_manifest_parse (bad[i], strlen (bad[i]), &m, &err) == 0)
+        fail_msg ("accepted: %s", bad[i]);
+      assert_non_null (err);
+    }
+}
+
+static void
+test_index_platform (void **state)
+{
+  static const char idx[]
+      = "{\"schemaVersion\":2,\"manifests\":["
+        "{\"digest\":\"" D1 "\",\"size\":1,\"platform\":{\"os\":\"unknown\",\"architecture\":\"unknown\"}},"
+        "{\"digest\":\"" D2 "\",\"size\":2,\"platform\":{\"os\":\"linux\",\"architecture\":\"%s\"},"
+        "\"annotations\":{\"org.opencontainers.image.ref.name\":\"redis:7\"}}]}";
+  struct cc_index index cleanup_index = { 0 };
+  cleanup_error cc_error_t err = NULL;
+  cleanup_free char *text = NULL;
+  const struct cc_descriptor *d;
+
+  (void)state;
+  text = xasprintf (idx, cc_host_arch ());
+  assert_int_equal (cc_index_parse (text, strlen (text), &index, &err), 0);
+  d = cc_index_pick_platform (&index);
+  assert_non_null (d);
+  assert_string_equal (d->digest, D2);
+  assert_string_equal (d->name, "redis:7");
+}
+
+static void
+test_config_parse (void **state)
+{
+  static const char cfg[]
+      = "{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":{\"Entrypoint\":[\"/init\"],\"Cmd\":[\"a\",\"b\"],"
+        "\"Env\":[\"PATH=/bin\",\"X=1\"],\"WorkingDir\":\"/data\",\"User\":\"redis\","
+        "\"ExposedPorts\":{\"6379/tcp\":{},\"53/udp\":{}},\"Volumes\":{\"/data\":{}},\"Labels\":{\"k\":\"v\"},"
+        "\"StopSignal\":\"SIGQUIT\",\"Healthcheck\":{\"Test\":[\"CMD\",\"redis-cli\",\"ping\"],"
+        "\"Interval\":2000000000,\"Retries\":5}},\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"" D1 "\",\"" D2
+        "\"]}}";
+  struct cc_image_config c cleanup_image_config = { 0 };
+  cleanup_error cc_error_t err = NULL;
+
+  (void)state;
+  assert_int_equal (cc_image_config_parse (cfg, strlen (cfg), &c, &err), 0);
+  assert_string_equal (c.entrypoint[0], "/init");
+  assert_int_equal (cc_strv_len (c.cmd), 2);
+  assert_string_equal (c.env[1], "X=1");
+  assert_string_equal (c.working_dir, "/data");
+  assert_string_equal (c.user, "redis");
+  assert_true (cc_strv_contains (c.exposed_ports, "53/udp"));
+  assert_string_equal (c.volumes[0], "/data");
+  assert_string_equal (c.labels[0], "k=v");
+  assert_string_equal (c.stop_signal, "SIGQUIT");
+  assert_non_null (c.healthcheck);
+  assert_int_equal (c.healthcheck->interval_ns, 2000000000LL);
+  assert_int_equal (c.healthcheck->retries, 5);
+  assert_string_equal (c.healthcheck->test[1], "redis-cli");
+  assert_int_equal (cc_strv_len (c.diff_ids), 2);
+}
+
+static void
+test_config_malformed (void **state)
+{
+  static const char *const bad[] = {
+    "not json",
+    "[1]",
+    "{\"config\":{}}",
+    "{\"rootfs\":{\"diff_ids\":[\"sha256:xyz\"]}}",
+    "{\"config\":{\"Cmd\":\"redis-server\"},\"rootfs\":{\"diff_ids\":[]}}",
+    "{\"config\":{\"Env\":[1]},\"rootfs\":{\"diff_ids\":[]}}",
+    "{\"config\":{\"ExposedPorts\":[\"80/tcp\"]},\"rootfs\":{\"diff_ids\":[]}}",
+    "{\"config\":{\"Labels\":{\"a\":1}},\"rootfs\":{\"diff_ids\":[]}}",
+    "{\"config\":{\"Healthcheck\":{\"Interval\":\"2s\"}},\"rootfs\":{\"diff_ids\":[]}}",
+    "{\"config\":[],\"rootfs\":{\"diff_ids\":[]}}",
+  };
+  (void)state;
+  for (size_t i = 0; i < CC_N_ELEMENTS (bad); i++)
+    {
+      struct cc_image_config c cleanup_image_config = { 0 };
+      cleanup_error cc_error_t err = NULL;
+      if (cc_image_config_parse (bad[i], strlen (bad[i]), &c, &err) == 0)
+        fail_msg ("accepted: %s", bad[i]);
+      assert_non_null (err);
+    }
+}
+
+/* ---- layer paths and whiteouts ------------------------------------------ */
+
+static void
+test_clean_path (void **state)
+{
+  static const struct
+  {
+    const char *in, *out;
+  } ok[] = { { "./etc/passwd", "etc/passwd" }, { "etc//x/./y", "etc/x/y" }, { "./", "" }, { "a/b/", "a/b" } };
+  static const char *const bad[] = { "../x", "a/../../x", "/etc/passwd", "a/..", "", "..", "./../x" };
+
+  (void)state;
+  for (size_t i = 0; i < CC_N_ELEMENTS (ok); i++)
+    {
+      cleanup_free char *got = cc_layer_clean_path (ok[i].in, NULL);
+      assert_non_null (got);
+      assert_string_equal (got, ok[i].out);
+    }
+  for (size_t i = 0; i < CC_N_ELEMENTS (bad); i++)
+    {
+      cleanup_error cc_error_t err = NULL;
+      cleanup_free char *got = cc_layer_clean_path (bad[i], &err);
+      if (got != NULL)
+        fail_msg ("accepted `%s`", bad[i]);
+      assert_non_null (err);
+    }
+}
+
+static void
+test_whiteout_names (void **state)
+{
+  static const struct
+  {
+    const char *in;
+    enum cc_whiteout_kind kind;
+    const char *target;
+  } t[] = {
+    { "etc/.wh.a.conf", CC_WHITEOUT_FILE, "etc/a.conf" },
+    { ".wh.top", CC_WHITEOUT_FILE, "top" },
+    { "data/.wh..wh..opq", CC_WHITEOUT_OPAQUE, "data" },
+    { ".wh..wh..opq", CC_WHITEOUT_OPAQUE, "" },
+    { "x/.wh..wh.plnk", CC_WHITEOUT_IGNORED, NULL },
+    { "etc/a.wh.b", CC_WHITEOUT_NONE, NULL },
+    { "etc/passwd", CC_WHITEOUT_NONE, NULL },
+  };
+  static const char *const bad[] = { "etc/.wh.", "etc/.wh..", ".wh.." };
+
+  (void)state;
+  for (size_t i = 0; i < CC_N_ELEMENTS (t); i++)
+    {
+      cleanup_free char *target = NULL;
+      enum cc_whiteout_kind kind;
+      assert_int_equal (cc_layer_whiteout (t[i].in, &kind, &target, NULL), 0);
+      assert_int_equal (kind, t[i].kind);
+      if (t[i].target)
+        assert_string_equal (target, t[i].target);
+    }
+  for (size_t i = 0; i < CC_N_ELEMENTS (bad); i++)
+    {
+      cleanup_free char *target = NULL;
+      cleanup_error cc_error_t err = NULL;
+      enum cc_whiteout_kind kind;
+      assert_int_equal (cc_layer_whiteout (bad[i], &kind, &target, &err), -1);
+      assert_non_null (err);
+    }
+}
+
+/* ---- extraction and digests --------------------------------------------- */
+
+struct tarball
+{
+  char *data;
+  size_t len;
+};
+
+static struct tarball
+make_tar (bool gzip, const char *const *names)
+{
+  struct archive *a = archive_write_new ();
+  size_t cap = 1 << 20, used = 0;
+  char *buf = xzalloc (cap);
+
+  archive_write_set_format_pax_restricted (a);
+  if (gzip)
+    archive_write_add_filter_gzip (a);
+  archive_write_set_bytes_in_last_block (a, 1);
+  assert_int_equal (archive_write_open_memory (a, buf, cap, &used), ARCHIVE_OK);
+  for (size_t i = 0; names[i]; i++)
+    {
+      struct archive_entry *e = archive_entry_new ();
+      bool dir = names[i][strlen (names[i]) - 1] == '/';
+      archive_entry_set_pathname (e, names[i]);
+      archive_entry_set_filetype (e, dir ? AE_IFDIR : AE_IFREG);
+      archive_entry_set_perm (e, dir ? 0755 : 0644);
+      archive_entry_set_size (e, dir ? 0 : 5);
+      archive_write_header (a, e);
+      if (! dir)
+        archive_write_data (a, "data\n", 5);
+      archive_entry_free (e);
+    }
+  archive_write_close (a);
+  archive_write_free (a);
+  return (struct tarball){ buf, used };
+}
+
+static int
+extract_mem (const struct tarball *t, const char *dir, const char *digest, const char *diff_id, char **diff_out,
+             cc_error_t *err)
+{
+  char path[] = "/tmp/cc-test-image-XXXXXX";
+  cleanup_close int fd = mkstemp (path);
+  cleanup_close int dfd = open (dir, O_RDONLY | O_DIRECTORY);
+
+  unlink (path);
+  assert_true (fd >= 0 && dfd >= 0);
+  assert_int_equal (cc_write_all (fd, t->data, t->len), 0);
+  lseek (fd, 0, SEEK_SET);
+  return cc_layer_extract (fd, dfd, 0, digest, diff_id, diff_out, NULL, err);
+}
+
+static char *
+temp_dir (void)
+{
+  char *d = xstrdup ("/tmp/cc-test-image-dir-XXXXXX");
+
+  assert_non_null (mkdtemp (d));
+  return d;
+}
+
+static void
+test_extract_verifies_digests (void **state)
+{
+  static const char *const names[] = { "etc/", "etc/hostname", "./usr/bin/tool", NULL };
+  struct tarball plain = make_tar (false, names);
+  struct tarball gz = make_tar (true, names);
+  cleanup_free char *plain_digest = cc_sha256_data (plain.data, plain.len);
+  cleanup_free char *gz_digest = cc_sha256_data (gz.data, gz.len);
+  cleanup_free char *d1 = temp_dir ();
+  cleanup_free char *d2 = temp_dir ();
+  cleanup_free char *d3 = temp_dir ();
+  cleanup_free char *d4 = temp_dir ();
+  cleanup_free char *diff = NULL;
+  cleanup_free char *p = NULL;
+  cleanup_error cc_error_t err = NULL;
+  cleanup_error cc_error_t err2 = NULL;
+  cleanup_error cc_error_t err3 = NULL;
+
+  (void)state;
+  /* gzip: the blob digest covers the compressed bytes, the diff id the tar.  */
+  assert_int_equal (extract_mem (&gz, d1, gz_digest, plain_digest, &diff, &err), 0);
+  assert_string_equal (diff, plain_digest);
+  p = cc_path_join (d1, "usr/bin/tool");
+  assert_true (cc_file_exists (p));
+  /* Plain tar: both digests are the same.  */
+  assert_int_equal (extract_mem (&plain, d2, plain_digest, plain_digest, NULL, &err), 0);
+  /* Wrong diff id, wrong blob digest.  */
+  assert_int_equal (extract_mem (&gz, d3, gz_digest, D1, NULL, &err2), -1);
+  assert_non_null (strstr (err2->msg, "diff id mismatch"));
+  assert_int_equal (extract_mem (&gz, d4, D2, NULL, NULL, &err3), -1);
+  assert_non_null (strstr (err3->msg, "layer digest mismatch"));
+  cc_rm_rf (d1, NULL);
+  cc_rm_rf (d2, NULL);
+  cc_rm_rf (d3, NULL);
+  cc_rm_rf (d4, NULL);
+  free (plain.data);
+  free (gz.data);
+}
+
+static void
+test_extract_refuses_escapes (void **state)
+{
+  static const char *const dotdot[] = { "ok", "../escape", NULL };
+  static const char *const absolute[] = { "/tmp/cc-test-image-abs-escape", NULL };
+  const char *const *cases[] = { dotdot, absolute };
+
+  (void)state;
+  for (size_t i = 0; i < CC_N_ELEMENTS (cases); i++)
+    {
+      struct tarball t = make_tar (false, cases[i]);
+      cleanup_free char *d = temp_dir ();
+      cleanup_free char *outside = cc_path_join (d, "../escape");
+      cleanup_error cc_error_t err = NULL;
+      assert_int_equal (extract_mem (&t, d, NULL, NULL, NULL, &err), -1);
+      assert_non_null (strstr (err->msg, "refusing"));
+      assert_false (cc_file_exists (outside));
+      assert_false (cc_file_exists ("/tmp/cc-test-image-abs-escape"));
+      cc_rm_rf (d, NULL);
+      free (t.data);
+    }
+}
+
+static void
+test_extract_truncated (void **state)
+{
+  static const char *const names[] = { "a", "b", "c", NULL };
+  struct tarball gz = make_tar (true, names);
+  cleanup_free char *d = temp_dir ();
+  cleanup_error cc_error_t err = NULL;
+
+  (void)state;
+  gz.len /= 2;
+  assert_int_equal (extract_mem (&gz, d, NULL, NULL, NULL, &err), -1);
+  assert_non_null (err);
+  cc_rm_rf (d, NULL);
+  free (gz.data);
+}
+
+static void
+test_sha256_known_value (void **state)
+{
+  cleanup_free char *d = cc_sha256_data ("abc", 3);
+
+  (void)state;
+  assert_string_equal (d, "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  assert_true (cc_image_is_digest (d));
+  assert_false (cc_image_is_digest ("sha256:BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD"));
+  assert_false (cc_image_is_digest ("sha256:../../../../etc/passwd"));
+}
+
+int
+main (void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test (test_reference_normalization),
+    cmocka_unit_test (test_reference_rejects),
+    cmocka_unit_test (test_reference_familiar),
+    cmocka_unit_test (test_manifest_parse),
+    cmocka_unit_test (test_manifest_malformed),
+    cmocka_unit_test (test_index_platform),
+    cmocka_unit_test (test_config_parse),
+    cmocka_unit_test (test_config_malformed),
+    cmocka_unit_test (test_clean_path),
+    cmocka_unit_test (test_whiteout_names),
+    cmocka_unit_test (test_extract_verifies_digests),
+    cmocka_unit_test (test_extract_refuses_escapes),
+    cmocka_unit_test (test_extract_truncated),
+    cmocka_unit_test (test_sha256_known_value),
+  };
+  return cmocka_run_group_tests (tests, NULL, NULL);
+}

@@ -1,8 +1,9 @@
 /* Variable interpolation with Docker Compose's syntax: $VAR, ${VAR},
    ${VAR:-d}, ${VAR-d}, ${VAR:?msg}, ${VAR?msg}, ${VAR:+alt}, ${VAR+alt},
-   nested words, and $$ for a literal dollar.  A `$` followed by
-   anything else is an error, as in Docker Compose, rather than a silent
-   surprise in a password or a hash (user-pain #22).  */
+   nested words, and $$ for a literal dollar.  A `$` followed by anything
+   else stays as written, as in Docker Compose; `$name` inside a password
+   or a hash is what surprises users (user-pain #22), so the warning for
+   an unset variable in such text says how to keep the `$`.  */
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -239,8 +240,11 @@ expand_dollar (struct interp *it, const char **pp, bool eval, struct cc_buf *out
   if (p[1] == '{')
     return expand_braced (it, pp, eval, out, err);
   if (! is_name_start (p[1]))
-    return fail_at (it, p, err, "invalid interpolation: `$` must be followed by a name, `{` or `$`%s",
-                    dollar_hint (it->text));
+    {
+      cc_buf_putc (out, '$');
+      *pp = p + 1;
+      return 0;
+    }
   for (p = name_start; is_name_char (*p); p++)
     ;
   name = xstrndup (name_start, (size_t)(p - name_start));

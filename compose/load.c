@@ -220,8 +220,14 @@ resolve_files (struct loader *ld, char ***files, cc_error_t *err)
 {
   char **given = ld->opts->files;
 
+  /* Docker Compose looks for the files in --project-directory when it
+     is given (it becomes the working directory of the project).  */
   if (given == NULL || given[0] == NULL)
-    return discover (ld->workdir, files, err);
+    {
+      cleanup_free char *start
+          = ld->opts->project_directory ? absolute (ld->workdir, ld->opts->project_directory) : xstrdup (ld->workdir);
+      return discover (start, files, err);
+    }
   for (size_t i = 0; given[i]; i++)
     {
       if (strcmp (given[i], "-") == 0)

@@ -356,6 +356,22 @@ test_project_directory_option (void **state)
 }
 
 static void
+test_project_directory_discovery (void **state)
+{
+  cleanup_free char *wd = path_in ("elsewhere");
+  cleanup_free char *expected = path_in ("proj/compose.yml");
+  struct cc_compose_options o = { .workdir = wd, .project_directory = "../proj" };
+  cleanup_loaded struct cc_loaded *l = NULL;
+
+  (void)state;
+  write_file ("elsewhere/.keep", "");
+  write_file ("proj/compose.yml", "services:\n  web:\n    image: in-proj\n");
+  l = load_ok (&o);
+  assert_string_equal (l->files[0], expected);
+  assert_string_equal (svc_get (l, "web", "image"), "in-proj");
+}
+
+static void
 test_include (void **state)
 {
   struct cc_compose_options o = { .workdir = tmp };
@@ -532,6 +548,7 @@ main (void)
     T (test_project_name_rules),
     T (test_project_name_normalize),
     T (test_project_directory_option),
+    T (test_project_directory_discovery),
     T (test_include),
     T (test_include_conflict_and_cycle),
     T (test_extends_same_file),

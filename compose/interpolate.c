@@ -82,19 +82,21 @@ dollar_hint (const char *text)
   return " (write `$$` for a literal `$`)";
 }
 
+/* WHERE is the `$` of the reference; AFTER follows a `$name` (not a
+   `${name}`, whose closing brace ends it unambiguously).  */
 static void
-warn_unset (const struct interp *it, const char *where, const char *name)
+warn_unset (const struct interp *it, const char *where, const char *after, const char *name)
 {
   struct cc_node pos = position_of (it, where);
-  size_t dollars = 0;
+  /* "pa$word" or "$salt$hash": the `$` was probably meant literally.  */
+  bool literal_dollar
+      = looks_like_hash (it->text) || (where > it->text && isalnum ((unsigned char)where[-1])) || *after == '$';
 
   if (cc_strv_contains (warned, name))
     return;
   cc_strv_append (&warned, name);
-  for (const char *p = it->text; *p; p++)
-    dollars += *p == '$';
   cc_warn_at (it->at ? &pos : NULL, "variable `%s` is not set, using an empty string%s", name,
-              dollars > 1 ? dollar_hint (it->text) : "");
+              literal_dollar ? dollar_hint (it->text) : "");
 }
 
 static int __attribute__ ((format (printf, 4, 5)))
@@ -216,7 +218,7 @@ expand_braced (struct interp *it, const char **pp, bool eval, struct cc_buf *out
       const char *value = eval ? it->lookup (it->data, name) : "";
 
       if (value == NULL)
-        warn_unset (it, open, name);
+        warn_unset (it, open, "", name);
       cc_buf_puts (out, value ? value : "");
       *pp = p + 1;
       return 0;
@@ -250,7 +252,7 @@ expand_dollar (struct interp *it, const char **pp, bool eval, struct cc_buf *out
   name = xstrndup (name_start, (size_t)(p - name_start));
   value = eval ? it->lookup (it->data, name) : "";
   if (value == NULL)
-    warn_unset (it, *pp, name);
+    warn_unset (it, *pp, p, name);
   cc_buf_puts (out, value ? value : "");
   *pp = p;
   return 0;

@@ -272,20 +272,39 @@ column_offset (const char *p, size_t len, int col)
   return off;
 }
 
+/* Length of the valid UTF-8 sequence at P (N bytes left), 0 if invalid.  */
+static size_t
+utf8_len (const unsigned char *p, size_t n)
+{
+  size_t len = p[0] < 0x80 ? 1 : (p[0] & 0xE0) == 0xC0 ? 2 : (p[0] & 0xF0) == 0xE0 ? 3 : (p[0] & 0xF8) == 0xF0 ? 4 : 0;
+
+  if (len == 0 || len > n)
+    return 0;
+  for (size_t i = 1; i < len; i++)
+    if ((p[i] & 0xC0) != 0x80)
+      return 0;
+  return len;
+}
+
+/* Copy a source line to the message with control characters and invalid
+   UTF-8 shown as `?` (the error may be about exactly those bytes), or for
+   the caret line, the whitespace that lines the caret up under it.  */
 static void
 put_visible (struct cc_buf *b, const char *p, size_t n, bool caret_line)
 {
-  for (size_t i = 0; i < n; i++)
+  for (size_t i = 0; i < n;)
     {
-      unsigned char c = (unsigned char)p[i];
+      const unsigned char *u = (const unsigned char *)p + i;
+      size_t len = utf8_len (u, n - i);
+      bool control = len == 1 && ((*u < 0x20 && *u != '\t') || *u == 0x7f);
 
       if (caret_line)
-        cc_buf_putc (b, c == '\t' ? '\t' : ' ');
+        cc_buf_putc (b, *u == '\t' ? '\t' : ' ');
+      else if (len == 0 || control)
+        cc_buf_putc (b, '?');
       else
-        cc_buf_putc (b, (c < 0x20 && c != '\t') || c == 0x7f ? '?' : (char)c);
-      if (caret_line)
-        while (i + 1 < n && ((unsigned char)p[i + 1] & 0xC0) == 0x80)
-          i++;
+        cc_buf_append (b, p + i, len);
+      i += len ? len : 1;
     }
 }
 

@@ -4,6 +4,7 @@
    Docker Compose does (no YAML 1.1 sexagesimal or yes/no surprises).  */
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <yaml.h>
@@ -432,9 +433,39 @@ offset_position (const char *file, const char *text, size_t len, size_t offset)
   return at;
 }
 
+/* The byte at a libyaml mark (line and column count characters).  */
+static char
+char_at (const char *text, size_t len, yaml_mark_t mark)
+{
+  size_t i = 0;
+
+  for (size_t line = 0; line < mark.line && i < len; i++)
+    if (text[i] == '\n')
+      line++;
+  for (size_t col = 0; col < mark.column && i < len; col++)
+    for (i++; i < len && ((unsigned char)text[i] & 0xC0) == 0x80; i++)
+      ;
+  return i < len ? text[i] : '\0';
+}
+
+/* libyaml's context ("while parsing a block mapping") and where it
+   started when that is another line.  */
+static const char *
+context_text (const yaml_parser_t *p, char *buf, size_t size)
+{
+  if (p->context == NULL)
+    return "";
+  if (p->context_mark.line != p->problem_mark.line)
+    snprintf (buf, size, " %s started at line %zu", p->context, p->context_mark.line + 1);
+  else
+    snprintf (buf, size, " %s", p->context);
+  return buf;
+}
+
 static int
 parser_error (const yaml_parser_t *p, const char *file, const char *text, size_t len, cc_error_t *err)
 {
+  char context[128];
   struct cc_node at;
   const char *problem = p->problem ? p->problem : "invalid YAML";
 
@@ -450,9 +481,8 @@ parser_error (const yaml_parser_t *p, const char *file, const char *text, size_t
       at = (struct cc_node){ .file = file,
                              .line = (int)p->problem_mark.line + 1,
                              .col = (int)p->problem_mark.column + 1 };
-      if (p->context)
-        return cc_error_at (err, &at, "%s %s (line %zu)", problem, p->context, p->context_mark.line + 1);
-      return cc_error_at (err, &at, "%s", problem);
+      return cc_error_at (err, &at, "%s%s%s", problem, context_text (p, context, sizeof (context)),
+                          char_at (text, len, p->problem_mark) == '\t' ? " (YAML indents with spaces, not tabs)" : "");
     default:
       at = (struct cc_node){ .file = file };
       return cc_error_at (err, &at, "%s", problem);

@@ -229,6 +229,25 @@ test_hash_hint (void **state)
 }
 
 static void
+test_literal_dollar_hint_only_when_likely (void **state)
+{
+  struct capture c;
+  cleanup_free char *warnings = NULL;
+  cleanup_free char *a = NULL, *b = NULL, *d = NULL;
+
+  (void)state;
+  capture_start (&c);
+  a = interp_ok ("${FIRST}$SECOND");
+  b = interp_ok ("pa$word");
+  d = interp_ok ("$salt$x");
+  warnings = capture_end (&c);
+  assert_non_null (strstr (warnings, "variable `FIRST` is not set, using an empty string\n"));
+  assert_non_null (strstr (warnings, "variable `SECOND` is not set, using an empty string\n"));
+  assert_non_null (strstr (warnings, "variable `word` is not set, using an empty string (write `$$`"));
+  assert_non_null (strstr (warnings, "variable `salt` is not set, using an empty string (write `$$`"));
+}
+
+static void
 test_unset_warns_once (void **state)
 {
   struct capture c;
@@ -306,6 +325,7 @@ main (void)
     cmocka_unit_test_setup_teardown (test_required, setup, teardown),
     cmocka_unit_test_setup_teardown (test_invalid_syntax, setup, teardown),
     cmocka_unit_test_setup_teardown (test_hash_hint, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_literal_dollar_hint_only_when_likely, setup, teardown),
     cmocka_unit_test_setup_teardown (test_unset_warns_once, setup, teardown),
     cmocka_unit_test_setup_teardown (test_deep_nesting, setup, teardown),
     cmocka_unit_test_setup_teardown (test_tree, setup, teardown),

@@ -261,6 +261,8 @@ test_invalid_utf8_and_nul (void **state)
 
   (void)state;
   assert_prefix (m1, "t.yaml:2:5: invalid leading UTF-8 octet");
+  /* The quoted line shows the bad byte as `?`, not as raw bytes.  */
+  assert_non_null (strstr (m1, "\n  b: x?\n      ^"));
   assert_prefix (m2, "t.yaml:2:5: NUL byte");
 }
 
@@ -298,6 +300,20 @@ test_syntax_error_format (void **state)
   /* Position, libyaml's problem, then the line and a caret under it.  */
   assert_prefix (msg, "t.yaml:3:13: mapping values are not allowed in this context");
   assert_non_null (strstr (msg, "\n      image: a: b\n              ^"));
+}
+
+static void
+test_tab_indentation (void **state)
+{
+  const char *text = "services:\n  web:\n\timage: a\n";
+  const char *unclosed = "a:\n  b: \"x\n";
+  cleanup_free char *msg = load_fail (text, strlen (text));
+  cleanup_free char *m2 = load_fail (unclosed, strlen (unclosed));
+
+  (void)state;
+  assert_prefix (msg, "t.yaml:3:1: found character that cannot start any token");
+  assert_non_null (strstr (msg, "(YAML indents with spaces, not tabs)"));
+  assert_non_null (strstr (m2, "while scanning a quoted scalar started at line 2"));
 }
 
 static void
@@ -420,6 +436,7 @@ main (void)
     cmocka_unit_test (test_empty_documents),
     cmocka_unit_test (test_multiple_documents),
     cmocka_unit_test (test_syntax_error_format),
+    cmocka_unit_test (test_tab_indentation),
     cmocka_unit_test (test_unknown_and_recursive_alias),
     cmocka_unit_test (test_merge_tags),
     cmocka_unit_test (test_error_at_long_line),

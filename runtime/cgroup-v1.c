@@ -1,0 +1,315 @@
+/* cgroup v1 (legacy) and the hybrid layout: one hierarchy per
+   controller under /sys/fs/cgroup/<controller>, each container in
+   <controller>/ccompose/<id>.  In the hybrid layout the container also
+   joins the controller-less cgroup2 at /sys/fs/cgroup/unified, which
+   gives cgroup.kill.  */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/cleanup.h"
+#include "lib/file.h"
+#include "lib/xalloc.h"
+#include "runtime/internal.h"
+
+#define ROOT "/sys/fs/cgroup"
+
+/* cpuset is left alone: a new v1 cpuset starts empty and would have to
+   be copied from its parent before any process may join.  */
+static const char *const controllers[] = { "cpu", "cpuacct", "memory", "pids", "freezer", "devices", "blkio" };
+
+/* Docker's device cgroup: nothing but the standard devices, plus mknod
+   of anything (the nodes cannot be opened).  */
+static const char *const allowed_devices[] = {
+  "c *:* m",     "b *:* m",     "c 1:3 rwm",   "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm",
+  "c 1:9 rwm",   "c 5:0 rwm",   "c 5:1 rwm",   "c 5:2 rwm", "c 136:* rwm", "c 10:200 rwm",
+};
+
+static char *
+ctrl_dir (const char *ctrl, const char *id)
+{
+  return xasprintf (ROOT "/%s/" CC_CGROUP_PARENT "/%s", ctrl, id);
+}
+
+static bool
+has_controller (const char *ctrl)
+{
+  cleanup_free char *p = xasprintf (ROOT "/%s/cgroup.procs", ctrl);
+
+  return cc_file_exists (p);
+}
+
+static int
+set_memory (const char *dir, const struct cc_runtime_resources *r, cc_error_t *err)
+{
+  int64_t swap = r->memory_swap;
+
+  if (r->memory <= 0)
+    return 0;
+  if (cc_cgroup_write_int (dir, "memory.limit_in_bytes", r->memory, err) < 0)
+    return -1;
+  /* Docker: unset means twice the memory; memsw is absent without swap
+     accounting, which is not an error (crun ignores ENOENT too).  */
+  if (swap == 0)
+    swap = 2 * r->memory;
+  cleanup_free char *memsw = xasprintf ("%s/memory.memsw.limit_in_bytes", dir);
+  if (! cc_file_exists (memsw))
+    return 0;
+  return cc_cgroup_write_int (dir, "memory.memsw.limit_in_bytes", swap, err);
+}
+
+static int
+set_cpu (const char *dir, const struct cc_runtime_resources *r, cc_error_t *err)
+{
+  if (r->cpu_period > 0 && cc_cgroup_write_int (dir, "cpu.cfs_period_us", r->cpu_period, err) < 0)
+    return -1;
+  if (r->cpu_quota > 0 && cc_cgroup_write_int (dir, "cpu.cfs_quota_us", r->cpu_quota, err) < 0)
+    return -1;
+  if (r->cpu_shares > 0 && cc_cgroup_write_int (dir, "cpu.shares", r->cpu_shares, err) < 0)
+    return -1;
+  return 0;
+}
+
+static int
+set_pids (const char *dir, const struct cc_runtime_resources *r, cc_error_t *err)
+{
+  if (r->pids_limit > 0)
+    return cc_cgroup_write_int (dir, "pids.max", r->pids_limit, err);
+  return 0;
+}
+
+static int
+set_devices (const char *dir, cc_error_t *err)
+{
+  if (cc_cgroup_write (dir, "devices.deny", "a", err) < 0)
+    return -1;
+  for (size_t i = 0; i < CC_N_ELEMENTS (allowed_devices); i++)
+    if (cc_cgroup_write (dir, "devices.allow", allowed_devices[i], err) < 0)
+      return -1;
+  return 0;
+}
+
+static int
+apply_limits (const char *ctrl, const char *dir, const struct cc_runtime_resources *r, bool restrict_devices,
+              cc_error_t *err)
+{
+  if (strcmp (ctrl, "memory") == 0)
+    return set_memory (dir, r, err);
+  if (strcmp (ctrl, "cpu") == 0)
+    return set_cpu (dir, r, err);
+  if (strcmp (ctrl, "pids") == 0)
+    return set_pids (dir, r, err);
+  if (strcmp (ctrl, "devices") == 0 && restrict_devices)
+    return set_devices (dir, err);
+  return 0;
+}
+
+static int
+make_dirs (const char *ctrl, const char *id, cc_error_t *err)
+{
+  cleanup_free char *parent = xasprintf (ROOT "/%s/" CC_CGROUP_PARENT, ctrl);
+  cleanup_free char *dir = ctrl_dir (ctrl, id);
+
+  if (mkdir (parent, 0755) < 0 && errno != EEXIST)
+    return cc_error_make (err, errno, "create cgroup `%s`", parent);
+  if (mkdir (dir, 0755) < 0 && errno != EEXIST)
+    return cc_error_make (err, errno, "create cgroup `%s`", dir);
+  return 0;
+}
+
+static int
+v1_destroy (const char *id, cc_error_t *err);
+
+static int
+v1_create (const char *id, const struct cc_runtime_resources *r, bool restrict_devices, cc_error_t *err)
+{
+  /* A stale cgroup of an earlier run would keep its old limits.  */
+  if (v1_destroy (id, err) < 0)
+    return -1;
+  for (size_t i = 0; i < CC_N_ELEMENTS (controllers); i++)
+    {
+      cleanup_free char *dir = ctrl_dir (controllers[i], id);
+      if (! has_controller (controllers[i]))
+        continue;
+      if (make_dirs (controllers[i], id, err) < 0
+          || apply_limits (controllers[i], dir, r, restrict_devices, err) < 0)
+        return cc_error_wrap (err, "cgroup %s", controllers[i]);
+    }
+  return 0;
+}
+
+static int
+v1_enter (const char *id, pid_t pid, cc_error_t *err)
+{
+  for (size_t i = 0; i < CC_N_ELEMENTS (controllers); i++)
+    {
+      cleanup_free char *dir = ctrl_dir (controllers[i], id);
+      if (has_controller (controllers[i]) && cc_cgroup_write_int (dir, "cgroup.procs", pid, err) < 0)
+        return -1;
+    }
+  return 0;
+}
+
+static int
+v1_freeze (const char *id, bool frozen, cc_error_t *err)
+{
+  cleanup_free char *dir = ctrl_dir ("freezer", id);
+  const char *want = frozen ? "FROZEN" : "THAWED";
+
+  if (cc_cgroup_write (dir, "freezer.state", want, err) < 0)
+    return -1;
+  /* FREEZING is transitional: wait until every task is really stopped.  */
+  for (int i = 0; i < 1000; i++)
+    {
+      cleanup_free char *path = xasprintf ("%s/freezer.state", dir);
+      cleanup_free char *state = NULL;
+      if (cc_read_file (path, &state, NULL, err) < 0)
+        return -1;
+      if (strncmp (state, want, strlen (want)) == 0)
+        return 0;
+      nanosleep (&(struct timespec) { .tv_nsec = 1000 * 1000 }, NULL);
+      if (frozen && i % 50 == 49 && cc_cgroup_write (dir, "freezer.state", want, err) < 0)
+        return -1;
+    }
+  return cc_error_make (err, ETIMEDOUT, "freeze cgroup `%s`", dir);
+}
+
+static int
+v1_is_frozen (const char *id)
+{
+  cleanup_free char *path = xasprintf (ROOT "/freezer/" CC_CGROUP_PARENT "/%s/freezer.state", id);
+  cleanup_free char *state = NULL;
+
+  if (cc_read_file (path, &state, NULL, NULL) < 0)
+    return -1;
+  return strncmp (state, "FROZEN", 6) == 0 || strncmp (state, "FREEZING", 8) == 0;
+}
+
+static uint64_t
+v1_oom_kills (const char *id)
+{
+  cleanup_free char *dir = ctrl_dir ("memory", id);
+
+  return cc_cgroup_read_key (dir, "memory.oom_control", "oom_kill");
+}
+
+/* Without cgroup.kill, signal every member; frozen tasks only die once
+   thawed, so thaw after signalling (SIGKILL is queued meanwhile).  */
+static int
+v1_kill_all (const char *id, int sig, cc_error_t *err)
+{
+  cleanup_free char *dir = ctrl_dir ("pids", id);
+
+  (void) err;
+  cc_cgroup_kill_procs (dir, sig);
+  if (v1_is_frozen (id) == 1 && sig == SIGKILL)
+    return v1_freeze (id, false, NULL);
+  return 0;
+}
+
+static int
+v1_destroy (const char *id, cc_error_t *err)
+{
+  cc_error_t list = NULL;
+
+  v1_kill_all (id, SIGKILL, NULL);
+  for (size_t i = 0; i < CC_N_ELEMENTS (controllers); i++)
+    {
+      cleanup_free char *dir = ctrl_dir (controllers[i], id);
+      cc_error_t one = NULL;
+      if (cc_cgroup_rmdir (dir, &one) < 0)
+        cc_error_append (&list, &one);
+    }
+  if (list)
+    {
+      *err = list;
+      return -1;
+    }
+  return 0;
+}
+
+const struct cc_cgroup_ops cc_cgroup_ops_v1 = {
+  .name = "v1",
+  .create = v1_create,
+  .enter = v1_enter,
+  .destroy = v1_destroy,
+  .freeze = v1_freeze,
+  .is_frozen = v1_is_frozen,
+  .oom_kills = v1_oom_kills,
+  .kill_all = v1_kill_all,
+};
+
+/* Hybrid: everything as v1, plus the unified leaf.  */
+
+static char *
+unified_dir (const char *id)
+{
+  return xasprintf (ROOT "/unified/" CC_CGROUP_PARENT "/%s", id);
+}
+
+static int
+hybrid_create (const char *id, const struct cc_runtime_resources *r, bool restrict_devices, cc_error_t *err)
+{
+  cleanup_free char *parent = xstrdup (ROOT "/unified/" CC_CGROUP_PARENT);
+  cleanup_free char *dir = unified_dir (id);
+
+  if (v1_create (id, r, restrict_devices, err) < 0 || cc_cgroup_rmdir (dir, err) < 0)
+    return -1;
+  if ((mkdir (parent, 0755) < 0 && errno != EEXIST) || mkdir (dir, 0755) < 0)
+    return cc_error_make (err, errno, "create cgroup `%s`", dir);
+  return 0;
+}
+
+static int
+hybrid_enter (const char *id, pid_t pid, cc_error_t *err)
+{
+  cleanup_free char *dir = unified_dir (id);
+
+  if (v1_enter (id, pid, err) < 0)
+    return -1;
+  return cc_cgroup_write_int (dir, "cgroup.procs", pid, err);
+}
+
+static int
+hybrid_kill_all (const char *id, int sig, cc_error_t *err)
+{
+  cleanup_free char *dir = unified_dir (id);
+
+  if (sig == SIGKILL && cc_cgroup_write (dir, "cgroup.kill", "1", NULL) == 0)
+    return v1_is_frozen (id) == 1 ? v1_freeze (id, false, err) : 0;
+  return v1_kill_all (id, sig, err);
+}
+
+static int
+hybrid_destroy (const char *id, cc_error_t *err)
+{
+  cleanup_free char *dir = unified_dir (id);
+  cc_error_t list = NULL, one = NULL;
+
+  hybrid_kill_all (id, SIGKILL, NULL);
+  if (v1_destroy (id, &one) < 0)
+    cc_error_append (&list, &one);
+  if (cc_cgroup_rmdir (dir, &one) < 0)
+    cc_error_append (&list, &one);
+  if (list)
+    {
+      *err = list;
+      return -1;
+    }
+  return 0;
+}
+
+const struct cc_cgroup_ops cc_cgroup_ops_hybrid = {
+  .name = "hybrid",
+  .create = hybrid_create,
+  .enter = hybrid_enter,
+  .destroy = hybrid_destroy,
+  .freeze = v1_freeze,
+  .is_frozen = v1_is_frozen,
+  .oom_kills = v1_oom_kills,
+  .kill_all = hybrid_kill_all,
+};

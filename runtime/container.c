@@ -1,0 +1,281 @@
+/* One container process: cloned by the monitor into its namespaces and
+   taken to the point right before execve.
+
+   monitor                                  container child
+   clone(NEWPID|NEWNS|NEWUTS|NEWIPC[|NEWNET])
+   cgroups, rlimits, oom_score_adj
+   sync 1 ----------------------------------> unshare(NEWCGROUP), netns, sysctls,
+                                              mounts + pivot_root, hostname,
+                                              user, caps, seccomp
+   sync 2 <---------------------------------- ready (or {errno, message})
+   (create returns; `start` opens exec.fifo)  wait on exec.fifo
+   sync 3 <---------------------------------- execve: the socket closes on exec,
+                                              or {errno, message} if it failed  */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <linux/close_range.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "lib/cleanup.h"
+#include "lib/file.h"
+#include "lib/log.h"
+#include "lib/strv.h"
+#include "lib/xalloc.h"
+#include "runtime/internal.h"
+
+struct child_args
+{
+  const char *id;
+  const struct cc_runtime_spec *spec;
+  int sync_fd;
+  int netns_fd;
+  int stdout_fd, stderr_fd;
+  bool start_now;
+};
+
+static int
+setup_stdio (const struct child_args *a, cc_error_t *err)
+{
+  cleanup_close int null = open ("/dev/null", O_RDONLY | O_CLOEXEC);
+
+  if (null < 0)
+    return cc_error_make (err, errno, "open /dev/null");
+  if (dup2 (null, 0) < 0 || dup2 (a->stdout_fd, 1) < 0 || dup2 (a->stderr_fd, 2) < 0)
+    return cc_error_make (err, errno, "dup2 stdio");
+  return 0;
+}
+
+static int
+join_network (const struct child_args *a, cc_error_t *err)
+{
+  if (a->netns_fd < 0)
+    return cc_ns_loopback_up (err);
+  if (setns (a->netns_fd, CLONE_NEWNET) < 0)
+    return cc_error_make (err, errno, "join network namespace");
+  return 0;
+}
+
+static int
+set_names (const struct cc_runtime_spec *s, cc_error_t *err)
+{
+  if (s->hostname && sethostname (s->hostname, strlen (s->hostname)) < 0)
+    return cc_error_make (err, errno, "sethostname `%s`", s->hostname);
+  if (s->domainname && setdomainname (s->domainname, strlen (s->domainname)) < 0)
+    return cc_error_make (err, errno, "setdomainname `%s`", s->domainname);
+  return 0;
+}
+
+/* The args of PID 1: the embedded init in front when asked for.  */
+static char **
+process_args (const struct cc_runtime_spec *s)
+{
+  char **args = NULL;
+
+  if (s->init)
+    {
+      cc_strv_append (&args, "/dev/init");
+      cc_strv_append (&args, "--");
+    }
+  for (char **a = s->args; *a; a++)
+    cc_strv_append (&args, *a);
+  return args;
+}
+
+/* Everything up to sync 2; the returned fd is the exec fifo (O_PATH,
+   opened before the host's filesystem went away), or -1.  */
+static int
+child_setup (const struct child_args *a, char **args, char **path, char ***env, int *fifo_fd, cc_error_t *err)
+{
+  const struct cc_runtime_spec *s = a->spec;
+  cleanup_free char *root = cc_runtime_file (a->id, "rootfs");
+  cleanup_free char *init = cc_runtime_file (a->id, "init");
+  cleanup_free char *fifo = cc_runtime_file (a->id, "exec.fifo");
+  struct cc_mount_ctx mctx = { .spec = s, .root = root, .init_path = s->init ? init : NULL };
+  struct cc_exec_target t = { .spec = s, .args = args, .user = s->user, .cwd = s->cwd };
+
+  if (unshare (CLONE_NEWCGROUP) < 0)
+    return cc_error_make (err, errno, "unshare the cgroup namespace");
+  if (join_network (a, err) < 0 || cc_sysctl_apply (s, err) < 0)
+    return -1;
+  if (! a->start_now)
+    {
+      *fifo_fd = open (fifo, O_PATH | O_CLOEXEC);
+      if (*fifo_fd < 0)
+        return cc_error_make (err, errno, "open `%s`", fifo);
+    }
+  if (cc_mount_rootfs (&mctx, err) < 0 || set_names (s, err) < 0)
+    return -1;
+  return cc_exec_prepare (&t, path, env, err);
+}
+
+/* Blocks until `start` opens the fifo for reading.  */
+static int
+wait_for_start (int fifo_fd, cc_error_t *err)
+{
+  char self[64];
+  cleanup_close int fd = -1;
+
+  if (fifo_fd < 0)
+    return 0;
+  snprintf (self, sizeof (self), "/proc/self/fd/%d", fifo_fd);
+  fd = open (self, O_WRONLY | O_CLOEXEC);
+  if (fd < 0)
+    return cc_error_make (err, errno, "open the exec fifo");
+  if (write (fd, "0", 1) != 1)
+    return cc_error_make (err, errno, "write the exec fifo");
+  return 0;
+}
+
+static int
+compare_ints (const void *x, const void *y)
+{
+  return *(const int *) x - *(const int *) y;
+}
+
+/* The monitor's other fds (its status pipe above all: the caller reads
+   it to EOF) must not live on in the container.  */
+static void
+close_other_fds (const struct child_args *a)
+{
+  int keep[] = { a->sync_fd, a->netns_fd, a->stdout_fd, a->stderr_fd };
+  unsigned int from = 3;
+
+  qsort (keep, CC_N_ELEMENTS (keep), sizeof (int), compare_ints);
+  for (size_t i = 0; i < CC_N_ELEMENTS (keep); i++)
+    {
+      if (keep[i] < (int) from)
+        continue;
+      if ((unsigned int) keep[i] > from)
+        close_range (from, (unsigned int) keep[i] - 1, 0);
+      from = (unsigned int) keep[i] + 1;
+    }
+  close_range (from, ~0U, 0);
+}
+
+static void __attribute__ ((noreturn))
+child_main (const struct child_args *a)
+{
+  cleanup_error cc_error_t err = NULL;
+  cleanup_free char *path = NULL;
+  cleanup_strv char **env = NULL;
+  cleanup_strv char **args = process_args (a->spec);
+  cleanup_close int fifo_fd = -1;
+
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+  close_other_fds (a);
+  setsid ();
+  umask (0);
+  /* sync 1: cgroups and limits in place.  */
+  if (cc_sync_wait (a->sync_fd, &err) < 0)
+    _exit (1);
+  if (setup_stdio (a, &err) < 0 || child_setup (a, args, &path, &env, &fifo_fd, &err) < 0)
+    {
+      /* sync 2: ready to exec.  */
+      cc_sync_send_error (a->sync_fd, &err);
+      _exit (127);
+    }
+  /* sync 2: ready to exec.  */
+  cc_sync_send_ok (a->sync_fd);
+  if (wait_for_start (fifo_fd, &err) < 0)
+    {
+      cc_sync_send_error (a->sync_fd, &err);
+      _exit (127);
+    }
+  umask (022);
+  execve (path, args, env);
+  /* sync 3: the exec failed.  */
+  cc_error_make (&err, errno, "exec `%s`", path);
+  cc_sync_send_error (a->sync_fd, &err);
+  _exit (127);
+}
+
+static unsigned long
+clone_flags (int netns_fd)
+{
+  unsigned long flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC;
+
+  return netns_fd < 0 ? flags | CLONE_NEWNET : flags;
+}
+
+/* Children inherit the monitor's lowered oom_score_adj; a container
+   must be the first thing the OOM killer considers, not the last.  */
+static void
+reset_oom_score (pid_t pid)
+{
+  cleanup_free char *path = xasprintf ("/proc/%d/oom_score_adj", (int) pid);
+  cleanup_close int fd = open (path, O_WRONLY | O_CLOEXEC);
+
+  if (fd >= 0 && write (fd, "0", 1) < 0)
+    cc_debug ("reset oom_score_adj of %d: %m", (int) pid);
+}
+
+static int
+parent_setup (const char *id, const struct cc_runtime_spec *s, pid_t pid, cc_error_t *err)
+{
+  const struct cc_cgroup_ops *cg = cc_cgroup_ops_get ();
+
+  if (cg->enter (id, pid, err) < 0 || cc_rlimit_apply (pid, s->rlimits, s->n_rlimits, err) < 0)
+    return -1;
+  reset_oom_score (pid);
+  return 0;
+}
+
+static void
+kill_and_reap (pid_t pid)
+{
+  kill (pid, SIGKILL);
+  while (waitpid (pid, NULL, 0) < 0 && errno == EINTR)
+    ;
+}
+
+int
+cc_container_spawn (const char *id, const struct cc_runtime_spec *s, int netns_fd, bool start_now,
+                    struct cc_container *c, cc_error_t *err)
+{
+  int sv[2], out[2], errp[2];
+  cleanup_close int parent_fd = -1, child_fd = -1, out_r = -1, out_w = -1, err_r = -1, err_w = -1;
+  pid_t pid;
+
+  if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+    return cc_error_make (err, errno, "socketpair");
+  parent_fd = sv[0];
+  child_fd = sv[1];
+  if (pipe2 (out, O_CLOEXEC) < 0 || pipe2 (errp, O_CLOEXEC) < 0)
+    return cc_error_make (err, errno, "pipe");
+  out_r = out[0], out_w = out[1], err_r = errp[0], err_w = errp[1];
+  pid = cc_ns_clone (clone_flags (netns_fd));
+  if (pid < 0)
+    return cc_error_make (err, errno, "clone the container process");
+  if (pid == 0)
+    {
+      struct child_args a = { id, s, child_fd, netns_fd, out_w, err_w, start_now };
+      close (parent_fd);
+      child_main (&a);
+    }
+  if (parent_setup (id, s, pid, err) < 0)
+    {
+      kill_and_reap (pid);
+      return -1;
+    }
+  /* sync 1: cgroups and limits in place.  */
+  /* sync 2: ready to exec.  */
+  if (cc_sync_send_ok (parent_fd) < 0 || cc_sync_wait (parent_fd, err) < 0)
+    {
+      kill_and_reap (pid);
+      return -1;
+    }
+  c->pid = pid;
+  c->sync_fd = get_and_reset (&parent_fd);
+  c->out_fd = get_and_reset (&out_r);
+  c->err_fd = get_and_reset (&err_r);
+  return 0;
+}

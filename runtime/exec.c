@@ -1,0 +1,373 @@
+/* Processes inside a container: the final steps shared by PID 1 and
+   by `exec`/healthchecks (user, environment, cwd, capabilities,
+   seccomp), and joining a running container.  */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pty.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "lib/cleanup.h"
+#include "lib/file.h"
+#include "lib/json.h"
+#include "lib/proc.h"
+#include "lib/strv.h"
+#include "lib/xalloc.h"
+#include "runtime/internal.h"
+
+#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+static const char *
+env_get (char *const *env, const char *key)
+{
+  size_t n = strlen (key);
+
+  for (; env && *env; env++)
+    if (strncmp (*env, key, n) == 0 && (*env)[n] == '=')
+      return *env + n + 1;
+  return NULL;
+}
+
+/* Set KEY=VALUE in ENV (ENTRY is "KEY=VALUE"), replacing an earlier one.  */
+static void
+env_put (char ***env, const char *entry)
+{
+  size_t n = (size_t) (strchr (entry, '=') - entry);
+
+  for (char **e = *env; e && *e; e++)
+    if (strncmp (*e, entry, n + 1) == 0)
+      {
+        free (*e);
+        *e = xstrdup (entry);
+        return;
+      }
+  cc_strv_append (env, entry);
+}
+
+static char **
+build_env (const struct cc_exec_target *t, const struct cc_user *u)
+{
+  char **env = xzalloc (sizeof (char *));
+
+  for (char **e = t->spec->env; e && *e; e++)
+    env_put (&env, *e);
+  for (char **e = t->extra_env; e && *e; e++)
+    if (strchr (*e, '='))
+      env_put (&env, *e);
+  if (env_get (env, "PATH") == NULL)
+    cc_strv_push (&env, xstrdup ("PATH=" DEFAULT_PATH));
+  if (env_get (env, "HOSTNAME") == NULL && t->spec->hostname)
+    cc_strv_push (&env, xasprintf ("HOSTNAME=%s", t->spec->hostname));
+  if (env_get (env, "HOME") == NULL)
+    cc_strv_push (&env, xasprintf ("HOME=%s", u->home ? u->home : "/"));
+  return env;
+}
+
+static bool
+is_executable_file (const char *path)
+{
+  struct stat st;
+
+  return stat (path, &st) == 0 && S_ISREG (st.st_mode) && access (path, X_OK) == 0;
+}
+
+char *
+cc_exec_find (char *const *env, const char *file)
+{
+  const char *path = env_get (env, "PATH");
+  cleanup_strv char **dirs = NULL;
+
+  if (strchr (file, '/'))
+    return is_executable_file (file) ? xstrdup (file) : NULL;
+  dirs = cc_strv_split (path ? path : DEFAULT_PATH, ':', true);
+  for (char **d = dirs; *d; d++)
+    {
+      char *candidate = xasprintf ("%s/%s", *d, file);
+      if (is_executable_file (candidate))
+        return candidate;
+      free (candidate);
+    }
+  return NULL;
+}
+
+/* Docker creates a missing working directory.  */
+static int
+enter_cwd (int rootfd, const char *cwd, cc_error_t *err)
+{
+  cleanup_close int fd = -1;
+
+  if (chdir (cwd) == 0)
+    return 0;
+  if (errno != ENOENT)
+    return cc_error_make (err, errno, "chdir `%s`", cwd);
+  fd = cc_mkpath_in_root (rootfd, cwd, true, err);
+  if (fd < 0)
+    return -1;
+  if (chdir (cwd) < 0)
+    return cc_error_make (err, errno, "chdir `%s`", cwd);
+  return 0;
+}
+
+static int
+find_program (const struct cc_exec_target *t, char **env, char **path_out, cc_error_t *err)
+{
+  char *path = cc_exec_find (env, t->args[0]);
+
+  if (path)
+    {
+      *path_out = path;
+      return 0;
+    }
+  if (strchr (t->args[0], '/'))
+    return cc_error_make (err, ENOENT, "exec: `%s` in the container", t->args[0]);
+  return cc_error_make (err, ENOENT, "exec: `%s`: executable file not found in $PATH of the container (%s)",
+                        t->args[0], env_get (env, "PATH"));
+}
+
+/* Without no_new_privs the filter must go in while CAP_SYS_ADMIN is
+   still held; with it, as late as possible (crun does the same).  */
+static int
+apply_security (const struct cc_runtime_spec *s, const struct cc_user *u, cc_error_t *err)
+{
+  uint64_t caps;
+
+  if (cc_caps_compute (s, &caps, err) < 0)
+    return -1;
+  if (! s->no_new_privileges && cc_seccomp_apply (s, caps, err) < 0)
+    return -1;
+  if (cc_caps_apply (caps, u, err) < 0)
+    return -1;
+  if (s->no_new_privileges && prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+    return cc_error_make (err, errno, "prctl PR_SET_NO_NEW_PRIVS");
+  if (s->no_new_privileges && cc_seccomp_apply (s, caps, err) < 0)
+    return -1;
+  return 0;
+}
+
+int
+cc_exec_prepare (const struct cc_exec_target *t, char **path_out, char ***env_out, cc_error_t *err)
+{
+  cleanup_close int rootfd = open ("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  cleanup_strv char **env = NULL;
+  cleanup_free char *path = NULL;
+  struct cc_user u = { 0 };
+  int ret;
+
+  if (rootfd < 0)
+    return cc_error_make (err, errno, "open /");
+  if (cc_user_resolve (rootfd, t->user, &u, err) < 0)
+    return -1;
+  env = build_env (t, &u);
+  ret = enter_cwd (rootfd, t->cwd ? t->cwd : "/", err);
+  if (ret == 0)
+    ret = find_program (t, env, &path, err);
+  if (ret == 0)
+    ret = apply_security (t->spec, &u, err);
+  cc_user_release (&u);
+  if (ret < 0)
+    return -1;
+  *path_out = steal_pointer (&path);
+  *env_out = steal_pointer (&env);
+  return 0;
+}
+
+static int
+exit_status (int status)
+{
+  if (WIFEXITED (status))
+    return WEXITSTATUS (status);
+  if (WIFSIGNALED (status))
+    return 128 + WTERMSIG (status);
+  return 255;
+}
+
+static void
+setup_exec_stdio (const struct cc_exec_io *io)
+{
+  int null = open ("/dev/null", O_RDWR | O_CLOEXEC);
+  int fds[3] = { io->in_fd, io->out_fd, io->err_fd };
+
+  if (io->tty)
+    {
+      setsid ();
+      ioctl (io->in_fd, TIOCSCTTY, 0);
+    }
+  for (int i = 0; i < 3; i++)
+    dup2 (fds[i] >= 0 ? fds[i] : null, i);
+}
+
+/* The last process: already in every namespace.  */
+static void __attribute__ ((noreturn))
+exec_inner (const struct cc_runtime_spec *s, const struct cc_runtime_exec_opts *o, const struct cc_exec_io *io)
+{
+  cleanup_error cc_error_t err = NULL;
+  char *path = NULL;
+  char **env = NULL;
+  struct cc_exec_target t = {
+    .spec = s, .args = o->args, .extra_env = o->env, .user = o->user ? o->user : s->user,
+    .cwd = o->cwd ? o->cwd : s->cwd,
+  };
+
+  setup_exec_stdio (io);
+  if (cc_exec_prepare (&t, &path, &env, &err) < 0)
+    {
+      cc_error_print (&err);
+      _exit (127);
+    }
+  execve (path, o->args, env);
+  cc_error_make (&err, errno, "exec `%s`", path);
+  cc_error_print (&err);
+  _exit (126);
+}
+
+/* The middle process: joins the cgroups and namespaces, then forks so
+   the process that runs is inside the pid namespace too.  */
+static void __attribute__ ((noreturn))
+exec_middle (const char *id, const struct cc_runtime_spec *s, pid_t target, const struct cc_runtime_exec_opts *o,
+             const struct cc_exec_io *io)
+{
+  cleanup_error cc_error_t err = NULL;
+  int status;
+  pid_t pid;
+
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+  if (cc_cgroup_ops_get ()->enter (id, getpid (), &err) < 0 || cc_ns_join (target, &err) < 0)
+    {
+      if (io->err_fd >= 0)
+        dup2 (io->err_fd, 2);
+      cc_error_print (&err);
+      _exit (126);
+    }
+  pid = fork ();
+  if (pid < 0)
+    _exit (126);
+  if (pid == 0)
+    exec_inner (s, o, io);
+  while (waitpid (pid, &status, 0) < 0)
+    if (errno != EINTR)
+      _exit (126);
+  _exit (exit_status (status));
+}
+
+int
+cc_exec_spawn (const char *id, const struct cc_runtime_spec *s, pid_t target, const struct cc_runtime_exec_opts *o,
+               const struct cc_exec_io *io, pid_t *pid_out, cc_error_t *err)
+{
+  pid_t pid = fork ();
+
+  if (pid < 0)
+    return cc_error_make (err, errno, "fork");
+  if (pid == 0)
+    exec_middle (id, s, target, o, io);
+  *pid_out = pid;
+  return 0;
+}
+
+/* Library entry point: the state names PID 1, the spec its settings.  */
+
+static int
+running_pid (const char *id, pid_t *pid, cc_error_t *err)
+{
+  cleanup_cjson cJSON *st = NULL;
+  const char *status;
+
+  if (cc_runtime_state (id, &st, err) < 0)
+    return -1;
+  status = cc_json_get_string (st, "status");
+  if (status == NULL || (strcmp (status, "running") != 0))
+    return cc_error_make (err, EINVAL, "container `%s` is not running (%s)", id, status ? status : "unknown");
+  *pid = (pid_t) cc_json_get_int (st, "pid", 0);
+  return 0;
+}
+
+static void
+relay (int from, int to, bool *open_)
+{
+  char buf[4096];
+  ssize_t n = read (from, buf, sizeof (buf));
+
+  if (n <= 0)
+    *open_ = false;
+  else if (cc_write_all (to, buf, (size_t) n) < 0)
+    *open_ = false;
+}
+
+/* Copy between our terminal and the pty until the process is gone.  */
+static void
+relay_tty (int master, pid_t pid)
+{
+  struct termios saved, raw;
+  bool have_tty = tcgetattr (0, &saved) == 0, in_open = true, out_open = true;
+
+  if (have_tty)
+    {
+      raw = saved;
+      cfmakeraw (&raw);
+      tcsetattr (0, TCSANOW, &raw);
+    }
+  while (out_open)
+    {
+      struct pollfd p[2] = { { master, POLLIN, 0 }, { in_open ? 0 : -1, POLLIN, 0 } };
+      if (poll (p, 2, 100) < 0 && errno != EINTR)
+        break;
+      if (p[0].revents & (POLLIN | POLLHUP | POLLERR))
+        relay (master, 1, &out_open);
+      if (p[1].revents & (POLLIN | POLLHUP))
+        relay (0, master, &in_open);
+      if (! out_open || waitpid (pid, NULL, WNOHANG | WNOWAIT) == pid)
+        {
+          /* Drain what the process wrote before it exited.  */
+          while (poll (p, 1, 0) > 0 && (p[0].revents & POLLIN) && out_open)
+            relay (master, 1, &out_open);
+          break;
+        }
+    }
+  if (have_tty)
+    tcsetattr (0, TCSANOW, &saved);
+}
+
+int
+cc_runtime_exec (const char *id, const struct cc_runtime_exec_opts *o, cc_error_t *err)
+{
+  cleanup_runtime_spec struct cc_runtime_spec *s = NULL;
+  cleanup_free char *spec_path = NULL;
+  cleanup_close int master = -1, slave = -1;
+  struct cc_exec_io io = { 0, 1, 2, false };
+  pid_t target = 0, pid = 0;
+  int status;
+
+  if (cc_runtime_check_id (id, err) < 0 || running_pid (id, &target, err) < 0)
+    return -1;
+  if (o->args == NULL || o->args[0] == NULL)
+    return cc_error_make (err, EINVAL, "exec needs a command");
+  spec_path = cc_runtime_file (id, "spec.json");
+  if (cc_runtime_spec_load (spec_path, &s, err) < 0)
+    return -1;
+  if (o->tty)
+    {
+      if (openpty (&master, &slave, NULL, NULL, NULL) < 0)
+        return cc_error_make (err, errno, "openpty");
+      fcntl (master, F_SETFD, FD_CLOEXEC);
+      io = (struct cc_exec_io) { slave, slave, slave, true };
+    }
+  if (cc_exec_spawn (id, s, target, o, &io, &pid, err) < 0)
+    return -1;
+  if (o->tty)
+    {
+      close (get_and_reset (&slave));
+      relay_tty (master, pid);
+    }
+  while (waitpid (pid, &status, 0) < 0)
+    if (errno != EINTR)
+      return cc_error_make (err, errno, "waitpid");
+  return exit_status (status);
+}

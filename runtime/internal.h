@@ -1,0 +1,201 @@
+/* Interfaces between the files of runtime/ (not for other folders; the
+   unit tests use the pure parts).  */
+#ifndef CC_RUNTIME_INTERNAL_H
+#define CC_RUNTIME_INTERNAL_H
+
+#include <cJSON.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "lib/error.h"
+#include "runtime/runtime.h"
+
+/* spec.c */
+const char *cc_runtime_signal_name (int sig);
+const char *cc_runtime_restart_name (enum cc_restart_policy p);
+int cc_runtime_rlimit_from_name (const char *name);
+const char *cc_runtime_rlimit_name (int resource);
+
+/* state.c: where things live, and state.json.  */
+int cc_runtime_check_id (const char *id, cc_error_t *err);
+char *cc_runtime_dir (const char *id);      /* cc_state_dir()/containers/<id> */
+char *cc_runtime_file (const char *id, const char *name);
+char *cc_runtime_log_dir (const char *id);  /* cc_data_dir()/containers/<id> */
+int cc_runtime_state_load (const char *id, cJSON **out, cc_error_t *err);
+int cc_runtime_state_save (const char *id, const cJSON *state, cc_error_t *err);
+/* RFC 3339 with nanoseconds, UTC, as Docker prints times.  */
+char *cc_runtime_timestamp (const struct timespec *ts);
+int64_t cc_runtime_now_ms (void);
+
+/* cgroup.c: one backend per cgroup layout.  */
+struct cc_cgroup_ops
+{
+  const char *name;
+  /* Create the container's cgroups (removing stale ones) with limits.  */
+  int (*create) (const char *id, const struct cc_runtime_resources *r, bool restrict_devices, cc_error_t *err);
+  int (*enter) (const char *id, pid_t pid, cc_error_t *err);
+  /* Kill what is left inside, then remove; missing = success.  */
+  int (*destroy) (const char *id, cc_error_t *err);
+  int (*freeze) (const char *id, bool frozen, cc_error_t *err);
+  /* 1 frozen, 0 not, -1 no cgroup.  */
+  int (*is_frozen) (const char *id);
+  /* OOM kills counted by the memory controller so far.  */
+  uint64_t (*oom_kills) (const char *id);
+  int (*kill_all) (const char *id, int sig, cc_error_t *err);
+};
+const struct cc_cgroup_ops *cc_cgroup_ops_get (void);
+extern const struct cc_cgroup_ops cc_cgroup_ops_v1;
+extern const struct cc_cgroup_ops cc_cgroup_ops_hybrid;
+extern const struct cc_cgroup_ops cc_cgroup_ops_v2;
+#define CC_CGROUP_PARENT "ccompose"
+/* Helpers shared by the backends.  */
+int cc_cgroup_write (const char *dir, const char *file, const char *value, cc_error_t *err);
+int cc_cgroup_write_int (const char *dir, const char *file, int64_t value, cc_error_t *err);
+uint64_t cc_cgroup_read_key (const char *dir, const char *file, const char *key);
+int cc_cgroup_rmdir (const char *dir, cc_error_t *err);
+int cc_cgroup_kill_procs (const char *dir, int sig);
+/* cgroup v2 cpu.weight from v1 shares (crun's quadratic fit).  */
+uint64_t cc_cgroup_shares_to_weight (uint64_t shares);
+
+/* namespaces.c: clone and the parent/child sync channel.  */
+struct cc_sync_msg
+{
+  int type;     /* CC_SYNC_* */
+  int status;   /* errno of a failure */
+  char text[4096];
+};
+enum
+{
+  CC_SYNC_OK = 1,
+  CC_SYNC_ERROR,
+};
+pid_t cc_ns_clone (unsigned long flags);
+int cc_sync_send_ok (int fd);
+int cc_sync_send_error (int fd, cc_error_t *err);
+/* Wait for the peer: OK, or its error copied into *ERR.  */
+int cc_sync_wait (int fd, cc_error_t *err);
+/* Join the namespaces of PID (all but user), fds opened first.  */
+int cc_ns_join (pid_t pid, cc_error_t *err);
+int cc_ns_loopback_up (cc_error_t *err);
+
+/* mount.c: build the root and pivot into it.  */
+struct cc_mount_ctx
+{
+  const struct cc_runtime_spec *spec;
+  const char *root;       /* the directory to mount the root on */
+  const char *init_path;  /* host copy of the init, or NULL */
+};
+int cc_mount_rootfs (const struct cc_mount_ctx *ctx, cc_error_t *err);
+/* Open PATH inside ROOTFD, never leaving it (openat2 RESOLVE_IN_ROOT,
+   else a component walk refusing symlinks that escape).  */
+int cc_open_in_root (int rootfd, const char *path, int flags, mode_t mode, cc_error_t *err);
+/* Make sure PATH exists in ROOTFD as a directory or file (for a mount
+   target), creating parents; returns an O_PATH fd to it.  */
+int cc_mkpath_in_root (int rootfd, const char *path, bool is_dir, cc_error_t *err);
+/* Options of a mount spec to MS_* flags and data; unknown is an error.  */
+int cc_mount_parse_options (char *const *options, unsigned long *flags, unsigned long *propagation, char **data,
+                            bool *create_host_path, cc_error_t *err);
+extern const char *const cc_masked_paths[];
+extern const char *const cc_readonly_paths[];
+
+/* dev.c */
+int cc_dev_populate (int devfd, cc_error_t *err);
+
+/* caps.c */
+extern const char *const cc_default_caps[];
+int cc_caps_from_name (const char *name);
+/* The capability set a spec asks for, as a bit mask.  */
+int cc_caps_compute (const struct cc_runtime_spec *s, uint64_t *mask, cc_error_t *err);
+/* Drop the bounding set, switch to UID/GID keeping MASK, set it.  */
+struct cc_user;
+int cc_caps_apply (uint64_t mask, const struct cc_user *user, cc_error_t *err);
+
+/* seccomp.c */
+int cc_seccomp_apply (const struct cc_runtime_spec *s, uint64_t caps, cc_error_t *err);
+bool cc_seccomp_wanted (const struct cc_runtime_spec *s);
+
+/* user.c */
+struct cc_user
+{
+  uid_t uid;
+  gid_t gid;
+  gid_t *groups;
+  size_t n_groups;
+  char *home;
+};
+void cc_user_release (struct cc_user *u);
+/* Resolve "name|uid[:group|gid]" against passwd and group texts.  */
+int cc_user_resolve_text (const char *spec, const char *passwd, const char *group, struct cc_user *out,
+                          cc_error_t *err);
+int cc_user_resolve (int rootfd, const char *spec, struct cc_user *out, cc_error_t *err);
+
+/* rlimit.c */
+int cc_rlimit_apply (pid_t pid, const struct cc_runtime_rlimit *r, size_t n, cc_error_t *err);
+
+/* sysctl.c */
+int cc_sysctl_check (const char *key, const struct cc_runtime_spec *s, cc_error_t *err);
+int cc_sysctl_apply (const struct cc_runtime_spec *s, cc_error_t *err);
+
+/* init.c: the embedded init program.  */
+int cc_init_install (const char *path, cc_error_t *err);
+
+/* jsonlog.c: Docker's json-file log driver.  */
+char *cc_jsonlog_encode (const char *data, size_t len, const char *stream, const struct timespec *ts);
+struct cc_jsonlog
+{
+  char *path;
+  int fd;
+  int64_t size;
+  int64_t max_size;
+  int max_file;
+};
+int cc_jsonlog_open (struct cc_jsonlog *l, const char *path, int64_t max_size, int max_file, cc_error_t *err);
+int cc_jsonlog_write (struct cc_jsonlog *l, const char *stream, const char *data, size_t len, cc_error_t *err);
+void cc_jsonlog_close (struct cc_jsonlog *l);
+/* Decode one line: *STREAM and the text, or -1.  */
+int cc_jsonlog_decode (const char *line, char **stream, char **text);
+
+/* restart.c: Docker's restart manager, pure.  */
+bool cc_restart_wanted (const struct cc_runtime_spec *s, int restart_count, int exit_code, bool stopped_by_user);
+int64_t cc_restart_next_delay (int64_t prev_delay_ms, int64_t ran_ms);
+
+/* health.c */
+void cc_health_record (cJSON *health, const struct cc_runtime_health *h, int exit_code, const char *output,
+                       const char *start, const char *end, bool in_start_period);
+/* Milliseconds until the next probe.  */
+int64_t cc_health_next_ms (const struct cc_runtime_health *h, bool in_start_period);
+
+/* container.c: clone one container and take it to just before exec.  */
+struct cc_container
+{
+  pid_t pid;
+  int sync_fd;      /* stays open until the container execs */
+  int out_fd, err_fd;  /* read ends of its stdout and stderr */
+};
+int cc_container_spawn (const char *id, const struct cc_runtime_spec *s, int netns_fd, bool start_now,
+                        struct cc_container *c, cc_error_t *err);
+
+/* exec.c: a process inside a running container.  */
+struct cc_exec_io
+{
+  int in_fd, out_fd, err_fd;  /* -1: /dev/null */
+  bool tty;                   /* in_fd is a pty slave */
+};
+int cc_exec_spawn (const char *id, const struct cc_runtime_spec *s, pid_t target, const struct cc_runtime_exec_opts *o,
+                   const struct cc_exec_io *io, pid_t *pid_out, cc_error_t *err);
+/* In a process already inside the container: user, env, caps, seccomp,
+   cwd, then execve.  Returns only on failure.  */
+struct cc_exec_target
+{
+  const struct cc_runtime_spec *spec;
+  char **args;
+  char **extra_env;
+  const char *user;
+  const char *cwd;
+};
+int cc_exec_prepare (const struct cc_exec_target *t, char **path_out, char ***env_out, cc_error_t *err);
+char *cc_exec_find (char *const *env, const char *file);
+
+#endif

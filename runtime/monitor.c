@@ -1,0 +1,701 @@
+/* The per-container monitor, `ccompose runtime monitor <id>` (ps shows
+   `ccompose-monitor <id>`): the container's parent and subreaper.  It
+   creates the cgroups, clones the container, pumps its stdout/stderr
+   into the json-file log, records the exit (code, time, OOM kill),
+   restarts it per policy keeping the same network namespace, and runs
+   the healthcheck.  It exits once the container has stopped for good.
+
+   Only the monitor writes state.json after create; `stop` leaves a
+   `stopped` marker so the restart policy stands down, `delete` sends
+   SIGTERM.  */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "lib/buf.h"
+#include "lib/cleanup.h"
+#include "lib/file.h"
+#include "lib/json.h"
+#include "lib/log.h"
+#include "lib/proc.h"
+#include "lib/strv.h"
+#include "lib/xalloc.h"
+#include "runtime/internal.h"
+
+/* Docker splits lines longer than this into partial records.  */
+#define LOG_CHUNK 16384
+
+struct stream
+{
+  const char *name;
+  int fd;
+  struct cc_buf line;
+};
+
+struct probe
+{
+  pid_t pid;
+  int fd;
+  struct cc_buf out;
+  char *start;
+  int64_t deadline;
+  bool timed_out;
+};
+
+struct monitor
+{
+  const char *id;
+  struct cc_runtime_spec *spec;
+  const struct cc_cgroup_ops *cg;
+  cJSON *state;
+  struct cc_jsonlog log;
+  struct stream out, err;
+  int sigfd;
+  int sync_fd;
+  int netns_fd;
+  pid_t pid;
+  int64_t started_ms;
+  uint64_t oom_before;
+  bool deleting;
+  bool done;
+  int64_t restart_at;   /* 0: none pending */
+  int64_t restart_delay;
+  int64_t next_probe;   /* 0: none scheduled */
+  int64_t start_period_end;
+  struct probe probe;
+};
+
+static void
+save_state (struct monitor *m)
+{
+  cleanup_error cc_error_t err = NULL;
+
+  if (cc_runtime_state_save (m->id, m->state, &err) < 0)
+    cc_error_print (&err);
+}
+
+static void
+set_status (struct monitor *m, const char *status)
+{
+  cc_json_set_string (m->state, "status", status);
+}
+
+static void
+set_now (struct monitor *m, const char *key)
+{
+  struct timespec ts;
+  cleanup_free char *t = NULL;
+
+  clock_gettime (CLOCK_REALTIME, &ts);
+  t = cc_runtime_timestamp (&ts);
+  cc_json_set_string (m->state, key, t);
+}
+
+/* Logs.  */
+
+static void
+log_record (struct monitor *m, struct stream *s, const char *data, size_t len)
+{
+  cleanup_error cc_error_t err = NULL;
+
+  if (cc_jsonlog_write (&m->log, s->name, data, len, &err) < 0)
+    cc_debug ("%s", err->msg);
+}
+
+/* Emit each complete line, and any run that reached LOG_CHUNK.  */
+static void
+log_lines (struct monitor *m, struct stream *s, bool flush)
+{
+  size_t start = 0;
+
+  for (size_t i = 0; i < s->line.len; i++)
+    if (s->line.data[i] == '\n' || i + 1 - start >= LOG_CHUNK)
+      {
+        log_record (m, s, s->line.data + start, i + 1 - start);
+        start = i + 1;
+      }
+  if (flush && start < s->line.len)
+    {
+      log_record (m, s, s->line.data + start, s->line.len - start);
+      start = s->line.len;
+    }
+  memmove (s->line.data, s->line.data + start, s->line.len - start);
+  s->line.len -= start;
+  if (s->line.data)
+    s->line.data[s->line.len] = '\0';
+}
+
+static void
+pump (struct monitor *m, struct stream *s)
+{
+  char buf[65536];
+  ssize_t n;
+
+  if (s->fd < 0)
+    return;
+  n = read (s->fd, buf, sizeof (buf));
+  if (n < 0 && (errno == EAGAIN || errno == EINTR))
+    return;
+  if (n <= 0)
+    {
+      close (s->fd);
+      s->fd = -1;
+      log_lines (m, s, true);
+      return;
+    }
+  cc_buf_append (&s->line, buf, (size_t) n);
+  log_lines (m, s, false);
+}
+
+/* After the container is gone: what it wrote is still in the pipes.  */
+static void
+drain (struct monitor *m, struct stream *s)
+{
+  for (int i = 0; s->fd >= 0 && i < 1024; i++)
+    {
+      int fd = s->fd;
+      pump (m, s);
+      if (s->fd == fd)
+        {
+          struct pollfd p = { fd, POLLIN, 0 };
+          if (poll (&p, 1, 0) <= 0)
+            break;
+        }
+    }
+  if (s->fd >= 0)
+    close (s->fd);
+  s->fd = -1;
+  log_lines (m, s, true);
+}
+
+/* Starting a container.  */
+
+static void
+keep_netns (struct monitor *m)
+{
+  cleanup_free char *path = NULL;
+
+  if (m->netns_fd >= 0)
+    return;
+  /* The first run made a new network namespace; restarts keep it so the
+     container keeps its addresses (DESIGN.md §3).  */
+  path = xasprintf ("/proc/%d/ns/net", (int) m->pid);
+  m->netns_fd = open (path, O_RDONLY | O_CLOEXEC);
+}
+
+static int
+spawn (struct monitor *m, bool start_now, cc_error_t *err)
+{
+  struct cc_container c;
+  uint64_t start = 0;
+
+  if (m->cg->create (m->id, &m->spec->resources, ! m->spec->privileged, err) < 0)
+    return -1;
+  if (cc_container_spawn (m->id, m->spec, m->netns_fd, start_now, &c, err) < 0)
+    {
+      m->cg->destroy (m->id, NULL);
+      return -1;
+    }
+  m->pid = c.pid;
+  m->sync_fd = c.sync_fd;
+  m->out.fd = c.out_fd;
+  m->err.fd = c.err_fd;
+  fcntl (m->out.fd, F_SETFL, O_NONBLOCK);
+  fcntl (m->err.fd, F_SETFL, O_NONBLOCK);
+  m->oom_before = m->cg->oom_kills (m->id);
+  keep_netns (m);
+  cc_proc_start_time (m->pid, &start, NULL);
+  cc_json_set_int (m->state, "pid", m->pid);
+  cc_json_set_int (m->state, "pid_start", (int64_t) start);
+  cc_json_set (m->state, "error", cJSON_CreateNull ());
+  set_status (m, "created");
+  return 0;
+}
+
+static void
+schedule_probe (struct monitor *m, int64_t now)
+{
+  bool starting = now < m->start_period_end;
+
+  m->next_probe = m->spec->health.test ? now + cc_health_next_ms (&m->spec->health, starting) : 0;
+}
+
+/* sync 3: the socket closes when execve succeeds; a message means it
+   failed.  */
+static void
+on_sync (struct monitor *m)
+{
+  struct cc_sync_msg msg;
+  ssize_t n = recv (m->sync_fd, &msg, sizeof (msg) - 1, MSG_DONTWAIT);
+
+  if (n < 0 && (errno == EAGAIN || errno == EINTR))
+    return;
+  close (m->sync_fd);
+  m->sync_fd = -1;
+  if (n > (ssize_t) offsetof (struct cc_sync_msg, text) && msg.type == CC_SYNC_ERROR)
+    {
+      ((char *) &msg)[n] = '\0';
+      cc_json_set_string (m->state, "error", msg.text);
+      save_state (m);
+      return;
+    }
+  m->started_ms = cc_runtime_now_ms ();
+  m->start_period_end = m->started_ms + m->spec->health.start_period_ms;
+  set_status (m, "running");
+  set_now (m, "started_at");
+  if (m->spec->health.test)
+    {
+      cJSON *h = cJSON_CreateObject ();
+      cc_json_set_string (h, "Status", "starting");
+      cc_json_set_int (h, "FailingStreak", 0);
+      cc_json_set (h, "Log", cJSON_CreateArray ());
+      cc_json_set (m->state, "health", h);
+    }
+  schedule_probe (m, m->started_ms);
+  save_state (m);
+}
+
+/* Healthchecks.  */
+
+static char **
+probe_args (const struct cc_runtime_health *h)
+{
+  char **args = NULL;
+
+  if (strcmp (h->test[0], "CMD-SHELL") == 0)
+    {
+      cc_strv_append (&args, "/bin/sh");
+      cc_strv_append (&args, "-c");
+      cc_strv_append (&args, h->test[1]);
+      return args;
+    }
+  return cc_strv_dup (h->test + 1);
+}
+
+static void
+start_probe (struct monitor *m, int64_t now)
+{
+  cleanup_strv char **args = probe_args (&m->spec->health);
+  struct cc_runtime_exec_opts o = { .args = args };
+  cleanup_error cc_error_t err = NULL;
+  struct timespec ts;
+  int p[2];
+
+  m->next_probe = 0;
+  if (pipe2 (p, O_CLOEXEC) < 0)
+    return;
+  struct cc_exec_io io = { -1, p[1], p[1], false };
+  if (cc_exec_spawn (m->id, m->spec, m->pid, &o, &io, &m->probe.pid, &err) < 0)
+    {
+      close (p[0]);
+      close (p[1]);
+      schedule_probe (m, now);
+      return;
+    }
+  close (p[1]);
+  m->probe.fd = p[0];
+  fcntl (m->probe.fd, F_SETFL, O_NONBLOCK);
+  clock_gettime (CLOCK_REALTIME, &ts);
+  free (m->probe.start);
+  m->probe.start = cc_runtime_timestamp (&ts);
+  m->probe.deadline = now + m->spec->health.timeout_ms;
+  m->probe.timed_out = false;
+  cc_buf_reset (&m->probe.out);
+}
+
+static void
+read_probe (struct monitor *m)
+{
+  char buf[4096];
+  ssize_t n;
+
+  while (m->probe.fd >= 0 && (n = read (m->probe.fd, buf, sizeof (buf))) != 0)
+    {
+      if (n < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          if (errno == EAGAIN)
+            return;
+          break;
+        }
+      if (m->probe.out.len < 4096)
+        cc_buf_append (&m->probe.out, buf, (size_t) n);
+    }
+  if (m->probe.fd >= 0)
+    close (m->probe.fd);
+  m->probe.fd = -1;
+}
+
+static void
+probe_done (struct monitor *m, int status)
+{
+  int64_t now = cc_runtime_now_ms ();
+  cJSON *h = cJSON_GetObjectItemCaseSensitive (m->state, "health");
+  int code = WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
+  struct timespec ts;
+  cleanup_free char *end = NULL;
+  cleanup_free char *timeout_msg = NULL;
+  bool starting = now < m->start_period_end;
+
+  read_probe (m);
+  m->probe.pid = 0;
+  clock_gettime (CLOCK_REALTIME, &ts);
+  end = cc_runtime_timestamp (&ts);
+  if (m->probe.timed_out)
+    timeout_msg = xasprintf ("Health check exceeded timeout (%lldms)", (long long) m->spec->health.timeout_ms);
+  if (h && strcmp (cc_json_get_string (m->state, "status"), "running") == 0)
+    {
+      cc_health_record (h, &m->spec->health, m->probe.timed_out ? -1 : code,
+                        timeout_msg ? timeout_msg : (m->probe.out.data ? m->probe.out.data : ""), m->probe.start, end,
+                        starting);
+      /* A healthy probe ends the start period, as in Docker.  */
+      if (code == 0 && ! m->probe.timed_out)
+        m->start_period_end = 0;
+      save_state (m);
+      schedule_probe (m, now);
+    }
+}
+
+static void
+check_probe_timeout (struct monitor *m, int64_t now)
+{
+  if (m->probe.pid > 0 && ! m->probe.timed_out && now >= m->probe.deadline)
+    {
+      m->probe.timed_out = true;
+      kill (m->probe.pid, SIGKILL);
+    }
+}
+
+/* The container's exit.  */
+
+static bool
+stopped_by_user (struct monitor *m)
+{
+  cleanup_free char *marker = cc_runtime_file (m->id, "stopped");
+
+  return m->deleting || cc_file_exists (marker);
+}
+
+static void
+finish (struct monitor *m)
+{
+  m->cg->destroy (m->id, NULL);
+  m->done = true;
+}
+
+static void
+container_exited (struct monitor *m, int status)
+{
+  int code = WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
+  bool oom = m->cg->oom_kills (m->id) > m->oom_before;
+  int restarts = (int) cc_json_get_int (m->state, "restart_count", 0);
+  int64_t ran = m->started_ms ? cc_runtime_now_ms () - m->started_ms : 0;
+
+  m->pid = 0;
+  drain (m, &m->out);
+  drain (m, &m->err);
+  if (m->sync_fd >= 0)
+    on_sync (m);
+  if (m->probe.pid > 0)
+    kill (m->probe.pid, SIGKILL);
+  m->next_probe = 0;
+  cc_json_set_int (m->state, "exit_code", code);
+  cc_json_set_bool (m->state, "oom_killed", oom);
+  set_now (m, "finished_at");
+  m->started_ms = 0;
+  if (! cc_restart_wanted (m->spec, restarts, code, stopped_by_user (m)))
+    {
+      set_status (m, "exited");
+      save_state (m);
+      finish (m);
+      return;
+    }
+  m->restart_delay = cc_restart_next_delay (m->restart_delay, ran);
+  m->restart_at = cc_runtime_now_ms () + m->restart_delay;
+  cc_json_set_int (m->state, "restart_count", restarts + 1);
+  set_status (m, "restarting");
+  save_state (m);
+}
+
+static void
+restart (struct monitor *m)
+{
+  cleanup_error cc_error_t err = NULL;
+
+  m->restart_at = 0;
+  if (stopped_by_user (m))
+    {
+      set_status (m, "exited");
+      save_state (m);
+      finish (m);
+      return;
+    }
+  if (spawn (m, true, &err) < 0)
+    {
+      cc_json_set_string (m->state, "error", err->msg);
+      set_status (m, "exited");
+      save_state (m);
+      finish (m);
+      return;
+    }
+  save_state (m);
+}
+
+static void
+reap (struct monitor *m)
+{
+  int status;
+  pid_t pid;
+
+  while ((pid = waitpid (-1, &status, WNOHANG)) > 0)
+    {
+      if (pid == m->pid)
+        container_exited (m, status);
+      else if (pid == m->probe.pid)
+        probe_done (m, status);
+    }
+}
+
+static void
+on_signal (struct monitor *m)
+{
+  struct signalfd_siginfo si;
+
+  while (read (m->sigfd, &si, sizeof (si)) == sizeof (si))
+    {
+      if (si.ssi_signo == SIGCHLD)
+        continue;
+      /* `delete`: no restart, kill everything, record the exit.  */
+      m->deleting = true;
+      m->restart_at = 0;
+      if (m->pid > 0)
+        m->cg->kill_all (m->id, SIGKILL, NULL);
+      else
+        m->done = true;
+    }
+  reap (m);
+}
+
+static int
+poll_timeout (struct monitor *m, int64_t now)
+{
+  int64_t t = -1;
+  int64_t deadlines[] = { m->restart_at, m->next_probe, m->probe.pid > 0 ? m->probe.deadline : 0 };
+
+  for (size_t i = 0; i < CC_N_ELEMENTS (deadlines); i++)
+    if (deadlines[i] > 0 && (t < 0 || deadlines[i] - now < t))
+      t = deadlines[i] - now < 0 ? 0 : deadlines[i] - now;
+  return (int) t;
+}
+
+static void
+run_loop (struct monitor *m)
+{
+  while (! m->done)
+    {
+      int64_t now = cc_runtime_now_ms ();
+      struct pollfd p[5] = {
+        { m->sigfd, POLLIN, 0 },        { m->out.fd, POLLIN, 0 }, { m->err.fd, POLLIN, 0 },
+        { m->sync_fd, POLLIN, 0 },      { m->probe.fd, POLLIN, 0 },
+      };
+      if (poll (p, CC_N_ELEMENTS (p), poll_timeout (m, now)) < 0 && errno != EINTR)
+        break;
+      now = cc_runtime_now_ms ();
+      if (p[1].revents)
+        pump (m, &m->out);
+      if (p[2].revents)
+        pump (m, &m->err);
+      if (p[3].revents)
+        on_sync (m);
+      if (p[4].revents)
+        read_probe (m);
+      if (p[0].revents)
+        on_signal (m);
+      if (m->restart_at > 0 && now >= m->restart_at)
+        restart (m);
+      if (m->next_probe > 0 && now >= m->next_probe && m->probe.pid == 0 && m->pid > 0)
+        start_probe (m, now);
+      check_probe_timeout (m, now);
+    }
+}
+
+/* Setup.  */
+
+/* ps shows the whole argv area: overwrite it with the name (Docker
+   users look for `ccompose-monitor <container>`).  */
+static void
+set_title (const char *id, char **argv)
+{
+  char *start = program_invocation_name, *end;
+  size_t room;
+  char comm[16];
+
+  if (argv == NULL || argv[0] == NULL)
+    return;
+  end = argv[cc_strv_len (argv) - 1];
+  end += strlen (end);
+  if (end <= start)
+    return;
+  room = (size_t) (end - start);
+  memset (start, 0, room);
+  snprintf (start, room, "ccompose-monitor %s", id);
+  snprintf (comm, sizeof (comm), "ccompose-mon");
+  prctl (PR_SET_NAME, comm);
+}
+
+static void
+detach_process (void)
+{
+  cleanup_close int fd = open ("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+
+  setsid ();
+  prctl (PR_SET_CHILD_SUBREAPER, 1);
+  /* Lowering needs CAP_SYS_RESOURCE: best effort, as conmon.  */
+  if (fd >= 0 && write (fd, "-1000", 5) < 0)
+    cc_debug ("lower oom_score_adj: %m");
+  signal (SIGPIPE, SIG_IGN);
+}
+
+static int
+open_signals (struct monitor *m, cc_error_t *err)
+{
+  sigset_t set;
+
+  sigemptyset (&set);
+  sigaddset (&set, SIGCHLD);
+  sigaddset (&set, SIGTERM);
+  sigaddset (&set, SIGINT);
+  sigaddset (&set, SIGHUP);
+  sigprocmask (SIG_BLOCK, &set, NULL);
+  m->sigfd = signalfd (-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+  if (m->sigfd < 0)
+    return cc_error_make (err, errno, "signalfd");
+  return 0;
+}
+
+static int
+prepare (struct monitor *m, cc_error_t *err)
+{
+  cleanup_free char *spec_path = cc_runtime_file (m->id, "spec.json");
+  cleanup_free char *root = cc_runtime_file (m->id, "rootfs");
+  cleanup_free char *init = cc_runtime_file (m->id, "init");
+  cleanup_free char *log_dir = cc_runtime_log_dir (m->id);
+  cleanup_free char *log_path = cc_runtime_log_path (m->id);
+  uint64_t start = 0;
+
+  if (open_signals (m, err) < 0 || cc_runtime_spec_load (spec_path, &m->spec, err) < 0
+      || cc_runtime_state_load (m->id, &m->state, err) < 0)
+    return -1;
+  if (cc_mkdir_p (root, 0755, err) < 0 || cc_mkdir_p (log_dir, 0750, err) < 0)
+    return -1;
+  if (m->spec->init && cc_init_install (init, err) < 0)
+    return -1;
+  if (cc_jsonlog_open (&m->log, log_path, m->spec->log_max_size, m->spec->log_max_file, err) < 0)
+    return -1;
+  if (m->spec->netns)
+    {
+      m->netns_fd = open (m->spec->netns, O_RDONLY | O_CLOEXEC);
+      if (m->netns_fd < 0)
+        return cc_error_make (err, errno, "open network namespace `%s`", m->spec->netns);
+    }
+  cc_proc_start_time (getpid (), &start, NULL);
+  cc_json_set_int (m->state, "monitor_pid", getpid ());
+  cc_json_set_int (m->state, "monitor_start", (int64_t) start);
+  return 0;
+}
+
+/* One JSON line to whoever started us: the pid, or the error.  */
+static void
+report (int fd, pid_t pid, cc_error_t err)
+{
+  cleanup_cjson cJSON *j = cJSON_CreateObject ();
+  cleanup_free char *text = NULL;
+
+  if (fd < 0)
+    return;
+  if (err)
+    {
+      cc_json_set_string (j, "error", err->msg);
+      cc_json_set_int (j, "errno", err->status);
+    }
+  else
+    cc_json_set_int (j, "pid", pid);
+  text = cJSON_PrintUnformatted (j);
+  if (cc_write_all (fd, text, strlen (text)) < 0 || cc_write_all (fd, "\n", 1) < 0)
+    cc_debug ("report to the caller: %m");
+  close (fd);
+}
+
+static void
+quiet_stdio (void)
+{
+  int null = open ("/dev/null", O_RDWR | O_CLOEXEC);
+
+  for (int i = 0; i < 3; i++)
+    dup2 (null, i);
+  close (null);
+}
+
+static void
+monitor_release (struct monitor *m)
+{
+  cc_jsonlog_close (&m->log);
+  cc_buf_reset (&m->out.line);
+  cc_buf_reset (&m->err.line);
+  cc_buf_reset (&m->probe.out);
+  free (m->probe.start);
+  if (m->state)
+    cJSON_Delete (m->state);
+  if (m->spec)
+    cc_runtime_spec_free (m->spec);
+  if (m->sigfd >= 0)
+    close (m->sigfd);
+  if (m->netns_fd >= 0)
+    close (m->netns_fd);
+}
+
+int
+cc_runtime_monitor_main (const char *id_arg, int status_fd, bool start_now, char **argv)
+{
+  /* The title overwrites argv, where ID_ARG lives.  */
+  cleanup_free char *id = xstrdup (id_arg);
+  cleanup_error cc_error_t err = NULL;
+  struct monitor m = {
+    .id = id, .cg = cc_cgroup_ops_get (), .out = { "stdout", -1, { 0 } }, .err = { "stderr", -1, { 0 } },
+    .sigfd = -1, .sync_fd = -1, .netns_fd = -1, .probe = { .fd = -1 }, .log = { .fd = -1 },
+  };
+
+  if (status_fd >= 0)
+    fcntl (status_fd, F_SETFD, FD_CLOEXEC);
+  set_title (id, argv);
+  detach_process ();
+  if (prepare (&m, &err) < 0 || spawn (&m, start_now, &err) < 0)
+    {
+      if (m.state)
+        {
+          cc_json_set_string (m.state, "error", err->msg);
+          set_status (&m, "exited");
+          save_state (&m);
+        }
+      report (status_fd, 0, err);
+      monitor_release (&m);
+      return 1;
+    }
+  save_state (&m);
+  report (status_fd, m.pid, NULL);
+  quiet_stdio ();
+  run_loop (&m);
+  monitor_release (&m);
+  return 0;
+}

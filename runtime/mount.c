@@ -1,0 +1,471 @@
+/* The container's root: overlay or bind, /proc, /sys, /dev, user mounts,
+   masked and read-only paths, the /etc files, pivot_root.  Runs in the
+   container child, inside its new mount namespace, so nothing here is
+   ever visible on the host and nothing is left behind when it dies.
+
+   Every target inside the root is opened through a directory fd with
+   openat2 (RESOLVE_IN_ROOT) and mounted on through /proc/self/fd/N: an
+   image's symlink (/etc -> /host/etc, /proc -> /) can never redirect a
+   mount outside the root.  */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "lib/cleanup.h"
+#include "lib/file.h"
+#include "lib/strv.h"
+#include "lib/xalloc.h"
+#include "runtime/internal.h"
+
+/* Docker's lists (daemon/pkg/oci/defaults.go): kernel interfaces that
+   leak host data or allow host changes from a container.  */
+const char *const cc_masked_paths[] = {
+  "/proc/acpi",        "/proc/asound",    "/proc/interrupts", "/proc/kcore",         "/proc/keys",
+  "/proc/latency_stats", "/proc/sched_debug", "/proc/scsi",     "/proc/timer_list",    "/proc/timer_stats",
+  "/sys/devices/virtual/powercap", "/sys/firmware", NULL,
+};
+const char *const cc_readonly_paths[] = {
+  "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger", NULL,
+};
+
+static int
+openat2_in_root (int rootfd, const char *path, int flags, mode_t mode)
+{
+  struct open_how how = {
+    .flags = (uint64_t) (flags | O_CLOEXEC),
+    .mode = (flags & O_CREAT) ? mode : 0,
+    .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+  };
+
+  return (int) syscall (SYS_openat2, rootfd, path, &how, sizeof (how));
+}
+
+/* Without openat2 (kernels before 5.6): walk the components and refuse
+   any symlink, which is stricter but never unsafe.  */
+static int
+open_walk_nofollow (int rootfd, const char *path, int flags, mode_t mode)
+{
+  cleanup_strv char **parts = cc_strv_split (path, '/', true);
+  int cur = dup (rootfd);
+
+  for (size_t i = 0; parts[i] && cur >= 0; i++)
+    {
+      bool last = parts[i + 1] == NULL;
+      int f = last ? flags | O_NOFOLLOW : O_PATH | O_DIRECTORY | O_NOFOLLOW;
+      int next = strcmp (parts[i], "..") == 0 ? -1 : openat (cur, parts[i], f | O_CLOEXEC, mode);
+      if (strcmp (parts[i], "..") == 0)
+        errno = EPERM;
+      close (cur);
+      cur = next;
+    }
+  return cur;
+}
+
+int
+cc_open_in_root (int rootfd, const char *path, int flags, mode_t mode, cc_error_t *err)
+{
+  const char *rel = path;
+  int fd;
+
+  while (*rel == '/')
+    rel++;
+  if (*rel == '\0')
+    rel = ".";
+  fd = openat2_in_root (rootfd, rel, flags, mode);
+  if (fd < 0 && errno == ENOSYS)
+    fd = open_walk_nofollow (rootfd, rel, flags, mode);
+  if (fd < 0)
+    return cc_error_make (err, errno, "open `%s` in the container root", path);
+  return fd;
+}
+
+static int
+create_component (int parentfd, const char *name, bool is_dir)
+{
+  if (is_dir)
+    return mkdirat (parentfd, name, 0755) < 0 && errno != EEXIST ? -1 : 0;
+  int fd = openat (parentfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+  if (fd < 0)
+    return errno == EEXIST ? 0 : -1;
+  close (fd);
+  return 0;
+}
+
+int
+cc_mkpath_in_root (int rootfd, const char *path, bool is_dir, cc_error_t *err)
+{
+  cleanup_strv char **parts = cc_strv_split (path, '/', true);
+  cleanup_free char *prefix = xstrdup ("");
+  cleanup_close int cur = dup (rootfd);
+
+  for (size_t i = 0; parts[i]; i++)
+    {
+      bool last = parts[i + 1] == NULL;
+      char *next_prefix = xasprintf ("%s/%s", prefix, parts[i]);
+      int fd;
+
+      free (prefix);
+      prefix = next_prefix;
+      fd = openat2_in_root (rootfd, prefix, O_PATH, 0);
+      if (fd < 0 && errno == ENOENT)
+        {
+          if (create_component (cur, parts[i], ! last || is_dir) < 0)
+            return cc_error_make (err, errno, "create `%s` in the container root", prefix);
+          fd = openat2_in_root (rootfd, prefix, O_PATH, 0);
+        }
+      if (fd < 0)
+        return cc_error_make (err, errno, "open `%s` in the container root", prefix);
+      close (cur);
+      cur = fd;
+    }
+  return get_and_reset (&cur);
+}
+
+static const struct
+{
+  const char *name;
+  unsigned long set, clear;
+  bool propagation;
+} mount_flags[] = {
+  { "ro", MS_RDONLY, 0, false },        { "rw", 0, MS_RDONLY, false },       { "nosuid", MS_NOSUID, 0, false },
+  { "suid", 0, MS_NOSUID, false },      { "nodev", MS_NODEV, 0, false },     { "dev", 0, MS_NODEV, false },
+  { "noexec", MS_NOEXEC, 0, false },    { "exec", 0, MS_NOEXEC, false },     { "relatime", MS_RELATIME, 0, false },
+  { "noatime", MS_NOATIME, 0, false },  { "strictatime", MS_STRICTATIME, 0, false },
+  { "bind", 0, 0, false },              { "rbind", 0, 0, false },
+  { "private", MS_PRIVATE, 0, true },   { "rprivate", MS_PRIVATE | MS_REC, 0, true },
+  { "slave", MS_SLAVE, 0, true },       { "rslave", MS_SLAVE | MS_REC, 0, true },
+  { "shared", MS_SHARED, 0, true },     { "rshared", MS_SHARED | MS_REC, 0, true },
+};
+
+/* tmpfs options passed through as mount data.  */
+static const char *const data_options[] = { "size=", "mode=", "uid=", "gid=", "nr_inodes=", "nr_blocks=" };
+
+static bool
+is_data_option (const char *o)
+{
+  for (size_t i = 0; i < CC_N_ELEMENTS (data_options); i++)
+    if (strncmp (o, data_options[i], strlen (data_options[i])) == 0)
+      return strchr (o, ',') == NULL;
+  return false;
+}
+
+int
+cc_mount_parse_options (char *const *options, unsigned long *flags, unsigned long *propagation, char **data,
+                        bool *create_host_path, cc_error_t *err)
+{
+  cleanup_free char *d = NULL;
+
+  *flags = 0;
+  *propagation = 0;
+  *create_host_path = false;
+  for (char *const *o = options; o && *o; o++)
+    {
+      size_t i;
+      if (strcmp (*o, "create_host_path") == 0)
+        {
+          *create_host_path = true;
+          continue;
+        }
+      if (is_data_option (*o))
+        {
+          char *n = d ? xasprintf ("%s,%s", d, *o) : xstrdup (*o);
+          free (d);
+          d = n;
+          continue;
+        }
+      for (i = 0; i < CC_N_ELEMENTS (mount_flags); i++)
+        if (strcmp (mount_flags[i].name, *o) == 0)
+          break;
+      if (i == CC_N_ELEMENTS (mount_flags))
+        return cc_error_make (err, EINVAL, "unknown mount option `%s`", *o);
+      if (mount_flags[i].propagation)
+        *propagation = mount_flags[i].set;
+      else
+        *flags = (*flags | mount_flags[i].set) & ~mount_flags[i].clear;
+    }
+  *data = steal_pointer (&d);
+  return 0;
+}
+
+static int
+mount_fd (const char *source, int targetfd, const char *type, unsigned long flags, const char *data, const char *what,
+          cc_error_t *err)
+{
+  char target[64];
+
+  snprintf (target, sizeof (target), "/proc/self/fd/%d", targetfd);
+  if (mount (source, target, type, flags, data) < 0)
+    return cc_error_make (err, errno, "mount %s on `%s`", type ? type : "bind", what);
+  return 0;
+}
+
+/* Bind mounts ignore most flags on the first call: apply them with a
+   remount of the new mount point (read-only binds, nosuid...).  */
+static int
+remount_bind (int fd, unsigned long flags, const char *what, cc_error_t *err)
+{
+  if ((flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)) == 0)
+    return 0;
+  return mount_fd (NULL, fd, NULL, MS_REMOUNT | MS_BIND | flags, NULL, what, err);
+}
+
+struct fs_mount
+{
+  const char *target;
+  const char *type;
+  unsigned long flags;
+  const char *data;
+};
+
+static int
+mount_fs (int rootfd, const struct fs_mount *m, cc_error_t *err)
+{
+  cleanup_close int fd = cc_mkpath_in_root (rootfd, m->target, true, err);
+
+  if (fd < 0)
+    return -1;
+  return mount_fd (m->type, fd, m->type, m->flags, m->data, m->target, err);
+}
+
+static int
+mount_proc_and_dev (int rootfd, const struct cc_runtime_spec *s, cc_error_t *err)
+{
+  cleanup_free char *shm = xasprintf ("mode=1777,size=%lld", (long long) s->shm_size);
+  const unsigned long sys_ro = s->privileged ? 0 : MS_RDONLY;
+  const struct fs_mount fs[] = {
+    { "/proc", "proc", MS_NOSUID | MS_NOEXEC | MS_NODEV, NULL },
+    { "/dev", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k" },
+  };
+  const struct fs_mount under_dev[] = {
+    { "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620,gid=5" },
+    { "/dev/shm", "tmpfs", MS_NOSUID | MS_NOEXEC | MS_NODEV, shm },
+    { "/dev/mqueue", "mqueue", MS_NOSUID | MS_NOEXEC | MS_NODEV, NULL },
+    { "/sys", "sysfs", MS_NOSUID | MS_NOEXEC | MS_NODEV | sys_ro, NULL },
+  };
+  cleanup_close int devfd = -1;
+
+  for (size_t i = 0; i < CC_N_ELEMENTS (fs); i++)
+    if (mount_fs (rootfd, &fs[i], err) < 0)
+      return -1;
+  devfd = cc_open_in_root (rootfd, "/dev", O_RDONLY | O_DIRECTORY, 0, err);
+  if (devfd < 0 || cc_dev_populate (devfd, err) < 0)
+    return -1;
+  for (size_t i = 0; i < CC_N_ELEMENTS (under_dev); i++)
+    if (mount_fs (rootfd, &under_dev[i], err) < 0)
+      return -1;
+  return 0;
+}
+
+static int
+prepare_host_source (const struct cc_runtime_mount *m, bool create, cc_error_t *err)
+{
+  if (cc_file_exists (m->source))
+    return 0;
+  if (! create)
+    return cc_error_make (err, ENOENT, "bind source `%s` does not exist", m->source);
+  return cc_mkdir_p (m->source, 0755, err);
+}
+
+static int
+mount_bind (int rootfd, const struct cc_runtime_mount *m, unsigned long flags, unsigned long propagation,
+            bool create, cc_error_t *err)
+{
+  cleanup_close int target = -1;
+
+  if (prepare_host_source (m, create, err) < 0)
+    return -1;
+  target = cc_mkpath_in_root (rootfd, m->target, cc_is_dir (m->source), err);
+  if (target < 0)
+    return -1;
+  if (mount_fd (m->source, target, NULL, MS_BIND | MS_REC, NULL, m->target, err) < 0)
+    return -1;
+  /* Reopen: the fd still names the directory under the new mount.  */
+  close (target);
+  target = cc_open_in_root (rootfd, m->target, O_PATH, 0, err);
+  if (target < 0 || remount_bind (target, flags, m->target, err) < 0)
+    return -1;
+  if (propagation && mount_fd (NULL, target, NULL, propagation, NULL, m->target, err) < 0)
+    return -1;
+  return 0;
+}
+
+static int
+mount_user (int rootfd, const struct cc_runtime_mount *m, cc_error_t *err)
+{
+  unsigned long flags, propagation;
+  cleanup_free char *data = NULL;
+  bool create;
+
+  if (cc_mount_parse_options (m->options, &flags, &propagation, &data, &create, err) < 0)
+    return cc_error_wrap (err, "mount on `%s`", m->target);
+  if (strcmp (m->type, "bind") == 0)
+    return mount_bind (rootfd, m, flags, propagation, create, err);
+  const struct fs_mount fs = { m->target, "tmpfs", flags, data };
+  return mount_fs (rootfd, &fs, err);
+}
+
+static int
+bind_file (int rootfd, const char *source, const char *target, bool ro, cc_error_t *err)
+{
+  struct cc_runtime_mount m = { .type = (char *) "bind", .source = (char *) source, .target = (char *) target };
+
+  return mount_bind (rootfd, &m, ro ? MS_RDONLY | MS_NOSUID | MS_NODEV : 0, 0, false, err);
+}
+
+static int
+mount_etc_files (int rootfd, const struct cc_mount_ctx *ctx, cc_error_t *err)
+{
+  const struct cc_runtime_spec *s = ctx->spec;
+  const struct
+  {
+    const char *source, *target;
+  } files[] = {
+    { s->hosts_file, "/etc/hosts" },
+    { s->resolv_conf, "/etc/resolv.conf" },
+    { s->hostname_file, "/etc/hostname" },
+  };
+
+  for (size_t i = 0; i < CC_N_ELEMENTS (files); i++)
+    if (files[i].source && bind_file (rootfd, files[i].source, files[i].target, s->read_only, err) < 0)
+      return -1;
+  if (ctx->init_path && bind_file (rootfd, ctx->init_path, "/dev/init", true, err) < 0)
+    return -1;
+  return 0;
+}
+
+/* A masked directory gets an empty read-only tmpfs, a masked file
+   /dev/null: both read as empty, as in Docker.  */
+static int
+mask_path (int rootfd, const char *path, cc_error_t *err)
+{
+  cleanup_close int fd = openat2_in_root (rootfd, path + 1, O_PATH | O_NOFOLLOW, 0);
+  struct stat st;
+
+  if (fd < 0)
+    return errno == ENOENT ? 0 : cc_error_make (err, errno, "open masked path `%s`", path);
+  if (fstat (fd, &st) < 0)
+    return cc_error_make (err, errno, "stat `%s`", path);
+  if (S_ISDIR (st.st_mode))
+    return mount_fd ("tmpfs", fd, "tmpfs", MS_RDONLY, "size=0,nr_inodes=1", path, err);
+  /* The container's own /dev/null, made above.  */
+  cleanup_close int null = cc_open_in_root (rootfd, "/dev/null", O_PATH, 0, err);
+  char source[64];
+  if (null < 0)
+    return -1;
+  snprintf (source, sizeof (source), "/proc/self/fd/%d", null);
+  return mount_fd (source, fd, NULL, MS_BIND, NULL, path, err);
+}
+
+static int
+readonly_path (int rootfd, const char *path, cc_error_t *err)
+{
+  cleanup_close int fd = openat2_in_root (rootfd, path + 1, O_PATH | O_NOFOLLOW, 0);
+  char self[64];
+
+  if (fd < 0)
+    return errno == ENOENT ? 0 : cc_error_make (err, errno, "open read-only path `%s`", path);
+  snprintf (self, sizeof (self), "/proc/self/fd/%d", fd);
+  if (mount (self, self, NULL, MS_BIND | MS_REC, NULL) < 0)
+    return cc_error_make (err, errno, "bind `%s`", path);
+  close (fd);
+  fd = openat2_in_root (rootfd, path + 1, O_PATH | O_NOFOLLOW, 0);
+  if (fd < 0)
+    return cc_error_make (err, errno, "reopen `%s`", path);
+  return mount_fd (NULL, fd, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, path,
+                   err);
+}
+
+static int
+protect_paths (int rootfd, const struct cc_runtime_spec *s, cc_error_t *err)
+{
+  if (s->privileged)
+    return 0;
+  for (size_t i = 0; cc_masked_paths[i]; i++)
+    if (mask_path (rootfd, cc_masked_paths[i], err) < 0)
+      return -1;
+  for (size_t i = 0; cc_readonly_paths[i]; i++)
+    if (readonly_path (rootfd, cc_readonly_paths[i], err) < 0)
+      return -1;
+  return 0;
+}
+
+/* overlayfs takes all of its options in one page (moby checks the same).  */
+static int
+mount_root (const struct cc_mount_ctx *ctx, cc_error_t *err)
+{
+  const struct cc_runtime_spec *s = ctx->spec;
+  cleanup_free char *lower = NULL, *data = NULL;
+
+  if (s->rootfs)
+    {
+      if (mount (s->rootfs, ctx->root, NULL, MS_BIND | MS_REC, NULL) < 0)
+        return cc_error_make (err, errno, "bind rootfs `%s`", s->rootfs);
+      return 0;
+    }
+  lower = cc_strv_join (s->layers, ":");
+  data = xasprintf ("lowerdir=%s,upperdir=%s,workdir=%s", lower, s->upper, s->work);
+  if (strlen (data) >= (size_t) sysconf (_SC_PAGESIZE))
+    return cc_error_make (err, E2BIG, "overlay options longer than a page (%zu layers)", cc_strv_len (s->layers));
+  if (mount ("overlay", ctx->root, "overlay", 0, data) < 0)
+    return cc_error_make (err, errno, "mount overlay on `%s` (lowerdir=%s)", ctx->root, lower);
+  return 0;
+}
+
+/* pivot_root(".", ".") stacks the old root on the new one; detaching it
+   leaves only the container's tree (crun's do_pivot).  */
+static int
+pivot (int rootfd, cc_error_t *err)
+{
+  if (fchdir (rootfd) < 0)
+    return cc_error_make (err, errno, "chdir to the new root");
+  if (syscall (SYS_pivot_root, ".", ".") < 0)
+    return cc_error_make (err, errno, "pivot_root");
+  if (mount (NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+    return cc_error_make (err, errno, "make the old root a slave");
+  if (umount2 (".", MNT_DETACH) < 0)
+    return cc_error_make (err, errno, "detach the old root");
+  if (chdir ("/") < 0)
+    return cc_error_make (err, errno, "chdir /");
+  return 0;
+}
+
+static int
+finish_root (const struct cc_runtime_spec *s, cc_error_t *err)
+{
+  if (s->read_only && mount (NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0)
+    return cc_error_make (err, errno, "remount the root read-only");
+  return 0;
+}
+
+int
+cc_mount_rootfs (const struct cc_mount_ctx *ctx, cc_error_t *err)
+{
+  cleanup_close int rootfd = -1;
+
+  /* Slave, as runc and bubblewrap: host unmounts still reach us, our
+     mounts never reach the host.  */
+  if (mount (NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+    return cc_error_make (err, errno, "make / a recursive slave");
+  if (mount_root (ctx, err) < 0)
+    return -1;
+  rootfd = open (ctx->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (rootfd < 0)
+    return cc_error_make (err, errno, "open `%s`", ctx->root);
+  if (mount_proc_and_dev (rootfd, ctx->spec, err) < 0)
+    return -1;
+  for (size_t i = 0; i < ctx->spec->n_mounts; i++)
+    if (mount_user (rootfd, &ctx->spec->mounts[i], err) < 0)
+      return -1;
+  if (mount_etc_files (rootfd, ctx, err) < 0 || protect_paths (rootfd, ctx->spec, err) < 0)
+    return -1;
+  if (pivot (rootfd, err) < 0)
+    return -1;
+  return finish_root (ctx->spec, err);
+}

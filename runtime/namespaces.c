@@ -1,0 +1,123 @@
+/* Namespaces: clone, setns, and the parent/child sync channel.  */
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "lib/cleanup.h"
+#include "lib/xalloc.h"
+#include "runtime/internal.h"
+
+/* clone without a new stack behaves like fork, with namespace flags: the
+   child continues here, as crun's syscall_clone does.  */
+pid_t
+cc_ns_clone (unsigned long flags)
+{
+  return (pid_t) syscall (SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
+}
+
+int
+cc_sync_send_ok (int fd)
+{
+  struct cc_sync_msg m = { .type = CC_SYNC_OK };
+
+  return send (fd, &m, offsetof (struct cc_sync_msg, text) + 1, MSG_NOSIGNAL) < 0 ? -1 : 0;
+}
+
+int
+cc_sync_send_error (int fd, cc_error_t *err)
+{
+  struct cc_sync_msg m = { .type = CC_SYNC_ERROR };
+  size_t len;
+
+  m.status = err && *err ? (*err)->status : 0;
+  snprintf (m.text, sizeof (m.text), "%s", err && *err ? (*err)->msg : "unknown error");
+  len = strlen (m.text);
+  return send (fd, &m, offsetof (struct cc_sync_msg, text) + len + 1, MSG_NOSIGNAL) < 0 ? -1 : 0;
+}
+
+int
+cc_sync_wait (int fd, cc_error_t *err)
+{
+  struct cc_sync_msg m;
+  ssize_t n;
+
+  do
+    n = recv (fd, &m, sizeof (m) - 1, 0);
+  while (n < 0 && errno == EINTR);
+  if (n < 0)
+    return cc_error_make (err, errno, "read sync socket");
+  if (n == 0)
+    return cc_error_make (err, EPIPE, "the container process exited during setup");
+  if ((size_t) n <= offsetof (struct cc_sync_msg, text))
+    return cc_error_make (err, EPROTO, "short sync message");
+  ((char *) &m)[n] = '\0';
+  if (m.type == CC_SYNC_OK)
+    return 0;
+  return cc_error_make (err, m.status, "%s", m.text);
+}
+
+/* Order matters: the user namespace is never joined (we do not create
+   one), the mount namespace last because it changes our root.  */
+static const struct
+{
+  const char *name;
+  int type;
+} join_order[] = {
+  { "cgroup", CLONE_NEWCGROUP }, { "ipc", CLONE_NEWIPC }, { "uts", CLONE_NEWUTS },
+  { "net", CLONE_NEWNET },       { "pid", CLONE_NEWPID }, { "mnt", CLONE_NEWNS },
+};
+
+int
+cc_ns_join (pid_t pid, cc_error_t *err)
+{
+  int fds[CC_N_ELEMENTS (join_order)];
+  int ret = 0;
+
+  /* Open every handle while /proc is still the host's.  */
+  for (size_t i = 0; i < CC_N_ELEMENTS (join_order); i++)
+    {
+      cleanup_free char *path = xasprintf ("/proc/%d/ns/%s", (int) pid, join_order[i].name);
+      fds[i] = open (path, O_RDONLY | O_CLOEXEC);
+      if (fds[i] < 0)
+        {
+          ret = cc_error_make (err, errno, "open `%s`", path);
+          for (size_t k = 0; k < i; k++)
+            close (fds[k]);
+          return ret;
+        }
+    }
+  for (size_t i = 0; i < CC_N_ELEMENTS (join_order); i++)
+    {
+      if (ret == 0 && setns (fds[i], join_order[i].type) < 0)
+        ret = cc_error_make (err, errno, "setns %s namespace of pid %d", join_order[i].name, (int) pid);
+      close (fds[i]);
+    }
+  return ret;
+}
+
+/* A new network namespace has lo down; crun brings it up too, since
+   programs expect 127.0.0.1 to work.  */
+int
+cc_ns_loopback_up (cc_error_t *err)
+{
+  cleanup_close int s = socket (AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  struct ifreq ifr = { 0 };
+
+  if (s < 0)
+    return cc_error_make (err, errno, "socket");
+  strcpy (ifr.ifr_name, "lo");
+  if (ioctl (s, SIOCGIFFLAGS, &ifr) < 0)
+    return cc_error_make (err, errno, "SIOCGIFFLAGS lo");
+  ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+  if (ioctl (s, SIOCSIFFLAGS, &ifr) < 0)
+    return cc_error_make (err, errno, "bring lo up");
+  return 0;
+}

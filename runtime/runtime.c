@@ -1,0 +1,576 @@
+/* The runtime's public operations (runtime.h): each one reads the
+   state from disk, acts, and returns; the monitor does the rest.  */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/buf.h"
+#include "lib/cleanup.h"
+#include "lib/file.h"
+#include "lib/json.h"
+#include "lib/paths.h"
+#include "lib/proc.h"
+#include "lib/strv.h"
+#include "lib/xalloc.h"
+#include "runtime/internal.h"
+
+#define STATUS_FD 3
+
+static void
+sleep_ms (long ms)
+{
+  nanosleep (&(struct timespec) { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L }, NULL);
+}
+
+/* pidfd of PID, only when it still is the process that started at
+   START (a recycled pid is never ours).  */
+static int
+pidfd_for (pid_t pid, uint64_t start)
+{
+  int fd;
+
+  if (pid <= 0)
+    return -1;
+  fd = (int) syscall (SYS_pidfd_open, pid, 0);
+  if (fd < 0)
+    return -1;
+  if (! cc_proc_is_alive (pid, start))
+    {
+      close (fd);
+      return -1;
+    }
+  return fd;
+}
+
+/* True when the process behind FD exited within TIMEOUT_MS (< 0: wait
+   forever).  Zombies count as exited.  */
+static bool
+wait_pidfd (int fd, int64_t timeout_ms)
+{
+  struct pollfd p = { fd, POLLIN, 0 };
+  int64_t deadline = cc_runtime_now_ms () + timeout_ms;
+
+  for (;;)
+    {
+      int64_t left = timeout_ms < 0 ? -1 : deadline - cc_runtime_now_ms ();
+      int r;
+      if (timeout_ms >= 0 && left < 0)
+        left = 0;
+      r = poll (&p, 1, (int) (left > 0x7fffffff ? 0x7fffffff : left));
+      if (r > 0)
+        return true;
+      if (r == 0 || (r < 0 && errno != EINTR))
+        return false;
+    }
+}
+
+static bool
+monitor_alive (const cJSON *st)
+{
+  return cc_proc_is_alive ((pid_t) cc_json_get_int (st, "monitor_pid", 0),
+                           (uint64_t) cc_json_get_int (st, "monitor_start", 0));
+}
+
+int
+cc_runtime_state (const char *id, cJSON **out, cc_error_t *err)
+{
+  cleanup_cjson cJSON *st = NULL;
+  const char *status;
+
+  if (cc_runtime_check_id (id, err) < 0)
+    return -1;
+  if (cc_runtime_state_load (id, &st, err) < 0)
+    return cc_error_wrap (err, "container `%s`", id);
+  status = cc_json_get_string (st, "status");
+  if (status && strcmp (status, "exited") != 0 && ! monitor_alive (st))
+    {
+      /* The monitor died without recording an exit (killed, or the host
+         rebooted and /run survived): the container is gone with it.  */
+      cc_json_set_string (st, "status", strcmp (status, "creating") == 0 ? "exited" : "exited");
+      if (cc_json_get_string (st, "error") == NULL)
+        cc_json_set_string (st, "error", "the monitor exited unexpectedly");
+    }
+  else if (status && strcmp (status, "running") == 0 && cc_cgroup_ops_get ()->is_frozen (id) == 1)
+    cc_json_set_string (st, "status", "paused");
+  *out = steal_pointer (&st);
+  return 0;
+}
+
+static int
+load_status (const char *id, cJSON **st, const char **status, cc_error_t *err)
+{
+  if (cc_runtime_state (id, st, err) < 0)
+    return -1;
+  *status = cc_json_get_string (*st, "status");
+  if (*status == NULL)
+    *status = "unknown";
+  return 0;
+}
+
+/* The monitor: fork, fork again (so it is nobody's child), exec
+   ourselves.  It answers with one JSON line on fd 3.  */
+static void __attribute__ ((noreturn))
+exec_monitor (const char *id, bool start_now, int status_fd)
+{
+  char fdbuf[16];
+  char *argv[] = { (char *) "ccompose-monitor", (char *) "runtime", (char *) "monitor", (char *) "--status-fd",
+                   fdbuf, start_now ? (char *) "--start" : (char *) id, start_now ? (char *) id : NULL, NULL };
+
+  if (status_fd != STATUS_FD)
+    {
+      dup2 (status_fd, STATUS_FD);
+      close (status_fd);
+    }
+  else
+    fcntl (STATUS_FD, F_SETFD, 0);
+  /* Whatever the caller had open is not the monitor's business.  */
+  close_range (STATUS_FD + 1, ~0U, 0);
+  snprintf (fdbuf, sizeof (fdbuf), "%d", STATUS_FD);
+  execv ("/proc/self/exe", argv);
+  _exit (127);
+}
+
+static int
+read_report (int fd, pid_t *pid, cc_error_t *err)
+{
+  cleanup_buf struct cc_buf b = { 0 };
+  cleanup_cjson cJSON *j = NULL;
+  char chunk[4096];
+  ssize_t n;
+
+  while ((n = read (fd, chunk, sizeof (chunk))) != 0)
+    {
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        return cc_error_make (err, errno, "read the monitor's report");
+      cc_buf_append (&b, chunk, (size_t) n);
+      /* One line: EOF would also wait for every process that inherited
+         the pipe.  */
+      if (memchr (chunk, '\n', (size_t) n))
+        break;
+    }
+  if (b.len == 0)
+    return cc_error_make (err, EPIPE, "the monitor exited before reporting");
+  if (cc_json_parse (b.data, "the monitor's report", &j, err) < 0)
+    return -1;
+  if (cc_json_get_string (j, "error"))
+    return cc_error_make (err, (int) cc_json_get_int (j, "errno", 0), "%s", cc_json_get_string (j, "error"));
+  *pid = (pid_t) cc_json_get_int (j, "pid", 0);
+  return 0;
+}
+
+static int
+spawn_monitor (const char *id, bool start_now, cc_error_t *err)
+{
+  int p[2];
+  cleanup_close int rd = -1, wr = -1;
+  pid_t child, pid = 0;
+  int status;
+
+  if (pipe2 (p, O_CLOEXEC) < 0)
+    return cc_error_make (err, errno, "pipe");
+  rd = p[0], wr = p[1];
+  child = fork ();
+  if (child < 0)
+    return cc_error_make (err, errno, "fork");
+  if (child == 0)
+    {
+      close (rd);
+      if (fork () == 0)
+        exec_monitor (id, start_now, wr);
+      _exit (0);
+    }
+  close (get_and_reset (&wr));
+  while (waitpid (child, &status, 0) < 0 && errno == EINTR)
+    ;
+  if (read_report (rd, &pid, err) < 0)
+    return cc_error_wrap (err, "container `%s`", id);
+  return 0;
+}
+
+static int
+write_initial_state (const char *id, cc_error_t *err)
+{
+  cleanup_cjson cJSON *st = cJSON_CreateObject ();
+
+  cc_json_set_string (st, "id", id);
+  cc_json_set_string (st, "status", "creating");
+  cc_json_set_int (st, "restart_count", 0);
+  return cc_runtime_state_save (id, st, err);
+}
+
+static int
+make_fifo (const char *id, cc_error_t *err)
+{
+  cleanup_free char *fifo = cc_runtime_file (id, "exec.fifo");
+
+  unlink (fifo);
+  /* World-writable so a non-root PID 1 can reopen it; the 0700 state
+     directory keeps everyone else out.  */
+  if (mkfifo (fifo, 0622) < 0 || chmod (fifo, 0622) < 0)
+    return cc_error_make (err, errno, "mkfifo `%s`", fifo);
+  return 0;
+}
+
+int
+cc_runtime_create (const char *id, const struct cc_runtime_spec *spec, cc_error_t *err)
+{
+  cleanup_free char *dir = NULL, *spec_path = NULL;
+  cleanup_cjson cJSON *json = NULL;
+
+  if (cc_runtime_check_id (id, err) < 0)
+    return -1;
+  dir = cc_runtime_dir (id);
+  if (cc_file_exists (dir))
+    return cc_error_make (err, EEXIST, "container `%s` already exists", id);
+  for (char **s = spec->sysctls; s && *s; s++)
+    {
+      cleanup_free char *key = xstrndup (*s, (size_t) (strchr (*s, '=') - *s));
+      if (cc_sysctl_check (key, spec, err) < 0)
+        return -1;
+    }
+  if (cc_mkdir_p (dir, 0700, err) < 0)
+    return -1;
+  json = cc_runtime_spec_to_json (spec);
+  spec_path = cc_runtime_file (id, "spec.json");
+  if (cc_json_save_file (spec_path, json, err) < 0 || write_initial_state (id, err) < 0 || make_fifo (id, err) < 0)
+    return -1;
+  return spawn_monitor (id, false, err);
+}
+
+/* `start` has unblocked the fifo: the monitor records running (or the
+   exec failure) right after.  */
+static int
+wait_started (const char *id, cc_error_t *err)
+{
+  for (int i = 0; i < 10000; i++)
+    {
+      cleanup_cjson cJSON *st = NULL;
+      const char *status, *error;
+      if (load_status (id, &st, &status, err) < 0)
+        return -1;
+      error = cc_json_get_string (st, "error");
+      if (error)
+        return cc_error_make (err, 0, "container `%s`: %s", id, error);
+      if (strcmp (status, "created") != 0)
+        return 0;
+      sleep_ms (1);
+    }
+  return cc_error_make (err, ETIMEDOUT, "container `%s` did not start", id);
+}
+
+static int
+open_fifo (const char *id, cc_error_t *err)
+{
+  cleanup_free char *fifo = cc_runtime_file (id, "exec.fifo");
+  cleanup_close int fd = open (fifo, O_RDONLY | O_CLOEXEC);
+  char c;
+
+  if (fd < 0)
+    return cc_error_make (err, errno, "open `%s`", fifo);
+  if (read (fd, &c, 1) != 1)
+    return cc_error_make (err, EPIPE, "container `%s` exited before it started", id);
+  unlink (fifo);
+  return 0;
+}
+
+int
+cc_runtime_start (const char *id, cc_error_t *err)
+{
+  cleanup_cjson cJSON *st = NULL;
+  cleanup_free char *marker = NULL;
+  const char *status;
+
+  if (load_status (id, &st, &status, err) < 0)
+    return -1;
+  if (strcmp (status, "running") == 0 || strcmp (status, "restarting") == 0)
+    return 0;
+  if (strcmp (status, "paused") == 0)
+    return cc_error_make (err, EINVAL, "container `%s` is paused: unpause it", id);
+  if (strcmp (status, "created") == 0)
+    return open_fifo (id, err) < 0 ? -1 : wait_started (id, err);
+  /* Exited: a new monitor runs it again from the same spec.  */
+  marker = cc_runtime_file (id, "stopped");
+  unlink (marker);
+  if (spawn_monitor (id, true, err) < 0)
+    return -1;
+  return wait_started (id, err);
+}
+
+int
+cc_runtime_run (const char *id, const struct cc_runtime_spec *spec, cc_error_t *err)
+{
+  if (cc_runtime_create (id, spec, err) < 0)
+    return -1;
+  return cc_runtime_start (id, err);
+}
+
+int
+cc_runtime_wait (const char *id, int64_t timeout_ms, cc_error_t *err)
+{
+  cleanup_cjson cJSON *st = NULL, *after = NULL;
+  cleanup_close int fd = -1;
+
+  if (cc_runtime_check_id (id, err) < 0 || cc_runtime_state_load (id, &st, err) < 0)
+    return -1;
+  fd = pidfd_for ((pid_t) cc_json_get_int (st, "monitor_pid", 0), (uint64_t) cc_json_get_int (st, "monitor_start", 0));
+  if (fd >= 0 && ! wait_pidfd (fd, timeout_ms))
+    return cc_error_make (err, ETIMEDOUT, "container `%s` still running", id);
+  if (cc_runtime_state (id, &after, err) < 0)
+    return -1;
+  return (int) cc_json_get_int (after, "exit_code", -1);
+}
+
+/* Whether PID has a handler for SIG: bit SIG-1 of SigCgt.  */
+static bool
+catches_signal (pid_t pid, int sig)
+{
+  cleanup_free char *path = xasprintf ("/proc/%d/status", (int) pid);
+  cleanup_free char *text = NULL;
+  const char *line;
+
+  if (cc_read_file (path, &text, NULL, NULL) < 0 || (line = strstr (text, "\nSigCgt:")) == NULL)
+    return false;
+  return (strtoull (line + 8, NULL, 16) >> (sig - 1)) & 1;
+}
+
+static int
+mark_stopped (const char *id, cc_error_t *err)
+{
+  cleanup_free char *marker = cc_runtime_file (id, "stopped");
+
+  return cc_write_file_atomic (marker, "", 0, 0600, err);
+}
+
+static int
+stop_signal_of (const char *id, int64_t *grace_ms, int *sig)
+{
+  cleanup_free char *spec_path = cc_runtime_file (id, "spec.json");
+  cleanup_runtime_spec struct cc_runtime_spec *s = NULL;
+
+  *sig = SIGTERM;
+  if (cc_runtime_spec_load (spec_path, &s, NULL) < 0)
+    return -1;
+  *sig = s->stop_signal;
+  if (*grace_ms < 0)
+    *grace_ms = s->stop_grace_ms;
+  return 0;
+}
+
+int
+cc_runtime_stop (const char *id, int64_t grace_ms, struct cc_runtime_stop_report *r, cc_error_t *err)
+{
+  cleanup_cjson cJSON *st = NULL;
+  cleanup_close int fd = -1;
+  const char *status;
+  int64_t t0 = cc_runtime_now_ms ();
+  pid_t pid;
+  int sig;
+
+  memset (r, 0, sizeof (*r));
+  if (load_status (id, &st, &status, err) < 0 || mark_stopped (id, err) < 0)
+    return -1;
+  stop_signal_of (id, &grace_ms, &sig);
+  pid = (pid_t) cc_json_get_int (st, "pid", 0);
+  fd = pidfd_for (pid, (uint64_t) cc_json_get_int (st, "pid_start", 0));
+  if (fd < 0 || strcmp (status, "exited") == 0)
+    return 0;
+  r->was_running = true;
+  r->signal_caught = catches_signal (pid, sig);
+  syscall (SYS_pidfd_send_signal, fd, sig, NULL, 0);
+  if (strcmp (status, "paused") == 0)
+    cc_cgroup_ops_get ()->freeze (id, false, NULL);
+  if (! wait_pidfd (fd, grace_ms))
+    {
+      r->killed = true;
+      cc_cgroup_ops_get ()->kill_all (id, SIGKILL, NULL);
+      syscall (SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0);
+      wait_pidfd (fd, 10000);
+    }
+  cc_runtime_wait (id, 10000, NULL);
+  r->elapsed_ms = cc_runtime_now_ms () - t0;
+  return 0;
+}
+
+int
+cc_runtime_kill (const char *id, int sig, cc_error_t *err)
+{
+  cleanup_cjson cJSON *st = NULL;
+  const char *status;
+
+  if (load_status (id, &st, &status, err) < 0)
+    return -1;
+  if (strcmp (status, "running") != 0 && strcmp (status, "paused") != 0 && strcmp (status, "created") != 0)
+    return cc_error_make (err, EINVAL, "container `%s` is not running (%s)", id, status);
+  if (cc_proc_kill ((pid_t) cc_json_get_int (st, "pid", 0), (uint64_t) cc_json_get_int (st, "pid_start", 0), sig) < 0)
+    return cc_error_make (err, errno, "kill container `%s`", id);
+  return 0;
+}
+
+static int
+set_frozen (const char *id, bool frozen, cc_error_t *err)
+{
+  cleanup_cjson cJSON *st = NULL;
+  const char *status;
+
+  if (load_status (id, &st, &status, err) < 0)
+    return -1;
+  if (strcmp (status, frozen ? "running" : "paused") != 0)
+    return cc_error_make (err, EINVAL, "container `%s` is %s", id, status);
+  return cc_cgroup_ops_get ()->freeze (id, frozen, err);
+}
+
+int
+cc_runtime_pause (const char *id, cc_error_t *err)
+{
+  return set_frozen (id, true, err);
+}
+
+int
+cc_runtime_unpause (const char *id, cc_error_t *err)
+{
+  return set_frozen (id, false, err);
+}
+
+/* The monitor kills the container on SIGTERM and records the exit; a
+   monitor that does not go is killed too.  */
+static void
+stop_monitor (const cJSON *st)
+{
+  cleanup_close int fd = pidfd_for ((pid_t) cc_json_get_int (st, "monitor_pid", 0),
+                                    (uint64_t) cc_json_get_int (st, "monitor_start", 0));
+
+  if (fd < 0)
+    return;
+  syscall (SYS_pidfd_send_signal, fd, SIGTERM, NULL, 0);
+  if (! wait_pidfd (fd, 5000))
+    {
+      syscall (SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0);
+      wait_pidfd (fd, 5000);
+    }
+}
+
+static void
+remove_upper (const char *id, cc_error_t *list)
+{
+  cleanup_free char *spec_path = cc_runtime_file (id, "spec.json");
+  cleanup_runtime_spec struct cc_runtime_spec *s = NULL;
+  const char *dirs[2];
+
+  if (cc_runtime_spec_load (spec_path, &s, NULL) < 0)
+    return;
+  dirs[0] = s->upper;
+  dirs[1] = s->work;
+  for (size_t i = 0; i < CC_N_ELEMENTS (dirs); i++)
+    {
+      cc_error_t one = NULL;
+      if (dirs[i] && cc_rm_rf (dirs[i], &one) < 0)
+        cc_error_append (list, &one);
+    }
+}
+
+int
+cc_runtime_delete (const char *id, cc_error_t *err)
+{
+  cleanup_free char *dir = NULL, *log_dir = NULL;
+  cleanup_cjson cJSON *st = NULL;
+  cc_error_t list = NULL, one = NULL;
+
+  if (cc_runtime_check_id (id, err) < 0)
+    return -1;
+  dir = cc_runtime_dir (id);
+  log_dir = cc_runtime_log_dir (id);
+  if (cc_runtime_state_load (id, &st, NULL) == 0)
+    stop_monitor (st);
+  if (cc_cgroup_ops_get ()->destroy (id, &one) < 0)
+    cc_error_append (&list, &one);
+  remove_upper (id, &list);
+  if (cc_rm_rf (dir, &one) < 0)
+    cc_error_append (&list, &one);
+  if (cc_rm_rf (log_dir, &one) < 0)
+    cc_error_append (&list, &one);
+  if (list == NULL)
+    return 0;
+  if (err)
+    *err = list;
+  else
+    cc_error_release (&list);
+  return cc_error_wrap (err, "delete container `%s`", id);
+}
+
+static int
+compare_strings (const void *a, const void *b)
+{
+  return strcmp (*(char *const *) a, *(char *const *) b);
+}
+
+int
+cc_runtime_list (char ***ids, cc_error_t *err)
+{
+  cleanup_free char *dir = xasprintf ("%s/containers", cc_state_dir ());
+  cleanup_dir DIR *d = opendir (dir);
+  char **v = xzalloc (sizeof (char *));
+  struct dirent *de;
+
+  if (d == NULL && errno != ENOENT)
+    {
+      free (v);
+      return cc_error_make (err, errno, "open `%s`", dir);
+    }
+  while (d && (de = readdir (d)) != NULL)
+    if (de->d_name[0] != '.' && cc_runtime_check_id (de->d_name, NULL) == 0)
+      cc_strv_append (&v, de->d_name);
+  qsort (v, cc_strv_len (v), sizeof (char *), compare_strings);
+  *ids = v;
+  return 0;
+}
+
+static int
+print_log_file (const char *path, int out_fd, int err_fd, cc_error_t *err)
+{
+  cleanup_free char *text = NULL;
+  cleanup_strv char **lines = NULL;
+
+  if (cc_read_file (path, &text, NULL, err) < 0)
+    return -1;
+  lines = cc_strv_split (text, '\n', true);
+  for (char **l = lines; *l; l++)
+    {
+      cleanup_free char *stream = NULL, *msg = NULL;
+      if (cc_jsonlog_decode (*l, &stream, &msg) < 0)
+        continue;
+      if (cc_write_all (strcmp (stream, "stderr") == 0 ? err_fd : out_fd, msg, strlen (msg)) < 0)
+        return cc_error_make (err, errno, "write");
+    }
+  return 0;
+}
+
+int
+cc_runtime_logs (const char *id, int out_fd, int err_fd, cc_error_t *err)
+{
+  cleanup_free char *path = NULL;
+
+  if (cc_runtime_check_id (id, err) < 0)
+    return -1;
+  path = cc_runtime_log_path (id);
+  for (int i = 100; i >= 1; i--)
+    {
+      cleanup_free char *rotated = xasprintf ("%s.%d", path, i);
+      if (cc_file_exists (rotated) && print_log_file (rotated, out_fd, err_fd, err) < 0)
+        return -1;
+    }
+  if (! cc_file_exists (path))
+    return 0;
+  return print_log_file (path, out_fd, err_fd, err);
+}

@@ -1,0 +1,211 @@
+/* ccompose runtime: the embedded container runtime and the per-container
+   monitor (DESIGN.md §3, §6).  This is the one header other folders use.
+
+   Life of a container
+   -------------------
+   cc_runtime_create() records the spec under
+       cc_state_dir()/containers/<id>/spec.json
+   and starts the monitor, `ccompose runtime monitor <id>` (shown by ps as
+   `ccompose-monitor <id>`): a detached process (double fork, setsid,
+   child subreaper) that creates the cgroups, clones the container into new
+   pid, mount, uts, ipc and cgroup namespaces (joining spec->netns, or a new
+   empty one kept for restarts), builds its root and stops it right before
+   execve, waiting on `exec.fifo`.  cc_runtime_start() opens the fifo and
+   the container runs.  The monitor owns the container's stdout and stderr
+   and writes them in Docker's json-file format to
+       cc_data_dir()/containers/<id>/<id>-json.log   (rotated: .1, .2, ...)
+   records exit code, time and OOM kill, applies the restart policy, runs
+   the healthcheck, and exits once the container has stopped for good.
+   cc_runtime_delete() kills whatever is left and removes cgroups, state,
+   logs and the upper dir given in the spec; it is idempotent.
+
+   State on disk (cc_state_dir()/containers/<id>/state.json, written
+   atomically by the monitor only):
+     { "id", "status": "created|running|restarting|exited",
+       "pid", "pid_start", "monitor_pid", "monitor_start",
+       "exit_code", "oom_killed", "started_at", "finished_at" (RFC 3339),
+       "restart_count", "error",
+       "health": { "Status": "starting|healthy|unhealthy", "FailingStreak",
+                   "Log": [ {"Start","End","ExitCode","Output"} ] } }   (Docker's names)
+   "paused" is never stored: cc_runtime_state() reads the freezer.
+
+   Spec JSON (what `ccompose runtime ... --spec FILE` reads; the engine
+   fills struct cc_runtime_spec directly).  Every key is optional except
+   args and one of rootfs / layers:
+     { "rootfs": "/dir"                       plain root directory, or
+       "layers": ["/top", ..., "/bottom"], "upper": "/u", "work": "/w",
+       "args": ["/bin/sh", "-c", "..."], "env": ["K=V"], "cwd": "/",
+       "user": "name|uid[:gid|:group]", "hostname": "h", "domainname": "d",
+       "mounts": [ { "type": "bind|tmpfs", "source": "/host", "target": "/in",
+                     "options": ["ro", "rprivate|rslave|rshared|...", "size=1m", "mode=1777",
+                                 "nosuid", "nodev", "noexec", "create_host_path"] } ],
+       "read_only": false, "shm_size": 67108864,
+       "resources": { "memory": bytes, "memory_swap": bytes (-1 unlimited),
+                      "cpu_quota": us, "cpu_period": us, "cpu_shares": n, "pids_limit": n },
+       "cap_add": ["NET_ADMIN" | "ALL"], "cap_drop": [...], "privileged": false,
+       "no_new_privileges": false, "seccomp": true,
+       "sysctls": { "net.ipv4.ip_forward": "1" },
+       "ulimits": { "nofile": { "soft": n, "hard": n } },
+       "init": false, "stop_signal": "SIGTERM", "stop_grace_ms": 10000,
+       "restart": "no|always|on-failure[:N]|unless-stopped",
+       "healthcheck": { "test": ["CMD", ...] | ["CMD-SHELL", "..."] | ["NONE"],
+                        "interval_ms", "timeout_ms", "retries", "start_period_ms",
+                        "start_interval_ms" },
+       "log": { "max_size": bytes, "max_file": n },
+       "netns": "/run/ccompose/.../netns",   absent: a new empty netns (lo up)
+       "hosts_file": "/f", "resolv_conf": "/f", "hostname_file": "/f" }  */
+#ifndef CC_RUNTIME_RUNTIME_H
+#define CC_RUNTIME_RUNTIME_H
+
+#include <cJSON.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "lib/error.h"
+
+struct cc_runtime_mount
+{
+  char *type;    /* "bind" or "tmpfs" */
+  char *source;  /* host path for bind */
+  char *target;  /* absolute path inside the container */
+  char **options;
+};
+
+struct cc_runtime_rlimit
+{
+  int resource; /* RLIMIT_* */
+  uint64_t soft, hard;
+};
+
+enum cc_restart_policy
+{
+  CC_RESTART_NO,
+  CC_RESTART_ALWAYS,
+  CC_RESTART_ON_FAILURE,
+  CC_RESTART_UNLESS_STOPPED,
+};
+
+struct cc_runtime_health
+{
+  char **test;   /* NULL = none; "CMD", args... or "CMD-SHELL", script */
+  int64_t interval_ms, timeout_ms, start_period_ms, start_interval_ms;
+  int retries;
+};
+
+struct cc_runtime_resources
+{
+  int64_t memory;       /* bytes, 0 = unlimited */
+  int64_t memory_swap;  /* memory + swap, bytes; 0 = unset, -1 = unlimited */
+  int64_t cpu_quota;    /* us per period, 0 = unlimited */
+  int64_t cpu_period;   /* us, 0 = kernel default */
+  int64_t cpu_shares;   /* 0 = default */
+  int64_t pids_limit;   /* 0 = unlimited */
+};
+
+struct cc_runtime_spec
+{
+  char *rootfs;          /* plain root, or NULL when layers are given */
+  char **layers;         /* overlay lower dirs, top first */
+  char *upper, *work;    /* overlay upper and work dirs (same filesystem) */
+  char **args, **env;
+  char *cwd, *user, *hostname, *domainname;
+  struct cc_runtime_mount *mounts;
+  size_t n_mounts;
+  bool read_only;
+  int64_t shm_size;
+  struct cc_runtime_resources resources;
+  char **cap_add, **cap_drop;
+  bool privileged, no_new_privileges, seccomp;
+  char **sysctls;        /* "key=value" */
+  struct cc_runtime_rlimit *rlimits;
+  size_t n_rlimits;
+  bool init;
+  int stop_signal;
+  int64_t stop_grace_ms;
+  enum cc_restart_policy restart;
+  int restart_max;       /* on-failure:N, 0 = unbounded */
+  struct cc_runtime_health health;
+  int64_t log_max_size;  /* 0 = never rotate */
+  int log_max_file;
+  char *netns;
+  char *hosts_file, *resolv_conf, *hostname_file;
+};
+
+void cc_runtime_spec_free (struct cc_runtime_spec *spec);
+static inline void
+cleanup_runtime_spec_fn (struct cc_runtime_spec **s)
+{
+  if (*s)
+    cc_runtime_spec_free (*s);
+}
+#define cleanup_runtime_spec __attribute__ ((cleanup (cleanup_runtime_spec_fn)))
+
+/* Parse the spec JSON above; unknown keys and wrong types are errors.  */
+int cc_runtime_spec_from_json (const cJSON *json, struct cc_runtime_spec **out, cc_error_t *err);
+int cc_runtime_spec_load (const char *path, struct cc_runtime_spec **out, cc_error_t *err);
+cJSON *cc_runtime_spec_to_json (const struct cc_runtime_spec *spec);
+
+/* Create the container (monitor started, process waiting before exec).  */
+int cc_runtime_create (const char *id, const struct cc_runtime_spec *spec, cc_error_t *err);
+/* Let a created container exec; an exited one is started again.  */
+int cc_runtime_start (const char *id, cc_error_t *err);
+/* create + start.  */
+int cc_runtime_run (const char *id, const struct cc_runtime_spec *spec, cc_error_t *err);
+/* Block until the container stopped for good (its monitor exited); the
+   exit code, or -1 with *ERR.  TIMEOUT_MS < 0 waits forever.  */
+int cc_runtime_wait (const char *id, int64_t timeout_ms, cc_error_t *err);
+
+struct cc_runtime_stop_report
+{
+  bool was_running;
+  bool signal_caught;   /* PID 1 had a handler for the stop signal (SigCgt) */
+  bool killed;          /* the grace period ran out: SIGKILL was sent */
+  int64_t elapsed_ms;
+};
+/* Stop signal, then SIGKILL after the grace period (GRACE_MS < 0: the
+   spec's).  The restart policy does not bring the container back.  */
+int cc_runtime_stop (const char *id, int64_t grace_ms, struct cc_runtime_stop_report *report, cc_error_t *err);
+int cc_runtime_kill (const char *id, int sig, cc_error_t *err);
+int cc_runtime_pause (const char *id, cc_error_t *err);
+int cc_runtime_unpause (const char *id, cc_error_t *err);
+/* Remove everything the container owns; missing = success.  */
+int cc_runtime_delete (const char *id, cc_error_t *err);
+
+/* The on-disk state, with "status" corrected from the kernel (a dead
+   monitor or pid is "exited", a frozen cgroup "paused").  */
+int cc_runtime_state (const char *id, cJSON **out, cc_error_t *err);
+/* Ids of every container with a state directory, sorted.  */
+int cc_runtime_list (char ***ids, cc_error_t *err);
+
+struct cc_runtime_exec_opts
+{
+  char **args;
+  char **env;      /* added to the container's environment */
+  const char *user;  /* NULL: the container's */
+  const char *cwd;   /* NULL: the container's */
+  bool tty;
+};
+/* Run a process inside the running container with the same namespaces,
+   cgroups, user and security settings; returns its exit status (128+N
+   for a signal) or -1.  Its stdio is ours (a pty relayed when tty).  */
+int cc_runtime_exec (const char *id, const struct cc_runtime_exec_opts *opts, cc_error_t *err);
+
+/* Path helpers (freshly allocated).  */
+char *cc_runtime_state_path (const char *id);
+char *cc_runtime_log_path (const char *id);
+
+/* Print the json-file log back as plain text: stdout records to OUT_FD,
+   stderr records to ERR_FD, oldest rotated file first.  */
+int cc_runtime_logs (const char *id, int out_fd, int err_fd, cc_error_t *err);
+
+/* Entry point of `ccompose runtime monitor <id>` (never returns on the
+   success path of the container's life; returns an exit status).  */
+int cc_runtime_monitor_main (const char *id, int status_fd, bool start_now, char **argv);
+
+/* Restart policy text ("on-failure:3") to the spec fields.  */
+int cc_runtime_parse_restart (const char *text, enum cc_restart_policy *policy, int *max, cc_error_t *err);
+/* Signal name (SIGTERM, TERM) or number to a signal number.  */
+int cc_runtime_parse_signal (const char *text, int *sig, cc_error_t *err);
+
+#endif

@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# The embedded runtime, basics: namespaces, root filesystem, mounts,
+# exit codes, errors.  Every test ends with no process, cgroup or mount.
+. "$(dirname "$0")/runtime-common.sh"
+
+test_pid1_and_isolated_view() {
+  setup basic
+  spec c1 '"args": ["/bin/sh", "-c", "echo $$; ps -o pid | wc -l; hostname"], "hostname": "box1"'
+  run_ctr c1
+  assert_eq "$RC" 0 "exit code"
+  assert_eq "$(sed -n 1p <<<"$OUT")" 1 "PID 1"
+  # ps header, sh, ps itself and wc: nothing from the host.
+  [ "$(sed -n 2p <<<"$OUT")" -le 5 ] || fail "the container sees host processes: $OUT"
+  assert_eq "$(sed -n 3p <<<"$OUT")" box1 "hostname"
+  finish
+}
+
+test_exit_codes() {
+  setup exit
+  spec e0 '"args": ["/payload", "exit", "0"]'
+  spec e3 '"args": ["/payload", "exit", "3"]'
+  run_ctr e0; assert_eq "$RC" 0
+  run_ctr e3; assert_eq "$RC" 3
+  assert_eq "$(state_field e3 exit_code)" 3 "exit code in the state"
+  assert_eq "$(state_field e3 status)" exited
+  [ -n "$(state_field e3 finished_at)" ] || fail "no finished_at"
+  finish
+}
+
+test_missing_executable_is_a_clear_error() {
+  setup noexec
+  spec m1 '"args": ["/no/such/program"]'
+  spec m2 '"args": ["nosuchprogram"]'
+  run_ctr m1
+  assert_eq "$RC" 1
+  assert_contains "$OUT" "/no/such/program"
+  run_ctr m2
+  assert_eq "$RC" 1
+  assert_contains "$OUT" "nosuchprogram"
+  assert_contains "$OUT" "not found"
+  finish
+}
+
+test_overlay_rootfs_keeps_lower_untouched() {
+  setup overlay
+  mkdir -p "$CCOMPOSE_DATA_DIR/upper" "$CCOMPOSE_DATA_DIR/work"
+  spec o1 "\"layers\": [\"$ROOTFS\"], \"upper\": \"$CCOMPOSE_DATA_DIR/upper\", \"work\": \"$CCOMPOSE_DATA_DIR/work\", \"args\": [\"/bin/sh\", \"-c\", \"echo new > /created; rm /bin/ls; cat /created\"]"
+  run_ctr o1
+  assert_eq "$RC" 0 "$OUT"
+  assert_eq "$OUT" new
+  [ -e "$CCOMPOSE_DATA_DIR/upper/created" ] || fail "write did not land in the upper dir"
+  [ -e "$ROOTFS/bin/ls" ] || fail "the lower layer was modified"
+  finish
+  [ -e "$CCOMPOSE_DATA_DIR/upper" ] && fail "delete left the upper dir"
+  return 0
+}
+
+test_read_only_root() {
+  setup ro
+  spec r1 '"args": ["/bin/sh", "-c", "touch /x && echo wrote; touch /tmp/y && echo wrote-tmp; exit 0"], "read_only": true, "mounts": [{"type": "tmpfs", "target": "/tmp"}]'
+  run_ctr r1
+  assert_not_contains "$OUT" "wrote
+" "wrote to a read-only root"
+  assert_contains "$OUT" "Read-only file system"
+  assert_contains "$OUT" "wrote-tmp"
+  [ -e "$ROOTFS/x" ] && fail "file created in the root"
+  finish
+}
+
+test_masked_and_readonly_paths() {
+  setup masked
+  spec k1 '"args": ["/bin/sh", "-c", "wc -c < /proc/keys; ls /sys/firmware | wc -l; echo 1 > /proc/sys/kernel/domainname 2>&1 || echo sysro; grep -c . /proc/timer_list"]'
+  run_ctr k1
+  assert_eq "$(sed -n 1p <<<"$OUT")" 0 "/proc/keys masked"
+  assert_eq "$(sed -n 2p <<<"$OUT")" 0 "/sys/firmware masked"
+  assert_contains "$OUT" sysro "/proc/sys read-only"
+  assert_eq "$(sed -n '$p' <<<"$OUT")" 0 "/proc/timer_list masked"
+  finish
+}
+
+test_bind_and_tmpfs_mounts() {
+  setup mounts
+  local host=$CCOMPOSE_DATA_DIR/shared
+  mkdir -p "$host"; echo from-host > "$host/in"
+  spec b1 "\"args\": [\"/bin/sh\", \"-c\", \"cat /data/in; echo from-ctr > /data/out; echo x > /ro/y || echo ro-ok; df -k /scratch | tail -1\"], \"mounts\": [{\"type\": \"bind\", \"source\": \"$host\", \"target\": \"/data\"}, {\"type\": \"bind\", \"source\": \"$host\", \"target\": \"/ro\", \"options\": [\"ro\"]}, {\"type\": \"tmpfs\", \"target\": \"/scratch\", \"options\": [\"size=2m\"]}]"
+  run_ctr b1
+  assert_contains "$OUT" from-host
+  assert_eq "$(cat "$host/out")" from-ctr "bind mount is shared with the host"
+  assert_contains "$OUT" ro-ok
+  assert_eq "$(awk 'END {print $2}' <<<"$OUT")" 2048 "tmpfs size"
+  finish
+}
+
+test_symlink_in_image_cannot_redirect_a_mount() {
+  setup symlink
+  local outside=$CCOMPOSE_DATA_DIR/outside
+  mkdir -p "$outside"
+  ln -s "$outside" "$ROOTFS/escape"
+  spec s1 '"args": ["/bin/sh", "-c", "ls /escape/ >/dev/null 2>&1; echo done"], "mounts": [{"type": "tmpfs", "target": "/escape/inner"}]'
+  run_ctr s1
+  [ -e "$outside/inner" ] && fail "a mount target was created through the image's symlink, outside the root"
+  finish
+}
+
+test_user_switch_and_groups() {
+  setup user
+  spec u1 '"args": ["/bin/sh", "-c", "id; echo $HOME"], "user": "app"'
+  spec u2 '"args": ["/payload", "ids"], "user": "1234:2000"'
+  spec u3 '"args": ["/payload", "ids"], "user": "nosuchuser"'
+  run_ctr u1
+  assert_contains "$OUT" "uid=1000(app) gid=1000(app) groups=1000(app),2000(extra)"
+  assert_contains "$OUT" "/home/app"
+  run_ctr u2
+  assert_eq "$OUT" "1234 2000"
+  run_ctr u3
+  assert_eq "$RC" 1
+  assert_contains "$OUT" "unable to find user"
+  finish
+}
+
+test_malformed_specs_are_refused() {
+  setup badspec
+  echo '{"rootfs": "/", "args": []}' > "$SPECS/bad1.json"
+  assert_exit 1 rt run --spec "$SPECS/bad1.json" bad1
+  assert_contains "$OUT" "args"
+  echo '{"rootfs": "/", "args": ["/bin/true"], "bogus": 1}' > "$SPECS/bad2.json"
+  assert_exit 1 rt run --spec "$SPECS/bad2.json" bad2
+  assert_contains "$OUT" "bogus"
+  echo '{"rootfs": "/", "args": ["/bin/true"], "sysctls": {"kernel.panic": "1"}}' > "$SPECS/bad3.json"
+  assert_exit 1 rt run --spec "$SPECS/bad3.json" bad3
+  assert_contains "$OUT" "not namespaced"
+  echo '{"rootfs": "/", "args": ["/bin/true"]}' > "$SPECS/bad4.json"
+  assert_exit 1 rt run --spec "$SPECS/bad4.json" "../escape"
+  [ -e "$CCOMPOSE_STATE_DIR/escape" ] && fail "id escaped the state dir"
+  assert_exit 1 rt state no-such-container
+  return 0
+}
+
+run_tests

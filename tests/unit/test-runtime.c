@@ -1,0 +1,380 @@
+/* Unit tests for the pure parts of runtime/: spec JSON, capability
+   table, restart backoff, json-file encoding, user resolution, mount
+   options, sysctl policy, health bookkeeping.  */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <linux/capability.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+
+#include "lib/cleanup.h"
+#include "lib/json.h"
+#include "lib/strv.h"
+#include "runtime/internal.h"
+#include "runtime/runtime.h"
+
+static struct cc_runtime_spec *
+parse (const char *text, cc_error_t *err)
+{
+  cleanup_cjson cJSON *j = cJSON_Parse (text);
+  struct cc_runtime_spec *s = NULL;
+
+  assert_non_null (j);
+  if (cc_runtime_spec_from_json (j, &s, err) < 0)
+    return NULL;
+  return s;
+}
+
+static void
+test_spec_full_round_trip (void **state)
+{
+  const char *text
+      = "{\"layers\": [\"/l1\", \"/l2\"], \"upper\": \"/u\", \"work\": \"/w\", \"args\": [\"/bin/sh\", \"-c\", \"x\"],"
+        " \"env\": [\"A=1\"], \"cwd\": \"/srv\", \"user\": \"app:app\", \"hostname\": \"h\","
+        " \"mounts\": [{\"type\": \"tmpfs\", \"target\": \"/t\", \"options\": [\"size=1m\"]}],"
+        " \"read_only\": true, \"resources\": {\"memory\": 1048576, \"cpu_quota\": 50000, \"pids_limit\": 10},"
+        " \"cap_add\": [\"NET_ADMIN\"], \"cap_drop\": [\"ALL\"], \"sysctls\": {\"net.ipv4.ip_forward\": \"1\"},"
+        " \"ulimits\": {\"nofile\": {\"soft\": 10, \"hard\": 20}}, \"init\": true, \"stop_signal\": \"SIGINT\","
+        " \"stop_grace_ms\": 1500, \"restart\": \"on-failure:3\","
+        " \"healthcheck\": {\"test\": [\"CMD-SHELL\", \"true\"], \"interval_ms\": 100, \"retries\": 2},"
+        " \"log\": {\"max_size\": 1000, \"max_file\": 3}, \"netns\": \"/run/x\"}";
+  cleanup_error cc_error_t err = NULL;
+  cleanup_runtime_spec struct cc_runtime_spec *s = parse (text, &err), *again = NULL;
+  cleanup_cjson cJSON *out = NULL;
+
+  (void) state;
+  assert_non_null (s);
+  assert_int_equal (cc_strv_len (s->layers), 2);
+  assert_int_equal (s->resources.memory, 1048576);
+  assert_int_equal (s->rlimits[0].resource, RLIMIT_NOFILE);
+  assert_int_equal (s->stop_signal, SIGINT);
+  assert_int_equal (s->restart, CC_RESTART_ON_FAILURE);
+  assert_int_equal (s->restart_max, 3);
+  assert_int_equal (s->health.retries, 2);
+  assert_int_equal (s->health.timeout_ms, 30000);
+  assert_true (s->seccomp);
+  out = cc_runtime_spec_to_json (s);
+  assert_int_equal (cc_runtime_spec_from_json (out, &again, &err), 0);
+  assert_string_equal (again->sysctls[0], "net.ipv4.ip_forward=1");
+  assert_int_equal (again->restart_max, 3);
+  assert_int_equal (again->stop_signal, SIGINT);
+  assert_int_equal (again->log_max_file, 3);
+  assert_int_equal (again->rlimits[0].hard, 20);
+}
+
+static void
+test_spec_malformed (void **state)
+{
+  static const struct
+  {
+    const char *json, *needle;
+  } bad[] = {
+    { "{\"rootfs\": \"/\"}", "args" },
+    { "{\"args\": [\"/x\"]}", "rootfs" },
+    { "{\"rootfs\": \"/\", \"layers\": [\"/a\"], \"upper\": \"/u\", \"work\": \"/w\", \"args\": [\"/x\"]}", "exactly one" },
+    { "{\"rootfs\": \"/\", \"args\": [\"/x\"], \"nope\": 1}", "nope" },
+    { "{\"rootfs\": \"/\", \"args\": \"/x\"}", "args" },
+    { "{\"rootfs\": \"/\", \"args\": [\"/x\", 3]}", "args" },
+    { "{\"rootfs\": 7, \"args\": [\"/x\"]}", "rootfs" },
+    { "{\"rootfs\": \"/\", \"args\": [\"/x\"], \"restart\": \"sometimes\"}", "restart" },
+    { "{\"rootfs\": \"/\", \"args\": [\"/x\"], \"restart\": \"always:3\"}", "count" },
+    { "{\"rootfs\": \"/\", \"args\": [\"/x\"], \"restart\": \"on-failure:-1\"}", "count" },
+    { "{\"rootfs\": \"/\", \"args\": [\"/x\"], \"stop_signal\": \"SIGNOPE\"}", "signal" },
+    { "{\"rootfs\": \"/\", \"args\": [\"/x\"], \"resources\": {\"memory\": -5}}", "memory" },
+    { "{\"rootfs\": \"/\", \"args\": [\"/x\"], \"resources\": {\"memory\": 1.5}}", "memory" },
+    { "{\"rootfs\": \"/\", \"args\": [\"/x\"], \"resources\": {\"memory\": 100, \"memory_swap\": 50}}", "memory_swap" },
+    { "{\"rootfs\": \"/\", \"args\": [\"/x\"], \"ulimits\": {\"nofile\": {\"soft\": 5, \"hard\": 1}}}", "soft" },
+    { "{\"rootfs\": \"/\", \"args\": [\"/x\"], \"ulimits\": {\"bogus\": {\"soft\": 1, \"hard\": 1}}}", "bogus" },
+    { "{\"rootfs\": \"/\", \"args\": [\"/x\"], \"mounts\": [{\"type\": \"nfs\", \"target\": \"/a\"}]}", "type" },
+    { "{\"rootfs\": \"/\", \"args\": [\"/x\"], \"mounts\": [{\"type\": \"bind\", \"target\": \"/a\"}]}", "source" },
+    { "{\"rootfs\": \"/\", \"args\": [\"/x\"], \"mounts\": [{\"type\": \"tmpfs\", \"target\": \"rel\"}]}", "absolute" },
+    { "{\"rootfs\": \"/\", \"args\": [\"/x\"], \"env\": [\"NOEQUALS\"]}", "NOEQUALS" },
+    { "{\"rootfs\": \"/\", \"args\": [\"/x\"], \"cwd\": \"relative\"}", "cwd" },
+    { "{\"rootfs\": \"/\", \"args\": [\"/x\"], \"healthcheck\": {\"test\": [\"RUN\", \"x\"]}}", "healthcheck" },
+    { "{\"layers\": [\"/a:b\"], \"upper\": \"/u\", \"work\": \"/w\", \"args\": [\"/x\"]}", "layer" },
+    { "[1, 2]", "object" },
+  };
+
+  (void) state;
+  for (size_t i = 0; i < CC_N_ELEMENTS (bad); i++)
+    {
+      cleanup_error cc_error_t err = NULL;
+      struct cc_runtime_spec *s = parse (bad[i].json, &err);
+      if (s != NULL)
+        fail_msg ("accepted: %s", bad[i].json);
+      assert_non_null (err);
+      if (strstr (err->msg, bad[i].needle) == NULL)
+        fail_msg ("%s: message `%s` lacks `%s`", bad[i].json, err->msg, bad[i].needle);
+    }
+}
+
+static void
+test_healthcheck_none_disables (void **state)
+{
+  cleanup_error cc_error_t err = NULL;
+  cleanup_runtime_spec struct cc_runtime_spec *s
+      = parse ("{\"rootfs\": \"/\", \"args\": [\"/x\"], \"healthcheck\": {\"test\": [\"NONE\"]}}", &err);
+
+  (void) state;
+  assert_non_null (s);
+  assert_null (s->health.test);
+}
+
+static void
+test_default_caps_are_dockers_14 (void **state)
+{
+  struct cc_runtime_spec s = { 0 };
+  char *add_all[] = { (char *) "ALL", NULL }, *drop_all[] = { (char *) "all", NULL };
+  char *add_admin[] = { (char *) "CAP_SYS_ADMIN", NULL }, *drop_chown[] = { (char *) "chown", NULL };
+  char *bogus[] = { (char *) "CAP_MAKE_COFFEE", NULL };
+  cleanup_error cc_error_t err = NULL;
+  uint64_t mask;
+
+  (void) state;
+  assert_int_equal (cc_strv_len ((char **) cc_default_caps), 14);
+  for (size_t i = 0; cc_default_caps[i]; i++)
+    assert_true (cc_caps_from_name (cc_default_caps[i]) >= 0);
+  assert_int_equal (cc_caps_compute (&s, &mask, &err), 0);
+  assert_int_equal (__builtin_popcountll (mask), 14);
+  assert_true (mask & (1ULL << CAP_NET_BIND_SERVICE));
+  assert_false (mask & (1ULL << CAP_SYS_ADMIN));
+  s.cap_add = add_admin;
+  s.cap_drop = drop_chown;
+  assert_int_equal (cc_caps_compute (&s, &mask, &err), 0);
+  assert_true (mask & (1ULL << CAP_SYS_ADMIN));
+  assert_false (mask & (1ULL << CAP_CHOWN));
+  s.cap_add = NULL;
+  s.cap_drop = drop_all;
+  assert_int_equal (cc_caps_compute (&s, &mask, &err), 0);
+  assert_int_equal (mask, 0);
+  s.cap_add = add_admin;
+  assert_int_equal (cc_caps_compute (&s, &mask, &err), 0);
+  assert_int_equal (mask, 1ULL << CAP_SYS_ADMIN);
+  s.cap_add = add_all;
+  s.cap_drop = drop_chown;
+  assert_int_equal (cc_caps_compute (&s, &mask, &err), 0);
+  assert_true (mask & (1ULL << CAP_SYS_MODULE));
+  assert_false (mask & (1ULL << CAP_CHOWN));
+  s.cap_add = bogus;
+  assert_int_equal (cc_caps_compute (&s, &mask, &err), -1);
+  assert_non_null (strstr (err->msg, "CAP_MAKE_COFFEE"));
+  assert_int_equal (cc_caps_from_name ("12"), -1);
+  assert_int_equal (cc_caps_from_name ("../x"), -1);
+}
+
+static void
+test_restart_policy_and_backoff (void **state)
+{
+  struct cc_runtime_spec s = { 0 };
+
+  (void) state;
+  assert_false (cc_restart_wanted (&s, 0, 1, false));
+  s.restart = CC_RESTART_ALWAYS;
+  assert_true (cc_restart_wanted (&s, 100, 0, false));
+  assert_false (cc_restart_wanted (&s, 0, 1, true));
+  s.restart = CC_RESTART_ON_FAILURE;
+  s.restart_max = 2;
+  assert_false (cc_restart_wanted (&s, 0, 0, false));
+  assert_true (cc_restart_wanted (&s, 1, 1, false));
+  assert_false (cc_restart_wanted (&s, 2, 1, false));
+  s.restart_max = 0;
+  assert_true (cc_restart_wanted (&s, 1000, 3, false));
+  assert_int_equal (cc_restart_next_delay (0, 0), 100);
+  assert_int_equal (cc_restart_next_delay (100, 50), 200);
+  assert_int_equal (cc_restart_next_delay (200, 50), 400);
+  assert_int_equal (cc_restart_next_delay (51200, 50), 60000);
+  assert_int_equal (cc_restart_next_delay (60000, 50), 60000);
+  assert_int_equal (cc_restart_next_delay (6400, 10000), 100);
+}
+
+static void
+test_jsonlog_encoding (void **state)
+{
+  struct timespec ts = { 1700000000, 123456789 };
+  cleanup_free char *line = cc_jsonlog_encode ("a\"b\\c<d>&\te\n", 12, "stdout", &ts);
+  cleanup_free char *bad = cc_jsonlog_encode ("x\xff\xc3(y\x01", 6, "stderr", &ts);
+  cleanup_free char *utf8 = cc_jsonlog_encode ("h\xc3\xa9llo", 6, "stdout", &ts);
+  cleanup_free char *stream = NULL, *text = NULL;
+
+  (void) state;
+  assert_string_equal (line, "{\"log\":\"a\\\"b\\\\c\\u003cd\\u003e\\u0026\\te\\n\",\"stream\":\"stdout\","
+                             "\"time\":\"2023-11-14T22:13:20.123456789Z\"}\n");
+  assert_string_equal (bad, "{\"log\":\"x\\ufffd\\ufffd(y\\u0001\",\"stream\":\"stderr\","
+                            "\"time\":\"2023-11-14T22:13:20.123456789Z\"}\n");
+  assert_non_null (strstr (utf8, "h\xc3\xa9llo"));
+  assert_int_equal (cc_jsonlog_decode (line, &stream, &text), 0);
+  assert_string_equal (stream, "stdout");
+  assert_string_equal (text, "a\"b\\c<d>&\te\n");
+  assert_int_equal (cc_jsonlog_decode ("{\"log\": 1}", &stream, &text), -1);
+  assert_int_equal (cc_jsonlog_decode ("garbage", &stream, &text), -1);
+}
+
+static const char passwd[] = "root:x:0:0:root:/root:/bin/sh\n"
+                             "# comment\n"
+                             "app:x:1000:1001:App:/home/app:/bin/sh\n"
+                             "short:x:5\n"
+                             "nohome:x:7:7:::/bin/sh\n";
+static const char group[] = "root:x:0:\nappgrp:x:1001:\nextra:x:2000:other,app\nwheel:x:10:app\nbroken:x\n";
+
+static void
+test_user_resolution (void **state)
+{
+  cleanup_error cc_error_t err = NULL;
+  struct cc_user u;
+
+  (void) state;
+  assert_int_equal (cc_user_resolve_text ("app", passwd, group, &u, &err), 0);
+  assert_int_equal (u.uid, 1000);
+  assert_int_equal (u.gid, 1001);
+  assert_string_equal (u.home, "/home/app");
+  assert_int_equal (u.n_groups, 3);
+  cc_user_release (&u);
+  assert_int_equal (cc_user_resolve_text ("1000:extra", passwd, group, &u, &err), 0);
+  assert_int_equal (u.gid, 2000);
+  cc_user_release (&u);
+  assert_int_equal (cc_user_resolve_text ("4242:99", passwd, group, &u, &err), 0);
+  assert_int_equal (u.uid, 4242);
+  assert_int_equal (u.gid, 99);
+  assert_string_equal (u.home, "/");
+  cc_user_release (&u);
+  assert_int_equal (cc_user_resolve_text (NULL, passwd, group, &u, &err), 0);
+  assert_int_equal (u.uid, 0);
+  assert_string_equal (u.home, "/root");
+  cc_user_release (&u);
+  assert_int_equal (cc_user_resolve_text ("nohome", passwd, group, &u, &err), 0);
+  assert_string_equal (u.home, "/");
+  cc_user_release (&u);
+  assert_int_equal (cc_user_resolve_text ("ghost", passwd, group, &u, &err), -1);
+  assert_non_null (strstr (err->msg, "ghost"));
+  cc_error_release (&err);
+  assert_int_equal (cc_user_resolve_text ("app:nogroup", passwd, group, &u, &err), -1);
+  cc_error_release (&err);
+  assert_int_equal (cc_user_resolve_text ("short", passwd, group, &u, &err), -1);
+  cc_error_release (&err);
+  assert_int_equal (cc_user_resolve_text ("app:", passwd, group, &u, &err), -1);
+  cc_error_release (&err);
+  assert_int_equal (cc_user_resolve_text ("99999999999", passwd, group, &u, &err), -1);
+  cc_error_release (&err);
+  assert_int_equal (cc_user_resolve_text ("0", NULL, NULL, &u, &err), 0);
+  cc_user_release (&u);
+}
+
+static void
+test_mount_options (void **state)
+{
+  char *ok[] = { (char *) "ro", (char *) "nosuid", (char *) "size=1m", (char *) "mode=1777", (char *) "rslave", NULL };
+  char *bad[] = { (char *) "size=1m,uid=0", NULL };
+  char *unknown[] = { (char *) "remount", NULL };
+  cleanup_error cc_error_t err = NULL;
+  cleanup_free char *data = NULL;
+  unsigned long flags, prop;
+  bool create;
+
+  (void) state;
+  assert_int_equal (cc_mount_parse_options (ok, &flags, &prop, &data, &create, &err), 0);
+  assert_int_equal (flags, MS_RDONLY | MS_NOSUID);
+  assert_int_equal (prop, MS_SLAVE | MS_REC);
+  assert_string_equal (data, "size=1m,mode=1777");
+  assert_false (create);
+  assert_int_equal (cc_mount_parse_options (bad, &flags, &prop, &data, &create, &err), -1);
+  cc_error_release (&err);
+  assert_int_equal (cc_mount_parse_options (unknown, &flags, &prop, &data, &create, &err), -1);
+  assert_non_null (strstr (err->msg, "remount"));
+}
+
+static void
+test_sysctl_policy (void **state)
+{
+  static const char *const allowed[] = { "net.ipv4.ip_forward", "kernel.shmmax", "fs.mqueue.msg_max", "net.core.somaxconn" };
+  static const char *const refused[] = { "kernel.panic", "vm.swappiness", "net/../../kernel/panic", "net..x", "", ".net",
+                                         "kernel.hostname" };
+  struct cc_runtime_spec s = { 0 };
+
+  (void) state;
+  for (size_t i = 0; i < CC_N_ELEMENTS (allowed); i++)
+    assert_int_equal (cc_sysctl_check (allowed[i], &s, NULL), 0);
+  for (size_t i = 0; i < CC_N_ELEMENTS (refused); i++)
+    assert_int_equal (cc_sysctl_check (refused[i], &s, NULL), -1);
+}
+
+static void
+test_health_transitions (void **state)
+{
+  struct cc_runtime_health h = { .retries = 2, .interval_ms = 1000, .start_interval_ms = 50 };
+  cleanup_cjson cJSON *health = cJSON_CreateObject ();
+  char big[6000];
+
+  (void) state;
+  cc_health_record (health, &h, 1, "starting up", "s", "e", true);
+  assert_string_equal (cc_json_get_string (health, "Status"), "starting");
+  assert_int_equal (cc_json_get_int (health, "FailingStreak", -1), 0);
+  cc_health_record (health, &h, 0, "ok", "s", "e", false);
+  assert_string_equal (cc_json_get_string (health, "Status"), "healthy");
+  cc_health_record (health, &h, 1, "bad", "s", "e", false);
+  assert_string_equal (cc_json_get_string (health, "Status"), "healthy");
+  cc_health_record (health, &h, -1, "timeout", "s", "e", false);
+  assert_string_equal (cc_json_get_string (health, "Status"), "unhealthy");
+  assert_int_equal (cc_json_get_int (health, "FailingStreak", -1), 2);
+  memset (big, 'x', sizeof (big) - 1);
+  big[sizeof (big) - 1] = '\0';
+  for (int i = 0; i < 4; i++)
+    cc_health_record (health, &h, 0, big, "s", "e", false);
+  assert_int_equal (cJSON_GetArraySize (cJSON_GetObjectItem (health, "Log")), 5);
+  assert_int_equal (strlen (cc_json_get_string (cJSON_GetArrayItem (cJSON_GetObjectItem (health, "Log"), 4), "Output")),
+                    4096);
+  assert_string_equal (cc_json_get_string (health, "Status"), "healthy");
+  assert_int_equal (cc_health_next_ms (&h, true), 50);
+  assert_int_equal (cc_health_next_ms (&h, false), 1000);
+}
+
+static void
+test_signal_names (void **state)
+{
+  int sig;
+
+  (void) state;
+  assert_int_equal (cc_runtime_parse_signal ("SIGTERM", &sig, NULL), 0);
+  assert_int_equal (sig, SIGTERM);
+  assert_int_equal (cc_runtime_parse_signal ("hup", &sig, NULL), 0);
+  assert_int_equal (sig, SIGHUP);
+  assert_int_equal (cc_runtime_parse_signal ("9", &sig, NULL), 0);
+  assert_int_equal (sig, 9);
+  assert_int_equal (cc_runtime_parse_signal ("0", &sig, NULL), -1);
+  assert_int_equal (cc_runtime_parse_signal ("999", &sig, NULL), -1);
+  assert_int_equal (cc_runtime_parse_signal ("SIG", &sig, NULL), -1);
+  assert_int_equal (cc_runtime_parse_signal ("", &sig, NULL), -1);
+}
+
+static void
+test_container_ids (void **state)
+{
+  (void) state;
+  assert_int_equal (cc_runtime_check_id ("proj-web-1", NULL), 0);
+  assert_int_equal (cc_runtime_check_id ("../x", NULL), -1);
+  assert_int_equal (cc_runtime_check_id ("a/b", NULL), -1);
+  assert_int_equal (cc_runtime_check_id (".hidden", NULL), -1);
+  assert_int_equal (cc_runtime_check_id ("", NULL), -1);
+  assert_int_equal (cc_runtime_check_id ("-rf", NULL), -1);
+}
+
+int
+main (void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test (test_spec_full_round_trip), cmocka_unit_test (test_spec_malformed),
+    cmocka_unit_test (test_healthcheck_none_disables), cmocka_unit_test (test_default_caps_are_dockers_14),
+    cmocka_unit_test (test_restart_policy_and_backoff), cmocka_unit_test (test_jsonlog_encoding),
+    cmocka_unit_test (test_user_resolution), cmocka_unit_test (test_mount_options),
+    cmocka_unit_test (test_sysctl_policy), cmocka_unit_test (test_health_transitions),
+    cmocka_unit_test (test_signal_names), cmocka_unit_test (test_container_ids),
+  };
+
+  return cmocka_run_group_tests (tests, NULL, NULL);
+}

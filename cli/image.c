@@ -429,6 +429,24 @@ cmd_prune (int argc, char **argv)
   return CLI_EXIT_OK;
 }
 
+/* ---- pin, unpin (hidden: the runtime calls the library; tests use these) -- */
+
+static int
+cmd_pin (int argc, char **argv)
+{
+  cleanup_error cc_error_t err = NULL;
+  bool pin = strcmp (argv[0], "pin") == 0;
+
+  if (argc != (pin ? 3 : 2))
+    return cli_usage_error ("image", pin ? "want: pin OWNER IMAGE" : "want: unpin OWNER");
+  if ((pin ? cc_image_pin (argv[1], argv[2], &err) : cc_image_unpin (argv[1], &err)) < 0)
+    {
+      cc_error_print (&err);
+      return CLI_EXIT_FAILURE;
+    }
+  return CLI_EXIT_OK;
+}
+
 /* ---- dispatch ----------------------------------------------------------------- */
 
 static const struct
@@ -436,9 +454,9 @@ static const struct
   const char *name;
   int (*fn) (int argc, char **argv);
 } subcommands[] = {
-  { "load", cmd_load }, { "import", cmd_import },   { "ls", cmd_ls },
-  { "list", cmd_ls },   { "inspect", cmd_inspect }, { "rm", cmd_rm },
-  { "remove", cmd_rm }, { "prune", cmd_prune },     { "tag", cmd_tag },
+  { "load", cmd_load },       { "import", cmd_import }, { "ls", cmd_ls },     { "list", cmd_ls },
+  { "inspect", cmd_inspect }, { "rm", cmd_rm },         { "remove", cmd_rm }, { "prune", cmd_prune },
+  { "tag", cmd_tag },         { "pin", cmd_pin },       { "unpin", cmd_pin },
 };
 
 int

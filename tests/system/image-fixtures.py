@@ -1,0 +1,151 @@
+#!/usr/bin/env python3
+"""Hostile and broken image fixtures for tests/system/test-image*.sh.
+
+  image-fixtures.py KIND OUTDIR VICTIM
+
+writes an OCI image layout in OUTDIR whose only defect is KIND; VICTIM is
+a directory outside the store that a successful attack would write to or
+delete from.  Digests are correct unless the defect is about digests, so
+the extractor, not the digest check, is what has to refuse.
+"""
+import gzip
+import hashlib
+import io
+import json
+import os
+import sys
+import tarfile
+
+
+def entry(name, kind="file", data=b"x", target=None):
+    return (name, kind, data, target)
+
+
+def make_tar(entries):
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for name, kind, data, target in entries:
+            info = tarfile.TarInfo(name)
+            info.mtime = 0
+            if kind == "file":
+                info.size = len(data)
+                tar.addfile(info, io.BytesIO(data))
+                continue
+            if kind == "dir":
+                info.type, info.mode = tarfile.DIRTYPE, 0o755
+            elif kind == "symlink":
+                info.type, info.linkname = tarfile.SYMTYPE, target
+            elif kind == "hardlink":
+                info.type, info.linkname = tarfile.LNKTYPE, target
+            tar.addfile(info)
+    return buf.getvalue()
+
+
+def sha(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+def write_layout(out, layer_tars, tamper=None, name="hostile:latest"):
+    os.makedirs(os.path.join(out, "blobs", "sha256"), exist_ok=True)
+
+    def put(data):
+        d = sha(data)
+        with open(os.path.join(out, "blobs", "sha256", d), "wb") as f:
+            f.write(data)
+        return d
+
+    layer_descs, diff_ids = [], []
+    for layer_tar in layer_tars:
+        gz = gzip.compress(layer_tar, mtime=0)
+        diff_id = sha(layer_tar)
+        if tamper == "truncated":
+            gz = gz[: len(gz) // 2]  # a consistent digest, a broken stream
+        layer = put(gz)
+        if tamper == "digest":
+            # The blob under the layer's name no longer matches its name.
+            with open(os.path.join(out, "blobs", "sha256", layer), "r+b") as f:
+                f.seek(len(gz) // 2)
+                f.write(b"\0\0\0\0")
+        if tamper == "diffid":
+            diff_id = "0" * 64
+        desc = {"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
+                "digest": "sha256:" + layer, "size": len(gz)}
+        if tamper == "missing":
+            desc["digest"] = "sha256:" + "e" * 64
+        layer_descs.append(desc)
+        diff_ids.append("sha256:" + diff_id)
+    config = {"architecture": "amd64", "os": "linux", "config": {"Cmd": ["sh"]},
+              "rootfs": {"type": "layers", "diff_ids": diff_ids}}
+    cdata = json.dumps(config).encode()
+    cdig = put(cdata)
+    manifest = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": "sha256:" + cdig,
+                           "size": len(cdata)},
+                "layers": layer_descs}
+    mdata = json.dumps(manifest).encode()
+    mdig = put(mdata)
+    index = {"schemaVersion": 2, "manifests": [{
+        "mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": "sha256:" + mdig,
+        "size": len(mdata), "annotations": {"org.opencontainers.image.ref.name": name}}]}
+    with open(os.path.join(out, "index.json"), "w") as f:
+        json.dump(index, f)
+    with open(os.path.join(out, "oci-layout"), "w") as f:
+        json.dump({"imageLayoutVersion": "1.0.0"}, f)
+
+
+def docker_archive(layout, out):
+    """Rewrite the single image of an OCI layout as `docker save` does:
+    uncompressed layers named by diff id, the config named by its digest."""
+    blob = lambda d: os.path.join(layout, "blobs", "sha256", d.split(":", 1)[1])
+    with open(os.path.join(layout, "index.json")) as f:
+        desc = json.load(f)["manifests"][0]
+    with open(blob(desc["digest"])) as f:
+        manifest = json.load(f)
+    with open(blob(manifest["config"]["digest"]), "rb") as f:
+        config = f.read()
+    name = desc.get("annotations", {}).get("io.containerd.image.name", "fixture:latest")
+    with tarfile.open(out, "w") as tar:
+        def add(name_, data):
+            info = tarfile.TarInfo(name_)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+        layers = []
+        for l in manifest["layers"]:
+            with open(blob(l["digest"]), "rb") as f:
+                data = gzip.decompress(f.read())
+            layers.append(sha(data) + "/layer.tar")
+            add(layers[-1], data)
+        cname = manifest["config"]["digest"].split(":", 1)[1] + ".json"
+        add(cname, config)
+        add("manifest.json", json.dumps([{"Config": cname, "RepoTags": [name], "Layers": layers}]).encode())
+
+
+def main():
+    if sys.argv[1] == "docker-archive":
+        return docker_archive(sys.argv[2], sys.argv[3])
+    kind, out, victim = sys.argv[1:4]
+    base = [entry("etc/", "dir"), entry("etc/hostname", data=b"fixture\n")]
+    up = "../" * 12 + victim.lstrip("/")
+    cases = {
+        "ok": base,
+        "dotdot": base + [entry(up + "/pwned")],
+        "absolute": base + [entry(victim + "/pwned")],
+        "symlink": base + [entry("lnk", "symlink", target=victim), entry("lnk/pwned")],
+        "hardlink-dotdot": base + [entry("hl", "hardlink", target=up + "/keep")],
+        "hardlink-symlink": base + [entry("lnk", "symlink", target=victim), entry("hl", "hardlink", target="lnk/keep")],
+        "whiteout-dotdot": base + [entry(up + "/.wh.keep")],
+        "whiteout-symlink": base + [entry("lnk", "symlink", target=victim), entry("lnk/.wh.keep")],
+        "opaque-symlink": base + [entry("lnk", "symlink", target=victim), entry("lnk/.wh..wh..opq")],
+        "digest": base, "diffid": base, "truncated": base, "missing": base,
+    }
+    if kind == "whiteouts":
+        lower = [entry("etc/", "dir"), entry("etc/a.conf"), entry("etc/b.conf"), entry("data/", "dir"),
+                 entry("data/x"), entry("data/y"), entry("keep")]
+        upper = [entry("etc/.wh.a.conf"), entry("data/", "dir"), entry("data/.wh..wh..opq"), entry("data/z"),
+                 entry("new")]
+        return write_layout(out, [make_tar(lower), make_tar(upper)], name="whiteouts:latest")
+    tamper = kind if kind in ("digest", "diffid", "truncated", "missing") else None
+    write_layout(out, [make_tar(cases[kind])], tamper)
+
+
+main()

@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# Hostile and broken images: each is refused with a clear error, nothing is
+# written outside the store and nothing partial is left inside it.  Also:
+# parallel loads of one image are safe.
+. "$(dirname "$0")/lib.sh"
+
+FIXTURES=$TOP/tests/system/image-fixtures.py
+
+# A directory outside the store that an escape would write to or delete from.
+setup_victim() {
+  VICTIM=$CCOMPOSE_STATE_DIR/victim
+  mkdir -p "$VICTIM"
+  echo keep >"$VICTIM/keep"
+}
+
+assert_victim_untouched() {
+  [ "$(ls -A "$VICTIM")" = keep ] || fail "victim dir changed: $(ls -A "$VICTIM")"
+  [ "$(cat "$VICTIM/keep")" = keep ] || fail "victim file changed"
+  [ -z "$(find "$CCOMPOSE_STATE_DIR" "$CCOMPOSE_DATA_DIR" -name pwned 2>/dev/null | head -1)" ] || fail "a pwned file exists"
+}
+
+# Nothing visible and nothing partial: no image, no layer, no blob, no temp file.
+assert_store_empty() {
+  local s=$CCOMPOSE_DATA_DIR/images
+  assert_eq "$(ls -A "$s/layers" "$s/tmp" "$s/blobs/sha256" 2>/dev/null | grep -v ':$' | grep -c .)" 0 \
+    "store entries left: $(find "$s" -mindepth 2 -not -path '*/pins*')"
+  assert_exit 0 "$CCOMPOSE" image ls -q
+  assert_eq "$OUT" "" "images listed"
+}
+
+# refused KIND EXPECTED_TEXT: build the fixture, load it, expect failure.
+refused() {
+  local kind=$1 want=$2 dir=$CCOMPOSE_STATE_DIR/fixture-$1
+  python3 "$FIXTURES" "$kind" "$dir" "$VICTIM" || fail "fixture $kind"
+  assert_exit 1 "$CCOMPOSE" image load -i "$dir"
+  assert_contains "$OUT" "$want" "error for $kind"
+  assert_victim_untouched
+  assert_store_empty
+}
+
+test_fixture_sanity() {
+  require_root
+  use_private_state image-hostile-ok
+  setup_victim
+  python3 "$FIXTURES" ok "$CCOMPOSE_STATE_DIR/ok" "$VICTIM" || fail fixture
+  assert_exit 0 "$CCOMPOSE" image load -i "$CCOMPOSE_STATE_DIR/ok"
+  assert_contains "$OUT" "Loaded image: hostile:latest"
+}
+
+test_path_escapes_refused() {
+  require_root
+  use_private_state image-hostile-paths
+  setup_victim
+  refused dotdot "contains \`..\`"
+  refused absolute "refusing absolute path"
+  refused symlink "through a symlink"
+  refused hardlink-dotdot "contains \`..\`"
+  refused hardlink-symlink "through a symlink"
+}
+
+test_whiteout_escapes_refused() {
+  require_root
+  use_private_state image-hostile-wh
+  setup_victim
+  refused whiteout-dotdot "contains \`..\`"
+  refused whiteout-symlink "through a symlink"
+  refused opaque-symlink "through a symlink"
+}
+
+test_broken_blobs_refused() {
+  require_root
+  use_private_state image-hostile-blobs
+  setup_victim
+  refused digest "blob digest mismatch"
+  refused diffid "diff id mismatch"
+  refused truncated "layer"
+  refused missing "missing blob"
+}
+
+test_truncated_archive_refused() {
+  require_root
+  use_private_state image-hostile-trunc
+  setup_victim
+  local dir=$CCOMPOSE_STATE_DIR/ok tar=$CCOMPOSE_STATE_DIR/ok.tar
+  python3 "$FIXTURES" ok "$dir" "$VICTIM" || fail fixture
+  tar -C "$dir" -cf "$tar" . || fail tar
+  truncate -s $(($(stat -c %s "$tar") / 2)) "$tar"
+  assert_exit 1 "$CCOMPOSE" image load -i "$tar"
+  assert_contains "$OUT" "archive"
+  assert_store_empty
+  assert_exit 1 "$CCOMPOSE" image load -i "$CCOMPOSE_STATE_DIR/nonexistent"
+  assert_exit 1 "$CCOMPOSE" image load -i /etc
+  assert_contains "$OUT" "neither an OCI image layout"
+  assert_store_empty
+}
+
+test_parallel_loads_are_safe() {
+  require_root
+  use_private_state image-parallel
+  "$TOP/samples/images/build" redis >/dev/null 2>&1 || fail "build redis"
+  local i pids=()
+  for i in 1 2 3 4; do
+    "$CCOMPOSE" image load -q -i "$TOP/samples/images/out/redis" >"$CCOMPOSE_STATE_DIR/load.$i" 2>&1 &
+    pids+=($!)
+  done
+  for i in "${!pids[@]}"; do
+    wait "${pids[$i]}" || fail "parallel load $i: $(cat "$CCOMPOSE_STATE_DIR/load.$((i + 1))")"
+  done
+  assert_eq "$("$CCOMPOSE" image ls -q | wc -l)" 1 "images"
+  assert_eq "$(ls "$CCOMPOSE_DATA_DIR/images/layers" | wc -l)" 1 "layers"
+  assert_eq "$(ls -A "$CCOMPOSE_DATA_DIR/images/tmp" | wc -l)" 0 "tmp entries"
+  python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$CCOMPOSE_DATA_DIR/images/repositories.json" ||
+    fail "repositories.json is not valid JSON"
+}
+
+run_tests

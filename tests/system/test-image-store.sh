@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# The image store beyond OCI layouts: docker-archive and OCI tarballs,
+# `image import`, whiteouts as overlayfs sees them, and rm / prune / tag /
+# pins removing exactly what nothing refers to.
+. "$(dirname "$0")/lib.sh"
+
+SAMPLES=$TOP/samples/images
+FIXTURES=$TOP/tests/system/image-fixtures.py
+
+samples_ready() {
+  "$SAMPLES/build" "$@" >/dev/null 2>"$CCOMPOSE_STATE_DIR/build.log" ||
+    fail "samples/images/build $*: $(tail -5 "$CCOMPOSE_STATE_DIR/build.log")"
+}
+
+inspect_field() {
+  "$CCOMPOSE" image inspect "$1" | python3 -c "import json,sys; d=json.load(sys.stdin)[0]; print($2)"
+}
+
+layer_count() { ls "$CCOMPOSE_DATA_DIR/images/layers" | wc -l; }
+blob_count() { ls "$CCOMPOSE_DATA_DIR/images/blobs/sha256" | wc -l; }
+
+# mount_image REF DIR: overlay of REF's layers on DIR/merged.
+mount_image() {
+  mkdir -p "$2"/{upper,work,merged}
+  mount -t overlay overlay -o "lowerdir=$(inspect_field "$1" 'd["GraphDriver"]["Data"]["LowerDir"]'),upperdir=$2/upper,workdir=$2/work" \
+    "$2/merged" || fail "mount $1"
+  defer "umount '$2/merged'"
+}
+
+test_whiteouts_become_overlay_markers() {
+  require_root
+  use_private_state image-whiteouts
+  python3 "$FIXTURES" whiteouts "$CCOMPOSE_STATE_DIR/wh" /nonexistent || fail fixture
+  assert_exit 0 "$CCOMPOSE" image load -i "$CCOMPOSE_STATE_DIR/wh"
+  local top
+  top=$(inspect_field whiteouts 'd["GraphDriver"]["Data"]["LowerDir"].split(":")[0]')
+  assert_eq "$(stat -c '%F %t:%T' "$top/etc/a.conf")" "character special file 0:0" "whiteout device"
+  python3 -c 'import os,sys; assert os.getxattr(sys.argv[1], "trusted.overlay.opaque") == b"y"' "$top/data" ||
+    fail "data/ is not marked opaque"
+  mount_image whiteouts "$CCOMPOSE_STATE_DIR/ov"
+  local m=$CCOMPOSE_STATE_DIR/ov/merged
+  [ ! -e "$m/etc/a.conf" ] || fail "a.conf still visible"
+  [ -f "$m/etc/b.conf" ] || fail "b.conf hidden"
+  assert_eq "$(ls "$m/data")" "z" "opaque data/"
+  [ -f "$m/keep" ] && [ -f "$m/new" ] || fail "keep/new missing"
+}
+
+test_docker_archive_and_oci_tarball() {
+  require_root
+  use_private_state image-archives
+  samples_ready busybox
+  local id_oci id_docker
+  python3 "$FIXTURES" docker-archive "$SAMPLES/out/busybox" "$CCOMPOSE_STATE_DIR/docker.tar" || fail "docker-archive"
+  assert_exit 0 "$CCOMPOSE" image load -i "$CCOMPOSE_STATE_DIR/docker.tar"
+  assert_contains "$OUT" "Loaded image: busybox:1.35"
+  id_docker=$(inspect_field busybox:1.35 'd["Id"]')
+  [ -x "$(inspect_field busybox:1.35 'd["GraphDriver"]["Data"]["LowerDir"]')/bin/busybox" ] || fail "no busybox"
+  assert_exit 0 "$CCOMPOSE" image rm busybox:1.35
+  assert_eq "$(layer_count)" 0 "layers after rm"
+  # The same image as an OCI layout tarball, gzip-compressed: same id.
+  tar -C "$SAMPLES/out/busybox" -czf "$CCOMPOSE_STATE_DIR/oci.tgz" . || fail tar
+  assert_exit 0 "$CCOMPOSE" image load -i "$CCOMPOSE_STATE_DIR/oci.tgz"
+  id_oci=$(inspect_field busybox:1.35 'd["Id"]')
+  assert_eq "$id_oci" "$id_docker" "image id from both formats"
+  assert_eq "$(ls -A "$CCOMPOSE_DATA_DIR/images/tmp" | wc -l)" 0 "tmp entries"
+}
+
+test_import_rootfs() {
+  require_root
+  use_private_state image-import
+  samples_ready busybox
+  "$CCOMPOSE" image load -q -i "$SAMPLES/out/busybox" || fail load
+  local root
+  root=$(inspect_field busybox:1.35 'd["GraphDriver"]["Data"]["LowerDir"]')
+  tar -C "$root" --zstd -cf "$CCOMPOSE_STATE_DIR/rootfs.tar.zst" . || fail tar
+  assert_exit 0 "$CCOMPOSE" image import "$CCOMPOSE_STATE_DIR/rootfs.tar.zst" mybox:v1
+  [[ $OUT =~ ^sha256:[0-9a-f]{64}$ ]] || fail "import printed [$OUT]"
+  assert_eq "$(inspect_field mybox:v1 'd["RepoTags"][0]')" "mybox:v1"
+  mount_image mybox:v1 "$CCOMPOSE_STATE_DIR/ov"
+  assert_eq "$(chroot "$CCOMPOSE_STATE_DIR/ov/merged" /bin/sh -c 'echo imported')" imported
+  assert_exit 1 "$CCOMPOSE" image import "$CCOMPOSE_STATE_DIR/missing.tar" x:y
+  assert_exit 1 "$CCOMPOSE" image import "$CCOMPOSE_STATE_DIR/rootfs.tar.zst" 'Bad:Name'
+  assert_contains "$OUT" "invalid reference format"
+}
+
+test_rm_and_prune_remove_exactly_the_unreferenced() {
+  require_root
+  use_private_state image-gc
+  samples_ready busybox redis python web
+  local n
+  for n in busybox redis python web; do "$CCOMPOSE" image load -q -i "$SAMPLES/out/$n" || fail "load $n"; done
+  assert_eq "$(layer_count)" 4 "layers: busybox, redis, python, web's app"
+  assert_exit 0 "$CCOMPOSE" image tag busybox:1.35 mybox
+  assert_exit 0 "$CCOMPOSE" image rm busybox:1.35
+  assert_eq "$OUT" "Untagged: busybox:1.35"
+  assert_eq "$(layer_count)" 4 "mybox still holds busybox's layer"
+  assert_exit 0 "$CCOMPOSE" image rm mybox
+  assert_contains "$OUT" "Deleted: sha256:"
+  assert_eq "$(layer_count)" 3 "busybox's layer is gone"
+  # python's layer is web's base: removing python keeps it.
+  local pylayer
+  pylayer=$(inspect_field python:3.11-flask 'd["RootFS"]["Layers"][0][7:]')
+  assert_exit 0 "$CCOMPOSE" image rm python:3.11-flask
+  [ -d "$CCOMPOSE_DATA_DIR/images/layers/$pylayer" ] || fail "shared layer removed"
+  assert_exit 1 "$CCOMPOSE" image inspect python:3.11-flask
+  assert_contains "$OUT" "no such image"
+  # Pinned by a container: rm refuses, -f only untags, the layers stay.
+  assert_exit 0 "$CCOMPOSE" image pin ctr1 ccompose-demo/web
+  assert_exit 1 "$CCOMPOSE" image rm ccompose-demo/web
+  assert_contains "$OUT" "container is using it"
+  assert_exit 0 "$CCOMPOSE" image rm -f ccompose-demo/web
+  assert_eq "$(layer_count)" 3 "pinned layers kept"
+  # prune -a takes redis (unused) and keeps the pinned, untagged web.
+  assert_exit 0 "$CCOMPOSE" image prune -a -f
+  assert_eq "$(layer_count)" 2 "prune keeps pinned layers"
+  assert_eq "$("$CCOMPOSE" image ls -q | wc -l)" 1 "the pinned image is listed"
+  assert_exit 0 "$CCOMPOSE" image unpin ctr1
+  assert_exit 0 "$CCOMPOSE" image prune -f
+  assert_contains "$OUT" "Deleted: sha256:"
+  assert_contains "$OUT" "Total reclaimed space"
+  assert_eq "$(layer_count)" 0 "layers after the last prune"
+  assert_eq "$(blob_count)" 0 "blobs after the last prune"
+}
+
+test_dangling_after_retag() {
+  require_root
+  use_private_state image-dangling
+  samples_ready busybox redis
+  "$CCOMPOSE" image load -q -i "$SAMPLES/out/busybox" || fail load
+  "$CCOMPOSE" image load -q -i "$SAMPLES/out/redis" || fail load
+  assert_exit 0 "$CCOMPOSE" image tag redis:7 busybox:1.35
+  assert_exit 0 "$CCOMPOSE" image ls
+  assert_contains "$OUT" "<none>"
+  assert_exit 0 "$CCOMPOSE" image prune -f
+  assert_contains "$OUT" "Deleted: sha256:"
+  assert_exit 0 "$CCOMPOSE" image ls --format json
+  assert_not_contains "$OUT" "<none>"
+  assert_eq "$(layer_count)" 1 "redis's layer only"
+  # By id, an image with two references needs -f, as in Docker.
+  local id
+  id=$(inspect_field redis:7 'd["Id"][7:19]')
+  assert_exit 1 "$CCOMPOSE" image rm "$id"
+  assert_contains "$OUT" "must be forced"
+  assert_exit 0 "$CCOMPOSE" image rm -f "$id"
+  assert_contains "$OUT" "Untagged: busybox:1.35"
+  assert_contains "$OUT" "Deleted: sha256:"
+  assert_eq "$(layer_count)" 0 "no layer left"
+}
+
+run_tests

@@ -134,6 +134,11 @@ cc_caps_apply (uint64_t mask, const struct cc_user *user, cc_error_t *err)
   cap_t caps = NULL;
   int ret = 0;
 
+  /* Nobody gets more than our own bounding set (privileged on a host
+     without CAP_SYS_RESOURCE, like this one).  */
+  for (int c = 0; c <= last_cap (); c++)
+    if (prctl (PR_CAPBSET_READ, c, 0, 0, 0) != 1)
+      mask &= ~(((uint64_t) 1) << c);
   for (int c = 0; c <= last_cap (); c++)
     if (! (mask & (((uint64_t) 1) << c)) && prctl (PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
       return cc_error_make (err, errno, "drop capability %d from the bounding set", c);

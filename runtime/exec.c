@@ -19,7 +19,6 @@
 #include "lib/cleanup.h"
 #include "lib/file.h"
 #include "lib/json.h"
-#include "lib/proc.h"
 #include "lib/strv.h"
 #include "lib/xalloc.h"
 #include "runtime/internal.h"

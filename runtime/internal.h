@@ -28,6 +28,9 @@ int cc_runtime_state_save (const char *id, const cJSON *state, cc_error_t *err);
 /* RFC 3339 with nanoseconds, UTC, as Docker prints times.  */
 char *cc_runtime_timestamp (const struct timespec *ts);
 int64_t cc_runtime_now_ms (void);
+/* Process identity: pid + start time (field 22 of /proc/PID/stat).  */
+int cc_runtime_proc_start (pid_t pid, uint64_t *start);
+bool cc_runtime_proc_alive (pid_t pid, uint64_t start);
 
 /* cgroup.c: one backend per cgroup layout.  */
 struct cc_cgroup_ops

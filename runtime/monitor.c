@@ -27,7 +27,6 @@
 #include "lib/file.h"
 #include "lib/json.h"
 #include "lib/log.h"
-#include "lib/proc.h"
 #include "lib/strv.h"
 #include "lib/xalloc.h"
 #include "runtime/internal.h"
@@ -214,7 +213,7 @@ spawn (struct monitor *m, bool start_now, cc_error_t *err)
   fcntl (m->err.fd, F_SETFL, O_NONBLOCK);
   m->oom_before = m->cg->oom_kills (m->id);
   keep_netns (m);
-  cc_proc_start_time (m->pid, &start, NULL);
+  cc_runtime_proc_start (m->pid, &start);
   cc_json_set_int (m->state, "pid", m->pid);
   cc_json_set_int (m->state, "pid_start", (int64_t) start);
   cc_json_set (m->state, "error", cJSON_CreateNull ());
@@ -609,7 +608,7 @@ prepare (struct monitor *m, cc_error_t *err)
       if (m->netns_fd < 0)
         return cc_error_make (err, errno, "open network namespace `%s`", m->spec->netns);
     }
-  cc_proc_start_time (getpid (), &start, NULL);
+  cc_runtime_proc_start (getpid (), &start);
   cc_json_set_int (m->state, "monitor_pid", getpid ());
   cc_json_set_int (m->state, "monitor_start", (int64_t) start);
   return 0;

@@ -19,7 +19,6 @@
 #include "lib/file.h"
 #include "lib/json.h"
 #include "lib/paths.h"
-#include "lib/proc.h"
 #include "lib/strv.h"
 #include "lib/xalloc.h"
 #include "runtime/internal.h"
@@ -44,7 +43,7 @@ pidfd_for (pid_t pid, uint64_t start)
   fd = (int) syscall (SYS_pidfd_open, pid, 0);
   if (fd < 0)
     return -1;
-  if (! cc_proc_is_alive (pid, start))
+  if (! cc_runtime_proc_alive (pid, start))
     {
       close (fd);
       return -1;
@@ -77,7 +76,7 @@ wait_pidfd (int fd, int64_t timeout_ms)
 static bool
 monitor_alive (const cJSON *st)
 {
-  return cc_proc_is_alive ((pid_t) cc_json_get_int (st, "monitor_pid", 0),
+  return cc_runtime_proc_alive ((pid_t) cc_json_get_int (st, "monitor_pid", 0),
                            (uint64_t) cc_json_get_int (st, "monitor_start", 0));
 }
 
@@ -413,8 +412,9 @@ cc_runtime_kill (const char *id, int sig, cc_error_t *err)
     return -1;
   if (strcmp (status, "running") != 0 && strcmp (status, "paused") != 0 && strcmp (status, "created") != 0)
     return cc_error_make (err, EINVAL, "container `%s` is not running (%s)", id, status);
-  if (cc_proc_kill ((pid_t) cc_json_get_int (st, "pid", 0), (uint64_t) cc_json_get_int (st, "pid_start", 0), sig) < 0)
-    return cc_error_make (err, errno, "kill container `%s`", id);
+  cleanup_close int fd = pidfd_for ((pid_t) cc_json_get_int (st, "pid", 0), (uint64_t) cc_json_get_int (st, "pid_start", 0));
+  if (fd < 0 || syscall (SYS_pidfd_send_signal, fd, sig, NULL, 0) < 0)
+    return cc_error_make (err, fd < 0 ? ESRCH : errno, "kill container `%s`", id);
   return 0;
 }
 

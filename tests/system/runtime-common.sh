@@ -72,3 +72,5 @@ finish() {
     assert_no_residue "$id"
   done
 }
+
+status_is() { [ "$(state_field "$1" status)" = "$2" ]; }

@@ -1,0 +1,222 @@
+/* engine/: plan and apply the actions of a project (DESIGN.md §1).  The
+   one header the CLI includes from engine/.
+
+   Project state lives in cc_state_dir()/projects/<name>/state.json:
+     { "project", "directory", "config_files": [...], "writer_pid", "writer_start",
+       "networks":   { "<key>":  { "name", "external", "status": "creating|created" } },
+       "volumes":    { "<key>":  { "name", "path", "external", "status" } },
+       "containers": { "<name>": { "service", "number", "oneoff", "level",
+                                   "image", "image_id", "config_hash", "config": {...},
+                                   "networks": ["<key>"...], "netns": "/path"|null,
+                                   "status": "creating|created", "created_ms" } } }
+   Every resource is recorded there BEFORE it is created, so `down` can
+   always clean up after a crash at any point.  Commands that change a
+   project hold its lock (cc_state_dir()/projects/<name>/lock).  */
+#ifndef CC_ENGINE_ENGINE_H
+#define CC_ENGINE_ENGINE_H
+
+#include <cJSON.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "compose/compose.h"
+#include "lib/error.h"
+
+/* ---- project state (state.c) ---------------------------------------- */
+
+struct cc_state
+{
+  char *project;
+  char *dir;   /* cc_state_dir()/projects/<name> */
+  char *path;  /* .../state.json */
+  int lock_fd; /* -1 when opened read-only */
+  cJSON *json;
+};
+
+/* Load the state of PROJECT (an empty one when there is none yet).  With
+   LOCK, take the project's lock first (waiting for another command).  */
+int cc_state_open (const char *project, bool lock, struct cc_state **out, cc_error_t *err);
+/* Write state.json atomically (temp file, fsync, rename).  */
+int cc_state_save (struct cc_state *st, cc_error_t *err);
+/* Remove the project's state directory: `down` left nothing behind.  */
+int cc_state_destroy (struct cc_state *st, cc_error_t *err);
+void cc_state_free (struct cc_state *st);
+static inline void
+cleanup_state_fn (struct cc_state **s)
+{
+  if (*s)
+    cc_state_free (*s);
+}
+#define cleanup_state __attribute__ ((cleanup (cleanup_state_fn)))
+
+/* The "networks", "volumes" or "containers" object, created when missing.  */
+cJSON *cc_state_section (struct cc_state *st, const char *section);
+/* Names of every project with a state file, sorted.  */
+int cc_state_projects (char ***names, cc_error_t *err);
+/* Containers of SERVICE (every one when NULL) in the state, sorted by
+   service then number; one-off containers only with ONEOFF.  */
+char **cc_state_container_names (const cJSON *state, const char *service, bool oneoff);
+
+/* ---- the plan (plan.c, pure) ---------------------------------------- */
+
+enum cc_action_kind
+{
+  CC_ACTION_CREATE_NETWORK,
+  CC_ACTION_CREATE_VOLUME,
+  CC_ACTION_REMOVE_ORPHAN,  /* a container whose service is gone */
+  CC_ACTION_REMOVE,         /* a replica above the wanted scale */
+  CC_ACTION_WAIT,           /* a depends_on condition, before a service's level */
+  CC_ACTION_RECREATE,       /* remove, then create and start */
+  CC_ACTION_CREATE,
+  CC_ACTION_START,
+  CC_ACTION_RESTART,        /* depends_on.restart: a dependency was recreated */
+  CC_ACTION_KEEP,           /* running and unchanged: nothing to do */
+};
+
+struct cc_action
+{
+  enum cc_action_kind kind;
+  int level;       /* depends_on level of the service; -1 for project-wide actions */
+  char *service;   /* NULL for networks and volumes */
+  char *name;      /* container, network or volume name */
+  char *key;       /* compose key of a network or volume */
+  int number;      /* replica number */
+  char *reason;    /* recreate: what changed; wait: the dependency */
+  char *condition; /* wait: service_started|service_healthy|service_completed_successfully */
+  bool required;   /* wait: depends_on.required */
+  bool start;      /* create/recreate: start afterwards */
+  bool report_only; /* an orphan left in place (no --remove-orphans) */
+};
+
+struct cc_plan
+{
+  struct cc_action *actions;
+  size_t n;
+  size_t n_levels;
+};
+
+struct cc_plan_opts
+{
+  char *const *services;     /* named on the command line; NULL = all */
+  char *const *scale;        /* "SERVICE=N" overrides */
+  const cJSON *image_ids;    /* service -> image id (what the store resolved) */
+  const cJSON *status;       /* container name -> runtime status (running, exited...) */
+  bool force_recreate, no_recreate, no_deps, remove_orphans, no_start;
+};
+
+int cc_plan_make (const struct cc_project *p, const cJSON *state, const struct cc_plan_opts *o, struct cc_plan **out,
+                  cc_error_t *err);
+void cc_plan_free (struct cc_plan *plan);
+static inline void
+cleanup_plan_fn (struct cc_plan **p)
+{
+  if (*p)
+    cc_plan_free (*p);
+}
+#define cleanup_plan __attribute__ ((cleanup (cleanup_plan_fn)))
+/* One line per action, as --dry-run prints them.  */
+char *cc_plan_format (const struct cc_plan *plan);
+/* "environment.DEBUG changed, image changed": the differences between two
+   service configs (NULL when equal).  */
+char *cc_plan_describe_change (const cJSON *old_config, const cJSON *new_config);
+/* Replicas wanted for a service: --scale, then scale, then deploy.replicas, then 1.  */
+int cc_plan_replicas (const cJSON *service, const char *name, char *const *scale);
+/* Orphans found without --remove-orphans: "name (service svc)" lines.  */
+char **cc_plan_orphans (const struct cc_plan *plan);
+
+/* ---- durations and names (util.c) ------------------------------------ */
+
+/* Compose durations: "1m30s", "500ms", "2s", "1h", a plain number of
+   seconds.  Milliseconds in *MS.  */
+int cc_engine_parse_duration (const char *text, int64_t *ms, cc_error_t *err);
+/* <project>-<service>-<n>  */
+char *cc_engine_container_name (const char *project, const char *service, int number);
+int64_t cc_engine_now_ms (void);
+
+/* ---- applying (apply.c, down.c, ops.c) -------------------------------- */
+
+struct cc_up_opts
+{
+  char **services;
+  char **scale;
+  bool wait, no_start, force_recreate, no_recreate, no_deps, remove_orphans, dry_run, quiet;
+  int64_t wait_timeout_ms; /* < 0: none */
+  int64_t timeout_ms;      /* stop timeout when recreating; < 0: the service's */
+  int parallel;            /* < 1: unlimited */
+  const char *pull;        /* always|missing|never|build; only the local store is used */
+  /* Filled in for the caller: the containers this `up` created or started.  */
+  char ***started;
+};
+
+/* `up`: plan, then apply level by level.  Progress to stderr; with
+   --verbose a timing line.  */
+int cc_engine_up (const struct cc_project *p, struct cc_up_opts *o, cc_error_t *err);
+
+struct cc_down_opts
+{
+  bool volumes;       /* -v: named volumes (never external ones) */
+  bool remove_orphans;
+  int64_t timeout_ms; /* < 0: each container's stop_grace_period */
+  int parallel;
+  const char *rmi;    /* NULL, "local" or "all" */
+};
+
+/* `down` from the on-disk state only: P (may be NULL) adds services that
+   are no longer... nothing else is needed.  Removes everything it can,
+   reports every failure, idempotent.  */
+int cc_engine_down (const char *project, const struct cc_project *p, const struct cc_down_opts *o, cc_error_t *err);
+
+/* A container's runtime status ("running", "exited", "created", "paused",
+   "restarting", "missing"); its health (or NULL) in *HEALTH when given.  */
+char *cc_engine_container_status (const char *name, char **health);
+
+/* Stop (SIG then KILL after the grace period, or the container's own when
+   TIMEOUT_MS < 0) the given containers, in reverse level order, parallel
+   within a level; print progress.  */
+int cc_engine_stop_containers (struct cc_state *st, char *const *names, int64_t timeout_ms, int parallel,
+                               cc_error_t *err);
+/* Start the given (created or stopped) containers, in level order, honouring
+   depends_on conditions.  */
+int cc_engine_start_containers (const struct cc_project *p, struct cc_state *st, char *const *names, int parallel,
+                                cc_error_t *err);
+/* Stop and remove one container and everything of it (netns, network
+   endpoints, files); missing = success.  */
+int cc_engine_remove_container (struct cc_state *st, const char *name, int64_t timeout_ms, cc_error_t *err);
+
+/* Parallel runner: run FN (ITEM) for each item, at most LIMIT at a time
+   (< 1 = unlimited) in forked children; each failure's message is
+   appended to *ERR and the run goes on.  */
+typedef int (*cc_engine_job_fn) (void *opaque, const char *item, cc_error_t *err);
+int cc_engine_run_parallel (char *const *items, int limit, cc_engine_job_fn fn, void *opaque, cc_error_t *err);
+
+/* ---- containers (container.c) ----------------------------------------- */
+
+struct cc_runtime_spec;
+struct cc_image;
+
+/* Paths of a container's files (hosts, resolv.conf, hostname).  */
+char *cc_engine_container_dir (const char *project, const char *name);
+
+/* The runtime spec of replica NAME of SERVICE: the image config merged with
+   the compose keys.  NETNS is its network namespace path (NULL: host).  */
+int cc_engine_build_spec (const struct cc_project *p, const char *service_name, const cJSON *service,
+                          const struct cc_image *img, const char *name, const char *netns,
+                          struct cc_runtime_spec **out, cc_error_t *err);
+
+/* Create one container fully: netns, network endpoints, hosts and resolv
+   files, volumes, runtime container (created, not started).  The state
+   entry must already exist.  */
+int cc_engine_create_container (const struct cc_project *p, const cJSON *entry, const char *name, cc_error_t *err);
+
+/* ---- volumes (volumes.c) ------------------------------------------------ */
+
+/* cc_data_dir()/volumes/<full name>  (the data is in its _data).  */
+char *cc_volume_path (const char *full_name);
+int cc_volume_create (const char *full_name, cc_error_t *err);
+/* Copy the image's content at TARGET into the volume when it is empty
+   (Docker's copy-up on first use).  LAYERS: top first.  */
+int cc_volume_copy_up (const char *full_name, char *const *layers, const char *target, cc_error_t *err);
+int cc_volume_remove (const char *full_name, cc_error_t *err);
+
+#endif

@@ -1,0 +1,511 @@
+/* The plan: normalized model + on-disk state -> ordered actions.  Pure:
+   no file, no kernel; everything it needs about the world (image ids,
+   container status) is handed in, so it is unit-tested and printed as is
+   by --dry-run.  */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/engine.h"
+#include "lib/buf.h"
+#include "lib/cleanup.h"
+#include "lib/json.h"
+#include "lib/strv.h"
+#include "lib/xalloc.h"
+
+struct builder
+{
+  const struct cc_project *p;
+  const cJSON *state;
+  const struct cc_plan_opts *o;
+  struct cc_plan *plan;
+  size_t cap;
+  char **selected; /* services this up touches */
+};
+
+static struct cc_action *
+add (struct builder *b, enum cc_action_kind kind, int level, const char *service, const char *name)
+{
+  struct cc_action *a;
+
+  if (b->plan->n == b->cap)
+    {
+      b->cap = b->cap ? 2 * b->cap : 16;
+      b->plan->actions = xreallocarray (b->plan->actions, b->cap, sizeof (*a));
+    }
+  a = &b->plan->actions[b->plan->n++];
+  memset (a, 0, sizeof (*a));
+  a->kind = kind;
+  a->level = level;
+  a->service = service ? xstrdup (service) : NULL;
+  a->name = name ? xstrdup (name) : NULL;
+  return a;
+}
+
+void
+cc_plan_free (struct cc_plan *plan)
+{
+  for (size_t i = 0; i < plan->n; i++)
+    {
+      struct cc_action *a = &plan->actions[i];
+      free (a->service);
+      free (a->name);
+      free (a->key);
+      free (a->reason);
+      free (a->condition);
+    }
+  free (plan->actions);
+  free (plan);
+}
+
+/* ---- replicas ---------------------------------------------------------- */
+
+static int
+scale_override (const char *name, char *const *scale)
+{
+  size_t len = strlen (name);
+
+  for (char *const *s = scale; s && *s; s++)
+    if (strncmp (*s, name, len) == 0 && (*s)[len] == '=')
+      return atoi (*s + len + 1);
+  return -1;
+}
+
+int
+cc_plan_replicas (const cJSON *service, const char *name, char *const *scale)
+{
+  const cJSON *deploy = cJSON_GetObjectItemCaseSensitive (service, "deploy");
+  int n = scale_override (name, scale);
+
+  if (n >= 0)
+    return n;
+  if (cJSON_IsNumber (cJSON_GetObjectItemCaseSensitive (service, "scale")))
+    return (int) cc_json_get_int (service, "scale", 1);
+  if (cJSON_IsNumber (cJSON_GetObjectItemCaseSensitive (deploy, "replicas")))
+    return (int) cc_json_get_int (deploy, "replicas", 1);
+  return 1;
+}
+
+/* ---- describing a change ---------------------------------------------- */
+
+/* Keys that never need a new container (as the config hash leaves them out).  */
+static const char *const unhashed[] = { "build", "pull_policy", "scale", "depends_on", "profiles" };
+
+static bool
+is_under (const char *path, const char *key)
+{
+  size_t len = strlen (key);
+  return strncmp (path, key, len) == 0 && (path[len] == '\0' || path[len] == '.');
+}
+
+static bool
+is_unhashed (const char *path)
+{
+  if (is_under (path, "deploy.replicas"))
+    return true;
+  for (size_t i = 0; i < CC_N_ELEMENTS (unhashed); i++)
+    if (is_under (path, unhashed[i]))
+      return true;
+  return false;
+}
+
+static void describe (struct cc_buf *b, const char *prefix, const cJSON *old, const cJSON *new);
+
+static void
+note (struct cc_buf *b, const char *path, const char *what)
+{
+  if (is_unhashed (path))
+    return;
+  cc_buf_printf (b, "%s%s %s", b->len ? ", " : "", path, what);
+}
+
+static void
+describe_key (struct cc_buf *b, const char *prefix, const char *key, const cJSON *o, const cJSON *n)
+{
+  cleanup_free char *path = *prefix ? xasprintf ("%s.%s", prefix, key) : xstrdup (key);
+  bool o_null = o == NULL || cJSON_IsNull (o), n_null = n == NULL || cJSON_IsNull (n);
+
+  if (o_null && n_null)
+    return;
+  if (o_null)
+    note (b, path, "added");
+  else if (n_null)
+    note (b, path, "removed");
+  else if (cJSON_IsObject (o) && cJSON_IsObject (n))
+    describe (b, path, o, n);
+  else if (! cJSON_Compare (o, n, true))
+    note (b, path, "changed");
+}
+
+static void
+describe (struct cc_buf *b, const char *prefix, const cJSON *old, const cJSON *new)
+{
+  for (const cJSON *o = old ? old->child : NULL; o; o = o->next)
+    describe_key (b, prefix, o->string, o, cJSON_GetObjectItemCaseSensitive (new, o->string));
+  for (const cJSON *n = new ? new->child : NULL; n; n = n->next)
+    if (! cJSON_HasObjectItem (old, n->string))
+      describe_key (b, prefix, n->string, NULL, n);
+}
+
+char *
+cc_plan_describe_change (const cJSON *old_config, const cJSON *new_config)
+{
+  struct cc_buf b = { 0 };
+
+  describe (&b, "", old_config, new_config);
+  if (b.len == 0)
+    {
+      cc_buf_reset (&b);
+      return NULL;
+    }
+  return cc_buf_steal (&b);
+}
+
+/* ---- project-wide actions ---------------------------------------------- */
+
+static const cJSON *
+state_entry (const cJSON *state, const char *section, const char *key)
+{
+  return cJSON_GetObjectItemCaseSensitive (cJSON_GetObjectItemCaseSensitive (state, section), key);
+}
+
+static bool
+is_created (const cJSON *entry)
+{
+  const char *status = cc_json_get_string (entry, "status");
+  return status && strcmp (status, "created") == 0;
+}
+
+/* Networks and named volumes the selected services use, in model order.  */
+static bool
+service_uses (const cJSON *svc, const char *section, const char *key)
+{
+  if (strcmp (section, "networks") == 0)
+    return cJSON_HasObjectItem (cJSON_GetObjectItemCaseSensitive (svc, "networks"), key);
+  for (const cJSON *v = cJSON_GetObjectItemCaseSensitive (svc, "volumes") ? cJSON_GetObjectItemCaseSensitive (svc, "volumes")->child : NULL;
+       v; v = v->next)
+    {
+      const char *type = cc_json_get_string (v, "type"), *source = cc_json_get_string (v, "source");
+      if (type && strcmp (type, "volume") == 0 && source && strcmp (source, key) == 0)
+        return true;
+    }
+  return false;
+}
+
+static bool
+selected_use (struct builder *b, const char *section, const char *key)
+{
+  for (char **s = b->selected; *s; s++)
+    if (service_uses (cc_project_service (b->p, *s), section, key))
+      return true;
+  return false;
+}
+
+static void
+plan_shared (struct builder *b, const char *section, enum cc_action_kind kind)
+{
+  const cJSON *all = cJSON_GetObjectItemCaseSensitive (b->p->model, section);
+
+  for (const cJSON *it = all ? all->child : NULL; it; it = it->next)
+    {
+      struct cc_action *a;
+      if (cc_json_get_bool (it, "external", false) || ! selected_use (b, section, it->string))
+        continue;
+      if (is_created (state_entry (b->state, section, it->string)))
+        continue;
+      a = add (b, kind, -1, NULL, cc_json_get_string (it, "name") ? cc_json_get_string (it, "name") : it->string);
+      a->key = xstrdup (it->string);
+    }
+}
+
+static void
+plan_orphans (struct builder *b)
+{
+  const cJSON *containers = cJSON_GetObjectItemCaseSensitive (b->state, "containers");
+
+  for (const cJSON *c = containers ? containers->child : NULL; c; c = c->next)
+    {
+      const char *svc = cc_json_get_string (c, "service");
+      struct cc_action *a;
+      if (svc == NULL || cc_project_service (b->p, svc) || cc_json_get_bool (c, "oneoff", false))
+        continue;
+      a = add (b, CC_ACTION_REMOVE_ORPHAN, -1, svc, c->string);
+      a->report_only = ! b->o->remove_orphans;
+    }
+}
+
+/* ---- per service ----------------------------------------------------------- */
+
+static void
+plan_waits (struct builder *b, const cJSON *svc, const char *name, int level)
+{
+  const cJSON *deps = cJSON_GetObjectItemCaseSensitive (svc, "depends_on");
+
+  for (const cJSON *d = deps ? deps->child : NULL; d; d = d->next)
+    {
+      struct cc_action *a;
+      const char *cond = cc_json_get_string (d, "condition");
+      if (! cc_strv_contains (b->selected, d->string))
+        continue;
+      a = add (b, CC_ACTION_WAIT, level, name, NULL);
+      a->reason = xstrdup (d->string);
+      a->condition = xstrdup (cond ? cond : "service_started");
+      a->required = cc_json_get_bool (d, "required", true);
+    }
+}
+
+static const char *
+container_status (struct builder *b, const char *cname)
+{
+  const char *s = cc_json_get_string (b->o->status, cname);
+  return s ? s : "missing";
+}
+
+/* What to do with an existing replica.  */
+static struct cc_action *
+plan_existing (struct builder *b, const cJSON *svc, const char *service, const cJSON *entry, const char *cname,
+               int level)
+{
+  cleanup_free char *hash = cc_compose_service_hash_json (svc);
+  cleanup_free char *why = NULL;
+  const char *old_hash = cc_json_get_string (entry, "config_hash");
+  const char *old_image = cc_json_get_string (entry, "image_id");
+  const char *new_image = cc_json_get_string (b->o->image_ids, service);
+  const char *status = container_status (b, cname);
+  struct cc_action *a;
+  bool changed;
+
+  if (old_hash == NULL || strcmp (old_hash, hash) != 0)
+    {
+      why = cc_plan_describe_change (cJSON_GetObjectItemCaseSensitive (entry, "config"), svc);
+      if (why == NULL)
+        why = xstrdup ("configuration changed");
+    }
+  if (old_image && new_image && strcmp (old_image, new_image) != 0)
+    {
+      char *w = xasprintf ("%s%simage changed", why ? why : "", why ? ", " : "");
+      free (why);
+      why = w;
+    }
+  changed = why != NULL;
+  if (b->o->force_recreate && ! changed)
+    why = xstrdup ("--force-recreate");
+  else if (strcmp (status, "missing") == 0 && ! changed)
+    why = xstrdup ("container missing");
+  if (why && (! b->o->no_recreate || strcmp (status, "missing") == 0))
+    {
+      a = add (b, CC_ACTION_RECREATE, level, service, cname);
+      a->reason = steal_pointer (&why);
+      a->start = ! b->o->no_start;
+      return a;
+    }
+  if (strcmp (status, "running") == 0 || strcmp (status, "restarting") == 0 || strcmp (status, "paused") == 0
+      || b->o->no_start)
+    return add (b, CC_ACTION_KEEP, level, service, cname);
+  return add (b, CC_ACTION_START, level, service, cname);
+}
+
+static bool
+was_recreated (struct builder *b, const char *service)
+{
+  for (size_t i = 0; i < b->plan->n; i++)
+    if (b->plan->actions[i].kind == CC_ACTION_RECREATE && strcmp (b->plan->actions[i].service, service) == 0)
+      return true;
+  return false;
+}
+
+/* depends_on.restart: a running dependent of a recreated dependency restarts.  */
+static void
+apply_restart_deps (struct builder *b, const cJSON *svc, size_t first)
+{
+  const cJSON *deps = cJSON_GetObjectItemCaseSensitive (svc, "depends_on");
+  bool restart = false;
+
+  for (const cJSON *d = deps ? deps->child : NULL; d; d = d->next)
+    if (cc_json_get_bool (d, "restart", false) && was_recreated (b, d->string))
+      restart = true;
+  for (size_t i = first; restart && i < b->plan->n; i++)
+    if (b->plan->actions[i].kind == CC_ACTION_KEEP)
+      {
+        b->plan->actions[i].kind = CC_ACTION_RESTART;
+        b->plan->actions[i].reason = xstrdup ("a dependency was recreated");
+      }
+}
+
+static bool
+needs_work (const struct cc_plan *plan, size_t first)
+{
+  for (size_t i = first; i < plan->n; i++)
+    if (plan->actions[i].kind != CC_ACTION_KEEP)
+      return true;
+  return false;
+}
+
+static void
+plan_service (struct builder *b, const char *service, int level)
+{
+  const cJSON *svc = cc_project_service (b->p, service);
+  const cJSON *containers = cJSON_GetObjectItemCaseSensitive (b->state, "containers");
+  int n = cc_plan_replicas (svc, service, b->o->scale);
+  size_t first, waits = b->plan->n;
+  cleanup_strv char **existing = NULL;
+
+  plan_waits (b, svc, service, level);
+  first = b->plan->n;
+  for (int i = 1; i <= n; i++)
+    {
+      cleanup_free char *cname = cc_engine_container_name (b->p->name, service, i);
+      const cJSON *entry = cJSON_GetObjectItemCaseSensitive (containers, cname);
+      struct cc_action *a;
+      if (entry)
+        a = plan_existing (b, svc, service, entry, cname, level);
+      else
+        {
+          a = add (b, CC_ACTION_CREATE, level, service, cname);
+          a->start = ! b->o->no_start;
+        }
+      a->number = i;
+    }
+  apply_restart_deps (b, svc, first);
+  /* Replicas above the wanted scale go.  */
+  existing = cc_state_container_names (b->state, service, false);
+  for (char **e = existing; *e; e++)
+    {
+      const cJSON *entry = cJSON_GetObjectItemCaseSensitive (containers, *e);
+      int number = (int) cc_json_get_int (entry, "number", 0);
+      if (number > n)
+        add (b, CC_ACTION_REMOVE, level, service, *e)->number = number;
+    }
+  /* Nothing to start: no need to wait for the dependencies.  */
+  if (! needs_work (b->plan, first))
+    {
+      for (size_t i = waits; i < first; i++)
+        {
+          free (b->plan->actions[i].service);
+          free (b->plan->actions[i].reason);
+          free (b->plan->actions[i].condition);
+        }
+      memmove (&b->plan->actions[waits], &b->plan->actions[first], (b->plan->n - first) * sizeof (struct cc_action));
+      b->plan->n -= first - waits;
+    }
+}
+
+static int
+select_services (struct builder *b, struct cc_compose_levels **levels, cc_error_t *err)
+{
+  char *const *named = b->o->services && *b->o->services ? b->o->services : NULL;
+
+  if (named)
+    for (char *const *s = named; *s; s++)
+      if (cc_project_service (b->p, *s) == NULL)
+        return cc_error_make (err, ENOENT, "no such service: `%s`", *s);
+  if (b->o->no_deps && named)
+    b->selected = cc_strv_dup (named);
+  else if (cc_compose_select (b->p, named, &b->selected, err) < 0)
+    return -1;
+  return cc_compose_levels (b->p, named, levels, err);
+}
+
+int
+cc_plan_make (const struct cc_project *p, const cJSON *state, const struct cc_plan_opts *o, struct cc_plan **out,
+              cc_error_t *err)
+{
+  cleanup_levels struct cc_compose_levels *levels = NULL;
+  struct builder b = { .p = p, .state = state, .o = o };
+  cleanup_strv char **selected = NULL;
+  struct cc_plan *plan;
+
+  if (select_services (&b, &levels, err) < 0)
+    {
+      cc_strv_free (b.selected);
+      return -1;
+    }
+  selected = b.selected;
+  plan = b.plan = xzalloc (sizeof (*plan));
+  plan->n_levels = levels->n_levels;
+  plan_shared (&b, "networks", CC_ACTION_CREATE_NETWORK);
+  plan_shared (&b, "volumes", CC_ACTION_CREATE_VOLUME);
+  plan_orphans (&b);
+  for (size_t l = 0; l < levels->n_levels; l++)
+    for (char **s = levels->levels[l]; *s; s++)
+      if (cc_strv_contains (selected, *s))
+        plan_service (&b, *s, (int) l);
+  *out = plan;
+  return 0;
+}
+
+/* ---- printing ------------------------------------------------------------ */
+
+static void
+format_action (struct cc_buf *b, const struct cc_action *a)
+{
+  const char *then = a->start ? " and start" : "";
+
+  if (a->level >= 0)
+    cc_buf_printf (b, "[level %d] ", a->level);
+  switch (a->kind)
+    {
+    case CC_ACTION_CREATE_NETWORK:
+      cc_buf_printf (b, "create network %s\n", a->name);
+      break;
+    case CC_ACTION_CREATE_VOLUME:
+      cc_buf_printf (b, "create volume %s\n", a->name);
+      break;
+    case CC_ACTION_REMOVE_ORPHAN:
+      if (a->report_only)
+        cc_buf_printf (b, "orphan container %s (service `%s` is no longer in the project): kept, --remove-orphans "
+                          "removes it\n", a->name, a->service);
+      else
+        cc_buf_printf (b, "remove orphan container %s (service `%s` is no longer in the project)\n", a->name,
+                       a->service);
+      break;
+    case CC_ACTION_REMOVE:
+      cc_buf_printf (b, "remove container %s (above the wanted scale)\n", a->name);
+      break;
+    case CC_ACTION_WAIT:
+      cc_buf_printf (b, "%s: wait for %s to be %s%s\n", a->service, a->reason,
+                     strcmp (a->condition, "service_healthy") == 0                          ? "healthy"
+                     : strcmp (a->condition, "service_completed_successfully") == 0 ? "completed successfully"
+                                                                                      : "started",
+                     a->required ? "" : " (optional)");
+      break;
+    case CC_ACTION_RECREATE:
+      cc_buf_printf (b, "recreate%s container %s: %s: %s\n", then, a->name, a->service, a->reason);
+      break;
+    case CC_ACTION_CREATE:
+      cc_buf_printf (b, "create%s container %s\n", then, a->name);
+      break;
+    case CC_ACTION_START:
+      cc_buf_printf (b, "start container %s\n", a->name);
+      break;
+    case CC_ACTION_RESTART:
+      cc_buf_printf (b, "restart container %s (%s)\n", a->name, a->reason);
+      break;
+    case CC_ACTION_KEEP:
+      cc_buf_printf (b, "keep container %s (up to date)\n", a->name);
+      break;
+    }
+}
+
+char *
+cc_plan_format (const struct cc_plan *plan)
+{
+  struct cc_buf b = { 0 };
+
+  for (size_t i = 0; i < plan->n; i++)
+    format_action (&b, &plan->actions[i]);
+  if (b.len == 0)
+    cc_buf_puts (&b, "");
+  return cc_buf_steal (&b);
+}
+
+char **
+cc_plan_orphans (const struct cc_plan *plan)
+{
+  char **v = xzalloc (sizeof (char *));
+
+  for (size_t i = 0; i < plan->n; i++)
+    if (plan->actions[i].kind == CC_ACTION_REMOVE_ORPHAN && plan->actions[i].report_only)
+      cc_strv_push (&v, xasprintf ("%s (service %s)", plan->actions[i].name, plan->actions[i].service));
+  return v;
+}

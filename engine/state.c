@@ -1,0 +1,221 @@
+/* Per-project state: one JSON file per project, written atomically, under
+   one flock per project (DESIGN.md §4).  */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "engine/engine.h"
+#include "lib/cleanup.h"
+#include "lib/file.h"
+#include "lib/json.h"
+#include "lib/paths.h"
+#include "lib/proc.h"
+#include "lib/strv.h"
+#include "lib/xalloc.h"
+
+static char *
+projects_dir (void)
+{
+  return xasprintf ("%s/projects", cc_state_dir ());
+}
+
+void
+cc_state_free (struct cc_state *st)
+{
+  if (st->lock_fd >= 0)
+    close (st->lock_fd);
+  cJSON_Delete (st->json);
+  free (st->project);
+  free (st->dir);
+  free (st->path);
+  free (st);
+}
+
+/* `down` removes the directory with the lock file in it: a command that
+   waited on the old file would hold a lock nobody else sees.  Retry until
+   the file we locked is the one at the path.  */
+static int
+lock_project (const char *dir, int *fd_out, cc_error_t *err)
+{
+  cleanup_free char *path = cc_path_join (dir, "lock");
+
+  for (;;)
+    {
+      struct stat a, b;
+      int fd = -1;
+
+      if (cc_mkdir_p (dir, 0700, err) < 0 || cc_lock_path (path, true, &fd, err) < 0)
+        return cc_error_wrap (err, "lock project state");
+      if (fstat (fd, &a) == 0 && stat (path, &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev)
+        {
+          *fd_out = fd;
+          return 0;
+        }
+      close (fd);
+    }
+}
+
+static cJSON *
+empty_state (const char *project)
+{
+  cJSON *j = cJSON_CreateObject ();
+
+  cc_json_set_string (j, "project", project);
+  return j;
+}
+
+static int
+load (struct cc_state *st, cc_error_t *err)
+{
+  if (! cc_file_exists (st->path))
+    {
+      st->json = empty_state (st->project);
+      return 0;
+    }
+  if (cc_json_load_file (st->path, &st->json, err) < 0)
+    return cc_error_wrap (err, "project `%s` state", st->project);
+  if (! cJSON_IsObject (st->json))
+    return cc_error_make (err, EINVAL, "project `%s` state `%s`: not a JSON object", st->project, st->path);
+  return 0;
+}
+
+static bool
+is_valid_project_name (const char *name)
+{
+  if (*name == '\0' || strlen (name) > 200)
+    return false;
+  for (const char *c = name; *c; c++)
+    if (! ((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '-' || *c == '_'))
+      return false;
+  return true;
+}
+
+int
+cc_state_open (const char *project, bool lock, struct cc_state **out, cc_error_t *err)
+{
+  struct cc_state *st;
+  cleanup_free char *pdir = projects_dir ();
+
+  if (! is_valid_project_name (project))
+    return cc_error_make (err, EINVAL, "invalid project name `%s`", project);
+  st = xzalloc (sizeof (*st));
+  st->lock_fd = -1;
+  st->project = xstrdup (project);
+  st->dir = cc_path_join (pdir, project);
+  st->path = cc_path_join (st->dir, "state.json");
+  if ((lock && lock_project (st->dir, &st->lock_fd, err) < 0) || load (st, err) < 0)
+    {
+      cc_state_free (st);
+      return -1;
+    }
+  *out = st;
+  return 0;
+}
+
+int
+cc_state_save (struct cc_state *st, cc_error_t *err)
+{
+  uint64_t start = 0;
+
+  if (cc_mkdir_p (st->dir, 0700, err) < 0)
+    return -1;
+  cc_json_set_int (st->json, "writer_pid", getpid ());
+  if (cc_proc_start_time (getpid (), &start, NULL) == 0)
+    cc_json_set_int (st->json, "writer_start", (int64_t) start);
+  return cc_json_save_file (st->path, st->json, err);
+}
+
+int
+cc_state_destroy (struct cc_state *st, cc_error_t *err)
+{
+  cJSON_Delete (st->json);
+  st->json = empty_state (st->project);
+  return cc_rm_rf (st->dir, err);
+}
+
+cJSON *
+cc_state_section (struct cc_state *st, const char *section)
+{
+  cJSON *s = cJSON_GetObjectItemCaseSensitive (st->json, section);
+
+  if (! cJSON_IsObject (s))
+    {
+      s = cJSON_CreateObject ();
+      cc_json_set (st->json, section, s);
+    }
+  return s;
+}
+
+static int
+compare_strings (const void *a, const void *b)
+{
+  return strcmp (*(char *const *) a, *(char *const *) b);
+}
+
+int
+cc_state_projects (char ***names, cc_error_t *err)
+{
+  cleanup_free char *pdir = projects_dir ();
+  cleanup_dir DIR *d = opendir (pdir);
+  cleanup_strv char **v = xzalloc (sizeof (char *));
+  struct dirent *de;
+
+  if (d == NULL && errno != ENOENT)
+    return cc_error_make (err, errno, "open `%s`", pdir);
+  while (d && (de = readdir (d)))
+    {
+      cleanup_free char *dir = cc_path_join (pdir, de->d_name);
+      cleanup_free char *path = cc_path_join (dir, "state.json");
+      if (de->d_name[0] != '.' && cc_file_exists (path))
+        cc_strv_append (&v, de->d_name);
+    }
+  qsort (v, cc_strv_len (v), sizeof (char *), compare_strings);
+  *names = steal_pointer (&v);
+  return 0;
+}
+
+struct named
+{
+  const char *name, *service;
+  int number;
+};
+
+static int
+compare_containers (const void *a, const void *b)
+{
+  const struct named *x = a, *y = b;
+  int c = strcmp (x->service, y->service);
+
+  if (c != 0)
+    return c;
+  if (x->number != y->number)
+    return x->number < y->number ? -1 : 1;
+  return strcmp (x->name, y->name);
+}
+
+char **
+cc_state_container_names (const cJSON *state, const char *service, bool oneoff)
+{
+  const cJSON *containers = cJSON_GetObjectItemCaseSensitive (state, "containers");
+  size_t n = 0, cap = (size_t) cJSON_GetArraySize (containers);
+  cleanup_free struct named *v = xzalloc ((cap + 1) * sizeof (*v));
+  char **out = xzalloc (sizeof (char *));
+
+  for (const cJSON *c = containers ? containers->child : NULL; c; c = c->next)
+    {
+      const char *svc = cc_json_get_string (c, "service");
+      if (svc == NULL || (service && strcmp (svc, service) != 0))
+        continue;
+      if (cc_json_get_bool (c, "oneoff", false) != oneoff)
+        continue;
+      v[n++] = (struct named){ c->string, svc, (int) cc_json_get_int (c, "number", 0) };
+    }
+  qsort (v, n, sizeof (*v), compare_containers);
+  for (size_t i = 0; i < n; i++)
+    cc_strv_append (&out, v[i].name);
+  return out;
+}

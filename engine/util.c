@@ -1,0 +1,80 @@
+/* Small helpers shared by the engine: compose durations, names, clocks.  */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "engine/engine.h"
+#include "lib/xalloc.h"
+
+static const struct
+{
+  const char *unit;
+  double ms;
+} duration_units[] = {
+  /* Longest first, so "ms" is not read as "m".  */
+  { "ms", 1 }, { "us", 0.001 }, { "µs", 0.001 }, { "ns", 0.000001 }, { "h", 3600000 }, { "m", 60000 }, { "s", 1000 },
+};
+
+static int
+unit_at (const char *p, double *ms, size_t *len)
+{
+  for (size_t i = 0; i < sizeof (duration_units) / sizeof (duration_units[0]); i++)
+    {
+      size_t l = strlen (duration_units[i].unit);
+      if (strncmp (p, duration_units[i].unit, l) == 0)
+        {
+          *ms = duration_units[i].ms;
+          *len = l;
+          return 0;
+        }
+    }
+  return -1;
+}
+
+int
+cc_engine_parse_duration (const char *text, int64_t *ms, cc_error_t *err)
+{
+  const char *p = text;
+  double total = 0;
+  char *end;
+
+  if (text == NULL || *text == '\0')
+    return cc_error_make (err, EINVAL, "empty duration");
+  /* A bare number is seconds, as the compose spec allows for integers.  */
+  total = strtod (text, &end);
+  if (*end == '\0' && end != text && total >= 0)
+    {
+      *ms = (int64_t) (total * 1000);
+      return 0;
+    }
+  total = 0;
+  while (*p)
+    {
+      double v = strtod (p, &end), unit;
+      size_t len;
+      if (end == p || v < 0 || unit_at (end, &unit, &len) < 0)
+        return cc_error_make (err, EINVAL, "invalid duration `%s` (examples: 1m30s, 500ms, 10s)", text);
+      total += v * unit;
+      p = end + len;
+    }
+  if (total > 1e12)
+    return cc_error_make (err, ERANGE, "duration `%s` is too long", text);
+  *ms = (int64_t) total;
+  return 0;
+}
+
+char *
+cc_engine_container_name (const char *project, const char *service, int number)
+{
+  return xasprintf ("%s-%s-%d", project, service, number);
+}
+
+int64_t
+cc_engine_now_ms (void)
+{
+  struct timespec ts;
+
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}

@@ -2,8 +2,8 @@
    `docker compose config` does.  */
 #include <errno.h>
 #include <getopt.h>
-#include <stdlib.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
@@ -133,7 +133,7 @@ list_keys (struct cc_buf *b, const cJSON *obj)
 static int
 compare_names (const void *a, const void *b)
 {
-  return strcmp (*(char *const *) a, *(char *const *) b);
+  return strcmp (*(char *const *)a, *(char *const *)b);
 }
 
 static void

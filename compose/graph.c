@@ -23,7 +23,7 @@ cc_project_service (const struct cc_project *p, const char *name)
 static int
 compare_str (const void *a, const void *b)
 {
-  return strcmp (*(char *const *) a, *(char *const *) b);
+  return strcmp (*(char *const *)a, *(char *const *)b);
 }
 
 static void
@@ -130,8 +130,7 @@ levels_of (const cJSON *model, char *const *set, struct cc_compose_levels **out,
 }
 
 int
-cc_compose_levels (const struct cc_project *p, char *const *services, struct cc_compose_levels **out,
-                   cc_error_t *err)
+cc_compose_levels (const struct cc_project *p, char *const *services, struct cc_compose_levels **out, cc_error_t *err)
 {
   cleanup_strv char **set = NULL;
 

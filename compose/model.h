@@ -51,7 +51,7 @@ int cc_shell_split (const char *s, char ***out, cc_error_t *err);
    honoured.  */
 enum cc_key_type
 {
-  CC_KEY_STRING,      /* scalar, kept as a string */
+  CC_KEY_STRING, /* scalar, kept as a string */
   CC_KEY_BOOL,
   CC_KEY_INT,
   CC_KEY_FLOAT,
@@ -112,8 +112,8 @@ struct cc_norm
 };
 
 /* Normalize VALUE against TABLE into a new JSON object.  */
-int cc_norm_object (struct cc_norm *n, const struct cc_schema_table *table, const struct cc_node *value,
-                    cJSON **out, cc_error_t *err);
+int cc_norm_object (struct cc_norm *n, const struct cc_schema_table *table, const struct cc_node *value, cJSON **out,
+                    cc_error_t *err);
 /* The whole document into the model (before profiles and cross checks).  */
 int cc_norm_document (struct cc_norm *n, const struct cc_node *root, cJSON **out, cc_error_t *err);
 /* normalize-project.c: defaults that depend on the whole project (the
@@ -141,8 +141,8 @@ int cc_norm_key_volumes (struct cc_norm *n, const struct cc_schema_key *k, const
                          cc_error_t *err);
 int cc_norm_key_command (struct cc_norm *n, const struct cc_schema_key *k, const struct cc_node *v, cJSON *parent,
                          cc_error_t *err);
-int cc_norm_key_depends_on (struct cc_norm *n, const struct cc_schema_key *k, const struct cc_node *v,
-                            cJSON *parent, cc_error_t *err);
+int cc_norm_key_depends_on (struct cc_norm *n, const struct cc_schema_key *k, const struct cc_node *v, cJSON *parent,
+                            cc_error_t *err);
 int cc_norm_key_service_networks (struct cc_norm *n, const struct cc_schema_key *k, const struct cc_node *v,
                                   cJSON *parent, cc_error_t *err);
 int cc_norm_key_healthcheck_test (struct cc_norm *n, const struct cc_schema_key *k, const struct cc_node *v,
@@ -151,8 +151,8 @@ int cc_norm_key_build (struct cc_norm *n, const struct cc_schema_key *k, const s
                        cc_error_t *err);
 int cc_norm_key_ulimits (struct cc_norm *n, const struct cc_schema_key *k, const struct cc_node *v, cJSON *parent,
                          cc_error_t *err);
-int cc_norm_key_extra_hosts (struct cc_norm *n, const struct cc_schema_key *k, const struct cc_node *v,
-                             cJSON *parent, cc_error_t *err);
+int cc_norm_key_extra_hosts (struct cc_norm *n, const struct cc_schema_key *k, const struct cc_node *v, cJSON *parent,
+                             cc_error_t *err);
 int cc_norm_key_file_refs (struct cc_norm *n, const struct cc_schema_key *k, const struct cc_node *v, cJSON *parent,
                            cc_error_t *err);
 int cc_norm_key_external (struct cc_norm *n, const struct cc_schema_key *k, const struct cc_node *v, cJSON *parent,
@@ -161,7 +161,7 @@ int cc_norm_key_path (struct cc_norm *n, const struct cc_schema_key *k, const st
                       cc_error_t *err);
 int cc_norm_key_restart (struct cc_norm *n, const struct cc_schema_key *k, const struct cc_node *v, cJSON *parent,
                          cc_error_t *err);
-#define CC_DECLARE_KEY_FN(fn)                                                                                  \
+#define CC_DECLARE_KEY_FN(fn)                                                                                          \
   int fn (struct cc_norm *n, const struct cc_schema_key *k, const struct cc_node *v, cJSON *parent, cc_error_t *err)
 CC_DECLARE_KEY_FN (cc_norm_key_restart_condition);
 CC_DECLARE_KEY_FN (cc_norm_key_deploy_mode);

@@ -13,7 +13,7 @@
 static int
 compare_items (const void *a, const void *b)
 {
-  return strcmp ((*(cJSON *const *) a)->string, (*(cJSON *const *) b)->string);
+  return strcmp ((*(cJSON *const *)a)->string, (*(cJSON *const *)b)->string);
 }
 
 cJSON *
@@ -111,7 +111,6 @@ cc_json_order_by_table (cJSON *obj, const struct cc_schema_table *table)
     move_first (obj, tmp);
 }
 
-
 int
 cc_norm_document (struct cc_norm *n, const struct cc_node *root, cJSON **out, cc_error_t *err)
 {
@@ -175,7 +174,7 @@ finish_scale (cJSON *svc)
   cJSON *replicas = deploy ? cJSON_GetObjectItem (deploy, "replicas") : NULL;
 
   if (replicas && ! cJSON_GetObjectItem (svc, "scale"))
-    cc_json_set_int (svc, "scale", (int64_t) replicas->valuedouble);
+    cc_json_set_int (svc, "scale", (int64_t)replicas->valuedouble);
   /* Go prints these struct fields of deploy even when empty.  */
   if (deploy && ! cJSON_GetObjectItem (deploy, "resources"))
     cc_json_set (deploy, "resources", cJSON_CreateObject ());

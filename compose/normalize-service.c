@@ -30,8 +30,8 @@ in_strv (const char *const *v, const char *s)
 }
 
 static int
-check_enum (struct cc_norm *n, const struct enum_spec *spec, const struct cc_node *v, cJSON *parent,
-            const char *key, cc_error_t *err)
+check_enum (struct cc_norm *n, const struct enum_spec *spec, const struct cc_node *v, cJSON *parent, const char *key,
+            cc_error_t *err)
 {
   cleanup_free char *what = NULL;
 
@@ -43,7 +43,7 @@ check_enum (struct cc_norm *n, const struct enum_spec *spec, const struct cc_nod
     {
       if (! spec->open && ! in_strv (spec->known, v->value))
         {
-          cleanup_free char *list = cc_strv_join ((char *const *) spec->supported, ", ");
+          cleanup_free char *list = cc_strv_join ((char *const *)spec->supported, ", ");
           return cc_error_at (err, v, "invalid %s `%s` (%s)", spec->what, v->value, list);
         }
       what = xasprintf ("%s `%s`", spec->what, v->value);
@@ -54,12 +54,11 @@ check_enum (struct cc_norm *n, const struct enum_spec *spec, const struct cc_nod
   return 0;
 }
 
-#define ENUM_KEY(fn, key, spec)                                                                                \
-  int fn (struct cc_norm *n, const struct cc_schema_key *k, const struct cc_node *v, cJSON *parent,            \
-          cc_error_t *err)                                                                                     \
-  {                                                                                                            \
-    (void) k;                                                                                                  \
-    return check_enum (n, &spec, v, parent, key, err);                                                         \
+#define ENUM_KEY(fn, key, spec)                                                                                        \
+  int fn (struct cc_norm *n, const struct cc_schema_key *k, const struct cc_node *v, cJSON *parent, cc_error_t *err)   \
+  {                                                                                                                    \
+    (void)k;                                                                                                           \
+    return check_enum (n, &spec, v, parent, key, err);                                                                 \
   }
 
 static const char *const conditions_ok[] = { "none", "on-failure", "any", NULL };
@@ -88,10 +87,10 @@ ENUM_KEY (cc_norm_key_volume_driver, "driver", volume_driver)
 ENUM_KEY (cc_norm_key_ipam_driver, "driver", ipam_driver)
 
 int
-cc_norm_key_pull_policy (struct cc_norm *n, const struct cc_schema_key *k, const struct cc_node *v,
-                         cJSON *parent, cc_error_t *err)
+cc_norm_key_pull_policy (struct cc_norm *n, const struct cc_schema_key *k, const struct cc_node *v, cJSON *parent,
+                         cc_error_t *err)
 {
-  (void) k;
+  (void)k;
   if (v->kind == CC_NODE_SCALAR && strncmp (v->value, "every_", 6) == 0)
     {
       if (cc_norm_unsupported (n, v, "pull_policy `every_...`", err) < 0)
@@ -103,12 +102,12 @@ cc_norm_key_pull_policy (struct cc_norm *n, const struct cc_schema_key *k, const
 }
 
 int
-cc_norm_key_network_mode (struct cc_norm *n, const struct cc_schema_key *k, const struct cc_node *v,
-                          cJSON *parent, cc_error_t *err)
+cc_norm_key_network_mode (struct cc_norm *n, const struct cc_schema_key *k, const struct cc_node *v, cJSON *parent,
+                          cc_error_t *err)
 {
   static const char *const modes[] = { "bridge", "host", "none", NULL };
 
-  (void) k;
+  (void)k;
   if (v->kind != CC_NODE_SCALAR || v->is_null)
     return cc_error_at (err, v, "`network_mode` must be a string");
   if (! in_strv (modes, v->value) && strncmp (v->value, "service:", 8) != 0)
@@ -132,7 +131,7 @@ cc_norm_key_restart (struct cc_norm *n, const struct cc_schema_key *k, const str
   const char *colon;
   int64_t tries;
 
-  (void) n, (void) k;
+  (void)n, (void)k;
   if (v->kind != CC_NODE_SCALAR || v->is_null)
     return cc_error_at (err, v, "`restart` must be a string");
   colon = strchr (v->value, ':');
@@ -156,7 +155,7 @@ cc_norm_key_command (struct cc_norm *n, const struct cc_schema_key *k, const str
   cleanup_strv char **argv = NULL;
   cJSON *arr;
 
-  (void) n;
+  (void)n;
   if (v->kind == CC_NODE_SCALAR && v->is_null)
     {
       cc_json_set (parent, k->name, cJSON_CreateNull ());
@@ -182,13 +181,13 @@ cc_norm_key_command (struct cc_norm *n, const struct cc_schema_key *k, const str
 }
 
 int
-cc_norm_key_healthcheck_test (struct cc_norm *n, const struct cc_schema_key *k, const struct cc_node *v,
-                              cJSON *parent, cc_error_t *err)
+cc_norm_key_healthcheck_test (struct cc_norm *n, const struct cc_schema_key *k, const struct cc_node *v, cJSON *parent,
+                              cc_error_t *err)
 {
   static const char *const kinds[] = { "NONE", "CMD", "CMD-SHELL", NULL };
   cJSON *arr;
 
-  (void) n;
+  (void)n;
   if (v->kind == CC_NODE_SCALAR && ! v->is_null)
     {
       arr = cJSON_CreateArray ();
@@ -239,7 +238,7 @@ read_env_file (struct cc_norm *n, const struct cc_node *entry, cJSON *env, cc_er
   for (char **e = vars; e && *e; e++)
     {
       char *eq = strchr (*e, '=');
-      cleanup_free char *key = eq ? xstrndup (*e, (size_t) (eq - *e)) : xstrdup (*e);
+      cleanup_free char *key = eq ? xstrndup (*e, (size_t)(eq - *e)) : xstrdup (*e);
       cc_json_set_string (env, key, eq ? eq + 1 : "");
     }
   return 0;
@@ -278,8 +277,8 @@ static const struct cc_schema_key dependency_keys[] = {
   { "restart", CC_KEY_BOOL, CC_KEY_SUPPORTED, NULL, NULL },
   { "required", CC_KEY_BOOL, CC_KEY_SUPPORTED, NULL, NULL },
 };
-static const struct cc_schema_table dependency_table = { "depends_on", dependency_keys,
-                                                         CC_N_ELEMENTS (dependency_keys) };
+static const struct cc_schema_table dependency_table
+    = { "depends_on", dependency_keys, CC_N_ELEMENTS (dependency_keys) };
 
 static cJSON *
 dependency (const char *condition, bool required)
@@ -299,7 +298,7 @@ cc_norm_key_depends_on (struct cc_norm *n, const struct cc_schema_key *k, const 
       = { "service_started", "service_healthy", "service_completed_successfully", NULL };
   cleanup_cjson cJSON *deps = cJSON_CreateObject ();
 
-  (void) k;
+  (void)k;
   if (v->kind == CC_NODE_SEQ)
     for (size_t i = 0; i < v->len; i++)
       {
@@ -317,11 +316,12 @@ cc_norm_key_depends_on (struct cc_norm *n, const struct cc_schema_key *k, const 
         cond = cc_json_get_string (d, "condition");
         if (cond && ! in_strv (conditions, cond))
           {
+            cc_error_at (err, cc_node_map_get (v->items[i], "condition"),
+                         "invalid depends_on condition `%s` (service_started, service_healthy, "
+                         "service_completed_successfully)",
+                         cond);
             cJSON_Delete (d);
-            return cc_error_at (err, cc_node_map_get (v->items[i], "condition"),
-                                "invalid depends_on condition `%s` (service_started, service_healthy, "
-                                "service_completed_successfully)",
-                                cond);
+            return -1;
           }
         if (cond == NULL)
           cc_json_set_string (d, "condition", "service_started");
@@ -349,16 +349,16 @@ static const struct cc_schema_key service_network_keys[] = {
   { "driver_opts", CC_KEY_MAPPING, CC_KEY_UNSUPPORTED, NULL, NULL },
   { "interface_name", CC_KEY_STRING, CC_KEY_UNSUPPORTED, NULL, NULL },
 };
-static const struct cc_schema_table service_network_table = { "service network", service_network_keys,
-                                                              CC_N_ELEMENTS (service_network_keys) };
+static const struct cc_schema_table service_network_table
+    = { "service network", service_network_keys, CC_N_ELEMENTS (service_network_keys) };
 
 int
-cc_norm_key_service_networks (struct cc_norm *n, const struct cc_schema_key *k, const struct cc_node *v,
-                              cJSON *parent, cc_error_t *err)
+cc_norm_key_service_networks (struct cc_norm *n, const struct cc_schema_key *k, const struct cc_node *v, cJSON *parent,
+                              cc_error_t *err)
 {
   cleanup_cjson cJSON *nets = cJSON_CreateObject ();
 
-  (void) k;
+  (void)k;
   if (v->kind == CC_NODE_SEQ)
     for (size_t i = 0; i < v->len; i++)
       {
@@ -403,13 +403,13 @@ add_host (cJSON *arr, const struct cc_node *at, const char *host, const char *ip
 static int
 compare_strings (const void *a, const void *b)
 {
-  return strcmp (*(char *const *) a, *(char *const *) b);
+  return strcmp (*(char *const *)a, *(char *const *)b);
 }
 
 static cJSON *
 sorted_string_array (cJSON *arr)
 {
-  size_t len = (size_t) cJSON_GetArraySize (arr), i = 0;
+  size_t len = (size_t)cJSON_GetArraySize (arr), i = 0;
   cleanup_free char **v = xzalloc ((len + 1) * sizeof (char *));
   cJSON *out = cJSON_CreateArray ();
 
@@ -427,7 +427,7 @@ cc_norm_key_extra_hosts (struct cc_norm *n, const struct cc_schema_key *k, const
 {
   cleanup_cjson cJSON *arr = cJSON_CreateArray ();
 
-  (void) n, (void) k;
+  (void)n, (void)k;
   if (v->kind == CC_NODE_SEQ)
     for (size_t i = 0; i < v->len; i++)
       {
@@ -440,7 +440,7 @@ cc_norm_key_extra_hosts (struct cc_norm *n, const struct cc_schema_key *k, const
         if (sep == NULL)
           return cc_error_at (err, it, "extra_hosts entry `%s` needs HOST=IP or HOST:IP",
                               it->kind == CC_NODE_SCALAR ? it->value : "");
-        host = xstrndup (it->value, (size_t) (sep - it->value));
+        host = xstrndup (it->value, (size_t)(sep - it->value));
         if (add_host (arr, it, host, sep + 1, err) < 0)
           return -1;
       }
@@ -480,7 +480,7 @@ cc_norm_key_ulimits (struct cc_norm *n, const struct cc_schema_key *k, const str
   static const struct cc_schema_key single = { "ulimits", CC_KEY_INT, CC_KEY_SUPPORTED, NULL, NULL };
   cleanup_cjson cJSON *o = cJSON_CreateObject ();
 
-  (void) k;
+  (void)k;
   if (v->kind != CC_NODE_MAP)
     return cc_error_at (err, v, "`ulimits` must be a map, not %s", cc_node_kind_name (v));
   for (size_t i = 0; i < v->len; i++)
@@ -527,7 +527,7 @@ cc_norm_key_external (struct cc_norm *n, const struct cc_schema_key *k, const st
   bool b;
   const char *legacy;
 
-  (void) n, (void) k;
+  (void)n, (void)k;
   if (v->kind == CC_NODE_MAP)
     {
       legacy = cc_node_map_get_string (v, "name");
@@ -544,14 +544,12 @@ cc_norm_key_external (struct cc_norm *n, const struct cc_schema_key *k, const st
 }
 
 static const struct cc_schema_key file_ref_keys[] = {
-  { "source", CC_KEY_STRING, CC_KEY_SUPPORTED, NULL, NULL },
-  { "target", CC_KEY_STRING, CC_KEY_SUPPORTED, NULL, NULL },
-  { "uid", CC_KEY_STRING, CC_KEY_SUPPORTED, NULL, NULL },
-  { "gid", CC_KEY_STRING, CC_KEY_SUPPORTED, NULL, NULL },
+  { "source", CC_KEY_STRING, CC_KEY_SUPPORTED, NULL, NULL }, { "target", CC_KEY_STRING, CC_KEY_SUPPORTED, NULL, NULL },
+  { "uid", CC_KEY_STRING, CC_KEY_SUPPORTED, NULL, NULL },    { "gid", CC_KEY_STRING, CC_KEY_SUPPORTED, NULL, NULL },
   { "mode", CC_KEY_STRING, CC_KEY_SUPPORTED, NULL, NULL },
 };
-static const struct cc_schema_table file_ref_table = { "secret or config reference", file_ref_keys,
-                                                       CC_N_ELEMENTS (file_ref_keys) };
+static const struct cc_schema_table file_ref_table
+    = { "secret or config reference", file_ref_keys, CC_N_ELEMENTS (file_ref_keys) };
 
 /* Service `secrets:` and `configs:`: a name, or {source, target, ...}.  */
 int
@@ -595,7 +593,7 @@ cc_norm_key_file_refs (struct cc_norm *n, const struct cc_schema_key *k, const s
 static int
 skip_key (struct cc_norm *n, const struct cc_schema_key *k, const struct cc_node *v, cJSON *parent, cc_error_t *err)
 {
-  (void) n, (void) k, (void) v, (void) parent, (void) err;
+  (void)n, (void)k, (void)v, (void)parent, (void)err;
   return 0;
 }
 
@@ -642,7 +640,7 @@ cc_norm_key_build (struct cc_norm *n, const struct cc_schema_key *k, const struc
   const struct cc_node *args = v->kind == CC_NODE_MAP ? cc_node_map_get (v, "args") : NULL;
   const char *ctx;
 
-  (void) k;
+  (void)k;
   if (v->kind == CC_NODE_SCALAR && ! v->is_null)
     {
       b = cJSON_CreateObject ();

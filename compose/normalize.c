@@ -66,8 +66,7 @@ string_list (const struct cc_node *v, const char *key, bool allow_scalar, cc_err
     {
       if (v->items[i]->kind != CC_NODE_SCALAR || v->items[i]->is_null)
         {
-          cc_error_at (err, v->items[i], "items of `%s` must be strings, not %s", key,
-                       cc_node_kind_name (v->items[i]));
+          cc_error_at (err, v->items[i], "items of `%s` must be strings, not %s", key, cc_node_kind_name (v->items[i]));
           return NULL;
         }
       cJSON_AddItemToArray (arr, cJSON_CreateString (v->items[i]->value));
@@ -79,8 +78,7 @@ string_list (const struct cc_node *v, const char *key, bool allow_scalar, cc_err
    takes its value from ENV (environment), or is null when NULL_FOR_BARE,
    else "" (labels).  */
 int
-cc_norm_mapping (const struct cc_node *v, const struct cc_env *env, bool null_for_bare, cJSON **out,
-                 cc_error_t *err)
+cc_norm_mapping (const struct cc_node *v, const struct cc_env *env, bool null_for_bare, cJSON **out, cc_error_t *err)
 {
   cleanup_cjson cJSON *o = cJSON_CreateObject ();
 
@@ -104,7 +102,7 @@ cc_norm_mapping (const struct cc_node *v, const struct cc_env *env, bool null_fo
         eq = strchr (it->value, '=');
         if (eq)
           {
-            cleanup_free char *k = xstrndup (it->value, (size_t) (eq - it->value));
+            cleanup_free char *k = xstrndup (it->value, (size_t)(eq - it->value));
             cc_json_set_string (o, k, eq + 1);
           }
         else if (env && cc_env_get (env, it->value))
@@ -139,7 +137,7 @@ norm_scalar (const struct cc_schema_key *key, const struct cc_node *v, cJSON **o
     case CC_KEY_INT:
       if (cc_parse_int (v->value, -(1LL << 53), 1LL << 53, &i, err) < 0)
         return cc_error_relocate (err, v, key->name);
-      *out = cJSON_CreateNumber ((double) i);
+      *out = cJSON_CreateNumber ((double)i);
       return 0;
     case CC_KEY_FLOAT:
       if (cc_parse_float (v->value, &d, err) < 0)
@@ -165,7 +163,7 @@ norm_scalar (const struct cc_schema_key *key, const struct cc_node *v, cJSON **o
           i = -1;
         else if (cc_parse_bytes (v->value, &i, err) < 0)
           return cc_error_relocate (err, v, key->name);
-        s = xasprintf ("%lld", (long long) i);
+        s = xasprintf ("%lld", (long long)i);
         *out = cJSON_CreateString (s);
         return 0;
       }
@@ -193,8 +191,7 @@ node_to_json (const struct cc_node *v)
 }
 
 static int
-norm_list_of (struct cc_norm *n, const struct cc_schema_key *key, const struct cc_node *v, cJSON **out,
-              cc_error_t *err)
+norm_list_of (struct cc_norm *n, const struct cc_schema_key *key, const struct cc_node *v, cJSON **out, cc_error_t *err)
 {
   cleanup_cjson cJSON *arr = cJSON_CreateArray ();
 
@@ -212,8 +209,7 @@ norm_list_of (struct cc_norm *n, const struct cc_schema_key *key, const struct c
 }
 
 static int
-norm_map_of (struct cc_norm *n, const struct cc_schema_key *key, const struct cc_node *v, cJSON **out,
-             cc_error_t *err)
+norm_map_of (struct cc_norm *n, const struct cc_schema_key *key, const struct cc_node *v, cJSON **out, cc_error_t *err)
 {
   cleanup_cjson cJSON *obj = cJSON_CreateObject ();
 
@@ -288,6 +284,19 @@ unknown_key (const struct cc_schema_table *table, const struct cc_node *k, cc_er
   return cc_error_at (err, k, "unknown key `%s` in %s", k->value, table->what);
 }
 
+/* Go drops a false `bool` field with omitempty; only the `*bool` fields
+   (and `required`, which has no omitempty) print false.  */
+static bool
+keeps_false (const char *key)
+{
+  static const char *const keep[] = { "init", "attach", "enable_ipv4", "enable_ipv6", "create_host_path", "required" };
+
+  for (size_t i = 0; i < CC_N_ELEMENTS (keep); i++)
+    if (strcmp (key, keep[i]) == 0)
+      return true;
+  return false;
+}
+
 static int
 norm_key (struct cc_norm *n, const struct cc_schema_key *key, const struct cc_node *k, const struct cc_node *v,
           cJSON *obj, cc_error_t *err)
@@ -312,6 +321,11 @@ norm_key (struct cc_norm *n, const struct cc_schema_key *key, const struct cc_no
     }
   if (cc_norm_value (n, key, v, &j, err) < 0)
     return -1;
+  if (cJSON_IsFalse (j) && ! keeps_false (k->value))
+    {
+      cJSON_Delete (j);
+      return 0;
+    }
   cc_json_set (obj, k->value, j);
   return 0;
 }

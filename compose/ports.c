@@ -55,7 +55,7 @@ parse_range (const char *s, long min, struct port_range *r, cc_error_t *err)
       r->end = r->start;
       return 0;
     }
-  if (parse_number (s, (size_t) (dash - s), min, &r->start) < 0
+  if (parse_number (s, (size_t)(dash - s), min, &r->start) < 0
       || parse_number (dash + 1, strlen (dash + 1), min, &r->end) < 0)
     return cc_error_make (err, 0, "invalid port range `%s` (%ld-65535)", s, min);
   if (r->end < r->start)
@@ -125,7 +125,7 @@ cc_ports_parse_short (const char *spec, cJSON *out, cc_error_t *err)
   struct port_range cr, hr = { 0, 0 };
   const char *slash = strrchr (spec, '/');
 
-  body = slash ? xstrndup (spec, (size_t) (slash - spec)) : xstrdup (spec);
+  body = slash ? xstrndup (spec, (size_t)(slash - spec)) : xstrdup (spec);
   proto = xstrdup (slash ? slash + 1 : "tcp");
   if (! is_protocol (proto))
     return cc_error_make (err, 0, "invalid protocol `%s` in `%s` (tcp, udp, sctp)", proto, spec);
@@ -240,7 +240,7 @@ cc_norm_key_ports (struct cc_norm *n, const struct cc_schema_key *k, const struc
 {
   cJSON *arr = NULL;
 
-  (void) n, (void) k;
+  (void)n, (void)k;
   if (v->kind == CC_NODE_SCALAR && v->is_null)
     return 0;
   if (cc_ports_normalize (v, &arr, err) < 0)

@@ -50,24 +50,25 @@ drop_dependencies (cJSON *services, const struct cc_node *root, char *const *dro
           if (cc_strv_contains (dropped, d->string))
             {
               if (cc_json_get_bool (d, "required", true))
-                return cc_error_at (err,
-                                    cc_node_entry (cc_node_path (root, "services", svc->string, "depends_on", NULL),
-                                                   d->string)
-                                        ?: root,
-                                    "service `%s` depends on `%s`, which no enabled profile selects "
-                                    "(enable one of its profiles, or set `required: false`)",
-                                    svc->string, d->string);
+                return cc_error_at (
+                    err,
+                    cc_node_entry (cc_node_path (root, "services", svc->string, "depends_on", NULL), d->string) ?: root,
+                    "service `%s` depends on `%s`, which no enabled profile selects "
+                    "(enable one of its profiles, or set `required: false`)",
+                    svc->string, d->string);
               cJSON_Delete (cJSON_DetachItemViaPointer (deps, d));
             }
           d = next;
         }
+      /* Go omits an empty map.  */
+      if (deps && deps->child == NULL)
+        cJSON_DeleteItemFromObjectCaseSensitive (svc, "depends_on");
     }
   return 0;
 }
 
 int
-cc_apply_profiles (cJSON *model, const struct cc_node *root, const struct cc_compose_options *opts,
-                   cc_error_t *err)
+cc_apply_profiles (cJSON *model, const struct cc_node *root, const struct cc_compose_options *opts, cc_error_t *err)
 {
   cJSON *services = cJSON_GetObjectItem (model, "services");
   cleanup_strv char **named = xzalloc (sizeof (char *));

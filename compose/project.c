@@ -21,7 +21,10 @@ cc_project_from_tree (const struct cc_compose_options *opts, const struct cc_loa
                       cc_error_t *err)
 {
   struct cc_norm n = {
-    .opts = opts, .project_name = l->project_name, .project_dir = l->project_dir, .env = l->env,
+    .opts = opts,
+    .project_name = l->project_name,
+    .project_dir = l->project_dir,
+    .env = l->env,
   };
   cleanup_cjson cJSON *model = NULL;
   struct cc_project *p;

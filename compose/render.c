@@ -37,11 +37,11 @@ looks_numeric (const char *s)
     {
       if (*r != '_')
         *w++ = *r;
-      if (! isdigit ((unsigned char) *r) && *r != ':' && *r != '_')
+      if (! isdigit ((unsigned char)*r) && *r != ':' && *r != '_')
         only_digits_colons = false;
     }
   *w = '\0';
-  if (only_digits_colons && isdigit ((unsigned char) s[0]))
+  if (only_digits_colons && isdigit ((unsigned char)s[0]))
     return true;
   if (strcasecmp (plain, ".inf") == 0 || strcasecmp (plain, "-.inf") == 0 || strcasecmp (plain, ".nan") == 0)
     return true;
@@ -56,12 +56,15 @@ cc_yaml_needs_quotes (const char *s)
 
   if (len == 0 || is_special_word (s) || looks_numeric (s))
     return true;
-  if (strchr ("-?:,[]{}#&*!|>'\"%@` ", s[0]) || s[len - 1] == ' ' || s[len - 1] == ':')
+  /* "-", "?" and ":" start a plain scalar unless a space follows ("--flag" is fine).  */
+  if (strchr ("-?:", s[0]) && (s[1] == '\0' || s[1] == ' ' || strncmp (s, "---", 3) == 0))
+    return true;
+  if (strchr (",[]{}#&*!|>'\"%@` ", s[0]) || s[len - 1] == ' ' || s[len - 1] == ':')
     return true;
   if (strstr (s, ": ") || strstr (s, " #"))
     return true;
   for (const char *p = s; *p; p++)
-    if ((unsigned char) *p < 0x20 || *p == 0x7f)
+    if ((unsigned char)*p < 0x20 || *p == 0x7f)
       return true;
   return false;
 }

@@ -9,19 +9,37 @@
 #include "lib/cleanup.h"
 #include "lib/xalloc.h"
 
-#define KEY(name, type) { name, CC_KEY_##type, CC_KEY_SUPPORTED, NULL, NULL }
-#define NOT_YET(name, type) { name, CC_KEY_##type, CC_KEY_UNSUPPORTED, NULL, NULL }
-#define SUB(name, type, table) { name, CC_KEY_##type, CC_KEY_SUPPORTED, &table, NULL }
-#define NOT_YET_SUB(name, type, table) { name, CC_KEY_##type, CC_KEY_UNSUPPORTED, &table, NULL }
-#define FN(name, fn) { name, CC_KEY_CUSTOM, CC_KEY_SUPPORTED, NULL, fn }
-#define NOT_YET_FN(name, fn) { name, CC_KEY_CUSTOM, CC_KEY_UNSUPPORTED, NULL, fn }
+#define KEY(name, type)                                                                                                \
+  {                                                                                                                    \
+    name, CC_KEY_##type, CC_KEY_SUPPORTED, NULL, NULL                                                                  \
+  }
+#define NOT_YET(name, type)                                                                                            \
+  {                                                                                                                    \
+    name, CC_KEY_##type, CC_KEY_UNSUPPORTED, NULL, NULL                                                                \
+  }
+#define SUB(name, type, table)                                                                                         \
+  {                                                                                                                    \
+    name, CC_KEY_##type, CC_KEY_SUPPORTED, &table, NULL                                                                \
+  }
+#define NOT_YET_SUB(name, type, table)                                                                                 \
+  {                                                                                                                    \
+    name, CC_KEY_##type, CC_KEY_UNSUPPORTED, &table, NULL                                                              \
+  }
+#define FN(name, fn)                                                                                                   \
+  {                                                                                                                    \
+    name, CC_KEY_CUSTOM, CC_KEY_SUPPORTED, NULL, fn                                                                    \
+  }
+#define NOT_YET_FN(name, fn)                                                                                           \
+  {                                                                                                                    \
+    name, CC_KEY_CUSTOM, CC_KEY_UNSUPPORTED, NULL, fn                                                                  \
+  }
 #define TABLE(var, what, keys) const struct cc_schema_table var = { what, keys, CC_N_ELEMENTS (keys) }
 
 /* Keys normalized by cc_norm_service_environment once the whole service is read.  */
 static int
 deferred (struct cc_norm *n, const struct cc_schema_key *k, const struct cc_node *v, cJSON *parent, cc_error_t *err)
 {
-  (void) n, (void) k, (void) v, (void) parent, (void) err;
+  (void)n, (void)k, (void)v, (void)parent, (void)err;
   return 0;
 }
 
@@ -214,15 +232,9 @@ static const struct cc_schema_key volume_keys[] = {
 static TABLE (volume_table, "volume", volume_keys);
 
 static const struct cc_schema_key file_object_keys[] = {
-  KEY ("name", STRING),
-  FN ("file", cc_norm_key_path),
-  KEY ("environment", STRING),
-  KEY ("content", STRING),
-  FN ("external", cc_norm_key_external),
-  KEY ("labels", MAPPING),
-  NOT_YET ("driver", STRING),
-  NOT_YET ("driver_opts", MAPPING),
-  NOT_YET ("template_driver", STRING),
+  KEY ("name", STRING),       FN ("file", cc_norm_key_path),         KEY ("environment", STRING),
+  KEY ("content", STRING),    FN ("external", cc_norm_key_external), KEY ("labels", MAPPING),
+  NOT_YET ("driver", STRING), NOT_YET ("driver_opts", MAPPING),      NOT_YET ("template_driver", STRING),
 };
 static TABLE (file_object_table, "secret or config", file_object_keys);
 

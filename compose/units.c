@@ -66,7 +66,7 @@ cc_parse_duration (const char *s, int64_t *ns, cc_error_t *err)
       double v;
       int64_t unit;
 
-      if (! isdigit ((unsigned char) *p) && *p != '.')
+      if (! isdigit ((unsigned char)*p) && *p != '.')
         return cc_error_make (err, 0, "invalid duration `%s` (use units like 1m30s, 500ms, 1h)", s);
       errno = 0;
       v = strtod (p, &end);
@@ -75,13 +75,12 @@ cc_parse_duration (const char *s, int64_t *ns, cc_error_t *err)
       p = end;
       unit = duration_unit (&p);
       if (unit == 0)
-        return cc_error_make (err, 0, "invalid duration `%s`: missing or unknown unit (use ns, us, ms, s, m, h)",
-                              s);
-      total += v * (double) unit;
+        return cc_error_make (err, 0, "invalid duration `%s`: missing or unknown unit (use ns, us, ms, s, m, h)", s);
+      total += v * (double)unit;
       if (total > 9.2e18)
         return cc_error_make (err, 0, "invalid duration `%s`: too large", s);
     }
-  *ns = (int64_t) (total + 0.5);
+  *ns = (int64_t)(total + 0.5);
   return 0;
 }
 
@@ -107,7 +106,7 @@ char *
 cc_format_duration (int64_t ns)
 {
   cleanup_buf struct cc_buf b = { 0 };
-  uint64_t u = ns < 0 ? (uint64_t) -ns : (uint64_t) ns;
+  uint64_t u = ns < 0 ? (uint64_t)-ns : (uint64_t)ns;
 
   if (ns < 0)
     cc_buf_putc (&b, '-');
@@ -116,9 +115,9 @@ cc_format_duration (int64_t ns)
   else if (u < 1000)
     cc_buf_printf (&b, "%" PRIu64 "ns", u);
   else if (u < 1000000)
-    put_fraction (&b, (int64_t) (u / 1000), (int64_t) (u % 1000), 3, "\xc2\xb5s");
+    put_fraction (&b, (int64_t)(u / 1000), (int64_t)(u % 1000), 3, "\xc2\xb5s");
   else if (u < 1000000000)
-    put_fraction (&b, (int64_t) (u / 1000000), (int64_t) (u % 1000000), 6, "ms");
+    put_fraction (&b, (int64_t)(u / 1000000), (int64_t)(u % 1000000), 6, "ms");
   else
     {
       uint64_t h = u / 3600000000000ULL, rem = u % 3600000000000ULL;
@@ -129,7 +128,7 @@ cc_format_duration (int64_t ns)
         cc_buf_printf (&b, "%" PRIu64 "h", h);
       if (h || m)
         cc_buf_printf (&b, "%" PRIu64 "m", m);
-      put_fraction (&b, (int64_t) (rem / 1000000000), (int64_t) (rem % 1000000000), 9, "s");
+      put_fraction (&b, (int64_t)(rem / 1000000000), (int64_t)(rem % 1000000000), 9, "s");
     }
   return cc_buf_steal (&b);
 }
@@ -147,7 +146,7 @@ static const struct
 static int
 byte_shift (const char *u, int *shift)
 {
-  char c = (char) tolower ((unsigned char) u[0]);
+  char c = (char)tolower ((unsigned char)u[0]);
 
   if (u[0] == '\0')
     {
@@ -177,7 +176,7 @@ cc_parse_bytes (const char *s, int64_t *bytes, cc_error_t *err)
   double v;
   int shift;
 
-  if (! isdigit ((unsigned char) *s) && *s != '.')
+  if (! isdigit ((unsigned char)*s) && *s != '.')
     return cc_error_make (err, 0, "invalid size `%s` (use a number of bytes or 100k, 512m, 1g)", s);
   errno = 0;
   v = strtod (s, &end);
@@ -187,10 +186,10 @@ cc_parse_bytes (const char *s, int64_t *bytes, cc_error_t *err)
     end++;
   if (byte_shift (end, &shift) < 0)
     return cc_error_make (err, 0, "invalid size `%s`: unknown unit `%s` (use b, k, m, g, t, p)", s, end);
-  v *= (double) (1ULL << shift);
+  v *= (double)(1ULL << shift);
   if (v >= 9.2e18)
     return cc_error_make (err, 0, "invalid size `%s`: too large", s);
-  *bytes = (int64_t) v;
+  *bytes = (int64_t)v;
   return 0;
 }
 
@@ -202,7 +201,7 @@ cc_parse_int (const char *s, int64_t min, int64_t max, int64_t *out, cc_error_t 
 
   errno = 0;
   v = strtoll (s, &end, 10);
-  if (*s == '\0' || *end != '\0' || isspace ((unsigned char) *s) || errno)
+  if (*s == '\0' || *end != '\0' || isspace ((unsigned char)*s) || errno)
     return cc_error_make (err, 0, "`%s` is not an integer", s);
   if (v < min || v > max)
     return cc_error_make (err, 0, "%lld is out of range [%" PRId64 ", %" PRId64 "]", v, min, max);

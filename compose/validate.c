@@ -109,8 +109,7 @@ check_mounts (const cJSON *model, const struct cc_node *root, const cJSON *svc, 
 }
 
 static int
-check_file_refs (const cJSON *model, const struct cc_node *root, const cJSON *svc, const char *section,
-                 cc_error_t *err)
+check_file_refs (const cJSON *model, const struct cc_node *root, const cJSON *svc, const char *section, cc_error_t *err)
 {
   const cJSON *refs = cJSON_GetObjectItem (svc, section);
   const struct cc_node *rn = cc_node_path (root, "services", svc->string, section, NULL);
@@ -121,8 +120,8 @@ check_file_refs (const cJSON *model, const struct cc_node *root, const cJSON *sv
       const char *src = cc_json_get_string (r, "source");
       if (src && ! defined (model, section, src))
         return cc_error_at (err, rn && i < rn->len ? rn->items[i] : blame (root, svc->string, section, NULL),
-                            "service `%s` uses undefined %.*s `%s`", svc->string,
-                            (int) strlen (section) - 1, section, src);
+                            "service `%s` uses undefined %.*s `%s`", svc->string, (int)strlen (section) - 1, section,
+                            src);
     }
   return 0;
 }
@@ -173,8 +172,7 @@ check_service (const cJSON *model, const struct cc_node *root, const cJSON *svc,
   const struct cc_node *key = cc_node_entry (cc_node_path (root, "services", NULL), svc->string);
 
   if (! cJSON_GetObjectItem (svc, "image") && ! cJSON_GetObjectItem (svc, "build"))
-    return cc_error_at (err, key ? key : root, "service `%s` has neither an image nor a build context",
-                        svc->string);
+    return cc_error_at (err, key ? key : root, "service `%s` has neither an image nor a build context", svc->string);
   if (check_networks (model, root, svc, err) < 0 || check_mounts (model, root, svc, err) < 0
       || check_file_refs (model, root, svc, "secrets", err) < 0
       || check_file_refs (model, root, svc, "configs", err) < 0 || check_dependencies (model, root, svc, err) < 0

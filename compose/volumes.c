@@ -16,6 +16,9 @@ static const char *const volume_types[] = { "bind", "volume", "tmpfs" };
 /* Types the spec has that a Linux engine without Swarm cannot mount.  */
 static const char *const unsupported_types[] = { "npipe", "cluster", "image" };
 
+static const struct cc_schema_table mount_table;
+static const struct cc_schema_table bind_table;
+
 static bool
 in_list (const char *s, const char *const *list, size_t n)
 {
@@ -118,6 +121,9 @@ cc_volume_parse_short (const char *spec, const char *project_dir, cJSON **out, c
     object_at (v, "volume");
   if (n == 3 && apply_short_options (v, type, parts[2], err) < 0)
     return -1;
+  cc_json_order_by_table (v, &mount_table);
+  if (cJSON_GetObjectItem (v, "bind"))
+    cc_json_order_by_table (cJSON_GetObjectItem (v, "bind"), &bind_table);
   *out = steal_pointer (&v);
   return 0;
 }
@@ -169,15 +175,13 @@ check_long_volume (struct cc_norm *n, const struct cc_node *item, cJSON *v, cc_e
   if (! in_list (type, volume_types, CC_N_ELEMENTS (volume_types)))
     return cc_error_at (err, cc_node_map_get (item, "type"), "invalid volume type `%s` (bind, volume, tmpfs)", type);
   if (target == NULL || target[0] != '/')
-    return cc_error_at (err, cc_node_map_get (item, "target") ?: item,
-                        "volume: `target` must be an absolute path");
+    return cc_error_at (err, cc_node_map_get (item, "target") ?: item, "volume: `target` must be an absolute path");
   if (strcmp (type, "bind") == 0 && (source == NULL || *source == '\0'))
     return cc_error_at (err, item, "bind mount: `source` is required");
   if (strcmp (type, "tmpfs") == 0 && source)
     return cc_error_at (err, cc_node_map_get (item, "source"), "tmpfs mount: `source` is not allowed");
   if (prop && ! in_list (prop, propagations, CC_N_ELEMENTS (propagations)))
-    return cc_error_at (err, cc_node_path (item, "bind", "propagation", NULL), "invalid bind propagation `%s`",
-                        prop);
+    return cc_error_at (err, cc_node_path (item, "bind", "propagation", NULL), "invalid bind propagation `%s`", prop);
   if (strcmp (type, "bind") == 0)
     {
       cleanup_free char *abs = cc_resolve_host_path (source, n->project_dir);
@@ -246,7 +250,7 @@ cc_norm_key_volumes (struct cc_norm *n, const struct cc_schema_key *k, const str
 {
   cJSON *arr = NULL;
 
-  (void) k;
+  (void)k;
   if (v->kind == CC_NODE_SCALAR && v->is_null)
     return 0;
   if (volumes_normalize (n, v, &arr, err) < 0)

@@ -5,7 +5,9 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,8 +27,8 @@ load_opts (const char *yaml, const struct cc_compose_options *opts, struct cc_pr
 
   if (cc_yaml_load_string ("test.yaml", yaml, strlen (yaml), &l.root, err) < 0)
     return -1;
-  l.project_name = (char *) "proj";
-  l.project_dir = (char *) "/proj";
+  l.project_name = (char *)"proj";
+  l.project_dir = (char *)"/proj";
   l.env = cc_env_new ();
   cc_env_set (l.env, "FROM_SHELL", "shell-value", true);
   ret = cc_project_from_tree (opts, &l, out, err);
@@ -99,12 +101,12 @@ test_durations (void **state)
   {
     const char *in, *out;
   } ok[] = {
-    { "1m30s", "1m30s" }, { "90s", "1m30s" }, { "500ms", "500ms" }, { "1h", "1h0m0s" },  { "1.5s", "1.5s" },
+    { "1m30s", "1m30s" }, { "90s", "1m30s" }, { "500ms", "500ms" },   { "1h", "1h0m0s" },  { "1.5s", "1.5s" },
     { "0", "0s" },        { "10us", "10µs" }, { "2h45m", "2h45m0s" }, { "1d", "24h0m0s" }, { "250ns", "250ns" },
   };
   static const char *const bad[] = { "10", "abc", "5x", "", "1m30", "-1s", "s" };
 
-  (void) state;
+  (void)state;
   for (size_t i = 0; i < CC_N_ELEMENTS (ok); i++)
     {
       int64_t ns;
@@ -131,12 +133,12 @@ test_bytes (void **state)
     const char *in;
     int64_t out;
   } ok[] = {
-    { "512m", 536870912LL }, { "1g", 1073741824LL }, { "100k", 102400 }, { "1024", 1024 },
+    { "512m", 536870912LL },  { "1g", 1073741824LL }, { "100k", 102400 },      { "1024", 1024 },
     { "1.5g", 1610612736LL }, { "10mb", 10485760 },   { "2GB", 2147483648LL }, { "7b", 7 },
   };
   static const char *const bad[] = { "12q", "-1", "m", "", "1gg", "1.2.3" };
 
-  (void) state;
+  (void)state;
   for (size_t i = 0; i < CC_N_ELEMENTS (ok); i++)
     {
       int64_t b = 0;
@@ -179,11 +181,11 @@ test_ports_short (void **state)
       "[{\"mode\":\"ingress\",\"host_ip\":\"0.0.0.0\",\"target\":5000,\"published\":\"5000\",\"protocol\":\"sctp\"}]" },
   };
   static const char *const bad[] = {
-    "70000", "8080:0", "8080-8081:80-82", "80/foo", "abc", "[::1:8080:80", "1.2.3.999:80:80", ":", "",
-    "81-80",  "8080:",  "-1",              "80:80:80:80x", "99999:80",
+    "70000", "8080:0", "8080-8081:80-82", "80/foo", "abc", "[::1:8080:80", "1.2.3.999:80:80",
+    ":",     "",       "81-80",           "8080:",  "-1",  "80:80:80:80x", "99999:80",
   };
 
-  (void) state;
+  (void)state;
   for (size_t i = 0; i < CC_N_ELEMENTS (cases); i++)
     {
       cleanup_cjson cJSON *arr = cJSON_CreateArray ();
@@ -217,7 +219,7 @@ test_ports_long (void **state)
                                                   "        mode: host\n"
                                                   "        x-note: ignored\n");
 
-  (void) state;
+  (void)state;
   assert_json (cJSON_GetObjectItem (svc (p, "web"), "ports"),
                "[{\"name\":\"http\",\"mode\":\"ingress\",\"host_ip\":\"127.0.0.1\",\"target\":80,"
                "\"published\":\"8080\",\"protocol\":\"tcp\",\"app_protocol\":\"http\"},"
@@ -240,22 +242,21 @@ test_volumes_short (void **state)
   } cases[] = {
     { "./data:/data",
       "{\"type\":\"bind\",\"source\":\"/proj/data\",\"target\":\"/data\",\"bind\":{\"create_host_path\":true}}" },
-    { "/abs:/x:ro", "{\"type\":\"bind\",\"source\":\"/abs\",\"target\":\"/x\",\"bind\":{\"create_host_path\":true},"
-                    "\"read_only\":true}" },
-    { "~/cfg:/etc/cfg",
-      "{\"type\":\"bind\",\"source\":\"/home/tester/cfg\",\"target\":\"/etc/cfg\",\"bind\":{\"create_host_path\":true}}" },
+    { "/abs:/x:ro", "{\"type\":\"bind\",\"source\":\"/abs\",\"target\":\"/x\",\"read_only\":true,"
+                    "\"bind\":{\"create_host_path\":true}}" },
+    { "~/cfg:/etc/cfg", "{\"type\":\"bind\",\"source\":\"/home/tester/cfg\",\"target\":\"/etc/"
+                        "cfg\",\"bind\":{\"create_host_path\":true}}" },
     { "db:/var/lib/db:nocopy",
       "{\"type\":\"volume\",\"source\":\"db\",\"target\":\"/var/lib/db\",\"volume\":{\"nocopy\":true}}" },
     { "/anon", "{\"type\":\"volume\",\"target\":\"/anon\",\"volume\":{}}" },
-    { "../up:/b:rw,rshared", "{\"type\":\"bind\",\"source\":\"/up\",\"target\":\"/b\",\"bind\":{\"create_host_path\":"
-                             "true,\"propagation\":\"rshared\"}}" },
-    { "./a:/b:z",
-      "{\"type\":\"bind\",\"source\":\"/proj/a\",\"target\":\"/b\",\"bind\":{\"create_host_path\":true,\"selinux\":"
-      "\"z\"}}" },
+    { "../up:/b:rw,rshared", "{\"type\":\"bind\",\"source\":\"/up\",\"target\":\"/b\",\"bind\":{\"propagation\":"
+                             "\"rshared\",\"create_host_path\":true}}" },
+    { "./a:/b:z", "{\"type\":\"bind\",\"source\":\"/proj/a\",\"target\":\"/b\",\"bind\":{\"selinux\":\"z\","
+                  "\"create_host_path\":true}}" },
   };
   static const char *const bad[] = { "a:/b:ro:x", "data:relative", "./a:/b:bogus", ":/x", "db:/x:rshared", "" };
 
-  (void) state;
+  (void)state;
   setenv ("HOME", "/home/tester", 1);
   for (size_t i = 0; i < CC_N_ELEMENTS (cases); i++)
     {
@@ -298,7 +299,7 @@ test_volumes_long (void **state)
                                                   "volumes:\n"
                                                   "  data:\n");
 
-  (void) state;
+  (void)state;
   assert_json (cJSON_GetObjectItem (svc (p, "db"), "volumes"),
                "[{\"type\":\"bind\",\"source\":\"/proj/conf\",\"target\":\"/etc/conf\",\"read_only\":true,"
                "\"bind\":{\"propagation\":\"rslave\",\"create_host_path\":true}},"
@@ -321,7 +322,7 @@ test_shell_split (void **state)
   cleanup_strv char **empty = NULL;
   cleanup_free char *joined = NULL;
 
-  (void) state;
+  (void)state;
   assert_int_equal (cc_shell_split ("echo \"hello world\" 'a b' c\\ d \"q\\\"x\" ''", &v, NULL), 0);
   joined = cc_strv_join (v, "|");
   assert_string_equal (joined, "echo|hello world|a b|c d|q\"x|");
@@ -365,14 +366,16 @@ test_normalize_service (void **state)
                                                   "x-common: &c {a: 1}\n");
   const cJSON *web = svc (p, "web");
 
-  (void) state;
+  (void)state;
   assert_string_equal (p->model->child->string, "name");
   assert_string_equal (cc_json_get_string (p->model, "name"), "proj");
   assert_json (cJSON_GetObjectItem (web, "command"), "[\"nginx\",\"-g\",\"daemon off;\"]");
   assert_true (cJSON_IsNull (cJSON_GetObjectItem (web, "entrypoint")));
-  assert_json (cJSON_GetObjectItem (web, "environment"), "{\"A\":\"1\",\"FROM_SHELL\":\"shell-value\",\"UNSET_ONE\":null}");
+  assert_json (cJSON_GetObjectItem (web, "environment"),
+               "{\"A\":\"1\",\"FROM_SHELL\":\"shell-value\",\"UNSET_ONE\":null}");
   assert_json (cJSON_GetObjectItem (web, "labels"), "{\"bare\":\"\",\"com.example\":\"x\"}");
-  assert_json (cJSON_GetObjectItem (web, "depends_on"), "{\"db\":{\"condition\":\"service_started\",\"required\":true}}");
+  assert_json (cJSON_GetObjectItem (web, "depends_on"),
+               "{\"db\":{\"condition\":\"service_started\",\"required\":true}}");
   assert_json (cJSON_GetObjectItem (web, "healthcheck"),
                "{\"test\":[\"CMD-SHELL\",\"curl -f http://localhost\"],\"interval\":\"1m30s\",\"retries\":3}");
   assert_json (cJSON_GetObjectItem (web, "sysctls"), "{\"net.core.somaxconn\":\"1024\"}");
@@ -414,7 +417,7 @@ test_normalize_resources (void **state)
                                                   "    external: true\n"
                                                   "    name: real-ext\n");
 
-  (void) state;
+  (void)state;
   assert_json (cJSON_GetObjectItem (svc (p, "a"), "networks"),
                "{\"back\":null,\"front\":{\"aliases\":[\"www\"],\"ipv4_address\":\"172.30.0.10\"}}");
   assert_json (cJSON_GetObjectItem (p->model, "networks"),
@@ -432,10 +435,11 @@ test_unknown_and_unsupported (void **state)
   cleanup_project struct cc_project *p = NULL;
   cleanup_error cc_error_t err = NULL;
 
-  (void) state;
+  (void)state;
   expect_error ("services:\n  web:\n    image: x\n    enviroment: [A=1]\n",
                 "test.yaml:4:5: unknown key `enviroment` in service: did you mean `environment`?");
-  expect_error ("servics:\n  web:\n    image: x\n", "test.yaml:1:1: unknown key `servics` in top level: did you mean `services`?");
+  expect_error ("servics:\n  web:\n    image: x\n",
+                "test.yaml:1:1: unknown key `servics` in top level: did you mean `services`?");
   expect_error ("services:\n  web:\n    image: x\n    platform: linux/arm64\n",
                 "test.yaml:4:5: `platform` is not supported by ccompose yet");
   expect_error ("services:\n  web:\n    image: x\n    logging:\n      driver: syslog\n",
@@ -447,7 +451,7 @@ test_unknown_and_unsupported (void **state)
 static void
 test_validation_positions (void **state)
 {
-  (void) state;
+  (void)state;
   expect_error ("services:\n  web:\n    image: x\n    networks: [back]\n",
                 "test.yaml:4:16: service `web` uses undefined network `back`");
   expect_error ("services:\n  web:\n    image: x\n    volumes: [\"data:/d\"]\n",
@@ -460,11 +464,13 @@ test_validation_positions (void **state)
   expect_error ("services:\n  web:\n    restart: sometimes\n    image: x\n", "test.yaml:3:14: invalid restart policy");
   expect_error ("services:\n  web:\n    privileged: maybe\n    image: x\n",
                 "test.yaml:3:17: privileged: `maybe` is not a boolean");
-  expect_error ("services:\n  web:\n    command: {a: 1}\n    image: x\n", "test.yaml:3:14: `command` must be a string or a list");
+  expect_error ("services:\n  web:\n    command: {a: 1}\n    image: x\n",
+                "test.yaml:3:14: `command` must be a string or a list");
   expect_error ("services:\n  web: {}\n", "test.yaml:2:3: service `web` has neither an image nor a build context");
   expect_error ("services:\n  web:\n    image: x\n    healthcheck:\n      interval: 10\n",
                 "test.yaml:5:17: interval: invalid duration `10`");
-  expect_error ("services:\n  web:\n    image: x\n    shm_size: lots\n", "test.yaml:4:15: shm_size: invalid size `lots`");
+  expect_error ("services:\n  web:\n    image: x\n    shm_size: lots\n",
+                "test.yaml:4:15: shm_size: invalid size `lots`");
   expect_error ("services:\n  web:\n    image: x\n    ports: [\"99999:80\"]\n", "test.yaml:4:13: invalid port `99999`");
 }
 
@@ -489,7 +495,7 @@ test_graph_levels (void **state)
   cleanup_free char *s0 = NULL, *s1 = NULL, *s2 = NULL, *j1 = NULL, *j2 = NULL, *j3 = NULL;
   cleanup_error cc_error_t err = NULL;
 
-  (void) state;
+  (void)state;
   assert_int_equal (cc_compose_levels (p, NULL, &l, NULL), 0);
   assert_int_equal (l->n_levels, 3);
   s0 = cc_strv_join (l->levels[0], ",");
@@ -514,7 +520,7 @@ test_graph_levels (void **state)
 static void
 test_graph_cycles (void **state)
 {
-  (void) state;
+  (void)state;
   expect_error ("services:\n"
                 "  a: {image: x, depends_on: [b]}\n"
                 "  b: {image: x, depends_on: [c]}\n"
@@ -550,7 +556,7 @@ test_hash (void **state)
                                   "w");
   cleanup_free char *e = hash_of ("services:\n  w: {image: x, environment: {A: '1', B: '2'}, ports: ['81']}\n", "w");
 
-  (void) state;
+  (void)state;
   assert_int_equal (strlen (a), 64);
   assert_string_equal (a, b);
   assert_string_not_equal (a, c);
@@ -578,7 +584,7 @@ test_profiles (void **state)
   cleanup_strv char **n1 = NULL, **n2 = NULL, **n3 = NULL;
   cleanup_free char *j1 = NULL, *j2 = NULL, *j3 = NULL;
 
-  (void) state;
+  (void)state;
   assert_int_equal (load_opts (profiles_yaml, &none, &p1, NULL), 0);
   n1 = cc_project_service_names (p1);
   j1 = cc_strv_join (n1, ",");
@@ -602,13 +608,13 @@ test_profiles_optional_dependency (void **state)
   struct cc_compose_options none = { 0 };
   cleanup_project struct cc_project *p = NULL;
 
-  (void) state;
+  (void)state;
   assert_int_equal (load_opts ("services:\n"
                                "  web: {image: x, depends_on: {dbg: {condition: service_started, required: false}}}\n"
                                "  dbg: {image: x, profiles: [debug]}\n",
                                &none, &p, NULL),
                     0);
-  assert_json (cJSON_GetObjectItem (svc (p, "web"), "depends_on"), "{}");
+  assert_null (cJSON_GetObjectItem (svc (p, "web"), "depends_on"));
 }
 
 /* ---- render -------------------------------------------------------- */
@@ -616,11 +622,13 @@ test_profiles_optional_dependency (void **state)
 static void
 test_yaml_quoting (void **state)
 {
-  static const char *const quoted[] = { "8080", "yes", "No", "on", "22:22", "", "a: b", "-x", "1e3", "0x1F", "null",
-                                        "~",    " lead", "trail ", "*star", "x #c", "1.5", "true", "@at", "multi\nline" };
-  static const char *const plain[] = { "1m30s", "127.0.0.1", "nginx:latest", "hello world", "a=b", "/usr/bin", "x-y" };
+  static const char *const quoted[]
+      = { "8080", "yes",  "No", "on",    "22:22",  "",      "a: b", "- x", "-",    "---x", "1e3",
+          "0x1F", "null", "~",  " lead", "trail ", "*star", "x #c", "1.5", "true", "@at",  "multi\nline" };
+  static const char *const plain[]
+      = { "1m30s", "127.0.0.1", "nginx:latest", "hello world", "a=b", "/usr/bin", "x-y", "--appendonly", "-x" };
 
-  (void) state;
+  (void)state;
   for (size_t i = 0; i < CC_N_ELEMENTS (quoted); i++)
     if (! cc_yaml_needs_quotes (quoted[i]))
       fail_msg ("`%s` should be quoted", quoted[i]);
@@ -641,7 +649,7 @@ test_render (void **state)
   cleanup_free char *json = cc_compose_render_json (p->model);
   cleanup_cjson cJSON *back = NULL;
 
-  (void) state;
+  (void)state;
   assert_string_equal (yaml, "name: proj\n"
                              "services:\n"
                              "  web:\n"

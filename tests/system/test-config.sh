@@ -1,0 +1,177 @@
+#!/usr/bin/env bash
+# `ccompose config` against the conformance set in tests/compose/: every
+# valid case must print its expected normalized JSON (compared as JSON),
+# every invalid file must fail with exit 1 and its file:line:col message.
+# No root, no kernel state.
+. "$(dirname "$0")/lib.sh"
+
+CASES=$TOP/tests/compose
+
+# A clean environment: the shell running the tests must not leak into
+# interpolation.  Each case may add variables (NAME/env) and global
+# options (NAME/args).
+run_case() {
+  local dir=$1; shift
+  local envs="" args=""
+  [ -f "$dir/env" ] && envs=$(cat "$dir/env")
+  [ -f "$dir/args" ] && args=$(cat "$dir/args")
+  # shellcheck disable=SC2086
+  (cd "$dir" && env -i PATH="$PATH" HOME=/nonexistent $envs "$CCOMPOSE" $args "$@")
+}
+
+# json_equal EXPECTED_FILE ACTUAL_TEXT DIR: ${DIR} in the expected file
+# stands for the case directory (bind sources are absolute).
+json_equal() {
+  python3 - "$1" "$2" "$3" <<'PY'
+import json, sys
+expected = json.loads(open(sys.argv[1]).read().replace("${DIR}", sys.argv[3]))
+actual = json.loads(sys.argv[2])
+if expected != actual:
+    def diff(a, b, path="$"):
+        if type(a) != type(b):
+            print(f"{path}: expected {a!r}, got {b!r}"); return
+        if isinstance(a, dict):
+            for k in sorted(set(a) | set(b)):
+                if k not in b: print(f"{path}.{k}: missing")
+                elif k not in a: print(f"{path}.{k}: unexpected {b[k]!r}")
+                else: diff(a[k], b[k], f"{path}.{k}")
+        elif isinstance(a, list) and len(a) == len(b):
+            for i, (x, y) in enumerate(zip(a, b)): diff(x, y, f"{path}[{i}]")
+        elif a != b:
+            print(f"{path}: expected {a!r}, got {b!r}")
+    diff(expected, actual)
+    sys.exit(1)
+PY
+}
+
+test_valid_cases_match_expected_json() {
+  local d n=0 out
+  for d in "$CASES"/valid/*/; do
+    d=${d%/}
+    out=$(run_case "$d" config --format json 2>/dev/null) || fail "$(basename "$d"): config failed: $(run_case "$d" config 2>&1 | head -3)"
+    json_equal "$d/expected.json" "$out" "$d" || fail "$(basename "$d"): output differs from expected.json"
+    n=$((n + 1))
+  done
+  [ $n -ge 15 ] || fail "only $n valid cases"
+}
+
+test_valid_cases_yaml_and_quiet() {
+  local d
+  for d in "$CASES"/valid/*/; do
+    d=${d%/}
+    assert_exit 0 run_case "$d" config
+    assert_contains "$OUT" "name: $(basename "$d")"
+    assert_exit 0 run_case "$d" config -q
+    [ -z "$(run_case "$d" config -q 2>/dev/null)" ] || fail "$(basename "$d"): --quiet printed something"
+  done
+}
+
+test_invalid_cases_fail_with_position() {
+  local f n=0 want
+  for f in "$CASES"/invalid/*.yaml; do
+    want=$(cat "${f%.yaml}.err")
+    assert_exit 1 run_case "$CASES/invalid" -f "$f" config
+    assert_contains "$OUT" "/$want" "$(basename "$f")"
+    n=$((n + 1))
+  done
+  [ $n -ge 40 ] || fail "only $n invalid cases"
+}
+
+test_example_is_valid_json() {
+  assert_exit 0 run_case "$TOP" -f docker-compose.yml.example config --format json
+  python3 -c 'import json,sys; m=json.loads(sys.argv[1]); assert m["name"]=="web-redis"; assert set(m["services"])=={"web","redis"}; assert m["services"]["web"]["depends_on"]["redis"]["condition"]=="service_healthy"' "$OUT" \
+    || fail "example JSON: $OUT"
+  assert_exit 0 run_case "$TOP" -f docker-compose.yml.example config
+  assert_contains "$OUT" "name: web-redis"
+}
+
+test_listing_flags() {
+  local d=$CASES/valid/profiles
+  assert_exit 0 run_case "$d" config --services
+  assert_eq "$OUT" "optional-dep
+web"
+  assert_exit 0 run_case "$d" --profile debug config --services
+  assert_eq "$OUT" "debug
+optional-dep
+web"
+  assert_exit 0 run_case "$d" config --profiles
+  assert_eq "$OUT" "debug"
+  assert_exit 0 run_case "$d" config --images
+  assert_eq "$OUT" "busybox
+nginx"
+  assert_exit 0 run_case "$CASES/valid/volumes" config --volumes
+  assert_eq "$OUT" "cache
+labelled
+shared"
+  # A service named on the command line enables its profile.
+  assert_exit 0 run_case "$d" config --services debug
+  assert_eq "$OUT" "debug"
+}
+
+test_hash_flag() {
+  local d=$CASES/valid/depends-on h1 h2
+  assert_exit 0 run_case "$d" config --hash '*'
+  [ "$(wc -l <<<"$OUT")" = 5 ] || fail "five services expected: $OUT"
+  [[ $OUT =~ (^|$'\n')web\ [0-9a-f]{64}($'\n'|$) ]] || fail "hash line format: $OUT"
+  assert_exit 0 run_case "$d" config --hash web
+  h1=$OUT
+  assert_exit 0 run_case "$d" config --hash web
+  assert_eq "$OUT" "$h1" "hash must be stable"
+  assert_exit 0 run_case "$d" config --hash db,web
+  assert_contains "$OUT" "$h1"
+  assert_exit 1 run_case "$d" config --hash nope
+  assert_contains "$OUT" "no such service"
+  # Another image changes the hash.
+  h2=$(cd "$d" && sed 's/image: nginx/image: httpd/' compose.yaml | env -i PATH="$PATH" "$CCOMPOSE" -p depends-on -f - config --hash web 2>&1) \
+    || fail "stdin config: $h2"
+  [ "$h2" != "$h1" ] || fail "hash did not change with the image"
+}
+
+test_output_file_and_no_interpolate() {
+  local tmp
+  tmp=$(mktemp -d)
+  defer "rm -rf '$tmp'"
+  assert_exit 0 run_case "$CASES/valid/minimal" config --format json -o "$tmp/out.json"
+  assert_eq "$OUT" ""
+  python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$tmp/out.json" || fail "-o wrote no JSON"
+  printf 'services:\n  a:\n    image: "${IMAGE:-busybox}"\n' > "$tmp/compose.yaml"
+  assert_exit 0 run_case "$tmp" config --no-interpolate
+  assert_contains "$OUT" 'image: ${IMAGE:-busybox}'
+  assert_exit 0 run_case "$tmp" config
+  assert_contains "$OUT" 'image: busybox'
+}
+
+test_unsupported_needs_flag() {
+  local d=$CASES/valid/react-java-mysql
+  OUT=$(cd "$d" && env -i PATH="$PATH" "$CCOMPOSE" config 2>&1); [ $? = 1 ] || fail "build accepted without --ignore-unsupported"
+  assert_contains "$OUT" "compose.yaml:5:5: \`build\` is not supported by ccompose yet"
+  assert_exit 0 run_case "$d" config -q
+  assert_contains "$OUT" "warning:"
+}
+
+test_bad_flags_exit_2() {
+  local d=$CASES/valid/minimal
+  assert_exit 2 run_case "$d" config --format xml
+  assert_contains "$OUT" "--format"
+  assert_exit 2 run_case "$d" config --no-such-flag
+  assert_exit 2 run_case "$d" config --hash
+  assert_exit 0 run_case "$d" config --help
+  assert_contains "$OUT" "Usage: ccompose config"
+}
+
+test_hostile_inputs_do_not_crash() {
+  local tmp f rc
+  tmp=$(mktemp -d)
+  defer "rm -rf '$tmp'"
+  printf 'services: [' > "$tmp/a.yaml"
+  printf '\0\1\2' > "$tmp/b.yaml"
+  printf 'services:\n  w:\n    image: x\n    ports: ["%s"]\n' "$(printf '1%.0s' {1..5000})" > "$tmp/c.yaml"
+  printf 'services:\n  w:\n    image: x\n    environment: {%s}\n' "$(printf 'K%d: v, ' {1..2000})" > "$tmp/d.yaml"
+  printf 'services:\n  w:\n    image: x\n    command: "%s"\n' "$(printf '"%.0s' {1..999})" > "$tmp/e.yaml"
+  for f in "$tmp"/*.yaml; do
+    (cd "$tmp" && env -i PATH="$PATH" "$CCOMPOSE" -f "$f" config >/dev/null 2>&1); rc=$?
+    [ $rc -le 1 ] || fail "$(basename "$f"): exit $rc"
+  done
+}
+
+run_tests

@@ -19,6 +19,9 @@ enum strategy
   BY_TARGET,     /* volumes, devices: the mount target identifies an item */
   BY_SOURCE,     /* secrets, configs: the target, or else the source */
   BY_NAME,       /* networks, depends_on: list of names or map by name */
+  BY_SUBNET,     /* ipam.config: entries for the same subnet merge */
+  BUILD,         /* `build: dir` is `build: {context: dir}` */
+  LOGGING,       /* options merge only when the driver stays the same */
 };
 
 static const struct
@@ -26,23 +29,49 @@ static const struct
   const char *path;
   enum strategy strategy;
 } rules[] = {
-  { "services.*.command", REPLACE },          { "services.*.entrypoint", REPLACE },
-  { "services.*.healthcheck.test", REPLACE }, { "services.*.ports", APPEND_UNIQUE },
-  { "services.*.expose", APPEND_UNIQUE },     { "services.*.dns", APPEND_UNIQUE },
-  { "services.*.dns_search", APPEND_UNIQUE }, { "services.*.dns_opt", APPEND_UNIQUE },
-  { "services.*.tmpfs", APPEND_UNIQUE },      { "services.*.cap_add", APPEND_UNIQUE },
-  { "services.*.cap_drop", APPEND_UNIQUE },   { "services.*.security_opt", APPEND_UNIQUE },
-  { "services.*.profiles", APPEND_UNIQUE },   { "services.*.external_links", APPEND_UNIQUE },
-  { "services.*.links", APPEND_UNIQUE },      { "services.*.group_add", APPEND_UNIQUE },
-  { "services.*.env_file", APPEND_UNIQUE },   { "services.*.volumes_from", APPEND_UNIQUE },
-  { "services.*.environment", BY_KEY },       { "services.*.labels", BY_KEY },
-  { "services.*.annotations", BY_KEY },       { "services.*.sysctls", BY_KEY },
-  { "services.*.extra_hosts", BY_KEY },       { "services.*.ulimits", BY_KEY },
-  { "services.*.build.args", BY_KEY },        { "services.*.build.labels", BY_KEY },
-  { "services.*.build.extra_hosts", BY_KEY }, { "services.*.deploy.labels", BY_KEY },
-  { "services.*.volumes", BY_TARGET },        { "services.*.devices", BY_TARGET },
-  { "services.*.secrets", BY_SOURCE },        { "services.*.configs", BY_SOURCE },
-  { "services.*.networks", BY_NAME },         { "services.*.depends_on", BY_NAME },
+  /* clang-format off: one rule a line reads as the table it is */
+  { "services.*.command", REPLACE },
+  { "services.*.entrypoint", REPLACE },
+  { "services.*.healthcheck.test", REPLACE },
+  { "services.*.ports", APPEND_UNIQUE },
+  { "services.*.expose", APPEND_UNIQUE },
+  { "services.*.dns", APPEND_UNIQUE },
+  { "services.*.dns_search", APPEND_UNIQUE },
+  { "services.*.dns_opt", APPEND_UNIQUE },
+  { "services.*.tmpfs", APPEND_UNIQUE },
+  { "services.*.cap_add", APPEND_UNIQUE },
+  { "services.*.cap_drop", APPEND_UNIQUE },
+  { "services.*.security_opt", APPEND_UNIQUE },
+  { "services.*.profiles", APPEND_UNIQUE },
+  { "services.*.external_links", APPEND_UNIQUE },
+  { "services.*.links", APPEND_UNIQUE },
+  { "services.*.group_add", APPEND_UNIQUE },
+  { "services.*.env_file", APPEND_UNIQUE },
+  { "services.*.label_file", APPEND_UNIQUE },
+  { "services.*.volumes_from", APPEND_UNIQUE },
+  { "services.*.environment", BY_KEY },
+  { "services.*.labels", BY_KEY },
+  { "services.*.annotations", BY_KEY },
+  { "services.*.sysctls", BY_KEY },
+  { "services.*.extra_hosts", BY_KEY },
+  { "services.*.ulimits", BY_KEY },
+  { "services.*.build.args", BY_KEY },
+  { "services.*.build.labels", BY_KEY },
+  { "services.*.build.extra_hosts", BY_KEY },
+  { "services.*.build.additional_contexts", BY_KEY },
+  { "services.*.deploy.labels", BY_KEY },
+  { "networks.*.labels", BY_KEY },
+  { "volumes.*.labels", BY_KEY },
+  { "services.*.volumes", BY_TARGET },
+  { "services.*.devices", BY_TARGET },
+  { "services.*.secrets", BY_SOURCE },
+  { "services.*.configs", BY_SOURCE },
+  { "services.*.networks", BY_NAME },
+  { "services.*.depends_on", BY_NAME },
+  { "networks.*.ipam.config", BY_SUBNET },
+  { "services.*.build", BUILD },
+  { "services.*.logging", LOGGING },
+  /* clang-format on */
 };
 
 /* Names under these paths are user-chosen: the rules match them as `*`.  */
@@ -250,6 +279,14 @@ source_target (const struct cc_node *item)
   return v ? xstrdup (v) : NULL;
 }
 
+static char *
+subnet_of (const struct cc_node *item)
+{
+  const char *v = item->kind == CC_NODE_MAP ? cc_node_map_get_string (item, "subnet") : NULL;
+
+  return v ? xstrdup (v) : NULL;
+}
+
 static int
 merge_keyed_list (struct cc_node **base, const struct cc_node *over, const char *path,
                   char *(*key_of) (const struct cc_node *), cc_error_t *err)
@@ -349,16 +386,95 @@ merge_by_name (struct cc_node **base, const struct cc_node *over, const char *pa
   return 0;
 }
 
+static struct cc_node *
+build_as_map (const struct cc_node *n)
+{
+  struct cc_node *m;
+
+  if (n->kind != CC_NODE_SCALAR)
+    return cc_node_dup (n);
+  m = cc_node_new_map (n);
+  cc_node_map_set (m, "context", cc_node_dup (n));
+  return m;
+}
+
+static int
+merge_build (struct cc_node **base, const struct cc_node *over, const char *path, cc_error_t *err)
+{
+  cleanup_node struct cc_node *o = build_as_map (over);
+  struct cc_node *b;
+
+  if ((*base)->kind == CC_NODE_SCALAR)
+    {
+      b = build_as_map (*base);
+      cc_node_free (*base);
+      *base = b;
+    }
+  if ((*base)->kind != CC_NODE_MAP || o->kind != CC_NODE_MAP)
+    return cc_error_at (err, over, "cannot merge `build`: expected a path or a mapping");
+  return merge_maps (*base, o, path, err);
+}
+
+/* Options of one logging driver mean nothing to another.  */
+static bool
+same_logging_driver (const struct cc_node *base, const struct cc_node *over)
+{
+  const char *a = cc_node_map_get_string (base, "driver");
+  const char *b = cc_node_map_get_string (over, "driver");
+
+  return a == NULL || b == NULL || strcmp (a, b) == 0;
+}
+
+static const char *
+kind_name (enum cc_node_kind k)
+{
+  static const char *const names[] = { [CC_NODE_SCALAR] = "scalar", [CC_NODE_SEQ] = "list", [CC_NODE_MAP] = "mapping" };
+
+  return names[k];
+}
+
+static int
+merge_default (struct cc_node **base, const struct cc_node *over, const char *path, cc_error_t *err)
+{
+  enum cc_node_kind k = (*base)->kind;
+  const char *last = strrchr (path, '.');
+
+  if (k == CC_NODE_MAP && over->kind == CC_NODE_MAP)
+    return merge_maps (*base, over, path, err);
+  if (k == CC_NODE_SEQ && over->kind == CC_NODE_SEQ)
+    {
+      for (size_t i = 0; i < over->len; i++)
+        cc_node_seq_append (*base, fresh_copy (over->items[i]));
+      return 0;
+    }
+  /* As Docker Compose: a collection cannot be overridden by another kind
+     (a scalar can: it is simply replaced).  */
+  if (k != CC_NODE_SCALAR)
+    return cc_error_at (err, over, "cannot override `%s`: a %s here replaces a %s (use !override to replace it)",
+                        last ? last + 1 : path, kind_name (over->kind), kind_name (k));
+  cc_node_free (*base);
+  *base = fresh_copy (over);
+  return 0;
+}
+
 static int
 merge_value (struct cc_node **base, const struct cc_node *over, const char *path, cc_error_t *err)
 {
   enum strategy s = strategy_for (path);
+  const char *last = strrchr (path, '.');
 
-  /* An empty override (`web:` with nothing under it) adds nothing.  */
-  if (over->kind == CC_NODE_SCALAR && over->is_null && (*base)->kind != CC_NODE_SCALAR && ! over->tag_override)
+  /* An empty value (`web:` with nothing under it) overrides nothing.  */
+  if (over->kind == CC_NODE_SCALAR && over->is_null && ! over->tag_override)
     return 0;
+  /* Extension fields are the user's own: replaced, never merged.  */
+  if (strncmp (last ? last + 1 : path, "x-", 2) == 0)
+    s = REPLACE;
   if (over->tag_override || s == REPLACE || ((*base)->kind == CC_NODE_SCALAR && (*base)->is_null))
-    goto replace;
+    {
+      cc_node_free (*base);
+      *base = fresh_copy (over);
+      return 0;
+    }
   switch (s)
     {
     case APPEND_UNIQUE:
@@ -376,23 +492,23 @@ merge_value (struct cc_node **base, const struct cc_node *over, const char *path
       return merge_keyed_list (base, over, path, mount_target, err);
     case BY_SOURCE:
       return merge_keyed_list (base, over, path, source_target, err);
+    case BY_SUBNET:
+      return merge_keyed_list (base, over, path, subnet_of, err);
     case BY_NAME:
       return merge_by_name (base, over, path, err);
+    case BUILD:
+      return merge_build (base, over, path, err);
+    case LOGGING:
+      if ((*base)->kind == CC_NODE_MAP && over->kind == CC_NODE_MAP && ! same_logging_driver (*base, over))
+        {
+          cc_node_free (*base);
+          *base = fresh_copy (over);
+          return 0;
+        }
+      return merge_default (base, over, path, err);
     default:
-      break;
+      return merge_default (base, over, path, err);
     }
-  if ((*base)->kind == CC_NODE_MAP && over->kind == CC_NODE_MAP)
-    return merge_maps (*base, over, path, err);
-  if ((*base)->kind == CC_NODE_SEQ && over->kind == CC_NODE_SEQ)
-    {
-      for (size_t i = 0; i < over->len; i++)
-        cc_node_seq_append (*base, fresh_copy (over->items[i]));
-      return 0;
-    }
-replace:
-  cc_node_free (*base);
-  *base = fresh_copy (over);
-  return 0;
 }
 
 static int

@@ -133,15 +133,66 @@ test_append_unique (void **state)
 static void
 test_other_sequences_append (void **state)
 {
-  cleanup_node struct cc_node *d = merged ("x-list: [a, b]\nnetworks:\n  n:\n    ipam:\n      config:\n"
-                                           "        - subnet: 10.0.0.0/24\n",
-                                           "x-list: [b, c]\nnetworks:\n  n:\n    ipam:\n      config:\n"
-                                           "        - subnet: 10.0.1.0/24\n");
-  cleanup_free char *l = joined (at (d, "x-list"));
+  cleanup_node struct cc_node *d = merged ("services:\n  web:\n    post_start: [{command: a}]\n",
+                                           "services:\n  web:\n    post_start: [{command: a}, {command: b}]\n");
 
   (void)state;
-  assert_string_equal (l, "a,b,b,c");
-  assert_int_equal (at (at (at (at (d, "networks"), "n"), "ipam"), "config")->len, 2);
+  assert_int_equal (at (web (d), "post_start")->len, 3);
+}
+
+static void
+test_special_paths (void **state)
+{
+  cleanup_node struct cc_node *d = merged (
+      "x-list: [a, b]\nservices:\n  web:\n    build: ./app\n    image: keep\n"
+      "    logging:\n      driver: json-file\n      options: {max-size: 1m}\n"
+      "  api:\n    logging:\n      driver: json-file\n      options: {max-size: 1m}\n"
+      "networks:\n  n:\n    ipam:\n      config:\n        - subnet: 10.0.0.0/24\n          gateway: 10.0.0.1\n"
+      "        - subnet: 10.0.1.0/24\n    labels: [a=1]\n",
+      "x-list: [c]\nservices:\n  web:\n    build: {dockerfile: Other}\n    image:\n"
+      "    logging:\n      driver: syslog\n      options: {tag: t}\n"
+      "  api:\n    logging:\n      options: {max-file: '3'}\n"
+      "networks:\n  n:\n    ipam:\n      config:\n        - subnet: 10.0.0.0/24\n          gateway: 10.0.0.254\n"
+      "        - subnet: 10.0.2.0/24\n    labels: {b: 2}\n");
+  const struct cc_node *build = at (web (d), "build");
+  const struct cc_node *wlog = at (web (d), "logging");
+  const struct cc_node *alog = at (cc_node_map_get (at (d, "services"), "api"), "logging");
+  const struct cc_node *ipam = at (at (at (at (d, "networks"), "n"), "ipam"), "config");
+  const struct cc_node *labels = at (at (at (d, "networks"), "n"), "labels");
+  cleanup_free char *xl = joined (at (d, "x-list"));
+
+  (void)state;
+  /* x- fields are replaced, not appended.  */
+  assert_string_equal (xl, "c");
+  /* `build: path` merges with the long form as its context.  */
+  assert_string_equal (cc_node_map_get_string (build, "context"), "./app");
+  assert_string_equal (cc_node_map_get_string (build, "dockerfile"), "Other");
+  /* A null value overrides nothing.  */
+  assert_string_equal (cc_node_map_get_string (web (d), "image"), "keep");
+  /* Another logging driver drops the old driver's options.  */
+  assert_string_equal (cc_node_map_get_string (wlog, "driver"), "syslog");
+  assert_null (cc_node_map_get (at (wlog, "options"), "max-size"));
+  assert_string_equal (cc_node_map_get_string (at (alog, "options"), "max-size"), "1m");
+  assert_string_equal (cc_node_map_get_string (at (alog, "options"), "max-file"), "3");
+  /* IPAM entries merge by subnet.  */
+  assert_int_equal (ipam->len, 3);
+  assert_string_equal (cc_node_map_get_string (ipam->items[0], "gateway"), "10.0.0.254");
+  assert_string_equal (cc_node_map_get_string (labels, "a"), "1");
+  assert_string_equal (cc_node_map_get_string (labels, "b"), "2");
+}
+
+static void
+test_kind_mismatch_is_an_error (void **state)
+{
+  cleanup_node struct cc_node *b = yaml ("base.yaml", "services:\n  web:\n    post_start: [{command: a}]\n");
+  cleanup_node struct cc_node *o = yaml ("over.yaml", "services:\n  web:\n    post_start: {command: b}\n");
+  cleanup_node struct cc_node *o2 = yaml ("over2.yaml", "services:\n  web:\n    post_start: !override {command: b}\n");
+  cleanup_error cc_error_t err = NULL;
+
+  (void)state;
+  assert_int_equal (cc_node_merge_documents (b, o, &err), -1);
+  assert_non_null (strstr (err->msg, "over.yaml:3:17: cannot override `post_start`: a mapping here replaces a list"));
+  assert_int_equal (cc_node_merge_documents (b, o2, &err), 0);
 }
 
 static void
@@ -297,6 +348,8 @@ main (void)
     cmocka_unit_test (test_commands_replace),
     cmocka_unit_test (test_append_unique),
     cmocka_unit_test (test_other_sequences_append),
+    cmocka_unit_test (test_special_paths),
+    cmocka_unit_test (test_kind_mismatch_is_an_error),
     cmocka_unit_test (test_by_key_whatever_syntax),
     cmocka_unit_test (test_volumes_by_target),
     cmocka_unit_test (test_secrets_by_target),

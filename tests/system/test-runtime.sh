@@ -69,7 +69,7 @@ test_read_only_root() {
 
 test_masked_and_readonly_paths() {
   setup masked
-  spec k1 '"args": ["/bin/sh", "-c", "wc -c < /proc/keys; ls /sys/firmware | wc -l; echo 1 > /proc/sys/kernel/domainname 2>&1 || echo sysro; grep -c . /proc/timer_list"]'
+  spec k1 '"args": ["/bin/sh", "-c", "wc -c < /proc/keys; ls /sys/firmware | wc -l; echo 1 2>/dev/null > /proc/sys/kernel/domainname || echo sysro; grep -c . /proc/timer_list"]'
   run_ctr k1
   assert_eq "$(sed -n 1p <<<"$OUT")" 0 "/proc/keys masked"
   assert_eq "$(sed -n 2p <<<"$OUT")" 0 "/sys/firmware masked"
@@ -82,7 +82,7 @@ test_bind_and_tmpfs_mounts() {
   setup mounts
   local host=$CCOMPOSE_DATA_DIR/shared
   mkdir -p "$host"; echo from-host > "$host/in"
-  spec b1 "\"args\": [\"/bin/sh\", \"-c\", \"cat /data/in; echo from-ctr > /data/out; echo x > /ro/y || echo ro-ok; df -k /scratch | tail -1\"], \"mounts\": [{\"type\": \"bind\", \"source\": \"$host\", \"target\": \"/data\"}, {\"type\": \"bind\", \"source\": \"$host\", \"target\": \"/ro\", \"options\": [\"ro\"]}, {\"type\": \"tmpfs\", \"target\": \"/scratch\", \"options\": [\"size=2m\"]}]"
+  spec b1 "\"args\": [\"/bin/sh\", \"-c\", \"cat /data/in; echo from-ctr > /data/out; echo x 2>/dev/null > /ro/y || echo ro-ok; df -k /scratch | tail -1\"], \"mounts\": [{\"type\": \"bind\", \"source\": \"$host\", \"target\": \"/data\"}, {\"type\": \"bind\", \"source\": \"$host\", \"target\": \"/ro\", \"options\": [\"ro\"]}, {\"type\": \"tmpfs\", \"target\": \"/scratch\", \"options\": [\"size=2m\"]}]"
   run_ctr b1
   assert_contains "$OUT" from-host
   assert_eq "$(cat "$host/out")" from-ctr "bind mount is shared with the host"

@@ -215,6 +215,36 @@ discover (const char *workdir, char ***files, cc_error_t *err)
                         workdir);
 }
 
+/* COMPOSE_FILE set in the .env of the start directory selects the files
+   as if it came from the shell (Docker Compose reads that .env first).  */
+static int
+files_from_dotenv (const char *dir, char ***files, cc_error_t *err)
+{
+  cleanup_free char *path = cc_path_join (dir, ".env");
+  cleanup_strv char **vars = NULL;
+  cleanup_env struct cc_env *shell = cc_env_new ();
+  cleanup_env struct cc_env *env = cc_env_new ();
+  const char *list, *sep;
+  cleanup_strv char **parts = NULL;
+
+  if (getenv ("COMPOSE_FILE") || ! cc_file_exists (path))
+    return 0;
+  cc_env_set_strv (shell, environ, true);
+  if (cc_envfile_parse (path, shell, &vars, err) < 0)
+    return -1;
+  cc_env_set_strv (env, vars, true);
+  list = cc_env_get (env, "COMPOSE_FILE");
+  if (list == NULL || *list == '\0')
+    return 0;
+  sep = cc_env_get (env, "COMPOSE_PATH_SEPARATOR");
+  if (sep == NULL)
+    sep = getenv ("COMPOSE_PATH_SEPARATOR");
+  parts = cc_strv_split (list, sep && *sep ? *sep : ':', true);
+  for (size_t i = 0; parts[i]; i++)
+    cc_strv_push (files, absolute (dir, parts[i]));
+  return 0;
+}
+
 static int
 resolve_files (struct loader *ld, char ***files, cc_error_t *err)
 {
@@ -226,6 +256,11 @@ resolve_files (struct loader *ld, char ***files, cc_error_t *err)
     {
       cleanup_free char *start
           = ld->opts->project_directory ? absolute (ld->workdir, ld->opts->project_directory) : xstrdup (ld->workdir);
+
+      if (files_from_dotenv (start, files, err) < 0)
+        return -1;
+      if (*files && (*files)[0])
+        return 0;
       return discover (start, files, err);
     }
   for (size_t i = 0; given[i]; i++)

@@ -356,6 +356,26 @@ test_project_directory_option (void **state)
 }
 
 static void
+test_compose_file_from_dotenv (void **state)
+{
+  struct cc_compose_options o = { .workdir = tmp };
+  cleanup_loaded struct cc_loaded *l = NULL;
+  cleanup_free char *a = path_in ("a.yml");
+  cleanup_free char *b = path_in ("sub/b.yml");
+
+  (void)state;
+  unsetenv ("COMPOSE_FILE");
+  write_file ("compose.yaml", "services:\n  web:\n    image: default\n");
+  write_file ("a.yml", "services:\n  web:\n    image: a\n");
+  write_file ("sub/b.yml", "services:\n  web:\n    image: b\n");
+  write_file (".env", "COMPOSE_FILE=a.yml:sub/b.yml\n");
+  l = load_ok (&o);
+  assert_string_equal (l->files[0], a);
+  assert_string_equal (l->files[1], b);
+  assert_string_equal (svc_get (l, "web", "image"), "b");
+}
+
+static void
 test_project_directory_discovery (void **state)
 {
   cleanup_free char *wd = path_in ("elsewhere");
@@ -549,6 +569,7 @@ main (void)
     T (test_project_name_normalize),
     T (test_project_directory_option),
     T (test_project_directory_discovery),
+    T (test_compose_file_from_dotenv),
     T (test_include),
     T (test_include_conflict_and_cycle),
     T (test_extends_same_file),

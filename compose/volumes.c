@@ -113,7 +113,11 @@ cc_volume_parse_short (const char *spec, const char *project_dir, cJSON **out, c
     }
   else if (source)
     cc_json_set_string (v, "source", source);
-  cc_json_set_string (v, "target", target);
+  {
+    /* "/etc/x/" and "/etc/x" are the same mount point; print it once way.  */
+    cleanup_free char *clean = cc_path_clean (target);
+    cc_json_set_string (v, "target", clean);
+  }
   /* The short syntax creates a missing host directory, as `docker run -v` does.  */
   if (strcmp (type, "bind") == 0)
     cc_json_set_bool (object_at (v, "bind"), "create_host_path", true);
@@ -182,6 +186,10 @@ check_long_volume (struct cc_norm *n, const struct cc_node *item, cJSON *v, cc_e
     return cc_error_at (err, cc_node_map_get (item, "source"), "tmpfs mount: `source` is not allowed");
   if (prop && ! in_list (prop, propagations, CC_N_ELEMENTS (propagations)))
     return cc_error_at (err, cc_node_path (item, "bind", "propagation", NULL), "invalid bind propagation `%s`", prop);
+  {
+    cleanup_free char *clean = cc_path_clean (target);
+    cc_json_set_string (v, "target", clean);
+  }
   if (strcmp (type, "bind") == 0)
     {
       cleanup_free char *abs = cc_resolve_host_path (source, n->project_dir);

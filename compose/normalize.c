@@ -89,8 +89,12 @@ cc_norm_mapping (const struct cc_node *v, const struct cc_env *env, bool null_fo
         if (val->kind != CC_NODE_SCALAR)
           return cc_error_at (err, val, "the value of `%s` must be a string, a number or a boolean, not %s",
                               v->keys[i]->value, cc_node_kind_name (val));
-        cc_json_set (o, v->keys[i]->value,
-                     val->is_null && null_for_bare ? cJSON_CreateNull () : cJSON_CreateString (val->value));
+        /* `KEY:` with no value is the map spelling of a bare `KEY`.  */
+        if (val->is_null && null_for_bare && env && cc_env_get (env, v->keys[i]->value))
+          cc_json_set_string (o, v->keys[i]->value, cc_env_get (env, v->keys[i]->value));
+        else
+          cc_json_set (o, v->keys[i]->value,
+                       val->is_null && null_for_bare ? cJSON_CreateNull () : cJSON_CreateString (val->value));
       }
   else if (v->kind == CC_NODE_SEQ)
     for (size_t i = 0; i < v->len; i++)
@@ -342,8 +346,11 @@ cc_norm_object (struct cc_norm *n, const struct cc_schema_table *table, const st
       return 0;
     }
   if (value->kind != CC_NODE_MAP)
-    return cc_error_at (err, value, "%s%s%s must be a map, not %s", table->what, n->service ? " " : "",
-                        n->service && table == &cc_schema_service ? n->service : "", cc_node_kind_name (value));
+    {
+      bool named = n->service && table == &cc_schema_service;
+      return cc_error_at (err, value, "%s%s%s must be a map, not %s", table->what, named ? " " : "",
+                          named ? n->service : "", cc_node_kind_name (value));
+    }
   for (size_t i = 0; i < value->len; i++)
     {
       const struct cc_node *k = value->keys[i];

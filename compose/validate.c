@@ -146,6 +146,15 @@ check_dependencies (const cJSON *model, const struct cc_node *root, const cJSON 
   return 0;
 }
 
+/* scale, or deploy.replicas when scale was not written.  */
+static const struct cc_node *
+scale_node (const struct cc_node *root, const char *svc)
+{
+  const struct cc_node *s = cc_node_path (root, "services", svc, "scale", NULL);
+
+  return s ? s : blame (root, svc, "deploy", "replicas");
+}
+
 static int
 check_scale (const struct cc_node *root, const cJSON *svc, cc_error_t *err)
 {
@@ -157,8 +166,7 @@ check_scale (const struct cc_node *root, const cJSON *svc, cc_error_t *err)
                         "service `%s`: `scale` (%.0f) and `deploy.replicas` (%.0f) differ", svc->string,
                         scale->valuedouble, replicas->valuedouble);
   if (scale && scale->valuedouble < 0)
-    return cc_error_at (err, blame (root, svc->string, "scale", NULL), "service `%s`: `scale` cannot be negative",
-                        svc->string);
+    return cc_error_at (err, scale_node (root, svc->string), "service `%s`: `scale` cannot be negative", svc->string);
   if (scale && scale->valuedouble > 1 && cJSON_GetObjectItem (svc, "container_name"))
     return cc_error_at (err, blame (root, svc->string, "container_name", NULL),
                         "service `%s`: `container_name` must be unique, so `scale` cannot be %.0f", svc->string,

@@ -1,0 +1,91 @@
+#!/usr/bin/env python3
+"""Regenerate the binary seed corpora (image JSON, layer tarballs).
+
+The outputs are committed; run this only to change them:
+    python3 fuzz/make-seeds.py
+"""
+import gzip
+import hashlib
+import io
+import json
+import os
+import tarfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+D = "sha256:" + "a" * 64
+
+
+def write(path, data):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "wb") as f:
+        f.write(data)
+
+
+def image_json():
+    out = os.path.join(HERE, "corpus", "image-json")
+    manifest = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": D, "size": 7},
+                "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": D, "size": 9}]}
+    index = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+             "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": D, "size": 5,
+                            "platform": {"os": "linux", "architecture": "amd64"},
+                            "annotations": {"org.opencontainers.image.ref.name": "redis:7"}},
+                           {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": D, "size": 5,
+                            "platform": {"os": "unknown", "architecture": "unknown"}}]}
+    docker_list = dict(index, mediaType="application/vnd.docker.distribution.manifest.list.v2+json")
+    config = {"architecture": "amd64", "os": "linux", "created": "2026-11-27T10:00:00Z",
+              "config": {"Cmd": ["redis-server"], "Entrypoint": None, "Env": ["PATH=/usr/bin"],
+                         "WorkingDir": "/data", "User": "redis", "ExposedPorts": {"6379/tcp": {}},
+                         "Volumes": {"/data": {}}, "Labels": {"a": "b"}, "StopSignal": "SIGTERM",
+                         "Healthcheck": {"Test": ["CMD-SHELL", "true"], "Interval": 1000000000, "Retries": 3}},
+              "rootfs": {"type": "layers", "diff_ids": [D]}}
+    docs = [("manifest", 0, manifest), ("index", 1, index), ("docker-list", 1, docker_list),
+            ("config", 2, config), ("kind", 3, manifest)]
+    for name, sel, doc in docs:
+        write(os.path.join(out, name), bytes([sel]) + json.dumps(doc).encode())
+    for name, ref in [("ref-short", "redis"), ("ref-full", "localhost:5000/a/b:tag@" + D), ("ref-bad", "UPPER:x:y")]:
+        write(os.path.join(out, name), bytes([4]) + ref.encode())
+
+
+def tar_bytes(entries, compress=False):
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as t:
+        for e in entries:
+            ti = tarfile.TarInfo(e["name"])
+            ti.type = e.get("type", tarfile.REGTYPE)
+            ti.linkname = e.get("link", "")
+            ti.mode = e.get("mode", 0o644)
+            data = e.get("data", b"")
+            ti.size = len(data) if ti.type == tarfile.REGTYPE else 0
+            t.addfile(ti, io.BytesIO(data) if ti.type == tarfile.REGTYPE else None)
+    raw = buf.getvalue()
+    # Trailing zero records beyond the two end blocks add nothing to a seed.
+    raw = raw.rstrip(b"\0") + b"\0" * 1024
+    raw = raw[: (len(raw) // 512) * 512 + (512 if len(raw) % 512 else 0)]
+    return gzip.compress(raw, mtime=0) if compress else raw
+
+
+def layers():
+    out = os.path.join(HERE, "corpus", "layer")
+    d = tarfile.DIRTYPE
+    write(os.path.join(out, "plain.tar"), tar_bytes([
+        {"name": "etc", "type": d, "mode": 0o755}, {"name": "etc/hostname", "data": b"x\n"},
+        {"name": "bin", "type": d, "mode": 0o755}, {"name": "bin/sh", "data": b"#!", "mode": 0o755},
+        {"name": "bin/ash", "type": tarfile.SYMTYPE, "link": "sh"},
+        {"name": "bin/link", "type": tarfile.LNKTYPE, "link": "bin/sh"}]))
+    write(os.path.join(out, "whiteouts.tar.gz"), tar_bytes([
+        {"name": "etc", "type": d, "mode": 0o755}, {"name": "etc/.wh.a.conf"},
+        {"name": "data", "type": d, "mode": 0o755}, {"name": "data/.wh..wh..opq"},
+        {"name": "data/z", "data": b"z"}], compress=True))
+    write(os.path.join(out, "escapes.tar"), tar_bytes([
+        {"name": "../escape-dotdot", "data": b"x"}, {"name": "lnk", "type": tarfile.SYMTYPE, "link": "/"},
+        {"name": "lnk/escape-via-symlink", "data": b"x"}, {"name": "hl", "type": tarfile.LNKTYPE, "link": "../outside/canary"},
+        {"name": "../.wh.outside"}]))
+    write(os.path.join(out, "devices.tar.gz"), tar_bytes([
+        {"name": "dev", "type": d, "mode": 0o755}, {"name": "dev/null", "type": tarfile.CHRTYPE},
+        {"name": "fifo", "type": tarfile.FIFOTYPE}], compress=True))
+
+
+if __name__ == "__main__":
+    image_json()
+    layers()

@@ -4,6 +4,7 @@
 
 #include <cJSON.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "lib/error.h"
 
@@ -85,6 +86,14 @@ char **cc_compose_stop_order (const struct cc_project *p);
    config-hash label does.  Stable across runs and key order.  */
 int cc_compose_service_hash (const struct cc_project *p, const char *service, char **out, cc_error_t *err);
 char *cc_compose_service_hash_json (const cJSON *service);
+
+/* ---- values of the model (units.c) -------------------------------- */
+
+/* The model prints durations as Go does ("1m30s", "500ms", "1h0m0s") and
+   byte sizes as decimal strings; these read both back (and the compose
+   file spellings: "1m30s", "512m", "1g").  */
+int cc_compose_parse_duration (const char *s, int64_t *ns, cc_error_t *err);
+int cc_compose_parse_bytes (const char *s, int64_t *bytes, cc_error_t *err);
 
 /* ---- output (render.c) -------------------------------------------- */
 

@@ -250,3 +250,15 @@ cc_error_relocate (cc_error_t *err, const struct cc_node *at, const char *what)
     return cc_error_at (err, at, "%s: %s", what, msg);
   return cc_error_at (err, at, "%s", msg);
 }
+
+int
+cc_compose_parse_duration (const char *s, int64_t *ns, cc_error_t *err)
+{
+  return cc_parse_duration (s, ns, err);
+}
+
+int
+cc_compose_parse_bytes (const char *s, int64_t *bytes, cc_error_t *err)
+{
+  return cc_parse_bytes (s, bytes, err);
+}

@@ -67,10 +67,13 @@ test_valid_cases_yaml_and_quiet() {
 }
 
 test_invalid_cases_fail_with_position() {
-  local f n=0 want
+  local f n=0 want args
   for f in "$CASES"/invalid/*.yaml; do
     want=$(cat "${f%.yaml}.err")
-    assert_exit 1 run_case "$CASES/invalid" -f "$f" config
+    args=""
+    [ -f "${f%.yaml}.args" ] && args=$(cat "${f%.yaml}.args")
+    # shellcheck disable=SC2086
+    assert_exit 1 run_case "$CASES/invalid" $args -f "$f" config
     assert_contains "$OUT" "/$want" "$(basename "$f")"
     n=$((n + 1))
   done

@@ -334,6 +334,7 @@ static int
 add_env_files (struct cc_env *env, char *const *files, const char *base_dir, bool required, cc_error_t *err)
 {
   cleanup_env struct cc_env *from_files = cc_env_new ();
+  cleanup_strv char **all = NULL;
 
   for (size_t i = 0; files && files[i]; i++)
     {
@@ -350,10 +351,8 @@ add_env_files (struct cc_env *env, char *const *files, const char *base_dir, boo
         return cc_error_wrap (err, "env file");
       cc_env_set_strv (from_files, vars, true);
     }
-  {
-    cleanup_strv char **all = cc_env_to_strv (from_files);
-    cc_env_set_strv (env, all, false);
-  }
+  all = cc_env_to_strv (from_files);
+  cc_env_set_strv (env, all, false);
   return 0;
 }
 
@@ -402,14 +401,15 @@ rebase_volume (struct cc_node *v, const char *dir)
         rebase_scalar (src, dir);
       return;
     }
-  /* Short syntax: only a source starting with `.` is a relative host path;
-     anything else without `/` is a volume name.  */
-  if (v->kind == CC_NODE_SCALAR && v->value[0] == '.')
+  /* Short syntax SOURCE:TARGET[:MODE]: only a source starting with `.` is
+     a relative host path (anything else without `/` names a volume); a
+     lone path is the target of an anonymous volume.  */
+  if (v->kind == CC_NODE_SCALAR && v->value[0] == '.' && strchr (v->value, ':'))
     {
       const char *colon = strchr (v->value, ':');
-      cleanup_free char *src = colon ? xstrndup (v->value, (size_t)(colon - v->value)) : xstrdup (v->value);
+      cleanup_free char *src = xstrndup (v->value, (size_t)(colon - v->value));
       cleanup_free char *abs = absolute (dir, src);
-      char *nv = xasprintf ("%s%s", abs, colon ? colon : "");
+      char *nv = xasprintf ("%s%s", abs, colon);
 
       free (v->value);
       v->value = nv;

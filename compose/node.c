@@ -94,12 +94,30 @@ cc_node_new_map (const struct cc_node *at)
   return node_new (CC_NODE_MAP, at);
 }
 
+/* Arrays grow by doubling; the capacity is implied by the length, so the
+   node needs no extra field (and ASan's always-moving realloc does not
+   make building a long list quadratic).  */
+static size_t
+capacity_for (size_t len)
+{
+  size_t c = 4;
+
+  while (c < len)
+    c *= 2;
+  return c;
+}
+
 static void
 grow (struct cc_node *n)
 {
-  n->items = xreallocarray (n->items, n->len + 1, sizeof (*n->items));
+  size_t cap;
+
+  if (n->items != NULL && n->len < capacity_for (n->len))
+    return;
+  cap = capacity_for (n->len + 1);
+  n->items = xreallocarray (n->items, cap, sizeof (*n->items));
   if (n->kind == CC_NODE_MAP)
-    n->keys = xreallocarray (n->keys, n->len + 1, sizeof (*n->keys));
+    n->keys = xreallocarray (n->keys, cap, sizeof (*n->keys));
 }
 
 void
@@ -179,9 +197,9 @@ cc_node_dup (const struct cc_node *n)
   d->items = NULL;
   if (n->len == 0)
     return d;
-  d->items = xreallocarray (NULL, n->len, sizeof (*d->items));
+  d->items = xreallocarray (NULL, capacity_for (n->len), sizeof (*d->items));
   if (n->kind == CC_NODE_MAP)
-    d->keys = xreallocarray (NULL, n->len, sizeof (*d->keys));
+    d->keys = xreallocarray (NULL, capacity_for (n->len), sizeof (*d->keys));
   for (size_t i = 0; i < n->len; i++)
     {
       d->items[i] = cc_node_dup (n->items[i]);

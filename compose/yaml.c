@@ -266,15 +266,32 @@ check_duplicate_keys (const struct cc_node *map, cc_error_t *err)
                       map->keys[first]->line);
 }
 
+static int
+compare_strings (const void *a, const void *b)
+{
+  return strcmp (*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Keys already in MAP are looked up in a sorted copy: merging two big
+   maps stays O(n log n) instead of quadratic.  */
 static void
 merge_one (struct cc_node *map, const struct cc_node *src)
 {
+  cleanup_free const char **present = xreallocarray (NULL, map->len + 1, sizeof (char *));
+  size_t n = map->len;
+
+  for (size_t i = 0; i < n; i++)
+    present[i] = map->keys[i]->value;
+  qsort (present, n, sizeof (char *), compare_strings);
   for (size_t i = 0; i < src->len; i++)
-    if (cc_node_map_get (map, src->keys[i]->value) == NULL)
-      {
-        cc_node_seq_append (map, cc_node_dup (src->items[i]));
-        map->keys[map->len - 1] = cc_node_dup (src->keys[i]);
-      }
+    {
+      const char *key = src->keys[i]->value;
+
+      if (bsearch (&key, present, n, sizeof (char *), compare_strings))
+        continue;
+      cc_node_seq_append (map, cc_node_dup (src->items[i]));
+      map->keys[map->len - 1] = cc_node_dup (src->keys[i]);
+    }
 }
 
 /* YAML merge keys: explicit keys win, then the merged maps in the order

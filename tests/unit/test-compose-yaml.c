@@ -239,6 +239,26 @@ test_billion_laughs (void **state)
 }
 
 static void
+test_big_merge (void **state)
+{
+  cleanup_buf struct cc_buf b = { 0 };
+  cleanup_node struct cc_node *root = NULL;
+
+  (void)state;
+  /* 20000 keys merged into a map with 20000 others: must not be quadratic.  */
+  cc_buf_puts (&b, "a: &a {");
+  for (int i = 0; i < 20000; i++)
+    cc_buf_printf (&b, "%sk%d: %d", i ? ", " : "", i, i);
+  cc_buf_puts (&b, "}\nb:\n  <<: *a\n");
+  for (int i = 10000; i < 30000; i++)
+    cc_buf_printf (&b, "  k%d: own\n", i);
+  root = load_ok (b.data);
+  assert_int_equal (get (root, "b")->len, 30000);
+  assert_string_equal (get (root, "b.k5")->value, "5");
+  assert_string_equal (get (root, "b.k15000")->value, "own");
+}
+
+static void
 test_depth (void **state)
 {
   cleanup_buf struct cc_buf b = { 0 };
@@ -431,6 +451,7 @@ main (void)
     cmocka_unit_test (test_duplicate_keys),
     cmocka_unit_test (test_non_scalar_key),
     cmocka_unit_test (test_billion_laughs),
+    cmocka_unit_test (test_big_merge),
     cmocka_unit_test (test_depth),
     cmocka_unit_test (test_invalid_utf8_and_nul),
     cmocka_unit_test (test_empty_documents),

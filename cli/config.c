@@ -227,7 +227,7 @@ render (struct cc_buf *b, const struct config_opts *o, const struct cc_project *
       return list_hashes (b, p, o->hash, err);
     case SHOW_MODEL:
     default:
-      text = o->json ? cc_compose_render_json (p->model) : cc_compose_render_yaml (p->model);
+      text = cc_compose_render (p->model, o->json, ! o->no_interpolate);
       cc_buf_puts (b, text);
       return 0;
     }

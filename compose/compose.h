@@ -101,5 +101,9 @@ int cc_compose_parse_bytes (const char *s, int64_t *bytes, cc_error_t *err);
    strings quoted where YAML would mistype them) or JSON (2-space indent).  */
 char *cc_compose_render_yaml (const cJSON *model);
 char *cc_compose_render_json (const cJSON *model);
+/* What `config` prints: with ESCAPE_DOLLARS (an interpolated model) every
+   `$` of a value is doubled, as Docker Compose does, so the output reads
+   back to the same model.  */
+char *cc_compose_render (const cJSON *model, bool json, bool escape_dollars);
 
 #endif

@@ -191,8 +191,8 @@ int cc_apply_profiles (cJSON *model, const struct cc_node *root, const struct cc
                        cc_error_t *err);
 
 /* render.c */
-char *cc_render_yaml (const cJSON *model);
-char *cc_render_json (const cJSON *model);
+char *cc_render_yaml (const cJSON *model, bool escape_dollars);
+char *cc_render_json (const cJSON *model, bool escape_dollars);
 /* True when a plain YAML scalar with this text would not read back as the same string.  */
 bool cc_yaml_needs_quotes (const char *s);
 

@@ -69,9 +69,26 @@ cc_yaml_needs_quotes (const char *s)
   return false;
 }
 
-static void
-put_string (struct cc_buf *b, const char *s)
+/* Docker Compose doubles every `$` of an interpolated model so its output
+   can be read again without a second interpolation.  */
+static char *
+escape_dollars (const char *s)
 {
+  struct cc_buf b = { 0 };
+
+  for (; *s; s++)
+    {
+      if (*s == '$')
+        cc_buf_putc (&b, '$');
+      cc_buf_putc (&b, *s);
+    }
+  return cc_buf_steal (&b);
+}
+
+static void
+put_string (struct cc_buf *b, const char *raw, bool escape)
+{
+  cleanup_free char *s = escape ? escape_dollars (raw) : xstrdup (raw);
   cJSON *tmp;
   char *q;
 
@@ -104,10 +121,10 @@ is_empty_container (const cJSON *j)
 }
 
 static void
-put_scalar (struct cc_buf *b, const cJSON *j)
+put_scalar (struct cc_buf *b, const cJSON *j, bool escape)
 {
   if (cJSON_IsString (j))
-    put_string (b, j->valuestring);
+    put_string (b, j->valuestring, escape);
   else if (cJSON_IsNumber (j))
     put_number (b, j);
   else if (cJSON_IsBool (j))
@@ -120,7 +137,7 @@ put_scalar (struct cc_buf *b, const cJSON *j)
     cc_buf_puts (b, "null");
 }
 
-static void emit (struct cc_buf *b, const cJSON *j, int indent, bool inline_first);
+static void emit (struct cc_buf *b, const cJSON *j, int indent, bool inline_first, bool escape);
 
 static void
 indent_to (struct cc_buf *b, int n)
@@ -132,22 +149,22 @@ indent_to (struct cc_buf *b, int n)
 /* A container value after "key:" or "- ": nested on the next lines, or
    inline when empty or scalar.  */
 static void
-emit_value (struct cc_buf *b, const cJSON *v, int indent)
+emit_value (struct cc_buf *b, const cJSON *v, int indent, bool escape)
 {
   if (is_empty_container (v) || ! (cJSON_IsObject (v) || cJSON_IsArray (v)))
     {
       cc_buf_putc (b, ' ');
-      put_scalar (b, v);
+      put_scalar (b, v, escape);
       cc_buf_putc (b, '\n');
       return;
     }
   cc_buf_putc (b, '\n');
-  emit (b, v, indent, false);
+  emit (b, v, indent, false, escape);
 }
 
 /* INLINE_FIRST: the first line continues after "- ".  */
 static void
-emit (struct cc_buf *b, const cJSON *j, int indent, bool inline_first)
+emit (struct cc_buf *b, const cJSON *j, int indent, bool inline_first, bool escape)
 {
   bool first = true;
 
@@ -157,36 +174,46 @@ emit (struct cc_buf *b, const cJSON *j, int indent, bool inline_first)
         indent_to (b, indent);
       if (cJSON_IsObject (j))
         {
-          put_string (b, it->string);
+          put_string (b, it->string, false);
           cc_buf_putc (b, ':');
-          emit_value (b, it, indent + 2);
+          emit_value (b, it, indent + 2, escape);
           continue;
         }
       cc_buf_puts (b, "-");
       if ((cJSON_IsObject (it) || cJSON_IsArray (it)) && ! is_empty_container (it))
         {
           cc_buf_putc (b, ' ');
-          emit (b, it, indent + 2, true);
+          emit (b, it, indent + 2, true, escape);
         }
       else
-        emit_value (b, it, indent + 2);
+        emit_value (b, it, indent + 2, escape);
     }
 }
 
 char *
-cc_render_yaml (const cJSON *model)
+cc_render_yaml (const cJSON *model, bool escape)
 {
   cleanup_buf struct cc_buf b = { 0 };
 
-  emit (&b, model, 0, false);
+  emit (&b, model, 0, false, escape);
   return cc_buf_steal (&b);
 }
 
 static void
-emit_json (struct cc_buf *b, const cJSON *j, int indent)
+emit_json (struct cc_buf *b, const cJSON *j, int indent, bool escape)
 {
   bool obj = cJSON_IsObject (j);
 
+  if (cJSON_IsString (j) && escape)
+    {
+      cleanup_free char *e = escape_dollars (j->valuestring);
+      cJSON *tmp = cJSON_CreateString (e);
+      char *s = cJSON_PrintUnformatted (tmp);
+      cc_buf_puts (b, s);
+      free (s);
+      cJSON_Delete (tmp);
+      return;
+    }
   if (! (obj || cJSON_IsArray (j)) || j->child == NULL)
     {
       char *s = cJSON_PrintUnformatted (j);
@@ -206,7 +233,7 @@ emit_json (struct cc_buf *b, const cJSON *j, int indent)
           free (ks);
           cJSON_Delete (k);
         }
-      emit_json (b, it, indent + 2);
+      emit_json (b, it, indent + 2, escape);
       cc_buf_puts (b, it->next ? ",\n" : "\n");
     }
   indent_to (b, indent);
@@ -214,11 +241,11 @@ emit_json (struct cc_buf *b, const cJSON *j, int indent)
 }
 
 char *
-cc_render_json (const cJSON *model)
+cc_render_json (const cJSON *model, bool escape)
 {
   cleanup_buf struct cc_buf b = { 0 };
 
-  emit_json (&b, model, 0);
+  emit_json (&b, model, 0, escape);
   cc_buf_putc (&b, '\n');
   return cc_buf_steal (&b);
 }
@@ -226,11 +253,17 @@ cc_render_json (const cJSON *model)
 char *
 cc_compose_render_yaml (const cJSON *model)
 {
-  return cc_render_yaml (model);
+  return cc_render_yaml (model, false);
 }
 
 char *
 cc_compose_render_json (const cJSON *model)
 {
-  return cc_render_json (model);
+  return cc_render_json (model, false);
+}
+
+char *
+cc_compose_render (const cJSON *model, bool json, bool escape_dollars)
+{
+  return json ? cc_render_json (model, escape_dollars) : cc_render_yaml (model, escape_dollars);
 }

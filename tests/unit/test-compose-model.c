@@ -31,7 +31,10 @@ load_opts (const char *yaml, const struct cc_compose_options *opts, struct cc_pr
   l.project_dir = (char *)"/proj";
   l.env = cc_env_new ();
   cc_env_set (l.env, "FROM_SHELL", "shell-value", true);
-  ret = cc_project_from_tree (opts, &l, out, err);
+  /* As the loader does: $$ becomes $, ${X} is replaced.  */
+  ret = cc_interpolate_tree (l.root, l.env, err);
+  if (ret == 0)
+    ret = cc_project_from_tree (opts, &l, out, err);
   cc_node_free (l.root);
   cc_env_free (l.env);
   return ret;
@@ -675,6 +678,25 @@ test_render (void **state)
   assert_non_null (strstr (json, "\n  \"services\": {\n    \"web\": {\n"));
 }
 
+static void
+test_render_escapes_dollars (void **state)
+{
+  cleanup_project struct cc_project *p = load_ok ("services:\n"
+                                                  "  web:\n"
+                                                  "    image: nginx\n"
+                                                  "    environment: {HASH: 'a$$b'}\n");
+  cleanup_free char *raw = cc_compose_render (p->model, false, false);
+  cleanup_free char *yaml = cc_compose_render (p->model, false, true);
+  cleanup_free char *json = cc_compose_render (p->model, true, true);
+
+  (void)state;
+  /* The model holds the value the container gets; only the output is escaped.  */
+  assert_string_equal (cc_json_get_string (cJSON_GetObjectItem (svc (p, "web"), "environment"), "HASH"), "a$b");
+  assert_non_null (strstr (raw, "HASH: a$b\n"));
+  assert_non_null (strstr (yaml, "HASH: a$$b\n"));
+  assert_non_null (strstr (json, "\"HASH\": \"a$$b\""));
+}
+
 int
 main (void)
 {
@@ -697,6 +719,7 @@ main (void)
     cmocka_unit_test (test_profiles_optional_dependency),
     cmocka_unit_test (test_yaml_quoting),
     cmocka_unit_test (test_render),
+    cmocka_unit_test (test_render_escapes_dollars),
   };
 
   return cmocka_run_group_tests (tests, NULL, NULL);

@@ -91,4 +91,43 @@ test_load_is_reproducible_and_idempotent() {
   assert_eq "$(ls "$CCOMPOSE_DATA_DIR/images/tmp" | wc -l)" 0 "tmp/ is empty"
 }
 
+# mount_at REF DIR: an overlay of REF on DIR/merged, unmounted by defer.
+mount_at() {
+  mkdir -p "$2"/{upper,work,merged}
+  mount -t overlay overlay -o "lowerdir=$(lowerdir "$1"),upperdir=$2/upper,workdir=$2/work" "$2/merged" ||
+    fail "mount overlay for $1"
+  defer "umount '$2/merged'"
+}
+
+# The Compose demo, from the images alone: redis and the Flask app, each
+# chrooted into its own overlay, in a private network namespace (only lo).
+test_demo_web_counts_hits_in_redis() {
+  require_root
+  use_private_state image-demo
+  samples_ready redis web
+  "$CCOMPOSE" image load -q -i "$SAMPLES/out/redis" || fail "load redis"
+  "$CCOMPOSE" image load -q -i "$SAMPLES/out/web" || fail "load web"
+  local r=$CCOMPOSE_STATE_DIR/redis w=$CCOMPOSE_STATE_DIR/web
+  mount_at redis:7 "$r"
+  mount_at ccompose-demo/web "$w"
+  OUT=$(R=$r/merged W=$w/merged LOG=$CCOMPOSE_STATE_DIR timeout 60 unshare -n bash -c '
+    ip link set lo up
+    chroot "$R" redis-server --protected-mode no --save "" --port 6379 >"$LOG/redis.log" 2>&1 & rp=$!
+    env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin PYTHONDONTWRITEBYTECODE=1 FLASK_APP=/app/app.py REDIS_HOST=127.0.0.1 \
+      chroot "$W" sh -c "cd /app && exec python3 -m flask run --host 127.0.0.1 --port 5000" >"$LOG/web.log" 2>&1 & wp=$!
+    get() { python3 -c "import urllib.request as u; print(u.urlopen(\"http://127.0.0.1:5000/\", timeout=2).read().decode().strip())"; }
+    deadline=$((SECONDS + 40))
+    until first=$(get 2>/dev/null); do
+      [ $SECONDS -lt $deadline ] || { echo "web never answered"; break; }
+      sleep 0.1
+    done
+    echo "$first"; get
+    kill $rp $wp; wait $rp $wp 2>/dev/null
+    true')
+  local logs
+  logs=$(tail -n 5 "$CCOMPOSE_STATE_DIR/redis.log" "$CCOMPOSE_STATE_DIR/web.log" 2>&1)
+  assert_contains "$OUT" "Hello World! I have been seen 1 times." "first hit ($logs)"
+  assert_contains "$OUT" "Hello World! I have been seen 2 times." "second hit"
+}
+
 run_tests

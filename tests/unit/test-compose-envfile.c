@@ -211,6 +211,32 @@ test_digit_keys_ignored_and_bom (void **state)
 }
 
 static void
+test_unset_warning_names_line (void **state)
+{
+  cleanup_strv char **v = NULL;
+  char path[] = "/tmp/cc-envwarn-XXXXXX";
+  int fd = mkstemp (path), saved;
+  cleanup_free char *warnings = NULL;
+
+  (void)state;
+  assert_true (fd >= 0);
+  fflush (stderr);
+  saved = dup (2);
+  dup2 (fd, 2);
+  close (fd);
+  cc_interpolate_reset_warnings ();
+  v = parse_ok ("A=1\nHASH=$apr1$x\n", NULL);
+  fflush (stderr);
+  dup2 (saved, 2);
+  close (saved);
+  assert_int_equal (cc_read_file (path, &warnings, NULL, NULL), 0);
+  unlink (path);
+  assert_string_equal (value_of (v, "HASH"), "");
+  assert_non_null (strstr (warnings, "warning: t.env:2:6: variable `apr1` is not set"));
+  assert_non_null (strstr (warnings, "write `$$`"));
+}
+
+static void
 test_file (void **state)
 {
   char dir[] = "/tmp/cc-envfile-XXXXXX";
@@ -246,6 +272,7 @@ main (void)
     cmocka_unit_test (test_bare_key_lookup),
     cmocka_unit_test (test_malformed),
     cmocka_unit_test (test_digit_keys_ignored_and_bom),
+    cmocka_unit_test (test_unset_warning_names_line),
     cmocka_unit_test (test_file),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);

@@ -416,6 +416,43 @@ test_include (void **state)
 }
 
 static void
+test_include_long_form (void **state)
+{
+  struct cc_compose_options o = { .workdir = tmp };
+  cleanup_loaded struct cc_loaded *l = NULL;
+  cleanup_free char *data = path_in ("data");
+  const struct cc_node *db;
+
+  (void)state;
+  write_file ("compose.yaml", "include:\n  - path: [inc/base.yaml, inc/over.yaml]\n    project_directory: .\n");
+  write_file ("inc/base.yaml", "services:\n  db:\n    image: pg\n    volumes: ['./data:/var/lib/db']\n");
+  write_file ("inc/over.yaml", "services:\n  db:\n    image: pg2\n");
+  l = load_ok (&o);
+  db = cc_node_map_get (cc_node_map_get (l->root, "services"), "db");
+  /* The paths merge as override files; project_directory anchors paths.  */
+  assert_string_equal (cc_node_map_get_string (db, "image"), "pg2");
+  assert_true (strncmp (cc_node_map_get (db, "volumes")->items[0]->value, data, strlen (data)) == 0);
+}
+
+static void
+test_include_malformed (void **state)
+{
+  struct cc_compose_options o = { .workdir = tmp };
+  cleanup_free char *m1 = NULL, *m2 = NULL, *m3 = NULL;
+
+  (void)state;
+  write_file ("compose.yaml", "include: lib.yaml\n");
+  m1 = load_fail (&o);
+  assert_non_null (strstr (m1, "compose.yaml:1:10: `include` must be a list"));
+  write_file ("compose.yaml", "include:\n  - project_directory: x\n");
+  m2 = load_fail (&o);
+  assert_non_null (strstr (m2, "compose.yaml:2:5: an `include` entry needs a `path`"));
+  write_file ("compose.yaml", "include:\n  - path: a.yaml\n    pth: b\n");
+  m3 = load_fail (&o);
+  assert_non_null (strstr (m3, "compose.yaml:3:5: unknown key `pth` in `include`"));
+}
+
+static void
 test_include_conflict_and_cycle (void **state)
 {
   struct cc_compose_options o = { .workdir = tmp };
@@ -571,6 +608,8 @@ main (void)
     T (test_project_directory_discovery),
     T (test_compose_file_from_dotenv),
     T (test_include),
+    T (test_include_long_form),
+    T (test_include_malformed),
     T (test_include_conflict_and_cycle),
     T (test_extends_same_file),
     T (test_extends_other_file),

@@ -31,6 +31,7 @@ struct cc_project
   char *directory;
   char **files;
   cJSON *model;
+  struct cc_node *tree; /* the merged document the model came from: positions for messages */
 };
 
 int cc_compose_load (const struct cc_compose_options *opts, struct cc_project **out, cc_error_t *err);
@@ -77,6 +78,11 @@ cleanup_levels_fn (struct cc_compose_levels **l)
 /* The levels flattened: start order, and its reverse for stop.  */
 char **cc_compose_start_order (const struct cc_project *p);
 char **cc_compose_stop_order (const struct cc_project *p);
+
+/* "file:line:col" of services.SERVICE.KEY in the compose files (KEY NULL:
+   the service itself), for messages the engine prints about a service;
+   NULL when unknown.  Freshly allocated.  */
+char *cc_project_where (const struct cc_project *p, const char *service, const char *key);
 
 /* ---- change detection (hash.c) ------------------------------------ */
 

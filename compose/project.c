@@ -42,6 +42,7 @@ cc_project_from_tree (const struct cc_compose_options *opts, const struct cc_loa
   p->directory = xstrdup (l->project_dir);
   p->files = l->files ? cc_strv_dup (l->files) : xzalloc (sizeof (char *));
   p->model = steal_pointer (&model);
+  p->tree = cc_node_dup (l->root);
   *out = p;
   return 0;
 }
@@ -65,5 +66,20 @@ cc_project_free (struct cc_project *p)
   free (p->directory);
   cc_strv_free (p->files);
   cJSON_Delete (p->model);
+  if (p->tree)
+    cc_node_free (p->tree);
   free (p);
+}
+
+char *
+cc_project_where (const struct cc_project *p, const char *service, const char *key)
+{
+  const struct cc_node *svc = cc_node_entry (cc_node_path (p->tree, "services", NULL), service);
+  const struct cc_node *at = key ? cc_node_path (p->tree, "services", service, key, NULL) : svc;
+
+  if (at == NULL)
+    at = svc;
+  if (at == NULL || at->file == NULL)
+    return NULL;
+  return xasprintf ("%s:%d:%d", at->file, at->line, at->col);
 }

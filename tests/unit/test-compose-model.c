@@ -391,6 +391,15 @@ test_normalize_service (void **state)
   assert_json (cJSON_GetObjectItem (web, "networks"), "{\"default\":null}");
   assert_null (cJSON_GetObjectItem (svc (p, "db"), "networks"));
   assert_json (cJSON_GetObjectItem (p->model, "networks"), "{\"default\":{\"name\":\"proj_default\",\"ipam\":{}}}");
+  {
+    cleanup_free char *w1 = cc_project_where (p, "web", "mem_limit");
+    cleanup_free char *w2 = cc_project_where (p, "db", NULL);
+    cleanup_free char *w3 = cc_project_where (p, "db", "nope");
+    assert_string_equal (w1, "test.yaml:20:16");
+    assert_string_equal (w2, "test.yaml:25:3");
+    assert_string_equal (w3, "test.yaml:25:3");
+    assert_null (cc_project_where (p, "ghost", NULL));
+  }
 }
 
 static void

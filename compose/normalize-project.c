@@ -218,6 +218,16 @@ fill_name (cJSON *obj, const char *key, const char *project)
   cJSON_InsertItemInArray (obj, 0, item);
 }
 
+/* Go's field order of a network, for the ipam added here.  */
+static const struct cc_schema_key network_order_keys[] = {
+  { "name", 0, 0, NULL, NULL },        { "driver", 0, 0, NULL, NULL },   { "driver_opts", 0, 0, NULL, NULL },
+  { "ipam", 0, 0, NULL, NULL },        { "external", 0, 0, NULL, NULL }, { "internal", 0, 0, NULL, NULL },
+  { "attachable", 0, 0, NULL, NULL },  { "labels", 0, 0, NULL, NULL },   { "enable_ipv4", 0, 0, NULL, NULL },
+  { "enable_ipv6", 0, 0, NULL, NULL },
+};
+static const struct cc_schema_table network_order
+    = { "network", network_order_keys, CC_N_ELEMENTS (network_order_keys) };
+
 static void
 fill_names (cJSON *model, const char *sec, const char *project, bool ipam)
 {
@@ -232,6 +242,8 @@ fill_names (cJSON *model, const char *sec, const char *project, bool ipam)
       fill_name (it, it->string, project);
       if (ipam && ! cJSON_GetObjectItem (it, "ipam"))
         cc_json_set (it, "ipam", cJSON_CreateObject ());
+      if (ipam)
+        cc_json_order_by_table (it, &network_order);
     }
 }
 

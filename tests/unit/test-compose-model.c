@@ -433,9 +433,9 @@ test_normalize_resources (void **state)
   assert_json (cJSON_GetObjectItem (svc (p, "a"), "networks"),
                "{\"back\":null,\"front\":{\"aliases\":[\"www\"],\"ipv4_address\":\"172.30.0.10\"}}");
   assert_json (cJSON_GetObjectItem (p->model, "networks"),
-               "{\"back\":{\"name\":\"proj_back\",\"internal\":true,\"ipam\":{}},"
+               "{\"back\":{\"name\":\"proj_back\",\"ipam\":{},\"internal\":true},"
                "\"front\":{\"name\":\"proj_front\",\"ipam\":{\"config\":[{\"subnet\":\"172.30.0.0/24\"}]}},"
-               "\"outside\":{\"name\":\"outside\",\"external\":true,\"ipam\":{}}}");
+               "\"outside\":{\"name\":\"outside\",\"ipam\":{},\"external\":true}}");
   assert_json (cJSON_GetObjectItem (p->model, "volumes"),
                "{\"data\":{\"name\":\"proj_data\"},\"ext\":{\"name\":\"real-ext\",\"external\":true}}");
 }

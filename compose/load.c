@@ -507,6 +507,8 @@ include_entry_release (struct include_entry *e)
 static int
 string_list (const struct cc_node *n, const char *dir, char ***out, cc_error_t *err)
 {
+  if (n->kind == CC_NODE_SCALAR && *n->value == '\0')
+    return cc_error_at (err, n, "expected a path, not an empty value");
   if (n->kind == CC_NODE_SCALAR)
     {
       cc_strv_push (out, absolute (dir, n->value));
@@ -516,8 +518,8 @@ string_list (const struct cc_node *n, const char *dir, char ***out, cc_error_t *
     return cc_error_at (err, n, "expected a string or a list of strings");
   for (size_t i = 0; i < n->len; i++)
     {
-      if (n->items[i]->kind != CC_NODE_SCALAR)
-        return cc_error_at (err, n->items[i], "expected a string");
+      if (n->items[i]->kind != CC_NODE_SCALAR || *n->items[i]->value == '\0')
+        return cc_error_at (err, n->items[i], "expected a path");
       cc_strv_push (out, absolute (dir, n->items[i]->value));
     }
   return 0;
@@ -545,6 +547,8 @@ parse_include_entry (struct loader *ld, const struct cc_node *item, struct inclu
     return cc_error_at (err, item, "an `include` entry needs a `path`");
   if (string_list (path, dir, &e->paths, err) < 0)
     return -1;
+  if (e->paths == NULL)
+    return cc_error_at (err, path, "`path` of an `include` entry is empty");
   pd = cc_node_map_get (item, "project_directory");
   if (pd && pd->kind != CC_NODE_SCALAR)
     return cc_error_at (err, pd, "`project_directory` must be a string");
@@ -597,7 +601,8 @@ add_included (struct cc_node *doc, const struct cc_node *inc, cc_error_t *err)
 }
 
 static int
-include_one (struct loader *ld, struct cc_node *doc, const struct include_entry *e, char ***stack, cc_error_t *err)
+include_one (struct loader *ld, struct cc_node *doc, const struct cc_node *at, const struct include_entry *e,
+             char ***stack, cc_error_t *err)
 {
   cleanup_free char *pdir = e->project_dir ? xstrdup (e->project_dir) : cc_path_dirname (e->paths[0]);
   cleanup_env struct cc_env *env = cc_env_dup (ld->env);
@@ -610,6 +615,12 @@ include_one (struct loader *ld, struct cc_node *doc, const struct include_entry 
   for (size_t i = 0; e->paths[i]; i++)
     {
       cleanup_node struct cc_node *part = NULL;
+
+      if (cc_strv_contains (*stack, e->paths[i]))
+        {
+          cleanup_free char *chain = chain_text (*stack, e->paths[i]);
+          return cc_error_at (err, at, "include cycle: %s", chain);
+        }
 
       if (load_file (ld, e->paths[i], env, stack, &part, err) < 0)
         return -1;
@@ -637,7 +648,7 @@ apply_includes (struct loader *ld, struct cc_node *doc, char ***stack, cc_error_
       int ret = parse_include_entry (ld, inc->items[i], &e, err);
 
       if (ret == 0)
-        ret = include_one (ld, doc, &e, stack, err);
+        ret = include_one (ld, doc, inc->items[i], &e, stack, err);
       include_entry_release (&e);
       if (ret < 0)
         return ret;

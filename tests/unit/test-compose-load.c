@@ -438,7 +438,7 @@ static void
 test_include_malformed (void **state)
 {
   struct cc_compose_options o = { .workdir = tmp };
-  cleanup_free char *m1 = NULL, *m2 = NULL, *m3 = NULL;
+  cleanup_free char *m1 = NULL, *m2 = NULL, *m3 = NULL, *m4 = NULL, *m5 = NULL;
 
   (void)state;
   write_file ("compose.yaml", "include: lib.yaml\n");
@@ -450,6 +450,12 @@ test_include_malformed (void **state)
   write_file ("compose.yaml", "include:\n  - path: a.yaml\n    pth: b\n");
   m3 = load_fail (&o);
   assert_non_null (strstr (m3, "compose.yaml:3:5: unknown key `pth` in `include`"));
+  write_file ("compose.yaml", "include:\n  - path: []\n");
+  m4 = load_fail (&o);
+  assert_non_null (strstr (m4, "compose.yaml:2:11: `path` of an `include` entry is empty"));
+  write_file ("compose.yaml", "include: [null]\n");
+  m5 = load_fail (&o);
+  assert_non_null (strstr (m5, "compose.yaml:1:11: expected a path, not an empty value"));
 }
 
 static void
@@ -467,7 +473,7 @@ test_include_conflict_and_cycle (void **state)
   write_file ("compose.yaml", "include: [other.yaml]\n");
   write_file ("other.yaml", "include: [compose.yaml]\n");
   m2 = load_fail (&o);
-  assert_non_null (strstr (m2, "include cycle:"));
+  assert_non_null (strstr (m2, "other.yaml:1:11: include cycle:"));
   assert_non_null (strstr (m2, "compose.yaml -> "));
 }
 

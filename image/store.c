@@ -133,6 +133,17 @@ copy_hashing (int in, int out, struct cc_sha256 *h, int64_t *total, cc_error_t *
   return 0;
 }
 
+/* A rename is durable only once its directory is synced.  */
+static void
+sync_parent (const char *path)
+{
+  cleanup_free char *dir = cc_path_dirname (path);
+  cleanup_close int fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+  if (fd >= 0)
+    fsync (fd);
+}
+
 /* Verify then publish TMP as the blob GOT.  */
 static int
 publish_blob (struct cc_store *s, const char *tmp, int fd, const char *want, const char *got, int64_t size,
@@ -149,6 +160,7 @@ publish_blob (struct cc_store *s, const char *tmp, int fd, const char *want, con
   dst = cc_store_blob_path (s, got);
   if (rename (tmp, dst) < 0)
     return cc_error_make (err, errno, "rename `%s` to `%s`", tmp, dst);
+  sync_parent (dst);
   return 0;
 }
 
@@ -291,6 +303,7 @@ cc_store_unpack_layer (struct cc_store *s, const char *digest, const char *diff_
       cc_error_make (err, errno, "rename `%s` to `%s`", tmp, dst);
       goto fail;
     }
+  sync_parent (dst);
   cc_rm_rf (tmp, &ignored);
   cc_error_release (&ignored);
   if (diff_id_out)
@@ -414,7 +427,7 @@ lookup_id (cJSON *repos, const char *text, char **manifest, cc_error_t *err)
     found_id = id;
   }
   if (found == NULL)
-    return cc_error_make (err, ENOENT, "no such image: %s", text);
+    return cc_error_make (err, ENOENT, "no such image `%s`", text);
   *manifest = xstrdup (found);
   return 0;
 }
@@ -441,14 +454,17 @@ cc_store_lookup (struct cc_store *s, cJSON *repos, const char *text, char **mani
   if (ref.digest)
     {
       if (cJSON_GetObjectItemCaseSensitive (cJSON_GetObjectItemCaseSensitive (repos, "images"), ref.digest) == NULL)
-        return cc_error_make (err, ENOENT, "no such image: %s", text);
+        return cc_error_make (err, ENOENT, "no such image `%s`", text);
       *manifest = xstrdup (ref.digest);
       return 0;
     }
   full = cc_image_ref_string (&ref);
   m = cc_json_get_string (cJSON_GetObjectItemCaseSensitive (repos, "references"), full);
   if (m == NULL)
-    return cc_error_make (err, ENOENT, "no such image: %s", full);
+    {
+      cleanup_free char *shown = cc_image_familiar (full);
+      return cc_error_make (err, ENOENT, "no such image `%s`", shown);
+    }
   *manifest = xstrdup (m);
   return 0;
 }
@@ -545,8 +561,17 @@ cc_image_resolve (const char *ref, struct cc_image **out, cc_error_t *err)
       || cc_store_image_from_manifest (&s, repos, manifest, &img, err) < 0)
     return -1;
   img->reference = cc_image_ref_normalize (ref, NULL);
-  if (img->reference == NULL)
-    img->reference = xstrdup (img->id);
+  /* Resolved by id (or id prefix): the id is the only honest name.  */
+  if (img->reference == NULL || ! cc_strv_contains (img->repo_tags, img->reference))
+    {
+      struct cc_image_ref parsed cleanup_image_ref = { 0 };
+      bool by_digest = cc_image_ref_parse (ref, &parsed, NULL) == 0 && parsed.digest;
+      if (! by_digest)
+        {
+          free (img->reference);
+          img->reference = xstrdup (img->id);
+        }
+    }
   *out = img;
   return 0;
 }

@@ -120,9 +120,62 @@ def docker_archive(layout, out):
         add("manifest.json", json.dumps([{"Config": cname, "RepoTags": [name], "Layers": layers}]).encode())
 
 
+def nested_index(out):
+    """An index pointing to an image index (as buildkit writes), whose
+    entries are another architecture (blob absent: must not be fetched),
+    an attestation, and the image for this machine."""
+    write_layout(out, [make_tar([entry("etc/", "dir"), entry("etc/hostname", data=b"nested\n")])])
+    blobs = os.path.join(out, "blobs", "sha256")
+    with open(os.path.join(out, "index.json")) as f:
+        real = json.load(f)["manifests"][0]
+    del real["annotations"]
+    arch = {"x86_64": "amd64", "aarch64": "arm64"}.get(os.uname().machine, os.uname().machine)
+    other = {"mediaType": real["mediaType"], "digest": "sha256:" + "a" * 64, "size": 100,
+             "platform": {"os": "linux", "architecture": "s390x" if arch != "s390x" else "amd64"}}
+    attest = {"mediaType": real["mediaType"], "digest": "sha256:" + "b" * 64, "size": 100,
+              "platform": {"os": "unknown", "architecture": "unknown"}}
+    mine = dict(real, platform={"os": "linux", "architecture": arch})
+    inner = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+                        "manifests": [other, attest, mine]}).encode()
+    digest = sha(inner)
+    with open(os.path.join(blobs, digest), "wb") as f:
+        f.write(inner)
+    index = {"schemaVersion": 2, "manifests": [{
+        "mediaType": "application/vnd.oci.image.index.v1+json", "digest": "sha256:" + digest, "size": len(inner),
+        "annotations": {"io.containerd.image.name": "docker.io/library/nested:1"}}]}
+    with open(os.path.join(out, "index.json"), "w") as f:
+        json.dump(index, f)
+
+
+def docker_escape(out, how):
+    """A docker archive whose manifest.json names files outside it."""
+    with tarfile.open(out, "w") as tar:
+        def add(name, data=None, link=None):
+            info = tarfile.TarInfo(name)
+            if link:
+                info.type, info.linkname = tarfile.SYMTYPE, link
+                tar.addfile(info)
+                return
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+        if how == "dotdot":
+            entry_ = {"Config": "../../../../../../etc/hostname", "RepoTags": ["esc:1"], "Layers": []}
+        elif how == "absolute":
+            entry_ = {"Config": "c.json", "RepoTags": ["esc:1"], "Layers": ["/etc/passwd"]}
+            add("c.json", json.dumps({"rootfs": {"type": "layers", "diff_ids": ["sha256:" + "0" * 64]}}).encode())
+        else:
+            add("evil.json", link="/etc/hostname")
+            entry_ = {"Config": "evil.json", "RepoTags": ["esc:1"], "Layers": []}
+        add("manifest.json", json.dumps([entry_]).encode())
+
+
 def main():
     if sys.argv[1] == "docker-archive":
         return docker_archive(sys.argv[2], sys.argv[3])
+    if sys.argv[1] == "nested":
+        return nested_index(sys.argv[2])
+    if sys.argv[1] == "docker-escape":
+        return docker_escape(sys.argv[2], sys.argv[3])
     kind, out, victim = sys.argv[1:4]
     base = [entry("etc/", "dir"), entry("etc/hostname", data=b"fixture\n")]
     up = "../" * 12 + victim.lstrip("/")

@@ -94,6 +94,48 @@ test_truncated_archive_refused() {
   assert_store_empty
 }
 
+test_docker_archive_names_stay_inside() {
+  require_root
+  use_private_state image-hostile-docker
+  setup_victim
+  local how
+  for how in dotdot absolute symlink; do
+    python3 "$FIXTURES" docker-escape "$CCOMPOSE_STATE_DIR/$how.tar" "$how" || fail "fixture $how"
+    assert_exit 1 "$CCOMPOSE" image load -i "$CCOMPOSE_STATE_DIR/$how.tar"
+    assert_contains "$OUT" "No such file or directory" "$how"
+    assert_store_empty
+  done
+}
+
+test_nested_index_picks_this_platform() {
+  require_root
+  use_private_state image-nested
+  python3 "$FIXTURES" nested "$CCOMPOSE_STATE_DIR/nested" || fail fixture
+  assert_exit 0 "$CCOMPOSE" image load -i "$CCOMPOSE_STATE_DIR/nested"
+  assert_contains "$OUT" "Loaded image: nested:1"
+  assert_exit 0 "$CCOMPOSE" image inspect nested:1
+  assert_contains "$OUT" '"Cmd":'
+}
+
+test_crash_leftovers_are_collected() {
+  require_root
+  use_private_state image-leftovers
+  setup_victim
+  python3 "$FIXTURES" ok "$CCOMPOSE_STATE_DIR/ok" "$VICTIM" || fail fixture
+  "$CCOMPOSE" image load -q -i "$CCOMPOSE_STATE_DIR/ok" || fail load
+  # What a command killed mid-write leaves: a temp blob, a half layer, an orphan blob.
+  local s=$CCOMPOSE_DATA_DIR/images
+  echo partial >"$s/tmp/blob-crashed"
+  mkdir -p "$s/tmp/dir-crashed/diff/usr"
+  echo orphan >"$s/blobs/sha256/$(printf orphan | sha256sum | cut -d' ' -f1)"
+  assert_exit 0 "$CCOMPOSE" image ls
+  assert_contains "$OUT" "hostile"
+  assert_exit 0 "$CCOMPOSE" image prune -f
+  assert_eq "$(ls -A "$s/tmp" | wc -l)" 0 "tmp after prune"
+  assert_eq "$(ls "$s/blobs/sha256" | wc -l)" 3 "blobs after prune: manifest, config, layer"
+  assert_exit 0 "$CCOMPOSE" image inspect hostile
+}
+
 test_parallel_loads_are_safe() {
   require_root
   use_private_state image-parallel

@@ -189,12 +189,12 @@ expand_operator (struct interp *it, const char **pp, const char *open, const cha
   if (op == OP_REQUIRE && applies)
     return fail_at (it, open, err, "required variable `%s` is missing a value%s%s", name, word.len ? ": " : "",
                     word.len ? word.data : "");
-  if (op == OP_REQUIRE)
-    cc_buf_puts (out, value);
-  else if (op == OP_DEFAULT)
-    cc_buf_puts (out, applies ? word.data ? word.data : "" : value);
-  else if (applies)
+  /* An applicable word replaces the value; otherwise `+` yields nothing
+     and the others the value itself.  */
+  if (applies)
     cc_buf_puts (out, word.data ? word.data : "");
+  else if (op != OP_ALTERNATE)
+    cc_buf_puts (out, value);
   return 0;
 }
 

@@ -171,6 +171,7 @@ child_main (const struct child_args *a)
   cleanup_close int fifo_fd = -1;
 
   prctl (PR_SET_PDEATHSIG, SIGKILL);
+  cc_reset_signals ();
   close_other_fds (a);
   setsid ();
   umask (0);

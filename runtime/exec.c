@@ -216,6 +216,7 @@ exec_inner (const struct cc_runtime_spec *s, const struct cc_runtime_exec_opts *
     .cwd = o->cwd ? o->cwd : s->cwd,
   };
 
+  cc_reset_signals ();
   setup_exec_stdio (io);
   if (cc_exec_prepare (&t, &path, &env, &err) < 0)
     {

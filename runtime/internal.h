@@ -82,6 +82,8 @@ int cc_sync_wait (int fd, cc_error_t *err);
 /* Join the namespaces of PID (all but user), fds opened first.  */
 int cc_ns_join (pid_t pid, cc_error_t *err);
 int cc_ns_loopback_up (cc_error_t *err);
+/* Default dispositions and an empty mask, for a process about to exec.  */
+void cc_reset_signals (void);
 
 /* mount.c: build the root and pivot into it.  */
 struct cc_mount_ctx

@@ -64,6 +64,21 @@ cc_sync_wait (int fd, cc_error_t *err)
   return cc_error_make (err, m.status, "%s", m.text);
 }
 
+/* The monitor blocks and ignores signals it handles itself; execve
+   keeps both the mask and ignored dispositions, so a container would
+   start deaf to SIGTERM.  */
+void
+cc_reset_signals (void)
+{
+  sigset_t none;
+
+  for (int sig = 1; sig < NSIG; sig++)
+    if (sig != SIGKILL && sig != SIGSTOP)
+      signal (sig, SIG_DFL);
+  sigemptyset (&none);
+  sigprocmask (SIG_SETMASK, &none, NULL);
+}
+
 /* Order matters: the user namespace is never joined (we do not create
    one), the mount namespace last because it changes our root.  */
 static const struct

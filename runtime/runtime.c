@@ -367,37 +367,56 @@ stop_signal_of (const char *id, int64_t *grace_ms, int *sig)
   return 0;
 }
 
-int
-cc_runtime_stop (const char *id, int64_t grace_ms, struct cc_runtime_stop_report *r, cc_error_t *err)
+/* One round: signal the PID 1 the state names, wait out the grace
+   period, kill.  */
+static void
+stop_pid1 (const char *id, const cJSON *st, int sig, int64_t grace_ms, struct cc_runtime_stop_report *r)
 {
-  cleanup_cjson cJSON *st = NULL;
-  cleanup_close int fd = -1;
-  const char *status;
-  int64_t t0 = cc_runtime_now_ms ();
-  pid_t pid;
-  int sig;
+  const char *status = cc_json_get_string (st, "status");
+  pid_t pid = (pid_t) cc_json_get_int (st, "pid", 0);
+  cleanup_close int fd = pidfd_for (pid, (uint64_t) cc_json_get_int (st, "pid_start", 0));
 
-  memset (r, 0, sizeof (*r));
-  if (load_status (id, &st, &status, err) < 0 || mark_stopped (id, err) < 0)
-    return -1;
-  stop_signal_of (id, &grace_ms, &sig);
-  pid = (pid_t) cc_json_get_int (st, "pid", 0);
-  fd = pidfd_for (pid, (uint64_t) cc_json_get_int (st, "pid_start", 0));
-  if (fd < 0 || strcmp (status, "exited") == 0)
-    return 0;
+  if (fd < 0 || status == NULL || strcmp (status, "exited") == 0)
+    return;
   r->was_running = true;
   r->signal_caught = catches_signal (pid, sig);
   syscall (SYS_pidfd_send_signal, fd, sig, NULL, 0);
   if (strcmp (status, "paused") == 0)
     cc_cgroup_ops_get ()->freeze (id, false, NULL);
-  if (! wait_pidfd (fd, grace_ms))
+  if (wait_pidfd (fd, grace_ms))
+    return;
+  r->killed = true;
+  cc_cgroup_ops_get ()->kill_all (id, SIGKILL, NULL);
+  syscall (SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0);
+  wait_pidfd (fd, 10000);
+}
+
+int
+cc_runtime_stop (const char *id, int64_t grace_ms, struct cc_runtime_stop_report *r, cc_error_t *err)
+{
+  int64_t t0 = cc_runtime_now_ms ();
+  int sig;
+
+  memset (r, 0, sizeof (*r));
+  if (cc_runtime_check_id (id, err) < 0)
+    return -1;
+  /* The marker first: from now on the monitor restarts nothing, so the
+     pid read below is the last one, but for a restart already under way,
+     which the second round catches.  */
+  if (mark_stopped (id, err) < 0)
+    return cc_error_wrap (err, "container `%s`", id);
+  stop_signal_of (id, &grace_ms, &sig);
+  for (int round = 0; round < 3; round++)
     {
-      r->killed = true;
-      cc_cgroup_ops_get ()->kill_all (id, SIGKILL, NULL);
-      syscall (SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0);
-      wait_pidfd (fd, 10000);
+      cleanup_cjson cJSON *st = NULL;
+      const char *status;
+      if (load_status (id, &st, &status, err) < 0)
+        return -1;
+      if (strcmp (status, "exited") == 0)
+        break;
+      stop_pid1 (id, st, sig, grace_ms, r);
+      cc_runtime_wait (id, 10000, NULL);
     }
-  cc_runtime_wait (id, 10000, NULL);
   r->elapsed_ms = cc_runtime_now_ms () - t0;
   return 0;
 }

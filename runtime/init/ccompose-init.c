@@ -26,6 +26,9 @@ spawn (char **argv, const sigset_t *old)
 
   if (pid != 0)
     return pid;
+  for (int sig = 1; sig < NSIG; sig++)
+    if (sig != SIGKILL && sig != SIGSTOP)
+      signal (sig, SIG_DFL);
   sigprocmask (SIG_SETMASK, old, NULL);
   /* A new process group, so a terminal's ^C reaches the whole job.  */
   setpgid (0, 0);
@@ -48,6 +51,26 @@ reap (pid_t child)
   return code;
 }
 
+static void
+noop (int sig)
+{
+  (void) sig;
+}
+
+/* Signals stay blocked and are taken with sigwaitinfo; the handlers are
+   there so that /proc/1/status (SigCgt) tells the truth: PID 1 handles
+   them, and `stop` need not wait for the grace period.  */
+static void
+install_handlers (void)
+{
+  struct sigaction sa = { .sa_handler = noop };
+
+  sigemptyset (&sa.sa_mask);
+  for (int sig = 1; sig < NSIG; sig++)
+    if (sig != SIGKILL && sig != SIGSTOP)
+      sigaction (sig, &sa, NULL);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -64,6 +87,7 @@ main (int argc, char **argv)
     }
   sigfillset (&all);
   sigprocmask (SIG_SETMASK, &all, &old);
+  install_handlers ();
   child = spawn (argv + 1, &old);
   if (child < 0)
     return 126;

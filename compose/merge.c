@@ -373,12 +373,11 @@ merge_by_name (struct cc_node **base, const struct cc_node *over, const char *pa
       *base = fresh_copy (over);
       return 0;
     }
-  for (size_t i = 0; i < o->len; i++)
-    if (over->kind == CC_NODE_SEQ && cc_node_map_get (b, o->keys[i]->value))
-      {
-        cc_node_map_remove (o, o->keys[i]->value);
-        i--;
-      }
+  /* A name from a list adds nothing to an entry the base has already
+     (a listed dependency must not reset a `service_healthy` condition).  */
+  for (size_t i = o->len; over->kind == CC_NODE_SEQ && i > 0; i--)
+    if (cc_node_map_get (b, o->keys[i - 1]->value))
+      cc_node_map_remove (o, o->keys[i - 1]->value);
   if (merge_maps (b, o, path, err) < 0)
     return -1;
   cc_node_free (*base);

@@ -16,6 +16,7 @@
 #define CC_ENGINE_ENGINE_H
 
 #include <cJSON.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -145,8 +146,8 @@ struct cc_up_opts
   int64_t timeout_ms;      /* stop timeout when recreating; < 0: the service's */
   int parallel;            /* < 1: unlimited */
   const char *pull;        /* always|missing|never|build; only the local store is used */
-  /* Filled in for the caller: the containers this `up` created or started.  */
-  char ***started;
+  /* Out: the containers this `up` created and started (the caller frees).  */
+  char **started;
 };
 
 /* `up`: plan, then apply level by level.  Progress to stderr; with
@@ -171,15 +172,19 @@ int cc_engine_down (const char *project, const struct cc_project *p, const struc
    "restarting", "missing"); its health (or NULL) in *HEALTH when given.  */
 char *cc_engine_container_status (const char *name, char **health);
 
-/* Stop (SIG then KILL after the grace period, or the container's own when
-   TIMEOUT_MS < 0) the given containers, in reverse level order, parallel
-   within a level; print progress.  */
-int cc_engine_stop_containers (struct cc_state *st, char *const *names, int64_t timeout_ms, int parallel,
-                               cc_error_t *err);
-/* Start the given (created or stopped) containers, in level order, honouring
-   depends_on conditions.  */
-int cc_engine_start_containers (const struct cc_project *p, struct cc_state *st, char *const *names, int parallel,
-                                cc_error_t *err);
+struct cc_stop_opts
+{
+  int64_t timeout_ms;            /* < 0: each container's stop_grace_period */
+  bool explain;                  /* countdown, and say when PID 1 ignores the stop signal */
+  bool quiet;                    /* no progress lines */
+  volatile sig_atomic_t *force;  /* becomes non-zero: SIGKILL what is left (second Ctrl-C) */
+};
+/* Stop NAMES in reverse level order, parallel within a level; the restart
+   policy does not bring them back.  */
+int cc_engine_stop (const cJSON *state, char *const *names, const struct cc_stop_opts *o, cc_error_t *err);
+/* Start created or stopped containers NAMES in level order, waiting for
+   each level's depends_on conditions first.  */
+int cc_engine_start (const struct cc_project *p, const cJSON *state, char *const *names, cc_error_t *err);
 /* Stop and remove one container and everything of it (netns, network
    endpoints, files); missing = success.  */
 int cc_engine_remove_container (struct cc_state *st, const char *name, int64_t timeout_ms, cc_error_t *err);

@@ -1,0 +1,23 @@
+/* Helpers shared by the project commands in cli/: load the project from
+   the global options, print an error once.  */
+#ifndef CC_CLI_PROJECT_H
+#define CC_CLI_PROJECT_H
+
+#include "cli/cli.h"
+#include "compose/compose.h"
+#include "lib/error.h"
+
+/* Load the compose project the global options name; SERVICES (may be NULL)
+   are the services named on the command line.  */
+int cli_load_project (const struct cli_global *g, char **services, struct cc_project **out, cc_error_t *err);
+/* The project's name: -p when given, else from the compose file.  *P gets
+   the loaded project when there is one (NULL when only -p worked).  */
+int cli_project_name (const struct cli_global *g, struct cc_project **p, char **name, cc_error_t *err);
+/* Print *ERR once and return CLI_EXIT_FAILURE.  */
+int cli_fail (cc_error_t *err);
+/* "10", "1.5": seconds to milliseconds; -1 when invalid.  */
+int64_t cli_parse_seconds (const char *text);
+/* NULL-terminated copy of argv[optind..argc).  */
+char **cli_rest (int argc, char **argv);
+
+#endif

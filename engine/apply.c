@@ -1,0 +1,611 @@
+/* `up`: resolve images, plan, then apply the plan level by level: shared
+   resources first, then for each level of the depends_on graph wait for
+   the dependencies' conditions and create/start its containers in
+   parallel.  Every resource is in the state file before it exists.  */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "engine/engine.h"
+#include "engine/internal.h"
+#include "image/image.h"
+#include "lib/cleanup.h"
+#include "lib/json.h"
+#include "lib/log.h"
+#include "lib/strv.h"
+#include "lib/xalloc.h"
+#include "network/network.h"
+#include "runtime/runtime.h"
+
+struct timings
+{
+  int64_t images, network, create, start, wait;
+};
+
+struct up
+{
+  const struct cc_project *p;
+  struct cc_up_opts *o;
+  struct cc_state *st;
+  struct cc_plan *plan;
+  cJSON *image_ids;
+  struct cc_compose_levels *all_levels; /* of the whole project, recorded per container */
+  struct timings t;
+};
+
+void
+cc_engine_progress (const char *kind, const char *name, const char *what)
+{
+  fprintf (stderr, " \u2714 %-9s %-32s %s\n", kind, name, what);
+}
+
+/* ---- images ------------------------------------------------------------------ */
+
+static char *
+image_ref_of (const struct cc_project *p, const char *service)
+{
+  const char *image = cc_json_get_string (cc_project_service (p, service), "image");
+  return image ? xstrdup (image) : xasprintf ("%s-%s", p->name, service);
+}
+
+static int
+missing_image (const struct cc_project *p, const char *service, const char *ref, cc_error_t *err)
+{
+  bool has_build = cJSON_HasObjectItem (cc_project_service (p, service), "build");
+
+  cc_error_release (err);
+  return cc_error_make (err, ENOENT,
+                        "service `%s`: image `%s` is not in the local store: %s", service, ref,
+                        has_build ? "ccompose cannot build images yet; build it elsewhere and load it with "
+                                    "`ccompose image load -i ARCHIVE`"
+                                  : "load it with `ccompose image load -i ARCHIVE` (the demo images: samples/images/load)");
+}
+
+static int
+resolve_images (struct up *u, char *const *services, cc_error_t *err)
+{
+  int64_t t0 = cc_engine_now_ms ();
+
+  u->image_ids = cJSON_CreateObject ();
+  for (char *const *s = services; *s; s++)
+    {
+      cleanup_free char *ref = image_ref_of (u->p, *s);
+      cleanup_image struct cc_image *img = NULL;
+      if (cc_image_resolve (ref, &img, err) < 0)
+        {
+          if (err && *err && (*err)->status == ENOENT && ! u->o->dry_run)
+            return missing_image (u->p, *s, ref, err);
+          if (u->o->dry_run)
+            {
+              cc_error_release (err);
+              continue;
+            }
+          return cc_error_wrap (err, "service `%s`", *s);
+        }
+      cc_json_set_string (u->image_ids, *s, img->id);
+    }
+  u->t.images = cc_engine_now_ms () - t0;
+  return 0;
+}
+
+/* ---- state entries ------------------------------------------------------------- */
+
+static int
+global_level (const struct up *u, const char *service)
+{
+  for (size_t l = 0; l < u->all_levels->n_levels; l++)
+    if (cc_strv_contains (u->all_levels->levels[l], service))
+      return (int) l;
+  return 0;
+}
+
+static cJSON *
+new_entry (struct up *u, const struct cc_action *a)
+{
+  const cJSON *svc = cc_project_service (u->p, a->service);
+  const cJSON *nets = cJSON_GetObjectItemCaseSensitive (svc, "networks");
+  const char *mode = cc_json_get_string (svc, "network_mode");
+  cleanup_free char *hash = cc_compose_service_hash_json (svc);
+  cleanup_free char *ref = image_ref_of (u->p, a->service);
+  cJSON *e = cJSON_CreateObject (), *names = cJSON_CreateArray ();
+
+  cc_json_set_string (e, "service", a->service);
+  cc_json_set_int (e, "number", a->number);
+  cc_json_set_int (e, "level", global_level (u, a->service));
+  cc_json_set_string (e, "image", ref);
+  cc_json_set_string (e, "image_id", cc_json_get_string (u->image_ids, a->service));
+  cc_json_set_string (e, "config_hash", hash);
+  cc_json_set (e, "config", cJSON_Duplicate (svc, true));
+  for (const cJSON *n = mode ? NULL : nets ? nets->child : NULL; n; n = n->next)
+    cJSON_AddItemToArray (names, cJSON_CreateString (n->string));
+  cc_json_set (e, "networks", names);
+  cc_json_set_bool (e, "owns_netns", mode == NULL || strcmp (mode, "none") == 0);
+  cc_json_set_string (e, "status", "creating");
+  cc_json_set_int (e, "created_ms", (int64_t) time (NULL) * 1000);
+  return e;
+}
+
+/* ---- shared resources --------------------------------------------------------------- */
+
+static int
+create_network (struct up *u, const struct cc_action *a, cc_error_t *err)
+{
+  const cJSON *net = cJSON_GetObjectItemCaseSensitive (cJSON_GetObjectItemCaseSensitive (u->p->model, "networks"), a->key);
+  const cJSON *ipam = cJSON_GetArrayItem (cJSON_GetObjectItemCaseSensitive (cJSON_GetObjectItemCaseSensitive (net, "ipam"), "config"), 0);
+  cJSON *entry = cJSON_CreateObject ();
+  struct cc_net_spec spec = {
+    .project = u->p->name, .name = a->key, .subnet = cc_json_get_string (ipam, "subnet"),
+    .gateway = cc_json_get_string (ipam, "gateway"), .ip_range = cc_json_get_string (ipam, "ip_range"),
+    .internal = cc_json_get_bool (net, "internal", false),
+  };
+  struct cc_net_info info = { 0 };
+
+  cc_json_set_string (entry, "name", a->name);
+  cc_json_set_string (entry, "status", "creating");
+  cc_json_set (cc_state_section (u->st, "networks"), a->key, entry);
+  if (cc_state_save (u->st, err) < 0)
+    return -1;
+  if (cc_network_create (&spec, &info, err) < 0)
+    return cc_error_wrap (err, "network `%s`", a->name);
+  cc_net_info_release (&info);
+  cc_json_set_string (entry, "status", "created");
+  cc_engine_progress ("Network", a->name, "Created");
+  return cc_state_save (u->st, err);
+}
+
+static int
+create_volume (struct up *u, const struct cc_action *a, cc_error_t *err)
+{
+  cJSON *entry = cJSON_CreateObject ();
+  cleanup_free char *path = cc_volume_path (a->name);
+
+  cc_json_set_string (entry, "name", a->name);
+  cc_json_set_string (entry, "path", path);
+  cc_json_set_string (entry, "status", "creating");
+  cc_json_set (cc_state_section (u->st, "volumes"), a->key, entry);
+  if (cc_state_save (u->st, err) < 0 || cc_volume_create (a->name, err) < 0)
+    return -1;
+  cc_json_set_string (entry, "status", "created");
+  cc_engine_progress ("Volume", a->name, "Created");
+  return cc_state_save (u->st, err);
+}
+
+static int
+check_externals (struct up *u, cc_error_t *err)
+{
+  const cJSON *nets = cJSON_GetObjectItemCaseSensitive (u->p->model, "networks");
+
+  for (const cJSON *n = nets ? nets->child : NULL; n; n = n->next)
+    if (cc_json_get_bool (n, "external", false))
+      return cc_error_make (err, ENOTSUP, "network `%s`: external networks are not supported yet", n->string);
+  return 0;
+}
+
+/* Ports of every service that gets a new container, before anything exists.  */
+static int
+preflight (struct up *u, cc_error_t *err)
+{
+  for (size_t i = 0; i < u->plan->n; i++)
+    {
+      const struct cc_action *a = &u->plan->actions[i];
+      const cJSON *ports = NULL;
+      cleanup_free struct cc_net_port *v = NULL;
+      size_t n = 0;
+      if (a->kind != CC_ACTION_CREATE && a->kind != CC_ACTION_RECREATE && a->kind != CC_ACTION_START)
+        continue;
+      ports = cJSON_GetObjectItemCaseSensitive (cc_project_service (u->p, a->service), "ports");
+      v = xzalloc (((size_t) cJSON_GetArraySize (ports) + 1) * sizeof (*v));
+      for (const cJSON *pt = ports ? ports->child : NULL; pt; pt = pt->next)
+        {
+          const char *pub = cc_json_get_string (pt, "published"), *ip = cc_json_get_string (pt, "host_ip");
+          const char *proto = cc_json_get_string (pt, "protocol");
+          cleanup_free char *text = NULL;
+          if (pub == NULL || *pub == '\0')
+            continue;
+          text = xasprintf ("%s%s%s:%lld/%s", ip ? ip : "", ip ? ":" : "", pub,
+                            (long long) cc_json_get_int (pt, "target", 0), proto ? proto : "tcp");
+          if (cc_net_port_parse (text, &v[n], err) < 0)
+            return cc_error_wrap (err, "service `%s`", a->service);
+          n++;
+        }
+      if (n && cc_network_preflight (u->p->name, a->service, v, n, err) < 0)
+        return cc_error_wrap (err, "service `%s`", a->service);
+    }
+  return 0;
+}
+
+/* ---- containers ------------------------------------------------------------------ */
+
+struct job
+{
+  struct up *u;
+};
+
+static const struct cc_action *
+action_for (const struct up *u, const char *name)
+{
+  for (size_t i = 0; i < u->plan->n; i++)
+    if (u->plan->actions[i].name && strcmp (u->plan->actions[i].name, name) == 0
+        && u->plan->actions[i].kind >= CC_ACTION_RECREATE)
+      return &u->plan->actions[i];
+  return NULL;
+}
+
+static int64_t
+stop_timeout (const struct up *u)
+{
+  return u->o->timeout_ms;
+}
+
+/* In a child: the kernel side of one container action.  */
+static int
+container_job (void *opaque, const char *name, cc_error_t *err)
+{
+  struct up *u = opaque;
+  const struct cc_action *a = action_for (u, name);
+  const cJSON *entry = cJSON_GetObjectItemCaseSensitive (cc_state_section (u->st, "containers"), name);
+  const cJSON *old = cJSON_GetObjectItemCaseSensitive (cc_state_section (u->st, "old_containers"), name);
+  struct cc_runtime_stop_report r;
+
+  switch (a->kind)
+    {
+    case CC_ACTION_RECREATE:
+      if (cc_engine_remove_resources (u->p->name, old, name, stop_timeout (u), err) < 0)
+        return -1;
+      /* fall through */
+    case CC_ACTION_CREATE:
+      if (cc_engine_create_container (u->p, entry, name, err) < 0)
+        return -1;
+      return a->start ? cc_runtime_start (name, err) : 0;
+    case CC_ACTION_RESTART:
+      if (cc_runtime_stop (name, stop_timeout (u), &r, err) < 0)
+        return -1;
+      /* fall through */
+    case CC_ACTION_START:
+      return cc_runtime_start (name, err);
+    default:
+      return 0;
+    }
+}
+
+static const char *
+done_word (const struct cc_action *a)
+{
+  switch (a->kind)
+    {
+    case CC_ACTION_RECREATE:
+      return a->start ? "Recreated" : "Recreated (not started)";
+    case CC_ACTION_CREATE:
+      return a->start ? "Started" : "Created";
+    case CC_ACTION_RESTART:
+      return "Restarted";
+    case CC_ACTION_START:
+      return "Started";
+    default:
+      return "Running";
+    }
+}
+
+/* Record the level's new containers before any exists; the entry of a
+   container being recreated is kept aside so the child can remove it.  */
+static int
+record_level (struct up *u, int level, char ***names, cc_error_t *err)
+{
+  cJSON *containers = cc_state_section (u->st, "containers");
+  cJSON *old = cc_state_section (u->st, "old_containers");
+
+  for (size_t i = 0; i < u->plan->n; i++)
+    {
+      const struct cc_action *a = &u->plan->actions[i];
+      if (a->level != level || a->kind < CC_ACTION_RECREATE || a->kind == CC_ACTION_KEEP)
+        continue;
+      cc_strv_append (names, a->name);
+      if (a->kind == CC_ACTION_RECREATE)
+        {
+          cJSON *prev = cJSON_DetachItemFromObjectCaseSensitive (containers, a->name);
+          if (prev)
+            cc_json_set (old, a->name, prev);
+        }
+      if (a->kind == CC_ACTION_RECREATE || a->kind == CC_ACTION_CREATE)
+        cc_json_set (containers, a->name, new_entry (u, a));
+    }
+  return cc_state_save (u->st, err);
+}
+
+static void
+mark_level_done (struct up *u, char *const *names, bool ok)
+{
+  cJSON *containers = cc_state_section (u->st, "containers");
+  cJSON *old = cc_state_section (u->st, "old_containers");
+
+  for (char *const *n = names; *n; n++)
+    {
+      const struct cc_action *a = action_for (u, *n);
+      char *status = cc_engine_container_status (*n, NULL);
+      cJSON *entry = cJSON_GetObjectItemCaseSensitive (containers, *n);
+      bool exists = strcmp (status, "missing") != 0;
+      if (exists || a->kind != CC_ACTION_RECREATE)
+        cJSON_DeleteItemFromObjectCaseSensitive (old, *n);
+      if (entry && exists)
+        cc_json_set_string (entry, "status", "created");
+      if (exists && (ok || strcmp (status, "running") == 0))
+        {
+          cc_engine_progress ("Container", *n, done_word (a));
+          if (a->start)
+            cc_strv_append (&u->o->started, *n);
+        }
+      free (status);
+    }
+  if (old->child == NULL)
+    cJSON_DeleteItemFromObjectCaseSensitive (u->st->json, "old_containers");
+}
+
+static int
+wait_level (struct up *u, int level, cc_error_t *err)
+{
+  for (size_t i = 0; i < u->plan->n; i++)
+    {
+      const struct cc_action *a = &u->plan->actions[i];
+      if (a->kind != CC_ACTION_WAIT || a->level != level)
+        continue;
+      if (cc_engine_wait_condition (u->st->json, a->reason, a->condition, -1, err) == 0)
+        {
+          cc_engine_progress ("Service", a->reason,
+                              strcmp (a->condition, "service_healthy") == 0 ? "Healthy"
+                              : strcmp (a->condition, "service_completed_successfully") == 0 ? "Exited"
+                                                                                               : "Running");
+          continue;
+        }
+      if (! a->required)
+        {
+          cleanup_free char *msg = cc_error_string (*err);
+          cc_warn ("%s: optional dependency failed, starting anyway: %s", a->service, msg);
+          cc_error_release (err);
+          continue;
+        }
+      return cc_error_wrap (err, "dependency failed to start for service `%s`", a->service);
+    }
+  return 0;
+}
+
+static int
+apply_level (struct up *u, int level, cc_error_t *err)
+{
+  cleanup_strv char **names = xzalloc (sizeof (char *));
+  int64_t t0 = cc_engine_now_ms ();
+  int ret;
+
+  if (wait_level (u, level, err) < 0)
+    return -1;
+  u->t.wait += cc_engine_now_ms () - t0;
+  if (record_level (u, level, &names, err) < 0)
+    return -1;
+  if (*names == NULL)
+    return 0;
+  t0 = cc_engine_now_ms ();
+  ret = cc_engine_run_parallel (names, u->o->parallel, container_job, u, err);
+  u->t.create += cc_engine_now_ms () - t0;
+  mark_level_done (u, names, ret == 0);
+  if (cc_state_save (u->st, ret < 0 ? NULL : err) < 0)
+    return -1;
+  return ret;
+}
+
+static int
+remove_planned (struct up *u, cc_error_t *err)
+{
+  for (size_t i = 0; i < u->plan->n; i++)
+    {
+      const struct cc_action *a = &u->plan->actions[i];
+      if ((a->kind != CC_ACTION_REMOVE_ORPHAN || a->report_only) && a->kind != CC_ACTION_REMOVE)
+        continue;
+      if (cc_engine_remove_container (u->st, a->name, u->o->timeout_ms, err) < 0)
+        return -1;
+      cc_engine_progress ("Container", a->name, "Removed");
+    }
+  return 0;
+}
+
+static int
+create_shared (struct up *u, cc_error_t *err)
+{
+  int64_t t0 = cc_engine_now_ms ();
+
+  for (size_t i = 0; i < u->plan->n; i++)
+    {
+      const struct cc_action *a = &u->plan->actions[i];
+      if (a->kind == CC_ACTION_CREATE_NETWORK && create_network (u, a, err) < 0)
+        return -1;
+      if (a->kind == CC_ACTION_CREATE_VOLUME && create_volume (u, a, err) < 0)
+        return -1;
+    }
+  u->t.network = cc_engine_now_ms () - t0;
+  return 0;
+}
+
+/* ---- --wait ------------------------------------------------------------------------ */
+
+/* Running (and healthy when there is a healthcheck), or a one-shot that
+   exited 0: that is success, not failure.  */
+static int
+wait_ready (struct up *u, char *const *names, cc_error_t *err)
+{
+  int64_t t0 = cc_engine_now_ms ();
+
+  for (char *const *n = names; *n; n++)
+    {
+      cleanup_free char *status = NULL, *health = NULL;
+      for (;;)
+        {
+          free (status), free (health);
+          status = cc_engine_container_status (*n, &health);
+          if (strcmp (status, "exited") == 0)
+            break;
+          if (strcmp (status, "running") == 0 && (health == NULL || strcmp (health, "healthy") == 0))
+            break;
+          if (health && strcmp (health, "unhealthy") == 0)
+            {
+              cleanup_free char *out = cc_engine_last_health_output (*n);
+              return cc_error_make (err, 0, "container %s is unhealthy (last healthcheck: %s)", *n, out);
+            }
+          if (u->o->wait_timeout_ms >= 0 && cc_engine_now_ms () - t0 > u->o->wait_timeout_ms)
+            return cc_error_make (err, ETIMEDOUT, "container %s is not ready after %lld s (status %s%s%s)", *n,
+                                  (long long) (u->o->wait_timeout_ms / 1000), status, health ? ", health " : "",
+                                  health ? health : "");
+          usleep (20000);
+        }
+      if (strcmp (status, "exited") == 0)
+        {
+          cleanup_cjson cJSON *st = NULL;
+          int64_t code = cc_runtime_state (*n, &st, NULL) == 0 ? cc_json_get_int (st, "exit_code", -1) : -1;
+          if (code != 0)
+            {
+              cleanup_free char *logs = cc_engine_last_log_lines (*n, 20);
+              return cc_error_make (err, 0, "container %s exited with code %lld; last log lines:\n%s", *n,
+                                    (long long) code, logs);
+            }
+          cc_engine_progress ("Container", *n, "Exited (0)");
+        }
+      else
+        cc_engine_progress ("Container", *n, health ? "Healthy" : "Running");
+    }
+  u->t.wait += cc_engine_now_ms () - t0;
+  return 0;
+}
+
+/* ---- the sequence -------------------------------------------------------------------- */
+
+static cJSON *
+status_map (struct cc_state *st)
+{
+  cleanup_strv char **names = cc_state_container_names (st->json, NULL, false);
+  cJSON *out = cJSON_CreateObject ();
+
+  for (char **n = names; *n; n++)
+    {
+      char *status = cc_engine_container_status (*n, NULL);
+      cc_json_set_string (out, *n, status);
+      free (status);
+    }
+  return out;
+}
+
+/* Every container of the services this up is about.  */
+static char **
+containers_of (const struct up *u, char *const *services)
+{
+  char **v = xzalloc (sizeof (char *));
+
+  for (char *const *s = services; *s; s++)
+    {
+      cleanup_strv char **names = cc_state_container_names (u->st->json, *s, false);
+      for (char **n = names; *n; n++)
+        cc_strv_append (&v, *n);
+    }
+  return v;
+}
+
+static void
+print_timings (const struct up *u, int64_t total)
+{
+  if (cc_log_threshold > CC_LOG_DEBUG)
+    return;
+  fprintf (stderr, "up: %.3f s (images %.3f, network %.3f, create+start %.3f, wait %.3f)\n", (double) total / 1000,
+           (double) u->t.images / 1000, (double) u->t.network / 1000, (double) u->t.create / 1000,
+           (double) u->t.wait / 1000);
+}
+
+static void
+warn_orphans (const struct cc_plan *plan)
+{
+  cleanup_strv char **orphans = cc_plan_orphans (plan);
+  cleanup_free char *list = NULL;
+
+  if (*orphans == NULL)
+    return;
+  list = cc_strv_join (orphans, ", ");
+  cc_warn ("found orphan containers for this project: %s; their services are no longer in the compose file. "
+           "Run `ccompose up --remove-orphans` (or `ccompose down --remove-orphans`) to remove them.",
+           list);
+}
+
+static void
+record_project (struct up *u)
+{
+  cJSON *files = cJSON_CreateArray ();
+
+  for (char **f = u->p->files; f && *f; f++)
+    cJSON_AddItemToArray (files, cJSON_CreateString (*f));
+  cc_json_set_string (u->st->json, "directory", u->p->directory);
+  cc_json_set (u->st->json, "config_files", files);
+}
+
+static int
+run_levels (struct up *u, cc_error_t *err)
+{
+  for (size_t l = 0; l < u->plan->n_levels; l++)
+    if (apply_level (u, (int) l, err) < 0)
+      return -1;
+  return 0;
+}
+
+static int
+select_for_images (const struct up *u, char ***out, cc_error_t *err)
+{
+  if (u->o->no_deps && u->o->services && *u->o->services)
+    {
+      *out = cc_strv_dup (u->o->services);
+      return 0;
+    }
+  return cc_compose_select (u->p, u->o->services, out, err);
+}
+
+int
+cc_engine_up (const struct cc_project *p, struct cc_up_opts *o, cc_error_t *err)
+{
+  cleanup_state struct cc_state *st = NULL;
+  cleanup_plan struct cc_plan *plan = NULL;
+  cleanup_cjson cJSON *image_ids = NULL, *status = NULL;
+  cleanup_levels struct cc_compose_levels *levels = NULL;
+  cleanup_strv char **services = NULL, **all = NULL;
+  struct up u = { .p = p, .o = o };
+  int64_t t0 = cc_engine_now_ms ();
+  struct cc_plan_opts po = {
+    .services = o->services, .scale = o->scale, .force_recreate = o->force_recreate, .no_recreate = o->no_recreate,
+    .no_deps = o->no_deps, .remove_orphans = o->remove_orphans, .no_start = o->no_start,
+  };
+
+  if (cc_state_open (p->name, ! o->dry_run, &st, err) < 0 || select_for_images (&u, &services, err) < 0
+      || cc_compose_levels (p, NULL, &levels, err) < 0)
+    return -1;
+  u.st = st;
+  u.all_levels = levels;
+  if (resolve_images (&u, services, err) < 0)
+    return -1;
+  image_ids = u.image_ids;
+  status = status_map (st);
+  po.image_ids = image_ids;
+  po.status = status;
+  if (cc_plan_make (p, st->json, &po, &plan, err) < 0)
+    return -1;
+  u.plan = plan;
+  if (o->dry_run)
+    {
+      cleanup_free char *text = cc_plan_format (plan);
+      fputs (text, stdout);
+      return 0;
+    }
+  warn_orphans (plan);
+  record_project (&u);
+  if (check_externals (&u, err) < 0 || preflight (&u, err) < 0 || remove_planned (&u, err) < 0
+      || create_shared (&u, err) < 0 || run_levels (&u, err) < 0)
+    return -1;
+  all = containers_of (&u, services);
+  if (o->wait && wait_ready (&u, all, err) < 0)
+    return -1;
+  print_timings (&u, cc_engine_now_ms () - t0);
+  return 0;
+}

@@ -1,0 +1,227 @@
+/* `down`, driven by the on-disk state only: containers in reverse level
+   order (parallel within a level), then networks, the project's network
+   leftovers, volumes with -v.  It always finishes: every failure is
+   collected and reported at the end, and a second run is a no-op.  */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/engine.h"
+#include "engine/internal.h"
+#include "image/image.h"
+#include "lib/cleanup.h"
+#include "lib/file.h"
+#include "lib/json.h"
+#include "lib/log.h"
+#include "lib/strv.h"
+#include "lib/xalloc.h"
+#include "network/network.h"
+#include "runtime/runtime.h"
+
+struct down
+{
+  const struct cc_project *p;
+  struct cc_state *st;
+  const struct cc_down_opts *o;
+  const cJSON *section; /* where the job finds its entry */
+};
+
+static int
+remove_job (void *opaque, const char *name, cc_error_t *err)
+{
+  struct down *d = opaque;
+  const cJSON *entry = cJSON_GetObjectItemCaseSensitive (d->section, name);
+
+  return cc_engine_remove_resources (d->st->project, entry, name, d->o->timeout_ms, err);
+}
+
+static int
+max_level (const cJSON *section)
+{
+  int max = 0;
+
+  for (const cJSON *c = section ? section->child : NULL; c; c = c->next)
+    if (cc_json_get_int (c, "level", 0) > max)
+      max = (int) cc_json_get_int (c, "level", 0);
+  return max;
+}
+
+/* Docker's rule: containers of services no longer in the compose file
+   are orphans, left alone (and named) without --remove-orphans.  */
+static bool
+is_kept_orphan (const struct down *d, const cJSON *entry)
+{
+  const char *service = cc_json_get_string (entry, "service");
+
+  return d->p && ! d->o->remove_orphans && service && cc_project_service (d->p, service) == NULL;
+}
+
+static char **
+names_at_level (const struct down *d, const cJSON *section, int level)
+{
+  char **v = xzalloc (sizeof (char *));
+
+  for (const cJSON *c = section ? section->child : NULL; c; c = c->next)
+    if (cc_json_get_int (c, "level", 0) == level && ! is_kept_orphan (d, c))
+      cc_strv_append (&v, c->string);
+  return v;
+}
+
+static void
+warn_orphans (const struct down *d)
+{
+  const cJSON *section = cJSON_GetObjectItemCaseSensitive (d->st->json, "containers");
+
+  for (const cJSON *c = section ? section->child : NULL; c; c = c->next)
+    if (is_kept_orphan (d, c))
+      cc_warn ("orphan container %s (service `%s` is no longer in the compose file) kept: "
+               "`ccompose down --remove-orphans` removes it",
+               c->string, cc_json_get_string (c, "service"));
+}
+
+/* Forget the containers that are gone; keep those that failed so the
+   next `down` tries again.  */
+static void
+forget_removed (cJSON *section, char *const *names)
+{
+  for (char *const *n = names; *n; n++)
+    {
+      cleanup_free char *status = cc_engine_container_status (*n, NULL);
+      if (strcmp (status, "missing") == 0)
+        cJSON_DeleteItemFromObjectCaseSensitive (section, *n);
+    }
+}
+
+static void
+remove_section (struct down *d, const char *key, cc_error_t *list)
+{
+  cJSON *section = cJSON_GetObjectItemCaseSensitive (d->st->json, key);
+
+  d->section = section;
+  for (int l = max_level (section); l >= 0; l--)
+    {
+      cleanup_strv char **names = names_at_level (d, section, l);
+      cc_error_t one = NULL;
+      if (*names == NULL)
+        continue;
+      if (cc_engine_run_parallel (names, d->o->parallel, remove_job, d, &one) < 0)
+        cc_error_append (list, &one);
+      for (char **n = names; *n; n++)
+        cc_engine_progress ("Container", *n, "Removed");
+      forget_removed (section, names);
+      if (cc_state_save (d->st, &one) < 0)
+        cc_error_append (list, &one);
+    }
+}
+
+static void
+remove_networks (struct down *d, cc_error_t *list)
+{
+  cJSON *nets = cc_state_section (d->st, "networks");
+  cJSON *next;
+  cc_error_t one = NULL;
+
+  for (cJSON *n = nets->child; n; n = next)
+    {
+      next = n->next;
+      if (cc_json_get_bool (n, "external", false))
+        continue;
+      if (cc_network_remove (d->st->project, n->string, &one) < 0)
+        {
+          cc_error_append (list, &one);
+          continue;
+        }
+      cc_engine_progress ("Network", cc_json_get_string (n, "name") ? cc_json_get_string (n, "name") : n->string,
+                          "Removed");
+      cJSON_DeleteItemFromObjectCaseSensitive (nets, n->string);
+    }
+  /* Whatever of the project the network module still knows (a crash
+     between its record and ours).  */
+  if (cc_network_teardown_project (d->st->project, &one) < 0)
+    cc_error_append (list, &one);
+}
+
+/* Named volumes the compose file declares are found through P even when
+   no container was created (-v still removes them, as Docker does).  */
+static void
+remove_volumes (struct down *d, const struct cc_project *p, cc_error_t *list)
+{
+  cJSON *vols = cc_state_section (d->st, "volumes");
+  const cJSON *model_vols = p ? cJSON_GetObjectItemCaseSensitive (p->model, "volumes") : NULL;
+  cJSON *next;
+  cc_error_t one = NULL;
+
+  for (cJSON *v = vols->child; v; v = next)
+    {
+      const char *name = cc_json_get_string (v, "name");
+      next = v->next;
+      if (name == NULL || cc_json_get_bool (v, "external", false))
+        continue;
+      if (cc_volume_remove (name, &one) < 0)
+        {
+          cc_error_append (list, &one);
+          continue;
+        }
+      cc_engine_progress ("Volume", name, "Removed");
+      cJSON_DeleteItemFromObjectCaseSensitive (vols, v->string);
+    }
+  for (const cJSON *v = model_vols ? model_vols->child : NULL; v; v = v->next)
+    {
+      const char *name = cc_json_get_string (v, "name");
+      cleanup_free char *path = name ? cc_volume_path (name) : NULL;
+      if (name == NULL || cc_json_get_bool (v, "external", false) || ! cc_file_exists (path))
+        continue;
+      if (cc_volume_remove (name, &one) < 0)
+        cc_error_append (list, &one);
+      else
+        cc_engine_progress ("Volume", name, "Removed");
+    }
+}
+
+static bool
+is_empty_section (const cJSON *json, const char *key)
+{
+  const cJSON *s = cJSON_GetObjectItemCaseSensitive (json, key);
+  return s == NULL || s->child == NULL;
+}
+
+/* Only named volumes may outlive `down`: the state goes once nothing
+   else is recorded, and the volumes are found from the compose file.  */
+static bool
+is_done (const cJSON *json)
+{
+  return is_empty_section (json, "containers") && is_empty_section (json, "old_containers")
+         && is_empty_section (json, "networks");
+}
+
+int
+cc_engine_down (const char *project, const struct cc_project *p, const struct cc_down_opts *o, cc_error_t *err)
+{
+  cleanup_state struct cc_state *st = NULL;
+  struct down d = { .o = o, .p = p };
+  cc_error_t list = NULL, one = NULL;
+
+  if (cc_state_open (project, true, &st, err) < 0)
+    return -1;
+  d.st = st;
+  warn_orphans (&d);
+  remove_section (&d, "containers", &list);
+  remove_section (&d, "old_containers", &list);
+  /* A kept orphan still uses the networks.  */
+  if (is_empty_section (st->json, "containers"))
+    remove_networks (&d, &list);
+  if (o->volumes)
+    remove_volumes (&d, p, &list);
+  if (is_done (st->json))
+    {
+      if (cc_state_destroy (st, &one) < 0)
+        cc_error_append (&list, &one);
+    }
+  else if (cc_state_save (st, &one) < 0)
+    cc_error_append (&list, &one);
+  if (list == NULL)
+    return 0;
+  *err = list;
+  return cc_error_wrap (err, "down: could not remove everything (run `ccompose down` again after fixing the cause)");
+}

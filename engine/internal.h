@@ -1,0 +1,34 @@
+/* Engine-private helpers shared between its files (not for the CLI).  */
+#ifndef CC_ENGINE_INTERNAL_H
+#define CC_ENGINE_INTERNAL_H
+
+#include <cJSON.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lib/error.h"
+
+/* The strings of a JSON array as an owned vector (never NULL).  */
+char **json_strv_of (const cJSON *arr);
+
+/* Everything a container owns on the host, from its state entry: runtime
+   container, network endpoints, netns, image pin, files.  Keeps going
+   after failures; missing = success.  */
+int cc_engine_remove_resources (const char *project, const cJSON *entry, const char *name, int64_t timeout_ms,
+                                cc_error_t *err);
+
+/* The last N lines of a container's logs, indented, for error messages.  */
+char *cc_engine_last_log_lines (const char *name, int n);
+/* "exit code 1, output: ..." of the last healthcheck.  */
+char *cc_engine_last_health_output (const char *name);
+
+/* Wait until every container of SERVICE meets CONDITION; on failure the
+   error says which condition failed and why (health output or exit code
+   and last log lines).  TIMEOUT_MS < 0 waits as long as it takes.  */
+int cc_engine_wait_condition (const cJSON *state, const char *service, const char *condition, int64_t timeout_ms,
+                              cc_error_t *err);
+
+/* Print one progress line: " ✔ Container web-1  Started".  */
+void cc_engine_progress (const char *kind, const char *name, const char *what);
+
+#endif

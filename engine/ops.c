@@ -1,0 +1,295 @@
+/* One container's life as the engine sees it: create with its netns,
+   network endpoints and files; status; removal of everything it owns.  */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "engine/engine.h"
+#include "engine/internal.h"
+#include "image/image.h"
+#include "lib/buf.h"
+#include "lib/cleanup.h"
+#include "lib/file.h"
+#include "lib/json.h"
+#include "lib/paths.h"
+#include "lib/strv.h"
+#include "lib/xalloc.h"
+#include "network/network.h"
+#include "runtime/runtime.h"
+
+char *
+cc_engine_container_status (const char *name, char **health)
+{
+  cleanup_cjson cJSON *st = NULL;
+  const char *status;
+
+  if (health)
+    *health = NULL;
+  if (cc_runtime_state (name, &st, NULL) < 0)
+    return xstrdup ("missing");
+  status = cc_json_get_string (st, "status");
+  if (health && cc_json_get_string (cJSON_GetObjectItemCaseSensitive (st, "health"), "Status"))
+    *health = xstrdup (cc_json_get_string (cJSON_GetObjectItemCaseSensitive (st, "health"), "Status"));
+  return xstrdup (status ? status : "unknown");
+}
+
+/* ---- networking of one container ------------------------------------------ */
+
+static const char minimal_hosts[] = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n";
+
+/* network_mode -> the netns path to join (NULL: the host's), and whether
+   the container owns it.  */
+static int
+resolve_netns (const struct cc_project *p, const cJSON *svc, const char *name, char **path, bool *owned,
+               cc_error_t *err)
+{
+  const char *mode = cc_json_get_string (svc, "network_mode");
+  enum cc_net_mode_kind kind = CC_NET_MODE_BRIDGE;
+  cleanup_free char *target = NULL;
+
+  *path = NULL;
+  *owned = false;
+  if (mode && cc_net_mode_parse (mode, &kind, &target, err) < 0)
+    return -1;
+  switch (kind)
+    {
+    case CC_NET_MODE_HOST:
+      return 0;
+    case CC_NET_MODE_SERVICE:
+      {
+        cleanup_free char *other = cc_engine_container_name (p->name, target, 1);
+        *path = cc_netns_path (other);
+        return 0;
+      }
+    case CC_NET_MODE_CONTAINER:
+      *path = cc_netns_path (target);
+      return 0;
+    case CC_NET_MODE_NONE:
+    case CC_NET_MODE_BRIDGE:
+    default:
+      *owned = true;
+      return cc_netns_create (p->name, name, path, err);
+    }
+}
+
+static int
+ports_of (const cJSON *svc, struct cc_net_port **out, size_t *n, cc_error_t *err)
+{
+  const cJSON *ports = cJSON_GetObjectItemCaseSensitive (svc, "ports");
+  size_t cap = (size_t) cJSON_GetArraySize (ports);
+
+  *out = xzalloc ((cap + 1) * sizeof (**out));
+  *n = 0;
+  for (const cJSON *pt = ports ? ports->child : NULL; pt; pt = pt->next)
+    {
+      const char *published = cc_json_get_string (pt, "published"), *ip = cc_json_get_string (pt, "host_ip");
+      const char *proto = cc_json_get_string (pt, "protocol");
+      cleanup_free char *text = NULL;
+      /* No published port: nothing to publish on the host (Docker would pick
+         an ephemeral one).  */
+      if (published == NULL || *published == '\0')
+        continue;
+      text = xasprintf ("%s%s%s:%lld/%s", ip ? ip : "", ip ? ":" : "", published,
+                        (long long) cc_json_get_int (pt, "target", 0), proto ? proto : "tcp");
+      if (cc_net_port_parse (text, &(*out)[*n], err) < 0)
+        return -1;
+      (*n)++;
+    }
+  return 0;
+}
+
+/* extra_hosts are "name=ip" in the model, "name:ip" for the network module.  */
+static char **
+extra_hosts_of (const cJSON *svc)
+{
+  const cJSON *eh = cJSON_GetObjectItemCaseSensitive (svc, "extra_hosts");
+  char **v = xzalloc (sizeof (char *));
+
+  for (const cJSON *h = eh ? eh->child : NULL; h; h = h->next)
+    if (cJSON_IsString (h))
+      {
+        char *s = xstrdup (h->valuestring), *eq = strchr (s, '=');
+        if (eq)
+          *eq = ':';
+        cc_strv_push (&v, s);
+      }
+  return v;
+}
+
+static int
+attach_networks (const struct cc_project *p, const cJSON *svc, const char *service, const char *name, int number,
+                 const char *netns, const char *hosts, cc_error_t *err)
+{
+  const cJSON *nets = cJSON_GetObjectItemCaseSensitive (svc, "networks");
+  cleanup_free struct cc_net_port *ports = NULL;
+  cleanup_strv char **extra = extra_hosts_of (svc);
+  size_t n_ports = 0;
+  bool first = true;
+
+  if (ports_of (svc, &ports, &n_ports, err) < 0)
+    return -1;
+  for (const cJSON *net = nets ? nets->child : NULL; net; net = net->next)
+    {
+      cleanup_strv char **aliases = json_strv_of (cJSON_GetObjectItemCaseSensitive (net, "aliases"));
+      struct cc_net_endpoint ep = {
+        .project = p->name, .network = net->string, .container = name, .service = service, .number = number,
+        .netns_path = netns, .ipv4_address = cc_json_get_string (net, "ipv4_address"),
+        .hostname = cc_json_get_string (svc, "hostname"), .aliases = aliases, .extra_hosts = extra,
+        .hosts_path = hosts, .ports = first ? ports : NULL, .n_ports = first ? n_ports : 0,
+      };
+      struct cc_net_attachment a = { 0 };
+      if (cc_network_attach (&ep, &a, err) < 0)
+        return cc_error_wrap (err, "network `%s`", net->string);
+      cc_net_attachment_release (&a);
+      first = false;
+    }
+  return 0;
+}
+
+static int
+write_files (const cJSON *svc, const char *dir, const char *hostname, cc_error_t *err)
+{
+  cleanup_free char *hosts = cc_path_join (dir, "hosts"), *resolv = cc_path_join (dir, "resolv.conf");
+  cleanup_free char *hn = cc_path_join (dir, "hostname"), *hn_text = xasprintf ("%s\n", hostname);
+  cleanup_strv char **dns = json_strv_of (cJSON_GetObjectItemCaseSensitive (svc, "dns"));
+  cleanup_strv char **search = json_strv_of (cJSON_GetObjectItemCaseSensitive (svc, "dns_search"));
+  cleanup_strv char **opts = json_strv_of (cJSON_GetObjectItemCaseSensitive (svc, "dns_opt"));
+
+  if (cc_mkdir_p (dir, 0755, err) < 0
+      || cc_write_file_atomic (hosts, minimal_hosts, strlen (minimal_hosts), 0644, err) < 0
+      || cc_write_file_atomic (hn, hn_text, strlen (hn_text), 0644, err) < 0)
+    return -1;
+  return cc_network_write_resolv (resolv, *dns ? dns : NULL, *search ? search : NULL, *opts ? opts : NULL, err);
+}
+
+int
+cc_engine_create_container (const struct cc_project *p, const cJSON *entry, const char *name, cc_error_t *err)
+{
+  const char *service = cc_json_get_string (entry, "service"), *image_id = cc_json_get_string (entry, "image_id");
+  const cJSON *svc = cc_project_service (p, service);
+  cleanup_free char *dir = cc_engine_container_dir (p->name, name), *netns = NULL, *hosts = NULL;
+  cleanup_runtime_spec struct cc_runtime_spec *spec = NULL;
+  cleanup_image struct cc_image *img = NULL;
+  const char *hostname = cc_json_get_string (svc, "hostname");
+  bool owned;
+
+  if (svc == NULL || image_id == NULL)
+    return cc_error_make (err, EINVAL, "container `%s`: incomplete state entry", name);
+  hosts = cc_path_join (dir, "hosts");
+  if (cc_image_resolve (image_id, &img, err) < 0 || write_files (svc, dir, hostname ? hostname : name, err) < 0
+      || resolve_netns (p, svc, name, &netns, &owned, err) < 0)
+    return cc_error_wrap (err, "container `%s`", name);
+  if (owned && ! cc_json_get_string (svc, "network_mode")
+      && attach_networks (p, svc, service, name, (int) cc_json_get_int (entry, "number", 1), netns, hosts, err) < 0)
+    return cc_error_wrap (err, "container `%s`", name);
+  if (cc_engine_build_spec (p, service, svc, img, name, netns, &spec, err) < 0)
+    return cc_error_wrap (err, "container `%s`", name);
+  if (netns == NULL)
+    {
+      /* The host's network: its own hosts and resolv.conf apply.  */
+      free (spec->hosts_file), spec->hosts_file = NULL;
+      free (spec->resolv_conf), spec->resolv_conf = NULL;
+    }
+  if (cc_mkdir_p (spec->upper, 0755, err) < 0 || cc_mkdir_p (spec->work, 0700, err) < 0
+      || cc_image_pin (name, img->id, err) < 0 || cc_runtime_create (name, spec, err) < 0)
+    return cc_error_wrap (err, "container `%s`", name);
+  return 0;
+}
+
+/* ---- removal ------------------------------------------------------------------ */
+
+int
+cc_engine_remove_resources (const char *project, const cJSON *entry, const char *name, int64_t timeout_ms,
+                            cc_error_t *err)
+{
+  const cJSON *nets = cJSON_GetObjectItemCaseSensitive (entry, "networks");
+  cleanup_free char *dir = cc_engine_container_dir (project, name);
+  cleanup_free char *data = xasprintf ("%s/containers/%s", cc_data_dir (), name);
+  cc_error_t list = NULL, one = NULL;
+  struct cc_runtime_stop_report r;
+
+  if (cc_runtime_stop (name, timeout_ms, &r, &one) < 0)
+    cc_error_release (&one); /* missing or already stopped: delete handles the rest */
+  else if (r.was_running && ! r.signal_caught)
+    fprintf (stderr, " ! %s: PID 1 does not handle its stop signal: %s after %.1f s; add `init: true` to the service "
+                     "or `exec` in its entrypoint\n",
+             name, r.killed ? "killed" : "stopped", (double) r.elapsed_ms / 1000);
+  if (cc_runtime_delete (name, &one) < 0)
+    cc_error_append (&list, &one);
+  for (const cJSON *n = nets ? nets->child : NULL; n; n = n->next)
+    if (cJSON_IsString (n) && cc_network_detach (project, n->valuestring, name, &one) < 0)
+      cc_error_append (&list, &one);
+  if (cc_json_get_bool (entry, "owns_netns", true) && cc_netns_remove (name, &one) < 0)
+    cc_error_append (&list, &one);
+  if (cc_image_unpin (name, &one) < 0)
+    cc_error_append (&list, &one);
+  if (cc_rm_rf (dir, &one) < 0)
+    cc_error_append (&list, &one);
+  if (cc_rm_rf (data, &one) < 0)
+    cc_error_append (&list, &one);
+  if (list == NULL)
+    return 0;
+  *err = list;
+  return cc_error_wrap (err, "remove container `%s`", name);
+}
+
+int
+cc_engine_remove_container (struct cc_state *st, const char *name, int64_t timeout_ms, cc_error_t *err)
+{
+  cJSON *containers = cc_state_section (st, "containers");
+  const cJSON *entry = cJSON_GetObjectItemCaseSensitive (containers, name);
+
+  if (cc_engine_remove_resources (st->project, entry, name, timeout_ms, err) < 0)
+    return -1;
+  cJSON_DeleteItemFromObjectCaseSensitive (containers, name);
+  return cc_state_save (st, err);
+}
+
+/* ---- logs and conditions ----------------------------------------------------- */
+
+char *
+cc_engine_last_log_lines (const char *name, int n)
+{
+  cleanup_close int fd = memfd_create ("logs", MFD_CLOEXEC);
+  cleanup_free char *text = NULL;
+  cleanup_strv char **lines = NULL;
+  struct cc_buf b = { 0 };
+  struct stat sb;
+  size_t len, first;
+
+  if (fd < 0 || cc_runtime_logs (name, fd, fd, NULL) < 0 || fstat (fd, &sb) < 0)
+    return xstrdup ("");
+  text = xzalloc ((size_t) sb.st_size + 1);
+  if (pread (fd, text, (size_t) sb.st_size, 0) < 0)
+    return xstrdup ("");
+  lines = cc_strv_split (text, '\n', true);
+  len = cc_strv_len (lines);
+  first = len > (size_t) n ? len - (size_t) n : 0;
+  for (size_t i = first; i < len; i++)
+    cc_buf_printf (&b, "    %s\n", lines[i]);
+  if (b.len == 0)
+    cc_buf_puts (&b, "");
+  return cc_buf_steal (&b);
+}
+
+/* The last healthcheck's output, trimmed.  */
+char *
+cc_engine_last_health_output (const char *name)
+{
+  cleanup_cjson cJSON *st = NULL;
+  const cJSON *log, *last;
+  const char *out;
+
+  if (cc_runtime_state (name, &st, NULL) < 0)
+    return xstrdup ("");
+  log = cJSON_GetObjectItemCaseSensitive (cJSON_GetObjectItemCaseSensitive (st, "health"), "Log");
+  last = cJSON_GetArrayItem (log, cJSON_GetArraySize (log) - 1);
+  out = cc_json_get_string (last, "Output");
+  return xasprintf ("exit code %lld, output: %s", (long long) cc_json_get_int (last, "ExitCode", -1),
+                    out && *out ? out : "(none)");
+}

@@ -1,0 +1,63 @@
+/* Starting existing containers (`start`, `restart`): level by level, each
+   level after its dependencies' conditions hold, as `up` does.  */
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/engine.h"
+#include "engine/internal.h"
+#include "lib/cleanup.h"
+#include "lib/json.h"
+#include "lib/strv.h"
+#include "lib/xalloc.h"
+#include "runtime/runtime.h"
+
+static int
+wait_dependencies (const struct cc_project *p, const cJSON *state, const char *service, cc_error_t *err)
+{
+  const cJSON *deps = cJSON_GetObjectItemCaseSensitive (cc_project_service (p, service), "depends_on");
+
+  for (const cJSON *d = deps ? deps->child : NULL; d; d = d->next)
+    {
+      cleanup_strv char **has = cc_state_container_names (state, d->string, false);
+      const char *cond = cc_json_get_string (d, "condition");
+      if (*has == NULL)
+        continue;
+      if (cc_engine_wait_condition (state, d->string, cond ? cond : "service_started", -1, err) < 0)
+        {
+          if (! cc_json_get_bool (d, "required", true))
+            {
+              cc_error_release (err);
+              continue;
+            }
+          return cc_error_wrap (err, "dependency failed to start for service `%s`", service);
+        }
+    }
+  return 0;
+}
+
+int
+cc_engine_start (const struct cc_project *p, const cJSON *state, char *const *names, cc_error_t *err)
+{
+  const cJSON *containers = cJSON_GetObjectItemCaseSensitive (state, "containers");
+  int max = 0;
+
+  for (char *const *n = names; *n; n++)
+    {
+      int l = (int) cc_json_get_int (cJSON_GetObjectItemCaseSensitive (containers, *n), "level", 0);
+      max = l > max ? l : max;
+    }
+  for (int l = 0; l <= max; l++)
+    for (char *const *n = names; *n; n++)
+      {
+        const cJSON *e = cJSON_GetObjectItemCaseSensitive (containers, *n);
+        const char *service = cc_json_get_string (e, "service");
+        if (cc_json_get_int (e, "level", 0) != l)
+          continue;
+        if (p && service && wait_dependencies (p, state, service, err) < 0)
+          return -1;
+        if (cc_runtime_start (*n, err) < 0)
+          return -1;
+        cc_engine_progress ("Container", *n, "Started");
+      }
+  return 0;
+}

@@ -1,0 +1,216 @@
+/* Named volumes: a directory per volume under cc_data_dir()/volumes/,
+   its data in _data (Docker's layout), filled from the image on first use.  */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/openat2.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "engine/engine.h"
+#include "lib/cleanup.h"
+#include "lib/file.h"
+#include "lib/paths.h"
+#include "lib/xalloc.h"
+
+static bool
+is_valid_volume_name (const char *name)
+{
+  if (*name == '\0' || *name == '.' || strlen (name) > 255)
+    return false;
+  for (const char *c = name; *c; c++)
+    if (! ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '-' || *c == '_'
+           || *c == '.'))
+      return false;
+  return true;
+}
+
+char *
+cc_volume_path (const char *full_name)
+{
+  return xasprintf ("%s/volumes/%s", cc_data_dir (), full_name);
+}
+
+int
+cc_volume_create (const char *full_name, cc_error_t *err)
+{
+  cleanup_free char *path = NULL, *data = NULL;
+
+  if (! is_valid_volume_name (full_name))
+    return cc_error_make (err, EINVAL, "invalid volume name `%s`", full_name);
+  path = cc_volume_path (full_name);
+  data = cc_path_join (path, "_data");
+  return cc_mkdir_p (data, 0755, err);
+}
+
+int
+cc_volume_remove (const char *full_name, cc_error_t *err)
+{
+  cleanup_free char *path = NULL;
+
+  if (! is_valid_volume_name (full_name))
+    return cc_error_make (err, EINVAL, "invalid volume name `%s`", full_name);
+  path = cc_volume_path (full_name);
+  if (cc_rm_rf (path, err) < 0)
+    return cc_error_wrap (err, "remove volume `%s`", full_name);
+  return 0;
+}
+
+static bool
+is_empty_dir (const char *path)
+{
+  cleanup_dir DIR *d = opendir (path);
+  struct dirent *de;
+
+  while (d && (de = readdir (d)))
+    if (strcmp (de->d_name, ".") != 0 && strcmp (de->d_name, "..") != 0)
+      return false;
+  return true;
+}
+
+/* An overlay whiteout: a 0/0 character device hides the lower file.  */
+static bool
+is_whiteout (const struct stat *st)
+{
+  return S_ISCHR (st->st_mode) && st->st_rdev == 0;
+}
+
+static int copy_tree (int src_dir, int dst_dir, cc_error_t *err);
+
+static int
+copy_file (int src_dir, const char *name, int dst_dir, const struct stat *st, cc_error_t *err)
+{
+  cleanup_close int in = openat (src_dir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  cleanup_close int out = -1;
+  char buf[65536];
+  ssize_t n;
+
+  if (in < 0)
+    return cc_error_make (err, errno, "open `%s`", name);
+  unlinkat (dst_dir, name, 0);
+  out = openat (dst_dir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, st->st_mode & 07777);
+  if (out < 0)
+    return cc_error_make (err, errno, "create `%s`", name);
+  while ((n = read (in, buf, sizeof (buf))) > 0)
+    if (cc_write_all (out, buf, (size_t) n) < 0)
+      return cc_error_make (err, errno, "write `%s`", name);
+  if (n < 0)
+    return cc_error_make (err, errno, "read `%s`", name);
+  if (fchown (out, st->st_uid, st->st_gid) < 0 || fchmod (out, st->st_mode & 07777) < 0)
+    return cc_error_make (err, errno, "set owner of `%s`", name);
+  return 0;
+}
+
+static int
+copy_entry (int src_dir, const char *name, int dst_dir, cc_error_t *err)
+{
+  struct stat st;
+  char target[4096];
+  ssize_t len;
+
+  if (fstatat (src_dir, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+    return cc_error_make (err, errno, "stat `%s`", name);
+  if (is_whiteout (&st))
+    {
+      if (unlinkat (dst_dir, name, 0) < 0 && errno == EISDIR)
+        unlinkat (dst_dir, name, AT_REMOVEDIR);
+      return 0;
+    }
+  if (S_ISDIR (st.st_mode))
+    {
+      cleanup_close int s = -1, d = -1;
+      if (mkdirat (dst_dir, name, st.st_mode & 07777) < 0 && errno != EEXIST)
+        return cc_error_make (err, errno, "mkdir `%s`", name);
+      s = openat (src_dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      d = openat (dst_dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (s < 0 || d < 0)
+        return cc_error_make (err, errno, "open directory `%s`", name);
+      if (fchown (d, st.st_uid, st.st_gid) < 0)
+        return cc_error_make (err, errno, "chown `%s`", name);
+      return copy_tree (s, d, err);
+    }
+  if (S_ISLNK (st.st_mode))
+    {
+      len = readlinkat (src_dir, name, target, sizeof (target) - 1);
+      if (len < 0)
+        return cc_error_make (err, errno, "readlink `%s`", name);
+      target[len] = '\0';
+      unlinkat (dst_dir, name, 0);
+      if (symlinkat (target, dst_dir, name) < 0)
+        return cc_error_make (err, errno, "symlink `%s`", name);
+      return 0;
+    }
+  if (S_ISREG (st.st_mode))
+    return copy_file (src_dir, name, dst_dir, &st, err);
+  /* Devices, fifos and sockets are not copied into volumes.  */
+  return 0;
+}
+
+static int
+copy_tree (int src_dir, int dst_dir, cc_error_t *err)
+{
+  int fd = dup (src_dir);
+  cleanup_dir DIR *d = fd >= 0 ? fdopendir (fd) : NULL;
+  struct dirent *de;
+
+  if (d == NULL)
+    {
+      if (fd >= 0)
+        close (fd);
+      return cc_error_make (err, errno, "read directory");
+    }
+  while ((de = readdir (d)))
+    {
+      if (strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
+        continue;
+      if (copy_entry (src_dir, de->d_name, dst_dir, err) < 0)
+        return -1;
+    }
+  return 0;
+}
+
+/* TARGET inside a layer, symlinks resolved as if the layer were /.  */
+static int
+open_in_layer (int root, const char *target)
+{
+  struct open_how how = { .flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT };
+
+  return (int) syscall (SYS_openat2, root, target, &how, sizeof (how));
+}
+
+/* The image's directory TARGET, merged over the layers bottom to top, is
+   copied into an empty volume.  Paths inside a layer resolve with
+   RESOLVE_IN_ROOT, so a layer's symlink cannot point the copy at the host.  */
+int
+cc_volume_copy_up (const char *full_name, char *const *layers, const char *target, cc_error_t *err)
+{
+  cleanup_free char *path = cc_volume_path (full_name);
+  cleanup_free char *data = cc_path_join (path, "_data");
+  cleanup_free char *clean = cc_path_clean (target);
+  cleanup_close int dst = -1;
+  size_t n = 0;
+
+  if (! is_empty_dir (data))
+    return 0;
+  dst = open (data, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dst < 0)
+    return cc_error_make (err, errno, "open volume `%s`", full_name);
+  while (layers && layers[n])
+    n++;
+  for (size_t i = n; i-- > 0;)
+    {
+      cleanup_close int root = open (layers[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      cleanup_close int src = -1;
+      if (root < 0)
+        return cc_error_make (err, errno, "open layer `%s`", layers[i]);
+      src = open_in_layer (root, clean);
+      if (src < 0)
+        continue;
+      if (copy_tree (src, dst, err) < 0)
+        return cc_error_wrap (err, "copy `%s` from the image into volume `%s`", target, full_name);
+    }
+  return 0;
+}

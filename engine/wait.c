@@ -1,0 +1,114 @@
+/* depends_on conditions: service_started, service_healthy,
+   service_completed_successfully, judged from the runtime's state.  A
+   failure says which condition failed and why: the last healthcheck's
+   output, or the exit code and the last log lines.  */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine/engine.h"
+#include "engine/internal.h"
+#include "lib/cleanup.h"
+#include "lib/json.h"
+#include "lib/strv.h"
+#include "lib/xalloc.h"
+#include "runtime/runtime.h"
+
+enum verdict
+{
+  PENDING,
+  MET,
+  FAILED,
+};
+
+static bool
+has_healthcheck (const char *name)
+{
+  cleanup_free char *dir = cc_runtime_state_path (name);
+  cleanup_free char *spec_path = NULL;
+  cleanup_runtime_spec struct cc_runtime_spec *spec = NULL;
+  char *slash = strrchr (dir, '/');
+
+  if (slash)
+    *slash = '\0';
+  spec_path = xasprintf ("%s/spec.json", dir);
+  return cc_runtime_spec_load (spec_path, &spec, NULL) == 0 && spec->health.test != NULL;
+}
+
+static enum verdict
+exited_verdict (const char *name, const cJSON *st, bool zero_is_success, cc_error_t *err)
+{
+  int64_t code = cc_json_get_int (st, "exit_code", -1);
+  cleanup_free char *logs = NULL;
+
+  if (zero_is_success && code == 0)
+    return MET;
+  logs = cc_engine_last_log_lines (name, 20);
+  cc_error_make (err, 0, "container %s exited (%lld)%s%s", name, (long long) code, *logs ? "; last log lines:\n" : "",
+                 logs);
+  return FAILED;
+}
+
+static enum verdict
+judge (const char *name, const char *condition, bool healthcheck, cc_error_t *err)
+{
+  cleanup_cjson cJSON *st = NULL;
+  const char *status, *health;
+
+  if (cc_runtime_state (name, &st, NULL) < 0)
+    {
+      cc_error_make (err, ENOENT, "container %s does not exist", name);
+      return FAILED;
+    }
+  status = cc_json_get_string (st, "status");
+  health = cc_json_get_string (cJSON_GetObjectItemCaseSensitive (st, "health"), "Status");
+  if (status == NULL || strcmp (status, "created") == 0)
+    return PENDING;
+  if (strcmp (condition, "service_completed_successfully") == 0)
+    return strcmp (status, "exited") == 0 ? exited_verdict (name, st, true, err) : PENDING;
+  if (strcmp (condition, "service_healthy") != 0)
+    return MET;
+  if (! healthcheck)
+    {
+      cc_error_make (err, EINVAL, "condition service_healthy: container %s has no healthcheck configured", name);
+      return FAILED;
+    }
+  if (health && strcmp (health, "healthy") == 0)
+    return MET;
+  if (strcmp (status, "exited") == 0)
+    return exited_verdict (name, st, false, err);
+  if (health && strcmp (health, "unhealthy") == 0)
+    {
+      cleanup_free char *out = cc_engine_last_health_output (name);
+      cc_error_make (err, 0, "container %s is unhealthy (last healthcheck: %s)", name, out);
+      return FAILED;
+    }
+  return PENDING;
+}
+
+int
+cc_engine_wait_condition (const cJSON *state, const char *service, const char *condition, int64_t timeout_ms,
+                          cc_error_t *err)
+{
+  cleanup_strv char **names = cc_state_container_names (state, service, false);
+  int64_t t0 = cc_engine_now_ms ();
+
+  if (*names == NULL)
+    return cc_error_make (err, ENOENT, "service `%s` has no container", service);
+  for (char **n = names; *n; n++)
+    {
+      bool healthcheck = has_healthcheck (*n);
+      enum verdict v;
+      while ((v = judge (*n, condition, healthcheck, err)) == PENDING)
+        {
+          if (timeout_ms >= 0 && cc_engine_now_ms () - t0 > timeout_ms)
+            return cc_error_make (err, ETIMEDOUT, "container %s: %s not met after %lld ms", *n, condition,
+                                  (long long) timeout_ms);
+          usleep (20000);
+        }
+      if (v == FAILED)
+        return cc_error_wrap (err, "%s", condition);
+    }
+  return 0;
+}

@@ -341,9 +341,10 @@ cc_norm_key_depends_on (struct cc_norm *n, const struct cc_schema_key *k, const 
 static const struct cc_schema_key service_network_keys[] = {
   { "aliases", CC_KEY_LIST, CC_KEY_SUPPORTED, NULL, NULL },
   { "ipv4_address", CC_KEY_STRING, CC_KEY_SUPPORTED, NULL, NULL },
-  { "ipv6_address", CC_KEY_STRING, CC_KEY_SUPPORTED, NULL, NULL },
-  { "priority", CC_KEY_INT, CC_KEY_SUPPORTED, NULL, NULL },
-  { "gw_priority", CC_KEY_INT, CC_KEY_SUPPORTED, NULL, NULL },
+  /* IPv6 and the order of interfaces are not wired into the network part yet.  */
+  { "ipv6_address", CC_KEY_STRING, CC_KEY_UNSUPPORTED, NULL, NULL },
+  { "priority", CC_KEY_INT, CC_KEY_UNSUPPORTED, NULL, NULL },
+  { "gw_priority", CC_KEY_INT, CC_KEY_UNSUPPORTED, NULL, NULL },
   { "mac_address", CC_KEY_STRING, CC_KEY_UNSUPPORTED, NULL, NULL },
   { "link_local_ips", CC_KEY_LIST, CC_KEY_UNSUPPORTED, NULL, NULL },
   { "driver_opts", CC_KEY_MAPPING, CC_KEY_UNSUPPORTED, NULL, NULL },
@@ -670,5 +671,60 @@ cc_norm_key_build (struct cc_norm *n, const struct cc_schema_key *k, const struc
   if (! cJSON_GetObjectItem (b, "dockerfile") && ! cJSON_GetObjectItem (b, "dockerfile_inline"))
     cc_json_set_string (b, "dockerfile", "Dockerfile");
   cc_json_set (parent, "build", steal_pointer (&b));
+  return 0;
+}
+
+/* IPv6 networks are not built yet: `enable_ipv6: false` is fine, true is not.  */
+int
+cc_norm_key_enable_ipv6 (struct cc_norm *n, const struct cc_schema_key *k, const struct cc_node *v, cJSON *parent,
+                         cc_error_t *err)
+{
+  bool b;
+
+  (void)k;
+  if (v->kind != CC_NODE_SCALAR || cc_parse_bool (v->value, &b, err) < 0)
+    return v->kind == CC_NODE_SCALAR ? cc_error_relocate (err, v, "enable_ipv6")
+                                     : cc_error_at (err, v, "`enable_ipv6` must be a boolean");
+  if (b && cc_norm_unsupported (n, v, "`enable_ipv6: true`", err) < 0)
+    return -1;
+  cc_json_set_bool (parent, "enable_ipv6", b);
+  return 0;
+}
+
+/* Values of security_opt the runtime applies; others would be dropped.  */
+int
+cc_norm_key_security_opt (struct cc_norm *n, const struct cc_schema_key *k, const struct cc_node *v, cJSON *parent,
+                          cc_error_t *err)
+{
+  static const char *const honoured[] = {
+    "no-new-privileges",
+    "no-new-privileges:true",
+    "no-new-privileges=true",
+    "no-new-privileges:false",
+    "no-new-privileges=false",
+    "seccomp=unconfined",
+    "seccomp:unconfined",
+    /* ccompose applies no AppArmor or SELinux profile: asking for none is honoured.  */
+    "apparmor=unconfined",
+    "apparmor:unconfined",
+    "label=disable",
+    "label:disable",
+    NULL,
+  };
+  cJSON *list = NULL;
+
+  if (cc_norm_value (n, &(struct cc_schema_key){ k->name, CC_KEY_LIST, 0, NULL, NULL }, v, &list, err) < 0)
+    return -1;
+  for (size_t i = 0; i < v->len; i++)
+    if (! in_strv (honoured, v->items[i]->value))
+      {
+        cleanup_free char *what = xasprintf ("security_opt `%s`", v->items[i]->value);
+        if (cc_norm_unsupported (n, v->items[i], what, err) < 0)
+          {
+            cJSON_Delete (list);
+            return -1;
+          }
+      }
+  cc_json_set (parent, "security_opt", list);
   return 0;
 }

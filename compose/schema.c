@@ -85,7 +85,8 @@ static const struct cc_schema_key deploy_keys[] = {
   NOT_YET ("update_config", ANY),
   NOT_YET ("rollback_config", ANY),
   SUB ("resources", OBJECT, resources_table),
-  SUB ("restart_policy", OBJECT, restart_policy_table),
+  /* The engine applies `restart:`; deploy's own policy is not wired yet.  */
+  NOT_YET_SUB ("restart_policy", OBJECT, restart_policy_table),
   NOT_YET ("placement", ANY),
   NOT_YET ("endpoint_mode", STRING),
 };
@@ -172,7 +173,7 @@ static const struct cc_schema_key service_keys[] = {
   NOT_YET ("runtime", STRING),
   KEY ("scale", INT),
   NOT_YET_FN ("secrets", cc_norm_key_file_refs),
-  KEY ("security_opt", LIST),
+  FN ("security_opt", cc_norm_key_security_opt),
   KEY ("shm_size", BYTES),
   KEY ("stdin_open", BOOL),
   KEY ("stop_grace_period", DURATION),
@@ -197,7 +198,7 @@ static const struct cc_schema_key ipam_pool_keys[] = {
   KEY ("subnet", STRING),
   KEY ("gateway", STRING),
   KEY ("ip_range", STRING),
-  KEY ("aux_addresses", MAPPING),
+  NOT_YET ("aux_addresses", MAPPING),
 };
 static TABLE (ipam_pool_table, "ipam config", ipam_pool_keys);
 
@@ -218,7 +219,7 @@ static const struct cc_schema_key network_keys[] = {
   KEY ("attachable", BOOL),
   KEY ("labels", MAPPING),
   KEY ("enable_ipv4", BOOL),
-  KEY ("enable_ipv6", BOOL),
+  FN ("enable_ipv6", cc_norm_key_enable_ipv6),
 };
 static TABLE (network_table, "network", network_keys);
 

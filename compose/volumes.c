@@ -134,7 +134,8 @@ cc_volume_parse_short (const char *spec, const char *project_dir, cJSON **out, c
 
 static const struct cc_schema_key bind_keys[] = {
   { "selinux", CC_KEY_STRING, CC_KEY_SUPPORTED, NULL, NULL },
-  { "propagation", CC_KEY_STRING, CC_KEY_SUPPORTED, NULL, NULL },
+  /* Mounts are made private in the container; shared/slave not wired yet.  */
+  { "propagation", CC_KEY_STRING, CC_KEY_UNSUPPORTED, NULL, NULL },
   { "create_host_path", CC_KEY_BOOL, CC_KEY_SUPPORTED, NULL, NULL },
   { "recursive", CC_KEY_STRING, CC_KEY_UNSUPPORTED, NULL, NULL },
 };
@@ -239,6 +240,9 @@ volumes_normalize (struct cc_norm *n, const struct cc_node *list, cJSON **out, c
       if (cc_volume_parse_short (item->value, project_dir, &v, err) < 0)
         return cc_error_relocate (err, item, NULL);
       cJSON_AddItemToArray (arr, v);
+      if (cJSON_GetObjectItem (cJSON_GetObjectItem (v, "bind"), "propagation")
+          && cc_norm_unsupported (n, item, "bind propagation", err) < 0)
+        return -1;
     }
   *out = steal_pointer (&arr);
   return 0;

@@ -273,18 +273,29 @@ cc_norm_value (struct cc_norm *n, const struct cc_schema_key *key, const struct 
     }
 }
 
+/* A top-level map with image or build is a service of the old v1 format.  */
+static bool
+looks_like_v1_service (const struct cc_node *v)
+{
+  return v && v->kind == CC_NODE_MAP && (cc_node_map_get (v, "image") || cc_node_map_get (v, "build"));
+}
+
 static int
-unknown_key (const struct cc_schema_table *table, const struct cc_node *k, cc_error_t *err)
+unknown_key (const struct cc_schema_table *table, const struct cc_node *k, const struct cc_node *v, cc_error_t *err)
 {
   const char *hint = cc_schema_suggest (table, k->value);
 
   if (hint)
     return cc_error_at (err, k, "unknown key `%s` in %s: did you mean `%s`?", k->value, table->what, hint);
-  if (table == &cc_schema_top)
+  if (table == &cc_schema_top && looks_like_v1_service (v))
     return cc_error_at (err, k,
-                        "unknown top-level key `%s` (services go under `services:`; the old v1 format "
-                        "without it is not supported)",
+                        "unknown top-level key `%s`: this looks like the old v1 format; "
+                        "put services under `services:`",
                         k->value);
+  if (table == &cc_schema_top && cc_schema_find (&cc_schema_service, k->value))
+    return cc_error_at (err, k, "unknown top-level key `%s`: it belongs inside a service", k->value);
+  if (table == &cc_schema_top)
+    return cc_error_at (err, k, "unknown top-level key `%s` (services go under `services:`)", k->value);
   return cc_error_at (err, k, "unknown key `%s` in %s", k->value, table->what);
 }
 
@@ -360,7 +371,7 @@ cc_norm_object (struct cc_norm *n, const struct cc_schema_table *table, const st
         continue;
       key = cc_schema_find (table, k->value);
       if (key == NULL)
-        return unknown_key (table, k, err);
+        return unknown_key (table, k, value->items[i], err);
       if (norm_key (n, key, k, value->items[i], obj, err) < 0)
         return -1;
     }

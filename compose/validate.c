@@ -68,6 +68,26 @@ defined (const cJSON *model, const char *section, const char *name)
   return cJSON_GetObjectItem (cJSON_GetObjectItem (model, section), name) != NULL;
 }
 
+/* ": did you mean `api`?" when a defined name is within two edits, else "".  */
+static char *
+suggestion (const cJSON *model, const char *section, const char *name)
+{
+  const cJSON *s = cJSON_GetObjectItem (model, section);
+  const char *best = NULL;
+  size_t best_d = 3;
+
+  for (const cJSON *it = s ? s->child : NULL; it; it = it->next)
+    {
+      size_t d = cc_edit_distance (name, it->string);
+      if (d < best_d)
+        {
+          best_d = d;
+          best = it->string;
+        }
+    }
+  return best ? xasprintf (": did you mean `%s`?", best) : xstrdup ("");
+}
+
 static int
 check_networks (const cJSON *model, const struct cc_node *root, const cJSON *svc, cc_error_t *err)
 {
@@ -81,8 +101,11 @@ check_networks (const cJSON *model, const struct cc_node *root, const cJSON *svc
                         "service `%s`: `network_mode` and `networks` cannot be combined", svc->string);
   for (const cJSON *n = nets ? nets->child : NULL; n; n = n->next)
     if (! defined (model, "networks", n->string))
-      return cc_error_at (err, blame (root, svc->string, "networks", n->string),
-                          "service `%s` uses undefined network `%s`", svc->string, n->string);
+      {
+        cleanup_free char *hint = suggestion (model, "networks", n->string);
+        return cc_error_at (err, blame (root, svc->string, "networks", n->string),
+                            "service `%s` uses undefined network `%s`%s", svc->string, n->string, hint);
+      }
   if (mode && strncmp (mode, "service:", 8) == 0 && ! defined (model, "services", mode + 8))
     return cc_error_at (err, blame (root, svc->string, "network_mode", NULL),
                         "service `%s`: network_mode names undefined service `%s`", svc->string, mode + 8);
@@ -101,9 +124,12 @@ check_mounts (const cJSON *model, const struct cc_node *root, const cJSON *svc, 
       const char *src = cc_json_get_string (v, "source");
       const char *type = cc_json_get_string (v, "type");
       if (type && strcmp (type, "volume") == 0 && src && ! defined (model, "volumes", src))
-        return cc_error_at (err, vn && i < vn->len ? vn->items[i] : blame (root, svc->string, "volumes", NULL),
-                            "service `%s` uses undefined volume `%s` (declare it under the top-level `volumes:`)",
-                            svc->string, src);
+        {
+          cleanup_free char *hint = suggestion (model, "volumes", src);
+          return cc_error_at (err, vn && i < vn->len ? vn->items[i] : blame (root, svc->string, "volumes", NULL),
+                              "service `%s` uses undefined volume `%s`%s%s", svc->string, src, hint,
+                              *hint ? "" : " (declare it under the top-level `volumes:`)");
+        }
     }
   return 0;
 }
@@ -134,8 +160,11 @@ check_dependencies (const cJSON *model, const struct cc_node *root, const cJSON 
 
   for (const cJSON *d = deps ? deps->child : NULL; d; d = d->next)
     if (! defined (model, "services", d->string))
-      return cc_error_at (err, blame (root, svc->string, "depends_on", d->string),
-                          "service `%s` depends on undefined service `%s`", svc->string, d->string);
+      {
+        cleanup_free char *hint = suggestion (model, "services", d->string);
+        return cc_error_at (err, blame (root, svc->string, "depends_on", d->string),
+                            "service `%s` depends on undefined service `%s`%s", svc->string, d->string, hint);
+      }
   for (const cJSON *l = links ? links->child : NULL; l; l = l->next)
     {
       cleanup_free char *name = xstrndup (l->valuestring, strcspn (l->valuestring, ":"));

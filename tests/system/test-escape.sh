@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# The escape suite: from inside a default container, every attempt to reach
+# the host fails (tests/system/escape-payload.c has one function per
+# attempt); with cap_add or privileged, exactly the documented exceptions
+# hold, and even then the host's links, rules, mounts and sysctls are
+# unchanged.
+. "$(dirname "$0")/runtime-common.sh"
+
+make -s -C "$TOP" build/escape-payload >/dev/null 2>&1 || { echo "cannot build the escape payload" >&2; exit 1; }
+
+# Every attempt of a default container.
+ALL_ATTEMPTS="mount umount pivot_root module kexec reboot host-processes host-file proc-sys sysrq-trigger sys
+cgroup-write link iptables userns ptrace block-device chroot open-by-handle"
+
+escape_setup() {
+  setup "esc-$1"
+  cp "$TOP/build/escape-payload" "$ROOTFS/escape"
+  SECRET=$CCOMPOSE_STATE_DIR/host-secret
+  echo "host only" > "$SECRET"
+  BLOCK=$(awk '$5 == "/" {print $3; exit}' /proc/self/mountinfo)
+  case $BLOCK in 0:*|"") BLOCK=$(ls /sys/dev/block | head -1);; esac
+  [ -n "$BLOCK" ] || BLOCK=8:0
+  HOST_BEFORE=$(host_snapshot)
+}
+
+# What a successful escape could change on the host: links, firewall,
+# mounts (other tests' private roots and namespaces left out), sysctls.
+host_snapshot() {
+  ip -o link show | awk -F': ' '{print $2}' | grep -v -e '^cc' -e '^veth' | sort
+  iptables-legacy-save 2>/dev/null | grep -v -e '^#' -e CCOMPOSE -e ccompose | sed 's/\[[0-9:]*\]//' | sort
+  awk '{print $5}' /proc/self/mountinfo | grep -v -e ccompose -e '^/run/netns' -e '^/proc/sys/fs/binfmt' | sort
+  cat /proc/sys/vm/swappiness /proc/sys/kernel/ctrl-alt-del 2>/dev/null
+}
+
+assert_host_unchanged() {
+  local after
+  after=$(host_snapshot)
+  [ "$after" = "$HOST_BEFORE" ] || fail "the host changed: $(diff <(echo "$HOST_BEFORE") <(echo "$after"))"
+}
+
+# escape_spec ID ATTEMPTS [EXTRA-JSON]: a container running the payload.
+escape_spec() {
+  local id=$1 attempts=$2 extra=${3:+, $3} args a
+  args='"/escape"'
+  for a in $attempts; do args+=", \"$a\""; done
+  args+=", \"--host-file\", \"$SECRET\", \"--host-pid\", \"$$\", \"--block\", \"$BLOCK\""
+  spec "$id" "\"args\": [$args]$extra"
+}
+
+assert_blocked() {
+  local a
+  for a in $1; do assert_contains "$OUT" "blocked $a:" "attempt $a"; done
+}
+
+assert_escaped() {
+  local a
+  for a in $1; do assert_contains "$OUT" "ESCAPED $a:" "documented exception $a"; done
+}
+
+test_default_container_escapes_nothing() {
+  escape_setup default
+  escape_spec e1 "all"
+  run_ctr e1
+  assert_not_contains "$OUT" "ESCAPED"
+  assert_blocked "$ALL_ATTEMPTS"
+  assert_eq "$RC" 0 "escaped attempts"
+  # A host path the rootfs does not have, and the state root itself.
+  spec e2 "\"args\": [\"/escape\", \"host-file\", \"--host-file\", \"$TOP/Makefile\"]"
+  run_ctr e2
+  assert_contains "$OUT" "blocked host-file: No such file or directory"
+  spec e3 "\"args\": [\"/bin/ls\", \"$CCOMPOSE_STATE_DIR\"]"
+  run_ctr e3
+  assert_contains "$OUT" "No such file or directory"
+  assert_host_unchanged
+  finish
+}
+
+test_default_container_as_non_root_escapes_nothing() {
+  escape_setup user
+  escape_spec u1 "all" '"user": "app"'
+  run_ctr u1
+  assert_not_contains "$OUT" "ESCAPED"
+  assert_blocked "$ALL_ATTEMPTS"
+  assert_host_unchanged
+  finish
+}
+
+test_cap_net_admin_changes_only_its_own_network() {
+  escape_setup netadmin
+  escape_spec n1 "link iptables mount module kexec host-processes host-file" '"cap_add": ["NET_ADMIN"]'
+  run_ctr n1
+  assert_escaped "link iptables"
+  assert_blocked "mount module kexec host-processes host-file"
+  assert_host_unchanged
+  finish
+}
+
+test_cap_sys_admin_mounts_only_in_its_namespace() {
+  escape_setup sysadmin
+  escape_spec s1 "mount module kexec reboot host-processes host-file chroot" '"cap_add": ["SYS_ADMIN"]'
+  run_ctr s1
+  assert_escaped "mount"
+  assert_blocked "module kexec reboot host-processes host-file chroot"
+  assert_host_unchanged
+  finish
+}
+
+test_privileged_keeps_namespaces() {
+  escape_setup priv
+  escape_spec p1 "mount link host-processes host-file chroot" '"privileged": true'
+  run_ctr p1
+  assert_escaped "mount link"
+  assert_blocked "host-processes host-file chroot"
+  assert_host_unchanged
+  finish
+}
+
+run_tests

@@ -11,6 +11,7 @@
 #include "image/image.h"
 #include "lib/cleanup.h"
 #include "lib/json.h"
+#include "lib/strv.h"
 #include "lib/xalloc.h"
 
 static const char usage[]
@@ -431,18 +432,27 @@ cmd_prune (int argc, char **argv)
 
 /* ---- pin, unpin (hidden: the runtime calls the library; tests use these) -- */
 
+/* `pin OWNER IMAGE` does what a container does before it mounts an image
+   (cc_image_acquire) and prints the overlay lowerdir.  */
 static int
 cmd_pin (int argc, char **argv)
 {
   cleanup_error cc_error_t err = NULL;
+  cleanup_image struct cc_image *img = NULL;
+  cleanup_free char *lower = NULL;
   bool pin = strcmp (argv[0], "pin") == 0;
 
   if (argc != (pin ? 3 : 2))
     return cli_usage_error ("image", pin ? "want: pin OWNER IMAGE" : "want: unpin OWNER");
-  if ((pin ? cc_image_pin (argv[1], argv[2], &err) : cc_image_unpin (argv[1], &err)) < 0)
+  if ((pin ? cc_image_acquire (argv[2], argv[1], &img, &err) : cc_image_unpin (argv[1], &err)) < 0)
     {
       cc_error_print (&err);
       return CLI_EXIT_FAILURE;
+    }
+  if (img)
+    {
+      lower = cc_strv_join (img->layers, ":");
+      puts (lower);
     }
   return CLI_EXIT_OK;
 }

@@ -121,6 +121,9 @@ void cc_image_list_free (struct cc_image **list, size_t n);
    uses them, even after `image rm`; unpin when the container is
    removed.  Pinning the same owner again replaces its pin.  */
 int cc_image_pin (const char *owner, const char *image_id, cc_error_t *err);
+/* Resolve REF and pin it for OWNER in one step, so no GC can remove it in
+   between: what a container should call before mounting the layers.  */
+int cc_image_acquire (const char *ref, const char *owner, struct cc_image **out, cc_error_t *err);
 int cc_image_unpin (const char *owner, cc_error_t *err);
 
 /* ---- import ---------------------------------------------------------- */

@@ -548,6 +548,22 @@ cc_image_free (struct cc_image *img)
   free (img);
 }
 
+/* The reference IMG was found by: normalized when it is one of its tags
+   or a digest reference; resolved by id, the id is the only honest name.  */
+static void
+name_image (struct cc_image *img, const char *ref)
+{
+  struct cc_image_ref parsed cleanup_image_ref = { 0 };
+
+  img->reference = cc_image_ref_normalize (ref, NULL);
+  if (img->reference && cc_strv_contains (img->repo_tags, img->reference))
+    return;
+  if (img->reference && cc_image_ref_parse (ref, &parsed, NULL) == 0 && parsed.digest)
+    return;
+  free (img->reference);
+  img->reference = xstrdup (img->id);
+}
+
 int
 cc_image_resolve (const char *ref, struct cc_image **out, cc_error_t *err)
 {
@@ -560,18 +576,7 @@ cc_image_resolve (const char *ref, struct cc_image **out, cc_error_t *err)
       || cc_store_lookup (&s, repos, ref, &manifest, err) < 0
       || cc_store_image_from_manifest (&s, repos, manifest, &img, err) < 0)
     return -1;
-  img->reference = cc_image_ref_normalize (ref, NULL);
-  /* Resolved by id (or id prefix): the id is the only honest name.  */
-  if (img->reference == NULL || ! cc_strv_contains (img->repo_tags, img->reference))
-    {
-      struct cc_image_ref parsed cleanup_image_ref = { 0 };
-      bool by_digest = cc_image_ref_parse (ref, &parsed, NULL) == 0 && parsed.digest;
-      if (! by_digest)
-        {
-          free (img->reference);
-          img->reference = xstrdup (img->id);
-        }
-    }
+  name_image (img, ref);
   *out = img;
   return 0;
 }
@@ -632,14 +637,23 @@ is_owner_name (const char *s)
   return strspn (s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") == strlen (s);
 }
 
+static int
+write_pin (struct cc_store *s, const char *owner, const char *image, const char *manifest, cc_error_t *err)
+{
+  cleanup_cjson cJSON *pin = cJSON_CreateObject ();
+  cleanup_free char *path = xasprintf ("%s/pins/%s", s->root, owner);
+
+  cc_json_set_string (pin, "image", image);
+  cc_json_set_string (pin, "manifest", manifest);
+  return cc_json_save_file (path, pin, err);
+}
+
 int
 cc_image_pin (const char *owner, const char *image_id, cc_error_t *err)
 {
   struct cc_store s cleanup_store = { .lock_fd = -1, .root_fd = -1 };
   cleanup_cjson cJSON *repos = NULL;
-  cleanup_cjson cJSON *pin = cJSON_CreateObject ();
   cleanup_free char *manifest = NULL;
-  cleanup_free char *path = NULL;
 
   if (! is_owner_name (owner))
     return cc_error_make (err, 0, "invalid pin owner `%s`", owner);
@@ -647,10 +661,27 @@ cc_image_pin (const char *owner, const char *image_id, cc_error_t *err)
   if (cc_store_open (&s, false, err) < 0 || cc_store_repos_load (&s, &repos, err) < 0
       || cc_store_lookup (&s, repos, image_id, &manifest, err) < 0)
     return -1;
-  cc_json_set_string (pin, "image", image_id);
-  cc_json_set_string (pin, "manifest", manifest);
-  path = xasprintf ("%s/pins/%s", s.root, owner);
-  return cc_json_save_file (path, pin, err);
+  return write_pin (&s, owner, image_id, manifest, err);
+}
+
+int
+cc_image_acquire (const char *ref, const char *owner, struct cc_image **out, cc_error_t *err)
+{
+  struct cc_store s cleanup_store = { .lock_fd = -1, .root_fd = -1 };
+  cleanup_cjson cJSON *repos = NULL;
+  cleanup_free char *manifest = NULL;
+  cleanup_image struct cc_image *img = NULL;
+
+  if (! is_owner_name (owner))
+    return cc_error_make (err, 0, "invalid pin owner `%s`", owner);
+  if (cc_store_open (&s, false, err) < 0 || cc_store_repos_load (&s, &repos, err) < 0
+      || cc_store_lookup (&s, repos, ref, &manifest, err) < 0
+      || cc_store_image_from_manifest (&s, repos, manifest, &img, err) < 0
+      || write_pin (&s, owner, img->id, manifest, err) < 0)
+    return -1;
+  name_image (img, ref);
+  *out = steal_pointer (&img);
+  return 0;
 }
 
 int

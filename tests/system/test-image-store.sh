@@ -106,6 +106,9 @@ test_rm_and_prune_remove_exactly_the_unreferenced() {
   assert_contains "$OUT" "no such image"
   # Pinned by a container: rm refuses, -f only untags, the layers stay.
   assert_exit 0 "$CCOMPOSE" image pin ctr1 ccompose-demo/web
+  assert_eq "$OUT" "$(inspect_field ccompose-demo/web 'd["GraphDriver"]["Data"]["LowerDir"]')" "pin prints the lowerdir"
+  assert_exit 1 "$CCOMPOSE" image pin ../evil ccompose-demo/web
+  assert_contains "$OUT" "invalid pin owner"
   assert_exit 1 "$CCOMPOSE" image rm ccompose-demo/web
   assert_contains "$OUT" "container is using it"
   assert_exit 0 "$CCOMPOSE" image rm -f ccompose-demo/web

@@ -128,10 +128,11 @@ log_lines (struct monitor *m, struct stream *s, bool flush)
       log_record (m, s, s->line.data + start, s->line.len - start);
       start = s->line.len;
     }
+  if (start == 0)
+    return;
   memmove (s->line.data, s->line.data + start, s->line.len - start);
   s->line.len -= start;
-  if (s->line.data)
-    s->line.data[s->line.len] = '\0';
+  s->line.data[s->line.len] = '\0';
 }
 
 static void

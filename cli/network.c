@@ -1,0 +1,434 @@
+/* `ccompose network`: hidden low-level access to network/ for tests,
+   benchmarks and debugging.  Thin: parse, call network.h, print.  */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "lib/cleanup.h"
+#include "lib/error.h"
+#include "lib/strv.h"
+#include "lib/xalloc.h"
+#include "network/network.h"
+
+/* Reads the state and rule builder directly: debugging views only.  */
+int cc_network_debug_state (char **json, cc_error_t *err);
+int cc_network_debug_rules (char **text, cc_error_t *err);
+
+static const char usage[]
+    = "Usage: ccompose network [OPTIONS] COMMAND [ARG...]\n\n"
+      "Low-level network operations (tests, benchmarks, debugging)\n\n"
+      "Commands:\n"
+      "  create NETWORK                 create a network (bridge, subnet, firewall)\n"
+      "  rm NETWORK                     remove a network without containers\n"
+      "  netns-create NAME              create a persistent network namespace, print its path\n"
+      "  netns-rm NAME                  remove it\n"
+      "  attach NETWORK CONTAINER...    attach containers (one firewall commit for all)\n"
+      "  detach NETWORK CONTAINER...    detach containers\n"
+      "  publish NETWORK CONTAINER [PORT...]  replace the published ports\n"
+      "  preflight PORT...              check host ports before creating anything\n"
+      "  hosts CONTAINER                rewrite the container's hosts file\n"
+      "  resolv PATH                    write a resolv.conf\n"
+      "  down                           remove everything of the project\n"
+      "  residue                        list (with --fix remove) what belongs to no project\n"
+      "  ls                             print the network state\n"
+      "  rules                          print the rules the state asks for\n\n"
+      "Options:\n"
+      "  -p, --project string     project name (or the global -p)\n"
+      "      --subnet CIDR        create: subnet (default: from the pool)\n"
+      "      --gateway IP         create: gateway\n"
+      "      --ip-range CIDR      create: range for container addresses\n"
+      "      --internal           create: no outbound traffic, no published ports\n"
+      "      --mtu N              create: bridge and veth MTU\n"
+      "      --service NAME       attach, preflight: service name\n"
+      "      --number N           attach: replica number (default 1)\n"
+      "      --netns PATH         attach: namespace (default: the container's netns-create)\n"
+      "      --ip IP              attach: fixed address\n"
+      "      --alias NAME         attach: network alias (repeatable)\n"
+      "      --hostname NAME      attach: hostname\n"
+      "      --extra-host H:IP    attach: extra hosts entry (repeatable; IP may be host-gateway)\n"
+      "      --hosts-file PATH    attach: the container's hosts file, kept current\n"
+      "      --publish SPEC       attach: [IP:]HOST:CONTAINER[/PROTO] (repeatable)\n"
+      "      --dns IP             resolv: nameserver (repeatable)\n"
+      "      --dns-search D       resolv: search domain (repeatable)\n"
+      "      --dns-opt O          resolv: option (repeatable)\n"
+      "      --fix                residue: remove what is found\n"
+      "  -h, --help               show this help\n";
+
+struct opts
+{
+  const char *project;
+  struct cc_net_spec spec;
+  struct cc_net_endpoint ep;
+  char **aliases, **extra_hosts, **publish, **dns, **search, **dns_opts;
+  bool fix;
+};
+
+static void
+opts_release (struct opts *o)
+{
+  cc_strv_free (o->aliases);
+  cc_strv_free (o->extra_hosts);
+  cc_strv_free (o->publish);
+  cc_strv_free (o->dns);
+  cc_strv_free (o->search);
+  cc_strv_free (o->dns_opts);
+}
+
+static int
+fail (cc_error_t *err)
+{
+  cc_error_print (err);
+  cc_error_release (err);
+  return CLI_EXIT_FAILURE;
+}
+
+static int
+parse_ports (char *const *specs, struct cc_net_port **out, size_t *n, cc_error_t *err)
+{
+  size_t count = cc_strv_len (specs);
+
+  *out = xzalloc ((count + 1) * sizeof (**out));
+  *n = count;
+  for (size_t i = 0; i < count; i++)
+    if (cc_net_port_parse (specs[i], &(*out)[i], err) < 0)
+      return -1;
+  return 0;
+}
+
+static int
+need_args (int argc, int want, const char *cmd)
+{
+  if (argc < want)
+    return cli_usage_error ("network", "`%s` needs %d argument(s)", cmd, want);
+  return 0;
+}
+
+static int
+need_project (struct opts *o)
+{
+  if (o->project == NULL)
+    return cli_usage_error ("network", "a project name is required (-p)");
+  return 0;
+}
+
+static int
+do_create (struct opts *o, int argc, char **argv)
+{
+  cc_error_t err = NULL;
+  struct cc_net_info info = { 0 };
+
+  if (need_project (o) || need_args (argc, 1, "create"))
+    return CLI_EXIT_USAGE;
+  o->spec.project = o->project;
+  o->spec.name = argv[0];
+  if (cc_network_create (&o->spec, &info, &err) < 0)
+    return fail (&err);
+  printf ("%s %s %s\n", info.bridge, info.subnet, info.gateway);
+  cc_net_info_release (&info);
+  return CLI_EXIT_OK;
+}
+
+static int
+do_rm (struct opts *o, int argc, char **argv)
+{
+  cc_error_t err = NULL;
+
+  if (need_project (o) || need_args (argc, 1, "rm"))
+    return CLI_EXIT_USAGE;
+  return cc_network_remove (o->project, argv[0], &err) < 0 ? fail (&err) : CLI_EXIT_OK;
+}
+
+static int
+do_netns_create (struct opts *o, int argc, char **argv)
+{
+  cc_error_t err = NULL;
+  cleanup_free char *path = NULL;
+
+  if (need_args (argc, 1, "netns-create"))
+    return CLI_EXIT_USAGE;
+  if (cc_netns_create (o->project, argv[0], &path, &err) < 0)
+    return fail (&err);
+  printf ("%s\n", path);
+  return CLI_EXIT_OK;
+}
+
+static int
+do_netns_rm (struct opts *o, int argc, char **argv)
+{
+  cc_error_t err = NULL;
+
+  (void) o;
+  if (need_args (argc, 1, "netns-rm"))
+    return CLI_EXIT_USAGE;
+  return cc_netns_remove (argv[0], &err) < 0 ? fail (&err) : CLI_EXIT_OK;
+}
+
+static int
+do_attach (struct opts *o, int argc, char **argv)
+{
+  cc_error_t err = NULL;
+  cleanup_free struct cc_net_port *ports = NULL;
+  size_t n = 0;
+
+  if (need_project (o) || need_args (argc, 2, "attach"))
+    return CLI_EXIT_USAGE;
+  if (parse_ports (o->publish, &ports, &n, &err) < 0)
+    return fail (&err);
+  o->ep.project = o->project;
+  o->ep.network = argv[0];
+  o->ep.aliases = o->aliases;
+  o->ep.extra_hosts = o->extra_hosts;
+  o->ep.ports = ports;
+  o->ep.n_ports = n;
+  for (int i = 1; i < argc; i++)
+    {
+      struct cc_net_attachment a = { 0 };
+
+      o->ep.container = argv[i];
+      if (cc_network_attach (&o->ep, &a, &err) < 0)
+        return fail (&err);
+      printf ("%s %s %s/%d %s\n", argv[i], a.ifname, a.ip, a.prefix, a.gateway);
+      cc_net_attachment_release (&a);
+    }
+  return CLI_EXIT_OK;
+}
+
+static int
+do_detach (struct opts *o, int argc, char **argv)
+{
+  cc_error_t err = NULL;
+
+  if (need_project (o) || need_args (argc, 2, "detach"))
+    return CLI_EXIT_USAGE;
+  for (int i = 1; i < argc; i++)
+    if (cc_network_detach (o->project, argv[0], argv[i], &err) < 0)
+      return fail (&err);
+  return CLI_EXIT_OK;
+}
+
+static int
+do_publish (struct opts *o, int argc, char **argv)
+{
+  cc_error_t err = NULL;
+  cleanup_free struct cc_net_port *ports = NULL;
+  size_t n = 0;
+
+  if (need_project (o) || need_args (argc, 2, "publish"))
+    return CLI_EXIT_USAGE;
+  if (parse_ports (argv + 2, &ports, &n, &err) < 0
+      || cc_network_publish (o->project, argv[0], argv[1], ports, n, &err) < 0)
+    return fail (&err);
+  return CLI_EXIT_OK;
+}
+
+static int
+do_preflight (struct opts *o, int argc, char **argv)
+{
+  cc_error_t err = NULL;
+  cleanup_free struct cc_net_port *ports = NULL;
+  size_t n = 0;
+
+  if (need_project (o) || need_args (argc, 1, "preflight"))
+    return CLI_EXIT_USAGE;
+  if (parse_ports (argv, &ports, &n, &err) < 0
+      || cc_network_preflight (o->project, o->ep.service, ports, n, &err) < 0)
+    return fail (&err);
+  return CLI_EXIT_OK;
+}
+
+static int
+do_hosts (struct opts *o, int argc, char **argv)
+{
+  cc_error_t err = NULL;
+
+  if (need_project (o) || need_args (argc, 1, "hosts"))
+    return CLI_EXIT_USAGE;
+  return cc_network_write_hosts (o->project, argv[0], &err) < 0 ? fail (&err) : CLI_EXIT_OK;
+}
+
+static int
+do_resolv (struct opts *o, int argc, char **argv)
+{
+  cc_error_t err = NULL;
+
+  if (need_args (argc, 1, "resolv"))
+    return CLI_EXIT_USAGE;
+  if (cc_network_write_resolv (argv[0], o->dns, o->search, o->dns_opts, &err) < 0)
+    return fail (&err);
+  return CLI_EXIT_OK;
+}
+
+static int
+do_down (struct opts *o, int argc, char **argv)
+{
+  cc_error_t err = NULL;
+
+  (void) argc;
+  (void) argv;
+  if (need_project (o))
+    return CLI_EXIT_USAGE;
+  return cc_network_teardown_project (o->project, &err) < 0 ? fail (&err) : CLI_EXIT_OK;
+}
+
+static int
+do_residue (struct opts *o, int argc, char **argv)
+{
+  cc_error_t err = NULL;
+  cleanup_strv char **found = NULL;
+  int ret;
+
+  (void) argc;
+  (void) argv;
+  ret = cc_network_residue (o->fix, NULL, &found, &err);
+  for (char **f = found; f && *f; f++)
+    printf ("%s%s\n", o->fix ? "removed " : "", *f);
+  if (ret < 0)
+    return fail (&err);
+  /* Without --fix, residue found is a failure so scripts can test for it.  */
+  return found && !o->fix ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
+}
+
+static int
+do_ls (struct opts *o, int argc, char **argv)
+{
+  cc_error_t err = NULL;
+  cleanup_free char *text = NULL;
+
+  (void) o;
+  (void) argc;
+  (void) argv;
+  if (cc_network_debug_state (&text, &err) < 0)
+    return fail (&err);
+  fputs (text, stdout);
+  return CLI_EXIT_OK;
+}
+
+static int
+do_rules (struct opts *o, int argc, char **argv)
+{
+  cc_error_t err = NULL;
+  cleanup_free char *text = NULL;
+
+  (void) o;
+  (void) argc;
+  (void) argv;
+  if (cc_network_debug_rules (&text, &err) < 0)
+    return fail (&err);
+  fputs (text, stdout);
+  return CLI_EXIT_OK;
+}
+
+static const struct
+{
+  const char *name;
+  int (*fn) (struct opts *o, int argc, char **argv);
+} verbs[] = {
+  { "create", do_create },   { "rm", do_rm },           { "netns-create", do_netns_create },
+  { "netns-rm", do_netns_rm }, { "attach", do_attach }, { "detach", do_detach },
+  { "publish", do_publish }, { "preflight", do_preflight }, { "hosts", do_hosts },
+  { "resolv", do_resolv },   { "down", do_down },       { "residue", do_residue },
+  { "ls", do_ls },           { "rules", do_rules },
+};
+
+enum
+{
+  OPT_SUBNET = 256,
+  OPT_GATEWAY,
+  OPT_IP_RANGE,
+  OPT_INTERNAL,
+  OPT_MTU,
+  OPT_SERVICE,
+  OPT_NUMBER,
+  OPT_NETNS,
+  OPT_IP,
+  OPT_ALIAS,
+  OPT_HOSTNAME,
+  OPT_EXTRA_HOST,
+  OPT_HOSTS_FILE,
+  OPT_PUBLISH,
+  OPT_DNS,
+  OPT_DNS_SEARCH,
+  OPT_DNS_OPT,
+  OPT_FIX,
+};
+
+static int
+parse_option (struct opts *o, int c)
+{
+  switch (c)
+    {
+    case 'p': o->project = optarg; break;
+    case OPT_SUBNET: o->spec.subnet = optarg; break;
+    case OPT_GATEWAY: o->spec.gateway = optarg; break;
+    case OPT_IP_RANGE: o->spec.ip_range = optarg; break;
+    case OPT_INTERNAL: o->spec.internal = true; break;
+    case OPT_MTU: o->spec.mtu = atoi (optarg); break;
+    case OPT_SERVICE: o->ep.service = optarg; break;
+    case OPT_NUMBER: o->ep.number = atoi (optarg); break;
+    case OPT_NETNS: o->ep.netns_path = optarg; break;
+    case OPT_IP: o->ep.ipv4_address = optarg; break;
+    case OPT_ALIAS: cc_strv_append (&o->aliases, optarg); break;
+    case OPT_HOSTNAME: o->ep.hostname = optarg; break;
+    case OPT_EXTRA_HOST: cc_strv_append (&o->extra_hosts, optarg); break;
+    case OPT_HOSTS_FILE: o->ep.hosts_path = optarg; break;
+    case OPT_PUBLISH: cc_strv_append (&o->publish, optarg); break;
+    case OPT_DNS: cc_strv_append (&o->dns, optarg); break;
+    case OPT_DNS_SEARCH: cc_strv_append (&o->search, optarg); break;
+    case OPT_DNS_OPT: cc_strv_append (&o->dns_opts, optarg); break;
+    case OPT_FIX: o->fix = true; break;
+    default: return -1;
+    }
+  return 0;
+}
+
+int
+cli_cmd_network (struct cli_global *g, int argc, char **argv)
+{
+  static const struct option long_opts[] = {
+    { "project", required_argument, NULL, 'p' },     { "subnet", required_argument, NULL, OPT_SUBNET },
+    { "gateway", required_argument, NULL, OPT_GATEWAY }, { "ip-range", required_argument, NULL, OPT_IP_RANGE },
+    { "internal", no_argument, NULL, OPT_INTERNAL }, { "mtu", required_argument, NULL, OPT_MTU },
+    { "service", required_argument, NULL, OPT_SERVICE }, { "number", required_argument, NULL, OPT_NUMBER },
+    { "netns", required_argument, NULL, OPT_NETNS }, { "ip", required_argument, NULL, OPT_IP },
+    { "alias", required_argument, NULL, OPT_ALIAS }, { "hostname", required_argument, NULL, OPT_HOSTNAME },
+    { "extra-host", required_argument, NULL, OPT_EXTRA_HOST },
+    { "hosts-file", required_argument, NULL, OPT_HOSTS_FILE },
+    { "publish", required_argument, NULL, OPT_PUBLISH }, { "dns", required_argument, NULL, OPT_DNS },
+    { "dns-search", required_argument, NULL, OPT_DNS_SEARCH }, { "dns-opt", required_argument, NULL, OPT_DNS_OPT },
+    { "fix", no_argument, NULL, OPT_FIX },           { "help", no_argument, NULL, 'h' },
+    { NULL, 0, NULL, 0 },
+  };
+  struct opts o = { .project = g->project_name, .ep = { .number = 1 } };
+  int c, ret = CLI_EXIT_USAGE;
+
+  while ((c = getopt_long (argc, argv, "p:h", long_opts, NULL)) != -1)
+    {
+      if (c == 'h')
+        {
+          fputs (usage, stdout);
+          opts_release (&o);
+          return CLI_EXIT_OK;
+        }
+      if (parse_option (&o, c) < 0)
+        {
+          opts_release (&o);
+          return cli_usage_error ("network", "unknown option");
+        }
+    }
+  if (optind >= argc)
+    ret = cli_usage_error ("network", "a command is required");
+  else
+    {
+      size_t i;
+
+      for (i = 0; i < CC_N_ELEMENTS (verbs); i++)
+        if (strcmp (verbs[i].name, argv[optind]) == 0)
+          break;
+      ret = i < CC_N_ELEMENTS (verbs) ? verbs[i].fn (&o, argc - optind - 1, argv + optind + 1)
+                                      : cli_usage_error ("network", "unknown command `%s`", argv[optind]);
+    }
+  opts_release (&o);
+  return ret;
+}

@@ -1,0 +1,107 @@
+/* One Linux bridge per compose network.  */
+#include <errno.h>
+#include <net/if.h>
+#include <netlink/netlink.h>
+#include <netlink/route/link.h>
+#include <netlink/route/link/bridge.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/cleanup.h"
+#include "lib/xalloc.h"
+#include "network/link.h"
+
+uint64_t
+cc_net_hash (const char *const *parts, size_t n)
+{
+  uint64_t h = 0xcbf29ce484222325ull;
+
+  for (size_t i = 0; i < n; i++)
+    {
+      /* The NUL separates parts: ("ab","c") and ("a","bc") differ.  */
+      for (const char *p = parts[i] ? parts[i] : ""; ; p++)
+        {
+          h ^= (unsigned char) *p;
+          h *= 0x100000001b3ull;
+          if (*p == '\0')
+            break;
+        }
+    }
+  return h;
+}
+
+char *
+cc_bridge_name (const char *tag, const char *project, const char *network, unsigned salt)
+{
+  char s[16];
+  const char *parts[] = { "bridge", tag, project, network, s };
+
+  snprintf (s, sizeof (s), "%u", salt);
+  /* "cc" + 13 hex digits = 15 characters, the kernel's IFNAMSIZ - 1.  */
+  return xasprintf ("cc%013llx", (unsigned long long) (cc_net_hash (parts, CC_N_ELEMENTS (parts)) >> 12));
+}
+
+/* A locally administered unicast MAC derived from the name.  Setting it
+   at creation marks it as assigned, so the kernel no longer gives the bridge
+   the lowest MAC of its ports, which changes as containers come and go and
+   breaks neighbours' ARP caches.  */
+static struct nl_addr *
+bridge_mac (const char *name)
+{
+  const char *parts[] = { "mac", name };
+  uint64_t h = cc_net_hash (parts, 2);
+  unsigned char mac[6];
+  struct nl_addr *a;
+
+  for (int i = 0; i < 6; i++)
+    mac[i] = (unsigned char) (h >> (8 * i));
+  mac[0] = (unsigned char) ((mac[0] & 0xfe) | 0x02);
+  a = nl_addr_build (AF_LLC, mac, sizeof (mac));
+  if (a == NULL)
+    abort ();
+  return a;
+}
+
+static int
+add_bridge_link (struct nl_sock *sk, const char *name, int mtu, cc_error_t *err)
+{
+  struct rtnl_link *l = rtnl_link_bridge_alloc ();
+  struct nl_addr *mac = bridge_mac (name);
+  int r;
+
+  rtnl_link_set_name (l, name);
+  rtnl_link_set_addr (l, mac);
+  if (mtu > 0)
+    rtnl_link_set_mtu (l, (unsigned) mtu);
+  r = rtnl_link_add (sk, l, NLM_F_CREATE | NLM_F_EXCL);
+  nl_addr_put (mac);
+  rtnl_link_put (l);
+  if (r == -NLE_EXIST)
+    return 0;
+  if (r < 0)
+    return cc_nl_error (err, r, "create bridge `%s`", name);
+  return 0;
+}
+
+int
+cc_bridge_create (struct nl_sock *sk, const char *name, const char *alias, int mtu, uint32_t gateway, int prefix,
+                  cc_error_t *err)
+{
+  cleanup_free char *localnet = xasprintf ("ipv4/conf/%s/route_localnet", name);
+  int ifindex;
+
+  if (add_bridge_link (sk, name, mtu, err) < 0)
+    return -1;
+  cc_crash_point ("bridge created");
+  ifindex = cc_nl_link_index (sk, name);
+  if (ifindex < 0)
+    return cc_error_make (err, ENODEV, "bridge `%s` vanished after creation", name);
+  /* A DNAT from 127.0.0.1 leaves through the bridge with a loopback
+     source: the kernel drops it as martian unless route_localnet is on.  */
+  if (cc_nl_link_set_alias (sk, ifindex, alias, err) < 0 || cc_sysctl_write (localnet, "1", err) < 0)
+    return -1;
+  if (cc_nl_addr_add (sk, ifindex, gateway, prefix, err) < 0)
+    return cc_error_wrap (err, "bridge `%s`", name);
+  return cc_nl_link_up (sk, ifindex, err);
+}

@@ -1,0 +1,366 @@
+/* Containers on networks: attach, detach, publish; port and network_mode
+   syntax.  */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/cleanup.h"
+#include "lib/file.h"
+#include "lib/json.h"
+#include "lib/log.h"
+#include "lib/strv.h"
+#include "lib/xalloc.h"
+#include "network/firewall.h"
+#include "network/ipam.h"
+#include "network/link.h"
+#include "network/netimpl.h"
+#include "network/network.h"
+#include "network/state.h"
+
+static int
+parse_port_range (const char *s, uint16_t *lo, uint16_t *hi, cc_error_t *err)
+{
+  char *end = NULL;
+  long a, b;
+
+  errno = 0;
+  a = strtol (s, &end, 10);
+  b = a;
+  if (end != s && *end == '-')
+    {
+      const char *t = end + 1;
+      b = strtol (t, &end, 10);
+      if (end == t)
+        b = -1;
+    }
+  if (errno || end == s || *end || a < 1 || a > 65535 || b < a || b > 65535)
+    return cc_error_make (err, EINVAL, "invalid port or range `%s`", s);
+  *lo = (uint16_t) a;
+  *hi = (uint16_t) b;
+  return 0;
+}
+
+static int
+parse_proto (char *slash, enum cc_net_proto *proto, cc_error_t *err)
+{
+  if (slash == NULL || strcmp (slash + 1, "tcp") == 0)
+    *proto = CC_NET_TCP;
+  else if (strcmp (slash + 1, "udp") == 0)
+    *proto = CC_NET_UDP;
+  else
+    return cc_error_make (err, EINVAL, "unsupported protocol `%s` (tcp, udp)", slash + 1);
+  if (slash)
+    *slash = '\0';
+  return 0;
+}
+
+int
+cc_net_port_parse (const char *spec, struct cc_net_port *out, cc_error_t *err)
+{
+  cleanup_free char *copy = xstrdup (spec ? spec : "");
+  cleanup_strv char **parts = NULL;
+  size_t n;
+  uint32_t ip;
+
+  memset (out, 0, sizeof (*out));
+  if (parse_proto (strrchr (copy, '/'), &out->proto, err) < 0)
+    return cc_error_wrap (err, "port `%s`", spec);
+  if (strchr (copy, '[') != NULL)
+    return cc_error_make (err, EINVAL, "port `%s`: IPv6 host addresses are not supported yet", spec);
+  parts = cc_strv_split (copy, ':', false);
+  n = cc_strv_len (parts);
+  if (n < 2 || n > 3)
+    return cc_error_make (err, EINVAL, "port `%s`: expected [HOST_IP:]HOST_PORT:CONTAINER_PORT", spec);
+  if (n == 3 && *parts[0] && (cc_ipv4_parse (parts[0], &ip) < 0 || strlen (parts[0]) >= sizeof (out->host_ip)))
+    return cc_error_make (err, EINVAL, "port `%s`: invalid host address `%s`", spec, parts[0]);
+  if (n == 3)
+    snprintf (out->host_ip, sizeof (out->host_ip), "%s", parts[0]);
+  if (parse_port_range (parts[n - 2], &out->host_port, &out->host_port_end, err) < 0
+      || parse_port_range (parts[n - 1], &out->container_port, &out->container_port_end, err) < 0)
+    return cc_error_wrap (err, "port `%s`", spec);
+  if (out->container_port_end != out->container_port
+      && out->container_port_end - out->container_port != out->host_port_end - out->host_port)
+    return cc_error_make (err, EINVAL, "port `%s`: host and container ranges differ in length", spec);
+  return 0;
+}
+
+int
+cc_net_mode_parse (const char *mode, enum cc_net_mode_kind *kind, char **target, cc_error_t *err)
+{
+  static const struct
+  {
+    const char *prefix;
+    enum cc_net_mode_kind kind;
+    bool has_target;
+  } modes[] = {
+    { "bridge", CC_NET_MODE_BRIDGE, false },     { "host", CC_NET_MODE_HOST, false },
+    { "none", CC_NET_MODE_NONE, false },         { "service:", CC_NET_MODE_SERVICE, true },
+    { "container:", CC_NET_MODE_CONTAINER, true },
+  };
+
+  *target = NULL;
+  for (size_t i = 0; mode && i < CC_N_ELEMENTS (modes); i++)
+    {
+      size_t len = strlen (modes[i].prefix);
+
+      if (modes[i].has_target ? strncmp (mode, modes[i].prefix, len) != 0 : strcmp (mode, modes[i].prefix) != 0)
+        continue;
+      if (modes[i].has_target && mode[len] == '\0')
+        return cc_error_make (err, EINVAL, "network_mode `%s` names no %s", mode, modes[i].prefix);
+      *kind = modes[i].kind;
+      if (modes[i].has_target)
+        *target = xstrdup (mode + len);
+      return 0;
+    }
+  return cc_error_make (err, EINVAL, "unsupported network_mode `%s` (bridge, host, none, service:NAME, container:NAME)",
+                        mode ? mode : "");
+}
+
+/* eth0 for the first network of a namespace, eth1 for the next...  */
+static char *
+choose_ifname (const cJSON *root, const char *netns)
+{
+  const cJSON *net, *m;
+
+  for (int k = 0;; k++)
+    {
+      char *name = xasprintf ("eth%d", k);
+      bool taken = false;
+
+      cJSON_ArrayForEach (net, cJSON_GetObjectItemCaseSensitive (root, "networks"))
+        cJSON_ArrayForEach (m, cJSON_GetObjectItemCaseSensitive (net, "members"))
+          if (strcmp (cc_json_get_string (m, "netns") ?: "", netns) == 0
+              && strcmp (cc_json_get_string (m, "ifname") ?: "", name) == 0)
+            taken = true;
+      if (!taken)
+        return name;
+      free (name);
+    }
+}
+
+static int
+choose_ip (const cJSON *net, const char *fixed, char **out, cc_error_t *err)
+{
+  cleanup_free uint32_t *used = NULL;
+  size_t n = 0;
+  struct cc_ipv4_net subnet, range;
+  const char *range_s = cc_json_get_string (net, "ip_range");
+  uint32_t gw = 0, ip = 0;
+  const cJSON *m;
+
+  if (cc_ipv4_net_parse (cc_json_get_string (net, "subnet"), &subnet, err) < 0
+      || (range_s && cc_ipv4_net_parse (range_s, &range, err) < 0))
+    return -1;
+  cc_ipv4_parse (cc_json_get_string (net, "gateway"), &gw);
+  cJSON_ArrayForEach (m, cJSON_GetObjectItemCaseSensitive (net, "members"))
+    {
+      used = xreallocarray (used, n + 1, sizeof (*used));
+      if (cc_ipv4_parse (cc_json_get_string (m, "ip"), &used[n]) == 0)
+        n++;
+    }
+  if (fixed && cc_ipv4_parse (fixed, &ip) < 0)
+    return cc_error_make (err, EINVAL, "invalid ipv4_address `%s`", fixed);
+  if (fixed ? cc_ipam_check_address (&subnet, gw, used, n, ip, err) < 0
+            : cc_ipam_pick_address (&subnet, range_s ? &range : NULL, gw, used, n, &ip, err) < 0)
+    return -1;
+  *out = cc_ipv4_format (ip);
+  return 0;
+}
+
+static cJSON *
+strv_json (char *const *v)
+{
+  cJSON *a = cJSON_CreateArray ();
+
+  for (; v && *v; v++)
+    cJSON_AddItemToArray (a, cJSON_CreateString (*v));
+  return a;
+}
+
+static int
+record_member (struct cc_net_state *st, cJSON *net, const struct cc_net_endpoint *ep, cJSON **out, cc_error_t *err)
+{
+  cleanup_free char *netns = ep->netns_path ? xstrdup (ep->netns_path) : cc_netns_path (ep->container);
+  cleanup_free char *ip = NULL;
+  cleanup_free char *veth = cc_veth_name (cc_net_scope_tag (), ep->project, ep->network, ep->container);
+  cleanup_free char *ifname = NULL;
+  cJSON *m;
+
+  if (!cc_file_exists (netns))
+    return cc_error_make (err, ENOENT, "network namespace `%s` does not exist", netns);
+  if (choose_ip (net, ep->ipv4_address, &ip, err) < 0)
+    return -1;
+  ifname = choose_ifname (st->root, netns);
+  m = cJSON_CreateObject ();
+  cc_json_set_string (m, "container", ep->container);
+  cc_json_set_string (m, "service", ep->service ? ep->service : "");
+  cc_json_set_int (m, "number", ep->number);
+  cc_json_set_string (m, "netns", netns);
+  cc_json_set_string (m, "ifname", ifname);
+  cc_json_set_string (m, "host_veth", veth);
+  cc_json_set_string (m, "ip", ip);
+  if (ep->hostname)
+    cc_json_set_string (m, "hostname", ep->hostname);
+  if (ep->hosts_path)
+    cc_json_set_string (m, "hosts_path", ep->hosts_path);
+  cc_json_set (m, "aliases", strv_json (ep->aliases));
+  cc_json_set (m, "extra_hosts", strv_json (ep->extra_hosts));
+  cc_json_set (m, "ports", cc_net_ports_to_json (ep->ports, ep->n_ports));
+  cJSON_AddItemToArray (cc_net_state_array (net, "members"), m);
+  *out = m;
+  return cc_net_state_save (st, err);
+}
+
+static int
+configure_inside (int nsfd, const cJSON *net, const cJSON *m, cc_error_t *err)
+{
+  cleanup_nl_sock struct nl_sock *sk = NULL;
+  const char *ifname = cc_json_get_string (m, "ifname");
+  struct cc_ipv4_net subnet;
+  uint32_t ip, gw;
+  int idx;
+
+  if (cc_ipv4_net_parse (cc_json_get_string (net, "subnet"), &subnet, err) < 0
+      || cc_ipv4_parse (cc_json_get_string (m, "ip"), &ip) < 0
+      || cc_ipv4_parse (cc_json_get_string (net, "gateway"), &gw) < 0)
+    return cc_error_make (err, EINVAL, "network state: bad address");
+  if (cc_nl_open (nsfd, &sk, err) < 0 || cc_nl_link_up (sk, 1, err) < 0)
+    return -1;
+  idx = cc_nl_link_index (sk, ifname);
+  if (idx < 0)
+    return cc_error_make (err, ENODEV, "`%s` missing in the container", ifname);
+  if (cc_nl_addr_add (sk, idx, ip, subnet.prefix, err) < 0 || cc_nl_link_up (sk, idx, err) < 0)
+    return -1;
+  cc_crash_point ("container address");
+  /* An internal network has no way out: no default route through it.  */
+  if (cc_json_get_bool (net, "internal", false))
+    return 0;
+  return cc_nl_default_route (sk, idx, gw, err);
+}
+
+static int
+setup_member (const cJSON *net, const cJSON *m, cc_error_t *err)
+{
+  cleanup_close int nsfd = -1;
+  cleanup_nl_sock struct nl_sock *sk = NULL;
+  cleanup_free char *alias = cc_net_link_alias (cc_json_get_string (net, "project"), cc_json_get_string (net, "name"),
+                                                cc_json_get_string (m, "container"));
+
+  if (cc_netns_open (cc_json_get_string (m, "netns"), &nsfd, err) < 0 || cc_nl_open (-1, &sk, err) < 0)
+    return -1;
+  if (cc_veth_create (sk, cc_json_get_string (m, "host_veth"), cc_json_get_string (net, "bridge"),
+                      (int) cc_json_get_int (net, "mtu", 0), nsfd, cc_json_get_string (m, "ifname"), alias, err)
+      < 0)
+    return -1;
+  return configure_inside (nsfd, net, m, err);
+}
+
+static void
+fill_attachment (const cJSON *net, const cJSON *m, struct cc_net_attachment *out)
+{
+  struct cc_ipv4_net subnet = { 0, 0 };
+
+  if (out == NULL)
+    return;
+  cc_ipv4_net_parse (cc_json_get_string (net, "subnet"), &subnet, NULL);
+  out->ifname = xstrdup (cc_json_get_string (m, "ifname"));
+  out->ip = xstrdup (cc_json_get_string (m, "ip"));
+  out->gateway = xstrdup (cc_json_get_string (net, "gateway"));
+  out->prefix = subnet.prefix;
+}
+
+static cJSON *
+find_network (struct cc_net_state *st, const char *project, const char *network, cc_error_t *err)
+{
+  cJSON *net = cc_net_state_find_network (st->root, project, network);
+
+  if (net == NULL)
+    cc_error_make (err, ENOENT, "network `%s_%s` does not exist", project, network);
+  return net;
+}
+
+int
+cc_network_attach (const struct cc_net_endpoint *ep, struct cc_net_attachment *out, cc_error_t *err)
+{
+  cleanup_net_state struct cc_net_state st = { .lock_fd = -1 };
+  cJSON *net, *m;
+
+  if (ep->container == NULL || *ep->container == '\0' || strchr (ep->container, ' '))
+    return cc_error_make (err, EINVAL, "invalid container name `%s`", ep->container ? ep->container : "");
+  if (cc_net_state_open (&st, err) < 0 || (net = find_network (&st, ep->project, ep->network, err)) == NULL)
+    return -1;
+  if (ep->n_ports && cc_json_get_bool (net, "internal", false))
+    cc_warn ("network `%s_%s` is internal: ports of `%s` are not published", ep->project, ep->network,
+             ep->container);
+  m = cc_net_state_find_member (net, ep->container);
+  if (m == NULL && record_member (&st, net, ep, &m, err) < 0)
+    return cc_error_wrap (err, "attach `%s` to `%s_%s`", ep->container, ep->project, ep->network);
+  cc_crash_point ("member recorded");
+  if (setup_member (net, m, err) < 0 || cc_firewall_sync (st.root, err) < 0)
+    return cc_error_wrap (err, "attach `%s` to `%s_%s`", ep->container, ep->project, ep->network);
+  cc_crash_point ("member firewall");
+  if (cc_hosts_update_project (st.root, ep->project, err) < 0)
+    return -1;
+  fill_attachment (net, m, out);
+  return 0;
+}
+
+int
+cc_net_detach_locked (struct cc_net_state *st, cJSON *net, cJSON *member, cc_error_t *err)
+{
+  cJSON *members = cc_net_state_array (net, "members");
+  cleanup_nl_sock struct nl_sock *sk = NULL;
+  cc_error_t list = NULL, e = NULL;
+
+  cJSON_DetachItemViaPointer (members, member);
+  if (cc_firewall_sync (st->root, &e) < 0)
+    cc_error_append (&list, &e);
+  /* Deleting the host end deletes the pair.  */
+  if (cc_nl_open (-1, &sk, &e) < 0 || cc_nl_link_delete (sk, cc_json_get_string (member, "host_veth"), &e) < 0)
+    cc_error_append (&list, &e);
+  if (cc_hosts_update_project (st->root, cc_json_get_string (net, "project"), &e) < 0)
+    cc_error_append (&list, &e);
+  if (list)
+    {
+      cJSON_AddItemToArray (members, member);
+      return cc_net_give_errors (err, &list);
+    }
+  cJSON_Delete (member);
+  return cc_net_state_save (st, err);
+}
+
+int
+cc_network_detach (const char *project, const char *network, const char *container, cc_error_t *err)
+{
+  cleanup_net_state struct cc_net_state st = { .lock_fd = -1 };
+  cJSON *net, *m;
+
+  if (cc_net_state_open (&st, err) < 0)
+    return -1;
+  net = cc_net_state_find_network (st.root, project, network);
+  m = net ? cc_net_state_find_member (net, container) : NULL;
+  if (m == NULL)
+    return 0;
+  if (cc_net_detach_locked (&st, net, m, err) < 0)
+    return cc_error_wrap (err, "detach `%s` from `%s_%s`", container, project, network);
+  return 0;
+}
+
+int
+cc_network_publish (const char *project, const char *network, const char *container, const struct cc_net_port *ports,
+                    size_t n, cc_error_t *err)
+{
+  cleanup_net_state struct cc_net_state st = { .lock_fd = -1 };
+  cJSON *net, *m;
+
+  if (cc_net_state_open (&st, err) < 0 || (net = find_network (&st, project, network, err)) == NULL)
+    return -1;
+  m = cc_net_state_find_member (net, container);
+  if (m == NULL)
+    return cc_error_make (err, ENOENT, "container `%s` is not on network `%s_%s`", container, project, network);
+  cc_json_set (m, "ports", cc_net_ports_to_json (ports, n));
+  if (cc_net_state_save (&st, err) < 0 || cc_firewall_sync (st.root, err) < 0)
+    return cc_error_wrap (err, "publish ports of `%s`", container);
+  return 0;
+}

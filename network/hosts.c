@@ -1,0 +1,280 @@
+/* /etc/hosts and /etc/resolv.conf for containers.  Name resolution is a
+   static hosts file per container, kept current: daemonless ccompose has
+   no resident DNS server.  Files are rewritten in place because a
+   single-file bind mount pins the inode: a rename would leave the
+   container looking at the old file.  */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/buf.h"
+#include "lib/cleanup.h"
+#include "lib/file.h"
+#include "lib/json.h"
+#include "lib/strv.h"
+#include "lib/xalloc.h"
+#include "network/netimpl.h"
+#include "network/network.h"
+
+static const char hosts_header[] = "127.0.0.1\tlocalhost\n"
+                                   "::1\tlocalhost ip6-localhost ip6-loopback\n"
+                                   "fe00::0\tip6-localnet\n"
+                                   "ff00::0\tip6-mcastprefix\n"
+                                   "ff02::1\tip6-allnodes\n"
+                                   "ff02::2\tip6-allrouters\n";
+
+static bool
+str_eq (const char *a, const char *b)
+{
+  return a && b && strcmp (a, b) == 0;
+}
+
+static void
+add_name (char ***names, const char *n)
+{
+  if (n && *n && !cc_strv_contains (*names, n))
+    cc_strv_append (names, n);
+}
+
+/* container, service, service-N, aliases, hostname.  */
+static void
+member_line (struct cc_buf *o, const cJSON *m)
+{
+  cleanup_strv char **names = NULL;
+  cleanup_free char *joined = NULL;
+  const char *service = cc_json_get_string (m, "service");
+  const cJSON *a;
+
+  add_name (&names, cc_json_get_string (m, "hostname"));
+  add_name (&names, cc_json_get_string (m, "container"));
+  add_name (&names, service);
+  if (service && *service)
+    {
+      cleanup_free char *numbered = xasprintf ("%s-%d", service, (int) cc_json_get_int (m, "number", 1));
+      add_name (&names, numbered);
+    }
+  cJSON_ArrayForEach (a, cJSON_GetObjectItemCaseSensitive (m, "aliases"))
+    if (cJSON_IsString (a))
+      add_name (&names, a->valuestring);
+  joined = cc_strv_join (names, " ");
+  cc_buf_printf (o, "%s\t%s\n", cc_json_get_string (m, "ip"), joined);
+}
+
+/* "name:ip", "name=ip" or "name:host-gateway".  */
+static void
+extra_host_line (struct cc_buf *o, const char *spec, const char *gateway)
+{
+  const char *sep = strpbrk (spec, ":=");
+  cleanup_free char *name = NULL;
+  const char *addr;
+
+  if (sep == NULL || sep == spec)
+    return;
+  name = xstrndup (spec, (size_t) (sep - spec));
+  addr = sep + 1;
+  if (strcmp (addr, "host-gateway") == 0)
+    addr = gateway;
+  if (addr && *addr)
+    cc_buf_printf (o, "%s\t%s\n", addr, name);
+}
+
+/* The first network of PROJECT that CONTAINER is on, and its record.  */
+static const cJSON *
+first_membership (const cJSON *state, const char *project, const char *container, const cJSON **net_out)
+{
+  const cJSON *net, *m;
+
+  cJSON_ArrayForEach (net, cJSON_GetObjectItemCaseSensitive (state, "networks"))
+    {
+      if (!str_eq (cc_json_get_string (net, "project"), project))
+        continue;
+      cJSON_ArrayForEach (m, cJSON_GetObjectItemCaseSensitive (net, "members"))
+        if (str_eq (cc_json_get_string (m, "container"), container))
+          {
+            *net_out = net;
+            return m;
+          }
+    }
+  return NULL;
+}
+
+char *
+cc_hosts_render (const cJSON *state, const char *project, const char *container)
+{
+  cleanup_buf struct cc_buf o = { 0 };
+  const cJSON *first_net = NULL, *self, *net, *m, *e;
+  const char *gateway;
+
+  self = first_membership (state, project, container, &first_net);
+  if (self == NULL)
+    return NULL;
+  gateway = cc_json_get_string (first_net, "gateway");
+  cc_buf_puts (&o, hosts_header);
+  cc_buf_puts (&o, "# ccompose: containers on the networks this one shares, rewritten as they change\n");
+  cJSON_ArrayForEach (net, cJSON_GetObjectItemCaseSensitive (state, "networks"))
+    {
+      if (!str_eq (cc_json_get_string (net, "project"), project) || !cc_net_state_find_member ((cJSON *) net, container))
+        continue;
+      cJSON_ArrayForEach (m, cJSON_GetObjectItemCaseSensitive (net, "members"))
+        member_line (&o, m);
+    }
+  cc_buf_printf (&o, "%s\thost.docker.internal host.containers.internal\n", gateway);
+  cJSON_ArrayForEach (e, cJSON_GetObjectItemCaseSensitive (self, "extra_hosts"))
+    if (cJSON_IsString (e))
+      extra_host_line (&o, e->valuestring, gateway);
+  return cc_buf_steal (&o);
+}
+
+int
+cc_write_in_place (const char *path, const char *text, cc_error_t *err)
+{
+  cleanup_close int fd = open (path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+  size_t len = strlen (text);
+
+  if (fd < 0)
+    return cc_error_make (err, errno, "open `%s`", path);
+  /* Write first, then cut: a reader never sees an empty file.  */
+  if (cc_write_all (fd, text, len) < 0 || ftruncate (fd, (off_t) len) < 0)
+    return cc_error_make (err, errno, "write `%s`", path);
+  return 0;
+}
+
+static int
+write_hosts (const cJSON *state, const char *project, const char *container, const char *path, cc_error_t *err)
+{
+  cleanup_free char *text = cc_hosts_render (state, project, container);
+
+  if (text == NULL)
+    return cc_error_make (err, ENOENT, "container `%s` is on no network of project `%s`", container, project);
+  return cc_write_in_place (path, text, err);
+}
+
+int
+cc_hosts_update_project (const cJSON *state, const char *project, cc_error_t *err)
+{
+  cleanup_strv char **done = NULL;
+  cc_error_t list = NULL, e = NULL;
+  const cJSON *net, *m;
+
+  cJSON_ArrayForEach (net, cJSON_GetObjectItemCaseSensitive (state, "networks"))
+    {
+      if (!str_eq (cc_json_get_string (net, "project"), project))
+        continue;
+      cJSON_ArrayForEach (m, cJSON_GetObjectItemCaseSensitive (net, "members"))
+        {
+          const char *c = cc_json_get_string (m, "container");
+          const char *path = cc_json_get_string (m, "hosts_path");
+
+          if (c == NULL || path == NULL || *path == '\0' || cc_strv_contains (done, c))
+            continue;
+          cc_strv_append (&done, c);
+          if (write_hosts (state, project, c, path, &e) < 0)
+            cc_error_append (&list, &e);
+        }
+    }
+  return list ? cc_net_give_errors (err, &list) : 0;
+}
+
+int
+cc_network_write_hosts (const char *project, const char *container, cc_error_t *err)
+{
+  cleanup_net_state struct cc_net_state st = { .lock_fd = -1 };
+  const cJSON *net = NULL, *m;
+  const char *path;
+
+  if (cc_net_state_open (&st, err) < 0)
+    return -1;
+  m = first_membership (st.root, project, container, &net);
+  if (m == NULL)
+    return cc_error_make (err, ENOENT, "container `%s` is on no network of project `%s`", container, project);
+  path = cc_json_get_string (m, "hosts_path");
+  if (path == NULL || *path == '\0')
+    return cc_error_make (err, EINVAL, "container `%s` has no hosts file", container);
+  return write_hosts (st.root, project, container, path, err);
+}
+
+static bool
+is_loopback_server (const char *addr)
+{
+  return strncmp (addr, "127.", 4) == 0 || strcmp (addr, "::1") == 0;
+}
+
+static void
+put_lines (struct cc_buf *o, const char *key, char *const *v)
+{
+  for (; v && *v; v++)
+    cc_buf_printf (o, "%s %s\n", key, *v);
+}
+
+static void
+put_line (struct cc_buf *o, const char *key, char *const *v)
+{
+  if (v == NULL || *v == NULL)
+    return;
+  cc_buf_puts (o, key);
+  for (; *v; v++)
+    cc_buf_printf (o, " %s", *v);
+  cc_buf_putc (o, '\n');
+}
+
+/* Docker's rule: the host's file minus loopback nameservers (they mean
+   nothing inside another namespace); none left means public resolvers.  */
+char *
+cc_resolv_render (const char *host, char *const *dns, char *const *search, char *const *opts)
+{
+  cleanup_strv char **lines = cc_strv_split (host ? host : "", '\n', true);
+  cleanup_strv char **servers = NULL;
+  cleanup_buf struct cc_buf o = { 0 };
+  static char *const fallback[] = { (char *) "8.8.8.8", (char *) "8.8.4.4", NULL };
+  char *const *use;
+
+  cc_buf_puts (&o, "# Generated by ccompose\n");
+  for (char **l = lines; l && *l; l++)
+    {
+      char key[32], val[256];
+
+      if (sscanf (*l, " %31s %255s", key, val) != 2 || key[0] == '#' || key[0] == ';')
+        continue;
+      if (strcmp (key, "nameserver") == 0 && !is_loopback_server (val))
+        cc_strv_append (&servers, val);
+      else if ((strcmp (key, "search") == 0 && search == NULL) || (strcmp (key, "options") == 0 && opts == NULL))
+        cc_buf_printf (&o, "%s\n", *l);
+    }
+  use = dns && *dns ? dns : servers ? servers : fallback;
+  put_lines (&o, "nameserver", use);
+  put_line (&o, "search", search);
+  put_line (&o, "options", opts);
+  return cc_buf_steal (&o);
+}
+
+static char *
+host_resolv_text (void)
+{
+  char *text = NULL;
+  cleanup_free char *rendered = NULL;
+
+  if (cc_read_file ("/etc/resolv.conf", &text, NULL, NULL) < 0)
+    return NULL;
+  /* systemd-resolved's stub 127.0.0.53 is useless in a container: its
+     upstream list lives here.  */
+  rendered = cc_resolv_render (text, NULL, NULL, NULL);
+  if (strstr (rendered, "nameserver 8.8.8.8\nnameserver 8.8.4.4\n")
+      && cc_file_exists ("/run/systemd/resolve/resolv.conf"))
+    {
+      free (text);
+      text = NULL;
+      cc_read_file ("/run/systemd/resolve/resolv.conf", &text, NULL, NULL);
+    }
+  return text;
+}
+
+int
+cc_network_write_resolv (const char *path, char *const *dns, char *const *search, char *const *opts, cc_error_t *err)
+{
+  cleanup_free char *host = host_resolv_text ();
+  cleanup_free char *text = cc_resolv_render (host, dns, search, opts);
+
+  return cc_write_in_place (path, text, err);
+}

@@ -1,0 +1,73 @@
+/* IPv4 address management: pure functions over a pool, the subnets already
+   in use and a route/address table, so they can be tested against a fake
+   table.  Addresses are in host byte order.  */
+#ifndef CC_NETWORK_IPAM_H
+#define CC_NETWORK_IPAM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/error.h"
+
+#define CC_IPAM_DEFAULT_POOL "10.89.0.0/16:24"
+#define CC_IPAM_POOL_ENV "CCOMPOSE_SUBNET_POOL"
+#define CC_NETWORK_CONFIG_ENV "CCOMPOSE_NETWORK_CONFIG"
+#define CC_NETWORK_CONFIG_DEFAULT "/etc/ccompose/network.conf"
+
+struct cc_ipv4_net
+{
+  uint32_t addr;
+  int prefix;
+};
+
+/* Something on the host that a subnet must not overlap, with the text an
+   error shows: "10.0.0.0/8 dev tun0".  */
+struct cc_ipam_route
+{
+  struct cc_ipv4_net net;
+  char *desc;
+};
+
+/* BASE carved into subnets of /SIZE.  */
+struct cc_ipam_pool
+{
+  struct cc_ipv4_net base;
+  int size;
+};
+
+int cc_ipv4_parse (const char *s, uint32_t *out);
+int cc_ipv4_net_parse (const char *s, struct cc_ipv4_net *out, cc_error_t *err);
+char *cc_ipv4_format (uint32_t a);
+char *cc_ipv4_net_format (const struct cc_ipv4_net *n);
+bool cc_ipv4_net_overlaps (const struct cc_ipv4_net *a, const struct cc_ipv4_net *b);
+bool cc_ipv4_net_contains (const struct cc_ipv4_net *n, uint32_t a);
+uint32_t cc_ipv4_mask (int prefix);
+
+/* "CIDR[:SIZE][,CIDR[:SIZE]...]"; SIZE defaults to 24 (or the pool's own
+   prefix when that is longer).  */
+int cc_ipam_pools_parse (const char *spec, struct cc_ipam_pool **out, size_t *n, cc_error_t *err);
+/* The pool in effect: $CCOMPOSE_SUBNET_POOL, else subnet_pool in the config
+   file ($CCOMPOSE_NETWORK_CONFIG or /etc/ccompose/network.conf), else the
+   default.  */
+char *cc_ipam_pool_spec (cc_error_t *err);
+
+/* A requested subnet: error when it overlaps one in USED (our own
+   networks, named by USED_NAMES) or a route; the error names the route.  */
+int cc_ipam_check_subnet (const struct cc_ipv4_net *subnet, const struct cc_ipv4_net *used, char *const *used_names,
+                          size_t n_used, const struct cc_ipam_route *routes, size_t n_routes, cc_error_t *err);
+/* The first free subnet of the pools.  */
+int cc_ipam_pick_subnet (const struct cc_ipam_pool *pools, size_t n_pools, const struct cc_ipv4_net *used,
+                         size_t n_used, const struct cc_ipam_route *routes, size_t n_routes, struct cc_ipv4_net *out,
+                         cc_error_t *err);
+/* The lowest free host address of SUBNET (within RANGE when given), never
+   the network, broadcast or gateway address.  */
+int cc_ipam_pick_address (const struct cc_ipv4_net *subnet, const struct cc_ipv4_net *range, uint32_t gateway,
+                          const uint32_t *used, size_t n_used, uint32_t *out, cc_error_t *err);
+/* A fixed address (ipv4_address): inside SUBNET, a host address, free.  */
+int cc_ipam_check_address (const struct cc_ipv4_net *subnet, uint32_t gateway, const uint32_t *used, size_t n_used,
+                           uint32_t addr, cc_error_t *err);
+
+void cc_ipam_routes_free (struct cc_ipam_route *routes, size_t n);
+
+#endif

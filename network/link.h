@@ -1,0 +1,71 @@
+/* Kernel side of network/: netlink (libnl-route), bridges, veths, sysctls,
+   network namespaces.  Internal to network/.  */
+#ifndef CC_NETWORK_LINK_H
+#define CC_NETWORK_LINK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lib/error.h"
+#include "network/ipam.h"
+
+struct nl_sock;
+
+void cc_nl_sock_free (struct nl_sock *sk);
+static inline void
+cleanup_nl_sock_fn (struct nl_sock **sk)
+{
+  if (*sk)
+    cc_nl_sock_free (*sk);
+}
+#define cleanup_nl_sock __attribute__ ((cleanup (cleanup_nl_sock_fn)))
+
+/* netlink.c.  A route socket bound to the netns of NETNS_FD (-1: ours):
+   a netlink socket stays in the namespace it was created in.  */
+int cc_nl_open (int netns_fd, struct nl_sock **out, cc_error_t *err);
+/* Translate libnl's NLE_* into the error type.  */
+int cc_nl_error (cc_error_t *err, int nlerr, const char *fmt, ...) __attribute__ ((format (printf, 3, 4)));
+/* Unicast routes of the main table and interface addresses, as things a
+   new subnet must not overlap.  */
+int cc_nl_dump_routes (struct nl_sock *sk, struct cc_ipam_route **out, size_t *n, cc_error_t *err);
+int cc_nl_link_index (struct nl_sock *sk, const char *name);
+int cc_nl_link_up (struct nl_sock *sk, int ifindex, cc_error_t *err);
+/* The kernel ignores IFLA_IFALIAS when a link is created: set it after.
+   The alias names the owner, so residue checks can tell ours apart.  */
+int cc_nl_link_set_alias (struct nl_sock *sk, int ifindex, const char *alias, cc_error_t *err);
+/* Deleting a link that does not exist is success.  */
+int cc_nl_link_delete (struct nl_sock *sk, const char *name, cc_error_t *err);
+int cc_nl_addr_add (struct nl_sock *sk, int ifindex, uint32_t addr, int prefix, cc_error_t *err);
+/* Default route via GW unless the namespace has one already.  */
+int cc_nl_default_route (struct nl_sock *sk, int ifindex, uint32_t gw, cc_error_t *err);
+/* Names of links whose ifalias starts with PREFIX, and the alias of each.  */
+int cc_nl_links_with_alias (struct nl_sock *sk, const char *prefix, char ***names, char ***aliases, cc_error_t *err);
+
+/* A short deterministic hash for names (FNV-1a, 64 bits).  */
+uint64_t cc_net_hash (const char *const *parts, size_t n);
+
+/* bridge.c */
+char *cc_bridge_name (const char *tag, const char *project, const char *network, unsigned salt);
+int cc_bridge_create (struct nl_sock *sk, const char *name, const char *alias, int mtu, uint32_t gateway, int prefix,
+                      cc_error_t *err);
+
+/* veth.c */
+char *cc_veth_name (const char *tag, const char *project, const char *network, const char *container);
+/* Host end HOST_NAME mastered to BRIDGE, peer PEER_NAME created directly
+   in NETNS_FD.  An existing HOST_NAME (left by a crash) is replaced.  */
+int cc_veth_create (struct nl_sock *sk, const char *host_name, const char *bridge, int mtu, int netns_fd,
+                    const char *peer_name, const char *alias, cc_error_t *err);
+
+/* sysctl.c: under /proc/sys/net of the calling thread's netns.  */
+int cc_sysctl_read (const char *key, char **value, cc_error_t *err);
+int cc_sysctl_write (const char *key, const char *value, cc_error_t *err);
+
+/* netns.c: an fd of the namespace file at PATH.  */
+int cc_netns_open (const char *path, int *fd, cc_error_t *err);
+/* Unmount and unlink a netns file; already gone = success.  */
+int cc_netns_unbind (const char *path, cc_error_t *err);
+
+/* Crash injection (CCOMPOSE_CRASH_AT) at each side-effecting step.  */
+#include "lib/crash.h"
+
+#endif

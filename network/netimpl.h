@@ -1,0 +1,41 @@
+/* Shared between the sequencers of network/ (network.c, endpoint.c,
+   teardown.c, hosts.c, preflight.c).  Internal to network/.  */
+#ifndef CC_NETWORK_NETIMPL_H
+#define CC_NETWORK_NETIMPL_H
+
+#include <cJSON.h>
+
+#include "lib/error.h"
+#include "network/state.h"
+
+/* Hand the collected LIST over to ERR (appending when ERR holds one).  */
+int cc_net_give_errors (cc_error_t *err, cc_error_t *list);
+/* The ifalias of our links: "ccompose<tag> project P network N [container C]".  */
+char *cc_net_link_alias (const char *project, const char *network, const char *container);
+
+/* With the state lock held.  Both keep going after a failure, report
+   every one, and keep the record when something could not be removed.  */
+int cc_net_remove_locked (struct cc_net_state *st, cJSON *net, cc_error_t *err);
+int cc_net_detach_locked (struct cc_net_state *st, cJSON *net, cJSON *member, cc_error_t *err);
+
+/* Debugging views for `ccompose network ls|rules`.  */
+int cc_network_debug_state (char **json, cc_error_t *err);
+int cc_network_debug_rules (char **text, cc_error_t *err);
+
+/* hosts.c */
+/* The hosts file of CONTAINER of PROJECT from STATE, or NULL when the
+   container is on no network.  Pure.  */
+char *cc_hosts_render (const cJSON *state, const char *project, const char *container);
+/* resolv.conf from the host's text (NULL = none) and the overrides.  Pure.  */
+char *cc_resolv_render (const char *host, char *const *dns, char *const *search, char *const *opts);
+/* Rewrite in place every hosts file of PROJECT's containers; errors are
+   collected.  */
+int cc_hosts_update_project (const cJSON *state, const char *project, cc_error_t *err);
+/* Replace the contents of PATH keeping its inode.  */
+int cc_write_in_place (const char *path, const char *text, cc_error_t *err);
+
+/* preflight.c: the holder of PORT/PROTO on HOST_IP (0 = any) among
+   listening sockets, or NULL.  */
+char *cc_port_socket_holder (int proto, uint32_t host_ip, unsigned port);
+
+#endif

@@ -1,0 +1,348 @@
+/* The sequencers behind network.h: each public call takes the network
+   lock, records in state what it is about to create, then creates it.  */
+#include "network/network.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/cleanup.h"
+#include "lib/json.h"
+#include "lib/log.h"
+#include "lib/strv.h"
+#include "lib/xalloc.h"
+#include "network/firewall.h"
+#include "network/ipam.h"
+#include "network/link.h"
+#include "network/netimpl.h"
+#include "network/state.h"
+
+void
+cc_net_info_release (struct cc_net_info *info)
+{
+  free (info->bridge);
+  free (info->subnet);
+  free (info->gateway);
+  memset (info, 0, sizeof (*info));
+}
+
+void
+cc_net_attachment_release (struct cc_net_attachment *a)
+{
+  free (a->ifname);
+  free (a->ip);
+  free (a->gateway);
+  memset (a, 0, sizeof (*a));
+}
+
+static bool
+is_valid_name (const char *s)
+{
+  return s && *s && strlen (s) < 200 && strpbrk (s, "/ \t\n\"") == NULL;
+}
+
+int
+cc_net_give_errors (cc_error_t *err, cc_error_t *list)
+{
+  if (err && *err == NULL)
+    *err = steal_pointer (list);
+  else if (err)
+    cc_error_append (err, list);
+  cc_error_release (list);
+  return -1;
+}
+
+char *
+cc_net_link_alias (const char *project, const char *network, const char *container)
+{
+  if (container)
+    return xasprintf ("ccompose%s project %s network %s container %s", cc_net_scope_tag (), project, network,
+                      container);
+  return xasprintf ("ccompose%s project %s network %s", cc_net_scope_tag (), project, network);
+}
+
+/* Subnets of the networks already recorded, with their names for errors.  */
+static void
+used_subnets (const cJSON *root, struct cc_ipv4_net **used, char ***names, size_t *n)
+{
+  const cJSON *net;
+
+  *used = NULL;
+  *n = 0;
+  cJSON_ArrayForEach (net, cJSON_GetObjectItemCaseSensitive (root, "networks"))
+    {
+      struct cc_ipv4_net s;
+
+      if (cc_ipv4_net_parse (cc_json_get_string (net, "subnet"), &s, NULL) < 0)
+        continue;
+      *used = xreallocarray (*used, *n + 1, sizeof (**used));
+      (*used)[(*n)++] = s;
+      cc_strv_push (names, xasprintf ("%s_%s", cc_json_get_string (net, "project"), cc_json_get_string (net, "name")));
+    }
+}
+
+static int
+choose_subnet (const cJSON *root, const char *requested, struct cc_ipv4_net *out, cc_error_t *err)
+{
+  cleanup_nl_sock struct nl_sock *sk = NULL;
+  struct cc_ipam_route *routes = NULL;
+  cleanup_free struct cc_ipv4_net *used = NULL;
+  cleanup_strv char **names = NULL;
+  cleanup_free struct cc_ipam_pool *pools = NULL;
+  cleanup_free char *spec = NULL;
+  size_t n_routes = 0, n_used = 0, n_pools = 0;
+  int ret;
+
+  if (cc_nl_open (-1, &sk, err) < 0 || cc_nl_dump_routes (sk, &routes, &n_routes, err) < 0)
+    return -1;
+  used_subnets (root, &used, &names, &n_used);
+  if (requested)
+    {
+      ret = cc_ipv4_net_parse (requested, out, err);
+      if (ret == 0)
+        ret = cc_ipam_check_subnet (out, used, names, n_used, routes, n_routes, err);
+    }
+  else
+    {
+      spec = cc_ipam_pool_spec (err);
+      ret = spec ? cc_ipam_pools_parse (spec, &pools, &n_pools, err) : -1;
+      if (ret == 0)
+        ret = cc_ipam_pick_subnet (pools, n_pools, used, n_used, routes, n_routes, out, err);
+    }
+  cc_ipam_routes_free (routes, n_routes);
+  return ret;
+}
+
+static int
+choose_gateway (const struct cc_ipv4_net *subnet, const char *requested, uint32_t *gw, cc_error_t *err)
+{
+  if (requested == NULL)
+    {
+      *gw = subnet->addr + 1;
+      return 0;
+    }
+  if (cc_ipv4_parse (requested, gw) < 0)
+    return cc_error_make (err, EINVAL, "invalid gateway `%s`", requested);
+  return cc_ipam_check_address (subnet, 0, NULL, 0, *gw, err);
+}
+
+static bool
+bridge_name_taken (const cJSON *root, const char *name)
+{
+  const cJSON *net;
+  cleanup_nl_sock struct nl_sock *sk = NULL;
+
+  cJSON_ArrayForEach (net, cJSON_GetObjectItemCaseSensitive (root, "networks"))
+    if (strcmp (cc_json_get_string (net, "bridge") ?: "", name) == 0)
+      return true;
+  /* A link of that name we did not record belongs to someone else.  */
+  return cc_nl_open (-1, &sk, NULL) < 0 || cc_nl_link_index (sk, name) >= 0;
+}
+
+static char *
+choose_bridge (const cJSON *root, const char *project, const char *network)
+{
+  for (unsigned salt = 0;; salt++)
+    {
+      char *name = cc_bridge_name (cc_net_scope_tag (), project, network, salt);
+
+      if (!bridge_name_taken (root, name))
+        return name;
+      free (name);
+    }
+}
+
+static int
+record_network (struct cc_net_state *st, const struct cc_net_spec *spec, cJSON **out, cc_error_t *err)
+{
+  struct cc_ipv4_net subnet, range;
+  uint32_t gw;
+  cleanup_free char *subnet_s = NULL, *gw_s = NULL, *bridge = NULL;
+  cJSON *net;
+
+  if (choose_subnet (st->root, spec->subnet, &subnet, err) < 0 || choose_gateway (&subnet, spec->gateway, &gw, err) < 0)
+    return cc_error_wrap (err, "network `%s_%s`", spec->project, spec->name);
+  if (spec->ip_range && cc_ipv4_net_parse (spec->ip_range, &range, err) < 0)
+    return -1;
+  if (spec->ip_range && (range.prefix < subnet.prefix || !cc_ipv4_net_contains (&subnet, range.addr)))
+    return cc_error_make (err, EINVAL, "ip_range `%s` is not inside the subnet", spec->ip_range);
+  subnet_s = cc_ipv4_net_format (&subnet);
+  gw_s = cc_ipv4_format (gw);
+  bridge = choose_bridge (st->root, spec->project, spec->name);
+  net = cJSON_CreateObject ();
+  cc_json_set_string (net, "project", spec->project);
+  cc_json_set_string (net, "name", spec->name);
+  cc_json_set_string (net, "bridge", bridge);
+  cc_json_set_string (net, "subnet", subnet_s);
+  cc_json_set_string (net, "gateway", gw_s);
+  if (spec->ip_range)
+    cc_json_set_string (net, "ip_range", spec->ip_range);
+  cc_json_set_bool (net, "internal", spec->internal);
+  cc_json_set_int (net, "mtu", spec->mtu);
+  cc_json_set (net, "members", cJSON_CreateArray ());
+  cJSON_AddItemToArray (cc_net_state_array (st->root, "networks"), net);
+  *out = net;
+  return cc_net_state_save (st, err);
+}
+
+/* ip_forward is global: remember that we turned it on, so that removing
+   the last network can turn it off again.  */
+static int
+enable_forwarding (struct cc_net_state *st, cc_error_t *err)
+{
+  cleanup_free char *v = NULL;
+
+  if (cc_sysctl_read ("ipv4/ip_forward", &v, err) < 0)
+    return -1;
+  if (strcmp (v, "1") == 0)
+    return 0;
+  cc_json_set_bool (st->root, "ip_forward_changed", true);
+  if (cc_net_state_save (st, err) < 0)
+    return -1;
+  return cc_sysctl_write ("ipv4/ip_forward", "1", err);
+}
+
+static int
+ensure_bridge (const cJSON *net, cc_error_t *err)
+{
+  cleanup_nl_sock struct nl_sock *sk = NULL;
+  cleanup_free char *alias
+      = cc_net_link_alias (cc_json_get_string (net, "project"), cc_json_get_string (net, "name"), NULL);
+  struct cc_ipv4_net subnet;
+  uint32_t gw;
+
+  if (cc_ipv4_net_parse (cc_json_get_string (net, "subnet"), &subnet, err) < 0
+      || cc_ipv4_parse (cc_json_get_string (net, "gateway"), &gw) < 0)
+    return cc_error_make (err, EINVAL, "network state: bad subnet or gateway");
+  if (cc_nl_open (-1, &sk, err) < 0)
+    return -1;
+  return cc_bridge_create (sk, cc_json_get_string (net, "bridge"), alias, (int) cc_json_get_int (net, "mtu", 0), gw,
+                           subnet.prefix, err);
+}
+
+static void
+fill_info (const cJSON *net, struct cc_net_info *info)
+{
+  if (info == NULL)
+    return;
+  info->bridge = xstrdup (cc_json_get_string (net, "bridge"));
+  info->subnet = xstrdup (cc_json_get_string (net, "subnet"));
+  info->gateway = xstrdup (cc_json_get_string (net, "gateway"));
+}
+
+int
+cc_network_create (const struct cc_net_spec *spec, struct cc_net_info *info, cc_error_t *err)
+{
+  cleanup_net_state struct cc_net_state st = { .lock_fd = -1 };
+  cJSON *net;
+
+  if (!is_valid_name (spec->project) || !is_valid_name (spec->name))
+    return cc_error_make (err, EINVAL, "invalid project or network name");
+  if (spec->mtu < 0 || spec->mtu > 65535)
+    return cc_error_make (err, EINVAL, "network `%s`: invalid mtu %d", spec->name, spec->mtu);
+  if (cc_net_state_open (&st, err) < 0)
+    return -1;
+  net = cc_net_state_find_network (st.root, spec->project, spec->name);
+  if (net == NULL && record_network (&st, spec, &net, err) < 0)
+    return -1;
+  cc_crash_point ("network recorded");
+  if (!spec->internal && enable_forwarding (&st, err) < 0)
+    return -1;
+  if (ensure_bridge (net, err) < 0 || cc_firewall_sync (st.root, err) < 0)
+    return cc_error_wrap (err, "network `%s_%s`", spec->project, spec->name);
+  cc_crash_point ("network firewall");
+  fill_info (net, info);
+  return 0;
+}
+
+static int
+restore_forwarding (struct cc_net_state *st, cc_error_t *err)
+{
+  if (cJSON_GetArraySize (cc_net_state_array (st->root, "networks")) > 0
+      || !cc_json_get_bool (st->root, "ip_forward_changed", false))
+    return 0;
+  if (cc_sysctl_write ("ipv4/ip_forward", "0", err) < 0)
+    return -1;
+  cc_json_set_bool (st->root, "ip_forward_changed", false);
+  return 0;
+}
+
+/* Firewall first (the builder no longer sees the network), then the
+   bridge.  The record goes only when both are gone, so a failure can be
+   retried.  */
+int
+cc_net_remove_locked (struct cc_net_state *st, cJSON *net, cc_error_t *err)
+{
+  cJSON *nets = cc_net_state_array (st->root, "networks");
+  cleanup_nl_sock struct nl_sock *sk = NULL;
+  cc_error_t list = NULL, e = NULL;
+
+  cJSON_DetachItemViaPointer (nets, net);
+  if (cc_firewall_sync (st->root, &e) < 0)
+    cc_error_append (&list, &e);
+  if (cc_nl_open (-1, &sk, &e) < 0 || cc_nl_link_delete (sk, cc_json_get_string (net, "bridge"), &e) < 0)
+    cc_error_append (&list, &e);
+  if (list)
+    {
+      cJSON_AddItemToArray (nets, net);
+      return cc_net_give_errors (err, &list);
+    }
+  cJSON_Delete (net);
+  if (restore_forwarding (st, &e) < 0)
+    cc_error_append (&list, &e);
+  if (cc_net_state_save (st, &e) < 0)
+    cc_error_append (&list, &e);
+  return list ? cc_net_give_errors (err, &list) : 0;
+}
+
+int
+cc_network_remove (const char *project, const char *name, cc_error_t *err)
+{
+  cleanup_net_state struct cc_net_state st = { .lock_fd = -1 };
+  cJSON *net, *m;
+  cleanup_strv char **left = NULL;
+  cleanup_free char *joined = NULL;
+
+  if (cc_net_state_open (&st, err) < 0)
+    return -1;
+  net = cc_net_state_find_network (st.root, project, name);
+  if (net == NULL)
+    return 0;
+  cJSON_ArrayForEach (m, cJSON_GetObjectItemCaseSensitive (net, "members"))
+    cc_strv_append (&left, cc_json_get_string (m, "container") ?: "?");
+  if (left)
+    {
+      joined = cc_strv_join (left, ", ");
+      return cc_error_make (err, EBUSY, "network `%s_%s` still has containers: %s", project, name, joined);
+    }
+  if (cc_net_remove_locked (&st, net, err) < 0)
+    return cc_error_wrap (err, "remove network `%s_%s`", project, name);
+  return 0;
+}
+
+int
+cc_network_debug_state (char **json, cc_error_t *err)
+{
+  cleanup_net_state struct cc_net_state st = { .lock_fd = -1 };
+  char *text;
+
+  if (cc_net_state_open (&st, err) < 0)
+    return -1;
+  text = cJSON_Print (st.root);
+  *json = xasprintf ("%s\n", text);
+  free (text);
+  return 0;
+}
+
+int
+cc_network_debug_rules (char **text, cc_error_t *err)
+{
+  cleanup_net_state struct cc_net_state st = { .lock_fd = -1 };
+  cleanup_fw_ruleset struct cc_fw_ruleset rs = { 0 };
+
+  if (cc_net_state_open (&st, err) < 0 || cc_fw_build (st.root, cc_net_scope_tag (), &rs, err) < 0)
+    return -1;
+  *text = cc_fw_render (&rs);
+  return 0;
+}

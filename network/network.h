@@ -1,0 +1,146 @@
+/* network/: the one public header (DESIGN.md §5).  The engine hands in
+   names, addresses and ports; this module owns subnets, bridges, veths,
+   network namespaces, firewall rules and the hosts/resolv.conf files.
+
+   Every operation takes the network lock, records what it is about to
+   create in cc_state_dir()/network/state.json before creating it, and can
+   be repeated: a crash at any point leaves enough state for
+   cc_network_detach / cc_network_remove / cc_network_teardown_project to
+   remove what exists.  */
+#ifndef CC_NETWORK_H
+#define CC_NETWORK_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/error.h"
+
+enum cc_net_proto
+{
+  CC_NET_TCP,
+  CC_NET_UDP,
+};
+
+/* One published port (range).  Docker's short syntax
+   "[HOST_IP:]HOST[-END]:CONTAINER[-END][/PROTO]"; an empty host_ip binds
+   every host address, as Docker Compose does.  */
+struct cc_net_port
+{
+  enum cc_net_proto proto;
+  char host_ip[INET_ADDRSTRLEN];
+  uint16_t host_port, host_port_end;
+  uint16_t container_port, container_port_end;
+};
+
+int cc_net_port_parse (const char *spec, struct cc_net_port *out, cc_error_t *err);
+
+/* A compose network, as the engine hands it over.  NULL strings mean
+   "choose": the subnet comes from the pool (CCOMPOSE_SUBNET_POOL, or
+   subnet_pool in /etc/ccompose/network.conf, default 10.89.0.0/16 in /24s)
+   and is checked against the live routes and addresses.  */
+struct cc_net_spec
+{
+  const char *project;
+  const char *name;     /* compose key: "default", "backend"... */
+  const char *subnet;   /* ipam.config[0].subnet */
+  const char *gateway;  /* ipam.config[0].gateway */
+  const char *ip_range; /* ipam.config[0].ip_range */
+  bool internal;
+  int mtu; /* driver_opts com.docker.network.driver.mtu; 0 = kernel default */
+};
+
+struct cc_net_info
+{
+  char *bridge;
+  char *subnet; /* CIDR */
+  char *gateway;
+};
+void cc_net_info_release (struct cc_net_info *info);
+
+/* Create (or find) the network: IPAM, bridge, gateway, sysctls, firewall.  */
+int cc_network_create (const struct cc_net_spec *spec, struct cc_net_info *info, cc_error_t *err);
+/* Remove a network with no containers left; missing = success.  */
+int cc_network_remove (const char *project, const char *name, cc_error_t *err);
+
+/* One container on one network.  */
+struct cc_net_endpoint
+{
+  const char *project, *network;
+  const char *container; /* <project>-<service>-<n> */
+  const char *service;
+  int number; /* replica number n */
+  const char *netns_path;   /* NULL = cc_netns_path (container) */
+  const char *ipv4_address; /* fixed address, NULL = allocate */
+  const char *hostname;     /* NULL = none beyond the names above */
+  char *const *aliases;     /* network aliases, NULL-terminated or NULL */
+  char *const *extra_hosts; /* "name:ip" or "name:host-gateway" */
+  const char *hosts_path;   /* this container's /etc/hosts source; NULL = none */
+  const struct cc_net_port *ports;
+  size_t n_ports;
+};
+
+struct cc_net_attachment
+{
+  char *ifname; /* eth0, eth1... inside the netns */
+  char *ip;
+  char *gateway;
+  int prefix;
+};
+void cc_net_attachment_release (struct cc_net_attachment *a);
+
+/* veth pair (peer created inside the netns), address, lo up, default route
+   via the gateway (first non-internal network only), published ports, and
+   the hosts files of every container sharing the network rewritten.  */
+int cc_network_attach (const struct cc_net_endpoint *ep, struct cc_net_attachment *out, cc_error_t *err);
+/* Reverse of attach; missing = success.  */
+int cc_network_detach (const char *project, const char *network, const char *container, cc_error_t *err);
+/* Replace the ports published for CONTAINER on NETWORK (N = 0 unpublishes).  */
+int cc_network_publish (const char *project, const char *network, const char *container,
+                        const struct cc_net_port *ports, size_t n, cc_error_t *err);
+
+/* Before anything is created: every requested host port is free, or the
+   error names its holder ("process nginx (pid 42)", "project X service Y").
+   Ports already published by PROJECT/SERVICE itself are not conflicts.  */
+int cc_network_preflight (const char *project, const char *service, const struct cc_net_port *ports, size_t n,
+                          cc_error_t *err);
+
+/* Rewrite the hosts file of CONTAINER in place (inode kept).  */
+int cc_network_write_hosts (const char *project, const char *container, cc_error_t *err);
+/* resolv.conf from the host's (loopback nameservers dropped) or from
+   dns / dns_search / dns_opt (each NULL-terminated, or NULL).  Written in
+   place, like the hosts file.  */
+int cc_network_write_resolv (const char *path, char *const *dns, char *const *search, char *const *opts,
+                             cc_error_t *err);
+
+/* Persistent network namespace bound at cc_state_dir()/netns/NAME, lo up.
+   Used for bridge networks and network_mode none.  Existing = success.  */
+int cc_netns_create (const char *project, const char *name, char **path, cc_error_t *err);
+int cc_netns_remove (const char *name, cc_error_t *err);
+char *cc_netns_path (const char *name);
+
+/* network_mode: host (no netns), none (netns with lo only), service:NAME
+   and container:NAME (join cc_netns_path of that container), or a bridge
+   network list (the default).  */
+enum cc_net_mode_kind
+{
+  CC_NET_MODE_BRIDGE,
+  CC_NET_MODE_HOST,
+  CC_NET_MODE_NONE,
+  CC_NET_MODE_SERVICE,
+  CC_NET_MODE_CONTAINER,
+};
+int cc_net_mode_parse (const char *mode, enum cc_net_mode_kind *kind, char **target, cc_error_t *err);
+
+/* Everything of PROJECT: containers' rules, veths, netns, then networks.
+   Keeps going after failures and reports them all; idempotent.  */
+int cc_network_teardown_project (const char *project, cc_error_t *err);
+
+/* Resources with our names (interfaces cc*, chains CCOMPOSE*, netns files,
+   state entries) that belong to no live project.  LIVE = NULL: every
+   project in the network state is live.  Each finding is appended to
+   *FOUND as one line; with FIX they are removed.  */
+int cc_network_residue (bool fix, char *const *live, char ***found, cc_error_t *err);
+
+#endif

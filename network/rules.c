@@ -1,0 +1,425 @@
+/* The one rule builder (DESIGN.md §5).  Pure: state in, rule list out.
+
+   nat    PREROUTING, OUTPUT  -m addrtype --dst-type LOCAL -j CCOMPOSE-DNAT
+          POSTROUTING         -j CCOMPOSE-POST
+          CCOMPOSE-DNAT       per published port: [-d hostip] -p P --dport H -j DNAT --to cip:C
+          CCOMPOSE-POST       per network: loopback sources to the bridge (127.0.0.1:PORT from the
+                              host), hairpin (a container through a published port back into its
+                              own network), outbound (-s subnet ! -o br)
+   filter FORWARD             -j CCOMPOSE-FWD
+          CCOMPOSE-FWD        accepts (established, intra-network, published ports) for every
+                              network first, then the drops that isolate networks, then outbound
+
+   The order of CCOMPOSE-FWD matters: a published port of network B must be
+   reachable from network A, so no network's drops may come before any
+   network's accepts.  */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/buf.h"
+#include "lib/cleanup.h"
+#include "lib/json.h"
+#include "lib/strv.h"
+#include "lib/xalloc.h"
+#include "network/firewall.h"
+#include "network/state.h"
+
+struct builder
+{
+  struct cc_fw_ruleset *rs;
+  const char *tag;
+  char *dnat, *post, *fwd; /* our chains, with the tag */
+};
+
+bool
+cc_fw_is_builtin (const char *chain)
+{
+  static const char *const builtin[] = { "PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING" };
+
+  for (size_t i = 0; i < CC_N_ELEMENTS (builtin); i++)
+    if (strcmp (chain, builtin[i]) == 0)
+      return true;
+  return false;
+}
+
+char *
+cc_fw_comment_prefix (const char *tag)
+{
+  return xasprintf ("ccompose%s", tag ? tag : "");
+}
+
+/* "@1a2b3c" -> "-1a2b3c": chain names allow neither '@' nor more than 28
+   characters.  */
+static char *
+chain_name (const char *base, const char *tag)
+{
+  return xasprintf ("%s%s%s", base, tag && *tag ? "-" : "", tag && *tag ? tag + 1 : "");
+}
+
+char **
+cc_fw_chain_names (const char *tag)
+{
+  static const char *const bases[] = { "CCOMPOSE-DNAT", "CCOMPOSE-POST", "CCOMPOSE-FWD" };
+  char **v = NULL;
+
+  for (size_t i = 0; i < CC_N_ELEMENTS (bases); i++)
+    cc_strv_push (&v, chain_name (bases[i], tag));
+  return v;
+}
+
+static struct cc_fw_rule *
+add_rule (struct builder *b, const char *table, const char *chain, char *comment)
+{
+  struct cc_fw_ruleset *rs = b->rs;
+  struct cc_fw_rule *r;
+
+  rs->rules = xreallocarray (rs->rules, rs->n_rules + 1, sizeof (*rs->rules));
+  r = &rs->rules[rs->n_rules++];
+  memset (r, 0, sizeof (*r));
+  r->table = table;
+  r->chain = xstrdup (chain);
+  r->comment = comment;
+  return r;
+}
+
+static void
+add_chain (struct builder *b, const char *table, const char *name)
+{
+  struct cc_fw_ruleset *rs = b->rs;
+
+  rs->chains = xreallocarray (rs->chains, rs->n_chains + 1, sizeof (*rs->chains));
+  rs->chains[rs->n_chains].table = table;
+  rs->chains[rs->n_chains].name = xstrdup (name);
+  rs->n_chains++;
+}
+
+static char *
+net_comment (struct builder *b, const cJSON *net)
+{
+  return xasprintf ("ccompose%s project %s network %s", b->tag, cc_json_get_string (net, "project"),
+                    cc_json_get_string (net, "name"));
+}
+
+static char *
+member_comment (struct builder *b, const cJSON *net, const cJSON *m)
+{
+  const char *service = cc_json_get_string (m, "service");
+
+  return xasprintf ("ccompose%s project %s service %s container %s", b->tag, cc_json_get_string (net, "project"),
+                    service && *service ? service : "-", cc_json_get_string (m, "container"));
+}
+
+static void
+add_jumps (struct builder *b)
+{
+  struct cc_fw_rule *r;
+
+  add_chain (b, "nat", b->dnat);
+  add_chain (b, "nat", b->post);
+  add_chain (b, "filter", b->fwd);
+  r = add_rule (b, "nat", "PREROUTING", xasprintf ("ccompose%s jump", b->tag));
+  r->dst_local = true;
+  r->target = xstrdup (b->dnat);
+  r = add_rule (b, "nat", "OUTPUT", xasprintf ("ccompose%s jump", b->tag));
+  r->dst_local = true;
+  r->target = xstrdup (b->dnat);
+  r = add_rule (b, "nat", "POSTROUTING", xasprintf ("ccompose%s jump", b->tag));
+  r->target = xstrdup (b->post);
+  r = add_rule (b, "filter", "FORWARD", xasprintf ("ccompose%s jump", b->tag));
+  r->target = xstrdup (b->fwd);
+}
+
+static bool
+is_internal (const cJSON *net)
+{
+  return cc_json_get_bool (net, "internal", false);
+}
+
+static int
+check_network (const cJSON *net, cc_error_t *err)
+{
+  static const char *const required[] = { "project", "name", "bridge", "subnet", "gateway" };
+
+  for (size_t i = 0; i < CC_N_ELEMENTS (required); i++)
+    if (cc_json_get_string (net, required[i]) == NULL)
+      return cc_error_make (err, EINVAL, "network state: a network lacks `%s`", required[i]);
+  return 0;
+}
+
+static void
+add_masquerade (struct builder *b, const cJSON *net)
+{
+  const char *br = cc_json_get_string (net, "bridge");
+  const char *subnet = cc_json_get_string (net, "subnet");
+  struct cc_fw_rule *r;
+
+  if (is_internal (net))
+    return;
+  r = add_rule (b, "nat", b->post, net_comment (b, net));
+  r->src = xstrdup ("127.0.0.0/8");
+  r->out = xstrdup (br);
+  r->target = xstrdup ("MASQUERADE");
+  r = add_rule (b, "nat", b->post, net_comment (b, net));
+  r->src = xstrdup (subnet);
+  r->out = xstrdup (br);
+  r->ctstate = CC_CT_DNAT;
+  r->target = xstrdup ("MASQUERADE");
+  r = add_rule (b, "nat", b->post, net_comment (b, net));
+  r->src = xstrdup (subnet);
+  r->out = xstrdup (br);
+  r->out_inv = true;
+  r->target = xstrdup ("MASQUERADE");
+}
+
+static int
+proto_of (const struct cc_net_port *p)
+{
+  return p->proto == CC_NET_UDP ? IPPROTO_UDP : IPPROTO_TCP;
+}
+
+static bool
+binds_all (const char *host_ip)
+{
+  return host_ip[0] == '\0' || strcmp (host_ip, "0.0.0.0") == 0;
+}
+
+/* One DNAT per host port: a DNAT to a port range would pick any port of
+   it, not the matching one.  */
+static void
+add_port_dnat (struct builder *b, const cJSON *net, const cJSON *m, const struct cc_net_port *p)
+{
+  const char *ip = cc_json_get_string (m, "ip");
+
+  for (unsigned h = p->host_port; h <= p->host_port_end; h++)
+    {
+      unsigned c = p->container_port_end == p->container_port ? p->container_port
+                                                              : p->container_port + (h - p->host_port);
+      struct cc_fw_rule *r = add_rule (b, "nat", b->dnat, member_comment (b, net, m));
+
+      if (!binds_all (p->host_ip))
+        r->dst = xasprintf ("%s/32", p->host_ip);
+      r->proto = proto_of (p);
+      r->dport_lo = r->dport_hi = (uint16_t) h;
+      r->target = xstrdup ("DNAT");
+      r->to = xasprintf ("%s:%u", ip, c);
+    }
+}
+
+static void
+add_port_accept (struct builder *b, const cJSON *net, const cJSON *m, const struct cc_net_port *p)
+{
+  struct cc_fw_rule *r = add_rule (b, "filter", b->fwd, member_comment (b, net, m));
+
+  r->dst = xasprintf ("%s/32", cc_json_get_string (m, "ip"));
+  r->out = xstrdup (cc_json_get_string (net, "bridge"));
+  /* Only through the DNAT: a published port is no reason to let other
+     networks reach the container's port directly.  */
+  r->ctstate = CC_CT_DNAT;
+  r->proto = proto_of (p);
+  r->dport_lo = p->container_port;
+  r->dport_hi = p->container_port_end;
+  r->target = xstrdup ("ACCEPT");
+}
+
+typedef void (*port_fn) (struct builder *b, const cJSON *net, const cJSON *m, const struct cc_net_port *p);
+
+static int
+for_each_port (struct builder *b, const cJSON *state, port_fn fn, cc_error_t *err)
+{
+  const cJSON *net, *m, *pj;
+
+  cJSON_ArrayForEach (net, cJSON_GetObjectItemCaseSensitive (state, "networks"))
+    {
+      /* internal: true networks publish nothing.  */
+      if (is_internal (net))
+        continue;
+      cJSON_ArrayForEach (m, cJSON_GetObjectItemCaseSensitive (net, "members"))
+        {
+          if (cc_json_get_string (m, "ip") == NULL || cc_json_get_string (m, "container") == NULL)
+            return cc_error_make (err, EINVAL, "network state: a container of `%s` lacks ip or name",
+                                  cc_json_get_string (net, "name"));
+          cJSON_ArrayForEach (pj, cJSON_GetObjectItemCaseSensitive (m, "ports"))
+            {
+              struct cc_net_port p;
+
+              if (cc_net_port_from_json (pj, &p, err) < 0)
+                return -1;
+              fn (b, net, m, &p);
+            }
+        }
+    }
+  return 0;
+}
+
+static void
+add_forward_accepts (struct builder *b, const cJSON *net)
+{
+  const char *br = cc_json_get_string (net, "bridge");
+  struct cc_fw_rule *r;
+
+  r = add_rule (b, "filter", b->fwd, net_comment (b, net));
+  r->out = xstrdup (br);
+  r->ctstate = CC_CT_RELATED | CC_CT_ESTABLISHED;
+  r->target = xstrdup ("ACCEPT");
+  r = add_rule (b, "filter", b->fwd, net_comment (b, net));
+  r->in = xstrdup (br);
+  r->out = xstrdup (br);
+  r->target = xstrdup ("ACCEPT");
+}
+
+static void
+add_forward_drops (struct builder *b, const cJSON *net)
+{
+  const char *br = cc_json_get_string (net, "bridge");
+  struct cc_fw_rule *r;
+
+  /* Isolation: nothing from this network into any other ccompose bridge,
+     nothing unsolicited into this one.  */
+  r = add_rule (b, "filter", b->fwd, net_comment (b, net));
+  r->in = xstrdup (br);
+  r->out = xstrdup ("cc+");
+  r->target = xstrdup ("DROP");
+  r = add_rule (b, "filter", b->fwd, net_comment (b, net));
+  r->out = xstrdup (br);
+  r->target = xstrdup ("DROP");
+  r = add_rule (b, "filter", b->fwd, net_comment (b, net));
+  r->in = xstrdup (br);
+  r->target = xstrdup (is_internal (net) ? "DROP" : "ACCEPT");
+}
+
+int
+cc_fw_build (const cJSON *state, const char *tag, struct cc_fw_ruleset *out, cc_error_t *err)
+{
+  const cJSON *nets = cJSON_GetObjectItemCaseSensitive (state, "networks");
+  struct builder b = { out, tag ? tag : "", NULL, NULL, NULL };
+  const cJSON *net;
+  int ret = 0;
+
+  memset (out, 0, sizeof (*out));
+  out->tag = xstrdup (b.tag);
+  if (cJSON_GetArraySize (nets) == 0)
+    return 0;
+  cJSON_ArrayForEach (net, nets)
+    if (check_network (net, err) < 0)
+      return -1;
+  b.dnat = chain_name ("CCOMPOSE-DNAT", tag);
+  b.post = chain_name ("CCOMPOSE-POST", tag);
+  b.fwd = chain_name ("CCOMPOSE-FWD", tag);
+  add_jumps (&b);
+  if (for_each_port (&b, state, add_port_dnat, err) < 0)
+    ret = -1;
+  cJSON_ArrayForEach (net, nets)
+    add_masquerade (&b, net);
+  cJSON_ArrayForEach (net, nets)
+    add_forward_accepts (&b, net);
+  if (ret == 0 && for_each_port (&b, state, add_port_accept, err) < 0)
+    ret = -1;
+  cJSON_ArrayForEach (net, nets)
+    add_forward_drops (&b, net);
+  free (b.dnat);
+  free (b.post);
+  free (b.fwd);
+  return ret;
+}
+
+void
+cc_fw_ruleset_release (struct cc_fw_ruleset *rs)
+{
+  for (size_t i = 0; i < rs->n_rules; i++)
+    {
+      struct cc_fw_rule *r = &rs->rules[i];
+
+      free (r->chain);
+      free (r->src);
+      free (r->dst);
+      free (r->in);
+      free (r->out);
+      free (r->comment);
+      free (r->target);
+      free (r->to);
+    }
+  for (size_t i = 0; i < rs->n_chains; i++)
+    free (rs->chains[i].name);
+  free (rs->rules);
+  free (rs->chains);
+  free (rs->tag);
+  memset (rs, 0, sizeof (*rs));
+}
+
+/* Rendering, in the order and spelling iptables-save uses, so the golden
+   files read like the kernel's view and can be compared with it.  */
+
+static void
+render_addr (struct cc_buf *o, const char *flag, const char *addr, bool inv)
+{
+  if (addr)
+    cc_buf_printf (o, " %s%s %s", inv ? "! " : "", flag, addr);
+}
+
+static void
+render_ctstate (struct cc_buf *o, unsigned st)
+{
+  static const struct
+  {
+    unsigned bit;
+    const char *name;
+  } names[] = { { CC_CT_INVALID, "INVALID" }, { CC_CT_RELATED, "RELATED" }, { CC_CT_ESTABLISHED, "ESTABLISHED" },
+                { CC_CT_DNAT, "DNAT" } };
+  const char *sep = " -m conntrack --ctstate ";
+
+  for (size_t i = 0; i < CC_N_ELEMENTS (names); i++)
+    if (st & names[i].bit)
+      {
+        cc_buf_printf (o, "%s%s", sep, names[i].name);
+        sep = ",";
+      }
+}
+
+static void
+render_rule (struct cc_buf *o, const struct cc_fw_rule *r)
+{
+  const char *proto = r->proto == IPPROTO_UDP ? "udp" : "tcp";
+
+  cc_buf_printf (o, "-A %s", r->chain);
+  render_addr (o, "-s", r->src, r->src_inv);
+  render_addr (o, "-d", r->dst, r->dst_inv);
+  render_addr (o, "-i", r->in, r->in_inv);
+  render_addr (o, "-o", r->out, r->out_inv);
+  if (r->proto)
+    {
+      cc_buf_printf (o, " -p %s -m %s --dport %u", proto, proto, r->dport_lo);
+      if (r->dport_hi != r->dport_lo)
+        cc_buf_printf (o, ":%u", r->dport_hi);
+    }
+  if (r->dst_local)
+    cc_buf_puts (o, " -m addrtype --dst-type LOCAL");
+  if (r->ctstate)
+    render_ctstate (o, r->ctstate);
+  cc_buf_printf (o, " -m comment --comment \"%s\" -j %s", r->comment, r->target);
+  if (r->to)
+    cc_buf_printf (o, " --to-destination %s", r->to);
+  cc_buf_putc (o, '\n');
+}
+
+char *
+cc_fw_render (const struct cc_fw_ruleset *rs)
+{
+  static const char *const tables[] = { "nat", "filter" };
+  cleanup_buf struct cc_buf o = { 0 };
+
+  for (size_t t = 0; t < CC_N_ELEMENTS (tables); t++)
+    {
+      cc_buf_printf (&o, "*%s\n", tables[t]);
+      for (size_t i = 0; i < rs->n_chains; i++)
+        if (strcmp (rs->chains[i].table, tables[t]) == 0)
+          cc_buf_printf (&o, ":%s - [0:0]\n", rs->chains[i].name);
+      for (size_t i = 0; i < rs->n_rules; i++)
+        if (strcmp (rs->rules[i].table, tables[t]) == 0)
+          render_rule (&o, &rs->rules[i]);
+      cc_buf_puts (&o, "COMMIT\n");
+    }
+  return cc_buf_steal (&o);
+}

@@ -1,0 +1,153 @@
+/* The network state document and its lock.  */
+#include "network/state.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/cleanup.h"
+#include "lib/file.h"
+#include "lib/json.h"
+#include "lib/paths.h"
+#include "lib/xalloc.h"
+#include "network/link.h"
+
+int
+cc_net_state_open (struct cc_net_state *st, cc_error_t *err)
+{
+  cleanup_free char *dir = cc_path_join (cc_state_dir (), "network");
+  cleanup_free char *lock = cc_path_join (dir, "lock");
+
+  st->lock_fd = -1;
+  st->root = NULL;
+  st->path = cc_path_join (dir, "state.json");
+  if (cc_mkdir_p (dir, 0700, err) < 0)
+    return -1;
+  if (cc_lock_path (lock, true, &st->lock_fd, err) < 0)
+    return -1;
+  if (!cc_file_exists (st->path))
+    {
+      st->root = cJSON_CreateObject ();
+      return 0;
+    }
+  return cc_json_load_file (st->path, &st->root, err);
+}
+
+int
+cc_net_state_save (struct cc_net_state *st, cc_error_t *err)
+{
+  return cc_json_save_file (st->path, st->root, err);
+}
+
+void
+cc_net_state_close (struct cc_net_state *st)
+{
+  if (st->root)
+    cJSON_Delete (st->root);
+  st->root = NULL;
+  free (st->path);
+  st->path = NULL;
+  if (st->lock_fd >= 0)
+    close (st->lock_fd);
+  st->lock_fd = -1;
+}
+
+cJSON *
+cc_net_state_array (cJSON *root, const char *key)
+{
+  cJSON *a = cJSON_GetObjectItemCaseSensitive (root, key);
+
+  if (cJSON_IsArray (a))
+    return a;
+  a = cJSON_CreateArray ();
+  cc_json_set (root, key, a);
+  return a;
+}
+
+static bool
+str_eq (const char *a, const char *b)
+{
+  return a && b && strcmp (a, b) == 0;
+}
+
+cJSON *
+cc_net_state_find_network (cJSON *root, const char *project, const char *name)
+{
+  cJSON *n;
+
+  cJSON_ArrayForEach (n, cJSON_GetObjectItemCaseSensitive (root, "networks"))
+    if (str_eq (cc_json_get_string (n, "project"), project) && str_eq (cc_json_get_string (n, "name"), name))
+      return n;
+  return NULL;
+}
+
+cJSON *
+cc_net_state_find_member (cJSON *net, const char *container)
+{
+  cJSON *m;
+
+  cJSON_ArrayForEach (m, cJSON_GetObjectItemCaseSensitive (net, "members"))
+    if (str_eq (cc_json_get_string (m, "container"), container))
+      return m;
+  return NULL;
+}
+
+void
+cc_net_state_remove (cJSON *arr, cJSON *item)
+{
+  cJSON_Delete (cJSON_DetachItemViaPointer (arr, item));
+}
+
+const char *
+cc_net_scope_tag (void)
+{
+  static char tag[16];
+  const char *dir = cc_state_dir ();
+  const char *parts[] = { dir };
+
+  if (strcmp (dir, "/run/ccompose") == 0)
+    return "";
+  snprintf (tag, sizeof (tag), "@%06llx", (unsigned long long) (cc_net_hash (parts, 1) & 0xffffff));
+  return tag;
+}
+
+static const char *const proto_names[] = { [CC_NET_TCP] = "tcp", [CC_NET_UDP] = "udp" };
+
+cJSON *
+cc_net_ports_to_json (const struct cc_net_port *ports, size_t n)
+{
+  cJSON *arr = cJSON_CreateArray ();
+
+  for (size_t i = 0; i < n; i++)
+    {
+      cJSON *p = cJSON_CreateObject ();
+
+      cc_json_set_string (p, "proto", proto_names[ports[i].proto]);
+      cc_json_set_string (p, "host_ip", ports[i].host_ip);
+      cc_json_set_int (p, "host_port", ports[i].host_port);
+      cc_json_set_int (p, "host_port_end", ports[i].host_port_end);
+      cc_json_set_int (p, "container_port", ports[i].container_port);
+      cc_json_set_int (p, "container_port_end", ports[i].container_port_end);
+      cJSON_AddItemToArray (arr, p);
+    }
+  return arr;
+}
+
+int
+cc_net_port_from_json (const cJSON *j, struct cc_net_port *out, cc_error_t *err)
+{
+  const char *proto = cc_json_get_string (j, "proto");
+  const char *ip = cc_json_get_string (j, "host_ip");
+
+  memset (out, 0, sizeof (*out));
+  out->proto = str_eq (proto, "udp") ? CC_NET_UDP : CC_NET_TCP;
+  if (ip && strlen (ip) >= sizeof (out->host_ip))
+    return cc_error_make (err, EINVAL, "state: invalid host address `%s`", ip);
+  snprintf (out->host_ip, sizeof (out->host_ip), "%s", ip ? ip : "");
+  out->host_port = (uint16_t) cc_json_get_int (j, "host_port", 0);
+  out->host_port_end = (uint16_t) cc_json_get_int (j, "host_port_end", out->host_port);
+  out->container_port = (uint16_t) cc_json_get_int (j, "container_port", 0);
+  out->container_port_end = (uint16_t) cc_json_get_int (j, "container_port_end", out->container_port);
+  return 0;
+}

@@ -1,0 +1,50 @@
+/* The network state: one JSON document under cc_state_dir()/network/,
+   guarded by one flock, written atomically, recording every resource
+   before it is created.  Internal to network/.
+
+   {"ip_forward_changed": bool,
+    "networks": [{"project","name","bridge","subnet","gateway","internal","mtu",
+                  "members": [{"container","service","number","netns","ifname",
+                               "host_veth","ip","hostname","aliases":[],
+                               "extra_hosts":[],"hosts_path",
+                               "ports":[{"proto","host_ip","host_port",
+                                         "host_port_end","container_port",
+                                         "container_port_end"}]}]}],
+    "netns": [{"name","project","path"}]}  */
+#ifndef CC_NETWORK_STATE_H
+#define CC_NETWORK_STATE_H
+
+#include <cJSON.h>
+
+#include "lib/error.h"
+#include "network/network.h"
+
+struct cc_net_state
+{
+  int lock_fd;
+  char *path;
+  cJSON *root;
+};
+
+int cc_net_state_open (struct cc_net_state *st, cc_error_t *err);
+int cc_net_state_save (struct cc_net_state *st, cc_error_t *err);
+void cc_net_state_close (struct cc_net_state *st);
+#define cleanup_net_state __attribute__ ((cleanup (cc_net_state_close)))
+
+/* The array KEY of ROOT, created when missing.  */
+cJSON *cc_net_state_array (cJSON *root, const char *key);
+cJSON *cc_net_state_find_network (cJSON *root, const char *project, const char *name);
+cJSON *cc_net_state_find_member (cJSON *net, const char *container);
+/* Remove ITEM from the array ARR (by identity) and free it.  */
+void cc_net_state_remove (cJSON *arr, cJSON *item);
+
+/* Names rules and links of this state root, so two roots on one host
+   (parallel tests) never touch each other's: "" for the default root,
+   otherwise "@" and 6 hex digits of its hash.  */
+const char *cc_net_scope_tag (void);
+
+/* JSON <-> ports.  */
+cJSON *cc_net_ports_to_json (const struct cc_net_port *ports, size_t n);
+int cc_net_port_from_json (const cJSON *j, struct cc_net_port *out, cc_error_t *err);
+
+#endif

@@ -1,0 +1,266 @@
+/* Teardown of a whole project, and the residue check: find what carries
+   our names but belongs to no live project.  Both keep going after a
+   failure and report every one at the end (netavark's error list); both
+   can run again.  */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/cleanup.h"
+#include "lib/file.h"
+#include "lib/json.h"
+#include "lib/paths.h"
+#include "lib/strv.h"
+#include "lib/xalloc.h"
+#include "network/firewall.h"
+#include "network/link.h"
+#include "network/netimpl.h"
+#include "network/network.h"
+#include "network/state.h"
+
+static bool
+str_eq (const char *a, const char *b)
+{
+  return a && b && strcmp (a, b) == 0;
+}
+
+static void
+teardown_network (struct cc_net_state *st, cJSON *net, cc_error_t *list)
+{
+  cJSON *members = cJSON_GetObjectItemCaseSensitive (net, "members");
+  cJSON *m, *next;
+  cc_error_t e = NULL;
+
+  for (m = members ? members->child : NULL; m; m = next)
+    {
+      next = m->next;
+      if (cc_net_detach_locked (st, net, m, &e) < 0)
+        cc_error_append (list, &e);
+    }
+  if (cJSON_GetArraySize (members) == 0 && cc_net_remove_locked (st, net, &e) < 0)
+    cc_error_append (list, &e);
+}
+
+/* Netns entries of PROJECT (or of every project not in LIVE).  */
+static void
+teardown_netns (struct cc_net_state *st, bool (*doomed) (const char *project, void *data), void *data,
+                char ***found, bool fix, cc_error_t *list)
+{
+  cJSON *arr = cc_net_state_array (st->root, "netns");
+  cJSON *e, *next;
+  cc_error_t err = NULL;
+
+  for (e = arr->child; e; e = next)
+    {
+      next = e->next;
+      if (!doomed (cc_json_get_string (e, "project"), data))
+        continue;
+      if (found)
+        cc_strv_push (found, xasprintf ("netns %s", cc_json_get_string (e, "path") ?: "?"));
+      if (!fix)
+        continue;
+      if (cc_netns_unbind (cc_json_get_string (e, "path") ?: "", &err) < 0)
+        cc_error_append (list, &err);
+      else
+        cc_net_state_remove (arr, e);
+    }
+  if (cc_net_state_save (st, &err) < 0)
+    cc_error_append (list, &err);
+}
+
+static void
+teardown_networks (struct cc_net_state *st, bool (*doomed) (const char *project, void *data), void *data,
+                   char ***found, bool fix, cc_error_t *list)
+{
+  cJSON *nets = cc_net_state_array (st->root, "networks");
+  cJSON *net, *next;
+
+  for (net = nets->child; net; net = next)
+    {
+      next = net->next;
+      if (!doomed (cc_json_get_string (net, "project"), data))
+        continue;
+      if (found)
+        cc_strv_push (found, xasprintf ("network %s_%s (bridge %s)", cc_json_get_string (net, "project"),
+                                        cc_json_get_string (net, "name"), cc_json_get_string (net, "bridge")));
+      if (fix)
+        teardown_network (st, net, list);
+    }
+}
+
+static bool
+is_project (const char *project, void *data)
+{
+  return str_eq (project, data);
+}
+
+int
+cc_network_teardown_project (const char *project, cc_error_t *err)
+{
+  cleanup_net_state struct cc_net_state st = { .lock_fd = -1 };
+  cc_error_t list = NULL;
+
+  if (cc_net_state_open (&st, err) < 0)
+    return -1;
+  teardown_networks (&st, is_project, (void *) project, NULL, true, &list);
+  teardown_netns (&st, is_project, (void *) project, NULL, true, &list);
+  if (list)
+    {
+      cc_net_give_errors (err, &list);
+      return cc_error_wrap (err, "network teardown of project `%s`", project);
+    }
+  return 0;
+}
+
+/* Residue.  */
+
+static bool
+is_dead (const char *project, void *data)
+{
+  char *const *live = data;
+
+  return live != NULL && !cc_strv_contains (live, project ? project : "");
+}
+
+static bool
+alias_is_recorded (const cJSON *root, const char *alias)
+{
+  const cJSON *net, *m;
+
+  cJSON_ArrayForEach (net, cJSON_GetObjectItemCaseSensitive (root, "networks"))
+    {
+      cleanup_free char *mine = cc_net_link_alias (cc_json_get_string (net, "project"),
+                                                   cc_json_get_string (net, "name"), NULL);
+      if (str_eq (mine, alias))
+        return true;
+      cJSON_ArrayForEach (m, cJSON_GetObjectItemCaseSensitive (net, "members"))
+        {
+          cleanup_free char *veth = cc_net_link_alias (cc_json_get_string (net, "project"),
+                                                       cc_json_get_string (net, "name"),
+                                                       cc_json_get_string (m, "container"));
+          if (str_eq (veth, alias))
+            return true;
+        }
+    }
+  return false;
+}
+
+static void
+residue_links (const cJSON *root, bool fix, char ***found, cc_error_t *list)
+{
+  cleanup_nl_sock struct nl_sock *sk = NULL;
+  cleanup_strv char **names = NULL, **aliases = NULL;
+  cleanup_free char *prefix = xasprintf ("ccompose%s ", cc_net_scope_tag ());
+  cc_error_t e = NULL;
+
+  if (cc_nl_open (-1, &sk, &e) < 0 || cc_nl_links_with_alias (sk, prefix, &names, &aliases, &e) < 0)
+    {
+      cc_error_append (list, &e);
+      return;
+    }
+  for (size_t i = 0; names && names[i]; i++)
+    {
+      if (alias_is_recorded (root, aliases[i]))
+        continue;
+      cc_strv_push (found, xasprintf ("interface %s (%s)", names[i], aliases[i]));
+      if (fix && cc_nl_link_delete (sk, names[i], &e) < 0)
+        cc_error_append (list, &e);
+    }
+}
+
+static bool
+netns_is_recorded (const cJSON *root, const char *path)
+{
+  const cJSON *e;
+
+  cJSON_ArrayForEach (e, cJSON_GetObjectItemCaseSensitive (root, "netns"))
+    if (str_eq (cc_json_get_string (e, "path"), path))
+      return true;
+  return false;
+}
+
+static void
+residue_netns_files (const cJSON *root, bool fix, char ***found, cc_error_t *list)
+{
+  cleanup_free char *dir = cc_path_join (cc_state_dir (), "netns");
+  cleanup_dir DIR *d = opendir (dir);
+  struct dirent *de;
+  cc_error_t e = NULL;
+
+  while (d && (de = readdir (d)) != NULL)
+    {
+      cleanup_free char *path = NULL;
+
+      if (de->d_name[0] == '.')
+        continue;
+      path = cc_path_join (dir, de->d_name);
+      if (netns_is_recorded (root, path))
+        continue;
+      cc_strv_push (found, xasprintf ("netns %s (not recorded)", path));
+      if (fix && cc_netns_unbind (path, &e) < 0)
+        cc_error_append (list, &e);
+    }
+}
+
+/* K is "table/CHAIN" for a chain or "table/CHAIN comment" for a rule.  */
+static bool
+is_wanted (const struct cc_fw_ruleset *rs, const char *k)
+{
+  const char *space = strchr (k, ' ');
+  const char *chain = strchr (k, '/') ? strchr (k, '/') + 1 : k;
+  size_t chain_len = space ? (size_t) (space - chain) : strlen (chain);
+
+  for (size_t i = 0; space == NULL && i < rs->n_chains; i++)
+    if (strlen (rs->chains[i].name) == chain_len && strncmp (rs->chains[i].name, chain, chain_len) == 0)
+      return true;
+  for (size_t i = 0; space && i < rs->n_rules; i++)
+    if (str_eq (rs->rules[i].comment, space + 1))
+      return true;
+  return false;
+}
+
+/* Rules: the kernel's rules of this root must be exactly what the state
+   asks for; anything else (a crash between the commit and the state
+   update, a project whose state is gone) is residue, and a sync fixes it.  */
+static void
+residue_rules (const cJSON *root, bool fix, char ***found, cc_error_t *list)
+{
+  cleanup_fw_ruleset struct cc_fw_ruleset rs = { 0 };
+  const struct cc_firewall_ops *ops;
+  cleanup_strv char **kernel = NULL;
+  cc_error_t e = NULL;
+
+  if ((ops = cc_firewall (&e)) == NULL || cc_fw_build (root, cc_net_scope_tag (), &rs, &e) < 0
+      || ops->list_ours (cc_net_scope_tag (), &kernel, &e) < 0)
+    {
+      cc_error_append (list, &e);
+      return;
+    }
+  for (char **k = kernel; k && *k; k++)
+    if (!is_wanted (&rs, *k))
+      cc_strv_push (found, xasprintf ("iptables %s", *k));
+  if (fix && cc_firewall_sync (root, &e) < 0)
+    cc_error_append (list, &e);
+}
+
+int
+cc_network_residue (bool fix, char *const *live, char ***found, cc_error_t *err)
+{
+  cleanup_net_state struct cc_net_state st = { .lock_fd = -1 };
+  cc_error_t list = NULL;
+  char **f = NULL;
+
+  if (cc_net_state_open (&st, err) < 0)
+    return -1;
+  /* Dead projects first: their records go, so what the kernel still has
+     of them shows up below as unrecorded.  */
+  teardown_networks (&st, is_dead, (void *) live, &f, fix, &list);
+  teardown_netns (&st, is_dead, (void *) live, &f, fix, &list);
+  residue_links (st.root, fix, &f, &list);
+  residue_netns_files (st.root, fix, &f, &list);
+  residue_rules (st.root, fix, &f, &list);
+  *found = f;
+  return list ? cc_net_give_errors (err, &list) : 0;
+}

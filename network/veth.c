@@ -1,0 +1,99 @@
+/* veth pairs: host end on the bridge, peer created directly inside the
+   container's namespace under its final name, so no interface ever shows
+   up in the host namespace under a temporary name (netavark does the same).  */
+#include <errno.h>
+#include <netlink/netlink.h>
+#include <netlink/route/link.h>
+#include <netlink/route/link/bridge.h>
+#include <netlink/route/link/veth.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "lib/cleanup.h"
+#include "lib/xalloc.h"
+#include "network/link.h"
+
+char *
+cc_veth_name (const char *tag, const char *project, const char *network, const char *container)
+{
+  const char *parts[] = { "veth", tag, project, network, container };
+
+  return xasprintf ("cc%013llx", (unsigned long long) (cc_net_hash (parts, CC_N_ELEMENTS (parts)) >> 12));
+}
+
+static int
+add_pair (struct nl_sock *sk, const char *host_name, int master, int mtu, int netns_fd, const char *peer_name)
+{
+  struct rtnl_link *l = rtnl_link_veth_alloc ();
+  struct rtnl_link *peer;
+  int r;
+
+  if (l == NULL)
+    abort ();
+  peer = rtnl_link_veth_get_peer (l);
+  rtnl_link_set_name (l, host_name);
+  rtnl_link_set_master (l, master);
+  rtnl_link_set_name (peer, peer_name);
+  rtnl_link_set_ns_fd (peer, netns_fd);
+  if (mtu > 0)
+    {
+      rtnl_link_set_mtu (l, (unsigned) mtu);
+      rtnl_link_set_mtu (peer, (unsigned) mtu);
+    }
+  r = rtnl_link_add (sk, l, NLM_F_CREATE | NLM_F_EXCL);
+  rtnl_link_put (peer);
+  rtnl_link_veth_release (l);
+  return r;
+}
+
+/* Hairpin on the bridge port: a container reaching its own published
+   port through the host has its packets sent back out the port they came
+   in on, which a bridge refuses by default.  */
+static int
+set_hairpin (struct nl_sock *sk, int ifindex, const char *name, cc_error_t *err)
+{
+  struct rtnl_link *orig = rtnl_link_alloc ();
+  struct rtnl_link *change = rtnl_link_alloc ();
+  int r;
+
+  rtnl_link_set_ifindex (orig, ifindex);
+  rtnl_link_set_family (orig, AF_BRIDGE);
+  rtnl_link_set_ifindex (change, ifindex);
+  rtnl_link_set_family (change, AF_BRIDGE);
+  r = rtnl_link_bridge_set_flags (change, RTNL_BRIDGE_HAIRPIN_MODE);
+  if (r >= 0)
+    r = rtnl_link_change (sk, orig, change, 0);
+  rtnl_link_put (orig);
+  rtnl_link_put (change);
+  if (r < 0)
+    return cc_nl_error (err, r, "set hairpin mode on `%s`", name);
+  return 0;
+}
+
+int
+cc_veth_create (struct nl_sock *sk, const char *host_name, const char *bridge, int mtu, int netns_fd,
+                const char *peer_name, const char *alias, cc_error_t *err)
+{
+  int master = cc_nl_link_index (sk, bridge);
+  int r;
+
+  if (master < 0)
+    return cc_error_make (err, ENODEV, "bridge `%s` does not exist", bridge);
+  /* A crash between creation and the state update leaves the pair behind;
+     the name is ours (recorded before use), so replace it.  */
+  if (cc_nl_link_delete (sk, host_name, err) < 0)
+    return -1;
+  r = add_pair (sk, host_name, master, mtu, netns_fd, peer_name);
+  if (r == -NLE_EXIST)
+    return cc_error_make (err, EEXIST, "create veth `%s`: `%s` already exists in the container", host_name,
+                          peer_name);
+  if (r < 0)
+    return cc_nl_error (err, r, "create veth `%s`", host_name);
+  cc_crash_point ("veth created");
+  r = cc_nl_link_index (sk, host_name);
+  if (r < 0)
+    return cc_error_make (err, ENODEV, "veth `%s` vanished after creation", host_name);
+  if (cc_nl_link_set_alias (sk, r, alias, err) < 0 || set_hairpin (sk, r, host_name, err) < 0)
+    return -1;
+  return cc_nl_link_up (sk, r, err);
+}

@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# Networking in throwaway namespaces: bridges, veths, names, published
+# ports, isolation, teardown.  See network-helpers.bash.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/network-helpers.bash"
+
+test_two_containers_reach_each_other_by_name() {
+  net_setup names
+  local hw=$CCOMPOSE_STATE_DIR/hosts-web hd=$CCOMPOSE_STATE_DIR/hosts-db
+  assert_exit 0 ccn create default
+  defer "ccn down"
+  container pnames-web-1 default --service web --hosts-file "$hw"
+  assert_contains "$OUT" "eth0 10.89.0.2/24 10.89.0.1"
+  container pnames-db-1 default --service db --alias database --hosts-file "$hd"
+  assert_contains "$OUT" "eth0 10.89.0.3/24"
+  serve pnames-db-1 80 hello-db
+  # IP reachability across the bridge.
+  assert_exit 0 fetch inc pnames-web-1 curl http://10.89.0.3/
+  assert_eq "$OUT" hello-db
+  # The web container's hosts file, rewritten in place when db joined.
+  local inode_before
+  inode_before=$(stat -c %i "$hw")
+  grep -qP '^10\.89\.0\.3\tpnames-db-1 db db-1 database$' "$hw" || fail "db missing from hosts: $(cat "$hw")"
+  grep -qP '^10\.89\.0\.1\thost\.docker\.internal' "$hw" || fail "no host.docker.internal: $(cat "$hw")"
+  # By name, with the hosts file bind-mounted as the runtime will do.
+  assert_exit 0 inc pnames-web-1 unshare -m sh -c "mount --bind '$hw' /etc/hosts && curl -s -m 2 http://db/ && curl -s -m 2 http://database/ && curl -s -m 2 http://pnames-db-1/"
+  assert_eq "$OUT" "hello-db
+hello-db
+hello-db"
+  # A third container joins: the existing file keeps its inode.
+  container pnames-web-2 default --service web --number 2 --hosts-file "$CCOMPOSE_STATE_DIR/hosts-web2"
+  assert_eq "$(stat -c %i "$hw")" "$inode_before" "hosts file inode"
+  grep -q 'pnames-web-2 web web-2' "$hw" || fail "web-2 missing: $(cat "$hw")"
+  # Detach: the name goes from the others' files.
+  assert_exit 0 ccn detach default pnames-web-2
+  ! grep -q 'pnames-web-2' "$hw" || fail "web-2 still listed after detach"
+}
+
+test_published_port_loopback_host_address_other_namespace_hairpin() {
+  net_setup ports
+  client_setup ports
+  assert_exit 0 ccn create default
+  defer "ccn down"
+  container pports-web-1 default --service web --publish 8080:80 --publish 127.0.0.1:8081:80
+  container pports-cli-1 default --service cli
+  serve pports-web-1 80 hello-web
+  assert_exit 0 fetch inh curl http://127.0.0.1:8080/
+  assert_eq "$OUT" hello-web "127.0.0.1 from the host"
+  assert_exit 0 fetch inh curl http://127.0.0.1:8081/
+  assert_eq "$OUT" hello-web "127.0.0.1-bound port"
+  assert_exit 0 fetch inh curl http://172.31.99.1:8080/
+  assert_eq "$OUT" hello-web "the host's own address"
+  assert_exit 0 fetch inclient curl http://172.31.99.1:8080/
+  assert_eq "$OUT" hello-web "from another namespace"
+  # Bound to 127.0.0.1 only: not reachable from outside.
+  assert_exit 7 fetch inclient curl http://172.31.99.1:8081/
+  # Hairpin: through the host's address back into the network, and into
+  # the very container that publishes the port.
+  assert_exit 0 fetch inc pports-cli-1 curl http://172.31.99.1:8080/
+  assert_eq "$OUT" hello-web "hairpin from a neighbour"
+  assert_exit 0 fetch inc pports-web-1 curl http://172.31.99.1:8080/
+  assert_eq "$OUT" hello-web "hairpin to itself"
+  # Unpublish: the port stops answering.
+  assert_exit 0 ccn publish default pports-web-1
+  assert_exit 7 fetch inh curl http://127.0.0.1:8080/
+}
+
+test_networks_are_isolated_and_internal_has_no_outbound() {
+  net_setup iso
+  client_setup iso
+  assert_exit 0 ccn create front
+  defer "ccn down"
+  assert_exit 0 ccn create back
+  assert_exit 0 ccn create --internal secret
+  container piso-a-1 front --service a
+  container piso-b-1 back --service b --publish 9000:80
+  container piso-s-1 secret --service s
+  serve piso-b-1 80 hello-b
+  local bip
+  bip=$(inh "$CCOMPOSE" network ls | python3 -c 'import json,sys; s=json.load(sys.stdin); print([m["ip"] for n in s["networks"] for m in n["members"] if m["container"]=="piso-b-1"][0])')
+  # front -> back directly: dropped.
+  assert_exit 28 inc piso-a-1 curl -s -m 1 "http://$bip/"
+  # ... but back's published port is open to everyone, as in Docker.
+  assert_exit 0 fetch inc piso-a-1 curl http://172.31.99.1:9000/
+  assert_eq "$OUT" hello-b
+  # Outbound: a normal network reaches the client namespace, an internal one does not.
+  local cdir
+  cdir=$(mktemp -d /tmp/ccnt-www.XXXXXX); echo hello-client >"$cdir/index.html"
+  nsenter --net="/run/netns/$CLIENTNS" busybox httpd -f -p 80 -h "$cdir" >/dev/null 2>&1 &
+  defer "kill $!; rm -rf '$cdir'"
+  wait_for 5 "client httpd" inclient curl -sf -m 1 http://127.0.0.1/
+  assert_exit 0 fetch inc piso-a-1 curl http://172.31.99.2/
+  assert_eq "$OUT" hello-client
+  assert_exit 0 inc piso-s-1 ip route
+  assert_not_contains "$OUT" default "internal network must not route out"
+  # Even with a route added by hand, the firewall keeps it in.
+  local sgw
+  sgw=$(awk '/src/ {print $1}' <<<"$OUT" | sed 's|\.0/24$|.1|')
+  assert_exit 0 inc piso-s-1 ip route add default via "$sgw"
+  assert_exit 28 inc piso-s-1 curl -s -m 1 http://172.31.99.2/
+}
+
+test_teardown_leaves_nothing_and_is_idempotent() {
+  net_setup down
+  assert_exit 0 ccn create default
+  assert_exit 0 ccn create --internal other
+  container pdown-web-1 default --service web --publish 8080:80 --hosts-file "$CCOMPOSE_STATE_DIR/h1"
+  container pdown-web-1 other --service web
+  assert_contains "$OUT" "eth1"
+  [ "$(inh cat /proc/sys/net/ipv4/ip_forward)" = 1 ] || fail "ip_forward not enabled"
+  # A network with containers is not removed.
+  assert_exit 1 ccn rm default
+  assert_contains "$OUT" "still has containers: pdown-web-1"
+  assert_exit 0 ccn down
+  assert_no_residue
+  # ccompose turned ip_forward on, so it turns it off again.
+  assert_eq "$(inh cat /proc/sys/net/ipv4/ip_forward)" 0 "ip_forward restored"
+  assert_exit 0 ccn down
+  assert_exit 0 ccn rm default
+  assert_exit 0 ccn detach default nobody
+}
+
+test_residue_of_a_forgotten_project_is_found_and_removed() {
+  net_setup resid
+  assert_exit 0 ccn create default
+  container presid-web-1 default --service web --publish 8080:80
+  # The project's state is lost (as if its files were deleted).
+  rm -f "$CCOMPOSE_STATE_DIR/network/state.json"
+  assert_exit 1 inh "$CCOMPOSE" network residue
+  assert_contains "$OUT" "interface cc"
+  assert_contains "$OUT" "iptables nat/CCOMPOSE-DNAT"
+  assert_contains "$OUT" "netns"
+  assert_exit 0 inh "$CCOMPOSE" network residue --fix
+  assert_no_residue
+}
+
+test_usage_errors() {
+  net_setup usage
+  assert_exit 2 "$CCOMPOSE" network
+  assert_exit 2 "$CCOMPOSE" network frobnicate
+  assert_exit 2 "$CCOMPOSE" network create
+  assert_exit 1 ccn create --subnet 10.89.0.0/33 bad
+  assert_contains "$OUT" "prefix"
+  assert_exit 1 ccn create --subnet 10.89.0.0/24 --gateway 10.90.0.1 bad
+  assert_exit 1 ccn attach nonet c1
+  assert_contains "$OUT" "does not exist"
+  assert_exit 1 ccn netns-create ../escape
+  assert_exit 1 ccn create "a/b"
+  assert_exit 1 ccn attach --publish 70000:80 default c1
+  assert_contains "$OUT" "invalid port"
+}
+
+run_tests

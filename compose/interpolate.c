@@ -49,20 +49,37 @@ is_name_char (char c)
   return c == '_' || isalnum ((unsigned char)c);
 }
 
-/* Position of WHERE: exact for a plain one-line scalar, whose columns map
-   one to one onto its text; the scalar's start otherwise.  */
+/* Whether a quoted scalar's text is exactly what is written between its
+   quotes: printable ASCII with nothing an escape could have produced.  */
+static bool
+is_verbatim (const char *text)
+{
+  for (const unsigned char *p = (const unsigned char *)text; *p; p++)
+    if (*p < 0x20 || *p > 0x7e || *p == '\\' || *p == '\'' || *p == '"')
+      return false;
+  return true;
+}
+
+/* Position of WHERE: exact when the scalar's columns map one to one onto
+   its text (plain, or quoted without escapes, on one line); the scalar's
+   start otherwise.  */
 static struct cc_node
 position_of (const struct interp *it, const char *where)
 {
   struct cc_node pos = { 0 };
+  int offset = (int)(where - it->text);
 
   if (it->at == NULL)
     return pos;
   pos.file = it->at->file;
   pos.line = it->at->line;
   pos.col = it->at->col;
-  if (! it->at->quoted && strchr (it->text, '\n') == NULL)
-    pos.col += (int)(where - it->text);
+  if (strchr (it->text, '\n'))
+    return pos;
+  if (! it->at->quoted)
+    pos.col += offset;
+  else if (it->at->flow_quoted && is_verbatim (it->text))
+    pos.col += 1 + offset;
   return pos;
 }
 

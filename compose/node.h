@@ -36,6 +36,10 @@ struct cc_node
      from the merged result, `!override` replaces it instead of merging.  */
   bool tag_reset;
   bool tag_override;
+
+  /* CC_NODE_SCALAR written in '...' or "..." (not a block scalar): with
+     no escapes, its text starts one column after the node's position.  */
+  bool flow_quoted;
 };
 
 /* Construction; positions are copied from AT (may be NULL).  */

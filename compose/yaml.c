@@ -332,6 +332,8 @@ on_scalar (struct builder *b, yaml_event_t *ev, cc_error_t *err)
     return -1;
   n = cc_node_new_scalar (text, &at);
   n->quoted = ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE;
+  n->flow_quoted = ev->data.scalar.style == YAML_SINGLE_QUOTED_SCALAR_STYLE
+                   || ev->data.scalar.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE;
   n->is_null = ! n->quoted && is_null_text (text);
   if (n->is_null)
     n->value[0] = '\0';

@@ -312,8 +312,41 @@ test_tree_error_position (void **state)
   assert_int_equal (cc_yaml_load_string ("tree.yaml", text, strlen (text), &root, &err), 0);
   assert_int_equal (cc_interpolate_tree (root, env, &err), -1);
   assert_non_null (strstr (err->msg, "tree.yaml:3:18: required variable `TAG` is missing a value: set a tag"));
-  /* The line is quoted with a caret under the `$`.  */
+  /* The line is shown with a caret under the `$`.  */
   assert_non_null (strstr (err->msg, "\n      image: nginx:${TAG:?set a tag}\n                   ^"));
+}
+
+static void
+test_quoted_scalar_positions (void **state)
+{
+  const char *text = "a: \"img:${A:?x}\"\nb: 'v-${B:?y}'\nc: \"t\\t${C:?z}\"\nd: |\n  ${D:?w}\n";
+  cleanup_node struct cc_node *root = NULL;
+  cleanup_error cc_error_t err = NULL;
+  static const struct
+  {
+    const char *key, *where;
+  } cases[] = {
+    /* Quoted without escapes: exact column of the `$`.  */
+    { "a", "q.yaml:1:9:" },
+    { "b", "q.yaml:2:7:" },
+    /* An escape shifts columns: the scalar's own position.  */
+    { "c", "q.yaml:3:4:" },
+    /* A block scalar: its indicator.  */
+    { "d", "q.yaml:4:4:" },
+  };
+
+  (void)state;
+  assert_int_equal (cc_yaml_load_string ("q.yaml", text, strlen (text), &root, &err), 0);
+  for (size_t i = 0; i < CC_N_ELEMENTS (cases); i++)
+    {
+      cleanup_free char *out = NULL;
+      const struct cc_node *n = cc_node_map_get (root, cases[i].key);
+
+      assert_int_equal (cc_interpolate_string (n->value, env, n, &out, &err), -1);
+      if (strncmp (err->msg, cases[i].where, strlen (cases[i].where)) != 0)
+        fail_msg ("%s: got `%s`, expected `%s`", cases[i].key, err->msg, cases[i].where);
+      cc_error_release (&err);
+    }
 }
 
 int
@@ -330,6 +363,7 @@ main (void)
     cmocka_unit_test_setup_teardown (test_deep_nesting, setup, teardown),
     cmocka_unit_test_setup_teardown (test_tree, setup, teardown),
     cmocka_unit_test_setup_teardown (test_tree_error_position, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_quoted_scalar_positions, setup, teardown),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -136,4 +136,40 @@ test_malformed_specs_are_refused() {
   return 0
 }
 
+test_etc_files_domainname_and_new_netns() {
+  setup etc
+  local f=$CCOMPOSE_DATA_DIR/files
+  mkdir -p "$f"
+  printf '127.0.0.1 localhost\n10.1.2.3 db\n' > "$f/hosts"
+  echo 'nameserver 10.9.9.9' > "$f/resolv.conf"
+  echo box2 > "$f/hostname"
+  spec e1 "\"args\": [\"/bin/sh\", \"-c\", \"grep db /etc/hosts; cat /etc/resolv.conf /etc/hostname; hostname; cat /proc/sys/kernel/domainname; grep -c : /proc/net/dev; cat /sys/class/net/lo/flags\"], \"hostname\": \"box2\", \"domainname\": \"example.org\", \"hosts_file\": \"$f/hosts\", \"resolv_conf\": \"$f/resolv.conf\", \"hostname_file\": \"$f/hostname\""
+  run_ctr e1
+  assert_eq "$RC" 0 "$OUT"
+  assert_contains "$OUT" "10.1.2.3 db"
+  assert_contains "$OUT" "nameserver 10.9.9.9"
+  assert_eq "$(grep -c box2 <<<"$OUT")" 2 "/etc/hostname and the kernel hostname"
+  assert_contains "$OUT" "example.org"
+  # A new network namespace: only lo, and it is up.
+  assert_eq "$(sed -n '$p' <<<"$OUT")" 0x9 "lo is up"
+  assert_eq "$(tail -2 <<<"$OUT" | head -1)" 1 "only lo"
+  finish
+}
+
+test_joins_the_given_netns() {
+  setup netns
+  command -v nsenter >/dev/null && command -v ip >/dev/null || skip "needs nsenter and ip"
+  local ns=$CCOMPOSE_STATE_DIR/netns
+  touch "$ns"
+  defer "umount '$ns'"
+  unshare --net="$ns" true || fail "create a network namespace"
+  nsenter --net="$ns" ip link add cctest0 type veth peer name cctest1 || fail "add a veth pair"
+  spec n1 "\"args\": [\"/bin/sh\", \"-c\", \"grep -c cctest0 /proc/net/dev\"], \"netns\": \"$ns\""
+  run_ctr n1
+  assert_eq "$OUT" 1 "the container is in the given namespace"
+  ip link show cctest0 >/dev/null 2>&1 && fail "the test link leaked to the host"
+  umount "$ns" || fail "the netns handle stays ours to remove"
+  finish
+}
+
 run_tests

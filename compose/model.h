@@ -177,6 +177,11 @@ CC_DECLARE_KEY_FN (cc_norm_key_security_opt);
    --ignore-unsupported (then returns 0).  */
 int cc_norm_unsupported (struct cc_norm *n, const struct cc_node *at, const char *what, cc_error_t *err);
 
+/* validate-values.c: names, addresses and subnets, exposed ports.  */
+int cc_validate_values (const cJSON *model, const struct cc_node *root, cc_error_t *err);
+/* "8080", "8080-8090", "53/udp".  */
+int cc_ports_check_expose (const char *spec, cc_error_t *err);
+
 /* validate.c: checks across the model, with positions from ROOT.  */
 int cc_validate_project (const cJSON *model, const struct cc_node *root, cc_error_t *err);
 /* The node at services.NAME.KEY (NULL parts stop the walk), for messages.  */

@@ -248,3 +248,16 @@ cc_norm_key_ports (struct cc_norm *n, const struct cc_schema_key *k, const struc
   cc_json_set (parent, "ports", arr);
   return 0;
 }
+
+int
+cc_ports_check_expose (const char *spec, cc_error_t *err)
+{
+  cleanup_free char *body = NULL;
+  const char *slash = strrchr (spec, '/');
+  struct port_range r;
+
+  if (slash && ! is_protocol (slash + 1))
+    return cc_error_make (err, 0, "invalid protocol `%s` in `%s` (tcp, udp, sctp)", slash + 1, spec);
+  body = slash ? xstrndup (spec, (size_t)(slash - spec)) : xstrdup (spec);
+  return parse_range (body, 1, &r, err);
+}

@@ -224,6 +224,8 @@ cc_validate_project (const cJSON *model, const struct cc_node *root, cc_error_t 
   const cJSON *services = cJSON_GetObjectItem (model, "services");
   cleanup_strv char **cycle = NULL;
 
+  if (cc_validate_values (model, root, err) < 0)
+    return -1;
   for (const cJSON *svc = services ? services->child : NULL; svc; svc = svc->next)
     if (check_service (model, root, svc, err) < 0)
       return -1;

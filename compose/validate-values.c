@@ -1,0 +1,216 @@
+/* Checks of single values that the compose file gives as text: names,
+   addresses and subnets, exposed ports.  They fail here, at the line that
+   wrote them, rather than later inside the engine.  */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "compose/model.h"
+#include "lib/cleanup.h"
+#include "lib/json.h"
+#include "lib/xalloc.h"
+
+/* compose-spec: service names are [a-zA-Z0-9._-]+.  */
+static bool
+is_service_name (const char *s)
+{
+  if (*s == '\0')
+    return false;
+  for (; *s; s++)
+    if (! isalnum ((unsigned char) *s) && ! strchr ("._-", *s))
+      return false;
+  return true;
+}
+
+/* Docker: container names are [a-zA-Z0-9][a-zA-Z0-9_.-]+.  */
+static bool
+is_container_name (const char *s)
+{
+  if (! isalnum ((unsigned char) s[0]) || s[1] == '\0')
+    return false;
+  return is_service_name (s + 1);
+}
+
+struct cidr
+{
+  int family;
+  unsigned char addr[16];
+  int prefix;
+};
+
+static bool
+parse_ip (const char *s, int *family, unsigned char addr[16])
+{
+  if (inet_pton (AF_INET, s, addr) == 1)
+    return (*family = AF_INET), true;
+  if (inet_pton (AF_INET6, s, addr) == 1)
+    return (*family = AF_INET6), true;
+  return false;
+}
+
+static bool
+parse_cidr (const char *s, struct cidr *c)
+{
+  const char *slash = strchr (s, '/');
+  cleanup_free char *ip = slash ? xstrndup (s, (size_t) (slash - s)) : NULL;
+  char *end;
+  long prefix;
+
+  if (slash == NULL || ! parse_ip (ip, &c->family, c->addr))
+    return false;
+  prefix = strtol (slash + 1, &end, 10);
+  if (slash[1] == '\0' || *end != '\0' || prefix < 0 || prefix > (c->family == AF_INET ? 32 : 128))
+    return false;
+  c->prefix = (int) prefix;
+  return true;
+}
+
+static bool
+cidr_contains (const struct cidr *c, int family, const unsigned char addr[16])
+{
+  int bits = c->prefix;
+
+  if (family != c->family)
+    return false;
+  for (int i = 0; bits > 0; i++, bits -= 8)
+    {
+      unsigned char mask = bits >= 8 ? 0xff : (unsigned char) (0xff << (8 - bits));
+      if ((addr[i] & mask) != (c->addr[i] & mask))
+        return false;
+    }
+  return true;
+}
+
+static const struct cc_node *
+pool_node (const struct cc_node *root, const char *net, size_t i, const char *key)
+{
+  const struct cc_node *config = cc_node_path (root, "networks", net, "ipam", "config", NULL);
+  const struct cc_node *pool = config && config->kind == CC_NODE_SEQ && i < config->len ? config->items[i] : NULL;
+  const struct cc_node *k = pool ? cc_node_map_get (pool, key) : NULL;
+
+  return k ? k : pool ? pool : root;
+}
+
+static int
+check_pool (const struct cc_node *root, const char *net, size_t i, const cJSON *pool, cc_error_t *err)
+{
+  const char *subnet = cc_json_get_string (pool, "subnet");
+  const char *gateway = cc_json_get_string (pool, "gateway");
+  const char *range = cc_json_get_string (pool, "ip_range");
+  struct cidr sn, rg;
+  unsigned char gw[16];
+  int family;
+
+  if (subnet && ! parse_cidr (subnet, &sn))
+    return cc_error_at (err, pool_node (root, net, i, "subnet"), "network `%s`: invalid subnet `%s` (ADDRESS/PREFIX)",
+                        net, subnet);
+  if (range && ! parse_cidr (range, &rg))
+    return cc_error_at (err, pool_node (root, net, i, "ip_range"), "network `%s`: invalid ip_range `%s`", net, range);
+  if (gateway && ! parse_ip (gateway, &family, gw))
+    return cc_error_at (err, pool_node (root, net, i, "gateway"), "network `%s`: invalid gateway `%s`", net, gateway);
+  if (subnet && gateway && ! cidr_contains (&sn, family, gw))
+    return cc_error_at (err, pool_node (root, net, i, "gateway"), "network `%s`: gateway `%s` is outside subnet `%s`",
+                        net, gateway, subnet);
+  if (subnet && range && (! cidr_contains (&sn, rg.family, rg.addr) || rg.prefix < sn.prefix))
+    return cc_error_at (err, pool_node (root, net, i, "ip_range"), "network `%s`: ip_range `%s` is outside subnet `%s`",
+                        net, range, subnet);
+  return 0;
+}
+
+static int
+check_network_pools (const cJSON *model, const struct cc_node *root, cc_error_t *err)
+{
+  const cJSON *nets = cJSON_GetObjectItem (model, "networks");
+
+  for (const cJSON *n = nets ? nets->child : NULL; n; n = n->next)
+    {
+      const cJSON *config = cJSON_GetObjectItem (cJSON_GetObjectItem (n, "ipam"), "config");
+      size_t i = 0;
+      for (const cJSON *pool = config ? config->child : NULL; pool; pool = pool->next, i++)
+        if (check_pool (root, n->string, i, pool, err) < 0)
+          return -1;
+    }
+  return 0;
+}
+
+/* A static address must be an address of its family, inside one of the
+   network's subnets when the file gives them (Docker refuses it later).  */
+static int
+check_static_address (const cJSON *model, const struct cc_node *root, const char *svc, const char *net,
+                      const char *key, const char *addr, cc_error_t *err)
+{
+  const struct cc_node *at = cc_node_path (root, "services", svc, "networks", net, key, NULL);
+  const cJSON *config = cJSON_GetObjectItem (
+      cJSON_GetObjectItem (cJSON_GetObjectItem (cJSON_GetObjectItem (model, "networks"), net), "ipam"), "config");
+  unsigned char ip[16];
+  int family;
+  bool inside = config == NULL || config->child == NULL;
+
+  if (! parse_ip (addr, &family, ip) || family != (strcmp (key, "ipv4_address") == 0 ? AF_INET : AF_INET6))
+    return cc_error_at (err, at ? at : root, "service `%s`: invalid %s `%s`", svc, key, addr);
+  for (const cJSON *pool = config ? config->child : NULL; pool && ! inside; pool = pool->next)
+    {
+      struct cidr sn;
+      const char *subnet = cc_json_get_string (pool, "subnet");
+      inside = subnet == NULL || (parse_cidr (subnet, &sn) && cidr_contains (&sn, family, ip));
+    }
+  if (! inside)
+    return cc_error_at (err, at ? at : root, "service `%s`: %s `%s` is in no subnet of network `%s`", svc, key, addr,
+                        net);
+  return 0;
+}
+
+static int
+check_expose (const struct cc_node *root, const cJSON *svc, const cJSON *expose, cc_error_t *err)
+{
+  const struct cc_node *list = cc_node_path (root, "services", svc->string, "expose", NULL);
+  size_t i = 0;
+
+  for (const cJSON *e = expose ? expose->child : NULL; e; e = e->next, i++)
+    if (cc_ports_check_expose (e->valuestring, err) < 0)
+      return cc_error_relocate (err, list && list->kind == CC_NODE_SEQ && i < list->len ? list->items[i] : root,
+                                "expose");
+  return 0;
+}
+
+static int
+check_service_values (const cJSON *model, const struct cc_node *root, const cJSON *svc, cc_error_t *err)
+{
+  static const char *const address_keys[] = { "ipv4_address", "ipv6_address" };
+  const struct cc_node *key = cc_node_entry (cc_node_path (root, "services", NULL), svc->string);
+  const char *cname = cc_json_get_string (svc, "container_name");
+  const char *image = cc_json_get_string (svc, "image");
+  const cJSON *nets = cJSON_GetObjectItem (svc, "networks");
+  const cJSON *expose = cJSON_GetObjectItem (svc, "expose");
+
+  if (! is_service_name (svc->string))
+    return cc_error_at (err, key ? key : root, "invalid service name `%s` (letters, digits, `.`, `_` and `-`)",
+                        svc->string);
+  if (cname && ! is_container_name (cname))
+    return cc_error_at (err, cc_node_path (root, "services", svc->string, "container_name", NULL),
+                        "invalid container_name `%s` ([a-zA-Z0-9][a-zA-Z0-9_.-]+)", cname);
+  if (image && *image == '\0')
+    return cc_error_at (err, cc_node_path (root, "services", svc->string, "image", NULL), "`image` is empty");
+  for (const cJSON *n = nets ? nets->child : NULL; n; n = n->next)
+    for (size_t i = 0; i < CC_N_ELEMENTS (address_keys); i++)
+      {
+        const char *addr = cc_json_get_string (n, address_keys[i]);
+        if (addr && check_static_address (model, root, svc->string, n->string, address_keys[i], addr, err) < 0)
+          return -1;
+      }
+  return check_expose (root, svc, expose, err);
+}
+
+int
+cc_validate_values (const cJSON *model, const struct cc_node *root, cc_error_t *err)
+{
+  const cJSON *services = cJSON_GetObjectItem (model, "services");
+
+  if (check_network_pools (model, root, err) < 0)
+    return -1;
+  for (const cJSON *svc = services ? services->child : NULL; svc; svc = svc->next)
+    if (check_service_values (model, root, svc, err) < 0)
+      return -1;
+  return 0;
+}

@@ -73,4 +73,10 @@ finish() {
   done
 }
 
+# The container's cgroup directory for a controller, in either layout.
+cgroup_v2() { [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ]; }
+cg() {
+  if cgroup_v2; then echo "/sys/fs/cgroup/ccompose/$2"; else echo "/sys/fs/cgroup/$1/ccompose/$2"; fi
+}
+
 status_is() { [ "$(state_field "$1" status)" = "$2" ]; }

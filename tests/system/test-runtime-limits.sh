@@ -3,7 +3,6 @@
 # counters (never through timings).
 . "$(dirname "$0")/runtime-common.sh"
 
-cg() { echo "/sys/fs/cgroup/$1/ccompose/$2"; }
 
 test_memory_limit_kills_a_hog_and_records_oom() {
   setup oom
@@ -36,8 +35,13 @@ test_cpu_quota_throttles_and_shares_apply() {
   spec c1 '"args": ["/payload", "busy", "20000"], "resources": {"cpu_quota": 10000, "cpu_period": 100000, "cpu_shares": 512}'
   rt create --spec "$SPECS/c1.json" c1 || fail "create"
   rt start c1 || fail "start"
-  assert_eq "$(cat "$(cg cpu c1)/cpu.cfs_quota_us")" 10000
-  assert_eq "$(cat "$(cg cpu c1)/cpu.shares")" 512
+  if cgroup_v2; then
+    assert_eq "$(cat "$(cg cpu c1)/cpu.max")" "10000 100000"
+    assert_eq "$(cat "$(cg cpu c1)/cpu.weight")" 59 "512 shares as a weight"
+  else
+    assert_eq "$(cat "$(cg cpu c1)/cpu.cfs_quota_us")" 10000
+    assert_eq "$(cat "$(cg cpu c1)/cpu.shares")" 512
+  fi
   throttled() { [ "$(awk '/^nr_throttled/ {print $2}' "$(cg cpu c1)/cpu.stat")" -gt 0 ]; }
   wait_for 10 "the cpu quota to throttle" throttled
   rt kill c1 || fail "kill"
@@ -51,7 +55,11 @@ test_limits_in_cgroup_files() {
   rt run -d --spec "$SPECS/l1.json" l1 || fail "run"
   local pid
   pid=$(state_field l1 pid)
-  assert_eq "$(cat "$(cg memory l1)/memory.limit_in_bytes")" 67108864
+  if cgroup_v2; then
+    assert_eq "$(cat "$(cg memory l1)/memory.max")" 67108864
+  else
+    assert_eq "$(cat "$(cg memory l1)/memory.limit_in_bytes")" 67108864
+  fi
   assert_eq "$(cat "$(cg pids l1)/pids.max")" 50
   grep -q "^$pid\$" "$(cg memory l1)/cgroup.procs" || fail "PID 1 is not in the memory cgroup"
   grep -q "^$pid\$" "$(cg pids l1)/cgroup.procs" || fail "PID 1 is not in the pids cgroup"

@@ -225,7 +225,11 @@ test_pause_unpause_and_kill() {
   rt run -d --spec "$SPECS/p1.json" p1 || fail "run"
   assert_exit 0 rt pause p1
   assert_eq "$(state_field p1 status)" paused
-  assert_eq "$(cat /sys/fs/cgroup/freezer/ccompose/p1/freezer.state)" FROZEN
+  if cgroup_v2; then
+    grep -qx "frozen 1" "$(cg freezer p1)/cgroup.events" || fail "not frozen"
+  else
+    assert_eq "$(cat "$(cg freezer p1)/freezer.state")" FROZEN
+  fi
   assert_exit 1 rt pause p1
   assert_exit 0 rt unpause p1
   assert_eq "$(state_field p1 status)" running

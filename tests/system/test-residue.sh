@@ -1,0 +1,161 @@
+#!/usr/bin/env bash
+# `ccompose system check [--fix] [--all]`: finds what carries ccompose's
+# names but belongs to no live project of the state root, removes it with
+# --fix, and leaves other state roots alone.  Network resources are made
+# inside a throwaway namespace that plays the host.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/network-helpers.bash"
+
+check() { "$CCOMPOSE" system check "$@"; }
+
+res_setup() {
+  require_root
+  use_private_state "res-$1"
+  unset CCOMPOSE_CRASH_AT CCOMPOSE_CRASH_TRACE
+}
+
+# The first cgroup hierarchy of this host (v1 pids, hybrid or unified).
+cgroup_base() {
+  local h
+  for h in /sys/fs/cgroup/pids /sys/fs/cgroup/unified /sys/fs/cgroup; do
+    if mountpoint -q "$h"; then echo "$h"; return; fi
+  done
+}
+
+json_field() { python3 -c 'import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"; }
+
+test_usage() {
+  assert_exit 2 "$CCOMPOSE" system
+  assert_exit 2 "$CCOMPOSE" system bogus
+  assert_exit 2 check --format xml
+  assert_exit 2 check extra-argument
+  assert_exit 0 check --help
+  assert_contains "$OUT" "Usage: ccompose system"
+}
+
+test_clean_root_reports_nothing() {
+  res_setup clean
+  assert_exit 0 check
+  assert_contains "$OUT" "no residue in $CCOMPOSE_STATE_DIR"
+  assert_exit 0 check --format json
+  assert_eq "$(json_field 'd["clean"], len(d["roots"][0]["residue"])' <<<"$OUT")" "(True, 0)"
+}
+
+test_state_leftovers_found_then_fixed() {
+  res_setup files
+  mkdir -p "$CCOMPOSE_STATE_DIR/projects/ghost" "$CCOMPOSE_STATE_DIR/containers/ghost-web-1" \
+    "$CCOMPOSE_DATA_DIR/containers/ghost-db-1"
+  assert_exit 1 check
+  assert_contains "$OUT" "project-state"
+  assert_contains "$OUT" "container     ghost-web-1"
+  assert_contains "$OUT" "logs          $CCOMPOSE_DATA_DIR/containers/ghost-db-1"
+  assert_exit 1 check --format json
+  assert_eq "$(json_field 'sorted(f["kind"] for f in d["roots"][0]["residue"])' <<<"$OUT")" \
+    "['container', 'logs', 'project-state']"
+  assert_exit 0 check --fix
+  assert_contains "$OUT" "removing"
+  for p in projects/ghost containers/ghost-web-1; do
+    [ -e "$CCOMPOSE_STATE_DIR/$p" ] && fail "$p survived --fix"
+  done
+  [ -e "$CCOMPOSE_DATA_DIR/containers/ghost-db-1" ] && fail "log dir survived --fix"
+  assert_exit 0 check
+}
+
+test_live_project_claims_its_containers() {
+  res_setup claimed
+  mkdir -p "$CCOMPOSE_STATE_DIR/projects/app" "$CCOMPOSE_STATE_DIR/containers/app-web-1"
+  echo '{"project": "app", "containers": {"app-web-1": {"service": "web", "number": 1}}}' \
+    > "$CCOMPOSE_STATE_DIR/projects/app/state.json"
+  assert_exit 0 check
+  rm "$CCOMPOSE_STATE_DIR/projects/app/state.json"
+  assert_exit 1 check
+  assert_contains "$OUT" "app-web-1"
+}
+
+test_stray_mount_under_state_root() {
+  res_setup mount
+  mkdir -p "$CCOMPOSE_STATE_DIR/stray"
+  mount -t tmpfs -o size=1m ccompose-test "$CCOMPOSE_STATE_DIR/stray" || fail "mount tmpfs"
+  defer "umount '$CCOMPOSE_STATE_DIR/stray'"
+  assert_exit 1 check
+  assert_contains "$OUT" "mount         $CCOMPOSE_STATE_DIR/stray"
+  assert_exit 0 check --fix
+  mountpoint -q "$CCOMPOSE_STATE_DIR/stray" && fail "still mounted after --fix"
+  assert_exit 0 check
+}
+
+test_orphan_cgroup_removed_but_not_another_roots() {
+  res_setup cgroup
+  local base id=res-orphan-$$ other=/run/ccompose-test/res-other-$$
+  base=$(cgroup_base)
+  [ -n "$base" ] || skip "no cgroup hierarchy mounted"
+  mkdir -p "$base/ccompose/$id" "$base/ccompose/$id-theirs" "$other/containers/$id-theirs"
+  defer "rmdir '$base/ccompose/$id' '$base/ccompose/$id-theirs'; rm -rf '$other'"
+  assert_exit 1 check
+  assert_contains "$OUT" "$base/ccompose/$id (no container record"
+  assert_not_contains "$OUT" "$id-theirs"
+  assert_exit 0 check --fix
+  [ -d "$base/ccompose/$id" ] && fail "orphan cgroup survived --fix"
+  [ -d "$base/ccompose/$id-theirs" ] || fail "another root's cgroup was removed"
+  return 0
+}
+
+test_other_roots_judged_only_with_all() {
+  res_setup mine
+  local other=/run/ccompose-test/res-theirs-$$
+  mkdir -p "$other/containers" "$other/stray"
+  mount -t tmpfs -o size=1m ccompose-test "$other/stray" || fail "mount tmpfs"
+  defer "umount '$other/stray'; rm -rf '$other' '/var/lib/ccompose-test/res-theirs-$$'"
+  assert_exit 0 check
+  assert_not_contains "$OUT" "$other"
+  assert_exit 1 check --all
+  assert_contains "$OUT" "== state root $other"
+  assert_contains "$OUT" "mount         $other/stray"
+  mountpoint -q "$other/stray" || fail "a check without --fix unmounted"
+  CCOMPOSE_STATE_DIR=$other CCOMPOSE_DATA_DIR=/var/lib/ccompose-test/res-theirs-$$ check --fix >/dev/null
+  mountpoint -q "$other/stray" && fail "--fix in that root left the mount"
+  return 0
+}
+
+test_unclaimed_container_and_monitor_removed() {
+  res_setup ctr
+  local root=$CCOMPOSE_DATA_DIR/rootfs id=res-ctr-$$
+  [ -x /bin/busybox ] || skip "busybox-static missing"
+  mkdir -p "$root/bin"
+  cp /bin/busybox "$root/bin/busybox"
+  chroot "$root" /bin/busybox --install -s /bin
+  echo "{\"rootfs\": \"$root\", \"args\": [\"/bin/sleep\", \"600\"]}" > "$CCOMPOSE_DATA_DIR/spec.json"
+  defer "'$CCOMPOSE' runtime delete '$id'"
+  assert_exit 0 "$CCOMPOSE" runtime run -d --spec "$CCOMPOSE_DATA_DIR/spec.json" "$id"
+  pgrep -f "ccompose-monitor $id\$" >/dev/null || fail "no monitor for $id"
+  assert_exit 1 check
+  assert_contains "$OUT" "container     $id (running, no live project claims it)"
+  assert_contains "$OUT" "monitor       pid "
+  assert_exit 0 check --fix
+  pgrep -f "ccompose-monitor $id\$" >/dev/null && fail "monitor of $id survived --fix"
+  ls -d /sys/fs/cgroup/*/ccompose/"$id" /sys/fs/cgroup/ccompose/"$id" 2>/dev/null && fail "cgroup of $id survived --fix"
+  [ -e "$CCOMPOSE_STATE_DIR/containers/$id" ] && fail "state of $id survived --fix"
+  assert_exit 0 check
+}
+
+test_unclaimed_network_found_then_fixed() {
+  net_setup res
+  local bridge
+  assert_exit 0 ccn create default
+  bridge=$(inh ip -o link show type bridge | awk -F': ' '{print $2}' | grep '^cc' | head -1)
+  [ -n "$bridge" ] || fail "no cc bridge was created"
+  # Claimed by a live project: nothing to report.
+  mkdir -p "$CCOMPOSE_STATE_DIR/projects/$PROJECT"
+  echo "{\"project\": \"$PROJECT\", \"containers\": {}}" > "$CCOMPOSE_STATE_DIR/projects/$PROJECT/state.json"
+  assert_exit 0 inh "$CCOMPOSE" system check
+  # The project's state is gone: its network is residue.
+  rm -rf "$CCOMPOSE_STATE_DIR/projects/$PROJECT"
+  assert_exit 1 inh "$CCOMPOSE" system check
+  assert_contains "$OUT" "network       network ${PROJECT}_default"
+  assert_exit 0 inh "$CCOMPOSE" system check --fix
+  inh ip link show "$bridge" >/dev/null 2>&1 && fail "bridge $bridge survived --fix"
+  inh iptables-legacy-save | grep -q CCOMPOSE && fail "iptables chains survived --fix"
+  assert_exit 0 inh "$CCOMPOSE" system check
+}
+
+run_tests

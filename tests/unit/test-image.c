@@ -353,6 +353,8 @@ make_tar (bool gzip, const char *const *names)
       archive_entry_set_pathname (e, names[i]);
       archive_entry_set_filetype (e, dir ? AE_IFDIR : AE_IFREG);
       archive_entry_set_perm (e, dir ? 0755 : 0644);
+      archive_entry_set_uid (e, getuid ());
+      archive_entry_set_gid (e, getgid ());
       archive_entry_set_size (e, dir ? 0 : 5);
       archive_write_header (a, e);
       if (! dir)
@@ -478,6 +480,96 @@ test_sha256_known_value (void **state)
   assert_false (cc_image_is_digest ("sha256:../../../../etc/passwd"));
 }
 
+/* ---- the store, end to end, in a private data dir ---------------------- */
+
+static char *
+write_rootfs_tar (const char *dir)
+{
+  static const char *const names[] = { "bin/", "bin/tool", "etc/", "etc/hostname", NULL };
+  struct tarball t = make_tar (true, names);
+  char *path = cc_path_join (dir, "rootfs.tar.gz");
+
+  assert_int_equal (cc_write_file_atomic (path, t.data, t.len, 0644, NULL), 0);
+  free (t.data);
+  return path;
+}
+
+static void
+count_removed (void *opaque, const char *what, const char *value)
+{
+  (void)what;
+  (void)value;
+  (*(int *)opaque)++;
+}
+
+static void
+test_store_roundtrip (void **state)
+{
+  cleanup_free char *dir = temp_dir ();
+  cleanup_free char *tar = write_rootfs_tar (dir);
+  cleanup_free char *id = NULL;
+  cleanup_free char *prefix = NULL;
+  cleanup_free char *by_digest = NULL;
+  cleanup_image struct cc_image *img = NULL;
+  cleanup_image struct cc_image *byid = NULL;
+  cleanup_image struct cc_image *byprefix = NULL;
+  cleanup_image struct cc_image *bydigest = NULL;
+  cleanup_image struct cc_image *pinned = NULL;
+  cleanup_error cc_error_t err = NULL;
+  struct cc_image **list = NULL;
+  size_t n = 0;
+  int removed = 0;
+  int64_t reclaimed = 0;
+
+  (void)state;
+  setenv ("CCOMPOSE_DATA_DIR", dir, 1);
+  assert_int_equal (cc_image_import_rootfs (tar, "example/tool:1", &id, &err), 0);
+  assert_true (cc_image_is_digest (id));
+  assert_int_equal (cc_image_resolve ("example/tool:1", &img, &err), 0);
+  assert_string_equal (img->id, id);
+  assert_string_equal (img->reference, "docker.io/example/tool:1");
+  assert_int_equal (cc_strv_len (img->layers), 1);
+  assert_non_null (strstr (img->layers[0], "/images/layers/"));
+  assert_int_equal (img->size, 10);
+  /* By id, by a short id, by name@digest.  */
+  assert_int_equal (cc_image_resolve (id, &byid, &err), 0);
+  assert_string_equal (byid->reference, id);
+  prefix = xstrndup (id + 7, 12);
+  assert_int_equal (cc_image_resolve (prefix, &byprefix, &err), 0);
+  assert_string_equal (byprefix->id, id);
+  by_digest = xasprintf ("example/tool@%s", img->manifest_digest);
+  assert_int_equal (cc_image_resolve (by_digest, &bydigest, &err), 0);
+  /* Missing: ENOENT, so a caller can decide to pull.  */
+  {
+    cleanup_error cc_error_t e2 = NULL;
+    struct cc_image *none = NULL;
+    assert_int_equal (cc_image_resolve ("example/tool:2", &none, &e2), -1);
+    assert_int_equal (e2->status, ENOENT);
+  }
+  assert_int_equal (cc_image_tag ("example/tool:1", "other:latest", &err), 0);
+  assert_int_equal (cc_image_list (&list, &n, &err), 0);
+  assert_int_equal (n, 1);
+  assert_int_equal (cc_strv_len (list[0]->repo_tags), 2);
+  cc_image_list_free (list, n);
+  /* A pinned image survives rm -f and prune -a; its layer stays.  */
+  assert_int_equal (cc_image_acquire ("other", "ctr-1", &pinned, &err), 0);
+  {
+    cleanup_error cc_error_t e3 = NULL;
+    assert_int_equal (cc_image_remove ("other", false, NULL, NULL, &e3), -1);
+    assert_non_null (strstr (e3->msg, "container is using it"));
+  }
+  assert_int_equal (cc_image_remove (id, true, count_removed, &removed, &err), 0);
+  assert_int_equal (removed, 2); /* two untags, no delete */
+  assert_int_equal (cc_image_prune (true, NULL, NULL, &reclaimed, &err), 0);
+  assert_true (cc_is_dir (pinned->layers[0]));
+  assert_int_equal (cc_image_unpin ("ctr-1", &err), 0);
+  assert_int_equal (cc_image_prune (false, NULL, NULL, &reclaimed, &err), 0);
+  assert_false (cc_is_dir (pinned->layers[0]));
+  assert_true (reclaimed > 0);
+  unsetenv ("CCOMPOSE_DATA_DIR");
+  cc_rm_rf (dir, NULL);
+}
+
 int
 main (void)
 {
@@ -496,6 +588,7 @@ main (void)
     cmocka_unit_test (test_extract_refuses_escapes),
     cmocka_unit_test (test_extract_truncated),
     cmocka_unit_test (test_sha256_known_value),
+    cmocka_unit_test (test_store_roundtrip),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }

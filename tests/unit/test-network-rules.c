@@ -1,0 +1,153 @@
+/* The rule builder: state in, iptables-save text out, compared with the
+   golden files under tests/unit/golden/ (CC_UPDATE_GOLDEN=1 rewrites
+   them; review the diff).  */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/cleanup.h"
+#include "lib/error.h"
+#include "lib/file.h"
+#include "lib/json.h"
+#include "lib/strv.h"
+#include "lib/xalloc.h"
+#include "network/firewall.h"
+
+#define GOLDEN_DIR "tests/unit/golden/"
+
+static cJSON *
+load_state (const char *name)
+{
+  cleanup_free char *path = xasprintf (GOLDEN_DIR "%s.json", name);
+  cJSON *j = NULL;
+  cleanup_error cc_error_t err = NULL;
+
+  if (cc_json_load_file (path, &j, &err) < 0)
+    fail_msg ("%s", err->msg);
+  return j;
+}
+
+static void
+check_golden (const char *name, const char *tag)
+{
+  cleanup_cjson cJSON *state = load_state (name);
+  cleanup_fw_ruleset struct cc_fw_ruleset rs = { 0 };
+  cleanup_free char *text = NULL, *want = NULL;
+  cleanup_free char *path = xasprintf (GOLDEN_DIR "%s.rules", name);
+  cleanup_error cc_error_t err = NULL;
+
+  assert_int_equal (cc_fw_build (state, tag, &rs, &err), 0);
+  text = cc_fw_render (&rs);
+  if (getenv ("CC_UPDATE_GOLDEN"))
+    assert_int_equal (cc_write_file_atomic (path, text, strlen (text), 0644, NULL), 0);
+  if (cc_read_file (path, &want, NULL, &err) < 0)
+    fail_msg ("%s (run with CC_UPDATE_GOLDEN=1 to create it)", err->msg);
+  assert_string_equal (text, want);
+}
+
+static void
+test_golden_empty (void **state)
+{
+  (void) state;
+  check_golden ("network-empty", "");
+}
+
+static void
+test_golden_web_redis (void **state)
+{
+  (void) state;
+  check_golden ("network-web-redis", "");
+}
+
+static void
+test_golden_two_projects_tagged (void **state)
+{
+  (void) state;
+  check_golden ("network-two-projects", "@1a2b3c");
+}
+
+/* Properties every rule set must have, whatever the golden files say.  */
+static void
+test_invariants (void **state)
+{
+  cleanup_cjson cJSON *st = load_state ("network-two-projects");
+  cleanup_fw_ruleset struct cc_fw_ruleset rs = { 0 };
+  size_t last_accept = 0, first_isolation_drop = (size_t) -1;
+
+  (void) state;
+  assert_int_equal (cc_fw_build (st, "@1a2b3c", &rs, NULL), 0);
+  for (size_t i = 0; i < rs.n_rules; i++)
+    {
+      const struct cc_fw_rule *r = &rs.rules[i];
+
+      /* Every rule is findable by its comment, and names its project.  */
+      assert_true (strncmp (r->comment, "ccompose@1a2b3c ", 16) == 0);
+      if (!cc_fw_is_builtin (r->chain))
+        assert_non_null (strstr (r->comment, " project "));
+      assert_true (strlen (r->chain) <= 28);
+      /* internal: true publishes nothing (3999 is on the internal network).  */
+      assert_false (r->dport_lo == 3999);
+      if (strcmp (r->chain, "CCOMPOSE-FWD-1a2b3c") == 0 && strcmp (r->target, "ACCEPT") == 0 && r->in == NULL)
+        last_accept = i;
+      if (strcmp (r->chain, "CCOMPOSE-FWD-1a2b3c") == 0 && strcmp (r->target, "DROP") == 0
+          && first_isolation_drop == (size_t) -1)
+        first_isolation_drop = i;
+    }
+  /* Published ports of one network stay reachable from the others: no
+     drop may precede an accept.  */
+  assert_true (last_accept < first_isolation_drop);
+}
+
+static void
+test_malformed_state (void **state)
+{
+  static const char *const bad[] = {
+    "{\"networks\":[{\"project\":\"p\",\"name\":\"n\",\"subnet\":\"10.0.0.0/24\",\"gateway\":\"10.0.0.1\"}]}",
+    "{\"networks\":[{\"project\":\"p\",\"name\":\"n\",\"bridge\":\"cc1\",\"subnet\":\"10.0.0.0/24\","
+    "\"gateway\":\"10.0.0.1\",\"members\":[{\"container\":\"c\",\"ports\":[]}]}]}",
+    "{\"networks\":[{\"name\":\"n\",\"bridge\":\"cc1\",\"subnet\":\"10.0.0.0/24\",\"gateway\":\"10.0.0.1\"}]}",
+  };
+
+  (void) state;
+  for (size_t i = 0; i < CC_N_ELEMENTS (bad); i++)
+    {
+      cleanup_cjson cJSON *st = NULL;
+      cleanup_fw_ruleset struct cc_fw_ruleset rs = { 0 };
+      cleanup_error cc_error_t err = NULL;
+
+      assert_int_equal (cc_json_parse (bad[i], "test", &st, NULL), 0);
+      assert_int_equal (cc_fw_build (st, "", &rs, &err), -1);
+      assert_non_null (strstr (err->msg, "network state"));
+    }
+}
+
+static void
+test_chain_names (void **state)
+{
+  cleanup_strv char **plain = cc_fw_chain_names ("");
+  cleanup_strv char **tagged = cc_fw_chain_names ("@abcdef");
+
+  (void) state;
+  assert_string_equal (plain[0], "CCOMPOSE-DNAT");
+  assert_string_equal (tagged[2], "CCOMPOSE-FWD-abcdef");
+  assert_null (tagged[3]);
+}
+
+int
+main (void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test (test_golden_empty),
+    cmocka_unit_test (test_golden_web_redis),
+    cmocka_unit_test (test_golden_two_projects_tagged),
+    cmocka_unit_test (test_invariants),
+    cmocka_unit_test (test_malformed_state),
+    cmocka_unit_test (test_chain_names),
+  };
+  return cmocka_run_group_tests (tests, NULL, NULL);
+}

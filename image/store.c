@@ -16,6 +16,7 @@
 #include "lib/cleanup.h"
 #include "lib/file.h"
 #include "lib/json.h"
+#include "lib/log.h"
 #include "lib/paths.h"
 #include "lib/strv.h"
 #include "lib/xalloc.h"
@@ -603,10 +604,12 @@ cc_image_list (struct cc_image ***out, size_t *n, cc_error_t *err)
   cJSON_ArrayForEach (it, cJSON_GetObjectItemCaseSensitive (repos, "images"))
   {
     struct cc_image *img = NULL;
-    if (cc_store_image_from_manifest (&s, repos, it->string, &img, err) < 0)
+    cleanup_error cc_error_t broken = NULL;
+    /* One damaged image must not hide the others: say so and go on.  */
+    if (cc_store_image_from_manifest (&s, repos, it->string, &img, &broken) < 0)
       {
-        cc_image_list_free (list, count);
-        return -1;
+        cc_warn ("%s", broken->msg);
+        continue;
       }
     img->loaded = xstrdup (cc_json_get_string (it, "loaded") ?: "");
     list = xreallocarray (list, count + 1, sizeof (*list));

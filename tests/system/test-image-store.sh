@@ -150,4 +150,20 @@ test_dangling_after_retag() {
   assert_eq "$(layer_count)" 0 "no layer left"
 }
 
+test_damaged_image_is_reported_and_repaired_by_a_load() {
+  require_root
+  use_private_state image-damaged
+  samples_ready busybox redis
+  "$CCOMPOSE" image load -q -i "$SAMPLES/out/busybox" || fail load
+  "$CCOMPOSE" image load -q -i "$SAMPLES/out/redis" || fail load
+  rm -rf "$CCOMPOSE_DATA_DIR/images/layers/$(inspect_field redis:7 'd["RootFS"]["Layers"][0][7:]')"
+  assert_exit 0 "$CCOMPOSE" image ls
+  assert_contains "$OUT" "busybox"
+  assert_contains "$OUT" "is not unpacked"
+  assert_exit 1 "$CCOMPOSE" image inspect redis:7
+  assert_contains "$OUT" "load the image again"
+  assert_exit 0 "$CCOMPOSE" image load -i "$SAMPLES/out/redis"
+  assert_exit 0 "$CCOMPOSE" image inspect redis:7
+}
+
 run_tests

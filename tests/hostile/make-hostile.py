@@ -1,0 +1,86 @@
+#!/usr/bin/env python3
+"""Hostile inputs that are too big or too binary to commit, made at test time.
+
+    make-hostile.py deep OUT.yaml          nesting far beyond the loader's limit
+    make-hostile.py huge OUT.yaml          a 16 MiB scalar
+    make-hostile.py env-binary DIR         compose.yaml + a .env of random bytes
+    make-hostile.py devices DIR            an OCI layout whose layer has device nodes
+                                           (the host's disk, /dev/mem, a whiteout-looking char 0/0)
+"""
+import hashlib
+import io
+import json
+import os
+import random
+import sys
+import tarfile
+
+
+def deep(out):
+    with open(out, "w") as f:
+        f.write("services:\n  s:\n    image: busybox\n    labels:\n      x: " + "[" * 50000 + "]" * 50000 + "\n")
+
+
+def huge(out):
+    with open(out, "w") as f:
+        f.write('services:\n  s:\n    image: busybox\n    environment:\n      BIG: "' + "A" * (16 << 20) + '"\n')
+
+
+def env_binary(out):
+    os.makedirs(out, exist_ok=True)
+    with open(os.path.join(out, "compose.yaml"), "w") as f:
+        f.write("services:\n  s:\n    image: busybox:${TAG:-1}\n")
+    rnd = random.Random(7)
+    with open(os.path.join(out, ".env"), "wb") as f:
+        f.write(b"TAG=\xff\xfe\x01\nNAME\x00HIDDEN=1\n" + bytes(rnd.getrandbits(8) for _ in range(4096)))
+
+
+def layer(entries):
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as t:
+        for name, kind, major, minor in entries:
+            ti = tarfile.TarInfo(name)
+            ti.type, ti.mode = kind, 0o666 if kind in (tarfile.CHRTYPE, tarfile.BLKTYPE) else 0o755
+            ti.devmajor, ti.devminor = major, minor
+            t.addfile(ti)
+    return buf.getvalue()
+
+
+def oci_layout(out, layer_tar, ref):
+    blobs = os.path.join(out, "blobs", "sha256")
+    os.makedirs(blobs, exist_ok=True)
+
+    def put(data):
+        d = hashlib.sha256(data).hexdigest()
+        with open(os.path.join(blobs, d), "wb") as f:
+            f.write(data)
+        return "sha256:" + d, len(data)
+
+    ldig, lsize = put(layer_tar)
+    config = json.dumps({"architecture": "amd64", "os": "linux", "config": {"Cmd": ["/payload", "pid"]},
+                         "rootfs": {"type": "layers", "diff_ids": [ldig]}}).encode()
+    cdig, csize = put(config)
+    manifest = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                           "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
+                                      "digest": cdig, "size": csize},
+                           "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar",
+                                       "digest": ldig, "size": lsize}]}).encode()
+    mdig, msize = put(manifest)
+    with open(os.path.join(out, "oci-layout"), "w") as f:
+        json.dump({"imageLayoutVersion": "1.0.0"}, f)
+    with open(os.path.join(out, "index.json"), "w") as f:
+        json.dump({"schemaVersion": 2, "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json",
+                                                      "digest": mdig, "size": msize,
+                                                      "annotations": {"org.opencontainers.image.ref.name": ref}}]}, f)
+
+
+def devices(out, block):
+    major, minor = (int(x) for x in block.split(":"))
+    oci_layout(out, layer([("dev", tarfile.DIRTYPE, 0, 0), ("dev/hostdisk", tarfile.BLKTYPE, major, minor),
+                           ("dev/mem", tarfile.CHRTYPE, 1, 1), ("dev/kmsg", tarfile.CHRTYPE, 1, 11)]),
+               "hostile-devices:1")
+
+
+if __name__ == "__main__":
+    what, out = sys.argv[1], sys.argv[2]
+    {"deep": deep, "huge": huge, "env-binary": env_binary}.get(what, lambda o: devices(o, sys.argv[3]))(out)

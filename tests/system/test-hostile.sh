@@ -1,0 +1,187 @@
+#!/usr/bin/env bash
+# The hostile input corpus (tests/hostile/): compose files, .env files,
+# image archives and container roots built to hurt.  Every case ends in a
+# clear error or a safe result, never a crash (exit < 128, no sanitizer
+# report) or a hang, and nothing changes outside where it belongs: a
+# canary directory next to the inputs stays as it was, and no mount
+# appears on the host.  The archive escapes of image loading (traversal,
+# symlink and hard-link escapes, whiteouts, digests, truncation) are in
+# test-image-hostile.sh; this file adds device nodes.
+. "$(dirname "$0")/runtime-common.sh"
+
+HOSTILE=$TOP/tests/hostile
+MAKE_HOSTILE=$HOSTILE/make-hostile.py
+
+hostile_setup() {
+  setup "hostile-$1"
+  VICTIM=$CCOMPOSE_STATE_DIR/victim
+  mkdir -p "$VICTIM"
+  echo keep > "$VICTIM/keep"
+  printf 'ccescape:x:4242:4242::/:/bin/sh\n' > "$VICTIM/passwd"
+  MOUNTS_BEFORE=$(host_mounts)
+}
+
+host_mounts() { awk '{print $5}' /proc/self/mountinfo | grep -e "$CCOMPOSE_STATE_DIR" -e "$CCOMPOSE_DATA_DIR" | sort; }
+
+assert_nothing_escaped() {
+  assert_eq "$(ls -A "$VICTIM" | tr '\n' ' ')" "keep passwd " "canary directory changed"
+  assert_eq "$(cat "$VICTIM/keep")" keep "canary file changed"
+  assert_eq "$(host_mounts)" "$MOUNTS_BEFORE" "mounts changed on the host"
+}
+
+# hostile_run WANT_RC WANT_TEXT CMD...: no crash, no sanitizer report, no
+# hang, the wanted exit code and message.
+hostile_run() {
+  local want=$1 text=$2; shift 2
+  OUT=$(timeout 60 "$@" 2>&1); local rc=$?
+  [ $rc -ne 124 ] || fail "hung: $*"
+  [ $rc -lt 128 ] || fail "crashed with exit $rc: $*
+$OUT"
+  assert_not_contains "$OUT" "Sanitizer" "sanitizer report from: $*"
+  assert_not_contains "$OUT" "runtime error:" "UBSan report from: $*"
+  [ "$rc" = "$want" ] || fail "exit $rc (wanted $want) from: $*
+$OUT"
+  assert_contains "$OUT" "$text" "message from: $*"
+}
+
+# hostile_config WANT_RC WANT_TEXT DIR [OPTIONS]: `ccompose config` run from DIR.
+hostile_config() {
+  local want=$1 text=$2 dir=$3; shift 3
+  hostile_run "$want" "$text" env -C "$dir" "$CCOMPOSE" "$@" config
+}
+
+test_compose_files_fail_clearly() {
+  hostile_setup compose
+  local c=$HOSTILE/compose
+  hostile_config 1 "expands the document beyond" "$c" -f billion-laughs.yaml
+  hostile_config 1 "expands the document beyond" "$c" -f merge-key-bomb.yaml
+  hostile_config 1 "NUL byte" "$c" -f nul-byte.yaml
+  hostile_config 1 "UTF-8" "$c" -f invalid-utf8.yaml
+  hostile_config 1 "UTF-8" "$c" -f overlong-utf8.yaml
+  hostile_config 1 "nested deeper" "$c" -f interpolation-deep.yaml
+  hostile_config 1 "duplicate key" "$c" -f duplicate-keys.yaml
+  hostile_config 1 "unknown anchor" "$c" -f alias-cycle.yaml
+  python3 "$MAKE_HOSTILE" deep "$CCOMPOSE_DATA_DIR/deep.yaml" || fail "generate deep.yaml"
+  hostile_config 1 "nesting deeper than" "$CCOMPOSE_DATA_DIR" -f deep.yaml
+  assert_nothing_escaped
+  finish
+}
+
+test_huge_scalar_is_loaded_whole() {
+  hostile_setup huge
+  python3 "$MAKE_HOSTILE" huge "$CCOMPOSE_DATA_DIR/huge.yaml" || fail "generate huge.yaml"
+  hostile_config 0 "BIG: AAAA" "$CCOMPOSE_DATA_DIR" -f huge.yaml
+  [ "${#OUT}" -gt $((16 << 20)) ] || fail "the 16 MiB value was cut: ${#OUT} bytes of output"
+  finish
+}
+
+test_binary_env_file_fails_clearly() {
+  hostile_setup env
+  python3 "$MAKE_HOSTILE" env-binary "$CCOMPOSE_DATA_DIR/envbin" || fail "generate the .env"
+  hostile_config 1 ".env: NUL byte" "$CCOMPOSE_DATA_DIR/envbin"
+  finish
+}
+
+# The compose spec resolves relative bind sources against the project
+# directory, `..` included (Docker Compose does the same): a safe result is
+# the cleaned absolute path, never a path left relative.
+test_bind_sources_with_dotdot_are_resolved() {
+  hostile_setup dotdot
+  hostile_config 0 "source: $HOSTILE/compose/outside" "$HOSTILE/compose/bind-dotdot"
+  assert_contains "$OUT" "source: $HOSTILE/b"
+  assert_contains "$OUT" "source: $HOSTILE/long"
+  assert_not_contains "$OUT" ".."
+  finish
+}
+
+test_symlinked_compose_files() {
+  hostile_setup symlink
+  local d=$CCOMPOSE_DATA_DIR/proj
+  mkdir -p "$d"
+  # A symlinked file is read; its directory (not the target's) is the project's.
+  ln -s "$HOSTILE/compose/symlinked/real/compose.yaml" "$d/compose.yaml"
+  hostile_config 0 "source: $d/data" "$d"
+  # A loop is an error, not a hang.
+  ln -s loop-b.yaml "$d/loop-a.yaml"
+  ln -s loop-a.yaml "$d/loop-b.yaml"
+  hostile_config 1 "symbolic links" "$d" -f loop-a.yaml
+  # A dangling link names what is missing.
+  ln -s "$d/nowhere.yaml" "$d/dangling.yaml"
+  hostile_config 1 "dangling.yaml" "$d" -f dangling.yaml
+  assert_nothing_escaped
+  finish
+}
+
+# Device nodes in a layer are kept (images such as busybox ship them), but
+# only root can reach them: the store is closed to other users.
+test_image_with_device_nodes_stays_root_only() {
+  hostile_setup devices
+  local layout=$CCOMPOSE_DATA_DIR/devices node
+  python3 "$MAKE_HOSTILE" devices "$layout" 8:0 || fail "generate the layout"
+  hostile_run 0 "Loaded image: hostile-devices:1" "$CCOMPOSE" image load -i "$layout"
+  node=$(find "$CCOMPOSE_DATA_DIR/images/layers" -name hostdisk | head -1)
+  if [ -n "$node" ]; then
+    [ -b "$node" ] || fail "hostdisk is not a block device: $(ls -l "$node")"
+    setpriv --reuid=65534 --regid=65534 --clear-groups test -r "$node" \
+      && fail "an unprivileged host user can reach $node"
+  fi
+  assert_exit 0 "$CCOMPOSE" image rm hostile-devices:1
+  assert_nothing_escaped
+  finish
+}
+
+# Container roots that point out of themselves: each path is resolved
+# inside the root, so the container fails clearly and the host is untouched.
+test_rootfs_passwd_symlink_to_host() {
+  hostile_setup passwd
+  rm -f "$ROOTFS/etc/passwd"
+  ln -s "$VICTIM/passwd" "$ROOTFS/etc/passwd"
+  spec pw1 '"args": ["/payload", "ids"], "user": "ccescape"'
+  hostile_run 1 "unable to find user \`ccescape\`" "$CCOMPOSE" runtime run --rm --spec "$SPECS/pw1.json" pw1
+  assert_not_contains "$OUT" "4242"
+  ln -sf "../../../../../../../../../..$VICTIM/passwd" "$ROOTFS/etc/passwd"
+  hostile_run 1 "unable to find user \`ccescape\`" "$CCOMPOSE" runtime run --rm --spec "$SPECS/pw1.json" pw1
+  assert_nothing_escaped
+  finish
+}
+
+test_rootfs_proc_symlink_out_of_root() {
+  hostile_setup proc
+  rm -rf "$ROOTFS/proc"
+  ln -s "$VICTIM" "$ROOTFS/proc"
+  spec pr1 '"args": ["/payload", "pid"]'
+  hostile_run 1 "/proc" "$CCOMPOSE" runtime run --rm --spec "$SPECS/pr1.json" pr1
+  rm "$ROOTFS/proc"
+  ln -s "../../../../../../../../..$VICTIM" "$ROOTFS/proc"
+  hostile_run 1 "/proc" "$CCOMPOSE" runtime run --rm --spec "$SPECS/pr1.json" pr1
+  assert_nothing_escaped
+  finish
+}
+
+test_mount_target_symlink_out_of_root() {
+  hostile_setup target
+  local src=$CCOMPOSE_DATA_DIR/src
+  mkdir -p "$src"
+  ln -s "$VICTIM" "$ROOTFS/data"
+  ln -s "../../../../../../../../..$VICTIM" "$ROOTFS/data2"
+  spec mt1 "\"args\": [\"/bin/ls\", \"/data\"], \"mounts\": [{\"type\": \"tmpfs\", \"target\": \"/data/sub\"}]"
+  spec mt2 "\"args\": [\"/bin/ls\", \"/data2\"], \"mounts\": [{\"type\": \"bind\", \"source\": \"$src\", \"target\": \"/data2/b\", \"options\": [\"create_host_path\"]}]"
+  spec mt3 "\"args\": [\"/bin/ls\", \"/data\"], \"mounts\": [{\"type\": \"bind\", \"source\": \"$src\", \"target\": \"/data\"}]"
+  local id
+  for id in mt1 mt2 mt3; do
+    OUT=$(timeout 60 "$CCOMPOSE" runtime run --rm --spec "$SPECS/$id.json" "$id" 2>&1); local rc=$?
+    [ $rc -lt 128 ] || fail "$id crashed with exit $rc: $OUT"
+    assert_not_contains "$OUT" "keep" "$id listed the host's canary directory"
+    assert_not_contains "$OUT" "Sanitizer" "$id"
+    assert_nothing_escaped
+  done
+  # A link that stays inside the root is followed there: the mount lands
+  # in the container's /tmp.
+  ln -s /tmp "$ROOTFS/data3"
+  spec mt4 "\"args\": [\"/bin/ls\", \"/tmp\"], \"mounts\": [{\"type\": \"tmpfs\", \"target\": \"/data3/sub\"}]"
+  hostile_run 0 "sub" "$CCOMPOSE" runtime run --rm --spec "$SPECS/mt4.json" mt4
+  assert_nothing_escaped
+  finish
+}
+
+run_tests

@@ -43,8 +43,17 @@ looks_numeric (const char *s)
   *w = '\0';
   if (only_digits_colons && isdigit ((unsigned char)s[0]))
     return true;
-  if (strcasecmp (plain, ".inf") == 0 || strcasecmp (plain, "-.inf") == 0 || strcasecmp (plain, ".nan") == 0)
+  if (strcasecmp (plain, ".inf") == 0 || strcasecmp (plain, "-.inf") == 0 || strcasecmp (plain, "+.inf") == 0
+      || strcasecmp (plain, ".nan") == 0)
     return true;
+  /* 0o17 (YAML 1.2 octal) and 0b101 (YAML 1.1 binary).  */
+  if (plain[0] == '0' && (plain[1] == 'o' || plain[1] == 'b') && plain[2]
+      && strspn (plain + 2, plain[1] == 'o' ? "01234567" : "01") == strlen (plain + 2))
+    return true;
+  /* strtod also takes "inf", "nan" and hex floats, which YAML does not.  */
+  if (! isdigit ((unsigned char)plain[0])
+      && ! (strchr ("+-.", plain[0]) && plain[0] && isdigit ((unsigned char)plain[1])))
+    return false;
   strtod (plain, &end);
   return end != plain && *end == '\0';
 }
@@ -148,9 +157,61 @@ indent_to (struct cc_buf *b, int n)
 
 /* A container value after "key:" or "- ": nested on the next lines, or
    inline when empty or scalar.  */
+/* Multi-line text reads best as a literal block, as Docker Compose prints
+   it; only when no line starts with a space (that would need an
+   indentation indicator) and nothing needs escaping.  */
+static bool
+fits_literal_block (const char *s)
+{
+  if (strchr (s, '\n') == NULL || s[0] == ' ' || s[0] == '\n')
+    return false;
+  for (const char *p = s; *p; p++)
+    {
+      if (((unsigned char)*p < 0x20 && *p != '\n' && *p != '\t') || *p == 0x7f)
+        return false;
+      if (*p == '\n' && p[1] == ' ')
+        return false;
+      if (*p == ' ' && (p[1] == '\n' || p[1] == '\0'))
+        return false;
+    }
+  return true;
+}
+
+static void
+put_literal_block (struct cc_buf *b, const char *raw, int indent, bool escape)
+{
+  cleanup_free char *s = escape ? escape_dollars (raw) : xstrdup (raw);
+  size_t len = strlen (s), trailing = 0;
+
+  while (trailing < len && s[len - 1 - trailing] == '\n')
+    trailing++;
+  /* Chomping: "|-" no final newline, "|" one, "|+" keep them all.  */
+  cc_buf_puts (b, trailing == 0 ? " |-\n" : trailing == 1 ? " |\n" : " |+\n");
+  s[len - trailing] = '\0';
+  for (char *line = s, *nl; line; line = nl ? nl + 1 : NULL)
+    {
+      nl = strchr (line, '\n');
+      if (nl)
+        *nl = '\0';
+      if (*line)
+        {
+          indent_to (b, indent);
+          cc_buf_puts (b, line);
+        }
+      cc_buf_putc (b, '\n');
+    }
+  for (size_t i = 1; i < trailing; i++)
+    cc_buf_putc (b, '\n');
+}
+
 static void
 emit_value (struct cc_buf *b, const cJSON *v, int indent, bool escape)
 {
+  if (cJSON_IsString (v) && fits_literal_block (v->valuestring))
+    {
+      put_literal_block (b, v->valuestring, indent, escape);
+      return;
+    }
   if (is_empty_container (v) || ! (cJSON_IsObject (v) || cJSON_IsArray (v)))
     {
       cc_buf_putc (b, ' ');

@@ -6,6 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 
 CASES=$TOP/tests/compose
+BATS_TMP=$(mktemp -u /tmp/ccompose-config-test.XXXXXX)
 
 # A clean environment: the shell running the tests must not leak into
 # interpolation.  Each case may add variables (NAME/env) and global
@@ -63,6 +64,26 @@ test_valid_cases_yaml_and_quiet() {
     assert_contains "$OUT" "name: $(basename "$d")"
     assert_exit 0 run_case "$d" config -q
     [ -z "$(run_case "$d" config -q 2>/dev/null)" ] || fail "$(basename "$d"): --quiet printed something"
+  done
+}
+
+# The YAML output must read back (with a YAML 1.1 reader, the strictest
+# about plain scalars) to the same model as the JSON output.
+test_yaml_reads_back_as_json() {
+  local py d
+  defer "rm -f '$BATS_TMP.yaml' '$BATS_TMP.json'"
+  for py in python3 /usr/bin/python3; do
+    "$py" -c 'import yaml' 2>/dev/null && break
+    py=""
+  done
+  [ -n "$py" ] || skip "no python3 yaml module"
+  for d in "$CASES"/valid/*/; do
+    d=${d%/}
+    run_case "$d" config > "$BATS_TMP.yaml" 2>/dev/null || fail "$(basename "$d"): config"
+    run_case "$d" config --format json > "$BATS_TMP.json" 2>/dev/null || fail "$(basename "$d"): config json"
+    "$py" -c 'import json, sys, yaml
+a = yaml.safe_load(open(sys.argv[1])); b = json.load(open(sys.argv[2]))
+sys.exit(a != b)' "$BATS_TMP.yaml" "$BATS_TMP.json" || fail "$(basename "$d"): YAML and JSON outputs differ"
   done
 }
 

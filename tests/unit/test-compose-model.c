@@ -705,6 +705,27 @@ test_render (void **state)
 }
 
 static void
+test_render_literal_blocks (void **state)
+{
+  cleanup_project struct cc_project *p = load_ok ("services:\n"
+                                                  "  web:\n"
+                                                  "    image: nginx\n"
+                                                  "    labels:\n"
+                                                  "      one: \"a\\nb\\n\"\n"
+                                                  "      two: \"a\\n\\nb\"\n"
+                                                  "      three: \"a\\n\\n\"\n"
+                                                  "      four: \" lead\\nx\"\n");
+  cleanup_free char *yaml = cc_compose_render_yaml (p->model);
+
+  (void)state;
+  assert_non_null (strstr (yaml, "      one: |\n        a\n        b\n"));
+  assert_non_null (strstr (yaml, "      two: |-\n        a\n\n        b\n"));
+  assert_non_null (strstr (yaml, "      three: |+\n        a\n\n"));
+  /* A leading space would need an indentation indicator: quoted instead.  */
+  assert_non_null (strstr (yaml, "      four: \" lead\\nx\"\n"));
+}
+
+static void
 test_render_escapes_dollars (void **state)
 {
   cleanup_project struct cc_project *p = load_ok ("services:\n"
@@ -746,6 +767,7 @@ main (void)
     cmocka_unit_test (test_yaml_quoting),
     cmocka_unit_test (test_render),
     cmocka_unit_test (test_render_escapes_dollars),
+    cmocka_unit_test (test_render_literal_blocks),
   };
 
   return cmocka_run_group_tests (tests, NULL, NULL);

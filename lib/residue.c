@@ -1,0 +1,397 @@
+/* Host scanners for the residue check.  */
+#include "residue.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <glob.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "file.h"
+#include "paths.h"
+#include "proc.h"
+#include "strv.h"
+#include "xalloc.h"
+
+#define MONITOR_PREFIX "ccompose-monitor "
+#define CGROUP_DIR_NAME "ccompose"
+
+static int
+compare_strings (const void *a, const void *b)
+{
+  return strcmp (*(char *const *) a, *(char *const *) b);
+}
+
+static void
+sort_unique (char **v)
+{
+  size_t n = cc_strv_len (v), w = 0;
+
+  qsort (v, n, sizeof (char *), compare_strings);
+  for (size_t r = 0; r < n; r++)
+    {
+      if (w > 0 && strcmp (v[w - 1], v[r]) == 0)
+        {
+          free (v[r]);
+          continue;
+        }
+      v[w++] = v[r];
+    }
+  v[w] = NULL;
+}
+
+/* mountinfo escapes space, tab, newline and backslash as \ooo.  */
+static char *
+unescape_octal (const char *s)
+{
+  char *out = xmalloc (strlen (s) + 1), *w = out;
+
+  while (*s)
+    {
+      if (s[0] == '\\' && s[1] >= '0' && s[1] <= '7' && s[2] >= '0' && s[2] <= '7' && s[3] >= '0' && s[3] <= '7')
+        {
+          *w++ = (char) (((s[1] - '0') << 6) | ((s[2] - '0') << 3) | (s[3] - '0'));
+          s += 4;
+        }
+      else
+        *w++ = *s++;
+    }
+  *w = '\0';
+  return out;
+}
+
+/* Field 5 of a mountinfo line (the mount point) and the filesystem type
+   after the " - " separator.  */
+static int
+parse_mountinfo_line (char *line, char **mnt, char **fstype)
+{
+  char *save = NULL, *tok;
+  char *sep = strstr (line, " - ");
+  int field = 0;
+
+  *mnt = *fstype = NULL;
+  if (sep == NULL)
+    return -1;
+  *sep = '\0';
+  for (tok = strtok_r (line, " ", &save); tok; tok = strtok_r (NULL, " ", &save))
+    if (++field == 5)
+      *mnt = unescape_octal (tok);
+  tok = strtok_r (sep + 3, " ", &save);
+  if (*mnt == NULL || tok == NULL)
+    {
+      free (*mnt);
+      *mnt = NULL;
+      return -1;
+    }
+  *fstype = xstrdup (tok);
+  return 0;
+}
+
+typedef void (*mount_fn) (const char *mnt, const char *fstype, void *data);
+
+static int
+each_mount (mount_fn fn, void *data, cc_error_t *err)
+{
+  cleanup_fclose FILE *f = fopen ("/proc/self/mountinfo", "re");
+  cleanup_free char *line = NULL;
+  size_t cap = 0;
+
+  if (f == NULL)
+    return cc_error_make (err, errno, "open `/proc/self/mountinfo`");
+  while (getline (&line, &cap, f) > 0)
+    {
+      cleanup_free char *mnt = NULL;
+      cleanup_free char *fstype = NULL;
+
+      line[strcspn (line, "\n")] = '\0';
+      if (parse_mountinfo_line (line, &mnt, &fstype) == 0)
+        fn (mnt, fstype, data);
+    }
+  return 0;
+}
+
+static bool
+is_strictly_under (const char *path, const char *root)
+{
+  size_t n = strlen (root);
+
+  while (n > 1 && root[n - 1] == '/')
+    n--;
+  return strncmp (path, root, n) == 0 && path[n] == '/' && path[n + 1] != '\0';
+}
+
+struct under
+{
+  char *const *roots;
+  char **found;
+};
+
+static void
+collect_under (const char *mnt, const char *fstype, void *data)
+{
+  struct under *u = data;
+
+  (void) fstype;
+  for (char *const *r = u->roots; *r; r++)
+    if (is_strictly_under (mnt, *r))
+      {
+        cc_strv_append (&u->found, mnt);
+        return;
+      }
+}
+
+static int
+compare_deepest_first (const void *a, const void *b)
+{
+  const char *x = *(char *const *) a, *y = *(char *const *) b;
+  size_t lx = strlen (x), ly = strlen (y);
+
+  if (lx != ly)
+    return lx < ly ? 1 : -1;
+  return strcmp (x, y);
+}
+
+int
+cc_residue_mounts_under (char *const *roots, char ***out, cc_error_t *err)
+{
+  struct under u = { .roots = roots, .found = xzalloc (sizeof (char *)) };
+
+  if (each_mount (collect_under, &u, err) < 0)
+    {
+      cc_strv_free (u.found);
+      return -1;
+    }
+  sort_unique (u.found);
+  qsort (u.found, cc_strv_len (u.found), sizeof (char *), compare_deepest_first);
+  *out = u.found;
+  return 0;
+}
+
+static void
+collect_cgroup (const char *mnt, const char *fstype, void *data)
+{
+  char ***found = data;
+  cleanup_free char *base = NULL;
+  cleanup_dir DIR *d = NULL;
+  struct dirent *de;
+
+  if (strcmp (fstype, "cgroup") != 0 && strcmp (fstype, "cgroup2") != 0)
+    return;
+  base = cc_path_join (mnt, CGROUP_DIR_NAME);
+  if ((d = opendir (base)) == NULL)
+    return;
+  while ((de = readdir (d)) != NULL)
+    if (de->d_type == DT_DIR && de->d_name[0] != '.')
+      cc_strv_push (found, cc_path_join (base, de->d_name));
+}
+
+int
+cc_residue_cgroup_dirs (char ***out, cc_error_t *err)
+{
+  char **found = xzalloc (sizeof (char *));
+
+  if (each_mount (collect_cgroup, &found, err) < 0)
+    {
+      cc_strv_free (found);
+      return -1;
+    }
+  sort_unique (found);
+  *out = found;
+  return 0;
+}
+
+static bool
+procs_file_has_pid (const char *dir)
+{
+  cleanup_free char *path = cc_path_join (dir, "cgroup.procs");
+  cleanup_free char *text = NULL;
+
+  if (cc_read_file (path, &text, NULL, NULL) < 0)
+    return false;
+  for (const char *c = text; *c; c++)
+    if (isdigit ((unsigned char) *c))
+      return true;
+  return false;
+}
+
+bool
+cc_residue_cgroup_busy (const char *dir)
+{
+  cleanup_dir DIR *d = opendir (dir);
+  struct dirent *de;
+
+  if (procs_file_has_pid (dir))
+    return true;
+  while (d && (de = readdir (d)) != NULL)
+    {
+      cleanup_free char *sub = NULL;
+
+      if (de->d_type != DT_DIR || de->d_name[0] == '.')
+        continue;
+      sub = cc_path_join (dir, de->d_name);
+      if (cc_residue_cgroup_busy (sub))
+        return true;
+    }
+  return false;
+}
+
+int
+cc_residue_cgroup_remove (const char *dir, cc_error_t *err)
+{
+  cleanup_dir DIR *d = opendir (dir);
+  struct dirent *de;
+
+  if (d == NULL)
+    return errno == ENOENT ? 0 : cc_error_make (err, errno, "open cgroup `%s`", dir);
+  /* A cgroup directory holds only kernel files, which rmdir takes with it;
+     child cgroups must go first.  */
+  while ((de = readdir (d)) != NULL)
+    {
+      cleanup_free char *sub = NULL;
+
+      if (de->d_type != DT_DIR || de->d_name[0] == '.')
+        continue;
+      sub = cc_path_join (dir, de->d_name);
+      if (cc_residue_cgroup_remove (sub, err) < 0)
+        return -1;
+    }
+  if (rmdir (dir) < 0 && errno != ENOENT)
+    return cc_error_make (err, errno, "remove cgroup `%s`", dir);
+  return 0;
+}
+
+/* NAME=VALUE from a NUL-separated environ file, or NULL.  */
+static char *
+environ_get (const char *text, size_t len, const char *name)
+{
+  size_t nlen = strlen (name);
+
+  for (size_t i = 0; i < len; i += strlen (text + i) + 1)
+    if (strncmp (text + i, name, nlen) == 0 && text[i + nlen] == '=')
+      return xstrdup (text + i + nlen + 1);
+  return NULL;
+}
+
+static bool
+read_monitor (pid_t pid, struct cc_residue_monitor *m)
+{
+  cleanup_free char *cmdline_path = xasprintf ("/proc/%d/cmdline", (int) pid);
+  cleanup_free char *environ_path = xasprintf ("/proc/%d/environ", (int) pid);
+  cleanup_free char *cmdline = NULL;
+  cleanup_free char *env = NULL;
+  size_t env_len = 0;
+  char *state;
+
+  if (cc_read_file (cmdline_path, &cmdline, NULL, NULL) < 0
+      || strncmp (cmdline, MONITOR_PREFIX, strlen (MONITOR_PREFIX)) != 0)
+    return false;
+  if (cc_proc_start_time (pid, &m->start, NULL) < 0)
+    return false;
+  if (cc_read_file (environ_path, &env, &env_len, NULL) < 0)
+    env_len = 0;
+  state = env_len ? environ_get (env, env_len, CC_STATE_DIR_ENV) : NULL;
+  if (state && *state == '\0')
+    {
+      free (state);
+      state = NULL;
+    }
+  m->pid = pid;
+  m->id = xstrndup (cmdline + strlen (MONITOR_PREFIX), strcspn (cmdline + strlen (MONITOR_PREFIX), " "));
+  m->state_dir = state ? state : xstrdup (CC_STATE_DIR_DEFAULT);
+  return true;
+}
+
+int
+cc_residue_monitors (struct cc_residue_monitor **out, size_t *n, cc_error_t *err)
+{
+  cleanup_dir DIR *d = opendir ("/proc");
+  struct cc_residue_monitor *v = NULL;
+  struct dirent *de;
+  size_t count = 0;
+
+  if (d == NULL)
+    return cc_error_make (err, errno, "open `/proc`");
+  while ((de = readdir (d)) != NULL)
+    {
+      struct cc_residue_monitor m = { 0 };
+      char *end;
+      long pid = strtol (de->d_name, &end, 10);
+
+      if (*end != '\0' || pid <= 0 || pid == getpid () || !read_monitor ((pid_t) pid, &m))
+        continue;
+      v = xrealloc (v, (count + 1) * sizeof (*v));
+      v[count++] = m;
+    }
+  *out = v;
+  *n = count;
+  return 0;
+}
+
+void
+cc_residue_monitors_free (struct cc_residue_monitor *m, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    {
+      free (m[i].id);
+      free (m[i].state_dir);
+    }
+  free (m);
+}
+
+static bool
+holds_state (const char *dir)
+{
+  static const char *const markers[] = { "containers", "projects", "network", "netns" };
+
+  for (size_t i = 0; i < CC_N_ELEMENTS (markers); i++)
+    {
+      cleanup_free char *p = cc_path_join (dir, markers[i]);
+      if (cc_is_dir (p))
+        return true;
+    }
+  return false;
+}
+
+static void
+add_roots_matching (char ***roots, const char *pattern)
+{
+  glob_t g;
+
+  if (glob (pattern, GLOB_ONLYDIR | GLOB_NOSORT, NULL, &g) != 0)
+    return;
+  for (size_t i = 0; i < g.gl_pathc; i++)
+    if (holds_state (g.gl_pathv[i]))
+      cc_strv_append (roots, g.gl_pathv[i]);
+  globfree (&g);
+}
+
+char **
+cc_residue_state_roots (void)
+{
+  char **roots = xzalloc (sizeof (char *));
+  struct cc_residue_monitor *mons = NULL;
+  size_t n = 0;
+
+  cc_strv_append (&roots, CC_STATE_DIR_DEFAULT);
+  add_roots_matching (&roots, "/run/ccompose?*");
+  add_roots_matching (&roots, "/run/ccompose?*/*");
+  if (cc_residue_monitors (&mons, &n, NULL) == 0)
+    for (size_t i = 0; i < n; i++)
+      cc_strv_append (&roots, mons[i].state_dir);
+  cc_residue_monitors_free (mons, n);
+  sort_unique (roots);
+  return roots;
+}
+
+char *
+cc_residue_data_root_for (const char *state_root)
+{
+  if (strncmp (state_root, "/run/", 5) == 0)
+    return xasprintf ("/var/lib/%s", state_root + 5);
+  return cc_path_join (state_root, "data");
+}

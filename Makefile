@@ -43,6 +43,10 @@ test: deps
 
 all: ccompose
 
+DEB_PKGS := build-essential pkg-config libyaml-dev libnl-3-dev libnl-route-3-dev libip4tc-dev libiptc-dev \
+	libcjson-dev libcurl4-openssl-dev libarchive-dev libzstd-dev libseccomp-dev libcap-dev libssl-dev \
+	libcmocka-dev iptables iproute2 busybox-static clang libclang-rt-14-dev valgrind \
+	procps psmisc curl ca-certificates python3 python3-yaml hyperfine
 -include $(wildcard */module.mk)
 
 ccompose: $(BUILD)/ccompose
@@ -64,10 +68,6 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libccompose.a
 
 -include $(OBJS:.o=.d)
 
-DEB_PKGS := build-essential pkg-config libyaml-dev libnl-3-dev libnl-route-3-dev libip4tc-dev libiptc-dev \
-	libcjson-dev libcurl4-openssl-dev libarchive-dev libzstd-dev libseccomp-dev libcap-dev libssl-dev \
-	libcmocka-dev iptables iproute2 busybox-static clang libclang-rt-14-dev valgrind \
-	procps psmisc curl ca-certificates python3 hyperfine
 deps:
 	@if command -v dpkg-query >/dev/null && dpkg-query -W -f='$${Status}\n' $(DEB_PKGS) 2>/dev/null \
 	    | grep -c 'install ok installed' | grep -qx "$(words $(DEB_PKGS))"; then \

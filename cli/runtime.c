@@ -95,6 +95,18 @@ cmd_run (int argc, char **argv, bool create_only)
 }
 
 static int
+cmd_run_attached (int argc, char **argv)
+{
+  return cmd_run (argc, argv, false);
+}
+
+static int
+cmd_create (int argc, char **argv)
+{
+  return cmd_run (argc, argv, true);
+}
+
+static int
 cmd_simple (int argc, char **argv)
 {
   static const struct
@@ -106,7 +118,7 @@ cmd_simple (int argc, char **argv)
     { "delete", cc_runtime_delete },   { "rm", cc_runtime_delete },
   };
   cleanup_error cc_error_t err = NULL;
-  const char *id = optind == 1 && argc == 2 ? argv[1] : NULL;
+  const char *id = argc == 2 ? argv[1] : NULL;
 
   if (id == NULL)
     return SUBCMD_USAGE (argv[0]);
@@ -262,9 +274,11 @@ cmd_wait (int argc, char **argv)
   return CLI_EXIT_OK;
 }
 
+/* argv[-1] is "runtime": the whole argument area, for the title.  */
 static int
-cmd_monitor (int argc, char **argv, char **all_argv)
+cmd_monitor (int argc, char **argv)
 {
+  char **all_argv = argv - 1;
   static const struct option opts[]
       = { { "status-fd", required_argument, NULL, 'f' }, { "start", no_argument, NULL, 's' }, { NULL, 0, NULL, 0 } };
   int c, status_fd = -1;
@@ -283,38 +297,32 @@ cmd_monitor (int argc, char **argv, char **all_argv)
   return cc_runtime_monitor_main (id, status_fd, start_now, all_argv);
 }
 
+static const struct
+{
+  const char *name;
+  int (*fn) (int argc, char **argv);
+} subcommands[] = {
+  { "run", cmd_run_attached }, { "create", cmd_create }, { "state", cmd_state },   { "logs", cmd_logs },
+  { "list", cmd_list },        { "stop", cmd_stop },     { "kill", cmd_kill },     { "exec", cmd_exec },
+  { "wait", cmd_wait },        { "monitor", cmd_monitor }, { "start", cmd_simple }, { "pause", cmd_simple },
+  { "unpause", cmd_simple },   { "delete", cmd_simple }, { "rm", cmd_simple },
+};
+
 int
 cli_cmd_runtime (struct cli_global *g, int argc, char **argv)
 {
-  const char *sub;
-
   (void) g;
   if (argc < 2 || strcmp (argv[1], "-h") == 0 || strcmp (argv[1], "--help") == 0)
     {
       fputs (usage, argc < 2 ? stderr : stdout);
       return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
     }
-  sub = argv[1];
-  argc--, argv++;
-  optind = 0;
-  if (strcmp (sub, "run") == 0 || strcmp (sub, "create") == 0)
-    return cmd_run (argc, argv, strcmp (sub, "create") == 0);
-  if (strcmp (sub, "state") == 0)
-    return cmd_state (argc, argv);
-  if (strcmp (sub, "logs") == 0)
-    return cmd_logs (argc, argv);
-  if (strcmp (sub, "list") == 0)
-    return cmd_list (argc, argv);
-  if (strcmp (sub, "stop") == 0)
-    return cmd_stop (argc, argv);
-  if (strcmp (sub, "kill") == 0)
-    return cmd_kill (argc, argv);
-  if (strcmp (sub, "exec") == 0)
-    return cmd_exec (argc, argv);
-  if (strcmp (sub, "wait") == 0)
-    return cmd_wait (argc, argv);
-  if (strcmp (sub, "monitor") == 0)
-    return cmd_monitor (argc, argv, argv - 1);
-  optind = 1;
-  return cmd_simple (argc, argv);
+  for (size_t i = 0; i < CC_N_ELEMENTS (subcommands); i++)
+    if (strcmp (subcommands[i].name, argv[1]) == 0)
+      {
+        /* The subcommand's own getopt pass: argv[0] is its name.  */
+        optind = 0;
+        return subcommands[i].fn (argc - 1, argv + 1);
+      }
+  return cli_usage_error ("runtime", "unknown command `%s`", argv[1]);
 }

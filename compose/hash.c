@@ -12,6 +12,15 @@
    ServiceHash leaves the same ones out).  */
 static const char *const unhashed[] = { "build", "pull_policy", "scale", "depends_on", "profiles" };
 
+static bool
+is_empty_deploy (const cJSON *deploy)
+{
+  for (const cJSON *it = deploy ? deploy->child : NULL; it; it = it->next)
+    if (! cJSON_IsObject (it) || it->child != NULL)
+      return false;
+  return deploy != NULL;
+}
+
 char *
 cc_compose_service_hash_json (const cJSON *service)
 {
@@ -24,6 +33,9 @@ cc_compose_service_hash_json (const cJSON *service)
   for (size_t i = 0; i < CC_N_ELEMENTS (unhashed); i++)
     cJSON_DeleteItemFromObjectCaseSensitive (copy, unhashed[i]);
   cJSON_DeleteItemFromObjectCaseSensitive (cJSON_GetObjectItem (copy, "deploy"), "replicas");
+  /* A deploy that only said how many replicas leaves nothing to compare.  */
+  if (is_empty_deploy (cJSON_GetObjectItem (copy, "deploy")))
+    cJSON_DeleteItemFromObjectCaseSensitive (copy, "deploy");
   text = cJSON_PrintUnformatted (copy);
   if (text == NULL || EVP_Digest (text, strlen (text), md, &len, EVP_sha256 (), NULL) != 1)
     abort ();

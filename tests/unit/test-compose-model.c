@@ -562,6 +562,44 @@ test_graph_cycles (void **state)
                 "test.yaml:2:6: dependency cycle: a -> b -> a");
 }
 
+static void
+test_graph_diamond (void **state)
+{
+  cleanup_project struct cc_project *p = load_ok ("services:\n"
+                                                  "  top: {image: x, depends_on: [left, right]}\n"
+                                                  "  left: {image: x, depends_on: [base]}\n"
+                                                  "  right: {image: x, depends_on: [base]}\n"
+                                                  "  base: {image: x}\n"
+                                                  "  alone: {image: x}\n");
+  cleanup_levels struct cc_compose_levels *l = NULL;
+  cleanup_free char *s0 = NULL, *s1 = NULL, *s2 = NULL;
+
+  (void)state;
+  assert_int_equal (cc_compose_levels (p, NULL, &l, NULL), 0);
+  assert_int_equal (l->n_levels, 3);
+  s0 = cc_strv_join (l->levels[0], ",");
+  s1 = cc_strv_join (l->levels[1], ",");
+  s2 = cc_strv_join (l->levels[2], ",");
+  assert_string_equal (s0, "alone,base");
+  assert_string_equal (s1, "left,right");
+  assert_string_equal (s2, "top");
+}
+
+static void
+test_schema_suggestions (void **state)
+{
+  (void)state;
+  assert_int_equal (cc_edit_distance ("", ""), 0);
+  assert_int_equal (cc_edit_distance ("ports", "port"), 1);
+  assert_int_equal (cc_edit_distance ("kitten", "sitting"), 3);
+  assert_string_equal (cc_schema_suggest (&cc_schema_service, "imgae"), "image");
+  assert_string_equal (cc_schema_suggest (&cc_schema_service, "depend_on"), "depends_on");
+  assert_null (cc_schema_suggest (&cc_schema_service, "completely-different"));
+  /* Every key of the table is found by name, so the table has no typo.  */
+  for (size_t i = 0; i < cc_schema_service.n_keys; i++)
+    assert_ptr_equal (cc_schema_find (&cc_schema_service, cc_schema_service.keys[i].name), &cc_schema_service.keys[i]);
+}
+
 /* ---- hash ---------------------------------------------------------- */
 
 static char *
@@ -584,6 +622,11 @@ test_hash (void **state)
                                   "  z: {image: y}\n",
                                   "w");
   cleanup_free char *e = hash_of ("services:\n  w: {image: x, environment: {A: '1', B: '2'}, ports: ['81']}\n", "w");
+  /* What does not need a new container leaves the hash alone.  */
+  cleanup_free char *f = hash_of ("services:\n  w: {image: x, environment: {A: '1', B: '2'}, ports: ['80'],\n"
+                                  "      depends_on: [z], pull_policy: always, deploy: {replicas: 2}}\n"
+                                  "  z: {image: y}\n",
+                                  "w");
 
   (void)state;
   assert_int_equal (strlen (a), 64);
@@ -591,6 +634,7 @@ test_hash (void **state)
   assert_string_not_equal (a, c);
   assert_string_equal (a, d);
   assert_string_not_equal (a, e);
+  assert_string_equal (a, f);
 }
 
 /* ---- profiles ------------------------------------------------------ */
@@ -761,6 +805,8 @@ main (void)
     cmocka_unit_test (test_validation_positions),
     cmocka_unit_test (test_graph_levels),
     cmocka_unit_test (test_graph_cycles),
+    cmocka_unit_test (test_graph_diamond),
+    cmocka_unit_test (test_schema_suggestions),
     cmocka_unit_test (test_hash),
     cmocka_unit_test (test_profiles),
     cmocka_unit_test (test_profiles_optional_dependency),

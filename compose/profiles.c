@@ -47,15 +47,24 @@ drop_dependencies (cJSON *services, const struct cc_node *root, char *const *dro
       while (d)
         {
           cJSON *next = d->next;
-          if (cc_strv_contains (dropped, d->string))
+          const struct cc_node *at
+              = cc_node_entry (cc_node_path (root, "services", svc->string, "depends_on", NULL), d->string);
+          /* An optional dependency on a service that does not exist at all
+             is dropped with a warning, as Docker Compose does; a required
+             one is left for validation to report.  */
+          if (! cc_strv_contains (dropped, d->string) && ! cJSON_GetObjectItem (services, d->string)
+              && ! cc_json_get_bool (d, "required", true))
+            {
+              cc_warn_at (at, "service `%s`: optional dependency `%s` is not defined: ignored", svc->string, d->string);
+              cJSON_Delete (cJSON_DetachItemViaPointer (deps, d));
+            }
+          else if (cc_strv_contains (dropped, d->string))
             {
               if (cc_json_get_bool (d, "required", true))
-                return cc_error_at (
-                    err,
-                    cc_node_entry (cc_node_path (root, "services", svc->string, "depends_on", NULL), d->string) ?: root,
-                    "service `%s` depends on `%s`, which no enabled profile selects "
-                    "(enable one of its profiles, or set `required: false`)",
-                    svc->string, d->string);
+                return cc_error_at (err, at ?: root,
+                                    "service `%s` depends on `%s`, which no enabled profile selects "
+                                    "(enable one of its profiles, or set `required: false`)",
+                                    svc->string, d->string);
               cJSON_Delete (cJSON_DetachItemViaPointer (deps, d));
             }
           d = next;

@@ -688,6 +688,17 @@ test_profiles_optional_dependency (void **state)
                                &none, &p, NULL),
                     0);
   assert_null (cJSON_GetObjectItem (svc (p, "web"), "depends_on"));
+  {
+    cleanup_project struct cc_project *q = NULL;
+    assert_int_equal (load_opts ("services:\n"
+                                 "  web: {image: x, depends_on: {ghost: {condition: service_started, required: false},"
+                                 " db: {condition: service_started}}}\n"
+                                 "  db: {image: x}\n",
+                                 &none, &q, NULL),
+                      0);
+    assert_json (cJSON_GetObjectItem (svc (q, "web"), "depends_on"),
+                 "{\"db\":{\"condition\":\"service_started\",\"required\":true}}");
+  }
 }
 
 /* ---- render -------------------------------------------------------- */

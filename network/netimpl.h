@@ -34,8 +34,4 @@ int cc_hosts_update_project (const cJSON *state, const char *project, cc_error_t
 /* Replace the contents of PATH keeping its inode.  */
 int cc_write_in_place (const char *path, const char *text, cc_error_t *err);
 
-/* preflight.c: the holder of PORT/PROTO on HOST_IP (0 = any) among
-   listening sockets, or NULL.  */
-char *cc_port_socket_holder (int proto, uint32_t host_ip, unsigned port);
-
 #endif

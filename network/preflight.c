@@ -1,15 +1,304 @@
-/* Port preflight (placeholder, filled in below).  */
+/* Port preflight: before anything is created, every requested host port
+   is checked against the sockets listening in this namespace and the DNAT
+   rules of every ccompose project, and a conflict names its holder
+   ("process nginx (pid 42)", "project shop service api") instead of the
+   classic "port is already allocated" after half the stack started.  */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/cleanup.h"
+#include "lib/file.h"
+#include "lib/strv.h"
+#include "lib/xalloc.h"
+#include "network/firewall.h"
+#include "network/ipam.h"
 #include "network/netimpl.h"
 #include "network/network.h"
+
+#define TCP_LISTEN 0x0a
+#define UDP_UNCONNECTED 0x07
+
+struct listener
+{
+  enum cc_net_proto proto;
+  uint32_t addr; /* host order; 0 = every address */
+  unsigned port;
+  unsigned long inode;
+};
+
+static const struct
+{
+  const char *path;
+  enum cc_net_proto proto;
+  bool v6;
+  unsigned state;
+} socket_tables[] = {
+  { "/proc/net/tcp", CC_NET_TCP, false, TCP_LISTEN },
+  { "/proc/net/tcp6", CC_NET_TCP, true, TCP_LISTEN },
+  { "/proc/net/udp", CC_NET_UDP, false, UDP_UNCONNECTED },
+  { "/proc/net/udp6", CC_NET_UDP, true, UDP_UNCONNECTED },
+};
+
+/* The kernel prints addresses as the hex of their in-memory words.  An
+   IPv6 socket matters for IPv4 ports when it is the dual-stack wildcard or
+   a v4-mapped address; ::1 and friends do not see IPv4 traffic.  */
+static bool
+parse_address (const char *hex, bool v6, uint32_t *out)
+{
+  char word[9] = { 0 };
+
+  if (!v6)
+    {
+      *out = ntohl ((uint32_t) strtoul (hex, NULL, 16));
+      return strlen (hex) == 8;
+    }
+  if (strlen (hex) != 32)
+    return false;
+  if (strcmp (hex, "00000000000000000000000000000000") == 0)
+    {
+      *out = 0;
+      return true;
+    }
+  if (strncmp (hex, "0000000000000000FFFF0000", 24) != 0)
+    return false;
+  memcpy (word, hex + 24, 8);
+  *out = ntohl ((uint32_t) strtoul (word, NULL, 16));
+  return true;
+}
+
+static void
+read_table (size_t t, struct listener **v, size_t *n)
+{
+  cleanup_fclose FILE *f = fopen (socket_tables[t].path, "re");
+  char line[512];
+
+  if (f == NULL || fgets (line, sizeof (line), f) == NULL) /* header */
+    return;
+  while (fgets (line, sizeof (line), f))
+    {
+      char addr[40];
+      unsigned port, state;
+      unsigned long inode;
+      uint32_t a;
+
+      if (sscanf (line, " %*d: %39[0-9A-Fa-f]:%x %*s %x %*s %*s %*s %*s %*s %lu", addr, &port, &state, &inode) != 4
+          || state != socket_tables[t].state || !parse_address (addr, socket_tables[t].v6, &a))
+        continue;
+      *v = xreallocarray (*v, *n + 1, sizeof (**v));
+      (*v)[(*n)++] = (struct listener){ socket_tables[t].proto, a, port, inode };
+    }
+}
+
+static bool
+is_number (const char *s)
+{
+  for (; *s; s++)
+    if (!isdigit ((unsigned char) *s))
+      return false;
+  return true;
+}
+
+static bool
+process_has_socket (const char *pid, const char *want)
+{
+  cleanup_free char *fddir = xasprintf ("/proc/%s/fd", pid);
+  cleanup_dir DIR *d = opendir (fddir);
+  struct dirent *de;
+
+  while (d && (de = readdir (d)) != NULL)
+    {
+      char link[64];
+      cleanup_free char *p = xasprintf ("%s/%s", fddir, de->d_name);
+      ssize_t len = readlink (p, link, sizeof (link) - 1);
+
+      if (len <= 0)
+        continue;
+      link[len] = '\0';
+      if (strcmp (link, want) == 0)
+        return true;
+    }
+  return false;
+}
+
+/* inode -> /proc/PID/fd -> pid and comm.  */
+static char *
+socket_holder (unsigned long inode)
+{
+  cleanup_dir DIR *proc = opendir ("/proc");
+  cleanup_free char *want = xasprintf ("socket:[%lu]", inode);
+  struct dirent *de;
+
+  while (proc && (de = readdir (proc)) != NULL)
+    {
+      cleanup_free char *comm_path = NULL;
+      cleanup_free char *comm = NULL;
+      size_t len = 0;
+
+      if (!is_number (de->d_name) || !process_has_socket (de->d_name, want))
+        continue;
+      comm_path = xasprintf ("/proc/%s/comm", de->d_name);
+      if (cc_read_file (comm_path, &comm, &len, NULL) < 0)
+        return xasprintf ("process %s", de->d_name);
+      while (len > 0 && comm[len - 1] == '\n')
+        comm[--len] = '\0';
+      return xasprintf ("process %s (pid %s)", comm, de->d_name);
+    }
+  return xasprintf ("a socket no process here owns (inode %lu)", inode);
+}
+
+static bool
+addresses_meet (uint32_t a, uint32_t b)
+{
+  return a == 0 || b == 0 || a == b;
+}
+
+static bool
+ranges_meet (unsigned lo1, unsigned hi1, unsigned lo2, unsigned hi2)
+{
+  return lo1 <= hi2 && lo2 <= hi1;
+}
+
+static uint32_t
+host_address (const struct cc_net_port *p)
+{
+  uint32_t a = 0;
+
+  if (p->host_ip[0])
+    cc_ipv4_parse (p->host_ip, &a);
+  return a;
+}
+
+/* "project X service Y" out of "ccompose@tag project X service Y container Z".  */
+static char *
+dnat_owner (const char *comment)
+{
+  const char *p = strstr (comment, " project ");
+  const char *c = strstr (comment, " container ");
+
+  if (p == NULL)
+    return xasprintf ("a ccompose rule `%s`", comment);
+  return xstrndup (p + 1, c && c > p ? (size_t) (c - p - 1) : strlen (p + 1));
+}
+
+static bool
+is_own (const char *owner, const char *project, const char *service)
+{
+  cleanup_free char *mine = xasprintf ("project %s service %s", project, service && *service ? service : "-");
+
+  return strcmp (owner, mine) == 0;
+}
+
+struct inventory
+{
+  struct listener *listeners;
+  size_t n_listeners;
+  struct cc_fw_dnat *dnat;
+  size_t n_dnat;
+};
+
+static void
+inventory_release (struct inventory *inv)
+{
+  free (inv->listeners);
+  cc_fw_dnat_free (inv->dnat, inv->n_dnat);
+}
+
+/* The holder of host port PORT for P's protocol and address, or NULL.  */
+static char *
+holder_of (const struct inventory *inv, const struct cc_net_port *p, unsigned lo, unsigned hi, const char *project,
+           const char *service)
+{
+  uint32_t addr = host_address (p);
+  int proto = p->proto == CC_NET_UDP ? IPPROTO_UDP : IPPROTO_TCP;
+
+  for (size_t i = 0; i < inv->n_listeners; i++)
+    {
+      const struct listener *l = &inv->listeners[i];
+
+      if (l->proto == p->proto && ranges_meet (lo, hi, l->port, l->port) && addresses_meet (addr, l->addr))
+        return socket_holder (l->inode);
+    }
+  for (size_t i = 0; i < inv->n_dnat; i++)
+    {
+      const struct cc_fw_dnat *d = &inv->dnat[i];
+      cleanup_free char *owner = NULL;
+
+      if (d->proto != proto || !ranges_meet (lo, hi, d->port_lo, d->port_hi) || !addresses_meet (addr, d->host_ip))
+        continue;
+      owner = dnat_owner (d->comment);
+      if (!is_own (owner, project, service))
+        return steal_pointer (&owner);
+    }
+  return NULL;
+}
+
+/* The first port above P's range that nobody holds, as a hint.  */
+static unsigned
+free_port_after (const struct inventory *inv, const struct cc_net_port *p, const char *project, const char *service)
+{
+  for (unsigned port = p->host_port_end + 1u; port <= 65535u && port <= p->host_port_end + 100u; port++)
+    {
+      cleanup_free char *h = holder_of (inv, p, port, port, project, service);
+      if (h == NULL)
+        return port;
+    }
+  return 0;
+}
+
+static int
+conflict (const struct inventory *inv, const struct cc_net_port *p, const char *holder, const char *project,
+          const char *service, cc_error_t *err)
+{
+  unsigned hint = free_port_after (inv, p, project, service);
+  const char *proto = p->proto == CC_NET_UDP ? "udp" : "tcp";
+  cleanup_free char *hint_s = hint ? xasprintf (" (port %u is free)", hint) : xstrdup ("");
+
+  return cc_error_make (err, EADDRINUSE, "host port %s:%u/%s is already used by %s%s",
+                        p->host_ip[0] ? p->host_ip : "0.0.0.0", p->host_port, proto, holder, hint_s);
+}
+
+static int
+check_duplicates (const struct cc_net_port *ports, size_t n, cc_error_t *err)
+{
+  for (size_t i = 0; i < n; i++)
+    for (size_t j = i + 1; j < n; j++)
+      if (ports[i].proto == ports[j].proto
+          && ranges_meet (ports[i].host_port, ports[i].host_port_end, ports[j].host_port, ports[j].host_port_end)
+          && addresses_meet (host_address (&ports[i]), host_address (&ports[j])))
+        return cc_error_make (err, EADDRINUSE, "host port %u/%s is requested twice", ports[j].host_port,
+                              ports[j].proto == CC_NET_UDP ? "udp" : "tcp");
+  return 0;
+}
 
 int
 cc_network_preflight (const char *project, const char *service, const struct cc_net_port *ports, size_t n,
                       cc_error_t *err)
 {
-  (void) project;
-  (void) service;
-  (void) ports;
-  (void) n;
-  (void) err;
-  return 0;
+  struct inventory inv = { 0 };
+  const struct cc_firewall_ops *ops;
+  int ret = 0;
+
+  if (n == 0)
+    return 0;
+  if (check_duplicates (ports, n, err) < 0)
+    return -1;
+  if ((ops = cc_firewall (err)) == NULL || ops->list_dnat (&inv.dnat, &inv.n_dnat, err) < 0)
+    return -1;
+  for (size_t t = 0; t < CC_N_ELEMENTS (socket_tables); t++)
+    read_table (t, &inv.listeners, &inv.n_listeners);
+  for (size_t i = 0; i < n && ret == 0; i++)
+    {
+      cleanup_free char *h = holder_of (&inv, &ports[i], ports[i].host_port, ports[i].host_port_end, project, service);
+
+      if (h)
+        ret = conflict (&inv, &ports[i], h, project, service, err);
+    }
+  inventory_release (&inv);
+  return ret;
 }

@@ -32,8 +32,10 @@ net_unmount_all() {
   return 0
 }
 
-# Run in the host namespace.
-inh() { nsenter --net="/run/netns/$HOSTNS" "$@"; }
+# Run in the host namespace (the real one when HOSTNS is empty).
+inh() {
+  if [ -n "${HOSTNS:-}" ]; then nsenter --net="/run/netns/$HOSTNS" "$@"; else "$@"; fi
+}
 # ccompose network with the project.
 ccn() { inh "$CCOMPOSE" network -p "$PROJECT" "$@"; }
 # Run in container C's namespace.
@@ -77,14 +79,23 @@ client_setup() {
 }
 inclient() { nsenter --net="/run/netns/$CLIENTNS" "$@"; }
 
-# Nothing of ours in the host namespace and the state root.
+# This state root's tag: its rules' comments and links' aliases carry it.
+scope_tag() {
+  inh "$CCOMPOSE" network ls | python3 -c 'import json,sys; print(json.load(sys.stdin)["scope_tag"])'
+}
+
+# Nothing of this state root in the host namespace and the state root.
 assert_no_residue() {
-  local rules links
-  rules=$(inh iptables-legacy-save | grep -iE 'ccompose' || true)
+  local tag rules links ns
+  tag=$(scope_tag) || fail "no scope tag"
+  rules=$(inh iptables-legacy-save | grep -F "ccompose$tag " || true)
   [ -z "$rules" ] || fail "iptables residue: $rules"
-  links=$(inh ip -o link show | awk -F': ' '{print $2}' | grep '^cc' | grep -v '^ccnt-' || true)
+  links=$(inh ip -d -o link show | grep -F "alias ccompose$tag " || true)
   [ -z "$links" ] || fail "interface residue: $links"
-  local ns
+  if [ -n "${HOSTNS:-}" ]; then
+    links=$(inh ip -o link show | awk -F': ' '{print $2}' | grep '^cc' || true)
+    [ -z "$links" ] || fail "interface residue: $links"
+  fi
   ns=$(ls -A "$CCOMPOSE_STATE_DIR/netns" 2>/dev/null || true)
   [ -z "$ns" ] || fail "netns residue: $ns"
   assert_exit 0 inh "$CCOMPOSE" network residue

@@ -134,6 +134,34 @@ test_residue_of_a_forgotten_project_is_found_and_removed() {
   assert_no_residue
 }
 
+test_port_conflict_names_its_holder_before_anything_is_created() {
+  net_setup pre
+  # A process listening in the host namespace.
+  local dir
+  dir=$(mktemp -d /tmp/ccnt-www.XXXXXX)
+  nsenter --net="/run/netns/$HOSTNS" busybox httpd -f -p 127.0.0.1:8080 -h "$dir" >/dev/null 2>&1 &
+  defer "kill $!; rm -rf '$dir'"
+  wait_for 5 "listener" inh curl -s -m 1 -o /dev/null http://127.0.0.1:8080/
+  assert_exit 1 ccn preflight --service web 8080:80
+  assert_contains "$OUT" "host port 0.0.0.0:8080/tcp is already used by process busybox (pid "
+  assert_contains "$OUT" "port 8081 is free"
+  # Another address than the listener's: no conflict.
+  assert_exit 0 ccn preflight --service web 127.0.0.2:8080:80
+  assert_exit 1 ccn preflight --service web 9000:80 127.0.0.1:9000:90
+  assert_contains "$OUT" "requested twice"
+  # Nothing was created by the failed checks.
+  assert_not_contains "$(inh iptables-legacy-save 2>/dev/null)" CCOMPOSE
+  assert_eq "$(ls -A "$CCOMPOSE_STATE_DIR/netns" 2>/dev/null)" ""
+  # A port published by another project names that project and service.
+  assert_exit 0 ccn create default
+  defer "ccn down"
+  container ppre-api-1 default --service api --publish 9000:80
+  assert_exit 1 inh "$CCOMPOSE" network -p other preflight --service web 9000:80
+  assert_contains "$OUT" "already used by project ppre service api"
+  # The same service re-publishing its own port is no conflict.
+  assert_exit 0 ccn preflight --service api 9000:80
+}
+
 test_usage_errors() {
   net_setup usage
   assert_exit 2 "$CCOMPOSE" network

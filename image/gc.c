@@ -106,6 +106,25 @@ sweep_dir (const char *dir, char *const *keep, bool layers, int64_t *reclaimed, 
   return 0;
 }
 
+/* Short links whose layer is gone.  */
+static int
+sweep_links (struct cc_store *s, cc_error_t *err)
+{
+  cleanup_free char *dir = cc_path_join (s->root, "l");
+  cleanup_dir DIR *d = opendir (dir);
+  struct dirent *de;
+
+  while (d && (de = readdir (d)) != NULL)
+    {
+      struct stat st;
+      if (de->d_name[0] == '.' || fstatat (dirfd (d), de->d_name, &st, 0) == 0)
+        continue;
+      if (unlinkat (dirfd (d), de->d_name, 0) < 0 && errno != ENOENT)
+        return cc_error_make (err, errno, "remove `%s/%s`", dir, de->d_name);
+    }
+  return 0;
+}
+
 int
 cc_gc_sweep (struct cc_store *s, int64_t *reclaimed, cc_error_t *err)
 {
@@ -127,7 +146,8 @@ cc_gc_sweep (struct cc_store *s, int64_t *reclaimed, cc_error_t *err)
       mark_manifest (s, it->string, &blobs, &layers);
   for (char **p = pinned; *p; p++)
     mark_manifest (s, *p, &blobs, &layers);
-  if (sweep_dir (bdir, blobs, false, reclaimed, err) < 0 || sweep_dir (ldir, layers, true, reclaimed, err) < 0)
+  if (sweep_dir (bdir, blobs, false, reclaimed, err) < 0 || sweep_dir (ldir, layers, true, reclaimed, err) < 0
+      || sweep_links (s, err) < 0)
     return -1;
   /* Exclusive lock: nothing under tmp/ belongs to a live command.  */
   return sweep_dir (tdir, NULL, false, reclaimed, err);

@@ -103,6 +103,8 @@ void cc_store_close (struct cc_store *s);
 
 char *cc_store_blob_path (const struct cc_store *s, const char *digest);
 char *cc_store_layer_path (const struct cc_store *s, const char *diff_id);
+/* l/<16 hex>: the short link to a layer's diff directory.  */
+char *cc_store_short_link (const struct cc_store *s, const char *diff_id);
 bool cc_store_has_blob (const struct cc_store *s, const char *digest);
 /* Copy FD into the store, verifying DIGEST (and SIZE when >= 0) before
    the blob becomes visible; DIGEST NULL: computed, returned in *OUT.  */

@@ -24,7 +24,12 @@
 #define REPOS_FILE "repositories.json"
 #define REPOS_LOCK "repositories.lock"
 
-static const char *const store_dirs[] = { "blobs/sha256", "layers", "tmp", "pins" };
+static const char *const store_dirs[] = { "blobs/sha256", "layers", "l", "tmp", "pins" };
+
+/* overlayfs takes all its options in one page: with full layer paths
+   (~100 bytes each) a mount fails past ~35 layers.  Each layer also gets
+   a short link l/<16 hex> -> ../layers/<hex>/diff, and images list those.  */
+#define SHORT_LINK_HEX 16
 
 static int
 lock_fd (int fd, bool exclusive, const char *path, cc_error_t *err)
@@ -492,6 +497,25 @@ tags_of (cJSON *repos, const char *manifest)
   return tags;
 }
 
+char *
+cc_store_short_link (const struct cc_store *s, const char *diff_id)
+{
+  return xasprintf ("%s/l/%.*s", s->root, SHORT_LINK_HEX, diff_id + strlen ("sha256:"));
+}
+
+/* The short path of a layer, made when missing; the full one if that fails.  */
+static char *
+layer_lowerdir (const struct cc_store *s, const char *diff_id, const char *dir)
+{
+  char *link = cc_store_short_link (s, diff_id);
+  cleanup_free char *target = xasprintf ("../layers/%s/diff", diff_id + strlen ("sha256:"));
+
+  if ((symlink (target, link) == 0 || errno == EEXIST) && cc_is_dir (link))
+    return link;
+  free (link);
+  return cc_path_join (dir, "diff");
+}
+
 static int
 fill_layers (struct cc_store *s, struct cc_image *img, cc_error_t *err)
 {
@@ -505,7 +529,7 @@ fill_layers (struct cc_store *s, struct cc_image *img, cc_error_t *err)
       if (! cc_is_dir (dir))
         return cc_error_make (err, ENOENT, "image %s: layer %s is not unpacked (load the image again)", img->id, d);
       img->size += layer_size (dir);
-      img->layers[i] = cc_path_join (dir, "diff");
+      img->layers[i] = layer_lowerdir (s, d, dir);
     }
   return 0;
 }

@@ -191,6 +191,10 @@ def main():
         "opaque-symlink": base + [entry("lnk", "symlink", target=victim), entry("lnk/.wh..wh..opq")],
         "digest": base, "diffid": base, "truncated": base, "missing": base,
     }
+    if kind == "many":
+        # 45 layers: full layer paths would not fit in overlayfs's one-page options.
+        return write_layout(out, [make_tar([entry("layer%02d" % i, data=b"%d\n" % i)]) for i in range(45)],
+                            name="many:latest")
     if kind == "whiteouts":
         lower = [entry("etc/", "dir"), entry("etc/a.conf"), entry("etc/b.conf"), entry("data/", "dir"),
                  entry("data/x"), entry("data/y"), entry("keep")]

@@ -45,6 +45,16 @@ test_whiteouts_become_overlay_markers() {
   [ -f "$m/keep" ] && [ -f "$m/new" ] || fail "keep/new missing"
 }
 
+test_many_layers_fit_one_overlay_mount() {
+  require_root
+  use_private_state image-many-layers
+  python3 "$FIXTURES" many "$CCOMPOSE_STATE_DIR/many" /nonexistent || fail fixture
+  assert_exit 0 "$CCOMPOSE" image load -i "$CCOMPOSE_STATE_DIR/many"
+  mount_image many "$CCOMPOSE_STATE_DIR/ov"
+  assert_eq "$(ls "$CCOMPOSE_STATE_DIR/ov/merged" | wc -l)" 45 "files from 45 layers"
+  assert_eq "$(cat "$CCOMPOSE_STATE_DIR/ov/merged/layer44")" 44
+}
+
 test_docker_archive_and_oci_tarball() {
   require_root
   use_private_state image-archives

@@ -4,13 +4,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <pty.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -189,24 +189,82 @@ exit_status (int status)
   return 255;
 }
 
+/* SLAVE >= 0: the pty becomes the controlling terminal and all of
+   stdio.  */
 static void
-setup_exec_stdio (const struct cc_exec_io *io)
+setup_exec_stdio (const struct cc_exec_io *io, int slave)
 {
   int null = open ("/dev/null", O_RDWR | O_CLOEXEC);
   int fds[3] = { io->in_fd, io->out_fd, io->err_fd };
 
-  if (io->tty)
+  if (slave >= 0)
     {
       setsid ();
-      ioctl (io->in_fd, TIOCSCTTY, 0);
+      ioctl (slave, TIOCSCTTY, 0);
+      fds[0] = fds[1] = fds[2] = slave;
     }
   for (int i = 0; i < 3; i++)
     dup2 (fds[i] >= 0 ? fds[i] : null, i);
 }
 
+/* A pty of the container's own devpts (so `tty` names /dev/pts/N as the
+   container sees it); the master goes back to the caller.  */
+static int
+make_container_pty (int sock, int *slave, cc_error_t *err)
+{
+  cleanup_close int master = open ("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+  char name[64];
+  char dummy = 'p';
+  struct iovec iov = { &dummy, 1 };
+  union
+  {
+    char buf[CMSG_SPACE (sizeof (int))];
+    struct cmsghdr align;
+  } u;
+  struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof (u.buf) };
+  struct cmsghdr *c = CMSG_FIRSTHDR (&msg);
+
+  if (master < 0 || unlockpt (master) < 0 || ptsname_r (master, name, sizeof (name)) != 0)
+    return cc_error_make (err, errno, "allocate a pty in the container");
+  *slave = open (name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (*slave < 0)
+    return cc_error_make (err, errno, "open `%s`", name);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN (sizeof (int));
+  memcpy (CMSG_DATA (c), &master, sizeof (int));
+  if (sendmsg (sock, &msg, MSG_NOSIGNAL) < 0)
+    return cc_error_make (err, errno, "send the pty");
+  return 0;
+}
+
+static int
+receive_fd (int sock)
+{
+  char dummy;
+  struct iovec iov = { &dummy, 1 };
+  union
+  {
+    char buf[CMSG_SPACE (sizeof (int))];
+    struct cmsghdr align;
+  } u;
+  struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof (u.buf) };
+  struct cmsghdr *c;
+  int fd = -1;
+
+  if (recvmsg (sock, &msg, MSG_CMSG_CLOEXEC) <= 0)
+    return -1;
+  c = CMSG_FIRSTHDR (&msg);
+  if (c == NULL || c->cmsg_type != SCM_RIGHTS)
+    return -1;
+  memcpy (&fd, CMSG_DATA (c), sizeof (int));
+  return fd;
+}
+
 /* The last process: already in every namespace.  */
 static void __attribute__ ((noreturn))
-exec_inner (const struct cc_runtime_spec *s, const struct cc_runtime_exec_opts *o, const struct cc_exec_io *io)
+exec_inner (const struct cc_runtime_spec *s, const struct cc_runtime_exec_opts *o, const struct cc_exec_io *io,
+            int slave)
 {
   cleanup_error cc_error_t err = NULL;
   char *path = NULL;
@@ -217,7 +275,7 @@ exec_inner (const struct cc_runtime_spec *s, const struct cc_runtime_exec_opts *
   };
 
   cc_reset_signals ();
-  setup_exec_stdio (io);
+  setup_exec_stdio (io, slave);
   if (cc_exec_prepare (&t, &path, &env, &err) < 0)
     {
       cc_error_print (&err);
@@ -236,11 +294,12 @@ exec_middle (const char *id, const struct cc_runtime_spec *s, pid_t target, cons
              const struct cc_exec_io *io)
 {
   cleanup_error cc_error_t err = NULL;
-  int status;
+  int status, slave = -1;
   pid_t pid;
 
   prctl (PR_SET_PDEATHSIG, SIGKILL);
-  if (cc_cgroup_ops_get ()->enter (id, getpid (), &err) < 0 || cc_ns_join (target, &err) < 0)
+  if (cc_cgroup_ops_get ()->enter (id, getpid (), &err) < 0 || cc_ns_join (target, &err) < 0
+      || (io->pty_sock >= 0 && make_container_pty (io->pty_sock, &slave, &err) < 0))
     {
       if (io->err_fd >= 0)
         dup2 (io->err_fd, 2);
@@ -251,7 +310,7 @@ exec_middle (const char *id, const struct cc_runtime_spec *s, pid_t target, cons
   if (pid < 0)
     _exit (126);
   if (pid == 0)
-    exec_inner (s, o, io);
+    exec_inner (s, o, io, slave);
   while (waitpid (pid, &status, 0) < 0)
     if (errno != EINTR)
       _exit (126);
@@ -340,8 +399,8 @@ cc_runtime_exec (const char *id, const struct cc_runtime_exec_opts *o, cc_error_
 {
   cleanup_runtime_spec struct cc_runtime_spec *s = NULL;
   cleanup_free char *spec_path = NULL;
-  cleanup_close int master = -1, slave = -1;
-  struct cc_exec_io io = { 0, 1, 2, false };
+  cleanup_close int master = -1, parent_sock = -1, child_sock = -1;
+  struct cc_exec_io io = { 0, 1, 2, -1 };
   pid_t target = 0, pid = 0;
   int status;
 
@@ -354,17 +413,23 @@ cc_runtime_exec (const char *id, const struct cc_runtime_exec_opts *o, cc_error_
     return -1;
   if (o->tty)
     {
-      if (openpty (&master, &slave, NULL, NULL, NULL) < 0)
-        return cc_error_make (err, errno, "openpty");
-      fcntl (master, F_SETFD, FD_CLOEXEC);
-      io = (struct cc_exec_io) { slave, slave, slave, true };
+      int sv[2];
+      if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+        return cc_error_make (err, errno, "socketpair");
+      parent_sock = sv[0];
+      child_sock = sv[1];
+      io.pty_sock = child_sock;
     }
   if (cc_exec_spawn (id, s, target, o, &io, &pid, err) < 0)
     return -1;
   if (o->tty)
     {
-      close (get_and_reset (&slave));
-      relay_tty (master, pid);
+      close (get_and_reset (&child_sock));
+      /* No master: the process failed before it had a terminal; its
+         error is on our stderr and its status below.  */
+      master = receive_fd (parent_sock);
+      if (master >= 0)
+        relay_tty (master, pid);
     }
   while (waitpid (pid, &status, 0) < 0)
     if (errno != EINTR)

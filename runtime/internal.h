@@ -186,7 +186,8 @@ int cc_container_spawn (const char *id, const struct cc_runtime_spec *s, int net
 struct cc_exec_io
 {
   int in_fd, out_fd, err_fd;  /* -1: /dev/null */
-  bool tty;                   /* in_fd is a pty slave */
+  int pty_sock;               /* >= 0: make a pty inside the container, send
+                                 its master over this socket, use the slave */
 };
 int cc_exec_spawn (const char *id, const struct cc_runtime_spec *s, pid_t target, const struct cc_runtime_exec_opts *o,
                    const struct cc_exec_io *io, pid_t *pid_out, cc_error_t *err);

@@ -227,8 +227,14 @@ cc_runtime_create (const char *id, const struct cc_runtime_spec *spec, cc_error_
 {
   cleanup_free char *dir = NULL, *spec_path = NULL;
   cleanup_cjson cJSON *json = NULL;
+  cleanup_runtime_spec struct cc_runtime_spec *checked = NULL;
 
   if (cc_runtime_check_id (id, err) < 0)
+    return -1;
+  /* What the monitor will read back, checked now so a bad spec from the
+     engine fails here and not in a detached process.  */
+  json = cc_runtime_spec_to_json (spec);
+  if (cc_runtime_spec_from_json (json, &checked, err) < 0)
     return -1;
   dir = cc_runtime_dir (id);
   if (cc_file_exists (dir))
@@ -241,7 +247,6 @@ cc_runtime_create (const char *id, const struct cc_runtime_spec *spec, cc_error_
     }
   if (cc_mkdir_p (dir, 0700, err) < 0)
     return -1;
-  json = cc_runtime_spec_to_json (spec);
   spec_path = cc_runtime_file (id, "spec.json");
   if (cc_json_save_file (spec_path, json, err) < 0 || write_initial_state (id, err) < 0 || make_fifo (id, err) < 0)
     return -1;

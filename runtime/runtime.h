@@ -132,6 +132,10 @@ struct cc_runtime_spec
   char *hosts_file, *resolv_conf, *hostname_file;
 };
 
+/* A spec with Docker's defaults (seccomp on, SIGTERM, 10 s grace, 64 MiB
+   /dev/shm, one log file, healthcheck timings); the engine fills the
+   rest.  cc_runtime_create checks it as strictly as the JSON parser.  */
+struct cc_runtime_spec *cc_runtime_spec_new (void);
 void cc_runtime_spec_free (struct cc_runtime_spec *spec);
 static inline void
 cleanup_runtime_spec_fn (struct cc_runtime_spec **s)

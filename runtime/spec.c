@@ -82,6 +82,17 @@ cc_runtime_parse_signal (const char *text, int *sig, cc_error_t *err)
     }
   if (strncasecmp (name, "SIG", 3) == 0)
     name += 3;
+  /* Real-time signals as systemd images name them: RTMIN+3, RTMAX-1.  */
+  if (strncasecmp (name, "RTMIN", 5) == 0 || strncasecmp (name, "RTMAX", 5) == 0)
+    {
+      bool min = strncasecmp (name, "RTMIN", 5) == 0;
+      long off = name[5] ? strtol (name + 5, &end, 10) : 0;
+      int v = min ? SIGRTMIN + (int) off : SIGRTMAX + (int) off;
+      if ((name[5] && (*end != '\0' || (min ? name[5] != '+' : name[5] != '-'))) || v < SIGRTMIN || v > SIGRTMAX)
+        return cc_error_make (err, EINVAL, "invalid signal `%s`", text);
+      *sig = v;
+      return 0;
+    }
   for (size_t i = 0; i < CC_N_ELEMENTS (signals); i++)
     if (strcasecmp (signals[i].name, name) == 0)
       {
@@ -384,11 +395,8 @@ parse_health (const cJSON *j, struct cc_runtime_health *h, cc_error_t *err)
   static const char *const keys[]
       = { "test", "interval_ms", "timeout_ms", "retries", "start_period_ms", "start_interval_ms" };
   const cJSON *v = cJSON_GetObjectItemCaseSensitive (j, "healthcheck");
-  int64_t retries = 3;
+  int64_t retries = h->retries;
 
-  h->interval_ms = 30000;
-  h->timeout_ms = 30000;
-  h->start_interval_ms = 5000;
   if (v == NULL || cJSON_IsNull (v))
     return 0;
   if (check_keys (v, "healthcheck", keys, CC_N_ELEMENTS (keys), err) < 0 || get_strv (v, "test", &h->test, err) < 0
@@ -472,6 +480,19 @@ set_defaults (struct cc_runtime_spec *s)
   s->stop_grace_ms = 10000;
   s->shm_size = 64 * 1024 * 1024;
   s->log_max_file = 1;
+  s->health.interval_ms = 30000;
+  s->health.timeout_ms = 30000;
+  s->health.start_interval_ms = 5000;
+  s->health.retries = 3;
+}
+
+struct cc_runtime_spec *
+cc_runtime_spec_new (void)
+{
+  struct cc_runtime_spec *s = xzalloc (sizeof (*s));
+
+  set_defaults (s);
+  return s;
 }
 
 int
@@ -483,9 +504,8 @@ cc_runtime_spec_from_json (const cJSON *j, struct cc_runtime_spec **out, cc_erro
           "cap_add",  "cap_drop", "privileged",  "no_new_privileges", "seccomp", "sysctls",     "ulimits",
           "init",     "stop_signal", "stop_grace_ms", "restart", "healthcheck",  "log",         "netns",
           "hosts_file", "resolv_conf", "hostname_file" };
-  cleanup_runtime_spec struct cc_runtime_spec *s = xzalloc (sizeof (*s));
+  cleanup_runtime_spec struct cc_runtime_spec *s = cc_runtime_spec_new ();
 
-  set_defaults (s);
   if (check_keys (j, "spec", keys, CC_N_ELEMENTS (keys), err) < 0)
     return -1;
   if (get_string (j, "rootfs", &s->rootfs, err) < 0 || get_strv (j, "layers", &s->layers, err) < 0
@@ -627,9 +647,9 @@ put_misc (cJSON *j, const struct cc_runtime_spec *s)
                                    : xstrdup (cc_runtime_restart_name (s->restart));
   cJSON *log = cJSON_CreateObject ();
 
-  if (sig)
+  if (s->stop_signal > 0)
     {
-      cleanup_free char *name = xasprintf ("SIG%s", sig);
+      cleanup_free char *name = sig ? xasprintf ("SIG%s", sig) : xasprintf ("%d", s->stop_signal);
       cc_json_set_string (j, "stop_signal", name);
     }
   cc_json_set_int (j, "stop_grace_ms", s->stop_grace_ms);

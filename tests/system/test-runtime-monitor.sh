@@ -217,8 +217,11 @@ test_exec_exit_code_user_and_env() {
   assert_contains "$OUT" "/no/such/thing"
   assert_exit 0 rt exec x1 /payload status CapEff
   assert_contains "$OUT" 00000000a80425fb
-  assert_exit 0 rt exec -t x1 /bin/sh -c 'test -t 0 && test -t 1 && echo has-tty'
-  assert_contains "$OUT" has-tty
+  # The pty belongs to the container's devpts, so tty names it.
+  assert_exit 0 rt exec -t x1 /bin/sh -c 'tty; exit 0'
+  assert_contains "$OUT" /dev/pts/
+  assert_exit 4 rt exec -t x1 /bin/sh -c 'exit 4'
+
   finish
   assert_exit 1 rt exec x1 /bin/true
 }

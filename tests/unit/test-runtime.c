@@ -346,10 +346,36 @@ test_signal_names (void **state)
   assert_int_equal (sig, SIGHUP);
   assert_int_equal (cc_runtime_parse_signal ("9", &sig, NULL), 0);
   assert_int_equal (sig, 9);
+  assert_int_equal (cc_runtime_parse_signal ("SIGRTMIN+3", &sig, NULL), 0);
+  assert_int_equal (sig, SIGRTMIN + 3);
+  assert_int_equal (cc_runtime_parse_signal ("RTMAX-1", &sig, NULL), 0);
+  assert_int_equal (sig, SIGRTMAX - 1);
+  assert_int_equal (cc_runtime_parse_signal ("RTMIN-1", &sig, NULL), -1);
+  assert_int_equal (cc_runtime_parse_signal ("RTMIN+999", &sig, NULL), -1);
   assert_int_equal (cc_runtime_parse_signal ("0", &sig, NULL), -1);
   assert_int_equal (cc_runtime_parse_signal ("999", &sig, NULL), -1);
   assert_int_equal (cc_runtime_parse_signal ("SIG", &sig, NULL), -1);
   assert_int_equal (cc_runtime_parse_signal ("", &sig, NULL), -1);
+}
+
+static void
+test_spec_new_has_defaults_and_round_trips (void **state)
+{
+  cleanup_runtime_spec struct cc_runtime_spec *s = cc_runtime_spec_new (), *back = NULL;
+  cleanup_error cc_error_t err = NULL;
+  cleanup_cjson cJSON *j = NULL;
+
+  (void) state;
+  assert_true (s->seccomp);
+  assert_int_equal (s->stop_signal, SIGTERM);
+  assert_int_equal (s->shm_size, 64 * 1024 * 1024);
+  s->rootfs = strdup ("/r");
+  cc_strv_append (&s->args, "/bin/true");
+  s->stop_signal = SIGRTMIN + 3;
+  j = cc_runtime_spec_to_json (s);
+  assert_int_equal (cc_runtime_spec_from_json (j, &back, &err), 0);
+  assert_int_equal (back->stop_signal, SIGRTMIN + 3);
+  assert_int_equal (back->health.retries, 3);
 }
 
 static void
@@ -374,6 +400,7 @@ main (void)
     cmocka_unit_test (test_user_resolution), cmocka_unit_test (test_mount_options),
     cmocka_unit_test (test_sysctl_policy), cmocka_unit_test (test_health_transitions),
     cmocka_unit_test (test_signal_names), cmocka_unit_test (test_container_ids),
+    cmocka_unit_test (test_spec_new_has_defaults_and_round_trips),
   };
 
   return cmocka_run_group_tests (tests, NULL, NULL);

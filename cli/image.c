@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "image/image.h"
@@ -18,7 +19,7 @@ static const char usage[]
     = "Usage: ccompose image [OPTIONS] COMMAND\n\n"
       "Manage the local image store\n\n"
       "Commands:\n"
-      "  load -i FILE|DIR [-q]              Load images from an OCI layout (dir or tar) or a docker archive\n"
+      "  load [-i FILE|DIR] [-q]            Load images from an OCI layout (dir or tar) or a docker archive\n"
       "  import ROOTFS.tar NAME[:TAG]       Create a single-layer image from a rootfs tarball\n"
       "  ls [--format table|json] [-q]      List images\n"
       "  inspect IMAGE...                   Display detailed information on images (JSON)\n"
@@ -67,14 +68,18 @@ cmd_load (int argc, char **argv)
         break;
       case 'h':
         puts ("Usage: ccompose image load [OPTIONS]\n\nLoad images from an OCI image layout (directory or tar) or a "
-              "docker archive\n\nOptions:\n  -i, --input string   Read from this file or directory\n"
+              "docker archive\n\nOptions:\n  -i, --input string   Read from this file or directory (default: standard "
+              "input)\n"
               "  -q, --quiet          Suppress the load output");
         return CLI_EXIT_OK;
       default:
         return cli_usage_error ("image load", "unknown option");
       }
+  /* As docker load: without -i, the archive comes on standard input.  */
+  if (input == NULL && isatty (STDIN_FILENO))
+    return cli_usage_error ("image load", "requested load from stdin, but stdin is empty: use -i FILE|DIR");
   if (input == NULL)
-    return cli_usage_error ("image load", "-i FILE|DIR is required (ccompose does not read images from stdin)");
+    input = "-";
   if (optind < argc)
     return cli_usage_error ("image load", "unexpected argument `%s`", argv[optind]);
   if (cc_image_load (input, print_loaded, &quiet, &err) < 0)

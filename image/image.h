@@ -132,7 +132,8 @@ int cc_image_unpin (const char *owner, cc_error_t *err);
 typedef void (*cc_image_loaded_fn) (void *opaque, const char *ref, const char *image_id);
 
 /* `image load -i PATH`: an OCI layout (directory or tarball) or a
-   docker-archive tarball, with every reference it carries.  */
+   docker-archive tarball, with every reference it carries; PATH `-` reads
+   a tarball from standard input.  */
 int cc_image_load (const char *path, cc_image_loaded_fn cb, void *opaque, cc_error_t *err);
 /* `image import ROOTFS.tar REF`: a single-layer image from a rootfs
    tarball (plain, gzip or zstd); *ID_OUT (may be NULL) gets its id.  */

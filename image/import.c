@@ -394,7 +394,8 @@ static int
 load_tarball (struct load *l, const char *path, cc_error_t *err)
 {
   cleanup_free char *tmp = NULL;
-  cleanup_close int in = open (path, O_RDONLY | O_CLOEXEC);
+  /* `-` is standard input: the archive is streamed, never seeked.  */
+  cleanup_close int in = strcmp (path, "-") == 0 ? dup (STDIN_FILENO) : open (path, O_RDONLY | O_CLOEXEC);
   cleanup_close int dfd = -1;
   cc_error_t ignored = NULL;
   int ret;

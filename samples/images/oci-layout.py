@@ -18,6 +18,7 @@ MT_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 MT_CONFIG = "application/vnd.oci.image.config.v1+json"
 MT_LAYER = "application/vnd.oci.image.layer.v1.tar+gzip"
 CREATED = "1970-01-01T00:00:00Z"
+ARCH = os.environ.get("OCI_ARCH", "amd64")
 
 
 def dumps(obj):
@@ -75,7 +76,7 @@ def main():
     layers = [l.split() for l in sys.argv[5:]]
     cfg = json.loads(config_json)
     layer_descs, diff_ids, history = [], [], []
-    config = {"architecture": "amd64", "os": "linux", "created": CREATED, "config": {}}
+    config = {"architecture": ARCH, "os": "linux", "created": CREATED, "config": {}}
     if base != "-":
         bman, bconf, bblob = read_base(base)
         for d in bman["layers"]:
@@ -107,7 +108,7 @@ def main():
         "schemaVersion": 2,
         "manifests": [{
             "mediaType": MT_MANIFEST, **mdesc,
-            "platform": {"architecture": "amd64", "os": "linux"},
+            "platform": {"architecture": ARCH, "os": "linux"},
             "annotations": {"io.containerd.image.name": ref, "org.opencontainers.image.ref.name": short},
         }],
     }

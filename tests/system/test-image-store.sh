@@ -67,9 +67,10 @@ test_docker_archive_and_oci_tarball() {
   [ -x "$(inspect_field busybox:1.35 'd["GraphDriver"]["Data"]["LowerDir"]')/bin/busybox" ] || fail "no busybox"
   assert_exit 0 "$CCOMPOSE" image rm busybox:1.35
   assert_eq "$(layer_count)" 0 "layers after rm"
-  # The same image as an OCI layout tarball, gzip-compressed: same id.
+  # The same image as an OCI layout tarball, gzip-compressed, on stdin: same id.
   tar -C "$SAMPLES/out/busybox" -czf "$CCOMPOSE_STATE_DIR/oci.tgz" . || fail tar
-  assert_exit 0 "$CCOMPOSE" image load -i "$CCOMPOSE_STATE_DIR/oci.tgz"
+  assert_exit 0 bash -c '"$CCOMPOSE" image load <"$1"' _ "$CCOMPOSE_STATE_DIR/oci.tgz"
+  assert_contains "$OUT" "Loaded image: busybox:1.35"
   id_oci=$(inspect_field busybox:1.35 'd["Id"]')
   assert_eq "$id_oci" "$id_docker" "image id from both formats"
   assert_eq "$(ls -A "$CCOMPOSE_DATA_DIR/images/tmp" | wc -l)" 0 "tmp entries"

@@ -225,7 +225,7 @@ make_fifo (const char *id, cc_error_t *err)
 int
 cc_runtime_create (const char *id, const struct cc_runtime_spec *spec, cc_error_t *err)
 {
-  cleanup_free char *dir = NULL, *spec_path = NULL;
+  cleanup_free char *dir = NULL, *spec_path = NULL, *parent = NULL;
   cleanup_cjson cJSON *json = NULL;
   cleanup_runtime_spec struct cc_runtime_spec *checked = NULL;
 
@@ -237,16 +237,19 @@ cc_runtime_create (const char *id, const struct cc_runtime_spec *spec, cc_error_
   if (cc_runtime_spec_from_json (json, &checked, err) < 0)
     return -1;
   dir = cc_runtime_dir (id);
-  if (cc_file_exists (dir))
-    return cc_error_make (err, EEXIST, "container `%s` already exists", id);
   for (char **s = spec->sysctls; s && *s; s++)
     {
       cleanup_free char *key = xstrndup (*s, (size_t) (strchr (*s, '=') - *s));
       if (cc_sysctl_check (key, spec, err) < 0)
         return -1;
     }
-  if (cc_mkdir_p (dir, 0700, err) < 0)
+  /* mkdir claims the id: of two concurrent creates, one fails here.  */
+  parent = cc_path_dirname (dir);
+  if (cc_mkdir_p (parent, 0700, err) < 0)
     return -1;
+  if (mkdir (dir, 0700) < 0)
+    return errno == EEXIST ? cc_error_make (err, EEXIST, "container `%s` already exists", id)
+                           : cc_error_make (err, errno, "mkdir `%s`", dir);
   spec_path = cc_runtime_file (id, "spec.json");
   if (cc_json_save_file (spec_path, json, err) < 0 || write_initial_state (id, err) < 0 || make_fifo (id, err) < 0)
     return -1;

@@ -14,7 +14,11 @@
 #include <sys/mount.h>
 #include <sys/resource.h>
 
+#include <sys/stat.h>
+
 #include "lib/cleanup.h"
+#include "lib/file.h"
+#include "lib/xalloc.h"
 #include "lib/json.h"
 #include "lib/strv.h"
 #include "runtime/internal.h"
@@ -224,6 +228,41 @@ static const char passwd[] = "root:x:0:0:root:/root:/bin/sh\n"
 static const char group[] = "root:x:0:\nappgrp:x:1001:\nextra:x:2000:other,app\nwheel:x:10:app\nbroken:x\n";
 
 static void
+test_jsonlog_rotation (void **state)
+{
+  char dir[] = "/tmp/ccompose-unit-jsonlog-XXXXXX";
+  struct cc_jsonlog l = { .fd = -1 };
+  cleanup_error cc_error_t err = NULL;
+  cleanup_free char *path = NULL, *p1 = NULL, *p2 = NULL, *p3 = NULL;
+  struct stat st;
+
+  (void) state;
+  assert_non_null (mkdtemp (dir));
+  path = xasprintf ("%s/c-json.log", dir);
+  p1 = xasprintf ("%s.1", path);
+  p2 = xasprintf ("%s.2", path);
+  p3 = xasprintf ("%s.3", path);
+  assert_int_equal (cc_jsonlog_open (&l, path, 300, 3, &err), 0);
+  for (int i = 0; i < 40; i++)
+    assert_int_equal (cc_jsonlog_write (&l, "stdout", "0123456789\n", 11, &err), 0);
+  cc_jsonlog_close (&l);
+  assert_int_equal (stat (path, &st), 0);
+  assert_true (st.st_size <= 300);
+  assert_int_equal (stat (p1, &st), 0);
+  assert_true (st.st_size <= 300 && st.st_size > 0);
+  assert_int_equal (stat (p2, &st), 0);
+  assert_int_equal (stat (p3, &st), -1);
+  /* max_file 1: the file starts over instead of rotating.  */
+  assert_int_equal (cc_jsonlog_open (&l, path, 300, 1, &err), 0);
+  for (int i = 0; i < 10; i++)
+    assert_int_equal (cc_jsonlog_write (&l, "stderr", "x\n", 2, &err), 0);
+  cc_jsonlog_close (&l);
+  assert_int_equal (stat (path, &st), 0);
+  assert_true (st.st_size <= 300);
+  assert_int_equal (cc_rm_rf (dir, &err), 0);
+}
+
+static void
 test_user_resolution (void **state)
 {
   cleanup_error cc_error_t err = NULL;
@@ -400,7 +439,7 @@ main (void)
     cmocka_unit_test (test_user_resolution), cmocka_unit_test (test_mount_options),
     cmocka_unit_test (test_sysctl_policy), cmocka_unit_test (test_health_transitions),
     cmocka_unit_test (test_signal_names), cmocka_unit_test (test_container_ids),
-    cmocka_unit_test (test_spec_new_has_defaults_and_round_trips),
+    cmocka_unit_test (test_spec_new_has_defaults_and_round_trips), cmocka_unit_test (test_jsonlog_rotation),
   };
 
   return cmocka_run_group_tests (tests, NULL, NULL);

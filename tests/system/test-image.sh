@@ -115,6 +115,8 @@ test_demo_web_counts_hits_in_redis() {
     chroot "$R" redis-server --protected-mode no --save "" --port 6379 >"$LOG/redis.log" 2>&1 & rp=$!
     env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin PYTHONDONTWRITEBYTECODE=1 FLASK_APP=/app/app.py REDIS_HOST=127.0.0.1 \
       chroot "$W" sh -c "cd /app && exec python3 -m flask run --host 127.0.0.1 --port 5000" >"$LOG/web.log" 2>&1 & wp=$!
+    # Both servers go with this shell, even when timeout ends it.
+    trap "kill $rp $wp 2>/dev/null; wait" EXIT TERM
     get() { python3 -c "import urllib.request as u; print(u.urlopen(\"http://127.0.0.1:5000/\", timeout=2).read().decode().strip())"; }
     deadline=$((SECONDS + 40))
     until first=$(get 2>/dev/null); do
@@ -122,7 +124,6 @@ test_demo_web_counts_hits_in_redis() {
       sleep 0.1
     done
     echo "$first"; get
-    kill $rp $wp; wait $rp $wp 2>/dev/null
     true')
   local logs
   logs=$(tail -n 5 "$CCOMPOSE_STATE_DIR/redis.log" "$CCOMPOSE_STATE_DIR/web.log" 2>&1)

@@ -159,7 +159,7 @@ do_netns_rm (struct opts *o, int argc, char **argv)
 {
   cc_error_t err = NULL;
 
-  (void) o;
+  (void)o;
   if (need_args (argc, 1, "netns-rm"))
     return CLI_EXIT_USAGE;
   return cc_netns_remove (argv[0], &err) < 0 ? fail (&err) : CLI_EXIT_OK;
@@ -232,8 +232,7 @@ do_preflight (struct opts *o, int argc, char **argv)
 
   if (need_project (o) || need_args (argc, 1, "preflight"))
     return CLI_EXIT_USAGE;
-  if (parse_ports (argv, &ports, &n, &err) < 0
-      || cc_network_preflight (o->project, o->ep.service, ports, n, &err) < 0)
+  if (parse_ports (argv, &ports, &n, &err) < 0 || cc_network_preflight (o->project, o->ep.service, ports, n, &err) < 0)
     return fail (&err);
   return CLI_EXIT_OK;
 }
@@ -265,8 +264,8 @@ do_down (struct opts *o, int argc, char **argv)
 {
   cc_error_t err = NULL;
 
-  (void) argc;
-  (void) argv;
+  (void)argc;
+  (void)argv;
   if (need_project (o))
     return CLI_EXIT_USAGE;
   return cc_network_teardown_project (o->project, &err) < 0 ? fail (&err) : CLI_EXIT_OK;
@@ -279,15 +278,15 @@ do_residue (struct opts *o, int argc, char **argv)
   cleanup_strv char **found = NULL;
   int ret;
 
-  (void) argc;
-  (void) argv;
+  (void)argc;
+  (void)argv;
   ret = cc_network_residue (o->fix, NULL, &found, &err);
   for (char **f = found; f && *f; f++)
     printf ("%s%s\n", o->fix ? "removed " : "", *f);
   if (ret < 0)
     return fail (&err);
   /* Without --fix, residue found is a failure so scripts can test for it.  */
-  return found && !o->fix ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
+  return found && ! o->fix ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
 }
 
 static int
@@ -296,9 +295,9 @@ do_ls (struct opts *o, int argc, char **argv)
   cc_error_t err = NULL;
   cleanup_free char *text = NULL;
 
-  (void) o;
-  (void) argc;
-  (void) argv;
+  (void)o;
+  (void)argc;
+  (void)argv;
   if (cc_network_debug_state (&text, &err) < 0)
     return fail (&err);
   fputs (text, stdout);
@@ -311,9 +310,9 @@ do_rules (struct opts *o, int argc, char **argv)
   cc_error_t err = NULL;
   cleanup_free char *text = NULL;
 
-  (void) o;
-  (void) argc;
-  (void) argv;
+  (void)o;
+  (void)argc;
+  (void)argv;
   if (cc_network_debug_rules (&text, &err) < 0)
     return fail (&err);
   fputs (text, stdout);
@@ -325,11 +324,20 @@ static const struct
   const char *name;
   int (*fn) (struct opts *o, int argc, char **argv);
 } verbs[] = {
-  { "create", do_create },   { "rm", do_rm },           { "netns-create", do_netns_create },
-  { "netns-rm", do_netns_rm }, { "attach", do_attach }, { "detach", do_detach },
-  { "publish", do_publish }, { "preflight", do_preflight }, { "hosts", do_hosts },
-  { "resolv", do_resolv },   { "down", do_down },       { "residue", do_residue },
-  { "ls", do_ls },           { "rules", do_rules },
+  { "create", do_create },
+  { "rm", do_rm },
+  { "netns-create", do_netns_create },
+  { "netns-rm", do_netns_rm },
+  { "attach", do_attach },
+  { "detach", do_detach },
+  { "publish", do_publish },
+  { "preflight", do_preflight },
+  { "hosts", do_hosts },
+  { "resolv", do_resolv },
+  { "down", do_down },
+  { "residue", do_residue },
+  { "ls", do_ls },
+  { "rules", do_rules },
 };
 
 enum
@@ -359,26 +367,65 @@ parse_option (struct opts *o, int c)
 {
   switch (c)
     {
-    case 'p': o->project = optarg; break;
-    case OPT_SUBNET: o->spec.subnet = optarg; break;
-    case OPT_GATEWAY: o->spec.gateway = optarg; break;
-    case OPT_IP_RANGE: o->spec.ip_range = optarg; break;
-    case OPT_INTERNAL: o->spec.internal = true; break;
-    case OPT_MTU: o->spec.mtu = atoi (optarg); break;
-    case OPT_SERVICE: o->ep.service = optarg; break;
-    case OPT_NUMBER: o->ep.number = atoi (optarg); break;
-    case OPT_NETNS: o->ep.netns_path = optarg; break;
-    case OPT_IP: o->ep.ipv4_address = optarg; break;
-    case OPT_ALIAS: cc_strv_append (&o->aliases, optarg); break;
-    case OPT_HOSTNAME: o->ep.hostname = optarg; break;
-    case OPT_EXTRA_HOST: cc_strv_append (&o->extra_hosts, optarg); break;
-    case OPT_HOSTS_FILE: o->ep.hosts_path = optarg; break;
-    case OPT_PUBLISH: cc_strv_append (&o->publish, optarg); break;
-    case OPT_DNS: cc_strv_append (&o->dns, optarg); break;
-    case OPT_DNS_SEARCH: cc_strv_append (&o->search, optarg); break;
-    case OPT_DNS_OPT: cc_strv_append (&o->dns_opts, optarg); break;
-    case OPT_FIX: o->fix = true; break;
-    default: return -1;
+    case 'p':
+      o->project = optarg;
+      break;
+    case OPT_SUBNET:
+      o->spec.subnet = optarg;
+      break;
+    case OPT_GATEWAY:
+      o->spec.gateway = optarg;
+      break;
+    case OPT_IP_RANGE:
+      o->spec.ip_range = optarg;
+      break;
+    case OPT_INTERNAL:
+      o->spec.internal = true;
+      break;
+    case OPT_MTU:
+      o->spec.mtu = atoi (optarg);
+      break;
+    case OPT_SERVICE:
+      o->ep.service = optarg;
+      break;
+    case OPT_NUMBER:
+      o->ep.number = atoi (optarg);
+      break;
+    case OPT_NETNS:
+      o->ep.netns_path = optarg;
+      break;
+    case OPT_IP:
+      o->ep.ipv4_address = optarg;
+      break;
+    case OPT_ALIAS:
+      cc_strv_append (&o->aliases, optarg);
+      break;
+    case OPT_HOSTNAME:
+      o->ep.hostname = optarg;
+      break;
+    case OPT_EXTRA_HOST:
+      cc_strv_append (&o->extra_hosts, optarg);
+      break;
+    case OPT_HOSTS_FILE:
+      o->ep.hosts_path = optarg;
+      break;
+    case OPT_PUBLISH:
+      cc_strv_append (&o->publish, optarg);
+      break;
+    case OPT_DNS:
+      cc_strv_append (&o->dns, optarg);
+      break;
+    case OPT_DNS_SEARCH:
+      cc_strv_append (&o->search, optarg);
+      break;
+    case OPT_DNS_OPT:
+      cc_strv_append (&o->dns_opts, optarg);
+      break;
+    case OPT_FIX:
+      o->fix = true;
+      break;
+    default:
+      return -1;
     }
   return 0;
 }
@@ -387,17 +434,26 @@ int
 cli_cmd_network (struct cli_global *g, int argc, char **argv)
 {
   static const struct option long_opts[] = {
-    { "project", required_argument, NULL, 'p' },     { "subnet", required_argument, NULL, OPT_SUBNET },
-    { "gateway", required_argument, NULL, OPT_GATEWAY }, { "ip-range", required_argument, NULL, OPT_IP_RANGE },
-    { "internal", no_argument, NULL, OPT_INTERNAL }, { "mtu", required_argument, NULL, OPT_MTU },
-    { "service", required_argument, NULL, OPT_SERVICE }, { "number", required_argument, NULL, OPT_NUMBER },
-    { "netns", required_argument, NULL, OPT_NETNS }, { "ip", required_argument, NULL, OPT_IP },
-    { "alias", required_argument, NULL, OPT_ALIAS }, { "hostname", required_argument, NULL, OPT_HOSTNAME },
+    { "project", required_argument, NULL, 'p' },
+    { "subnet", required_argument, NULL, OPT_SUBNET },
+    { "gateway", required_argument, NULL, OPT_GATEWAY },
+    { "ip-range", required_argument, NULL, OPT_IP_RANGE },
+    { "internal", no_argument, NULL, OPT_INTERNAL },
+    { "mtu", required_argument, NULL, OPT_MTU },
+    { "service", required_argument, NULL, OPT_SERVICE },
+    { "number", required_argument, NULL, OPT_NUMBER },
+    { "netns", required_argument, NULL, OPT_NETNS },
+    { "ip", required_argument, NULL, OPT_IP },
+    { "alias", required_argument, NULL, OPT_ALIAS },
+    { "hostname", required_argument, NULL, OPT_HOSTNAME },
     { "extra-host", required_argument, NULL, OPT_EXTRA_HOST },
     { "hosts-file", required_argument, NULL, OPT_HOSTS_FILE },
-    { "publish", required_argument, NULL, OPT_PUBLISH }, { "dns", required_argument, NULL, OPT_DNS },
-    { "dns-search", required_argument, NULL, OPT_DNS_SEARCH }, { "dns-opt", required_argument, NULL, OPT_DNS_OPT },
-    { "fix", no_argument, NULL, OPT_FIX },           { "help", no_argument, NULL, 'h' },
+    { "publish", required_argument, NULL, OPT_PUBLISH },
+    { "dns", required_argument, NULL, OPT_DNS },
+    { "dns-search", required_argument, NULL, OPT_DNS_SEARCH },
+    { "dns-opt", required_argument, NULL, OPT_DNS_OPT },
+    { "fix", no_argument, NULL, OPT_FIX },
+    { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
   };
   struct opts o = { .project = g->project_name, .ep = { .number = 1 } };

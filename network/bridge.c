@@ -20,9 +20,9 @@ cc_net_hash (const char *const *parts, size_t n)
   for (size_t i = 0; i < n; i++)
     {
       /* The NUL separates parts: ("ab","c") and ("a","bc") differ.  */
-      for (const char *p = parts[i] ? parts[i] : ""; ; p++)
+      for (const char *p = parts[i] ? parts[i] : "";; p++)
         {
-          h ^= (unsigned char) *p;
+          h ^= (unsigned char)*p;
           h *= 0x100000001b3ull;
           if (*p == '\0')
             break;
@@ -39,7 +39,7 @@ cc_bridge_name (const char *tag, const char *project, const char *network, unsig
 
   snprintf (s, sizeof (s), "%u", salt);
   /* "cc" + 13 hex digits = 15 characters, the kernel's IFNAMSIZ - 1.  */
-  return xasprintf ("cc%013llx", (unsigned long long) (cc_net_hash (parts, CC_N_ELEMENTS (parts)) >> 12));
+  return xasprintf ("cc%013llx", (unsigned long long)(cc_net_hash (parts, CC_N_ELEMENTS (parts)) >> 12));
 }
 
 /* A locally administered unicast MAC derived from the name.  Setting it
@@ -55,8 +55,8 @@ bridge_mac (const char *name)
   struct nl_addr *a;
 
   for (int i = 0; i < 6; i++)
-    mac[i] = (unsigned char) (h >> (8 * i));
-  mac[0] = (unsigned char) ((mac[0] & 0xfe) | 0x02);
+    mac[i] = (unsigned char)(h >> (8 * i));
+  mac[0] = (unsigned char)((mac[0] & 0xfe) | 0x02);
   a = nl_addr_build (AF_LLC, mac, sizeof (mac));
   if (a == NULL)
     abort ();
@@ -73,7 +73,7 @@ add_bridge_link (struct nl_sock *sk, const char *name, int mtu, cc_error_t *err)
   rtnl_link_set_name (l, name);
   rtnl_link_set_addr (l, mac);
   if (mtu > 0)
-    rtnl_link_set_mtu (l, (unsigned) mtu);
+    rtnl_link_set_mtu (l, (unsigned)mtu);
   r = rtnl_link_add (sk, l, NLM_F_CREATE | NLM_F_EXCL);
   nl_addr_put (mac);
   rtnl_link_put (l);

@@ -36,8 +36,8 @@ parse_port_range (const char *s, uint16_t *lo, uint16_t *hi, cc_error_t *err)
     }
   if (errno || end == s || *end || a < 1 || a > 65535 || b < a || b > 65535)
     return cc_error_make (err, EINVAL, "invalid port or range `%s`", s);
-  *lo = (uint16_t) a;
-  *hi = (uint16_t) b;
+  *lo = (uint16_t)a;
+  *hi = (uint16_t)b;
   return 0;
 }
 
@@ -94,8 +94,8 @@ cc_net_mode_parse (const char *mode, enum cc_net_mode_kind *kind, char **target,
     enum cc_net_mode_kind kind;
     bool has_target;
   } modes[] = {
-    { "bridge", CC_NET_MODE_BRIDGE, false },     { "host", CC_NET_MODE_HOST, false },
-    { "none", CC_NET_MODE_NONE, false },         { "service:", CC_NET_MODE_SERVICE, true },
+    { "bridge", CC_NET_MODE_BRIDGE, false },       { "host", CC_NET_MODE_HOST, false },
+    { "none", CC_NET_MODE_NONE, false },           { "service:", CC_NET_MODE_SERVICE, true },
     { "container:", CC_NET_MODE_CONTAINER, true },
   };
 
@@ -129,11 +129,12 @@ choose_ifname (const cJSON *root, const char *netns)
       bool taken = false;
 
       cJSON_ArrayForEach (net, cJSON_GetObjectItemCaseSensitive (root, "networks"))
-        cJSON_ArrayForEach (m, cJSON_GetObjectItemCaseSensitive (net, "members"))
-          if (strcmp (cc_json_get_string (m, "netns") ?: "", netns) == 0
-              && strcmp (cc_json_get_string (m, "ifname") ?: "", name) == 0)
-            taken = true;
-      if (!taken)
+          cJSON_ArrayForEach (m, cJSON_GetObjectItemCaseSensitive (
+                                     net, "members")) if (strcmp (cc_json_get_string (m, "netns") ?: "", netns) == 0
+                                                          && strcmp (cc_json_get_string (m, "ifname") ?: "", name) == 0)
+              taken
+          = true;
+      if (! taken)
         return name;
       free (name);
     }
@@ -154,11 +155,11 @@ choose_ip (const cJSON *net, const char *fixed, char **out, cc_error_t *err)
     return -1;
   cc_ipv4_parse (cc_json_get_string (net, "gateway"), &gw);
   cJSON_ArrayForEach (m, cJSON_GetObjectItemCaseSensitive (net, "members"))
-    {
-      used = xreallocarray (used, n + 1, sizeof (*used));
-      if (cc_ipv4_parse (cc_json_get_string (m, "ip"), &used[n]) == 0)
-        n++;
-    }
+  {
+    used = xreallocarray (used, n + 1, sizeof (*used));
+    if (cc_ipv4_parse (cc_json_get_string (m, "ip"), &used[n]) == 0)
+      n++;
+  }
   if (fixed && cc_ipv4_parse (fixed, &ip) < 0)
     return cc_error_make (err, EINVAL, "invalid ipv4_address `%s`", fixed);
   if (fixed ? cc_ipam_check_address (&subnet, gw, used, n, ip, err) < 0
@@ -187,7 +188,7 @@ record_member (struct cc_net_state *st, cJSON *net, const struct cc_net_endpoint
   cleanup_free char *ifname = NULL;
   cJSON *m;
 
-  if (!cc_file_exists (netns))
+  if (! cc_file_exists (netns))
     return cc_error_make (err, ENOENT, "network namespace `%s` does not exist", netns);
   if (choose_ip (net, ep->ipv4_address, &ip, err) < 0)
     return -1;
@@ -250,7 +251,7 @@ setup_member (const cJSON *net, const cJSON *m, cc_error_t *err)
   if (cc_netns_open (cc_json_get_string (m, "netns"), &nsfd, err) < 0 || cc_nl_open (-1, &sk, err) < 0)
     return -1;
   if (cc_veth_create (sk, cc_json_get_string (m, "host_veth"), cc_json_get_string (net, "bridge"),
-                      (int) cc_json_get_int (net, "mtu", 0), nsfd, cc_json_get_string (m, "ifname"), alias, err)
+                      (int)cc_json_get_int (net, "mtu", 0), nsfd, cc_json_get_string (m, "ifname"), alias, err)
       < 0)
     return -1;
   return configure_inside (nsfd, net, m, err);
@@ -291,8 +292,7 @@ cc_network_attach (const struct cc_net_endpoint *ep, struct cc_net_attachment *o
   if (cc_net_state_open (&st, err) < 0 || (net = find_network (&st, ep->project, ep->network, err)) == NULL)
     return -1;
   if (ep->n_ports && cc_json_get_bool (net, "internal", false))
-    cc_warn ("network `%s_%s` is internal: ports of `%s` are not published", ep->project, ep->network,
-             ep->container);
+    cc_warn ("network `%s_%s` is internal: ports of `%s` are not published", ep->project, ep->network, ep->container);
   m = cc_net_state_find_member (net, ep->container);
   if (m == NULL && record_member (&st, net, ep, &m, err) < 0)
     return cc_error_wrap (err, "attach `%s` to `%s_%s`", ep->container, ep->project, ep->network);

@@ -30,10 +30,10 @@
 #include "network/ipam.h"
 #include "network/link.h"
 
-_Static_assert (CC_CT_INVALID == XT_CONNTRACK_STATE_INVALID, "conntrack bits");
-_Static_assert (CC_CT_ESTABLISHED == XT_CONNTRACK_STATE_BIT (IP_CT_ESTABLISHED), "conntrack bits");
-_Static_assert (CC_CT_RELATED == XT_CONNTRACK_STATE_BIT (IP_CT_RELATED), "conntrack bits");
-_Static_assert (CC_CT_DNAT == XT_CONNTRACK_STATE_DNAT, "conntrack bits");
+_Static_assert(CC_CT_INVALID == XT_CONNTRACK_STATE_INVALID, "conntrack bits");
+_Static_assert(CC_CT_ESTABLISHED == XT_CONNTRACK_STATE_BIT (IP_CT_ESTABLISHED), "conntrack bits");
+_Static_assert(CC_CT_RELATED == XT_CONNTRACK_STATE_BIT (IP_CT_RELATED), "conntrack bits");
+_Static_assert(CC_CT_DNAT == XT_CONNTRACK_STATE_DNAT, "conntrack bits");
 
 #define COMMIT_ATTEMPTS 10
 
@@ -61,7 +61,7 @@ add_match (struct cc_buf *b, const char *name, uint8_t revision, size_t payload)
   size_t size = XT_ALIGN (sizeof (struct xt_entry_match)) + XT_ALIGN (payload);
   struct xt_entry_match *m = append (b, size);
 
-  m->u.user.match_size = (uint16_t) size;
+  m->u.user.match_size = (uint16_t)size;
   snprintf (m->u.user.name, sizeof (m->u.user.name), "%s", name);
   m->u.user.revision = revision;
   return m->data;
@@ -73,7 +73,7 @@ add_target (struct cc_buf *b, const char *name, uint8_t revision, size_t payload
   size_t size = XT_ALIGN (sizeof (struct xt_entry_target)) + XT_ALIGN (payload);
   struct xt_entry_target *t = append (b, size);
 
-  t->u.user.target_size = (uint16_t) size;
+  t->u.user.target_size = (uint16_t)size;
   t->u.user.revision = revision;
   snprintf (t->u.user.name, sizeof (t->u.user.name), "%s", name);
   return t->data;
@@ -113,9 +113,9 @@ fill_ip (struct ipt_entry *e, const struct cc_fw_rule *r)
     set_iface (r->in, e->ip.iniface, e->ip.iniface_mask);
   if (r->out)
     set_iface (r->out, e->ip.outiface, e->ip.outiface_mask);
-  e->ip.invflags = (uint8_t) ((r->src_inv ? IPT_INV_SRCIP : 0) | (r->dst_inv ? IPT_INV_DSTIP : 0)
-                              | (r->in_inv ? IPT_INV_VIA_IN : 0) | (r->out_inv ? IPT_INV_VIA_OUT : 0));
-  e->ip.proto = (uint16_t) r->proto;
+  e->ip.invflags = (uint8_t)((r->src_inv ? IPT_INV_SRCIP : 0) | (r->dst_inv ? IPT_INV_DSTIP : 0)
+                             | (r->in_inv ? IPT_INV_VIA_IN : 0) | (r->out_inv ? IPT_INV_VIA_OUT : 0));
+  e->ip.proto = (uint16_t)r->proto;
 }
 
 static void
@@ -161,7 +161,7 @@ add_dnat (struct cc_buf *b, const struct cc_fw_rule *r, cc_error_t *err)
   nat = add_target (b, "DNAT", 2, sizeof (*nat));
   nat->flags = NF_NAT_RANGE_MAP_IPS | NF_NAT_RANGE_PROTO_SPECIFIED;
   nat->min_addr.ip = nat->max_addr.ip = htonl (a);
-  nat->min_proto.tcp.port = nat->max_proto.tcp.port = htons ((uint16_t) atoi (colon + 1));
+  nat->min_proto.tcp.port = nat->max_proto.tcp.port = htons ((uint16_t)atoi (colon + 1));
   return 0;
 }
 
@@ -175,7 +175,7 @@ build_entry (const struct cc_fw_rule *r, struct ipt_entry **out, cc_error_t *err
   append (&b, sizeof (struct ipt_entry));
   add_port_match (&b, r);
   if (r->dst_local)
-    ((struct xt_addrtype_info_v1 *) add_match (&b, "addrtype", 1, sizeof (struct xt_addrtype_info_v1)))->dest
+    ((struct xt_addrtype_info_v1 *)add_match (&b, "addrtype", 1, sizeof (struct xt_addrtype_info_v1)))->dest
         = XT_ADDRTYPE_LOCAL;
   if (r->ctstate)
     {
@@ -183,9 +183,9 @@ build_entry (const struct cc_fw_rule *r, struct ipt_entry **out, cc_error_t *err
          print what we wrote.  */
       struct xt_conntrack_mtinfo3 *ct = add_match (&b, "conntrack", 3, sizeof (*ct));
       ct->match_flags = XT_CONNTRACK_STATE;
-      ct->state_mask = (uint16_t) r->ctstate;
+      ct->state_mask = (uint16_t)r->ctstate;
     }
-  snprintf (((struct xt_comment_info *) add_match (&b, "comment", 0, sizeof (struct xt_comment_info)))->comment,
+  snprintf (((struct xt_comment_info *)add_match (&b, "comment", 0, sizeof (struct xt_comment_info)))->comment,
             XT_MAX_COMMENT_LEN, "%s", r->comment);
   target_offset = b.len;
   if (strcmp (r->target, "DNAT") == 0)
@@ -197,11 +197,11 @@ build_entry (const struct cc_fw_rule *r, struct ipt_entry **out, cc_error_t *err
     add_masquerade (&b, r);
   else
     add_target (&b, r->target, 0, sizeof (int));
-  e = (struct ipt_entry *) b.data;
+  e = (struct ipt_entry *)b.data;
   fill_ip (e, r);
-  e->target_offset = (uint16_t) target_offset;
-  e->next_offset = (uint16_t) b.len;
-  *out = (struct ipt_entry *) cc_buf_steal (&b);
+  e->target_offset = (uint16_t)target_offset;
+  e->next_offset = (uint16_t)b.len;
+  *out = (struct ipt_entry *)cc_buf_steal (&b);
   return 0;
 }
 
@@ -210,10 +210,10 @@ entry_comment (const struct ipt_entry *e)
 {
   for (size_t off = sizeof (*e); off < e->target_offset;)
     {
-      const struct xt_entry_match *m = (const void *) ((const char *) e + off);
+      const struct xt_entry_match *m = (const void *)((const char *)e + off);
 
       if (strcmp (m->u.user.name, "comment") == 0)
-        return ((const struct xt_comment_info *) m->data)->comment;
+        return ((const struct xt_comment_info *)m->data)->comment;
       if (m->u.match_size == 0)
         break;
       off += m->u.match_size;
@@ -248,14 +248,14 @@ delete_builtin_rules (struct xtc_handle *h, const char *prefix, const char *tabl
       unsigned nums[4096], n = 0, num = 0;
       cleanup_free char *name = NULL;
 
-      if (!iptc_builtin (chain, h))
+      if (! iptc_builtin (chain, h))
         continue;
       for (const struct ipt_entry *e = iptc_first_rule (chain, h); e; e = iptc_next_rule (e, h), num++)
         if (is_ours (e, prefix) && n < CC_N_ELEMENTS (nums))
           nums[n++] = num;
       name = xstrdup (chain);
       while (n > 0)
-        if (!iptc_delete_num_entry (name, nums[--n], h))
+        if (! iptc_delete_num_entry (name, nums[--n], h))
           return iptc_fail (err, "delete rule", table);
     }
   return 0;
@@ -280,11 +280,11 @@ reset_chains (struct xtc_handle *h, const struct cc_fw_ruleset *rs, const char *
       bool exists = iptc_is_chain (*c, h);
       bool wanted = wants_chain (rs, table, *c);
 
-      if (exists && !iptc_flush_entries (*c, h))
+      if (exists && ! iptc_flush_entries (*c, h))
         return iptc_fail (err, "flush chain", table);
-      if (exists && !wanted && !iptc_delete_chain (*c, h))
+      if (exists && ! wanted && ! iptc_delete_chain (*c, h))
         return iptc_fail (err, "delete chain", table);
-      if (!exists && wanted && !iptc_create_chain (*c, h))
+      if (! exists && wanted && ! iptc_create_chain (*c, h))
         return iptc_fail (err, "create chain", table);
     }
   return 0;
@@ -300,11 +300,11 @@ write_rules (struct xtc_handle *h, const struct cc_fw_ruleset *rs, const char *t
       const struct cc_fw_rule *r = &rs->rules[i];
       cleanup_free struct ipt_entry *e = NULL;
 
-      if (strcmp (r->table, table) != 0 || !cc_fw_is_builtin (r->chain))
+      if (strcmp (r->table, table) != 0 || ! cc_fw_is_builtin (r->chain))
         continue;
       if (build_entry (r, &e, err) < 0)
         return -1;
-      if (!iptc_insert_entry (r->chain, e, 0, h))
+      if (! iptc_insert_entry (r->chain, e, 0, h))
         return iptc_fail (err, "insert rule", table);
     }
   for (size_t i = 0; i < rs->n_rules; i++)
@@ -316,7 +316,7 @@ write_rules (struct xtc_handle *h, const struct cc_fw_ruleset *rs, const char *t
         continue;
       if (build_entry (r, &e, err) < 0)
         return -1;
-      if (!iptc_append_entry (r->chain, e, h))
+      if (! iptc_append_entry (r->chain, e, h))
         return iptc_fail (err, "append rule", table);
     }
   return 0;
@@ -330,8 +330,7 @@ apply_table_once (const struct cc_fw_ruleset *rs, const char *table, cc_error_t 
   cleanup_free char *prefix = cc_fw_comment_prefix (rs->tag);
 
   if (h == NULL)
-    return cc_error_make (err, errno,
-                          "open iptables table `%s` (legacy x_tables; is ip_tables available?): %s", table,
+    return cc_error_make (err, errno, "open iptables table `%s` (legacy x_tables; is ip_tables available?): %s", table,
                           iptc_strerror (errno));
   if (delete_builtin_rules (h, prefix, table, err) < 0 || reset_chains (h, rs, table, err) < 0
       || write_rules (h, rs, table, err) < 0)
@@ -383,7 +382,7 @@ iptc_apply (const struct cc_fw_ruleset *rs, cc_error_t *err)
     {
       int r = 1;
 
-      if (!table_needed (rs, tables[t]))
+      if (! table_needed (rs, tables[t]))
         continue;
       for (int attempt = 0; r == 1 && attempt < COMMIT_ATTEMPTS; attempt++)
         r = apply_table_once (rs, tables[t], err);
@@ -401,7 +400,7 @@ list_table (const char *table, const char *prefix, char *const *chains, char ***
 {
   cleanup_iptc struct xtc_handle *h = NULL;
 
-  if (!table_loaded (table))
+  if (! table_loaded (table))
     return 0;
   h = iptc_init (table);
   if (h == NULL)
@@ -440,12 +439,12 @@ read_dnat (const struct ipt_entry *e, struct cc_fw_dnat *d)
   d->host_ip = e->ip.dmsk.s_addr ? ntohl (e->ip.dst.s_addr) : 0;
   for (size_t off = sizeof (*e); off < e->target_offset;)
     {
-      const struct xt_entry_match *m = (const void *) ((const char *) e + off);
+      const struct xt_entry_match *m = (const void *)((const char *)e + off);
 
       if (strcmp (m->u.user.name, "tcp") == 0 || strcmp (m->u.user.name, "udp") == 0)
         {
           /* xt_tcp and xt_udp start alike: spts, dpts.  */
-          const struct xt_udp *u = (const void *) m->data;
+          const struct xt_udp *u = (const void *)m->data;
           d->port_lo = u->dpts[0];
           d->port_hi = u->dpts[1];
         }
@@ -464,7 +463,7 @@ iptc_list_dnat (struct cc_fw_dnat **out, size_t *n, cc_error_t *err)
 
   *out = NULL;
   *n = 0;
-  if (!cc_file_exists ("/proc/net/ip_tables_names"))
+  if (! cc_file_exists ("/proc/net/ip_tables_names"))
     return 0;
   if (xtables_lock (&lock, err) < 0)
     return -1;

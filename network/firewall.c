@@ -12,15 +12,15 @@
 static int
 none_apply (const struct cc_fw_ruleset *rs, cc_error_t *err)
 {
-  (void) rs;
-  (void) err;
+  (void)rs;
+  (void)err;
   return 0;
 }
 
 static int
 none_list_dnat (struct cc_fw_dnat **out, size_t *n, cc_error_t *err)
 {
-  (void) err;
+  (void)err;
   *out = NULL;
   *n = 0;
   return 0;
@@ -29,8 +29,8 @@ none_list_dnat (struct cc_fw_dnat **out, size_t *n, cc_error_t *err)
 static int
 none_list_ours (const char *tag, char ***out, cc_error_t *err)
 {
-  (void) tag;
-  (void) err;
+  (void)tag;
+  (void)err;
   *out = NULL;
   return 0;
 }

@@ -32,7 +32,7 @@ struct cc_fw_rule
   bool in_inv, out_inv;
   int proto; /* 0, IPPROTO_TCP, IPPROTO_UDP */
   uint16_t dport_lo, dport_hi;
-  bool dst_local; /* -m addrtype --dst-type LOCAL */
+  bool dst_local;   /* -m addrtype --dst-type LOCAL */
   unsigned ctstate; /* CC_CT_* bits, 0 = no conntrack match */
   char *comment;    /* always present, begins with "ccompose" */
   char *target;     /* ACCEPT, DROP, MASQUERADE, DNAT or a chain */

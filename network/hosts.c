@@ -34,7 +34,7 @@ str_eq (const char *a, const char *b)
 static void
 add_name (char ***names, const char *n)
 {
-  if (n && *n && !cc_strv_contains (*names, n))
+  if (n && *n && ! cc_strv_contains (*names, n))
     cc_strv_append (names, n);
 }
 
@@ -52,11 +52,10 @@ member_line (struct cc_buf *o, const cJSON *m)
   add_name (&names, service);
   if (service && *service)
     {
-      cleanup_free char *numbered = xasprintf ("%s-%d", service, (int) cc_json_get_int (m, "number", 1));
+      cleanup_free char *numbered = xasprintf ("%s-%d", service, (int)cc_json_get_int (m, "number", 1));
       add_name (&names, numbered);
     }
-  cJSON_ArrayForEach (a, cJSON_GetObjectItemCaseSensitive (m, "aliases"))
-    if (cJSON_IsString (a))
+  cJSON_ArrayForEach (a, cJSON_GetObjectItemCaseSensitive (m, "aliases")) if (cJSON_IsString (a))
       add_name (&names, a->valuestring);
   joined = cc_strv_join (names, " ");
   cc_buf_printf (o, "%s\t%s\n", cc_json_get_string (m, "ip"), joined);
@@ -72,7 +71,7 @@ extra_host_line (struct cc_buf *o, const char *spec, const char *gateway)
 
   if (sep == NULL || sep == spec)
     return;
-  name = xstrndup (spec, (size_t) (sep - spec));
+  name = xstrndup (spec, (size_t)(sep - spec));
   addr = sep + 1;
   if (strcmp (addr, "host-gateway") == 0)
     addr = gateway;
@@ -87,16 +86,16 @@ first_membership (const cJSON *state, const char *project, const char *container
   const cJSON *net, *m;
 
   cJSON_ArrayForEach (net, cJSON_GetObjectItemCaseSensitive (state, "networks"))
+  {
+    if (! str_eq (cc_json_get_string (net, "project"), project))
+      continue;
+    cJSON_ArrayForEach (m, cJSON_GetObjectItemCaseSensitive (
+                               net, "members")) if (str_eq (cc_json_get_string (m, "container"), container))
     {
-      if (!str_eq (cc_json_get_string (net, "project"), project))
-        continue;
-      cJSON_ArrayForEach (m, cJSON_GetObjectItemCaseSensitive (net, "members"))
-        if (str_eq (cc_json_get_string (m, "container"), container))
-          {
-            *net_out = net;
-            return m;
-          }
+      *net_out = net;
+      return m;
     }
+  }
   return NULL;
 }
 
@@ -114,15 +113,13 @@ cc_hosts_render (const cJSON *state, const char *project, const char *container)
   cc_buf_puts (&o, hosts_header);
   cc_buf_puts (&o, "# ccompose: containers on the networks this one shares, rewritten as they change\n");
   cJSON_ArrayForEach (net, cJSON_GetObjectItemCaseSensitive (state, "networks"))
-    {
-      if (!str_eq (cc_json_get_string (net, "project"), project) || !cc_net_state_find_member ((cJSON *) net, container))
-        continue;
-      cJSON_ArrayForEach (m, cJSON_GetObjectItemCaseSensitive (net, "members"))
-        member_line (&o, m);
-    }
+  {
+    if (! str_eq (cc_json_get_string (net, "project"), project) || ! cc_net_state_find_member ((cJSON *)net, container))
+      continue;
+    cJSON_ArrayForEach (m, cJSON_GetObjectItemCaseSensitive (net, "members")) member_line (&o, m);
+  }
   cc_buf_printf (&o, "%s\thost.docker.internal host.containers.internal\n", gateway);
-  cJSON_ArrayForEach (e, cJSON_GetObjectItemCaseSensitive (self, "extra_hosts"))
-    if (cJSON_IsString (e))
+  cJSON_ArrayForEach (e, cJSON_GetObjectItemCaseSensitive (self, "extra_hosts")) if (cJSON_IsString (e))
       extra_host_line (&o, e->valuestring, gateway);
   return cc_buf_steal (&o);
 }
@@ -136,7 +133,7 @@ cc_write_in_place (const char *path, const char *text, cc_error_t *err)
   if (fd < 0)
     return cc_error_make (err, errno, "open `%s`", path);
   /* Write first, then cut: a reader never sees an empty file.  */
-  if (cc_write_all (fd, text, len) < 0 || ftruncate (fd, (off_t) len) < 0)
+  if (cc_write_all (fd, text, len) < 0 || ftruncate (fd, (off_t)len) < 0)
     return cc_error_make (err, errno, "write `%s`", path);
   return 0;
 }
@@ -159,21 +156,21 @@ cc_hosts_update_project (const cJSON *state, const char *project, cc_error_t *er
   const cJSON *net, *m;
 
   cJSON_ArrayForEach (net, cJSON_GetObjectItemCaseSensitive (state, "networks"))
+  {
+    if (! str_eq (cc_json_get_string (net, "project"), project))
+      continue;
+    cJSON_ArrayForEach (m, cJSON_GetObjectItemCaseSensitive (net, "members"))
     {
-      if (!str_eq (cc_json_get_string (net, "project"), project))
-        continue;
-      cJSON_ArrayForEach (m, cJSON_GetObjectItemCaseSensitive (net, "members"))
-        {
-          const char *c = cc_json_get_string (m, "container");
-          const char *path = cc_json_get_string (m, "hosts_path");
+      const char *c = cc_json_get_string (m, "container");
+      const char *path = cc_json_get_string (m, "hosts_path");
 
-          if (c == NULL || path == NULL || *path == '\0' || cc_strv_contains (done, c))
-            continue;
-          cc_strv_append (&done, c);
-          if (write_hosts (state, project, c, path, &e) < 0)
-            cc_error_append (&list, &e);
-        }
+      if (c == NULL || path == NULL || *path == '\0' || cc_strv_contains (done, c))
+        continue;
+      cc_strv_append (&done, c);
+      if (write_hosts (state, project, c, path, &e) < 0)
+        cc_error_append (&list, &e);
     }
+  }
   return list ? cc_net_give_errors (err, &list) : 0;
 }
 
@@ -227,7 +224,7 @@ cc_resolv_render (const char *host, char *const *dns, char *const *search, char 
   cleanup_strv char **lines = cc_strv_split (host ? host : "", '\n', true);
   cleanup_strv char **servers = NULL;
   cleanup_buf struct cc_buf o = { 0 };
-  static char *const fallback[] = { (char *) "8.8.8.8", (char *) "8.8.4.4", NULL };
+  static char *const fallback[] = { (char *)"8.8.8.8", (char *)"8.8.4.4", NULL };
   char *const *use;
 
   cc_buf_puts (&o, "# Generated by ccompose\n");
@@ -237,7 +234,7 @@ cc_resolv_render (const char *host, char *const *dns, char *const *search, char 
 
       if (sscanf (*l, " %31s %255s", key, val) != 2 || key[0] == '#' || key[0] == ';')
         continue;
-      if (strcmp (key, "nameserver") == 0 && !is_loopback_server (val))
+      if (strcmp (key, "nameserver") == 0 && ! is_loopback_server (val))
         cc_strv_append (&servers, val);
       else if ((strcmp (key, "search") == 0 && search == NULL) || (strcmp (key, "options") == 0 && opts == NULL))
         cc_buf_printf (&o, "%s\n", *l);

@@ -15,7 +15,7 @@
 uint32_t
 cc_ipv4_mask (int prefix)
 {
-  return prefix <= 0 ? 0 : (uint32_t) (0xffffffffu << (32 - prefix));
+  return prefix <= 0 ? 0 : (uint32_t)(0xffffffffu << (32 - prefix));
 }
 
 int
@@ -47,7 +47,7 @@ cc_ipv4_net_parse (const char *s, struct cc_ipv4_net *out, cc_error_t *err)
     }
   if (cc_ipv4_parse (copy, &out->addr) < 0)
     return cc_error_make (err, EINVAL, "invalid IPv4 address in `%s`", s);
-  out->prefix = (int) prefix;
+  out->prefix = (int)prefix;
   /* Docker accepts "10.1.2.3/24" and means the network: so do we.  */
   out->addr &= cc_ipv4_mask (out->prefix);
   return 0;
@@ -100,7 +100,7 @@ parse_pool (const char *item, struct cc_ipam_pool *pool, cc_error_t *err)
       if (end == colon + 1 || *end || size < pool->base.prefix || size > 30)
         return cc_error_make (err, EINVAL, "subnet pool `%s`: size must be between /%d and /30", item,
                               pool->base.prefix);
-      pool->size = (int) size;
+      pool->size = (int)size;
     }
   if (pool->size > 30)
     return cc_error_make (err, EINVAL, "subnet pool `%s`: /%d leaves no host addresses", item, pool->size);
@@ -130,10 +130,10 @@ trim (char *s)
 {
   char *e;
 
-  while (isspace ((unsigned char) *s))
+  while (isspace ((unsigned char)*s))
     s++;
   e = s + strlen (s);
-  while (e > s && isspace ((unsigned char) e[-1]))
+  while (e > s && isspace ((unsigned char)e[-1]))
     *--e = '\0';
   return s;
 }
@@ -172,7 +172,7 @@ cc_ipam_pool_spec (cc_error_t *err)
     return xstrdup (env);
   if (path == NULL || *path == '\0')
     path = CC_NETWORK_CONFIG_DEFAULT;
-  if (!cc_file_exists (path))
+  if (! cc_file_exists (path))
     return xstrdup (CC_IPAM_DEFAULT_POOL);
   if (cc_read_file (path, &text, NULL, err) < 0)
     return NULL;
@@ -233,11 +233,11 @@ cc_ipam_pick_subnet (const struct cc_ipam_pool *pools, size_t n_pools, const str
   for (size_t p = 0; p < n_pools; p++)
     {
       uint64_t step = 1ull << (32 - pools[p].size);
-      uint64_t end = (uint64_t) pools[p].base.addr + (1ull << (32 - pools[p].base.prefix));
+      uint64_t end = (uint64_t)pools[p].base.addr + (1ull << (32 - pools[p].base.prefix));
 
       for (uint64_t a = pools[p].base.addr; a < end; a += step)
         {
-          struct cc_ipv4_net cand = { (uint32_t) a, pools[p].size };
+          struct cc_ipv4_net cand = { (uint32_t)a, pools[p].size };
           const struct cc_ipam_route *clash;
 
           if (is_used (&cand, used, n_used, NULL))
@@ -280,18 +280,18 @@ cc_ipam_pick_address (const struct cc_ipv4_net *subnet, const struct cc_ipv4_net
                       const uint32_t *used, size_t n_used, uint32_t *out, cc_error_t *err)
 {
   const struct cc_ipv4_net *from = range ? range : subnet;
-  uint64_t end = (uint64_t) from->addr + (1ull << (32 - from->prefix));
+  uint64_t end = (uint64_t)from->addr + (1ull << (32 - from->prefix));
   cleanup_free char *s = cc_ipv4_net_format (from);
 
-  if (range && (range->prefix < subnet->prefix || !cc_ipv4_net_contains (subnet, range->addr)))
+  if (range && (range->prefix < subnet->prefix || ! cc_ipv4_net_contains (subnet, range->addr)))
     {
       cleanup_free char *sub = cc_ipv4_net_format (subnet);
       return cc_error_make (err, EINVAL, "ip_range %s is not inside subnet %s", s, sub);
     }
   for (uint64_t a = from->addr; a < end; a++)
-    if (is_host_address (subnet, (uint32_t) a) && a != gateway && !address_taken ((uint32_t) a, used, n_used))
+    if (is_host_address (subnet, (uint32_t)a) && a != gateway && ! address_taken ((uint32_t)a, used, n_used))
       {
-        *out = (uint32_t) a;
+        *out = (uint32_t)a;
         return 0;
       }
   return cc_error_make (err, ENOSPC, "no free address left in %s", s);
@@ -304,7 +304,7 @@ cc_ipam_check_address (const struct cc_ipv4_net *subnet, uint32_t gateway, const
   cleanup_free char *a = cc_ipv4_format (addr);
   cleanup_free char *s = cc_ipv4_net_format (subnet);
 
-  if (!is_host_address (subnet, addr))
+  if (! is_host_address (subnet, addr))
     return cc_error_make (err, EINVAL, "address %s is not a host address of subnet %s", a, s);
   if (addr == gateway)
     return cc_error_make (err, EADDRINUSE, "address %s is the gateway of subnet %s", a, s);

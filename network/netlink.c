@@ -25,10 +25,10 @@ static const struct
   int nle;
   int err;
 } nle_errno[] = {
-  { NLE_EXIST, EEXIST },        { NLE_NODEV, ENODEV },     { NLE_PERM, EPERM },
-  { NLE_BUSY, EBUSY },          { NLE_NOMEM, ENOMEM },     { NLE_INVAL, EINVAL },
+  { NLE_EXIST, EEXIST },        { NLE_NODEV, ENODEV },         { NLE_PERM, EPERM },
+  { NLE_BUSY, EBUSY },          { NLE_NOMEM, ENOMEM },         { NLE_INVAL, EINVAL },
   { NLE_OBJ_NOTFOUND, ENOENT }, { NLE_NOADDR, EADDRNOTAVAIL }, { NLE_OPNOTSUPP, EOPNOTSUPP },
-  { NLE_RANGE, ERANGE },        { NLE_AGAIN, EAGAIN },     { NLE_AF_NOSUPPORT, EAFNOSUPPORT },
+  { NLE_RANGE, ERANGE },        { NLE_AGAIN, EAGAIN },         { NLE_AF_NOSUPPORT, EAFNOSUPPORT },
 };
 
 int
@@ -157,9 +157,9 @@ dump_main_routes (struct nl_sock *sk, struct nl_cache *links, struct cc_ipam_rou
     return cc_nl_error (err, r, "dump routes");
   for (struct nl_object *o = nl_cache_get_first (cache); o; o = nl_cache_get_next (o))
     {
-      struct rtnl_route *rt = (struct rtnl_route *) o;
+      struct rtnl_route *rt = (struct rtnl_route *)o;
       struct nl_addr *dst = rtnl_route_get_dst (rt);
-      int prefix = dst ? (int) nl_addr_get_prefixlen (dst) : 0;
+      int prefix = dst ? (int)nl_addr_get_prefixlen (dst) : 0;
       uint32_t a = nl_addr_ipv4 (dst);
 
       /* A default route overlaps everything: it is no reason to refuse.  */
@@ -180,7 +180,7 @@ dump_addresses (struct nl_sock *sk, struct nl_cache *links, struct cc_ipam_route
     return cc_nl_error (err, r, "dump addresses");
   for (struct nl_object *o = nl_cache_get_first (cache); o; o = nl_cache_get_next (o))
     {
-      struct rtnl_addr *ad = (struct rtnl_addr *) o;
+      struct rtnl_addr *ad = (struct rtnl_addr *)o;
       uint32_t a = nl_addr_ipv4 (rtnl_addr_get_local (ad));
       int prefix = rtnl_addr_get_prefixlen (ad);
       char dev[IF_NAMESIZE + 1] = "?";
@@ -342,7 +342,7 @@ cc_nl_links_with_alias (struct nl_sock *sk, const char *prefix, char ***names, c
     return cc_nl_error (err, r, "dump links");
   for (struct nl_object *o = nl_cache_get_first (links); o; o = nl_cache_get_next (o))
     {
-      struct rtnl_link *l = (struct rtnl_link *) o;
+      struct rtnl_link *l = (struct rtnl_link *)o;
       const char *alias = rtnl_link_get_ifalias (l);
 
       if (alias == NULL || strncmp (alias, prefix, strlen (prefix)) != 0)

@@ -59,7 +59,7 @@ static void __attribute__ ((noreturn)) bind_child (const char *path, int report)
 
   if (unshare (CLONE_NEWNET) < 0 || mount ("/proc/self/ns/net", path, NULL, MS_BIND, NULL) < 0)
     e = errno;
-  (void) !write (report, &e, sizeof (e));
+  (void)! write (report, &e, sizeof (e));
   _exit (e ? 1 : 0);
 }
 
@@ -114,9 +114,7 @@ record_netns (cJSON *root, const char *project, const char *name, const char *pa
   cJSON *arr = cc_net_state_array (root, "netns");
   cJSON *e;
 
-  cJSON_ArrayForEach (e, arr)
-    if (strcmp (cc_json_get_string (e, "name") ?: "", name) == 0)
-      return;
+  cJSON_ArrayForEach (e, arr) if (strcmp (cc_json_get_string (e, "name") ?: "", name) == 0) return;
   e = cJSON_CreateObject ();
   cc_json_set_string (e, "name", name);
   cc_json_set_string (e, "project", project ? project : "");
@@ -131,7 +129,7 @@ cc_netns_create (const char *project, const char *name, char **path_out, cc_erro
   cleanup_free char *dir = cc_path_join (cc_state_dir (), "netns");
   cleanup_free char *path = cc_netns_path (name);
 
-  if (!is_valid_name (name))
+  if (! is_valid_name (name))
     return cc_error_make (err, EINVAL, "invalid network namespace name `%s`", name ? name : "");
   if (cc_net_state_open (&st, err) < 0)
     return -1;
@@ -139,7 +137,7 @@ cc_netns_create (const char *project, const char *name, char **path_out, cc_erro
   if (cc_net_state_save (&st, err) < 0 || cc_mkdir_p (dir, 0700, err) < 0)
     return -1;
   cc_crash_point ("netns recorded");
-  if (!is_bound (path) && bind_new_netns (path, err) < 0)
+  if (! is_bound (path) && bind_new_netns (path, err) < 0)
     return -1;
   if (loopback_up (path, err) < 0)
     return cc_error_wrap (err, "network namespace `%s`", name);
@@ -166,7 +164,7 @@ cc_netns_remove (const char *name, cc_error_t *err)
   cleanup_free char *path = cc_netns_path (name);
   cJSON *arr, *e, *next;
 
-  if (!is_valid_name (name))
+  if (! is_valid_name (name))
     return cc_error_make (err, EINVAL, "invalid network namespace name `%s`", name ? name : "");
   if (cc_net_state_open (&st, err) < 0)
     return -1;

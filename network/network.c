@@ -71,15 +71,15 @@ used_subnets (const cJSON *root, struct cc_ipv4_net **used, char ***names, size_
   *used = NULL;
   *n = 0;
   cJSON_ArrayForEach (net, cJSON_GetObjectItemCaseSensitive (root, "networks"))
-    {
-      struct cc_ipv4_net s;
+  {
+    struct cc_ipv4_net s;
 
-      if (cc_ipv4_net_parse (cc_json_get_string (net, "subnet"), &s, NULL) < 0)
-        continue;
-      *used = xreallocarray (*used, *n + 1, sizeof (**used));
-      (*used)[(*n)++] = s;
-      cc_strv_push (names, xasprintf ("%s_%s", cc_json_get_string (net, "project"), cc_json_get_string (net, "name")));
-    }
+    if (cc_ipv4_net_parse (cc_json_get_string (net, "subnet"), &s, NULL) < 0)
+      continue;
+    *used = xreallocarray (*used, *n + 1, sizeof (**used));
+    (*used)[(*n)++] = s;
+    cc_strv_push (names, xasprintf ("%s_%s", cc_json_get_string (net, "project"), cc_json_get_string (net, "name")));
+  }
 }
 
 static int
@@ -133,9 +133,9 @@ bridge_name_taken (const cJSON *root, const char *name)
   const cJSON *net;
   cleanup_nl_sock struct nl_sock *sk = NULL;
 
-  cJSON_ArrayForEach (net, cJSON_GetObjectItemCaseSensitive (root, "networks"))
-    if (strcmp (cc_json_get_string (net, "bridge") ?: "", name) == 0)
-      return true;
+  cJSON_ArrayForEach (net, cJSON_GetObjectItemCaseSensitive (
+                               root, "networks")) if (strcmp (cc_json_get_string (net, "bridge") ?: "", name)
+                                                      == 0) return true;
   /* A link of that name we did not record belongs to someone else.  */
   return cc_nl_open (-1, &sk, NULL) < 0 || cc_nl_link_index (sk, name) >= 0;
 }
@@ -147,7 +147,7 @@ choose_bridge (const cJSON *root, const char *project, const char *network)
     {
       char *name = cc_bridge_name (cc_net_scope_tag (), project, network, salt);
 
-      if (!bridge_name_taken (root, name))
+      if (! bridge_name_taken (root, name))
         return name;
       free (name);
     }
@@ -165,7 +165,7 @@ record_network (struct cc_net_state *st, const struct cc_net_spec *spec, cJSON *
     return cc_error_wrap (err, "network `%s_%s`", spec->project, spec->name);
   if (spec->ip_range && cc_ipv4_net_parse (spec->ip_range, &range, err) < 0)
     return -1;
-  if (spec->ip_range && (range.prefix < subnet.prefix || !cc_ipv4_net_contains (&subnet, range.addr)))
+  if (spec->ip_range && (range.prefix < subnet.prefix || ! cc_ipv4_net_contains (&subnet, range.addr)))
     return cc_error_make (err, EINVAL, "ip_range `%s` is not inside the subnet", spec->ip_range);
   subnet_s = cc_ipv4_net_format (&subnet);
   gw_s = cc_ipv4_format (gw);
@@ -217,7 +217,7 @@ ensure_bridge (const cJSON *net, cc_error_t *err)
     return cc_error_make (err, EINVAL, "network state: bad subnet or gateway");
   if (cc_nl_open (-1, &sk, err) < 0)
     return -1;
-  return cc_bridge_create (sk, cc_json_get_string (net, "bridge"), alias, (int) cc_json_get_int (net, "mtu", 0), gw,
+  return cc_bridge_create (sk, cc_json_get_string (net, "bridge"), alias, (int)cc_json_get_int (net, "mtu", 0), gw,
                            subnet.prefix, err);
 }
 
@@ -237,7 +237,7 @@ cc_network_create (const struct cc_net_spec *spec, struct cc_net_info *info, cc_
   cleanup_net_state struct cc_net_state st = { .lock_fd = -1 };
   cJSON *net;
 
-  if (!is_valid_name (spec->project) || !is_valid_name (spec->name))
+  if (! is_valid_name (spec->project) || ! is_valid_name (spec->name))
     return cc_error_make (err, EINVAL, "invalid project or network name");
   if (spec->mtu < 0 || spec->mtu > 65535)
     return cc_error_make (err, EINVAL, "network `%s`: invalid mtu %d", spec->name, spec->mtu);
@@ -247,7 +247,7 @@ cc_network_create (const struct cc_net_spec *spec, struct cc_net_info *info, cc_
   if (net == NULL && record_network (&st, spec, &net, err) < 0)
     return -1;
   cc_crash_point ("network recorded");
-  if (!spec->internal && enable_forwarding (&st, err) < 0)
+  if (! spec->internal && enable_forwarding (&st, err) < 0)
     return -1;
   if (ensure_bridge (net, err) < 0 || cc_firewall_sync (st.root, err) < 0)
     return cc_error_wrap (err, "network `%s_%s`", spec->project, spec->name);
@@ -260,7 +260,7 @@ static int
 restore_forwarding (struct cc_net_state *st, cc_error_t *err)
 {
   if (cJSON_GetArraySize (cc_net_state_array (st->root, "networks")) > 0
-      || !cc_json_get_bool (st->root, "ip_forward_changed", false))
+      || ! cc_json_get_bool (st->root, "ip_forward_changed", false))
     return 0;
   if (cc_sysctl_write ("ipv4/ip_forward", "0", err) < 0)
     return -1;
@@ -310,7 +310,7 @@ cc_network_remove (const char *project, const char *name, cc_error_t *err)
   if (net == NULL)
     return 0;
   cJSON_ArrayForEach (m, cJSON_GetObjectItemCaseSensitive (net, "members"))
-    cc_strv_append (&left, cc_json_get_string (m, "container") ?: "?");
+      cc_strv_append (&left, cc_json_get_string (m, "container") ?: "?");
   if (left)
     {
       joined = cc_strv_join (left, ", ");

@@ -70,7 +70,7 @@ struct cc_net_endpoint
   const char *project, *network;
   const char *container; /* <project>-<service>-<n> */
   const char *service;
-  int number; /* replica number n */
+  int number;               /* replica number n */
   const char *netns_path;   /* NULL = cc_netns_path (container) */
   const char *ipv4_address; /* fixed address, NULL = allocate */
   const char *hostname;     /* NULL = none beyond the names above */

@@ -53,9 +53,9 @@ parse_address (const char *hex, bool v6, uint32_t *out)
 {
   char word[9] = { 0 };
 
-  if (!v6)
+  if (! v6)
     {
-      *out = ntohl ((uint32_t) strtoul (hex, NULL, 16));
+      *out = ntohl ((uint32_t)strtoul (hex, NULL, 16));
       return strlen (hex) == 8;
     }
   if (strlen (hex) != 32)
@@ -68,7 +68,7 @@ parse_address (const char *hex, bool v6, uint32_t *out)
   if (strncmp (hex, "0000000000000000FFFF0000", 24) != 0)
     return false;
   memcpy (word, hex + 24, 8);
-  *out = ntohl ((uint32_t) strtoul (word, NULL, 16));
+  *out = ntohl ((uint32_t)strtoul (word, NULL, 16));
   return true;
 }
 
@@ -88,7 +88,7 @@ read_table (size_t t, struct listener **v, size_t *n)
       uint32_t a;
 
       if (sscanf (line, " %*d: %39[0-9A-Fa-f]:%x %*s %x %*s %*s %*s %*s %*s %lu", addr, &port, &state, &inode) != 4
-          || state != socket_tables[t].state || !parse_address (addr, socket_tables[t].v6, &a))
+          || state != socket_tables[t].state || ! parse_address (addr, socket_tables[t].v6, &a))
         continue;
       *v = xreallocarray (*v, *n + 1, sizeof (**v));
       (*v)[(*n)++] = (struct listener){ socket_tables[t].proto, a, port, inode };
@@ -99,7 +99,7 @@ static bool
 is_number (const char *s)
 {
   for (; *s; s++)
-    if (!isdigit ((unsigned char) *s))
+    if (! isdigit ((unsigned char)*s))
       return false;
   return true;
 }
@@ -140,7 +140,7 @@ socket_holder (unsigned long inode)
       cleanup_free char *comm = NULL;
       size_t len = 0;
 
-      if (!is_number (de->d_name) || !process_has_socket (de->d_name, want))
+      if (! is_number (de->d_name) || ! process_has_socket (de->d_name, want))
         continue;
       comm_path = xasprintf ("/proc/%s/comm", de->d_name);
       if (cc_read_file (comm_path, &comm, &len, NULL) < 0)
@@ -183,7 +183,7 @@ dnat_owner (const char *comment)
 
   if (p == NULL)
     return xasprintf ("a ccompose rule `%s`", comment);
-  return xstrndup (p + 1, c && c > p ? (size_t) (c - p - 1) : strlen (p + 1));
+  return xstrndup (p + 1, c && c > p ? (size_t)(c - p - 1) : strlen (p + 1));
 }
 
 static bool
@@ -229,10 +229,10 @@ holder_of (const struct inventory *inv, const struct cc_net_port *p, unsigned lo
       const struct cc_fw_dnat *d = &inv->dnat[i];
       cleanup_free char *owner = NULL;
 
-      if (d->proto != proto || !ranges_meet (lo, hi, d->port_lo, d->port_hi) || !addresses_meet (addr, d->host_ip))
+      if (d->proto != proto || ! ranges_meet (lo, hi, d->port_lo, d->port_hi) || ! addresses_meet (addr, d->host_ip))
         continue;
       owner = dnat_owner (d->comment);
-      if (!is_own (owner, project, service))
+      if (! is_own (owner, project, service))
         return steal_pointer (&owner);
     }
   return NULL;

@@ -195,14 +195,14 @@ add_port_dnat (struct builder *b, const cJSON *net, const cJSON *m, const struct
 
   for (unsigned h = p->host_port; h <= p->host_port_end; h++)
     {
-      unsigned c = p->container_port_end == p->container_port ? p->container_port
-                                                              : p->container_port + (h - p->host_port);
+      unsigned c
+          = p->container_port_end == p->container_port ? p->container_port : p->container_port + (h - p->host_port);
       struct cc_fw_rule *r = add_rule (b, "nat", b->dnat, member_comment (b, net, m));
 
-      if (!binds_all (p->host_ip))
+      if (! binds_all (p->host_ip))
         r->dst = xasprintf ("%s/32", p->host_ip);
       r->proto = proto_of (p);
-      r->dport_lo = r->dport_hi = (uint16_t) h;
+      r->dport_lo = r->dport_hi = (uint16_t)h;
       r->target = xstrdup ("DNAT");
       r->to = xasprintf ("%s:%u", ip, c);
     }
@@ -232,25 +232,25 @@ for_each_port (struct builder *b, const cJSON *state, port_fn fn, cc_error_t *er
   const cJSON *net, *m, *pj;
 
   cJSON_ArrayForEach (net, cJSON_GetObjectItemCaseSensitive (state, "networks"))
+  {
+    /* internal: true networks publish nothing.  */
+    if (is_internal (net))
+      continue;
+    cJSON_ArrayForEach (m, cJSON_GetObjectItemCaseSensitive (net, "members"))
     {
-      /* internal: true networks publish nothing.  */
-      if (is_internal (net))
-        continue;
-      cJSON_ArrayForEach (m, cJSON_GetObjectItemCaseSensitive (net, "members"))
-        {
-          if (cc_json_get_string (m, "ip") == NULL || cc_json_get_string (m, "container") == NULL)
-            return cc_error_make (err, EINVAL, "network state: a container of `%s` lacks ip or name",
-                                  cc_json_get_string (net, "name"));
-          cJSON_ArrayForEach (pj, cJSON_GetObjectItemCaseSensitive (m, "ports"))
-            {
-              struct cc_net_port p;
+      if (cc_json_get_string (m, "ip") == NULL || cc_json_get_string (m, "container") == NULL)
+        return cc_error_make (err, EINVAL, "network state: a container of `%s` lacks ip or name",
+                              cc_json_get_string (net, "name"));
+      cJSON_ArrayForEach (pj, cJSON_GetObjectItemCaseSensitive (m, "ports"))
+      {
+        struct cc_net_port p;
 
-              if (cc_net_port_from_json (pj, &p, err) < 0)
-                return -1;
-              fn (b, net, m, &p);
-            }
-        }
+        if (cc_net_port_from_json (pj, &p, err) < 0)
+          return -1;
+        fn (b, net, m, &p);
+      }
     }
+  }
   return 0;
 }
 
@@ -302,23 +302,18 @@ cc_fw_build (const cJSON *state, const char *tag, struct cc_fw_ruleset *out, cc_
   out->tag = xstrdup (b.tag);
   if (cJSON_GetArraySize (nets) == 0)
     return 0;
-  cJSON_ArrayForEach (net, nets)
-    if (check_network (net, err) < 0)
-      return -1;
+  cJSON_ArrayForEach (net, nets) if (check_network (net, err) < 0) return -1;
   b.dnat = chain_name ("CCOMPOSE-DNAT", tag);
   b.post = chain_name ("CCOMPOSE-POST", tag);
   b.fwd = chain_name ("CCOMPOSE-FWD", tag);
   add_jumps (&b);
   if (for_each_port (&b, state, add_port_dnat, err) < 0)
     ret = -1;
-  cJSON_ArrayForEach (net, nets)
-    add_masquerade (&b, net);
-  cJSON_ArrayForEach (net, nets)
-    add_forward_accepts (&b, net);
+  cJSON_ArrayForEach (net, nets) add_masquerade (&b, net);
+  cJSON_ArrayForEach (net, nets) add_forward_accepts (&b, net);
   if (ret == 0 && for_each_port (&b, state, add_port_accept, err) < 0)
     ret = -1;
-  cJSON_ArrayForEach (net, nets)
-    add_forward_drops (&b, net);
+  cJSON_ArrayForEach (net, nets) add_forward_drops (&b, net);
   free (b.dnat);
   free (b.post);
   free (b.fwd);
@@ -366,7 +361,9 @@ render_ctstate (struct cc_buf *o, unsigned st)
   {
     unsigned bit;
     const char *name;
-  } names[] = { { CC_CT_INVALID, "INVALID" }, { CC_CT_RELATED, "RELATED" }, { CC_CT_ESTABLISHED, "ESTABLISHED" },
+  } names[] = { { CC_CT_INVALID, "INVALID" },
+                { CC_CT_RELATED, "RELATED" },
+                { CC_CT_ESTABLISHED, "ESTABLISHED" },
                 { CC_CT_DNAT, "DNAT" } };
   const char *sep = " -m conntrack --ctstate ";
 

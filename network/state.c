@@ -26,7 +26,7 @@ cc_net_state_open (struct cc_net_state *st, cc_error_t *err)
     return -1;
   if (cc_lock_path (lock, true, &st->lock_fd, err) < 0)
     return -1;
-  if (!cc_file_exists (st->path))
+  if (! cc_file_exists (st->path))
     {
       st->root = cJSON_CreateObject ();
       return 0;
@@ -76,9 +76,9 @@ cc_net_state_find_network (cJSON *root, const char *project, const char *name)
 {
   cJSON *n;
 
-  cJSON_ArrayForEach (n, cJSON_GetObjectItemCaseSensitive (root, "networks"))
-    if (str_eq (cc_json_get_string (n, "project"), project) && str_eq (cc_json_get_string (n, "name"), name))
-      return n;
+  cJSON_ArrayForEach (n, cJSON_GetObjectItemCaseSensitive (
+                             root, "networks")) if (str_eq (cc_json_get_string (n, "project"), project)
+                                                    && str_eq (cc_json_get_string (n, "name"), name)) return n;
   return NULL;
 }
 
@@ -87,9 +87,8 @@ cc_net_state_find_member (cJSON *net, const char *container)
 {
   cJSON *m;
 
-  cJSON_ArrayForEach (m, cJSON_GetObjectItemCaseSensitive (net, "members"))
-    if (str_eq (cc_json_get_string (m, "container"), container))
-      return m;
+  cJSON_ArrayForEach (m, cJSON_GetObjectItemCaseSensitive (
+                             net, "members")) if (str_eq (cc_json_get_string (m, "container"), container)) return m;
   return NULL;
 }
 
@@ -108,7 +107,7 @@ cc_net_scope_tag (void)
 
   if (strcmp (dir, "/run/ccompose") == 0)
     return "";
-  snprintf (tag, sizeof (tag), "@%06llx", (unsigned long long) (cc_net_hash (parts, 1) & 0xffffff));
+  snprintf (tag, sizeof (tag), "@%06llx", (unsigned long long)(cc_net_hash (parts, 1) & 0xffffff));
   return tag;
 }
 
@@ -145,9 +144,9 @@ cc_net_port_from_json (const cJSON *j, struct cc_net_port *out, cc_error_t *err)
   if (ip && strlen (ip) >= sizeof (out->host_ip))
     return cc_error_make (err, EINVAL, "state: invalid host address `%s`", ip);
   snprintf (out->host_ip, sizeof (out->host_ip), "%s", ip ? ip : "");
-  out->host_port = (uint16_t) cc_json_get_int (j, "host_port", 0);
-  out->host_port_end = (uint16_t) cc_json_get_int (j, "host_port_end", out->host_port);
-  out->container_port = (uint16_t) cc_json_get_int (j, "container_port", 0);
-  out->container_port_end = (uint16_t) cc_json_get_int (j, "container_port_end", out->container_port);
+  out->host_port = (uint16_t)cc_json_get_int (j, "host_port", 0);
+  out->host_port_end = (uint16_t)cc_json_get_int (j, "host_port_end", out->host_port);
+  out->container_port = (uint16_t)cc_json_get_int (j, "container_port", 0);
+  out->container_port_end = (uint16_t)cc_json_get_int (j, "container_port_end", out->container_port);
   return 0;
 }

@@ -45,8 +45,8 @@ teardown_network (struct cc_net_state *st, cJSON *net, cc_error_t *list)
 
 /* Netns entries of PROJECT (or of every project not in LIVE).  */
 static void
-teardown_netns (struct cc_net_state *st, bool (*doomed) (const char *project, void *data), void *data,
-                char ***found, bool fix, cc_error_t *list)
+teardown_netns (struct cc_net_state *st, bool (*doomed) (const char *project, void *data), void *data, char ***found,
+                bool fix, cc_error_t *list)
 {
   cJSON *arr = cc_net_state_array (st->root, "netns");
   cJSON *e, *next;
@@ -55,11 +55,11 @@ teardown_netns (struct cc_net_state *st, bool (*doomed) (const char *project, vo
   for (e = arr->child; e; e = next)
     {
       next = e->next;
-      if (!doomed (cc_json_get_string (e, "project"), data))
+      if (! doomed (cc_json_get_string (e, "project"), data))
         continue;
       if (found)
         cc_strv_push (found, xasprintf ("netns %s", cc_json_get_string (e, "path") ?: "?"));
-      if (!fix)
+      if (! fix)
         continue;
       if (cc_netns_unbind (cc_json_get_string (e, "path") ?: "", &err) < 0)
         cc_error_append (list, &err);
@@ -71,8 +71,8 @@ teardown_netns (struct cc_net_state *st, bool (*doomed) (const char *project, vo
 }
 
 static void
-teardown_networks (struct cc_net_state *st, bool (*doomed) (const char *project, void *data), void *data,
-                   char ***found, bool fix, cc_error_t *list)
+teardown_networks (struct cc_net_state *st, bool (*doomed) (const char *project, void *data), void *data, char ***found,
+                   bool fix, cc_error_t *list)
 {
   cJSON *nets = cc_net_state_array (st->root, "networks");
   cJSON *net, *next;
@@ -80,7 +80,7 @@ teardown_networks (struct cc_net_state *st, bool (*doomed) (const char *project,
   for (net = nets->child; net; net = next)
     {
       next = net->next;
-      if (!doomed (cc_json_get_string (net, "project"), data))
+      if (! doomed (cc_json_get_string (net, "project"), data))
         continue;
       if (found)
         cc_strv_push (found, xasprintf ("network %s_%s (bridge %s)", cc_json_get_string (net, "project"),
@@ -104,8 +104,8 @@ cc_network_teardown_project (const char *project, cc_error_t *err)
 
   if (cc_net_state_open (&st, err) < 0)
     return -1;
-  teardown_networks (&st, is_project, (void *) project, NULL, true, &list);
-  teardown_netns (&st, is_project, (void *) project, NULL, true, &list);
+  teardown_networks (&st, is_project, (void *)project, NULL, true, &list);
+  teardown_netns (&st, is_project, (void *)project, NULL, true, &list);
   if (list)
     {
       cc_net_give_errors (err, &list);
@@ -121,7 +121,7 @@ is_dead (const char *project, void *data)
 {
   char *const *live = data;
 
-  return live != NULL && !cc_strv_contains (live, project ? project : "");
+  return live != NULL && ! cc_strv_contains (live, project ? project : "");
 }
 
 static bool
@@ -130,20 +130,19 @@ alias_is_recorded (const cJSON *root, const char *alias)
   const cJSON *net, *m;
 
   cJSON_ArrayForEach (net, cJSON_GetObjectItemCaseSensitive (root, "networks"))
+  {
+    cleanup_free char *mine
+        = cc_net_link_alias (cc_json_get_string (net, "project"), cc_json_get_string (net, "name"), NULL);
+    if (str_eq (mine, alias))
+      return true;
+    cJSON_ArrayForEach (m, cJSON_GetObjectItemCaseSensitive (net, "members"))
     {
-      cleanup_free char *mine = cc_net_link_alias (cc_json_get_string (net, "project"),
-                                                   cc_json_get_string (net, "name"), NULL);
-      if (str_eq (mine, alias))
+      cleanup_free char *veth = cc_net_link_alias (
+          cc_json_get_string (net, "project"), cc_json_get_string (net, "name"), cc_json_get_string (m, "container"));
+      if (str_eq (veth, alias))
         return true;
-      cJSON_ArrayForEach (m, cJSON_GetObjectItemCaseSensitive (net, "members"))
-        {
-          cleanup_free char *veth = cc_net_link_alias (cc_json_get_string (net, "project"),
-                                                       cc_json_get_string (net, "name"),
-                                                       cc_json_get_string (m, "container"));
-          if (str_eq (veth, alias))
-            return true;
-        }
     }
+  }
   return false;
 }
 
@@ -175,9 +174,8 @@ netns_is_recorded (const cJSON *root, const char *path)
 {
   const cJSON *e;
 
-  cJSON_ArrayForEach (e, cJSON_GetObjectItemCaseSensitive (root, "netns"))
-    if (str_eq (cc_json_get_string (e, "path"), path))
-      return true;
+  cJSON_ArrayForEach (e, cJSON_GetObjectItemCaseSensitive (root, "netns")) if (str_eq (cc_json_get_string (e, "path"),
+                                                                                       path)) return true;
   return false;
 }
 
@@ -210,7 +208,7 @@ is_wanted (const struct cc_fw_ruleset *rs, const char *k)
 {
   const char *space = strchr (k, ' ');
   const char *chain = strchr (k, '/') ? strchr (k, '/') + 1 : k;
-  size_t chain_len = space ? (size_t) (space - chain) : strlen (chain);
+  size_t chain_len = space ? (size_t)(space - chain) : strlen (chain);
 
   for (size_t i = 0; space == NULL && i < rs->n_chains; i++)
     if (strlen (rs->chains[i].name) == chain_len && strncmp (rs->chains[i].name, chain, chain_len) == 0)
@@ -239,7 +237,7 @@ residue_rules (const cJSON *root, bool fix, char ***found, cc_error_t *list)
       return;
     }
   for (char **k = kernel; k && *k; k++)
-    if (!is_wanted (&rs, *k))
+    if (! is_wanted (&rs, *k))
       cc_strv_push (found, xasprintf ("iptables %s", *k));
   if (fix && cc_firewall_sync (root, &e) < 0)
     cc_error_append (list, &e);
@@ -256,8 +254,8 @@ cc_network_residue (bool fix, char *const *live, char ***found, cc_error_t *err)
     return -1;
   /* Dead projects first: their records go, so what the kernel still has
      of them shows up below as unrecorded.  */
-  teardown_networks (&st, is_dead, (void *) live, &f, fix, &list);
-  teardown_netns (&st, is_dead, (void *) live, &f, fix, &list);
+  teardown_networks (&st, is_dead, (void *)live, &f, fix, &list);
+  teardown_netns (&st, is_dead, (void *)live, &f, fix, &list);
   residue_links (st.root, fix, &f, &list);
   residue_netns_files (st.root, fix, &f, &list);
   residue_rules (st.root, fix, &f, &list);

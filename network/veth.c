@@ -18,7 +18,7 @@ cc_veth_name (const char *tag, const char *project, const char *network, const c
 {
   const char *parts[] = { "veth", tag, project, network, container };
 
-  return xasprintf ("cc%013llx", (unsigned long long) (cc_net_hash (parts, CC_N_ELEMENTS (parts)) >> 12));
+  return xasprintf ("cc%013llx", (unsigned long long)(cc_net_hash (parts, CC_N_ELEMENTS (parts)) >> 12));
 }
 
 static int
@@ -37,8 +37,8 @@ add_pair (struct nl_sock *sk, const char *host_name, int master, int mtu, int ne
   rtnl_link_set_ns_fd (peer, netns_fd);
   if (mtu > 0)
     {
-      rtnl_link_set_mtu (l, (unsigned) mtu);
-      rtnl_link_set_mtu (peer, (unsigned) mtu);
+      rtnl_link_set_mtu (l, (unsigned)mtu);
+      rtnl_link_set_mtu (peer, (unsigned)mtu);
     }
   r = rtnl_link_add (sk, l, NLM_F_CREATE | NLM_F_EXCL);
   rtnl_link_put (peer);
@@ -85,8 +85,7 @@ cc_veth_create (struct nl_sock *sk, const char *host_name, const char *bridge, i
     return -1;
   r = add_pair (sk, host_name, master, mtu, netns_fd, peer_name);
   if (r == -NLE_EXIST)
-    return cc_error_make (err, EEXIST, "create veth `%s`: `%s` already exists in the container", host_name,
-                          peer_name);
+    return cc_error_make (err, EEXIST, "create veth `%s`: `%s` already exists in the container", host_name, peer_name);
   if (r < 0)
     return cc_nl_error (err, r, "create veth `%s`", host_name);
   cc_crash_point ("veth created");

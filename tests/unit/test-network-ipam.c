@@ -1,10 +1,11 @@
 /* IPAM: pools, subnet choice against a fake route table, addresses.  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,14 +55,15 @@ test_parse_and_format (void **state)
   struct cc_ipv4_net n;
   cleanup_error cc_error_t err = NULL;
 
-  (void) state;
+  (void)state;
   /* A host address with a prefix means its network, as Docker reads it.  */
   n = net ("10.1.2.3/24");
   assert_net (&n, "10.1.2.0/24");
   n = net ("192.168.7.9");
   assert_net (&n, "192.168.7.9/32");
-  static const char *const bad[] = { "", "10.0.0.0/33", "10.0.0.0/-1", "10.0.0/24", "10.0.0.0/", "10.0.0.0/2x",
-                                     "256.0.0.0/8", "::1/128", "10.0.0.0/24/24" };
+  static const char *const bad[]
+      = { "",        "10.0.0.0/33",   "10.0.0.0/-1", "10.0.0/24", "10.0.0.0/", "10.0.0.0/2x", "256.0.0.0/8",
+          "::1/128", "10.0.0.0/24/24" };
   for (size_t i = 0; i < CC_N_ELEMENTS (bad); i++)
     {
       assert_int_equal (cc_ipv4_net_parse (bad[i], &n, &err), -1);
@@ -77,7 +79,7 @@ test_pools (void **state)
   size_t n = 0;
   cleanup_error cc_error_t err = NULL;
 
-  (void) state;
+  (void)state;
   assert_int_equal (cc_ipam_pools_parse (CC_IPAM_DEFAULT_POOL, &pools, &n, NULL), 0);
   assert_int_equal (n, 1);
   assert_int_equal (pools[0].size, 24);
@@ -88,8 +90,8 @@ test_pools (void **state)
   assert_int_equal (pools[0].size, 26);
   assert_int_equal (pools[1].size, 28);
   free (steal_pointer (&pools));
-  static const char *const bad[] = { "", ",", "10.0.0.0/16:8", "10.0.0.0/16:31", "10.0.0.0/16:x", "nonsense",
-                                     "10.0.0.0/31" };
+  static const char *const bad[]
+      = { "", ",", "10.0.0.0/16:8", "10.0.0.0/16:31", "10.0.0.0/16:x", "nonsense", "10.0.0.0/31" };
   for (size_t i = 0; i < CC_N_ELEMENTS (bad); i++)
     {
       assert_int_equal (cc_ipam_pools_parse (bad[i], &pools, &n, &err), -1);
@@ -104,7 +106,7 @@ test_pick_reuse_after_free (void **state)
   struct cc_ipam_pool pool = { net ("10.89.0.0/16"), 24 };
   struct cc_ipv4_net used[2], out;
 
-  (void) state;
+  (void)state;
   assert_int_equal (cc_ipam_pick_subnet (&pool, 1, NULL, 0, NULL, 0, &out, NULL), 0);
   assert_net (&out, "10.89.0.0/24");
   used[0] = out;
@@ -122,14 +124,14 @@ test_clash_names_the_route (void **state)
 {
   struct cc_ipam_pool pool = { net ("10.89.0.0/16"), 24 };
   struct cc_ipam_route routes[] = {
-    { net ("10.89.0.0/23"), (char *) "10.89.0.0/23 dev tun0" },
-    { net ("192.168.1.0/24"), (char *) "192.168.1.0/24 dev eth0" },
+    { net ("10.89.0.0/23"), (char *)"10.89.0.0/23 dev tun0" },
+    { net ("192.168.1.0/24"), (char *)"192.168.1.0/24 dev eth0" },
   };
   struct cc_ipv4_net out, want;
-  char *names[] = { (char *) "proj_default", NULL };
+  char *names[] = { (char *)"proj_default", NULL };
   cleanup_error cc_error_t err = NULL;
 
-  (void) state;
+  (void)state;
   /* Skips the two /24s under the VPN route.  */
   assert_int_equal (cc_ipam_pick_subnet (&pool, 1, NULL, 0, routes, 2, &out, NULL), 0);
   assert_net (&out, "10.89.2.0/24");
@@ -151,13 +153,13 @@ static void
 test_exhaustion_names_the_route (void **state)
 {
   struct cc_ipam_pool pool = { net ("10.89.0.0/22"), 24 };
-  struct cc_ipam_route vpn = { net ("10.0.0.0/8"), (char *) "10.0.0.0/8 dev tun0" };
-  struct cc_ipv4_net used[] = { net ("10.89.0.0/24"), net ("10.89.1.0/24"), net ("10.89.2.0/24"),
-                                net ("10.89.3.0/24") };
+  struct cc_ipam_route vpn = { net ("10.0.0.0/8"), (char *)"10.0.0.0/8 dev tun0" };
+  struct cc_ipv4_net used[]
+      = { net ("10.89.0.0/24"), net ("10.89.1.0/24"), net ("10.89.2.0/24"), net ("10.89.3.0/24") };
   struct cc_ipv4_net out;
   cleanup_error cc_error_t err = NULL;
 
-  (void) state;
+  (void)state;
   assert_int_equal (cc_ipam_pick_subnet (&pool, 1, NULL, 0, &vpn, 1, &out, &err), -1);
   assert_int_equal (err->status, ENOSPC);
   assert_error_contains (err, "10.0.0.0/8 dev tun0");
@@ -175,7 +177,7 @@ test_addresses (void **state)
   uint32_t out;
   cleanup_error cc_error_t err = NULL;
 
-  (void) state;
+  (void)state;
   assert_int_equal (cc_ipam_pick_address (&subnet, NULL, ip ("10.89.5.1"), NULL, 0, &out, NULL), 0);
   assert_int_equal (out, ip ("10.89.5.2"));
   assert_int_equal (cc_ipam_pick_address (&subnet, NULL, ip ("10.89.5.1"), used, 2, &out, NULL), 0);
@@ -207,11 +209,11 @@ test_fixed_addresses (void **state)
     const char *addr;
     int status;
   } cases[] = {
-    { "10.89.5.9", 0 },           { "10.89.5.0", EINVAL },     { "10.89.5.255", EINVAL },
-    { "10.89.5.1", EADDRINUSE },  { "10.89.5.7", EADDRINUSE }, { "10.89.6.9", EINVAL },
+    { "10.89.5.9", 0 },          { "10.89.5.0", EINVAL },     { "10.89.5.255", EINVAL },
+    { "10.89.5.1", EADDRINUSE }, { "10.89.5.7", EADDRINUSE }, { "10.89.6.9", EINVAL },
   };
 
-  (void) state;
+  (void)state;
   for (size_t i = 0; i < CC_N_ELEMENTS (cases); i++)
     {
       cleanup_error cc_error_t err = NULL;
@@ -231,9 +233,9 @@ test_pool_from_env_and_config (void **state)
   const char text[] = "# ccompose network settings\nother = 1\n subnet_pool = 172.29.0.0/16:25 # office LAN avoided\n";
   char *spec;
 
-  (void) state;
+  (void)state;
   assert_true (fd >= 0);
-  assert_int_equal (write (fd, text, sizeof (text) - 1), (ssize_t) sizeof (text) - 1);
+  assert_int_equal (write (fd, text, sizeof (text) - 1), (ssize_t)sizeof (text) - 1);
   close (fd);
   unsetenv (CC_IPAM_POOL_ENV);
   setenv (CC_NETWORK_CONFIG_ENV, "/nonexistent/ccompose.conf", 1);

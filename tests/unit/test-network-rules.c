@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,21 +54,21 @@ check_golden (const char *name, const char *tag)
 static void
 test_golden_empty (void **state)
 {
-  (void) state;
+  (void)state;
   check_golden ("network-empty", "");
 }
 
 static void
 test_golden_web_redis (void **state)
 {
-  (void) state;
+  (void)state;
   check_golden ("network-web-redis", "");
 }
 
 static void
 test_golden_two_projects_tagged (void **state)
 {
-  (void) state;
+  (void)state;
   check_golden ("network-two-projects", "@1a2b3c");
 }
 
@@ -77,9 +78,9 @@ test_invariants (void **state)
 {
   cleanup_cjson cJSON *st = load_state ("network-two-projects");
   cleanup_fw_ruleset struct cc_fw_ruleset rs = { 0 };
-  size_t last_accept = 0, first_isolation_drop = (size_t) -1;
+  size_t last_accept = 0, first_isolation_drop = (size_t)-1;
 
-  (void) state;
+  (void)state;
   assert_int_equal (cc_fw_build (st, "@1a2b3c", &rs, NULL), 0);
   for (size_t i = 0; i < rs.n_rules; i++)
     {
@@ -87,7 +88,7 @@ test_invariants (void **state)
 
       /* Every rule is findable by its comment, and names its project.  */
       assert_true (strncmp (r->comment, "ccompose@1a2b3c ", 16) == 0);
-      if (!cc_fw_is_builtin (r->chain))
+      if (! cc_fw_is_builtin (r->chain))
         assert_non_null (strstr (r->comment, " project "));
       assert_true (strlen (r->chain) <= 28);
       /* internal: true publishes nothing (3999 is on the internal network).  */
@@ -95,7 +96,7 @@ test_invariants (void **state)
       if (strcmp (r->chain, "CCOMPOSE-FWD-1a2b3c") == 0 && strcmp (r->target, "ACCEPT") == 0 && r->in == NULL)
         last_accept = i;
       if (strcmp (r->chain, "CCOMPOSE-FWD-1a2b3c") == 0 && strcmp (r->target, "DROP") == 0
-          && first_isolation_drop == (size_t) -1)
+          && first_isolation_drop == (size_t)-1)
         first_isolation_drop = i;
     }
   /* Published ports of one network stay reachable from the others: no
@@ -113,7 +114,7 @@ test_malformed_state (void **state)
     "{\"networks\":[{\"name\":\"n\",\"bridge\":\"cc1\",\"subnet\":\"10.0.0.0/24\",\"gateway\":\"10.0.0.1\"}]}",
   };
 
-  (void) state;
+  (void)state;
   for (size_t i = 0; i < CC_N_ELEMENTS (bad); i++)
     {
       cleanup_cjson cJSON *st = NULL;
@@ -132,7 +133,7 @@ test_chain_names (void **state)
   cleanup_strv char **plain = cc_fw_chain_names ("");
   cleanup_strv char **tagged = cc_fw_chain_names ("@abcdef");
 
-  (void) state;
+  (void)state;
   assert_string_equal (plain[0], "CCOMPOSE-DNAT");
   assert_string_equal (tagged[2], "CCOMPOSE-FWD-abcdef");
   assert_null (tagged[3]);

@@ -72,7 +72,7 @@ test_default_container_escapes_nothing() {
   run_ctr e3
   assert_contains "$OUT" "No such file or directory"
   assert_host_unchanged
-  finish
+  finish_clean
 }
 
 test_default_container_as_non_root_escapes_nothing() {
@@ -82,7 +82,7 @@ test_default_container_as_non_root_escapes_nothing() {
   assert_not_contains "$OUT" "ESCAPED"
   assert_blocked "$ALL_ATTEMPTS"
   assert_host_unchanged
-  finish
+  finish_clean
 }
 
 test_cap_net_admin_changes_only_its_own_network() {
@@ -92,7 +92,7 @@ test_cap_net_admin_changes_only_its_own_network() {
   assert_escaped "link iptables"
   assert_blocked "mount module kexec host-processes host-file"
   assert_host_unchanged
-  finish
+  finish_clean
 }
 
 test_cap_sys_admin_mounts_only_in_its_namespace() {
@@ -102,7 +102,7 @@ test_cap_sys_admin_mounts_only_in_its_namespace() {
   assert_escaped "mount"
   assert_blocked "module kexec reboot host-processes host-file chroot"
   assert_host_unchanged
-  finish
+  finish_clean
 }
 
 test_privileged_keeps_namespaces() {
@@ -112,7 +112,13 @@ test_privileged_keeps_namespaces() {
   assert_escaped "mount link"
   assert_blocked "host-processes host-file chroot"
   assert_host_unchanged
+  finish_clean
+}
+
+# Every test ends with the residue check of its private root.
+finish_clean() {
   finish
+  assert_exit 0 "$CCOMPOSE" system check
 }
 
 run_tests

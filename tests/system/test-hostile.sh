@@ -64,7 +64,7 @@ test_compose_files_fail_clearly() {
   python3 "$MAKE_HOSTILE" deep "$CCOMPOSE_DATA_DIR/deep.yaml" || fail "generate deep.yaml"
   hostile_config 1 "nesting deeper than" "$CCOMPOSE_DATA_DIR" -f deep.yaml
   assert_nothing_escaped
-  finish
+  finish_clean
 }
 
 test_huge_scalar_is_loaded_whole() {
@@ -72,14 +72,14 @@ test_huge_scalar_is_loaded_whole() {
   python3 "$MAKE_HOSTILE" huge "$CCOMPOSE_DATA_DIR/huge.yaml" || fail "generate huge.yaml"
   hostile_config 0 "BIG: AAAA" "$CCOMPOSE_DATA_DIR" -f huge.yaml
   [ "${#OUT}" -gt $((16 << 20)) ] || fail "the 16 MiB value was cut: ${#OUT} bytes of output"
-  finish
+  finish_clean
 }
 
 test_binary_env_file_fails_clearly() {
   hostile_setup env
   python3 "$MAKE_HOSTILE" env-binary "$CCOMPOSE_DATA_DIR/envbin" || fail "generate the .env"
   hostile_config 1 ".env: NUL byte" "$CCOMPOSE_DATA_DIR/envbin"
-  finish
+  finish_clean
 }
 
 # The compose spec resolves relative bind sources against the project
@@ -91,7 +91,7 @@ test_bind_sources_with_dotdot_are_resolved() {
   assert_contains "$OUT" "source: $HOSTILE/b"
   assert_contains "$OUT" "source: $HOSTILE/long"
   assert_not_contains "$OUT" ".."
-  finish
+  finish_clean
 }
 
 test_symlinked_compose_files() {
@@ -109,7 +109,7 @@ test_symlinked_compose_files() {
   ln -s "$d/nowhere.yaml" "$d/dangling.yaml"
   hostile_config 1 "dangling.yaml" "$d" -f dangling.yaml
   assert_nothing_escaped
-  finish
+  finish_clean
 }
 
 # Device nodes in a layer are kept (images such as busybox ship them), but
@@ -127,7 +127,7 @@ test_image_with_device_nodes_stays_root_only() {
   fi
   assert_exit 0 "$CCOMPOSE" image rm hostile-devices:1
   assert_nothing_escaped
-  finish
+  finish_clean
 }
 
 # Container roots that point out of themselves: each path is resolved
@@ -142,7 +142,7 @@ test_rootfs_passwd_symlink_to_host() {
   ln -sf "../../../../../../../../../..$VICTIM/passwd" "$ROOTFS/etc/passwd"
   hostile_run 1 "unable to find user \`ccescape\`" "$CCOMPOSE" runtime run --rm --spec "$SPECS/pw1.json" pw1
   assert_nothing_escaped
-  finish
+  finish_clean
 }
 
 test_rootfs_proc_symlink_out_of_root() {
@@ -155,7 +155,7 @@ test_rootfs_proc_symlink_out_of_root() {
   ln -s "../../../../../../../../..$VICTIM" "$ROOTFS/proc"
   hostile_run 1 "/proc" "$CCOMPOSE" runtime run --rm --spec "$SPECS/pr1.json" pr1
   assert_nothing_escaped
-  finish
+  finish_clean
 }
 
 test_mount_target_symlink_out_of_root() {
@@ -181,7 +181,13 @@ test_mount_target_symlink_out_of_root() {
   spec mt4 "\"args\": [\"/bin/ls\", \"/tmp\"], \"mounts\": [{\"type\": \"tmpfs\", \"target\": \"/data3/sub\"}]"
   hostile_run 0 "sub" "$CCOMPOSE" runtime run --rm --spec "$SPECS/mt4.json" mt4
   assert_nothing_escaped
+  finish_clean
+}
+
+# Every test ends with the residue check of its private root.
+finish_clean() {
   finish
+  assert_exit 0 "$CCOMPOSE" system check
 }
 
 run_tests

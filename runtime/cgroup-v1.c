@@ -18,9 +18,8 @@
 
 #define ROOT "/sys/fs/cgroup"
 
-/* cpuset is left alone: a new v1 cpuset starts empty and would have to
-   be copied from its parent before any process may join.  */
-static const char *const controllers[] = { "cpu", "cpuacct", "memory", "pids", "freezer", "devices", "blkio" };
+static const char *const controllers[]
+    = { "cpu", "cpuacct", "cpuset", "memory", "pids", "freezer", "devices", "blkio" };
 
 /* Docker's device cgroup: nothing but the standard devices, plus mknod
    of anything (the nodes cannot be opened).  */
@@ -108,16 +107,44 @@ apply_limits (const char *ctrl, const char *dir, const struct cc_runtime_resourc
   return 0;
 }
 
+/* A new v1 cpuset starts with no cpus and no memory nodes, and nothing
+   may join it until it has some: copy them from the parent.  */
+static int
+inherit_cpuset (const char *dir, cc_error_t *err)
+{
+  static const char *const files[] = { "cpuset.cpus", "cpuset.mems" };
+  cleanup_free char *parent = cc_path_dirname (dir);
+
+  for (size_t i = 0; i < CC_N_ELEMENTS (files); i++)
+    {
+      cleanup_free char *mine = xasprintf ("%s/%s", dir, files[i]);
+      cleanup_free char *theirs = xasprintf ("%s/%s", parent, files[i]);
+      cleanup_free char *value = NULL, *current = NULL;
+      if (cc_read_file (mine, &current, NULL, err) < 0)
+        return -1;
+      if (current[0] != '\n' && current[0] != '\0')
+        continue;
+      if (cc_read_file (theirs, &value, NULL, err) < 0 || cc_cgroup_write (dir, files[i], value, err) < 0)
+        return -1;
+    }
+  return 0;
+}
+
 static int
 make_dirs (const char *ctrl, const char *id, cc_error_t *err)
 {
   cleanup_free char *parent = xasprintf (ROOT "/%s/" CC_CGROUP_PARENT, ctrl);
   cleanup_free char *dir = ctrl_dir (ctrl, id);
+  bool cpuset = strcmp (ctrl, "cpuset") == 0;
 
   if (mkdir (parent, 0755) < 0 && errno != EEXIST)
     return cc_error_make (err, errno, "create cgroup `%s`", parent);
+  if (cpuset && inherit_cpuset (parent, err) < 0)
+    return -1;
   if (mkdir (dir, 0755) < 0 && errno != EEXIST)
     return cc_error_make (err, errno, "create cgroup `%s`", dir);
+  if (cpuset && inherit_cpuset (dir, err) < 0)
+    return -1;
   return 0;
 }
 

@@ -7,6 +7,7 @@
    openat2 (RESOLVE_IN_ROOT) and mounted on through /proc/self/fd/N: an
    image's symlink (/etc -> /host/etc, /proc -> /) can never redirect a
    mount outside the root.  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
@@ -234,6 +235,123 @@ mount_fs (int rootfd, const struct fs_mount *m, cc_error_t *err)
   return mount_fd (m->type, fd, m->type, m->flags, m->data, m->target, err);
 }
 
+/* /sys/fs/cgroup as Docker shows it: the container's own cgroups (the
+   cgroup namespace makes them the root), read-only.  v2: one cgroup2
+   mount.  v1 and hybrid: a tmpfs holding one mount per controller
+   hierarchy the host has, with the host's option sets (co-mounted
+   controllers must be mounted together) and its compatibility links.
+   Named hierarchies (name=systemd) are not ours and stay out.  */
+struct cgroup_fs
+{
+  char *dir;   /* basename under /sys/fs/cgroup */
+  char *opts;  /* controllers, e.g. "cpu,cpuacct" */
+};
+
+static void
+cgroup_fs_free (struct cgroup_fs *fs)
+{
+  for (struct cgroup_fs *f = fs; f && f->dir; f++)
+    {
+      free (f->dir);
+      free (f->opts);
+    }
+  free (fs);
+}
+
+/* The v1 hierarchies mounted directly under /sys/fs/cgroup.  */
+static struct cgroup_fs *
+host_cgroup_v1 (void)
+{
+  cleanup_free char *text = NULL;
+  cleanup_strv char **lines = NULL;
+  struct cgroup_fs *fs = xzalloc (sizeof (*fs));
+  size_t n = 0;
+
+  if (cc_read_file ("/proc/self/mountinfo", &text, NULL, NULL) < 0)
+    return fs;
+  lines = cc_strv_split (text, '\n', true);
+  for (char **l = lines; *l; l++)
+    {
+      cleanup_strv char **f = cc_strv_split (*l, ' ', true);
+      size_t nf = cc_strv_len (f), dash;
+      for (dash = 6; dash < nf && strcmp (f[dash], "-") != 0; dash++)
+        ;
+      if (nf < 5 || dash + 3 >= nf || strcmp (f[dash + 1], "cgroup") != 0 || strstr (f[dash + 3], "name="))
+        continue;
+      if (strncmp (f[4], "/sys/fs/cgroup/", 15) != 0 || strchr (f[4] + 15, '/'))
+        continue;
+      const char *opts = f[dash + 3];
+      if (strncmp (opts, "rw,", 3) == 0 || strncmp (opts, "ro,", 3) == 0)
+        opts += 3;
+      fs = xreallocarray (fs, n + 2, sizeof (*fs));
+      fs[n].dir = xstrdup (f[4] + 15);
+      fs[n].opts = xstrdup (opts);
+      memset (&fs[++n], 0, sizeof (*fs));
+    }
+  return fs;
+}
+
+static void
+copy_cgroup_links (int cgfd)
+{
+  cleanup_dir DIR *d = opendir ("/sys/fs/cgroup");
+  struct dirent *de;
+
+  while (d && (de = readdir (d)) != NULL)
+    {
+      char target[256];
+      ssize_t n;
+      if (de->d_type != DT_LNK)
+        continue;
+      n = readlinkat (dirfd (d), de->d_name, target, sizeof (target) - 1);
+      if (n <= 0 || memchr (target, '/', (size_t) n))
+        continue;
+      target[n] = '\0';
+      symlinkat (target, cgfd, de->d_name);
+    }
+}
+
+static int
+mount_cgroup_v1 (int rootfd, unsigned long ro, cc_error_t *err)
+{
+  const struct fs_mount tmp = { "/sys/fs/cgroup", "tmpfs", MS_NOSUID | MS_NOEXEC | MS_NODEV, "mode=755" };
+  struct cgroup_fs *fs = host_cgroup_v1 ();
+  cleanup_close int cgfd = -1;
+  int ret = 0;
+
+  if (mount_fs (rootfd, &tmp, err) < 0)
+    {
+      cgroup_fs_free (fs);
+      return -1;
+    }
+  cgfd = cc_open_in_root (rootfd, "/sys/fs/cgroup", O_RDONLY | O_DIRECTORY, 0, err);
+  for (struct cgroup_fs *f = fs; ret == 0 && cgfd >= 0 && f->dir; f++)
+    {
+      cleanup_free char *target = xasprintf ("/sys/fs/cgroup/%s", f->dir);
+      const struct fs_mount m = { target, "cgroup", MS_NOSUID | MS_NOEXEC | MS_NODEV | ro, f->opts };
+      ret = mount_fs (rootfd, &m, err);
+    }
+  cgroup_fs_free (fs);
+  if (cgfd < 0 || ret < 0)
+    return -1;
+  copy_cgroup_links (cgfd);
+  return mount_fd (NULL, cgfd, NULL, MS_REMOUNT | MS_NOSUID | MS_NOEXEC | MS_NODEV | ro, "mode=755",
+                   "/sys/fs/cgroup", err);
+}
+
+static int
+mount_cgroups (int rootfd, const struct cc_runtime_spec *s, cc_error_t *err)
+{
+  unsigned long ro = s->privileged ? 0 : MS_RDONLY;
+
+  if (strcmp (cc_cgroup_ops_get ()->name, "v2") == 0)
+    {
+      const struct fs_mount m = { "/sys/fs/cgroup", "cgroup2", MS_NOSUID | MS_NOEXEC | MS_NODEV | ro, NULL };
+      return mount_fs (rootfd, &m, err);
+    }
+  return mount_cgroup_v1 (rootfd, ro, err);
+}
+
 static int
 mount_proc_and_dev (int rootfd, const struct cc_runtime_spec *s, cc_error_t *err)
 {
@@ -260,7 +378,7 @@ mount_proc_and_dev (int rootfd, const struct cc_runtime_spec *s, cc_error_t *err
   for (size_t i = 0; i < CC_N_ELEMENTS (under_dev); i++)
     if (mount_fs (rootfd, &under_dev[i], err) < 0)
       return -1;
-  return 0;
+  return mount_cgroups (rootfd, s, err);
 }
 
 static int

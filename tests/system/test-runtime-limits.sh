@@ -67,6 +67,13 @@ test_limits_in_cgroup_files() {
   assert_exit 0 rt exec l1 cat /proc/self/cgroup
   assert_contains "$OUT" "memory:/"
   assert_not_contains "$OUT" "ccompose"
+  # Its own limits under /sys/fs/cgroup, read-only, as in Docker.
+  local pids_max=/sys/fs/cgroup/pids/pids.max
+  cgroup_v2 && pids_max=/sys/fs/cgroup/pids.max
+  assert_exit 0 rt exec l1 cat $pids_max
+  assert_eq "$OUT" 50
+  assert_exit 1 rt exec l1 /bin/sh -c "echo 1000 > $pids_max"
+  assert_contains "$OUT" "Read-only"
   finish
 }
 

@@ -336,6 +336,9 @@ cc_runtime_wait (const char *id, int64_t timeout_ms, cc_error_t *err)
     return cc_error_make (err, ETIMEDOUT, "container `%s` still running", id);
   if (cc_runtime_state (id, &after, err) < 0)
     return -1;
+  if (cc_json_get_int (after, "exit_code", -1) < 0)
+    return cc_error_make (err, 0, "container `%s` ended without an exit code: %s", id,
+                          cc_json_get_string (after, "error") ? cc_json_get_string (after, "error") : "unknown");
   return (int) cc_json_get_int (after, "exit_code", -1);
 }
 
@@ -386,6 +389,14 @@ stop_pid1 (const char *id, const cJSON *st, int sig, int64_t grace_ms, struct cc
 
   if (fd < 0 || status == NULL || strcmp (status, "exited") == 0)
     return;
+  /* Created: nothing of the user's runs yet, and a PID 1 without
+     handlers would make us wait out the grace period for nothing.  */
+  if (strcmp (status, "created") == 0)
+    {
+      syscall (SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0);
+      wait_pidfd (fd, 10000);
+      return;
+    }
   r->was_running = true;
   r->signal_caught = catches_signal (pid, sig);
   syscall (SYS_pidfd_send_signal, fd, sig, NULL, 0);

@@ -247,6 +247,28 @@ test_pause_unpause_and_kill() {
   finish
 }
 
+test_create_start_stop_of_created() {
+  setup created
+  spec c1 '"args": ["/payload", "ignore-term"], "stop_grace_ms": 20000'
+  rt create --spec "$SPECS/c1.json" c1 || fail "create"
+  assert_eq "$(state_field c1 status)" created
+  assert_exit 0 rt list
+  assert_eq "$OUT" c1
+  # Nothing of the user's ran: no grace period to wait out.
+  assert_exit 0 rt stop c1
+  assert_contains "$OUT" '"was_running":false'
+  assert_eq "$(state_field c1 status)" exited
+  spec c2 '"args": ["/payload", "echo", "hi"]'
+  rt create --spec "$SPECS/c2.json" c2 || fail "create"
+  [ -z "$(rt logs c2)" ] || fail "a created container ran"
+  assert_exit 0 rt start c2
+  wait_for 10 "the exit" status_is c2 exited
+  assert_eq "$(rt logs c2)" hi
+  assert_exit 1 rt create --spec "$SPECS/c2.json" c2
+  assert_contains "$OUT" "already exists"
+  finish
+}
+
 test_delete_of_running_container() {
   setup delete
   spec d1 '"args": ["/bin/sh", "-c", "/payload sleep 60 & /payload sleep 60"], "restart": "always"'

@@ -133,6 +133,15 @@ test_malformed_specs_are_refused() {
   assert_exit 1 rt run --spec "$SPECS/bad4.json" "../escape"
   [ -e "$CCOMPOSE_STATE_DIR/escape" ] && fail "id escaped the state dir"
   assert_exit 1 rt state no-such-container
+  assert_exit 2 rt exec
+  assert_exit 2 rt exec only-an-id
+  assert_exit 2 rt kill -s SIGBOGUS x
+  assert_exit 2 rt stop -t -1 x
+  assert_exit 2 rt stop -t abc x
+  assert_exit 2 rt bogus x
+  assert_exit 2 rt run --spec "$SPECS/bad4.json"
+  assert_exit 2 rt start a b
+  assert_exit 0 rt delete never-existed
   return 0
 }
 

@@ -1,6 +1,7 @@
 /* `ccompose network`: hidden low-level access to network/ for tests,
    benchmarks and debugging.  Thin: parse, call network.h, print.  */
 #include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -362,72 +363,79 @@ enum
   OPT_FIX,
 };
 
+/* Where each option lands in struct opts.  */
+enum field_kind
+{
+  FIELD_STRING,
+  FIELD_LIST,
+  FIELD_FLAG,
+  FIELD_INT,
+};
+
+static const struct
+{
+  int id;
+  enum field_kind kind;
+  size_t offset;
+} option_fields[] = {
+  { 'p', FIELD_STRING, offsetof (struct opts, project) },
+  { OPT_SUBNET, FIELD_STRING, offsetof (struct opts, spec.subnet) },
+  { OPT_GATEWAY, FIELD_STRING, offsetof (struct opts, spec.gateway) },
+  { OPT_IP_RANGE, FIELD_STRING, offsetof (struct opts, spec.ip_range) },
+  { OPT_INTERNAL, FIELD_FLAG, offsetof (struct opts, spec.internal) },
+  { OPT_MTU, FIELD_INT, offsetof (struct opts, spec.mtu) },
+  { OPT_SERVICE, FIELD_STRING, offsetof (struct opts, ep.service) },
+  { OPT_NUMBER, FIELD_INT, offsetof (struct opts, ep.number) },
+  { OPT_NETNS, FIELD_STRING, offsetof (struct opts, ep.netns_path) },
+  { OPT_IP, FIELD_STRING, offsetof (struct opts, ep.ipv4_address) },
+  { OPT_ALIAS, FIELD_LIST, offsetof (struct opts, aliases) },
+  { OPT_HOSTNAME, FIELD_STRING, offsetof (struct opts, ep.hostname) },
+  { OPT_EXTRA_HOST, FIELD_LIST, offsetof (struct opts, extra_hosts) },
+  { OPT_HOSTS_FILE, FIELD_STRING, offsetof (struct opts, ep.hosts_path) },
+  { OPT_PUBLISH, FIELD_LIST, offsetof (struct opts, publish) },
+  { OPT_DNS, FIELD_LIST, offsetof (struct opts, dns) },
+  { OPT_DNS_SEARCH, FIELD_LIST, offsetof (struct opts, search) },
+  { OPT_DNS_OPT, FIELD_LIST, offsetof (struct opts, dns_opts) },
+  { OPT_FIX, FIELD_FLAG, offsetof (struct opts, fix) },
+};
+
+static int
+parse_int (const char *s, int *out)
+{
+  char *end = NULL;
+  long v = strtol (s, &end, 10);
+
+  if (end == s || *end || v < 0 || v > 65535)
+    return -1;
+  *out = (int)v;
+  return 0;
+}
+
 static int
 parse_option (struct opts *o, int c)
 {
-  switch (c)
+  for (size_t i = 0; i < CC_N_ELEMENTS (option_fields); i++)
     {
-    case 'p':
-      o->project = optarg;
-      break;
-    case OPT_SUBNET:
-      o->spec.subnet = optarg;
-      break;
-    case OPT_GATEWAY:
-      o->spec.gateway = optarg;
-      break;
-    case OPT_IP_RANGE:
-      o->spec.ip_range = optarg;
-      break;
-    case OPT_INTERNAL:
-      o->spec.internal = true;
-      break;
-    case OPT_MTU:
-      o->spec.mtu = atoi (optarg);
-      break;
-    case OPT_SERVICE:
-      o->ep.service = optarg;
-      break;
-    case OPT_NUMBER:
-      o->ep.number = atoi (optarg);
-      break;
-    case OPT_NETNS:
-      o->ep.netns_path = optarg;
-      break;
-    case OPT_IP:
-      o->ep.ipv4_address = optarg;
-      break;
-    case OPT_ALIAS:
-      cc_strv_append (&o->aliases, optarg);
-      break;
-    case OPT_HOSTNAME:
-      o->ep.hostname = optarg;
-      break;
-    case OPT_EXTRA_HOST:
-      cc_strv_append (&o->extra_hosts, optarg);
-      break;
-    case OPT_HOSTS_FILE:
-      o->ep.hosts_path = optarg;
-      break;
-    case OPT_PUBLISH:
-      cc_strv_append (&o->publish, optarg);
-      break;
-    case OPT_DNS:
-      cc_strv_append (&o->dns, optarg);
-      break;
-    case OPT_DNS_SEARCH:
-      cc_strv_append (&o->search, optarg);
-      break;
-    case OPT_DNS_OPT:
-      cc_strv_append (&o->dns_opts, optarg);
-      break;
-    case OPT_FIX:
-      o->fix = true;
-      break;
-    default:
-      return -1;
+      char *field = (char *)o + option_fields[i].offset;
+
+      if (option_fields[i].id != c)
+        continue;
+      switch (option_fields[i].kind)
+        {
+        case FIELD_STRING:
+          *(const char **)field = optarg;
+          return 0;
+        case FIELD_LIST:
+          cc_strv_append ((char ***)field, optarg);
+          return 0;
+        case FIELD_FLAG:
+          *(bool *)field = true;
+          return 0;
+        case FIELD_INT:
+          return parse_int (optarg, (int *)field);
+        }
     }
-  return 0;
+  return -1;
 }
 
 int
@@ -470,7 +478,7 @@ cli_cmd_network (struct cli_global *g, int argc, char **argv)
       if (parse_option (&o, c) < 0)
         {
           opts_release (&o);
-          return cli_usage_error ("network", "unknown option");
+          return cli_usage_error ("network", "unknown option or invalid number");
         }
     }
   if (optind >= argc)

@@ -231,6 +231,27 @@ fill_info (const cJSON *net, struct cc_net_info *info)
   info->gateway = xstrdup (cc_json_get_string (net, "gateway"));
 }
 
+/* An existing network is reused only when it is what the spec asks for:
+   silently keeping another subnet would surprise later.  */
+static int
+check_same_spec (const cJSON *net, const struct cc_net_spec *spec, cc_error_t *err)
+{
+  const char *subnet = cc_json_get_string (net, "subnet");
+  struct cc_ipv4_net want;
+  cleanup_free char *want_s = NULL;
+
+  if (spec->subnet && cc_ipv4_net_parse (spec->subnet, &want, err) < 0)
+    return -1;
+  want_s = spec->subnet ? cc_ipv4_net_format (&want) : NULL;
+  if (want_s && strcmp (want_s, subnet ? subnet : "") != 0)
+    return cc_error_make (err, EEXIST, "network `%s_%s` exists with subnet %s, not %s: remove it first", spec->project,
+                          spec->name, subnet, want_s);
+  if (cc_json_get_bool (net, "internal", false) != spec->internal)
+    return cc_error_make (err, EEXIST, "network `%s_%s` exists with internal: %s: remove it first", spec->project,
+                          spec->name, spec->internal ? "false" : "true");
+  return 0;
+}
+
 int
 cc_network_create (const struct cc_net_spec *spec, struct cc_net_info *info, cc_error_t *err)
 {
@@ -244,6 +265,8 @@ cc_network_create (const struct cc_net_spec *spec, struct cc_net_info *info, cc_
   if (cc_net_state_open (&st, err) < 0)
     return -1;
   net = cc_net_state_find_network (st.root, spec->project, spec->name);
+  if (net && check_same_spec (net, spec, err) < 0)
+    return -1;
   if (net == NULL && record_network (&st, spec, &net, err) < 0)
     return -1;
   cc_crash_point ("network recorded");

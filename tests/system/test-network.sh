@@ -162,6 +162,30 @@ test_port_conflict_names_its_holder_before_anything_is_created() {
   assert_exit 0 ccn preflight --service api 9000:80
 }
 
+test_subnets_avoid_live_routes_and_name_the_clash() {
+  net_setup route
+  # A VPN-like route over part of the pool, in the test's host namespace.
+  ip -n "$HOSTNS" link add tvpn0 type veth peer name tvpn1
+  ip -n "$HOSTNS" link set tvpn0 up
+  ip -n "$HOSTNS" link set tvpn1 up
+  ip -n "$HOSTNS" route add 10.89.0.0/23 dev tvpn0
+  assert_exit 0 ccn create default
+  defer "ccn down"
+  assert_contains "$OUT" "10.89.2.0/24 10.89.2.1"
+  assert_exit 1 ccn create --subnet 10.89.1.0/24 clash
+  assert_contains "$OUT" "subnet 10.89.1.0/24 overlaps the host route 10.89.0.0/23 dev tvpn0"
+  # A pool with nothing free left says which route was in the way.
+  assert_exit 1 env CCOMPOSE_SUBNET_POOL=10.89.0.0/23:24 nsenter --net="/run/netns/$HOSTNS" "$CCOMPOSE" network -p "$PROJECT" create full
+  assert_contains "$OUT" "no free subnet left in the pool"
+  assert_contains "$OUT" "10.89.0.0/23 dev tvpn0"
+  # The next network gets the next free /24, and a freed one comes back.
+  assert_exit 0 ccn create second
+  assert_contains "$OUT" "10.89.3.0/24"
+  assert_exit 0 ccn rm default
+  assert_exit 0 ccn create third
+  assert_contains "$OUT" "10.89.2.0/24"
+}
+
 test_usage_errors() {
   net_setup usage
   assert_exit 2 "$CCOMPOSE" network
@@ -172,6 +196,16 @@ test_usage_errors() {
   assert_exit 1 ccn create --subnet 10.89.0.0/24 --gateway 10.90.0.1 bad
   assert_exit 1 ccn attach nonet c1
   assert_contains "$OUT" "does not exist"
+  # An existing network is reused only when the spec matches.
+  assert_exit 0 ccn create --subnet 10.89.7.0/24 fixed
+  defer "ccn down"
+  assert_exit 0 ccn create --subnet 10.89.7.0/24 fixed
+  assert_exit 0 ccn create fixed
+  assert_exit 1 ccn create --subnet 10.89.8.0/24 fixed
+  assert_contains "$OUT" "exists with subnet 10.89.7.0/24, not 10.89.8.0/24"
+  # Overlap with one of our own networks is named.
+  assert_exit 1 ccn create --subnet 10.89.7.128/25 other
+  assert_contains "$OUT" "overlaps network \`pusage_fixed\`"
   assert_exit 1 ccn netns-create ../escape
   assert_exit 1 ccn create "a/b"
   assert_exit 1 ccn attach --publish 70000:80 default c1

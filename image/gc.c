@@ -19,31 +19,6 @@
 #include "lib/strv.h"
 #include "lib/xalloc.h"
 
-char **
-cc_store_pinned (struct cc_store *s)
-{
-  cleanup_free char *dir = cc_path_join (s->root, "pins");
-  cleanup_dir DIR *d = opendir (dir);
-  char **out = xzalloc (sizeof (char *));
-  struct dirent *de;
-
-  while (d && (de = readdir (d)) != NULL)
-    {
-      cleanup_free char *p = NULL;
-      cleanup_cjson cJSON *pin = NULL;
-      const char *m;
-      if (de->d_name[0] == '.')
-        continue;
-      p = cc_path_join (dir, de->d_name);
-      if (cc_json_load_file (p, &pin, NULL) < 0)
-        continue;
-      m = cc_json_get_string (pin, "manifest");
-      if (cc_image_is_digest (m))
-        cc_strv_append (&out, m);
-    }
-  return out;
-}
-
 /* ---- mark --------------------------------------------------------------- */
 
 /* Add the manifest, its config and layer blobs, and its layers' diff ids.  */

@@ -87,7 +87,7 @@ bool cc_is_layer_media_type (const char *mt);
 #define cleanup_index __attribute__ ((cleanup (cc_index_release)))
 #define cleanup_image_config __attribute__ ((cleanup (cc_image_config_release)))
 
-/* ---- the store (store.c) ---- */
+/* ---- the store (store.c; lookups in resolve.c, pins in pin.c) ---- */
 struct cc_store
 {
   char *root; /* .../images */
@@ -142,6 +142,8 @@ char **cc_store_pinned (struct cc_store *s);
 /* Build the cc_image of MANIFEST from the store.  */
 int cc_store_image_from_manifest (struct cc_store *s, cJSON *repos, const char *manifest, struct cc_image **out,
                                   cc_error_t *err);
+/* Set IMG->reference from the text REF it was found by.  */
+void cc_store_name_image (struct cc_image *img, const char *ref);
 /* The manifest digest REF names, or NULL (ENOENT) / ambiguous (EINVAL).  */
 int cc_store_lookup (struct cc_store *s, cJSON *repos, const char *ref, char **manifest, cc_error_t *err);
 

@@ -94,15 +94,24 @@ parse_mountinfo_line (char *line, char **mnt, char **fstype)
 
 typedef void (*mount_fn) (const char *mnt, const char *fstype, void *data);
 
+/* Tests point this at a crafted file.  */
+static const char *mountinfo_path = "/proc/self/mountinfo";
+
+void
+cc_residue_set_mountinfo (const char *path)
+{
+  mountinfo_path = path ? path : "/proc/self/mountinfo";
+}
+
 static int
 each_mount (mount_fn fn, void *data, cc_error_t *err)
 {
-  cleanup_fclose FILE *f = fopen ("/proc/self/mountinfo", "re");
+  cleanup_fclose FILE *f = fopen (mountinfo_path, "re");
   cleanup_free char *line = NULL;
   size_t cap = 0;
 
   if (f == NULL)
-    return cc_error_make (err, errno, "open `/proc/self/mountinfo`");
+    return cc_error_make (err, errno, "open `%s`", mountinfo_path);
   while (getline (&line, &cap, f) > 0)
     {
       cleanup_free char *mnt = NULL;

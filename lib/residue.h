@@ -16,6 +16,9 @@
    below any of ROOTS (NULL-terminated), deepest first so they can be
    unmounted in order.  */
 int cc_residue_mounts_under (char *const *roots, char ***out, cc_error_t *err);
+/* Read mounts from PATH instead of /proc/self/mountinfo (unit tests);
+   NULL restores it.  */
+void cc_residue_set_mountinfo (const char *path);
 
 /* Every directory <hierarchy>/ccompose/<name> of every mounted cgroup
    hierarchy (v1 controllers, cgroup2, the hybrid unified one), sorted and

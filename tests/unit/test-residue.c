@@ -1,0 +1,154 @@
+/* Unit tests for lib/residue.c: the mountinfo reader on crafted and
+   hostile input, root naming, and the live scanners' basic contracts.  */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/cleanup.h"
+#include "lib/file.h"
+#include "lib/residue.h"
+#include "lib/strv.h"
+#include "lib/xalloc.h"
+
+static char *
+write_mountinfo (const char *text)
+{
+  char *path = xstrdup ("/tmp/cc-test-mountinfo-XXXXXX");
+  int fd = mkstemp (path);
+
+  assert_true (fd >= 0);
+  assert_int_equal (cc_write_all (fd, text, strlen (text)), 0);
+  close (fd);
+  return path;
+}
+
+static char **
+mounts_under (const char *text, const char *root)
+{
+  cleanup_free char *path = write_mountinfo (text);
+  cleanup_error cc_error_t err = NULL;
+  char *roots[] = { (char *) root, NULL };
+  char **out = NULL;
+
+  cc_residue_set_mountinfo (path);
+  assert_int_equal (cc_residue_mounts_under (roots, &out, &err), 0);
+  cc_residue_set_mountinfo (NULL);
+  unlink (path);
+  return out;
+}
+
+static void
+test_mounts_under_root_deepest_first (void **state)
+{
+  cleanup_strv char **m = mounts_under (
+      "22 1 0:21 / /run rw shared:5 - tmpfs tmpfs rw\n"
+      "30 22 0:40 / /run/ccompose-test/a/netns/x rw - nsfs nsfs rw\n"
+      "31 22 0:41 / /run/ccompose-test/a/c rw - tmpfs t rw\n"
+      "32 22 0:42 / /run/ccompose-test/a rw - tmpfs t rw\n"
+      "33 22 0:43 / /run/ccompose-test/ab/c rw - tmpfs t rw\n",
+      "/run/ccompose-test/a/");
+
+  (void) state;
+  /* Strictly below, deepest first; the root itself and a sibling whose
+     name merely starts the same are not.  */
+  assert_int_equal (cc_strv_len (m), 2);
+  assert_string_equal (m[0], "/run/ccompose-test/a/netns/x");
+  assert_string_equal (m[1], "/run/ccompose-test/a/c");
+}
+
+static void
+test_mountinfo_escapes_decoded (void **state)
+{
+  cleanup_strv char **m = mounts_under ("40 1 0:50 / /run/cc/with\\040space\\011tab rw - tmpfs t rw\n"
+                                        "41 1 0:51 / /run/cc/back\\134slash rw - tmpfs t rw\n",
+                                        "/run/cc");
+
+  (void) state;
+  assert_int_equal (cc_strv_len (m), 2);
+  assert_true (cc_strv_contains (m, "/run/cc/with space\ttab"));
+  assert_true (cc_strv_contains (m, "/run/cc/back\\slash"));
+}
+
+static void
+test_mountinfo_hostile_lines_skipped (void **state)
+{
+  cleanup_strv char **m = mounts_under ("garbage\n"
+                                        "1 2 3\n"
+                                        "\n"
+                                        "50 1 0:1 / /run/cc/no-separator rw tmpfs t rw\n"
+                                        "51 1 0:1 / /run/cc/no-type rw -\n"
+                                        "52 1 0:1 / /run/cc/bad\\9escape rw - tmpfs t rw\n"
+                                        "53 1 0:1 / /run/cc/ok rw - tmpfs t rw",
+                                        "/run/cc");
+
+  (void) state;
+  /* Malformed lines are skipped, a bad escape is kept as text, and the
+     last line counts without its newline.  */
+  assert_int_equal (cc_strv_len (m), 2);
+  assert_true (cc_strv_contains (m, "/run/cc/ok"));
+  assert_true (cc_strv_contains (m, "/run/cc/bad\\9escape"));
+}
+
+static void
+test_missing_mountinfo_is_an_error (void **state)
+{
+  cleanup_error cc_error_t err = NULL;
+  char *roots[] = { (char *) "/run", NULL };
+  char **out = NULL;
+
+  (void) state;
+  cc_residue_set_mountinfo ("/nonexistent/mountinfo");
+  assert_int_equal (cc_residue_mounts_under (roots, &out, &err), -1);
+  cc_residue_set_mountinfo (NULL);
+  assert_non_null (strstr (err->msg, "/nonexistent/mountinfo"));
+}
+
+static void
+test_data_root_naming (void **state)
+{
+  cleanup_free char *a = cc_residue_data_root_for ("/run/ccompose");
+  cleanup_free char *b = cc_residue_data_root_for ("/run/ccompose-test/x");
+  cleanup_free char *c = cc_residue_data_root_for ("/srv/state");
+
+  (void) state;
+  assert_string_equal (a, "/var/lib/ccompose");
+  assert_string_equal (b, "/var/lib/ccompose-test/x");
+  assert_string_equal (c, "/srv/state/data");
+}
+
+static void
+test_live_scanners_succeed (void **state)
+{
+  cleanup_error cc_error_t err = NULL;
+  cleanup_strv char **cgroups = NULL;
+  cleanup_strv char **roots = cc_residue_state_roots ();
+  struct cc_residue_monitor *mons = NULL;
+  size_t n = 0;
+
+  (void) state;
+  assert_int_equal (cc_residue_cgroup_dirs (&cgroups, &err), 0);
+  for (char **c = cgroups; *c; c++)
+    assert_non_null (strstr (*c, "/ccompose/"));
+  assert_int_equal (cc_residue_monitors (&mons, &n, &err), 0);
+  for (size_t i = 0; i < n; i++)
+    assert_true (mons[i].pid > 0 && mons[i].id[0] != '\0');
+  cc_residue_monitors_free (mons, n);
+  assert_true (cc_strv_contains (roots, "/run/ccompose"));
+  assert_int_equal (cc_residue_cgroup_remove ("/nonexistent/cgroup", &err), 0);
+}
+
+int
+main (void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test (test_mounts_under_root_deepest_first), cmocka_unit_test (test_mountinfo_escapes_decoded),
+    cmocka_unit_test (test_mountinfo_hostile_lines_skipped), cmocka_unit_test (test_missing_mountinfo_is_an_error),
+    cmocka_unit_test (test_data_root_naming),           cmocka_unit_test (test_live_scanners_succeed),
+  };
+  return cmocka_run_group_tests (tests, NULL, NULL);
+}

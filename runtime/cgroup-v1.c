@@ -137,19 +137,28 @@ make_dirs (const char *ctrl, const char *id, cc_error_t *err)
   cleanup_free char *dir = ctrl_dir (ctrl, id);
   bool cpuset = strcmp (ctrl, "cpuset") == 0;
 
-  if (mkdir (parent, 0755) < 0 && errno != EEXIST)
-    return cc_error_make (err, errno, "create cgroup `%s`", parent);
-  if (cpuset && inherit_cpuset (parent, err) < 0)
+  if (cc_cgroup_mkdir (dir, err) < 0)
     return -1;
-  if (mkdir (dir, 0755) < 0 && errno != EEXIST)
-    return cc_error_make (err, errno, "create cgroup `%s`", dir);
-  if (cpuset && inherit_cpuset (dir, err) < 0)
+  if (cpuset && (inherit_cpuset (parent, err) < 0 || inherit_cpuset (dir, err) < 0))
     return -1;
   return 0;
 }
 
 static int
 v1_destroy (const char *id, cc_error_t *err);
+
+/* Teardown collects every failure; the caller may not want them.  */
+static int
+hand_over (cc_error_t list, cc_error_t *err)
+{
+  if (list == NULL)
+    return 0;
+  if (err)
+    *err = list;
+  else
+    cc_error_release (&list);
+  return -1;
+}
 
 static int
 v1_create (const char *id, const struct cc_runtime_resources *r, bool restrict_devices, cc_error_t *err)
@@ -250,13 +259,10 @@ v1_destroy (const char *id, cc_error_t *err)
       cc_error_t one = NULL;
       if (cc_cgroup_rmdir (dir, &one) < 0)
         cc_error_append (&list, &one);
+      else
+        cc_cgroup_rmdir_parent (dir);
     }
-  if (list)
-    {
-      *err = list;
-      return -1;
-    }
-  return 0;
+  return hand_over (list, err);
 }
 
 const struct cc_cgroup_ops cc_cgroup_ops_v1 = {
@@ -281,14 +287,11 @@ unified_dir (const char *id)
 static int
 hybrid_create (const char *id, const struct cc_runtime_resources *r, bool restrict_devices, cc_error_t *err)
 {
-  cleanup_free char *parent = xstrdup (ROOT "/unified/" CC_CGROUP_PARENT);
   cleanup_free char *dir = unified_dir (id);
 
   if (v1_create (id, r, restrict_devices, err) < 0 || cc_cgroup_rmdir (dir, err) < 0)
     return -1;
-  if ((mkdir (parent, 0755) < 0 && errno != EEXIST) || mkdir (dir, 0755) < 0)
-    return cc_error_make (err, errno, "create cgroup `%s`", dir);
-  return 0;
+  return cc_cgroup_mkdir (dir, err);
 }
 
 static int
@@ -322,12 +325,9 @@ hybrid_destroy (const char *id, cc_error_t *err)
     cc_error_append (&list, &one);
   if (cc_cgroup_rmdir (dir, &one) < 0)
     cc_error_append (&list, &one);
-  if (list)
-    {
-      *err = list;
-      return -1;
-    }
-  return 0;
+  else
+    cc_cgroup_rmdir_parent (dir);
+  return hand_over (list, err);
 }
 
 const struct cc_cgroup_ops cc_cgroup_ops_hybrid = {

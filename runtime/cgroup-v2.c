@@ -76,7 +76,10 @@ v2_destroy (const char *id, cc_error_t *err)
   cleanup_free char *dir = leaf (id);
 
   cc_cgroup_write (dir, "cgroup.kill", "1", NULL);
-  return cc_cgroup_rmdir (dir, err);
+  if (cc_cgroup_rmdir (dir, err) < 0)
+    return -1;
+  cc_cgroup_rmdir_parent (dir);
+  return 0;
 }
 
 static int
@@ -90,12 +93,18 @@ v2_create (const char *id, const struct cc_runtime_resources *r, bool restrict_d
   if (v2_destroy (id, err) < 0)
     return -1;
   enable_controllers (ROOT);
-  if (mkdir (PARENT, 0755) < 0 && errno != EEXIST)
-    return cc_error_make (err, errno, "create cgroup `%s`", PARENT);
-  enable_controllers (PARENT);
-  if (mkdir (dir, 0755) < 0)
-    return cc_error_make (err, errno, "create cgroup `%s`", dir);
-  return set_limits (dir, r, err);
+  for (int i = 0; i < 5; i++)
+    {
+      /* Controllers must be on in the parent before the leaf exists.  */
+      if (mkdir (PARENT, 0755) < 0 && errno != EEXIST)
+        return cc_error_make (err, errno, "create cgroup `%s`", PARENT);
+      enable_controllers (PARENT);
+      if (mkdir (dir, 0755) == 0)
+        return set_limits (dir, r, err);
+      if (errno != ENOENT)
+        break;
+    }
+  return cc_error_make (err, errno, "create cgroup `%s`", dir);
 }
 
 static int

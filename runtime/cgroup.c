@@ -7,12 +7,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "lib/cleanup.h"
 #include "lib/file.h"
+#include "lib/log.h"
 #include "lib/strv.h"
 #include "lib/xalloc.h"
 #include "runtime/internal.h"
@@ -117,6 +119,32 @@ cc_cgroup_rmdir (const char *dir, cc_error_t *err)
       nanosleep (&(struct timespec) { .tv_nsec = 10 * 1000 * 1000 }, NULL);
     }
   return cc_error_make (err, errno, "remove cgroup `%s`", dir);
+}
+
+int
+cc_cgroup_mkdir (const char *dir, cc_error_t *err)
+{
+  cleanup_free char *parent = cc_path_dirname (dir);
+
+  for (int i = 0; i < 5; i++)
+    {
+      if (mkdir (parent, 0755) < 0 && errno != EEXIST)
+        return cc_error_make (err, errno, "create cgroup `%s`", parent);
+      if (mkdir (dir, 0755) == 0 || errno == EEXIST)
+        return 0;
+      if (errno != ENOENT)
+        break;
+    }
+  return cc_error_make (err, errno, "create cgroup `%s`", dir);
+}
+
+void
+cc_cgroup_rmdir_parent (const char *dir)
+{
+  cleanup_free char *parent = cc_path_dirname (dir);
+
+  if (rmdir (parent) < 0 && errno != ENOENT && errno != EBUSY && errno != ENOTEMPTY)
+    cc_debug ("remove cgroup `%s`: %m", parent);
 }
 
 /* crun's convert_shares_to_weight: maps [2, 262144] onto [1, 10000]

@@ -58,6 +58,12 @@ int cc_cgroup_write (const char *dir, const char *file, const char *value, cc_er
 int cc_cgroup_write_int (const char *dir, const char *file, int64_t value, cc_error_t *err);
 uint64_t cc_cgroup_read_key (const char *dir, const char *file, const char *key);
 int cc_cgroup_rmdir (const char *dir, cc_error_t *err);
+/* mkdir PARENT (shared by every container) and DIR below it; a parent
+   that a concurrent delete removed in between is made again.  */
+int cc_cgroup_mkdir (const char *dir, cc_error_t *err);
+/* The shared `ccompose` parent goes with its last child, so nothing of
+   ours stays on the host; busy (other containers) is fine.  */
+void cc_cgroup_rmdir_parent (const char *dir);
 int cc_cgroup_kill_procs (const char *dir, int sig);
 /* cgroup v2 cpu.weight from v1 shares (crun's quadratic fit).  */
 uint64_t cc_cgroup_shares_to_weight (uint64_t shares);

@@ -146,6 +146,9 @@ test_full_state_directory() {
   one_service
   mount -t tmpfs -o size=512k ccompose-test "$CCOMPOSE_STATE_DIR" || fail "mount a small tmpfs"
   defer "umount -l '$CCOMPOSE_STATE_DIR'"
+  # Deferred calls run last-in first-out: bring the project down while
+  # its state is still mounted.
+  defer "eng_down_all"
   # Leave a few kilobytes: enough to start, not to finish.
   dd if=/dev/zero of="$CCOMPOSE_STATE_DIR/filler" bs=1k count=500 2>/dev/null
   OUT=$(cc up -d 2>&1); local rc=$?

@@ -80,6 +80,25 @@ try_userns (void)
 }
 
 static int
+try_ptrace (void)
+{
+  /* PTRACE_TRACEME: harmless, and always allowed without seccomp.  */
+  return report ("ptrace", syscall (SYS_ptrace, 0, 0, 0, 0));
+}
+
+static int
+try_clone_newuser (void)
+{
+  long r = syscall (SYS_clone, CLONE_NEWUSER | SIGCHLD, 0, 0, 0, 0);
+
+  if (r == 0)
+    _exit (0);
+  if (r > 0)
+    waitpid ((pid_t) r, NULL, 0);
+  return report ("clone-newuser", r);
+}
+
+static int
 try_keyctl (void)
 {
   /* KEYCTL_GET_KEYRING_ID of the session keyring.  */
@@ -200,6 +219,10 @@ main (int argc, char **argv)
     return try_userns ();
   if (strcmp (cmd, "keyctl") == 0)
     return try_keyctl ();
+  if (strcmp (cmd, "ptrace") == 0)
+    return try_ptrace ();
+  if (strcmp (cmd, "clone-newuser") == 0)
+    return try_clone_newuser ();
   if (strcmp (cmd, "alloc") == 0)
     return alloc_mb (n);
   if (strcmp (cmd, "forks") == 0)

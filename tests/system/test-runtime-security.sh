@@ -33,17 +33,21 @@ test_cap_add_drop_all_and_privileged() {
 
 test_seccomp_blocks_dangerous_calls() {
   setup seccomp
-  spec s1 '"args": ["/bin/sh", "-c", "/payload userns; /payload keyctl; /payload mount; grep Seccomp: /proc/self/status"]'
-  spec s2 '"args": ["/bin/sh", "-c", "/payload userns; /payload keyctl"], "seccomp": false'
+  spec s1 '"args": ["/bin/sh", "-c", "/payload userns; /payload clone-newuser; /payload keyctl; /payload ptrace; /payload mount; grep Seccomp: /proc/self/status"]'
+  spec s2 '"args": ["/bin/sh", "-c", "/payload userns; /payload clone-newuser; /payload keyctl; /payload ptrace"], "seccomp": false'
   run_ctr s1
   assert_contains "$OUT" "unshare: Operation not permitted"
+  assert_contains "$OUT" "clone-newuser: Operation not permitted"
   assert_contains "$OUT" "keyctl: Operation not permitted"
+  assert_contains "$OUT" "ptrace: Operation not permitted"
   assert_contains "$OUT" "mount: Operation not permitted"
   assert_contains "$OUT" "Seccomp:	2"
   # The same calls succeed unconfined: it is the filter that refused them.
   run_ctr s2
   assert_contains "$OUT" "unshare: ok"
+  assert_contains "$OUT" "clone-newuser: ok"
   assert_contains "$OUT" "keyctl: ok"
+  assert_contains "$OUT" "ptrace: ok"
   finish
 }
 

@@ -74,3 +74,55 @@ cli_rest (int argc, char **argv)
     cc_strv_append (&v, argv[i]);
   return v;
 }
+
+static bool
+has_containers (const cJSON *state, const char *service)
+{
+  cleanup_strv char **names = cc_state_container_names (state, service, false);
+  return *names != NULL;
+}
+
+static int
+check_services (const struct cli_target *t, char **services, cc_error_t *err)
+{
+  for (char **s = services; s && *s; s++)
+    if (t->p ? cc_project_service (t->p, *s) == NULL : ! has_containers (t->st->json, *s))
+      return cc_error_make (err, 0, "no such service: %s", *s);
+  return 0;
+}
+
+int
+cli_target_open (const struct cli_global *g, char **services, bool lock, struct cli_target *t, cc_error_t *err)
+{
+  memset (t, 0, sizeof (*t));
+  if (cli_project_name (g, &t->p, &t->name, err) < 0 || cc_state_open (t->name, lock, &t->st, err) < 0)
+    return -1;
+  if (check_services (t, services, err) < 0)
+    return -1;
+  t->containers = xzalloc (sizeof (char *));
+  if (services == NULL || *services == NULL)
+    {
+      cc_strv_free (t->containers);
+      t->containers = cc_state_container_names (t->st->json, NULL, false);
+      return 0;
+    }
+  for (char **s = services; *s; s++)
+    {
+      cleanup_strv char **names = cc_state_container_names (t->st->json, *s, false);
+      for (char **n = names; *n; n++)
+        cc_strv_append (&t->containers, *n);
+    }
+  return 0;
+}
+
+void
+cli_target_release (struct cli_target *t)
+{
+  if (t->p)
+    cc_project_free (t->p);
+  if (t->st)
+    cc_state_free (t->st);
+  free (t->name);
+  cc_strv_free (t->containers);
+  memset (t, 0, sizeof (*t));
+}

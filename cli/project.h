@@ -5,7 +5,20 @@
 
 #include "cli/cli.h"
 #include "compose/compose.h"
+#include "engine/engine.h"
 #include "lib/error.h"
+
+/* A project command's target: the project, its state, and the containers
+   of the services named on the command line (all when none).  */
+struct cli_target
+{
+  struct cc_project *p; /* NULL when only -p named the project */
+  char *name;
+  struct cc_state *st;
+  char **containers;
+};
+int cli_target_open (const struct cli_global *g, char **services, bool lock, struct cli_target *t, cc_error_t *err);
+void cli_target_release (struct cli_target *t);
 
 /* Load the compose project the global options name; SERVICES (may be NULL)
    are the services named on the command line.  */

@@ -563,10 +563,40 @@ select_for_images (const struct up *u, char ***out, cc_error_t *err)
   return cc_compose_select (u->p, u->o->services, out, err);
 }
 
+static bool
+records_nothing (const cJSON *json)
+{
+  static const char *const sections[] = { "containers", "old_containers", "networks", "volumes" };
+
+  for (size_t i = 0; i < CC_N_ELEMENTS (sections); i++)
+    {
+      const cJSON *s = cJSON_GetObjectItemCaseSensitive (json, sections[i]);
+      if (s && s->child)
+        return false;
+    }
+  return true;
+}
+
+static int apply (const struct cc_project *p, struct cc_up_opts *o, struct cc_state *st, cc_error_t *err);
+
+/* A failed first up (missing image, port conflict) leaves no state behind.  */
 int
 cc_engine_up (const struct cc_project *p, struct cc_up_opts *o, cc_error_t *err)
 {
   cleanup_state struct cc_state *st = NULL;
+  int ret;
+
+  if (cc_state_open (p->name, ! o->dry_run, &st, err) < 0)
+    return -1;
+  ret = apply (p, o, st, err);
+  if (ret < 0 && ! o->dry_run && records_nothing (st->json))
+    cc_state_destroy (st, NULL);
+  return ret;
+}
+
+static int
+apply (const struct cc_project *p, struct cc_up_opts *o, struct cc_state *st, cc_error_t *err)
+{
   cleanup_plan struct cc_plan *plan = NULL;
   cleanup_cjson cJSON *image_ids = NULL, *status = NULL;
   cleanup_levels struct cc_compose_levels *levels = NULL;
@@ -578,8 +608,7 @@ cc_engine_up (const struct cc_project *p, struct cc_up_opts *o, cc_error_t *err)
     .no_deps = o->no_deps, .remove_orphans = o->remove_orphans, .no_start = o->no_start,
   };
 
-  if (cc_state_open (p->name, ! o->dry_run, &st, err) < 0 || select_for_images (&u, &services, err) < 0
-      || cc_compose_levels (p, NULL, &levels, err) < 0)
+  if (select_for_images (&u, &services, err) < 0 || cc_compose_levels (p, NULL, &levels, err) < 0)
     return -1;
   u.st = st;
   u.all_levels = levels;

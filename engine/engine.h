@@ -195,6 +195,12 @@ int cc_engine_remove_container (struct cc_state *st, const char *name, int64_t t
 typedef int (*cc_engine_job_fn) (void *opaque, const char *item, cc_error_t *err);
 int cc_engine_run_parallel (char *const *items, int limit, cc_engine_job_fn fn, void *opaque, cc_error_t *err);
 
+/* Docker's fields for `ps --format json` (Name, Service, State, Status,
+   Health, ExitCode, Publishers, ...), from the state entry and the runtime.  */
+cJSON *cc_engine_container_info (const char *project, const char *name, const cJSON *entry);
+/* "5 seconds", "2 minutes", as Docker prints ages.  */
+char *cc_engine_human_duration (int64_t seconds);
+
 /* ---- containers (container.c) ----------------------------------------- */
 
 struct cc_runtime_spec;

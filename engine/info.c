@@ -1,0 +1,134 @@
+/* What `ps`, `port`, `top`, `ls` show about a container: Docker's field
+   names (Name, Service, State, Status, Health, ExitCode, Publishers...),
+   from the project state plus the runtime's live state.  */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "engine/engine.h"
+#include "engine/internal.h"
+#include "lib/buf.h"
+#include "lib/cleanup.h"
+#include "lib/json.h"
+#include "lib/strv.h"
+#include "lib/xalloc.h"
+#include "runtime/runtime.h"
+
+/* "2026-11-27T15:22:40.366002431Z" -> seconds since the epoch.  */
+static time_t
+parse_rfc3339 (const char *text)
+{
+  struct tm tm = { 0 };
+
+  if (text == NULL || strptime (text, "%Y-%m-%dT%H:%M:%S", &tm) == NULL)
+    return 0;
+  return timegm (&tm);
+}
+
+char *
+cc_engine_human_duration (int64_t seconds)
+{
+  if (seconds < 1)
+    return xstrdup ("Less than a second");
+  if (seconds < 60)
+    return xasprintf ("%lld second%s", (long long) seconds, seconds == 1 ? "" : "s");
+  if (seconds < 3600)
+    return xasprintf ("%lld minute%s", (long long) (seconds / 60), seconds / 60 == 1 ? "" : "s");
+  if (seconds < 48 * 3600)
+    return xasprintf ("%lld hour%s", (long long) (seconds / 3600), seconds / 3600 == 1 ? "" : "s");
+  return xasprintf ("%lld days", (long long) (seconds / 86400));
+}
+
+static char *
+status_text (const char *state, const char *health, const cJSON *rt)
+{
+  time_t now = time (NULL);
+  cleanup_free char *ago = NULL;
+
+  if (strcmp (state, "running") == 0 || strcmp (state, "paused") == 0)
+    {
+      ago = cc_engine_human_duration (now - parse_rfc3339 (cc_json_get_string (rt, "started_at")));
+      return xasprintf ("Up %s%s%s%s%s", ago, strcmp (state, "paused") == 0 ? " (Paused)" : "", health ? " (" : "",
+                        health ? health : "", health ? ")" : "");
+    }
+  if (strcmp (state, "exited") == 0)
+    {
+      ago = cc_engine_human_duration (now - parse_rfc3339 (cc_json_get_string (rt, "finished_at")));
+      return xasprintf ("Exited (%lld) %s ago", (long long) cc_json_get_int (rt, "exit_code", 0), ago);
+    }
+  if (strcmp (state, "restarting") == 0)
+    return xstrdup ("Restarting");
+  if (strcmp (state, "created") == 0)
+    return xstrdup ("Created");
+  return xstrdup (state);
+}
+
+static cJSON *
+publishers (const cJSON *config)
+{
+  const cJSON *ports = cJSON_GetObjectItemCaseSensitive (config, "ports");
+  cJSON *out = cJSON_CreateArray ();
+
+  for (const cJSON *p = ports ? ports->child : NULL; p; p = p->next)
+    {
+      cJSON *o = cJSON_CreateObject ();
+      const char *published = cc_json_get_string (p, "published"), *ip = cc_json_get_string (p, "host_ip");
+      const char *proto = cc_json_get_string (p, "protocol");
+      cc_json_set_string (o, "URL", ip ? ip : published ? "0.0.0.0" : "");
+      cc_json_set_int (o, "TargetPort", cc_json_get_int (p, "target", 0));
+      cc_json_set_int (o, "PublishedPort", published ? atoi (published) : 0);
+      cc_json_set_string (o, "Protocol", proto ? proto : "tcp");
+      cJSON_AddItemToArray (out, o);
+    }
+  return out;
+}
+
+static char *
+command_of (const char *name)
+{
+  cleanup_free char *state_path = cc_runtime_state_path (name);
+  cleanup_free char *spec_path = NULL;
+  cleanup_runtime_spec struct cc_runtime_spec *spec = NULL;
+  char *slash = strrchr (state_path, '/');
+
+  if (slash)
+    *slash = '\0';
+  spec_path = xasprintf ("%s/spec.json", state_path);
+  if (cc_runtime_spec_load (spec_path, &spec, NULL) < 0)
+    return xstrdup ("");
+  return cc_strv_join (spec->args, " ");
+}
+
+cJSON *
+cc_engine_container_info (const char *project, const char *name, const cJSON *entry)
+{
+  cleanup_cjson cJSON *rt = NULL;
+  cleanup_free char *status = NULL, *command = NULL;
+  const cJSON *config = cJSON_GetObjectItemCaseSensitive (entry, "config");
+  const char *state = "missing", *health = NULL;
+  cJSON *o = cJSON_CreateObject ();
+
+  if (cc_runtime_state (name, &rt, NULL) == 0)
+    {
+      state = cc_json_get_string (rt, "status") ? cc_json_get_string (rt, "status") : "unknown";
+      health = cc_json_get_string (cJSON_GetObjectItemCaseSensitive (rt, "health"), "Status");
+    }
+  status = status_text (state, health, rt);
+  command = command_of (name);
+  cc_json_set_string (o, "ID", name);
+  cc_json_set_string (o, "Name", name);
+  cc_json_set_string (o, "Image", cc_json_get_string (entry, "image"));
+  cc_json_set_string (o, "Command", command);
+  cc_json_set_string (o, "Project", project);
+  cc_json_set_string (o, "Service", cc_json_get_string (entry, "service"));
+  cc_json_set_int (o, "Number", cc_json_get_int (entry, "number", 1));
+  cc_json_set_int (o, "Created", cc_json_get_int (entry, "created_ms", 0) / 1000);
+  cc_json_set_string (o, "State", state);
+  cc_json_set_string (o, "Status", status);
+  cc_json_set_string (o, "Health", health ? health : "");
+  cc_json_set_int (o, "ExitCode", rt ? cc_json_get_int (rt, "exit_code", 0) : 0);
+  cc_json_set_int (o, "Pid", rt ? cc_json_get_int (rt, "pid", 0) : 0);
+  cc_json_set (o, "Publishers", publishers (config));
+  return o;
+}

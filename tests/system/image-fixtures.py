@@ -17,16 +17,18 @@ import sys
 import tarfile
 
 
-def entry(name, kind="file", data=b"x", target=None):
-    return (name, kind, data, target)
+def entry(name, kind="file", data=b"x", target=None, xattrs=None):
+    return (name, kind, data, target, xattrs)
 
 
 def make_tar(entries):
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tar:
-        for name, kind, data, target in entries:
+        for name, kind, data, target, xattrs in entries:
             info = tarfile.TarInfo(name)
             info.mtime = 0
+            for k, v in (xattrs or {}).items():
+                info.pax_headers["SCHILY.xattr." + k] = v
             if kind == "file":
                 info.size = len(data)
                 tar.addfile(info, io.BytesIO(data))
@@ -191,6 +193,13 @@ def main():
         "opaque-symlink": base + [entry("lnk", "symlink", target=victim), entry("lnk/.wh..wh..opq")],
         "digest": base, "diffid": base, "truncated": base, "missing": base,
     }
+    if kind == "xattrs":
+        # Ordinary xattrs are kept; overlay's own would let a layer redirect
+        # lookups into other layers, so they are dropped.
+        return write_layout(out, [make_tar([
+            entry("d/", "dir", xattrs={"trusted.overlay.redirect": "/etc", "trusted.overlay.opaque": "y",
+                                       "user.ccompose": "dir"}),
+            entry("d/f", xattrs={"user.ccompose": "kept", "trusted.overlay.metacopy": ""})])], name="xattrs:latest")
     if kind == "many":
         # 45 layers: full layer paths would not fit in overlayfs's one-page options.
         return write_layout(out, [make_tar([entry("layer%02d" % i, data=b"%d\n" % i)]) for i in range(45)],

@@ -45,6 +45,24 @@ test_whiteouts_become_overlay_markers() {
   [ -f "$m/keep" ] && [ -f "$m/new" ] || fail "keep/new missing"
 }
 
+test_xattrs_kept_but_not_overlay_ones() {
+  require_root
+  use_private_state image-xattrs
+  python3 "$FIXTURES" xattrs "$CCOMPOSE_STATE_DIR/x" /nonexistent || fail fixture
+  assert_exit 0 "$CCOMPOSE" image load -i "$CCOMPOSE_STATE_DIR/x"
+  local top
+  top=$(inspect_field xattrs 'd["GraphDriver"]["Data"]["LowerDir"]')
+  OUT=$(python3 -c '
+import os, sys
+top = sys.argv[1]
+for p in ("d", "d/f"):
+    print(p, sorted((n, os.getxattr(os.path.join(top, p), n).decode()) for n in os.listxattr(os.path.join(top, p))))
+' "$top") || fail "listxattr"
+  assert_contains "$OUT" "d [('user.ccompose', 'dir')]"
+  assert_contains "$OUT" "d/f [('user.ccompose', 'kept')]"
+  assert_not_contains "$OUT" "trusted.overlay"
+}
+
 test_many_layers_fit_one_overlay_mount() {
   require_root
   use_private_state image-many-layers

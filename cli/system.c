@@ -92,6 +92,13 @@ failed (struct scan *s, cc_error_t *e)
   cc_error_append (&s->errors, e);
 }
 
+static bool
+is_strictly_under (const char *path, const char *dir)
+{
+  size_t n = strlen (dir);
+  return strncmp (path, dir, n) == 0 && path[n] == '/' && path[n + 1] != '\0';
+}
+
 static char *
 state_path (const char *a, const char *b)
 {
@@ -324,30 +331,36 @@ check_cgroups (struct scan *s)
     }
 }
 
+static bool
+is_live_project (const struct scan *s, const char *name)
+{
+  return cc_strv_contains (s->projects, name);
+}
+
 /* Mounts of live things: a claimed container's directories, a live
    project's directory, and netns handles (network/ judges those).  */
 static bool
 mount_is_owned (const struct scan *s, const char *mnt)
 {
   cleanup_free char *netns = state_path ("netns", NULL);
-  cleanup_free char *cont = state_path ("containers", NULL);
+  cleanup_free char *containers = state_path ("containers", NULL);
   cleanup_free char *logs = data_path ("containers", NULL);
   cleanup_free char *projects = state_path ("projects", NULL);
-  const char *const owned_by_name[][2] = { { cont, "c" }, { logs, "c" }, { projects, "p" } };
-  size_t n = strlen (netns);
+  const struct
+  {
+    const char *dir;
+    bool (*is_live) (const struct scan *s, const char *name);
+  } owners[] = { { containers, is_claimed }, { logs, is_claimed }, { projects, is_live_project } };
 
-  if (strncmp (mnt, netns, n) == 0 && mnt[n] == '/')
+  if (is_strictly_under (mnt, netns))
     return true;
-  for (size_t i = 0; i < CC_N_ELEMENTS (owned_by_name); i++)
-    {
-      size_t len = strlen (owned_by_name[i][0]);
-      cleanup_free char *name = NULL;
-
-      if (strncmp (mnt, owned_by_name[i][0], len) != 0 || mnt[len] != '/')
-        continue;
-      name = xstrndup (mnt + len + 1, strcspn (mnt + len + 1, "/"));
-      return *owned_by_name[i][1] == 'c' ? is_claimed (s, name) : cc_strv_contains (s->projects, name);
-    }
+  for (size_t i = 0; i < CC_N_ELEMENTS (owners); i++)
+    if (is_strictly_under (mnt, owners[i].dir))
+      {
+        const char *rest = mnt + strlen (owners[i].dir) + 1;
+        cleanup_free char *name = xstrndup (rest, strcspn (rest, "/"));
+        return owners[i].is_live (s, name);
+      }
   return false;
 }
 
@@ -399,7 +412,9 @@ check_logs (struct scan *s)
 }
 
 static void (*const checks[]) (struct scan *s) = {
-  check_project_dirs, check_containers, check_network, check_monitors, check_cgroups, check_mounts, check_logs,
+  /* Mounts first: a container's directory cannot go while something is
+     mounted in it.  */
+  check_project_dirs, check_mounts, check_containers, check_network, check_monitors, check_cgroups, check_logs,
 };
 
 static int

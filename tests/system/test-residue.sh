@@ -84,6 +84,24 @@ test_stray_mount_under_state_root() {
   assert_exit 0 check
 }
 
+test_mount_of_a_claimed_container_is_not_residue() {
+  res_setup owned
+  local c=$CCOMPOSE_STATE_DIR/containers/app-web-1
+  mkdir -p "$CCOMPOSE_STATE_DIR/projects/app" "$c/m"
+  echo '{"project": "app", "containers": {"app-web-1": {}}}' > "$CCOMPOSE_STATE_DIR/projects/app/state.json"
+  mount -t tmpfs -o size=1m ccompose-test "$c/m" || fail "mount tmpfs"
+  defer "umount '$c/m'"
+  assert_exit 0 check
+  # Unclaimed: the mount goes first, then the container's directory.
+  rm -rf "$CCOMPOSE_STATE_DIR/projects/app"
+  assert_exit 1 check
+  assert_contains "$OUT" "mount         $c/m"
+  assert_contains "$OUT" "container     app-web-1"
+  assert_exit 0 check --fix
+  [ -e "$c" ] && fail "container directory survived --fix"
+  return 0
+}
+
 test_orphan_cgroup_removed_but_not_another_roots() {
   res_setup cgroup
   local base id=res-orphan-$$ other=/run/ccompose-test/res-other-$$

@@ -179,6 +179,29 @@ strv_json (char *const *v)
   return a;
 }
 
+static void
+set_or_remove (cJSON *m, const char *key, const char *value)
+{
+  if (value)
+    cc_json_set_string (m, key, value);
+  else
+    cJSON_DeleteItemFromObjectCaseSensitive (m, key);
+}
+
+/* What an attach may change on a container already attached: names,
+   hosts file and ports.  Its address and interfaces stay.  */
+static void
+set_names_and_ports (cJSON *m, const struct cc_net_endpoint *ep)
+{
+  cc_json_set_string (m, "service", ep->service ? ep->service : "");
+  cc_json_set_int (m, "number", ep->number);
+  set_or_remove (m, "hostname", ep->hostname);
+  set_or_remove (m, "hosts_path", ep->hosts_path);
+  cc_json_set (m, "aliases", strv_json (ep->aliases));
+  cc_json_set (m, "extra_hosts", strv_json (ep->extra_hosts));
+  cc_json_set (m, "ports", cc_net_ports_to_json (ep->ports, ep->n_ports));
+}
+
 static int
 record_member (struct cc_net_state *st, cJSON *net, const struct cc_net_endpoint *ep, cJSON **out, cc_error_t *err)
 {
@@ -195,19 +218,11 @@ record_member (struct cc_net_state *st, cJSON *net, const struct cc_net_endpoint
   ifname = choose_ifname (st->root, netns);
   m = cJSON_CreateObject ();
   cc_json_set_string (m, "container", ep->container);
-  cc_json_set_string (m, "service", ep->service ? ep->service : "");
-  cc_json_set_int (m, "number", ep->number);
   cc_json_set_string (m, "netns", netns);
   cc_json_set_string (m, "ifname", ifname);
   cc_json_set_string (m, "host_veth", veth);
   cc_json_set_string (m, "ip", ip);
-  if (ep->hostname)
-    cc_json_set_string (m, "hostname", ep->hostname);
-  if (ep->hosts_path)
-    cc_json_set_string (m, "hosts_path", ep->hosts_path);
-  cc_json_set (m, "aliases", strv_json (ep->aliases));
-  cc_json_set (m, "extra_hosts", strv_json (ep->extra_hosts));
-  cc_json_set (m, "ports", cc_net_ports_to_json (ep->ports, ep->n_ports));
+  set_names_and_ports (m, ep);
   cJSON_AddItemToArray (cc_net_state_array (net, "members"), m);
   *out = m;
   return cc_net_state_save (st, err);
@@ -294,7 +309,9 @@ cc_network_attach (const struct cc_net_endpoint *ep, struct cc_net_attachment *o
   if (ep->n_ports && cc_json_get_bool (net, "internal", false))
     cc_warn ("network `%s_%s` is internal: ports of `%s` are not published", ep->project, ep->network, ep->container);
   m = cc_net_state_find_member (net, ep->container);
-  if (m == NULL && record_member (&st, net, ep, &m, err) < 0)
+  if (m)
+    set_names_and_ports (m, ep);
+  if (m ? cc_net_state_save (&st, err) < 0 : record_member (&st, net, ep, &m, err) < 0)
     return cc_error_wrap (err, "attach `%s` to `%s_%s`", ep->container, ep->project, ep->network);
   cc_crash_point ("member recorded");
   if (setup_member (net, m, err) < 0 || cc_firewall_sync (st.root, err) < 0)

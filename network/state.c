@@ -101,7 +101,8 @@ cc_net_state_remove (cJSON *arr, cJSON *item)
 const char *
 cc_net_scope_tag (void)
 {
-  static char tag[16];
+  /* Per thread: the engine may attach containers from several threads.  */
+  static __thread char tag[16];
   const char *dir = cc_state_dir ();
   const char *parts[] = { dir };
 

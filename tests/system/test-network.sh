@@ -186,6 +186,33 @@ test_subnets_avoid_live_routes_and_name_the_clash() {
   assert_contains "$OUT" "10.89.2.0/24"
 }
 
+test_reattach_converges_and_none_mode_has_lo_only() {
+  net_setup re
+  assert_exit 0 ccn create default
+  defer "ccn down"
+  container pre-web-1 default --service web --publish 8080:80
+  local first=$OUT
+  # Attaching again with other ports updates them, keeps the address.
+  assert_exit 0 ccn attach default pre-web-1 --service web --publish 8090:80 --alias www
+  assert_eq "$OUT" "$first" "same interface and address"
+  assert_exit 0 inh "$CCOMPOSE" network rules
+  assert_contains "$OUT" "--dport 8090"
+  assert_not_contains "$OUT" "--dport 8080"
+  assert_exit 0 inh iptables-legacy-save -t nat
+  assert_contains "$OUT" "--dport 8090"
+  assert_not_contains "$OUT" "--dport 8080 "
+  # network_mode none: a namespace with lo up and nothing else.
+  assert_exit 0 ccn netns-create pre-lonely-1
+  assert_exit 0 inc pre-lonely-1 ip -o link show
+  assert_contains "$OUT" "lo: <LOOPBACK,UP"
+  [ "$(wc -l <<<"$OUT")" = 1 ] || fail "more than lo: $OUT"
+  # Creating it again is a no-op; removing it twice is fine.
+  assert_exit 0 ccn netns-create pre-lonely-1
+  assert_exit 0 ccn netns-rm pre-lonely-1
+  assert_exit 0 ccn netns-rm pre-lonely-1
+  [ ! -e "$CCOMPOSE_STATE_DIR/netns/pre-lonely-1" ] || fail "netns file left"
+}
+
 test_usage_errors() {
   net_setup usage
   assert_exit 2 "$CCOMPOSE" network

@@ -57,8 +57,10 @@ static int
 cmd_run (int argc, char **argv, bool create_only)
 {
   static const struct option opts[] = {
-    { "spec", required_argument, NULL, 's' }, { "rm", no_argument, NULL, 'r' },
-    { "detach", no_argument, NULL, 'd' },     { NULL, 0, NULL, 0 },
+    { "spec", required_argument, NULL, 's' },
+    { "rm", no_argument, NULL, 'r' },
+    { "detach", no_argument, NULL, 'd' },
+    { NULL, 0, NULL, 0 },
   };
   cleanup_runtime_spec struct cc_runtime_spec *spec = NULL;
   cleanup_error cc_error_t err = NULL;
@@ -69,10 +71,17 @@ cmd_run (int argc, char **argv, bool create_only)
   while ((c = getopt_long (argc, argv, "s:d", opts, NULL)) != -1)
     switch (c)
       {
-      case 's': spec_path = optarg; break;
-      case 'r': rm = true; break;
-      case 'd': detach = true; break;
-      default: return cli_usage_error ("runtime", "%s: unknown option", argv[0]);
+      case 's':
+        spec_path = optarg;
+        break;
+      case 'r':
+        rm = true;
+        break;
+      case 'd':
+        detach = true;
+        break;
+      default:
+        return cli_usage_error ("runtime", "%s: unknown option", argv[0]);
       }
   if ((id = single_id (argc, argv)) == NULL)
     return SUBCMD_USAGE (argv[0]);
@@ -114,8 +123,8 @@ cmd_simple (int argc, char **argv)
     const char *name;
     int (*fn) (const char *id, cc_error_t *err);
   } simple[] = {
-    { "start", cc_runtime_start },     { "pause", cc_runtime_pause },   { "unpause", cc_runtime_unpause },
-    { "delete", cc_runtime_delete },   { "rm", cc_runtime_delete },
+    { "start", cc_runtime_start },   { "pause", cc_runtime_pause }, { "unpause", cc_runtime_unpause },
+    { "delete", cc_runtime_delete }, { "rm", cc_runtime_delete },
   };
   cleanup_error cc_error_t err = NULL;
   const char *id = argc == 2 ? argv[1] : NULL;
@@ -187,7 +196,7 @@ cmd_stop (int argc, char **argv)
       double secs = strtod (optarg, &end);
       if (*end != '\0' || secs < 0 || secs > 86400)
         return cli_usage_error ("runtime", "stop: invalid --time `%s`", optarg);
-      grace = (int64_t) (secs * 1000);
+      grace = (int64_t)(secs * 1000);
     }
   if ((id = single_id (argc, argv)) == NULL)
     return SUBCMD_USAGE (argv[0]);
@@ -195,7 +204,7 @@ cmd_stop (int argc, char **argv)
     return fail (&err);
   printf ("{\"was_running\":%s,\"signal_caught\":%s,\"killed\":%s,\"elapsed_ms\":%lld}\n",
           r.was_running ? "true" : "false", r.signal_caught ? "true" : "false", r.killed ? "true" : "false",
-          (long long) r.elapsed_ms);
+          (long long)r.elapsed_ms);
   if (r.was_running && ! r.signal_caught)
     fprintf (stderr, "ccompose: container `%s`: PID 1 has no handler for the stop signal%s\n", id,
              r.killed ? ": it was killed after the grace period" : "");
@@ -235,11 +244,20 @@ cmd_exec (int argc, char **argv)
   while ((c = getopt (argc, argv, "+tu:w:e:")) != -1)
     switch (c)
       {
-      case 't': o.tty = true; break;
-      case 'u': o.user = optarg; break;
-      case 'w': o.cwd = optarg; break;
-      case 'e': cc_strv_append (&env, optarg); break;
-      default: return cli_usage_error ("runtime", "exec: unknown option");
+      case 't':
+        o.tty = true;
+        break;
+      case 'u':
+        o.user = optarg;
+        break;
+      case 'w':
+        o.cwd = optarg;
+        break;
+      case 'e':
+        cc_strv_append (&env, optarg);
+        break;
+      default:
+        return cli_usage_error ("runtime", "exec: unknown option");
       }
   if (argc - optind < 2)
     return cli_usage_error ("runtime", "exec: expected ID CMD [ARGS...]");
@@ -288,9 +306,14 @@ cmd_monitor (int argc, char **argv)
   while ((c = getopt_long (argc, argv, "", opts, NULL)) != -1)
     switch (c)
       {
-      case 'f': status_fd = atoi (optarg); break;
-      case 's': start_now = true; break;
-      default: return CLI_EXIT_USAGE;
+      case 'f':
+        status_fd = atoi (optarg);
+        break;
+      case 's':
+        start_now = true;
+        break;
+      default:
+        return CLI_EXIT_USAGE;
       }
   if ((id = single_id (argc, argv)) == NULL)
     return SUBCMD_USAGE (argv[0]);
@@ -302,16 +325,16 @@ static const struct
   const char *name;
   int (*fn) (int argc, char **argv);
 } subcommands[] = {
-  { "run", cmd_run_attached }, { "create", cmd_create }, { "state", cmd_state },   { "logs", cmd_logs },
-  { "list", cmd_list },        { "stop", cmd_stop },     { "kill", cmd_kill },     { "exec", cmd_exec },
+  { "run", cmd_run_attached }, { "create", cmd_create },   { "state", cmd_state },  { "logs", cmd_logs },
+  { "list", cmd_list },        { "stop", cmd_stop },       { "kill", cmd_kill },    { "exec", cmd_exec },
   { "wait", cmd_wait },        { "monitor", cmd_monitor }, { "start", cmd_simple }, { "pause", cmd_simple },
-  { "unpause", cmd_simple },   { "delete", cmd_simple }, { "rm", cmd_simple },
+  { "unpause", cmd_simple },   { "delete", cmd_simple },   { "rm", cmd_simple },
 };
 
 int
 cli_cmd_runtime (struct cli_global *g, int argc, char **argv)
 {
-  (void) g;
+  (void)g;
   if (argc < 2 || strcmp (argv[1], "-h") == 0 || strcmp (argv[1], "--help") == 0)
     {
       fputs (usage, argc < 2 ? stderr : stdout);

@@ -14,15 +14,14 @@
 
 /* Docker's 14 (moby daemon/pkg/oci/caps/defaults.go).  */
 const char *const cc_default_caps[] = {
-  "CHOWN",  "DAC_OVERRIDE", "FSETID",           "FOWNER",     "MKNOD", "NET_RAW",     "SETGID",
-  "SETUID", "SETFCAP",      "NET_BIND_SERVICE", "SYS_CHROOT", "KILL",  "AUDIT_WRITE", "SETPCAP",
-  NULL,
+  "CHOWN",   "DAC_OVERRIDE",     "FSETID",     "FOWNER", "MKNOD",       "NET_RAW", "SETGID", "SETUID",
+  "SETFCAP", "NET_BIND_SERVICE", "SYS_CHROOT", "KILL",   "AUDIT_WRITE", "SETPCAP", NULL,
 };
 
 static int
 last_cap (void)
 {
-  int n = (int) cap_max_bits ();
+  int n = (int)cap_max_bits ();
 
   return n > 0 && n <= 64 ? n - 1 : 40;
 }
@@ -40,18 +39,18 @@ cc_caps_from_name (const char *name)
   strcpy (buf, "cap_");
   for (i = 0; name[off + i]; i++)
     {
-      unsigned char c = (unsigned char) name[off + i];
+      unsigned char c = (unsigned char)name[off + i];
       if (! isalnum (c) && c != '_')
         return -1;
-      buf[4 + i] = (char) tolower (c);
+      buf[4 + i] = (char)tolower (c);
     }
   buf[4 + i] = '\0';
   if (cap_from_name (buf, &v) < 0)
     return -1;
   /* libcap also accepts bare numbers; names only here.  */
-  if (isdigit ((unsigned char) buf[4]))
+  if (isdigit ((unsigned char)buf[4]))
     return -1;
-  return (int) v;
+  return (int)v;
 }
 
 static uint64_t
@@ -59,7 +58,7 @@ all_caps (void)
 {
   int last = last_cap ();
 
-  return last >= 63 ? ~(uint64_t) 0 : (((uint64_t) 1) << (last + 1)) - 1;
+  return last >= 63 ? ~(uint64_t)0 : (((uint64_t)1) << (last + 1)) - 1;
 }
 
 static bool
@@ -83,7 +82,7 @@ names_to_mask (char *const *v, uint64_t *mask, cc_error_t *err)
       c = cc_caps_from_name (*v);
       if (c < 0 || c > last_cap ())
         return cc_error_make (err, EINVAL, "unknown capability `%s`", *v);
-      *mask |= ((uint64_t) 1) << c;
+      *mask |= ((uint64_t)1) << c;
     }
   return 0;
 }
@@ -102,7 +101,7 @@ cc_caps_compute (const struct cc_runtime_spec *s, uint64_t *mask, cc_error_t *er
       return 0;
     }
   if (names_to_mask (s->cap_add, &add, err) < 0 || names_to_mask (s->cap_drop, &drop, err) < 0
-      || names_to_mask ((char *const *) cc_default_caps, &base, err) < 0)
+      || names_to_mask ((char *const *)cc_default_caps, &base, err) < 0)
     return -1;
   if (has_all (s->cap_add))
     base = all_caps ();
@@ -118,9 +117,9 @@ switch_user (const struct cc_user *u, cc_error_t *err)
   if (setgroups (u->n_groups, u->groups) < 0)
     return cc_error_make (err, errno, "setgroups");
   if (setresgid (u->gid, u->gid, u->gid) < 0)
-    return cc_error_make (err, errno, "setresgid %u", (unsigned) u->gid);
+    return cc_error_make (err, errno, "setresgid %u", (unsigned)u->gid);
   if (setresuid (u->uid, u->uid, u->uid) < 0)
-    return cc_error_make (err, errno, "setresuid %u", (unsigned) u->uid);
+    return cc_error_make (err, errno, "setresuid %u", (unsigned)u->uid);
   return 0;
 }
 
@@ -138,9 +137,9 @@ cc_caps_apply (uint64_t mask, const struct cc_user *user, cc_error_t *err)
      without CAP_SYS_RESOURCE, like this one).  */
   for (int c = 0; c <= last_cap (); c++)
     if (prctl (PR_CAPBSET_READ, c, 0, 0, 0) != 1)
-      mask &= ~(((uint64_t) 1) << c);
+      mask &= ~(((uint64_t)1) << c);
   for (int c = 0; c <= last_cap (); c++)
-    if (! (mask & (((uint64_t) 1) << c)) && prctl (PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
+    if (! (mask & (((uint64_t)1) << c)) && prctl (PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
       return cc_error_make (err, errno, "drop capability %d from the bounding set", c);
   if (prctl (PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
     return cc_error_make (err, errno, "prctl PR_SET_KEEPCAPS");
@@ -152,7 +151,7 @@ cc_caps_apply (uint64_t mask, const struct cc_user *user, cc_error_t *err)
   for (int c = 0; c <= last_cap (); c++)
     {
       cap_value_t v = c;
-      if (! (mask & (((uint64_t) 1) << c)))
+      if (! (mask & (((uint64_t)1) << c)))
         continue;
       cap_set_flag (caps, CAP_EFFECTIVE, 1, &v, CAP_SET);
       cap_set_flag (caps, CAP_PERMITTED, 1, &v, CAP_SET);

@@ -24,8 +24,8 @@ static const char *const controllers[]
 /* Docker's device cgroup: nothing but the standard devices, plus mknod
    of anything (the nodes cannot be opened).  */
 static const char *const allowed_devices[] = {
-  "c *:* m",     "b *:* m",     "c 1:3 rwm",   "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm",
-  "c 1:9 rwm",   "c 5:0 rwm",   "c 5:1 rwm",   "c 5:2 rwm", "c 136:* rwm", "c 10:200 rwm",
+  "c *:* m",   "b *:* m",   "c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm",   "c 1:8 rwm",
+  "c 1:9 rwm", "c 5:0 rwm", "c 5:1 rwm", "c 5:2 rwm", "c 136:* rwm", "c 10:200 rwm",
 };
 
 static char *
@@ -144,8 +144,7 @@ make_dirs (const char *ctrl, const char *id, cc_error_t *err)
   return 0;
 }
 
-static int
-v1_destroy (const char *id, cc_error_t *err);
+static int v1_destroy (const char *id, cc_error_t *err);
 
 /* Teardown collects every failure; the caller may not want them.  */
 static int
@@ -171,8 +170,7 @@ v1_create (const char *id, const struct cc_runtime_resources *r, bool restrict_d
       cleanup_free char *dir = ctrl_dir (controllers[i], id);
       if (! has_controller (controllers[i]))
         continue;
-      if (make_dirs (controllers[i], id, err) < 0
-          || apply_limits (controllers[i], dir, r, restrict_devices, err) < 0)
+      if (make_dirs (controllers[i], id, err) < 0 || apply_limits (controllers[i], dir, r, restrict_devices, err) < 0)
         return cc_error_wrap (err, "cgroup %s", controllers[i]);
     }
   return 0;
@@ -207,7 +205,7 @@ v1_freeze (const char *id, bool frozen, cc_error_t *err)
         return -1;
       if (strncmp (state, want, strlen (want)) == 0)
         return 0;
-      nanosleep (&(struct timespec) { .tv_nsec = 1000 * 1000 }, NULL);
+      nanosleep (&(struct timespec){ .tv_nsec = 1000 * 1000 }, NULL);
       if (frozen && i % 50 == 49 && cc_cgroup_write (dir, "freezer.state", want, err) < 0)
         return -1;
     }
@@ -240,7 +238,7 @@ v1_kill_all (const char *id, int sig, cc_error_t *err)
 {
   cleanup_free char *dir = ctrl_dir ("pids", id);
 
-  (void) err;
+  (void)err;
   cc_cgroup_kill_procs (dir, sig);
   if (v1_is_frozen (id) == 1 && sig == SIGKILL)
     return v1_freeze (id, false, NULL);

@@ -62,7 +62,7 @@ set_limits (const char *dir, const struct cc_runtime_resources *r, cc_error_t *e
         return -1;
     }
   if (r->cpu_shares > 0
-      && cc_cgroup_write_int (dir, "cpu.weight", (int64_t) cc_cgroup_shares_to_weight ((uint64_t) r->cpu_shares), err)
+      && cc_cgroup_write_int (dir, "cpu.weight", (int64_t)cc_cgroup_shares_to_weight ((uint64_t)r->cpu_shares), err)
              < 0)
     return -1;
   if (r->pids_limit > 0 && cc_cgroup_write_int (dir, "pids.max", r->pids_limit, err) < 0)
@@ -89,7 +89,7 @@ v2_create (const char *id, const struct cc_runtime_resources *r, bool restrict_d
 
   /* Devices on v2 need an eBPF program; the minimal /dev already holds
      nothing but the standard nodes.  */
-  (void) restrict_devices;
+  (void)restrict_devices;
   if (v2_destroy (id, err) < 0)
     return -1;
   enable_controllers (ROOT);
@@ -126,7 +126,7 @@ v2_freeze (const char *id, bool frozen, cc_error_t *err)
     {
       if ((cc_cgroup_read_key (dir, "cgroup.events", "frozen") == 1) == frozen)
         return 0;
-      nanosleep (&(struct timespec) { .tv_nsec = 1000 * 1000 }, NULL);
+      nanosleep (&(struct timespec){ .tv_nsec = 1000 * 1000 }, NULL);
     }
   return cc_error_make (err, ETIMEDOUT, "freeze cgroup `%s`", dir);
 }
@@ -154,7 +154,7 @@ v2_kill_all (const char *id, int sig, cc_error_t *err)
 {
   cleanup_free char *dir = leaf (id);
 
-  (void) err;
+  (void)err;
   if (sig == 9 && cc_cgroup_write (dir, "cgroup.kill", "1", NULL) == 0)
     return 0;
   cc_cgroup_kill_procs (dir, sig);

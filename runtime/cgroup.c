@@ -99,7 +99,7 @@ cc_cgroup_kill_procs (const char *dir, int sig)
     return 0;
   pids = cc_strv_split (text, '\n', true);
   for (char **p = pids; *p; p++)
-    if (kill ((pid_t) atoi (*p), sig) == 0)
+    if (kill ((pid_t)atoi (*p), sig) == 0)
       n++;
   return n;
 }
@@ -116,7 +116,7 @@ cc_cgroup_rmdir (const char *dir, cc_error_t *err)
       if (errno != EBUSY)
         break;
       cc_cgroup_kill_procs (dir, SIGKILL);
-      nanosleep (&(struct timespec) { .tv_nsec = 10 * 1000 * 1000 }, NULL);
+      nanosleep (&(struct timespec){ .tv_nsec = 10 * 1000 * 1000 }, NULL);
     }
   return cc_error_make (err, errno, "remove cgroup `%s`", dir);
 }
@@ -158,7 +158,7 @@ cc_cgroup_shares_to_weight (uint64_t shares)
     return 1;
   if (shares >= 262144)
     return 10000;
-  double l = __builtin_log2 ((double) shares);
+  double l = __builtin_log2 ((double)shares);
   double exponent = (l * l + 125 * l) / 612.0 - 7.0 / 34.0;
-  return (uint64_t) __builtin_ceil (__builtin_pow (10, exponent));
+  return (uint64_t)__builtin_ceil (__builtin_pow (10, exponent));
 }

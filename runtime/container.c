@@ -13,6 +13,7 @@
                                               or {errno, message} if it failed  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/close_range.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -21,7 +22,6 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <linux/close_range.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -138,7 +138,7 @@ wait_for_start (int fifo_fd, cc_error_t *err)
 static int
 compare_ints (const void *x, const void *y)
 {
-  return *(const int *) x - *(const int *) y;
+  return *(const int *)x - *(const int *)y;
 }
 
 /* The monitor's other fds (its status pipe above all: the caller reads
@@ -152,17 +152,16 @@ close_other_fds (const struct child_args *a)
   qsort (keep, CC_N_ELEMENTS (keep), sizeof (int), compare_ints);
   for (size_t i = 0; i < CC_N_ELEMENTS (keep); i++)
     {
-      if (keep[i] < (int) from)
+      if (keep[i] < (int)from)
         continue;
-      if ((unsigned int) keep[i] > from)
-        close_range (from, (unsigned int) keep[i] - 1, 0);
-      from = (unsigned int) keep[i] + 1;
+      if ((unsigned int)keep[i] > from)
+        close_range (from, (unsigned int)keep[i] - 1, 0);
+      from = (unsigned int)keep[i] + 1;
     }
   close_range (from, ~0U, 0);
 }
 
-static void __attribute__ ((noreturn))
-child_main (const struct child_args *a)
+static void __attribute__ ((noreturn)) child_main (const struct child_args *a)
 {
   cleanup_error cc_error_t err = NULL;
   cleanup_free char *path = NULL;
@@ -212,11 +211,11 @@ clone_flags (int netns_fd)
 static void
 reset_oom_score (pid_t pid)
 {
-  cleanup_free char *path = xasprintf ("/proc/%d/oom_score_adj", (int) pid);
+  cleanup_free char *path = xasprintf ("/proc/%d/oom_score_adj", (int)pid);
   cleanup_close int fd = open (path, O_WRONLY | O_CLOEXEC);
 
   if (fd >= 0 && write (fd, "0", 1) < 0)
-    cc_debug ("reset oom_score_adj of %d: %m", (int) pid);
+    cc_debug ("reset oom_score_adj of %d: %m", (int)pid);
 }
 
 static int

@@ -40,7 +40,7 @@ env_get (char *const *env, const char *key)
 static void
 env_put (char ***env, const char *entry)
 {
-  size_t n = (size_t) (strchr (entry, '=') - entry);
+  size_t n = (size_t)(strchr (entry, '=') - entry);
 
   for (char **e = *env; e && *e; e++)
     if (strncmp (*e, entry, n + 1) == 0)
@@ -128,8 +128,8 @@ find_program (const struct cc_exec_target *t, char **env, char **path_out, cc_er
     }
   if (strchr (t->args[0], '/'))
     return cc_error_make (err, ENOENT, "exec: `%s` in the container", t->args[0]);
-  return cc_error_make (err, ENOENT, "exec: `%s`: executable file not found in $PATH of the container (%s)",
-                        t->args[0], env_get (env, "PATH"));
+  return cc_error_make (err, ENOENT, "exec: `%s`: executable file not found in $PATH of the container (%s)", t->args[0],
+                        env_get (env, "PATH"));
 }
 
 /* Without no_new_privs the filter must go in while CAP_SYS_ADMIN is
@@ -270,7 +270,10 @@ exec_inner (const struct cc_runtime_spec *s, const struct cc_runtime_exec_opts *
   char *path = NULL;
   char **env = NULL;
   struct cc_exec_target t = {
-    .spec = s, .args = o->args, .extra_env = o->env, .user = o->user ? o->user : s->user,
+    .spec = s,
+    .args = o->args,
+    .extra_env = o->env,
+    .user = o->user ? o->user : s->user,
     .cwd = o->cwd ? o->cwd : s->cwd,
   };
 
@@ -289,9 +292,8 @@ exec_inner (const struct cc_runtime_spec *s, const struct cc_runtime_exec_opts *
 
 /* The middle process: joins the cgroups and namespaces, then forks so
    the process that runs is inside the pid namespace too.  */
-static void __attribute__ ((noreturn))
-exec_middle (const char *id, const struct cc_runtime_spec *s, pid_t target, const struct cc_runtime_exec_opts *o,
-             const struct cc_exec_io *io)
+static void __attribute__ ((noreturn)) exec_middle (const char *id, const struct cc_runtime_spec *s, pid_t target,
+                                                    const struct cc_runtime_exec_opts *o, const struct cc_exec_io *io)
 {
   cleanup_error cc_error_t err = NULL;
   int status, slave = -1;
@@ -344,7 +346,7 @@ running_pid (const char *id, pid_t *pid, cc_error_t *err)
   status = cc_json_get_string (st, "status");
   if (status == NULL || (strcmp (status, "running") != 0))
     return cc_error_make (err, EINVAL, "container `%s` is not running (%s)", id, status ? status : "unknown");
-  *pid = (pid_t) cc_json_get_int (st, "pid", 0);
+  *pid = (pid_t)cc_json_get_int (st, "pid", 0);
   return 0;
 }
 
@@ -356,7 +358,7 @@ relay (int from, int to, bool *open_)
 
   if (n <= 0)
     *open_ = false;
-  else if (cc_write_all (to, buf, (size_t) n) < 0)
+  else if (cc_write_all (to, buf, (size_t)n) < 0)
     *open_ = false;
 }
 

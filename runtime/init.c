@@ -12,7 +12,7 @@ extern const char cc_init_blob_end[];
 int
 cc_init_install (const char *path, cc_error_t *err)
 {
-  size_t len = (size_t) (cc_init_blob_end - cc_init_blob_start);
+  size_t len = (size_t)(cc_init_blob_end - cc_init_blob_start);
 
   if (len == 0)
     return cc_error_make (err, ENOENT, "ccompose was built without its init");

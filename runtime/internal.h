@@ -20,9 +20,9 @@ const char *cc_runtime_rlimit_name (int resource);
 
 /* state.c: where things live, and state.json.  */
 int cc_runtime_check_id (const char *id, cc_error_t *err);
-char *cc_runtime_dir (const char *id);      /* cc_state_dir()/containers/<id> */
+char *cc_runtime_dir (const char *id); /* cc_state_dir()/containers/<id> */
 char *cc_runtime_file (const char *id, const char *name);
-char *cc_runtime_log_dir (const char *id);  /* cc_data_dir()/containers/<id> */
+char *cc_runtime_log_dir (const char *id); /* cc_data_dir()/containers/<id> */
 int cc_runtime_state_load (const char *id, cJSON **out, cc_error_t *err);
 int cc_runtime_state_save (const char *id, const cJSON *state, cc_error_t *err);
 /* RFC 3339 with nanoseconds, UTC, as Docker prints times.  */
@@ -71,8 +71,8 @@ uint64_t cc_cgroup_shares_to_weight (uint64_t shares);
 /* namespaces.c: clone and the parent/child sync channel.  */
 struct cc_sync_msg
 {
-  int type;     /* CC_SYNC_* */
-  int status;   /* errno of a failure */
+  int type;   /* CC_SYNC_* */
+  int status; /* errno of a failure */
   char text[4096];
 };
 enum
@@ -95,8 +95,8 @@ void cc_reset_signals (void);
 struct cc_mount_ctx
 {
   const struct cc_runtime_spec *spec;
-  const char *root;       /* the directory to mount the root on */
-  const char *init_path;  /* host copy of the init, or NULL */
+  const char *root;      /* the directory to mount the root on */
+  const char *init_path; /* host copy of the init, or NULL */
 };
 int cc_mount_rootfs (const struct cc_mount_ctx *ctx, cc_error_t *err);
 /* Open PATH inside ROOTFD, never leaving it (openat2 RESOLVE_IN_ROOT,
@@ -182,8 +182,8 @@ int64_t cc_health_next_ms (const struct cc_runtime_health *h, bool in_start_peri
 struct cc_container
 {
   pid_t pid;
-  int sync_fd;      /* stays open until the container execs */
-  int out_fd, err_fd;  /* read ends of its stdout and stderr */
+  int sync_fd;        /* stays open until the container execs */
+  int out_fd, err_fd; /* read ends of its stdout and stderr */
 };
 int cc_container_spawn (const char *id, const struct cc_runtime_spec *s, int netns_fd, bool start_now,
                         struct cc_container *c, cc_error_t *err);
@@ -191,9 +191,9 @@ int cc_container_spawn (const char *id, const struct cc_runtime_spec *s, int net
 /* exec.c: a process inside a running container.  */
 struct cc_exec_io
 {
-  int in_fd, out_fd, err_fd;  /* -1: /dev/null */
-  int pty_sock;               /* >= 0: make a pty inside the container, send
-                                 its master over this socket, use the slave */
+  int in_fd, out_fd, err_fd; /* -1: /dev/null */
+  int pty_sock;              /* >= 0: make a pty inside the container, send
+                                its master over this socket, use the slave */
 };
 int cc_exec_spawn (const char *id, const struct cc_runtime_spec *s, pid_t target, const struct cc_runtime_exec_opts *o,
                    const struct cc_exec_io *io, pid_t *pid_out, cc_error_t *err);

@@ -53,7 +53,7 @@ utf8_len (const unsigned char *p, size_t left)
 static void
 escape (struct cc_buf *b, const char *data, size_t len)
 {
-  const unsigned char *p = (const unsigned char *) data;
+  const unsigned char *p = (const unsigned char *)data;
 
   for (size_t i = 0; i < len;)
     {
@@ -61,12 +61,28 @@ escape (struct cc_buf *b, const char *data, size_t len)
       size_t n;
       switch (c)
         {
-        case '"': cc_buf_puts (b, "\\\""); i++; continue;
-        case '\\': cc_buf_puts (b, "\\\\"); i++; continue;
-        case '\n': cc_buf_puts (b, "\\n"); i++; continue;
-        case '\r': cc_buf_puts (b, "\\r"); i++; continue;
-        case '\t': cc_buf_puts (b, "\\t"); i++; continue;
-        default: break;
+        case '"':
+          cc_buf_puts (b, "\\\"");
+          i++;
+          continue;
+        case '\\':
+          cc_buf_puts (b, "\\\\");
+          i++;
+          continue;
+        case '\n':
+          cc_buf_puts (b, "\\n");
+          i++;
+          continue;
+        case '\r':
+          cc_buf_puts (b, "\\r");
+          i++;
+          continue;
+        case '\t':
+          cc_buf_puts (b, "\\t");
+          i++;
+          continue;
+        default:
+          break;
         }
       if (c < 0x20 || c == '<' || c == '>' || c == '&')
         {
@@ -165,13 +181,13 @@ cc_jsonlog_write (struct cc_jsonlog *l, const char *stream, const char *data, si
   clock_gettime (CLOCK_REALTIME, &ts);
   line = cc_jsonlog_encode (data, len, stream, &ts);
   n = strlen (line);
-  if (l->max_size > 0 && l->size > 0 && l->size + (int64_t) n > l->max_size && rotate (l, err) < 0)
+  if (l->max_size > 0 && l->size > 0 && l->size + (int64_t)n > l->max_size && rotate (l, err) < 0)
     return -1;
   if (l->fd < 0 && open_log (l, err) < 0)
     return -1;
   if (cc_write_all (l->fd, line, n) < 0)
     return cc_error_make (err, errno, "write log `%s`", l->path);
-  l->size += (int64_t) n;
+  l->size += (int64_t)n;
   return 0;
 }
 

@@ -67,9 +67,9 @@ struct monitor
   uint64_t oom_before;
   bool deleting;
   bool done;
-  int64_t restart_at;   /* 0: none pending */
+  int64_t restart_at; /* 0: none pending */
   int64_t restart_delay;
-  int64_t next_probe;   /* 0: none scheduled */
+  int64_t next_probe; /* 0: none scheduled */
   int64_t start_period_end;
   struct probe probe;
 };
@@ -153,7 +153,7 @@ pump (struct monitor *m, struct stream *s)
       log_lines (m, s, true);
       return;
     }
-  cc_buf_append (&s->line, buf, (size_t) n);
+  cc_buf_append (&s->line, buf, (size_t)n);
   log_lines (m, s, false);
 }
 
@@ -189,7 +189,7 @@ keep_netns (struct monitor *m)
     return;
   /* The first run made a new network namespace; restarts keep it so the
      container keeps its addresses (DESIGN.md §3).  */
-  path = xasprintf ("/proc/%d/ns/net", (int) m->pid);
+  path = xasprintf ("/proc/%d/ns/net", (int)m->pid);
   m->netns_fd = open (path, O_RDONLY | O_CLOEXEC);
 }
 
@@ -216,7 +216,7 @@ spawn (struct monitor *m, bool start_now, cc_error_t *err)
   keep_netns (m);
   cc_runtime_proc_start (m->pid, &start);
   cc_json_set_int (m->state, "pid", m->pid);
-  cc_json_set_int (m->state, "pid_start", (int64_t) start);
+  cc_json_set_int (m->state, "pid_start", (int64_t)start);
   cc_json_set (m->state, "error", cJSON_CreateNull ());
   set_status (m, "created");
   return 0;
@@ -242,9 +242,9 @@ on_sync (struct monitor *m)
     return;
   close (m->sync_fd);
   m->sync_fd = -1;
-  if (n > (ssize_t) offsetof (struct cc_sync_msg, text) && msg.type == CC_SYNC_ERROR)
+  if (n > (ssize_t)offsetof (struct cc_sync_msg, text) && msg.type == CC_SYNC_ERROR)
     {
-      ((char *) &msg)[n] = '\0';
+      ((char *)&msg)[n] = '\0';
       cc_json_set_string (m->state, "error", msg.text);
       save_state (m);
       return;
@@ -330,7 +330,7 @@ read_probe (struct monitor *m)
           break;
         }
       if (m->probe.out.len < 4096)
-        cc_buf_append (&m->probe.out, buf, (size_t) n);
+        cc_buf_append (&m->probe.out, buf, (size_t)n);
     }
   if (m->probe.fd >= 0)
     close (m->probe.fd);
@@ -353,7 +353,7 @@ probe_done (struct monitor *m, int status)
   clock_gettime (CLOCK_REALTIME, &ts);
   end = cc_runtime_timestamp (&ts);
   if (m->probe.timed_out)
-    timeout_msg = xasprintf ("Health check exceeded timeout (%lldms)", (long long) m->spec->health.timeout_ms);
+    timeout_msg = xasprintf ("Health check exceeded timeout (%lldms)", (long long)m->spec->health.timeout_ms);
   if (h && strcmp (cc_json_get_string (m->state, "status"), "running") == 0)
     {
       cc_health_record (h, &m->spec->health, m->probe.timed_out ? -1 : code,
@@ -399,7 +399,7 @@ container_exited (struct monitor *m, int status)
 {
   int code = WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
   bool oom = m->cg->oom_kills (m->id) > m->oom_before;
-  int restarts = (int) cc_json_get_int (m->state, "restart_count", 0);
+  int restarts = (int)cc_json_get_int (m->state, "restart_count", 0);
   int64_t ran = m->started_ms ? cc_runtime_now_ms () - m->started_ms : 0;
 
   m->pid = 0;
@@ -496,7 +496,7 @@ poll_timeout (struct monitor *m, int64_t now)
   for (size_t i = 0; i < CC_N_ELEMENTS (deadlines); i++)
     if (deadlines[i] > 0 && (t < 0 || deadlines[i] - now < t))
       t = deadlines[i] - now < 0 ? 0 : deadlines[i] - now;
-  return (int) t;
+  return (int)t;
 }
 
 static void
@@ -506,8 +506,8 @@ run_loop (struct monitor *m)
     {
       int64_t now = cc_runtime_now_ms ();
       struct pollfd p[5] = {
-        { m->sigfd, POLLIN, 0 },        { m->out.fd, POLLIN, 0 }, { m->err.fd, POLLIN, 0 },
-        { m->sync_fd, POLLIN, 0 },      { m->probe.fd, POLLIN, 0 },
+        { m->sigfd, POLLIN, 0 },   { m->out.fd, POLLIN, 0 },   { m->err.fd, POLLIN, 0 },
+        { m->sync_fd, POLLIN, 0 }, { m->probe.fd, POLLIN, 0 },
       };
       if (poll (p, CC_N_ELEMENTS (p), poll_timeout (m, now)) < 0 && errno != EINTR)
         break;
@@ -547,7 +547,7 @@ set_title (const char *id, char **argv)
   end += strlen (end);
   if (end <= start)
     return;
-  room = (size_t) (end - start);
+  room = (size_t)(end - start);
   memset (start, 0, room);
   snprintf (start, room, "ccompose-monitor %s", id);
   snprintf (comm, sizeof (comm), "ccompose-mon");
@@ -611,7 +611,7 @@ prepare (struct monitor *m, cc_error_t *err)
     }
   cc_runtime_proc_start (getpid (), &start);
   cc_json_set_int (m->state, "monitor_pid", getpid ());
-  cc_json_set_int (m->state, "monitor_start", (int64_t) start);
+  cc_json_set_int (m->state, "monitor_start", (int64_t)start);
   return 0;
 }
 
@@ -672,8 +672,15 @@ cc_runtime_monitor_main (const char *id_arg, int status_fd, bool start_now, char
   cleanup_free char *id = xstrdup (id_arg);
   cleanup_error cc_error_t err = NULL;
   struct monitor m = {
-    .id = id, .cg = cc_cgroup_ops_get (), .out = { "stdout", -1, { 0 } }, .err = { "stderr", -1, { 0 } },
-    .sigfd = -1, .sync_fd = -1, .netns_fd = -1, .probe = { .fd = -1 }, .log = { .fd = -1 },
+    .id = id,
+    .cg = cc_cgroup_ops_get (),
+    .out = { "stdout", -1, { 0 } },
+    .err = { "stderr", -1, { 0 } },
+    .sigfd = -1,
+    .sync_fd = -1,
+    .netns_fd = -1,
+    .probe = { .fd = -1 },
+    .log = { .fd = -1 },
   };
 
   if (status_fd >= 0)

@@ -28,9 +28,19 @@
 /* Docker's lists (daemon/pkg/oci/defaults.go): kernel interfaces that
    leak host data or allow host changes from a container.  */
 const char *const cc_masked_paths[] = {
-  "/proc/acpi",        "/proc/asound",    "/proc/interrupts", "/proc/kcore",         "/proc/keys",
-  "/proc/latency_stats", "/proc/sched_debug", "/proc/scsi",     "/proc/timer_list",    "/proc/timer_stats",
-  "/sys/devices/virtual/powercap", "/sys/firmware", NULL,
+  "/proc/acpi",
+  "/proc/asound",
+  "/proc/interrupts",
+  "/proc/kcore",
+  "/proc/keys",
+  "/proc/latency_stats",
+  "/proc/sched_debug",
+  "/proc/scsi",
+  "/proc/timer_list",
+  "/proc/timer_stats",
+  "/sys/devices/virtual/powercap",
+  "/sys/firmware",
+  NULL,
 };
 const char *const cc_readonly_paths[] = {
   "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger", NULL,
@@ -40,12 +50,12 @@ static int
 openat2_in_root (int rootfd, const char *path, int flags, mode_t mode)
 {
   struct open_how how = {
-    .flags = (uint64_t) (flags | O_CLOEXEC),
+    .flags = (uint64_t)(flags | O_CLOEXEC),
     .mode = (flags & O_CREAT) ? mode : 0,
     .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
   };
 
-  return (int) syscall (SYS_openat2, rootfd, path, &how, sizeof (how));
+  return (int)syscall (SYS_openat2, rootfd, path, &how, sizeof (how));
 }
 
 /* Without openat2 (kernels before 5.6): walk the components and refuse
@@ -135,14 +145,25 @@ static const struct
   unsigned long set, clear;
   bool propagation;
 } mount_flags[] = {
-  { "ro", MS_RDONLY, 0, false },        { "rw", 0, MS_RDONLY, false },       { "nosuid", MS_NOSUID, 0, false },
-  { "suid", 0, MS_NOSUID, false },      { "nodev", MS_NODEV, 0, false },     { "dev", 0, MS_NODEV, false },
-  { "noexec", MS_NOEXEC, 0, false },    { "exec", 0, MS_NOEXEC, false },     { "relatime", MS_RELATIME, 0, false },
-  { "noatime", MS_NOATIME, 0, false },  { "strictatime", MS_STRICTATIME, 0, false },
-  { "bind", 0, 0, false },              { "rbind", 0, 0, false },
-  { "private", MS_PRIVATE, 0, true },   { "rprivate", MS_PRIVATE | MS_REC, 0, true },
-  { "slave", MS_SLAVE, 0, true },       { "rslave", MS_SLAVE | MS_REC, 0, true },
-  { "shared", MS_SHARED, 0, true },     { "rshared", MS_SHARED | MS_REC, 0, true },
+  { "ro", MS_RDONLY, 0, false },
+  { "rw", 0, MS_RDONLY, false },
+  { "nosuid", MS_NOSUID, 0, false },
+  { "suid", 0, MS_NOSUID, false },
+  { "nodev", MS_NODEV, 0, false },
+  { "dev", 0, MS_NODEV, false },
+  { "noexec", MS_NOEXEC, 0, false },
+  { "exec", 0, MS_NOEXEC, false },
+  { "relatime", MS_RELATIME, 0, false },
+  { "noatime", MS_NOATIME, 0, false },
+  { "strictatime", MS_STRICTATIME, 0, false },
+  { "bind", 0, 0, false },
+  { "rbind", 0, 0, false },
+  { "private", MS_PRIVATE, 0, true },
+  { "rprivate", MS_PRIVATE | MS_REC, 0, true },
+  { "slave", MS_SLAVE, 0, true },
+  { "rslave", MS_SLAVE | MS_REC, 0, true },
+  { "shared", MS_SHARED, 0, true },
+  { "rshared", MS_SHARED | MS_REC, 0, true },
 };
 
 /* tmpfs options passed through as mount data.  */
@@ -243,8 +264,8 @@ mount_fs (int rootfd, const struct fs_mount *m, cc_error_t *err)
    Named hierarchies (name=systemd) are not ours and stay out.  */
 struct cgroup_fs
 {
-  char *dir;   /* basename under /sys/fs/cgroup */
-  char *opts;  /* controllers, e.g. "cpu,cpuacct" */
+  char *dir;  /* basename under /sys/fs/cgroup */
+  char *opts; /* controllers, e.g. "cpu,cpuacct" */
 };
 
 static void
@@ -304,7 +325,7 @@ copy_cgroup_links (int cgfd)
       if (de->d_type != DT_LNK)
         continue;
       n = readlinkat (dirfd (d), de->d_name, target, sizeof (target) - 1);
-      if (n <= 0 || memchr (target, '/', (size_t) n))
+      if (n <= 0 || memchr (target, '/', (size_t)n))
         continue;
       target[n] = '\0';
       symlinkat (target, cgfd, de->d_name);
@@ -335,8 +356,8 @@ mount_cgroup_v1 (int rootfd, unsigned long ro, cc_error_t *err)
   if (cgfd < 0 || ret < 0)
     return -1;
   copy_cgroup_links (cgfd);
-  return mount_fd (NULL, cgfd, NULL, MS_REMOUNT | MS_NOSUID | MS_NOEXEC | MS_NODEV | ro, "mode=755",
-                   "/sys/fs/cgroup", err);
+  return mount_fd (NULL, cgfd, NULL, MS_REMOUNT | MS_NOSUID | MS_NOEXEC | MS_NODEV | ro, "mode=755", "/sys/fs/cgroup",
+                   err);
 }
 
 static int
@@ -355,7 +376,7 @@ mount_cgroups (int rootfd, const struct cc_runtime_spec *s, cc_error_t *err)
 static int
 mount_proc_and_dev (int rootfd, const struct cc_runtime_spec *s, cc_error_t *err)
 {
-  cleanup_free char *shm = xasprintf ("mode=1777,size=%lld", (long long) s->shm_size);
+  cleanup_free char *shm = xasprintf ("mode=1777,size=%lld", (long long)s->shm_size);
   const unsigned long sys_ro = s->privileged ? 0 : MS_RDONLY;
   const struct fs_mount fs[] = {
     { "/proc", "proc", MS_NOSUID | MS_NOEXEC | MS_NODEV, NULL },
@@ -392,8 +413,8 @@ prepare_host_source (const struct cc_runtime_mount *m, bool create, cc_error_t *
 }
 
 static int
-mount_bind (int rootfd, const struct cc_runtime_mount *m, unsigned long flags, unsigned long propagation,
-            bool create, cc_error_t *err)
+mount_bind (int rootfd, const struct cc_runtime_mount *m, unsigned long flags, unsigned long propagation, bool create,
+            cc_error_t *err)
 {
   cleanup_close int target = -1;
 
@@ -432,7 +453,7 @@ mount_user (int rootfd, const struct cc_runtime_mount *m, cc_error_t *err)
 static int
 bind_file (int rootfd, const char *source, const char *target, bool ro, cc_error_t *err)
 {
-  struct cc_runtime_mount m = { .type = (char *) "bind", .source = (char *) source, .target = (char *) target };
+  struct cc_runtime_mount m = { .type = (char *)"bind", .source = (char *)source, .target = (char *)target };
 
   return mount_bind (rootfd, &m, ro ? MS_RDONLY | MS_NOSUID | MS_NODEV : 0, 0, false, err);
 }
@@ -529,7 +550,7 @@ mount_root (const struct cc_mount_ctx *ctx, cc_error_t *err)
     }
   lower = cc_strv_join (s->layers, ":");
   data = xasprintf ("lowerdir=%s,upperdir=%s,workdir=%s", lower, s->upper, s->work);
-  if (strlen (data) >= (size_t) sysconf (_SC_PAGESIZE))
+  if (strlen (data) >= (size_t)sysconf (_SC_PAGESIZE))
     return cc_error_make (err, E2BIG, "overlay options longer than a page (%zu layers)", cc_strv_len (s->layers));
   if (mount ("overlay", ctx->root, "overlay", 0, data) < 0)
     return cc_error_make (err, errno, "mount overlay on `%s` (lowerdir=%s)", ctx->root, lower);

@@ -20,7 +20,7 @@
 pid_t
 cc_ns_clone (unsigned long flags)
 {
-  return (pid_t) syscall (SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
+  return (pid_t)syscall (SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
 }
 
 int
@@ -56,9 +56,9 @@ cc_sync_wait (int fd, cc_error_t *err)
     return cc_error_make (err, errno, "read sync socket");
   if (n == 0)
     return cc_error_make (err, EPIPE, "the container process exited during setup");
-  if ((size_t) n <= offsetof (struct cc_sync_msg, text))
+  if ((size_t)n <= offsetof (struct cc_sync_msg, text))
     return cc_error_make (err, EPROTO, "short sync message");
-  ((char *) &m)[n] = '\0';
+  ((char *)&m)[n] = '\0';
   if (m.type == CC_SYNC_OK)
     return 0;
   return cc_error_make (err, m.status, "%s", m.text);
@@ -99,7 +99,7 @@ cc_ns_join (pid_t pid, cc_error_t *err)
   /* Open every handle while /proc is still the host's.  */
   for (size_t i = 0; i < CC_N_ELEMENTS (join_order); i++)
     {
-      cleanup_free char *path = xasprintf ("/proc/%d/ns/%s", (int) pid, join_order[i].name);
+      cleanup_free char *path = xasprintf ("/proc/%d/ns/%s", (int)pid, join_order[i].name);
       fds[i] = open (path, O_RDONLY | O_CLOEXEC);
       if (fds[i] < 0)
         {
@@ -112,7 +112,7 @@ cc_ns_join (pid_t pid, cc_error_t *err)
   for (size_t i = 0; i < CC_N_ELEMENTS (join_order); i++)
     {
       if (ret == 0 && setns (fds[i], join_order[i].type) < 0)
-        ret = cc_error_make (err, errno, "setns %s namespace of pid %d", join_order[i].name, (int) pid);
+        ret = cc_error_make (err, errno, "setns %s namespace of pid %d", join_order[i].name, (int)pid);
       close (fds[i]);
     }
   return ret;

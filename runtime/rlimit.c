@@ -23,7 +23,7 @@ apply_one (pid_t pid, const struct cc_runtime_rlimit *r, cc_error_t *err)
     return cc_error_make (err, errno, "read ulimit `%s`", cc_runtime_rlimit_name (r->resource));
   cc_warn ("ulimit %s: cannot raise the hard limit to %" PRIu64 " (it is %" PRIu64
            " and raising needs CAP_SYS_RESOURCE); keeping %" PRIu64,
-           cc_runtime_rlimit_name (r->resource), r->hard, (uint64_t) cur.rlim_max, (uint64_t) cur.rlim_max);
+           cc_runtime_rlimit_name (r->resource), r->hard, (uint64_t)cur.rlim_max, (uint64_t)cur.rlim_max);
   want.rlim_max = cur.rlim_max;
   if (want.rlim_cur > want.rlim_max)
     want.rlim_cur = want.rlim_max;

@@ -28,7 +28,7 @@
 static void
 sleep_ms (long ms)
 {
-  nanosleep (&(struct timespec) { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L }, NULL);
+  nanosleep (&(struct timespec){ .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L }, NULL);
 }
 
 /* pidfd of PID, only when it still is the process that started at
@@ -40,7 +40,7 @@ pidfd_for (pid_t pid, uint64_t start)
 
   if (pid <= 0)
     return -1;
-  fd = (int) syscall (SYS_pidfd_open, pid, 0);
+  fd = (int)syscall (SYS_pidfd_open, pid, 0);
   if (fd < 0)
     return -1;
   if (! cc_runtime_proc_alive (pid, start))
@@ -65,7 +65,7 @@ wait_pidfd (int fd, int64_t timeout_ms)
       int r;
       if (timeout_ms >= 0 && left < 0)
         left = 0;
-      r = poll (&p, 1, (int) (left > 0x7fffffff ? 0x7fffffff : left));
+      r = poll (&p, 1, (int)(left > 0x7fffffff ? 0x7fffffff : left));
       if (r > 0)
         return true;
       if (r == 0 || (r < 0 && errno != EINTR))
@@ -76,8 +76,8 @@ wait_pidfd (int fd, int64_t timeout_ms)
 static bool
 monitor_alive (const cJSON *st)
 {
-  return cc_runtime_proc_alive ((pid_t) cc_json_get_int (st, "monitor_pid", 0),
-                           (uint64_t) cc_json_get_int (st, "monitor_start", 0));
+  return cc_runtime_proc_alive ((pid_t)cc_json_get_int (st, "monitor_pid", 0),
+                                (uint64_t)cc_json_get_int (st, "monitor_start", 0));
 }
 
 int
@@ -118,12 +118,17 @@ load_status (const char *id, cJSON **st, const char **status, cc_error_t *err)
 
 /* The monitor: fork, fork again (so it is nobody's child), exec
    ourselves.  It answers with one JSON line on fd 3.  */
-static void __attribute__ ((noreturn))
-exec_monitor (const char *id, bool start_now, int status_fd)
+static void __attribute__ ((noreturn)) exec_monitor (const char *id, bool start_now, int status_fd)
 {
   char fdbuf[16];
-  char *argv[] = { (char *) "ccompose-monitor", (char *) "runtime", (char *) "monitor", (char *) "--status-fd",
-                   fdbuf, start_now ? (char *) "--start" : (char *) id, start_now ? (char *) id : NULL, NULL };
+  char *argv[] = { (char *)"ccompose-monitor",
+                   (char *)"runtime",
+                   (char *)"monitor",
+                   (char *)"--status-fd",
+                   fdbuf,
+                   start_now ? (char *)"--start" : (char *)id,
+                   start_now ? (char *)id : NULL,
+                   NULL };
 
   if (status_fd != STATUS_FD)
     {
@@ -153,10 +158,10 @@ read_report (int fd, pid_t *pid, cc_error_t *err)
         continue;
       if (n < 0)
         return cc_error_make (err, errno, "read the monitor's report");
-      cc_buf_append (&b, chunk, (size_t) n);
+      cc_buf_append (&b, chunk, (size_t)n);
       /* One line: EOF would also wait for every process that inherited
          the pipe.  */
-      if (memchr (chunk, '\n', (size_t) n))
+      if (memchr (chunk, '\n', (size_t)n))
         break;
     }
   if (b.len == 0)
@@ -164,8 +169,8 @@ read_report (int fd, pid_t *pid, cc_error_t *err)
   if (cc_json_parse (b.data, "the monitor's report", &j, err) < 0)
     return -1;
   if (cc_json_get_string (j, "error"))
-    return cc_error_make (err, (int) cc_json_get_int (j, "errno", 0), "%s", cc_json_get_string (j, "error"));
-  *pid = (pid_t) cc_json_get_int (j, "pid", 0);
+    return cc_error_make (err, (int)cc_json_get_int (j, "errno", 0), "%s", cc_json_get_string (j, "error"));
+  *pid = (pid_t)cc_json_get_int (j, "pid", 0);
   return 0;
 }
 
@@ -239,7 +244,7 @@ cc_runtime_create (const char *id, const struct cc_runtime_spec *spec, cc_error_
   dir = cc_runtime_dir (id);
   for (char **s = spec->sysctls; s && *s; s++)
     {
-      cleanup_free char *key = xstrndup (*s, (size_t) (strchr (*s, '=') - *s));
+      cleanup_free char *key = xstrndup (*s, (size_t)(strchr (*s, '=') - *s));
       if (cc_sysctl_check (key, spec, err) < 0)
         return -1;
     }
@@ -331,7 +336,7 @@ cc_runtime_wait (const char *id, int64_t timeout_ms, cc_error_t *err)
 
   if (cc_runtime_check_id (id, err) < 0 || cc_runtime_state_load (id, &st, err) < 0)
     return -1;
-  fd = pidfd_for ((pid_t) cc_json_get_int (st, "monitor_pid", 0), (uint64_t) cc_json_get_int (st, "monitor_start", 0));
+  fd = pidfd_for ((pid_t)cc_json_get_int (st, "monitor_pid", 0), (uint64_t)cc_json_get_int (st, "monitor_start", 0));
   if (fd >= 0 && ! wait_pidfd (fd, timeout_ms))
     return cc_error_make (err, ETIMEDOUT, "container `%s` still running", id);
   if (cc_runtime_state (id, &after, err) < 0)
@@ -339,14 +344,14 @@ cc_runtime_wait (const char *id, int64_t timeout_ms, cc_error_t *err)
   if (cc_json_get_int (after, "exit_code", -1) < 0)
     return cc_error_make (err, 0, "container `%s` ended without an exit code: %s", id,
                           cc_json_get_string (after, "error") ? cc_json_get_string (after, "error") : "unknown");
-  return (int) cc_json_get_int (after, "exit_code", -1);
+  return (int)cc_json_get_int (after, "exit_code", -1);
 }
 
 /* Whether PID has a handler for SIG: bit SIG-1 of SigCgt.  */
 static bool
 catches_signal (pid_t pid, int sig)
 {
-  cleanup_free char *path = xasprintf ("/proc/%d/status", (int) pid);
+  cleanup_free char *path = xasprintf ("/proc/%d/status", (int)pid);
   cleanup_free char *text = NULL;
   const char *line;
 
@@ -384,8 +389,8 @@ static void
 stop_pid1 (const char *id, const cJSON *st, int sig, int64_t grace_ms, struct cc_runtime_stop_report *r)
 {
   const char *status = cc_json_get_string (st, "status");
-  pid_t pid = (pid_t) cc_json_get_int (st, "pid", 0);
-  cleanup_close int fd = pidfd_for (pid, (uint64_t) cc_json_get_int (st, "pid_start", 0));
+  pid_t pid = (pid_t)cc_json_get_int (st, "pid", 0);
+  cleanup_close int fd = pidfd_for (pid, (uint64_t)cc_json_get_int (st, "pid_start", 0));
 
   if (fd < 0 || status == NULL || strcmp (status, "exited") == 0)
     return;
@@ -450,7 +455,8 @@ cc_runtime_kill (const char *id, int sig, cc_error_t *err)
     return -1;
   if (strcmp (status, "running") != 0 && strcmp (status, "paused") != 0 && strcmp (status, "created") != 0)
     return cc_error_make (err, EINVAL, "container `%s` is not running (%s)", id, status);
-  cleanup_close int fd = pidfd_for ((pid_t) cc_json_get_int (st, "pid", 0), (uint64_t) cc_json_get_int (st, "pid_start", 0));
+  cleanup_close int fd
+      = pidfd_for ((pid_t)cc_json_get_int (st, "pid", 0), (uint64_t)cc_json_get_int (st, "pid_start", 0));
   if (fd < 0 || syscall (SYS_pidfd_send_signal, fd, sig, NULL, 0) < 0)
     return cc_error_make (err, fd < 0 ? ESRCH : errno, "kill container `%s`", id);
   return 0;
@@ -486,8 +492,8 @@ cc_runtime_unpause (const char *id, cc_error_t *err)
 static void
 stop_monitor (const cJSON *st)
 {
-  cleanup_close int fd = pidfd_for ((pid_t) cc_json_get_int (st, "monitor_pid", 0),
-                                    (uint64_t) cc_json_get_int (st, "monitor_start", 0));
+  cleanup_close int fd
+      = pidfd_for ((pid_t)cc_json_get_int (st, "monitor_pid", 0), (uint64_t)cc_json_get_int (st, "monitor_start", 0));
 
   if (fd < 0)
     return;
@@ -550,7 +556,7 @@ cc_runtime_delete (const char *id, cc_error_t *err)
 static int
 compare_strings (const void *a, const void *b)
 {
-  return strcmp (*(char *const *) a, *(char *const *) b);
+  return strcmp (*(char *const *)a, *(char *const *)b);
 }
 
 int

@@ -66,9 +66,9 @@
 
 struct cc_runtime_mount
 {
-  char *type;    /* "bind" or "tmpfs" */
-  char *source;  /* host path for bind */
-  char *target;  /* absolute path inside the container */
+  char *type;   /* "bind" or "tmpfs" */
+  char *source; /* host path for bind */
+  char *target; /* absolute path inside the container */
   char **options;
 };
 
@@ -88,26 +88,26 @@ enum cc_restart_policy
 
 struct cc_runtime_health
 {
-  char **test;   /* NULL = none; "CMD", args... or "CMD-SHELL", script */
+  char **test; /* NULL = none; "CMD", args... or "CMD-SHELL", script */
   int64_t interval_ms, timeout_ms, start_period_ms, start_interval_ms;
   int retries;
 };
 
 struct cc_runtime_resources
 {
-  int64_t memory;       /* bytes, 0 = unlimited */
-  int64_t memory_swap;  /* memory + swap, bytes; 0 = unset, -1 = unlimited */
-  int64_t cpu_quota;    /* us per period, 0 = unlimited */
-  int64_t cpu_period;   /* us, 0 = kernel default */
-  int64_t cpu_shares;   /* 0 = default */
-  int64_t pids_limit;   /* 0 = unlimited */
+  int64_t memory;      /* bytes, 0 = unlimited */
+  int64_t memory_swap; /* memory + swap, bytes; 0 = unset, -1 = unlimited */
+  int64_t cpu_quota;   /* us per period, 0 = unlimited */
+  int64_t cpu_period;  /* us, 0 = kernel default */
+  int64_t cpu_shares;  /* 0 = default */
+  int64_t pids_limit;  /* 0 = unlimited */
 };
 
 struct cc_runtime_spec
 {
-  char *rootfs;          /* plain root, or NULL when layers are given */
-  char **layers;         /* overlay lower dirs, top first */
-  char *upper, *work;    /* overlay upper and work dirs (same filesystem) */
+  char *rootfs;       /* plain root, or NULL when layers are given */
+  char **layers;      /* overlay lower dirs, top first */
+  char *upper, *work; /* overlay upper and work dirs (same filesystem) */
   char **args, **env;
   char *cwd, *user, *hostname, *domainname;
   struct cc_runtime_mount *mounts;
@@ -117,16 +117,16 @@ struct cc_runtime_spec
   struct cc_runtime_resources resources;
   char **cap_add, **cap_drop;
   bool privileged, no_new_privileges, seccomp;
-  char **sysctls;        /* "key=value" */
+  char **sysctls; /* "key=value" */
   struct cc_runtime_rlimit *rlimits;
   size_t n_rlimits;
   bool init;
   int stop_signal;
   int64_t stop_grace_ms;
   enum cc_restart_policy restart;
-  int restart_max;       /* on-failure:N, 0 = unbounded */
+  int restart_max; /* on-failure:N, 0 = unbounded */
   struct cc_runtime_health health;
-  int64_t log_max_size;  /* 0 = never rotate */
+  int64_t log_max_size; /* 0 = never rotate */
   int log_max_file;
   char *netns;
   char *hosts_file, *resolv_conf, *hostname_file;
@@ -163,8 +163,8 @@ int cc_runtime_wait (const char *id, int64_t timeout_ms, cc_error_t *err);
 struct cc_runtime_stop_report
 {
   bool was_running;
-  bool signal_caught;   /* PID 1 had a handler for the stop signal (SigCgt) */
-  bool killed;          /* the grace period ran out: SIGKILL was sent */
+  bool signal_caught; /* PID 1 had a handler for the stop signal (SigCgt) */
+  bool killed;        /* the grace period ran out: SIGKILL was sent */
   int64_t elapsed_ms;
 };
 /* Stop signal, then SIGKILL after the grace period (GRACE_MS < 0: the
@@ -185,9 +185,9 @@ int cc_runtime_list (char ***ids, cc_error_t *err);
 struct cc_runtime_exec_opts
 {
   char **args;
-  char **env;      /* added to the container's environment */
-  const char *user;  /* NULL: the container's */
-  const char *cwd;   /* NULL: the container's */
+  char **env;       /* added to the container's environment */
+  const char *user; /* NULL: the container's */
+  const char *cwd;  /* NULL: the container's */
   bool tty;
 };
 /* Run a process inside the running container with the same namespaces,

@@ -19,7 +19,7 @@
 static const struct
 {
   const char *name;
-  int cap;    /* allowed when the container holds it; ALWAYS: never */
+  int cap; /* allowed when the container holds it; ALWAYS: never */
   int errnum;
 } denied[] = {
   /* Filesystem namespaces and mounts.  */
@@ -97,7 +97,7 @@ cc_seccomp_wanted (const struct cc_runtime_spec *s)
 static bool
 has_cap (uint64_t caps, int cap)
 {
-  return cap != ALWAYS && (caps & (((uint64_t) 1) << cap));
+  return cap != ALWAYS && (caps & (((uint64_t)1) << cap));
 }
 
 static int
@@ -109,7 +109,7 @@ add_rules (scmp_filter_ctx ctx, uint64_t caps, cc_error_t *err)
       int ret;
       if (nr == __NR_SCMP_ERROR || has_cap (caps, denied[i].cap))
         continue;
-      ret = seccomp_rule_add (ctx, SCMP_ACT_ERRNO ((uint32_t) denied[i].errnum), nr, 0);
+      ret = seccomp_rule_add (ctx, SCMP_ACT_ERRNO ((uint32_t)denied[i].errnum), nr, 0);
       if (ret < 0 && ret != -EDOM)
         return cc_error_make (err, -ret, "seccomp rule for `%s`", denied[i].name);
     }

@@ -77,7 +77,7 @@ cc_runtime_parse_signal (const char *text, int *sig, cc_error_t *err)
     {
       if (n <= 0 || n >= NSIG)
         return cc_error_make (err, EINVAL, "invalid signal number `%s`", text);
-      *sig = (int) n;
+      *sig = (int)n;
       return 0;
     }
   if (strncasecmp (name, "SIG", 3) == 0)
@@ -87,7 +87,7 @@ cc_runtime_parse_signal (const char *text, int *sig, cc_error_t *err)
     {
       bool min = strncasecmp (name, "RTMIN", 5) == 0;
       long off = name[5] ? strtol (name + 5, &end, 10) : 0;
-      int v = min ? SIGRTMIN + (int) off : SIGRTMAX + (int) off;
+      int v = min ? SIGRTMIN + (int)off : SIGRTMAX + (int)off;
       if ((name[5] && (*end != '\0' || (min ? name[5] != '+' : name[5] != '-'))) || v < SIGRTMIN || v > SIGRTMAX)
         return cc_error_make (err, EINVAL, "invalid signal `%s`", text);
       *sig = v;
@@ -126,7 +126,7 @@ int
 cc_runtime_parse_restart (const char *text, enum cc_restart_policy *policy, int *max, cc_error_t *err)
 {
   const char *colon = strchr (text, ':');
-  size_t len = colon ? (size_t) (colon - text) : strlen (text);
+  size_t len = colon ? (size_t)(colon - text) : strlen (text);
 
   for (size_t i = 0; i < CC_N_ELEMENTS (restart_policies); i++)
     {
@@ -142,7 +142,7 @@ cc_runtime_parse_restart (const char *text, enum cc_restart_policy *policy, int 
       long n = strtol (colon + 1, &end, 10);
       if (colon[1] == '\0' || *end != '\0' || n < 0 || n > 1000000)
         return cc_error_make (err, EINVAL, "restart policy `%s`: invalid count", text);
-      *max = (int) n;
+      *max = (int)n;
       return 0;
     }
   return cc_error_make (err, EINVAL, "unknown restart policy `%s`", text);
@@ -162,12 +162,14 @@ static const struct
   const char *name;
   int resource;
 } rlimit_names[] = {
-  { "core", RLIMIT_CORE },       { "cpu", RLIMIT_CPU },         { "data", RLIMIT_DATA },
-  { "fsize", RLIMIT_FSIZE },     { "locks", RLIMIT_LOCKS },     { "memlock", RLIMIT_MEMLOCK },
-  { "msgqueue", RLIMIT_MSGQUEUE }, { "nice", RLIMIT_NICE },     { "nofile", RLIMIT_NOFILE },
-  { "nproc", RLIMIT_NPROC },     { "rss", RLIMIT_RSS },         { "rtprio", RLIMIT_RTPRIO },
-  { "rttime", RLIMIT_RTTIME },   { "sigpending", RLIMIT_SIGPENDING }, { "stack", RLIMIT_STACK },
-  { "as", RLIMIT_AS },
+  { "core", RLIMIT_CORE },         { "cpu", RLIMIT_CPU },
+  { "data", RLIMIT_DATA },         { "fsize", RLIMIT_FSIZE },
+  { "locks", RLIMIT_LOCKS },       { "memlock", RLIMIT_MEMLOCK },
+  { "msgqueue", RLIMIT_MSGQUEUE }, { "nice", RLIMIT_NICE },
+  { "nofile", RLIMIT_NOFILE },     { "nproc", RLIMIT_NPROC },
+  { "rss", RLIMIT_RSS },           { "rtprio", RLIMIT_RTPRIO },
+  { "rttime", RLIMIT_RTTIME },     { "sigpending", RLIMIT_SIGPENDING },
+  { "stack", RLIMIT_STACK },       { "as", RLIMIT_AS },
 };
 
 int
@@ -215,11 +217,11 @@ get_strv (const cJSON *j, const char *key, char ***out, cc_error_t *err)
     return cc_error_make (err, EINVAL, "`%s` must be an array of strings", key);
   r = xzalloc (sizeof (char *));
   cJSON_ArrayForEach (it, v)
-    {
-      if (! cJSON_IsString (it))
-        return cc_error_make (err, EINVAL, "`%s` must be an array of strings", key);
-      cc_strv_append (&r, it->valuestring);
-    }
+  {
+    if (! cJSON_IsString (it))
+      return cc_error_make (err, EINVAL, "`%s` must be an array of strings", key);
+    cc_strv_append (&r, it->valuestring);
+  }
   *out = steal_pointer (&r);
   return 0;
 }
@@ -231,11 +233,11 @@ get_int (const cJSON *j, const char *key, int64_t min, int64_t *out, cc_error_t 
 
   if (v == NULL || cJSON_IsNull (v))
     return 0;
-  if (! cJSON_IsNumber (v) || v->valuedouble != (double) (int64_t) v->valuedouble)
+  if (! cJSON_IsNumber (v) || v->valuedouble != (double)(int64_t)v->valuedouble)
     return cc_error_make (err, EINVAL, "`%s` must be an integer", key);
-  if ((int64_t) v->valuedouble < min || v->valuedouble > 9.2e18)
+  if ((int64_t)v->valuedouble < min || v->valuedouble > 9.2e18)
     return cc_error_make (err, ERANGE, "`%s` out of range", key);
-  *out = (int64_t) v->valuedouble;
+  *out = (int64_t)v->valuedouble;
   return 0;
 }
 
@@ -260,14 +262,14 @@ check_keys (const cJSON *j, const char *what, const char *const *known, size_t n
   if (! cJSON_IsObject (j))
     return cc_error_make (err, EINVAL, "%s must be an object", what);
   cJSON_ArrayForEach (it, j)
-    {
-      size_t i;
-      for (i = 0; i < n; i++)
-        if (strcmp (known[i], it->string) == 0)
-          break;
-      if (i == n)
-        return cc_error_make (err, EINVAL, "%s: unknown key `%s`", what, it->string);
-    }
+  {
+    size_t i;
+    for (i = 0; i < n; i++)
+      if (strcmp (known[i], it->string) == 0)
+        break;
+    if (i == n)
+      return cc_error_make (err, EINVAL, "%s: unknown key `%s`", what, it->string);
+  }
   return 0;
 }
 
@@ -304,12 +306,12 @@ parse_mounts (const cJSON *j, struct cc_runtime_spec *s, cc_error_t *err)
     return 0;
   if (! cJSON_IsArray (v))
     return cc_error_make (err, EINVAL, "`mounts` must be an array");
-  s->mounts = xzalloc (sizeof (*s->mounts) * ((size_t) cJSON_GetArraySize (v) + 1));
+  s->mounts = xzalloc (sizeof (*s->mounts) * ((size_t)cJSON_GetArraySize (v) + 1));
   cJSON_ArrayForEach (it, v)
-    {
-      if (parse_mount (it, &s->mounts[s->n_mounts++], err) < 0)
-        return cc_error_wrap (err, "mounts[%zu]", s->n_mounts - 1);
-    }
+  {
+    if (parse_mount (it, &s->mounts[s->n_mounts++], err) < 0)
+      return cc_error_wrap (err, "mounts[%zu]", s->n_mounts - 1);
+  }
   return 0;
 }
 
@@ -348,11 +350,11 @@ parse_sysctls (const cJSON *j, struct cc_runtime_spec *s, cc_error_t *err)
     return cc_error_make (err, EINVAL, "`sysctls` must be an object");
   s->sysctls = xzalloc (sizeof (char *));
   cJSON_ArrayForEach (it, v)
-    {
-      if (! cJSON_IsString (it))
-        return cc_error_make (err, EINVAL, "sysctl `%s` must be a string", it->string);
-      cc_strv_push (&s->sysctls, xasprintf ("%s=%s", it->string, it->valuestring));
-    }
+  {
+    if (! cJSON_IsString (it))
+      return cc_error_make (err, EINVAL, "sysctl `%s` must be a string", it->string);
+    cc_strv_push (&s->sysctls, xasprintf ("%s=%s", it->string, it->valuestring));
+  }
   return 0;
 }
 
@@ -366,26 +368,26 @@ parse_ulimits (const cJSON *j, struct cc_runtime_spec *s, cc_error_t *err)
     return 0;
   if (! cJSON_IsObject (v))
     return cc_error_make (err, EINVAL, "`ulimits` must be an object");
-  s->rlimits = xzalloc (sizeof (*s->rlimits) * ((size_t) cJSON_GetArraySize (v) + 1));
+  s->rlimits = xzalloc (sizeof (*s->rlimits) * ((size_t)cJSON_GetArraySize (v) + 1));
   cJSON_ArrayForEach (it, v)
-    {
-      struct cc_runtime_rlimit *r = &s->rlimits[s->n_rlimits++];
-      int64_t soft = -1, hard = -1;
+  {
+    struct cc_runtime_rlimit *r = &s->rlimits[s->n_rlimits++];
+    int64_t soft = -1, hard = -1;
 
-      r->resource = cc_runtime_rlimit_from_name (it->string);
-      if (r->resource < 0)
-        return cc_error_make (err, EINVAL, "unknown ulimit `%s`", it->string);
-      if (check_keys (it, it->string, keys, CC_N_ELEMENTS (keys), err) < 0 || get_int (it, "soft", 0, &soft, err) < 0
-          || get_int (it, "hard", 0, &hard, err) < 0)
-        return cc_error_wrap (err, "ulimits");
-      if (soft < 0 || hard < 0)
-        return cc_error_make (err, EINVAL, "ulimit `%s` needs soft and hard", it->string);
-      if (soft > hard)
-        return cc_error_make (err, EINVAL, "ulimit `%s`: soft %lld above hard %lld", it->string, (long long) soft,
-                              (long long) hard);
-      r->soft = (uint64_t) soft;
-      r->hard = (uint64_t) hard;
-    }
+    r->resource = cc_runtime_rlimit_from_name (it->string);
+    if (r->resource < 0)
+      return cc_error_make (err, EINVAL, "unknown ulimit `%s`", it->string);
+    if (check_keys (it, it->string, keys, CC_N_ELEMENTS (keys), err) < 0 || get_int (it, "soft", 0, &soft, err) < 0
+        || get_int (it, "hard", 0, &hard, err) < 0)
+      return cc_error_wrap (err, "ulimits");
+    if (soft < 0 || hard < 0)
+      return cc_error_make (err, EINVAL, "ulimit `%s` needs soft and hard", it->string);
+    if (soft > hard)
+      return cc_error_make (err, EINVAL, "ulimit `%s`: soft %lld above hard %lld", it->string, (long long)soft,
+                            (long long)hard);
+    r->soft = (uint64_t)soft;
+    r->hard = (uint64_t)hard;
+  }
   return 0;
 }
 
@@ -400,11 +402,12 @@ parse_health (const cJSON *j, struct cc_runtime_health *h, cc_error_t *err)
   if (v == NULL || cJSON_IsNull (v))
     return 0;
   if (check_keys (v, "healthcheck", keys, CC_N_ELEMENTS (keys), err) < 0 || get_strv (v, "test", &h->test, err) < 0
-      || get_int (v, "interval_ms", 1, &h->interval_ms, err) < 0 || get_int (v, "timeout_ms", 1, &h->timeout_ms, err) < 0
-      || get_int (v, "retries", 0, &retries, err) < 0 || get_int (v, "start_period_ms", 0, &h->start_period_ms, err) < 0
+      || get_int (v, "interval_ms", 1, &h->interval_ms, err) < 0
+      || get_int (v, "timeout_ms", 1, &h->timeout_ms, err) < 0 || get_int (v, "retries", 0, &retries, err) < 0
+      || get_int (v, "start_period_ms", 0, &h->start_period_ms, err) < 0
       || get_int (v, "start_interval_ms", 1, &h->start_interval_ms, err) < 0)
     return cc_error_wrap (err, "healthcheck");
-  h->retries = retries > 1000000 ? 1000000 : (int) retries;
+  h->retries = retries > 1000000 ? 1000000 : (int)retries;
   if (h->test && h->test[0] && strcmp (h->test[0], "NONE") == 0)
     {
       cc_strv_free (h->test);
@@ -413,7 +416,8 @@ parse_health (const cJSON *j, struct cc_runtime_health *h, cc_error_t *err)
     }
   if (h->test == NULL || h->test[0] == NULL || h->test[1] == NULL
       || (strcmp (h->test[0], "CMD") != 0 && strcmp (h->test[0], "CMD-SHELL") != 0))
-    return cc_error_make (err, EINVAL, "healthcheck: test must be [\"CMD\", args...], [\"CMD-SHELL\", script] or [\"NONE\"]");
+    return cc_error_make (err, EINVAL,
+                          "healthcheck: test must be [\"CMD\", args...], [\"CMD-SHELL\", script] or [\"NONE\"]");
   return 0;
 }
 
@@ -426,10 +430,10 @@ parse_log (const cJSON *j, struct cc_runtime_spec *s, cc_error_t *err)
 
   if (v == NULL || cJSON_IsNull (v))
     return 0;
-  if (check_keys (v, "log", keys, CC_N_ELEMENTS (keys), err) < 0 || get_int (v, "max_size", 0, &s->log_max_size, err) < 0
-      || get_int (v, "max_file", 1, &max_file, err) < 0)
+  if (check_keys (v, "log", keys, CC_N_ELEMENTS (keys), err) < 0
+      || get_int (v, "max_size", 0, &s->log_max_size, err) < 0 || get_int (v, "max_file", 1, &max_file, err) < 0)
     return cc_error_wrap (err, "log");
-  s->log_max_file = max_file > 100 ? 100 : (int) max_file;
+  s->log_max_file = max_file > 100 ? 100 : (int)max_file;
   return 0;
 }
 
@@ -439,7 +443,8 @@ parse_misc (const cJSON *j, struct cc_runtime_spec *s, cc_error_t *err)
   cleanup_free char *restart = NULL, *stop_signal = NULL;
 
   if (get_string (j, "restart", &restart, err) < 0 || get_string (j, "stop_signal", &stop_signal, err) < 0
-      || get_int (j, "stop_grace_ms", 0, &s->stop_grace_ms, err) < 0 || get_int (j, "shm_size", 1, &s->shm_size, err) < 0)
+      || get_int (j, "stop_grace_ms", 0, &s->stop_grace_ms, err) < 0
+      || get_int (j, "shm_size", 1, &s->shm_size, err) < 0)
     return -1;
   if (restart && cc_runtime_parse_restart (restart, &s->restart, &s->restart_max, err) < 0)
     return -1;
@@ -499,11 +504,12 @@ int
 cc_runtime_spec_from_json (const cJSON *j, struct cc_runtime_spec **out, cc_error_t *err)
 {
   static const char *const keys[]
-      = { "rootfs",   "layers",   "upper",       "work",        "args",          "env",         "cwd",
-          "user",     "hostname", "domainname",  "mounts",      "read_only",     "shm_size",    "resources",
-          "cap_add",  "cap_drop", "privileged",  "no_new_privileges", "seccomp", "sysctls",     "ulimits",
-          "init",     "stop_signal", "stop_grace_ms", "restart", "healthcheck",  "log",         "netns",
-          "hosts_file", "resolv_conf", "hostname_file" };
+      = { "rootfs",       "layers",      "upper",    "work",       "args",        "env",
+          "cwd",          "user",        "hostname", "domainname", "mounts",      "read_only",
+          "shm_size",     "resources",   "cap_add",  "cap_drop",   "privileged",  "no_new_privileges",
+          "seccomp",      "sysctls",     "ulimits",  "init",       "stop_signal", "stop_grace_ms",
+          "restart",      "healthcheck", "log",      "netns",      "hosts_file",  "resolv_conf",
+          "hostname_file" };
   cleanup_runtime_spec struct cc_runtime_spec *s = cc_runtime_spec_new ();
 
   if (check_keys (j, "spec", keys, CC_N_ELEMENTS (keys), err) < 0)
@@ -517,10 +523,10 @@ cc_runtime_spec_from_json (const cJSON *j, struct cc_runtime_spec **out, cc_erro
       || parse_resources (j, &s->resources, err) < 0 || get_strv (j, "cap_add", &s->cap_add, err) < 0
       || get_strv (j, "cap_drop", &s->cap_drop, err) < 0 || get_bool (j, "privileged", &s->privileged, err) < 0
       || get_bool (j, "no_new_privileges", &s->no_new_privileges, err) < 0
-      || get_bool (j, "seccomp", &s->seccomp, err) < 0 || parse_sysctls (j, s, err) < 0
-      || parse_ulimits (j, s, err) < 0 || get_bool (j, "init", &s->init, err) < 0 || parse_misc (j, s, err) < 0
-      || parse_health (j, &s->health, err) < 0 || parse_log (j, s, err) < 0
-      || get_string (j, "netns", &s->netns, err) < 0 || get_string (j, "hosts_file", &s->hosts_file, err) < 0
+      || get_bool (j, "seccomp", &s->seccomp, err) < 0 || parse_sysctls (j, s, err) < 0 || parse_ulimits (j, s, err) < 0
+      || get_bool (j, "init", &s->init, err) < 0 || parse_misc (j, s, err) < 0 || parse_health (j, &s->health, err) < 0
+      || parse_log (j, s, err) < 0 || get_string (j, "netns", &s->netns, err) < 0
+      || get_string (j, "hosts_file", &s->hosts_file, err) < 0
       || get_string (j, "resolv_conf", &s->resolv_conf, err) < 0
       || get_string (j, "hostname_file", &s->hostname_file, err) < 0 || check_spec (s, err) < 0)
     return cc_error_wrap (err, "container spec");
@@ -617,8 +623,8 @@ ulimits_to_json (const struct cc_runtime_spec *s)
   for (size_t i = 0; i < s->n_rlimits; i++)
     {
       cJSON *r = cJSON_CreateObject ();
-      cc_json_set_int (r, "soft", (int64_t) s->rlimits[i].soft);
-      cc_json_set_int (r, "hard", (int64_t) s->rlimits[i].hard);
+      cc_json_set_int (r, "soft", (int64_t)s->rlimits[i].soft);
+      cc_json_set_int (r, "hard", (int64_t)s->rlimits[i].hard);
       cc_json_set (j, cc_runtime_rlimit_name (s->rlimits[i].resource), r);
     }
   return j;

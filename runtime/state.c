@@ -80,7 +80,7 @@ cc_runtime_timestamp (const struct timespec *ts)
 
   gmtime_r (&ts->tv_sec, &tm);
   strftime (buf, sizeof (buf), "%Y-%m-%dT%H:%M:%S", &tm);
-  return xasprintf ("%s.%09ldZ", buf, (long) ts->tv_nsec);
+  return xasprintf ("%s.%09ldZ", buf, (long)ts->tv_nsec);
 }
 
 int64_t
@@ -89,7 +89,7 @@ cc_runtime_now_ms (void)
   struct timespec ts;
 
   clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Field 22 of /proc/PID/stat.  (lib/proc.c reads field 23, the virtual
@@ -98,7 +98,7 @@ cc_runtime_now_ms (void)
 int
 cc_runtime_proc_start (pid_t pid, uint64_t *start)
 {
-  cleanup_free char *path = xasprintf ("/proc/%d/stat", (int) pid);
+  cleanup_free char *path = xasprintf ("/proc/%d/stat", (int)pid);
   cleanup_free char *text = NULL;
   char *p;
 

@@ -12,7 +12,7 @@
 #include "runtime/internal.h"
 
 static const char *const ipc_keys[] = {
-  "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni",         "kernel.sem",
+  "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
   "kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced",
 };
 
@@ -21,7 +21,7 @@ cc_sysctl_check (const char *key, const struct cc_runtime_spec *s, cc_error_t *e
 {
   size_t n = strlen (key);
 
-  (void) s;
+  (void)s;
   if (n == 0 || strspn (key, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != n
       || strstr (key, "..") || key[0] == '.' || key[n - 1] == '.')
     return cc_error_make (err, EINVAL, "invalid sysctl name `%s`", key);

@@ -2,14 +2,14 @@
    from inside the root (never through a symlink out of it).  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "lib/file.h"
 #include "lib/cleanup.h"
+#include "lib/file.h"
 #include "lib/strv.h"
 #include "lib/xalloc.h"
 #include "runtime/internal.h"
@@ -81,7 +81,7 @@ add_member_groups (struct cc_user *u, const char *group, const char *name)
         continue;
       members = cc_strv_split (f[3], ',', true);
       if (cc_strv_contains (members, name))
-        add_group (u, (gid_t) gid);
+        add_group (u, (gid_t)gid);
     }
 }
 
@@ -93,13 +93,13 @@ resolve_group (const char *spec, const char *group, gid_t *gid, cc_error_t *err)
 
   if (parse_id (spec, &n))
     {
-      *gid = (gid_t) n;
+      *gid = (gid_t)n;
       return 0;
     }
   g = find_entry (group, 0, spec, 3);
   if (g == NULL || ! parse_id (g[2], &n))
     return cc_error_make (err, ENOENT, "unable to find group `%s`: no matching entries in group file", spec);
-  *gid = (gid_t) n;
+  *gid = (gid_t)n;
   return 0;
 }
 
@@ -120,7 +120,7 @@ cc_user_resolve_text (const char *spec, const char *passwd, const char *group, s
     {
       char buf[32];
       snprintf (buf, sizeof (buf), "%lu", n);
-      out->uid = (uid_t) n;
+      out->uid = (uid_t)n;
       pw = find_entry (passwd, 2, buf, 7);
     }
   else
@@ -128,10 +128,10 @@ cc_user_resolve_text (const char *spec, const char *passwd, const char *group, s
       pw = find_entry (passwd, 0, user, 7);
       if (pw == NULL || ! parse_id (pw[2], &n))
         return cc_error_make (err, ENOENT, "unable to find user `%s`: no matching entries in passwd file", user);
-      out->uid = (uid_t) n;
+      out->uid = (uid_t)n;
     }
   if (pw && parse_id (pw[3], &n))
-    out->gid = (gid_t) n;
+    out->gid = (gid_t)n;
   out->home = xstrdup (pw && pw[5][0] ? pw[5] : "/");
   if (grp && resolve_group (grp, group, &out->gid, err) < 0)
     {

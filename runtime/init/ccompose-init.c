@@ -54,7 +54,7 @@ reap (pid_t child)
 static void
 noop (int sig)
 {
-  (void) sig;
+  (void)sig;
 }
 
 /* Signals stay blocked and are taken with sigwaitinfo; the handlers are

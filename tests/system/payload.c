@@ -29,7 +29,7 @@ cat (int argc, char **argv)
           return 1;
         }
       while ((n = read (fd, buf, sizeof (buf))) > 0)
-        fwrite (buf, 1, (size_t) n, stdout);
+        fwrite (buf, 1, (size_t)n, stdout);
       if (n < 0)
         {
           printf ("read %s: %s\n", argv[i], strerror (errno));
@@ -94,7 +94,7 @@ try_clone_newuser (void)
   if (r == 0)
     _exit (0);
   if (r > 0)
-    waitpid ((pid_t) r, NULL, 0);
+    waitpid ((pid_t)r, NULL, 0);
   return report ("clone-newuser", r);
 }
 
@@ -172,7 +172,7 @@ on_signal (int sig)
 static int
 sleep_s (double s, bool handle_term)
 {
-  struct timespec ts = { (time_t) s, (long) ((s - (double) (time_t) s) * 1e9) };
+  struct timespec ts = { (time_t)s, (long)((s - (double)(time_t)s) * 1e9) };
 
   if (handle_term)
     signal (SIGTERM, on_signal);
@@ -181,7 +181,7 @@ sleep_s (double s, bool handle_term)
   while (nanosleep (&ts, &ts) < 0 && errno == EINTR)
     if (got)
       {
-        printf ("got signal %d\n", (int) got);
+        printf ("got signal %d\n", (int)got);
         return 0;
       }
   return 0;
@@ -206,9 +206,9 @@ main (int argc, char **argv)
 
   setvbuf (stdout, NULL, _IOLBF, 0);
   if (strcmp (cmd, "pid") == 0)
-    return printf ("%d\n", (int) getpid ()) < 0;
+    return printf ("%d\n", (int)getpid ()) < 0;
   if (strcmp (cmd, "ids") == 0)
-    return printf ("%d %d\n", (int) getuid (), (int) getgid ()) < 0;
+    return printf ("%d %d\n", (int)getuid (), (int)getgid ()) < 0;
   if (strcmp (cmd, "cat") == 0)
     return cat (argc - 2, argv + 2);
   if (strcmp (cmd, "status") == 0 && argc > 2)
@@ -236,7 +236,7 @@ main (int argc, char **argv)
   if (strcmp (cmd, "ignore-term") == 0)
     return ignore_term ();
   if (strcmp (cmd, "exit") == 0)
-    return (int) n;
+    return (int)n;
   if (strcmp (cmd, "echo") == 0)
     {
       for (int i = 2; i < argc; i++)

@@ -1,14 +1,14 @@
 /* Unit tests for the pure parts of runtime/: spec JSON, capability
    table, restart backoff, json-file encoding, user resolution, mount
    options, sysctl policy, health bookkeeping.  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
 #include <cmocka.h>
 #include <errno.h>
 #include <linux/capability.h>
+#include <setjmp.h>
 #include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -18,9 +18,9 @@
 
 #include "lib/cleanup.h"
 #include "lib/file.h"
-#include "lib/xalloc.h"
 #include "lib/json.h"
 #include "lib/strv.h"
+#include "lib/xalloc.h"
 #include "runtime/internal.h"
 #include "runtime/runtime.h"
 
@@ -53,7 +53,7 @@ test_spec_full_round_trip (void **state)
   cleanup_runtime_spec struct cc_runtime_spec *s = parse (text, &err), *again = NULL;
   cleanup_cjson cJSON *out = NULL;
 
-  (void) state;
+  (void)state;
   assert_non_null (s);
   assert_int_equal (cc_strv_len (s->layers), 2);
   assert_int_equal (s->resources.memory, 1048576);
@@ -82,7 +82,8 @@ test_spec_malformed (void **state)
   } bad[] = {
     { "{\"rootfs\": \"/\"}", "args" },
     { "{\"args\": [\"/x\"]}", "rootfs" },
-    { "{\"rootfs\": \"/\", \"layers\": [\"/a\"], \"upper\": \"/u\", \"work\": \"/w\", \"args\": [\"/x\"]}", "exactly one" },
+    { "{\"rootfs\": \"/\", \"layers\": [\"/a\"], \"upper\": \"/u\", \"work\": \"/w\", \"args\": [\"/x\"]}",
+      "exactly one" },
     { "{\"rootfs\": \"/\", \"args\": [\"/x\"], \"nope\": 1}", "nope" },
     { "{\"rootfs\": \"/\", \"args\": \"/x\"}", "args" },
     { "{\"rootfs\": \"/\", \"args\": [\"/x\", 3]}", "args" },
@@ -106,7 +107,7 @@ test_spec_malformed (void **state)
     { "[1, 2]", "object" },
   };
 
-  (void) state;
+  (void)state;
   for (size_t i = 0; i < CC_N_ELEMENTS (bad); i++)
     {
       cleanup_error cc_error_t err = NULL;
@@ -126,7 +127,7 @@ test_healthcheck_none_disables (void **state)
   cleanup_runtime_spec struct cc_runtime_spec *s
       = parse ("{\"rootfs\": \"/\", \"args\": [\"/x\"], \"healthcheck\": {\"test\": [\"NONE\"]}}", &err);
 
-  (void) state;
+  (void)state;
   assert_non_null (s);
   assert_null (s->health.test);
 }
@@ -135,14 +136,14 @@ static void
 test_default_caps_are_dockers_14 (void **state)
 {
   struct cc_runtime_spec s = { 0 };
-  char *add_all[] = { (char *) "ALL", NULL }, *drop_all[] = { (char *) "all", NULL };
-  char *add_admin[] = { (char *) "CAP_SYS_ADMIN", NULL }, *drop_chown[] = { (char *) "chown", NULL };
-  char *bogus[] = { (char *) "CAP_MAKE_COFFEE", NULL };
+  char *add_all[] = { (char *)"ALL", NULL }, *drop_all[] = { (char *)"all", NULL };
+  char *add_admin[] = { (char *)"CAP_SYS_ADMIN", NULL }, *drop_chown[] = { (char *)"chown", NULL };
+  char *bogus[] = { (char *)"CAP_MAKE_COFFEE", NULL };
   cleanup_error cc_error_t err = NULL;
   uint64_t mask;
 
-  (void) state;
-  assert_int_equal (cc_strv_len ((char **) cc_default_caps), 14);
+  (void)state;
+  assert_int_equal (cc_strv_len ((char **)cc_default_caps), 14);
   for (size_t i = 0; cc_default_caps[i]; i++)
     assert_true (cc_caps_from_name (cc_default_caps[i]) >= 0);
   assert_int_equal (cc_caps_compute (&s, &mask, &err), 0);
@@ -178,7 +179,7 @@ test_restart_policy_and_backoff (void **state)
 {
   struct cc_runtime_spec s = { 0 };
 
-  (void) state;
+  (void)state;
   assert_false (cc_restart_wanted (&s, 0, 1, false));
   s.restart = CC_RESTART_ALWAYS;
   assert_true (cc_restart_wanted (&s, 100, 0, false));
@@ -207,7 +208,7 @@ test_jsonlog_encoding (void **state)
   cleanup_free char *utf8 = cc_jsonlog_encode ("h\xc3\xa9llo", 6, "stdout", &ts);
   cleanup_free char *stream = NULL, *text = NULL;
 
-  (void) state;
+  (void)state;
   assert_string_equal (line, "{\"log\":\"a\\\"b\\\\c\\u003cd\\u003e\\u0026\\te\\n\",\"stream\":\"stdout\","
                              "\"time\":\"2023-11-14T22:13:20.123456789Z\"}\n");
   assert_string_equal (bad, "{\"log\":\"x\\ufffd\\ufffd(y\\u0001\",\"stream\":\"stderr\","
@@ -236,7 +237,7 @@ test_jsonlog_rotation (void **state)
   cleanup_free char *path = NULL, *p1 = NULL, *p2 = NULL, *p3 = NULL;
   struct stat st;
 
-  (void) state;
+  (void)state;
   assert_non_null (mkdtemp (dir));
   path = xasprintf ("%s/c-json.log", dir);
   p1 = xasprintf ("%s.1", path);
@@ -268,7 +269,7 @@ test_user_resolution (void **state)
   cleanup_error cc_error_t err = NULL;
   struct cc_user u;
 
-  (void) state;
+  (void)state;
   assert_int_equal (cc_user_resolve_text ("app", passwd, group, &u, &err), 0);
   assert_int_equal (u.uid, 1000);
   assert_int_equal (u.gid, 1001);
@@ -308,15 +309,15 @@ test_user_resolution (void **state)
 static void
 test_mount_options (void **state)
 {
-  char *ok[] = { (char *) "ro", (char *) "nosuid", (char *) "size=1m", (char *) "mode=1777", (char *) "rslave", NULL };
-  char *bad[] = { (char *) "size=1m,uid=0", NULL };
-  char *unknown[] = { (char *) "remount", NULL };
+  char *ok[] = { (char *)"ro", (char *)"nosuid", (char *)"size=1m", (char *)"mode=1777", (char *)"rslave", NULL };
+  char *bad[] = { (char *)"size=1m,uid=0", NULL };
+  char *unknown[] = { (char *)"remount", NULL };
   cleanup_error cc_error_t err = NULL;
   cleanup_free char *data = NULL;
   unsigned long flags, prop;
   bool create;
 
-  (void) state;
+  (void)state;
   assert_int_equal (cc_mount_parse_options (ok, &flags, &prop, &data, &create, &err), 0);
   assert_int_equal (flags, MS_RDONLY | MS_NOSUID);
   assert_int_equal (prop, MS_SLAVE | MS_REC);
@@ -331,12 +332,13 @@ test_mount_options (void **state)
 static void
 test_sysctl_policy (void **state)
 {
-  static const char *const allowed[] = { "net.ipv4.ip_forward", "kernel.shmmax", "fs.mqueue.msg_max", "net.core.somaxconn" };
-  static const char *const refused[] = { "kernel.panic", "vm.swappiness", "net/../../kernel/panic", "net..x", "", ".net",
-                                         "kernel.hostname" };
+  static const char *const allowed[]
+      = { "net.ipv4.ip_forward", "kernel.shmmax", "fs.mqueue.msg_max", "net.core.somaxconn" };
+  static const char *const refused[]
+      = { "kernel.panic", "vm.swappiness", "net/../../kernel/panic", "net..x", "", ".net", "kernel.hostname" };
   struct cc_runtime_spec s = { 0 };
 
-  (void) state;
+  (void)state;
   for (size_t i = 0; i < CC_N_ELEMENTS (allowed); i++)
     assert_int_equal (cc_sysctl_check (allowed[i], &s, NULL), 0);
   for (size_t i = 0; i < CC_N_ELEMENTS (refused); i++)
@@ -350,7 +352,7 @@ test_health_transitions (void **state)
   cleanup_cjson cJSON *health = cJSON_CreateObject ();
   char big[6000];
 
-  (void) state;
+  (void)state;
   cc_health_record (health, &h, 1, "starting up", "s", "e", true);
   assert_string_equal (cc_json_get_string (health, "Status"), "starting");
   assert_int_equal (cc_json_get_int (health, "FailingStreak", -1), 0);
@@ -378,7 +380,7 @@ test_signal_names (void **state)
 {
   int sig;
 
-  (void) state;
+  (void)state;
   assert_int_equal (cc_runtime_parse_signal ("SIGTERM", &sig, NULL), 0);
   assert_int_equal (sig, SIGTERM);
   assert_int_equal (cc_runtime_parse_signal ("hup", &sig, NULL), 0);
@@ -404,7 +406,7 @@ test_spec_new_has_defaults_and_round_trips (void **state)
   cleanup_error cc_error_t err = NULL;
   cleanup_cjson cJSON *j = NULL;
 
-  (void) state;
+  (void)state;
   assert_true (s->seccomp);
   assert_int_equal (s->stop_signal, SIGTERM);
   assert_int_equal (s->shm_size, 64 * 1024 * 1024);
@@ -420,7 +422,7 @@ test_spec_new_has_defaults_and_round_trips (void **state)
 static void
 test_container_ids (void **state)
 {
-  (void) state;
+  (void)state;
   assert_int_equal (cc_runtime_check_id ("proj-web-1", NULL), 0);
   assert_int_equal (cc_runtime_check_id ("../x", NULL), -1);
   assert_int_equal (cc_runtime_check_id ("a/b", NULL), -1);
@@ -433,13 +435,20 @@ int
 main (void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test (test_spec_full_round_trip), cmocka_unit_test (test_spec_malformed),
-    cmocka_unit_test (test_healthcheck_none_disables), cmocka_unit_test (test_default_caps_are_dockers_14),
-    cmocka_unit_test (test_restart_policy_and_backoff), cmocka_unit_test (test_jsonlog_encoding),
-    cmocka_unit_test (test_user_resolution), cmocka_unit_test (test_mount_options),
-    cmocka_unit_test (test_sysctl_policy), cmocka_unit_test (test_health_transitions),
-    cmocka_unit_test (test_signal_names), cmocka_unit_test (test_container_ids),
-    cmocka_unit_test (test_spec_new_has_defaults_and_round_trips), cmocka_unit_test (test_jsonlog_rotation),
+    cmocka_unit_test (test_spec_full_round_trip),
+    cmocka_unit_test (test_spec_malformed),
+    cmocka_unit_test (test_healthcheck_none_disables),
+    cmocka_unit_test (test_default_caps_are_dockers_14),
+    cmocka_unit_test (test_restart_policy_and_backoff),
+    cmocka_unit_test (test_jsonlog_encoding),
+    cmocka_unit_test (test_user_resolution),
+    cmocka_unit_test (test_mount_options),
+    cmocka_unit_test (test_sysctl_policy),
+    cmocka_unit_test (test_health_transitions),
+    cmocka_unit_test (test_signal_names),
+    cmocka_unit_test (test_container_ids),
+    cmocka_unit_test (test_spec_new_has_defaults_and_round_trips),
+    cmocka_unit_test (test_jsonlog_rotation),
   };
 
   return cmocka_run_group_tests (tests, NULL, NULL);

@@ -1,19 +1,21 @@
 /* Unit tests for the pure parts of runtime/: spec JSON, capability
    table, restart backoff, json-file encoding, user resolution, mount
    options, sysctl policy, health bookkeeping.  */
-#include <cmocka.h>
-#include <errno.h>
-#include <linux/capability.h>
+/* cmocka needs these first.  */
 #include <setjmp.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <cmocka.h>
+
+#include <errno.h>
+#include <linux/capability.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
-
 #include <sys/stat.h>
 
 #include "lib/cleanup.h"

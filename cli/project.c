@@ -1,5 +1,6 @@
 /* Shared by the project commands: loading the project from the global
    options, printing errors.  */
+#include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -125,4 +126,63 @@ cli_target_release (struct cli_target *t)
   free (t->name);
   cc_strv_free (t->containers);
   memset (t, 0, sizeof (*t));
+}
+
+char **
+cli_containers_with_status (const struct cli_target *t, const char *const *statuses, bool negate)
+{
+  char **v = xzalloc (sizeof (char *));
+
+  for (char **n = t->containers; *n; n++)
+    {
+      cleanup_free char *status = cc_engine_container_status (*n, NULL);
+      bool match = false;
+      for (const char *const *s = statuses; *s; s++)
+        match = match || strcmp (*s, status) == 0;
+      if (match != negate)
+        cc_strv_append (&v, *n);
+    }
+  return v;
+}
+
+static const struct option common_options[] = {
+  { "timeout", required_argument, NULL, 't' }, { "signal", required_argument, NULL, 's' },
+  { "force", no_argument, NULL, 'f' },         { "volumes", no_argument, NULL, 'v' },
+  { "stop", no_argument, NULL, 'S' },          { "help", no_argument, NULL, 'h' },
+  { NULL, 0, NULL, 0 },
+};
+
+int
+cli_parse_common (const char *cmd, const char *usage, const char *shortopts, int argc, char **argv,
+                  struct cli_common *o)
+{
+  int c;
+
+  o->timeout_ms = -1;
+  while ((c = getopt_long (argc, argv, shortopts, common_options, NULL)) != -1)
+    {
+      if (c != 'h' && c != '?' && (c == 'S' ? ! strchr (shortopts, 'x') : ! strchr (shortopts, c)))
+        return cli_usage_error (cmd, "unknown option");
+      switch (c)
+        {
+        case 't':
+          if ((o->timeout_ms = cli_parse_seconds (optarg)) < 0)
+            return cli_usage_error (cmd, "invalid --timeout `%s`", optarg);
+          break;
+        case 's':
+          /* rm -s is --stop; kill -s is --signal.  */
+          if (strcmp (cmd, "rm") == 0)
+            o->stop = true;
+          else
+            o->signal = optarg;
+          break;
+        case 'S': o->stop = true; break;
+        case 'f': o->force = true; break;
+        case 'v': o->volumes = true; break;
+        case 'h': fputs (usage, stdout); return CLI_EXIT_OK;
+        default: return cli_usage_error (cmd, "unknown option");
+        }
+    }
+  o->services = cli_rest (argc, argv);
+  return -1;
 }

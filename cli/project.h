@@ -33,4 +33,20 @@ int64_t cli_parse_seconds (const char *text);
 /* NULL-terminated copy of argv[optind..argc).  */
 char **cli_rest (int argc, char **argv);
 
+/* The containers of T whose runtime status is one of STATUSES
+   (NULL-terminated), or not one of them with NEGATE.  */
+char **cli_containers_with_status (const struct cli_target *t, const char *const *statuses, bool negate);
+
+/* Parse the options every simple project command shares (-t/--timeout,
+   -s/--signal, -f, -v, -h), in OPTS; returns -1 to go on or an exit code.  */
+struct cli_common
+{
+  int64_t timeout_ms; /* -1 = the container's */
+  const char *signal;
+  bool force, volumes, stop;
+  char **services;
+};
+int cli_parse_common (const char *cmd, const char *usage, const char *shortopts, int argc, char **argv,
+                      struct cli_common *o);
+
 #endif

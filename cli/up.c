@@ -316,7 +316,9 @@ attach (struct up_cli *o, const struct cc_project *p, char **all, cc_error_t *er
 {
   cleanup_state struct cc_state *st = NULL;
   struct attach a = { .o = o, .color = ! o->no_color };
-  struct cc_log_opts lo = { .follow = true, .tail = -1, .fn = print_line, .should_stop = should_stop, .opaque = &a };
+  struct cc_log_opts lo
+      = { .follow = true, .tail = -1, .settle_ms = 1500, .fn = print_line, .should_stop = should_stop, .opaque = &a };
+  cleanup_free char *list = NULL;
   bool was_interrupted;
   int ret = CLI_EXIT_OK;
 
@@ -324,7 +326,8 @@ attach (struct up_cli *o, const struct cc_project *p, char **all, cc_error_t *er
     return -1;
   a.state = st->json;
   setup_attach (&a, p, all);
-  fprintf (stderr, "Attaching to %s\n", *a.prefixes ? cc_strv_join (a.prefixes, ", ") : "nothing");
+  list = cc_strv_join (a.prefixes, ", ");
+  fprintf (stderr, "Attaching to %s\n", *list ? list : "nothing");
   cc_engine_logs (a.names, &lo, err);
   was_interrupted = interrupts > 0;
   if (was_interrupted || a.exited)

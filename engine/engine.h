@@ -168,6 +168,21 @@ struct cc_down_opts
    reports every failure, idempotent.  */
 int cc_engine_down (const char *project, const struct cc_project *p, const struct cc_down_opts *o, cc_error_t *err);
 
+/* `run`: a one-off container of SERVICE with these overrides, created and
+   started after its dependencies (unless NO_DEPS); *NAME_OUT gets its name.  */
+struct cc_run_opts
+{
+  const char *service;
+  char **command;          /* NULL: the service's */
+  const char *entrypoint;  /* NULL: the service's */
+  char **env;              /* KEY=VALUE added */
+  const char *user, *workdir, *name;
+  char **publish;          /* -p specs */
+  bool service_ports, no_deps;
+  int parallel;
+};
+int cc_engine_run (const struct cc_project *p, const struct cc_run_opts *o, char **name_out, cc_error_t *err);
+
 /* A container's runtime status ("running", "exited", "created", "paused",
    "restarting", "missing"); its health (or NULL) in *HEALTH when given.  */
 char *cc_engine_container_status (const char *name, char **health);

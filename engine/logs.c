@@ -200,6 +200,7 @@ cc_engine_logs (char *const *names, const struct cc_log_opts *o, cc_error_t *err
 {
   size_t n = cc_strv_len (names);
   cleanup_free struct source *src = xzalloc ((n + 1) * sizeof (*src));
+  int64_t done_since = -1;
   bool all_done;
 
   (void) err;
@@ -225,7 +226,13 @@ cc_engine_logs (char *const *names, const struct cc_log_opts *o, cc_error_t *err
           if (! stopped)
             all_done = false;
         }
-      if (all_done && ! o->keep_following)
+      /* `restart` stops, then starts: a stop must last a moment before the
+         follower believes it, or it would quit in the gap and lose lines.  */
+      if (! all_done)
+        done_since = -1;
+      else if (done_since < 0)
+        done_since = cc_engine_now_ms ();
+      if (all_done && ! o->keep_following && cc_engine_now_ms () - done_since >= o->settle_ms)
         break;
       if (o->should_stop && o->should_stop (o->opaque))
         break;

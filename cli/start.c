@@ -1,0 +1,43 @@
+/* `ccompose start`: start existing containers, dependencies first.  */
+#include <stdio.h>
+
+#include "cli/cli.h"
+#include "cli/project.h"
+#include "engine/engine.h"
+#include "lib/cleanup.h"
+#include "lib/strv.h"
+
+static const char usage[] = "Usage: ccompose start [OPTIONS] [SERVICE...]\n\n"
+                            "Start services\n\n"
+                            "Options:\n"
+                            "  -h, --help   Show this help\n";
+
+int
+cli_cmd_start (struct cli_global *g, int argc, char **argv)
+{
+  static const char *const live[] = { "running", "restarting", "paused", NULL };
+  struct cli_common o = { 0 };
+  struct cli_target t = { 0 };
+  cleanup_strv char **names = NULL, **services = NULL;
+  cc_error_t err = NULL;
+  int ret = cli_parse_common ("start", usage, "h", argc, argv, &o);
+
+  services = o.services;
+  if (ret >= 0)
+    return ret;
+  if (cli_target_open (g, services, true, &t, &err) < 0)
+    {
+      cli_target_release (&t);
+      return cli_fail (&err);
+    }
+  if (*t.containers == NULL)
+    {
+      cli_target_release (&t);
+      fprintf (stderr, "ccompose: no container to start: run `ccompose up` first\n");
+      return CLI_EXIT_FAILURE;
+    }
+  names = cli_containers_with_status (&t, live, true);
+  ret = cc_engine_start (t.p, t.st->json, names, &err) < 0 ? cli_fail (&err) : CLI_EXIT_OK;
+  cli_target_release (&t);
+  return ret;
+}

@@ -1,0 +1,227 @@
+/* `run`: a one-off container of a service, `<project>-<service>-run-<hex>`,
+   with the command line's overrides, after its dependencies are up.  */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "engine/engine.h"
+#include "engine/internal.h"
+#include "image/image.h"
+#include "lib/cleanup.h"
+#include "lib/json.h"
+#include "lib/strv.h"
+#include "lib/xalloc.h"
+#include "network/network.h"
+#include "runtime/runtime.h"
+
+static char *
+random_suffix (void)
+{
+  unsigned char b[6];
+  int fd = open ("/dev/urandom", O_RDONLY | O_CLOEXEC);
+
+  if (fd < 0 || read (fd, b, sizeof (b)) != (ssize_t) sizeof (b))
+    {
+      unsigned v = (unsigned) getpid () ^ (unsigned) time (NULL);
+      memcpy (b, &v, sizeof (v));
+      b[4] = b[5] = 0;
+    }
+  if (fd >= 0)
+    close (fd);
+  return xasprintf ("%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2], b[3], b[4], b[5]);
+}
+
+static cJSON *
+strv_json (char *const *v)
+{
+  cJSON *a = cJSON_CreateArray ();
+
+  for (; v && *v; v++)
+    cJSON_AddItemToArray (a, cJSON_CreateString (*v));
+  return a;
+}
+
+static int
+port_json (const char *spec, cJSON *ports, cc_error_t *err)
+{
+  struct cc_net_port pt;
+  cJSON *o;
+
+  if (cc_net_port_parse (spec, &pt, err) < 0)
+    return -1;
+  for (unsigned i = 0; i <= (unsigned) (pt.container_port_end - pt.container_port); i++)
+    {
+      cleanup_free char *pub = xasprintf ("%u", pt.host_port ? pt.host_port + i : 0);
+      o = cJSON_CreateObject ();
+      cc_json_set_int (o, "target", pt.container_port + i);
+      if (pt.host_port)
+        cc_json_set_string (o, "published", pub);
+      if (pt.host_ip[0])
+        cc_json_set_string (o, "host_ip", pt.host_ip);
+      cc_json_set_string (o, "protocol", pt.proto == CC_NET_UDP ? "udp" : "tcp");
+      cJSON_AddItemToArray (ports, o);
+    }
+  return 0;
+}
+
+/* The service config with the command line's overrides.  */
+static int
+override (cJSON *svc, const struct cc_run_opts *o, cc_error_t *err)
+{
+  cJSON *env = cJSON_GetObjectItemCaseSensitive (svc, "environment"), *ports;
+
+  if (o->command && *o->command)
+    cc_json_set (svc, "command", strv_json (o->command));
+  if (o->entrypoint)
+    {
+      cc_json_set (svc, "entrypoint", strv_json ((char *[]){ (char *) o->entrypoint, NULL }));
+      if (! (o->command && *o->command))
+        cc_json_set (svc, "command", cJSON_CreateNull ());
+    }
+  if (env == NULL || ! cJSON_IsObject (env))
+    cc_json_set (svc, "environment", env = cJSON_CreateObject ());
+  for (char *const *e = o->env; e && *e; e++)
+    {
+      cleanup_free char *key = xstrndup (*e, strcspn (*e, "="));
+      cc_json_set_string (env, key, strchr (*e, '=') ? strchr (*e, '=') + 1 : "");
+    }
+  if (o->user)
+    cc_json_set_string (svc, "user", o->user);
+  if (o->workdir)
+    cc_json_set_string (svc, "working_dir", o->workdir);
+  /* Docker: a one-off container publishes nothing unless asked, and is never
+     restarted.  */
+  if (! o->service_ports)
+    cJSON_DeleteItemFromObjectCaseSensitive (svc, "ports");
+  if (o->publish && *o->publish)
+    {
+      ports = cJSON_GetObjectItemCaseSensitive (svc, "ports");
+      if (ports == NULL)
+        cc_json_set (svc, "ports", ports = cJSON_CreateArray ());
+      for (char *const *pp = o->publish; *pp; pp++)
+        if (port_json (*pp, ports, err) < 0)
+          return -1;
+    }
+  cJSON_DeleteItemFromObjectCaseSensitive (svc, "restart");
+  cJSON_DeleteItemFromObjectCaseSensitive (svc, "container_name");
+  return 0;
+}
+
+static cJSON *
+oneoff_entry (const struct cc_project *p, const char *service, const cJSON *svc, const char *image_id)
+{
+  const cJSON *nets = cJSON_GetObjectItemCaseSensitive (svc, "networks");
+  const char *mode = cc_json_get_string (svc, "network_mode");
+  const char *image = cc_json_get_string (svc, "image");
+  cleanup_free char *ref = image ? xstrdup (image) : xasprintf ("%s-%s", p->name, service);
+  cleanup_free char *hash = cc_compose_service_hash_json (svc);
+  cJSON *e = cJSON_CreateObject (), *names = cJSON_CreateArray ();
+
+  cc_json_set_string (e, "service", service);
+  cc_json_set_int (e, "number", 0);
+  cc_json_set_bool (e, "oneoff", true);
+  cc_json_set_int (e, "level", 0);
+  cc_json_set_string (e, "image", ref);
+  cc_json_set_string (e, "image_id", image_id);
+  cc_json_set_string (e, "config_hash", hash);
+  cc_json_set (e, "config", cJSON_Duplicate (svc, true));
+  for (const cJSON *n = mode ? NULL : nets ? nets->child : NULL; n; n = n->next)
+    cJSON_AddItemToArray (names, cJSON_CreateString (n->string));
+  cc_json_set (e, "networks", names);
+  cc_json_set_bool (e, "owns_netns", mode == NULL || strcmp (mode, "none") == 0);
+  cc_json_set_string (e, "status", "creating");
+  cc_json_set_int (e, "created_ms", (int64_t) time (NULL) * 1000);
+  return e;
+}
+
+/* The dependencies up and meeting their conditions, as `run` expects.  */
+static int
+start_dependencies (const struct cc_project *p, const struct cc_run_opts *o, cc_error_t *err)
+{
+  const cJSON *deps = cJSON_GetObjectItemCaseSensitive (cc_project_service (p, o->service), "depends_on");
+  cleanup_strv char **names = xzalloc (sizeof (char *));
+  cleanup_state struct cc_state *st = NULL;
+  struct cc_up_opts up = { .timeout_ms = -1, .wait_timeout_ms = -1, .parallel = o->parallel, .quiet = true };
+
+  for (const cJSON *d = deps ? deps->child : NULL; d; d = d->next)
+    cc_strv_append (&names, d->string);
+  if (*names == NULL)
+    return 0;
+  up.services = names;
+  if (cc_engine_up (p, &up, err) < 0)
+    {
+      cc_strv_free (up.started);
+      return -1;
+    }
+  cc_strv_free (up.started);
+  if (cc_state_open (p->name, false, &st, err) < 0)
+    return -1;
+  for (const cJSON *d = deps->child; d; d = d->next)
+    {
+      const char *cond = cc_json_get_string (d, "condition");
+      if (cc_engine_wait_condition (st->json, d->string, cond ? cond : "service_started", -1, err) < 0
+          && cc_json_get_bool (d, "required", true))
+        return cc_error_wrap (err, "dependency failed to start for service `%s`", o->service);
+      cc_error_release (err);
+    }
+  return 0;
+}
+
+static int
+resolve_image (const struct cc_project *p, const char *service, const cJSON *svc, char **id, cc_error_t *err)
+{
+  const char *image = cc_json_get_string (svc, "image");
+  cleanup_free char *ref = image ? xstrdup (image) : xasprintf ("%s-%s", p->name, service);
+  cleanup_image struct cc_image *img = NULL;
+
+  if (cc_image_resolve (ref, &img, err) < 0)
+    return cc_error_wrap (err, "service `%s`", service);
+  *id = xstrdup (img->id);
+  return 0;
+}
+
+int
+cc_engine_run (const struct cc_project *p, const struct cc_run_opts *o, char **name_out, cc_error_t *err)
+{
+  cleanup_cjson cJSON *model = NULL;
+  cleanup_state struct cc_state *st = NULL;
+  cleanup_free char *suffix = random_suffix (), *name = NULL, *image_id = NULL;
+  struct cc_project copy;
+  cJSON *svc, *entry;
+
+  if (cc_project_service (p, o->service) == NULL)
+    return cc_error_make (err, ENOENT, "no such service: %s", o->service);
+  if (! o->no_deps && start_dependencies (p, o, err) < 0)
+    return -1;
+  model = cJSON_Duplicate (p->model, true);
+  svc = cJSON_GetObjectItemCaseSensitive (cJSON_GetObjectItemCaseSensitive (model, "services"), o->service);
+  if (override (svc, o, err) < 0 || resolve_image (p, o->service, svc, &image_id, err) < 0)
+    return -1;
+  copy = *p;
+  copy.model = model;
+  name = o->name ? xstrdup (o->name) : xasprintf ("%s-%s-run-%s", p->name, o->service, suffix);
+  if (cc_state_open (p->name, true, &st, err) < 0)
+    return -1;
+  if (cJSON_HasObjectItem (cc_state_section (st, "containers"), name))
+    return cc_error_make (err, EEXIST, "container name `%s` is already in use", name);
+  entry = oneoff_entry (p, o->service, svc, image_id);
+  cc_json_set (cc_state_section (st, "containers"), name, entry);
+  if (cc_state_save (st, err) < 0)
+    return -1;
+  if (cc_engine_create_container (&copy, entry, name, err) < 0 || cc_runtime_start (name, err) < 0)
+    {
+      cc_error_t ignored = NULL;
+      cc_engine_remove_container (st, name, 0, &ignored);
+      cc_error_release (&ignored);
+      return -1;
+    }
+  cc_json_set_string (entry, "status", "created");
+  if (cc_state_save (st, err) < 0)
+    return -1;
+  *name_out = steal_pointer (&name);
+  return 0;
+}

@@ -23,7 +23,7 @@ run_in() {
   mkdir -p "$ov"/{upper,work,merged}
   mount -t overlay overlay -o "lowerdir=$(lowerdir "$ref"),upperdir=$ov/upper,workdir=$ov/work" "$ov/merged" ||
     fail "mount overlay for $ref"
-  defer "umount '$ov/merged'"
+  defer "umount '$ov/merged' || umount -l '$ov/merged'"
   OUT=$(env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin PYTHONDONTWRITEBYTECODE=1 chroot "$ov/merged" "$@" 2>&1) ||
     fail "in $ref: $* failed: $OUT"
   umount "$ov/merged" || fail "umount"
@@ -96,7 +96,7 @@ mount_at() {
   mkdir -p "$2"/{upper,work,merged}
   mount -t overlay overlay -o "lowerdir=$(lowerdir "$1"),upperdir=$2/upper,workdir=$2/work" "$2/merged" ||
     fail "mount overlay for $1"
-  defer "umount '$2/merged'"
+  defer "umount '$2/merged' || umount -l '$2/merged'"
 }
 
 # The Compose demo, from the images alone: redis and the Flask app, each

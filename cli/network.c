@@ -166,32 +166,39 @@ do_netns_rm (struct opts *o, int argc, char **argv)
   return cc_netns_remove (argv[0], &err) < 0 ? fail (&err) : CLI_EXIT_OK;
 }
 
+/* All containers in one batch: one firewall commit per table.  */
 static int
 do_attach (struct opts *o, int argc, char **argv)
 {
   cc_error_t err = NULL;
   cleanup_free struct cc_net_port *ports = NULL;
-  size_t n = 0;
+  cleanup_free struct cc_net_endpoint *eps = NULL;
+  cleanup_free struct cc_net_attachment *out = NULL;
+  size_t n_ports = 0, n = (size_t)(argc - 1);
 
   if (need_project (o) || need_args (argc, 2, "attach"))
     return CLI_EXIT_USAGE;
-  if (parse_ports (o->publish, &ports, &n, &err) < 0)
+  if (parse_ports (o->publish, &ports, &n_ports, &err) < 0)
     return fail (&err);
-  o->ep.project = o->project;
-  o->ep.network = argv[0];
-  o->ep.aliases = o->aliases;
-  o->ep.extra_hosts = o->extra_hosts;
-  o->ep.ports = ports;
-  o->ep.n_ports = n;
-  for (int i = 1; i < argc; i++)
+  eps = xzalloc (n * sizeof (*eps));
+  out = xzalloc (n * sizeof (*out));
+  for (size_t i = 0; i < n; i++)
     {
-      struct cc_net_attachment a = { 0 };
-
-      o->ep.container = argv[i];
-      if (cc_network_attach (&o->ep, &a, &err) < 0)
-        return fail (&err);
-      printf ("%s %s %s/%d %s\n", argv[i], a.ifname, a.ip, a.prefix, a.gateway);
-      cc_net_attachment_release (&a);
+      eps[i] = o->ep;
+      eps[i].project = o->project;
+      eps[i].network = argv[0];
+      eps[i].container = argv[i + 1];
+      eps[i].aliases = o->aliases;
+      eps[i].extra_hosts = o->extra_hosts;
+      eps[i].ports = ports;
+      eps[i].n_ports = n_ports;
+    }
+  if (cc_network_attach_many (eps, n, out, &err) < 0)
+    return fail (&err);
+  for (size_t i = 0; i < n; i++)
+    {
+      printf ("%s %s %s/%d %s\n", argv[i + 1], out[i].ifname, out[i].ip, out[i].prefix, out[i].gateway);
+      cc_net_attachment_release (&out[i]);
     }
   return CLI_EXIT_OK;
 }
@@ -203,10 +210,7 @@ do_detach (struct opts *o, int argc, char **argv)
 
   if (need_project (o) || need_args (argc, 2, "detach"))
     return CLI_EXIT_USAGE;
-  for (int i = 1; i < argc; i++)
-    if (cc_network_detach (o->project, argv[0], argv[i], &err) < 0)
-      return fail (&err);
-  return CLI_EXIT_OK;
+  return cc_network_detach_many (o->project, argv[0], argv + 1, &err) < 0 ? fail (&err) : CLI_EXIT_OK;
 }
 
 static int

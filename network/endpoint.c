@@ -296,72 +296,126 @@ find_network (struct cc_net_state *st, const char *project, const char *network,
   return net;
 }
 
-int
-cc_network_attach (const struct cc_net_endpoint *ep, struct cc_net_attachment *out, cc_error_t *err)
+/* Record and wire one container; the firewall and the hosts files follow
+   once for the whole batch.  */
+static int
+attach_one (struct cc_net_state *st, const struct cc_net_endpoint *ep, cJSON **net_out, cJSON **m_out, cc_error_t *err)
 {
-  cleanup_net_state struct cc_net_state st = { .lock_fd = -1 };
   cJSON *net, *m;
 
   if (ep->container == NULL || *ep->container == '\0' || strchr (ep->container, ' '))
     return cc_error_make (err, EINVAL, "invalid container name `%s`", ep->container ? ep->container : "");
-  if (cc_net_state_open (&st, err) < 0 || (net = find_network (&st, ep->project, ep->network, err)) == NULL)
+  if ((net = find_network (st, ep->project, ep->network, err)) == NULL)
     return -1;
   if (ep->n_ports && cc_json_get_bool (net, "internal", false))
     cc_warn ("network `%s_%s` is internal: ports of `%s` are not published", ep->project, ep->network, ep->container);
   m = cc_net_state_find_member (net, ep->container);
   if (m)
     set_names_and_ports (m, ep);
-  if (m ? cc_net_state_save (&st, err) < 0 : record_member (&st, net, ep, &m, err) < 0)
-    return cc_error_wrap (err, "attach `%s` to `%s_%s`", ep->container, ep->project, ep->network);
-  cc_crash_point ("member recorded");
-  if (setup_member (net, m, err) < 0 || cc_firewall_sync (st.root, err) < 0)
-    return cc_error_wrap (err, "attach `%s` to `%s_%s`", ep->container, ep->project, ep->network);
-  cc_crash_point ("member firewall");
-  if (cc_hosts_update_project (st.root, ep->project, err) < 0)
+  if (m ? cc_net_state_save (st, err) < 0 : record_member (st, net, ep, &m, err) < 0)
     return -1;
-  fill_attachment (net, m, out);
+  cc_crash_point ("member recorded");
+  *net_out = net;
+  *m_out = m;
+  return setup_member (net, m, err);
+}
+
+int
+cc_network_attach_many (const struct cc_net_endpoint *eps, size_t n, struct cc_net_attachment *out, cc_error_t *err)
+{
+  cleanup_net_state struct cc_net_state st = { .lock_fd = -1 };
+  cleanup_free cJSON **nets = xzalloc ((n + 1) * sizeof (*nets));
+  cleanup_free cJSON **members = xzalloc ((n + 1) * sizeof (*members));
+  cleanup_strv char **projects = NULL;
+  cc_error_t list = NULL, e = NULL;
+
+  if (cc_net_state_open (&st, err) < 0)
+    return -1;
+  for (size_t i = 0; i < n; i++)
+    {
+      if (attach_one (&st, &eps[i], &nets[i], &members[i], err) < 0)
+        return cc_error_wrap (err, "attach `%s` to `%s_%s`", eps[i].container ?: "", eps[i].project, eps[i].network);
+      if (! cc_strv_contains (projects, eps[i].project))
+        cc_strv_append (&projects, eps[i].project);
+    }
+  if (cc_firewall_sync (st.root, err) < 0)
+    return cc_error_wrap (err, "attach to `%s_%s`", eps[0].project, eps[0].network);
+  cc_crash_point ("member firewall");
+  for (char **p = projects; p && *p; p++)
+    if (cc_hosts_update_project (st.root, *p, &e) < 0)
+      cc_error_append (&list, &e);
+  if (list)
+    return cc_net_give_errors (err, &list);
+  for (size_t i = 0; out && i < n; i++)
+    fill_attachment (nets[i], members[i], &out[i]);
   return 0;
 }
 
 int
-cc_net_detach_locked (struct cc_net_state *st, cJSON *net, cJSON *member, cc_error_t *err)
+cc_network_attach (const struct cc_net_endpoint *ep, struct cc_net_attachment *out, cc_error_t *err)
+{
+  return cc_network_attach_many (ep, 1, out, err);
+}
+
+/* Rules first (the builder no longer sees the members), then the veths;
+   the records go only when everything is gone, so a failure can be
+   retried.  */
+int
+cc_net_detach_locked (struct cc_net_state *st, cJSON *net, cJSON **detach, size_t n, cc_error_t *err)
 {
   cJSON *members = cc_net_state_array (net, "members");
   cleanup_nl_sock struct nl_sock *sk = NULL;
   cc_error_t list = NULL, e = NULL;
 
-  cJSON_DetachItemViaPointer (members, member);
+  for (size_t i = 0; i < n; i++)
+    cJSON_DetachItemViaPointer (members, detach[i]);
   if (cc_firewall_sync (st->root, &e) < 0)
     cc_error_append (&list, &e);
-  /* Deleting the host end deletes the pair.  */
-  if (cc_nl_open (-1, &sk, &e) < 0 || cc_nl_link_delete (sk, cc_json_get_string (member, "host_veth"), &e) < 0)
+  if (cc_nl_open (-1, &sk, &e) < 0)
     cc_error_append (&list, &e);
+  /* Deleting the host end deletes the pair.  */
+  for (size_t i = 0; sk && i < n; i++)
+    if (cc_nl_link_delete (sk, cc_json_get_string (detach[i], "host_veth"), &e) < 0)
+      cc_error_append (&list, &e);
   if (cc_hosts_update_project (st->root, cc_json_get_string (net, "project"), &e) < 0)
     cc_error_append (&list, &e);
+  for (size_t i = 0; i < n; i++)
+    if (list)
+      cJSON_AddItemToArray (members, detach[i]);
+    else
+      cJSON_Delete (detach[i]);
   if (list)
-    {
-      cJSON_AddItemToArray (members, member);
-      return cc_net_give_errors (err, &list);
-    }
-  cJSON_Delete (member);
+    return cc_net_give_errors (err, &list);
   return cc_net_state_save (st, err);
 }
 
 int
-cc_network_detach (const char *project, const char *network, const char *container, cc_error_t *err)
+cc_network_detach_many (const char *project, const char *network, char *const *containers, cc_error_t *err)
 {
   cleanup_net_state struct cc_net_state st = { .lock_fd = -1 };
+  cleanup_free cJSON **found = xzalloc ((cc_strv_len (containers) + 1) * sizeof (*found));
+  size_t n = 0;
   cJSON *net, *m;
 
   if (cc_net_state_open (&st, err) < 0)
     return -1;
   net = cc_net_state_find_network (st.root, project, network);
-  m = net ? cc_net_state_find_member (net, container) : NULL;
-  if (m == NULL)
+  for (char *const *c = containers; net && c && *c; c++)
+    if ((m = cc_net_state_find_member (net, *c)) != NULL)
+      found[n++] = m;
+  if (n == 0)
     return 0;
-  if (cc_net_detach_locked (&st, net, m, err) < 0)
-    return cc_error_wrap (err, "detach `%s` from `%s_%s`", container, project, network);
+  if (cc_net_detach_locked (&st, net, found, n, err) < 0)
+    return cc_error_wrap (err, "detach from `%s_%s`", project, network);
   return 0;
+}
+
+int
+cc_network_detach (const char *project, const char *network, const char *container, cc_error_t *err)
+{
+  char *one[] = { (char *)container, NULL };
+
+  return cc_network_detach_many (project, network, one, err);
 }
 
 int

@@ -16,7 +16,7 @@ char *cc_net_link_alias (const char *project, const char *network, const char *c
 /* With the state lock held.  Both keep going after a failure, report
    every one, and keep the record when something could not be removed.  */
 int cc_net_remove_locked (struct cc_net_state *st, cJSON *net, cc_error_t *err);
-int cc_net_detach_locked (struct cc_net_state *st, cJSON *net, cJSON *member, cc_error_t *err);
+int cc_net_detach_locked (struct cc_net_state *st, cJSON *net, cJSON **members, size_t n, cc_error_t *err);
 
 /* Debugging views for `ccompose network ls|rules`.  */
 int cc_network_debug_state (char **json, cc_error_t *err);

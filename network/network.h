@@ -94,8 +94,14 @@ void cc_net_attachment_release (struct cc_net_attachment *a);
    via the gateway (first non-internal network only), published ports, and
    the hosts files of every container sharing the network rewritten.  */
 int cc_network_attach (const struct cc_net_endpoint *ep, struct cc_net_attachment *out, cc_error_t *err);
+/* N endpoints under one lock with one firewall commit per table; OUT (may
+   be NULL) has N entries.  */
+int cc_network_attach_many (const struct cc_net_endpoint *eps, size_t n, struct cc_net_attachment *out,
+                            cc_error_t *err);
 /* Reverse of attach; missing = success.  */
 int cc_network_detach (const char *project, const char *network, const char *container, cc_error_t *err);
+/* CONTAINERS (NULL-terminated) in one batch.  */
+int cc_network_detach_many (const char *project, const char *network, char *const *containers, cc_error_t *err);
 /* Replace the ports published for CONTAINER on NETWORK (N = 0 unpublishes).  */
 int cc_network_publish (const char *project, const char *network, const char *container,
                         const struct cc_net_port *ports, size_t n, cc_error_t *err);

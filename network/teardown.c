@@ -30,15 +30,14 @@ static void
 teardown_network (struct cc_net_state *st, cJSON *net, cc_error_t *list)
 {
   cJSON *members = cJSON_GetObjectItemCaseSensitive (net, "members");
-  cJSON *m, *next;
+  size_t n = (size_t)cJSON_GetArraySize (members), i = 0;
+  cleanup_free cJSON **all = xzalloc ((n + 1) * sizeof (*all));
+  cJSON *m;
   cc_error_t e = NULL;
 
-  for (m = members ? members->child : NULL; m; m = next)
-    {
-      next = m->next;
-      if (cc_net_detach_locked (st, net, m, &e) < 0)
-        cc_error_append (list, &e);
-    }
+  cJSON_ArrayForEach (m, members) all[i++] = m;
+  if (n > 0 && cc_net_detach_locked (st, net, all, n, &e) < 0)
+    cc_error_append (list, &e);
   if (cJSON_GetArraySize (members) == 0 && cc_net_remove_locked (st, net, &e) < 0)
     cc_error_append (list, &e);
 }

@@ -108,6 +108,18 @@ test_teardown_leaves_nothing_and_is_idempotent() {
   container pdown-web-1 other --service web
   assert_contains "$OUT" "eth1"
   [ "$(inh cat /proc/sys/net/ipv4/ip_forward)" = 1 ] || fail "ip_forward not enabled"
+  # A batch: three containers in one attach (one commit per table), then
+  # two of them in one detach.
+  local c
+  for c in pdown-b-1 pdown-b-2 pdown-b-3; do assert_exit 0 ccn netns-create $c; done
+  assert_exit 0 ccn attach default pdown-b-1 pdown-b-2 pdown-b-3 --service b
+  [ "$(grep -c ' eth0 10\.89\.0\.' <<<"$OUT")" = 3 ] || fail "batch attach: $OUT"
+  assert_exit 0 inc pdown-b-3 ip -o addr show eth0
+  assert_contains "$OUT" "10.89.0."
+  assert_exit 0 ccn detach default pdown-b-1 pdown-b-3 nobody
+  assert_exit 0 inh "$CCOMPOSE" network ls
+  OUT=$(python3 -c 'import json,sys; s=json.load(sys.stdin); print(" ".join(m["container"] for n in s["networks"] for m in n["members"]))' <<<"$OUT")
+  assert_eq "$OUT" "pdown-web-1 pdown-b-2 pdown-web-1" "members after the batch detach"
   # A network with containers is not removed.
   assert_exit 1 ccn rm default
   assert_contains "$OUT" "still has containers: pdown-web-1"

@@ -245,14 +245,18 @@ delete_builtin_rules (struct xtc_handle *h, const char *prefix, const char *tabl
 {
   for (const char *chain = iptc_first_chain (h); chain; chain = iptc_next_chain (h))
     {
-      unsigned nums[4096], n = 0, num = 0;
+      cleanup_free unsigned *nums = NULL;
       cleanup_free char *name = NULL;
+      unsigned n = 0, num = 0;
 
       if (! iptc_builtin (chain, h))
         continue;
       for (const struct ipt_entry *e = iptc_first_rule (chain, h); e; e = iptc_next_rule (e, h), num++)
-        if (is_ours (e, prefix) && n < CC_N_ELEMENTS (nums))
-          nums[n++] = num;
+        if (is_ours (e, prefix))
+          {
+            nums = xreallocarray (nums, n + 1, sizeof (*nums));
+            nums[n++] = num;
+          }
       name = xstrdup (chain);
       while (n > 0)
         if (! iptc_delete_num_entry (name, nums[--n], h))

@@ -15,6 +15,7 @@
 #include "lib/cleanup.h"
 #include "lib/file.h"
 #include "lib/log.h"
+#include "lib/paths.h"
 #include "lib/strv.h"
 #include "lib/xalloc.h"
 #include "runtime/internal.h"
@@ -44,6 +45,20 @@ cc_cgroup_ops_get (void)
   else
     ops = &cc_cgroup_ops_v1;
   return ops;
+}
+
+char *
+cc_cgroup_name (const char *id)
+{
+  const char *root = cc_state_dir ();
+  uint32_t h = 2166136261u;
+
+  if (strcmp (root, CC_STATE_DIR_DEFAULT) == 0)
+    return xstrdup (id);
+  /* FNV-1a: short, stable, and enough to tell roots apart.  */
+  for (const unsigned char *p = (const unsigned char *) root; *p; p++)
+    h = (h ^ *p) * 16777619u;
+  return xasprintf ("%s-%08x", id, h);
 }
 
 int

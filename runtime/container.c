@@ -222,8 +222,9 @@ static int
 parent_setup (const char *id, const struct cc_runtime_spec *s, pid_t pid, cc_error_t *err)
 {
   const struct cc_cgroup_ops *cg = cc_cgroup_ops_get ();
+  cleanup_free char *cgname = cc_cgroup_name (id);
 
-  if (cg->enter (id, pid, err) < 0 || cc_rlimit_apply (pid, s->rlimits, s->n_rlimits, err) < 0)
+  if (cg->enter (cgname, pid, err) < 0 || cc_rlimit_apply (pid, s->rlimits, s->n_rlimits, err) < 0)
     return -1;
   reset_oom_score (pid);
   return 0;

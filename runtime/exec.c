@@ -296,11 +296,12 @@ static void __attribute__ ((noreturn)) exec_middle (const char *id, const struct
                                                     const struct cc_runtime_exec_opts *o, const struct cc_exec_io *io)
 {
   cleanup_error cc_error_t err = NULL;
+  cleanup_free char *cgname = cc_cgroup_name (id);
   int status, slave = -1;
   pid_t pid;
 
   prctl (PR_SET_PDEATHSIG, SIGKILL);
-  if (cc_cgroup_ops_get ()->enter (id, getpid (), &err) < 0 || cc_ns_join (target, &err) < 0
+  if (cc_cgroup_ops_get ()->enter (cgname, getpid (), &err) < 0 || cc_ns_join (target, &err) < 0
       || (io->pty_sock >= 0 && make_container_pty (io->pty_sock, &slave, &err) < 0))
     {
       if (io->err_fd >= 0)

@@ -54,6 +54,7 @@ struct probe
 struct monitor
 {
   const char *id;
+  char *cgname;
   struct cc_runtime_spec *spec;
   const struct cc_cgroup_ops *cg;
   cJSON *state;
@@ -199,11 +200,11 @@ spawn (struct monitor *m, bool start_now, cc_error_t *err)
   struct cc_container c;
   uint64_t start = 0;
 
-  if (m->cg->create (m->id, &m->spec->resources, ! m->spec->privileged, err) < 0)
+  if (m->cg->create (m->cgname, &m->spec->resources, ! m->spec->privileged, err) < 0)
     return -1;
   if (cc_container_spawn (m->id, m->spec, m->netns_fd, start_now, &c, err) < 0)
     {
-      m->cg->destroy (m->id, NULL);
+      m->cg->destroy (m->cgname, NULL);
       return -1;
     }
   m->pid = c.pid;
@@ -212,7 +213,7 @@ spawn (struct monitor *m, bool start_now, cc_error_t *err)
   m->err.fd = c.err_fd;
   fcntl (m->out.fd, F_SETFL, O_NONBLOCK);
   fcntl (m->err.fd, F_SETFL, O_NONBLOCK);
-  m->oom_before = m->cg->oom_kills (m->id);
+  m->oom_before = m->cg->oom_kills (m->cgname);
   keep_netns (m);
   cc_runtime_proc_start (m->pid, &start);
   cc_json_set_int (m->state, "pid", m->pid);
@@ -390,7 +391,7 @@ stopped_by_user (struct monitor *m)
 static void
 finish (struct monitor *m)
 {
-  m->cg->destroy (m->id, NULL);
+  m->cg->destroy (m->cgname, NULL);
   m->done = true;
 }
 
@@ -398,7 +399,7 @@ static void
 container_exited (struct monitor *m, int status)
 {
   int code = WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
-  bool oom = m->cg->oom_kills (m->id) > m->oom_before;
+  bool oom = m->cg->oom_kills (m->cgname) > m->oom_before;
   int restarts = (int)cc_json_get_int (m->state, "restart_count", 0);
   int64_t ran = m->started_ms ? cc_runtime_now_ms () - m->started_ms : 0;
 
@@ -480,7 +481,7 @@ on_signal (struct monitor *m)
       m->deleting = true;
       m->restart_at = 0;
       if (m->pid > 0)
-        m->cg->kill_all (m->id, SIGKILL, NULL);
+        m->cg->kill_all (m->cgname, SIGKILL, NULL);
       else
         m->done = true;
     }
@@ -610,6 +611,7 @@ prepare (struct monitor *m, cc_error_t *err)
         return cc_error_make (err, errno, "open network namespace `%s`", m->spec->netns);
     }
   cc_runtime_proc_start (getpid (), &start);
+  cc_json_set_string (m->state, "cgroup", m->cgname);
   cc_json_set_int (m->state, "monitor_pid", getpid ());
   cc_json_set_int (m->state, "monitor_start", (int64_t)start);
   return 0;
@@ -655,6 +657,7 @@ monitor_release (struct monitor *m)
   cc_buf_reset (&m->err.line);
   cc_buf_reset (&m->probe.out);
   free (m->probe.start);
+  free (m->cgname);
   if (m->state)
     cJSON_Delete (m->state);
   if (m->spec)
@@ -683,6 +686,7 @@ cc_runtime_monitor_main (const char *id_arg, int status_fd, bool start_now, char
     .log = { .fd = -1 },
   };
 
+  m.cgname = cc_cgroup_name (id);
   if (status_fd >= 0)
     fcntl (status_fd, F_SETFD, FD_CLOEXEC);
   set_title (id, argv);

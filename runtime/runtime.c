@@ -80,6 +80,14 @@ monitor_alive (const cJSON *st)
                                 (uint64_t)cc_json_get_int (st, "monitor_start", 0));
 }
 
+static bool
+is_frozen (const char *id)
+{
+  cleanup_free char *cgname = cc_cgroup_name (id);
+
+  return cc_cgroup_ops_get ()->is_frozen (cgname) == 1;
+}
+
 int
 cc_runtime_state (const char *id, cJSON **out, cc_error_t *err)
 {
@@ -99,7 +107,7 @@ cc_runtime_state (const char *id, cJSON **out, cc_error_t *err)
       if (cc_json_get_string (st, "error") == NULL)
         cc_json_set_string (st, "error", "the monitor exited unexpectedly");
     }
-  else if (status && strcmp (status, "running") == 0 && cc_cgroup_ops_get ()->is_frozen (id) == 1)
+  else if (status && strcmp (status, "running") == 0 && is_frozen (id))
     cc_json_set_string (st, "status", "paused");
   *out = steal_pointer (&st);
   return 0;
@@ -390,6 +398,7 @@ stop_pid1 (const char *id, const cJSON *st, int sig, int64_t grace_ms, struct cc
 {
   const char *status = cc_json_get_string (st, "status");
   pid_t pid = (pid_t)cc_json_get_int (st, "pid", 0);
+  cleanup_free char *cgname = cc_cgroup_name (id);
   cleanup_close int fd = pidfd_for (pid, (uint64_t)cc_json_get_int (st, "pid_start", 0));
 
   if (fd < 0 || status == NULL || strcmp (status, "exited") == 0)
@@ -406,11 +415,11 @@ stop_pid1 (const char *id, const cJSON *st, int sig, int64_t grace_ms, struct cc
   r->signal_caught = catches_signal (pid, sig);
   syscall (SYS_pidfd_send_signal, fd, sig, NULL, 0);
   if (strcmp (status, "paused") == 0)
-    cc_cgroup_ops_get ()->freeze (id, false, NULL);
+    cc_cgroup_ops_get ()->freeze (cgname, false, NULL);
   if (wait_pidfd (fd, grace_ms))
     return;
   r->killed = true;
-  cc_cgroup_ops_get ()->kill_all (id, SIGKILL, NULL);
+  cc_cgroup_ops_get ()->kill_all (cgname, SIGKILL, NULL);
   syscall (SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0);
   wait_pidfd (fd, 10000);
 }
@@ -472,7 +481,9 @@ set_frozen (const char *id, bool frozen, cc_error_t *err)
     return -1;
   if (strcmp (status, frozen ? "running" : "paused") != 0)
     return cc_error_make (err, EINVAL, "container `%s` is %s", id, status);
-  return cc_cgroup_ops_get ()->freeze (id, frozen, err);
+  cleanup_free char *cgname = cc_cgroup_name (id);
+
+  return cc_cgroup_ops_get ()->freeze (cgname, frozen, err);
 }
 
 int
@@ -527,7 +538,7 @@ remove_upper (const char *id, cc_error_t *list)
 int
 cc_runtime_delete (const char *id, cc_error_t *err)
 {
-  cleanup_free char *dir = NULL, *log_dir = NULL;
+  cleanup_free char *dir = NULL, *log_dir = NULL, *cgname = NULL;
   cleanup_cjson cJSON *st = NULL;
   cc_error_t list = NULL, one = NULL;
 
@@ -535,9 +546,10 @@ cc_runtime_delete (const char *id, cc_error_t *err)
     return -1;
   dir = cc_runtime_dir (id);
   log_dir = cc_runtime_log_dir (id);
+  cgname = cc_cgroup_name (id);
   if (cc_runtime_state_load (id, &st, NULL) == 0)
     stop_monitor (st);
-  if (cc_cgroup_ops_get ()->destroy (id, &one) < 0)
+  if (cc_cgroup_ops_get ()->destroy (cgname, &one) < 0)
     cc_error_append (&list, &one);
   remove_upper (id, &list);
   if (cc_rm_rf (dir, &one) < 0)

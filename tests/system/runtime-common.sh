@@ -52,10 +52,14 @@ print("" if d is None else (str(d).lower() if isinstance(d, bool) else d))' "$2"
 }
 
 # No process, cgroup or mount may outlive a deleted container.
+# assert_no_residue ID CGROUP-NAME MONITOR-PID (the last two read from
+# its state before it was deleted).
 assert_no_residue() {
-  local id=$1 c
-  pgrep -f "ccompose-monitor $id\$" >/dev/null && fail "monitor of $id still running"
-  for c in /sys/fs/cgroup/*/ccompose/"$id" /sys/fs/cgroup/ccompose/"$id"; do
+  local id=$1 cgname=${2:-$1} mpid=${3:-} c
+  # Exited is enough: reaping the orphan is the host init's business.
+  [ -n "$mpid" ] && [ -e "/proc/$mpid" ] && ! grep -q '^State:.*Z' "/proc/$mpid/status" 2>/dev/null \
+    && grep -q "ccompose-monitor $id" "/proc/$mpid/cmdline" 2>/dev/null && fail "monitor of $id (pid $mpid) still running"
+  for c in /sys/fs/cgroup/*/ccompose/"$cgname" /sys/fs/cgroup/ccompose/"$cgname"; do
     [ -e "$c" ] && fail "cgroup $c left behind"
   done
   grep -q "$CCOMPOSE_STATE_DIR\|$CCOMPOSE_DATA_DIR" /proc/self/mountinfo && fail "mount left behind: $(grep "$CCOMPOSE_STATE_DIR\|$CCOMPOSE_DATA_DIR" /proc/self/mountinfo)"
@@ -65,18 +69,22 @@ assert_no_residue() {
 
 # finish: delete every container of the test, then check for residue.
 finish() {
-  local id
+  local id cgname mpid
   for id in "${IDS[@]}"; do
+    cgname=$(state_field "$id" cgroup 2>/dev/null)
+    mpid=$(state_field "$id" monitor_pid 2>/dev/null)
     rt delete "$id" || fail "delete $id"
     rt delete "$id" || fail "delete $id twice"
-    assert_no_residue "$id"
+    assert_no_residue "$id" "$cgname" "$mpid"
   done
 }
 
 # The container's cgroup directory for a controller, in either layout.
 cgroup_v2() { [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ]; }
 cg() {
-  if cgroup_v2; then echo "/sys/fs/cgroup/ccompose/$2"; else echo "/sys/fs/cgroup/$1/ccompose/$2"; fi
+  local name
+  name=$(state_field "$2" cgroup)
+  if cgroup_v2; then echo "/sys/fs/cgroup/ccompose/$name"; else echo "/sys/fs/cgroup/$1/ccompose/$name"; fi
 }
 
 status_is() { [ "$(state_field "$1" status)" = "$2" ]; }

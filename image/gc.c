@@ -21,9 +21,11 @@
 
 /* ---- mark --------------------------------------------------------------- */
 
-/* Add the manifest, its config and layer blobs, and its layers' diff ids.  */
-static void
-mark_manifest (struct cc_store *s, const char *manifest, char ***blobs, char ***layers)
+/* Add the manifest, its config and layer blobs, and its layers' diff ids.
+   A manifest or config that cannot be read stops the collection: guessing
+   would delete the layers of an image that is still wanted.  */
+static int
+mark_manifest (struct cc_store *s, const char *manifest, char ***blobs, char ***layers, cc_error_t *err)
 {
   struct cc_manifest m cleanup_manifest = { 0 };
   struct cc_image_config cfg cleanup_image_config = { 0 };
@@ -32,16 +34,17 @@ mark_manifest (struct cc_store *s, const char *manifest, char ***blobs, char ***
   size_t len;
 
   cc_strv_append (blobs, manifest);
-  if (cc_store_read_blob (s, manifest, &text, &len, NULL) < 0 || cc_manifest_parse (text, len, &m, NULL) < 0)
-    return;
+  if (cc_store_read_blob (s, manifest, &text, &len, err) < 0 || cc_manifest_parse (text, len, &m, err) < 0)
+    return cc_error_wrap (err, "image %s (remove it with `image rm`)", manifest);
   cc_strv_append (blobs, m.config.digest);
   for (size_t i = 0; i < m.n_layers; i++)
     cc_strv_append (blobs, m.layers[i].digest);
-  if (cc_store_read_blob (s, m.config.digest, &ctext, &len, NULL) < 0
-      || cc_image_config_parse (ctext, len, &cfg, NULL) < 0)
-    return;
+  if (cc_store_read_blob (s, m.config.digest, &ctext, &len, err) < 0
+      || cc_image_config_parse (ctext, len, &cfg, err) < 0)
+    return cc_error_wrap (err, "image %s (remove it with `image rm`)", manifest);
   for (char **d = cfg.diff_ids; *d; d++)
     cc_strv_append (layers, *d);
+  return 0;
 }
 
 /* ---- sweep ------------------------------------------------------------- */
@@ -117,10 +120,14 @@ cc_gc_sweep (struct cc_store *s, int64_t *reclaimed, cc_error_t *err)
     reclaimed = &dummy;
   if (cc_store_repos_load (s, &repos, err) < 0)
     return -1;
-  cJSON_ArrayForEach (it, cJSON_GetObjectItemCaseSensitive (repos, "images")) if (cc_image_is_digest (it->string))
-      mark_manifest (s, it->string, &blobs, &layers);
+  cJSON_ArrayForEach (it, cJSON_GetObjectItemCaseSensitive (repos, "images"))
+  {
+    if (cc_image_is_digest (it->string) && mark_manifest (s, it->string, &blobs, &layers, err) < 0)
+      return cc_error_wrap (err, "garbage collection stopped");
+  }
   for (char **p = pinned; *p; p++)
-    mark_manifest (s, *p, &blobs, &layers);
+    if (mark_manifest (s, *p, &blobs, &layers, err) < 0)
+      return cc_error_wrap (err, "garbage collection stopped");
   if (sweep_dir (bdir, blobs, false, reclaimed, err) < 0 || sweep_dir (ldir, layers, true, reclaimed, err) < 0
       || sweep_links (s, err) < 0)
     return -1;
@@ -167,7 +174,11 @@ count_refs (cJSON *refs, const char *manifest)
   cJSON *it;
   size_t n = 0;
 
-  cJSON_ArrayForEach (it, refs) if (cJSON_IsString (it) && strcmp (it->valuestring, manifest) == 0) n++;
+  cJSON_ArrayForEach (it, refs)
+  {
+    if (cJSON_IsString (it) && strcmp (it->valuestring, manifest) == 0)
+      n++;
+  }
   return n;
 }
 

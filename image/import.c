@@ -305,7 +305,11 @@ string_array (const cJSON *arr)
   char **v = xzalloc (sizeof (char *));
   const cJSON *it;
 
-  cJSON_ArrayForEach (it, arr) if (cJSON_IsString (it)) cc_strv_append (&v, it->valuestring);
+  cJSON_ArrayForEach (it, arr)
+  {
+    if (cJSON_IsString (it))
+      cc_strv_append (&v, it->valuestring);
+  }
   return v;
 }
 
@@ -356,8 +360,11 @@ load_docker_archive (struct load *l, cc_error_t *err)
     return cc_error_wrap (err, "docker archive `%s`", l->source);
   if (! cJSON_IsArray (doc) || cJSON_GetArraySize (doc) == 0)
     return cc_error_make (err, 0, "docker archive `%s`: manifest.json is not a non-empty array", l->source);
-  cJSON_ArrayForEach (it, doc) if (load_docker_entry (l, it, err) < 0) return cc_error_wrap (err, "docker archive `%s`",
-                                                                                             l->source);
+  cJSON_ArrayForEach (it, doc)
+  {
+    if (load_docker_entry (l, it, err) < 0)
+      return cc_error_wrap (err, "docker archive `%s`", l->source);
+  }
   return 0;
 }
 

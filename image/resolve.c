@@ -111,8 +111,11 @@ tags_of (cJSON *repos, const char *manifest)
   cJSON *refs = cJSON_GetObjectItemCaseSensitive (repos, "references"), *it;
   char **tags = xzalloc (sizeof (char *));
 
-  cJSON_ArrayForEach (it, refs) if (cJSON_IsString (it) && strcmp (it->valuestring, manifest) == 0)
+  cJSON_ArrayForEach (it, refs)
+  {
+    if (cJSON_IsString (it) && strcmp (it->valuestring, manifest) == 0)
       cc_strv_append (&tags, it->string);
+  }
   return tags;
 }
 

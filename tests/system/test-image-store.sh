@@ -193,6 +193,17 @@ test_damaged_image_is_reported_and_repaired_by_a_load() {
   assert_contains "$OUT" "load the image again"
   assert_exit 0 "$CCOMPOSE" image load -i "$SAMPLES/out/redis"
   assert_exit 0 "$CCOMPOSE" image inspect redis:7
+  # An unreadable config stops GC rather than guess which layers are wanted.
+  local cfg layers_before
+  cfg=$(inspect_field busybox:1.35 'd["Id"][7:]')
+  echo garbage >"$CCOMPOSE_DATA_DIR/images/blobs/sha256/$cfg"
+  layers_before=$(layer_count)
+  assert_exit 1 "$CCOMPOSE" image prune -f
+  assert_contains "$OUT" "garbage collection stopped"
+  assert_eq "$(layer_count)" "$layers_before" "layers after a refused GC"
+  assert_exit 0 "$CCOMPOSE" image rm busybox:1.35
+  assert_exit 0 "$CCOMPOSE" image inspect redis:7
+  assert_eq "$(layer_count)" 1 "busybox's layer collected once its image is gone"
 }
 
 run_tests

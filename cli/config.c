@@ -142,8 +142,10 @@ list_profiles (struct cc_buf *b, const cJSON *services)
   cleanup_strv char **all = xzalloc (sizeof (char *));
 
   for (const cJSON *s = services ? services->child : NULL; s; s = s->next)
-    for (const cJSON *p = cJSON_GetObjectItem (s, "profiles") ? cJSON_GetObjectItem (s, "profiles")->child : NULL; p;
-         p = p->next)
+    for (const cJSON *p = cJSON_GetObjectItemCaseSensitive (s, "profiles")
+                              ? cJSON_GetObjectItemCaseSensitive (s, "profiles")->child
+                              : NULL;
+         p; p = p->next)
       if (! cc_strv_contains (all, p->valuestring))
         cc_strv_append (&all, p->valuestring);
   qsort (all, cc_strv_len (all), sizeof (char *), compare_names);
@@ -154,7 +156,7 @@ list_profiles (struct cc_buf *b, const cJSON *services)
 static void
 list_images (struct cc_buf *b, const struct cc_project *p)
 {
-  for (const cJSON *s = cJSON_GetObjectItem (p->model, "services")->child; s; s = s->next)
+  for (const cJSON *s = cJSON_GetObjectItemCaseSensitive (p->model, "services")->child; s; s = s->next)
     {
       const char *image = cc_json_get_string (s, "image");
       /* A built service without `image:` gets <project>-<service>, as DC names it.  */
@@ -186,7 +188,7 @@ static int
 restrict_services (struct cc_project *p, char *const *names, cc_error_t *err)
 {
   cleanup_strv char **keep = NULL;
-  cJSON *services = cJSON_GetObjectItem (p->model, "services");
+  cJSON *services = cJSON_GetObjectItemCaseSensitive (p->model, "services");
   cJSON *s;
 
   if (names == NULL || *names == NULL)
@@ -212,13 +214,13 @@ render (struct cc_buf *b, const struct config_opts *o, const struct cc_project *
   switch (o->what)
     {
     case SHOW_SERVICES:
-      list_keys (b, cJSON_GetObjectItem (p->model, "services"));
+      list_keys (b, cJSON_GetObjectItemCaseSensitive (p->model, "services"));
       return 0;
     case SHOW_VOLUMES:
-      list_keys (b, cJSON_GetObjectItem (p->model, "volumes"));
+      list_keys (b, cJSON_GetObjectItemCaseSensitive (p->model, "volumes"));
       return 0;
     case SHOW_PROFILES:
-      list_profiles (b, cJSON_GetObjectItem (p->model, "services"));
+      list_profiles (b, cJSON_GetObjectItemCaseSensitive (p->model, "services"));
       return 0;
     case SHOW_IMAGES:
       list_images (b, p);

@@ -8,16 +8,53 @@
 #include "lib/strv.h"
 #include "lib/xalloc.h"
 
+static int
+compare_item_keys (const void *a, const void *b)
+{
+  return strcmp ((*(cJSON *const *)a)->string, (*(cJSON *const *)b)->string);
+}
+
+void
+cc_service_index_init (struct cc_service_index *ix, const cJSON *model)
+{
+  const cJSON *services = cJSON_GetObjectItemCaseSensitive (model, "services");
+  size_t i = 0;
+
+  ix->n = (size_t)cJSON_GetArraySize (services);
+  ix->items = xzalloc ((ix->n + 1) * sizeof (cJSON *));
+  for (cJSON *s = services ? services->child : NULL; s; s = s->next)
+    ix->items[i++] = s;
+  qsort (ix->items, ix->n, sizeof (cJSON *), compare_item_keys);
+}
+
+cJSON *
+cc_service_index_get (const struct cc_service_index *ix, const char *name)
+{
+  cJSON key = { .string = (char *)name };
+  cJSON *pkey = &key;
+  cJSON **hit = bsearch (&pkey, ix->items, ix->n, sizeof (cJSON *), compare_item_keys);
+
+  return hit ? *hit : NULL;
+}
+
+void
+cc_service_index_release (struct cc_service_index *ix)
+{
+  free (ix->items);
+  ix->items = NULL;
+  ix->n = 0;
+}
+
 static const cJSON *
 services_of (const cJSON *model)
 {
-  return cJSON_GetObjectItem (model, "services");
+  return cJSON_GetObjectItemCaseSensitive (model, "services");
 }
 
 const cJSON *
 cc_project_service (const struct cc_project *p, const char *name)
 {
-  return cJSON_GetObjectItem (services_of (p->model), name);
+  return cJSON_GetObjectItemCaseSensitive (services_of (p->model), name);
 }
 
 static int
@@ -32,15 +69,24 @@ sort_strv (char **v)
   qsort (v, cc_strv_len (v), sizeof (char *), compare_str);
 }
 
+/* The names of MODEL's services, sorted; one allocation, not one per name.  */
+static char **
+sorted_names (const cJSON *model)
+{
+  const cJSON *services = services_of (model);
+  char **names = xzalloc (((size_t)cJSON_GetArraySize (services) + 1) * sizeof (char *));
+  size_t i = 0;
+
+  for (const cJSON *s = services ? services->child : NULL; s; s = s->next)
+    names[i++] = xstrdup (s->string);
+  sort_strv (names);
+  return names;
+}
+
 char **
 cc_project_service_names (const struct cc_project *p)
 {
-  char **names = xzalloc (sizeof (char *));
-
-  for (const cJSON *s = services_of (p->model)->child; s; s = s->next)
-    cc_strv_append (&names, s->string);
-  sort_strv (names);
-  return names;
+  return sorted_names (p->model);
 }
 
 static void
@@ -51,9 +97,9 @@ add_with_deps (const cJSON *services, const char *name, char ***set)
   if (cc_strv_contains (*set, name))
     return;
   cc_strv_append (set, name);
-  deps = cJSON_GetObjectItem (cJSON_GetObjectItem (services, name), "depends_on");
+  deps = cJSON_GetObjectItemCaseSensitive (cJSON_GetObjectItemCaseSensitive (services, name), "depends_on");
   for (const cJSON *d = deps ? deps->child : NULL; d; d = d->next)
-    if (cJSON_GetObjectItem (services, d->string))
+    if (cJSON_GetObjectItemCaseSensitive (services, d->string))
       add_with_deps (services, d->string, set);
 }
 
@@ -70,25 +116,13 @@ cc_compose_select (const struct cc_project *p, char *const *services, char ***ou
     }
   for (char *const *s = services; *s; s++)
     {
-      if (! cJSON_GetObjectItem (all, *s))
+      if (! cJSON_GetObjectItemCaseSensitive (all, *s))
         return cc_error_make (err, 0, "no such service: `%s`", *s);
       add_with_deps (all, *s, &set);
     }
   sort_strv (set);
   *out = steal_pointer (&set);
   return 0;
-}
-
-/* Are all dependencies of NAME inside SET placed already?  */
-static bool
-is_ready (const cJSON *services, const char *name, char *const *set, char *const *placed)
-{
-  const cJSON *deps = cJSON_GetObjectItem (cJSON_GetObjectItem (services, name), "depends_on");
-
-  for (const cJSON *d = deps ? deps->child : NULL; d; d = d->next)
-    if (cc_strv_contains (set, d->string) && ! cc_strv_contains (placed, d->string))
-      return false;
-  return true;
 }
 
 void
@@ -100,31 +134,116 @@ cc_compose_levels_free (struct cc_compose_levels *l)
   free (l);
 }
 
+/* Index of NAME in the sorted SET, or -1.  */
+static ssize_t
+index_of (char *const *set, size_t n, const char *name)
+{
+  char *const *hit = bsearch (&name, set, n, sizeof (char *), compare_str);
+
+  return hit ? hit - set : -1;
+}
+
+struct graph
+{
+  size_t n;
+  size_t *indegree;
+  size_t *level;
+  size_t **dependents; /* per service, the services that depend on it */
+  size_t *n_dependents;
+};
+
+static void
+graph_release (struct graph *g)
+{
+  for (size_t i = 0; i < g->n && g->dependents; i++)
+    free (g->dependents[i]);
+  free (g->dependents);
+  free (g->n_dependents);
+  free (g->indegree);
+  free (g->level);
+}
+
+/* Edges inside SET only: a dependency outside the selection is not waited for.  */
+static void
+graph_build (struct graph *g, const cJSON *model, char *const *set, size_t n)
+{
+  struct cc_service_index ix = { 0 };
+
+  g->n = n;
+  g->indegree = xzalloc ((n + 1) * sizeof (size_t));
+  g->level = xzalloc ((n + 1) * sizeof (size_t));
+  g->dependents = xzalloc ((n + 1) * sizeof (size_t *));
+  g->n_dependents = xzalloc ((n + 1) * sizeof (size_t));
+  cc_service_index_init (&ix, model);
+  for (size_t i = 0; i < n; i++)
+    {
+      const cJSON *deps = cJSON_GetObjectItemCaseSensitive (cc_service_index_get (&ix, set[i]), "depends_on");
+      for (const cJSON *d = deps ? deps->child : NULL; d; d = d->next)
+        {
+          ssize_t j = index_of (set, n, d->string);
+          if (j < 0)
+            continue;
+          g->indegree[i]++;
+          g->dependents[j] = xreallocarray (g->dependents[j], g->n_dependents[j] + 1, sizeof (size_t));
+          g->dependents[j][g->n_dependents[j]++] = i;
+        }
+    }
+  cc_service_index_release (&ix);
+}
+
+/* Kahn's algorithm: a service's level is one more than its deepest
+   dependency's.  Linear in services and edges.  */
+static int
+graph_levels (struct graph *g, size_t *n_levels, cc_error_t *err)
+{
+  cleanup_free size_t *queue = xzalloc ((g->n + 1) * sizeof (size_t));
+  size_t head = 0, tail = 0;
+
+  *n_levels = 0;
+  for (size_t i = 0; i < g->n; i++)
+    if (g->indegree[i] == 0)
+      queue[tail++] = i;
+  while (head < tail)
+    {
+      size_t i = queue[head++];
+      if (g->level[i] + 1 > *n_levels)
+        *n_levels = g->level[i] + 1;
+      for (size_t k = 0; k < g->n_dependents[i]; k++)
+        {
+          size_t d = g->dependents[i][k];
+          if (g->level[d] < g->level[i] + 1)
+            g->level[d] = g->level[i] + 1;
+          if (--g->indegree[d] == 0)
+            queue[tail++] = d;
+        }
+    }
+  if (tail < g->n)
+    return cc_error_make (err, 0, "dependency cycle among services");
+  return 0;
+}
+
 static int
 levels_of (const cJSON *model, char *const *set, struct cc_compose_levels **out, cc_error_t *err)
 {
-  const cJSON *services = services_of (model);
-  struct cc_compose_levels *l = xzalloc (sizeof (*l));
-  cleanup_strv char **placed = xzalloc (sizeof (char *));
-  size_t total = cc_strv_len (set);
+  struct graph g = { 0 };
+  size_t n = cc_strv_len (set), n_levels;
+  struct cc_compose_levels *l;
 
-  while (cc_strv_len (placed) < total)
+  graph_build (&g, model, set, n);
+  if (graph_levels (&g, &n_levels, err) < 0)
     {
-      char **level = xzalloc (sizeof (char *));
-      for (char *const *s = set; *s; s++)
-        if (! cc_strv_contains (placed, *s) && is_ready (services, *s, set, placed))
-          cc_strv_append (&level, *s);
-      if (*level == NULL)
-        {
-          free (level);
-          cc_compose_levels_free (l);
-          return cc_error_make (err, 0, "dependency cycle among services");
-        }
-      for (char **s = level; *s; s++)
-        cc_strv_append (&placed, *s);
-      l->levels = xreallocarray (l->levels, l->n_levels + 1, sizeof (char **));
-      l->levels[l->n_levels++] = level;
+      graph_release (&g);
+      return -1;
     }
+  l = xzalloc (sizeof (*l));
+  l->n_levels = n_levels;
+  l->levels = xzalloc ((n_levels + 1) * sizeof (char **));
+  for (size_t i = 0; i < n_levels; i++)
+    l->levels[i] = xzalloc (sizeof (char *));
+  /* SET is sorted, so each level comes out sorted.  */
+  for (size_t i = 0; i < n; i++)
+    cc_strv_append (&l->levels[g.level[i]], set[i]);
+  graph_release (&g);
   *out = l;
   return 0;
 }
@@ -169,45 +288,58 @@ cc_compose_stop_order (const struct cc_project *p)
   return order;
 }
 
-/* Depth-first search; STACK holds the current path.  */
-static bool
-visit (const cJSON *services, const char *name, char ***stack, char ***done, char ***cycle)
+/* Every service left over by Kahn's algorithm depends on another one
+   left over, so walking dependencies from the first of them must come
+   back to a service already on the path: that is a cycle.  */
+static void
+walk_to_cycle (const cJSON *services, char *const *set, size_t n, const struct graph *g, char ***cycle)
 {
-  const cJSON *deps = cJSON_GetObjectItem (cJSON_GetObjectItem (services, name), "depends_on");
+  cleanup_free size_t *path = xzalloc ((n + 1) * sizeof (size_t));
+  cleanup_free ssize_t *pos = xmalloc ((n + 1) * sizeof (ssize_t));
+  size_t len = 0, i = 0;
 
-  if (cc_strv_contains (*done, name))
-    return false;
-  if (cc_strv_contains (*stack, name))
+  for (size_t k = 0; k < n; k++)
+    pos[k] = -1;
+  while (i < n && g->indegree[i] == 0)
+    i++;
+  while (i < n && pos[i] < 0)
     {
-      /* The cycle is the tail of the stack from NAME, closed by NAME.  */
-      char **it = *stack;
-      while (strcmp (*it, name) != 0)
-        it++;
-      for (; *it; it++)
-        cc_strv_append (cycle, *it);
-      cc_strv_append (cycle, name);
-      return true;
+      const cJSON *deps
+          = cJSON_GetObjectItemCaseSensitive (cJSON_GetObjectItemCaseSensitive (services, set[i]), "depends_on");
+      ssize_t next = -1;
+
+      pos[i] = (ssize_t)len;
+      path[len++] = i;
+      for (const cJSON *d = deps ? deps->child : NULL; d && next < 0; d = d->next)
+        {
+          ssize_t j = index_of (set, n, d->string);
+          if (j >= 0 && g->indegree[j] > 0)
+            next = j;
+        }
+      if (next < 0)
+        return;
+      i = (size_t)next;
     }
-  cc_strv_append (stack, name);
-  for (const cJSON *d = deps ? deps->child : NULL; d; d = d->next)
-    if (cJSON_GetObjectItem (services, d->string) && visit (services, d->string, stack, done, cycle))
-      return true;
-  free ((*stack)[cc_strv_len (*stack) - 1]);
-  (*stack)[cc_strv_len (*stack) - 1] = NULL;
-  cc_strv_append (done, name);
-  return false;
+  for (size_t k = i < n ? (size_t)pos[i] : len; k < len; k++)
+    cc_strv_append (cycle, set[path[k]]);
+  if (i < n)
+    cc_strv_append (cycle, set[i]);
 }
 
 bool
 cc_graph_find_cycle (const cJSON *model, char ***cycle)
 {
   const cJSON *services = services_of (model);
-  cleanup_strv char **stack = xzalloc (sizeof (char *));
-  cleanup_strv char **done = xzalloc (sizeof (char *));
+  cleanup_strv char **set = sorted_names (model);
+  struct graph g = { 0 };
+  size_t n = cc_strv_len (set), n_levels;
+  bool found;
 
   *cycle = NULL;
-  for (const cJSON *s = services ? services->child : NULL; s; s = s->next)
-    if (visit (services, s->string, &stack, &done, cycle))
-      return true;
-  return false;
+  graph_build (&g, model, set, n);
+  found = graph_levels (&g, &n_levels, NULL) < 0;
+  if (found)
+    walk_to_cycle (services, set, n, &g, cycle);
+  graph_release (&g);
+  return found;
 }

@@ -32,9 +32,9 @@ cc_compose_service_hash_json (const cJSON *service)
 
   for (size_t i = 0; i < CC_N_ELEMENTS (unhashed); i++)
     cJSON_DeleteItemFromObjectCaseSensitive (copy, unhashed[i]);
-  cJSON_DeleteItemFromObjectCaseSensitive (cJSON_GetObjectItem (copy, "deploy"), "replicas");
+  cJSON_DeleteItemFromObjectCaseSensitive (cJSON_GetObjectItemCaseSensitive (copy, "deploy"), "replicas");
   /* A deploy that only said how many replicas leaves nothing to compare.  */
-  if (is_empty_deploy (cJSON_GetObjectItem (copy, "deploy")))
+  if (is_empty_deploy (cJSON_GetObjectItemCaseSensitive (copy, "deploy")))
     cJSON_DeleteItemFromObjectCaseSensitive (copy, "deploy");
   text = cJSON_PrintUnformatted (copy);
   if (text == NULL || EVP_Digest (text, strlen (text), md, &len, EVP_sha256 (), NULL) != 1)

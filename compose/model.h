@@ -189,6 +189,16 @@ const struct cc_node *cc_node_path (const struct cc_node *root, ...) __attribute
 /* In a list-or-map node, the entry naming NAME (the seq item or the map key).  */
 const struct cc_node *cc_node_entry (const struct cc_node *n, const char *name);
 
+/* graph.c: the model's services sorted by name, for lookups in loops.  */
+struct cc_service_index
+{
+  size_t n;
+  cJSON **items;
+};
+void cc_service_index_init (struct cc_service_index *ix, const cJSON *model);
+cJSON *cc_service_index_get (const struct cc_service_index *ix, const char *name);
+void cc_service_index_release (struct cc_service_index *ix);
+
 /* graph.c: true (and the services on it, the first repeated at the end)
    when depends_on has a cycle.  */
 bool cc_graph_find_cycle (const cJSON *model, char ***cycle);

@@ -128,13 +128,13 @@ cc_norm_document (struct cc_norm *n, const struct cc_node *root, cJSON **out, cc
   version = cc_node_map_get (root, "version");
   if (version)
     cc_warn_at (version, "the attribute `version` is obsolete, it will be ignored");
-  if (! cJSON_GetObjectItem (raw, "services"))
+  if (! cJSON_GetObjectItemCaseSensitive (raw, "services"))
     return cc_error_at (err, root, "no `services:` in the compose file");
   cc_json_set_string (model, "name", n->project_name);
   for (size_t i = 0; i < CC_N_ELEMENTS (sections); i++)
     {
       cJSON *sorted;
-      if (! cJSON_GetObjectItem (raw, sections[i]))
+      if (! cJSON_GetObjectItemCaseSensitive (raw, sections[i]))
         continue;
       sorted = cJSON_DetachItemFromObjectCaseSensitive (raw, sections[i]);
       cc_json_sort_keys (sorted);
@@ -156,7 +156,7 @@ replace_member (cJSON *obj, cJSON *old, cJSON *new_item)
 static cJSON *
 section (cJSON *model, const char *name)
 {
-  cJSON *s = cJSON_GetObjectItem (model, name);
+  cJSON *s = cJSON_GetObjectItemCaseSensitive (model, name);
 
   if (s == NULL)
     {
@@ -170,15 +170,15 @@ section (cJSON *model, const char *name)
 static void
 finish_scale (cJSON *svc)
 {
-  cJSON *deploy = cJSON_GetObjectItem (svc, "deploy");
-  cJSON *replicas = deploy ? cJSON_GetObjectItem (deploy, "replicas") : NULL;
+  cJSON *deploy = cJSON_GetObjectItemCaseSensitive (svc, "deploy");
+  cJSON *replicas = deploy ? cJSON_GetObjectItemCaseSensitive (deploy, "replicas") : NULL;
 
-  if (replicas && ! cJSON_GetObjectItem (svc, "scale"))
+  if (replicas && ! cJSON_GetObjectItemCaseSensitive (svc, "scale"))
     cc_json_set_int (svc, "scale", (int64_t)replicas->valuedouble);
   /* Go prints these struct fields of deploy even when empty.  */
-  if (deploy && ! cJSON_GetObjectItem (deploy, "resources"))
+  if (deploy && ! cJSON_GetObjectItemCaseSensitive (deploy, "resources"))
     cc_json_set (deploy, "resources", cJSON_CreateObject ());
-  if (deploy && ! cJSON_GetObjectItem (deploy, "placement"))
+  if (deploy && ! cJSON_GetObjectItemCaseSensitive (deploy, "placement"))
     cc_json_set (deploy, "placement", cJSON_CreateObject ());
 }
 
@@ -188,18 +188,18 @@ finish_service (cJSON *svc)
 {
   bool on_default;
 
-  if (! cJSON_GetObjectItem (svc, "command"))
+  if (! cJSON_GetObjectItemCaseSensitive (svc, "command"))
     cc_json_set (svc, "command", cJSON_CreateNull ());
-  if (! cJSON_GetObjectItem (svc, "entrypoint"))
+  if (! cJSON_GetObjectItemCaseSensitive (svc, "entrypoint"))
     cc_json_set (svc, "entrypoint", cJSON_CreateNull ());
-  if (! cJSON_GetObjectItem (svc, "networks") && ! cJSON_GetObjectItem (svc, "network_mode"))
+  if (! cJSON_GetObjectItemCaseSensitive (svc, "networks") && ! cJSON_GetObjectItemCaseSensitive (svc, "network_mode"))
     {
       cJSON *nets = cJSON_CreateObject ();
       cJSON_AddItemToObject (nets, "default", cJSON_CreateNull ());
       cJSON_AddItemToObject (svc, "networks", nets);
     }
   finish_scale (svc);
-  on_default = cJSON_GetObjectItem (cJSON_GetObjectItem (svc, "networks"), "default") != NULL;
+  on_default = cJSON_GetObjectItemCaseSensitive (cJSON_GetObjectItemCaseSensitive (svc, "networks"), "default") != NULL;
   return on_default;
 }
 
@@ -209,9 +209,10 @@ fill_name (cJSON *obj, const char *key, const char *project)
   cleanup_free char *name = NULL;
   cJSON *item;
 
-  if (cJSON_GetObjectItem (obj, "name"))
+  if (cJSON_GetObjectItemCaseSensitive (obj, "name"))
     return;
-  name = cJSON_IsTrue (cJSON_GetObjectItem (obj, "external")) ? xstrdup (key) : xasprintf ("%s_%s", project, key);
+  name = cJSON_IsTrue (cJSON_GetObjectItemCaseSensitive (obj, "external")) ? xstrdup (key)
+                                                                           : xasprintf ("%s_%s", project, key);
   /* name first, as DC prints it; cJSON frees the key with free().  */
   item = cJSON_CreateString (name);
   item->string = xstrdup ("name");
@@ -231,7 +232,7 @@ static const struct cc_schema_table network_order
 static void
 fill_names (cJSON *model, const char *sec, const char *project, bool ipam)
 {
-  cJSON *s = cJSON_GetObjectItem (model, sec);
+  cJSON *s = cJSON_GetObjectItemCaseSensitive (model, sec);
 
   for (cJSON *it = s ? s->child : NULL; it; it = it->next)
     {
@@ -240,7 +241,7 @@ fill_names (cJSON *model, const char *sec, const char *project, bool ipam)
           it = replace_member (s, it, cJSON_CreateObject ());
         }
       fill_name (it, it->string, project);
-      if (ipam && ! cJSON_GetObjectItem (it, "ipam"))
+      if (ipam && ! cJSON_GetObjectItemCaseSensitive (it, "ipam"))
         cc_json_set (it, "ipam", cJSON_CreateObject ());
       if (ipam)
         cc_json_order_by_table (it, &network_order);
@@ -271,7 +272,7 @@ cc_model_finish (cJSON *model, const char *project_name)
         need_default = true;
       cc_json_sort_keys (svc);
     }
-  if (need_default && ! cJSON_GetObjectItem (section (model, "networks"), "default"))
+  if (need_default && ! cJSON_GetObjectItemCaseSensitive (section (model, "networks"), "default"))
     cJSON_AddItemToObject (section (model, "networks"), "default", cJSON_CreateObject ());
   fill_names (model, "networks", project_name, true);
   fill_names (model, "volumes", project_name, false);
@@ -285,17 +286,17 @@ cc_model_finish (cJSON *model, const char *project_name)
 static void
 add_implicit (cJSON *services, cJSON *svc, const char *target)
 {
-  cJSON *deps = cJSON_GetObjectItem (svc, "depends_on");
+  cJSON *deps = cJSON_GetObjectItemCaseSensitive (svc, "depends_on");
   cJSON *d;
 
-  if (! cJSON_GetObjectItem (services, target) || strcmp (target, svc->string) == 0)
+  if (! cJSON_GetObjectItemCaseSensitive (services, target) || strcmp (target, svc->string) == 0)
     return;
   if (deps == NULL)
     {
       deps = cJSON_CreateObject ();
       cJSON_AddItemToObject (svc, "depends_on", deps);
     }
-  if (cJSON_GetObjectItem (deps, target))
+  if (cJSON_GetObjectItemCaseSensitive (deps, target))
     return;
   d = cJSON_CreateObject ();
   cc_json_set_string (d, "condition", "service_started");
@@ -307,12 +308,12 @@ add_implicit (cJSON *services, cJSON *svc, const char *target)
 void
 cc_model_implicit_deps (cJSON *model)
 {
-  cJSON *services = cJSON_GetObjectItem (model, "services");
+  cJSON *services = cJSON_GetObjectItemCaseSensitive (model, "services");
 
   for (cJSON *svc = services ? services->child : NULL; svc; svc = svc->next)
     {
       const char *mode = cc_json_get_string (svc, "network_mode");
-      cJSON *links = cJSON_GetObjectItem (svc, "links");
+      cJSON *links = cJSON_GetObjectItemCaseSensitive (svc, "links");
 
       if (mode && strncmp (mode, "service:", 8) == 0)
         add_implicit (services, svc, mode + 8);

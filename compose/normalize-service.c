@@ -325,10 +325,10 @@ cc_norm_key_depends_on (struct cc_norm *n, const struct cc_schema_key *k, const 
           }
         if (cond == NULL)
           cc_json_set_string (d, "condition", "service_started");
-        if (! cJSON_GetObjectItem (d, "required"))
+        if (! cJSON_GetObjectItemCaseSensitive (d, "required"))
           cc_json_set_bool (d, "required", true);
-        if (cJSON_IsFalse (cJSON_GetObjectItem (d, "restart")))
-          cJSON_DeleteItemFromObject (d, "restart");
+        if (cJSON_IsFalse (cJSON_GetObjectItemCaseSensitive (d, "restart")))
+          cJSON_DeleteItemFromObjectCaseSensitive (d, "restart");
         cc_json_set (deps, v->keys[i]->value, d);
       }
   else if (! v->is_null)
@@ -492,7 +492,7 @@ cc_norm_key_ulimits (struct cc_norm *n, const struct cc_schema_key *k, const str
         {
           if (cc_norm_object (n, &table, val, &u, err) < 0)
             return -1;
-          if (! cJSON_GetObjectItem (u, "soft") || ! cJSON_GetObjectItem (u, "hard"))
+          if (! cJSON_GetObjectItemCaseSensitive (u, "soft") || ! cJSON_GetObjectItemCaseSensitive (u, "hard"))
             {
               cJSON_Delete (u);
               return cc_error_at (err, val, "ulimit `%s` needs both `soft` and `hard`", v->keys[i]->value);
@@ -532,7 +532,7 @@ cc_norm_key_external (struct cc_norm *n, const struct cc_schema_key *k, const st
   if (v->kind == CC_NODE_MAP)
     {
       legacy = cc_node_map_get_string (v, "name");
-      if (legacy && ! cJSON_GetObjectItem (parent, "name"))
+      if (legacy && ! cJSON_GetObjectItemCaseSensitive (parent, "name"))
         cc_json_set_string (parent, "name", legacy);
       b = true;
     }
@@ -579,7 +579,7 @@ cc_norm_key_file_refs (struct cc_norm *n, const struct cc_schema_key *k, const s
           cJSON_Delete (o);
           return cc_error_at (err, v->items[i], "%s entries need a `source`", k->name);
         }
-      if (secrets && ! cJSON_GetObjectItem (o, "target"))
+      if (secrets && ! cJSON_GetObjectItemCaseSensitive (o, "target"))
         {
           cleanup_free char *t = xasprintf ("/run/secrets/%s", src);
           cc_json_set_string (o, "target", t);
@@ -668,7 +668,8 @@ cc_norm_key_build (struct cc_norm *n, const struct cc_schema_key *k, const struc
       cleanup_free char *abs = cc_resolve_host_path (ctx, n->project_dir);
       cc_json_set_string (b, "context", abs);
     }
-  if (! cJSON_GetObjectItem (b, "dockerfile") && ! cJSON_GetObjectItem (b, "dockerfile_inline"))
+  if (! cJSON_GetObjectItemCaseSensitive (b, "dockerfile")
+      && ! cJSON_GetObjectItemCaseSensitive (b, "dockerfile_inline"))
     cc_json_set_string (b, "dockerfile", "Dockerfile");
   cc_json_set (parent, "build", steal_pointer (&b));
   return 0;

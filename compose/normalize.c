@@ -187,7 +187,7 @@ node_to_json (const struct cc_node *v)
   for (size_t i = 0; i < v->len; i++)
     {
       if (v->kind == CC_NODE_MAP)
-        cc_json_set (o, v->keys[i]->value, node_to_json (v->items[i]));
+        cJSON_AddItemToObject (o, v->keys[i]->value, node_to_json (v->items[i]));
       else
         cJSON_AddItemToArray (o, node_to_json (v->items[i]));
     }
@@ -236,7 +236,8 @@ norm_map_of (struct cc_norm *n, const struct cc_schema_key *key, const struct cc
           return -1;
         }
       n->service = saved;
-      cc_json_set (obj, v->keys[i]->value, o);
+      /* Keys are unique (the loader rejects duplicates): append, no lookup.  */
+      cJSON_AddItemToObject (obj, v->keys[i]->value, o);
     }
   *out = steal_pointer (&obj);
   return 0;

@@ -168,7 +168,7 @@ static const struct cc_schema_table port_table = { "port", port_keys, CC_N_ELEME
 static int
 check_long_port (const struct cc_node *item, cJSON *o, cc_error_t *err)
 {
-  const cJSON *t = cJSON_GetObjectItem (o, "target");
+  const cJSON *t = cJSON_GetObjectItemCaseSensitive (o, "target");
   const char *pub = cc_json_get_string (o, "published");
   const char *proto = cc_json_get_string (o, "protocol");
   const char *mode = cc_json_get_string (o, "mode");

@@ -13,7 +13,7 @@
 static bool
 profile_enabled (const cJSON *svc, char *const *profiles)
 {
-  const cJSON *list = cJSON_GetObjectItem (svc, "profiles");
+  const cJSON *list = cJSON_GetObjectItemCaseSensitive (svc, "profiles");
 
   if (list == NULL || cJSON_GetArraySize (list) == 0)
     return true;
@@ -27,7 +27,8 @@ profile_enabled (const cJSON *svc, char *const *profiles)
 static void
 mark_named (const cJSON *services, const char *name, char ***named)
 {
-  const cJSON *deps = cJSON_GetObjectItem (cJSON_GetObjectItem (services, name), "depends_on");
+  const cJSON *deps
+      = cJSON_GetObjectItemCaseSensitive (cJSON_GetObjectItemCaseSensitive (services, name), "depends_on");
 
   if (cc_strv_contains (*named, name))
     return;
@@ -37,31 +38,37 @@ mark_named (const cJSON *services, const char *name, char ***named)
 }
 
 /* A kept service may not need a dropped one, unless `required: false`.  */
+static const struct cc_node *
+dependency_node (const struct cc_node *root, const char *svc, const char *dep)
+{
+  return cc_node_entry (cc_node_path (root, "services", svc, "depends_on", NULL), dep);
+}
+
 static int
-drop_dependencies (cJSON *services, const struct cc_node *root, char *const *dropped, cc_error_t *err)
+drop_dependencies (cJSON *services, const struct cc_service_index *ix, const struct cc_node *root, char *const *dropped,
+                   cc_error_t *err)
 {
   for (cJSON *svc = services->child; svc; svc = svc->next)
     {
-      cJSON *deps = cJSON_GetObjectItem (svc, "depends_on");
+      cJSON *deps = cJSON_GetObjectItemCaseSensitive (svc, "depends_on");
       cJSON *d = deps ? deps->child : NULL;
       while (d)
         {
           cJSON *next = d->next;
-          const struct cc_node *at
-              = cc_node_entry (cc_node_path (root, "services", svc->string, "depends_on", NULL), d->string);
           /* An optional dependency on a service that does not exist at all
              is dropped with a warning, as Docker Compose does; a required
              one is left for validation to report.  */
-          if (! cc_strv_contains (dropped, d->string) && ! cJSON_GetObjectItem (services, d->string)
-              && ! cc_json_get_bool (d, "required", true))
+          bool is_dropped = ! cc_service_index_get (ix, d->string) && cc_strv_contains (dropped, d->string);
+          if (! is_dropped && ! cc_service_index_get (ix, d->string) && ! cc_json_get_bool (d, "required", true))
             {
-              cc_warn_at (at, "service `%s`: optional dependency `%s` is not defined: ignored", svc->string, d->string);
+              cc_warn_at (dependency_node (root, svc->string, d->string),
+                          "service `%s`: optional dependency `%s` is not defined: ignored", svc->string, d->string);
               cJSON_Delete (cJSON_DetachItemViaPointer (deps, d));
             }
-          else if (cc_strv_contains (dropped, d->string))
+          else if (is_dropped)
             {
               if (cc_json_get_bool (d, "required", true))
-                return cc_error_at (err, at ?: root,
+                return cc_error_at (err, dependency_node (root, svc->string, d->string) ?: root,
                                     "service `%s` depends on `%s`, which no enabled profile selects "
                                     "(enable one of its profiles, or set `required: false`)",
                                     svc->string, d->string);
@@ -79,15 +86,17 @@ drop_dependencies (cJSON *services, const struct cc_node *root, char *const *dro
 int
 cc_apply_profiles (cJSON *model, const struct cc_node *root, const struct cc_compose_options *opts, cc_error_t *err)
 {
-  cJSON *services = cJSON_GetObjectItem (model, "services");
+  cJSON *services = cJSON_GetObjectItemCaseSensitive (model, "services");
   cleanup_strv char **named = xzalloc (sizeof (char *));
   cleanup_strv char **dropped = xzalloc (sizeof (char *));
+  struct cc_service_index ix = { 0 };
   cJSON *svc;
+  int ret;
 
   if (services == NULL)
     return 0;
   for (char **s = opts ? opts->services : NULL; s && *s; s++)
-    if (cJSON_GetObjectItem (services, *s))
+    if (cJSON_GetObjectItemCaseSensitive (services, *s))
       mark_named (services, *s, &named);
   svc = services->child;
   while (svc)
@@ -100,5 +109,8 @@ cc_apply_profiles (cJSON *model, const struct cc_node *root, const struct cc_com
         }
       svc = next;
     }
-  return drop_dependencies (services, root, dropped, err);
+  cc_service_index_init (&ix, model);
+  ret = drop_dependencies (services, &ix, root, dropped, err);
+  cc_service_index_release (&ix);
+  return ret;
 }

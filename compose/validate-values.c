@@ -121,11 +121,11 @@ check_pool (const struct cc_node *root, const char *net, size_t i, const cJSON *
 static int
 check_network_pools (const cJSON *model, const struct cc_node *root, cc_error_t *err)
 {
-  const cJSON *nets = cJSON_GetObjectItem (model, "networks");
+  const cJSON *nets = cJSON_GetObjectItemCaseSensitive (model, "networks");
 
   for (const cJSON *n = nets ? nets->child : NULL; n; n = n->next)
     {
-      const cJSON *config = cJSON_GetObjectItem (cJSON_GetObjectItem (n, "ipam"), "config");
+      const cJSON *config = cJSON_GetObjectItemCaseSensitive (cJSON_GetObjectItemCaseSensitive (n, "ipam"), "config");
       size_t i = 0;
       for (const cJSON *pool = config ? config->child : NULL; pool; pool = pool->next, i++)
         if (check_pool (root, n->string, i, pool, err) < 0)
@@ -141,8 +141,8 @@ check_static_address (const cJSON *model, const struct cc_node *root, const char
                       const char *key, const char *addr, cc_error_t *err)
 {
   const struct cc_node *at = cc_node_path (root, "services", svc, "networks", net, key, NULL);
-  const cJSON *config = cJSON_GetObjectItem (
-      cJSON_GetObjectItem (cJSON_GetObjectItem (cJSON_GetObjectItem (model, "networks"), net), "ipam"), "config");
+  const cJSON *config = cJSON_GetObjectItemCaseSensitive (
+      cJSON_GetObjectItemCaseSensitive (cJSON_GetObjectItemCaseSensitive (cJSON_GetObjectItemCaseSensitive (model, "networks"), net), "ipam"), "config");
   unsigned char ip[16];
   int family;
   bool inside = config == NULL || config->child == NULL;
@@ -164,13 +164,15 @@ check_static_address (const cJSON *model, const struct cc_node *root, const char
 static int
 check_expose (const struct cc_node *root, const cJSON *svc, const cJSON *expose, cc_error_t *err)
 {
-  const struct cc_node *list = cc_node_path (root, "services", svc->string, "expose", NULL);
   size_t i = 0;
 
   for (const cJSON *e = expose ? expose->child : NULL; e; e = e->next, i++)
     if (cc_ports_check_expose (e->valuestring, err) < 0)
-      return cc_error_relocate (err, list && list->kind == CC_NODE_SEQ && i < list->len ? list->items[i] : root,
-                                "expose");
+      {
+        const struct cc_node *list = cc_node_path (root, "services", svc->string, "expose", NULL);
+        return cc_error_relocate (err, list && list->kind == CC_NODE_SEQ && i < list->len ? list->items[i] : root,
+                                  "expose");
+      }
   return 0;
 }
 
@@ -178,15 +180,17 @@ static int
 check_service_values (const cJSON *model, const struct cc_node *root, const cJSON *svc, cc_error_t *err)
 {
   static const char *const address_keys[] = { "ipv4_address", "ipv6_address" };
-  const struct cc_node *key = cc_node_entry (cc_node_path (root, "services", NULL), svc->string);
   const char *cname = cc_json_get_string (svc, "container_name");
   const char *image = cc_json_get_string (svc, "image");
-  const cJSON *nets = cJSON_GetObjectItem (svc, "networks");
-  const cJSON *expose = cJSON_GetObjectItem (svc, "expose");
+  const cJSON *nets = cJSON_GetObjectItemCaseSensitive (svc, "networks");
+  const cJSON *expose = cJSON_GetObjectItemCaseSensitive (svc, "expose");
 
   if (! is_service_name (svc->string))
-    return cc_error_at (err, key ? key : root, "invalid service name `%s` (letters, digits, `.`, `_` and `-`)",
-                        svc->string);
+    {
+      const struct cc_node *key = cc_node_entry (cc_node_path (root, "services", NULL), svc->string);
+      return cc_error_at (err, key ? key : root, "invalid service name `%s` (letters, digits, `.`, `_` and `-`)",
+                          svc->string);
+    }
   if (cname && ! is_container_name (cname))
     return cc_error_at (err, cc_node_path (root, "services", svc->string, "container_name", NULL),
                         "invalid container_name `%s` ([a-zA-Z0-9][a-zA-Z0-9_.-]+)", cname);
@@ -205,7 +209,7 @@ check_service_values (const cJSON *model, const struct cc_node *root, const cJSO
 int
 cc_validate_values (const cJSON *model, const struct cc_node *root, cc_error_t *err)
 {
-  const cJSON *services = cJSON_GetObjectItem (model, "services");
+  const cJSON *services = cJSON_GetObjectItemCaseSensitive (model, "services");
 
   if (check_network_pools (model, root, err) < 0)
     return -1;

@@ -62,17 +62,29 @@ blame (const struct cc_node *root, const char *svc, const char *key, const char 
   return root;
 }
 
-static bool
-defined (const cJSON *model, const char *section, const char *name)
+/* What every check reads: the model, the document for positions, and the
+   services sorted for lookups (a project of thousands of services stays
+   fast).  */
+struct check
 {
-  return cJSON_GetObjectItem (cJSON_GetObjectItem (model, section), name) != NULL;
+  const cJSON *model;
+  const struct cc_node *root;
+  struct cc_service_index services;
+};
+
+static bool
+defined (const struct check *c, const char *section, const char *name)
+{
+  if (strcmp (section, "services") == 0)
+    return cc_service_index_get (&c->services, name) != NULL;
+  return cJSON_GetObjectItemCaseSensitive (cJSON_GetObjectItemCaseSensitive (c->model, section), name) != NULL;
 }
 
 /* ": did you mean `api`?" when a defined name is within two edits, else "".  */
 static char *
 suggestion (const cJSON *model, const char *section, const char *name)
 {
-  const cJSON *s = cJSON_GetObjectItem (model, section);
+  const cJSON *s = cJSON_GetObjectItemCaseSensitive (model, section);
   const char *best = NULL;
   size_t best_d = 3;
 
@@ -89,44 +101,44 @@ suggestion (const cJSON *model, const char *section, const char *name)
 }
 
 static int
-check_networks (const cJSON *model, const struct cc_node *root, const cJSON *svc, cc_error_t *err)
+check_networks (const struct check *c, const cJSON *svc, cc_error_t *err)
 {
-  const cJSON *nets = cJSON_GetObjectItem (svc, "networks");
+  const cJSON *nets = cJSON_GetObjectItemCaseSensitive (svc, "networks");
   const char *mode = cc_json_get_string (svc, "network_mode");
 
   /* The default network is only added when network_mode is absent, so
      both present means both were written.  */
   if (mode && nets)
-    return cc_error_at (err, blame (root, svc->string, "network_mode", NULL),
+    return cc_error_at (err, blame (c->root, svc->string, "network_mode", NULL),
                         "service `%s`: `network_mode` and `networks` cannot be combined", svc->string);
   for (const cJSON *n = nets ? nets->child : NULL; n; n = n->next)
-    if (! defined (model, "networks", n->string))
+    if (! defined (c, "networks", n->string))
       {
-        cleanup_free char *hint = suggestion (model, "networks", n->string);
-        return cc_error_at (err, blame (root, svc->string, "networks", n->string),
+        cleanup_free char *hint = suggestion (c->model, "networks", n->string);
+        return cc_error_at (err, blame (c->root, svc->string, "networks", n->string),
                             "service `%s` uses undefined network `%s`%s", svc->string, n->string, hint);
       }
-  if (mode && strncmp (mode, "service:", 8) == 0 && ! defined (model, "services", mode + 8))
-    return cc_error_at (err, blame (root, svc->string, "network_mode", NULL),
+  if (mode && strncmp (mode, "service:", 8) == 0 && ! defined (c, "services", mode + 8))
+    return cc_error_at (err, blame (c->root, svc->string, "network_mode", NULL),
                         "service `%s`: network_mode names undefined service `%s`", svc->string, mode + 8);
   return 0;
 }
 
 static int
-check_mounts (const cJSON *model, const struct cc_node *root, const cJSON *svc, cc_error_t *err)
+check_mounts (const struct check *c, const cJSON *svc, cc_error_t *err)
 {
-  const cJSON *vols = cJSON_GetObjectItem (svc, "volumes");
-  const struct cc_node *vn = cc_node_path (root, "services", svc->string, "volumes", NULL);
+  const cJSON *vols = cJSON_GetObjectItemCaseSensitive (svc, "volumes");
   size_t i = 0;
 
   for (const cJSON *v = vols ? vols->child : NULL; v; v = v->next, i++)
     {
       const char *src = cc_json_get_string (v, "source");
       const char *type = cc_json_get_string (v, "type");
-      if (type && strcmp (type, "volume") == 0 && src && ! defined (model, "volumes", src))
+      if (type && strcmp (type, "volume") == 0 && src && ! defined (c, "volumes", src))
         {
-          cleanup_free char *hint = suggestion (model, "volumes", src);
-          return cc_error_at (err, vn && i < vn->len ? vn->items[i] : blame (root, svc->string, "volumes", NULL),
+          cleanup_free char *hint = suggestion (c->model, "volumes", src);
+          const struct cc_node *vn = cc_node_path (c->root, "services", svc->string, "volumes", NULL);
+          return cc_error_at (err, vn && i < vn->len ? vn->items[i] : blame (c->root, svc->string, "volumes", NULL),
                               "service `%s` uses undefined volume `%s`%s%s", svc->string, src, hint,
                               *hint ? "" : " (declare it under the top-level `volumes:`)");
         }
@@ -135,41 +147,43 @@ check_mounts (const cJSON *model, const struct cc_node *root, const cJSON *svc, 
 }
 
 static int
-check_file_refs (const cJSON *model, const struct cc_node *root, const cJSON *svc, const char *section, cc_error_t *err)
+check_file_refs (const struct check *c, const cJSON *svc, const char *section, cc_error_t *err)
 {
-  const cJSON *refs = cJSON_GetObjectItem (svc, section);
-  const struct cc_node *rn = cc_node_path (root, "services", svc->string, section, NULL);
+  const cJSON *refs = cJSON_GetObjectItemCaseSensitive (svc, section);
   size_t i = 0;
 
   for (const cJSON *r = refs ? refs->child : NULL; r; r = r->next, i++)
     {
       const char *src = cc_json_get_string (r, "source");
-      if (src && ! defined (model, section, src))
-        return cc_error_at (err, rn && i < rn->len ? rn->items[i] : blame (root, svc->string, section, NULL),
-                            "service `%s` uses undefined %.*s `%s`", svc->string, (int)strlen (section) - 1, section,
-                            src);
+      const struct cc_node *rn;
+      if (src == NULL || defined (c, section, src))
+        continue;
+      rn = cc_node_path (c->root, "services", svc->string, section, NULL);
+      return cc_error_at (err, rn && i < rn->len ? rn->items[i] : blame (c->root, svc->string, section, NULL),
+                          "service `%s` uses undefined %.*s `%s`", svc->string, (int)strlen (section) - 1, section,
+                          src);
     }
   return 0;
 }
 
 static int
-check_dependencies (const cJSON *model, const struct cc_node *root, const cJSON *svc, cc_error_t *err)
+check_dependencies (const struct check *c, const cJSON *svc, cc_error_t *err)
 {
-  const cJSON *deps = cJSON_GetObjectItem (svc, "depends_on");
-  const cJSON *links = cJSON_GetObjectItem (svc, "links");
+  const cJSON *deps = cJSON_GetObjectItemCaseSensitive (svc, "depends_on");
+  const cJSON *links = cJSON_GetObjectItemCaseSensitive (svc, "links");
 
   for (const cJSON *d = deps ? deps->child : NULL; d; d = d->next)
-    if (! defined (model, "services", d->string))
+    if (! defined (c, "services", d->string))
       {
-        cleanup_free char *hint = suggestion (model, "services", d->string);
-        return cc_error_at (err, blame (root, svc->string, "depends_on", d->string),
+        cleanup_free char *hint = suggestion (c->model, "services", d->string);
+        return cc_error_at (err, blame (c->root, svc->string, "depends_on", d->string),
                             "service `%s` depends on undefined service `%s`%s", svc->string, d->string, hint);
       }
   for (const cJSON *l = links ? links->child : NULL; l; l = l->next)
     {
       cleanup_free char *name = xstrndup (l->valuestring, strcspn (l->valuestring, ":"));
-      if (! defined (model, "services", name))
-        return cc_error_at (err, blame (root, svc->string, "links", name),
+      if (! defined (c, "services", name))
+        return cc_error_at (err, blame (c->root, svc->string, "links", name),
                             "service `%s` links to undefined service `%s`", svc->string, name);
     }
   return 0;
@@ -185,35 +199,38 @@ scale_node (const struct cc_node *root, const char *svc)
 }
 
 static int
-check_scale (const struct cc_node *root, const cJSON *svc, cc_error_t *err)
+check_scale (const struct check *c, const cJSON *svc, cc_error_t *err)
 {
-  const cJSON *scale = cJSON_GetObjectItem (svc, "scale");
-  const cJSON *replicas = cJSON_GetObjectItem (cJSON_GetObjectItem (svc, "deploy"), "replicas");
+  const cJSON *scale = cJSON_GetObjectItemCaseSensitive (svc, "scale");
+  const cJSON *replicas
+      = cJSON_GetObjectItemCaseSensitive (cJSON_GetObjectItemCaseSensitive (svc, "deploy"), "replicas");
 
   if (scale && replicas && scale->valuedouble != replicas->valuedouble)
-    return cc_error_at (err, blame (root, svc->string, "scale", NULL),
+    return cc_error_at (err, blame (c->root, svc->string, "scale", NULL),
                         "service `%s`: `scale` (%.0f) and `deploy.replicas` (%.0f) differ", svc->string,
                         scale->valuedouble, replicas->valuedouble);
   if (scale && scale->valuedouble < 0)
-    return cc_error_at (err, scale_node (root, svc->string), "service `%s`: `scale` cannot be negative", svc->string);
-  if (scale && scale->valuedouble > 1 && cJSON_GetObjectItem (svc, "container_name"))
-    return cc_error_at (err, blame (root, svc->string, "container_name", NULL),
+    return cc_error_at (err, scale_node (c->root, svc->string), "service `%s`: `scale` cannot be negative",
+                        svc->string);
+  if (scale && scale->valuedouble > 1 && cJSON_GetObjectItemCaseSensitive (svc, "container_name"))
+    return cc_error_at (err, blame (c->root, svc->string, "container_name", NULL),
                         "service `%s`: `container_name` must be unique, so `scale` cannot be %.0f", svc->string,
                         scale->valuedouble);
   return 0;
 }
 
 static int
-check_service (const cJSON *model, const struct cc_node *root, const cJSON *svc, cc_error_t *err)
+check_service (const struct check *c, const cJSON *svc, cc_error_t *err)
 {
-  const struct cc_node *key = cc_node_entry (cc_node_path (root, "services", NULL), svc->string);
-
-  if (! cJSON_GetObjectItem (svc, "image") && ! cJSON_GetObjectItem (svc, "build"))
-    return cc_error_at (err, key ? key : root, "service `%s` has neither an image nor a build context", svc->string);
-  if (check_networks (model, root, svc, err) < 0 || check_mounts (model, root, svc, err) < 0
-      || check_file_refs (model, root, svc, "secrets", err) < 0
-      || check_file_refs (model, root, svc, "configs", err) < 0 || check_dependencies (model, root, svc, err) < 0
-      || check_scale (root, svc, err) < 0)
+  if (! cJSON_GetObjectItemCaseSensitive (svc, "image") && ! cJSON_GetObjectItemCaseSensitive (svc, "build"))
+    {
+      const struct cc_node *key = cc_node_entry (cc_node_path (c->root, "services", NULL), svc->string);
+      return cc_error_at (err, key ? key : c->root, "service `%s` has neither an image nor a build context",
+                          svc->string);
+    }
+  if (check_networks (c, svc, err) < 0 || check_mounts (c, svc, err) < 0 || check_file_refs (c, svc, "secrets", err) < 0
+      || check_file_refs (c, svc, "configs", err) < 0 || check_dependencies (c, svc, err) < 0
+      || check_scale (c, svc, err) < 0)
     return -1;
   return 0;
 }
@@ -221,14 +238,19 @@ check_service (const cJSON *model, const struct cc_node *root, const cJSON *svc,
 int
 cc_validate_project (const cJSON *model, const struct cc_node *root, cc_error_t *err)
 {
-  const cJSON *services = cJSON_GetObjectItem (model, "services");
+  const cJSON *services = cJSON_GetObjectItemCaseSensitive (model, "services");
+  struct check c = { .model = model, .root = root };
   cleanup_strv char **cycle = NULL;
+  int ret = 0;
 
   if (cc_validate_values (model, root, err) < 0)
     return -1;
-  for (const cJSON *svc = services ? services->child : NULL; svc; svc = svc->next)
-    if (check_service (model, root, svc, err) < 0)
-      return -1;
+  cc_service_index_init (&c.services, model);
+  for (const cJSON *svc = services ? services->child : NULL; svc && ret == 0; svc = svc->next)
+    ret = check_service (&c, svc, err);
+  cc_service_index_release (&c.services);
+  if (ret < 0)
+    return -1;
   if (cc_graph_find_cycle (model, &cycle) && cycle)
     {
       cleanup_free char *path = cc_strv_join (cycle, " -> ");

@@ -53,7 +53,7 @@ cc_resolve_host_path (const char *path, const char *project_dir)
 static cJSON *
 object_at (cJSON *o, const char *key)
 {
-  cJSON *sub = cJSON_GetObjectItem (o, key);
+  cJSON *sub = cJSON_GetObjectItemCaseSensitive (o, key);
 
   if (sub == NULL)
     {
@@ -83,8 +83,8 @@ apply_short_options (cJSON *v, const char *type, const char *opts, cc_error_t *e
       else
         return cc_error_make (err, 0, "invalid %s mount option `%s`", type, *o);
     }
-  if (cJSON_IsFalse (cJSON_GetObjectItem (v, "read_only")))
-    cJSON_DeleteItemFromObject (v, "read_only");
+  if (cJSON_IsFalse (cJSON_GetObjectItemCaseSensitive (v, "read_only")))
+    cJSON_DeleteItemFromObjectCaseSensitive (v, "read_only");
   return 0;
 }
 
@@ -126,8 +126,8 @@ cc_volume_parse_short (const char *spec, const char *project_dir, cJSON **out, c
   if (n == 3 && apply_short_options (v, type, parts[2], err) < 0)
     return -1;
   cc_json_order_by_table (v, &mount_table);
-  if (cJSON_GetObjectItem (v, "bind"))
-    cc_json_order_by_table (cJSON_GetObjectItem (v, "bind"), &bind_table);
+  if (cJSON_GetObjectItemCaseSensitive (v, "bind"))
+    cc_json_order_by_table (cJSON_GetObjectItemCaseSensitive (v, "bind"), &bind_table);
   *out = steal_pointer (&v);
   return 0;
 }
@@ -170,8 +170,8 @@ check_long_volume (struct cc_norm *n, const struct cc_node *item, cJSON *v, cc_e
   const char *type = cc_json_get_string (v, "type");
   const char *source = cc_json_get_string (v, "source");
   const char *target = cc_json_get_string (v, "target");
-  const char *prop = cc_json_get_string (cJSON_GetObjectItem (v, "bind"), "propagation");
-  cJSON *bind = cJSON_GetObjectItem (v, "bind");
+  const char *prop = cc_json_get_string (cJSON_GetObjectItemCaseSensitive (v, "bind"), "propagation");
+  cJSON *bind = cJSON_GetObjectItemCaseSensitive (v, "bind");
 
   if (type == NULL)
     return cc_error_at (err, item, "volume: `type` is required (bind, volume, tmpfs)");
@@ -196,10 +196,10 @@ check_long_volume (struct cc_norm *n, const struct cc_node *item, cJSON *v, cc_e
       cleanup_free char *abs = cc_resolve_host_path (source, n->project_dir);
       cc_json_set_string (v, "source", abs);
       /* compose-go: a `bind:` section defaults create_host_path to true.  */
-      if (bind && ! cJSON_GetObjectItem (bind, "create_host_path"))
+      if (bind && ! cJSON_GetObjectItemCaseSensitive (bind, "create_host_path"))
         cc_json_set_bool (bind, "create_host_path", true);
     }
-  if (strcmp (type, "volume") == 0 && ! cJSON_GetObjectItem (v, "volume"))
+  if (strcmp (type, "volume") == 0 && ! cJSON_GetObjectItemCaseSensitive (v, "volume"))
     object_at (v, "volume");
   return 0;
 }
@@ -240,7 +240,7 @@ volumes_normalize (struct cc_norm *n, const struct cc_node *list, cJSON **out, c
       if (cc_volume_parse_short (item->value, project_dir, &v, err) < 0)
         return cc_error_relocate (err, item, NULL);
       cJSON_AddItemToArray (arr, v);
-      if (cJSON_GetObjectItem (cJSON_GetObjectItem (v, "bind"), "propagation")
+      if (cJSON_GetObjectItemCaseSensitive (cJSON_GetObjectItemCaseSensitive (v, "bind"), "propagation")
           && cc_norm_unsupported (n, item, "bind propagation", err) < 0)
         return -1;
     }

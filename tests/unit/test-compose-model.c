@@ -236,7 +236,7 @@ test_ports_long (void **state)
                                                   "        x-note: ignored\n");
 
   (void)state;
-  assert_json (cJSON_GetObjectItem (svc (p, "web"), "ports"),
+  assert_json (cJSON_GetObjectItemCaseSensitive (svc (p, "web"), "ports"),
                "[{\"name\":\"http\",\"mode\":\"ingress\",\"host_ip\":\"127.0.0.1\",\"target\":80,"
                "\"published\":\"8080\",\"protocol\":\"tcp\",\"app_protocol\":\"http\"},"
                "{\"mode\":\"host\",\"target\":443,\"protocol\":\"udp\"}]");
@@ -316,7 +316,7 @@ test_volumes_long (void **state)
                                                         "  data:\n");
 
   (void)state;
-  assert_json (cJSON_GetObjectItem (svc (p, "db"), "volumes"),
+  assert_json (cJSON_GetObjectItemCaseSensitive (svc (p, "db"), "volumes"),
                "[{\"type\":\"bind\",\"source\":\"/proj/conf\",\"target\":\"/etc/conf\",\"read_only\":true,"
                "\"bind\":{\"propagation\":\"rslave\",\"create_host_path\":true}},"
                "{\"type\":\"volume\",\"source\":\"data\",\"target\":\"/var/lib/data\",\"volume\":{\"nocopy\":true}},"
@@ -389,25 +389,27 @@ test_normalize_service (void **state)
   (void)state;
   assert_string_equal (p->model->child->string, "name");
   assert_string_equal (cc_json_get_string (p->model, "name"), "proj");
-  assert_json (cJSON_GetObjectItem (web, "command"), "[\"nginx\",\"-g\",\"daemon off;\"]");
-  assert_true (cJSON_IsNull (cJSON_GetObjectItem (web, "entrypoint")));
-  assert_json (cJSON_GetObjectItem (web, "environment"),
+  assert_json (cJSON_GetObjectItemCaseSensitive (web, "command"), "[\"nginx\",\"-g\",\"daemon off;\"]");
+  assert_true (cJSON_IsNull (cJSON_GetObjectItemCaseSensitive (web, "entrypoint")));
+  assert_json (cJSON_GetObjectItemCaseSensitive (web, "environment"),
                "{\"A\":\"1\",\"FROM_SHELL\":\"shell-value\",\"UNSET_ONE\":null}");
-  assert_json (cJSON_GetObjectItem (web, "labels"), "{\"bare\":\"\",\"com.example\":\"x\"}");
-  assert_json (cJSON_GetObjectItem (web, "depends_on"),
+  assert_json (cJSON_GetObjectItemCaseSensitive (web, "labels"), "{\"bare\":\"\",\"com.example\":\"x\"}");
+  assert_json (cJSON_GetObjectItemCaseSensitive (web, "depends_on"),
                "{\"db\":{\"condition\":\"service_started\",\"required\":true}}");
-  assert_json (cJSON_GetObjectItem (web, "healthcheck"),
+  assert_json (cJSON_GetObjectItemCaseSensitive (web, "healthcheck"),
                "{\"test\":[\"CMD-SHELL\",\"curl -f http://localhost\"],\"interval\":\"1m30s\",\"retries\":3}");
-  assert_json (cJSON_GetObjectItem (web, "sysctls"), "{\"net.core.somaxconn\":\"1024\"}");
-  assert_json (cJSON_GetObjectItem (web, "ulimits"), "{\"nofile\":{\"soft\":1024,\"hard\":2048},\"nproc\":65535}");
-  assert_json (cJSON_GetObjectItem (web, "extra_hosts"), "[\"a.local=::1\",\"b.local=10.0.0.2\"]");
-  assert_json (cJSON_GetObjectItem (web, "mem_limit"), "\"536870912\"");
-  assert_json (cJSON_GetObjectItem (web, "cpus"), "0.5");
-  assert_json (cJSON_GetObjectItem (web, "stop_grace_period"), "\"1m30s\"");
-  assert_json (cJSON_GetObjectItem (web, "scale"), "2");
-  assert_json (cJSON_GetObjectItem (web, "networks"), "{\"default\":null}");
-  assert_null (cJSON_GetObjectItem (svc (p, "db"), "networks"));
-  assert_json (cJSON_GetObjectItem (p->model, "networks"), "{\"default\":{\"name\":\"proj_default\",\"ipam\":{}}}");
+  assert_json (cJSON_GetObjectItemCaseSensitive (web, "sysctls"), "{\"net.core.somaxconn\":\"1024\"}");
+  assert_json (cJSON_GetObjectItemCaseSensitive (web, "ulimits"),
+               "{\"nofile\":{\"soft\":1024,\"hard\":2048},\"nproc\":65535}");
+  assert_json (cJSON_GetObjectItemCaseSensitive (web, "extra_hosts"), "[\"a.local=::1\",\"b.local=10.0.0.2\"]");
+  assert_json (cJSON_GetObjectItemCaseSensitive (web, "mem_limit"), "\"536870912\"");
+  assert_json (cJSON_GetObjectItemCaseSensitive (web, "cpus"), "0.5");
+  assert_json (cJSON_GetObjectItemCaseSensitive (web, "stop_grace_period"), "\"1m30s\"");
+  assert_json (cJSON_GetObjectItemCaseSensitive (web, "scale"), "2");
+  assert_json (cJSON_GetObjectItemCaseSensitive (web, "networks"), "{\"default\":null}");
+  assert_null (cJSON_GetObjectItemCaseSensitive (svc (p, "db"), "networks"));
+  assert_json (cJSON_GetObjectItemCaseSensitive (p->model, "networks"),
+               "{\"default\":{\"name\":\"proj_default\",\"ipam\":{}}}");
   {
     cleanup_free char *w1 = cc_project_where (p, "web", "mem_limit");
     cleanup_free char *w2 = cc_project_where (p, "db", NULL);
@@ -447,13 +449,13 @@ test_normalize_resources (void **state)
                                                   "    name: real-ext\n");
 
   (void)state;
-  assert_json (cJSON_GetObjectItem (svc (p, "a"), "networks"),
+  assert_json (cJSON_GetObjectItemCaseSensitive (svc (p, "a"), "networks"),
                "{\"back\":null,\"front\":{\"aliases\":[\"www\"],\"ipv4_address\":\"172.30.0.10\"}}");
-  assert_json (cJSON_GetObjectItem (p->model, "networks"),
+  assert_json (cJSON_GetObjectItemCaseSensitive (p->model, "networks"),
                "{\"back\":{\"name\":\"proj_back\",\"ipam\":{},\"internal\":true},"
                "\"front\":{\"name\":\"proj_front\",\"ipam\":{\"config\":[{\"subnet\":\"172.30.0.0/24\"}]}},"
                "\"outside\":{\"name\":\"outside\",\"ipam\":{},\"external\":true}}");
-  assert_json (cJSON_GetObjectItem (p->model, "volumes"),
+  assert_json (cJSON_GetObjectItemCaseSensitive (p->model, "volumes"),
                "{\"data\":{\"name\":\"proj_data\"},\"ext\":{\"name\":\"real-ext\",\"external\":true}}");
 }
 
@@ -687,7 +689,7 @@ test_profiles_optional_dependency (void **state)
                                "  dbg: {image: x, profiles: [debug]}\n",
                                &none, &p, NULL),
                     0);
-  assert_null (cJSON_GetObjectItem (svc (p, "web"), "depends_on"));
+  assert_null (cJSON_GetObjectItemCaseSensitive (svc (p, "web"), "depends_on"));
   {
     cleanup_project struct cc_project *q = NULL;
     assert_int_equal (load_opts ("services:\n"
@@ -696,7 +698,7 @@ test_profiles_optional_dependency (void **state)
                                  "  db: {image: x}\n",
                                  &none, &q, NULL),
                       0);
-    assert_json (cJSON_GetObjectItem (svc (q, "web"), "depends_on"),
+    assert_json (cJSON_GetObjectItemCaseSensitive (svc (q, "web"), "depends_on"),
                  "{\"db\":{\"condition\":\"service_started\",\"required\":true}}");
   }
 }
@@ -793,7 +795,8 @@ test_render_escapes_dollars (void **state)
 
   (void)state;
   /* The model holds the value the container gets; only the output is escaped.  */
-  assert_string_equal (cc_json_get_string (cJSON_GetObjectItem (svc (p, "web"), "environment"), "HASH"), "a$b");
+  assert_string_equal (cc_json_get_string (cJSON_GetObjectItemCaseSensitive (svc (p, "web"), "environment"), "HASH"),
+                       "a$b");
   assert_non_null (strstr (raw, "HASH: a$b\n"));
   assert_non_null (strstr (yaml, "HASH: a$$b\n"));
   assert_non_null (strstr (json, "\"HASH\": \"a$$b\""));

@@ -125,7 +125,10 @@ do_create (struct opts *o, int argc, char **argv)
   o->spec.project = o->project;
   o->spec.name = argv[0];
   if (cc_network_create (&o->spec, &info, &err) < 0)
-    return fail (&err);
+    {
+      cc_error_wrap (&err, "network `%s`", argv[0]);
+      return fail (&err);
+    }
   printf ("%s %s %s\n", info.bridge, info.subnet, info.gateway);
   cc_net_info_release (&info);
   return CLI_EXIT_OK;
@@ -194,7 +197,10 @@ do_attach (struct opts *o, int argc, char **argv)
       eps[i].n_ports = n_ports;
     }
   if (cc_network_attach_many (eps, n, out, &err) < 0)
-    return fail (&err);
+    {
+      cc_error_wrap (&err, "attach to network `%s`", argv[0]);
+      return fail (&err);
+    }
   for (size_t i = 0; i < n; i++)
     {
       printf ("%s %s %s/%d %s\n", argv[i + 1], out[i].ifname, out[i].ip, out[i].prefix, out[i].gateway);

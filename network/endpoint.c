@@ -333,13 +333,14 @@ cc_network_attach_many (const struct cc_net_endpoint *eps, size_t n, struct cc_n
     return -1;
   for (size_t i = 0; i < n; i++)
     {
+      /* The caller names the network and, for one endpoint, the container.  */
       if (attach_one (&st, &eps[i], &nets[i], &members[i], err) < 0)
-        return cc_error_wrap (err, "attach `%s` to `%s_%s`", eps[i].container ?: "", eps[i].project, eps[i].network);
+        return n > 1 ? cc_error_wrap (err, "container `%s`", eps[i].container ?: "") : -1;
       if (! cc_strv_contains (projects, eps[i].project))
         cc_strv_append (&projects, eps[i].project);
     }
   if (cc_firewall_sync (st.root, err) < 0)
-    return cc_error_wrap (err, "attach to `%s_%s`", eps[0].project, eps[0].network);
+    return -1;
   cc_crash_point ("member firewall");
   for (char **p = projects; p && *p; p++)
     if (cc_hosts_update_project (st.root, *p, &e) < 0)

@@ -161,8 +161,9 @@ record_network (struct cc_net_state *st, const struct cc_net_spec *spec, cJSON *
   cleanup_free char *subnet_s = NULL, *gw_s = NULL, *bridge = NULL;
   cJSON *net;
 
+  /* No context added here: the caller names the network.  */
   if (choose_subnet (st->root, spec->subnet, &subnet, err) < 0 || choose_gateway (&subnet, spec->gateway, &gw, err) < 0)
-    return cc_error_wrap (err, "network `%s_%s`", spec->project, spec->name);
+    return -1;
   if (spec->ip_range && cc_ipv4_net_parse (spec->ip_range, &range, err) < 0)
     return -1;
   if (spec->ip_range && (range.prefix < subnet.prefix || ! cc_ipv4_net_contains (&subnet, range.addr)))
@@ -273,7 +274,7 @@ cc_network_create (const struct cc_net_spec *spec, struct cc_net_info *info, cc_
   if (! spec->internal && enable_forwarding (&st, err) < 0)
     return -1;
   if (ensure_bridge (net, err) < 0 || cc_firewall_sync (st.root, err) < 0)
-    return cc_error_wrap (err, "network `%s_%s`", spec->project, spec->name);
+    return -1;
   cc_crash_point ("network firewall");
   fill_info (net, info);
   return 0;

@@ -48,8 +48,9 @@ struct cc_net_spec
   const char *gateway;  /* ipam.config[0].gateway */
   const char *ip_range; /* ipam.config[0].ip_range */
   bool internal;
-  int mtu; /* driver_opts com.docker.network.driver.mtu; 0 = kernel default */
+  int mtu; /* driver_opts[CC_NET_DRIVER_OPT_MTU]; 0 = kernel default */
 };
+#define CC_NET_DRIVER_OPT_MTU "com.docker.network.driver.mtu"
 
 struct cc_net_info
 {

@@ -225,6 +225,23 @@ test_reattach_converges_and_none_mode_has_lo_only() {
   [ ! -e "$CCOMPOSE_STATE_DIR/netns/pre-lonely-1" ] || fail "netns file left"
 }
 
+test_mtu_and_a_bridge_mac_that_does_not_move() {
+  net_setup mtu
+  assert_exit 0 ccn create --mtu 1400 default
+  defer "ccn down"
+  local bridge=${OUT%% *} mac
+  mac=$(inh ip -o link show "$bridge" | grep -o 'link/ether [0-9a-f:]*')
+  assert_contains "$(inh ip -o link show "$bridge")" "mtu 1400"
+  container pmtu-a-1 default --service a
+  assert_contains "$(inc pmtu-a-1 ip -o link show eth0)" "mtu 1400"
+  container pmtu-b-1 default --service b
+  assert_exit 0 ccn detach default pmtu-a-1
+  # The kernel would give the bridge its lowest port MAC; ours is fixed.
+  assert_eq "$(inh ip -o link show "$bridge" | grep -o 'link/ether [0-9a-f:]*')" "$mac" "bridge MAC"
+  assert_exit 0 inh ip -d link show "$bridge"
+  assert_contains "$OUT" "alias ccompose"
+}
+
 test_usage_errors() {
   net_setup usage
   assert_exit 2 "$CCOMPOSE" network

@@ -166,6 +166,33 @@ recorded_elsewhere (const struct scan *s, const char *id)
   return false;
 }
 
+/* The container a cgroup directory NAME is for.  Outside the default root
+   the runtime names it <id>-<8 hex digits of the root's hash>, so both
+   the whole name and the name without that suffix are candidates.  */
+static char *
+cgroup_container_id (const char *name, bool strip)
+{
+  size_t n = strlen (name);
+
+  if (!strip)
+    return xstrdup (name);
+  if (n > 9 && name[n - 9] == '-' && strspn (name + n - 8, "0123456789abcdef") == 8)
+    return xstrndup (name, n - 9);
+  return NULL;
+}
+
+static bool
+cgroup_is_recorded (const struct scan *s, const char *name)
+{
+  for (int strip = 0; strip < 2; strip++)
+    {
+      cleanup_free char *id = cgroup_container_id (name, strip);
+      if (id && (cc_strv_contains (s->containers, id) || recorded_elsewhere (s, id)))
+        return true;
+    }
+  return false;
+}
+
 /* ---- the checks, in the order --fix must run them ------------------------ */
 
 /* A project directory without state.json: a crash between taking the lock
@@ -312,11 +339,11 @@ check_cgroups (struct scan *s)
     }
   for (char **d = dirs; *d; d++)
     {
-      cleanup_free char *id = cc_path_basename (*d);
+      cleanup_free char *name = cc_path_basename (*d);
       bool busy;
 
       /* Ours: judged with its container.  Another root's: not ours.  */
-      if (cc_strv_contains (s->containers, id) || recorded_elsewhere (s, id))
+      if (cgroup_is_recorded (s, name))
         continue;
       busy = cc_residue_cgroup_busy (*d);
       found (s, "cgroup", xasprintf ("%s (no container record in any state root%s)", *d, busy ? ", has processes" : ""));

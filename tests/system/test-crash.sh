@@ -112,8 +112,9 @@ test_monitor_killed_while_container_runs() {
   load_images busybox
   one_service
   assert_exit 0 cc up -d
-  local mon
+  local mon pid
   mon=$(container_field monitor_pid)
+  pid=$(container_field pid)
   [ -n "$mon" ] && kill -0 "$mon" || fail "no monitor pid recorded"
   kill -KILL "$mon"
   wait_for 10 "the monitor to die" sh -c "! kill -0 $mon"
@@ -121,6 +122,8 @@ test_monitor_killed_while_container_runs() {
   assert_contains "$OUT" "one-app-1"
   assert_contains "$OUT" "xited"
   assert_exit 0 cc down -t 0
+  # The container outlived its monitor; down must not leave it running.
+  kill -0 "$pid" 2>/dev/null && fail "container process $pid survived down"
   assert_clean
 }
 

@@ -22,6 +22,9 @@ cgroup_base() {
   done
 }
 
+# Cgroup directories of container ID in any hierarchy.
+cgroups_of() { ls -d /sys/fs/cgroup/*/ccompose/"$1"* /sys/fs/cgroup/ccompose/"$1"* 2>/dev/null; }
+
 json_field() { python3 -c 'import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"; }
 
 test_usage() {
@@ -107,14 +110,16 @@ test_orphan_cgroup_removed_but_not_another_roots() {
   local base id=res-orphan-$$ other=/run/ccompose-test/res-other-$$
   base=$(cgroup_base)
   [ -n "$base" ] || skip "no cgroup hierarchy mounted"
-  mkdir -p "$base/ccompose/$id" "$base/ccompose/$id-theirs" "$other/containers/$id-theirs"
-  defer "rmdir '$base/ccompose/$id' '$base/ccompose/$id-theirs'; rm -rf '$other'"
+  mkdir -p "$base/ccompose/$id" "$base/ccompose/$id-theirs" "$base/ccompose/$id-theirs-0badc0de" \
+    "$other/containers/$id-theirs"
+  defer "rmdir '$base/ccompose/$id' '$base/ccompose/$id-theirs' '$base/ccompose/$id-theirs-0badc0de'; rm -rf '$other'"
   assert_exit 1 check
   assert_contains "$OUT" "$base/ccompose/$id (no container record"
   assert_not_contains "$OUT" "$id-theirs"
   assert_exit 0 check --fix
   [ -d "$base/ccompose/$id" ] && fail "orphan cgroup survived --fix"
   [ -d "$base/ccompose/$id-theirs" ] || fail "another root's cgroup was removed"
+  [ -d "$base/ccompose/$id-theirs-0badc0de" ] || fail "another root's hashed cgroup was removed"
   return 0
 }
 
@@ -146,12 +151,14 @@ test_unclaimed_container_and_monitor_removed() {
   defer "'$CCOMPOSE' runtime delete '$id'"
   assert_exit 0 "$CCOMPOSE" runtime run -d --spec "$CCOMPOSE_DATA_DIR/spec.json" "$id"
   pgrep -f "ccompose-monitor $id\$" >/dev/null || fail "no monitor for $id"
+  [ -n "$(cgroups_of "$id")" ] || fail "no cgroup for $id"
   assert_exit 1 check
   assert_contains "$OUT" "container     $id (running, no live project claims it)"
   assert_contains "$OUT" "monitor       pid "
   assert_exit 0 check --fix
   pgrep -f "ccompose-monitor $id\$" >/dev/null && fail "monitor of $id survived --fix"
-  ls -d /sys/fs/cgroup/*/ccompose/"$id" /sys/fs/cgroup/ccompose/"$id" 2>/dev/null && fail "cgroup of $id survived --fix"
+  # Outside the default root the runtime suffixes cgroup names with the root's hash.
+  [ -z "$(cgroups_of "$id")" ] || fail "cgroup of $id survived --fix: $(cgroups_of "$id")"
   [ -e "$CCOMPOSE_STATE_DIR/containers/$id" ] && fail "state of $id survived --fix"
   assert_exit 0 check
 }

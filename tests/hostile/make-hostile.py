@@ -4,8 +4,10 @@
     make-hostile.py deep OUT.yaml          nesting far beyond the loader's limit
     make-hostile.py huge OUT.yaml          a 16 MiB scalar
     make-hostile.py env-binary DIR         compose.yaml + a .env of random bytes
-    make-hostile.py devices DIR            an OCI layout whose layer has device nodes
-                                           (the host's disk, /dev/mem, a whiteout-looking char 0/0)
+    make-hostile.py devices DIR MAJ:MIN    an OCI layout whose layer has device nodes
+                                           (the host's disk, /dev/mem, /dev/kmsg)
+    make-hostile.py plain DIR              an ordinary one-layer OCI layout (crash tests);
+                                           prints the layer blob's path
 """
 import hashlib
 import io
@@ -38,11 +40,12 @@ def env_binary(out):
 def layer(entries):
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as t:
-        for name, kind, major, minor in entries:
+        for name, kind, major, minor, *data in entries:
             ti = tarfile.TarInfo(name)
             ti.type, ti.mode = kind, 0o666 if kind in (tarfile.CHRTYPE, tarfile.BLKTYPE) else 0o755
             ti.devmajor, ti.devminor = major, minor
-            t.addfile(ti)
+            ti.size = len(data[0]) if data else 0
+            t.addfile(ti, io.BytesIO(data[0]) if data else None)
     return buf.getvalue()
 
 
@@ -57,6 +60,7 @@ def oci_layout(out, layer_tar, ref):
         return "sha256:" + d, len(data)
 
     ldig, lsize = put(layer_tar)
+    layer_path = os.path.join(blobs, ldig.split(":")[1])
     config = json.dumps({"architecture": "amd64", "os": "linux", "config": {"Cmd": ["/payload", "pid"]},
                          "rootfs": {"type": "layers", "diff_ids": [ldig]}}).encode()
     cdig, csize = put(config)
@@ -72,6 +76,7 @@ def oci_layout(out, layer_tar, ref):
         json.dump({"schemaVersion": 2, "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json",
                                                       "digest": mdig, "size": msize,
                                                       "annotations": {"org.opencontainers.image.ref.name": ref}}]}, f)
+    return layer_path
 
 
 def devices(out, block):
@@ -81,6 +86,16 @@ def devices(out, block):
                "hostile-devices:1")
 
 
+def plain(out):
+    rnd = random.Random(11)
+    files = [("etc", tarfile.DIRTYPE, 0, 0), ("etc/hostname", tarfile.REGTYPE, 0, 0, b"plain\n")]
+    # Incompressible bulk, so a copy of the blob can be caught half done.
+    files.append(("bulk", tarfile.REGTYPE, 0, 0, bytes(rnd.getrandbits(8) for _ in range(256 << 10))))
+    print(oci_layout(out, layer(files), "crash-plain:1"))
+
+
 if __name__ == "__main__":
     what, out = sys.argv[1], sys.argv[2]
-    {"deep": deep, "huge": huge, "env-binary": env_binary}.get(what, lambda o: devices(o, sys.argv[3]))(out)
+    makers = {"deep": deep, "huge": huge, "env-binary": env_binary, "plain": plain,
+              "devices": lambda o: devices(o, sys.argv[3])}
+    makers[what](out)

@@ -94,6 +94,38 @@ test_crash_at_every_step_of_ten_service_up() {
   campaign ten-services no
 }
 
+# image/ has no crash points yet: the layer blob is a FIFO the test feeds,
+# so `image load` can be SIGKILLed halfway through copying it.  No image
+# may appear, the leftovers are collected, and the next load works.
+test_image_load_killed_mid_blob() {
+  crash_setup imgload
+  local layout=$WORK/layout blob tmp=$CCOMPOSE_DATA_DIR/images/tmp load
+  blob=$(python3 "$TOP/tests/hostile/make-hostile.py" plain "$layout") || fail "generate the layout"
+  mv "$blob" "$WORK/layer.blob"
+  mkfifo "$blob"
+  "$CCOMPOSE" image load -i "$layout" >"$WORK/load.log" 2>&1 &
+  load=$!
+  defer "kill -KILL $load"
+  # Read-write: opening does not wait for the reader, and 64 KiB fit the pipe.
+  exec 3<>"$blob"
+  head -c 65536 "$WORK/layer.blob" >&3
+  wait_for 10 "the blob copy to start" sh -c "[ \$(cat '$tmp'/* 2>/dev/null | wc -c) -ge 65536 ]"
+  kill -KILL $load
+  wait $load 2>/dev/null
+  exec 3>&-
+  assert_exit 0 "$CCOMPOSE" image ls -q
+  assert_eq "$OUT" "" "an image appeared from a killed load"
+  rm "$blob"
+  mv "$WORK/layer.blob" "$blob"
+  assert_exit 0 "$CCOMPOSE" image load -i "$layout"
+  assert_contains "$OUT" "Loaded image: crash-plain:1"
+  assert_exit 0 "$CCOMPOSE" image prune -f
+  assert_eq "$(ls -A "$tmp" | wc -l)" 0 "temporary files after prune"
+  assert_exit 0 "$CCOMPOSE" image inspect crash-plain:1
+  assert_exit 0 "$CCOMPOSE" image rm crash-plain:1
+  assert_clean
+}
+
 one_service() {
   project one <<'YAML'
 name: one

@@ -130,6 +130,14 @@ normalize_name (const char *name)
   return ref;
 }
 
+static void
+report_retag (const char *ref, const char *old_id)
+{
+  cleanup_free char *name = cc_image_familiar (ref);
+
+  cc_warn ("%s now names the loaded image; it named %.19s before", name, old_id);
+}
+
 static int
 register_image (struct load *l, const char *manifest, const char *id, char *const *names, cc_error_t *err)
 {
@@ -137,7 +145,7 @@ register_image (struct load *l, const char *manifest, const char *id, char *cons
 
   if (n == 0)
     {
-      if (cc_store_add_image (l->store, manifest, id, NULL, err) < 0)
+      if (cc_store_add_image (l->store, manifest, id, NULL, NULL, err) < 0)
         return -1;
       if (l->cb)
         l->cb (l->opaque, NULL, id);
@@ -145,8 +153,11 @@ register_image (struct load *l, const char *manifest, const char *id, char *cons
   for (size_t i = 0; i < n; i++)
     {
       cleanup_free char *ref = normalize_name (names[i]);
-      if (cc_store_add_image (l->store, manifest, id, ref, err) < 0)
+      cleanup_free char *replaced = NULL;
+      if (cc_store_add_image (l->store, manifest, id, ref, &replaced, err) < 0)
         return -1;
+      if (replaced)
+        report_retag (ref, replaced);
       if (l->cb)
         l->cb (l->opaque, ref, id);
     }
@@ -485,7 +496,7 @@ import_into (struct cc_store *s, const char *tarball, const char *ref, char **id
     return cc_error_wrap (err, "import `%s`", tarball);
   if (write_import_config (s, diff_id, tarball, &config, err) < 0
       || write_manifest (s, config, (char *[]){ blob, NULL }, &manifest, err) < 0
-      || cc_store_add_image (s, manifest, config, ref, err) < 0)
+      || cc_store_add_image (s, manifest, config, ref, NULL, err) < 0)
     return -1;
   if (id_out)
     *id_out = steal_pointer (&config);

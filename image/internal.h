@@ -124,8 +124,11 @@ int cc_store_mktemp (struct cc_store *s, char **path, cc_error_t *err);
 typedef int (*cc_repos_edit_fn) (cJSON *repos, void *opaque, cc_error_t *err);
 int cc_store_repos_edit (struct cc_store *s, cc_repos_edit_fn edit, void *opaque, cc_error_t *err);
 int cc_store_repos_load (struct cc_store *s, cJSON **out, cc_error_t *err);
-/* Record MANIFEST (whose config is ID) and point REF (may be NULL) at it.  */
-int cc_store_add_image (struct cc_store *s, const char *manifest, const char *id, const char *ref, cc_error_t *err);
+/* Record MANIFEST (whose config is ID) and point REF (may be NULL) at it;
+   *REPLACED (may be NULL) gets the id of the image REF named before, when
+   it was another one (it is left untagged, as Docker does).  */
+int cc_store_add_image (struct cc_store *s, const char *manifest, const char *id, const char *ref, char **replaced,
+                        cc_error_t *err);
 
 /* The current time as RFC 3339 with nanoseconds, UTC.  */
 char *cc_store_now (void);

@@ -365,6 +365,7 @@ cc_store_now (void)
 struct add_image
 {
   const char *manifest, *id, *ref;
+  char *replaced; /* id of the image REF pointed to before, if another */
 };
 
 static int
@@ -385,14 +386,24 @@ add_image_edit (cJSON *repos, void *opaque, cc_error_t *err)
       cc_json_set (images, a->manifest, entry);
     }
   if (a->ref)
-    cc_json_set_string (refs, a->ref, a->manifest);
+    {
+      const char *old = cc_json_get_string (refs, a->ref);
+      if (old && strcmp (old, a->manifest) != 0)
+        a->replaced = xstrdup (cc_json_get_string (cJSON_GetObjectItemCaseSensitive (images, old), "id") ?: old);
+      cc_json_set_string (refs, a->ref, a->manifest);
+    }
   return 0;
 }
 
 int
-cc_store_add_image (struct cc_store *s, const char *manifest, const char *id, const char *ref, cc_error_t *err)
+cc_store_add_image (struct cc_store *s, const char *manifest, const char *id, const char *ref, char **replaced,
+                    cc_error_t *err)
 {
-  struct add_image a = { manifest, id, ref };
+  struct add_image a = { manifest, id, ref, NULL };
+  int ret = cc_store_repos_edit (s, add_image_edit, &a, err);
 
-  return cc_store_repos_edit (s, add_image_edit, &a, err);
+  if (ret == 0 && replaced)
+    *replaced = steal_pointer (&a.replaced);
+  free (a.replaced);
+  return ret;
 }

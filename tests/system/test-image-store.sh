@@ -179,6 +179,22 @@ test_dangling_after_retag() {
   assert_eq "$(layer_count)" 0 "no layer left"
 }
 
+test_load_moves_a_tag_and_says_so() {
+  require_root
+  use_private_state image-retag
+  samples_ready busybox
+  python3 "$FIXTURES" ok "$CCOMPOSE_STATE_DIR/ok" /nonexistent || fail fixture
+  "$CCOMPOSE" image load -q -i "$SAMPLES/out/busybox" || fail load
+  local id
+  id=$(inspect_field busybox:1.35 'd["Id"]')
+  "$CCOMPOSE" image load -q -i "$CCOMPOSE_STATE_DIR/ok" || fail load
+  assert_exit 0 "$CCOMPOSE" image tag hostile busybox:1.35
+  assert_exit 0 "$CCOMPOSE" image load -i "$SAMPLES/out/busybox"
+  assert_contains "$OUT" "busybox:1.35 now names the loaded image"
+  assert_eq "$(inspect_field busybox:1.35 'd["Id"]')" "$id" "busybox:1.35 after the load"
+  assert_eq "$(inspect_field hostile 'd["RepoTags"]')" "['hostile:latest']" "the other image keeps its own tag"
+}
+
 test_damaged_image_is_reported_and_repaired_by_a_load() {
   require_root
   use_private_state image-damaged

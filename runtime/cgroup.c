@@ -56,7 +56,7 @@ cc_cgroup_name (const char *id)
   if (strcmp (root, CC_STATE_DIR_DEFAULT) == 0)
     return xstrdup (id);
   /* FNV-1a: short, stable, and enough to tell roots apart.  */
-  for (const unsigned char *p = (const unsigned char *) root; *p; p++)
+  for (const unsigned char *p = (const unsigned char *)root; *p; p++)
     h = (h ^ *p) * 16777619u;
   return xasprintf ("%s-%08x", id, h);
 }

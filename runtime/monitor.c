@@ -606,7 +606,9 @@ prepare (struct monitor *m, cc_error_t *err)
     return -1;
   if (m->spec->netns)
     {
-      m->netns_fd = open (m->spec->netns, O_RDONLY | O_CLOEXEC);
+      /* "host": the network namespace we were started in.  */
+      const char *path = cc_runtime_netns_is_host (m->spec) ? "/proc/self/ns/net" : m->spec->netns;
+      m->netns_fd = open (path, O_RDONLY | O_CLOEXEC);
       if (m->netns_fd < 0)
         return cc_error_make (err, errno, "open network namespace `%s`", m->spec->netns);
     }

@@ -52,7 +52,9 @@
                         "interval_ms", "timeout_ms", "retries", "start_period_ms",
                         "start_interval_ms" },
        "log": { "max_size": bytes, "max_file": n },
-       "netns": "/run/ccompose/.../netns",   absent: a new empty netns (lo up)
+       "netns": "/run/ccompose/.../netns" | "host",
+                                             absent: a new empty netns (lo up);
+                                             "host": the caller's (network_mode: host)
        "hosts_file": "/f", "resolv_conf": "/f", "hostname_file": "/f" }  */
 #ifndef CC_RUNTIME_RUNTIME_H
 #define CC_RUNTIME_RUNTIME_H
@@ -128,7 +130,7 @@ struct cc_runtime_spec
   struct cc_runtime_health health;
   int64_t log_max_size; /* 0 = never rotate */
   int log_max_file;
-  char *netns;
+  char *netns; /* path to join, "host", or NULL: a new empty one */
   char *hosts_file, *resolv_conf, *hostname_file;
 };
 

@@ -102,6 +102,12 @@ cc_runtime_parse_signal (const char *text, int *sig, cc_error_t *err)
   return cc_error_make (err, EINVAL, "unknown signal `%s`", text);
 }
 
+bool
+cc_runtime_netns_is_host (const struct cc_runtime_spec *s)
+{
+  return s->netns && strcmp (s->netns, "host") == 0;
+}
+
 const char *
 cc_runtime_signal_name (int sig)
 {
@@ -471,6 +477,8 @@ check_spec (struct cc_runtime_spec *s, cc_error_t *err)
     return cc_error_make (err, EINVAL, "`cwd` must be an absolute path");
   if (s->hostname && strlen (s->hostname) > 64)
     return cc_error_make (err, EINVAL, "hostname longer than 64 characters");
+  if (s->netns && ! cc_runtime_netns_is_host (s) && s->netns[0] != '/')
+    return cc_error_make (err, EINVAL, "`netns` must be an absolute path or \"host\"");
   for (char **e = s->env; e && *e; e++)
     if (strchr (*e, '=') == NULL || **e == '=')
       return cc_error_make (err, EINVAL, "environment entry `%s` is not KEY=VALUE", *e);

@@ -21,15 +21,18 @@ cc_sysctl_check (const char *key, const struct cc_runtime_spec *s, cc_error_t *e
 {
   size_t n = strlen (key);
 
-  (void)s;
   if (n == 0 || strspn (key, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != n
       || strstr (key, "..") || key[0] == '.' || key[n - 1] == '.')
     return cc_error_make (err, EINVAL, "invalid sysctl name `%s`", key);
   for (size_t i = 0; i < CC_N_ELEMENTS (ipc_keys); i++)
     if (strcmp (key, ipc_keys[i]) == 0)
       return 0;
-  if (strncmp (key, "fs.mqueue.", 10) == 0 || strncmp (key, "net.", 4) == 0)
+  if (strncmp (key, "fs.mqueue.", 10) == 0)
     return 0;
+  if (strncmp (key, "net.", 4) == 0)
+    return cc_runtime_netns_is_host (s)
+               ? cc_error_make (err, EPERM, "sysctl `%s`: the container shares the host's network namespace", key)
+               : 0;
   return cc_error_make (err, EPERM, "sysctl `%s` is not namespaced: it would change the host", key);
 }
 

@@ -165,6 +165,23 @@ test_etc_files_domainname_and_new_netns() {
   finish
 }
 
+test_host_network() {
+  setup hostnet
+  spec h1 '"args": ["/bin/sh", "-c", "grep -c : /proc/net/dev"], "netns": "host"'
+  run_ctr h1
+  assert_eq "$RC" 0 "$OUT"
+  assert_eq "$OUT" "$(grep -c : /proc/net/dev)" "the host's interfaces"
+  local pid
+  spec h2 '"args": ["/payload", "sleep", "30"], "netns": "host"'
+  rt run -d --spec "$SPECS/h2.json" h2 || fail "run"
+  pid=$(state_field h2 pid)
+  assert_eq "$(readlink /proc/$pid/ns/net)" "$(readlink /proc/self/ns/net)" "same network namespace as the host"
+  echo '{"rootfs": "/", "args": ["/bin/true"], "netns": "host", "sysctls": {"net.ipv4.ip_forward": "1"}}' > "$SPECS/bad.json"
+  assert_exit 1 rt run --spec "$SPECS/bad.json" h3
+  assert_contains "$OUT" "host's network namespace"
+  finish
+}
+
 test_joins_the_given_netns() {
   setup netns
   command -v nsenter >/dev/null && command -v ip >/dev/null || skip "needs nsenter and ip"

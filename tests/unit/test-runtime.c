@@ -107,6 +107,7 @@ test_spec_malformed (void **state)
     { "{\"rootfs\": \"/\", \"args\": [\"/x\"], \"healthcheck\": {\"test\": [\"RUN\", \"x\"]}}", "healthcheck" },
     { "{\"layers\": [\"/a:b\"], \"upper\": \"/u\", \"work\": \"/w\", \"args\": [\"/x\"]}", "layer" },
     { "[1, 2]", "object" },
+    { "{\"rootfs\": \"/\", \"args\": [\"/x\"], \"netns\": \"relative\"}", "netns" },
   };
 
   (void)state;
@@ -345,6 +346,9 @@ test_sysctl_policy (void **state)
     assert_int_equal (cc_sysctl_check (allowed[i], &s, NULL), 0);
   for (size_t i = 0; i < CC_N_ELEMENTS (refused); i++)
     assert_int_equal (cc_sysctl_check (refused[i], &s, NULL), -1);
+  s.netns = (char *)"host";
+  assert_int_equal (cc_sysctl_check ("net.ipv4.ip_forward", &s, NULL), -1);
+  assert_int_equal (cc_sysctl_check ("kernel.shmmax", &s, NULL), 0);
 }
 
 static void

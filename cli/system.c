@@ -100,17 +100,15 @@ is_strictly_under (const char *path, const char *dir)
 }
 
 static char *
-state_path (const char *a, const char *b)
+state_path (const char *name)
 {
-  cleanup_free char *dir = cc_path_join (cc_state_dir (), a);
-  return b ? cc_path_join (dir, b) : steal_pointer (&dir);
+  return cc_path_join (cc_state_dir (), name);
 }
 
 static char *
-data_path (const char *a, const char *b)
+data_path (const char *name)
 {
-  cleanup_free char *dir = cc_path_join (cc_data_dir (), a);
-  return b ? cc_path_join (dir, b) : steal_pointer (&dir);
+  return cc_path_join (cc_data_dir (), name);
 }
 
 /* ---- what is alive ------------------------------------------------------ */
@@ -200,7 +198,7 @@ cgroup_is_recorded (const struct scan *s, const char *name)
 static void
 check_project_dirs (struct scan *s)
 {
-  cleanup_free char *dir = state_path ("projects", NULL);
+  cleanup_free char *dir = state_path ("projects");
   cleanup_dir DIR *d = opendir (dir);
   struct dirent *de;
   cc_error_t e = NULL;
@@ -247,7 +245,7 @@ static void
 check_network (struct scan *s)
 {
   cleanup_strv char **lines = NULL;
-  cleanup_free char *dir = state_path ("network", NULL);
+  cleanup_free char *dir = state_path ("network");
   cc_error_t e = NULL;
 
   /* Opening the network state creates it: a read-only look at another
@@ -369,10 +367,10 @@ is_live_project (const struct scan *s, const char *name)
 static bool
 mount_is_owned (const struct scan *s, const char *mnt)
 {
-  cleanup_free char *netns = state_path ("netns", NULL);
-  cleanup_free char *containers = state_path ("containers", NULL);
-  cleanup_free char *logs = data_path ("containers", NULL);
-  cleanup_free char *projects = state_path ("projects", NULL);
+  cleanup_free char *netns = state_path ("netns");
+  cleanup_free char *containers = state_path ("containers");
+  cleanup_free char *logs = data_path ("containers");
+  cleanup_free char *projects = state_path ("projects");
   const struct
   {
     const char *dir;
@@ -420,7 +418,7 @@ check_mounts (struct scan *s)
 static void
 check_logs (struct scan *s)
 {
-  cleanup_free char *dir = data_path ("containers", NULL);
+  cleanup_free char *dir = data_path ("containers");
   cleanup_dir DIR *d = opendir (dir);
   struct dirent *de;
   cc_error_t e = NULL;

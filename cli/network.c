@@ -55,6 +55,9 @@ static const char usage[]
       "      --dns-search D       resolv: search domain (repeatable)\n"
       "      --dns-opt O          resolv: option (repeatable)\n"
       "      --fix                residue: remove what is found\n"
+      "      --live NAME          residue: a project that exists (repeatable; default: all\n"
+      "                           projects in the network state)\n"
+      "      --no-live            residue: no project exists\n"
       "  -h, --help               show this help\n";
 
 struct opts
@@ -62,8 +65,8 @@ struct opts
   const char *project;
   struct cc_net_spec spec;
   struct cc_net_endpoint ep;
-  char **aliases, **extra_hosts, **publish, **dns, **search, **dns_opts;
-  bool fix;
+  char **aliases, **extra_hosts, **publish, **dns, **search, **dns_opts, **live;
+  bool fix, no_live;
 };
 
 static void
@@ -75,6 +78,7 @@ opts_release (struct opts *o)
   cc_strv_free (o->dns);
   cc_strv_free (o->search);
   cc_strv_free (o->dns_opts);
+  cc_strv_free (o->live);
 }
 
 static int
@@ -291,7 +295,11 @@ do_residue (struct opts *o, int argc, char **argv)
 
   (void)argc;
   (void)argv;
-  ret = cc_network_residue (o->fix, NULL, &found, &err);
+  /* --live lists the projects that exist; without it every project the
+     network state knows counts as live.  */
+  if (o->live == NULL && o->no_live)
+    o->live = xzalloc (sizeof (char *));
+  ret = cc_network_residue (o->fix, o->live, &found, &err);
   for (char **f = found; f && *f; f++)
     printf ("%s%s\n", o->fix ? "removed " : "", *f);
   if (ret < 0)
@@ -371,6 +379,8 @@ enum
   OPT_DNS_SEARCH,
   OPT_DNS_OPT,
   OPT_FIX,
+  OPT_LIVE,
+  OPT_NO_LIVE,
 };
 
 /* Where each option lands in struct opts.  */
@@ -407,6 +417,8 @@ static const struct
   { OPT_DNS_SEARCH, FIELD_LIST, offsetof (struct opts, search) },
   { OPT_DNS_OPT, FIELD_LIST, offsetof (struct opts, dns_opts) },
   { OPT_FIX, FIELD_FLAG, offsetof (struct opts, fix) },
+  { OPT_LIVE, FIELD_LIST, offsetof (struct opts, live) },
+  { OPT_NO_LIVE, FIELD_FLAG, offsetof (struct opts, no_live) },
 };
 
 static int
@@ -471,6 +483,8 @@ cli_cmd_network (struct cli_global *g, int argc, char **argv)
     { "dns-search", required_argument, NULL, OPT_DNS_SEARCH },
     { "dns-opt", required_argument, NULL, OPT_DNS_OPT },
     { "fix", no_argument, NULL, OPT_FIX },
+    { "live", required_argument, NULL, OPT_LIVE },
+    { "no-live", no_argument, NULL, OPT_NO_LIVE },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
   };

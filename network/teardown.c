@@ -242,6 +242,28 @@ residue_rules (const cJSON *root, bool fix, char ***found, cc_error_t *list)
     cc_error_append (list, &e);
 }
 
+/* ip_forward turned on by ccompose with no network left to need it.  */
+static void
+residue_forwarding (struct cc_net_state *st, bool fix, char ***found, cc_error_t *list)
+{
+  cc_error_t e = NULL;
+
+  if (cJSON_GetArraySize (cc_net_state_array (st->root, "networks")) > 0
+      || ! cc_json_get_bool (st->root, "ip_forward_changed", false))
+    return;
+  cc_strv_push (found, xstrdup ("sysctl net.ipv4.ip_forward (turned on by ccompose, no network needs it)"));
+  if (! fix)
+    return;
+  if (cc_sysctl_write ("ipv4/ip_forward", "0", &e) < 0)
+    {
+      cc_error_append (list, &e);
+      return;
+    }
+  cc_json_set_bool (st->root, "ip_forward_changed", false);
+  if (cc_net_state_save (st, &e) < 0)
+    cc_error_append (list, &e);
+}
+
 int
 cc_network_residue (bool fix, char *const *live, char ***found, cc_error_t *err)
 {
@@ -258,6 +280,7 @@ cc_network_residue (bool fix, char *const *live, char ***found, cc_error_t *err)
   residue_links (st.root, fix, &f, &list);
   residue_netns_files (st.root, fix, &f, &list);
   residue_rules (st.root, fix, &f, &list);
+  residue_forwarding (&st, fix, &f, &list);
   *found = f;
   return list ? cc_net_give_errors (err, &list) : 0;
 }

@@ -242,6 +242,31 @@ test_mtu_and_a_bridge_mac_that_does_not_move() {
   assert_contains "$OUT" "alias ccompose"
 }
 
+test_residue_of_projects_that_no_longer_exist() {
+  net_setup live
+  assert_exit 0 ccn create default
+  container plive-web-1 default --service web --publish 8080:80
+  assert_exit 0 inh "$CCOMPOSE" network -p gone create default
+  assert_exit 0 inh "$CCOMPOSE" network -p gone netns-create gone-db-1
+  assert_exit 0 inh "$CCOMPOSE" network -p gone attach default gone-db-1 --service db --publish 9090:80
+  # Only plive exists: gone's network and netns are residue.
+  assert_exit 1 inh "$CCOMPOSE" network residue --live plive
+  assert_contains "$OUT" "network gone_default"
+  assert_contains "$OUT" "netns $CCOMPOSE_STATE_DIR/netns/gone-db-1"
+  assert_not_contains "$OUT" "plive"
+  assert_exit 0 inh "$CCOMPOSE" network residue --live plive --fix
+  assert_exit 0 inh "$CCOMPOSE" network residue --live plive
+  assert_eq "$OUT" ""
+  assert_exit 0 inh "$CCOMPOSE" network rules
+  assert_contains "$OUT" "project plive"
+  assert_not_contains "$OUT" "project gone"
+  assert_not_contains "$(inh iptables-legacy-save)" "project gone"
+  # No project left at all: everything goes, ip_forward included.
+  assert_exit 0 inh "$CCOMPOSE" network residue --no-live --fix
+  assert_no_residue
+  assert_eq "$(inh cat /proc/sys/net/ipv4/ip_forward)" 0 "ip_forward restored"
+}
+
 test_usage_errors() {
   net_setup usage
   assert_exit 2 "$CCOMPOSE" network

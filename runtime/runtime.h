@@ -17,14 +17,21 @@
    records exit code, time and OOM kill, applies the restart policy, runs
    the healthcheck, and exits once the container has stopped for good.
    cc_runtime_delete() kills whatever is left and removes cgroups, state,
-   logs and the upper dir given in the spec; it is idempotent.
+   logs and the upper and work dirs given in the spec; it is idempotent.
+   Every mount (overlay root, /proc, /dev, binds) lives in the container's
+   own mount namespace: nothing is mounted on the host, nothing can leak.
+
+   The container sees /proc (masked and read-only paths as Docker), /sys
+   and its own cgroups under /sys/fs/cgroup read-only, a tmpfs /dev with
+   the standard nodes, /dev/pts, /dev/shm, /dev/mqueue; PID 1 gets Docker's
+   14 capabilities and a seccomp filter unless told otherwise.
 
    State on disk (cc_state_dir()/containers/<id>/state.json, written
    atomically by the monitor only):
      { "id", "status": "created|running|restarting|exited",
        "pid", "pid_start", "monitor_pid", "monitor_start",
        "exit_code", "oom_killed", "started_at", "finished_at" (RFC 3339),
-       "restart_count", "error",
+       "restart_count", "error", "cgroup" (leaf name under <hierarchy>/ccompose/),
        "health": { "Status": "starting|healthy|unhealthy", "FailingStreak",
                    "Log": [ {"Start","End","ExitCode","Output"} ] } }   (Docker's names)
    "paused" is never stored: cc_runtime_state() reads the freezer.

@@ -173,6 +173,7 @@ CC_DECLARE_KEY_FN (cc_norm_key_pull_policy);
 CC_DECLARE_KEY_FN (cc_norm_key_network_mode);
 CC_DECLARE_KEY_FN (cc_norm_key_enable_ipv6);
 CC_DECLARE_KEY_FN (cc_norm_key_security_opt);
+CC_DECLARE_KEY_FN (cc_norm_key_links);
 /* A key or value parsed but not honoured: an error, or a warning under
    --ignore-unsupported (then returns 0).  */
 int cc_norm_unsupported (struct cc_norm *n, const struct cc_node *at, const char *what, cc_error_t *err);

@@ -729,3 +729,30 @@ cc_norm_key_security_opt (struct cc_norm *n, const struct cc_schema_key *k, cons
   cc_json_set (parent, "security_opt", list);
   return 0;
 }
+
+/* links: ordering and name resolution by service name work; a different
+   alias name (`db:database`) is not resolvable yet.  */
+int
+cc_norm_key_links (struct cc_norm *n, const struct cc_schema_key *k, const struct cc_node *v, cJSON *parent,
+                   cc_error_t *err)
+{
+  cJSON *list = NULL;
+
+  if (cc_norm_value (n, &(struct cc_schema_key){ k->name, CC_KEY_LIST, 0, NULL, NULL }, v, &list, err) < 0)
+    return -1;
+  for (size_t i = 0; i < v->len; i++)
+    {
+      const char *link = v->items[i]->value, *colon = strchr (link, ':');
+      if (colon && strncmp (link, colon + 1, (size_t)(colon - link)) != 0)
+        {
+          cleanup_free char *what = xasprintf ("link alias `%s`", colon + 1);
+          if (cc_norm_unsupported (n, v->items[i], what, err) < 0)
+            {
+              cJSON_Delete (list);
+              return -1;
+            }
+        }
+    }
+  cc_json_set (parent, "links", list);
+  return 0;
+}

@@ -146,7 +146,7 @@ static const struct cc_schema_key service_keys[] = {
   NOT_YET ("isolation", STRING),
   NOT_YET ("label_file", STRING_LIST),
   KEY ("labels", MAPPING),
-  KEY ("links", LIST),
+  FN ("links", cc_norm_key_links),
   SUB ("logging", OBJECT, logging_table),
   NOT_YET ("mac_address", STRING),
   KEY ("mem_limit", BYTES),

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "image/image.h"
@@ -453,6 +454,49 @@ test_extract_refuses_escapes (void **state)
 }
 
 static void
+check_whiteout_conversion (void)
+{
+  static const char *const names[]
+      = { "etc/", "etc/.wh.a.conf", "data/", "data/.wh..wh..opq", "data/z", "x/.wh..wh.plnk", NULL };
+  struct tarball t = make_tar (false, names);
+  cleanup_free char *d = temp_dir ();
+  cleanup_free char *wh = cc_path_join (d, "etc/a.conf");
+  cleanup_free char *data = cc_path_join (d, "data");
+  cleanup_free char *meta = cc_path_join (d, "x/.wh..wh.plnk");
+  cleanup_free char *marker = cc_path_join (d, "data/.wh..wh..opq");
+  cleanup_close int dfd = open (d, O_RDONLY | O_DIRECTORY);
+  cleanup_error cc_error_t err = NULL;
+  char path[] = "/tmp/cc-test-image-XXXXXX";
+  cleanup_close int fd = mkstemp (path);
+  struct stat st;
+  char value[4] = "";
+
+  unlink (path);
+  assert_int_equal (cc_write_all (fd, t.data, t.len), 0);
+  lseek (fd, 0, SEEK_SET);
+  assert_int_equal (cc_layer_extract (fd, dfd, CC_LAYER_ROOTFS, NULL, NULL, NULL, NULL, &err), 0);
+  assert_int_equal (lstat (wh, &st), 0);
+  assert_true (S_ISCHR (st.st_mode));
+  assert_int_equal (st.st_rdev, 0);
+  assert_int_equal (getxattr (data, "trusted.overlay.opaque", value, sizeof (value)), 1);
+  assert_int_equal (value[0], 'y');
+  assert_false (cc_file_exists (marker));
+  assert_false (cc_file_exists (meta));
+  free (t.data);
+  cc_rm_rf (d, NULL);
+}
+
+static void
+test_extract_converts_whiteouts (void **state)
+{
+  (void)state;
+  /* 0:0 devices and trusted.* xattrs need root.  */
+  if (geteuid () != 0)
+    skip ();
+  check_whiteout_conversion ();
+}
+
+static void
 test_extract_truncated (void **state)
 {
   static const char *const names[] = { "a", "b", "c", NULL };
@@ -587,6 +631,7 @@ main (void)
     cmocka_unit_test (test_whiteout_names),
     cmocka_unit_test (test_extract_verifies_digests),
     cmocka_unit_test (test_extract_refuses_escapes),
+    cmocka_unit_test (test_extract_converts_whiteouts),
     cmocka_unit_test (test_extract_truncated),
     cmocka_unit_test (test_sha256_known_value),
     cmocka_unit_test (test_store_roundtrip),

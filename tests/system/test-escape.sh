@@ -10,7 +10,7 @@ make -s -C "$TOP" build/escape-payload >/dev/null 2>&1 || { echo "cannot build t
 
 # Every attempt of a default container.
 ALL_ATTEMPTS="mount umount pivot_root module kexec reboot host-processes host-file proc-sys sysrq-trigger sys
-cgroup-write link iptables userns ptrace block-device chroot open-by-handle"
+cgroup-write link iptables userns ptrace block-device chroot open-by-handle leaked-fds"
 
 escape_setup() {
   setup "esc-$1"
@@ -60,7 +60,11 @@ assert_escaped() {
 test_default_container_escapes_nothing() {
   escape_setup default
   escape_spec e1 "all"
+  # A careless caller's descriptor of a host directory must not reach
+  # the container (CVE-2024-21626).
+  exec 7<"$CCOMPOSE_STATE_DIR"
   run_ctr e1
+  exec 7<&-
   assert_not_contains "$OUT" "ESCAPED"
   assert_blocked "$ALL_ATTEMPTS"
   assert_eq "$RC" 0 "escaped attempts"

@@ -565,7 +565,11 @@ detach_process (void)
   /* Lowering needs CAP_SYS_RESOURCE: best effort, as conmon.  */
   if (fd >= 0 && write (fd, "-1000", 5) < 0)
     cc_debug ("lower oom_score_adj: %m");
+  /* Only `delete` (SIGTERM) ends the monitor: a terminal's ^C or hangup
+     during startup, before setsid took effect, must not.  */
   signal (SIGPIPE, SIG_IGN);
+  signal (SIGINT, SIG_IGN);
+  signal (SIGHUP, SIG_IGN);
 }
 
 static int
@@ -576,8 +580,6 @@ open_signals (struct monitor *m, cc_error_t *err)
   sigemptyset (&set);
   sigaddset (&set, SIGCHLD);
   sigaddset (&set, SIGTERM);
-  sigaddset (&set, SIGINT);
-  sigaddset (&set, SIGHUP);
   sigprocmask (SIG_BLOCK, &set, NULL);
   m->sigfd = signalfd (-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
   if (m->sigfd < 0)

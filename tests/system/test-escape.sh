@@ -79,6 +79,20 @@ test_default_container_escapes_nothing() {
   finish_clean
 }
 
+# The monitor runs healthchecks inside the container: they get no more.
+test_healthcheck_escapes_nothing() {
+  escape_setup health
+  spec h1 "\"args\": [\"/payload\", \"sleep\", \"60\"], \"healthcheck\": {\"test\": [\"CMD\", \"/escape\", \"all\",
+    \"--host-file\", \"$SECRET\", \"--host-pid\", \"$$\", \"--block\", \"$BLOCK\"], \"interval_ms\": 200, \"retries\": 1}"
+  assert_exit 0 "$CCOMPOSE" runtime run -d --spec "$SPECS/h1.json" h1
+  wait_for 20 "a healthcheck result" sh -c "'$CCOMPOSE' runtime state h1 | grep -q ExitCode"
+  OUT=$("$CCOMPOSE" runtime state h1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["health"]["Log"][0]["Output"])')
+  assert_not_contains "$OUT" "ESCAPED"
+  assert_blocked "$ALL_ATTEMPTS"
+  assert_host_unchanged
+  finish_clean
+}
+
 test_default_container_as_non_root_escapes_nothing() {
   escape_setup user
   escape_spec u1 "all" '"user": "app"'

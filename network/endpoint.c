@@ -128,12 +128,11 @@ choose_ifname (const cJSON *root, const char *netns)
       char *name = xasprintf ("eth%d", k);
       bool taken = false;
 
-      cJSON_ArrayForEach (net, cJSON_GetObjectItemCaseSensitive (root, "networks"))
-          cJSON_ArrayForEach (m, cJSON_GetObjectItemCaseSensitive (
-                                     net, "members")) if (strcmp (cc_json_get_string (m, "netns") ?: "", netns) == 0
-                                                          && strcmp (cc_json_get_string (m, "ifname") ?: "", name) == 0)
-              taken
-          = true;
+      for (net = cc_net_first (root, "networks"); net; net = net->next)
+        for (m = cc_net_first (net, "members"); m; m = m->next)
+          if (strcmp (cc_json_get_string (m, "netns") ?: "", netns) == 0
+              && strcmp (cc_json_get_string (m, "ifname") ?: "", name) == 0)
+            taken = true;
       if (! taken)
         return name;
       free (name);
@@ -154,12 +153,12 @@ choose_ip (const cJSON *net, const char *fixed, char **out, cc_error_t *err)
       || (range_s && cc_ipv4_net_parse (range_s, &range, err) < 0))
     return -1;
   cc_ipv4_parse (cc_json_get_string (net, "gateway"), &gw);
-  cJSON_ArrayForEach (m, cJSON_GetObjectItemCaseSensitive (net, "members"))
-  {
-    used = xreallocarray (used, n + 1, sizeof (*used));
-    if (cc_ipv4_parse (cc_json_get_string (m, "ip"), &used[n]) == 0)
-      n++;
-  }
+  for (m = cc_net_first (net, "members"); m; m = m->next)
+    {
+      used = xreallocarray (used, n + 1, sizeof (*used));
+      if (cc_ipv4_parse (cc_json_get_string (m, "ip"), &used[n]) == 0)
+        n++;
+    }
   if (fixed && cc_ipv4_parse (fixed, &ip) < 0)
     return cc_error_make (err, EINVAL, "invalid ipv4_address `%s`", fixed);
   if (fixed ? cc_ipam_check_address (&subnet, gw, used, n, ip, err) < 0

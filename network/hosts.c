@@ -55,7 +55,8 @@ member_line (struct cc_buf *o, const cJSON *m)
       cleanup_free char *numbered = xasprintf ("%s-%d", service, (int)cc_json_get_int (m, "number", 1));
       add_name (&names, numbered);
     }
-  cJSON_ArrayForEach (a, cJSON_GetObjectItemCaseSensitive (m, "aliases")) if (cJSON_IsString (a))
+  for (a = cc_net_first (m, "aliases"); a; a = a->next)
+    if (cJSON_IsString (a))
       add_name (&names, a->valuestring);
   joined = cc_strv_join (names, " ");
   cc_buf_printf (o, "%s\t%s\n", cc_json_get_string (m, "ip"), joined);
@@ -85,17 +86,17 @@ first_membership (const cJSON *state, const char *project, const char *container
 {
   const cJSON *net, *m;
 
-  cJSON_ArrayForEach (net, cJSON_GetObjectItemCaseSensitive (state, "networks"))
-  {
-    if (! str_eq (cc_json_get_string (net, "project"), project))
-      continue;
-    cJSON_ArrayForEach (m, cJSON_GetObjectItemCaseSensitive (
-                               net, "members")) if (str_eq (cc_json_get_string (m, "container"), container))
+  for (net = cc_net_first (state, "networks"); net; net = net->next)
     {
-      *net_out = net;
-      return m;
+      if (! str_eq (cc_json_get_string (net, "project"), project))
+        continue;
+      for (m = cc_net_first (net, "members"); m; m = m->next)
+        if (str_eq (cc_json_get_string (m, "container"), container))
+          {
+            *net_out = net;
+            return m;
+          }
     }
-  }
   return NULL;
 }
 
@@ -112,14 +113,17 @@ cc_hosts_render (const cJSON *state, const char *project, const char *container)
   gateway = cc_json_get_string (first_net, "gateway");
   cc_buf_puts (&o, hosts_header);
   cc_buf_puts (&o, "# ccompose: containers on the networks this one shares, rewritten as they change\n");
-  cJSON_ArrayForEach (net, cJSON_GetObjectItemCaseSensitive (state, "networks"))
-  {
-    if (! str_eq (cc_json_get_string (net, "project"), project) || ! cc_net_state_find_member ((cJSON *)net, container))
-      continue;
-    cJSON_ArrayForEach (m, cJSON_GetObjectItemCaseSensitive (net, "members")) member_line (&o, m);
-  }
+  for (net = cc_net_first (state, "networks"); net; net = net->next)
+    {
+      if (! str_eq (cc_json_get_string (net, "project"), project)
+          || ! cc_net_state_find_member ((cJSON *)net, container))
+        continue;
+      for (m = cc_net_first (net, "members"); m; m = m->next)
+        member_line (&o, m);
+    }
   cc_buf_printf (&o, "%s\thost.docker.internal host.containers.internal\n", gateway);
-  cJSON_ArrayForEach (e, cJSON_GetObjectItemCaseSensitive (self, "extra_hosts")) if (cJSON_IsString (e))
+  for (e = cc_net_first (self, "extra_hosts"); e; e = e->next)
+    if (cJSON_IsString (e))
       extra_host_line (&o, e->valuestring, gateway);
   return cc_buf_steal (&o);
 }
@@ -155,22 +159,22 @@ cc_hosts_update_project (const cJSON *state, const char *project, cc_error_t *er
   cc_error_t list = NULL, e = NULL;
   const cJSON *net, *m;
 
-  cJSON_ArrayForEach (net, cJSON_GetObjectItemCaseSensitive (state, "networks"))
-  {
-    if (! str_eq (cc_json_get_string (net, "project"), project))
-      continue;
-    cJSON_ArrayForEach (m, cJSON_GetObjectItemCaseSensitive (net, "members"))
+  for (net = cc_net_first (state, "networks"); net; net = net->next)
     {
-      const char *c = cc_json_get_string (m, "container");
-      const char *path = cc_json_get_string (m, "hosts_path");
-
-      if (c == NULL || path == NULL || *path == '\0' || cc_strv_contains (done, c))
+      if (! str_eq (cc_json_get_string (net, "project"), project))
         continue;
-      cc_strv_append (&done, c);
-      if (write_hosts (state, project, c, path, &e) < 0)
-        cc_error_append (&list, &e);
+      for (m = cc_net_first (net, "members"); m; m = m->next)
+        {
+          const char *c = cc_json_get_string (m, "container");
+          const char *path = cc_json_get_string (m, "hosts_path");
+
+          if (c == NULL || path == NULL || *path == '\0' || cc_strv_contains (done, c))
+            continue;
+          cc_strv_append (&done, c);
+          if (write_hosts (state, project, c, path, &e) < 0)
+            cc_error_append (&list, &e);
+        }
     }
-  }
   return list ? cc_net_give_errors (err, &list) : 0;
 }
 

@@ -114,7 +114,9 @@ record_netns (cJSON *root, const char *project, const char *name, const char *pa
   cJSON *arr = cc_net_state_array (root, "netns");
   cJSON *e;
 
-  cJSON_ArrayForEach (e, arr) if (strcmp (cc_json_get_string (e, "name") ?: "", name) == 0) return;
+  for (e = arr ? arr->child : NULL; e; e = e->next)
+    if (strcmp (cc_json_get_string (e, "name") ?: "", name) == 0)
+      return;
   e = cJSON_CreateObject ();
   cc_json_set_string (e, "name", name);
   cc_json_set_string (e, "project", project ? project : "");

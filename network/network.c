@@ -70,16 +70,16 @@ used_subnets (const cJSON *root, struct cc_ipv4_net **used, char ***names, size_
 
   *used = NULL;
   *n = 0;
-  cJSON_ArrayForEach (net, cJSON_GetObjectItemCaseSensitive (root, "networks"))
-  {
-    struct cc_ipv4_net s;
+  for (net = cc_net_first (root, "networks"); net; net = net->next)
+    {
+      struct cc_ipv4_net s;
 
-    if (cc_ipv4_net_parse (cc_json_get_string (net, "subnet"), &s, NULL) < 0)
-      continue;
-    *used = xreallocarray (*used, *n + 1, sizeof (**used));
-    (*used)[(*n)++] = s;
-    cc_strv_push (names, xasprintf ("%s_%s", cc_json_get_string (net, "project"), cc_json_get_string (net, "name")));
-  }
+      if (cc_ipv4_net_parse (cc_json_get_string (net, "subnet"), &s, NULL) < 0)
+        continue;
+      *used = xreallocarray (*used, *n + 1, sizeof (**used));
+      (*used)[(*n)++] = s;
+      cc_strv_push (names, xasprintf ("%s_%s", cc_json_get_string (net, "project"), cc_json_get_string (net, "name")));
+    }
 }
 
 static int
@@ -133,9 +133,9 @@ bridge_name_taken (const cJSON *root, const char *name)
   const cJSON *net;
   cleanup_nl_sock struct nl_sock *sk = NULL;
 
-  cJSON_ArrayForEach (net, cJSON_GetObjectItemCaseSensitive (
-                               root, "networks")) if (strcmp (cc_json_get_string (net, "bridge") ?: "", name)
-                                                      == 0) return true;
+  for (net = cc_net_first (root, "networks"); net; net = net->next)
+    if (strcmp (cc_json_get_string (net, "bridge") ?: "", name) == 0)
+      return true;
   /* A link of that name we did not record belongs to someone else.  */
   return cc_nl_open (-1, &sk, NULL) < 0 || cc_nl_link_index (sk, name) >= 0;
 }
@@ -333,8 +333,8 @@ cc_network_remove (const char *project, const char *name, cc_error_t *err)
   net = cc_net_state_find_network (st.root, project, name);
   if (net == NULL)
     return 0;
-  cJSON_ArrayForEach (m, cJSON_GetObjectItemCaseSensitive (net, "members"))
-      cc_strv_append (&left, cc_json_get_string (m, "container") ?: "?");
+  for (m = cc_net_first (net, "members"); m; m = m->next)
+    cc_strv_append (&left, cc_json_get_string (m, "container") ?: "?");
   if (left)
     {
       joined = cc_strv_join (left, ", ");

@@ -231,26 +231,26 @@ for_each_port (struct builder *b, const cJSON *state, port_fn fn, cc_error_t *er
 {
   const cJSON *net, *m, *pj;
 
-  cJSON_ArrayForEach (net, cJSON_GetObjectItemCaseSensitive (state, "networks"))
-  {
-    /* internal: true networks publish nothing.  */
-    if (is_internal (net))
-      continue;
-    cJSON_ArrayForEach (m, cJSON_GetObjectItemCaseSensitive (net, "members"))
+  for (net = cc_net_first (state, "networks"); net; net = net->next)
     {
-      if (cc_json_get_string (m, "ip") == NULL || cc_json_get_string (m, "container") == NULL)
-        return cc_error_make (err, EINVAL, "network state: a container of `%s` lacks ip or name",
-                              cc_json_get_string (net, "name"));
-      cJSON_ArrayForEach (pj, cJSON_GetObjectItemCaseSensitive (m, "ports"))
-      {
-        struct cc_net_port p;
+      /* internal: true networks publish nothing.  */
+      if (is_internal (net))
+        continue;
+      for (m = cc_net_first (net, "members"); m; m = m->next)
+        {
+          if (cc_json_get_string (m, "ip") == NULL || cc_json_get_string (m, "container") == NULL)
+            return cc_error_make (err, EINVAL, "network state: a container of `%s` lacks ip or name",
+                                  cc_json_get_string (net, "name"));
+          for (pj = cc_net_first (m, "ports"); pj; pj = pj->next)
+            {
+              struct cc_net_port p;
 
-        if (cc_net_port_from_json (pj, &p, err) < 0)
-          return -1;
-        fn (b, net, m, &p);
-      }
+              if (cc_net_port_from_json (pj, &p, err) < 0)
+                return -1;
+              fn (b, net, m, &p);
+            }
+        }
     }
-  }
   return 0;
 }
 
@@ -302,18 +302,23 @@ cc_fw_build (const cJSON *state, const char *tag, struct cc_fw_ruleset *out, cc_
   out->tag = xstrdup (b.tag);
   if (cJSON_GetArraySize (nets) == 0)
     return 0;
-  cJSON_ArrayForEach (net, nets) if (check_network (net, err) < 0) return -1;
+  for (net = nets ? nets->child : NULL; net; net = net->next)
+    if (check_network (net, err) < 0)
+      return -1;
   b.dnat = chain_name ("CCOMPOSE-DNAT", tag);
   b.post = chain_name ("CCOMPOSE-POST", tag);
   b.fwd = chain_name ("CCOMPOSE-FWD", tag);
   add_jumps (&b);
   if (for_each_port (&b, state, add_port_dnat, err) < 0)
     ret = -1;
-  cJSON_ArrayForEach (net, nets) add_masquerade (&b, net);
-  cJSON_ArrayForEach (net, nets) add_forward_accepts (&b, net);
+  for (net = nets ? nets->child : NULL; net; net = net->next)
+    add_masquerade (&b, net);
+  for (net = nets ? nets->child : NULL; net; net = net->next)
+    add_forward_accepts (&b, net);
   if (ret == 0 && for_each_port (&b, state, add_port_accept, err) < 0)
     ret = -1;
-  cJSON_ArrayForEach (net, nets) add_forward_drops (&b, net);
+  for (net = nets ? nets->child : NULL; net; net = net->next)
+    add_forward_drops (&b, net);
   free (b.dnat);
   free (b.post);
   free (b.fwd);

@@ -76,9 +76,9 @@ cc_net_state_find_network (cJSON *root, const char *project, const char *name)
 {
   cJSON *n;
 
-  cJSON_ArrayForEach (n, cJSON_GetObjectItemCaseSensitive (
-                             root, "networks")) if (str_eq (cc_json_get_string (n, "project"), project)
-                                                    && str_eq (cc_json_get_string (n, "name"), name)) return n;
+  for (n = cc_net_first (root, "networks"); n; n = n->next)
+    if (str_eq (cc_json_get_string (n, "project"), project) && str_eq (cc_json_get_string (n, "name"), name))
+      return n;
   return NULL;
 }
 
@@ -87,8 +87,9 @@ cc_net_state_find_member (cJSON *net, const char *container)
 {
   cJSON *m;
 
-  cJSON_ArrayForEach (m, cJSON_GetObjectItemCaseSensitive (
-                             net, "members")) if (str_eq (cc_json_get_string (m, "container"), container)) return m;
+  for (m = cc_net_first (net, "members"); m; m = m->next)
+    if (str_eq (cc_json_get_string (m, "container"), container))
+      return m;
   return NULL;
 }
 

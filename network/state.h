@@ -31,6 +31,16 @@ int cc_net_state_save (struct cc_net_state *st, cc_error_t *err);
 void cc_net_state_close (struct cc_net_state *st);
 #define cleanup_net_state __attribute__ ((cleanup (cc_net_state_close)))
 
+/* The first element of the array KEY of OBJ, or NULL: loops read
+   `for (m = cc_net_first (net, "members"); m; m = m->next)`.  */
+static inline cJSON *
+cc_net_first (const cJSON *obj, const char *key)
+{
+  const cJSON *a = cJSON_GetObjectItemCaseSensitive (obj, key);
+
+  return cJSON_IsArray (a) ? a->child : NULL;
+}
+
 /* The array KEY of ROOT, created when missing.  */
 cJSON *cc_net_state_array (cJSON *root, const char *key);
 cJSON *cc_net_state_find_network (cJSON *root, const char *project, const char *name);

@@ -35,7 +35,8 @@ teardown_network (struct cc_net_state *st, cJSON *net, cc_error_t *list)
   cJSON *m;
   cc_error_t e = NULL;
 
-  cJSON_ArrayForEach (m, members) all[i++] = m;
+  for (m = members ? members->child : NULL; m; m = m->next)
+    all[i++] = m;
   if (n > 0 && cc_net_detach_locked (st, net, all, n, &e) < 0)
     cc_error_append (list, &e);
   if (cJSON_GetArraySize (members) == 0 && cc_net_remove_locked (st, net, &e) < 0)
@@ -128,20 +129,21 @@ alias_is_recorded (const cJSON *root, const char *alias)
 {
   const cJSON *net, *m;
 
-  cJSON_ArrayForEach (net, cJSON_GetObjectItemCaseSensitive (root, "networks"))
-  {
-    cleanup_free char *mine
-        = cc_net_link_alias (cc_json_get_string (net, "project"), cc_json_get_string (net, "name"), NULL);
-    if (str_eq (mine, alias))
-      return true;
-    cJSON_ArrayForEach (m, cJSON_GetObjectItemCaseSensitive (net, "members"))
+  for (net = cc_net_first (root, "networks"); net; net = net->next)
     {
-      cleanup_free char *veth = cc_net_link_alias (
-          cc_json_get_string (net, "project"), cc_json_get_string (net, "name"), cc_json_get_string (m, "container"));
-      if (str_eq (veth, alias))
+      cleanup_free char *mine
+          = cc_net_link_alias (cc_json_get_string (net, "project"), cc_json_get_string (net, "name"), NULL);
+      if (str_eq (mine, alias))
         return true;
+      for (m = cc_net_first (net, "members"); m; m = m->next)
+        {
+          cleanup_free char *veth
+              = cc_net_link_alias (cc_json_get_string (net, "project"), cc_json_get_string (net, "name"),
+                                   cc_json_get_string (m, "container"));
+          if (str_eq (veth, alias))
+            return true;
+        }
     }
-  }
   return false;
 }
 
@@ -173,8 +175,9 @@ netns_is_recorded (const cJSON *root, const char *path)
 {
   const cJSON *e;
 
-  cJSON_ArrayForEach (e, cJSON_GetObjectItemCaseSensitive (root, "netns")) if (str_eq (cc_json_get_string (e, "path"),
-                                                                                       path)) return true;
+  for (e = cc_net_first (root, "netns"); e; e = e->next)
+    if (str_eq (cc_json_get_string (e, "path"), path))
+      return true;
   return false;
 }
 

@@ -148,6 +148,31 @@ put_scalar (struct cc_buf *b, const cJSON *j, bool escape)
 
 static void emit (struct cc_buf *b, const cJSON *j, int indent, bool inline_first, bool escape);
 
+static bool
+is_one_of (const char *s, const char *const *list, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    if (strcmp (s, list[i]) == 0)
+      return true;
+  return false;
+}
+
+/* Docker Compose's JSON and YAML differ where Go's encoders do: struct
+   fields (not pointers) that yaml.v3 drops when empty but encoding/json
+   prints as {}, and command/entrypoint, which only JSON prints as null.  */
+static bool
+is_omitted_in_yaml (const cJSON *member)
+{
+  static const char *const empty_structs[] = { "ipam", "resources", "placement" };
+  static const char *const null_commands[] = { "command", "entrypoint" };
+
+  if (cJSON_IsObject (member) && member->child == NULL)
+    return is_one_of (member->string, empty_structs, CC_N_ELEMENTS (empty_structs));
+  if (cJSON_IsNull (member))
+    return is_one_of (member->string, null_commands, CC_N_ELEMENTS (null_commands));
+  return false;
+}
+
 static void
 indent_to (struct cc_buf *b, int n)
 {
@@ -227,12 +252,16 @@ emit_value (struct cc_buf *b, const cJSON *v, int indent, bool escape)
 static void
 emit (struct cc_buf *b, const cJSON *j, int indent, bool inline_first, bool escape)
 {
-  bool first = true;
+  /* The first line printed continues after "- " when INLINE_FIRST.  */
+  bool continues_line = inline_first;
 
-  for (const cJSON *it = j->child; it; it = it->next, first = false)
+  for (const cJSON *it = j->child; it; it = it->next)
     {
-      if (! (first && inline_first))
+      if (cJSON_IsObject (j) && is_omitted_in_yaml (it))
+        continue;
+      if (! continues_line)
         indent_to (b, indent);
+      continues_line = false;
       if (cJSON_IsObject (j))
         {
           put_string (b, it->string, false);

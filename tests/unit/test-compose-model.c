@@ -739,8 +739,6 @@ test_render (void **state)
   assert_string_equal (yaml, "name: proj\n"
                              "services:\n"
                              "  web:\n"
-                             "    command: null\n"
-                             "    entrypoint: null\n"
                              "    environment:\n"
                              "      EMPTY: \"\"\n"
                              "      PORT: \"8080\"\n"
@@ -754,8 +752,7 @@ test_render (void **state)
                              "        protocol: tcp\n"
                              "networks:\n"
                              "  default:\n"
-                             "    name: proj_default\n"
-                             "    ipam: {}\n");
+                             "    name: proj_default\n");
   assert_int_equal (cc_json_parse (json, "rendered", &back, NULL), 0);
   assert_true (cJSON_Compare (back, p->model, true));
   assert_non_null (strstr (json, "\n  \"services\": {\n    \"web\": {\n"));

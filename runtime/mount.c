@@ -70,9 +70,14 @@ open_walk_nofollow (int rootfd, const char *path, int flags, mode_t mode)
     {
       bool last = parts[i + 1] == NULL;
       int f = last ? flags | O_NOFOLLOW : O_PATH | O_DIRECTORY | O_NOFOLLOW;
-      int next = strcmp (parts[i], "..") == 0 ? -1 : openat (cur, parts[i], f | O_CLOEXEC, mode);
+      int next;
       if (strcmp (parts[i], "..") == 0)
-        errno = EPERM;
+        {
+          close (cur);
+          errno = EPERM;
+          return -1;
+        }
+      next = openat (cur, parts[i], f | O_CLOEXEC, mode);
       close (cur);
       cur = next;
     }

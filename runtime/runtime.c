@@ -103,7 +103,7 @@ cc_runtime_state (const char *id, cJSON **out, cc_error_t *err)
     {
       /* The monitor died without recording an exit (killed, or the host
          rebooted and /run survived): the container is gone with it.  */
-      cc_json_set_string (st, "status", strcmp (status, "creating") == 0 ? "exited" : "exited");
+      cc_json_set_string (st, "status", "exited");
       if (cc_json_get_string (st, "error") == NULL)
         cc_json_set_string (st, "error", "the monitor exited unexpectedly");
     }

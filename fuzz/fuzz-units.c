@@ -1,14 +1,19 @@
-/* The short-syntax parsers of the compose model: durations, byte sizes,
-   numbers, booleans, ports, volumes, command splitting.  The first input
-   byte picks the parser, the rest is its text.  */
+/* The short-syntax parsers: the compose model's durations, byte sizes,
+   numbers, booleans, ports, volumes and command splitting; the network's
+   port and network_mode parsers; the engine's durations; the runtime's
+   restart policies and signal names.  The first input byte picks the
+   parser, the rest is its text.  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "compose/model.h"
+#include "engine/engine.h"
 #include "fuzz/fuzz.h"
 #include "lib/cleanup.h"
 #include "lib/json.h"
 #include "lib/xalloc.h"
+#include "network/network.h"
+#include "runtime/runtime.h"
 
 CC_FUZZ_QUIET_INIT
 
@@ -77,8 +82,53 @@ split_command (const char *s, cc_error_t *err)
   cc_shell_split (s, &argv, err);
 }
 
+static void
+parse_net_port (const char *s, cc_error_t *err)
+{
+  struct cc_net_port p;
+
+  cc_net_port_parse (s, &p, err);
+}
+
+static void
+parse_net_mode (const char *s, cc_error_t *err)
+{
+  enum cc_net_mode_kind kind;
+  cleanup_free char *target = NULL;
+
+  cc_net_mode_parse (s, &kind, &target, err);
+}
+
+static void
+parse_engine_duration (const char *s, cc_error_t *err)
+{
+  int64_t ms;
+
+  cc_engine_parse_duration (s, &ms, err);
+}
+
+static void
+parse_restart (const char *s, cc_error_t *err)
+{
+  enum cc_restart_policy policy;
+  int max;
+
+  cc_runtime_parse_restart (s, &policy, &max, err);
+}
+
+static void
+parse_signal (const char *s, cc_error_t *err)
+{
+  int sig;
+
+  cc_runtime_parse_signal (s, &sig, err);
+}
+
+/* Appended only: the first byte of every committed seed names its parser.  */
 static void (*const parsers[]) (const char *s, cc_error_t *err) = {
-  parse_duration, parse_bytes, parse_int, parse_float, parse_bool, parse_ports, parse_volume, split_command,
+  parse_duration, parse_bytes,    parse_int,     parse_float,           parse_bool,    parse_ports,
+  parse_volume,   split_command,  parse_net_port, parse_net_mode,       parse_engine_duration,
+  parse_restart,  parse_signal,
 };
 
 int

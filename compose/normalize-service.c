@@ -469,6 +469,35 @@ cc_norm_key_extra_hosts (struct cc_norm *n, const struct cc_schema_key *k, const
 
 /* ---- limits, files, build ------------------------------------------ */
 
+/* The names Docker accepts (setrlimit resources).  */
+static const char *const ulimit_names[] = {
+  "core",   "cpu",   "data", "fsize",  "locks",  "memlock",    "msgqueue", "nice",
+  "nofile", "nproc", "rss",  "rtprio", "rttime", "sigpending", "stack",    NULL,
+};
+
+static int
+check_ulimit (const struct cc_node *key, const cJSON *u, cc_error_t *err)
+{
+  const cJSON *soft = cJSON_GetObjectItemCaseSensitive (u, "soft");
+  const cJSON *hard = cJSON_GetObjectItemCaseSensitive (u, "hard");
+
+  if (! in_strv (ulimit_names, key->value))
+    {
+      const char *best = NULL;
+      size_t best_d = 3;
+      for (const char *const *n = ulimit_names; *n; n++)
+        if (cc_edit_distance (key->value, *n) < best_d)
+          best_d = cc_edit_distance (key->value, *n), best = *n;
+      if (best)
+        return cc_error_at (err, key, "unknown ulimit `%s`: did you mean `%s`?", key->value, best);
+      return cc_error_at (err, key, "unknown ulimit `%s`", key->value);
+    }
+  if (soft && hard && soft->valuedouble > hard->valuedouble)
+    return cc_error_at (err, key, "ulimit `%s`: soft limit %.0f is above hard limit %.0f", key->value,
+                        soft->valuedouble, hard->valuedouble);
+  return 0;
+}
+
 int
 cc_norm_key_ulimits (struct cc_norm *n, const struct cc_schema_key *k, const struct cc_node *v, cJSON *parent,
                      cc_error_t *err)
@@ -500,6 +529,11 @@ cc_norm_key_ulimits (struct cc_norm *n, const struct cc_schema_key *k, const str
         }
       else if (cc_norm_value (n, &single, val, &u, err) < 0)
         return -1;
+      if (check_ulimit (v->keys[i], u, err) < 0)
+        {
+          cJSON_Delete (u);
+          return -1;
+        }
       cc_json_set (o, v->keys[i]->value, u);
     }
   cc_json_sort_keys (o);

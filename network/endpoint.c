@@ -261,12 +261,20 @@ setup_member (const cJSON *net, const cJSON *m, cc_error_t *err)
   cleanup_nl_sock struct nl_sock *sk = NULL;
   cleanup_free char *alias = cc_net_link_alias (cc_json_get_string (net, "project"), cc_json_get_string (net, "name"),
                                                 cc_json_get_string (m, "container"));
+  struct cc_veth v = {
+    .host_name = cc_json_get_string (m, "host_veth"),
+    .bridge = cc_json_get_string (net, "bridge"),
+    .peer_name = cc_json_get_string (m, "ifname"),
+    .alias = alias,
+    .mtu = (int)cc_json_get_int (net, "mtu", 0),
+  };
 
+  if (cc_ipv4_parse (cc_json_get_string (m, "ip"), &v.peer_ip) < 0)
+    return cc_error_make (err, EINVAL, "network state: bad address of `%s`", cc_json_get_string (m, "container"));
   if (cc_netns_open (cc_json_get_string (m, "netns"), &nsfd, err) < 0 || cc_nl_open (-1, &sk, err) < 0)
     return -1;
-  if (cc_veth_create (sk, cc_json_get_string (m, "host_veth"), cc_json_get_string (net, "bridge"),
-                      (int)cc_json_get_int (net, "mtu", 0), nsfd, cc_json_get_string (m, "ifname"), alias, err)
-      < 0)
+  v.netns_fd = nsfd;
+  if (cc_veth_create (sk, &v, err) < 0)
     return -1;
   return configure_inside (nsfd, net, m, err);
 }

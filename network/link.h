@@ -51,10 +51,18 @@ int cc_bridge_create (struct nl_sock *sk, const char *name, const char *alias, i
 
 /* veth.c */
 char *cc_veth_name (const char *tag, const char *project, const char *network, const char *container);
-/* Host end HOST_NAME mastered to BRIDGE, peer PEER_NAME created directly
-   in NETNS_FD.  An existing HOST_NAME (left by a crash) is replaced.  */
-int cc_veth_create (struct nl_sock *sk, const char *host_name, const char *bridge, int mtu, int netns_fd,
-                    const char *peer_name, const char *alias, cc_error_t *err);
+struct cc_veth
+{
+  const char *host_name; /* host end, mastered to BRIDGE */
+  const char *bridge;
+  const char *peer_name; /* created directly inside NETNS_FD */
+  const char *alias;
+  int mtu; /* 0 = default */
+  int netns_fd;
+  uint32_t peer_ip; /* the peer's MAC is derived from it */
+};
+/* An existing host end (left by a crash) is replaced.  */
+int cc_veth_create (struct nl_sock *sk, const struct cc_veth *v, cc_error_t *err);
 
 /* sysctl.c: under /proc/sys/net of the calling thread's netns.  */
 int cc_sysctl_read (const char *key, char **value, cc_error_t *err);

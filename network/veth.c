@@ -21,26 +21,45 @@ cc_veth_name (const char *tag, const char *project, const char *network, const c
   return xasprintf ("cc%013llx", (unsigned long long)(cc_net_hash (parts, CC_N_ELEMENTS (parts)) >> 12));
 }
 
+/* 02:cc:<the four bytes of the address>: a container that is recreated
+   with the same address keeps its MAC, so its neighbours' ARP caches stay
+   right (Docker derived MACs from addresses for the same reason).  */
+static struct nl_addr *
+peer_mac (uint32_t ip)
+{
+  unsigned char mac[6] = {
+    0x02, 0xcc, (unsigned char)(ip >> 24), (unsigned char)(ip >> 16), (unsigned char)(ip >> 8), (unsigned char)ip
+  };
+  struct nl_addr *a = nl_addr_build (AF_LLC, mac, sizeof (mac));
+
+  if (a == NULL)
+    abort ();
+  return a;
+}
+
 static int
-add_pair (struct nl_sock *sk, const char *host_name, int master, int mtu, int netns_fd, const char *peer_name)
+add_pair (struct nl_sock *sk, const struct cc_veth *v, int master)
 {
   struct rtnl_link *l = rtnl_link_veth_alloc ();
   struct rtnl_link *peer;
+  struct nl_addr *mac = peer_mac (v->peer_ip);
   int r;
 
   if (l == NULL)
     abort ();
   peer = rtnl_link_veth_get_peer (l);
-  rtnl_link_set_name (l, host_name);
+  rtnl_link_set_name (l, v->host_name);
   rtnl_link_set_master (l, master);
-  rtnl_link_set_name (peer, peer_name);
-  rtnl_link_set_ns_fd (peer, netns_fd);
-  if (mtu > 0)
+  rtnl_link_set_name (peer, v->peer_name);
+  rtnl_link_set_ns_fd (peer, v->netns_fd);
+  rtnl_link_set_addr (peer, mac);
+  if (v->mtu > 0)
     {
-      rtnl_link_set_mtu (l, (unsigned)mtu);
-      rtnl_link_set_mtu (peer, (unsigned)mtu);
+      rtnl_link_set_mtu (l, (unsigned)v->mtu);
+      rtnl_link_set_mtu (peer, (unsigned)v->mtu);
     }
   r = rtnl_link_add (sk, l, NLM_F_CREATE | NLM_F_EXCL);
+  nl_addr_put (mac);
   rtnl_link_put (peer);
   rtnl_link_veth_release (l);
   return r;
@@ -71,28 +90,28 @@ set_hairpin (struct nl_sock *sk, int ifindex, const char *name, cc_error_t *err)
 }
 
 int
-cc_veth_create (struct nl_sock *sk, const char *host_name, const char *bridge, int mtu, int netns_fd,
-                const char *peer_name, const char *alias, cc_error_t *err)
+cc_veth_create (struct nl_sock *sk, const struct cc_veth *v, cc_error_t *err)
 {
-  int master = cc_nl_link_index (sk, bridge);
+  int master = cc_nl_link_index (sk, v->bridge);
   int r;
 
   if (master < 0)
-    return cc_error_make (err, ENODEV, "bridge `%s` does not exist", bridge);
+    return cc_error_make (err, ENODEV, "bridge `%s` does not exist", v->bridge);
   /* A crash between creation and the state update leaves the pair behind;
      the name is ours (recorded before use), so replace it.  */
-  if (cc_nl_link_delete (sk, host_name, err) < 0)
+  if (cc_nl_link_delete (sk, v->host_name, err) < 0)
     return -1;
-  r = add_pair (sk, host_name, master, mtu, netns_fd, peer_name);
+  r = add_pair (sk, v, master);
   if (r == -NLE_EXIST)
-    return cc_error_make (err, EEXIST, "create veth `%s`: `%s` already exists in the container", host_name, peer_name);
+    return cc_error_make (err, EEXIST, "create veth `%s`: `%s` already exists in the container", v->host_name,
+                          v->peer_name);
   if (r < 0)
-    return cc_nl_error (err, r, "create veth `%s`", host_name);
+    return cc_nl_error (err, r, "create veth `%s`", v->host_name);
   cc_crash_point ("veth created");
-  r = cc_nl_link_index (sk, host_name);
+  r = cc_nl_link_index (sk, v->host_name);
   if (r < 0)
-    return cc_error_make (err, ENODEV, "veth `%s` vanished after creation", host_name);
-  if (cc_nl_link_set_alias (sk, r, alias, err) < 0 || set_hairpin (sk, r, host_name, err) < 0)
+    return cc_error_make (err, ENODEV, "veth `%s` vanished after creation", v->host_name);
+  if (cc_nl_link_set_alias (sk, r, v->alias, err) < 0 || set_hairpin (sk, r, v->host_name, err) < 0)
     return -1;
   return cc_nl_link_up (sk, r, err);
 }

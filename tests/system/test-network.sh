@@ -204,9 +204,14 @@ test_reattach_converges_and_none_mode_has_lo_only() {
   defer "ccn down"
   container pre-web-1 default --service web --publish 8080:80
   local first=$OUT
-  # Attaching again with other ports updates them, keeps the address.
+  local mac
+  mac=$(inc pre-web-1 ip -o link show eth0 | grep -o 'link/ether [0-9a-f:]*')
+  assert_eq "$mac" "link/ether 02:cc:0a:59:00:02" "MAC derived from 10.89.0.2"
+  # Attaching again with other ports updates them, keeps the address, and
+  # the recreated interface keeps its MAC (neighbours' ARP caches stay right).
   assert_exit 0 ccn attach default pre-web-1 --service web --publish 8090:80 --alias www
   assert_eq "$OUT" "$first" "same interface and address"
+  assert_eq "$(inc pre-web-1 ip -o link show eth0 | grep -o 'link/ether [0-9a-f:]*')" "$mac" "MAC after re-attach"
   assert_exit 0 inh "$CCOMPOSE" network rules
   assert_contains "$OUT" "--dport 8090"
   assert_not_contains "$OUT" "--dport 8080"

@@ -1,15 +1,30 @@
 /* The YAML loader and the model: bytes -> libyaml -> node tree ->
    interpolation -> normalized project, as `ccompose config` does it for
-   one file, without touching the disk.  */
+   one file, without touching the disk; then the engine's plan of a first
+   `up` for it (pure: model + empty state -> actions).  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "compose/model.h"
+#include "engine/engine.h"
 #include "fuzz/fuzz.h"
 #include "lib/cleanup.h"
+#include "lib/json.h"
 #include "lib/xalloc.h"
 
 CC_FUZZ_QUIET_INIT
+
+static void
+plan_first_up (const struct cc_project *p)
+{
+  cleanup_cjson cJSON *state = cJSON_CreateObject ();
+  cleanup_plan struct cc_plan *plan = NULL;
+  cleanup_error cc_error_t err = NULL;
+  struct cc_plan_opts opts = { 0 };
+
+  if (cc_plan_make (p, state, &opts, &plan, &err) == 0)
+    free (cc_plan_format (plan));
+}
 
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
@@ -44,5 +59,6 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     return 0;
   free (cc_compose_render_yaml (p->model));
   free (cc_compose_render_json (p->model));
+  plan_first_up (p);
   return 0;
 }

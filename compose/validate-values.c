@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "compose/model.h"
 #include "lib/cleanup.h"
@@ -161,6 +162,84 @@ check_static_address (const cJSON *model, const struct cc_node *root, const char
   return 0;
 }
 
+/* Linux capability names, as cap_add/cap_drop take them (CAP_ optional).  */
+static const char *const capabilities[] = {
+  "ALL", "AUDIT_CONTROL", "AUDIT_READ", "AUDIT_WRITE", "BLOCK_SUSPEND", "BPF", "CHECKPOINT_RESTORE", "CHOWN",
+  "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "IPC_LOCK", "IPC_OWNER", "KILL", "LEASE",
+  "LINUX_IMMUTABLE", "MAC_ADMIN", "MAC_OVERRIDE", "MKNOD", "NET_ADMIN", "NET_BIND_SERVICE", "NET_BROADCAST",
+  "NET_RAW", "PERFMON", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_ADMIN", "SYS_BOOT", "SYS_CHROOT",
+  "SYS_MODULE", "SYS_NICE", "SYS_PACCT", "SYS_PTRACE", "SYS_RAWIO", "SYS_RESOURCE", "SYS_TIME", "SYS_TTY_CONFIG",
+  "SYSLOG", "WAKE_ALARM", NULL,
+};
+
+/* Signal names stop_signal takes (SIG optional), besides numbers and SIGRTMIN+n.  */
+static const char *const signals[] = {
+  "ABRT", "ALRM", "BUS", "CHLD", "CONT", "FPE", "HUP", "ILL", "INT", "IO", "IOT", "KILL", "PIPE", "POLL",
+  "PROF", "PWR", "QUIT", "SEGV", "STKFLT", "STOP", "SYS", "TERM", "TRAP", "TSTP", "TTIN", "TTOU", "URG",
+  "USR1", "USR2", "VTALRM", "WINCH", "XCPU", "XFSZ", NULL,
+};
+
+static bool
+in_table (const char *const *table, const char *s)
+{
+  for (; *table; table++)
+    if (strcasecmp (*table, s) == 0)
+      return true;
+  return false;
+}
+
+static bool
+is_signal (const char *s)
+{
+  const char *name = strncasecmp (s, "SIG", 3) == 0 ? s + 3 : s;
+  char *end;
+  long n;
+
+  if (isdigit ((unsigned char) s[0]))
+    {
+      n = strtol (s, &end, 10);
+      return *end == '\0' && n >= 1 && n <= 64;
+    }
+  if (strncasecmp (name, "RTMIN", 5) == 0 || strncasecmp (name, "RTMAX", 5) == 0)
+    {
+      if (name[5] == '\0')
+        return true;
+      n = strtol (name + 6, &end, 10);
+      return (name[5] == '+' || name[5] == '-') && *end == '\0' && n >= 0 && n <= 32;
+    }
+  return in_table (signals, name);
+}
+
+static int
+check_capabilities (const struct cc_node *root, const cJSON *svc, const char *key, cc_error_t *err)
+{
+  const cJSON *caps = cJSON_GetObjectItemCaseSensitive (svc, key);
+  size_t i = 0;
+
+  for (const cJSON *c = caps ? caps->child : NULL; c; c = c->next, i++)
+    {
+      const char *name = strncasecmp (c->valuestring, "CAP_", 4) == 0 ? c->valuestring + 4 : c->valuestring;
+      if (! in_table (capabilities, name))
+        {
+          const struct cc_node *list = cc_node_path (root, "services", svc->string, key, NULL);
+          return cc_error_at (err, list && list->kind == CC_NODE_SEQ && i < list->len ? list->items[i] : root,
+                              "service `%s`: unknown capability `%s` in %s", svc->string, c->valuestring, key);
+        }
+    }
+  return 0;
+}
+
+static int
+check_stop_signal (const struct cc_node *root, const cJSON *svc, cc_error_t *err)
+{
+  const char *sig = cc_json_get_string (svc, "stop_signal");
+
+  if (sig && ! is_signal (sig))
+    return cc_error_at (err, cc_node_path (root, "services", svc->string, "stop_signal", NULL),
+                        "service `%s`: unknown stop_signal `%s`", svc->string, sig);
+  return 0;
+}
+
 static int
 check_expose (const struct cc_node *root, const cJSON *svc, const cJSON *expose, cc_error_t *err)
 {
@@ -203,6 +282,9 @@ check_service_values (const cJSON *model, const struct cc_node *root, const cJSO
         if (addr && check_static_address (model, root, svc->string, n->string, address_keys[i], addr, err) < 0)
           return -1;
       }
+  if (check_capabilities (root, svc, "cap_add", err) < 0 || check_capabilities (root, svc, "cap_drop", err) < 0
+      || check_stop_signal (root, svc, err) < 0)
+    return -1;
   return check_expose (root, svc, expose, err);
 }
 

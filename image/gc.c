@@ -13,6 +13,7 @@
 
 #include "image/internal.h"
 #include "lib/cleanup.h"
+#include "lib/crash.h"
 #include "lib/file.h"
 #include "lib/json.h"
 #include "lib/log.h"
@@ -78,6 +79,7 @@ sweep_dir (const char *dir, char *const *keep, bool layers, int64_t *reclaimed, 
       if (lstat (p, &st) == 0)
         *reclaimed += layers ? tree_bytes (p) : (int64_t)st.st_size;
       cc_debug ("gc: removing `%s`", p);
+      cc_crash_point ("image gc removing");
       if (cc_rm_rf (p, err) < 0)
         return -1;
     }

@@ -14,6 +14,7 @@
 
 #include "image/internal.h"
 #include "lib/cleanup.h"
+#include "lib/crash.h"
 #include "lib/file.h"
 #include "lib/json.h"
 #include "lib/log.h"
@@ -159,9 +160,11 @@ publish_blob (struct cc_store *s, const char *tmp, int fd, const char *want, con
   if (fsync (fd) < 0)
     return cc_error_make (err, errno, "fsync `%s`", tmp);
   dst = cc_store_blob_path (s, got);
+  cc_crash_point ("image blob written");
   if (rename (tmp, dst) < 0)
     return cc_error_make (err, errno, "rename `%s` to `%s`", tmp, dst);
   sync_parent (dst);
+  cc_crash_point ("image blob published");
   return 0;
 }
 
@@ -298,6 +301,7 @@ cc_store_unpack_layer (struct cc_store *s, const char *digest, const char *diff_
   if (extract_into (s, tmp, digest, diff_id, &got, err) < 0)
     goto fail;
   dst = cc_store_layer_path (s, got);
+  cc_crash_point ("image layer extracted");
   /* Another load may have published the same layer meanwhile: keep theirs.  */
   if (rename (tmp, dst) < 0 && errno != EEXIST && errno != ENOTEMPTY)
     {
@@ -305,6 +309,7 @@ cc_store_unpack_layer (struct cc_store *s, const char *digest, const char *diff_
       goto fail;
     }
   sync_parent (dst);
+  cc_crash_point ("image layer published");
   cc_rm_rf (tmp, &ignored);
   cc_error_release (&ignored);
   if (diff_id_out)
@@ -346,7 +351,11 @@ cc_store_repos_edit (struct cc_store *s, cc_repos_edit_fn edit, void *opaque, cc
   if (open_lock (s->root, REPOS_LOCK, true, &lfd, err) < 0 || cc_store_repos_load (s, &repos, err) < 0
       || edit (repos, opaque, err) < 0)
     return -1;
-  return cc_json_save_file (path, repos, err);
+  cc_crash_point ("image references edited");
+  if (cc_json_save_file (path, repos, err) < 0)
+    return -1;
+  cc_crash_point ("image references saved");
+  return 0;
 }
 
 char *

@@ -195,6 +195,55 @@ test_load_moves_a_tag_and_says_so() {
   assert_eq "$(inspect_field hostile 'd["RepoTags"]')" "['hostile:latest']" "the other image keeps its own tag"
 }
 
+# steps CMD...: how many crash points CMD passes (CCOMPOSE_CRASH_TRACE).
+steps() { CCOMPOSE_CRASH_TRACE=1 "$@" 2>&1 >/dev/null | grep -c '^crash-point '; }
+
+# After a crash anywhere in a load, the store shows the whole image or
+# none of it, and the next load and prune put everything right.
+test_load_killed_at_every_step() {
+  require_root
+  use_private_state image-crash-load
+  samples_ready busybox
+  local n k s=$CCOMPOSE_DATA_DIR/images
+  n=$(steps "$CCOMPOSE" image load -i "$SAMPLES/out/busybox")
+  [ "$n" -ge 8 ] || fail "only $n crash points in a load"
+  "$CCOMPOSE" image prune -a -f >/dev/null || fail "prune"
+  for k in $(seq 1 "$n"); do
+    assert_exit 137 env CCOMPOSE_CRASH_AT=$k "$CCOMPOSE" image load -i "$SAMPLES/out/busybox"
+    assert_exit 0 "$CCOMPOSE" image ls -q
+    if [ -n "$OUT" ]; then
+      assert_exit 0 "$CCOMPOSE" image inspect busybox:1.35 # visible means whole
+    fi
+    assert_exit 0 "$CCOMPOSE" image load -i "$SAMPLES/out/busybox"
+    [ -x "$(inspect_field busybox:1.35 'd["GraphDriver"]["Data"]["LowerDir"]')/bin/busybox" ] || fail "step $k: no busybox"
+    assert_exit 0 "$CCOMPOSE" image rm busybox:1.35
+    assert_eq "$(ls -A "$s/tmp" "$s/layers" "$s/blobs/sha256" "$s/l" | grep -v ':$' | grep -c .)" 0 "step $k: store after rm"
+  done
+}
+
+# A crash in the middle of `image rm` never hurts the image that stays.
+test_rm_killed_at_every_step() {
+  require_root
+  use_private_state image-crash-rm
+  samples_ready busybox redis
+  local n k
+  "$CCOMPOSE" image load -q -i "$SAMPLES/out/busybox" || fail load
+  "$CCOMPOSE" image load -q -i "$SAMPLES/out/redis" || fail load
+  n=$(steps "$CCOMPOSE" image rm busybox:1.35)
+  [ "$n" -ge 3 ] || fail "only $n crash points in an rm"
+  for k in $(seq 1 "$n"); do
+    "$CCOMPOSE" image load -q -i "$SAMPLES/out/busybox" || fail "step $k: load"
+    assert_exit 137 env CCOMPOSE_CRASH_AT=$k "$CCOMPOSE" image rm busybox:1.35
+    assert_exit 0 "$CCOMPOSE" image inspect redis:7
+    assert_exit 0 "$CCOMPOSE" image prune -f
+    "$CCOMPOSE" image rm busybox:1.35 >/dev/null 2>&1 # when the crash came before the untag
+    assert_eq "$("$CCOMPOSE" image ls -q | wc -l)" 1 "step $k: images left"
+    assert_eq "$(layer_count)" 1 "step $k: layers left"
+    [ -x "$(inspect_field redis:7 'd["GraphDriver"]["Data"]["LowerDir"]')/usr/bin/redis-server" ] ||
+      fail "step $k: redis broken"
+  done
+}
+
 test_damaged_image_is_reported_and_repaired_by_a_load() {
   require_root
   use_private_state image-damaged

@@ -477,6 +477,14 @@ on_signal (struct monitor *m)
     {
       if (si.ssi_signo == SIGCHLD)
         continue;
+      /* `stop` between two runs: the pending restart is called off now,
+         not when its backoff (up to a minute) runs out.  */
+      if (si.ssi_signo == SIGUSR1)
+        {
+          if (m->restart_at > 0)
+            restart (m);
+          continue;
+        }
       /* `delete`: no restart, kill everything, record the exit.  */
       m->deleting = true;
       m->restart_at = 0;
@@ -580,6 +588,7 @@ open_signals (struct monitor *m, cc_error_t *err)
   sigemptyset (&set);
   sigaddset (&set, SIGCHLD);
   sigaddset (&set, SIGTERM);
+  sigaddset (&set, SIGUSR1);
   sigprocmask (SIG_BLOCK, &set, NULL);
   m->sigfd = signalfd (-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
   if (m->sigfd < 0)

@@ -376,6 +376,21 @@ mark_stopped (const char *id, cc_error_t *err)
   return cc_write_file_atomic (marker, "", 0, 0600, err);
 }
 
+/* Tell the monitor about the marker now (SIGUSR1): a restart waiting
+   out its backoff is called off at once.  */
+static void
+poke_monitor (const char *id)
+{
+  cleanup_cjson cJSON *st = NULL;
+  cleanup_close int fd = -1;
+
+  if (cc_runtime_state_load (id, &st, NULL) < 0)
+    return;
+  fd = pidfd_for ((pid_t)cc_json_get_int (st, "monitor_pid", 0), (uint64_t)cc_json_get_int (st, "monitor_start", 0));
+  if (fd >= 0)
+    syscall (SYS_pidfd_send_signal, fd, SIGUSR1, NULL, 0);
+}
+
 static int
 stop_signal_of (const char *id, int64_t *grace_ms, int *sig)
 {
@@ -438,6 +453,7 @@ cc_runtime_stop (const char *id, int64_t grace_ms, struct cc_runtime_stop_report
      which the second round catches.  */
   if (mark_stopped (id, err) < 0)
     return cc_error_wrap (err, "container `%s`", id);
+  poke_monitor (id);
   stop_signal_of (id, &grace_ms, &sig);
   for (int round = 0; round < 3; round++)
     {

@@ -162,6 +162,20 @@ test_restart_always_keeps_netns_until_stopped() {
   finish
 }
 
+test_stop_during_restart_backoff_is_prompt() {
+  setup backoff
+  # Exits at once: the backoff doubles quickly towards its one-minute cap.
+  spec b1 '"args": ["/payload", "exit", "1"], "restart": "always"'
+  rt run -d --spec "$SPECS/b1.json" b1 || fail "run"
+  long_backoff() { [ "$(state_field b1 restart_count)" -ge 7 ]; }
+  wait_for 30 "a long backoff" long_backoff
+  local t0=$SECONDS
+  assert_exit 0 rt stop b1
+  [ $((SECONDS - t0)) -le 3 ] || fail "stop waited for the backoff"
+  assert_eq "$(state_field b1 status)" exited
+  finish
+}
+
 test_start_again_after_exit() {
   setup startagain
   spec s1 '"args": ["/bin/sh", "-c", "echo run"]'

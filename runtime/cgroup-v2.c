@@ -40,15 +40,17 @@ set_limits (const char *dir, const struct cc_runtime_resources *r, cc_error_t *e
 {
   if (r->memory > 0 && cc_cgroup_write_int (dir, "memory.max", r->memory, err) < 0)
     return -1;
-  /* v2 counts swap alone: memory.swap.max = (memory + swap) - memory.  */
-  if (r->memory > 0 && r->memory_swap != 0)
+  /* v2 counts swap alone: memory.swap.max = (memory + swap) - memory;
+     unset means as much swap as memory, as in Docker.  */
+  if (r->memory > 0)
     {
       cleanup_free char *swapfile = xasprintf ("%s/memory.swap.max", dir);
+      int64_t swap = r->memory_swap == 0 ? r->memory : r->memory_swap - r->memory;
       if (cc_file_exists (swapfile))
         {
           if (r->memory_swap < 0 && cc_cgroup_write (dir, "memory.swap.max", "max", err) < 0)
             return -1;
-          if (r->memory_swap > 0 && cc_cgroup_write_int (dir, "memory.swap.max", r->memory_swap - r->memory, err) < 0)
+          if (r->memory_swap >= 0 && cc_cgroup_write_int (dir, "memory.swap.max", swap, err) < 0)
             return -1;
         }
     }

@@ -350,7 +350,9 @@ plan_service (struct builder *b, const char *service, int level)
   size_t first, waits = b->plan->n;
   cleanup_strv char **existing = NULL;
 
-  plan_waits (b, svc, service, level);
+  /* Nothing starts with --no-start: there is nothing to wait for.  */
+  if (! b->o->no_start)
+    plan_waits (b, svc, service, level);
   first = b->plan->n;
   for (int i = 1; i <= n; i++)
     {

@@ -300,6 +300,24 @@ test_scale_up_and_down (void **state)
 }
 
 static void
+test_no_start_creates_without_waiting (void **state)
+{
+  struct fixture f;
+  struct cc_plan_opts o = { .no_start = true };
+  cleanup_free char *text = NULL;
+
+  (void) state;
+  fixture_init (&f, web_redis);
+  text = plan_text (&f, &o);
+  /* Waiting for a healthy redis that is never started would hang `create`.  */
+  assert_string_equal (text, "create network demo_default\n"
+                             "create volume demo_data\n"
+                             "[level 0] create container demo-redis-1\n"
+                             "[level 1] create container demo-web-1\n");
+  fixture_release (&f);
+}
+
+static void
 test_replicas_sources (void **state)
 {
   cleanup_cjson cJSON *a = cJSON_Parse ("{\"scale\":2}");
@@ -462,6 +480,7 @@ main (void)
     cmocka_unit_test (test_stopped_and_missing_containers),
     cmocka_unit_test (test_orphans_reported_or_removed),
     cmocka_unit_test (test_scale_up_and_down),
+    cmocka_unit_test (test_no_start_creates_without_waiting),
     cmocka_unit_test (test_replicas_sources),
     cmocka_unit_test (test_no_deps_and_named_services),
     cmocka_unit_test (test_restart_true_dependency),

@@ -1,0 +1,124 @@
+/* `ccompose ls`: every project with state on this host, as Docker Compose
+   lists them: NAME, STATUS (running(2), exited(1)), CONFIG FILES.  */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/project.h"
+#include "engine/engine.h"
+#include "lib/buf.h"
+#include "lib/cleanup.h"
+#include "lib/json.h"
+#include "lib/strv.h"
+#include "lib/xalloc.h"
+
+static const char usage[] = "Usage: ccompose ls [OPTIONS]\n\n"
+                            "List running compose projects\n\n"
+                            "Options:\n"
+                            "  -a, --all             Show all stopped Compose projects\n"
+                            "      --format string   Format the output: table or json (default \"table\")\n"
+                            "  -q, --quiet           Only display project names\n"
+                            "  -h, --help            Show this help\n";
+
+static const struct option options[] = {
+  { "all", no_argument, NULL, 'a' },  { "format", required_argument, NULL, 'F' },
+  { "quiet", no_argument, NULL, 'q' }, { "help", no_argument, NULL, 'h' },
+  { NULL, 0, NULL, 0 },
+};
+
+/* "running(2), exited(1)" in Docker's order of states.  */
+static char *
+project_status (const cJSON *state, bool *running)
+{
+  static const char *const order[] = { "running", "restarting", "paused", "created", "exited", "missing" };
+  cleanup_strv char **names = cc_state_container_names (state, NULL, false);
+  int counts[CC_N_ELEMENTS (order)] = { 0 };
+  struct cc_buf b = { 0 };
+
+  for (char **n = names; *n; n++)
+    {
+      cleanup_free char *s = cc_engine_container_status (*n, NULL);
+      for (size_t i = 0; i < CC_N_ELEMENTS (order); i++)
+        if (strcmp (s, order[i]) == 0)
+          counts[i]++;
+    }
+  *running = counts[0] > 0;
+  for (size_t i = 0; i < CC_N_ELEMENTS (order); i++)
+    if (counts[i])
+      cc_buf_printf (&b, "%s%s(%d)", b.len ? ", " : "", order[i], counts[i]);
+  cc_buf_puts (&b, "");
+  return cc_buf_steal (&b);
+}
+
+int
+cli_cmd_ls (struct cli_global *g, int argc, char **argv)
+{
+  bool all = false, quiet = false, json = false;
+  cleanup_strv char **projects = NULL;
+  cleanup_cjson cJSON *rows = cJSON_CreateArray ();
+  cc_error_t err = NULL;
+  int c;
+
+  (void) g;
+  while ((c = getopt_long (argc, argv, "aqh", options, NULL)) != -1)
+    switch (c)
+      {
+      case 'a': all = true; break;
+      case 'q': quiet = true; break;
+      case 'F':
+        if (strcmp (optarg, "json") != 0 && strcmp (optarg, "table") != 0)
+          return cli_usage_error ("ls", "invalid --format `%s` (table, json)", optarg);
+        json = strcmp (optarg, "json") == 0;
+        break;
+      case 'h': fputs (usage, stdout); return CLI_EXIT_OK;
+      default: return cli_usage_error ("ls", "unknown option");
+      }
+  if (optind < argc)
+    return cli_usage_error ("ls", "unexpected argument `%s`", argv[optind]);
+  if (cc_state_projects (&projects, &err) < 0)
+    return cli_fail (&err);
+  for (char **p = projects; *p; p++)
+    {
+      cleanup_state struct cc_state *st = NULL;
+      cleanup_free char *status = NULL, *files = NULL;
+      const cJSON *cf;
+      cleanup_strv char **fv = xzalloc (sizeof (char *));
+      bool running;
+      cJSON *row;
+      if (cc_state_open (*p, false, &st, &err) < 0)
+        {
+          cc_error_release (&err);
+          continue;
+        }
+      status = project_status (st->json, &running);
+      if (! all && ! running)
+        continue;
+      cf = cJSON_GetObjectItemCaseSensitive (st->json, "config_files");
+      for (const cJSON *f = cf ? cf->child : NULL; f; f = f->next)
+        if (cJSON_IsString (f))
+          cc_strv_append (&fv, f->valuestring);
+      files = cc_strv_join (fv, ",");
+      row = cJSON_CreateObject ();
+      cc_json_set_string (row, "Name", *p);
+      cc_json_set_string (row, "Status", status);
+      cc_json_set_string (row, "ConfigFiles", files);
+      cJSON_AddItemToArray (rows, row);
+    }
+  if (json)
+    {
+      cleanup_free char *text = cJSON_PrintUnformatted (rows);
+      puts (text);
+      return CLI_EXIT_OK;
+    }
+  if (! quiet)
+    printf ("%-20s %-24s %s\n", "NAME", "STATUS", "CONFIG FILES");
+  for (const cJSON *r = rows->child; r; r = r->next)
+    if (quiet)
+      puts (cc_json_get_string (r, "Name"));
+    else
+      printf ("%-20s %-24s %s\n", cc_json_get_string (r, "Name"), cc_json_get_string (r, "Status"),
+              cc_json_get_string (r, "ConfigFiles"));
+  return CLI_EXIT_OK;
+}

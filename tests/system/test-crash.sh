@@ -38,7 +38,7 @@ campaign() {
   assert_clean
   echo "    $what: $steps steps" >&2
   for ((n = 1; n <= steps; n++)); do
-    CCOMPOSE_CRASH_AT=$n cc up -d >/dev/null 2>&1; rc=$?
+    { CCOMPOSE_CRASH_AT=$n cc up -d; } >/dev/null 2>&1; rc=$?
     [ $rc -ne 0 ] || fail "$what: up survived a crash at step $n"
     assert_exit 0 cc down -t 0
     assert_clean
@@ -111,7 +111,7 @@ test_image_load_killed_mid_blob() {
   head -c 65536 "$WORK/layer.blob" >&3
   wait_for 10 "the blob copy to start" sh -c "[ \$(cat '$tmp'/* 2>/dev/null | wc -c) -ge 65536 ]"
   kill -KILL $load
-  wait $load 2>/dev/null
+  { wait $load; } 2>/dev/null
   exec 3>&-
   assert_exit 0 "$CCOMPOSE" image ls -q
   assert_eq "$OUT" "" "an image appeared from a killed load"
@@ -123,6 +123,33 @@ test_image_load_killed_mid_blob() {
   assert_eq "$(ls -A "$tmp" | wc -l)" 0 "temporary files after prune"
   assert_exit 0 "$CCOMPOSE" image inspect crash-plain:1
   assert_exit 0 "$CCOMPOSE" image rm crash-plain:1
+  assert_clean
+}
+
+# `image load` killed at each of its steps: the image is either whole or
+# absent, a second load completes it, and prune leaves no temporary file.
+test_crash_at_every_step_of_image_load() {
+  crash_setup imgsteps
+  local layout=$WORK/layout tmp=$CCOMPOSE_DATA_DIR/images/tmp steps n
+  python3 "$TOP/tests/hostile/make-hostile.py" plain "$layout" >/dev/null || fail "generate the layout"
+  steps=$(steps_of "$CCOMPOSE" image load -i "$layout")
+  [ -n "$steps" ] && [ "$steps" -gt 0 ] || fail "image load passes no crash point"
+  echo "    image load: $steps steps" >&2
+  assert_exit 0 "$CCOMPOSE" image rm crash-plain:1
+  for ((n = 1; n <= steps; n++)); do
+    # (in braces, so that bash's "Killed" notice goes to /dev/null too)
+    { CCOMPOSE_CRASH_AT=$n "$CCOMPOSE" image load -i "$layout"; } >/dev/null 2>&1 && fail "load survived a crash at step $n"
+    assert_exit 0 "$CCOMPOSE" image ls -q
+    if [ -n "$OUT" ]; then
+      assert_exit 0 "$CCOMPOSE" image inspect crash-plain:1
+    fi
+    assert_exit 0 "$CCOMPOSE" image load -i "$layout"
+    assert_exit 0 "$CCOMPOSE" image inspect crash-plain:1
+    assert_exit 0 "$CCOMPOSE" image rm crash-plain:1
+    assert_exit 0 "$CCOMPOSE" image prune -a -f
+    assert_eq "$(ls -A "$tmp" "$CCOMPOSE_DATA_DIR/images/layers" "$CCOMPOSE_DATA_DIR/images/blobs/sha256" \
+      2>/dev/null | grep -v -e ':$' -e '^$' | wc -l)" 0 "store not empty after a crash at step $n and prune"
+  done
   assert_clean
 }
 

@@ -171,7 +171,11 @@ cc_hosts_update_project (const cJSON *state, const char *project, cc_error_t *er
           if (c == NULL || path == NULL || *path == '\0' || cc_strv_contains (done, c))
             continue;
           cc_strv_append (&done, c);
-          if (write_hosts (state, project, c, path, &e) < 0)
+          /* A container whose directory is already gone has no file to
+             keep current; that must not block the teardown of others.  */
+          if (write_hosts (state, project, c, path, &e) < 0 && e->status == ENOENT)
+            cc_error_release (&e);
+          else if (e)
             cc_error_append (&list, &e);
         }
     }

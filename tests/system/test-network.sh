@@ -34,6 +34,12 @@ hello-db"
   # Detach: the name goes from the others' files.
   assert_exit 0 ccn detach default pnames-web-2
   ! grep -q 'pnames-web-2' "$hw" || fail "web-2 still listed after detach"
+  # A container whose files are already gone does not block the others.
+  mkdir "$CCOMPOSE_STATE_DIR/gone"
+  container pnames-gone-1 default --service gone --hosts-file "$CCOMPOSE_STATE_DIR/gone/hosts"
+  rm -rf "$CCOMPOSE_STATE_DIR/gone"
+  assert_exit 0 ccn detach default pnames-web-1
+  ! grep -q 'pnames-web-1' "$hd" || fail "web-1 still listed after detach"
 }
 
 test_published_port_loopback_host_address_other_namespace_hairpin() {

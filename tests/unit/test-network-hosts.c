@@ -19,6 +19,7 @@
 #include "lib/xalloc.h"
 #include "network/netimpl.h"
 #include "network/network.h"
+#include "network/state.h"
 
 static const char state_json[]
     = "{\"networks\":["
@@ -181,6 +182,38 @@ test_network_mode (void **state)
   assert_non_null (strstr (err->msg, "unsupported network_mode"));
 }
 
+static void
+test_state_helpers (void **state)
+{
+  struct cc_net_port in[2], out;
+  cleanup_cjson cJSON *j = NULL;
+  const char *tag;
+
+  (void)state;
+  assert_int_equal (cc_net_port_parse ("127.0.0.1:9000-9001:80-81/udp", &in[0], NULL), 0);
+  assert_int_equal (cc_net_port_parse ("8080:80", &in[1], NULL), 0);
+  j = cc_net_ports_to_json (in, 2);
+  assert_int_equal (cc_net_port_from_json (cJSON_GetArrayItem (j, 0), &out, NULL), 0);
+  assert_memory_equal (&out, &in[0], sizeof (out));
+  assert_int_equal (cc_net_port_from_json (cJSON_GetArrayItem (j, 1), &out, NULL), 0);
+  assert_memory_equal (&out, &in[1], sizeof (out));
+  /* The default state root has no tag; any other one a stable short one.  */
+  setenv ("CCOMPOSE_STATE_DIR", "/run/ccompose", 1);
+  assert_string_equal (cc_net_scope_tag (), "");
+  setenv ("CCOMPOSE_STATE_DIR", "/run/ccompose-test/a", 1);
+  tag = cc_net_scope_tag ();
+  assert_int_equal (strlen (tag), 7);
+  assert_int_equal (tag[0], '@');
+  {
+    cleanup_free char *first = xstrdup (tag);
+    setenv ("CCOMPOSE_STATE_DIR", "/run/ccompose-test/b", 1);
+    assert_string_not_equal (cc_net_scope_tag (), first);
+    setenv ("CCOMPOSE_STATE_DIR", "/run/ccompose-test/a", 1);
+    assert_string_equal (cc_net_scope_tag (), first);
+  }
+  unsetenv ("CCOMPOSE_STATE_DIR");
+}
+
 int
 main (void)
 {
@@ -190,6 +223,7 @@ main (void)
     cmocka_unit_test (test_write_in_place_keeps_inode),
     cmocka_unit_test (test_port_syntax),
     cmocka_unit_test (test_network_mode),
+    cmocka_unit_test (test_state_helpers),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }

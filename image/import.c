@@ -93,6 +93,17 @@ copy_blob (struct load *l, const struct cc_descriptor *d, cc_error_t *err)
   return 0;
 }
 
+/* Manifests, indexes and configs are read whole into memory: refuse a
+   descriptor that announces a giant one before copying a byte.  */
+static int
+copy_json_blob (struct load *l, const struct cc_descriptor *d, cc_error_t *err)
+{
+  if (d->size > MAX_JSON_SIZE)
+    return cc_error_make (err, 0, "refusing %s: %lld bytes for a JSON document (at most %d)", d->digest,
+                          (long long)d->size, MAX_JSON_SIZE);
+  return copy_blob (l, d, err);
+}
+
 static int
 read_config (struct load *l, const char *digest, struct cc_image_config *cfg, cc_error_t *err)
 {
@@ -171,13 +182,12 @@ load_oci_manifest (struct load *l, const struct cc_descriptor *d, const char *na
   struct cc_manifest m cleanup_manifest = { 0 };
   struct cc_image_config cfg cleanup_image_config = { 0 };
   cleanup_free char *text = NULL;
-  cleanup_free char *ref = NULL;
   size_t len;
 
-  if (copy_blob (l, d, err) < 0 || cc_store_read_blob (l->store, d->digest, &text, &len, err) < 0
+  if (copy_json_blob (l, d, err) < 0 || cc_store_read_blob (l->store, d->digest, &text, &len, err) < 0
       || cc_manifest_parse (text, len, &m, err) < 0)
     return -1;
-  if (copy_blob (l, &m.config, err) < 0 || read_config (l, m.config.digest, &cfg, err) < 0)
+  if (copy_json_blob (l, &m.config, err) < 0 || read_config (l, m.config.digest, &cfg, err) < 0)
     return -1;
   for (size_t i = 0; i < m.n_layers; i++)
     if (copy_blob (l, &m.layers[i], err) < 0)
@@ -199,7 +209,7 @@ load_oci_nested_index (struct load *l, const struct cc_descriptor *d, const char
 
   if (depth > 4)
     return cc_error_make (err, 0, "image index nested too deeply");
-  if (copy_blob (l, d, err) < 0 || cc_store_read_blob (l->store, d->digest, &text, &len, err) < 0
+  if (copy_json_blob (l, d, err) < 0 || cc_store_read_blob (l->store, d->digest, &text, &len, err) < 0
       || cc_index_parse (text, len, &idx, err) < 0)
     return -1;
   pick = cc_index_pick_platform (&idx);

@@ -82,7 +82,7 @@ def write_layout(out, layer_tars, tamper=None, name="hostile:latest"):
     cdig = put(cdata)
     manifest = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
                 "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": "sha256:" + cdig,
-                           "size": len(cdata)},
+                           "size": 2 ** 40 if tamper == "giant" else len(cdata)},
                 "layers": layer_descs}
     mdata = json.dumps(manifest).encode()
     mdig = put(mdata)
@@ -191,7 +191,7 @@ def main():
         "whiteout-dotdot": base + [entry(up + "/.wh.keep")],
         "whiteout-symlink": base + [entry("lnk", "symlink", target=victim), entry("lnk/.wh.keep")],
         "opaque-symlink": base + [entry("lnk", "symlink", target=victim), entry("lnk/.wh..wh..opq")],
-        "digest": base, "diffid": base, "truncated": base, "missing": base,
+        "digest": base, "diffid": base, "truncated": base, "missing": base, "giant": base,
     }
     if kind == "xattrs":
         # Ordinary xattrs are kept; overlay's own would let a layer redirect
@@ -210,7 +210,7 @@ def main():
         upper = [entry("etc/.wh.a.conf"), entry("data/", "dir"), entry("data/.wh..wh..opq"), entry("data/z"),
                  entry("new")]
         return write_layout(out, [make_tar(lower), make_tar(upper)], name="whiteouts:latest")
-    tamper = kind if kind in ("digest", "diffid", "truncated", "missing") else None
+    tamper = kind if kind in ("digest", "diffid", "truncated", "missing", "giant") else None
     write_layout(out, [make_tar(cases[kind])], tamper)
 
 

@@ -75,6 +75,7 @@ test_broken_blobs_refused() {
   refused diffid "diff id mismatch"
   refused truncated "layer"
   refused missing "missing blob"
+  refused giant "bytes for a JSON document"
 }
 
 test_truncated_archive_refused() {

@@ -7,7 +7,7 @@
 # A compose file, an env_file or a .env that is a device (/dev/zero,
 # /dev/urandom) is read until memory runs out: 1-2 GB within 5 s.  A
 # cloned repository with `.env -> /dev/urandom` takes down `ccompose
-# config`.  Docker Compose refuses what is not a regular file here.
+# config`.  A regular-file check (or a size cap) before reading stops it.
 . "$(dirname "$0")/lib.sh"
 
 # refused DIR [OPTIONS]: `ccompose config` fails clearly within 10 s.

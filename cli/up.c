@@ -50,6 +50,7 @@ struct up_cli
 {
   struct cc_up_opts up;
   bool detach, abort_on_exit, no_color, no_log_prefix, timestamps;
+  bool color; /* --ansi and the terminal allow it */
   const char *exit_code_from;
   char **attach, **no_attach;
 };
@@ -315,7 +316,7 @@ static int
 attach (struct up_cli *o, const struct cc_project *p, char **all, cc_error_t *err)
 {
   cleanup_state struct cc_state *st = NULL;
-  struct attach a = { .o = o, .color = ! o->no_color };
+  struct attach a = { .o = o, .color = ! o->no_color && o->color };
   struct cc_log_opts lo
       = { .follow = true, .tail = -1, .settle_ms = 1500, .fn = print_line, .should_stop = should_stop, .opaque = &a };
   cleanup_free char *list = NULL;
@@ -380,6 +381,7 @@ cli_cmd_up (struct cli_global *g, int argc, char **argv)
   struct sigaction sa = { .sa_handler = on_interrupt };
   int ret;
 
+  o.color = cli_use_color (g);
   ret = parse (&o, argc, argv);
   scale = o.up.scale, at = o.attach, nat = o.no_attach;
   if (ret >= 0)

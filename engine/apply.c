@@ -438,13 +438,22 @@ wait_ready (struct up *u, char *const *names, cc_error_t *err)
   for (char *const *n = names; *n; n++)
     {
       cleanup_free char *status = NULL, *health = NULL;
+      int64_t running_since = -1;
       for (;;)
         {
           free (status), free (health);
           status = cc_engine_container_status (*n, &health);
           if (strcmp (status, "exited") == 0)
             break;
-          if (strcmp (status, "running") == 0 && (health == NULL || strcmp (health, "healthy") == 0))
+          if (strcmp (status, "running") == 0 && health && strcmp (health, "healthy") == 0)
+            break;
+          /* Without a healthcheck, running must last a moment: a one-shot
+             that fails at once is a failure, not a success.  */
+          if (strcmp (status, "running") != 0 || health)
+            running_since = -1;
+          else if (running_since < 0)
+            running_since = cc_engine_now_ms ();
+          else if (cc_engine_now_ms () - running_since >= 250)
             break;
           if (health && strcmp (health, "unhealthy") == 0)
             {

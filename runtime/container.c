@@ -170,6 +170,8 @@ static void __attribute__ ((noreturn)) child_main (const struct child_args *a)
   cleanup_close int fifo_fd = -1;
 
   prctl (PR_SET_PDEATHSIG, SIGKILL);
+  /* Host binary until execve: keep /proc/1/exe closed to the container.  */
+  prctl (PR_SET_DUMPABLE, 0, 0, 0, 0);
   cc_reset_signals ();
   close_other_fds (a);
   setsid ();
@@ -191,6 +193,7 @@ static void __attribute__ ((noreturn)) child_main (const struct child_args *a)
       _exit (127);
     }
   umask (022);
+  cc_close_extra_fds ();
   execve (path, args, env);
   /* sync 3: the exec failed.  */
   cc_error_make (&err, errno, "exec `%s`", path);

@@ -284,6 +284,7 @@ exec_inner (const struct cc_runtime_spec *s, const struct cc_runtime_exec_opts *
       cc_error_print (&err);
       _exit (127);
     }
+  cc_close_extra_fds ();
   execve (path, o->args, env);
   cc_error_make (&err, errno, "exec `%s`", path);
   cc_error_print (&err);
@@ -301,6 +302,10 @@ static void __attribute__ ((noreturn)) exec_middle (const char *id, const struct
   pid_t pid;
 
   prctl (PR_SET_PDEATHSIG, SIGKILL);
+  /* Until execve the process that enters the container runs the host's
+     ccompose binary; non-dumpable, its /proc/PID/exe cannot be opened
+     from inside (CVE-2019-5736).  execve makes the program dumpable.  */
+  prctl (PR_SET_DUMPABLE, 0, 0, 0, 0);
   if (cc_cgroup_ops_get ()->enter (cgname, getpid (), &err) < 0 || cc_ns_join (target, &err) < 0
       || (io->pty_sock >= 0 && make_container_pty (io->pty_sock, &slave, &err) < 0))
     {

@@ -95,6 +95,8 @@ int cc_ns_join (pid_t pid, cc_error_t *err);
 int cc_ns_loopback_up (cc_error_t *err);
 /* Default dispositions and an empty mask, for a process about to exec.  */
 void cc_reset_signals (void);
+/* Mark every fd above stdio close-on-exec.  */
+void cc_close_extra_fds (void);
 
 /* mount.c: build the root and pivot into it.  */
 struct cc_mount_ctx

@@ -348,7 +348,11 @@ load_docker_entry (struct load *l, const cJSON *entry, cc_error_t *err)
 
   if (config_path == NULL || ! cJSON_IsArray (layers))
     return cc_error_make (err, 0, "manifest.json: an entry lacks `Config` or `Layers`");
-  if (put_source_file (l, config_path, &config, err) < 0 || read_config (l, config, &cfg, err) < 0)
+  if (put_source_file (l, config_path, &config, err) < 0)
+    return -1;
+  if (blob_size (l->store, config) > MAX_JSON_SIZE)
+    return cc_error_make (err, 0, "manifest.json: config `%s` is too big for a JSON document", config_path);
+  if (read_config (l, config, &cfg, err) < 0)
     return -1;
   if ((size_t)cJSON_GetArraySize (layers) != cc_strv_len (cfg.diff_ids))
     return cc_error_make (err, 0, "manifest.json: %d layers but the config lists %zu diff ids",

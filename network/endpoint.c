@@ -303,6 +303,32 @@ find_network (struct cc_net_state *st, const char *project, const char *network,
   return net;
 }
 
+/* ufw or firewalld: their rules sit in INPUT, which DNATed traffic never
+   crosses, so they do not filter published ports (a classic surprise).  */
+static const char *
+host_firewall (void)
+{
+  cleanup_free char *ufw = NULL;
+
+  if (cc_read_file ("/etc/ufw/ufw.conf", &ufw, NULL, NULL) == 0 && strstr (ufw, "\nENABLED=yes"))
+    return "ufw";
+  if (cc_file_exists ("/run/firewalld/firewalld.pid") || cc_file_exists ("/var/run/firewalld.pid"))
+    return "firewalld";
+  return NULL;
+}
+
+static void
+warn_unfiltered_ports (const struct cc_net_endpoint *ep)
+{
+  const char *fw = ep->n_ports ? host_firewall () : NULL;
+
+  for (size_t i = 0; fw && i < ep->n_ports; i++)
+    if (ep->ports[i].host_ip[0] == '\0' || strcmp (ep->ports[i].host_ip, "0.0.0.0") == 0)
+      cc_warn ("port %u of `%s` is reachable from the network and %s does not filter it; publish it on "
+               "127.0.0.1 to keep it local",
+               ep->ports[i].host_port, ep->container, fw);
+}
+
 /* Record and wire one container; the firewall and the hosts files follow
    once for the whole batch.  */
 static int
@@ -316,6 +342,8 @@ attach_one (struct cc_net_state *st, const struct cc_net_endpoint *ep, cJSON **n
     return -1;
   if (ep->n_ports && cc_json_get_bool (net, "internal", false))
     cc_warn ("network `%s_%s` is internal: ports of `%s` are not published", ep->project, ep->network, ep->container);
+  else
+    warn_unfiltered_ports (ep);
   m = cc_net_state_find_member (net, ep->container);
   if (m)
     set_names_and_ports (m, ep);

@@ -77,9 +77,9 @@ warn_unhandled (struct stopping *s, int sig)
   if (pid1_catches (s->name, sig, &comm) != 0)
     return;
   fprintf (stderr,
-           " ! %s: PID 1 (`%s`) does not handle %s, so it waits out its %.0f s grace period before SIGKILL; "
+           " ! %s: PID 1 (`%s`) does not handle SIG%s, so it waits out its %.0f s grace period before SIGKILL; "
            "add `init: true` to the service or `exec` in its entrypoint\n",
-           s->name, comm ? comm : "?", strsignal (sig), (double) s->grace_ms / 1000);
+           s->name, comm ? comm : "?", sigabbrev_np (sig) ? sigabbrev_np (sig) : "?", (double) s->grace_ms / 1000);
 }
 
 static pid_t

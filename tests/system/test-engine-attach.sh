@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# Foreground `up` through a pseudo-terminal: prefixed logs, then the
+# Ctrl-C contract: the first stops gracefully what this up runs (saying
+# which PID 1 ignores SIGTERM, with a countdown), the second kills.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/engine-helpers.bash"
+
+# pty_up SCRIPT: runs `ccompose up` on a pty; SCRIPT is python acting on
+# `child` (pexpect-like helpers below); prints the transcript.
+pty_up() {
+  python3 - "$HOSTNS" "$CCOMPOSE" "$1" <<'PY'
+import os, pty, select, sys, time
+ns, ccompose, script = sys.argv[1:4]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp("nsenter", ["nsenter", "--net=/run/netns/" + ns, ccompose, "--ansi", "never", "up"])
+out = b""
+def expect(text, timeout=20):
+    global out
+    end = time.time() + timeout
+    while text.encode() not in out:
+        if time.time() > end:
+            sys.stdout.write(out.decode(errors="replace"))
+            sys.exit("timed out waiting for %r" % text)
+        r, _, _ = select.select([fd], [], [], 0.1)
+        if r:
+            try:
+                out += os.read(fd, 4096)
+            except OSError:
+                break
+def ctrl_c():
+    os.write(fd, b"\x03")
+exec(script)
+status = None
+end = time.time() + 30
+while time.time() < end:
+    r, _, _ = select.select([fd], [], [], 0.1)
+    if r:
+        try:
+            chunk = os.read(fd, 4096)
+            if not chunk:
+                break
+            out += chunk
+        except OSError:
+            break
+    done, st = os.waitpid(pid, os.WNOHANG)
+    if done:
+        status = os.waitstatus_to_exitcode(st)
+        break
+if status is None:
+    _, st = os.waitpid(pid, 0)
+    status = os.waitstatus_to_exitcode(st)
+sys.stdout.write(out.decode(errors="replace"))
+print("\nEXIT=%s" % status)
+PY
+}
+
+test_ctrl_c_stops_gracefully_then_kills() {
+  eng_setup attach
+  load_images busybox
+  project attach <<'YAML'
+services:
+  polite:
+    image: busybox:1.35
+    init: true
+    command: ["sh", "-c", "echo polite ready; exec sleep 60"]
+  stubborn:
+    image: busybox:1.35
+    command: ["sh", "-c", "echo stubborn ready; exec sleep 60"]
+    stop_grace_period: 20s
+YAML
+  cd "$WORK/attach"
+  local t0=$SECONDS
+  OUT=$(pty_up '
+expect("polite-1   | polite ready")
+expect("stubborn-1 | stubborn ready")
+ctrl_c()
+expect("Gracefully stopping")
+expect("does not handle SIGTERM")
+expect("s left before SIGKILL")
+ctrl_c()
+expect("Killed")
+')
+  [ -z "${SHOW:-}" ] || echo "$OUT" >&2
+  [ $((SECONDS - t0)) -lt 15 ] || fail "the second Ctrl-C did not kill at once ($((SECONDS - t0)) s)"
+  assert_contains "$OUT" "stubborn-1: PID 1 (\`sleep\`) does not handle SIGTERM"
+  assert_contains "$OUT" "add \`init: true\`"
+  assert_contains "$OUT" "EXIT=130"
+  # Stopped, not removed, and the restart policy did not bring them back.
+  assert_eq "$(rt_status attach-polite-1)" exited
+  assert_eq "$(rt_status attach-stubborn-1)" exited
+  assert_exit 0 cc down
+  assert_no_residue
+}
+
+test_attach_ends_when_every_container_exits() {
+  eng_setup attachend
+  load_images busybox
+  project attachend <<'YAML'
+services:
+  job:
+    image: busybox:1.35
+    command: ["sh", "-c", "for i in 1 2 3; do echo line $$i; done"]
+YAML
+  cd "$WORK/attachend"
+  assert_exit 0 timeout 30 nsenter --net="/run/netns/$HOSTNS" "$CCOMPOSE" --ansi never up --no-log-prefix
+  assert_contains "$OUT" "line 1
+line 2
+line 3"
+  assert_exit 0 cc down
+  assert_no_residue
+}
+
+run_tests

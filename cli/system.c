@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +57,7 @@ struct scan
 {
   bool fix;
   bool foreign;         /* --all: a root other than the caller's */
+  bool orphans;         /* --all, once: judge what no root records */
   char **projects;      /* live projects */
   char **claimed;       /* containers their states name */
   char **containers;    /* container ids recorded in this root */
@@ -164,31 +166,52 @@ recorded_elsewhere (const struct scan *s, const char *id)
   return false;
 }
 
-/* The container a cgroup directory NAME is for.  Outside the default root
-   the runtime names it <id>-<8 hex digits of the root's hash>, so both
-   the whole name and the name without that suffix are candidates.  */
+/* The runtime names a container's cgroup after its id, suffixed outside
+   the default root with "-" and 8 hex digits of the FNV-1a hash of the
+   state root, so that parallel roots never share one (runtime/cgroup.c,
+   cc_cgroup_name, which runtime.h does not export).  */
 static char *
-cgroup_container_id (const char *name, bool strip)
+cgroup_suffix (void)
 {
-  size_t n = strlen (name);
+  const char *root = cc_state_dir ();
+  uint32_t h = 2166136261u;
 
-  if (!strip)
-    return xstrdup (name);
-  if (n > 9 && name[n - 9] == '-' && strspn (name + n - 8, "0123456789abcdef") == 8)
-    return xstrndup (name, n - 9);
-  return NULL;
+  if (strcmp (root, CC_STATE_DIR_DEFAULT) == 0)
+    return xstrdup ("");
+  for (const unsigned char *p = (const unsigned char *) root; *p; p++)
+    h = (h ^ *p) * 16777619u;
+  return xasprintf ("-%08x", h);
 }
 
 static bool
+has_root_suffix (const char *name)
+{
+  size_t n = strlen (name);
+  return n > 9 && name[n - 9] == '-' && strspn (name + n - 8, "0123456789abcdef") == 8;
+}
+
+/* The id of this root's container the cgroup NAME is for, or NULL when
+   the name belongs to another root.  */
+static char *
+our_cgroup_id (const char *name, const char *suffix)
+{
+  size_t n = strlen (name), k = strlen (suffix);
+
+  if (k == 0)
+    return has_root_suffix (name) ? NULL : xstrdup (name);
+  if (n > k && strcmp (name + n - k, suffix) == 0)
+    return xstrndup (name, n - k);
+  return NULL;
+}
+
+/* Some state root on the host records the container of cgroup NAME.  */
+static bool
 cgroup_is_recorded (const struct scan *s, const char *name)
 {
-  for (int strip = 0; strip < 2; strip++)
-    {
-      cleanup_free char *id = cgroup_container_id (name, strip);
-      if (id && (cc_strv_contains (s->containers, id) || recorded_elsewhere (s, id)))
-        return true;
-    }
-  return false;
+  cleanup_free char *stripped = has_root_suffix (name) ? xstrndup (name, strlen (name) - 9) : NULL;
+
+  return cc_strv_contains (s->containers, name) || recorded_elsewhere (s, name)
+         || (stripped && (cc_strv_contains (s->containers, stripped) || recorded_elsewhere (s, stripped)));
 }
 
 /* ---- the checks, in the order --fix must run them ------------------------ */
@@ -325,9 +348,26 @@ check_monitors (struct scan *s)
 }
 
 static void
+remove_cgroup (struct scan *s, const char *dir, bool busy)
+{
+  cc_error_t e = NULL;
+
+  if (busy)
+    cc_error_make (&e, EBUSY, "cgroup `%s`: not removed, it still has processes", dir);
+  else
+    cc_residue_cgroup_remove (dir, &e);
+  if (e)
+    failed (s, &e);
+}
+
+/* A cgroup named for this root whose container it no longer records.
+   Cgroups no root records at all are judged only under --all: whose they
+   were cannot be known.  */
+static void
 check_cgroups (struct scan *s)
 {
   cleanup_strv char **dirs = NULL;
+  cleanup_free char *suffix = cgroup_suffix ();
   cc_error_t e = NULL;
 
   if (cc_residue_cgroup_dirs (&dirs, &e) < 0)
@@ -338,21 +378,17 @@ check_cgroups (struct scan *s)
   for (char **d = dirs; *d; d++)
     {
       cleanup_free char *name = cc_path_basename (*d);
+      cleanup_free char *id = our_cgroup_id (name, suffix);
       bool busy;
 
-      /* Ours: judged with its container.  Another root's: not ours.  */
-      if (cgroup_is_recorded (s, name))
+      if (id ? cc_strv_contains (s->containers, id) : !s->orphans || cgroup_is_recorded (s, name))
         continue;
       busy = cc_residue_cgroup_busy (*d);
-      found (s, "cgroup", xasprintf ("%s (no container record in any state root%s)", *d, busy ? ", has processes" : ""));
-      if (!s->fix)
-        continue;
-      if (busy)
-        cc_error_make (&e, EBUSY, "cgroup `%s`: not removed, it still has processes", *d);
-      else
-        cc_residue_cgroup_remove (*d, &e);
-      if (e)
-        failed (s, &e);
+      found (s, "cgroup",
+             xasprintf ("%s (%s%s)", *d, id ? "no such container in this root" : "no container record in any state root",
+                        busy ? ", has processes" : ""));
+      if (s->fix)
+        remove_cgroup (s, *d, busy);
     }
 }
 
@@ -443,10 +479,11 @@ static void (*const checks[]) (struct scan *s) = {
 };
 
 static int
-scan_root (struct scan *s, bool fix, bool foreign, cc_error_t *err)
+scan_root (struct scan *s, bool fix, bool foreign, bool orphans, cc_error_t *err)
 {
   s->fix = fix;
   s->foreign = foreign;
+  s->orphans = orphans;
   if (load_live (s, err) < 0)
     return -1;
   for (size_t i = 0; i < CC_N_ELEMENTS (checks); i++)
@@ -482,6 +519,7 @@ struct report
 {
   bool json;
   bool all;     /* several roots: a header line for each */
+  bool orphans_judged; /* --all: resources no root records, judged once */
   char *own_root; /* the caller's state root */
   cJSON *roots; /* JSON output, one object per root */
   bool dirty;
@@ -525,10 +563,13 @@ check_one_root (struct report *r, bool fix, cc_error_t *err)
 
   if (r->all && !r->json)
     printf ("== state root %s\n", cc_state_dir ());
-  if (scan_root (&first, fix, foreign, err) < 0)
+  bool orphans = r->all && !r->orphans_judged;
+
+  r->orphans_judged |= orphans;
+  if (scan_root (&first, fix, foreign, orphans, err) < 0)
     return cc_error_wrap (err, "system check of `%s`", cc_state_dir ());
   /* After a fix, look again: what is still there is what counts.  */
-  if (fix && scan_root (&after, false, foreign, err) < 0)
+  if (fix && scan_root (&after, false, foreign, orphans, err) < 0)
     return cc_error_wrap (err, "system check of `%s`", cc_state_dir ());
   report_root (r, &first, &after, fix);
   return 0;

@@ -105,21 +105,38 @@ test_mount_of_a_claimed_container_is_not_residue() {
   return 0
 }
 
+# The runtime's cgroup name for ID in this root (runtime/cgroup.c): the id,
+# and outside the default root "-" and the FNV-1a hash of the root.
+our_cgroup_name() {
+  python3 -c 'import sys
+h = 2166136261
+for c in sys.argv[2].encode(): h = ((h ^ c) * 16777619) & 0xffffffff
+print(sys.argv[1] if sys.argv[2] == "/run/ccompose" else "%s-%08x" % (sys.argv[1], h))' "$1" "$CCOMPOSE_STATE_DIR"
+}
+
 test_orphan_cgroup_removed_but_not_another_roots() {
   res_setup cgroup
-  local base id=res-orphan-$$ other=/run/ccompose-test/res-other-$$
+  local base mine recorded theirs=res-theirs-$$-0badc0de other=/run/ccompose-test/res-other-$$
   base=$(cgroup_base)
   [ -n "$base" ] || skip "no cgroup hierarchy mounted"
-  mkdir -p "$base/ccompose/$id" "$base/ccompose/$id-theirs" "$base/ccompose/$id-theirs-0badc0de" \
-    "$other/containers/$id-theirs"
-  defer "rmdir '$base/ccompose/$id' '$base/ccompose/$id-theirs' '$base/ccompose/$id-theirs-0badc0de'; rm -rf '$other'"
+  mine=$(our_cgroup_name res-orphan-$$)
+  recorded=$(CCOMPOSE_STATE_DIR=$other our_cgroup_name res-rec-$$)
+  # Ours without a container; another root's (unknown hash); one another root records.
+  mkdir -p "$base/ccompose/$mine" "$base/ccompose/$theirs" "$base/ccompose/$recorded" "$other/containers/res-rec-$$"
+  defer "rmdir '$base/ccompose/$mine' '$base/ccompose/$theirs' '$base/ccompose/$recorded'; rm -rf '$other'"
   assert_exit 1 check
-  assert_contains "$OUT" "$base/ccompose/$id (no container record"
-  assert_not_contains "$OUT" "$id-theirs"
+  assert_contains "$OUT" "$base/ccompose/$mine (no such container in this root)"
+  assert_not_contains "$OUT" "$theirs"
+  assert_not_contains "$OUT" "$recorded"
+  # --all judges what no root records, once, and still not what one does.
+  assert_exit 1 check --all
+  assert_contains "$OUT" "$base/ccompose/$theirs (no container record in any state root)"
+  assert_eq "$(grep -c "$theirs" <<<"$OUT")" 1 "orphan reported once"
+  assert_not_contains "$OUT" "$recorded"
   assert_exit 0 check --fix
-  [ -d "$base/ccompose/$id" ] && fail "orphan cgroup survived --fix"
-  [ -d "$base/ccompose/$id-theirs" ] || fail "another root's cgroup was removed"
-  [ -d "$base/ccompose/$id-theirs-0badc0de" ] || fail "another root's hashed cgroup was removed"
+  [ -d "$base/ccompose/$mine" ] && fail "orphan cgroup survived --fix"
+  [ -d "$base/ccompose/$theirs" ] || fail "an unknown root's cgroup was removed without --all"
+  [ -d "$base/ccompose/$recorded" ] || fail "another root's cgroup was removed"
   return 0
 }
 

@@ -10,9 +10,10 @@
    links, netns files and iptables rules of dead projects (network/'s
    cc_network_residue), project directories without state, mounts under
    the state and data roots, log directories without a container.
-   Resources recorded by ANOTHER state root are not judged (parallel tests
-   run with private roots) unless --all walks every root found on the host;
-   a cgroup or monitor that no root records at all is residue anyway.  */
+   Resources of ANOTHER state root are not judged (parallel tests run with
+   private roots) unless --all walks every root found on the host; --all
+   also reports, once, cgroups no root records and monitors whose root is
+   gone, which belong to no root that could be asked.  */
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -339,7 +340,7 @@ check_monitors (struct scan *s)
     {
       if (same_root (mons[i].state_dir, cc_state_dir ()))
         judge_monitor (s, &mons[i]);
-      else if (!cc_is_dir (mons[i].state_dir))
+      else if (s->orphans && !cc_is_dir (mons[i].state_dir))
         found (s, "monitor",
                xasprintf ("pid %d (container %s, its state root `%s` is gone)", (int) mons[i].pid, mons[i].id,
                           mons[i].state_dir));

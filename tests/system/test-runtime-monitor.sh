@@ -227,6 +227,9 @@ test_exec_exit_code_user_and_env() {
   assert_eq "$(sed -n 1p <<<"$OUT")" 1000
   assert_eq "$(sed -n 2p <<<"$OUT")" 12
   assert_eq "$(sed -n 3p <<<"$OUT")" 1 "exec sees the container's processes"
+  assert_exit 0 rt exec -w /tmp/newdir -e FROM_SPEC=over x1 /bin/sh -c 'pwd; echo $FROM_SPEC'
+  assert_eq "$OUT" "/tmp/newdir
+over" "working directory (made when missing) and an overridden variable"
   assert_exit 127 rt exec x1 /no/such/thing
   assert_contains "$OUT" "/no/such/thing"
   assert_exit 0 rt exec x1 /payload status CapEff

@@ -8,6 +8,7 @@
                                            (the host's disk, /dev/mem, /dev/kmsg)
     make-hostile.py plain DIR              an ordinary one-layer OCI layout (crash tests);
                                            prints the layer blob's path
+    make-hostile.py bomb DIR               a gzip layer of 256 KiB that unpacks to 256 MiB
 """
 import hashlib
 import io
@@ -16,6 +17,7 @@ import os
 import random
 import sys
 import tarfile
+import zlib
 
 
 def deep(out):
@@ -49,7 +51,7 @@ def layer(entries):
     return buf.getvalue()
 
 
-def oci_layout(out, layer_tar, ref):
+def oci_layout(out, layer_tar, ref, media="application/vnd.oci.image.layer.v1.tar", diff_id=None):
     blobs = os.path.join(out, "blobs", "sha256")
     os.makedirs(blobs, exist_ok=True)
 
@@ -62,13 +64,12 @@ def oci_layout(out, layer_tar, ref):
     ldig, lsize = put(layer_tar)
     layer_path = os.path.join(blobs, ldig.split(":")[1])
     config = json.dumps({"architecture": "amd64", "os": "linux", "config": {"Cmd": ["/payload", "pid"]},
-                         "rootfs": {"type": "layers", "diff_ids": [ldig]}}).encode()
+                         "rootfs": {"type": "layers", "diff_ids": ["sha256:" + diff_id if diff_id else ldig]}}).encode()
     cdig, csize = put(config)
     manifest = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
                            "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
                                       "digest": cdig, "size": csize},
-                           "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar",
-                                       "digest": ldig, "size": lsize}]}).encode()
+                           "layers": [{"mediaType": media, "digest": ldig, "size": lsize}]}).encode()
     mdig, msize = put(manifest)
     with open(os.path.join(out, "oci-layout"), "w") as f:
         json.dump({"imageLayoutVersion": "1.0.0"}, f)
@@ -86,6 +87,29 @@ def devices(out, block):
                "hostile-devices:1")
 
 
+def bomb(out):
+    """Streamed, so the 256 MiB never sit in memory."""
+    size = 256 << 20
+    ti = tarfile.TarInfo("zeros")
+    ti.size = size
+    comp = zlib.compressobj(9, zlib.DEFLATED, 31)  # 31: gzip framing
+    raw_hash = hashlib.sha256()
+    parts = []
+
+    def feed(data):
+        raw_hash.update(data)
+        parts.append(comp.compress(data))
+
+    feed(ti.tobuf(format=tarfile.PAX_FORMAT))
+    chunk = bytes(1 << 20)
+    for _ in range(size // len(chunk)):
+        feed(chunk)
+    feed(bytes(1024))  # end of archive
+    parts.append(comp.flush())
+    oci_layout(out, b"".join(parts), "hostile-bomb:1", media="application/vnd.oci.image.layer.v1.tar+gzip",
+               diff_id=raw_hash.hexdigest())
+
+
 def plain(out):
     rnd = random.Random(11)
     files = [("etc", tarfile.DIRTYPE, 0, 0), ("etc/hostname", tarfile.REGTYPE, 0, 0, b"plain\n")]
@@ -96,6 +120,6 @@ def plain(out):
 
 if __name__ == "__main__":
     what, out = sys.argv[1], sys.argv[2]
-    makers = {"deep": deep, "huge": huge, "env-binary": env_binary, "plain": plain,
+    makers = {"deep": deep, "huge": huge, "env-binary": env_binary, "plain": plain, "bomb": bomb,
               "devices": lambda o: devices(o, sys.argv[3])}
     makers[what](out)

@@ -8,6 +8,10 @@
 # /dev/urandom) is read until memory runs out: 1-2 GB within 5 s.  A
 # cloned repository with `.env -> /dev/urandom` takes down `ccompose
 # config`.  A regular-file check (or a size cap) before reading stops it.
+#
+# A layer that fills the data root fails with the wrong cause: "write
+# `zeros`: No such file or directory" instead of "No space left on device"
+# (the errno is read after libarchive has overwritten it).
 . "$(dirname "$0")/lib.sh"
 
 # refused DIR [OPTIONS]: `ccompose config` fails clearly within 10 s.
@@ -30,6 +34,16 @@ test_device_files_are_refused() {
   printf 'services: {s: {image: x}}\n' > "$d/dotenv/compose.yaml"
   ln -s /dev/urandom "$d/dotenv/.env"
   refused "$d/dotenv"
+}
+
+test_full_data_root_says_so() {
+  require_root
+  use_private_state hostile-pending-bomb
+  python3 "$TOP/tests/hostile/make-hostile.py" bomb "$CCOMPOSE_STATE_DIR/bomb" || fail "generate the layout"
+  mount -t tmpfs -o size=32m ccompose-test "$CCOMPOSE_DATA_DIR" || fail "mount a small data root"
+  defer "umount -l '$CCOMPOSE_DATA_DIR'"
+  assert_exit 1 "$CCOMPOSE" image load -i "$CCOMPOSE_STATE_DIR/bomb"
+  assert_contains "$OUT" "No space left on device"
 }
 
 run_tests

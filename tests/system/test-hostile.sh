@@ -130,6 +130,23 @@ test_image_with_device_nodes_stays_root_only() {
   finish_clean
 }
 
+# A gzip layer that unpacks 1000 times its size, into a data root too
+# small for it: a clear error, and nothing half-written stays in the store.
+test_decompression_bomb_fills_no_disk() {
+  hostile_setup bomb
+  local layout=$CCOMPOSE_STATE_DIR/bomb
+  python3 "$MAKE_HOSTILE" bomb "$layout" || fail "generate the layout"
+  mount -t tmpfs -o size=32m ccompose-test "$CCOMPOSE_DATA_DIR" || fail "mount a small data root"
+  defer "umount -l '$CCOMPOSE_DATA_DIR'"
+  hostile_run 1 "layer sha256:" "$CCOMPOSE" image load -i "$layout"
+  assert_contains "$OUT" "zeros"
+  assert_eq "$(find "$CCOMPOSE_DATA_DIR" -type f ! -name '*lock' | wc -l)" 0 "files left in the store"
+  assert_eq "$(df --output=used -k "$CCOMPOSE_DATA_DIR" | tail -1 | tr -d ' ')" 0 "space still used"
+  assert_exit 0 "$CCOMPOSE" image ls -q
+  assert_eq "$OUT" "" "images listed"
+  finish_clean
+}
+
 # Container roots that point out of themselves: each path is resolved
 # inside the root, so the container fails clearly and the host is untouched.
 test_rootfs_passwd_symlink_to_host() {

@@ -25,6 +25,7 @@ struct down
   struct cc_state *st;
   const struct cc_down_opts *o;
   const cJSON *section; /* where the job finds its entry */
+  bool whole;           /* every container goes: the networks go at once after */
 };
 
 static int
@@ -33,6 +34,8 @@ remove_job (void *opaque, const char *name, cc_error_t *err)
   struct down *d = opaque;
   const cJSON *entry = cJSON_GetObjectItemCaseSensitive (d->section, name);
 
+  if (d->whole)
+    return cc_engine_remove_for_down (d->st->project, entry, name, d->o->timeout_ms, err);
   return cc_engine_remove_resources (d->st->project, entry, name, d->o->timeout_ms, err);
 }
 
@@ -68,16 +71,19 @@ names_at_level (const struct down *d, const cJSON *section, int level)
   return v;
 }
 
-static void
+/* Returns whether every container goes.  */
+static bool
 warn_orphans (const struct down *d)
 {
   const cJSON *section = cJSON_GetObjectItemCaseSensitive (d->st->json, "containers");
+  bool whole = true;
 
   for (const cJSON *c = section ? section->child : NULL; c; c = c->next)
-    if (is_kept_orphan (d, c))
+    if (is_kept_orphan (d, c) && ! (whole = false))
       cc_warn ("orphan container %s (service `%s` is no longer in the compose file) kept: "
                "`ccompose down --remove-orphans` removes it",
                c->string, cc_json_get_string (c, "service"));
+  return whole;
 }
 
 /* Forget the containers that are gone; keep those that failed so the
@@ -122,24 +128,22 @@ remove_networks (struct down *d, cc_error_t *list)
   cJSON *next;
   cc_error_t one = NULL;
 
+  /* Endpoints were left in place by a whole-project down: the teardown
+     removes them, their rules and the networks in one pass.  */
+  if (cc_network_teardown_project (d->st->project, &one) < 0)
+    {
+      cc_error_append (list, &one);
+      return;
+    }
   for (cJSON *n = nets->child; n; n = next)
     {
       next = n->next;
       if (cc_json_get_bool (n, "external", false))
         continue;
-      if (cc_network_remove (d->st->project, n->string, &one) < 0)
-        {
-          cc_error_append (list, &one);
-          continue;
-        }
       cc_engine_progress ("Network", cc_json_get_string (n, "name") ? cc_json_get_string (n, "name") : n->string,
                           "Removed");
       cJSON_DeleteItemFromObjectCaseSensitive (nets, n->string);
     }
-  /* Whatever of the project the network module still knows (a crash
-     between its record and ours).  */
-  if (cc_network_teardown_project (d->st->project, &one) < 0)
-    cc_error_append (list, &one);
 }
 
 /* Named volumes the compose file declares are found through P even when
@@ -205,7 +209,7 @@ cc_engine_down (const char *project, const struct cc_project *p, const struct cc
   if (cc_state_open (project, true, &st, err) < 0)
     return -1;
   d.st = st;
-  warn_orphans (&d);
+  d.whole = warn_orphans (&d);
   remove_section (&d, "containers", &list);
   remove_section (&d, "old_containers", &list);
   /* A kept orphan still uses the networks.  */

@@ -16,6 +16,11 @@ char **json_strv_of (const cJSON *arr);
    after failures; missing = success.  */
 int cc_engine_remove_resources (const char *project, const cJSON *entry, const char *name, int64_t timeout_ms,
                                 cc_error_t *err);
+/* The same without the network detach: `down` tears the project's
+   networks down at once afterwards, instead of rewriting every other
+   member's hosts file for each container that leaves (N^2 writes).  */
+int cc_engine_remove_for_down (const char *project, const cJSON *entry, const char *name, int64_t timeout_ms,
+                               cc_error_t *err);
 
 /* The last N lines of a container's logs, indented, for error messages.  */
 char *cc_engine_last_log_lines (const char *name, int n);

@@ -16,6 +16,7 @@
 #include "lib/cleanup.h"
 #include "lib/file.h"
 #include "lib/json.h"
+#include "lib/log.h"
 #include "lib/paths.h"
 #include "lib/strv.h"
 #include "lib/xalloc.h"
@@ -180,13 +181,20 @@ cc_engine_create_container (const struct cc_project *p, const cJSON *entry, cons
 
   if (svc == NULL || image_id == NULL)
     return cc_error_make (err, EINVAL, "container `%s`: incomplete state entry", name);
+  int64_t t0 = cc_engine_now_ms (), t_img, t_ns, t_net;
+
   hosts = cc_path_join (dir, "hosts");
-  if (cc_image_resolve (image_id, &img, err) < 0 || write_files (svc, dir, hostname ? hostname : name, err) < 0
+  if (cc_image_resolve (image_id, &img, err) < 0)
+    return cc_error_wrap (err, "container `%s`", name);
+  t_img = cc_engine_now_ms ();
+  if (write_files (svc, dir, hostname ? hostname : name, err) < 0
       || resolve_netns (p, svc, name, &netns, &owned, err) < 0)
     return cc_error_wrap (err, "container `%s`", name);
+  t_ns = cc_engine_now_ms ();
   if (owned && ! cc_json_get_string (svc, "network_mode")
       && attach_networks (p, svc, service, name, (int) cc_json_get_int (entry, "number", 1), netns, hosts, err) < 0)
     return cc_error_wrap (err, "container `%s`", name);
+  t_net = cc_engine_now_ms ();
   if (cc_engine_build_spec (p, service, svc, img, name, netns, &spec, err) < 0)
     return cc_error_wrap (err, "container `%s`", name);
   if (netns == NULL)
@@ -198,14 +206,17 @@ cc_engine_create_container (const struct cc_project *p, const cJSON *entry, cons
   if (cc_mkdir_p (spec->upper, 0755, err) < 0 || cc_mkdir_p (spec->work, 0700, err) < 0
       || cc_image_pin (name, img->id, err) < 0 || cc_runtime_create (name, spec, err) < 0)
     return cc_error_wrap (err, "container `%s`", name);
+  cc_debug ("%s: image %lld ms, files+netns %lld ms, network %lld ms, runtime %lld ms", name,
+            (long long) (t_img - t0), (long long) (t_ns - t_img), (long long) (t_net - t_ns),
+            (long long) (cc_engine_now_ms () - t_net));
   return 0;
 }
 
 /* ---- removal ------------------------------------------------------------------ */
 
-int
-cc_engine_remove_resources (const char *project, const cJSON *entry, const char *name, int64_t timeout_ms,
-                            cc_error_t *err)
+static int
+remove_resources (const char *project, const cJSON *entry, const char *name, int64_t timeout_ms, bool detach,
+                  cc_error_t *err)
 {
   const cJSON *nets = cJSON_GetObjectItemCaseSensitive (entry, "networks");
   cleanup_free char *dir = cc_engine_container_dir (project, name);
@@ -221,7 +232,7 @@ cc_engine_remove_resources (const char *project, const cJSON *entry, const char 
              name, r.killed ? "killed" : "stopped", (double) r.elapsed_ms / 1000);
   if (cc_runtime_delete (name, &one) < 0)
     cc_error_append (&list, &one);
-  for (const cJSON *n = nets ? nets->child : NULL; n; n = n->next)
+  for (const cJSON *n = detach && nets ? nets->child : NULL; n; n = n->next)
     if (cJSON_IsString (n) && cc_network_detach (project, n->valuestring, name, &one) < 0)
       cc_error_append (&list, &one);
   if (cc_json_get_bool (entry, "owns_netns", true) && cc_netns_remove (name, &one) < 0)
@@ -236,6 +247,20 @@ cc_engine_remove_resources (const char *project, const cJSON *entry, const char 
     return 0;
   *err = list;
   return cc_error_wrap (err, "remove container `%s`", name);
+}
+
+int
+cc_engine_remove_resources (const char *project, const cJSON *entry, const char *name, int64_t timeout_ms,
+                            cc_error_t *err)
+{
+  return remove_resources (project, entry, name, timeout_ms, true, err);
+}
+
+int
+cc_engine_remove_for_down (const char *project, const cJSON *entry, const char *name, int64_t timeout_ms,
+                           cc_error_t *err)
+{
+  return remove_resources (project, entry, name, timeout_ms, false, err);
 }
 
 int

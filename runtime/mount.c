@@ -526,6 +526,30 @@ readonly_path (int rootfd, const char *path, cc_error_t *err)
                    err);
 }
 
+/* Docker also masks every cpu's thermal_throttle (a host power side
+   channel); the cpus are only known at run time.  */
+static int
+mask_thermal_throttle (int rootfd, cc_error_t *err)
+{
+  cleanup_close int fd = openat2_in_root (rootfd, "sys/devices/system/cpu", O_RDONLY | O_DIRECTORY, 0);
+  cleanup_dir DIR *d = NULL;
+  struct dirent *de;
+
+  if (fd < 0)
+    return 0;
+  d = fdopendir (get_and_reset (&fd));
+  while (d && (de = readdir (d)) != NULL)
+    {
+      cleanup_free char *path = NULL;
+      if (strncmp (de->d_name, "cpu", 3) != 0 || de->d_name[3] < '0' || de->d_name[3] > '9')
+        continue;
+      path = xasprintf ("/sys/devices/system/cpu/%s/thermal_throttle", de->d_name);
+      if (mask_path (rootfd, path, err) < 0)
+        return -1;
+    }
+  return 0;
+}
+
 static int
 protect_paths (int rootfd, const struct cc_runtime_spec *s, cc_error_t *err)
 {
@@ -534,6 +558,8 @@ protect_paths (int rootfd, const struct cc_runtime_spec *s, cc_error_t *err)
   for (size_t i = 0; cc_masked_paths[i]; i++)
     if (mask_path (rootfd, cc_masked_paths[i], err) < 0)
       return -1;
+  if (mask_thermal_throttle (rootfd, err) < 0)
+    return -1;
   for (size_t i = 0; cc_readonly_paths[i]; i++)
     if (readonly_path (rootfd, cc_readonly_paths[i], err) < 0)
       return -1;

@@ -368,11 +368,26 @@ relay (int from, int to, bool *open_)
     *open_ = false;
 }
 
+/* Our terminal's size onto the pty, when it changed (checked every
+   relay round: no SIGWINCH handler to install in the caller).  */
+static void
+sync_winsize (int master, struct winsize *last)
+{
+  struct winsize ws;
+
+  if (ioctl (0, TIOCGWINSZ, &ws) == 0 && memcmp (&ws, last, sizeof (ws)) != 0)
+    {
+      ioctl (master, TIOCSWINSZ, &ws);
+      *last = ws;
+    }
+}
+
 /* Copy between our terminal and the pty until the process is gone.  */
 static void
 relay_tty (int master, pid_t pid)
 {
   struct termios saved, raw;
+  struct winsize size = { 0 };
   bool have_tty = tcgetattr (0, &saved) == 0, in_open = true, out_open = true;
 
   if (have_tty)
@@ -384,6 +399,8 @@ relay_tty (int master, pid_t pid)
   while (out_open)
     {
       struct pollfd p[2] = { { master, POLLIN, 0 }, { in_open ? 0 : -1, POLLIN, 0 } };
+      if (have_tty)
+        sync_winsize (master, &size);
       if (poll (p, 2, 100) < 0 && errno != EINTR)
         break;
       if (p[0].revents & (POLLIN | POLLHUP | POLLERR))

@@ -79,6 +79,12 @@ static const struct
   { "vm86", ALWAYS, EPERM },
   { "vm86old", ALWAYS, EPERM },
   { "userfaultfd", CAP_SYS_PTRACE, EPERM },
+  { "vhangup", CAP_SYS_TTY_CONFIG, EPERM },
+  /* io_uring left Docker's profile in 2023 (moby #46762): a large kernel
+     surface that bypasses the per-call filter.  */
+  { "io_uring_setup", ALWAYS, EPERM },
+  { "io_uring_enter", ALWAYS, EPERM },
+  { "io_uring_register", ALWAYS, EPERM },
 };
 
 /* clone with any namespace flag, as Docker's masked-equal 0x7E020000.  */

@@ -95,7 +95,14 @@ time_bound (const char *text)
   char buf[64];
 
   if (strchr (text, 'T') || strchr (text, '-'))
-    return xstrdup (text);
+    {
+      const char *end;
+      memset (&tm, 0, sizeof (tm));
+      end = strptime (text, "%Y-%m-%dT%H:%M:%S", &tm);
+      if (end == NULL)
+        end = strptime (text, "%Y-%m-%d", &tm);
+      return end ? xstrdup (text) : NULL;
+    }
   if (cc_engine_parse_duration (text, &ms, NULL) < 0)
     return NULL;
   t = time (NULL) - (time_t) (ms / 1000);

@@ -125,6 +125,30 @@ command_text (const char *cmd)
   return len > 20 ? xasprintf ("\"%.19s\u2026\"", cmd) : xasprintf ("\"%s\"", cmd);
 }
 
+/* Columns are as wide as what shows: count characters, not UTF-8 bytes.  */
+static size_t
+width_of (const char *s)
+{
+  size_t n = 0;
+
+  for (; *s; s++)
+    n += ((unsigned char) *s & 0xc0) != 0x80;
+  return n;
+}
+
+static void
+print_cell (const char *s, size_t width, bool last)
+{
+  if (last)
+    {
+      puts (s);
+      return;
+    }
+  fputs (s, stdout);
+  for (size_t i = width_of (s); i < width + 3; i++)
+    putchar (' ');
+}
+
 static void
 print_table (cJSON *rows)
 {
@@ -135,7 +159,7 @@ print_table (cJSON *rows)
   size_t r = 0;
 
   for (size_t i = 0; i < 7; i++)
-    w[i] = strlen (head[i]);
+    w[i] = width_of (head[i]);
   for (cJSON *row = rows->child; row; row = row->next, r++)
     {
       cleanup_free char *age = cc_engine_human_duration (now - cc_json_get_int (row, "Created", now));
@@ -147,14 +171,14 @@ print_table (cJSON *rows)
       cells[r * 7 + 5] = xstrdup (cc_json_get_string (row, "Status"));
       cells[r * 7 + 6] = ports_text (row);
       for (size_t i = 0; i < 7; i++)
-        w[i] = strlen (cells[r * 7 + i]) > w[i] ? strlen (cells[r * 7 + i]) : w[i];
+        w[i] = width_of (cells[r * 7 + i]) > w[i] ? width_of (cells[r * 7 + i]) : w[i];
     }
   for (size_t i = 0; i < 7; i++)
-    printf (i < 6 ? "%-*s   " : "%-*s\n", (int) (i < 6 ? w[i] : 0), head[i]);
+    print_cell (head[i], w[i], i == 6);
   for (size_t k = 0; k < n; k++)
     for (size_t i = 0; i < 7; i++)
       {
-        printf (i < 6 ? "%-*s   " : "%-*s\n", (int) (i < 6 ? w[i] : 0), cells[k * 7 + i]);
+        print_cell (cells[k * 7 + i], w[i], i == 6);
         free (cells[k * 7 + i]);
       }
 }

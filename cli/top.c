@@ -17,7 +17,7 @@
 #include "lib/strv.h"
 #include "lib/xalloc.h"
 
-static const char usage[] = "Usage: ccompose top [SERVICES...]\n\n"
+static const char usage[] = "Usage: ccompose top [OPTIONS] [SERVICE...]\n\n"
                             "Display the running processes\n\n"
                             "Options:\n"
                             "  -h, --help   Show this help\n";

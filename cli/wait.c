@@ -11,7 +11,7 @@
 #include "lib/strv.h"
 #include "runtime/runtime.h"
 
-static const char usage[] = "Usage: ccompose wait SERVICE [SERVICE...] [OPTIONS]\n\n"
+static const char usage[] = "Usage: ccompose wait [OPTIONS] SERVICE [SERVICE...]\n\n"
                             "Block until containers of all (or specified) services stop.\n\n"
                             "Options:\n"
                             "      --down-project   Drops project when the first container stops\n"

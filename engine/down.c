@@ -183,6 +183,43 @@ remove_volumes (struct down *d, const struct cc_project *p, cc_error_t *list)
     }
 }
 
+/* Without a readable state, the runtime's containers of this project are
+   found by their files' paths, which name the project exactly (a prefix
+   of the container name could be another project's).  */
+static bool
+belongs_to (const char *project, const char *id)
+{
+  cleanup_free char *state_path = cc_runtime_state_path (id);
+  cleanup_free char *spec_path = NULL, *needle = NULL;
+  cleanup_runtime_spec struct cc_runtime_spec *spec = NULL;
+  char *slash = strrchr (state_path, '/');
+
+  if (slash)
+    *slash = '\0';
+  spec_path = xasprintf ("%s/spec.json", state_path);
+  needle = xasprintf ("/projects/%s/containers/%s/", project, id);
+  return cc_runtime_spec_load (spec_path, &spec, NULL) == 0 && spec->hostname_file
+         && strstr (spec->hostname_file, needle) != NULL;
+}
+
+static void
+salvage_containers (struct down *d)
+{
+  cleanup_strv char **ids = NULL;
+  cJSON *containers = cc_state_section (d->st, "containers");
+  cc_error_t ignored = NULL;
+
+  if (cc_runtime_list (&ids, &ignored) < 0)
+    {
+      cc_error_release (&ignored);
+      return;
+    }
+  for (char **id = ids; *id; id++)
+    if (belongs_to (d->st->project, *id))
+      cc_json_set (containers, *id, cJSON_CreateObject ());
+  /* Networks: the teardown finds them in the network module's own state.  */
+}
+
 static bool
 is_empty_section (const cJSON *json, const char *key)
 {
@@ -206,9 +243,11 @@ cc_engine_down (const char *project, const struct cc_project *p, const struct cc
   struct down d = { .o = o, .p = p };
   cc_error_t list = NULL, one = NULL;
 
-  if (cc_state_open (project, true, &st, err) < 0)
+  if (cc_state_open_salvage (project, &st, err) < 0)
     return -1;
   d.st = st;
+  if (st->corrupt)
+    salvage_containers (&d);
   d.whole = warn_orphans (&d);
   remove_section (&d, "containers", &list);
   remove_section (&d, "old_containers", &list);

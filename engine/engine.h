@@ -33,11 +33,15 @@ struct cc_state
   char *path;  /* .../state.json */
   int lock_fd; /* -1 when opened read-only */
   cJSON *json;
+  bool corrupt; /* opened by cc_state_open_salvage over an unreadable file */
 };
 
 /* Load the state of PROJECT (an empty one when there is none yet).  With
    LOCK, take the project's lock first (waiting for another command).  */
 int cc_state_open (const char *project, bool lock, struct cc_state **out, cc_error_t *err);
+/* For `down`, which must always finish: an unreadable state file is moved
+   aside (state.json.corrupt) and an empty state returned with CORRUPT set.  */
+int cc_state_open_salvage (const char *project, struct cc_state **out, cc_error_t *err);
 /* Write state.json atomically (temp file, fsync, rename).  */
 int cc_state_save (struct cc_state *st, cc_error_t *err);
 /* Remove the project's state directory: `down` left nothing behind.  */

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -112,6 +113,48 @@ cc_state_open (const char *project, bool lock, struct cc_state **out, cc_error_t
       cc_state_free (st);
       return -1;
     }
+  *out = st;
+  return 0;
+}
+
+int
+cc_state_open_salvage (const char *project, struct cc_state **out, cc_error_t *err)
+{
+  cc_error_t load_err = NULL;
+  struct cc_state *st;
+  cleanup_free char *aside = NULL;
+
+  if (cc_state_open (project, true, out, &load_err) == 0)
+    return 0;
+  /* Open again without reading: the lock is what matters now.  */
+  if (! is_valid_project_name (project))
+    {
+      *err = load_err;
+      return -1;
+    }
+  st = xzalloc (sizeof (*st));
+  st->lock_fd = -1;
+  st->project = xstrdup (project);
+  {
+    cleanup_free char *pdir = projects_dir ();
+    st->dir = cc_path_join (pdir, project);
+  }
+  st->path = cc_path_join (st->dir, "state.json");
+  if (lock_project (st->dir, &st->lock_fd, err) < 0)
+    {
+      cc_error_release (&load_err);
+      cc_state_free (st);
+      return -1;
+    }
+  aside = xasprintf ("%s.corrupt", st->path);
+  {
+    cleanup_free char *msg = cc_error_string (load_err);
+    fprintf (stderr, "ccompose: %s; kept as `%s`, removing what can be found without it\n", msg, aside);
+  }
+  cc_error_release (&load_err);
+  rename (st->path, aside);
+  st->json = empty_state (project);
+  st->corrupt = true;
   *out = st;
   return 0;
 }

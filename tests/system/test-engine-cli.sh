@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# The project commands' contract: usage errors exit 2 with a message,
+# hostile and conflicting options are refused before anything is created,
+# and `down` finishes even over a corrupt state file.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/engine-helpers.bash"
+
+test_malformed_and_conflicting_options_are_usage_errors() {
+  eng_setup usage
+  project usage <<'YAML'
+services:
+  app:
+    image: busybox:1.35
+YAML
+  cd "$WORK/usage"
+  local args
+  while IFS= read -r args; do
+    # shellcheck disable=SC2086
+    assert_exit 2 cc $args
+    assert_contains "$OUT" "ccompose"
+  done <<'CASES'
+up --scale app
+up --scale app=-1
+up --scale =3
+up --scale app=99999999999
+up -d --abort-on-container-exit
+up --wait --exit-code-from app
+up --force-recreate --no-recreate
+up --no-start --wait
+up --pull sometimes
+up -t never
+up --wait-timeout -5
+down --rmi some
+down -t abc
+down app
+ps --format xml
+ps --status sleeping
+logs --tail many
+logs --index 0
+logs --since yesterday-ish
+exec
+exec app
+run
+run --name ../escape app
+kill -s SIGBOGUS
+port app
+port app 99999
+port --protocol sctp app 80
+ls --format yaml
+images --format xml
+top --bogus
+CASES
+  # Nothing was created by any of them.
+  [ -z "$(ls -A "$CCOMPOSE_STATE_DIR/projects" 2>/dev/null)" ] || fail "a usage error left project state"
+}
+
+test_unknown_services_and_projects_fail_cleanly() {
+  eng_setup unknown
+  project unknown <<'YAML'
+services:
+  app:
+    image: busybox:1.35
+YAML
+  cd "$WORK/unknown"
+  assert_exit 1 cc up -d nosuch
+  assert_contains "$OUT" "no such service"
+  assert_exit 1 cc logs nosuch
+  assert_contains "$OUT" "no such service"
+  assert_exit 1 cc -p 'Bad/Name' down
+  # down of a project that never existed is a success (idempotent).
+  assert_exit 0 cc -p never-existed down
+  assert_exit 0 cc ps
+  [ -z "$(ls -A "$CCOMPOSE_STATE_DIR/projects" 2>/dev/null)" ] || fail "state left: $(ls "$CCOMPOSE_STATE_DIR/projects")"
+}
+
+test_dry_run_changes_nothing() {
+  eng_setup dry
+  load_images busybox
+  project dry <<'YAML'
+services:
+  app:
+    image: busybox:1.35
+    command: ["sleep", "60"]
+YAML
+  cd "$WORK/dry"
+  assert_exit 0 cc --dry-run up -d
+  assert_contains "$OUT" "create and start container dry-app-1"
+  [ -z "$(ls -A "$CCOMPOSE_STATE_DIR/projects" 2>/dev/null)" ] || fail "dry run left state"
+  assert_no_residue
+}
+
+test_down_finishes_over_a_corrupt_state_file() {
+  eng_setup corrupt
+  load_images busybox
+  project corrupt <<'YAML'
+services:
+  app:
+    image: busybox:1.35
+    init: true
+    command: ["sleep", "60"]
+    ports: ["8093:80"]
+YAML
+  cd "$WORK/corrupt"
+  assert_exit 0 cc up -d
+  printf '{"containers": {"corrupt-app-1": ' >"$CCOMPOSE_STATE_DIR/projects/corrupt/state.json"
+  assert_exit 1 cc ps
+  assert_contains "$OUT" "state.json"
+  assert_exit 0 cc down
+  assert_contains "$OUT" "corrupt-app-1"
+  assert_no_residue
+}
+
+run_tests

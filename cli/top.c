@@ -97,7 +97,9 @@ cli_cmd_top (struct cli_global *g, int argc, char **argv)
   cc_error_t err = NULL;
   int c;
 
-  while ((c = getopt (argc, argv, "h")) != -1)
+  static const struct option options[] = { { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 } };
+
+  while ((c = getopt_long (argc, argv, "h", options, NULL)) != -1)
     {
       if (c != 'h')
         return cli_usage_error ("top", "unknown option");

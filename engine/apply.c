@@ -661,3 +661,23 @@ apply (const struct cc_project *p, struct cc_up_opts *o, struct cc_state *st, cc
   print_timings (&u, cc_engine_now_ms () - t0);
   return 0;
 }
+
+/* `run`: the networks and volumes SERVICE uses, without its containers.  */
+int
+cc_engine_prepare_shared (const struct cc_project *p, const char *service, cc_error_t *err)
+{
+  cleanup_state struct cc_state *st = NULL;
+  cleanup_plan struct cc_plan *plan = NULL;
+  char *services[] = { (char *) service, NULL };
+  struct cc_up_opts o = { .timeout_ms = -1, .wait_timeout_ms = -1 };
+  struct cc_plan_opts po = { .services = services, .no_deps = true, .no_start = true };
+  struct up u = { .p = p, .o = &o };
+
+  if (cc_state_open (p->name, true, &st, err) < 0 || cc_plan_make (p, st->json, &po, &plan, err) < 0)
+    return -1;
+  u.st = st;
+  u.plan = plan;
+  if (check_externals (&u, err) < 0)
+    return -1;
+  return create_shared (&u, err);
+}

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "compose/compose.h"
 #include "lib/error.h"
 
 /* The strings of a JSON array as an owned vector (never NULL).  */
@@ -32,6 +33,10 @@ char *cc_engine_last_health_output (const char *name);
    and last log lines).  TIMEOUT_MS < 0 waits as long as it takes.  */
 int cc_engine_wait_condition (const cJSON *state, const char *service, const char *condition, int64_t timeout_ms,
                               cc_error_t *err);
+
+/* The networks and volumes SERVICE uses, created when missing (for `run`,
+   which creates no regular container of the service).  */
+int cc_engine_prepare_shared (const struct cc_project *p, const char *service, cc_error_t *err);
 
 /* Print one progress line: " ✔ Container web-1  Started".  */
 void cc_engine_progress (const char *kind, const char *name, const char *what);

@@ -195,7 +195,7 @@ cc_engine_run (const struct cc_project *p, const struct cc_run_opts *o, char **n
 
   if (cc_project_service (p, o->service) == NULL)
     return cc_error_make (err, ENOENT, "no such service: %s", o->service);
-  if (! o->no_deps && start_dependencies (p, o, err) < 0)
+  if ((! o->no_deps && start_dependencies (p, o, err) < 0) || cc_engine_prepare_shared (p, o->service, err) < 0)
     return -1;
   model = cJSON_Duplicate (p->model, true);
   svc = cJSON_GetObjectItemCaseSensitive (cJSON_GetObjectItemCaseSensitive (model, "services"), o->service);

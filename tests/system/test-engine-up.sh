@@ -274,6 +274,10 @@ services:
     command: ["sleep", "60"]
 YAML
   cd "$WORK/codes"
+  # run on a project that is not up: it makes its network, nothing else.
+  assert_exit 4 cc run --rm --no-deps app sh -c 'ping -c1 -W1 app >/dev/null && exit 4'
+  assert_exit 0 cc ps -a -q
+  assert_eq "$OUT" ""
   assert_exit 0 cc up -d
   assert_exit 0 cc exec -T app true
   assert_exit 3 cc exec -T app sh -c 'exit 3'

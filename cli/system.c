@@ -17,7 +17,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -167,49 +166,11 @@ recorded_elsewhere (const struct scan *s, const char *id)
   return false;
 }
 
-/* The runtime names a container's cgroup after its id, suffixed outside
-   the default root with "-" and 8 hex digits of the FNV-1a hash of the
-   state root, so that parallel roots never share one (runtime/cgroup.c,
-   cc_cgroup_name, which runtime.h does not export).  */
-static char *
-cgroup_suffix (void)
-{
-  const char *root = cc_state_dir ();
-  uint32_t h = 2166136261u;
-
-  if (strcmp (root, CC_STATE_DIR_DEFAULT) == 0)
-    return xstrdup ("");
-  for (const unsigned char *p = (const unsigned char *) root; *p; p++)
-    h = (h ^ *p) * 16777619u;
-  return xasprintf ("-%08x", h);
-}
-
-static bool
-has_root_suffix (const char *name)
-{
-  size_t n = strlen (name);
-  return n > 9 && name[n - 9] == '-' && strspn (name + n - 8, "0123456789abcdef") == 8;
-}
-
-/* The id of this root's container the cgroup NAME is for, or NULL when
-   the name belongs to another root.  */
-static char *
-our_cgroup_id (const char *name, const char *suffix)
-{
-  size_t n = strlen (name), k = strlen (suffix);
-
-  if (k == 0)
-    return has_root_suffix (name) ? NULL : xstrdup (name);
-  if (n > k && strcmp (name + n - k, suffix) == 0)
-    return xstrndup (name, n - k);
-  return NULL;
-}
-
 /* Some state root on the host records the container of cgroup NAME.  */
 static bool
 cgroup_is_recorded (const struct scan *s, const char *name)
 {
-  cleanup_free char *stripped = has_root_suffix (name) ? xstrndup (name, strlen (name) - 9) : NULL;
+  cleanup_free char *stripped = cc_residue_cgroup_strip_suffix (name);
 
   return cc_strv_contains (s->containers, name) || recorded_elsewhere (s, name)
          || (stripped && (cc_strv_contains (s->containers, stripped) || recorded_elsewhere (s, stripped)));
@@ -368,7 +329,6 @@ static void
 check_cgroups (struct scan *s)
 {
   cleanup_strv char **dirs = NULL;
-  cleanup_free char *suffix = cgroup_suffix ();
   cc_error_t e = NULL;
 
   if (cc_residue_cgroup_dirs (&dirs, &e) < 0)
@@ -379,7 +339,7 @@ check_cgroups (struct scan *s)
   for (char **d = dirs; *d; d++)
     {
       cleanup_free char *name = cc_path_basename (*d);
-      cleanup_free char *id = our_cgroup_id (name, suffix);
+      cleanup_free char *id = cc_residue_cgroup_id (name, cc_state_dir ());
       bool busy;
 
       if (id ? cc_strv_contains (s->containers, id) : !s->orphans || cgroup_is_recorded (s, name))

@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <glob.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -212,6 +213,36 @@ cc_residue_cgroup_dirs (char ***out, cc_error_t *err)
   sort_unique (found);
   *out = found;
   return 0;
+}
+
+static bool
+has_root_suffix (const char *name)
+{
+  size_t n = strlen (name);
+  return n > 9 && name[n - 9] == '-' && strspn (name + n - 8, "0123456789abcdef") == 8;
+}
+
+char *
+cc_residue_cgroup_strip_suffix (const char *name)
+{
+  return has_root_suffix (name) ? xstrndup (name, strlen (name) - 9) : NULL;
+}
+
+char *
+cc_residue_cgroup_id (const char *name, const char *state_root)
+{
+  cleanup_free char *suffix = NULL;
+  uint32_t h = 2166136261u;
+  size_t n = strlen (name);
+
+  if (strcmp (state_root, CC_STATE_DIR_DEFAULT) == 0)
+    return has_root_suffix (name) ? NULL : xstrdup (name);
+  for (const unsigned char *p = (const unsigned char *) state_root; *p; p++)
+    h = (h ^ *p) * 16777619u;
+  suffix = xasprintf ("-%08x", h);
+  if (n > 9 && strcmp (name + n - 9, suffix) == 0)
+    return xstrndup (name, n - 9);
+  return NULL;
 }
 
 static bool

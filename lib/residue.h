@@ -26,6 +26,14 @@ void cc_residue_set_mountinfo (const char *path);
 int cc_residue_cgroup_dirs (char ***out, cc_error_t *err);
 /* True when the cgroup directory (or one below it) holds a process.  */
 bool cc_residue_cgroup_busy (const char *dir);
+/* The runtime names a container's cgroup after its id, suffixed outside
+   the default root with "-" and 8 hex digits of the FNV-1a hash of the
+   state root, so that parallel roots never share one (runtime/cgroup.c).
+   The id of STATE_ROOT's container the cgroup NAME is for, or NULL when
+   the name belongs to another root.  */
+char *cc_residue_cgroup_id (const char *name, const char *state_root);
+/* NAME without a root suffix, or NULL when it has none.  */
+char *cc_residue_cgroup_strip_suffix (const char *name);
 /* rmdir DIR and every cgroup below it, deepest first; missing = success.  */
 int cc_residue_cgroup_remove (const char *dir, cc_error_t *err);
 

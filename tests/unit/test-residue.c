@@ -121,6 +121,31 @@ test_data_root_naming (void **state)
   assert_string_equal (c, "/srv/state/data");
 }
 
+/* Names the runtime really gave (seen on this machine's tests).  */
+static void
+test_cgroup_names_by_root (void **state)
+{
+  cleanup_free char *a = cc_residue_cgroup_id ("ptest-db-1-7311bfbd", "/run/ccompose-test/eng-try");
+  cleanup_free char *b = cc_residue_cgroup_id ("o1-e1736d80", "/run/ccompose-test/rt-overlay");
+  cleanup_free char *c = cc_residue_cgroup_id ("web-1", "/run/ccompose");
+  cleanup_free char *d = cc_residue_cgroup_strip_suffix ("ptest-db-1-7311bfbd");
+
+  (void) state;
+  assert_string_equal (a, "ptest-db-1");
+  assert_string_equal (b, "o1");
+  assert_string_equal (c, "web-1");
+  assert_string_equal (d, "ptest-db-1");
+  /* Another root's names are not ours, whichever root asks.  */
+  assert_null (cc_residue_cgroup_id ("ptest-db-1-7311bfbd", "/run/ccompose-test/other"));
+  assert_null (cc_residue_cgroup_id ("ptest-db-1-7311bfbd", "/run/ccompose"));
+  assert_null (cc_residue_cgroup_id ("web-1", "/run/ccompose-test/eng-try"));
+  /* Short, non-hex or upper-case tails are not suffixes.  */
+  assert_null (cc_residue_cgroup_strip_suffix ("a-1234567"));
+  assert_null (cc_residue_cgroup_strip_suffix ("web-1-7311BFBD"));
+  assert_null (cc_residue_cgroup_strip_suffix ("-7311bfbd"));
+  assert_null (cc_residue_cgroup_strip_suffix (""));
+}
+
 static void
 test_live_scanners_succeed (void **state)
 {
@@ -148,7 +173,8 @@ main (void)
   const struct CMUnitTest tests[] = {
     cmocka_unit_test (test_mounts_under_root_deepest_first), cmocka_unit_test (test_mountinfo_escapes_decoded),
     cmocka_unit_test (test_mountinfo_hostile_lines_skipped), cmocka_unit_test (test_missing_mountinfo_is_an_error),
-    cmocka_unit_test (test_data_root_naming),           cmocka_unit_test (test_live_scanners_succeed),
+    cmocka_unit_test (test_data_root_naming),           cmocka_unit_test (test_cgroup_names_by_root),
+    cmocka_unit_test (test_live_scanners_succeed),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }

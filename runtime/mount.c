@@ -114,8 +114,30 @@ create_component (int parentfd, const char *name, bool is_dir)
   return 0;
 }
 
-int
-cc_mkpath_in_root (int rootfd, const char *path, bool is_dir, cc_error_t *err)
+/* PATH with its component I replaced by the target of the symlink found
+   there (relative to the directory holding it), and the rest appended;
+   lexically cleaned, so it can never climb above the root.  */
+static char *
+follow_dangling (int dirfd, char **parts, size_t i, const char *prefix)
+{
+  char target[4096];
+  ssize_t n = readlinkat (dirfd, parts[i], target, sizeof (target) - 1);
+  cleanup_free char *dir = NULL, *rest = NULL, *joined = NULL;
+
+  if (n <= 0)
+    return NULL;
+  target[n] = '\0';
+  dir = cc_path_dirname (prefix);
+  rest = cc_strv_join (parts + i + 1, "/");
+  joined = target[0] == '/' ? xasprintf ("%s/%s", target, rest) : xasprintf ("%s/%s/%s", dir, target, rest);
+  return cc_path_clean (joined);
+}
+
+/* A component that exists but cannot be opened is a dangling symlink
+   (an image's /etc/resolv.conf -> ../run/...): make its target instead,
+   inside the root, as runc does for mount targets.  */
+static int
+mkpath_in_root (int rootfd, const char *path, bool is_dir, int depth, cc_error_t *err)
 {
   cleanup_strv char **parts = cc_strv_split (path, '/', true);
   cleanup_free char *prefix = xstrdup ("");
@@ -136,12 +158,24 @@ cc_mkpath_in_root (int rootfd, const char *path, bool is_dir, cc_error_t *err)
             return cc_error_make (err, errno, "create `%s` in the container root", prefix);
           fd = openat2_in_root (rootfd, prefix, O_PATH, 0);
         }
+      if (fd < 0 && errno == ENOENT && depth < 8)
+        {
+          cleanup_free char *target = follow_dangling (cur, parts, i, prefix);
+          if (target)
+            return mkpath_in_root (rootfd, target, is_dir, depth + 1, err);
+        }
       if (fd < 0)
         return cc_error_make (err, errno, "open `%s` in the container root", prefix);
       close (cur);
       cur = fd;
     }
   return get_and_reset (&cur);
+}
+
+int
+cc_mkpath_in_root (int rootfd, const char *path, bool is_dir, cc_error_t *err)
+{
+  return mkpath_in_root (rootfd, path, is_dir, 0, err);
 }
 
 static const struct

@@ -102,6 +102,27 @@ test_symlink_in_image_cannot_redirect_a_mount() {
   finish
 }
 
+test_dangling_symlink_targets_stay_inside() {
+  setup dangling
+  local f=$CCOMPOSE_DATA_DIR/files outside=$CCOMPOSE_DATA_DIR/outside-escape
+  mkdir -p "$f"
+  echo 'nameserver 10.8.8.8' > "$f/resolv.conf"
+  echo '10.7.7.7 other' > "$f/hosts"
+  # systemd images: a relative link to a file that does not exist yet.
+  ln -s ../run/systemd/resolve/stub-resolv.conf "$ROOTFS/etc/resolv.conf"
+  # Hostile: an absolute link that points outside on the host.
+  ln -s "$outside" "$ROOTFS/etc/hosts"
+  spec d1 "\"args\": [\"/bin/sh\", \"-c\", \"cat /etc/resolv.conf /etc/hosts\"], \"resolv_conf\": \"$f/resolv.conf\", \"hosts_file\": \"$f/hosts\""
+  run_ctr d1
+  assert_eq "$RC" 0 "$OUT"
+  assert_contains "$OUT" "nameserver 10.8.8.8"
+  assert_contains "$OUT" "10.7.7.7 other"
+  [ -e "$outside" ] && fail "a mount target was created outside the root: $outside"
+  [ -e "$ROOTFS/run/systemd/resolve/stub-resolv.conf" ] || fail "the link's target was not made inside the root"
+  [ -e "$ROOTFS$outside" ] || fail "the absolute link was not followed inside the root"
+  finish
+}
+
 test_user_switch_and_groups() {
   setup user
   spec u1 '"args": ["/bin/sh", "-c", "id; echo $HOME"], "user": "app"'

@@ -238,11 +238,6 @@ over" "working directory (made when missing) and an overridden variable"
   assert_exit 0 rt exec -t x1 /bin/sh -c 'tty; exit 0'
   assert_contains "$OUT" /dev/pts/
   assert_exit 4 rt exec -t x1 /bin/sh -c 'exit 4'
-  # From a real terminal (script(1) makes one), its size reaches the pty.
-  if command -v script >/dev/null; then
-    OUT=$(script -qc "stty cols 77 rows 22; '$CCOMPOSE' runtime exec -t x1 /bin/stty size" /dev/null 2>&1)
-    assert_contains "$OUT" "22 77" "terminal size"
-  fi
 
   finish
   assert_exit 1 rt exec x1 /bin/true

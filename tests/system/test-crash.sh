@@ -153,6 +153,24 @@ test_crash_at_every_step_of_image_load() {
   assert_clean
 }
 
+# The project's state is lost (deleted by hand, a disk error) while its
+# containers run: nothing can `down` it any more, and the residue check
+# must find and remove every piece.
+test_lost_project_state_is_cleaned_by_system_check() {
+  crash_setup lost
+  load_images busybox
+  ten_services
+  cd "$WORK/ten"
+  assert_exit 0 cc up -d
+  rm -rf "$CCOMPOSE_STATE_DIR/projects/ten"
+  assert_exit 1 inh "$CCOMPOSE" system check
+  assert_contains "$OUT" "container     ten-s0-1"
+  assert_contains "$OUT" "network       network ten_front"
+  assert_exit 0 inh "$CCOMPOSE" system check --fix
+  # (assert_clean's residue check covers this root's monitors and cgroups)
+  assert_clean
+}
+
 one_service() {
   project one <<'YAML'
 name: one

@@ -87,7 +87,7 @@ cc_runtime_parse_signal (const char *text, int *sig, cc_error_t *err)
     {
       bool min = strncasecmp (name, "RTMIN", 5) == 0;
       long off = name[5] ? strtol (name + 5, &end, 10) : 0;
-      int v = min ? SIGRTMIN + (int)off : SIGRTMAX + (int)off;
+      int v = off < -64 || off > 64 ? -1 : (min ? SIGRTMIN + (int)off : SIGRTMAX + (int)off);
       if ((name[5] && (*end != '\0' || (min ? name[5] != '+' : name[5] != '-'))) || v < SIGRTMIN || v > SIGRTMAX)
         return cc_error_make (err, EINVAL, "invalid signal `%s`", text);
       *sig = v;
@@ -239,9 +239,14 @@ get_int (const cJSON *j, const char *key, int64_t min, int64_t *out, cc_error_t 
 
   if (v == NULL || cJSON_IsNull (v))
     return 0;
-  if (! cJSON_IsNumber (v) || v->valuedouble != (double)(int64_t)v->valuedouble)
+  if (! cJSON_IsNumber (v))
     return cc_error_make (err, EINVAL, "`%s` must be an integer", key);
-  if ((int64_t)v->valuedouble < min || v->valuedouble > 9.2e18)
+  /* Range first: converting a double beyond int64 is undefined.  */
+  if (! (v->valuedouble >= -9.2e18 && v->valuedouble <= 9.2e18))
+    return cc_error_make (err, ERANGE, "`%s` out of range", key);
+  if (v->valuedouble != (double)(int64_t)v->valuedouble)
+    return cc_error_make (err, EINVAL, "`%s` must be an integer", key);
+  if ((int64_t)v->valuedouble < min)
     return cc_error_make (err, ERANGE, "`%s` out of range", key);
   *out = (int64_t)v->valuedouble;
   return 0;

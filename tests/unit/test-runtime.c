@@ -96,6 +96,8 @@ test_spec_malformed (void **state)
     { "{\"rootfs\": \"/\", \"args\": [\"/x\"], \"stop_signal\": \"SIGNOPE\"}", "signal" },
     { "{\"rootfs\": \"/\", \"args\": [\"/x\"], \"resources\": {\"memory\": -5}}", "memory" },
     { "{\"rootfs\": \"/\", \"args\": [\"/x\"], \"resources\": {\"memory\": 1.5}}", "memory" },
+    { "{\"rootfs\": \"/\", \"args\": [\"/x\"], \"resources\": {\"memory\": 1e300}}", "memory" },
+    { "{\"rootfs\": \"/\", \"args\": [\"/x\"], \"stop_grace_ms\": -1e300}", "stop_grace_ms" },
     { "{\"rootfs\": \"/\", \"args\": [\"/x\"], \"resources\": {\"memory\": 100, \"memory_swap\": 50}}", "memory_swap" },
     { "{\"rootfs\": \"/\", \"args\": [\"/x\"], \"ulimits\": {\"nofile\": {\"soft\": 5, \"hard\": 1}}}", "soft" },
     { "{\"rootfs\": \"/\", \"args\": [\"/x\"], \"ulimits\": {\"bogus\": {\"soft\": 1, \"hard\": 1}}}", "bogus" },
@@ -399,6 +401,9 @@ test_signal_names (void **state)
   assert_int_equal (sig, SIGRTMAX - 1);
   assert_int_equal (cc_runtime_parse_signal ("RTMIN-1", &sig, NULL), -1);
   assert_int_equal (cc_runtime_parse_signal ("RTMIN+999", &sig, NULL), -1);
+  assert_int_equal (cc_runtime_parse_signal ("RTMIN+99999999999999999999", &sig, NULL), -1);
+  assert_int_equal (cc_runtime_parse_signal ("RTMAX-9223372036854775807", &sig, NULL), -1);
+  assert_int_equal (cc_runtime_parse_signal ("RTMIN+", &sig, NULL), -1);
   assert_int_equal (cc_runtime_parse_signal ("0", &sig, NULL), -1);
   assert_int_equal (cc_runtime_parse_signal ("999", &sig, NULL), -1);
   assert_int_equal (cc_runtime_parse_signal ("SIG", &sig, NULL), -1);

@@ -418,7 +418,7 @@ set_health (struct cc_runtime_spec *s, const cJSON *svc, const struct cc_image_c
       /* Docker probes every 5 s during start_period; probing fast there is what
          makes a health-gated `up` quick (user-pain.md #4), and costs nothing
          once the service is healthy.  */
-      || duration_key (hc, "start_interval", ih && ih->start_interval_ns ? ih->start_interval_ns / 1000000 : 500,
+      || duration_key (hc, "start_interval", ih && ih->start_interval_ns ? ih->start_interval_ns / 1000000 : 250,
                        &h->start_interval_ms, err)
              < 0)
     return cc_error_wrap (err, "healthcheck");

@@ -109,10 +109,12 @@ remove_section (struct down *d, const char *key, cc_error_t *list)
     {
       cleanup_strv char **names = names_at_level (d, section, l);
       cc_error_t one = NULL;
+      int64_t t0 = cc_engine_now_ms ();
       if (*names == NULL)
         continue;
       if (cc_engine_run_parallel (names, d->o->parallel, remove_job, d, &one) < 0)
         cc_error_append (list, &one);
+      cc_debug ("down: level %d removed in %lld ms", l, (long long) (cc_engine_now_ms () - t0));
       for (char **n = names; *n; n++)
         cc_engine_progress ("Container", *n, "Removed");
       forget_removed (section, names);
@@ -130,11 +132,14 @@ remove_networks (struct down *d, cc_error_t *list)
 
   /* Endpoints were left in place by a whole-project down: the teardown
      removes them, their rules and the networks in one pass.  */
+  int64_t t0 = cc_engine_now_ms ();
+
   if (cc_network_teardown_project (d->st->project, &one) < 0)
     {
       cc_error_append (list, &one);
       return;
     }
+  cc_debug ("down: networks torn down in %lld ms", (long long) (cc_engine_now_ms () - t0));
   for (cJSON *n = nets->child; n; n = next)
     {
       next = n->next;

@@ -224,12 +224,15 @@ remove_resources (const char *project, const cJSON *entry, const char *name, int
   cc_error_t list = NULL, one = NULL;
   struct cc_runtime_stop_report r;
 
+  int64_t t0 = cc_engine_now_ms ();
+
   if (cc_runtime_stop (name, timeout_ms, &r, &one) < 0)
     cc_error_release (&one); /* missing or already stopped: delete handles the rest */
   else if (r.was_running && ! r.signal_caught)
     fprintf (stderr, " ! %s: PID 1 does not handle its stop signal: %s after %.1f s; add `init: true` to the service "
                      "or `exec` in its entrypoint\n",
              name, r.killed ? "killed" : "stopped", (double) r.elapsed_ms / 1000);
+  cc_debug ("%s: stopped in %lld ms", name, (long long) (cc_engine_now_ms () - t0));
   if (cc_runtime_delete (name, &one) < 0)
     cc_error_append (&list, &one);
   for (const cJSON *n = detach && nets ? nets->child : NULL; n; n = n->next)
@@ -243,6 +246,7 @@ remove_resources (const char *project, const cJSON *entry, const char *name, int
     cc_error_append (&list, &one);
   if (cc_rm_rf (data, &one) < 0)
     cc_error_append (&list, &one);
+  cc_debug ("%s: removed in %lld ms", name, (long long) (cc_engine_now_ms () - t0));
   if (list == NULL)
     return 0;
   *err = list;

@@ -212,9 +212,10 @@ services:
     image: busybox:1.35
     init: true
     command: ["sleep", "60"]
-    volumes: ["data:/data", "./src:/src:ro", {type: tmpfs, target: /scratch}]
+    volumes: ["data:/data", "./src:/src:ro", {type: tmpfs, target: /scratch}, "etc:/etc"]
 volumes:
   data:
+  etc:
 YAML
   cd "$WORK/vol"
   mkdir src && echo from-host >src/file
@@ -223,6 +224,9 @@ YAML
   assert_eq "$OUT" "from-host
 1"
   assert_exit 1 cc exec -T app sh -c 'echo x >/src/other'
+  # An empty named volume is filled from the image on first use, as Docker does.
+  [ -s "$CCOMPOSE_DATA_DIR/volumes/vol_etc/_data/passwd" ] || fail "image content not copied into the volume"
+  assert_exit 0 cc exec -T app grep -c root /etc/passwd
   assert_exit 0 cc down
   assert_exit 0 cc up -d
   assert_exit 0 cc exec -T app cat /data/f

@@ -26,23 +26,29 @@ steps_of() {
   CCOMPOSE_CRASH_TRACE=1 "$@" 2>&1 | sed -n 's/^crash-point \([0-9]*\) .*/\1/p' | sort -n | tail -1
 }
 
-# campaign WHAT FOLLOWING_UP: for N in 1..steps, crash `up -d` at N, then
-# down and the residue check; with FOLLOWING_UP also a complete up and
-# down after each crash (otherwise the up at N+1, which redoes steps 1..N
-# before it dies, and the final complete up stand for it).
+# campaign WHAT MODE: for N in 1..steps, crash `up -d` at N, then clean up
+# and check for residue.  MODE down: `down` cleans; following: `down`,
+# then a complete up and down (otherwise the up at N+1, which redoes
+# steps 1..N before it dies, and the final complete up stand for it);
+# lost: the project's state is deleted and `system check --fix` cleans.
 campaign() {
-  local what=$1 following=$2 steps n rc
+  local what=$1 mode=$2 steps n rc
   steps=$(steps_of cc up -d)
   [ -n "$steps" ] && [ "$steps" -gt 0 ] || fail "$what: up passes no crash point"
   assert_exit 0 cc down -t 0
   assert_clean
-  echo "    $what: $steps steps" >&2
+  echo "    $what ($mode): $steps steps" >&2
   for ((n = 1; n <= steps; n++)); do
     { CCOMPOSE_CRASH_AT=$n cc up -d; } >/dev/null 2>&1; rc=$?
     [ $rc -ne 0 ] || fail "$what: up survived a crash at step $n"
-    assert_exit 0 cc down -t 0
+    if [ "$mode" = lost ]; then
+      rm -rf "$CCOMPOSE_STATE_DIR/projects"
+      OUT=$(inh "$CCOMPOSE" system check --fix 2>&1) || fail "$what: system check --fix after a crash at step $n: $OUT"
+    else
+      assert_exit 0 cc down -t 0
+    fi
     assert_clean
-    if [ "$following" = yes ]; then
+    if [ "$mode" = following ]; then
       assert_exit 0 cc up -d
       assert_exit 0 cc down -t 0
       assert_clean
@@ -58,7 +64,7 @@ test_crash_at_every_step_of_web_redis_up() {
   crash_setup demo
   load_images redis web
   cd "$TOP/samples/web-redis"
-  campaign web-redis yes
+  campaign web-redis following
 }
 
 ten_services() {
@@ -91,7 +97,17 @@ test_crash_at_every_step_of_ten_service_up() {
   load_images busybox
   ten_services
   cd "$WORK/ten"
-  campaign ten-services no
+  campaign ten-services down
+}
+
+# The same crashes, but the project's state is then lost: the residue
+# check alone must remove what each partial `up` made.
+test_crash_at_every_step_of_ten_service_up_then_lose_state() {
+  crash_setup tenlost
+  load_images busybox
+  ten_services
+  cd "$WORK/ten"
+  campaign ten-services lost
 }
 
 # image/ has no crash points yet: the layer blob is a FIFO the test feeds,

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -51,6 +52,7 @@ struct up_cli
   struct cc_up_opts up;
   bool detach, abort_on_exit, no_color, no_log_prefix, timestamps;
   bool color; /* --ansi and the terminal allow it */
+  char since[32];
   const char *exit_code_from;
   char **attach, **no_attach;
 };
@@ -312,13 +314,25 @@ stop_all (struct attach *a, char **names, cc_error_t *err)
   return cc_engine_stop (a->state, names, &so, err);
 }
 
+/* Attaching shows what ran since this up began, not the history of
+   containers that were already there (second precision, as the logs').  */
+static void
+now_rfc3339 (char *buf, size_t len)
+{
+  time_t t = time (NULL);
+  struct tm tm;
+
+  gmtime_r (&t, &tm);
+  strftime (buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+}
+
 static int
 attach (struct up_cli *o, const struct cc_project *p, char **all, cc_error_t *err)
 {
   cleanup_state struct cc_state *st = NULL;
   struct attach a = { .o = o, .color = ! o->no_color && o->color };
-  struct cc_log_opts lo
-      = { .follow = true, .tail = -1, .settle_ms = 1500, .fn = print_line, .should_stop = should_stop, .opaque = &a };
+  struct cc_log_opts lo = { .follow = true, .tail = -1, .since = o->since, .settle_ms = 1500, .fn = print_line,
+                            .should_stop = should_stop, .opaque = &a };
   cleanup_free char *list = NULL;
   bool was_interrupted;
   int ret = CLI_EXIT_OK;
@@ -391,6 +405,8 @@ cli_cmd_up (struct cli_global *g, int argc, char **argv)
   o.up.dry_run = g->dry_run;
   if (cli_load_project (g, services, &p, &err) < 0)
     return cli_fail (&err);
+  if (o.up.pull && strcmp (o.up.pull, "always") == 0)
+    fprintf (stderr, "ccompose: --pull always: no registry client yet, the images come from the local store\n");
   if (o.exit_code_from && cc_project_service (p, o.exit_code_from) == NULL)
     return cli_usage_error ("up", "--exit-code-from: no such service `%s`", o.exit_code_from);
   if (! o.detach)
@@ -398,6 +414,7 @@ cli_cmd_up (struct cli_global *g, int argc, char **argv)
       sigaction (SIGINT, &sa, NULL);
       sigaction (SIGTERM, &sa, NULL);
     }
+  now_rfc3339 (o.since, sizeof (o.since));
   ret = cc_engine_up (p, &o.up, &err);
   cc_strv_free (o.up.started);
   if (ret < 0)

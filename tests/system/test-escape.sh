@@ -125,9 +125,9 @@ test_cap_sys_admin_mounts_only_in_its_namespace() {
 
 test_privileged_keeps_namespaces() {
   escape_setup priv
-  escape_spec p1 "mount link host-processes host-file chroot" '"privileged": true'
+  escape_spec p1 "mount link proc-sys sys userns host-processes host-file chroot" '"privileged": true'
   run_ctr p1
-  assert_escaped "mount link"
+  assert_escaped "mount link proc-sys sys userns"
   assert_blocked "host-processes host-file chroot"
   assert_host_unchanged
   finish_clean

@@ -53,17 +53,28 @@ cli_cmd_create (struct cli_global *g, int argc, char **argv)
   while ((c = getopt_long (argc, argv, "h", options, NULL)) != -1)
     switch (c)
       {
-      case OPT_FORCE: o.force_recreate = true; break;
-      case OPT_NO_RECREATE: o.no_recreate = true; break;
-      case OPT_PULL: o.pull = optarg; break;
-      case OPT_REMOVE_ORPHANS: o.remove_orphans = true; break;
+      case OPT_FORCE:
+        o.force_recreate = true;
+        break;
+      case OPT_NO_RECREATE:
+        o.no_recreate = true;
+        break;
+      case OPT_PULL:
+        o.pull = optarg;
+        break;
+      case OPT_REMOVE_ORPHANS:
+        o.remove_orphans = true;
+        break;
       case OPT_SCALE:
         if (strchr (optarg, '=') == NULL || atoi (strchr (optarg, '=') + 1) < 0)
           return cli_usage_error ("create", "invalid --scale `%s` (SERVICE=NUM)", optarg);
         cc_strv_append (&scale, optarg);
         break;
-      case 'h': fputs (usage, stdout); return CLI_EXIT_OK;
-      default: return cli_usage_error ("create", "unknown option");
+      case 'h':
+        fputs (usage, stdout);
+        return CLI_EXIT_OK;
+      default:
+        return cli_usage_error ("create", "unknown option");
       }
   if (o.force_recreate && o.no_recreate)
     return cli_usage_error ("create", "--force-recreate and --no-recreate are incompatible");

@@ -33,12 +33,18 @@ enum
 };
 
 static const struct option options[] = {
-  { "detach", no_argument, NULL, 'd' },      { "env", required_argument, NULL, 'e' },
-  { "index", required_argument, NULL, OPT_INDEX }, { "no-TTY", no_argument, NULL, 'T' },
-  { "no-tty", no_argument, NULL, 'T' },      { "tty", no_argument, NULL, 't' },
-  { "interactive", no_argument, NULL, 'i' }, { "privileged", no_argument, NULL, 'P' },
-  { "user", required_argument, NULL, 'u' },  { "workdir", required_argument, NULL, 'w' },
-  { "help", no_argument, NULL, 'h' },        { NULL, 0, NULL, 0 },
+  { "detach", no_argument, NULL, 'd' },
+  { "env", required_argument, NULL, 'e' },
+  { "index", required_argument, NULL, OPT_INDEX },
+  { "no-TTY", no_argument, NULL, 'T' },
+  { "no-tty", no_argument, NULL, 'T' },
+  { "tty", no_argument, NULL, 't' },
+  { "interactive", no_argument, NULL, 'i' },
+  { "privileged", no_argument, NULL, 'P' },
+  { "user", required_argument, NULL, 'u' },
+  { "workdir", required_argument, NULL, 'w' },
+  { "help", no_argument, NULL, 'h' },
+  { NULL, 0, NULL, 0 },
 };
 
 struct exec_cli
@@ -59,7 +65,9 @@ parse (struct exec_cli *o, int argc, char **argv)
   while ((c = getopt_long (argc, argv, "+de:Ttiu:w:h", options, NULL)) != -1)
     switch (c)
       {
-      case 'd': o->detach = true; break;
+      case 'd':
+        o->detach = true;
+        break;
       case 'e':
         if (strchr (optarg, '=') == NULL || *optarg == '=')
           {
@@ -73,16 +81,28 @@ parse (struct exec_cli *o, int argc, char **argv)
         cc_strv_append (&o->env, optarg);
         break;
       case OPT_INDEX:
-        o->index = (int) strtol (optarg, &end, 10);
+        o->index = (int)strtol (optarg, &end, 10);
         if (*end || o->index < 1)
           return cli_usage_error ("exec", "invalid --index `%s`", optarg);
         break;
-      case 'T': o->no_tty = true; break;
-      case 't': case 'i': case 'P': break;
-      case 'u': o->user = optarg; break;
-      case 'w': o->workdir = optarg; break;
-      case 'h': fputs (usage, stdout); return CLI_EXIT_OK;
-      default: return cli_usage_error ("exec", "unknown option");
+      case 'T':
+        o->no_tty = true;
+        break;
+      case 't':
+      case 'i':
+      case 'P':
+        break;
+      case 'u':
+        o->user = optarg;
+        break;
+      case 'w':
+        o->workdir = optarg;
+        break;
+      case 'h':
+        fputs (usage, stdout);
+        return CLI_EXIT_OK;
+      default:
+        return cli_usage_error ("exec", "unknown option");
       }
   if (argc - optind < 2)
     return cli_usage_error ("exec", "requires a SERVICE and a COMMAND");
@@ -127,7 +147,7 @@ cli_cmd_exec (struct cli_global *g, int argc, char **argv)
     return ret;
   service = argv[optind];
   args = cli_rest (argc, argv);
-  if (cli_target_open (g, (char *[]){ (char *) service, NULL }, false, &t, &err) < 0)
+  if (cli_target_open (g, (char *[]){ (char *)service, NULL }, false, &t, &err) < 0)
     {
       cli_target_release (&t);
       return cli_fail (&err);
@@ -141,7 +161,10 @@ cli_cmd_exec (struct cli_global *g, int argc, char **argv)
       return CLI_EXIT_FAILURE;
     }
   struct cc_runtime_exec_opts eo = {
-    .args = args + 1, .env = env, .user = o.user, .cwd = o.workdir,
+    .args = args + 1,
+    .env = env,
+    .user = o.user,
+    .cwd = o.workdir,
     .tty = ! o.no_tty && ! o.detach && isatty (STDIN_FILENO) && isatty (STDOUT_FILENO),
   };
   if (o.detach)

@@ -31,10 +31,10 @@ static char *
 human_size (int64_t bytes)
 {
   if (bytes >= 1000 * 1000 * 1000)
-    return xasprintf ("%.3gGB", (double) bytes / 1e9);
+    return xasprintf ("%.3gGB", (double)bytes / 1e9);
   if (bytes >= 1000 * 1000)
-    return xasprintf ("%.3gMB", (double) bytes / 1e6);
-  return xasprintf ("%.3gkB", (double) bytes / 1e3);
+    return xasprintf ("%.3gMB", (double)bytes / 1e6);
+  return xasprintf ("%.3gkB", (double)bytes / 1e3);
 }
 
 int
@@ -50,14 +50,19 @@ cli_cmd_images (struct cli_global *g, int argc, char **argv)
   while ((c = getopt_long (argc, argv, "qh", options, NULL)) != -1)
     switch (c)
       {
-      case 'q': quiet = true; break;
+      case 'q':
+        quiet = true;
+        break;
       case 'F':
         if (strcmp (optarg, "json") != 0 && strcmp (optarg, "table") != 0)
           return cli_usage_error ("images", "invalid --format `%s` (table, json)", optarg);
         json = strcmp (optarg, "json") == 0;
         break;
-      case 'h': fputs (usage, stdout); return CLI_EXIT_OK;
-      default: return cli_usage_error ("images", "unknown option");
+      case 'h':
+        fputs (usage, stdout);
+        return CLI_EXIT_OK;
+      default:
+        return cli_usage_error ("images", "unknown option");
       }
   services = cli_rest (argc, argv);
   if (cli_target_open (g, services, false, &t, &err) < 0)

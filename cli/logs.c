@@ -24,10 +24,12 @@ static const char usage[]
       "      --index int       index of the container if service has multiple replicas\n"
       "      --no-color        Produce monochrome output\n"
       "      --no-log-prefix   Don't print prefix in logs\n"
-      "      --since string    Show logs since timestamp (e.g. 2013-01-02T13:23:37Z) or relative (e.g. 42m for 42 minutes)\n"
+      "      --since string    Show logs since timestamp (e.g. 2013-01-02T13:23:37Z) or relative (e.g. 42m for 42 "
+      "minutes)\n"
       "  -n, --tail string     Number of lines to show from the end of the logs for each container (default \"all\")\n"
       "  -t, --timestamps      Show timestamps\n"
-      "      --until string    Show logs before a timestamp (e.g. 2013-01-02T13:23:37Z) or relative (e.g. 42m for 42 minutes)\n"
+      "      --until string    Show logs before a timestamp (e.g. 2013-01-02T13:23:37Z) or relative (e.g. 42m for 42 "
+      "minutes)\n"
       "  -h, --help            Show this help\n";
 
 enum
@@ -105,7 +107,7 @@ time_bound (const char *text)
     }
   if (cc_engine_parse_duration (text, &ms, NULL) < 0)
     return NULL;
-  t = time (NULL) - (time_t) (ms / 1000);
+  t = time (NULL) - (time_t)(ms / 1000);
   gmtime_r (&t, &tm);
   strftime (buf, sizeof (buf), "%Y-%m-%dT%H:%M:%S", &tm);
   return xstrdup (buf);
@@ -120,14 +122,20 @@ parse (struct logs_cli *o, struct cc_log_opts *lo, int argc, char **argv)
   while ((c = getopt_long (argc, argv, "fn:th", options, NULL)) != -1)
     switch (c)
       {
-      case 'f': lo->follow = true; break;
+      case 'f':
+        lo->follow = true;
+        break;
       case OPT_INDEX:
-        o->index = (int) strtol (optarg, &end, 10);
+        o->index = (int)strtol (optarg, &end, 10);
         if (*end || o->index < 1)
           return cli_usage_error ("logs", "invalid --index `%s`", optarg);
         break;
-      case OPT_NO_COLOR: o->color = false; break;
-      case OPT_NO_LOG_PREFIX: o->no_prefix = true; break;
+      case OPT_NO_COLOR:
+        o->color = false;
+        break;
+      case OPT_NO_LOG_PREFIX:
+        o->no_prefix = true;
+        break;
       case OPT_SINCE:
         free (o->since);
         if ((o->since = time_bound (optarg)) == NULL)
@@ -148,9 +156,14 @@ parse (struct logs_cli *o, struct cc_log_opts *lo, int argc, char **argv)
               return cli_usage_error ("logs", "invalid --tail `%s`", optarg);
           }
         break;
-      case 't': o->timestamps = true; break;
-      case 'h': fputs (usage, stdout); return CLI_EXIT_OK;
-      default: return cli_usage_error ("logs", "unknown option");
+      case 't':
+        o->timestamps = true;
+        break;
+      case 'h':
+        fputs (usage, stdout);
+        return CLI_EXIT_OK;
+      default:
+        return cli_usage_error ("logs", "unknown option");
       }
   return -1;
 }
@@ -168,15 +181,15 @@ setup_prefixes (struct logs_cli *o, const struct cli_target *t, char **names)
     {
       const cJSON *e = cJSON_GetObjectItemCaseSensitive (containers, names[i]);
       const char *svc = cc_json_get_string (e, "service");
-      char *prefix = xasprintf ("%s-%lld", svc ? svc : "?", (long long) cc_json_get_int (e, "number", 1));
+      char *prefix = xasprintf ("%s-%lld", svc ? svc : "?", (long long)cc_json_get_int (e, "number", 1));
       size_t k;
-      o->width = (int) strlen (prefix) > o->width ? (int) strlen (prefix) : o->width;
+      o->width = (int)strlen (prefix) > o->width ? (int)strlen (prefix) : o->width;
       cc_strv_push (&o->prefixes, prefix);
       for (k = 0; services[k] && strcmp (services[k], svc ? svc : "?") != 0; k++)
         ;
       if (services[k] == NULL)
         cc_strv_append (&services, svc ? svc : "?");
-      o->colors[i] = (int) k;
+      o->colors[i] = (int)k;
     }
 }
 

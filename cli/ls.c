@@ -23,8 +23,10 @@ static const char usage[] = "Usage: ccompose ls [OPTIONS]\n\n"
                             "  -h, --help            Show this help\n";
 
 static const struct option options[] = {
-  { "all", no_argument, NULL, 'a' },  { "format", required_argument, NULL, 'F' },
-  { "quiet", no_argument, NULL, 'q' }, { "help", no_argument, NULL, 'h' },
+  { "all", no_argument, NULL, 'a' },
+  { "format", required_argument, NULL, 'F' },
+  { "quiet", no_argument, NULL, 'q' },
+  { "help", no_argument, NULL, 'h' },
   { NULL, 0, NULL, 0 },
 };
 
@@ -61,19 +63,26 @@ cli_cmd_ls (struct cli_global *g, int argc, char **argv)
   cc_error_t err = NULL;
   int c;
 
-  (void) g;
+  (void)g;
   while ((c = getopt_long (argc, argv, "aqh", options, NULL)) != -1)
     switch (c)
       {
-      case 'a': all = true; break;
-      case 'q': quiet = true; break;
+      case 'a':
+        all = true;
+        break;
+      case 'q':
+        quiet = true;
+        break;
       case 'F':
         if (strcmp (optarg, "json") != 0 && strcmp (optarg, "table") != 0)
           return cli_usage_error ("ls", "invalid --format `%s` (table, json)", optarg);
         json = strcmp (optarg, "json") == 0;
         break;
-      case 'h': fputs (usage, stdout); return CLI_EXIT_OK;
-      default: return cli_usage_error ("ls", "unknown option");
+      case 'h':
+        fputs (usage, stdout);
+        return CLI_EXIT_OK;
+      default:
+        return cli_usage_error ("ls", "unknown option");
       }
   if (optind < argc)
     return cli_usage_error ("ls", "unexpected argument `%s`", argv[optind]);

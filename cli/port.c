@@ -11,12 +11,13 @@
 #include "lib/json.h"
 #include "lib/strv.h"
 
-static const char usage[] = "Usage: ccompose port [OPTIONS] SERVICE PRIVATE_PORT\n\n"
-                            "Print the public port for a port binding\n\n"
-                            "Options:\n"
-                            "      --index int         Index of the container if service has multiple replicas (default 1)\n"
-                            "      --protocol string   tcp or udp (default \"tcp\")\n"
-                            "  -h, --help              Show this help\n";
+static const char usage[]
+    = "Usage: ccompose port [OPTIONS] SERVICE PRIVATE_PORT\n\n"
+      "Print the public port for a port binding\n\n"
+      "Options:\n"
+      "      --index int         Index of the container if service has multiple replicas (default 1)\n"
+      "      --protocol string   tcp or udp (default \"tcp\")\n"
+      "  -h, --help              Show this help\n";
 
 enum
 {
@@ -56,8 +57,11 @@ cli_cmd_port (struct cli_global *g, int argc, char **argv)
           return cli_usage_error ("port", "invalid --protocol `%s` (tcp, udp)", optarg);
         proto = optarg;
         break;
-      case 'h': fputs (usage, stdout); return CLI_EXIT_OK;
-      default: return cli_usage_error ("port", "unknown option");
+      case 'h':
+        fputs (usage, stdout);
+        return CLI_EXIT_OK;
+      default:
+        return cli_usage_error ("port", "unknown option");
       }
   if (argc - optind != 2)
     return cli_usage_error ("port", "requires SERVICE and PRIVATE_PORT");
@@ -69,7 +73,7 @@ cli_cmd_port (struct cli_global *g, int argc, char **argv)
       cli_target_release (&t);
       return cli_fail (&err);
     }
-  name = cc_engine_container_name (t.name, argv[optind], (int) index);
+  name = cc_engine_container_name (t.name, argv[optind], (int)index);
   info = cc_engine_container_info (t.name, name,
                                    cJSON_GetObjectItemCaseSensitive (cc_state_section (t.st, "containers"), name));
   cli_target_release (&t);
@@ -77,7 +81,7 @@ cli_cmd_port (struct cli_global *g, int argc, char **argv)
     if (cc_json_get_int (p, "TargetPort", 0) == port && strcmp (cc_json_get_string (p, "Protocol"), proto) == 0
         && cc_json_get_int (p, "PublishedPort", 0))
       {
-        printf ("%s:%lld\n", cc_json_get_string (p, "URL"), (long long) cc_json_get_int (p, "PublishedPort", 0));
+        printf ("%s:%lld\n", cc_json_get_string (p, "URL"), (long long)cc_json_get_int (p, "PublishedPort", 0));
         return CLI_EXIT_OK;
       }
   fprintf (stderr, "ccompose: no port %ld/%s published for %s\n", port, proto, name);

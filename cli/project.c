@@ -16,8 +16,12 @@ int
 cli_load_project (const struct cli_global *g, char **services, struct cc_project **out, cc_error_t *err)
 {
   struct cc_compose_options o = {
-    .files = g->files, .project_name = g->project_name, .project_directory = g->project_directory,
-    .profiles = g->profiles, .env_files = g->env_files, .services = services,
+    .files = g->files,
+    .project_name = g->project_name,
+    .project_directory = g->project_directory,
+    .profiles = g->profiles,
+    .env_files = g->env_files,
+    .services = services,
     .ignore_unsupported = g->ignore_unsupported,
   };
 
@@ -63,7 +67,7 @@ cli_parse_seconds (const char *text)
 
   if (*text == '\0' || *end != '\0' || v < 0 || v > 1e9)
     return -1;
-  return (int64_t) (v * 1000);
+  return (int64_t)(v * 1000);
 }
 
 char **
@@ -146,9 +150,12 @@ cli_containers_with_status (const struct cli_target *t, const char *const *statu
 }
 
 static const struct option common_options[] = {
-  { "timeout", required_argument, NULL, 't' }, { "signal", required_argument, NULL, 's' },
-  { "force", no_argument, NULL, 'f' },         { "volumes", no_argument, NULL, 'v' },
-  { "stop", no_argument, NULL, 'S' },          { "help", no_argument, NULL, 'h' },
+  { "timeout", required_argument, NULL, 't' },
+  { "signal", required_argument, NULL, 's' },
+  { "force", no_argument, NULL, 'f' },
+  { "volumes", no_argument, NULL, 'v' },
+  { "stop", no_argument, NULL, 'S' },
+  { "help", no_argument, NULL, 'h' },
   { NULL, 0, NULL, 0 },
 };
 
@@ -176,11 +183,20 @@ cli_parse_common (const char *cmd, const char *usage, const char *shortopts, int
           else
             o->signal = optarg;
           break;
-        case 'S': o->stop = true; break;
-        case 'f': o->force = true; break;
-        case 'v': o->volumes = true; break;
-        case 'h': fputs (usage, stdout); return CLI_EXIT_OK;
-        default: return cli_usage_error (cmd, "unknown option");
+        case 'S':
+          o->stop = true;
+          break;
+        case 'f':
+          o->force = true;
+          break;
+        case 'v':
+          o->volumes = true;
+          break;
+        case 'h':
+          fputs (usage, stdout);
+          return CLI_EXIT_OK;
+        default:
+          return cli_usage_error (cmd, "unknown option");
         }
     }
   o->services = cli_rest (argc, argv);

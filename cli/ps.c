@@ -68,21 +68,30 @@ parse (struct ps_opts *o, int argc, char **argv)
   while ((c = getopt_long (argc, argv, "aqh", options, NULL)) != -1)
     switch (c)
       {
-      case 'a': o->all = true; break;
+      case 'a':
+        o->all = true;
+        break;
       case OPT_FORMAT:
         if (strcmp (optarg, "json") != 0 && strcmp (optarg, "table") != 0)
           return cli_usage_error ("ps", "invalid --format `%s` (table, json)", optarg);
         o->json = strcmp (optarg, "json") == 0;
         break;
-      case 'q': o->quiet = true; break;
-      case OPT_SERVICES: o->services = true; break;
+      case 'q':
+        o->quiet = true;
+        break;
+      case OPT_SERVICES:
+        o->services = true;
+        break;
       case OPT_STATUS:
         if (! is_status (optarg))
           return cli_usage_error ("ps", "invalid --status `%s`", optarg);
         cc_strv_append (&o->status, optarg);
         break;
-      case 'h': fputs (usage, stdout); return CLI_EXIT_OK;
-      default: return cli_usage_error ("ps", "unknown option");
+      case 'h':
+        fputs (usage, stdout);
+        return CLI_EXIT_OK;
+      default:
+        return cli_usage_error ("ps", "unknown option");
       }
   return -1;
 }
@@ -94,8 +103,7 @@ is_shown (const struct ps_opts *o, const cJSON *info)
 
   if (o->status)
     return cc_strv_contains (o->status, state);
-  return o->all || strcmp (state, "running") == 0 || strcmp (state, "restarting") == 0
-         || strcmp (state, "paused") == 0;
+  return o->all || strcmp (state, "running") == 0 || strcmp (state, "restarting") == 0 || strcmp (state, "paused") == 0;
 }
 
 /* Docker's PORTS column: 0.0.0.0:5000->5000/tcp, 6379/tcp.  */
@@ -110,8 +118,9 @@ ports_text (const cJSON *info)
       if (b.len)
         cc_buf_puts (&b, ", ");
       if (pub)
-        cc_buf_printf (&b, "%s:%lld->", cc_json_get_string (p, "URL"), (long long) pub);
-      cc_buf_printf (&b, "%lld/%s", (long long) cc_json_get_int (p, "TargetPort", 0), cc_json_get_string (p, "Protocol"));
+        cc_buf_printf (&b, "%s:%lld->", cc_json_get_string (p, "URL"), (long long)pub);
+      cc_buf_printf (&b, "%lld/%s", (long long)cc_json_get_int (p, "TargetPort", 0),
+                     cc_json_get_string (p, "Protocol"));
     }
   cc_buf_puts (&b, "");
   return cc_buf_steal (&b);
@@ -132,7 +141,7 @@ width_of (const char *s)
   size_t n = 0;
 
   for (; *s; s++)
-    n += ((unsigned char) *s & 0xc0) != 0x80;
+    n += ((unsigned char)*s & 0xc0) != 0x80;
   return n;
 }
 
@@ -153,7 +162,7 @@ static void
 print_table (cJSON *rows)
 {
   static const char *const head[] = { "NAME", "IMAGE", "COMMAND", "SERVICE", "CREATED", "STATUS", "PORTS" };
-  size_t n = (size_t) cJSON_GetArraySize (rows), w[7];
+  size_t n = (size_t)cJSON_GetArraySize (rows), w[7];
   cleanup_free char **cells = xzalloc ((n + 1) * 7 * sizeof (char *));
   time_t now = time (NULL);
   size_t r = 0;

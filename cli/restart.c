@@ -29,11 +29,13 @@ warn_drift (const struct cli_target *t)
       const cJSON *svc = cc_project_service (t->p, cc_json_get_string (e, "service"));
       cleanup_free char *hash = svc ? cc_compose_service_hash_json (svc) : NULL;
       cleanup_free char *why = NULL;
-      if (hash == NULL || strcmp (hash, cc_json_get_string (e, "config_hash") ? cc_json_get_string (e, "config_hash") : "") == 0)
+      if (hash == NULL
+          || strcmp (hash, cc_json_get_string (e, "config_hash") ? cc_json_get_string (e, "config_hash") : "") == 0)
         continue;
       why = cc_plan_describe_change (cJSON_GetObjectItemCaseSensitive (e, "config"), svc);
-      fprintf (stderr, "ccompose: %s: the compose file changed (%s); restart keeps the old configuration, "
-                       "`ccompose up` applies it\n",
+      fprintf (stderr,
+               "ccompose: %s: the compose file changed (%s); restart keeps the old configuration, "
+               "`ccompose up` applies it\n",
                *n, why ? why : "configuration changed");
     }
 }

@@ -41,13 +41,20 @@ enum
 };
 
 static const struct option options[] = {
-  { "detach", no_argument, NULL, 'd' },         { "entrypoint", required_argument, NULL, OPT_ENTRYPOINT },
-  { "env", required_argument, NULL, 'e' },      { "name", required_argument, NULL, OPT_NAME },
-  { "no-deps", no_argument, NULL, OPT_NO_DEPS }, { "publish", required_argument, NULL, 'p' },
-  { "rm", no_argument, NULL, OPT_RM },          { "service-ports", no_argument, NULL, 'P' },
-  { "no-TTY", no_argument, NULL, 'T' },         { "interactive", no_argument, NULL, 'i' },
-  { "tty", no_argument, NULL, 't' },            { "user", required_argument, NULL, 'u' },
-  { "workdir", required_argument, NULL, 'w' },  { "help", no_argument, NULL, 'h' },
+  { "detach", no_argument, NULL, 'd' },
+  { "entrypoint", required_argument, NULL, OPT_ENTRYPOINT },
+  { "env", required_argument, NULL, 'e' },
+  { "name", required_argument, NULL, OPT_NAME },
+  { "no-deps", no_argument, NULL, OPT_NO_DEPS },
+  { "publish", required_argument, NULL, 'p' },
+  { "rm", no_argument, NULL, OPT_RM },
+  { "service-ports", no_argument, NULL, 'P' },
+  { "no-TTY", no_argument, NULL, 'T' },
+  { "interactive", no_argument, NULL, 'i' },
+  { "tty", no_argument, NULL, 't' },
+  { "user", required_argument, NULL, 'u' },
+  { "workdir", required_argument, NULL, 'w' },
+  { "help", no_argument, NULL, 'h' },
   { NULL, 0, NULL, 0 },
 };
 
@@ -63,8 +70,8 @@ is_valid_name (const char *n)
   if (*n == '\0' || strlen (n) > 128)
     return false;
   for (const char *c = n; *c; c++)
-    if (! ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '-'
-           || *c == '_' || *c == '.'))
+    if (! ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '-' || *c == '_'
+           || *c == '.'))
       return false;
   return true;
 }
@@ -77,8 +84,12 @@ parse (struct run_cli *o, int argc, char **argv)
   while ((c = getopt_long (argc, argv, "+de:p:PTitu:w:h", options, NULL)) != -1)
     switch (c)
       {
-      case 'd': o->detach = true; break;
-      case OPT_ENTRYPOINT: o->run.entrypoint = optarg; break;
+      case 'd':
+        o->detach = true;
+        break;
+      case OPT_ENTRYPOINT:
+        o->run.entrypoint = optarg;
+        break;
       case 'e':
         if (strchr (optarg, '=') == NULL)
           {
@@ -94,15 +105,33 @@ parse (struct run_cli *o, int argc, char **argv)
           return cli_usage_error ("run", "invalid --name `%s`", optarg);
         o->run.name = optarg;
         break;
-      case OPT_NO_DEPS: o->run.no_deps = true; break;
-      case 'p': cc_strv_append (&o->run.publish, optarg); break;
-      case OPT_RM: o->rm = true; break;
-      case 'P': o->run.service_ports = true; break;
-      case 'T': case 'i': case 't': break;
-      case 'u': o->run.user = optarg; break;
-      case 'w': o->run.workdir = optarg; break;
-      case 'h': fputs (usage, stdout); return CLI_EXIT_OK;
-      default: return cli_usage_error ("run", "unknown option");
+      case OPT_NO_DEPS:
+        o->run.no_deps = true;
+        break;
+      case 'p':
+        cc_strv_append (&o->run.publish, optarg);
+        break;
+      case OPT_RM:
+        o->rm = true;
+        break;
+      case 'P':
+        o->run.service_ports = true;
+        break;
+      case 'T':
+      case 'i':
+      case 't':
+        break;
+      case 'u':
+        o->run.user = optarg;
+        break;
+      case 'w':
+        o->run.workdir = optarg;
+        break;
+      case 'h':
+        fputs (usage, stdout);
+        return CLI_EXIT_OK;
+      default:
+        return cli_usage_error ("run", "unknown option");
       }
   if (optind >= argc)
     return cli_usage_error ("run", "requires a SERVICE");
@@ -114,7 +143,7 @@ print_plain (void *opaque, const struct cc_log_line *l)
 {
   FILE *out = strcmp (l->stream, "stderr") == 0 ? stderr : stdout;
 
-  (void) opaque;
+  (void)opaque;
   fwrite (l->text, 1, l->len, out);
   fputc ('\n', out);
   fflush (out);

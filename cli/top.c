@@ -117,7 +117,7 @@ cli_cmd_top (struct cli_global *g, int argc, char **argv)
     {
       const cJSON *e = cJSON_GetObjectItemCaseSensitive (cc_state_section (t.st, "containers"), *n);
       cleanup_cjson cJSON *info = cc_engine_container_info (t.name, *n, e);
-      show (*n, (long) cc_json_get_int (info, "Pid", 0));
+      show (*n, (long)cc_json_get_int (info, "Pid", 0));
     }
   cli_target_release (&t);
   return CLI_EXIT_OK;

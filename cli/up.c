@@ -37,7 +37,8 @@ static const char usage[]
       "      --no-log-prefix             Don't print prefix in logs\n"
       "      --no-recreate               If containers already exist, don't recreate them\n"
       "      --no-start                  Don't start the services after creating them\n"
-      "      --pull string               Pull image before running (\"always\"|\"missing\"|\"never\") (default \"missing\")\n"
+      "      --pull string               Pull image before running (\"always\"|\"missing\"|\"never\") (default "
+      "\"missing\")\n"
       "      --quiet-pull                Pull without printing progress information\n"
       "      --remove-orphans            Remove containers for services not defined in the Compose file\n"
       "      --scale scale               Scale SERVICE to NUM instances (SERVICE=NUM)\n"
@@ -137,25 +138,53 @@ parse (struct up_cli *o, int argc, char **argv)
   while ((c = getopt_long (argc, argv, "dt:h", options, NULL)) != -1)
     switch (c)
       {
-      case OPT_ABORT: o->abort_on_exit = true; break;
-      case OPT_ALWAYS_RECREATE_DEPS: break;
-      case OPT_ATTACH: cc_strv_append (&o->attach, optarg); break;
-      case 'd': o->detach = true; break;
-      case OPT_EXIT_CODE_FROM: o->exit_code_from = optarg; o->abort_on_exit = true; break;
-      case OPT_FORCE_RECREATE: o->up.force_recreate = true; break;
-      case OPT_NO_ATTACH: cc_strv_append (&o->no_attach, optarg); break;
-      case OPT_NO_COLOR: o->no_color = true; break;
-      case OPT_NO_DEPS: o->up.no_deps = true; break;
-      case OPT_NO_LOG_PREFIX: o->no_log_prefix = true; break;
-      case OPT_NO_RECREATE: o->up.no_recreate = true; break;
-      case OPT_NO_START: o->up.no_start = true; break;
+      case OPT_ABORT:
+        o->abort_on_exit = true;
+        break;
+      case OPT_ALWAYS_RECREATE_DEPS:
+        break;
+      case OPT_ATTACH:
+        cc_strv_append (&o->attach, optarg);
+        break;
+      case 'd':
+        o->detach = true;
+        break;
+      case OPT_EXIT_CODE_FROM:
+        o->exit_code_from = optarg;
+        o->abort_on_exit = true;
+        break;
+      case OPT_FORCE_RECREATE:
+        o->up.force_recreate = true;
+        break;
+      case OPT_NO_ATTACH:
+        cc_strv_append (&o->no_attach, optarg);
+        break;
+      case OPT_NO_COLOR:
+        o->no_color = true;
+        break;
+      case OPT_NO_DEPS:
+        o->up.no_deps = true;
+        break;
+      case OPT_NO_LOG_PREFIX:
+        o->no_log_prefix = true;
+        break;
+      case OPT_NO_RECREATE:
+        o->up.no_recreate = true;
+        break;
+      case OPT_NO_START:
+        o->up.no_start = true;
+        break;
       case OPT_PULL:
         if (! is_pull_policy (optarg))
           return cli_usage_error ("up", "invalid --pull `%s` (always, missing, never, build)", optarg);
         o->up.pull = optarg;
         break;
-      case OPT_QUIET_PULL: o->up.quiet = true; break;
-      case OPT_REMOVE_ORPHANS: o->up.remove_orphans = true; break;
+      case OPT_QUIET_PULL:
+        o->up.quiet = true;
+        break;
+      case OPT_REMOVE_ORPHANS:
+        o->up.remove_orphans = true;
+        break;
       case OPT_SCALE:
         if (! is_valid_scale (optarg))
           return cli_usage_error ("up", "invalid --scale `%s` (SERVICE=NUM, 0 to 1000)", optarg);
@@ -165,14 +194,22 @@ parse (struct up_cli *o, int argc, char **argv)
         if ((o->up.timeout_ms = cli_parse_seconds (optarg)) < 0)
           return cli_usage_error ("up", "invalid --timeout `%s`", optarg);
         break;
-      case OPT_TIMESTAMPS: o->timestamps = true; break;
-      case OPT_WAIT: o->up.wait = true; o->detach = true; break;
+      case OPT_TIMESTAMPS:
+        o->timestamps = true;
+        break;
+      case OPT_WAIT:
+        o->up.wait = true;
+        o->detach = true;
+        break;
       case OPT_WAIT_TIMEOUT:
         if ((o->up.wait_timeout_ms = cli_parse_seconds (optarg)) < 0)
           return cli_usage_error ("up", "invalid --wait-timeout `%s`", optarg);
         break;
-      case 'h': fputs (usage, stdout); return CLI_EXIT_OK;
-      default: return cli_usage_error ("up", "unknown option");
+      case 'h':
+        fputs (usage, stdout);
+        return CLI_EXIT_OK;
+      default:
+        return cli_usage_error ("up", "unknown option");
       }
   if (o->up.force_recreate && o->up.no_recreate)
     return cli_usage_error ("up", "--force-recreate and --no-recreate are incompatible");
@@ -190,7 +227,7 @@ static volatile sig_atomic_t interrupts;
 static void
 on_interrupt (int sig)
 {
-  (void) sig;
+  (void)sig;
   interrupts++;
 }
 
@@ -278,8 +315,8 @@ setup_attach (struct attach *a, const struct cc_project *p, char **all)
       char *prefix;
       if (svc == NULL || ! is_attached (a->o, svc))
         continue;
-      prefix = xasprintf ("%s-%lld", svc, (long long) cc_json_get_int (e, "number", 1));
-      a->width = (int) strlen (prefix) > a->width ? (int) strlen (prefix) : a->width;
+      prefix = xasprintf ("%s-%lld", svc, (long long)cc_json_get_int (e, "number", 1));
+      a->width = (int)strlen (prefix) > a->width ? (int)strlen (prefix) : a->width;
       cc_strv_append (&a->names, *c);
       cc_strv_push (&a->prefixes, prefix);
       for (int i = 0; services[i]; i++)
@@ -297,7 +334,7 @@ exit_code_of (const cJSON *state, const char *service)
 
   if (*names == NULL || cc_runtime_state (names[0], &st, NULL) < 0)
     return CLI_EXIT_FAILURE;
-  return (int) cc_json_get_int (st, "exit_code", 1);
+  return (int)cc_json_get_int (st, "exit_code", 1);
 }
 
 static int
@@ -331,8 +368,13 @@ attach (struct up_cli *o, const struct cc_project *p, char **all, cc_error_t *er
 {
   cleanup_state struct cc_state *st = NULL;
   struct attach a = { .o = o, .color = ! o->no_color && o->color };
-  struct cc_log_opts lo = { .follow = true, .tail = -1, .since = o->since, .settle_ms = 1500, .fn = print_line,
-                            .should_stop = should_stop, .opaque = &a };
+  struct cc_log_opts lo = { .follow = true,
+                            .tail = -1,
+                            .since = o->since,
+                            .settle_ms = 1500,
+                            .fn = print_line,
+                            .should_stop = should_stop,
+                            .opaque = &a };
   cleanup_free char *list = NULL;
   bool was_interrupted;
   int ret = CLI_EXIT_OK;

@@ -35,9 +35,14 @@ cli_cmd_wait (struct cli_global *g, int argc, char **argv)
   while ((c = getopt_long (argc, argv, "h", options, NULL)) != -1)
     switch (c)
       {
-      case 'D': down = true; break;
-      case 'h': fputs (usage, stdout); return CLI_EXIT_OK;
-      default: return cli_usage_error ("wait", "unknown option");
+      case 'D':
+        down = true;
+        break;
+      case 'h':
+        fputs (usage, stdout);
+        return CLI_EXIT_OK;
+      default:
+        return cli_usage_error ("wait", "unknown option");
       }
   services = cli_rest (argc, argv);
   if (*services == NULL)

@@ -57,11 +57,11 @@ missing_image (const struct cc_project *p, const char *service, const char *ref,
   bool has_build = cJSON_HasObjectItem (cc_project_service (p, service), "build");
 
   cc_error_release (err);
-  return cc_error_make (err, ENOENT,
-                        "service `%s`: image `%s` is not in the local store: %s", service, ref,
-                        has_build ? "ccompose cannot build images yet; build it elsewhere and load it with "
-                                    "`ccompose image load -i ARCHIVE`"
-                                  : "load it with `ccompose image load -i ARCHIVE` (the demo images: samples/images/load)");
+  return cc_error_make (err, ENOENT, "service `%s`: image `%s` is not in the local store: %s", service, ref,
+                        has_build
+                            ? "ccompose cannot build images yet; build it elsewhere and load it with "
+                              "`ccompose image load -i ARCHIVE`"
+                            : "load it with `ccompose image load -i ARCHIVE` (the demo images: samples/images/load)");
 }
 
 static int
@@ -98,7 +98,7 @@ global_level (const struct up *u, const char *service)
 {
   for (size_t l = 0; l < u->all_levels->n_levels; l++)
     if (cc_strv_contains (u->all_levels->levels[l], service))
-      return (int) l;
+      return (int)l;
   return 0;
 }
 
@@ -124,7 +124,7 @@ new_entry (struct up *u, const struct cc_action *a)
   cc_json_set (e, "networks", names);
   cc_json_set_bool (e, "owns_netns", mode == NULL || strcmp (mode, "none") == 0);
   cc_json_set_string (e, "status", "creating");
-  cc_json_set_int (e, "created_ms", (int64_t) time (NULL) * 1000);
+  cc_json_set_int (e, "created_ms", (int64_t)time (NULL) * 1000);
   return e;
 }
 
@@ -133,12 +133,17 @@ new_entry (struct up *u, const struct cc_action *a)
 static int
 create_network (struct up *u, const struct cc_action *a, cc_error_t *err)
 {
-  const cJSON *net = cJSON_GetObjectItemCaseSensitive (cJSON_GetObjectItemCaseSensitive (u->p->model, "networks"), a->key);
-  const cJSON *ipam = cJSON_GetArrayItem (cJSON_GetObjectItemCaseSensitive (cJSON_GetObjectItemCaseSensitive (net, "ipam"), "config"), 0);
+  const cJSON *net
+      = cJSON_GetObjectItemCaseSensitive (cJSON_GetObjectItemCaseSensitive (u->p->model, "networks"), a->key);
+  const cJSON *ipam = cJSON_GetArrayItem (
+      cJSON_GetObjectItemCaseSensitive (cJSON_GetObjectItemCaseSensitive (net, "ipam"), "config"), 0);
   cJSON *entry = cJSON_CreateObject ();
   struct cc_net_spec spec = {
-    .project = u->p->name, .name = a->key, .subnet = cc_json_get_string (ipam, "subnet"),
-    .gateway = cc_json_get_string (ipam, "gateway"), .ip_range = cc_json_get_string (ipam, "ip_range"),
+    .project = u->p->name,
+    .name = a->key,
+    .subnet = cc_json_get_string (ipam, "subnet"),
+    .gateway = cc_json_get_string (ipam, "gateway"),
+    .ip_range = cc_json_get_string (ipam, "ip_range"),
     .internal = cc_json_get_bool (net, "internal", false),
   };
   struct cc_net_info info = { 0 };
@@ -197,7 +202,7 @@ preflight (struct up *u, cc_error_t *err)
       if (a->kind != CC_ACTION_CREATE && a->kind != CC_ACTION_RECREATE && a->kind != CC_ACTION_START)
         continue;
       ports = cJSON_GetObjectItemCaseSensitive (cc_project_service (u->p, a->service), "ports");
-      v = xzalloc (((size_t) cJSON_GetArraySize (ports) + 1) * sizeof (*v));
+      v = xzalloc (((size_t)cJSON_GetArraySize (ports) + 1) * sizeof (*v));
       for (const cJSON *pt = ports ? ports->child : NULL; pt; pt = pt->next)
         {
           const char *pub = cc_json_get_string (pt, "published"), *ip = cc_json_get_string (pt, "host_ip");
@@ -206,7 +211,7 @@ preflight (struct up *u, cc_error_t *err)
           if (pub == NULL || *pub == '\0')
             continue;
           text = xasprintf ("%s%s%s:%lld/%s", ip ? ip : "", ip ? ":" : "", pub,
-                            (long long) cc_json_get_int (pt, "target", 0), proto ? proto : "tcp");
+                            (long long)cc_json_get_int (pt, "target", 0), proto ? proto : "tcp");
           if (cc_net_port_parse (text, &v[n], err) < 0)
             return cc_error_wrap (err, "service `%s`", a->service);
           n++;
@@ -366,9 +371,9 @@ wait_level (struct up *u, int level, cc_error_t *err)
       if (cc_engine_wait_condition (u->st->json, a->reason, a->condition, -1, err) == 0)
         {
           cc_engine_progress ("Service", a->reason,
-                              strcmp (a->condition, "service_healthy") == 0 ? "Healthy"
+                              strcmp (a->condition, "service_healthy") == 0                  ? "Healthy"
                               : strcmp (a->condition, "service_completed_successfully") == 0 ? "Exited"
-                                                                                               : "Running");
+                                                                                             : "Running");
           continue;
         }
       if (! a->required)
@@ -476,7 +481,7 @@ wait_ready (struct up *u, char *const *names, cc_error_t *err)
             }
           if (u->o->wait_timeout_ms >= 0 && cc_engine_now_ms () - t0 > u->o->wait_timeout_ms)
             return cc_error_make (err, ETIMEDOUT, "container %s is not ready after %lld s (status %s%s%s)", *n,
-                                  (long long) (u->o->wait_timeout_ms / 1000), status, health ? ", health " : "",
+                                  (long long)(u->o->wait_timeout_ms / 1000), status, health ? ", health " : "",
                                   health ? health : "");
           usleep (20000);
         }
@@ -488,7 +493,7 @@ wait_ready (struct up *u, char *const *names, cc_error_t *err)
             {
               cleanup_free char *logs = cc_engine_last_log_lines (*n, 20);
               return cc_error_make (err, 0, "container %s exited with code %lld; last log lines:\n%s", *n,
-                                    (long long) code, logs);
+                                    (long long)code, logs);
             }
           cc_engine_progress ("Container", *n, "Exited (0)");
         }
@@ -536,9 +541,9 @@ print_timings (const struct up *u, int64_t total)
 {
   if (cc_log_threshold > CC_LOG_DEBUG)
     return;
-  fprintf (stderr, "up: %.3f s (images %.3f, network %.3f, create %.3f, start %.3f, wait %.3f)\n",
-           (double) total / 1000, (double) u->t.images / 1000, (double) u->t.network / 1000,
-           (double) u->t.create / 1000, (double) u->t.start / 1000, (double) u->t.wait / 1000);
+  fprintf (stderr, "up: %.3f s (images %.3f, network %.3f, create %.3f, start %.3f, wait %.3f)\n", (double)total / 1000,
+           (double)u->t.images / 1000, (double)u->t.network / 1000, (double)u->t.create / 1000,
+           (double)u->t.start / 1000, (double)u->t.wait / 1000);
 }
 
 static void
@@ -570,7 +575,7 @@ static int
 run_levels (struct up *u, cc_error_t *err)
 {
   for (size_t l = 0; l < u->plan->n_levels; l++)
-    if (apply_level (u, (int) l, err) < 0)
+    if (apply_level (u, (int)l, err) < 0)
       return -1;
   return 0;
 }
@@ -627,8 +632,13 @@ apply (const struct cc_project *p, struct cc_up_opts *o, struct cc_state *st, cc
   struct up u = { .p = p, .o = o };
   int64_t t0 = cc_engine_now_ms ();
   struct cc_plan_opts po = {
-    .services = o->services, .scale = o->scale, .force_recreate = o->force_recreate, .no_recreate = o->no_recreate,
-    .no_deps = o->no_deps, .remove_orphans = o->remove_orphans, .no_start = o->no_start,
+    .services = o->services,
+    .scale = o->scale,
+    .force_recreate = o->force_recreate,
+    .no_recreate = o->no_recreate,
+    .no_deps = o->no_deps,
+    .remove_orphans = o->remove_orphans,
+    .no_start = o->no_start,
   };
 
   if (select_for_images (&u, &services, err) < 0 || cc_compose_levels (p, NULL, &levels, err) < 0)
@@ -668,7 +678,7 @@ cc_engine_prepare_shared (const struct cc_project *p, const char *service, cc_er
 {
   cleanup_state struct cc_state *st = NULL;
   cleanup_plan struct cc_plan *plan = NULL;
-  char *services[] = { (char *) service, NULL };
+  char *services[] = { (char *)service, NULL };
   struct cc_up_opts o = { .timeout_ms = -1, .wait_timeout_ms = -1 };
   struct cc_plan_opts po = { .services = services, .no_deps = true, .no_start = true };
   struct up u = { .p = p, .o = &o };

@@ -49,7 +49,7 @@ json_int (const cJSON *obj, const char *key, int64_t dflt)
   const cJSON *v = cJSON_GetObjectItemCaseSensitive (obj, key);
 
   if (cJSON_IsNumber (v))
-    return (int64_t) v->valuedouble;
+    return (int64_t)v->valuedouble;
   if (cJSON_IsString (v) && *v->valuestring)
     return strtoll (v->valuestring, NULL, 10);
   return dflt;
@@ -195,7 +195,7 @@ add_volume_mount (struct cc_runtime_spec *s, const struct cc_project *p, const c
     {
       int64_t size = json_int (cJSON_GetObjectItemCaseSensitive (v, "tmpfs"), "size", 0);
       if (size > 0)
-        cc_strv_push (&opts, xasprintf ("size=%lld", (long long) size));
+        cc_strv_push (&opts, xasprintf ("size=%lld", (long long)size));
       add_mount (s, "tmpfs", NULL, target, opts);
       return 0;
     }
@@ -250,7 +250,7 @@ static void
 add_tmpfs_short (struct cc_runtime_spec *s, const char *text)
 {
   const char *colon = strchr (text, ':');
-  cleanup_free char *target = colon ? xstrndup (text, (size_t) (colon - text)) : xstrdup (text);
+  cleanup_free char *target = colon ? xstrndup (text, (size_t)(colon - text)) : xstrdup (text);
 
   add_mount (s, "tmpfs", NULL, target, colon ? cc_strv_split (colon + 1, ',', true) : NULL);
 }
@@ -265,7 +265,8 @@ set_mounts (struct cc_runtime_spec *s, const struct cc_project *p, const cJSON *
 
   for (const cJSON *v = vols ? vols->child : NULL; v; v = v->next, i++)
     if (add_volume_mount (s, p, v, name, img, i, err) < 0)
-      return cc_error_wrap (err, "volume `%s`", cc_json_get_string (v, "target") ? cc_json_get_string (v, "target") : "?");
+      return cc_error_wrap (err, "volume `%s`",
+                            cc_json_get_string (v, "target") ? cc_json_get_string (v, "target") : "?");
   if (cJSON_IsString (tmpfs))
     add_tmpfs_short (s, tmpfs->valuestring);
   for (const cJSON *t = cJSON_IsArray (tmpfs) ? tmpfs->child : NULL; t; t = t->next)
@@ -292,7 +293,7 @@ set_resources (struct cc_runtime_spec *s, const cJSON *svc)
   if (cpus > 0)
     {
       s->resources.cpu_period = 100000;
-      s->resources.cpu_quota = (int64_t) (cpus * 100000);
+      s->resources.cpu_quota = (int64_t)(cpus * 100000);
     }
   s->shm_size = json_int (svc, "shm_size", 64 << 20); /* Docker's default */
 }
@@ -302,11 +303,14 @@ static const struct
   const char *name;
   int resource;
 } ulimit_names[] = {
-  { "core", RLIMIT_CORE },       { "cpu", RLIMIT_CPU },         { "data", RLIMIT_DATA },
-  { "fsize", RLIMIT_FSIZE },     { "locks", RLIMIT_LOCKS },     { "memlock", RLIMIT_MEMLOCK },
-  { "msgqueue", RLIMIT_MSGQUEUE }, { "nice", RLIMIT_NICE },     { "nofile", RLIMIT_NOFILE },
-  { "nproc", RLIMIT_NPROC },     { "rss", RLIMIT_RSS },         { "rtprio", RLIMIT_RTPRIO },
-  { "rttime", RLIMIT_RTTIME },   { "sigpending", RLIMIT_SIGPENDING }, { "stack", RLIMIT_STACK },
+  { "core", RLIMIT_CORE },         { "cpu", RLIMIT_CPU },
+  { "data", RLIMIT_DATA },         { "fsize", RLIMIT_FSIZE },
+  { "locks", RLIMIT_LOCKS },       { "memlock", RLIMIT_MEMLOCK },
+  { "msgqueue", RLIMIT_MSGQUEUE }, { "nice", RLIMIT_NICE },
+  { "nofile", RLIMIT_NOFILE },     { "nproc", RLIMIT_NPROC },
+  { "rss", RLIMIT_RSS },           { "rtprio", RLIMIT_RTPRIO },
+  { "rttime", RLIMIT_RTTIME },     { "sigpending", RLIMIT_SIGPENDING },
+  { "stack", RLIMIT_STACK },
 };
 
 static int
@@ -324,8 +328,8 @@ set_ulimits (struct cc_runtime_spec *s, const cJSON *svc, cc_error_t *err)
         return cc_error_make (err, EINVAL, "unknown ulimit `%s`", u->string);
       s->rlimits = xreallocarray (s->rlimits, s->n_rlimits + 1, sizeof (*s->rlimits));
       s->rlimits[s->n_rlimits].resource = ulimit_names[i].resource;
-      s->rlimits[s->n_rlimits].soft = (uint64_t) (cJSON_IsNumber (u) ? u->valuedouble : json_int (u, "soft", 0));
-      s->rlimits[s->n_rlimits].hard = (uint64_t) (cJSON_IsNumber (u) ? u->valuedouble : json_int (u, "hard", 0));
+      s->rlimits[s->n_rlimits].soft = (uint64_t)(cJSON_IsNumber (u) ? u->valuedouble : json_int (u, "soft", 0));
+      s->rlimits[s->n_rlimits].hard = (uint64_t)(cJSON_IsNumber (u) ? u->valuedouble : json_int (u, "hard", 0));
       s->n_rlimits++;
     }
   return 0;
@@ -363,7 +367,8 @@ static int
 set_lifecycle (struct cc_runtime_spec *s, const cJSON *svc, const struct cc_image_config *cfg, cc_error_t *err)
 {
   const char *sig = cc_json_get_string (svc, "stop_signal"), *restart = cc_json_get_string (svc, "restart");
-  const cJSON *log_opts = cJSON_GetObjectItemCaseSensitive (cJSON_GetObjectItemCaseSensitive (svc, "logging"), "options");
+  const cJSON *log_opts
+      = cJSON_GetObjectItemCaseSensitive (cJSON_GetObjectItemCaseSensitive (svc, "logging"), "options");
   const char *max_size = cc_json_get_string (log_opts, "max-size");
 
   s->stop_signal = SIGTERM;
@@ -380,9 +385,12 @@ set_lifecycle (struct cc_runtime_spec *s, const cJSON *svc, const struct cc_imag
     {
       char *end;
       double v = strtod (max_size, &end);
-      int64_t mult = *end == 'k' || *end == 'K' ? 1024 : *end == 'm' || *end == 'M' ? 1 << 20 : *end == 'g' || *end == 'G' ? 1 << 30 : 1;
-      s->log_max_size = (int64_t) (v * (double) mult);
-      s->log_max_file = (int) json_int (log_opts, "max-file", 1);
+      int64_t mult = *end == 'k' || *end == 'K'   ? 1024
+                     : *end == 'm' || *end == 'M' ? 1 << 20
+                     : *end == 'g' || *end == 'G' ? 1 << 30
+                                                  : 1;
+      s->log_max_size = (int64_t)(v * (double)mult);
+      s->log_max_file = (int)json_int (log_opts, "max-file", 1);
     }
   return 0;
 }
@@ -422,7 +430,7 @@ set_health (struct cc_runtime_spec *s, const cJSON *svc, const struct cc_image_c
                        &h->start_interval_ms, err)
              < 0)
     return cc_error_wrap (err, "healthcheck");
-  h->retries = (int) json_int (hc, "retries", ih && ih->retries ? ih->retries : 3);
+  h->retries = (int)json_int (hc, "retries", ih && ih->retries ? ih->retries : 3);
   return 0;
 }
 

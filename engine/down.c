@@ -46,7 +46,7 @@ max_level (const cJSON *section)
 
   for (const cJSON *c = section ? section->child : NULL; c; c = c->next)
     if (cc_json_get_int (c, "level", 0) > max)
-      max = (int) cc_json_get_int (c, "level", 0);
+      max = (int)cc_json_get_int (c, "level", 0);
   return max;
 }
 
@@ -114,7 +114,7 @@ remove_section (struct down *d, const char *key, cc_error_t *list)
         continue;
       if (cc_engine_run_parallel (names, d->o->parallel, remove_job, d, &one) < 0)
         cc_error_append (list, &one);
-      cc_debug ("down: level %d removed in %lld ms", l, (long long) (cc_engine_now_ms () - t0));
+      cc_debug ("down: level %d removed in %lld ms", l, (long long)(cc_engine_now_ms () - t0));
       for (char **n = names; *n; n++)
         cc_engine_progress ("Container", *n, "Removed");
       forget_removed (section, names);
@@ -139,7 +139,7 @@ remove_networks (struct down *d, cc_error_t *list)
       cc_error_append (list, &one);
       return;
     }
-  cc_debug ("down: networks torn down in %lld ms", (long long) (cc_engine_now_ms () - t0));
+  cc_debug ("down: networks torn down in %lld ms", (long long)(cc_engine_now_ms () - t0));
   for (cJSON *n = nets->child; n; n = next)
     {
       next = n->next;

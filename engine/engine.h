@@ -69,28 +69,28 @@ enum cc_action_kind
 {
   CC_ACTION_CREATE_NETWORK,
   CC_ACTION_CREATE_VOLUME,
-  CC_ACTION_REMOVE_ORPHAN,  /* a container whose service is gone */
-  CC_ACTION_REMOVE,         /* a replica above the wanted scale */
-  CC_ACTION_WAIT,           /* a depends_on condition, before a service's level */
-  CC_ACTION_RECREATE,       /* remove, then create and start */
+  CC_ACTION_REMOVE_ORPHAN, /* a container whose service is gone */
+  CC_ACTION_REMOVE,        /* a replica above the wanted scale */
+  CC_ACTION_WAIT,          /* a depends_on condition, before a service's level */
+  CC_ACTION_RECREATE,      /* remove, then create and start */
   CC_ACTION_CREATE,
   CC_ACTION_START,
-  CC_ACTION_RESTART,        /* depends_on.restart: a dependency was recreated */
-  CC_ACTION_KEEP,           /* running and unchanged: nothing to do */
+  CC_ACTION_RESTART, /* depends_on.restart: a dependency was recreated */
+  CC_ACTION_KEEP,    /* running and unchanged: nothing to do */
 };
 
 struct cc_action
 {
   enum cc_action_kind kind;
-  int level;       /* depends_on level of the service; -1 for project-wide actions */
-  char *service;   /* NULL for networks and volumes */
-  char *name;      /* container, network or volume name */
-  char *key;       /* compose key of a network or volume */
-  int number;      /* replica number */
-  char *reason;    /* recreate: what changed; wait: the dependency */
-  char *condition; /* wait: service_started|service_healthy|service_completed_successfully */
-  bool required;   /* wait: depends_on.required */
-  bool start;      /* create/recreate: start afterwards */
+  int level;        /* depends_on level of the service; -1 for project-wide actions */
+  char *service;    /* NULL for networks and volumes */
+  char *name;       /* container, network or volume name */
+  char *key;        /* compose key of a network or volume */
+  int number;       /* replica number */
+  char *reason;     /* recreate: what changed; wait: the dependency */
+  char *condition;  /* wait: service_started|service_healthy|service_completed_successfully */
+  bool required;    /* wait: depends_on.required */
+  bool start;       /* create/recreate: start afterwards */
   bool report_only; /* an orphan left in place (no --remove-orphans) */
 };
 
@@ -103,10 +103,10 @@ struct cc_plan
 
 struct cc_plan_opts
 {
-  char *const *services;     /* named on the command line; NULL = all */
-  char *const *scale;        /* "SERVICE=N" overrides */
-  const cJSON *image_ids;    /* service -> image id (what the store resolved) */
-  const cJSON *status;       /* container name -> runtime status (running, exited...) */
+  char *const *services;  /* named on the command line; NULL = all */
+  char *const *scale;     /* "SERVICE=N" overrides */
+  const cJSON *image_ids; /* service -> image id (what the store resolved) */
+  const cJSON *status;    /* container name -> runtime status (running, exited...) */
   bool force_recreate, no_recreate, no_deps, remove_orphans, no_start;
 };
 
@@ -160,11 +160,11 @@ int cc_engine_up (const struct cc_project *p, struct cc_up_opts *o, cc_error_t *
 
 struct cc_down_opts
 {
-  bool volumes;       /* -v: named volumes (never external ones) */
+  bool volumes; /* -v: named volumes (never external ones) */
   bool remove_orphans;
   int64_t timeout_ms; /* < 0: each container's stop_grace_period */
   int parallel;
-  const char *rmi;    /* NULL, "local" or "all" */
+  const char *rmi; /* NULL, "local" or "all" */
 };
 
 /* `down` from the on-disk state only: P (may be NULL) adds services that
@@ -177,11 +177,11 @@ int cc_engine_down (const char *project, const struct cc_project *p, const struc
 struct cc_run_opts
 {
   const char *service;
-  char **command;          /* NULL: the service's */
-  const char *entrypoint;  /* NULL: the service's */
-  char **env;              /* KEY=VALUE added */
+  char **command;         /* NULL: the service's */
+  const char *entrypoint; /* NULL: the service's */
+  char **env;             /* KEY=VALUE added */
   const char *user, *workdir, *name;
-  char **publish;          /* -p specs */
+  char **publish; /* -p specs */
   bool service_ports, no_deps;
   int parallel;
 };
@@ -193,10 +193,10 @@ char *cc_engine_container_status (const char *name, char **health);
 
 struct cc_stop_opts
 {
-  int64_t timeout_ms;            /* < 0: each container's stop_grace_period */
-  bool explain;                  /* countdown, and say when PID 1 ignores the stop signal */
-  bool quiet;                    /* no progress lines */
-  volatile sig_atomic_t *force;  /* becomes non-zero: SIGKILL what is left (second Ctrl-C) */
+  int64_t timeout_ms;           /* < 0: each container's stop_grace_period */
+  bool explain;                 /* countdown, and say when PID 1 ignores the stop signal */
+  bool quiet;                   /* no progress lines */
+  volatile sig_atomic_t *force; /* becomes non-zero: SIGKILL what is left (second Ctrl-C) */
 };
 /* Stop NAMES in reverse level order, parallel within a level; the restart
    policy does not bring them back.  */
@@ -231,8 +231,8 @@ char *cc_engine_container_dir (const char *project, const char *name);
 /* The runtime spec of replica NAME of SERVICE: the image config merged with
    the compose keys.  NETNS is its network namespace path (NULL: host).  */
 int cc_engine_build_spec (const struct cc_project *p, const char *service_name, const cJSON *service,
-                          const struct cc_image *img, const char *name, const char *netns,
-                          struct cc_runtime_spec **out, cc_error_t *err);
+                          const struct cc_image *img, const char *name, const char *netns, struct cc_runtime_spec **out,
+                          cc_error_t *err);
 
 /* Create one container fully: netns, network endpoints, hosts and resolv
    files, volumes, runtime container (created, not started).  The state

@@ -32,12 +32,12 @@ cc_engine_human_duration (int64_t seconds)
   if (seconds < 1)
     return xstrdup ("Less than a second");
   if (seconds < 60)
-    return xasprintf ("%lld second%s", (long long) seconds, seconds == 1 ? "" : "s");
+    return xasprintf ("%lld second%s", (long long)seconds, seconds == 1 ? "" : "s");
   if (seconds < 3600)
-    return xasprintf ("%lld minute%s", (long long) (seconds / 60), seconds / 60 == 1 ? "" : "s");
+    return xasprintf ("%lld minute%s", (long long)(seconds / 60), seconds / 60 == 1 ? "" : "s");
   if (seconds < 48 * 3600)
-    return xasprintf ("%lld hour%s", (long long) (seconds / 3600), seconds / 3600 == 1 ? "" : "s");
-  return xasprintf ("%lld days", (long long) (seconds / 86400));
+    return xasprintf ("%lld hour%s", (long long)(seconds / 3600), seconds / 3600 == 1 ? "" : "s");
+  return xasprintf ("%lld days", (long long)(seconds / 86400));
 }
 
 static char *
@@ -55,7 +55,7 @@ status_text (const char *state, const char *health, const cJSON *rt)
   if (strcmp (state, "exited") == 0)
     {
       ago = cc_engine_human_duration (now - parse_rfc3339 (cc_json_get_string (rt, "finished_at")));
-      return xasprintf ("Exited (%lld) %s ago", (long long) cc_json_get_int (rt, "exit_code", 0), ago);
+      return xasprintf ("Exited (%lld) %s ago", (long long)cc_json_get_int (rt, "exit_code", 0), ago);
     }
   if (strcmp (state, "restarting") == 0)
     return xstrdup ("Restarting");

@@ -72,8 +72,9 @@ emit_record (const struct cc_log_opts *o, struct source *s, const char *text, si
   l = strlen (log);
   if (l && log[l - 1] == '\n')
     l--;
-  line = (struct cc_log_line){ .container = s->name, .index = s->index, .stream = stream ? stream : "stdout",
-                               .time = time, .text = log, .len = l };
+  line = (struct cc_log_line){
+    .container = s->name, .index = s->index, .stream = stream ? stream : "stdout", .time = time, .text = log, .len = l
+  };
   o->fn (o->opaque, &line);
 }
 
@@ -88,12 +89,12 @@ drain (const struct cc_log_opts *o, struct source *s)
     {
       char *start, *nl;
       size_t used = 0;
-      cc_buf_append (&s->partial, chunk, (size_t) n);
+      cc_buf_append (&s->partial, chunk, (size_t)n);
       start = s->partial.data;
       while ((nl = memchr (start + used, '\n', s->partial.len - used)))
         {
-          emit_record (o, s, start + used, (size_t) (nl - (start + used)));
-          used = (size_t) (nl - start) + 1;
+          emit_record (o, s, start + used, (size_t)(nl - (start + used)));
+          used = (size_t)(nl - start) + 1;
         }
       if (used)
         {
@@ -187,7 +188,7 @@ read_history (const struct cc_log_opts *o, struct source *s)
   copy.opaque = &t;
   read_rotated (&copy, s);
   drain (&copy, s);
-  for (size_t i = t.n > (size_t) o->tail ? t.n - (size_t) o->tail : 0; i < t.n; i++)
+  for (size_t i = t.n > (size_t)o->tail ? t.n - (size_t)o->tail : 0; i < t.n; i++)
     o->fn (o->opaque, &t.lines[i]);
   for (size_t i = 0; i < 3 * t.n; i++)
     free (t.texts[i]);
@@ -203,11 +204,12 @@ cc_engine_logs (char *const *names, const struct cc_log_opts *o, cc_error_t *err
   int64_t done_since = -1;
   bool all_done;
 
-  (void) err;
+  (void)err;
   for (size_t i = 0; i < n; i++)
     {
-      src[i] = (struct source){ .name = xstrdup (names[i]), .path = cc_runtime_log_path (names[i]), .fd = -1,
-                                .index = (int) i };
+      src[i] = (struct source){
+        .name = xstrdup (names[i]), .path = cc_runtime_log_path (names[i]), .fd = -1, .index = (int)i
+      };
       reopen_if_replaced (&src[i]);
       if (src[i].fd >= 0)
         read_history (o, &src[i]);

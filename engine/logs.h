@@ -24,9 +24,9 @@ typedef void (*cc_log_fn) (void *opaque, const struct cc_log_line *line);
 struct cc_log_opts
 {
   bool follow;
-  bool keep_following; /* follow even when every container has stopped */
-  int64_t settle_ms;   /* every container stopped this long: the follow ends */
-  int64_t tail;        /* < 0: everything */
+  bool keep_following;       /* follow even when every container has stopped */
+  int64_t settle_ms;         /* every container stopped this long: the follow ends */
+  int64_t tail;              /* < 0: everything */
   const char *since, *until; /* RFC 3339 bounds, or NULL */
   cc_log_fn fn;
   bool (*should_stop) (void *opaque);

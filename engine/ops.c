@@ -82,7 +82,7 @@ static int
 ports_of (const cJSON *svc, struct cc_net_port **out, size_t *n, cc_error_t *err)
 {
   const cJSON *ports = cJSON_GetObjectItemCaseSensitive (svc, "ports");
-  size_t cap = (size_t) cJSON_GetArraySize (ports);
+  size_t cap = (size_t)cJSON_GetArraySize (ports);
 
   *out = xzalloc ((cap + 1) * sizeof (**out));
   *n = 0;
@@ -96,7 +96,7 @@ ports_of (const cJSON *svc, struct cc_net_port **out, size_t *n, cc_error_t *err
       if (published == NULL || *published == '\0')
         continue;
       text = xasprintf ("%s%s%s:%lld/%s", ip ? ip : "", ip ? ":" : "", published,
-                        (long long) cc_json_get_int (pt, "target", 0), proto ? proto : "tcp");
+                        (long long)cc_json_get_int (pt, "target", 0), proto ? proto : "tcp");
       if (cc_net_port_parse (text, &(*out)[*n], err) < 0)
         return -1;
       (*n)++;
@@ -138,10 +138,19 @@ attach_networks (const struct cc_project *p, const cJSON *svc, const char *servi
     {
       cleanup_strv char **aliases = json_strv_of (cJSON_GetObjectItemCaseSensitive (net, "aliases"));
       struct cc_net_endpoint ep = {
-        .project = p->name, .network = net->string, .container = name, .service = service, .number = number,
-        .netns_path = netns, .ipv4_address = cc_json_get_string (net, "ipv4_address"),
-        .hostname = cc_json_get_string (svc, "hostname"), .aliases = aliases, .extra_hosts = extra,
-        .hosts_path = hosts, .ports = first ? ports : NULL, .n_ports = first ? n_ports : 0,
+        .project = p->name,
+        .network = net->string,
+        .container = name,
+        .service = service,
+        .number = number,
+        .netns_path = netns,
+        .ipv4_address = cc_json_get_string (net, "ipv4_address"),
+        .hostname = cc_json_get_string (svc, "hostname"),
+        .aliases = aliases,
+        .extra_hosts = extra,
+        .hosts_path = hosts,
+        .ports = first ? ports : NULL,
+        .n_ports = first ? n_ports : 0,
       };
       struct cc_net_attachment a = { 0 };
       if (cc_network_attach (&ep, &a, err) < 0)
@@ -192,7 +201,7 @@ cc_engine_create_container (const struct cc_project *p, const cJSON *entry, cons
     return cc_error_wrap (err, "container `%s`", name);
   t_ns = cc_engine_now_ms ();
   if (owned && ! cc_json_get_string (svc, "network_mode")
-      && attach_networks (p, svc, service, name, (int) cc_json_get_int (entry, "number", 1), netns, hosts, err) < 0)
+      && attach_networks (p, svc, service, name, (int)cc_json_get_int (entry, "number", 1), netns, hosts, err) < 0)
     return cc_error_wrap (err, "container `%s`", name);
   t_net = cc_engine_now_ms ();
   if (cc_engine_build_spec (p, service, svc, img, name, netns, &spec, err) < 0)
@@ -206,9 +215,8 @@ cc_engine_create_container (const struct cc_project *p, const cJSON *entry, cons
   if (cc_mkdir_p (spec->upper, 0755, err) < 0 || cc_mkdir_p (spec->work, 0700, err) < 0
       || cc_image_pin (name, img->id, err) < 0 || cc_runtime_create (name, spec, err) < 0)
     return cc_error_wrap (err, "container `%s`", name);
-  cc_debug ("%s: image %lld ms, files+netns %lld ms, network %lld ms, runtime %lld ms", name,
-            (long long) (t_img - t0), (long long) (t_ns - t_img), (long long) (t_net - t_ns),
-            (long long) (cc_engine_now_ms () - t_net));
+  cc_debug ("%s: image %lld ms, files+netns %lld ms, network %lld ms, runtime %lld ms", name, (long long)(t_img - t0),
+            (long long)(t_ns - t_img), (long long)(t_net - t_ns), (long long)(cc_engine_now_ms () - t_net));
   return 0;
 }
 
@@ -229,10 +237,11 @@ remove_resources (const char *project, const cJSON *entry, const char *name, int
   if (cc_runtime_stop (name, timeout_ms, &r, &one) < 0)
     cc_error_release (&one); /* missing or already stopped: delete handles the rest */
   else if (r.was_running && ! r.signal_caught)
-    fprintf (stderr, " ! %s: PID 1 does not handle its stop signal: %s after %.1f s; add `init: true` to the service "
-                     "or `exec` in its entrypoint\n",
-             name, r.killed ? "killed" : "stopped", (double) r.elapsed_ms / 1000);
-  cc_debug ("%s: stopped in %lld ms", name, (long long) (cc_engine_now_ms () - t0));
+    fprintf (stderr,
+             " ! %s: PID 1 does not handle its stop signal: %s after %.1f s; add `init: true` to the service "
+             "or `exec` in its entrypoint\n",
+             name, r.killed ? "killed" : "stopped", (double)r.elapsed_ms / 1000);
+  cc_debug ("%s: stopped in %lld ms", name, (long long)(cc_engine_now_ms () - t0));
   if (cc_runtime_delete (name, &one) < 0)
     cc_error_append (&list, &one);
   for (const cJSON *n = detach && nets ? nets->child : NULL; n; n = n->next)
@@ -246,7 +255,7 @@ remove_resources (const char *project, const cJSON *entry, const char *name, int
     cc_error_append (&list, &one);
   if (cc_rm_rf (data, &one) < 0)
     cc_error_append (&list, &one);
-  cc_debug ("%s: removed in %lld ms", name, (long long) (cc_engine_now_ms () - t0));
+  cc_debug ("%s: removed in %lld ms", name, (long long)(cc_engine_now_ms () - t0));
   if (list == NULL)
     return 0;
   *err = list;
@@ -293,12 +302,12 @@ cc_engine_last_log_lines (const char *name, int n)
 
   if (fd < 0 || cc_runtime_logs (name, fd, fd, NULL) < 0 || fstat (fd, &sb) < 0)
     return xstrdup ("");
-  text = xzalloc ((size_t) sb.st_size + 1);
-  if (pread (fd, text, (size_t) sb.st_size, 0) < 0)
+  text = xzalloc ((size_t)sb.st_size + 1);
+  if (pread (fd, text, (size_t)sb.st_size, 0) < 0)
     return xstrdup ("");
   lines = cc_strv_split (text, '\n', true);
   len = cc_strv_len (lines);
-  first = len > (size_t) n ? len - (size_t) n : 0;
+  first = len > (size_t)n ? len - (size_t)n : 0;
   for (size_t i = first; i < len; i++)
     cc_buf_printf (&b, "    %s\n", lines[i]);
   if (b.len == 0)
@@ -319,6 +328,6 @@ cc_engine_last_health_output (const char *name)
   log = cJSON_GetObjectItemCaseSensitive (cJSON_GetObjectItemCaseSensitive (st, "health"), "Log");
   last = cJSON_GetArrayItem (log, cJSON_GetArraySize (log) - 1);
   out = cc_json_get_string (last, "Output");
-  return xasprintf ("exit code %lld, output: %s", (long long) cc_json_get_int (last, "ExitCode", -1),
+  return xasprintf ("exit code %lld, output: %s", (long long)cc_json_get_int (last, "ExitCode", -1),
                     out && *out ? out : "(none)");
 }

@@ -27,8 +27,7 @@ struct slot
   struct cc_buf msg;
 };
 
-static void __attribute__ ((noreturn))
-run_child (int fd, cc_engine_job_fn fn, void *opaque, const char *item)
+static void __attribute__ ((noreturn)) run_child (int fd, cc_engine_job_fn fn, void *opaque, const char *item)
 {
   cc_error_t err = NULL;
 
@@ -83,7 +82,7 @@ finish (struct slot *s, cc_error_t *list)
         continue;
       if (n < 0)
         break;
-      cc_buf_append (&s->msg, buf, (size_t) n);
+      cc_buf_append (&s->msg, buf, (size_t)n);
     }
   close (s->fd);
   while (waitpid (s->pid, &status, 0) < 0 && errno == EINTR)
@@ -102,7 +101,7 @@ int
 cc_engine_run_parallel (char *const *items, int limit, cc_engine_job_fn fn, void *opaque, cc_error_t *err)
 {
   size_t n = cc_strv_len (items), next = 0, running = 0;
-  size_t width = limit < 1 || (size_t) limit > n ? n : (size_t) limit;
+  size_t width = limit < 1 || (size_t)limit > n ? n : (size_t)limit;
   cleanup_free struct slot *slots = xzalloc ((width + 1) * sizeof (*slots));
   cc_error_t list = NULL;
 

@@ -80,9 +80,9 @@ cc_plan_replicas (const cJSON *service, const char *name, char *const *scale)
   if (n >= 0)
     return n;
   if (cJSON_IsNumber (cJSON_GetObjectItemCaseSensitive (service, "scale")))
-    return (int) cc_json_get_int (service, "scale", 1);
+    return (int)cc_json_get_int (service, "scale", 1);
   if (cJSON_IsNumber (cJSON_GetObjectItemCaseSensitive (deploy, "replicas")))
-    return (int) cc_json_get_int (deploy, "replicas", 1);
+    return (int)cc_json_get_int (deploy, "replicas", 1);
   return 1;
 }
 
@@ -182,7 +182,9 @@ service_uses (const cJSON *svc, const char *section, const char *key)
 {
   if (strcmp (section, "networks") == 0)
     return cJSON_HasObjectItem (cJSON_GetObjectItemCaseSensitive (svc, "networks"), key);
-  for (const cJSON *v = cJSON_GetObjectItemCaseSensitive (svc, "volumes") ? cJSON_GetObjectItemCaseSensitive (svc, "volumes")->child : NULL;
+  for (const cJSON *v = cJSON_GetObjectItemCaseSensitive (svc, "volumes")
+                            ? cJSON_GetObjectItemCaseSensitive (svc, "volumes")->child
+                            : NULL;
        v; v = v->next)
     {
       const char *type = cc_json_get_string (v, "type"), *source = cc_json_get_string (v, "source");
@@ -374,7 +376,7 @@ plan_service (struct builder *b, const char *service, int level)
   for (char **e = existing; *e; e++)
     {
       const cJSON *entry = cJSON_GetObjectItemCaseSensitive (containers, *e);
-      int number = (int) cc_json_get_int (entry, "number", 0);
+      int number = (int)cc_json_get_int (entry, "number", 0);
       if (number > n)
         add (b, CC_ACTION_REMOVE, level, service, *e)->number = number;
     }
@@ -431,7 +433,7 @@ cc_plan_make (const struct cc_project *p, const cJSON *state, const struct cc_pl
   for (size_t l = 0; l < levels->n_levels; l++)
     for (char **s = levels->levels[l]; *s; s++)
       if (cc_strv_contains (selected, *s))
-        plan_service (&b, *s, (int) l);
+        plan_service (&b, *s, (int)l);
   *out = plan;
   return 0;
 }
@@ -455,8 +457,10 @@ format_action (struct cc_buf *b, const struct cc_action *a)
       break;
     case CC_ACTION_REMOVE_ORPHAN:
       if (a->report_only)
-        cc_buf_printf (b, "orphan container %s (service `%s` is no longer in the project): kept, --remove-orphans "
-                          "removes it\n", a->name, a->service);
+        cc_buf_printf (b,
+                       "orphan container %s (service `%s` is no longer in the project): kept, --remove-orphans "
+                       "removes it\n",
+                       a->name, a->service);
       else
         cc_buf_printf (b, "remove orphan container %s (service `%s` is no longer in the project)\n", a->name,
                        a->service);
@@ -466,9 +470,9 @@ format_action (struct cc_buf *b, const struct cc_action *a)
       break;
     case CC_ACTION_WAIT:
       cc_buf_printf (b, "%s: wait for %s to be %s%s\n", a->service, a->reason,
-                     strcmp (a->condition, "service_healthy") == 0                          ? "healthy"
+                     strcmp (a->condition, "service_healthy") == 0                  ? "healthy"
                      : strcmp (a->condition, "service_completed_successfully") == 0 ? "completed successfully"
-                                                                                      : "started",
+                                                                                    : "started",
                      a->required ? "" : " (optional)");
       break;
     case CC_ACTION_RECREATE:

@@ -24,9 +24,9 @@ random_suffix (void)
   unsigned char b[6];
   int fd = open ("/dev/urandom", O_RDONLY | O_CLOEXEC);
 
-  if (fd < 0 || read (fd, b, sizeof (b)) != (ssize_t) sizeof (b))
+  if (fd < 0 || read (fd, b, sizeof (b)) != (ssize_t)sizeof (b))
     {
-      unsigned v = (unsigned) getpid () ^ (unsigned) time (NULL);
+      unsigned v = (unsigned)getpid () ^ (unsigned)time (NULL);
       memcpy (b, &v, sizeof (v));
       b[4] = b[5] = 0;
     }
@@ -53,7 +53,7 @@ port_json (const char *spec, cJSON *ports, cc_error_t *err)
 
   if (cc_net_port_parse (spec, &pt, err) < 0)
     return -1;
-  for (unsigned i = 0; i <= (unsigned) (pt.container_port_end - pt.container_port); i++)
+  for (unsigned i = 0; i <= (unsigned)(pt.container_port_end - pt.container_port); i++)
     {
       cleanup_free char *pub = xasprintf ("%u", pt.host_port ? pt.host_port + i : 0);
       o = cJSON_CreateObject ();
@@ -78,7 +78,7 @@ override (cJSON *svc, const struct cc_run_opts *o, cc_error_t *err)
     cc_json_set (svc, "command", strv_json (o->command));
   if (o->entrypoint)
     {
-      cc_json_set (svc, "entrypoint", strv_json ((char *[]){ (char *) o->entrypoint, NULL }));
+      cc_json_set (svc, "entrypoint", strv_json ((char *[]){ (char *)o->entrypoint, NULL }));
       if (! (o->command && *o->command))
         cc_json_set (svc, "command", cJSON_CreateNull ());
     }
@@ -134,7 +134,7 @@ oneoff_entry (const struct cc_project *p, const char *service, const cJSON *svc,
   cc_json_set (e, "networks", names);
   cc_json_set_bool (e, "owns_netns", mode == NULL || strcmp (mode, "none") == 0);
   cc_json_set_string (e, "status", "creating");
-  cc_json_set_int (e, "created_ms", (int64_t) time (NULL) * 1000);
+  cc_json_set_int (e, "created_ms", (int64_t)time (NULL) * 1000);
   return e;
 }
 

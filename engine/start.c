@@ -43,7 +43,7 @@ cc_engine_start (const struct cc_project *p, const cJSON *state, char *const *na
 
   for (char *const *n = names; *n; n++)
     {
-      int l = (int) cc_json_get_int (cJSON_GetObjectItemCaseSensitive (containers, *n), "level", 0);
+      int l = (int)cc_json_get_int (cJSON_GetObjectItemCaseSensitive (containers, *n), "level", 0);
       max = l > max ? l : max;
     }
   for (int l = 0; l <= max; l++)

@@ -168,7 +168,7 @@ cc_state_save (struct cc_state *st, cc_error_t *err)
     return -1;
   cc_json_set_int (st->json, "writer_pid", getpid ());
   if (cc_proc_start_time (getpid (), &start, NULL) == 0)
-    cc_json_set_int (st->json, "writer_start", (int64_t) start);
+    cc_json_set_int (st->json, "writer_start", (int64_t)start);
   return cc_json_save_file (st->path, st->json, err);
 }
 
@@ -196,7 +196,7 @@ cc_state_section (struct cc_state *st, const char *section)
 static int
 compare_strings (const void *a, const void *b)
 {
-  return strcmp (*(char *const *) a, *(char *const *) b);
+  return strcmp (*(char *const *)a, *(char *const *)b);
 }
 
 int
@@ -244,7 +244,7 @@ char **
 cc_state_container_names (const cJSON *state, const char *service, bool oneoff)
 {
   const cJSON *containers = cJSON_GetObjectItemCaseSensitive (state, "containers");
-  size_t n = 0, cap = (size_t) cJSON_GetArraySize (containers);
+  size_t n = 0, cap = (size_t)cJSON_GetArraySize (containers);
   cleanup_free struct named *v = xzalloc ((cap + 1) * sizeof (*v));
   char **out = xzalloc (sizeof (char *));
 
@@ -255,7 +255,7 @@ cc_state_container_names (const cJSON *state, const char *service, bool oneoff)
         continue;
       if (cc_json_get_bool (c, "oneoff", false) != oneoff)
         continue;
-      v[n++] = (struct named){ c->string, svc, (int) cc_json_get_int (c, "number", 0) };
+      v[n++] = (struct named){ c->string, svc, (int)cc_json_get_int (c, "number", 0) };
     }
   qsort (v, n, sizeof (*v), compare_containers);
   for (size_t i = 0; i < n; i++)

@@ -39,7 +39,7 @@ pid1_catches (const char *name, int sig, char **comm)
   pid_t pid;
 
   *comm = NULL;
-  if (cc_runtime_state (name, &st, NULL) < 0 || (pid = (pid_t) cc_json_get_int (st, "pid", 0)) <= 0)
+  if (cc_runtime_state (name, &st, NULL) < 0 || (pid = (pid_t)cc_json_get_int (st, "pid", 0)) <= 0)
     return -1;
   status_path = xasprintf ("/proc/%d/status", pid);
   comm_path = xasprintf ("/proc/%d/comm", pid);
@@ -79,7 +79,7 @@ warn_unhandled (struct stopping *s, int sig)
   fprintf (stderr,
            " ! %s: PID 1 (`%s`) does not handle SIG%s, so it waits out its %.0f s grace period before SIGKILL; "
            "add `init: true` to the service or `exec` in its entrypoint\n",
-           s->name, comm ? comm : "?", sigabbrev_np (sig) ? sigabbrev_np (sig) : "?", (double) s->grace_ms / 1000);
+           s->name, comm ? comm : "?", sigabbrev_np (sig) ? sigabbrev_np (sig) : "?", (double)s->grace_ms / 1000);
 }
 
 static pid_t
@@ -139,7 +139,7 @@ countdown (struct stopping *v, size_t n, int64_t elapsed)
   for (size_t i = 0; i < n; i++)
     if (v[i].child > 0 && v[i].grace_ms > 1000)
       fprintf (stderr, "   %s: stopping, %lld s left before SIGKILL\n", v[i].name,
-               (long long) ((v[i].grace_ms - elapsed + 999) / 1000));
+               (long long)((v[i].grace_ms - elapsed + 999) / 1000));
 }
 
 /* One level: all at once, then watch.  */
@@ -192,7 +192,7 @@ cc_engine_stop (const cJSON *state, char *const *names, const struct cc_stop_opt
 
   for (char *const *n = names; *n; n++)
     {
-      int l = (int) cc_json_get_int (cJSON_GetObjectItemCaseSensitive (containers, *n), "level", 0);
+      int l = (int)cc_json_get_int (cJSON_GetObjectItemCaseSensitive (containers, *n), "level", 0);
       max = l > max ? l : max;
     }
   for (int l = max; l >= 0; l--)

@@ -45,7 +45,7 @@ cc_engine_parse_duration (const char *text, int64_t *ms, cc_error_t *err)
   total = strtod (text, &end);
   if (*end == '\0' && end != text && total >= 0)
     {
-      *ms = (int64_t) (total * 1000);
+      *ms = (int64_t)(total * 1000);
       return 0;
     }
   total = 0;
@@ -60,7 +60,7 @@ cc_engine_parse_duration (const char *text, int64_t *ms, cc_error_t *err)
     }
   if (total > 1e12)
     return cc_error_make (err, ERANGE, "duration `%s` is too long", text);
-  *ms = (int64_t) total;
+  *ms = (int64_t)total;
   return 0;
 }
 
@@ -76,5 +76,5 @@ cc_engine_now_ms (void)
   struct timespec ts;
 
   clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }

@@ -3,9 +3,9 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <stdlib.h>
 #include <string.h>
-#include <linux/openat2.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -95,7 +95,7 @@ copy_file (int src_dir, const char *name, int dst_dir, const struct stat *st, cc
   if (out < 0)
     return cc_error_make (err, errno, "create `%s`", name);
   while ((n = read (in, buf, sizeof (buf))) > 0)
-    if (cc_write_all (out, buf, (size_t) n) < 0)
+    if (cc_write_all (out, buf, (size_t)n) < 0)
       return cc_error_make (err, errno, "write `%s`", name);
   if (n < 0)
     return cc_error_make (err, errno, "read `%s`", name);
@@ -178,7 +178,7 @@ open_in_layer (int root, const char *target)
 {
   struct open_how how = { .flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT };
 
-  return (int) syscall (SYS_openat2, root, target, &how, sizeof (how));
+  return (int)syscall (SYS_openat2, root, target, &how, sizeof (how));
 }
 
 /* The image's directory TARGET, merged over the layers bottom to top, is

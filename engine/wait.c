@@ -45,7 +45,7 @@ exited_verdict (const char *name, const cJSON *st, bool zero_is_success, cc_erro
   if (zero_is_success && code == 0)
     return MET;
   logs = cc_engine_last_log_lines (name, 20);
-  cc_error_make (err, 0, "container %s exited (%lld)%s%s", name, (long long) code, *logs ? "; last log lines:\n" : "",
+  cc_error_make (err, 0, "container %s exited (%lld)%s%s", name, (long long)code, *logs ? "; last log lines:\n" : "",
                  logs);
   return FAILED;
 }
@@ -104,7 +104,7 @@ cc_engine_wait_condition (const cJSON *state, const char *service, const char *c
         {
           if (timeout_ms >= 0 && cc_engine_now_ms () - t0 > timeout_ms)
             return cc_error_make (err, ETIMEDOUT, "container %s: %s not met after %lld ms", *n, condition,
-                                  (long long) timeout_ms);
+                                  (long long)timeout_ms);
           usleep (20000);
         }
       if (v == FAILED)

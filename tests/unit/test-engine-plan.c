@@ -40,8 +40,8 @@ static void
 fixture_init (struct fixture *f, const char *model)
 {
   memset (f, 0, sizeof (*f));
-  f->p.name = (char *) "demo";
-  f->p.directory = (char *) "/demo";
+  f->p.name = (char *)"demo";
+  f->p.directory = (char *)"/demo";
   f->p.model = cJSON_Parse (model);
   assert_non_null (f->p.model);
   f->state = cJSON_Parse ("{\"project\":\"demo\"}");
@@ -135,7 +135,7 @@ test_fresh_project (void **state)
   struct cc_plan_opts o = { 0 };
   cleanup_free char *text = NULL;
 
-  (void) state;
+  (void)state;
   fixture_init (&f, web_redis);
   text = plan_text (&f, &o);
   assert_string_equal (text, "create network demo_default\n"
@@ -153,7 +153,7 @@ test_up_to_date_does_nothing (void **state)
   struct cc_plan_opts o = { 0 };
   cleanup_free char *text = NULL;
 
-  (void) state;
+  (void)state;
   fixture_init (&f, web_redis);
   record_current (&f, 1);
   text = plan_text (&f, &o);
@@ -170,7 +170,7 @@ test_recreate_only_the_changed_service (void **state)
   struct cc_plan_opts o = { 0 };
   cleanup_free char *text = NULL;
 
-  (void) state;
+  (void)state;
   fixture_init (&f, web_redis);
   record_current (&f, 1);
   set_env (&f, "web", "DEBUG", "1");
@@ -188,13 +188,14 @@ test_image_change_and_added_key (void **state)
   struct cc_plan_opts o = { 0 };
   cleanup_free char *text = NULL;
 
-  (void) state;
+  (void)state;
   fixture_init (&f, web_redis);
   record_current (&f, 1);
   cc_json_set_string (f.images, "redis", "sha256:cccc");
   set_env (&f, "redis", "NEW", "x");
   text = plan_text (&f, &o);
-  assert_non_null (strstr (text, "recreate and start container demo-redis-1: redis: environment added, image changed\n"));
+  assert_non_null (
+      strstr (text, "recreate and start container demo-redis-1: redis: environment added, image changed\n"));
   /* web itself did not change: it stays.  */
   assert_non_null (strstr (text, "keep container demo-web-1"));
   fixture_release (&f);
@@ -207,7 +208,7 @@ test_no_recreate_and_force_recreate (void **state)
   struct cc_plan_opts o = { .no_recreate = true };
   cleanup_free char *t1 = NULL, *t2 = NULL;
 
-  (void) state;
+  (void)state;
   fixture_init (&f, web_redis);
   record_current (&f, 1);
   set_env (&f, "web", "DEBUG", "1");
@@ -228,7 +229,7 @@ test_stopped_and_missing_containers (void **state)
   struct cc_plan_opts o = { 0 };
   cleanup_free char *text = NULL;
 
-  (void) state;
+  (void)state;
   fixture_init (&f, web_redis);
   record_current (&f, 1);
   cc_json_set_string (f.status, "demo-redis-1", "exited");
@@ -251,7 +252,7 @@ test_orphans_reported_or_removed (void **state)
   cleanup_strv char **orphans = NULL;
   cJSON *old = cJSON_CreateObject ();
 
-  (void) state;
+  (void)state;
   fixture_init (&f, web_redis);
   record_current (&f, 1);
   cc_json_set_string (old, "service", "worker");
@@ -275,11 +276,11 @@ static void
 test_scale_up_and_down (void **state)
 {
   struct fixture f;
-  char *up[] = { (char *) "web=3", NULL }, *down[] = { (char *) "web=1", NULL };
+  char *up[] = { (char *)"web=3", NULL }, *down[] = { (char *)"web=1", NULL };
   struct cc_plan_opts o = { .scale = up };
   cleanup_free char *t1 = NULL, *t2 = NULL;
 
-  (void) state;
+  (void)state;
   fixture_init (&f, web_redis);
   record_current (&f, 1);
   t1 = plan_text (&f, &o);
@@ -306,7 +307,7 @@ test_no_start_creates_without_waiting (void **state)
   struct cc_plan_opts o = { .no_start = true };
   cleanup_free char *text = NULL;
 
-  (void) state;
+  (void)state;
   fixture_init (&f, web_redis);
   text = plan_text (&f, &o);
   /* Waiting for a healthy redis that is never started would hang `create`.  */
@@ -323,9 +324,9 @@ test_replicas_sources (void **state)
   cleanup_cjson cJSON *a = cJSON_Parse ("{\"scale\":2}");
   cleanup_cjson cJSON *b = cJSON_Parse ("{\"deploy\":{\"replicas\":4}}");
   cleanup_cjson cJSON *c = cJSON_Parse ("{}");
-  char *scale[] = { (char *) "web=5", (char *) "webx=9", NULL };
+  char *scale[] = { (char *)"web=5", (char *)"webx=9", NULL };
 
-  (void) state;
+  (void)state;
   assert_int_equal (cc_plan_replicas (a, "web", NULL), 2);
   assert_int_equal (cc_plan_replicas (b, "web", NULL), 4);
   assert_int_equal (cc_plan_replicas (c, "web", NULL), 1);
@@ -339,13 +340,13 @@ static void
 test_no_deps_and_named_services (void **state)
 {
   struct fixture f;
-  char *web[] = { (char *) "web", NULL }, *bad[] = { (char *) "nope", NULL };
+  char *web[] = { (char *)"web", NULL }, *bad[] = { (char *)"nope", NULL };
   struct cc_plan_opts o = { .services = web, .no_deps = true };
   cleanup_free char *t1 = NULL, *t2 = NULL;
   cleanup_plan struct cc_plan *plan = NULL;
   cleanup_error cc_error_t err = NULL;
 
-  (void) state;
+  (void)state;
   fixture_init (&f, web_redis);
   t1 = plan_text (&f, &o);
   /* Only web: no redis container, no wait, and redis's volume is not needed.  */
@@ -368,7 +369,7 @@ test_restart_true_dependency (void **state)
   cleanup_free char *text = NULL;
   cJSON *dep;
 
-  (void) state;
+  (void)state;
   fixture_init (&f, web_redis);
   dep = cJSON_GetObjectItem (
       cJSON_GetObjectItem (cJSON_GetObjectItem (cJSON_GetObjectItem (f.p.model, "services"), "web"), "depends_on"),
@@ -389,12 +390,13 @@ test_external_and_unused_resources (void **state)
   struct cc_plan_opts o = { 0 };
   cleanup_free char *text = NULL;
 
-  (void) state;
-  fixture_init (&f, "{\"name\":\"demo\",\"services\":{\"a\":{\"image\":\"x\",\"networks\":{\"ext\":null},"
-                    "\"volumes\":[{\"type\":\"volume\",\"source\":\"ev\",\"target\":\"/d\"},"
-                    "{\"type\":\"bind\",\"source\":\"/tmp\",\"target\":\"/t\"}]}},"
-                    "\"networks\":{\"ext\":{\"name\":\"shared\",\"external\":true},\"unused\":{\"name\":\"demo_unused\"}},"
-                    "\"volumes\":{\"ev\":{\"name\":\"ev\",\"external\":true},\"other\":{\"name\":\"demo_other\"}}}");
+  (void)state;
+  fixture_init (&f,
+                "{\"name\":\"demo\",\"services\":{\"a\":{\"image\":\"x\",\"networks\":{\"ext\":null},"
+                "\"volumes\":[{\"type\":\"volume\",\"source\":\"ev\",\"target\":\"/d\"},"
+                "{\"type\":\"bind\",\"source\":\"/tmp\",\"target\":\"/t\"}]}},"
+                "\"networks\":{\"ext\":{\"name\":\"shared\",\"external\":true},\"unused\":{\"name\":\"demo_unused\"}},"
+                "\"volumes\":{\"ev\":{\"name\":\"ev\",\"external\":true},\"other\":{\"name\":\"demo_other\"}}}");
   text = plan_text (&f, &o);
   assert_string_equal (text, "[level 0] create and start container demo-a-1\n");
   fixture_release (&f);
@@ -403,16 +405,18 @@ test_external_and_unused_resources (void **state)
 static void
 test_describe_change (void **state)
 {
-  cleanup_cjson cJSON *a = cJSON_Parse ("{\"image\":\"x\",\"environment\":{\"A\":\"1\",\"B\":\"2\"},"
-                                        "\"ports\":[1],\"deploy\":{\"replicas\":1,\"resources\":{\"limits\":{\"memory\":1}}},"
-                                        "\"depends_on\":{\"db\":{}},\"healthcheck\":null}");
-  cleanup_cjson cJSON *b = cJSON_Parse ("{\"image\":\"x\",\"environment\":{\"A\":\"1\",\"C\":\"3\"},"
-                                        "\"ports\":[2],\"deploy\":{\"replicas\":3,\"resources\":{\"limits\":{\"memory\":2}}},"
-                                        "\"depends_on\":{},\"healthcheck\":{\"test\":[\"NONE\"]}}");
+  cleanup_cjson cJSON *a
+      = cJSON_Parse ("{\"image\":\"x\",\"environment\":{\"A\":\"1\",\"B\":\"2\"},"
+                     "\"ports\":[1],\"deploy\":{\"replicas\":1,\"resources\":{\"limits\":{\"memory\":1}}},"
+                     "\"depends_on\":{\"db\":{}},\"healthcheck\":null}");
+  cleanup_cjson cJSON *b
+      = cJSON_Parse ("{\"image\":\"x\",\"environment\":{\"A\":\"1\",\"C\":\"3\"},"
+                     "\"ports\":[2],\"deploy\":{\"replicas\":3,\"resources\":{\"limits\":{\"memory\":2}}},"
+                     "\"depends_on\":{},\"healthcheck\":{\"test\":[\"NONE\"]}}");
   cleanup_free char *d = cc_plan_describe_change (a, b);
   cleanup_free char *same = cc_plan_describe_change (a, a);
 
-  (void) state;
+  (void)state;
   /* depends_on and deploy.replicas never need a new container.  */
   assert_string_equal (d, "environment.B removed, environment.C added, ports changed, "
                           "deploy.resources.limits.memory changed, healthcheck added");
@@ -426,12 +430,12 @@ test_durations (void **state)
   {
     const char *text;
     int64_t ms;
-  } good[] = { { "2s", 2000 }, { "500ms", 500 }, { "1m30s", 90000 }, { "1h", 3600000 }, { "10", 10000 },
-               { "1.5s", 1500 }, { "0s", 0 }, { "1m0.5s", 60500 } };
+  } good[] = { { "2s", 2000 },  { "500ms", 500 }, { "1m30s", 90000 }, { "1h", 3600000 },
+               { "10", 10000 }, { "1.5s", 1500 }, { "0s", 0 },        { "1m0.5s", 60500 } };
   static const char *const bad[] = { "", "s", "5x", "-1s", "1s5", "ms", "1e400s", "1 s" };
   int64_t ms;
 
-  (void) state;
+  (void)state;
   for (size_t i = 0; i < CC_N_ELEMENTS (good); i++)
     {
       cleanup_error cc_error_t err = NULL;
@@ -442,7 +446,7 @@ test_durations (void **state)
     {
       cleanup_error cc_error_t err = NULL;
       if (cc_engine_parse_duration (bad[i], &ms, &err) == 0)
-        fail_msg ("`%s` parsed as %lld ms", bad[i], (long long) ms);
+        fail_msg ("`%s` parsed as %lld ms", bad[i], (long long)ms);
       assert_non_null (err);
     }
 }
@@ -460,7 +464,7 @@ test_container_names_from_state (void **state)
   cleanup_strv char **web = cc_state_container_names (st, "web", false);
   cleanup_strv char **oneoff = cc_state_container_names (st, NULL, true);
 
-  (void) state;
+  (void)state;
   assert_int_equal (cc_strv_len (all), 3);
   assert_string_equal (all[0], "p-db-1");
   assert_string_equal (web[0], "p-web-2");

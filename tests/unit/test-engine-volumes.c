@@ -26,7 +26,7 @@ setup (void **state)
 {
   char tmpl[] = "/tmp/cce-vol-XXXXXX";
 
-  (void) state;
+  (void)state;
   root = xstrdup (mkdtemp (tmpl));
   setenv ("CCOMPOSE_DATA_DIR", root, 1);
   return 0;
@@ -35,7 +35,7 @@ setup (void **state)
 static int
 teardown (void **state)
 {
-  (void) state;
+  (void)state;
   cc_rm_rf (root, NULL);
   free (root);
   return 0;
@@ -66,7 +66,7 @@ static void
 test_names_are_checked (void **state)
 {
   static const char *const bad[] = { "", ".", "..", "../x", "a/b", "a b", ".hidden" };
-  (void) state;
+  (void)state;
   for (size_t i = 0; i < CC_N_ELEMENTS (bad); i++)
     {
       cleanup_error cc_error_t err = NULL;
@@ -87,7 +87,7 @@ test_copy_up_merges_layers_top_wins (void **state)
   char *layers[] = { top, low, NULL };
   cleanup_free char *a = NULL, *b = NULL, *c = NULL;
 
-  (void) state;
+  (void)state;
   write_at (low, "data/a", "low-a");
   write_at (low, "data/sub/b", "low-b");
   write_at (top, "data/a", "top-a");
@@ -110,7 +110,7 @@ test_copy_up_never_follows_symlinks_out_of_the_layer (void **state)
   cleanup_free char *inside = NULL, *hostfile = NULL;
   char *layers[] = { layer, NULL };
 
-  (void) state;
+  (void)state;
   /* A host directory the layer points at, absolutely and relatively.  */
   host = cc_path_join (root, "host");
   write_at (host, "secret", "host-secret");

@@ -12,7 +12,8 @@
 net_setup() {
   require_root
   command -v iptables-legacy-save >/dev/null || skip "iptables-legacy-save missing"
-  use_private_state "net-$1"
+  # $$: the suite may run while someone else runs it too.
+  use_private_state "net-$1-$$"
   HOSTNS=ccnt-$1-$$
   PROJECT=p$1
   ip netns add "$HOSTNS" || fail "ip netns add $HOSTNS"

@@ -23,14 +23,14 @@ run_steps() {
   local i
   for ((i = 0; i < $1; i++)); do
     # shellcheck disable=SC2086
-    ccn ${setup_steps[$i]} >/dev/null 2>&1 || fail "step $i failed: ${setup_steps[$i]}"
+    assert_exit 0 ccn ${setup_steps[$i]}
   done
 }
 
 # Run step K with CCOMPOSE_CRASH_AT=N; prints its exit status.
 crash_step() {
   # shellcheck disable=SC2086
-  CCOMPOSE_CRASH_AT=$2 ccn ${setup_steps[$1]} >/dev/null 2>&1
+  CCOMPOSE_CRASH_AT=$2 ccn ${setup_steps[$1]} >/dev/null 2>"$CCOMPOSE_STATE_DIR/crash-step.err"
   echo $?
 }
 
@@ -43,13 +43,13 @@ test_sigkill_at_every_step_then_teardown_leaves_nothing() {
       run_steps "$k"
       rc=$(crash_step "$k" "$n")
       assert_exit 0 ccn down
-      assert_no_residue
+      ( assert_no_residue ) || fail "after a crash at point $n of step $k (${setup_steps[$k]}), exit $rc: $(cat "$CCOMPOSE_STATE_DIR/crash-step.err")"
       # ccompose turned ip_forward on, so teardown turns it off again.
       assert_eq "$(inh cat /proc/sys/net/ipv4/ip_forward)" 0 "ip_forward after step $k crash $n"
       [ "$rc" = 137 ] || break
       crashes=$((crashes + 1))
     done
-    [ "$rc" = 0 ] || fail "step $k (${setup_steps[$k]}) ended with $rc, not a crash or success"
+    [ "$rc" = 0 ] || fail "step $k (${setup_steps[$k]}) ended with $rc, not a crash or success: $(cat "$CCOMPOSE_STATE_DIR/crash-step.err")"
   done
   # Every command has at least one crash point.
   [ $crashes -ge ${#setup_steps[@]} ] || fail "only $crashes crashes injected"

@@ -9,13 +9,14 @@
 test_published_port_on_the_real_host() {
   require_root
   command -v iptables-legacy-save >/dev/null || skip "iptables-legacy-save missing"
-  use_private_state net-host
+  use_private_state "net-host-$$"
   HOSTNS=
   PROJECT=phost
   # Checked against the host's real routes; the error would name a clash.
   export CCOMPOSE_SUBNET_POOL=10.89.0.0/16:24
   unset CCOMPOSE_CRASH_AT
-  local fwd_before port=18080
+  # Another run of the suite may hold a port at the same time.
+  local fwd_before port=$((18080 + $$ % 1000))
   fwd_before=$(cat /proc/sys/net/ipv4/ip_forward)
   # Safety nets, in case an assertion fails half way.
   defer "echo $fwd_before > /proc/sys/net/ipv4/ip_forward"

@@ -6,7 +6,13 @@
    create in cc_state_dir()/network/state.json before creating it, and can
    be repeated: a crash at any point leaves enough state for
    cc_network_detach / cc_network_remove / cc_network_teardown_project to
-   remove what exists.  */
+   remove what exists.
+
+   Environment: CCOMPOSE_SUBNET_POOL ("CIDR[:SIZE],..."), CCOMPOSE_NETWORK_CONFIG
+   (default /etc/ccompose/network.conf, "subnet_pool = ..."), CCOMPOSE_FIREWALL
+   (iptc, the default, or none), XTABLES_LOCKFILE (as iptables).  Rules,
+   links and their aliases carry a tag of the state root, so parallel
+   roots (tests) never touch each other's.  */
 #ifndef CC_NETWORK_H
 #define CC_NETWORK_H
 
@@ -37,8 +43,7 @@ struct cc_net_port
 int cc_net_port_parse (const char *spec, struct cc_net_port *out, cc_error_t *err);
 
 /* A compose network, as the engine hands it over.  NULL strings mean
-   "choose": the subnet comes from the pool (CCOMPOSE_SUBNET_POOL, or
-   subnet_pool in /etc/ccompose/network.conf, default 10.89.0.0/16 in /24s)
+   "choose": the subnet comes from the pool (default 10.89.0.0/16 in /24s)
    and is checked against the live routes and addresses.  */
 struct cc_net_spec
 {

@@ -9,6 +9,7 @@
 #include "cli/project.h"
 #include "engine/engine.h"
 #include "lib/cleanup.h"
+#include "lib/log.h"
 #include "lib/strv.h"
 
 static const char usage[]
@@ -43,6 +44,7 @@ cli_cmd_down (struct cli_global *g, int argc, char **argv)
   cleanup_project struct cc_project *p = NULL;
   cleanup_free char *name = NULL;
   cc_error_t err = NULL;
+  int64_t t0;
   int c;
 
   while ((c = getopt_long (argc, argv, "t:vh", options, NULL)) != -1)
@@ -81,7 +83,10 @@ cli_cmd_down (struct cli_global *g, int argc, char **argv)
               o.volumes ? ", and its named volumes" : "");
       return CLI_EXIT_OK;
     }
+  t0 = cc_engine_now_ms ();
   if (cc_engine_down (name, p, &o, &err) < 0)
     return cli_fail (&err);
+  if (cc_log_threshold <= CC_LOG_DEBUG)
+    fprintf (stderr, "down: %.3f s\n", (double) (cc_engine_now_ms () - t0) / 1000);
   return CLI_EXIT_OK;
 }

@@ -291,18 +291,30 @@ wait_started (const char *id, cc_error_t *err)
 }
 
 static int
-open_fifo (const char *id, cc_error_t *err)
+open_fifo (const char *id, const cJSON *st, cc_error_t *err)
 {
   cleanup_free char *fifo = cc_runtime_file (id, "exec.fifo");
-  cleanup_close int fd = open (fifo, O_RDONLY | O_CLOEXEC);
+  /* Non-blocking: a PID 1 that died while waiting would never open the
+     other end, and a blocking open would wait forever.  */
+  cleanup_close int fd = open (fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  pid_t pid = (pid_t)cc_json_get_int (st, "pid", 0);
+  uint64_t start = (uint64_t)cc_json_get_int (st, "pid_start", 0);
   char c;
 
   if (fd < 0)
     return cc_error_make (err, errno, "open `%s`", fifo);
-  if (read (fd, &c, 1) != 1)
-    return cc_error_make (err, EPIPE, "container `%s` exited before it started", id);
-  unlink (fifo);
-  return 0;
+  for (int i = 0; i < 100; i++)
+    {
+      struct pollfd p = { fd, POLLIN, 0 };
+      if (poll (&p, 1, 100) > 0 && read (fd, &c, 1) == 1)
+        {
+          unlink (fifo);
+          return 0;
+        }
+      if (! cc_runtime_proc_alive (pid, start))
+        return cc_error_make (err, EPIPE, "container `%s` exited before it started", id);
+    }
+  return cc_error_make (err, ETIMEDOUT, "container `%s` did not start", id);
 }
 
 int
@@ -319,7 +331,7 @@ cc_runtime_start (const char *id, cc_error_t *err)
   if (strcmp (status, "paused") == 0)
     return cc_error_make (err, EINVAL, "container `%s` is paused: unpause it", id);
   if (strcmp (status, "created") == 0)
-    return open_fifo (id, err) < 0 ? -1 : wait_started (id, err);
+    return open_fifo (id, st, err) < 0 ? -1 : wait_started (id, err);
   /* Exited: a new monitor runs it again from the same spec.  */
   marker = cc_runtime_file (id, "stopped");
   unlink (marker);

@@ -283,6 +283,12 @@ test_create_start_stop_of_created() {
   assert_eq "$(rt logs c2)" hi
   assert_exit 1 rt create --spec "$SPECS/c2.json" c2
   assert_contains "$OUT" "already exists"
+  # A created PID 1 that died: start says so instead of waiting forever.
+  spec c3 '"args": ["/payload", "echo", "never"]'
+  rt create --spec "$SPECS/c3.json" c3 || fail "create"
+  kill -9 "$(state_field c3 pid)"
+  assert_exit 1 timeout 20 "$CCOMPOSE" runtime start c3
+  assert_contains "$OUT" "exited before it started"
   finish
 }
 

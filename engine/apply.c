@@ -13,6 +13,7 @@
 #include "engine/internal.h"
 #include "image/image.h"
 #include "lib/cleanup.h"
+#include "lib/file.h"
 #include "lib/json.h"
 #include "lib/log.h"
 #include "lib/strv.h"
@@ -245,6 +246,19 @@ stop_timeout (const struct up *u)
   return u->o->timeout_ms;
 }
 
+/* The old container and its namespace must still be there to be reused
+   (a crash may have left only the state entry).  */
+static bool
+can_keep_network (const cJSON *old, const cJSON *entry, const char *name)
+{
+  cleanup_free char *status = cc_engine_container_status (name, NULL);
+  cleanup_free char *netns = cc_netns_path (name);
+
+  return strcmp (status, "missing") != 0 && cc_json_get_bool (old, "owns_netns", false) && cc_file_exists (netns)
+         && cc_engine_same_network (cJSON_GetObjectItemCaseSensitive (old, "config"),
+                                    cJSON_GetObjectItemCaseSensitive (entry, "config"));
+}
+
 /* In a child: the kernel side of one container action.  */
 static int
 container_job (void *opaque, const char *name, cc_error_t *err)
@@ -258,6 +272,8 @@ container_job (void *opaque, const char *name, cc_error_t *err)
   switch (a->kind)
     {
     case CC_ACTION_RECREATE:
+      if (can_keep_network (old, entry, name))
+        return cc_engine_recreate_in_place (u->p, entry, name, stop_timeout (u), err);
       if (cc_engine_remove_resources (u->p->name, old, name, stop_timeout (u), err) < 0)
         return -1;
       /* fall through */

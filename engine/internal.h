@@ -23,6 +23,13 @@ int cc_engine_remove_resources (const char *project, const cJSON *entry, const c
 int cc_engine_remove_for_down (const char *project, const cJSON *entry, const char *name, int64_t timeout_ms,
                                cc_error_t *err);
 
+/* Whether two service configs need the same network namespace,
+   endpoints and network files.  */
+bool cc_engine_same_network (const cJSON *old_config, const cJSON *new_config);
+/* Recreate NAME keeping its netns, endpoints and files (see ops.c).  */
+int cc_engine_recreate_in_place (const struct cc_project *p, const cJSON *entry, const char *name, int64_t timeout_ms,
+                                 cc_error_t *err);
+
 /* The last N lines of a container's logs, indented, for error messages.  */
 char *cc_engine_last_log_lines (const char *name, int n);
 /* "exit code 1, output: ..." of the last healthcheck.  */

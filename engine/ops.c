@@ -177,8 +177,9 @@ write_files (const cJSON *svc, const char *dir, const char *hostname, cc_error_t
   return cc_network_write_resolv (resolv, *dns ? dns : NULL, *search ? search : NULL, *opts ? opts : NULL, err);
 }
 
-int
-cc_engine_create_container (const struct cc_project *p, const cJSON *entry, const char *name, cc_error_t *err)
+static int
+create_container (const struct cc_project *p, const cJSON *entry, const char *name, bool keep_network,
+                  cc_error_t *err)
 {
   const char *service = cc_json_get_string (entry, "service"), *image_id = cc_json_get_string (entry, "image_id");
   const cJSON *svc = cc_project_service (p, service);
@@ -196,11 +197,11 @@ cc_engine_create_container (const struct cc_project *p, const cJSON *entry, cons
   if (cc_image_resolve (image_id, &img, err) < 0)
     return cc_error_wrap (err, "container `%s`", name);
   t_img = cc_engine_now_ms ();
-  if (write_files (svc, dir, hostname ? hostname : name, err) < 0
+  if ((! keep_network && write_files (svc, dir, hostname ? hostname : name, err) < 0)
       || resolve_netns (p, svc, name, &netns, &owned, err) < 0)
     return cc_error_wrap (err, "container `%s`", name);
   t_ns = cc_engine_now_ms ();
-  if (owned && ! cc_json_get_string (svc, "network_mode")
+  if (owned && ! keep_network && ! cc_json_get_string (svc, "network_mode")
       && attach_networks (p, svc, service, name, (int)cc_json_get_int (entry, "number", 1), netns, hosts, err) < 0)
     return cc_error_wrap (err, "container `%s`", name);
   t_net = cc_engine_now_ms ();
@@ -218,6 +219,52 @@ cc_engine_create_container (const struct cc_project *p, const cJSON *entry, cons
   cc_debug ("%s: image %lld ms, files+netns %lld ms, network %lld ms, runtime %lld ms", name, (long long)(t_img - t0),
             (long long)(t_ns - t_img), (long long)(t_net - t_ns), (long long)(cc_engine_now_ms () - t_net));
   return 0;
+}
+
+int
+cc_engine_create_container (const struct cc_project *p, const cJSON *entry, const char *name, cc_error_t *err)
+{
+  return create_container (p, entry, name, false, err);
+}
+
+/* What the network namespace, its endpoints and the network files are
+   made of: while these are equal, a recreated container can keep them.  */
+static const char *const network_keys[]
+    = { "networks", "network_mode", "ports", "hostname", "domainname", "extra_hosts",
+        "dns",      "dns_search",   "dns_opt", "mac_address", "links", "expose" };
+
+bool
+cc_engine_same_network (const cJSON *old_config, const cJSON *new_config)
+{
+  if (old_config == NULL || new_config == NULL)
+    return false;
+  for (size_t i = 0; i < CC_N_ELEMENTS (network_keys); i++)
+    {
+      const cJSON *a = cJSON_GetObjectItemCaseSensitive (old_config, network_keys[i]);
+      const cJSON *b = cJSON_GetObjectItemCaseSensitive (new_config, network_keys[i]);
+      if ((a == NULL || cJSON_IsNull (a)) && (b == NULL || cJSON_IsNull (b)))
+        continue;
+      if (a == NULL || b == NULL || ! cJSON_Compare (a, b, true))
+        return false;
+    }
+  return true;
+}
+
+/* A new container in the old one's network namespace: same address, same
+   MAC, same published ports, so peers' ARP caches and conntrack entries
+   stay right and nothing is rewired.  */
+int
+cc_engine_recreate_in_place (const struct cc_project *p, const cJSON *entry, const char *name, int64_t timeout_ms,
+                             cc_error_t *err)
+{
+  struct cc_runtime_stop_report r;
+  cc_error_t one = NULL;
+
+  if (cc_runtime_stop (name, timeout_ms, &r, &one) < 0)
+    cc_error_release (&one);
+  if (cc_runtime_delete (name, err) < 0 || cc_image_unpin (name, err) < 0)
+    return cc_error_wrap (err, "recreate container `%s`", name);
+  return create_container (p, entry, name, true, err);
 }
 
 /* ---- removal ------------------------------------------------------------------ */

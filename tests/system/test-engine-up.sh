@@ -165,8 +165,9 @@ services:
   web:
     image: busybox:1.35
     init: true
-    command: ["sleep", "60"]
+    command: ["sh", "-c", "echo $$DEBUG >/tmp/index.html; exec httpd -f -p 80 -h /tmp"]
     environment: {DEBUG: "0"}
+    ports: ["8095:80"]
   db:
     image: busybox:1.35
     init: true
@@ -175,6 +176,7 @@ YAML
   cd "$WORK/recreate"
   assert_exit 0 cc up -d
   local db_before web_before
+  wait_for 5 "web on its port" sh -c "[ \"\$(nsenter --net=/run/netns/$HOSTNS curl -s -m 1 http://127.0.0.1:8095/)\" = 0 ]"
   db_before=$(started_at recreate-db-1)
   web_before=$(started_at recreate-web-1)
   sed -i 's/DEBUG: "0"/DEBUG: "1"/' compose.yaml
@@ -189,6 +191,9 @@ YAML
   [ "$(started_at recreate-web-1)" != "$web_before" ] || fail "web was not recreated"
   assert_exit 0 cc exec -T web sh -c 'echo $DEBUG'
   assert_eq "$OUT" 1
+  # The recreated container answers on the published port at once (it kept
+  # its namespace, address and MAC: nothing on the path was rewired).
+  wait_for 3 "the recreated web on its port" sh -c "[ \"\$(nsenter --net=/run/netns/$HOSTNS curl -s -m 1 http://127.0.0.1:8095/)\" = 1 ]"
   # Orphans: a service removed from the file is named, and kept.
   python3 - <<'PY'
 import re

@@ -366,7 +366,10 @@ mark_level_done (struct up *u, char *const *names, bool ok)
         cc_json_set_string (entry, "status", "created");
       if (exists && (ok || strcmp (status, "running") == 0))
         {
-          cc_engine_progress ("Container", *n, done_word (a));
+          cleanup_free char *word = a->kind == CC_ACTION_RECREATE || a->kind == CC_ACTION_RESTART
+                                        ? xasprintf ("%s: %s: %s", done_word (a), a->service, a->reason)
+                                        : xstrdup (done_word (a));
+          cc_engine_progress ("Container", *n, word);
           if (a->start)
             cc_strv_append (&u->o->started, *n);
         }

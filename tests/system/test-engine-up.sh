@@ -185,7 +185,7 @@ YAML
   assert_contains "$OUT" "keep container recreate-db-1"
   assert_exit 0 cc up -d
   assert_contains "$OUT" "recreate-web-1"
-  assert_contains "$OUT" "Recreated"
+  assert_contains "$OUT" "Recreated: web: environment.DEBUG changed"
   assert_not_contains "$OUT" "recreate-db-1"
   assert_eq "$(started_at recreate-db-1)" "$db_before" "db was restarted"
   [ "$(started_at recreate-web-1)" != "$web_before" ] || fail "web was not recreated"

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "engine/engine.h"
+#include "engine/internal.h"
 #include "lib/cleanup.h"
 #include "lib/json.h"
 #include "lib/strv.h"
@@ -424,6 +425,25 @@ test_describe_change (void **state)
 }
 
 static void
+test_same_network_decides_in_place_recreate (void **state)
+{
+  cleanup_cjson cJSON *a = cJSON_Parse ("{\"image\":\"x\",\"environment\":{\"A\":\"1\"},"
+                                        "\"networks\":{\"default\":null},\"ports\":[{\"target\":80}]}");
+  cleanup_cjson cJSON *env = cJSON_Parse ("{\"image\":\"y\",\"environment\":{\"A\":\"2\"},"
+                                          "\"networks\":{\"default\":null},\"ports\":[{\"target\":80}]}");
+  cleanup_cjson cJSON *port = cJSON_Parse ("{\"image\":\"x\",\"environment\":{\"A\":\"1\"},"
+                                           "\"networks\":{\"default\":null},\"ports\":[{\"target\":81}]}");
+  cleanup_cjson cJSON *dns = cJSON_Parse ("{\"image\":\"x\",\"networks\":{\"default\":null},"
+                                          "\"ports\":[{\"target\":80}],\"dns\":[\"1.1.1.1\"]}");
+
+  (void)state;
+  assert_true (cc_engine_same_network (a, env));
+  assert_false (cc_engine_same_network (a, port));
+  assert_false (cc_engine_same_network (a, dns));
+  assert_false (cc_engine_same_network (NULL, a));
+}
+
+static void
 test_durations (void **state)
 {
   static const struct
@@ -490,6 +510,7 @@ main (void)
     cmocka_unit_test (test_restart_true_dependency),
     cmocka_unit_test (test_external_and_unused_resources),
     cmocka_unit_test (test_describe_change),
+    cmocka_unit_test (test_same_network_decides_in_place_recreate),
     cmocka_unit_test (test_durations),
     cmocka_unit_test (test_container_names_from_state),
   };

@@ -9,8 +9,10 @@
                                               user, caps, seccomp
    sync 2 <---------------------------------- ready (or {errno, message})
    (create returns; `start` opens exec.fifo)  wait on exec.fifo
-   sync 3 <---------------------------------- execve: the socket closes on exec,
-                                              or {errno, message} if it failed  */
+   sync 3 <---------------------------------- started, then execve: the socket
+                                              closes on exec, or carries
+                                              {errno, message} if it failed
+   EOF without "started" means the process died before it was started.  */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/close_range.h>
@@ -192,6 +194,9 @@ static void __attribute__ ((noreturn)) child_main (const struct child_args *a)
       cc_sync_send_error (a->sync_fd, &err);
       _exit (127);
     }
+  /* sync 3: started (the socket then closes at execve, or carries the
+     exec's failure).  */
+  cc_sync_send_ok (a->sync_fd);
   umask (022);
   cc_close_extra_fds ();
   execve (path, args, env);

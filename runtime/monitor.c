@@ -231,25 +231,9 @@ schedule_probe (struct monitor *m, int64_t now)
   m->next_probe = m->spec->health.test ? now + cc_health_next_ms (&m->spec->health, starting) : 0;
 }
 
-/* sync 3: the socket closes when execve succeeds; a message means it
-   failed.  */
 static void
-on_sync (struct monitor *m)
+mark_running (struct monitor *m)
 {
-  struct cc_sync_msg msg;
-  ssize_t n = recv (m->sync_fd, &msg, sizeof (msg) - 1, MSG_DONTWAIT);
-
-  if (n < 0 && (errno == EAGAIN || errno == EINTR))
-    return;
-  close (m->sync_fd);
-  m->sync_fd = -1;
-  if (n > (ssize_t)offsetof (struct cc_sync_msg, text) && msg.type == CC_SYNC_ERROR)
-    {
-      ((char *)&msg)[n] = '\0';
-      cc_json_set_string (m->state, "error", msg.text);
-      save_state (m);
-      return;
-    }
   m->started_ms = cc_runtime_now_ms ();
   m->start_period_end = m->started_ms + m->spec->health.start_period_ms;
   set_status (m, "running");
@@ -264,6 +248,38 @@ on_sync (struct monitor *m)
     }
   schedule_probe (m, m->started_ms);
   save_state (m);
+}
+
+/* sync 3: "started" as the process goes to execve, then the socket
+   closes at exec, or carries the exec's failure.  A close without
+   "started" is a process that died (was killed) before its start.  */
+static void
+on_sync (struct monitor *m)
+{
+  for (;;)
+    {
+      struct cc_sync_msg msg;
+      ssize_t n = recv (m->sync_fd, &msg, sizeof (msg) - 1, MSG_DONTWAIT);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0 && errno == EAGAIN)
+        return;
+      if (n <= (ssize_t)offsetof (struct cc_sync_msg, text))
+        {
+          close (m->sync_fd);
+          m->sync_fd = -1;
+          return;
+        }
+      ((char *)&msg)[n] = '\0';
+      if (msg.type == CC_SYNC_OK)
+        mark_running (m);
+      else
+        {
+          cc_json_set_string (m->state, "error", msg.text);
+          save_state (m);
+        }
+    }
 }
 
 /* Healthchecks.  */

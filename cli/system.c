@@ -56,15 +56,15 @@ struct finding
 struct scan
 {
   bool fix;
-  bool foreign;         /* --all: a root other than the caller's */
-  bool orphans;         /* --all, once: judge what no root records */
-  char **projects;      /* live projects */
-  char **claimed;       /* containers their states name */
-  char **containers;    /* container ids recorded in this root */
-  char **roots;         /* every state root on the host */
+  bool foreign;      /* --all: a root other than the caller's */
+  bool orphans;      /* --all, once: judge what no root records */
+  char **projects;   /* live projects */
+  char **claimed;    /* containers their states name */
+  char **containers; /* container ids recorded in this root */
+  char **roots;      /* every state root on the host */
   struct finding *found;
   size_t n_found;
-  cc_error_t errors;    /* what could not be read or removed */
+  cc_error_t errors; /* what could not be read or removed */
 };
 
 static void
@@ -128,7 +128,7 @@ claim_containers_of (struct scan *s, const char *project)
       return;
     }
   cJSON_ArrayForEach (c, cJSON_GetObjectItemCaseSensitive (st->json, "containers"))
-    cc_strv_append (&s->claimed, c->string);
+      cc_strv_append (&s->claimed, c->string);
 }
 
 static int
@@ -197,7 +197,7 @@ check_project_dirs (struct scan *s)
         continue;
       pdir = cc_path_join (dir, de->d_name);
       found (s, "project-state", xasprintf ("%s (no state.json)", pdir));
-      if (!s->fix)
+      if (! s->fix)
         continue;
       /* A command holding the lock is about to write the state.  */
       lock = cc_path_join (pdir, "lock");
@@ -235,7 +235,7 @@ check_network (struct scan *s)
 
   /* Opening the network state creates it: a read-only look at another
      root (--all) must not write into it.  */
-  if (s->foreign && !cc_is_dir (dir))
+  if (s->foreign && ! cc_is_dir (dir))
     return;
   if (cc_network_residue (s->fix, s->projects, &lines, &e) < 0)
     failed (s, &e);
@@ -251,7 +251,7 @@ monitor_is_recorded (const char *id, pid_t pid, uint64_t start)
 
   if (cc_runtime_state (id, &st, NULL) < 0)
     return false;
-  return cc_json_get_int (st, "monitor_pid", -1) == pid && (uint64_t) cc_json_get_int (st, "monitor_start", -1) == start;
+  return cc_json_get_int (st, "monitor_pid", -1) == pid && (uint64_t)cc_json_get_int (st, "monitor_start", -1) == start;
 }
 
 static bool
@@ -269,16 +269,16 @@ judge_monitor (struct scan *s, const struct cc_residue_monitor *m)
   if (recorded && is_claimed (s, m->id))
     return;
   found (s, "monitor",
-         xasprintf ("pid %d (container %s, %s)", (int) m->pid, m->id,
+         xasprintf ("pid %d (container %s, %s)", (int)m->pid, m->id,
                     recorded ? "no live project claims it" : "no record of this process"));
-  if (!s->fix)
+  if (! s->fix)
     return;
   /* Only a process whose pid AND start time are on record is ours to
      kill: anything else may be a recycled pid.  */
-  if (!recorded)
+  if (! recorded)
     {
       cc_error_t e = NULL;
-      cc_error_make (&e, 0, "monitor pid %d of `%s`: not killed, its identity is not recorded", (int) m->pid, m->id);
+      cc_error_make (&e, 0, "monitor pid %d of `%s`: not killed, its identity is not recorded", (int)m->pid, m->id);
       failed (s, &e);
       return;
     }
@@ -301,9 +301,9 @@ check_monitors (struct scan *s)
     {
       if (same_root (mons[i].state_dir, cc_state_dir ()))
         judge_monitor (s, &mons[i]);
-      else if (s->orphans && !cc_is_dir (mons[i].state_dir))
+      else if (s->orphans && ! cc_is_dir (mons[i].state_dir))
         found (s, "monitor",
-               xasprintf ("pid %d (container %s, its state root `%s` is gone)", (int) mons[i].pid, mons[i].id,
+               xasprintf ("pid %d (container %s, its state root `%s` is gone)", (int)mons[i].pid, mons[i].id,
                           mons[i].state_dir));
     }
   cc_residue_monitors_free (mons, n);
@@ -342,11 +342,12 @@ check_cgroups (struct scan *s)
       cleanup_free char *id = cc_residue_cgroup_id (name, cc_state_dir ());
       bool busy;
 
-      if (id ? cc_strv_contains (s->containers, id) : !s->orphans || cgroup_is_recorded (s, name))
+      if (id ? cc_strv_contains (s->containers, id) : ! s->orphans || cgroup_is_recorded (s, name))
         continue;
       busy = cc_residue_cgroup_busy (*d);
       found (s, "cgroup",
-             xasprintf ("%s (%s%s)", *d, id ? "no such container in this root" : "no container record in any state root",
+             xasprintf ("%s (%s%s)", *d,
+                        id ? "no such container in this root" : "no container record in any state root",
                         busy ? ", has processes" : ""));
       if (s->fix)
         remove_cgroup (s, *d, busy);
@@ -389,7 +390,7 @@ mount_is_owned (const struct scan *s, const char *mnt)
 static void
 check_mounts (struct scan *s)
 {
-  char *roots[] = { (char *) cc_state_dir (), (char *) cc_data_dir (), NULL };
+  char *roots[] = { (char *)cc_state_dir (), (char *)cc_data_dir (), NULL };
   cleanup_strv char **mounts = NULL;
   cc_error_t e = NULL;
 
@@ -479,10 +480,10 @@ print_findings (const struct scan *s, const char *verb)
 struct report
 {
   bool json;
-  bool all;     /* several roots: a header line for each */
+  bool all;            /* several roots: a header line for each */
   bool orphans_judged; /* --all: resources no root records, judged once */
-  char *own_root; /* the caller's state root */
-  cJSON *roots; /* JSON output, one object per root */
+  char *own_root;      /* the caller's state root */
+  cJSON *roots;        /* JSON output, one object per root */
   bool dirty;
 };
 
@@ -520,11 +521,11 @@ check_one_root (struct report *r, bool fix, cc_error_t *err)
 {
   cleanup_scan struct scan first = { 0 };
   cleanup_scan struct scan after = { 0 };
-  bool foreign = !same_root (r->own_root, cc_state_dir ());
+  bool foreign = ! same_root (r->own_root, cc_state_dir ());
 
-  if (r->all && !r->json)
+  if (r->all && ! r->json)
     printf ("== state root %s\n", cc_state_dir ());
-  bool orphans = r->all && !r->orphans_judged;
+  bool orphans = r->all && ! r->orphans_judged;
 
   r->orphans_judged |= orphans;
   if (scan_root (&first, fix, foreign, orphans, err) < 0)
@@ -561,8 +562,10 @@ static int
 cmd_check (int argc, char **argv)
 {
   static const struct option opts[] = {
-    { "fix", no_argument, NULL, 'f' },       { "all", no_argument, NULL, 'a' },
-    { "format", required_argument, NULL, 'F' }, { "help", no_argument, NULL, 'h' },
+    { "fix", no_argument, NULL, 'f' },
+    { "all", no_argument, NULL, 'a' },
+    { "format", required_argument, NULL, 'F' },
+    { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
   };
   cleanup_error cc_error_t err = NULL;
@@ -575,15 +578,22 @@ cmd_check (int argc, char **argv)
   while ((c = getopt_long (argc, argv, "h", opts, NULL)) != -1)
     switch (c)
       {
-      case 'f': fix = true; break;
-      case 'a': all = true; break;
+      case 'f':
+        fix = true;
+        break;
+      case 'a':
+        all = true;
+        break;
       case 'F':
         if (strcmp (optarg, "json") != 0 && strcmp (optarg, "text") != 0 && strcmp (optarg, "table") != 0)
           return cli_usage_error ("system check", "--format: want text or json, not `%s`", optarg);
         r.json = strcmp (optarg, "json") == 0;
         break;
-      case 'h': fputs (usage, stdout); return CLI_EXIT_OK;
-      default: return cli_usage_error ("system check", "unknown option");
+      case 'h':
+        fputs (usage, stdout);
+        return CLI_EXIT_OK;
+      default:
+        return cli_usage_error ("system check", "unknown option");
       }
   if (optind < argc)
     return cli_usage_error ("system check", "unexpected argument `%s`", argv[optind]);
@@ -597,7 +607,7 @@ cmd_check (int argc, char **argv)
     {
       cleanup_free char *text = NULL;
       cleanup_cjson cJSON *doc = cJSON_CreateObject ();
-      cJSON_AddBoolToObject (doc, "clean", !r.dirty);
+      cJSON_AddBoolToObject (doc, "clean", ! r.dirty);
       cc_json_set (doc, "roots", steal_pointer (&roots));
       text = cJSON_Print (doc);
       puts (text);
@@ -608,7 +618,7 @@ cmd_check (int argc, char **argv)
 int
 cli_cmd_system (struct cli_global *g, int argc, char **argv)
 {
-  (void) g;
+  (void)g;
   if (argc < 2 || strcmp (argv[1], "-h") == 0 || strcmp (argv[1], "--help") == 0)
     {
       fputs (usage, argc < 2 ? stderr : stdout);

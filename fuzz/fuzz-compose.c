@@ -52,8 +52,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   if (cc_interpolate_tree (root, env, &err) < 0)
     return 0;
   l.root = root;
-  l.project_name = (char *) "fuzz";
-  l.project_dir = (char *) "/fuzz";
+  l.project_name = (char *)"fuzz";
+  l.project_dir = (char *)"/fuzz";
   l.env = env;
   if (cc_project_from_tree (&opts, &l, &p, &err) < 0)
     return 0;

@@ -26,7 +26,7 @@ parse_index (const char *s, size_t len, cc_error_t *err)
   cleanup_index struct cc_index idx = { 0 };
 
   if (cc_index_parse (s, len, &idx, err) == 0)
-    (void) cc_index_pick_platform (&idx);
+    (void)cc_index_pick_platform (&idx);
 }
 
 static void
@@ -42,9 +42,9 @@ parse_kind (const char *s, size_t len, cc_error_t *err)
 {
   cleanup_cjson cJSON *doc = cJSON_ParseWithLength (s, len);
 
-  (void) err;
+  (void)err;
   if (doc)
-    (void) cc_manifest_kind (doc);
+    (void)cc_manifest_kind (doc);
 }
 
 static void
@@ -52,7 +52,7 @@ parse_reference (const char *s, size_t len, cc_error_t *err)
 {
   cleanup_image_ref struct cc_image_ref ref = { 0 };
 
-  (void) len;
+  (void)len;
   if (cc_image_ref_parse (s, &ref, err) == 0)
     {
       free (cc_image_ref_string (&ref));

@@ -34,8 +34,7 @@ setup_scratch (void)
   root = cc_path_join (base, "root");
   canary_dir = cc_path_join (base, "outside");
   canary = cc_path_join (canary_dir, "canary");
-  if (mkdir (canary_dir, 0755) < 0
-      || cc_write_file_atomic (canary, CANARY_TEXT, strlen (CANARY_TEXT), 0644, &err) < 0)
+  if (mkdir (canary_dir, 0755) < 0 || cc_write_file_atomic (canary, CANARY_TEXT, strlen (CANARY_TEXT), 0644, &err) < 0)
     abort ();
 }
 
@@ -51,8 +50,8 @@ remove_scratch (void)
 int
 LLVMFuzzerInitialize (int *argc, char ***argv)
 {
-  (void) argc;
-  (void) argv;
+  (void)argc;
+  (void)argv;
   cc_log_threshold = CC_LOG_FATAL;
   setup_scratch ();
   atexit (remove_scratch);

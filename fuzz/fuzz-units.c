@@ -126,9 +126,8 @@ parse_signal (const char *s, cc_error_t *err)
 
 /* Appended only: the first byte of every committed seed names its parser.  */
 static void (*const parsers[]) (const char *s, cc_error_t *err) = {
-  parse_duration, parse_bytes,    parse_int,     parse_float,           parse_bool,    parse_ports,
-  parse_volume,   split_command,  parse_net_port, parse_net_mode,       parse_engine_duration,
-  parse_restart,  parse_signal,
+  parse_duration, parse_bytes,    parse_int,      parse_float,           parse_bool,    parse_ports,  parse_volume,
+  split_command,  parse_net_port, parse_net_mode, parse_engine_duration, parse_restart, parse_signal,
 };
 
 int

@@ -12,13 +12,13 @@
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize (int *argc, char ***argv);
 
-#define CC_FUZZ_QUIET_INIT                                                                                     \
-  int LLVMFuzzerInitialize (int *argc, char ***argv)                                                           \
-  {                                                                                                            \
-    (void) argc;                                                                                               \
-    (void) argv;                                                                                               \
-    cc_log_threshold = CC_LOG_FATAL;                                                                           \
-    return 0;                                                                                                  \
+#define CC_FUZZ_QUIET_INIT                                                                                             \
+  int LLVMFuzzerInitialize (int *argc, char ***argv)                                                                   \
+  {                                                                                                                    \
+    (void)argc;                                                                                                        \
+    (void)argv;                                                                                                        \
+    cc_log_threshold = CC_LOG_FATAL;                                                                                   \
+    return 0;                                                                                                          \
   }
 
 /* Inputs above this size only slow the fuzzer: the parsers' own size

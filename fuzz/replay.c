@@ -52,7 +52,7 @@ replay_dir (const char *dir, size_t *count)
     {
       cleanup_free char *path = cc_path_join (dir, names[i]->d_name);
 
-      if (names[i]->d_name[0] != '.' && !cc_is_dir (path))
+      if (names[i]->d_name[0] != '.' && ! cc_is_dir (path))
         {
           if (replay_file (path) < 0)
             ret = -1;
@@ -76,7 +76,7 @@ main (int argc, char **argv)
     {
       if (cc_is_dir (argv[i]) ? replay_dir (argv[i], &count) < 0 : replay_file (argv[i]) < 0)
         ret = 1;
-      if (!cc_is_dir (argv[i]))
+      if (! cc_is_dir (argv[i]))
         count++;
     }
   printf ("%s: replayed %zu inputs\n", argv[0], count);

@@ -25,7 +25,7 @@
 static int
 compare_strings (const void *a, const void *b)
 {
-  return strcmp (*(char *const *) a, *(char *const *) b);
+  return strcmp (*(char *const *)a, *(char *const *)b);
 }
 
 static void
@@ -56,7 +56,7 @@ unescape_octal (const char *s)
     {
       if (s[0] == '\\' && s[1] >= '0' && s[1] <= '7' && s[2] >= '0' && s[2] <= '7' && s[3] >= '0' && s[3] <= '7')
         {
-          *w++ = (char) (((s[1] - '0') << 6) | ((s[2] - '0') << 3) | (s[3] - '0'));
+          *w++ = (char)(((s[1] - '0') << 6) | ((s[2] - '0') << 3) | (s[3] - '0'));
           s += 4;
         }
       else
@@ -146,7 +146,7 @@ collect_under (const char *mnt, const char *fstype, void *data)
 {
   struct under *u = data;
 
-  (void) fstype;
+  (void)fstype;
   for (char *const *r = u->roots; *r; r++)
     if (is_strictly_under (mnt, *r))
       {
@@ -158,7 +158,7 @@ collect_under (const char *mnt, const char *fstype, void *data)
 static int
 compare_deepest_first (const void *a, const void *b)
 {
-  const char *x = *(char *const *) a, *y = *(char *const *) b;
+  const char *x = *(char *const *)a, *y = *(char *const *)b;
   size_t lx = strlen (x), ly = strlen (y);
 
   if (lx != ly)
@@ -237,7 +237,7 @@ cc_residue_cgroup_id (const char *name, const char *state_root)
 
   if (strcmp (state_root, CC_STATE_DIR_DEFAULT) == 0)
     return has_root_suffix (name) ? NULL : xstrdup (name);
-  for (const unsigned char *p = (const unsigned char *) state_root; *p; p++)
+  for (const unsigned char *p = (const unsigned char *)state_root; *p; p++)
     h = (h ^ *p) * 16777619u;
   suffix = xasprintf ("-%08x", h);
   if (n > 9 && strcmp (name + n - 9, suffix) == 0)
@@ -254,7 +254,7 @@ procs_file_has_pid (const char *dir)
   if (cc_read_file (path, &text, NULL, NULL) < 0)
     return false;
   for (const char *c = text; *c; c++)
-    if (isdigit ((unsigned char) *c))
+    if (isdigit ((unsigned char)*c))
       return true;
   return false;
 }
@@ -320,8 +320,8 @@ environ_get (const char *text, size_t len, const char *name)
 static bool
 read_monitor (pid_t pid, struct cc_residue_monitor *m)
 {
-  cleanup_free char *cmdline_path = xasprintf ("/proc/%d/cmdline", (int) pid);
-  cleanup_free char *environ_path = xasprintf ("/proc/%d/environ", (int) pid);
+  cleanup_free char *cmdline_path = xasprintf ("/proc/%d/cmdline", (int)pid);
+  cleanup_free char *environ_path = xasprintf ("/proc/%d/environ", (int)pid);
   cleanup_free char *cmdline = NULL;
   cleanup_free char *env = NULL;
   size_t env_len = 0;
@@ -362,7 +362,7 @@ cc_residue_monitors (struct cc_residue_monitor **out, size_t *n, cc_error_t *err
       char *end;
       long pid = strtol (de->d_name, &end, 10);
 
-      if (*end != '\0' || pid <= 0 || pid == getpid () || !read_monitor ((pid_t) pid, &m))
+      if (*end != '\0' || pid <= 0 || pid == getpid () || ! read_monitor ((pid_t)pid, &m))
         continue;
       v = xrealloc (v, (count + 1) * sizeof (*v));
       v[count++] = m;

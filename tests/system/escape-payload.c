@@ -8,6 +8,7 @@
    Usage: escape-payload all|NAME... [--host-file PATH] [--host-pid PID]
                                       [--block MAJ:MIN] [--monitor-comm NAME]
    Exit status: the number of attempts that escaped.  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/reboot.h>
@@ -18,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <dirent.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/ptrace.h>
@@ -32,9 +32,9 @@
 
 struct args
 {
-  const char *host_file;  /* a file that exists only on the host */
-  long host_pid;          /* a process outside the container */
-  dev_t block;            /* the host's root block device */
+  const char *host_file; /* a file that exists only on the host */
+  long host_pid;         /* a process outside the container */
+  dev_t block;           /* the host's root block device */
   const char *monitor_comm;
 };
 
@@ -77,16 +77,16 @@ static int
 try_pivot_root (void)
 {
   mkdir ("/tmp/escape-old", 0700);
-  return blocked_if ((int) syscall (SYS_pivot_root, "/", "/tmp/escape-old"));
+  return blocked_if ((int)syscall (SYS_pivot_root, "/", "/tmp/escape-old"));
 }
 
 static int
 try_module (void)
 {
   int fd = open ("/dev/null", O_RDONLY | O_CLOEXEC);
-  int r = (int) syscall (SYS_finit_module, fd, "", 0);
+  int r = (int)syscall (SYS_finit_module, fd, "", 0);
   if (r < 0 && errno != EPERM)
-    r = (int) syscall (SYS_init_module, NULL, 0, "");
+    r = (int)syscall (SYS_init_module, NULL, 0, "");
   close (fd);
   /* Without a module image, only EPERM proves the call was refused.  */
   if (r < 0 && errno != EPERM)
@@ -100,7 +100,7 @@ try_module (void)
 static int
 try_kexec (void)
 {
-  int r = (int) syscall (SYS_kexec_load, 0UL, 0UL, NULL, 0UL);
+  int r = (int)syscall (SYS_kexec_load, 0UL, 0UL, NULL, 0UL);
   if (r < 0 && errno != EPERM)
     {
       snprintf (detail, sizeof (detail), "reached kexec (%s)", strerror (errno));
@@ -114,8 +114,8 @@ try_reboot (void)
 {
   /* CAD_OFF only changes what ctrl-alt-del does; the permission check
      comes first.  */
-  return blocked_if ((int) syscall (SYS_reboot, LINUX_REBOOT_MAGIC1, LINUX_REBOOT_MAGIC2, LINUX_REBOOT_CMD_CAD_OFF,
-                                    NULL));
+  return blocked_if (
+      (int)syscall (SYS_reboot, LINUX_REBOOT_MAGIC1, LINUX_REBOOT_MAGIC2, LINUX_REBOOT_CMD_CAD_OFF, NULL));
 }
 
 static bool
@@ -259,10 +259,10 @@ try_userns (void)
 static int
 try_ptrace (void)
 {
-  long r = ptrace (PTRACE_ATTACH, (pid_t) A.host_pid, NULL, NULL);
+  long r = ptrace (PTRACE_ATTACH, (pid_t)A.host_pid, NULL, NULL);
   if (r == 0)
-    ptrace (PTRACE_DETACH, (pid_t) A.host_pid, NULL, NULL);
-  return blocked_if ((int) r);
+    ptrace (PTRACE_DETACH, (pid_t)A.host_pid, NULL, NULL);
+  return blocked_if ((int)r);
 }
 
 static int
@@ -317,7 +317,7 @@ try_open_by_handle (void)
     int type;
     unsigned char f[8];
   } h = { 8, 1, { 0 } };
-  int fd = (int) syscall (SYS_open_by_handle_at, AT_FDCWD, &h, O_RDONLY);
+  int fd = (int)syscall (SYS_open_by_handle_at, AT_FDCWD, &h, O_RDONLY);
   if (fd >= 0)
     close (fd);
   if (fd < 0 && errno != EPERM)
@@ -355,7 +355,7 @@ try_leaked_fds (void)
       snprintf (detail + strlen (detail), sizeof (detail) - strlen (detail), "fd %d -> %s; ", fd, target);
     }
   closedir (d);
-  if (!leaked)
+  if (! leaked)
     snprintf (detail, sizeof (detail), "only stdio open");
   return leaked > 0;
 }
@@ -378,12 +378,12 @@ exe_is_foreign (const char *pid)
     return false;
   /* Executables of the container itself are fine: compare with files
      the container can name.  */
-  bool foreign = fstat (fd, &other) == 0 && !(stat ("/escape", &self) == 0 && self.st_ino == other.st_ino)
-                 && !(stat ("/payload", &self) == 0 && self.st_ino == other.st_ino)
-                 && !(stat ("/bin/busybox", &self) == 0 && self.st_ino == other.st_ino);
+  bool foreign = fstat (fd, &other) == 0 && ! (stat ("/escape", &self) == 0 && self.st_ino == other.st_ino)
+                 && ! (stat ("/payload", &self) == 0 && self.st_ino == other.st_ino)
+                 && ! (stat ("/bin/busybox", &self) == 0 && self.st_ino == other.st_ino);
   if (foreign)
-    snprintf (detail, sizeof (detail), "opened the executable of pid %s (inode %lu), not a file of the container",
-              pid, (unsigned long) other.st_ino);
+    snprintf (detail, sizeof (detail), "opened the executable of pid %s (inode %lu), not a file of the container", pid,
+              (unsigned long)other.st_ino);
   close (fd);
   return foreign;
 }
@@ -394,7 +394,7 @@ try_exe_race (void)
   time_t end = time (NULL) + EXE_RACE_SECONDS;
   char self[16];
 
-  snprintf (self, sizeof (self), "%d", (int) getpid ());
+  snprintf (self, sizeof (self), "%d", (int)getpid ());
   snprintf (detail, sizeof (detail), "no foreign executable opened in %d s", EXE_RACE_SECONDS);
   printf ("watching\n");
   while (time (NULL) < end)
@@ -490,13 +490,13 @@ main (int argc, char **argv)
      run only as one of the first processes of a new pid namespace.  */
   if (getpid () > 16)
     {
-      fprintf (stderr, "escape-payload: pid %d: not inside a container, refusing\n", (int) getpid ());
+      fprintf (stderr, "escape-payload: pid %d: not inside a container, refusing\n", (int)getpid ());
       return 125;
     }
   for (int i = 1; i < argc; i++)
     {
       bool ok = strncmp (argv[i], "--", 2) == 0 ? parse_option (&i, argc, argv) : n < 64;
-      if (!ok)
+      if (! ok)
         {
           fprintf (stderr, "escape-payload: bad argument `%s`\n", argv[i]);
           return 125;

@@ -1,10 +1,10 @@
 /* Unit tests for lib/residue.c: the mountinfo reader on crafted and
    hostile input, root naming, and the live scanners' basic contracts.  */
+#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -32,7 +32,7 @@ mounts_under (const char *text, const char *root)
 {
   cleanup_free char *path = write_mountinfo (text);
   cleanup_error cc_error_t err = NULL;
-  char *roots[] = { (char *) root, NULL };
+  char *roots[] = { (char *)root, NULL };
   char **out = NULL;
 
   cc_residue_set_mountinfo (path);
@@ -45,15 +45,14 @@ mounts_under (const char *text, const char *root)
 static void
 test_mounts_under_root_deepest_first (void **state)
 {
-  cleanup_strv char **m = mounts_under (
-      "22 1 0:21 / /run rw shared:5 - tmpfs tmpfs rw\n"
-      "30 22 0:40 / /run/ccompose-test/a/netns/x rw - nsfs nsfs rw\n"
-      "31 22 0:41 / /run/ccompose-test/a/c rw - tmpfs t rw\n"
-      "32 22 0:42 / /run/ccompose-test/a rw - tmpfs t rw\n"
-      "33 22 0:43 / /run/ccompose-test/ab/c rw - tmpfs t rw\n",
-      "/run/ccompose-test/a/");
+  cleanup_strv char **m = mounts_under ("22 1 0:21 / /run rw shared:5 - tmpfs tmpfs rw\n"
+                                        "30 22 0:40 / /run/ccompose-test/a/netns/x rw - nsfs nsfs rw\n"
+                                        "31 22 0:41 / /run/ccompose-test/a/c rw - tmpfs t rw\n"
+                                        "32 22 0:42 / /run/ccompose-test/a rw - tmpfs t rw\n"
+                                        "33 22 0:43 / /run/ccompose-test/ab/c rw - tmpfs t rw\n",
+                                        "/run/ccompose-test/a/");
 
-  (void) state;
+  (void)state;
   /* Strictly below, deepest first; the root itself and a sibling whose
      name merely starts the same are not.  */
   assert_int_equal (cc_strv_len (m), 2);
@@ -68,7 +67,7 @@ test_mountinfo_escapes_decoded (void **state)
                                         "41 1 0:51 / /run/cc/back\\134slash rw - tmpfs t rw\n",
                                         "/run/cc");
 
-  (void) state;
+  (void)state;
   assert_int_equal (cc_strv_len (m), 2);
   assert_true (cc_strv_contains (m, "/run/cc/with space\ttab"));
   assert_true (cc_strv_contains (m, "/run/cc/back\\slash"));
@@ -86,7 +85,7 @@ test_mountinfo_hostile_lines_skipped (void **state)
                                         "53 1 0:1 / /run/cc/ok rw - tmpfs t rw",
                                         "/run/cc");
 
-  (void) state;
+  (void)state;
   /* Malformed lines are skipped, a bad escape is kept as text, and the
      last line counts without its newline.  */
   assert_int_equal (cc_strv_len (m), 2);
@@ -98,10 +97,10 @@ static void
 test_missing_mountinfo_is_an_error (void **state)
 {
   cleanup_error cc_error_t err = NULL;
-  char *roots[] = { (char *) "/run", NULL };
+  char *roots[] = { (char *)"/run", NULL };
   char **out = NULL;
 
-  (void) state;
+  (void)state;
   cc_residue_set_mountinfo ("/nonexistent/mountinfo");
   assert_int_equal (cc_residue_mounts_under (roots, &out, &err), -1);
   cc_residue_set_mountinfo (NULL);
@@ -115,7 +114,7 @@ test_data_root_naming (void **state)
   cleanup_free char *b = cc_residue_data_root_for ("/run/ccompose-test/x");
   cleanup_free char *c = cc_residue_data_root_for ("/srv/state");
 
-  (void) state;
+  (void)state;
   assert_string_equal (a, "/var/lib/ccompose");
   assert_string_equal (b, "/var/lib/ccompose-test/x");
   assert_string_equal (c, "/srv/state/data");
@@ -130,7 +129,7 @@ test_cgroup_names_by_root (void **state)
   cleanup_free char *c = cc_residue_cgroup_id ("web-1", "/run/ccompose");
   cleanup_free char *d = cc_residue_cgroup_strip_suffix ("ptest-db-1-7311bfbd");
 
-  (void) state;
+  (void)state;
   assert_string_equal (a, "ptest-db-1");
   assert_string_equal (b, "o1");
   assert_string_equal (c, "web-1");
@@ -155,7 +154,7 @@ test_live_scanners_succeed (void **state)
   struct cc_residue_monitor *mons = NULL;
   size_t n = 0;
 
-  (void) state;
+  (void)state;
   assert_int_equal (cc_residue_cgroup_dirs (&cgroups, &err), 0);
   for (char **c = cgroups; *c; c++)
     assert_non_null (strstr (*c, "/ccompose/"));
@@ -171,9 +170,12 @@ int
 main (void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test (test_mounts_under_root_deepest_first), cmocka_unit_test (test_mountinfo_escapes_decoded),
-    cmocka_unit_test (test_mountinfo_hostile_lines_skipped), cmocka_unit_test (test_missing_mountinfo_is_an_error),
-    cmocka_unit_test (test_data_root_naming),           cmocka_unit_test (test_cgroup_names_by_root),
+    cmocka_unit_test (test_mounts_under_root_deepest_first),
+    cmocka_unit_test (test_mountinfo_escapes_decoded),
+    cmocka_unit_test (test_mountinfo_hostile_lines_skipped),
+    cmocka_unit_test (test_missing_mountinfo_is_an_error),
+    cmocka_unit_test (test_data_root_naming),
+    cmocka_unit_test (test_cgroup_names_by_root),
     cmocka_unit_test (test_live_scanners_succeed),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);

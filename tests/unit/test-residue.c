@@ -1,10 +1,13 @@
 /* Unit tests for lib/residue.c: the mountinfo reader on crafted and
    hostile input, root naming, and the live scanners' basic contracts.  */
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/* cmocka needs the four headers above first.  */
+#include <cmocka.h>
+
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>

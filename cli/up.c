@@ -229,6 +229,7 @@ on_interrupt (int sig)
 {
   (void)sig;
   interrupts++;
+  cc_engine_interrupted = 1;
 }
 
 static const char *const palette[] = { "\033[36m", "\033[33m", "\033[32m", "\033[35m", "\033[34m",
@@ -404,6 +405,26 @@ attach (struct up_cli *o, const struct cc_project *p, char **all, cc_error_t *er
   return ret;
 }
 
+/* Ctrl-C while up was still starting things (waiting for a dependency):
+   what it had started is stopped, as the contract says.  */
+static int
+stop_started (struct up_cli *o, const struct cc_project *p, cc_error_t *err)
+{
+  cleanup_state struct cc_state *st = NULL;
+  cleanup_strv char **started = o->up.started;
+  struct cc_stop_opts so = { .timeout_ms = o->up.timeout_ms, .explain = true, .force = &interrupts };
+
+  cc_error_print (err);
+  cc_error_release (err);
+  o->up.started = NULL;
+  fprintf (stderr, "Gracefully stopping... (press Ctrl+C again to force)\n");
+  interrupts = 0;
+  if (started && *started && cc_state_open (p->name, false, &st, err) == 0
+      && cc_engine_stop (st->json, started, &so, err) < 0)
+    return cli_fail (err);
+  return 130;
+}
+
 /* Every container of the services this up runs.  */
 static char **
 project_containers (const struct cc_project *p, const struct up_cli *o, cc_error_t *err)
@@ -458,6 +479,8 @@ cli_cmd_up (struct cli_global *g, int argc, char **argv)
     }
   now_rfc3339 (o.since, sizeof (o.since));
   ret = cc_engine_up (p, &o.up, &err);
+  if (ret < 0 && interrupts && ! o.detach)
+    return stop_started (&o, p, &err);
   cc_strv_free (o.up.started);
   if (ret < 0)
     return cli_fail (&err);

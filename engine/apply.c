@@ -502,6 +502,8 @@ wait_ready (struct up *u, char *const *names, cc_error_t *err)
             return cc_error_make (err, ETIMEDOUT, "container %s is not ready after %lld s (status %s%s%s)", *n,
                                   (long long)(u->o->wait_timeout_ms / 1000), status, health ? ", health " : "",
                                   health ? health : "");
+          if (cc_engine_interrupted)
+            return cc_error_make (err, EINTR, "interrupted while waiting for container %s", *n);
           usleep (20000);
         }
       if (strcmp (status, "exited") == 0)

@@ -208,6 +208,10 @@ int cc_engine_start (const struct cc_project *p, const cJSON *state, char *const
    endpoints, files); missing = success.  */
 int cc_engine_remove_container (struct cc_state *st, const char *name, int64_t timeout_ms, cc_error_t *err);
 
+/* Set from a signal handler (Ctrl-C): the waits of up and run give up
+   with EINTR instead of waiting out a dependency.  */
+extern volatile sig_atomic_t cc_engine_interrupted;
+
 /* Parallel runner: run FN (ITEM) for each item, at most LIMIT at a time
    (< 1 = unlimited) in forked children; each failure's message is
    appended to *ERR and the run goes on.  */

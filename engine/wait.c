@@ -87,6 +87,8 @@ judge (const char *name, const char *condition, bool healthcheck, cc_error_t *er
   return PENDING;
 }
 
+volatile sig_atomic_t cc_engine_interrupted;
+
 int
 cc_engine_wait_condition (const cJSON *state, const char *service, const char *condition, int64_t timeout_ms,
                           cc_error_t *err)
@@ -105,6 +107,8 @@ cc_engine_wait_condition (const cJSON *state, const char *service, const char *c
           if (timeout_ms >= 0 && cc_engine_now_ms () - t0 > timeout_ms)
             return cc_error_make (err, ETIMEDOUT, "container %s: %s not met after %lld ms", *n, condition,
                                   (long long)timeout_ms);
+          if (cc_engine_interrupted)
+            return cc_error_make (err, EINTR, "interrupted while waiting for container %s: %s", *n, condition);
           usleep (20000);
         }
       if (v == FAILED)

@@ -93,6 +93,36 @@ expect("Killed")
   assert_no_residue
 }
 
+test_ctrl_c_while_waiting_for_a_dependency_stops_what_started() {
+  eng_setup waitint
+  load_images busybox
+  project waitint <<'YAML'
+services:
+  db:
+    image: busybox:1.35
+    init: true
+    command: ["sleep", "60"]
+    healthcheck: {test: ["CMD", "false"], interval: 1s, retries: 1000}
+  app:
+    image: busybox:1.35
+    init: true
+    command: ["sleep", "60"]
+    depends_on: {db: {condition: service_healthy}}
+YAML
+  cd "$WORK/waitint"
+  OUT=$(pty_up '
+expect("waitint-db-1")
+time.sleep(0.5)
+ctrl_c()
+expect("Gracefully stopping")
+')
+  assert_contains "$OUT" "interrupted while waiting for container waitint-db-1"
+  assert_contains "$OUT" "EXIT=130"
+  assert_eq "$(rt_status waitint-db-1)" exited
+  assert_exit 0 cc down
+  assert_no_residue
+}
+
 test_attach_ends_when_every_container_exits() {
   eng_setup attachend
   load_images busybox

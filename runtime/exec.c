@@ -276,6 +276,9 @@ exec_inner (const struct cc_runtime_spec *s, const struct cc_runtime_exec_opts *
     .user = o->user ? o->user : s->user,
     .cwd = o->cwd ? o->cwd : s->cwd,
   };
+  /* Our parent is outside the pid namespace: 0 here, until it dies and
+     the container's init adopts us.  */
+  pid_t parent = getppid ();
 
   cc_reset_signals ();
   setup_exec_stdio (io, slave);
@@ -284,6 +287,12 @@ exec_inner (const struct cc_runtime_spec *s, const struct cc_runtime_exec_opts *
       cc_error_print (&err);
       _exit (127);
     }
+  /* When the joining process goes (a healthcheck past its timeout, an
+     interrupted exec), so does the program.  Set only now: switching
+     the user clears it.  */
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid () != parent)
+    _exit (137);
   cc_close_extra_fds ();
   execve (path, o->args, env);
   cc_error_make (&err, errno, "exec `%s`", path);

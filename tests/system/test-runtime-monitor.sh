@@ -215,6 +215,11 @@ test_healthcheck_timeout_and_start_period() {
   # Failures inside the start period do not count.
   assert_eq "$(state_field ht health.Status)" starting
   assert_eq "$(state_field ht health.FailingStreak)" 0
+  # A probe past its timeout is killed, not left running in the container.
+  few_probes() { [ "$(rt exec ht /bin/sh -c 'ps -o args | grep -c "^/payload sleep 5"')" -le 1 ]; }
+  three_timeouts() { [ "$(rt state ht | grep -c "exceeded timeout")" -ge 3 ]; }
+  wait_for 10 "three timed out probes" three_timeouts
+  few_probes || fail "timed out probes keep running: $(rt exec ht ps -o pid,args)"
   finish
 }
 

@@ -1,5 +1,6 @@
 /* `ccompose down`: stop and remove containers, networks (and volumes with
    -v) of the project, from its on-disk state.  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,16 +9,20 @@
 #include "cli/cli.h"
 #include "cli/project.h"
 #include "engine/engine.h"
+#include "image/image.h"
 #include "lib/cleanup.h"
+#include "lib/json.h"
 #include "lib/log.h"
 #include "lib/strv.h"
+#include "lib/xalloc.h"
 
 static const char usage[]
     = "Usage: ccompose down [OPTIONS] [SERVICES]\n\n"
       "Stop and remove containers, networks\n\n"
       "Options:\n"
       "      --remove-orphans    Remove containers for services not defined in the Compose file\n"
-      "      --rmi string        Remove images used by services: \"local\" or \"all\" (not supported yet)\n"
+      "      --rmi string        Remove images used by services. \"local\" remove only images that don't have a\n"
+      "                          custom tag (\"local\"|\"all\")\n"
       "  -t, --timeout int       Specify a shutdown timeout in seconds\n"
       "  -v, --volumes           Remove named volumes declared in the \"volumes\" section of the Compose file\n"
       "  -h, --help              Show this help\n";
@@ -36,6 +41,38 @@ static const struct option options[] = {
   { "help", no_argument, NULL, 'h' },
   { NULL, 0, NULL, 0 },
 };
+
+/* --rmi all: every service's image; --rmi local: only the images named
+   after the project (what Compose would have built: no `image:` key).  */
+static int
+remove_images (const struct cc_project *p, const char *which)
+{
+  cleanup_strv char **services = cc_project_service_names (p);
+  int ret = 0;
+
+  for (char **s = services; *s; s++)
+    {
+      const char *image = cc_json_get_string (cc_project_service (p, *s), "image");
+      cleanup_free char *ref = image ? xstrdup (image) : xasprintf ("%s-%s", p->name, *s);
+      cc_error_t err = NULL;
+      if (image && strcmp (which, "local") == 0)
+        continue;
+      if (cc_image_remove (ref, false, NULL, NULL, &err) < 0)
+        {
+          if (err && err->status == ENOENT)
+            {
+              cc_error_release (&err);
+              continue;
+            }
+          cc_error_print (&err);
+          cc_error_release (&err);
+          ret = -1;
+          continue;
+        }
+      fprintf (stderr, " \u2714 Image     %-32s Removed\n", ref);
+    }
+  return ret;
+}
 
 int
 cli_cmd_down (struct cli_global *g, int argc, char **argv)
@@ -75,8 +112,6 @@ cli_cmd_down (struct cli_global *g, int argc, char **argv)
     return cli_usage_error ("down", "removing only some services is not supported; use `ccompose rm -s -f SERVICE`");
   if (cli_project_name (g, &p, &name, &err) < 0)
     return cli_fail (&err);
-  if (o.rmi)
-    fprintf (stderr, "ccompose: --rmi is not supported yet: images are kept (`ccompose image rm` removes them)\n");
   if (g->dry_run)
     {
       printf ("down: would stop and remove every container and network of project `%s`%s\n", name,
@@ -86,7 +121,9 @@ cli_cmd_down (struct cli_global *g, int argc, char **argv)
   t0 = cc_engine_now_ms ();
   if (cc_engine_down (name, p, &o, &err) < 0)
     return cli_fail (&err);
+  if (o.rmi && p && remove_images (p, o.rmi) < 0)
+    return CLI_EXIT_FAILURE;
   if (cc_log_threshold <= CC_LOG_DEBUG)
-    fprintf (stderr, "down: %.3f s\n", (double) (cc_engine_now_ms () - t0) / 1000);
+    fprintf (stderr, "down: %.3f s\n", (double)(cc_engine_now_ms () - t0) / 1000);
   return CLI_EXIT_OK;
 }

@@ -89,6 +89,30 @@ YAML
   assert_no_residue
 }
 
+test_down_rmi_removes_the_images_of_the_services() {
+  eng_setup rmi
+  load_images busybox
+  project rmi <<'YAML'
+services:
+  app:
+    image: busybox:1.35
+    init: true
+    command: ["sleep", "60"]
+YAML
+  cd "$WORK/rmi"
+  assert_exit 0 cc up -d
+  # local: only images without an image: key (built ones); busybox stays.
+  assert_exit 0 cc down --rmi local
+  assert_exit 0 "$CCOMPOSE" image ls
+  assert_contains "$OUT" "busybox"
+  assert_exit 0 cc up -d
+  assert_exit 0 cc down --rmi all
+  assert_contains "$OUT" "busybox:1.35"
+  assert_exit 0 "$CCOMPOSE" image ls
+  assert_not_contains "$OUT" "busybox"
+  assert_no_residue
+}
+
 test_down_finishes_over_a_corrupt_state_file() {
   eng_setup corrupt
   load_images busybox

@@ -1,5 +1,6 @@
 /* engine/: plan and apply the actions of a project (DESIGN.md §1).  The
-   one header the CLI includes from engine/.
+   header the CLI includes from engine/ (engine/logs.h holds the log
+   reader; engine/internal.h is private to engine/).
 
    Project state lives in cc_state_dir()/projects/<name>/state.json:
      { "project", "directory", "config_files": [...], "writer_pid", "writer_start",
@@ -7,8 +8,9 @@
        "volumes":    { "<key>":  { "name", "path", "external", "status" } },
        "containers": { "<name>": { "service", "number", "oneoff", "level",
                                    "image", "image_id", "config_hash", "config": {...},
-                                   "networks": ["<key>"...], "netns": "/path"|null,
-                                   "status": "creating|created", "created_ms" } } }
+                                   "networks": ["<key>"...], "owns_netns",
+                                   "status": "creating|created", "created_ms" } },
+       "old_containers": { ... }  entries of containers being recreated, until gone }
    Every resource is recorded there BEFORE it is created, so `down` can
    always clean up after a crash at any point.  Commands that change a
    project hold its lock (cc_state_dir()/projects/<name>/lock).  */
@@ -164,12 +166,14 @@ struct cc_down_opts
   bool remove_orphans;
   int64_t timeout_ms; /* < 0: each container's stop_grace_period */
   int parallel;
-  const char *rmi; /* NULL, "local" or "all" */
+  const char *rmi; /* handled by the CLI after down: NULL, "local" or "all" */
 };
 
-/* `down` from the on-disk state only: P (may be NULL) adds services that
-   are no longer... nothing else is needed.  Removes everything it can,
-   reports every failure, idempotent.  */
+/* `down` from the on-disk state only.  P (may be NULL: `-p NAME down`
+   without a compose file) tells which containers are orphans, kept
+   without --remove-orphans, and which named volumes -v removes even if no
+   container used them.  Removes everything it can, reports every failure,
+   idempotent.  */
 int cc_engine_down (const char *project, const struct cc_project *p, const struct cc_down_opts *o, cc_error_t *err);
 
 /* `run`: a one-off container of SERVICE with these overrides, created and

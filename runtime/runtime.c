@@ -290,6 +290,19 @@ wait_started (const char *id, cc_error_t *err)
   return cc_error_make (err, ETIMEDOUT, "container `%s` did not start", id);
 }
 
+/* The monitor records a death before start as soon as it reaps it.  */
+static bool
+still_created (const char *id)
+{
+  cleanup_cjson cJSON *st = NULL;
+  const char *status;
+
+  if (cc_runtime_state (id, &st, NULL) < 0)
+    return false;
+  status = cc_json_get_string (st, "status");
+  return status && strcmp (status, "created") == 0;
+}
+
 static int
 open_fifo (const char *id, const cJSON *st, cc_error_t *err)
 {
@@ -311,10 +324,11 @@ open_fifo (const char *id, const cJSON *st, cc_error_t *err)
           unlink (fifo);
           return 0;
         }
-      if (! cc_runtime_proc_alive (pid, start))
+      if (! cc_runtime_proc_alive (pid, start) || ! still_created (id))
         return cc_error_make (err, EPIPE, "container `%s` exited before it started", id);
     }
-  return cc_error_make (err, ETIMEDOUT, "container `%s` did not start", id);
+  return cc_error_make (err, ETIMEDOUT, "container `%s` did not start: PID %d %s", id, (int)pid,
+                        cc_runtime_proc_alive (pid, start) ? "is still waiting" : "is gone");
 }
 
 int

@@ -109,4 +109,38 @@ test_namespaced_sysctls_only() {
   finish
 }
 
+# The v2 backend on a hybrid host: in a private mount namespace the
+# controller-less cgroup2 hierarchy is mounted on /sys/fs/cgroup, so the
+# runtime takes the unified path (create, enter, freeze, kill, destroy,
+# the container's own cgroup2 mount).  Limits need controllers it lacks.
+test_cgroup_v2_backend_on_the_unified_hierarchy() {
+  setup v2
+  cgroup_v2 && skip "the host is v2: the other tests cover it"
+  [ "$(stat -fc %T /sys/fs/cgroup/unified 2>/dev/null)" = cgroup2fs ] || skip "no cgroup2 hierarchy here"
+  spec w1 '"args": ["/payload", "sleep", "30"]'
+  cat > "$CCOMPOSE_DATA_DIR/v2.sh" <<'SH'
+set -eu
+rt() { "$CCOMPOSE" runtime "$@"; }
+field() { rt state w1 | python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
+mount -t cgroup2 none /sys/fs/cgroup
+rt run -d --spec "$SPECS/w1.json" w1
+dir=/sys/fs/cgroup/ccompose/$(field cgroup)
+grep -qx "$(field pid)" "$dir/cgroup.procs"
+rt exec w1 cat /proc/self/cgroup | grep -qx '0::/'
+rt exec w1 /bin/sh -c 'test -e /sys/fs/cgroup/cgroup.procs'
+rt pause w1
+grep -qx 'frozen 1' "$dir/cgroup.events"
+[ "$(field status)" = paused ]
+rt unpause w1
+grep -qx 'frozen 0' "$dir/cgroup.events"
+rt stop -t 1 w1 >/dev/null
+rt delete w1
+! [ -e "$dir" ]
+echo v2-ok
+SH
+  OUT=$(SPECS=$SPECS unshare -m --propagation private bash "$CCOMPOSE_DATA_DIR/v2.sh" 2>&1)
+  assert_contains "$OUT" v2-ok "the v2 backend: $OUT"
+  finish
+}
+
 run_tests

@@ -567,18 +567,26 @@ print_timings (const struct up *u, int64_t total)
            (double)u->t.start / 1000, (double)u->t.wait / 1000);
 }
 
+/* Orphans are often another directory's project of the same name
+   (user-pain.md #7): say which one when that is the case.  */
 static void
-warn_orphans (const struct cc_plan *plan)
+warn_orphans (const struct cc_plan *plan, const struct cc_project *p, const cJSON *state)
 {
   cleanup_strv char **orphans = cc_plan_orphans (plan);
   cleanup_free char *list = NULL;
+  const char *dir = cc_json_get_string (state, "directory");
 
   if (*orphans == NULL)
     return;
   list = cc_strv_join (orphans, ", ");
-  cc_warn ("found orphan containers for this project: %s; their services are no longer in the compose file. "
-           "Run `ccompose up --remove-orphans` (or `ccompose down --remove-orphans`) to remove them.",
-           list);
+  if (dir && p->directory && strcmp (dir, p->directory) != 0)
+    cc_warn ("found orphan containers for this project: %s; they were created by the project of the same name in "
+             "`%s`: choose another name with -p (or `name:`) to keep both, or run `ccompose up --remove-orphans`",
+             list, dir);
+  else
+    cc_warn ("found orphan containers for this project: %s; their services are no longer in the compose file. "
+             "Run `ccompose up --remove-orphans` (or `ccompose down --remove-orphans`) to remove them.",
+             list);
 }
 
 static void
@@ -681,7 +689,7 @@ apply (const struct cc_project *p, struct cc_up_opts *o, struct cc_state *st, cc
       fputs (text, stdout);
       return 0;
     }
-  warn_orphans (plan);
+  warn_orphans (plan, p, st->json);
   record_project (&u);
   if (check_externals (&u, err) < 0 || preflight (&u, err) < 0 || remove_planned (&u, err) < 0
       || create_shared (&u, err) < 0 || run_levels (&u, err) < 0)

@@ -204,7 +204,15 @@ PY
   assert_contains "$OUT" "orphan containers for this project: recreate-db-1 (service db)"
   assert_exit 0 cc up -d --remove-orphans
   assert_contains "$OUT" "recreate-db-1"
-  assert_exit 0 cc down -t 0
+  # The same project name from another directory: the warning says whose
+  # containers these are.
+  mkdir -p "$WORK/elsewhere"
+  printf 'name: recreate\nservices:\n  other:\n    image: busybox:1.35\n    command: ["sleep", "60"]\n' \
+    >"$WORK/elsewhere/compose.yaml"
+  cd "$WORK/elsewhere"
+  assert_exit 0 cc up -d --no-start
+  assert_contains "$OUT" "created by the project of the same name in \`$WORK/recreate\`"
+  assert_exit 0 cc down -t 0 --remove-orphans
   assert_no_residue
 }
 

@@ -79,6 +79,39 @@ test_default_container_escapes_nothing() {
   finish_clean
 }
 
+# A process that `exec` puts into a running container gets no more, even
+# when the caller holds a descriptor of a host directory (CVE-2024-21626).
+test_exec_into_container_escapes_nothing() {
+  escape_setup exec
+  spec x1 '"args": ["/payload", "sleep", "60"]'
+  assert_exit 0 "$CCOMPOSE" runtime run -d --spec "$SPECS/x1.json" x1
+  exec 7<"$CCOMPOSE_STATE_DIR"
+  OUT=$("$CCOMPOSE" runtime exec x1 /escape all --host-file "$SECRET" --host-pid $$ --block "$BLOCK" 2>&1)
+  local rc=$?
+  exec 7<&-
+  assert_not_contains "$OUT" "ESCAPED"
+  assert_blocked "$ALL_ATTEMPTS"
+  assert_eq "$rc" 0 "escaped attempts"
+  assert_host_unchanged
+  finish_clean
+}
+
+# While exec joins the container, the joining process must not expose the
+# host's ccompose binary through /proc/PID/exe (CVE-2019-5736): the
+# container watches for new processes while the test runs exec 40 times.
+test_exec_does_not_expose_the_host_binary() {
+  escape_setup exe
+  spec r1 '"args": ["/escape", "exe-race"]'
+  assert_exit 0 "$CCOMPOSE" runtime run -d --spec "$SPECS/r1.json" r1
+  wait_for 10 "the watcher" sh -c "'$CCOMPOSE' runtime logs r1 | grep -q watching"
+  local i
+  for i in $(seq 1 40); do "$CCOMPOSE" runtime exec r1 /payload pid >/dev/null 2>&1; done
+  assert_exit 0 "$CCOMPOSE" runtime wait r1
+  assert_exit 0 "$CCOMPOSE" runtime logs r1
+  assert_contains "$OUT" "blocked exe-race"
+  finish_clean
+}
+
 # The monitor runs healthchecks inside the container: they get no more.
 test_healthcheck_escapes_nothing() {
   escape_setup health

@@ -12,26 +12,35 @@
 #include "xalloc.h"
 
 int
+cc_proc_parse_start_time (const char *stat, uint64_t *start)
+{
+  /* comm may hold spaces and parentheses: fields start after the last ')'.  */
+  const char *p = strrchr (stat, ')');
+
+  if (p == NULL)
+    return -1;
+  p++;
+  /* p now precedes field 3; each step moves to the space before the next field.  */
+  for (int field = 3; field < 22; field++)
+    {
+      p = strchr (p + 1, ' ');
+      if (p == NULL)
+        return -1;
+    }
+  *start = strtoull (p + 1, NULL, 10);
+  return 0;
+}
+
+int
 cc_proc_start_time (pid_t pid, uint64_t *start, cc_error_t *err)
 {
   cleanup_free char *path = xasprintf ("/proc/%d/stat", (int) pid);
   cleanup_free char *text = NULL;
-  char *p;
 
   if (cc_read_file (path, &text, NULL, err) < 0)
     return -1;
-  /* comm may hold spaces and parentheses: fields start after the last ')'.  */
-  p = strrchr (text, ')');
-  if (p == NULL)
+  if (cc_proc_parse_start_time (text, start) < 0)
     return cc_error_make (err, EINVAL, "parse `%s`", path);
-  p++;
-  for (int field = 2; field < 22; field++)
-    {
-      p = strchr (p + 1, ' ');
-      if (p == NULL)
-        return cc_error_make (err, EINVAL, "parse `%s`", path);
-    }
-  *start = strtoull (p + 1, NULL, 10);
   return 0;
 }
 

@@ -9,7 +9,9 @@
 
 #include "error.h"
 
-/* Field 22 of /proc/PID/stat, in clock ticks since boot.  */
+/* Field 22 of a /proc/PID/stat line, in clock ticks since boot.  */
+int cc_proc_parse_start_time (const char *stat, uint64_t *start);
+/* The same, read from /proc/PID/stat.  */
 int cc_proc_start_time (pid_t pid, uint64_t *start, cc_error_t *err);
 /* True when PID runs and started at START (0 = do not check).  */
 bool cc_proc_is_alive (pid_t pid, uint64_t start);

@@ -210,6 +210,22 @@ test_proc_self (void **state)
   assert_false (cc_proc_is_alive (getpid (), start + 1));
 }
 
+static void
+test_proc_parse_start_time (void **state)
+{
+  /* A comm with spaces and ')' must not shift the fields; 22nd is 4242,
+     23rd (vsize) 999.  */
+  const char *line = "77 (a) b (c)) S 1 77 77 0 -1 4194560 100 0 0 0 0 0 0 0 20 0 1 0 4242 999 100 "
+                     "18446744073709551615\n";
+  uint64_t start = 0;
+
+  (void) state;
+  assert_int_equal (cc_proc_parse_start_time (line, &start), 0);
+  assert_int_equal (start, 4242);
+  assert_int_equal (cc_proc_parse_start_time ("77 no paren", &start), -1);
+  assert_int_equal (cc_proc_parse_start_time ("77 (x) S 1 2", &start), -1);
+}
+
 int
 main (void)
 {
@@ -220,6 +236,7 @@ main (void)
     cmocka_unit_test (test_path_parts),         cmocka_unit_test (test_file_atomic_roundtrip),
     cmocka_unit_test (test_read_missing_file),  cmocka_unit_test (test_json_helpers),
     cmocka_unit_test (test_json_rejects_garbage), cmocka_unit_test (test_proc_self),
+    cmocka_unit_test (test_proc_parse_start_time),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }

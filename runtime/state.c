@@ -7,6 +7,7 @@
 #include "lib/cleanup.h"
 #include "lib/file.h"
 #include "lib/json.h"
+#include "lib/proc.h"
 #include "lib/paths.h"
 #include "lib/xalloc.h"
 #include "runtime/internal.h"
@@ -92,39 +93,14 @@ cc_runtime_now_ms (void)
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Field 22 of /proc/PID/stat.  (lib/proc.c reads field 23, the virtual
-   memory size, which changes at execve: reported; until it is fixed
-   the runtime reads the start time itself.)  */
 int
 cc_runtime_proc_start (pid_t pid, uint64_t *start)
 {
-  cleanup_free char *path = xasprintf ("/proc/%d/stat", (int)pid);
-  cleanup_free char *text = NULL;
-  char *p;
-
-  if (cc_read_file (path, &text, NULL, NULL) < 0)
-    return -1;
-  /* comm may hold spaces and parentheses: field 3 starts two characters
-     after the last ')'.  */
-  p = strrchr (text, ')');
-  if (p == NULL || p[1] != ' ')
-    return -1;
-  p += 2;
-  for (int field = 3; field < 22; field++)
-    {
-      p = strchr (p, ' ');
-      if (p == NULL)
-        return -1;
-      p++;
-    }
-  *start = strtoull (p, NULL, 10);
-  return 0;
+  return cc_proc_start_time (pid, start, NULL);
 }
 
 bool
 cc_runtime_proc_alive (pid_t pid, uint64_t start)
 {
-  uint64_t now = 0;
-
-  return pid > 0 && cc_runtime_proc_start (pid, &now) == 0 && (start == 0 || now == start);
+  return cc_proc_is_alive (pid, start);
 }

@@ -169,6 +169,26 @@ test_crash_at_every_step_of_image_load() {
   assert_clean
 }
 
+# `down` killed at each of its steps: a second `down` finishes the job.
+test_crash_at_every_step_of_down() {
+  crash_setup down
+  load_images busybox
+  ten_services
+  cd "$WORK/ten"
+  local steps n
+  assert_exit 0 cc up -d
+  steps=$(steps_of cc down -t 0)
+  [ -n "$steps" ] && [ "$steps" -gt 0 ] || fail "down passes no crash point"
+  assert_clean
+  echo "    down: $steps steps" >&2
+  for ((n = 1; n <= steps; n++)); do
+    assert_exit 0 cc up -d
+    { CCOMPOSE_CRASH_AT=$n cc down -t 0; } >/dev/null 2>&1 && fail "down survived a crash at step $n"
+    OUT=$(cc down -t 0 2>&1) || fail "down after a crash at step $n failed: $OUT"
+    assert_clean
+  done
+}
+
 # The project's state is lost (deleted by hand, a disk error) while its
 # containers run: nothing can `down` it any more, and the residue check
 # must find and remove every piece.

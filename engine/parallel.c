@@ -7,8 +7,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -27,9 +29,15 @@ struct slot
   struct cc_buf msg;
 };
 
-static void __attribute__ ((noreturn)) run_child (int fd, cc_engine_job_fn fn, void *opaque, const char *item)
+static void __attribute__ ((noreturn))
+run_child (int fd, cc_engine_job_fn fn, void *opaque, const char *item, pid_t parent)
 {
   cc_error_t err = NULL;
+
+  /* A job must not outlive its command: a killed `up` followed by `down`
+     would otherwise race a child still creating a container.  */
+  if (prctl (PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid () != parent)
+    _exit (1);
 
   if (fn (opaque, item, &err) < 0)
     {
@@ -49,6 +57,8 @@ spawn (struct slot *s, cc_engine_job_fn fn, void *opaque, const char *item, cc_e
     return cc_error_make (err, errno, "pipe");
   fflush (stdout);
   fflush (stderr);
+  pid_t parent = getpid ();
+
   s->pid = fork ();
   if (s->pid < 0)
     {
@@ -59,7 +69,7 @@ spawn (struct slot *s, cc_engine_job_fn fn, void *opaque, const char *item, cc_e
   if (s->pid == 0)
     {
       close (p[0]);
-      run_child (p[1], fn, opaque, item);
+      run_child (p[1], fn, opaque, item, parent);
     }
   close (p[1]);
   s->fd = p[0];

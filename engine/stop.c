@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -87,6 +88,8 @@ spawn_stop (const char *name, int64_t timeout_ms)
 {
   pid_t pid;
 
+  pid_t parent = getpid ();
+
   fflush (stdout);
   fflush (stderr);
   pid = fork ();
@@ -95,6 +98,8 @@ spawn_stop (const char *name, int64_t timeout_ms)
       struct cc_runtime_stop_report r;
       cc_error_t err = NULL;
       signal (SIGINT, SIG_IGN);
+      if (prctl (PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid () != parent)
+        _exit (1);
       if (cc_runtime_stop (name, timeout_ms, &r, &err) < 0)
         {
           cc_error_print (&err);

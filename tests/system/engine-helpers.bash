@@ -17,6 +17,7 @@ eng_setup() {
   defer "ip netns del $HOSTNS"
   defer "eng_unmount_all"
   defer "eng_down_all"
+  defer "kill_left_monitors"
   ip -n "$HOSTNS" link set lo up
   export CCOMPOSE_SUBNET_POOL=10.89.0.0/16:24
   WORK=$(mktemp -d /tmp/cce-$1.XXXXXX)
@@ -70,7 +71,31 @@ assert_no_residue() {
   left=$(ls -A "$CCOMPOSE_STATE_DIR/netns" "$CCOMPOSE_STATE_DIR/containers" "$CCOMPOSE_STATE_DIR/projects" \
     "$CCOMPOSE_DATA_DIR/containers" 2>/dev/null | grep -v '^/' | grep -v '^$' || true)
   [ -z "$left" ] || fail "state residue: $left"
-  ! pgrep -f "ccompose-monitor" -a | grep -q "$CCOMPOSE_STATE_DIR" || true
+  [ -n "${SKIP_MONITOR_CHECK:-}" ] || wait_for 5 "no monitor of this state root" no_monitor_left
+}
+
+# Kill (by pid) the monitors this test's state root left behind.
+kill_left_monitors() {
+  local p exe bin
+  bin=$(readlink -f "$CCOMPOSE")
+  for p in /proc/[0-9]*; do
+    exe=$(readlink "$p/exe" 2>/dev/null) || continue
+    [ "$exe" = "$bin" ] || continue
+    grep -qsa "CCOMPOSE_STATE_DIR=$CCOMPOSE_STATE_DIR" "$p/environ" && kill -9 "${p#/proc/}" 2>/dev/null
+  done
+  return 0
+}
+
+# No ccompose process (monitor, job) runs with this test's state root.
+no_monitor_left() {
+  local p exe bin
+  bin=$(readlink -f "$CCOMPOSE")
+  for p in /proc/[0-9]*; do
+    exe=$(readlink "$p/exe" 2>/dev/null) || continue
+    [ "$exe" = "$bin" ] || continue
+    grep -qsa "CCOMPOSE_STATE_DIR=$CCOMPOSE_STATE_DIR" "$p/environ" && return 1
+  done
+  return 0
 }
 
 # The container's state from the runtime.

@@ -10,7 +10,7 @@
 . "$(dirname "$0")/engine-helpers.bash"
 
 crash_setup() {
-  eng_setup "crash-$1"
+  eng_setup "crash-$1-$$"
   unset CCOMPOSE_CRASH_AT CCOMPOSE_CRASH_TRACE
 }
 

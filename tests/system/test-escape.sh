@@ -13,7 +13,7 @@ ALL_ATTEMPTS="mount umount pivot_root module kexec reboot host-processes host-fi
 cgroup-write link iptables userns ptrace block-device chroot open-by-handle leaked-fds"
 
 escape_setup() {
-  setup "esc-$1"
+  setup "esc-$1-$$"
   cp "$TOP/build/escape-payload" "$ROOTFS/escape"
   SECRET=$CCOMPOSE_STATE_DIR/host-secret
   echo "host only" > "$SECRET"

@@ -13,7 +13,7 @@ HOSTILE=$TOP/tests/hostile
 MAKE_HOSTILE=$HOSTILE/make-hostile.py
 
 hostile_setup() {
-  setup "hostile-$1"
+  setup "hostile-$1-$$"
   VICTIM=$CCOMPOSE_STATE_DIR/victim
   mkdir -p "$VICTIM"
   echo keep > "$VICTIM/keep"

@@ -10,7 +10,7 @@ check() { "$CCOMPOSE" system check "$@"; }
 
 res_setup() {
   require_root
-  use_private_state "res-$1"
+  use_private_state "res-$1-$$"
   unset CCOMPOSE_CRASH_AT CCOMPOSE_CRASH_TRACE
 }
 
@@ -181,7 +181,7 @@ test_unclaimed_container_and_monitor_removed() {
 }
 
 test_unclaimed_network_found_then_fixed() {
-  net_setup res
+  net_setup "res$$"
   local bridge
   assert_exit 0 ccn create default
   bridge=$(inh ip -o link show type bridge | awk -F': ' '{print $2}' | grep '^cc' | head -1)

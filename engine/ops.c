@@ -209,9 +209,12 @@ create_container (const struct cc_project *p, const cJSON *entry, const char *na
     return cc_error_wrap (err, "container `%s`", name);
   if (netns == NULL)
     {
-      /* The host's network: its own hosts and resolv.conf apply.  */
+      /* The host's network: its own hosts and resolv.conf apply.  The
+         runtime reads a NULL netns as "a new empty one", so host mode
+         must be said explicitly.  */
       free (spec->hosts_file), spec->hosts_file = NULL;
       free (spec->resolv_conf), spec->resolv_conf = NULL;
+      free (spec->netns), spec->netns = xstrdup ("host");
     }
   if (cc_mkdir_p (spec->upper, 0755, err) < 0 || cc_mkdir_p (spec->work, 0700, err) < 0
       || cc_image_pin (name, img->id, err) < 0 || cc_runtime_create (name, spec, err) < 0)

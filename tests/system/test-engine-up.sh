@@ -376,4 +376,25 @@ YAML
   done
 }
 
+test_network_mode_host_shares_the_hosts_namespace() {
+  eng_setup hostmode
+  load_images busybox
+  project hostmode <<'YAML'
+services:
+  app:
+    image: busybox:1.35
+    init: true
+    network_mode: host
+    command: ["sleep", "60"]
+YAML
+  cd "$WORK/hostmode"
+  assert_exit 0 cc up -d
+  local want
+  want="net:[$(stat -L -c %i "/run/netns/$HOSTNS")]"
+  assert_exit 0 cc exec -T app readlink /proc/self/ns/net
+  assert_eq "$OUT" "$want" "network_mode: host joins the host's namespace"
+  assert_exit 0 cc down -t 0
+  assert_no_residue
+}
+
 run_tests

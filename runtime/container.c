@@ -270,6 +270,10 @@ cc_container_spawn (const char *id, const struct cc_runtime_spec *s, int netns_f
       close (parent_fd);
       child_main (&a);
     }
+  /* Only the child may hold its end: were the parent to keep it, a child
+     that dies before sync 2 would never show as EOF and the wait below
+     would hang forever.  */
+  close (get_and_reset (&child_fd));
   if (parent_setup (id, s, pid, err) < 0)
     {
       kill_and_reap (pid);

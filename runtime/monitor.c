@@ -10,11 +10,15 @@
    SIGTERM.  */
 #include <errno.h>
 #include <fcntl.h>
+#include <link.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -72,6 +76,7 @@ struct monitor
   int64_t restart_delay;
   int64_t next_probe; /* 0: none scheduled */
   int64_t start_period_end;
+  int64_t release_at; /* 0: memory released since the last event */
   struct probe probe;
 };
 
@@ -512,11 +517,95 @@ on_signal (struct monitor *m)
   reap (m);
 }
 
+/* Resident memory.  The monitor is the whole ccompose binary, which
+   maps libcrypto, libarchive (with libxml2, ICU, libstdc++), libnl and
+   more for the other parts; starting a container faults in megabytes
+   of their code, shared with every other process yet counted in each
+   monitor's RSS.  Between events the monitor runs a few libc calls, so
+   a second after an event it unmaps the read-only pages of every
+   loaded object: they stay in the page cache and fault back in on the
+   next restart or healthcheck.  Only segments without PF_W qualify:
+   their pages are never copied on write (a library with text
+   relocations excepted), so dropping them loses nothing; RELRO lives
+   in the writable segment and is left alone.  */
+#define RELEASE_IDLE_MS 1000
+
+static bool
+has_text_relocations (const struct dl_phdr_info *info)
+{
+  for (int i = 0; i < info->dlpi_phnum; i++)
+    {
+      const ElfW (Dyn) *d = (const void *)(info->dlpi_addr + info->dlpi_phdr[i].p_vaddr);
+
+      if (info->dlpi_phdr[i].p_type != PT_DYNAMIC)
+        continue;
+      for (; d->d_tag != DT_NULL; d++)
+        if (d->d_tag == DT_TEXTREL || (d->d_tag == DT_FLAGS && (d->d_un.d_val & DF_TEXTREL)))
+          return true;
+    }
+  return false;
+}
+
+static int
+release_object (struct dl_phdr_info *info, size_t size, void *data)
+{
+  uintptr_t page = (uintptr_t)sysconf (_SC_PAGESIZE), vdso = (uintptr_t)data;
+  struct
+  {
+    uintptr_t start, end;
+  } ranges[16];
+  size_t n = 0;
+
+  (void)size;
+  /* The vDSO is the kernel's, not a file.  */
+  if ((uintptr_t)info->dlpi_phdr - vdso < page || has_text_relocations (info))
+    return 0;
+  /* Collect first: the program headers live in the first segment.  */
+  for (int i = 0; i < info->dlpi_phnum && n < CC_N_ELEMENTS (ranges); i++)
+    {
+      const ElfW (Phdr) *ph = &info->dlpi_phdr[i];
+      uintptr_t start = info->dlpi_addr + ph->p_vaddr, end = start + ph->p_memsz;
+
+      if (ph->p_type != PT_LOAD || (ph->p_flags & PF_W))
+        continue;
+      /* Whole pages inside the segment only.  */
+      ranges[n].start = (start + page - 1) & ~(page - 1);
+      ranges[n].end = end & ~(page - 1);
+      n++;
+    }
+  for (size_t i = 0; i < n; i++)
+    if (ranges[i].end > ranges[i].start)
+      madvise ((void *)ranges[i].start, ranges[i].end - ranges[i].start, MADV_DONTNEED);
+  return 0;
+}
+
+static void
+release_memory (void)
+{
+  malloc_trim (0);
+  dl_iterate_phdr (release_object, (void *)getauxval (AT_SYSINFO_EHDR));
+}
+
+/* Whatever woke us faulted pages back in: release them a second after
+   the first wakeup that follows a release, so at most once a second
+   however much a container logs.  */
+static void
+idle_release (struct monitor *m, int64_t now)
+{
+  if (m->release_at == 0)
+    m->release_at = now + RELEASE_IDLE_MS;
+  else if (now >= m->release_at)
+    {
+      release_memory ();
+      m->release_at = 0;
+    }
+}
+
 static int
 poll_timeout (struct monitor *m, int64_t now)
 {
   int64_t t = -1;
-  int64_t deadlines[] = { m->restart_at, m->next_probe, m->probe.pid > 0 ? m->probe.deadline : 0 };
+  int64_t deadlines[] = { m->restart_at, m->next_probe, m->probe.pid > 0 ? m->probe.deadline : 0, m->release_at };
 
   for (size_t i = 0; i < CC_N_ELEMENTS (deadlines); i++)
     if (deadlines[i] > 0 && (t < 0 || deadlines[i] - now < t))
@@ -552,6 +641,7 @@ run_loop (struct monitor *m)
       if (m->next_probe > 0 && now >= m->next_probe && m->probe.pid == 0 && m->pid > 0)
         start_probe (m, now);
       check_probe_timeout (m, now);
+      idle_release (m, now);
     }
 }
 

@@ -174,7 +174,7 @@ finish_scale (cJSON *svc)
   cJSON *replicas = deploy ? cJSON_GetObjectItemCaseSensitive (deploy, "replicas") : NULL;
 
   if (replicas && ! cJSON_GetObjectItemCaseSensitive (svc, "scale"))
-    cc_json_set_int (svc, "scale", (int64_t)replicas->valuedouble);
+    cc_json_set_int (svc, "scale", cc_double_clamp_int64 (replicas->valuedouble));
   /* Go prints these struct fields of deploy even when empty.  */
   if (deploy && ! cJSON_GetObjectItemCaseSensitive (deploy, "resources"))
     cc_json_set (deploy, "resources", cJSON_CreateObject ());

@@ -49,7 +49,7 @@ json_int (const cJSON *obj, const char *key, int64_t dflt)
   const cJSON *v = cJSON_GetObjectItemCaseSensitive (obj, key);
 
   if (cJSON_IsNumber (v))
-    return (int64_t)v->valuedouble;
+    return cc_double_clamp_int64 (v->valuedouble);
   if (cJSON_IsString (v) && *v->valuestring)
     return strtoll (v->valuestring, NULL, 10);
   return dflt;
@@ -328,8 +328,12 @@ set_ulimits (struct cc_runtime_spec *s, const cJSON *svc, cc_error_t *err)
         return cc_error_make (err, EINVAL, "unknown ulimit `%s`", u->string);
       s->rlimits = xreallocarray (s->rlimits, s->n_rlimits + 1, sizeof (*s->rlimits));
       s->rlimits[s->n_rlimits].resource = ulimit_names[i].resource;
-      s->rlimits[s->n_rlimits].soft = (uint64_t)(cJSON_IsNumber (u) ? u->valuedouble : json_int (u, "soft", 0));
-      s->rlimits[s->n_rlimits].hard = (uint64_t)(cJSON_IsNumber (u) ? u->valuedouble : json_int (u, "hard", 0));
+      /* Through int64 so that -1 wraps to RLIM_INFINITY, as in Docker, and
+         a huge or negative double never reaches an undefined cast.  */
+      s->rlimits[s->n_rlimits].soft
+          = (uint64_t)(cJSON_IsNumber (u) ? cc_double_clamp_int64 (u->valuedouble) : json_int (u, "soft", 0));
+      s->rlimits[s->n_rlimits].hard
+          = (uint64_t)(cJSON_IsNumber (u) ? cc_double_clamp_int64 (u->valuedouble) : json_int (u, "hard", 0));
       s->n_rlimits++;
     }
   return 0;
@@ -389,7 +393,7 @@ set_lifecycle (struct cc_runtime_spec *s, const cJSON *svc, const struct cc_imag
                      : *end == 'm' || *end == 'M' ? 1 << 20
                      : *end == 'g' || *end == 'G' ? 1 << 30
                                                   : 1;
-      s->log_max_size = (int64_t)(v * (double)mult);
+      s->log_max_size = cc_double_clamp_int64 (v * (double)mult);
       s->log_max_file = (int)json_int (log_opts, "max-file", 1);
     }
   return 0;

@@ -32,6 +32,18 @@ unit_at (const char *p, double *ms, size_t *len)
   return -1;
 }
 
+/* TOTAL_MS came from strtod, so it may be huge, "inf" or "nan": casting
+   any of those to int64_t is undefined.  A limit of 1e12 ms (~31 years)
+   is far above any timeout and far below the int64 range.  */
+static int
+duration_in_range (const char *text, double total_ms, int64_t *ms, cc_error_t *err)
+{
+  if (! (total_ms >= 0 && total_ms <= 1e12))
+    return cc_error_make (err, ERANGE, "duration `%s` is out of range (at most 1e12 ms)", text);
+  *ms = (int64_t)total_ms;
+  return 0;
+}
+
 int
 cc_engine_parse_duration (const char *text, int64_t *ms, cc_error_t *err)
 {
@@ -44,24 +56,19 @@ cc_engine_parse_duration (const char *text, int64_t *ms, cc_error_t *err)
   /* A bare number is seconds, as the compose spec allows for integers.  */
   total = strtod (text, &end);
   if (*end == '\0' && end != text && total >= 0)
-    {
-      *ms = (int64_t)(total * 1000);
-      return 0;
-    }
+    return duration_in_range (text, total * 1000, ms, err);
   total = 0;
   while (*p)
     {
       double v = strtod (p, &end), unit;
       size_t len;
-      if (end == p || v < 0 || unit_at (end, &unit, &len) < 0)
+      /* `! (v >= 0)` also refuses "nan", which strtod accepts.  */
+      if (end == p || ! (v >= 0) || unit_at (end, &unit, &len) < 0)
         return cc_error_make (err, EINVAL, "invalid duration `%s` (examples: 1m30s, 500ms, 10s)", text);
       total += v * unit;
       p = end + len;
     }
-  if (total > 1e12)
-    return cc_error_make (err, ERANGE, "duration `%s` is too long", text);
-  *ms = (int64_t)total;
-  return 0;
+  return duration_in_range (text, total, ms, err);
 }
 
 char *

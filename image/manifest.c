@@ -3,6 +3,7 @@
    for its form here so that nothing later builds a path from a hostile
    one.  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stddef.h>
 #include <string.h>
 #include <sys/utsname.h>
@@ -52,10 +53,10 @@ parse_descriptor (const cJSON *j, const char *what, struct cc_descriptor *d, cc_
     return cc_error_make (err, 0, "%s: descriptor is not an object", what);
   if (! cc_image_is_digest (digest))
     return cc_error_make (err, 0, "%s: invalid digest `%s` (want sha256:<64 hex>)", what, digest ? digest : "(none)");
-  if (! cJSON_IsNumber (size) || size->valuedouble < 0)
-    return cc_error_make (err, 0, "%s: descriptor of `%s` has no valid size", what, digest);
+  if (! cJSON_IsNumber (size) || size->valuedouble < 0 || ! cc_double_to_int64 (size->valuedouble, &d->size))
+    return cc_error_make (err, 0, "%s: descriptor of `%s` has no valid size (want 0..%" PRId64 ")", what, digest,
+                          INT64_MAX);
   d->digest = xstrdup (digest);
-  d->size = (int64_t)size->valuedouble;
   d->media_type = xstrdup (mt ? mt : "");
   if (platform)
     {
@@ -304,9 +305,9 @@ get_duration (const cJSON *obj, const char *key, int64_t *out, cc_error_t *err)
 
   if (v == NULL)
     return 0;
-  if (! cJSON_IsNumber (v) || v->valuedouble < 0)
-    return cc_error_make (err, 0, "image config: healthcheck `%s` is not a duration in ns", key);
-  *out = (int64_t)v->valuedouble;
+  if (! cJSON_IsNumber (v) || v->valuedouble < 0 || ! cc_double_to_int64 (v->valuedouble, out))
+    return cc_error_make (err, 0, "image config: healthcheck `%s` is not a duration in ns (want 0..%" PRId64 ")",
+                          key, INT64_MAX);
   return 0;
 }
 

@@ -66,7 +66,32 @@ cc_json_get_int (const cJSON *obj, const char *key, int64_t dflt)
 {
   const cJSON *v = cJSON_GetObjectItemCaseSensitive (obj, key);
 
-  return cJSON_IsNumber (v) ? (int64_t) v->valuedouble : dflt;
+  return cJSON_IsNumber (v) ? cc_double_clamp_int64 (v->valuedouble) : dflt;
+}
+
+/* 2^63 is exact as a double; INT64_MAX is not (it rounds up to 2^63), so
+   the bounds compare against powers of two.  */
+#define TWO_POW_63 9223372036854775808.0
+
+bool
+cc_double_to_int64 (double v, int64_t *out)
+{
+  if (! (v >= -TWO_POW_63 && v < TWO_POW_63))
+    return false;
+  *out = (int64_t)v;
+  return true;
+}
+
+int64_t
+cc_double_clamp_int64 (double v)
+{
+  int64_t r;
+
+  if (cc_double_to_int64 (v, &r))
+    return r;
+  if (v != v)
+    return 0;
+  return v > 0 ? INT64_MAX : INT64_MIN;
 }
 
 bool

@@ -25,6 +25,12 @@ int cc_json_save_file (const char *path, const cJSON *json, cc_error_t *err);
 const char *cc_json_get_string (const cJSON *obj, const char *key);
 int64_t cc_json_get_int (const cJSON *obj, const char *key, int64_t dflt);
 bool cc_json_get_bool (const cJSON *obj, const char *key, bool dflt);
+/* Whether V (a JSON number or a strtod result) is a finite value that
+   converts to int64_t without undefined behaviour; stores it truncated.  */
+bool cc_double_to_int64 (double v, int64_t *out);
+/* The same conversion, saturated at the int64 range (NaN gives 0): for
+   values that were range-checked loosely or need only be sane.  */
+int64_t cc_double_clamp_int64 (double v);
 /* Add or replace KEY in OBJ.  */
 void cc_json_set (cJSON *obj, const char *key, cJSON *value);
 void cc_json_set_string (cJSON *obj, const char *key, const char *value);

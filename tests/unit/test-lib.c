@@ -226,6 +226,30 @@ test_proc_parse_start_time (void **state)
   assert_int_equal (cc_proc_parse_start_time ("77 (x) S 1 2", &start), -1);
 }
 
+/* JSON numbers and strtod results outside the int64 range (or NaN) must
+   be refused, not cast: the cast is undefined behaviour.  */
+static void
+test_double_to_int64_range (void **state)
+{
+  int64_t v = 7;
+
+  (void)state;
+  assert_true (cc_double_to_int64 (0, &v) && v == 0);
+  assert_true (cc_double_to_int64 (-9223372036854775808.0, &v) && v == INT64_MIN);
+  assert_true (cc_double_to_int64 (9.2e18, &v) && v == 9200000000000000000LL);
+  v = 7;
+  assert_false (cc_double_to_int64 (9223372036854775808.0, &v));
+  assert_false (cc_double_to_int64 (1e300, &v));
+  assert_false (cc_double_to_int64 (-1e300, &v));
+  assert_false (cc_double_to_int64 (strtod ("nan", NULL), &v));
+  assert_false (cc_double_to_int64 (strtod ("inf", NULL), &v));
+  assert_int_equal (v, 7);
+  assert_true (cc_double_clamp_int64 (1e300) == INT64_MAX);
+  assert_true (cc_double_clamp_int64 (-1e300) == INT64_MIN);
+  assert_true (cc_double_clamp_int64 (strtod ("nan", NULL)) == 0);
+  assert_true (cc_double_clamp_int64 (-1.5) == -1);
+}
+
 int
 main (void)
 {
@@ -236,7 +260,7 @@ main (void)
     cmocka_unit_test (test_path_parts),         cmocka_unit_test (test_file_atomic_roundtrip),
     cmocka_unit_test (test_read_missing_file),  cmocka_unit_test (test_json_helpers),
     cmocka_unit_test (test_json_rejects_garbage), cmocka_unit_test (test_proc_self),
-    cmocka_unit_test (test_proc_parse_start_time),
+    cmocka_unit_test (test_proc_parse_start_time), cmocka_unit_test (test_double_to_int64_range),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }

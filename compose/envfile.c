@@ -275,7 +275,7 @@ cc_envfile_parse (const char *path, const struct cc_env *lookup, char ***out, cc
   cleanup_free char *text = NULL;
   size_t len = 0;
 
-  if (cc_read_file (path, &text, &len, err) < 0)
+  if (cc_read_file_max (path, CC_ENV_FILE_MAX, &text, &len, err) < 0)
     return -1;
   if (strlen (text) != len)
     return cc_error_make (err, 0, "%s: NUL byte in the file: not a text file?", path);

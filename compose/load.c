@@ -274,32 +274,6 @@ resolve_files (struct loader *ld, char ***files, cc_error_t *err)
 }
 
 static int
-read_stdin (char **text, size_t *len, cc_error_t *err)
-{
-  struct cc_buf b = { 0 };
-  char chunk[65536];
-
-  for (;;)
-    {
-      ssize_t n = read (STDIN_FILENO, chunk, sizeof (chunk));
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
-        {
-          cc_buf_reset (&b);
-          return cc_error_make (err, errno, "read the compose file from stdin");
-        }
-      if (n == 0)
-        break;
-      cc_buf_append (&b, chunk, (size_t)n);
-    }
-  cc_buf_puts (&b, "");
-  *len = b.len;
-  *text = cc_buf_steal (&b);
-  return 0;
-}
-
-static int
 load_yaml (const char *path, struct cc_node **out, cc_error_t *err)
 {
   cleanup_free char *text = NULL;
@@ -308,7 +282,8 @@ load_yaml (const char *path, struct cc_node **out, cc_error_t *err)
 
   if (strcmp (path, "-") == 0)
     {
-      if (read_stdin (&text, &len, err) < 0 || cc_yaml_load_string (STDIN_NAME, text, len, &root, err) < 0)
+      if (cc_read_fd_max (STDIN_FILENO, STDIN_NAME, CC_COMPOSE_FILE_MAX, &text, &len, err) < 0
+          || cc_yaml_load_string (STDIN_NAME, text, len, &root, err) < 0)
         return -1;
     }
   else if (cc_yaml_load_file (path, &root, err) < 0)

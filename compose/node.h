@@ -86,6 +86,11 @@ void cc_warn_at (const struct cc_node *at, const char *fmt, ...) __attribute__ (
    expanded (bounded: billion-laughs input is an error), `<<` merge keys
    (a map or a list of maps) applied, duplicate keys are an error.  An
    empty document yields an empty map.  */
+/* Caps on what is read from a user's files: generous for any real
+   project, but a symlink to /dev/zero or a stray multi-GB file fails
+   clearly instead of eating all memory.  */
+#define CC_COMPOSE_FILE_MAX ((size_t)64 << 20)
+#define CC_ENV_FILE_MAX ((size_t)16 << 20)
 int cc_yaml_load_file (const char *path, struct cc_node **out, cc_error_t *err);
 int cc_yaml_load_string (const char *name, const char *text, size_t len, struct cc_node **out, cc_error_t *err);
 

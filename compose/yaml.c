@@ -577,7 +577,7 @@ cc_yaml_load_file (const char *path, struct cc_node **out, cc_error_t *err)
   cleanup_free char *text = NULL;
   size_t len = 0;
 
-  if (cc_read_file (path, &text, &len, err) < 0)
+  if (cc_read_file_max (path, CC_COMPOSE_FILE_MAX, &text, &len, err) < 0)
     return -1;
   return cc_yaml_load_string (path, text, len, out, err);
 }

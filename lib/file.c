@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,8 +15,9 @@
 #include "strv.h"
 #include "xalloc.h"
 
+/* Read FD to its end, failing with EFBIG past MAX bytes.  */
 static int
-read_fd (int fd, char **out, size_t *len)
+read_fd_max (int fd, size_t max, char **out, size_t *len)
 {
   struct cc_buf b = { 0 };
   char chunk[65536];
@@ -32,12 +34,69 @@ read_fd (int fd, char **out, size_t *len)
         }
       if (n == 0)
         break;
+      if ((size_t) n > max - b.len)
+        {
+          cc_buf_reset (&b);
+          errno = EFBIG;
+          return -1;
+        }
       cc_buf_append (&b, chunk, (size_t) n);
     }
   if (len)
     *len = b.len;
   *out = cc_buf_steal (&b);
   return 0;
+}
+
+static int
+read_fd (int fd, char **out, size_t *len)
+{
+  return read_fd_max (fd, SIZE_MAX, out, len);
+}
+
+static bool
+readable_kind (mode_t mode)
+{
+  return S_ISREG (mode) || S_ISFIFO (mode);
+}
+
+static int
+read_fd_capped (int fd, const char *what, size_t max, char **out, size_t *len, cc_error_t *err)
+{
+  if (read_fd_max (fd, max, out, len) == 0)
+    return 0;
+  if (errno == EFBIG)
+    return cc_error_make (err, EFBIG, "read `%s`: larger than %zu bytes", what, max);
+  return cc_error_make (err, errno, "read `%s`", what);
+}
+
+int
+cc_read_file_max (const char *path, size_t max, char **out, size_t *len, cc_error_t *err)
+{
+  cleanup_close int fd = -1;
+  struct stat st;
+
+  /* Checked before open too: opening a device can have side effects
+     (a tape rewinds, a tty becomes the controlling terminal).  */
+  if (stat (path, &st) < 0)
+    return cc_error_make (err, errno, "open `%s`", path);
+  if (! readable_kind (st.st_mode))
+    return cc_error_make (err, EINVAL, "read `%s`: not a regular file (a device or a directory?)", path);
+  fd = open (path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0)
+    return cc_error_make (err, errno, "open `%s`", path);
+  /* Again on what was opened: the path may have been swapped since.  */
+  if (fstat (fd, &st) < 0)
+    return cc_error_make (err, errno, "stat `%s`", path);
+  if (! readable_kind (st.st_mode))
+    return cc_error_make (err, EINVAL, "read `%s`: not a regular file (a device or a directory?)", path);
+  return read_fd_capped (fd, path, max, out, len, err);
+}
+
+int
+cc_read_fd_max (int fd, const char *what, size_t max, char **out, size_t *len, cc_error_t *err)
+{
+  return read_fd_capped (fd, what, max, out, len, err);
 }
 
 int

@@ -11,6 +11,13 @@
 /* Read a whole file; *OUT is NUL-terminated, *LEN (may be NULL) excludes it.  */
 int cc_read_file (const char *path, char **out, size_t *len, cc_error_t *err);
 int cc_read_file_at (int dirfd, const char *path, char **out, size_t *len, cc_error_t *err);
+/* The same for files a user hands us: only a regular file or a pipe is
+   read (never a device such as /dev/zero), and reading fails with EFBIG
+   past MAX bytes instead of running out of memory.  */
+int cc_read_file_max (const char *path, size_t max, char **out, size_t *len, cc_error_t *err);
+/* An already open FD (stdin) of any kind, capped at MAX bytes; WHAT names
+   it in the error.  */
+int cc_read_fd_max (int fd, const char *what, size_t max, char **out, size_t *len, cc_error_t *err);
 /* Write through a temporary file, fsync, rename: readers see the old or
    the new contents, never a half.  */
 int cc_write_file_atomic (const char *path, const void *data, size_t len, mode_t mode, cc_error_t *err);

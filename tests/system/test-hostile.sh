@@ -82,6 +82,30 @@ test_binary_env_file_fails_clearly() {
   finish_clean
 }
 
+# Devices and oversized files are refused before they eat all memory: a
+# cloned repository with `.env -> /dev/urandom` must not take the host down.
+test_device_files_are_refused() {
+  hostile_setup devices
+  local d=$CCOMPOSE_DATA_DIR
+  mkdir -p "$d/compose" "$d/envfile" "$d/dotenv" "$d/bigenv" "$d/stdin"
+  ln -s /dev/zero "$d/compose/compose.yaml"
+  hostile_config 1 "not a regular file" "$d/compose"
+  printf 'services: {s: {image: x, env_file: [/dev/zero]}}\n' > "$d/envfile/compose.yaml"
+  hostile_config 1 "not a regular file" "$d/envfile"
+  printf 'services: {s: {image: x}}\n' > "$d/dotenv/compose.yaml"
+  ln -s /dev/urandom "$d/dotenv/.env"
+  hostile_config 1 "not a regular file" "$d/dotenv"
+  printf 'services: {s: {image: x}}\n' > "$d/bigenv/compose.yaml"
+  truncate -s 17M "$d/bigenv/.env"
+  hostile_config 1 "larger than 16777216 bytes" "$d/bigenv"
+  # stdin (`-f -`) may be anything, so it is only capped.
+  hostile_run 1 "larger than 67108864 bytes" sh -c 'exec "$1" -f - config < /dev/zero' sh "$CCOMPOSE"
+  printf 'services: {s: {image: x}}\n' > "$d/stdin/compose.yaml"
+  hostile_run 0 "image: x" sh -c 'cat "$1" | exec "$2" -f - config' sh "$d/stdin/compose.yaml" "$CCOMPOSE"
+  assert_nothing_escaped
+  finish_clean
+}
+
 # The compose spec resolves relative bind sources against the project
 # directory, `..` included (Docker Compose does the same): a safe result is
 # the cleaned absolute path, never a path left relative.

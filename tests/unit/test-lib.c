@@ -250,6 +250,44 @@ test_double_to_int64_range (void **state)
   assert_true (cc_double_clamp_int64 (-1.5) == -1);
 }
 
+/* User-supplied files: devices are refused without reading, a regular
+   file or a pipe is read up to the cap and no further.  */
+static void
+test_read_file_max (void **state)
+{
+  char dir[] = "/tmp/cc-test-readmax-XXXXXX";
+  cleanup_free char *path = NULL;
+  cleanup_free char *text = NULL;
+  cleanup_error cc_error_t err = NULL;
+  size_t len = 0;
+  int fds[2];
+
+  (void)state;
+  assert_non_null (mkdtemp (dir));
+  path = cc_path_join (dir, "f");
+  assert_int_equal (cc_write_file_atomic (path, "hello", 5, 0600, &err), 0);
+  assert_int_equal (cc_read_file_max (path, 5, &text, &len, &err), 0);
+  assert_string_equal (text, "hello");
+  assert_int_equal (len, 5);
+  assert_int_equal (cc_read_file_max (path, 4, &text, &len, &err), -1);
+  assert_int_equal (err->status, EFBIG);
+  cc_error_release (&err);
+  assert_int_equal (cc_read_file_max ("/dev/zero", 1 << 20, &text, &len, &err), -1);
+  assert_int_equal (err->status, EINVAL);
+  cc_error_release (&err);
+  assert_int_equal (cc_read_file_max (dir, 1 << 20, &text, &len, &err), -1);
+  cc_error_release (&err);
+  free (steal_pointer (&text));
+  assert_int_equal (pipe (fds), 0);
+  assert_int_equal (write (fds[1], "abcdef", 6), 6);
+  close (fds[1]);
+  assert_int_equal (cc_read_fd_max (fds[0], "<pipe>", 3, &text, &len, &err), -1);
+  assert_int_equal (err->status, EFBIG);
+  close (fds[0]);
+  unlink (path);
+  rmdir (dir);
+}
+
 int
 main (void)
 {
@@ -261,6 +299,7 @@ main (void)
     cmocka_unit_test (test_read_missing_file),  cmocka_unit_test (test_json_helpers),
     cmocka_unit_test (test_json_rejects_garbage), cmocka_unit_test (test_proc_self),
     cmocka_unit_test (test_proc_parse_start_time), cmocka_unit_test (test_double_to_int64_range),
+    cmocka_unit_test (test_read_file_max),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -264,17 +264,39 @@ set_meta_at (struct extract *x, int parent, const char *name, struct archive_ent
   return 0;
 }
 
+/* A full disk first shows as a short write that leaves errno alone (it
+   held whatever libarchive last put there, often ENOENT): keep writing
+   until the kernel reports the real cause.  Returns 0 or an errno.  */
+static int
+pwrite_all (int fd, const char *buf, size_t len, off_t off)
+{
+  while (len > 0)
+    {
+      ssize_t n = pwrite (fd, buf, len, off);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        return errno;
+      if (n == 0)
+        return EIO;
+      buf += n;
+      len -= (size_t)n;
+      off += n;
+    }
+  return 0;
+}
+
 static int
 write_data (struct archive *a, int fd, const char *path, cc_error_t *err)
 {
   const void *buf;
   size_t len;
   la_int64_t off;
-  int r;
+  int r, saved;
 
   while ((r = archive_read_data_block (a, &buf, &len, &off)) == ARCHIVE_OK)
-    if (len > 0 && pwrite (fd, buf, len, off) != (ssize_t)len)
-      return cc_error_make (err, errno ? errno : EIO, "write `%s`", path);
+    if (len > 0 && (saved = pwrite_all (fd, buf, len, off)) != 0)
+      return cc_error_make (err, saved, "write `%s`", path);
   if (r != ARCHIVE_EOF)
     return cc_error_make (err, archive_errno (a) > 0 ? archive_errno (a) : EIO, "read `%s` from layer: %s", path,
                           archive_error_string (a) ?: "truncated");

@@ -155,7 +155,8 @@ test_image_with_device_nodes_stays_root_only() {
 }
 
 # A gzip layer that unpacks 1000 times its size, into a data root too
-# small for it: a clear error, and nothing half-written stays in the store.
+# small for it: a clear error that names the full disk, and nothing
+# half-written stays in the store.
 test_decompression_bomb_fills_no_disk() {
   hostile_setup bomb
   local layout=$CCOMPOSE_STATE_DIR/bomb
@@ -164,6 +165,8 @@ test_decompression_bomb_fills_no_disk() {
   defer "umount -l '$CCOMPOSE_DATA_DIR'"
   hostile_run 1 "layer sha256:" "$CCOMPOSE" image load -i "$layout"
   assert_contains "$OUT" "zeros"
+  # The real cause, not an errno libarchive left behind.
+  assert_contains "$OUT" "No space left on device"
   assert_eq "$(find "$CCOMPOSE_DATA_DIR" -type f ! -name '*lock' | wc -l)" 0 "files left in the store"
   assert_eq "$(df --output=used -k "$CCOMPOSE_DATA_DIR" | tail -1 | tr -d ' ')" 0 "space still used"
   assert_exit 0 "$CCOMPOSE" image ls -q

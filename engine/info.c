@@ -40,23 +40,49 @@ cc_engine_human_duration (int64_t seconds)
   return xasprintf ("%lld days", (long long)(seconds / 86400));
 }
 
+/* " 5 minutes ago"-style suffix for the time in KEY of RT, or "" when the
+   runtime never recorded it (a killed monitor records no exit): time 0
+   would otherwise read as "20784 days".  */
+static char *
+since_text (const cJSON *rt, const char *key, const char *suffix)
+{
+  time_t when = parse_rfc3339 (cc_json_get_string (rt, key));
+  cleanup_free char *ago = NULL;
+
+  if (when <= 0)
+    return xstrdup ("");
+  ago = cc_engine_human_duration (time (NULL) - when);
+  return xasprintf (" %s%s", ago, suffix);
+}
+
+/* Docker's "Exited (137) 5 minutes ago"; a container whose monitor died
+   without recording the exit has no code to show, and 0 would claim a
+   clean exit.  */
+static char *
+exited_text (const cJSON *rt)
+{
+  int64_t code = cc_json_get_int (rt, "exit_code", -1);
+  cleanup_free char *since = NULL;
+
+  if (code < 0)
+    return xstrdup ("Exited (unknown)");
+  since = since_text (rt, "finished_at", " ago");
+  return xasprintf ("Exited (%lld)%s", (long long)code, since);
+}
+
 static char *
 status_text (const char *state, const char *health, const cJSON *rt)
 {
-  time_t now = time (NULL);
-  cleanup_free char *ago = NULL;
+  cleanup_free char *since = NULL;
 
   if (strcmp (state, "running") == 0 || strcmp (state, "paused") == 0)
     {
-      ago = cc_engine_human_duration (now - parse_rfc3339 (cc_json_get_string (rt, "started_at")));
-      return xasprintf ("Up %s%s%s%s%s", ago, strcmp (state, "paused") == 0 ? " (Paused)" : "", health ? " (" : "",
+      since = since_text (rt, "started_at", "");
+      return xasprintf ("Up%s%s%s%s%s", since, strcmp (state, "paused") == 0 ? " (Paused)" : "", health ? " (" : "",
                         health ? health : "", health ? ")" : "");
     }
   if (strcmp (state, "exited") == 0)
-    {
-      ago = cc_engine_human_duration (now - parse_rfc3339 (cc_json_get_string (rt, "finished_at")));
-      return xasprintf ("Exited (%lld) %s ago", (long long)cc_json_get_int (rt, "exit_code", 0), ago);
-    }
+    return exited_text (rt);
   if (strcmp (state, "restarting") == 0)
     return xstrdup ("Restarting");
   if (strcmp (state, "created") == 0)

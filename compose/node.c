@@ -304,9 +304,20 @@ utf8_len (const unsigned char *p, size_t n)
   return len;
 }
 
+/* C0 controls but tab, DEL, and the C1 controls U+0080..U+009F (some
+   terminals take U+009B as an escape sequence's start, like ESC [).  */
+static bool
+is_control (const unsigned char *u, size_t len)
+{
+  if (len == 1)
+    return (*u < 0x20 && *u != '\t') || *u == 0x7f;
+  return len == 2 && u[0] == 0xC2 && u[1] <= 0x9F;
+}
+
 /* Copy a source line to the message with control characters and invalid
-   UTF-8 shown as `?` (the error may be about exactly those bytes), or for
-   the caret line, the whitespace that lines the caret up under it.  */
+   UTF-8 shown as `?` (the error may be about exactly those bytes, and an
+   input file must not drive the user's terminal), or for the caret line,
+   the whitespace that lines the caret up under it.  */
 static void
 put_visible (struct cc_buf *b, const char *p, size_t n, bool caret_line)
 {
@@ -314,7 +325,7 @@ put_visible (struct cc_buf *b, const char *p, size_t n, bool caret_line)
     {
       const unsigned char *u = (const unsigned char *)p + i;
       size_t len = utf8_len (u, n - i);
-      bool control = len == 1 && ((*u < 0x20 && *u != '\t') || *u == 0x7f);
+      bool control = is_control (u, len);
 
       if (caret_line)
         cc_buf_putc (b, *u == '\t' ? '\t' : ' ');
@@ -367,19 +378,31 @@ append_position (struct cc_buf *b, const struct cc_node *at)
     cc_buf_printf (b, "%s: ", at->file);
 }
 
+/* Position and message, made visible: both quote names and values from
+   the input file (a key may hold an escape sequence).  */
+static void
+append_message (struct cc_buf *b, const struct cc_node *at, const char *fmt, va_list ap)
+{
+  cleanup_buf struct cc_buf raw = { 0 };
+
+  append_position (&raw, at);
+  cc_buf_vprintf (&raw, fmt, ap);
+  if (raw.data)
+    put_visible (b, raw.data, raw.len, false);
+}
+
 int
 cc_error_at (cc_error_t *err, const struct cc_node *at, const char *fmt, ...)
 {
   cleanup_buf struct cc_buf b = { 0 };
   va_list ap;
 
-  append_position (&b, at);
   va_start (ap, fmt);
-  cc_buf_vprintf (&b, fmt, ap);
+  append_message (&b, at, fmt, ap);
   va_end (ap);
   if (at)
     append_excerpt (&b, at);
-  return cc_error_make (err, 0, "%s", b.data);
+  return cc_error_make (err, 0, "%s", b.data ? b.data : "");
 }
 
 void
@@ -388,9 +411,8 @@ cc_warn_at (const struct cc_node *at, const char *fmt, ...)
   cleanup_buf struct cc_buf b = { 0 };
   va_list ap;
 
-  append_position (&b, at);
   va_start (ap, fmt);
-  cc_buf_vprintf (&b, fmt, ap);
+  append_message (&b, at, fmt, ap);
   va_end (ap);
-  cc_warn ("%s", b.data);
+  cc_warn ("%s", b.data ? b.data : "");
 }

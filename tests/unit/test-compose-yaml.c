@@ -405,6 +405,27 @@ test_error_at_caret (void **state)
   assert_string_equal (err->msg, "null");
 }
 
+/* A key that holds an escape sequence (ESC, or the C1 CSI U+009B) must not
+   reach the terminal through the error message: control bytes read `?`.  */
+static void
+test_error_at_hides_control_bytes (void **state)
+{
+  cleanup_node struct cc_node *root = load_ok ("services:\n  web:\n    \"\\e[2Jx\\x9b1y\\tz\": nginx\n");
+  cleanup_error cc_error_t err = NULL;
+  const struct cc_node *web = get (root, "services.web");
+
+  (void)state;
+  assert_int_equal (cc_error_at (&err, web->keys[0], "unknown key `%s`", web->keys[0]->value), -1);
+  assert_null (strchr (err->msg, '\033'));
+  assert_null (strstr (err->msg, "\xc2\x9b"));
+  assert_prefix (err->msg, "t.yaml:3:5: unknown key `?[2Jx?1y\tz`\n");
+  cc_error_release (&err);
+  /* Control bytes the message itself carries are hidden as well.  */
+  cc_error_at (&err, web->keys[0], "%s", "\a\033]0;title\a");
+  assert_prefix (err->msg, "t.yaml:3:5: ??]0;title?\n");
+  cc_error_release (&err);
+}
+
 static void
 test_node_api (void **state)
 {
@@ -462,6 +483,7 @@ main (void)
     cmocka_unit_test (test_merge_tags),
     cmocka_unit_test (test_error_at_long_line),
     cmocka_unit_test (test_error_at_caret),
+    cmocka_unit_test (test_error_at_hides_control_bytes),
     cmocka_unit_test (test_node_api),
     cmocka_unit_test (test_load_file_missing),
   };

@@ -380,7 +380,7 @@ append_position (struct cc_buf *b, const struct cc_node *at)
 
 /* Position and message, made visible: both quote names and values from
    the input file (a key may hold an escape sequence).  */
-static void
+static void __attribute__ ((format (printf, 3, 0)))
 append_message (struct cc_buf *b, const struct cc_node *at, const char *fmt, va_list ap)
 {
   cleanup_buf struct cc_buf raw = { 0 };

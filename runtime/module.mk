@@ -19,3 +19,21 @@ LIBS += -lm
 $(BUILD)/payload: tests/system/payload.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 $(WARN) -D_GNU_SOURCE -static -O2 -o $@ $<
+
+# ccompose-monitor, the per-container monitor (runtime/monitor/main.c
+# says why it is not ccompose itself): runtime/ and lib/ objects only,
+# built in each flavour (with sanitizers in build-san), embedded like the
+# init together with the start of its sha256.
+MONITOR_BIN := $(BUILD)/obj/runtime/ccompose-monitor
+MONITOR_BLOB := $(BUILD)/obj/runtime/monitor-blob.o
+MONITOR_OBJS := $(BUILD)/obj/runtime/monitor/main.o $(filter $(BUILD)/obj/runtime/%.o $(BUILD)/obj/lib/%.o,$(OBJS)) $(INIT_BLOB)
+MONITOR_LIBS := $(shell pkg-config --libs libcjson libseccomp libcap 2>/dev/null) -lm
+
+$(MONITOR_BIN): $(MONITOR_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(MONITOR_LIBS)
+
+$(MONITOR_BLOB): runtime/monitor/blob.S $(MONITOR_BIN)
+	$(CC) -c -DMONITOR_PATH='"$(MONITOR_BIN)"' -DMONITOR_ID="\"$$(sha256sum $(MONITOR_BIN) | cut -c1-16)\"" -o $@ $<
+
+EXTRA_OBJS += $(MONITOR_BLOB)
+-include $(BUILD)/obj/runtime/monitor/main.d

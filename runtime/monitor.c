@@ -1,5 +1,6 @@
-/* The per-container monitor, `ccompose runtime monitor <id>` (ps shows
-   `ccompose-monitor <id>`): the container's parent and subreaper.  It
+/* The per-container monitor, the small ccompose-monitor program
+   (runtime/monitor/main.c; also `ccompose runtime monitor <id>`; ps
+   shows `ccompose-monitor <id>`): the container's parent and subreaper.  It
    creates the cgroups, clones the container, pumps its stdout/stderr
    into the json-file log, records the exit (code, time, OOM kill),
    restarts it per policy keeping the same network namespace, and runs
@@ -517,10 +518,9 @@ on_signal (struct monitor *m)
   reap (m);
 }
 
-/* Resident memory.  The monitor is the whole ccompose binary, which
-   maps libcrypto, libarchive (with libxml2, ICU, libstdc++), libnl and
-   more for the other parts; starting a container faults in megabytes
-   of their code, shared with every other process yet counted in each
+/* Resident memory.  Loading the monitor and starting a container fault
+   in much of libc, libseccomp, libcap and the runtime's own code (in
+   large folios), shared with every other process yet counted in each
    monitor's RSS.  Between events the monitor runs a few libc calls, so
    a second after an event it unmaps the read-only pages of every
    loaded object: they stay in the page cache and fault back in on the

@@ -124,9 +124,41 @@ load_status (const char *id, cJSON **st, const char **status, cc_error_t *err)
   return 0;
 }
 
-/* The monitor: fork, fork again (so it is nobody's child), exec
-   ourselves.  It answers with one JSON line on fd 3.  */
-static void __attribute__ ((noreturn)) exec_monitor (const char *id, bool start_now, int status_fd)
+/* The monitor is a program of its own, embedded (runtime/monitor/main.c
+   says why).  Weak: the monitor links this file too and embeds nothing.  */
+extern const char cc_monitor_id[] __attribute__ ((weak));
+extern const char cc_monitor_blob_start[] __attribute__ ((weak));
+extern const char cc_monitor_blob_end[] __attribute__ ((weak));
+
+/* Installed once per build under the data directory (on disk: the
+   state directory is RAM, and may be small), named by its hash: all
+   monitors of a build map the same file and share its pages, and a
+   newer ccompose never replaces the program older monitors run.  */
+static int
+install_monitor (char **out, cc_error_t *err)
+{
+  size_t len = cc_monitor_blob_start ? (size_t)(cc_monitor_blob_end - cc_monitor_blob_start) : 0;
+  cleanup_free char *dir = NULL;
+  cleanup_free char *path = NULL;
+  struct stat st;
+
+  if (len == 0)
+    return cc_error_make (err, ENOENT, "ccompose was built without its monitor");
+  dir = xasprintf ("%s/bin", cc_data_dir ());
+  path = xasprintf ("%s/ccompose-monitor-%s", dir, cc_monitor_id);
+  if (stat (path, &st) < 0 || (size_t)st.st_size != len)
+    {
+      if (cc_mkdir_p (dir, 0700, err) < 0
+          || cc_write_file_atomic (path, cc_monitor_blob_start, len, 0555, err) < 0)
+        return cc_error_wrap (err, "install the monitor");
+    }
+  *out = steal_pointer (&path);
+  return 0;
+}
+
+/* The monitor: fork, fork again (so it is nobody's child), exec it.  It
+   answers with one JSON line on fd 3.  */
+static void __attribute__ ((noreturn)) exec_monitor (const char *path, const char *id, bool start_now, int status_fd)
 {
   char fdbuf[16];
   char *argv[] = { (char *)"ccompose-monitor",
@@ -148,7 +180,7 @@ static void __attribute__ ((noreturn)) exec_monitor (const char *id, bool start_
   /* Whatever the caller had open is not the monitor's business.  */
   close_range (STATUS_FD + 1, ~0U, 0);
   snprintf (fdbuf, sizeof (fdbuf), "%d", STATUS_FD);
-  execv ("/proc/self/exe", argv);
+  execv (path, argv);
   _exit (127);
 }
 
@@ -185,11 +217,15 @@ read_report (int fd, pid_t *pid, cc_error_t *err)
 static int
 spawn_monitor (const char *id, bool start_now, cc_error_t *err)
 {
+  cleanup_free char *path = NULL;
   int p[2];
   cleanup_close int rd = -1, wr = -1;
   pid_t child, pid = 0;
   int status;
 
+  /* The callers name the container.  */
+  if (install_monitor (&path, err) < 0)
+    return -1;
   if (pipe2 (p, O_CLOEXEC) < 0)
     return cc_error_make (err, errno, "pipe");
   rd = p[0], wr = p[1];
@@ -200,7 +236,7 @@ spawn_monitor (const char *id, bool start_now, cc_error_t *err)
     {
       close (rd);
       if (fork () == 0)
-        exec_monitor (id, start_now, wr);
+        exec_monitor (path, id, start_now, wr);
       _exit (0);
     }
   close (get_and_reset (&wr));

@@ -9,10 +9,35 @@ export CCOMPOSE TOP
 
 _deferred=()
 defer() { _deferred=("$*" "${_deferred[@]}"); }
+_residue_failed=
 _run_deferred() {
-  local c
-  for c in "${_deferred[@]}"; do eval "$c" >/dev/null 2>&1 || true; done
+  local c rc=$?
+  for c in "${_deferred[@]}"; do
+    case $c in
+      _residue_check*) eval "$c" || true;;
+      *) eval "$c" >/dev/null 2>&1 || true;;
+    esac
+  done
   _deferred=()
+  # A test that passed but left something of ccompose's behind fails.
+  [ -z "$_residue_failed" ] || [ "$rc" -ne 0 ] || exit 1
+}
+
+# After the test's own cleanup, before its state root goes: nothing of
+# this root may remain (DESIGN.md 8; `ccompose system check`).
+_residue_check() {
+  local out deadline=$((SECONDS + 5))
+  [ -x "$CCOMPOSE" ] || return 0
+  # Monitors exit on their own shortly after their container goes.
+  while ! out=$("$CCOMPOSE" system check 2>&1); do
+    if [ $SECONDS -ge $deadline ]; then
+      echo "    FAIL: residue after the test (ccompose system check):" >&2
+      printf '%s\n' "$out" | sed 's/^/      /' >&2
+      _residue_failed=1
+      return 1
+    fi
+    sleep 0.1
+  done
 }
 
 fail() { echo "    FAIL: $*" >&2; exit 1; }
@@ -45,6 +70,7 @@ use_private_state() {
   export CCOMPOSE_DATA_DIR=/var/lib/ccompose-test/$1
   mkdir -p "$CCOMPOSE_STATE_DIR" "$CCOMPOSE_DATA_DIR"
   defer "rm -rf '$CCOMPOSE_STATE_DIR' '$CCOMPOSE_DATA_DIR'"
+  defer "_residue_check"
 }
 
 require_root() { [ "$(id -u)" = 0 ] || skip "needs root"; }

@@ -73,6 +73,7 @@ test_live_project_claims_its_containers() {
   rm "$CCOMPOSE_STATE_DIR/projects/app/state.json"
   assert_exit 1 check
   assert_contains "$OUT" "app-web-1"
+  assert_exit 0 check --fix
 }
 
 test_stray_mount_under_state_root() {

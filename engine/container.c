@@ -293,7 +293,8 @@ set_resources (struct cc_runtime_spec *s, const cJSON *svc)
   if (cpus > 0)
     {
       s->resources.cpu_period = 100000;
-      s->resources.cpu_quota = (int64_t)(cpus * 100000);
+      /* Saturated: a huge cpus value is the cgroup's to refuse, not UB.  */
+      s->resources.cpu_quota = cc_double_clamp_int64 (cpus * 100000);
     }
   s->shm_size = json_int (svc, "shm_size", 64 << 20); /* Docker's default */
 }

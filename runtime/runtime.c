@@ -148,8 +148,7 @@ install_monitor (char **out, cc_error_t *err)
   path = xasprintf ("%s/ccompose-monitor-%s", dir, cc_monitor_id);
   if (stat (path, &st) < 0 || (size_t)st.st_size != len)
     {
-      if (cc_mkdir_p (dir, 0700, err) < 0
-          || cc_write_file_atomic (path, cc_monitor_blob_start, len, 0555, err) < 0)
+      if (cc_mkdir_p (dir, 0700, err) < 0 || cc_write_file_atomic (path, cc_monitor_blob_start, len, 0555, err) < 0)
         return cc_error_wrap (err, "install the monitor");
     }
   *out = steal_pointer (&path);

@@ -166,6 +166,9 @@ test_manifest_malformed (void **state)
     "{\"schemaVersion\":2,\"config\":{\"digest\":\"sha256:../../etc/passwd\",\"size\":1},\"layers\":[]}",
     "{\"schemaVersion\":2,\"config\":{\"digest\":\"" D1 "\"},\"layers\":[]}",
     "{\"schemaVersion\":2,\"config\":{\"digest\":\"" D1 "\",\"size\":-4},\"layers\":[]}",
+    /* Beyond INT64_MAX (2^63 itself included): the cast was undefined.  */
+    "{\"schemaVersion\":2,\"config\":{\"digest\":\"" D1 "\",\"size\":1e300},\"layers\":[]}",
+    "{\"schemaVersion\":2,\"config\":{\"digest\":\"" D1 "\",\"size\":9223372036854775808},\"layers\":[]}",
     "{\"schemaVersion\":2,\"config\":{\"digest\":\"" D1 "\",\"size\":1},\"layers\":[{\"mediaType\":\"text/html\","
     "\"digest\":\"" D2 "\",\"size\":1}]}",
     "{\"schemaVersion\":2,\"config\":{\"digest\":\"" D1 "\",\"size\":1},\"layers\":[7]}",
@@ -247,6 +250,8 @@ test_config_malformed (void **state)
     "{\"config\":{\"ExposedPorts\":[\"80/tcp\"]},\"rootfs\":{\"diff_ids\":[]}}",
     "{\"config\":{\"Labels\":{\"a\":1}},\"rootfs\":{\"diff_ids\":[]}}",
     "{\"config\":{\"Healthcheck\":{\"Interval\":\"2s\"}},\"rootfs\":{\"diff_ids\":[]}}",
+    "{\"config\":{\"Healthcheck\":{\"Interval\":1e300}},\"rootfs\":{\"diff_ids\":[]}}",
+    "{\"config\":{\"Healthcheck\":{\"Timeout\":-1}},\"rootfs\":{\"diff_ids\":[]}}",
     "{\"config\":[],\"rootfs\":{\"diff_ids\":[]}}",
   };
   (void)state;

@@ -106,6 +106,21 @@ test_device_files_are_refused() {
   finish_clean
 }
 
+# Keys and lines quoted in errors must not drive the user's terminal: an
+# escape sequence in a compose file shows as `?`.
+test_escape_sequences_are_not_echoed() {
+  hostile_setup esc
+  local d=$CCOMPOSE_DATA_DIR
+  mkdir -p "$d/quoted" "$d/raw"
+  printf 'services:\n  web:\n    image: x\n    "\\e[31mred\\e]0;pwned\\a": 1\n' > "$d/quoted/compose.yaml"
+  hostile_config 1 'unknown key `?[31mred?]0;pwned?`' "$d/quoted"
+  assert_not_contains "$OUT" $'\e' "an ESC byte reached the terminal"
+  printf 'services:\n  web:\n    image: x\n    bad\033[2Jkey: 1\n' > "$d/raw/compose.yaml"
+  hostile_config 1 "bad?[2Jkey" "$d/raw"
+  assert_not_contains "$OUT" $'\e' "an ESC byte reached the terminal"
+  finish_clean
+}
+
 # The compose spec resolves relative bind sources against the project
 # directory, `..` included (Docker Compose does the same): a safe result is
 # the cleaned absolute path, never a path left relative.

@@ -1,7 +1,7 @@
 # ccompose: one binary, built with pkg-config flags and the warning set of STYLE.md.
 #   make deps     install build and test dependencies (Debian, apt-get)
 #   make          build ./ccompose
-#   make check    all tests: unit tests under ASan+UBSan, then the system tests (root)
+#   make check    all tests, under ASan+UBSan: unit tests, then the system tests (root)
 #   make demo     the web+redis demo, end to end
 # Each folder may add rules in its own module.mk, so parts grow without
 # touching this file.
@@ -80,14 +80,19 @@ unit:
 	$(MAKE) BUILD=build-san build-san/ccompose $(UNIT_BINS:$(BUILD)/%=build-san/%)
 	tests/unit/run build-san/tests
 
+# The system tests against the plain binary (what users run).
 system: ccompose
 	tests/system/run
 
-check: unit system
-
+# The same tests against the ASan+UBSan binary: every CLI path they drive
+# is checked for memory errors, leaks and undefined behaviour.
 check-san:
 	$(MAKE) BUILD=build-san build-san/ccompose
 	CCOMPOSE_BIN=$(CURDIR)/build-san/ccompose tests/system/run
+
+# The whole suite runs once, under the sanitizers (the plain binary is
+# built too, and `make system` runs the suite against it).
+check: ccompose unit check-san
 
 format:
 	clang-format -i $(SRCS) $(wildcard */*.h tests/unit/*.c)

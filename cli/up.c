@@ -25,7 +25,7 @@ static const char usage[]
       "Create and start containers\n\n"
       "Options:\n"
       "      --abort-on-container-exit   Stops all containers if any container was stopped\n"
-      "      --always-recreate-deps      Recreate dependent containers\n"
+      "      --always-recreate-deps      Recreate dependent containers (not supported yet)\n"
       "      --attach stringArray        Restrict attaching to the specified services\n"
       "  -d, --detach                    Detached mode: Run containers in the background\n"
       "      --exit-code-from string     Return the exit code of the selected service container\n"
@@ -142,7 +142,11 @@ parse (struct up_cli *o, int argc, char **argv)
         o->abort_on_exit = true;
         break;
       case OPT_ALWAYS_RECREATE_DEPS:
-        break;
+        /* Accepting it and doing nothing would ignore it silently.  */
+        fputs ("ccompose up: --always-recreate-deps is not supported yet "
+               "(--force-recreate recreates every selected service)\n",
+               stderr);
+        return CLI_EXIT_FAILURE;
       case OPT_ATTACH:
         cc_strv_append (&o->attach, optarg);
         break;

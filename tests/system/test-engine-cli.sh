@@ -50,6 +50,9 @@ ls --format yaml
 images --format xml
 top --bogus
 CASES
+  # A flag ccompose cannot honour yet fails instead of being ignored.
+  assert_exit 1 cc up -d --always-recreate-deps
+  assert_contains "$OUT" "--always-recreate-deps is not supported yet"
   # Nothing was created by any of them.
   [ -z "$(ls -A "$CCOMPOSE_STATE_DIR/projects" 2>/dev/null)" ] || fail "a usage error left project state"
 }

@@ -8,15 +8,15 @@
 
 struct cli_global
 {
-  char **files;             /* -f/--file, COMPOSE_FILE */
-  char *project_name;       /* -p/--project-name, COMPOSE_PROJECT_NAME */
-  char *project_directory;  /* --project-directory */
-  char **profiles;          /* --profile, COMPOSE_PROFILES */
-  char **env_files;         /* --env-file, COMPOSE_ENV_FILES */
-  bool dry_run;             /* --dry-run */
-  bool ignore_unsupported;  /* --ignore-unsupported */
-  const char *ansi;         /* never | always | auto */
-  int parallel;             /* --parallel, COMPOSE_PARALLEL_LIMIT; -1 = unlimited */
+  char **files;            /* -f/--file, COMPOSE_FILE */
+  char *project_name;      /* -p/--project-name, COMPOSE_PROJECT_NAME */
+  char *project_directory; /* --project-directory */
+  char **profiles;         /* --profile, COMPOSE_PROFILES */
+  char **env_files;        /* --env-file, COMPOSE_ENV_FILES */
+  bool dry_run;            /* --dry-run */
+  bool ignore_unsupported; /* --ignore-unsupported */
+  const char *ansi;        /* never | always | auto */
+  int parallel;            /* --parallel, COMPOSE_PARALLEL_LIMIT; -1 = unlimited */
 };
 
 typedef int (*cli_command_fn) (struct cli_global *g, int argc, char **argv);
@@ -24,9 +24,9 @@ typedef int (*cli_command_fn) (struct cli_global *g, int argc, char **argv);
 struct cli_command
 {
   const char *name;
-  cli_command_fn fn;        /* NULL: not built yet, a clear error */
+  cli_command_fn fn; /* NULL: not built yet, a clear error */
   const char *summary;
-  bool hidden;              /* low-level commands left out of --help */
+  bool hidden; /* low-level commands left out of --help */
 };
 
 /* Exit codes, as Docker Compose: 0 success, 1 failure, 2 usage error.  */

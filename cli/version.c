@@ -22,7 +22,7 @@ cli_cmd_version (struct cli_global *g, int argc, char **argv)
   const char *format = "pretty";
   int c, shortv = 0;
 
-  (void) g;
+  (void)g;
   while ((c = getopt_long (argc, argv, "f:h", opts, NULL)) != -1)
     switch (c)
       {

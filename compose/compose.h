@@ -10,15 +10,15 @@
 
 struct cc_compose_options
 {
-  char **files;               /* -f, COMPOSE_FILE; NULL: discover */
-  const char *project_name;   /* -p, COMPOSE_PROJECT_NAME */
+  char **files;             /* -f, COMPOSE_FILE; NULL: discover */
+  const char *project_name; /* -p, COMPOSE_PROJECT_NAME */
   const char *project_directory;
-  char **profiles;            /* --profile, COMPOSE_PROFILES */
-  char **env_files;           /* --env-file, COMPOSE_ENV_FILES */
-  char **services;            /* services named on the command line (enable their profiles) */
-  const char *workdir;        /* where discovery starts; NULL: the current directory */
+  char **profiles;     /* --profile, COMPOSE_PROFILES */
+  char **env_files;    /* --env-file, COMPOSE_ENV_FILES */
+  char **services;     /* services named on the command line (enable their profiles) */
+  const char *workdir; /* where discovery starts; NULL: the current directory */
   bool no_interpolate;
-  bool ignore_unsupported;    /* keys ccompose cannot honour yet: warnings, not errors */
+  bool ignore_unsupported; /* keys ccompose cannot honour yet: warnings, not errors */
 };
 
 /* A loaded project.  MODEL is the normalized model in the shape of

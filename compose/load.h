@@ -48,8 +48,8 @@ int cc_interpolate_string (const char *in, const struct cc_env *env, const struc
                            cc_error_t *err);
 /* The same with a lookup callback returning NULL for an unset name.  */
 typedef const char *(*cc_lookup_fn) (void *data, const char *name);
-int cc_interpolate_string_lookup (const char *in, cc_lookup_fn lookup, void *data, const struct cc_node *at,
-                                  char **out, cc_error_t *err);
+int cc_interpolate_string_lookup (const char *in, cc_lookup_fn lookup, void *data, const struct cc_node *at, char **out,
+                                  cc_error_t *err);
 /* Forget which unset variables were already warned about (once per
    variable per process otherwise).  */
 void cc_interpolate_reset_warnings (void);
@@ -59,11 +59,11 @@ int cc_interpolate_tree (struct cc_node *root, const struct cc_env *env, cc_erro
 /* The outcome of loading.  */
 struct cc_loaded
 {
-  struct cc_node *root;  /* merged tree: -f files + override, include, extends resolved */
-  char *project_name;    /* -p > COMPOSE_PROJECT_NAME > top-level name: > directory, normalized */
-  char *project_dir;     /* absolute */
-  char **files;          /* absolute paths of the files read, in order */
-  struct cc_env *env;    /* the interpolation environment (shell + env files + .env) */
+  struct cc_node *root; /* merged tree: -f files + override, include, extends resolved */
+  char *project_name;   /* -p > COMPOSE_PROJECT_NAME > top-level name: > directory, normalized */
+  char *project_dir;    /* absolute */
+  char **files;         /* absolute paths of the files read, in order */
+  struct cc_env *env;   /* the interpolation environment (shell + env files + .env) */
 };
 void cc_loaded_free (struct cc_loaded *l);
 

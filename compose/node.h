@@ -23,9 +23,9 @@ struct cc_node
   int line, col;    /* 1-based, of the node's first character */
 
   /* CC_NODE_SCALAR */
-  char *value;      /* never NULL; "" for an empty or null scalar */
-  bool quoted;      /* written in quotes or as a block: always a string, no YAML 1.1 typing */
-  bool is_null;     /* plain `~`, `null`, `Null`, `NULL` or nothing */
+  char *value;  /* never NULL; "" for an empty or null scalar */
+  bool quoted;  /* written in quotes or as a block: always a string, no YAML 1.1 typing */
+  bool is_null; /* plain `~`, `null`, `Null`, `NULL` or nothing */
 
   /* CC_NODE_SEQ: items[0..len); CC_NODE_MAP: keys[i] (scalars) -> items[i] */
   size_t len;

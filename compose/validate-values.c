@@ -19,7 +19,7 @@ is_service_name (const char *s)
   if (*s == '\0')
     return false;
   for (; *s; s++)
-    if (! isalnum ((unsigned char) *s) && ! strchr ("._-", *s))
+    if (! isalnum ((unsigned char)*s) && ! strchr ("._-", *s))
       return false;
   return true;
 }
@@ -28,7 +28,7 @@ is_service_name (const char *s)
 static bool
 is_container_name (const char *s)
 {
-  if (! isalnum ((unsigned char) s[0]) || s[1] == '\0')
+  if (! isalnum ((unsigned char)s[0]) || s[1] == '\0')
     return false;
   return is_service_name (s + 1);
 }
@@ -54,7 +54,7 @@ static bool
 parse_cidr (const char *s, struct cidr *c)
 {
   const char *slash = strchr (s, '/');
-  cleanup_free char *ip = slash ? xstrndup (s, (size_t) (slash - s)) : NULL;
+  cleanup_free char *ip = slash ? xstrndup (s, (size_t)(slash - s)) : NULL;
   char *end;
   long prefix;
 
@@ -63,7 +63,7 @@ parse_cidr (const char *s, struct cidr *c)
   prefix = strtol (slash + 1, &end, 10);
   if (slash[1] == '\0' || *end != '\0' || prefix < 0 || prefix > (c->family == AF_INET ? 32 : 128))
     return false;
-  c->prefix = (int) prefix;
+  c->prefix = (int)prefix;
   return true;
 }
 
@@ -76,7 +76,7 @@ cidr_contains (const struct cidr *c, int family, const unsigned char addr[16])
     return false;
   for (int i = 0; bits > 0; i++, bits -= 8)
     {
-      unsigned char mask = bits >= 8 ? 0xff : (unsigned char) (0xff << (8 - bits));
+      unsigned char mask = bits >= 8 ? 0xff : (unsigned char)(0xff << (8 - bits));
       if ((addr[i] & mask) != (c->addr[i] & mask))
         return false;
     }
@@ -138,12 +138,14 @@ check_network_pools (const cJSON *model, const struct cc_node *root, cc_error_t 
 /* A static address must be an address of its family, inside one of the
    network's subnets when the file gives them (Docker refuses it later).  */
 static int
-check_static_address (const cJSON *model, const struct cc_node *root, const char *svc, const char *net,
-                      const char *key, const char *addr, cc_error_t *err)
+check_static_address (const cJSON *model, const struct cc_node *root, const char *svc, const char *net, const char *key,
+                      const char *addr, cc_error_t *err)
 {
   const struct cc_node *at = cc_node_path (root, "services", svc, "networks", net, key, NULL);
   const cJSON *config = cJSON_GetObjectItemCaseSensitive (
-      cJSON_GetObjectItemCaseSensitive (cJSON_GetObjectItemCaseSensitive (cJSON_GetObjectItemCaseSensitive (model, "networks"), net), "ipam"), "config");
+      cJSON_GetObjectItemCaseSensitive (
+          cJSON_GetObjectItemCaseSensitive (cJSON_GetObjectItemCaseSensitive (model, "networks"), net), "ipam"),
+      "config");
   unsigned char ip[16];
   int family;
   bool inside = config == NULL || config->child == NULL;
@@ -164,19 +166,56 @@ check_static_address (const cJSON *model, const struct cc_node *root, const char
 
 /* Linux capability names, as cap_add/cap_drop take them (CAP_ optional).  */
 static const char *const capabilities[] = {
-  "ALL", "AUDIT_CONTROL", "AUDIT_READ", "AUDIT_WRITE", "BLOCK_SUSPEND", "BPF", "CHECKPOINT_RESTORE", "CHOWN",
-  "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "IPC_LOCK", "IPC_OWNER", "KILL", "LEASE",
-  "LINUX_IMMUTABLE", "MAC_ADMIN", "MAC_OVERRIDE", "MKNOD", "NET_ADMIN", "NET_BIND_SERVICE", "NET_BROADCAST",
-  "NET_RAW", "PERFMON", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_ADMIN", "SYS_BOOT", "SYS_CHROOT",
-  "SYS_MODULE", "SYS_NICE", "SYS_PACCT", "SYS_PTRACE", "SYS_RAWIO", "SYS_RESOURCE", "SYS_TIME", "SYS_TTY_CONFIG",
-  "SYSLOG", "WAKE_ALARM", NULL,
+  "ALL",
+  "AUDIT_CONTROL",
+  "AUDIT_READ",
+  "AUDIT_WRITE",
+  "BLOCK_SUSPEND",
+  "BPF",
+  "CHECKPOINT_RESTORE",
+  "CHOWN",
+  "DAC_OVERRIDE",
+  "DAC_READ_SEARCH",
+  "FOWNER",
+  "FSETID",
+  "IPC_LOCK",
+  "IPC_OWNER",
+  "KILL",
+  "LEASE",
+  "LINUX_IMMUTABLE",
+  "MAC_ADMIN",
+  "MAC_OVERRIDE",
+  "MKNOD",
+  "NET_ADMIN",
+  "NET_BIND_SERVICE",
+  "NET_BROADCAST",
+  "NET_RAW",
+  "PERFMON",
+  "SETFCAP",
+  "SETGID",
+  "SETPCAP",
+  "SETUID",
+  "SYS_ADMIN",
+  "SYS_BOOT",
+  "SYS_CHROOT",
+  "SYS_MODULE",
+  "SYS_NICE",
+  "SYS_PACCT",
+  "SYS_PTRACE",
+  "SYS_RAWIO",
+  "SYS_RESOURCE",
+  "SYS_TIME",
+  "SYS_TTY_CONFIG",
+  "SYSLOG",
+  "WAKE_ALARM",
+  NULL,
 };
 
 /* Signal names stop_signal takes (SIG optional), besides numbers and SIGRTMIN+n.  */
 static const char *const signals[] = {
-  "ABRT", "ALRM", "BUS", "CHLD", "CONT", "FPE", "HUP", "ILL", "INT", "IO", "IOT", "KILL", "PIPE", "POLL",
-  "PROF", "PWR", "QUIT", "SEGV", "STKFLT", "STOP", "SYS", "TERM", "TRAP", "TSTP", "TTIN", "TTOU", "URG",
-  "USR1", "USR2", "VTALRM", "WINCH", "XCPU", "XFSZ", NULL,
+  "ABRT", "ALRM", "BUS",  "CHLD", "CONT", "FPE",    "HUP",    "ILL",  "INT",  "IO",   "IOT",  "KILL",
+  "PIPE", "POLL", "PROF", "PWR",  "QUIT", "SEGV",   "STKFLT", "STOP", "SYS",  "TERM", "TRAP", "TSTP",
+  "TTIN", "TTOU", "URG",  "USR1", "USR2", "VTALRM", "WINCH",  "XCPU", "XFSZ", NULL,
 };
 
 static bool
@@ -195,7 +234,7 @@ is_signal (const char *s)
   char *end;
   long n;
 
-  if (isdigit ((unsigned char) s[0]))
+  if (isdigit ((unsigned char)s[0]))
     {
       n = strtol (s, &end, 10);
       return *end == '\0' && n >= 1 && n <= 64;

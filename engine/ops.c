@@ -178,8 +178,7 @@ write_files (const cJSON *svc, const char *dir, const char *hostname, cc_error_t
 }
 
 static int
-create_container (const struct cc_project *p, const cJSON *entry, const char *name, bool keep_network,
-                  cc_error_t *err)
+create_container (const struct cc_project *p, const cJSON *entry, const char *name, bool keep_network, cc_error_t *err)
 {
   const char *service = cc_json_get_string (entry, "service"), *image_id = cc_json_get_string (entry, "image_id");
   const cJSON *svc = cc_project_service (p, service);
@@ -233,8 +232,8 @@ cc_engine_create_container (const struct cc_project *p, const cJSON *entry, cons
 /* What the network namespace, its endpoints and the network files are
    made of: while these are equal, a recreated container can keep them.  */
 static const char *const network_keys[]
-    = { "networks", "network_mode", "ports", "hostname", "domainname", "extra_hosts",
-        "dns",      "dns_search",   "dns_opt", "mac_address", "links", "expose" };
+    = { "networks", "network_mode", "ports",   "hostname",    "domainname", "extra_hosts",
+        "dns",      "dns_search",   "dns_opt", "mac_address", "links",      "expose" };
 
 bool
 cc_engine_same_network (const cJSON *old_config, const cJSON *new_config)

@@ -306,8 +306,8 @@ get_duration (const cJSON *obj, const char *key, int64_t *out, cc_error_t *err)
   if (v == NULL)
     return 0;
   if (! cJSON_IsNumber (v) || v->valuedouble < 0 || ! cc_double_to_int64 (v->valuedouble, out))
-    return cc_error_make (err, 0, "image config: healthcheck `%s` is not a duration in ns (want 0..%" PRId64 ")",
-                          key, INT64_MAX);
+    return cc_error_make (err, 0, "image config: healthcheck `%s` is not a duration in ns (want 0..%" PRId64 ")", key,
+                          INT64_MAX);
   return 0;
 }
 

@@ -51,9 +51,9 @@ cc_buf_vprintf (struct cc_buf *b, const char *fmt, va_list ap)
   va_end (copy);
   if (n < 0)
     return;
-  reserve (b, (size_t) n);
-  vsnprintf (b->data + b->len, (size_t) n + 1, fmt, ap);
-  b->len += (size_t) n;
+  reserve (b, (size_t)n);
+  vsnprintf (b->data + b->len, (size_t)n + 1, fmt, ap);
+  b->len += (size_t)n;
 }
 
 void

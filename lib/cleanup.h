@@ -13,7 +13,7 @@
 static inline void
 cleanup_free_fn (void *p)
 {
-  void **pp = (void **) p;
+  void **pp = (void **)p;
   free (*pp);
 }
 #define cleanup_free __attribute__ ((cleanup (cleanup_free_fn)))
@@ -61,12 +61,12 @@ cleanup_strv_fn (char ***v)
 static inline void *
 steal_pointer_impl (void *pp)
 {
-  void **p = (void **) pp;
+  void **p = (void **)pp;
   void *r = *p;
   *p = NULL;
   return r;
 }
-#define steal_pointer(pp) ((__typeof__ (*(pp))) steal_pointer_impl (pp))
+#define steal_pointer(pp) ((__typeof__ (*(pp)))steal_pointer_impl (pp))
 
 static inline int
 get_and_reset (int *fd)

@@ -13,10 +13,8 @@ typedef struct cc_error_s *cc_error_t;
 
 /* Set *ERR (which must be NULL) and return -1; one line to fail:
    return cc_error_make (err, errno, "open `%s`", path);  */
-int cc_error_make (cc_error_t *err, int status, const char *fmt, ...)
-    __attribute__ ((format (printf, 3, 4)));
-int cc_error_makev (cc_error_t *err, int status, const char *fmt, va_list ap)
-    __attribute__ ((format (printf, 3, 0)));
+int cc_error_make (cc_error_t *err, int status, const char *fmt, ...) __attribute__ ((format (printf, 3, 4)));
+int cc_error_makev (cc_error_t *err, int status, const char *fmt, va_list ap) __attribute__ ((format (printf, 3, 0)));
 
 /* Prefix the message of *ERR with context and return -1.  */
 int cc_error_wrap (cc_error_t *err, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));

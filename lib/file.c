@@ -34,13 +34,13 @@ read_fd_max (int fd, size_t max, char **out, size_t *len)
         }
       if (n == 0)
         break;
-      if ((size_t) n > max - b.len)
+      if ((size_t)n > max - b.len)
         {
           cc_buf_reset (&b);
           errno = EFBIG;
           return -1;
         }
-      cc_buf_append (&b, chunk, (size_t) n);
+      cc_buf_append (&b, chunk, (size_t)n);
     }
   if (len)
     *len = b.len;
@@ -130,7 +130,7 @@ cc_write_all (int fd, const void *data, size_t len)
       if (n < 0)
         return -1;
       p += n;
-      len -= (size_t) n;
+      len -= (size_t)n;
     }
   return 0;
 }
@@ -138,7 +138,7 @@ cc_write_all (int fd, const void *data, size_t len)
 int
 cc_write_file_atomic (const char *path, const void *data, size_t len, mode_t mode, cc_error_t *err)
 {
-  cleanup_free char *tmp = xasprintf ("%s.tmp.%d", path, (int) getpid ());
+  cleanup_free char *tmp = xasprintf ("%s.tmp.%d", path, (int)getpid ());
   cleanup_close int fd = open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
 
   if (fd < 0)
@@ -263,7 +263,7 @@ cc_path_dirname (const char *path)
     return xstrdup (".");
   if (slash == path)
     return xstrdup ("/");
-  return xstrndup (path, (size_t) (slash - path));
+  return xstrndup (path, (size_t)(slash - path));
 }
 
 char *

@@ -25,8 +25,7 @@ cc_json_parse (const char *text, const char *what, cJSON **out, cc_error_t *err)
   cJSON *j = cJSON_ParseWithOpts (text, &end, 1);
 
   if (j == NULL)
-    return cc_error_make (err, 0, "invalid JSON in %s near offset %zu", what,
-                          end ? (size_t) (end - text) : (size_t) 0);
+    return cc_error_make (err, 0, "invalid JSON in %s near offset %zu", what, end ? (size_t)(end - text) : (size_t)0);
   *out = j;
   return 0;
 }
@@ -121,7 +120,7 @@ cc_json_set_string (cJSON *obj, const char *key, const char *value)
 void
 cc_json_set_int (cJSON *obj, const char *key, int64_t value)
 {
-  cc_json_set (obj, key, cJSON_CreateNumber ((double) value));
+  cc_json_set (obj, key, cJSON_CreateNumber ((double)value));
 }
 
 void

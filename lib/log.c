@@ -18,8 +18,8 @@ static const struct
 };
 
 static const char *const prefixes[] = {
-  [CC_LOG_DEBUG] = "debug",     [CC_LOG_INFO] = "info",   [CC_LOG_WARNING] = "warning",
-  [CC_LOG_ERROR] = "error",     [CC_LOG_FATAL] = "fatal",
+  [CC_LOG_DEBUG] = "debug", [CC_LOG_INFO] = "info",   [CC_LOG_WARNING] = "warning",
+  [CC_LOG_ERROR] = "error", [CC_LOG_FATAL] = "fatal",
 };
 
 int

@@ -34,7 +34,7 @@ cc_proc_parse_start_time (const char *stat, uint64_t *start)
 int
 cc_proc_start_time (pid_t pid, uint64_t *start, cc_error_t *err)
 {
-  cleanup_free char *path = xasprintf ("/proc/%d/stat", (int) pid);
+  cleanup_free char *path = xasprintf ("/proc/%d/stat", (int)pid);
   cleanup_free char *text = NULL;
 
   if (cc_read_file (path, &text, NULL, err) < 0)

@@ -71,7 +71,7 @@ cc_strv_split (const char *s, char sep, bool skip_empty)
       if (*p != sep && *p != '\0')
         continue;
       if (p > start || ! skip_empty)
-        cc_strv_push (&r, xstrndup (start, (size_t) (p - start)));
+        cc_strv_push (&r, xstrndup (start, (size_t)(p - start)));
       if (*p == '\0')
         break;
       start = p + 1;

@@ -1,6 +1,7 @@
 /* Namespaces: clone, setns, and the parent/child sync channel.  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/close_range.h>
 #include <net/if.h>
 #include <sched.h>
 #include <signal.h>
@@ -9,7 +10,6 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
-#include <linux/close_range.h>
 #include <unistd.h>
 
 #include "lib/cleanup.h"

@@ -7,8 +7,8 @@
 #include "lib/cleanup.h"
 #include "lib/file.h"
 #include "lib/json.h"
-#include "lib/proc.h"
 #include "lib/paths.h"
+#include "lib/proc.h"
 #include "lib/xalloc.h"
 #include "runtime/internal.h"
 

@@ -454,7 +454,7 @@ test_durations (void **state)
                { "10", 10000 }, { "1.5s", 1500 }, { "0s", 0 },        { "1m0.5s", 60500 } };
   /* The last ones are out of the int64 range (or not numbers at all):
      casting them was undefined behaviour (fuzz/regressions/units/).  */
-  static const char *const bad[] = { "", "s", "5x", "-1s", "1s5", "ms", "1e400s", "1 s",
+  static const char *const bad[] = { "",      "s",      "5x",    "-1s", "1s5",  "ms",   "1e400s", "1 s",
                                      "13e89", "1e300s", "1e300", "inf", "infs", "nans", "nan" };
   int64_t ms;
 

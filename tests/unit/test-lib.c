@@ -1,9 +1,12 @@
 /* Unit tests for lib/: pure helpers, no kernel state.  */
+/* cmocka needs these first.  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +33,7 @@ test_error_chain (void **state)
   cleanup_error cc_error_t err = NULL;
   cleanup_free char *s = NULL;
 
-  (void) state;
+  (void)state;
   assert_int_equal (fail_open ("/x", &err), -1);
   assert_int_equal (cc_error_wrap (&err, "service `%s`", "web"), -1);
   s = cc_error_string (err);
@@ -44,7 +47,7 @@ test_error_append_keeps_all (void **state)
   cleanup_error cc_error_t list = NULL;
   cc_error_t one = NULL, two = NULL;
 
-  (void) state;
+  (void)state;
   cc_error_make (&one, 0, "remove veth `cc1`");
   cc_error_make (&two, EBUSY, "remove bridge `cc2`");
   cc_error_append (&list, &one);
@@ -58,7 +61,7 @@ test_error_append_keeps_all (void **state)
 static void
 test_error_null_sink (void **state)
 {
-  (void) state;
+  (void)state;
   /* Callers that do not want the detail pass NULL: nothing leaks.  */
   assert_int_equal (cc_error_make (NULL, EIO, "ignored %d", 1), -1);
 }
@@ -68,7 +71,7 @@ test_buf_grows (void **state)
 {
   cleanup_buf struct cc_buf b = { 0 };
 
-  (void) state;
+  (void)state;
   for (int i = 0; i < 1000; i++)
     cc_buf_printf (&b, "%d,", i);
   assert_int_equal (b.len, strlen (b.data));
@@ -83,7 +86,7 @@ test_strv_split_join (void **state)
   cleanup_strv char **w = cc_strv_split ("a::b", ':', false);
   cleanup_free char *j = NULL;
 
-  (void) state;
+  (void)state;
   assert_int_equal (cc_strv_len (v), 3);
   assert_int_equal (cc_strv_len (w), 3);
   assert_string_equal (w[1], "");
@@ -104,7 +107,7 @@ test_path_clean (void **state)
     { "../x", "../x" },      { "a/../..", ".." }, { "", "." },
   };
 
-  (void) state;
+  (void)state;
   for (size_t i = 0; i < CC_N_ELEMENTS (cases); i++)
     {
       cleanup_free char *got = cc_path_clean (cases[i].in);
@@ -120,7 +123,7 @@ test_path_parts (void **state)
   cleanup_free char *j = cc_path_join ("/srv/", "x");
   cleanup_free char *abs = cc_path_join ("/srv", "/etc");
 
-  (void) state;
+  (void)state;
   assert_string_equal (d, "/srv/app");
   assert_string_equal (b, "compose.yaml");
   assert_string_equal (j, "/srv/x");
@@ -136,7 +139,7 @@ test_file_atomic_roundtrip (void **state)
   cleanup_error cc_error_t err = NULL;
   size_t len = 0;
 
-  (void) state;
+  (void)state;
   assert_non_null (mkdtemp (dir));
   path = cc_path_join (dir, "a/b/state.json");
   {
@@ -159,7 +162,7 @@ test_read_missing_file (void **state)
   cleanup_error cc_error_t err = NULL;
   char *out = NULL;
 
-  (void) state;
+  (void)state;
   assert_int_equal (cc_read_file ("/nonexistent/ccompose", &out, NULL, &err), -1);
   assert_null (out);
   assert_int_equal (err->status, ENOENT);
@@ -172,7 +175,7 @@ test_json_helpers (void **state)
   cleanup_cjson cJSON *j = NULL;
   cleanup_error cc_error_t err = NULL;
 
-  (void) state;
+  (void)state;
   assert_int_equal (cc_json_parse ("{\"a\":\"x\",\"n\":5,\"b\":true}", "test", &j, &err), 0);
   assert_string_equal (cc_json_get_string (j, "a"), "x");
   assert_null (cc_json_get_string (j, "n"));
@@ -189,7 +192,7 @@ test_json_rejects_garbage (void **state)
   cJSON *j = NULL;
   cleanup_error cc_error_t err = NULL;
 
-  (void) state;
+  (void)state;
   assert_int_equal (cc_json_parse ("{\"a\":", "state.json", &j, &err), -1);
   assert_null (j);
   assert_non_null (strstr (err->msg, "state.json"));
@@ -202,7 +205,7 @@ test_proc_self (void **state)
 {
   uint64_t start = 0;
 
-  (void) state;
+  (void)state;
   assert_int_equal (cc_proc_start_time (getpid (), &start, NULL), 0);
   assert_true (start > 0);
   assert_true (cc_proc_is_alive (getpid (), start));
@@ -219,7 +222,7 @@ test_proc_parse_start_time (void **state)
                      "18446744073709551615\n";
   uint64_t start = 0;
 
-  (void) state;
+  (void)state;
   assert_int_equal (cc_proc_parse_start_time (line, &start), 0);
   assert_int_equal (start, 4242);
   assert_int_equal (cc_proc_parse_start_time ("77 no paren", &start), -1);
@@ -292,13 +295,20 @@ int
 main (void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test (test_error_chain),        cmocka_unit_test (test_error_append_keeps_all),
-    cmocka_unit_test (test_error_null_sink),    cmocka_unit_test (test_buf_grows),
-    cmocka_unit_test (test_strv_split_join),    cmocka_unit_test (test_path_clean),
-    cmocka_unit_test (test_path_parts),         cmocka_unit_test (test_file_atomic_roundtrip),
-    cmocka_unit_test (test_read_missing_file),  cmocka_unit_test (test_json_helpers),
-    cmocka_unit_test (test_json_rejects_garbage), cmocka_unit_test (test_proc_self),
-    cmocka_unit_test (test_proc_parse_start_time), cmocka_unit_test (test_double_to_int64_range),
+    cmocka_unit_test (test_error_chain),
+    cmocka_unit_test (test_error_append_keeps_all),
+    cmocka_unit_test (test_error_null_sink),
+    cmocka_unit_test (test_buf_grows),
+    cmocka_unit_test (test_strv_split_join),
+    cmocka_unit_test (test_path_clean),
+    cmocka_unit_test (test_path_parts),
+    cmocka_unit_test (test_file_atomic_roundtrip),
+    cmocka_unit_test (test_read_missing_file),
+    cmocka_unit_test (test_json_helpers),
+    cmocka_unit_test (test_json_rejects_garbage),
+    cmocka_unit_test (test_proc_self),
+    cmocka_unit_test (test_proc_parse_start_time),
+    cmocka_unit_test (test_double_to_int64_range),
     cmocka_unit_test (test_read_file_max),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);

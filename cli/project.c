@@ -202,3 +202,47 @@ cli_parse_common (const char *cmd, const char *usage, const char *shortopts, int
   o->services = cli_rest (argc, argv);
   return -1;
 }
+
+int
+cli_open_common (const struct cli_global *g, const char *cmd, const char *usage, const char *shortopts, int argc,
+                 char **argv, struct cli_common *o, struct cli_target *t)
+{
+  cc_error_t err = NULL;
+  int ret = cli_parse_common (cmd, usage, shortopts, argc, argv, o);
+
+  if (ret >= 0)
+    return ret;
+  if (cli_target_open (g, o->services, true, t, &err) < 0)
+    {
+      cli_target_release (t);
+      return cli_fail (&err);
+    }
+  return -1;
+}
+
+int
+cli_each_container (const struct cli_global *g, const char *cmd, const char *usage, int argc, char **argv,
+                    const char *const *wanted, int (*op) (const char *id, cc_error_t *err), const char *done)
+{
+  cleanup_cli_common struct cli_common o = { 0 };
+  struct cli_target t = { 0 };
+  cleanup_strv char **names = NULL;
+  cc_error_t err = NULL;
+  int ret = cli_open_common (g, cmd, usage, "h", argc, argv, &o, &t);
+
+  if (ret >= 0)
+    return ret;
+  names = cli_containers_with_status (&t, wanted, false);
+  ret = CLI_EXIT_OK;
+  for (char **n = names; *n; n++)
+    {
+      if (op (*n, &err) < 0)
+        {
+          ret = cli_fail (&err);
+          continue;
+        }
+      fprintf (stderr, " \u2714 Container %s  %s\n", *n, done);
+    }
+  cli_target_release (&t);
+  return ret;
+}

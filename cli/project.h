@@ -3,6 +3,8 @@
 #ifndef CC_CLI_PROJECT_H
 #define CC_CLI_PROJECT_H
 
+#include <stdlib.h>
+
 #include "cli/cli.h"
 #include "compose/compose.h"
 #include "engine/engine.h"
@@ -48,5 +50,24 @@ struct cli_common
 };
 int cli_parse_common (const char *cmd, const char *usage, const char *shortopts, int argc, char **argv,
                       struct cli_common *o);
+static inline void
+cli_common_release (struct cli_common *o)
+{
+  for (char **s = o->services; s && *s; s++)
+    free (*s);
+  free (o->services);
+  o->services = NULL;
+}
+#define cleanup_cli_common __attribute__ ((cleanup (cli_common_release)))
+
+/* The prelude of the simple project commands: parse the common options,
+   then open the target of the services they name.  Returns -1 to go on
+   (T is open: release it), or an exit code.  */
+int cli_open_common (const struct cli_global *g, const char *cmd, const char *usage, const char *shortopts, int argc,
+                     char **argv, struct cli_common *o, struct cli_target *t);
+/* pause, unpause: OP on each selected container whose status is one of
+   WANTED, reporting " ✔ Container NAME  DONE" for each.  */
+int cli_each_container (const struct cli_global *g, const char *cmd, const char *usage, int argc, char **argv,
+                        const char *const *wanted, int (*op) (const char *id, cc_error_t *err), const char *done);
 
 #endif

@@ -16,20 +16,14 @@ int
 cli_cmd_start (struct cli_global *g, int argc, char **argv)
 {
   static const char *const live[] = { "running", "restarting", "paused", NULL };
-  struct cli_common o = { 0 };
+  cleanup_cli_common struct cli_common o = { 0 };
   struct cli_target t = { 0 };
-  cleanup_strv char **names = NULL, **services = NULL;
+  cleanup_strv char **names = NULL;
   cc_error_t err = NULL;
-  int ret = cli_parse_common ("start", usage, "h", argc, argv, &o);
+  int ret = cli_open_common (g, "start", usage, "h", argc, argv, &o, &t);
 
-  services = o.services;
   if (ret >= 0)
     return ret;
-  if (cli_target_open (g, services, true, &t, &err) < 0)
-    {
-      cli_target_release (&t);
-      return cli_fail (&err);
-    }
   if (*t.containers == NULL)
     {
       cli_target_release (&t);

@@ -18,20 +18,14 @@ int
 cli_cmd_stop (struct cli_global *g, int argc, char **argv)
 {
   static const char *const live[] = { "running", "restarting", "paused", "created", NULL };
-  struct cli_common o = { 0 };
+  cleanup_cli_common struct cli_common o = { 0 };
   struct cli_target t = { 0 };
-  cleanup_strv char **names = NULL, **services = NULL;
+  cleanup_strv char **names = NULL;
   cc_error_t err = NULL;
-  int ret = cli_parse_common ("stop", usage, "t:h", argc, argv, &o);
+  int ret = cli_open_common (g, "stop", usage, "t:h", argc, argv, &o, &t);
 
-  services = o.services;
   if (ret >= 0)
     return ret;
-  if (cli_target_open (g, services, true, &t, &err) < 0)
-    {
-      cli_target_release (&t);
-      return cli_fail (&err);
-    }
   names = cli_containers_with_status (&t, live, false);
   struct cc_stop_opts so = { .timeout_ms = o.timeout_ms, .explain = true };
   ret = cc_engine_stop (t.st->json, names, &so, &err) < 0 ? cli_fail (&err) : CLI_EXIT_OK;

@@ -1,11 +1,7 @@
 /* `ccompose unpause`: thaw the paused containers.  */
-#include <stdio.h>
-
 #include "cli/cli.h"
 #include "cli/project.h"
 #include "engine/engine.h"
-#include "lib/cleanup.h"
-#include "lib/strv.h"
 #include "runtime/runtime.h"
 
 static const char usage[] = "Usage: ccompose unpause [OPTIONS] [SERVICE...]\n\n"
@@ -17,31 +13,6 @@ int
 cli_cmd_unpause (struct cli_global *g, int argc, char **argv)
 {
   static const char *const wanted[] = { "paused", NULL };
-  struct cli_common o = { 0 };
-  struct cli_target t = { 0 };
-  cleanup_strv char **names = NULL, **services = NULL;
-  cc_error_t err = NULL;
-  int ret = cli_parse_common ("unpause", usage, "h", argc, argv, &o);
 
-  services = o.services;
-  if (ret >= 0)
-    return ret;
-  if (cli_target_open (g, services, true, &t, &err) < 0)
-    {
-      cli_target_release (&t);
-      return cli_fail (&err);
-    }
-  names = cli_containers_with_status (&t, wanted, false);
-  ret = CLI_EXIT_OK;
-  for (char **n = names; *n; n++)
-    {
-      if (cc_runtime_unpause (*n, &err) < 0)
-        {
-          ret = cli_fail (&err);
-          continue;
-        }
-      fprintf (stderr, " \u2714 Container %s  Unpaused\n", *n);
-    }
-  cli_target_release (&t);
-  return ret;
+  return cli_each_container (g, "unpause", usage, argc, argv, wanted, cc_runtime_unpause, "Unpaused");
 }

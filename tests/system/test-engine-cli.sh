@@ -137,4 +137,41 @@ YAML
   assert_no_residue
 }
 
+test_pause_unpause_stop_start_rm_walk_the_lifecycle() {
+  eng_setup lifecycle
+  load_images busybox
+  project lifecycle <<'YAML'
+services:
+  app:
+    image: busybox:1.35
+    init: true
+    command: ["sleep", "60"]
+YAML
+  cd "$WORK/lifecycle"
+  assert_exit 0 cc up -d
+  assert_exit 0 cc pause app
+  assert_contains "$OUT" "lifecycle-app-1  Paused"
+  assert_exit 0 cc ps -q --status paused
+  assert_eq "$OUT" "lifecycle-app-1"
+  # Nothing paused is left to pause: no line, no error.
+  assert_exit 0 cc pause
+  assert_not_contains "$OUT" "Paused"
+  assert_exit 0 cc unpause
+  assert_contains "$OUT" "lifecycle-app-1  Unpaused"
+  assert_exit 0 cc ps -q --status running
+  assert_eq "$OUT" "lifecycle-app-1"
+  assert_exit 0 cc stop -t 1
+  assert_exit 0 cc ps -a -q --status exited
+  assert_eq "$OUT" "lifecycle-app-1"
+  assert_exit 0 cc start app
+  assert_exit 0 cc ps -q --status running
+  assert_eq "$OUT" "lifecycle-app-1"
+  assert_exit 1 cc pause nosuch
+  assert_exit 0 cc rm -f -s
+  assert_exit 0 cc ps -a -q
+  assert_eq "$OUT" ""
+  assert_exit 0 cc down -t 0
+  assert_no_residue
+}
+
 run_tests

@@ -299,21 +299,6 @@ set_resources (struct cc_runtime_spec *s, const cJSON *svc)
   s->shm_size = json_int (svc, "shm_size", 64 << 20); /* Docker's default */
 }
 
-static const struct
-{
-  const char *name;
-  int resource;
-} ulimit_names[] = {
-  { "core", RLIMIT_CORE },         { "cpu", RLIMIT_CPU },
-  { "data", RLIMIT_DATA },         { "fsize", RLIMIT_FSIZE },
-  { "locks", RLIMIT_LOCKS },       { "memlock", RLIMIT_MEMLOCK },
-  { "msgqueue", RLIMIT_MSGQUEUE }, { "nice", RLIMIT_NICE },
-  { "nofile", RLIMIT_NOFILE },     { "nproc", RLIMIT_NPROC },
-  { "rss", RLIMIT_RSS },           { "rtprio", RLIMIT_RTPRIO },
-  { "rttime", RLIMIT_RTTIME },     { "sigpending", RLIMIT_SIGPENDING },
-  { "stack", RLIMIT_STACK },
-};
-
 static int
 set_ulimits (struct cc_runtime_spec *s, const cJSON *svc, cc_error_t *err)
 {
@@ -321,14 +306,11 @@ set_ulimits (struct cc_runtime_spec *s, const cJSON *svc, cc_error_t *err)
 
   for (const cJSON *u = ul ? ul->child : NULL; u; u = u->next)
     {
-      size_t i;
-      for (i = 0; i < CC_N_ELEMENTS (ulimit_names); i++)
-        if (strcmp (ulimit_names[i].name, u->string) == 0)
-          break;
-      if (i == CC_N_ELEMENTS (ulimit_names))
+      int resource = cc_runtime_rlimit_from_name (u->string);
+      if (resource < 0)
         return cc_error_make (err, EINVAL, "unknown ulimit `%s`", u->string);
       s->rlimits = xreallocarray (s->rlimits, s->n_rlimits + 1, sizeof (*s->rlimits));
-      s->rlimits[s->n_rlimits].resource = ulimit_names[i].resource;
+      s->rlimits[s->n_rlimits].resource = resource;
       /* Through int64 so that -1 wraps to RLIM_INFINITY, as in Docker, and
          a huge or negative double never reaches an undefined cast.  */
       s->rlimits[s->n_rlimits].soft

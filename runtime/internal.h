@@ -16,7 +16,6 @@
 const char *cc_runtime_signal_name (int sig);
 bool cc_runtime_netns_is_host (const struct cc_runtime_spec *s);
 const char *cc_runtime_restart_name (enum cc_restart_policy p);
-int cc_runtime_rlimit_from_name (const char *name);
 const char *cc_runtime_rlimit_name (int resource);
 
 /* state.c: where things live, and state.json.  */

@@ -86,6 +86,8 @@ struct cc_runtime_rlimit
   int resource; /* RLIMIT_* */
   uint64_t soft, hard;
 };
+/* RLIMIT_* of a ulimit name as Docker spells it ("nofile"), or -1.  */
+int cc_runtime_rlimit_from_name (const char *name);
 
 enum cc_restart_policy
 {

@@ -315,7 +315,10 @@ static void __attribute__ ((noreturn)) exec_middle (const char *id, const struct
      ccompose binary; non-dumpable, its /proc/PID/exe cannot be opened
      from inside (CVE-2019-5736).  execve makes the program dumpable.  */
   prctl (PR_SET_DUMPABLE, 0, 0, 0, 0);
-  if (cc_cgroup_ops_get ()->enter (cgname, getpid (), &err) < 0 || cc_ns_join (target, &err) < 0
+  /* The container's ulimits bind what runs in it through exec too, as
+     in Docker; set here, the process forked below inherits them.  */
+  if (cc_cgroup_ops_get ()->enter (cgname, getpid (), &err) < 0
+      || cc_rlimit_apply (getpid (), s->rlimits, s->n_rlimits, &err) < 0 || cc_ns_join (target, &err) < 0
       || (io->pty_sock >= 0 && make_container_pty (io->pty_sock, &slave, &err) < 0))
     {
       if (io->err_fd >= 0)

@@ -146,9 +146,15 @@ services:
     image: busybox:1.35
     init: true
     command: ["sleep", "60"]
+    ulimits:
+      nofile: {soft: 512, hard: 1024}
 YAML
   cd "$WORK/lifecycle"
   assert_exit 0 cc up -d
+  # The compose ulimits bind processes started by exec too, as in Docker.
+  assert_exit 0 cc exec -T app sh -c 'ulimit -n; ulimit -Hn'
+  assert_eq "$OUT" "512
+1024"
   assert_exit 0 cc pause app
   assert_contains "$OUT" "lifecycle-app-1  Paused"
   assert_exit 0 cc ps -q --status paused

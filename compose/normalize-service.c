@@ -456,8 +456,12 @@ cc_norm_key_extra_hosts (struct cc_norm *n, const struct cc_schema_key *k, const
             continue;
           }
         for (size_t j = 0; val->kind == CC_NODE_SEQ && j < val->len; j++)
-          if (add_host (arr, val->items[j], v->keys[i]->value, val->items[j]->value, err) < 0)
-            return -1;
+          {
+            if (val->items[j]->kind != CC_NODE_SCALAR)
+              return cc_error_at (err, val->items[j], "extra_hosts values must be addresses");
+            if (add_host (arr, val->items[j], v->keys[i]->value, val->items[j]->value, err) < 0)
+              return -1;
+          }
         if (val->kind != CC_NODE_SEQ)
           return cc_error_at (err, val, "extra_hosts values must be addresses");
       }

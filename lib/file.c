@@ -143,7 +143,10 @@ cc_write_file_atomic (const char *path, const void *data, size_t len, mode_t mod
 
   if (fd < 0)
     return cc_error_make (err, errno, "create `%s`", tmp);
-  if (cc_write_all (fd, data, len) < 0 || fsync (fd) < 0)
+  /* Closed before the rename: a file still open for writing when it
+     appears under its name cannot be executed (ETXTBSY), and a program
+     such as the monitor is run by other processes the moment it exists.  */
+  if (cc_write_all (fd, data, len) < 0 || fsync (fd) < 0 || close (get_and_reset (&fd)) < 0)
     {
       int saved = errno;
       unlink (tmp);

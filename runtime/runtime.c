@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/close_range.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -156,8 +157,11 @@ install_monitor (char **out, cc_error_t *err)
 }
 
 /* The monitor: fork, fork again (so it is nobody's child), exec it.  It
-   answers with one JSON line on fd 3.  */
-static void __attribute__ ((noreturn)) exec_monitor (const char *path, const char *id, bool start_now, int status_fd)
+   answers with one JSON line on fd 3.  An exec that fails writes its
+   errno to EXEC_FD instead, a close-on-exec pipe: nothing there means
+   the exec went through.  */
+static void __attribute__ ((noreturn))
+exec_monitor (const char *path, const char *id, bool start_now, int status_fd, int exec_fd)
 {
   char fdbuf[16];
   char *argv[] = { (char *)"ccompose-monitor",
@@ -168,7 +172,11 @@ static void __attribute__ ((noreturn)) exec_monitor (const char *path, const cha
                    start_now ? (char *)"--start" : (char *)id,
                    start_now ? (char *)id : NULL,
                    NULL };
+  int e;
 
+  /* Out of the way of the dup2 below, still close-on-exec.  */
+  if (exec_fd <= STATUS_FD)
+    exec_fd = fcntl (exec_fd, F_DUPFD_CLOEXEC, STATUS_FD + 1);
   if (status_fd != STATUS_FD)
     {
       dup2 (status_fd, STATUS_FD);
@@ -176,15 +184,33 @@ static void __attribute__ ((noreturn)) exec_monitor (const char *path, const cha
     }
   else
     fcntl (STATUS_FD, F_SETFD, 0);
-  /* Whatever the caller had open is not the monitor's business.  */
-  close_range (STATUS_FD + 1, ~0U, 0);
+  /* Whatever the caller had open is not the monitor's business: closed
+     by the exec, so EXEC_FD stays usable until then (on a kernel older
+     than 5.11 they stay open in the monitor, which runs no user code).  */
+  close_range (STATUS_FD + 1, ~0U, CLOSE_RANGE_CLOEXEC);
   snprintf (fdbuf, sizeof (fdbuf), "%d", STATUS_FD);
   execv (path, argv);
+  e = errno;
+  if (write (exec_fd, &e, sizeof (e)) < 0)
+    _exit (126);
   _exit (127);
 }
 
+/* Why the monitor never reported: its exec failed (the errno is in the
+   pipe, written before the process exited and so before the status
+   pipe's EOF), or it died on its own.  */
 static int
-read_report (int fd, pid_t *pid, cc_error_t *err)
+monitor_silent (int exec_rd, const char *path, cc_error_t *err)
+{
+  int e;
+
+  if (read (exec_rd, &e, sizeof (e)) == (ssize_t)sizeof (e))
+    return cc_error_make (err, e, "exec `%s`", path);
+  return cc_error_make (err, EPIPE, "the monitor exited before reporting");
+}
+
+static int
+read_report (int fd, int exec_rd, const char *path, pid_t *pid, cc_error_t *err)
 {
   cleanup_buf struct cc_buf b = { 0 };
   cleanup_cjson cJSON *j = NULL;
@@ -204,7 +230,7 @@ read_report (int fd, pid_t *pid, cc_error_t *err)
         break;
     }
   if (b.len == 0)
-    return cc_error_make (err, EPIPE, "the monitor exited before reporting");
+    return monitor_silent (exec_rd, path, err);
   if (cc_json_parse (b.data, "the monitor's report", &j, err) < 0)
     return -1;
   if (cc_json_get_string (j, "error"))
@@ -217,8 +243,8 @@ static int
 spawn_monitor (const char *id, bool start_now, cc_error_t *err)
 {
   cleanup_free char *path = NULL;
-  int p[2];
-  cleanup_close int rd = -1, wr = -1;
+  int p[2], e[2];
+  cleanup_close int rd = -1, wr = -1, exec_rd = -1, exec_wr = -1;
   pid_t child, pid = 0;
   int status;
 
@@ -228,20 +254,29 @@ spawn_monitor (const char *id, bool start_now, cc_error_t *err)
   if (pipe2 (p, O_CLOEXEC) < 0)
     return cc_error_make (err, errno, "pipe");
   rd = p[0], wr = p[1];
+  /* Non-blocking: read only once the monitor is gone, when a failed
+     exec has long written its errno, and other children of ours (the
+     engine starts several containers at once) may still hold the write
+     end.  */
+  if (pipe2 (e, O_CLOEXEC | O_NONBLOCK) < 0)
+    return cc_error_make (err, errno, "pipe");
+  exec_rd = e[0], exec_wr = e[1];
   child = fork ();
   if (child < 0)
     return cc_error_make (err, errno, "fork");
   if (child == 0)
     {
       close (rd);
+      close (exec_rd);
       if (fork () == 0)
-        exec_monitor (path, id, start_now, wr);
+        exec_monitor (path, id, start_now, wr, exec_wr);
       _exit (0);
     }
   close (get_and_reset (&wr));
+  close (get_and_reset (&exec_wr));
   while (waitpid (child, &status, 0) < 0 && errno == EINTR)
     ;
-  if (read_report (rd, &pid, err) < 0)
+  if (read_report (rd, exec_rd, path, &pid, err) < 0)
     return cc_error_wrap (err, "container `%s`", id);
   return 0;
 }

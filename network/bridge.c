@@ -64,7 +64,7 @@ bridge_mac (const char *name)
 }
 
 static int
-add_bridge_link (struct nl_sock *sk, const char *name, int mtu, cc_error_t *err)
+add_bridge_link (struct nl_sock *sk, const char *name, int mtu, uint32_t group, cc_error_t *err)
 {
   struct rtnl_link *l = rtnl_link_bridge_alloc ();
   struct nl_addr *mac = bridge_mac (name);
@@ -74,6 +74,10 @@ add_bridge_link (struct nl_sock *sk, const char *name, int mtu, cc_error_t *err)
   rtnl_link_set_addr (l, mac);
   if (mtu > 0)
     rtnl_link_set_mtu (l, (unsigned)mtu);
+  /* At creation, not after: a crash can then leave no bridge outside the
+     group that teardown deletes.  */
+  if (group)
+    rtnl_link_set_group (l, group);
   r = rtnl_link_add (sk, l, NLM_F_CREATE | NLM_F_EXCL);
   nl_addr_put (mac);
   rtnl_link_put (l);
@@ -85,13 +89,13 @@ add_bridge_link (struct nl_sock *sk, const char *name, int mtu, cc_error_t *err)
 }
 
 int
-cc_bridge_create (struct nl_sock *sk, const char *name, const char *alias, int mtu, uint32_t gateway, int prefix,
-                  cc_error_t *err)
+cc_bridge_create (struct nl_sock *sk, const char *name, const char *alias, int mtu, uint32_t group, uint32_t gateway,
+                  int prefix, cc_error_t *err)
 {
   cleanup_free char *localnet = xasprintf ("ipv4/conf/%s/route_localnet", name);
   int ifindex;
 
-  if (add_bridge_link (sk, name, mtu, err) < 0)
+  if (add_bridge_link (sk, name, mtu, group, err) < 0)
     return -1;
   cc_crash_point ("bridge created");
   ifindex = cc_nl_link_index (sk, name);

@@ -267,6 +267,7 @@ setup_member (const cJSON *net, const cJSON *m, cc_error_t *err)
     .peer_name = cc_json_get_string (m, "ifname"),
     .alias = alias,
     .mtu = (int)cc_json_get_int (net, "mtu", 0),
+    .group = cc_net_group_of (net),
   };
 
   if (cc_ipv4_parse (cc_json_get_string (m, "ip"), &v.peer_ip) < 0)

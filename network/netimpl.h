@@ -4,6 +4,7 @@
 #define CC_NETWORK_NETIMPL_H
 
 #include <cJSON.h>
+#include <stdint.h>
 
 #include "lib/error.h"
 #include "network/state.h"
@@ -13,8 +14,13 @@ int cc_net_give_errors (cc_error_t *err, cc_error_t *list);
 /* The ifalias of our links: "ccompose<tag> project P network N [container C]".  */
 char *cc_net_link_alias (const char *project, const char *network, const char *container);
 
+/* The link group recorded for NET, or 0 when it has none we can trust.  */
+uint32_t cc_net_group_of (const cJSON *net);
+
 /* With the state lock held.  Both keep going after a failure, report
-   every one, and keep the record when something could not be removed.  */
+   every one, and keep the record when something could not be removed.
+   cc_net_remove_locked removes NET with the members it still has, their
+   links in one kernel batch when the network's link group allows.  */
 int cc_net_remove_locked (struct cc_net_state *st, cJSON *net, cc_error_t *err);
 int cc_net_detach_locked (struct cc_net_state *st, cJSON *net, cJSON **members, size_t n, cc_error_t *err);
 

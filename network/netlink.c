@@ -352,3 +352,46 @@ cc_nl_links_with_alias (struct nl_sock *sk, const char *prefix, char ***names, c
     }
   return 0;
 }
+
+int
+cc_nl_links_in_group (struct nl_sock *sk, uint32_t group, char ***names, char ***aliases, cc_error_t *err)
+{
+  cleanup_nl_cache struct nl_cache *links = NULL;
+  int r = rtnl_link_alloc_cache (sk, AF_UNSPEC, &links);
+
+  if (r < 0)
+    return cc_nl_error (err, r, "dump links");
+  for (struct nl_object *o = nl_cache_get_first (links); o; o = nl_cache_get_next (o))
+    {
+      struct rtnl_link *l = (struct rtnl_link *)o;
+
+      if (rtnl_link_get_group (l) != group)
+        continue;
+      cc_strv_append (names, rtnl_link_get_name (l));
+      cc_strv_append (aliases, rtnl_link_get_ifalias (l) ?: "");
+    }
+  return 0;
+}
+
+/* libnl's rtnl_link_delete insists on an index or a name; the kernel
+   takes the group path of RTM_DELLINK only when both are absent.  */
+int
+cc_nl_group_delete (struct nl_sock *sk, uint32_t group, cc_error_t *err)
+{
+  struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC, .ifi_index = 0 };
+  struct nl_msg *msg = nlmsg_alloc_simple (RTM_DELLINK, 0);
+  int r;
+
+  if (msg == NULL)
+    abort ();
+  if (nlmsg_append (msg, &ifi, sizeof (ifi), NLMSG_ALIGNTO) < 0 || nla_put_u32 (msg, IFLA_GROUP, group) < 0)
+    {
+      nlmsg_free (msg);
+      return cc_error_make (err, ENOBUFS, "build delete request for link group %u", group);
+    }
+  /* Sends, waits for the acknowledgement and frees MSG.  */
+  r = nl_send_sync (sk, msg);
+  if (r < 0 && r != -NLE_NODEV && r != -NLE_OBJ_NOTFOUND)
+    return cc_nl_error (err, r, "delete link group %u", group);
+  return 0;
+}

@@ -175,6 +175,7 @@ record_network (struct cc_net_state *st, const struct cc_net_spec *spec, cJSON *
   cc_json_set_string (net, "project", spec->project);
   cc_json_set_string (net, "name", spec->name);
   cc_json_set_string (net, "bridge", bridge);
+  cc_json_set_int (net, "group", cc_net_group_derive (cc_net_scope_tag (), spec->project, spec->name, bridge));
   cc_json_set_string (net, "subnet", subnet_s);
   cc_json_set_string (net, "gateway", gw_s);
   if (spec->ip_range)
@@ -218,8 +219,8 @@ ensure_bridge (const cJSON *net, cc_error_t *err)
     return cc_error_make (err, EINVAL, "network state: bad subnet or gateway");
   if (cc_nl_open (-1, &sk, err) < 0)
     return -1;
-  return cc_bridge_create (sk, cc_json_get_string (net, "bridge"), alias, (int)cc_json_get_int (net, "mtu", 0), gw,
-                           subnet.prefix, err);
+  return cc_bridge_create (sk, cc_json_get_string (net, "bridge"), alias, (int)cc_json_get_int (net, "mtu", 0),
+                           cc_net_group_of (net), gw, subnet.prefix, err);
 }
 
 static void
@@ -292,26 +293,93 @@ restore_forwarding (struct cc_net_state *st, cc_error_t *err)
   return 0;
 }
 
-/* Firewall first (the builder no longer sees the network), then the
-   bridge.  The record goes only when both are gone, so a failure can be
-   retried.  */
+uint32_t
+cc_net_group_of (const cJSON *net)
+{
+  const cJSON *g = cJSON_GetObjectItemCaseSensitive (net, "group");
+
+  return cJSON_IsNumber (g) && cc_net_group_is_valid (g->valuedouble) ? (uint32_t)g->valuedouble : 0;
+}
+
+/* The host ends of the members' veths, then the bridge (the order of the
+   one-by-one path), each with the alias it was given.  The names are
+   NET's; the aliases go to *ALIASES.  */
+static const char *
+last_of (char *const *v)
+{
+  return v[cc_strv_len (v) - 1];
+}
+
+static struct cc_net_link *
+links_of (const cJSON *net, char ***aliases, size_t *n)
+{
+  const char *project = cc_json_get_string (net, "project"), *name = cc_json_get_string (net, "name");
+  int members = cJSON_GetArraySize (cJSON_GetObjectItemCaseSensitive (net, "members"));
+  struct cc_net_link *v = xzalloc (((size_t)members + 1) * sizeof (*v));
+  const cJSON *m;
+
+  *n = 0;
+  for (m = cc_net_first (net, "members"); m; m = m->next)
+    if (cc_json_get_string (m, "host_veth"))
+      {
+        cc_strv_push (aliases, cc_net_link_alias (project, name, cc_json_get_string (m, "container")));
+        v[(*n)++] = (struct cc_net_link){ cc_json_get_string (m, "host_veth"), last_of (*aliases) };
+      }
+  cc_strv_push (aliases, cc_net_link_alias (project, name, NULL));
+  v[(*n)++] = (struct cc_net_link){ cc_json_get_string (net, "bridge"), last_of (*aliases) };
+  return v;
+}
+
+/* One batch when the group holds only our links; then (or instead) one
+   by one by name, which after a batch finds nothing and costs no grace
+   period, but catches a link that was never in the group.  */
+static int
+delete_links (const cJSON *net, cc_error_t *err)
+{
+  cleanup_nl_sock struct nl_sock *sk = NULL;
+  cleanup_strv char **aliases = NULL;
+  size_t n = 0;
+  cleanup_free struct cc_net_link *links = links_of (net, &aliases, &n);
+  uint32_t group = cc_net_group_of (net);
+  bool batched = false;
+  cc_error_t list = NULL, e = NULL;
+
+  if (cc_nl_open (-1, &sk, err) < 0)
+    return -1;
+  if (group && cc_net_group_delete_checked (sk, group, links, n, &batched, &e) < 0)
+    {
+      cc_debug ("link group %u: %s; deleting one by one", group, e->msg);
+      cc_error_release (&e);
+      batched = false;
+    }
+  cc_debug ("network `%s_%s`: links deleted %s", cc_json_get_string (net, "project"), cc_json_get_string (net, "name"),
+            batched ? "as one group" : "one by one");
+  for (size_t i = 0; i < n; i++)
+    if (links[i].name && cc_nl_link_delete (sk, links[i].name, &e) < 0)
+      cc_error_append (&list, &e);
+  return list ? cc_net_give_errors (err, &list) : 0;
+}
+
+/* Firewall first (the builder no longer sees the network or its
+   members), then every link.  The record goes only when all are gone, so
+   a failure can be retried.  */
 int
 cc_net_remove_locked (struct cc_net_state *st, cJSON *net, cc_error_t *err)
 {
   cJSON *nets = cc_net_state_array (st->root, "networks");
-  cleanup_nl_sock struct nl_sock *sk = NULL;
   cc_error_t list = NULL, e = NULL;
 
   cJSON_DetachItemViaPointer (nets, net);
   if (cc_firewall_sync (st->root, &e) < 0)
     cc_error_append (&list, &e);
-  if (cc_nl_open (-1, &sk, &e) < 0 || cc_nl_link_delete (sk, cc_json_get_string (net, "bridge"), &e) < 0)
+  if (delete_links (net, &e) < 0)
     cc_error_append (&list, &e);
   if (list)
     {
       cJSON_AddItemToArray (nets, net);
       return cc_net_give_errors (err, &list);
     }
+  cc_crash_point ("network links deleted");
   cJSON_Delete (net);
   if (restore_forwarding (st, &e) < 0)
     cc_error_append (&list, &e);

@@ -26,20 +26,15 @@ str_eq (const char *a, const char *b)
   return a && b && strcmp (a, b) == 0;
 }
 
+/* The whole network goes: its members' veths with the bridge, in one
+   kernel batch (cc_net_remove_locked), and no hosts file is rewritten,
+   since every container that could read one is going too.  */
 static void
 teardown_network (struct cc_net_state *st, cJSON *net, cc_error_t *list)
 {
-  cJSON *members = cJSON_GetObjectItemCaseSensitive (net, "members");
-  size_t n = (size_t)cJSON_GetArraySize (members), i = 0;
-  cleanup_free cJSON **all = xzalloc ((n + 1) * sizeof (*all));
-  cJSON *m;
   cc_error_t e = NULL;
 
-  for (m = members ? members->child : NULL; m; m = m->next)
-    all[i++] = m;
-  if (n > 0 && cc_net_detach_locked (st, net, all, n, &e) < 0)
-    cc_error_append (list, &e);
-  if (cJSON_GetArraySize (members) == 0 && cc_net_remove_locked (st, net, &e) < 0)
+  if (cc_net_remove_locked (st, net, &e) < 0)
     cc_error_append (list, &e);
 }
 

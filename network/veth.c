@@ -50,6 +50,10 @@ add_pair (struct nl_sock *sk, const struct cc_veth *v, int master)
   peer = rtnl_link_veth_get_peer (l);
   rtnl_link_set_name (l, v->host_name);
   rtnl_link_set_master (l, master);
+  /* Only the host end: the group delete runs in the host namespace, and
+     deleting one end of a pair deletes the other.  */
+  if (v->group)
+    rtnl_link_set_group (l, v->group);
   rtnl_link_set_name (peer, v->peer_name);
   rtnl_link_set_ns_fd (peer, v->netns_fd);
   rtnl_link_set_addr (peer, mac);

@@ -22,6 +22,7 @@
 #include "lib/paths.h"
 #include "lib/strv.h"
 #include "lib/xalloc.h"
+#include "runtime/install.h"
 #include "runtime/internal.h"
 
 #define STATUS_FD 3
@@ -125,37 +126,6 @@ load_status (const char *id, cJSON **st, const char **status, cc_error_t *err)
   return 0;
 }
 
-/* The monitor is a program of its own, embedded (runtime/monitor/main.c
-   says why).  Weak: the monitor links this file too and embeds nothing.  */
-extern const char cc_monitor_id[] __attribute__ ((weak));
-extern const char cc_monitor_blob_start[] __attribute__ ((weak));
-extern const char cc_monitor_blob_end[] __attribute__ ((weak));
-
-/* Installed once per build under the data directory (on disk: the
-   state directory is RAM, and may be small), named by its hash: all
-   monitors of a build map the same file and share its pages, and a
-   newer ccompose never replaces the program older monitors run.  */
-static int
-install_monitor (char **out, cc_error_t *err)
-{
-  size_t len = cc_monitor_blob_start ? (size_t)(cc_monitor_blob_end - cc_monitor_blob_start) : 0;
-  cleanup_free char *dir = NULL;
-  cleanup_free char *path = NULL;
-  struct stat st;
-
-  if (len == 0)
-    return cc_error_make (err, ENOENT, "ccompose was built without its monitor");
-  dir = xasprintf ("%s/bin", cc_data_dir ());
-  path = xasprintf ("%s/ccompose-monitor-%s", dir, cc_monitor_id);
-  if (stat (path, &st) < 0 || (size_t)st.st_size != len)
-    {
-      if (cc_mkdir_p (dir, 0700, err) < 0 || cc_write_file_atomic (path, cc_monitor_blob_start, len, 0555, err) < 0)
-        return cc_error_wrap (err, "install the monitor");
-    }
-  *out = steal_pointer (&path);
-  return 0;
-}
-
 /* The monitor: fork, fork again (so it is nobody's child), exec it.  It
    answers with one JSON line on fd 3.  An exec that fails writes its
    errno to EXEC_FD instead, a close-on-exec pipe: nothing there means
@@ -244,12 +214,14 @@ spawn_monitor (const char *id, bool start_now, cc_error_t *err)
 {
   cleanup_free char *path = NULL;
   int p[2], e[2];
+  /* Held until the exec is over: no cleaner removes the program before.  */
+  cleanup_close int lock = -1;
   cleanup_close int rd = -1, wr = -1, exec_rd = -1, exec_wr = -1;
   pid_t child, pid = 0;
   int status;
 
   /* The callers name the container.  */
-  if (install_monitor (&path, err) < 0)
+  if (cc_runtime_install_monitor (&path, &lock, err) < 0)
     return -1;
   if (pipe2 (p, O_CLOEXEC) < 0)
     return cc_error_make (err, errno, "pipe");

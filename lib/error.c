@@ -4,22 +4,27 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "visible.h"
 #include "xalloc.h"
+
+/* Messages quote paths, names, user input and container output: what
+   could drive the terminal they are printed on becomes `?` as they are
+   made (so state files and logs that keep them are clean too).  Newlines
+   and tabs stay: a message may rightly span lines (a container's last
+   log lines, a file excerpt, a teardown list).  */
+#define MESSAGE_KEEP "\n\t"
 
 int
 cc_error_makev (cc_error_t *err, int status, const char *fmt, va_list ap)
 {
-  cc_error_t e = xzalloc (sizeof (*e));
+  cc_error_t e;
 
-  e->status = status;
-  e->msg = xvasprintf (fmt, ap);
+  /* Nobody asked for details: do not even format them.  */
   if (err == NULL)
-    {
-      /* Nobody asked for details: do not leak them.  */
-      free (e->msg);
-      free (e);
-      return -1;
-    }
+    return -1;
+  e = xzalloc (sizeof (*e));
+  e->status = status;
+  e->msg = cc_make_visible (xvasprintf (fmt, ap), MESSAGE_KEEP);
   if (*err != NULL)
     cc_error_release (err);
   *err = e;
@@ -47,7 +52,7 @@ cc_error_wrap (cc_error_t *err, const char *fmt, ...)
   if (err == NULL || *err == NULL)
     return -1;
   va_start (ap, fmt);
-  ctx = xvasprintf (fmt, ap);
+  ctx = cc_make_visible (xvasprintf (fmt, ap), MESSAGE_KEEP);
   va_end (ap);
   msg = xasprintf ("%s: %s", ctx, (*err)->msg);
   free (ctx);

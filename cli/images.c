@@ -6,6 +6,7 @@
 
 #include "cli/cli.h"
 #include "cli/project.h"
+#include "cli/table.h"
 #include "engine/engine.h"
 #include "image/image.h"
 #include "lib/cleanup.h"
@@ -28,14 +29,34 @@ static const struct option options[] = {
 };
 
 static char *
-human_size (int64_t bytes)
+human_size (const cJSON *row)
 {
+  int64_t bytes = cc_json_get_int (row, "Size", 0);
+
   if (bytes >= 1000 * 1000 * 1000)
     return xasprintf ("%.3gGB", (double)bytes / 1e9);
   if (bytes >= 1000 * 1000)
     return xasprintf ("%.3gMB", (double)bytes / 1e6);
   return xasprintf ("%.3gkB", (double)bytes / 1e3);
 }
+
+/* The digest's hex, of which the table shows the start, as Docker.  */
+static char *
+image_hex (const cJSON *row)
+{
+  const char *id = cc_json_get_string (row, "ID");
+
+  return xstrdup (strncmp (id, "sha256:", 7) == 0 ? id + 7 : id);
+}
+
+/* -q prints the IMAGE ID column alone.  */
+static const struct cli_column columns[] = {
+  { "CONTAINER", 28, 0, "ContainerName", NULL },
+  { "REPOSITORY", 24, 0, "Repository", NULL },
+  { "TAG", 10, 0, "Tag", NULL },
+  { "IMAGE ID", 14, 12, NULL, image_hex },
+  { "SIZE", 0, 0, NULL, human_size },
+};
 
 int
 cli_cmd_images (struct cli_global *g, int argc, char **argv)
@@ -54,9 +75,8 @@ cli_cmd_images (struct cli_global *g, int argc, char **argv)
         quiet = true;
         break;
       case 'F':
-        if (strcmp (optarg, "json") != 0 && strcmp (optarg, "table") != 0)
-          return cli_usage_error ("images", "invalid --format `%s` (table, json)", optarg);
-        json = strcmp (optarg, "json") == 0;
+        if (cli_table_format ("images", optarg, &json) != 0)
+          return CLI_EXIT_USAGE;
         break;
       case 'h':
         fputs (usage, stdout);
@@ -93,24 +113,6 @@ cli_cmd_images (struct cli_global *g, int argc, char **argv)
       cJSON_AddItemToArray (rows, row);
     }
   cli_target_release (&t);
-  if (json)
-    {
-      cleanup_free char *text = cJSON_PrintUnformatted (rows);
-      puts (text);
-      return CLI_EXIT_OK;
-    }
-  if (! quiet)
-    printf ("%-28s %-24s %-10s %-14s %s\n", "CONTAINER", "REPOSITORY", "TAG", "IMAGE ID", "SIZE");
-  for (const cJSON *r = rows->child; r; r = r->next)
-    {
-      const char *id = cc_json_get_string (r, "ID");
-      const char *hex = strncmp (id, "sha256:", 7) == 0 ? id + 7 : id;
-      cleanup_free char *size = human_size (cc_json_get_int (r, "Size", 0));
-      if (quiet)
-        printf ("%.12s\n", hex);
-      else
-        printf ("%-28s %-24s %-10s %-14.12s %s\n", cc_json_get_string (r, "ContainerName"),
-                cc_json_get_string (r, "Repository"), cc_json_get_string (r, "Tag"), hex, size);
-    }
+  cli_table_print (rows, columns, CC_N_ELEMENTS (columns), json, quiet ? &columns[3] : NULL);
   return CLI_EXIT_OK;
 }

@@ -7,6 +7,7 @@
 
 #include "cli/cli.h"
 #include "cli/project.h"
+#include "cli/table.h"
 #include "engine/engine.h"
 #include "lib/buf.h"
 #include "lib/cleanup.h"
@@ -28,6 +29,13 @@ static const struct option options[] = {
   { "quiet", no_argument, NULL, 'q' },
   { "help", no_argument, NULL, 'h' },
   { NULL, 0, NULL, 0 },
+};
+
+/* -q prints the NAME column alone.  */
+static const struct cli_column columns[] = {
+  { "NAME", 20, 0, "Name", NULL },
+  { "STATUS", 24, 0, "Status", NULL },
+  { "CONFIG FILES", 0, 0, "ConfigFiles", NULL },
 };
 
 /* "running(2), exited(1)" in Docker's order of states.  */
@@ -74,9 +82,8 @@ cli_cmd_ls (struct cli_global *g, int argc, char **argv)
         quiet = true;
         break;
       case 'F':
-        if (strcmp (optarg, "json") != 0 && strcmp (optarg, "table") != 0)
-          return cli_usage_error ("ls", "invalid --format `%s` (table, json)", optarg);
-        json = strcmp (optarg, "json") == 0;
+        if (cli_table_format ("ls", optarg, &json) != 0)
+          return CLI_EXIT_USAGE;
         break;
       case 'h':
         fputs (usage, stdout);
@@ -115,19 +122,6 @@ cli_cmd_ls (struct cli_global *g, int argc, char **argv)
       cc_json_set_string (row, "ConfigFiles", files);
       cJSON_AddItemToArray (rows, row);
     }
-  if (json)
-    {
-      cleanup_free char *text = cJSON_PrintUnformatted (rows);
-      puts (text);
-      return CLI_EXIT_OK;
-    }
-  if (! quiet)
-    printf ("%-20s %-24s %s\n", "NAME", "STATUS", "CONFIG FILES");
-  for (const cJSON *r = rows->child; r; r = r->next)
-    if (quiet)
-      puts (cc_json_get_string (r, "Name"));
-    else
-      printf ("%-20s %-24s %s\n", cc_json_get_string (r, "Name"), cc_json_get_string (r, "Status"),
-              cc_json_get_string (r, "ConfigFiles"));
+  cli_table_print (rows, columns, CC_N_ELEMENTS (columns), json, quiet ? &columns[0] : NULL);
   return CLI_EXIT_OK;
 }

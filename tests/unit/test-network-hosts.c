@@ -71,6 +71,46 @@ test_hosts_names_on_shared_networks (void **state)
   assert_null (nobody);
 }
 
+/* The update renders each network's lines once for all files: every file
+   must still read exactly as the per-container render, also for a
+   container on two networks, one whose directory is gone, and one listed
+   twice.  */
+static void
+test_update_project_writes_what_render_gives (void **state)
+{
+  char dir[] = "/tmp/cc-hosts-update.XXXXXX";
+  static const char *const containers[] = { "app-web-1", "app-proxy-1", "app-db-1" };
+  cleanup_cjson cJSON *st = NULL;
+  cleanup_free char *other = NULL;
+
+  (void)state;
+  assert_non_null (mkdtemp (dir));
+  assert_int_equal (cc_json_parse (state_json, "state", &st, NULL), 0);
+  for (cJSON *net = cc_net_first (st, "networks"); net; net = net->next)
+    for (cJSON *m = cc_net_first (net, "members"); m; m = m->next)
+      {
+        const char *c = cc_json_get_string (m, "container");
+        cleanup_free char *path
+            = strcmp (c, "app-db-1") == 0 ? xasprintf ("%s/gone/hosts", dir) : xasprintf ("%s/%s", dir, c);
+        cc_json_set_string (m, "hosts_path", path);
+      }
+  assert_int_equal (cc_hosts_update_project (st, "app", NULL), 0);
+  for (size_t i = 0; i < 2; i++)
+    {
+      cleanup_free char *path = xasprintf ("%s/%s", dir, containers[i]);
+      cleanup_free char *want = cc_hosts_render (st, "app", containers[i]);
+      cleanup_free char *got = NULL;
+
+      assert_int_equal (cc_read_file (path, &got, NULL, NULL), 0);
+      assert_string_equal (got, want);
+      unlink (path);
+    }
+  /* Another project's file is not touched.  */
+  other = xasprintf ("%s/other-web-1", dir);
+  assert_false (cc_file_exists (other));
+  assert_int_equal (rmdir (dir), 0);
+}
+
 static void
 test_resolv (void **state)
 {
@@ -219,6 +259,7 @@ main (void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test (test_hosts_names_on_shared_networks),
+    cmocka_unit_test (test_update_project_writes_what_render_gives),
     cmocka_unit_test (test_resolv),
     cmocka_unit_test (test_write_in_place_keeps_inode),
     cmocka_unit_test (test_port_syntax),

@@ -224,7 +224,7 @@ record_member (struct cc_net_state *st, cJSON *net, const struct cc_net_endpoint
   set_names_and_ports (m, ep);
   cJSON_AddItemToArray (cc_net_state_array (net, "members"), m);
   *out = m;
-  return cc_net_state_save (st, err);
+  return 0;
 }
 
 static int
@@ -330,10 +330,43 @@ warn_unfiltered_ports (const struct cc_net_endpoint *ep)
                ep->ports[i].host_port, ep->container, fw);
 }
 
-/* Record and wire one container; the firewall and the hosts files follow
-   once for the whole batch.  */
+/* What wiring one container needs of its network and its record:
+   copies, since the state is no longer held while the links are made.  */
+struct wiring
+{
+  cJSON *net, *m;
+};
+
+static void
+wirings_free (struct wiring **w)
+{
+  for (size_t i = 0; *w && ((*w)[i].net || (*w)[i].m); i++)
+    {
+      cJSON_Delete ((*w)[i].net);
+      cJSON_Delete ((*w)[i].m);
+    }
+  free (*w);
+}
+#define cleanup_wirings __attribute__ ((cleanup (wirings_free)))
+
+static cJSON *
+network_view (const cJSON *net)
+{
+  static const char *const keys[] = { "project", "name", "bridge", "subnet", "gateway", "internal", "mtu", "group" };
+  cJSON *v = cJSON_CreateObject ();
+
+  for (size_t i = 0; i < CC_N_ELEMENTS (keys); i++)
+    {
+      const cJSON *x = cJSON_GetObjectItemCaseSensitive (net, keys[i]);
+      if (x)
+        cJSON_AddItemToObject (v, keys[i], cJSON_Duplicate (x, true));
+    }
+  return v;
+}
+
+/* Check and record one container (in memory: the caller saves).  */
 static int
-attach_one (struct cc_net_state *st, const struct cc_net_endpoint *ep, cJSON **net_out, cJSON **m_out, cc_error_t *err)
+record_one (struct cc_net_state *st, const struct cc_net_endpoint *ep, struct wiring *w, cc_error_t *err)
 {
   cJSON *net, *m;
 
@@ -348,43 +381,69 @@ attach_one (struct cc_net_state *st, const struct cc_net_endpoint *ep, cJSON **n
   m = cc_net_state_find_member (net, ep->container);
   if (m)
     set_names_and_ports (m, ep);
-  if (m ? cc_net_state_save (st, err) < 0 : record_member (st, net, ep, &m, err) < 0)
+  else if (record_member (st, net, ep, &m, err) < 0)
     return -1;
-  cc_crash_point ("member recorded");
-  *net_out = net;
-  *m_out = m;
-  return setup_member (net, m, err);
+  w->net = network_view (net);
+  w->m = cJSON_Duplicate (m, true);
+  return 0;
 }
 
-int
-cc_network_attach_many (const struct cc_net_endpoint *eps, size_t n, struct cc_net_attachment *out, cc_error_t *err)
+/* Under the lock, and saved once before anything is created: every
+   endpoint, with its address chosen.  Nothing is recorded when one fails.  */
+static int
+record_all (const struct cc_net_endpoint *eps, size_t n, struct wiring *w, char ***projects, cc_error_t *err)
 {
   cleanup_net_state struct cc_net_state st = { .lock_fd = -1 };
-  cleanup_free cJSON **nets = xzalloc ((n + 1) * sizeof (*nets));
-  cleanup_free cJSON **members = xzalloc ((n + 1) * sizeof (*members));
-  cleanup_strv char **projects = NULL;
-  cc_error_t list = NULL, e = NULL;
 
   if (cc_net_state_open (&st, err) < 0)
     return -1;
   for (size_t i = 0; i < n; i++)
     {
       /* The caller names the network and, for one endpoint, the container.  */
-      if (attach_one (&st, &eps[i], &nets[i], &members[i], err) < 0)
+      if (record_one (&st, &eps[i], &w[i], err) < 0)
         return n > 1 ? cc_error_wrap (err, "container `%s`", eps[i].container ?: "") : -1;
-      if (! cc_strv_contains (projects, eps[i].project))
-        cc_strv_append (&projects, eps[i].project);
+      if (! cc_strv_contains (*projects, eps[i].project))
+        cc_strv_append (projects, eps[i].project);
     }
-  if (cc_firewall_sync (st.root, err) < 0)
+  return cc_net_state_save (&st, err);
+}
+
+/* Under the lock again, from the state as it is now (other attaches may
+   have come and gone): one firewall commit, the hosts files.  */
+static int
+publish_state (char *const *projects, cc_error_t *err)
+{
+  cleanup_net_state struct cc_net_state st = { .lock_fd = -1 };
+  cc_error_t list = NULL, e = NULL;
+
+  if (cc_net_state_open (&st, err) < 0 || cc_firewall_sync (st.root, err) < 0)
     return -1;
   cc_crash_point ("member firewall");
-  for (char **p = projects; p && *p; p++)
+  for (char *const *p = projects; p && *p; p++)
     if (cc_hosts_update_project (st.root, *p, &e) < 0)
       cc_error_append (&list, &e);
-  if (list)
-    return cc_net_give_errors (err, &list);
+  return list ? cc_net_give_errors (err, &list) : 0;
+}
+
+/* The network lock is held only to record and to publish: the links and
+   addresses, the slow part, are made without it.  Their names belong to
+   one container each, so parallel attaches never touch each other's.  */
+int
+cc_network_attach_many (const struct cc_net_endpoint *eps, size_t n, struct cc_net_attachment *out, cc_error_t *err)
+{
+  cleanup_wirings struct wiring *w = xzalloc ((n + 1) * sizeof (*w));
+  cleanup_strv char **projects = NULL;
+
+  if (record_all (eps, n, w, &projects, err) < 0)
+    return -1;
+  cc_crash_point ("member recorded");
+  for (size_t i = 0; i < n; i++)
+    if (setup_member (w[i].net, w[i].m, err) < 0)
+      return n > 1 ? cc_error_wrap (err, "container `%s`", eps[i].container) : -1;
+  if (publish_state (projects, err) < 0)
+    return -1;
   for (size_t i = 0; out && i < n; i++)
-    fill_attachment (nets[i], members[i], &out[i]);
+    fill_attachment (w[i].net, w[i].m, &out[i]);
   return 0;
 }
 

@@ -3,7 +3,9 @@
    network namespaces, firewall rules and the hosts/resolv.conf files.
 
    Every operation takes the network lock, records what it is about to
-   create in cc_state_dir()/network/state.json before creating it, and can
+   create in cc_state_dir()/network/state.json before creating it (links
+   and namespaces that belong to one container are then made after the
+   lock is released, so parallel containers do not queue for it), and can
    be repeated: a crash at any point leaves enough state for
    cc_network_detach / cc_network_remove / cc_network_teardown_project to
    remove what exists.
@@ -100,8 +102,9 @@ void cc_net_attachment_release (struct cc_net_attachment *a);
    via the gateway (first non-internal network only), published ports, and
    the hosts files of every container sharing the network rewritten.  */
 int cc_network_attach (const struct cc_net_endpoint *ep, struct cc_net_attachment *out, cc_error_t *err);
-/* N endpoints under one lock with one firewall commit per table; OUT (may
-   be NULL) has N entries.  */
+/* N endpoints recorded under one lock, then wired without it, then one
+   firewall commit per table and one hosts update; OUT (may be NULL) has N
+   entries.  The engine must not attach one container twice at once.  */
 int cc_network_attach_many (const struct cc_net_endpoint *eps, size_t n, struct cc_net_attachment *out,
                             cc_error_t *err);
 /* Reverse of attach; missing = success.  */

@@ -265,8 +265,113 @@ get_bool (const cJSON *j, const char *key, bool *out, cc_error_t *err)
   return 0;
 }
 
+/* The JSON shape of the spec: a table per object names each key, its
+   kind and the member that holds it, so the reader, the writer and the
+   unknown-key check cannot drift apart.  */
+enum kind
+{
+  K_STRING,    /* char * */
+  K_STRV,      /* char ** */
+  K_BOOL,      /* bool */
+  K_INT,       /* int64_t, at least MIN */
+  K_SMALL_INT, /* int, at least MIN, larger values lowered to CAP */
+  K_OBJECT,    /* a nested struct, described by OBJECT */
+  K_CUSTOM,    /* read and written by its own functions */
+};
+
+struct field;
+
+struct object
+{
+  const struct field *fields;
+  size_t n_fields;
+  /* The object as a whole, once its members are read; may be NULL.  */
+  int (*check) (void *obj, cc_error_t *err);
+};
+
+struct field
+{
+  const char *key;
+  enum kind kind;
+  size_t offset; /* of the member within the object's struct */
+  int64_t min, cap;
+  const struct object *object;
+  /* K_CUSTOM; for K_OBJECT, an optional writer.  */
+  int (*read) (const cJSON *j, const struct field *f, void *obj, cc_error_t *err);
+  void (*write) (cJSON *j, const struct field *f, const void *obj);
+};
+
+/* The offset of member M of T, which must have type TYPE: a table entry
+   that names the wrong kind of member does not compile.  */
+#define MEMBER(T, m, type)                                                                                             \
+  (offsetof (T, m) + 0 * sizeof (char[__builtin_types_compatible_p (__typeof__ (((T *)0)->m), type) ? 1 : -1]))
+#define F_STRING(T, key, m)                                                                                            \
+  {                                                                                                                    \
+    key, K_STRING, MEMBER (T, m, char *), 0, 0, NULL, NULL, NULL                                                       \
+  }
+#define F_STRV(T, key, m)                                                                                              \
+  {                                                                                                                    \
+    key, K_STRV, MEMBER (T, m, char **), 0, 0, NULL, NULL, NULL                                                        \
+  }
+#define F_BOOL(T, key, m)                                                                                              \
+  {                                                                                                                    \
+    key, K_BOOL, MEMBER (T, m, bool), 0, 0, NULL, NULL, NULL                                                           \
+  }
+#define F_INT(T, key, m, min)                                                                                          \
+  {                                                                                                                    \
+    key, K_INT, MEMBER (T, m, int64_t), min, 0, NULL, NULL, NULL                                                       \
+  }
+#define F_SMALL_INT(T, key, m, min, cap)                                                                               \
+  {                                                                                                                    \
+    key, K_SMALL_INT, MEMBER (T, m, int), min, cap, NULL, NULL, NULL                                                   \
+  }
+#define F_OBJECT(key, offset, obj, write)                                                                              \
+  {                                                                                                                    \
+    key, K_OBJECT, offset, 0, 0, &obj, NULL, write                                                                     \
+  }
+#define F_CUSTOM(key, read, write)                                                                                     \
+  {                                                                                                                    \
+    key, K_CUSTOM, 0, 0, 0, NULL, read, write                                                                          \
+  }
+
+static void *
+member (void *obj, const struct field *f)
+{
+  return (char *)obj + f->offset;
+}
+
+static const void *
+const_member (const void *obj, const struct field *f)
+{
+  return (const char *)obj + f->offset;
+}
+
 static int
-check_keys (const cJSON *j, const char *what, const char *const *known, size_t n, cc_error_t *err)
+get_small_int (const cJSON *j, const struct field *f, int *out, cc_error_t *err)
+{
+  int64_t v = *out;
+
+  if (get_int (j, f->key, f->min, &v, err) < 0)
+    return -1;
+  *out = v > f->cap ? (int)f->cap : (int)v;
+  return 0;
+}
+
+static void
+put_strv (cJSON *j, const char *key, char *const *v)
+{
+  cJSON *a;
+
+  if (v == NULL)
+    return;
+  a = cJSON_CreateArray ();
+  for (; *v; v++)
+    cJSON_AddItemToArray (a, cJSON_CreateString (*v));
+  cc_json_set (j, key, a);
+}
+
+static int
+check_keys (const cJSON *j, const char *what, const struct object *o, cc_error_t *err)
 {
   const cJSON *it;
 
@@ -275,13 +380,99 @@ check_keys (const cJSON *j, const char *what, const char *const *known, size_t n
   cJSON_ArrayForEach (it, j)
   {
     size_t i;
-    for (i = 0; i < n; i++)
-      if (strcmp (known[i], it->string) == 0)
+    for (i = 0; i < o->n_fields; i++)
+      if (strcmp (o->fields[i].key, it->string) == 0)
         break;
-    if (i == n)
+    if (i == o->n_fields)
       return cc_error_make (err, EINVAL, "%s: unknown key `%s`", what, it->string);
   }
   return 0;
+}
+
+static int read_members (const cJSON *j, const struct object *o, void *obj, cc_error_t *err);
+static cJSON *write_members (const struct object *o, const void *obj);
+
+/* A nested object; absent or null keeps the defaults.  */
+static int
+read_object (const cJSON *j, const struct field *f, void *obj, cc_error_t *err)
+{
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive (j, f->key);
+
+  if (v == NULL || cJSON_IsNull (v))
+    return 0;
+  if (check_keys (v, f->key, f->object, err) < 0)
+    return -1;
+  if (read_members (v, f->object, member (obj, f), err) < 0)
+    return cc_error_wrap (err, "%s", f->key);
+  return 0;
+}
+
+static int
+read_field (const cJSON *j, const struct field *f, void *obj, cc_error_t *err)
+{
+  void *p = member (obj, f);
+
+  switch (f->kind)
+    {
+    case K_STRING:
+      return get_string (j, f->key, p, err);
+    case K_STRV:
+      return get_strv (j, f->key, p, err);
+    case K_BOOL:
+      return get_bool (j, f->key, p, err);
+    case K_INT:
+      return get_int (j, f->key, f->min, p, err);
+    case K_SMALL_INT:
+      return get_small_int (j, f, p, err);
+    case K_OBJECT:
+      return read_object (j, f, obj, err);
+    case K_CUSTOM:
+      break;
+    }
+  return f->read (j, f, obj, err);
+}
+
+/* Strings and lists that are not set are left out; the rest is always
+   written.  */
+static void
+write_field (cJSON *j, const struct field *f, const void *obj)
+{
+  const void *p = const_member (obj, f);
+
+  if (f->write)
+    f->write (j, f, obj);
+  else if (f->kind == K_STRING && *(char *const *)p)
+    cc_json_set_string (j, f->key, *(char *const *)p);
+  else if (f->kind == K_STRV)
+    put_strv (j, f->key, *(char **const *)p);
+  else if (f->kind == K_BOOL)
+    cc_json_set_bool (j, f->key, *(const bool *)p);
+  else if (f->kind == K_INT)
+    cc_json_set_int (j, f->key, *(const int64_t *)p);
+  else if (f->kind == K_SMALL_INT)
+    cc_json_set_int (j, f->key, *(const int *)p);
+  else if (f->kind == K_OBJECT)
+    cc_json_set (j, f->key, write_members (f->object, p));
+}
+
+/* O's members of J into OBJ, then the check of the whole.  */
+static int
+read_members (const cJSON *j, const struct object *o, void *obj, cc_error_t *err)
+{
+  for (size_t i = 0; i < o->n_fields; i++)
+    if (read_field (j, &o->fields[i], obj, err) < 0)
+      return -1;
+  return o->check ? o->check (obj, err) : 0;
+}
+
+static cJSON *
+write_members (const struct object *o, const void *obj)
+{
+  cJSON *j = cJSON_CreateObject ();
+
+  for (size_t i = 0; i < o->n_fields; i++)
+    write_field (j, &o->fields[i], obj);
+  return j;
 }
 
 static bool
@@ -291,14 +482,10 @@ is_absolute (const char *p)
 }
 
 static int
-parse_mount (const cJSON *j, struct cc_runtime_mount *m, cc_error_t *err)
+check_mount (void *obj, cc_error_t *err)
 {
-  static const char *const keys[] = { "type", "source", "target", "options" };
+  const struct cc_runtime_mount *m = obj;
 
-  if (check_keys (j, "mount", keys, CC_N_ELEMENTS (keys), err) < 0 || get_string (j, "type", &m->type, err) < 0
-      || get_string (j, "source", &m->source, err) < 0 || get_string (j, "target", &m->target, err) < 0
-      || get_strv (j, "options", &m->options, err) < 0)
-    return -1;
   if (m->type == NULL || (strcmp (m->type, "bind") != 0 && strcmp (m->type, "tmpfs") != 0))
     return cc_error_make (err, EINVAL, "mount type must be `bind` or `tmpfs`");
   if (m->target == NULL || m->target[0] != '/')
@@ -308,10 +495,19 @@ parse_mount (const cJSON *j, struct cc_runtime_mount *m, cc_error_t *err)
   return 0;
 }
 
+static const struct field mount_fields[] = {
+  F_STRING (struct cc_runtime_mount, "type", type),
+  F_STRING (struct cc_runtime_mount, "source", source),
+  F_STRING (struct cc_runtime_mount, "target", target),
+  F_STRV (struct cc_runtime_mount, "options", options),
+};
+static const struct object mount_object = { mount_fields, CC_N_ELEMENTS (mount_fields), check_mount };
+
 static int
-parse_mounts (const cJSON *j, struct cc_runtime_spec *s, cc_error_t *err)
+read_mounts (const cJSON *j, const struct field *f, void *obj, cc_error_t *err)
 {
-  const cJSON *v = cJSON_GetObjectItemCaseSensitive (j, "mounts"), *it;
+  struct cc_runtime_spec *s = obj;
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive (j, f->key), *it;
 
   if (v == NULL || cJSON_IsNull (v))
     return 0;
@@ -320,40 +516,55 @@ parse_mounts (const cJSON *j, struct cc_runtime_spec *s, cc_error_t *err)
   s->mounts = xzalloc (sizeof (*s->mounts) * ((size_t)cJSON_GetArraySize (v) + 1));
   cJSON_ArrayForEach (it, v)
   {
-    if (parse_mount (it, &s->mounts[s->n_mounts++], err) < 0)
+    struct cc_runtime_mount *m = &s->mounts[s->n_mounts++];
+    if (check_keys (it, "mount", &mount_object, err) < 0 || read_members (it, &mount_object, m, err) < 0)
       return cc_error_wrap (err, "mounts[%zu]", s->n_mounts - 1);
   }
   return 0;
 }
 
-static int
-parse_resources (const cJSON *j, struct cc_runtime_resources *r, cc_error_t *err)
+static void
+write_mounts (cJSON *j, const struct field *f, const void *obj)
 {
-  static const char *const keys[] = { "memory", "memory_swap", "cpu_quota", "cpu_period", "cpu_shares", "pids_limit" };
-  const cJSON *v = cJSON_GetObjectItemCaseSensitive (j, "resources");
+  const struct cc_runtime_spec *s = obj;
+  cJSON *a = cJSON_CreateArray ();
 
-  if (v == NULL || cJSON_IsNull (v))
-    return 0;
-  if (check_keys (v, "resources", keys, CC_N_ELEMENTS (keys), err) < 0 || get_int (v, "memory", 0, &r->memory, err) < 0
-      || get_int (v, "memory_swap", -1, &r->memory_swap, err) < 0 || get_int (v, "cpu_quota", 0, &r->cpu_quota, err) < 0
-      || get_int (v, "cpu_period", 0, &r->cpu_period, err) < 0 || get_int (v, "cpu_shares", 0, &r->cpu_shares, err) < 0
-      || get_int (v, "pids_limit", -1, &r->pids_limit, err) < 0)
-    return cc_error_wrap (err, "resources");
-  if (r->cpu_period != 0 && (r->cpu_period < 1000 || r->cpu_period > 1000000))
-    return cc_error_make (err, ERANGE, "resources: cpu_period must be between 1000 and 1000000 us");
-  if (r->cpu_quota != 0 && r->cpu_quota < 1000)
-    return cc_error_make (err, ERANGE, "resources: cpu_quota must be at least 1000 us");
-  if (r->memory_swap > 0 && r->memory > 0 && r->memory_swap < r->memory)
-    return cc_error_make (err, EINVAL, "resources: memory_swap must not be below memory");
-  if (r->memory_swap > 0 && r->memory == 0)
-    return cc_error_make (err, EINVAL, "resources: memory_swap needs memory");
-  return 0;
+  for (size_t i = 0; i < s->n_mounts; i++)
+    cJSON_AddItemToArray (a, write_members (&mount_object, &s->mounts[i]));
+  cc_json_set (j, f->key, a);
 }
 
 static int
-parse_sysctls (const cJSON *j, struct cc_runtime_spec *s, cc_error_t *err)
+check_resources (void *obj, cc_error_t *err)
 {
-  const cJSON *v = cJSON_GetObjectItemCaseSensitive (j, "sysctls"), *it;
+  const struct cc_runtime_resources *r = obj;
+
+  if (r->cpu_period != 0 && (r->cpu_period < 1000 || r->cpu_period > 1000000))
+    return cc_error_make (err, ERANGE, "cpu_period must be between 1000 and 1000000 us");
+  if (r->cpu_quota != 0 && r->cpu_quota < 1000)
+    return cc_error_make (err, ERANGE, "cpu_quota must be at least 1000 us");
+  if (r->memory_swap > 0 && r->memory > 0 && r->memory_swap < r->memory)
+    return cc_error_make (err, EINVAL, "memory_swap must not be below memory");
+  if (r->memory_swap > 0 && r->memory == 0)
+    return cc_error_make (err, EINVAL, "memory_swap needs memory");
+  return 0;
+}
+
+static const struct field resources_fields[] = {
+  F_INT (struct cc_runtime_resources, "memory", memory, 0),
+  F_INT (struct cc_runtime_resources, "memory_swap", memory_swap, -1),
+  F_INT (struct cc_runtime_resources, "cpu_quota", cpu_quota, 0),
+  F_INT (struct cc_runtime_resources, "cpu_period", cpu_period, 0),
+  F_INT (struct cc_runtime_resources, "cpu_shares", cpu_shares, 0),
+  F_INT (struct cc_runtime_resources, "pids_limit", pids_limit, -1),
+};
+static const struct object resources_object = { resources_fields, CC_N_ELEMENTS (resources_fields), check_resources };
+
+static int
+read_sysctls (const cJSON *j, const struct field *f, void *obj, cc_error_t *err)
+{
+  struct cc_runtime_spec *s = obj;
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive (j, f->key), *it;
 
   if (v == NULL || cJSON_IsNull (v))
     return 0;
@@ -369,11 +580,59 @@ parse_sysctls (const cJSON *j, struct cc_runtime_spec *s, cc_error_t *err)
   return 0;
 }
 
-static int
-parse_ulimits (const cJSON *j, struct cc_runtime_spec *s, cc_error_t *err)
+static void
+write_sysctls (cJSON *j, const struct field *f, const void *obj)
 {
-  static const char *const keys[] = { "soft", "hard" };
-  const cJSON *v = cJSON_GetObjectItemCaseSensitive (j, "ulimits"), *it;
+  const struct cc_runtime_spec *s = obj;
+  cJSON *o = cJSON_CreateObject ();
+
+  for (char *const *v = s->sysctls; v && *v; v++)
+    {
+      cleanup_free char *key = xstrdup (*v);
+      char *eq = strchr (key, '=');
+      *eq = '\0';
+      cc_json_set_string (o, key, eq + 1);
+    }
+  cc_json_set (j, f->key, o);
+}
+
+/* One ulimit as the JSON has it: both bounds required.  */
+struct ulimit_json
+{
+  int64_t soft, hard;
+};
+
+static const struct field ulimit_fields[] = {
+  F_INT (struct ulimit_json, "soft", soft, 0),
+  F_INT (struct ulimit_json, "hard", hard, 0),
+};
+static const struct object ulimit_object = { ulimit_fields, CC_N_ELEMENTS (ulimit_fields), NULL };
+
+static int
+read_ulimit (const cJSON *it, struct cc_runtime_rlimit *r, cc_error_t *err)
+{
+  struct ulimit_json u = { -1, -1 };
+
+  r->resource = cc_runtime_rlimit_from_name (it->string);
+  if (r->resource < 0)
+    return cc_error_make (err, EINVAL, "unknown ulimit `%s`", it->string);
+  if (check_keys (it, it->string, &ulimit_object, err) < 0 || read_members (it, &ulimit_object, &u, err) < 0)
+    return cc_error_wrap (err, "ulimits");
+  if (u.soft < 0 || u.hard < 0)
+    return cc_error_make (err, EINVAL, "ulimit `%s` needs soft and hard", it->string);
+  if (u.soft > u.hard)
+    return cc_error_make (err, EINVAL, "ulimit `%s`: soft %lld above hard %lld", it->string, (long long)u.soft,
+                          (long long)u.hard);
+  r->soft = (uint64_t)u.soft;
+  r->hard = (uint64_t)u.hard;
+  return 0;
+}
+
+static int
+read_ulimits (const cJSON *j, const struct field *f, void *obj, cc_error_t *err)
+{
+  struct cc_runtime_spec *s = obj;
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive (j, f->key), *it;
 
   if (v == NULL || cJSON_IsNull (v))
     return 0;
@@ -382,43 +641,32 @@ parse_ulimits (const cJSON *j, struct cc_runtime_spec *s, cc_error_t *err)
   s->rlimits = xzalloc (sizeof (*s->rlimits) * ((size_t)cJSON_GetArraySize (v) + 1));
   cJSON_ArrayForEach (it, v)
   {
-    struct cc_runtime_rlimit *r = &s->rlimits[s->n_rlimits++];
-    int64_t soft = -1, hard = -1;
-
-    r->resource = cc_runtime_rlimit_from_name (it->string);
-    if (r->resource < 0)
-      return cc_error_make (err, EINVAL, "unknown ulimit `%s`", it->string);
-    if (check_keys (it, it->string, keys, CC_N_ELEMENTS (keys), err) < 0 || get_int (it, "soft", 0, &soft, err) < 0
-        || get_int (it, "hard", 0, &hard, err) < 0)
-      return cc_error_wrap (err, "ulimits");
-    if (soft < 0 || hard < 0)
-      return cc_error_make (err, EINVAL, "ulimit `%s` needs soft and hard", it->string);
-    if (soft > hard)
-      return cc_error_make (err, EINVAL, "ulimit `%s`: soft %lld above hard %lld", it->string, (long long)soft,
-                            (long long)hard);
-    r->soft = (uint64_t)soft;
-    r->hard = (uint64_t)hard;
+    if (read_ulimit (it, &s->rlimits[s->n_rlimits++], err) < 0)
+      return -1;
   }
   return 0;
 }
 
-static int
-parse_health (const cJSON *j, struct cc_runtime_health *h, cc_error_t *err)
+static void
+write_ulimits (cJSON *j, const struct field *f, const void *obj)
 {
-  static const char *const keys[]
-      = { "test", "interval_ms", "timeout_ms", "retries", "start_period_ms", "start_interval_ms" };
-  const cJSON *v = cJSON_GetObjectItemCaseSensitive (j, "healthcheck");
-  int64_t retries = h->retries;
+  const struct cc_runtime_spec *s = obj;
+  cJSON *o = cJSON_CreateObject ();
 
-  if (v == NULL || cJSON_IsNull (v))
-    return 0;
-  if (check_keys (v, "healthcheck", keys, CC_N_ELEMENTS (keys), err) < 0 || get_strv (v, "test", &h->test, err) < 0
-      || get_int (v, "interval_ms", 1, &h->interval_ms, err) < 0
-      || get_int (v, "timeout_ms", 1, &h->timeout_ms, err) < 0 || get_int (v, "retries", 0, &retries, err) < 0
-      || get_int (v, "start_period_ms", 0, &h->start_period_ms, err) < 0
-      || get_int (v, "start_interval_ms", 1, &h->start_interval_ms, err) < 0)
-    return cc_error_wrap (err, "healthcheck");
-  h->retries = retries > 1000000 ? 1000000 : (int)retries;
+  for (size_t i = 0; i < s->n_rlimits; i++)
+    {
+      struct ulimit_json u = { (int64_t)s->rlimits[i].soft, (int64_t)s->rlimits[i].hard };
+      cc_json_set (o, cc_runtime_rlimit_name (s->rlimits[i].resource), write_members (&ulimit_object, &u));
+    }
+  cc_json_set (j, f->key, o);
+}
+
+/* ["NONE"] turns the image's healthcheck off.  */
+static int
+check_health (void *obj, cc_error_t *err)
+{
+  struct cc_runtime_health *h = obj;
+
   if (h->test && h->test[0] && strcmp (h->test[0], "NONE") == 0)
     {
       cc_strv_free (h->test);
@@ -427,46 +675,90 @@ parse_health (const cJSON *j, struct cc_runtime_health *h, cc_error_t *err)
     }
   if (h->test == NULL || h->test[0] == NULL || h->test[1] == NULL
       || (strcmp (h->test[0], "CMD") != 0 && strcmp (h->test[0], "CMD-SHELL") != 0))
-    return cc_error_make (err, EINVAL,
-                          "healthcheck: test must be [\"CMD\", args...], [\"CMD-SHELL\", script] or [\"NONE\"]");
+    return cc_error_make (err, EINVAL, "test must be [\"CMD\", args...], [\"CMD-SHELL\", script] or [\"NONE\"]");
   return 0;
 }
 
-static int
-parse_log (const cJSON *j, struct cc_runtime_spec *s, cc_error_t *err)
-{
-  static const char *const keys[] = { "max_size", "max_file" };
-  const cJSON *v = cJSON_GetObjectItemCaseSensitive (j, "log");
-  int64_t max_file = 1;
+static const struct field health_fields[] = {
+  F_STRV (struct cc_runtime_health, "test", test),
+  F_INT (struct cc_runtime_health, "interval_ms", interval_ms, 1),
+  F_INT (struct cc_runtime_health, "timeout_ms", timeout_ms, 1),
+  F_SMALL_INT (struct cc_runtime_health, "retries", retries, 0, 1000000),
+  F_INT (struct cc_runtime_health, "start_period_ms", start_period_ms, 0),
+  F_INT (struct cc_runtime_health, "start_interval_ms", start_interval_ms, 1),
+};
+static const struct object health_object = { health_fields, CC_N_ELEMENTS (health_fields), check_health };
 
-  if (v == NULL || cJSON_IsNull (v))
-    return 0;
-  if (check_keys (v, "log", keys, CC_N_ELEMENTS (keys), err) < 0
-      || get_int (v, "max_size", 0, &s->log_max_size, err) < 0 || get_int (v, "max_file", 1, &max_file, err) < 0)
-    return cc_error_wrap (err, "log");
-  s->log_max_file = max_file > 100 ? 100 : (int)max_file;
-  return 0;
+/* Only a healthcheck that runs something is written.  */
+static void
+write_health (cJSON *j, const struct field *f, const void *obj)
+{
+  const struct cc_runtime_health *h = const_member (obj, f);
+
+  if (h->test)
+    cc_json_set (j, f->key, write_members (f->object, h));
 }
 
-static int
-parse_misc (const cJSON *j, struct cc_runtime_spec *s, cc_error_t *err)
-{
-  cleanup_free char *restart = NULL, *stop_signal = NULL;
+/* The log options are members of the spec itself.  */
+static const struct field log_fields[] = {
+  F_INT (struct cc_runtime_spec, "max_size", log_max_size, 0),
+  F_SMALL_INT (struct cc_runtime_spec, "max_file", log_max_file, 1, 100),
+};
+static const struct object log_object = { log_fields, CC_N_ELEMENTS (log_fields), NULL };
 
-  if (get_string (j, "restart", &restart, err) < 0 || get_string (j, "stop_signal", &stop_signal, err) < 0
-      || get_int (j, "stop_grace_ms", 0, &s->stop_grace_ms, err) < 0
-      || get_int (j, "shm_size", 1, &s->shm_size, err) < 0)
+static int
+read_stop_signal (const cJSON *j, const struct field *f, void *obj, cc_error_t *err)
+{
+  struct cc_runtime_spec *s = obj;
+  cleanup_free char *text = NULL;
+
+  if (get_string (j, f->key, &text, err) < 0)
     return -1;
-  if (restart && cc_runtime_parse_restart (restart, &s->restart, &s->restart_max, err) < 0)
-    return -1;
-  if (stop_signal && cc_runtime_parse_signal (stop_signal, &s->stop_signal, err) < 0)
-    return cc_error_wrap (err, "stop_signal");
+  if (text && cc_runtime_parse_signal (text, &s->stop_signal, err) < 0)
+    return cc_error_wrap (err, "%s", f->key);
   return 0;
 }
 
-static int
-check_spec (struct cc_runtime_spec *s, cc_error_t *err)
+static void
+write_stop_signal (cJSON *j, const struct field *f, const void *obj)
 {
+  const struct cc_runtime_spec *s = obj;
+  const char *sig = cc_runtime_signal_name (s->stop_signal);
+  cleanup_free char *name = NULL;
+
+  if (s->stop_signal <= 0)
+    return;
+  name = sig ? xasprintf ("SIG%s", sig) : xasprintf ("%d", s->stop_signal);
+  cc_json_set_string (j, f->key, name);
+}
+
+static int
+read_restart (const cJSON *j, const struct field *f, void *obj, cc_error_t *err)
+{
+  struct cc_runtime_spec *s = obj;
+  cleanup_free char *text = NULL;
+
+  if (get_string (j, f->key, &text, err) < 0)
+    return -1;
+  return text ? cc_runtime_parse_restart (text, &s->restart, &s->restart_max, err) : 0;
+}
+
+static void
+write_restart (cJSON *j, const struct field *f, const void *obj)
+{
+  const struct cc_runtime_spec *s = obj;
+  cleanup_free char *text = s->restart == CC_RESTART_ON_FAILURE && s->restart_max > 0
+                                ? xasprintf ("on-failure:%d", s->restart_max)
+                                : xstrdup (cc_runtime_restart_name (s->restart));
+
+  cc_json_set_string (j, f->key, text);
+}
+
+static int
+check_spec (void *obj, cc_error_t *err)
+{
+  const struct cc_runtime_spec *s = obj;
+
   if (s->args == NULL || s->args[0] == NULL)
     return cc_error_make (err, EINVAL, "`args` must name the program to run");
   if ((s->rootfs == NULL) == (s->layers == NULL))
@@ -489,6 +781,44 @@ check_spec (struct cc_runtime_spec *s, cc_error_t *err)
       return cc_error_make (err, EINVAL, "environment entry `%s` is not KEY=VALUE", *e);
   return 0;
 }
+
+#define SPEC struct cc_runtime_spec
+/* In the order the spec is written.  */
+static const struct field spec_fields[] = {
+  F_STRING (SPEC, "rootfs", rootfs),
+  F_STRV (SPEC, "layers", layers),
+  F_STRING (SPEC, "upper", upper),
+  F_STRING (SPEC, "work", work),
+  F_STRV (SPEC, "args", args),
+  F_STRV (SPEC, "env", env),
+  F_STRING (SPEC, "cwd", cwd),
+  F_STRING (SPEC, "user", user),
+  F_STRING (SPEC, "hostname", hostname),
+  F_STRING (SPEC, "domainname", domainname),
+  F_CUSTOM ("mounts", read_mounts, write_mounts),
+  F_BOOL (SPEC, "read_only", read_only),
+  F_INT (SPEC, "shm_size", shm_size, 1),
+  F_OBJECT ("resources", offsetof (SPEC, resources), resources_object, NULL),
+  F_STRV (SPEC, "cap_add", cap_add),
+  F_STRV (SPEC, "cap_drop", cap_drop),
+  F_BOOL (SPEC, "privileged", privileged),
+  F_BOOL (SPEC, "no_new_privileges", no_new_privileges),
+  F_BOOL (SPEC, "seccomp", seccomp),
+  F_CUSTOM ("sysctls", read_sysctls, write_sysctls),
+  F_CUSTOM ("ulimits", read_ulimits, write_ulimits),
+  F_BOOL (SPEC, "init", init),
+  F_CUSTOM ("stop_signal", read_stop_signal, write_stop_signal),
+  F_INT (SPEC, "stop_grace_ms", stop_grace_ms, 0),
+  F_CUSTOM ("restart", read_restart, write_restart),
+  F_OBJECT ("log", 0, log_object, NULL),
+  F_OBJECT ("healthcheck", offsetof (SPEC, health), health_object, write_health),
+  F_STRING (SPEC, "netns", netns),
+  F_STRING (SPEC, "hosts_file", hosts_file),
+  F_STRING (SPEC, "resolv_conf", resolv_conf),
+  F_STRING (SPEC, "hostname_file", hostname_file),
+};
+#undef SPEC
+static const struct object spec_object = { spec_fields, CC_N_ELEMENTS (spec_fields), check_spec };
 
 static void
 set_defaults (struct cc_runtime_spec *s)
@@ -516,32 +846,11 @@ cc_runtime_spec_new (void)
 int
 cc_runtime_spec_from_json (const cJSON *j, struct cc_runtime_spec **out, cc_error_t *err)
 {
-  static const char *const keys[]
-      = { "rootfs",       "layers",      "upper",    "work",       "args",        "env",
-          "cwd",          "user",        "hostname", "domainname", "mounts",      "read_only",
-          "shm_size",     "resources",   "cap_add",  "cap_drop",   "privileged",  "no_new_privileges",
-          "seccomp",      "sysctls",     "ulimits",  "init",       "stop_signal", "stop_grace_ms",
-          "restart",      "healthcheck", "log",      "netns",      "hosts_file",  "resolv_conf",
-          "hostname_file" };
   cleanup_runtime_spec struct cc_runtime_spec *s = cc_runtime_spec_new ();
 
-  if (check_keys (j, "spec", keys, CC_N_ELEMENTS (keys), err) < 0)
+  if (check_keys (j, "spec", &spec_object, err) < 0)
     return -1;
-  if (get_string (j, "rootfs", &s->rootfs, err) < 0 || get_strv (j, "layers", &s->layers, err) < 0
-      || get_string (j, "upper", &s->upper, err) < 0 || get_string (j, "work", &s->work, err) < 0
-      || get_strv (j, "args", &s->args, err) < 0 || get_strv (j, "env", &s->env, err) < 0
-      || get_string (j, "cwd", &s->cwd, err) < 0 || get_string (j, "user", &s->user, err) < 0
-      || get_string (j, "hostname", &s->hostname, err) < 0 || get_string (j, "domainname", &s->domainname, err) < 0
-      || parse_mounts (j, s, err) < 0 || get_bool (j, "read_only", &s->read_only, err) < 0
-      || parse_resources (j, &s->resources, err) < 0 || get_strv (j, "cap_add", &s->cap_add, err) < 0
-      || get_strv (j, "cap_drop", &s->cap_drop, err) < 0 || get_bool (j, "privileged", &s->privileged, err) < 0
-      || get_bool (j, "no_new_privileges", &s->no_new_privileges, err) < 0
-      || get_bool (j, "seccomp", &s->seccomp, err) < 0 || parse_sysctls (j, s, err) < 0 || parse_ulimits (j, s, err) < 0
-      || get_bool (j, "init", &s->init, err) < 0 || parse_misc (j, s, err) < 0 || parse_health (j, &s->health, err) < 0
-      || parse_log (j, s, err) < 0 || get_string (j, "netns", &s->netns, err) < 0
-      || get_string (j, "hosts_file", &s->hosts_file, err) < 0
-      || get_string (j, "resolv_conf", &s->resolv_conf, err) < 0
-      || get_string (j, "hostname_file", &s->hostname_file, err) < 0 || check_spec (s, err) < 0)
+  if (read_members (j, &spec_object, s, err) < 0)
     return cc_error_wrap (err, "container spec");
   *out = steal_pointer (&s);
   return 0;
@@ -559,158 +868,10 @@ cc_runtime_spec_load (const char *path, struct cc_runtime_spec **out, cc_error_t
   return 0;
 }
 
-/* Writing: the inverse of the above, so the monitor reads exactly what
-   the engine handed over.  */
-
-static void
-put_string (cJSON *j, const char *key, const char *v)
-{
-  if (v)
-    cc_json_set_string (j, key, v);
-}
-
-static void
-put_strv (cJSON *j, const char *key, char *const *v)
-{
-  cJSON *a;
-
-  if (v == NULL)
-    return;
-  a = cJSON_CreateArray ();
-  for (; *v; v++)
-    cJSON_AddItemToArray (a, cJSON_CreateString (*v));
-  cc_json_set (j, key, a);
-}
-
-static cJSON *
-mounts_to_json (const struct cc_runtime_spec *s)
-{
-  cJSON *a = cJSON_CreateArray ();
-
-  for (size_t i = 0; i < s->n_mounts; i++)
-    {
-      cJSON *m = cJSON_CreateObject ();
-      put_string (m, "type", s->mounts[i].type);
-      put_string (m, "source", s->mounts[i].source);
-      put_string (m, "target", s->mounts[i].target);
-      put_strv (m, "options", s->mounts[i].options);
-      cJSON_AddItemToArray (a, m);
-    }
-  return a;
-}
-
-static cJSON *
-resources_to_json (const struct cc_runtime_resources *r)
-{
-  cJSON *j = cJSON_CreateObject ();
-
-  cc_json_set_int (j, "memory", r->memory);
-  cc_json_set_int (j, "memory_swap", r->memory_swap);
-  cc_json_set_int (j, "cpu_quota", r->cpu_quota);
-  cc_json_set_int (j, "cpu_period", r->cpu_period);
-  cc_json_set_int (j, "cpu_shares", r->cpu_shares);
-  cc_json_set_int (j, "pids_limit", r->pids_limit);
-  return j;
-}
-
-static cJSON *
-sysctls_to_json (char *const *v)
-{
-  cJSON *j = cJSON_CreateObject ();
-
-  for (; v && *v; v++)
-    {
-      cleanup_free char *key = xstrdup (*v);
-      char *eq = strchr (key, '=');
-      *eq = '\0';
-      cc_json_set_string (j, key, eq + 1);
-    }
-  return j;
-}
-
-static cJSON *
-ulimits_to_json (const struct cc_runtime_spec *s)
-{
-  cJSON *j = cJSON_CreateObject ();
-
-  for (size_t i = 0; i < s->n_rlimits; i++)
-    {
-      cJSON *r = cJSON_CreateObject ();
-      cc_json_set_int (r, "soft", (int64_t)s->rlimits[i].soft);
-      cc_json_set_int (r, "hard", (int64_t)s->rlimits[i].hard);
-      cc_json_set (j, cc_runtime_rlimit_name (s->rlimits[i].resource), r);
-    }
-  return j;
-}
-
-static cJSON *
-health_to_json (const struct cc_runtime_health *h)
-{
-  cJSON *j = cJSON_CreateObject ();
-
-  put_strv (j, "test", h->test);
-  cc_json_set_int (j, "interval_ms", h->interval_ms);
-  cc_json_set_int (j, "timeout_ms", h->timeout_ms);
-  cc_json_set_int (j, "retries", h->retries);
-  cc_json_set_int (j, "start_period_ms", h->start_period_ms);
-  cc_json_set_int (j, "start_interval_ms", h->start_interval_ms);
-  return j;
-}
-
-static void
-put_misc (cJSON *j, const struct cc_runtime_spec *s)
-{
-  const char *sig = cc_runtime_signal_name (s->stop_signal);
-  cleanup_free char *restart = s->restart == CC_RESTART_ON_FAILURE && s->restart_max > 0
-                                   ? xasprintf ("on-failure:%d", s->restart_max)
-                                   : xstrdup (cc_runtime_restart_name (s->restart));
-  cJSON *log = cJSON_CreateObject ();
-
-  if (s->stop_signal > 0)
-    {
-      cleanup_free char *name = sig ? xasprintf ("SIG%s", sig) : xasprintf ("%d", s->stop_signal);
-      cc_json_set_string (j, "stop_signal", name);
-    }
-  cc_json_set_int (j, "stop_grace_ms", s->stop_grace_ms);
-  cc_json_set_string (j, "restart", restart);
-  cc_json_set_int (log, "max_size", s->log_max_size);
-  cc_json_set_int (log, "max_file", s->log_max_file);
-  cc_json_set (j, "log", log);
-}
-
+/* The inverse of cc_runtime_spec_from_json, from the same tables, so the
+   monitor reads exactly what the engine handed over.  */
 cJSON *
 cc_runtime_spec_to_json (const struct cc_runtime_spec *s)
 {
-  cJSON *j = cJSON_CreateObject ();
-
-  put_string (j, "rootfs", s->rootfs);
-  put_strv (j, "layers", s->layers);
-  put_string (j, "upper", s->upper);
-  put_string (j, "work", s->work);
-  put_strv (j, "args", s->args);
-  put_strv (j, "env", s->env);
-  put_string (j, "cwd", s->cwd);
-  put_string (j, "user", s->user);
-  put_string (j, "hostname", s->hostname);
-  put_string (j, "domainname", s->domainname);
-  cc_json_set (j, "mounts", mounts_to_json (s));
-  cc_json_set_bool (j, "read_only", s->read_only);
-  cc_json_set_int (j, "shm_size", s->shm_size);
-  cc_json_set (j, "resources", resources_to_json (&s->resources));
-  put_strv (j, "cap_add", s->cap_add);
-  put_strv (j, "cap_drop", s->cap_drop);
-  cc_json_set_bool (j, "privileged", s->privileged);
-  cc_json_set_bool (j, "no_new_privileges", s->no_new_privileges);
-  cc_json_set_bool (j, "seccomp", s->seccomp);
-  cc_json_set (j, "sysctls", sysctls_to_json (s->sysctls));
-  cc_json_set (j, "ulimits", ulimits_to_json (s));
-  cc_json_set_bool (j, "init", s->init);
-  put_misc (j, s);
-  if (s->health.test)
-    cc_json_set (j, "healthcheck", health_to_json (&s->health));
-  put_string (j, "netns", s->netns);
-  put_string (j, "hosts_file", s->hosts_file);
-  put_string (j, "resolv_conf", s->resolv_conf);
-  put_string (j, "hostname_file", s->hostname_file);
-  return j;
+  return write_members (&spec_object, s);
 }

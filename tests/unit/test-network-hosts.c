@@ -254,6 +254,54 @@ test_state_helpers (void **state)
   unsetenv ("CCOMPOSE_STATE_DIR");
 }
 
+/* The state file round-trips through a save; an empty one (what a power
+   cut can leave of an unsynced save) reads as an empty state; a corrupt
+   one is an error, not silently dropped.  */
+static void
+test_state_file_save_empty_and_corrupt (void **state)
+{
+  char dir[] = "/tmp/cc-netstate.XXXXXX";
+  cleanup_free char *file = NULL, *netdir = NULL;
+  cleanup_error cc_error_t err = NULL;
+
+  (void)state;
+  assert_non_null (mkdtemp (dir));
+  setenv ("CCOMPOSE_STATE_DIR", dir, 1);
+  netdir = xasprintf ("%s/network", dir);
+  file = xasprintf ("%s/state.json", netdir);
+  {
+    cleanup_net_state struct cc_net_state st = { .lock_fd = -1 };
+    assert_int_equal (cc_net_state_open (&st, NULL), 0);
+    cc_json_set_string (st.root, "probe", "kept");
+    assert_int_equal (cc_net_state_save (&st, NULL), 0);
+  }
+  {
+    cleanup_net_state struct cc_net_state st = { .lock_fd = -1 };
+    assert_int_equal (cc_net_state_open (&st, NULL), 0);
+    assert_string_equal (cc_json_get_string (st.root, "probe"), "kept");
+  }
+  assert_int_equal (truncate (file, 0), 0);
+  {
+    cleanup_net_state struct cc_net_state st = { .lock_fd = -1 };
+    assert_int_equal (cc_net_state_open (&st, NULL), 0);
+    assert_null (cc_json_get_string (st.root, "probe"));
+  }
+  assert_int_equal (cc_write_in_place (file, "{\"networks\": [", NULL), 0);
+  {
+    cleanup_net_state struct cc_net_state st = { .lock_fd = -1 };
+    assert_true (cc_net_state_open (&st, &err) < 0);
+    assert_non_null (err);
+  }
+  unlink (file);
+  {
+    cleanup_free char *lock = xasprintf ("%s/lock", netdir);
+    unlink (lock);
+  }
+  assert_int_equal (rmdir (netdir), 0);
+  assert_int_equal (rmdir (dir), 0);
+  unsetenv ("CCOMPOSE_STATE_DIR");
+}
+
 int
 main (void)
 {
@@ -265,6 +313,7 @@ main (void)
     cmocka_unit_test (test_port_syntax),
     cmocka_unit_test (test_network_mode),
     cmocka_unit_test (test_state_helpers),
+    cmocka_unit_test (test_state_file_save_empty_and_corrupt),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -255,10 +255,8 @@ v1_destroy (const char *id, cc_error_t *err)
     {
       cleanup_free char *dir = ctrl_dir (controllers[i], id);
       cc_error_t one = NULL;
-      if (cc_cgroup_rmdir (dir, &one) < 0)
+      if (cc_cgroup_remove (dir, &one) < 0)
         cc_error_append (&list, &one);
-      else
-        cc_cgroup_rmdir_parent (dir);
     }
   return hand_over (list, err);
 }
@@ -307,7 +305,7 @@ hybrid_kill_all (const char *id, int sig, cc_error_t *err)
 {
   cleanup_free char *dir = unified_dir (id);
 
-  if (sig == SIGKILL && cc_cgroup_write (dir, "cgroup.kill", "1", NULL) == 0)
+  if (cc_cgroup_kill_at_once (dir, sig))
     return v1_is_frozen (id) == 1 ? v1_freeze (id, false, err) : 0;
   return v1_kill_all (id, sig, err);
 }
@@ -321,10 +319,8 @@ hybrid_destroy (const char *id, cc_error_t *err)
   hybrid_kill_all (id, SIGKILL, NULL);
   if (v1_destroy (id, &one) < 0)
     cc_error_append (&list, &one);
-  if (cc_cgroup_rmdir (dir, &one) < 0)
+  if (cc_cgroup_remove (dir, &one) < 0)
     cc_error_append (&list, &one);
-  else
-    cc_cgroup_rmdir_parent (dir);
   return hand_over (list, err);
 }
 

@@ -2,6 +2,7 @@
    enabled top-down as crun's enable_controllers does.  */
 #include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -77,11 +78,8 @@ v2_destroy (const char *id, cc_error_t *err)
 {
   cleanup_free char *dir = leaf (id);
 
-  cc_cgroup_write (dir, "cgroup.kill", "1", NULL);
-  if (cc_cgroup_rmdir (dir, err) < 0)
-    return -1;
-  cc_cgroup_rmdir_parent (dir);
-  return 0;
+  cc_cgroup_kill_at_once (dir, SIGKILL);
+  return cc_cgroup_remove (dir, err);
 }
 
 static int
@@ -157,7 +155,7 @@ v2_kill_all (const char *id, int sig, cc_error_t *err)
   cleanup_free char *dir = leaf (id);
 
   (void)err;
-  if (sig == 9 && cc_cgroup_write (dir, "cgroup.kill", "1", NULL) == 0)
+  if (cc_cgroup_kill_at_once (dir, sig))
     return 0;
   cc_cgroup_kill_procs (dir, sig);
   return 0;

@@ -162,6 +162,21 @@ cc_cgroup_rmdir_parent (const char *dir)
     cc_debug ("remove cgroup `%s`: %m", parent);
 }
 
+int
+cc_cgroup_remove (const char *dir, cc_error_t *err)
+{
+  if (cc_cgroup_rmdir (dir, err) < 0)
+    return -1;
+  cc_cgroup_rmdir_parent (dir);
+  return 0;
+}
+
+bool
+cc_cgroup_kill_at_once (const char *dir, int sig)
+{
+  return sig == SIGKILL && cc_cgroup_write (dir, "cgroup.kill", "1", NULL) == 0;
+}
+
 /* crun's convert_shares_to_weight: maps [2, 262144] onto [1, 10000]
    with 1024 -> 100 the same as systemd.  */
 uint64_t

@@ -68,6 +68,12 @@ int cc_cgroup_mkdir (const char *dir, cc_error_t *err);
 /* The shared `ccompose` parent goes with its last child, so nothing of
    ours stays on the host; busy (other containers) is fine.  */
 void cc_cgroup_rmdir_parent (const char *dir);
+/* A container's cgroup DIR, then the parent as above.  */
+int cc_cgroup_remove (const char *dir, cc_error_t *err);
+/* SIGKILL to everything in the cgroup2 directory DIR with one write to
+   cgroup.kill (Linux 5.14), which also reaches processes forked
+   meanwhile; false when SIG is another signal or the file is missing.  */
+bool cc_cgroup_kill_at_once (const char *dir, int sig);
 int cc_cgroup_kill_procs (const char *dir, int sig);
 /* cgroup v2 cpu.weight from v1 shares (crun's quadratic fit).  */
 uint64_t cc_cgroup_shares_to_weight (uint64_t shares);

@@ -482,7 +482,12 @@ cc_net_detach_locked (struct cc_net_state *st, cJSON *net, cJSON **detach, size_
       cJSON_Delete (detach[i]);
   if (list)
     return cc_net_give_errors (err, &list);
-  return cc_net_state_save (st, err);
+  /* Their veths gone, namespaces a remove left waiting can go.  */
+  if (cc_net_release_doomed (st->root, &e) < 0)
+    cc_error_append (&list, &e);
+  if (cc_net_state_save (st, &e) < 0)
+    cc_error_append (&list, &e);
+  return list ? cc_net_give_errors (err, &list) : 0;
 }
 
 int

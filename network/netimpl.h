@@ -4,6 +4,7 @@
 #define CC_NETWORK_NETIMPL_H
 
 #include <cJSON.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "lib/error.h"
@@ -13,6 +14,13 @@
 int cc_net_give_errors (cc_error_t *err, cc_error_t *list);
 /* The ifalias of our links: "ccompose<tag> project P network N [container C]".  */
 char *cc_net_link_alias (const char *project, const char *network, const char *container);
+
+/* netns.c.  Whether a member of a recorded network lives in the namespace
+   at PATH.  */
+bool cc_net_netns_in_use (const cJSON *root, const char *path);
+/* Unbind and forget the namespaces a remove left doomed that no member
+   uses any more; errors are collected, the others still go.  */
+int cc_net_release_doomed (cJSON *root, cc_error_t *err);
 
 /* The link group recorded for NET, or 0 when it has none we can trust.  */
 uint32_t cc_net_group_of (const cJSON *net);

@@ -18,6 +18,7 @@
 #include "lib/paths.h"
 #include "lib/xalloc.h"
 #include "network/link.h"
+#include "network/netimpl.h"
 #include "network/state.h"
 
 char *
@@ -124,15 +125,70 @@ record_netns (cJSON *root, const char *project, const char *name, const char *pa
   cJSON_AddItemToArray (arr, e);
 }
 
-/* Under the network lock: only the record.  */
+static cJSON *
+find_netns (cJSON *root, const char *name)
+{
+  cJSON *e;
+
+  for (e = cc_net_first (root, "netns"); e; e = e->next)
+    if (strcmp (cc_json_get_string (e, "name") ?: "", name) == 0)
+      return e;
+  return NULL;
+}
+
+bool
+cc_net_netns_in_use (const cJSON *root, const char *path)
+{
+  const cJSON *net, *m;
+
+  for (net = cc_net_first (root, "networks"); net; net = net->next)
+    for (m = cc_net_first (net, "members"); m; m = m->next)
+      if (strcmp (cc_json_get_string (m, "netns") ?: "", path) == 0)
+        return true;
+  return false;
+}
+
+int
+cc_net_release_doomed (cJSON *root, cc_error_t *err)
+{
+  cJSON *arr = cc_net_state_array (root, "netns");
+  cJSON *e, *next;
+  cc_error_t list = NULL, one = NULL;
+
+  for (e = arr->child; e; e = next)
+    {
+      const char *path = cc_json_get_string (e, "path") ?: "";
+
+      next = e->next;
+      if (! cc_json_get_bool (e, "doomed", false) || cc_net_netns_in_use (root, path))
+        continue;
+      if (cc_netns_unbind (path, &one) < 0)
+        cc_error_append (&list, &one);
+      else
+        cc_net_state_remove (arr, e);
+    }
+  return list ? cc_net_give_errors (err, &list) : 0;
+}
+
+/* Under the network lock: only the record.  A namespace left doomed by a
+   remove (its links not yet deleted) is replaced: its old links must not
+   meet the new ones.  */
 static int
 record_netns_locked (const char *project, const char *name, const char *path, cc_error_t *err)
 {
   cleanup_net_state struct cc_net_state st = { .lock_fd = -1 };
   cleanup_free char *dir = cc_path_join (cc_state_dir (), "netns");
+  cJSON *old;
 
   if (cc_net_state_open (&st, err) < 0)
     return -1;
+  old = find_netns (st.root, name);
+  if (old && cc_json_get_bool (old, "doomed", false))
+    {
+      if (cc_netns_unbind (path, err) < 0)
+        return -1;
+      cJSON_DeleteItemFromObjectCaseSensitive (old, "doomed");
+    }
   record_netns (st.root, project, name, path);
   if (cc_net_state_save (&st, err) < 0 || cc_mkdir_p (dir, 0700, err) < 0)
     return -1;
@@ -184,6 +240,17 @@ cc_netns_remove (const char *name, cc_error_t *err)
     return cc_error_make (err, EINVAL, "invalid network namespace name `%s`", name ? name : "");
   if (cc_net_state_open (&st, err) < 0)
     return -1;
+  /* Still holding a veth of a recorded network (down removes containers
+     before their networks): doomed, and unbound once the network's links
+     are gone.  Unbinding first would have the kernel delete the veth pair
+     on its own, in the background, holding the rtnl lock that the batch
+     delete of the network's links then waits for (about 30 ms for two
+     containers).  */
+  if (cc_net_netns_in_use (st.root, path) && (e = find_netns (st.root, name)) != NULL)
+    {
+      cc_json_set_bool (e, "doomed", true);
+      return cc_net_state_save (&st, err);
+    }
   if (cc_netns_unbind (path, err) < 0)
     return -1;
   arr = cc_net_state_array (st.root, "netns");

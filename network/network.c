@@ -381,6 +381,9 @@ cc_net_remove_locked (struct cc_net_state *st, cJSON *net, cc_error_t *err)
     }
   cc_crash_point ("network links deleted");
   cJSON_Delete (net);
+  /* After the links: see cc_netns_remove.  */
+  if (cc_net_release_doomed (st->root, &e) < 0)
+    cc_error_append (&list, &e);
   if (restore_forwarding (st, &e) < 0)
     cc_error_append (&list, &e);
   if (cc_net_state_save (st, &e) < 0)

@@ -114,4 +114,36 @@ EOF
   assert_no_residue
 }
 
+# down removes each container (and its namespace) before the networks: a
+# namespace that still holds a veth of a recorded network stays, doomed,
+# until the network's links are gone, so the kernel does not delete the
+# pair on its own first.  A detach releases it too, and creating the name
+# again starts from a fresh namespace.
+test_namespace_removed_before_its_network_waits_for_the_links() {
+  net_setup grpn
+  three_containers grpn
+  local f=$CCOMPOSE_STATE_DIR/netns
+  assert_exit 0 ccn netns-rm pgrpn-a-1
+  assert_exit 0 ccn netns-rm pgrpn-b-1
+  mountpoint -q "$f/pgrpn-a-1" || fail "namespace of a went before its veth"
+  assert_exit 0 inc pgrpn-a-1 ip -o link show dev eth0
+  assert_eq "$(state_get "sorted(e['name'] for e in s['netns'] if e.get('doomed'))")" "['pgrpn-a-1', 'pgrpn-b-1']" "doomed"
+  # A detach deletes b's veth, then its namespace.
+  assert_exit 0 ccn detach default pgrpn-b-1
+  ! mountpoint -q "$f/pgrpn-b-1" || fail "namespace of b still bound after its detach"
+  [ ! -e "$f/pgrpn-b-1" ] || fail "namespace file of b left after its detach"
+  # a, doomed, created again: a fresh namespace without the old eth0,
+  # which the attach then gives a new veth.
+  assert_exit 0 ccn netns-create pgrpn-a-1
+  assert_exit 1 inc pgrpn-a-1 ip -o link show dev eth0
+  assert_eq "$(state_get "[e['name'] for e in s['netns'] if e.get('doomed')]")" "[]" "doomed after the new create"
+  assert_exit 0 ccn attach default pgrpn-a-1 --service a
+  assert_exit 0 inc pgrpn-a-1 ip -o addr show dev eth0
+  assert_contains "$OUT" "10.89.0."
+  assert_exit 0 inh "$CCOMPOSE" --verbose network -p "$PROJECT" down
+  assert_contains "$OUT" "links deleted as one group"
+  assert_eq "$(links_in_group "$GROUP")" "" "links left in the group"
+  assert_no_residue
+}
+
 run_tests

@@ -130,7 +130,11 @@ int cc_network_write_resolv (const char *path, char *const *dns, char *const *se
                              cc_error_t *err);
 
 /* Persistent network namespace bound at cc_state_dir()/netns/NAME, lo up.
-   Used for bridge networks and network_mode none.  Existing = success.  */
+   Used for bridge networks and network_mode none.  Existing = success.
+   cc_netns_remove of a namespace still attached to a network (down removes
+   containers before networks) only marks it: it is unbound right after
+   the network's links are deleted, by the detach or the network's removal,
+   so they go in one kernel batch.  */
 int cc_netns_create (const char *project, const char *name, char **path, cc_error_t *err);
 int cc_netns_remove (const char *name, cc_error_t *err);
 char *cc_netns_path (const char *name);

@@ -3,14 +3,18 @@
    before it is created.  Internal to network/.
 
    {"ip_forward_changed": bool,
-    "networks": [{"project","name","bridge","subnet","gateway","internal","mtu",
+    "networks": [{"project","name","bridge","group","subnet","gateway","internal","mtu",
                   "members": [{"container","service","number","netns","ifname",
                                "host_veth","ip","hostname","aliases":[],
                                "extra_hosts":[],"hosts_path",
                                "ports":[{"proto","host_ip","host_port",
                                          "host_port_end","container_port",
                                          "container_port_end"}]}]}],
-    "netns": [{"name","project","path"}]}  */
+    "netns": [{"name","project","path","doomed"}]}
+
+   "group" is the link group of the network's bridge and host veths (absent
+   in networks recorded by an older ccompose); "doomed" marks a namespace
+   removed while a veth of a recorded network was still in it.  */
 #ifndef CC_NETWORK_STATE_H
 #define CC_NETWORK_STATE_H
 

@@ -188,7 +188,7 @@ int64_t cc_restart_next_delay (int64_t prev_delay_ms, int64_t ran_ms);
 void cc_health_record (cJSON *health, const struct cc_runtime_health *h, int exit_code, const char *output,
                        const char *start, const char *end, bool in_start_period);
 /* Milliseconds until the next probe.  */
-int64_t cc_health_next_ms (const struct cc_runtime_health *h, bool in_start_period);
+int64_t cc_health_next_ms (const struct cc_runtime_health *h, bool in_start_period, int early);
 
 /* container.c: clone one container and take it to just before exec.  */
 struct cc_container

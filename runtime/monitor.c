@@ -76,6 +76,7 @@ struct monitor
   int64_t restart_at; /* 0: none pending */
   int64_t restart_delay;
   int64_t next_probe; /* 0: none scheduled */
+  int early_probes;   /* scheduled since the start, for the start period's ramp */
   int64_t start_period_end;
   int64_t release_at; /* 0: memory released since the last event */
   struct probe probe;
@@ -234,7 +235,7 @@ schedule_probe (struct monitor *m, int64_t now)
 {
   bool starting = now < m->start_period_end;
 
-  m->next_probe = m->spec->health.test ? now + cc_health_next_ms (&m->spec->health, starting) : 0;
+  m->next_probe = m->spec->health.test ? now + cc_health_next_ms (&m->spec->health, starting, m->early_probes++) : 0;
 }
 
 static void
@@ -242,6 +243,7 @@ mark_running (struct monitor *m)
 {
   m->started_ms = cc_runtime_now_ms ();
   m->start_period_end = m->started_ms + m->spec->health.start_period_ms;
+  m->early_probes = 0;
   set_status (m, "running");
   set_now (m, "started_at");
   if (m->spec->health.test)

@@ -379,8 +379,16 @@ test_health_transitions (void **state)
   assert_int_equal (strlen (cc_json_get_string (cJSON_GetArrayItem (cJSON_GetObjectItem (health, "Log"), 4), "Output")),
                     4096);
   assert_string_equal (cc_json_get_string (health, "Status"), "healthy");
-  assert_int_equal (cc_health_next_ms (&h, true), 50);
-  assert_int_equal (cc_health_next_ms (&h, false), 1000);
+  /* The start period ramps up to start_interval; outside it, interval.  */
+  assert_int_equal (cc_health_next_ms (&h, true, 0), 4);
+  assert_int_equal (cc_health_next_ms (&h, true, 1), 8);
+  assert_int_equal (cc_health_next_ms (&h, true, 3), 32);
+  assert_int_equal (cc_health_next_ms (&h, true, 4), 50);
+  assert_int_equal (cc_health_next_ms (&h, true, 1000), 50);
+  assert_int_equal (cc_health_next_ms (&h, true, -1), 50);
+  assert_int_equal (cc_health_next_ms (&h, false, 0), 1000);
+  h.start_interval_ms = 0;
+  assert_int_equal (cc_health_next_ms (&h, true, 0), 1000);
 }
 
 static void

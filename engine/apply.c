@@ -408,31 +408,6 @@ wait_level (struct up *u, int level, cc_error_t *err)
 }
 
 static int
-apply_level (struct up *u, int level, cc_error_t *err)
-{
-  cleanup_strv char **names = xzalloc (sizeof (char *));
-  int64_t t0 = cc_engine_now_ms ();
-  int ret;
-
-  if (wait_level (u, level, err) < 0)
-    return -1;
-  u->t.wait += cc_engine_now_ms () - t0;
-  if (record_level (u, level, &names, err) < 0)
-    return -1;
-  if (*names == NULL)
-    return 0;
-  t0 = cc_engine_now_ms ();
-  ret = cc_engine_run_parallel (names, u->o->parallel, container_job, u, err);
-  u->t.create += cc_engine_now_ms () - t0;
-  if (ret == 0)
-    ret = start_level (u, names, err);
-  mark_level_done (u, names, ret == 0);
-  if (cc_state_save (u->st, ret < 0 ? NULL : err) < 0)
-    return -1;
-  return ret;
-}
-
-static int
 remove_planned (struct up *u, cc_error_t *err)
 {
   for (size_t i = 0; i < u->plan->n; i++)
@@ -476,6 +451,7 @@ wait_ready (struct up *u, char *const *names, cc_error_t *err)
   for (char *const *n = names; *n; n++)
     {
       cleanup_free char *status = NULL, *health = NULL;
+      int step = 0;
       int64_t running_since = -1;
       for (;;)
         {
@@ -504,7 +480,7 @@ wait_ready (struct up *u, char *const *names, cc_error_t *err)
                                   health ? health : "");
           if (cc_engine_interrupted)
             return cc_error_make (err, EINTR, "interrupted while waiting for container %s", *n);
-          usleep (20000);
+          cc_engine_backoff (&step);
         }
       if (strcmp (status, "exited") == 0)
         {
@@ -600,13 +576,81 @@ record_project (struct up *u)
   cc_json_set (u->st->json, "config_files", files);
 }
 
+/* Containers of every level are created at once, as in Docker Compose:
+   creating a dependent overlaps with waiting for its dependencies, and
+   only its start waits for their conditions.  */
+struct levels
+{
+  size_t n;
+  char ***names; /* per level */
+};
+
+static void
+levels_release (struct levels *l)
+{
+  for (size_t i = 0; l->names && i < l->n; i++)
+    cc_strv_free (l->names[i]);
+  free (l->names);
+}
+
+#define cleanup_levels_list __attribute__ ((cleanup (levels_release)))
+
+static int
+create_all (struct up *u, struct levels *l, cc_error_t *err)
+{
+  cleanup_strv char **all = xzalloc (sizeof (char *));
+  int64_t t0;
+  int ret;
+
+  for (size_t i = 0; i < l->n; i++)
+    {
+      l->names[i] = xzalloc (sizeof (char *));
+      if (record_level (u, (int)i, &l->names[i], err) < 0)
+        return -1;
+      for (char **n = l->names[i]; *n; n++)
+        cc_strv_append (&all, *n);
+    }
+  if (*all == NULL)
+    return 0;
+  t0 = cc_engine_now_ms ();
+  ret = cc_engine_run_parallel (all, u->o->parallel, container_job, u, err);
+  u->t.create += cc_engine_now_ms () - t0;
+  return ret;
+}
+
+static int
+start_levels (struct up *u, struct levels *l, size_t *done, cc_error_t *err)
+{
+  for (; *done < l->n; (*done)++)
+    {
+      int64_t t0 = cc_engine_now_ms ();
+      int ret = wait_level (u, (int)*done, err);
+      u->t.wait += cc_engine_now_ms () - t0;
+      if (ret == 0 && *l->names[*done])
+        ret = start_level (u, l->names[*done], err);
+      if (ret < 0)
+        return -1;
+      mark_level_done (u, l->names[*done], true);
+      if (cc_state_save (u->st, err) < 0)
+        return -1;
+    }
+  return 0;
+}
+
 static int
 run_levels (struct up *u, cc_error_t *err)
 {
-  for (size_t l = 0; l < u->plan->n_levels; l++)
-    if (apply_level (u, (int)l, err) < 0)
-      return -1;
-  return 0;
+  cleanup_levels_list struct levels l = { .n = u->plan->n_levels };
+  size_t done = 0;
+
+  l.names = xzalloc ((l.n + 1) * sizeof (char **));
+  if (create_all (u, &l, err) == 0 && start_levels (u, &l, &done, err) == 0)
+    return 0;
+  /* What exists is recorded as created; the error stays the first one.  */
+  for (; done < l.n && l.names[done]; done++)
+    mark_level_done (u, l.names[done], false);
+  cc_state_save (u->st, NULL);
+  return -1;
 }
 
 static int

@@ -140,6 +140,7 @@ int cc_engine_parse_duration (const char *text, int64_t *ms, cc_error_t *err);
 /* <project>-<service>-<n>  */
 char *cc_engine_container_name (const char *project, const char *service, int number);
 int64_t cc_engine_now_ms (void);
+void cc_engine_backoff (int *step);
 
 /* ---- applying (apply.c, down.c, ops.c) -------------------------------- */
 

@@ -85,3 +85,17 @@ cc_engine_now_ms (void)
   clock_gettime (CLOCK_MONOTONIC, &ts);
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
+
+/* Waiting on another process's state: first looks come within a
+   millisecond, so a condition met quickly is seen quickly, then the
+   pace drops to 20 ms so a long wait costs next to nothing.  */
+void
+cc_engine_backoff (int *step)
+{
+  long ms = *step < 10 ? 1L << (*step / 2) : 20;
+
+  if (ms > 20)
+    ms = 20;
+  (*step)++;
+  nanosleep (&(struct timespec){ .tv_nsec = ms * 1000000L }, NULL);
+}

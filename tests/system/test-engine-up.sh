@@ -397,4 +397,66 @@ YAML
   assert_no_residue
 }
 
+# Dependents are created while their dependencies start; only their start
+# waits for the condition.  The dependency turns healthy only when the test
+# says so, so the order is observed, not raced.
+test_dependents_are_created_while_the_dependency_gets_ready() {
+  eng_setup overlap
+  load_images busybox
+  project overlap <<'YAML'
+services:
+  db:
+    image: busybox:1.35
+    init: true
+    command: ["sleep", "60"]
+    healthcheck:
+      test: ["CMD", "test", "-e", "/tmp/ready"]
+      interval: 60s
+      start_period: 60s
+      start_interval: 50ms
+  app:
+    image: busybox:1.35
+    init: true
+    command: ["sleep", "60"]
+    depends_on: {db: {condition: service_healthy}}
+YAML
+  cd "$WORK/overlap"
+  inh "$CCOMPOSE" up -d </dev/null >"$WORK/up.out" 2>&1 &
+  local up=$!
+  defer "kill $up 2>/dev/null"
+  wait_for 20 "app created while db is not healthy yet" sh -c "[ \"\$(\"$CCOMPOSE\" runtime state overlap-app-1 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"status\"])')\" = created ]"
+  assert_eq "$(rt_status overlap-db-1)" running
+  kill -0 "$up" || fail "up ended before db was healthy: $(cat "$WORK/up.out")"
+  assert_exit 0 cc exec -T db touch /tmp/ready
+  wait_for 20 "up to finish" sh -c "! kill -0 $up"
+  wait "$up" || fail "up failed: $(cat "$WORK/up.out")"
+  assert_eq "$(rt_status overlap-app-1)" running
+  assert_exit 0 cc down -t 0
+  assert_no_residue
+}
+
+# A healthcheck that passes at once is seen at once, long before
+# start_interval: the start period probes early and backs off.
+test_a_quick_healthcheck_is_seen_before_start_interval() {
+  eng_setup quickhc
+  load_images busybox
+  project quickhc <<'YAML'
+services:
+  db:
+    image: busybox:1.35
+    init: true
+    command: ["sleep", "60"]
+    healthcheck:
+      test: ["CMD", "true"]
+      interval: 120s
+      start_period: 120s
+      start_interval: 60s
+YAML
+  cd "$WORK/quickhc"
+  assert_exit 0 cc up -d --wait --wait-timeout 30
+  assert_contains "$OUT" "Healthy"
+  assert_exit 0 cc down -t 0
+  assert_no_residue
+}
+
 run_tests

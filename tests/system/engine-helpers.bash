@@ -74,28 +74,32 @@ assert_no_residue() {
   [ -n "${SKIP_MONITOR_CHECK:-}" ] || wait_for 5 "no monitor of this state root" no_monitor_left
 }
 
-# Kill (by pid) the monitors this test's state root left behind.
-kill_left_monitors() {
+# Pids of ccompose processes (the CLI's jobs, and monitors, which run the
+# program installed under the data directory) of this test's state root.
+our_pids() {
   local p exe bin
   bin=$(readlink -f "$CCOMPOSE")
   for p in /proc/[0-9]*; do
     exe=$(readlink "$p/exe" 2>/dev/null) || continue
-    [ "$exe" = "$bin" ] || continue
-    grep -qsa "CCOMPOSE_STATE_DIR=$CCOMPOSE_STATE_DIR" "$p/environ" && kill -9 "${p#/proc/}" 2>/dev/null
+    case $exe in
+      "$bin" | "$CCOMPOSE_DATA_DIR"/bin/ccompose-monitor-*) ;;
+      *) continue ;;
+    esac
+    grep -qsa "CCOMPOSE_STATE_DIR=$CCOMPOSE_STATE_DIR" "$p/environ" && echo "${p#/proc/}"
   done
+  return 0
+}
+
+# Kill (by pid) the monitors this test's state root left behind.
+kill_left_monitors() {
+  local p
+  for p in $(our_pids); do kill -9 "$p" 2>/dev/null; done
   return 0
 }
 
 # No ccompose process (monitor, job) runs with this test's state root.
 no_monitor_left() {
-  local p exe bin
-  bin=$(readlink -f "$CCOMPOSE")
-  for p in /proc/[0-9]*; do
-    exe=$(readlink "$p/exe" 2>/dev/null) || continue
-    [ "$exe" = "$bin" ] || continue
-    grep -qsa "CCOMPOSE_STATE_DIR=$CCOMPOSE_STATE_DIR" "$p/environ" && return 1
-  done
-  return 0
+  [ -z "$(our_pids)" ]
 }
 
 # The container's state from the runtime.

@@ -291,17 +291,19 @@ container_job (void *opaque, const char *name, cc_error_t *err)
 static int
 start_level (struct up *u, char *const *names, cc_error_t *err)
 {
+  cleanup_strv char **wanted = xzalloc (sizeof (char *));
   int64_t t0 = cc_engine_now_ms ();
+  int ret;
 
   for (char *const *n = names; *n; n++)
     {
       const struct cc_action *a = action_for (u, *n);
-      bool wanted = a->kind == CC_ACTION_START || a->kind == CC_ACTION_RESTART || a->start;
-      if (wanted && cc_runtime_start (*n, err) < 0)
-        return -1;
+      if (a->kind == CC_ACTION_START || a->kind == CC_ACTION_RESTART || a->start)
+        cc_strv_append (&wanted, *n);
     }
+  ret = cc_runtime_start_many (wanted, err);
   u->t.start += cc_engine_now_ms () - t0;
-  return 0;
+  return ret;
 }
 
 static const char *

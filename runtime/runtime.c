@@ -345,19 +345,40 @@ still_created (const char *id)
   return status && strcmp (status, "created") == 0;
 }
 
+/* A container being started: its exec fifo, open while its PID 1 is let
+   go, and who that PID 1 is.  */
+struct starting
+{
+  int fifo_fd; /* -1: nothing to read */
+  pid_t pid;
+  uint64_t pid_start;
+  bool pending; /* a start to confirm */
+};
+
+/* Opening the read end lets PID 1's open for writing return.
+   Non-blocking: a PID 1 that died while waiting would never open the
+   other end, and a blocking open would wait forever.  */
 static int
-open_fifo (const char *id, const cJSON *st, cc_error_t *err)
+open_fifo (const char *id, const cJSON *st, struct starting *s, cc_error_t *err)
 {
   cleanup_free char *fifo = cc_runtime_file (id, "exec.fifo");
-  /* Non-blocking: a PID 1 that died while waiting would never open the
-     other end, and a blocking open would wait forever.  */
-  cleanup_close int fd = open (fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-  pid_t pid = (pid_t)cc_json_get_int (st, "pid", 0);
-  uint64_t start = (uint64_t)cc_json_get_int (st, "pid_start", 0);
+
+  s->fifo_fd = open (fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (s->fifo_fd < 0)
+    return cc_error_make (err, errno, "open `%s`", fifo);
+  s->pid = (pid_t)cc_json_get_int (st, "pid", 0);
+  s->pid_start = (uint64_t)cc_json_get_int (st, "pid_start", 0);
+  return 0;
+}
+
+/* PID 1 writes one byte and goes on to exec.  */
+static int
+read_fifo (const char *id, struct starting *s, cc_error_t *err)
+{
+  cleanup_free char *fifo = cc_runtime_file (id, "exec.fifo");
+  cleanup_close int fd = get_and_reset (&s->fifo_fd);
   char c;
 
-  if (fd < 0)
-    return cc_error_make (err, errno, "open `%s`", fifo);
   for (int i = 0; i < 100; i++)
     {
       struct pollfd p = { fd, POLLIN, 0 };
@@ -366,15 +387,17 @@ open_fifo (const char *id, const cJSON *st, cc_error_t *err)
           unlink (fifo);
           return 0;
         }
-      if (! cc_runtime_proc_alive (pid, start) || ! still_created (id))
+      if (! cc_runtime_proc_alive (s->pid, s->pid_start) || ! still_created (id))
         return cc_error_make (err, EPIPE, "container `%s` exited before it started", id);
     }
-  return cc_error_make (err, ETIMEDOUT, "container `%s` did not start: PID %d %s", id, (int)pid,
-                        cc_runtime_proc_alive (pid, start) ? "is still waiting" : "is gone");
+  return cc_error_make (err, ETIMEDOUT, "container `%s` did not start: PID %d %s", id, (int)s->pid,
+                        cc_runtime_proc_alive (s->pid, s->pid_start) ? "is still waiting" : "is gone");
 }
 
-int
-cc_runtime_start (const char *id, cc_error_t *err)
+/* Lets ID go: its PID 1 execs (created) or a new monitor runs it again
+   from the same spec (exited).  */
+static int
+release (const char *id, struct starting *s, cc_error_t *err)
 {
   cleanup_cjson cJSON *st = NULL;
   cleanup_free char *marker = NULL;
@@ -387,13 +410,62 @@ cc_runtime_start (const char *id, cc_error_t *err)
   if (strcmp (status, "paused") == 0)
     return cc_error_make (err, EINVAL, "container `%s` is paused: unpause it", id);
   if (strcmp (status, "created") == 0)
-    return open_fifo (id, st, err) < 0 ? -1 : wait_started (id, err);
-  /* Exited: a new monitor runs it again from the same spec.  */
+    {
+      s->pending = true;
+      return open_fifo (id, st, s, err);
+    }
   marker = cc_runtime_file (id, "stopped");
   unlink (marker);
   if (spawn_monitor (id, true, err) < 0)
     return -1;
+  s->pending = true;
+  return 0;
+}
+
+static int
+confirm (const char *id, struct starting *s, cc_error_t *err)
+{
+  if (! s->pending)
+    return 0;
+  if (s->fifo_fd >= 0 && read_fifo (id, s, err) < 0)
+    return -1;
   return wait_started (id, err);
+}
+
+static void
+starting_release (struct starting **v)
+{
+  for (struct starting *s = *v; s && s->pid >= 0; s++)
+    if (s->fifo_fd >= 0)
+      close (s->fifo_fd);
+  free (*v);
+}
+
+/* All are let go before any is confirmed: their execs overlap instead of
+   queuing behind each other's confirmation.  */
+int
+cc_runtime_start_many (char *const *ids, cc_error_t *err)
+{
+  size_t n = cc_strv_len (ids);
+  __attribute__ ((cleanup (starting_release))) struct starting *v = xzalloc ((n + 1) * sizeof (*v));
+
+  for (size_t i = 0; i <= n; i++)
+    v[i] = (struct starting){ .fifo_fd = -1, .pid = i < n ? 0 : -1 };
+  for (size_t i = 0; i < n; i++)
+    if (release (ids[i], &v[i], err) < 0)
+      return -1;
+  for (size_t i = 0; i < n; i++)
+    if (confirm (ids[i], &v[i], err) < 0)
+      return -1;
+  return 0;
+}
+
+int
+cc_runtime_start (const char *id, cc_error_t *err)
+{
+  char *ids[] = { (char *)id, NULL };
+
+  return cc_runtime_start_many (ids, err);
 }
 
 int

@@ -165,6 +165,8 @@ cJSON *cc_runtime_spec_to_json (const struct cc_runtime_spec *spec);
 int cc_runtime_create (const char *id, const struct cc_runtime_spec *spec, cc_error_t *err);
 /* Let a created container exec; an exited one is started again.  */
 int cc_runtime_start (const char *id, cc_error_t *err);
+/* Several at once: every one is let go before any is confirmed.  */
+int cc_runtime_start_many (char *const *ids, cc_error_t *err);
 /* create + start.  */
 int cc_runtime_run (const char *id, const struct cc_runtime_spec *spec, cc_error_t *err);
 /* Block until the container stopped for good (its monitor exited); the

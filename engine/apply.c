@@ -106,27 +106,17 @@ global_level (const struct up *u, const char *service)
 static cJSON *
 new_entry (struct up *u, const struct cc_action *a)
 {
-  const cJSON *svc = cc_project_service (u->p, a->service);
-  const cJSON *nets = cJSON_GetObjectItemCaseSensitive (svc, "networks");
-  const char *mode = cc_json_get_string (svc, "network_mode");
-  cleanup_free char *hash = cc_compose_service_hash_json (svc);
   cleanup_free char *ref = image_ref_of (u->p, a->service);
-  cJSON *e = cJSON_CreateObject (), *names = cJSON_CreateArray ();
+  struct cc_entry_info i = {
+    .service = a->service,
+    .config = cc_project_service (u->p, a->service),
+    .image_ref = ref,
+    .image_id = cc_json_get_string (u->image_ids, a->service),
+    .number = a->number,
+    .level = global_level (u, a->service),
+  };
 
-  cc_json_set_string (e, "service", a->service);
-  cc_json_set_int (e, "number", a->number);
-  cc_json_set_int (e, "level", global_level (u, a->service));
-  cc_json_set_string (e, "image", ref);
-  cc_json_set_string (e, "image_id", cc_json_get_string (u->image_ids, a->service));
-  cc_json_set_string (e, "config_hash", hash);
-  cc_json_set (e, "config", cJSON_Duplicate (svc, true));
-  for (const cJSON *n = mode ? NULL : nets ? nets->child : NULL; n; n = n->next)
-    cJSON_AddItemToArray (names, cJSON_CreateString (n->string));
-  cc_json_set (e, "networks", names);
-  cc_json_set_bool (e, "owns_netns", mode == NULL || strcmp (mode, "none") == 0);
-  cc_json_set_string (e, "status", "creating");
-  cc_json_set_int (e, "created_ms", (int64_t)time (NULL) * 1000);
-  return e;
+  return cc_engine_new_entry (&i);
 }
 
 /* ---- shared resources --------------------------------------------------------------- */

@@ -12,6 +12,19 @@
 /* The strings of a JSON array as an owned vector (never NULL).  */
 char **json_strv_of (const cJSON *arr);
 
+/* What a container's state entry is made of (see cc_engine_new_entry).  */
+struct cc_entry_info
+{
+  const char *service;
+  const cJSON *config; /* the normalized service */
+  const char *image_ref, *image_id;
+  int number, level;
+  bool oneoff;
+};
+/* The state entry of a container about to be created: it is recorded
+   before the container exists, so a crash leaves something to clean.  */
+cJSON *cc_engine_new_entry (const struct cc_entry_info *i);
+
 /* Everything a container owns on the host, from its state entry: runtime
    container, network endpoints, netns, image pin, files.  Keeps going
    after failures; missing = success.  */

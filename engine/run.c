@@ -114,28 +114,13 @@ override (cJSON *svc, const struct cc_run_opts *o, cc_error_t *err)
 static cJSON *
 oneoff_entry (const struct cc_project *p, const char *service, const cJSON *svc, const char *image_id)
 {
-  const cJSON *nets = cJSON_GetObjectItemCaseSensitive (svc, "networks");
-  const char *mode = cc_json_get_string (svc, "network_mode");
   const char *image = cc_json_get_string (svc, "image");
   cleanup_free char *ref = image ? xstrdup (image) : xasprintf ("%s-%s", p->name, service);
-  cleanup_free char *hash = cc_compose_service_hash_json (svc);
-  cJSON *e = cJSON_CreateObject (), *names = cJSON_CreateArray ();
+  struct cc_entry_info i = {
+    .service = service, .config = svc, .image_ref = ref, .image_id = image_id, .oneoff = true,
+  };
 
-  cc_json_set_string (e, "service", service);
-  cc_json_set_int (e, "number", 0);
-  cc_json_set_bool (e, "oneoff", true);
-  cc_json_set_int (e, "level", 0);
-  cc_json_set_string (e, "image", ref);
-  cc_json_set_string (e, "image_id", image_id);
-  cc_json_set_string (e, "config_hash", hash);
-  cc_json_set (e, "config", cJSON_Duplicate (svc, true));
-  for (const cJSON *n = mode ? NULL : nets ? nets->child : NULL; n; n = n->next)
-    cJSON_AddItemToArray (names, cJSON_CreateString (n->string));
-  cc_json_set (e, "networks", names);
-  cc_json_set_bool (e, "owns_netns", mode == NULL || strcmp (mode, "none") == 0);
-  cc_json_set_string (e, "status", "creating");
-  cc_json_set_int (e, "created_ms", (int64_t)time (NULL) * 1000);
-  return e;
+  return cc_engine_new_entry (&i);
 }
 
 /* The dependencies up and meeting their conditions, as `run` expects.  */

@@ -7,9 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "engine/engine.h"
+#include "engine/internal.h"
 #include "lib/cleanup.h"
 #include "lib/file.h"
 #include "lib/json.h"
@@ -261,4 +263,30 @@ cc_state_container_names (const cJSON *state, const char *service, bool oneoff)
   for (size_t i = 0; i < n; i++)
     cc_strv_append (&out, v[i].name);
   return out;
+}
+
+cJSON *
+cc_engine_new_entry (const struct cc_entry_info *i)
+{
+  const cJSON *nets = cJSON_GetObjectItemCaseSensitive (i->config, "networks");
+  const char *mode = cc_json_get_string (i->config, "network_mode");
+  cleanup_free char *hash = cc_compose_service_hash_json (i->config);
+  cJSON *e = cJSON_CreateObject (), *names = cJSON_CreateArray ();
+
+  cc_json_set_string (e, "service", i->service);
+  cc_json_set_int (e, "number", i->number);
+  if (i->oneoff)
+    cc_json_set_bool (e, "oneoff", true);
+  cc_json_set_int (e, "level", i->level);
+  cc_json_set_string (e, "image", i->image_ref);
+  cc_json_set_string (e, "image_id", i->image_id);
+  cc_json_set_string (e, "config_hash", hash);
+  cc_json_set (e, "config", cJSON_Duplicate (i->config, true));
+  for (const cJSON *n = mode ? NULL : nets ? nets->child : NULL; n; n = n->next)
+    cJSON_AddItemToArray (names, cJSON_CreateString (n->string));
+  cc_json_set (e, "networks", names);
+  cc_json_set_bool (e, "owns_netns", mode == NULL || strcmp (mode, "none") == 0);
+  cc_json_set_string (e, "status", "creating");
+  cc_json_set_int (e, "created_ms", (int64_t)time (NULL) * 1000);
+  return e;
 }

@@ -155,6 +155,7 @@ stop_group (char *const *names, const struct cc_stop_opts *o, cc_error_t *list)
   cleanup_free struct stopping *v = xzalloc ((n + 1) * sizeof (*v));
   int64_t t0 = cc_engine_now_ms (), last_tick = 0;
   bool killed = false;
+  int step = 0;
 
   for (size_t i = 0; i < n; i++)
     {
@@ -183,7 +184,7 @@ stop_group (char *const *names, const struct cc_stop_opts *o, cc_error_t *list)
           last_tick = elapsed;
           countdown (v, n, elapsed);
         }
-      usleep (20000);
+      cc_engine_backoff (&step);
     }
   return 0;
 }

@@ -12,6 +12,7 @@
 
 #include "buf.h"
 #include "cleanup.h"
+#include "paths.h"
 #include "strv.h"
 #include "xalloc.h"
 
@@ -135,6 +136,22 @@ cc_write_all (int fd, const void *data, size_t len)
   return 0;
 }
 
+/* What the state directory describes (processes, mounts, links, rules)
+   is gone after a reboot, so its files need only survive a crash of the
+   process, and the rename alone does that: the page cache outlives the
+   process.  /run is tmpfs on most hosts, where fsync costs nothing; where
+   it is a disk (this project's CI machine), an fsync per save cost 1 to 3
+   ms, several times per container.  Data files (images, volumes) are
+   fsynced.  */
+static bool
+needs_fsync (const char *path)
+{
+  const char *state = cc_state_dir ();
+  size_t n = strlen (state);
+
+  return ! (strncmp (path, state, n) == 0 && path[n] == '/');
+}
+
 int
 cc_write_file_atomic (const char *path, const void *data, size_t len, mode_t mode, cc_error_t *err)
 {
@@ -146,7 +163,7 @@ cc_write_file_atomic (const char *path, const void *data, size_t len, mode_t mod
   /* Closed before the rename: a file still open for writing when it
      appears under its name cannot be executed (ETXTBSY), and a program
      such as the monitor is run by other processes the moment it exists.  */
-  if (cc_write_all (fd, data, len) < 0 || fsync (fd) < 0 || close (get_and_reset (&fd)) < 0)
+  if (cc_write_all (fd, data, len) < 0 || (needs_fsync (path) && fsync (fd) < 0) || close (get_and_reset (&fd)) < 0)
     {
       int saved = errno;
       unlink (tmp);

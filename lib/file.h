@@ -19,7 +19,8 @@ int cc_read_file_max (const char *path, size_t max, char **out, size_t *len, cc_
    it in the error.  */
 int cc_read_fd_max (int fd, const char *what, size_t max, char **out, size_t *len, cc_error_t *err);
 /* Write through a temporary file, fsync, rename: readers see the old or
-   the new contents, never a half.  */
+   the new contents, never a half.  Files under the state directory are
+   not fsynced: what they describe does not outlive a reboot.  */
 int cc_write_file_atomic (const char *path, const void *data, size_t len, mode_t mode, cc_error_t *err);
 int cc_write_all (int fd, const void *data, size_t len);
 int cc_mkdir_p (const char *path, mode_t mode, cc_error_t *err);

@@ -1,15 +1,20 @@
 /* `ccompose run`: a one-off command in a new container of a service; the
-   exit status is the command's.  Its output is streamed from the log
-   files (stdin is not attached).  */
+   exit status is the command's.  As in Docker Compose, stdin is attached
+   (-i is the default) and, when our stdin and stdout are terminals (or
+   with -t, unless -T), the command gets a terminal of its own that we
+   relay with ours; without one its output is streamed from the log
+   files.  -d runs it detached, stdin /dev/null.  */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "cli/project.h"
 #include "engine/engine.h"
 #include "engine/logs.h"
+#include "engine/run.h"
 #include "lib/cleanup.h"
 #include "lib/strv.h"
 #include "lib/xalloc.h"
@@ -22,12 +27,14 @@ static const char usage[]
       "  -d, --detach              Run container in background and print container ID\n"
       "      --entrypoint string   Override the entrypoint of the image\n"
       "  -e, --env stringArray     Set environment variables\n"
+      "  -i, --interactive[=bool]  Keep STDIN open even if not attached (default true)\n"
       "      --name string         Assign a name to the container\n"
       "      --no-deps             Don't start linked services\n"
       "  -p, --publish stringArray Publish a container's port(s) to the host\n"
       "      --rm                  Automatically remove the container when it exits\n"
       "  -P, --service-ports       Run command with all service's ports enabled and mapped to the host\n"
-      "  -T, --no-TTY              Disable pseudo-TTY allocation (output is never a TTY here)\n"
+      "  -T, --no-TTY              Disable pseudo-TTY allocation (default: auto-detected)\n"
+      "  -t, --tty                 Allocate a pseudo-TTY even when not on a terminal\n"
       "  -u, --user string         Run as specified username or uid\n"
       "  -w, --workdir string      Working directory inside the container\n"
       "  -h, --help                Show this help\n";
@@ -50,7 +57,7 @@ static const struct option options[] = {
   { "rm", no_argument, NULL, OPT_RM },
   { "service-ports", no_argument, NULL, 'P' },
   { "no-TTY", no_argument, NULL, 'T' },
-  { "interactive", no_argument, NULL, 'i' },
+  { "interactive", optional_argument, NULL, 'i' },
   { "tty", no_argument, NULL, 't' },
   { "user", required_argument, NULL, 'u' },
   { "workdir", required_argument, NULL, 'w' },
@@ -62,6 +69,7 @@ struct run_cli
 {
   struct cc_run_opts run;
   bool detach, rm;
+  bool no_interactive, tty, no_tty;
 };
 
 static bool
@@ -118,8 +126,15 @@ parse (struct run_cli *o, int argc, char **argv)
         o->run.service_ports = true;
         break;
       case 'T':
-      case 'i':
+        o->no_tty = true;
+        break;
       case 't':
+        o->tty = true;
+        break;
+      case 'i':
+        if (optarg && strcmp (optarg, "true") != 0 && strcmp (optarg, "false") != 0)
+          return cli_usage_error ("run", "invalid --interactive value `%s` (true or false)", optarg);
+        o->no_interactive = optarg && strcmp (optarg, "false") == 0;
         break;
       case 'u':
         o->run.user = optarg;
@@ -133,6 +148,8 @@ parse (struct run_cli *o, int argc, char **argv)
       default:
         return cli_usage_error ("run", "unknown option");
       }
+  if (o->tty && o->no_tty)
+    return cli_usage_error ("run", "--tty and --no-TTY can't be used together");
   if (optind >= argc)
     return cli_usage_error ("run", "requires a SERVICE");
   return -1;
@@ -160,6 +177,49 @@ remove_oneoff (const struct cc_project *p, const char *name)
   return 0;
 }
 
+/* Docker Compose: a terminal when ours is one, unless -T; -t forces it.
+   A detached container has nobody to relay it.  */
+static bool
+wants_tty (const struct run_cli *o)
+{
+  if (o->detach || o->no_tty)
+    return false;
+  return o->tty || (! o->no_interactive && isatty (0) && isatty (1));
+}
+
+/* The output from the log files, the command's stdin from ours.  */
+static int
+follow_output (const char *name, struct cc_runtime_attach *a)
+{
+  struct cc_log_opts lo = { .follow = true, .tail = -1, .fn = print_plain };
+  cc_error_t err = NULL;
+
+  if (a && cc_runtime_attach_stdin (a, &err) < 0)
+    cc_error_print (&err);
+  cc_engine_logs ((char *[]){ (char *)name, NULL }, &lo, &err);
+  cc_error_release (&err);
+  return 0;
+}
+
+static int
+relay_terminal (struct cc_runtime_attach *a)
+{
+  cc_error_t err = NULL;
+
+  if (cc_runtime_attach_tty (a, &err) < 0)
+    cc_error_print (&err);
+  return 0;
+}
+
+static int
+start_oneoff (const struct run_cli *o, const struct cc_project *p, char **name, struct cc_runtime_attach **a,
+              cc_error_t *err)
+{
+  if (o->detach || (o->no_interactive && ! wants_tty (o)))
+    return cc_engine_run (p, &o->run, name, err);
+  return cc_engine_run_attached (p, &o->run, wants_tty (o), name, a, err);
+}
+
 int
 cli_cmd_run (struct cli_global *g, int argc, char **argv)
 {
@@ -167,7 +227,7 @@ cli_cmd_run (struct cli_global *g, int argc, char **argv)
   cleanup_project struct cc_project *p = NULL;
   cleanup_strv char **env = NULL, **publish = NULL, **rest = NULL;
   cleanup_free char *name = NULL;
-  struct cc_log_opts lo = { .follow = true, .tail = -1, .fn = print_plain };
+  cleanup_runtime_attach struct cc_runtime_attach *attach = NULL;
   cc_error_t err = NULL;
   int ret = parse (&o, argc, argv), code;
 
@@ -179,18 +239,21 @@ cli_cmd_run (struct cli_global *g, int argc, char **argv)
   o.run.command = rest + 1;
   if (cli_load_project (g, (char *[]){ rest[0], NULL }, &p, &err) < 0)
     return cli_fail (&err);
-  if (cc_engine_run (p, &o.run, &name, &err) < 0)
+  if (start_oneoff (&o, p, &name, &attach, &err) < 0)
     return cli_fail (&err);
   if (o.detach)
     {
       puts (name);
       return CLI_EXIT_OK;
     }
-  cc_engine_logs ((char *[]){ name, NULL }, &lo, &err);
-  cc_error_release (&err);
+  if (wants_tty (&o))
+    relay_terminal (attach);
+  else
+    follow_output (name, attach);
   code = cc_runtime_wait (name, -1, &err);
   if (code < 0)
     code = cli_fail (&err);
+  cc_runtime_attach_close (steal_pointer (&attach));
   if (o.rm && remove_oneoff (p, name) != 0)
     return CLI_EXIT_FAILURE;
   return code;

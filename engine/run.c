@@ -1,5 +1,6 @@
 /* `run`: a one-off container of a service, `<project>-<service>-run-<hex>`,
-   with the command line's overrides, after its dependencies are up.  */
+   with the command line's overrides, after its dependencies are up; its
+   stdin or terminal can wait for the caller (runtime/attach.c).  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 
 #include "engine/engine.h"
 #include "engine/internal.h"
+#include "engine/run.h"
 #include "image/image.h"
 #include "lib/cleanup.h"
 #include "lib/json.h"
@@ -117,7 +119,11 @@ oneoff_entry (const struct cc_project *p, const char *service, const cJSON *svc,
   const char *image = cc_json_get_string (svc, "image");
   cleanup_free char *ref = image ? xstrdup (image) : xasprintf ("%s-%s", p->name, service);
   struct cc_entry_info i = {
-    .service = service, .config = svc, .image_ref = ref, .image_id = image_id, .oneoff = true,
+    .service = service,
+    .config = svc,
+    .image_ref = ref,
+    .image_id = image_id,
+    .oneoff = true,
   };
 
   return cc_engine_new_entry (&i);
@@ -169,12 +175,16 @@ resolve_image (const struct cc_project *p, const char *service, const cJSON *svc
   return 0;
 }
 
-int
-cc_engine_run (const struct cc_project *p, const struct cc_run_opts *o, char **name_out, cc_error_t *err)
+/* ATTACH non-NULL: the container's stdin (or terminal) waits for the
+   caller, who listens before the container is created.  */
+static int
+run_oneoff (const struct cc_project *p, const struct cc_run_opts *o, bool tty, char **name_out,
+            struct cc_runtime_attach **attach, cc_error_t *err)
 {
   cleanup_cjson cJSON *model = NULL;
   cleanup_state struct cc_state *st = NULL;
   cleanup_free char *suffix = random_suffix (), *name = NULL, *image_id = NULL;
+  cleanup_runtime_attach struct cc_runtime_attach *a = NULL;
   struct cc_project copy;
   cJSON *svc, *entry;
 
@@ -193,6 +203,8 @@ cc_engine_run (const struct cc_project *p, const struct cc_run_opts *o, char **n
     return -1;
   if (cJSON_HasObjectItem (cc_state_section (st, "containers"), name))
     return cc_error_make (err, EEXIST, "container name `%s` is already in use", name);
+  if (attach && cc_runtime_attach_open (name, tty, &a, err) < 0)
+    return -1;
   entry = oneoff_entry (p, o->service, svc, image_id);
   cc_json_set (cc_state_section (st, "containers"), name, entry);
   if (cc_state_save (st, err) < 0)
@@ -208,5 +220,20 @@ cc_engine_run (const struct cc_project *p, const struct cc_run_opts *o, char **n
   if (cc_state_save (st, err) < 0)
     return -1;
   *name_out = steal_pointer (&name);
+  if (attach)
+    *attach = steal_pointer (&a);
   return 0;
+}
+
+int
+cc_engine_run (const struct cc_project *p, const struct cc_run_opts *o, char **name_out, cc_error_t *err)
+{
+  return run_oneoff (p, o, false, name_out, NULL, err);
+}
+
+int
+cc_engine_run_attached (const struct cc_project *p, const struct cc_run_opts *o, bool tty, char **name_out,
+                        struct cc_runtime_attach **attach, cc_error_t *err)
+{
+  return run_oneoff (p, o, tty, name_out, attach, err);
 }

@@ -9,8 +9,10 @@
                                               user, caps, seccomp
    sync 2 <---------------------------------- ready (or {errno, message})
    (create returns; `start` opens exec.fifo)  wait on exec.fifo
-   sync 3 <---------------------------------- started, then execve: the socket
-                                              closes on exec, or carries
+   sync 3 <---------------------------------- started; stdin or a terminal
+                                              from `run`'s caller if asked
+                                              (runtime/attach.c); execve: the
+                                              socket closes on exec, or carries
                                               {errno, message} if it failed
    EOF without "started" means the process died before it was started.  */
 #include <errno.h>
@@ -41,6 +43,7 @@ struct child_args
   int sync_fd;
   int netns_fd;
   int stdout_fd, stderr_fd;
+  int attach_fd; /* -1, or the caller of `run` (runtime/attach.c) */
   bool start_now;
 };
 
@@ -148,7 +151,7 @@ compare_ints (const void *x, const void *y)
 static void
 close_other_fds (const struct child_args *a)
 {
-  int keep[] = { a->sync_fd, a->netns_fd, a->stdout_fd, a->stderr_fd };
+  int keep[] = { a->sync_fd, a->netns_fd, a->stdout_fd, a->stderr_fd, a->attach_fd };
   unsigned int from = 3;
 
   qsort (keep, CC_N_ELEMENTS (keep), sizeof (int), compare_ints);
@@ -197,6 +200,13 @@ static void __attribute__ ((noreturn)) child_main (const struct child_args *a)
   /* sync 3: started (the socket then closes at execve, or carries the
      exec's failure).  */
   cc_sync_send_ok (a->sync_fd);
+  /* Only now: the caller of `run` takes its end once the start is
+     confirmed, so start never waits on it.  */
+  if (cc_attach_stdio (a->attach_fd, &err) < 0)
+    {
+      cc_sync_send_error (a->sync_fd, &err);
+      _exit (127);
+    }
   umask (022);
   cc_close_extra_fds ();
   execve (path, args, env);
@@ -247,7 +257,7 @@ kill_and_reap (pid_t pid)
 }
 
 int
-cc_container_spawn (const char *id, const struct cc_runtime_spec *s, int netns_fd, bool start_now,
+cc_container_spawn (const char *id, const struct cc_runtime_spec *s, int netns_fd, int attach_fd, bool start_now,
                     struct cc_container *c, cc_error_t *err)
 {
   int sv[2], out[2], errp[2];
@@ -266,7 +276,7 @@ cc_container_spawn (const char *id, const struct cc_runtime_spec *s, int netns_f
     return cc_error_make (err, errno, "clone the container process");
   if (pid == 0)
     {
-      struct child_args a = { id, s, child_fd, netns_fd, out_w, err_w, start_now };
+      struct child_args a = { id, s, child_fd, netns_fd, out_w, err_w, attach_fd, start_now };
       close (parent_fd);
       child_main (&a);
     }

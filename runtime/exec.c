@@ -3,17 +3,14 @@
    seccomp), and joining a running container.  */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include "lib/cleanup.h"
@@ -200,65 +197,21 @@ setup_exec_stdio (const struct cc_exec_io *io, int slave)
   if (slave >= 0)
     {
       setsid ();
-      ioctl (slave, TIOCSCTTY, 0);
-      fds[0] = fds[1] = fds[2] = slave;
+      cc_tty_become_stdio (slave);
+      return;
     }
   for (int i = 0; i < 3; i++)
     dup2 (fds[i] >= 0 ? fds[i] : null, i);
 }
 
-/* A pty of the container's own devpts (so `tty` names /dev/pts/N as the
-   container sees it); the master goes back to the caller.  */
 static int
 make_container_pty (int sock, int *slave, cc_error_t *err)
 {
-  cleanup_close int master = open ("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
-  char name[64];
-  char dummy = 'p';
-  struct iovec iov = { &dummy, 1 };
-  union
-  {
-    char buf[CMSG_SPACE (sizeof (int))];
-    struct cmsghdr align;
-  } u;
-  struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof (u.buf) };
-  struct cmsghdr *c = CMSG_FIRSTHDR (&msg);
+  cleanup_close int master = -1;
 
-  if (master < 0 || unlockpt (master) < 0 || ptsname_r (master, name, sizeof (name)) != 0)
-    return cc_error_make (err, errno, "allocate a pty in the container");
-  *slave = open (name, O_RDWR | O_NOCTTY | O_CLOEXEC);
-  if (*slave < 0)
-    return cc_error_make (err, errno, "open `%s`", name);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN (sizeof (int));
-  memcpy (CMSG_DATA (c), &master, sizeof (int));
-  if (sendmsg (sock, &msg, MSG_NOSIGNAL) < 0)
-    return cc_error_make (err, errno, "send the pty");
-  return 0;
-}
-
-static int
-receive_fd (int sock)
-{
-  char dummy;
-  struct iovec iov = { &dummy, 1 };
-  union
-  {
-    char buf[CMSG_SPACE (sizeof (int))];
-    struct cmsghdr align;
-  } u;
-  struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof (u.buf) };
-  struct cmsghdr *c;
-  int fd = -1;
-
-  if (recvmsg (sock, &msg, MSG_CMSG_CLOEXEC) <= 0)
+  if (cc_tty_open (&master, slave, err) < 0)
     return -1;
-  c = CMSG_FIRSTHDR (&msg);
-  if (c == NULL || c->cmsg_type != SCM_RIGHTS)
-    return -1;
-  memcpy (&fd, CMSG_DATA (c), sizeof (int));
-  return fd;
+  return cc_fd_send (sock, 'p', master, err);
 }
 
 /* The last process: already in every namespace.  */
@@ -368,67 +321,14 @@ running_pid (const char *id, pid_t *pid, cc_error_t *err)
   return 0;
 }
 
-static void
-relay (int from, int to, bool *open_)
+/* The exec'd process is gone, even if something it started still holds
+   the terminal.  */
+static bool
+exec_gone (void *opaque)
 {
-  char buf[4096];
-  ssize_t n = read (from, buf, sizeof (buf));
+  pid_t pid = *(pid_t *)opaque;
 
-  if (n <= 0)
-    *open_ = false;
-  else if (cc_write_all (to, buf, (size_t)n) < 0)
-    *open_ = false;
-}
-
-/* Our terminal's size onto the pty, when it changed (checked every
-   relay round: no SIGWINCH handler to install in the caller).  */
-static void
-sync_winsize (int master, struct winsize *last)
-{
-  struct winsize ws;
-
-  if (ioctl (0, TIOCGWINSZ, &ws) == 0 && memcmp (&ws, last, sizeof (ws)) != 0)
-    {
-      ioctl (master, TIOCSWINSZ, &ws);
-      *last = ws;
-    }
-}
-
-/* Copy between our terminal and the pty until the process is gone.  */
-static void
-relay_tty (int master, pid_t pid)
-{
-  struct termios saved, raw;
-  struct winsize size = { 0 };
-  bool have_tty = tcgetattr (0, &saved) == 0, in_open = true, out_open = true;
-
-  if (have_tty)
-    {
-      raw = saved;
-      cfmakeraw (&raw);
-      tcsetattr (0, TCSANOW, &raw);
-    }
-  while (out_open)
-    {
-      struct pollfd p[2] = { { master, POLLIN, 0 }, { in_open ? 0 : -1, POLLIN, 0 } };
-      if (have_tty)
-        sync_winsize (master, &size);
-      if (poll (p, 2, 100) < 0 && errno != EINTR)
-        break;
-      if (p[0].revents & (POLLIN | POLLHUP | POLLERR))
-        relay (master, 1, &out_open);
-      if (p[1].revents & (POLLIN | POLLHUP))
-        relay (0, master, &in_open);
-      if (! out_open || waitpid (pid, NULL, WNOHANG | WNOWAIT) == pid)
-        {
-          /* Drain what the process wrote before it exited.  */
-          while (poll (p, 1, 0) > 0 && (p[0].revents & POLLIN) && out_open)
-            relay (master, 1, &out_open);
-          break;
-        }
-    }
-  if (have_tty)
-    tcsetattr (0, TCSANOW, &saved);
+  return waitpid (pid, NULL, WNOHANG | WNOWAIT) == pid;
 }
 
 int
@@ -464,9 +364,10 @@ cc_runtime_exec (const char *id, const struct cc_runtime_exec_opts *o, cc_error_
       close (get_and_reset (&child_sock));
       /* No master: the process failed before it had a terminal; its
          error is on our stderr and its status below.  */
-      master = receive_fd (parent_sock);
-      if (master >= 0)
-        relay_tty (master, pid);
+      struct cc_tty_relay_hooks h = { .gone = exec_gone, .opaque = &pid };
+      char tag;
+      if (cc_fd_receive (parent_sock, &tag, &master) == 0 && master >= 0)
+        cc_tty_relay (master, &h);
     }
   while (waitpid (pid, &status, 0) < 0)
     if (errno != EINTR)

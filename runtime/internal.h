@@ -197,7 +197,8 @@ struct cc_container
   int sync_fd;        /* stays open until the container execs */
   int out_fd, err_fd; /* read ends of its stdout and stderr */
 };
-int cc_container_spawn (const char *id, const struct cc_runtime_spec *s, int netns_fd, bool start_now,
+/* ATTACH_FD >= 0: a connection to the caller of cc_runtime_attach.  */
+int cc_container_spawn (const char *id, const struct cc_runtime_spec *s, int netns_fd, int attach_fd, bool start_now,
                         struct cc_container *c, cc_error_t *err);
 
 /* exec.c: a process inside a running container.  */
@@ -221,5 +222,38 @@ struct cc_exec_target
 };
 int cc_exec_prepare (const struct cc_exec_target *t, char **path_out, char ***env_out, cc_error_t *err);
 char *cc_exec_find (char *const *env, const char *file);
+
+/* attach.c: the container's side of cc_runtime_attach.  */
+/* The socket's file name in cc_state_dir()/containers.  */
+char *cc_attach_socket_name (const char *id);
+/* Connected to the caller waiting for ID, or -1 (nobody waits).  */
+int cc_attach_connect (const char *id);
+/* In PID 1 before execve: take stdin, or a terminal, from the caller
+   on SOCK (-1: nothing to do; a caller gone: nothing done).  */
+int cc_attach_stdio (int sock, cc_error_t *err);
+
+/* tty.c: a pty of the container's devpts whose master goes to the
+   caller over a unix socket; the caller relays it with its terminal.  */
+/* One byte TAG, with FD (>= 0) attached.  */
+int cc_fd_send (int sock, char tag, int fd, cc_error_t *err);
+/* The next message: its byte in *TAG, its descriptor (or -1) in *FD;
+   -1 on EOF or error.  */
+int cc_fd_receive (int sock, char *tag, int *fd);
+/* A pty of the devpts at /dev/pts of the current mount namespace.  */
+int cc_tty_open (int *master, int *slave, cc_error_t *err);
+/* SLAVE becomes the controlling terminal (the caller leads a session
+   without one) and all of stdio.  */
+void cc_tty_become_stdio (int slave);
+struct cc_tty_relay_hooks
+{
+  void (*ready) (void *opaque); /* our terminal is raw, the size set */
+  void (*tick) (void *opaque);  /* every round (at least every 100 ms) */
+  bool (*gone) (void *opaque);  /* true: stop (after draining the master) */
+  void *opaque;
+};
+/* Copy stdin to MASTER and MASTER to stdout, our terminal raw and its
+   size forwarded, until the pty closes or H->gone says so; the terminal
+   mode is restored.  */
+void cc_tty_relay (int master, const struct cc_tty_relay_hooks *h);
 
 #endif

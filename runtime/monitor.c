@@ -68,6 +68,7 @@ struct monitor
   int sigfd;
   int sync_fd;
   int netns_fd;
+  int attach_fd; /* the caller of `run`, for the first run only */
   pid_t pid;
   int64_t started_ms;
   uint64_t oom_before;
@@ -206,10 +207,15 @@ spawn (struct monitor *m, bool start_now, cc_error_t *err)
 {
   struct cc_container c;
   uint64_t start = 0;
+  int ret;
 
   if (m->cg->create (m->cgname, &m->spec->resources, ! m->spec->privileged, err) < 0)
     return -1;
-  if (cc_container_spawn (m->id, m->spec, m->netns_fd, start_now, &c, err) < 0)
+  ret = cc_container_spawn (m->id, m->spec, m->netns_fd, m->attach_fd, start_now, &c, err);
+  /* A restart runs detached: whoever was attached saw the end.  */
+  if (m->attach_fd >= 0)
+    close (get_and_reset (&m->attach_fd));
+  if (ret < 0)
     {
       m->cg->destroy (m->cgname, NULL);
       return -1;
@@ -787,6 +793,8 @@ monitor_release (struct monitor *m)
     close (m->sigfd);
   if (m->netns_fd >= 0)
     close (m->netns_fd);
+  if (m->attach_fd >= 0)
+    close (m->attach_fd);
 }
 
 int
@@ -803,6 +811,7 @@ cc_runtime_monitor_main (const char *id_arg, int status_fd, bool start_now, char
     .sigfd = -1,
     .sync_fd = -1,
     .netns_fd = -1,
+    .attach_fd = -1,
     .probe = { .fd = -1 },
     .log = { .fd = -1 },
   };
@@ -812,6 +821,9 @@ cc_runtime_monitor_main (const char *id_arg, int status_fd, bool start_now, char
     fcntl (status_fd, F_SETFD, FD_CLOEXEC);
   set_title (id, argv);
   detach_process ();
+  /* Only a create: `start` of a stopped container runs it detached.  */
+  if (! start_now)
+    m.attach_fd = cc_attach_connect (id);
   if (prepare (&m, &err) < 0 || spawn (&m, start_now, &err) < 0)
     {
       if (m.state)

@@ -208,6 +208,27 @@ struct cc_runtime_exec_opts
    for a signal) or -1.  Its stdio is ours (a pty relayed when tty).  */
 int cc_runtime_exec (const char *id, const struct cc_runtime_exec_opts *opts, cc_error_t *err);
 
+/* `run`: the caller's stdin, or a terminal, for a container's PID 1.
+   Open before cc_runtime_create (the container finds it by ID while it
+   is created); after cc_runtime_start, either hand over our stdin (a
+   helper process copies it until EOF, which the container then sees)
+   or relay our terminal with a pty of the container's devpts (raw mode,
+   window size, signals to us go to PID 1; returns once the container's
+   terminal closed, our terminal restored).  A container whose caller
+   went away runs detached, stdin /dev/null.  */
+struct cc_runtime_attach;
+int cc_runtime_attach_open (const char *id, bool tty, struct cc_runtime_attach **out, cc_error_t *err);
+int cc_runtime_attach_stdin (struct cc_runtime_attach *a, cc_error_t *err);
+int cc_runtime_attach_tty (struct cc_runtime_attach *a, cc_error_t *err);
+/* Stops the stdin helper, removes the socket if still there.  */
+void cc_runtime_attach_close (struct cc_runtime_attach *a);
+static inline void
+cleanup_runtime_attach_fn (struct cc_runtime_attach **a)
+{
+  cc_runtime_attach_close (*a);
+}
+#define cleanup_runtime_attach __attribute__ ((cleanup (cleanup_runtime_attach_fn)))
+
 /* Path helpers (freshly allocated).  */
 char *cc_runtime_state_path (const char *id);
 char *cc_runtime_log_path (const char *id);

@@ -1,0 +1,185 @@
+#!/usr/bin/env bash
+# `ccompose run` attached like `docker compose run`: stdin piped through
+# (-T), a terminal of the container's own on a pseudo-terminal (window
+# size, Ctrl-C to the container's foreground process, exit code, our
+# terminal restored), -d and </dev/null unchanged, conflicting flags.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/engine-helpers.bash"
+
+run_setup() {
+  eng_setup "$1"
+  load_images busybox
+  project "$1" <<'YAML'
+services:
+  svc:
+    image: busybox:1.35
+    command: ["sleep", "60"]
+YAML
+  cd "$WORK/$1"
+}
+
+# pty_run SCRIPT ARGS...: `ccompose run ARGS` on a pseudo-terminal of
+# 30x100; SCRIPT is python acting on it (expect, send, resize); prints the
+# transcript, EXIT=<status> and whether the terminal's mode came back.
+pty_run() {
+  local script=$1
+  shift
+  python3 - "$HOSTNS" "$CCOMPOSE" "$script" "$@" <<'PY'
+import fcntl, os, pty, select, struct, sys, termios, time
+ns, ccompose, script = sys.argv[1:4]
+args = sys.argv[4:]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp("nsenter", ["nsenter", "--net=/run/netns/" + ns, ccompose, "run"] + args)
+def resize(rows, cols):
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+resize(30, 100)
+# The mode the CLI found (read before it had the time to change it), to
+# compare with the one it leaves.
+before = termios.tcgetattr(fd)
+out = b""
+def pump(t=0.1):
+    global out
+    r, _, _ = select.select([fd], [], [], t)
+    if r:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            return False
+        if not chunk:
+            return False
+        out += chunk
+    return True
+def expect(text, timeout=20):
+    end = time.time() + timeout
+    while text.encode() not in out:
+        if time.time() > end:
+            sys.stdout.write(out.decode(errors="replace"))
+            sys.exit("timed out waiting for %r" % text)
+        if not pump():
+            break
+    if text.encode() not in out:
+        sys.stdout.write(out.decode(errors="replace"))
+        sys.exit("ended before %r" % text)
+def send(text):
+    os.write(fd, text.encode())
+exec(script)
+status = None
+end = time.time() + 30
+while time.time() < end:
+    alive = pump()
+    done, st = os.waitpid(pid, os.WNOHANG)
+    if done:
+        status = os.waitstatus_to_exitcode(st)
+        break
+if status is None:
+    os.kill(pid, 9)
+    _, st = os.waitpid(pid, 0)
+    status = "timeout"
+while pump(0):
+    pass
+after = termios.tcgetattr(fd)
+sys.stdout.write(out.decode(errors="replace"))
+print("\nEXIT=%s" % status)
+print("MODE=%s" % ("restored" if before == after else "changed: %r -> %r" % (before, after)))
+PY
+}
+
+test_piped_stdin_and_exit_code() {
+  run_setup runpipe
+  local out rc
+  out=$(printf 'a\nb\n' | cc run --rm -T svc sh -c 'cat; exit 3')
+  rc=$?
+  assert_eq "$rc" 3 "exit code of the command"
+  assert_eq "$out" "$(printf 'a\nb')" "stdin reached the container"
+  # Without -T, stdin not a terminal: still attached, no terminal.
+  out=$(echo hello | cc run --rm svc sh -c 'cat; [ -t 0 ] && echo tty || echo notty')
+  assert_eq "$out" "$(printf 'hello\nnotty')"
+  # Stdin at EOF at once: the command reads nothing and goes on.
+  out=$(cc run --rm svc sh -c 'cat; echo after' </dev/null)
+  assert_eq "$out" "after"
+  # A large input arrives whole, EOF included.
+  out=$(head -c 300000 /dev/zero | tr '\0' x | cc run --rm -T svc wc -c)
+  assert_eq "$(echo $out)" 300000
+  # -i=false: stdin is not attached.
+  out=$(echo ignored | cc run --rm --interactive=false svc sh -c 'cat; echo done')
+  assert_eq "$out" "done"
+  assert_exit 0 cc down
+  assert_no_residue
+}
+
+test_terminal_tty_size_exit_and_mode() {
+  run_setup runtty
+  OUT=$(pty_run '
+expect("# ")
+send("tty; stty size\r")
+expect("/dev/pts/")
+expect("30 100")
+resize(40, 120)
+time.sleep(0.3)
+send("stty size\r")
+expect("40 120")
+send("exit 5\r")
+' --rm svc sh)
+  [ -z "${SHOW:-}" ] || echo "$OUT" >&2
+  assert_contains "$OUT" "/dev/pts/0"
+  assert_contains "$OUT" "30 100"
+  assert_contains "$OUT" "40 120"
+  assert_contains "$OUT" "EXIT=5"
+  assert_contains "$OUT" "MODE=restored"
+  # --rm removed it.
+  assert_eq "$(ls "$CCOMPOSE_STATE_DIR/containers" 2>/dev/null | grep -c run)" 0
+  assert_exit 0 cc down
+  assert_no_residue
+}
+
+test_ctrl_c_reaches_the_foreground_process() {
+  run_setup runint
+  local t0=$SECONDS
+  OUT=$(pty_run '
+expect("# ")
+send("sleep 30\r")
+time.sleep(0.5)
+send("\x03")
+send("echo rc=$?\r")
+expect("rc=130")
+send("echo still here\r")
+expect("still here")
+send("exit\r")
+' --rm svc sh)
+  [ -z "${SHOW:-}" ] || echo "$OUT" >&2
+  [ $((SECONDS - t0)) -lt 20 ] || fail "Ctrl-C did not interrupt sleep"
+  assert_contains "$OUT" "rc=130"
+  assert_contains "$OUT" "EXIT=0"
+  assert_contains "$OUT" "MODE=restored"
+  assert_exit 0 cc down
+  assert_no_residue
+}
+
+test_detach_and_flags() {
+  run_setup rundet
+  local name out
+  # -d: detached, stdin /dev/null even with -t (Docker allows -d -t).
+  name=$(echo unread | cc run -d -t svc sh -c 'cat; echo eof; sleep 30')
+  [ -n "$name" ] || fail "no name printed"
+  wait_for 10 "detached output" sh -c "'$CCOMPOSE' runtime logs '$name' 2>/dev/null | grep -q eof"
+  out=$("$CCOMPOSE" runtime logs "$name" 2>&1)
+  assert_not_contains "$out" "unread"
+  assert_eq "$(rt_status "$name")" running
+  # A terminal forced without one: the command sees a tty, output relayed.
+  out=$(echo 'echo typed' | cc run --rm -t svc sh -c '[ -t 0 ] && echo has-tty; read l; echo "got $l"' 2>&1)
+  assert_contains "$out" "has-tty"
+  assert_contains "$out" "got echo typed"
+  # Conflicting and malformed flags are usage errors; nothing is created.
+  OUT=$(cc run -t -T svc true 2>&1)
+  assert_eq "$?" 2
+  assert_contains "$OUT" "--tty and --no-TTY can't be used together"
+  OUT=$(cc run --interactive=maybe svc true 2>&1)
+  assert_eq "$?" 2
+  assert_contains "$OUT" "invalid --interactive value"
+  assert_eq "$(ls -A "$CCOMPOSE_STATE_DIR/containers" | grep -c run)" 1
+  assert_exit 0 cc down -t 0
+  assert_no_residue
+}
+
+run_tests

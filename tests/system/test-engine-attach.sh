@@ -141,4 +141,45 @@ line 3"
   assert_no_residue
 }
 
+# `ccompose attach`: output from now on, a Ctrl-C passed to the container,
+# and the container's exit code; with --sig-proxy=false Ctrl-C detaches.
+test_attach_command_proxies_signals_and_returns_the_exit_code() {
+  eng_setup attachcmd
+  load_images busybox
+  project attachcmd <<'YAML'
+services:
+  t:
+    image: busybox:1.35
+    command: ["sh", "-c", "trap 'echo got-int; exit 9' INT; i=0; while true; do i=$$((i+1)); echo tick-$$i; sleep 0.1; done"]
+YAML
+  cd "$WORK/attachcmd"
+  assert_exit 0 cc up -d
+  # Detach first: the container must keep running.
+  # nsenter execs ccompose, so $! is ccompose itself (a function or
+  # subshell would take the signal instead).
+  nsenter --net="/run/netns/$HOSTNS" "$CCOMPOSE" attach --sig-proxy=false t >"$WORK/detached" 2>&1 &
+  local pid=$!
+  defer "kill $pid 2>/dev/null"
+  wait_for 10 "output while attached" grep -q tick- "$WORK/detached"
+  kill -INT "$pid"
+  wait "$pid"
+  assert_eq "$?" 0
+  assert_eq "$(rt_status attachcmd-t-1)" running
+  # Proxied: the container gets SIGINT, and its exit code is ours.
+  nsenter --net="/run/netns/$HOSTNS" "$CCOMPOSE" attach t >"$WORK/attached" 2>&1 &
+  pid=$!
+  defer "kill $pid 2>/dev/null"
+  wait_for 10 "output while attached" grep -q tick- "$WORK/attached"
+  kill -INT "$pid"
+  local code=0
+  wait "$pid" || code=$?
+  assert_eq "$code" 9
+  assert_contains "$(cat "$WORK/attached")" got-int
+  assert_eq "$(rt_status attachcmd-t-1)" exited
+  # Only what came after attaching: not the first tick of the container.
+  if grep -qx tick-1 "$WORK/attached"; then fail "attach replayed old output"; fi
+  assert_exit 0 cc down -t 0
+  assert_no_residue
+}
+
 run_tests

@@ -49,6 +49,11 @@ port --protocol sctp app 80
 ls --format yaml
 images --format xml
 top --bogus
+attach
+attach app app
+attach --index 0 app
+attach --sig-proxy=maybe app
+attach --detach-keys ctrl-x app
 CASES
   # A flag ccompose cannot honour yet fails instead of being ignored.
   assert_exit 1 cc up -d --always-recreate-deps

@@ -1,0 +1,187 @@
+/* `ccompose attach`: the output of one running container of a service,
+   from now until it stops, and its exit code.  Signals the CLI gets go to
+   the container (--sig-proxy, on by default, as in Docker).  Containers
+   of `up` read no input (their stdin is /dev/null), so there is no stdin
+   to attach: `--no-stdin` is what always happens, and `--detach-keys`,
+   which only means something with stdin attached, is refused.  */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/project.h"
+#include "engine/engine.h"
+#include "engine/logs.h"
+#include "lib/cleanup.h"
+#include "lib/json.h"
+#include "lib/strv.h"
+#include "runtime/runtime.h"
+
+static const char usage[]
+    = "Usage: ccompose attach [OPTIONS] SERVICE\n\n"
+      "Attach local standard output and error streams to a service's running container\n\n"
+      "Options:\n"
+      "      --index int      Index of the container if the service has multiple replicas (default 1)\n"
+      "      --no-stdin       Do not attach STDIN (always the case: service containers read no input)\n"
+      "      --sig-proxy      Proxy all received signals to the process (default true);\n"
+      "                       --sig-proxy=false: Ctrl-C detaches and leaves the container running\n"
+      "  -h, --help           Show this help\n";
+
+enum
+{
+  OPT_INDEX = 256,
+  OPT_NO_STDIN,
+  OPT_SIG_PROXY,
+  OPT_DETACH_KEYS,
+};
+
+static const struct option options[] = {
+  { "index", required_argument, NULL, OPT_INDEX },
+  { "no-stdin", no_argument, NULL, OPT_NO_STDIN },
+  { "sig-proxy", optional_argument, NULL, OPT_SIG_PROXY },
+  { "detach-keys", required_argument, NULL, OPT_DETACH_KEYS },
+  { "help", no_argument, NULL, 'h' },
+  { NULL, 0, NULL, 0 },
+};
+
+struct attach
+{
+  const char *name;
+  bool sig_proxy;
+};
+
+static volatile sig_atomic_t received;
+
+static void
+on_signal (int sig)
+{
+  received = sig;
+}
+
+static void
+print_raw (void *opaque, const struct cc_log_line *l)
+{
+  FILE *out = strcmp (l->stream, "stderr") == 0 ? stderr : stdout;
+
+  (void)opaque;
+  fwrite (l->text, 1, l->len, out);
+  fputc ('\n', out);
+  fflush (out);
+}
+
+/* Called between reads: a signal is passed on, or ends the attach.  */
+static bool
+should_stop (void *opaque)
+{
+  struct attach *a = opaque;
+  int sig = received;
+
+  if (sig == 0)
+    return false;
+  received = 0;
+  if (! a->sig_proxy)
+    return true;
+  cc_runtime_kill (a->name, sig, NULL);
+  return false;
+}
+
+static int
+parse (int argc, char **argv, int *index, bool *sig_proxy)
+{
+  int c;
+  char *end;
+
+  while ((c = getopt_long (argc, argv, "h", options, NULL)) != -1)
+    switch (c)
+      {
+      case OPT_INDEX:
+        *index = (int)strtol (optarg, &end, 10);
+        if (*end || *index < 1)
+          return cli_usage_error ("attach", "invalid --index `%s`", optarg);
+        break;
+      case OPT_NO_STDIN:
+        break;
+      case OPT_SIG_PROXY:
+        if (optarg && strcmp (optarg, "true") != 0 && strcmp (optarg, "false") != 0)
+          return cli_usage_error ("attach", "invalid --sig-proxy `%s` (true or false)", optarg);
+        *sig_proxy = optarg == NULL || strcmp (optarg, "true") == 0;
+        break;
+      case OPT_DETACH_KEYS:
+        return cli_usage_error ("attach", "--detach-keys needs an attached stdin, and service containers read no "
+                                          "input; use Ctrl-C with --sig-proxy=false to detach");
+      case 'h':
+        fputs (usage, stdout);
+        return CLI_EXIT_OK;
+      default:
+        return cli_usage_error ("attach", "unknown option");
+      }
+  if (optind != argc - 1)
+    return cli_usage_error ("attach", "requires exactly one SERVICE");
+  return -1;
+}
+
+static const char *
+pick (const struct cli_target *t, int index)
+{
+  const cJSON *containers = cJSON_GetObjectItemCaseSensitive (t->st->json, "containers");
+
+  for (char **n = t->containers; *n; n++)
+    if (cc_json_get_int (cJSON_GetObjectItemCaseSensitive (containers, *n), "number", 0) == index)
+      return *n;
+  return NULL;
+}
+
+static int
+follow (struct attach *a, cc_error_t *err)
+{
+  char *names[] = { (char *)a->name, NULL };
+  struct cc_log_opts lo = { .follow = true, .tail = 0, .settle_ms = 0, .fn = print_raw, .should_stop = should_stop,
+                            .opaque = a };
+  struct sigaction sa = { .sa_handler = on_signal };
+  cleanup_cjson cJSON *st = NULL;
+  int64_t code;
+
+  sigaction (SIGINT, &sa, NULL);
+  sigaction (SIGTERM, &sa, NULL);
+  sigaction (SIGHUP, &sa, NULL);
+  if (cc_engine_logs (names, &lo, err) < 0)
+    return -1;
+  if (cc_runtime_state (a->name, &st, err) < 0)
+    return -1;
+  code = cc_json_get_int (st, "exit_code", -1);
+  /* Detached (or the container still runs): nothing to report.  */
+  if (strcmp (cc_json_get_string (st, "status") ? cc_json_get_string (st, "status") : "", "exited") != 0 || code < 0)
+    return 0;
+  return (int)code;
+}
+
+int
+cli_cmd_attach (struct cli_global *g, int argc, char **argv)
+{
+  struct attach a = { .sig_proxy = true };
+  struct cli_target t = { 0 };
+  cleanup_strv char **services = NULL;
+  cc_error_t err = NULL;
+  int index = 1, ret = parse (argc, argv, &index, &a.sig_proxy);
+
+  if (ret >= 0)
+    return ret;
+  services = cli_rest (argc, argv);
+  if (cli_target_open (g, services, false, &t, &err) < 0)
+    {
+      cli_target_release (&t);
+      return cli_fail (&err);
+    }
+  a.name = pick (&t, index);
+  if (a.name == NULL)
+    {
+      cc_error_make (&err, 0, "service `%s` has no container with index %d", services[0], index);
+      cli_target_release (&t);
+      return cli_fail (&err);
+    }
+  ret = follow (&a, &err);
+  cli_target_release (&t);
+  return ret < 0 ? cli_fail (&err) : ret;
+}

@@ -18,10 +18,10 @@ YAML
   cd "$WORK/$1"
 }
 
-# pty_run SCRIPT ARGS...: `ccompose run ARGS` on a pseudo-terminal of
-# 30x100; SCRIPT is python acting on it (expect, send, resize); prints the
+# pty_cc SCRIPT ARGS...: `ccompose ARGS` on a pseudo-terminal of 30x100;
+# SCRIPT is python acting on it (expect, send, resize); prints the
 # transcript, EXIT=<status> and whether the terminal's mode came back.
-pty_run() {
+pty_cc() {
   local script=$1
   shift
   python3 - "$HOSTNS" "$CCOMPOSE" "$script" "$@" <<'PY'
@@ -30,7 +30,7 @@ ns, ccompose, script = sys.argv[1:4]
 args = sys.argv[4:]
 pid, fd = pty.fork()
 if pid == 0:
-    os.execvp("nsenter", ["nsenter", "--net=/run/netns/" + ns, ccompose, "run"] + args)
+    os.execvp("nsenter", ["nsenter", "--net=/run/netns/" + ns, ccompose] + args)
 def resize(rows, cols):
     fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
 resize(30, 100)
@@ -110,7 +110,7 @@ test_piped_stdin_and_exit_code() {
 
 test_terminal_tty_size_exit_and_mode() {
   run_setup runtty
-  OUT=$(pty_run '
+  OUT=$(pty_cc '
 expect("# ")
 send("tty; stty size\r")
 expect("/dev/pts/")
@@ -120,7 +120,7 @@ time.sleep(0.3)
 send("stty size\r")
 expect("40 120")
 send("exit 5\r")
-' --rm svc sh)
+' run --rm svc sh)
   [ -z "${SHOW:-}" ] || echo "$OUT" >&2
   assert_contains "$OUT" "/dev/pts/0"
   assert_contains "$OUT" "30 100"
@@ -136,7 +136,7 @@ send("exit 5\r")
 test_ctrl_c_reaches_the_foreground_process() {
   run_setup runint
   local t0=$SECONDS
-  OUT=$(pty_run '
+  OUT=$(pty_cc '
 expect("# ")
 send("sleep 30\r")
 time.sleep(0.5)
@@ -146,13 +146,31 @@ expect("rc=130")
 send("echo still here\r")
 expect("still here")
 send("exit\r")
-' --rm svc sh)
+' run --rm svc sh)
   [ -z "${SHOW:-}" ] || echo "$OUT" >&2
   [ $((SECONDS - t0)) -lt 20 ] || fail "Ctrl-C did not interrupt sleep"
   assert_contains "$OUT" "rc=130"
   assert_contains "$OUT" "EXIT=0"
   assert_contains "$OUT" "MODE=restored"
   assert_exit 0 cc down
+  assert_no_residue
+}
+
+# `exec -t` shares the terminal code with run: a tty of the container's,
+# the window size, the exit code, our terminal restored.
+test_exec_terminal_shares_the_relay() {
+  run_setup runexec
+  assert_exit 0 cc up -d
+  OUT=$(pty_cc '
+expect("# ")
+send("tty; stty size; exit 7\r")
+' exec svc sh)
+  [ -z "${SHOW:-}" ] || echo "$OUT" >&2
+  assert_contains "$OUT" "/dev/pts/"
+  assert_contains "$OUT" "30 100"
+  assert_contains "$OUT" "EXIT=7"
+  assert_contains "$OUT" "MODE=restored"
+  assert_exit 0 cc down -t 0
   assert_no_residue
 }
 

@@ -25,7 +25,7 @@ static const char usage[]
       "Create and start containers\n\n"
       "Options:\n"
       "      --abort-on-container-exit   Stops all containers if any container was stopped\n"
-      "      --always-recreate-deps      Recreate dependent containers (not supported yet)\n"
+      "      --always-recreate-deps      Recreate dependent containers. Incompatible with --no-recreate.\n"
       "      --attach stringArray        Restrict attaching to the specified services\n"
       "  -d, --detach                    Detached mode: Run containers in the background\n"
       "      --exit-code-from string     Return the exit code of the selected service container\n"
@@ -142,11 +142,8 @@ parse (struct up_cli *o, int argc, char **argv)
         o->abort_on_exit = true;
         break;
       case OPT_ALWAYS_RECREATE_DEPS:
-        /* Accepting it and doing nothing would ignore it silently.  */
-        fputs ("ccompose up: --always-recreate-deps is not supported yet "
-               "(--force-recreate recreates every selected service)\n",
-               stderr);
-        return CLI_EXIT_FAILURE;
+        o->up.always_recreate_deps = true;
+        break;
       case OPT_ATTACH:
         cc_strv_append (&o->attach, optarg);
         break;
@@ -217,6 +214,8 @@ parse (struct up_cli *o, int argc, char **argv)
       }
   if (o->up.force_recreate && o->up.no_recreate)
     return cli_usage_error ("up", "--force-recreate and --no-recreate are incompatible");
+  if (o->up.always_recreate_deps && o->up.no_recreate)
+    return cli_usage_error ("up", "--always-recreate-deps and --no-recreate are incompatible");
   if (o->detach && o->abort_on_exit)
     return cli_usage_error ("up", "--abort-on-container-exit and --exit-code-from need attached mode (no -d/--wait)");
   if (o->up.no_start && o->up.wait)

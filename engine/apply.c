@@ -700,6 +700,7 @@ apply (const struct cc_project *p, struct cc_up_opts *o, struct cc_state *st, cc
     .services = o->services,
     .scale = o->scale,
     .force_recreate = o->force_recreate,
+    .always_recreate_deps = o->always_recreate_deps,
     .no_recreate = o->no_recreate,
     .no_deps = o->no_deps,
     .remove_orphans = o->remove_orphans,

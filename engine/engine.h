@@ -110,6 +110,7 @@ struct cc_plan_opts
   const cJSON *image_ids; /* service -> image id (what the store resolved) */
   const cJSON *status;    /* container name -> runtime status (running, exited...) */
   bool force_recreate, no_recreate, no_deps, remove_orphans, no_start;
+  bool always_recreate_deps; /* force for the dependencies the named services pull in */
 };
 
 int cc_plan_make (const struct cc_project *p, const cJSON *state, const struct cc_plan_opts *o, struct cc_plan **out,
@@ -149,6 +150,7 @@ struct cc_up_opts
   char **services;
   char **scale;
   bool wait, no_start, force_recreate, no_recreate, no_deps, remove_orphans, dry_run, quiet;
+  bool always_recreate_deps;
   int64_t wait_timeout_ms; /* < 0: none */
   int64_t timeout_ms;      /* stop timeout when recreating; < 0: the service's */
   int parallel;            /* < 1: unlimited */

@@ -263,6 +263,19 @@ container_status (struct builder *b, const char *cname)
   return s ? s : "missing";
 }
 
+/* Docker Compose's split: --force-recreate is for the services named
+   (all when none is), --always-recreate-deps for the dependencies they
+   pull in.  The reason to give, or NULL when not forced.  */
+static const char *
+forced (const struct builder *b, const char *service)
+{
+  bool named = b->o->services == NULL || *b->o->services == NULL || cc_strv_contains (b->o->services, service);
+
+  if (named)
+    return b->o->force_recreate ? "--force-recreate" : NULL;
+  return b->o->always_recreate_deps ? "--always-recreate-deps" : NULL;
+}
+
 /* What to do with an existing replica.  */
 static struct cc_action *
 plan_existing (struct builder *b, const cJSON *svc, const char *service, const cJSON *entry, const char *cname,
@@ -290,8 +303,8 @@ plan_existing (struct builder *b, const cJSON *svc, const char *service, const c
       why = w;
     }
   changed = why != NULL;
-  if (b->o->force_recreate && ! changed)
-    why = xstrdup ("--force-recreate");
+  if (forced (b, service) && ! changed)
+    why = xstrdup (forced (b, service));
   else if (strcmp (status, "missing") == 0 && ! changed)
     why = xstrdup ("container missing");
   if (why && (! b->o->no_recreate || strcmp (status, "missing") == 0))

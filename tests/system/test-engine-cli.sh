@@ -26,6 +26,7 @@ up --scale app=99999999999
 up -d --abort-on-container-exit
 up --wait --exit-code-from app
 up --force-recreate --no-recreate
+up --always-recreate-deps --no-recreate
 up --no-start --wait
 up --pull sometimes
 up -t never
@@ -55,9 +56,6 @@ attach --index 0 app
 attach --sig-proxy=maybe app
 attach --detach-keys ctrl-x app
 CASES
-  # A flag ccompose cannot honour yet fails instead of being ignored.
-  assert_exit 1 cc up -d --always-recreate-deps
-  assert_contains "$OUT" "--always-recreate-deps is not supported yet"
   # Nothing was created by any of them.
   [ -z "$(ls -A "$CCOMPOSE_STATE_DIR/projects" 2>/dev/null)" ] || fail "a usage error left project state"
 }

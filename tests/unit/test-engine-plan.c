@@ -223,6 +223,33 @@ test_no_recreate_and_force_recreate (void **state)
   fixture_release (&f);
 }
 
+/* --force-recreate covers the services named; their dependencies are
+   recreated only when changed, or always with --always-recreate-deps.  */
+static void
+test_force_recreate_of_named_services_and_their_dependencies (void **state)
+{
+  struct fixture f;
+  char *web[] = { (char *)"web", NULL };
+  struct cc_plan_opts o = { .services = web, .force_recreate = true };
+  cleanup_free char *t1 = NULL, *t2 = NULL, *t3 = NULL;
+
+  (void)state;
+  fixture_init (&f, web_redis);
+  record_current (&f, 1);
+  t1 = plan_text (&f, &o);
+  assert_non_null (strstr (t1, "recreate and start container demo-web-1: web: --force-recreate"));
+  assert_null (strstr (t1, "container demo-redis-1: redis:"));
+  o.always_recreate_deps = true;
+  t2 = plan_text (&f, &o);
+  assert_non_null (strstr (t2, "recreate and start container demo-redis-1: redis: --always-recreate-deps"));
+  assert_non_null (strstr (t2, "recreate and start container demo-web-1: web: --force-recreate"));
+  /* Without services named, every service is named: nothing is a mere dependency.  */
+  o = (struct cc_plan_opts){ .always_recreate_deps = true };
+  t3 = plan_text (&f, &o);
+  assert_null (strstr (t3, "recreate"));
+  fixture_release (&f);
+}
+
 static void
 test_stopped_and_missing_containers (void **state)
 {
@@ -504,6 +531,7 @@ main (void)
     cmocka_unit_test (test_recreate_only_the_changed_service),
     cmocka_unit_test (test_image_change_and_added_key),
     cmocka_unit_test (test_no_recreate_and_force_recreate),
+    cmocka_unit_test (test_force_recreate_of_named_services_and_their_dependencies),
     cmocka_unit_test (test_stopped_and_missing_containers),
     cmocka_unit_test (test_orphans_reported_or_removed),
     cmocka_unit_test (test_scale_up_and_down),

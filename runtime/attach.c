@@ -4,17 +4,25 @@
    caller (CLI)                 monitor                 PID 1 (before execve)
    listen on containers/.attach-<hash of id>
    cc_runtime_create ---------> connect (first run only),
+                                unlink the socket file,
                                 fd passed to the clone
    cc_runtime_start  --------------------------------> started (sync 3)
-   accept, unlink the socket
+   accept
    'i' + read end of a pipe  -----------------------> stdin = the pipe
    (a helper process copies our stdin into the pipe until EOF)
    or
    't'                       -----------------------> pty from the container's
                                                        devpts, slave = stdio
                              <----------------------- 'p' + master
+                                <- sync: 'T' + master
    raw mode, window size, 'g' ----------------------> execve
-   relay until the pty closes
+   our input -> master          master -> json log
+   stdout <------------------- + the connection
+   until the monitor closes the connection (the pty closed)
+
+   The monitor reads the terminal, as Docker's daemon does: the output is
+   logged, and a caller that goes away leaves the program running, its
+   terminal still open.
 
    Found by the container's id rather than named in the spec: the
    container connects while it is created, before anyone could hand it a
@@ -98,6 +106,9 @@ cc_attach_connect (const char *id)
   socket_address (dirfd, name, &sa);
   if (fd < 0 || connect (fd, (struct sockaddr *)&sa, sizeof (sa)) < 0)
     return -1;
+  /* Connected: nobody needs the name any more, and a caller killed
+     before its accept leaves nothing behind.  */
+  unlinkat (dirfd, name, 0);
   return get_and_reset (&fd);
 }
 
@@ -112,14 +123,15 @@ receive_go (int sock)
 }
 
 static int
-attach_tty (int sock, cc_error_t *err)
+attach_tty (int sock, int sync_fd, cc_error_t *err)
 {
   cleanup_close int master = -1, slave = -1;
 
   if (cc_tty_open (&master, &slave, err) < 0)
     return -1;
   cc_tty_become_stdio (slave);
-  if (cc_fd_send (sock, 'p', master, err) < 0)
+  /* The caller first: output only comes after its 'g'.  */
+  if (cc_fd_send (sock, 'p', master, err) < 0 || cc_fd_send (sync_fd, CC_ATTACH_TTY_TAG, master, err) < 0)
     return -1;
   /* The caller sets the window size first: the program starts with
      the right one.  */
@@ -128,7 +140,7 @@ attach_tty (int sock, cc_error_t *err)
 }
 
 int
-cc_attach_stdio (int sock, cc_error_t *err)
+cc_attach_stdio (int sock, int sync_fd, cc_error_t *err)
 {
   cleanup_close int fd = -1;
   char tag;
@@ -138,7 +150,7 @@ cc_attach_stdio (int sock, cc_error_t *err)
   if (tag == 'i' && fd >= 0 && dup2 (fd, 0) < 0)
     return cc_error_make (err, errno, "attach stdin");
   if (tag == 't')
-    return attach_tty (sock, err);
+    return attach_tty (sock, sync_fd, err);
   return 0;
 }
 
@@ -204,11 +216,14 @@ accept_container (struct cc_runtime_attach *a, cc_error_t *err)
 {
   if (a->conn_fd >= 0)
     return 0;
+  int e;
+
   a->conn_fd = accept4 (a->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+  e = errno;
   unlink (a->path);
   close (get_and_reset (&a->listen_fd));
   if (a->conn_fd < 0)
-    return cc_error_make (err, errno == EAGAIN ? ENOTCONN : errno, "container `%s` did not attach", a->id);
+    return cc_error_make (err, e == EAGAIN ? ENOTCONN : e, "container `%s` did not attach", a->id);
   return 0;
 }
 
@@ -307,7 +322,8 @@ cc_runtime_attach_tty (struct cc_runtime_attach *a, cc_error_t *err)
     return cc_error_make (err, EPROTO, "container `%s` sent no terminal", a->id);
   for (size_t i = 0; i < CC_N_ELEMENTS (proxied); i++)
     sigaction (proxied[i], &sa, &old[i]);
-  cc_tty_relay (master, &h);
+  /* Input straight to the terminal, output from the monitor.  */
+  cc_tty_relay (master, a->conn_fd, &h);
   for (size_t i = 0; i < CC_N_ELEMENTS (proxied); i++)
     sigaction (proxied[i], &old[i], NULL);
   return 0;

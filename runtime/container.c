@@ -202,7 +202,7 @@ static void __attribute__ ((noreturn)) child_main (const struct child_args *a)
   cc_sync_send_ok (a->sync_fd);
   /* Only now: the caller of `run` takes its end once the start is
      confirmed, so start never waits on it.  */
-  if (cc_attach_stdio (a->attach_fd, &err) < 0)
+  if (cc_attach_stdio (a->attach_fd, a->sync_fd, &err) < 0)
     {
       cc_sync_send_error (a->sync_fd, &err);
       _exit (127);

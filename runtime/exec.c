@@ -367,7 +367,7 @@ cc_runtime_exec (const char *id, const struct cc_runtime_exec_opts *o, cc_error_
       struct cc_tty_relay_hooks h = { .gone = exec_gone, .opaque = &pid };
       char tag;
       if (cc_fd_receive (parent_sock, &tag, &master) == 0 && master >= 0)
-        cc_tty_relay (master, &h);
+        cc_tty_relay (master, master, &h);
     }
   while (waitpid (pid, &status, 0) < 0)
     if (errno != EINTR)

@@ -229,8 +229,12 @@ char *cc_attach_socket_name (const char *id);
 /* Connected to the caller waiting for ID, or -1 (nobody waits).  */
 int cc_attach_connect (const char *id);
 /* In PID 1 before execve: take stdin, or a terminal, from the caller
-   on SOCK (-1: nothing to do; a caller gone: nothing done).  */
-int cc_attach_stdio (int sock, cc_error_t *err);
+   on SOCK (-1: nothing to do; a caller gone: nothing done).  A
+   terminal's master goes to the caller and, tagged CC_ATTACH_TTY_TAG,
+   over SYNC_FD to the monitor, which logs the output and forwards it to
+   the caller.  */
+#define CC_ATTACH_TTY_TAG 'T'
+int cc_attach_stdio (int sock, int sync_fd, cc_error_t *err);
 
 /* tty.c: a pty of the container's devpts whose master goes to the
    caller over a unix socket; the caller relays it with its terminal.  */
@@ -239,6 +243,8 @@ int cc_fd_send (int sock, char tag, int fd, cc_error_t *err);
 /* The next message: its byte in *TAG, its descriptor (or -1) in *FD;
    -1 on EOF or error.  */
 int cc_fd_receive (int sock, char *tag, int *fd);
+/* recv with a descriptor that may come along (*FD, or -1).  */
+ssize_t cc_recv_with_fd (int sock, void *buf, size_t len, int flags, int *fd);
 /* A pty of the devpts at /dev/pts of the current mount namespace.  */
 int cc_tty_open (int *master, int *slave, cc_error_t *err);
 /* SLAVE becomes the controlling terminal (the caller leads a session
@@ -251,9 +257,10 @@ struct cc_tty_relay_hooks
   bool (*gone) (void *opaque);  /* true: stop (after draining the master) */
   void *opaque;
 };
-/* Copy stdin to MASTER and MASTER to stdout, our terminal raw and its
-   size forwarded, until the pty closes or H->gone says so; the terminal
-   mode is restored.  */
-void cc_tty_relay (int master, const struct cc_tty_relay_hooks *h);
+/* Copy stdin to MASTER and OUTPUT (the master itself, or whoever reads
+   it for us) to stdout, our terminal raw and its size forwarded to
+   MASTER, until OUTPUT ends or H->gone says so; the terminal mode is
+   restored.  */
+void cc_tty_relay (int master, int output, const struct cc_tty_relay_hooks *h);
 
 #endif

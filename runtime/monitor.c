@@ -65,10 +65,12 @@ struct monitor
   cJSON *state;
   struct cc_jsonlog log;
   struct stream out, err;
+  struct stream tty; /* the master of `run`'s terminal (runtime/attach.c) */
   int sigfd;
   int sync_fd;
   int netns_fd;
-  int attach_fd; /* the caller of `run`, for the first run only */
+  int attach_fd; /* the caller of `run`: the first run's stdio, the terminal's output */
+  bool attach_given;
   pid_t pid;
   int64_t started_ms;
   uint64_t oom_before;
@@ -144,6 +146,32 @@ log_lines (struct monitor *m, struct stream *s, bool flush)
   s->line.data[s->line.len] = '\0';
 }
 
+/* The terminal's output to `run`'s caller too, in messages its relay
+   reads whole.  Blocking: a caller that does not read holds the
+   program up, as a terminal would; one that went away is dropped.  */
+static void
+forward_output (struct monitor *m, const char *data, size_t len)
+{
+  for (size_t off = 0; m->attach_fd >= 0 && off < len;)
+    {
+      size_t chunk = len - off < 4096 ? len - off : 4096;
+      ssize_t n = send (m->attach_fd, data + off, chunk, MSG_NOSIGNAL);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        close (get_and_reset (&m->attach_fd));
+      off += chunk;
+    }
+}
+
+/* The caller's relay ends when the connection does.  */
+static void
+detach_caller (struct monitor *m)
+{
+  if (m->attach_fd >= 0)
+    close (get_and_reset (&m->attach_fd));
+}
+
 static void
 pump (struct monitor *m, struct stream *s)
 {
@@ -160,8 +188,12 @@ pump (struct monitor *m, struct stream *s)
       close (s->fd);
       s->fd = -1;
       log_lines (m, s, true);
+      if (s == &m->tty)
+        detach_caller (m);
       return;
     }
+  if (s == &m->tty)
+    forward_output (m, buf, (size_t)n);
   cc_buf_append (&s->line, buf, (size_t)n);
   log_lines (m, s, false);
 }
@@ -211,10 +243,9 @@ spawn (struct monitor *m, bool start_now, cc_error_t *err)
 
   if (m->cg->create (m->cgname, &m->spec->resources, ! m->spec->privileged, err) < 0)
     return -1;
-  ret = cc_container_spawn (m->id, m->spec, m->netns_fd, m->attach_fd, start_now, &c, err);
   /* A restart runs detached: whoever was attached saw the end.  */
-  if (m->attach_fd >= 0)
-    close (get_and_reset (&m->attach_fd));
+  ret = cc_container_spawn (m->id, m->spec, m->netns_fd, m->attach_given ? -1 : m->attach_fd, start_now, &c, err);
+  m->attach_given = true;
   if (ret < 0)
     {
       m->cg->destroy (m->cgname, NULL);
@@ -273,12 +304,19 @@ on_sync (struct monitor *m)
   for (;;)
     {
       struct cc_sync_msg msg;
-      ssize_t n = recv (m->sync_fd, &msg, sizeof (msg) - 1, MSG_DONTWAIT);
+      int fd;
+      ssize_t n = cc_recv_with_fd (m->sync_fd, &msg, sizeof (msg) - 1, MSG_DONTWAIT, &fd);
 
-      if (n < 0 && errno == EINTR)
-        continue;
       if (n < 0 && errno == EAGAIN)
         return;
+      if (n == 1 && ((char *)&msg)[0] == CC_ATTACH_TTY_TAG && fd >= 0 && m->tty.fd < 0)
+        {
+          m->tty.fd = fd;
+          fcntl (fd, F_SETFL, O_NONBLOCK);
+          continue;
+        }
+      if (fd >= 0)
+        close (fd);
       if (n <= (ssize_t)offsetof (struct cc_sync_msg, text))
         {
           close (m->sync_fd);
@@ -436,6 +474,8 @@ container_exited (struct monitor *m, int status)
   m->pid = 0;
   drain (m, &m->out);
   drain (m, &m->err);
+  drain (m, &m->tty);
+  detach_caller (m);
   if (m->sync_fd >= 0)
     on_sync (m);
   if (m->probe.pid > 0)
@@ -627,9 +667,9 @@ run_loop (struct monitor *m)
   while (! m->done)
     {
       int64_t now = cc_runtime_now_ms ();
-      struct pollfd p[5] = {
+      struct pollfd p[6] = {
         { m->sigfd, POLLIN, 0 },   { m->out.fd, POLLIN, 0 },   { m->err.fd, POLLIN, 0 },
-        { m->sync_fd, POLLIN, 0 }, { m->probe.fd, POLLIN, 0 },
+        { m->sync_fd, POLLIN, 0 }, { m->probe.fd, POLLIN, 0 }, { m->tty.fd, POLLIN, 0 },
       };
       if (poll (p, CC_N_ELEMENTS (p), poll_timeout (m, now)) < 0 && errno != EINTR)
         break;
@@ -642,6 +682,8 @@ run_loop (struct monitor *m)
         on_sync (m);
       if (p[4].revents)
         read_probe (m);
+      if (p[5].revents)
+        pump (m, &m->tty);
       if (p[0].revents)
         on_signal (m);
       if (m->restart_at > 0 && now >= m->restart_at)
@@ -782,6 +824,9 @@ monitor_release (struct monitor *m)
   cc_jsonlog_close (&m->log);
   cc_buf_reset (&m->out.line);
   cc_buf_reset (&m->err.line);
+  cc_buf_reset (&m->tty.line);
+  if (m->tty.fd >= 0)
+    close (m->tty.fd);
   cc_buf_reset (&m->probe.out);
   free (m->probe.start);
   free (m->cgname);
@@ -808,6 +853,7 @@ cc_runtime_monitor_main (const char *id_arg, int status_fd, bool start_now, char
     .cg = cc_cgroup_ops_get (),
     .out = { "stdout", -1, { 0 } },
     .err = { "stderr", -1, { 0 } },
+    .tty = { "stdout", -1, { 0 } },
     .sigfd = -1,
     .sync_fd = -1,
     .netns_fd = -1,

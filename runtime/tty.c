@@ -47,24 +47,34 @@ cc_fd_send (int sock, char tag, int fd, cc_error_t *err)
   return 0;
 }
 
-int
-cc_fd_receive (int sock, char *tag, int *fd)
+ssize_t
+cc_recv_with_fd (int sock, void *buf, size_t len, int flags, int *fd)
 {
-  struct iovec iov = { tag, 1 };
+  struct iovec iov = { buf, len };
   union fd_cmsg u;
   struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof (u.buf) };
   struct cmsghdr *c;
   ssize_t n;
 
   *fd = -1;
-  while ((n = recvmsg (sock, &msg, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
+  while ((n = recvmsg (sock, &msg, flags | MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
     ;
-  if (n <= 0)
+  if (n < 0)
     return -1;
   c = CMSG_FIRSTHDR (&msg);
   if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN (sizeof (int)))
     memcpy (fd, CMSG_DATA (c), sizeof (int));
-  return 0;
+  return n;
+}
+
+int
+cc_fd_receive (int sock, char *tag, int *fd)
+{
+  ssize_t n = cc_recv_with_fd (sock, tag, 1, 0, fd);
+
+  if (n <= 0 && *fd >= 0)
+    close (get_and_reset (fd));
+  return n <= 0 ? -1 : 0;
 }
 
 int
@@ -120,17 +130,17 @@ sync_winsize (int master, struct winsize *last)
 
 /* What the process wrote before it went.  */
 static void
-drain (int master)
+drain (int output)
 {
-  struct pollfd p = { master, POLLIN, 0 };
+  struct pollfd p = { output, POLLIN, 0 };
   bool open_ = true;
 
   while (open_ && poll (&p, 1, 0) > 0 && (p.revents & POLLIN))
-    copy_once (master, 1, &open_);
+    copy_once (output, 1, &open_);
 }
 
 void
-cc_tty_relay (int master, const struct cc_tty_relay_hooks *h)
+cc_tty_relay (int master, int output, const struct cc_tty_relay_hooks *h)
 {
   struct termios saved, raw;
   struct winsize size = { 0 };
@@ -149,7 +159,7 @@ cc_tty_relay (int master, const struct cc_tty_relay_hooks *h)
     h->ready (h->opaque);
   while (out_open)
     {
-      struct pollfd p[2] = { { master, POLLIN, 0 }, { in_open ? 0 : -1, POLLIN, 0 } };
+      struct pollfd p[2] = { { output, POLLIN, 0 }, { in_open ? 0 : -1, POLLIN, 0 } };
       if (poll (p, 2, 100) < 0 && errno != EINTR)
         break;
       if (have_tty)
@@ -157,13 +167,13 @@ cc_tty_relay (int master, const struct cc_tty_relay_hooks *h)
       if (h && h->tick)
         h->tick (h->opaque);
       if (p[0].revents & (POLLIN | POLLHUP | POLLERR))
-        copy_once (master, 1, &out_open);
+        copy_once (output, 1, &out_open);
       if (p[1].revents & (POLLIN | POLLHUP | POLLERR))
         copy_once (0, master, &in_open);
       if (h && h->gone && h->gone (h->opaque))
         break;
     }
-  drain (master);
+  drain (output);
   if (have_tty)
     tcsetattr (0, TCSANOW, &saved);
 }

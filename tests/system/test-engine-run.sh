@@ -129,7 +129,32 @@ send("exit 5\r")
   assert_contains "$OUT" "MODE=restored"
   # --rm removed it.
   assert_eq "$(ls "$CCOMPOSE_STATE_DIR/containers" 2>/dev/null | grep -c run)" 0
+  # The terminal's output is in the container's log, as in Docker.
+  OUT=$(pty_cc '
+expect("# ")
+send("echo logged-$((6*7))\r")
+expect("logged-42")
+send("exit\r")
+' run --name runtty-kept svc sh)
+  assert_contains "$OUT" "EXIT=0"
+  assert_contains "$("$CCOMPOSE" runtime logs runtty-kept)" "logged-42"
   assert_exit 0 cc down
+  assert_no_residue
+}
+
+# The CLI killed: the program keeps its terminal and runs on, logged.
+test_terminal_outlives_a_killed_cli() {
+  run_setup runkill
+  OUT=$(pty_cc '
+expect("started")
+os.kill(pid, 9)
+' run --name runkill-one svc sh -c 'echo started; sleep 1; echo after-cli; sleep 30')
+  [ -z "${SHOW:-}" ] || echo "$OUT" >&2
+  assert_contains "$OUT" "EXIT=-9"
+  wait_for 10 "output after the CLI died" sh -c "'$CCOMPOSE' runtime logs runkill-one | grep -q after-cli"
+  assert_eq "$(rt_status runkill-one)" running
+  assert_eq "$(ls -A "$CCOMPOSE_STATE_DIR/containers" | grep -c attach)" 0
+  assert_exit 0 cc down -t 0
   assert_no_residue
 }
 

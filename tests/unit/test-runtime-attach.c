@@ -90,6 +90,8 @@ test_open_connect_close (void **ctx)
   assert_true (S_ISSOCK (st.st_mode));
   conn = cc_attach_connect ("proj-svc-run-abc");
   assert_true (conn >= 0);
+  /* Connected: the name is gone, the connection stays.  */
+  assert_int_equal (stat (path, &st), -1);
   /* Another id finds nothing.  */
   assert_int_equal (cc_attach_connect ("proj-svc-run-abd"), -1);
   cc_runtime_attach_close (a);
@@ -181,18 +183,18 @@ test_container_side_tolerates_a_gone_or_odd_caller (void **ctx)
   struct stat before, after;
 
   (void)ctx;
-  assert_int_equal (cc_attach_stdio (-1, NULL), 0);
+  assert_int_equal (cc_attach_stdio (-1, -1, NULL), 0);
   assert_int_equal (fstat (0, &before), 0);
   assert_int_equal (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
   close (sv[0]);
-  assert_int_equal (cc_attach_stdio (sv[1], NULL), 0);
+  assert_int_equal (cc_attach_stdio (sv[1], -1, NULL), 0);
   close (sv[1]);
   assert_int_equal (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
   /* 'i' without a descriptor, then an unknown tag.  */
   assert_int_equal (cc_fd_send (sv[0], 'i', -1, NULL), 0);
-  assert_int_equal (cc_attach_stdio (sv[1], NULL), 0);
+  assert_int_equal (cc_attach_stdio (sv[1], -1, NULL), 0);
   assert_int_equal (cc_fd_send (sv[0], 'z', -1, NULL), 0);
-  assert_int_equal (cc_attach_stdio (sv[1], NULL), 0);
+  assert_int_equal (cc_attach_stdio (sv[1], -1, NULL), 0);
   close (sv[0]);
   close (sv[1]);
   assert_int_equal (fstat (0, &after), 0);

@@ -225,4 +225,29 @@ test_detach_and_flags() {
   assert_no_residue
 }
 
+# Hostile input: binary stdin arrives byte for byte; endless input to a
+# command that closes its stdin does not hang; a missing command with a
+# terminal asked for fails at once, leaving nothing behind.
+test_binary_endless_and_failing_input() {
+  run_setup runhostile
+  local want got out rc
+  # timeout runs a program, not the cc function.
+  local ccx=(timeout 20 nsenter --net="/run/netns/$HOSTNS" "$CCOMPOSE")
+  head -c 200000 /dev/urandom >"$WORK/blob"
+  want=$(md5sum <"$WORK/blob" | cut -d' ' -f1)
+  got=$(cc run --rm -T svc md5sum <"$WORK/blob" | cut -d' ' -f1)
+  assert_eq "$got" "$want" "binary stdin"
+  out=$("${ccx[@]}" run --rm -T svc sh -c 'exec 0<&-; echo closed; exit 4' </dev/zero)
+  rc=$?
+  assert_eq "$rc" 4 "endless stdin, stdin closed by the command"
+  assert_eq "$out" closed
+  out=$(echo | "${ccx[@]}" run --rm -t svc /nonexistent 2>&1)
+  rc=$?
+  [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] || fail "missing command: exit $rc"
+  assert_contains "$out" "exec: \`/nonexistent\` in the container"
+  assert_eq "$(ls -A "$CCOMPOSE_STATE_DIR/containers" | grep -c -e run -e attach)" 0
+  assert_exit 0 cc down
+  assert_no_residue
+}
+
 run_tests

@@ -20,6 +20,7 @@
 #include "lib/file.h"
 #include "lib/json.h"
 #include "lib/paths.h"
+#include "lib/proc.h"
 #include "lib/strv.h"
 #include "lib/xalloc.h"
 #include "runtime/install.h"
@@ -33,33 +34,76 @@ sleep_ms (long ms)
   nanosleep (&(struct timespec){ .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L }, NULL);
 }
 
-/* pidfd of PID, only when it still is the process that started at
-   START (a recycled pid is never ours).  */
-static int
-pidfd_for (pid_t pid, uint64_t start)
+/* A process of ours to signal and wait for: the pid and start time the
+   state recorded, and its pidfd, so a recycled pid is never signalled.
+   Without pidfd_open (valgrind, kernels before 5.3) the pid is checked
+   against its start time before each use instead.  */
+struct proc_ref
 {
-  int fd;
+  pid_t pid;
+  uint64_t start;
+  int fd; /* -1: no pidfd */
+};
 
-  if (pid <= 0)
-    return -1;
-  fd = (int)syscall (SYS_pidfd_open, pid, 0);
-  if (fd < 0)
-    return -1;
-  if (! cc_runtime_proc_alive (pid, start))
-    {
-      close (fd);
-      return -1;
-    }
-  return fd;
+static void
+proc_ref_close (struct proc_ref *p)
+{
+  if (p->fd >= 0)
+    close (p->fd);
+  p->fd = -1;
 }
 
-/* True when the process behind FD exited within TIMEOUT_MS (< 0: wait
-   forever).  Zombies count as exited.  */
+#define cleanup_proc_ref __attribute__ ((cleanup (proc_ref_close)))
+
+/* Running, not a zombie: a zombie has exited.  */
 static bool
-wait_pidfd (int fd, int64_t timeout_ms)
+proc_running (const struct proc_ref *p)
 {
-  struct pollfd p = { fd, POLLIN, 0 };
+  cleanup_free char *path = xasprintf ("/proc/%d/stat", (int)p->pid);
+  cleanup_free char *text = NULL;
+  uint64_t now = 0;
+  const char *state;
+
+  if (cc_read_file (path, &text, NULL, NULL) < 0 || cc_proc_parse_start_time (text, &now) < 0
+      || (p->start != 0 && now != p->start) || (state = strrchr (text, ')')) == NULL)
+    return false;
+  return state[1] == ' ' && state[2] != 'Z' && state[2] != 'X';
+}
+
+/* False when PID is not (any more) the process that started at START.  */
+static bool
+proc_open (pid_t pid, uint64_t start, struct proc_ref *p)
+{
+  *p = (struct proc_ref){ .pid = pid, .start = start, .fd = -1 };
+  if (pid <= 0)
+    return false;
+  p->fd = (int)syscall (SYS_pidfd_open, pid, 0);
+  if (p->fd < 0 && errno != ENOSYS)
+    return false;
+  if (! cc_runtime_proc_alive (pid, start))
+    {
+      proc_ref_close (p);
+      return false;
+    }
+  return true;
+}
+
+static int
+proc_signal (const struct proc_ref *p, int sig)
+{
+  if (p->fd >= 0)
+    return (int)syscall (SYS_pidfd_send_signal, p->fd, sig, NULL, 0);
+  return cc_proc_kill (p->pid, p->start, sig);
+}
+
+/* True when the process exited within TIMEOUT_MS (< 0: wait forever).
+   Zombies count as exited.  */
+static bool
+proc_wait (const struct proc_ref *p, int64_t timeout_ms)
+{
+  struct pollfd pfd = { p->fd, POLLIN, 0 };
   int64_t deadline = cc_runtime_now_ms () + timeout_ms;
+  long pause_ms = 1;
 
   for (;;)
     {
@@ -67,7 +111,17 @@ wait_pidfd (int fd, int64_t timeout_ms)
       int r;
       if (timeout_ms >= 0 && left < 0)
         left = 0;
-      r = poll (&p, 1, (int)(left > 0x7fffffff ? 0x7fffffff : left));
+      if (p->fd < 0)
+        {
+          if (! proc_running (p))
+            return true;
+          if (left == 0)
+            return false;
+          sleep_ms (left > 0 && left < pause_ms ? left : pause_ms);
+          pause_ms = pause_ms < 20 ? pause_ms * 2 : 20;
+          continue;
+        }
+      r = poll (&pfd, 1, (int)(left > 0x7fffffff ? 0x7fffffff : left));
       if (r > 0)
         return true;
       if (r == 0 || (r < 0 && errno != EINTR))
@@ -480,12 +534,13 @@ int
 cc_runtime_wait (const char *id, int64_t timeout_ms, cc_error_t *err)
 {
   cleanup_cjson cJSON *st = NULL, *after = NULL;
-  cleanup_close int fd = -1;
+  cleanup_proc_ref struct proc_ref mon = { .fd = -1 };
 
   if (cc_runtime_check_id (id, err) < 0 || cc_runtime_state_load (id, &st, err) < 0)
     return -1;
-  fd = pidfd_for ((pid_t)cc_json_get_int (st, "monitor_pid", 0), (uint64_t)cc_json_get_int (st, "monitor_start", 0));
-  if (fd >= 0 && ! wait_pidfd (fd, timeout_ms))
+  if (proc_open ((pid_t)cc_json_get_int (st, "monitor_pid", 0), (uint64_t)cc_json_get_int (st, "monitor_start", 0),
+                 &mon)
+      && ! proc_wait (&mon, timeout_ms))
     return cc_error_make (err, ETIMEDOUT, "container `%s` still running", id);
   if (cc_runtime_state (id, &after, err) < 0)
     return -1;
@@ -522,13 +577,13 @@ static void
 poke_monitor (const char *id)
 {
   cleanup_cjson cJSON *st = NULL;
-  cleanup_close int fd = -1;
+  cleanup_proc_ref struct proc_ref mon = { .fd = -1 };
 
   if (cc_runtime_state_load (id, &st, NULL) < 0)
     return;
-  fd = pidfd_for ((pid_t)cc_json_get_int (st, "monitor_pid", 0), (uint64_t)cc_json_get_int (st, "monitor_start", 0));
-  if (fd >= 0)
-    syscall (SYS_pidfd_send_signal, fd, SIGUSR1, NULL, 0);
+  if (proc_open ((pid_t)cc_json_get_int (st, "monitor_pid", 0), (uint64_t)cc_json_get_int (st, "monitor_start", 0),
+                 &mon))
+    proc_signal (&mon, SIGUSR1);
 }
 
 static int
@@ -554,29 +609,30 @@ stop_pid1 (const char *id, const cJSON *st, int sig, int64_t grace_ms, struct cc
   const char *status = cc_json_get_string (st, "status");
   pid_t pid = (pid_t)cc_json_get_int (st, "pid", 0);
   cleanup_free char *cgname = cc_cgroup_name (id);
-  cleanup_close int fd = pidfd_for (pid, (uint64_t)cc_json_get_int (st, "pid_start", 0));
+  cleanup_proc_ref struct proc_ref p1 = { .fd = -1 };
 
-  if (fd < 0 || status == NULL || strcmp (status, "exited") == 0)
+  if (! proc_open (pid, (uint64_t)cc_json_get_int (st, "pid_start", 0), &p1) || status == NULL
+      || strcmp (status, "exited") == 0)
     return;
   /* Created: nothing of the user's runs yet, and a PID 1 without
      handlers would make us wait out the grace period for nothing.  */
   if (strcmp (status, "created") == 0)
     {
-      syscall (SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0);
-      wait_pidfd (fd, 10000);
+      proc_signal (&p1, SIGKILL);
+      proc_wait (&p1, 10000);
       return;
     }
   r->was_running = true;
   r->signal_caught = catches_signal (pid, sig);
-  syscall (SYS_pidfd_send_signal, fd, sig, NULL, 0);
+  proc_signal (&p1, sig);
   if (strcmp (status, "paused") == 0)
     cc_cgroup_ops_get ()->freeze (cgname, false, NULL);
-  if (wait_pidfd (fd, grace_ms))
+  if (proc_wait (&p1, grace_ms))
     return;
   r->killed = true;
   cc_cgroup_ops_get ()->kill_all (cgname, SIGKILL, NULL);
-  syscall (SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0);
-  wait_pidfd (fd, 10000);
+  proc_signal (&p1, SIGKILL);
+  proc_wait (&p1, 10000);
 }
 
 int
@@ -620,10 +676,11 @@ cc_runtime_kill (const char *id, int sig, cc_error_t *err)
     return -1;
   if (strcmp (status, "running") != 0 && strcmp (status, "paused") != 0 && strcmp (status, "created") != 0)
     return cc_error_make (err, EINVAL, "container `%s` is not running (%s)", id, status);
-  cleanup_close int fd
-      = pidfd_for ((pid_t)cc_json_get_int (st, "pid", 0), (uint64_t)cc_json_get_int (st, "pid_start", 0));
-  if (fd < 0 || syscall (SYS_pidfd_send_signal, fd, sig, NULL, 0) < 0)
-    return cc_error_make (err, fd < 0 ? ESRCH : errno, "kill container `%s`", id);
+  cleanup_proc_ref struct proc_ref p1 = { .fd = -1 };
+  if (! proc_open ((pid_t)cc_json_get_int (st, "pid", 0), (uint64_t)cc_json_get_int (st, "pid_start", 0), &p1))
+    return cc_error_make (err, ESRCH, "kill container `%s`", id);
+  if (proc_signal (&p1, sig) < 0)
+    return cc_error_make (err, errno, "kill container `%s`", id);
   return 0;
 }
 
@@ -659,16 +716,16 @@ cc_runtime_unpause (const char *id, cc_error_t *err)
 static void
 stop_monitor (const cJSON *st)
 {
-  cleanup_close int fd
-      = pidfd_for ((pid_t)cc_json_get_int (st, "monitor_pid", 0), (uint64_t)cc_json_get_int (st, "monitor_start", 0));
+  cleanup_proc_ref struct proc_ref mon = { .fd = -1 };
 
-  if (fd < 0)
+  if (! proc_open ((pid_t)cc_json_get_int (st, "monitor_pid", 0), (uint64_t)cc_json_get_int (st, "monitor_start", 0),
+                   &mon))
     return;
-  syscall (SYS_pidfd_send_signal, fd, SIGTERM, NULL, 0);
-  if (! wait_pidfd (fd, 5000))
+  proc_signal (&mon, SIGTERM);
+  if (! proc_wait (&mon, 5000))
     {
-      syscall (SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0);
-      wait_pidfd (fd, 5000);
+      proc_signal (&mon, SIGKILL);
+      proc_wait (&mon, 5000);
     }
 }
 

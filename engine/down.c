@@ -133,17 +133,17 @@ remove_networks (struct down *d, cc_error_t *list)
   /* Endpoints were left in place by a whole-project down: the teardown
      removes them, their rules and the networks in one pass.  */
   int64_t t0 = cc_engine_now_ms ();
+  bool failed = cc_network_teardown_project (d->st->project, &one) < 0;
 
-  if (cc_network_teardown_project (d->st->project, &one) < 0)
-    {
-      cc_error_append (list, &one);
-      return;
-    }
+  /* A network still used by another project (or one that failed) stays
+     recorded, so the next `down` removes it; the others are gone.  */
+  if (failed)
+    cc_error_append (list, &one);
   cc_debug ("down: networks torn down in %lld ms", (long long)(cc_engine_now_ms () - t0));
   for (cJSON *n = nets->child; n; n = next)
     {
       next = n->next;
-      if (cc_json_get_bool (n, "external", false))
+      if (cc_json_get_bool (n, "external", false) || (failed && cc_network_exists (d->st->project, n->string)))
         continue;
       cc_engine_progress ("Network", cc_json_get_string (n, "name") ? cc_json_get_string (n, "name") : n->string,
                           "Removed");

@@ -122,6 +122,19 @@ extra_hosts_of (const cJSON *svc)
   return v;
 }
 
+/* The full name of an external network KEY of P, NULL for P's own.  */
+static const char *
+external_name_of (const struct cc_project *p, const char *key)
+{
+  const cJSON *net
+      = cJSON_GetObjectItemCaseSensitive (cJSON_GetObjectItemCaseSensitive (p->model, "networks"), key);
+  const char *name = cc_json_get_string (net, "name");
+
+  if (! cc_json_get_bool (net, "external", false))
+    return NULL;
+  return name ? name : key;
+}
+
 static int
 attach_networks (const struct cc_project *p, const cJSON *svc, const char *service, const char *name, int number,
                  const char *netns, const char *hosts, cc_error_t *err)
@@ -140,6 +153,7 @@ attach_networks (const struct cc_project *p, const cJSON *svc, const char *servi
       struct cc_net_endpoint ep = {
         .project = p->name,
         .network = net->string,
+        .external_name = external_name_of (p, net->string),
         .container = name,
         .service = service,
         .number = number,

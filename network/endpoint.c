@@ -304,6 +304,18 @@ find_network (struct cc_net_state *st, const char *project, const char *network,
   return net;
 }
 
+/* Resolved under the lock that records the member, so the network cannot
+   go between the lookup and the record.  */
+static cJSON *
+find_external (struct cc_net_state *st, const struct cc_net_endpoint *ep, cc_error_t *err)
+{
+  cJSON *net = cc_net_state_find_by_full_name (st->root, ep->external_name);
+
+  if (net == NULL)
+    cc_error_make (err, ENOENT, "network %s declared as external, but could not be found", ep->external_name);
+  return net;
+}
+
 /* ufw or firewalld: their rules sit in INPUT, which DNATed traffic never
    crosses, so they do not filter published ports (a classic surprise).  */
 static const char *
@@ -372,7 +384,8 @@ record_one (struct cc_net_state *st, const struct cc_net_endpoint *ep, struct wi
 
   if (ep->container == NULL || *ep->container == '\0' || strchr (ep->container, ' '))
     return cc_error_make (err, EINVAL, "invalid container name `%s`", ep->container ? ep->container : "");
-  if ((net = find_network (st, ep->project, ep->network, err)) == NULL)
+  if ((net = ep->external_name ? find_external (st, ep, err) : find_network (st, ep->project, ep->network, err))
+      == NULL)
     return -1;
   if (ep->n_ports && cc_json_get_bool (net, "internal", false))
     cc_warn ("network `%s_%s` is internal: ports of `%s` are not published", ep->project, ep->network, ep->container);
@@ -383,6 +396,11 @@ record_one (struct cc_net_state *st, const struct cc_net_endpoint *ep, struct wi
     set_names_and_ports (m, ep);
   else if (record_member (st, net, ep, &m, err) < 0)
     return -1;
+  if (ep->external_name)
+    {
+      cc_json_set_string (m, "project", ep->project);
+      cc_json_set_string (m, "key", ep->network);
+    }
   w->net = network_view (net);
   w->m = cJSON_Duplicate (m, true);
   return 0;
@@ -490,6 +508,27 @@ cc_net_detach_locked (struct cc_net_state *st, cJSON *net, cJSON **detach, size_
   return list ? cc_net_give_errors (err, &list) : 0;
 }
 
+/* NETWORK is PROJECT's key for another project's network: each container
+   is found by its membership (one at a time: they are few, and the
+   network is found per member).  */
+static int
+detach_external (struct cc_net_state *st, const char *project, const char *network, char *const *containers,
+                 cc_error_t *err)
+{
+  cc_error_t list = NULL, e = NULL;
+
+  for (char *const *c = containers; c && *c; c++)
+    {
+      cJSON *net = NULL, *m = cc_net_state_find_membership (st->root, project, network, *c, &net);
+      if (m && cc_net_detach_locked (st, net, &m, 1, &e) < 0)
+        cc_error_append (&list, &e);
+    }
+  if (list == NULL)
+    return 0;
+  cc_net_give_errors (err, &list);
+  return cc_error_wrap (err, "detach from external network `%s`", network);
+}
+
 int
 cc_network_detach_many (const char *project, const char *network, char *const *containers, cc_error_t *err)
 {
@@ -504,6 +543,8 @@ cc_network_detach_many (const char *project, const char *network, char *const *c
   for (char *const *c = containers; net && c && *c; c++)
     if ((m = cc_net_state_find_member (net, *c)) != NULL)
       found[n++] = m;
+  if (net == NULL)
+    return detach_external (&st, project, network, containers, err);
   if (n == 0)
     return 0;
   if (cc_net_detach_locked (&st, net, found, n, err) < 0)

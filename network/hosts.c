@@ -80,24 +80,44 @@ extra_host_line (struct cc_buf *o, const char *spec, const char *gateway)
     cc_buf_printf (o, "%s\t%s\n", addr, name);
 }
 
-/* The first network of PROJECT that CONTAINER is on, and its record.  */
+/* CONTAINER of PROJECT on NET: on its own project's networks and on the
+   ones it joined as external.  */
+static const cJSON *
+membership (const cJSON *net, const char *project, const char *container)
+{
+  const cJSON *m = cc_net_state_find_member ((cJSON *)net, container);
+
+  return m && str_eq (cc_net_member_project (net, m), project) ? m : NULL;
+}
+
+/* The first network CONTAINER of PROJECT is on, and its record.  */
 static const cJSON *
 first_membership (const cJSON *state, const char *project, const char *container, const cJSON **net_out)
 {
   const cJSON *net, *m;
 
   for (net = cc_net_first (state, "networks"); net; net = net->next)
-    {
-      if (! str_eq (cc_json_get_string (net, "project"), project))
-        continue;
-      for (m = cc_net_first (net, "members"); m; m = m->next)
-        if (str_eq (cc_json_get_string (m, "container"), container))
-          {
-            *net_out = net;
-            return m;
-          }
-    }
+    if ((m = membership (net, project, container)) != NULL)
+      {
+        *net_out = net;
+        return m;
+      }
   return NULL;
+}
+
+/* A network PROJECT owns, or one its containers joined as external: a
+   change of PROJECT's members shows in the files of everyone on it.  */
+static bool
+is_touched_by (const cJSON *net, const char *project)
+{
+  const cJSON *m;
+
+  if (str_eq (cc_json_get_string (net, "project"), project))
+    return true;
+  for (m = cc_net_first (net, "members"); m; m = m->next)
+    if (str_eq (cc_net_member_project (net, m), project))
+      return true;
+  return false;
 }
 
 /* The lines of every member of each network of PROJECT, rendered once per
@@ -121,8 +141,10 @@ blocks_release (struct blocks *b)
 }
 #define cleanup_blocks __attribute__ ((cleanup (blocks_release)))
 
+/* Every network: a container of PROJECT may be on another project's, and
+   a container of another project on PROJECT's.  */
 static void
-blocks_render (const cJSON *state, const char *project, struct blocks *b)
+blocks_render (const cJSON *state, struct blocks *b)
 {
   const cJSON *net, *m;
 
@@ -130,8 +152,6 @@ blocks_render (const cJSON *state, const char *project, struct blocks *b)
     {
       cleanup_buf struct cc_buf o = { 0 };
 
-      if (! str_eq (cc_json_get_string (net, "project"), project))
-        continue;
       for (m = cc_net_first (net, "members"); m; m = m->next)
         member_line (&o, m);
       b->nets = xreallocarray (b->nets, b->n + 1, sizeof (*b->nets));
@@ -155,7 +175,7 @@ render_from_blocks (const cJSON *state, const struct blocks *b, const char *proj
   cc_buf_puts (&o, hosts_header);
   cc_buf_puts (&o, "# ccompose: containers on the networks this one shares, rewritten as they change\n");
   for (size_t i = 0; i < b->n; i++)
-    if (cc_net_state_find_member ((cJSON *)b->nets[i], container))
+    if (membership (b->nets[i], project, container))
       cc_buf_puts (&o, b->text[i]);
   cc_buf_printf (&o, "%s\thost.docker.internal host.containers.internal\n", gateway);
   for (e = cc_net_first (self, "extra_hosts"); e; e = e->next)
@@ -169,7 +189,7 @@ cc_hosts_render (const cJSON *state, const char *project, const char *container)
 {
   cleanup_blocks struct blocks b = { 0 };
 
-  blocks_render (state, project, &b);
+  blocks_render (state, &b);
   return render_from_blocks (state, &b, project, container);
 }
 
@@ -206,10 +226,10 @@ cc_hosts_update_project (const cJSON *state, const char *project, cc_error_t *er
   cc_error_t list = NULL, e = NULL;
   const cJSON *net, *m;
 
-  blocks_render (state, project, &b);
+  blocks_render (state, &b);
   for (net = cc_net_first (state, "networks"); net; net = net->next)
     {
-      if (! str_eq (cc_json_get_string (net, "project"), project))
+      if (! is_touched_by (net, project))
         continue;
       for (m = cc_net_first (net, "members"); m; m = m->next)
         {
@@ -221,7 +241,7 @@ cc_hosts_update_project (const cJSON *state, const char *project, cc_error_t *er
           cc_strv_append (&done, c);
           /* A container whose directory is already gone has no file to
              keep current; that must not block the teardown of others.  */
-          if (write_hosts (state, &b, project, c, path, &e) < 0 && e->status == ENOENT)
+          if (write_hosts (state, &b, cc_net_member_project (net, m), c, path, &e) < 0 && e->status == ENOENT)
             cc_error_release (&e);
           else if (e)
             cc_error_append (&list, &e);
@@ -246,7 +266,7 @@ cc_network_write_hosts (const char *project, const char *container, cc_error_t *
   path = cc_json_get_string (m, "hosts_path");
   if (path == NULL || *path == '\0')
     return cc_error_make (err, EINVAL, "container `%s` has no hosts file", container);
-  blocks_render (st.root, project, &b);
+  blocks_render (st.root, &b);
   return write_hosts (st.root, &b, project, container, path, err);
 }
 

@@ -153,6 +153,36 @@ choose_bridge (const cJSON *root, const char *project, const char *network)
     }
 }
 
+static char *
+full_name_of (const struct cc_net_spec *spec)
+{
+  return spec->full_name ? xstrdup (spec->full_name) : xasprintf ("%s_%s", spec->project, spec->name);
+}
+
+static void
+set_full_name (cJSON *net, const struct cc_net_spec *spec)
+{
+  cleanup_free char *full = full_name_of (spec);
+
+  cc_json_set_string (net, "full_name", full);
+}
+
+/* Two networks of one full name would make an external reference to it
+   ambiguous (Docker has one network per name).  */
+static int
+check_full_name_free (cJSON *root, const struct cc_net_spec *spec, cc_error_t *err)
+{
+  cleanup_free char *full = full_name_of (spec);
+  const cJSON *other = cc_net_state_find_by_full_name (root, full);
+
+  if (other == NULL
+      || (strcmp (cc_json_get_string (other, "project") ?: "", spec->project) == 0
+          && strcmp (cc_json_get_string (other, "name") ?: "", spec->name) == 0))
+    return 0;
+  return cc_error_make (err, EEXIST, "network name `%s` is already used by project `%s` (network `%s`)", full,
+                        cc_json_get_string (other, "project"), cc_json_get_string (other, "name"));
+}
+
 static int
 record_network (struct cc_net_state *st, const struct cc_net_spec *spec, cJSON **out, cc_error_t *err)
 {
@@ -174,6 +204,7 @@ record_network (struct cc_net_state *st, const struct cc_net_spec *spec, cJSON *
   net = cJSON_CreateObject ();
   cc_json_set_string (net, "project", spec->project);
   cc_json_set_string (net, "name", spec->name);
+  set_full_name (net, spec);
   cc_json_set_string (net, "bridge", bridge);
   cc_json_set_int (net, "group", cc_net_group_derive (cc_net_scope_tag (), spec->project, spec->name, bridge));
   cc_json_set_string (net, "subnet", subnet_s);
@@ -266,9 +297,15 @@ cc_network_create (const struct cc_net_spec *spec, struct cc_net_info *info, cc_
     return cc_error_make (err, EINVAL, "network `%s`: invalid mtu %d", spec->name, spec->mtu);
   if (cc_net_state_open (&st, err) < 0)
     return -1;
+  if (spec->full_name && ! is_valid_name (spec->full_name))
+    return cc_error_make (err, EINVAL, "invalid network name `%s`", spec->full_name);
+  if (check_full_name_free (st.root, spec, err) < 0)
+    return -1;
   net = cc_net_state_find_network (st.root, spec->project, spec->name);
   if (net && check_same_spec (net, spec, err) < 0)
     return -1;
+  if (net && ! cJSON_HasObjectItem (net, "full_name"))
+    set_full_name (net, spec);
   if (net == NULL && record_network (&st, spec, &net, err) < 0)
     return -1;
   cc_crash_point ("network recorded");
@@ -389,6 +426,39 @@ cc_net_remove_locked (struct cc_net_state *st, cJSON *net, cc_error_t *err)
   if (cc_net_state_save (st, &e) < 0)
     cc_error_append (&list, &e);
   return list ? cc_net_give_errors (err, &list) : 0;
+}
+
+int
+cc_network_find_by_name (const char *full_name, char **project, char **name, cc_error_t *err)
+{
+  cleanup_net_state struct cc_net_state st = { .lock_fd = -1 };
+  const cJSON *net;
+
+  if (cc_net_state_open (&st, err) < 0)
+    return -1;
+  net = cc_net_state_find_by_full_name (st.root, full_name);
+  if (net == NULL)
+    return cc_error_make (err, ENOENT,
+                          "network %s declared as external, but could not be found: bring up the project that "
+                          "defines it first",
+                          full_name);
+  *project = xstrdup (cc_json_get_string (net, "project"));
+  *name = xstrdup (cc_json_get_string (net, "name"));
+  return 0;
+}
+
+bool
+cc_network_exists (const char *project, const char *name)
+{
+  cleanup_net_state struct cc_net_state st = { .lock_fd = -1 };
+  cc_error_t e = NULL;
+
+  if (cc_net_state_open (&st, &e) < 0)
+    {
+      cc_error_release (&e);
+      return true; /* unknown: keep the record, a later down retries */
+    }
+  return cc_net_state_find_network (st.root, project, name) != NULL;
 }
 
 int

@@ -50,10 +50,11 @@ int cc_net_port_parse (const char *spec, struct cc_net_port *out, cc_error_t *er
 struct cc_net_spec
 {
   const char *project;
-  const char *name;     /* compose key: "default", "backend"... */
-  const char *subnet;   /* ipam.config[0].subnet */
-  const char *gateway;  /* ipam.config[0].gateway */
-  const char *ip_range; /* ipam.config[0].ip_range */
+  const char *name;      /* compose key: "default", "backend"... */
+  const char *full_name; /* compose `name`; NULL = "<project>_<name>" */
+  const char *subnet;    /* ipam.config[0].subnet */
+  const char *gateway;   /* ipam.config[0].gateway */
+  const char *ip_range;  /* ipam.config[0].ip_range */
   bool internal;
   int mtu; /* driver_opts[CC_NET_DRIVER_OPT_MTU]; 0 = kernel default */
 };
@@ -69,13 +70,22 @@ void cc_net_info_release (struct cc_net_info *info);
 
 /* Create (or find) the network: IPAM, bridge, gateway, sysctls, firewall.  */
 int cc_network_create (const struct cc_net_spec *spec, struct cc_net_info *info, cc_error_t *err);
+/* The network another project declares external by FULL_NAME: its
+   owner's project and compose key.  Not found: ENOENT, in Docker's words.  */
+int cc_network_find_by_name (const char *full_name, char **project, char **name, cc_error_t *err);
+/* Whether the network is still recorded (a teardown may keep it).  */
+bool cc_network_exists (const char *project, const char *name);
 /* Remove a network with no containers left; missing = success.  */
 int cc_network_remove (const char *project, const char *name, cc_error_t *err);
 
-/* One container on one network.  */
+/* One container on one network.  With EXTERNAL_NAME set, NETWORK is
+   PROJECT's key for a network it declares external: the container joins
+   the network of that full name (another project's), which it never
+   creates or removes; detach and teardown of PROJECT take it off again.  */
 struct cc_net_endpoint
 {
   const char *project, *network;
+  const char *external_name;
   const char *container; /* <project>-<service>-<n> */
   const char *service;
   int number;               /* replica number n */
@@ -152,8 +162,12 @@ enum cc_net_mode_kind
 };
 int cc_net_mode_parse (const char *mode, enum cc_net_mode_kind *kind, char **target, cc_error_t *err);
 
-/* Everything of PROJECT: containers' rules, veths, netns, then networks.
-   Keeps going after failures and reports them all; idempotent.  */
+/* Everything of PROJECT: containers' rules, veths, netns, then networks;
+   its containers leave the networks of other projects.  A network of
+   PROJECT that containers of other projects still use is kept (EBUSY,
+   Docker's "has active endpoints"): PROJECT's own containers leave it and
+   a later teardown removes it.  Keeps going after failures and reports
+   them all; idempotent.  */
 int cc_network_teardown_project (const char *project, cc_error_t *err);
 
 /* Resources with our names (interfaces cc*, chains CCOMPOSE*, netns files,

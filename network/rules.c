@@ -108,7 +108,7 @@ member_comment (struct builder *b, const cJSON *net, const cJSON *m)
 {
   const char *service = cc_json_get_string (m, "service");
 
-  return xasprintf ("ccompose%s project %s service %s container %s", b->tag, cc_json_get_string (net, "project"),
+  return xasprintf ("ccompose%s project %s service %s container %s", b->tag, cc_net_member_project (net, m),
                     service && *service ? service : "-", cc_json_get_string (m, "container"));
 }
 

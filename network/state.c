@@ -109,6 +109,55 @@ cc_net_state_find_member (cJSON *net, const char *container)
   return NULL;
 }
 
+cJSON *
+cc_net_state_find_by_full_name (cJSON *root, const char *full_name)
+{
+  cJSON *n;
+
+  for (n = cc_net_first (root, "networks"); n; n = n->next)
+    {
+      const char *full = cc_json_get_string (n, "full_name");
+      cleanup_free char *implied
+          = full ? NULL
+                 : xasprintf ("%s_%s", cc_json_get_string (n, "project") ?: "", cc_json_get_string (n, "name") ?: "");
+      if (str_eq (full ? full : implied, full_name))
+        return n;
+    }
+  return NULL;
+}
+
+const char *
+cc_net_member_project (const cJSON *net, const cJSON *m)
+{
+  const char *own = cc_json_get_string (m, "project");
+
+  return own ? own : cc_json_get_string (net, "project");
+}
+
+static const char *
+member_key (const cJSON *net, const cJSON *m)
+{
+  const char *key = cc_json_get_string (m, "key");
+
+  return key ? key : cc_json_get_string (net, "name");
+}
+
+cJSON *
+cc_net_state_find_membership (cJSON *root, const char *project, const char *network, const char *container,
+                              cJSON **net_out)
+{
+  cJSON *n, *m;
+
+  for (n = cc_net_first (root, "networks"); n; n = n->next)
+    if ((m = cc_net_state_find_member (n, container)) != NULL && str_eq (cc_net_member_project (n, m), project)
+        && str_eq (member_key (n, m), network))
+      {
+        *net_out = n;
+        return m;
+      }
+  return NULL;
+}
+
 void
 cc_net_state_remove (cJSON *arr, cJSON *item)
 {

@@ -3,8 +3,8 @@
    before it is created.  Internal to network/.
 
    {"ip_forward_changed": bool,
-    "networks": [{"project","name","bridge","group","subnet","gateway","internal","mtu",
-                  "members": [{"container","service","number","netns","ifname",
+    "networks": [{"project","name","full_name","bridge","group","subnet","gateway","internal","mtu",
+                  "members": [{"container","project","key","service","number","netns","ifname",
                                "host_veth","ip","hostname","aliases":[],
                                "extra_hosts":[],"hosts_path",
                                "ports":[{"proto","host_ip","host_port",
@@ -12,9 +12,13 @@
                                          "container_port_end"}]}]}],
     "netns": [{"name","project","path","doomed"}]}
 
-   "group" is the link group of the network's bridge and host veths (absent
-   in networks recorded by an older ccompose); "doomed" marks a namespace
-   removed while a veth of a recorded network was still in it.  */
+   "full_name" is the compose `name` (project_name by default), by which
+   other projects declare the network external; their containers join it
+   as members carrying their own "project" and their compose "key" for
+   it (absent: the network's project and name).  "group" is the link
+   group of the network's bridge and host veths (absent in networks
+   recorded by an older ccompose); "doomed" marks a namespace removed
+   while a veth of a recorded network was still in it.  */
 #ifndef CC_NETWORK_STATE_H
 #define CC_NETWORK_STATE_H
 
@@ -49,6 +53,17 @@ cc_net_first (const cJSON *obj, const char *key)
 cJSON *cc_net_state_array (cJSON *root, const char *key);
 cJSON *cc_net_state_find_network (cJSON *root, const char *project, const char *name);
 cJSON *cc_net_state_find_member (cJSON *net, const char *container);
+/* The network whose full name is FULL_NAME (a network recorded without
+   one is known as project_name).  */
+cJSON *cc_net_state_find_by_full_name (cJSON *root, const char *full_name);
+/* The project a member belongs to: its own for a member that joined an
+   external network, otherwise the network's.  */
+const char *cc_net_member_project (const cJSON *net, const cJSON *m);
+/* The network and member by which CONTAINER of PROJECT is on what PROJECT
+   calls NETWORK: its own network, or another project's it declared
+   external.  NULL when it is on neither.  */
+cJSON *cc_net_state_find_membership (cJSON *root, const char *project, const char *network, const char *container,
+                                     cJSON **net_out);
 /* Remove ITEM from the array ARR (by identity) and free it.  */
 void cc_net_state_remove (cJSON *arr, cJSON *item);
 

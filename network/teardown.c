@@ -65,9 +65,87 @@ teardown_netns (struct cc_net_state *st, bool (*doomed) (const char *project, vo
     cc_error_append (list, &err);
 }
 
+typedef bool (*doomed_fn) (const char *project, void *data);
+
+/* The members of NET that belong to a doomed project (WANT_DOOMED) or to a
+   live one; their number in *N.  */
+static cJSON **
+members_where (const cJSON *net, doomed_fn doomed, void *data, bool want_doomed, size_t *n)
+{
+  cJSON **v
+      = xzalloc (((size_t)cJSON_GetArraySize (cJSON_GetObjectItemCaseSensitive (net, "members")) + 1) * sizeof (*v));
+  cJSON *m;
+
+  *n = 0;
+  for (m = cc_net_first (net, "members"); m; m = m->next)
+    if (doomed (cc_net_member_project (net, m), data) == want_doomed)
+      v[(*n)++] = m;
+  return v;
+}
+
 static void
-teardown_networks (struct cc_net_state *st, bool (*doomed) (const char *project, void *data), void *data, char ***found,
-                   bool fix, cc_error_t *list)
+detach_members (struct cc_net_state *st, cJSON *net, cJSON **members, size_t n, cc_error_t *list)
+{
+  cc_error_t e = NULL;
+
+  if (n && cc_net_detach_locked (st, net, members, n, &e) < 0)
+    cc_error_append (list, &e);
+}
+
+/* Containers of doomed projects on the networks of live ones (joined as
+   external) leave them; the networks stay.  */
+static void
+leave_live_networks (struct cc_net_state *st, doomed_fn doomed, void *data, char ***found, bool fix, cc_error_t *list)
+{
+  cJSON *net;
+
+  for (net = cc_net_first (st->root, "networks"); net; net = net->next)
+    {
+      size_t n = 0;
+      cleanup_free cJSON **leaving = NULL;
+
+      if (doomed (cc_json_get_string (net, "project"), data))
+        continue;
+      leaving = members_where (net, doomed, data, true, &n);
+      for (size_t i = 0; found && i < n; i++)
+        cc_strv_push (found, xasprintf ("endpoint of %s on network %s_%s", cc_json_get_string (leaving[i], "container"),
+                                        cc_json_get_string (net, "project"), cc_json_get_string (net, "name")));
+      if (fix)
+        detach_members (st, net, leaving, n, list);
+    }
+}
+
+/* Docker refuses to remove a network with endpoints; so do we when they
+   belong to a live project that joined it as external.  The doomed
+   project's own containers leave it, and the record stays for a later
+   teardown, so nothing of a live project breaks under it.  */
+static bool
+keep_busy_network (struct cc_net_state *st, cJSON *net, doomed_fn doomed, void *data, cc_error_t *list)
+{
+  size_t n_live = 0, n_leaving = 0;
+  cleanup_free cJSON **live = members_where (net, doomed, data, false, &n_live);
+  cleanup_free cJSON **leaving = members_where (net, doomed, data, true, &n_leaving);
+  cleanup_strv char **names = NULL;
+  cleanup_free char *joined = NULL;
+  cc_error_t e = NULL;
+
+  if (n_live == 0)
+    return false;
+  for (size_t i = 0; i < n_live; i++)
+    cc_strv_push (&names, xasprintf ("%s of project %s", cc_json_get_string (live[i], "container"),
+                                     cc_net_member_project (net, live[i])));
+  joined = cc_strv_join (names, ", ");
+  cc_error_make (&e, EBUSY,
+                 "error while removing network: network %s has active endpoints (%s): it is removed by the next "
+                 "`down` once they are gone",
+                 cc_json_get_string (net, "full_name") ?: cc_json_get_string (net, "name"), joined);
+  cc_error_append (list, &e);
+  detach_members (st, net, leaving, n_leaving, list);
+  return true;
+}
+
+static void
+teardown_networks (struct cc_net_state *st, doomed_fn doomed, void *data, char ***found, bool fix, cc_error_t *list)
 {
   cJSON *nets = cc_net_state_array (st->root, "networks");
   cJSON *net, *next;
@@ -80,7 +158,7 @@ teardown_networks (struct cc_net_state *st, bool (*doomed) (const char *project,
       if (found)
         cc_strv_push (found, xasprintf ("network %s_%s (bridge %s)", cc_json_get_string (net, "project"),
                                         cc_json_get_string (net, "name"), cc_json_get_string (net, "bridge")));
-      if (fix)
+      if (fix && ! keep_busy_network (st, net, doomed, data, list))
         teardown_network (st, net, list);
     }
 }
@@ -99,6 +177,7 @@ cc_network_teardown_project (const char *project, cc_error_t *err)
 
   if (cc_net_state_open (&st, err) < 0)
     return -1;
+  leave_live_networks (&st, is_project, (void *)project, NULL, true, &list);
   teardown_networks (&st, is_project, (void *)project, NULL, true, &list);
   teardown_netns (&st, is_project, (void *)project, NULL, true, &list);
   if (list)
@@ -273,6 +352,7 @@ cc_network_residue (bool fix, char *const *live, char ***found, cc_error_t *err)
     return -1;
   /* Dead projects first: their records go, so what the kernel still has
      of them shows up below as unrecorded.  */
+  leave_live_networks (&st, is_dead, (void *)live, &f, fix, &list);
   teardown_networks (&st, is_dead, (void *)live, &f, fix, &list);
   teardown_netns (&st, is_dead, (void *)live, &f, fix, &list);
   residue_links (st.root, fix, &f, &list);

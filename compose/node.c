@@ -10,6 +10,7 @@
 #include "lib/buf.h"
 #include "lib/cleanup.h"
 #include "lib/log.h"
+#include "lib/visible.h"
 #include "lib/xalloc.h"
 
 /* Interned file names and the text of every loaded file.  Both live as
@@ -290,30 +291,6 @@ column_offset (const char *p, size_t len, int col)
   return off;
 }
 
-/* Length of the valid UTF-8 sequence at P (N bytes left), 0 if invalid.  */
-static size_t
-utf8_len (const unsigned char *p, size_t n)
-{
-  size_t len = p[0] < 0x80 ? 1 : (p[0] & 0xE0) == 0xC0 ? 2 : (p[0] & 0xF0) == 0xE0 ? 3 : (p[0] & 0xF8) == 0xF0 ? 4 : 0;
-
-  if (len == 0 || len > n)
-    return 0;
-  for (size_t i = 1; i < len; i++)
-    if ((p[i] & 0xC0) != 0x80)
-      return 0;
-  return len;
-}
-
-/* C0 controls but tab, DEL, and the C1 controls U+0080..U+009F (some
-   terminals take U+009B as an escape sequence's start, like ESC [).  */
-static bool
-is_control (const unsigned char *u, size_t len)
-{
-  if (len == 1)
-    return (*u < 0x20 && *u != '\t') || *u == 0x7f;
-  return len == 2 && u[0] == 0xC2 && u[1] <= 0x9F;
-}
-
 /* Copy a source line to the message with control characters and invalid
    UTF-8 shown as `?` (the error may be about exactly those bytes, and an
    input file must not drive the user's terminal), or for the caret line,
@@ -324,8 +301,8 @@ put_visible (struct cc_buf *b, const char *p, size_t n, bool caret_line)
   for (size_t i = 0; i < n;)
     {
       const unsigned char *u = (const unsigned char *)p + i;
-      size_t len = utf8_len (u, n - i);
-      bool control = is_control (u, len);
+      size_t len = cc_utf8_sequence_len (u, n - i);
+      bool control = cc_is_terminal_control (u, len, "\t");
 
       if (caret_line)
         cc_buf_putc (b, *u == '\t' ? '\t' : ' ');

@@ -4,13 +4,13 @@
 #include <stddef.h>
 #include <string.h>
 
-/* Length of the well-formed UTF-8 sequence at P, 0 if there is none (the
-   string's NUL ends any sequence early).  */
-static size_t
-utf8_sequence_len (const unsigned char *p)
+size_t
+cc_utf8_sequence_len (const unsigned char *p, size_t n)
 {
   size_t len;
 
+  if (n == 0)
+    return 0;
   if (p[0] < 0x80)
     return 1;
   if (p[0] >= 0xC2 && p[0] <= 0xDF)
@@ -21,14 +21,16 @@ utf8_sequence_len (const unsigned char *p)
     len = 4;
   else
     return 0;
+  if (len > n)
+    return 0;
   for (size_t i = 1; i < len; i++)
     if ((p[i] & 0xC0) != 0x80)
       return 0;
   return len;
 }
 
-static bool
-is_control (const unsigned char *p, size_t len, const char *keep)
+bool
+cc_is_terminal_control (const unsigned char *p, size_t len, const char *keep)
 {
   if (len == 1)
     return (p[0] < 0x20 && (p[0] == '\0' || strchr (keep, p[0]) == NULL)) || p[0] == 0x7F;
@@ -44,8 +46,9 @@ cc_make_visible (char *s, const char *keep)
     return NULL;
   while (*in)
     {
-      size_t len = utf8_sequence_len (in);
-      if (len == 0 || is_control (in, len, keep))
+      /* The NUL ends any sequence early: a bound past it is safe.  */
+      size_t len = cc_utf8_sequence_len (in, 4);
+      if (len == 0 || cc_is_terminal_control (in, len, keep))
         {
           *out++ = '?';
           in += len ? len : 1;

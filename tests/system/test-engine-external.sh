@@ -151,6 +151,7 @@ test_killed_up_of_the_joining_project_leaves_nothing_after_down() {
   local steps n
   steps=$(cd "$WORK/extb" && steps_of cc up -d)
   [ -n "$steps" ] && [ "$steps" -gt 0 ] || fail "up of extb passes no crash point"
+  echo "    up of extb: $steps steps" >&2
   assert_exit 0 b down -t 0
   for ((n = 1; n <= steps; n++)); do
     (cd "$WORK/extb" && CCOMPOSE_CRASH_AT=$n cc up -d) >/dev/null 2>&1 && fail "up survived a crash at step $n"
@@ -162,6 +163,58 @@ test_killed_up_of_the_joining_project_leaves_nothing_after_down() {
   assert_exit 0 a down -t 0
   assert_no_residue
   assert_exit 0 inh "$CCOMPOSE" system check
+}
+
+# A crash in either project's `down` while both are up: the next downs
+# (the joining project's first) leave nothing, and the owner's network
+# stays whole until its own down.
+test_killed_down_of_either_project_leaves_nothing_after_down() {
+  eng_setup ext-crash-down
+  load_images busybox
+  two_projects
+  unset CCOMPOSE_CRASH_AT CCOMPOSE_CRASH_TRACE
+  local side steps n
+  for side in b a; do
+    assert_exit 0 a up -d
+    assert_exit 0 b up -d
+    steps=$(cd "$WORK/ext$side" && steps_of cc down -t 0)
+    [ -n "$steps" ] && [ "$steps" -gt 0 ] || fail "down of ext$side passes no crash point"
+    echo "    down of ext$side: $steps steps" >&2
+    for ((n = 1; n <= steps; n++)); do
+      assert_exit 0 a up -d
+      assert_exit 0 b up -d
+      (cd "$WORK/ext$side" && CCOMPOSE_CRASH_AT=$n cc down -t 0) >/dev/null 2>&1 &&
+        fail "down of ext$side survived a crash at step $n"
+      if [ $side = b ]; then
+        [ -n "$(shared_subnet)" ] || fail "exta_shared lost in a crash of extb's down at step $n"
+        assert_exit 0 a exec -T web ping -c1 -W2 exta-web-1
+      fi
+      assert_exit 0 b down -t 0
+      assert_exit 0 a down -t 0
+      assert_no_residue
+      assert_exit 0 inh "$CCOMPOSE" system check
+    done
+  done
+}
+
+# extb's state is lost while its container sits on exta's network: the
+# residue check names the endpoint and --fix takes it off, exta untouched.
+test_residue_check_finds_endpoints_of_a_lost_project() {
+  eng_setup ext-lost
+  load_images busybox
+  two_projects
+  assert_exit 0 a up -d
+  assert_exit 0 b up -d
+  rm -rf "$CCOMPOSE_STATE_DIR/projects/extb"
+  assert_exit 1 inh "$CCOMPOSE" system check
+  assert_contains "$OUT" "endpoint of extb-app-1 on network exta_shared"
+  assert_exit 0 inh "$CCOMPOSE" system check --fix
+  assert_exit 0 inh "$CCOMPOSE" system check
+  assert_exit 0 a exec -T web cat /etc/hosts
+  assert_not_contains "$OUT" "extb-app-1" "the lost container is still in exta's hosts file"
+  assert_exit 0 a exec -T web ping -c1 -W2 exta-web-1
+  assert_exit 0 a down -t 0
+  assert_no_residue
 }
 
 run_tests "$@"

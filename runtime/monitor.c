@@ -321,6 +321,9 @@ on_sync (struct monitor *m)
         {
           close (m->sync_fd);
           m->sync_fd = -1;
+          /* Exec'd without a terminal: the caller only fed stdin.  */
+          if (m->tty.fd < 0)
+            detach_caller (m);
           return;
         }
       ((char *)&msg)[n] = '\0';

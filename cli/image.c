@@ -1,5 +1,5 @@
-/* `ccompose image`: the store-wide image commands (load, import, ls,
-   inspect, rm, prune, tag).  The project-scoped `ccompose images` lives
+/* `ccompose image`: the store-wide image commands (load, import, pull,
+   ls, inspect, rm, prune, tag).  The project-scoped `ccompose images` lives
    elsewhere.  */
 #include <getopt.h>
 #include <stdio.h>
@@ -21,6 +21,7 @@ static const char usage[]
       "Commands:\n"
       "  load [-i FILE|DIR] [-q]            Load images from an OCI layout (dir or tar) or a docker archive\n"
       "  import ROOTFS.tar NAME[:TAG]       Create a single-layer image from a rootfs tarball\n"
+      "  pull [-q] NAME[:TAG|@DIGEST]...    Pull images from a registry\n"
       "  ls [--format table|json] [-q]      List images\n"
       "  inspect IMAGE...                   Display detailed information on images (JSON)\n"
       "  rm [-f] IMAGE...                   Remove images\n"
@@ -88,6 +89,50 @@ cmd_load (int argc, char **argv)
       return CLI_EXIT_FAILURE;
     }
   return CLI_EXIT_OK;
+}
+
+/* ---- pull --------------------------------------------------------------- */
+
+static int
+cmd_pull (int argc, char **argv)
+{
+  static const struct option opts[] = {
+    { "quiet", no_argument, NULL, 'q' },
+    { "help", no_argument, NULL, 'h' },
+    { NULL, 0, NULL, 0 },
+  };
+  bool quiet = false;
+  int c, ret = CLI_EXIT_OK;
+
+  while ((c = getopt_long (argc, argv, "qh", opts, NULL)) != -1)
+    switch (c)
+      {
+      case 'q':
+        quiet = true;
+        break;
+      case 'h':
+        puts ("Usage: ccompose image pull [OPTIONS] NAME[:TAG|@DIGEST]...\n\nPull images from a registry\n\n"
+              "Options:\n  -q, --quiet   Suppress the progress output\n\n"
+              "Environment:\n  CCOMPOSE_REGISTRY_MIRROR      URL that replaces docker.io (like dockerd's "
+              "registry-mirrors)\n"
+              "  CCOMPOSE_INSECURE_REGISTRIES  host[:port],... that may speak plain http (loopback always may)\n"
+              "  DOCKER_CONFIG                 directory of the config.json holding registry credentials");
+        return CLI_EXIT_OK;
+      default:
+        return cli_usage_error ("image pull", "unknown option");
+      }
+  if (optind >= argc)
+    return cli_usage_error ("image pull", "requires at least one NAME[:TAG|@DIGEST]");
+  for (int i = optind; i < argc; i++)
+    {
+      cleanup_error cc_error_t err = NULL;
+      if (cc_image_pull (argv[i], quiet, &err) < 0)
+        {
+          cc_error_print (&err);
+          ret = CLI_EXIT_FAILURE;
+        }
+    }
+  return ret;
 }
 
 /* ---- import, tag ------------------------------------------------------- */
@@ -469,7 +514,7 @@ static const struct
   const char *name;
   int (*fn) (int argc, char **argv);
 } subcommands[] = {
-  { "load", cmd_load },       { "import", cmd_import }, { "ls", cmd_ls },     { "list", cmd_ls },
+  { "load", cmd_load },       { "import", cmd_import }, { "pull", cmd_pull }, { "ls", cmd_ls },     { "list", cmd_ls },
   { "inspect", cmd_inspect }, { "rm", cmd_rm },         { "remove", cmd_rm }, { "prune", cmd_prune },
   { "tag", cmd_tag },         { "pin", cmd_pin },       { "unpin", cmd_pin },
 };

@@ -31,6 +31,7 @@ static const struct cli_command commands[] = {
   { "pause", cli_cmd_pause, "Pause services", false },
   { "port", cli_cmd_port, "Print the public port for a port binding", false },
   { "ps", cli_cmd_ps, "List containers", false },
+  { "pull", cli_cmd_pull, "Pull service images", false },
   { "restart", cli_cmd_restart, "Restart service containers", false },
   { "rm", cli_cmd_rm, "Remove stopped service containers", false },
   { "run", cli_cmd_run, "Run a one-off command on a service", false },

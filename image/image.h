@@ -139,6 +139,19 @@ int cc_image_load (const char *path, cc_image_loaded_fn cb, void *opaque, cc_err
    tarball (plain, gzip or zstd); *ID_OUT (may be NULL) gets its id.  */
 int cc_image_import_rootfs (const char *tarball, const char *ref, char **id_out, cc_error_t *err);
 
+/* ---- registry pull (pull.c, registry.c) ------------------------------- */
+
+/* Pull REF (name[:tag][@digest]) from its registry (Docker Registry HTTP
+   API v2) into the store and tag it (a digest-only REF stays untagged,
+   found by name@digest); prints ` ✔ Image REF Pulled` on stderr unless
+   QUIET.  docker.io goes to $CCOMPOSE_REGISTRY_MIRROR when set; plain
+   http only for loopback registries and $CCOMPOSE_INSECURE_REGISTRIES
+   (host[:port],...); credentials from the docker config.json `auths`.
+   Nothing partial stays in the store.  */
+int cc_image_pull (const char *ref, bool quiet, cc_error_t *err);
+/* The same; *ID_OUT (may be NULL) gets the image id (config digest).  */
+int cc_image_pull_id (const char *ref, bool quiet, char **id_out, cc_error_t *err);
+
 /* ---- references and garbage collection -------------------------------- */
 
 int cc_image_tag (const char *src, const char *dst, cc_error_t *err);

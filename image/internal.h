@@ -109,6 +109,13 @@ bool cc_store_has_blob (const struct cc_store *s, const char *digest);
 /* Copy FD into the store, verifying DIGEST (and SIZE when >= 0) before
    the blob becomes visible; DIGEST NULL: computed, returned in *OUT.  */
 int cc_store_put_blob_fd (struct cc_store *s, int fd, const char *digest, int64_t size, char **out, cc_error_t *err);
+/* For a blob streamed in by someone else (a registry pull): a temporary
+   file under tmp/ (its fd; GC removes it if we die), then publish it as
+   DIGEST once GOT (the sha256 of its TOTAL bytes) and SIZE (when >= 0)
+   match; on failure TMP is removed.  */
+int cc_store_blob_tempfile (struct cc_store *s, char **path, cc_error_t *err);
+int cc_store_blob_publish (struct cc_store *s, const char *tmp, int fd, const char *digest, int64_t size,
+                           const char *got, int64_t total, cc_error_t *err);
 int cc_store_put_blob_data (struct cc_store *s, const void *data, size_t len, char **out, cc_error_t *err);
 int cc_store_read_blob (const struct cc_store *s, const char *digest, char **out, size_t *len, cc_error_t *err);
 /* Unpack the blob DIGEST as the layer DIFF_ID (once); when DIFF_ID is

@@ -201,6 +201,24 @@ fail:
 }
 
 int
+cc_store_blob_tempfile (struct cc_store *s, char **path, cc_error_t *err)
+{
+  return temp_file (s, path, err);
+}
+
+int
+cc_store_blob_publish (struct cc_store *s, const char *tmp, int fd, const char *digest, int64_t size, const char *got,
+                       int64_t total, cc_error_t *err)
+{
+  if (publish_blob (s, tmp, fd, digest, got, size, total, err) < 0)
+    {
+      unlink (tmp);
+      return -1;
+    }
+  return 0;
+}
+
+int
 cc_store_put_blob_data (struct cc_store *s, const void *data, size_t len, char **out, cc_error_t *err)
 {
   cleanup_free char *digest = cc_sha256_data (data, len);

@@ -1,0 +1,460 @@
+/* Docker Registry HTTP API v2 client on libcurl: ping, auth (anonymous,
+   then Basic or a Bearer token on a 401 challenge), manifests into memory
+   and blobs into a file, hashed while they stream.  libcurl's codes stop
+   here: callers see cc_error_t messages naming the registry and status.
+
+   The Authorization header is a custom header: libcurl (>= 7.83) drops it
+   on a redirect to another host or port, which is what a blob redirect to
+   storage needs.  */
+#include <curl/curl.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "image/internal.h"
+#include "image/registry.h"
+#include "lib/buf.h"
+#include "lib/cleanup.h"
+#include "lib/file.h"
+#include "lib/json.h"
+#include "lib/log.h"
+#include "lib/xalloc.h"
+
+#define ACCEPT_MANIFESTS                                                                                           \
+  "Accept: " MT_OCI_INDEX ", " MT_OCI_MANIFEST ", " MT_DOCKER_LIST ", " MT_DOCKER_MANIFEST
+#define MAX_ERROR_BODY (64 * 1024)
+#define MAX_TOKEN_BODY (1024 * 1024)
+#define MAX_REDIRECTS 5L
+#define CONNECT_TIMEOUT_S 30L
+/* A blob may be big and slow; a transfer below 1 byte/s for this long is dead.  */
+#define STALL_TIMEOUT_S 60L
+/* Manifests, pings and tokens are small: a whole request this long is dead.  */
+#define SMALL_TIMEOUT_S 120L
+
+struct cc_registry
+{
+  CURL *curl;
+  char *host;
+  char *base; /* scheme://host[/prefix], https until a fallback */
+  char *http_base;
+  bool insecure;
+  char *repo;
+  char *basic; /* base64 user:pass from the docker config, or NULL */
+  char *auth;  /* "Authorization: ..." once a challenge was answered */
+  bool pinged;
+  char errbuf[CURL_ERROR_SIZE];
+};
+
+/* Where a response body goes: memory (capped) or a file; hashed either
+   way.  The body of an error status goes to ERRBODY instead.  */
+struct sink
+{
+  CURL *curl;
+  int fd; /* -1: memory */
+  struct cc_buf mem;
+  size_t max;
+  struct cc_sha256 *h;
+  int64_t total;
+  struct cc_buf errbody;
+  bool too_big;
+  int write_errno;
+};
+
+static void
+sink_release (struct sink *s)
+{
+  cc_buf_reset (&s->mem);
+  cc_buf_reset (&s->errbody);
+  if (s->h)
+    cc_sha256_free (s->h);
+  s->h = NULL;
+}
+#define cleanup_sink __attribute__ ((cleanup (sink_release)))
+
+static int
+sink_restart (struct sink *s, cc_error_t *err)
+{
+  sink_release (s);
+  s->h = cc_sha256_new ();
+  s->total = 0;
+  s->too_big = false;
+  s->write_errno = 0;
+  if (s->fd >= 0 && (ftruncate (s->fd, 0) < 0 || lseek (s->fd, 0, SEEK_SET) < 0))
+    return cc_error_make (err, errno, "truncate a temporary blob");
+  return 0;
+}
+
+static size_t
+sink_write (char *data, size_t size, size_t nmemb, void *opaque)
+{
+  struct sink *s = opaque;
+  size_t n = size * nmemb;
+  long status = 0;
+
+  curl_easy_getinfo (s->curl, CURLINFO_RESPONSE_CODE, &status);
+  if (status >= 300)
+    {
+      if (s->errbody.len < MAX_ERROR_BODY)
+        cc_buf_append (&s->errbody, data, n < MAX_ERROR_BODY ? n : MAX_ERROR_BODY);
+      return n;
+    }
+  if (s->fd < 0 && s->mem.len + n > s->max)
+    {
+      s->too_big = true;
+      return 0;
+    }
+  if (s->fd < 0)
+    cc_buf_append (&s->mem, data, n);
+  else if (cc_write_all (s->fd, data, n) < 0)
+    {
+      s->write_errno = errno;
+      return 0;
+    }
+  cc_sha256_update (s->h, data, n);
+  s->total += (int64_t)n;
+  return n;
+}
+
+/* ---- one request ------------------------------------------------------------ */
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+
+static void
+curl_init_once (void)
+{
+  curl_global_init (CURL_GLOBAL_DEFAULT);
+}
+
+static void
+cleanup_slist_fn (struct curl_slist **l)
+{
+  curl_slist_free_all (*l);
+}
+#define cleanup_slist __attribute__ ((cleanup (cleanup_slist_fn)))
+
+static void
+set_common_options (struct cc_registry *r, const char *url, bool small)
+{
+  CURL *c = r->curl;
+
+  curl_easy_reset (c);
+  curl_easy_setopt (c, CURLOPT_URL, url);
+  curl_easy_setopt (c, CURLOPT_ERRORBUFFER, r->errbuf);
+  curl_easy_setopt (c, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt (c, CURLOPT_USERAGENT, "ccompose");
+  curl_easy_setopt (c, CURLOPT_FOLLOWLOCATION, 1L);
+  curl_easy_setopt (c, CURLOPT_MAXREDIRS, MAX_REDIRECTS);
+  curl_easy_setopt (c, CURLOPT_PROTOCOLS_STR, "http,https");
+  /* A registry reached over https must not redirect us to plain http.  */
+  curl_easy_setopt (c, CURLOPT_REDIR_PROTOCOLS_STR, r->insecure ? "http,https" : "https");
+  curl_easy_setopt (c, CURLOPT_CONNECTTIMEOUT, CONNECT_TIMEOUT_S);
+  curl_easy_setopt (c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+  curl_easy_setopt (c, CURLOPT_LOW_SPEED_TIME, STALL_TIMEOUT_S);
+  if (small)
+    curl_easy_setopt (c, CURLOPT_TIMEOUT, SMALL_TIMEOUT_S);
+  r->errbuf[0] = '\0';
+}
+
+/* Run the request prepared on R->curl into SINK; *STATUS gets the HTTP
+   status.  Transport failures are errors, any status is not.  */
+static int
+perform (struct cc_registry *r, const char *url, struct sink *s, long *status, cc_error_t *err)
+{
+  CURLcode rc;
+
+  if (sink_restart (s, err) < 0)
+    return -1;
+  s->curl = r->curl;
+  curl_easy_setopt (r->curl, CURLOPT_WRITEFUNCTION, sink_write);
+  curl_easy_setopt (r->curl, CURLOPT_WRITEDATA, s);
+  rc = curl_easy_perform (r->curl);
+  if (s->too_big)
+    return cc_error_make (err, 0, "response from %s larger than %zu bytes, refused: %s", r->host, s->max, url);
+  if (s->write_errno)
+    return cc_error_make (err, s->write_errno, "%s: write the download", url);
+  if (rc != CURLE_OK)
+    return cc_error_make (err, 0, "%s: %s", url, r->errbuf[0] ? r->errbuf : curl_easy_strerror (rc));
+  curl_easy_getinfo (r->curl, CURLINFO_RESPONSE_CODE, status);
+  return 0;
+}
+
+static char *
+response_header (struct cc_registry *r, const char *name)
+{
+  struct curl_header *h = NULL;
+
+  if (curl_easy_header (r->curl, name, 0, CURLH_HEADER, -1, &h) != CURLHE_OK || h == NULL)
+    return NULL;
+  return xstrdup (h->value);
+}
+
+/* "404 Not Found from HOST: MANIFEST_UNKNOWN: manifest unknown"  */
+static int
+status_error (struct cc_registry *r, long status, const struct sink *s, const char *what, cc_error_t *err)
+{
+  cleanup_free char *msg = cc_registry_error_message (s->errbody.data, s->errbody.len);
+
+  return cc_error_make (err, 0, "%s%s%s from %s%s%s", what ? what : "", what ? ": " : "",
+                        cc_http_reason (status), r->host, msg ? ": " : "", msg ? msg : "");
+}
+
+/* ---- auth ------------------------------------------------------------------------- */
+
+static char *
+token_url (struct cc_registry *r, const struct cc_auth_challenge *c)
+{
+  cleanup_free char *scope = c->scope ? xstrdup (c->scope) : xasprintf ("repository:%s:pull", r->repo);
+  char *service = c->service ? curl_easy_escape (r->curl, c->service, 0) : NULL;
+  char *escaped_scope = curl_easy_escape (r->curl, scope, 0);
+  char *url = xasprintf ("%s%c%s%s%sscope=%s", c->realm, strchr (c->realm, '?') ? '&' : '?', service ? "service=" : "",
+                         service ? service : "", service ? "&" : "", escaped_scope);
+
+  curl_free (service);
+  curl_free (escaped_scope);
+  return url;
+}
+
+/* The token endpoint gets the user's credentials: never over plain http
+   to a host that is not allowed to speak it.  */
+static int
+check_realm (struct cc_registry *r, const char *realm, cc_error_t *err)
+{
+  cleanup_free char *host = NULL;
+
+  if (strncmp (realm, "https://", 8) == 0)
+    return 0;
+  if (strncmp (realm, "http://", 7) != 0)
+    return cc_error_make (err, 0, "token realm `%s` of %s is not an http(s) URL", realm, r->host);
+  host = xstrndup (realm + 7, strcspn (realm + 7, "/?#"));
+  if (! cc_registry_is_insecure (host, getenv ("CCOMPOSE_INSECURE_REGISTRIES")))
+    return cc_error_make (err, 0, "token realm `%s` of %s is plain http", realm, r->host);
+  return 0;
+}
+
+static int
+parse_token (struct cc_registry *r, const struct sink *s, const char *url, cc_error_t *err)
+{
+  cleanup_cjson cJSON *doc = cJSON_ParseWithLength (s->mem.data ? s->mem.data : "", s->mem.len);
+  const char *tok = cc_json_get_string (doc, "token");
+
+  if (tok == NULL || *tok == '\0')
+    tok = cc_json_get_string (doc, "access_token");
+  if (tok == NULL || *tok == '\0' || strpbrk (tok, "\r\n") != NULL)
+    return cc_error_make (err, 0, "token endpoint `%s` answered no usable token", url);
+  free (r->auth);
+  r->auth = xasprintf ("Authorization: Bearer %s", tok);
+  return 0;
+}
+
+static int
+fetch_token (struct cc_registry *r, const struct cc_auth_challenge *c, cc_error_t *err)
+{
+  cleanup_free char *url = NULL;
+  cleanup_free char *basic = NULL;
+  cleanup_slist struct curl_slist *headers = NULL;
+  struct sink s cleanup_sink = { .fd = -1, .max = MAX_TOKEN_BODY };
+  long status = 0;
+
+  if (check_realm (r, c->realm, err) < 0)
+    return -1;
+  url = token_url (r, c);
+  set_common_options (r, url, true);
+  if (r->basic)
+    {
+      basic = xasprintf ("Authorization: Basic %s", r->basic);
+      headers = curl_slist_append (headers, basic);
+      curl_easy_setopt (r->curl, CURLOPT_HTTPHEADER, headers);
+    }
+  if (perform (r, url, &s, &status, err) < 0)
+    return -1;
+  if (status != 200)
+    return status_error (r, status, &s, r->basic ? "token request with the configured credentials" : "token request",
+                         err);
+  return parse_token (r, &s, url, err);
+}
+
+/* Answer the challenge of a 401; fails when there is nothing new to try.  */
+static int
+authenticate (struct cc_registry *r, const struct sink *s, cc_error_t *err)
+{
+  cleanup_free char *header = response_header (r, "WWW-Authenticate");
+  struct cc_auth_challenge c cleanup_auth_challenge = { 0 };
+
+  if (cc_auth_challenge_parse (header, &c, err) < 0)
+    {
+      cc_error_release (err);
+      return status_error (r, 401, s, NULL, err);
+    }
+  if (strcasecmp (c.scheme, "Bearer") == 0)
+    return fetch_token (r, &c, err);
+  if (r->basic == NULL)
+    return status_error (r, 401, s, NULL, err) < 0
+               ? cc_error_wrap (err, "no credentials for %s in the docker config.json `auths`", r->host)
+               : -1;
+  free (r->auth);
+  r->auth = xasprintf ("Authorization: Basic %s", r->basic);
+  return 0;
+}
+
+/* GET PATH (under /v2/) with ACCEPT (may be NULL); on a 401, answer the
+   challenge once and try again.  */
+static int
+get (struct cc_registry *r, const char *path, const char *accept, struct sink *s, long *status, cc_error_t *err)
+{
+  cleanup_free char *url = xasprintf ("%s/v2/%s", r->base, path);
+
+  for (int attempt = 0;; attempt++)
+    {
+      cleanup_slist struct curl_slist *headers = NULL;
+      set_common_options (r, url, s->fd < 0);
+      if (accept)
+        headers = curl_slist_append (headers, accept);
+      if (r->auth)
+        headers = curl_slist_append (headers, r->auth);
+      curl_easy_setopt (r->curl, CURLOPT_HTTPHEADER, headers);
+      if (perform (r, url, s, status, err) < 0)
+        return -1;
+      if (*status != 401 || attempt > 0)
+        return 0;
+      /* The same Basic credentials again would get the same answer.  */
+      if (r->auth && strncmp (r->auth, "Authorization: Basic", 20) == 0)
+        return 0;
+      if (authenticate (r, s, err) < 0)
+        return -1;
+    }
+}
+
+/* GET /v2/: which scheme answers, and which auth it wants.  */
+static int
+ping (struct cc_registry *r, cc_error_t *err)
+{
+  struct sink s cleanup_sink = { .fd = -1, .max = MAX_ERROR_BODY };
+  long status = 0;
+
+  if (r->pinged)
+    return 0;
+  if (get (r, "", NULL, &s, &status, err) < 0)
+    {
+      if (! r->insecure || strncmp (r->base, "https://", 8) != 0 || r->http_base == NULL)
+        return -1;
+      cc_debug ("registry %s: https failed (%s), trying http", r->host, (*err)->msg);
+      cc_error_release (err);
+      free (r->base);
+      r->base = xstrdup (r->http_base);
+      if (get (r, "", NULL, &s, &status, err) < 0)
+        return -1;
+    }
+  if (status != 200)
+    return status_error (r, status, &s, NULL, err);
+  r->pinged = true;
+  return 0;
+}
+
+/* ---- public ----------------------------------------------------------------------- */
+
+struct cc_registry *
+cc_registry_new (const struct cc_registry_endpoint *endpoint, const char *repo, const char *basic)
+{
+  struct cc_registry *r = xzalloc (sizeof (*r));
+
+  pthread_once (&curl_once, curl_init_once);
+  r->curl = curl_easy_init ();
+  if (r->curl == NULL)
+    {
+      fputs ("ccompose: cannot initialise libcurl\n", stderr);
+      abort ();
+    }
+  r->host = xstrdup (endpoint->host);
+  r->base = xstrdup (endpoint->base);
+  r->insecure = endpoint->insecure;
+  if (endpoint->insecure && strncmp (endpoint->base, "https://", 8) == 0)
+    r->http_base = xasprintf ("http://%s", endpoint->base + 8);
+  r->repo = xstrdup (repo);
+  r->basic = basic ? xstrdup (basic) : NULL;
+  return r;
+}
+
+void
+cc_registry_free (struct cc_registry *r)
+{
+  curl_easy_cleanup (r->curl);
+  free (r->host);
+  free (r->base);
+  free (r->http_base);
+  free (r->repo);
+  free (r->basic);
+  free (r->auth);
+  free (r);
+}
+
+/* application/json; charset=utf-8 -> application/json  */
+static char *
+bare_media_type (const char *content_type)
+{
+  size_t n;
+
+  if (content_type == NULL)
+    return xstrdup ("");
+  n = strcspn (content_type, "; \t");
+  return xstrndup (content_type, n);
+}
+
+static int
+check_manifest_digest (struct cc_registry *r, const char *ref, const char *got, cc_error_t *err)
+{
+  cleanup_free char *sent = response_header (r, "Docker-Content-Digest");
+
+  if (cc_image_is_digest (ref) && strcmp (ref, got) != 0)
+    return cc_error_make (err, 0, "manifest from %s does not match its digest: asked for %s, got %s", r->host, ref,
+                          got);
+  /* Only sha256 can be checked here; another algorithm is not a lie.  */
+  if (sent && strncmp (sent, "sha256:", 7) == 0 && strcmp (sent, got) != 0)
+    return cc_error_make (err, 0, "manifest from %s does not match its Docker-Content-Digest: %s announced, got %s",
+                          r->host, sent, got);
+  return 0;
+}
+
+int
+cc_registry_get_manifest (struct cc_registry *r, const char *ref, char **body, size_t *len, char **media_type,
+                          char **digest_out, cc_error_t *err)
+{
+  struct sink s cleanup_sink = { .fd = -1, .max = CC_REGISTRY_MAX_MANIFEST };
+  cleanup_free char *path = xasprintf ("%s/manifests/%s", r->repo, ref);
+  cleanup_free char *got = NULL;
+  long status = 0;
+
+  if (ping (r, err) < 0 || get (r, path, ACCEPT_MANIFESTS, &s, &status, err) < 0)
+    return -1;
+  if (status != 200)
+    return status_error (r, status, &s, NULL, err);
+  got = cc_sha256_final (s.h);
+  if (check_manifest_digest (r, ref, got, err) < 0)
+    return -1;
+  {
+    cleanup_free char *ct = response_header (r, "Content-Type");
+    *media_type = bare_media_type (ct);
+  }
+  *len = s.mem.len;
+  *body = cc_buf_steal (&s.mem);
+  *digest_out = steal_pointer (&got);
+  return 0;
+}
+
+int
+cc_registry_get_blob (struct cc_registry *r, const char *digest, int fd, char **got, int64_t *total, cc_error_t *err)
+{
+  struct sink s cleanup_sink = { .fd = fd };
+  cleanup_free char *path = xasprintf ("%s/blobs/%s", r->repo, digest);
+  long status = 0;
+
+  if (ping (r, err) < 0 || get (r, path, NULL, &s, &status, err) < 0)
+    return cc_error_wrap (err, "blob %s", digest);
+  if (status != 200)
+    return status_error (r, status, &s, digest, err);
+  *got = cc_sha256_final (s.h);
+  *total = s.total;
+  return 0;
+}

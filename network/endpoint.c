@@ -396,7 +396,9 @@ record_one (struct cc_net_state *st, const struct cc_net_endpoint *ep, struct wi
     set_names_and_ports (m, ep);
   else if (record_member (st, net, ep, &m, err) < 0)
     return -1;
-  if (ep->external_name)
+  /* A project naming its own network as external joins it as usual:
+     marking the member as foreign would misfile its own membership.  */
+  if (ep->external_name && strcmp (cc_json_get_string (net, "project") ?: "", ep->project) != 0)
     {
       cc_json_set_string (m, "project", ep->project);
       cc_json_set_string (m, "key", ep->network);

@@ -51,6 +51,14 @@ for n in json.load(sys.stdin).get("networks", []):
         print(n["subnet"])'
 }
 
+shared_members() {
+  "$CCOMPOSE" network ls | python3 -c '
+import json, sys
+for n in json.load(sys.stdin).get("networks", []):
+    if n["project"] == "exta" and n["name"] == "shared":
+        print(" ".join(sorted(m["container"] for m in n["members"])))'
+}
+
 test_containers_on_a_shared_network_resolve_each_other_by_name() {
   eng_setup ext-share
   load_images busybox
@@ -61,6 +69,7 @@ test_containers_on_a_shared_network_resolve_each_other_by_name() {
   local subnet ip
   subnet=$(shared_subnet)
   [ -n "$subnet" ] || fail "exta_shared is not recorded"
+  assert_eq "$(shared_members)" "exta-web-1 extb-app-1" "members of exta_shared"
   ip=$(b exec -T app cat /etc/hosts | awk '/extb-app-1/ {print $1; exit}')
   python3 -c 'import ipaddress,sys; sys.exit(ipaddress.ip_address(sys.argv[1]) not in ipaddress.ip_network(sys.argv[2]))' \
     "$ip" "$subnet" || fail "extb's app has $ip, not an address of exta_shared ($subnet)"
@@ -75,6 +84,9 @@ test_containers_on_a_shared_network_resolve_each_other_by_name() {
   assert_not_contains "$OUT" "extb-app-1" "extb's container still in exta's hosts file"
   assert_exit 0 a exec -T web ping -c1 -W2 exta-web-1
   assert_exit 1 a exec -T web ping -c1 -W1 extb-app-1
+  # A one-off container joins and leaves it too.
+  assert_exit 0 b run --rm -T app ping -c1 -W2 exta-web-1
+  assert_eq "$(shared_members)" "exta-web-1" "members of exta_shared after run --rm"
   # extb can come back onto it.
   assert_exit 0 b up -d
   assert_exit 0 a exec -T web ping -c1 -W2 app
@@ -109,6 +121,31 @@ test_external_network_with_its_own_configuration_is_refused() {
   assert_exit 1 b up -d
   assert_contains "$OUT" "network outside declared as external but specifies additional attributes (driver, ipam)"
   [ ! -e "$CCOMPOSE_STATE_DIR/projects/extb" ] || fail "extb's state left after a refused up"
+  assert_exit 0 a down -t 0
+  assert_no_residue
+}
+
+# One full name, one network: a third project may not create another
+# network under exta's name (Docker refuses it too: wrong labels).
+test_a_second_network_of_the_same_name_is_refused() {
+  eng_setup ext-clash
+  load_images busybox
+  two_projects
+  project extc <<'YAML'
+services:
+  app:
+    image: busybox:1.35
+    init: true
+    command: ["sleep", "600"]
+networks:
+  default:
+    name: exta_shared
+YAML
+  defer "cc -p extc down -t 0 >/dev/null 2>&1"
+  assert_exit 0 a up -d
+  assert_exit 1 sh -c "cd '$WORK/extc' && nsenter --net=/run/netns/$HOSTNS '$CCOMPOSE' up -d"
+  assert_contains "$OUT" "network name \`exta_shared\` is already used by project \`exta\` (network \`shared\`)"
+  assert_exit 0 sh -c "cd '$WORK/extc' && nsenter --net=/run/netns/$HOSTNS '$CCOMPOSE' down -t 0"
   assert_exit 0 a down -t 0
   assert_no_residue
 }

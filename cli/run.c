@@ -217,7 +217,7 @@ start_oneoff (const struct run_cli *o, const struct cc_project *p, char **name, 
 {
   if (o->detach || (o->no_interactive && ! wants_tty (o)))
     return cc_engine_run (p, &o->run, name, err);
-  return cc_engine_run_attached (p, &o->run, wants_tty (o), name, a, err);
+  return cc_engine_run_attached (p, &o->run, name, a, err);
 }
 
 int

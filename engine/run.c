@@ -178,8 +178,8 @@ resolve_image (const struct cc_project *p, const char *service, const cJSON *svc
 /* ATTACH non-NULL: the container's stdin (or terminal) waits for the
    caller, who listens before the container is created.  */
 static int
-run_oneoff (const struct cc_project *p, const struct cc_run_opts *o, bool tty, char **name_out,
-            struct cc_runtime_attach **attach, cc_error_t *err)
+run_oneoff (const struct cc_project *p, const struct cc_run_opts *o, char **name_out, struct cc_runtime_attach **attach,
+            cc_error_t *err)
 {
   cleanup_cjson cJSON *model = NULL;
   cleanup_state struct cc_state *st = NULL;
@@ -203,7 +203,7 @@ run_oneoff (const struct cc_project *p, const struct cc_run_opts *o, bool tty, c
     return -1;
   if (cJSON_HasObjectItem (cc_state_section (st, "containers"), name))
     return cc_error_make (err, EEXIST, "container name `%s` is already in use", name);
-  if (attach && cc_runtime_attach_open (name, tty, &a, err) < 0)
+  if (attach && cc_runtime_attach_open (name, &a, err) < 0)
     return -1;
   entry = oneoff_entry (p, o->service, svc, image_id);
   cc_json_set (cc_state_section (st, "containers"), name, entry);
@@ -228,12 +228,12 @@ run_oneoff (const struct cc_project *p, const struct cc_run_opts *o, bool tty, c
 int
 cc_engine_run (const struct cc_project *p, const struct cc_run_opts *o, char **name_out, cc_error_t *err)
 {
-  return run_oneoff (p, o, false, name_out, NULL, err);
+  return run_oneoff (p, o, name_out, NULL, err);
 }
 
 int
-cc_engine_run_attached (const struct cc_project *p, const struct cc_run_opts *o, bool tty, char **name_out,
+cc_engine_run_attached (const struct cc_project *p, const struct cc_run_opts *o, char **name_out,
                         struct cc_runtime_attach **attach, cc_error_t *err)
 {
-  return run_oneoff (p, o, tty, name_out, attach, err);
+  return run_oneoff (p, o, name_out, attach, err);
 }

@@ -9,10 +9,10 @@
 #include "lib/error.h"
 #include "runtime/runtime.h"
 
-/* cc_engine_run, PID 1 waiting for the caller's stdin or, with TTY, to
-   hand over a terminal: *ATTACH is the caller's end (runtime.h), to use
-   once this returned and to close afterwards.  */
-int cc_engine_run_attached (const struct cc_project *p, const struct cc_run_opts *o, bool tty, char **name_out,
+/* cc_engine_run, PID 1 waiting for the caller's stdin or terminal:
+   *ATTACH is the caller's end (runtime.h), to use once this returned and
+   to close afterwards.  */
+int cc_engine_run_attached (const struct cc_project *p, const struct cc_run_opts *o, char **name_out,
                             struct cc_runtime_attach **attach, cc_error_t *err);
 
 #endif

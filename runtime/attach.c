@@ -53,7 +53,6 @@ struct cc_runtime_attach
   char *path;    /* the socket file until the container connected */
   int listen_fd; /* until then */
   int conn_fd;
-  bool tty;
   pid_t helper; /* copies our stdin into the container's */
 };
 
@@ -94,13 +93,16 @@ int
 cc_attach_connect (const char *id)
 {
   cleanup_free char *dir = containers_dir (), *name = cc_attach_socket_name (id);
-  cleanup_close int dirfd = open (dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  cleanup_close int fd = -1;
+  cleanup_free char *path = cc_path_join (dir, name);
+  cleanup_close int dirfd = -1, fd = -1;
   struct sockaddr_un sa;
 
   /* Every container is created through here: one lookup when nobody
      waits for it.  */
-  if (dirfd < 0 || faccessat (dirfd, name, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
+  if (access (path, F_OK) < 0)
+    return -1;
+  dirfd = open (dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (dirfd < 0)
     return -1;
   fd = socket (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
   socket_address (dirfd, name, &sa);
@@ -180,7 +182,7 @@ cc_runtime_attach_close (struct cc_runtime_attach *a)
 }
 
 int
-cc_runtime_attach_open (const char *id, bool tty, struct cc_runtime_attach **out, cc_error_t *err)
+cc_runtime_attach_open (const char *id, struct cc_runtime_attach **out, cc_error_t *err)
 {
   cleanup_free char *dir = containers_dir (), *name = NULL;
   cleanup_close int dirfd = -1;
@@ -188,7 +190,6 @@ cc_runtime_attach_open (const char *id, bool tty, struct cc_runtime_attach **out
   struct sockaddr_un sa;
 
   a->listen_fd = a->conn_fd = -1;
-  a->tty = tty;
   a->id = xstrdup (id);
   if (cc_runtime_check_id (id, err) < 0 || cc_mkdir_p (dir, 0700, err) < 0)
     return -1;

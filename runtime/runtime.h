@@ -217,7 +217,7 @@ int cc_runtime_exec (const char *id, const struct cc_runtime_exec_opts *opts, cc
    terminal closed, our terminal restored).  A container whose caller
    went away runs detached, stdin /dev/null.  */
 struct cc_runtime_attach;
-int cc_runtime_attach_open (const char *id, bool tty, struct cc_runtime_attach **out, cc_error_t *err);
+int cc_runtime_attach_open (const char *id, struct cc_runtime_attach **out, cc_error_t *err);
 int cc_runtime_attach_stdin (struct cc_runtime_attach *a, cc_error_t *err);
 int cc_runtime_attach_tty (struct cc_runtime_attach *a, cc_error_t *err);
 /* Stops the stdin helper, removes the socket if still there.  */

@@ -85,7 +85,7 @@ test_open_connect_close (void **ctx)
   (void)ctx;
   /* Nobody listens: the container runs detached.  */
   assert_int_equal (cc_attach_connect ("proj-svc-run-abc"), -1);
-  assert_int_equal (cc_runtime_attach_open ("proj-svc-run-abc", false, &a, NULL), 0);
+  assert_int_equal (cc_runtime_attach_open ("proj-svc-run-abc", &a, NULL), 0);
   assert_int_equal (stat (path, &st), 0);
   assert_true (S_ISSOCK (st.st_mode));
   conn = cc_attach_connect ("proj-svc-run-abc");
@@ -112,7 +112,7 @@ test_stale_file_is_replaced_and_long_ids_work (void **ctx)
   path = socket_path (long_id);
   assert_int_equal (cc_mkdir_p (dir, 0700, NULL), 0);
   assert_int_equal (cc_write_file_atomic (path, "stale", 5, 0600, NULL), 0);
-  assert_int_equal (cc_runtime_attach_open (long_id, true, &a, NULL), 0);
+  assert_int_equal (cc_runtime_attach_open (long_id, &a, NULL), 0);
   conn = cc_attach_connect (long_id);
   assert_true (conn >= 0);
   cc_runtime_attach_close (a);
@@ -129,7 +129,7 @@ test_hostile_ids_are_refused (void **ctx)
     {
       struct cc_runtime_attach *a = NULL;
       cc_error_t err = NULL;
-      assert_int_equal (cc_runtime_attach_open (ids[i], false, &a, &err), -1);
+      assert_int_equal (cc_runtime_attach_open (ids[i], &a, &err), -1);
       assert_null (a);
       assert_non_null (err);
       cc_error_release (&err);

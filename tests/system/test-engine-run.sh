@@ -25,7 +25,7 @@ pty_cc() {
   local script=$1
   shift
   python3 - "$HOSTNS" "$CCOMPOSE" "$script" "$@" <<'PY'
-import fcntl, os, pty, select, struct, sys, termios, time
+import fcntl, os, pty, select, signal, struct, sys, termios, time
 ns, ccompose, script = sys.argv[1:4]
 args = sys.argv[4:]
 pid, fd = pty.fork()
@@ -138,6 +138,22 @@ send("exit\r")
 ' run --name runtty-kept svc sh)
   assert_contains "$OUT" "EXIT=0"
   assert_contains "$("$CCOMPOSE" runtime logs runtty-kept)" "logged-42"
+  assert_exit 0 cc down
+  assert_no_residue
+}
+
+# A signal to the CLI goes to PID 1 (Docker's sig-proxy); the CLI still
+# returns the container's code and restores the terminal.
+test_signals_to_the_cli_reach_pid_1() {
+  run_setup runsig
+  OUT=$(pty_cc '
+expect("ready")
+os.kill(pid, signal.SIGTERM)
+expect("got-term")
+' run --rm svc sh -c 'trap "echo got-term; exit 6" TERM; echo ready; while :; do sleep 0.1; done')
+  [ -z "${SHOW:-}" ] || echo "$OUT" >&2
+  assert_contains "$OUT" "EXIT=6"
+  assert_contains "$OUT" "MODE=restored"
   assert_exit 0 cc down
   assert_no_residue
 }

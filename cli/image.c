@@ -514,9 +514,9 @@ static const struct
   const char *name;
   int (*fn) (int argc, char **argv);
 } subcommands[] = {
-  { "load", cmd_load },       { "import", cmd_import }, { "pull", cmd_pull }, { "ls", cmd_ls },     { "list", cmd_ls },
-  { "inspect", cmd_inspect }, { "rm", cmd_rm },         { "remove", cmd_rm }, { "prune", cmd_prune },
-  { "tag", cmd_tag },         { "pin", cmd_pin },       { "unpin", cmd_pin },
+  { "load", cmd_load },   { "import", cmd_import },   { "pull", cmd_pull }, { "ls", cmd_ls },
+  { "list", cmd_ls },     { "inspect", cmd_inspect }, { "rm", cmd_rm },     { "remove", cmd_rm },
+  { "prune", cmd_prune }, { "tag", cmd_tag },         { "pin", cmd_pin },   { "unpin", cmd_pin },
 };
 
 int

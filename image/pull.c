@@ -29,7 +29,7 @@ struct pull
   struct cc_store *store;
   struct cc_registry *reg;
   struct cc_image_ref ref;
-  char *manifest;        /* the image manifest's bytes */
+  char *manifest; /* the image manifest's bytes */
   size_t manifest_len;
   char *manifest_digest; /* of those bytes */
 };
@@ -63,8 +63,8 @@ kind_of (const char *media_type)
     const char *mt;
     enum doc_kind kind;
   } kinds[] = {
-    { MT_OCI_MANIFEST, DOC_MANIFEST },  { MT_DOCKER_MANIFEST, DOC_MANIFEST },     { MT_OCI_INDEX, DOC_INDEX },
-    { MT_DOCKER_LIST, DOC_INDEX },      { MT_DOCKER_SCHEMA1, DOC_SCHEMA1 },       { MT_DOCKER_SCHEMA1_SIGNED, DOC_SCHEMA1 },
+    { MT_OCI_MANIFEST, DOC_MANIFEST }, { MT_DOCKER_MANIFEST, DOC_MANIFEST }, { MT_OCI_INDEX, DOC_INDEX },
+    { MT_DOCKER_LIST, DOC_INDEX },     { MT_DOCKER_SCHEMA1, DOC_SCHEMA1 },   { MT_DOCKER_SCHEMA1_SIGNED, DOC_SCHEMA1 },
   };
 
   for (size_t i = 0; i < CC_N_ELEMENTS (kinds); i++)
@@ -134,8 +134,7 @@ fetch_document (struct pull *p, const char *ref, enum doc_kind *kind, cc_error_t
   free (p->manifest);
   free (p->manifest_digest);
   p->manifest = p->manifest_digest = NULL;
-  if (cc_registry_get_manifest (p->reg, ref, &p->manifest, &p->manifest_len, &media_type, &p->manifest_digest, err)
-      < 0)
+  if (cc_registry_get_manifest (p->reg, ref, &p->manifest, &p->manifest_len, &media_type, &p->manifest_digest, err) < 0)
     return -1;
   *kind = document_kind (media_type, p->manifest, p->manifest_len);
   if (*kind == DOC_SCHEMA1)
@@ -183,7 +182,7 @@ fetch_blob (struct pull *p, const struct cc_descriptor *d, cc_error_t *err)
   fd = cc_store_blob_tempfile (p->store, &tmp, err);
   if (fd < 0)
     return -1;
-  if (cc_registry_get_blob (p->reg, d->digest, fd, &got, &total, err) < 0)
+  if (cc_registry_get_blob (p->reg, d->digest, d->size, fd, &got, &total, err) < 0)
     {
       unlink (tmp);
       return -1;

@@ -333,7 +333,8 @@ cc_registry_is_insecure (const char *host, const char *insecure)
     {
       const char *entry = *e + strspn (*e, " \t");
       size_t n = strcspn (entry, " \t");
-      if ((strlen (host) == n && strncmp (entry, host, n) == 0) || (strlen (name) == n && strncmp (entry, name, n) == 0))
+      if ((strlen (host) == n && strncmp (entry, host, n) == 0)
+          || (strlen (name) == n && strncmp (entry, name, n) == 0))
         return true;
     }
   return false;

@@ -23,8 +23,7 @@
 #include "lib/log.h"
 #include "lib/xalloc.h"
 
-#define ACCEPT_MANIFESTS                                                                                           \
-  "Accept: " MT_OCI_INDEX ", " MT_OCI_MANIFEST ", " MT_DOCKER_LIST ", " MT_DOCKER_MANIFEST
+#define ACCEPT_MANIFESTS "Accept: " MT_OCI_INDEX ", " MT_OCI_MANIFEST ", " MT_DOCKER_LIST ", " MT_DOCKER_MANIFEST
 #define MAX_ERROR_BODY (64 * 1024)
 #define MAX_TOKEN_BODY (1024 * 1024)
 #define MAX_REDIRECTS 5L
@@ -55,7 +54,8 @@ struct sink
   CURL *curl;
   int fd; /* -1: memory */
   struct cc_buf mem;
-  size_t max;
+  size_t max;       /* memory: at most this many bytes */
+  int64_t max_file; /* file: at most this many bytes (-1: no limit) */
   struct cc_sha256 *h;
   int64_t total;
   struct cc_buf errbody;
@@ -102,6 +102,11 @@ sink_write (char *data, size_t size, size_t nmemb, void *opaque)
       return n;
     }
   if (s->fd < 0 && s->mem.len + n > s->max)
+    {
+      s->too_big = true;
+      return 0;
+    }
+  if (s->fd >= 0 && s->max_file >= 0 && s->total + (int64_t)n > s->max_file)
     {
       s->too_big = true;
       return 0;
@@ -172,7 +177,8 @@ perform (struct cc_registry *r, const char *url, struct sink *s, long *status, c
   curl_easy_setopt (r->curl, CURLOPT_WRITEDATA, s);
   rc = curl_easy_perform (r->curl);
   if (s->too_big)
-    return cc_error_make (err, 0, "response from %s larger than %zu bytes, refused: %s", r->host, s->max, url);
+    return cc_error_make (err, 0, "response from %s larger than %lld bytes, refused: %s", r->host,
+                          s->fd < 0 ? (long long)s->max : (long long)s->max_file, url);
   if (s->write_errno)
     return cc_error_make (err, s->write_errno, "%s: write the download", url);
   if (rc != CURLE_OK)
@@ -193,12 +199,28 @@ response_header (struct cc_registry *r, const char *name)
 
 /* "404 Not Found from HOST: MANIFEST_UNKNOWN: manifest unknown"  */
 static int
-status_error (struct cc_registry *r, long status, const struct sink *s, const char *what, cc_error_t *err)
+host_status_error (const char *host, long status, const struct sink *s, const char *what, cc_error_t *err)
 {
   cleanup_free char *msg = cc_registry_error_message (s->errbody.data, s->errbody.len);
 
-  return cc_error_make (err, 0, "%s%s%s from %s%s%s", what ? what : "", what ? ": " : "",
-                        cc_http_reason (status), r->host, msg ? ": " : "", msg ? msg : "");
+  return cc_error_make (err, 0, "%s%s%s from %s%s%s", what ? what : "", what ? ": " : "", cc_http_reason (status), host,
+                        msg ? ": " : "", msg ? msg : "");
+}
+
+static int
+status_error (struct cc_registry *r, long status, const struct sink *s, const char *what, cc_error_t *err)
+{
+  return host_status_error (r->host, status, s, what, err);
+}
+
+/* http://auth.example/token?x -> auth.example  */
+static char *
+url_host (const char *url)
+{
+  const char *p = strstr (url, "://");
+
+  p = p ? p + 3 : url;
+  return xstrndup (p, strcspn (p, "/?#"));
 }
 
 /* ---- auth ------------------------------------------------------------------------- */
@@ -228,7 +250,7 @@ check_realm (struct cc_registry *r, const char *realm, cc_error_t *err)
     return 0;
   if (strncmp (realm, "http://", 7) != 0)
     return cc_error_make (err, 0, "token realm `%s` of %s is not an http(s) URL", realm, r->host);
-  host = xstrndup (realm + 7, strcspn (realm + 7, "/?#"));
+  host = url_host (realm);
   if (! cc_registry_is_insecure (host, getenv ("CCOMPOSE_INSECURE_REGISTRIES")))
     return cc_error_make (err, 0, "token realm `%s` of %s is plain http", realm, r->host);
   return 0;
@@ -255,7 +277,7 @@ fetch_token (struct cc_registry *r, const struct cc_auth_challenge *c, cc_error_
   cleanup_free char *url = NULL;
   cleanup_free char *basic = NULL;
   cleanup_slist struct curl_slist *headers = NULL;
-  struct sink s cleanup_sink = { .fd = -1, .max = MAX_TOKEN_BODY };
+  struct sink s cleanup_sink = { .fd = -1, .max = MAX_TOKEN_BODY, .max_file = -1 };
   long status = 0;
 
   if (check_realm (r, c->realm, err) < 0)
@@ -271,8 +293,11 @@ fetch_token (struct cc_registry *r, const struct cc_auth_challenge *c, cc_error_
   if (perform (r, url, &s, &status, err) < 0)
     return -1;
   if (status != 200)
-    return status_error (r, status, &s, r->basic ? "token request with the configured credentials" : "token request",
-                         err);
+    {
+      cleanup_free char *host = url_host (c->realm);
+      return host_status_error (host, status, &s,
+                                r->basic ? "token request with the configured credentials" : "token request", err);
+    }
   return parse_token (r, &s, url, err);
 }
 
@@ -331,7 +356,7 @@ get (struct cc_registry *r, const char *path, const char *accept, struct sink *s
 static int
 ping (struct cc_registry *r, cc_error_t *err)
 {
-  struct sink s cleanup_sink = { .fd = -1, .max = MAX_ERROR_BODY };
+  struct sink s cleanup_sink = { .fd = -1, .max = MAX_ERROR_BODY, .max_file = -1 };
   long status = 0;
 
   if (r->pinged)
@@ -421,7 +446,7 @@ int
 cc_registry_get_manifest (struct cc_registry *r, const char *ref, char **body, size_t *len, char **media_type,
                           char **digest_out, cc_error_t *err)
 {
-  struct sink s cleanup_sink = { .fd = -1, .max = CC_REGISTRY_MAX_MANIFEST };
+  struct sink s cleanup_sink = { .fd = -1, .max = CC_REGISTRY_MAX_MANIFEST, .max_file = -1 };
   cleanup_free char *path = xasprintf ("%s/manifests/%s", r->repo, ref);
   cleanup_free char *got = NULL;
   long status = 0;
@@ -444,9 +469,10 @@ cc_registry_get_manifest (struct cc_registry *r, const char *ref, char **body, s
 }
 
 int
-cc_registry_get_blob (struct cc_registry *r, const char *digest, int fd, char **got, int64_t *total, cc_error_t *err)
+cc_registry_get_blob (struct cc_registry *r, const char *digest, int64_t max, int fd, char **got, int64_t *total,
+                      cc_error_t *err)
 {
-  struct sink s cleanup_sink = { .fd = fd };
+  struct sink s cleanup_sink = { .fd = fd, .max_file = max };
   cleanup_free char *path = xasprintf ("%s/blobs/%s", r->repo, digest);
   long status = 0;
 

@@ -67,8 +67,7 @@ struct cc_registry;
 
 /* A client for REPO (library/redis) at ENDPOINT; BASIC (may be NULL) is
    base64 "user:pass", sent only when the registry asks.  */
-struct cc_registry *cc_registry_new (const struct cc_registry_endpoint *endpoint, const char *repo,
-                                     const char *basic);
+struct cc_registry *cc_registry_new (const struct cc_registry_endpoint *endpoint, const char *repo, const char *basic);
 void cc_registry_free (struct cc_registry *r);
 static inline void
 cleanup_registry_fn (struct cc_registry **r)
@@ -84,9 +83,11 @@ cleanup_registry_fn (struct cc_registry **r)
    response type and *DIGEST_OUT the sha256 of the body.  */
 int cc_registry_get_manifest (struct cc_registry *r, const char *ref, char **body, size_t *len, char **media_type,
                               char **digest_out, cc_error_t *err);
-/* GET /v2/REPO/blobs/DIGEST into FD, hashing as it streams; *GOT gets the
-   sha256 of what was written, *TOTAL its length.  The caller verifies.  */
-int cc_registry_get_blob (struct cc_registry *r, const char *digest, int fd, char **got, int64_t *total,
+/* GET /v2/REPO/blobs/DIGEST into FD, hashing as it streams, refusing more
+   than MAX bytes (the descriptor's size: a hostile registry must not fill
+   the disk; -1: no limit); *GOT gets the sha256 of what was written,
+   *TOTAL its length.  The caller verifies.  */
+int cc_registry_get_blob (struct cc_registry *r, const char *digest, int64_t max, int fd, char **got, int64_t *total,
                           cc_error_t *err);
 
 #endif

@@ -3,7 +3,7 @@
 
   registry-fixture.py --layout REPO=OCI_LAYOUT_DIR ... --port-file FILE
                       [--auth none|basic|bearer|bearer-public] [--redirect]
-                      [--tamper DIGEST] [--log FILE]
+                      [--tamper DIGEST] [--pad DIGEST] [--log FILE]
 
 Listens on 127.0.0.1 only (an ephemeral port, written to --port-file once it
 listens).  Each REPO (library/busybox) serves the images of an OCI layout
@@ -18,6 +18,10 @@ such TAG, variants built from the same blobs:
   TAG-arm        an index with linux/arm64 only
   schema1        a Docker schema 1 manifest (must be refused)
   huge           a 5 MiB manifest (over the client's 4 MiB cap)
+  loop           a redirect to itself
+  lie            the 1.35 manifest with a wrong Docker-Content-Digest;
+                 also served (without that header) as the manifest whose
+                 digest is sha256("lie")
 
 Auth: basic = htpasswd-style user ccompose / s3cret on every /v2/ request;
 bearer = a token endpoint at /token (same server) that wants those Basic
@@ -27,7 +31,7 @@ registry checks they carry pull access to the repository asked for.
 --redirect answers blob GETs with 307 to http://localhost:PORT/_storage/...,
 which refuses any request carrying an Authorization header (a client must
 not forward credentials to another host).  --tamper DIGEST serves that blob
-with its last byte flipped.  Every request is logged to --log as
+with its last byte flipped, --pad DIGEST with 1 MiB more than it has.  Every request is logged to --log as
 "METHOD PATH AUTH-SCHEME".
 """
 import argparse
@@ -192,6 +196,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     data = f.read()
                 if digest == self.server.opts.tamper:
                     data = data[:-1] + bytes([data[-1] ^ 1])
+                if digest == self.server.opts.pad:
+                    data += b"\0" * (1024 * 1024)
                 return self.send(200, data, {"Content-Type": "application/octet-stream",
                                              "Docker-Content-Digest": digest}, head)
         self.error(404, "BLOB_UNKNOWN", "blob unknown to registry", head=head)
@@ -222,6 +228,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.error(404, "NOT_FOUND", "no route", head=head)
 
     def manifest(self, repo, ref, head):
+        if ref == "loop":
+            return self.send(307, b"", {"Location": self.path}, head)
+        if ref in ("lie", sha(b"lie")):
+            mt, body = repo.manifests[repo.tags["1.35"]]
+            extra = {"Docker-Content-Digest": sha(b"lie")} if ref == "lie" else {}
+            return self.send(200, body, dict(extra, **{"Content-Type": mt}), head)
         digest = ref if ref.startswith("sha256:") else repo.tags.get(ref)
         if digest not in repo.manifests:
             return self.error(404, "MANIFEST_UNKNOWN", "manifest unknown", head=head)
@@ -248,6 +260,7 @@ def main():
     ap.add_argument("--auth", default="none", choices=["none", "basic", "bearer", "bearer-public"])
     ap.add_argument("--redirect", action="store_true")
     ap.add_argument("--tamper")
+    ap.add_argument("--pad")
     ap.add_argument("--log")
     opts = ap.parse_args()
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)

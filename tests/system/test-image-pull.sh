@@ -183,6 +183,29 @@ test_pull_tampered_blob_leaves_nothing() {
   assert_store_empty
 }
 
+test_pull_oversized_blob_is_cut_short() {
+  setup image-pull-padded
+  start_registry --pad "$(layout_field layer)"
+  assert_exit 1 "$CCOMPOSE" image pull "$REG/library/busybox:1.35"
+  assert_contains "$OUT" "response from $REG larger than $(stat -c %s "$LAYOUT/blobs/sha256/$(layout_field layer | cut -c8-)") bytes"
+  assert_store_empty
+}
+
+test_hostile_manifests() {
+  setup image-pull-hostile
+  start_registry
+  assert_exit 1 "$CCOMPOSE" image pull "$REG/library/busybox:loop"
+  assert_contains "$OUT" "pull $REG/library/busybox:loop:"
+  assert_contains "$OUT" "redirects"
+  assert_exit 1 "$CCOMPOSE" image pull "$REG/library/busybox:lie"
+  assert_contains "$OUT" "does not match its Docker-Content-Digest"
+  # By digest, the body must hash to what was asked.
+  local lie=sha256:$(printf lie | sha256sum | cut -d' ' -f1)
+  assert_exit 1 "$CCOMPOSE" image pull "$REG/library/busybox@$lie"
+  assert_contains "$OUT" "does not match its digest: asked for $lie"
+  assert_store_empty
+}
+
 test_pull_404_names_the_reference() {
   setup image-pull-404
   start_registry

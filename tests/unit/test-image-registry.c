@@ -30,10 +30,11 @@ test_challenge_bearer (void **state)
 
   (void)state;
   /* The scope holds commas: it must survive as one quoted value.  */
-  assert_int_equal (cc_auth_challenge_parse ("Bearer realm=\"https://auth.docker.io/token\",service=\"registry.docker.io\","
-                                             "scope=\"repository:library/redis:pull,push\",error=\"insufficient_scope\"",
-                                             &c, &err),
-                    0);
+  assert_int_equal (
+      cc_auth_challenge_parse ("Bearer realm=\"https://auth.docker.io/token\",service=\"registry.docker.io\","
+                               "scope=\"repository:library/redis:pull,push\",error=\"insufficient_scope\"",
+                               &c, &err),
+      0);
   assert_string_equal (c.scheme, "Bearer");
   assert_string_equal (c.realm, "https://auth.docker.io/token");
   assert_string_equal (c.service, "registry.docker.io");
@@ -188,8 +189,7 @@ test_docker_config_env (void **state)
 /* ---- endpoints and the mirror ------------------------------------------ */
 
 static void
-endpoint_of (const char *text, const char *mirror, const char *insecure, struct cc_registry_endpoint *ep,
-             int want_ret)
+endpoint_of (const char *text, const char *mirror, const char *insecure, struct cc_registry_endpoint *ep, int want_ret)
 {
   struct cc_image_ref ref cleanup_image_ref = { 0 };
   cleanup_error cc_error_t err = NULL;
@@ -239,10 +239,7 @@ test_endpoint_mirror_refused (void **state)
 {
   static const char *const bad[] = {
     "http://mirror.example.com", /* plain http to a remote host */
-    "ftp://127.0.0.1",
-    "127.0.0.1:5000",
-    "http://",
-    "https:///x",
+    "ftp://127.0.0.1",           "127.0.0.1:5000", "http://", "https:///x",
   };
 
   (void)state;
@@ -281,20 +278,27 @@ test_insecure_hosts (void **state)
 
 /* ---- platform selection --------------------------------------------------- */
 
-#define D(c) "sha256:" c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c
+#define D(c)                                                                                                           \
+  "sha256:" c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c  \
+      c c c c c c c c c c c
 
 static void
 test_index_picks_amd64 (void **state)
 {
-  const char *json = "{\"schemaVersion\":2,\"mediaType\":\"" MT_OCI_INDEX "\",\"manifests\":["
-                     "{\"mediaType\":\"" MT_OCI_MANIFEST "\",\"digest\":\"" D ("a") "\",\"size\":1,"
-                     "\"platform\":{\"architecture\":\"unknown\",\"os\":\"unknown\"}},"
-                     "{\"mediaType\":\"" MT_OCI_MANIFEST "\",\"digest\":\"" D ("b") "\",\"size\":1,"
-                     "\"platform\":{\"architecture\":\"arm64\",\"os\":\"linux\"}},"
-                     "{\"mediaType\":\"" MT_OCI_MANIFEST "\",\"digest\":\"" D ("c") "\",\"size\":1,"
-                     "\"platform\":{\"architecture\":\"amd64\",\"os\":\"windows\"}},"
-                     "{\"mediaType\":\"" MT_OCI_MANIFEST "\",\"digest\":\"" D ("d") "\",\"size\":1,"
-                     "\"platform\":{\"architecture\":\"amd64\",\"os\":\"linux\"}}]}";
+  const char *json
+      = "{\"schemaVersion\":2,\"mediaType\":\"" MT_OCI_INDEX "\",\"manifests\":["
+        "{\"mediaType\":\"" MT_OCI_MANIFEST "\",\"digest\":\"" D (
+            "a") "\",\"size\":1,"
+                 "\"platform\":{\"architecture\":\"unknown\",\"os\":\"unknown\"}},"
+                 "{\"mediaType\":\"" MT_OCI_MANIFEST "\",\"digest\":\"" D (
+                     "b") "\",\"size\":1,"
+                          "\"platform\":{\"architecture\":\"arm64\",\"os\":\"linux\"}},"
+                          "{\"mediaType\":\"" MT_OCI_MANIFEST "\",\"digest\":\"" D (
+                              "c") "\",\"size\":1,"
+                                   "\"platform\":{\"architecture\":\"amd64\",\"os\":\"windows\"}},"
+                                   "{\"mediaType\":\"" MT_OCI_MANIFEST "\",\"digest\":\"" D (
+                                       "d") "\",\"size\":1,"
+                                            "\"platform\":{\"architecture\":\"amd64\",\"os\":\"linux\"}}]}";
   struct cc_index idx cleanup_index = { 0 };
   cleanup_error cc_error_t err = NULL;
   const struct cc_descriptor *d;
@@ -311,11 +315,14 @@ test_index_picks_amd64 (void **state)
 static void
 test_index_without_our_platform (void **state)
 {
-  const char *json = "{\"schemaVersion\":2,\"manifests\":["
-                     "{\"mediaType\":\"" MT_OCI_MANIFEST "\",\"digest\":\"" D ("b") "\",\"size\":1,"
-                     "\"platform\":{\"architecture\":\"arm64\",\"os\":\"linux\"}},"
-                     "{\"mediaType\":\"" MT_OCI_MANIFEST "\",\"digest\":\"" D ("a") "\",\"size\":1,"
-                     "\"platform\":{\"architecture\":\"unknown\",\"os\":\"unknown\"}}]}";
+  const char *json
+      = "{\"schemaVersion\":2,\"manifests\":["
+        "{\"mediaType\":\"" MT_OCI_MANIFEST
+        "\",\"digest\":\"" D ("b") "\",\"size\":1,"
+                                   "\"platform\":{\"architecture\":\"arm64\",\"os\":\"linux\"}},"
+                                   "{\"mediaType\":\"" MT_OCI_MANIFEST "\",\"digest\":\"" D (
+                                       "a") "\",\"size\":1,"
+                                            "\"platform\":{\"architecture\":\"unknown\",\"os\":\"unknown\"}}]}";
   struct cc_index idx cleanup_index = { 0 };
   cleanup_error cc_error_t err = NULL;
 

@@ -34,7 +34,7 @@ static const char usage[]
       "      --rm                  Automatically remove the container when it exits\n"
       "  -P, --service-ports       Run command with all service's ports enabled and mapped to the host\n"
       "  -T, --no-TTY              Disable pseudo-TTY allocation (default: auto-detected)\n"
-      "  -t, --tty                 Allocate a pseudo-TTY even when not on a terminal\n"
+      "  -t, --tty                 Allocate a pseudo-TTY even when not on a terminal (none with -d)\n"
       "  -u, --user string         Run as specified username or uid\n"
       "  -w, --workdir string      Working directory inside the container\n"
       "  -h, --help                Show this help\n";
@@ -188,7 +188,7 @@ wants_tty (const struct run_cli *o)
 }
 
 /* The output from the log files, the command's stdin from ours.  */
-static int
+static void
 follow_output (const char *name, struct cc_runtime_attach *a)
 {
   struct cc_log_opts lo = { .follow = true, .tail = -1, .fn = print_plain };
@@ -198,17 +198,17 @@ follow_output (const char *name, struct cc_runtime_attach *a)
     cc_error_print (&err);
   cc_engine_logs ((char *[]){ (char *)name, NULL }, &lo, &err);
   cc_error_release (&err);
-  return 0;
 }
 
-static int
+/* A failed relay is reported; the exit code still comes from the
+   container.  */
+static void
 relay_terminal (struct cc_runtime_attach *a)
 {
   cc_error_t err = NULL;
 
   if (cc_runtime_attach_tty (a, &err) < 0)
     cc_error_print (&err);
-  return 0;
 }
 
 static int

@@ -316,9 +316,10 @@ authenticate (struct cc_registry *r, const struct sink *s, cc_error_t *err)
   if (strcasecmp (c.scheme, "Bearer") == 0)
     return fetch_token (r, &c, err);
   if (r->basic == NULL)
-    return status_error (r, 401, s, NULL, err) < 0
-               ? cc_error_wrap (err, "no credentials for %s in the docker config.json `auths`", r->host)
-               : -1;
+    {
+      status_error (r, 401, s, NULL, err);
+      return cc_error_wrap (err, "no credentials for %s in the docker config.json `auths`", r->host);
+    }
   free (r->auth);
   r->auth = xasprintf ("Authorization: Basic %s", r->basic);
   return 0;

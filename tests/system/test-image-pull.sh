@@ -272,6 +272,23 @@ EOF
   assert_contains "$OUT" "warning: service db"
 }
 
+# `up` may pull several services' images at once: pulls that share blobs
+# and layers must not trip over each other.
+test_parallel_pulls_share_blobs() {
+  setup image-pull-parallel
+  start_registry --redirect
+  local t pids=() rc=0
+  for t in 1.35 1.35-index 1.35-list 1.35-v2s2; do
+    "$CCOMPOSE" image pull -q "$REG/library/busybox:$t" 2>"$CCOMPOSE_STATE_DIR/pull-$t.err" &
+    pids+=($!)
+  done
+  for t in "${pids[@]}"; do wait "$t" || rc=1; done
+  [ $rc -eq 0 ] || fail "a parallel pull failed: $(cat "$CCOMPOSE_STATE_DIR"/pull-*.err)"
+  assert_eq "$("$CCOMPOSE" image ls -q)" "$(layout_field config | cut -c8-19)" "one image"
+  assert_eq "$(ls "$CCOMPOSE_DATA_DIR/images/layers" | wc -l)" 1 "one unpacked layer"
+  assert_eq "$(ls -A "$CCOMPOSE_DATA_DIR/images/tmp" | wc -l)" 0 "temporary files left"
+}
+
 steps() { CCOMPOSE_CRASH_TRACE=1 "$@" 2>&1 >/dev/null | grep -c '^crash-point '; }
 
 # Killed at any step, a pull leaves the whole image or nothing visible,

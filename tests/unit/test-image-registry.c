@@ -186,6 +186,41 @@ test_docker_config_env (void **state)
   rmdir (dir);
 }
 
+static void
+test_docker_config_home (void **state)
+{
+  char dir[] = "/tmp/cc-unit-home-XXXXXX";
+  cleanup_free char *docker = NULL;
+  cleanup_free char *path = NULL;
+  cleanup_free char *basic = NULL;
+  cleanup_free char *none = NULL;
+  cleanup_free char *old_home = getenv ("HOME") ? xstrdup (getenv ("HOME")) : NULL;
+  cleanup_error cc_error_t err = NULL;
+  const char *cfg = "{\"auths\": {\"https://index.docker.io/v1/\": {\"auth\": \"" CREDS "\"}}}";
+
+  (void)state;
+  assert_non_null (mkdtemp (dir));
+  docker = cc_path_join (dir, ".docker");
+  path = cc_path_join (docker, "config.json");
+  assert_int_equal (cc_mkdir_p (docker, 0700, &err), 0);
+  assert_int_equal (cc_write_file_atomic (path, cfg, strlen (cfg), 0600, &err), 0);
+  unsetenv ("DOCKER_CONFIG");
+  setenv ("HOME", dir, 1);
+  assert_int_equal (cc_docker_credentials ("docker.io", &basic, &err), 0);
+  assert_string_equal (basic, CREDS);
+  /* A DOCKER_CONFIG without a config.json means no credentials, not
+     the ones under HOME.  */
+  setenv ("DOCKER_CONFIG", "/nonexistent-cc-unit", 1);
+  assert_int_equal (cc_docker_credentials ("docker.io", &none, &err), 0);
+  assert_null (none);
+  unsetenv ("DOCKER_CONFIG");
+  if (old_home)
+    setenv ("HOME", old_home, 1);
+  unlink (path);
+  rmdir (docker);
+  rmdir (dir);
+}
+
 /* ---- endpoints and the mirror ------------------------------------------ */
 
 static void
@@ -364,6 +399,7 @@ main (void)
     cmocka_unit_test (test_auths_hosts),
     cmocka_unit_test (test_auths_hostile),
     cmocka_unit_test (test_docker_config_env),
+    cmocka_unit_test (test_docker_config_home),
     cmocka_unit_test (test_endpoint_docker_hub),
     cmocka_unit_test (test_endpoint_mirror),
     cmocka_unit_test (test_endpoint_mirror_refused),

@@ -214,6 +214,10 @@ test_pull_404_names_the_reference() {
   assert_exit 1 "$CCOMPOSE" image pull "$REG/nosuch/repo"
   assert_contains "$OUT" "pull $REG/nosuch/repo:latest: 404 Not Found from $REG: NAME_UNKNOWN"
   assert_exit 2 "$CCOMPOSE" image pull
+  # One failure among several references: the others are pulled, exit 1.
+  assert_exit 1 "$CCOMPOSE" image pull "$REG/library/busybox:nope" "$REG/library/busybox:1.35"
+  assert_contains "$OUT" "✔ Image $REG/library/busybox:1.35 Pulled"
+  assert_exit 0 "$CCOMPOSE" image rm "$REG/library/busybox:1.35"
   assert_exit 1 "$CCOMPOSE" image pull "$REG/Library/busybox"
   assert_contains "$OUT" "invalid reference format"
   assert_store_empty
@@ -248,6 +252,9 @@ services:
     image: $REG/library/busybox:1.35
   web:
     build: ./web
+  built:
+    image: $REG/library/busybox:built-here
+    build: ./web
 EOF
   cd "$dir" || fail cd
   # `build:` is not supported by ccompose yet; pull skips it anyway.
@@ -260,6 +267,8 @@ EOF
   assert_exit 0 pull
   assert_eq "$(printf '%s\n' "$OUT" | grep -c "busybox:1.35 Pulled")" 1 "an image two services share is pulled once"
   assert_contains "$OUT" "Service web: skipped"
+  # An image the service can build is no pull failure (as Docker Compose).
+  assert_contains "$OUT" "warning: service built: pull $REG/library/busybox:built-here: 404 Not Found"
   assert_exit 0 pull -q
   assert_not_contains "$OUT" "Pulled" "pull -q output"
   assert_not_contains "$OUT" "skipped" "pull -q output"

@@ -14,23 +14,27 @@
 #include "lib/strv.h"
 #include "lib/xalloc.h"
 
-static const char usage[] = "Usage: ccompose pull [OPTIONS] [SERVICE...]\n\n"
-                            "Pull service images\n\n"
-                            "Options:\n"
-                            "      --ignore-pull-failures   Pull what it can and ignores images with pull failures\n"
-                            "      --include-deps           Also pull services declared as dependencies\n"
-                            "  -q, --quiet                  Pull without printing progress information\n"
-                            "  -h, --help                   Show this help\n";
+static const char usage[]
+    = "Usage: ccompose pull [OPTIONS] [SERVICE...]\n\n"
+      "Pull service images\n\n"
+      "Options:\n"
+      "      --ignore-pull-failures   Pull what it can and ignores images with pull failures\n"
+      "      --include-deps           Also pull services declared as dependencies\n"
+      "      --policy string          Apply pull policy (\"missing\"|\"always\") (default \"always\")\n"
+      "  -q, --quiet                  Pull without printing progress information\n"
+      "  -h, --help                   Show this help\n";
 
 enum
 {
   OPT_IGNORE_FAILURES = 256,
   OPT_INCLUDE_DEPS,
+  OPT_POLICY,
 };
 
 static const struct option options[] = {
   { "ignore-pull-failures", no_argument, NULL, OPT_IGNORE_FAILURES },
   { "include-deps", no_argument, NULL, OPT_INCLUDE_DEPS },
+  { "policy", required_argument, NULL, OPT_POLICY },
   { "quiet", no_argument, NULL, 'q' },
   { "help", no_argument, NULL, 'h' },
   { NULL, 0, NULL, 0 },
@@ -39,6 +43,7 @@ static const struct option options[] = {
 struct pull_opts
 {
   bool quiet, ignore_failures, include_deps;
+  const char *policy; /* always, missing */
 };
 
 /* The services to pull: those named (plus their dependencies with
@@ -61,6 +66,14 @@ select_services (const struct cc_project *p, char **named, bool include_deps, ch
 }
 
 static int
+pull_image (const char *image, const struct pull_opts *o, cc_error_t *err)
+{
+  cleanup_image struct cc_image *img = NULL;
+
+  return cc_image_ensure (image, o->policy, o->quiet, &img, err);
+}
+
+static int
 pull_service (const struct cc_project *p, const char *name, const struct pull_opts *o, char ***done)
 {
   const cJSON *svc = cc_project_service (p, name);
@@ -77,7 +90,7 @@ pull_service (const struct cc_project *p, const char *name, const struct pull_op
   if (cc_strv_contains (*done, image))
     return 0;
   cc_strv_append (done, image);
-  if (cc_image_pull (image, o->quiet, &err) == 0)
+  if (pull_image (image, o, &err) == 0)
     return 0;
   /* Docker Compose: an image that can be built is not a pull failure.  */
   if (buildable || o->ignore_failures)
@@ -110,7 +123,7 @@ pull_project (const struct cli_global *g, char **named, const struct pull_opts *
 int
 cli_cmd_pull (struct cli_global *g, int argc, char **argv)
 {
-  struct pull_opts o = { 0 };
+  struct pull_opts o = { .policy = "always" };
   cleanup_strv char **named = NULL;
   int c;
 
@@ -125,6 +138,11 @@ cli_cmd_pull (struct cli_global *g, int argc, char **argv)
         break;
       case OPT_INCLUDE_DEPS:
         o.include_deps = true;
+        break;
+      case OPT_POLICY:
+        if (strcmp (optarg, "always") != 0 && strcmp (optarg, "missing") != 0)
+          return cli_usage_error ("pull", "invalid --policy `%s` (missing, always)", optarg);
+        o.policy = optarg;
         break;
       case 'h':
         fputs (usage, stdout);

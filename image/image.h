@@ -151,6 +151,12 @@ int cc_image_import_rootfs (const char *tarball, const char *ref, char **id_out,
 int cc_image_pull (const char *ref, bool quiet, cc_error_t *err);
 /* The same; *ID_OUT (may be NULL) gets the image id (config digest).  */
 int cc_image_pull_id (const char *ref, bool quiet, char **id_out, cc_error_t *err);
+/* Resolve REF (as cc_image_resolve) after pulling it as POLICY says: a
+   compose `pull_policy` or `up --pull` value: "always" pulls first,
+   "missing"/"if_not_present" (and NULL) only when it is not in the store,
+   "never" and "build" never.  An unknown policy fails with EINVAL; an
+   image absent under "never" fails with ENOENT as cc_image_resolve does.  */
+int cc_image_ensure (const char *ref, const char *policy, bool quiet, struct cc_image **out, cc_error_t *err);
 
 /* ---- references and garbage collection -------------------------------- */
 

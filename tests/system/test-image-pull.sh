@@ -269,6 +269,12 @@ EOF
   assert_contains "$OUT" "Service web: skipped"
   # An image the service can build is no pull failure (as Docker Compose).
   assert_contains "$OUT" "warning: service built: pull $REG/library/busybox:built-here: 404 Not Found"
+  # --policy missing: what the store has is not asked for again.
+  local before
+  before=$(grep -c "/manifests/" "$REG_DIR/requests")
+  assert_exit 0 pull --policy missing app same
+  assert_eq "$(grep -c "/manifests/" "$REG_DIR/requests")" "$before" "manifest requests with --policy missing"
+  assert_exit 2 pull --policy sometimes
   assert_exit 0 pull -q
   assert_not_contains "$OUT" "Pulled" "pull -q output"
   assert_not_contains "$OUT" "skipped" "pull -q output"

@@ -9,6 +9,7 @@
 
 #include <cmocka.h>
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -388,6 +389,47 @@ test_error_messages (void **state)
   assert_string_equal (cc_http_reason (418), "HTTP 418");
 }
 
+/* ---- pull policies ------------------------------------------------------------ */
+
+/* Port 1 on loopback: nothing listens, so a pull fails at once, and the
+   message shows whether one was attempted.  */
+#define ABSENT_REF "127.0.0.1:1/ccompose-unit/absent:1"
+
+static void
+ensure_fails (const char *policy, int status, const char *text)
+{
+  cleanup_image struct cc_image *img = NULL;
+  cleanup_error cc_error_t err = NULL;
+
+  assert_int_equal (cc_image_ensure (ABSENT_REF, policy, true, &img, &err), -1);
+  assert_null (img);
+  assert_non_null (err);
+  if (status >= 0)
+    assert_int_equal (err->status, status);
+  if (strstr (err->msg, text) == NULL)
+    fail_msg ("policy %s: [%s] not in [%s]", policy ? policy : "(null)", text, err->msg);
+}
+
+static void
+test_ensure_policies (void **state)
+{
+  char dir[] = "/tmp/cc-unit-ensure-XXXXXX";
+  cleanup_error cc_error_t err = NULL;
+
+  (void)state;
+  assert_non_null (mkdtemp (dir));
+  setenv ("CCOMPOSE_DATA_DIR", dir, 1);
+  ensure_fails ("never", ENOENT, "no such image");
+  ensure_fails ("build", ENOENT, "no such image");
+  ensure_fails ("sometimes", EINVAL, "pull policy `sometimes` is not supported");
+  ensure_fails ("missing", -1, "pull " ABSENT_REF);
+  ensure_fails ("if_not_present", -1, "pull " ABSENT_REF);
+  ensure_fails (NULL, -1, "pull " ABSENT_REF);
+  ensure_fails ("always", -1, "pull " ABSENT_REF);
+  unsetenv ("CCOMPOSE_DATA_DIR");
+  assert_int_equal (cc_rm_rf (dir, &err), 0);
+}
+
 int
 main (void)
 {
@@ -407,6 +449,7 @@ main (void)
     cmocka_unit_test (test_index_picks_amd64),
     cmocka_unit_test (test_index_without_our_platform),
     cmocka_unit_test (test_error_messages),
+    cmocka_unit_test (test_ensure_policies),
   };
 
   return cmocka_run_group_tests (tests, NULL, NULL);

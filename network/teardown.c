@@ -136,8 +136,8 @@ keep_busy_network (struct cc_net_state *st, cJSON *net, doomed_fn doomed, void *
                                      cc_net_member_project (net, live[i])));
   joined = cc_strv_join (names, ", ");
   cc_error_make (&e, EBUSY,
-                 "error while removing network: network %s has active endpoints (%s): it is removed by the next "
-                 "`down` once they are gone",
+                 "error while removing network: network %s has active endpoints (%s): bring their projects down, "
+                 "then `down` again removes it",
                  cc_json_get_string (net, "full_name") ?: cc_json_get_string (net, "name"), joined);
   cc_error_append (list, &e);
   detach_members (st, net, leaving, n_leaving, list);

@@ -187,11 +187,26 @@ wants_tty (const struct run_cli *o)
   return o->tty || (! o->no_interactive && isatty (0) && isatty (1));
 }
 
-/* The output from the log files, the command's stdin from ours.  */
+/* Checked every few tens of milliseconds while the logs are followed.  */
+static bool
+forward_signals (void *opaque)
+{
+  cc_runtime_attach_forward_signals (opaque);
+  return false;
+}
+
+/* The output from the log files, the command's stdin from ours, signals
+   to us passed on to the command.  */
 static void
 follow_output (const char *name, struct cc_runtime_attach *a)
 {
-  struct cc_log_opts lo = { .follow = true, .tail = -1, .fn = print_plain };
+  struct cc_log_opts lo = {
+    .follow = true,
+    .tail = -1,
+    .fn = print_plain,
+    .should_stop = a ? forward_signals : NULL,
+    .opaque = a,
+  };
   cc_error_t err = NULL;
 
   if (a && cc_runtime_attach_stdin (a, &err) < 0)

@@ -47,8 +47,15 @@
 #include "lib/xalloc.h"
 #include "runtime/internal.h"
 
+/* Signals to the caller go to PID 1, as `docker run`'s sig-proxy (a
+   terminal's own ^C travels as a byte).  */
+static const int proxied[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
+static volatile sig_atomic_t pending_signal;
+
 struct cc_runtime_attach
 {
+  struct sigaction saved[CC_N_ELEMENTS (proxied)];
+  bool proxying;
   char *id;
   char *path;    /* the socket file until the container connected */
   int listen_fd; /* until then */
@@ -158,11 +165,54 @@ cc_attach_stdio (int sock, int sync_fd, cc_error_t *err)
 
 /* The caller's side.  */
 
+static void
+on_proxied (int sig)
+{
+  pending_signal = sig;
+}
+
+static void
+proxy_signals (struct cc_runtime_attach *a)
+{
+  struct sigaction sa = { .sa_handler = on_proxied };
+
+  if (a->proxying)
+    return;
+  pending_signal = 0;
+  for (size_t i = 0; i < CC_N_ELEMENTS (proxied); i++)
+    sigaction (proxied[i], &sa, &a->saved[i]);
+  a->proxying = true;
+}
+
+static void
+stop_proxying (struct cc_runtime_attach *a)
+{
+  if (! a->proxying)
+    return;
+  for (size_t i = 0; i < CC_N_ELEMENTS (proxied); i++)
+    sigaction (proxied[i], &a->saved[i], NULL);
+  a->proxying = false;
+}
+
+void
+cc_runtime_attach_forward_signals (struct cc_runtime_attach *a)
+{
+  cc_error_t ignored = NULL;
+  int sig = pending_signal;
+
+  if (sig == 0 || a == NULL)
+    return;
+  pending_signal = 0;
+  if (cc_runtime_kill (a->id, sig, &ignored) < 0)
+    cc_error_release (&ignored);
+}
+
 void
 cc_runtime_attach_close (struct cc_runtime_attach *a)
 {
   if (a == NULL)
     return;
+  stop_proxying (a);
   if (a->helper > 0)
     {
       kill (a->helper, SIGKILL);
@@ -263,6 +313,9 @@ cc_runtime_attach_stdin (struct cc_runtime_attach *a, cc_error_t *err)
   if (cc_fd_send (a->conn_fd, 'i', rd, err) < 0)
     return -1;
   close (get_and_reset (&rd));
+  /* Before the fork: a ^C on our terminal reaches the helper too, and
+     must not end the container's stdin.  */
+  proxy_signals (a);
   /* A process of its own: the caller's thread follows the logs.  Its
      end of the pipe is the only one left, so our EOF is the
      container's.  */
@@ -272,17 +325,6 @@ cc_runtime_attach_stdin (struct cc_runtime_attach *a, cc_error_t *err)
   if (a->helper == 0)
     copy_stdin (wr);
   return 0;
-}
-
-/* Signals to the caller go to PID 1, as `docker run`'s sig-proxy; the
-   terminal's own ^C travels as a byte.  */
-static const int proxied[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
-static volatile sig_atomic_t pending_signal;
-
-static void
-on_proxied (int sig)
-{
-  pending_signal = sig;
 }
 
 static void
@@ -298,22 +340,13 @@ send_go (void *opaque)
 static void
 forward_signal (void *opaque)
 {
-  struct cc_runtime_attach *a = opaque;
-  cc_error_t ignored = NULL;
-  int sig = pending_signal;
-
-  if (sig == 0)
-    return;
-  pending_signal = 0;
-  if (cc_runtime_kill (a->id, sig, &ignored) < 0)
-    cc_error_release (&ignored);
+  cc_runtime_attach_forward_signals (opaque);
 }
 
 int
 cc_runtime_attach_tty (struct cc_runtime_attach *a, cc_error_t *err)
 {
   struct cc_tty_relay_hooks h = { .ready = send_go, .tick = forward_signal, .opaque = a };
-  struct sigaction sa = { .sa_handler = on_proxied }, old[CC_N_ELEMENTS (proxied)];
   cleanup_close int master = -1;
   char tag;
 
@@ -321,11 +354,9 @@ cc_runtime_attach_tty (struct cc_runtime_attach *a, cc_error_t *err)
     return -1;
   if (cc_fd_receive (a->conn_fd, &tag, &master) < 0 || tag != 'p' || master < 0)
     return cc_error_make (err, EPROTO, "container `%s` sent no terminal", a->id);
-  for (size_t i = 0; i < CC_N_ELEMENTS (proxied); i++)
-    sigaction (proxied[i], &sa, &old[i]);
+  proxy_signals (a);
   /* Input straight to the terminal, output from the monitor.  */
   cc_tty_relay (master, a->conn_fd, &h);
-  for (size_t i = 0; i < CC_N_ELEMENTS (proxied); i++)
-    sigaction (proxied[i], &old[i], NULL);
+  stop_proxying (a);
   return 0;
 }

@@ -213,13 +213,17 @@ int cc_runtime_exec (const char *id, const struct cc_runtime_exec_opts *opts, cc
    is created); after cc_runtime_start, either hand over our stdin (a
    helper process copies it until EOF, which the container then sees)
    or relay our terminal with a pty of the container's devpts (raw mode,
-   window size, signals to us go to PID 1; returns once the container's
-   terminal closed, our terminal restored).  A container whose caller
+   window size; returns once the container's terminal closed, our
+   terminal restored).  Either way signals to us go to PID 1.  A container whose caller
    went away runs detached, stdin /dev/null.  */
 struct cc_runtime_attach;
 int cc_runtime_attach_open (const char *id, struct cc_runtime_attach **out, cc_error_t *err);
 int cc_runtime_attach_stdin (struct cc_runtime_attach *a, cc_error_t *err);
 int cc_runtime_attach_tty (struct cc_runtime_attach *a, cc_error_t *err);
+/* Since cc_runtime_attach_stdin, signals to us wait for this call (the
+   caller's loop makes it often) to be sent to PID 1, as Docker's
+   sig-proxy does; the tty relay forwards them itself.  */
+void cc_runtime_attach_forward_signals (struct cc_runtime_attach *a);
 /* Stops the stdin helper, removes the socket if still there.  */
 void cc_runtime_attach_close (struct cc_runtime_attach *a);
 static inline void

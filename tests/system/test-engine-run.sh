@@ -142,8 +142,8 @@ send("exit\r")
   assert_no_residue
 }
 
-# A signal to the CLI goes to PID 1 (Docker's sig-proxy); the CLI still
-# returns the container's code and restores the terminal.
+# A signal to the CLI goes to PID 1 (Docker's sig-proxy), with or without
+# a terminal; the CLI returns the container's code, the terminal restored.
 test_signals_to_the_cli_reach_pid_1() {
   run_setup runsig
   OUT=$(pty_cc '
@@ -154,6 +154,17 @@ expect("got-term")
   [ -z "${SHOW:-}" ] || echo "$OUT" >&2
   assert_contains "$OUT" "EXIT=6"
   assert_contains "$OUT" "MODE=restored"
+  # Without a terminal (-T) too, while the output streams from the log.
+  # nsenter execs ccompose, so $! is the CLI itself.
+  nsenter --net="/run/netns/$HOSTNS" "$CCOMPOSE" run --rm -T svc \
+    sh -c 'trap "echo got-int; exit 7" INT; echo ready; while :; do sleep 0.1; done' >"$WORK/out" 2>&1 </dev/null &
+  local pid=$! code=0
+  defer "kill -9 $pid 2>/dev/null"
+  wait_for 20 "the command's output" grep -q ready "$WORK/out"
+  kill -INT "$pid"
+  wait "$pid" || code=$?
+  assert_eq "$code" 7 "exit code after a proxied SIGINT"
+  assert_contains "$(cat "$WORK/out")" got-int
   assert_exit 0 cc down
   assert_no_residue
 }

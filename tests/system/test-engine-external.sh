@@ -60,7 +60,7 @@ for n in json.load(sys.stdin).get("networks", []):
 }
 
 test_containers_on_a_shared_network_resolve_each_other_by_name() {
-  eng_setup ext-share
+  eng_setup ext-share-$$
   load_images busybox
   two_projects
   assert_exit 0 a up -d
@@ -97,7 +97,7 @@ test_containers_on_a_shared_network_resolve_each_other_by_name() {
 }
 
 test_missing_external_network_fails_before_anything_is_created() {
-  eng_setup ext-missing
+  eng_setup ext-missing-$$
   load_images busybox
   two_projects
   assert_exit 1 b up -d
@@ -112,7 +112,7 @@ test_missing_external_network_fails_before_anything_is_created() {
 }
 
 test_external_network_with_its_own_configuration_is_refused() {
-  eng_setup ext-keys
+  eng_setup ext-keys-$$
   load_images busybox
   two_projects
   assert_exit 0 a up -d
@@ -128,7 +128,7 @@ test_external_network_with_its_own_configuration_is_refused() {
 # One full name, one network: a third project may not create another
 # network under exta's name (Docker refuses it too: wrong labels).
 test_a_second_network_of_the_same_name_is_refused() {
-  eng_setup ext-clash
+  eng_setup ext-clash-$$
   load_images busybox
   two_projects
   project extc <<'YAML'
@@ -151,7 +151,7 @@ YAML
 }
 
 test_down_of_the_owner_while_another_project_is_attached() {
-  eng_setup ext-owner
+  eng_setup ext-owner-$$
   load_images busybox
   two_projects
   assert_exit 0 a up -d
@@ -180,7 +180,7 @@ steps_of() {
 }
 
 test_killed_up_of_the_joining_project_leaves_nothing_after_down() {
-  eng_setup ext-crash
+  eng_setup ext-crash-$$
   load_images busybox
   two_projects
   unset CCOMPOSE_CRASH_AT CCOMPOSE_CRASH_TRACE
@@ -206,7 +206,7 @@ test_killed_up_of_the_joining_project_leaves_nothing_after_down() {
 # (the joining project's first) leave nothing, and the owner's network
 # stays whole until its own down.
 test_killed_down_of_either_project_leaves_nothing_after_down() {
-  eng_setup ext-crash-down
+  eng_setup ext-crash-down-$$
   load_images busybox
   two_projects
   unset CCOMPOSE_CRASH_AT CCOMPOSE_CRASH_TRACE
@@ -237,7 +237,7 @@ test_killed_down_of_either_project_leaves_nothing_after_down() {
 # extb's state is lost while its container sits on exta's network: the
 # residue check names the endpoint and --fix takes it off, exta untouched.
 test_residue_check_finds_endpoints_of_a_lost_project() {
-  eng_setup ext-lost
+  eng_setup ext-lost-$$
   load_images busybox
   two_projects
   assert_exit 0 a up -d

@@ -125,6 +125,26 @@ test_external_network_with_its_own_configuration_is_refused() {
   assert_no_residue
 }
 
+# A change of extb's networks recreates its container: it leaves exta's
+# network and joins it again once, with its new alias, and scaled
+# replicas are all listed.
+test_recreate_and_scale_on_a_shared_network() {
+  eng_setup ext-recreate-$$
+  load_images busybox
+  two_projects
+  assert_exit 0 a up -d
+  assert_exit 0 b up -d
+  sed -i 's|networks: \[outside, default\]|networks: {outside: {aliases: [buddy]}, default: {}}|' "$WORK/extb/compose.yaml"
+  assert_exit 0 b up -d --scale app=2
+  assert_eq "$(shared_members)" "exta-web-1 extb-app-1 extb-app-2" "members of exta_shared after recreate and scale"
+  for name in buddy extb-app-1 extb-app-2 app-2; do assert_exit 0 a exec -T web ping -c1 -W2 "$name"; done
+  assert_exit 0 b exec -T --index 2 app ping -c1 -W2 web
+  assert_exit 0 b down -t 0
+  assert_eq "$(shared_members)" "exta-web-1" "members of exta_shared after extb's down"
+  assert_exit 0 a down -t 0
+  assert_no_residue
+}
+
 # One full name, one network: a third project may not create another
 # network under exta's name (Docker refuses it too: wrong labels).
 test_a_second_network_of_the_same_name_is_refused() {

@@ -198,32 +198,38 @@ forward_signals (void *opaque)
 /* The output from the log files, the command's stdin from ours, signals
    to us passed on to the command.  */
 static void
-follow_output (const char *name, struct cc_runtime_attach *a)
+follow_output (const char *name, struct cc_runtime_attach **a)
 {
-  struct cc_log_opts lo = {
-    .follow = true,
-    .tail = -1,
-    .fn = print_plain,
-    .should_stop = a ? forward_signals : NULL,
-    .opaque = a,
-  };
+  struct cc_log_opts lo = { .follow = true, .tail = -1, .fn = print_plain };
   cc_error_t err = NULL;
 
-  if (a && cc_runtime_attach_stdin (a, &err) < 0)
-    cc_error_print (&err);
+  /* Closed on failure: PID 1 waits for us until then.  */
+  if (*a && cc_runtime_attach_stdin (*a, &err) < 0)
+    {
+      cc_error_print (&err);
+      cc_runtime_attach_close (steal_pointer (a));
+    }
+  if (*a)
+    {
+      lo.should_stop = forward_signals;
+      lo.opaque = *a;
+    }
   cc_engine_logs ((char *[]){ (char *)name, NULL }, &lo, &err);
   cc_error_release (&err);
 }
 
-/* A failed relay is reported; the exit code still comes from the
-   container.  */
+/* A failed relay is reported and the attach closed (PID 1 waits for us
+   until then); the exit code still comes from the container.  */
 static void
-relay_terminal (struct cc_runtime_attach *a)
+relay_terminal (struct cc_runtime_attach **a)
 {
   cc_error_t err = NULL;
 
-  if (cc_runtime_attach_tty (a, &err) < 0)
-    cc_error_print (&err);
+  if (cc_runtime_attach_tty (*a, &err) < 0)
+    {
+      cc_error_print (&err);
+      cc_runtime_attach_close (steal_pointer (a));
+    }
 }
 
 static int
@@ -262,9 +268,9 @@ cli_cmd_run (struct cli_global *g, int argc, char **argv)
       return CLI_EXIT_OK;
     }
   if (wants_tty (&o))
-    relay_terminal (attach);
+    relay_terminal (&attach);
   else
-    follow_output (name, attach);
+    follow_output (name, &attach);
   code = cc_runtime_wait (name, -1, &err);
   if (code < 0)
     code = cli_fail (&err);

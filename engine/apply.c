@@ -52,17 +52,43 @@ image_ref_of (const struct cc_project *p, const char *service)
   return image ? xstrdup (image) : xasprintf ("%s-%s", p->name, service);
 }
 
+/* The image is not in the store: say why it was not pulled (PULLED is
+   the pull's error, or NULL when the policy did not pull) and how to get
+   it.  */
 static int
-missing_image (const struct cc_project *p, const char *service, const char *ref, cc_error_t *err)
+missing_image (const struct cc_project *p, const char *service, const char *ref, cc_error_t pulled,
+               cc_error_t *err)
 {
   bool has_build = cJSON_HasObjectItem (cc_project_service (p, service), "build");
+  cleanup_free char *why = pulled ? cc_error_string (pulled) : NULL;
 
-  cc_error_release (err);
-  return cc_error_make (err, ENOENT, "service `%s`: image `%s` is not in the local store: %s", service, ref,
-                        has_build
-                            ? "ccompose cannot build images yet; build it elsewhere and load it with "
-                              "`ccompose image load -i ARCHIVE`"
-                            : "load it with `ccompose image load -i ARCHIVE` (the demo images: samples/images/load)");
+  return cc_error_make (err, ENOENT, "service `%s`: image `%s` is not in the local store%s%s%s: %s", service, ref,
+                        why ? " and could not be pulled (" : "", why ? why : "", why ? ")" : "",
+                        has_build ? "ccompose cannot build images yet; build it elsewhere and load it with "
+                                    "`ccompose image load -i ARCHIVE`"
+                                  : "pull it (`ccompose pull`) or load it with `ccompose image load -i ARCHIVE` (the "
+                                    "demo images: samples/images/load)");
+}
+
+static bool
+in_store (const char *ref)
+{
+  cleanup_image struct cc_image *img = NULL;
+
+  return cc_image_resolve (ref, &img, NULL) == 0;
+}
+
+/* up --pull over the service's pull_policy (missing by default), as in
+   Docker Compose.  A service without `image:` has nothing to pull (it
+   names what `build:` would make), and a dry run pulls nothing.  */
+static const char *
+pull_policy_of (const struct up *u, const char *service)
+{
+  const cJSON *svc = cc_project_service (u->p, service);
+
+  if (u->o->dry_run || ! cJSON_HasObjectItem (svc, "image"))
+    return "never";
+  return u->o->pull ? u->o->pull : cc_json_get_string (svc, "pull_policy");
 }
 
 static int
@@ -75,10 +101,14 @@ resolve_images (struct up *u, char *const *services, cc_error_t *err)
     {
       cleanup_free char *ref = image_ref_of (u->p, *s);
       cleanup_image struct cc_image *img = NULL;
-      if (cc_image_resolve (ref, &img, err) < 0)
+      const char *policy = pull_policy_of (u, *s);
+      if (cc_image_ensure (ref, policy, u->o->quiet, &img, err) < 0)
         {
-          if (err && *err && (*err)->status == ENOENT && ! u->o->dry_run)
-            return missing_image (u->p, *s, ref, err);
+          if (err && *err && ! u->o->dry_run && ! in_store (ref))
+            {
+              cleanup_error cc_error_t pulled = steal_pointer (err);
+              return missing_image (u->p, *s, ref, pulled->status == ENOENT ? NULL : pulled, err);
+            }
           if (u->o->dry_run)
             {
               cc_error_release (err);

@@ -154,7 +154,7 @@ struct cc_up_opts
   int64_t wait_timeout_ms; /* < 0: none */
   int64_t timeout_ms;      /* stop timeout when recreating; < 0: the service's */
   int parallel;            /* < 1: unlimited */
-  const char *pull;        /* always|missing|never|build; only the local store is used */
+  const char *pull;        /* always|missing|never|build, over each service's pull_policy */
   /* Out: the containers this `up` created and started (the caller frees).  */
   char **started;
 };

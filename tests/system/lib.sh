@@ -6,6 +6,10 @@ set -u
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 CCOMPOSE=${CCOMPOSE_BIN:-$TOP/build/ccompose}
 export CCOMPOSE TOP
+# up pulls missing images (Docker's default): tests never reach a real
+# registry.  docker.io references go to a loopback port nobody listens
+# on, so such a pull fails at once; the pull tests point it elsewhere.
+export CCOMPOSE_REGISTRY_MIRROR=${CCOMPOSE_REGISTRY_MIRROR:-http://127.0.0.1:1}
 
 _deferred=()
 defer() { _deferred=("$*" "${_deferred[@]}"); }

@@ -169,7 +169,9 @@ resolve_image (const struct cc_project *p, const char *service, const cJSON *svc
   cleanup_free char *ref = image ? xstrdup (image) : xasprintf ("%s-%s", p->name, service);
   cleanup_image struct cc_image *img = NULL;
 
-  if (cc_image_resolve (ref, &img, err) < 0)
+  /* As up: the service's pull_policy (missing by default); a service
+     without image: names what build: would make, nothing to pull.  */
+  if (cc_image_ensure (ref, image ? cc_json_get_string (svc, "pull_policy") : "never", false, &img, err) < 0)
     return cc_error_wrap (err, "service `%s`", service);
   *id = xstrdup (img->id);
   return 0;

@@ -253,13 +253,22 @@ exec_inner (const struct cc_runtime_spec *s, const struct cc_runtime_exec_opts *
   _exit (126);
 }
 
+/* A function of its own so the name is freed before the middle process
+   ends in _exit, where no cleanup runs.  */
+static int
+enter_cgroup (const char *id, cc_error_t *err)
+{
+  cleanup_free char *cgname = cc_cgroup_name (id);
+
+  return cc_cgroup_ops_get ()->enter (cgname, getpid (), err);
+}
+
 /* The middle process: joins the cgroups and namespaces, then forks so
    the process that runs is inside the pid namespace too.  */
 static void __attribute__ ((noreturn)) exec_middle (const char *id, const struct cc_runtime_spec *s, pid_t target,
                                                     const struct cc_runtime_exec_opts *o, const struct cc_exec_io *io)
 {
   cleanup_error cc_error_t err = NULL;
-  cleanup_free char *cgname = cc_cgroup_name (id);
   int status, slave = -1;
   pid_t pid;
 
@@ -270,8 +279,7 @@ static void __attribute__ ((noreturn)) exec_middle (const char *id, const struct
   prctl (PR_SET_DUMPABLE, 0, 0, 0, 0);
   /* The container's ulimits bind what runs in it through exec too, as
      in Docker; set here, the process forked below inherits them.  */
-  if (cc_cgroup_ops_get ()->enter (cgname, getpid (), &err) < 0
-      || cc_rlimit_apply (getpid (), s->rlimits, s->n_rlimits, &err) < 0 || cc_ns_join (target, &err) < 0
+  if (enter_cgroup (id, &err) < 0 || cc_rlimit_apply (getpid (), s->rlimits, s->n_rlimits, &err) < 0 || cc_ns_join (target, &err) < 0
       || (io->pty_sock >= 0 && make_container_pty (io->pty_sock, &slave, &err) < 0))
     {
       if (io->err_fd >= 0)

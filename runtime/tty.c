@@ -27,7 +27,8 @@ int
 cc_fd_send (int sock, char tag, int fd, cc_error_t *err)
 {
   struct iovec iov = { &tag, 1 };
-  union fd_cmsg u;
+  /* Zeroed: the header's padding goes to the kernel too.  */
+  union fd_cmsg u = { 0 };
   struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
   struct cmsghdr *c;
 

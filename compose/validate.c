@@ -235,6 +235,35 @@ check_service (const struct check *c, const cJSON *svc, cc_error_t *err)
   return 0;
 }
 
+/* An external network or volume is configured by whoever creates it: any
+   key but its name would be ignored here, so it is refused, as Docker
+   Compose refuses it ("conflicting parameters").  */
+static int
+check_externals (const struct check *c, const char *section, const char *what, cc_error_t *err)
+{
+  static const char *const allowed[] = { "name", "external" };
+  const cJSON *s = cJSON_GetObjectItemCaseSensitive (c->model, section);
+
+  for (const cJSON *it = s ? s->child : NULL; it; it = it->next)
+    {
+      const struct cc_node *n = cc_node_path (c->root, section, it->string, NULL);
+      if (! cc_json_get_bool (it, "external", false) || n == NULL || n->kind != CC_NODE_MAP)
+        continue;
+      for (size_t i = 0; i < n->len; i++)
+        {
+          bool ok = false;
+          for (size_t j = 0; j < CC_N_ELEMENTS (allowed); j++)
+            ok = ok || strcmp (n->keys[i]->value, allowed[j]) == 0;
+          if (! ok)
+            return cc_error_at (err, n->keys[i],
+                                "conflicting parameters \"external\" and \"%s\" specified for %s `%s`: an external "
+                                "%s is configured by the project that creates it",
+                                n->keys[i]->value, what, it->string, what);
+        }
+    }
+  return 0;
+}
+
 int
 cc_validate_project (const cJSON *model, const struct cc_node *root, cc_error_t *err)
 {
@@ -249,7 +278,8 @@ cc_validate_project (const cJSON *model, const struct cc_node *root, cc_error_t 
   for (const cJSON *svc = services ? services->child : NULL; svc && ret == 0; svc = svc->next)
     ret = check_service (&c, svc, err);
   cc_service_index_release (&c.services);
-  if (ret < 0)
+  if (ret < 0 || check_externals (&c, "networks", "network", err) < 0
+      || check_externals (&c, "volumes", "volume", err) < 0)
     return -1;
   if (cc_graph_find_cycle (model, &cycle) && cycle)
     {

@@ -200,32 +200,6 @@ create_volume (struct up *u, const struct cc_action *a, cc_error_t *err)
   return cc_state_save (u->st, err);
 }
 
-/* An external network is configured by the project that creates it: any
-   other key here would be silently ignored, so it is refused (Docker
-   Compose: "declared as external but specifies additional attributes").  */
-static int
-check_external_keys (const cJSON *net, cc_error_t *err)
-{
-  static const char *const allowed[] = { "name", "external" };
-  cleanup_strv char **extra = NULL;
-  cleanup_free char *joined = NULL;
-
-  for (const cJSON *k = net->child; k; k = k->next)
-    {
-      /* The model gives every network an empty `ipam`.  */
-      bool ok = cJSON_IsObject (k) && k->child == NULL;
-      for (size_t i = 0; i < CC_N_ELEMENTS (allowed); i++)
-        ok = ok || strcmp (k->string, allowed[i]) == 0;
-      if (! ok)
-        cc_strv_append (&extra, k->string);
-    }
-  if (extra == NULL)
-    return 0;
-  joined = cc_strv_join (extra, ", ");
-  return cc_error_make (err, EINVAL, "network %s declared as external but specifies additional attributes (%s)",
-                        net->string, joined);
-}
-
 /* External networks belong to another project that must be up already:
    checked before anything is created, as Docker does.  The containers
    find them again by name when they attach (see attach_networks).  */
@@ -240,8 +214,9 @@ check_externals (struct up *u, cc_error_t *err)
       const char *name = cc_json_get_string (n, "name");
       if (! cc_json_get_bool (n, "external", false))
         continue;
-      if (check_external_keys (n, err) < 0
-          || cc_network_find_by_name (name ? name : n->string, &project, &key, err) < 0)
+      /* Other keys next to `external` are refused by the compose
+         validation, with their position.  */
+      if (cc_network_find_by_name (name ? name : n->string, &project, &key, err) < 0)
         return -1;
       cc_debug ("external network %s: network `%s` of project %s", name ? name : n->string, key, project);
     }

@@ -119,7 +119,7 @@ test_external_network_with_its_own_configuration_is_refused() {
   sed -i 's|external: true|external: true\n    driver: bridge\n    ipam: {config: [{subnet: 10.89.200.0/24}]}|' \
     "$WORK/extb/compose.yaml"
   assert_exit 1 b up -d
-  assert_contains "$OUT" "network outside declared as external but specifies additional attributes (driver, ipam)"
+  assert_contains "$OUT" "compose.yaml:10:5: conflicting parameters \"external\" and \"driver\" specified for network \`outside\`"
   [ ! -e "$CCOMPOSE_STATE_DIR/projects/extb" ] || fail "extb's state left after a refused up"
   assert_exit 0 a down -t 0
   assert_no_residue

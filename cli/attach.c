@@ -137,8 +137,8 @@ static int
 follow (struct attach *a, cc_error_t *err)
 {
   char *names[] = { (char *)a->name, NULL };
-  struct cc_log_opts lo = { .follow = true, .tail = 0, .settle_ms = 0, .fn = print_raw, .should_stop = should_stop,
-                            .opaque = a };
+  struct cc_log_opts lo
+      = { .follow = true, .tail = 0, .settle_ms = 0, .fn = print_raw, .should_stop = should_stop, .opaque = a };
   struct sigaction sa = { .sa_handler = on_signal };
   cleanup_cjson cJSON *st = NULL;
   int64_t code;

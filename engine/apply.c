@@ -56,8 +56,7 @@ image_ref_of (const struct cc_project *p, const char *service)
    the pull's error, or NULL when the policy did not pull) and how to get
    it.  */
 static int
-missing_image (const struct cc_project *p, const char *service, const char *ref, cc_error_t pulled,
-               cc_error_t *err)
+missing_image (const struct cc_project *p, const char *service, const char *ref, cc_error_t pulled, cc_error_t *err)
 {
   bool has_build = cJSON_HasObjectItem (cc_project_service (p, service), "build");
   cleanup_free char *why = pulled ? cc_error_string (pulled) : NULL;

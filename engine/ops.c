@@ -126,8 +126,7 @@ extra_hosts_of (const cJSON *svc)
 static const char *
 external_name_of (const struct cc_project *p, const char *key)
 {
-  const cJSON *net
-      = cJSON_GetObjectItemCaseSensitive (cJSON_GetObjectItemCaseSensitive (p->model, "networks"), key);
+  const cJSON *net = cJSON_GetObjectItemCaseSensitive (cJSON_GetObjectItemCaseSensitive (p->model, "networks"), key);
   const char *name = cc_json_get_string (net, "name");
 
   if (! cc_json_get_bool (net, "external", false))

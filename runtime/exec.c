@@ -279,8 +279,8 @@ static void __attribute__ ((noreturn)) exec_middle (const char *id, const struct
   prctl (PR_SET_DUMPABLE, 0, 0, 0, 0);
   /* The container's ulimits bind what runs in it through exec too, as
      in Docker; set here, the process forked below inherits them.  */
-  if (enter_cgroup (id, &err) < 0 || cc_rlimit_apply (getpid (), s->rlimits, s->n_rlimits, &err) < 0 || cc_ns_join (target, &err) < 0
-      || (io->pty_sock >= 0 && make_container_pty (io->pty_sock, &slave, &err) < 0))
+  if (enter_cgroup (id, &err) < 0 || cc_rlimit_apply (getpid (), s->rlimits, s->n_rlimits, &err) < 0
+      || cc_ns_join (target, &err) < 0 || (io->pty_sock >= 0 && make_container_pty (io->pty_sock, &slave, &err) < 0))
     {
       if (io->err_fd >= 0)
         dup2 (io->err_fd, 2);

@@ -59,7 +59,10 @@ cc_health_record (cJSON *health, const struct cc_runtime_health *h, int exit_cod
 int64_t
 cc_health_next_ms (const struct cc_runtime_health *h, bool in_start_period, int early)
 {
-  enum { FIRST_MS = 4 };
+  enum
+  {
+    FIRST_MS = 4
+  };
 
   if (! in_start_period || h->start_interval_ms <= 0)
     return h->interval_ms;

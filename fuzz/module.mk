@@ -1,5 +1,5 @@
 # fuzz/: libFuzzer targets (clang, ASan+UBSan) and their replay in `make check`.
-#   make fuzz [FUZZ_SECONDS=60] [FUZZ_TARGETS="compose layer"]
+#   make fuzz [FUZZ_SECONDS=60] [FUZZ_JOBS=2] [FUZZ_TARGETS="compose layer"]
 #       build each target in build-fuzz/ and fuzz it for FUZZ_SECONDS,
 #       starting from its committed seed corpus (fuzz/corpus/<target>/);
 #       new inputs go to build-fuzz/corpus/<target>/, crashes to
@@ -40,21 +40,27 @@ $(FUZZ_DIR)/fuzz-%: fuzz/fuzz-%.c fuzz/fuzz.h $(FUZZ_DIR)/libccompose-fuzz.a
 
 fuzz-build: $(FUZZ_BINS)
 
-# One target after the other (2 cores are shared); every target gets its
-# time even when an earlier one crashed, and the run fails at the end
-# naming each crash file.
+# FUZZ_JOBS targets at a time (each is one process; CI has 2 cores), each
+# for its whole FUZZ_SECONDS even when another crashed; the run fails at
+# the end naming each crash file.
+FUZZ_JOBS ?= 2
 fuzz: fuzz-build
-	@failed=""; for t in $(FUZZ_TARGETS); do \
-	  mkdir -p $(FUZZ_DIR)/corpus/$$t $(FUZZ_DIR)/crashes $(FUZZ_DIR)/tmp; \
+	@mkdir -p $(FUZZ_DIR)/crashes $(FUZZ_DIR)/tmp; n=0; for t in $(FUZZ_TARGETS); do \
+	  mkdir -p $(FUZZ_DIR)/corpus/$$t; rm -f $(FUZZ_DIR)/$$t.failed; \
 	  echo "fuzz: $$t for $(FUZZ_SECONDS)s"; \
-	  if TMPDIR=$(CURDIR)/$(FUZZ_DIR)/tmp $(FUZZ_DIR)/fuzz-$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+	  ( TMPDIR=$(CURDIR)/$(FUZZ_DIR)/tmp $(FUZZ_DIR)/fuzz-$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
 	    -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
 	    -artifact_prefix=$(FUZZ_DIR)/crashes/$$t- $(FUZZ_DIR)/corpus/$$t fuzz/corpus/$$t \
-	    $$(ls -d fuzz/regressions/$$t 2>/dev/null) 2>$(FUZZ_DIR)/$$t.log; then \
-	    grep -E '^stat::(number_of_executed_units|peak_rss_mb)' $(FUZZ_DIR)/$$t.log || true; \
-	  else \
+	    $$(ls -d fuzz/regressions/$$t 2>/dev/null) 2>$(FUZZ_DIR)/$$t.log || touch $(FUZZ_DIR)/$$t.failed ) & \
+	  n=$$((n + 1)); if [ $$((n % $(FUZZ_JOBS))) -eq 0 ]; then wait; fi; \
+	done; wait; \
+	failed=""; for t in $(FUZZ_TARGETS); do \
+	  if [ -e $(FUZZ_DIR)/$$t.failed ]; then \
+	    echo "fuzz: $$t crashed:"; \
 	    grep -E 'runtime error|ERROR: |SUMMARY|Test unit written' $(FUZZ_DIR)/$$t.log | head -n 8; \
 	    failed="$$failed $$t"; \
+	  else \
+	    echo "fuzz: $$t"; grep -E '^stat::(number_of_executed_units|peak_rss_mb)' $(FUZZ_DIR)/$$t.log || true; \
 	  fi; \
 	done; \
 	if [ -n "$$failed" ]; then echo "fuzz: crashes in:$$failed (inputs in $(FUZZ_DIR)/crashes/)"; exit 1; fi

@@ -332,8 +332,10 @@ cc_nl_default_route (struct nl_sock *sk, int ifindex, uint32_t gw, cc_error_t *e
   return 0;
 }
 
-int
-cc_nl_links_with_alias (struct nl_sock *sk, const char *prefix, char ***names, char ***aliases, cc_error_t *err)
+/* The names and aliases ("" when none) of the links KEEP accepts.  */
+static int
+links_where (struct nl_sock *sk, bool (*keep) (struct rtnl_link *l, const void *arg), const void *arg, char ***names,
+             char ***aliases, cc_error_t *err)
 {
   cleanup_nl_cache struct nl_cache *links = NULL;
   int r = rtnl_link_alloc_cache (sk, AF_UNSPEC, &links);
@@ -343,34 +345,38 @@ cc_nl_links_with_alias (struct nl_sock *sk, const char *prefix, char ***names, c
   for (struct nl_object *o = nl_cache_get_first (links); o; o = nl_cache_get_next (o))
     {
       struct rtnl_link *l = (struct rtnl_link *)o;
-      const char *alias = rtnl_link_get_ifalias (l);
-
-      if (alias == NULL || strncmp (alias, prefix, strlen (prefix)) != 0)
-        continue;
-      cc_strv_append (names, rtnl_link_get_name (l));
-      cc_strv_append (aliases, alias);
-    }
-  return 0;
-}
-
-int
-cc_nl_links_in_group (struct nl_sock *sk, uint32_t group, char ***names, char ***aliases, cc_error_t *err)
-{
-  cleanup_nl_cache struct nl_cache *links = NULL;
-  int r = rtnl_link_alloc_cache (sk, AF_UNSPEC, &links);
-
-  if (r < 0)
-    return cc_nl_error (err, r, "dump links");
-  for (struct nl_object *o = nl_cache_get_first (links); o; o = nl_cache_get_next (o))
-    {
-      struct rtnl_link *l = (struct rtnl_link *)o;
-
-      if (rtnl_link_get_group (l) != group)
+      if (! keep (l, arg))
         continue;
       cc_strv_append (names, rtnl_link_get_name (l));
       cc_strv_append (aliases, rtnl_link_get_ifalias (l) ?: "");
     }
   return 0;
+}
+
+static bool
+alias_has_prefix (struct rtnl_link *l, const void *prefix)
+{
+  const char *alias = rtnl_link_get_ifalias (l);
+
+  return alias && strncmp (alias, prefix, strlen (prefix)) == 0;
+}
+
+static bool
+in_group (struct rtnl_link *l, const void *group)
+{
+  return rtnl_link_get_group (l) == *(const uint32_t *)group;
+}
+
+int
+cc_nl_links_with_alias (struct nl_sock *sk, const char *prefix, char ***names, char ***aliases, cc_error_t *err)
+{
+  return links_where (sk, alias_has_prefix, prefix, names, aliases, err);
+}
+
+int
+cc_nl_links_in_group (struct nl_sock *sk, uint32_t group, char ***names, char ***aliases, cc_error_t *err)
+{
+  return links_where (sk, in_group, &group, names, aliases, err);
 }
 
 /* libnl's rtnl_link_delete insists on an index or a name; the kernel

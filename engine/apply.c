@@ -485,6 +485,7 @@ wait_ready (struct up *u, char *const *names, cc_error_t *err)
   for (char *const *n = names; *n; n++)
     {
       cleanup_free char *status = NULL, *health = NULL;
+      cleanup_close int watch = cc_runtime_state_watch (*n);
       int step = 0;
       int64_t running_since = -1;
       for (;;)
@@ -514,7 +515,7 @@ wait_ready (struct up *u, char *const *names, cc_error_t *err)
                                   health ? health : "");
           if (cc_engine_interrupted)
             return cc_error_make (err, EINTR, "interrupted while waiting for container %s", *n);
-          cc_engine_backoff (&step);
+          cc_engine_backoff_watch (&step, watch);
         }
       if (strcmp (status, "exited") == 0)
         {

@@ -142,6 +142,9 @@ int cc_engine_parse_duration (const char *text, int64_t *ms, cc_error_t *err);
 char *cc_engine_container_name (const char *project, const char *service, int number);
 int64_t cc_engine_now_ms (void);
 void cc_engine_backoff (int *step);
+struct pollfd;
+int cc_engine_backoff_on (int *step, struct pollfd *fds, size_t n);
+void cc_engine_backoff_watch (int *step, int watch);
 
 /* ---- applying (apply.c, down.c, ops.c) -------------------------------- */
 

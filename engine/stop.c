@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -26,6 +28,7 @@ struct stopping
 {
   char *name;
   pid_t child;
+  int pidfd; /* readable once CHILD has exited; -1: none (polled) */
   int64_t grace_ms;
   bool warned;
 };
@@ -123,6 +126,8 @@ reap (struct stopping *v, size_t n, cc_error_t *list, bool quiet)
       if (waitpid (v[i].child, &status, WNOHANG) == v[i].child)
         {
           v[i].child = 0;
+          if (v[i].pidfd >= 0)
+            close (get_and_reset (&v[i].pidfd));
           if (! WIFEXITED (status) || WEXITSTATUS (status) != 0)
             {
               cc_error_t one = NULL;
@@ -147,6 +152,18 @@ countdown (struct stopping *v, size_t n, int64_t elapsed)
                (long long)((v[i].grace_ms - elapsed + 999) / 1000));
 }
 
+/* Until a stop child exits (its pidfd turns readable) or the next
+   backoff look, which also serves the countdown and a second Ctrl-C.  */
+static void
+wait_for_any (struct stopping *v, size_t n, int *step)
+{
+  cleanup_free struct pollfd *fds = xzalloc ((n + 1) * sizeof (*fds));
+
+  for (size_t i = 0; i < n; i++)
+    fds[i] = (struct pollfd){ .fd = v[i].pidfd, .events = POLLIN };
+  cc_engine_backoff_on (step, fds, n);
+}
+
 /* One level: all at once, then watch.  */
 static int
 stop_group (char *const *names, const struct cc_stop_opts *o, cc_error_t *list)
@@ -165,6 +182,7 @@ stop_group (char *const *names, const struct cc_stop_opts *o, cc_error_t *list)
       if (o->explain)
         warn_unhandled (&v[i], sig);
       v[i].child = spawn_stop (names[i], o->timeout_ms);
+      v[i].pidfd = v[i].child > 0 ? (int)syscall (SYS_pidfd_open, v[i].child, 0) : -1;
     }
   while (reap (v, n, list, o->quiet) > 0)
     {
@@ -184,7 +202,7 @@ stop_group (char *const *names, const struct cc_stop_opts *o, cc_error_t *list)
           last_tick = elapsed;
           countdown (v, n, elapsed);
         }
-      cc_engine_backoff (&step);
+      wait_for_any (v, n, &step);
     }
   return 0;
 }

@@ -1,8 +1,11 @@
 /* Small helpers shared by the engine: compose durations, names, clocks.  */
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "engine/engine.h"
 #include "lib/xalloc.h"
@@ -89,13 +92,48 @@ cc_engine_now_ms (void)
 /* Waiting on another process's state: first looks come within a
    millisecond, so a condition met quickly is seen quickly, then the
    pace drops to 20 ms so a long wait costs next to nothing.  */
-void
-cc_engine_backoff (int *step)
+static long
+backoff_ms (int *step)
 {
   long ms = *step < 10 ? 1L << (*step / 2) : 20;
 
-  if (ms > 20)
-    ms = 20;
   (*step)++;
+  return ms > 20 ? 20 : ms;
+}
+
+void
+cc_engine_backoff (int *step)
+{
+  long ms = backoff_ms (step);
+
   nanosleep (&(struct timespec){ .tv_nsec = ms * 1000000L }, NULL);
+}
+
+/* The same pause, cut short by an event on FDS (entries < 0 are
+   skipped, as poll does): a waiter with something to watch wakes at the
+   change, and still looks again at the backoff's pace in case an event
+   is missed or the watch could not be set up.  Returns poll's result.  */
+int
+cc_engine_backoff_on (int *step, struct pollfd *fds, size_t n)
+{
+  long ms = backoff_ms (step);
+
+  for (size_t i = 0; i < n; i++)
+    if (fds[i].fd >= 0)
+      return poll (fds, n, (int)ms);
+  nanosleep (&(struct timespec){ .tv_nsec = ms * 1000000L }, NULL);
+  return 0;
+}
+
+/* cc_engine_backoff_on for one state watch (cc_runtime_state_watch):
+   its events only say "look again", so they are read and dropped.  */
+void
+cc_engine_backoff_watch (int *step, int watch)
+{
+  struct pollfd p = { watch, POLLIN, 0 };
+  char buf[4096] __attribute__ ((aligned (__alignof__ (struct inotify_event))));
+
+  if (cc_engine_backoff_on (step, &p, 1) > 0)
+    while (read (watch, buf, sizeof (buf)) > 0)
+      ;
 }

@@ -13,7 +13,7 @@ CC ?= gcc
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wformat-nonliteral
 CFLAGS ?= -O2 -g
 ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) -D_GNU_SOURCE -I. $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+LIBS := $(shell pkg-config --libs $(filter-out libcurl libarchive libcrypto,$(PKGS)) 2>/dev/null) -lpthread # lib/dynlib.h: opened on first use
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 # BUILD selects the flavour: build/ (plain) or build-san/ (sanitizers).

@@ -28,6 +28,7 @@
 
 #include "image/internal.h"
 #include "lib/cleanup.h"
+#include "lib/dynlib.h"
 #include "lib/strv.h"
 #include "lib/xalloc.h"
 
@@ -625,7 +626,9 @@ cc_layer_extract (int fd, int dirfd, int flags, const char *digest, const char *
   r->fd = fd;
   r->compressed = c;
   r->uncompressed = u;
-  if (open_outer (r, &outer, err) < 0)
+  /* libarchive is opened on first use (lib/dynlib.h): a missing one is
+     this layer's error, not an exit.  */
+  if (cc_dynlib_load (&cc_dynlib_archive, err) < 0 || open_outer (r, &outer, err) < 0)
     return -1;
   r->outer = outer;
   if (open_inner (r, &tar, err) < 0)

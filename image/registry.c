@@ -18,6 +18,7 @@
 #include "image/registry.h"
 #include "lib/buf.h"
 #include "lib/cleanup.h"
+#include "lib/dynlib.h"
 #include "lib/file.h"
 #include "lib/json.h"
 #include "lib/log.h"
@@ -131,6 +132,22 @@ static void
 curl_init_once (void)
 {
   curl_global_init (CURL_GLOBAL_DEFAULT);
+}
+
+/* libcurl is opened on first use (lib/dynlib.h): the handle is made at
+   the first request, where a missing libcurl is an error to report.  */
+static int
+open_handle (struct cc_registry *r, cc_error_t *err)
+{
+  if (r->curl)
+    return 0;
+  if (cc_dynlib_load (&cc_dynlib_curl, err) < 0)
+    return -1;
+  pthread_once (&curl_once, curl_init_once);
+  r->curl = curl_easy_init ();
+  if (r->curl == NULL)
+    return cc_error_make (err, 0, "cannot initialise libcurl");
+  return 0;
 }
 
 static void
@@ -362,6 +379,8 @@ ping (struct cc_registry *r, cc_error_t *err)
 
   if (r->pinged)
     return 0;
+  if (open_handle (r, err) < 0)
+    return -1;
   if (get (r, "", NULL, &s, &status, err) < 0)
     {
       if (! r->insecure || strncmp (r->base, "https://", 8) != 0 || r->http_base == NULL)
@@ -386,13 +405,6 @@ cc_registry_new (const struct cc_registry_endpoint *endpoint, const char *repo, 
 {
   struct cc_registry *r = xzalloc (sizeof (*r));
 
-  pthread_once (&curl_once, curl_init_once);
-  r->curl = curl_easy_init ();
-  if (r->curl == NULL)
-    {
-      fputs ("ccompose: cannot initialise libcurl\n", stderr);
-      abort ();
-    }
   r->host = xstrdup (endpoint->host);
   r->base = xstrdup (endpoint->base);
   r->insecure = endpoint->insecure;
@@ -406,7 +418,8 @@ cc_registry_new (const struct cc_registry_endpoint *endpoint, const char *repo, 
 void
 cc_registry_free (struct cc_registry *r)
 {
-  curl_easy_cleanup (r->curl);
+  if (r->curl)
+    curl_easy_cleanup (r->curl);
   free (r->host);
   free (r->base);
   free (r->http_base);

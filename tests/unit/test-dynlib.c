@@ -18,12 +18,16 @@
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "image/image.h"
+#include "image/registry.h"
 #include "lib/buf.h"
 #include "lib/cleanup.h"
 #include "lib/dynlib.h"
@@ -345,8 +349,113 @@ test_archive_set_error (void **state)
   assert_int_equal (archive_read_free (a), ARCHIVE_OK);
 }
 
+/* ---- the callers' error paths, in a process without the libraries ------- */
+
+/* Run in a copy of this binary started by test_callers_without_libraries,
+   where libcurl and libarchive are /dev/null: the registry client and
+   layer extraction report the missing library as an error.  */
+static void
+test_registry_without_libcurl (void **state)
+{
+  struct cc_registry_endpoint ep
+      = { .host = (char *)"127.0.0.1:9", .base = (char *)"http://127.0.0.1:9", .insecure = true };
+  cleanup_error cc_error_t err = NULL;
+  struct cc_registry *r = cc_registry_new (&ep, "library/busybox", NULL);
+  char *body = NULL, *type = NULL, *digest = NULL;
+  size_t len = 0;
+
+  (void)state;
+  assert_int_equal (cc_registry_get_manifest (r, "latest", &body, &len, &type, &digest, &err), -1);
+  assert_non_null (strstr (err->msg, "cannot load libcurl.so.4 (needed to pull images): "));
+  assert_non_null (strstr (err->msg, "; install libcurl4"));
+  assert_null (body);
+  cc_registry_free (r);
+}
+
+static void
+test_layer_without_libarchive (void **state)
+{
+  cleanup_close int fd = open ("/dev/null", O_RDONLY | O_CLOEXEC);
+  cleanup_close int dirfd = open ("/tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  cleanup_error cc_error_t err = NULL;
+
+  (void)state;
+  assert_int_equal (cc_layer_extract (fd, dirfd, 0, NULL, NULL, NULL, NULL, &err), -1);
+  assert_non_null (strstr (err->msg, "cannot load libarchive.so.13 (needed to unpack image layers): "));
+  assert_non_null (strstr (err->msg, "; install libarchive13"));
+}
+
+static int
+run_without_libraries (void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test (test_registry_without_libcurl),
+    cmocka_unit_test (test_layer_without_libarchive),
+  };
+
+  return cmocka_run_group_tests_name ("without libcurl and libarchive", tests, NULL, NULL);
+}
+
+/* Where the dynamic loader finds the libraries, on Debian and elsewhere.  */
+static const char *const lib_dirs[]
+    = { "/usr/lib/x86_64-linux-gnu", "/lib/x86_64-linux-gnu", "/usr/lib64", "/usr/lib" };
+static const char *const hidden[] = { "libcurl.so.4", "libarchive.so.13" };
+
+/* In a private mount namespace, /dev/null over each copy of the
+   libraries: nothing reaches the host's mounts, and the namespace ends
+   with the process.  */
+static int
+hide_libraries (void)
+{
+  if (unshare (CLONE_NEWNS) < 0 || mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+    return -1;
+  for (size_t d = 0; d < CC_N_ELEMENTS (lib_dirs); d++)
+    for (size_t l = 0; l < CC_N_ELEMENTS (hidden); l++)
+      {
+        cleanup_free char *path = xasprintf ("%s/%s", lib_dirs[d], hidden[l]);
+        if (access (path, F_OK) == 0 && mount ("/dev/null", path, NULL, MS_BIND, NULL) < 0)
+          _exit (100);
+      }
+  return 0;
+}
+
+static void
+test_callers_without_libraries (void **state)
+{
+  int status = 0;
+  int ready[2];
+  char why = 0;
+  pid_t pid;
+
+  (void)state;
+  assert_int_equal (pipe2 (ready, O_CLOEXEC), 0);
+  pid = fork ();
+  assert_true (pid >= 0);
+  if (pid == 0)
+    {
+      /* A fresh process image: this one has the libraries mapped already.  */
+      if (hide_libraries () < 0)
+        {
+          why = 's';
+          (void)! write (ready[1], &why, 1);
+          _exit (0);
+        }
+      execl ("/proc/self/exe", "test-dynlib", "--without-libraries", (char *)NULL);
+      _exit (101);
+    }
+  close (ready[1]);
+  if (read (ready[0], &why, 1) != 1)
+    why = 0;
+  close (ready[0]);
+  assert_int_equal (waitpid (pid, &status, 0), pid);
+  if (why == 's')
+    skip (); /* no private mount namespace without privileges */
+  assert_true (WIFEXITED (status));
+  assert_int_equal (WEXITSTATUS (status), 0);
+}
+
 int
-main (void)
+main (int argc, char **argv)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test (test_first_use_from_threads),
@@ -360,7 +469,10 @@ main (void)
     cmocka_unit_test (test_curl_setopt_types),
     cmocka_unit_test (test_curl_strings),
     cmocka_unit_test (test_archive_set_error),
+    cmocka_unit_test (test_callers_without_libraries),
   };
 
+  if (argc == 2 && strcmp (argv[1], "--without-libraries") == 0)
+    return run_without_libraries ();
   return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -3,7 +3,6 @@
    rules of every ccompose project, and a conflict names its holder
    ("process nginx (pid 42)", "project shop service api") instead of the
    classic "port is already allocated" after half the stack started.  */
-#include <arpa/inet.h>
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -16,84 +15,14 @@
 #include "lib/file.h"
 #include "lib/strv.h"
 #include "lib/xalloc.h"
+#include "network/diag.h"
 #include "network/firewall.h"
 #include "network/ipam.h"
 #include "network/netimpl.h"
 #include "network/network.h"
 
-#define TCP_LISTEN 0x0a
-#define UDP_UNCONNECTED 0x07
-
-struct listener
-{
-  enum cc_net_proto proto;
-  uint32_t addr; /* host order; 0 = every address */
-  unsigned port;
-  unsigned long inode;
-};
-
-static const struct
-{
-  const char *path;
-  enum cc_net_proto proto;
-  bool v6;
-  unsigned state;
-} socket_tables[] = {
-  { "/proc/net/tcp", CC_NET_TCP, false, TCP_LISTEN },
-  { "/proc/net/tcp6", CC_NET_TCP, true, TCP_LISTEN },
-  { "/proc/net/udp", CC_NET_UDP, false, UDP_UNCONNECTED },
-  { "/proc/net/udp6", CC_NET_UDP, true, UDP_UNCONNECTED },
-};
-
-/* The kernel prints addresses as the hex of their in-memory words.  An
-   IPv6 socket matters for IPv4 ports when it is the dual-stack wildcard or
-   a v4-mapped address; ::1 and friends do not see IPv4 traffic.  */
-static bool
-parse_address (const char *hex, bool v6, uint32_t *out)
-{
-  char word[9] = { 0 };
-
-  if (! v6)
-    {
-      *out = ntohl ((uint32_t)strtoul (hex, NULL, 16));
-      return strlen (hex) == 8;
-    }
-  if (strlen (hex) != 32)
-    return false;
-  if (strcmp (hex, "00000000000000000000000000000000") == 0)
-    {
-      *out = 0;
-      return true;
-    }
-  if (strncmp (hex, "0000000000000000FFFF0000", 24) != 0)
-    return false;
-  memcpy (word, hex + 24, 8);
-  *out = ntohl ((uint32_t)strtoul (word, NULL, 16));
-  return true;
-}
-
-static void
-read_table (size_t t, struct listener **v, size_t *n)
-{
-  cleanup_fclose FILE *f = fopen (socket_tables[t].path, "re");
-  char line[512];
-
-  if (f == NULL || fgets (line, sizeof (line), f) == NULL) /* header */
-    return;
-  while (fgets (line, sizeof (line), f))
-    {
-      char addr[40];
-      unsigned port, state;
-      unsigned long inode;
-      uint32_t a;
-
-      if (sscanf (line, " %*d: %39[0-9A-Fa-f]:%x %*s %x %*s %*s %*s %*s %*s %lu", addr, &port, &state, &inode) != 4
-          || state != socket_tables[t].state || ! parse_address (addr, socket_tables[t].v6, &a))
-        continue;
-      *v = xreallocarray (*v, *n + 1, sizeof (**v));
-      (*v)[(*n)++] = (struct listener){ socket_tables[t].proto, a, port, inode };
-    }
-}
+/* How far above a taken range free_port_after looks for a hint.  */
+#define HINT_WINDOW 100u
 
 static bool
 is_number (const char *s)
@@ -196,7 +125,7 @@ is_own (const char *owner, const char *project, const char *service)
 
 struct inventory
 {
-  struct listener *listeners;
+  struct cc_listener *listeners;
   size_t n_listeners;
   struct cc_fw_dnat *dnat;
   size_t n_dnat;
@@ -219,7 +148,7 @@ holder_of (const struct inventory *inv, const struct cc_net_port *p, unsigned lo
 
   for (size_t i = 0; i < inv->n_listeners; i++)
     {
-      const struct listener *l = &inv->listeners[i];
+      const struct cc_listener *l = &inv->listeners[i];
 
       if (l->proto == p->proto && ranges_meet (lo, hi, l->port, l->port) && addresses_meet (addr, l->addr))
         return socket_holder (l->inode);
@@ -242,7 +171,7 @@ holder_of (const struct inventory *inv, const struct cc_net_port *p, unsigned lo
 static unsigned
 free_port_after (const struct inventory *inv, const struct cc_net_port *p, const char *project, const char *service)
 {
-  for (unsigned port = p->host_port_end + 1u; port <= 65535u && port <= p->host_port_end + 100u; port++)
+  for (unsigned port = p->host_port_end + 1u; port <= 65535u && port <= p->host_port_end + HINT_WINDOW; port++)
     {
       cleanup_free char *h = holder_of (inv, p, port, port, project, service);
       if (h == NULL)
@@ -276,6 +205,22 @@ check_duplicates (const struct cc_net_port *ports, size_t n, cc_error_t *err)
   return 0;
 }
 
+/* Every requested range with the window its hint may search, so that the
+   kernel hands over only the sockets these checks can meet.  */
+static int
+list_listeners (const struct cc_net_port *ports, size_t n, struct inventory *inv, cc_error_t *err)
+{
+  cleanup_free struct cc_port_range *ranges = xreallocarray (NULL, n, sizeof (*ranges));
+
+  for (size_t i = 0; i < n; i++)
+    {
+      unsigned hi = ports[i].host_port_end + HINT_WINDOW;
+
+      ranges[i] = (struct cc_port_range){ ports[i].host_port, (uint16_t)(hi > 65535u ? 65535u : hi) };
+    }
+  return cc_diag_listeners (ranges, n, &inv->listeners, &inv->n_listeners, err);
+}
+
 int
 cc_network_preflight (const char *project, const char *service, const struct cc_net_port *ports, size_t n,
                       cc_error_t *err)
@@ -290,8 +235,11 @@ cc_network_preflight (const char *project, const char *service, const struct cc_
     return -1;
   if ((ops = cc_firewall (err)) == NULL || ops->list_dnat (&inv.dnat, &inv.n_dnat, err) < 0)
     return -1;
-  for (size_t t = 0; t < CC_N_ELEMENTS (socket_tables); t++)
-    read_table (t, &inv.listeners, &inv.n_listeners);
+  if (list_listeners (ports, n, &inv, err) < 0)
+    {
+      inventory_release (&inv);
+      return -1;
+    }
   for (size_t i = 0; i < n && ret == 0; i++)
     {
       cleanup_free char *h = holder_of (&inv, &ports[i], ports[i].host_port, ports[i].host_port_end, project, service);

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# The port preflight against real sockets: every kind of address a
+# listener can take, UDP, ranges and the kernel-side port filter, each
+# conflict named with the holder's pid.  Everything runs in a throwaway
+# network namespace; nothing is sent anywhere.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/network-helpers.bash"
+
+# hold SPEC...: one python3 in the test's host namespace holding a socket
+# per SPEC, "tcp|udp/4|6/ADDRESS/PORT"; HOLDER is its pid.
+hold() {
+  local ready
+  ready=$(mktemp -u /tmp/ccnt-ready.XXXXXX)
+  # Not through a function: $! must be the holder itself.
+  nsenter --net="/run/netns/$HOSTNS" python3 -c '
+import socket, sys, time
+held = []
+for spec in sys.argv[2:]:
+    proto, family, addr, port = spec.split("/")
+    s = socket.socket(socket.AF_INET6 if family == "6" else socket.AF_INET,
+                      socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM)
+    s.bind((addr, int(port)))
+    if proto == "tcp":
+        s.listen()
+    held.append(s)
+open(sys.argv[1], "w").close()
+time.sleep(600)
+' "$ready" "$@" >/dev/null 2>&1 &
+  HOLDER=$!
+  defer "kill $HOLDER; rm -f '$ready'"
+  wait_for 5 "python3 holding $*" test -e "$ready"
+}
+
+# conflicts SPEC: the preflight of SPEC fails and names the holder.
+conflicts() {
+  assert_exit 1 ccn preflight --service web "$1"
+  assert_contains "$OUT" "is already used by process "
+  assert_contains "$OUT" "(pid $HOLDER)" "holder of $1"
+}
+
+test_listeners_on_every_kind_of_address_are_named_with_their_pid() {
+  net_setup pfaddr
+  hold tcp/4/127.0.0.1/8080 tcp/4/0.0.0.0/8090 tcp/6/::/8100 tcp/6/::1/8110 tcp/6/::ffff:127.0.0.1/8120
+  # A specific address: its own and the wildcard request meet it.
+  conflicts 8080:80
+  assert_contains "$OUT" "host port 0.0.0.0:8080/tcp is already used by process "
+  conflicts 127.0.0.1:8080:80
+  assert_exit 0 ccn preflight --service web 127.0.0.2:8080:80
+  # The IPv4 wildcard meets every address.
+  conflicts 127.0.0.2:8090:80
+  # The dual-stack IPv6 wildcard takes IPv4 traffic too.
+  conflicts 127.0.0.1:8100:80
+  conflicts 8100:80
+  # ::1 sees no IPv4 traffic: no conflict.
+  assert_exit 0 ccn preflight --service web 8110:80
+  # A v4-mapped address is that IPv4 address.
+  conflicts 127.0.0.1:8120:80
+  assert_exit 0 ccn preflight --service web 127.0.0.2:8120:80
+}
+
+test_udp_ports_conflict_only_with_udp() {
+  net_setup pfudp
+  hold udp/4/127.0.0.1/9000 udp/6/::/9010
+  conflicts 9000:80/udp
+  assert_contains "$OUT" "host port 0.0.0.0:9000/udp is already used by process "
+  conflicts 127.0.0.2:9010:80/udp
+  # The same numbers over TCP are free.
+  assert_exit 0 ccn preflight --service web 9000:80 9010:80
+  assert_exit 0 ccn preflight --service web 127.0.0.2:9000:80/udp
+}
+
+test_ranges_and_the_free_port_hint_see_through_the_kernel_filter() {
+  net_setup pfrange
+  hold tcp/4/0.0.0.0/8200 tcp/4/0.0.0.0/8201 tcp/4/0.0.0.0/8300
+  # The hint skips the held ports above the request.
+  conflicts 8200:80
+  assert_contains "$OUT" "(port 8202 is free)"
+  # A range that ends on a held port, one that starts on it.
+  conflicts 8190-8200:80-90
+  conflicts 8300-8305:80-85
+  assert_exit 0 ccn preflight --service web 8202-8299:1202-1299
+  # Many ranges at once, the held one last: one filter program of many
+  # ranges that the kernel must accept and apply.
+  local specs=() p
+  for p in $(seq 10000 200 19800); do specs+=("$p:80"); done
+  assert_exit 0 ccn preflight --service web "${specs[@]}"
+  specs+=("8300:80")
+  assert_exit 1 ccn preflight --service web "${specs[@]}"
+  assert_contains "$OUT" "host port 0.0.0.0:8300/tcp is already used by process "
+  assert_contains "$OUT" "(pid $HOLDER)"
+}
+
+test_a_free_port_passes() {
+  net_setup pffree
+  assert_exit 0 ccn preflight --service web 8080:80 8080:80/udp 127.0.0.1:8081:81 30000-30010:80-90
+  assert_eq "$OUT" ""
+  # Nothing was created by the checks.
+  assert_not_contains "$(inh iptables-legacy-save 2>/dev/null)" CCOMPOSE
+}
+
+run_tests

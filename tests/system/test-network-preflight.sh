@@ -90,6 +90,47 @@ test_ranges_and_the_free_port_hint_see_through_the_kernel_filter() {
   assert_contains "$OUT" "(pid $HOLDER)"
 }
 
+# without_sock_diag CMD...: CMD with socket(AF_NETLINK, NETLINK_SOCK_DIAG)
+# refused (EPROTONOSUPPORT, as on a kernel without it) by a seccomp filter.
+without_sock_diag() {
+  python3 -c '
+import ctypes, ctypes.util, errno, os, socket, sys
+lib = ctypes.CDLL(ctypes.util.find_library("seccomp") or "libseccomp.so.2")
+class Cmp(ctypes.Structure):
+    _fields_ = [("arg", ctypes.c_uint), ("op", ctypes.c_int),
+                ("a", ctypes.c_uint64), ("b", ctypes.c_uint64)]
+EQ, NETLINK_SOCK_DIAG = 4, 4
+lib.seccomp_init.restype = ctypes.c_void_p
+ctx = ctypes.c_void_p(lib.seccomp_init(0x7fff0000))  # allow the rest
+args = (Cmp * 2)(Cmp(0, EQ, socket.AF_NETLINK, 0), Cmp(2, EQ, NETLINK_SOCK_DIAG, 0))
+nr = lib.seccomp_syscall_resolve_name(b"socket")
+if lib.seccomp_rule_add_array(ctx, 0x00050000 | errno.EPROTONOSUPPORT, nr, 2, args) or lib.seccomp_load(ctx):
+    sys.exit("seccomp filter refused")
+os.execvp(sys.argv[1], sys.argv[1:])
+' "$@"
+}
+
+# ccompose network in the test's host namespace, without sock_diag.
+ccn_no_diag() { without_sock_diag nsenter --net="/run/netns/$HOSTNS" "$CCOMPOSE" network -p "$PROJECT" "$@"; }
+
+test_without_sock_diag_proc_net_still_names_the_holders() {
+  net_setup pfproc
+  python3 -c 'import ctypes.util, sys; sys.exit(ctypes.util.find_library("seccomp") is None)' \
+    || skip "libseccomp missing"
+  # The filter itself works: nothing can open a sock_diag socket under it.
+  assert_exit 1 without_sock_diag python3 -c 'import socket; socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, 4)'
+  assert_contains "$OUT" "Protocol not supported"
+  hold tcp/4/127.0.0.1/8080 tcp/6/::/8100 tcp/6/::1/8110 udp/6/::ffff:127.0.0.1/9000
+  assert_exit 1 ccn_no_diag preflight --service web 8080:80
+  assert_contains "$OUT" "host port 0.0.0.0:8080/tcp is already used by process "
+  assert_contains "$OUT" "(pid $HOLDER) (port 8081 is free)"
+  assert_exit 1 ccn_no_diag preflight --service web 127.0.0.2:8100:80
+  assert_contains "$OUT" "(pid $HOLDER)"
+  assert_exit 1 ccn_no_diag preflight --service web 9000:80/udp
+  assert_contains "$OUT" "(pid $HOLDER)"
+  assert_exit 0 ccn_no_diag preflight --service web 8110:80 127.0.0.2:9000:80/udp
+}
+
 test_a_free_port_passes() {
   net_setup pffree
   assert_exit 0 ccn preflight --service web 8080:80 8080:80/udp 127.0.0.1:8081:81 30000-30010:80-90

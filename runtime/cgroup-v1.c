@@ -176,15 +176,26 @@ v1_create (const char *id, const struct cc_runtime_resources *r, bool restrict_d
   return 0;
 }
 
+/* "0" moves the writing thread alone, so the kernel takes no global
+   lock (internal.h says why that matters).  */
 static int
-v1_enter (const char *id, pid_t pid, cc_error_t *err)
+v1_enter_self (const char *id, cc_error_t *err)
 {
   for (size_t i = 0; i < CC_N_ELEMENTS (controllers); i++)
     {
       cleanup_free char *dir = ctrl_dir (controllers[i], id);
-      if (has_controller (controllers[i]) && cc_cgroup_write_int (dir, "cgroup.procs", pid, err) < 0)
+      if (has_controller (controllers[i]) && cc_cgroup_write (dir, "tasks", "0", err) < 0)
         return -1;
     }
+  return 0;
+}
+
+static int
+v1_open_leaf (const char *id, int *fd, cc_error_t *err)
+{
+  (void)id;
+  (void)err;
+  *fd = -1;
   return 0;
 }
 
@@ -264,7 +275,8 @@ v1_destroy (const char *id, cc_error_t *err)
 const struct cc_cgroup_ops cc_cgroup_ops_v1 = {
   .name = "v1",
   .create = v1_create,
-  .enter = v1_enter,
+  .enter_self = v1_enter_self,
+  .open_leaf = v1_open_leaf,
   .destroy = v1_destroy,
   .freeze = v1_freeze,
   .is_frozen = v1_is_frozen,
@@ -291,13 +303,11 @@ hybrid_create (const char *id, const struct cc_runtime_resources *r, bool restri
 }
 
 static int
-hybrid_enter (const char *id, pid_t pid, cc_error_t *err)
+hybrid_open_leaf (const char *id, int *fd, cc_error_t *err)
 {
   cleanup_free char *dir = unified_dir (id);
 
-  if (v1_enter (id, pid, err) < 0)
-    return -1;
-  return cc_cgroup_write_int (dir, "cgroup.procs", pid, err);
+  return cc_cgroup_open_dir (dir, fd, err);
 }
 
 static int
@@ -327,7 +337,8 @@ hybrid_destroy (const char *id, cc_error_t *err)
 const struct cc_cgroup_ops cc_cgroup_ops_hybrid = {
   .name = "hybrid",
   .create = hybrid_create,
-  .enter = hybrid_enter,
+  .enter_self = v1_enter_self,
+  .open_leaf = hybrid_open_leaf,
   .destroy = hybrid_destroy,
   .freeze = v1_freeze,
   .is_frozen = v1_is_frozen,

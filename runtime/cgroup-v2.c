@@ -107,12 +107,21 @@ v2_create (const char *id, const struct cc_runtime_resources *r, bool restrict_d
   return cc_error_make (err, errno, "create cgroup `%s`", dir);
 }
 
+/* Everything is in the leaf, which clone3 places the child in.  */
 static int
-v2_enter (const char *id, pid_t pid, cc_error_t *err)
+v2_enter_self (const char *id, cc_error_t *err)
+{
+  (void)id;
+  (void)err;
+  return 0;
+}
+
+static int
+v2_open_leaf (const char *id, int *fd, cc_error_t *err)
 {
   cleanup_free char *dir = leaf (id);
 
-  return cc_cgroup_write_int (dir, "cgroup.procs", pid, err);
+  return cc_cgroup_open_dir (dir, fd, err);
 }
 
 static int
@@ -164,7 +173,8 @@ v2_kill_all (const char *id, int sig, cc_error_t *err)
 const struct cc_cgroup_ops cc_cgroup_ops_v2 = {
   .name = "v2",
   .create = v2_create,
-  .enter = v2_enter,
+  .enter_self = v2_enter_self,
+  .open_leaf = v2_open_leaf,
   .destroy = v2_destroy,
   .freeze = v2_freeze,
   .is_frozen = v2_is_frozen,

@@ -83,6 +83,29 @@ cc_cgroup_write_int (const char *dir, const char *file, int64_t value, cc_error_
   return cc_cgroup_write (dir, file, buf, err);
 }
 
+int
+cc_cgroup_enter_fd (int leaf_fd, pid_t pid, cc_error_t *err)
+{
+  cleanup_close int fd = openat (leaf_fd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
+  char buf[32];
+  int len = snprintf (buf, sizeof (buf), "%d", (int)pid);
+
+  if (fd < 0)
+    return cc_error_make (err, errno, "open cgroup.procs of the cgroup2 leaf");
+  if (write (fd, buf, (size_t)len) < 0)
+    return cc_error_make (err, errno, "write %d to cgroup.procs of the cgroup2 leaf", (int)pid);
+  return 0;
+}
+
+int
+cc_cgroup_open_dir (const char *dir, int *fd, cc_error_t *err)
+{
+  *fd = open (dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (*fd < 0)
+    return cc_error_make (err, errno, "open cgroup `%s`", dir);
+  return 0;
+}
+
 /* The number after "KEY " in a flat keyed file (memory.events,
    memory.oom_control, cgroup.events); 0 when absent.  */
 uint64_t

@@ -2,8 +2,10 @@
    taken to the point right before execve.
 
    monitor                                  container child
-   clone(NEWPID|NEWNS|NEWUTS|NEWIPC[|NEWNET])
-   cgroups, rlimits, oom_score_adj
+   clone3(NEWPID|NEWNS|NEWUTS|NEWIPC[|NEWNET]
+          |INTO_CGROUP: the cgroup2 leaf)   joins its v1 cgroups itself
+   rlimits, oom_score_adj (and the
+   cgroup2 leaf if clone3 could not)
    sync 1 ----------------------------------> unshare(NEWCGROUP), netns, sysctls,
                                               mounts + pivot_root, hostname,
                                               user, caps, seccomp
@@ -39,6 +41,7 @@
 struct child_args
 {
   const char *id;
+  const char *cgname;
   const struct cc_runtime_spec *spec;
   int sync_fd;
   int netns_fd;
@@ -173,6 +176,11 @@ static void __attribute__ ((noreturn)) child_main (const struct child_args *a)
   cleanup_strv char **env = NULL;
   cleanup_strv char **args = process_args (a->spec);
   cleanup_close int fifo_fd = -1;
+  /* First of all, while single-threaded (the one thread is the whole
+     process) and before the cgroup namespace is unshared.  A failure
+     waits for sync 1 and is the answer of sync 2: sending it earlier and
+     exiting would fail the parent's send of sync 1 instead.  */
+  int joined = cc_cgroup_ops_get ()->enter_self (a->cgname, &err);
 
   prctl (PR_SET_PDEATHSIG, SIGKILL);
   /* Host binary until execve: keep /proc/1/exe closed to the container.  */
@@ -182,9 +190,9 @@ static void __attribute__ ((noreturn)) child_main (const struct child_args *a)
   setsid ();
   umask (0);
   /* sync 1: cgroups and limits in place.  */
-  if (cc_sync_wait (a->sync_fd, &err) < 0)
+  if (cc_sync_wait (a->sync_fd, joined < 0 ? NULL : &err) < 0)
     _exit (1);
-  if (setup_stdio (a, &err) < 0 || child_setup (a, args, &path, &env, &fifo_fd, &err) < 0)
+  if (joined < 0 || setup_stdio (a, &err) < 0 || child_setup (a, args, &path, &env, &fifo_fd, &err) < 0)
     {
       /* sync 2: ready to exec.  */
       cc_sync_send_error (a->sync_fd, &err);
@@ -236,13 +244,14 @@ reset_oom_score (pid_t pid)
     cc_debug ("reset oom_score_adj of %d: %m", (int)pid);
 }
 
+/* LEAF_FD >= 0: the child was born outside its cgroup2 leaf (clone3
+   could not place it) and is moved the slow way.  */
 static int
-parent_setup (const char *id, const struct cc_runtime_spec *s, pid_t pid, cc_error_t *err)
+parent_setup (const struct cc_runtime_spec *s, pid_t pid, int leaf_fd, cc_error_t *err)
 {
-  const struct cc_cgroup_ops *cg = cc_cgroup_ops_get ();
-  cleanup_free char *cgname = cc_cgroup_name (id);
-
-  if (cg->enter (cgname, pid, err) < 0 || cc_rlimit_apply (pid, s->rlimits, s->n_rlimits, err) < 0)
+  if (leaf_fd >= 0 && cc_cgroup_enter_fd (leaf_fd, pid, err) < 0)
+    return -1;
+  if (cc_rlimit_apply (pid, s->rlimits, s->n_rlimits, err) < 0)
     return -1;
   reset_oom_score (pid);
   return 0;
@@ -262,6 +271,9 @@ cc_container_spawn (const char *id, const struct cc_runtime_spec *s, int netns_f
 {
   int sv[2], out[2], errp[2];
   cleanup_close int parent_fd = -1, child_fd = -1, out_r = -1, out_w = -1, err_r = -1, err_w = -1;
+  cleanup_close int leaf_fd = -1;
+  cleanup_free char *cgname = cc_cgroup_name (id);
+  bool in_cgroup;
   pid_t pid;
 
   if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
@@ -271,12 +283,14 @@ cc_container_spawn (const char *id, const struct cc_runtime_spec *s, int netns_f
   if (pipe2 (out, O_CLOEXEC) < 0 || pipe2 (errp, O_CLOEXEC) < 0)
     return cc_error_make (err, errno, "pipe");
   out_r = out[0], out_w = out[1], err_r = errp[0], err_w = errp[1];
-  pid = cc_ns_clone (clone_flags (netns_fd));
+  if (cc_cgroup_ops_get ()->open_leaf (cgname, &leaf_fd, err) < 0)
+    return -1;
+  pid = cc_ns_clone_into (clone_flags (netns_fd), leaf_fd, &in_cgroup);
   if (pid < 0)
     return cc_error_make (err, errno, "clone the container process");
   if (pid == 0)
     {
-      struct child_args a = { id, s, child_fd, netns_fd, out_w, err_w, attach_fd, start_now };
+      struct child_args a = { id, cgname, s, child_fd, netns_fd, out_w, err_w, attach_fd, start_now };
       close (parent_fd);
       child_main (&a);
     }
@@ -284,7 +298,7 @@ cc_container_spawn (const char *id, const struct cc_runtime_spec *s, int netns_f
      that dies before sync 2 would never show as EOF and the wait below
      would hang forever.  */
   close (get_and_reset (&child_fd));
-  if (parent_setup (id, s, pid, err) < 0)
+  if (parent_setup (s, pid, in_cgroup ? -1 : leaf_fd, err) < 0)
     {
       kill_and_reap (pid);
       return -1;

@@ -2,9 +2,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/close_range.h>
+#include <linux/sched.h>
 #include <net/if.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -22,6 +25,43 @@ pid_t
 cc_ns_clone (unsigned long flags)
 {
   return (pid_t)syscall (SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
+}
+
+/* Kernels before 5.3 have no clone3 (ENOSYS); before 5.7 its args end
+   before the cgroup field (E2BIG) or it rejects the flag (EINVAL).  */
+static bool
+cannot_clone_into_cgroup (int error)
+{
+  return error == ENOSYS || error == E2BIG || error == EINVAL;
+}
+
+/* glibc has no clone3 wrapper; without a stack it returns in the child
+   like fork, as cc_ns_clone does.  */
+pid_t
+cc_ns_clone_into (unsigned long flags, int cgroup_fd, bool *in_cgroup)
+{
+  static bool unsupported;
+  struct clone_args args = {
+    .flags = flags | CLONE_INTO_CGROUP,
+    .exit_signal = SIGCHLD,
+    .cgroup = (uint64_t)cgroup_fd,
+  };
+  pid_t pid;
+
+  *in_cgroup = false;
+  if (cgroup_fd >= 0 && ! unsupported)
+    {
+      pid = (pid_t)syscall (SYS_clone3, &args, sizeof (args));
+      if (pid >= 0)
+        {
+          *in_cgroup = true;
+          return pid;
+        }
+      if (! cannot_clone_into_cgroup (errno))
+        return -1;
+      unsupported = true;
+    }
+  return cc_ns_clone (flags);
 }
 
 int

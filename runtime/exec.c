@@ -255,10 +255,14 @@ exec_inner (const struct cc_runtime_spec *s, const struct cc_runtime_exec_opts *
 
 /* The v1 hierarchies by the process itself (single-threaded: just
    cloned); the cgroup2 leaf only when clone3 could not place us there
-   at birth (LEAF_FD >= 0).  internal.h says why.  */
+   at birth (LEAF_FD >= 0).  internal.h says why.  A function of its own
+   so the name is freed before the middle process ends in _exit, where
+   no cleanup runs.  */
 static int
-enter_cgroup (const char *cgname, int leaf_fd, cc_error_t *err)
+enter_cgroup (const char *id, int leaf_fd, cc_error_t *err)
 {
+  cleanup_free char *cgname = cc_cgroup_name (id);
+
   if (cc_cgroup_ops_get ()->enter_self (cgname, err) < 0)
     return -1;
   return leaf_fd >= 0 ? cc_cgroup_enter_fd (leaf_fd, getpid (), err) : 0;
@@ -267,7 +271,7 @@ enter_cgroup (const char *cgname, int leaf_fd, cc_error_t *err)
 /* The middle process: joins the cgroups and namespaces, then forks so
    the process that runs is inside the pid namespace too.  */
 static void __attribute__ ((noreturn))
-exec_middle (const char *cgname, int leaf_fd, const struct cc_runtime_spec *s, pid_t target,
+exec_middle (const char *id, int leaf_fd, const struct cc_runtime_spec *s, pid_t target,
              const struct cc_runtime_exec_opts *o, const struct cc_exec_io *io)
 {
   cleanup_error cc_error_t err = NULL;
@@ -281,7 +285,7 @@ exec_middle (const char *cgname, int leaf_fd, const struct cc_runtime_spec *s, p
   prctl (PR_SET_DUMPABLE, 0, 0, 0, 0);
   /* The container's ulimits bind what runs in it through exec too, as
      in Docker; set here, the process forked below inherits them.  */
-  if (enter_cgroup (cgname, leaf_fd, &err) < 0 || cc_rlimit_apply (getpid (), s->rlimits, s->n_rlimits, &err) < 0
+  if (enter_cgroup (id, leaf_fd, &err) < 0 || cc_rlimit_apply (getpid (), s->rlimits, s->n_rlimits, &err) < 0
       || cc_ns_join (target, &err) < 0 || (io->pty_sock >= 0 && make_container_pty (io->pty_sock, &slave, &err) < 0))
     {
       if (io->err_fd >= 0)
@@ -300,23 +304,30 @@ exec_middle (const char *cgname, int leaf_fd, const struct cc_runtime_spec *s, p
   _exit (exit_status (status));
 }
 
+static int
+open_leaf (const char *id, int *fd, cc_error_t *err)
+{
+  cleanup_free char *cgname = cc_cgroup_name (id);
+
+  return cc_cgroup_ops_get ()->open_leaf (cgname, fd, err);
+}
+
 /* The middle process is born in the container's cgroup2 leaf.  */
 int
 cc_exec_spawn (const char *id, const struct cc_runtime_spec *s, pid_t target, const struct cc_runtime_exec_opts *o,
                const struct cc_exec_io *io, pid_t *pid_out, cc_error_t *err)
 {
-  cleanup_free char *cgname = cc_cgroup_name (id);
   cleanup_close int leaf_fd = -1;
   bool in_cgroup;
   pid_t pid;
 
-  if (cc_cgroup_ops_get ()->open_leaf (cgname, &leaf_fd, err) < 0)
+  if (open_leaf (id, &leaf_fd, err) < 0)
     return -1;
   pid = cc_ns_clone_into (0, leaf_fd, &in_cgroup);
   if (pid < 0)
     return cc_error_make (err, errno, "fork");
   if (pid == 0)
-    exec_middle (cgname, in_cgroup ? -1 : leaf_fd, s, target, o, io);
+    exec_middle (id, in_cgroup ? -1 : leaf_fd, s, target, o, io);
   *pid_out = pid;
   return 0;
 }

@@ -601,6 +601,34 @@ stop_signal_of (const char *id, int64_t *grace_ms, int *sig)
   return 0;
 }
 
+/* A namespace's PID 1 drops the signals it has no handler for, and one
+   started a moment ago may not have installed its handlers yet (`up -d`
+   then `down` at once: 3 of 50 containers waited out their 10 s grace
+   period with an init that forwards SIGTERM).  While the signal is not
+   caught, look every 5 ms and send it again once it is; a PID 1 that
+   never catches it waits out the grace period as before.  */
+static bool
+wait_resending (const struct proc_ref *p, pid_t pid, int sig, bool *caught, int64_t grace_ms)
+{
+  /* < 0: no deadline, as proc_wait reads it.  */
+  int64_t deadline = grace_ms < 0 ? INT64_MAX : cc_runtime_now_ms () + grace_ms;
+
+  while (! *caught)
+    {
+      int64_t left = deadline - cc_runtime_now_ms ();
+      if (left <= 0)
+        return false;
+      if (proc_wait (p, left < 5 ? left : 5))
+        return true;
+      *caught = catches_signal (pid, sig);
+      if (*caught)
+        proc_signal (p, sig);
+    }
+  if (grace_ms < 0)
+    return proc_wait (p, -1);
+  return proc_wait (p, deadline > cc_runtime_now_ms () ? deadline - cc_runtime_now_ms () : 0);
+}
+
 /* One round: signal the PID 1 the state names, wait out the grace
    period, kill.  */
 static void
@@ -627,7 +655,7 @@ stop_pid1 (const char *id, const cJSON *st, int sig, int64_t grace_ms, struct cc
   proc_signal (&p1, sig);
   if (strcmp (status, "paused") == 0)
     cc_cgroup_ops_get ()->freeze (cgname, false, NULL);
-  if (proc_wait (&p1, grace_ms))
+  if (wait_resending (&p1, pid, sig, &r->signal_caught, grace_ms))
     return;
   r->killed = true;
   cc_cgroup_ops_get ()->kill_all (cgname, SIGKILL, NULL);

@@ -94,6 +94,24 @@ PY
   finish
 }
 
+test_stop_resends_once_a_late_handler_is_there() {
+  setup stoplate
+  # A namespace's PID 1 drops a signal it has no handler for yet: stopped
+  # at once, before its trap exists, it must still get SIGTERM (exit 7
+  # from the trap, not 137 after the grace period).
+  spec r1 '"args": ["/bin/sh", "-c", "sleep 0.3; trap \"exit 7\" TERM; echo armed; while :; do sleep 0.05; done"], "stop_grace_ms": 20000'
+  rt run -d --spec "$SPECS/r1.json" r1 || fail "run"
+  assert_exit 0 rt stop r1
+  python3 - "$OUT" <<'PY' || fail "report: $OUT"
+import json, sys
+r = json.loads([l for l in sys.argv[1].splitlines() if l.startswith("{")][0])
+assert r["was_running"] and r["signal_caught"] and not r["killed"], r
+PY
+  assert_eq "$(state_field r1 exit_code)" 7 "the trap ran"
+  grep -q armed "$CCOMPOSE_DATA_DIR/containers/r1/r1-json.log" || fail "stopped before the trap was set"
+  finish
+}
+
 test_init_makes_stop_instant() {
   setup init
   # sleep has no SIGTERM handler; as PID 1 it would ignore it.  Behind the

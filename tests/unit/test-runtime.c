@@ -381,9 +381,12 @@ test_health_transitions (void **state)
   assert_string_equal (cc_json_get_string (health, "Status"), "healthy");
   /* The start period ramps up to start_interval; outside it, interval.  */
   assert_int_equal (cc_health_next_ms (&h, true, 0), 4);
-  assert_int_equal (cc_health_next_ms (&h, true, 1), 8);
-  assert_int_equal (cc_health_next_ms (&h, true, 3), 32);
-  assert_int_equal (cc_health_next_ms (&h, true, 4), 50);
+  assert_int_equal (cc_health_next_ms (&h, true, 1), 4);
+  assert_int_equal (cc_health_next_ms (&h, true, 2), 8);
+  assert_int_equal (cc_health_next_ms (&h, true, 5), 16);
+  assert_int_equal (cc_health_next_ms (&h, true, 7), 32);
+  assert_int_equal (cc_health_next_ms (&h, true, 8), 50);
+  assert_int_equal (cc_health_next_ms (&h, true, 31), 50);
   assert_int_equal (cc_health_next_ms (&h, true, 1000), 50);
   assert_int_equal (cc_health_next_ms (&h, true, -1), 50);
   assert_int_equal (cc_health_next_ms (&h, false, 0), 1000);

@@ -33,6 +33,7 @@ expect_cgroups() {
       [ "$lay" = v1 ] && continue
       v2=$((v2 + 1))
     else
+      [ "$lay" = v2 ] && continue
       is_ours "$ctrls" || continue
       v1=$((v1 + 1))
     fi
@@ -163,23 +164,89 @@ print(libc.syscall(435, None, 0), errno.errorcode[ctypes.get_errno()])')" "-1 EN
   finish
 }
 
-# Legacy v1 (no cgroup2 at all), in a private mount namespace without
-# the unified mount: the child joins the v1 hierarchies itself.
+# A failed join is an error of the start or the exec, with its cause:
+# an LD_PRELOAD shim refuses to open any v1 `tasks` file.
+test_failed_join_is_reported() {
+  setup cgfail
+  [ "$(layout)" = v2 ] && skip "no v1 hierarchy to join"
+  cat > "$CCOMPOSE_DATA_DIR/shim.c" <<'C'
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <string.h>
+static int
+refused (const char *path)
+{
+  size_t n = strlen (path);
+  return n > 6 && strcmp (path + n - 6, "/tasks") == 0;
+}
+#define SHIM(name)                                                        \
+  int name (const char *path, int flags, ...)                             \
+  {                                                                       \
+    static int (*real) (const char *, int, ...);                          \
+    va_list ap;                                                           \
+    va_start (ap, flags);                                                 \
+    mode_t mode = va_arg (ap, mode_t);                                    \
+    va_end (ap);                                                          \
+    if (refused (path))                                                   \
+      return errno = EACCES, -1;                                          \
+    if (! real)                                                           \
+      real = (int (*) (const char *, int, ...))dlsym (RTLD_NEXT, #name);  \
+    return real (path, flags, mode);                                      \
+  }
+SHIM (open)
+SHIM (open64)
+C
+  cc -shared -fPIC -o "$CCOMPOSE_DATA_DIR/shim.so" "$CCOMPOSE_DATA_DIR/shim.c" -ldl || skip "no C compiler"
+  spec x1 '"args": ["/payload", "sleep", "30"]'
+  assert_exit 1 env LD_PRELOAD="$CCOMPOSE_DATA_DIR/shim.so" "$CCOMPOSE" runtime run -d --spec "$SPECS/x1.json" x1
+  assert_contains "$OUT" "/tasks"
+  assert_contains "$OUT" "Permission denied"
+  pgrep -f "ccompose-monitor x1" && fail "the monitor of a failed start lives on"
+  spec x2 '"args": ["/payload", "sleep", "30"]'
+  rt run -d --spec "$SPECS/x2.json" x2 || fail "run"
+  assert_exit 126 env LD_PRELOAD="$CCOMPOSE_DATA_DIR/shim.so" "$CCOMPOSE" runtime exec x2 /payload echo reached
+  assert_contains "$OUT" "/tasks"
+  assert_not_contains "$OUT" "reached"
+  finish
+}
+
+# in_layout LAYOUT ID PREP: start_and_check ID as seen in LAYOUT, in a
+# private mount namespace where the shell command PREP made it so.
+in_layout() {
+  local lay=$1 id=$2 prep=$3
+  cat > "$CCOMPOSE_DATA_DIR/$lay.sh" <<SH
+. "\$TESTS/test-runtime-cgroup.sh" --lib
+$prep
+[ "\$(layout)" = $lay ] || fail "the layout is \$(layout), not $lay"
+start_and_check $id $lay
+rt stop -t 1 $id >/dev/null
+rt delete $id
+echo $lay-ok
+SH
+  OUT=$(TESTS=$TOP/tests/system SPECS=$SPECS unshare -m --propagation private bash "$CCOMPOSE_DATA_DIR/$lay.sh" 2>&1)
+  assert_contains "$OUT" "$lay-ok" "the $lay layout: $OUT"
+}
+
+# Legacy v1 (no cgroup2 at all), the hybrid host's unified mount hidden:
+# the child joins the v1 hierarchies itself, no clone3.
 test_legacy_v1_layout() {
   setup cglegacy
   [ "$(layout)" = hybrid ] || skip "needs the hybrid layout to hide its cgroup2 part"
   spec l1 '"args": ["/payload", "sleep", "30"]'
-  cat > "$CCOMPOSE_DATA_DIR/v1.sh" <<'SH'
-. "$TESTS/test-runtime-cgroup.sh" --lib
-umount -l /sys/fs/cgroup/unified
-[ "$(layout)" = v1 ] || fail "still $(layout)"
-start_and_check l1 v1
-rt stop -t 1 l1 >/dev/null
-rt delete l1
-echo v1-ok
-SH
-  OUT=$(TESTS=$TOP/tests/system SPECS=$SPECS unshare -m --propagation private bash "$CCOMPOSE_DATA_DIR/v1.sh" 2>&1)
-  assert_contains "$OUT" v1-ok "the v1 backend: $OUT"
+  in_layout v1 l1 "umount -l /sys/fs/cgroup/unified"
+  finish
+}
+
+# Unified v2, the hybrid host's cgroup2 mounted on /sys/fs/cgroup (as
+# test-runtime-limits.sh does): clone3 alone places every process.
+test_unified_v2_layout() {
+  setup cgunified
+  [ "$(layout)" = v2 ] && skip "the host is v2: the other tests cover it"
+  [ "$(layout)" = hybrid ] || skip "no cgroup2 hierarchy here"
+  spec u1 '"args": ["/payload", "sleep", "30"]'
+  in_layout v2 u1 "mount -t cgroup2 none /sys/fs/cgroup"
   finish
 }
 

@@ -144,7 +144,6 @@ int64_t cc_engine_now_ms (void);
 void cc_engine_backoff (int *step);
 struct pollfd;
 int cc_engine_backoff_on (int *step, struct pollfd *fds, size_t n);
-void cc_engine_backoff_watch (int *step, int watch);
 
 /* ---- applying (apply.c, down.c, ops.c) -------------------------------- */
 

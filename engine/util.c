@@ -3,7 +3,6 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/inotify.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -89,16 +88,19 @@ cc_engine_now_ms (void)
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Waiting on another process's state: first looks come within a
-   millisecond, so a condition met quickly is seen quickly, then the
-   pace drops to 20 ms so a long wait costs next to nothing.  */
+/* Waiting on another process's state: a look every millisecond for the
+   first 32 (about the time a quick dependency takes to turn healthy, and
+   a look costs ~0.1 ms), then the pace doubles up to 20 ms so a long
+   wait costs next to nothing.  Doubling from the start left gaps of 4
+   to 16 ms just where conditions are met.  A watch (inotify) is no
+   cheaper: closing one that has seen events waits out an SRCU grace
+   period, 10-15 ms measured, which is the latency it was to save.  */
 static long
 backoff_ms (int *step)
 {
-  long ms = *step < 10 ? 1L << (*step / 2) : 20;
+  int s = (*step)++;
 
-  (*step)++;
-  return ms > 20 ? 20 : ms;
+  return s < 32 ? 1 : s < 36 ? 1L << (s - 31) : 20;
 }
 
 void
@@ -123,17 +125,4 @@ cc_engine_backoff_on (int *step, struct pollfd *fds, size_t n)
       return poll (fds, n, (int)ms);
   nanosleep (&(struct timespec){ .tv_nsec = ms * 1000000L }, NULL);
   return 0;
-}
-
-/* cc_engine_backoff_on for one state watch (cc_runtime_state_watch):
-   its events only say "look again", so they are read and dropped.  */
-void
-cc_engine_backoff_watch (int *step, int watch)
-{
-  struct pollfd p = { watch, POLLIN, 0 };
-  char buf[4096] __attribute__ ((aligned (__alignof__ (struct inotify_event))));
-
-  if (cc_engine_backoff_on (step, &p, 1) > 0)
-    while (read (watch, buf, sizeof (buf)) > 0)
-      ;
 }

@@ -101,7 +101,6 @@ cc_engine_wait_condition (const cJSON *state, const char *service, const char *c
   for (char **n = names; *n; n++)
     {
       bool healthcheck = has_healthcheck (*n);
-      cleanup_close int watch = cc_runtime_state_watch (*n);
       int step = 0;
       enum verdict v;
       while ((v = judge (*n, condition, healthcheck, err)) == PENDING)
@@ -111,7 +110,7 @@ cc_engine_wait_condition (const cJSON *state, const char *service, const char *c
                                   (long long)timeout_ms);
           if (cc_engine_interrupted)
             return cc_error_make (err, EINTR, "interrupted while waiting for container %s: %s", *n, condition);
-          cc_engine_backoff_watch (&step, watch);
+          cc_engine_backoff (&step);
         }
       if (v == FAILED)
         return cc_error_wrap (err, "%s", condition);

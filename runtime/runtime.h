@@ -192,9 +192,6 @@ int cc_runtime_delete (const char *id, cc_error_t *err);
 /* The on-disk state, with "status" corrected from the kernel (a dead
    monitor or pid is "exited", a frozen cgroup "paused").  */
 int cc_runtime_state (const char *id, cJSON **out, cc_error_t *err);
-/* A descriptor (inotify) that turns readable when ID's state changes,
-   for waiters that would otherwise poll; -1 when none can be had.  */
-int cc_runtime_state_watch (const char *id);
 /* Ids of every container with a state directory, sorted.  */
 int cc_runtime_list (char ***ids, cc_error_t *err);
 

@@ -2,9 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/inotify.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "lib/cleanup.h"
 #include "lib/file.h"
@@ -33,20 +31,6 @@ char *
 cc_runtime_dir (const char *id)
 {
   return xasprintf ("%s/containers/%s", cc_state_dir (), id);
-}
-
-/* Every new state is renamed into the container's directory, so a
-   watch on the directory sees each change the moment it lands; the tmp
-   file's close wakes it too, which costs one extra look.  */
-int
-cc_runtime_state_watch (const char *id)
-{
-  cleanup_free char *dir = cc_runtime_dir (id);
-  cleanup_close int fd = inotify_init1 (IN_NONBLOCK | IN_CLOEXEC);
-
-  if (fd < 0 || inotify_add_watch (fd, dir, IN_MOVED_TO | IN_CLOSE_WRITE | IN_DELETE_SELF) < 0)
-    return -1;
-  return get_and_reset (&fd);
 }
 
 char *

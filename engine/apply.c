@@ -3,6 +3,7 @@
    the dependencies' conditions and create/start its containers in
    parallel.  Every resource is in the state file before it exists.  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,9 +27,21 @@ struct timings
   int64_t images, network, create, start, wait;
 };
 
+/* The first sha256 of a run costs 1.5-2 ms here (opening libcrypto,
+   its provider setup), and up needs one per new container just before
+   it creates them: a thread pays it while the plan is made and the
+   network created.  Joined before anything forks, so that no child
+   inherits the dynamic loader's locks taken.  */
+struct warm
+{
+  pthread_t thread;
+  bool running;
+};
+
 struct up
 {
   const struct cc_project *p;
+  struct warm *warm;
   struct cc_up_opts *o;
   struct cc_state *st;
   struct cc_plan *plan;
@@ -441,9 +454,34 @@ wait_level (struct up *u, int level, cc_error_t *err)
   return 0;
 }
 
+static void *
+warm_hash (void *unused)
+{
+  cleanup_cjson cJSON *o = cJSON_CreateObject ();
+
+  (void)unused;
+  free (cc_compose_service_hash_json (o));
+  return NULL;
+}
+
+static void
+warm_start (struct warm *w)
+{
+  w->running = pthread_create (&w->thread, NULL, warm_hash, NULL) == 0;
+}
+
+static void
+warm_join (struct warm *w)
+{
+  if (w->running)
+    pthread_join (w->thread, NULL);
+  w->running = false;
+}
+
 static int
 remove_planned (struct up *u, cc_error_t *err)
 {
+  warm_join (u->warm);
   for (size_t i = 0; i < u->plan->n; i++)
     {
       const struct cc_action *a = &u->plan->actions[i];
@@ -485,7 +523,6 @@ wait_ready (struct up *u, char *const *names, cc_error_t *err)
   for (char *const *n = names; *n; n++)
     {
       cleanup_free char *status = NULL, *health = NULL;
-      cleanup_close int watch = cc_runtime_state_watch (*n);
       int step = 0;
       int64_t running_since = -1;
       for (;;)
@@ -515,7 +552,7 @@ wait_ready (struct up *u, char *const *names, cc_error_t *err)
                                   health ? health : "");
           if (cc_engine_interrupted)
             return cc_error_make (err, EINTR, "interrupted while waiting for container %s", *n);
-          cc_engine_backoff_watch (&step, watch);
+          cc_engine_backoff (&step);
         }
       if (strcmp (status, "exited") == 0)
         {
@@ -678,6 +715,7 @@ run_levels (struct up *u, cc_error_t *err)
   cleanup_levels_list struct levels l = { .n = u->plan->n_levels };
   size_t done = 0;
 
+  warm_join (u->warm);
   l.names = xzalloc ((l.n + 1) * sizeof (char **));
   if (create_all (u, &l, err) == 0 && start_levels (u, &l, &done, err) == 0)
     return 0;
@@ -737,7 +775,8 @@ apply (const struct cc_project *p, struct cc_up_opts *o, struct cc_state *st, cc
   cleanup_cjson cJSON *image_ids = NULL, *status = NULL;
   cleanup_levels struct cc_compose_levels *levels = NULL;
   cleanup_strv char **services = NULL, **all = NULL;
-  struct up u = { .p = p, .o = o };
+  __attribute__ ((cleanup (warm_join))) struct warm warm = { 0 };
+  struct up u = { .p = p, .o = o, .warm = &warm };
   int64_t t0 = cc_engine_now_ms ();
   struct cc_plan_opts po = {
     .services = o->services,
@@ -756,6 +795,8 @@ apply (const struct cc_project *p, struct cc_up_opts *o, struct cc_state *st, cc
   u.all_levels = levels;
   if (resolve_images (&u, services, err) < 0)
     return -1;
+  if (! o->dry_run)
+    warm_start (&warm);
   image_ids = u.image_ids;
   status = status_map (st);
   po.image_ids = image_ids;

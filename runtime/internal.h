@@ -41,10 +41,11 @@ struct cc_cgroup_ops
   /* Joining avoids writing a PID to cgroup.procs: that takes the
      kernel's global cgroup_threadgroup_rwsem for writing, which first
      waits out an RCU grace period (8-14 ms measured, on every container
-     start, exec and healthcheck probe).  The calling process joins the v1 hierarchies itself: "0" written to
-     `tasks` moves only the writer, and the kernel skips the global lock
-     when a thread moves itself (0.03-0.4 ms a hierarchy).  The caller
-     must be single-threaded, so that the thread is the whole process.  */
+     start, exec and healthcheck probe).  The calling process joins the
+     v1 hierarchies itself: "0" written to `tasks` moves only the writer,
+     and the kernel skips the global lock when a thread moves itself
+     (0.03-0.4 ms a hierarchy).  The caller must be single-threaded, so
+     that the thread is the whole process.  */
   int (*enter_self) (const char *id, cc_error_t *err);
   /* The cgroup2 leaf as an O_PATH|O_DIRECTORY|O_CLOEXEC fd in *FD, for
      clone3's CLONE_INTO_CGROUP (the child is born inside: fork takes that

@@ -323,6 +323,7 @@ cc_exec_spawn (const char *id, const struct cc_runtime_spec *s, pid_t target, co
 
   if (open_leaf (id, &leaf_fd, err) < 0)
     return -1;
+  cc_seccomp_prepare (s);
   pid = cc_ns_clone_into (0, leaf_fd, &in_cgroup);
   if (pid < 0)
     return cc_error_make (err, errno, "fork");

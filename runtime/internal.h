@@ -161,6 +161,10 @@ int cc_caps_apply (uint64_t mask, const struct cc_user *user, cc_error_t *err);
 
 /* seccomp.c */
 int cc_seccomp_apply (const struct cc_runtime_spec *s, uint64_t caps, cc_error_t *err);
+/* Before cloning or forking a process that will apply S's filter: have
+   the compiled filter in memory (seccomp.c says why); failures only
+   leave the child to build it.  */
+void cc_seccomp_prepare (const struct cc_runtime_spec *s);
 bool cc_seccomp_wanted (const struct cc_runtime_spec *s);
 
 /* user.c */

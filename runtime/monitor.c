@@ -782,6 +782,7 @@ prepare (struct monitor *m, cc_error_t *err)
       if (m->netns_fd < 0)
         return cc_error_make (err, errno, "open network namespace `%s`", m->spec->netns);
     }
+  cc_seccomp_prepare (m->spec);
   cc_runtime_proc_start (getpid (), &start);
   cc_json_set_string (m->state, "cgroup", m->cgname);
   cc_json_set_int (m->state, "monitor_pid", getpid ());

@@ -5,13 +5,23 @@
    those calls has the same effect on every call that matters and keeps
    newer harmless calls working.  */
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <sched.h>
 #include <seccomp.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "lib/cleanup.h"
+#include "lib/file.h"
+#include "lib/log.h"
+#include "lib/paths.h"
+#include "lib/xalloc.h"
 #include "runtime/internal.h"
 
 #define ALWAYS (-1)
@@ -131,6 +141,137 @@ add_rules (scmp_filter_ctx ctx, uint64_t caps, cc_error_t *err)
   return 0;
 }
 
+static scmp_filter_ctx
+build_filter (uint64_t caps, cc_error_t *err)
+{
+  scmp_filter_ctx ctx = seccomp_init (SCMP_ACT_ALLOW);
+
+  if (ctx == NULL)
+    {
+      cc_error_make (err, ENOMEM, "seccomp_init");
+      return NULL;
+    }
+  /* no_new_privs is the spec's decision, not libseccomp's default.  */
+  seccomp_attr_set (ctx, SCMP_FLTATR_CTL_NNP, 0);
+  for (size_t i = 0; i < CC_N_ELEMENTS (extra_arches); i++)
+    if (seccomp_arch_native () == SCMP_ARCH_X86_64)
+      seccomp_arch_add (ctx, extra_arches[i]);
+  if (add_rules (ctx, caps, err) < 0)
+    {
+      seccomp_release (ctx);
+      return NULL;
+    }
+  return ctx;
+}
+
+/* ---- the compiled filter, kept --------------------------------------------- */
+
+/* libseccomp takes 2.5 ms to build this filter, on every container start
+   and every exec and healthcheck probe, on the critical path of `up`.
+   The BPF it makes depends only on the table above, the capabilities,
+   the architecture and libseccomp's version: the monitor (or exec) loads
+   it from the data directory, under a key of those, before it clones or
+   forks, and the children load the copy they inherit.  */
+static struct
+{
+  bool ready;
+  uint64_t caps;
+  struct sock_filter *insns;
+  unsigned short n;
+} prepared;
+
+static uint64_t
+fnv (uint64_t h, const void *data, size_t n)
+{
+  for (const unsigned char *p = data; n--; p++)
+    h = (h ^ *p) * 0x100000001b3ULL;
+  return h;
+}
+
+static char *
+cache_path (uint64_t caps)
+{
+  const struct scmp_version *v = seccomp_version ();
+  uint32_t arch = seccomp_arch_native ();
+  uint64_t h = 0xcbf29ce484222325ULL;
+
+  for (size_t i = 0; i < CC_N_ELEMENTS (denied); i++)
+    {
+      h = fnv (h, denied[i].name, strlen (denied[i].name) + 1);
+      h = fnv (h, &denied[i].cap, sizeof (denied[i].cap));
+      h = fnv (h, &denied[i].errnum, sizeof (denied[i].errnum));
+    }
+  h = fnv (h, clone_ns_flags, sizeof (clone_ns_flags));
+  h = fnv (h, extra_arches, sizeof (extra_arches));
+  h = fnv (h, v, sizeof (*v));
+  h = fnv (h, &arch, sizeof (arch));
+  h = fnv (h, &caps, sizeof (caps));
+  return xasprintf ("%s/cache/seccomp-%016llx.bpf", cc_data_dir (), (unsigned long long)h);
+}
+
+static int
+read_filter (const char *path)
+{
+  cleanup_free char *data = NULL;
+  size_t len = 0;
+
+  if (cc_read_file (path, &data, &len, NULL) < 0 || len == 0 || len % sizeof (struct sock_filter) != 0
+      || len / sizeof (struct sock_filter) > BPF_MAXINSNS)
+    return -1;
+  free (prepared.insns);
+  prepared.insns = (struct sock_filter *)steal_pointer (&data);
+  prepared.n = (unsigned short)(len / sizeof (struct sock_filter));
+  return 0;
+}
+
+/* Written under a temporary name and renamed: two monitors that miss at
+   once both write it, and a reader never sees half a filter.  */
+static int
+write_filter (const char *path, uint64_t caps, cc_error_t *err)
+{
+  cleanup_free char *dir = xstrdup (path);
+  cleanup_free char *tmp = xasprintf ("%s.tmp.%d", path, (int)getpid ());
+  cleanup_close int fd = -1;
+  scmp_filter_ctx ctx;
+  int ret;
+
+  *strrchr (dir, '/') = '\0';
+  if (cc_mkdir_p (dir, 0700, err) < 0)
+    return -1;
+  if ((ctx = build_filter (caps, err)) == NULL)
+    return -1;
+  fd = open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  ret = fd < 0 ? -errno : seccomp_export_bpf (ctx, fd);
+  seccomp_release (ctx);
+  if (ret < 0 || close (get_and_reset (&fd)) < 0 || rename (tmp, path) < 0)
+    {
+      unlink (tmp);
+      return cc_error_make (err, ret < 0 ? -ret : errno, "cache the seccomp filter in `%s`", path);
+    }
+  return 0;
+}
+
+void
+cc_seccomp_prepare (const struct cc_runtime_spec *s)
+{
+  cleanup_error cc_error_t err = NULL;
+  cleanup_free char *path = NULL;
+  uint64_t caps;
+
+  if (! cc_seccomp_wanted (s) || cc_caps_compute (s, &caps, NULL) < 0 || (prepared.ready && prepared.caps == caps))
+    return;
+  prepared.ready = false;
+  path = cache_path (caps);
+  if (read_filter (path) < 0 && (write_filter (path, caps, &err) < 0 || read_filter (path) < 0))
+    {
+      /* Not fatal: the process that applies it builds it itself.  */
+      cc_debug ("seccomp filter not prepared: %s", err ? err->msg : "unreadable cache");
+      return;
+    }
+  prepared.caps = caps;
+  prepared.ready = true;
+}
+
 int
 cc_seccomp_apply (const struct cc_runtime_spec *s, uint64_t caps, cc_error_t *err)
 {
@@ -139,21 +280,25 @@ cc_seccomp_apply (const struct cc_runtime_spec *s, uint64_t caps, cc_error_t *er
 
   if (! cc_seccomp_wanted (s))
     return 0;
-  ctx = seccomp_init (SCMP_ACT_ALLOW);
-  if (ctx == NULL)
-    return cc_error_make (err, ENOMEM, "seccomp_init");
-  /* no_new_privs is the spec's decision, not libseccomp's default.  */
-  seccomp_attr_set (ctx, SCMP_FLTATR_CTL_NNP, 0);
-  for (size_t i = 0; i < CC_N_ELEMENTS (extra_arches); i++)
-    if (seccomp_arch_native () == SCMP_ARCH_X86_64)
-      seccomp_arch_add (ctx, extra_arches[i]);
-  ret = add_rules (ctx, caps, err);
-  if (ret == 0)
+  if (prepared.ready && prepared.caps == caps)
     {
-      int r = seccomp_load (ctx);
-      if (r < 0)
-        ret = cc_error_make (err, -r, "load the seccomp filter");
+      struct sock_fprog prog = { .len = prepared.n, .filter = prepared.insns };
+      /* The flags libseccomp uses with these attributes: none; and, as it
+         does, prctl where seccomp(2) is missing (valgrind has none).  A
+         kept filter the kernel refuses (EINVAL: damaged) is built anew.  */
+      int r = (int)syscall (SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog);
+      if (r < 0 && errno == ENOSYS)
+        r = prctl (PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog);
+      if (r == 0)
+        return 0;
+      if (errno != EINVAL)
+        return cc_error_make (err, errno, "load the seccomp filter");
     }
+  if ((ctx = build_filter (caps, err)) == NULL)
+    return -1;
+  ret = seccomp_load (ctx);
   seccomp_release (ctx);
-  return ret;
+  if (ret < 0)
+    return cc_error_make (err, -ret, "load the seccomp filter");
+  return 0;
 }

@@ -51,6 +51,39 @@ test_seccomp_blocks_dangerous_calls() {
   finish
 }
 
+# The compiled filter is kept in the data directory and loaded from there
+# by later containers and execs; a damaged copy is built anew, never
+# trusted or fatal.
+test_seccomp_filter_is_kept_and_a_damaged_copy_rebuilt() {
+  setup seccache
+  local probe='/payload userns; /payload keyctl; grep Seccomp: /proc/self/status'
+  spec k1 "\"args\": [\"/bin/sh\", \"-c\", \"$probe\"]"
+  spec k2 "\"args\": [\"/bin/sh\", \"-c\", \"$probe\"]"
+  spec k3 '"args": ["/bin/sleep", "30"]'
+  run_ctr k1
+  assert_contains "$OUT" "unshare: Operation not permitted"
+  local kept
+  kept=$(ls "$CCOMPOSE_DATA_DIR"/cache/seccomp-*.bpf 2>/dev/null)
+  [ -n "$kept" ] || fail "no kept filter in $CCOMPOSE_DATA_DIR/cache"
+  [ $(( $(stat -c %s "$kept") % 8 )) -eq 0 ] || fail "the kept filter is not whole BPF instructions"
+  # Eight zero bytes: whole instructions the kernel refuses.
+  head -c 8 /dev/zero >"$kept"
+  run_ctr k2
+  assert_eq "$RC" 0 "a damaged kept filter failed the container: $OUT"
+  assert_contains "$OUT" "unshare: Operation not permitted"
+  assert_contains "$OUT" "keyctl: Operation not permitted"
+  assert_contains "$OUT" "Seccomp:	2"
+  # An odd size is not even tried: the monitor builds and keeps it again.
+  printf 'xyz' >"$kept"
+  rt run -d --spec "$SPECS/k3.json" k3 || fail "run k3"
+  [ $(( $(stat -c %s "$kept") % 8 )) -eq 0 ] && [ "$(stat -c %s "$kept")" -gt 8 ] || fail "the filter was not kept again"
+  assert_exit 0 rt exec k3 /bin/sh -c "$probe"
+  assert_contains "$OUT" "keyctl: Operation not permitted"
+  assert_contains "$OUT" "Seccomp:	2"
+  rt stop -t 1 k3 >/dev/null
+  finish
+}
+
 test_cap_sys_admin_allows_mount_like_docker() {
   setup admin
   spec a1 '"args": ["/payload", "mount"], "cap_add": ["SYS_ADMIN"]'

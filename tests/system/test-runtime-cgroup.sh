@@ -199,14 +199,18 @@ SHIM (open)
 SHIM (open64)
 C
   cc -shared -fPIC -o "$CCOMPOSE_DATA_DIR/shim.so" "$CCOMPOSE_DATA_DIR/shim.c" -ldl || skip "no C compiler"
+  # The sanitizer build (make check) wants its runtime first of all.
+  local preload=$CCOMPOSE_DATA_DIR/shim.so asan
+  asan=$(ldd "$CCOMPOSE" | awk '/libasan/ { print $3 }')
+  [ -n "$asan" ] && preload="$asan $preload"
   spec x1 '"args": ["/payload", "sleep", "30"]'
-  assert_exit 1 env LD_PRELOAD="$CCOMPOSE_DATA_DIR/shim.so" "$CCOMPOSE" runtime run -d --spec "$SPECS/x1.json" x1
+  assert_exit 1 env LD_PRELOAD="$preload" "$CCOMPOSE" runtime run -d --spec "$SPECS/x1.json" x1
   assert_contains "$OUT" "/tasks"
   assert_contains "$OUT" "Permission denied"
   pgrep -f "ccompose-monitor x1" && fail "the monitor of a failed start lives on"
   spec x2 '"args": ["/payload", "sleep", "30"]'
   rt run -d --spec "$SPECS/x2.json" x2 || fail "run"
-  assert_exit 126 env LD_PRELOAD="$CCOMPOSE_DATA_DIR/shim.so" "$CCOMPOSE" runtime exec x2 /payload echo reached
+  assert_exit 126 env LD_PRELOAD="$preload" "$CCOMPOSE" runtime exec x2 /payload echo reached
   assert_contains "$OUT" "/tasks"
   assert_not_contains "$OUT" "reached"
   finish

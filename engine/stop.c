@@ -5,11 +5,11 @@
    only gets the signals it handles, so the grace period is pure waiting),
    and turns a second Ctrl-C into SIGKILL.  */
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <poll.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>

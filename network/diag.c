@@ -269,10 +269,18 @@ static int
 read_batch (const void *buf, size_t len, const struct table *t, unsigned seq, struct cc_listener **v, size_t *nv,
             int *status)
 {
-  int left = (int)len;
+  const char *p = buf, *end = p + len;
+  size_t step;
 
-  for (const struct nlmsghdr *h = buf; NLMSG_OK (h, left); h = NLMSG_NEXT (h, left))
+  /* NLMSG_OK/NLMSG_NEXT, spelled out: the macros compare the u32 length
+     with an int, which clang's -Wsign-compare refuses (the fuzz build).
+     The last message's padding may be missing: never step past END.  */
+  for (; (size_t)(end - p) >= sizeof (struct nlmsghdr); p += step)
     {
+      const struct nlmsghdr *h = (const struct nlmsghdr *)(const void *)p;
+      if (h->nlmsg_len < sizeof (*h) || h->nlmsg_len > (size_t)(end - p))
+        break;
+      step = NLMSG_ALIGN (h->nlmsg_len) < (size_t)(end - p) ? NLMSG_ALIGN (h->nlmsg_len) : (size_t)(end - p);
       if (h->nlmsg_seq != seq)
         continue;
       if (h->nlmsg_type == NLMSG_DONE || h->nlmsg_type == NLMSG_ERROR)

@@ -13,6 +13,7 @@
 #include "lib/json.h"
 #include "lib/strv.h"
 #include "lib/xalloc.h"
+#include "network/network.h"
 #include "runtime/runtime.h"
 
 /* "2026-11-27T15:22:40.366002431Z" -> seconds since the epoch.  */
@@ -90,20 +91,40 @@ status_text (const char *state, const char *health, const cJSON *rt)
   return xstrdup (state);
 }
 
+/* A published port the config names (not 0, not a range).  */
+static unsigned
+fixed_port (const char *published)
+{
+  if (published == NULL || strchr (published, '-') != NULL)
+    return 0;
+  return (unsigned)atoi (published);
+}
+
+/* Docker's Publishers: what the config asks, with the host ports the
+   network chose where the config names none or a range.  The network
+   records one port per configured port, in the config's order.  */
 static cJSON *
-publishers (const cJSON *config)
+publishers (const char *project, const char *name, const cJSON *config)
 {
   const cJSON *ports = cJSON_GetObjectItemCaseSensitive (config, "ports");
+  cleanup_free struct cc_net_port *actual = NULL;
+  size_t n = 0, i = 0;
   cJSON *out = cJSON_CreateArray ();
 
-  for (const cJSON *p = ports ? ports->child : NULL; p; p = p->next)
+  /* No record (a container never attached): only what the config says.  */
+  if (cc_network_container_ports (project, name, &actual, &n, NULL) < 0 || n != (size_t)cJSON_GetArraySize (ports))
+    n = 0;
+  for (const cJSON *p = ports ? ports->child : NULL; p; p = p->next, i++)
     {
       cJSON *o = cJSON_CreateObject ();
       const char *published = cc_json_get_string (p, "published"), *ip = cc_json_get_string (p, "host_ip");
       const char *proto = cc_json_get_string (p, "protocol");
-      cc_json_set_string (o, "URL", ip ? ip : published ? "0.0.0.0" : "");
+      unsigned port = fixed_port (published);
+      if (port == 0 && i < n && actual[i].host_port == actual[i].host_port_end)
+        port = actual[i].host_port;
+      cc_json_set_string (o, "URL", ip ? ip : port ? "0.0.0.0" : "");
       cc_json_set_int (o, "TargetPort", cc_json_get_int (p, "target", 0));
-      cc_json_set_int (o, "PublishedPort", published ? atoi (published) : 0);
+      cc_json_set_int (o, "PublishedPort", port);
       cc_json_set_string (o, "Protocol", proto ? proto : "tcp");
       cJSON_AddItemToArray (out, o);
     }
@@ -155,6 +176,6 @@ cc_engine_container_info (const char *project, const char *name, const cJSON *en
   cc_json_set_string (o, "Health", health ? health : "");
   cc_json_set_int (o, "ExitCode", rt ? cc_json_get_int (rt, "exit_code", 0) : 0);
   cc_json_set_int (o, "Pid", rt ? cc_json_get_int (rt, "pid", 0) : 0);
-  cc_json_set (o, "Publishers", publishers (config));
+  cc_json_set (o, "Publishers", publishers (project, name, config));
   return o;
 }

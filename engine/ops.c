@@ -91,10 +91,10 @@ ports_of (const cJSON *svc, struct cc_net_port **out, size_t *n, cc_error_t *err
       const char *published = cc_json_get_string (pt, "published"), *ip = cc_json_get_string (pt, "host_ip");
       const char *proto = cc_json_get_string (pt, "protocol");
       cleanup_free char *text = NULL;
-      /* No published port: nothing to publish on the host (Docker would pick
-         an ephemeral one).  */
+      /* No published port: host port 0, the network chooses a free one
+         when it attaches the container, as Docker does.  */
       if (published == NULL || *published == '\0')
-        continue;
+        published = "0";
       text = xasprintf ("%s%s%s:%lld/%s", ip ? ip : "", ip ? ":" : "", published,
                         (long long)cc_json_get_int (pt, "target", 0), proto ? proto : "tcp");
       if (cc_net_port_parse (text, &(*out)[*n], err) < 0)

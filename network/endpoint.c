@@ -1,5 +1,6 @@
 /* Containers on networks: attach, detach, publish; port and network_mode
    syntax.  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,21 +10,28 @@
 #include "lib/file.h"
 #include "lib/json.h"
 #include "lib/log.h"
+#include "lib/paths.h"
 #include "lib/strv.h"
 #include "lib/xalloc.h"
 #include "network/firewall.h"
+#include "network/hostport.h"
 #include "network/ipam.h"
 #include "network/link.h"
 #include "network/netimpl.h"
 #include "network/network.h"
 #include "network/state.h"
 
+/* MIN is 0 for host ports (0: ccompose chooses one, as Docker's "0:80"),
+   1 for container ports.  */
 static int
-parse_port_range (const char *s, uint16_t *lo, uint16_t *hi, cc_error_t *err)
+parse_port_range (const char *s, long min, uint16_t *lo, uint16_t *hi, cc_error_t *err)
 {
   char *end = NULL;
   long a, b;
 
+  /* strtol takes signs and spaces: "-0" would be host port 0.  */
+  if (! isdigit ((unsigned char)s[0]))
+    return cc_error_make (err, EINVAL, "invalid port or range `%s`", s);
   errno = 0;
   a = strtol (s, &end, 10);
   b = a;
@@ -34,7 +42,7 @@ parse_port_range (const char *s, uint16_t *lo, uint16_t *hi, cc_error_t *err)
       if (end == t)
         b = -1;
     }
-  if (errno || end == s || *end || a < 1 || a > 65535 || b < a || b > 65535)
+  if (errno || end == s || *end || a < min || a > 65535 || b < a || b > 65535 || (a == 0 && b != 0))
     return cc_error_make (err, EINVAL, "invalid port or range `%s`", s);
   *lo = (uint16_t)a;
   *hi = (uint16_t)b;
@@ -76,9 +84,11 @@ cc_net_port_parse (const char *spec, struct cc_net_port *out, cc_error_t *err)
     return cc_error_make (err, EINVAL, "port `%s`: invalid host address `%s`", spec, parts[0]);
   if (n == 3)
     snprintf (out->host_ip, sizeof (out->host_ip), "%s", parts[0]);
-  if (parse_port_range (parts[n - 2], &out->host_port, &out->host_port_end, err) < 0
-      || parse_port_range (parts[n - 1], &out->container_port, &out->container_port_end, err) < 0)
+  if (parse_port_range (parts[n - 2], 0, &out->host_port, &out->host_port_end, err) < 0
+      || parse_port_range (parts[n - 1], 1, &out->container_port, &out->container_port_end, err) < 0)
     return cc_error_wrap (err, "port `%s`", spec);
+  if (out->container_port_end != out->container_port && out->host_port == 0)
+    return cc_error_make (err, EINVAL, "port `%s`: host port 0 onto a container port range", spec);
   if (out->container_port_end != out->container_port
       && out->container_port_end - out->container_port != out->host_port_end - out->host_port)
     return cc_error_make (err, EINVAL, "port `%s`: host and container ranges differ in length", spec);
@@ -190,7 +200,7 @@ set_or_remove (cJSON *m, const char *key, const char *value)
 /* What an attach may change on a container already attached: names,
    hosts file and ports.  Its address and interfaces stay.  */
 static void
-set_names_and_ports (cJSON *m, const struct cc_net_endpoint *ep)
+set_names_and_ports (cJSON *m, const struct cc_net_endpoint *ep, const struct cc_net_port *ports)
 {
   cc_json_set_string (m, "service", ep->service ? ep->service : "");
   cc_json_set_int (m, "number", ep->number);
@@ -198,11 +208,12 @@ set_names_and_ports (cJSON *m, const struct cc_net_endpoint *ep)
   set_or_remove (m, "hosts_path", ep->hosts_path);
   cc_json_set (m, "aliases", strv_json (ep->aliases));
   cc_json_set (m, "extra_hosts", strv_json (ep->extra_hosts));
-  cc_json_set (m, "ports", cc_net_ports_to_json (ep->ports, ep->n_ports));
+  cc_json_set (m, "ports", cc_net_ports_to_json (ports, ep->n_ports));
 }
 
 static int
-record_member (struct cc_net_state *st, cJSON *net, const struct cc_net_endpoint *ep, cJSON **out, cc_error_t *err)
+record_member (struct cc_net_state *st, cJSON *net, const struct cc_net_endpoint *ep, const struct cc_net_port *ports,
+               cJSON **out, cc_error_t *err)
 {
   cleanup_free char *netns = ep->netns_path ? xstrdup (ep->netns_path) : cc_netns_path (ep->container);
   cleanup_free char *ip = NULL;
@@ -221,7 +232,7 @@ record_member (struct cc_net_state *st, cJSON *net, const struct cc_net_endpoint
   cc_json_set_string (m, "ifname", ifname);
   cc_json_set_string (m, "host_veth", veth);
   cc_json_set_string (m, "ip", ip);
-  set_names_and_ports (m, ep);
+  set_names_and_ports (m, ep, ports);
   cJSON_AddItemToArray (cc_net_state_array (net, "members"), m);
   *out = m;
   return 0;
@@ -331,15 +342,15 @@ host_firewall (void)
 }
 
 static void
-warn_unfiltered_ports (const struct cc_net_endpoint *ep)
+warn_unfiltered_ports (const struct cc_net_endpoint *ep, const struct cc_net_port *ports)
 {
   const char *fw = ep->n_ports ? host_firewall () : NULL;
 
   for (size_t i = 0; fw && i < ep->n_ports; i++)
-    if (ep->ports[i].host_ip[0] == '\0' || strcmp (ep->ports[i].host_ip, "0.0.0.0") == 0)
+    if (ports[i].host_ip[0] == '\0' || strcmp (ports[i].host_ip, "0.0.0.0") == 0)
       cc_warn ("port %u of `%s` is reachable from the network and %s does not filter it; publish it on "
                "127.0.0.1 to keep it local",
-               ep->ports[i].host_port, ep->container, fw);
+               ports[i].host_port, ep->container, fw);
 }
 
 /* What wiring one container needs of its network and its record:
@@ -380,6 +391,7 @@ network_view (const cJSON *net)
 static int
 record_one (struct cc_net_state *st, const struct cc_net_endpoint *ep, struct wiring *w, cc_error_t *err)
 {
+  cleanup_free struct cc_net_port *ports = xzalloc ((ep->n_ports + 1) * sizeof (*ports));
   cJSON *net, *m;
 
   if (ep->container == NULL || *ep->container == '\0' || strchr (ep->container, ' '))
@@ -387,14 +399,20 @@ record_one (struct cc_net_state *st, const struct cc_net_endpoint *ep, struct wi
   if ((net = ep->external_name ? find_external (st, ep, err) : find_network (st, ep->project, ep->network, err))
       == NULL)
     return -1;
-  if (ep->n_ports && cc_json_get_bool (net, "internal", false))
-    cc_warn ("network `%s_%s` is internal: ports of `%s` are not published", ep->project, ep->network, ep->container);
-  else
-    warn_unfiltered_ports (ep);
   m = cc_net_state_find_member (net, ep->container);
+  /* An internal network publishes nothing: no port to take from others.  */
+  if (ep->n_ports && cc_json_get_bool (net, "internal", false))
+    {
+      cc_warn ("network `%s_%s` is internal: ports of `%s` are not published", ep->project, ep->network, ep->container);
+      memcpy (ports, ep->ports, ep->n_ports * sizeof (*ports));
+    }
+  else if (cc_hostport_choose (st->root, m, ep, ports, err) < 0)
+    return -1;
+  else
+    warn_unfiltered_ports (ep, ports);
   if (m)
-    set_names_and_ports (m, ep);
-  else if (record_member (st, net, ep, &m, err) < 0)
+    set_names_and_ports (m, ep, ports);
+  else if (record_member (st, net, ep, ports, &m, err) < 0)
     return -1;
   /* A project naming its own network as external joins it as usual:
      marking the member as foreign would misfile its own membership.  */
@@ -567,6 +585,9 @@ cc_network_publish (const char *project, const char *network, const char *contai
                     size_t n, cc_error_t *err)
 {
   cleanup_net_state struct cc_net_state st = { .lock_fd = -1 };
+  cleanup_free struct cc_net_port *chosen = xzalloc ((n + 1) * sizeof (*chosen));
+  struct cc_net_endpoint ep
+      = { .project = project, .network = network, .container = container, .ports = ports, .n_ports = n };
   cJSON *net, *m;
 
   if (cc_net_state_open (&st, err) < 0 || (net = find_network (&st, project, network, err)) == NULL)
@@ -574,8 +595,46 @@ cc_network_publish (const char *project, const char *network, const char *contai
   m = cc_net_state_find_member (net, container);
   if (m == NULL)
     return cc_error_make (err, ENOENT, "container `%s` is not on network `%s_%s`", container, project, network);
-  cc_json_set (m, "ports", cc_net_ports_to_json (ports, n));
+  ep.service = cc_json_get_string (m, "service");
+  if (cc_hostport_choose (st.root, m, &ep, chosen, err) < 0)
+    return -1;
+  cc_json_set (m, "ports", cc_net_ports_to_json (chosen, n));
   if (cc_net_state_save (&st, err) < 0 || cc_firewall_sync (st.root, err) < 0)
     return cc_error_wrap (err, "publish ports of `%s`", container);
+  return 0;
+}
+
+static int
+member_ports (const cJSON *m, struct cc_net_port **out, size_t *n, cc_error_t *err)
+{
+  const cJSON *ports = cJSON_GetObjectItemCaseSensitive (m, "ports");
+
+  *out = xzalloc (((size_t)cJSON_GetArraySize (ports) + 1) * sizeof (**out));
+  for (const cJSON *pj = cc_net_first (m, "ports"); pj; pj = pj->next)
+    if (cc_net_port_from_json (pj, &(*out)[(*n)++], err) < 0)
+      return -1;
+  return 0;
+}
+
+/* `ps` and `port` read this for every container: a lock would queue them
+   behind an `up` that holds it.  */
+int
+cc_network_container_ports (const char *project, const char *container, struct cc_net_port **out, size_t *n,
+                            cc_error_t *err)
+{
+  cleanup_free char *path = cc_path_join (cc_state_dir (), "network/state.json");
+  cleanup_cjson cJSON *root = NULL;
+
+  *out = NULL;
+  *n = 0;
+  if (! cc_file_exists (path))
+    return 0;
+  if (cc_json_load_file (path, &root, err) < 0)
+    return -1;
+  for (const cJSON *net = cc_net_first (root, "networks"); net; net = net->next)
+    for (const cJSON *m = cc_net_first (net, "members"); m; m = m->next)
+      if (cc_net_first (m, "ports") && strcmp (cc_json_get_string (m, "container") ?: "", container) == 0
+          && strcmp (cc_net_member_project (net, m) ?: "", project) == 0)
+        return member_ports (m, out, n, err);
   return 0;
 }

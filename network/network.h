@@ -33,7 +33,10 @@ enum cc_net_proto
 
 /* One published port (range).  Docker's short syntax
    "[HOST_IP:]HOST[-END]:CONTAINER[-END][/PROTO]"; an empty host_ip binds
-   every host address, as Docker Compose does.  */
+   every host address, as Docker Compose does.  Host port 0 asks for a
+   free port of the kernel's ephemeral range, a host range onto one
+   container port for the first free port of the range: the attach
+   chooses it, records it, and reports it in the member's ports.  */
 struct cc_net_port
 {
   enum cc_net_proto proto;
@@ -43,6 +46,8 @@ struct cc_net_port
 };
 
 int cc_net_port_parse (const char *spec, struct cc_net_port *out, cc_error_t *err);
+/* Whether the attach chooses the host port of P (see above).  */
+bool cc_net_port_is_chosen (const struct cc_net_port *p);
 
 /* A compose network, as the engine hands it over.  NULL strings mean
    "choose": the subnet comes from the pool (default 10.89.0.0/16 in /24s)
@@ -125,9 +130,17 @@ int cc_network_detach_many (const char *project, const char *network, char *cons
 int cc_network_publish (const char *project, const char *network, const char *container,
                         const struct cc_net_port *ports, size_t n, cc_error_t *err);
 
+/* The ports published for CONTAINER of PROJECT, with the host ports
+   chosen at attach: the first network's member that publishes any, or
+   none (*N = 0).  Reads the state without its lock (saves are atomic).  */
+int cc_network_container_ports (const char *project, const char *container, struct cc_net_port **out, size_t *n,
+                                cc_error_t *err);
+
 /* Before anything is created: every requested host port is free, or the
    error names its holder ("process nginx (pid 42)", "project X service Y").
-   Ports already published by PROJECT/SERVICE itself are not conflicts.  */
+   Ports already published by PROJECT/SERVICE itself are not conflicts.
+   A port whose host port is chosen needs one free port of its range;
+   with host port 0 it needs nothing.  */
 int cc_network_preflight (const char *project, const char *service, const struct cc_net_port *ports, size_t n,
                           cc_error_t *err);
 

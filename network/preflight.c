@@ -192,12 +192,14 @@ conflict (const struct inventory *inv, const struct cc_net_port *p, const char *
                         p->host_ip[0] ? p->host_ip : "0.0.0.0", p->host_port, proto, holder, hint_s);
 }
 
+/* Two choices, or a choice and a fixed port, may share a range: the
+   attach makes them differ.  */
 static int
 check_duplicates (const struct cc_net_port *ports, size_t n, cc_error_t *err)
 {
   for (size_t i = 0; i < n; i++)
     for (size_t j = i + 1; j < n; j++)
-      if (ports[i].proto == ports[j].proto
+      if (! cc_net_port_is_chosen (&ports[i]) && ! cc_net_port_is_chosen (&ports[j]) && ports[i].proto == ports[j].proto
           && ranges_meet (ports[i].host_port, ports[i].host_port_end, ports[j].host_port, ports[j].host_port_end)
           && addresses_meet (host_address (&ports[i]), host_address (&ports[j])))
         return cc_error_make (err, EADDRINUSE, "host port %u/%s is requested twice", ports[j].host_port,
@@ -221,6 +223,41 @@ list_listeners (const struct cc_net_port *ports, size_t n, struct inventory *inv
   return cc_diag_listeners (ranges, n, &inv->listeners, &inv->n_listeners, err);
 }
 
+/* A range to choose from needs one port nobody holds.  */
+static int
+check_choice (const struct inventory *inv, const struct cc_net_port *p, const char *project, const char *service,
+              cc_error_t *err)
+{
+  cleanup_free char *first = NULL;
+
+  for (unsigned port = p->host_port; port <= p->host_port_end; port++)
+    {
+      cleanup_free char *h = holder_of (inv, p, port, port, project, service);
+      if (h == NULL)
+        return 0;
+      if (first == NULL)
+        first = steal_pointer (&h);
+    }
+  return cc_error_make (err, EADDRINUSE, "no free host port in %s:%u-%u/%s for container port %u (%u is used by %s)",
+                        p->host_ip[0] ? p->host_ip : "0.0.0.0", p->host_port, p->host_port_end,
+                        p->proto == CC_NET_UDP ? "udp" : "tcp", p->container_port, p->host_port, first);
+}
+
+static int
+check_port (const struct inventory *inv, const struct cc_net_port *p, const char *project, const char *service,
+            cc_error_t *err)
+{
+  cleanup_free char *h = NULL;
+
+  /* Host port 0 takes any port of the ephemeral range: one is free.  */
+  if (p->host_port == 0)
+    return 0;
+  if (cc_net_port_is_chosen (p))
+    return check_choice (inv, p, project, service, err);
+  h = holder_of (inv, p, p->host_port, p->host_port_end, project, service);
+  return h ? conflict (inv, p, h, project, service, err) : 0;
+}
+
 int
 cc_network_preflight (const char *project, const char *service, const struct cc_net_port *ports, size_t n,
                       cc_error_t *err)
@@ -241,12 +278,7 @@ cc_network_preflight (const char *project, const char *service, const struct cc_
       return -1;
     }
   for (size_t i = 0; i < n && ret == 0; i++)
-    {
-      cleanup_free char *h = holder_of (&inv, &ports[i], ports[i].host_port, ports[i].host_port_end, project, service);
-
-      if (h)
-        ret = conflict (&inv, &ports[i], h, project, service, err);
-    }
+    ret = check_port (&inv, &ports[i], project, service, err);
   inventory_release (&inv);
   return ret;
 }

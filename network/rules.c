@@ -247,7 +247,11 @@ for_each_port (struct builder *b, const cJSON *state, port_fn fn, cc_error_t *er
 
               if (cc_net_port_from_json (pj, &p, err) < 0)
                 return -1;
-              fn (b, net, m, &p);
+              /* A host port never chosen (a state written by a crash
+                 between record and choice cannot hold one, but an
+                 older ccompose's could) publishes nothing.  */
+              if (p.host_port != 0)
+                fn (b, net, m, &p);
             }
         }
     }

@@ -10,7 +10,7 @@ define_steps() {
   setup_steps=(
     "create default"
     "netns-create pcrash-web-1"
-    "attach default pcrash-web-1 --service web --publish 8080:80 --hosts-file $CCOMPOSE_STATE_DIR/hosts-web"
+    "attach default pcrash-web-1 --service web --publish 8080:80 --publish 0:81 --publish 127.0.0.1:18400-18402:82/udp --hosts-file $CCOMPOSE_STATE_DIR/hosts-web"
     "netns-create pcrash-db-1"
     "attach default pcrash-db-1 --service db"
     "create --internal back"

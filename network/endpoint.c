@@ -78,17 +78,18 @@ cc_net_port_parse (const char *spec, struct cc_net_port *out, cc_error_t *err)
     return cc_error_make (err, EINVAL, "port `%s`: IPv6 host addresses are not supported yet", spec);
   parts = cc_strv_split (copy, ':', false);
   n = cc_strv_len (parts);
-  if (n < 2 || n > 3)
-    return cc_error_make (err, EINVAL, "port `%s`: expected [HOST_IP:]HOST_PORT:CONTAINER_PORT", spec);
+  if (n < 1 || n > 3)
+    return cc_error_make (err, EINVAL, "port `%s`: expected [[HOST_IP:]HOST_PORT:]CONTAINER_PORT", spec);
   if (n == 3 && *parts[0] && (cc_ipv4_parse (parts[0], &ip) < 0 || strlen (parts[0]) >= sizeof (out->host_ip)))
     return cc_error_make (err, EINVAL, "port `%s`: invalid host address `%s`", spec, parts[0]);
   if (n == 3)
     snprintf (out->host_ip, sizeof (out->host_ip), "%s", parts[0]);
-  if (parse_port_range (parts[n - 2], 0, &out->host_port, &out->host_port_end, err) < 0
+  /* "80", ":80", "IP::80": no host port, as Docker's -p takes them.  */
+  if (parse_port_range (n >= 2 && *parts[n - 2] ? parts[n - 2] : "0", 0, &out->host_port, &out->host_port_end, err) < 0
       || parse_port_range (parts[n - 1], 1, &out->container_port, &out->container_port_end, err) < 0)
     return cc_error_wrap (err, "port `%s`", spec);
   if (out->container_port_end != out->container_port && out->host_port == 0)
-    return cc_error_make (err, EINVAL, "port `%s`: host port 0 onto a container port range", spec);
+    return cc_error_make (err, EINVAL, "port `%s`: a container port range needs a host port range as long", spec);
   if (out->container_port_end != out->container_port
       && out->container_port_end - out->container_port != out->host_port_end - out->host_port)
     return cc_error_make (err, EINVAL, "port `%s`: host and container ranges differ in length", spec);

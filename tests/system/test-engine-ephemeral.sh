@@ -99,8 +99,16 @@ print(" ".join("%s/%s" % (p["TargetPort"], p["PublishedPort"]) for r in rows for
   wait_for 5 "replica 2 on its port" inh curl -sf -m 1 "http://127.0.0.1:$p2/"
   assert_eq "$(inh curl -s -m 2 "http://127.0.0.1:$p2/")" "eph-web-2"
   [ "$(dnat_rules "$p80")" -gt 0 ] || fail "no DNAT rule for $p80"
+  # A one-off container's -p without a host port, as Docker's run takes it.
+  assert_exit 0 cc run -d --name ephrun -p 127.0.0.1::80 web
+  local prun
+  # `ps` lists no one-off container: its DNAT rule says which port it got.
+  prun=$(inh iptables-legacy-save -t nat | grep -- '-d 127.0.0.1/32 .*container ephrun' |
+    sed -n 's/.*--dport \([0-9]*\) .*/\1/p')
+  [ -n "$prun" ] || fail "no chosen port for the one-off container: $(inh iptables-legacy-save -t nat)"
+  wait_for 5 "the one-off container on $prun" inh curl -sf -m 1 "http://127.0.0.1:$prun/"
   assert_exit 0 cc down -t 0
-  for p in "$p80" "$p81" "$pudp" "$p2"; do
+  for p in "$p80" "$p81" "$pudp" "$p2" "$prun"; do
     assert_eq "$(dnat_rules "$p")" 0 "rules for port $p after down"
   done
   assert_no_residue

@@ -165,8 +165,8 @@ test_port_syntax (void **state)
 {
   struct cc_net_port p;
   static const char *const bad[]
-      = { "",       "80",          "a:b",     "0-1:80", "70000:80", "80:80/sctp", "1.2.3:80:80", "8080-8081:80-82",
-          "9-8:80", "[::1]:80:80", "1:2:3:4", "80:80/", ":80",      "8080:-80",   "x.y.z.w:1:1" };
+      = { "",       "80-81",       "a:b",     "0-1:80", "70000:80", "80:80/sctp", "1.2.3:80:80", "8080-8081:80-82",
+          "9-8:80", "[::1]:80:80", "1:2:3:4", "80:80/", "::80:80",  "8080:-80",   "x.y.z.w:1:1" };
   cleanup_error cc_error_t err = NULL;
 
   (void)state;
@@ -186,6 +186,17 @@ test_port_syntax (void **state)
   assert_int_equal (cc_net_port_parse ("9000-9002:80", &p, NULL), 0);
   assert_int_equal (cc_net_port_parse (":8080:80", &p, NULL), 0);
   assert_string_equal (p.host_ip, "");
+  /* Docker's forms without a host port: host port 0, chosen at attach.  */
+  assert_int_equal (cc_net_port_parse ("80", &p, NULL), 0);
+  assert_int_equal (p.host_port, 0);
+  assert_int_equal (p.container_port, 80);
+  assert_int_equal (cc_net_port_parse (":80/udp", &p, NULL), 0);
+  assert_int_equal (p.host_port, 0);
+  assert_int_equal (p.proto, CC_NET_UDP);
+  assert_int_equal (cc_net_port_parse ("127.0.0.1::8080", &p, NULL), 0);
+  assert_string_equal (p.host_ip, "127.0.0.1");
+  assert_int_equal (p.host_port, 0);
+  assert_int_equal (p.container_port, 8080);
   for (size_t i = 0; i < CC_N_ELEMENTS (bad); i++)
     {
       if (cc_net_port_parse (bad[i], &p, &err) == 0)

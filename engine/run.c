@@ -55,9 +55,14 @@ port_json (const char *spec, cJSON *ports, cc_error_t *err)
 
   if (cc_net_port_parse (spec, &pt, err) < 0)
     return -1;
+  /* A host range onto one container port is Docker's "first free port of
+     the range": it goes on whole, for the network to choose.  */
+  bool choose = pt.container_port_end == pt.container_port && pt.host_port_end > pt.host_port;
+
   for (unsigned i = 0; i <= (unsigned)(pt.container_port_end - pt.container_port); i++)
     {
-      cleanup_free char *pub = xasprintf ("%u", pt.host_port ? pt.host_port + i : 0);
+      cleanup_free char *pub = choose ? xasprintf ("%u-%u", pt.host_port, pt.host_port_end)
+                                      : xasprintf ("%u", pt.host_port ? pt.host_port + i : 0);
       o = cJSON_CreateObject ();
       cc_json_set_int (o, "target", pt.container_port + i);
       if (pt.host_port)

@@ -129,6 +129,10 @@ PORTS
   wait_for 5 "web on 18001" inh curl -sf -m 1 http://127.0.0.1:18001/
   assert_eq "$(dnat_rules 18000)" 0 "the held port is not published"
   assert_eq "$(dnat_rules 18002)" 0 "a range onto one port publishes one port"
+  # `run -p` takes the range whole too: 18000 held, 18001 web's, so 18002.
+  assert_exit 0 cc run -d --name ephrange -p 18000-18002:80 web
+  wait_for 5 "the one-off container on 18002" inh curl -sf -m 1 http://127.0.0.1:18002/
+  [ "$(dnat_rules 18002)" -gt 0 ] || fail "no DNAT rule for 18002: $(inh iptables-legacy-save -t nat)"
   # Two replicas created at once choose under the network lock: never
   # the same port.
   assert_exit 0 cc down -t 0

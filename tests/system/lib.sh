@@ -69,6 +69,32 @@ wait_for() {
 }
 
 # A private state root per test, under the prefixes residue checks watch.
+# hold SPEC...: one python3 in the test's host namespace ($HOSTNS) holding
+# a socket per SPEC, "tcp|udp/4|6/ADDRESS/PORT", until the test ends;
+# HOLDER is its pid.
+hold() {
+  local ready
+  ready=$(mktemp -u /tmp/cc-hold.XXXXXX)
+  # Not through a function: $! must be the holder itself.
+  nsenter --net="/run/netns/$HOSTNS" python3 -c '
+import socket, sys, time
+held = []
+for spec in sys.argv[2:]:
+    proto, family, addr, port = spec.split("/")
+    s = socket.socket(socket.AF_INET6 if family == "6" else socket.AF_INET,
+                      socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM)
+    s.bind((addr, int(port)))
+    if proto == "tcp":
+        s.listen()
+    held.append(s)
+open(sys.argv[1], "w").close()
+time.sleep(600)
+' "$ready" "$@" </dev/null >/dev/null 2>&1 &
+  HOLDER=$!
+  defer "kill $HOLDER; rm -f '$ready'"
+  wait_for 5 "python3 holding $*" test -e "$ready"
+}
+
 use_private_state() {
   export CCOMPOSE_STATE_DIR=/run/ccompose-test/$1
   export CCOMPOSE_DATA_DIR=/var/lib/ccompose-test/$1

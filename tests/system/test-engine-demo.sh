@@ -59,12 +59,7 @@ services:
     ports: ["8099:80"]
 YAML
   cd "$WORK/port"
-  # exec: $! is then the listener itself, and no pipe of ours stays open.
-  nsenter --net="/run/netns/$HOSTNS" python3 -c 'import socket, time
-s = socket.socket(); s.bind(("0.0.0.0", 8099)); s.listen(); time.sleep(60)' </dev/null >/dev/null 2>&1 &
-  local holder=$!
-  defer "kill $holder"
-  wait_for 5 "listener" inh sh -c 'grep -q ":1FA3 " /proc/net/tcp'
+  hold tcp/4/0.0.0.0/8099
   assert_exit 1 cc up -d
   assert_contains "$OUT" "8099"
   assert_contains "$OUT" "python3"

@@ -8,28 +8,6 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/engine-helpers.bash"
 
-# hold PORT...: a python3 in the host namespace listening on each TCP PORT
-# of every address.
-hold() {
-  local ready
-  ready=$(mktemp -u /tmp/cce-hold.XXXXXX)
-  # Not through a function: $! must be the holder itself.
-  nsenter --net="/run/netns/$HOSTNS" python3 -c '
-import socket, sys, time
-held = []
-for port in sys.argv[2:]:
-    s = socket.socket()
-    s.bind(("0.0.0.0", int(port)))
-    s.listen()
-    held.append(s)
-open(sys.argv[1], "w").close()
-time.sleep(600)
-' "$ready" "$@" </dev/null >/dev/null 2>&1 &
-  local pid=$!
-  defer "kill $pid; rm -f '$ready'"
-  wait_for 5 "python3 holding $*" test -e "$ready"
-}
-
 # port_of ARGS...: the host port `ccompose port ARGS` prints.
 port_of() {
   assert_exit 0 cc port "$@"
@@ -117,7 +95,7 @@ print(" ".join("%s/%s" % (p["TargetPort"], p["PublishedPort"]) for r in rows for
 test_a_host_range_onto_one_port_takes_its_first_free_port() {
   eng_setup ephr-$$
   load_images busybox
-  hold 18000
+  hold tcp/4/0.0.0.0/18000
   web_project ephr <<'PORTS'
       - "18000-18002:80"
 PORTS
@@ -152,7 +130,7 @@ PORTS
 test_a_range_with_every_port_taken_fails_before_anything_starts() {
   eng_setup ephf-$$
   load_images busybox
-  hold 18100 18101
+  hold tcp/4/0.0.0.0/18100 tcp/4/0.0.0.0/18101
   web_project ephf <<'PORTS'
       - "127.0.0.1:18100-18101:80"
 PORTS

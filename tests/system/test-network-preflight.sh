@@ -6,31 +6,6 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/network-helpers.bash"
 
-# hold SPEC...: one python3 in the test's host namespace holding a socket
-# per SPEC, "tcp|udp/4|6/ADDRESS/PORT"; HOLDER is its pid.
-hold() {
-  local ready
-  ready=$(mktemp -u /tmp/ccnt-ready.XXXXXX)
-  # Not through a function: $! must be the holder itself.
-  nsenter --net="/run/netns/$HOSTNS" python3 -c '
-import socket, sys, time
-held = []
-for spec in sys.argv[2:]:
-    proto, family, addr, port = spec.split("/")
-    s = socket.socket(socket.AF_INET6 if family == "6" else socket.AF_INET,
-                      socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM)
-    s.bind((addr, int(port)))
-    if proto == "tcp":
-        s.listen()
-    held.append(s)
-open(sys.argv[1], "w").close()
-time.sleep(600)
-' "$ready" "$@" >/dev/null 2>&1 &
-  HOLDER=$!
-  defer "kill $HOLDER; rm -f '$ready'"
-  wait_for 5 "python3 holding $*" test -e "$ready"
-}
-
 # conflicts SPEC: the preflight of SPEC fails and names the holder.
 conflicts() {
   assert_exit 1 ccn preflight --service web "$1"

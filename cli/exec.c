@@ -109,6 +109,9 @@ parse (struct exec_cli *o, int argc, char **argv)
   return -1;
 }
 
+/* The process that waits for the command holds our terminal no longer
+   than we do; the command itself gets the container's /dev/null
+   (EO->detach).  */
 static int
 run_detached (const char *name, const struct cc_runtime_exec_opts *eo)
 {
@@ -166,6 +169,7 @@ cli_cmd_exec (struct cli_global *g, int argc, char **argv)
     .user = o.user,
     .cwd = o.workdir,
     .tty = ! o.no_tty && ! o.detach && isatty (STDIN_FILENO) && isatty (STDOUT_FILENO),
+    .detach = o.detach,
   };
   if (o.detach)
     return run_detached (name, &eo);

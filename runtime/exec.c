@@ -3,6 +3,7 @@
    seccomp), and joining a running container.  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/close_range.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -186,22 +188,29 @@ exit_status (int status)
   return 255;
 }
 
-/* SLAVE >= 0: the pty becomes the controlling terminal and all of
-   stdio.  */
+/* A session of its own, without a controlling terminal unless it is
+   SLAVE (>= 0: a pty of the container's devpts, all of stdio): the
+   caller's terminal takes TIOCSTI and job control signals from its
+   session's processes (issue 12).  Stdio not given is the container's
+   /dev/null (we are past its mount namespace), never the host's.  */
 static void
 setup_exec_stdio (const struct cc_exec_io *io, int slave)
 {
-  int null = open ("/dev/null", O_RDWR | O_CLOEXEC);
-  int fds[3] = { io->in_fd, io->out_fd, io->err_fd };
+  const int fds[3] = { io->in_fd, io->out_fd, io->err_fd };
+  cleanup_close int null = -1;
 
+  setsid ();
   if (slave >= 0)
     {
-      setsid ();
       cc_tty_become_stdio (slave);
       return;
     }
   for (int i = 0; i < 3; i++)
-    dup2 (fds[i] >= 0 ? fds[i] : null, i);
+    {
+      if (fds[i] < 0 && null < 0)
+        null = open ("/dev/null", O_RDWR | O_CLOEXEC);
+      dup2 (fds[i] >= 0 ? fds[i] : null, i);
+    }
 }
 
 static int
@@ -298,6 +307,9 @@ exec_middle (const char *id, int leaf_fd, const struct cc_runtime_spec *s, pid_t
     _exit (126);
   if (pid == 0)
     exec_inner (s, o, io, slave);
+  /* Only the program holds its stdio now: its end of a pipe closes
+     when it (and what it started) closes it, not when we exit.  */
+  close_range (0, ~0U, 0);
   while (waitpid (pid, &status, 0) < 0)
     if (errno != EINTR)
       _exit (126);
@@ -351,13 +363,173 @@ running_pid (const char *id, pid_t *pid, cc_error_t *err)
 }
 
 /* The exec'd process is gone, even if something it started still holds
-   the terminal.  */
+   its pipes (the relay's check where there is no pidfd).  */
 static bool
 exec_gone (void *opaque)
 {
-  pid_t pid = *(pid_t *)opaque;
+  siginfo_t info = { 0 };
 
-  return waitpid (pid, NULL, WNOHANG | WNOWAIT) == pid;
+  /* waitid: waitpid refuses WNOWAIT (EINVAL), and the status must stay
+     for wait_exit.  */
+  return waitid (P_PID, (id_t) * (pid_t *)opaque, &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid != 0;
+}
+
+static int
+wait_exit (pid_t pid, cc_error_t *err)
+{
+  int status;
+
+  while (waitpid (pid, &status, 0) < 0)
+    if (errno != EINTR)
+      return cc_error_make (err, errno, "waitpid");
+  return exit_status (status);
+}
+
+/* One pipe per stream: the program's ends in CHILD (its stdin, stdout,
+   stderr), ours in OURS.  */
+struct exec_pipes
+{
+  int child[3], ours[3];
+};
+
+static void
+exec_pipes_close (struct exec_pipes *p)
+{
+  for (int i = 0; i < 3; i++)
+    {
+      if (p->child[i] >= 0)
+        close (p->child[i]);
+      if (p->ours[i] >= 0)
+        close (p->ours[i]);
+    }
+}
+#define cleanup_exec_pipes __attribute__ ((cleanup (exec_pipes_close)))
+
+/* A caller started with stdio closed would have a pipe land on fd 0, 1
+   or 2, where the relay reads and writes the caller's.  */
+static void
+fill_closed_stdio (void)
+{
+  for (int fd = 0; fd < 3; fd++)
+    if (fcntl (fd, F_GETFD) < 0 && errno == EBADF && open ("/dev/null", O_RDWR) < 0)
+      return;
+}
+
+/* WANTED[i]: a pipe for stream i.  Ours are non-blocking: the relay
+   never waits on the program, only on the caller.  */
+static int
+make_pipes (struct exec_pipes *p, const bool wanted[3], cc_error_t *err)
+{
+  fill_closed_stdio ();
+  for (int i = 0; i < 3; i++)
+    {
+      int fds[2];
+      if (! wanted[i])
+        continue;
+      if (pipe2 (fds, O_CLOEXEC) < 0)
+        return cc_error_make (err, errno, "pipe");
+      /* stdin: the program reads; stdout, stderr: it writes.  */
+      p->child[i] = fds[i == 0 ? 0 : 1];
+      p->ours[i] = fds[i == 0 ? 1 : 0];
+      fcntl (p->ours[i], F_SETFL, O_NONBLOCK);
+    }
+  return 0;
+}
+
+/* Copies until the process PID is gone and what it left in its pipes is
+   out; a reader of ours that went away (EPIPE) ends only its stream.  */
+static void
+relay (struct cc_relay *r, pid_t pid)
+{
+  struct sigaction ignore = { .sa_handler = SIG_IGN }, saved;
+  cleanup_close int pidfd = (int)syscall (SYS_pidfd_open, pid, 0);
+
+  sigaction (SIGPIPE, &ignore, &saved);
+  cc_relay_run (r, pidfd, exec_gone, &pid);
+  sigaction (SIGPIPE, &saved, NULL);
+}
+
+/* The program's ends are its alone once it started.  */
+static void
+close_child_ends (struct exec_pipes *p)
+{
+  for (int i = 0; i < 3; i++)
+    if (p->child[i] >= 0)
+      close (get_and_reset (&p->child[i]));
+}
+
+static int
+exec_with_pipes (const char *id, const struct cc_runtime_spec *s, pid_t target, const struct cc_runtime_exec_opts *o,
+                 cc_error_t *err)
+{
+  cleanup_exec_pipes struct exec_pipes p = { { -1, -1, -1 }, { -1, -1, -1 } };
+  cleanup_free struct cc_relay *r = xmalloc (sizeof (*r));
+  struct cc_exec_io io;
+  pid_t pid;
+
+  if (make_pipes (&p, (const bool[3]){ true, true, true }, err) < 0)
+    return -1;
+  io = (struct cc_exec_io){ p.child[0], p.child[1], p.child[2], -1 };
+  if (cc_exec_spawn (id, s, target, o, &io, &pid, err) < 0)
+    return -1;
+  close_child_ends (&p);
+  cc_relay_init (r, &cc_relay_sys_ops);
+  cc_relay_add (r, CC_RELAY_STDIN, STDIN_FILENO, false, get_and_reset (&p.ours[0]), true);
+  cc_relay_add (r, CC_RELAY_STDOUT, get_and_reset (&p.ours[1]), true, STDOUT_FILENO, false);
+  cc_relay_add (r, CC_RELAY_STDERR, get_and_reset (&p.ours[2]), true, STDERR_FILENO, false);
+  relay (r, pid);
+  return wait_exit (pid, err);
+}
+
+/* The program gets a pty of the container's devpts, its master comes to
+   us over a socket; errors from before it had one come through a pipe
+   of stderr's.  */
+static int
+exec_with_tty (const char *id, const struct cc_runtime_spec *s, pid_t target, const struct cc_runtime_exec_opts *o,
+               cc_error_t *err)
+{
+  cleanup_exec_pipes struct exec_pipes p = { { -1, -1, -1 }, { -1, -1, -1 } };
+  cleanup_free struct cc_relay *r = xmalloc (sizeof (*r));
+  cleanup_close int master = -1, parent_sock = -1, child_sock = -1;
+  struct cc_exec_io io;
+  int sv[2];
+  pid_t pid;
+  char tag;
+
+  if (make_pipes (&p, (const bool[3]){ false, false, true }, err) < 0)
+    return -1;
+  if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+    return cc_error_make (err, errno, "socketpair");
+  parent_sock = sv[0];
+  child_sock = sv[1];
+  io = (struct cc_exec_io){ -1, -1, p.child[2], child_sock };
+  if (cc_exec_spawn (id, s, target, o, &io, &pid, err) < 0)
+    return -1;
+  close (get_and_reset (&child_sock));
+  close_child_ends (&p);
+  /* Until the terminal closes: output the program wrote just before it
+     exited may still be on its way through the pty when the exit is
+     seen.  No master: the process failed before it had a terminal; its
+     error comes through the pipe, its status below.  */
+  if (cc_fd_receive (parent_sock, &tag, &master) == 0 && master >= 0)
+    cc_tty_relay (master, master, NULL);
+  cc_relay_init (r, &cc_relay_sys_ops);
+  cc_relay_add (r, CC_RELAY_STDERR, get_and_reset (&p.ours[2]), true, STDERR_FILENO, false);
+  relay (r, pid);
+  return wait_exit (pid, err);
+}
+
+/* `exec -d`: nobody reads the program's output.  */
+static int
+exec_detached (const char *id, const struct cc_runtime_spec *s, pid_t target, const struct cc_runtime_exec_opts *o,
+               cc_error_t *err)
+{
+  struct cc_exec_io io = { -1, -1, -1, -1 };
+  pid_t pid;
+
+  if (cc_exec_spawn (id, s, target, o, &io, &pid, err) < 0)
+    return -1;
+  return wait_exit (pid, err);
 }
 
 int
@@ -365,10 +537,7 @@ cc_runtime_exec (const char *id, const struct cc_runtime_exec_opts *o, cc_error_
 {
   cleanup_runtime_spec struct cc_runtime_spec *s = NULL;
   cleanup_free char *spec_path = NULL;
-  cleanup_close int master = -1, parent_sock = -1, child_sock = -1;
-  struct cc_exec_io io = { 0, 1, 2, -1 };
-  pid_t target = 0, pid = 0;
-  int status;
+  pid_t target = 0;
 
   if (cc_runtime_check_id (id, err) < 0 || running_pid (id, &target, err) < 0)
     return -1;
@@ -377,29 +546,9 @@ cc_runtime_exec (const char *id, const struct cc_runtime_exec_opts *o, cc_error_
   spec_path = cc_runtime_file (id, "spec.json");
   if (cc_runtime_spec_load (spec_path, &s, err) < 0)
     return -1;
+  if (o->detach)
+    return exec_detached (id, s, target, o, err);
   if (o->tty)
-    {
-      int sv[2];
-      if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-        return cc_error_make (err, errno, "socketpair");
-      parent_sock = sv[0];
-      child_sock = sv[1];
-      io.pty_sock = child_sock;
-    }
-  if (cc_exec_spawn (id, s, target, o, &io, &pid, err) < 0)
-    return -1;
-  if (o->tty)
-    {
-      close (get_and_reset (&child_sock));
-      /* No master: the process failed before it had a terminal; its
-         error is on our stderr and its status below.  */
-      struct cc_tty_relay_hooks h = { .gone = exec_gone, .opaque = &pid };
-      char tag;
-      if (cc_fd_receive (parent_sock, &tag, &master) == 0 && master >= 0)
-        cc_tty_relay (master, master, &h);
-    }
-  while (waitpid (pid, &status, 0) < 0)
-    if (errno != EINTR)
-      return cc_error_make (err, errno, "waitpid");
-  return exit_status (status);
+    return exec_with_tty (id, s, target, o, err);
+  return exec_with_pipes (id, s, target, o, err);
 }

@@ -4,6 +4,7 @@
 #define CC_RUNTIME_INTERNAL_H
 
 #include <cJSON.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -263,6 +264,61 @@ int cc_attach_connect (const char *id);
    the caller.  */
 #define CC_ATTACH_TTY_TAG 'T'
 int cc_attach_stdio (int sock, int sync_fd, cc_error_t *err);
+
+/* relay.c: the stdio of a process in a container through pipes whose
+   other ends we copy to and from ours.  */
+enum cc_relay_index
+{
+  CC_RELAY_STDIN,
+  CC_RELAY_STDOUT,
+  CC_RELAY_STDERR,
+  CC_RELAY_N
+};
+struct cc_relay_stream
+{
+  int from, to;          /* -1: none, or closed */
+  bool own_from, own_to; /* ours to close when the stream ends */
+  bool eof;              /* FROM ended (or failed) */
+  bool broken;           /* TO failed: the rest is dropped */
+  int64_t budget;        /* bytes still read from FROM; -1: no limit */
+  size_t start, end;     /* what BUF holds for TO */
+  uint64_t read_total, written_total;
+  char buf[65536];
+};
+/* The I/O, so a fuzzer can stand in for the kernel.  PENDING: bytes
+   readable from FD now (FIONREAD).  */
+struct cc_relay_ops
+{
+  ssize_t (*read) (void *opaque, int fd, void *buf, size_t len);
+  ssize_t (*write) (void *opaque, int fd, const void *buf, size_t len);
+  int64_t (*pending) (void *opaque, int fd);
+  void (*close) (void *opaque, int fd);
+  void *opaque;
+};
+extern const struct cc_relay_ops cc_relay_sys_ops;
+struct cc_relay
+{
+  struct cc_relay_stream s[CC_RELAY_N];
+  const struct cc_relay_ops *ops;
+  bool exited;
+};
+/* Two slots per stream, FROM then TO; -1 where it waits for nothing.  */
+#define CC_RELAY_POLL_FDS (2 * CC_RELAY_N)
+void cc_relay_init (struct cc_relay *r, const struct cc_relay_ops *ops);
+void cc_relay_add (struct cc_relay *r, enum cc_relay_index i, int from, bool own_from, int to, bool own_to);
+void cc_relay_poll_fds (const struct cc_relay *r, struct pollfd p[CC_RELAY_POLL_FDS]);
+/* One read or write per ready slot; a stream that ended closes what it owns.  */
+void cc_relay_dispatch (struct cc_relay *r, const struct pollfd p[CC_RELAY_POLL_FDS]);
+/* The process exited: only what its pipes hold now is still copied.  */
+void cc_relay_exit (struct cc_relay *r);
+bool cc_relay_stream_done (const struct cc_relay_stream *s);
+/* Exited, and every stream ended.  */
+bool cc_relay_done (const struct cc_relay *r);
+void cc_relay_close (struct cc_relay *r);
+/* Poll and dispatch until done: GONE_FD (a pidfd) turns readable once
+   the process exited; without one (-1), GONE (OPAQUE) is asked every
+   10 ms.  Everything owned is closed on return.  */
+void cc_relay_run (struct cc_relay *r, int gone_fd, bool (*gone) (void *opaque), void *opaque);
 
 /* tty.c: a pty of the container's devpts whose master goes to the
    caller over a unix socket; the caller relays it with its terminal.  */

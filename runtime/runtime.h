@@ -202,10 +202,16 @@ struct cc_runtime_exec_opts
   const char *user; /* NULL: the container's */
   const char *cwd;  /* NULL: the container's */
   bool tty;
+  bool detach; /* stdio: the container's /dev/null, nothing relayed */
 };
 /* Run a process inside the running container with the same namespaces,
    cgroups, user and security settings; returns its exit status (128+N
-   for a signal) or -1.  Its stdio is ours (a pty relayed when tty).  */
+   for a signal) or -1.  It starts in a session of its own and gets no
+   descriptor of ours: its stdio are pipes we relay to and from our
+   stdio (stdin until EOF, stdout and stderr apart, binary safe), or a
+   pty of the container's devpts relayed with our terminal when tty.
+   When it exits, what its pipes hold is copied and they close: a
+   process it left behind can no longer reach our stdio.  */
 int cc_runtime_exec (const char *id, const struct cc_runtime_exec_opts *opts, cc_error_t *err);
 
 /* `run`: the caller's stdin, or a terminal, for a container's PID 1.

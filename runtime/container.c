@@ -50,6 +50,8 @@ struct child_args
   bool start_now;
 };
 
+/* The host's /dev/null holds the place of stdin until the container's
+   own exists (null_stdin): open files must not land on fd 0 meanwhile.  */
 static int
 setup_stdio (const struct child_args *a, cc_error_t *err)
 {
@@ -59,6 +61,22 @@ setup_stdio (const struct child_args *a, cc_error_t *err)
     return cc_error_make (err, errno, "open /dev/null");
   if (dup2 (null, 0) < 0 || dup2 (a->stdout_fd, 1) < 0 || dup2 (a->stderr_fd, 2) < 0)
     return cc_error_make (err, errno, "dup2 stdio");
+  return 0;
+}
+
+/* The container's own /dev/null (runtime/dev.c), once it is our root:
+   the host's would be a descriptor of the host in the container, and
+   its root (CAP_FOWNER) could chmod the host's node through
+   /proc/1/fd/0 (issue 12).  */
+static int
+null_stdin (cc_error_t *err)
+{
+  cleanup_close int null = open ("/dev/null", O_RDONLY | O_CLOEXEC);
+
+  if (null < 0)
+    return cc_error_make (err, errno, "open /dev/null in the container");
+  if (dup2 (null, 0) < 0)
+    return cc_error_make (err, errno, "dup2 stdin");
   return 0;
 }
 
@@ -120,7 +138,7 @@ child_setup (const struct child_args *a, char **args, char **path, char ***env, 
       if (*fifo_fd < 0)
         return cc_error_make (err, errno, "open `%s`", fifo);
     }
-  if (cc_mount_rootfs (&mctx, err) < 0 || set_names (s, err) < 0)
+  if (cc_mount_rootfs (&mctx, err) < 0 || null_stdin (err) < 0 || set_names (s, err) < 0)
     return -1;
   return cc_exec_prepare (&t, path, env, err);
 }

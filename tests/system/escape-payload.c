@@ -7,6 +7,9 @@
 
    Usage: escape-payload all|NAME... [--host-file PATH] [--host-pid PID]
                                       [--block MAJ:MIN] [--monitor-comm NAME]
+                                      [--inject TEXT] [--report PATH]
+   --report writes the lines to PATH (made in the container) instead of
+   stdout, for a process whose stdout nobody reads (`exec -d`).
    Exit status: the number of attempts that escaped.  */
 #include <dirent.h>
 #include <errno.h>
@@ -27,6 +30,7 @@
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -36,12 +40,17 @@ struct args
   long host_pid;         /* a process outside the container */
   dev_t block;           /* the host's root block device */
   const char *monitor_comm;
+  const char *inject; /* what tiocsti pushes into a terminal's input */
 };
 
-static struct args A = { .host_file = "/nonexistent-host-file", .host_pid = 1, .monitor_comm = "ccompose-mon" };
+static struct args A = { .host_file = "/nonexistent-host-file",
+                         .host_pid = 1,
+                         .monitor_comm = "ccompose-mon",
+                         .inject = "#ccompose-escape-tiocsti" };
+static FILE *report;
 
 /* Outcome of one attempt: 0 blocked (errno kept), 1 escaped.  */
-static char detail[256];
+static char detail[512];
 
 static int
 blocked_if (int ret)
@@ -360,6 +369,179 @@ try_leaked_fds (void)
   return leaked > 0;
 }
 
+/* The process's stdio (issue 12): only pipes whose other end ccompose
+   relays, the container's own /dev/null, or a pty of the container's
+   devpts.  A descriptor of the caller's (its terminal, a file its shell
+   redirected to) would let the container type into the host's shell or
+   read and change a host file.  */
+static bool
+same_inode (const struct stat *a, const char *path)
+{
+  struct stat b;
+
+  return stat (path, &b) == 0 && a->st_dev == b.st_dev && a->st_ino == b.st_ino;
+}
+
+static bool
+on_container_devpts (const struct stat *st)
+{
+  struct stat ptmx;
+
+  return S_ISCHR (st->st_mode) && stat ("/dev/pts/ptmx", &ptmx) == 0 && st->st_dev == ptmx.st_dev;
+}
+
+/* Appends what FD is to DETAIL; false when the host's.  */
+static bool
+stdio_is_ours (int fd)
+{
+  char path[64], target[256] = "";
+  struct stat st;
+  bool ours;
+
+  snprintf (path, sizeof (path), "/proc/self/fd/%d", fd);
+  if (fstat (fd, &st) < 0)
+    {
+      snprintf (detail + strlen (detail), sizeof (detail) - strlen (detail), "fd %d closed; ", fd);
+      return true;
+    }
+  if (readlink (path, target, sizeof (target) - 1) < 0)
+    snprintf (target, sizeof (target), "?");
+  ours = S_ISFIFO (st.st_mode) || same_inode (&st, "/dev/null") || on_container_devpts (&st);
+  snprintf (detail + strlen (detail), sizeof (detail) - strlen (detail), "fd %d -> %s%s; ", fd, target,
+            ours ? "" : " (not a pipe, the container's /dev/null or its pty)");
+  return ours;
+}
+
+static int
+try_stdio (void)
+{
+  int escaped = 0;
+
+  detail[0] = '\0';
+  for (int fd = 0; fd < 3; fd++)
+    escaped |= ! stdio_is_ours (fd);
+  return escaped;
+}
+
+/* A regular file as stdio (`exec ... >> /root/log`): its earlier
+   content through /proc/self/fd/N, its mode and owner (set to what they
+   are: the permission is the point, the file stays as it was).  */
+static int
+try_stdio_file (void)
+{
+  int escaped = 0;
+
+  detail[0] = '\0';
+  for (int fd = 0; fd < 3; fd++)
+    {
+      char path[64], buf[64];
+      struct stat st;
+      int rfd;
+
+      if (fstat (fd, &st) < 0 || ! S_ISREG (st.st_mode))
+        continue;
+      snprintf (path, sizeof (path), "/proc/self/fd/%d", fd);
+      rfd = open (path, O_RDONLY | O_CLOEXEC);
+      ssize_t n = rfd >= 0 ? pread (rfd, buf, sizeof (buf), 0) : -1;
+      if (rfd >= 0)
+        close (rfd);
+      bool chmod_ok = chmod (path, st.st_mode & 07777) == 0;
+      bool chown_ok = chown (path, st.st_uid, st.st_gid) == 0;
+      snprintf (detail + strlen (detail), sizeof (detail) - strlen (detail),
+                "fd %d is a file: read %zd bytes of its content, chmod %s, chown %s; ", fd, n,
+                chmod_ok ? "allowed" : "refused", chown_ok ? "allowed" : "refused");
+      escaped |= n > 0 || chmod_ok || chown_ok;
+    }
+  if (detail[0] == '\0')
+    snprintf (detail, sizeof (detail), "no stdio is a file");
+  return escaped;
+}
+
+/* tty_nr of /proc/self/stat: 0 without a controlling terminal.  */
+static long
+controlling_tty (void)
+{
+  char buf[1024];
+  int fd = open ("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+  ssize_t n = fd >= 0 ? read (fd, buf, sizeof (buf) - 1) : -1;
+  long tty = -1;
+  char *p;
+
+  if (fd >= 0)
+    close (fd);
+  if (n <= 0)
+    return -1;
+  buf[n] = '\0';
+  p = strrchr (buf, ')');
+  if (p == NULL || sscanf (p + 2, "%*c %*d %*d %*d %ld", &tty) != 1)
+    return -1;
+  return tty;
+}
+
+/* A session led by a process outside the container (getsid gives 0:
+   the leader has no pid here) shares the caller's terminal and job
+   control; its own session, with no terminal or one of the container's,
+   does not.  */
+static int
+try_session (void)
+{
+  pid_t sid = getsid (0);
+  long tty = controlling_tty ();
+  int fd = open ("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+  pid_t tty_sid = -1;
+
+  if (fd >= 0)
+    {
+      if (ioctl (fd, TIOCGSID, &tty_sid) < 0)
+        tty_sid = -1;
+      close (fd);
+    }
+  if (tty == 0)
+    snprintf (detail, sizeof (detail), "session %d of pid %d, no controlling terminal", (int)sid, (int)getpid ());
+  else
+    snprintf (detail, sizeof (detail), "session %d of pid %d, controlling terminal %ld:%ld of session %d", (int)sid,
+              (int)getpid (), (long)major ((dev_t)tty), (long)minor ((dev_t)tty), (int)tty_sid);
+  return sid == 0 || (fd >= 0 && tty_sid == 0);
+}
+
+/* Characters pushed into the input of a terminal on stdio or the
+   controlling one: when that terminal is the caller's, its shell reads
+   them as typed once the command returns (the kernel allows it where
+   dev.tty.legacy_tiocsti is 1, as on kernels before 6.2).  */
+static bool
+push_input (int fd, const char *name)
+{
+  bool pushed = true;
+
+  for (const char *c = A.inject; *c && pushed; c++)
+    pushed = ioctl (fd, TIOCSTI, c) == 0;
+  if (pushed)
+    pushed = ioctl (fd, TIOCSTI, "\n") == 0;
+  snprintf (detail + strlen (detail), sizeof (detail) - strlen (detail), "%s: %s; ", name,
+            pushed ? "pushed" : strerror (errno));
+  return pushed;
+}
+
+static int
+try_tiocsti (void)
+{
+  static const char *const names[] = { "fd 0", "fd 1", "fd 2" };
+  int escaped = 0, tty;
+
+  detail[0] = '\0';
+  for (int fd = 0; fd < 3; fd++)
+    escaped |= push_input (fd, names[fd]);
+  tty = open ("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (tty < 0)
+    snprintf (detail + strlen (detail), sizeof (detail) - strlen (detail), "/dev/tty: %s", strerror (errno));
+  else
+    {
+      escaped |= push_input (tty, "/dev/tty");
+      close (tty);
+    }
+  return escaped;
+}
+
 /* CVE-2019-5736: while a runtime process joins the container (exec), its
    /proc/PID/exe is the host's binary.  Watch for new processes for
    EXE_RACE_SECONDS and try to open their executable; the test runs
@@ -440,8 +622,13 @@ static const struct attempt
   { "chroot", try_chroot },
   { "open-by-handle", try_open_by_handle },
   { "leaked-fds", try_leaked_fds },
+  { "stdio", try_stdio },
+  { "stdio-file", try_stdio_file },
+  { "session", try_session },
   /* Not part of `all`: it needs the test to run exec meanwhile.  */
   { "exe-race", try_exe_race },
+  /* Not part of `all`: when it works it types into a terminal.  */
+  { "tiocsti", try_tiocsti },
 };
 
 static int
@@ -451,7 +638,7 @@ run (const struct attempt *a)
 
   detail[0] = '\0';
   escaped = a->fn ();
-  printf ("%s %s: %s\n", escaped ? "ESCAPED" : "blocked", a->name, detail);
+  fprintf (report, "%s %s: %s\n", escaped ? "ESCAPED" : "blocked", a->name, detail);
   return escaped;
 }
 
@@ -468,6 +655,15 @@ parse_option (int *i, int argc, char **argv)
     A.host_pid = atol (argv[++*i]);
   else if (strcmp (argv[*i], "--monitor-comm") == 0)
     A.monitor_comm = argv[++*i];
+  else if (strcmp (argv[*i], "--inject") == 0)
+    A.inject = argv[++*i];
+  else if (strcmp (argv[*i], "--report") == 0)
+    {
+      report = fopen (argv[++*i], "we");
+      if (report == NULL)
+        return false;
+      setvbuf (report, NULL, _IOLBF, 0);
+    }
   else if (strcmp (argv[*i], "--block") == 0 && sscanf (argv[*i + 1], "%u:%u", &maj, &min) == 2)
     {
       A.block = makedev (maj, min);
@@ -486,9 +682,12 @@ main (int argc, char **argv)
   int escaped = 0;
 
   setvbuf (stdout, NULL, _IOLBF, 0);
+  report = stdout;
   /* Some attempts (pivot_root, ptrace) would hurt a host if they worked:
-     run only as one of the first processes of a new pid namespace.  */
-  if (getpid () > 16)
+     run only as one of the first processes of a new pid namespace, or
+     as a process `exec` started there (its parent, outside the
+     namespace, has no pid in it: 0).  */
+  if (getpid () > 16 && getppid () != 0)
     {
       fprintf (stderr, "escape-payload: pid %d: not inside a container, refusing\n", (int)getpid ());
       return 125;
@@ -506,7 +705,8 @@ main (int argc, char **argv)
     }
   for (size_t t = 0; t < sizeof (attempts) / sizeof (attempts[0]); t++)
     for (size_t k = 0; k < n; k++)
-      if ((strcmp (names[k], "all") == 0 && attempts[t].fn != try_exe_race) || strcmp (names[k], attempts[t].name) == 0)
+      if ((strcmp (names[k], "all") == 0 && attempts[t].fn != try_exe_race && attempts[t].fn != try_tiocsti)
+          || strcmp (names[k], attempts[t].name) == 0)
         {
           escaped += run (&attempts[t]);
           break;

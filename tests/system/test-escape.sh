@@ -10,7 +10,7 @@ make -s -C "$TOP" build/escape-payload >/dev/null 2>&1 || { echo "cannot build t
 
 # Every attempt of a default container.
 ALL_ATTEMPTS="mount umount pivot_root module kexec reboot host-processes host-file proc-sys sysrq-trigger sys
-cgroup-write link iptables userns ptrace block-device chroot open-by-handle leaked-fds"
+cgroup-write link iptables userns ptrace block-device chroot open-by-handle leaked-fds stdio stdio-file session"
 
 escape_setup() {
   setup "esc-$1-$$"
@@ -100,10 +100,15 @@ test_exec_into_container_escapes_nothing() {
   exec 7<"$CCOMPOSE_STATE_DIR"
   OUT=$("$CCOMPOSE" runtime exec x1 /escape all --host-file "$SECRET" --host-pid $$ --block "$BLOCK" 2>&1)
   local rc=$?
-  exec 7<&-
   assert_not_contains "$OUT" "ESCAPED"
   assert_blocked "$ALL_ATTEMPTS"
   assert_eq "$rc" 0 "escaped attempts"
+  OUT=$("$CCOMPOSE" runtime exec -u app x1 /escape all --host-file "$SECRET" --host-pid $$ --block "$BLOCK" 2>&1)
+  rc=$?
+  exec 7<&-
+  assert_not_contains "$OUT" "ESCAPED"
+  assert_blocked "$ALL_ATTEMPTS"
+  assert_eq "$rc" 0 "escaped attempts as a user"
   assert_host_unchanged
   finish_clean
 }
@@ -176,6 +181,146 @@ test_privileged_keeps_namespaces() {
   assert_blocked "host-processes host-file chroot"
   assert_host_unchanged
   finish_clean
+}
+
+# The commands users type (issue 12): `exec`, `exec -d` and `run` of a
+# compose service whose /escape is the payload.  The engine helpers are
+# sourced here, in the test's own subshell: they bring their own
+# assert_no_residue and run ccompose in a throwaway network namespace.
+compose_setup() {
+  . "$TOP/tests/system/engine-helpers.bash"
+  eng_setup "esc-$1"
+  load_images busybox
+  project "$1" <<YAML
+services:
+  svc:
+    image: busybox:1.35
+    command: ["sleep", "300"]
+    volumes:
+      - $TOP/build/escape-payload:/escape:ro
+YAML
+  cd "$WORK/$1" || fail "cd"
+  assert_exit 0 cc up -d
+}
+
+compose_finish() {
+  assert_exit 0 cc down -t 0
+  assert_no_residue
+}
+
+# shell_on_pty LINE: an interactive bash on a pseudo-terminal, as a user
+# types LINE; prints the transcript once bash read what came after.  A
+# container that pushes characters into the terminal's input (TIOCSTI)
+# has this bash run them, as root, on the host.
+shell_on_pty() {
+  python3 - "$1" <<'PY'
+import os, pty, select, sys, time
+line = sys.argv[1]
+pid, fd = pty.fork()
+if pid == 0:
+    os.environ["PS1"] = "$ "
+    os.execvp("bash", ["bash", "--norc", "--noprofile", "-i"])
+out = b""
+def expect(text, timeout=30):
+    global out
+    end = time.time() + timeout
+    while text.encode() not in out and time.time() < end:
+        r, _, _ = select.select([fd], [], [], 0.1)
+        if r:
+            try:
+                out += os.read(fd, 65536)
+            except OSError:
+                break
+    if text.encode() not in out:
+        sys.stdout.write(out.decode(errors="replace"))
+        sys.exit("timed out waiting for %r" % text)
+# What bash prints, not what the terminal echoes of the line typed.
+os.write(fd, (line + '; echo "exec-$((40 + 2))-returned"\n').encode())
+expect("exec-42-returned")
+os.write(fd, b'echo "shell-$((40 + 2))-read-on"\n')
+expect("shell-42-read-on")
+os.write(fd, b"exit\n")
+os.waitpid(pid, 0)
+sys.stdout.write(out.decode(errors="replace"))
+PY
+}
+
+# `exec` without a terminal, typed at a root shell on a terminal (issue
+# 12, item 1): the command gets pipes, its own session and no
+# controlling terminal, so TIOCSTI has no terminal of the host to type
+# into, as root or as a user, with -T or with a piped stdout.
+test_exec_cannot_type_into_the_callers_terminal() {
+  compose_setup tiocsti
+  local marker=$WORK/typed-by-the-container how
+  local exec="cd '$WORK/tiocsti' && nsenter --net=/run/netns/$HOSTNS '$CCOMPOSE' exec"
+  local payload="/escape tiocsti session stdio --inject 'touch $marker'"
+  for how in "-T svc $payload" "-T -u 1000 svc $payload" "svc $payload | cat"; do
+    OUT=$(shell_on_pty "$exec $how") || fail "the shell on a terminal: $OUT"
+    [ ! -e "$marker" ] || fail "exec $how: the container typed into the host's shell: $OUT"
+    assert_not_contains "$OUT" "ESCAPED" "exec $how"
+    assert_contains "$OUT" "blocked tiocsti: fd 0: Inappropriate ioctl" "exec $how"
+    assert_contains "$OUT" "/dev/tty: No such device or address" "exec $how"
+    assert_contains "$OUT" "no controlling terminal" "exec $how"
+    assert_contains "$OUT" "blocked stdio: fd 0 -> pipe:[" "exec $how"
+  done
+  compose_finish
+}
+
+# `exec ... >> file` (issue 12, item 2): the file stays the caller's.
+# The container cannot read what the file held before, change its mode
+# or owner through /proc/self/fd/1, and a process it leaves behind can
+# no longer write to it once exec returned.
+test_exec_cannot_reach_a_file_its_output_goes_to() {
+  compose_setup hostfile
+  local log=$WORK/host.log user rcs=
+  echo "earlier content, root only" >"$log"
+  chmod 600 "$log"
+  for user in 0 1000; do
+    cc exec -T -u $user svc /escape stdio stdio-file session >>"$log" 2>&1
+    rcs+="$? "
+  done
+  OUT=$(cat "$log")
+  assert_not_contains "$OUT" "ESCAPED"
+  assert_eq "$rcs" "0 0 " "exit codes (escaped attempts) as root and as a user"
+  assert_contains "$OUT" "blocked stdio: fd 0 -> pipe:[" "stdin"
+  assert_contains "$OUT" "fd 1 -> pipe:[" "stdout"
+  assert_contains "$OUT" "fd 2 -> pipe:[" "stderr"
+  assert_contains "$OUT" "blocked stdio-file: no stdio is a file"
+  assert_eq "$(stat -c %a:%u:%g "$log")" 600:0:0 "mode and owner of the host file"
+  # A process left behind: after exec returned, its writes fail.
+  cc exec -T svc sh -c '(trap "" PIPE; sleep 1; echo late; touch /tmp/bg-done) & echo now' >>"$log"
+  wait_for 10 "the background process" cc exec -T svc test -e /tmp/bg-done
+  OUT=$(cat "$log")
+  assert_contains "$OUT" "now"
+  assert_not_contains "$OUT" "late" "a background process wrote to the host file after exec returned"
+  compose_finish
+}
+
+# `exec -d` and `run` (with stdin from a host file, or none) give the same:
+# the container's /dev/null or pipes, never a descriptor of the host, and
+# a session of its own.
+test_exec_detached_and_run_get_no_host_descriptor() {
+  compose_setup detached
+  local log=$WORK/host.log user
+  echo "earlier content, root only" >"$log"
+  chmod 600 "$log"
+  for user in 0 1000; do
+    assert_exit 0 cc exec -d -u $user svc /escape stdio stdio-file session --report /tmp/report-$user
+    wait_for 10 "the report of exec -d as $user" cc exec -T svc grep -q session /tmp/report-$user
+    OUT=$(cc exec -T svc cat /tmp/report-$user)
+    assert_not_contains "$OUT" "ESCAPED" "exec -d as $user"
+    assert_contains "$OUT" "blocked stdio: fd 0 -> /dev/null; fd 1 -> /dev/null; fd 2 -> /dev/null;" "exec -d"
+    OUT=$(cc run --rm -T -u $user svc /escape stdio stdio-file session <"$log" 2>&1)
+    assert_eq "$?" 0 "run -T as $user: $OUT"
+    assert_contains "$OUT" "blocked stdio: fd 0 -> pipe:[" "run with stdin from a host file"
+    assert_not_contains "$OUT" "ESCAPED" "run -T as $user"
+    OUT=$(cc run --rm -T --interactive=false -u $user svc /escape stdio stdio-file session 2>&1)
+    assert_eq "$?" 0 "run -T -i=false as $user: $OUT"
+    assert_contains "$OUT" "blocked stdio: fd 0 -> /dev/null;" "run without stdin"
+    assert_not_contains "$OUT" "ESCAPED" "run --interactive=false as $user"
+  done
+  assert_eq "$(stat -c %a:%u:%g "$log")" 600:0:0 "mode and owner of the host file"
+  compose_finish
 }
 
 # Every test ends with the residue check of its private root.

@@ -266,6 +266,50 @@ over" "working directory (made when missing) and an overridden variable"
   assert_exit 1 rt exec x1 /bin/true
 }
 
+# exec's stdio are pipes we relay (issue 12): stdout and stderr apart,
+# binary data and large outputs whole, stdin until its EOF, a reader that
+# goes away (EPIPE) ends only its stream, and a process left behind
+# neither keeps exec waiting nor reaches our stdout afterwards.
+test_exec_relays_stdio_through_pipes() {
+  setup relay
+  spec x1 '"args": ["/payload", "sleep", "120"]'
+  rt run -d --spec "$SPECS/x1.json" x1 || fail "run"
+  local dir=$CCOMPOSE_DATA_DIR/relay want got rc t0
+  mkdir -p "$dir"
+  rt exec x1 /bin/sh -c 'echo out; echo err >&2; exit 5' >"$dir/out" 2>"$dir/err"
+  assert_eq "$?" 5 "exit code"
+  assert_eq "$(cat "$dir/out")" out "stdout"
+  assert_eq "$(cat "$dir/err")" err "stderr"
+  # 50 MB of random bytes in and out again.
+  head -c 50000000 /dev/urandom >"$dir/blob"
+  want=$(md5sum <"$dir/blob" | cut -d' ' -f1)
+  t0=$SECONDS
+  got=$(rt exec x1 cat <"$dir/blob" | md5sum | cut -d' ' -f1)
+  assert_eq "$got" "$want" "50 MB through exec cat"
+  [ $((SECONDS - t0)) -lt 30 ] || fail "50 MB took $((SECONDS - t0)) s"
+  got=$(rt exec x1 /bin/sh -c 'cat >/dev/null; echo "stdin ended"' <"$dir/blob")
+  assert_eq "$got" "stdin ended" "EOF of stdin reaches the program"
+  # A reader that stops after 10 bytes: yes gets EPIPE and dies of
+  # SIGPIPE (128+13), the shell goes on, and stderr still comes through.
+  timeout 20 "$CCOMPOSE" runtime exec x1 /bin/sh -c 'yes; echo "after yes" >&2' 2>"$dir/err" | head -c 10 >"$dir/head"
+  rc=${PIPESTATUS[0]}
+  assert_eq "$(cat "$dir/head")" "$(printf 'y\ny\ny\ny\ny')" "what head read"
+  assert_eq "$(cat "$dir/err")" "after yes" "stderr after stdout's reader went"
+  assert_eq "$rc" 0 "exec after its stdout's reader went (124: it hung)"
+  timeout 20 "$CCOMPOSE" runtime exec x1 yes | head -c 4 >/dev/null
+  rc=${PIPESTATUS[0]}
+  assert_eq "$rc" 141 "a program killed by SIGPIPE"
+  # A background process writing forever: exec returns with the
+  # shell, and the writer, cut off, stops (the pipe is gone).
+  t0=$SECONDS
+  got=$(timeout 20 "$CCOMPOSE" runtime exec x1 /bin/sh -c '(trap "" PIPE; while echo bg; do :; done; touch /tmp/bg-cut) & echo fg')
+  rc=$?
+  assert_eq "$rc" 0 "exec with a background writer (124: it hung)"
+  assert_eq "$(head -n 1 <<<"$got")" fg
+  wait_for 10 "the background writer to be cut off" rt exec x1 test -e /tmp/bg-cut
+  finish
+}
+
 test_pause_unpause_and_kill() {
   setup pause
   spec p1 '"args": ["/payload", "sleep", "60"]'

@@ -86,6 +86,26 @@ def layers():
         {"name": "fifo", "type": tarfile.FIFOTYPE}], compress=True))
 
 
+def relay():
+    """Scripts for fuzz-relay.c: per round an exit byte (0xff exits), six
+    poll results (1 readable, 2 writable), then one or two bytes per read
+    or write (low 3 bits: 0 EOF/EPIPE, 1 EAGAIN, 2 EINTR, 3 EIO/nothing,
+    else a chunk)."""
+    import random
+    out = os.path.join(HERE, "corpus", "relay")
+    ready = bytes([0, 1, 2, 1, 2, 1, 2])
+    chunk = bytes([0x44, 0x10])
+    write(os.path.join(out, "exit-at-once"), bytes([0xff, 10, 20, 0, 5, 3, 3]))
+    write(os.path.join(out, "chunks-then-exit"), (ready + chunk * 6) * 8 + bytes([0xff, 1, 1, 1, 1, 1, 1]))
+    write(os.path.join(out, "stdin-eof"), ready + bytes([0x00]) + chunk * 4 + ready + chunk * 6 + bytes([0xff]))
+    write(os.path.join(out, "stdout-epipe"), ready + chunk * 2 + bytes([0x08]) + chunk * 4 + (ready + chunk * 6) * 3)
+    write(os.path.join(out, "again-and-intr"), (ready + bytes([0x01, 0x02, 0x09, 0x0a, 0x0b, 0x11])) * 6)
+    rng = random.Random(12)
+    for n in range(4):
+        write(os.path.join(out, "random-%d" % n), bytes(rng.randrange(256) for _ in range(64 << n)))
+
+
 if __name__ == "__main__":
     image_json()
     layers()
+    relay()

@@ -9,7 +9,7 @@
 #       every committed corpus and regression input through the targets
 #       linked with a plain main (no libFuzzer) in the sanitizer build;
 #       part of `make check`.
-FUZZ_TARGETS ?= compose interpolate envfile units image-json layer
+FUZZ_TARGETS ?= compose interpolate envfile units image-json layer relay
 FUZZ_SECONDS ?= 60
 FUZZ_CC ?= clang
 FUZZ_DIR := build-fuzz
@@ -21,7 +21,8 @@ FUZZ_CFLAGS := -std=gnu11 $(WARN) $(FUZZ_NOWARN) -g -O1 $(FUZZ_SAN) -fsanitize=f
 	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # Only the parts the targets reach (the runtime's init needs an embedded
 # blob no parser uses).
-FUZZ_LIB_SRCS := $(wildcard lib/*.c compose/*.c image/*.c network/*.c) engine/util.c engine/plan.c engine/state.c runtime/spec.c
+FUZZ_LIB_SRCS := $(wildcard lib/*.c compose/*.c image/*.c network/*.c) engine/util.c engine/plan.c engine/state.c runtime/spec.c \
+	runtime/relay.c
 FUZZ_LIB_OBJS := $(FUZZ_LIB_SRCS:%.c=$(FUZZ_DIR)/obj/%.o)
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz-%)
 FUZZ_REPLAY_BINS := $(FUZZ_TARGETS:%=build-san/fuzz/replay-%)

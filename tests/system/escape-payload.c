@@ -28,6 +28,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -82,11 +83,15 @@ try_umount (void)
   return blocked_if (umount2 ("/proc/kcore", MNT_DETACH));
 }
 
+static int refused (long r);
+
+/* Refused by seccomp even with CAP_SYS_ADMIN, as in Docker: any answer
+   but EPERM came from the kernel's own checks.  */
 static int
 try_pivot_root (void)
 {
   mkdir ("/tmp/escape-old", 0700);
-  return blocked_if ((int)syscall (SYS_pivot_root, "/", "/tmp/escape-old"));
+  return refused (syscall (SYS_pivot_root, "/", "/tmp/escape-old"));
 }
 
 static int
@@ -597,6 +602,247 @@ try_exe_race (void)
   return 0;
 }
 
+/* ---- calls the default seccomp profile refuses, as Docker's does ---------- */
+
+/* runtime/seccomp.c answers EPERM, Docker's default errno: any other
+   outcome, even an error, means the call reached the kernel.  */
+static int
+refused (long r)
+{
+  if (r < 0 && errno == EPERM)
+    return blocked_if (-1);
+  if (r < 0)
+    snprintf (detail, sizeof (detail), "reached the kernel (%s)", strerror (errno));
+  else
+    snprintf (detail, sizeof (detail), "succeeded (%ld)", r);
+  return 1;
+}
+
+/* Turning address space randomisation off makes the next exec
+   predictable (Docker allows only the personas 0, 8, 0x20000, 0x20008
+   and the query 0xffffffff).  */
+static int
+try_personality (void)
+{
+  long old = syscall (SYS_personality, 0x0040000UL /* ADDR_NO_RANDOMIZE */);
+  int escaped = refused (old);
+  if (escaped && old >= 0)
+    syscall (SYS_personality, (unsigned long)old);
+  return escaped;
+}
+
+/* One family twice: as the int the kernel reads, and with garbage in
+   the upper half of the register, which the kernel drops.  */
+static int
+try_socket_family (int family, int type)
+{
+  long r = syscall (SYS_socket, family, type | SOCK_CLOEXEC, 0);
+  if (r >= 0)
+    close ((int)r);
+  if (refused (r))
+    return 1;
+  r = syscall (SYS_socket, (1UL << 32) | (unsigned long)family, type | SOCK_CLOEXEC, 0);
+  if (r >= 0)
+    close ((int)r);
+  if (refused (r))
+    {
+      snprintf (detail + strlen (detail), sizeof (detail) - strlen (detail), " with the upper bits set");
+      return 1;
+    }
+  return 0;
+}
+
+/* AF_VSOCK reaches the hypervisor's host, outside every namespace.  */
+static int
+try_vsock (void)
+{
+  return try_socket_family (40 /* AF_VSOCK */, SOCK_STREAM);
+}
+
+/* AF_ALG: the kernel crypto API, a large attack surface.  */
+static int
+try_af_alg (void)
+{
+  return try_socket_family (38 /* AF_ALG */, SOCK_SEQPACKET);
+}
+
+/* NUMA memory policy: without CAP_SYS_NICE in Docker.  */
+static char page[1 << 16] __attribute__ ((aligned (1 << 12)));
+
+static int
+try_mbind (void)
+{
+  return refused (syscall (SYS_mbind, page, 4096UL, 0 /* MPOL_DEFAULT */, NULL, 0UL, 0U));
+}
+
+static int
+try_set_mempolicy (void)
+{
+  return refused (syscall (SYS_set_mempolicy, 0 /* MPOL_DEFAULT */, NULL, 0UL));
+}
+
+static int
+try_get_mempolicy (void)
+{
+  int mode;
+  return refused (syscall (SYS_get_mempolicy, &mode, NULL, 0UL, NULL, 0UL));
+}
+
+static int
+try_mempolicy_home_node (void)
+{
+  return refused (syscall (450 /* set_mempolicy_home_node */, page, 4096UL, 0UL, 0UL));
+}
+
+/* Moving pages between nodes: never, even with CAP_SYS_NICE.  */
+static int
+try_move_pages (void)
+{
+  return refused (syscall (SYS_move_pages, 0, 0UL, NULL, NULL, NULL, 0));
+}
+
+static int
+try_migrate_pages (void)
+{
+  unsigned long nodes = 1;
+  return refused (syscall (SYS_migrate_pages, 0, 8UL * sizeof (nodes), &nodes, &nodes));
+}
+
+/* A user-mode userfaultfd needs no privilege, and stalls the kernel on
+   a page fault at a moment of the caller's choosing (Docker: never).  */
+static int
+try_userfaultfd (void)
+{
+  long fd = syscall (SYS_userfaultfd, O_CLOEXEC | 1 /* UFFD_USER_MODE_ONLY */);
+  if (fd >= 0)
+    close ((int)fd);
+  return refused (fd);
+}
+
+static int
+try_pidfd_getfd (void)
+{
+  long pidfd = syscall (SYS_pidfd_open, getpid (), 0), fd;
+  if (pidfd < 0)
+    return refused (pidfd);
+  fd = syscall (SYS_pidfd_getfd, pidfd, 1, 0);
+  if (fd >= 0)
+    close ((int)fd);
+  close ((int)pidfd);
+  return refused (fd);
+}
+
+static int
+try_process_madvise (void)
+{
+  struct iovec iov = { page, 4096 };
+  long pidfd = syscall (SYS_pidfd_open, getpid (), 0), r;
+  if (pidfd < 0)
+    return refused (pidfd);
+  r = syscall (SYS_process_madvise, pidfd, &iov, 1UL, 20 /* MADV_COLD */, 0U);
+  close ((int)pidfd);
+  return refused (r);
+}
+
+static int
+try_quotactl_fd (void)
+{
+  int fd = open ("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC), fmt;
+  long r = syscall (SYS_quotactl_fd, fd, 0x800004U /* QCMD (Q_GETFMT, USRQUOTA) */, 0, &fmt);
+  close (fd);
+  return refused (r);
+}
+
+/* Calls newer than libseccomp knows by name (Linux 6.8, 6.15), by the
+   number every architecture gives them.  */
+static int
+try_lsm_attr (void)
+{
+  unsigned long long ids[32];
+  unsigned int size = sizeof (ids);
+  return refused (syscall (461 /* lsm_list_modules */, ids, &size, 0U));
+}
+
+static int
+try_open_tree_attr (void)
+{
+  long fd = syscall (467 /* open_tree_attr */, AT_FDCWD, "/", 0U, NULL, 0UL);
+  if (fd >= 0)
+    close ((int)fd);
+  return refused (fd);
+}
+
+/* Obsolete or never implemented: no reason to reach the kernel.  */
+static const long obsolete_calls[] = { 156 /* _sysctl */, 183 /* afs_syscall */, 181 /* getpmsg */, 182 /* putpmsg */,
+                                       185 /* security */, 139 /* sysfs */, 184 /* tuxcall */, 136 /* ustat */,
+                                       236 /* vserver */ };
+
+static int
+try_obsolete_calls (void)
+{
+  for (size_t i = 0; i < sizeof (obsolete_calls) / sizeof (obsolete_calls[0]); i++)
+    {
+      unsigned long buf[8] = { 0 };
+      /* sysfs (3) counts filesystem types; ustat reads into buf.  */
+      long r = syscall (obsolete_calls[i], obsolete_calls[i] == 139 ? 3UL : 0UL, buf, 0UL);
+      if (refused (r))
+        {
+          snprintf (detail + strlen (detail), sizeof (detail) - strlen (detail), ": syscall %ld", obsolete_calls[i]);
+          return 1;
+        }
+    }
+  return 0;
+}
+
+/* A 64-bit process can still make i386 calls through int 0x80, which
+   seccomp sees under the i386 architecture: the old calls Docker's
+   profile leaves out there.  */
+#ifdef __x86_64__
+static long
+i386_call (long nr, long a, long b)
+{
+  long r;
+  __asm__ volatile ("int $0x80" : "=a"(r) : "a"(nr), "b"(a), "c"(b) : "memory");
+  if (r < 0 && r > -4096)
+    {
+      errno = (int)-r;
+      return -1;
+    }
+  return r;
+}
+
+static const long i386_legacy[] = { 48 /* signal */, 34 /* nice */, 68 /* sgetmask */, 17 /* break */,
+                                    112 /* idle */, 58 /* ulimit */ };
+
+static int
+try_i386_legacy (void)
+{
+  /* signal (SIGURG, SIG_DFL) and nice (0) change nothing.  */
+  static const long first[] = { 23, 0, 0, 0, 0, 0 };
+  for (size_t i = 0; i < sizeof (i386_legacy) / sizeof (i386_legacy[0]); i++)
+    if (refused (i386_call (i386_legacy[i], first[i], 0)))
+      {
+        snprintf (detail + strlen (detail), sizeof (detail) - strlen (detail), ": i386 call %ld", i386_legacy[i]);
+        return 1;
+      }
+  return 0;
+}
+#else
+static int
+try_i386_legacy (void)
+{
+  snprintf (detail, sizeof (detail), "not an x86-64 machine");
+  return 0;
+}
+#endif
+
+/* Docker refuses swapon even with CAP_SYS_ADMIN.  */
+static int
+try_swapon (void)
+{
+  return refused (syscall (SYS_swapon, "/nonexistent-swap", 0));
+}
+
 static const struct attempt
 {
   const char *name;
@@ -625,6 +871,24 @@ static const struct attempt
   { "stdio", try_stdio },
   { "stdio-file", try_stdio_file },
   { "session", try_session },
+  { "personality", try_personality },
+  { "vsock", try_vsock },
+  { "af-alg", try_af_alg },
+  { "mbind", try_mbind },
+  { "set-mempolicy", try_set_mempolicy },
+  { "get-mempolicy", try_get_mempolicy },
+  { "mempolicy-home-node", try_mempolicy_home_node },
+  { "move-pages", try_move_pages },
+  { "migrate-pages", try_migrate_pages },
+  { "userfaultfd", try_userfaultfd },
+  { "pidfd-getfd", try_pidfd_getfd },
+  { "process-madvise", try_process_madvise },
+  { "quotactl-fd", try_quotactl_fd },
+  { "lsm-attr", try_lsm_attr },
+  { "open-tree-attr", try_open_tree_attr },
+  { "obsolete-calls", try_obsolete_calls },
+  { "i386-legacy", try_i386_legacy },
+  { "swapon", try_swapon },
   /* Not part of `all`: it needs the test to run exec meanwhile.  */
   { "exe-race", try_exe_race },
   /* Not part of `all`: when it works it types into a terminal.  */

@@ -8,9 +8,15 @@
 
 make -s -C "$TOP" build/escape-payload >/dev/null 2>&1 || { echo "cannot build the escape payload" >&2; exit 1; }
 
+# The calls Docker's default seccomp profile refuses that the kernel
+# itself would let a default container make (runtime/seccomp.c).
+SECCOMP_ATTEMPTS="personality vsock af-alg mbind set-mempolicy get-mempolicy mempolicy-home-node move-pages
+migrate-pages userfaultfd pidfd-getfd process-madvise quotactl-fd lsm-attr open-tree-attr obsolete-calls i386-legacy swapon"
+
 # Every attempt of a default container.
 ALL_ATTEMPTS="mount umount pivot_root module kexec reboot host-processes host-file proc-sys sysrq-trigger sys
-cgroup-write link iptables userns ptrace block-device chroot open-by-handle leaked-fds stdio stdio-file session"
+cgroup-write link iptables userns ptrace block-device chroot open-by-handle leaked-fds stdio stdio-file session
+$SECCOMP_ATTEMPTS"
 
 escape_setup() {
   setup "esc-$1-$$"
@@ -165,10 +171,24 @@ test_cap_net_admin_changes_only_its_own_network() {
 
 test_cap_sys_admin_mounts_only_in_its_namespace() {
   escape_setup sysadmin
-  escape_spec s1 "mount module kexec reboot host-processes host-file chroot" '"cap_add": ["SYS_ADMIN"]'
+  escape_spec s1 "mount module kexec reboot host-processes host-file chroot pivot_root swapon" '"cap_add": ["SYS_ADMIN"]'
   run_ctr s1
   assert_escaped "mount"
-  assert_blocked "module kexec reboot host-processes host-file chroot"
+  # Docker's profile refuses pivot_root and swapon even then.
+  assert_blocked "module kexec reboot host-processes host-file chroot pivot_root swapon"
+  assert_host_unchanged
+  finish_clean
+}
+
+# CAP_SYS_NICE gives back what it gives back in Docker: the memory
+# policy calls, not moving another process's pages.
+test_cap_sys_nice_allows_memory_policy_like_docker() {
+  escape_setup sysnice
+  escape_spec m1 "mbind set-mempolicy get-mempolicy mempolicy-home-node move-pages migrate-pages personality vsock" \
+    '"cap_add": ["SYS_NICE"]'
+  run_ctr m1
+  assert_escaped "mbind set-mempolicy get-mempolicy mempolicy-home-node"
+  assert_blocked "move-pages migrate-pages personality vsock"
   assert_host_unchanged
   finish_clean
 }

@@ -1,6 +1,7 @@
 /* Unit tests for the pure parts of runtime/: spec JSON, capability
    table, restart backoff, json-file encoding, user resolution, mount
-   options, sysctl policy, health bookkeeping.  */
+   options, sysctl policy, health bookkeeping, the seccomp argument
+   rules (in a forked child, which keeps its filter to itself).  */
 /* cmocka needs these first.  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,8 +16,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "lib/cleanup.h"
 #include "lib/file.h"
@@ -453,6 +458,83 @@ test_container_ids (void **state)
   assert_int_equal (cc_runtime_check_id ("-rf", NULL), -1);
 }
 
+/* One call under the default filter: the errno it must fail with, or 0
+   when it must get through (any answer but a refusal by the filter).  */
+struct filtered_call
+{
+  long nr;
+  unsigned long a0, a1, a2;
+  int refused_with;
+};
+
+static const struct filtered_call default_calls[] = {
+  { SYS_personality, 0xffffffffUL, 0, 0, 0 },      /* the query */
+  { SYS_personality, 0, 0, 0, 0 },                 /* PER_LINUX */
+  { SYS_personality, 0x20000, 0, 0, 0 },           /* UNAME26 */
+  { SYS_personality, 0x0040000, 0, 0, EPERM },     /* ADDR_NO_RANDOMIZE */
+  { SYS_personality, 0x0400000, 0, 0, EPERM },     /* READ_IMPLIES_EXEC */
+  { SYS_personality, 0x100000000UL, 0, 0, EPERM }, /* junk above the int */
+  { SYS_socket, 1 /* AF_UNIX */, 1, 0, 0 },
+  { SYS_socket, 2 /* AF_INET */, 2, 0, 0 },
+  { SYS_socket, 16 /* AF_NETLINK */, 3, 0, 0 },
+  { SYS_socket, 39, 1, 0, 0 }, /* between the two */
+  { SYS_socket, 38 /* AF_ALG */, 5, 0, EPERM },
+  { SYS_socket, 40 /* AF_VSOCK */, 1, 0, EPERM },
+  { SYS_socket, (1UL << 32) | 40, 1, 0, EPERM }, /* the kernel reads 40 */
+  { SYS_set_mempolicy, 0, 0, 0, EPERM },
+  { SYS_move_pages, 0, 0, 0, EPERM },
+  { SYS_getpid, 0, 0, 0, 0 },
+};
+
+/* With CAP_SYS_NICE: the memory policy calls, not moving pages.  */
+static const struct filtered_call nice_calls[] = {
+  { SYS_set_mempolicy, 0, 0, 0, 0 },
+  { SYS_move_pages, 0, 0, 0, EPERM },
+  { SYS_personality, 0x0040000, 0, 0, EPERM },
+};
+
+/* Exit status: 0, or 1 + the index of the first call that went wrong.  */
+static int
+run_filtered (uint64_t caps, const struct filtered_call *calls, size_t n)
+{
+  cleanup_runtime_spec struct cc_runtime_spec *s = cc_runtime_spec_new ();
+  pid_t pid = fork ();
+  int status;
+
+  assert_true (pid >= 0);
+  if (pid == 0)
+    {
+      if (prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || cc_seccomp_apply (s, caps, NULL) < 0)
+        _exit (255);
+      for (size_t i = 0; i < n; i++)
+        {
+          long r = syscall (calls[i].nr, calls[i].a0, calls[i].a1, calls[i].a2, 0UL, 0UL, 0UL);
+          bool refused = r < 0 && errno == EPERM;
+          if (refused != (calls[i].refused_with == EPERM))
+            _exit ((int)i + 1);
+          if (r >= 0 && calls[i].nr == SYS_socket)
+            close ((int)r);
+        }
+      /* _exit: no sanitizer exit hooks under the filter.  */
+      _exit (0);
+    }
+  assert_int_equal (waitpid (pid, &status, 0), pid);
+  assert_true (WIFEXITED (status));
+  return WEXITSTATUS (status);
+}
+
+static void
+test_seccomp_argument_rules_are_dockers (void **state)
+{
+  uint64_t caps;
+  cleanup_runtime_spec struct cc_runtime_spec *s = cc_runtime_spec_new ();
+
+  (void)state;
+  assert_int_equal (cc_caps_compute (s, &caps, NULL), 0);
+  assert_int_equal (run_filtered (caps, default_calls, CC_N_ELEMENTS (default_calls)), 0);
+  assert_int_equal (run_filtered (caps | ((uint64_t)1 << CAP_SYS_NICE), nice_calls, CC_N_ELEMENTS (nice_calls)), 0);
+}
+
 int
 main (void)
 {
@@ -471,6 +553,7 @@ main (void)
     cmocka_unit_test (test_container_ids),
     cmocka_unit_test (test_spec_new_has_defaults_and_round_trips),
     cmocka_unit_test (test_jsonlog_rotation),
+    cmocka_unit_test (test_seccomp_argument_rules_are_dockers),
   };
 
   return cmocka_run_group_tests (tests, NULL, NULL);

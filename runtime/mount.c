@@ -451,6 +451,27 @@ prepare_host_source (const struct cc_runtime_mount *m, bool create, cc_error_t *
   return cc_mkdir_p (m->source, 0755, err);
 }
 
+/* A read-only bind is read-only all the way down, as in Docker 25: the
+   remount above changes only its top mount, and every mount below the
+   source (`/:/host:ro` brings the host's /proc, /sys, /dev/shm and
+   cgroup mounts) would stay writable.  Private first, unless the mount
+   asks for a propagation, so that a mount the host adds below the
+   source later does not arrive writable.  */
+static int
+make_readonly_below (int fd, unsigned long propagation, const char *what, cc_error_t *err)
+{
+  struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
+
+  if (! propagation && mount_fd (NULL, fd, NULL, MS_PRIVATE | MS_REC, NULL, what, err) < 0)
+    return -1;
+  if (mount_setattr (fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof (attr)) == 0)
+    return 0;
+  if (errno == ENOSYS)
+    return cc_error_make (err, errno,
+                          "make the bind on `%s` read-only below its top mount (mount_setattr needs Linux 5.12)", what);
+  return cc_error_make (err, errno, "make the bind on `%s` read-only below its top mount", what);
+}
+
 static int
 mount_bind (int rootfd, const struct cc_runtime_mount *m, unsigned long flags, unsigned long propagation, bool create,
             cc_error_t *err)
@@ -468,6 +489,8 @@ mount_bind (int rootfd, const struct cc_runtime_mount *m, unsigned long flags, u
   close (target);
   target = cc_open_in_root (rootfd, m->target, O_PATH, 0, err);
   if (target < 0 || remount_bind (target, flags, m->target, err) < 0)
+    return -1;
+  if ((flags & MS_RDONLY) && make_readonly_below (target, propagation, m->target, err) < 0)
     return -1;
   if (propagation && mount_fd (NULL, target, NULL, propagation, NULL, m->target, err) < 0)
     return -1;

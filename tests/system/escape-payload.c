@@ -8,6 +8,7 @@
    Usage: escape-payload all|NAME... [--host-file PATH] [--host-pid PID]
                                       [--block MAJ:MIN] [--monitor-comm NAME]
                                       [--inject TEXT] [--report PATH]
+                                      [--ro-root PATH]
    --report writes the lines to PATH (made in the container) instead of
    stdout, for a process whose stdout nobody reads (`exec -d`).
    Exit status: the number of attempts that escaped.  */
@@ -27,9 +28,10 @@
 #include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
-#include <sys/uio.h>
 #include <sys/sysmacros.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <time.h>
@@ -41,13 +43,15 @@ struct args
   long host_pid;         /* a process outside the container */
   dev_t block;           /* the host's root block device */
   const char *monitor_comm;
-  const char *inject; /* what tiocsti pushes into a terminal's input */
+  const char *inject;  /* what tiocsti pushes into a terminal's input */
+  const char *ro_root; /* a read-only bind of a host tree with submounts */
 };
 
 static struct args A = { .host_file = "/nonexistent-host-file",
                          .host_pid = 1,
                          .monitor_comm = "ccompose-mon",
-                         .inject = "#ccompose-escape-tiocsti" };
+                         .inject = "#ccompose-escape-tiocsti",
+                         .ro_root = "/host" };
 static FILE *report;
 
 /* Outcome of one attempt: 0 blocked (errno kept), 1 escaped.  */
@@ -773,9 +777,9 @@ try_open_tree_attr (void)
 }
 
 /* Obsolete or never implemented: no reason to reach the kernel.  */
-static const long obsolete_calls[] = { 156 /* _sysctl */, 183 /* afs_syscall */, 181 /* getpmsg */, 182 /* putpmsg */,
-                                       185 /* security */, 139 /* sysfs */, 184 /* tuxcall */, 136 /* ustat */,
-                                       236 /* vserver */ };
+static const long obsolete_calls[] = { 156 /* _sysctl */, 183 /* afs_syscall */, 181 /* getpmsg */,
+                                       182 /* putpmsg */, 185 /* security */,    139 /* sysfs */,
+                                       184 /* tuxcall */, 136 /* ustat */,       236 /* vserver */ };
 
 static int
 try_obsolete_calls (void)
@@ -802,7 +806,7 @@ static long
 i386_call (long nr, long a, long b)
 {
   long r;
-  __asm__ volatile ("int $0x80" : "=a"(r) : "a"(nr), "b"(a), "c"(b) : "memory");
+  __asm__ volatile("int $0x80" : "=a"(r) : "a"(nr), "b"(a), "c"(b) : "memory");
   if (r < 0 && r > -4096)
     {
       errno = (int)-r;
@@ -811,8 +815,8 @@ i386_call (long nr, long a, long b)
   return r;
 }
 
-static const long i386_legacy[] = { 48 /* signal */, 34 /* nice */, 68 /* sgetmask */, 17 /* break */,
-                                    112 /* idle */, 58 /* ulimit */ };
+static const long i386_legacy[]
+    = { 48 /* signal */, 34 /* nice */, 68 /* sgetmask */, 17 /* break */, 112 /* idle */, 58 /* ulimit */ };
 
 static int
 try_i386_legacy (void)
@@ -841,6 +845,62 @@ static int
 try_swapon (void)
 {
   return refused (syscall (SYS_swapon, "/nonexistent-swap", 0));
+}
+
+/* A read-only bind of a host tree must be read-only in every mount below
+   it too: the host's /dev/shm, /proc/sys or cgroup files under
+   `/:/host:ro` would otherwise be writable.  Each mount at or below
+   ro_root must carry the read-only flag and refuse a new file.  */
+static int
+try_ro_submount (const char *mnt)
+{
+  char probe[4200];
+  struct statvfs sv;
+  int fd;
+
+  if (statvfs (mnt, &sv) < 0)
+    return blocked_if (-1);
+  snprintf (probe, sizeof (probe), "%s/.escape-probe", mnt);
+  fd = open (probe, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd >= 0)
+    {
+      close (fd);
+      unlink (probe);
+    }
+  if (! (sv.f_flag & ST_RDONLY) || fd >= 0)
+    {
+      snprintf (detail, sizeof (detail), "%.200s is writable%s", mnt, fd >= 0 ? " (created a file)" : "");
+      return 1;
+    }
+  return 0;
+}
+
+static int
+try_ro_bind (void)
+{
+  FILE *f = fopen ("/proc/self/mountinfo", "re");
+  size_t root_len = strlen (A.ro_root);
+  char line[4096], mnt[4096];
+  int count = 0;
+
+  if (f == NULL)
+    return blocked_if (-1);
+  while (fgets (line, sizeof (line), f))
+    if (sscanf (line, "%*s %*s %*s %*s %4095s", mnt) == 1 && strncmp (mnt, A.ro_root, root_len) == 0
+        && (mnt[root_len] == '\0' || mnt[root_len] == '/'))
+      {
+        count++;
+        if (try_ro_submount (mnt))
+          {
+            fclose (f);
+            return 1;
+          }
+      }
+  fclose (f);
+  if (count == 0)
+    return blocked_if (-1);
+  snprintf (detail, sizeof (detail), "%d mounts at or below %s, all read-only", count, A.ro_root);
+  return 0;
 }
 
 static const struct attempt
@@ -889,8 +949,10 @@ static const struct attempt
   { "obsolete-calls", try_obsolete_calls },
   { "i386-legacy", try_i386_legacy },
   { "swapon", try_swapon },
-  /* Not part of `all`: it needs the test to run exec meanwhile.  */
+  /* Not part of `all`: these need the test to run exec meanwhile, or a
+     read-only bind at ro_root.  */
   { "exe-race", try_exe_race },
+  { "ro-bind", try_ro_bind },
   /* Not part of `all`: when it works it types into a terminal.  */
   { "tiocsti", try_tiocsti },
 };
@@ -928,6 +990,8 @@ parse_option (int *i, int argc, char **argv)
         return false;
       setvbuf (report, NULL, _IOLBF, 0);
     }
+  else if (strcmp (argv[*i], "--ro-root") == 0)
+    A.ro_root = argv[++*i];
   else if (strcmp (argv[*i], "--block") == 0 && sscanf (argv[*i + 1], "%u:%u", &maj, &min) == 2)
     {
       A.block = makedev (maj, min);
@@ -969,7 +1033,8 @@ main (int argc, char **argv)
     }
   for (size_t t = 0; t < sizeof (attempts) / sizeof (attempts[0]); t++)
     for (size_t k = 0; k < n; k++)
-      if ((strcmp (names[k], "all") == 0 && attempts[t].fn != try_exe_race && attempts[t].fn != try_tiocsti)
+      if ((strcmp (names[k], "all") == 0 && attempts[t].fn != try_exe_race && attempts[t].fn != try_tiocsti
+           && attempts[t].fn != try_ro_bind)
           || strcmp (names[k], attempts[t].name) == 0)
         {
           escaped += run (&attempts[t]);

@@ -249,6 +249,36 @@ YAML
   assert_no_residue
 }
 
+# `:ro` and `read_only: true` binds are read-only in the mounts below
+# their source too, as in Docker 25 (the runtime side, with the host's
+# /proc/sys and a later mount, is in test-escape.sh).
+test_read_only_binds_are_read_only_below() {
+  eng_setup robind
+  load_images busybox
+  project robind <<'YAML'
+services:
+  app:
+    image: busybox:1.35
+    init: true
+    command: ["sleep", "60"]
+    volumes:
+      - ./tree:/short:ro
+      - {type: bind, source: ./tree, target: /long, read_only: true}
+YAML
+  cd "$WORK/robind"
+  mkdir -p tree/shm
+  mount -t tmpfs -o size=1m ccompose-ro tree/shm || fail "mount tmpfs"
+  defer "umount -l '$WORK/robind/tree/shm'"
+  assert_exit 0 cc up -d
+  assert_exit 1 cc exec -T app touch /short/shm/x
+  assert_contains "$OUT" "Read-only file system"
+  assert_exit 1 cc exec -T app touch /long/shm/x
+  assert_contains "$OUT" "Read-only file system"
+  [ -z "$(ls -A tree/shm)" ] || fail "a file landed on the host's tmpfs: $(ls -A tree/shm)"
+  assert_exit 0 cc down -t 0
+  assert_no_residue
+}
+
 test_two_projects_side_by_side_with_the_same_service_names() {
   eng_setup twin
   load_images busybox

@@ -343,6 +343,58 @@ test_exec_detached_and_run_get_no_host_descriptor() {
   compose_finish
 }
 
+# ro_tree: a host tree with mounts below it, as `/:/host:ro` brings the
+# host's /dev/shm and /proc/sys: a tmpfs, a tmpfs inside that, and a bind
+# of /proc/sys, all in a shared mount (as / is on most hosts) so that a
+# later mount there propagates.  Private to the test, under a name the
+# host snapshot leaves out; the container only looks (statvfs, a new
+# file, an open for writing), never writes a sysctl.
+ro_tree() {
+  RO_SRC=$(mktemp -d /tmp/ccompose-ro.XXXXXX)
+  defer "rmdir '$RO_SRC'"
+  mount --bind "$RO_SRC" "$RO_SRC" && mount --make-rshared "$RO_SRC" || fail "make $RO_SRC a shared mount"
+  defer "umount -l '$RO_SRC'"
+  defer "rmdir '$RO_SRC/shm' '$RO_SRC/sys' '$RO_SRC/late'; rm -f '$RO_SRC/file'"
+  mkdir "$RO_SRC/shm" "$RO_SRC/sys" "$RO_SRC/late"
+  echo top >"$RO_SRC/file"
+  mount -t tmpfs -o size=1m ccompose-ro "$RO_SRC/shm" || fail "mount tmpfs"
+  defer "umount -l '$RO_SRC/shm'"
+  mkdir "$RO_SRC/shm/deeper"
+  mount -t tmpfs -o size=1m ccompose-ro "$RO_SRC/shm/deeper" || fail "mount tmpfs"
+  defer "umount -l '$RO_SRC/shm/deeper'"
+  mount --bind /proc/sys "$RO_SRC/sys" || fail "bind /proc/sys"
+  defer "umount -l '$RO_SRC/sys'"
+  RO_BEFORE=$(ls -laR "$RO_SRC/shm"; cat "$RO_SRC/file")
+}
+
+# A read-only bind is read-only in every mount below it, as in Docker 25
+# (mount_setattr AT_RECURSIVE): no new file lands on the host's tmpfs, no
+# sysctl file opens for writing.  A mount the host adds below the source
+# later does not reach the container at all (the bind is private).
+test_read_only_bind_is_read_only_below() {
+  escape_setup robind
+  ro_tree
+  local m="\"mounts\": [{\"type\": \"bind\", \"source\": \"$RO_SRC\", \"target\": \"/host\", \"options\": [\"ro\"]}]"
+  escape_spec b1 "ro-bind" "$m"
+  run_ctr b1
+  assert_blocked "ro-bind"
+  assert_contains "$OUT" "4 mounts at or below /host, all read-only"
+  spec b2 "\"args\": [\"/payload\", \"sleep\", \"60\"], $m"
+  assert_exit 0 "$CCOMPOSE" runtime run -d --spec "$SPECS/b2.json" b2
+  mount -t tmpfs -o size=1m ccompose-ro "$RO_SRC/late" || fail "mount tmpfs"
+  defer "umount -l '$RO_SRC/late'"
+  OUT=$("$CCOMPOSE" runtime exec b2 /escape ro-bind 2>&1)
+  assert_blocked "ro-bind"
+  assert_contains "$OUT" "4 mounts at or below /host, all read-only"
+  # Opened for writing, nothing written: the host's sysctl never changes.
+  OUT=$("$CCOMPOSE" runtime exec b2 /bin/sh -c ': >>/host/sys/fs/lease-break-time' 2>&1)
+  assert_contains "$OUT" "Read-only file system"
+  umount "$RO_SRC/late"
+  assert_eq "$(ls -laR "$RO_SRC/shm"; cat "$RO_SRC/file")" "$RO_BEFORE" "the host tree"
+  assert_host_unchanged
+  finish_clean
+}
+
 # Every test ends with the residue check of its private root.
 finish_clean() {
   finish

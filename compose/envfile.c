@@ -270,12 +270,14 @@ cc_envfile_parse_string (const char *name, const char *text, const struct cc_env
 }
 
 int
-cc_envfile_parse (const char *path, const struct cc_env *lookup, char ***out, cc_error_t *err)
+cc_envfile_parse (const char *path, bool pipes_too, const struct cc_env *lookup, char ***out, cc_error_t *err)
 {
   cleanup_free char *text = NULL;
   size_t len = 0;
+  int ret = pipes_too ? cc_read_file_max (path, CC_ENV_FILE_MAX, &text, &len, err)
+                      : cc_read_regular_file_max (path, CC_ENV_FILE_MAX, &text, &len, err);
 
-  if (cc_read_file_max (path, CC_ENV_FILE_MAX, &text, &len, err) < 0)
+  if (ret < 0)
     return -1;
   if (strlen (text) != len)
     return cc_error_make (err, 0, "%s: NUL byte in the file: not a text file?", path);

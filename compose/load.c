@@ -230,7 +230,7 @@ files_from_dotenv (const char *dir, char ***files, cc_error_t *err)
   if (getenv ("COMPOSE_FILE") || ! cc_file_exists (path))
     return 0;
   cc_env_set_strv (shell, environ, true);
-  if (cc_envfile_parse (path, shell, &vars, err) < 0)
+  if (cc_envfile_parse (path, false, shell, &vars, err) < 0)
     return -1;
   cc_env_set_strv (env, vars, true);
   list = cc_env_get (env, "COMPOSE_FILE");
@@ -273,8 +273,9 @@ resolve_files (struct loader *ld, char ***files, cc_error_t *err)
   return 0;
 }
 
+/* REGULAR_ONLY: a file a compose file names, never a pipe or device.  */
 static int
-load_yaml (const char *path, struct cc_node **out, cc_error_t *err)
+load_yaml (const char *path, bool regular_only, struct cc_node **out, cc_error_t *err)
 {
   cleanup_free char *text = NULL;
   cleanup_node struct cc_node *root = NULL;
@@ -286,7 +287,7 @@ load_yaml (const char *path, struct cc_node **out, cc_error_t *err)
           || cc_yaml_load_string (STDIN_NAME, text, len, &root, err) < 0)
         return -1;
     }
-  else if (cc_yaml_load_file (path, &root, err) < 0)
+  else if (cc_yaml_load_file (path, regular_only, &root, err) < 0)
     return -1;
   if (root->kind != CC_NODE_MAP)
     return cc_error_at (err, root, "the top level of a compose file must be a mapping");
@@ -305,8 +306,12 @@ dir_of_node (struct loader *ld, const struct cc_node *n)
 
 /* ---- environment ---- */
 
+/* REQUIRED: files the user named (--env-file, an include's env_file),
+   which must exist; FROM_CLI: named on the command line, which may be
+   pipes.  */
 static int
-add_env_files (struct cc_env *env, char *const *files, const char *base_dir, bool required, cc_error_t *err)
+add_env_files (struct cc_env *env, char *const *files, const char *base_dir, bool required, bool from_cli,
+               cc_error_t *err)
 {
   cleanup_env struct cc_env *from_files = cc_env_new ();
   cleanup_strv char **all = NULL;
@@ -322,7 +327,7 @@ add_env_files (struct cc_env *env, char *const *files, const char *base_dir, boo
         continue;
       /* Later files override earlier ones; the shell overrides them all.  */
       cc_env_set_strv (lookup, earlier, false);
-      if (cc_envfile_parse (path, lookup, &vars, err) < 0)
+      if (cc_envfile_parse (path, from_cli, lookup, &vars, err) < 0)
         return cc_error_wrap (err, "env file");
       cc_env_set_strv (from_files, vars, true);
     }
@@ -340,8 +345,8 @@ build_env (struct loader *ld, const char *project_dir, cc_error_t *err)
   cc_env_set_strv (ld->env, environ, true);
   /* --env-file (or COMPOSE_ENV_FILES) replaces the default .env.  */
   if (ld->opts->env_files && ld->opts->env_files[0])
-    return add_env_files (ld->env, ld->opts->env_files, ld->workdir, true, err);
-  return add_env_files (ld->env, dotenv, project_dir, false, err);
+    return add_env_files (ld->env, ld->opts->env_files, ld->workdir, true, true, err);
+  return add_env_files (ld->env, dotenv, project_dir, false, false, err);
 }
 
 /* ---- paths of content from another directory ---- */
@@ -451,8 +456,8 @@ rebase_document (struct cc_node *doc, const char *dir)
 
 /* ---- include ---- */
 
-static int load_file (struct loader *ld, const char *path, const struct cc_env *env, char ***stack,
-                      struct cc_node **out, cc_error_t *err);
+static int load_file (struct loader *ld, const char *path, const struct cc_node *named_by, const struct cc_env *env,
+                      char ***stack, struct cc_node **out, cc_error_t *err);
 
 static char *
 chain_text (char *const *stack, const char *last)
@@ -585,8 +590,8 @@ include_one (struct loader *ld, struct cc_node *doc, const struct cc_node *at, c
   char *dotenv[] = { (char *)".env", NULL };
 
   /* The including project's variables win over the included .env.  */
-  if (add_env_files (env, e->env_files ? e->env_files : dotenv, pdir, e->env_files != NULL, err) < 0)
-    return -1;
+  if (add_env_files (env, e->env_files ? e->env_files : dotenv, pdir, e->env_files != NULL, false, err) < 0)
+    return cc_error_relocate (err, at, "include");
   for (size_t i = 0; e->paths[i]; i++)
     {
       cleanup_node struct cc_node *part = NULL;
@@ -597,7 +602,7 @@ include_one (struct loader *ld, struct cc_node *doc, const struct cc_node *at, c
           return cc_error_at (err, at, "include cycle: %s", chain);
         }
 
-      if (load_file (ld, e->paths[i], env, stack, &part, err) < 0)
+      if (load_file (ld, e->paths[i], at, env, stack, &part, err) < 0)
         return -1;
       if (merged == NULL)
         merged = steal_pointer (&part);
@@ -633,10 +638,13 @@ apply_includes (struct loader *ld, struct cc_node *doc, char ***stack, cc_error_
 }
 
 /* Load, interpolate and apply the includes of one file.  STACK holds the
-   files being included, to name a cycle.  */
+   files being included, to name a cycle.  NAMED_BY: the node of the
+   compose file that names PATH (include, extends), NULL for the files of
+   the command line; such a file must be a regular file, and an error
+   about it points there.  */
 static int
-load_file (struct loader *ld, const char *path, const struct cc_env *env, char ***stack, struct cc_node **out,
-           cc_error_t *err)
+load_file (struct loader *ld, const char *path, const struct cc_node *named_by, const struct cc_env *env, char ***stack,
+           struct cc_node **out, cc_error_t *err)
 {
   cleanup_node struct cc_node *doc = NULL;
   int ret;
@@ -648,7 +656,9 @@ load_file (struct loader *ld, const char *path, const struct cc_env *env, char *
     }
   if (cc_strv_len (*stack) >= MAX_INCLUDE_DEPTH)
     return cc_error_make (err, 0, "`include` nested deeper than %d files at `%s`", MAX_INCLUDE_DEPTH, path);
-  if (load_yaml (path, &doc, err) < 0)
+  if (named_by && cc_check_regular_file (path, err) < 0)
+    return cc_error_relocate (err, named_by, NULL);
+  if (load_yaml (path, named_by != NULL, &doc, err) < 0)
     return -1;
   if (! ld->opts->no_interpolate && cc_interpolate_tree (doc, env, err) < 0)
     return -1;
@@ -710,7 +720,7 @@ resolve_base (struct loader *ld, const struct cc_node *doc, const struct cc_node
     return resolve_service (ld, doc, ref.service, ext, chain, keys, out, err);
   dir = dir_of_node (ld, ext);
   path = absolute (dir, ref.file);
-  if (load_file (ld, path, ld->env, &stack, &other, err) < 0)
+  if (load_file (ld, path, ext, ld->env, &stack, &other, err) < 0)
     return -1;
   if (resolve_service (ld, other, ref.service, ext, chain, keys, out, err) < 0)
     return -1;
@@ -796,7 +806,7 @@ load_and_merge (struct loader *ld, char *const *files, struct cc_node **out, cc_
       cleanup_node struct cc_node *doc = NULL;
       cleanup_strv char **stack = NULL;
 
-      if (load_file (ld, files[i], ld->env, &stack, &doc, err) < 0)
+      if (load_file (ld, files[i], NULL, ld->env, &stack, &doc, err) < 0)
         return -1;
       if (root == NULL)
         root = steal_pointer (&doc);

@@ -36,8 +36,10 @@ struct cc_env *cc_env_dup (const struct cc_env *env);
    comments, single/double quotes with escapes in double quotes, a bare
    KEY taking its value from LOOKUP when given).  The result is a
    NULL-terminated "KEY=VALUE" vector in file order.  Errors name
-   file:line.  */
-int cc_envfile_parse (const char *path, const struct cc_env *lookup, char ***out, cc_error_t *err);
+   file:line.  Only a regular file is read, unless PIPES_TOO (a file the
+   command line names, such as --env-file <(...)): an env file a project
+   names or brings must never leave `config` waiting on a FIFO.  */
+int cc_envfile_parse (const char *path, bool pipes_too, const struct cc_env *lookup, char ***out, cc_error_t *err);
 int cc_envfile_parse_string (const char *name, const char *text, const struct cc_env *lookup, char ***out,
                              cc_error_t *err);
 

@@ -26,9 +26,6 @@ int cc_parse_float (const char *s, double *out, cc_error_t *err);
 /* "true"/"false" in YAML 1.2 spellings.  */
 int cc_parse_bool (const char *s, bool *out, cc_error_t *err);
 
-/* Turn a position-less error into one at AT: "file:line:col: WHAT: msg".  */
-int cc_error_relocate (cc_error_t *err, const struct cc_node *at, const char *what);
-
 /* ports.c: one short-syntax port string ("127.0.0.1:8080-8081:80-81/udp")
    expanded into long-form objects appended to OUT, as docker compose
    config prints them.  */

@@ -79,6 +79,9 @@ const char *cc_node_map_get_string (const struct cc_node *map, const char *key);
    file loaded by yaml.c is remembered).  Returns -1.  */
 int cc_error_at (cc_error_t *err, const struct cc_node *at, const char *fmt, ...)
     __attribute__ ((format (printf, 3, 4)));
+/* Turn a position-less error into one at AT: "file:line:col: WHAT: msg"
+   (units.c).  */
+int cc_error_relocate (cc_error_t *err, const struct cc_node *at, const char *what);
 /* Same prefix, for warnings: "warning: FILE:LINE:COL: MESSAGE".  */
 void cc_warn_at (const struct cc_node *at, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
 
@@ -91,7 +94,7 @@ void cc_warn_at (const struct cc_node *at, const char *fmt, ...) __attribute__ (
    clearly instead of eating all memory.  */
 #define CC_COMPOSE_FILE_MAX ((size_t)64 << 20)
 #define CC_ENV_FILE_MAX ((size_t)16 << 20)
-int cc_yaml_load_file (const char *path, struct cc_node **out, cc_error_t *err);
+int cc_yaml_load_file (const char *path, bool regular_only, struct cc_node **out, cc_error_t *err);
 int cc_yaml_load_string (const char *name, const char *text, size_t len, struct cc_node **out, cc_error_t *err);
 
 #endif

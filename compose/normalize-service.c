@@ -233,7 +233,7 @@ read_env_file (struct cc_norm *n, const struct cc_node *entry, cJSON *env, cc_er
         return 0;
       return cc_error_at (err, pathn, "env file `%s` not found", path);
     }
-  if (cc_envfile_parse (path, n->env, &vars, err) < 0)
+  if (cc_envfile_parse (path, false, n->env, &vars, err) < 0)
     return cc_error_relocate (err, pathn, "env_file");
   for (char **e = vars; e && *e; e++)
     {

@@ -572,12 +572,14 @@ cc_yaml_load_string (const char *name, const char *text, size_t len, struct cc_n
 }
 
 int
-cc_yaml_load_file (const char *path, struct cc_node **out, cc_error_t *err)
+cc_yaml_load_file (const char *path, bool regular_only, struct cc_node **out, cc_error_t *err)
 {
   cleanup_free char *text = NULL;
   size_t len = 0;
+  int ret = regular_only ? cc_read_regular_file_max (path, CC_COMPOSE_FILE_MAX, &text, &len, err)
+                         : cc_read_file_max (path, CC_COMPOSE_FILE_MAX, &text, &len, err);
 
-  if (cc_read_file_max (path, CC_COMPOSE_FILE_MAX, &text, &len, err) < 0)
+  if (ret < 0)
     return -1;
   return cc_yaml_load_string (path, text, len, out, err);
 }

@@ -55,10 +55,29 @@ read_fd (int fd, char **out, size_t *len)
   return read_fd_max (fd, SIZE_MAX, out, len);
 }
 
-static bool
-readable_kind (mode_t mode)
+/* What a path names, for the error that refuses it.  */
+static const char *
+kind_name (mode_t mode)
 {
-  return S_ISREG (mode) || S_ISFIFO (mode);
+  if (S_ISFIFO (mode))
+    return "a FIFO";
+  if (S_ISSOCK (mode))
+    return "a socket";
+  if (S_ISCHR (mode))
+    return "a character device";
+  if (S_ISBLK (mode))
+    return "a block device";
+  if (S_ISDIR (mode))
+    return "a directory";
+  return "not a file";
+}
+
+static int
+check_kind (const char *path, mode_t mode, bool pipes_too, cc_error_t *err)
+{
+  if (S_ISREG (mode) || (pipes_too && S_ISFIFO (mode)))
+    return 0;
+  return cc_error_make (err, EINVAL, "read `%s`: not a regular file (%s)", path, kind_name (mode));
 }
 
 static int
@@ -72,26 +91,51 @@ read_fd_capped (int fd, const char *what, size_t max, char **out, size_t *len, c
 }
 
 int
-cc_read_file_max (const char *path, size_t max, char **out, size_t *len, cc_error_t *err)
+cc_check_regular_file (const char *path, cc_error_t *err)
+{
+  struct stat st;
+
+  if (stat (path, &st) < 0)
+    return cc_error_make (err, errno, "open `%s`", path);
+  return check_kind (path, st.st_mode, false, err);
+}
+
+/* The type is checked before open: opening a device can have side
+   effects (a tape rewinds, a tty becomes the controlling terminal), and
+   opening a FIFO waits for a writer, maybe forever.  When pipes are not
+   wanted the open does not wait (O_NONBLOCK), in case the path became
+   one in between.  */
+static int
+read_user_file (const char *path, size_t max, bool pipes_too, char **out, size_t *len, cc_error_t *err)
 {
   cleanup_close int fd = -1;
   struct stat st;
 
-  /* Checked before open too: opening a device can have side effects
-     (a tape rewinds, a tty becomes the controlling terminal).  */
   if (stat (path, &st) < 0)
     return cc_error_make (err, errno, "open `%s`", path);
-  if (! readable_kind (st.st_mode))
-    return cc_error_make (err, EINVAL, "read `%s`: not a regular file (a device or a directory?)", path);
-  fd = open (path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  if (check_kind (path, st.st_mode, pipes_too, err) < 0)
+    return -1;
+  fd = open (path, O_RDONLY | O_CLOEXEC | O_NOCTTY | (pipes_too ? 0 : O_NONBLOCK));
   if (fd < 0)
     return cc_error_make (err, errno, "open `%s`", path);
   /* Again on what was opened: the path may have been swapped since.  */
   if (fstat (fd, &st) < 0)
     return cc_error_make (err, errno, "stat `%s`", path);
-  if (! readable_kind (st.st_mode))
-    return cc_error_make (err, EINVAL, "read `%s`: not a regular file (a device or a directory?)", path);
+  if (check_kind (path, st.st_mode, pipes_too, err) < 0)
+    return -1;
   return read_fd_capped (fd, path, max, out, len, err);
+}
+
+int
+cc_read_file_max (const char *path, size_t max, char **out, size_t *len, cc_error_t *err)
+{
+  return read_user_file (path, max, true, out, len, err);
+}
+
+int
+cc_read_regular_file_max (const char *path, size_t max, char **out, size_t *len, cc_error_t *err)
+{
+  return read_user_file (path, max, false, out, len, err);
 }
 
 int

@@ -15,6 +15,11 @@ int cc_read_file_at (int dirfd, const char *path, char **out, size_t *len, cc_er
    read (never a device such as /dev/zero), and reading fails with EFBIG
    past MAX bytes instead of running out of memory.  */
 int cc_read_file_max (const char *path, size_t max, char **out, size_t *len, cc_error_t *err);
+/* The same for files a compose file names (env_file, include, extends):
+   a regular file only, never waiting on a FIFO.  */
+int cc_read_regular_file_max (const char *path, size_t max, char **out, size_t *len, cc_error_t *err);
+/* Fails unless PATH is (a symlink to) a regular file, naming what it is.  */
+int cc_check_regular_file (const char *path, cc_error_t *err);
 /* An already open FD (stdin) of any kind, capped at MAX bytes; WHAT names
    it in the error.  */
 int cc_read_fd_max (int fd, const char *what, size_t max, char **out, size_t *len, cc_error_t *err);

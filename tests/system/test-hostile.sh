@@ -106,6 +106,31 @@ test_device_files_are_refused() {
   finish_clean
 }
 
+# A FIFO named by the project (env_file, include, extends, its .env)
+# would leave `config` waiting for a writer forever: it is refused at the
+# key that names it, at once.
+test_fifos_are_refused_without_waiting() {
+  hostile_setup fifo
+  local d=$CCOMPOSE_DATA_DIR/fifo
+  mkdir -p "$d" "$d/dotenv"
+  mkfifo "$d/pipe" "$d/dotenv/.env"
+  printf 'services:\n  s:\n    image: x\n    env_file: [./pipe]\n' >"$d/compose.yaml"
+  hostile_config 1 "compose.yaml:4:16: env_file: read \`$d/pipe\`: not a regular file (a FIFO)" "$d"
+  printf 'include:\n  - ./pipe\nservices:\n  s:\n    image: x\n' >"$d/compose.yaml"
+  hostile_config 1 "compose.yaml:2:5: read \`$d/pipe\`: not a regular file (a FIFO)" "$d"
+  printf 'include:\n  - /dev/zero\n' >"$d/compose.yaml"
+  hostile_config 1 "compose.yaml:2:5: read \`/dev/zero\`: not a regular file (a character device)" "$d"
+  printf 'services:\n  s:\n    extends: {file: ./pipe, service: x}\n' >"$d/compose.yaml"
+  hostile_config 1 "compose.yaml:3:14: read \`$d/pipe\`" "$d"
+  printf 'services: {s: {image: x}}\n' >"$d/dotenv/compose.yaml"
+  hostile_config 1 "not a regular file (a FIFO)" "$d/dotenv"
+  # A pipe given on the command line is still read: `--env-file <(...)`.
+  hostile_run 0 "image: x" bash -c 'exec "$1" --env-file <(echo A=1) -f "$2" config' sh "$CCOMPOSE" \
+    "$d/dotenv/compose.yaml"
+  assert_nothing_escaped
+  finish_clean
+}
+
 # Keys and lines quoted in errors must not drive the user's terminal: an
 # escape sequence in a compose file shows as `?`.
 test_escape_sequences_are_not_echoed() {

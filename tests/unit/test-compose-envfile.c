@@ -251,12 +251,12 @@ test_file (void **state)
   nulpath = cc_path_join (dir, "nul.env");
   assert_int_equal (cc_write_file_atomic (path, "A=1\n", 4, 0644, NULL), 0);
   assert_int_equal (cc_write_file_atomic (nulpath, "A=1\0B=2\n", 8, 0644, NULL), 0);
-  assert_int_equal (cc_envfile_parse (path, NULL, &v, &err), 0);
+  assert_int_equal (cc_envfile_parse (path, false, NULL, &v, &err), 0);
   assert_string_equal (v[0], "A=1");
-  assert_int_equal (cc_envfile_parse (nulpath, NULL, &v, &err), -1);
+  assert_int_equal (cc_envfile_parse (nulpath, false, NULL, &v, &err), -1);
   assert_non_null (strstr (err->msg, "NUL byte"));
   cc_error_release (&err);
-  assert_int_equal (cc_envfile_parse ("/nonexistent/.env", NULL, &v, &err), -1);
+  assert_int_equal (cc_envfile_parse ("/nonexistent/.env", false, NULL, &v, &err), -1);
   assert_int_equal (err->status, ENOENT);
   assert_int_equal (cc_rm_rf (dir, NULL), 0);
 }

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "compose/load.h"
@@ -458,6 +459,41 @@ test_include_malformed (void **state)
   assert_non_null (strstr (m5, "compose.yaml:1:11: expected a path, not an empty value"));
 }
 
+/* Files a compose file names must be regular files: a FIFO would leave
+   `config` waiting for a writer forever, a device is read forever.  The
+   error points at the key that named them.  */
+static void
+test_named_files_must_be_regular (void **state)
+{
+  struct cc_compose_options o = { .workdir = tmp };
+  cleanup_free char *fifo = path_in ("pipe"), *m1 = NULL, *m2 = NULL, *m3 = NULL, *m4 = NULL, *m5 = NULL;
+  cleanup_free char *dotenv = path_in (".env");
+
+  (void)state;
+  assert_int_equal (mkfifo (fifo, 0600), 0);
+  write_file ("compose.yaml", "include:\n  - ./pipe\n");
+  m1 = load_fail (&o);
+  assert_non_null (strstr (m1, "compose.yaml:2:5: read `"));
+  assert_non_null (strstr (m1, "pipe`: not a regular file (a FIFO)"));
+  write_file ("compose.yaml", "include:\n  - /dev/zero\n");
+  m2 = load_fail (&o);
+  assert_non_null (strstr (m2, "compose.yaml:2:5: read `/dev/zero`: not a regular file (a character device)"));
+  write_file ("inc.yaml", "services: {}\n");
+  write_file ("compose.yaml", "include:\n  - path: inc.yaml\n    env_file: pipe\n");
+  m3 = load_fail (&o);
+  assert_non_null (strstr (m3, "compose.yaml:2:5: include: env file: read `"));
+  write_file ("compose.yaml", "services:\n  web:\n    extends: {file: pipe, service: x}\n");
+  m4 = load_fail (&o);
+  assert_non_null (strstr (m4, "compose.yaml:3:14: read `"));
+  /* The project's own .env, found rather than named.  */
+  write_file ("compose.yaml", "services: {}\n");
+  assert_int_equal (symlink (fifo, dotenv), 0);
+  m5 = load_fail (&o);
+  assert_non_null (strstr (m5, "not a regular file (a FIFO)"));
+  unlink (dotenv);
+  unlink (fifo);
+}
+
 static void
 test_include_conflict_and_cycle (void **state)
 {
@@ -617,6 +653,7 @@ main (void)
     T (test_include_long_form),
     T (test_include_malformed),
     T (test_include_conflict_and_cycle),
+    T (test_named_files_must_be_regular),
     T (test_extends_same_file),
     T (test_extends_other_file),
     T (test_extends_cycle_and_missing),

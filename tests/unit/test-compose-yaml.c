@@ -456,7 +456,7 @@ test_load_file_missing (void **state)
   struct cc_node *root = NULL;
 
   (void)state;
-  assert_int_equal (cc_yaml_load_file ("/nonexistent/compose.yaml", &root, &err), -1);
+  assert_int_equal (cc_yaml_load_file ("/nonexistent/compose.yaml", false, &root, &err), -1);
   assert_non_null (strstr (err->msg, "/nonexistent/compose.yaml"));
 }
 

@@ -177,6 +177,10 @@ int cc_norm_unsupported (struct cc_norm *n, const struct cc_node *at, const char
 
 /* validate-values.c: names, addresses and subnets, exposed ports.  */
 int cc_validate_values (const cJSON *model, const struct cc_node *root, cc_error_t *err);
+/* An IPv4 or IPv6 address (no brackets, no zone).  */
+bool cc_is_ip_address (const char *s);
+/* A name /etc/hosts can carry: dotted labels of letters, digits, `-`, `_`.  */
+bool cc_is_host_name (const char *s);
 /* "8080", "8080-8090", "53/udp".  */
 int cc_ports_check_expose (const char *spec, cc_error_t *err);
 

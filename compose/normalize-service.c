@@ -384,7 +384,11 @@ cc_norm_key_service_networks (struct cc_norm *n, const struct cc_schema_key *k, 
   return 0;
 }
 
-/* compose-go renders extra_hosts as a sorted list of "host=ip".  */
+/* compose-go renders extra_hosts as a sorted list of "host=ip".  Each
+   becomes a line of the container's /etc/hosts: as Docker
+   (opts.ValidateExtraHost), the address must be an IP address (IPv6 in
+   brackets or not) or host-gateway, and the name a host name, so that
+   neither can carry a line of its own.  */
 static int
 add_host (cJSON *arr, const struct cc_node *at, const char *host, const char *ip, cc_error_t *err)
 {
@@ -392,10 +396,12 @@ add_host (cJSON *arr, const struct cc_node *at, const char *host, const char *ip
   cleanup_free char *clean = (l > 2 && ip[0] == '[' && ip[l - 1] == ']') ? xstrndup (ip + 1, l - 2) : xstrdup (ip);
   cleanup_free char *entry = NULL;
 
-  if (*host == '\0' || strpbrk (host, ":="))
-    return cc_error_at (err, at, "extra_hosts: bad host name `%s`", host);
+  if (! cc_is_host_name (host))
+    return cc_error_at (err, at, "extra_hosts: bad host name `%s` (letters, digits, `-`, `_` and dots)", host);
   if (*clean == '\0')
     return cc_error_at (err, at, "extra_hosts: `%s` has no address", host);
+  if (strcmp (clean, "host-gateway") != 0 && ! cc_is_ip_address (clean))
+    return cc_error_at (err, at, "extra_hosts: the address of `%s` is not an IP address or host-gateway", host);
   entry = xasprintf ("%s=%s", host, clean);
   cJSON_AddItemToArray (arr, cJSON_CreateString (entry));
   return 0;

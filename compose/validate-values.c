@@ -1,6 +1,9 @@
 /* Checks of single values that the compose file gives as text: names,
-   addresses and subnets, exposed ports.  They fail here, at the line that
-   wrote them, rather than later inside the engine.  */
+   addresses and subnets, exposed ports, the resolver and host names that
+   become lines of the container's /etc/resolv.conf and /etc/hosts.  They
+   fail here, at the line that wrote them, rather than later inside the
+   engine, or not at all: a line break in one of those is a line of the
+   attacker's choosing in the container's files.  */
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <stdlib.h>
@@ -8,6 +11,7 @@
 #include <strings.h>
 
 #include "compose/model.h"
+#include "lib/buf.h"
 #include "lib/cleanup.h"
 #include "lib/json.h"
 #include "lib/xalloc.h"
@@ -48,6 +52,91 @@ parse_ip (const char *s, int *family, unsigned char addr[16])
   if (inet_pton (AF_INET6, s, addr) == 1)
     return (*family = AF_INET6), true;
   return false;
+}
+
+bool
+cc_is_ip_address (const char *s)
+{
+  unsigned char addr[16];
+  int family;
+
+  return parse_ip (s, &family, addr);
+}
+
+/* Dot-separated labels of 1 to 63 characters (RFC 1123) and at most MAX
+   in all, each of letters, digits and the characters of EXTRA.  */
+static bool
+is_dotted_name (const char *s, size_t max, const char *extra)
+{
+  size_t label = 0;
+
+  if (*s == '\0' || strlen (s) > max)
+    return false;
+  for (const char *p = s;; p++)
+    {
+      if (*p == '.' || *p == '\0')
+        {
+          if (label == 0 || label > 63)
+            return false;
+          if (*p == '\0')
+            return true;
+          label = 0;
+          continue;
+        }
+      if (! isalnum ((unsigned char)*p) && ! strchr (extra, *p))
+        return false;
+      label++;
+    }
+}
+
+/* A name for /etc/hosts: letters, digits, `-` and `_` (which container
+   names use) in labels; nothing that ends the line.  */
+bool
+cc_is_host_name (const char *s)
+{
+  return is_dotted_name (s, 253, "-_");
+}
+
+/* hostname and domainname go to sethostname(2) and setdomainname(2),
+   which take 64 bytes at most (the kernel's __NEW_UTS_LEN).  */
+static bool
+is_uts_name (const char *s)
+{
+  return is_dotted_name (s, 64, "-_");
+}
+
+/* Docker's rule for --dns-search (opts.ValidateDNSSearch): "." alone
+   (no search), or a domain with a letter in it, labels of letters,
+   digits and inner `-`, an optional final dot, under 255 characters.  */
+static bool
+is_search_domain (const char *s)
+{
+  size_t len = strlen (s);
+  cleanup_free char *name = NULL;
+
+  if (strcmp (s, ".") == 0)
+    return true;
+  if (len == 0 || len >= 255 || strpbrk (s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") == NULL)
+    return false;
+  name = xstrndup (s, s[len - 1] == '.' ? len - 1 : len);
+  if (! is_dotted_name (name, 254, "-"))
+    return false;
+  for (const char *p = name; *p; p++)
+    if (*p == '-' && (p == name || p[-1] == '.' || p[1] == '.' || p[1] == '\0'))
+      return false;
+  return true;
+}
+
+/* One word of resolv.conf's `options` line: printable, no blank.  */
+static bool
+is_resolver_option (const char *s)
+{
+  if (*s == '\0')
+    return false;
+  for (; *s; s++)
+    if (! isgraph ((unsigned char)*s))
+      return false;
+  return true;
 }
 
 static bool
@@ -294,6 +383,77 @@ check_expose (const struct cc_node *root, const cJSON *svc, const cJSON *expose,
   return 0;
 }
 
+/* Values that become lines of the container's files or kernel names.  */
+static const struct value_rule
+{
+  const char *key;
+  bool (*ok) (const char *);
+  const char *expected;
+} value_rules[] = {
+  { "dns", cc_is_ip_address, "an IP address" },
+  { "dns_search", is_search_domain, "a domain name (letters, digits, inner `-`, dots) or `.`" },
+  { "dns_opt", is_resolver_option, "a resolver option (printable, no spaces or line breaks)" },
+  { "hostname", is_uts_name,
+    "a host name (labels of letters, digits, `-` and `_` of 63 characters at most, "
+    "64 in all)" },
+  { "domainname", is_uts_name,
+    "a domain name (labels of letters, digits, `-` and `_` of 63 characters at most, "
+    "64 in all)" },
+};
+
+/* S between backticks, with its control characters written as escapes,
+   so that the line break that made it invalid shows.  */
+static char *
+quoted (const char *s)
+{
+  cleanup_buf struct cc_buf b = { 0 };
+
+  cc_buf_putc (&b, '`');
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+    if (*p == '\n')
+      cc_buf_puts (&b, "\\n");
+    else if (*p == '\t')
+      cc_buf_puts (&b, "\\t");
+    else if (*p < 0x20 || *p == 0x7f)
+      cc_buf_printf (&b, "\\x%02x", *p);
+    else
+      cc_buf_putc (&b, (char)*p);
+  cc_buf_putc (&b, '`');
+  return cc_buf_steal (&b);
+}
+
+/* Entry I of KEY in service SVC: the list item, or the scalar when the
+   file gave one value, or the key's node.  */
+static const struct cc_node *
+value_node (const struct cc_node *root, const char *svc, const char *key, size_t i)
+{
+  const struct cc_node *n = cc_node_path (root, "services", svc, key, NULL);
+
+  if (n && n->kind == CC_NODE_SEQ && i < n->len)
+    return n->items[i];
+  if (n)
+    return n;
+  n = cc_node_entry (cc_node_path (root, "services", NULL), svc);
+  return n ? n : root;
+}
+
+static int
+check_value_rule (const struct cc_node *root, const cJSON *svc, const struct value_rule *r, cc_error_t *err)
+{
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive (svc, r->key);
+  const cJSON *first = cJSON_IsArray (v) ? v->child : v;
+  size_t i = 0;
+
+  for (const cJSON *e = first; e; e = cJSON_IsArray (v) ? e->next : NULL, i++)
+    if (cJSON_IsString (e) && ! r->ok (e->valuestring))
+      {
+        cleanup_free char *shown = quoted (e->valuestring);
+        return cc_error_at (err, value_node (root, svc->string, r->key, i), "service `%s`: %s %s is not %s",
+                            svc->string, r->key, shown, r->expected);
+      }
+  return 0;
+}
+
 static int
 check_service_values (const cJSON *model, const struct cc_node *root, const cJSON *svc, cc_error_t *err)
 {
@@ -324,6 +484,9 @@ check_service_values (const cJSON *model, const struct cc_node *root, const cJSO
   if (check_capabilities (root, svc, "cap_add", err) < 0 || check_capabilities (root, svc, "cap_drop", err) < 0
       || check_stop_signal (root, svc, err) < 0)
     return -1;
+  for (size_t i = 0; i < CC_N_ELEMENTS (value_rules); i++)
+    if (check_value_rule (root, svc, &value_rules[i], err) < 0)
+      return -1;
   return check_expose (root, svc, expose, err);
 }
 

@@ -106,6 +106,30 @@ test_device_files_are_refused() {
   finish_clean
 }
 
+# Values that would be lines of their own in the container's
+# /etc/resolv.conf or /etc/hosts are refused where the file writes them
+# (issue 12): `config` and `up` both stop there, before anything exists.
+test_injected_resolver_and_hosts_lines_are_refused() {
+  hostile_setup inject
+  local d=$CCOMPOSE_DATA_DIR/inject
+  mkdir -p "$d"
+  printf 'services:\n  s:\n    image: x\n    dns: "1.1.1.1\\nnameserver 6.6.6.6"\n' >"$d/compose.yaml"
+  hostile_config 1 'compose.yaml:4:10: service `s`: dns `1.1.1.1\nnameserver 6.6.6.6` is not an IP address' "$d"
+  hostile_run 1 "compose.yaml:4:10:" env -C "$d" "$CCOMPOSE" up -d
+  printf 'services:\n  s:\n    image: x\n    extra_hosts: ["a:1.2.3.4\\n6.6.6.6 evil"]\n' >"$d/compose.yaml"
+  hostile_config 1 "compose.yaml:4:19: extra_hosts: the address of \`a\` is not an IP address" "$d"
+  hostile_run 1 "compose.yaml:4:19:" env -C "$d" "$CCOMPOSE" up -d
+  printf 'services:\n  s:\n    image: x\n    hostname: "s\\n6.6.6.6 evil"\n' >"$d/compose.yaml"
+  hostile_config 1 "compose.yaml:4:15: service \`s\`: hostname" "$d"
+  printf 'services:\n  s:\n    image: x\n    dns_search: ["a.example\\nnameserver 6.6.6.6"]\n' >"$d/compose.yaml"
+  hostile_config 1 "compose.yaml:4:18: service \`s\`: dns_search" "$d"
+  printf 'services:\n  s:\n    image: x\n    dns_opt: ["ndots:1\\nnameserver 6.6.6.6"]\n' >"$d/compose.yaml"
+  hostile_config 1 "compose.yaml:4:15: service \`s\`: dns_opt" "$d"
+  [ -z "$(ls -A "$CCOMPOSE_STATE_DIR/projects" 2>/dev/null)" ] || fail "up created project state"
+  assert_nothing_escaped
+  finish_clean
+}
+
 # A FIFO named by the project (env_file, include, extends, its .env)
 # would leave `config` waiting for a writer forever: it is refused at the
 # key that names it, at once.

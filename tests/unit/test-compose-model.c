@@ -505,6 +505,40 @@ test_validation_positions (void **state)
   expect_error ("services:\n  web:\n    image: x\n    ports: [\"99999:80\"]\n", "test.yaml:4:13: invalid port `99999`");
 }
 
+/* Values that become lines of /etc/resolv.conf and /etc/hosts, or
+   kernel names: a line break in one would be a line of its own in the
+   container's files (issue 12).  */
+static void
+test_injected_lines_are_refused (void **state)
+{
+  cleanup_project struct cc_project *p = NULL;
+
+  (void)state;
+  expect_error ("services:\n  web:\n    image: x\n    dns: \"1.1.1.1\\nnameserver 6.6.6.6\"\n",
+                "test.yaml:4:10: service `web`: dns `1.1.1.1\\nnameserver 6.6.6.6` is not an IP address");
+  expect_error ("services:\n  web:\n    image: x\n    dns: [1.1.1.1, example.com]\n",
+                "test.yaml:4:20: service `web`: dns `example.com` is not an IP address");
+  expect_error ("services:\n  web:\n    image: x\n    extra_hosts: [\"a:1.2.3.4\\n6.6.6.6 evil\"]\n",
+                "test.yaml:4:19: extra_hosts: the address of `a` is not an IP address");
+  expect_error ("services:\n  web:\n    image: x\n    extra_hosts:\n      \"evil\\n6.6.6.6 x\": 1.2.3.4\n",
+                "test.yaml:5:26: extra_hosts: bad host name");
+  expect_error ("services:\n  web:\n    image: x\n    extra_hosts: [\"a b=1.2.3.4\"]\n",
+                "test.yaml:4:19: extra_hosts: bad host name `a b`");
+  expect_error ("services:\n  web:\n    image: x\n    dns_search: [\"example.com\\nnameserver 6.6.6.6\"]\n",
+                "test.yaml:4:18: service `web`: dns_search `example.com\\nnameserver 6.6.6.6` is not a domain name");
+  expect_error ("services:\n  web:\n    image: x\n    dns_search: [-bad.com]\n",
+                "test.yaml:4:18: service `web`: dns_search `-bad.com` is not a domain name");
+  expect_error ("services:\n  web:\n    image: x\n    dns_opt: [\"ndots:1\\nnameserver 6.6.6.6\"]\n",
+                "test.yaml:4:15: service `web`: dns_opt `ndots:1\\nnameserver 6.6.6.6` is not a resolver option");
+  expect_error ("services:\n  web:\n    image: x\n    hostname: \"web\\n6.6.6.6 evil\"\n",
+                "test.yaml:4:15: service `web`: hostname `web\\n6.6.6.6 evil` is not a host name");
+  /* What Docker and Compose take stays valid.  */
+  p = load_ok ("services:\n  web:\n    image: x\n    dns: [1.1.1.1, \"2001:db8::1\"]\n"
+               "    dns_search: [., example.com, my-corp.example.com.]\n    dns_opt: [ndots:2, use-vc, timeout:1]\n"
+               "    hostname: web_1.example\n    domainname: example.com\n"
+               "    extra_hosts: [\"a:1.2.3.4\", \"b=::1\", \"c:[2001:db8::2]\", \"gw.local:host-gateway\"]\n");
+}
+
 /* ---- graph --------------------------------------------------------- */
 
 static const char graph_yaml[] = "services:\n"
@@ -825,6 +859,7 @@ main (void)
     cmocka_unit_test (test_render),
     cmocka_unit_test (test_render_escapes_dollars),
     cmocka_unit_test (test_render_literal_blocks),
+    cmocka_unit_test (test_injected_lines_are_refused),
   };
 
   return cmocka_run_group_tests (tests, NULL, NULL);

@@ -6,15 +6,24 @@
    attacker's choosing in the container's files.  */
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "compose/model.h"
 #include "lib/buf.h"
 #include "lib/cleanup.h"
 #include "lib/json.h"
 #include "lib/xalloc.h"
+
+/* The longest service name: one DNS label (RFC 1123), as other
+   containers resolve the service by it.  The longest container name:
+   the runtime's limit on container ids (runtime/state.c), which also
+   keeps the directories named after it well inside NAME_MAX.  */
+#define SERVICE_NAME_MAX 63
+#define CONTAINER_NAME_MAX 128
 
 /* compose-spec: service names are [a-zA-Z0-9._-]+.  */
 static bool
@@ -454,6 +463,171 @@ check_value_rule (const struct cc_node *root, const cJSON *svc, const struct val
   return 0;
 }
 
+/* The name of the service's last container: container_name, or
+   PROJECT-SERVICE-N for the highest replica N.  */
+static int
+check_container_name_length (const cJSON *model, const struct cc_node *root, const cJSON *svc, cc_error_t *err)
+{
+  const char *cname = cc_json_get_string (svc, "container_name");
+  const cJSON *scale = cJSON_GetObjectItemCaseSensitive (svc, "scale");
+  const cJSON *replicas
+      = cJSON_GetObjectItemCaseSensitive (cJSON_GetObjectItemCaseSensitive (svc, "deploy"), "replicas");
+  double n = cJSON_IsNumber (scale) ? scale->valuedouble : cJSON_IsNumber (replicas) ? replicas->valuedouble : 1;
+  cleanup_free char *name
+      = cname ? xstrdup (cname)
+              : xasprintf ("%s-%s-%.0f", cc_json_get_string (model, "name") ?: "", svc->string, n > 1 ? n : 1);
+  const struct cc_node *at = cname ? cc_node_path (root, "services", svc->string, "container_name", NULL)
+                                   : cc_node_entry (cc_node_path (root, "services", NULL), svc->string);
+
+  if (strlen (name) <= CONTAINER_NAME_MAX)
+    return 0;
+  return cc_error_at (err, at ? at : root, "service `%s`: container name `%.40s...` is longer than %d characters",
+                      svc->string, name, CONTAINER_NAME_MAX);
+}
+
+/* ---- limits Docker refuses when it creates the container ---------------- */
+
+/* moby daemon/daemon_unix.go: "Minimum memory limit allowed is 6MB".  */
+#define MIN_MEMORY (6LL * 1024 * 1024)
+/* A healthcheck duration is 0 (the default) or at least 1 ms
+   (containertypes.MinimumDuration).  */
+#define MIN_HEALTH_NS 1000000LL
+
+static const char *const memory_keys[][4] = {
+  { "mem_limit", NULL, NULL, NULL },
+  { "deploy", "resources", "limits", "memory" },
+  { "deploy", "resources", "reservations", "memory" },
+};
+static const char *const cpus_keys[][4] = {
+  { "cpus", NULL, NULL, NULL },
+  { "deploy", "resources", "limits", "cpus" },
+};
+static const char *const health_durations[] = { "interval", "timeout", "start_period", "start_interval" };
+
+static const cJSON *
+json_at (const cJSON *svc, const char *const keys[4])
+{
+  const cJSON *v = svc;
+
+  for (size_t i = 0; i < 4 && keys[i] && v; i++)
+    v = cJSON_GetObjectItemCaseSensitive (v, keys[i]);
+  return v;
+}
+
+static const struct cc_node *
+node_at (const struct cc_node *root, const char *svc, const char *const keys[4])
+{
+  const struct cc_node *n = cc_node_path (root, "services", svc, keys[0], keys[1], keys[2], keys[3], NULL);
+  return n ? n : root;
+}
+
+/* "deploy.resources.limits.memory" for messages.  */
+static char *
+key_name (const char *const keys[4])
+{
+  char *name = xstrdup (keys[0]);
+
+  for (size_t i = 1; i < 4 && keys[i]; i++)
+    {
+      char *longer = xasprintf ("%s.%s", name, keys[i]);
+      free (name);
+      name = longer;
+    }
+  return name;
+}
+
+/* Bytes are strings of digits in the model (`-1` kept as written).  */
+static bool
+bytes_at (const cJSON *svc, const char *const keys[4], long long *out)
+{
+  const cJSON *v = json_at (svc, keys);
+
+  if (! cJSON_IsString (v))
+    return false;
+  *out = strtoll (v->valuestring, NULL, 10);
+  return true;
+}
+
+static int
+check_memory (const struct cc_node *root, const cJSON *svc, cc_error_t *err)
+{
+  static const char *const swap[4] = { "memswap_limit", NULL, NULL, NULL };
+  static const char *const shm[4] = { "shm_size", NULL, NULL, NULL };
+  long long mem = 0, value, memswap;
+
+  for (size_t i = 0; i < CC_N_ELEMENTS (memory_keys); i++)
+    if (bytes_at (svc, memory_keys[i], &value) && value != 0 && value < MIN_MEMORY)
+      {
+        cleanup_free char *name = key_name (memory_keys[i]);
+        return cc_error_at (err, node_at (root, svc->string, memory_keys[i]),
+                            "service `%s`: %s %lld is below the minimum memory limit of 6MB (0 means no limit)",
+                            svc->string, name, value);
+      }
+  if (bytes_at (svc, shm, &value) && value < 0)
+    return cc_error_at (err, node_at (root, svc->string, shm), "service `%s`: shm_size cannot be negative",
+                        svc->string);
+  if (! bytes_at (svc, memory_keys[0], &mem))
+    bytes_at (svc, memory_keys[1], &mem);
+  /* Docker: -1 is unlimited swap, and a swap limit needs a memory limit
+     at least as low.  */
+  if (bytes_at (svc, swap, &memswap) && memswap != -1 && memswap != 0 && (mem == 0 || memswap < mem))
+    return cc_error_at (
+        err, node_at (root, svc->string, swap), "service `%s`: memswap_limit %lld %s", svc->string, memswap,
+        mem == 0 ? "needs mem_limit too" : "is below mem_limit (memory plus swap, or -1 for unlimited)");
+  return 0;
+}
+
+static int
+online_cpus (void)
+{
+  cpu_set_t set;
+
+  if (sched_getaffinity (0, sizeof (set), &set) == 0)
+    return CPU_COUNT (&set);
+  return (int)sysconf (_SC_NPROCESSORS_ONLN);
+}
+
+/* Docker checks cpus against the CPUs of the machine that runs the
+   container; ccompose runs it here.  */
+static int
+check_cpus (const struct cc_node *root, const cJSON *svc, cc_error_t *err)
+{
+  for (size_t i = 0; i < CC_N_ELEMENTS (cpus_keys); i++)
+    {
+      const cJSON *v = json_at (svc, cpus_keys[i]);
+      int n = online_cpus ();
+      if (! cJSON_IsNumber (v) || v->valuedouble == 0 || (v->valuedouble >= 0.01 && v->valuedouble <= (double)n))
+        continue;
+      cleanup_free char *name = key_name (cpus_keys[i]);
+      return cc_error_at (err, node_at (root, svc->string, cpus_keys[i]),
+                          "service `%s`: %s %g: range of CPUs is from 0.01 to %d.00, as there are only %d CPUs "
+                          "available (0 means no limit)",
+                          svc->string, name, v->valuedouble, n, n);
+    }
+  return 0;
+}
+
+static int
+check_healthcheck (const struct cc_node *root, const cJSON *svc, cc_error_t *err)
+{
+  const cJSON *hc = cJSON_GetObjectItemCaseSensitive (svc, "healthcheck");
+  const cJSON *retries = cJSON_GetObjectItemCaseSensitive (hc, "retries");
+
+  for (size_t i = 0; hc && i < CC_N_ELEMENTS (health_durations); i++)
+    {
+      const char *text = cc_json_get_string (hc, health_durations[i]);
+      int64_t ns;
+      if (text && cc_parse_duration (text, &ns, NULL) == 0 && ns > 0 && ns < MIN_HEALTH_NS)
+        return cc_error_at (err, cc_node_path (root, "services", svc->string, "healthcheck", health_durations[i], NULL),
+                            "service `%s`: healthcheck %s %s is below 1ms (0 means the default)", svc->string,
+                            health_durations[i], text);
+    }
+  if (cJSON_IsNumber (retries) && retries->valuedouble < 0)
+    return cc_error_at (err, cc_node_path (root, "services", svc->string, "healthcheck", "retries", NULL),
+                        "service `%s`: healthcheck retries cannot be negative", svc->string);
+  return 0;
+}
+
 static int
 check_service_values (const cJSON *model, const struct cc_node *root, const cJSON *svc, cc_error_t *err)
 {
@@ -469,9 +643,17 @@ check_service_values (const cJSON *model, const struct cc_node *root, const cJSO
       return cc_error_at (err, key ? key : root, "invalid service name `%s` (letters, digits, `.`, `_` and `-`)",
                           svc->string);
     }
+  if (strlen (svc->string) > SERVICE_NAME_MAX)
+    {
+      const struct cc_node *key = cc_node_entry (cc_node_path (root, "services", NULL), svc->string);
+      return cc_error_at (err, key ? key : root, "service name `%.20s...` is longer than %d characters", svc->string,
+                          SERVICE_NAME_MAX);
+    }
   if (cname && ! is_container_name (cname))
     return cc_error_at (err, cc_node_path (root, "services", svc->string, "container_name", NULL),
                         "invalid container_name `%s` ([a-zA-Z0-9][a-zA-Z0-9_.-]+)", cname);
+  if (check_container_name_length (model, root, svc, err) < 0)
+    return -1;
   if (image && *image == '\0')
     return cc_error_at (err, cc_node_path (root, "services", svc->string, "image", NULL), "`image` is empty");
   for (const cJSON *n = nets ? nets->child : NULL; n; n = n->next)
@@ -487,6 +669,8 @@ check_service_values (const cJSON *model, const struct cc_node *root, const cJSO
   for (size_t i = 0; i < CC_N_ELEMENTS (value_rules); i++)
     if (check_value_rule (root, svc, &value_rules[i], err) < 0)
       return -1;
+  if (check_memory (root, svc, err) < 0 || check_cpus (root, svc, err) < 0 || check_healthcheck (root, svc, err) < 0)
+    return -1;
   return check_expose (root, svc, expose, err);
 }
 

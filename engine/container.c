@@ -67,6 +67,7 @@ json_double (const cJSON *obj, const char *key)
   return 0;
 }
 
+/* A healthcheck duration of 0 means the default, as in Docker's API.  */
 static int
 duration_key (const cJSON *obj, const char *key, int64_t dflt, int64_t *ms, cc_error_t *err)
 {
@@ -77,6 +78,8 @@ duration_key (const cJSON *obj, const char *key, int64_t dflt, int64_t *ms, cc_e
     return 0;
   if (cc_engine_parse_duration (text, ms, err) < 0)
     return cc_error_wrap (err, "%s", key);
+  if (*ms == 0)
+    *ms = dflt;
   return 0;
 }
 
@@ -138,6 +141,18 @@ set_env (struct cc_runtime_spec *s, const cJSON *svc, const struct cc_image_conf
   s->env = v;
 }
 
+/* The container's name, cut to the 64 bytes sethostname(2) takes (Docker
+   names a container's host after the first 12 digits of its id).  */
+static char *
+default_hostname (const char *name)
+{
+  size_t n = strnlen (name, 64);
+
+  while (n > 1 && (name[n - 1] == '-' || name[n - 1] == '.'))
+    n--;
+  return xstrndup (name, n);
+}
+
 static void
 set_process (struct cc_runtime_spec *s, const cJSON *svc, const struct cc_image_config *cfg, const char *name)
 {
@@ -147,7 +162,7 @@ set_process (struct cc_runtime_spec *s, const cJSON *svc, const struct cc_image_
   s->cwd = xstrdup (wd ? wd : cfg->working_dir && *cfg->working_dir ? cfg->working_dir : "/");
   if (user || (cfg->user && *cfg->user))
     s->user = xstrdup (user ? user : cfg->user);
-  s->hostname = xstrdup (host ? host : name);
+  s->hostname = host ? xstrdup (host) : default_hostname (name);
   if (domain)
     s->domainname = xstrdup (domain);
   s->init = cc_json_get_bool (svc, "init", false);
@@ -417,7 +432,9 @@ set_health (struct cc_runtime_spec *s, const cJSON *svc, const struct cc_image_c
                        &h->start_interval_ms, err)
              < 0)
     return cc_error_wrap (err, "healthcheck");
-  h->retries = (int)json_int (hc, "retries", ih && ih->retries ? ih->retries : 3);
+  h->retries = (int)json_int (hc, "retries", 0);
+  if (h->retries == 0)
+    h->retries = ih && ih->retries ? ih->retries : 3;
   return 0;
 }
 

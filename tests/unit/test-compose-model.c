@@ -539,6 +539,49 @@ test_injected_lines_are_refused (void **state)
                "    extra_hosts: [\"a:1.2.3.4\", \"b=::1\", \"c:[2001:db8::2]\", \"gw.local:host-gateway\"]\n");
 }
 
+/* Limits Docker refuses when it creates the container, refused at load
+   time with the line that set them.  */
+static void
+test_limits_are_dockers (void **state)
+{
+  cleanup_project struct cc_project *p = NULL;
+  cleanup_free char *long_name = xmalloc (301), *yaml = NULL;
+
+  (void)state;
+  expect_error ("services:\n  web:\n    image: x\n    mem_limit: 1\n",
+                "test.yaml:4:16: service `web`: mem_limit 1 is below the minimum memory limit of 6MB");
+  expect_error ("services:\n  web:\n    image: x\n    mem_limit: -1\n",
+                "test.yaml:4:16: service `web`: mem_limit -1 is below the minimum memory limit of 6MB");
+  expect_error ("services:\n  web:\n    image: x\n    deploy: {resources: {limits: {memory: 1m}}}\n",
+                "test.yaml:4:43: service `web`: deploy.resources.limits.memory 1048576 is below");
+  expect_error ("services:\n  web:\n    image: x\n    mem_limit: 8m\n    memswap_limit: 7m\n",
+                "test.yaml:5:20: service `web`: memswap_limit 7340032 is below mem_limit");
+  expect_error ("services:\n  web:\n    image: x\n    cpus: 1e308\n",
+                "test.yaml:4:11: service `web`: cpus 1e+308: range of CPUs is from 0.01 to");
+  expect_error ("services:\n  web:\n    image: x\n    cpus: -1\n", "test.yaml:4:11: service `web`: cpus -1: range");
+  expect_error ("services:\n  web:\n    image: x\n    healthcheck: {test: [CMD, \"true\"], interval: 10us}\n",
+                "test.yaml:4:50: service `web`: healthcheck interval 10µs is below 1ms (0 means the default)");
+  expect_error ("services:\n  web:\n    image: x\n    healthcheck: {test: [CMD, \"true\"], retries: -1}\n",
+                "test.yaml:4:49: service `web`: healthcheck retries cannot be negative");
+  expect_error ("services:\n  web:\n    image: x\n    shm_size: -1\n",
+                "test.yaml:4:15: service `web`: shm_size cannot be negative");
+  expect_error ("services:\n  web:\n    image: x\n    hostname: "
+                "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n",
+                "test.yaml:4:15: service `web`: hostname `aaaa");
+  memset (long_name, 'a', 300);
+  long_name[300] = '\0';
+  yaml = xasprintf ("services:\n  %s:\n    image: x\n", long_name);
+  expect_error (yaml, "test.yaml:2:3: service name `aaaaaaaaaaaaaaaaaaaa...` is longer than 63 characters");
+  free (yaml);
+  long_name[100] = '\0';
+  yaml = xasprintf ("services:\n  web:\n    image: x\n    container_name: %s%s\n", long_name, long_name);
+  expect_error (yaml, "test.yaml:4:21: service `web`: container name `aaaa");
+  /* 0 means no limit, or the default; the bounds themselves are fine.  */
+  p = load_ok ("services:\n  web:\n    image: x\n    mem_limit: 6m\n    memswap_limit: -1\n    cpus: 0.01\n"
+               "    healthcheck: {test: [CMD, \"true\"], interval: 0s, timeout: 1ms, retries: 0}\n"
+               "  db:\n    image: x\n    mem_limit: 0\n    cpus: 0\n");
+}
+
 /* ---- graph --------------------------------------------------------- */
 
 static const char graph_yaml[] = "services:\n"
@@ -860,6 +903,7 @@ main (void)
     cmocka_unit_test (test_render_escapes_dollars),
     cmocka_unit_test (test_render_literal_blocks),
     cmocka_unit_test (test_injected_lines_are_refused),
+    cmocka_unit_test (test_limits_are_dockers),
   };
 
   return cmocka_run_group_tests (tests, NULL, NULL);

@@ -14,10 +14,12 @@
 
 #include "engine/engine.h"
 #include "engine/internal.h"
+#include "image/image.h"
 #include "lib/cleanup.h"
 #include "lib/json.h"
 #include "lib/strv.h"
 #include "lib/xalloc.h"
+#include "runtime/runtime.h"
 
 static const char web_redis[] = "{\"name\":\"demo\",\"services\":{"
                                 "\"redis\":{\"image\":\"redis:7\",\"networks\":{\"default\":null},"
@@ -522,6 +524,36 @@ test_container_names_from_state (void **state)
   assert_int_equal (cc_strv_len (oneoff), 1);
 }
 
+/* Docker's API: a healthcheck duration or retries of 0 mean the default
+   (the image's, else Docker's).  A container name longer than the 64
+   bytes sethostname takes is cut for the default hostname.  */
+static void
+test_spec_zero_healthcheck_values_and_long_names (void **state)
+{
+  cleanup_cjson cJSON *model
+      = cJSON_Parse ("{\"name\":\"p\",\"services\":{\"web\":{\"image\":\"x\",\"command\":[\"sleep\"],"
+                     "\"healthcheck\":{\"test\":[\"CMD\",\"true\"],\"interval\":\"0s\","
+                     "\"timeout\":\"0s\",\"start_interval\":\"0s\",\"retries\":0}}}}");
+  struct cc_project p = { .name = (char *)"p", .model = model };
+  const cJSON *svc = cJSON_GetObjectItemCaseSensitive (cJSON_GetObjectItemCaseSensitive (model, "services"), "web");
+  char *layers[] = { (char *)"/l", NULL };
+  struct cc_image img = { .layers = layers };
+  cleanup_runtime_spec struct cc_runtime_spec *s = NULL;
+  cleanup_free char *name = xasprintf ("p-%s-1", "web-with-a-very-long-name-that-goes-on-and-on-and-on-and-on-past-64");
+  cleanup_error cc_error_t err = NULL;
+
+  (void)state;
+  if (cc_engine_build_spec (&p, "web", svc, &img, name, NULL, &s, &err) < 0)
+    fail_msg ("%s", err->msg);
+  assert_int_equal (s->health.interval_ms, 30000);
+  assert_int_equal (s->health.timeout_ms, 30000);
+  assert_int_equal (s->health.start_interval_ms, 250);
+  assert_int_equal (s->health.retries, 3);
+  assert_true (strlen (name) > 64);
+  assert_int_equal (strlen (s->hostname), 64);
+  assert_int_equal (strncmp (s->hostname, name, 64), 0);
+}
+
 int
 main (void)
 {
@@ -544,6 +576,7 @@ main (void)
     cmocka_unit_test (test_same_network_decides_in_place_recreate),
     cmocka_unit_test (test_durations),
     cmocka_unit_test (test_container_names_from_state),
+    cmocka_unit_test (test_spec_zero_healthcheck_values_and_long_names),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }

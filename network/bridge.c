@@ -11,6 +11,7 @@
 #include "lib/cleanup.h"
 #include "lib/xalloc.h"
 #include "network/link.h"
+#include "network/netimpl.h"
 
 uint64_t
 cc_net_hash (const char *const *parts, size_t n)
@@ -92,7 +93,6 @@ int
 cc_bridge_create (struct nl_sock *sk, const char *name, const char *alias, int mtu, uint32_t group, uint32_t gateway,
                   int prefix, cc_error_t *err)
 {
-  cleanup_free char *localnet = xasprintf ("ipv4/conf/%s/route_localnet", name);
   int ifindex;
 
   if (add_bridge_link (sk, name, mtu, group, err) < 0)
@@ -101,11 +101,32 @@ cc_bridge_create (struct nl_sock *sk, const char *name, const char *alias, int m
   ifindex = cc_nl_link_index (sk, name);
   if (ifindex < 0)
     return cc_error_make (err, ENODEV, "bridge `%s` vanished after creation", name);
-  /* A DNAT from 127.0.0.1 leaves through the bridge with a loopback
-     source: the kernel drops it as martian unless route_localnet is on.  */
-  if (cc_nl_link_set_alias (sk, ifindex, alias, err) < 0 || cc_sysctl_write (localnet, "1", err) < 0)
+  if (cc_nl_link_set_alias (sk, ifindex, alias, err) < 0)
     return -1;
   if (cc_nl_addr_add (sk, ifindex, gateway, prefix, err) < 0)
     return cc_error_wrap (err, "bridge `%s`", name);
   return cc_nl_link_up (sk, ifindex, err);
+}
+
+/* A port published on 127.0.0.1 is DNATed from the host's loopback to a
+   container and masqueraded to the bridge's address; the kernel takes
+   the replies, de-NATed back to 127.0.0.1, only from a link with
+   route_localnet on.  The same switch lets a container address the
+   host's loopback: the caller turns it on only once the firewall drops
+   that (rules.c, add_loopback_guard), and off before the guard goes.  */
+int
+cc_bridge_route_localnet (const char *name, bool on, cc_error_t *err)
+{
+  cleanup_free char *key = xasprintf ("ipv4/conf/%s/route_localnet", name);
+  cc_error_t e = NULL;
+
+  if (cc_sysctl_write (key, on ? "1" : "0", &e) == 0)
+    return 0;
+  /* Off for a bridge that is not there (a crash before its creation).  */
+  if (! on && e->status == ENOENT)
+    {
+      cc_error_release (&e);
+      return 0;
+    }
+  return cc_net_give_errors (err, &e);
 }

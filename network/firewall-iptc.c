@@ -374,10 +374,12 @@ table_needed (const struct cc_fw_ruleset *rs, const char *table)
   return rs->n_chains > 0 || table_loaded (table);
 }
 
+/* Every table the builder writes to (rules.c).  */
+static const char *const tables[] = { "raw", "nat", "filter" };
+
 static int
 iptc_apply (const struct cc_fw_ruleset *rs, cc_error_t *err)
 {
-  static const char *const tables[] = { "nat", "filter" };
   cleanup_close int lock = -1;
 
   if (xtables_lock (&lock, err) < 0)
@@ -430,8 +432,9 @@ iptc_list_ours (const char *tag, char ***out, cc_error_t *err)
   *out = NULL;
   if (xtables_lock (&lock, err) < 0)
     return -1;
-  if (list_table ("nat", prefix, chains, out, err) < 0 || list_table ("filter", prefix, chains, out, err) < 0)
-    return -1;
+  for (size_t t = 0; t < CC_N_ELEMENTS (tables); t++)
+    if (list_table (tables[t], prefix, chains, out, err) < 0)
+      return -1;
   return 0;
 }
 
@@ -496,4 +499,4 @@ cc_fw_dnat_free (struct cc_fw_dnat *d, size_t n)
   free (d);
 }
 
-const struct cc_firewall_ops cc_firewall_iptc_ops = { "iptc", iptc_apply, iptc_list_ours, iptc_list_dnat };
+const struct cc_firewall_ops cc_firewall_iptc_ops = { "iptc", iptc_apply, iptc_list_ours, iptc_list_dnat, true };

@@ -36,8 +36,8 @@ none_list_ours (const char *tag, char ***out, cc_error_t *err)
 }
 
 /* "none" leaves the firewall alone: containers still talk on their
-   bridge, published ports do not work.  */
-static const struct cc_firewall_ops none_ops = { "none", none_apply, none_list_ours, none_list_dnat };
+   bridge, published ports do not work, and nothing guards the loopback.  */
+static const struct cc_firewall_ops none_ops = { "none", none_apply, none_list_ours, none_list_dnat, false };
 
 static const struct cc_firewall_ops *const backends[] = { &cc_firewall_iptc_ops, &none_ops };
 

@@ -24,7 +24,7 @@ enum
 
 struct cc_fw_rule
 {
-  const char *table; /* "nat" or "filter" (static strings) */
+  const char *table; /* "raw", "nat" or "filter" (static strings) */
   char *chain;
   char *src, *dst; /* CIDR; NULL = any */
   bool src_inv, dst_inv;
@@ -88,6 +88,10 @@ struct cc_firewall_ops
   int (*list_ours) (const char *tag, char ***out, cc_error_t *err);
   /* Every ccompose DNAT rule of any state root.  */
   int (*list_dnat) (struct cc_fw_dnat **out, size_t *n, cc_error_t *err);
+  /* apply() writes the raw table's loopback guard (rules.c), so bridges
+     may route 127.0.0.0/8 for ports published on 127.0.0.1.  Without it
+     they must not: a container could reach the host's loopback.  */
+  bool guards_loopback;
 };
 
 extern const struct cc_firewall_ops cc_firewall_iptc_ops;

@@ -83,6 +83,9 @@ char *cc_bridge_name (const char *tag, const char *project, const char *network,
 /* GROUP 0 = none (a network recorded by an older ccompose).  */
 int cc_bridge_create (struct nl_sock *sk, const char *name, const char *alias, int mtu, uint32_t group,
                       uint32_t gateway, int prefix, cc_error_t *err);
+/* net.ipv4.conf.NAME.route_localnet; turning it off for a missing bridge
+   is success.  */
+int cc_bridge_route_localnet (const char *name, bool on, cc_error_t *err);
 
 /* veth.c */
 char *cc_veth_name (const char *tag, const char *project, const char *network, const char *container);

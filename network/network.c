@@ -254,6 +254,21 @@ ensure_bridge (const cJSON *net, cc_error_t *err)
                            cc_net_group_of (net), gw, subnet.prefix, err);
 }
 
+/* Only after the firewall commit that guards it (cc_bridge_route_localnet).
+   An internal network publishes nothing, nor does a backend without the
+   guard: their bridges need no loopback routing.  */
+static int
+route_localnet (const cJSON *net, cc_error_t *err)
+{
+  const struct cc_firewall_ops *ops = cc_firewall (err);
+
+  if (ops == NULL)
+    return -1;
+  if (! ops->guards_loopback || cc_json_get_bool (net, "internal", false))
+    return 0;
+  return cc_bridge_route_localnet (cc_json_get_string (net, "bridge"), true, err);
+}
+
 static void
 fill_info (const cJSON *net, struct cc_net_info *info)
 {
@@ -311,7 +326,7 @@ cc_network_create (const struct cc_net_spec *spec, struct cc_net_info *info, cc_
   cc_crash_point ("network recorded");
   if (! spec->internal && enable_forwarding (&st, err) < 0)
     return -1;
-  if (ensure_bridge (net, err) < 0 || cc_firewall_sync (st.root, err) < 0)
+  if (ensure_bridge (net, err) < 0 || cc_firewall_sync (st.root, err) < 0 || route_localnet (net, err) < 0)
     return -1;
   cc_crash_point ("network firewall");
   fill_info (net, info);
@@ -407,7 +422,10 @@ cc_net_remove_locked (struct cc_net_state *st, cJSON *net, cc_error_t *err)
   cc_error_t list = NULL, e = NULL;
 
   cJSON_DetachItemViaPointer (nets, net);
-  if (cc_firewall_sync (st->root, &e) < 0)
+  /* Before the commit that takes its guard away.  */
+  if (cc_bridge_route_localnet (cc_json_get_string (net, "bridge"), false, &e) < 0)
+    cc_error_append (&list, &e);
+  if (list == NULL && cc_firewall_sync (st->root, &e) < 0)
     cc_error_append (&list, &e);
   if (delete_links (net, &e) < 0)
     cc_error_append (&list, &e);

@@ -1,5 +1,7 @@
 /* The one rule builder (DESIGN.md §5).  Pure: state in, rule list out.
 
+   raw    PREROUTING          -j CCOMPOSE-RAW
+          CCOMPOSE-RAW        per network: -d 127.0.0.0/8 -i br -j DROP (see add_loopback_guard)
    nat    PREROUTING, OUTPUT  -m addrtype --dst-type LOCAL -j CCOMPOSE-DNAT
           POSTROUTING         -j CCOMPOSE-POST
           CCOMPOSE-DNAT       per published port: [-d hostip] -p P --dport H -j DNAT --to cip:C
@@ -31,7 +33,7 @@ struct builder
 {
   struct cc_fw_ruleset *rs;
   const char *tag;
-  char *dnat, *post, *fwd; /* our chains, with the tag */
+  char *raw, *dnat, *post, *fwd; /* our chains, with the tag */
 };
 
 bool
@@ -62,7 +64,7 @@ chain_name (const char *base, const char *tag)
 char **
 cc_fw_chain_names (const char *tag)
 {
-  static const char *const bases[] = { "CCOMPOSE-DNAT", "CCOMPOSE-POST", "CCOMPOSE-FWD" };
+  static const char *const bases[] = { "CCOMPOSE-DNAT", "CCOMPOSE-POST", "CCOMPOSE-FWD", "CCOMPOSE-RAW" };
   char **v = NULL;
 
   for (size_t i = 0; i < CC_N_ELEMENTS (bases); i++)
@@ -117,9 +119,12 @@ add_jumps (struct builder *b)
 {
   struct cc_fw_rule *r;
 
+  add_chain (b, "raw", b->raw);
   add_chain (b, "nat", b->dnat);
   add_chain (b, "nat", b->post);
   add_chain (b, "filter", b->fwd);
+  r = add_rule (b, "raw", "PREROUTING", xasprintf ("ccompose%s jump", b->tag));
+  r->target = xstrdup (b->raw);
   r = add_rule (b, "nat", "PREROUTING", xasprintf ("ccompose%s jump", b->tag));
   r->dst_local = true;
   r->target = xstrdup (b->dnat);
@@ -147,6 +152,29 @@ check_network (const cJSON *net, cc_error_t *err)
     if (cc_json_get_string (net, required[i]) == NULL)
       return cc_error_make (err, EINVAL, "network state: a network lacks `%s`", required[i]);
   return 0;
+}
+
+/* route_localnet on the bridge (bridge.c) lets a DNAT from 127.0.0.1 out
+   through it and its replies back in, which is what makes ports published
+   on 127.0.0.1 work from the host.  It also lets a container (CAP_NET_RAW
+   is in the default set) send a frame to the gateway's MAC addressed to
+   127.0.0.1, and reach the host's loopback-only services and, through
+   CCOMPOSE-DNAT, ports other projects publish on 127.0.0.1 (the
+   CVE-2020-8558 class).  No legitimate packet arrives on a bridge for
+   127.0.0.0/8: a container's own kernel routes it to its lo, and the
+   replies of a loopback-published port are addressed to the bridge until
+   conntrack undoes the masquerade, after raw.  So the raw table drops
+   them before conntrack or NAT can see them.  Every network gets the
+   guard, internal ones too (a bridge recorded by an older ccompose may
+   still route 127.0.0.0/8).  */
+static void
+add_loopback_guard (struct builder *b, const cJSON *net)
+{
+  struct cc_fw_rule *r = add_rule (b, "raw", b->raw, net_comment (b, net));
+
+  r->dst = xstrdup ("127.0.0.0/8");
+  r->in = xstrdup (cc_json_get_string (net, "bridge"));
+  r->target = xstrdup ("DROP");
 }
 
 static void
@@ -298,7 +326,7 @@ int
 cc_fw_build (const cJSON *state, const char *tag, struct cc_fw_ruleset *out, cc_error_t *err)
 {
   const cJSON *nets = cJSON_GetObjectItemCaseSensitive (state, "networks");
-  struct builder b = { out, tag ? tag : "", NULL, NULL, NULL };
+  struct builder b = { out, tag ? tag : "", NULL, NULL, NULL, NULL };
   const cJSON *net;
   int ret = 0;
 
@@ -309,10 +337,13 @@ cc_fw_build (const cJSON *state, const char *tag, struct cc_fw_ruleset *out, cc_
   for (net = nets ? nets->child : NULL; net; net = net->next)
     if (check_network (net, err) < 0)
       return -1;
+  b.raw = chain_name ("CCOMPOSE-RAW", tag);
   b.dnat = chain_name ("CCOMPOSE-DNAT", tag);
   b.post = chain_name ("CCOMPOSE-POST", tag);
   b.fwd = chain_name ("CCOMPOSE-FWD", tag);
   add_jumps (&b);
+  for (net = nets ? nets->child : NULL; net; net = net->next)
+    add_loopback_guard (&b, net);
   if (for_each_port (&b, state, add_port_dnat, err) < 0)
     ret = -1;
   for (net = nets ? nets->child : NULL; net; net = net->next)
@@ -323,6 +354,7 @@ cc_fw_build (const cJSON *state, const char *tag, struct cc_fw_ruleset *out, cc_
     ret = -1;
   for (net = nets ? nets->child : NULL; net; net = net->next)
     add_forward_drops (&b, net);
+  free (b.raw);
   free (b.dnat);
   free (b.post);
   free (b.fwd);
@@ -413,7 +445,7 @@ render_rule (struct cc_buf *o, const struct cc_fw_rule *r)
 char *
 cc_fw_render (const struct cc_fw_ruleset *rs)
 {
-  static const char *const tables[] = { "nat", "filter" };
+  static const char *const tables[] = { "raw", "nat", "filter" };
   cleanup_buf struct cc_buf o = { 0 };
 
   for (size_t t = 0; t < CC_N_ELEMENTS (tables); t++)

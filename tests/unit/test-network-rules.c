@@ -18,6 +18,7 @@
 #include "lib/strv.h"
 #include "lib/xalloc.h"
 #include "network/firewall.h"
+#include "network/state.h"
 
 #define GOLDEN_DIR "tests/unit/golden/"
 
@@ -136,7 +137,50 @@ test_chain_names (void **state)
   (void)state;
   assert_string_equal (plain[0], "CCOMPOSE-DNAT");
   assert_string_equal (tagged[2], "CCOMPOSE-FWD-abcdef");
-  assert_null (tagged[3]);
+  assert_string_equal (tagged[3], "CCOMPOSE-RAW-abcdef");
+  assert_null (tagged[4]);
+}
+
+/* Issue 12 item 3: every bridge routes 127.0.0.0/8 for ports published on
+   127.0.0.1, so every bridge, internal ones included, gets a drop of
+   packets to 127.0.0.0/8 arriving on it, in raw PREROUTING: before
+   CCOMPOSE-DNAT could send them to another project's loopback port.  */
+static void
+test_loopback_guard_for_every_network (void **state)
+{
+  cleanup_cjson cJSON *st = load_state ("network-two-projects");
+  cleanup_fw_ruleset struct cc_fw_ruleset rs = { 0 };
+  size_t guards = 0, jumps = 0;
+  const cJSON *net;
+
+  (void)state;
+  assert_int_equal (cc_fw_build (st, "@1a2b3c", &rs, NULL), 0);
+  for (net = cc_net_first (st, "networks"); net; net = net->next)
+    {
+      bool guarded = false;
+
+      for (size_t i = 0; i < rs.n_rules; i++)
+        {
+          const struct cc_fw_rule *r = &rs.rules[i];
+
+          if (strcmp (r->table, "raw") != 0 || strcmp (r->chain, "CCOMPOSE-RAW-1a2b3c") != 0)
+            continue;
+          if (r->in && strcmp (r->in, cc_json_get_string (net, "bridge")) == 0 && ! r->in_inv && r->dst
+              && strcmp (r->dst, "127.0.0.0/8") == 0 && ! r->dst_inv && strcmp (r->target, "DROP") == 0 && r->proto == 0
+              && r->ctstate == 0)
+            guarded = true;
+        }
+      assert_true (guarded);
+      guards++;
+    }
+  for (size_t i = 0; i < rs.n_rules; i++)
+    if (strcmp (rs.rules[i].table, "raw") == 0 && strcmp (rs.rules[i].chain, "PREROUTING") == 0)
+      {
+        assert_string_equal (rs.rules[i].target, "CCOMPOSE-RAW-1a2b3c");
+        jumps++;
+      }
+  assert_int_equal (guards, 3);
+  assert_int_equal (jumps, 1);
 }
 
 int
@@ -149,6 +193,7 @@ main (void)
     cmocka_unit_test (test_invariants),
     cmocka_unit_test (test_malformed_state),
     cmocka_unit_test (test_chain_names),
+    cmocka_unit_test (test_loopback_guard_for_every_network),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }

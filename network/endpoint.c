@@ -14,6 +14,7 @@
 #include "lib/strv.h"
 #include "lib/xalloc.h"
 #include "network/firewall.h"
+#include "network/hostns.h"
 #include "network/hostport.h"
 #include "network/ipam.h"
 #include "network/link.h"
@@ -393,6 +394,7 @@ static int
 record_one (struct cc_net_state *st, const struct cc_net_endpoint *ep, struct wiring *w, cc_error_t *err)
 {
   cleanup_free struct cc_net_port *ports = xzalloc ((ep->n_ports + 1) * sizeof (*ports));
+  cleanup_free char *here = cc_hostns_current ();
   cJSON *net, *m;
 
   if (ep->container == NULL || *ep->container == '\0' || strchr (ep->container, ' '))
@@ -400,6 +402,9 @@ record_one (struct cc_net_state *st, const struct cc_net_endpoint *ep, struct wi
   if ((net = ep->external_name ? find_external (st, ep, err) : find_network (st, ep->project, ep->network, err))
       == NULL)
     return -1;
+  /* Its bridge, and the rules that would publish the ports, are there.  */
+  if (! cc_hostns_is_here (net, here))
+    return cc_hostns_refuse (net, here, err);
   m = cc_net_state_find_member (net, ep->container);
   /* An internal network publishes nothing: no port to take from others.  */
   if (ep->n_ports && cc_json_get_bool (net, "internal", false))
@@ -492,11 +497,12 @@ cc_network_attach (const struct cc_net_endpoint *ep, struct cc_net_attachment *o
   return cc_network_attach_many (ep, 1, out, err);
 }
 
-/* Rules first (the builder no longer sees the members), then the veths;
-   the records go only when everything is gone, so a failure can be
-   retried.  */
-int
-cc_net_detach_locked (struct cc_net_state *st, cJSON *net, cJSON **detach, size_t n, cc_error_t *err)
+/* Rules first (the builder no longer sees the members), then the veths,
+   in the namespace the network lives in; the records go only when
+   everything is gone, so a failure can be retried.  A namespace that is
+   gone took the veths' host ends with it.  */
+static int
+detach_entered (struct cc_net_state *st, cJSON *net, cJSON **detach, size_t n, bool gone, cc_error_t *err)
 {
   cJSON *members = cc_net_state_array (net, "members");
   cleanup_nl_sock struct nl_sock *sk = NULL;
@@ -504,9 +510,9 @@ cc_net_detach_locked (struct cc_net_state *st, cJSON *net, cJSON **detach, size_
 
   for (size_t i = 0; i < n; i++)
     cJSON_DetachItemViaPointer (members, detach[i]);
-  if (cc_firewall_sync (st->root, &e) < 0)
+  if (! gone && cc_firewall_sync (st->root, &e) < 0)
     cc_error_append (&list, &e);
-  if (cc_nl_open (-1, &sk, &e) < 0)
+  if (! gone && cc_nl_open (-1, &sk, &e) < 0)
     cc_error_append (&list, &e);
   /* Deleting the host end deletes the pair.  */
   for (size_t i = 0; sk && i < n; i++)
@@ -527,6 +533,17 @@ cc_net_detach_locked (struct cc_net_state *st, cJSON *net, cJSON **detach, size_
   if (cc_net_state_save (st, &e) < 0)
     cc_error_append (&list, &e);
   return list ? cc_net_give_errors (err, &list) : 0;
+}
+
+int
+cc_net_detach_locked (struct cc_net_state *st, cJSON *net, cJSON **detach, size_t n, cc_error_t *err)
+{
+  cleanup_hostns_visit struct cc_hostns_visit v = CC_HOSTNS_VISIT_INIT;
+  int where = cc_hostns_enter (cc_json_get_string (net, "host_netns"), &v, err);
+
+  if (where < 0)
+    return -1;
+  return detach_entered (st, net, detach, n, where == CC_HOSTNS_GONE, err);
 }
 
 /* NETWORK is PROJECT's key for another project's network: each container
@@ -589,10 +606,13 @@ cc_network_publish (const char *project, const char *network, const char *contai
   cleanup_free struct cc_net_port *chosen = xzalloc ((n + 1) * sizeof (*chosen));
   struct cc_net_endpoint ep
       = { .project = project, .network = network, .container = container, .ports = ports, .n_ports = n };
+  cleanup_free char *here = cc_hostns_current ();
   cJSON *net, *m;
 
   if (cc_net_state_open (&st, err) < 0 || (net = find_network (&st, project, network, err)) == NULL)
     return -1;
+  if (! cc_hostns_is_here (net, here))
+    return cc_hostns_refuse (net, here, err);
   m = cc_net_state_find_member (net, container);
   if (m == NULL)
     return cc_error_make (err, ENOENT, "container `%s` is not on network `%s_%s`", container, project, network);

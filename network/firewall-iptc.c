@@ -36,6 +36,9 @@ _Static_assert(CC_CT_RELATED == XT_CONNTRACK_STATE_BIT (IP_CT_RELATED), "conntra
 _Static_assert(CC_CT_DNAT == XT_CONNTRACK_STATE_DNAT, "conntrack bits");
 
 #define COMMIT_ATTEMPTS 10
+/* The tables of the calling thread's namespace: /proc/net is the thread
+   group leader's, and a thread may have entered another (hostns.h).  */
+#define IPT_NAMES "/proc/thread-self/net/ip_tables_names"
 
 static void
 free_handle (struct xtc_handle **h)
@@ -360,7 +363,7 @@ table_loaded (const char *table)
   cleanup_free char *names = NULL;
   cleanup_strv char **v = NULL;
 
-  if (cc_read_file ("/proc/net/ip_tables_names", &names, NULL, NULL) < 0)
+  if (cc_read_file (IPT_NAMES, &names, NULL, NULL) < 0)
     return false;
   v = cc_strv_split (names, '\n', true);
   return cc_strv_contains (v, table);
@@ -470,7 +473,7 @@ iptc_list_dnat (struct cc_fw_dnat **out, size_t *n, cc_error_t *err)
 
   *out = NULL;
   *n = 0;
-  if (! cc_file_exists ("/proc/net/ip_tables_names"))
+  if (! cc_file_exists (IPT_NAMES))
     return 0;
   if (xtables_lock (&lock, err) < 0)
     return -1;

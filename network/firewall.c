@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "lib/cleanup.h"
+#include "network/hostns.h"
 #include "network/state.h"
 
 static int
@@ -60,8 +61,11 @@ cc_firewall_sync (const cJSON *state, cc_error_t *err)
 {
   cleanup_fw_ruleset struct cc_fw_ruleset rs = { 0 };
   const struct cc_firewall_ops *ops = cc_firewall (err);
+  cleanup_free char *here = cc_hostns_current ();
 
-  if (ops == NULL || cc_fw_build (state, cc_net_scope_tag (), &rs, err) < 0)
+  /* Tables are per namespace: only the networks that live in this one
+     have rules here (issue 12 item 4).  */
+  if (ops == NULL || cc_fw_build (state, cc_net_scope_tag (), here, &rs, err) < 0)
     return -1;
   return ops->apply (&rs, err);
 }

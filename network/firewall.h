@@ -57,8 +57,11 @@ struct cc_fw_ruleset
 void cc_fw_ruleset_release (struct cc_fw_ruleset *rs);
 #define cleanup_fw_ruleset __attribute__ ((cleanup (cc_fw_ruleset_release)))
 
-/* rules.c: the whole rule set of STATE (see state.h).  Pure.  */
-int cc_fw_build (const cJSON *state, const char *tag, struct cc_fw_ruleset *out, cc_error_t *err);
+/* rules.c: the rule set of the networks of STATE (see state.h) that live
+   in the network namespace HOST_NETNS (network/hostns.h; NULL: every
+   network).  Pure.  */
+int cc_fw_build (const cJSON *state, const char *tag, const char *host_netns, struct cc_fw_ruleset *out,
+                 cc_error_t *err);
 /* iptables-save style text of RS, for golden tests and `ccompose network rules`.  */
 char *cc_fw_render (const struct cc_fw_ruleset *rs);
 /* "ccompose" + tag: the prefix of every comment of this state root.  */
@@ -98,7 +101,8 @@ extern const struct cc_firewall_ops cc_firewall_iptc_ops;
 
 /* firewall.c: the backend in use ($CCOMPOSE_FIREWALL, default iptc).  */
 const struct cc_firewall_ops *cc_firewall (cc_error_t *err);
-/* Build from STATE and apply.  */
+/* Build from STATE, for the calling thread's network namespace only, and
+   apply there.  */
 int cc_firewall_sync (const cJSON *state, cc_error_t *err);
 
 #endif

@@ -13,6 +13,7 @@
 #include "lib/strv.h"
 #include "lib/xalloc.h"
 #include "network/firewall.h"
+#include "network/hostns.h"
 #include "network/ipam.h"
 #include "network/link.h"
 #include "network/netimpl.h"
@@ -189,8 +190,11 @@ record_network (struct cc_net_state *st, const struct cc_net_spec *spec, cJSON *
   struct cc_ipv4_net subnet, range;
   uint32_t gw;
   cleanup_free char *subnet_s = NULL, *gw_s = NULL, *bridge = NULL;
+  cleanup_free char *here = cc_hostns_current ();
   cJSON *net;
 
+  if (here == NULL)
+    return cc_error_make (err, ENOENT, "identify the network namespace: /proc/thread-self is missing");
   /* No context added here: the caller names the network.  */
   if (choose_subnet (st->root, spec->subnet, &subnet, err) < 0 || choose_gateway (&subnet, spec->gateway, &gw, err) < 0)
     return -1;
@@ -205,6 +209,7 @@ record_network (struct cc_net_state *st, const struct cc_net_spec *spec, cJSON *
   cc_json_set_string (net, "project", spec->project);
   cc_json_set_string (net, "name", spec->name);
   set_full_name (net, spec);
+  cc_json_set_string (net, "host_netns", here);
   cc_json_set_string (net, "bridge", bridge);
   cc_json_set_int (net, "group", cc_net_group_derive (cc_net_scope_tag (), spec->project, spec->name, bridge));
   cc_json_set_string (net, "subnet", subnet_s);
@@ -217,23 +222,6 @@ record_network (struct cc_net_state *st, const struct cc_net_spec *spec, cJSON *
   cJSON_AddItemToArray (cc_net_state_array (st->root, "networks"), net);
   *out = net;
   return cc_net_state_save (st, err);
-}
-
-/* ip_forward is global: remember that we turned it on, so that removing
-   the last network can turn it off again.  */
-static int
-enable_forwarding (struct cc_net_state *st, cc_error_t *err)
-{
-  cleanup_free char *v = NULL;
-
-  if (cc_sysctl_read ("ipv4/ip_forward", &v, err) < 0)
-    return -1;
-  if (strcmp (v, "1") == 0)
-    return 0;
-  cc_json_set_bool (st->root, "ip_forward_changed", true);
-  if (cc_net_state_save (st, err) < 0)
-    return -1;
-  return cc_sysctl_write ("ipv4/ip_forward", "1", err);
 }
 
 static int
@@ -300,10 +288,25 @@ check_same_spec (const cJSON *net, const struct cc_net_spec *spec, cc_error_t *e
   return 0;
 }
 
+/* A network of another namespace is changed only there (issue 12 item 4).
+   One whose namespace is gone lost its links and rules with it: its
+   record goes, and the network is made anew here.  */
+static int
+claim_from_gone (struct cc_net_state *st, cJSON **net, const char *here, cc_error_t *err)
+{
+  if (cc_hostns_exists (cc_json_get_string (*net, "host_netns")))
+    return cc_hostns_refuse (*net, here, err);
+  if (cc_net_remove_locked (st, *net, err) < 0)
+    return -1;
+  *net = NULL;
+  return 0;
+}
+
 int
 cc_network_create (const struct cc_net_spec *spec, struct cc_net_info *info, cc_error_t *err)
 {
   cleanup_net_state struct cc_net_state st = { .lock_fd = -1 };
+  cleanup_free char *here = cc_hostns_current ();
   cJSON *net;
 
   if (! is_valid_name (spec->project) || ! is_valid_name (spec->name))
@@ -317,6 +320,8 @@ cc_network_create (const struct cc_net_spec *spec, struct cc_net_info *info, cc_
   if (check_full_name_free (st.root, spec, err) < 0)
     return -1;
   net = cc_net_state_find_network (st.root, spec->project, spec->name);
+  if (net && ! cc_hostns_is_here (net, here) && claim_from_gone (&st, &net, here, err) < 0)
+    return -1;
   if (net && check_same_spec (net, spec, err) < 0)
     return -1;
   if (net && ! cJSON_HasObjectItem (net, "full_name"))
@@ -324,24 +329,12 @@ cc_network_create (const struct cc_net_spec *spec, struct cc_net_info *info, cc_
   if (net == NULL && record_network (&st, spec, &net, err) < 0)
     return -1;
   cc_crash_point ("network recorded");
-  if (! spec->internal && enable_forwarding (&st, err) < 0)
+  if (! spec->internal && cc_hostns_forwarding_on (&st, err) < 0)
     return -1;
   if (ensure_bridge (net, err) < 0 || cc_firewall_sync (st.root, err) < 0 || route_localnet (net, err) < 0)
     return -1;
   cc_crash_point ("network firewall");
   fill_info (net, info);
-  return 0;
-}
-
-static int
-restore_forwarding (struct cc_net_state *st, cc_error_t *err)
-{
-  if (cJSON_GetArraySize (cc_net_state_array (st->root, "networks")) > 0
-      || ! cc_json_get_bool (st->root, "ip_forward_changed", false))
-    return 0;
-  if (cc_sysctl_write ("ipv4/ip_forward", "0", err) < 0)
-    return -1;
-  cc_json_set_bool (st->root, "ip_forward_changed", false);
   return 0;
 }
 
@@ -413,21 +406,22 @@ delete_links (const cJSON *net, cc_error_t *err)
 }
 
 /* Firewall first (the builder no longer sees the network or its
-   members), then every link.  The record goes only when all are gone, so
-   a failure can be retried.  */
-int
-cc_net_remove_locked (struct cc_net_state *st, cJSON *net, cc_error_t *err)
+   members), then every link, in the namespace the network lives in.  The
+   record goes only when all are gone, so a failure can be retried.  A
+   namespace that is gone took them all with it.  */
+static int
+remove_entered (struct cc_net_state *st, cJSON *net, bool gone, cc_error_t *err)
 {
   cJSON *nets = cc_net_state_array (st->root, "networks");
   cc_error_t list = NULL, e = NULL;
 
   cJSON_DetachItemViaPointer (nets, net);
   /* Before the commit that takes its guard away.  */
-  if (cc_bridge_route_localnet (cc_json_get_string (net, "bridge"), false, &e) < 0)
+  if (! gone && cc_bridge_route_localnet (cc_json_get_string (net, "bridge"), false, &e) < 0)
     cc_error_append (&list, &e);
-  if (list == NULL && cc_firewall_sync (st->root, &e) < 0)
+  if (! gone && list == NULL && cc_firewall_sync (st->root, &e) < 0)
     cc_error_append (&list, &e);
-  if (delete_links (net, &e) < 0)
+  if (! gone && delete_links (net, &e) < 0)
     cc_error_append (&list, &e);
   if (list)
     {
@@ -435,15 +429,28 @@ cc_net_remove_locked (struct cc_net_state *st, cJSON *net, cc_error_t *err)
       return cc_net_give_errors (err, &list);
     }
   cc_crash_point ("network links deleted");
+  if (gone)
+    cc_hostns_forwarding_forget (st->root, cc_json_get_string (net, "host_netns"));
   cJSON_Delete (net);
   /* After the links: see cc_netns_remove.  */
   if (cc_net_release_doomed (st->root, &e) < 0)
     cc_error_append (&list, &e);
-  if (restore_forwarding (st, &e) < 0)
+  if (! gone && cc_hostns_forwarding_restore (st->root, &e) < 0)
     cc_error_append (&list, &e);
   if (cc_net_state_save (st, &e) < 0)
     cc_error_append (&list, &e);
   return list ? cc_net_give_errors (err, &list) : 0;
+}
+
+int
+cc_net_remove_locked (struct cc_net_state *st, cJSON *net, cc_error_t *err)
+{
+  cleanup_hostns_visit struct cc_hostns_visit v = CC_HOSTNS_VISIT_INIT;
+  int where = cc_hostns_enter (cc_json_get_string (net, "host_netns"), &v, err);
+
+  if (where < 0)
+    return -1;
+  return remove_entered (st, net, where == CC_HOSTNS_GONE, err);
 }
 
 int
@@ -525,8 +532,9 @@ cc_network_debug_rules (char **text, cc_error_t *err)
 {
   cleanup_net_state struct cc_net_state st = { .lock_fd = -1 };
   cleanup_fw_ruleset struct cc_fw_ruleset rs = { 0 };
+  cleanup_free char *here = cc_hostns_current ();
 
-  if (cc_net_state_open (&st, err) < 0 || cc_fw_build (st.root, cc_net_scope_tag (), &rs, err) < 0)
+  if (cc_net_state_open (&st, err) < 0 || cc_fw_build (st.root, cc_net_scope_tag (), here, &rs, err) < 0)
     return -1;
   *text = cc_fw_render (&rs);
   return 0;

@@ -34,6 +34,8 @@ struct builder
   struct cc_fw_ruleset *rs;
   const char *tag;
   char *raw, *dnat, *post, *fwd; /* our chains, with the tag */
+  const cJSON **nets;            /* the networks of the namespace */
+  size_t n_nets;
 };
 
 bool
@@ -255,12 +257,14 @@ add_port_accept (struct builder *b, const cJSON *net, const cJSON *m, const stru
 typedef void (*port_fn) (struct builder *b, const cJSON *net, const cJSON *m, const struct cc_net_port *p);
 
 static int
-for_each_port (struct builder *b, const cJSON *state, port_fn fn, cc_error_t *err)
+for_each_port (struct builder *b, port_fn fn, cc_error_t *err)
 {
-  const cJSON *net, *m, *pj;
+  const cJSON *m, *pj;
 
-  for (net = cc_net_first (state, "networks"); net; net = net->next)
+  for (size_t i = 0; i < b->n_nets; i++)
     {
+      const cJSON *net = b->nets[i];
+
       /* internal: true networks publish nothing.  */
       if (is_internal (net))
         continue;
@@ -284,6 +288,15 @@ for_each_port (struct builder *b, const cJSON *state, port_fn fn, cc_error_t *er
         }
     }
   return 0;
+}
+
+typedef void (*net_fn) (struct builder *b, const cJSON *net);
+
+static void
+for_each_network (struct builder *b, net_fn fn)
+{
+  for (size_t i = 0; i < b->n_nets; i++)
+    fn (b, b->nets[i]);
 }
 
 static void
@@ -322,42 +335,61 @@ add_forward_drops (struct builder *b, const cJSON *net)
   r->target = xstrdup (is_internal (net) ? "DROP" : "ACCEPT");
 }
 
-int
-cc_fw_build (const cJSON *state, const char *tag, struct cc_fw_ruleset *out, cc_error_t *err)
+/* The networks of STATE that live in HOST_NETNS (all when NULL), checked.  */
+static int
+select_networks (const cJSON *state, const char *host_netns, struct builder *b, cc_error_t *err)
 {
   const cJSON *nets = cJSON_GetObjectItemCaseSensitive (state, "networks");
-  struct builder b = { out, tag ? tag : "", NULL, NULL, NULL, NULL };
   const cJSON *net;
+
+  b->nets = xzalloc (((size_t)cJSON_GetArraySize (nets) + 1) * sizeof (*b->nets));
+  for (net = nets ? nets->child : NULL; net; net = net->next)
+    {
+      if (check_network (net, err) < 0)
+        return -1;
+      if (host_netns == NULL || cc_net_lives_in (net, host_netns))
+        b->nets[b->n_nets++] = net;
+    }
+  return 0;
+}
+
+static void
+builder_release (struct builder *b)
+{
+  free (b->raw);
+  free (b->dnat);
+  free (b->post);
+  free (b->fwd);
+  free (b->nets);
+}
+#define cleanup_builder __attribute__ ((cleanup (builder_release)))
+
+int
+cc_fw_build (const cJSON *state, const char *tag, const char *host_netns, struct cc_fw_ruleset *out, cc_error_t *err)
+{
+  cleanup_builder struct builder b = { .rs = out, .tag = tag ? tag : "" };
   int ret = 0;
 
   memset (out, 0, sizeof (*out));
   out->tag = xstrdup (b.tag);
-  if (cJSON_GetArraySize (nets) == 0)
+  if (select_networks (state, host_netns, &b, err) < 0)
+    return -1;
+  /* No network here: no chain either, so the backend removes ours.  */
+  if (b.n_nets == 0)
     return 0;
-  for (net = nets ? nets->child : NULL; net; net = net->next)
-    if (check_network (net, err) < 0)
-      return -1;
   b.raw = chain_name ("CCOMPOSE-RAW", tag);
   b.dnat = chain_name ("CCOMPOSE-DNAT", tag);
   b.post = chain_name ("CCOMPOSE-POST", tag);
   b.fwd = chain_name ("CCOMPOSE-FWD", tag);
   add_jumps (&b);
-  for (net = nets ? nets->child : NULL; net; net = net->next)
-    add_loopback_guard (&b, net);
-  if (for_each_port (&b, state, add_port_dnat, err) < 0)
+  for_each_network (&b, add_loopback_guard);
+  if (for_each_port (&b, add_port_dnat, err) < 0)
     ret = -1;
-  for (net = nets ? nets->child : NULL; net; net = net->next)
-    add_masquerade (&b, net);
-  for (net = nets ? nets->child : NULL; net; net = net->next)
-    add_forward_accepts (&b, net);
-  if (ret == 0 && for_each_port (&b, state, add_port_accept, err) < 0)
+  for_each_network (&b, add_masquerade);
+  for_each_network (&b, add_forward_accepts);
+  if (ret == 0 && for_each_port (&b, add_port_accept, err) < 0)
     ret = -1;
-  for (net = nets ? nets->child : NULL; net; net = net->next)
-    add_forward_drops (&b, net);
-  free (b.raw);
-  free (b.dnat);
-  free (b.post);
-  free (b.fwd);
+  for_each_network (&b, add_forward_drops);
   return ret;
 }
 

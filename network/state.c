@@ -13,6 +13,7 @@
 #include "lib/json.h"
 #include "lib/paths.h"
 #include "lib/xalloc.h"
+#include "network/hostns.h"
 #include "network/link.h"
 
 static bool
@@ -44,7 +45,10 @@ cc_net_state_open (struct cc_net_state *st, cc_error_t *err)
       st->root = cJSON_CreateObject ();
       return 0;
     }
-  return cc_json_load_file (st->path, &st->root, err);
+  if (cc_json_load_file (st->path, &st->root, err) < 0)
+    return -1;
+  cc_hostns_migrate (st->root);
+  return 0;
 }
 
 /* Atomic, and not fsynced: it lives under the state directory (see
@@ -124,6 +128,14 @@ cc_net_state_find_by_full_name (cJSON *root, const char *full_name)
         return n;
     }
   return NULL;
+}
+
+bool
+cc_net_lives_in (const cJSON *net, const char *host_netns)
+{
+  const char *id = cc_json_get_string (net, "host_netns");
+
+  return id == NULL || str_eq (id, host_netns);
 }
 
 const char *

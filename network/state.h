@@ -2,8 +2,8 @@
    guarded by one flock, written atomically, recording every resource
    before it is created.  Internal to network/.
 
-   {"ip_forward_changed": bool,
-    "networks": [{"project","name","full_name","bridge","group","subnet","gateway","internal","mtu",
+   {"forwarding": [{"host_netns","before"}],
+    "networks": [{"project","name","full_name","host_netns","bridge","group","subnet","gateway","internal","mtu",
                   "members": [{"container","project","key","service","number","netns","ifname",
                                "host_veth","ip","hostname","aliases":[],
                                "extra_hosts":[],"hosts_path",
@@ -18,7 +18,9 @@
    it (absent: the network's project and name).  "group" is the link
    group of the network's bridge and host veths (absent in networks
    recorded by an older ccompose); "doomed" marks a namespace removed
-   while a veth of a recorded network was still in it.  */
+   while a veth of a recorded network was still in it.  "host_netns" is
+   the network namespace the network lives in, and "forwarding" the
+   ip_forward ccompose turned on, per namespace (hostns.h).  */
 #ifndef CC_NETWORK_STATE_H
 #define CC_NETWORK_STATE_H
 
@@ -56,6 +58,9 @@ cJSON *cc_net_state_find_member (cJSON *net, const char *container);
 /* The network whose full name is FULL_NAME (a network recorded without
    one is known as project_name).  */
 cJSON *cc_net_state_find_by_full_name (cJSON *root, const char *full_name);
+/* Whether NET lives in the network namespace HOST_NETNS (hostns.h): the
+   one it records, or any for a network recorded without one.  */
+bool cc_net_lives_in (const cJSON *net, const char *host_netns);
 /* The project a member belongs to: its own for a member that joined an
    external network, otherwise the network's.  */
 const char *cc_net_member_project (const cJSON *net, const cJSON *m);

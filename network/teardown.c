@@ -15,6 +15,7 @@
 #include "lib/strv.h"
 #include "lib/xalloc.h"
 #include "network/firewall.h"
+#include "network/hostns.h"
 #include "network/link.h"
 #include "network/netimpl.h"
 #include "network/network.h"
@@ -198,13 +199,17 @@ is_dead (const char *project, void *data)
   return live != NULL && ! cc_strv_contains (live, project ? project : "");
 }
 
+/* A link of a network that lives in another namespace is not that
+   network's, wherever its alias says it is from.  */
 static bool
-alias_is_recorded (const cJSON *root, const char *alias)
+alias_is_recorded (const cJSON *root, const char *here, const char *alias)
 {
   const cJSON *net, *m;
 
   for (net = cc_net_first (root, "networks"); net; net = net->next)
     {
+      if (! cc_hostns_is_here (net, here))
+        continue;
       cleanup_free char *mine
           = cc_net_link_alias (cc_json_get_string (net, "project"), cc_json_get_string (net, "name"), NULL);
       if (str_eq (mine, alias))
@@ -227,6 +232,7 @@ residue_links (const cJSON *root, bool fix, char ***found, cc_error_t *list)
   cleanup_nl_sock struct nl_sock *sk = NULL;
   cleanup_strv char **names = NULL, **aliases = NULL;
   cleanup_free char *prefix = xasprintf ("ccompose%s ", cc_net_scope_tag ());
+  cleanup_free char *here = cc_hostns_current ();
   cc_error_t e = NULL;
 
   if (cc_nl_open (-1, &sk, &e) < 0 || cc_nl_links_with_alias (sk, prefix, &names, &aliases, &e) < 0)
@@ -236,7 +242,7 @@ residue_links (const cJSON *root, bool fix, char ***found, cc_error_t *list)
     }
   for (size_t i = 0; names && names[i]; i++)
     {
-      if (alias_is_recorded (root, aliases[i]))
+      if (alias_is_recorded (root, here, aliases[i]))
         continue;
       cc_strv_push (found, xasprintf ("interface %s (%s)", names[i], aliases[i]));
       if (fix && cc_nl_link_delete (sk, names[i], &e) < 0)
@@ -295,18 +301,21 @@ is_wanted (const struct cc_fw_ruleset *rs, const char *k)
   return false;
 }
 
-/* Rules: the kernel's rules of this root must be exactly what the state
-   asks for; anything else (a crash between the commit and the state
-   update, a project whose state is gone) is residue, and a sync fixes it.  */
+/* Rules: the kernel's rules of this root in this namespace must be
+   exactly what the state asks for of the networks that live here;
+   anything else (a crash between the commit and the state update, a
+   project whose state is gone, the rules another namespace's networks
+   used to get here) is residue, and a sync fixes it.  */
 static void
 residue_rules (const cJSON *root, bool fix, char ***found, cc_error_t *list)
 {
   cleanup_fw_ruleset struct cc_fw_ruleset rs = { 0 };
   const struct cc_firewall_ops *ops;
   cleanup_strv char **kernel = NULL;
+  cleanup_free char *here = cc_hostns_current ();
   cc_error_t e = NULL;
 
-  if ((ops = cc_firewall (&e)) == NULL || cc_fw_build (root, cc_net_scope_tag (), &rs, &e) < 0
+  if ((ops = cc_firewall (&e)) == NULL || cc_fw_build (root, cc_net_scope_tag (), here, &rs, &e) < 0
       || ops->list_ours (cc_net_scope_tag (), &kernel, &e) < 0)
     {
       cc_error_append (list, &e);
@@ -319,32 +328,77 @@ residue_rules (const cJSON *root, bool fix, char ***found, cc_error_t *list)
     cc_error_append (list, &e);
 }
 
-/* ip_forward turned on by ccompose with no network left to need it.  */
+/* ip_forward turned on by ccompose in this namespace with no network
+   left here to need it.  */
 static void
 residue_forwarding (struct cc_net_state *st, bool fix, char ***found, cc_error_t *list)
 {
   cc_error_t e = NULL;
 
-  if (cJSON_GetArraySize (cc_net_state_array (st->root, "networks")) > 0
-      || ! cc_json_get_bool (st->root, "ip_forward_changed", false))
+  if (! cc_hostns_forwarding_unneeded (st->root))
     return;
   cc_strv_push (found, xstrdup ("sysctl net.ipv4.ip_forward (turned on by ccompose, no network needs it)"));
   if (! fix)
     return;
-  if (cc_sysctl_write ("ipv4/ip_forward", "0", &e) < 0)
+  if (cc_hostns_forwarding_restore (st->root, &e) < 0 || cc_net_state_save (st, &e) < 0)
+    cc_error_append (list, &e);
+}
+
+/* A namespace that is gone took its links, rules and sysctls with it:
+   only a record of the ip_forward it had may be left.  */
+static void
+residue_gone (struct cc_net_state *st, const char *id, bool fix, char ***found, cc_error_t *list)
+{
+  cleanup_free char *name = cc_hostns_describe (id);
+  cc_error_t e = NULL;
+
+  if (cc_hostns_has_network (st->root, id) || ! cc_hostns_forwarding_recorded (st->root, id))
+    return;
+  cc_strv_push (found, xasprintf ("record of net.ipv4.ip_forward in network namespace %s, which is gone", name));
+  if (! fix)
+    return;
+  cc_hostns_forwarding_forget (st->root, id);
+  if (cc_net_state_save (st, &e) < 0)
+    cc_error_append (list, &e);
+}
+
+/* Links, rules and ip_forward of this root in the namespace ID, entered
+   for the look; findings there name it.  */
+static void
+residue_in_namespace (struct cc_net_state *st, const char *id, bool fix, char ***found, cc_error_t *list)
+{
+  cleanup_hostns_visit struct cc_hostns_visit v = CC_HOSTNS_VISIT_INIT;
+  cleanup_free char *here = cc_hostns_current ();
+  cleanup_free char *name = NULL;
+  cleanup_strv char **f = NULL;
+  cc_error_t e = NULL;
+  int where;
+
+  if (strcmp (id, here ?: "") != 0)
+    name = cc_hostns_describe (id);
+  where = cc_hostns_enter (id, &v, &e);
+  if (where < 0)
     {
       cc_error_append (list, &e);
       return;
     }
-  cc_json_set_bool (st->root, "ip_forward_changed", false);
-  if (cc_net_state_save (st, &e) < 0)
-    cc_error_append (list, &e);
+  if (where == CC_HOSTNS_GONE)
+    {
+      residue_gone (st, id, fix, found, list);
+      return;
+    }
+  residue_links (st->root, fix, &f, list);
+  residue_rules (st->root, fix, &f, list);
+  residue_forwarding (st, fix, &f, list);
+  for (char **l = f; l && *l; l++)
+    cc_strv_push (found, name ? xasprintf ("%s in network namespace %s", *l, name) : xstrdup (*l));
 }
 
 int
 cc_network_residue (bool fix, char *const *live, char ***found, cc_error_t *err)
 {
   cleanup_net_state struct cc_net_state st = { .lock_fd = -1 };
+  cleanup_strv char **namespaces = NULL;
   cc_error_t list = NULL;
   char **f = NULL;
 
@@ -355,10 +409,12 @@ cc_network_residue (bool fix, char *const *live, char ***found, cc_error_t *err)
   leave_live_networks (&st, is_dead, (void *)live, &f, fix, &list);
   teardown_networks (&st, is_dead, (void *)live, &f, fix, &list);
   teardown_netns (&st, is_dead, (void *)live, &f, fix, &list);
-  residue_links (st.root, fix, &f, &list);
+  /* Every namespace the state knows of, this one first: a root used from
+     several (issue 12 item 4) has rules and links in each.  */
+  namespaces = cc_hostns_recorded (st.root);
+  for (char **id = namespaces; *id; id++)
+    residue_in_namespace (&st, *id, fix, &f, &list);
   residue_netns_files (st.root, fix, &f, &list);
-  residue_rules (st.root, fix, &f, &list);
-  residue_forwarding (&st, fix, &f, &list);
   *found = f;
   return list ? cc_net_give_errors (err, &list) : 0;
 }

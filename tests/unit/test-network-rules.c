@@ -35,21 +35,27 @@ load_state (const char *name)
 }
 
 static void
-check_golden (const char *name, const char *tag)
+check_golden_in (const char *name, const char *tag, const char *host_netns, const char *rules)
 {
   cleanup_cjson cJSON *state = load_state (name);
   cleanup_fw_ruleset struct cc_fw_ruleset rs = { 0 };
   cleanup_free char *text = NULL, *want = NULL;
-  cleanup_free char *path = xasprintf (GOLDEN_DIR "%s.rules", name);
+  cleanup_free char *path = xasprintf (GOLDEN_DIR "%s.rules", rules);
   cleanup_error cc_error_t err = NULL;
 
-  assert_int_equal (cc_fw_build (state, tag, &rs, &err), 0);
+  assert_int_equal (cc_fw_build (state, tag, host_netns, &rs, &err), 0);
   text = cc_fw_render (&rs);
   if (getenv ("CC_UPDATE_GOLDEN"))
     assert_int_equal (cc_write_file_atomic (path, text, strlen (text), 0644, NULL), 0);
   if (cc_read_file (path, &want, NULL, &err) < 0)
     fail_msg ("%s (run with CC_UPDATE_GOLDEN=1 to create it)", err->msg);
   assert_string_equal (text, want);
+}
+
+static void
+check_golden (const char *name, const char *tag)
+{
+  check_golden_in (name, tag, NULL, name);
 }
 
 static void
@@ -73,6 +79,38 @@ test_golden_two_projects_tagged (void **state)
   check_golden ("network-two-projects", "@1a2b3c");
 }
 
+/* Issue 12 item 4: one state root used from two network namespaces.  Each
+   namespace gets the rules of its own networks only (and of networks
+   recorded without one, by an older ccompose): a DNAT of one must never
+   land in the other, where it would hijack a port.  */
+static void
+test_golden_each_namespace_its_own_networks (void **state)
+{
+  (void)state;
+  check_golden_in ("network-two-netns", "", "4:4026532001", "network-two-netns-first");
+  check_golden_in ("network-two-netns", "", "4:4026532002", "network-two-netns-second");
+}
+
+static void
+test_a_namespace_without_networks_gets_no_chain (void **state)
+{
+  cleanup_cjson cJSON *st = NULL;
+  cleanup_fw_ruleset struct cc_fw_ruleset rs = { 0 };
+
+  (void)state;
+  assert_int_equal (cc_json_parse ("{\"networks\":[{\"project\":\"p\",\"name\":\"n\",\"host_netns\":\"4:1\","
+                                   "\"bridge\":\"cc1\",\"subnet\":\"10.0.0.0/24\",\"gateway\":\"10.0.0.1\"}]}",
+                                   "test", &st, NULL),
+                    0);
+  assert_int_equal (cc_fw_build (st, "", "4:2", &rs, NULL), 0);
+  /* No chain: the backend then removes ours from that namespace.  */
+  assert_int_equal (rs.n_chains, 0);
+  assert_int_equal (rs.n_rules, 0);
+  cc_fw_ruleset_release (&rs);
+  assert_int_equal (cc_fw_build (st, "", "4:1", &rs, NULL), 0);
+  assert_true (rs.n_rules > 0);
+}
+
 /* Properties every rule set must have, whatever the golden files say.  */
 static void
 test_invariants (void **state)
@@ -82,7 +120,7 @@ test_invariants (void **state)
   size_t last_accept = 0, first_isolation_drop = (size_t)-1;
 
   (void)state;
-  assert_int_equal (cc_fw_build (st, "@1a2b3c", &rs, NULL), 0);
+  assert_int_equal (cc_fw_build (st, "@1a2b3c", NULL, &rs, NULL), 0);
   for (size_t i = 0; i < rs.n_rules; i++)
     {
       const struct cc_fw_rule *r = &rs.rules[i];
@@ -123,7 +161,7 @@ test_malformed_state (void **state)
       cleanup_error cc_error_t err = NULL;
 
       assert_int_equal (cc_json_parse (bad[i], "test", &st, NULL), 0);
-      assert_int_equal (cc_fw_build (st, "", &rs, &err), -1);
+      assert_int_equal (cc_fw_build (st, "", NULL, &rs, &err), -1);
       assert_non_null (strstr (err->msg, "network state"));
     }
 }
@@ -154,7 +192,7 @@ test_loopback_guard_for_every_network (void **state)
   const cJSON *net;
 
   (void)state;
-  assert_int_equal (cc_fw_build (st, "@1a2b3c", &rs, NULL), 0);
+  assert_int_equal (cc_fw_build (st, "@1a2b3c", NULL, &rs, NULL), 0);
   for (net = cc_net_first (st, "networks"); net; net = net->next)
     {
       bool guarded = false;
@@ -190,6 +228,8 @@ main (void)
     cmocka_unit_test (test_golden_empty),
     cmocka_unit_test (test_golden_web_redis),
     cmocka_unit_test (test_golden_two_projects_tagged),
+    cmocka_unit_test (test_golden_each_namespace_its_own_networks),
+    cmocka_unit_test (test_a_namespace_without_networks_gets_no_chain),
     cmocka_unit_test (test_invariants),
     cmocka_unit_test (test_malformed_state),
     cmocka_unit_test (test_chain_names),

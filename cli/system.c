@@ -7,7 +7,8 @@
    container is claimed when a live project's state names it.  Everything
    else of this root is residue: containers nobody claims (their monitor,
    cgroups, state and logs go with cc_runtime_delete), network records,
-   links, netns files and iptables rules of dead projects (network/'s
+   links, netns files and iptables rules of dead projects, in every
+   network namespace the root's networks live in (network/'s
    cc_network_residue), project directories without state, mounts under
    the state and data roots, log directories without a container.
    Resources of ANOTHER state root are not judged (parallel tests run with
@@ -42,8 +43,9 @@ static const char usage[]
       "  check [--fix] [--all] [--format text|json]\n"
       "        List host resources with ccompose's names (iptables chains and rules, cc* interfaces,\n"
       "        mounts, netns files, cgroups, monitor processes, state files) that belong to no live\n"
-      "        project; --fix removes them; --all judges every state root on the host, not only\n"
-      "        this one (CCOMPOSE_STATE_DIR, CCOMPOSE_DATA_DIR).\n"
+      "        project; --fix removes them.  Rules and interfaces are looked for in every network\n"
+      "        namespace the root's networks live in.  --all judges every state root on the host,\n"
+      "        not only this one (CCOMPOSE_STATE_DIR, CCOMPOSE_DATA_DIR).\n"
       "        Exit status: 0 nothing left, 1 residue remains (or the check failed).\n";
 
 struct finding

@@ -19,6 +19,9 @@ struct cc_compose_options
   const char *workdir; /* where discovery starts; NULL: the current directory */
   bool no_interpolate;
   bool ignore_unsupported; /* keys ccompose cannot honour yet: warnings, not errors */
+  /* Keys ccompose cannot run are kept in the model without a word: for
+     converters (convert/) that account for every key themselves.  */
+  bool keep_unsupported;
 };
 
 /* A loaded project.  MODEL is the normalized model in the shape of
@@ -83,6 +86,13 @@ char **cc_compose_stop_order (const struct cc_project *p);
    the service itself), for messages the engine prints about a service;
    NULL when unknown.  Freshly allocated.  */
 char *cc_project_where (const struct cc_project *p, const char *service, const char *key);
+/* Whether the compose files themselves set services.SERVICE.KEY (and
+   .SUBKEY when not NULL), as opposed to a default normalization filled in.  */
+bool cc_project_sets (const struct cc_project *p, const char *service, const char *key, const char *subkey);
+/* The variables of SERVICE's environment that its `env_file` entries
+   set and `environment:` does not override: {"NAME": "/abs/path.env"}
+   (the last file that sets NAME).  An empty object when none.  */
+int cc_project_env_file_vars (const struct cc_project *p, const char *service, cJSON **out, cc_error_t *err);
 
 /* ---- change detection (hash.c) ------------------------------------ */
 
@@ -111,5 +121,9 @@ char *cc_compose_render_json (const cJSON *model);
    `$` of a value is doubled, as Docker Compose does, so the output reads
    back to the same model.  */
 char *cc_compose_render (const cJSON *model, bool json, bool escape_dollars);
+/* Any JSON document as YAML with the same emitter and quoting, without
+   the quirks of Docker Compose's output (empty `resources:` and null
+   `command:` left out): for other formats built from the model.  */
+char *cc_compose_render_yaml_document (const cJSON *doc);
 
 #endif

@@ -30,6 +30,8 @@ cc_node_is_plain (const struct cc_node *n, const char *v)
 int
 cc_norm_unsupported (struct cc_norm *n, const struct cc_node *at, const char *what, cc_error_t *err)
 {
+  if (n->opts && n->opts->keep_unsupported)
+    return 0;
   if (n->opts && n->opts->ignore_unsupported)
     {
       cc_warn_at (at, "%s is not supported by ccompose yet: ignored", what);

@@ -146,7 +146,15 @@ put_scalar (struct cc_buf *b, const cJSON *j, bool escape)
     cc_buf_puts (b, "null");
 }
 
-static void emit (struct cc_buf *b, const cJSON *j, int indent, bool inline_first, bool escape);
+/* How a document is printed: `config` doubles dollars and follows Docker
+   Compose's omissions; other documents are printed as they are.  */
+struct yaml_style
+{
+  bool escape;
+  bool compose_quirks;
+};
+
+static void emit (struct cc_buf *b, const cJSON *j, int indent, bool inline_first, const struct yaml_style *st);
 
 static bool
 is_one_of (const char *s, const char *const *list, size_t n)
@@ -230,34 +238,34 @@ put_literal_block (struct cc_buf *b, const char *raw, int indent, bool escape)
 }
 
 static void
-emit_value (struct cc_buf *b, const cJSON *v, int indent, bool escape)
+emit_value (struct cc_buf *b, const cJSON *v, int indent, const struct yaml_style *st)
 {
   if (cJSON_IsString (v) && fits_literal_block (v->valuestring))
     {
-      put_literal_block (b, v->valuestring, indent, escape);
+      put_literal_block (b, v->valuestring, indent, st->escape);
       return;
     }
   if (is_empty_container (v) || ! (cJSON_IsObject (v) || cJSON_IsArray (v)))
     {
       cc_buf_putc (b, ' ');
-      put_scalar (b, v, escape);
+      put_scalar (b, v, st->escape);
       cc_buf_putc (b, '\n');
       return;
     }
   cc_buf_putc (b, '\n');
-  emit (b, v, indent, false, escape);
+  emit (b, v, indent, false, st);
 }
 
 /* INLINE_FIRST: the first line continues after "- ".  */
 static void
-emit (struct cc_buf *b, const cJSON *j, int indent, bool inline_first, bool escape)
+emit (struct cc_buf *b, const cJSON *j, int indent, bool inline_first, const struct yaml_style *st)
 {
   /* The first line printed continues after "- " when INLINE_FIRST.  */
   bool continues_line = inline_first;
 
   for (const cJSON *it = j->child; it; it = it->next)
     {
-      if (cJSON_IsObject (j) && is_omitted_in_yaml (it))
+      if (cJSON_IsObject (j) && st->compose_quirks && is_omitted_in_yaml (it))
         continue;
       if (! continues_line)
         indent_to (b, indent);
@@ -266,17 +274,17 @@ emit (struct cc_buf *b, const cJSON *j, int indent, bool inline_first, bool esca
         {
           put_string (b, it->string, false);
           cc_buf_putc (b, ':');
-          emit_value (b, it, indent + 2, escape);
+          emit_value (b, it, indent + 2, st);
           continue;
         }
       cc_buf_puts (b, "-");
       if ((cJSON_IsObject (it) || cJSON_IsArray (it)) && ! is_empty_container (it))
         {
           cc_buf_putc (b, ' ');
-          emit (b, it, indent + 2, true, escape);
+          emit (b, it, indent + 2, true, st);
         }
       else
-        emit_value (b, it, indent + 2, escape);
+        emit_value (b, it, indent + 2, st);
     }
 }
 
@@ -284,8 +292,19 @@ char *
 cc_render_yaml (const cJSON *model, bool escape)
 {
   cleanup_buf struct cc_buf b = { 0 };
+  const struct yaml_style st = { .escape = escape, .compose_quirks = true };
 
-  emit (&b, model, 0, false, escape);
+  emit (&b, model, 0, false, &st);
+  return cc_buf_steal (&b);
+}
+
+char *
+cc_compose_render_yaml_document (const cJSON *doc)
+{
+  cleanup_buf struct cc_buf b = { 0 };
+  const struct yaml_style st = { .escape = false, .compose_quirks = false };
+
+  emit (&b, doc, 0, false, &st);
   return cc_buf_steal (&b);
 }
 

@@ -4,6 +4,8 @@
 
 #include <stdbool.h>
 
+#include "convert/convert.h"
+
 #define CC_VERSION "0.1.0"
 
 struct cli_global
@@ -44,11 +46,25 @@ int cli_usage_error (const char *cmd, const char *fmt, ...) __attribute__ ((form
 /* True when stdout should be coloured under --ansi.  */
 bool cli_use_color (const struct cli_global *g);
 
+/* `convert` and `config --format kubernetes`: convert, print the report
+   on stderr (and as JSON to REPORT), then write the manifests unless a
+   key would be dropped without ALLOW_LOSSY.  */
+struct cli_convert
+{
+  struct cc_convert_options opts;
+  const char *dir;    /* one file per object and a kustomization.yaml; NULL: a stream */
+  const char *file;   /* where the stream goes; NULL: stdout */
+  const char *report; /* --report FILE */
+  bool allow_lossy;
+};
+int cli_convert_run (const struct cli_global *g, const struct cli_convert *cv);
+
 /* One per subcommand, each defined in cli/<name>.c.  Weak, so that a
    command whose file does not exist yet is NULL in the table.  */
 #define CLI_COMMAND(name) int cli_cmd_##name (struct cli_global *g, int argc, char **argv) __attribute__ ((weak))
 CLI_COMMAND (attach);
 CLI_COMMAND (config);
+CLI_COMMAND (convert);
 CLI_COMMAND (create);
 CLI_COMMAND (down);
 CLI_COMMAND (exec);

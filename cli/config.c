@@ -19,7 +19,8 @@ static const char usage[]
     = "Usage: ccompose config [OPTIONS] [SERVICE...]\n\n"
       "Parse, resolve and render the compose file in canonical format\n\n"
       "Options:\n"
-      "      --format string     Format the output: yaml or json (default \"yaml\")\n"
+      "      --format string     Format the output: yaml, json or kubernetes (as `ccompose convert`)\n"
+      "                          (default \"yaml\")\n"
       "      --hash string       Print the service config hash, one per line (SERVICE[,SERVICE...] or \"*\")\n"
       "      --images            Print the image names, one per line\n"
       "      --no-interpolate    Don't interpolate environment variables\n"
@@ -43,6 +44,7 @@ enum what
 struct config_opts
 {
   bool json;
+  bool kubernetes;
   bool quiet;
   bool no_interpolate;
   enum what what;
@@ -85,9 +87,10 @@ parse_options (struct config_opts *o, int argc, char **argv)
     switch (c)
       {
       case OPT_FORMAT:
-        if (strcmp (optarg, "json") != 0 && strcmp (optarg, "yaml") != 0)
-          return cli_usage_error ("config", "invalid --format `%s` (yaml, json)", optarg);
+        if (strcmp (optarg, "json") != 0 && strcmp (optarg, "yaml") != 0 && strcmp (optarg, "kubernetes") != 0)
+          return cli_usage_error ("config", "invalid --format `%s` (yaml, json, kubernetes)", optarg);
         o->json = strcmp (optarg, "json") == 0;
+        o->kubernetes = strcmp (optarg, "kubernetes") == 0;
         break;
       case OPT_HASH:
         o->what = SHOW_HASH;
@@ -246,6 +249,17 @@ emit (const struct config_opts *o, struct cc_buf *b, cc_error_t *err)
   return fflush (stdout) == 0 ? 0 : cc_error_make (err, errno, "write to stdout");
 }
 
+/* --format kubernetes: the manifests of `ccompose convert` with its
+   defaults, as one stream.  */
+static int
+convert (const struct cli_global *g, const struct config_opts *o, char **services)
+{
+  struct cli_convert cv = { .file = o->output };
+
+  cv.opts.services = services;
+  return cli_convert_run (g, &cv);
+}
+
 int
 cli_cmd_config (struct cli_global *g, int argc, char **argv)
 {
@@ -259,6 +273,8 @@ cli_cmd_config (struct cli_global *g, int argc, char **argv)
 
   if (ret >= 0)
     return ret;
+  if (o.kubernetes && o.what == SHOW_MODEL && ! o.quiet)
+    return convert (g, &o, optind < argc ? argv + optind : NULL);
   copts.files = g->files;
   copts.project_name = g->project_name;
   copts.project_directory = g->project_directory;

@@ -75,6 +75,12 @@ deps:
 	else \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(DEB_PKGS); \
 	fi
+	@$(MAKE) --no-print-directory deps-local
+
+# What a module installs besides Debian packages (its module.mk adds to
+# this double-colon rule), after them.
+.PHONY: deps-local
+deps-local::
 
 unit:
 	$(MAKE) BUILD=build-san build-san/ccompose $(UNIT_BINS:$(BUILD)/%=build-san/%)

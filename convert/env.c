@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "convert/internal.h"
+#include "lib/buf.h"
 #include "lib/cleanup.h"
 #include "lib/json.h"
 #include "lib/xalloc.h"
@@ -113,10 +114,28 @@ note_env_files (struct cv *c, struct cv_svc *s, const struct env_counts *n)
            from_files - secret_from_files, s->k8s, secret_from_files, s->k8s);
 }
 
+static char *
+env_summary (const struct cv_svc *s, const struct env_counts *n)
+{
+  struct cc_buf b = { 0 };
+
+  cc_buf_printf (&b, "container env: %zu value(s)", n->literal);
+  if (n->config)
+    cc_buf_printf (&b, ", %zu from ConfigMap `%s-env`", n->config, s->k8s);
+  if (n->secret)
+    cc_buf_printf (&b, ", %zu from Secret `%s-env` (they look secret)", n->secret, s->k8s);
+  if (n->unset)
+    cc_buf_puts (&b, "; variables without a value are left unset, as compose leaves them");
+  if (n->renamed)
+    cc_buf_puts (&b, "; service names in values rewritten to their Kubernetes names");
+  return cc_buf_steal (&b);
+}
+
 int
 cv_key_env (struct cv *c, struct cv_svc *s, const char *key, const cJSON *v, cc_error_t *err)
 {
   struct env_counts n = { 0 };
+  cleanup_free char *summary = NULL;
 
   if (cc_project_env_file_vars (c->p, s->name, &s->env_files, err) < 0)
     return -1;
@@ -136,12 +155,8 @@ cv_key_env (struct cv *c, struct cv_svc *s, const char *key, const cJSON *v, cc_
         }
       add_var (c, s, var, &n);
     }
-  cv_note (c, s, key, n.renamed ? CC_CONVERT_APPROXIMATED : CC_CONVERT_CONVERTED,
-           "env: %zu value(s), %zu from ConfigMap `%s-env`, %zu from Secret `%s-env` (names or values that look "
-           "secret)%s%s",
-           n.literal, n.config, s->k8s, n.secret, s->k8s,
-           n.unset ? "; variables without a value are left unset, as compose leaves them" : "",
-           n.renamed ? "; service names in values rewritten to their Kubernetes names" : "");
+  summary = env_summary (s, &n);
+  cv_note (c, s, key, n.renamed ? CC_CONVERT_APPROXIMATED : CC_CONVERT_CONVERTED, "%s", summary);
   note_env_files (c, s, &n);
   return 0;
 }

@@ -171,6 +171,9 @@ int cv_plan (struct cv *c, cc_error_t *err);
 
 /* keys.c: every service key, by table.  */
 int cv_convert_service_keys (struct cv *c, struct cv_svc *s, cc_error_t *err);
+/* Whether the table has a rule for a service key (tests: every key of the
+   compose schema must have one).  */
+bool cv_key_has_rule (const char *name);
 
 /* Helpers the key handlers share (pod.c).  */
 cJSON *cv_pod_list (struct cv_svc *s, const char *key);

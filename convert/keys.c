@@ -30,13 +30,15 @@ key_image (struct cv *c, struct cv_svc *s, const char *key, const cJSON *v, cc_e
   if (cJSON_GetObjectItemCaseSensitive (s->cfg, "build"))
     return 0; /* `build` says what became of it */
   if (s->image_seen)
-    cv_note (c, s, key, CC_CONVERT_CONVERTED, "image `%s` (its EXPOSE ports read from the local image store)",
-             s->image);
+    cv_note (c, s, key, CC_CONVERT_CONVERTED,
+             "image `%s` (the ports its EXPOSE declares read from the local image store)", s->image);
   else
-    cv_note (c, s, key, CC_CONVERT_APPROXIMATED,
-             "image `%s`: not in the local image store, so the ports it EXPOSEs are unknown (name them with "
-             "`expose:` if other services reach it)",
-             s->image);
+    cv_note (c, s, key, s->reached && s->n_ports == 0 ? CC_CONVERT_APPROXIMATED : CC_CONVERT_CONVERTED, "image `%s`%s",
+             s->image,
+             s->reached && s->n_ports == 0
+                 ? ": not in the local image store, so the ports its EXPOSE declares are unknown and its Service is "
+                   "headless (`expose:` names them)"
+                 : "");
   return 0;
 }
 
@@ -577,6 +579,12 @@ find_rule (const char *name)
     if (strcmp (service_keys[i].name, name) == 0)
       return &service_keys[i];
   return NULL;
+}
+
+bool
+cv_key_has_rule (const char *name)
+{
+  return find_rule (name) != NULL;
 }
 
 int

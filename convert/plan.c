@@ -81,7 +81,7 @@ choose_kind (struct cv *c, struct cv_svc *s, cc_error_t *err)
             s->kind = controller_labels[i].kind;
             return 0;
           }
-      return cc_error_make (err, EINVAL,
+      return cc_error_make (err, 0,
                             "service `%s`: label `" CV_CONTROL_PREFIX
                             "controller` is `%s` (deployment, statefulset, daemonset, job)",
                             s->name, label);
@@ -120,7 +120,7 @@ find_host (struct cv *c, struct cv_svc *s, cc_error_t *err)
       h = cv_find (c, hm + 8);
     }
   if (h == NULL)
-    return cc_error_make (err, ENOENT, "service `%s`: network_mode `%s` names a service that is not converted", s->name,
+    return cc_error_make (err, 0, "service `%s`: network_mode `%s` names a service that is not converted", s->name,
                           mode);
   s->kind = CV_SIDECAR;
   s->host = h;
@@ -170,7 +170,7 @@ add_port_range (struct cv_svc *s, const char *spec, const char *origin, cc_error
   lo = strtol (copy, &end, 10);
   hi = dash ? strtol (dash + 1, &end, 10) : lo;
   if (*end || lo < 1 || hi > 65535 || hi < lo || hi - lo > 1000)
-    return cc_error_make (err, EINVAL, "service `%s`: port `%s` of %s", s->name, spec, origin);
+    return cc_error_make (err, 0, "service `%s`: port `%s` of %s", s->name, spec, origin);
   for (long port = lo; port <= hi; port++)
     if (! has_port (s, port, proto))
       add_port (s, port, 0, proto, origin);
@@ -239,7 +239,7 @@ choose_image (struct cv *c, struct cv_svc *s, cc_error_t *err)
       cleanup_free char *pinned = NULL;
 
       if (c->o->registry == NULL && image == NULL)
-        return cc_error_make (err, EINVAL,
+        return cc_error_make (err, 0,
                               "service `%s` is built from source (`build:`): a cluster can only pull it from a "
                               "registry: give --registry HOST/PREFIX (or an `image:` name to push it as)",
                               s->name);

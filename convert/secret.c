@@ -64,10 +64,23 @@ has_url_password (const char *value)
   return colon && colon + 1 < at && ! memchr (scheme + 3, '/', (size_t)(at - scheme - 3));
 }
 
+/* POSTGRES_PASSWORD_FILE=/run/secrets/db: where a secret is, not one.  */
+static bool
+names_a_file (const char *words, const char *value)
+{
+  size_t n = strlen (words);
+
+  return value && value[0] == '/' && n > 5
+         && (strcmp (words + n - 5, "_FILE") == 0 || strcmp (words + n - 5, "_PATH") == 0);
+}
+
 bool
 cv_env_is_secret (const char *name, const char *value)
 {
   cleanup_free char *words = words_of (name);
+
+  if (names_a_file (words, value))
+    return false;
 
   /* PWD is the shell's working directory, not a password.  */
   if (strcmp (name, "PWD") == 0 || strcmp (name, "OLDPWD") == 0)

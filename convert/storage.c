@@ -109,6 +109,18 @@ use (cJSON *used, const char *name, const char *service)
   cJSON_AddItemToArray (list, cJSON_CreateString (service));
 }
 
+/* A host path as the report shows it: relative to the project when it is
+   inside it, as the compose file likely wrote it.  */
+static char *
+shown_path (struct cv *c, const char *path)
+{
+  size_t n = strlen (c->p->directory);
+
+  if (strncmp (path, c->p->directory, n) == 0 && path[n] == '/')
+    return xasprintf (".%s", path + n);
+  return xstrdup (path);
+}
+
 static cJSON *
 volume_of (const char *name, const char *kind, cJSON *source)
 {
@@ -292,7 +304,9 @@ copy_files (const char *source, cJSON *cm, size_t *total, size_t *skipped, bool 
   struct stat st;
 
   if (stat (source, &st) < 0)
-    return cc_error_make (err, errno, "bind mount source `%s`", source);
+    return cc_error_make (err, 0, "it does not exist here");
+  if (! S_ISDIR (st.st_mode) && ! S_ISREG (st.st_mode))
+    return cc_error_make (err, 0, "it is neither a regular file nor a directory");
   *is_dir = S_ISDIR (st.st_mode);
   if (! *is_dir)
     {
@@ -342,9 +356,11 @@ bind_configmap (struct cv *c, struct cv_svc *s, const char *key, const cJSON *m,
   bool is_dir = false;
   cJSON *src;
 
+  cleanup_free char *shown = shown_path (c, source);
+
   if (copy_files (source, cm, &total, &skipped, &is_dir, &file_key, &e) < 0 || total > CV_OBJECT_DATA_MAX)
     {
-      cv_note (c, s, key, CC_CONVERT_DROPPED, "`%s` cannot become a ConfigMap: %s", source,
+      cv_note (c, s, key, CC_CONVERT_DROPPED, "`%s` cannot become a ConfigMap: %s", shown,
                e ? e->msg : "more than the 1 MiB one object holds");
       return 0;
     }
@@ -357,7 +373,7 @@ bind_configmap (struct cv *c, struct cv_svc *s, const char *key, const cJSON *m,
   cv_note (c, s, key, CC_CONVERT_APPROXIMATED,
            "ConfigMap `%s`: a read-only copy of `%s` taken now (%zu bytes)%s; later edits on the host do not reach "
            "the pod",
-           name, source, total, skipped ? ", files other than regular files at its top level left out" : "");
+           name, shown, total, skipped ? ", files other than regular files at its top level left out" : "");
   return 0;
 }
 
@@ -372,11 +388,14 @@ mount_bind (struct cv *c, struct cv_svc *s, const char *key, const cJSON *m, siz
       return bind_configmap (c, s, key, m, index, err);
     case CC_CONVERT_BIND_DROP:
     default:
-      cv_note (c, s, key, CC_CONVERT_DROPPED,
-               "bind mount of `%s`: the host's files are not on the cluster's nodes; --bind-mounts hostPath or "
-               "configMap (a copy of small files) keeps it",
-               cc_json_get_string (m, "source"));
-      return 0;
+      {
+        cleanup_free char *shown = shown_path (c, cc_json_get_string (m, "source"));
+        cv_note (c, s, key, CC_CONVERT_DROPPED,
+                 "bind mount of `%s`: the host's files are not on the cluster's nodes; --bind-mounts hostPath or "
+                 "configMap (a copy of small files) keeps it",
+                 shown);
+        return 0;
+      }
     }
 }
 
@@ -625,7 +644,7 @@ file_object_bytes (struct cv *c, const char *what, const char *name, const cJSON
       *len = strlen (*out);
       return 0;
     }
-  return cc_error_make (err, ENOENT, "%s `%s`: %s%s%s", what, name, var ? "variable `" : "no file, content or variable",
+  return cc_error_make (err, 0, "%s `%s`: %s%s%s", what, name, var ? "variable `" : "no file, content or variable",
                         var ? var : "", var ? "` is not set" : "");
 }
 

@@ -182,6 +182,8 @@ cJSON *cv_container_object (struct cv_svc *s, const char *key);
 cJSON *cv_pod_object (struct cv_svc *s, const char *key);
 /* Add a pod volume and mount it in S's container.  */
 void cv_mount (struct cv_svc *s, cJSON *volume, const char *mount_path, bool read_only, const char *sub_path);
+/* Only the mount: a StatefulSet's claim templates are not pod volumes.  */
+void cv_mount_only (struct cv_svc *s, const char *name, const char *mount_path, bool read_only, const char *sub_path);
 /* The resources.limits / .requests object of S's container.  */
 cJSON *cv_resources (struct cv_svc *s, const char *which);
 

@@ -49,15 +49,10 @@ cv_resources (struct cv_svc *s, const char *which)
 }
 
 void
-cv_mount (struct cv_svc *s, cJSON *volume, const char *mount_path, bool read_only, const char *sub_path)
+cv_mount_only (struct cv_svc *s, const char *name, const char *mount_path, bool read_only, const char *sub_path)
 {
-  const char *name = cc_json_get_string (volume, "name");
   cJSON *m = cJSON_CreateObject ();
-  bool present = false;
 
-  /* One pod volume may serve several mounts (and the pod's containers).  */
-  for (cJSON *v = cv_pod_list (s, "volumes")->child; v; v = v->next)
-    present |= strcmp (cc_json_get_string (v, "name"), name) == 0;
   cc_json_set_string (m, "name", name);
   cc_json_set_string (m, "mountPath", mount_path);
   if (read_only)
@@ -65,6 +60,18 @@ cv_mount (struct cv_svc *s, cJSON *volume, const char *mount_path, bool read_onl
   if (sub_path)
     cc_json_set_string (m, "subPath", sub_path);
   cJSON_AddItemToArray (cv_container_list (s, "volumeMounts"), m);
+}
+
+void
+cv_mount (struct cv_svc *s, cJSON *volume, const char *mount_path, bool read_only, const char *sub_path)
+{
+  const char *name = cc_json_get_string (volume, "name");
+  bool present = false;
+
+  /* One pod volume may serve several mounts (and the pod's containers).  */
+  for (cJSON *v = cv_pod_list (s, "volumes")->child; v; v = v->next)
+    present |= strcmp (cc_json_get_string (v, "name"), name) == 0;
+  cv_mount_only (s, name, mount_path, read_only, sub_path);
   if (present)
     cJSON_Delete (volume);
   else

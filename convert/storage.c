@@ -194,6 +194,37 @@ claim_spec (struct cv *c, const char *size)
   return spec;
 }
 
+/* A StatefulSet's own claim per replica, named after the volume.  */
+static int
+claim_template (struct cv *c, struct cv_svc *s, const char *key, const cJSON *m, const cJSON *vol, const char *name,
+                cc_error_t *err)
+{
+  const char *target = cc_json_get_string (m, "target");
+  const char *subpath = cc_json_get_string (cJSON_GetObjectItemCaseSensitive (m, "volume"), "subpath");
+  cleanup_free char *size = NULL;
+  bool given, present = false;
+
+  if (claim_size (c, vol, &size, &given, err) < 0)
+    return -1;
+  if (s->claims == NULL)
+    s->claims = cJSON_CreateArray ();
+  for (const cJSON *t = s->claims->child; t; t = t->next)
+    present |= strcmp (cc_json_get_string (cJSON_GetObjectItemCaseSensitive (t, "metadata"), "name"), name) == 0;
+  if (! present)
+    {
+      cJSON *tmpl = cJSON_CreateObject ();
+      cJSON *meta = cJSON_CreateObject ();
+      cc_json_set_string (meta, "name", name);
+      cc_json_set (tmpl, "metadata", meta);
+      cc_json_set (tmpl, "spec", claim_spec (c, size));
+      cJSON_AddItemToArray (s->claims, tmpl);
+    }
+  cv_mount_only (s, name, target, cc_json_get_bool (m, "read_only", false), subpath);
+  cv_note (c, s, key, CC_CONVERT_APPROXIMATED,
+           "volumeClaimTemplate `%s` at %s: one claim per replica, not one volume shared by all", name, target);
+  return 0;
+}
+
 static int
 mount_named (struct cv *c, struct cv_svc *s, const char *key, const cJSON *m, cc_error_t *err)
 {
@@ -208,32 +239,7 @@ mount_named (struct cv *c, struct cv_svc *s, const char *key, const cJSON *m, cc
     return cc_error_wrap (err, "volume `%s`", source);
   use (c->used_volumes, source, s->name);
   if (s->kind == CV_STATEFULSET && ! cc_json_get_bool (vol, "external", false))
-    {
-      cleanup_free char *size = NULL;
-      bool given;
-      cJSON *tmpl = cJSON_CreateObject ();
-      cJSON *meta = cJSON_CreateObject ();
-
-      if (claim_size (c, vol, &size, &given, err) < 0)
-        {
-          cJSON_Delete (tmpl);
-          cJSON_Delete (meta);
-          return -1;
-        }
-      cc_json_set_string (meta, "name", name);
-      cc_json_set (tmpl, "metadata", meta);
-      cc_json_set (tmpl, "spec", claim_spec (c, size));
-      if (s->claims == NULL)
-        s->claims = cJSON_CreateArray ();
-      cJSON_AddItemToArray (s->claims, tmpl);
-      cv_mount (s, volume_of (name, "emptyDir", cJSON_CreateObject ()), target,
-                cc_json_get_bool (m, "read_only", false), subpath);
-      /* A claim template's mount has no pod volume: the StatefulSet adds it.  */
-      cJSON_DeleteItemFromArray (cv_pod_list (s, "volumes"), cJSON_GetArraySize (cv_pod_list (s, "volumes")) - 1);
-      cv_note (c, s, key, CC_CONVERT_APPROXIMATED,
-               "volumeClaimTemplate `%s` at %s: one claim per replica, not one volume shared by all", name, target);
-      return 0;
-    }
+    return claim_template (c, s, key, m, vol, name, err);
   pvc = cJSON_CreateObject ();
   cc_json_set_string (pvc, "claimName",
                       cc_json_get_bool (vol, "external", false) ? cc_json_get_string (vol, "name") : name);

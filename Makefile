@@ -23,7 +23,7 @@ ALL_CFLAGS += $(SAN_FLAGS) -O1
 LDFLAGS += $(SAN_FLAGS)
 endif
 
-MODULES := lib compose engine runtime network volumes image convert cli
+MODULES := lib compose engine runtime network volumes image builder convert cli
 SRCS := $(foreach m,$(MODULES),$(wildcard $(m)/*.c))
 LIB_SRCS := $(filter-out cli/main.c,$(SRCS))
 OBJS := $(SRCS:%.c=$(BUILD)/obj/%.o)

@@ -727,7 +727,9 @@ cc_dockerfile_parse (const char *name, const char *text, size_t len, struct cc_d
   int r;
 
   df->name = xstrdup (name ? name : "Dockerfile");
-  df->text = xmemdup (text, len + 1);
+  /* TEXT need not be NUL-terminated.  */
+  df->text = xmalloc (len + 1);
+  memcpy (df->text, text, len);
   df->text[len] = '\0';
   df->len = len;
   df->escape = '\\';

@@ -5,8 +5,7 @@
    Reading (ignorefile.ReadAll): a line starting with `#` (not after
    blanks) is a comment; lines are trimmed; `!` re-includes; the rest is
    filepath.Clean'ed and loses one leading `/`.  The matcher then trims
-   and cleans each pattern again, whole, `!` included (so `!../x` becomes
-   the plain pattern `x`, as there), and refuses a pattern
+   and cleans each pattern again, `!` included, and refuses a pattern
    filepath.Match calls malformed, or a lone `!`.
 
    Matching (MatchesUsingParentResults): patterns in order, the last that

@@ -189,7 +189,8 @@ cc_builder_tree_digest (char *const *entries, size_t n)
   cleanup_free char **sorted = xmalloc ((n + 1) * sizeof (char *));
   struct hasher h;
 
-  memcpy (sorted, entries, n * sizeof (char *));
+  if (n > 0)
+    memcpy (sorted, entries, n * sizeof (char *));
   qsort (sorted, n, sizeof (char *), cmp_str);
   start (&h);
   field (&h, "version", KEY_VERSION "-tree");

@@ -142,7 +142,7 @@ struct cc_df_instr
   char *flag_chmod;                 /* COPY/ADD --chmod= (octal) */
   bool flag_link;                   /* COPY/ADD --link */
   char *flag_checksum;              /* ADD --checksum= */
-  bool flag_keep_git_dir;           /* ADD --keep-git-dir */
+  bool flag_keep_git_dir;           /* ADD --keep-git-dir (for git sources: refused) */
   char *flag_network;               /* RUN --network= (default, none, host) */
   char **flag_mounts;               /* RUN --mount= (raw; typed at evaluation) */
   char *flag_platform;              /* FROM --platform= */
@@ -255,9 +255,12 @@ char **cc_dockerignore_candidates (const char *dockerfile_path, const char *cont
 
 struct cc_builder_opts
 {
-  const char *target;      /* --target, NULL: the last stage */
-  char *const *build_args; /* "KEY=VALUE", NULL-terminated, may be NULL */
-  const char *platform;    /* NULL: the host's ("linux/amd64") */
+  const char *target; /* --target, NULL: the last stage */
+  /* "KEY=VALUE", NULL-terminated, may be NULL.  The caller resolves
+     `--build-arg KEY` from its environment first, as the docker CLI
+     does (a KEY alone here is an empty value).  */
+  char *const *build_args;
+  const char *platform; /* NULL: the host's ("linux/amd64") */
 };
 
 enum cc_builder_base
@@ -293,7 +296,10 @@ struct cc_builder_plan
   char **images;  /* external images the needed stages read, normalized, each once */
   char *platform; /* os/arch[/variant] */
   char **build_args;
-  char **meta_args; /* global ARGs before the first FROM, KEY=VALUE after substitution */
+  /* The automatic platform ARGs (BUILDPLATFORM, TARGETARCH...), then the
+     global ARGs before the first FROM: KEY=VALUE after substitution, or
+     KEY for one declared without a value.  */
+  char **meta_args;
 };
 
 int cc_builder_plan_new (const struct cc_dockerfile *df, const struct cc_builder_opts *opts,
@@ -404,38 +410,50 @@ enum cc_builder_sharing
   CC_SHARING_LOCKED,
 };
 
-/* RUN --mount after substitution, with BuildKit's defaults applied.  */
+/* RUN --mount after substitution, with BuildKit's defaults applied:
+   bind mounts the build context read-only unless `from` names a stage or
+   an image (`rw` keeps writes out of the result: BuildKit drops them);
+   cache defaults to an empty read-write directory shared under the id
+   (default: the target as written, cleaned), created with MODE/UID/GID
+   when given; tmpfs is empty; secret defaults to id = source, id or the
+   target's base name, target /run/secrets/<id>, mode 0400, optional
+   unless `required`; ssh to id "default", target
+   /run/buildkit/ssh_agent.<N>, mode 0600.  */
 struct cc_builder_mount
 {
   enum cc_builder_mount_type type;
   char *target;      /* absolute (relative ones joined to the workdir) */
-  char *source;      /* path in what is mounted, "/"-rooted */
+  char *source;      /* bind/cache: the path in what is mounted, "/"-rooted */
   long from_stage;   /* bind/cache: the stage mounted, or -1 */
-  char *from_image;  /* bind/cache: the image mounted, or NULL */
+  char *from_image;  /* bind/cache: the image mounted (normalized), or NULL */
   bool from_context; /* bind without from: the build context */
   bool readonly;
   char *id; /* cache: the cache id; secret/ssh: the secret id */
   enum cc_builder_sharing sharing;
   int64_t size;  /* tmpfs: bytes, 0 = no limit */
-  bool required; /* secret/ssh */
+  bool required; /* secret/ssh: fail when missing */
   bool has_mode, has_uid, has_gid;
   uint32_t mode, uid, gid;
 };
 
 enum cc_builder_source_kind
 {
-  CC_SRC_CONTEXT, /* a path in the build context (wildcards allowed) */
-  CC_SRC_STAGE,   /* COPY --from=stage: a path in that stage's result */
-  CC_SRC_IMAGE,   /* COPY --from=image: a path in that image */
-  CC_SRC_URL,     /* ADD http(s)://...: fetched, never unpacked */
-  CC_SRC_GIT,     /* ADD of a git repository (not supported by ccompose) */
-  CC_SRC_HEREDOC, /* COPY <<EOF: a file made of CONTENT */
+  /* A path in the build context.  Wildcards (cc_builder_has_wildcards)
+     expand one element at a time with cc_builder_path_match; a directory
+     copies its contents; ADD unpacks a local tar archive (BuildKit's
+     AttemptUnpack: the executor extracts it with image/'s safe layer
+     extraction).  */
+  CC_SRC_CONTEXT,
+  CC_SRC_STAGE,   /* COPY --from=stage: a path in that stage's result, as CONTEXT */
+  CC_SRC_IMAGE,   /* COPY --from=image: a path in that image, as CONTEXT */
+  CC_SRC_URL,     /* ADD http(s)://...: fetched (libcurl), never unpacked */
+  CC_SRC_HEREDOC, /* COPY <<EOF: a file FILENAME of CONTENT, mode 0644 */
 };
 
 struct cc_builder_source
 {
   enum cc_builder_source_kind kind;
-  char *path;     /* CONTEXT/STAGE/IMAGE: "/"-rooted, cleaned; URL/GIT: as written */
+  char *path;     /* CONTEXT/STAGE/IMAGE: "/"-rooted, cleaned; URL: as written */
   char *filename; /* URL: the file name it gets; HEREDOC: its name */
   char *content;  /* HEREDOC: the text (substituted when unquoted, tabs chomped for <<-) */
 };
@@ -454,7 +472,8 @@ struct cc_builder_file
 struct cc_builder_step
 {
   enum cc_builder_step_kind kind;
-  const struct cc_df_instr *instr; /* where it comes from (an ONBUILD trigger: the FROM line) */
+  const struct cc_df_instr *instr; /* where it comes from (for an ONBUILD trigger of the
+                                      base: the stage's FROM) */
   char *display;                   /* "RUN echo hi": the instruction after substitution, for progress */
   size_t history;                  /* its entry in the stage image's history */
   char **env;                      /* the environment it runs in: image ENV and ARG values, KEY=VALUE */
@@ -481,7 +500,6 @@ struct cc_builder_step
   long from_stage;  /* COPY --from=stage: its index, or -1 */
   char *from_image; /* COPY --from=image: normalized reference, or NULL */
   char *checksum;   /* ADD --checksum=sha256:... of the one URL source */
-  bool keep_git_dir;
 
   /* WORKDIR: DEST is the directory to create.  */
 };
@@ -497,7 +515,7 @@ struct cc_builder_stage_result
 
 struct cc_builder_result
 {
-  struct cc_builder_stage_result *stages; /* in plan->order */
+  struct cc_builder_stage_result *stages; /* the needed stages, in Dockerfile order */
   size_t n_stages;
   /* Build args no ARG in scope declared.  BuildKit ignores them without
      a word (Docker's classic builder warned): the caller decides.  */
@@ -508,7 +526,9 @@ struct cc_builder_result
    new image the evaluation takes over.  */
 typedef int (*cc_builder_image_fn) (void *opaque, const char *ref, struct cc_builder_image **out, cc_error_t *err);
 
-/* Evaluate every needed stage of PLAN, in order.  */
+/* Evaluate every needed stage of PLAN, in Dockerfile order (as BuildKit
+   dispatches them: the first error in the file is the one reported).
+   IMAGE_CONFIG is called once per stage whose base is an image.  */
 int cc_builder_evaluate (const struct cc_builder_plan *plan, cc_builder_image_fn image_config, void *opaque,
                          struct cc_builder_result **out, cc_error_t *err);
 void cc_builder_result_free (struct cc_builder_result *res);

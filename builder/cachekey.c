@@ -136,7 +136,6 @@ sources (struct hasher *h, const struct cc_builder_step *s)
   field_int (h, "from_stage", s->from_stage);
   field (h, "from_image", s->from_image);
   field (h, "checksum", s->checksum);
-  field_int (h, "keep_git_dir", s->keep_git_dir);
 }
 
 char *

@@ -861,12 +861,14 @@ copy_sources (struct st *s, const struct cc_df_instr *in, struct cc_builder_step
       cc_bld_vec_push (expanded, xstrdup (src));
       if (is_git (src))
         {
+          /* BuildKit clones it; ccompose fetches no git repository, and
+             says so before anything runs.  */
+          cleanup_free char *owned = src;
           if (! add)
-            {
-              free (src);
-              return cc_bld_error_instr (err, in, "source can't be a git ref for COPY");
-            }
-          add_source (step, CC_SRC_GIT, src, NULL, NULL);
+            return cc_bld_error_instr (err, in, "source can't be a git ref for COPY");
+          return cc_bld_error_instr (err, in, "ADD of the git repository `%s` is not supported: add a release "
+                                              "archive by URL, or clone it in a RUN",
+                                     owned);
         }
       else if (is_http (src))
         {
@@ -934,7 +936,6 @@ copy_flags (struct st *s, const struct cc_df_instr *in, struct cc_builder_step *
       step->chmod = (uint32_t)m;
     }
   step->link = in->flag_link;
-  step->keep_git_dir = in->flag_keep_git_dir;
   if (in->flag_checksum)
     {
       const char *bad;

@@ -382,6 +382,9 @@ static const struct
   { "FROM a\nUSER ${U:?set a user}\n", "Dockerfile:2:1: failed to process \"${U:?set a user}\": U: set a user" },
   { "FROM a\nCOPY https://example.com/x /x\n", "Dockerfile:2:1: source can't be a URL for COPY" },
   { "FROM a\nCOPY git@github.com:a/b.git /x\n", "Dockerfile:2:1: source can't be a git ref for COPY" },
+  { "FROM a\nADD https://github.com/a/b.git#main /x\n", "Dockerfile:2:1: ADD of the git repository "
+                                                         "`https://github.com/a/b.git#main` is not supported: add a "
+                                                         "release archive by URL, or clone it in a RUN" },
   { "FROM a\nADD --checksum=sha256:abc https://x/y /y\n", "Dockerfile:2:1: invalid checksum digest length" },
   { "FROM a\nADD --checksum=md5:abc https://x/y /y\n", "Dockerfile:2:1: unsupported digest algorithm" },
   { "FROM a\nADD --checksum=sha256:"
@@ -543,7 +546,7 @@ test_copy_sources (void **state)
          "COPY --chown=$SRC:1 --chmod=640 --link $SRC/ ./lib/*.so ./\n"
          "COPY --from=build /out/bin bin\n"
          "COPY --from=redis:7 /usr/local/bin/redis-server /usr/bin/\n"
-         "ADD https://example.com/files/app.tar.gz?x=1 https://example.com/ git@github.com:o/r.git /dl/\n"
+         "ADD https://example.com/files/app.tar.gz?x=1 https://example.com/ /dl/\n"
          "ADD --checksum=sha256:1111111111111111111111111111111111111111111111111111111111111111 "
          "https://example.com/f /f\n"
          "COPY <<EOF <<'RAW' config/\n"
@@ -576,7 +579,6 @@ test_copy_sources (void **state)
   assert_int_equal (r->steps[4].sources[0].kind, CC_SRC_URL);
   assert_string_equal (r->steps[4].sources[0].filename, "app.tar.gz");
   assert_string_equal (r->steps[4].sources[1].filename, "__unnamed__");
-  assert_int_equal (r->steps[4].sources[2].kind, CC_SRC_GIT);
   assert_string_equal (r->steps[5].checksum, "sha256:1111111111111111111111111111111111111111111111111111111111111111");
   assert_int_equal (r->steps[6].n_sources, 2);
   assert_int_equal (r->steps[6].sources[0].kind, CC_SRC_HEREDOC);

@@ -866,8 +866,9 @@ copy_sources (struct st *s, const struct cc_df_instr *in, struct cc_builder_step
           cleanup_free char *owned = src;
           if (! add)
             return cc_bld_error_instr (err, in, "source can't be a git ref for COPY");
-          return cc_bld_error_instr (err, in, "ADD of the git repository `%s` is not supported: add a release "
-                                              "archive by URL, or clone it in a RUN",
+          return cc_bld_error_instr (err, in,
+                                     "ADD of the git repository `%s` is not supported: add a release "
+                                     "archive by URL, or clone it in a RUN",
                                      owned);
         }
       else if (is_http (src))

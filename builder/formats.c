@@ -176,11 +176,12 @@ cc_bld_valid_signal (const char *s)
   const char *name = s;
   char *end;
   long long n;
+  int r = cc_bld_go_parse_int (s, &n);
 
-  errno = 0;
-  n = strtoll (s, &end, 10);
-  if (*s && *end == '\0' && errno == 0 && s[0] != ' ' && s[0] != '\t' && s[0] != '\n')
+  if (r == 0)
     return n != 0;
+  if (r == -2)
+    return false;
   if (strncasecmp (name, "SIG", 3) == 0)
     name += 3;
   for (size_t i = 0; i < CC_N_ELEMENTS (signal_names); i++)

@@ -693,21 +693,20 @@ health_duration (struct cc_df_instr *in, struct flagdef *f, int64_t *out, cc_err
 static int
 health_retries (struct cc_df_instr *in, struct flagdef *f, int *out, cc_error_t *err)
 {
-  char *end;
   long long v;
+  int r;
 
   *out = 0;
   if (! f->used || *f->value == '\0')
     return 0;
-  errno = 0;
-  v = strtoll (f->value, &end, 10);
-  if (*end != '\0' || end == f->value || f->value[0] == ' ' || f->value[0] == '\t')
+  r = cc_bld_go_parse_int (f->value, &v);
+  if (r == -1)
     {
       cleanup_buf struct cc_buf q = { 0 };
       cc_bld_go_quote (&q, f->value);
       return cc_bld_error_instr (err, in, "strconv.ParseInt: parsing %s: invalid syntax", q.data);
     }
-  if (errno == ERANGE || v > INT32_MAX || v < INT32_MIN)
+  if (r == -2 || v > INT32_MAX || v < INT32_MIN)
     {
       cleanup_buf struct cc_buf q = { 0 };
       cc_bld_go_quote (&q, f->value);

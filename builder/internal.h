@@ -40,6 +40,9 @@ void cc_bld_go_quote_strv (struct cc_buf *b, char *const *v);
 void cc_bld_go_strv (struct cc_buf *b, char *const *v);
 /* %q of an int: strconv.QuoteRune.  */
 void cc_bld_go_quote_rune (struct cc_buf *b, int64_t r);
+/* strconv.ParseInt (S, 10, 64): an optional sign and decimal digits,
+   nothing else; 0, -1 for bad syntax, -2 out of range.  */
+int cc_bld_go_parse_int (const char *s, long long *out);
 /* time.Duration.String.  */
 void cc_bld_go_duration (struct cc_buf *b, int64_t ns);
 /* time.ParseDuration; on failure *ERRMSG gets Go's message.  */

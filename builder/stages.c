@@ -45,20 +45,16 @@ cc_bld_stage_by_name (const struct cc_dockerfile *df, const char *name)
   return found;
 }
 
-/* strconv.Atoi: an optional sign, then decimal digits only.  */
+/* strconv.Atoi.  */
 static bool
 go_atoi (const char *s, long *out)
 {
-  const char *p = s;
-  char *end;
+  long long v;
 
-  if (*p == '+' || *p == '-')
-    p++;
-  if (*p < '0' || *p > '9')
+  if (cc_bld_go_parse_int (s, &v) != 0)
     return false;
-  errno = 0;
-  *out = strtol (s, &end, 10);
-  return *end == '\0' && errno == 0;
+  *out = (long)v;
+  return true;
 }
 
 int

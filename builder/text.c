@@ -306,6 +306,21 @@ cc_bld_go_quote_rune (struct cc_buf *b, int64_t r)
   cc_buf_putc (b, '\'');
 }
 
+int
+cc_bld_go_parse_int (const char *s, long long *out)
+{
+  const char *p = s;
+  char *end;
+
+  if (*p == '+' || *p == '-')
+    p++;
+  if (*p < '0' || *p > '9' || strspn (p, "0123456789") != strlen (p))
+    return -1;
+  errno = 0;
+  *out = strtoll (s, &end, 10);
+  return errno == ERANGE ? -2 : 0;
+}
+
 /* The fraction of V / 10^PREC into the end of BUF[0..*W), trailing zeros
    omitted (and the point when nothing is left); returns V / 10^PREC.  */
 static uint64_t

@@ -383,8 +383,8 @@ static const struct
   { "FROM a\nCOPY https://example.com/x /x\n", "Dockerfile:2:1: source can't be a URL for COPY" },
   { "FROM a\nCOPY git@github.com:a/b.git /x\n", "Dockerfile:2:1: source can't be a git ref for COPY" },
   { "FROM a\nADD https://github.com/a/b.git#main /x\n", "Dockerfile:2:1: ADD of the git repository "
-                                                         "`https://github.com/a/b.git#main` is not supported: add a "
-                                                         "release archive by URL, or clone it in a RUN" },
+                                                        "`https://github.com/a/b.git#main` is not supported: add a "
+                                                        "release archive by URL, or clone it in a RUN" },
   { "FROM a\nADD --checksum=sha256:abc https://x/y /y\n", "Dockerfile:2:1: invalid checksum digest length" },
   { "FROM a\nADD --checksum=md5:abc https://x/y /y\n", "Dockerfile:2:1: unsupported digest algorithm" },
   { "FROM a\nADD --checksum=sha256:"

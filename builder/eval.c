@@ -294,8 +294,10 @@ new_step (struct st *s, enum cc_builder_step_kind kind, const struct cc_df_instr
 {
   struct cc_builder_stage_result *out = s->out;
   struct cc_builder_step *step;
-  size_t env_bytes = 0;
 
+  /* The environment each step carries is charged before it is copied.  */
+  if (charge (s, cc_bld_vars_bytes (s->env) + 64, err) < 0)
+    return NULL;
   if (out->n_steps == s->cap_steps)
     {
       s->cap_steps = s->cap_steps ? s->cap_steps * 2 : 8;
@@ -306,13 +308,9 @@ new_step (struct st *s, enum cc_builder_step_kind kind, const struct cc_df_instr
   step->kind = kind;
   step->instr = in;
   step->env = cc_bld_vars_strv (s->env);
-  for (size_t i = 0; step->env[i]; i++)
-    env_bytes += strlen (step->env[i]);
   step->workdir = xstrdup (workdir (s));
   step->user = xstrdup (s->w.img->user ? s->w.img->user : "");
   step->from_stage = -1;
-  if (charge (s, env_bytes, err) < 0)
-    return NULL;
   return step;
 }
 
@@ -531,6 +529,9 @@ dispatch_healthcheck (struct st *s, const struct cc_df_instr *in, cc_error_t *er
   return history (s, msg.data, true, err);
 }
 
+/* What a port costs against the budget: its string and its set entry.  */
+#define PORT_COST 64
+
 static int
 dispatch_expose (struct st *s, const struct cc_df_instr *in, cc_error_t *err)
 {
@@ -547,16 +548,23 @@ dispatch_expose (struct st *s, const struct cc_df_instr *in, cc_error_t *err)
         {
           struct cc_bld_vec ports = { 0 };
           cleanup_free char *msg_err = NULL;
-          if (cc_bld_parse_port_spec (words[k], &ports, &msg_err) < 0)
+          size_t n = 0;
+          /* A range is up to 65535 ports: charged before they are made.  */
+          int r = cc_bld_parse_port_spec (words[k], &ports, (CC_LEX_BUDGET - s->ev->lx.produced) / PORT_COST, &n,
+                                          &msg_err);
+          if (r == -1)
             {
               cc_bld_vec_release (&ports);
               return cc_bld_error_instr (err, in, "%s", msg_err);
             }
+          if (charge (s, n * PORT_COST, err) < 0)
+            {
+              cc_bld_vec_release (&ports);
+              return -1;
+            }
           for (size_t p = 0; p < ports.n; p++)
             cc_bld_vars_set (ps, ports.v[p], "");
           cc_bld_vec_release (&ports);
-          if (charge (s, cc_bld_vars_count (ps) * 8, err) < 0)
-            return -1;
         }
     }
   keys = sorted_keys (ps);
@@ -1218,12 +1226,24 @@ proxy_env (const struct eval *ev, struct cc_builder_step *step)
       }
 }
 
-/* runCommandString: `|N K=V ...` for the stage's ARGs, then the argv.  */
+/* runCommandString: `|N K=V ...` for the stage's ARGs, then the argv.
+   Its size is charged before it is built: with many ARGs and many RUNs it
+   grows quadratically in BuildKit too.  */
 static char *
-run_history (struct st *s, char *const *args)
+run_history (struct st *s, char *const *args, cc_error_t *err)
 {
   struct cc_buf b = { 0 };
+  size_t size = 32;
 
+  for (size_t i = 0; i < s->n_args; i++)
+    {
+      const char *v = cc_bld_vars_get (s->env, s->args[i].key);
+      size += strlen (s->args[i].key) + strlen (v ? v : s->args[i].value ? s->args[i].value : "") + 2;
+    }
+  for (size_t i = 0; args[i]; i++)
+    size += strlen (args[i]) + 1;
+  if (charge (s, size, err) < 0)
+    return NULL;
   cc_buf_puts (&b, "RUN");
   if (s->n_args > 0)
     {
@@ -1233,11 +1253,17 @@ run_history (struct st *s, char *const *args)
           const char *v = cc_bld_vars_get (s->env, s->args[i].key);
           if (v == NULL)
             v = s->args[i].value ? s->args[i].value : "";
-          cc_buf_printf (&b, " %s=%s", s->args[i].key, v);
+          cc_buf_putc (&b, ' ');
+          cc_buf_puts (&b, s->args[i].key);
+          cc_buf_putc (&b, '=');
+          cc_buf_puts (&b, v);
         }
     }
   for (size_t i = 0; args[i]; i++)
-    cc_buf_printf (&b, " %s", args[i]);
+    {
+      cc_buf_putc (&b, ' ');
+      cc_buf_puts (&b, args[i]);
+    }
   cc_buf_puts (&b, " # buildkit");
   return cc_buf_steal (&b);
 }
@@ -1281,7 +1307,9 @@ dispatch_run (struct st *s, const struct cc_df_instr *in, cc_error_t *err)
     step->argv = with_shell (s, args);
   proxy_env (s->ev, step);
   step->history = s->w.img->n_history;
-  msg = run_history (s, step->argv);
+  msg = run_history (s, step->argv, err);
+  if (msg == NULL)
+    return -1;
   return history (s, msg, false, err);
 }
 

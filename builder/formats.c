@@ -71,7 +71,7 @@ is_ip (const char *s)
 }
 
 int
-cc_bld_parse_port_spec (const char *spec, struct cc_bld_vec *ports, char **errmsg)
+cc_bld_parse_port_spec (const char *spec, struct cc_bld_vec *ports, size_t max, size_t *count, char **errmsg)
 {
   cleanup_strv char **parts = cc_bld_split (spec, ':', false);
   size_t n = cc_strv_len (parts);
@@ -149,6 +149,10 @@ cc_bld_parse_port_spec (const char *spec, struct cc_bld_vec *ports, char **errms
       *errmsg = xasprintf ("invalid proto: %s", proto);
       return -1;
     }
+  if (count)
+    *count = end - start + 1;
+  if (end - start + 1 > max)
+    return -2;
   {
     char lower[8];
     size_t l = strlen (proto);

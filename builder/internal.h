@@ -106,6 +106,8 @@ const char *cc_bld_vars_key (const struct cc_bld_vars *v, size_t i);
 const char *cc_bld_vars_value (const struct cc_bld_vars *v, size_t i);
 /* KEY=VALUE, in order.  */
 char **cc_bld_vars_strv (const struct cc_bld_vars *v);
+/* The size of that, known without building it.  */
+size_t cc_bld_vars_bytes (const struct cc_bld_vars *v);
 
 static inline void
 cleanup_bld_vars_fn (struct cc_bld_vars **v)
@@ -216,8 +218,9 @@ void cc_bld_regex_free (struct cc_bld_regex *re);
 
 /* docker/go-connections nat.ParsePortSpec: the container ports of SPEC
    ("80", "80/udp", "8000-8002", "127.0.0.1:8080:80"), appended to *PORTS
-   as "80/tcp".  */
-int cc_bld_parse_port_spec (const char *spec, struct cc_bld_vec *ports, char **errmsg);
+   as "80/tcp".  *COUNT (may be NULL) gets how many there are before any
+   is made; more than MAX fails with -2 and no message.  */
+int cc_bld_parse_port_spec (const char *spec, struct cc_bld_vec *ports, size_t max, size_t *count, char **errmsg);
 /* moby/sys/signal ParseSignal: a name (SIG optional, any case) or a
    non-zero number.  */
 bool cc_bld_valid_signal (const char *s);

@@ -15,6 +15,7 @@ struct cc_bld_vars
   size_t n, cap;
   size_t *slots; /* index + 1, 0 = empty; a power of two in size */
   size_t n_slots;
+  size_t bytes; /* of every KEY=VALUE with its NUL */
 };
 
 static size_t
@@ -89,8 +90,10 @@ cc_bld_vars_set (struct cc_bld_vars *v, const char *key, const char *value)
 
   if (*slot)
     {
+      v->bytes -= strlen (v->values[*slot - 1]);
       free (v->values[*slot - 1]);
       v->values[*slot - 1] = xstrdup (value);
+      v->bytes += strlen (value);
       return;
     }
   if (v->n == v->cap)
@@ -101,6 +104,7 @@ cc_bld_vars_set (struct cc_bld_vars *v, const char *key, const char *value)
     }
   v->keys[v->n] = xstrdup (key);
   v->values[v->n] = xstrdup (value);
+  v->bytes += strlen (key) + strlen (value) + 2;
   *slot = ++v->n;
   if (v->n * 2 > v->n_slots)
     rehash (v);
@@ -152,12 +156,24 @@ cc_bld_vars_value (const struct cc_bld_vars *v, size_t i)
   return v->values[i];
 }
 
+size_t
+cc_bld_vars_bytes (const struct cc_bld_vars *v)
+{
+  return v ? v->bytes : 0;
+}
+
 char **
 cc_bld_vars_strv (const struct cc_bld_vars *v)
 {
   char **out = xzalloc ((cc_bld_vars_count (v) + 1) * sizeof (*out));
 
   for (size_t i = 0; i < cc_bld_vars_count (v); i++)
-    out[i] = xasprintf ("%s=%s", v->keys[i], v->values[i]);
+    {
+      size_t k = strlen (v->keys[i]), n = strlen (v->values[i]);
+      out[i] = xmalloc (k + n + 2);
+      memcpy (out[i], v->keys[i], k);
+      out[i][k] = '=';
+      memcpy (out[i] + k + 1, v->values[i], n + 1);
+    }
   return out;
 }

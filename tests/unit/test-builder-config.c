@@ -12,6 +12,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "builder/internal.h"
 #include "lib/cleanup.h"
@@ -724,6 +725,58 @@ test_json_roundtrip (void **state)
   assert_string_equal (text, text2);
 }
 
+/* ---- hostile input ---------------------------------------------------- */
+
+static void
+expect_budget_error (const char *text)
+{
+  cleanup_build struct build b;
+  cleanup_error cc_error_t err = NULL;
+  clock_t t0 = clock ();
+
+  assert_int_equal (try_build (text, NULL, NULL, &b, &err), -1);
+  if (strstr (err->msg, "more than") == NULL && strstr (err->msg, "longer than") == NULL)
+    fail_msg ("unexpected error: %.200s", err->msg);
+  assert_true ((double)(clock () - t0) / CLOCKS_PER_SEC < 60);
+}
+
+/* Evaluation that would grow without bound (exponential variables,
+   BuildKit's quadratic RUN history, huge port ranges) stops with an
+   error, in linear time.  */
+static void
+test_hostile_eval (void **state)
+{
+  struct cc_buf b = { 0 };
+
+  (void)state;
+  cc_buf_puts (&b, "FROM a\nENV V0=");
+  for (int i = 0; i < 1000; i++)
+    cc_buf_putc (&b, 'x');
+  cc_buf_putc (&b, '\n');
+  for (int l = 1; l < 10; l++)
+    {
+      cc_buf_printf (&b, "ENV V%d=", l);
+      for (int i = 0; i < 10; i++)
+        cc_buf_printf (&b, "$V%d", l - 1);
+      cc_buf_putc (&b, '\n');
+    }
+  expect_budget_error (b.data);
+  cc_buf_reset (&b);
+  cc_buf_puts (&b, "FROM a\n");
+  for (int i = 0; i < 20000; i++)
+    cc_buf_printf (&b, "ARG A%d=%d\n", i, i);
+  for (int i = 0; i < 20000; i++)
+    cc_buf_puts (&b, "RUN x\n");
+  expect_budget_error (b.data);
+  cc_buf_reset (&b);
+  cc_buf_puts (&b, "FROM a\nEXPOSE");
+  while (b.len < 60000)
+    cc_buf_puts (&b, " 1-65535");
+  cc_buf_putc (&b, '\n');
+  expect_budget_error (b.data);
+  cc_buf_reset (&b);
+}
+
 int
 main (void)
 {
@@ -746,6 +799,7 @@ main (void)
     cmocka_unit_test (test_run_heredocs),
     cmocka_unit_test (test_run_display),
     cmocka_unit_test (test_json_roundtrip),
+    cmocka_unit_test (test_hostile_eval),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -203,7 +203,7 @@ test_ports (void **state)
     {
       struct cc_bld_vec v = { 0 };
       cleanup_free char *msg = NULL;
-      int r = cc_bld_parse_port_spec (cases[i].spec, &v, &msg);
+      int r = cc_bld_parse_port_spec (cases[i].spec, &v, SIZE_MAX, NULL, &msg);
       if (cases[i].want == NULL)
         {
           if (r == 0)
@@ -223,9 +223,13 @@ test_ports (void **state)
     /* A whole range is a valid EXPOSE, and cheap.  */
     struct cc_bld_vec v = { 0 };
     cleanup_free char *msg = NULL;
-    assert_int_equal (cc_bld_parse_port_spec ("1-65535/udp", &v, &msg), 0);
+    size_t n = 0;
+    assert_int_equal (cc_bld_parse_port_spec ("1-65535/udp", &v, SIZE_MAX, &n, &msg), 0);
     assert_int_equal (v.n, 65535);
+    assert_int_equal (n, 65535);
     cc_bld_vec_release (&v);
+    assert_int_equal (cc_bld_parse_port_spec ("1-65535/udp", &v, 100, &n, &msg), -2);
+    assert_int_equal (v.n, 0);
   }
 }
 

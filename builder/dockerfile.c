@@ -51,6 +51,10 @@ struct parser
   struct cc_buf joined;
   struct segment *segs;
   size_t n_segs, cap_segs;
+  /* The last position computed, to go on from (flags come in order).  */
+  size_t memo_seg;
+  const char *memo_at;
+  int memo_col;
 };
 
 static int
@@ -200,15 +204,16 @@ add_segment (struct parser *ps, const char *src)
       ps->segs = xreallocarray (ps->segs, ps->cap_segs, sizeof (*ps->segs));
     }
   ps->segs[ps->n_segs++] = (struct segment){ ps->joined.len, ps->line, src, ps->cur };
+  ps->memo_at = NULL;
 }
 
 /* Line and column of byte OFF of the joined line.  */
 static void
-position_of (const struct parser *ps, size_t off, int *line, int *col)
+position_of (struct parser *ps, size_t off, int *line, int *col)
 {
   size_t lo = 0, hi = ps->n_segs;
   const struct segment *sg;
-  const char *at;
+  const char *at, *from;
   int c = 1;
 
   while (hi - lo > 1)
@@ -221,12 +226,19 @@ position_of (const struct parser *ps, size_t off, int *line, int *col)
     }
   sg = &ps->segs[lo];
   at = sg->src + (off - sg->offset);
-  for (const char *q = sg->line_start; q < at;)
+  from = sg->line_start;
+  /* Counting from the last position keeps a line of many flags linear.  */
+  if (ps->memo_at && ps->memo_seg == lo && ps->memo_at <= at)
+    from = ps->memo_at, c = ps->memo_col;
+  for (const char *q = from; q < at;)
     {
       uint32_t r;
       q += cc_bld_decode (q, (size_t)(at - q), &r);
       c++;
     }
+  ps->memo_seg = lo;
+  ps->memo_at = at;
+  ps->memo_col = c;
   *line = sg->line;
   *col = c;
 }

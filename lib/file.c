@@ -241,57 +241,6 @@ cc_mkdir_p (const char *path, mode_t mode, cc_error_t *err)
   return 0;
 }
 
-static int
-rm_rf_at (int parent, const char *name, dev_t dev, cc_error_t *err)
-{
-  struct stat st;
-  cleanup_dir DIR *d = NULL;
-  int fd;
-  struct dirent *de;
-
-  if (fstatat (parent, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-    return errno == ENOENT ? 0 : cc_error_make (err, errno, "stat `%s`", name);
-  if (! S_ISDIR (st.st_mode))
-    {
-      if (unlinkat (parent, name, 0) < 0 && errno != ENOENT)
-        return cc_error_make (err, errno, "unlink `%s`", name);
-      return 0;
-    }
-  /* Never descend into something mounted below us: removing a bind
-     mount's contents would destroy the user's data.  */
-  if (st.st_dev != dev)
-    return cc_error_make (err, EBUSY, "`%s` is a mount point", name);
-  fd = openat (parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0)
-    return cc_error_make (err, errno, "open `%s`", name);
-  d = fdopendir (fd);
-  if (d == NULL)
-    {
-      close (fd);
-      return cc_error_make (err, errno, "opendir `%s`", name);
-    }
-  while ((de = readdir (d)) != NULL)
-    {
-      if (strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
-        continue;
-      if (rm_rf_at (dirfd (d), de->d_name, dev, err) < 0)
-        return cc_error_wrap (err, "%s", name);
-    }
-  if (unlinkat (parent, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
-    return cc_error_make (err, errno, "rmdir `%s`", name);
-  return 0;
-}
-
-int
-cc_rm_rf (const char *path, cc_error_t *err)
-{
-  struct stat st;
-
-  if (lstat (path, &st) < 0)
-    return errno == ENOENT ? 0 : cc_error_make (err, errno, "stat `%s`", path);
-  return rm_rf_at (AT_FDCWD, path, st.st_dev, err);
-}
-
 bool
 cc_file_exists (const char *path)
 {

@@ -29,7 +29,9 @@ int cc_read_fd_max (int fd, const char *what, size_t max, char **out, size_t *le
 int cc_write_file_atomic (const char *path, const void *data, size_t len, mode_t mode, cc_error_t *err);
 int cc_write_all (int fd, const void *data, size_t len);
 int cc_mkdir_p (const char *path, mode_t mode, cc_error_t *err);
-/* Remove a tree without crossing mount points; missing is success.  */
+/* Remove a tree (lib/rmtree.c): iterative with O(1) descriptors, never
+   following a symlink nor entering another mount; missing is success.
+   Only the first failure is reported, with its path.  */
 int cc_rm_rf (const char *path, cc_error_t *err);
 bool cc_file_exists (const char *path);
 bool cc_is_dir (const char *path);

@@ -55,7 +55,8 @@ struct walk
   struct level *levels;
   size_t depth, cap;
   cc_error_t first;
-  size_t more; /* failures after the first */
+  size_t more;    /* failures after the first */
+  size_t refills; /* directories found refilled, emptied again */
 };
 
 static int
@@ -305,6 +306,17 @@ climb (struct walk *w, int fd)
   return get_and_reset (&parent);
 }
 
+/* A writer may add to a directory while it is emptied (a hosts file
+   rewritten for a container that is going): emptied again, a few times
+   at most.  */
+#define MAX_REFILLS 8
+
+static bool
+is_refilled (struct walk *w, int status)
+{
+  return status == ENOTEMPTY && w->first == NULL && w->refills++ < MAX_REFILLS;
+}
+
 /* Descend into the next subdirectory of the top level, or, when none is
    left, climb to its parent and remove it there.  *FD follows; false
    when the walk is over (back at the root, or unable to climb).  */
@@ -338,15 +350,19 @@ step (struct walk *w, int *fd)
       cleanup_free char *name = steal_pointer (&top->name);
 
       pop_level (w);
-      failed (w, saved, "rmdir ", name, "");
+      if (is_refilled (w, saved))
+        add_subdir (&w->levels[w->depth - 1], name);
+      else
+        failed (w, saved, "rmdir ", name, "");
       return true;
     }
   pop_level (w);
   return true;
 }
 
-static void
-remove_dir (struct walk *w, const char *path)
+/* One pass over the tree; false when it must be made again.  */
+static bool
+remove_once (struct walk *w, const char *path)
 {
   cleanup_close int fd = open (path, O_RDONLY | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
 
@@ -356,22 +372,27 @@ remove_dir (struct walk *w, const char *path)
     {
       if (errno != ENOENT)
         failed (w, errno, "open ", NULL, "");
-      return;
+      return true;
     }
   if (identify (fd, &w->top) < 0)
     {
       failed (w, errno, "stat ", NULL, "");
-      return;
+      return true;
     }
   push_level (w, NULL, &w->top);
   empty_level (w, fd);
   while (step (w, &fd))
     ;
   if (w->depth > 1)
-    return;
+    return true;
+  pop_level (w);
   close (get_and_reset (&fd));
-  if (rmdir (path) < 0 && errno != ENOENT)
-    failed (w, errno, "rmdir ", NULL, "");
+  if (rmdir (path) == 0 || errno == ENOENT)
+    return true;
+  if (is_refilled (w, errno))
+    return false;
+  failed (w, errno, "rmdir ", NULL, "");
+  return true;
 }
 
 int
@@ -390,7 +411,8 @@ cc_rm_rf (const char *path, cc_error_t *err)
         return cc_error_make (err, EBUSY, "`%s` is a mount point", path);
       return cc_error_make (err, errno, "unlink `%s`", path);
     }
-  remove_dir (&w, path);
+  while (! remove_once (&w, path))
+    ;
   if (w.first == NULL)
     return 0;
   if (w.more > 0)

@@ -414,7 +414,11 @@ check_mounts (struct scan *s)
     }
 }
 
-/* Log directories of containers this root no longer records.  */
+/* Containers' directories under the data root (logs, overlay upper and
+   work, the files bound on /etc/hosts, resolv.conf, hostname) that this
+   root no longer records.  A live project's container whose runtime
+   record is not made yet (an `up` under way or killed) is its `down`'s
+   to remove.  */
 static void
 check_logs (struct scan *s)
 {
@@ -427,7 +431,7 @@ check_logs (struct scan *s)
     {
       cleanup_free char *path = NULL;
 
-      if (de->d_name[0] == '.' || cc_strv_contains (s->containers, de->d_name))
+      if (de->d_name[0] == '.' || cc_strv_contains (s->containers, de->d_name) || is_claimed (s, de->d_name))
         continue;
       path = cc_path_join (dir, de->d_name);
       found (s, "logs", xasprintf ("%s (no such container)", path));

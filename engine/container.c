@@ -19,9 +19,9 @@
 #include "runtime/runtime.h"
 
 char *
-cc_engine_container_dir (const char *project, const char *name)
+cc_engine_container_dir (const char *name)
 {
-  return xasprintf ("%s/projects/%s/containers/%s", cc_state_dir (), project, name);
+  return xasprintf ("%s/containers/%s", cc_data_dir (), name);
 }
 
 char **
@@ -443,12 +443,12 @@ set_health (struct cc_runtime_spec *s, const cJSON *svc, const struct cc_image_c
 static void
 set_files (struct cc_runtime_spec *s, const struct cc_project *p, const char *name, const char *netns)
 {
-  cleanup_free char *dir = cc_engine_container_dir (p->name, name);
-  cleanup_free char *data = xasprintf ("%s/containers/%s", cc_data_dir (), name);
+  cleanup_free char *dir = cc_engine_container_dir (name);
 
   s->layers = NULL;
-  s->upper = cc_path_join (data, "upper");
-  s->work = cc_path_join (data, "work");
+  s->owner = xstrdup (p->name);
+  s->upper = cc_path_join (dir, "upper");
+  s->work = cc_path_join (dir, "work");
   if (netns)
     {
       s->netns = xstrdup (netns);

@@ -189,22 +189,26 @@ remove_volumes (struct down *d, const struct cc_project *p, cc_error_t *list)
 }
 
 /* Without a readable state, the runtime's containers of this project are
-   found by their files' paths, which name the project exactly (a prefix
-   of the container name could be another project's).  */
+   found by the owner their spec records (a prefix of the container name
+   could be another project's); older specs named the project in the
+   path of their hostname file.  */
 static bool
 belongs_to (const char *project, const char *id)
 {
   cleanup_free char *state_path = cc_runtime_state_path (id);
-  cleanup_free char *spec_path = NULL, *needle = NULL;
+  cleanup_free char *spec_path = NULL;
+  cleanup_free char *needle = xasprintf ("/projects/%s/containers/%s/", project, id);
   cleanup_runtime_spec struct cc_runtime_spec *spec = NULL;
   char *slash = strrchr (state_path, '/');
 
   if (slash)
     *slash = '\0';
   spec_path = xasprintf ("%s/spec.json", state_path);
-  needle = xasprintf ("/projects/%s/containers/%s/", project, id);
-  return cc_runtime_spec_load (spec_path, &spec, NULL) == 0 && spec->hostname_file
-         && strstr (spec->hostname_file, needle) != NULL;
+  if (cc_runtime_spec_load (spec_path, &spec, NULL) < 0)
+    return false;
+  if (spec->owner)
+    return strcmp (spec->owner, project) == 0;
+  return spec->hostname_file && strstr (spec->hostname_file, needle) != NULL;
 }
 
 static void

@@ -238,8 +238,14 @@ char *cc_engine_human_duration (int64_t seconds);
 struct cc_runtime_spec;
 struct cc_image;
 
-/* Paths of a container's files (hosts, resolv.conf, hostname).  */
-char *cc_engine_container_dir (const char *project, const char *name);
+/* A container's directory under the data root: its overlay upper and
+   work directories, logs, and the files bound on /etc/hosts,
+   /etc/resolv.conf and /etc/hostname.  Those are writable by the
+   container: on the data root, as Docker keeps them under its data
+   directory, a container filling them fills what its upper directory
+   can fill anyway, never the state root (issue 12, item 9).  The
+   runtime's delete removes it whole.  */
+char *cc_engine_container_dir (const char *name);
 
 /* The runtime spec of replica NAME of SERVICE: the image config merged with
    the compose keys.  NETNS is its network namespace path (NULL: host).  */

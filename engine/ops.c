@@ -174,20 +174,48 @@ attach_networks (const struct cc_project *p, const cJSON *svc, const char *servi
   return 0;
 }
 
+/* In place and not fsynced: they are made again whenever the container
+   is, and bound on /etc files (a rename would not reach the container).  */
+static int
+write_file (const char *dir, const char *name, const char *text, cc_error_t *err)
+{
+  cleanup_free char *path = cc_path_join (dir, name);
+
+  return cc_write_file_in_place (path, text, strlen (text), err);
+}
+
 static int
 write_files (const cJSON *svc, const char *dir, const char *hostname, cc_error_t *err)
 {
-  cleanup_free char *hosts = cc_path_join (dir, "hosts"), *resolv = cc_path_join (dir, "resolv.conf");
-  cleanup_free char *hn = cc_path_join (dir, "hostname"), *hn_text = xasprintf ("%s\n", hostname);
+  cleanup_free char *resolv = cc_path_join (dir, "resolv.conf"), *hn_text = xasprintf ("%s\n", hostname);
   cleanup_strv char **dns = json_strv_of (cJSON_GetObjectItemCaseSensitive (svc, "dns"));
   cleanup_strv char **search = json_strv_of (cJSON_GetObjectItemCaseSensitive (svc, "dns_search"));
   cleanup_strv char **opts = json_strv_of (cJSON_GetObjectItemCaseSensitive (svc, "dns_opt"));
 
-  if (cc_mkdir_p (dir, 0755, err) < 0
-      || cc_write_file_atomic (hosts, minimal_hosts, strlen (minimal_hosts), 0644, err) < 0
-      || cc_write_file_atomic (hn, hn_text, strlen (hn_text), 0644, err) < 0)
+  if (cc_mkdir_p (dir, 0755, err) < 0 || write_file (dir, "hosts", minimal_hosts, err) < 0
+      || write_file (dir, "hostname", hn_text, err) < 0)
     return -1;
   return cc_network_write_resolv (resolv, *dns ? dns : NULL, *search ? search : NULL, *opts ? opts : NULL, err);
+}
+
+/* A container recreated in its old network namespace keeps its endpoints,
+   but its files went with the old container's directory: the hosts file
+   is rendered again from the network's records.  */
+static int
+rewrite_hosts (const char *project, const char *name, cc_error_t *err)
+{
+  cc_error_t e = NULL;
+
+  if (cc_network_write_hosts (project, name, &e) == 0)
+    return 0;
+  /* On no network (network_mode none, service:...): the minimal file.  */
+  if (e->status == ENOENT)
+    {
+      cc_error_release (&e);
+      return 0;
+    }
+  *err = e;
+  return -1;
 }
 
 /* A container's endpoints are made while the runtime creates it: the
@@ -244,7 +272,7 @@ create_container (const struct cc_project *p, const cJSON *entry, const char *na
 {
   const char *service = cc_json_get_string (entry, "service"), *image_id = cc_json_get_string (entry, "image_id");
   const cJSON *svc = cc_project_service (p, service);
-  cleanup_free char *dir = cc_engine_container_dir (p->name, name), *netns = NULL, *hosts = NULL;
+  cleanup_free char *dir = cc_engine_container_dir (name), *netns = NULL, *hosts = NULL;
   cleanup_image struct cc_image *img = NULL;
   const char *hostname = cc_json_get_string (svc, "hostname");
   bool owned;
@@ -257,7 +285,8 @@ create_container (const struct cc_project *p, const cJSON *entry, const char *na
   if (cc_image_resolve (image_id, &img, err) < 0)
     return cc_error_wrap (err, "container `%s`", name);
   t_img = cc_engine_now_ms ();
-  if ((! keep_network && write_files (svc, dir, hostname ? hostname : name, err) < 0)
+  if (write_files (svc, dir, hostname ? hostname : name, err) < 0
+      || (keep_network && rewrite_hosts (p->name, name, err) < 0)
       || resolve_netns (p, svc, name, &netns, &owned, err) < 0)
     return cc_error_wrap (err, "container `%s`", name);
   t_ns = cc_engine_now_ms ();
@@ -333,8 +362,6 @@ remove_resources (const char *project, const cJSON *entry, const char *name, int
                   cc_error_t *err)
 {
   const cJSON *nets = cJSON_GetObjectItemCaseSensitive (entry, "networks");
-  cleanup_free char *dir = cc_engine_container_dir (project, name);
-  cleanup_free char *data = xasprintf ("%s/containers/%s", cc_data_dir (), name);
   cc_error_t list = NULL, one = NULL;
   struct cc_runtime_stop_report r;
 
@@ -348,6 +375,8 @@ remove_resources (const char *project, const cJSON *entry, const char *name, int
              "or `exec` in its entrypoint\n",
              name, r.killed ? "killed" : "stopped", (double)r.elapsed_ms / 1000);
   cc_debug ("%s: stopped in %lld ms", name, (long long)(cc_engine_now_ms () - t0));
+  /* The container's directory on the data root (cc_engine_container_dir)
+     goes with it, made by the engine or not.  */
   if (cc_runtime_delete (name, &one) < 0)
     cc_error_append (&list, &one);
   for (const cJSON *n = detach && nets ? nets->child : NULL; n; n = n->next)
@@ -356,10 +385,6 @@ remove_resources (const char *project, const cJSON *entry, const char *name, int
   if (cc_json_get_bool (entry, "owns_netns", true) && cc_netns_remove (name, &one) < 0)
     cc_error_append (&list, &one);
   if (cc_image_unpin (name, &one) < 0)
-    cc_error_append (&list, &one);
-  if (cc_rm_rf (dir, &one) < 0)
-    cc_error_append (&list, &one);
-  if (cc_rm_rf (data, &one) < 0)
     cc_error_append (&list, &one);
   cc_debug ("%s: removed in %lld ms", name, (long long)(cc_engine_now_ms () - t0));
   if (list == NULL)

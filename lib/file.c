@@ -222,6 +222,21 @@ cc_write_file_atomic (const char *path, const void *data, size_t len, mode_t mod
   return 0;
 }
 
+/* Bind mounts of single files (/etc/hosts) pin the inode: a rename would
+   leave the container with the old file.  */
+int
+cc_write_file_in_place (const char *path, const void *data, size_t len, cc_error_t *err)
+{
+  cleanup_close int fd = open (path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+
+  if (fd < 0)
+    return cc_error_make (err, errno, "open `%s`", path);
+  /* Write first, then cut: a reader never sees an empty file.  */
+  if (cc_write_all (fd, data, len) < 0 || ftruncate (fd, (off_t)len) < 0)
+    return cc_error_make (err, errno, "write `%s`", path);
+  return 0;
+}
+
 int
 cc_mkdir_p (const char *path, mode_t mode, cc_error_t *err)
 {

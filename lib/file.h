@@ -27,6 +27,10 @@ int cc_read_fd_max (int fd, const char *what, size_t max, char **out, size_t *le
    the new contents, never a half.  Files under the state directory are
    not fsynced: what they describe does not outlive a reboot.  */
 int cc_write_file_atomic (const char *path, const void *data, size_t len, mode_t mode, cc_error_t *err);
+/* Replace the contents of PATH (created 0644) keeping its inode; never
+   through a symlink.  Not fsynced: for files whose contents are made
+   again when lost (hosts files).  */
+int cc_write_file_in_place (const char *path, const void *data, size_t len, cc_error_t *err);
 int cc_write_all (int fd, const void *data, size_t len);
 int cc_mkdir_p (const char *path, mode_t mode, cc_error_t *err);
 /* Remove a tree (lib/rmtree.c): iterative with O(1) descriptors, never

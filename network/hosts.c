@@ -193,20 +193,6 @@ cc_hosts_render (const cJSON *state, const char *project, const char *container)
   return render_from_blocks (state, &b, project, container);
 }
 
-int
-cc_write_in_place (const char *path, const char *text, cc_error_t *err)
-{
-  cleanup_close int fd = open (path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-  size_t len = strlen (text);
-
-  if (fd < 0)
-    return cc_error_make (err, errno, "open `%s`", path);
-  /* Write first, then cut: a reader never sees an empty file.  */
-  if (cc_write_all (fd, text, len) < 0 || ftruncate (fd, (off_t)len) < 0)
-    return cc_error_make (err, errno, "write `%s`", path);
-  return 0;
-}
-
 static int
 write_hosts (const cJSON *state, const struct blocks *b, const char *project, const char *container, const char *path,
              cc_error_t *err)
@@ -215,7 +201,7 @@ write_hosts (const cJSON *state, const struct blocks *b, const char *project, co
 
   if (text == NULL)
     return cc_error_make (err, ENOENT, "container `%s` is on no network of project `%s`", container, project);
-  return cc_write_in_place (path, text, err);
+  return cc_write_file_in_place (path, text, strlen (text), err);
 }
 
 int
@@ -351,5 +337,5 @@ cc_network_write_resolv (const char *path, char *const *dns, char *const *search
   cleanup_free char *host = host_resolv_text ();
   cleanup_free char *text = cc_resolv_render (host, dns, search, opts);
 
-  return cc_write_in_place (path, text, err);
+  return cc_write_file_in_place (path, text, strlen (text), err);
 }

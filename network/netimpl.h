@@ -45,7 +45,5 @@ char *cc_resolv_render (const char *host, char *const *dns, char *const *search,
 /* Rewrite in place every hosts file of PROJECT's containers; errors are
    collected.  */
 int cc_hosts_update_project (const cJSON *state, const char *project, cc_error_t *err);
-/* Replace the contents of PATH keeping its inode.  */
-int cc_write_in_place (const char *path, const char *text, cc_error_t *err);
 
 #endif

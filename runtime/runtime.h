@@ -62,7 +62,9 @@
        "netns": "/run/ccompose/.../netns" | "host",
                                              absent: a new empty netns (lo up);
                                              "host": the caller's (network_mode: host)
-       "hosts_file": "/f", "resolv_conf": "/f", "hostname_file": "/f" }  */
+       "hosts_file": "/f", "resolv_conf": "/f", "hostname_file": "/f",
+       "owner": "text"                       who made it (the engine: its project),
+                                             kept and never read by the runtime }  */
 #ifndef CC_RUNTIME_RUNTIME_H
 #define CC_RUNTIME_RUNTIME_H
 
@@ -141,6 +143,7 @@ struct cc_runtime_spec
   int log_max_file;
   char *netns; /* path to join, "host", or NULL: a new empty one */
   char *hosts_file, *resolv_conf, *hostname_file;
+  char *owner; /* opaque to the runtime: the engine finds its containers by it */
 };
 
 /* A spec with Docker's defaults (seccomp on, SIGTERM, 10 s grace, 64 MiB

@@ -46,6 +46,7 @@ cc_runtime_spec_free (struct cc_runtime_spec *s)
   free (s->hosts_file);
   free (s->resolv_conf);
   free (s->hostname_file);
+  free (s->owner);
   free (s);
 }
 
@@ -816,6 +817,7 @@ static const struct field spec_fields[] = {
   F_STRING (SPEC, "hosts_file", hosts_file),
   F_STRING (SPEC, "resolv_conf", resolv_conf),
   F_STRING (SPEC, "hostname_file", hostname_file),
+  F_STRING (SPEC, "owner", owner),
 };
 #undef SPEC
 static const struct object spec_object = { spec_fields, CC_N_ELEMENTS (spec_fields), check_spec };

@@ -194,6 +194,11 @@ YAML
   # The recreated container answers on the published port at once (it kept
   # its namespace, address and MAC: nothing on the path was rewired).
   wait_for 3 "the recreated web on its port" sh -c "[ \"\$(nsenter --net=/run/netns/$HOSTNS curl -s -m 1 http://127.0.0.1:8095/)\" = 1 ]"
+  # Its files went with the old container's directory and were made
+  # again: the peers' names, its own hostname.
+  assert_exit 0 cc exec -T web sh -c 'grep -c "recreate-db-1" /etc/hosts; cat /etc/hostname'
+  assert_eq "$OUT" "1
+recreate-web-1"
   # Orphans: a service removed from the file is named, and kept.
   python3 - <<'PY'
 import re

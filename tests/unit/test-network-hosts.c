@@ -150,9 +150,11 @@ test_write_in_place_keeps_inode (void **state)
   (void)state;
   assert_true (fd >= 0);
   close (fd);
-  assert_int_equal (cc_write_in_place (path, "a long first version of the file\n", NULL), 0);
+  assert_int_equal (cc_write_file_in_place (path, "a long first version of the file\n",
+                                            strlen ("a long first version of the file\n"), NULL),
+                    0);
   assert_int_equal (stat (path, &before), 0);
-  assert_int_equal (cc_write_in_place (path, "short\n", NULL), 0);
+  assert_int_equal (cc_write_file_in_place (path, "short\n", strlen ("short\n"), NULL), 0);
   assert_int_equal (stat (path, &after), 0);
   assert_int_equal (before.st_ino, after.st_ino);
   assert_int_equal (cc_read_file (path, &text, NULL, NULL), 0);
@@ -297,7 +299,7 @@ test_state_file_save_empty_and_corrupt (void **state)
     assert_int_equal (cc_net_state_open (&st, NULL), 0);
     assert_null (cc_json_get_string (st.root, "probe"));
   }
-  assert_int_equal (cc_write_in_place (file, "{\"networks\": [", NULL), 0);
+  assert_int_equal (cc_write_file_in_place (file, "{\"networks\": [", 14, NULL), 0);
   {
     cleanup_net_state struct cc_net_state st = { .lock_fd = -1 };
     assert_true (cc_net_state_open (&st, &err) < 0);

@@ -26,6 +26,7 @@ struct down
   const struct cc_down_opts *o;
   const cJSON *section; /* where the job finds its entry */
   bool whole;           /* every container goes: the networks go at once after */
+  bool told_full;       /* a save found the state root full */
 };
 
 static int
@@ -99,6 +100,30 @@ forget_removed (cJSON *section, char *const *names)
     }
 }
 
+/* A save that finds the state root full is not a reason to stop: every
+   step of `down` can be done again, and a state that still names what is
+   gone only makes the next one try (issue 12, item 9).  Said once.  */
+static void
+save_or_go_on (struct down *d, cc_error_t *list)
+{
+  cc_error_t one = NULL;
+
+  if (cc_state_save (d->st, &one) == 0)
+    return;
+  if (one->status != ENOSPC && one->status != EDQUOT)
+    {
+      cc_error_append (list, &one);
+      return;
+    }
+  if (! d->told_full)
+    {
+      cleanup_free char *msg = cc_error_string (one);
+      cc_warn ("%s; going on without saving the project's state", msg);
+      d->told_full = true;
+    }
+  cc_error_release (&one);
+}
+
 static void
 remove_section (struct down *d, const char *key, cc_error_t *list)
 {
@@ -118,8 +143,7 @@ remove_section (struct down *d, const char *key, cc_error_t *list)
       for (char **n = names; *n; n++)
         cc_engine_progress ("Container", *n, "Removed");
       forget_removed (section, names);
-      if (cc_state_save (d->st, &one) < 0)
-        cc_error_append (list, &one);
+      save_or_go_on (d, list);
     }
 }
 
@@ -270,8 +294,8 @@ cc_engine_down (const char *project, const struct cc_project *p, const struct cc
       if (cc_state_destroy (st, &one) < 0)
         cc_error_append (&list, &one);
     }
-  else if (cc_state_save (st, &one) < 0)
-    cc_error_append (&list, &one);
+  else
+    save_or_go_on (&d, &list);
   if (list == NULL)
     return 0;
   *err = list;

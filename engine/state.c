@@ -26,9 +26,25 @@ projects_dir (void)
   return xasprintf ("%s/projects", cc_state_dir ());
 }
 
+/* A project directory holding only our lock: a command that locked the
+   project and never saved (an `up` refused by a full state root, a
+   command on a project that does not exist).  Removed under the lock,
+   or the residue check would find a project without its state.  */
+static void
+remove_if_unsaved (const struct cc_state *st)
+{
+  cleanup_free char *lock = cc_path_join (st->dir, "lock");
+
+  if (st->lock_fd < 0 || cc_file_exists (st->path))
+    return;
+  if (unlink (lock) == 0)
+    rmdir (st->dir);
+}
+
 void
 cc_state_free (struct cc_state *st)
 {
+  remove_if_unsaved (st);
   if (st->lock_fd >= 0)
     close (st->lock_fd);
   cJSON_Delete (st->json);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -196,6 +197,49 @@ needs_fsync (const char *path)
   return ! (strncmp (path, state, n) == 0 && path[n] == '/');
 }
 
+/* The mount point of the filesystem PATH (which may not exist yet) is
+   on: the highest ancestor on the same device.  */
+static char *
+mount_point_of (const char *path)
+{
+  cleanup_free char *dir = cc_path_dirname (path);
+  struct stat st, up;
+
+  while (stat (dir, &st) < 0)
+    {
+      char *parent = cc_path_dirname (dir);
+      bool top = strcmp (parent, dir) == 0;
+      free (dir);
+      dir = parent;
+      if (top)
+        return NULL;
+    }
+  for (;;)
+    {
+      cleanup_free char *parent = cc_path_dirname (dir);
+      if (strcmp (parent, dir) == 0 || stat (parent, &up) < 0 || up.st_dev != st.st_dev)
+        return steal_pointer (&dir);
+      free (dir);
+      dir = steal_pointer (&parent);
+    }
+}
+
+/* A write that found no space names the filesystem that is full, and how
+   full: on /run, the state root shares a small tmpfs with the whole
+   system (issue 12, item 9).  */
+static int
+write_failed (cc_error_t *err, int status, const char *what, const char *path)
+{
+  cleanup_free char *mnt = NULL;
+  struct statvfs vfs;
+
+  if ((status == ENOSPC || status == EDQUOT) && (mnt = mount_point_of (path)) != NULL && statvfs (mnt, &vfs) == 0)
+    return cc_error_make (err, status, "%s `%s`: the filesystem mounted on `%s` is full (%llu of %llu KiB free)", what,
+                          path, mnt, (unsigned long long)vfs.f_bavail * vfs.f_frsize / 1024,
+                          (unsigned long long)vfs.f_blocks * vfs.f_frsize / 1024);
+  return cc_error_make (err, status, "%s `%s`", what, path);
+}
+
 int
 cc_write_file_atomic (const char *path, const void *data, size_t len, mode_t mode, cc_error_t *err)
 {
@@ -203,7 +247,7 @@ cc_write_file_atomic (const char *path, const void *data, size_t len, mode_t mod
   cleanup_close int fd = open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
 
   if (fd < 0)
-    return cc_error_make (err, errno, "create `%s`", tmp);
+    return write_failed (err, errno, "create", tmp);
   /* Closed before the rename: a file still open for writing when it
      appears under its name cannot be executed (ETXTBSY), and a program
      such as the monitor is run by other processes the moment it exists.  */
@@ -211,7 +255,7 @@ cc_write_file_atomic (const char *path, const void *data, size_t len, mode_t mod
     {
       int saved = errno;
       unlink (tmp);
-      return cc_error_make (err, saved, "write `%s`", tmp);
+      return write_failed (err, saved, "write", tmp);
     }
   if (rename (tmp, path) < 0)
     {
@@ -230,10 +274,10 @@ cc_write_file_in_place (const char *path, const void *data, size_t len, cc_error
   cleanup_close int fd = open (path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
 
   if (fd < 0)
-    return cc_error_make (err, errno, "open `%s`", path);
+    return write_failed (err, errno, "open", path);
   /* Write first, then cut: a reader never sees an empty file.  */
   if (cc_write_all (fd, data, len) < 0 || ftruncate (fd, (off_t)len) < 0)
-    return cc_error_make (err, errno, "write `%s`", path);
+    return write_failed (err, errno, "write", path);
   return 0;
 }
 
@@ -248,11 +292,11 @@ cc_mkdir_p (const char *path, mode_t mode, cc_error_t *err)
         continue;
       *p = '\0';
       if (mkdir (copy, mode) < 0 && errno != EEXIST)
-        return cc_error_make (err, errno, "mkdir `%s`", copy);
+        return write_failed (err, errno, "mkdir", copy);
       *p = '/';
     }
   if (mkdir (copy, mode) < 0 && errno != EEXIST)
-    return cc_error_make (err, errno, "mkdir `%s`", copy);
+    return write_failed (err, errno, "mkdir", copy);
   return 0;
 }
 

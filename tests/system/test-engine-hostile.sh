@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # What a container can do to the host's ccompose (issue 12): writing to
-# /etc/hosts must not fill the state root.  Everything runs in a
-# throwaway namespace playing the host, with a private state root
-# (engine-helpers.bash).
+# /etc/hosts must not fill the state root; a full state root must not
+# stop `down`.  Everything runs in a throwaway namespace playing the
+# host, with a private state root (engine-helpers.bash).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/engine-helpers.bash"
 
@@ -35,6 +35,12 @@ state_root_on_tmpfs() {
 
 # free_kib DIR: what the filesystem of DIR has left.
 free_kib() { df -k --output=avail "$1" | tail -1 | tr -d ' '; }
+
+# fill DIR: a file that takes every free block of DIR's filesystem.
+fill() {
+  dd if=/dev/zero of="$1/filler" bs=4k 2>/dev/null
+  [ "$(free_kib "$1")" -eq 0 ] || fail "$1 is not full: $(free_kib "$1") KiB free"
+}
 
 # Issue 12 item 9: /etc/hosts, /etc/resolv.conf and /etc/hostname were
 # writable bind mounts of files under the state root (/run: a small tmpfs
@@ -69,6 +75,59 @@ test_writing_etc_hosts_does_not_fill_the_state_root() {
   assert_exit 0 cc down -t 0
   assert_no_residue
   assert_exit 0 inh "$CCOMPOSE" system check
+}
+
+# two_levels NAME: b depends on a, each with 64 KiB of labels, which the
+# project's state keeps and the runtime's does not: removing a level
+# frees much less of the state root than saving the project's state
+# needs.
+two_levels() {
+  local big
+  big=$(head -c 65536 /dev/zero | tr '\0' x)
+  project "$1" <<YAML
+name: $1
+services:
+  a:
+    image: busybox:1.35
+    command: ["sleep", "600"]
+    labels: {big: "$big"}
+  b:
+    image: busybox:1.35
+    command: ["sleep", "600"]
+    depends_on: [a]
+    labels: {big: "$big"}
+YAML
+  cd "$WORK/$1" || fail "cd $WORK/$1"
+}
+
+# A state root filled by anyone (another program on /run): `down` goes on
+# through saves that find no space (each of its steps can be done again)
+# and removes everything; `up` of another project fails before creating
+# anything, naming the full filesystem, and leaves nothing.
+test_full_state_root_does_not_stop_down() {
+  eng_setup fullroot
+  state_root_on_tmpfs 2m
+  load_images busybox
+  two_levels first
+  assert_exit 0 cc up -d
+  fill "$CCOMPOSE_STATE_DIR"
+  assert_exit 0 cc ps
+  assert_contains "$OUT" "first-b-1"
+  one_service second
+  assert_exit 1 cc up -d
+  assert_contains "$OUT" "No space left on device"
+  assert_contains "$OUT" "the filesystem mounted on \`$CCOMPOSE_STATE_DIR\` is full"
+  assert_eq "$(ls "$CCOMPOSE_STATE_DIR/projects")" "first" "projects after the refused up"
+  cd "$WORK/first"
+  assert_exit 0 cc down -t 0
+  assert_contains "$OUT" "is full"
+  rm -f "$CCOMPOSE_STATE_DIR/filler"
+  assert_no_residue
+  assert_exit 0 inh "$CCOMPOSE" system check
+  cd "$WORK/second"
+  assert_exit 0 cc up -d
+  assert_exit 0 cc down -t 0
+  assert_no_residue
 }
 
 run_tests

@@ -88,14 +88,16 @@ warn_orphans (const struct down *d)
 }
 
 /* Forget the containers that are gone; keep those that failed so the
-   next `down` tries again.  */
+   next `down` tries again, including one whose directory could not be
+   removed after its runtime record was (a mount inside it).  */
 static void
 forget_removed (cJSON *section, char *const *names)
 {
   for (char *const *n = names; *n; n++)
     {
       cleanup_free char *status = cc_engine_container_status (*n, NULL);
-      if (strcmp (status, "missing") == 0)
+      cleanup_free char *dir = cc_engine_container_dir (*n);
+      if (strcmp (status, "missing") == 0 && ! cc_file_exists (dir))
         cJSON_DeleteItemFromObjectCaseSensitive (section, *n);
     }
 }

@@ -757,8 +757,18 @@ stop_monitor (const cJSON *st)
     }
 }
 
+static bool
+is_inside (const char *path, const char *dir)
+{
+  size_t n = strlen (dir);
+
+  return strncmp (path, dir, n) == 0 && path[n] == '/';
+}
+
+/* Upper and work dirs elsewhere than the container's data directory
+   (which goes whole after this, and would report a failure twice).  */
 static void
-remove_upper (const char *id, cc_error_t *list)
+remove_upper (const char *id, const char *data_dir, cc_error_t *list)
 {
   cleanup_free char *spec_path = cc_runtime_file (id, "spec.json");
   cleanup_runtime_spec struct cc_runtime_spec *s = NULL;
@@ -771,7 +781,7 @@ remove_upper (const char *id, cc_error_t *list)
   for (size_t i = 0; i < CC_N_ELEMENTS (dirs); i++)
     {
       cc_error_t one = NULL;
-      if (dirs[i] && cc_rm_rf (dirs[i], &one) < 0)
+      if (dirs[i] && ! is_inside (dirs[i], data_dir) && cc_rm_rf (dirs[i], &one) < 0)
         cc_error_append (list, &one);
     }
 }
@@ -792,7 +802,7 @@ cc_runtime_delete (const char *id, cc_error_t *err)
     stop_monitor (st);
   if (cc_cgroup_ops_get ()->destroy (cgname, &one) < 0)
     cc_error_append (&list, &one);
-  remove_upper (id, &list);
+  remove_upper (id, log_dir, &list);
   if (cc_rm_rf (dir, &one) < 0)
     cc_error_append (&list, &one);
   if (cc_rm_rf (log_dir, &one) < 0)

@@ -32,6 +32,40 @@ cc_strv_append (char ***v, const char *s)
   cc_strv_push (v, xstrdup (s));
 }
 
+void
+cc_strv_builder_push (struct cc_strv_builder *b, char *s)
+{
+  if (b->len + 1 >= b->cap)
+    {
+      b->cap = b->cap ? 2 * b->cap : 8;
+      b->v = xreallocarray (b->v, b->cap, sizeof (char *));
+    }
+  b->v[b->len++] = s;
+  b->v[b->len] = NULL;
+}
+
+void
+cc_strv_builder_append (struct cc_strv_builder *b, const char *s)
+{
+  cc_strv_builder_push (b, xstrdup (s));
+}
+
+char **
+cc_strv_builder_steal (struct cc_strv_builder *b)
+{
+  char **v = b->v ? b->v : xzalloc (sizeof (char *));
+
+  *b = (struct cc_strv_builder){ 0 };
+  return v;
+}
+
+void
+cc_strv_builder_release (struct cc_strv_builder *b)
+{
+  cc_strv_free (b->v);
+  *b = (struct cc_strv_builder){ 0 };
+}
+
 char **
 cc_strv_dup (char *const *v)
 {
@@ -63,7 +97,7 @@ cc_strv_free (char **v)
 char **
 cc_strv_split (const char *s, char sep, bool skip_empty)
 {
-  char **r = xzalloc (sizeof (char *));
+  struct cc_strv_builder b = { 0 };
   const char *start = s;
 
   for (const char *p = s;; p++)
@@ -71,12 +105,12 @@ cc_strv_split (const char *s, char sep, bool skip_empty)
       if (*p != sep && *p != '\0')
         continue;
       if (p > start || ! skip_empty)
-        cc_strv_push (&r, xstrndup (start, (size_t)(p - start)));
+        cc_strv_builder_push (&b, xstrndup (start, (size_t)(p - start)));
       if (*p == '\0')
         break;
       start = p + 1;
     }
-  return r;
+  return cc_strv_builder_steal (&b);
 }
 
 char *

@@ -18,6 +18,7 @@
 #include "lib/file.h"
 #include "lib/json.h"
 #include "lib/proc.h"
+#include "lib/strmap.h"
 #include "lib/strv.h"
 #include "lib/xalloc.h"
 
@@ -154,6 +155,51 @@ test_file_atomic_roundtrip (void **state)
   assert_false (cc_file_exists (dir));
   /* Already gone is success: teardown is idempotent.  */
   assert_int_equal (cc_rm_rf (dir, &err), 0);
+}
+
+static void
+test_strv_builder (void **state)
+{
+  struct cc_strv_builder b = { 0 };
+  cleanup_strv_builder struct cc_strv_builder dropped = { 0 };
+  cleanup_strv char **empty = NULL, **v = NULL;
+
+  (void)state;
+  empty = cc_strv_builder_steal (&b);
+  assert_non_null (empty);
+  assert_null (empty[0]);
+  for (int i = 0; i < 1000; i++)
+    cc_strv_builder_push (&b, xasprintf ("s%d", i));
+  cc_strv_builder_append (&b, "last");
+  v = cc_strv_builder_steal (&b);
+  assert_null (b.v);
+  assert_int_equal (cc_strv_len (v), 1001);
+  assert_string_equal (v[999], "s999");
+  assert_string_equal (v[1000], "last");
+  /* Released with what it holds.  */
+  cc_strv_builder_append (&dropped, "x");
+}
+
+static void
+test_strmap (void **state)
+{
+  cleanup_strmap struct cc_strmap m = { 0 };
+  cleanup_strv char **keys = xzalloc (sizeof (char *));
+  static int one = 1, two = 2;
+
+  (void)state;
+  assert_null (cc_strmap_get (&m, "a"));
+  for (int i = 0; i < 5000; i++)
+    cc_strv_push (&keys, xasprintf ("k%d", i));
+  for (int i = 0; i < 5000; i++)
+    cc_strmap_put (&m, keys[i], i % 2 ? &one : &two);
+  assert_int_equal (m.len, 5000);
+  assert_ptr_equal (cc_strmap_get (&m, "k4999"), &one);
+  assert_ptr_equal (cc_strmap_get (&m, "k0"), &two);
+  assert_null (cc_strmap_get (&m, "k5000"));
+  cc_strmap_put (&m, "k0", &one);
+  assert_int_equal (m.len, 5000);
+  assert_ptr_equal (cc_strmap_get (&m, "k0"), &one);
 }
 
 static void
@@ -310,6 +356,8 @@ main (void)
     cmocka_unit_test (test_proc_parse_start_time),
     cmocka_unit_test (test_double_to_int64_range),
     cmocka_unit_test (test_read_file_max),
+    cmocka_unit_test (test_strv_builder),
+    cmocka_unit_test (test_strmap),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -12,6 +12,7 @@
 #include "compose/node.h"
 #include "lib/cleanup.h"
 #include "lib/file.h"
+#include "lib/strmap.h"
 #include "lib/xalloc.h"
 
 /* Nesting deeper than any real compose file; the tree is walked
@@ -20,6 +21,9 @@
 /* Nodes in one document, counting alias copies: a billion-laughs file
    reaches it after a few levels instead of exhausting memory.  */
 #define MAX_NODES 200000
+/* Anchors in one document: a compose file has a few dozen; 100,000 of
+   them cost 25 s of lookups before the node cap (issue 12, item 10).  */
+#define MAX_ANCHORS 10000
 
 static void
 cleanup_yaml_parser_fn (yaml_parser_t **p)
@@ -51,8 +55,9 @@ struct builder
   const char *file;
   struct frame stack[MAX_DEPTH + 1];
   int depth;
-  struct anchor *anchors;
+  struct anchor **anchors;
   size_t n_anchors;
+  struct cc_strmap by_name; /* anchor name -> struct anchor, the latest */
   size_t nodes;
   int documents;
   struct cc_node *root;
@@ -77,10 +82,12 @@ builder_release (struct builder *b)
     frame_release (&b->stack[--b->depth]);
   for (size_t i = 0; i < b->n_anchors; i++)
     {
-      free (b->anchors[i].name);
-      cc_node_free (b->anchors[i].copy);
+      free (b->anchors[i]->name);
+      cc_node_free (b->anchors[i]->copy);
+      free (b->anchors[i]);
     }
   free (b->anchors);
+  cc_strmap_release (&b->by_name);
   cc_node_free (b->root);
 }
 
@@ -101,10 +108,7 @@ subtree_depth (const struct cc_node *n)
 static struct anchor *
 find_anchor (struct builder *b, const char *name)
 {
-  for (size_t i = b->n_anchors; i > 0; i--)
-    if (strcmp (b->anchors[i - 1].name, name) == 0)
-      return &b->anchors[i - 1];
-  return NULL;
+  return cc_strmap_get (&b->by_name, name);
 }
 
 static int
@@ -118,11 +122,13 @@ remember_anchor (struct builder *b, const char *name, const struct cc_node *n, c
   b->nodes += count;
   if (a == NULL)
     {
+      if (b->n_anchors >= MAX_ANCHORS)
+        return cc_error_at (err, n, "more than %d anchors (`&%s`)", MAX_ANCHORS, name);
       /* A later anchor with the same name shadows the earlier one.  */
       b->anchors = xreallocarray (b->anchors, b->n_anchors + 1, sizeof (*b->anchors));
-      a = &b->anchors[b->n_anchors++];
+      a = b->anchors[b->n_anchors++] = xzalloc (sizeof (*a));
       a->name = xstrdup (name);
-      a->copy = NULL;
+      cc_strmap_put (&b->by_name, a->name, a);
     }
   cc_node_free (a->copy);
   a->copy = cc_node_dup (n);

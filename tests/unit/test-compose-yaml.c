@@ -9,6 +9,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "compose/node.h"
 #include "lib/buf.h"
@@ -258,6 +259,74 @@ test_big_merge (void **state)
   assert_string_equal (get (root, "b.k15000")->value, "own");
 }
 
+/* Issue 12 item 10: anchors were found by a walk of every anchor so far
+   (100,000 of them: 25 s before the node cap).  A document past the
+   anchor limit is refused where the first extra anchor is.  */
+static void
+test_many_anchors_refused (void **state)
+{
+  cleanup_buf struct cc_buf b = { 0 };
+  cleanup_free char *msg = NULL;
+
+  (void)state;
+  cc_buf_puts (&b, "x:\n");
+  for (int i = 0; i < 100000; i++)
+    cc_buf_printf (&b, "  a%d: &a%d v\n", i, i);
+  msg = load_fail (b.data, b.len);
+  assert_prefix (msg, "t.yaml:10002:11: more than 10000 anchors (`&a10000`)");
+}
+
+static double
+cpu_seconds (void)
+{
+  struct timespec ts;
+
+  clock_gettime (CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* N anchors, then 4N aliases of the first one (the farthest from the
+   end of the list the old lookup walked back from): the best of three
+   loads, in CPU seconds.  */
+static double
+time_anchors (int n)
+{
+  cleanup_buf struct cc_buf b = { 0 };
+  double best = 1e9;
+
+  cc_buf_puts (&b, "x:\n");
+  for (int i = 0; i < n; i++)
+    cc_buf_printf (&b, "  a%d: &a%d v\n", i, i);
+  cc_buf_puts (&b, "y:\n");
+  for (int i = 0; i < 4 * n; i++)
+    cc_buf_printf (&b, "  b%d: *a0\n", i);
+  for (int i = 0; i < 3; i++)
+    {
+      double t0 = cpu_seconds (), t;
+      cleanup_node struct cc_node *root = load_ok (b.data);
+
+      t = cpu_seconds () - t0;
+      assert_int_equal (get (root, "y")->len, (size_t)(4 * n));
+      if (t < best)
+        best = t;
+    }
+  return best;
+}
+
+/* Eight times the anchors and aliases, about eight times the time
+   (quadratic: 64).  */
+static void
+test_anchors_are_linear (void **state)
+{
+  double t_small, t_big;
+
+  (void)state;
+  t_small = time_anchors (1000);
+  t_big = time_anchors (8000);
+  print_message ("1,000 / 8,000 anchors with 4 aliases each: %.3f / %.3f s CPU\n", t_small, t_big);
+  assert_true (t_big < 24 * t_small + 0.05);
+}
+
 static void
 test_depth (void **state)
 {
@@ -473,6 +542,8 @@ main (void)
     cmocka_unit_test (test_non_scalar_key),
     cmocka_unit_test (test_billion_laughs),
     cmocka_unit_test (test_big_merge),
+    cmocka_unit_test (test_many_anchors_refused),
+    cmocka_unit_test (test_anchors_are_linear),
     cmocka_unit_test (test_depth),
     cmocka_unit_test (test_invalid_utf8_and_nul),
     cmocka_unit_test (test_empty_documents),

@@ -14,6 +14,7 @@
 #include "lib/file.h"
 #include "lib/json.h"
 #include "lib/paths.h"
+#include "lib/strmap.h"
 #include "lib/strv.h"
 #include "lib/xalloc.h"
 #include "runtime/runtime.h"
@@ -27,12 +28,12 @@ cc_engine_container_dir (const char *name)
 char **
 json_strv_of (const cJSON *arr)
 {
-  char **v = xzalloc (sizeof (char *));
+  struct cc_strv_builder b = { 0 };
 
   for (const cJSON *it = arr ? arr->child : NULL; it; it = it->next)
     if (cJSON_IsString (it))
-      cc_strv_append (&v, it->valuestring);
-  return v;
+      cc_strv_builder_append (&b, it->valuestring);
+  return cc_strv_builder_steal (&b);
 }
 
 static void
@@ -116,29 +117,29 @@ set_args (struct cc_runtime_spec *s, const cJSON *svc, const struct cc_image_con
   return 0;
 }
 
+/* The service's values replace the image's, which go; the image may
+   have many, so the service's names are looked up in a map rather than
+   each found by a walk of the image's list.  */
 static void
 set_env (struct cc_runtime_spec *s, const cJSON *svc, const struct cc_image_config *cfg)
 {
   const cJSON *env = cJSON_GetObjectItemCaseSensitive (svc, "environment");
-  char **v = cc_strv_dup (cfg->env ? cfg->env : (char *[]){ NULL });
+  cleanup_strmap struct cc_strmap service = { 0 };
+  struct cc_strv_builder out = { 0 };
 
   for (const cJSON *e = env ? env->child : NULL; e; e = e->next)
+    if (cJSON_IsString (e))
+      cc_strmap_put (&service, e->string, (void *)e);
+  for (char *const *it = cfg->env; it && *it; it++)
     {
-      size_t klen = strlen (e->string);
-      if (! cJSON_IsString (e))
-        continue;
-      /* The service's value replaces the image's.  */
-      for (char **it = v; *it; it++)
-        if (strncmp (*it, e->string, klen) == 0 && (*it)[klen] == '=')
-          {
-            free (*it);
-            for (char **m = it; *m; m++)
-              m[0] = m[1];
-            break;
-          }
-      cc_strv_push (&v, xasprintf ("%s=%s", e->string, e->valuestring));
+      cleanup_free char *name = xstrndup (*it, strcspn (*it, "="));
+      if (cc_strmap_get (&service, name) == NULL)
+        cc_strv_builder_append (&out, *it);
     }
-  s->env = v;
+  for (const cJSON *e = env ? env->child : NULL; e; e = e->next)
+    if (cJSON_IsString (e))
+      cc_strv_builder_push (&out, xasprintf ("%s=%s", e->string, e->valuestring));
+  s->env = cc_strv_builder_steal (&out);
 }
 
 /* The container's name, cut to the 64 bytes sethostname(2) takes (Docker

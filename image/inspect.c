@@ -6,6 +6,7 @@
 #include "image/internal.h"
 #include "lib/cleanup.h"
 #include "lib/json.h"
+#include "lib/strmap.h"
 #include "lib/strv.h"
 #include "lib/xalloc.h"
 
@@ -44,19 +45,21 @@ static void
 add_tags (cJSON *doc, const struct cc_image *img)
 {
   cJSON *tags = cJSON_CreateArray (), *digests = cJSON_CreateArray ();
-  cleanup_strv char **seen = xzalloc (sizeof (char *));
+  cleanup_strv_builder struct cc_strv_builder names = { 0 };
+  cleanup_strmap struct cc_strmap seen = { 0 };
 
   for (char **t = img->repo_tags; t && *t; t++)
     {
       struct cc_image_ref ref cleanup_image_ref = { 0 };
-      cleanup_free char *name = NULL;
+      char *name;
       add_owned (tags, cc_image_familiar (*t));
       if (cc_image_ref_parse (*t, &ref, NULL) < 0)
         continue;
       name = cc_image_ref_familiar_name (&ref);
-      if (cc_strv_contains (seen, name))
+      cc_strv_builder_push (&names, name);
+      if (cc_strmap_get (&seen, name))
         continue;
-      cc_strv_append (&seen, name);
+      cc_strmap_put (&seen, name, name);
       add_owned (digests, xasprintf ("%s@%s", name, img->manifest_digest));
     }
   cc_json_set (doc, "RepoTags", tags);

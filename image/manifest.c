@@ -250,18 +250,19 @@ static int
 get_strv (const cJSON *obj, const char *key, char ***out, cc_error_t *err)
 {
   const cJSON *arr = cJSON_GetObjectItemCaseSensitive (obj, key), *it;
+  cleanup_strv_builder struct cc_strv_builder b = { 0 };
 
   if (arr == NULL || cJSON_IsNull (arr))
     return 0;
   if (! cJSON_IsArray (arr))
     return cc_error_make (err, 0, "image config: `%s` is not an array of strings", key);
-  *out = xzalloc (sizeof (char *));
   cJSON_ArrayForEach (it, arr)
   {
     if (! cJSON_IsString (it))
       return cc_error_make (err, 0, "image config: `%s` is not an array of strings", key);
-    cc_strv_append (out, it->valuestring);
+    cc_strv_builder_append (&b, it->valuestring);
   }
+  *out = cc_strv_builder_steal (&b);
   return 0;
 }
 
@@ -283,18 +284,19 @@ static int
 get_keys (const cJSON *obj, const char *key, bool with_values, char ***out, cc_error_t *err)
 {
   const cJSON *map = cJSON_GetObjectItemCaseSensitive (obj, key), *it;
+  cleanup_strv_builder struct cc_strv_builder b = { 0 };
 
   if (map == NULL || cJSON_IsNull (map))
     return 0;
   if (! cJSON_IsObject (map))
     return cc_error_make (err, 0, "image config: `%s` is not an object", key);
-  *out = xzalloc (sizeof (char *));
   cJSON_ArrayForEach (it, map)
   {
     if (with_values && ! cJSON_IsString (it))
       return cc_error_make (err, 0, "image config: label `%s` is not a string", it->string);
-    cc_strv_push (out, with_values ? xasprintf ("%s=%s", it->string, it->valuestring) : xstrdup (it->string));
+    cc_strv_builder_push (&b, with_values ? xasprintf ("%s=%s", it->string, it->valuestring) : xstrdup (it->string));
   }
+  *out = cc_strv_builder_steal (&b);
   return 0;
 }
 

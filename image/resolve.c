@@ -109,14 +109,14 @@ static char **
 tags_of (cJSON *repos, const char *manifest)
 {
   cJSON *refs = cJSON_GetObjectItemCaseSensitive (repos, "references"), *it;
-  char **tags = xzalloc (sizeof (char *));
+  struct cc_strv_builder tags = { 0 };
 
   cJSON_ArrayForEach (it, refs)
   {
     if (cJSON_IsString (it) && strcmp (it->valuestring, manifest) == 0)
-      cc_strv_append (&tags, it->string);
+      cc_strv_builder_append (&tags, it->string);
   }
-  return tags;
+  return cc_strv_builder_steal (&tags);
 }
 
 char *

@@ -16,10 +16,12 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "image/image.h"
 #include "image/internal.h"
+#include "lib/buf.h"
 #include "lib/cleanup.h"
 #include "lib/file.h"
 #include "lib/strv.h"
@@ -235,6 +237,71 @@ test_config_parse (void **state)
   assert_int_equal (c.healthcheck->retries, 5);
   assert_string_equal (c.healthcheck->test[1], "redis-cli");
   assert_int_equal (cc_strv_len (c.diff_ids), 2);
+}
+
+/* A config with N `Env` entries (and as many labels).  */
+static char *
+config_with_env (size_t n)
+{
+  struct cc_buf b = { 0 };
+
+  cc_buf_puts (&b, "{\"config\":{\"Env\":[");
+  for (size_t i = 0; i < n; i++)
+    cc_buf_printf (&b, "%s\"V%zu=%zu\"", i ? "," : "", i, i);
+  cc_buf_puts (&b, "],\"Labels\":{");
+  for (size_t i = 0; i < n; i++)
+    cc_buf_printf (&b, "%s\"l%zu\":\"v\"", i ? "," : "", i);
+  cc_buf_puts (&b, "}},\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"" D1 "\"]}}");
+  return cc_buf_steal (&b);
+}
+
+static double
+cpu_seconds (void)
+{
+  struct timespec ts;
+
+  clock_gettime (CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The best of three parses of TEXT, in CPU seconds.  */
+static double
+time_parse (const char *text, size_t want_env)
+{
+  double best = 1e9;
+
+  for (int i = 0; i < 3; i++)
+    {
+      struct cc_image_config c cleanup_image_config = { 0 };
+      cleanup_error cc_error_t err = NULL;
+      double t0 = cpu_seconds (), t;
+
+      assert_int_equal (cc_image_config_parse (text, strlen (text), &c, &err), 0);
+      t = cpu_seconds () - t0;
+      assert_int_equal (cc_strv_len (c.env), want_env);
+      assert_int_equal (cc_strv_len (c.labels), want_env);
+      if (t < best)
+        best = t;
+    }
+  return best;
+}
+
+/* Issue 12 item 10: every entry was appended by a walk of the list so
+   far; 200,000 took 7 s (25 s here) to load, and as long again for every
+   `image ls`.  Eight times the entries must cost about eight times the
+   time (quadratic: 64), far from any timing noise.  */
+static void
+test_config_parse_is_linear (void **state)
+{
+  cleanup_free char *small = config_with_env (25000), *big = config_with_env (200000);
+  double t_small, t_big;
+
+  (void)state;
+  t_small = time_parse (small, 25000);
+  t_big = time_parse (big, 200000);
+  print_message ("config with 25,000 / 200,000 Env entries: %.3f / %.3f s CPU\n", t_small, t_big);
+  assert_true (t_big < 24 * t_small + 0.05);
+  assert_true (t_big < 10);
 }
 
 static void
@@ -640,6 +707,7 @@ main (void)
     cmocka_unit_test (test_extract_truncated),
     cmocka_unit_test (test_sha256_known_value),
     cmocka_unit_test (test_store_roundtrip),
+    cmocka_unit_test (test_config_parse_is_linear),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }

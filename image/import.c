@@ -22,6 +22,12 @@
 #include "lib/strv.h"
 #include "lib/xalloc.h"
 
+/* A name to record for an image (REF NULL: the image alone).  */
+struct queued
+{
+  char *manifest, *id, *ref;
+};
+
 struct load
 {
   struct cc_store *store;
@@ -30,6 +36,8 @@ struct load
   cc_image_loaded_fn cb;
   void *opaque;
   int loaded;
+  struct queued *queued;
+  size_t n_queued, cap_queued;
 };
 
 static int
@@ -149,31 +157,69 @@ report_retag (const char *ref, const char *old_id)
   cc_warn ("%s now names the loaded image; it named %.19s before", name, old_id);
 }
 
+/* A docker-save entry names its image a handful of times; far more is
+   hostile, and every later command reading the references would pay
+   for it.  */
+#define MAX_NAMES_PER_IMAGE 100000
+
+static void
+queue (struct load *l, const char *manifest, const char *id, char *ref)
+{
+  if (l->n_queued == l->cap_queued)
+    {
+      l->cap_queued = l->cap_queued ? 2 * l->cap_queued : 8;
+      l->queued = xreallocarray (l->queued, l->cap_queued, sizeof (*l->queued));
+    }
+  l->queued[l->n_queued++] = (struct queued){ xstrdup (manifest), xstrdup (id), ref };
+}
+
+/* Names are recorded once the whole source is loaded, in one write of
+   repositories.json (publish_queued).  */
 static int
 register_image (struct load *l, const char *manifest, const char *id, char *const *names, cc_error_t *err)
 {
   size_t n = cc_strv_len (names);
 
+  if (n > MAX_NAMES_PER_IMAGE)
+    return cc_error_make (err, E2BIG, "image %.19s has %zu names, more than %d", id, n, MAX_NAMES_PER_IMAGE);
   if (n == 0)
-    {
-      if (cc_store_add_image (l->store, manifest, id, NULL, NULL, err) < 0)
-        return -1;
-      if (l->cb)
-        l->cb (l->opaque, NULL, id);
-    }
+    queue (l, manifest, id, NULL);
   for (size_t i = 0; i < n; i++)
-    {
-      cleanup_free char *ref = normalize_name (names[i]);
-      cleanup_free char *replaced = NULL;
-      if (cc_store_add_image (l->store, manifest, id, ref, &replaced, err) < 0)
-        return -1;
-      if (replaced)
-        report_retag (ref, replaced);
-      if (l->cb)
-        l->cb (l->opaque, ref, id);
-    }
+    queue (l, manifest, id, normalize_name (names[i]));
   l->loaded++;
   return 0;
+}
+
+static int
+publish_queued (struct load *l, cc_error_t *err)
+{
+  cleanup_free struct cc_store_ref *refs = xzalloc ((l->n_queued + 1) * sizeof (*refs));
+  int ret;
+
+  for (size_t i = 0; i < l->n_queued; i++)
+    refs[i] = (struct cc_store_ref){ l->queued[i].manifest, l->queued[i].id, l->queued[i].ref, NULL };
+  ret = cc_store_add_images (l->store, refs, l->n_queued, err);
+  for (size_t i = 0; i < l->n_queued; i++)
+    {
+      if (ret == 0 && refs[i].replaced)
+        report_retag (refs[i].ref, refs[i].replaced);
+      if (ret == 0 && l->cb)
+        l->cb (l->opaque, refs[i].ref, refs[i].id);
+      free (refs[i].replaced);
+    }
+  return ret;
+}
+
+static void
+load_release (struct load *l)
+{
+  for (size_t i = 0; i < l->n_queued; i++)
+    {
+      free (l->queued[i].manifest);
+      free (l->queued[i].id);
+      free (l->queued[i].ref);
+    }
+  free (l->queued);
 }
 
 static int
@@ -458,8 +504,11 @@ cc_image_load (const char *path, cc_image_loaded_fn cb, void *opaque, cc_error_t
   if (cc_store_open (&s, false, err) < 0)
     return -1;
   ret = cc_is_dir (path) ? load_dir (&l, path, err) : load_tarball (&l, path, err);
+  if (ret == 0)
+    ret = publish_queued (&l, err);
   if (ret < 0)
     cc_gc_after_failure (&s);
+  load_release (&l);
   return ret;
 }
 

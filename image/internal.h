@@ -136,6 +136,15 @@ int cc_store_repos_load (struct cc_store *s, cJSON **out, cc_error_t *err);
    it was another one (it is left untagged, as Docker does).  */
 int cc_store_add_image (struct cc_store *s, const char *manifest, const char *id, const char *ref, char **replaced,
                         cc_error_t *err);
+/* The same for N images and names in one edit, one write of
+   repositories.json: a load of an image with 20,000 tags wrote it 20,000
+   times, each one bigger (issue 12, item 10).  Later names win.  */
+struct cc_store_ref
+{
+  const char *manifest, *id, *ref;
+  char *replaced; /* out, owned by the caller */
+};
+int cc_store_add_images (struct cc_store *s, struct cc_store_ref *refs, size_t n, cc_error_t *err);
 
 /* The current time as RFC 3339 with nanoseconds, UTC.  */
 char *cc_store_now (void);

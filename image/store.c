@@ -19,6 +19,7 @@
 #include "lib/json.h"
 #include "lib/log.h"
 #include "lib/paths.h"
+#include "lib/strmap.h"
 #include "lib/strv.h"
 #include "lib/xalloc.h"
 
@@ -389,48 +390,102 @@ cc_store_now (void)
   return xasprintf ("%s.%09ldZ", buf, ts.tv_nsec);
 }
 
-struct add_image
+struct add_images
 {
-  const char *manifest, *id, *ref;
-  char *replaced; /* id of the image REF pointed to before, if another */
+  struct cc_store_ref *refs;
+  size_t n;
 };
 
-static int
-add_image_edit (cJSON *repos, void *opaque, cc_error_t *err)
+/* Every key of OBJ, to find them without a walk of the object each.  */
+static void
+index_keys (cJSON *obj, struct cc_strmap *m)
 {
-  struct add_image *a = opaque;
-  cJSON *images = cJSON_GetObjectItemCaseSensitive (repos, "images");
-  cJSON *refs = cJSON_GetObjectItemCaseSensitive (repos, "references");
+  for (cJSON *it = obj->child; it; it = it->next)
+    if (it->string)
+      cc_strmap_put (m, it->string, it);
+}
+
+static void
+add_manifest (cJSON *images, struct cc_strmap *known, const struct cc_store_ref *r)
+{
+  cleanup_free char *now = NULL;
   cJSON *entry;
 
-  (void)err;
-  if (cJSON_GetObjectItemCaseSensitive (images, a->manifest) == NULL)
+  if (cc_strmap_get (known, r->manifest))
+    return;
+  now = cc_store_now ();
+  entry = cJSON_CreateObject ();
+  cc_json_set_string (entry, "id", r->id);
+  cc_json_set_string (entry, "loaded", now);
+  cJSON_AddItemToObject (images, r->manifest, entry);
+  cc_strmap_put (known, entry->string, entry);
+}
+
+static void
+point_ref (cJSON *refs, struct cc_strmap *known_images, struct cc_strmap *known_refs, struct cc_store_ref *r)
+{
+  cJSON *item = cc_strmap_get (known_refs, r->ref);
+
+  if (item == NULL)
     {
-      cleanup_free char *now = cc_store_now ();
-      entry = cJSON_CreateObject ();
-      cc_json_set_string (entry, "id", a->id);
-      cc_json_set_string (entry, "loaded", now);
-      cc_json_set (images, a->manifest, entry);
+      item = cJSON_CreateString (r->manifest);
+      cJSON_AddItemToObject (refs, r->ref, item);
+      cc_strmap_put (known_refs, item->string, item);
+      return;
     }
-  if (a->ref)
+  if (cJSON_IsString (item) && strcmp (item->valuestring, r->manifest) != 0)
     {
-      const char *old = cc_json_get_string (refs, a->ref);
-      if (old && strcmp (old, a->manifest) != 0)
-        a->replaced = xstrdup (cc_json_get_string (cJSON_GetObjectItemCaseSensitive (images, old), "id") ?: old);
-      cc_json_set_string (refs, a->ref, a->manifest);
+      const cJSON *old = cc_strmap_get (known_images, item->valuestring);
+      const char *old_id = cc_json_get_string (old, "id");
+      free (r->replaced);
+      r->replaced = xstrdup (old_id ? old_id : item->valuestring);
+    }
+  if (! cJSON_IsString (item) || cJSON_SetValuestring (item, r->manifest) == NULL)
+    {
+      /* Not a string (a hand-edited file): replaced whole.  */
+      cJSON *fresh = cJSON_CreateString (r->manifest);
+      cJSON_ReplaceItemViaPointer (refs, item, fresh);
+      cc_strmap_put (known_refs, fresh->string, fresh);
+    }
+}
+
+static int
+add_images_edit (cJSON *repos, void *opaque, cc_error_t *err)
+{
+  struct add_images *a = opaque;
+  cJSON *images = cJSON_GetObjectItemCaseSensitive (repos, "images");
+  cJSON *refs = cJSON_GetObjectItemCaseSensitive (repos, "references");
+  cleanup_strmap struct cc_strmap known_images = { 0 }, known_refs = { 0 };
+
+  (void)err;
+  index_keys (images, &known_images);
+  index_keys (refs, &known_refs);
+  for (size_t i = 0; i < a->n; i++)
+    {
+      add_manifest (images, &known_images, &a->refs[i]);
+      if (a->refs[i].ref)
+        point_ref (refs, &known_images, &known_refs, &a->refs[i]);
     }
   return 0;
+}
+
+int
+cc_store_add_images (struct cc_store *s, struct cc_store_ref *refs, size_t n, cc_error_t *err)
+{
+  struct add_images a = { refs, n };
+
+  return cc_store_repos_edit (s, add_images_edit, &a, err);
 }
 
 int
 cc_store_add_image (struct cc_store *s, const char *manifest, const char *id, const char *ref, char **replaced,
                     cc_error_t *err)
 {
-  struct add_image a = { manifest, id, ref, NULL };
-  int ret = cc_store_repos_edit (s, add_image_edit, &a, err);
+  struct cc_store_ref r = { manifest, id, ref, NULL };
+  int ret = cc_store_add_images (s, &r, 1, err);
 
   if (ret == 0 && replaced)
-    *replaced = steal_pointer (&a.replaced);
-  free (a.replaced);
+    *replaced = steal_pointer (&r.replaced);
+  free (r.replaced);
   return ret;
 }

@@ -2,6 +2,8 @@
 """Hostile and broken image fixtures for tests/system/test-image*.sh.
 
   image-fixtures.py KIND OUTDIR VICTIM
+  image-fixtures.py env N OUTDIR     one image whose config has N Env entries
+  image-fixtures.py tags N OUTDIR    a docker-save directory: one image, N tags
 
 writes an OCI image layout in OUTDIR whose only defect is KIND; VICTIM is
 a directory outside the store that a successful attack would write to or
@@ -171,7 +173,52 @@ def docker_escape(out, how):
         add("manifest.json", json.dumps([entry_]).encode())
 
 
+def many_env(out, n):
+    """One image whose config has N `Env` entries (issue 12 item 10: each
+    one used to cost a walk of the list so far)."""
+    write_layout(out, [make_tar([entry("etc/", "dir"), entry("etc/hostname", data=b"env\n")])], name="env:latest")
+    blobs = os.path.join(out, "blobs", "sha256")
+    with open(os.path.join(out, "index.json")) as f:
+        index = json.load(f)
+    desc = index["manifests"][0]
+    with open(os.path.join(blobs, desc["digest"].split(":")[1])) as f:
+        manifest = json.load(f)
+    with open(os.path.join(blobs, manifest["config"]["digest"].split(":")[1])) as f:
+        config = json.load(f)
+    config["config"]["Env"] = ["V%d=%d" % (i, i) for i in range(n)]
+    cdata = json.dumps(config).encode()
+    manifest["config"].update(digest="sha256:" + sha(cdata), size=len(cdata))
+    mdata = json.dumps(manifest).encode()
+    desc.update(digest="sha256:" + sha(mdata), size=len(mdata))
+    for data in (cdata, mdata):
+        with open(os.path.join(blobs, sha(data)), "wb") as f:
+            f.write(data)
+    with open(os.path.join(out, "index.json"), "w") as f:
+        json.dump(index, f)
+
+
+def many_tags(out, n):
+    """A `docker save` directory of one image with N tags (each one used
+    to rewrite repositories.json)."""
+    layout = out + ".layout"
+    write_layout(layout, [make_tar([entry("etc/", "dir"), entry("etc/hostname", data=b"tags\n")])])
+    os.makedirs(out, exist_ok=True)
+    docker_archive(layout, os.path.join(out, "image.tar"))
+    with tarfile.open(os.path.join(out, "image.tar")) as tar:
+        tar.extractall(out)
+    os.unlink(os.path.join(out, "image.tar"))
+    with open(os.path.join(out, "manifest.json")) as f:
+        manifest = json.load(f)
+    manifest[0]["RepoTags"] = ["tags:t%d" % i for i in range(n)]
+    with open(os.path.join(out, "manifest.json"), "w") as f:
+        json.dump(manifest, f)
+
+
 def main():
+    if sys.argv[1] == "env":
+        return many_env(sys.argv[3], int(sys.argv[2]))
+    if sys.argv[1] == "tags":
+        return many_tags(sys.argv[3], int(sys.argv[2]))
     if sys.argv[1] == "docker-archive":
         return docker_archive(sys.argv[2], sys.argv[3])
     if sys.argv[1] == "nested":

@@ -156,4 +156,38 @@ test_parallel_loads_are_safe() {
     fail "repositories.json is not valid JSON"
 }
 
+# Issue 12 item 10: a hostile image made every command slow, holding the
+# store lock.  20,000 tags were 20,000 rewrites of repositories.json,
+# each bigger (2,000 took 18 s here, 20,000 never finished); a config
+# with 200,000 Env entries took 25 s to load and as long for every
+# `image ls`.  Now: one write per load, linear parsing, a clear limit on
+# the names of one image.  The timeouts are generous on purpose: the
+# linearity itself is asserted by the unit tests.
+test_many_tags_and_env_entries() {
+  require_root
+  use_private_state image-hostile-many
+  local fx=$CCOMPOSE_STATE_DIR/fx t0
+  python3 "$FIXTURES" tags 20000 "$fx/tags" || fail "fixture tags"
+  t0=$(date +%s.%N)
+  OUT=$(CCOMPOSE_CRASH_TRACE=1 timeout 120 "$CCOMPOSE" image load -i "$fx/tags" 2>&1) || fail "load 20,000 tags: ${OUT:0:2000}"
+  echo "    load of 20,000 tags: $(echo "$(date +%s.%N) - $t0" | bc) s" >&2
+  assert_eq "$(grep -c 'image references saved' <<<"$OUT")" 1 "writes of repositories.json"
+  assert_eq "$(grep -c '^Loaded image: tags:t' <<<"$OUT")" 20000 "tags loaded"
+  OUT=$(timeout 60 "$CCOMPOSE" image ls 2>&1) || fail "image ls: ${OUT:0:2000}"
+  assert_eq "$(grep -c '^tags ' <<<"$OUT")" 20000 "tags listed"
+  python3 "$FIXTURES" env 200000 "$fx/env" || fail "fixture env"
+  t0=$(date +%s.%N)
+  OUT=$(timeout 60 "$CCOMPOSE" image load -i "$fx/env" 2>&1) || fail "load 200,000 Env entries: ${OUT:0:2000}"
+  OUT=$(timeout 60 "$CCOMPOSE" image ls 2>&1) || fail "image ls: ${OUT:0:2000}"
+  OUT=$(timeout 60 "$CCOMPOSE" image inspect env:latest 2>&1) || fail "image inspect: ${OUT:0:2000}"
+  echo "    load, ls and inspect of 200,000 Env entries: $(echo "$(date +%s.%N) - $t0" | bc) s" >&2
+  assert_contains "$OUT" '"V199999=199999"'
+  # More names than any image has: refused before anything is recorded.
+  python3 "$FIXTURES" tags 100001 "$fx/toomany" || fail "fixture toomany"
+  assert_exit 1 "$CCOMPOSE" image load -i "$fx/toomany"
+  assert_contains "$OUT" "has 100001 names, more than 100000"
+  assert_exit 0 "$CCOMPOSE" image ls -q
+  assert_eq "$(sort -u <<<"$OUT" | wc -l)" 2 "images after the refused load"
+}
+
 run_tests

@@ -29,15 +29,6 @@
 static const char *const store_dirs[] = { "blobs/sha256", "layers", "l", "tmp", "pins" };
 
 static int
-lock_fd (int fd, bool exclusive, const char *path, cc_error_t *err)
-{
-  while (flock (fd, exclusive ? LOCK_EX : LOCK_SH) < 0)
-    if (errno != EINTR)
-      return cc_error_make (err, errno, "lock `%s`", path);
-  return 0;
-}
-
-static int
 open_lock (const char *root, const char *name, bool exclusive, int *out, cc_error_t *err)
 {
   cleanup_free char *path = cc_path_join (root, name);
@@ -45,7 +36,9 @@ open_lock (const char *root, const char *name, bool exclusive, int *out, cc_erro
 
   if (fd < 0)
     return cc_error_make (err, errno, "open `%s`", path);
-  if (lock_fd (fd, exclusive, path, err) < 0)
+  /* Says after a second who holds it: a GC or a stuck load would
+     otherwise hang every `up` without a word.  */
+  if (cc_flock_wait (fd, exclusive ? LOCK_EX : LOCK_SH, path, err) < 0)
     return -1;
   *out = get_and_reset (&fd);
   return 0;

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -384,21 +383,4 @@ cc_path_clean (const char *path)
   if (b.len == 0)
     cc_buf_putc (&b, '.');
   return cc_buf_steal (&b);
-}
-
-int
-cc_lock_path (const char *path, bool block, int *fd_out, cc_error_t *err)
-{
-  cleanup_close int fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-
-  if (fd < 0)
-    return cc_error_make (err, errno, "open lock `%s`", path);
-  while (flock (fd, LOCK_EX | (block ? 0 : LOCK_NB)) < 0)
-    {
-      if (errno == EINTR)
-        continue;
-      return cc_error_make (err, errno, "lock `%s`", path);
-    }
-  *fd_out = get_and_reset (&fd);
-  return 0;
 }

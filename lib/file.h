@@ -46,7 +46,12 @@ char *cc_path_basename (const char *path);
 /* Lexically clean PATH: collapse //, ., and .. (never above / for
    absolute paths).  */
 char *cc_path_clean (const char *path);
-/* Take an exclusive flock on PATH (created), waiting when BLOCK.  */
+/* Take an exclusive flock on PATH (created), waiting when BLOCK
+   (lib/lock.c).  */
 int cc_lock_path (const char *path, bool block, int *fd_out, cc_error_t *err);
+/* flock FD with OP (LOCK_EX or LOCK_SH), waiting as long as it takes;
+   after a second of waiting, say once on stderr that it waits for PATH
+   and who holds it.  */
+int cc_flock_wait (int fd, int op, const char *path, cc_error_t *err);
 
 #endif

@@ -80,8 +80,10 @@ lock_installed (const char *path, size_t len, int *fd_out, cc_error_t *err)
 
   if (fd < 0)
     return errno == ENOENT || errno == ELOOP ? 0 : cc_error_make (err, errno, "open `%s`", path);
-  if (flock (fd, LOCK_SH) < 0 || fstat (fd, &locked) < 0)
-    return cc_error_make (err, errno, "lock `%s`", path);
+  if (cc_flock_wait (fd, LOCK_SH, path, err) < 0)
+    return -1;
+  if (fstat (fd, &locked) < 0)
+    return cc_error_make (err, errno, "stat `%s`", path);
   if (stat (path, &named) < 0)
     return errno == ENOENT ? 0 : cc_error_make (err, errno, "stat `%s`", path);
   if (! same_file (&locked, &named) || ! S_ISREG (locked.st_mode) || (size_t)locked.st_size != len

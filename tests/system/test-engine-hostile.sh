@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# What a container can do to the host's ccompose (issue 12): a
-# 60,000-level directory tree must not stop `down`; writing to /etc/hosts
-# must not fill the state root; a full state root must not stop `down`.
-# Everything runs in a throwaway namespace playing the host, with a
-# private state root (engine-helpers.bash).
+# What a container (or a stuck command) can do to the host's ccompose
+# (issue 12): a 60,000-level directory tree must not stop `down`; writing
+# to /etc/hosts must not fill the state root; a full state root must not
+# stop `down`; a command waiting on a lock says who holds it.  Everything
+# runs in a throwaway namespace playing the host, with a private state
+# root (engine-helpers.bash).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/engine-helpers.bash"
 
@@ -179,6 +180,35 @@ test_full_state_root_does_not_stop_down() {
   assert_exit 0 inh "$CCOMPOSE" system check
   cd "$WORK/second"
   assert_exit 0 cc up -d
+  assert_exit 0 cc down -t 0
+  assert_no_residue
+}
+
+# Issue 12 item 10: every `up` takes the image store's lock, and while a
+# command held it (a hostile image's load, a GC) every `up` of any
+# project hung without a word.  Now a command that has waited a second
+# says once which lock it waits for and who holds it, then goes on when
+# the lock is free.
+test_a_command_waiting_on_a_lock_names_the_holder() {
+  eng_setup lockwait
+  load_images busybox
+  one_service waiter
+  local lock=$CCOMPOSE_DATA_DIR/images/lock log=$WORK/up.log holder up
+  # One process holding it: killing it frees the lock.
+  python3 -c 'import fcntl, sys, time; f = open(sys.argv[1]); fcntl.flock(f, fcntl.LOCK_EX); time.sleep(600)' \
+    "$lock" </dev/null >/dev/null 2>&1 &
+  holder=$!
+  defer "kill $holder"
+  wait_for 5 "the store lock to be held" sh -c "grep -q 'FLOCK .* WRITE $holder ' /proc/locks"
+  cc up -d >"$log" 2>&1 &
+  up=$!
+  defer "kill $up"
+  wait_for 10 "the waiting message" grep -q "waiting for the lock" "$log"
+  assert_contains "$(cat "$log")" "waiting for the lock \`$lock\`, held by pid $holder ("
+  assert_contains "$(cat "$log")" "python3 -c import fcntl"
+  kill "$holder"
+  wait "$up" || fail "up after the lock was released: $(cat "$log")"
+  assert_eq "$(grep -c 'waiting for the lock' "$log")" 1 "waiting messages"
   assert_exit 0 cc down -t 0
   assert_no_residue
 }

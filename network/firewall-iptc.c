@@ -241,10 +241,10 @@ iptc_fail (cc_error_t *err, const char *what, const char *table)
   return cc_error_make (err, e, "iptables %s in table `%s`: %s", what, table, iptc_strerror (e));
 }
 
-/* Our rules in built-in chains go, highest number first so the numbers
-   of the rest stay valid.  */
+/* Our rules in chains not ours (built-in ones, Docker's DOCKER-USER) go,
+   highest number first so the numbers of the rest stay valid.  */
 static int
-delete_builtin_rules (struct xtc_handle *h, const char *prefix, const char *table, cc_error_t *err)
+delete_placed_rules (struct xtc_handle *h, const char *prefix, char *const *ours, const char *table, cc_error_t *err)
 {
   for (const char *chain = iptc_first_chain (h); chain; chain = iptc_next_chain (h))
     {
@@ -252,7 +252,7 @@ delete_builtin_rules (struct xtc_handle *h, const char *prefix, const char *tabl
       cleanup_free char *name = NULL;
       unsigned n = 0, num = 0;
 
-      if (! iptc_builtin (chain, h))
+      if (cc_strv_contains (ours, chain))
         continue;
       for (const struct ipt_entry *e = iptc_first_rule (chain, h); e; e = iptc_next_rule (e, h), num++)
         if (is_ours (e, prefix))
@@ -297,17 +297,27 @@ reset_chains (struct xtc_handle *h, const struct cc_fw_ruleset *rs, const char *
   return 0;
 }
 
+/* Built-in chains and Docker's DOCKER-USER (when Docker made it) take
+   our rules at their top; FOREIGN stands for no chain here (rules.c).  */
+static bool
+goes_on_top (struct xtc_handle *h, const char *chain)
+{
+  if (strcmp (chain, CC_FW_DOCKER_USER) == 0)
+    return iptc_is_chain (chain, h);
+  return cc_fw_is_builtin (chain);
+}
+
 static int
 write_rules (struct xtc_handle *h, const struct cc_fw_ruleset *rs, const char *table, cc_error_t *err)
 {
-  /* Built-in chains: insert at the top, last one first, so our rules come
-     before whatever else is there and keep their order.  */
+  /* Insert at the top, last one first, so our rules come before whatever
+     else is there and keep their order.  */
   for (size_t i = rs->n_rules; i-- > 0;)
     {
       const struct cc_fw_rule *r = &rs->rules[i];
       cleanup_free struct ipt_entry *e = NULL;
 
-      if (strcmp (r->table, table) != 0 || ! cc_fw_is_builtin (r->chain))
+      if (strcmp (r->table, table) != 0 || ! goes_on_top (h, r->chain))
         continue;
       if (build_entry (r, &e, err) < 0)
         return -1;
@@ -319,7 +329,7 @@ write_rules (struct xtc_handle *h, const struct cc_fw_ruleset *rs, const char *t
       const struct cc_fw_rule *r = &rs->rules[i];
       cleanup_free struct ipt_entry *e = NULL;
 
-      if (strcmp (r->table, table) != 0 || cc_fw_is_builtin (r->chain))
+      if (strcmp (r->table, table) != 0 || cc_fw_is_builtin (r->chain) || cc_fw_is_foreign (r->chain))
         continue;
       if (build_entry (r, &e, err) < 0)
         return -1;
@@ -335,11 +345,12 @@ apply_table_once (const struct cc_fw_ruleset *rs, const char *table, cc_error_t 
 {
   cleanup_iptc struct xtc_handle *h = iptc_init (table);
   cleanup_free char *prefix = cc_fw_comment_prefix (rs->tag);
+  cleanup_strv char **ours = cc_fw_chain_names (rs->tag);
 
   if (h == NULL)
     return cc_error_make (err, errno, "open iptables table `%s` (legacy x_tables; is ip_tables available?): %s", table,
                           iptc_strerror (errno));
-  if (delete_builtin_rules (h, prefix, table, err) < 0 || reset_chains (h, rs, table, err) < 0
+  if (delete_placed_rules (h, prefix, ours, table, err) < 0 || reset_chains (h, rs, table, err) < 0
       || write_rules (h, rs, table, err) < 0)
     return -1;
   if (iptc_commit (h))
@@ -494,6 +505,132 @@ iptc_list_dnat (struct cc_fw_dnat **out, size_t *n, cc_error_t *err)
   return 0;
 }
 
+/* coexist: the legacy tables hold another firewall's rules (Docker's, or
+   a FORWARD policy DROP) while ours are elsewhere, or we are in use here
+   and Docker made its DOCKER-USER since our last commit.  */
+
+/* Where FOREIGN accepts go in the legacy filter table: DOCKER-USER when
+   Docker made it, FORWARD when its policy drops, else nowhere (NULL).  */
+static const char *
+foreign_target (struct xtc_handle *h, char **why)
+{
+  struct xt_counters counters;
+  const char *policy = iptc_get_policy ("FORWARD", &counters, h);
+  bool drops = policy && strcmp (policy, "DROP") == 0;
+
+  if (drops)
+    *why = xstrdup ("`filter FORWARD` (iptables-legacy) drops forwarded packets by policy");
+  if (iptc_is_chain (CC_FW_DOCKER_USER, h))
+    return CC_FW_DOCKER_USER;
+  return drops ? "FORWARD" : NULL;
+}
+
+static bool
+has_ours_in (struct xtc_handle *h, const char *chain, const char *prefix)
+{
+  for (const struct ipt_entry *e = iptc_first_rule (chain, h); e; e = iptc_next_rule (e, h))
+    if (is_ours (e, prefix))
+      return true;
+  return false;
+}
+
+/* RS's FOREIGN accepts moved to CHAIN (none when NULL), and nothing else:
+   what this state root should have in tables it does not use.  */
+static void
+foreign_view (const struct cc_fw_ruleset *rs, const char *chain, struct cc_fw_ruleset *out)
+{
+  memset (out, 0, sizeof (*out));
+  out->tag = xstrdup (rs->tag);
+  for (size_t i = 0; chain && i < rs->n_rules; i++)
+    {
+      const struct cc_fw_rule *r = &rs->rules[i];
+      struct cc_fw_rule *c;
+
+      if (strcmp (r->chain, CC_FW_FOREIGN) != 0)
+        continue;
+      out->rules = xreallocarray (out->rules, out->n_rules + 1, sizeof (*out->rules));
+      c = &out->rules[out->n_rules++];
+      *c = (struct cc_fw_rule){ .table = r->table,
+                                .chain = xstrdup (chain),
+                                .in = r->in ? xstrdup (r->in) : NULL,
+                                .out = r->out ? xstrdup (r->out) : NULL,
+                                .comment = xstrdup (r->comment),
+                                .target = xstrdup (r->target) };
+    }
+}
+
+/* In use: only DOCKER-USER can be missing its jump (Docker started after
+   our last commit); the full apply puts it there.  */
+static int
+coexist_in_use (const struct cc_fw_ruleset *rs, bool check, char ***notes, cc_error_t *err)
+{
+  cleanup_free char *prefix = cc_fw_comment_prefix (rs->tag);
+  cleanup_iptc struct xtc_handle *h = NULL;
+  cleanup_close int lock = -1;
+  bool missing;
+
+  if (rs->n_chains == 0 || ! table_loaded ("filter"))
+    return 0;
+  if (xtables_lock (&lock, err) < 0)
+    return -1;
+  h = iptc_init ("filter");
+  if (h == NULL)
+    return iptc_fail (err, "read", "filter");
+  missing = iptc_is_chain (CC_FW_DOCKER_USER, h) && ! has_ours_in (h, CC_FW_DOCKER_USER, prefix);
+  iptc_free (steal_pointer (&h));
+  close (get_and_reset (&lock));
+  if (! missing)
+    return 0;
+  cc_strv_push (notes, xstrdup ("Docker's `filter DOCKER-USER` (iptables-legacy) runs first: ccompose's forward "
+                                "chain jumped to from there"));
+  return check ? 0 : iptc_apply (rs, err);
+}
+
+static int
+coexist_elsewhere (const struct cc_fw_ruleset *rs, bool check, char ***notes, cc_error_t *err)
+{
+  cleanup_fw_ruleset struct cc_fw_ruleset view = { 0 };
+  cleanup_free char *why = NULL;
+  cleanup_strv char **have = NULL, **want = NULL;
+  const char *target = NULL;
+
+  if (table_loaded ("filter"))
+    {
+      cleanup_iptc struct xtc_handle *h = NULL;
+      cleanup_close int lock = -1;
+
+      if (xtables_lock (&lock, err) < 0)
+        return -1;
+      h = iptc_init ("filter");
+      if (h == NULL)
+        return iptc_fail (err, "read", "filter");
+      target = foreign_target (h, &why);
+    }
+  foreign_view (rs, target, &view);
+  want = cc_fw_keys (&view, true);
+  if (iptc_list_ours (rs->tag, &have, err) < 0)
+    return -1;
+  if (cc_fw_keys_equal (want, have))
+    return 0;
+  if (view.n_rules > 0)
+    cc_strv_push (notes,
+                  xasprintf ("%s: ccompose's bridges accepted in `filter %s`", why ? why : "Docker's chains", target));
+  else
+    cc_strv_push (notes, xstrdup ("leftover iptables-legacy rules of the iptc backend (not in use)"));
+  return check ? 0 : iptc_apply (&view, err);
+}
+
+static int
+iptc_coexist (const struct cc_fw_ruleset *rs, bool same, bool check, char ***notes, cc_error_t *err)
+{
+  cleanup_free char *names = NULL;
+
+  /* No legacy table: neither ours nor anyone else's rules are there.  */
+  if (cc_read_file (IPT_NAMES, &names, NULL, NULL) < 0 || names[0] == '\0')
+    return 0;
+  return same ? coexist_in_use (rs, check, notes, err) : coexist_elsewhere (rs, check, notes, err);
+}
+
 void
 cc_fw_dnat_free (struct cc_fw_dnat *d, size_t n)
 {
@@ -502,4 +639,5 @@ cc_fw_dnat_free (struct cc_fw_dnat *d, size_t n)
   free (d);
 }
 
-const struct cc_firewall_ops cc_firewall_iptc_ops = { "iptc", iptc_apply, iptc_list_ours, iptc_list_dnat, true };
+const struct cc_firewall_ops cc_firewall_iptc_ops
+    = { "iptc", "iptables", iptc_apply, iptc_list_ours, iptc_list_dnat, iptc_coexist, true };

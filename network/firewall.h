@@ -69,6 +69,22 @@ char *cc_fw_comment_prefix (const char *tag);
 /* Our chains for TAG, whether or not a rule set uses them.  */
 char **cc_fw_chain_names (const char *tag);
 bool cc_fw_is_builtin (const char *chain);
+/* Chains of other firewalls (rules.c): Docker's, and FOREIGN, which
+   stands for any other firewall's forward chain that drops.  */
+#define CC_FW_DOCKER_USER "DOCKER-USER"
+#define CC_FW_FOREIGN "FOREIGN-FORWARD"
+bool cc_fw_is_foreign (const char *chain);
+/* nftables' limit on a rule's comment (NFT_USERDATA_MAXLEN is the
+   kernel's; the nft parser allows 128).  */
+#define CC_FW_COMMENT_MAX 127
+
+/* What list_ours would say of RS: "table/CHAIN" for its chains,
+   "table/CHAIN comment" for its rules, without those for other
+   firewalls' chains unless PLACED.  */
+char **cc_fw_keys (const struct cc_fw_ruleset *rs, bool placed);
+/* The keys of WANT that HAVE lacks, counting repeats.  */
+char **cc_fw_keys_missing (char *const *want, char *const *have);
+bool cc_fw_keys_equal (char *const *a, char *const *b);
 
 /* A DNAT rule found in the kernel, for the port preflight.  */
 struct cc_fw_dnat
@@ -83,6 +99,7 @@ void cc_fw_dnat_free (struct cc_fw_dnat *d, size_t n);
 struct cc_firewall_ops
 {
   const char *name;
+  const char *label; /* what findings call its rules: "iptables", "nftables" */
   /* Make the kernel's rules and chains of RS->tag equal to RS: ours that
      are not in RS go, missing ones come, everything else is untouched.  */
   int (*apply) (const struct cc_fw_ruleset *rs, cc_error_t *err);
@@ -91,6 +108,13 @@ struct cc_firewall_ops
   int (*list_ours) (const char *tag, char ***out, cc_error_t *err);
   /* Every ccompose DNAT rule of any state root.  */
   int (*list_dnat) (struct cc_fw_dnat **out, size_t *n, cc_error_t *err);
+  /* Other firewalls in this backend's tables (Docker, a drop policy):
+     put RS's FOREIGN accepts (rules.c) where they need them; and when
+     this is not the backend in use (SAME false), take away our own rules
+     an earlier use left here.  CHECK: change nothing.  *NOTES gets one
+     line per change made (or needed, with CHECK).  NULL: nothing to do
+     (the "none" backend).  */
+  int (*coexist) (const struct cc_fw_ruleset *rs, bool same, bool check, char ***notes, cc_error_t *err);
   /* apply() writes the raw table's loopback guard (rules.c), so bridges
      may route 127.0.0.0/8 for ports published on 127.0.0.1.  Without it
      they must not: a container could reach the host's loopback.  */
@@ -98,11 +122,30 @@ struct cc_firewall_ops
 };
 
 extern const struct cc_firewall_ops cc_firewall_iptc_ops;
+extern const struct cc_firewall_ops cc_firewall_nft_ops;
 
-/* firewall.c: the backend in use ($CCOMPOSE_FIREWALL, default iptc).  */
+/* firewall-nft.c: the nft script that makes the kernel's table of RS
+   equal to RS (RS's own rules; FOREIGN ones as comments), for golden
+   tests and `ccompose network rules`.  Pure.  */
+char *cc_fw_render_nft (const struct cc_fw_ruleset *rs);
+/* "ccompose" or "ccompose-1a2b3c": the nftables table of TAG.  */
+char *cc_fw_nft_table (const char *tag);
+
+/* firewall.c: the backend in use: $CCOMPOSE_FIREWALL, else `firewall` in
+   the network configuration file, else what the host's iptables is
+   (cc_firewall_detect); "auto" asks for the detection.  Chosen once per
+   process.  */
 const struct cc_firewall_ops *cc_firewall (cc_error_t *err);
+/* "nftables" when the host's `iptables` command is iptables-nft (its
+   rules, Docker's among them, live in nf_tables), else "iptc".  WHY (may
+   be NULL) says what decided it.  */
+const char *cc_firewall_detect (char **why);
 /* Build from STATE, for the calling thread's network namespace only, and
-   apply there.  */
+   apply there, then make room in other firewalls (coexist).  */
 int cc_firewall_sync (const cJSON *state, cc_error_t *err);
+/* Own rules of RS missing from the kernel, as "table/CHAIN comment", and
+   what other firewalls still need (coexist, CHECK): each one line in
+   *MISSING.  */
+int cc_firewall_missing (const struct cc_fw_ruleset *rs, char ***missing, cc_error_t *err);
 
 #endif

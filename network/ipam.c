@@ -138,7 +138,7 @@ trim (char *s)
   return s;
 }
 
-/* "key = value" lines, '#' comments; only subnet_pool is read here.  */
+/* "key = value" lines, '#' comments.  */
 static char *
 config_value (const char *text, const char *key)
 {
@@ -160,23 +160,33 @@ config_value (const char *text, const char *key)
   return NULL;
 }
 
+int
+cc_network_config_value (const char *key, char **out, cc_error_t *err)
+{
+  const char *path = getenv (CC_NETWORK_CONFIG_ENV);
+  cleanup_free char *text = NULL;
+
+  *out = NULL;
+  if (path == NULL || *path == '\0')
+    path = CC_NETWORK_CONFIG_DEFAULT;
+  if (! cc_file_exists (path))
+    return 0;
+  if (cc_read_file (path, &text, NULL, err) < 0)
+    return -1;
+  *out = config_value (text, key);
+  return 0;
+}
+
 char *
 cc_ipam_pool_spec (cc_error_t *err)
 {
   const char *env = getenv (CC_IPAM_POOL_ENV);
-  const char *path = getenv (CC_NETWORK_CONFIG_ENV);
-  cleanup_free char *text = NULL;
-  char *v;
+  char *v = NULL;
 
   if (env && *env)
     return xstrdup (env);
-  if (path == NULL || *path == '\0')
-    path = CC_NETWORK_CONFIG_DEFAULT;
-  if (! cc_file_exists (path))
-    return xstrdup (CC_IPAM_DEFAULT_POOL);
-  if (cc_read_file (path, &text, NULL, err) < 0)
+  if (cc_network_config_value ("subnet_pool", &v, err) < 0)
     return NULL;
-  v = config_value (text, "subnet_pool");
   if (v && *v)
     return v;
   free (v);

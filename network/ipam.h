@@ -51,6 +51,10 @@ int cc_ipam_pools_parse (const char *spec, struct cc_ipam_pool **out, size_t *n,
    file ($CCOMPOSE_NETWORK_CONFIG or /etc/ccompose/network.conf), else the
    default.  */
 char *cc_ipam_pool_spec (cc_error_t *err);
+/* KEY's value in the network configuration file ($CCOMPOSE_NETWORK_CONFIG
+   or /etc/ccompose/network.conf): subnet_pool, firewall.  *OUT = NULL
+   when the file or the key is missing.  */
+int cc_network_config_value (const char *key, char **out, cc_error_t *err);
 
 /* A requested subnet: error when it overlaps one in USED (our own
    networks, named by USED_NAMES) or a route; the error names the route.  */

@@ -8,8 +8,10 @@
 #include <string.h>
 
 #include "lib/cleanup.h"
+#include "lib/file.h"
 #include "lib/json.h"
 #include "lib/log.h"
+#include "lib/paths.h"
 #include "lib/strv.h"
 #include "lib/xalloc.h"
 #include "network/firewall.h"
@@ -527,6 +529,42 @@ cc_network_debug_state (char **json, cc_error_t *err)
   return 0;
 }
 
+/* The rule set the networks of this namespace need, read without the
+   lock (saves are atomic); none (*RS empty) when there are none.  */
+static int
+build_unlocked (struct cc_fw_ruleset *rs, cc_error_t *err)
+{
+  cleanup_free char *path = cc_path_join (cc_state_dir (), "network/state.json");
+  cleanup_free char *here = cc_hostns_current ();
+  cleanup_cjson cJSON *root = NULL;
+
+  memset (rs, 0, sizeof (*rs));
+  if (! cc_file_exists (path) || cc_json_load_file (path, &root, NULL) < 0)
+    return 0;
+  return cc_fw_build (root, cc_net_scope_tag (), here, rs, err);
+}
+
+int
+cc_network_repair (cc_error_t *err)
+{
+  cleanup_net_state struct cc_net_state st = { .lock_fd = -1 };
+  cleanup_fw_ruleset struct cc_fw_ruleset rs = { 0 };
+  cleanup_strv char **missing = NULL;
+  cleanup_free char *joined = NULL;
+
+  if (build_unlocked (&rs, err) < 0)
+    return -1;
+  if (rs.n_chains == 0 || cc_firewall_missing (&rs, &missing, err) < 0)
+    return rs.n_chains == 0 ? 0 : -1;
+  if (missing == NULL || missing[0] == NULL)
+    return 0;
+  joined = cc_strv_join (missing, "; ");
+  cc_warn ("firewall rules of ccompose's networks were changed by another tool, restoring them: %s", joined);
+  if (cc_net_state_open (&st, err) < 0)
+    return -1;
+  return cc_firewall_sync (st.root, err);
+}
+
 int
 cc_network_debug_rules (char **text, cc_error_t *err)
 {
@@ -534,8 +572,14 @@ cc_network_debug_rules (char **text, cc_error_t *err)
   cleanup_fw_ruleset struct cc_fw_ruleset rs = { 0 };
   cleanup_free char *here = cc_hostns_current ();
 
-  if (cc_net_state_open (&st, err) < 0 || cc_fw_build (st.root, cc_net_scope_tag (), here, &rs, err) < 0)
+  const struct cc_firewall_ops *ops = cc_firewall (err);
+  cleanup_free char *why = NULL, *body = NULL;
+  const char *detected;
+
+  if (ops == NULL || cc_net_state_open (&st, err) < 0 || cc_fw_build (st.root, cc_net_scope_tag (), here, &rs, err) < 0)
     return -1;
-  *text = cc_fw_render (&rs);
+  detected = cc_firewall_detect (&why);
+  body = ops == &cc_firewall_nft_ops ? cc_fw_render_nft (&rs) : cc_fw_render (&rs);
+  *text = xasprintf ("# firewall backend: %s (the host's iptables: %s, %s)\n%s", ops->name, detected, why, body);
   return 0;
 }

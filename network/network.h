@@ -189,4 +189,11 @@ int cc_network_teardown_project (const char *project, cc_error_t *err);
    *FOUND as one line; with FIX they are removed.  */
 int cc_network_residue (bool fix, char *const *live, char ***found, cc_error_t *err);
 
+/* Self-repair (issue 17): when the firewall rules the networks of this
+   namespace need are not all in the kernel (`iptables -F`, `nft flush
+   ruleset`, `firewall-cmd --reload`, Docker restarting), or another
+   firewall's drop now stands in their way, put them back and say so.
+   Cheap when nothing is missing, free when there is no network here.  */
+int cc_network_repair (cc_error_t *err);
+
 #endif

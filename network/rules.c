@@ -14,7 +14,21 @@
 
    The order of CCOMPOSE-FWD matters: a published port of network B must be
    reachable from network A, so no network's drops may come before any
-   network's accepts.  */
+   network's accepts.
+
+   Rules for other firewalls' chains (issue 17), written only where such
+   a chain exists:
+   filter DOCKER-USER         -j CCOMPOSE-FWD: Docker's FORWARD runs this
+                              chain first, and its policy DROP comes after
+                              (the iptc backend, in the legacy tables)
+          FOREIGN-FORWARD     per network: -i br -j ACCEPT, -o br -j ACCEPT:
+                              not a chain but what goes at the top of any
+                              other firewall's forward chain that drops
+                              (DOCKER-USER, or a chain whose policy is
+                              drop) in the tables our rules are not in.
+                              An accept there ends only that chain: our
+                              own drops, which isolate networks, still
+                              apply in ours.  */
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -37,6 +51,12 @@ struct builder
   const cJSON **nets;            /* the networks of the namespace */
   size_t n_nets;
 };
+
+bool
+cc_fw_is_foreign (const char *chain)
+{
+  return strcmp (chain, CC_FW_DOCKER_USER) == 0 || strcmp (chain, CC_FW_FOREIGN) == 0;
+}
 
 bool
 cc_fw_is_builtin (const char *chain)
@@ -85,6 +105,10 @@ add_rule (struct builder *b, const char *table, const char *chain, char *comment
   memset (r, 0, sizeof (*r));
   r->table = table;
   r->chain = xstrdup (chain);
+  /* nftables keeps at most CC_FW_COMMENT_MAX bytes: both backends cut
+     there, so a comment reads back as it was built.  */
+  if (strlen (comment) > CC_FW_COMMENT_MAX)
+    comment[CC_FW_COMMENT_MAX] = '\0';
   r->comment = comment;
   return r;
 }
@@ -136,6 +160,8 @@ add_jumps (struct builder *b)
   r = add_rule (b, "nat", "POSTROUTING", xasprintf ("ccompose%s jump", b->tag));
   r->target = xstrdup (b->post);
   r = add_rule (b, "filter", "FORWARD", xasprintf ("ccompose%s jump", b->tag));
+  r->target = xstrdup (b->fwd);
+  r = add_rule (b, "filter", CC_FW_DOCKER_USER, xasprintf ("ccompose%s jump", b->tag));
   r->target = xstrdup (b->fwd);
 }
 
@@ -335,6 +361,20 @@ add_forward_drops (struct builder *b, const cJSON *net)
   r->target = xstrdup (is_internal (net) ? "DROP" : "ACCEPT");
 }
 
+static void
+add_foreign_accepts (struct builder *b, const cJSON *net)
+{
+  const char *br = cc_json_get_string (net, "bridge");
+  struct cc_fw_rule *r;
+
+  r = add_rule (b, "filter", CC_FW_FOREIGN, net_comment (b, net));
+  r->in = xstrdup (br);
+  r->target = xstrdup ("ACCEPT");
+  r = add_rule (b, "filter", CC_FW_FOREIGN, net_comment (b, net));
+  r->out = xstrdup (br);
+  r->target = xstrdup ("ACCEPT");
+}
+
 /* The networks of STATE that live in HOST_NETNS (all when NULL), checked.  */
 static int
 select_networks (const cJSON *state, const char *host_netns, struct builder *b, cc_error_t *err)
@@ -390,6 +430,7 @@ cc_fw_build (const cJSON *state, const char *tag, const char *host_netns, struct
   if (ret == 0 && for_each_port (&b, add_port_accept, err) < 0)
     ret = -1;
   for_each_network (&b, add_forward_drops);
+  for_each_network (&b, add_foreign_accepts);
   return ret;
 }
 
@@ -415,6 +456,65 @@ cc_fw_ruleset_release (struct cc_fw_ruleset *rs)
   free (rs->chains);
   free (rs->tag);
   memset (rs, 0, sizeof (*rs));
+}
+
+char **
+cc_fw_keys (const struct cc_fw_ruleset *rs, bool placed)
+{
+  char **v = xzalloc (sizeof (char *));
+
+  for (size_t i = 0; i < rs->n_chains; i++)
+    cc_strv_push (&v, xasprintf ("%s/%s", rs->chains[i].table, rs->chains[i].name));
+  for (size_t i = 0; i < rs->n_rules; i++)
+    if (placed || ! cc_fw_is_foreign (rs->rules[i].chain))
+      cc_strv_push (&v, xasprintf ("%s/%s %s", rs->rules[i].table, rs->rules[i].chain, rs->rules[i].comment));
+  return v;
+}
+
+static int
+compare_strings (const void *a, const void *b)
+{
+  return strcmp (*(char *const *)a, *(char *const *)b);
+}
+
+static char **
+sorted (char *const *v)
+{
+  char **s = cc_strv_dup (v);
+
+  if (s == NULL)
+    s = xzalloc (sizeof (char *));
+  qsort (s, cc_strv_len (s), sizeof (char *), compare_strings);
+  return s;
+}
+
+char **
+cc_fw_keys_missing (char *const *want, char *const *have)
+{
+  cleanup_strv char **w = sorted (want), **h = sorted (have);
+  char **missing = xzalloc (sizeof (char *));
+  size_t j = 0, nh = cc_strv_len (h);
+
+  for (size_t i = 0; w[i]; i++)
+    {
+      int c = 1;
+
+      while (j < nh && (c = strcmp (h[j], w[i])) < 0)
+        j++;
+      if (j < nh && c == 0)
+        j++;
+      else
+        cc_strv_append (&missing, w[i]);
+    }
+  return missing;
+}
+
+bool
+cc_fw_keys_equal (char *const *a, char *const *b)
+{
+  cleanup_strv char **m1 = cc_fw_keys_missing (a, b), **m2 = cc_fw_keys_missing (b, a);
+
+  return m1[0] == NULL && m2[0] == NULL;
 }
 
 /* Rendering, in the order and spelling iptables-save uses, so the golden

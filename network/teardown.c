@@ -311,7 +311,7 @@ residue_rules (const cJSON *root, bool fix, char ***found, cc_error_t *list)
 {
   cleanup_fw_ruleset struct cc_fw_ruleset rs = { 0 };
   const struct cc_firewall_ops *ops;
-  cleanup_strv char **kernel = NULL;
+  cleanup_strv char **kernel = NULL, **missing = NULL;
   cleanup_free char *here = cc_hostns_current ();
   cc_error_t e = NULL;
 
@@ -323,7 +323,13 @@ residue_rules (const cJSON *root, bool fix, char ***found, cc_error_t *list)
     }
   for (char **k = kernel; k && *k; k++)
     if (! is_wanted (&rs, *k))
-      cc_strv_push (found, xasprintf ("iptables %s", *k));
+      cc_strv_push (found, xasprintf ("%s %s", ops->label, *k));
+  /* Rules a live network needs that another tool took away (issue 17):
+     as much a problem as ones left over.  */
+  if (cc_firewall_missing (&rs, &missing, &e) < 0)
+    cc_error_append (list, &e);
+  for (char **m = missing; m && *m; m++)
+    cc_strv_push (found, xasprintf ("missing: %s", *m));
   if (fix && cc_firewall_sync (root, &e) < 0)
     cc_error_append (list, &e);
 }

@@ -10,11 +10,15 @@
 # project down (and checks nothing is left) even when the test fails.
 eng_setup() {
   require_root
-  command -v iptables-legacy-save >/dev/null || skip "iptables-legacy-save missing"
+  require_firewall_tools
   use_private_state "eng-$1"
-  HOSTNS=cce-$1-$$
-  ip netns add "$HOSTNS" || fail "ip netns add $HOSTNS"
-  defer "ip netns del $HOSTNS"
+  # ENG_HOSTNS: a namespace the test file made (and removes), shared by
+  # its tests, e.g. one a dockerd runs in.
+  HOSTNS=${ENG_HOSTNS:-cce-$1-$$}
+  if [ -z "${ENG_HOSTNS:-}" ]; then
+    ip netns add "$HOSTNS" || fail "ip netns add $HOSTNS"
+    defer "ip netns del $HOSTNS"
+  fi
   defer "eng_unmount_all"
   defer "eng_down_all"
   defer "kill_left_monitors"
@@ -64,8 +68,8 @@ project() {
 # Nothing of ccompose's in the host namespace and the state root.
 assert_no_residue() {
   local rules links left
-  rules=$(inh iptables-legacy-save | grep -iE 'ccompose' || true)
-  [ -z "$rules" ] || fail "iptables residue: $rules"
+  rules=$(inh "$FW_SAVE" | grep -iE 'ccompose' || true)
+  [ -z "$rules" ] || fail "firewall residue: $rules"
   links=$(inh ip -o link show | awk -F': ' '{print $2}' | grep '^cc' || true)
   [ -z "$links" ] || fail "interface residue: $links"
   left=$(ls -A "$CCOMPOSE_STATE_DIR/netns" "$CCOMPOSE_STATE_DIR/containers" "$CCOMPOSE_STATE_DIR/projects" \

@@ -10,6 +10,23 @@ export CCOMPOSE TOP
 # registry.  docker.io references go to a loopback port nobody listens
 # on, so such a pull fails at once; the pull tests point it elsewhere.
 export CCOMPOSE_REGISTRY_MIRROR=${CCOMPOSE_REGISTRY_MIRROR:-http://127.0.0.1:1}
+# The firewall backend: iptc (the legacy tables) unless the caller picks
+# one; `make check` runs the network and engine tests again under
+# nftables.  Tests read the kernel's rules through fw-save, which knows
+# where each backend writes.  Auto-detection has tests of its own.
+export CCOMPOSE_FIREWALL=${CCOMPOSE_FIREWALL:-iptc}
+FW_SAVE=$TOP/tests/system/fw-save
+# The command fw-save needs for the backend in use.
+require_firewall_tools() {
+  if [ "$CCOMPOSE_FIREWALL" = nftables ]; then
+    command -v nft >/dev/null || skip "nft missing (make deps)"
+  else
+    command -v iptables-legacy-save >/dev/null || skip "iptables-legacy-save missing"
+  fi
+}
+
+# What findings call the backend's rules ("iptables nat/CCOMPOSE-DNAT").
+fw_label() { if [ "$CCOMPOSE_FIREWALL" = nftables ]; then echo nftables; else echo iptables; fi; }
 
 _deferred=()
 defer() { _deferred=("$*" "${_deferred[@]}"); }

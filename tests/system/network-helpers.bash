@@ -11,7 +11,7 @@
 # net_setup NAME: private state root, a host namespace with lo up.
 net_setup() {
   require_root
-  command -v iptables-legacy-save >/dev/null || skip "iptables-legacy-save missing"
+  require_firewall_tools
   # $$: the suite may run while someone else runs it too.
   use_private_state "net-$1-$$"
   HOSTNS=ccnt-$1-$$
@@ -89,8 +89,8 @@ scope_tag() {
 assert_no_residue() {
   local tag rules links ns
   tag=$(scope_tag) || fail "no scope tag"
-  rules=$(inh iptables-legacy-save | grep -F "ccompose$tag " || true)
-  [ -z "$rules" ] || fail "iptables residue: $rules"
+  rules=$(inh "$FW_SAVE" | grep -F "ccompose$tag " || true)
+  [ -z "$rules" ] || fail "firewall residue: $rules"
   links=$(inh ip -d -o link show | grep -F "alias ccompose$tag " || true)
   [ -z "$links" ] || fail "interface residue: $links"
   if [ -n "${HOSTNS:-}" ]; then

@@ -15,7 +15,7 @@ port_of() {
 }
 
 # dnat_rules PORT: how many DNAT rules of the host namespace match PORT.
-dnat_rules() { inh iptables-legacy-save -t nat | grep -c -- "--dport $1 " || true; }
+dnat_rules() { inh "$FW_SAVE" nat | grep -c -- "dport $1 " || true; }
 
 web_project() {
   project "$1" <<YAML
@@ -81,9 +81,9 @@ print(" ".join("%s/%s" % (p["TargetPort"], p["PublishedPort"]) for r in rows for
   assert_exit 0 cc run -d --name ephrun -p 127.0.0.1::80 web
   local prun
   # `ps` lists no one-off container: its DNAT rule says which port it got.
-  prun=$(inh iptables-legacy-save -t nat | grep -- '-d 127.0.0.1/32 .*container ephrun' |
-    sed -n 's/.*--dport \([0-9]*\) .*/\1/p')
-  [ -n "$prun" ] || fail "no chosen port for the one-off container: $(inh iptables-legacy-save -t nat)"
+  prun=$(inh "$FW_SAVE" nat | grep -E -- '(-d 127.0.0.1/32|daddr 127.0.0.1) .*container ephrun' |
+    sed -n 's/.*dport \([0-9]*\) .*/\1/p')
+  [ -n "$prun" ] || fail "no chosen port for the one-off container: $(inh "$FW_SAVE" nat)"
   wait_for 5 "the one-off container on $prun" inh curl -sf -m 1 "http://127.0.0.1:$prun/"
   assert_exit 0 cc down -t 0
   for p in "$p80" "$p81" "$pudp" "$p2" "$prun"; do
@@ -110,7 +110,7 @@ PORTS
   # `run -p` takes the range whole too: 18000 held, 18001 web's, so 18002.
   assert_exit 0 cc run -d --name ephrange -p 18000-18002:80 web
   wait_for 5 "the one-off container on 18002" inh curl -sf -m 1 http://127.0.0.1:18002/
-  [ "$(dnat_rules 18002)" -gt 0 ] || fail "no DNAT rule for 18002: $(inh iptables-legacy-save -t nat)"
+  [ "$(dnat_rules 18002)" -gt 0 ] || fail "no DNAT rule for 18002: $(inh "$FW_SAVE" nat)"
   # Two replicas created at once choose under the network lock: never
   # the same port.
   assert_exit 0 cc down -t 0

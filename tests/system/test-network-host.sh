@@ -8,7 +8,7 @@
 
 test_published_port_on_the_real_host() {
   require_root
-  command -v iptables-legacy-save >/dev/null || skip "iptables-legacy-save missing"
+  require_firewall_tools
   use_private_state "net-host-$$"
   HOSTNS=
   PROJECT=phost

@@ -10,7 +10,7 @@
 
 # dnat_to PORT: the DNAT destination of host port PORT ("" when none).
 dnat_to() {
-  inh iptables-legacy-save -t nat | sed -n "s/.*--dport $1 .*--to-destination \([0-9.:]*\).*/\1/p"
+  inh "$FW_SAVE" nat | sed -n "s/.*dport $1 .*\(--to-destination\|dnat ip to\) \([0-9.:]*\).*/\2/p"
 }
 
 # member_port CONTAINER: the host port recorded for CONTAINER's first port.
@@ -49,10 +49,10 @@ test_a_batch_takes_different_ports_and_a_full_range_fails_cleanly() {
   assert_exit 0 ccn publish default phpbatch-web-1 0:8080/udp
   p=$(member_port phpbatch-web-1)
   if [ "$p" -lt "$lo" ] || [ "$p" -gt "$hi" ]; then fail "published on $p, outside $lo-$hi"; fi
-  assert_contains "$(inh iptables-legacy-save -t nat)" "-p udp -m udp --dport $p "
+  inh "$FW_SAVE" nat | grep -qE -- "udp (-m udp --)?dport $p " || fail "no udp DNAT for $p: $(inh "$FW_SAVE" nat)"
   assert_eq "$(dnat_to 18500)" "" "the replaced port is gone"
   assert_exit 0 ccn down
-  assert_eq "$(inh iptables-legacy-save | grep -c ccompose)" 0 "rules after down"
+  assert_eq "$(inh "$FW_SAVE" | grep -c ccompose)" 0 "rules after down"
 }
 
 test_another_state_roots_rule_is_never_chosen() {

@@ -71,11 +71,11 @@ test_a_default_container_gets_no_answer_from_the_hosts_loopback() {
   gw=$(gateway_of victim web)
   assert_eq "$(http_from victim web "$gw" 19502)" victim-web-1 "hairpin"
   # The guard is ours: named like the rest, gone with the networks.
-  assert_contains "$(inh iptables-legacy-save -t raw)" "-d 127.0.0.0/8 -i cc"
+  inh "$FW_SAVE" raw | grep -qE -- '(-d |daddr )127.0.0.0/8 (-i |iifname ")cc' || fail "no loopback guard: $(inh "$FW_SAVE" raw)"
   assert_exit 0 cc down -t 0
   (cd "$WORK/victim" && assert_exit 0 cc down -t 0) || exit 1
   assert_no_residue
-  assert_not_contains "$(inh iptables-legacy-save -t raw)" "ccompose"
+  assert_not_contains "$(inh "$FW_SAVE" raw)" "ccompose"
 }
 
 run_tests

@@ -50,8 +50,8 @@ host_service() {
   wait_for 5 "the host service" inh curl -sf -m 1 http://127.0.0.1:19500/
 }
 
-rules1() { inh iptables-legacy-save; }
-rules2() { in2 iptables-legacy-save; }
+rules1() { inh "$FW_SAVE"; }
+rules2() { in2 "$FW_SAVE"; }
 forward1() { inh cat /proc/sys/net/ipv4/ip_forward; }
 forward2() { in2 cat /proc/sys/net/ipv4/ip_forward; }
 
@@ -129,9 +129,14 @@ test_system_check_sees_the_networks_of_both_namespaces() {
   (cd "$WORK/two" && assert_exit 0 cc2 up -d) || exit 1
   local tag
   tag=$(scope_tag)
-  in2 iptables-legacy -t nat -A "CCOMPOSE-DNAT${tag:+-${tag#@}}" -p tcp --dport 19999 \
-    -m comment --comment "ccompose$tag project ghost service web container ghost-web-1" \
-    -j DNAT --to-destination 10.89.9.9:80 || fail "planting a stray rule"
+  if [ "$CCOMPOSE_FIREWALL" = nftables ]; then
+    in2 nft add rule inet "ccompose${tag:+-${tag#@}}" "CCOMPOSE-DNAT${tag:+-${tag#@}}" tcp dport 19999 \
+      dnat ip to 10.89.9.9:80 comment "\"ccompose$tag project ghost service web container ghost-web-1\""
+  else
+    in2 iptables-legacy -t nat -A "CCOMPOSE-DNAT${tag:+-${tag#@}}" -p tcp --dport 19999 \
+      -m comment --comment "ccompose$tag project ghost service web container ghost-web-1" \
+      -j DNAT --to-destination 10.89.9.9:80
+  fi || fail "planting a stray rule"
   assert_exit 1 inh "$CCOMPOSE" system check
   assert_contains "$OUT" "project ghost service web container ghost-web-1 in network namespace net:["
   assert_contains "$OUT" "(/run/netns/$NS2)"

@@ -111,7 +111,7 @@ test_a_free_port_passes() {
   assert_exit 0 ccn preflight --service web 8080:80 8080:80/udp 127.0.0.1:8081:81 30000-30010:80-90
   assert_eq "$OUT" ""
   # Nothing was created by the checks.
-  assert_not_contains "$(inh iptables-legacy-save 2>/dev/null)" CCOMPOSE
+  assert_not_contains "$(inh "$FW_SAVE" 2>/dev/null)" CCOMPOSE
 }
 
 run_tests

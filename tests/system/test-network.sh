@@ -146,7 +146,7 @@ test_residue_of_a_forgotten_project_is_found_and_removed() {
   rm -f "$CCOMPOSE_STATE_DIR/network/state.json"
   assert_exit 1 inh "$CCOMPOSE" network residue
   assert_contains "$OUT" "interface cc"
-  assert_contains "$OUT" "iptables nat/CCOMPOSE-DNAT"
+  assert_contains "$OUT" "$(fw_label) nat/CCOMPOSE-DNAT"
   assert_contains "$OUT" "netns"
   assert_exit 0 inh "$CCOMPOSE" network residue --fix
   assert_no_residue
@@ -168,7 +168,7 @@ test_port_conflict_names_its_holder_before_anything_is_created() {
   assert_exit 1 ccn preflight --service web 9000:80 127.0.0.1:9000:90
   assert_contains "$OUT" "requested twice"
   # Nothing was created by the failed checks.
-  assert_not_contains "$(inh iptables-legacy-save 2>/dev/null)" CCOMPOSE
+  assert_not_contains "$(inh "$FW_SAVE" 2>/dev/null)" CCOMPOSE
   assert_eq "$(ls -A "$CCOMPOSE_STATE_DIR/netns" 2>/dev/null)" ""
   # A port published by another project names that project and service.
   assert_exit 0 ccn create default
@@ -219,11 +219,11 @@ test_reattach_converges_and_none_mode_has_lo_only() {
   assert_eq "$OUT" "$first" "same interface and address"
   assert_eq "$(inc pre-web-1 ip -o link show eth0 | grep -o 'link/ether [0-9a-f:]*')" "$mac" "MAC after re-attach"
   assert_exit 0 inh "$CCOMPOSE" network rules
-  assert_contains "$OUT" "--dport 8090"
-  assert_not_contains "$OUT" "--dport 8080"
-  assert_exit 0 inh iptables-legacy-save -t nat
-  assert_contains "$OUT" "--dport 8090"
-  assert_not_contains "$OUT" "--dport 8080 "
+  assert_contains "$OUT" "dport 8090"
+  assert_not_contains "$OUT" "dport 8080"
+  assert_exit 0 inh "$FW_SAVE" nat
+  assert_contains "$OUT" "dport 8090"
+  assert_not_contains "$OUT" "dport 8080 "
   # network_mode none: a namespace with lo up and nothing else.
   assert_exit 0 ccn netns-create pre-lonely-1
   assert_exit 0 inc pre-lonely-1 ip -o link show
@@ -271,7 +271,7 @@ test_residue_of_projects_that_no_longer_exist() {
   assert_exit 0 inh "$CCOMPOSE" network rules
   assert_contains "$OUT" "project plive"
   assert_not_contains "$OUT" "project gone"
-  assert_not_contains "$(inh iptables-legacy-save)" "project gone"
+  assert_not_contains "$(inh "$FW_SAVE")" "project gone"
   # No project left at all: everything goes, ip_forward included.
   assert_exit 0 inh "$CCOMPOSE" network residue --no-live --fix
   assert_no_residue

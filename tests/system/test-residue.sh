@@ -197,7 +197,7 @@ test_unclaimed_network_found_then_fixed() {
   assert_contains "$OUT" "network       network ${PROJECT}_default"
   assert_exit 0 inh "$CCOMPOSE" system check --fix
   inh ip link show "$bridge" >/dev/null 2>&1 && fail "bridge $bridge survived --fix"
-  inh iptables-legacy-save | grep -q CCOMPOSE && fail "iptables chains survived --fix"
+  inh "$FW_SAVE" | grep -q CCOMPOSE && fail "firewall chains survived --fix"
   assert_exit 0 inh "$CCOMPOSE" system check
 }
 

@@ -1,0 +1,160 @@
+#!/usr/bin/env bash
+# Issue 17: ccompose beside another firewall that drops forwarded packets
+# (a hand-made nftables ruleset, as firewalld or ufw leave), with
+# br_netfilter on and off, and after another tool flushed our rules.  All
+# in a throwaway host namespace; run under both backends by make check.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/engine-helpers.bash"
+
+# Two busybox services: `a` serves "hi" on port 80, `b` asks it by name.
+two_services() {
+  load_images busybox
+  project "$1" <<'YAML'
+services:
+  a:
+    image: busybox:1.35
+    init: true
+    command: ["sh", "-c", "mkdir -p /www && echo hi >/www/index.html && exec httpd -f -p 80 -h /www"]
+    ports: ["127.0.0.1:18080:80"]
+  b:
+    image: busybox:1.35
+    init: true
+    command: ["sleep", "3600"]
+YAML
+  cd "$WORK/$1" || fail "cd"
+}
+
+# b fetches a's page by name across the bridge (busybox's nc: its
+# static wget crashes on this image).
+b_reaches_a() {
+  local page
+  page=$(cc exec b sh -c 'printf "GET / HTTP/1.0\r\n\r\n" | nc -w 2 a 80' 2>/dev/null | tail -n 1)
+  [ "$page" = hi ]
+}
+
+# The host's own forward chain with policy drop, as a distribution
+# firewall has it: nothing forwarded passes unless accepted there.
+host_drop_policy() {
+  command -v nft >/dev/null || skip "nft missing (make deps)"
+  inh nft add table inet hostfw || fail "nft add table"
+  inh nft add chain inet hostfw forward '{ type filter hook forward priority 0; policy drop; }' || fail "nft add chain"
+}
+
+br_netfilter() {
+  inh test -w /proc/sys/net/bridge/bridge-nf-call-iptables ||
+    skip "no per-namespace bridge-nf-call-iptables (br_netfilter not loaded)"
+  inh sh -c "echo $1 >/proc/sys/net/bridge/bridge-nf-call-iptables" || fail "set bridge-nf-call-iptables"
+}
+
+# Without ccompose's accepts in the host's chain this times out in
+# silence (the issue); with them, services talk, the warning names the
+# chain, and down takes our accepts away again.
+check_drop_policy_with_br_netfilter() {
+  eng_setup "drop$1"
+  br_netfilter "$1"
+  host_drop_policy
+  two_services "drop$1"
+  assert_exit 0 cc up -d
+  local said=$OUT
+  wait_for 10 "b reaching a by name" b_reaches_a
+  assert_contains "$said" "\`inet hostfw forward\` (nftables) drops forwarded packets by policy"
+  assert_contains "$said" "ccompose's bridges accepted in \`inet hostfw forward\`"
+  assert_exit 0 inh curl -s -m 2 http://127.0.0.1:18080/
+  assert_eq "$OUT" "hi"
+  assert_contains "$(inh nft list chain inet hostfw forward)" "ccompose"
+  # Nothing to report while everything is in place.
+  assert_exit 0 inh "$CCOMPOSE" system check
+  assert_exit 0 cc down -t 0
+  assert_not_contains "$(inh nft list chain inet hostfw forward)" "ccompose"
+  assert_contains "$(inh nft list chain inet hostfw forward)" "policy drop"
+  assert_no_residue
+}
+
+test_forward_drop_policy_with_br_netfilter_on() { check_drop_policy_with_br_netfilter 1; }
+test_forward_drop_policy_with_br_netfilter_off() { check_drop_policy_with_br_netfilter 0; }
+
+# Another tool flushes our rules (`iptables -F`, `nft flush`): the next
+# ccompose command notices, says so, and puts them back; system check
+# calls missing rules of a live project a problem.
+test_flushed_rules_come_back_with_the_next_command() {
+  eng_setup flush
+  host_drop_policy
+  two_services flush
+  assert_exit 0 cc up -d
+  wait_for 10 "b reaching a by name" b_reaches_a
+  local tag a_ip
+  a_ip=$(cc exec b sh -c 'grep -w a /etc/hosts' | awk '{print $1}')
+  [ -n "$a_ip" ] || fail "no address for a"
+  [ -e "$CCOMPOSE_STATE_DIR/netns/flush-b-1" ] || fail "no netns file for flush-b-1"
+  tag=$(inh "$CCOMPOSE" network ls | python3 -c 'import json,sys; print(json.load(sys.stdin)["scope_tag"])')
+  if [ "$CCOMPOSE_FIREWALL" = nftables ]; then
+    inh nft delete table inet "ccompose${tag:+-${tag#@}}" || fail "delete our table"
+  else
+    inh iptables-legacy -F || fail "iptables -F"
+    inh iptables-legacy -t nat -F || fail "iptables -t nat -F"
+  fi
+  inh nft flush chain inet hostfw forward || fail "flush the host's chain"
+  # Not through ccompose, which would repair first.
+  nsenter --net="$CCOMPOSE_STATE_DIR/netns/flush-b-1" curl -s -m 2 "http://$a_ip/" &&
+    fail "b still reaches a with our rules flushed: the test proves nothing"
+  assert_exit 1 inh "$CCOMPOSE" system check
+  assert_contains "$OUT" "missing: $(fw_label) filter/FORWARD ccompose$tag jump"
+  assert_contains "$OUT" "missing: \`inet hostfw forward\` (nftables) drops forwarded packets by policy"
+  assert_exit 0 cc ps
+  assert_contains "$OUT" "restoring them"
+  wait_for 10 "b reaching a by name again" b_reaches_a
+  assert_exit 0 inh curl -s -m 2 http://127.0.0.1:18080/
+  assert_eq "$OUT" "hi"
+  assert_exit 0 inh "$CCOMPOSE" system check
+  # Nothing missing: nothing said.
+  assert_exit 0 cc ps
+  assert_not_contains "$OUT" "restoring"
+  assert_exit 0 cc down -t 0
+  assert_no_residue
+}
+
+# The backend follows the host's `iptables` when nothing asks for one;
+# the network configuration file and CCOMPOSE_FIREWALL override it.
+test_backend_choice() {
+  eng_setup choice
+  local conf=$WORK/network.conf want
+  case $(readlink /etc/alternatives/iptables 2>/dev/null) in
+    *nft*) want=nftables ;;
+    *legacy*) want=iptc ;;
+    *) want=iptc ;;
+  esac
+  assert_exit 0 inh env -u CCOMPOSE_FIREWALL CCOMPOSE_NETWORK_CONFIG=/nonexistent "$CCOMPOSE" network rules
+  assert_contains "$OUT" "# firewall backend: $want ("
+  echo "firewall = nftables" >"$conf"
+  assert_exit 0 inh env -u CCOMPOSE_FIREWALL CCOMPOSE_NETWORK_CONFIG="$conf" "$CCOMPOSE" network rules
+  assert_contains "$OUT" "# firewall backend: nftables"
+  echo "firewall = iptc" >"$conf"
+  assert_exit 0 inh env -u CCOMPOSE_FIREWALL CCOMPOSE_NETWORK_CONFIG="$conf" "$CCOMPOSE" network rules
+  assert_contains "$OUT" "# firewall backend: iptc"
+  assert_exit 0 inh env CCOMPOSE_FIREWALL=nftables CCOMPOSE_NETWORK_CONFIG="$conf" "$CCOMPOSE" network rules
+  assert_contains "$OUT" "# firewall backend: nftables"
+  echo "firewall = pf" >"$conf"
+  assert_exit 1 inh env -u CCOMPOSE_FIREWALL CCOMPOSE_NETWORK_CONFIG="$conf" "$CCOMPOSE" network rules
+  assert_contains "$OUT" "unknown firewall backend \`pf\`"
+}
+
+# A project brought up with one backend and changed with the other: the
+# first one's rules go, nothing of ours is left in either.
+test_switching_backends_leaves_nothing_behind() {
+  command -v nft >/dev/null || skip "nft missing (make deps)"
+  eng_setup switch
+  two_services switch
+  assert_exit 0 inh env CCOMPOSE_FIREWALL=iptc "$CCOMPOSE" up -d
+  assert_contains "$(inh iptables-legacy-save)" "ccompose"
+  assert_exit 0 inh env CCOMPOSE_FIREWALL=nftables "$CCOMPOSE" up -d
+  assert_contains "$OUT" "leftover iptables-legacy rules of the iptc backend"
+  assert_not_contains "$(inh iptables-legacy-save)" "ccompose"
+  assert_contains "$(inh nft list ruleset)" "ccompose"
+  wait_for 10 "b reaching a by name" b_reaches_a
+  assert_exit 0 inh env CCOMPOSE_FIREWALL=iptc "$CCOMPOSE" down -t 0
+  assert_not_contains "$(inh nft list ruleset)" "ccompose"
+  assert_not_contains "$(inh iptables-legacy-save)" "ccompose"
+  assert_no_residue
+}
+
+run_tests

@@ -68,6 +68,8 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libccompose.a
 
 -include $(OBJS:.o=.d)
 
+# docker.io for the Docker coexistence tests, installed so that its
+# package scripts start no dockerd on the host (tests/system/dockerd.bash).
 deps:
 	@if command -v dpkg-query >/dev/null && dpkg-query -W -f='$${Status}\n' $(DEB_PKGS) 2>/dev/null \
 	    | grep -c 'install ok installed' | grep -qx "$(words $(DEB_PKGS))"; then \
@@ -75,6 +77,8 @@ deps:
 	else \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(DEB_PKGS); \
 	fi
+	@bash -c '. tests/system/dockerd.bash && docker_install docker.io' || \
+	  echo "deps: docker.io could not be installed: the Docker coexistence tests will skip"
 	@$(MAKE) --no-print-directory deps-local
 
 # What a module installs besides Debian packages (its module.mk adds to
@@ -92,9 +96,14 @@ system: ccompose
 
 # The same tests against the ASan+UBSan binary: every CLI path they drive
 # is checked for memory errors, leaks and undefined behaviour.
+# The tests that drive the firewall run a second time under the other
+# backend (tests default to iptc, the legacy tables): both must behave
+# alike (issue 17).
+FIREWALL_TESTS := network engine-demo engine-ephemeral engine-up
 check-san:
 	$(MAKE) BUILD=build-san build-san/ccompose
 	CCOMPOSE_BIN=$(CURDIR)/build-san/ccompose tests/system/run
+	CCOMPOSE_FIREWALL=nftables CCOMPOSE_BIN=$(CURDIR)/build-san/ccompose tests/system/run $(FIREWALL_TESTS)
 
 # The whole suite runs once, under the sanitizers (the plain binary is
 # built too, and `make system` runs the suite against it).

@@ -45,7 +45,9 @@ static const char usage[]
       "        mounts, netns files, cgroups, monitor processes, state files) that belong to no live\n"
       "        project; --fix removes them.  Rules and interfaces are looked for in every network\n"
       "        namespace the root's networks live in.  --all judges every state root on the host,\n"
-      "        not only this one (CCOMPOSE_STATE_DIR, CCOMPOSE_DATA_DIR).\n"
+      "        not only this one (CCOMPOSE_STATE_DIR, CCOMPOSE_DATA_DIR).  Firewall rules live networks\n"
+      "        need and another tool took away (\"missing: ...\"), or another firewall's forward drop\n"
+      "        they are not yet accepted in, are problems too; --fix puts them back.\n"
       "        Exit status: 0 nothing left, 1 residue remains (or the check failed).\n";
 
 struct finding

@@ -4,10 +4,11 @@
    `ccompose-1a2b3c` for a tagged root, see cc_net_scope_tag): the rule
    set's built-in chains become base chains at the hooks and priorities
    iptables' tables have (raw -300, dstnat -100, srcnat 100, filter 0),
-   named "<table>-<CHAIN>"; our chains keep their names.  apply() replaces
-   the whole table in one transaction (add, delete, add again: the add
-   first makes the delete valid when it does not exist), so traffic never
-   sees a half-written set, and nothing outside the table is touched.
+   named "<table>-<CHAIN>"; our chains keep their names.  apply() rewrites
+   the whole table in one transaction (add it, flush it, add chains and
+   rules; with no network, add and delete it: the add makes the delete
+   valid when it does not exist), so traffic never sees a half-written
+   set, and nothing outside the table is touched.
 
    Other firewalls' tables are never rewritten: an accept in our base
    chain ends only our chain, so where another table's forward chain
@@ -230,10 +231,15 @@ cc_fw_render_nft (const struct cc_fw_ruleset *rs)
   cleanup_buf struct cc_buf o = { 0 };
   cleanup_free char *table = cc_fw_nft_table (rs->tag);
 
-  cc_buf_printf (&o, "add table inet %s\ndelete table inet %s\n", table, table);
-  if (rs->n_chains > 0)
+  cc_buf_printf (&o, "add table inet %s\n", table);
+  if (rs->n_chains == 0)
+    cc_buf_printf (&o, "delete table inet %s\n", table);
+  else
     {
-      cc_buf_printf (&o, "add table inet %s\n", table);
+      /* Flushed, not deleted: a base chain's removal unregisters its hook,
+         which waits for an RCU grace period (+40 ms per up).  Adding an
+         existing chain again with the same hook is a no-op.  */
+      cc_buf_printf (&o, "flush table inet %s\n", table);
       render_chains (&o, table, rs);
       for (size_t i = 0; i < rs->n_rules; i++)
         render_rule (&o, table, &rs->rules[i]);
@@ -539,6 +545,7 @@ struct scan
   const char *ours; /* our table's name */
   const char *prefix;
   const cJSON *ruleset;
+  char **dropping; /* "family table chain" with a rule that drops everything */
   struct target *targets;
   size_t n_targets;
   char **placed;       /* "family table chain handle" of our rules there */
@@ -563,10 +570,40 @@ chain_exists (const cJSON *ruleset, const char *family, const char *table, const
   return false;
 }
 
-/* Forward base chains of IPv4-carrying families whose policy drops.  An
-   accept in one base chain does not spare a packet the others, so each
-   needs ours; Docker's table gets them in DOCKER-USER, the chain Docker
-   keeps for its users (it runs first from FORWARD).  */
+static char *
+chain_key (const cJSON *item, const char *name_key)
+{
+  return xasprintf ("%s %s %s", cc_json_get_string (item, "family") ?: "", cc_json_get_string (item, "table") ?: "",
+                    cc_json_get_string (item, name_key) ?: "");
+}
+
+/* A rule of nothing but a drop or a reject (and counters): firewalld
+   ends its forward chain so, under policy accept.  */
+static void
+find_dropping (const cJSON *r, void *data)
+{
+  struct scan *s = data;
+  const cJSON *expr = cJSON_GetObjectItemCaseSensitive (r, "expr"), *e;
+  bool drops = false;
+
+  for (e = expr ? expr->child : NULL; e; e = e->next)
+    {
+      const char *kind = e->child ? e->child->string : NULL;
+
+      if (kind && (strcmp (kind, "drop") == 0 || strcmp (kind, "reject") == 0))
+        drops = true;
+      else if (kind == NULL || strcmp (kind, "counter") != 0)
+        return;
+    }
+  if (drops)
+    cc_strv_push (&s->dropping, chain_key (r, "chain"));
+}
+
+/* Forward base chains of IPv4-carrying families that drop what nobody
+   accepted, by policy or by a last rule.  An accept in one base chain
+   does not spare a packet the others, so each needs ours; Docker's table
+   gets them in DOCKER-USER, the chain Docker keeps for its users (it
+   runs first from FORWARD).  */
 static void
 find_target (const cJSON *c, void *data)
 {
@@ -574,10 +611,12 @@ find_target (const cJSON *c, void *data)
   const char *family = cc_json_get_string (c, "family") ?: "";
   const char *table = cc_json_get_string (c, "table") ?: "";
   const char *name = cc_json_get_string (c, "name") ?: "";
+  cleanup_free char *key = chain_key (c, "name");
+  bool by_policy = strcmp (cc_json_get_string (c, "policy") ?: "", "drop") == 0;
   struct target *t;
 
   if (is_our_table (table) || strcmp (cc_json_get_string (c, "hook") ?: "", "forward") != 0
-      || strcmp (cc_json_get_string (c, "policy") ?: "", "drop") != 0
+      || (! by_policy && ! cc_strv_contains (s->dropping, key))
       || (strcmp (family, "ip") != 0 && strcmp (family, "inet") != 0))
     return;
   s->targets = xreallocarray (s->targets, s->n_targets + 1, sizeof (*s->targets));
@@ -585,7 +624,8 @@ find_target (const cJSON *c, void *data)
   t->family = xstrdup (family);
   t->table = xstrdup (table);
   t->chain = xstrdup (chain_exists (s->ruleset, family, table, CC_FW_DOCKER_USER) ? CC_FW_DOCKER_USER : name);
-  t->why = xasprintf ("`%s %s %s` (nftables) drops forwarded packets by policy", family, table, name);
+  t->why = xasprintf ("`%s %s %s` (nftables) drops forwarded packets %s", family, table, name,
+                      by_policy ? "by policy" : "it does not accept");
 }
 
 /* "iifname" or "oifname" of a rule's first match, as "|in"/"|out" with
@@ -643,6 +683,7 @@ scan_release (struct scan *s)
   free (s->targets);
   cc_strv_free (s->placed);
   cc_strv_free (s->placed_keys);
+  cc_strv_free (s->dropping);
 }
 #define cleanup_scan __attribute__ ((cleanup (scan_release)))
 
@@ -710,6 +751,7 @@ nft_coexist (const struct cc_fw_ruleset *rs, bool same, bool check, char ***note
   if (ruleset == NULL)
     return 0;
   s.ruleset = ruleset;
+  for_each (ruleset, "rule", find_dropping, &s);
   for_each (ruleset, "chain", find_target, &s);
   for_each (ruleset, "rule", find_placed, &s);
   for_each (ruleset, "table", find_our_table, &s);

@@ -73,6 +73,26 @@ check_drop_policy_with_br_netfilter() {
 test_forward_drop_policy_with_br_netfilter_on() { check_drop_policy_with_br_netfilter 1; }
 test_forward_drop_policy_with_br_netfilter_off() { check_drop_policy_with_br_netfilter 0; }
 
+# firewalld's layout: policy accept, and a last rule that rejects what
+# nothing before it accepted.
+test_forward_chain_ending_in_a_reject() {
+  command -v nft >/dev/null || skip "nft missing (make deps)"
+  eng_setup reject
+  br_netfilter 1
+  inh nft add table inet hostfw || fail "nft add table"
+  inh nft add chain inet hostfw filter_FORWARD '{ type filter hook forward priority 10; policy accept; }' || fail "chain"
+  inh nft add rule inet hostfw filter_FORWARD ct state established,related accept || fail "rule"
+  inh nft add rule inet hostfw filter_FORWARD reject with icmpx type admin-prohibited || fail "rule"
+  two_services reject
+  assert_exit 0 cc up -d
+  local said=$OUT
+  wait_for 10 "b reaching a by name" b_reaches_a
+  assert_contains "$said" "\`inet hostfw filter_FORWARD\` (nftables) drops forwarded packets it does not accept"
+  assert_exit 0 cc down -t 0
+  assert_not_contains "$(inh nft list chain inet hostfw filter_FORWARD)" "ccompose"
+  assert_no_residue
+}
+
 # Another tool flushes our rules (`iptables -F`, `nft flush`): the next
 # ccompose command notices, says so, and puts them back; system check
 # calls missing rules of a live project a problem.

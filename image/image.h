@@ -88,7 +88,8 @@ struct cc_image
   char **repo_tags;      /* every reference that points at it */
   struct cc_image_config config;
   /* Unpacked layer directories, TOPMOST FIRST: join with ':' for
-     overlayfs lowerdir.  */
+     overlayfs lowerdir.  A layer the image repeats is listed once, at
+     its topmost place (resolve.c says why that is the same tree).  */
   char **layers;
   int64_t size; /* sum of the unpacked layer sizes, bytes */
   char *loaded; /* when it came into the store (RFC 3339) */

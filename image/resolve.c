@@ -138,20 +138,39 @@ layer_lowerdir (const struct cc_store *s, const char *diff_id, const char *dir)
   return cc_path_join (dir, "diff");
 }
 
+/* Whether the layer DIFF_IDS[I] (bottom first) appears again above I.  */
+static bool
+repeated_above (char *const *diff_ids, size_t n, size_t i)
+{
+  for (size_t j = i + 1; j < n; j++)
+    if (strcmp (diff_ids[i], diff_ids[j]) == 0)
+      return true;
+  return false;
+}
+
+/* A layer may repeat (BuildKit writes the same empty layer for several
+   steps; `A, B, A` stacks happen too), and overlayfs refuses one
+   directory twice with ELOOP, whatever path or bind mount reaches it:
+   it marks each lower root's inode.  Only the topmost copy is listed:
+   every name a lower copy holds, the upper one holds too, with the same
+   content, so it hides the lower copy wherever that could show; the
+   merge equals applying every layer in order.  */
 static int
 fill_layers (struct cc_store *s, struct cc_image *img, cc_error_t *err)
 {
-  size_t n = cc_strv_len (img->config.diff_ids);
+  size_t n = cc_strv_len (img->config.diff_ids), k = 0;
 
   img->layers = xzalloc (sizeof (char *) * (n + 1));
-  for (size_t i = 0; i < n; i++)
+  for (size_t i = n; i-- > 0;)
     {
-      const char *d = img->config.diff_ids[n - 1 - i];
+      const char *d = img->config.diff_ids[i];
       cleanup_free char *dir = cc_store_layer_path (s, d);
+      if (repeated_above (img->config.diff_ids, n, i))
+        continue;
       if (! cc_is_dir (dir))
         return cc_error_make (err, ENOENT, "image %s: layer %s is not unpacked (load the image again)", img->id, d);
       img->size += layer_size (dir);
-      img->layers[i] = layer_lowerdir (s, d, dir);
+      img->layers[k++] = layer_lowerdir (s, d, dir);
     }
   return 0;
 }

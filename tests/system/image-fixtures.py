@@ -214,11 +214,39 @@ def many_tags(out, n):
         json.dump(manifest, f)
 
 
+def repeated(out, base_layout):
+    """Two images on the base layout's layers (busybox), as BuildKit and
+    hand-made stacks produce them: `repeat-empty` repeats one empty layer,
+    `repeat` stacks A, B, A where B changes and deletes what A wrote."""
+    blob = lambda d: os.path.join(base_layout, "blobs", "sha256", d.split(":", 1)[1])
+    with open(os.path.join(base_layout, "index.json")) as f:
+        desc = json.load(f)["manifests"][0]
+    with open(blob(desc["digest"])) as f:
+        manifest = json.load(f)
+    base = []
+    for l in manifest["layers"]:
+        with open(blob(l["digest"]), "rb") as f:
+            base.append(gzip.decompress(f.read()))
+    empty = make_tar([])
+    a = make_tar([entry("r/", "dir"), entry("r/f", data=b"A\n"), entry("r/a-only", data=b"a\n")])
+    b = make_tar([entry("r/", "dir"), entry("r/f", data=b"B\n"), entry("r/b-only", data=b"b\n"),
+                  entry("r/.wh.a-only")])
+    index = []
+    for name, layers in (("repeat-empty:latest", base + [empty, empty]), ("repeat:latest", base + [a, b, a])):
+        write_layout(out, layers, name=name)
+        with open(os.path.join(out, "index.json")) as f:
+            index += json.load(f)["manifests"]
+    with open(os.path.join(out, "index.json"), "w") as f:
+        json.dump({"schemaVersion": 2, "manifests": index}, f)
+
+
 def main():
     if sys.argv[1] == "env":
         return many_env(sys.argv[3], int(sys.argv[2]))
     if sys.argv[1] == "tags":
         return many_tags(sys.argv[3], int(sys.argv[2]))
+    if sys.argv[1] == "repeated":
+        return repeated(sys.argv[2], sys.argv[3])
     if sys.argv[1] == "docker-archive":
         return docker_archive(sys.argv[2], sys.argv[3])
     if sys.argv[1] == "nested":

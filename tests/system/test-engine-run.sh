@@ -277,4 +277,32 @@ test_binary_endless_and_failing_input() {
   assert_no_residue
 }
 
+# Images that repeat a layer (BuildKit's empty layers; an A, B, A stack)
+# run: overlayfs refuses one directory twice ("Too many levels of
+# symbolic links"), and the tree equals the layers applied in order.
+test_image_with_repeated_layers_runs() {
+  eng_setup runrepeat
+  load_images busybox
+  python3 "$TOP/tests/system/image-fixtures.py" repeated "$WORK/repeat" "$TOP/samples/images/out/busybox" ||
+    fail fixture
+  "$CCOMPOSE" image load -q -i "$WORK/repeat" || fail "load the repeated-layer images"
+  project runrepeat <<'YAML'
+services:
+  empty:
+    image: repeat-empty
+  aba:
+    image: repeat
+YAML
+  cd "$WORK/runrepeat" || fail cd
+  local out
+  out=$(cc run --rm -T empty echo ran 2>"$WORK/err") || fail "empty layer twice: $(cat "$WORK/err")"
+  assert_eq "$out" ran
+  # A, B, A: A's f wins over B's, A's a-only is back after B deleted it,
+  # B's own file stays.
+  out=$(cc run --rm -T aba sh -c 'cat /r/f /r/a-only /r/b-only' 2>"$WORK/err") || fail "A, B, A: $(cat "$WORK/err")"
+  assert_eq "$out" "$(printf 'A\na\nb')"
+  assert_exit 0 cc down
+  assert_no_residue
+}
+
 run_tests

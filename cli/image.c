@@ -20,7 +20,7 @@ static const char usage[]
       "Manage the local image store\n\n"
       "Commands:\n"
       "  load [-i FILE|DIR] [-q]            Load images from an OCI layout (dir or tar) or a docker archive\n"
-      "  import ROOTFS.tar NAME[:TAG]       Create a single-layer image from a rootfs tarball\n"
+      "  import [-c INSTR]... ROOTFS.tar [NAME[:TAG]]  Create a single-layer image from a rootfs tarball\n"
       "  pull [-q] NAME[:TAG|@DIGEST]...    Pull images from a registry\n"
       "  ls [--format table|json] [-q]      List images\n"
       "  inspect IMAGE...                   Display detailed information on images (JSON)\n"
@@ -137,21 +137,50 @@ cmd_pull (int argc, char **argv)
 
 /* ---- import, tag ------------------------------------------------------- */
 
+static const char import_usage[]
+    = "Usage: ccompose image import [OPTIONS] ROOTFS.tar|- [NAME[:TAG]]\n\n"
+      "Create a single-layer image from a rootfs tarball (plain, gzip or zstd; - reads standard input)\n\n"
+      "Options:\n"
+      "  -c, --change list       Apply a Dockerfile instruction to the image config (CMD, ENTRYPOINT, ENV,\n"
+      "                          EXPOSE, HEALTHCHECK, LABEL, ONBUILD, STOPSIGNAL, USER, VOLUME, WORKDIR)\n"
+      "  -m, --message string    Set the commit message of the imported image\n";
+
 static int
 cmd_import (int argc, char **argv)
 {
+  static const struct option opts[] = {
+    { "change", required_argument, NULL, 'c' },
+    { "message", required_argument, NULL, 'm' },
+    { "help", no_argument, NULL, 'h' },
+    { NULL, 0, NULL, 0 },
+  };
   cleanup_error cc_error_t err = NULL;
   cleanup_free char *id = NULL;
+  cleanup_strv char **changes = xzalloc (sizeof (char *));
+  struct cc_image_import_opts o = { 0 };
+  int c;
 
-  if (argc > 1 && (strcmp (argv[1], "-h") == 0 || strcmp (argv[1], "--help") == 0))
-    {
-      puts ("Usage: ccompose image import ROOTFS.tar NAME[:TAG]\n\nCreate a single-layer image from a rootfs "
-            "tarball (plain, gzip or zstd)");
-      return CLI_EXIT_OK;
-    }
-  if (argc != 3)
-    return cli_usage_error ("image import", "want ROOTFS.tar NAME[:TAG]");
-  if (cc_image_import_rootfs (argv[1], argv[2], &id, &err) < 0)
+  while ((c = getopt_long (argc, argv, "c:m:h", opts, NULL)) != -1)
+    switch (c)
+      {
+      case 'c':
+        cc_strv_append (&changes, optarg);
+        break;
+      case 'm':
+        o.message = optarg;
+        break;
+      case 'h':
+        fputs (import_usage, stdout);
+        return CLI_EXIT_OK;
+      default:
+        return cli_usage_error ("image import", "unknown option");
+      }
+  if (argc - optind < 1 || argc - optind > 2)
+    return cli_usage_error ("image import", "want ROOTFS.tar|- [NAME[:TAG]]");
+  if (strcmp (argv[optind], "-") == 0 && isatty (STDIN_FILENO))
+    return cli_usage_error ("image import", "standard input is a terminal: give ROOTFS.tar or pipe it in");
+  o.changes = changes;
+  if (cc_image_import (argv[optind], argc - optind == 2 ? argv[optind + 1] : NULL, &o, &id, &err) < 0)
     {
       cc_error_print (&err);
       return CLI_EXIT_FAILURE;

@@ -139,6 +139,18 @@ int cc_image_load (const char *path, cc_image_loaded_fn cb, void *opaque, cc_err
 /* `image import ROOTFS.tar REF`: a single-layer image from a rootfs
    tarball (plain, gzip or zstd); *ID_OUT (may be NULL) gets its id.  */
 int cc_image_import_rootfs (const char *tarball, const char *ref, char **id_out, cc_error_t *err);
+/* `image import [--change INSTR]... [--message M] ROOTFS.tar [REF]`:
+   the same with Dockerfile instructions applied to the config (those
+   docker import takes: CMD, ENTRYPOINT, ENV, EXPOSE, HEALTHCHECK, LABEL,
+   ONBUILD, STOPSIGNAL, USER, VOLUME, WORKDIR) and MESSAGE as the history
+   comment; TARBALL `-` is standard input, REF NULL leaves it untagged.  */
+struct cc_image_import_opts
+{
+  char *const *changes; /* NULL-terminated, may be NULL */
+  const char *message;  /* may be NULL */
+};
+int cc_image_import (const char *tarball, const char *ref, const struct cc_image_import_opts *opts, char **id_out,
+                     cc_error_t *err);
 
 /* ---- registry pull (pull.c, registry.c) ------------------------------- */
 

@@ -514,21 +514,25 @@ cc_image_load (const char *path, cc_image_loaded_fn cb, void *opaque, cc_error_t
 
 /* ---- import ROOTFS.tar ------------------------------------------------------- */
 
+/* CONFIG (taken over) is the `config` object the changes gave.  */
 static int
-write_import_config (struct cc_store *s, const char *diff_id, const char *source, char **out, cc_error_t *err)
+write_import_config (struct cc_store *s, const char *diff_id, const char *source, cJSON *config,
+                     const struct cc_image_import_opts *o, char **out, cc_error_t *err)
 {
   cleanup_cjson cJSON *c = cJSON_CreateObject ();
   cleanup_free char *text = NULL;
   cleanup_free char *base = cc_path_basename (source);
-  cleanup_free char *comment = xasprintf ("Imported from %s", base);
+  cleanup_free char *comment = o->message ? xstrdup (o->message) : xasprintf ("Imported from %s", base);
+  cleanup_free char *now = cc_store_now ();
   cJSON *rootfs = cJSON_CreateObject (), *ids = cJSON_CreateArray (), *hist = cJSON_CreateArray ();
   cJSON *h = cJSON_CreateObject ();
-  char *now = cc_store_now ();
 
   cc_json_set_string (c, "architecture", cc_host_arch ());
   cc_json_set_string (c, "os", "linux");
   cc_json_set_string (c, "created", now);
-  cc_json_set (c, "config", cJSON_CreateObject ());
+  if (o->message)
+    cc_json_set_string (c, "comment", o->message);
+  cc_json_set (c, "config", config);
   cc_json_set_string (rootfs, "type", "layers");
   cJSON_AddItemToArray (ids, cJSON_CreateString (diff_id));
   cc_json_set (rootfs, "diff_ids", ids);
@@ -538,26 +542,42 @@ write_import_config (struct cc_store *s, const char *diff_id, const char *source
   cc_json_set_string (h, "comment", comment);
   cJSON_AddItemToArray (hist, h);
   cc_json_set (c, "history", hist);
-  free (now);
   text = cJSON_PrintUnformatted (c);
   return cc_store_put_blob_data (s, text, strlen (text), out, err);
 }
 
 static int
-import_into (struct cc_store *s, const char *tarball, const char *ref, char **id_out, cc_error_t *err)
+open_rootfs (const char *tarball, cc_error_t *err)
 {
-  cleanup_close int fd = open (tarball, O_RDONLY | O_CLOEXEC);
+  /* `-` is standard input, as for docker import.  */
+  int fd = strcmp (tarball, "-") == 0 ? fcntl (STDIN_FILENO, F_DUPFD_CLOEXEC, 0) : open (tarball, O_RDONLY | O_CLOEXEC);
+
+  if (fd < 0)
+    return cc_error_make (err, errno, "open `%s`", tarball);
+  return fd;
+}
+
+static int
+import_into (struct cc_store *s, const char *tarball, const char *ref, const struct cc_image_import_opts *o,
+             char **id_out, cc_error_t *err)
+{
+  cleanup_close int fd = -1;
   cleanup_free char *blob = NULL;
   cleanup_free char *diff_id = NULL;
   cleanup_free char *config = NULL;
   cleanup_free char *manifest = NULL;
+  cleanup_cjson cJSON *changed = NULL;
 
+  /* A bad change fails before the rootfs is read.  */
+  if (cc_image_changes_config (o->changes, &changed, err) < 0)
+    return -1;
+  fd = open_rootfs (tarball, err);
   if (fd < 0)
-    return cc_error_make (err, errno, "open `%s`", tarball);
+    return -1;
   if (cc_store_put_blob_fd (s, fd, NULL, -1, &blob, err) < 0
       || cc_store_unpack_layer (s, blob, NULL, &diff_id, err) < 0)
     return cc_error_wrap (err, "import `%s`", tarball);
-  if (write_import_config (s, diff_id, tarball, &config, err) < 0
+  if (write_import_config (s, diff_id, tarball, steal_pointer (&changed), o, &config, err) < 0
       || write_manifest (s, config, (char *[]){ blob, NULL }, &manifest, err) < 0
       || cc_store_add_image (s, manifest, config, ref, NULL, err) < 0)
     return -1;
@@ -567,9 +587,11 @@ import_into (struct cc_store *s, const char *tarball, const char *ref, char **id
 }
 
 int
-cc_image_import_rootfs (const char *tarball, const char *ref, char **id_out, cc_error_t *err)
+cc_image_import (const char *tarball, const char *ref, const struct cc_image_import_opts *opts, char **id_out,
+                 cc_error_t *err)
 {
   struct cc_store s cleanup_store = { .lock_fd = -1, .root_fd = -1 };
+  static const struct cc_image_import_opts none = { 0 };
   cleanup_free char *full = NULL;
 
   if (ref)
@@ -580,10 +602,16 @@ cc_image_import_rootfs (const char *tarball, const char *ref, char **id_out, cc_
     }
   if (cc_store_open (&s, false, err) < 0)
     return -1;
-  if (import_into (&s, tarball, full, id_out, err) < 0)
+  if (import_into (&s, tarball, full, opts ? opts : &none, id_out, err) < 0)
     {
       cc_gc_after_failure (&s);
       return -1;
     }
   return 0;
+}
+
+int
+cc_image_import_rootfs (const char *tarball, const char *ref, char **id_out, cc_error_t *err)
+{
+  return cc_image_import (tarball, ref, NULL, id_out, err);
 }

@@ -66,17 +66,19 @@ add_tags (cJSON *doc, const struct cc_image *img)
   cc_json_set (doc, "RepoDigests", digests);
 }
 
-static cJSON *
-raw_config (struct cc_store *s, const char *id)
+/* The config blob's `config` object and `comment` (what `docker import
+   --message` and `docker commit -m` set), as Docker shows them.  */
+static void
+add_raw_config (cJSON *out, struct cc_store *s, const char *id)
 {
   cleanup_free char *text = NULL;
   cleanup_cjson cJSON *doc = NULL;
-  cJSON *c;
+  cJSON *c = NULL;
 
-  if (cc_store_read_blob (s, id, &text, NULL, NULL) < 0 || cc_json_parse (text, "config", &doc, NULL) < 0)
-    return cJSON_CreateObject ();
-  c = cJSON_DetachItemFromObjectCaseSensitive (doc, "config");
-  return cJSON_IsObject (c) ? c : (cJSON_Delete (c), cJSON_CreateObject ());
+  if (cc_store_read_blob (s, id, &text, NULL, NULL) == 0 && cc_json_parse (text, "config", &doc, NULL) == 0)
+    c = cJSON_DetachItemFromObjectCaseSensitive (doc, "config");
+  cc_json_set_string (out, "Comment", cc_json_get_string (doc, "comment") ?: "");
+  cc_json_set (out, "Config", cJSON_IsObject (c) ? c : (cJSON_Delete (c), cJSON_CreateObject ()));
 }
 
 static cJSON *
@@ -104,7 +106,7 @@ inspect_doc (struct cc_store *s, cJSON *repos, const struct cc_image *img)
   cc_json_set_string (doc, "Architecture", img->config.architecture ? img->config.architecture : "");
   cc_json_set_string (doc, "Os", img->config.os ? img->config.os : "");
   cc_json_set_int (doc, "Size", img->size);
-  cc_json_set (doc, "Config", raw_config (s, img->id));
+  add_raw_config (doc, s, img->id);
   cc_json_set (doc, "GraphDriver", graph_driver (img));
   cc_json_set_string (rootfs, "Type", "layers");
   cc_json_set (rootfs, "Layers", strv_json (img->config.diff_ids));

@@ -149,6 +149,10 @@ int cc_store_add_images (struct cc_store *s, struct cc_store_ref *refs, size_t n
 /* The current time as RFC 3339 with nanoseconds, UTC.  */
 char *cc_store_now (void);
 
+/* The `config` object of an imported image: CHANGES (Dockerfile
+   instructions, may be NULL) applied to an empty one (change.c).  */
+int cc_image_changes_config (char *const *changes, cJSON **config, cc_error_t *err);
+
 /* After a failed import: if no other command uses the store, remove what
    the failure left unreferenced (gc.c).  */
 void cc_gc_after_failure (struct cc_store *s);

@@ -112,6 +112,59 @@ test_import_rootfs() {
   assert_contains "$OUT" "invalid reference format"
 }
 
+# `image import --change` as docker import: Dockerfile instructions set
+# the config (variables, JSON and shell forms as in a Dockerfile); others
+# are refused before anything is stored.
+test_import_with_changes() {
+  require_root
+  use_private_state image-import-change
+  samples_ready busybox
+  "$CCOMPOSE" image load -q -i "$SAMPLES/out/busybox" || fail load
+  tar -C "$(inspect_field busybox:1.35 'd["GraphDriver"]["Data"]["LowerDir"]')" -cf "$CCOMPOSE_STATE_DIR/rootfs.tar" . ||
+    fail tar
+  assert_exit 0 "$CCOMPOSE" image import -c 'ENV A=1 PATH=/bin' -c 'ENV B=${A}-2' -c 'WORKDIR /srv' -c 'WORKDIR app' \
+    -c 'CMD echo "$B"' -c 'ENTRYPOINT ["/bin/sh", "-c"]' --change 'USER 65534:65534' -c 'EXPOSE 80 53/udp' \
+    -c 'LABEL org.example.a=b "with space"=c' -c 'VOLUME ["/data"]' -c 'STOPSIGNAL SIGINT' \
+    -c 'HEALTHCHECK --interval=5s CMD true' -c 'onbuild RUN make' -m "made by a test" "$CCOMPOSE_STATE_DIR/rootfs.tar" changed:1
+  local cfg='d["Config"]'
+  assert_eq "$(inspect_field changed:1 "$cfg['Env']")" "['PATH=/bin', 'A=1', 'B=1-2']"
+  assert_eq "$(inspect_field changed:1 "$cfg['WorkingDir']")" "/srv/app"
+  assert_eq "$(inspect_field changed:1 "$cfg['Cmd']")" "['/bin/sh', '-c', 'echo \"\$B\"']"
+  assert_eq "$(inspect_field changed:1 "$cfg['Entrypoint']")" "['/bin/sh', '-c']"
+  assert_eq "$(inspect_field changed:1 "$cfg['User']")" "65534:65534"
+  assert_eq "$(inspect_field changed:1 "sorted($cfg['ExposedPorts'])")" "['53/udp', '80/tcp']"
+  assert_eq "$(inspect_field changed:1 "$cfg['Labels']")" "{'org.example.a': 'b', 'with space': 'c'}"
+  assert_eq "$(inspect_field changed:1 "list($cfg['Volumes'])")" "['/data']"
+  assert_eq "$(inspect_field changed:1 "$cfg['StopSignal']")" "SIGINT"
+  assert_eq "$(inspect_field changed:1 "$cfg['Healthcheck']")" "{'Test': ['CMD-SHELL', 'true'], 'Interval': 5000000000}"
+  assert_eq "$(inspect_field changed:1 "$cfg['OnBuild']")" "['RUN make']"
+  assert_eq "$(inspect_field changed:1 'd["Comment"]')" "made by a test"
+  # Without changes the config is empty, as docker import's; standard input works, untagged.
+  assert_exit 0 bash -c '"$CCOMPOSE" image import - <"$1"' _ "$CCOMPOSE_STATE_DIR/rootfs.tar"
+  assert_eq "$(inspect_field "$OUT" 'd["Config"]')" "{}"
+  assert_eq "$(inspect_field "$OUT" 'd["RepoTags"]')" "[]"
+  # Refused: instructions docker import refuses, two instructions in one
+  # change, a continuation into nothing, invalid values; nothing stored.
+  local before
+  before=$(blob_count)
+  local bad
+  for bad in 'RUN echo pwned' 'COPY / /' 'FROM busybox' 'ARG X=1' 'SHELL ["/bin/bash"]' 'MAINTAINER me'; do
+    assert_exit 1 "$CCOMPOSE" image import -c "$bad" "$CCOMPOSE_STATE_DIR/rootfs.tar" bad:1
+    assert_contains "$OUT" "--change \`$bad\`: ${bad%% *} is not a valid change command"
+  done
+  assert_exit 1 "$CCOMPOSE" image import -c "$(printf 'CMD true\nRUN echo pwned')" "$CCOMPOSE_STATE_DIR/rootfs.tar" bad:1
+  assert_contains "$OUT" "one instruction per --change"
+  assert_exit 1 "$CCOMPOSE" image import -c 'CMD true \' -c 'RUN echo pwned' "$CCOMPOSE_STATE_DIR/rootfs.tar" bad:1
+  assert_contains "$OUT" "line continuation"
+  assert_exit 1 "$CCOMPOSE" image import -c 'EXPOSE http' "$CCOMPOSE_STATE_DIR/rootfs.tar" bad:1
+  assert_contains "$OUT" "--change \`EXPOSE http\`: invalid containerPort: http"
+  assert_exit 1 "$CCOMPOSE" image import -c 'STOPSIGNAL SIGNOPE' "$CCOMPOSE_STATE_DIR/rootfs.tar" bad:1
+  assert_contains "$OUT" "--change \`STOPSIGNAL SIGNOPE\`: invalid signal"
+  assert_exit 1 "$CCOMPOSE" image inspect bad:1
+  assert_eq "$(blob_count)" "$before" "blobs after refused imports"
+  assert_exit 2 "$CCOMPOSE" image import -c
+}
+
 test_rm_and_prune_remove_exactly_the_unreferenced() {
   require_root
   use_private_state image-gc

@@ -1,10 +1,13 @@
-/* `ccompose image`: the store-wide image commands (load, import, pull,
-   ls, inspect, rm, prune, tag).  The project-scoped `ccompose images` lives
+/* `ccompose image`: the store-wide image commands (load, save, import,
+   pull, push, ls, inspect, rm, prune, tag).  The project-scoped `ccompose images` lives
    elsewhere.  */
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -19,14 +22,16 @@ static const char usage[]
     = "Usage: ccompose image [OPTIONS] COMMAND\n\n"
       "Manage the local image store\n\n"
       "Commands:\n"
-      "  load [-i FILE|DIR] [-q]            Load images from an OCI layout (dir or tar) or a docker archive\n"
+      "  load [-i FILE|DIR] [-q]                      Load images from an OCI layout (dir or tar) or a docker archive\n"
+      "  save [-o FILE] [--format docker|oci] IMAGE...  Save images to a tar archive\n"
       "  import [-c INSTR]... ROOTFS.tar [NAME[:TAG]]  Create a single-layer image from a rootfs tarball\n"
-      "  pull [-q] NAME[:TAG|@DIGEST]...    Pull images from a registry\n"
-      "  ls [--format table|json] [-q]      List images\n"
-      "  inspect IMAGE...                   Display detailed information on images (JSON)\n"
-      "  rm [-f] IMAGE...                   Remove images\n"
-      "  prune [-a] [-f]                    Remove unused images\n"
-      "  tag SOURCE TARGET                  Create a reference TARGET that refers to SOURCE\n";
+      "  pull [-q] NAME[:TAG|@DIGEST]...              Pull images from a registry\n"
+      "  push [-q] NAME[:TAG]                         Push an image to a registry\n"
+      "  ls [--format table|json] [-q]                List images\n"
+      "  inspect IMAGE...                             Display detailed information on images (JSON)\n"
+      "  rm [-f] IMAGE...                             Remove images\n"
+      "  prune [-a] [-f]                              Remove unused images\n"
+      "  tag SOURCE TARGET                            Create a reference TARGET that refers to SOURCE\n";
 
 /* ---- load -------------------------------------------------------------- */
 
@@ -133,6 +138,85 @@ cmd_pull (int argc, char **argv)
         }
     }
   return ret;
+}
+
+/* ---- save -------------------------------------------------------------- */
+
+static const char save_usage[]
+    = "Usage: ccompose image save [OPTIONS] IMAGE...\n\n"
+      "Save one or more images to a tar archive (streamed to standard output by default)\n\n"
+      "Options:\n"
+      "      --format string   docker (docker-archive that is also an OCI layout, as Docker 25) or oci\n"
+      "                        (OCI image layout, layers as stored) (default \"docker\")\n"
+      "  -o, --output string   Write to a file, instead of standard output\n";
+
+/* Into a temporary file next to PATH, renamed over it once whole: a
+   failed save leaves no partial archive under the name asked for.  */
+static int
+save_to_file (char **refs, enum cc_image_save_format format, const char *path, cc_error_t *err)
+{
+  cleanup_free char *tmp = xasprintf ("%s.ccompose-XXXXXX", path);
+  cleanup_close int fd = mkostemp (tmp, O_CLOEXEC);
+
+  if (fd < 0)
+    return cc_error_make (err, errno, "create `%s`", tmp);
+  if (fchmod (fd, 0644) < 0 || cc_image_save (refs, format, fd, err) < 0 || fsync (fd) < 0 || rename (tmp, path) < 0)
+    {
+      if (err && *err == NULL)
+        cc_error_make (err, errno, "write `%s`", path);
+      unlink (tmp);
+      return -1;
+    }
+  return 0;
+}
+
+static int
+cmd_save (int argc, char **argv)
+{
+  static const struct option opts[] = {
+    { "output", required_argument, NULL, 'o' },
+    { "format", required_argument, NULL, 'f' },
+    { "help", no_argument, NULL, 'h' },
+    { NULL, 0, NULL, 0 },
+  };
+  cleanup_error cc_error_t err = NULL;
+  enum cc_image_save_format format = CC_IMAGE_SAVE_DOCKER;
+  const char *output = NULL;
+  int c, ret;
+
+  while ((c = getopt_long (argc, argv, "o:h", opts, NULL)) != -1)
+    switch (c)
+      {
+      case 'o':
+        output = optarg;
+        break;
+      case 'f':
+        if (strcmp (optarg, "docker") != 0 && strcmp (optarg, "oci") != 0)
+          return cli_usage_error ("image save", "invalid --format `%s` (docker, oci)", optarg);
+        format = strcmp (optarg, "oci") == 0 ? CC_IMAGE_SAVE_OCI : CC_IMAGE_SAVE_DOCKER;
+        break;
+      case 'h':
+        fputs (save_usage, stdout);
+        return CLI_EXIT_OK;
+      default:
+        return cli_usage_error ("image save", "unknown option");
+      }
+  if (optind >= argc)
+    return cli_usage_error ("image save", "requires at least one IMAGE");
+  if (output && strcmp (output, "-") == 0)
+    output = NULL;
+  /* As docker save: an archive is no thing to print on a terminal.  */
+  if (output == NULL && isatty (STDOUT_FILENO))
+    return cli_usage_error ("image save", "cowardly refusing to save to a terminal: use -o FILE or redirect");
+  fflush (stdout);
+  ret = output ? save_to_file (argv + optind, format, output, &err)
+               : cc_image_save (argv + optind, format, STDOUT_FILENO, &err);
+  if (ret < 0)
+    {
+      cc_error_print (&err);
+      return CLI_EXIT_FAILURE;
+    }
+  return CLI_EXIT_OK;
 }
 
 /* ---- import, tag ------------------------------------------------------- */
@@ -543,9 +627,10 @@ static const struct
   const char *name;
   int (*fn) (int argc, char **argv);
 } subcommands[] = {
-  { "load", cmd_load },   { "import", cmd_import },   { "pull", cmd_pull }, { "ls", cmd_ls },
-  { "list", cmd_ls },     { "inspect", cmd_inspect }, { "rm", cmd_rm },     { "remove", cmd_rm },
-  { "prune", cmd_prune }, { "tag", cmd_tag },         { "pin", cmd_pin },   { "unpin", cmd_pin },
+  { "load", cmd_load }, { "save", cmd_save },   { "import", cmd_import },   { "pull", cmd_pull },
+  { "ls", cmd_ls },     { "list", cmd_ls },     { "inspect", cmd_inspect }, { "rm", cmd_rm },
+  { "remove", cmd_rm }, { "prune", cmd_prune }, { "tag", cmd_tag },         { "pin", cmd_pin },
+  { "unpin", cmd_pin },
 };
 
 int

@@ -152,6 +152,19 @@ struct cc_image_import_opts
 int cc_image_import (const char *tarball, const char *ref, const struct cc_image_import_opts *opts, char **id_out,
                      cc_error_t *err);
 
+/* ---- save (save.c) ---------------------------------------------------- */
+
+enum cc_image_save_format
+{
+  CC_IMAGE_SAVE_DOCKER, /* docker-archive and OCI layout in one, as Docker 25 */
+  CC_IMAGE_SAVE_OCI,    /* OCI image layout, blobs as stored */
+};
+
+/* `image save IMAGE...`: a tarball of the images REFS name, written to
+   OUT_FD as it is produced.  NAME:TAG saves that name, NAME every tag of
+   the repository, an id the image without a name.  */
+int cc_image_save (char *const *refs, enum cc_image_save_format format, int out_fd, cc_error_t *err);
+
 /* ---- registry pull (pull.c, registry.c) ------------------------------- */
 
 /* Pull REF (name[:tag][@digest]) from its registry (Docker Registry HTTP

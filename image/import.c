@@ -201,7 +201,9 @@ publish_queued (struct load *l, cc_error_t *err)
   ret = cc_store_add_images (l->store, refs, l->n_queued, err);
   for (size_t i = 0; i < l->n_queued; i++)
     {
-      if (ret == 0 && refs[i].replaced)
+      /* Another manifest of the same config (a save in another format)
+         is the same image: nothing to warn about.  */
+      if (ret == 0 && refs[i].replaced && strcmp (refs[i].replaced, refs[i].id) != 0)
         report_retag (refs[i].ref, refs[i].replaced);
       if (ret == 0 && l->cb)
         l->cb (l->opaque, refs[i].ref, refs[i].id);

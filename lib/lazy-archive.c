@@ -29,6 +29,7 @@ ARCHIVE_FN (int, archive_read_open,
             (struct archive * a, void *data, archive_open_callback *o, archive_read_callback *r,
              archive_close_callback *c),
             (a, data, o, r, c))
+ARCHIVE_FN (int, archive_read_open_fd, (struct archive * a, int fd, size_t block), (a, fd, block))
 ARCHIVE_FN (int, archive_read_next_header, (struct archive * a, struct archive_entry **e), (a, e))
 ARCHIVE_FN (la_ssize_t, archive_read_data, (struct archive * a, void *buf, size_t len), (a, buf, len))
 ARCHIVE_FN (int, archive_read_data_block, (struct archive * a, const void **buf, size_t *len, la_int64_t *off),
@@ -71,6 +72,15 @@ ARCHIVE_FN (int, archive_write_open_memory, (struct archive * a, void *buf, size
             (a, buf, size, used))
 ARCHIVE_FN (int, archive_write_header, (struct archive * a, struct archive_entry *e), (a, e))
 ARCHIVE_FN (la_ssize_t, archive_write_data, (struct archive * a, const void *buf, size_t len), (a, buf, len))
+ARCHIVE_FN (int, archive_write_open,
+            (struct archive * a, void *data, archive_open_callback *o, archive_write_callback *w,
+             archive_close_callback *c),
+            (a, data, o, w, c))
+ARCHIVE_FN (int, archive_write_set_format_raw, (struct archive * a), (a))
+ARCHIVE_FN (int, archive_write_set_filter_option,
+            (struct archive * a, const char *module, const char *option, const char *value), (a, module, option, value))
+ARCHIVE_FN (int, archive_write_set_bytes_per_block, (struct archive * a, int n), (a, n))
+ARCHIVE_VOID_FN (archive_entry_set_mtime, (struct archive_entry * e, time_t t, long ns), (e, t, ns))
 
 /* A va_list cannot be handed on to a variadic function: the message is
    formatted here and passed whole (libarchive copies it).  A NULL format

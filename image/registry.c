@@ -22,6 +22,7 @@
 #include "lib/file.h"
 #include "lib/json.h"
 #include "lib/log.h"
+#include "lib/strv.h"
 #include "lib/xalloc.h"
 
 #define ACCEPT_MANIFESTS "Accept: " MT_OCI_INDEX ", " MT_OCI_MANIFEST ", " MT_DOCKER_LIST ", " MT_DOCKER_MANIFEST
@@ -42,8 +43,9 @@ struct cc_registry
   char *http_base;
   bool insecure;
   char *repo;
-  char *basic; /* base64 user:pass from the docker config, or NULL */
-  char *auth;  /* "Authorization: ..." once a challenge was answered */
+  char *basic;   /* base64 user:pass from the docker config, or NULL */
+  char *auth;    /* "Authorization: ..." once a challenge was answered */
+  char **scopes; /* token scopes asked for besides the challenge's (push) */
   bool pinged;
   char errbuf[CURL_ERROR_SIZE];
 };
@@ -242,18 +244,41 @@ url_host (const char *url)
 
 /* ---- auth ------------------------------------------------------------------------- */
 
+/* The challenge's scope, the client's own (a push wants
+   `repository:NAME:pull,push` and pull on the repositories it mounts
+   from), or pull on the repository: each its own `scope=` parameter.  */
+static char **
+token_scopes (struct cc_registry *r, const struct cc_auth_challenge *c)
+{
+  char **v = xzalloc (sizeof (char *));
+
+  if (c->scope)
+    cc_strv_append (&v, c->scope);
+  for (char **s = r->scopes; s && *s; s++)
+    if (! cc_strv_contains (v, *s))
+      cc_strv_append (&v, *s);
+  if (v[0] == NULL)
+    cc_strv_push (&v, xasprintf ("repository:%s:pull", r->repo));
+  return v;
+}
+
 static char *
 token_url (struct cc_registry *r, const struct cc_auth_challenge *c)
 {
-  cleanup_free char *scope = c->scope ? xstrdup (c->scope) : xasprintf ("repository:%s:pull", r->repo);
+  cleanup_strv char **scopes = token_scopes (r, c);
   char *service = c->service ? curl_easy_escape (r->curl, c->service, 0) : NULL;
-  char *escaped_scope = curl_easy_escape (r->curl, scope, 0);
-  char *url = xasprintf ("%s%c%s%s%sscope=%s", c->realm, strchr (c->realm, '?') ? '&' : '?', service ? "service=" : "",
-                         service ? service : "", service ? "&" : "", escaped_scope);
+  struct cc_buf b = { 0 };
 
+  cc_buf_printf (&b, "%s%c%s%s", c->realm, strchr (c->realm, '?') ? '&' : '?', service ? "service=" : "",
+                 service ? service : "");
+  for (size_t i = 0; scopes[i]; i++)
+    {
+      char *escaped = curl_easy_escape (r->curl, scopes[i], 0);
+      cc_buf_printf (&b, "%sscope=%s", service || i > 0 ? "&" : "", escaped);
+      curl_free (escaped);
+    }
   curl_free (service);
-  curl_free (escaped_scope);
-  return url;
+  return cc_buf_steal (&b);
 }
 
 /* The token endpoint gets the user's credentials: never over plain http
@@ -342,25 +367,113 @@ authenticate (struct cc_registry *r, const struct sink *s, cc_error_t *err)
   return 0;
 }
 
-/* GET PATH (under /v2/) with ACCEPT (may be NULL); on a 401, answer the
-   challenge once and try again.  */
-static int
-get (struct cc_registry *r, const char *path, const char *accept, struct sink *s, long *status, cc_error_t *err)
+/* What a request sends: LEN bytes of FD from OFFSET, or of MEM.  */
+struct body
 {
-  cleanup_free char *url = xasprintf ("%s/v2/%s", r->base, path);
+  int fd;
+  int64_t offset, len, sent;
+  const char *mem;
+};
 
+static size_t
+body_read (char *buf, size_t size, size_t nmemb, void *opaque)
+{
+  struct body *b = opaque;
+  size_t want = size * nmemb;
+  ssize_t n;
+
+  if ((int64_t)want > b->len - b->sent)
+    want = (size_t)(b->len - b->sent);
+  if (want == 0)
+    return 0;
+  if (b->mem)
+    {
+      memcpy (buf, b->mem + b->sent, want);
+      b->sent += (int64_t)want;
+      return want;
+    }
+  do
+    n = pread (b->fd, buf, want, b->offset + b->sent);
+  while (n < 0 && errno == EINTR);
+  if (n <= 0)
+    return CURL_READFUNC_ABORT;
+  b->sent += n;
+  return (size_t)n;
+}
+
+/* A request: METHOD, and the headers it carries besides auth.  */
+struct req
+{
+  const char *method; /* GET, HEAD, POST, PUT, PATCH, DELETE */
+  const char *url;
+  const char *const *headers; /* NULL-terminated, may be NULL */
+  struct body *body;          /* PUT/PATCH: what is uploaded, may be NULL */
+};
+
+/* The Authorization header goes to the registry's own host only: an
+   upload Location may point at storage elsewhere.  */
+static bool
+is_registry_url (struct cc_registry *r, const char *url)
+{
+  cleanup_free char *host = url_host (url);
+
+  return strcmp (host, r->host) == 0;
+}
+
+static void
+set_method (struct cc_registry *r, const struct req *q)
+{
+  CURL *c = r->curl;
+
+  if (strcmp (q->method, "HEAD") == 0)
+    curl_easy_setopt (c, CURLOPT_NOBODY, 1L);
+  else if (strcmp (q->method, "POST") == 0)
+    {
+      curl_easy_setopt (c, CURLOPT_POST, 1L);
+      curl_easy_setopt (c, CURLOPT_POSTFIELDS, "");
+      curl_easy_setopt (c, CURLOPT_POSTFIELDSIZE, 0L);
+    }
+  else if (strcmp (q->method, "PUT") == 0 || strcmp (q->method, "PATCH") == 0)
+    {
+      curl_easy_setopt (c, CURLOPT_UPLOAD, 1L);
+      curl_easy_setopt (c, CURLOPT_READFUNCTION, body_read);
+      curl_easy_setopt (c, CURLOPT_READDATA, q->body);
+      curl_easy_setopt (c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)(q->body ? q->body->len : 0));
+      if (strcmp (q->method, "PATCH") == 0)
+        curl_easy_setopt (c, CURLOPT_CUSTOMREQUEST, "PATCH");
+    }
+  else if (strcmp (q->method, "DELETE") == 0)
+    curl_easy_setopt (c, CURLOPT_CUSTOMREQUEST, "DELETE");
+  /* Only reads follow redirects: a body is not sent twice.  */
+  if (strcmp (q->method, "GET") != 0 && strcmp (q->method, "HEAD") != 0)
+    curl_easy_setopt (c, CURLOPT_FOLLOWLOCATION, 0L);
+}
+
+/* Q into S; on a 401, answer the challenge once and try again (the body
+   is sent again from its start).  */
+static int
+request (struct cc_registry *r, const struct req *q, struct sink *s, long *status, cc_error_t *err)
+{
   for (int attempt = 0;; attempt++)
     {
       cleanup_slist struct curl_slist *headers = NULL;
-      set_common_options (r, url, s->fd < 0);
-      if (accept)
-        headers = curl_slist_append (headers, accept);
-      if (r->auth)
+      bool small = s->fd < 0 && (q->body == NULL || q->body->len < 1024 * 1024);
+      set_common_options (r, q->url, small);
+      set_method (r, q);
+      for (const char *const *h = q->headers; h && *h; h++)
+        headers = curl_slist_append (headers, *h);
+      if (q->body)
+        {
+          q->body->sent = 0;
+          /* No `Expect: 100-continue` round trip: registries answer the request.  */
+          headers = curl_slist_append (headers, "Expect:");
+        }
+      if (r->auth && is_registry_url (r, q->url))
         headers = curl_slist_append (headers, r->auth);
       curl_easy_setopt (r->curl, CURLOPT_HTTPHEADER, headers);
-      if (perform (r, url, s, status, err) < 0)
+      if (perform (r, q->url, s, status, err) < 0)
         return -1;
-      if (*status != 401 || attempt > 0)
+      if (*status != 401 || attempt > 0 || ! is_registry_url (r, q->url))
         return 0;
       /* The same Basic credentials again would get the same answer.  */
       if (r->auth && strncmp (r->auth, "Authorization: Basic", 20) == 0)
@@ -368,6 +481,17 @@ get (struct cc_registry *r, const char *path, const char *accept, struct sink *s
       if (authenticate (r, s, err) < 0)
         return -1;
     }
+}
+
+/* GET PATH (under /v2/) with ACCEPT (may be NULL).  */
+static int
+get (struct cc_registry *r, const char *path, const char *accept, struct sink *s, long *status, cc_error_t *err)
+{
+  cleanup_free char *url = xasprintf ("%s/v2/%s", r->base, path);
+  const char *headers[] = { accept, NULL };
+  struct req q = { "GET", url, headers, NULL };
+
+  return request (r, &q, s, status, err);
 }
 
 /* GET /v2/: which scheme answers, and which auth it wants.  */
@@ -426,6 +550,7 @@ cc_registry_free (struct cc_registry *r)
   free (r->repo);
   free (r->basic);
   free (r->auth);
+  cc_strv_free (r->scopes);
   free (r);
 }
 
@@ -496,5 +621,200 @@ cc_registry_get_blob (struct cc_registry *r, const char *digest, int64_t max, in
     return status_error (r, status, &s, digest, err);
   *got = cc_sha256_final (s.h);
   *total = s.total;
+  return 0;
+}
+
+/* ---- push ------------------------------------------------------------------------ */
+
+int
+cc_registry_ping (struct cc_registry *r, cc_error_t *err)
+{
+  return ping (r, err);
+}
+
+void
+cc_registry_add_scope (struct cc_registry *r, const char *scope)
+{
+  if (r->scopes == NULL)
+    r->scopes = xzalloc (sizeof (char *));
+  if (! cc_strv_contains (r->scopes, scope))
+    cc_strv_append (&r->scopes, scope);
+}
+
+/* An upload Location: absolute, or a path on the registry.  A registry
+   reached over https must not send us to plain http.  */
+static int
+resolve_location (struct cc_registry *r, const char *location, char **out, cc_error_t *err)
+{
+  const char *p;
+
+  if (location == NULL || *location == '\0')
+    return cc_error_make (err, 0, "%s started an upload but sent no Location", r->host);
+  if (strncmp (location, "https://", 8) == 0 || (r->insecure && strncmp (location, "http://", 7) == 0))
+    {
+      *out = xstrdup (location);
+      return 0;
+    }
+  if (strstr (location, "://"))
+    return cc_error_make (err, 0, "%s sent the upload Location `%s`, which is not https", r->host, location);
+  p = strstr (r->base, "://");
+  p = p ? p + 3 : r->base;
+  *out
+      = xasprintf ("%.*s%s%s", (int)(p - r->base + strcspn (p, "/")), r->base, location[0] == '/' ? "" : "/", location);
+  return 0;
+}
+
+int
+cc_registry_blob_exists (struct cc_registry *r, const char *digest, bool *exists, cc_error_t *err)
+{
+  struct sink s cleanup_sink = { .fd = -1, .max = MAX_ERROR_BODY, .max_file = -1 };
+  cleanup_free char *url = NULL;
+  struct req q = { "HEAD", NULL, NULL, NULL };
+  long status = 0;
+
+  /* The ping settles the scheme the URLs use.  */
+  if (ping (r, err) < 0)
+    return -1;
+  q.url = url = xasprintf ("%s/v2/%s/blobs/%s", r->base, r->repo, digest);
+  if (request (r, &q, &s, &status, err) < 0)
+    return -1;
+  if (status != 200 && status != 404)
+    return status_error (r, status, &s, "check blob", err);
+  *exists = status == 200;
+  return 0;
+}
+
+int
+cc_registry_start_upload (struct cc_registry *r, const char *digest, const char *mount_from, bool *mounted,
+                          char **location, cc_error_t *err)
+{
+  struct sink s cleanup_sink = { .fd = -1, .max = MAX_ERROR_BODY, .max_file = -1 };
+  cleanup_free char *url = NULL;
+  cleanup_free char *loc = NULL;
+  struct req q = { "POST", NULL, NULL, NULL };
+  long status = 0;
+
+  if (ping (r, err) < 0)
+    return -1;
+  if (mount_from)
+    {
+      char *from = curl_easy_escape (r->curl, mount_from, 0);
+      url = xasprintf ("%s/v2/%s/blobs/uploads/?mount=%s&from=%s", r->base, r->repo, digest, from);
+      curl_free (from);
+    }
+  else
+    url = xasprintf ("%s/v2/%s/blobs/uploads/", r->base, r->repo);
+  q.url = url;
+  if (request (r, &q, &s, &status, err) < 0)
+    return -1;
+  *mounted = mount_from && status == 201;
+  if (*mounted)
+    return 0;
+  if (status != 202)
+    return status_error (r, status, &s, "start an upload", err);
+  loc = response_header (r, "Location");
+  return resolve_location (r, loc, location, err);
+}
+
+void
+cc_registry_cancel_upload (struct cc_registry *r, const char *location)
+{
+  struct sink s cleanup_sink = { .fd = -1, .max = MAX_ERROR_BODY, .max_file = -1 };
+  cleanup_error cc_error_t ignored = NULL;
+  struct req q = { "DELETE", location, NULL, NULL };
+  long status = 0;
+
+  if (request (r, &q, &s, &status, &ignored) < 0)
+    cc_debug ("cancel upload %s: %s", location, ignored->msg);
+}
+
+/* PATCH one chunk; *LOCATION becomes the next one the registry names.  */
+static int
+upload_chunk (struct cc_registry *r, int fd, int64_t offset, int64_t len, char **location, cc_error_t *err)
+{
+  struct sink s cleanup_sink = { .fd = -1, .max = MAX_ERROR_BODY, .max_file = -1 };
+  cleanup_free char *range = xasprintf ("Content-Range: %lld-%lld", (long long)offset, (long long)(offset + len - 1));
+  cleanup_free char *next = NULL;
+  const char *headers[] = { "Content-Type: application/octet-stream", range, NULL };
+  struct body b = { fd, offset, len, 0, NULL };
+  struct req q = { "PATCH", *location, headers, &b };
+  long status = 0;
+
+  if (request (r, &q, &s, &status, err) < 0)
+    return -1;
+  if (status != 202)
+    {
+      cleanup_free char *what = xasprintf ("upload bytes %lld-%lld", (long long)offset, (long long)(offset + len - 1));
+      return status_error (r, status, &s, what, err);
+    }
+  next = response_header (r, "Location");
+  if (next == NULL)
+    return 0; /* the same URL goes on */
+  free (*location);
+  *location = NULL;
+  return resolve_location (r, next, location, err);
+}
+
+/* PUT LOCATION?digest=DIGEST, with the LEN bytes of FD from OFFSET.  */
+static int
+finish_upload (struct cc_registry *r, const char *location, const char *digest, int fd, int64_t offset, int64_t len,
+               cc_error_t *err)
+{
+  struct sink s cleanup_sink = { .fd = -1, .max = MAX_ERROR_BODY, .max_file = -1 };
+  char *escaped = curl_easy_escape (r->curl, digest, 0);
+  cleanup_free char *url = xasprintf ("%s%cdigest=%s", location, strchr (location, '?') ? '&' : '?', escaped);
+  const char *headers[] = { "Content-Type: application/octet-stream", NULL };
+  struct body b = { fd, offset, len, 0, NULL };
+  struct req q = { "PUT", url, headers, &b };
+  long status = 0;
+
+  curl_free (escaped);
+  if (request (r, &q, &s, &status, err) < 0)
+    return -1;
+  if (status != 201)
+    return status_error (r, status, &s, "finish the upload", err);
+  return 0;
+}
+
+int
+cc_registry_upload_blob (struct cc_registry *r, const char *location, const char *digest, int fd, int64_t size,
+                         int64_t chunk, cc_error_t *err)
+{
+  cleanup_free char *loc = xstrdup (location);
+  int64_t off = 0;
+
+  /* Small blobs go whole with the PUT that closes the upload; bigger ones
+     in PATCH chunks first, each a request a slow link can finish.  */
+  if (chunk <= 0 || size <= chunk)
+    return finish_upload (r, loc, digest, fd, 0, size, err);
+  for (off = 0; off < size; off += chunk)
+    if (upload_chunk (r, fd, off, size - off < chunk ? size - off : chunk, &loc, err) < 0)
+      return -1;
+  return finish_upload (r, loc, digest, fd, size, 0, err);
+}
+
+int
+cc_registry_put_manifest (struct cc_registry *r, const char *ref, const char *media_type, const char *body, size_t len,
+                          const char *digest, cc_error_t *err)
+{
+  struct sink s cleanup_sink = { .fd = -1, .max = MAX_ERROR_BODY, .max_file = -1 };
+  cleanup_free char *url = NULL;
+  cleanup_free char *ct = xasprintf ("Content-Type: %s", media_type);
+  cleanup_free char *sent = NULL;
+  const char *headers[] = { ct, NULL };
+  struct body b = { -1, 0, (int64_t)len, 0, body };
+  struct req q = { "PUT", NULL, headers, &b };
+  long status = 0;
+
+  if (ping (r, err) < 0)
+    return -1;
+  q.url = url = xasprintf ("%s/v2/%s/manifests/%s", r->base, r->repo, ref);
+  if (request (r, &q, &s, &status, err) < 0)
+    return -1;
+  if (status != 201 && status != 200)
+    return status_error (r, status, &s, "put the manifest", err);
+  sent = response_header (r, "Docker-Content-Digest");
+  if (sent && strncmp (sent, "sha256:", 7) == 0 && strcmp (sent, digest) != 0)
+    return cc_error_make (err, 0, "%s stored the manifest as %s, not %s", r->host, sent, digest);
   return 0;
 }

@@ -90,4 +90,29 @@ int cc_registry_get_manifest (struct cc_registry *r, const char *ref, char **bod
 int cc_registry_get_blob (struct cc_registry *r, const char *digest, int64_t max, int fd, char **got, int64_t *total,
                           cc_error_t *err);
 
+/* ---- push (registry.c) ------------------------------------------------- */
+
+/* Ask for SCOPE too when a token is needed (before the first request):
+   `repository:NAME:pull,push`, `repository:OTHER:pull` to mount from.  */
+void cc_registry_add_scope (struct cc_registry *r, const char *scope);
+/* GET /v2/ (once): the scheme and the auth the registry wants.  */
+int cc_registry_ping (struct cc_registry *r, cc_error_t *err);
+/* HEAD /v2/REPO/blobs/DIGEST.  */
+int cc_registry_blob_exists (struct cc_registry *r, const char *digest, bool *exists, cc_error_t *err);
+/* POST /v2/REPO/blobs/uploads/, with ?mount=DIGEST&from=MOUNT_FROM when
+   given: *MOUNTED when the registry linked the blob from there (201),
+   else *LOCATION is where the upload goes.  */
+int cc_registry_start_upload (struct cc_registry *r, const char *digest, const char *mount_from, bool *mounted,
+                              char **location, cc_error_t *err);
+/* The SIZE bytes of FD as DIGEST to LOCATION: one PUT when SIZE <= CHUNK
+   (or CHUNK <= 0), else PATCHes of CHUNK bytes and a closing PUT.  */
+int cc_registry_upload_blob (struct cc_registry *r, const char *location, const char *digest, int fd, int64_t size,
+                             int64_t chunk, cc_error_t *err);
+/* DELETE an upload that will not finish (best effort).  */
+void cc_registry_cancel_upload (struct cc_registry *r, const char *location);
+/* PUT /v2/REPO/manifests/REF: BODY (LEN bytes) as MEDIA_TYPE, which the
+   registry must store as DIGEST.  */
+int cc_registry_put_manifest (struct cc_registry *r, const char *ref, const char *media_type, const char *body,
+                              size_t len, const char *digest, cc_error_t *err);
+
 #endif

@@ -146,6 +146,19 @@ struct cc_store_ref
 };
 int cc_store_add_images (struct cc_store *s, struct cc_store_ref *refs, size_t n, cc_error_t *err);
 
+/* Where blobs came from: SOURCE ("host/repo") has each of DIGESTS
+   (a pull's or a push's); the sources of DIGEST, newest last.  */
+int cc_store_note_sources (struct cc_store *s, char *const *digests, const char *source, cc_error_t *err);
+char **cc_store_sources_of (cJSON *repos, const char *digest);
+
+/* The gzip copy of the uncompressed blob DIGEST, made (deterministic, as
+   `gzip -n`) and remembered the first time (compress.c); *SIZE its size.  */
+int cc_store_gzip_blob (struct cc_store *s, const char *digest, char **gz, int64_t *size, cc_error_t *err);
+/* The gzip copy remembered for DIGEST, or NULL.  */
+char *cc_store_compressed_of (cJSON *repos, const char *digest);
+/* GC: add to *BLOBS the gzip copies of the blobs it holds.  */
+void cc_store_mark_compressed (cJSON *repos, char ***blobs);
+
 /* The current time as RFC 3339 with nanoseconds, UTC.  */
 char *cc_store_now (void);
 

@@ -228,6 +228,23 @@ tag_reference (const struct cc_image_ref *ref)
   return ref->tag ? cc_image_ref_string (&tagged) : NULL;
 }
 
+/* Remember that this repository has these blobs: a push to another
+   repository of the registry can mount them from it.  Only an aid: a
+   failure to note it fails no pull.  */
+static void
+note_sources (struct pull *p, const struct cc_manifest *m)
+{
+  cleanup_error cc_error_t err = NULL;
+  cleanup_strv char **digests = xzalloc (sizeof (char *));
+  cleanup_free char *source = cc_image_ref_name (&p->ref);
+
+  cc_strv_append (&digests, m->config.digest);
+  for (size_t i = 0; i < m->n_layers; i++)
+    cc_strv_append (&digests, m->layers[i].digest);
+  if (cc_store_note_sources (p->store, digests, source, &err) < 0)
+    cc_warn ("noting where the blobs of %s came from: %s", source, err->msg);
+}
+
 static int
 store_image (struct pull *p, char **id, cc_error_t *err)
 {
@@ -243,6 +260,7 @@ store_image (struct pull *p, char **id, cc_error_t *err)
     return -1;
   if (replaced)
     cc_debug ("%s now names %s; it named %s before", tag, m.config.digest, replaced);
+  note_sources (p, &m);
   *id = xstrdup (m.config.digest);
   return 0;
 }

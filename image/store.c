@@ -482,3 +482,79 @@ cc_store_add_image (struct cc_store *s, const char *manifest, const char *id, co
   free (r.replaced);
   return ret;
 }
+
+/* ---- where blobs came from ------------------------------------------------ */
+
+/* repositories.json `sources`: {DIGEST: ["host/repo", ...]}, newest last,
+   so a push can ask its registry to mount a blob from a repository that
+   has it rather than upload it again.  */
+#define SOURCES_KEY "sources"
+#define MAX_SOURCES 8
+
+struct note_sources
+{
+  char *const *digests;
+  const char *source;
+};
+
+static void
+note_one (cJSON *map, const char *digest, const char *source)
+{
+  cJSON *list = cJSON_GetObjectItemCaseSensitive (map, digest), *it;
+
+  if (! cJSON_IsArray (list))
+    {
+      list = cJSON_CreateArray ();
+      cc_json_set (map, digest, list);
+    }
+  cJSON_ArrayForEach (it, list)
+  {
+    if (cJSON_IsString (it) && strcmp (it->valuestring, source) == 0)
+      {
+        cJSON_Delete (cJSON_DetachItemViaPointer (list, it));
+        break;
+      }
+  }
+  cJSON_AddItemToArray (list, cJSON_CreateString (source));
+  while (cJSON_GetArraySize (list) > MAX_SOURCES)
+    cJSON_DeleteItemFromArray (list, 0);
+}
+
+static int
+note_sources_edit (cJSON *repos, void *opaque, cc_error_t *err)
+{
+  struct note_sources *n = opaque;
+  cJSON *map = cJSON_GetObjectItemCaseSensitive (repos, SOURCES_KEY);
+
+  (void)err;
+  if (! cJSON_IsObject (map))
+    {
+      map = cJSON_CreateObject ();
+      cc_json_set (repos, SOURCES_KEY, map);
+    }
+  for (size_t i = 0; n->digests[i]; i++)
+    note_one (map, n->digests[i], n->source);
+  return 0;
+}
+
+int
+cc_store_note_sources (struct cc_store *s, char *const *digests, const char *source, cc_error_t *err)
+{
+  struct note_sources n = { digests, source };
+
+  return cc_store_repos_edit (s, note_sources_edit, &n, err);
+}
+
+char **
+cc_store_sources_of (cJSON *repos, const char *digest)
+{
+  cJSON *list = cJSON_GetObjectItemCaseSensitive (cJSON_GetObjectItemCaseSensitive (repos, SOURCES_KEY), digest), *it;
+  char **v = xzalloc (sizeof (char *));
+
+  cJSON_ArrayForEach (it, list)
+  {
+    if (cJSON_IsString (it))
+      cc_strv_append (&v, it->valuestring);
+  }
+  return v;
+}

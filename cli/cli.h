@@ -77,6 +77,7 @@ CLI_COMMAND (pause);
 CLI_COMMAND (port);
 CLI_COMMAND (ps);
 CLI_COMMAND (pull);
+CLI_COMMAND (push);
 CLI_COMMAND (restart);
 CLI_COMMAND (rm);
 CLI_COMMAND (run);

@@ -219,6 +219,49 @@ cmd_save (int argc, char **argv)
   return CLI_EXIT_OK;
 }
 
+/* ---- push -------------------------------------------------------------- */
+
+static int
+cmd_push (int argc, char **argv)
+{
+  static const struct option opts[] = {
+    { "quiet", no_argument, NULL, 'q' },
+    { "help", no_argument, NULL, 'h' },
+    { NULL, 0, NULL, 0 },
+  };
+  cleanup_error cc_error_t err = NULL;
+  bool quiet = false;
+  int c;
+
+  while ((c = getopt_long (argc, argv, "qh", opts, NULL)) != -1)
+    switch (c)
+      {
+      case 'q':
+        quiet = true;
+        break;
+      case 'h':
+        puts (
+            "Usage: ccompose image push [OPTIONS] NAME[:TAG]\n\nPush an image to a registry\n\n"
+            "Options:\n  -q, --quiet   Suppress the progress output\n\n"
+            "Environment:\n  CCOMPOSE_INSECURE_REGISTRIES  host[:port],... that may speak plain http (loopback always "
+            "may)\n"
+            "  CCOMPOSE_PUSH_CHUNK_SIZE      bytes per upload request above which a blob goes in chunks "
+            "(default 16 MiB)\n"
+            "  DOCKER_CONFIG                 directory of the config.json holding registry credentials");
+        return CLI_EXIT_OK;
+      default:
+        return cli_usage_error ("image push", "unknown option");
+      }
+  if (argc - optind != 1)
+    return cli_usage_error ("image push", "want one NAME[:TAG]");
+  if (cc_image_push (argv[optind], quiet, NULL, &err) < 0)
+    {
+      cc_error_print (&err);
+      return CLI_EXIT_FAILURE;
+    }
+  return CLI_EXIT_OK;
+}
+
 /* ---- import, tag ------------------------------------------------------- */
 
 static const char import_usage[]
@@ -627,10 +670,9 @@ static const struct
   const char *name;
   int (*fn) (int argc, char **argv);
 } subcommands[] = {
-  { "load", cmd_load }, { "save", cmd_save },   { "import", cmd_import },   { "pull", cmd_pull },
-  { "ls", cmd_ls },     { "list", cmd_ls },     { "inspect", cmd_inspect }, { "rm", cmd_rm },
-  { "remove", cmd_rm }, { "prune", cmd_prune }, { "tag", cmd_tag },         { "pin", cmd_pin },
-  { "unpin", cmd_pin },
+  { "load", cmd_load },   { "save", cmd_save }, { "import", cmd_import },   { "pull", cmd_pull }, { "push", cmd_push },
+  { "ls", cmd_ls },       { "list", cmd_ls },   { "inspect", cmd_inspect }, { "rm", cmd_rm },     { "remove", cmd_rm },
+  { "prune", cmd_prune }, { "tag", cmd_tag },   { "pin", cmd_pin },         { "unpin", cmd_pin },
 };
 
 int

@@ -184,6 +184,19 @@ int cc_image_pull_id (const char *ref, bool quiet, char **id_out, cc_error_t *er
    image absent under "never" fails with ENOENT as cc_image_resolve does.  */
 int cc_image_ensure (const char *ref, const char *policy, bool quiet, struct cc_image **out, cc_error_t *err);
 
+/* ---- registry push (push.c, registry.c) ------------------------------- */
+
+/* Push REF (NAME[:TAG], in the store) to its registry: blobs it has are
+   skipped, blobs this store got from another repository of that registry
+   are mounted, the others uploaded (one PUT up to
+   $CCOMPOSE_PUSH_CHUNK_SIZE bytes, 16 MiB by default, PATCH chunks
+   above), then the manifest is put under TAG.  Never through
+   $CCOMPOSE_REGISTRY_MIRROR; plain http and credentials as for a pull.
+   Uncompressed layers go as their gzip copy, made once.  Prints progress
+   on stderr and `TAG: digest: D size: N` on stdout unless QUIET;
+   *DIGEST_OUT (may be NULL) gets the manifest digest.  */
+int cc_image_push (const char *ref, bool quiet, char **digest_out, cc_error_t *err);
+
 /* ---- references and garbage collection -------------------------------- */
 
 int cc_image_tag (const char *src, const char *dst, cc_error_t *err);

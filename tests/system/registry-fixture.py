@@ -28,6 +28,16 @@ bearer = a token endpoint at /token (same server) that wants those Basic
 credentials; bearer-public = anonymous tokens.  Tokens are opaque; the
 registry checks they carry pull access to the repository asked for.
 
+Push (Registry API v2, as distribution 2.8 answers it): HEAD blobs per
+repository, POST uploads (with ?mount=&from= linking a blob another
+repository has, when the token may pull from there), PATCH chunks (their
+Content-Range must continue the upload), PUT ?digest= (the digest is
+checked), DELETE of an upload, PUT manifests (every blob it names must be
+in the repository; the Content-Type must be its mediaType).  Pushed blobs
+go to --store DIR.  Bearer tokens carry push only for the Basic
+credentials above.  --fail-patch N answers the Nth PATCH with a 500,
+--fail-manifest-put answers manifest PUTs with a 500.
+
 --redirect answers blob GETs with 307 to http://localhost:PORT/_storage/...,
 which refuses any request carrying an Authorization header (a client must
 not forward credentials to another host).  --tamper DIGEST serves that blob
@@ -61,12 +71,14 @@ def sha(data):
 
 
 class Repo:
-    def __init__(self, name, layout):
+    def __init__(self, name, layout=None):
         self.name = name
         self.blobs = {}      # digest -> path or bytes
         self.manifests = {}  # digest -> (media type, bytes)
         self.tags = {}       # tag -> digest
         self.layout = layout
+        if layout is None:
+            return
         with open(os.path.join(layout, "index.json")) as f:
             index = json.load(f)
         for desc in index["manifests"]:
@@ -156,7 +168,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         want = "Basic " + base64.b64encode(("%s:%s" % (USER, PASSWORD)).encode()).decode()
         return self.headers.get("Authorization") == want
 
-    def authorized(self, repo):
+    def authorized(self, repo, action="pull"):
         mode = self.server.opts.auth
         if mode == "none":
             return True
@@ -165,7 +177,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         auth = self.headers.get("Authorization", "")
         if not auth.startswith("Bearer "):
             return False
-        return repo in self.server.tokens.get(auth[7:], set()) or (repo == "" and auth[7:] in self.server.tokens)
+        grants = self.server.tokens.get(auth[7:])
+        if grants is None:
+            return False
+        return repo == "" or action in grants.get(repo, set())
 
     def do_token(self, query):
         q = urllib.parse.parse_qs(query)
@@ -175,13 +190,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.error(401, "UNAUTHORIZED", "wrong credentials")
         if self.server.opts.auth == "bearer" and not self.basic_ok():
             return self.error(401, "UNAUTHORIZED", "credentials required")
-        repos = set()
+        grants = {}
         for scope in q.get("scope", []):
             kind, name, actions = scope.split(":")
-            if kind == "repository" and "pull" in actions.split(","):
-                repos.add(name)
+            if kind != "repository":
+                continue
+            for action in actions.split(","):
+                # Push is for the user with credentials, as on a real registry.
+                if action == "pull" or (action == "push" and self.basic_ok()):
+                    grants.setdefault(name, set()).add(action)
         tok = secrets.token_hex(16)
-        self.server.tokens[tok] = repos
+        self.server.tokens[tok] = grants
         self.send(200, json.dumps({"token": tok, "expires_in": 300}).encode(), {"Content-Type": "application/json"})
 
     def do_storage(self, digest, head):
@@ -189,8 +208,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.error(400, "LEAK", "credentials sent to the storage host", head=head)
         self.send_blob(digest, head)
 
-    def send_blob(self, digest, head):
-        for repo in self.server.repos.values():
+    def send_blob(self, digest, head, repo=None):
+        for repo in [repo] if repo else self.server.repos.values():
             if digest in repo.blobs:
                 with open(repo.blobs[digest], "rb") as f:
                     data = f.read()
@@ -202,7 +221,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                              "Docker-Content-Digest": digest}, head)
         self.error(404, "BLOB_UNKNOWN", "blob unknown to registry", head=head)
 
-    def route(self, head):
+    def route(self, method):
+        head = method == "HEAD"
         self.log_request_line()
         url = urllib.parse.urlsplit(self.path)
         path = url.path
@@ -214,18 +234,115 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if not self.authorized(""):
                 return self.error(401, "UNAUTHORIZED", "authentication required", self.challenge(), head)
             return self.send(200, b"{}", {"Content-Type": "application/json"}, head)
+        if path.startswith("/v2/") and "/blobs/uploads" in path:
+            name, rest = path[4:].split("/blobs/uploads", 1)
+            if not self.authorized(name, "push"):
+                scope = "repository:%s:pull,push" % name
+                extra = dict(self.challenge(scope))
+                if self.server.opts.auth.startswith("bearer"):
+                    extra["WWW-Authenticate"] += ',error="insufficient_scope"'
+                return self.error(401, "UNAUTHORIZED", "authentication required", extra)
+            return self.upload(method, name, rest.strip("/"), urllib.parse.parse_qs(url.query))
         for kind in ("manifests", "blobs"):
             marker = "/%s/" % kind
             if path.startswith("/v2/") and marker in path:
                 name, ref = path[4:].rsplit(marker, 1)
-                if not self.authorized(name):
-                    scope = "repository:%s:pull" % name
+                action = "push" if method == "PUT" else "pull"
+                if not self.authorized(name, action):
+                    scope = "repository:%s:%s" % (name, "pull,push" if action == "push" else "pull")
                     return self.error(401, "UNAUTHORIZED", "authentication required", self.challenge(scope), head)
+                if method == "PUT" and kind == "manifests":
+                    return self.put_manifest(name, ref)
                 repo = self.server.repos.get(name)
                 if repo is None:
-                    return self.error(404, "NAME_UNKNOWN", "repository name not known to registry", head=head)
-                return self.manifest(repo, ref, head) if kind == "manifests" else self.blob(ref, head)
+                    code = "BLOB_UNKNOWN" if kind == "blobs" and head else "NAME_UNKNOWN"
+                    return self.error(404, code, "repository name not known to registry", head=head)
+                return self.manifest(repo, ref, head) if kind == "manifests" else self.blob(repo, ref, head)
         self.error(404, "NOT_FOUND", "no route", head=head)
+
+    # ---- push ----
+
+    def body(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(n) if n else b""
+
+    def repo(self, name):
+        return self.server.repos.setdefault(name, Repo(name))
+
+    def upload_path(self, uuid):
+        return os.path.join(self.server.opts.store, "uploads", uuid)
+
+    def link(self, name, digest, path):
+        self.repo(name).blobs[digest] = path
+
+    def upload(self, method, name, uuid, q):
+        data = self.request_body
+        if method == "POST":
+            digest, source = q.get("mount", [None])[0], q.get("from", [None])[0]
+            if digest and source:
+                src = self.server.repos.get(source)
+                if src and digest in src.blobs and self.authorized(source, "pull"):
+                    self.link(name, digest, src.blobs[digest])
+                    return self.send(201, b"", {"Location": "/v2/%s/blobs/%s" % (name, digest),
+                                                "Docker-Content-Digest": digest})
+            uuid = secrets.token_hex(8)
+            os.makedirs(os.path.dirname(self.upload_path(uuid)), exist_ok=True)
+            open(self.upload_path(uuid), "wb").close()
+            return self.send(202, b"", {"Location": "/v2/%s/blobs/uploads/%s?_state=s0" % (name, uuid),
+                                        "Range": "0-0", "Docker-Upload-UUID": uuid})
+        if not uuid or not os.path.exists(self.upload_path(uuid)):
+            return self.error(404, "BLOB_UPLOAD_UNKNOWN", "blob upload unknown to registry")
+        path = self.upload_path(uuid)
+        size = os.path.getsize(path)
+        if method == "DELETE":
+            os.unlink(path)
+            return self.send(204)
+        if method == "PATCH":
+            self.server.patches += 1
+            if self.server.patches == self.server.opts.fail_patch:
+                return self.error(500, "UNKNOWN", "the disk is on fire")
+            rng = self.headers.get("Content-Range", "")
+            start = int(rng.split("-")[0]) if rng else size
+            if start != size or (rng and int(rng.split("-")[1]) != size + len(data) - 1):
+                return self.error(416, "BLOB_UPLOAD_INVALID", "range %s does not continue %d bytes" % (rng, size))
+            with open(path, "ab") as f:
+                f.write(data)
+            size += len(data)
+            return self.send(202, b"", {"Location": "/v2/%s/blobs/uploads/%s?_state=s%d" % (name, uuid, size),
+                                        "Range": "0-%d" % (size - 1), "Docker-Upload-UUID": uuid})
+        if method == "PUT":
+            with open(path, "ab") as f:
+                f.write(data)
+            with open(path, "rb") as f:
+                content = f.read()
+            digest = q.get("digest", [""])[0]
+            if sha(content) != digest:
+                return self.error(400, "DIGEST_INVALID", "provided digest did not match uploaded content")
+            final = os.path.join(self.server.opts.store, "blobs", digest[7:])
+            os.makedirs(os.path.dirname(final), exist_ok=True)
+            os.rename(path, final)
+            self.link(name, digest, final)
+            return self.send(201, b"", {"Location": "/v2/%s/blobs/%s" % (name, digest),
+                                        "Docker-Content-Digest": digest})
+        self.error(405, "UNSUPPORTED", "method not allowed")
+
+    def put_manifest(self, name, ref):
+        data = self.request_body
+        if self.server.opts.fail_manifest_put:
+            return self.error(500, "UNKNOWN", "manifest storage is down")
+        doc = json.loads(data)
+        mt = self.headers.get("Content-Type", "")
+        if doc.get("mediaType", mt) != mt:
+            return self.error(400, "MANIFEST_INVALID", "Content-Type %s is not the manifest's %s" % (mt, doc.get("mediaType")))
+        repo = self.repo(name)
+        for d in [doc["config"]] + doc["layers"]:
+            if d["digest"] not in repo.blobs:
+                return self.error(400, "MANIFEST_BLOB_UNKNOWN", "blob unknown to registry: " + d["digest"])
+        digest = sha(data)
+        repo.manifests[digest] = (mt, data)
+        if not ref.startswith("sha256:"):
+            repo.tags[ref] = digest
+        self.send(201, b"", {"Location": "/v2/%s/manifests/%s" % (name, digest), "Docker-Content-Digest": digest})
 
     def manifest(self, repo, ref, head):
         if ref == "loop":
@@ -240,17 +357,35 @@ class Handler(http.server.BaseHTTPRequestHandler):
         mt, body = repo.manifests[digest]
         self.send(200, body, {"Content-Type": mt, "Docker-Content-Digest": digest}, head)
 
-    def blob(self, digest, head):
+    def blob(self, repo, digest, head):
+        if digest not in repo.blobs:
+            return self.error(404, "BLOB_UNKNOWN", "blob unknown to registry", head=head)
         if self.server.opts.redirect:
             port = self.server.server_address[1]
             return self.send(307, b"", {"Location": "http://localhost:%d/_storage/%s" % (port, digest)}, head)
-        self.send_blob(digest, head)
+        self.send_blob(digest, head, repo)
+
+    def handle_method(self, method):
+        self.request_body = self.body()
+        self.route(method)
 
     def do_GET(self):
-        self.route(False)
+        self.handle_method("GET")
 
     def do_HEAD(self):
-        self.route(True)
+        self.handle_method("HEAD")
+
+    def do_POST(self):
+        self.handle_method("POST")
+
+    def do_PUT(self):
+        self.handle_method("PUT")
+
+    def do_PATCH(self):
+        self.handle_method("PATCH")
+
+    def do_DELETE(self):
+        self.handle_method("DELETE")
 
 
 def main():
@@ -262,11 +397,17 @@ def main():
     ap.add_argument("--tamper")
     ap.add_argument("--pad")
     ap.add_argument("--log")
+    ap.add_argument("--store")
+    ap.add_argument("--fail-patch", type=int, default=0)
+    ap.add_argument("--fail-manifest-put", action="store_true")
     opts = ap.parse_args()
+    if opts.store is None:
+        opts.store = os.path.join(os.path.dirname(os.path.abspath(opts.port_file)), "store")
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.opts = opts
     server.tokens = {}
     server.repos = {}
+    server.patches = 0
     for spec in opts.layout:
         name, layout = spec.split("=", 1)
         server.repos[name] = Repo(name, layout)

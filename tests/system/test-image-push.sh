@@ -285,4 +285,49 @@ EOF
   assert_eq "$(in_other image_id "$REG/proj/app:1")" "$(image_id busybox:1.35)" "image id"
 }
 
+distribution_listening() {
+  kill -0 "$DIST_PID" 2>/dev/null || fail "docker-registry died: $(tail -3 "$DIST_DIR/log")"
+  grep -q 'listening on 127.0.0.1:' "$DIST_DIR/log"
+}
+
+# The real thing: Debian's docker-registry (CNCF distribution 2.8) on an
+# ephemeral loopback port, filesystem storage under the test's state.
+test_push_to_distribution() {
+  setup image-push-distribution
+  command -v docker-registry >/dev/null || skip "docker-registry is not installed (make deps)"
+  DIST_DIR=$CCOMPOSE_STATE_DIR/distribution
+  mkdir -p "$DIST_DIR"
+  printf 'version: 0.1\nlog:\n  level: info\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: 127.0.0.1:0\n' \
+    "$DIST_DIR/data" >"$DIST_DIR/config.yml"
+  docker-registry serve "$DIST_DIR/config.yml" >"$DIST_DIR/log" 2>&1 &
+  DIST_PID=$!
+  defer "kill $DIST_PID"
+  wait_for 20 "docker-registry to listen" distribution_listening
+  local reg ref
+  reg=$(grep -o 'listening on 127.0.0.1:[0-9]*' "$DIST_DIR/log" | head -1 | cut -d' ' -f3)
+  ref=$reg/demo/web:1
+  "$CCOMPOSE" image load -q -i "$SAMPLES/out/web" || fail "load web"
+  "$CCOMPOSE" image tag ccompose-demo/web "$ref" || fail tag
+  CCOMPOSE_PUSH_CHUNK_SIZE=4000000 assert_exit 0 "$CCOMPOSE" image push "$ref"
+  assert_contains "$OUT" "1: digest: $(manifest_digest "$ref")"
+  "$CCOMPOSE" image tag "$ref" "$reg/other/web:1" || fail tag
+  assert_exit 0 "$CCOMPOSE" image push "$reg/other/web:1"
+  assert_contains "$OUT" "Mounted from demo/web"
+  assert_exit 0 "$CCOMPOSE" image push "$ref"
+  assert_contains "$OUT" "Layer already exists"
+  in_other "$CCOMPOSE" image pull -q "$reg/other/web:1" || fail "pull back"
+  assert_eq "$(in_other image_id "$reg/other/web:1")" "$(image_id "$ref")" "image id through distribution"
+  if command -v skopeo >/dev/null; then
+    OUT=$(skopeo inspect --tls-verify=false "docker://$ref") || fail "skopeo inspect: $OUT"
+    assert_contains "$OUT" "\"Digest\": \"$(manifest_digest "$ref")\""
+  fi
+  # A plain layer goes gzip-compressed and comes back as the same image.
+  tar -C "$(field "$ref" 'd["GraphDriver"]["Data"]["LowerDir"].split(":")[0]')" -cf "$CCOMPOSE_STATE_DIR/app.tar" . ||
+    fail tar
+  "$CCOMPOSE" image import "$CCOMPOSE_STATE_DIR/app.tar" "$reg/plain/app:1" >/dev/null || fail import
+  assert_exit 0 "$CCOMPOSE" image push -q "$reg/plain/app:1"
+  in_other "$CCOMPOSE" image pull -q "$reg/plain/app:1" || fail "pull the plain image"
+  assert_eq "$(in_other image_id "$reg/plain/app:1")" "$(image_id "$reg/plain/app:1")" "plain image id"
+}
+
 run_tests

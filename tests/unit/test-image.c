@@ -24,6 +24,7 @@
 #include "lib/buf.h"
 #include "lib/cleanup.h"
 #include "lib/file.h"
+#include "lib/json.h"
 #include "lib/strv.h"
 #include "lib/xalloc.h"
 
@@ -687,6 +688,106 @@ test_store_roundtrip (void **state)
   cc_rm_rf (dir, NULL);
 }
 
+/* `image import --change`: the builder's meaning of each line, only the
+   instructions docker import takes, one instruction per change.  */
+static void
+test_import_changes (void **state)
+{
+  static const struct
+  {
+    const char *change, *key, *json;
+  } ok[] = {
+    { "CMD [\"a\", \"b\"]", "Cmd", "[\"a\",\"b\"]" },
+    { "cmd echo hi", "Cmd", "[\"/bin/sh\",\"-c\",\"echo hi\"]" },
+    { "ENTRYPOINT [\"/e\"]", "Entrypoint", "[\"/e\"]" },
+    { "ENV A=1 B=\"two words\"", "Env", "[\"A=1\",\"B=two words\"]" },
+    { "WORKDIR /srv", "WorkingDir", "\"/srv\"" },
+    { "USER 1000:1000", "User", "\"1000:1000\"" },
+    { "EXPOSE 80 53/udp", "ExposedPorts", "{\"53/udp\":{},\"80/tcp\":{}}" },
+    { "LABEL a=b", "Labels", "{\"a\":\"b\"}" },
+    { "VOLUME /data", "Volumes", "{\"/data\":{}}" },
+    { "STOPSIGNAL SIGINT", "StopSignal", "\"SIGINT\"" },
+    { "ONBUILD RUN make", "OnBuild", "[\"RUN make\"]" },
+  };
+  static const char *const refused[] = {
+    "RUN true",     "COPY a b", "ADD a b", "FROM x", "ARG A=1",   "SHELL [\"/bin/bash\"]", "MAINTAINER me",
+    "CMD a\nRUN b", "CMD a \\", "",        "  ",     "# comment", "EXPOSE port",           "STOPSIGNAL NOPE",
+  };
+
+  (void)state;
+  for (size_t i = 0; i < sizeof (ok) / sizeof (ok[0]); i++)
+    {
+      cleanup_cjson cJSON *config = NULL;
+      cleanup_free char *got = NULL;
+      cleanup_error cc_error_t err = NULL;
+      char *changes[] = { (char *)ok[i].change, NULL };
+      assert_int_equal (cc_image_changes_config (changes, &config, &err), 0);
+      got = cJSON_PrintUnformatted (cJSON_GetObjectItemCaseSensitive (config, ok[i].key));
+      assert_string_equal (got, ok[i].json);
+    }
+  /* Later changes see earlier ones; no PATH appears that none set.  */
+  {
+    cleanup_cjson cJSON *config = NULL;
+    cleanup_free char *env = NULL;
+    cleanup_error cc_error_t err = NULL;
+    char *changes[] = { "ENV A=1", "ENV B=${A}2", "WORKDIR /a", "WORKDIR b", NULL };
+    assert_int_equal (cc_image_changes_config (changes, &config, &err), 0);
+    env = cJSON_PrintUnformatted (cJSON_GetObjectItemCaseSensitive (config, "Env"));
+    assert_string_equal (env, "[\"A=1\",\"B=12\"]");
+    assert_string_equal (cJSON_GetObjectItemCaseSensitive (config, "WorkingDir")->valuestring, "/a/b");
+  }
+  for (size_t i = 0; i < sizeof (refused) / sizeof (refused[0]); i++)
+    {
+      cleanup_cjson cJSON *config = NULL;
+      cleanup_error cc_error_t err = NULL;
+      char *changes[] = { (char *)refused[i], NULL };
+      assert_int_equal (cc_image_changes_config (changes, &config, &err), -1);
+      assert_non_null (strstr (err->msg, "--change"));
+      assert_null (config);
+    }
+}
+
+/* The gzip copy of a plain layer blob is the same bytes every time it is
+   made (no name, no time in its header) and decompresses to the blob.  */
+static void
+test_gzip_copy_is_deterministic (void **state)
+{
+  cleanup_free char *dir = temp_dir ();
+  cleanup_free char *tar = write_rootfs_tar (dir);
+  cleanup_free char *first = NULL;
+  cleanup_free char *again = NULL;
+  cleanup_free char *blob = NULL;
+  cleanup_free char *gzpath = NULL;
+  cleanup_free char *data = NULL;
+  cleanup_error cc_error_t err = NULL;
+  struct cc_store s = { .lock_fd = -1, .root_fd = -1 };
+  cleanup_close int fd = -1;
+  int64_t size = 0, size2 = 0;
+  size_t len = 0;
+
+  (void)state;
+  setenv ("CCOMPOSE_DATA_DIR", dir, 1);
+  assert_int_equal (cc_store_open (&s, false, &err), 0);
+  fd = open (tar, O_RDONLY | O_CLOEXEC);
+  assert_true (fd >= 0);
+  assert_int_equal (cc_store_put_blob_fd (&s, fd, NULL, -1, &blob, &err), 0);
+  assert_int_equal (cc_store_gzip_blob (&s, blob, &first, &size, &err), 0);
+  assert_string_not_equal (first, blob);
+  gzpath = cc_store_blob_path (&s, first);
+  assert_int_equal (cc_read_file (gzpath, &data, &len, &err), 0);
+  assert_int_equal ((int64_t)len, size);
+  /* gzip magic, deflate, no flags (no name), mtime 0.  */
+  assert_memory_equal (data, "\x1f\x8b\x08\x00\x00\x00\x00\x00", 8);
+  /* Made again from scratch: the same digest.  */
+  assert_int_equal (unlink (gzpath), 0);
+  assert_int_equal (cc_store_gzip_blob (&s, blob, &again, &size2, &err), 0);
+  assert_string_equal (again, first);
+  assert_int_equal (size2, size);
+  cc_store_close (&s);
+  unsetenv ("CCOMPOSE_DATA_DIR");
+  cc_rm_rf (dir, NULL);
+}
+
 int
 main (void)
 {
@@ -708,6 +809,8 @@ main (void)
     cmocka_unit_test (test_sha256_known_value),
     cmocka_unit_test (test_store_roundtrip),
     cmocka_unit_test (test_config_parse_is_linear),
+    cmocka_unit_test (test_import_changes),
+    cmocka_unit_test (test_gzip_copy_is_deterministic),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }

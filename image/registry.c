@@ -728,6 +728,15 @@ cc_registry_cancel_upload (struct cc_registry *r, const char *location)
     cc_debug ("cancel upload %s: %s", location, ignored->msg);
 }
 
+/* An answer from wherever an upload Location pointed.  */
+static int
+upload_status_error (const char *url, long status, const struct sink *s, const char *what, cc_error_t *err)
+{
+  cleanup_free char *host = url_host (url);
+
+  return host_status_error (host, status, s, what, err);
+}
+
 /* PATCH one chunk; *LOCATION becomes the next one the registry names.  */
 static int
 upload_chunk (struct cc_registry *r, int fd, int64_t offset, int64_t len, char **location, cc_error_t *err)
@@ -745,7 +754,7 @@ upload_chunk (struct cc_registry *r, int fd, int64_t offset, int64_t len, char *
   if (status != 202)
     {
       cleanup_free char *what = xasprintf ("upload bytes %lld-%lld", (long long)offset, (long long)(offset + len - 1));
-      return status_error (r, status, &s, what, err);
+      return upload_status_error (*location, status, &s, what, err);
     }
   next = response_header (r, "Location");
   if (next == NULL)
@@ -772,7 +781,7 @@ finish_upload (struct cc_registry *r, const char *location, const char *digest, 
   if (request (r, &q, &s, &status, err) < 0)
     return -1;
   if (status != 201)
-    return status_error (r, status, &s, "finish the upload", err);
+    return upload_status_error (url, status, &s, "finish the upload", err);
   return 0;
 }
 

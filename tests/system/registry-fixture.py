@@ -36,7 +36,10 @@ checked), DELETE of an upload, PUT manifests (every blob it names must be
 in the repository; the Content-Type must be its mediaType).  Pushed blobs
 go to --store DIR.  Bearer tokens carry push only for the Basic
 credentials above.  --fail-patch N answers the Nth PATCH with a 500,
---fail-manifest-put answers manifest PUTs with a 500.
+--fail-manifest-put answers manifest PUTs with a 500.  --upload-elsewhere
+names upload Locations on http://localhost:PORT/_upload/ (another host
+name, as storage would be), which refuses any request carrying an
+Authorization header.
 
 --redirect answers blob GETs with 307 to http://localhost:PORT/_storage/...,
 which refuses any request carrying an Authorization header (a client must
@@ -230,6 +233,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.do_token(url.query)
         if path.startswith("/_storage/"):
             return self.do_storage(path[len("/_storage/"):], head)
+        if path.startswith("/_upload/"):
+            if "Authorization" in self.headers:
+                return self.error(400, "LEAK", "credentials sent to the upload host")
+            name, uuid = path[len("/_upload/"):].rsplit("/", 1)
+            return self.upload(method, name, uuid, urllib.parse.parse_qs(url.query))
         if path in ("/v2", "/v2/"):
             if not self.authorized(""):
                 return self.error(401, "UNAUTHORIZED", "authentication required", self.challenge(), head)
@@ -269,6 +277,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def repo(self, name):
         return self.server.repos.setdefault(name, Repo(name))
 
+    def upload_location(self, name, uuid, size):
+        if self.server.opts.upload_elsewhere:
+            return "http://localhost:%d/_upload/%s/%s?_state=s%d" % (self.server.server_address[1], name, uuid, size)
+        return "/v2/%s/blobs/uploads/%s?_state=s%d" % (name, uuid, size)
+
     def upload_path(self, uuid):
         return os.path.join(self.server.opts.store, "uploads", uuid)
 
@@ -288,7 +301,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             uuid = secrets.token_hex(8)
             os.makedirs(os.path.dirname(self.upload_path(uuid)), exist_ok=True)
             open(self.upload_path(uuid), "wb").close()
-            return self.send(202, b"", {"Location": "/v2/%s/blobs/uploads/%s?_state=s0" % (name, uuid),
+            return self.send(202, b"", {"Location": self.upload_location(name, uuid, 0),
                                         "Range": "0-0", "Docker-Upload-UUID": uuid})
         if not uuid or not os.path.exists(self.upload_path(uuid)):
             return self.error(404, "BLOB_UPLOAD_UNKNOWN", "blob upload unknown to registry")
@@ -308,7 +321,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             with open(path, "ab") as f:
                 f.write(data)
             size += len(data)
-            return self.send(202, b"", {"Location": "/v2/%s/blobs/uploads/%s?_state=s%d" % (name, uuid, size),
+            return self.send(202, b"", {"Location": self.upload_location(name, uuid, size),
                                         "Range": "0-%d" % (size - 1), "Docker-Upload-UUID": uuid})
         if method == "PUT":
             with open(path, "ab") as f:
@@ -400,6 +413,7 @@ def main():
     ap.add_argument("--store")
     ap.add_argument("--fail-patch", type=int, default=0)
     ap.add_argument("--fail-manifest-put", action="store_true")
+    ap.add_argument("--upload-elsewhere", action="store_true")
     opts = ap.parse_args()
     if opts.store is None:
         opts.store = os.path.join(os.path.dirname(os.path.abspath(opts.port_file)), "store")

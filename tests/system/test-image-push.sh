@@ -162,6 +162,23 @@ test_push_with_a_bearer_token() {
   assert_eq "$(in_other image_id "$REG/team/copy:1")" "$(image_id busybox:1.35)" "image id"
 }
 
+# Upload Locations on another host (storage, as S3-backed registries
+# answer): the upload goes there, the registry's credentials do not.
+test_push_credentials_stay_with_the_registry() {
+  setup image-push-elsewhere
+  start_registry --auth bearer --upload-elsewhere
+  docker_login "$REG" ccompose:s3cret
+  "$CCOMPOSE" image load -q -i "$SAMPLES/out/busybox" || fail "load busybox"
+  "$CCOMPOSE" image tag busybox:1.35 "$REG/team/bb:1" || fail tag
+  CCOMPOSE_PUSH_CHUNK_SIZE=400000 assert_exit 0 "$CCOMPOSE" image push "$REG/team/bb:1"
+  [ "$(count '^PATCH /_upload/team/bb/.* -$')" -ge 2 ] || fail "chunks not sent to the upload host: $(cat "$REG_DIR/requests")"
+  assert_eq "$(count '^PUT /_upload/team/bb/.*digest=.* -$')" 2 "uploads finished on the upload host"
+  assert_eq "$(count '^[A-Z]* /_upload/.* Bearer$')" 0 "credentials sent to the upload host"
+  assert_contains "$(cat "$REG_DIR/requests")" "PUT /v2/team/bb/manifests/1 Bearer"
+  in_other "$CCOMPOSE" image pull -q "$REG/team/bb:1" || fail "pull back"
+  assert_eq "$(in_other image_id "$REG/team/bb:1")" "$(image_id busybox:1.35)" "image id"
+}
+
 test_push_with_anonymous_token_is_refused_clearly() {
   setup image-push-anon
   start_registry --auth bearer-public

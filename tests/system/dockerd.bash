@@ -14,12 +14,14 @@
 #   DOCKER_RUN, DOCKER_LIB   private exec/run and data roots
 #   DOCKER_SOCK              the API socket
 #   DOCKER_CGROUP            cgroup parent (a name under every hierarchy)
+#   DOCKERD_ARGS             (optional array) more dockerd options
 # and gets DOCKER_PIDFILE and DOCKERD_PID.
 
 # What dockerd and containerd write outside their private roots whatever
 # they are told.
 DOCKER_LITTER=(/etc/docker/key.json /run/docker /run/containerd /var/lib/docker /var/lib/containerd)
 DOCKERD_PID=
+DOCKERD_ARGS=()
 
 _docker_pkg_installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q '^install ok installed'; }
 
@@ -64,7 +66,7 @@ dockerd_start() {
   echo '{}' >"$DOCKER_RUN/daemon.json"
   nsenter --net="/run/netns/$ns" setsid dockerd --config-file "$DOCKER_RUN/daemon.json" --data-root "$DOCKER_LIB" \
     --exec-root "$DOCKER_RUN/exec" --pidfile "$DOCKER_PIDFILE" -H "unix://$DOCKER_SOCK" \
-    --cgroup-parent "/$DOCKER_CGROUP" >"$DOCKER_RUN/dockerd.log" 2>&1 &
+    --cgroup-parent "/$DOCKER_CGROUP" "${DOCKERD_ARGS[@]}" >"$DOCKER_RUN/dockerd.log" 2>&1 </dev/null &
   DOCKERD_PID=$!
   for i in $(seq 300); do
     docker_cli info >/dev/null 2>&1 && return 0

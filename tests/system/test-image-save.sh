@@ -25,62 +25,29 @@ skopeo_field() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"
 need_skopeo() { command -v skopeo >/dev/null || skip "skopeo is not installed (make deps)"; }
 
 # ---- a private dockerd -------------------------------------------------
-# As bench/compose's start_dockerd: its own network namespace (its
-# iptables chains and links vanish with it), private data and exec roots
-# under this test's state, its own session, stopped by pid.  What dockerd
-# writes outside its roots whatever it is told is removed when it was not
-# there before.  Kept in these two functions so a shared helper can
-# replace them.
-DOCKER_LITTER=(/etc/docker/key.json /run/docker /run/containerd /var/lib/docker /var/lib/containerd)
-
-docker_cli() { /usr/bin/docker -H "unix://$DOCKERD_RUN/docker.sock" "$@"; }
+# dockerd.bash: its own network namespace, private roots under this
+# test's state, stopped by pid, its litter outside them removed.  It only
+# loads images here: no bridge, no rules.
+. "$(dirname "$0")/dockerd.bash"
 
 start_dockerd() {
-  local p
   [ -x /usr/sbin/dockerd ] && [ -x /usr/bin/docker ] || skip "dockerd is not installed (docker.io)"
-  DOCKERD_RUN=$CCOMPOSE_STATE_DIR/docker
-  DOCKERD_LIB=$CCOMPOSE_DATA_DIR/docker
+  DOCKER_RUN=$CCOMPOSE_STATE_DIR/docker
+  DOCKER_LIB=$CCOMPOSE_DATA_DIR/docker
+  DOCKER_SOCK=$DOCKER_RUN.sock
+  DOCKER_CGROUP=ccsave-docker-$$
+  DOCKERD_ARGS=(--bridge=none --iptables=false --ip-masq=false)
   DOCKERD_NS=ccsave-$$
-  DOCKERD_LITTER_BEFORE=
-  for p in "${DOCKER_LITTER[@]}"; do [ -e "$p" ] && DOCKERD_LITTER_BEFORE+="$p "; done
-  mkdir -p "$DOCKERD_RUN" "$DOCKERD_LIB"
-  echo '{}' >"$DOCKERD_RUN/daemon.json"
+  dockerd_snapshot "$CCOMPOSE_STATE_DIR/docker.before"
   ip netns add "$DOCKERD_NS" || fail "ip netns add $DOCKERD_NS"
   defer "stop_dockerd"
   ip -n "$DOCKERD_NS" link set lo up
-  nsenter --net="/run/netns/$DOCKERD_NS" setsid /usr/sbin/dockerd --config-file "$DOCKERD_RUN/daemon.json" \
-    --data-root "$DOCKERD_LIB" --exec-root "$DOCKERD_RUN/exec" --pidfile "$DOCKERD_RUN/dockerd.pid" \
-    -H "unix://$DOCKERD_RUN/docker.sock" --bridge=none --iptables=false --ip-masq=false \
-    >"$DOCKERD_RUN/dockerd.log" 2>&1 </dev/null &
-  DOCKERD_PID=$!
-  local i
-  for i in $(seq 600); do
-    docker_cli info >/dev/null 2>&1 && return 0
-    kill -0 "$DOCKERD_PID" 2>/dev/null || break
-    sleep 0.1
-  done
-  fail "dockerd did not start: $(grep -m1 -iE 'level=(fatal|error)' "$DOCKERD_RUN/dockerd.log" || tail -3 "$DOCKERD_RUN/dockerd.log")"
-}
-
-stop_pid() {
-  local pid=$1 i
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
-  kill -TERM "$pid" 2>/dev/null
-  for i in $(seq 100); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
-  kill -KILL "$pid" 2>/dev/null
+  dockerd_start "$DOCKERD_NS" || fail "dockerd did not start: $(dockerd_why)"
 }
 
 stop_dockerd() {
-  local p m
-  stop_pid "$DOCKERD_PID"
-  # dockerd stops the containerd it started; this catches one it left.
-  stop_pid "$(cat "$DOCKERD_RUN/exec/containerd/containerd.pid" 2>/dev/null)"
-  findmnt -rn -o TARGET | sort -r | while read -r m; do
-    case $m in "$DOCKERD_RUN"/* | "$DOCKERD_LIB" | "$DOCKERD_LIB"/*) umount -l "$m" 2>/dev/null ;; esac
-  done
-  for p in "${DOCKER_LITTER[@]}"; do
-    case " $DOCKERD_LITTER_BEFORE" in *" $p "*) ;; *) rm -rf "$p" ;; esac
-  done
+  dockerd_stop
+  dockerd_cleanup
   ip netns del "$DOCKERD_NS" 2>/dev/null
   return 0
 }

@@ -568,4 +568,86 @@ char *cc_builder_cache_key (const char *parent, const struct cc_builder_step *st
    content digest), sorted here so walk order does not matter.  */
 char *cc_builder_tree_digest (char *const *entries, size_t n);
 
+/* ==== 5. the executor (build.c and the files it names) ================= */
+
+/* `ccompose image build` and, later, compose's `build:` call this one
+   entry point.  It parses, plans and evaluates as above (so a Dockerfile
+   error never starts anything), resolves the base images in the store
+   (pulling a missing one, or every one with PULL), then builds the
+   needed stages level by level, the stages of one level in parallel
+   (forked, at most PARALLEL at a time), each step either reused from
+   the cache or executed:
+
+   - RUN in a container of runtime/ over an overlay of the stage's
+     layers, with Docker's default capabilities and seccomp filter, its
+     hostname `buildkitsandbox`, `--mount`s (bind, cache, tmpfs, secret;
+     ssh is refused), and a network namespace of its own: `none` only
+     loopback, `default` a temporary bridge network of network/ with
+     outbound NAT (made on the first RUN that needs it, removed when the
+     build ends), `host` only with ALLOW_HOST_NETWORK (BuildKit's
+     network.host entitlement).  Its upper directory becomes the layer;
+     mount points the runtime had to create are removed again, as
+     BuildKit's mount stub cleaner does;
+   - COPY, ADD and WORKDIR in a forked process of our own, in a private
+     mount namespace, writing through an overlay of the stage's layers
+     (every path resolved inside the root: a symlink in the context or in
+     the image never leads out);
+   - every layer a deterministic uncompressed tar (layer.c says how), its
+     tree renamed into the store, no extraction.
+
+   The image goes into the store with BuildKit's config (history with
+   `# buildkit` and empty_layer), an OCI manifest (application/vnd.oci.
+   image.manifest.v1+json) whose config is application/vnd.oci.image.
+   config.v1+json and whose layers are application/vnd.oci.image.layer.
+   v1.tar (uncompressed: digest = diff id).  Times: SOURCE_DATE_EPOCH when
+   set; else every file time in a new layer is 0 and the image's created
+   time is that of its newest step (kept in the cache record), so a
+   fully cached rebuild gives the same image id, as BuildKit's does.
+
+   Cache records live under cc_data_dir()/builder/cache/, one per step
+   key (cc_builder_cache_key), naming the layer the step made; the layer
+   is held in the store (image.h's holds) until `builder prune`.
+
+   Crash safety: every container, pin, network and scratch directory of
+   a build is recorded in cc_data_dir()/builder/builds/<id>/ before it
+   exists, with the builder's pid and start time; a record whose process
+   is dead is residue that cc_builder_residue (and so `system check
+   --fix`) removes, as does the next build.  */
+struct cc_build_request
+{
+  const char *context;         /* the context directory */
+  const char *dockerfile;      /* NULL: <context>/Dockerfile; relative: to the current directory */
+  const char *target;          /* --target, NULL: the last stage */
+  char *const *build_args;     /* KEY=VALUE (the caller resolved a bare KEY from its environment) */
+  char *const *tags;           /* -t, each normalized when stored */
+  char *const *labels;         /* --label KEY=VALUE, added to the image's labels */
+  char *const *secrets;        /* --secret id=ID[,src=PATH|,env=VAR] (type=file|env accepted) */
+  char *const *build_contexts; /* --build-context NAME=DIR: COPY --from=NAME reads DIR */
+  char *const *add_hosts;      /* --add-host NAME:IP, added to RUN's /etc/hosts */
+  char *const *ulimits;        /* --ulimit NAME=SOFT[:HARD] for RUN */
+  const char *network;         /* --network for every RUN: default, none, host (NULL: default) */
+  bool allow_host_network;     /* --allow network.host */
+  bool no_cache;               /* --no-cache: execute every step (the cache is still written) */
+  bool pull;                   /* --pull: pull every base image first */
+  const char *progress;        /* auto, plain, tty, quiet (NULL: auto) */
+  int64_t shm_size;            /* bytes, 0: 64 MiB */
+  int parallel;                /* stages built at once, < 1: 2 */
+  const char *platform;        /* --platform: only the host's is accepted */
+  const char *iidfile;         /* --iidfile: the image id is written there */
+};
+
+/* Build; *IMAGE_ID (may be NULL) gets the image id.  Progress goes to
+   stderr.  */
+int cc_builder_build (const struct cc_build_request *req, char **image_id, cc_error_t *err);
+
+/* `builder prune`: forget every cache record (ALL) or those of layers no
+   image uses, then sweep the store; *RECLAIMED gets the bytes freed.  */
+int cc_builder_prune (bool all, int64_t *reclaimed, cc_error_t *err);
+
+/* For `system check`: builds of this data root whose process is dead
+   (their containers, network, pins and scratch directories), one line
+   each in *FOUND, removed with FIX; *CONTAINERS and *PROJECTS (may be
+   NULL) get what live builds own, so the check does not judge those.  */
+int cc_builder_residue (bool fix, char ***found, char ***containers, char ***projects, cc_error_t *err);
+
 #endif

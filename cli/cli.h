@@ -59,10 +59,14 @@ struct cli_convert
 };
 int cli_convert_run (const struct cli_global *g, const struct cli_convert *cv);
 
+/* `image build` (cli/builder.c), dispatched by cli/image.c.  */
+int cli_image_build (int argc, char **argv);
+
 /* One per subcommand, each defined in cli/<name>.c.  Weak, so that a
    command whose file does not exist yet is NULL in the table.  */
 #define CLI_COMMAND(name) int cli_cmd_##name (struct cli_global *g, int argc, char **argv) __attribute__ ((weak))
 CLI_COMMAND (attach);
+CLI_COMMAND (builder);
 CLI_COMMAND (config);
 CLI_COMMAND (convert);
 CLI_COMMAND (create);

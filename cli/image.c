@@ -22,6 +22,7 @@ static const char usage[]
     = "Usage: ccompose image [OPTIONS] COMMAND\n\n"
       "Manage the local image store\n\n"
       "Commands:\n"
+      "  build [OPTIONS] PATH                         Build an image from a Dockerfile (docker build's options)\n"
       "  load [-i FILE|DIR] [-q]                      Load images from an OCI layout (dir or tar) or a docker archive\n"
       "  save [-o FILE] [--format docker|oci] IMAGE...  Save images to a tar archive\n"
       "  import [-c INSTR]... ROOTFS.tar [NAME[:TAG]]  Create a single-layer image from a rootfs tarball\n"
@@ -670,9 +671,10 @@ static const struct
   const char *name;
   int (*fn) (int argc, char **argv);
 } subcommands[] = {
-  { "load", cmd_load },   { "save", cmd_save }, { "import", cmd_import },   { "pull", cmd_pull }, { "push", cmd_push },
-  { "ls", cmd_ls },       { "list", cmd_ls },   { "inspect", cmd_inspect }, { "rm", cmd_rm },     { "remove", cmd_rm },
-  { "prune", cmd_prune }, { "tag", cmd_tag },   { "pin", cmd_pin },         { "unpin", cmd_pin },
+  { "load", cmd_load }, { "save", cmd_save }, { "import", cmd_import },     { "pull", cmd_pull },
+  { "push", cmd_push }, { "ls", cmd_ls },     { "list", cmd_ls },           { "inspect", cmd_inspect },
+  { "rm", cmd_rm },     { "remove", cmd_rm }, { "prune", cmd_prune },       { "tag", cmd_tag },
+  { "pin", cmd_pin },   { "unpin", cmd_pin }, { "build", cli_image_build },
 };
 
 int

@@ -19,13 +19,14 @@
    NULL and fails clearly instead of pretending.  */
 static const struct cli_command commands[] = {
   { "attach", cli_cmd_attach, "Attach to a service's running container", false },
+  { "builder", cli_cmd_builder, "Manage the build cache (prune)", false },
   { "config", cli_cmd_config, "Parse, resolve and render the compose file in canonical format", false },
   { "convert", cli_cmd_convert, "Convert the compose file to Kubernetes manifests, reporting every key", false },
   { "create", cli_cmd_create, "Create containers for services", false },
   { "down", cli_cmd_down, "Stop and remove containers, networks", false },
   { "exec", cli_cmd_exec, "Execute a command in a running container", false },
-  { "image", cli_cmd_image, "Manage the local image store (load, save, import, pull, push, ls, inspect, rm, prune)",
-    false },
+  { "image", cli_cmd_image,
+    "Manage the local image store (build, load, save, import, pull, push, ls, inspect, rm, prune)", false },
   { "images", cli_cmd_images, "List images used by the created containers", false },
   { "kill", cli_cmd_kill, "Force stop service containers", false },
   { "logs", cli_cmd_logs, "View output from containers", false },

@@ -131,6 +131,7 @@ cc_gc_sweep (struct cc_store *s, int64_t *reclaimed, cc_error_t *err)
     if (mark_manifest (s, *p, &blobs, &layers, err) < 0)
       return cc_error_wrap (err, "garbage collection stopped");
   cc_store_mark_compressed (repos, &blobs);
+  cc_store_held (s, &blobs, &layers);
   if (sweep_dir (bdir, blobs, false, reclaimed, err) < 0 || sweep_dir (ldir, layers, true, reclaimed, err) < 0
       || sweep_links (s, err) < 0)
     return -1;

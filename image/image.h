@@ -247,4 +247,39 @@ enum cc_whiteout_kind
 };
 int cc_layer_whiteout (const char *path, enum cc_whiteout_kind *kind, char **target, cc_error_t *err);
 
+/* ---- what the Dockerfile builder stores (build.c) ---------------------- */
+
+/* The config blob of IMG, as stored.  */
+int cc_image_config_blob (const struct cc_image *img, char **out, size_t *len, cc_error_t *err);
+/* The unpacked tree of layer DIFF_ID (an overlay lowerdir), or NULL when
+   the store does not have it.  */
+char *cc_image_layer_dir (const char *diff_id);
+/* Layers (by diff id) that GC keeps, with their blobs, while the hold
+   OWNER ([A-Za-z0-9_.-]+) names them, although no image does: the
+   builder's cache.  Writing a hold again replaces it.  */
+int cc_image_hold (const char *owner, char *const *diff_ids, cc_error_t *err);
+int cc_image_unhold (const char *owner, cc_error_t *err);
+/* Publish a layer the builder made, by renaming, never copying: DIR (on
+   the data root's filesystem) holds `diff/`, the tree in overlay format
+   (whiteouts as 0:0 character devices, opaque directories marked with
+   trusted.overlay.opaque), and becomes layers/<DIFF_ID>; TAR, the
+   uncompressed layer tar whose sha256 is DIFF_ID, becomes its blob
+   (media type application/vnd.oci.image.layer.v1.tar).  SIZE is the
+   bytes of its files.  When the store has them already, DIR and TAR are
+   left where they are for the caller to remove.  */
+int cc_image_publish_layer (const char *dir, const char *tar, const char *diff_id, int64_t size, cc_error_t *err);
+/* Store an image the builder made: CONFIG (the JSON written as is: its
+   sha256 is the image id), an OCI manifest over the layers DIFF_IDS, the
+   first N_BASE of them those of the image whose manifest is
+   BASE_MANIFEST (referenced as that manifest references them, maybe
+   compressed), the others published by cc_image_publish_layer
+   (uncompressed), tagged with every REFS entry (untagged when there is
+   none).  */
+int cc_image_store_built (const char *config, const char *base_manifest, size_t n_base, char *const *diff_ids,
+                          char *const *refs, char **id_out, cc_error_t *err);
+/* Remove every blob and layer nothing refers to (no image, pin or hold).  */
+int cc_image_sweep (int64_t *reclaimed, cc_error_t *err);
+/* The store's directory for in-progress files (same filesystem as the store).  */
+char *cc_image_store_tmp (void);
+
 #endif

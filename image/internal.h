@@ -174,6 +174,9 @@ void cc_gc_after_failure (struct cc_store *s);
 int cc_gc_sweep (struct cc_store *s, int64_t *reclaimed, cc_error_t *err);
 /* Manifest digests pinned by containers.  */
 char **cc_store_pinned (struct cc_store *s);
+/* Layers held (image.h's cc_image_hold): appended to BLOBS (uncompressed
+   blobs: digest = diff id) and LAYERS.  */
+void cc_store_held (struct cc_store *s, char ***blobs, char ***layers);
 
 /* Build the cc_image of MANIFEST from the store.  */
 int cc_store_image_from_manifest (struct cc_store *s, cJSON *repos, const char *manifest, struct cc_image **out,

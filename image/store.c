@@ -26,7 +26,7 @@
 #define REPOS_FILE "repositories.json"
 #define REPOS_LOCK "repositories.lock"
 
-static const char *const store_dirs[] = { "blobs/sha256", "layers", "l", "tmp", "pins" };
+static const char *const store_dirs[] = { "blobs/sha256", "layers", "l", "tmp", "pins", "holds" };
 
 static int
 open_lock (const char *root, const char *name, bool exclusive, int *out, cc_error_t *err)

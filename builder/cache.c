@@ -133,6 +133,20 @@ cc_builder_prune (bool all, int64_t *reclaimed, cc_error_t *err)
       if (cc_image_unhold (hold, err) < 0)
         return -1;
     }
+  /* A build killed between holding a layer and recording it leaves a
+     hold without a record.  */
+  {
+    cleanup_strv char **holds = cc_image_hold_names ();
+    for (char **h = holds; *h; h++)
+      {
+        cleanup_free char *rec = NULL;
+        if (strncmp (*h, "bc-", 3) != 0)
+          continue;
+        rec = xasprintf ("%s/%s.json", dir, *h + 3);
+        if (! cc_file_exists (rec) && cc_image_unhold (*h, err) < 0)
+          return -1;
+      }
+  }
   if (all && cc_rm_rf (mounts, err) < 0)
     return -1;
   return cc_image_sweep (reclaimed, err);

@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/mount.h>
 
+#include "builder/builder.h"
 #include "cli/cli.h"
 #include "engine/engine.h"
 #include "lib/cleanup.h"
@@ -135,6 +136,18 @@ claim_containers_of (struct scan *s, const char *project)
       cc_strv_append (&s->claimed, c->string);
 }
 
+/* A running build owns its containers and its build network's project
+   (builder/record.c): they are alive as long as the build is.  */
+static void
+claim_builds (struct scan *s)
+{
+  cleanup_strv char **found = NULL;
+  cc_error_t e = NULL;
+
+  if (cc_builder_residue (false, &found, &s->claimed, &s->projects, &e) < 0)
+    failed (s, &e);
+}
+
 static int
 load_live (struct scan *s, cc_error_t *err)
 {
@@ -143,6 +156,7 @@ load_live (struct scan *s, cc_error_t *err)
     return -1;
   for (char **p = s->projects; *p; p++)
     claim_containers_of (s, *p);
+  claim_builds (s);
   s->roots = cc_residue_state_roots ();
   return 0;
 }
@@ -208,6 +222,22 @@ check_project_dirs (struct scan *s)
       if (cc_lock_path (lock, false, &lock_fd, &e) < 0 || cc_rm_rf (pdir, &e) < 0)
         failed (s, &e);
     }
+}
+
+/* Builds killed before they could clean up (their lock is free): their
+   containers, build network, image pins and scratch directories.  */
+static void
+check_builds (struct scan *s)
+{
+  cleanup_strv char **lines = NULL;
+  cc_error_t e = NULL;
+
+  if (s->foreign)
+    return;
+  if (cc_builder_residue (s->fix, &lines, NULL, NULL, &e) < 0)
+    failed (s, &e);
+  for (char **l = lines; l && *l; l++)
+    found (s, "build", xstrdup (*l));
 }
 
 static void
@@ -445,7 +475,8 @@ check_logs (struct scan *s)
 static void (*const checks[]) (struct scan *s) = {
   /* Mounts first: a container's directory cannot go while something is
      mounted in it.  */
-  check_project_dirs, check_mounts, check_containers, check_network, check_monitors, check_cgroups, check_logs,
+  check_project_dirs, check_builds,   check_mounts,  check_containers,
+  check_network,      check_monitors, check_cgroups, check_logs,
 };
 
 static int

@@ -98,6 +98,20 @@ cc_image_unhold (const char *owner, cc_error_t *err)
   return 0;
 }
 
+char **
+cc_image_hold_names (void)
+{
+  cleanup_free char *dir = xasprintf ("%s/images/holds", cc_data_dir ());
+  cleanup_dir DIR *d = opendir (dir);
+  char **out = xzalloc (sizeof (char *));
+  struct dirent *de;
+
+  while (d && (de = readdir (d)) != NULL)
+    if (de->d_name[0] != '.')
+      cc_strv_append (&out, de->d_name);
+  return out;
+}
+
 void
 cc_store_held (struct cc_store *s, char ***blobs, char ***layers)
 {

@@ -259,6 +259,8 @@ char *cc_image_layer_dir (const char *diff_id);
    builder's cache.  Writing a hold again replaces it.  */
 int cc_image_hold (const char *owner, char *const *diff_ids, cc_error_t *err);
 int cc_image_unhold (const char *owner, cc_error_t *err);
+/* The names of every hold.  */
+char **cc_image_hold_names (void);
 /* Publish a layer the builder made, by renaming, never copying: DIR (on
    the data root's filesystem) holds `diff/`, the tree in overlay format
    (whiteouts as 0:0 character devices, opaque directories marked with

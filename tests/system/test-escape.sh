@@ -396,6 +396,41 @@ test_read_only_bind_is_read_only_below() {
 }
 
 # Every test ends with the residue check of its private root.
+# A RUN step of a build is a container like any other: the escape payload,
+# copied in by the Dockerfile, reaches nothing of the host, and the build
+# network it runs on changes nothing outside its namespace.
+test_build_run_step_escapes_nothing() {
+  escape_setup build
+  local ns=ccb-esc-$$ ctx=$CCOMPOSE_DATA_DIR/ctx
+  [ -d "$TOP/samples/images/out/busybox" ] || "$TOP/samples/images/build" busybox >/dev/null 2>&1 ||
+    skip "cannot build the busybox sample image"
+  assert_exit 0 "$CCOMPOSE" image load -i "$TOP/samples/images/out/busybox"
+  ip netns add "$ns" || fail "ip netns add"
+  defer "ip netns del $ns"
+  defer "for f in '$CCOMPOSE_STATE_DIR'/netns/*; do umount -l \"\$f\"; done"
+  ip -n "$ns" link set lo up
+  mkdir -p "$ctx"
+  cp "$TOP/build/escape-payload" "$ctx/escape"
+  cat > "$ctx/Dockerfile" <<EOF
+FROM busybox:1.35
+COPY escape /escape
+RUN /escape all --host-file $SECRET --host-pid $$ --block $BLOCK
+USER nobody
+RUN /escape all --host-file $SECRET --host-pid $$ --block $BLOCK
+EOF
+  exec 7<"$CCOMPOSE_STATE_DIR"
+  OUT=$(CCOMPOSE_SUBNET_POOL=10.89.0.0/16:24 nsenter --net="/run/netns/$ns" "$CCOMPOSE" image build --progress plain \
+    -t esc:1 "$ctx" 2>&1)
+  local rc=$?
+  exec 7<&-
+  assert_not_contains "$OUT" "ESCAPED"
+  assert_blocked "$ALL_ATTEMPTS"
+  assert_eq "$rc" 0 "escaped attempts (build output: $OUT)"
+  assert_eq "$(grep -c "blocked host-file" <<<"$OUT")" "2" "root and user RUN both ran"
+  assert_host_unchanged
+  finish_clean
+}
+
 finish_clean() {
   finish
   assert_exit 0 "$CCOMPOSE" system check

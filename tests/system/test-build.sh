@@ -342,6 +342,24 @@ EOF
   assert_contains "$OUT" "network.host"
 }
 
+test_samples_build_offline() {
+  bld_setup samples busybox python
+  build_ok --target=stage1 -t multistage:stage1 "$TOP/samples/multistage"
+  assert_not_contains "$OUT" "[stage2"
+  build_ok --target=stage2 -t multistage:stage2 "$TOP/samples/multistage"
+  run_image_ok multistage:stage2 cat /result.txt
+  assert_eq "$OUT" "and stage2 read: made in stage1"
+  # The demo's web image: its unit tests, then the slim runtime stage.
+  build_ok --target test "$TOP/samples/web-redis"
+  assert_contains "$OUT" "Ran 3 tests"
+  build_ok --target runtime -t ccompose-demo/web:built "$TOP/samples/web-redis"
+  assert_not_contains "$OUT" "[test"
+  assert_eq "$(config ccompose-demo/web:built 'c["Cmd"]')" '["python3", "-m", "flask", "run", "--host", "0.0.0.0", "--port", "5000"]'
+  run_image_ok ccompose-demo/web:built /bin/sh -c 'ls /app; cd /app && python3 -c "import app; print(app.app.name)"'
+  assert_eq "$OUT" "app.py
+app"
+}
+
 test_crash_at_every_step_leaves_nothing() {
   bld_setup crash busybox
   ctx k <<'EOF'

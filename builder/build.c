@@ -426,12 +426,17 @@ context_input (struct step_run *r, const char *path, cc_error_t *err)
   return 0;
 }
 
+static int ensure_record (struct build *b, cc_error_t *err);
+
 static int
 download_input (struct step_run *r, const struct cc_builder_source *src, cc_error_t *err)
 {
-  cleanup_free char *dir = xasprintf ("%s/download-%d", cc_bld_record_dir (r->b->env.record), ++r->b->env.counter);
+  cleanup_free char *dir = NULL;
   char *path = NULL, *digest = NULL;
 
+  if (ensure_record (r->b, err) < 0)
+    return -1;
+  dir = xasprintf ("%s/download-%d", cc_bld_record_dir (r->b->env.record), ++r->b->env.counter);
   if (cc_mkdir_p (dir, 0700, err) < 0
       || cc_bld_download (src->path, dir, src->filename, r->step->checksum, &path, &digest, err) < 0)
     return -1;
@@ -520,10 +525,13 @@ static int
 execute_step (struct step_run *r, struct cc_bld_cache_record *rec, cc_error_t *err)
 {
   struct cc_bld_env *e = &r->b->env;
-  cleanup_free char *dir = xasprintf ("%s/step-%d", cc_bld_record_dir (e->record), ++e->counter);
+  cleanup_free char *dir = NULL;
   cleanup_free char *hold = cc_bld_cache_hold_name (r->key);
   int ret;
 
+  if (ensure_record (r->b, err) < 0)
+    return -1;
+  dir = xasprintf ("%s/step-%d", cc_bld_record_dir (e->record), ++e->counter);
   if (mkdir (dir, 0755) < 0)
     return cc_error_make (err, errno, "create `%s`", dir);
   ret = r->step->kind == CC_STEP_RUN ? cc_bld_run (e, r->step, &r->cur->state, dir, &r->v, err)
@@ -797,8 +805,9 @@ build_stages (struct build *b, cc_error_t *err)
       for (size_t i = 0; i < b->plan->n_order; i++)
         if (b->plan->stages[b->plan->order[i]].level == level)
           idx[n++] = b->plan->order[i];
+      /* Forked children share the parent's record.  */
       if (n > 1 && limit > 1)
-        ret = build_level_parallel (b, idx, n, limit, err);
+        ret = ensure_record (b, err) < 0 ? -1 : build_level_parallel (b, idx, n, limit, err);
       else
         for (size_t i = 0; i < n && ret == 0; i++)
           ret = build_stage (b, idx[i], err);
@@ -973,18 +982,28 @@ number_stages (struct build *b)
   b->numbers[b->plan->n_stages] = next;
 }
 
-static int
-begin (struct build *b, cc_error_t *err)
+/* Builds killed before: take their leftovers away first.  */
+static void
+clean_stale_builds (void)
 {
   cleanup_strv char **stale = NULL;
   cc_error_t ignored = NULL;
 
-  /* Builds killed before: take their leftovers away first.  */
   if (cc_builder_residue (true, &stale, NULL, NULL, &ignored) < 0)
     {
       cc_warn ("cleaning up after an earlier build: %s", ignored->msg);
       cc_error_release (&ignored);
     }
+}
+
+/* The record, the scratch directory and the pins of the base images, made
+   before the first step that executes (a fully cached build makes none
+   of them: it only reads).  */
+static int
+ensure_record (struct build *b, cc_error_t *err)
+{
+  if (b->env.record)
+    return 0;
   if (cc_bld_record_begin (&b->env.record, err) < 0)
     return -1;
   b->env.empty_dir = cc_path_join (cc_bld_record_dir (b->env.record), "empty");
@@ -1033,7 +1052,7 @@ cc_builder_build (const struct cc_build_request *req, char **image_id, cc_error_
   b.env.progress = &b.progress;
   ret = prepare (&b, err);
   if (ret == 0)
-    ret = begin (&b, err);
+    clean_stale_builds ();
   if (ret == 0)
     ret = build_stages (&b, err);
   if (ret == 0)

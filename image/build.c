@@ -255,6 +255,10 @@ write_manifest (struct cc_store *s, const char *config, size_t config_len, const
       if (i < n_base)
         {
           const struct cc_descriptor *b = &bm.layers[i];
+          /* A base removed meanwhile (the build pins it only while it
+             executes steps) must not leave a manifest without blobs.  */
+          if (! cc_store_has_blob (s, b->digest))
+            return cc_error_make (err, ENOENT, "base image %s: layer %s is gone from the store", base, b->digest);
           cJSON_AddItemToArray (layers, descriptor (b->media_type ? b->media_type : MT_OCI_LAYER, b->digest, b->size));
           continue;
         }
@@ -264,6 +268,30 @@ write_manifest (struct cc_store *s, const char *config, size_t config_len, const
     }
   text = cJSON_PrintUnformatted (m);
   return cc_store_put_blob_data (s, text, strlen (text), out, err);
+}
+
+/* A rebuild that changed nothing: the image is there and every REFS
+   entry names it already; repositories.json need not be written.  */
+static bool
+is_recorded (struct cc_store *s, const char *manifest, char *const *refs)
+{
+  cleanup_cjson cJSON *repos = NULL;
+  const cJSON *images, *names;
+
+  if (cc_store_repos_load (s, &repos, NULL) < 0)
+    return false;
+  images = cJSON_GetObjectItemCaseSensitive (repos, "images");
+  names = cJSON_GetObjectItemCaseSensitive (repos, "references");
+  if (cJSON_GetObjectItemCaseSensitive (images, manifest) == NULL)
+    return false;
+  for (char *const *r = refs; r && *r; r++)
+    {
+      cleanup_free char *full = cc_image_ref_normalize (*r, NULL);
+      const char *m = full ? cc_json_get_string (names, full) : NULL;
+      if (m == NULL || strcmp (m, manifest) != 0)
+        return false;
+    }
+  return true;
 }
 
 int
@@ -281,6 +309,12 @@ cc_image_store_built (const char *config, const char *base_manifest, size_t n_ba
   if (cc_store_put_blob_data (&s, config, strlen (config), &id, err) < 0
       || write_manifest (&s, id, strlen (config), base_manifest, n_base, diff_ids, &manifest, err) < 0)
     return -1;
+  if (is_recorded (&s, manifest, refs))
+    {
+      if (id_out)
+        *id_out = steal_pointer (&id);
+      return 0;
+    }
   if (cc_strv_len (refs) == 0 && cc_store_add_image (&s, manifest, id, NULL, NULL, err) < 0)
     return -1;
   for (char *const *r = refs; r && *r; r++)

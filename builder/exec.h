@@ -81,8 +81,8 @@ char *cc_bld_cache_hold_name (const char *key);
 int cc_bld_tar_tree (const char *tree, int out_fd, int64_t epoch, char **diff_id, int64_t *size, size_t *entries,
                      cc_error_t *err);
 /* DIR/diff (overlay format) becomes a layer of the store, held by HOLD
-   from before it is published; *DIFF_ID is NULL when the tree is empty
-   (BuildKit drops such a layer).  */
+   from before it is published (an empty tree too: BuildKit keeps empty
+   layers).  */
 int cc_bld_layer_commit (const char *dir, int64_t epoch, const char *hold, char **diff_id, cc_error_t *err);
 
 /* ---- build records (record.c): what a build owns, recorded first ---------- */

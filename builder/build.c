@@ -196,6 +196,10 @@ build_release (struct build *b)
   if (b->df)
     cc_dockerfile_free (b->df);
   cc_bld_context_close (b->env.context);
+  for (size_t i = 0; i < b->env.n_named; i++)
+    cc_bld_context_close (b->env.named[i]);
+  free (b->env.named);
+  cc_strv_free (b->env.named_refs);
   free (b->env.empty_dir);
   free (b->env.net_project);
   free (b->dockerfile_path);
@@ -316,6 +320,9 @@ resolve_images (struct build *b, cc_error_t *err)
   for (size_t i = 0; i < n; i++)
     {
       struct cc_bld_state *st;
+      /* A name --build-context gives is read from its directory.  */
+      if (cc_bld_named_context (&b->env, b->refs[i]))
+        continue;
       if (find_image (b, b->refs[i], &b->images[i], err) < 0)
         return -1;
       st = xzalloc (sizeof (*st));
@@ -334,13 +341,54 @@ image_config (void *opaque, const char *ref, struct cc_builder_image **out, cc_e
   size_t len = 0;
 
   for (size_t i = 0; i < b->n_images; i++)
-    if (strcmp (b->refs[i], ref) == 0)
+    if (strcmp (b->refs[i], ref) == 0 && b->images[i] == NULL)
+      return cc_error_make (err, ENOTSUP, "FROM `%s`: a --build-context cannot be a base, only a COPY --from source",
+                            ref);
+    else if (strcmp (b->refs[i], ref) == 0)
       {
         if (cc_image_config_blob (b->images[i], &text, &len, err) < 0)
           return -1;
         return cc_builder_image_parse (text, len, out, err);
       }
   return cc_error_make (err, ENOENT, "image `%s` was not resolved", ref);
+}
+
+struct cc_bld_context *
+cc_bld_named_context (const struct cc_bld_env *e, const char *ref)
+{
+  for (size_t i = 0; ref && i < e->n_named; i++)
+    if (strcmp (e->named_refs[i], ref) == 0)
+      return e->named[i];
+  return NULL;
+}
+
+/* --build-context NAME=DIR, each opened as a context of its own.  */
+static int
+open_named_contexts (struct build *b, cc_error_t *err)
+{
+  size_t n = cc_strv_len (b->req->build_contexts);
+
+  b->env.named_refs = xzalloc ((n + 1) * sizeof (char *));
+  b->env.named = xzalloc ((n + 1) * sizeof (*b->env.named));
+  for (size_t i = 0; i < n; i++)
+    {
+      const char *spec = b->req->build_contexts[i];
+      const char *eq = strchr (spec, '=');
+      cleanup_free char *name = eq ? xstrndup (spec, (size_t)(eq - spec)) : NULL;
+      char *ref;
+      if (name == NULL || *name == '\0' || eq[1] == '\0')
+        return cc_error_make (err, EINVAL, "--build-context `%s`: want NAME=PATH", spec);
+      if (strstr (eq + 1, "://"))
+        return cc_error_make (err, ENOTSUP, "--build-context `%s`: only local directories are supported", spec);
+      ref = cc_image_ref_normalize (name, err);
+      if (ref == NULL)
+        return cc_error_wrap (err, "--build-context `%s`", spec);
+      b->env.named_refs[i] = ref;
+      b->env.n_named = i + 1;
+      if (cc_bld_context_open (eq + 1, NULL, &b->env.named[i], err) < 0)
+        return cc_error_wrap (err, "--build-context `%s`", spec);
+    }
+  return 0;
 }
 
 const struct cc_bld_state *
@@ -446,10 +494,26 @@ download_input (struct step_run *r, const struct cc_builder_source *src, cc_erro
 }
 
 static int
+named_inputs (struct step_run *r, struct cc_bld_context *c, cc_error_t *err)
+{
+  for (size_t i = 0; i < r->step->n_sources; i++)
+    {
+      char *digest = NULL;
+      if (cc_bld_context_digest (c, r->step->sources[i].path, &digest, err) < 0)
+        return -1;
+      add_input (r, r->step->sources[i].path, digest);
+    }
+  return 0;
+}
+
+static int
 copy_inputs (struct step_run *r, cc_error_t *err)
 {
   const struct cc_builder_step *s = r->step;
+  struct cc_bld_context *named = cc_bld_named_context (&r->b->env, s->from_image);
 
+  if (named)
+    return named_inputs (r, named, err);
   if (s->from_stage >= 0 || s->from_image)
     return from_input (r, s->from_stage, s->from_image, err);
   for (size_t i = 0; i < s->n_sources; i++)
@@ -1011,7 +1075,10 @@ ensure_record (struct build *b, cc_error_t *err)
     return cc_error_make (err, errno, "create `%s`", b->env.empty_dir);
   for (size_t i = 0; i < b->n_images; i++)
     {
-      cleanup_free char *owner = xasprintf ("ccbuild-%s-%zu", cc_bld_record_id (b->env.record), i);
+      cleanup_free char *owner = NULL;
+      if (b->images[i] == NULL)
+        continue;
+      owner = xasprintf ("ccbuild-%s-%zu", cc_bld_record_id (b->env.record), i);
       if (cc_bld_record_add (b->env.record, "pins", owner, err) < 0 || cc_image_pin (owner, b->images[i]->id, err) < 0)
         return -1;
     }
@@ -1023,7 +1090,8 @@ prepare (struct build *b, cc_error_t *err)
 {
   cleanup_dockerignore struct cc_dockerignore *ignore = NULL;
 
-  if (read_epoch (&b->env.epoch, err) < 0 || parse_and_plan (b, err) < 0 || resolve_images (b, err) < 0)
+  if (read_epoch (&b->env.epoch, err) < 0 || parse_and_plan (b, err) < 0 || open_named_contexts (b, err) < 0
+      || resolve_images (b, err) < 0)
     return -1;
   if (cc_builder_evaluate (b->plan, image_config, b, &b->res, err) < 0)
     return -1;

@@ -166,6 +166,11 @@ struct cc_bld_env
   char **image_refs;
   struct cc_bld_state **images;
   size_t n_images;
+  /* --build-context NAME=DIR: the normalized reference of NAME, and DIR
+     opened as a context (COPY --from=NAME reads it).  */
+  char **named_refs;
+  struct cc_bld_context **named;
+  size_t n_named;
   /* The build network, made on first need.  */
   char *net_project;
   int counter; /* for unique names */
@@ -175,6 +180,8 @@ struct cc_bld_env
    the empty directory.  */
 char **cc_bld_lowers (const struct cc_bld_env *e, const struct cc_bld_state *state, cc_error_t *err);
 const struct cc_bld_state *cc_bld_image_state (const struct cc_bld_env *e, const char *ref);
+/* The --build-context named REF, or NULL.  */
+struct cc_bld_context *cc_bld_named_context (const struct cc_bld_env *e, const char *ref);
 
 /* COPY, ADD and WORKDIR: DIR/diff gets what the step writes over STATE.  */
 int cc_bld_fsop (struct cc_bld_env *e, const struct cc_builder_step *step, const struct cc_bld_state *state,

@@ -658,7 +658,9 @@ child_work (struct job *j, cc_error_t *err)
   c.rootfd = rootfd;
   if (j->step->kind == CC_STEP_WORKDIR)
     return do_workdir (&c, j->step, err);
-  if (j->src_lowers)
+  if (cc_bld_named_context (j->e, j->step->from_image))
+    c.srcfd = cc_bld_context_fd (cc_bld_named_context (j->e, j->step->from_image));
+  else if (j->src_lowers)
     {
       if (mount_layers (j->src_lowers, NULL, NULL, src, err) < 0)
         return -1;
@@ -805,7 +807,8 @@ cc_bld_fsop (struct cc_bld_env *e, const struct cc_builder_step *step, const str
 
   if (lowers == NULL || make_dirs (dir, err) < 0)
     return -1;
-  if (step->kind != CC_STEP_WORKDIR && (step->from_stage >= 0 || step->from_image))
+  if (step->kind != CC_STEP_WORKDIR && (step->from_stage >= 0 || step->from_image)
+      && ! cc_bld_named_context (e, step->from_image))
     {
       src_lowers = source_lowers (e, step, err);
       if (src_lowers == NULL)

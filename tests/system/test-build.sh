@@ -342,6 +342,26 @@ EOF
   assert_contains "$OUT" "network.host"
 }
 
+test_named_build_context() {
+  bld_setup named busybox
+  mkdir -p "$WORK/extra/sub"
+  echo from-extra > "$WORK/extra/sub/x.txt"
+  ctx n <<'EOF'
+FROM busybox:1.35
+COPY --from=extra sub/x.txt /x.txt
+EOF
+  build_ok -t named:1 --build-context "extra=$WORK/extra" "$CTX"
+  run_image_ok named:1 cat /x.txt
+  assert_eq "$OUT" "from-extra"
+  build_ok -t named:1 --build-context "extra=$WORK/extra" "$CTX"
+  assert_contains "$OUT" "CACHED"
+  echo changed > "$WORK/extra/sub/x.txt"
+  build_ok -t named:2 --build-context "extra=$WORK/extra" "$CTX"
+  assert_not_contains "$OUT" "CACHED"
+  run_image_ok named:2 cat /x.txt
+  assert_eq "$OUT" "changed"
+}
+
 test_samples_build_offline() {
   bld_setup samples busybox python
   build_ok --target=stage1 -t multistage:stage1 "$TOP/samples/multistage"

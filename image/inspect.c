@@ -66,6 +66,50 @@ add_tags (cJSON *doc, const struct cc_image *img)
   cc_json_set (doc, "RepoDigests", digests);
 }
 
+static cJSON *
+take (cJSON *from, const char *key)
+{
+  return cJSON_DetachItemFromObjectCaseSensitive (from, key);
+}
+
+/* The config as `docker image inspect` shows it: Docker's container
+   Config with every key it always prints (null or empty when the image
+   has none) and the omitempty ones only when set, in its order.  */
+static cJSON *
+docker_shaped (cJSON *c)
+{
+  static const struct
+  {
+    const char *key;
+    int kind; /* 0 string, 1 bool false, 2 null, 3 omit when absent */
+  } keys[] = {
+    { "Hostname", 0 },   { "Domainname", 0 }, { "User", 0 },         { "AttachStdin", 1 }, { "AttachStdout", 1 },
+    { "AttachStderr", 1 }, { "ExposedPorts", 3 }, { "Tty", 1 },       { "OpenStdin", 1 },   { "StdinOnce", 1 },
+    { "Env", 2 },        { "Cmd", 2 },        { "Healthcheck", 3 },  { "ArgsEscaped", 3 }, { "Image", 0 },
+    { "Volumes", 2 },    { "WorkingDir", 0 }, { "Entrypoint", 2 },   { "NetworkDisabled", 3 }, { "MacAddress", 3 },
+    { "OnBuild", 2 },    { "Labels", 2 },     { "StopSignal", 3 },   { "StopTimeout", 3 }, { "Shell", 3 },
+  };
+  cJSON *out = cJSON_CreateObject ();
+  cJSON *it;
+
+  for (size_t i = 0; i < CC_N_ELEMENTS (keys); i++)
+    {
+      cJSON *v = take (c, keys[i].key);
+      if (v == NULL && keys[i].kind != 3)
+        v = keys[i].kind == 0 ? cJSON_CreateString ("") : keys[i].kind == 1 ? cJSON_CreateFalse () : cJSON_CreateNull ();
+      if (v)
+        cJSON_AddItemToObject (out, keys[i].key, v);
+    }
+  /* Whatever else the config holds, after Docker's keys.  */
+  while ((it = c->child) != NULL)
+    {
+      cJSON_DetachItemViaPointer (c, it);
+      cJSON_AddItemToObject (out, it->string, it);
+    }
+  cJSON_Delete (c);
+  return out;
+}
+
 /* The config blob's `config` object and `comment` (what `docker import
    --message` and `docker commit -m` set), as Docker shows them.  */
 static void
@@ -78,7 +122,7 @@ add_raw_config (cJSON *out, struct cc_store *s, const char *id)
   if (cc_store_read_blob (s, id, &text, NULL, NULL) == 0 && cc_json_parse (text, "config", &doc, NULL) == 0)
     c = cJSON_DetachItemFromObjectCaseSensitive (doc, "config");
   cc_json_set_string (out, "Comment", cc_json_get_string (doc, "comment") ?: "");
-  cc_json_set (out, "Config", cJSON_IsObject (c) ? c : (cJSON_Delete (c), cJSON_CreateObject ()));
+  cc_json_set (out, "Config", docker_shaped (cJSON_IsObject (c) ? c : (cJSON_Delete (c), cJSON_CreateObject ())));
 }
 
 static cJSON *

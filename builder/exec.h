@@ -186,7 +186,8 @@ struct cc_bld_context *cc_bld_named_context (const struct cc_bld_env *e, const c
 /* COPY, ADD and WORKDIR: DIR/diff gets what the step writes over STATE.  */
 int cc_bld_fsop (struct cc_bld_env *e, const struct cc_builder_step *step, const struct cc_bld_state *state,
                  const char *dir, char *const *downloads, cc_error_t *err);
-/* Copy PATH out of STATE's tree into DEST (a bind mount of a stage).  */
+/* Copy PATH out of STATE's tree (NULL: the context) into DEST, for a
+   bind mount of a stage, or a `rw` one.  */
 int cc_bld_extract_path (struct cc_bld_env *e, const struct cc_bld_state *state, const char *path, const char *dest,
                          cc_error_t *err);
 /* Fork; FN runs in the child, its error comes back over a pipe.  */

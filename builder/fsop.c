@@ -826,6 +826,7 @@ cc_bld_fsop (struct cc_bld_env *e, const struct cc_builder_step *step, const str
 
 struct extract_job
 {
+  int context_fd; /* the source when LOWERS is NULL */
   char **lowers;
   const char *path;
   const char *dest;
@@ -837,14 +838,19 @@ extract_child (void *opaque, cc_error_t *err)
 {
   struct extract_job *x = opaque;
   cleanup_close int srcfd = -1, destfd = -1, fd = -1;
-  struct copy c = { .keep_owner = true };
+  struct copy c = { .keep_owner = x->lowers != NULL };
   struct stat st;
 
-  if (unshare (CLONE_NEWNS) < 0 || mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-    return cc_error_make (err, errno, "private mount namespace");
-  if (mount_layers (x->lowers, NULL, NULL, x->mnt, err) < 0)
-    return -1;
-  srcfd = open (x->mnt, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (x->lowers == NULL)
+    srcfd = dup (x->context_fd);
+  else
+    {
+      if (unshare (CLONE_NEWNS) < 0 || mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+        return cc_error_make (err, errno, "private mount namespace");
+      if (mount_layers (x->lowers, NULL, NULL, x->mnt, err) < 0)
+        return -1;
+      srcfd = open (x->mnt, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    }
   destfd = open (x->dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (srcfd < 0 || destfd < 0)
     return cc_error_make (err, errno, "open `%s`", x->dest);
@@ -868,12 +874,12 @@ int
 cc_bld_extract_path (struct cc_bld_env *e, const struct cc_bld_state *state, const char *path, const char *dest,
                      cc_error_t *err)
 {
-  cleanup_strv char **lowers = cc_bld_lowers (e, state, err);
+  cleanup_strv char **lowers = state ? cc_bld_lowers (e, state, err) : NULL;
   cleanup_free char *mnt = xasprintf ("%s.mnt", dest);
-  struct extract_job x = { lowers, path, dest, mnt };
+  struct extract_job x = { e->context ? cc_bld_context_fd (e->context) : -1, lowers, path, dest, mnt };
   int ret;
 
-  if (lowers == NULL)
+  if (state && lowers == NULL)
     return -1;
   if ((mkdir (dest, 0755) < 0 && errno != EEXIST) || (mkdir (mnt, 0755) < 0 && errno != EEXIST))
     return cc_error_make (err, errno, "create `%s`", dest);

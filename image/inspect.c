@@ -83,11 +83,11 @@ docker_shaped (cJSON *c)
     const char *key;
     int kind; /* 0 string, 1 bool false, 2 null, 3 omit when absent */
   } keys[] = {
-    { "Hostname", 0 },   { "Domainname", 0 }, { "User", 0 },         { "AttachStdin", 1 }, { "AttachStdout", 1 },
-    { "AttachStderr", 1 }, { "ExposedPorts", 3 }, { "Tty", 1 },       { "OpenStdin", 1 },   { "StdinOnce", 1 },
-    { "Env", 2 },        { "Cmd", 2 },        { "Healthcheck", 3 },  { "ArgsEscaped", 3 }, { "Image", 0 },
-    { "Volumes", 2 },    { "WorkingDir", 0 }, { "Entrypoint", 2 },   { "NetworkDisabled", 3 }, { "MacAddress", 3 },
-    { "OnBuild", 2 },    { "Labels", 2 },     { "StopSignal", 3 },   { "StopTimeout", 3 }, { "Shell", 3 },
+    { "Hostname", 0 },     { "Domainname", 0 },   { "User", 0 },        { "AttachStdin", 1 },     { "AttachStdout", 1 },
+    { "AttachStderr", 1 }, { "ExposedPorts", 3 }, { "Tty", 1 },         { "OpenStdin", 1 },       { "StdinOnce", 1 },
+    { "Env", 2 },          { "Cmd", 2 },          { "Healthcheck", 3 }, { "ArgsEscaped", 3 },     { "Image", 0 },
+    { "Volumes", 2 },      { "WorkingDir", 0 },   { "Entrypoint", 2 },  { "NetworkDisabled", 3 }, { "MacAddress", 3 },
+    { "OnBuild", 2 },      { "Labels", 2 },       { "StopSignal", 3 },  { "StopTimeout", 3 },     { "Shell", 3 },
   };
   cJSON *out = cJSON_CreateObject ();
   cJSON *it;
@@ -96,7 +96,9 @@ docker_shaped (cJSON *c)
     {
       cJSON *v = take (c, keys[i].key);
       if (v == NULL && keys[i].kind != 3)
-        v = keys[i].kind == 0 ? cJSON_CreateString ("") : keys[i].kind == 1 ? cJSON_CreateFalse () : cJSON_CreateNull ();
+        v = keys[i].kind == 0   ? cJSON_CreateString ("")
+            : keys[i].kind == 1 ? cJSON_CreateFalse ()
+                                : cJSON_CreateNull ();
       if (v)
         cJSON_AddItemToObject (out, keys[i].key, v);
     }

@@ -362,6 +362,77 @@ EOF
   assert_eq "$OUT" "changed"
 }
 
+test_run_mounts() {
+  bld_setup mounts busybox
+  ctx m <<'EOF'
+FROM busybox:1.35 AS tools
+RUN echo tool-v1 > /tool
+FROM busybox:1.35
+RUN --mount=type=bind,source=data,target=/mnt/data cat /mnt/data/in.txt > /copied \
+ && (touch /mnt/data/x 2>/dev/null && echo writable || echo read-only) > /bindmode
+RUN --mount=type=bind,source=data,target=/mnt/rw,rw touch /mnt/rw/new && echo ok > /rw
+RUN --mount=type=bind,from=tools,source=/tool,target=/t cat /t > /from-stage
+RUN --mount=type=cache,target=/cache echo run >> /cache/count && wc -l < /cache/count > /cache-count
+RUN --mount=type=tmpfs,target=/scratch echo x > /scratch/f && grep -c " /scratch " /proc/mounts > /tmpfs
+EOF
+  mkdir -p "$CTX/data"
+  echo input > "$CTX/data/in.txt"
+  build_ok -t m:1 "$CTX"
+  run_image_ok m:1 /bin/sh -c 'cat /copied /bindmode /rw /from-stage /cache-count /tmpfs; ls -d /mnt /t /cache /scratch 2>&1 | grep -c "No such"'
+  assert_eq "$OUT" "input
+read-only
+ok
+tool-v1
+1
+1
+4"
+  # A rw bind writes to a copy: the context is unchanged.
+  [ ! -e "$CTX/data/new" ] || fail "a rw bind wrote into the context"
+  # The cache mount outlives the build.
+  build_ok -t m:2 --no-cache "$CTX"
+  run_image_ok m:2 cat /cache-count
+  assert_eq "$OUT" "2"
+  # A change in the bound source is a change of the step.
+  echo other > "$CTX/data/in.txt"
+  build_ok -t m:3 "$CTX"
+  run_image_ok m:3 cat /copied
+  assert_eq "$OUT" "other"
+  ctx s <<'EOF'
+FROM busybox:1.35
+RUN --mount=type=ssh true
+EOF
+  build "$CTX"
+  assert_eq "$RC" 1
+  assert_contains "$OUT" "ssh"
+}
+
+test_add_url_with_checksum() {
+  bld_setup url busybox
+  mkdir -p "$WORK/www"
+  echo downloaded > "$WORK/www/file.txt"
+  local port=18765 sum
+  sum=$(sha256sum "$WORK/www/file.txt" | cut -d' ' -f1)
+  nsenter --net="/run/netns/$BLDNS" python3 -m http.server "$port" --bind 127.0.0.1 -d "$WORK/www" >/dev/null 2>&1 &
+  local pid=$!
+  defer "kill $pid"
+  wait_for 10 "the http server" nsenter --net="/run/netns/$BLDNS" python3 -c \
+    "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$port/file.txt')"
+  ctx u <<EOF
+FROM busybox:1.35
+ADD --checksum=sha256:$sum http://127.0.0.1:$port/file.txt /dl/
+EOF
+  build_ok -t u:1 "$CTX"
+  run_image_ok u:1 stat -c '%a %n' /dl/file.txt
+  assert_eq "$OUT" "600 /dl/file.txt"
+  ctx bad <<EOF
+FROM busybox:1.35
+ADD --checksum=sha256:0000000000000000000000000000000000000000000000000000000000000000 http://127.0.0.1:$port/file.txt /dl/
+EOF
+  build "$CTX"
+  assert_eq "$RC" 1
+  assert_contains "$OUT" "digest mismatch"
+}
+
 test_samples_build_offline() {
   bld_setup samples busybox python
   build_ok --target=stage1 -t multistage:stage1 "$TOP/samples/multistage"

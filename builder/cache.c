@@ -73,7 +73,11 @@ cc_bld_cache_store (const char *key, const struct cc_bld_cache_record *r, cc_err
   else
     cc_json_set (j, "layer", cJSON_CreateNull ());
   cc_json_set_string (j, "created", r->created);
-  return cc_json_save_file (path, j, err);
+  /* Not fsynced: a record lost or torn by a power failure is a miss.  */
+  {
+    cleanup_free char *text = cJSON_PrintUnformatted (j);
+    return cc_write_file_replace (path, text, strlen (text), 0600, err);
+  }
 }
 
 /* Records of layers an image still uses are kept unless ALL: their layers

@@ -22,8 +22,11 @@
    0600 file.  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/mount.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +34,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
@@ -635,38 +639,19 @@ struct job
   char *const *downloads;
 };
 
+/* The step, once its root (and its --from tree) are open.  */
 static int
-child_work (struct job *j, cc_error_t *err)
+do_step (struct job *j, int rootfd, int srcfd, cc_error_t *err)
 {
-  cleanup_free char *root = cc_path_join (j->dir, "root");
-  cleanup_free char *src = cc_path_join (j->dir, "src");
-  cleanup_free char *upper = cc_path_join (j->dir, "diff");
-  cleanup_free char *work = cc_path_join (j->dir, "work");
-  cleanup_close int rootfd = -1, srcfd = -1;
-  struct copy c = { .rootfd = -1, .srcfd = -1 };
+  struct copy c = { .rootfd = rootfd, .srcfd = -1 };
   int ret;
 
-  if (unshare (CLONE_NEWNS) < 0)
-    return cc_error_make (err, errno, "unshare the mount namespace");
-  if (mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-    return cc_error_make (err, errno, "make / private");
-  if (mount_layers (j->lowers, upper, work, root, err) < 0)
-    return -1;
-  rootfd = open (root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (rootfd < 0)
-    return cc_error_make (err, errno, "open `%s`", root);
-  c.rootfd = rootfd;
   if (j->step->kind == CC_STEP_WORKDIR)
     return do_workdir (&c, j->step, err);
   if (cc_bld_named_context (j->e, j->step->from_image))
     c.srcfd = cc_bld_context_fd (cc_bld_named_context (j->e, j->step->from_image));
   else if (j->src_lowers)
     {
-      if (mount_layers (j->src_lowers, NULL, NULL, src, err) < 0)
-        return -1;
-      srcfd = open (src, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-      if (srcfd < 0)
-        return cc_error_make (err, errno, "open `%s`", src);
       c.srcfd = srcfd;
       c.keep_owner = true;
     }
@@ -680,6 +665,127 @@ child_work (struct job *j, cc_error_t *err)
     free (c.links[i].dest);
   free (c.links);
   return ret;
+}
+
+/* A detached overlay (the new mount API: it is in no mount namespace and
+   goes when its descriptor closes, even if we are killed), open as a
+   directory; 1 when this kernel cannot make one (no `lowerdir+`, before
+   Linux 6.8), so the caller mounts in a namespace of its own instead.  */
+static int
+detached_overlay (char *const *lowers, const char *upper, const char *work, int *out, cc_error_t *err)
+{
+  cleanup_close int fs = (int)syscall (SYS_fsopen, "overlay", FSOPEN_CLOEXEC);
+  cleanup_close int mnt = -1;
+
+  *out = -1;
+  if (fs < 0)
+    return 1;
+  for (char *const *l = lowers; *l; l++)
+    if (syscall (SYS_fsconfig, fs, FSCONFIG_SET_STRING, "lowerdir+", *l, 0) < 0)
+      return 1;
+  if (upper
+      && (syscall (SYS_fsconfig, fs, FSCONFIG_SET_STRING, "upperdir", upper, 0) < 0
+          || syscall (SYS_fsconfig, fs, FSCONFIG_SET_STRING, "workdir", work, 0) < 0))
+    return cc_error_make (err, errno, "overlay upper `%s`", upper);
+  if (syscall (SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+    return cc_error_make (err, errno, "create an overlay over `%s`", lowers[0]);
+  mnt = (int)syscall (SYS_fsmount, fs, FSMOUNT_CLOEXEC, upper ? 0 : MOUNT_ATTR_RDONLY);
+  if (mnt < 0)
+    return cc_error_make (err, errno, "mount an overlay over `%s`", lowers[0]);
+  *out = openat (mnt, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (*out < 0)
+    return cc_error_make (err, errno, "open the overlay over `%s`", lowers[0]);
+  return 0;
+}
+
+/* A read-only view of LOWERS: one layer is its directory as it is.  */
+static int
+detached_tree (char *const *lowers, int *out, cc_error_t *err)
+{
+  if (cc_strv_len (lowers) == 1)
+    {
+      *out = open (lowers[0], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      return *out < 0 ? cc_error_make (err, errno, "open `%s`", lowers[0]) : 0;
+    }
+  return detached_overlay (lowers, NULL, NULL, out, err);
+}
+
+static void *
+close_fd_thread (void *opaque)
+{
+  close ((int)(intptr_t)opaque);
+  return NULL;
+}
+
+/* The last descriptor of a detached mount takes the mount with it, and
+   that waits for an RCU grace period (10 ms and more on a busy host):
+   closed on a thread of its own while the build goes on.  Nothing
+   follows the mount through the tree afterwards, so the layer can be
+   read meanwhile.  */
+static void
+close_later (int *fd)
+{
+  pthread_t t;
+  pthread_attr_t attr;
+
+  if (*fd < 0)
+    return;
+  pthread_attr_init (&attr);
+  pthread_attr_setdetachstate (&attr, PTHREAD_CREATE_DETACHED);
+  pthread_attr_setstacksize (&attr, 64 * 1024);
+  if (pthread_create (&t, &attr, close_fd_thread, (void *)(intptr_t)*fd) != 0)
+    close (*fd);
+  pthread_attr_destroy (&attr);
+  *fd = -1;
+}
+
+/* In this process, over detached mounts: 1 when unsupported.  */
+static int
+step_detached (struct job *j, cc_error_t *err)
+{
+  cleanup_free char *upper = cc_path_join (j->dir, "diff");
+  cleanup_free char *work = cc_path_join (j->dir, "work");
+  cleanup_close int rootfd = -1, srcfd = -1;
+  int ret = detached_overlay (j->lowers, upper, work, &rootfd, err);
+
+  if (ret != 0)
+    return ret;
+  if (j->src_lowers && (ret = detached_tree (j->src_lowers, &srcfd, err)) != 0)
+    return ret < 0 ? -1 : cc_error_make (err, ENOTSUP, "cannot mount the --from tree");
+  ret = do_step (j, rootfd, srcfd, err);
+  close_later (&rootfd);
+  close_later (&srcfd);
+  return ret;
+}
+
+/* In a child, in a mount namespace of its own (older kernels).  */
+static int
+child_work (struct job *j, cc_error_t *err)
+{
+  cleanup_free char *root = cc_path_join (j->dir, "root");
+  cleanup_free char *src = cc_path_join (j->dir, "src");
+  cleanup_free char *upper = cc_path_join (j->dir, "diff");
+  cleanup_free char *work = cc_path_join (j->dir, "work");
+  cleanup_close int rootfd = -1, srcfd = -1;
+
+  if (unshare (CLONE_NEWNS) < 0)
+    return cc_error_make (err, errno, "unshare the mount namespace");
+  if (mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+    return cc_error_make (err, errno, "make / private");
+  if (mount_layers (j->lowers, upper, work, root, err) < 0)
+    return -1;
+  rootfd = open (root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (rootfd < 0)
+    return cc_error_make (err, errno, "open `%s`", root);
+  if (j->src_lowers)
+    {
+      if (mount_layers (j->src_lowers, NULL, NULL, src, err) < 0)
+        return -1;
+      srcfd = open (src, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (srcfd < 0)
+        return cc_error_make (err, errno, "open `%s`", src);
+    }
+  return do_step (j, rootfd, srcfd, err);
 }
 
 /* Fork, run FN in the child (its error comes back over a pipe).  */
@@ -804,6 +910,7 @@ cc_bld_fsop (struct cc_bld_env *e, const struct cc_builder_step *step, const str
   cleanup_strv char **lowers = cc_bld_lowers (e, state, err);
   cleanup_strv char **src_lowers = NULL;
   struct job j = { e, step, NULL, NULL, dir, downloads };
+  int ret;
 
   if (lowers == NULL || make_dirs (dir, err) < 0)
     return -1;
@@ -817,7 +924,12 @@ cc_bld_fsop (struct cc_bld_env *e, const struct cc_builder_step *step, const str
   j.lowers = lowers;
   j.src_lowers = src_lowers;
   cc_crash_point ("build copy");
-  if (cc_bld_in_child (child_entry, &j, err) < 0)
+  /* A namespace of our own costs its teardown (RCU grace periods, tens of
+     milliseconds): detached mounts first.  */
+  ret = step_detached (&j, err);
+  if (ret == 1 && cc_bld_in_child (child_entry, &j, err) < 0)
+    return -1;
+  if (ret < 0)
     return -1;
   return drop_scratch (dir, err);
 }
@@ -833,29 +945,17 @@ struct extract_job
   const char *mnt;
 };
 
+/* Copy PATH of the tree at SRCFD into the directory DEST.  */
 static int
-extract_child (void *opaque, cc_error_t *err)
+extract_from (struct extract_job *x, int srcfd, cc_error_t *err)
 {
-  struct extract_job *x = opaque;
-  cleanup_close int srcfd = -1, destfd = -1, fd = -1;
-  struct copy c = { .keep_owner = x->lowers != NULL };
+  cleanup_close int destfd = open (x->dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC), fd = -1;
+  struct copy c = { .keep_owner = x->lowers != NULL, .srcfd = srcfd, .rootfd = destfd };
   struct stat st;
+  int ret;
 
-  if (x->lowers == NULL)
-    srcfd = dup (x->context_fd);
-  else
-    {
-      if (unshare (CLONE_NEWNS) < 0 || mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-        return cc_error_make (err, errno, "private mount namespace");
-      if (mount_layers (x->lowers, NULL, NULL, x->mnt, err) < 0)
-        return -1;
-      srcfd = open (x->mnt, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    }
-  destfd = open (x->dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (srcfd < 0 || destfd < 0)
+  if (destfd < 0)
     return cc_error_make (err, errno, "open `%s`", x->dest);
-  c.srcfd = srcfd;
-  c.rootfd = destfd;
   fd = cc_bld_open_in_root (srcfd, x->path, O_RDONLY | O_NOCTTY | O_NONBLOCK);
   if (fd < 0 || fstat (fd, &st) < 0)
     return cc_error_make (err, errno, "\"%s\": not found", x->path);
@@ -865,9 +965,30 @@ extract_child (void *opaque, cc_error_t *err)
       cleanup_free char *clean = cc_bld_path_clean (x->path);
       if (fchown (destfd, st.st_uid, st.st_gid) < 0 || fchmod (destfd, st.st_mode & 07777) < 0)
         return cc_error_make (err, errno, "set owner of `%s`", x->dest);
-      return copy_dir_contents (&c, fd, clean + strspn (clean, "/"), "", &ist, err);
+      ret = copy_dir_contents (&c, fd, clean + strspn (clean, "/"), "", &ist, err);
     }
-  return copy_file (&c, fd, &st, destfd, "file", "file", err);
+  else
+    ret = copy_file (&c, fd, &st, destfd, "file", "file", err);
+  for (size_t i = 0; i < c.n_links; i++)
+    free (c.links[i].dest);
+  free (c.links);
+  return ret;
+}
+
+static int
+extract_child (void *opaque, cc_error_t *err)
+{
+  struct extract_job *x = opaque;
+  cleanup_close int srcfd = -1;
+
+  if (unshare (CLONE_NEWNS) < 0 || mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+    return cc_error_make (err, errno, "private mount namespace");
+  if (mount_layers (x->lowers, NULL, NULL, x->mnt, err) < 0)
+    return -1;
+  srcfd = open (x->mnt, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (srcfd < 0)
+    return cc_error_make (err, errno, "open `%s`", x->mnt);
+  return extract_from (x, srcfd, err);
 }
 
 int
@@ -877,12 +998,26 @@ cc_bld_extract_path (struct cc_bld_env *e, const struct cc_bld_state *state, con
   cleanup_strv char **lowers = state ? cc_bld_lowers (e, state, err) : NULL;
   cleanup_free char *mnt = xasprintf ("%s.mnt", dest);
   struct extract_job x = { e->context ? cc_bld_context_fd (e->context) : -1, lowers, path, dest, mnt };
+  cleanup_close int srcfd = -1;
   int ret;
 
   if (state && lowers == NULL)
     return -1;
-  if ((mkdir (dest, 0755) < 0 && errno != EEXIST) || (mkdir (mnt, 0755) < 0 && errno != EEXIST))
+  if (mkdir (dest, 0755) < 0 && errno != EEXIST)
     return cc_error_make (err, errno, "create `%s`", dest);
+  if (lowers == NULL)
+    return extract_from (&x, x.context_fd, err);
+  ret = detached_tree (lowers, &srcfd, err);
+  if (ret == 0)
+    {
+      ret = extract_from (&x, srcfd, err);
+      close_later (&srcfd);
+      return ret;
+    }
+  if (ret < 0)
+    return -1;
+  if (mkdir (mnt, 0755) < 0 && errno != EEXIST)
+    return cc_error_make (err, errno, "create `%s`", mnt);
   ret = cc_bld_in_child (extract_child, &x, err);
   rmdir (mnt);
   return ret;

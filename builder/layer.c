@@ -42,6 +42,9 @@
 #define BLOCK 512
 #define OUTBUF (256 * 1024)
 #define OPAQUE_XATTR "trusted.overlay.opaque"
+/* Up to this many files, a layer is made durable file by file (its own
+   data only); past it, one syncfs (whatever else the filesystem holds).  */
+#define SYNC_FILES_MAX 64
 
 struct hardlink
 {
@@ -57,6 +60,7 @@ struct tarw
   char *buf;
   size_t len;
   int64_t epoch;
+  int synced;     /* files fsynced one by one so far (< SYNC_FILES_MAX) */
   int64_t size;   /* bytes of regular files */
   size_t entries; /* entries written */
   struct hardlink *links;
@@ -375,6 +379,10 @@ copy_file (struct tarw *t, int dirfd, const char *name, uint64_t size, const cha
       left -= (uint64_t)n;
     }
   tw_pad (t, size);
+  if (t->synced >= 0 && t->synced < SYNC_FILES_MAX && fdatasync (fd) == 0)
+    t->synced++;
+  else
+    t->synced = -1;
   return 0;
 }
 
@@ -492,6 +500,9 @@ walk_dir (struct tarw *t, int fd, const char *prefix, cc_error_t *err)
   for (char **n = names; *n; n++)
     if (write_one (t, fd, prefix, *n, err) < 0)
       return -1;
+  /* Its entries, durable before the layer is published.  */
+  if (t->synced >= 0 && fsync (fd) < 0)
+    t->synced = -1;
   return 0;
 }
 
@@ -506,9 +517,9 @@ tarw_release (struct tarw *t)
     cc_bld_hash_free (t->hash);
 }
 
-int
-cc_bld_tar_tree (const char *tree, int out_fd, int64_t epoch, char **diff_id, int64_t *size, size_t *entries,
-                 cc_error_t *err)
+static int
+tar_tree (const char *tree, int out_fd, int64_t epoch, char **diff_id, int64_t *size, size_t *entries, bool *synced,
+          cc_error_t *err)
 {
   static const char zeros[2 * BLOCK];
   struct tarw t = { .fd = out_fd, .hash = cc_bld_hash_new (), .buf = xmalloc (OUTBUF), .epoch = epoch };
@@ -536,9 +547,18 @@ cc_bld_tar_tree (const char *tree, int out_fd, int64_t epoch, char **diff_id, in
       t.hash = NULL;
       *size = t.size;
       *entries = t.entries;
+      if (synced)
+        *synced = t.synced >= 0;
     }
   tarw_release (&t);
   return ret;
+}
+
+int
+cc_bld_tar_tree (const char *tree, int out_fd, int64_t epoch, char **diff_id, int64_t *size, size_t *entries,
+                 cc_error_t *err)
+{
+  return tar_tree (tree, out_fd, epoch, diff_id, size, entries, NULL, err);
 }
 
 /* ---- committing a step's tree ------------------------------------------- */
@@ -552,11 +572,12 @@ cc_bld_layer_commit (const char *dir, int64_t epoch, const char *hold, char **di
   cleanup_close int fd = open (tar, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   int64_t size = 0;
   size_t entries = 0;
+  bool synced = false;
 
   *diff_id = NULL;
   if (fd < 0)
     return cc_error_make (err, errno, "create `%s`", tar);
-  if (cc_bld_tar_tree (tree, fd, epoch, &got, &size, &entries, err) < 0)
+  if (tar_tree (tree, fd, epoch, &got, &size, &entries, &synced, err) < 0)
     return -1;
   /* A step that changed nothing still has its layer, the empty tar
      (diff id sha256:5f70bf18...): BuildKit keeps it, and marks the history
@@ -564,7 +585,7 @@ cc_bld_layer_commit (const char *dir, int64_t epoch, const char *hold, char **di
   (void)entries;
   /* The rename publishes the layer: its tree and its tar must be on disk
      first.  */
-  if (syncfs (fd) < 0)
+  if (synced ? fsync (fd) < 0 : syncfs (fd) < 0)
     return cc_error_make (err, errno, "sync `%s`", tar);
   /* Held before it is published, so no GC in between can sweep it.  */
   {

@@ -66,12 +66,16 @@ new_id (void)
   return id;
 }
 
+/* Not fsynced: a crash of the process keeps what was written, and after
+   a power failure the containers and network it names are gone anyway,
+   while the directory itself still marks the build.  */
 static int
 save_json (const char *dir, cJSON *rec, cc_error_t *err)
 {
   cleanup_free char *path = cc_path_join (dir, "record.json");
+  cleanup_free char *text = cJSON_PrintUnformatted (rec);
 
-  return cc_json_save_file (path, rec, err);
+  return cc_write_file_replace (path, text, strlen (text), 0644, err);
 }
 
 int

@@ -82,7 +82,12 @@ cc_image_hold (const char *owner, char *const *diff_ids, cc_error_t *err)
     cJSON_AddItemToArray (arr, cJSON_CreateString (*d));
   cc_json_set (hold, "layers", arr);
   path = cc_path_join (dir, owner);
-  return cc_json_save_file (path, hold, err);
+  /* Not fsynced: a hold lost in a power failure lets GC take a cached
+     layer, which the builder then makes again.  */
+  {
+    cleanup_free char *text = cJSON_PrintUnformatted (hold);
+    return cc_write_file_replace (path, text, strlen (text), 0600, err);
+  }
 }
 
 int

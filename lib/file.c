@@ -239,8 +239,8 @@ write_failed (cc_error_t *err, int status, const char *what, const char *path)
   return cc_error_make (err, status, "%s `%s`", what, path);
 }
 
-int
-cc_write_file_atomic (const char *path, const void *data, size_t len, mode_t mode, cc_error_t *err)
+static int
+write_atomic (const char *path, const void *data, size_t len, mode_t mode, bool sync, cc_error_t *err)
 {
   cleanup_free char *tmp = xasprintf ("%s.tmp.%d", path, (int)getpid ());
   cleanup_close int fd = open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
@@ -250,7 +250,7 @@ cc_write_file_atomic (const char *path, const void *data, size_t len, mode_t mod
   /* Closed before the rename: a file still open for writing when it
      appears under its name cannot be executed (ETXTBSY), and a program
      such as the monitor is run by other processes the moment it exists.  */
-  if (cc_write_all (fd, data, len) < 0 || (needs_fsync (path) && fsync (fd) < 0) || close (get_and_reset (&fd)) < 0)
+  if (cc_write_all (fd, data, len) < 0 || (sync && fsync (fd) < 0) || close (get_and_reset (&fd)) < 0)
     {
       int saved = errno;
       unlink (tmp);
@@ -278,6 +278,18 @@ cc_write_file_in_place (const char *path, const void *data, size_t len, cc_error
   if (cc_write_all (fd, data, len) < 0 || ftruncate (fd, (off_t)len) < 0)
     return write_failed (err, errno, "write", path);
   return 0;
+}
+
+int
+cc_write_file_atomic (const char *path, const void *data, size_t len, mode_t mode, cc_error_t *err)
+{
+  return write_atomic (path, data, len, mode, needs_fsync (path), err);
+}
+
+int
+cc_write_file_replace (const char *path, const void *data, size_t len, mode_t mode, cc_error_t *err)
+{
+  return write_atomic (path, data, len, mode, false, err);
 }
 
 int

@@ -31,6 +31,10 @@ int cc_write_file_atomic (const char *path, const void *data, size_t len, mode_t
    through a symlink.  Not fsynced: for files whose contents are made
    again when lost (hosts files).  */
 int cc_write_file_in_place (const char *path, const void *data, size_t len, cc_error_t *err);
+/* The same without the fsync, for files whose loss in a power failure
+   costs nothing but a little work (cache records): a crash of the
+   process still leaves the old or the new contents.  */
+int cc_write_file_replace (const char *path, const void *data, size_t len, mode_t mode, cc_error_t *err);
 int cc_write_all (int fd, const void *data, size_t len);
 int cc_mkdir_p (const char *path, mode_t mode, cc_error_t *err);
 /* Remove a tree (lib/rmtree.c): iterative with O(1) descriptors, never

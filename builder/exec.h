@@ -99,8 +99,6 @@ const char *cc_bld_record_dir (const struct cc_bld_record *r);
 int cc_bld_record_add (struct cc_bld_record *r, const char *kind, const char *value, cc_error_t *err);
 /* Remove everything recorded, then the record.  */
 int cc_bld_record_end (struct cc_bld_record *r, cc_error_t *err);
-/* Re-read the record from disk (after forked children added to it).  */
-int cc_bld_record_reload (struct cc_bld_record *r, cc_error_t *err);
 
 /* ---- progress (progress.c) -------------------------------------------------- */
 

@@ -117,14 +117,6 @@ cc_bld_record_dir (const struct cc_bld_record *r)
   return r->dir;
 }
 
-int
-cc_bld_record_reload (struct cc_bld_record *r, cc_error_t *err)
-{
-  (void)r;
-  (void)err;
-  return 0;
-}
-
 static int
 edit_lock (const char *dir, int *fd, cc_error_t *err)
 {

@@ -37,6 +37,52 @@
 
 #define DEFAULT_PARALLEL 2
 
+/* ---- interruption ----------------------------------------------------------- */
+
+static volatile sig_atomic_t interrupted;
+
+static void
+on_signal (int sig)
+{
+  interrupted = sig;
+}
+
+bool
+cc_bld_interrupted (void)
+{
+  return interrupted != 0;
+}
+
+static const int stop_signals[] = { SIGINT, SIGTERM, SIGHUP };
+
+/* Without SA_RESTART: a blocking wait returns to look at the flag.  A
+   signal the caller ignores (SIGINT of a background job) stays ignored.  */
+static void
+catch_signals (struct sigaction *old)
+{
+  struct sigaction sa = { .sa_handler = on_signal };
+
+  sigemptyset (&sa.sa_mask);
+  interrupted = 0;
+  for (size_t i = 0; i < CC_N_ELEMENTS (stop_signals); i++)
+    {
+      sigaction (stop_signals[i], NULL, &old[i]);
+      if (old[i].sa_handler != SIG_IGN)
+        sigaction (stop_signals[i], &sa, NULL);
+    }
+}
+
+/* After the cleanup, a signal that stopped the build ends the process
+   as it would have without us.  */
+static void
+release_signals (const struct sigaction *old)
+{
+  for (size_t i = 0; i < CC_N_ELEMENTS (stop_signals); i++)
+    sigaction (stop_signals[i], &old[i], NULL);
+  if (interrupted)
+    raise (interrupted);
+}
+
 /* ---- states ---------------------------------------------------------------- */
 
 struct stamp
@@ -663,7 +709,12 @@ build_step (struct build *b, const struct cc_builder_stage_result *sr, size_t i,
   int ret = 0;
 
   cc_bld_vertex_start (&r.v, &b->progress, number, name);
-  if (compute_key (&r, err) < 0)
+  if (cc_bld_interrupted ())
+    {
+      cc_error_make (err, EINTR, "interrupted");
+      ret = step_error (&r, err);
+    }
+  else if (compute_key (&r, err) < 0)
     ret = step_error (&r, err);
   else if (! b->req->no_cache && cc_bld_cache_lookup (r.key, &rec) == 1)
     {
@@ -805,6 +856,9 @@ reap (struct build *b, struct child *c, cc_error_t *errors)
 
   while ((n = read (c->fd, buf, sizeof (buf))) != 0)
     {
+      /* A signal for us alone (SIGTERM) reaches the stage builders too.  */
+      if (n < 0 && errno == EINTR && cc_bld_interrupted ())
+        kill (c->pid, SIGTERM);
       if (n < 0 && errno == EINTR)
         continue;
       if (n < 0)
@@ -1113,8 +1167,10 @@ cc_builder_build (const struct cc_build_request *req, char **image_id, cc_error_
   struct build b = { .req = req };
   cleanup_free char *id = NULL;
   cc_error_t end_err = NULL;
+  struct sigaction old[CC_N_ELEMENTS (stop_signals)];
   int ret;
 
+  catch_signals (old);
   b.env.req = req;
   b.progress = (struct cc_bld_progress){ progress_mode (req->progress), stderr, cc_bld_now_ms () };
   b.env.progress = &b.progress;
@@ -1138,6 +1194,7 @@ cc_builder_build (const struct cc_build_request *req, char **image_id, cc_error_
         cc_error_release (&end_err);
     }
   build_release (&b);
+  release_signals (old);
   if (ret == 0 && image_id)
     *image_id = steal_pointer (&id);
   return ret;

@@ -24,6 +24,12 @@ char *cc_bld_hash_data (const void *data, size_t len);
 /* The sha256 of the file FD from its current offset to its end.  */
 int cc_bld_hash_fd (int fd, char **out, cc_error_t *err);
 
+/* ---- interruption (build.c) ------------------------------------------------- */
+
+/* SIGINT, SIGTERM or SIGHUP arrived: the build stops at its next step
+   (a running RUN's container is killed) and removes what it made.  */
+bool cc_bld_interrupted (void);
+
 /* ---- the build context (context.c) --------------------------------------- */
 
 struct cc_bld_context;

@@ -19,6 +19,7 @@
    with the directories that only held them.  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -448,6 +449,10 @@ wait_streaming (struct run *r, struct cc_bld_vertex *v, int *code, cc_error_t *e
     {
       cc_error_t e = NULL;
       follow_drain (&f, v);
+      /* Interrupted: the step's container goes first, then the build
+         cleans up after itself.  */
+      if (cc_bld_interrupted ())
+        cc_runtime_kill (r->id, SIGKILL, NULL);
       ret = cc_runtime_wait (r->id, 25, &e);
       if (ret >= 0 || e == NULL || e->status != ETIMEDOUT)
         {
@@ -560,6 +565,8 @@ execute (struct run *r, struct cc_bld_vertex *v, cc_error_t *err)
     return -1;
   if (wait_streaming (r, v, &code, err) < 0)
     return -1;
+  if (cc_bld_interrupted ())
+    return cc_error_make (err, EINTR, "interrupted");
   if (code != 0)
     {
       cleanup_free char *what = command_text (r->step);

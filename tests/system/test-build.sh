@@ -451,6 +451,31 @@ test_samples_build_offline() {
 app"
 }
 
+# Ctrl-C (SIGINT) or SIGTERM in the middle of a RUN: the container is
+# killed and the build removes everything it made before it dies of the
+# signal, so nothing is left for `system check` to find.
+test_interrupt_leaves_nothing() {
+  bld_setup intr busybox
+  ctx i <<'EOF'
+FROM busybox:1.35
+RUN echo started && sleep 60
+EOF
+  local sig pid rc
+  for sig in INT TERM; do
+    env --default-signal=INT nsenter --net="/run/netns/$BLDNS" "$CCOMPOSE" image build --progress plain "$CTX" \
+      >"$WORK/intr.log" 2>&1 &
+    pid=$!
+    wait_for 30 "the RUN step to start" grep -q "started" "$WORK/intr.log"
+    kill "-$sig" "$pid"
+    wait "$pid"
+    rc=$?
+    [ "$rc" -gt 128 ] || fail "SIG$sig: the build exited $rc: $(cat "$WORK/intr.log")"
+    assert_exit 0 "$CCOMPOSE" system check
+    [ -z "$("$CCOMPOSE" runtime list)" ] || fail "SIG$sig: a container is left"
+    [ -z "$(ls "$CCOMPOSE_DATA_DIR/builder/builds" 2>/dev/null)" ] || fail "SIG$sig: a build directory is left"
+  done
+}
+
 test_crash_at_every_step_leaves_nothing() {
   bld_setup crash busybox
   ctx k <<'EOF'

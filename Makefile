@@ -100,10 +100,13 @@ system: ccompose
 # backend (tests default to iptc, the legacy tables): both must behave
 # alike (issue 17).
 FIREWALL_TESTS := network engine-demo engine-ephemeral engine-up
+# Two test files at once: they mostly wait (tests/system/run says which
+# must run alone).
+SYSTEM_JOBS ?= 2
 check-san:
 	$(MAKE) BUILD=build-san build-san/ccompose
-	CCOMPOSE_BIN=$(CURDIR)/build-san/ccompose tests/system/run
-	CCOMPOSE_FIREWALL=nftables CCOMPOSE_BIN=$(CURDIR)/build-san/ccompose tests/system/run $(FIREWALL_TESTS)
+	CCOMPOSE_BIN=$(CURDIR)/build-san/ccompose tests/system/run -j $(SYSTEM_JOBS)
+	CCOMPOSE_FIREWALL=nftables CCOMPOSE_BIN=$(CURDIR)/build-san/ccompose tests/system/run -j $(SYSTEM_JOBS) $(FIREWALL_TESTS)
 
 # The whole suite runs once, under the sanitizers (the plain binary is
 # built too, and `make system` runs the suite against it).

@@ -123,15 +123,17 @@ use_private_state() {
 require_root() { [ "$(id -u)" = 0 ] || skip "needs root"; }
 
 run_tests() {
-  local t rc passed=0 failed=0 skipped=0
+  local t rc start passed=0 failed=0 skipped=0
   for t in $(declare -F | awk '{print $3}' | grep '^test_'); do
     if [ -n "${ONLY:-}" ] && [[ $t != *$ONLY* ]]; then continue; fi
+    start=$SECONDS
     ( trap _run_deferred EXIT; "$t" ) </dev/null
     rc=$?
+    # The time, as a TAP comment: the CI run has a budget to keep.
     case $rc in
-      0) echo "ok $t"; passed=$((passed + 1));;
-      77) echo "skip $t"; skipped=$((skipped + 1));;
-      *) echo "not ok $t"; failed=$((failed + 1));;
+      0) echo "ok $t # $((SECONDS - start)) s"; passed=$((passed + 1));;
+      77) echo "skip $t # $((SECONDS - start)) s"; skipped=$((skipped + 1));;
+      *) echo "not ok $t # $((SECONDS - start)) s"; failed=$((failed + 1));;
     esac
   done
   echo "# $(basename "$0"): $passed passed, $failed failed, $skipped skipped"

@@ -4,6 +4,7 @@
 # attempt); with cap_add or privileged, exactly the documented exceptions
 # hold, and even then the host's links, rules, mounts and sysctls are
 # unchanged.
+# system-run: alone
 . "$(dirname "$0")/runtime-common.sh"
 
 make -s -C "$TOP" build/escape-payload >/dev/null 2>&1 || { echo "cannot build the escape payload" >&2; exit 1; }

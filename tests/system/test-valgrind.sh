@@ -4,6 +4,7 @@
 # (jobs, the middle process of exec).  "Possibly lost" blocks are left
 # out: libnl allocates its caches at load time and keeps them.  valgrind
 # also lacks pidfd_open, so this runs the runtime's pid fallback.
+# system-run: alone
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/engine-helpers.bash"
 

@@ -108,7 +108,7 @@ static int
 check_services (const struct cli_target *t, char **services, cc_error_t *err)
 {
   for (char **s = services; s && *s; s++)
-    if (t->p ? cc_project_service (t->p, *s) == NULL : ! has_containers (t->st->json, *s))
+    if (t->p ? cc_project_service_json (t->p, *s) == NULL : ! has_containers (t->st->json, *s))
       return cc_error_make (err, 0, "no such service: %s", *s);
   return 0;
 }

@@ -26,7 +26,7 @@ warn_drift (const struct cli_target *t)
   for (char **n = t->containers; t->p && *n; n++)
     {
       const cJSON *e = cJSON_GetObjectItemCaseSensitive (containers, *n);
-      const cJSON *svc = cc_project_service (t->p, cc_json_get_string (e, "service"));
+      const cJSON *svc = cc_project_service_json (t->p, cc_json_get_string (e, "service"));
       cleanup_free char *hash = svc ? cc_compose_service_hash_json (svc) : NULL;
       cleanup_free char *why = NULL;
       if (hash == NULL

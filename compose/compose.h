@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "compose/service.h"
 #include "lib/error.h"
 
 struct cc_compose_options
@@ -27,13 +28,16 @@ struct cc_compose_options
 /* A loaded project.  MODEL is the normalized model in the shape of
    `docker compose config --format json`: {"name", "services", "networks",
    "volumes", "secrets", "configs"}, defaults filled in, long syntax
-   everywhere.  It is immutable once loaded.  */
+   everywhere: what `config` prints and the config hash reads.  VIEW is
+   the same model typed (compose/service.h): what everything else reads.
+   Both are immutable once loaded.  */
 struct cc_project
 {
   char *name;
   char *directory;
   char **files;
   cJSON *model;
+  struct cc_model_view *view;
   struct cc_node *tree; /* the merged document the model came from: positions for messages */
 };
 
@@ -50,8 +54,13 @@ cleanup_project_fn (struct cc_project **p)
 
 /* ---- reading the model (graph.c) ---------------------------------- */
 
-/* The normalized config of one service, or NULL.  */
-const cJSON *cc_project_service (const struct cc_project *p, const char *name);
+/* The typed view of one service, or NULL.  */
+const struct cc_service *cc_project_service (const struct cc_project *p, const char *name);
+/* Its normalized JSON (`config` output, the config hash), or NULL.  */
+const cJSON *cc_project_service_json (const struct cc_project *p, const char *name);
+/* A top-level network or volume by key, or NULL.  */
+const struct cc_network *cc_project_network (const struct cc_project *p, const char *key);
+const struct cc_volume *cc_project_volume (const struct cc_project *p, const char *key);
 /* Every service name, sorted.  */
 char **cc_project_service_names (const struct cc_project *p);
 

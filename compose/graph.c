@@ -52,9 +52,44 @@ services_of (const cJSON *model)
 }
 
 const cJSON *
-cc_project_service (const struct cc_project *p, const char *name)
+cc_project_service_json (const struct cc_project *p, const char *name)
 {
   return cJSON_GetObjectItemCaseSensitive (services_of (p->model), name);
+}
+
+static int
+compare_service_name (const void *key, const void *item)
+{
+  return strcmp (key, (*(struct cc_service *const *)item)->name);
+}
+
+const struct cc_service *
+cc_project_service (const struct cc_project *p, const char *name)
+{
+  struct cc_service **hit;
+
+  if (name == NULL || p->view == NULL)
+    return NULL;
+  hit = bsearch (name, p->view->services, p->view->n_services, sizeof (*hit), compare_service_name);
+  return hit ? *hit : NULL;
+}
+
+const struct cc_network *
+cc_project_network (const struct cc_project *p, const char *key)
+{
+  for (size_t i = 0; p->view && key && i < p->view->n_networks; i++)
+    if (strcmp (p->view->networks[i].key, key) == 0)
+      return &p->view->networks[i];
+  return NULL;
+}
+
+const struct cc_volume *
+cc_project_volume (const struct cc_project *p, const char *key)
+{
+  for (size_t i = 0; p->view && key && i < p->view->n_volumes; i++)
+    if (strcmp (p->view->volumes[i].key, key) == 0)
+      return &p->view->volumes[i];
+  return NULL;
 }
 
 static int

@@ -48,7 +48,7 @@ cc_compose_service_hash_json (const cJSON *service)
 int
 cc_compose_service_hash (const struct cc_project *p, const char *service, char **out, cc_error_t *err)
 {
-  const cJSON *svc = cc_project_service (p, service);
+  const cJSON *svc = cc_project_service_json (p, service);
 
   if (svc == NULL)
     return cc_error_make (err, 0, "no such service: `%s`", service);

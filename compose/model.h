@@ -32,6 +32,10 @@ int cc_parse_bool (const char *s, bool *out, cc_error_t *err);
 int cc_ports_parse_short (const char *spec, cJSON *out, cc_error_t *err);
 /* A `ports:` list node (short and long entries) into a JSON array.  */
 int cc_ports_normalize (const struct cc_node *list, cJSON **out, cc_error_t *err);
+/* One entry of the long form back into a port (the view reads them).  */
+int cc_port_from_json (const cJSON *o, struct cc_port *out, cc_error_t *err);
+/* How many long-form entries one item of a `ports:` list makes.  */
+size_t cc_ports_entries_of (const struct cc_node *item);
 
 /* volumes.c: one short-syntax volume ("./data:/data:ro,rshared"); relative
    bind sources are made absolute against PROJECT_DIR.  */

@@ -1,6 +1,7 @@
 /* The document tree: construction, copies, and errors that point at a
    node's position in its source file.  */
 #include "compose/node.h"
+#include "compose/service.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -379,6 +380,23 @@ cc_error_at (cc_error_t *err, const struct cc_node *at, const char *fmt, ...)
   va_end (ap);
   if (at)
     append_excerpt (&b, at);
+  return cc_error_make (err, 0, "%s", b.data ? b.data : "");
+}
+
+int
+cc_compose_error_at (cc_error_t *err, const struct cc_pos *at, const char *fmt, ...)
+{
+  struct cc_node node = { .kind = CC_NODE_SCALAR, .value = (char *)"" };
+  cleanup_buf struct cc_buf b = { 0 };
+  va_list ap;
+
+  if (at && at->file)
+    node.file = at->file, node.line = at->line, node.col = at->col;
+  va_start (ap, fmt);
+  append_message (&b, at && at->file ? &node : NULL, fmt, ap);
+  va_end (ap);
+  if (at && at->file)
+    append_excerpt (&b, &node);
   return cc_error_make (err, 0, "%s", b.data ? b.data : "");
 }
 

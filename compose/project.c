@@ -29,6 +29,7 @@ cc_project_from_tree (const struct cc_compose_options *opts, const struct cc_loa
     .env = l->env,
   };
   cleanup_cjson cJSON *model = NULL;
+  struct cc_model_view *view = NULL;
   struct cc_project *p;
 
   if (cc_norm_document (&n, l->root, &model, err) < 0)
@@ -37,9 +38,10 @@ cc_project_from_tree (const struct cc_compose_options *opts, const struct cc_loa
   if (cc_apply_profiles (model, l->root, opts, err) < 0)
     return -1;
   cc_model_finish (model, l->project_name);
-  if (cc_validate_project (model, l->root, err) < 0)
+  if (cc_validate_project (model, l->root, err) < 0 || cc_model_view_new (model, l->root, &view, err) < 0)
     return -1;
   p = xzalloc (sizeof (*p));
+  p->view = view;
   p->name = xstrdup (l->project_name);
   p->directory = xstrdup (l->project_dir);
   p->files = l->files ? cc_strv_dup (l->files) : xzalloc (sizeof (char *));
@@ -67,6 +69,7 @@ cc_project_free (struct cc_project *p)
   free (p->name);
   free (p->directory);
   cc_strv_free (p->files);
+  cc_model_view_free (p->view);
   cJSON_Delete (p->model);
   if (p->tree)
     cc_node_free (p->tree);
@@ -145,7 +148,7 @@ cc_project_env_file_vars (const struct cc_project *p, const char *service, cJSON
 {
   const struct cc_node *files = cc_node_path (p->tree, "services", service, "env_file", NULL);
   const struct cc_node *own = cc_node_path (p->tree, "services", service, "environment", NULL);
-  const cJSON *env = cJSON_GetObjectItemCaseSensitive (cc_project_service (p, service), "environment");
+  const cJSON *env = cJSON_GetObjectItemCaseSensitive (cc_project_service_json (p, service), "environment");
   cleanup_cjson cJSON *vars = cJSON_CreateObject ();
   cJSON *it;
 

@@ -144,7 +144,7 @@ select_services (struct cv *c, cc_error_t *err)
   c->svcs = xzalloc ((n + 1) * sizeof (*c->svcs));
   for (size_t i = 0; i < n; i++)
     {
-      c->svcs[i].cfg = cc_project_service (c->p, names[i]);
+      c->svcs[i].cfg = cc_project_service_json (c->p, names[i]);
       c->svcs[i].name
           = cJSON_GetObjectItemCaseSensitive (cJSON_GetObjectItemCaseSensitive (c->p->model, "services"), names[i])
                 ->string;

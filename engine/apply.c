@@ -61,7 +61,7 @@ cc_engine_progress (const char *kind, const char *name, const char *what)
 static char *
 image_ref_of (const struct cc_project *p, const char *service)
 {
-  const char *image = cc_json_get_string (cc_project_service (p, service), "image");
+  const char *image = cc_json_get_string (cc_project_service_json (p, service), "image");
   return image ? xstrdup (image) : xasprintf ("%s-%s", p->name, service);
 }
 
@@ -71,7 +71,7 @@ image_ref_of (const struct cc_project *p, const char *service)
 static int
 missing_image (const struct cc_project *p, const char *service, const char *ref, cc_error_t pulled, cc_error_t *err)
 {
-  bool has_build = cJSON_HasObjectItem (cc_project_service (p, service), "build");
+  bool has_build = cJSON_HasObjectItem (cc_project_service_json (p, service), "build");
   cleanup_free char *why = pulled ? cc_error_string (pulled) : NULL;
 
   return cc_error_make (err, ENOENT, "service `%s`: image `%s` is not in the local store%s%s%s: %s", service, ref,
@@ -96,7 +96,7 @@ in_store (const char *ref)
 static const char *
 pull_policy_of (const struct up *u, const char *service)
 {
-  const cJSON *svc = cc_project_service (u->p, service);
+  const cJSON *svc = cc_project_service_json (u->p, service);
 
   if (u->o->dry_run || ! cJSON_HasObjectItem (svc, "image"))
     return "never";
@@ -151,7 +151,7 @@ new_entry (struct up *u, const struct cc_action *a)
   cleanup_free char *ref = image_ref_of (u->p, a->service);
   struct cc_entry_info i = {
     .service = a->service,
-    .config = cc_project_service (u->p, a->service),
+    .config = cc_project_service_json (u->p, a->service),
     .image_ref = ref,
     .image_id = cc_json_get_string (u->image_ids, a->service),
     .number = a->number,
@@ -247,7 +247,7 @@ preflight (struct up *u, cc_error_t *err)
       size_t n = 0;
       if (a->kind != CC_ACTION_CREATE && a->kind != CC_ACTION_RECREATE && a->kind != CC_ACTION_START)
         continue;
-      ports = cJSON_GetObjectItemCaseSensitive (cc_project_service (u->p, a->service), "ports");
+      ports = cJSON_GetObjectItemCaseSensitive (cc_project_service_json (u->p, a->service), "ports");
       v = xzalloc (((size_t)cJSON_GetArraySize (ports) + 1) * sizeof (*v));
       for (const cJSON *pt = ports ? ports->child : NULL; pt; pt = pt->next)
         {

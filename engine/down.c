@@ -58,7 +58,7 @@ is_kept_orphan (const struct down *d, const cJSON *entry)
 {
   const char *service = cc_json_get_string (entry, "service");
 
-  return d->p && ! d->o->remove_orphans && service && cc_project_service (d->p, service) == NULL;
+  return d->p && ! d->o->remove_orphans && service && cc_project_service_json (d->p, service) == NULL;
 }
 
 static char **

@@ -271,7 +271,7 @@ static int
 create_container (const struct cc_project *p, const cJSON *entry, const char *name, bool keep_network, cc_error_t *err)
 {
   const char *service = cc_json_get_string (entry, "service"), *image_id = cc_json_get_string (entry, "image_id");
-  const cJSON *svc = cc_project_service (p, service);
+  const cJSON *svc = cc_project_service_json (p, service);
   cleanup_free char *dir = cc_engine_container_dir (name), *netns = NULL, *hosts = NULL;
   cleanup_image struct cc_image *img = NULL;
   const char *hostname = cc_json_get_string (svc, "hostname");

@@ -198,7 +198,7 @@ static bool
 selected_use (struct builder *b, const char *section, const char *key)
 {
   for (char **s = b->selected; *s; s++)
-    if (service_uses (cc_project_service (b->p, *s), section, key))
+    if (service_uses (cc_project_service_json (b->p, *s), section, key))
       return true;
   return false;
 }
@@ -229,7 +229,7 @@ plan_orphans (struct builder *b)
     {
       const char *svc = cc_json_get_string (c, "service");
       struct cc_action *a;
-      if (svc == NULL || cc_project_service (b->p, svc) || cc_json_get_bool (c, "oneoff", false))
+      if (svc == NULL || cc_project_service_json (b->p, svc) || cc_json_get_bool (c, "oneoff", false))
         continue;
       a = add (b, CC_ACTION_REMOVE_ORPHAN, -1, svc, c->string);
       a->report_only = ! b->o->remove_orphans;
@@ -359,7 +359,7 @@ needs_work (const struct cc_plan *plan, size_t first)
 static void
 plan_service (struct builder *b, const char *service, int level)
 {
-  const cJSON *svc = cc_project_service (b->p, service);
+  const cJSON *svc = cc_project_service_json (b->p, service);
   const cJSON *containers = cJSON_GetObjectItemCaseSensitive (b->state, "containers");
   int n = cc_plan_replicas (svc, service, b->o->scale);
   size_t first, waits = b->plan->n;
@@ -414,7 +414,7 @@ select_services (struct builder *b, struct cc_compose_levels **levels, cc_error_
 
   if (named)
     for (char *const *s = named; *s; s++)
-      if (cc_project_service (b->p, *s) == NULL)
+      if (cc_project_service_json (b->p, *s) == NULL)
         return cc_error_make (err, ENOENT, "no such service: `%s`", *s);
   if (b->o->no_deps && named)
     b->selected = cc_strv_dup (named);

@@ -138,7 +138,7 @@ oneoff_entry (const struct cc_project *p, const char *service, const cJSON *svc,
 static int
 start_dependencies (const struct cc_project *p, const struct cc_run_opts *o, cc_error_t *err)
 {
-  const cJSON *deps = cJSON_GetObjectItemCaseSensitive (cc_project_service (p, o->service), "depends_on");
+  const cJSON *deps = cJSON_GetObjectItemCaseSensitive (cc_project_service_json (p, o->service), "depends_on");
   cleanup_strv char **names = xzalloc (sizeof (char *));
   cleanup_state struct cc_state *st = NULL;
   struct cc_up_opts up = { .timeout_ms = -1, .wait_timeout_ms = -1, .parallel = o->parallel, .quiet = true };
@@ -195,7 +195,7 @@ run_oneoff (const struct cc_project *p, const struct cc_run_opts *o, char **name
   struct cc_project copy;
   cJSON *svc, *entry;
 
-  if (cc_project_service (p, o->service) == NULL)
+  if (cc_project_service_json (p, o->service) == NULL)
     return cc_error_make (err, ENOENT, "no such service: %s", o->service);
   if ((! o->no_deps && start_dependencies (p, o, err) < 0) || cc_engine_prepare_shared (p, o->service, err) < 0)
     return -1;

@@ -14,7 +14,7 @@
 static int
 wait_dependencies (const struct cc_project *p, const cJSON *state, const char *service, cc_error_t *err)
 {
-  const cJSON *deps = cJSON_GetObjectItemCaseSensitive (cc_project_service (p, service), "depends_on");
+  const cJSON *deps = cJSON_GetObjectItemCaseSensitive (cc_project_service_json (p, service), "depends_on");
 
   for (const cJSON *d = deps ? deps->child : NULL; d; d = d->next)
     {

@@ -16,28 +16,14 @@
 #include "lib/json.h"
 #include "lib/strv.h"
 #include "lib/xalloc.h"
+#include "tests/unit/compose-helpers.h"
 
 /* ---- helpers ------------------------------------------------------- */
 
 static int
 load_opts (const char *yaml, const struct cc_compose_options *opts, struct cc_project **out, cc_error_t *err)
 {
-  struct cc_loaded l = { 0 };
-  int ret;
-
-  if (cc_yaml_load_string ("test.yaml", yaml, strlen (yaml), &l.root, err) < 0)
-    return -1;
-  l.project_name = (char *)"proj";
-  l.project_dir = (char *)"/proj";
-  l.env = cc_env_new ();
-  cc_env_set (l.env, "FROM_SHELL", "shell-value", true);
-  /* As the loader does: $$ becomes $, ${X} is replaced.  */
-  ret = cc_interpolate_tree (l.root, l.env, err);
-  if (ret == 0)
-    ret = cc_project_from_tree (opts, &l, out, err);
-  cc_node_free (l.root);
-  cc_env_free (l.env);
-  return ret;
+  return test_load_project (yaml, opts, out, err);
 }
 
 static int
@@ -102,7 +88,7 @@ assert_json (const cJSON *j, const char *expected)
 static const cJSON *
 svc (const struct cc_project *p, const char *name)
 {
-  const cJSON *s = cc_project_service (p, name);
+  const cJSON *s = cc_project_service_json (p, name);
 
   assert_non_null (s);
   return s;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "engine/engine.h"
 #include "lib/cleanup.h"
 #include "lib/error.h"
 #include "lib/strv.h"
@@ -98,7 +99,7 @@ parse_ports (char *const *specs, struct cc_net_port **out, size_t *n, cc_error_t
   *out = xzalloc ((count + 1) * sizeof (**out));
   *n = count;
   for (size_t i = 0; i < count; i++)
-    if (cc_net_port_parse (specs[i], &(*out)[i], err) < 0)
+    if (cc_engine_parse_publish (specs[i], &(*out)[i], err) < 0)
       return -1;
   return 0;
 }

@@ -120,6 +120,13 @@ char *cc_compose_service_hash_json (const cJSON *service);
 int cc_compose_parse_duration (const char *s, int64_t *ns, cc_error_t *err);
 int cc_compose_parse_bytes (const char *s, int64_t *bytes, cc_error_t *err);
 
+/* ---- ports (ports.c) ---------------------------------------------- */
+
+/* One short-syntax port ("127.0.0.1:8080-8081:80-81/udp", cc_port_parse's
+   grammar) expanded into long-form objects appended to OUT, as docker
+   compose config prints them: one per container port.  */
+int cc_ports_parse_short (const char *spec, cJSON *out, cc_error_t *err);
+
 /* ---- output (render.c) -------------------------------------------- */
 
 /* The model as `docker compose config` prints it: YAML (2-space indent,

@@ -26,10 +26,6 @@ int cc_parse_float (const char *s, double *out, cc_error_t *err);
 /* "true"/"false" in YAML 1.2 spellings.  */
 int cc_parse_bool (const char *s, bool *out, cc_error_t *err);
 
-/* ports.c: one short-syntax port string ("127.0.0.1:8080-8081:80-81/udp")
-   expanded into long-form objects appended to OUT, as docker compose
-   config prints them.  */
-int cc_ports_parse_short (const char *spec, cJSON *out, cc_error_t *err);
 /* A `ports:` list node (short and long entries) into a JSON array.  */
 int cc_ports_normalize (const struct cc_node *list, cJSON **out, cc_error_t *err);
 /* One entry of the long form back into a port (the view reads them).  */

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "compose/model.h"
+#include "lib/buf.h"
 #include "lib/cleanup.h"
 #include "lib/json.h"
 #include "lib/strv.h"
@@ -146,6 +147,34 @@ cc_port_parse (const char *spec, struct cc_port *out, cc_error_t *err)
       && out->published_end - out->published != out->target_end - out->target)
     return cc_error_make (err, 0, "invalid port ranges in `%s`: host and container ranges differ in length", spec);
   return 0;
+}
+
+static void
+put_range (struct cc_buf *b, unsigned lo, unsigned hi)
+{
+  cc_buf_printf (b, "%u", lo);
+  if (hi != lo)
+    cc_buf_printf (b, "-%u", hi);
+}
+
+char *
+cc_port_format (const struct cc_port *p)
+{
+  struct cc_buf b = { 0 };
+  bool v6 = cc_port_has_ipv6_host (p);
+
+  if (p->host_ip[0])
+    cc_buf_printf (&b, v6 ? "[%s]:" : "%s:", p->host_ip);
+  if (p->published || p->published_end)
+    {
+      put_range (&b, p->published, p->published_end);
+      cc_buf_putc (&b, ':');
+    }
+  else if (p->host_ip[0])
+    cc_buf_putc (&b, ':');
+  put_range (&b, p->target, p->target_end);
+  cc_buf_printf (&b, "/%s", cc_port_protocol_name (p->protocol));
+  return cc_buf_steal (&b);
 }
 
 static cJSON *

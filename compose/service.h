@@ -89,6 +89,8 @@ struct cc_port
    as Docker does.  NAME and APP_PROTOCOL stay NULL.  */
 int cc_port_parse (const char *spec, struct cc_port *out, cc_error_t *err);
 const char *cc_port_protocol_name (enum cc_port_protocol p);
+/* P in the short syntax, for messages: "[::1]:8080:80/tcp".  */
+char *cc_port_format (const struct cc_port *p);
 /* Whether HOST_IP is an IPv6 address.  */
 bool cc_port_has_ipv6_host (const struct cc_port *p);
 

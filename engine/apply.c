@@ -235,33 +235,27 @@ check_externals (struct up *u, cc_error_t *err)
   return 0;
 }
 
-/* Ports of every service that gets a new container, before anything exists.  */
+/* Ports of every service that gets a new container, before anything
+   exists: what cannot be published stops `up` here, and a host port
+   someone holds is named with its holder.  */
 static int
 preflight (struct up *u, cc_error_t *err)
 {
   for (size_t i = 0; i < u->plan->n; i++)
     {
       const struct cc_action *a = &u->plan->actions[i];
-      const cJSON *ports = NULL;
+      const struct cc_service *svc;
       cleanup_free struct cc_net_port *v = NULL;
       size_t n = 0;
       if (a->kind != CC_ACTION_CREATE && a->kind != CC_ACTION_RECREATE && a->kind != CC_ACTION_START)
         continue;
-      ports = cJSON_GetObjectItemCaseSensitive (cc_project_service_json (u->p, a->service), "ports");
-      v = xzalloc (((size_t)cJSON_GetArraySize (ports) + 1) * sizeof (*v));
-      for (const cJSON *pt = ports ? ports->child : NULL; pt; pt = pt->next)
-        {
-          const char *pub = cc_json_get_string (pt, "published"), *ip = cc_json_get_string (pt, "host_ip");
-          const char *proto = cc_json_get_string (pt, "protocol");
-          cleanup_free char *text = NULL;
-          if (pub == NULL || *pub == '\0')
-            continue;
-          text = xasprintf ("%s%s%s:%lld/%s", ip ? ip : "", ip ? ":" : "", pub,
-                            (long long)cc_json_get_int (pt, "target", 0), proto ? proto : "tcp");
-          if (cc_net_port_parse (text, &v[n], err) < 0)
-            return cc_error_wrap (err, "service `%s`", a->service);
-          n++;
-        }
+      svc = cc_project_service (u->p, a->service);
+      if (cc_engine_net_ports (svc->ports, svc->n_ports, &v, err) < 0)
+        return cc_error_wrap (err, "service `%s`", a->service);
+      /* A port without a host port takes a free one when it is attached.  */
+      for (size_t k = 0; k < svc->n_ports; k++)
+        if (svc->ports[k].published || svc->ports[k].published_end)
+          v[n++] = v[k];
       if (n && cc_network_preflight (u->p->name, a->service, v, n, err) < 0)
         return cc_error_wrap (err, "service `%s`", a->service);
     }
@@ -312,18 +306,19 @@ container_job (void *opaque, const char *name, cc_error_t *err)
   const struct cc_action *a = action_for (u, name);
   const cJSON *entry = cJSON_GetObjectItemCaseSensitive (cc_state_section (u->st, "containers"), name);
   const cJSON *old = cJSON_GetObjectItemCaseSensitive (cc_state_section (u->st, "old_containers"), name);
+  const struct cc_service *svc = cc_project_service (u->p, a->service);
   struct cc_runtime_stop_report r;
 
   switch (a->kind)
     {
     case CC_ACTION_RECREATE:
       if (can_keep_network (old, entry, name))
-        return cc_engine_recreate_in_place (u->p, entry, name, stop_timeout (u), err);
+        return cc_engine_recreate_in_place (u->p, svc, entry, name, stop_timeout (u), err);
       if (cc_engine_remove_resources (u->p->name, old, name, stop_timeout (u), err) < 0)
         return -1;
       /* fall through */
     case CC_ACTION_CREATE:
-      return cc_engine_create_container (u->p, entry, name, err);
+      return cc_engine_create_container (u->p, svc, entry, name, err);
     case CC_ACTION_RESTART:
       return cc_runtime_stop (name, stop_timeout (u), &r, err);
     default:

@@ -133,6 +133,18 @@ int cc_plan_replicas (const cJSON *service, const char *name, char *const *scale
 /* Orphans found without --remove-orphans: "name (service svc)" lines.  */
 char **cc_plan_orphans (const struct cc_plan *plan);
 
+/* ---- ports (ports.c) ------------------------------------------------- */
+
+/* A port of the model as the network publishes it; what ccompose cannot
+   publish (sctp, an IPv6 host address) is refused here, at the port's
+   file:line:col, and nowhere else.  */
+struct cc_net_port;
+int cc_engine_net_port (const struct cc_port *in, struct cc_net_port *out, cc_error_t *err);
+/* N ports into a new array (N + 1 entries, the last zeroed).  */
+int cc_engine_net_ports (const struct cc_port *in, size_t n, struct cc_net_port **out, cc_error_t *err);
+/* A short-syntax spec (compose's grammar) into a network port.  */
+int cc_engine_parse_publish (const char *spec, struct cc_net_port *out, cc_error_t *err);
+
 /* ---- durations and names (util.c) ------------------------------------ */
 
 /* Compose durations: "1m30s", "500ms", "2s", "1h", a plain number of
@@ -253,10 +265,11 @@ int cc_engine_build_spec (const struct cc_project *p, const char *service_name, 
                           const struct cc_image *img, const char *name, const char *netns, struct cc_runtime_spec **out,
                           cc_error_t *err);
 
-/* Create one container fully: netns, network endpoints, hosts and resolv
-   files, volumes, runtime container (created, not started).  The state
-   entry must already exist.  */
-int cc_engine_create_container (const struct cc_project *p, const cJSON *entry, const char *name, cc_error_t *err);
+/* Create one container of SVC fully: netns, network endpoints, hosts and
+   resolv files, volumes, runtime container (created, not started).  The
+   state entry must already exist.  */
+int cc_engine_create_container (const struct cc_project *p, const struct cc_service *svc, const cJSON *entry,
+                                const char *name, cc_error_t *err);
 
 /* ---- volumes (volumes.c) ------------------------------------------------ */
 

@@ -91,41 +91,35 @@ status_text (const char *state, const char *health, const cJSON *rt)
   return xstrdup (state);
 }
 
-/* A published port the config names (not 0, not a range).  */
-static unsigned
-fixed_port (const char *published)
-{
-  if (published == NULL || strchr (published, '-') != NULL)
-    return 0;
-  return (unsigned)atoi (published);
-}
-
 /* Docker's Publishers: what the config asks, with the host ports the
    network chose where the config names none or a range.  The network
    records one port per configured port, in the config's order.  */
 static cJSON *
 publishers (const char *project, const char *name, const cJSON *config)
 {
-  const cJSON *ports = cJSON_GetObjectItemCaseSensitive (config, "ports");
+  cleanup_service struct cc_service *svc = NULL;
   cleanup_free struct cc_net_port *actual = NULL;
-  size_t n = 0, i = 0;
+  size_t n = 0;
   cJSON *out = cJSON_CreateArray ();
 
+  /* The config as this container was made; one that does not read shows nothing.  */
+  if (cc_service_new (name, config, NULL, &svc, NULL) < 0)
+    return out;
   /* No record (a container never attached): only what the config says.  */
-  if (cc_network_container_ports (project, name, &actual, &n, NULL) < 0 || n != (size_t)cJSON_GetArraySize (ports))
+  if (cc_network_container_ports (project, name, &actual, &n, NULL) < 0 || n != svc->n_ports)
     n = 0;
-  for (const cJSON *p = ports ? ports->child : NULL; p; p = p->next, i++)
+  for (size_t i = 0; i < svc->n_ports; i++)
     {
+      const struct cc_port *p = &svc->ports[i];
       cJSON *o = cJSON_CreateObject ();
-      const char *published = cc_json_get_string (p, "published"), *ip = cc_json_get_string (p, "host_ip");
-      const char *proto = cc_json_get_string (p, "protocol");
-      unsigned port = fixed_port (published);
+      /* A port the config names (not 0, not a range), else the one chosen.  */
+      unsigned port = p->published_end == p->published ? p->published : 0;
       if (port == 0 && i < n && actual[i].host_port == actual[i].host_port_end)
         port = actual[i].host_port;
-      cc_json_set_string (o, "URL", ip ? ip : port ? "0.0.0.0" : "");
-      cc_json_set_int (o, "TargetPort", cc_json_get_int (p, "target", 0));
+      cc_json_set_string (o, "URL", p->host_ip[0] ? p->host_ip : port ? "0.0.0.0" : "");
+      cc_json_set_int (o, "TargetPort", p->target);
       cc_json_set_int (o, "PublishedPort", port);
-      cc_json_set_string (o, "Protocol", proto ? proto : "tcp");
+      cc_json_set_string (o, "Protocol", cc_port_protocol_name (p->protocol));
       cJSON_AddItemToArray (out, o);
     }
   return out;

@@ -40,8 +40,8 @@ int cc_engine_remove_for_down (const char *project, const cJSON *entry, const ch
    endpoints and network files.  */
 bool cc_engine_same_network (const cJSON *old_config, const cJSON *new_config);
 /* Recreate NAME keeping its netns, endpoints and files (see ops.c).  */
-int cc_engine_recreate_in_place (const struct cc_project *p, const cJSON *entry, const char *name, int64_t timeout_ms,
-                                 cc_error_t *err);
+int cc_engine_recreate_in_place (const struct cc_project *p, const struct cc_service *svc, const cJSON *entry,
+                                 const char *name, int64_t timeout_ms, cc_error_t *err);
 
 /* The last N lines of a container's logs, indented, for error messages.  */
 char *cc_engine_last_log_lines (const char *name, int n);

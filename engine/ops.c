@@ -46,128 +46,87 @@ static const char minimal_hosts[] = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-lo
 /* network_mode -> the netns path to join (NULL: the host's), and whether
    the container owns it.  */
 static int
-resolve_netns (const struct cc_project *p, const cJSON *svc, const char *name, char **path, bool *owned,
+resolve_netns (const struct cc_project *p, const struct cc_service *svc, const char *name, char **path, bool *owned,
                cc_error_t *err)
 {
-  const char *mode = cc_json_get_string (svc, "network_mode");
-  enum cc_net_mode_kind kind = CC_NET_MODE_BRIDGE;
-  cleanup_free char *target = NULL;
-
   *path = NULL;
   *owned = false;
-  if (mode && cc_net_mode_parse (mode, &kind, &target, err) < 0)
-    return -1;
-  switch (kind)
+  switch (svc->network_mode)
     {
-    case CC_NET_MODE_HOST:
+    case CC_NETWORK_MODE_HOST:
       return 0;
-    case CC_NET_MODE_SERVICE:
+    case CC_NETWORK_MODE_SERVICE:
       {
-        cleanup_free char *other = cc_engine_container_name (p->name, target, 1);
+        cleanup_free char *other = cc_engine_container_name (p->name, svc->network_mode_target, 1);
         *path = cc_netns_path (other);
         return 0;
       }
-    case CC_NET_MODE_CONTAINER:
-      *path = cc_netns_path (target);
+    case CC_NETWORK_MODE_CONTAINER:
+      *path = cc_netns_path (svc->network_mode_target);
       return 0;
-    case CC_NET_MODE_NONE:
-    case CC_NET_MODE_BRIDGE:
+    case CC_NETWORK_MODE_NONE:
+    case CC_NETWORK_MODE_BRIDGE:
+    case CC_NETWORK_MODE_DEFAULT:
     default:
       *owned = true;
       return cc_netns_create (p->name, name, path, err);
     }
 }
 
-static int
-ports_of (const cJSON *svc, struct cc_net_port **out, size_t *n, cc_error_t *err)
-{
-  const cJSON *ports = cJSON_GetObjectItemCaseSensitive (svc, "ports");
-  size_t cap = (size_t)cJSON_GetArraySize (ports);
-
-  *out = xzalloc ((cap + 1) * sizeof (**out));
-  *n = 0;
-  for (const cJSON *pt = ports ? ports->child : NULL; pt; pt = pt->next)
-    {
-      const char *published = cc_json_get_string (pt, "published"), *ip = cc_json_get_string (pt, "host_ip");
-      const char *proto = cc_json_get_string (pt, "protocol");
-      cleanup_free char *text = NULL;
-      /* No published port: host port 0, the network chooses a free one
-         when it attaches the container, as Docker does.  */
-      if (published == NULL || *published == '\0')
-        published = "0";
-      text = xasprintf ("%s%s%s:%lld/%s", ip ? ip : "", ip ? ":" : "", published,
-                        (long long)cc_json_get_int (pt, "target", 0), proto ? proto : "tcp");
-      if (cc_net_port_parse (text, &(*out)[*n], err) < 0)
-        return -1;
-      (*n)++;
-    }
-  return 0;
-}
-
-/* extra_hosts are "name=ip" in the model, "name:ip" for the network module.  */
+/* extra_hosts as the network module takes them: "name:ip".  */
 static char **
-extra_hosts_of (const cJSON *svc)
+extra_hosts_of (const struct cc_service *svc)
 {
-  const cJSON *eh = cJSON_GetObjectItemCaseSensitive (svc, "extra_hosts");
-  char **v = xzalloc (sizeof (char *));
+  struct cc_strv_builder b = { 0 };
 
-  for (const cJSON *h = eh ? eh->child : NULL; h; h = h->next)
-    if (cJSON_IsString (h))
-      {
-        char *s = xstrdup (h->valuestring), *eq = strchr (s, '=');
-        if (eq)
-          *eq = ':';
-        cc_strv_push (&v, s);
-      }
-  return v;
+  for (size_t i = 0; i < svc->n_extra_hosts; i++)
+    cc_strv_builder_push (&b, xasprintf ("%s:%s", svc->extra_hosts[i].host, svc->extra_hosts[i].ip));
+  return cc_strv_builder_steal (&b);
 }
 
 /* The full name of an external network KEY of P, NULL for P's own.  */
 static const char *
 external_name_of (const struct cc_project *p, const char *key)
 {
-  const cJSON *net = cJSON_GetObjectItemCaseSensitive (cJSON_GetObjectItemCaseSensitive (p->model, "networks"), key);
-  const char *name = cc_json_get_string (net, "name");
+  const struct cc_network *net = cc_project_network (p, key);
 
-  if (! cc_json_get_bool (net, "external", false))
-    return NULL;
-  return name ? name : key;
+  return net && net->external ? net->name : NULL;
 }
 
 static int
-attach_networks (const struct cc_project *p, const cJSON *svc, const char *service, const char *name, int number,
+attach_networks (const struct cc_project *p, const struct cc_service *svc, const char *name, int number,
                  const char *netns, const char *hosts, cc_error_t *err)
 {
-  const cJSON *nets = cJSON_GetObjectItemCaseSensitive (svc, "networks");
   cleanup_free struct cc_net_port *ports = NULL;
   cleanup_strv char **extra = extra_hosts_of (svc);
-  size_t n_ports = 0;
   bool first = true;
 
-  if (ports_of (svc, &ports, &n_ports, err) < 0)
+  /* No published port: host port 0, the network chooses a free one
+     when it attaches the container, as Docker does.  */
+  if (cc_engine_net_ports (svc->ports, svc->n_ports, &ports, err) < 0)
     return -1;
-  for (const cJSON *net = nets ? nets->child : NULL; net; net = net->next)
+  for (size_t i = 0; i < svc->n_networks; i++)
     {
-      cleanup_strv char **aliases = json_strv_of (cJSON_GetObjectItemCaseSensitive (net, "aliases"));
+      const struct cc_service_network *net = &svc->networks[i];
       struct cc_net_endpoint ep = {
         .project = p->name,
-        .network = net->string,
-        .external_name = external_name_of (p, net->string),
+        .network = net->key,
+        .external_name = external_name_of (p, net->key),
         .container = name,
-        .service = service,
+        .service = svc->name,
         .number = number,
         .netns_path = netns,
-        .ipv4_address = cc_json_get_string (net, "ipv4_address"),
-        .hostname = cc_json_get_string (svc, "hostname"),
-        .aliases = aliases,
+        .ipv4_address = net->ipv4_address,
+        .hostname = svc->hostname,
+        .aliases = net->aliases,
         .extra_hosts = extra,
         .hosts_path = hosts,
         .ports = first ? ports : NULL,
-        .n_ports = first ? n_ports : 0,
+        .n_ports = first ? svc->n_ports : 0,
       };
       struct cc_net_attachment a = { 0 };
       if (cc_network_attach (&ep, &a, err) < 0)
-        return cc_error_wrap (err, "network `%s`", net->string);
+        return cc_error_wrap (err, "network `%s`", net->key);
       cc_net_attachment_release (&a);
       first = false;
     }
@@ -184,18 +143,23 @@ write_file (const char *dir, const char *name, const char *text, cc_error_t *err
   return cc_write_file_in_place (path, text, strlen (text), err);
 }
 
+/* An empty list is no list: the host's resolv.conf applies.  */
+static char *const *
+nonempty (char *const *v)
+{
+  return v && *v ? v : NULL;
+}
+
 static int
-write_files (const cJSON *svc, const char *dir, const char *hostname, cc_error_t *err)
+write_files (const struct cc_service *svc, const char *dir, const char *hostname, cc_error_t *err)
 {
   cleanup_free char *resolv = cc_path_join (dir, "resolv.conf"), *hn_text = xasprintf ("%s\n", hostname);
-  cleanup_strv char **dns = json_strv_of (cJSON_GetObjectItemCaseSensitive (svc, "dns"));
-  cleanup_strv char **search = json_strv_of (cJSON_GetObjectItemCaseSensitive (svc, "dns_search"));
-  cleanup_strv char **opts = json_strv_of (cJSON_GetObjectItemCaseSensitive (svc, "dns_opt"));
 
   if (cc_mkdir_p (dir, 0755, err) < 0 || write_file (dir, "hosts", minimal_hosts, err) < 0
       || write_file (dir, "hostname", hn_text, err) < 0)
     return -1;
-  return cc_network_write_resolv (resolv, *dns ? dns : NULL, *search ? search : NULL, *opts ? opts : NULL, err);
+  return cc_network_write_resolv (resolv, nonempty (svc->dns), nonempty (svc->dns_search), nonempty (svc->dns_opt),
+                                  err);
 }
 
 /* A container recreated in its old network namespace keeps its endpoints,
@@ -225,19 +189,19 @@ rewrite_hosts (const char *project, const char *name, cc_error_t *err)
 struct attach_job
 {
   const struct cc_project *p;
-  const cJSON *svc;
-  const char *service, *name, *netns, *hosts;
+  const struct cc_service *svc;
+  const char *name, *netns, *hosts;
   const struct cc_image *img;
   int number;
 };
 
 static int
-create_runtime (const struct cc_project *p, const cJSON *svc, const char *service, const char *name,
-                const struct cc_image *img, const char *netns, cc_error_t *err)
+create_runtime (const struct cc_project *p, const struct cc_service *svc, const char *name, const struct cc_image *img,
+                const char *netns, cc_error_t *err)
 {
   cleanup_runtime_spec struct cc_runtime_spec *spec = NULL;
 
-  if (cc_engine_build_spec (p, service, svc, img, name, netns, &spec, err) < 0)
+  if (cc_engine_build_spec (p, svc->name, svc->json, img, name, netns, &spec, err) < 0)
     return -1;
   if (netns == NULL)
     {
@@ -263,18 +227,17 @@ attach_or_create (void *opaque, const char *half, cc_error_t *err)
   const struct attach_job *j = opaque;
 
   if (strcmp (half, "network") == 0)
-    return attach_networks (j->p, j->svc, j->service, j->name, j->number, j->netns, j->hosts, err);
-  return create_runtime (j->p, j->svc, j->service, j->name, j->img, j->netns, err);
+    return attach_networks (j->p, j->svc, j->name, j->number, j->netns, j->hosts, err);
+  return create_runtime (j->p, j->svc, j->name, j->img, j->netns, err);
 }
 
 static int
-create_container (const struct cc_project *p, const cJSON *entry, const char *name, bool keep_network, cc_error_t *err)
+create_container (const struct cc_project *p, const struct cc_service *svc, const cJSON *entry, const char *name,
+                  bool keep_network, cc_error_t *err)
 {
-  const char *service = cc_json_get_string (entry, "service"), *image_id = cc_json_get_string (entry, "image_id");
-  const cJSON *svc = cc_project_service_json (p, service);
+  const char *image_id = cc_json_get_string (entry, "image_id");
   cleanup_free char *dir = cc_engine_container_dir (name), *netns = NULL, *hosts = NULL;
   cleanup_image struct cc_image *img = NULL;
-  const char *hostname = cc_json_get_string (svc, "hostname");
   bool owned;
 
   if (svc == NULL || image_id == NULL)
@@ -285,7 +248,7 @@ create_container (const struct cc_project *p, const cJSON *entry, const char *na
   if (cc_image_resolve (image_id, &img, err) < 0)
     return cc_error_wrap (err, "container `%s`", name);
   t_img = cc_engine_now_ms ();
-  if (write_files (svc, dir, hostname ? hostname : name, err) < 0
+  if (write_files (svc, dir, svc->hostname ? svc->hostname : name, err) < 0
       || (keep_network && rewrite_hosts (p->name, name, err) < 0)
       || resolve_netns (p, svc, name, &netns, &owned, err) < 0)
     return cc_error_wrap (err, "container `%s`", name);
@@ -293,7 +256,6 @@ create_container (const struct cc_project *p, const cJSON *entry, const char *na
   struct attach_job job = {
     .p = p,
     .svc = svc,
-    .service = service,
     .name = name,
     .netns = netns,
     .hosts = hosts,
@@ -301,7 +263,7 @@ create_container (const struct cc_project *p, const cJSON *entry, const char *na
     .number = (int)cc_json_get_int (entry, "number", 1),
   };
   char *both[] = { "network", "runtime", NULL };
-  bool attach = owned && ! keep_network && ! cc_json_get_string (svc, "network_mode");
+  bool attach = owned && ! keep_network && svc->network_mode == CC_NETWORK_MODE_DEFAULT;
   if (cc_engine_run_parallel (attach ? both : both + 1, 2, attach_or_create, &job, err) < 0)
     return cc_error_wrap (err, "container `%s`", name);
   cc_debug ("%s: image %lld ms, files+netns %lld ms, network and runtime %lld ms", name, (long long)(t_img - t0),
@@ -310,9 +272,10 @@ create_container (const struct cc_project *p, const cJSON *entry, const char *na
 }
 
 int
-cc_engine_create_container (const struct cc_project *p, const cJSON *entry, const char *name, cc_error_t *err)
+cc_engine_create_container (const struct cc_project *p, const struct cc_service *svc, const cJSON *entry,
+                            const char *name, cc_error_t *err)
 {
-  return create_container (p, entry, name, false, err);
+  return create_container (p, svc, entry, name, false, err);
 }
 
 /* What the network namespace, its endpoints and the network files are
@@ -342,8 +305,8 @@ cc_engine_same_network (const cJSON *old_config, const cJSON *new_config)
    MAC, same published ports, so peers' ARP caches and conntrack entries
    stay right and nothing is rewired.  */
 int
-cc_engine_recreate_in_place (const struct cc_project *p, const cJSON *entry, const char *name, int64_t timeout_ms,
-                             cc_error_t *err)
+cc_engine_recreate_in_place (const struct cc_project *p, const struct cc_service *svc, const cJSON *entry,
+                             const char *name, int64_t timeout_ms, cc_error_t *err)
 {
   struct cc_runtime_stop_report r;
   cc_error_t one = NULL;
@@ -352,7 +315,7 @@ cc_engine_recreate_in_place (const struct cc_project *p, const cJSON *entry, con
     cc_error_release (&one);
   if (cc_runtime_delete (name, err) < 0 || cc_image_unpin (name, err) < 0)
     return cc_error_wrap (err, "recreate container `%s`", name);
-  return create_container (p, entry, name, true, err);
+  return create_container (p, svc, entry, name, true, err);
 }
 
 /* ---- removal ------------------------------------------------------------------ */

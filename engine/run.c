@@ -47,34 +47,6 @@ strv_json (char *const *v)
   return a;
 }
 
-static int
-port_json (const char *spec, cJSON *ports, cc_error_t *err)
-{
-  struct cc_net_port pt;
-  cJSON *o;
-
-  if (cc_net_port_parse (spec, &pt, err) < 0)
-    return -1;
-  /* A host range onto one container port is Docker's "first free port of
-     the range": it goes on whole, for the network to choose.  */
-  bool choose = pt.container_port_end == pt.container_port && pt.host_port_end > pt.host_port;
-
-  for (unsigned i = 0; i <= (unsigned)(pt.container_port_end - pt.container_port); i++)
-    {
-      cleanup_free char *pub = choose ? xasprintf ("%u-%u", pt.host_port, pt.host_port_end)
-                                      : xasprintf ("%u", pt.host_port ? pt.host_port + i : 0);
-      o = cJSON_CreateObject ();
-      cc_json_set_int (o, "target", pt.container_port + i);
-      if (pt.host_port)
-        cc_json_set_string (o, "published", pub);
-      if (pt.host_ip[0])
-        cc_json_set_string (o, "host_ip", pt.host_ip);
-      cc_json_set_string (o, "protocol", pt.proto == CC_NET_UDP ? "udp" : "tcp");
-      cJSON_AddItemToArray (ports, o);
-    }
-  return 0;
-}
-
 /* The service config with the command line's overrides.  */
 static int
 override (cJSON *svc, const struct cc_run_opts *o, cc_error_t *err)
@@ -109,9 +81,10 @@ override (cJSON *svc, const struct cc_run_opts *o, cc_error_t *err)
       ports = cJSON_GetObjectItemCaseSensitive (svc, "ports");
       if (ports == NULL)
         cc_json_set (svc, "ports", ports = cJSON_CreateArray ());
+      /* Compose's grammar, as the file's ports: one entry per container port.  */
       for (char *const *pp = o->publish; *pp; pp++)
-        if (port_json (*pp, ports, err) < 0)
-          return -1;
+        if (cc_ports_parse_short (*pp, ports, err) < 0)
+          return cc_error_wrap (err, "--publish `%s`", *pp);
     }
   cJSON_DeleteItemFromObjectCaseSensitive (svc, "restart");
   cJSON_DeleteItemFromObjectCaseSensitive (svc, "container_name");
@@ -119,13 +92,12 @@ override (cJSON *svc, const struct cc_run_opts *o, cc_error_t *err)
 }
 
 static cJSON *
-oneoff_entry (const struct cc_project *p, const char *service, const cJSON *svc, const char *image_id)
+oneoff_entry (const struct cc_project *p, const struct cc_service *svc, const char *image_id)
 {
-  const char *image = cc_json_get_string (svc, "image");
-  cleanup_free char *ref = image ? xstrdup (image) : xasprintf ("%s-%s", p->name, service);
+  cleanup_free char *ref = svc->image ? xstrdup (svc->image) : xasprintf ("%s-%s", p->name, svc->name);
   struct cc_entry_info i = {
-    .service = service,
-    .config = svc,
+    .service = svc->name,
+    .config = svc->json,
     .image_ref = ref,
     .image_id = image_id,
     .oneoff = true,
@@ -138,13 +110,13 @@ oneoff_entry (const struct cc_project *p, const char *service, const cJSON *svc,
 static int
 start_dependencies (const struct cc_project *p, const struct cc_run_opts *o, cc_error_t *err)
 {
-  const cJSON *deps = cJSON_GetObjectItemCaseSensitive (cc_project_service_json (p, o->service), "depends_on");
+  const struct cc_service *svc = cc_project_service (p, o->service);
   cleanup_strv char **names = xzalloc (sizeof (char *));
   cleanup_state struct cc_state *st = NULL;
   struct cc_up_opts up = { .timeout_ms = -1, .wait_timeout_ms = -1, .parallel = o->parallel, .quiet = true };
 
-  for (const cJSON *d = deps ? deps->child : NULL; d; d = d->next)
-    cc_strv_append (&names, d->string);
+  for (size_t i = 0; i < svc->n_depends_on; i++)
+    cc_strv_append (&names, svc->depends_on[i].service);
   if (*names == NULL)
     return 0;
   up.services = names;
@@ -156,11 +128,11 @@ start_dependencies (const struct cc_project *p, const struct cc_run_opts *o, cc_
   cc_strv_free (up.started);
   if (cc_state_open (p->name, false, &st, err) < 0)
     return -1;
-  for (const cJSON *d = deps->child; d; d = d->next)
+  for (size_t i = 0; i < svc->n_depends_on; i++)
     {
-      const char *cond = cc_json_get_string (d, "condition");
-      if (cc_engine_wait_condition (st->json, d->string, cond ? cond : "service_started", -1, err) < 0
-          && cc_json_get_bool (d, "required", true))
+      const struct cc_dependency *d = &svc->depends_on[i];
+      if (cc_engine_wait_condition (st->json, d->service, cc_depends_condition_name (d->condition), -1, err) < 0
+          && d->required)
         return cc_error_wrap (err, "dependency failed to start for service `%s`", o->service);
       cc_error_release (err);
     }
@@ -168,16 +140,15 @@ start_dependencies (const struct cc_project *p, const struct cc_run_opts *o, cc_
 }
 
 static int
-resolve_image (const struct cc_project *p, const char *service, const cJSON *svc, char **id, cc_error_t *err)
+resolve_image (const struct cc_project *p, const struct cc_service *svc, char **id, cc_error_t *err)
 {
-  const char *image = cc_json_get_string (svc, "image");
-  cleanup_free char *ref = image ? xstrdup (image) : xasprintf ("%s-%s", p->name, service);
+  cleanup_free char *ref = svc->image ? xstrdup (svc->image) : xasprintf ("%s-%s", p->name, svc->name);
   cleanup_image struct cc_image *img = NULL;
 
   /* As up: the service's pull_policy (missing by default); a service
      without image: names what build: would make, nothing to pull.  */
-  if (cc_image_ensure (ref, image ? cc_json_get_string (svc, "pull_policy") : "never", false, &img, err) < 0)
-    return cc_error_wrap (err, "service `%s`", service);
+  if (cc_image_ensure (ref, svc->image ? cc_pull_policy_name (svc->pull_policy) : "never", false, &img, err) < 0)
+    return cc_error_wrap (err, "service `%s`", svc->name);
   *id = xstrdup (img->id);
   return 0;
 }
@@ -188,23 +159,22 @@ static int
 run_oneoff (const struct cc_project *p, const struct cc_run_opts *o, char **name_out, struct cc_runtime_attach **attach,
             cc_error_t *err)
 {
-  cleanup_cjson cJSON *model = NULL;
+  cleanup_cjson cJSON *config = NULL;
+  cleanup_service struct cc_service *svc = NULL;
   cleanup_state struct cc_state *st = NULL;
   cleanup_free char *suffix = random_suffix (), *name = NULL, *image_id = NULL;
   cleanup_runtime_attach struct cc_runtime_attach *a = NULL;
-  struct cc_project copy;
-  cJSON *svc, *entry;
+  cJSON *entry;
 
-  if (cc_project_service_json (p, o->service) == NULL)
+  if (cc_project_service (p, o->service) == NULL)
     return cc_error_make (err, ENOENT, "no such service: %s", o->service);
   if ((! o->no_deps && start_dependencies (p, o, err) < 0) || cc_engine_prepare_shared (p, o->service, err) < 0)
     return -1;
-  model = cJSON_Duplicate (p->model, true);
-  svc = cJSON_GetObjectItemCaseSensitive (cJSON_GetObjectItemCaseSensitive (model, "services"), o->service);
-  if (override (svc, o, err) < 0 || resolve_image (p, o->service, svc, &image_id, err) < 0)
+  /* The service's config with the command line's overrides, and its view.  */
+  config = cJSON_Duplicate (cc_project_service_json (p, o->service), true);
+  if (override (config, o, err) < 0 || cc_service_new (o->service, config, NULL, &svc, err) < 0
+      || resolve_image (p, svc, &image_id, err) < 0)
     return -1;
-  copy = *p;
-  copy.model = model;
   name = o->name ? xstrdup (o->name) : xasprintf ("%s-%s-run-%s", p->name, o->service, suffix);
   if (cc_state_open (p->name, true, &st, err) < 0)
     return -1;
@@ -212,11 +182,11 @@ run_oneoff (const struct cc_project *p, const struct cc_run_opts *o, char **name
     return cc_error_make (err, EEXIST, "container name `%s` is already in use", name);
   if (attach && cc_runtime_attach_open (name, &a, err) < 0)
     return -1;
-  entry = oneoff_entry (p, o->service, svc, image_id);
+  entry = oneoff_entry (p, svc, image_id);
   cc_json_set (cc_state_section (st, "containers"), name, entry);
   if (cc_state_save (st, err) < 0)
     return -1;
-  if (cc_engine_create_container (&copy, entry, name, err) < 0 || cc_runtime_start (name, err) < 0)
+  if (cc_engine_create_container (p, svc, entry, name, err) < 0 || cc_runtime_start (name, err) < 0)
     {
       cc_error_t ignored = NULL;
       cc_engine_remove_container (st, name, 0, &ignored);

@@ -1,7 +1,7 @@
 /* The short-syntax parsers: the compose model's durations, byte sizes,
-   numbers, booleans, ports, volumes and command splitting; the network's
-   port and network_mode parsers; the engine's durations; the runtime's
-   restart policies and signal names.  The first input byte picks the
+   numbers, booleans, ports, volumes and command splitting; a port as the
+   engine publishes it; network_mode as the model's view reads it; the engine's
+   durations; the runtime's restart policies and signal names.  The first input byte picks the
    parser, the rest is its text.  */
 #include <stdlib.h>
 #include <string.h>
@@ -87,16 +87,18 @@ parse_net_port (const char *s, cc_error_t *err)
 {
   struct cc_net_port p;
 
-  cc_net_port_parse (s, &p, err);
+  cc_engine_parse_publish (s, &p, err);
 }
 
+/* network_mode as the typed view reads it.  */
 static void
 parse_net_mode (const char *s, cc_error_t *err)
 {
-  enum cc_net_mode_kind kind;
-  cleanup_free char *target = NULL;
+  cleanup_cjson cJSON *svc = cJSON_CreateObject ();
+  cleanup_service struct cc_service *view = NULL;
 
-  cc_net_mode_parse (s, &kind, &target, err);
+  cc_json_set_string (svc, "network_mode", s);
+  cc_service_new ("fuzz", svc, NULL, &view, err);
 }
 
 static void

@@ -31,8 +31,8 @@ enum cc_net_proto
   CC_NET_UDP,
 };
 
-/* One published port (range).  Docker's short syntax
-   "[HOST_IP:]HOST[-END]:CONTAINER[-END][/PROTO]"; an empty host_ip binds
+/* One published port (range), as the engine hands it over (filled from
+   compose's struct cc_port, engine/ports.c).  An empty host_ip binds
    every host address, as Docker Compose does.  Host port 0 asks for a
    free port of the kernel's ephemeral range, a host range onto one
    container port for the first free port of the range: the attach
@@ -45,7 +45,6 @@ struct cc_net_port
   uint16_t container_port, container_port_end;
 };
 
-int cc_net_port_parse (const char *spec, struct cc_net_port *out, cc_error_t *err);
 /* Whether the attach chooses the host port of P (see above).  */
 bool cc_net_port_is_chosen (const struct cc_net_port *p);
 
@@ -161,19 +160,6 @@ int cc_network_write_resolv (const char *path, char *const *dns, char *const *se
 int cc_netns_create (const char *project, const char *name, char **path, cc_error_t *err);
 int cc_netns_remove (const char *name, cc_error_t *err);
 char *cc_netns_path (const char *name);
-
-/* network_mode: host (no netns), none (netns with lo only), service:NAME
-   and container:NAME (join cc_netns_path of that container), or a bridge
-   network list (the default).  */
-enum cc_net_mode_kind
-{
-  CC_NET_MODE_BRIDGE,
-  CC_NET_MODE_HOST,
-  CC_NET_MODE_NONE,
-  CC_NET_MODE_SERVICE,
-  CC_NET_MODE_CONTAINER,
-};
-int cc_net_mode_parse (const char *mode, enum cc_net_mode_kind *kind, char **target, cc_error_t *err);
 
 /* Everything of PROJECT: containers' rules, veths, netns, then networks;
    its containers leave the networks of other projects.  A network of

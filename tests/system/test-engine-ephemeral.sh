@@ -142,6 +142,36 @@ PORTS
   assert_no_residue
 }
 
+# One grammar reads every port; what ccompose cannot publish (sctp, an
+# IPv6 host address) is printed by `config` as Docker prints it and
+# refused by `up` and `run` at one place, with its file:line:col, before
+# anything is created (issue 14).
+test_unpublishable_ports_stop_up_at_their_line() {
+  eng_setup ephu-$$
+  load_images busybox
+  web_project ephu <<'PORTS'
+      - "18300:80"
+      - "5000/sctp"
+PORTS
+  assert_exit 0 cc config --format json
+  assert_contains "$OUT" '"protocol": "sctp"'
+  assert_exit 1 cc up -d
+  assert_contains "$OUT" "compose.yaml:8:9: port \`5000/sctp\`: sctp ports cannot be published by ccompose yet"
+  [ -z "$(ls -A "$CCOMPOSE_STATE_DIR/containers" 2>/dev/null)" ] || fail "a container was created"
+  web_project ephu6 <<'PORTS'
+      - "[::1]:18301:80"
+PORTS
+  assert_exit 0 cc config --format json
+  assert_contains "$OUT" '"host_ip": "::1"'
+  assert_exit 1 cc up -d
+  assert_contains "$OUT" "compose.yaml:7:9: port \`[::1]:18301:80/tcp\`: IPv6 host addresses cannot be published"
+  [ -z "$(ls -A "$CCOMPOSE_STATE_DIR/containers" 2>/dev/null)" ] || fail "a container was created"
+  assert_exit 1 cc run --rm -p 5000/sctp web true
+  assert_contains "$OUT" "port \`5000/sctp\`: sctp ports cannot be published"
+  assert_exit 0 cc down -t 0
+  assert_no_residue
+}
+
 test_a_fixed_port_keeps_its_behaviour_next_to_chosen_ones() {
   eng_setup ephx-$$
   load_images busybox

@@ -574,6 +574,43 @@ test_unsupported_keys_typed (void **state)
   assert_string_equal (p->view->secrets[1].environment, "S2");
 }
 
+/* network_mode read once, by the view: the engine switches on the enum.  */
+static void
+test_network_modes (void **state)
+{
+  static const struct
+  {
+    const char *mode;
+    enum cc_network_mode kind;
+    const char *target;
+  } cases[] = {
+    { "bridge", CC_NETWORK_MODE_BRIDGE, NULL },
+    { "host", CC_NETWORK_MODE_HOST, NULL },
+    { "none", CC_NETWORK_MODE_NONE, NULL },
+    { "service:db", CC_NETWORK_MODE_SERVICE, "db" },
+    { "container:app-db-1", CC_NETWORK_MODE_CONTAINER, "app-db-1" },
+  };
+  cleanup_error cc_error_t err = NULL;
+  cleanup_project struct cc_project *bad = NULL;
+
+  (void)state;
+  for (size_t i = 0; i < CC_N_ELEMENTS (cases); i++)
+    {
+      cleanup_free char *yaml
+          = xasprintf ("services:\n  db: {image: x}\n  a: {image: x, network_mode: '%s'}\n", cases[i].mode);
+      cleanup_project struct cc_project *p = load_ok (yaml, true);
+      const struct cc_service *s = service (p, "a");
+      assert_int_equal (s->network_mode, cases[i].kind);
+      if (cases[i].target)
+        assert_string_equal (s->network_mode_target, cases[i].target);
+      else
+        assert_null (s->network_mode_target);
+      assert_int_equal (s->n_networks, 0);
+    }
+  assert_int_equal (load ("services:\n  a: {image: x, network_mode: hostx}\n", true, &bad, &err), -1);
+  assert_non_null (strstr (err->msg, "test.yaml:2:31: invalid network_mode `hostx`"));
+}
+
 /* ---- errors ------------------------------------------------------------------- */
 
 static void
@@ -628,7 +665,7 @@ main (void)
     cmocka_unit_test (test_process_fields),         cmocka_unit_test (test_network_fields),
     cmocka_unit_test (test_storage_and_limits),     cmocka_unit_test (test_defaults),
     cmocka_unit_test (test_unsupported_keys_typed), cmocka_unit_test (test_errors_have_positions),
-    cmocka_unit_test (test_view_from_json),
+    cmocka_unit_test (test_view_from_json),         cmocka_unit_test (test_network_modes),
   };
 
   return cmocka_run_group_tests (tests, NULL, NULL);

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/engine.h"
 #include "lib/cleanup.h"
 #include "lib/json.h"
 #include "network/hostport.h"
@@ -97,22 +98,22 @@ test_which_specs_are_chosen (void **state)
   (void)state;
   for (size_t i = 0; i < CC_N_ELEMENTS (cases); i++)
     {
-      if (cc_net_port_parse (cases[i].spec, &p, &err) < 0)
+      if (cc_engine_parse_publish (cases[i].spec, &p, &err) < 0)
         fail_msg ("`%s` refused: %s", cases[i].spec, err->msg);
       if (cc_net_port_is_chosen (&p) != cases[i].chosen)
         fail_msg ("`%s`: chosen should be %d", cases[i].spec, cases[i].chosen);
     }
   for (size_t i = 0; i < CC_N_ELEMENTS (bad); i++)
     {
-      if (cc_net_port_parse (bad[i], &p, &err) == 0)
+      if (cc_engine_parse_publish (bad[i], &p, &err) == 0)
         fail_msg ("`%s` accepted", bad[i]);
       cc_error_release (&err);
     }
-  assert_int_equal (cc_net_port_parse ("18000-18002:80", &p, NULL), 0);
+  assert_int_equal (cc_engine_parse_publish ("18000-18002:80", &p, NULL), 0);
   cc_hostport_candidates (&p, &lo, &hi);
   assert_int_equal (lo, 18000);
   assert_int_equal (hi, 18002);
-  assert_int_equal (cc_net_port_parse ("0:80", &p, NULL), 0);
+  assert_int_equal (cc_engine_parse_publish ("0:80", &p, NULL), 0);
   cc_hostport_candidates (&p, &lo, &hi);
   assert_true (lo >= 1 && lo <= hi && hi <= 65535);
 }
@@ -135,7 +136,7 @@ choose (const char *const *specs, size_t n, const cJSON *self, const cJSON *root
 
   assert_true (n <= CC_N_ELEMENTS (in));
   for (size_t i = 0; i < n; i++)
-    assert_int_equal (cc_net_port_parse (specs[i], &in[i], NULL), 0);
+    assert_int_equal (cc_engine_parse_publish (specs[i], &in[i], NULL), 0);
   ep.ports = in;
   ep.n_ports = n;
   assert_int_equal (cc_hostport_choose (root, self, &ep, out, err), expect);

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "engine/engine.h"
 #include "lib/cleanup.h"
 #include "lib/error.h"
 #include "lib/file.h"
@@ -172,67 +173,40 @@ test_port_syntax (void **state)
   cleanup_error cc_error_t err = NULL;
 
   (void)state;
-  assert_int_equal (cc_net_port_parse ("8080:80", &p, NULL), 0);
+  assert_int_equal (cc_engine_parse_publish ("8080:80", &p, NULL), 0);
   assert_int_equal (p.proto, CC_NET_TCP);
   assert_string_equal (p.host_ip, "");
   assert_int_equal (p.host_port, 8080);
   assert_int_equal (p.host_port_end, 8080);
   assert_int_equal (p.container_port, 80);
-  assert_int_equal (cc_net_port_parse ("127.0.0.1:5353:53/udp", &p, NULL), 0);
+  assert_int_equal (cc_engine_parse_publish ("127.0.0.1:5353:53/udp", &p, NULL), 0);
   assert_int_equal (p.proto, CC_NET_UDP);
   assert_string_equal (p.host_ip, "127.0.0.1");
-  assert_int_equal (cc_net_port_parse ("9000-9002:7000-7002", &p, NULL), 0);
+  assert_int_equal (cc_engine_parse_publish ("9000-9002:7000-7002", &p, NULL), 0);
   assert_int_equal (p.host_port_end, 9002);
   assert_int_equal (p.container_port_end, 7002);
   /* Several host ports onto one container port is allowed.  */
-  assert_int_equal (cc_net_port_parse ("9000-9002:80", &p, NULL), 0);
-  assert_int_equal (cc_net_port_parse (":8080:80", &p, NULL), 0);
+  assert_int_equal (cc_engine_parse_publish ("9000-9002:80", &p, NULL), 0);
+  assert_int_equal (cc_engine_parse_publish (":8080:80", &p, NULL), 0);
   assert_string_equal (p.host_ip, "");
   /* Docker's forms without a host port: host port 0, chosen at attach.  */
-  assert_int_equal (cc_net_port_parse ("80", &p, NULL), 0);
+  assert_int_equal (cc_engine_parse_publish ("80", &p, NULL), 0);
   assert_int_equal (p.host_port, 0);
   assert_int_equal (p.container_port, 80);
-  assert_int_equal (cc_net_port_parse (":80/udp", &p, NULL), 0);
+  assert_int_equal (cc_engine_parse_publish (":80/udp", &p, NULL), 0);
   assert_int_equal (p.host_port, 0);
   assert_int_equal (p.proto, CC_NET_UDP);
-  assert_int_equal (cc_net_port_parse ("127.0.0.1::8080", &p, NULL), 0);
+  assert_int_equal (cc_engine_parse_publish ("127.0.0.1::8080", &p, NULL), 0);
   assert_string_equal (p.host_ip, "127.0.0.1");
   assert_int_equal (p.host_port, 0);
   assert_int_equal (p.container_port, 8080);
   for (size_t i = 0; i < CC_N_ELEMENTS (bad); i++)
     {
-      if (cc_net_port_parse (bad[i], &p, &err) == 0)
+      if (cc_engine_parse_publish (bad[i], &p, &err) == 0)
         fail_msg ("`%s` accepted", bad[i]);
       assert_non_null (err);
       cc_error_release (&err);
     }
-}
-
-static void
-test_network_mode (void **state)
-{
-  enum cc_net_mode_kind k;
-  cleanup_free char *target = NULL;
-  cleanup_error cc_error_t err = NULL;
-
-  (void)state;
-  assert_int_equal (cc_net_mode_parse ("host", &k, &target, NULL), 0);
-  assert_int_equal (k, CC_NET_MODE_HOST);
-  assert_null (target);
-  assert_int_equal (cc_net_mode_parse ("none", &k, &target, NULL), 0);
-  assert_int_equal (k, CC_NET_MODE_NONE);
-  assert_int_equal (cc_net_mode_parse ("service:db", &k, &target, NULL), 0);
-  assert_int_equal (k, CC_NET_MODE_SERVICE);
-  assert_string_equal (target, "db");
-  free (steal_pointer (&target));
-  assert_int_equal (cc_net_mode_parse ("container:app-db-1", &k, &target, NULL), 0);
-  assert_int_equal (k, CC_NET_MODE_CONTAINER);
-  assert_string_equal (target, "app-db-1");
-  free (steal_pointer (&target));
-  assert_int_equal (cc_net_mode_parse ("service:", &k, &target, &err), -1);
-  cc_error_release (&err);
-  assert_int_equal (cc_net_mode_parse ("hostx", &k, &target, &err), -1);
-  assert_non_null (strstr (err->msg, "unsupported network_mode"));
 }
 
 static void
@@ -243,8 +217,8 @@ test_state_helpers (void **state)
   const char *tag;
 
   (void)state;
-  assert_int_equal (cc_net_port_parse ("127.0.0.1:9000-9001:80-81/udp", &in[0], NULL), 0);
-  assert_int_equal (cc_net_port_parse ("8080:80", &in[1], NULL), 0);
+  assert_int_equal (cc_engine_parse_publish ("127.0.0.1:9000-9001:80-81/udp", &in[0], NULL), 0);
+  assert_int_equal (cc_engine_parse_publish ("8080:80", &in[1], NULL), 0);
   j = cc_net_ports_to_json (in, 2);
   assert_int_equal (cc_net_port_from_json (cJSON_GetArrayItem (j, 0), &out, NULL), 0);
   assert_memory_equal (&out, &in[0], sizeof (out));
@@ -324,7 +298,6 @@ main (void)
     cmocka_unit_test (test_resolv),
     cmocka_unit_test (test_write_in_place_keeps_inode),
     cmocka_unit_test (test_port_syntax),
-    cmocka_unit_test (test_network_mode),
     cmocka_unit_test (test_state_helpers),
     cmocka_unit_test (test_state_file_save_empty_and_corrupt),
   };

@@ -87,6 +87,20 @@ print_line (void *opaque, const struct cc_log_line *l)
   fflush (stdout);
 }
 
+/* A compose duration ("42m", "1m30s") or a number of seconds ("10").  */
+static int
+since_ms (const char *text, int64_t *ms)
+{
+  int64_t ns;
+
+  if ((*ms = cli_parse_seconds (text)) >= 0)
+    return 0;
+  if (cc_compose_parse_duration (text, &ns, NULL) < 0 || ns < 0)
+    return -1;
+  *ms = ns / 1000000;
+  return 0;
+}
+
 /* RFC 3339 as given, or a duration before now ("42m", "10s").  */
 static char *
 time_bound (const char *text)
@@ -105,7 +119,7 @@ time_bound (const char *text)
         end = strptime (text, "%Y-%m-%d", &tm);
       return end ? xstrdup (text) : NULL;
     }
-  if (cc_engine_parse_duration (text, &ms, NULL) < 0)
+  if (since_ms (text, &ms) < 0)
     return NULL;
   t = time (NULL) - (time_t)(ms / 1000);
   gmtime_r (&t, &tm);

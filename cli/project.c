@@ -82,7 +82,8 @@ cli_parse_seconds (const char *text)
   char *end;
   double v = strtod (text, &end);
 
-  if (*text == '\0' || *end != '\0' || v < 0 || v > 1e9)
+  /* `! (v >= 0)` also refuses "nan", which strtod accepts.  */
+  if (*text == '\0' || *end != '\0' || ! (v >= 0 && v <= 1e9))
     return -1;
   return (int64_t)(v * 1000);
 }
@@ -108,7 +109,7 @@ static int
 check_services (const struct cli_target *t, char **services, cc_error_t *err)
 {
   for (char **s = services; s && *s; s++)
-    if (t->p ? cc_project_service_json (t->p, *s) == NULL : ! has_containers (t->st->json, *s))
+    if (t->p ? cc_project_service (t->p, *s) == NULL : ! has_containers (t->st->json, *s))
       return cc_error_make (err, 0, "no such service: %s", *s);
   return 0;
 }

@@ -43,73 +43,30 @@ strv_extend (char ***v, char *const *more)
     cc_strv_append (v, *m);
 }
 
-/* Numbers in the model are numbers or strings of digits (byte sizes).  */
+/* A duration of the view: 0 or not set means the default, as in Docker's
+   API for healthchecks (and, here, for stop_grace_period).  */
 static int64_t
-json_int (const cJSON *obj, const char *key, int64_t dflt)
+ms_or (int64_t ms, int64_t dflt)
 {
-  const cJSON *v = cJSON_GetObjectItemCaseSensitive (obj, key);
-
-  if (cJSON_IsNumber (v))
-    return cc_double_clamp_int64 (v->valuedouble);
-  if (cJSON_IsString (v) && *v->valuestring)
-    return strtoll (v->valuestring, NULL, 10);
-  return dflt;
-}
-
-static double
-json_double (const cJSON *obj, const char *key)
-{
-  const cJSON *v = cJSON_GetObjectItemCaseSensitive (obj, key);
-
-  if (cJSON_IsNumber (v))
-    return v->valuedouble;
-  if (cJSON_IsString (v))
-    return strtod (v->valuestring, NULL);
-  return 0;
-}
-
-/* A healthcheck duration of 0 means the default, as in Docker's API.  */
-static int
-duration_key (const cJSON *obj, const char *key, int64_t dflt, int64_t *ms, cc_error_t *err)
-{
-  const char *text = cc_json_get_string (obj, key);
-
-  *ms = dflt;
-  if (text == NULL)
-    return 0;
-  if (cc_engine_parse_duration (text, ms, err) < 0)
-    return cc_error_wrap (err, "%s", key);
-  if (*ms == 0)
-    *ms = dflt;
-  return 0;
+  return ms > 0 ? ms : dflt;
 }
 
 /* ---- process ------------------------------------------------------------ */
 
-static bool
-is_set (const cJSON *svc, const char *key)
-{
-  const cJSON *v = cJSON_GetObjectItemCaseSensitive (svc, key);
-  return v && ! cJSON_IsNull (v);
-}
-
 /* Docker's rule: a service entrypoint replaces the image's and drops its
    cmd; a service command replaces the cmd only.  */
 static int
-set_args (struct cc_runtime_spec *s, const cJSON *svc, const struct cc_image_config *cfg, cc_error_t *err)
+set_args (struct cc_runtime_spec *s, const struct cc_service *svc, const struct cc_image_config *cfg, cc_error_t *err)
 {
   cleanup_strv char **args = NULL;
 
-  if (is_set (svc, "entrypoint"))
-    args = json_strv_of (cJSON_GetObjectItemCaseSensitive (svc, "entrypoint"));
+  if (svc->entrypoint)
+    args = cc_strv_dup (svc->entrypoint);
   else
     args = cc_strv_dup (cfg->entrypoint ? cfg->entrypoint : (char *[]){ NULL });
-  if (is_set (svc, "command"))
-    {
-      cleanup_strv char **cmd = json_strv_of (cJSON_GetObjectItemCaseSensitive (svc, "command"));
-      strv_extend (&args, cmd);
-    }
-  else if (! is_set (svc, "entrypoint"))
+  if (svc->command)
+    strv_extend (&args, svc->command);
+  else if (svc->entrypoint == NULL)
     strv_extend (&args, cfg->cmd);
   if (args == NULL || *args == NULL)
     return cc_error_make (err, EINVAL, "no command: the image has no Entrypoint or Cmd and the service sets neither");
@@ -121,24 +78,24 @@ set_args (struct cc_runtime_spec *s, const cJSON *svc, const struct cc_image_con
    have many, so the service's names are looked up in a map rather than
    each found by a walk of the image's list.  */
 static void
-set_env (struct cc_runtime_spec *s, const cJSON *svc, const struct cc_image_config *cfg)
+set_env (struct cc_runtime_spec *s, const struct cc_service *svc, const struct cc_image_config *cfg)
 {
-  const cJSON *env = cJSON_GetObjectItemCaseSensitive (svc, "environment");
+  const struct cc_kv_list *env = &svc->environment;
   cleanup_strmap struct cc_strmap service = { 0 };
   struct cc_strv_builder out = { 0 };
 
-  for (const cJSON *e = env ? env->child : NULL; e; e = e->next)
-    if (cJSON_IsString (e))
-      cc_strmap_put (&service, e->string, (void *)e);
+  for (size_t i = 0; i < env->n; i++)
+    if (env->items[i].value)
+      cc_strmap_put (&service, env->items[i].name, (void *)&env->items[i]);
   for (char *const *it = cfg->env; it && *it; it++)
     {
       cleanup_free char *name = xstrndup (*it, strcspn (*it, "="));
       if (cc_strmap_get (&service, name) == NULL)
         cc_strv_builder_append (&out, *it);
     }
-  for (const cJSON *e = env ? env->child : NULL; e; e = e->next)
-    if (cJSON_IsString (e))
-      cc_strv_builder_push (&out, xasprintf ("%s=%s", e->string, e->valuestring));
+  for (size_t i = 0; i < env->n; i++)
+    if (env->items[i].value)
+      cc_strv_builder_push (&out, xasprintf ("%s=%s", env->items[i].name, env->items[i].value));
   s->env = cc_strv_builder_steal (&out);
 }
 
@@ -155,18 +112,18 @@ default_hostname (const char *name)
 }
 
 static void
-set_process (struct cc_runtime_spec *s, const cJSON *svc, const struct cc_image_config *cfg, const char *name)
+set_process (struct cc_runtime_spec *s, const struct cc_service *svc, const struct cc_image_config *cfg,
+             const char *name)
 {
-  const char *wd = cc_json_get_string (svc, "working_dir"), *user = cc_json_get_string (svc, "user");
-  const char *host = cc_json_get_string (svc, "hostname"), *domain = cc_json_get_string (svc, "domainname");
+  const char *image_wd = cfg->working_dir && *cfg->working_dir ? cfg->working_dir : "/";
 
-  s->cwd = xstrdup (wd ? wd : cfg->working_dir && *cfg->working_dir ? cfg->working_dir : "/");
-  if (user || (cfg->user && *cfg->user))
-    s->user = xstrdup (user ? user : cfg->user);
-  s->hostname = host ? xstrdup (host) : default_hostname (name);
-  if (domain)
-    s->domainname = xstrdup (domain);
-  s->init = cc_json_get_bool (svc, "init", false);
+  s->cwd = xstrdup (svc->working_dir ? svc->working_dir : image_wd);
+  if (svc->user || (cfg->user && *cfg->user))
+    s->user = xstrdup (svc->user ? svc->user : cfg->user);
+  s->hostname = svc->hostname ? xstrdup (svc->hostname) : default_hostname (name);
+  if (svc->domainname)
+    s->domainname = xstrdup (svc->domainname);
+  s->init = svc->init;
 }
 
 /* ---- mounts --------------------------------------------------------------- */
@@ -184,217 +141,148 @@ add_mount (struct cc_runtime_spec *s, const char *type, const char *source, cons
   m->options = options ? options : xzalloc (sizeof (char *));
 }
 
-static const char *
-volume_full_name (const struct cc_project *p, const char *key)
-{
-  const cJSON *v = cJSON_GetObjectItemCaseSensitive (cJSON_GetObjectItemCaseSensitive (p->model, "volumes"), key);
-  return cc_json_get_string (v, "name");
-}
-
 static int
-add_volume_mount (struct cc_runtime_spec *s, const struct cc_project *p, const cJSON *v, const char *name,
+add_volume_mount (struct cc_runtime_spec *s, const struct cc_project *p, const struct cc_mount *v, const char *name,
                   const struct cc_image *img, int index, cc_error_t *err)
 {
-  const char *type = cc_json_get_string (v, "type"), *source = cc_json_get_string (v, "source");
-  const char *target = cc_json_get_string (v, "target");
-  char **opts = xzalloc (sizeof (char *));
+  cleanup_strv char **opts = xzalloc (sizeof (char *));
   cleanup_free char *path = NULL, *data = NULL;
+  const struct cc_volume *vol;
 
-  if (target == NULL || type == NULL)
-    {
-      cc_strv_free (opts);
-      return cc_error_make (err, EINVAL, "volume without a type or target");
-    }
-  if (cc_json_get_bool (v, "read_only", false))
+  if (v->read_only)
     cc_strv_append (&opts, "ro");
-  if (strcmp (type, "tmpfs") == 0)
+  switch (v->type)
     {
-      int64_t size = json_int (cJSON_GetObjectItemCaseSensitive (v, "tmpfs"), "size", 0);
-      if (size > 0)
-        cc_strv_push (&opts, xasprintf ("size=%lld", (long long)size));
-      add_mount (s, "tmpfs", NULL, target, opts);
+    case CC_MOUNT_TMPFS:
+      if (v->tmpfs.size > 0)
+        cc_strv_push (&opts, xasprintf ("size=%lld", (long long)v->tmpfs.size));
+      add_mount (s, "tmpfs", NULL, v->target, steal_pointer (&opts));
       return 0;
-    }
-  if (strcmp (type, "bind") == 0)
-    {
-      if (cc_json_get_bool (cJSON_GetObjectItemCaseSensitive (v, "bind"), "create_host_path", false))
+    case CC_MOUNT_BIND:
+      if (v->bind.create_host_path)
         cc_strv_append (&opts, "create_host_path");
-      add_mount (s, "bind", source, target, opts);
+      add_mount (s, "bind", v->source, v->target, steal_pointer (&opts));
       return 0;
-    }
-  if (strcmp (type, "volume") != 0)
-    {
-      cc_strv_free (opts);
-      return cc_error_make (err, ENOTSUP, "volume type `%s` is not supported", type);
+    case CC_MOUNT_VOLUME:
+      break;
+    default:
+      return cc_error_make (err, ENOTSUP, "volume type `%s` is not supported", cc_mount_type_name (v->type));
     }
   /* An anonymous volume lives as long as the container.  */
-  if (source == NULL)
+  if (v->source == NULL)
     path = xasprintf ("%s/containers/%s/anon-%d", cc_data_dir (), name, index);
   else
     {
-      const char *full = volume_full_name (p, source);
-      if (full == NULL)
-        {
-          cc_strv_free (opts);
-          return cc_error_make (err, ENOENT, "volume `%s` is not declared in the top-level volumes", source);
-        }
-      if (cc_volume_create (full, err) < 0)
-        {
-          cc_strv_free (opts);
-          return -1;
-        }
-      if (! cc_json_get_bool (cJSON_GetObjectItemCaseSensitive (v, "volume"), "nocopy", false)
-          && cc_volume_copy_up (full, img->layers, target, err) < 0)
-        {
-          cc_strv_free (opts);
-          return -1;
-        }
-      path = cc_volume_path (full);
+      vol = cc_project_volume (p, v->source);
+      if (vol == NULL)
+        return cc_error_make (err, ENOENT, "volume `%s` is not declared in the top-level volumes", v->source);
+      if (cc_volume_create (vol->name, err) < 0
+          || (! v->volume.nocopy && cc_volume_copy_up (vol->name, img->layers, v->target, err) < 0))
+        return -1;
+      path = cc_volume_path (vol->name);
     }
   data = cc_path_join (path, "_data");
   if (cc_mkdir_p (data, 0755, err) < 0)
-    {
-      cc_strv_free (opts);
-      return -1;
-    }
-  add_mount (s, "bind", data, target, opts);
+    return -1;
+  add_mount (s, "bind", data, v->target, steal_pointer (&opts));
   return 0;
 }
 
-/* `tmpfs: ["/run:size=64k,mode=1777"]`  */
-static void
-add_tmpfs_short (struct cc_runtime_spec *s, const char *text)
-{
-  const char *colon = strchr (text, ':');
-  cleanup_free char *target = colon ? xstrndup (text, (size_t)(colon - text)) : xstrdup (text);
-
-  add_mount (s, "tmpfs", NULL, target, colon ? cc_strv_split (colon + 1, ',', true) : NULL);
-}
-
 static int
-set_mounts (struct cc_runtime_spec *s, const struct cc_project *p, const cJSON *svc, const struct cc_image *img,
-            const char *name, cc_error_t *err)
+set_mounts (struct cc_runtime_spec *s, const struct cc_project *p, const struct cc_service *svc,
+            const struct cc_image *img, const char *name, cc_error_t *err)
 {
-  const cJSON *vols = cJSON_GetObjectItemCaseSensitive (svc, "volumes");
-  const cJSON *tmpfs = cJSON_GetObjectItemCaseSensitive (svc, "tmpfs");
-  int i = 0;
-
-  for (const cJSON *v = vols ? vols->child : NULL; v; v = v->next, i++)
-    if (add_volume_mount (s, p, v, name, img, i, err) < 0)
-      return cc_error_wrap (err, "volume `%s`",
-                            cc_json_get_string (v, "target") ? cc_json_get_string (v, "target") : "?");
-  if (cJSON_IsString (tmpfs))
-    add_tmpfs_short (s, tmpfs->valuestring);
-  for (const cJSON *t = cJSON_IsArray (tmpfs) ? tmpfs->child : NULL; t; t = t->next)
-    if (cJSON_IsString (t))
-      add_tmpfs_short (s, t->valuestring);
+  for (size_t i = 0; i < svc->n_mounts; i++)
+    if (add_volume_mount (s, p, &svc->mounts[i], name, img, (int)i, err) < 0)
+      return cc_error_wrap (err, "volume `%s`", svc->mounts[i].target);
+  /* `tmpfs: ["/run:size=64k,mode=1777"]`  */
+  for (size_t i = 0; i < svc->n_tmpfs; i++)
+    add_mount (s, "tmpfs", NULL, svc->tmpfs[i].target, cc_strv_dup (svc->tmpfs[i].options));
   return 0;
 }
 
 /* ---- limits and security ------------------------------------------------- */
 
 static void
-set_resources (struct cc_runtime_spec *s, const cJSON *svc)
+set_resources (struct cc_runtime_spec *s, const struct cc_service *svc)
 {
-  const cJSON *limits = cJSON_GetObjectItemCaseSensitive (
-      cJSON_GetObjectItemCaseSensitive (cJSON_GetObjectItemCaseSensitive (svc, "deploy"), "resources"), "limits");
-  double cpus = json_double (svc, "cpus");
+  const struct cc_resource_spec *limits = &svc->deploy.limits;
+  double cpus = svc->cpus > 0 ? svc->cpus : limits->cpus;
 
-  s->resources.memory = json_int (svc, "mem_limit", json_int (limits, "memory", 0));
-  s->resources.memory_swap = json_int (svc, "memswap_limit", 0);
-  s->resources.pids_limit = json_int (svc, "pids_limit", json_int (limits, "pids", 0));
-  s->resources.cpu_shares = json_int (svc, "cpu_shares", 0);
-  if (cpus <= 0)
-    cpus = json_double (limits, "cpus");
+  s->resources.memory = svc->mem_limit ? svc->mem_limit : limits->memory;
+  s->resources.memory_swap = svc->memswap_limit;
+  s->resources.pids_limit = svc->pids_limit ? svc->pids_limit : limits->pids;
+  s->resources.cpu_shares = svc->cpu_shares;
   if (cpus > 0)
     {
       s->resources.cpu_period = 100000;
       /* Saturated: a huge cpus value is the cgroup's to refuse, not UB.  */
       s->resources.cpu_quota = cc_double_clamp_int64 (cpus * 100000);
     }
-  s->shm_size = json_int (svc, "shm_size", 64 << 20); /* Docker's default */
+  s->shm_size = svc->shm_size ? svc->shm_size : 64 << 20; /* Docker's default */
 }
 
 static int
-set_ulimits (struct cc_runtime_spec *s, const cJSON *svc, cc_error_t *err)
+set_ulimits (struct cc_runtime_spec *s, const struct cc_service *svc, cc_error_t *err)
 {
-  const cJSON *ul = cJSON_GetObjectItemCaseSensitive (svc, "ulimits");
-
-  for (const cJSON *u = ul ? ul->child : NULL; u; u = u->next)
+  for (size_t i = 0; i < svc->n_ulimits; i++)
     {
-      int resource = cc_runtime_rlimit_from_name (u->string);
+      const struct cc_ulimit *u = &svc->ulimits[i];
+      int resource = cc_runtime_rlimit_from_name (u->name);
       if (resource < 0)
-        return cc_error_make (err, EINVAL, "unknown ulimit `%s`", u->string);
+        return cc_error_make (err, EINVAL, "unknown ulimit `%s`", u->name);
       s->rlimits = xreallocarray (s->rlimits, s->n_rlimits + 1, sizeof (*s->rlimits));
-      s->rlimits[s->n_rlimits].resource = resource;
-      /* Through int64 so that -1 wraps to RLIM_INFINITY, as in Docker, and
-         a huge or negative double never reaches an undefined cast.  */
-      s->rlimits[s->n_rlimits].soft
-          = (uint64_t)(cJSON_IsNumber (u) ? cc_double_clamp_int64 (u->valuedouble) : json_int (u, "soft", 0));
-      s->rlimits[s->n_rlimits].hard
-          = (uint64_t)(cJSON_IsNumber (u) ? cc_double_clamp_int64 (u->valuedouble) : json_int (u, "hard", 0));
-      s->n_rlimits++;
+      /* Through int64 so that -1 wraps to RLIM_INFINITY, as in Docker.  */
+      s->rlimits[s->n_rlimits++] = (struct cc_runtime_rlimit){
+        .resource = resource,
+        .soft = (uint64_t)u->soft,
+        .hard = (uint64_t)u->hard,
+      };
     }
   return 0;
 }
 
 static void
-set_security (struct cc_runtime_spec *s, const cJSON *svc)
+set_security (struct cc_runtime_spec *s, const struct cc_service *svc)
 {
-  const cJSON *sysctls = cJSON_GetObjectItemCaseSensitive (svc, "sysctls");
-  const cJSON *sec = cJSON_GetObjectItemCaseSensitive (svc, "security_opt");
-
-  s->cap_add = json_strv_of (cJSON_GetObjectItemCaseSensitive (svc, "cap_add"));
-  s->cap_drop = json_strv_of (cJSON_GetObjectItemCaseSensitive (svc, "cap_drop"));
-  s->privileged = cc_json_get_bool (svc, "privileged", false);
-  s->read_only = cc_json_get_bool (svc, "read_only", false);
-  s->seccomp = ! s->privileged;
-  for (const cJSON *o = sec ? sec->child : NULL; o; o = o->next)
-    {
-      if (! cJSON_IsString (o))
-        continue;
-      if (strcmp (o->valuestring, "no-new-privileges:true") == 0 || strcmp (o->valuestring, "no-new-privileges") == 0)
-        s->no_new_privileges = true;
-      if (strcmp (o->valuestring, "seccomp=unconfined") == 0 || strcmp (o->valuestring, "seccomp:unconfined") == 0)
-        s->seccomp = false;
-    }
+  s->cap_add = cc_strv_dup (svc->cap_add);
+  s->cap_drop = cc_strv_dup (svc->cap_drop);
+  s->privileged = svc->privileged;
+  s->read_only = svc->read_only;
+  s->seccomp = ! s->privileged && ! svc->security_opt.seccomp_unconfined;
+  s->no_new_privileges = svc->security_opt.no_new_privileges == 1;
   s->sysctls = xzalloc (sizeof (char *));
-  for (const cJSON *k = sysctls ? sysctls->child : NULL; k; k = k->next)
-    if (cJSON_IsString (k))
-      cc_strv_push (&s->sysctls, xasprintf ("%s=%s", k->string, k->valuestring));
+  for (size_t i = 0; i < svc->sysctls.n; i++)
+    if (svc->sysctls.items[i].value)
+      cc_strv_push (&s->sysctls, xasprintf ("%s=%s", svc->sysctls.items[i].name, svc->sysctls.items[i].value));
 }
 
 /* ---- lifecycle: stop, restart, healthcheck, logs ---------------------------- */
 
+static const enum cc_restart_policy restart_policies[] = {
+  [CC_RESTART_MODE_NO] = CC_RESTART_NO,
+  [CC_RESTART_MODE_ALWAYS] = CC_RESTART_ALWAYS,
+  [CC_RESTART_MODE_ON_FAILURE] = CC_RESTART_ON_FAILURE,
+  [CC_RESTART_MODE_UNLESS_STOPPED] = CC_RESTART_UNLESS_STOPPED,
+};
+
 static int
-set_lifecycle (struct cc_runtime_spec *s, const cJSON *svc, const struct cc_image_config *cfg, cc_error_t *err)
+set_lifecycle (struct cc_runtime_spec *s, const struct cc_service *svc, const struct cc_image_config *cfg,
+               cc_error_t *err)
 {
-  const char *sig = cc_json_get_string (svc, "stop_signal"), *restart = cc_json_get_string (svc, "restart");
-  const cJSON *log_opts
-      = cJSON_GetObjectItemCaseSensitive (cJSON_GetObjectItemCaseSensitive (svc, "logging"), "options");
-  const char *max_size = cc_json_get_string (log_opts, "max-size");
+  const char *sig = svc->stop_signal ? svc->stop_signal : cfg->stop_signal;
 
   s->stop_signal = SIGTERM;
-  s->log_max_file = 1;
-  if (sig == NULL)
-    sig = cfg->stop_signal;
   if (sig && cc_runtime_parse_signal (sig, &s->stop_signal, err) < 0)
     return cc_error_wrap (err, "stop_signal");
-  if (duration_key (svc, "stop_grace_period", 10000, &s->stop_grace_ms, err) < 0)
-    return -1;
-  if (restart && cc_runtime_parse_restart (restart, &s->restart, &s->restart_max, err) < 0)
-    return cc_error_wrap (err, "restart");
-  if (max_size)
+  s->stop_grace_ms = ms_or (svc->stop_grace_period_ms, 10000);
+  if (svc->restart.set)
     {
-      char *end;
-      double v = strtod (max_size, &end);
-      int64_t mult = *end == 'k' || *end == 'K'   ? 1024
-                     : *end == 'm' || *end == 'M' ? 1 << 20
-                     : *end == 'g' || *end == 'G' ? 1 << 30
-                                                  : 1;
-      s->log_max_size = cc_double_clamp_int64 (v * (double)mult);
-      s->log_max_file = (int)json_int (log_opts, "max-file", 1);
+      s->restart = restart_policies[svc->restart.mode];
+      s->restart_max = (int)svc->restart.max_retries;
     }
+  s->log_max_size = svc->log_max_size;
+  s->log_max_file = (int)svc->log_max_file;
   return 0;
 }
 
@@ -404,39 +292,40 @@ image_test (const struct cc_image_config *cfg)
   return cfg->healthcheck && cfg->healthcheck->test ? cc_strv_dup (cfg->healthcheck->test) : NULL;
 }
 
+/* An image's healthcheck duration (ns) in ms, or DFLT when it has none.  */
+static int64_t
+image_ms (const struct cc_image_healthcheck *ih, int64_t ns, int64_t dflt)
+{
+  return ih && ns ? ns / 1000000 : dflt;
+}
+
 /* The service's healthcheck overrides the image's key by key, with
    Docker's defaults for what neither sets.  */
-static int
-set_health (struct cc_runtime_spec *s, const cJSON *svc, const struct cc_image_config *cfg, cc_error_t *err)
+static void
+set_health (struct cc_runtime_spec *s, const struct cc_service *svc, const struct cc_image_config *cfg)
 {
-  const cJSON *hc = cJSON_GetObjectItemCaseSensitive (svc, "healthcheck");
-  const struct cc_image_healthcheck *ih = cfg->healthcheck;
+  const struct cc_healthcheck *hc = &svc->healthcheck;
+  const struct cc_image_healthcheck *ih = cfg->healthcheck, none = { 0 };
+  const struct cc_image_healthcheck *i = ih ? ih : &none;
   struct cc_runtime_health *h = &s->health;
 
-  if (cc_json_get_bool (hc, "disable", false))
-    return 0;
-  h->test = cJSON_GetObjectItemCaseSensitive (hc, "test") ? json_strv_of (cJSON_GetObjectItemCaseSensitive (hc, "test"))
-                                                          : image_test (cfg);
+  if (hc->disable)
+    return;
+  h->test = hc->test ? cc_strv_dup (hc->test) : image_test (cfg);
   if (h->test == NULL || *h->test == NULL || strcmp (h->test[0], "NONE") == 0)
     {
       cc_strv_free (h->test);
       h->test = NULL;
-      return 0;
+      return;
     }
-  if (duration_key (hc, "interval", ih && ih->interval_ns ? ih->interval_ns / 1000000 : 30000, &h->interval_ms, err) < 0
-      || duration_key (hc, "timeout", ih && ih->timeout_ns ? ih->timeout_ns / 1000000 : 30000, &h->timeout_ms, err) < 0
-      || duration_key (hc, "start_period", ih ? ih->start_period_ns / 1000000 : 0, &h->start_period_ms, err) < 0
-      /* Docker probes every 5 s during start_period; probing fast there is what
-         makes a health-gated `up` quick (user-pain.md #4), and costs nothing
-         once the service is healthy.  */
-      || duration_key (hc, "start_interval", ih && ih->start_interval_ns ? ih->start_interval_ns / 1000000 : 250,
-                       &h->start_interval_ms, err)
-             < 0)
-    return cc_error_wrap (err, "healthcheck");
-  h->retries = (int)json_int (hc, "retries", 0);
-  if (h->retries == 0)
-    h->retries = ih && ih->retries ? ih->retries : 3;
-  return 0;
+  h->interval_ms = ms_or (hc->interval_ms, image_ms (ih, i->interval_ns, 30000));
+  h->timeout_ms = ms_or (hc->timeout_ms, image_ms (ih, i->timeout_ns, 30000));
+  h->start_period_ms = ms_or (hc->start_period_ms, image_ms (ih, i->start_period_ns, 0));
+  /* Docker probes every 5 s during start_period; probing fast there is what
+     makes a health-gated `up` quick (user-pain.md #4), and costs nothing
+     once the service is healthy.  */
+  h->start_interval_ms = ms_or (hc->start_interval_ms, image_ms (ih, i->start_interval_ns, 250));
+  h->retries = (int)(hc->retries > 0 ? hc->retries : i->retries ? i->retries : 3);
 }
 
 /* ---- the spec ----------------------------------------------------------------- */
@@ -460,9 +349,8 @@ set_files (struct cc_runtime_spec *s, const struct cc_project *p, const char *na
 }
 
 int
-cc_engine_build_spec (const struct cc_project *p, const char *service_name, const cJSON *svc,
-                      const struct cc_image *img, const char *name, const char *netns, struct cc_runtime_spec **out,
-                      cc_error_t *err)
+cc_engine_build_spec (const struct cc_project *p, const struct cc_service *svc, const struct cc_image *img,
+                      const char *name, const char *netns, struct cc_runtime_spec **out, cc_error_t *err)
 {
   struct cc_runtime_spec *s = xzalloc (sizeof (*s));
   cleanup_runtime_spec struct cc_runtime_spec *guard = s;
@@ -473,10 +361,10 @@ cc_engine_build_spec (const struct cc_project *p, const char *service_name, cons
   set_process (s, svc, &img->config, name);
   set_resources (s, svc);
   set_security (s, svc);
+  set_health (s, svc, &img->config);
   if (set_args (s, svc, &img->config, err) < 0 || set_mounts (s, p, svc, img, name, err) < 0
-      || set_ulimits (s, svc, err) < 0 || set_lifecycle (s, svc, &img->config, err) < 0
-      || set_health (s, svc, &img->config, err) < 0)
-    return cc_error_wrap (err, "service `%s`", service_name);
+      || set_ulimits (s, svc, err) < 0 || set_lifecycle (s, svc, &img->config, err) < 0)
+    return cc_error_wrap (err, "service `%s`", svc->name);
   *out = steal_pointer (&guard);
   return 0;
 }

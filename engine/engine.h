@@ -145,11 +145,8 @@ int cc_engine_net_ports (const struct cc_port *in, size_t n, struct cc_net_port 
 /* A short-syntax spec (compose's grammar) into a network port.  */
 int cc_engine_parse_publish (const char *spec, struct cc_net_port *out, cc_error_t *err);
 
-/* ---- durations and names (util.c) ------------------------------------ */
+/* ---- names and clocks (util.c) --------------------------------------- */
 
-/* Compose durations: "1m30s", "500ms", "2s", "1h", a plain number of
-   seconds.  Milliseconds in *MS.  */
-int cc_engine_parse_duration (const char *text, int64_t *ms, cc_error_t *err);
 /* <project>-<service>-<n>  */
 char *cc_engine_container_name (const char *project, const char *service, int number);
 int64_t cc_engine_now_ms (void);
@@ -261,9 +258,8 @@ char *cc_engine_container_dir (const char *name);
 
 /* The runtime spec of replica NAME of SERVICE: the image config merged with
    the compose keys.  NETNS is its network namespace path (NULL: host).  */
-int cc_engine_build_spec (const struct cc_project *p, const char *service_name, const cJSON *service,
-                          const struct cc_image *img, const char *name, const char *netns, struct cc_runtime_spec **out,
-                          cc_error_t *err);
+int cc_engine_build_spec (const struct cc_project *p, const struct cc_service *svc, const struct cc_image *img,
+                          const char *name, const char *netns, struct cc_runtime_spec **out, cc_error_t *err);
 
 /* Create one container of SVC fully: netns, network endpoints, hosts and
    resolv files, volumes, runtime container (created, not started).  The

@@ -201,7 +201,7 @@ create_runtime (const struct cc_project *p, const struct cc_service *svc, const 
 {
   cleanup_runtime_spec struct cc_runtime_spec *spec = NULL;
 
-  if (cc_engine_build_spec (p, svc->name, svc->json, img, name, netns, &spec, err) < 0)
+  if (cc_engine_build_spec (p, svc, img, name, netns, &spec, err) < 0)
     return -1;
   if (netns == NULL)
     {

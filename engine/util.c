@@ -1,4 +1,4 @@
-/* Small helpers shared by the engine: compose durations, names, clocks.  */
+/* Small helpers shared by the engine: names, clocks.  */
 #include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -8,70 +8,6 @@
 
 #include "engine/engine.h"
 #include "lib/xalloc.h"
-
-static const struct
-{
-  const char *unit;
-  double ms;
-} duration_units[] = {
-  /* Longest first, so "ms" is not read as "m".  */
-  { "ms", 1 }, { "us", 0.001 }, { "µs", 0.001 }, { "ns", 0.000001 }, { "h", 3600000 }, { "m", 60000 }, { "s", 1000 },
-};
-
-static int
-unit_at (const char *p, double *ms, size_t *len)
-{
-  for (size_t i = 0; i < sizeof (duration_units) / sizeof (duration_units[0]); i++)
-    {
-      size_t l = strlen (duration_units[i].unit);
-      if (strncmp (p, duration_units[i].unit, l) == 0)
-        {
-          *ms = duration_units[i].ms;
-          *len = l;
-          return 0;
-        }
-    }
-  return -1;
-}
-
-/* TOTAL_MS came from strtod, so it may be huge, "inf" or "nan": casting
-   any of those to int64_t is undefined.  A limit of 1e12 ms (~31 years)
-   is far above any timeout and far below the int64 range.  */
-static int
-duration_in_range (const char *text, double total_ms, int64_t *ms, cc_error_t *err)
-{
-  if (! (total_ms >= 0 && total_ms <= 1e12))
-    return cc_error_make (err, ERANGE, "duration `%s` is out of range (at most 1e12 ms)", text);
-  *ms = (int64_t)total_ms;
-  return 0;
-}
-
-int
-cc_engine_parse_duration (const char *text, int64_t *ms, cc_error_t *err)
-{
-  const char *p = text;
-  double total = 0;
-  char *end;
-
-  if (text == NULL || *text == '\0')
-    return cc_error_make (err, EINVAL, "empty duration");
-  /* A bare number is seconds, as the compose spec allows for integers.  */
-  total = strtod (text, &end);
-  if (*end == '\0' && end != text && total >= 0)
-    return duration_in_range (text, total * 1000, ms, err);
-  total = 0;
-  while (*p)
-    {
-      double v = strtod (p, &end), unit;
-      size_t len;
-      /* `! (v >= 0)` also refuses "nan", which strtod accepts.  */
-      if (end == p || ! (v >= 0) || unit_at (end, &unit, &len) < 0)
-        return cc_error_make (err, EINVAL, "invalid duration `%s` (examples: 1m30s, 500ms, 10s)", text);
-      total += v * unit;
-      p = end + len;
-    }
-  return duration_in_range (text, total, ms, err);
-}
 
 char *
 cc_engine_container_name (const char *project, const char *service, int number)

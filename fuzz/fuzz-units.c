@@ -1,7 +1,7 @@
 /* The short-syntax parsers: the compose model's durations, byte sizes,
    numbers, booleans, ports, volumes and command splitting; a port as the
-   engine publishes it; network_mode as the model's view reads it; the engine's
-   durations; the runtime's restart policies and signal names.  The first input byte picks the
+   engine publishes it; network_mode as the model's view reads it; the
+   runtime's restart policies and signal names.  The first input byte picks the
    parser, the rest is its text.  */
 #include <stdlib.h>
 #include <string.h>
@@ -101,12 +101,14 @@ parse_net_mode (const char *s, cc_error_t *err)
   cc_service_new ("fuzz", svc, NULL, &view, err);
 }
 
+/* The engine had a duration parser of its own: its seeds and regressions
+   now go to the one grammar, compose's.  */
 static void
-parse_engine_duration (const char *s, cc_error_t *err)
+parse_duration_ms (const char *s, cc_error_t *err)
 {
-  int64_t ms;
+  int64_t ns;
 
-  cc_engine_parse_duration (s, &ms, err);
+  cc_compose_parse_duration (s, &ns, err);
 }
 
 static void
@@ -129,7 +131,7 @@ parse_signal (const char *s, cc_error_t *err)
 /* Appended only: the first byte of every committed seed names its parser.  */
 static void (*const parsers[]) (const char *s, cc_error_t *err) = {
   parse_duration, parse_bytes,    parse_int,      parse_float,           parse_bool,    parse_ports,  parse_volume,
-  split_command,  parse_net_port, parse_net_mode, parse_engine_duration, parse_restart, parse_signal,
+  split_command,  parse_net_port, parse_net_mode, parse_duration_ms, parse_restart, parse_signal,
 };
 
 int

@@ -1,5 +1,5 @@
 /* Unit tests for the engine's plan (pure: model + state -> actions), the
-   change description, replicas and compose durations.  Models are
+   change description, replicas and the runtime spec.  Models are
    hand-written in the normalized shape `ccompose config --format json`
    prints.  */
 #include <setjmp.h>
@@ -473,37 +473,6 @@ test_same_network_decides_in_place_recreate (void **state)
 }
 
 static void
-test_durations (void **state)
-{
-  static const struct
-  {
-    const char *text;
-    int64_t ms;
-  } good[] = { { "2s", 2000 },  { "500ms", 500 }, { "1m30s", 90000 }, { "1h", 3600000 },
-               { "10", 10000 }, { "1.5s", 1500 }, { "0s", 0 },        { "1m0.5s", 60500 } };
-  /* The last ones are out of the int64 range (or not numbers at all):
-     casting them was undefined behaviour (fuzz/regressions/units/).  */
-  static const char *const bad[] = { "",      "s",      "5x",    "-1s", "1s5",  "ms",   "1e400s", "1 s",
-                                     "13e89", "1e300s", "1e300", "inf", "infs", "nans", "nan" };
-  int64_t ms;
-
-  (void)state;
-  for (size_t i = 0; i < CC_N_ELEMENTS (good); i++)
-    {
-      cleanup_error cc_error_t err = NULL;
-      assert_int_equal (cc_engine_parse_duration (good[i].text, &ms, &err), 0);
-      assert_int_equal (ms, good[i].ms);
-    }
-  for (size_t i = 0; i < CC_N_ELEMENTS (bad); i++)
-    {
-      cleanup_error cc_error_t err = NULL;
-      if (cc_engine_parse_duration (bad[i], &ms, &err) == 0)
-        fail_msg ("`%s` parsed as %lld ms", bad[i], (long long)ms);
-      assert_non_null (err);
-    }
-}
-
-static void
 test_container_names_from_state (void **state)
 {
   cleanup_cjson cJSON *st = cJSON_Parse ("{\"containers\":{"
@@ -535,7 +504,7 @@ test_spec_zero_healthcheck_values_and_long_names (void **state)
                      "\"healthcheck\":{\"test\":[\"CMD\",\"true\"],\"interval\":\"0s\","
                      "\"timeout\":\"0s\",\"start_interval\":\"0s\",\"retries\":0}}}}");
   struct cc_project p = { .name = (char *)"p", .model = model };
-  const cJSON *svc = cJSON_GetObjectItemCaseSensitive (cJSON_GetObjectItemCaseSensitive (model, "services"), "web");
+  cleanup_service struct cc_service *svc = NULL;
   char *layers[] = { (char *)"/l", NULL };
   struct cc_image img = { .layers = layers };
   cleanup_runtime_spec struct cc_runtime_spec *s = NULL;
@@ -543,7 +512,10 @@ test_spec_zero_healthcheck_values_and_long_names (void **state)
   cleanup_error cc_error_t err = NULL;
 
   (void)state;
-  if (cc_engine_build_spec (&p, "web", svc, &img, name, NULL, &s, &err) < 0)
+  assert_int_equal (cc_service_new ("web", cJSON_GetObjectItem (cJSON_GetObjectItem (model, "services"), "web"), NULL,
+                                    &svc, NULL),
+                    0);
+  if (cc_engine_build_spec (&p, svc, &img, name, NULL, &s, &err) < 0)
     fail_msg ("%s", err->msg);
   assert_int_equal (s->health.interval_ms, 30000);
   assert_int_equal (s->health.timeout_ms, 30000);
@@ -574,7 +546,6 @@ main (void)
     cmocka_unit_test (test_external_and_unused_resources),
     cmocka_unit_test (test_describe_change),
     cmocka_unit_test (test_same_network_decides_in_place_recreate),
-    cmocka_unit_test (test_durations),
     cmocka_unit_test (test_container_names_from_state),
     cmocka_unit_test (test_spec_zero_healthcheck_values_and_long_names),
   };

@@ -52,7 +52,7 @@ remove_images (const struct cc_project *p, const char *which)
 
   for (char **s = services; *s; s++)
     {
-      const char *image = cc_json_get_string (cc_project_service_json (p, *s), "image");
+      const char *image = cc_project_service (p, *s)->image;
       cleanup_free char *ref = image ? xstrdup (image) : xasprintf ("%s-%s", p->name, *s);
       cc_error_t err = NULL;
       if (image && strcmp (which, "local") == 0)

@@ -59,7 +59,7 @@ select_services (const struct cc_project *p, char **named, bool include_deps, ch
   if (include_deps)
     return cc_compose_select (p, named, out, err);
   for (char **n = named; *n; n++)
-    if (cc_project_service_json (p, *n) == NULL)
+    if (cc_project_service (p, *n) == NULL)
       return cc_error_make (err, 0, "no such service: %s", *n);
   *out = cc_strv_dup (named);
   return 0;
@@ -76,9 +76,9 @@ pull_image (const char *image, const struct pull_opts *o, cc_error_t *err)
 static int
 pull_service (const struct cc_project *p, const char *name, const struct pull_opts *o, char ***done)
 {
-  const cJSON *svc = cc_project_service_json (p, name);
-  const char *image = cc_json_get_string (svc, "image");
-  bool buildable = cJSON_GetObjectItemCaseSensitive (svc, "build") != NULL;
+  const struct cc_service *svc = cc_project_service (p, name);
+  const char *image = svc->image;
+  bool buildable = svc->build != NULL;
   cleanup_error cc_error_t err = NULL;
 
   if (image == NULL)

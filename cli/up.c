@@ -473,7 +473,7 @@ cli_cmd_up (struct cli_global *g, int argc, char **argv)
     return cli_fail (&err);
   if (o.up.pull && strcmp (o.up.pull, "always") == 0)
     fprintf (stderr, "ccompose: --pull always: no registry client yet, the images come from the local store\n");
-  if (o.exit_code_from && cc_project_service_json (p, o.exit_code_from) == NULL)
+  if (o.exit_code_from && cc_project_service (p, o.exit_code_from) == NULL)
     return cli_usage_error ("up", "--exit-code-from: no such service `%s`", o.exit_code_from);
   if (! o.detach)
     {

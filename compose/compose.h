@@ -111,6 +111,12 @@ int cc_project_env_file_vars (const struct cc_project *p, const char *service, c
    config-hash label does.  Stable across runs and key order.  */
 int cc_compose_service_hash (const struct cc_project *p, const char *service, char **out, cc_error_t *err);
 char *cc_compose_service_hash_json (const cJSON *service);
+/* "environment.DEBUG changed, image added": the differences between two
+   service configs that the hash does not leave out (NULL when none).  */
+char *cc_compose_describe_change (const cJSON *old_config, const cJSON *new_config);
+/* Whether two service configs need the same network namespace,
+   endpoints and network files (a recreated container keeps them).  */
+bool cc_compose_same_network (const cJSON *old_config, const cJSON *new_config);
 
 /* ---- values of the model (units.c) -------------------------------- */
 
@@ -119,6 +125,23 @@ char *cc_compose_service_hash_json (const cJSON *service);
    file spellings: "1m30s", "512m", "1g").  */
 int cc_compose_parse_duration (const char *s, int64_t *ns, cc_error_t *err);
 int cc_compose_parse_bytes (const char *s, int64_t *bytes, cc_error_t *err);
+
+/* ---- `run` (override.c) ------------------------------------------- */
+
+/* What `run` changes in a service, as Docker Compose applies it; the
+   restart policy and container_name always go.  */
+struct cc_service_override
+{
+  char *const *command;   /* NULL or empty: the service's */
+  const char *entrypoint; /* NULL: the service's */
+  char *const *env;       /* KEY=VALUE added */
+  const char *user, *workdir;
+  char *const *publish; /* -p specs, in cc_port_parse's grammar */
+  bool service_ports;   /* keep the service's own ports */
+};
+/* A copy of the normalized SERVICE with O applied (its view is read with
+   cc_service_new).  */
+int cc_compose_override (const cJSON *service, const struct cc_service_override *o, cJSON **out, cc_error_t *err);
 
 /* ---- ports (ports.c) ---------------------------------------------- */
 

@@ -61,7 +61,7 @@ cc_engine_progress (const char *kind, const char *name, const char *what)
 static char *
 image_ref_of (const struct cc_project *p, const char *service)
 {
-  const char *image = cc_json_get_string (cc_project_service_json (p, service), "image");
+  const char *image = cc_project_service (p, service)->image;
   return image ? xstrdup (image) : xasprintf ("%s-%s", p->name, service);
 }
 
@@ -71,7 +71,7 @@ image_ref_of (const struct cc_project *p, const char *service)
 static int
 missing_image (const struct cc_project *p, const char *service, const char *ref, cc_error_t pulled, cc_error_t *err)
 {
-  bool has_build = cJSON_HasObjectItem (cc_project_service_json (p, service), "build");
+  bool has_build = cc_project_service (p, service)->build != NULL;
   cleanup_free char *why = pulled ? cc_error_string (pulled) : NULL;
 
   return cc_error_make (err, ENOENT, "service `%s`: image `%s` is not in the local store%s%s%s: %s", service, ref,
@@ -96,11 +96,11 @@ in_store (const char *ref)
 static const char *
 pull_policy_of (const struct up *u, const char *service)
 {
-  const cJSON *svc = cc_project_service_json (u->p, service);
+  const struct cc_service *svc = cc_project_service (u->p, service);
 
-  if (u->o->dry_run || ! cJSON_HasObjectItem (svc, "image"))
+  if (u->o->dry_run || svc->image == NULL)
     return "never";
-  return u->o->pull ? u->o->pull : cc_json_get_string (svc, "pull_policy");
+  return u->o->pull ? u->o->pull : cc_pull_policy_name (svc->pull_policy);
 }
 
 static int
@@ -150,8 +150,7 @@ new_entry (struct up *u, const struct cc_action *a)
 {
   cleanup_free char *ref = image_ref_of (u->p, a->service);
   struct cc_entry_info i = {
-    .service = a->service,
-    .config = cc_project_service_json (u->p, a->service),
+    .svc = cc_project_service (u->p, a->service),
     .image_ref = ref,
     .image_id = cc_json_get_string (u->image_ids, a->service),
     .number = a->number,
@@ -166,19 +165,17 @@ new_entry (struct up *u, const struct cc_action *a)
 static int
 create_network (struct up *u, const struct cc_action *a, cc_error_t *err)
 {
-  const cJSON *net
-      = cJSON_GetObjectItemCaseSensitive (cJSON_GetObjectItemCaseSensitive (u->p->model, "networks"), a->key);
-  const cJSON *ipam = cJSON_GetArrayItem (
-      cJSON_GetObjectItemCaseSensitive (cJSON_GetObjectItemCaseSensitive (net, "ipam"), "config"), 0);
+  const struct cc_network *net = cc_project_network (u->p, a->key);
+  const struct cc_ipam_pool *ipam = net->n_ipam ? &net->ipam[0] : &(struct cc_ipam_pool){ 0 };
   cJSON *entry = cJSON_CreateObject ();
   struct cc_net_spec spec = {
     .project = u->p->name,
     .name = a->key,
     .full_name = a->name,
-    .subnet = cc_json_get_string (ipam, "subnet"),
-    .gateway = cc_json_get_string (ipam, "gateway"),
-    .ip_range = cc_json_get_string (ipam, "ip_range"),
-    .internal = cc_json_get_bool (net, "internal", false),
+    .subnet = ipam->subnet,
+    .gateway = ipam->gateway,
+    .ip_range = ipam->ip_range,
+    .internal = net->internal,
   };
   struct cc_net_info info = { 0 };
 
@@ -218,19 +215,18 @@ create_volume (struct up *u, const struct cc_action *a, cc_error_t *err)
 static int
 check_externals (struct up *u, cc_error_t *err)
 {
-  const cJSON *nets = cJSON_GetObjectItemCaseSensitive (u->p->model, "networks");
+  const struct cc_model_view *v = u->p->view;
 
-  for (const cJSON *n = nets ? nets->child : NULL; n; n = n->next)
+  for (size_t i = 0; i < v->n_networks; i++)
     {
       cleanup_free char *project = NULL, *key = NULL;
-      const char *name = cc_json_get_string (n, "name");
-      if (! cc_json_get_bool (n, "external", false))
+      if (! v->networks[i].external)
         continue;
       /* Other keys next to `external` are refused by the compose
          validation, with their position.  */
-      if (cc_network_find_by_name (name ? name : n->string, &project, &key, err) < 0)
+      if (cc_network_find_by_name (v->networks[i].name, &project, &key, err) < 0)
         return -1;
-      cc_debug ("external network %s: network `%s` of project %s", name ? name : n->string, key, project);
+      cc_debug ("external network %s: network `%s` of project %s", v->networks[i].name, key, project);
     }
   return 0;
 }
@@ -294,8 +290,8 @@ can_keep_network (const cJSON *old, const cJSON *entry, const char *name)
   cleanup_free char *netns = cc_netns_path (name);
 
   return strcmp (status, "missing") != 0 && cc_json_get_bool (old, "owns_netns", false) && cc_file_exists (netns)
-         && cc_engine_same_network (cJSON_GetObjectItemCaseSensitive (old, "config"),
-                                    cJSON_GetObjectItemCaseSensitive (entry, "config"));
+         && cc_compose_same_network (cJSON_GetObjectItemCaseSensitive (old, "config"),
+                                     cJSON_GetObjectItemCaseSensitive (entry, "config"));
 }
 
 /* In a child: the kernel side of one container action.  */
@@ -421,6 +417,12 @@ mark_level_done (struct up *u, char *const *names, bool ok)
     cJSON_DeleteItemFromObjectCaseSensitive (u->st->json, "old_containers");
 }
 
+static const char *const met_words[] = {
+  [CC_DEPENDS_STARTED] = "Running",
+  [CC_DEPENDS_HEALTHY] = "Healthy",
+  [CC_DEPENDS_COMPLETED] = "Exited",
+};
+
 static int
 wait_level (struct up *u, int level, cc_error_t *err)
 {
@@ -431,10 +433,7 @@ wait_level (struct up *u, int level, cc_error_t *err)
         continue;
       if (cc_engine_wait_condition (u->st->json, a->reason, a->condition, -1, err) == 0)
         {
-          cc_engine_progress ("Service", a->reason,
-                              strcmp (a->condition, "service_healthy") == 0                  ? "Healthy"
-                              : strcmp (a->condition, "service_completed_successfully") == 0 ? "Exited"
-                                                                                             : "Running");
+          cc_engine_progress ("Service", a->reason, met_words[a->condition]);
           continue;
         }
       if (! a->required)

@@ -58,7 +58,7 @@ is_kept_orphan (const struct down *d, const cJSON *entry)
 {
   const char *service = cc_json_get_string (entry, "service");
 
-  return d->p && ! d->o->remove_orphans && service && cc_project_service_json (d->p, service) == NULL;
+  return d->p && ! d->o->remove_orphans && service && cc_project_service (d->p, service) == NULL;
 }
 
 static char **
@@ -183,15 +183,15 @@ static void
 remove_volumes (struct down *d, const struct cc_project *p, cc_error_t *list)
 {
   cJSON *vols = cc_state_section (d->st, "volumes");
-  const cJSON *model_vols = p ? cJSON_GetObjectItemCaseSensitive (p->model, "volumes") : NULL;
+  const struct cc_model_view *v = p ? p->view : NULL;
   cJSON *next;
   cc_error_t one = NULL;
 
-  for (cJSON *v = vols->child; v; v = next)
+  for (cJSON *it = vols->child; it; it = next)
     {
-      const char *name = cc_json_get_string (v, "name");
-      next = v->next;
-      if (name == NULL || cc_json_get_bool (v, "external", false))
+      const char *name = cc_json_get_string (it, "name");
+      next = it->next;
+      if (name == NULL || cc_json_get_bool (it, "external", false))
         continue;
       if (cc_volume_remove (name, &one) < 0)
         {
@@ -199,13 +199,13 @@ remove_volumes (struct down *d, const struct cc_project *p, cc_error_t *list)
           continue;
         }
       cc_engine_progress ("Volume", name, "Removed");
-      cJSON_DeleteItemFromObjectCaseSensitive (vols, v->string);
+      cJSON_DeleteItemFromObjectCaseSensitive (vols, it->string);
     }
-  for (const cJSON *v = model_vols ? model_vols->child : NULL; v; v = v->next)
+  for (size_t i = 0; v && i < v->n_volumes; i++)
     {
-      const char *name = cc_json_get_string (v, "name");
-      cleanup_free char *path = name ? cc_volume_path (name) : NULL;
-      if (name == NULL || cc_json_get_bool (v, "external", false) || ! cc_file_exists (path))
+      const char *name = v->volumes[i].name;
+      cleanup_free char *path = cc_volume_path (name);
+      if (v->volumes[i].external || ! cc_file_exists (path))
         continue;
       if (cc_volume_remove (name, &one) < 0)
         cc_error_append (list, &one);

@@ -84,16 +84,16 @@ enum cc_action_kind
 struct cc_action
 {
   enum cc_action_kind kind;
-  int level;        /* depends_on level of the service; -1 for project-wide actions */
-  char *service;    /* NULL for networks and volumes */
-  char *name;       /* container, network or volume name */
-  char *key;        /* compose key of a network or volume */
-  int number;       /* replica number */
-  char *reason;     /* recreate: what changed; wait: the dependency */
-  char *condition;  /* wait: service_started|service_healthy|service_completed_successfully */
-  bool required;    /* wait: depends_on.required */
-  bool start;       /* create/recreate: start afterwards */
-  bool report_only; /* an orphan left in place (no --remove-orphans) */
+  int level;                           /* depends_on level of the service; -1 for project-wide actions */
+  char *service;                       /* NULL for networks and volumes */
+  char *name;                          /* container, network or volume name */
+  char *key;                           /* compose key of a network or volume */
+  int number;                          /* replica number */
+  char *reason;                        /* recreate: what changed; wait: the dependency */
+  enum cc_depends_condition condition; /* wait */
+  bool required;                       /* wait: depends_on.required */
+  bool start;                          /* create/recreate: start afterwards */
+  bool report_only;                    /* an orphan left in place (no --remove-orphans) */
 };
 
 struct cc_plan
@@ -125,11 +125,8 @@ cleanup_plan_fn (struct cc_plan **p)
 #define cleanup_plan __attribute__ ((cleanup (cleanup_plan_fn)))
 /* One line per action, as --dry-run prints them.  */
 char *cc_plan_format (const struct cc_plan *plan);
-/* "environment.DEBUG changed, image changed": the differences between two
-   service configs (NULL when equal).  */
-char *cc_plan_describe_change (const cJSON *old_config, const cJSON *new_config);
 /* Replicas wanted for a service: --scale, then scale, then deploy.replicas, then 1.  */
-int cc_plan_replicas (const cJSON *service, const char *name, char *const *scale);
+int cc_plan_replicas (const struct cc_service *svc, char *const *scale);
 /* Orphans found without --remove-orphans: "name (service svc)" lines.  */
 char **cc_plan_orphans (const struct cc_plan *plan);
 

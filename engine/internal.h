@@ -15,8 +15,7 @@ char **json_strv_of (const cJSON *arr);
 /* What a container's state entry is made of (see cc_engine_new_entry).  */
 struct cc_entry_info
 {
-  const char *service;
-  const cJSON *config; /* the normalized service */
+  const struct cc_service *svc; /* its config is recorded as the view's JSON */
   const char *image_ref, *image_id;
   int number, level;
   bool oneoff;
@@ -36,9 +35,6 @@ int cc_engine_remove_resources (const char *project, const cJSON *entry, const c
 int cc_engine_remove_for_down (const char *project, const cJSON *entry, const char *name, int64_t timeout_ms,
                                cc_error_t *err);
 
-/* Whether two service configs need the same network namespace,
-   endpoints and network files.  */
-bool cc_engine_same_network (const cJSON *old_config, const cJSON *new_config);
 /* Recreate NAME keeping its netns, endpoints and files (see ops.c).  */
 int cc_engine_recreate_in_place (const struct cc_project *p, const struct cc_service *svc, const cJSON *entry,
                                  const char *name, int64_t timeout_ms, cc_error_t *err);
@@ -51,8 +47,8 @@ char *cc_engine_last_health_output (const char *name);
 /* Wait until every container of SERVICE meets CONDITION; on failure the
    error says which condition failed and why (health output or exit code
    and last log lines).  TIMEOUT_MS < 0 waits as long as it takes.  */
-int cc_engine_wait_condition (const cJSON *state, const char *service, const char *condition, int64_t timeout_ms,
-                              cc_error_t *err);
+int cc_engine_wait_condition (const cJSON *state, const char *service, enum cc_depends_condition condition,
+                              int64_t timeout_ms, cc_error_t *err);
 
 /* The networks and volumes SERVICE uses, created when missing (for `run`,
    which creates no regular container of the service).  */

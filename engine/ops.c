@@ -278,29 +278,6 @@ cc_engine_create_container (const struct cc_project *p, const struct cc_service 
   return create_container (p, svc, entry, name, false, err);
 }
 
-/* What the network namespace, its endpoints and the network files are
-   made of: while these are equal, a recreated container can keep them.  */
-static const char *const network_keys[]
-    = { "networks", "network_mode", "ports",   "hostname",    "domainname", "extra_hosts",
-        "dns",      "dns_search",   "dns_opt", "mac_address", "links",      "expose" };
-
-bool
-cc_engine_same_network (const cJSON *old_config, const cJSON *new_config)
-{
-  if (old_config == NULL || new_config == NULL)
-    return false;
-  for (size_t i = 0; i < CC_N_ELEMENTS (network_keys); i++)
-    {
-      const cJSON *a = cJSON_GetObjectItemCaseSensitive (old_config, network_keys[i]);
-      const cJSON *b = cJSON_GetObjectItemCaseSensitive (new_config, network_keys[i]);
-      if ((a == NULL || cJSON_IsNull (a)) && (b == NULL || cJSON_IsNull (b)))
-        continue;
-      if (a == NULL || b == NULL || ! cJSON_Compare (a, b, true))
-        return false;
-    }
-  return true;
-}
-
 /* A new container in the old one's network namespace: same address, same
    MAC, same published ports, so peers' ARP caches and conntrack entries
    stay right and nothing is rewired.  */

@@ -1,4 +1,4 @@
-/* The plan: normalized model + on-disk state -> ordered actions.  Pure:
+/* The plan: the model's view + on-disk state -> ordered actions.  Pure:
    no file, no kernel; everything it needs about the world (image ids,
    container status) is handed in, so it is unit-tested and printed as is
    by --dry-run.  */
@@ -52,7 +52,6 @@ cc_plan_free (struct cc_plan *plan)
       free (a->name);
       free (a->key);
       free (a->reason);
-      free (a->condition);
     }
   free (plan->actions);
   free (plan);
@@ -72,93 +71,17 @@ scale_override (const char *name, char *const *scale)
 }
 
 int
-cc_plan_replicas (const cJSON *service, const char *name, char *const *scale)
+cc_plan_replicas (const struct cc_service *svc, char *const *scale)
 {
-  const cJSON *deploy = cJSON_GetObjectItemCaseSensitive (service, "deploy");
-  int n = scale_override (name, scale);
+  int n = scale_override (svc->name, scale);
 
   if (n >= 0)
     return n;
-  if (cJSON_IsNumber (cJSON_GetObjectItemCaseSensitive (service, "scale")))
-    return (int)cc_json_get_int (service, "scale", 1);
-  if (cJSON_IsNumber (cJSON_GetObjectItemCaseSensitive (deploy, "replicas")))
-    return (int)cc_json_get_int (deploy, "replicas", 1);
+  if (svc->scale >= 0)
+    return (int)svc->scale;
+  if (svc->deploy.replicas >= 0)
+    return (int)svc->deploy.replicas;
   return 1;
-}
-
-/* ---- describing a change ---------------------------------------------- */
-
-/* Keys that never need a new container (as the config hash leaves them out).  */
-static const char *const unhashed[] = { "build", "pull_policy", "scale", "depends_on", "profiles" };
-
-static bool
-is_under (const char *path, const char *key)
-{
-  size_t len = strlen (key);
-  return strncmp (path, key, len) == 0 && (path[len] == '\0' || path[len] == '.');
-}
-
-static bool
-is_unhashed (const char *path)
-{
-  if (is_under (path, "deploy.replicas"))
-    return true;
-  for (size_t i = 0; i < CC_N_ELEMENTS (unhashed); i++)
-    if (is_under (path, unhashed[i]))
-      return true;
-  return false;
-}
-
-static void describe (struct cc_buf *b, const char *prefix, const cJSON *old, const cJSON *new);
-
-static void
-note (struct cc_buf *b, const char *path, const char *what)
-{
-  if (is_unhashed (path))
-    return;
-  cc_buf_printf (b, "%s%s %s", b->len ? ", " : "", path, what);
-}
-
-static void
-describe_key (struct cc_buf *b, const char *prefix, const char *key, const cJSON *o, const cJSON *n)
-{
-  cleanup_free char *path = *prefix ? xasprintf ("%s.%s", prefix, key) : xstrdup (key);
-  bool o_null = o == NULL || cJSON_IsNull (o), n_null = n == NULL || cJSON_IsNull (n);
-
-  if (o_null && n_null)
-    return;
-  if (o_null)
-    note (b, path, "added");
-  else if (n_null)
-    note (b, path, "removed");
-  else if (cJSON_IsObject (o) && cJSON_IsObject (n))
-    describe (b, path, o, n);
-  else if (! cJSON_Compare (o, n, true))
-    note (b, path, "changed");
-}
-
-static void
-describe (struct cc_buf *b, const char *prefix, const cJSON *old, const cJSON *new)
-{
-  for (const cJSON *o = old ? old->child : NULL; o; o = o->next)
-    describe_key (b, prefix, o->string, o, cJSON_GetObjectItemCaseSensitive (new, o->string));
-  for (const cJSON *n = new ? new->child : NULL; n; n = n->next)
-    if (! cJSON_HasObjectItem (old, n->string))
-      describe_key (b, prefix, n->string, NULL, n);
-}
-
-char *
-cc_plan_describe_change (const cJSON *old_config, const cJSON *new_config)
-{
-  struct cc_buf b = { 0 };
-
-  describe (&b, "", old_config, new_config);
-  if (b.len == 0)
-    {
-      cc_buf_reset (&b);
-      return NULL;
-    }
-  return cc_buf_steal (&b);
 }
 
 /* ---- project-wide actions ---------------------------------------------- */
@@ -178,46 +101,36 @@ is_created (const cJSON *entry)
 
 /* Networks and named volumes the selected services use, in model order.  */
 static bool
-service_uses (const cJSON *svc, const char *section, const char *key)
+selected_use (struct builder *b, enum cc_action_kind kind, const char *key)
 {
-  if (strcmp (section, "networks") == 0)
-    return cJSON_HasObjectItem (cJSON_GetObjectItemCaseSensitive (svc, "networks"), key);
-  for (const cJSON *v = cJSON_GetObjectItemCaseSensitive (svc, "volumes")
-                            ? cJSON_GetObjectItemCaseSensitive (svc, "volumes")->child
-                            : NULL;
-       v; v = v->next)
+  for (char **s = b->selected; *s; s++)
     {
-      const char *type = cc_json_get_string (v, "type"), *source = cc_json_get_string (v, "source");
-      if (type && strcmp (type, "volume") == 0 && source && strcmp (source, key) == 0)
+      const struct cc_service *svc = cc_project_service (b->p, *s);
+      if (kind == CC_ACTION_CREATE_NETWORK ? cc_service_network (svc, key) != NULL : cc_service_uses_volume (svc, key))
         return true;
     }
   return false;
 }
 
-static bool
-selected_use (struct builder *b, const char *section, const char *key)
+static void
+plan_one_shared (struct builder *b, enum cc_action_kind kind, const char *key, const char *name, bool external)
 {
-  for (char **s = b->selected; *s; s++)
-    if (service_uses (cc_project_service_json (b->p, *s), section, key))
-      return true;
-  return false;
+  const char *section = kind == CC_ACTION_CREATE_NETWORK ? "networks" : "volumes";
+
+  if (external || ! selected_use (b, kind, key) || is_created (state_entry (b->state, section, key)))
+    return;
+  add (b, kind, -1, NULL, name)->key = xstrdup (key);
 }
 
 static void
-plan_shared (struct builder *b, const char *section, enum cc_action_kind kind)
+plan_shared (struct builder *b)
 {
-  const cJSON *all = cJSON_GetObjectItemCaseSensitive (b->p->model, section);
+  const struct cc_model_view *v = b->p->view;
 
-  for (const cJSON *it = all ? all->child : NULL; it; it = it->next)
-    {
-      struct cc_action *a;
-      if (cc_json_get_bool (it, "external", false) || ! selected_use (b, section, it->string))
-        continue;
-      if (is_created (state_entry (b->state, section, it->string)))
-        continue;
-      a = add (b, kind, -1, NULL, cc_json_get_string (it, "name") ? cc_json_get_string (it, "name") : it->string);
-      a->key = xstrdup (it->string);
-    }
+  for (size_t i = 0; i < v->n_networks; i++)
+    plan_one_shared (b, CC_ACTION_CREATE_NETWORK, v->networks[i].key, v->networks[i].name, v->networks[i].external);
+  for (size_t i = 0; i < v->n_volumes; i++)
+    plan_one_shared (b, CC_ACTION_CREATE_VOLUME, v->volumes[i].key, v->volumes[i].name, v->volumes[i].external);
 }
 
 static void
@@ -229,7 +142,7 @@ plan_orphans (struct builder *b)
     {
       const char *svc = cc_json_get_string (c, "service");
       struct cc_action *a;
-      if (svc == NULL || cc_project_service_json (b->p, svc) || cc_json_get_bool (c, "oneoff", false))
+      if (svc == NULL || cc_project_service (b->p, svc) || cc_json_get_bool (c, "oneoff", false))
         continue;
       a = add (b, CC_ACTION_REMOVE_ORPHAN, -1, svc, c->string);
       a->report_only = ! b->o->remove_orphans;
@@ -239,20 +152,18 @@ plan_orphans (struct builder *b)
 /* ---- per service ----------------------------------------------------------- */
 
 static void
-plan_waits (struct builder *b, const cJSON *svc, const char *name, int level)
+plan_waits (struct builder *b, const struct cc_service *svc, int level)
 {
-  const cJSON *deps = cJSON_GetObjectItemCaseSensitive (svc, "depends_on");
-
-  for (const cJSON *d = deps ? deps->child : NULL; d; d = d->next)
+  for (size_t i = 0; i < svc->n_depends_on; i++)
     {
+      const struct cc_dependency *d = &svc->depends_on[i];
       struct cc_action *a;
-      const char *cond = cc_json_get_string (d, "condition");
-      if (! cc_strv_contains (b->selected, d->string))
+      if (! cc_strv_contains (b->selected, d->service))
         continue;
-      a = add (b, CC_ACTION_WAIT, level, name, NULL);
-      a->reason = xstrdup (d->string);
-      a->condition = xstrdup (cond ? cond : "service_started");
-      a->required = cc_json_get_bool (d, "required", true);
+      a = add (b, CC_ACTION_WAIT, level, svc->name, NULL);
+      a->reason = xstrdup (d->service);
+      a->condition = d->condition;
+      a->required = d->required;
     }
 }
 
@@ -278,10 +189,10 @@ forced (const struct builder *b, const char *service)
 
 /* What to do with an existing replica.  */
 static struct cc_action *
-plan_existing (struct builder *b, const cJSON *svc, const char *service, const cJSON *entry, const char *cname,
-               int level)
+plan_existing (struct builder *b, const struct cc_service *svc, const cJSON *entry, const char *cname, int level)
 {
-  cleanup_free char *hash = cc_compose_service_hash_json (svc);
+  const char *service = svc->name;
+  cleanup_free char *hash = cc_compose_service_hash_json (svc->json);
   cleanup_free char *why = NULL;
   const char *old_hash = cc_json_get_string (entry, "config_hash");
   const char *old_image = cc_json_get_string (entry, "image_id");
@@ -292,7 +203,7 @@ plan_existing (struct builder *b, const cJSON *svc, const char *service, const c
 
   if (old_hash == NULL || strcmp (old_hash, hash) != 0)
     {
-      why = cc_plan_describe_change (cJSON_GetObjectItemCaseSensitive (entry, "config"), svc);
+      why = cc_compose_describe_change (cJSON_GetObjectItemCaseSensitive (entry, "config"), svc->json);
       if (why == NULL)
         why = xstrdup ("configuration changed");
     }
@@ -331,13 +242,12 @@ was_recreated (struct builder *b, const char *service)
 
 /* depends_on.restart: a running dependent of a recreated dependency restarts.  */
 static void
-apply_restart_deps (struct builder *b, const cJSON *svc, size_t first)
+apply_restart_deps (struct builder *b, const struct cc_service *svc, size_t first)
 {
-  const cJSON *deps = cJSON_GetObjectItemCaseSensitive (svc, "depends_on");
   bool restart = false;
 
-  for (const cJSON *d = deps ? deps->child : NULL; d; d = d->next)
-    if (cc_json_get_bool (d, "restart", false) && was_recreated (b, d->string))
+  for (size_t i = 0; i < svc->n_depends_on; i++)
+    if (svc->depends_on[i].restart && was_recreated (b, svc->depends_on[i].service))
       restart = true;
   for (size_t i = first; restart && i < b->plan->n; i++)
     if (b->plan->actions[i].kind == CC_ACTION_KEEP)
@@ -359,15 +269,15 @@ needs_work (const struct cc_plan *plan, size_t first)
 static void
 plan_service (struct builder *b, const char *service, int level)
 {
-  const cJSON *svc = cc_project_service_json (b->p, service);
+  const struct cc_service *svc = cc_project_service (b->p, service);
   const cJSON *containers = cJSON_GetObjectItemCaseSensitive (b->state, "containers");
-  int n = cc_plan_replicas (svc, service, b->o->scale);
+  int n = cc_plan_replicas (svc, b->o->scale);
   size_t first, waits = b->plan->n;
   cleanup_strv char **existing = NULL;
 
   /* Nothing starts with --no-start: there is nothing to wait for.  */
   if (! b->o->no_start)
-    plan_waits (b, svc, service, level);
+    plan_waits (b, svc, level);
   first = b->plan->n;
   for (int i = 1; i <= n; i++)
     {
@@ -375,7 +285,7 @@ plan_service (struct builder *b, const char *service, int level)
       const cJSON *entry = cJSON_GetObjectItemCaseSensitive (containers, cname);
       struct cc_action *a;
       if (entry)
-        a = plan_existing (b, svc, service, entry, cname, level);
+        a = plan_existing (b, svc, entry, cname, level);
       else
         {
           a = add (b, CC_ACTION_CREATE, level, service, cname);
@@ -400,7 +310,6 @@ plan_service (struct builder *b, const char *service, int level)
         {
           free (b->plan->actions[i].service);
           free (b->plan->actions[i].reason);
-          free (b->plan->actions[i].condition);
         }
       memmove (&b->plan->actions[waits], &b->plan->actions[first], (b->plan->n - first) * sizeof (struct cc_action));
       b->plan->n -= first - waits;
@@ -414,7 +323,7 @@ select_services (struct builder *b, struct cc_compose_levels **levels, cc_error_
 
   if (named)
     for (char *const *s = named; *s; s++)
-      if (cc_project_service_json (b->p, *s) == NULL)
+      if (cc_project_service (b->p, *s) == NULL)
         return cc_error_make (err, ENOENT, "no such service: `%s`", *s);
   if (b->o->no_deps && named)
     b->selected = cc_strv_dup (named);
@@ -440,8 +349,7 @@ cc_plan_make (const struct cc_project *p, const cJSON *state, const struct cc_pl
   selected = b.selected;
   plan = b.plan = xzalloc (sizeof (*plan));
   plan->n_levels = levels->n_levels;
-  plan_shared (&b, "networks", CC_ACTION_CREATE_NETWORK);
-  plan_shared (&b, "volumes", CC_ACTION_CREATE_VOLUME);
+  plan_shared (&b);
   plan_orphans (&b);
   for (size_t l = 0; l < levels->n_levels; l++)
     for (char **s = levels->levels[l]; *s; s++)
@@ -452,6 +360,12 @@ cc_plan_make (const struct cc_project *p, const cJSON *state, const struct cc_pl
 }
 
 /* ---- printing ------------------------------------------------------------ */
+
+static const char *const condition_words[] = {
+  [CC_DEPENDS_STARTED] = "started",
+  [CC_DEPENDS_HEALTHY] = "healthy",
+  [CC_DEPENDS_COMPLETED] = "completed successfully",
+};
 
 static void
 format_action (struct cc_buf *b, const struct cc_action *a)
@@ -482,10 +396,7 @@ format_action (struct cc_buf *b, const struct cc_action *a)
       cc_buf_printf (b, "remove container %s (above the wanted scale)\n", a->name);
       break;
     case CC_ACTION_WAIT:
-      cc_buf_printf (b, "%s: wait for %s to be %s%s\n", a->service, a->reason,
-                     strcmp (a->condition, "service_healthy") == 0                  ? "healthy"
-                     : strcmp (a->condition, "service_completed_successfully") == 0 ? "completed successfully"
-                                                                                    : "started",
+      cc_buf_printf (b, "%s: wait for %s to be %s%s\n", a->service, a->reason, condition_words[a->condition],
                      a->required ? "" : " (optional)");
       break;
     case CC_ACTION_RECREATE:

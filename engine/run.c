@@ -17,7 +17,6 @@
 #include "lib/json.h"
 #include "lib/strv.h"
 #include "lib/xalloc.h"
-#include "network/network.h"
 #include "runtime/runtime.h"
 
 static char *
@@ -38,66 +37,11 @@ random_suffix (void)
 }
 
 static cJSON *
-strv_json (char *const *v)
-{
-  cJSON *a = cJSON_CreateArray ();
-
-  for (; v && *v; v++)
-    cJSON_AddItemToArray (a, cJSON_CreateString (*v));
-  return a;
-}
-
-/* The service config with the command line's overrides.  */
-static int
-override (cJSON *svc, const struct cc_run_opts *o, cc_error_t *err)
-{
-  cJSON *env = cJSON_GetObjectItemCaseSensitive (svc, "environment"), *ports;
-
-  if (o->command && *o->command)
-    cc_json_set (svc, "command", strv_json (o->command));
-  if (o->entrypoint)
-    {
-      cc_json_set (svc, "entrypoint", strv_json ((char *[]){ (char *)o->entrypoint, NULL }));
-      if (! (o->command && *o->command))
-        cc_json_set (svc, "command", cJSON_CreateNull ());
-    }
-  if (env == NULL || ! cJSON_IsObject (env))
-    cc_json_set (svc, "environment", env = cJSON_CreateObject ());
-  for (char *const *e = o->env; e && *e; e++)
-    {
-      cleanup_free char *key = xstrndup (*e, strcspn (*e, "="));
-      cc_json_set_string (env, key, strchr (*e, '=') ? strchr (*e, '=') + 1 : "");
-    }
-  if (o->user)
-    cc_json_set_string (svc, "user", o->user);
-  if (o->workdir)
-    cc_json_set_string (svc, "working_dir", o->workdir);
-  /* Docker: a one-off container publishes nothing unless asked, and is never
-     restarted.  */
-  if (! o->service_ports)
-    cJSON_DeleteItemFromObjectCaseSensitive (svc, "ports");
-  if (o->publish && *o->publish)
-    {
-      ports = cJSON_GetObjectItemCaseSensitive (svc, "ports");
-      if (ports == NULL)
-        cc_json_set (svc, "ports", ports = cJSON_CreateArray ());
-      /* Compose's grammar, as the file's ports: one entry per container port.  */
-      for (char *const *pp = o->publish; *pp; pp++)
-        if (cc_ports_parse_short (*pp, ports, err) < 0)
-          return cc_error_wrap (err, "--publish `%s`", *pp);
-    }
-  cJSON_DeleteItemFromObjectCaseSensitive (svc, "restart");
-  cJSON_DeleteItemFromObjectCaseSensitive (svc, "container_name");
-  return 0;
-}
-
-static cJSON *
 oneoff_entry (const struct cc_project *p, const struct cc_service *svc, const char *image_id)
 {
   cleanup_free char *ref = svc->image ? xstrdup (svc->image) : xasprintf ("%s-%s", p->name, svc->name);
   struct cc_entry_info i = {
-    .service = svc->name,
-    .config = svc->json,
+    .svc = svc,
     .image_ref = ref,
     .image_id = image_id,
     .oneoff = true,
@@ -131,8 +75,7 @@ start_dependencies (const struct cc_project *p, const struct cc_run_opts *o, cc_
   for (size_t i = 0; i < svc->n_depends_on; i++)
     {
       const struct cc_dependency *d = &svc->depends_on[i];
-      if (cc_engine_wait_condition (st->json, d->service, cc_depends_condition_name (d->condition), -1, err) < 0
-          && d->required)
+      if (cc_engine_wait_condition (st->json, d->service, d->condition, -1, err) < 0 && d->required)
         return cc_error_wrap (err, "dependency failed to start for service `%s`", o->service);
       cc_error_release (err);
     }
@@ -164,6 +107,15 @@ run_oneoff (const struct cc_project *p, const struct cc_run_opts *o, char **name
   cleanup_state struct cc_state *st = NULL;
   cleanup_free char *suffix = random_suffix (), *name = NULL, *image_id = NULL;
   cleanup_runtime_attach struct cc_runtime_attach *a = NULL;
+  struct cc_service_override ov = {
+    .command = o->command,
+    .entrypoint = o->entrypoint,
+    .env = o->env,
+    .user = o->user,
+    .workdir = o->workdir,
+    .publish = o->publish,
+    .service_ports = o->service_ports,
+  };
   cJSON *entry;
 
   if (cc_project_service (p, o->service) == NULL)
@@ -171,9 +123,8 @@ run_oneoff (const struct cc_project *p, const struct cc_run_opts *o, char **name
   if ((! o->no_deps && start_dependencies (p, o, err) < 0) || cc_engine_prepare_shared (p, o->service, err) < 0)
     return -1;
   /* The service's config with the command line's overrides, and its view.  */
-  config = cJSON_Duplicate (cc_project_service_json (p, o->service), true);
-  if (override (config, o, err) < 0 || cc_service_new (o->service, config, NULL, &svc, err) < 0
-      || resolve_image (p, svc, &image_id, err) < 0)
+  if (cc_compose_override (cc_project_service (p, o->service)->json, &ov, &config, err) < 0
+      || cc_service_new (o->service, config, NULL, &svc, err) < 0 || resolve_image (p, svc, &image_id, err) < 0)
     return -1;
   name = o->name ? xstrdup (o->name) : xasprintf ("%s-%s-run-%s", p->name, o->service, suffix);
   if (cc_state_open (p->name, true, &st, err) < 0)

@@ -14,17 +14,17 @@
 static int
 wait_dependencies (const struct cc_project *p, const cJSON *state, const char *service, cc_error_t *err)
 {
-  const cJSON *deps = cJSON_GetObjectItemCaseSensitive (cc_project_service_json (p, service), "depends_on");
+  const struct cc_service *svc = cc_project_service (p, service);
 
-  for (const cJSON *d = deps ? deps->child : NULL; d; d = d->next)
+  for (size_t i = 0; svc && i < svc->n_depends_on; i++)
     {
-      cleanup_strv char **has = cc_state_container_names (state, d->string, false);
-      const char *cond = cc_json_get_string (d, "condition");
+      const struct cc_dependency *d = &svc->depends_on[i];
+      cleanup_strv char **has = cc_state_container_names (state, d->service, false);
       if (*has == NULL)
         continue;
-      if (cc_engine_wait_condition (state, d->string, cond ? cond : "service_started", -1, err) < 0)
+      if (cc_engine_wait_condition (state, d->service, d->condition, -1, err) < 0)
         {
-          if (! cc_json_get_bool (d, "required", true))
+          if (! d->required)
             {
               cc_error_release (err);
               continue;

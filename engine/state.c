@@ -281,15 +281,22 @@ cc_state_container_names (const cJSON *state, const char *service, bool oneoff)
   return out;
 }
 
+/* The container's own namespace: a bridge (its networks, or none at
+   all) or `none`; host, service: and container: join another's.  */
+static bool
+owns_netns (enum cc_network_mode mode)
+{
+  return mode == CC_NETWORK_MODE_DEFAULT || mode == CC_NETWORK_MODE_BRIDGE || mode == CC_NETWORK_MODE_NONE;
+}
+
 cJSON *
 cc_engine_new_entry (const struct cc_entry_info *i)
 {
-  const cJSON *nets = cJSON_GetObjectItemCaseSensitive (i->config, "networks");
-  const char *mode = cc_json_get_string (i->config, "network_mode");
-  cleanup_free char *hash = cc_compose_service_hash_json (i->config);
+  const struct cc_service *svc = i->svc;
+  cleanup_free char *hash = cc_compose_service_hash_json (svc->json);
   cJSON *e = cJSON_CreateObject (), *names = cJSON_CreateArray ();
 
-  cc_json_set_string (e, "service", i->service);
+  cc_json_set_string (e, "service", svc->name);
   cc_json_set_int (e, "number", i->number);
   if (i->oneoff)
     cc_json_set_bool (e, "oneoff", true);
@@ -297,11 +304,11 @@ cc_engine_new_entry (const struct cc_entry_info *i)
   cc_json_set_string (e, "image", i->image_ref);
   cc_json_set_string (e, "image_id", i->image_id);
   cc_json_set_string (e, "config_hash", hash);
-  cc_json_set (e, "config", cJSON_Duplicate (i->config, true));
-  for (const cJSON *n = mode ? NULL : nets ? nets->child : NULL; n; n = n->next)
-    cJSON_AddItemToArray (names, cJSON_CreateString (n->string));
+  cc_json_set (e, "config", cJSON_Duplicate (svc->json, true));
+  for (size_t k = 0; svc->network_mode == CC_NETWORK_MODE_DEFAULT && k < svc->n_networks; k++)
+    cJSON_AddItemToArray (names, cJSON_CreateString (svc->networks[k].key));
   cc_json_set (e, "networks", names);
-  cc_json_set_bool (e, "owns_netns", mode == NULL || strcmp (mode, "none") == 0);
+  cc_json_set_bool (e, "owns_netns", owns_netns (svc->network_mode));
   cc_json_set_string (e, "status", "creating");
   cc_json_set_int (e, "created_ms", (int64_t)time (NULL) * 1000);
   return e;

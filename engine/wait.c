@@ -51,7 +51,7 @@ exited_verdict (const char *name, const cJSON *st, bool zero_is_success, cc_erro
 }
 
 static enum verdict
-judge (const char *name, const char *condition, bool healthcheck, cc_error_t *err)
+judge (const char *name, enum cc_depends_condition condition, bool healthcheck, cc_error_t *err)
 {
   cleanup_cjson cJSON *st = NULL;
   const char *status, *health;
@@ -65,9 +65,9 @@ judge (const char *name, const char *condition, bool healthcheck, cc_error_t *er
   health = cc_json_get_string (cJSON_GetObjectItemCaseSensitive (st, "health"), "Status");
   if (status == NULL || strcmp (status, "created") == 0)
     return PENDING;
-  if (strcmp (condition, "service_completed_successfully") == 0)
+  if (condition == CC_DEPENDS_COMPLETED)
     return strcmp (status, "exited") == 0 ? exited_verdict (name, st, true, err) : PENDING;
-  if (strcmp (condition, "service_healthy") != 0)
+  if (condition != CC_DEPENDS_HEALTHY)
     return MET;
   if (! healthcheck)
     {
@@ -90,10 +90,11 @@ judge (const char *name, const char *condition, bool healthcheck, cc_error_t *er
 volatile sig_atomic_t cc_engine_interrupted;
 
 int
-cc_engine_wait_condition (const cJSON *state, const char *service, const char *condition, int64_t timeout_ms,
-                          cc_error_t *err)
+cc_engine_wait_condition (const cJSON *state, const char *service, enum cc_depends_condition condition,
+                          int64_t timeout_ms, cc_error_t *err)
 {
   cleanup_strv char **names = cc_state_container_names (state, service, false);
+  const char *what = cc_depends_condition_name (condition);
   int64_t t0 = cc_engine_now_ms ();
 
   if (*names == NULL)
@@ -106,14 +107,14 @@ cc_engine_wait_condition (const cJSON *state, const char *service, const char *c
       while ((v = judge (*n, condition, healthcheck, err)) == PENDING)
         {
           if (timeout_ms >= 0 && cc_engine_now_ms () - t0 > timeout_ms)
-            return cc_error_make (err, ETIMEDOUT, "container %s: %s not met after %lld ms", *n, condition,
+            return cc_error_make (err, ETIMEDOUT, "container %s: %s not met after %lld ms", *n, what,
                                   (long long)timeout_ms);
           if (cc_engine_interrupted)
-            return cc_error_make (err, EINTR, "interrupted while waiting for container %s: %s", *n, condition);
+            return cc_error_make (err, EINTR, "interrupted while waiting for container %s: %s", *n, what);
           cc_engine_backoff (&step);
         }
       if (v == FAILED)
-        return cc_error_wrap (err, "%s", condition);
+        return cc_error_wrap (err, "%s", what);
     }
   return 0;
 }

@@ -108,9 +108,8 @@ test_durations (void **state)
   };
   /* The last ones are out of the int64 range (or not numbers at all):
      casting them was undefined behaviour (fuzz/regressions/units/).  */
-  static const char *const bad[] = { "10",   "abc",    "5x",   "",      "1m30",  "-1s", "s",    "1s5",
-                                     "ms",   "1e400s", "1 s",  "13e89", "1e300s", "1e300", "inf", "infs",
-                                     "nans", "nan" };
+  static const char *const bad[] = { "10",     "abc", "5x",    "",       "1m30",  "-1s", "s",    "1s5",  "ms",
+                                     "1e400s", "1 s", "13e89", "1e300s", "1e300", "inf", "infs", "nans", "nan" };
 
   (void)state;
   for (size_t i = 0; i < CC_N_ELEMENTS (ok); i++)
@@ -866,12 +865,54 @@ test_render_escapes_dollars (void **state)
   assert_non_null (strstr (json, "\"HASH\": \"a$$b\""));
 }
 
+static void
+test_describe_change (void **state)
+{
+  cleanup_cjson cJSON *a
+      = cJSON_Parse ("{\"image\":\"x\",\"environment\":{\"A\":\"1\",\"B\":\"2\"},"
+                     "\"ports\":[1],\"deploy\":{\"replicas\":1,\"resources\":{\"limits\":{\"memory\":1}}},"
+                     "\"depends_on\":{\"db\":{}},\"healthcheck\":null}");
+  cleanup_cjson cJSON *b
+      = cJSON_Parse ("{\"image\":\"x\",\"environment\":{\"A\":\"1\",\"C\":\"3\"},"
+                     "\"ports\":[2],\"deploy\":{\"replicas\":3,\"resources\":{\"limits\":{\"memory\":2}}},"
+                     "\"depends_on\":{},\"healthcheck\":{\"test\":[\"NONE\"]}}");
+  cleanup_free char *d = cc_compose_describe_change (a, b);
+  cleanup_free char *same = cc_compose_describe_change (a, a);
+
+  (void)state;
+  /* depends_on and deploy.replicas never need a new container.  */
+  assert_string_equal (d, "environment.B removed, environment.C added, ports changed, "
+                          "deploy.resources.limits.memory changed, healthcheck added");
+  assert_null (same);
+}
+
+static void
+test_same_network_decides_in_place_recreate (void **state)
+{
+  cleanup_cjson cJSON *a = cJSON_Parse ("{\"image\":\"x\",\"environment\":{\"A\":\"1\"},"
+                                        "\"networks\":{\"default\":null},\"ports\":[{\"target\":80}]}");
+  cleanup_cjson cJSON *env = cJSON_Parse ("{\"image\":\"y\",\"environment\":{\"A\":\"2\"},"
+                                          "\"networks\":{\"default\":null},\"ports\":[{\"target\":80}]}");
+  cleanup_cjson cJSON *port = cJSON_Parse ("{\"image\":\"x\",\"environment\":{\"A\":\"1\"},"
+                                           "\"networks\":{\"default\":null},\"ports\":[{\"target\":81}]}");
+  cleanup_cjson cJSON *dns = cJSON_Parse ("{\"image\":\"x\",\"networks\":{\"default\":null},"
+                                          "\"ports\":[{\"target\":80}],\"dns\":[\"1.1.1.1\"]}");
+
+  (void)state;
+  assert_true (cc_compose_same_network (a, env));
+  assert_false (cc_compose_same_network (a, port));
+  assert_false (cc_compose_same_network (a, dns));
+  assert_false (cc_compose_same_network (NULL, a));
+}
+
 int
 main (void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test (test_durations),
     cmocka_unit_test (test_bytes),
+    cmocka_unit_test (test_describe_change),
+    cmocka_unit_test (test_same_network_decides_in_place_recreate),
     cmocka_unit_test (test_ports_short),
     cmocka_unit_test (test_ports_long),
     cmocka_unit_test (test_volumes_short),

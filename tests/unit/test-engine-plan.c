@@ -1,5 +1,5 @@
-/* Unit tests for the engine's plan (pure: model + state -> actions), the
-   change description, replicas and the runtime spec.  Models are
+/* Unit tests for the engine's plan (pure: model + state -> actions),
+   replicas and the runtime spec.  Models are
    hand-written in the normalized shape `ccompose config --format json`
    prints.  */
 #include <setjmp.h>
@@ -57,6 +57,7 @@ fixture_init (struct fixture *f, const char *model)
 static void
 fixture_release (struct fixture *f)
 {
+  cc_model_view_free (f->p.view);
   cJSON_Delete (f->p.model);
   cJSON_Delete (f->state);
   cJSON_Delete (f->images);
@@ -114,6 +115,11 @@ plan_text (struct fixture *f, struct cc_plan_opts *o)
 
   o->image_ids = f->images;
   o->status = f->status;
+  /* The view of the model as the test changed it last.  */
+  cc_model_view_free (f->p.view);
+  f->p.view = NULL;
+  if (cc_model_view_new (f->p.model, NULL, &f->p.view, &err) < 0)
+    fail_msg ("view: %s", err->msg);
   if (cc_plan_make (&f->p, f->state, o, &plan, &err) < 0)
     fail_msg ("plan failed: %s", err->msg);
   return cc_plan_format (plan);
@@ -354,16 +360,22 @@ test_replicas_sources (void **state)
   cleanup_cjson cJSON *a = cJSON_Parse ("{\"scale\":2}");
   cleanup_cjson cJSON *b = cJSON_Parse ("{\"deploy\":{\"replicas\":4}}");
   cleanup_cjson cJSON *c = cJSON_Parse ("{}");
+  cleanup_service struct cc_service *va = NULL, *vb = NULL, *vc = NULL, *we = NULL, *webx = NULL;
   char *scale[] = { (char *)"web=5", (char *)"webx=9", NULL };
 
   (void)state;
-  assert_int_equal (cc_plan_replicas (a, "web", NULL), 2);
-  assert_int_equal (cc_plan_replicas (b, "web", NULL), 4);
-  assert_int_equal (cc_plan_replicas (c, "web", NULL), 1);
-  assert_int_equal (cc_plan_replicas (c, "web", scale), 5);
+  assert_int_equal (cc_service_new ("web", a, NULL, &va, NULL), 0);
+  assert_int_equal (cc_service_new ("web", b, NULL, &vb, NULL), 0);
+  assert_int_equal (cc_service_new ("web", c, NULL, &vc, NULL), 0);
+  assert_int_equal (cc_service_new ("we", c, NULL, &we, NULL), 0);
+  assert_int_equal (cc_service_new ("webx", b, NULL, &webx, NULL), 0);
+  assert_int_equal (cc_plan_replicas (va, NULL), 2);
+  assert_int_equal (cc_plan_replicas (vb, NULL), 4);
+  assert_int_equal (cc_plan_replicas (vc, NULL), 1);
+  assert_int_equal (cc_plan_replicas (vc, scale), 5);
   /* "web" must not match the prefix of "webx".  */
-  assert_int_equal (cc_plan_replicas (c, "we", scale), 1);
-  assert_int_equal (cc_plan_replicas (b, "webx", scale), 9);
+  assert_int_equal (cc_plan_replicas (we, scale), 1);
+  assert_int_equal (cc_plan_replicas (webx, scale), 9);
 }
 
 static void
@@ -433,46 +445,6 @@ test_external_and_unused_resources (void **state)
 }
 
 static void
-test_describe_change (void **state)
-{
-  cleanup_cjson cJSON *a
-      = cJSON_Parse ("{\"image\":\"x\",\"environment\":{\"A\":\"1\",\"B\":\"2\"},"
-                     "\"ports\":[1],\"deploy\":{\"replicas\":1,\"resources\":{\"limits\":{\"memory\":1}}},"
-                     "\"depends_on\":{\"db\":{}},\"healthcheck\":null}");
-  cleanup_cjson cJSON *b
-      = cJSON_Parse ("{\"image\":\"x\",\"environment\":{\"A\":\"1\",\"C\":\"3\"},"
-                     "\"ports\":[2],\"deploy\":{\"replicas\":3,\"resources\":{\"limits\":{\"memory\":2}}},"
-                     "\"depends_on\":{},\"healthcheck\":{\"test\":[\"NONE\"]}}");
-  cleanup_free char *d = cc_plan_describe_change (a, b);
-  cleanup_free char *same = cc_plan_describe_change (a, a);
-
-  (void)state;
-  /* depends_on and deploy.replicas never need a new container.  */
-  assert_string_equal (d, "environment.B removed, environment.C added, ports changed, "
-                          "deploy.resources.limits.memory changed, healthcheck added");
-  assert_null (same);
-}
-
-static void
-test_same_network_decides_in_place_recreate (void **state)
-{
-  cleanup_cjson cJSON *a = cJSON_Parse ("{\"image\":\"x\",\"environment\":{\"A\":\"1\"},"
-                                        "\"networks\":{\"default\":null},\"ports\":[{\"target\":80}]}");
-  cleanup_cjson cJSON *env = cJSON_Parse ("{\"image\":\"y\",\"environment\":{\"A\":\"2\"},"
-                                          "\"networks\":{\"default\":null},\"ports\":[{\"target\":80}]}");
-  cleanup_cjson cJSON *port = cJSON_Parse ("{\"image\":\"x\",\"environment\":{\"A\":\"1\"},"
-                                           "\"networks\":{\"default\":null},\"ports\":[{\"target\":81}]}");
-  cleanup_cjson cJSON *dns = cJSON_Parse ("{\"image\":\"x\",\"networks\":{\"default\":null},"
-                                          "\"ports\":[{\"target\":80}],\"dns\":[\"1.1.1.1\"]}");
-
-  (void)state;
-  assert_true (cc_engine_same_network (a, env));
-  assert_false (cc_engine_same_network (a, port));
-  assert_false (cc_engine_same_network (a, dns));
-  assert_false (cc_engine_same_network (NULL, a));
-}
-
-static void
 test_container_names_from_state (void **state)
 {
   cleanup_cjson cJSON *st = cJSON_Parse ("{\"containers\":{"
@@ -512,9 +484,9 @@ test_spec_zero_healthcheck_values_and_long_names (void **state)
   cleanup_error cc_error_t err = NULL;
 
   (void)state;
-  assert_int_equal (cc_service_new ("web", cJSON_GetObjectItem (cJSON_GetObjectItem (model, "services"), "web"), NULL,
-                                    &svc, NULL),
-                    0);
+  assert_int_equal (
+      cc_service_new ("web", cJSON_GetObjectItem (cJSON_GetObjectItem (model, "services"), "web"), NULL, &svc, NULL),
+      0);
   if (cc_engine_build_spec (&p, svc, &img, name, NULL, &s, &err) < 0)
     fail_msg ("%s", err->msg);
   assert_int_equal (s->health.interval_ms, 30000);
@@ -544,8 +516,6 @@ main (void)
     cmocka_unit_test (test_no_deps_and_named_services),
     cmocka_unit_test (test_restart_true_dependency),
     cmocka_unit_test (test_external_and_unused_resources),
-    cmocka_unit_test (test_describe_change),
-    cmocka_unit_test (test_same_network_decides_in_place_recreate),
     cmocka_unit_test (test_container_names_from_state),
     cmocka_unit_test (test_spec_zero_healthcheck_values_and_long_names),
   };

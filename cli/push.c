@@ -12,7 +12,6 @@
 #include "compose/compose.h"
 #include "image/image.h"
 #include "lib/cleanup.h"
-#include "lib/json.h"
 #include "lib/strv.h"
 #include "lib/xalloc.h"
 
@@ -62,28 +61,25 @@ select_services (const struct cc_project *p, char **named, bool include_deps, ch
 
 /* `image:` first, then `build.tags`.  */
 static char **
-service_names (const cJSON *svc)
+service_names (const struct cc_service *svc)
 {
-  const cJSON *tags = cJSON_GetObjectItemCaseSensitive (cJSON_GetObjectItemCaseSensitive (svc, "build"), "tags"), *it;
   char **v = xzalloc (sizeof (char *));
 
-  cc_strv_append (&v, cc_json_get_string (svc, "image"));
-  cJSON_ArrayForEach (it, tags)
-  {
-    if (cJSON_IsString (it) && ! cc_strv_contains (v, it->valuestring))
-      cc_strv_append (&v, it->valuestring);
-  }
+  cc_strv_append (&v, svc->image);
+  for (char *const *t = svc->build->tags; t && *t; t++)
+    if (! cc_strv_contains (v, *t))
+      cc_strv_append (&v, *t);
   return v;
 }
 
 static int
 push_service (const struct cc_project *p, const char *name, const struct push_opts *o, char ***done)
 {
-  const cJSON *svc = cc_project_service (p, name);
+  const struct cc_service *svc = cc_project_service (p, name);
   cleanup_strv char **refs = NULL;
   int ret = 0;
 
-  if (cc_json_get_string (svc, "image") == NULL || cJSON_GetObjectItemCaseSensitive (svc, "build") == NULL)
+  if (svc->image == NULL || svc->build == NULL)
     {
       if (! o->quiet)
         fprintf (stderr, " - Service %s: skipped, it has no `build:` with an `image:` to push\n", name);

@@ -36,6 +36,7 @@
 #include "lib/xalloc.h"
 #include "network/network.h"
 #include "runtime/runtime.h"
+#include "volumes/volumes.h"
 
 static const char usage[]
     = "Usage: ccompose system [OPTIONS] COMMAND\n\n"
@@ -277,6 +278,20 @@ check_network (struct scan *s)
     found (s, "network", xstrdup (*l));
 }
 
+/* Driver mounts of volumes no container uses, and users no live project
+   has (volumes/residue.c).  */
+static void
+check_volumes (struct scan *s)
+{
+  cleanup_strv char **lines = NULL;
+  cc_error_t e = NULL;
+
+  if (cc_volumes_residue (s->fix, s->claimed, &lines, &e) < 0)
+    failed (s, &e);
+  for (char **l = lines; l && *l; l++)
+    found (s, "volume", xstrdup (*l));
+}
+
 /* The identity the container's state records for its monitor.  */
 static bool
 monitor_is_recorded (const char *id, pid_t pid, uint64_t start)
@@ -409,7 +424,8 @@ mount_is_owned (const struct scan *s, const char *mnt)
     bool (*is_live) (const struct scan *s, const char *name);
   } owners[] = { { containers, is_claimed }, { logs, is_claimed }, { projects, is_live_project } };
 
-  if (is_strictly_under (mnt, netns))
+  /* network/ judges the netns handles, volumes/ its driver mounts.  */
+  if (is_strictly_under (mnt, netns) || cc_volumes_owns_mount (mnt))
     return true;
   for (size_t i = 0; i < CC_N_ELEMENTS (owners); i++)
     if (is_strictly_under (mnt, owners[i].dir))
@@ -475,7 +491,8 @@ check_logs (struct scan *s)
 static void (*const checks[]) (struct scan *s) = {
   /* Mounts first: a container's directory cannot go while something is
      mounted in it.  */
-  check_project_dirs, check_builds,   check_mounts,  check_containers,
+  check_project_dirs, check_builds,   check_mounts,  check_volumes,
+  check_containers,
   check_network,      check_monitors, check_cgroups, check_logs,
 };
 

@@ -12,6 +12,7 @@
 #include "compose/load.h"
 #include "compose/node.h"
 #include "lib/error.h"
+#include "lib/json.h"
 
 /* units.c.  String-level parsers fail with a message and no position;
    the *_node variants put the node's file:line:col in front.  */
@@ -215,8 +216,8 @@ char *cc_render_json (const cJSON *model, bool escape_dollars);
 /* True when a plain YAML scalar with this text would not read back as the same string.  */
 bool cc_yaml_needs_quotes (const char *s);
 
-/* In place: members sorted by key (Go maps), or in TABLE order (Go structs).  */
-void cc_json_sort_keys (cJSON *obj);
+/* In place: members in TABLE order (Go structs); cc_json_sort_keys
+   (lib/json.h) sorts them by key (Go maps).  */
 void cc_json_order_by_table (cJSON *obj, const struct cc_schema_table *table);
 /* A deep copy with the keys of every object sorted (for hashing and output).  */
 cJSON *cc_json_sorted_copy (const cJSON *j);

@@ -54,29 +54,6 @@ move_key (cJSON *to, cJSON *from, const char *key)
     cJSON_AddItemToObject (to, key, it);
 }
 
-/* Relink the members of OBJ in key order, in place (Go prints maps sorted).  */
-void
-cc_json_sort_keys (cJSON *obj)
-{
-  size_t n = 0, i = 0;
-  cleanup_free cJSON **items = NULL;
-
-  if (! cJSON_IsObject (obj) || obj->child == NULL)
-    return;
-  for (cJSON *it = obj->child; it; it = it->next)
-    n++;
-  items = xzalloc (n * sizeof (cJSON *));
-  for (cJSON *it = obj->child; it; it = it->next)
-    items[i++] = it;
-  qsort (items, n, sizeof (cJSON *), compare_items);
-  for (i = 0; i < n; i++)
-    {
-      items[i]->prev = i ? items[i - 1] : items[n - 1];
-      items[i]->next = i + 1 < n ? items[i + 1] : NULL;
-    }
-  obj->child = items[0];
-}
-
 /* Move the first member of FROM to the end of TO, key and all.  */
 static void
 move_first (cJSON *to, cJSON *from)

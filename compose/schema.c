@@ -226,7 +226,8 @@ static TABLE (network_table, "network", network_keys);
 static const struct cc_schema_key volume_keys[] = {
   KEY ("name", STRING),
   FN ("driver", cc_norm_key_volume_driver),
-  NOT_YET ("driver_opts", MAPPING),
+  /* The local driver's type/o/device (volumes/driver.c checks them).  */
+  KEY ("driver_opts", MAPPING),
   FN ("external", cc_norm_key_external),
   KEY ("labels", MAPPING),
 };

@@ -21,6 +21,7 @@
 #include "lib/xalloc.h"
 #include "network/network.h"
 #include "runtime/runtime.h"
+#include "volumes/volumes.h"
 
 struct timings
 {
@@ -192,17 +193,44 @@ create_network (struct up *u, const struct cc_action *a, cc_error_t *err)
   return cc_state_save (u->st, err);
 }
 
+/* Compose's labels of a volume it creates, then the file's: `ccompose
+   volumes` lists a project's volumes by the first.  */
+static char **
+volume_labels (const struct up *u, const struct cc_volume *vol)
+{
+  struct cc_strv_builder b = { 0 };
+
+  cc_strv_builder_push (&b, xasprintf ("com.docker.compose.project=%s", u->p->name));
+  cc_strv_builder_push (&b, xasprintf ("com.docker.compose.volume=%s", vol->key));
+  for (size_t i = 0; i < vol->labels.n; i++)
+    cc_strv_builder_push (&b, xasprintf ("%s=%s", vol->labels.items[i].name, vol->labels.items[i].value ?: ""));
+  return cc_strv_builder_steal (&b);
+}
+
+static char **
+pairs_of (const struct cc_kv_list *l)
+{
+  struct cc_strv_builder b = { 0 };
+
+  for (size_t i = 0; i < l->n; i++)
+    cc_strv_builder_push (&b, xasprintf ("%s=%s", l->items[i].name, l->items[i].value ?: ""));
+  return cc_strv_builder_steal (&b);
+}
+
 static int
 create_volume (struct up *u, const struct cc_action *a, cc_error_t *err)
 {
+  const struct cc_volume *vol = cc_project_volume (u->p, a->key);
   cJSON *entry = cJSON_CreateObject ();
   cleanup_free char *path = cc_volume_path (a->name);
+  cleanup_strv char **labels = volume_labels (u, vol), **options = pairs_of (&vol->driver_opts);
+  struct cc_volume_spec spec = { .name = a->name, .driver = vol->driver, .options = options, .labels = labels };
 
   cc_json_set_string (entry, "name", a->name);
   cc_json_set_string (entry, "path", path);
   cc_json_set_string (entry, "status", "creating");
   cc_json_set (cc_state_section (u->st, "volumes"), a->key, entry);
-  if (cc_state_save (u->st, err) < 0 || cc_volume_create (a->name, err) < 0)
+  if (cc_state_save (u->st, err) < 0 || cc_volume_create (&spec, NULL, err) < 0)
     return -1;
   cc_json_set_string (entry, "status", "created");
   cc_engine_progress ("Volume", a->name, "Created");
@@ -227,6 +255,32 @@ check_externals (struct up *u, cc_error_t *err)
       if (cc_network_find_by_name (v->networks[i].name, &project, &key, err) < 0)
         return -1;
       cc_debug ("external network %s: network `%s` of project %s", v->networks[i].name, key, project);
+    }
+  /* Docker Compose's words: the volume is someone else's to create.  */
+  for (size_t i = 0; i < v->n_volumes; i++)
+    if (v->volumes[i].external && ! cc_volume_exists (v->volumes[i].name))
+      return cc_error_make (err, ENOENT, "external volume \"%s\" not found", v->volumes[i].name);
+  return 0;
+}
+
+/* The volumes this up creates: what their driver cannot honour stops
+   `up` here, at the volume's file:line:col (volumes/ says what).  */
+static int
+check_volumes (struct up *u, cc_error_t *err)
+{
+  for (size_t i = 0; i < u->plan->n; i++)
+    {
+      const struct cc_action *a = &u->plan->actions[i];
+      const struct cc_volume *vol;
+      cleanup_strv char **options = NULL;
+      cleanup_error cc_error_t why = NULL;
+      if (a->kind != CC_ACTION_CREATE_VOLUME)
+        continue;
+      vol = cc_project_volume (u->p, a->key);
+      options = pairs_of (&vol->driver_opts);
+      if (cc_volume_check (&(struct cc_volume_spec){ .name = a->name, .driver = vol->driver, .options = options }, &why)
+          < 0)
+        return cc_compose_error_at (err, &vol->pos, "volume `%s`: %s", a->key, why->msg);
     }
   return 0;
 }
@@ -806,8 +860,8 @@ apply (const struct cc_project *p, struct cc_up_opts *o, struct cc_state *st, cc
     }
   warn_orphans (plan, p, st->json);
   record_project (&u);
-  if (check_externals (&u, err) < 0 || preflight (&u, err) < 0 || remove_planned (&u, err) < 0
-      || create_shared (&u, err) < 0 || run_levels (&u, err) < 0)
+  if (check_externals (&u, err) < 0 || check_volumes (&u, err) < 0 || preflight (&u, err) < 0
+      || remove_planned (&u, err) < 0 || create_shared (&u, err) < 0 || run_levels (&u, err) < 0)
     return -1;
   all = containers_of (&u, services);
   if (o->wait && wait_ready (&u, all, err) < 0)
@@ -831,7 +885,7 @@ cc_engine_prepare_shared (const struct cc_project *p, const char *service, cc_er
     return -1;
   u.st = st;
   u.plan = plan;
-  if (check_externals (&u, err) < 0)
+  if (check_externals (&u, err) < 0 || check_volumes (&u, err) < 0)
     return -1;
   return create_shared (&u, err);
 }

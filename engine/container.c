@@ -18,6 +18,7 @@
 #include "lib/strv.h"
 #include "lib/xalloc.h"
 #include "runtime/runtime.h"
+#include "volumes/volumes.h"
 
 char *
 cc_engine_container_dir (const char *name)
@@ -128,76 +129,73 @@ set_process (struct cc_runtime_spec *s, const struct cc_service *svc, const stru
 
 /* ---- mounts --------------------------------------------------------------- */
 
-static void
-add_mount (struct cc_runtime_spec *s, const char *type, const char *source, const char *target, char **options)
-{
-  struct cc_runtime_mount *m;
-
-  s->mounts = xreallocarray (s->mounts, s->n_mounts + 1, sizeof (*s->mounts));
-  m = &s->mounts[s->n_mounts++];
-  m->type = xstrdup (type);
-  m->source = source ? xstrdup (source) : NULL;
-  m->target = xstrdup (target);
-  m->options = options ? options : xzalloc (sizeof (char *));
-}
-
+/* A mount of the service as volumes/ takes it: a named volume by its
+   full name.  */
 static int
-add_volume_mount (struct cc_runtime_spec *s, const struct cc_project *p, const struct cc_mount *v, const char *name,
-                  const struct cc_image *img, int index, cc_error_t *err)
+vmount_of (const struct cc_project *p, const struct cc_mount *m, struct cc_vmount *out, cc_error_t *err)
 {
-  cleanup_strv char **opts = xzalloc (sizeof (char *));
-  cleanup_free char *path = NULL, *data = NULL;
   const struct cc_volume *vol;
 
-  if (v->read_only)
-    cc_strv_append (&opts, "ro");
-  switch (v->type)
+  *out = (struct cc_vmount){
+    .source = m->source,
+    .target = m->target,
+    .read_only = m->read_only,
+    .create_host_path = m->bind.create_host_path,
+    .nocopy = m->volume.nocopy,
+    .tmpfs_size = m->tmpfs.size,
+  };
+  switch (m->type)
     {
-    case CC_MOUNT_TMPFS:
-      if (v->tmpfs.size > 0)
-        cc_strv_push (&opts, xasprintf ("size=%lld", (long long)v->tmpfs.size));
-      add_mount (s, "tmpfs", NULL, v->target, steal_pointer (&opts));
-      return 0;
     case CC_MOUNT_BIND:
-      if (v->bind.create_host_path)
-        cc_strv_append (&opts, "create_host_path");
-      add_mount (s, "bind", v->source, v->target, steal_pointer (&opts));
+      out->type = CC_VMOUNT_BIND;
+      return 0;
+    case CC_MOUNT_TMPFS:
+      out->type = CC_VMOUNT_TMPFS;
       return 0;
     case CC_MOUNT_VOLUME:
-      break;
+      out->type = CC_VMOUNT_VOLUME;
+      if (m->source == NULL)
+        return 0;
+      if ((vol = cc_project_volume (p, m->source)) == NULL)
+        return cc_error_make (err, ENOENT, "volume `%s` is not declared in the top-level volumes", m->source);
+      out->source = vol->name;
+      return 0;
     default:
-      return cc_error_make (err, ENOTSUP, "volume type `%s` is not supported", cc_mount_type_name (v->type));
+      return cc_error_make (err, ENOTSUP, "volume type `%s` is not supported", cc_mount_type_name (m->type));
     }
-  /* An anonymous volume lives as long as the container.  */
-  if (v->source == NULL)
-    path = xasprintf ("%s/containers/%s/anon-%d", cc_data_dir (), name, index);
-  else
-    {
-      vol = cc_project_volume (p, v->source);
-      if (vol == NULL)
-        return cc_error_make (err, ENOENT, "volume `%s` is not declared in the top-level volumes", v->source);
-      if (cc_volume_create (vol->name, err) < 0
-          || (! v->volume.nocopy && cc_volume_copy_up (vol->name, img->layers, v->target, err) < 0))
-        return -1;
-      path = cc_volume_path (vol->name);
-    }
-  data = cc_path_join (path, "_data");
-  if (cc_mkdir_p (data, 0755, err) < 0)
-    return -1;
-  add_mount (s, "bind", data, v->target, steal_pointer (&opts));
-  return 0;
 }
 
+/* The service's volumes and `tmpfs:` entries, through volumes/.  */
 static int
 set_mounts (struct cc_runtime_spec *s, const struct cc_project *p, const struct cc_service *svc,
             const struct cc_image *img, const char *name, cc_error_t *err)
 {
+  size_t n = svc->n_mounts + svc->n_tmpfs, n_specs = 0;
+  cleanup_free struct cc_vmount *m = xzalloc ((n + 1) * sizeof (*m));
+  cleanup_free char *dir = cc_engine_container_dir (name);
+  struct cc_vmount_spec *specs = NULL;
+
   for (size_t i = 0; i < svc->n_mounts; i++)
-    if (add_volume_mount (s, p, &svc->mounts[i], name, img, (int)i, err) < 0)
+    if (vmount_of (p, &svc->mounts[i], &m[i], err) < 0)
       return cc_error_wrap (err, "volume `%s`", svc->mounts[i].target);
-  /* `tmpfs: ["/run:size=64k,mode=1777"]`  */
   for (size_t i = 0; i < svc->n_tmpfs; i++)
-    add_mount (s, "tmpfs", NULL, svc->tmpfs[i].target, cc_strv_dup (svc->tmpfs[i].options));
+    m[svc->n_mounts + i] = (struct cc_vmount){
+      .type = CC_VMOUNT_TMPFS,
+      .target = svc->tmpfs[i].target,
+      .options = svc->tmpfs[i].options,
+    };
+  if (cc_volumes_attach (name, dir, m, n, img->layers, &specs, &n_specs, err) < 0)
+    return -1;
+  s->mounts = xreallocarray (NULL, n_specs + 1, sizeof (*s->mounts));
+  for (size_t i = 0; i < n_specs; i++)
+    s->mounts[i] = (struct cc_runtime_mount){
+      .type = steal_pointer (&specs[i].type),
+      .source = steal_pointer (&specs[i].source),
+      .target = steal_pointer (&specs[i].target),
+      .options = steal_pointer (&specs[i].options),
+    };
+  s->n_mounts = n_specs;
+  cc_vmount_specs_free (specs, n_specs);
   return 0;
 }
 

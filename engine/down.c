@@ -18,6 +18,7 @@
 #include "lib/xalloc.h"
 #include "network/network.h"
 #include "runtime/runtime.h"
+#include "volumes/volumes.h"
 
 struct down
 {
@@ -193,11 +194,12 @@ remove_volumes (struct down *d, const struct cc_project *p, cc_error_t *list)
       next = it->next;
       if (name == NULL || cc_json_get_bool (it, "external", false))
         continue;
-      if (cc_volume_remove (name, &one) < 0)
+      if (cc_volume_remove (name, false, &one) < 0 && one->status != ENOENT)
         {
           cc_error_append (list, &one);
           continue;
         }
+      cc_error_release (&one);
       cc_engine_progress ("Volume", name, "Removed");
       cJSON_DeleteItemFromObjectCaseSensitive (vols, it->string);
     }
@@ -207,7 +209,7 @@ remove_volumes (struct down *d, const struct cc_project *p, cc_error_t *list)
       cleanup_free char *path = cc_volume_path (name);
       if (v->volumes[i].external || ! cc_file_exists (path))
         continue;
-      if (cc_volume_remove (name, &one) < 0)
+      if (cc_volume_remove (name, false, &one) < 0)
         cc_error_append (list, &one);
       else
         cc_engine_progress ("Volume", name, "Removed");

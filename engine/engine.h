@@ -264,14 +264,4 @@ int cc_engine_build_spec (const struct cc_project *p, const struct cc_service *s
 int cc_engine_create_container (const struct cc_project *p, const struct cc_service *svc, const cJSON *entry,
                                 const char *name, cc_error_t *err);
 
-/* ---- volumes (volumes.c) ------------------------------------------------ */
-
-/* cc_data_dir()/volumes/<full name>  (the data is in its _data).  */
-char *cc_volume_path (const char *full_name);
-int cc_volume_create (const char *full_name, cc_error_t *err);
-/* Copy the image's content at TARGET into the volume when it is empty
-   (Docker's copy-up on first use).  LAYERS: top first.  */
-int cc_volume_copy_up (const char *full_name, char *const *layers, const char *target, cc_error_t *err);
-int cc_volume_remove (const char *full_name, cc_error_t *err);
-
 #endif

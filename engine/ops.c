@@ -22,6 +22,7 @@
 #include "lib/xalloc.h"
 #include "network/network.h"
 #include "runtime/runtime.h"
+#include "volumes/volumes.h"
 
 char *
 cc_engine_container_status (const char *name, char **health)
@@ -290,7 +291,7 @@ cc_engine_recreate_in_place (const struct cc_project *p, const struct cc_service
 
   if (cc_runtime_stop (name, timeout_ms, &r, &one) < 0)
     cc_error_release (&one);
-  if (cc_runtime_delete (name, err) < 0 || cc_image_unpin (name, err) < 0)
+  if (cc_runtime_delete (name, err) < 0 || cc_image_unpin (name, err) < 0 || cc_volumes_detach (name, err) < 0)
     return cc_error_wrap (err, "recreate container `%s`", name);
   return create_container (p, svc, entry, name, true, err);
 }
@@ -323,6 +324,8 @@ remove_resources (const char *project, const cJSON *entry, const char *name, int
     if (cJSON_IsString (n) && cc_network_detach (project, n->valuestring, name, &one) < 0)
       cc_error_append (&list, &one);
   if (cc_json_get_bool (entry, "owns_netns", true) && cc_netns_remove (name, &one) < 0)
+    cc_error_append (&list, &one);
+  if (cc_volumes_detach (name, &one) < 0)
     cc_error_append (&list, &one);
   if (cc_image_unpin (name, &one) < 0)
     cc_error_append (&list, &one);

@@ -1,6 +1,7 @@
 #include "json.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cleanup.h"
@@ -127,4 +128,32 @@ void
 cc_json_set_bool (cJSON *obj, const char *key, bool value)
 {
   cc_json_set (obj, key, cJSON_CreateBool (value));
+}
+
+static int
+compare_members (const void *a, const void *b)
+{
+  return strcmp ((*(cJSON *const *)a)->string, (*(cJSON *const *)b)->string);
+}
+
+void
+cc_json_sort_keys (cJSON *obj)
+{
+  size_t n = 0, i = 0;
+  cleanup_free cJSON **items = NULL;
+
+  if (! cJSON_IsObject (obj) || obj->child == NULL)
+    return;
+  for (cJSON *it = obj->child; it; it = it->next)
+    n++;
+  items = xzalloc (n * sizeof (cJSON *));
+  for (cJSON *it = obj->child; it; it = it->next)
+    items[i++] = it;
+  qsort (items, n, sizeof (cJSON *), compare_members);
+  for (i = 0; i < n; i++)
+    {
+      items[i]->prev = i ? items[i - 1] : items[n - 1];
+      items[i]->next = i + 1 < n ? items[i + 1] : NULL;
+    }
+  obj->child = items[0];
 }

@@ -31,6 +31,9 @@ bool cc_double_to_int64 (double v, int64_t *out);
 /* The same conversion, saturated at the int64 range (NaN gives 0): for
    values that were range-checked loosely or need only be sane.  */
 int64_t cc_double_clamp_int64 (double v);
+/* Relink the members of OBJ in key order, in place (Go prints maps
+   sorted).  */
+void cc_json_sort_keys (cJSON *obj);
 /* Add or replace KEY in OBJ.  */
 void cc_json_set (cJSON *obj, const char *key, cJSON *value);
 void cc_json_set_string (cJSON *obj, const char *key, const char *value);

@@ -1,5 +1,7 @@
-/* Named volumes: a directory per volume under cc_data_dir()/volumes/,
-   its data in _data (Docker's layout), filled from the image on first use.  */
+/* The copy of the image's content into an empty volume at its first use,
+   as Docker does: the layers merged bottom to top, whiteouts honoured,
+   each layer read with RESOLVE_IN_ROOT so that none of its symlinks can
+   point the copy at the host.  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -10,54 +12,11 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "engine/engine.h"
 #include "lib/cleanup.h"
 #include "lib/file.h"
 #include "lib/paths.h"
 #include "lib/xalloc.h"
-
-static bool
-is_valid_volume_name (const char *name)
-{
-  if (*name == '\0' || *name == '.' || strlen (name) > 255)
-    return false;
-  for (const char *c = name; *c; c++)
-    if (! ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '-' || *c == '_'
-           || *c == '.'))
-      return false;
-  return true;
-}
-
-char *
-cc_volume_path (const char *full_name)
-{
-  return xasprintf ("%s/volumes/%s", cc_data_dir (), full_name);
-}
-
-int
-cc_volume_create (const char *full_name, cc_error_t *err)
-{
-  cleanup_free char *path = NULL, *data = NULL;
-
-  if (! is_valid_volume_name (full_name))
-    return cc_error_make (err, EINVAL, "invalid volume name `%s`", full_name);
-  path = cc_volume_path (full_name);
-  data = cc_path_join (path, "_data");
-  return cc_mkdir_p (data, 0755, err);
-}
-
-int
-cc_volume_remove (const char *full_name, cc_error_t *err)
-{
-  cleanup_free char *path = NULL;
-
-  if (! is_valid_volume_name (full_name))
-    return cc_error_make (err, EINVAL, "invalid volume name `%s`", full_name);
-  path = cc_volume_path (full_name);
-  if (cc_rm_rf (path, err) < 0)
-    return cc_error_wrap (err, "remove volume `%s`", full_name);
-  return 0;
-}
+#include "volumes/volumes.h"
 
 static bool
 is_empty_dir (const char *path)

@@ -2,6 +2,7 @@
 #ifndef CC_CLI_H
 #define CC_CLI_H
 
+#include <cJSON.h>
 #include <stdbool.h>
 
 #include "convert/convert.h"
@@ -95,5 +96,11 @@ CLI_COMMAND (version);
 CLI_COMMAND (wait);
 CLI_COMMAND (runtime);
 CLI_COMMAND (network);
+CLI_COMMAND (volume);
+CLI_COMMAND (volumes);
+
+/* `docker volume ls`'s output of VOLUMES (the engine's inspect objects):
+   FORMAT table, json or a Go template (cli/template.h); QUIET the names.  */
+int cli_print_volumes (const cJSON *volumes, const char *format, bool quiet);
 
 #endif

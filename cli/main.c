@@ -46,6 +46,8 @@ static const struct cli_command commands[] = {
   { "unpause", cli_cmd_unpause, "Unpause services", false },
   { "up", cli_cmd_up, "Create and start containers", false },
   { "version", cli_cmd_version, "Show the ccompose version information", false },
+  { "volume", cli_cmd_volume, "Manage volumes (create, ls, inspect, rm, prune)", false },
+  { "volumes", cli_cmd_volumes, "List volumes", false },
   { "wait", cli_cmd_wait, "Block until containers of all (or specified) services stop", false },
   { "runtime", cli_cmd_runtime, "Low-level container operations (tests, benchmarks, debugging)", true },
   { "network", cli_cmd_network, "Low-level network operations (tests, benchmarks, debugging)", true },

@@ -264,4 +264,28 @@ int cc_engine_build_spec (const struct cc_project *p, const struct cc_service *s
 int cc_engine_create_container (const struct cc_project *p, const struct cc_service *svc, const cJSON *entry,
                                 const char *name, cc_error_t *err);
 
+/* ---- volumes (volumes.c): `volume` and `volumes` ----------------------- */
+
+struct cc_engine_volume_opts
+{
+  const char *name; /* NULL or "": a random one, labelled anonymous as Docker does */
+  const char *driver;
+  char *const *options; /* KEY=VALUE: the local driver's type, o, device */
+  char *const *labels;  /* KEY=VALUE */
+};
+/* Create a volume (an existing one is success); *NAME_OUT its name.  */
+int cc_engine_volume_create (const struct cc_engine_volume_opts *o, char **name_out, cc_error_t *err);
+/* `docker volume inspect` objects of every volume passing FILTERS
+   (Docker's: name=, driver=, label=K[=V], dangling=), sorted by name;
+   each has "UsedBy": the containers that use it.  */
+int cc_engine_volume_list (char *const *filters, cJSON **out, cc_error_t *err);
+int cc_engine_volume_inspect (const char *name, cJSON **out, cc_error_t *err);
+/* One that containers use is refused (EBUSY) unless FORCE.  */
+int cc_engine_volume_remove (const char *name, bool force, cc_error_t *err);
+/* Remove the volumes no container uses (only anonymous ones unless ALL)
+   passing FILTERS; *REMOVED their names, *RECLAIMED their bytes.  */
+int cc_engine_volume_prune (bool all, char *const *filters, char ***removed, int64_t *reclaimed, cc_error_t *err);
+/* PROJECT's volumes, or those its containers of SERVICES use.  */
+int cc_engine_project_volumes (const char *project, char *const *services, cJSON **out, cc_error_t *err);
+
 #endif

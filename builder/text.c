@@ -11,6 +11,7 @@
 
 #include "builder/internal.h"
 #include "lib/cleanup.h"
+#include "lib/duration.h"
 #include "lib/visible.h"
 #include "lib/xalloc.h"
 
@@ -321,229 +322,33 @@ cc_bld_go_parse_int (const char *s, long long *out)
   return errno == ERANGE ? -2 : 0;
 }
 
-/* The fraction of V / 10^PREC into the end of BUF[0..*W), trailing zeros
-   omitted (and the point when nothing is left); returns V / 10^PREC.  */
-static uint64_t
-fmt_frac (char *buf, size_t *w, uint64_t v, int prec)
-{
-  bool print = false;
-
-  for (int i = 0; i < prec; i++)
-    {
-      unsigned digit = (unsigned)(v % 10);
-      print = print || digit != 0;
-      if (print)
-        buf[--*w] = (char)('0' + digit);
-      v /= 10;
-    }
-  if (print)
-    buf[--*w] = '.';
-  return v;
-}
-
-static void
-fmt_int (char *buf, size_t *w, uint64_t v)
-{
-  if (v == 0)
-    {
-      buf[--*w] = '0';
-      return;
-    }
-  while (v > 0)
-    {
-      buf[--*w] = (char)('0' + v % 10);
-      v /= 10;
-    }
-}
-
 void
 cc_bld_go_duration (struct cc_buf *b, int64_t d)
 {
-  char buf[40];
-  size_t w = sizeof (buf);
-  bool neg = d < 0;
-  uint64_t u = neg ? (uint64_t)0 - (uint64_t)d : (uint64_t)d;
-
-  if (u == 0)
-    {
-      cc_buf_puts (b, "0s");
-      return;
-    }
-  buf[--w] = 's';
-  if (u < 1000000000ULL)
-    {
-      int prec;
-      if (u < 1000ULL)
-        prec = 0, buf[--w] = 'n';
-      else if (u < 1000000ULL)
-        {
-          prec = 3;
-          buf[--w] = (char)0xB5; /* U+00B5 MICRO SIGN, as Go prints it */
-          buf[--w] = (char)0xC2;
-        }
-      else
-        prec = 6, buf[--w] = 'm';
-      u = fmt_frac (buf, &w, u, prec);
-      fmt_int (buf, &w, u);
-    }
-  else
-    {
-      u = fmt_frac (buf, &w, u, 9);
-      fmt_int (buf, &w, u % 60);
-      u /= 60;
-      if (u > 0)
-        {
-          buf[--w] = 'm';
-          fmt_int (buf, &w, u % 60);
-          u /= 60;
-          if (u > 0)
-            {
-              buf[--w] = 'h';
-              fmt_int (buf, &w, u);
-            }
-        }
-    }
-  if (neg)
-    buf[--w] = '-';
-  cc_buf_append (b, buf + w, sizeof (buf) - w);
+  cc_duration_format (b, d);
 }
 
-static const struct
-{
-  const char *name;
-  uint64_t ns;
-} duration_units[] = {
-  { "ns", 1 },
-  { "us", 1000ULL },
-  { "\xC2\xB5s", 1000ULL }, /* U+00B5 */
-  { "\xCE\xBCs", 1000ULL }, /* U+03BC */
-  { "ms", 1000000ULL },
-  { "s", 1000000000ULL },
-  { "m", 60000000000ULL },
-  { "h", 3600000000000ULL },
-};
-
-static char *
-duration_error (const char *what, const char *unit, const char *orig)
-{
-  cleanup_buf struct cc_buf b = { 0 };
-
-  cc_buf_puts (&b, "time: ");
-  cc_buf_puts (&b, what);
-  if (unit)
-    {
-      cc_bld_go_quote (&b, unit);
-      cc_buf_puts (&b, " in duration ");
-    }
-  cc_bld_go_quote (&b, orig);
-  return cc_buf_steal (&b);
-}
-
-/* One number-and-unit group of a duration at *S; false when malformed.  */
-static bool
-duration_group (const char **s, uint64_t *v, uint64_t *f, double *scale)
-{
-  const char *p = *s;
-  bool pre = false, post = false, overflow = false;
-
-  *v = 0, *f = 0, *scale = 1;
-  if (! (*p == '.' || (*p >= '0' && *p <= '9')))
-    return false;
-  for (; *p >= '0' && *p <= '9'; p++)
-    {
-      pre = true;
-      if (*v > (UINT64_C (1) << 63) / 10)
-        return false;
-      *v = *v * 10 + (uint64_t)(*p - '0');
-      if (*v > (UINT64_C (1) << 63))
-        return false;
-    }
-  if (*p == '.')
-    for (p++; *p >= '0' && *p <= '9'; p++)
-      {
-        post = true;
-        if (overflow)
-          continue;
-        if (*f > (UINT64_C (1) << 63) / 10)
-          {
-            overflow = true;
-            continue;
-          }
-        *f = *f * 10 + (uint64_t)(*p - '0');
-        *scale *= 10;
-        if (*f > (UINT64_C (1) << 63))
-          overflow = true;
-      }
-  *s = p;
-  return pre || post;
-}
-
+/* Go's messages, with the quoting of %q.  */
 int
 cc_bld_go_parse_duration (const char *orig, int64_t *out, char **errmsg)
 {
-  const char *s = orig;
-  uint64_t d = 0;
-  bool neg = false;
+  cleanup_free char *unit = NULL;
+  cleanup_buf struct cc_buf b = { 0 };
+  int kind = cc_duration_parse (orig, false, out, &unit);
 
-  if (*s == '-' || *s == '+')
-    neg = *s++ == '-';
-  if (strcmp (s, "0") == 0)
+  if (kind == 0)
+    return 0;
+  cc_buf_puts (&b, "time: ");
+  if (kind == CC_DURATION_UNKNOWN_UNIT)
     {
-      *out = 0;
-      return 0;
+      cc_buf_puts (&b, "unknown unit ");
+      cc_bld_go_quote (&b, unit);
+      cc_buf_puts (&b, " in duration ");
     }
-  if (*s == '\0')
-    goto invalid;
-  while (*s)
-    {
-      uint64_t v, f, unit = 0;
-      double scale;
-      size_t i = 0;
-      cleanup_free char *u = NULL;
-
-      if (! duration_group (&s, &v, &f, &scale))
-        goto invalid;
-      while (s[i] && s[i] != '.' && ! (s[i] >= '0' && s[i] <= '9'))
-        i++;
-      if (i == 0)
-        {
-          *errmsg = duration_error ("missing unit in duration ", NULL, orig);
-          return -1;
-        }
-      u = xstrndup (s, i);
-      s += i;
-      for (size_t k = 0; k < CC_N_ELEMENTS (duration_units); k++)
-        if (strcmp (u, duration_units[k].name) == 0)
-          unit = duration_units[k].ns;
-      if (unit == 0)
-        {
-          *errmsg = duration_error ("unknown unit ", u, orig);
-          return -1;
-        }
-      if (v > (UINT64_C (1) << 63) / unit)
-        goto invalid;
-      v *= unit;
-      if (f > 0)
-        {
-          v += (uint64_t)((double)f * ((double)unit / scale));
-          if (v > (UINT64_C (1) << 63))
-            goto invalid;
-        }
-      d += v;
-      if (d > (UINT64_C (1) << 63))
-        goto invalid;
-    }
-  if (neg)
-    {
-      *out = d == (UINT64_C (1) << 63) ? INT64_MIN : -(int64_t)d;
-      return 0;
-    }
-  if (d > (uint64_t)INT64_MAX)
-    goto invalid;
-  *out = (int64_t)d;
-  return 0;
-invalid:
-  *errmsg = duration_error ("invalid duration ", NULL, orig);
+  else
+    cc_buf_puts (&b, kind == CC_DURATION_MISSING_UNIT ? "missing unit in duration " : "invalid duration ");
+  cc_bld_go_quote (&b, orig);
+  *errmsg = cc_buf_steal (&b);
   return -1;
 }
 

@@ -9,127 +9,35 @@
 #include "compose/model.h"
 #include "lib/buf.h"
 #include "lib/cleanup.h"
+#include "lib/duration.h"
 #include "lib/xalloc.h"
 
-/* Go's time.ParseDuration units, plus `d` as compose-go accepts.  */
-static const struct
-{
-  const char *suffix;
-  int64_t ns;
-} duration_units[] = {
-  { "ns", 1LL },
-  { "us", 1000LL },
-  { "\xc2\xb5s", 1000LL }, /* µs */
-  { "ms", 1000000LL },
-  { "s", 1000000000LL },
-  { "m", 60LL * 1000000000LL },
-  { "h", 3600LL * 1000000000LL },
-  { "d", 86400LL * 1000000000LL },
-};
-
-static int64_t
-duration_unit (const char **p)
-{
-  size_t best = 0;
-  int64_t ns = 0;
-
-  /* Longest match first: "ms" before "m".  */
-  for (size_t i = 0; i < CC_N_ELEMENTS (duration_units); i++)
-    {
-      size_t l = strlen (duration_units[i].suffix);
-      if (l > best && strncmp (*p, duration_units[i].suffix, l) == 0)
-        {
-          best = l;
-          ns = duration_units[i].ns;
-        }
-    }
-  *p += best;
-  return ns;
-}
-
+/* Go's time.ParseDuration with `d` as compose-go accepts it
+   (lib/duration.c, the one reader of durations); a sign is refused, as a
+   negative duration has no meaning in a compose file.  */
 int
 cc_parse_duration (const char *s, int64_t *ns, cc_error_t *err)
 {
-  const char *p = s;
-  double total = 0;
+  int kind;
 
   if (*s == '\0')
     return cc_error_make (err, 0, "invalid duration ``: empty");
-  if (strcmp (s, "0") == 0)
-    {
-      *ns = 0;
-      return 0;
-    }
-  while (*p)
-    {
-      char *end;
-      double v;
-      int64_t unit;
-
-      if (! isdigit ((unsigned char)*p) && *p != '.')
-        return cc_error_make (err, 0, "invalid duration `%s` (use units like 1m30s, 500ms, 1h)", s);
-      errno = 0;
-      v = strtod (p, &end);
-      if (end == p || errno)
-        return cc_error_make (err, 0, "invalid duration `%s`", s);
-      p = end;
-      unit = duration_unit (&p);
-      if (unit == 0)
-        return cc_error_make (err, 0, "invalid duration `%s`: missing or unknown unit (use ns, us, ms, s, m, h)", s);
-      total += v * (double)unit;
-      if (total > 9.2e18)
-        return cc_error_make (err, 0, "invalid duration `%s`: too large", s);
-    }
-  *ns = (int64_t)(total + 0.5);
+  if (*s == '-' || *s == '+')
+    return cc_error_make (err, 0, "invalid duration `%s` (use units like 1m30s, 500ms, 1h)", s);
+  kind = cc_duration_parse (s, true, ns, NULL);
+  if (kind == CC_DURATION_MISSING_UNIT || kind == CC_DURATION_UNKNOWN_UNIT)
+    return cc_error_make (err, 0, "invalid duration `%s`: missing or unknown unit (use ns, us, ms, s, m, h)", s);
+  if (kind != 0)
+    return cc_error_make (err, 0, "invalid duration `%s` (use units like 1m30s, 500ms, 1h)", s);
   return 0;
-}
-
-/* "1.500" -> "1.5", "2.000" -> "2".  */
-static void
-put_fraction (struct cc_buf *b, int64_t whole, int64_t frac, int digits, const char *unit)
-{
-  char fs[32];
-  int n;
-
-  cc_buf_printf (b, "%" PRId64, whole);
-  if (frac)
-    {
-      n = snprintf (fs, sizeof fs, "%0*" PRId64, digits, frac);
-      while (n > 0 && fs[n - 1] == '0')
-        fs[--n] = '\0';
-      cc_buf_printf (b, ".%s", fs);
-    }
-  cc_buf_puts (b, unit);
 }
 
 char *
 cc_format_duration (int64_t ns)
 {
-  cleanup_buf struct cc_buf b = { 0 };
-  uint64_t u = ns < 0 ? (uint64_t)-ns : (uint64_t)ns;
+  struct cc_buf b = { 0 };
 
-  if (ns < 0)
-    cc_buf_putc (&b, '-');
-  if (u == 0)
-    cc_buf_puts (&b, "0s");
-  else if (u < 1000)
-    cc_buf_printf (&b, "%" PRIu64 "ns", u);
-  else if (u < 1000000)
-    put_fraction (&b, (int64_t)(u / 1000), (int64_t)(u % 1000), 3, "\xc2\xb5s");
-  else if (u < 1000000000)
-    put_fraction (&b, (int64_t)(u / 1000000), (int64_t)(u % 1000000), 6, "ms");
-  else
-    {
-      uint64_t h = u / 3600000000000ULL, rem = u % 3600000000000ULL;
-      uint64_t m = rem / 60000000000ULL;
-
-      rem %= 60000000000ULL;
-      if (h)
-        cc_buf_printf (&b, "%" PRIu64 "h", h);
-      if (h || m)
-        cc_buf_printf (&b, "%" PRIu64 "m", m);
-      put_fraction (&b, (int64_t)(rem / 1000000000), (int64_t)(rem % 1000000000), 9, "s");
-    }
+  cc_duration_format (&b, ns);
   return cc_buf_steal (&b);
 }
 

@@ -4,6 +4,7 @@
 
 #include <cJSON.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "convert/convert.h"
 
@@ -44,6 +45,15 @@ const struct cli_command *cli_find_command (const char *name);
 void cli_print_usage (const struct cli_command *cmd);
 /* Print "ccompose COMMAND: MSG" plus a hint and return CLI_EXIT_USAGE.  */
 int cli_usage_error (const char *cmd, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+/* A command made of subcommands (image, volume): run the one ARGV[1]
+   names with ARGV shifted by one, or print USAGE.  */
+struct cli_subcommand
+{
+  const char *name;
+  int (*fn) (int argc, char **argv);
+};
+int cli_run_subcommand (const char *cmd, const char *usage, const struct cli_subcommand *table, size_t n, int argc,
+                        char **argv);
 /* True when stdout should be coloured under --ansi.  */
 bool cli_use_color (const struct cli_global *g);
 

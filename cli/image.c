@@ -666,11 +666,7 @@ cmd_pin (int argc, char **argv)
 
 /* ---- dispatch ----------------------------------------------------------------- */
 
-static const struct
-{
-  const char *name;
-  int (*fn) (int argc, char **argv);
-} subcommands[] = {
+static const struct cli_subcommand subcommands[] = {
   { "load", cmd_load }, { "save", cmd_save }, { "import", cmd_import },     { "pull", cmd_pull },
   { "push", cmd_push }, { "ls", cmd_ls },     { "list", cmd_ls },           { "inspect", cmd_inspect },
   { "rm", cmd_rm },     { "remove", cmd_rm }, { "prune", cmd_prune },       { "tag", cmd_tag },
@@ -681,16 +677,5 @@ int
 cli_cmd_image (struct cli_global *g, int argc, char **argv)
 {
   (void)g;
-  if (argc < 2 || strcmp (argv[1], "-h") == 0 || strcmp (argv[1], "--help") == 0)
-    {
-      fputs (usage, argc < 2 ? stderr : stdout);
-      return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
-    }
-  for (size_t i = 0; i < CC_N_ELEMENTS (subcommands); i++)
-    if (strcmp (argv[1], subcommands[i].name) == 0)
-      {
-        optind = 0;
-        return subcommands[i].fn (argc - 1, argv + 1);
-      }
-  return cli_usage_error ("image", "unknown command `%s`", argv[1]);
+  return cli_run_subcommand ("image", usage, subcommands, CC_N_ELEMENTS (subcommands), argc, argv);
 }

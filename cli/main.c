@@ -114,6 +114,24 @@ cli_usage_error (const char *cmd, const char *fmt, ...)
   return CLI_EXIT_USAGE;
 }
 
+int
+cli_run_subcommand (const char *cmd, const char *usage, const struct cli_subcommand *table, size_t n, int argc,
+                    char **argv)
+{
+  if (argc < 2 || strcmp (argv[1], "-h") == 0 || strcmp (argv[1], "--help") == 0)
+    {
+      fputs (usage, argc < 2 ? stderr : stdout);
+      return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
+    }
+  for (size_t i = 0; i < n; i++)
+    if (strcmp (argv[1], table[i].name) == 0)
+      {
+        optind = 0;
+        return table[i].fn (argc - 1, argv + 1);
+      }
+  return cli_usage_error (cmd, "unknown command `%s`", argv[1]);
+}
+
 bool
 cli_use_color (const struct cli_global *g)
 {

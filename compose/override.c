@@ -8,26 +8,16 @@
 #include "lib/json.h"
 #include "lib/xalloc.h"
 
-static cJSON *
-strv_json (char *const *v)
-{
-  cJSON *a = cJSON_CreateArray ();
-
-  for (; v && *v; v++)
-    cJSON_AddItemToArray (a, cJSON_CreateString (*v));
-  return a;
-}
-
 static void
 override_process (cJSON *svc, const struct cc_service_override *o)
 {
   cJSON *env = cJSON_GetObjectItemCaseSensitive (svc, "environment");
 
   if (o->command && *o->command)
-    cc_json_set (svc, "command", strv_json (o->command));
+    cc_json_set (svc, "command", cc_json_from_strv (o->command));
   if (o->entrypoint)
     {
-      cc_json_set (svc, "entrypoint", strv_json ((char *[]){ (char *)o->entrypoint, NULL }));
+      cc_json_set (svc, "entrypoint", cc_json_from_strv ((char *[]){ (char *)o->entrypoint, NULL }));
       if (! (o->command && *o->command))
         cc_json_set (svc, "command", cJSON_CreateNull ());
     }

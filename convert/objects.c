@@ -91,37 +91,14 @@ cv_add_object (struct cv *c, cJSON *obj, const char *origin, cc_error_t *err)
   return 0;
 }
 
-static int
-compare_items (const void *a, const void *b)
-{
-  return strcmp ((*(cJSON *const *)a)->string, (*(cJSON *const *)b)->string);
-}
-
 /* Every object's keys in byte order, recursively: the output does not
    depend on the order the conversion filled them in.  */
 static void
 sort_keys (cJSON *j)
 {
-  size_t n = 0, i = 0;
-  cleanup_free cJSON **items = NULL;
-
   for (cJSON *it = j->child; it; it = it->next)
-    {
-      sort_keys (it);
-      n++;
-    }
-  if (! cJSON_IsObject (j) || n < 2)
-    return;
-  items = xmalloc (n * sizeof (cJSON *));
-  for (cJSON *it = j->child; it; it = it->next)
-    items[i++] = it;
-  qsort (items, n, sizeof (cJSON *), compare_items);
-  for (i = 0; i < n; i++)
-    {
-      items[i]->prev = i ? items[i - 1] : items[n - 1];
-      items[i]->next = i + 1 < n ? items[i + 1] : NULL;
-    }
-  j->child = items[0];
+    sort_keys (it);
+  cc_json_sort_keys (j);
 }
 
 static int

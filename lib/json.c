@@ -157,3 +157,13 @@ cc_json_sort_keys (cJSON *obj)
     }
   obj->child = items[0];
 }
+
+cJSON *
+cc_json_from_strv (char *const *v)
+{
+  cJSON *a = cJSON_CreateArray ();
+
+  for (; v && *v; v++)
+    cJSON_AddItemToArray (a, cJSON_CreateString (*v));
+  return a;
+}

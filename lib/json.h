@@ -31,6 +31,8 @@ bool cc_double_to_int64 (double v, int64_t *out);
 /* The same conversion, saturated at the int64 range (NaN gives 0): for
    values that were range-checked loosely or need only be sane.  */
 int64_t cc_double_clamp_int64 (double v);
+/* A JSON array of the strings of V (NULL-terminated, may be NULL).  */
+cJSON *cc_json_from_strv (char *const *v);
 /* Relink the members of OBJ in key order, in place (Go prints maps
    sorted).  */
 void cc_json_sort_keys (cJSON *obj);

@@ -71,16 +71,6 @@ choose_ip (const cJSON *net, const char *fixed, char **out, cc_error_t *err)
   return 0;
 }
 
-static cJSON *
-strv_json (char *const *v)
-{
-  cJSON *a = cJSON_CreateArray ();
-
-  for (; v && *v; v++)
-    cJSON_AddItemToArray (a, cJSON_CreateString (*v));
-  return a;
-}
-
 static void
 set_or_remove (cJSON *m, const char *key, const char *value)
 {
@@ -99,8 +89,8 @@ set_names_and_ports (cJSON *m, const struct cc_net_endpoint *ep, const struct cc
   cc_json_set_int (m, "number", ep->number);
   set_or_remove (m, "hostname", ep->hostname);
   set_or_remove (m, "hosts_path", ep->hosts_path);
-  cc_json_set (m, "aliases", strv_json (ep->aliases));
-  cc_json_set (m, "extra_hosts", strv_json (ep->extra_hosts));
+  cc_json_set (m, "aliases", cc_json_from_strv (ep->aliases));
+  cc_json_set (m, "extra_hosts", cc_json_from_strv (ep->extra_hosts));
   cc_json_set (m, "ports", cc_net_ports_to_json (ports, ep->n_ports));
 }
 

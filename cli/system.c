@@ -491,8 +491,7 @@ check_logs (struct scan *s)
 static void (*const checks[]) (struct scan *s) = {
   /* Mounts first: a container's directory cannot go while something is
      mounted in it.  */
-  check_project_dirs, check_builds,   check_mounts,  check_volumes,
-  check_containers,
+  check_project_dirs, check_builds,   check_mounts,  check_volumes, check_containers,
   check_network,      check_monitors, check_cgroups, check_logs,
 };
 

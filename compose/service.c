@@ -347,8 +347,8 @@ static const struct name_value restart_conditions[] = {
 };
 
 static const struct name_value mount_types[] = {
-  { "bind", CC_MOUNT_BIND },   { "volume", CC_MOUNT_VOLUME }, { "tmpfs", CC_MOUNT_TMPFS },
-  { "image", CC_MOUNT_IMAGE }, { "npipe", CC_MOUNT_NPIPE },   { "cluster", CC_MOUNT_CLUSTER },
+  { "bind", CC_MOUNT_TYPE_BIND },   { "volume", CC_MOUNT_TYPE_VOLUME }, { "tmpfs", CC_MOUNT_TYPE_TMPFS },
+  { "image", CC_MOUNT_TYPE_IMAGE }, { "npipe", CC_MOUNT_TYPE_NPIPE },   { "cluster", CC_MOUNT_TYPE_CLUSTER },
 };
 
 static const struct name_value network_modes[] = {
@@ -724,7 +724,7 @@ read_mount (struct rd *m, struct cc_mount *out)
 {
   struct rd bind = sub (m, "bind"), vol = sub (m, "volume"), tmpfs = sub (m, "tmpfs"), image = sub (m, "image");
 
-  out->type = (enum cc_mount_type)enum_of (m, "type", mount_types, CC_N_ELEMENTS (mount_types), CC_MOUNT_VOLUME);
+  out->type = (enum cc_mount_type)enum_of (m, "type", mount_types, CC_N_ELEMENTS (mount_types), CC_MOUNT_TYPE_VOLUME);
   out->source = str (m, "source");
   out->target = str (m, "target");
   out->read_only = boolean (m, "read_only", false);
@@ -1101,7 +1101,7 @@ bool
 cc_service_uses_volume (const struct cc_service *s, const char *key)
 {
   for (size_t i = 0; i < s->n_mounts; i++)
-    if (s->mounts[i].type == CC_MOUNT_VOLUME && s->mounts[i].source && strcmp (s->mounts[i].source, key) == 0)
+    if (s->mounts[i].type == CC_MOUNT_TYPE_VOLUME && s->mounts[i].source && strcmp (s->mounts[i].source, key) == 0)
       return true;
   return false;
 }

@@ -98,12 +98,12 @@ bool cc_port_has_ipv6_host (const struct cc_port *p);
 
 enum cc_mount_type
 {
-  CC_MOUNT_BIND,
-  CC_MOUNT_VOLUME,
-  CC_MOUNT_TMPFS,
-  CC_MOUNT_IMAGE,
-  CC_MOUNT_NPIPE,
-  CC_MOUNT_CLUSTER,
+  CC_MOUNT_TYPE_BIND,
+  CC_MOUNT_TYPE_VOLUME,
+  CC_MOUNT_TYPE_TMPFS,
+  CC_MOUNT_TYPE_IMAGE,
+  CC_MOUNT_TYPE_NPIPE,
+  CC_MOUNT_TYPE_CLUSTER,
 };
 const char *cc_mount_type_name (enum cc_mount_type t);
 

@@ -146,13 +146,13 @@ vmount_of (const struct cc_project *p, const struct cc_mount *m, struct cc_vmoun
   };
   switch (m->type)
     {
-    case CC_MOUNT_BIND:
+    case CC_MOUNT_TYPE_BIND:
       out->type = CC_VMOUNT_BIND;
       return 0;
-    case CC_MOUNT_TMPFS:
+    case CC_MOUNT_TYPE_TMPFS:
       out->type = CC_VMOUNT_TMPFS;
       return 0;
-    case CC_MOUNT_VOLUME:
+    case CC_MOUNT_TYPE_VOLUME:
       out->type = CC_VMOUNT_VOLUME;
       if (m->source == NULL)
         return 0;

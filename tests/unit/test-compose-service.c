@@ -384,23 +384,23 @@ test_storage_and_limits (void **state)
 
   (void)state;
   assert_int_equal (s->n_mounts, 4);
-  assert_int_equal (s->mounts[0].type, CC_MOUNT_BIND);
+  assert_int_equal (s->mounts[0].type, CC_MOUNT_TYPE_BIND);
   assert_string_equal (s->mounts[0].source, "/proj/data");
   assert_string_equal (s->mounts[0].target, "/data");
   assert_true (s->mounts[0].read_only);
   assert_true (s->mounts[0].bind.create_host_path);
   assert_pos (&s->mounts[0].pos, 35, 9);
-  assert_int_equal (s->mounts[1].type, CC_MOUNT_VOLUME);
+  assert_int_equal (s->mounts[1].type, CC_MOUNT_TYPE_VOLUME);
   assert_string_equal (s->mounts[1].source, "vol");
   assert_true (s->mounts[1].volume.nocopy);
-  assert_int_equal (s->mounts[2].type, CC_MOUNT_TMPFS);
+  assert_int_equal (s->mounts[2].type, CC_MOUNT_TYPE_TMPFS);
   assert_int_equal (s->mounts[2].tmpfs.size, 1 << 20);
   assert_int_equal (s->mounts[2].tmpfs.mode, -1);
   assert_false (s->mounts[3].bind.create_host_path);
   assert_pos (&s->mounts[3].pos, 38, 9);
   assert_true (cc_service_uses_volume (s, "vol"));
   assert_false (cc_service_uses_volume (s, "data"));
-  assert_string_equal (cc_mount_type_name (CC_MOUNT_TMPFS), "tmpfs");
+  assert_string_equal (cc_mount_type_name (CC_MOUNT_TYPE_TMPFS), "tmpfs");
   assert_int_equal (s->n_tmpfs, 2);
   assert_string_equal (s->tmpfs[0].target, "/run");
   assert_strv (s->tmpfs[0].options, "size=64k,mode=1777");

@@ -68,8 +68,8 @@ static const char *const log_drivers_ok[] = { "json-file", NULL };
 static const char *const network_drivers_ok[] = { "bridge", NULL };
 static const char *const volume_drivers_ok[] = { "local", NULL };
 static const char *const ipam_drivers_ok[] = { "default", NULL };
-static const char *const pull_policies_ok[] = { "always", "never", "missing", "if_not_present", NULL };
-static const char *const pull_policies_known[] = { "build", "daily", "weekly", NULL };
+static const char *const pull_policies_ok[] = { "always", "never", "missing", "if_not_present", "build", NULL };
+static const char *const pull_policies_known[] = { "daily", "weekly", NULL };
 
 static const struct enum_spec restart_condition = { "restart_policy condition", conditions_ok, NULL, false };
 static const struct enum_spec deploy_mode = { "deploy mode", deploy_modes_ok, deploy_modes_known, false };
@@ -596,16 +596,16 @@ static const struct cc_schema_key file_ref_keys[] = {
 static const struct cc_schema_table file_ref_table
     = { "secret or config reference", file_ref_keys, CC_N_ELEMENTS (file_ref_keys) };
 
-/* Service `secrets:` and `configs:`: a name, or {source, target, ...}.  */
-int
-cc_norm_key_file_refs (struct cc_norm *n, const struct cc_schema_key *k, const struct cc_node *v, cJSON *parent,
-                       cc_error_t *err)
+/* A list of NAME or {source, target, ...} under KEY; DEFAULT_TARGET:
+   a secret without a target gets /run/secrets/<source>.  */
+static int
+file_refs (struct cc_norm *n, const char *key, bool default_target, const struct cc_node *v, cJSON *parent,
+           cc_error_t *err)
 {
   cleanup_cjson cJSON *arr = cJSON_CreateArray ();
-  bool secrets = strcmp (k->name, "secrets") == 0;
 
   if (v->kind != CC_NODE_SEQ)
-    return cc_error_at (err, v, "`%s` must be a list, not %s", k->name, cc_node_kind_name (v));
+    return cc_error_at (err, v, "`%s` must be a list, not %s", key, cc_node_kind_name (v));
   for (size_t i = 0; i < v->len; i++)
     {
       cJSON *o = NULL;
@@ -621,17 +621,25 @@ cc_norm_key_file_refs (struct cc_norm *n, const struct cc_schema_key *k, const s
       if (src == NULL)
         {
           cJSON_Delete (o);
-          return cc_error_at (err, v->items[i], "%s entries need a `source`", k->name);
+          return cc_error_at (err, v->items[i], "%s entries need a `source`", key);
         }
-      if (secrets && ! cJSON_GetObjectItemCaseSensitive (o, "target"))
+      if (default_target && ! cJSON_GetObjectItemCaseSensitive (o, "target"))
         {
           cleanup_free char *t = xasprintf ("/run/secrets/%s", src);
           cc_json_set_string (o, "target", t);
         }
       cJSON_AddItemToArray (arr, o);
     }
-  cc_json_set (parent, k->name, steal_pointer (&arr));
+  cc_json_set (parent, key, steal_pointer (&arr));
   return 0;
+}
+
+/* Service `secrets:` and `configs:`.  */
+int
+cc_norm_key_file_refs (struct cc_norm *n, const struct cc_schema_key *k, const struct cc_node *v, cJSON *parent,
+                       cc_error_t *err)
+{
+  return file_refs (n, k->name, strcmp (k->name, "secrets") == 0, v, parent, err);
 }
 
 /* Read by the caller with the interpolation environment at hand.  */
@@ -642,31 +650,72 @@ skip_key (struct cc_norm *n, const struct cc_schema_key *k, const struct cc_node
   return 0;
 }
 
+/* `ssh: [default, id=path]` or `{id: path}`: compose-go's SSHConfig,
+   printed "id" or "id: path".  */
+static int
+norm_build_ssh (struct cc_norm *n, const struct cc_schema_key *k, const struct cc_node *v, cJSON *parent,
+                cc_error_t *err)
+{
+  cleanup_cjson cJSON *arr = cJSON_CreateArray ();
+
+  (void)n, (void)k;
+  if (v->kind != CC_NODE_SEQ && v->kind != CC_NODE_MAP)
+    return cc_error_at (err, v, "`ssh` must be a list or a map, not %s", cc_node_kind_name (v));
+  for (size_t i = 0; i < v->len; i++)
+    {
+      const struct cc_node *it = v->items[i];
+      cleanup_free char *entry = NULL;
+      const char *eq;
+      if (it->kind != CC_NODE_SCALAR)
+        return cc_error_at (err, it, "`ssh` entries must be strings, not %s", cc_node_kind_name (it));
+      if (v->kind == CC_NODE_MAP)
+        entry = it->is_null ? xstrdup (v->keys[i]->value) : xasprintf ("%s: %s", v->keys[i]->value, it->value);
+      else if ((eq = strchr (it->value, '=')))
+        entry = xasprintf ("%.*s: %s", (int)(eq - it->value), it->value, eq + 1);
+      else
+        entry = xstrdup (it->value);
+      cJSON_AddItemToArray (arr, cJSON_CreateString (entry));
+    }
+  cc_json_set (parent, "ssh", steal_pointer (&arr));
+  return 0;
+}
+
+/* build.secrets: as a service's, without the default target (BuildKit
+   mounts a build secret where RUN --mount=type=secret says).  */
+static int
+norm_build_secrets (struct cc_norm *n, const struct cc_schema_key *k, const struct cc_node *v, cJSON *parent,
+                    cc_error_t *err)
+{
+  (void)k;
+  return file_refs (n, "secrets", false, v, parent, err);
+}
+
+/* In compose-go's field order of BuildConfig: `config` prints them so.  */
 static const struct cc_schema_key build_keys[] = {
   { "context", CC_KEY_STRING, CC_KEY_SUPPORTED, NULL, NULL },
   { "dockerfile", CC_KEY_STRING, CC_KEY_SUPPORTED, NULL, NULL },
   { "dockerfile_inline", CC_KEY_STRING, CC_KEY_SUPPORTED, NULL, NULL },
+  { "entitlements", CC_KEY_LIST, CC_KEY_SUPPORTED, NULL, NULL },
   { "args", CC_KEY_CUSTOM, CC_KEY_SUPPORTED, NULL, skip_key },
-  { "target", CC_KEY_STRING, CC_KEY_SUPPORTED, NULL, NULL },
+  { "provenance", CC_KEY_STRING, CC_KEY_SUPPORTED, NULL, NULL },
+  { "sbom", CC_KEY_STRING, CC_KEY_SUPPORTED, NULL, NULL },
+  { "ssh", CC_KEY_CUSTOM, CC_KEY_SUPPORTED, NULL, norm_build_ssh },
   { "labels", CC_KEY_MAPPING, CC_KEY_SUPPORTED, NULL, NULL },
   { "cache_from", CC_KEY_LIST, CC_KEY_SUPPORTED, NULL, NULL },
   { "cache_to", CC_KEY_LIST, CC_KEY_SUPPORTED, NULL, NULL },
   { "no_cache", CC_KEY_BOOL, CC_KEY_SUPPORTED, NULL, NULL },
-  { "pull", CC_KEY_BOOL, CC_KEY_SUPPORTED, NULL, NULL },
-  { "network", CC_KEY_STRING, CC_KEY_SUPPORTED, NULL, NULL },
-  { "shm_size", CC_KEY_BYTES, CC_KEY_SUPPORTED, NULL, NULL },
-  { "extra_hosts", CC_KEY_ANY, CC_KEY_SUPPORTED, NULL, NULL },
-  { "ssh", CC_KEY_ANY, CC_KEY_SUPPORTED, NULL, NULL },
-  { "secrets", CC_KEY_ANY, CC_KEY_SUPPORTED, NULL, NULL },
-  { "tags", CC_KEY_LIST, CC_KEY_SUPPORTED, NULL, NULL },
-  { "platforms", CC_KEY_LIST, CC_KEY_SUPPORTED, NULL, NULL },
   { "additional_contexts", CC_KEY_MAPPING, CC_KEY_SUPPORTED, NULL, NULL },
+  { "pull", CC_KEY_BOOL, CC_KEY_SUPPORTED, NULL, NULL },
+  { "extra_hosts", CC_KEY_CUSTOM, CC_KEY_SUPPORTED, NULL, cc_norm_key_extra_hosts },
   { "isolation", CC_KEY_STRING, CC_KEY_SUPPORTED, NULL, NULL },
+  { "network", CC_KEY_STRING, CC_KEY_SUPPORTED, NULL, NULL },
+  { "target", CC_KEY_STRING, CC_KEY_SUPPORTED, NULL, NULL },
+  { "secrets", CC_KEY_CUSTOM, CC_KEY_SUPPORTED, NULL, norm_build_secrets },
+  { "shm_size", CC_KEY_BYTES, CC_KEY_SUPPORTED, NULL, NULL },
+  { "tags", CC_KEY_LIST, CC_KEY_SUPPORTED, NULL, NULL },
+  { "ulimits", CC_KEY_CUSTOM, CC_KEY_SUPPORTED, NULL, cc_norm_key_ulimits },
+  { "platforms", CC_KEY_LIST, CC_KEY_SUPPORTED, NULL, NULL },
   { "privileged", CC_KEY_BOOL, CC_KEY_SUPPORTED, NULL, NULL },
-  { "ulimits", CC_KEY_ANY, CC_KEY_SUPPORTED, NULL, NULL },
-  { "entitlements", CC_KEY_LIST, CC_KEY_SUPPORTED, NULL, NULL },
-  { "provenance", CC_KEY_STRING, CC_KEY_SUPPORTED, NULL, NULL },
-  { "sbom", CC_KEY_STRING, CC_KEY_SUPPORTED, NULL, NULL },
 };
 static const struct cc_schema_table build_table = { "build", build_keys, CC_N_ELEMENTS (build_keys) };
 
@@ -674,6 +723,21 @@ static bool
 is_remote_context (const char *c)
 {
   return strstr (c, "://") || strncmp (c, "git@", 4) == 0;
+}
+
+/* additional_contexts: directories relative to the project, as
+   compose-go resolves them; `docker-image://`, `service:`, URLs kept.  */
+static void
+absolute_contexts (struct cc_norm *n, cJSON *ctxs)
+{
+  for (cJSON *it = ctxs ? ctxs->child : NULL; it; it = it->next)
+    {
+      cleanup_free char *abs = NULL;
+      if (! cJSON_IsString (it) || is_remote_context (it->valuestring) || strncmp (it->valuestring, "service:", 8) == 0)
+        continue;
+      abs = cc_resolve_host_path (it->valuestring, n->project_dir);
+      cJSON_SetValuestring (it, abs);
+    }
 }
 
 /* `build: ./dir` or the map; context made absolute, dockerfile defaulted.  */
@@ -712,9 +776,11 @@ cc_norm_key_build (struct cc_norm *n, const struct cc_schema_key *k, const struc
       cleanup_free char *abs = cc_resolve_host_path (ctx, n->project_dir);
       cc_json_set_string (b, "context", abs);
     }
+  absolute_contexts (n, cJSON_GetObjectItemCaseSensitive (b, "additional_contexts"));
   if (! cJSON_GetObjectItemCaseSensitive (b, "dockerfile")
       && ! cJSON_GetObjectItemCaseSensitive (b, "dockerfile_inline"))
     cc_json_set_string (b, "dockerfile", "Dockerfile");
+  cc_json_order_by_table (b, &build_table);
   cc_json_set (parent, "build", steal_pointer (&b));
   return 0;
 }

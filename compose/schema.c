@@ -101,7 +101,7 @@ static TABLE (logging_table, "logging", logging_keys);
 static const struct cc_schema_key service_keys[] = {
   KEY ("annotations", MAPPING),
   NOT_YET ("attach", BOOL),
-  NOT_YET_FN ("build", cc_norm_key_build),
+  FN ("build", cc_norm_key_build),
   NOT_YET ("blkio_config", ANY),
   KEY ("cap_add", LIST),
   KEY ("cap_drop", LIST),

@@ -999,28 +999,29 @@ read_logging (struct rd *r, struct cc_service *s)
 
 /* ---- build ------------------------------------------------------------------------------------ */
 
-/* build.extra_hosts is kept as written: a list of HOST=IP or HOST:IP, or
-   a map.  */
+/* Positions of the keys of `build:` as written (the map form only).  */
 static void
-read_build_hosts (struct rd *b, struct cc_build *out)
+read_build_positions (struct rd *b, struct cc_build *out)
 {
-  const cJSON *h = get (b, "extra_hosts");
-  cleanup_cjson cJSON *list = cJSON_CreateArray ();
+  const struct cc_node *n = b->node;
 
-  for (const cJSON *it = h ? h->child : NULL; it; it = it->next)
-    {
-      cleanup_free char *entry = NULL;
-      if (cJSON_IsObject (h) && cJSON_IsString (it))
-        entry = xasprintf ("%s=%s", it->string, it->valuestring);
-      else if (cJSON_IsString (it))
-        entry = xstrdup (it->valuestring);
-      if (entry)
-        cJSON_AddItemToArray (list, cJSON_CreateString (entry));
-    }
-  read_extra_hosts (b, list, &out->extra_hosts, &out->n_extra_hosts);
-  /* The strings read above live in LIST: keep copies.  */
-  for (size_t i = 0; i < out->n_extra_hosts; i++)
-    out->extra_hosts[i].ip = mem_keep (b->mem, xstrdup (out->extra_hosts[i].ip));
+  out->pos = pos_of (n);
+  if (n == NULL || n->kind != CC_NODE_MAP)
+    return;
+  out->key_pos = mem_alloc (b->mem, n->len, sizeof (*out->key_pos));
+  for (size_t i = 0; i < n->len; i++)
+    /* The document's nodes may not outlive the view: keep the names.  */
+    out->key_pos[out->n_key_pos++]
+        = (struct cc_build_key_pos){ mem_keep (b->mem, xstrdup (n->keys[i]->value)), pos_of (n->keys[i]) };
+}
+
+struct cc_pos
+cc_build_pos (const struct cc_build *b, const char *key)
+{
+  for (size_t i = 0; i < b->n_key_pos; i++)
+    if (strcmp (b->key_pos[i].key, key) == 0)
+      return b->key_pos[i].pos;
+  return b->pos;
 }
 
 static void
@@ -1051,7 +1052,10 @@ read_build (struct rd *r, struct cc_service *s)
   out->privileged = boolean (&b, "privileged", false);
   out->shm_size = bytes (&b, "shm_size");
   out->ssh = strv (&b, "ssh");
-  read_build_hosts (&b, out);
+  out->provenance = str (&b, "provenance");
+  out->sbom = str (&b, "sbom");
+  read_extra_hosts (&b, get (&b, "extra_hosts"), &out->extra_hosts, &out->n_extra_hosts);
+  read_build_positions (&b, out);
   read_ulimits (&b, get (&b, "ulimits"), &out->ulimits, &out->n_ulimits);
   read_file_refs (&b, "secrets", &out->secrets, &out->n_secrets);
   r->failed |= b.failed;

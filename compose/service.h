@@ -336,8 +336,21 @@ struct cc_build
   size_t n_ulimits;
   struct cc_file_ref *secrets; /* {source, target}; ids of top-level secrets */
   size_t n_secrets;
-  char *const *ssh; /* "default" or ID=PATH */
+  char *const *ssh; /* "default" or "ID: PATH", as compose-go prints them */
+  const char *provenance, *sbom;
+  struct cc_pos pos; /* of `build:` */
+  /* Where each key was written, for the commands that refuse one.  */
+  struct cc_build_key_pos
+  {
+    const char *key;
+    struct cc_pos pos;
+  } * key_pos;
+  size_t n_key_pos;
 };
+
+/* Where KEY of B was written; `build:` itself when KEY was not (the
+   short form, or a view read back from the state).  */
+struct cc_pos cc_build_pos (const struct cc_build *b, const char *key);
 
 /* ---- the service ----------------------------------------------------------------- */
 

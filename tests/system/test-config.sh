@@ -177,8 +177,8 @@ test_output_file_and_no_interpolate() {
 
 test_unsupported_needs_flag() {
   local d=$CASES/valid/react-java-mysql
-  OUT=$(cd "$d" && env -i PATH="$PATH" "$CCOMPOSE" config 2>&1); [ $? = 1 ] || fail "build accepted without --ignore-unsupported"
-  assert_contains "$OUT" "compose.yaml:5:5: \`build\` is not supported by ccompose yet"
+  OUT=$(cd "$d" && env -i PATH="$PATH" "$CCOMPOSE" config 2>&1); [ $? = 1 ] || fail "secrets accepted without --ignore-unsupported"
+  assert_contains "$OUT" "compose.yaml:7:5: \`secrets\` is not supported by ccompose yet"
   assert_exit 0 run_case "$d" config -q
   assert_contains "$OUT" "warning:"
 }

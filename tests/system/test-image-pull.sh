@@ -257,8 +257,7 @@ services:
     build: ./web
 EOF
   cd "$dir" || fail cd
-  # `build:` is not supported by ccompose yet; pull skips it anyway.
-  pull() { "$CCOMPOSE" --ignore-unsupported pull "$@"; }
+  pull() { "$CCOMPOSE" pull "$@"; }
   assert_exit 0 pull app
   assert_contains "$OUT" "✔ Image $REG/library/busybox:1.35 Pulled"
   assert_not_contains "$OUT" "1.35-index"

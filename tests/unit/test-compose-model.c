@@ -480,7 +480,8 @@ test_validation_positions (void **state)
                 "test.yaml:4:18: service `web` depends on undefined service `api`");
   expect_error ("services:\n  web:\n    image: x\n    scale: 2\n    container_name: web\n",
                 "test.yaml:5:21: service `web`: `container_name` must be unique");
-  expect_error ("services:\n  web:\n    build: .\n", "test.yaml:3:5: `build` is not supported by ccompose yet");
+  expect_error ("services:\n  web:\n    build:\n      context: .\n      dockerfil: x\n",
+                "test.yaml:5:7: unknown key `dockerfil` in build: did you mean `dockerfile`?");
   expect_error ("services:\n  web:\n    restart: sometimes\n    image: x\n", "test.yaml:3:14: invalid restart policy");
   expect_error ("services:\n  web:\n    privileged: maybe\n    image: x\n",
                 "test.yaml:3:17: privileged: `maybe` is not a boolean");

@@ -528,6 +528,10 @@ test_unsupported_keys_typed (void **state)
   assert_string_equal (b->dockerfile, "Containerfile");
   assert_string_equal (cc_kv_get (&b->args, "V"), "1");
   assert_string_equal (b->target, "prod");
+  /* Where each key was written: the commands that refuse one say so.  */
+  assert_int_equal (cc_build_pos (b, "target").line, 7);
+  assert_int_equal (cc_build_pos (b, "target").col, 7);
+  assert_int_equal (cc_build_pos (b, "ssh").line, 4); /* not written: the section */
   assert_string_equal (cc_kv_get (&b->labels, "x"), "y");
   assert_strv (b->tags, "a:1");
   assert_strv (b->platforms, "linux/amd64");
@@ -538,7 +542,8 @@ test_unsupported_keys_typed (void **state)
   assert_int_equal (b->n_extra_hosts, 1);
   assert_string_equal (b->extra_hosts[0].host, "h");
   assert_string_equal (b->extra_hosts[0].ip, "1.2.3.4");
-  assert_string_equal (cc_kv_get (&b->additional_contexts, "extra"), "../x");
+  /* Relative to the project, as compose-go resolves them.  */
+  assert_string_equal (cc_kv_get (&b->additional_contexts, "extra"), "/x");
   assert_int_equal (b->n_ulimits, 1);
   assert_int_equal (b->ulimits[0].soft, 100);
   assert_int_equal (b->n_secrets, 1);

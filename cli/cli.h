@@ -77,6 +77,7 @@ int cli_image_build (int argc, char **argv);
    command whose file does not exist yet is NULL in the table.  */
 #define CLI_COMMAND(name) int cli_cmd_##name (struct cli_global *g, int argc, char **argv) __attribute__ ((weak))
 CLI_COMMAND (attach);
+CLI_COMMAND (build);
 CLI_COMMAND (builder);
 CLI_COMMAND (config);
 CLI_COMMAND (convert);

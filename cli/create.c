@@ -15,7 +15,9 @@ static const char usage[]
     = "Usage: ccompose create [OPTIONS] [SERVICE...]\n\n"
       "Creates containers for a service\n\n"
       "Options:\n"
+      "      --build            Build images before starting containers\n"
       "      --force-recreate   Recreate containers even if their configuration and image haven't changed\n"
+      "      --no-build         Don't build an image, even if it's policy\n"
       "      --no-recreate      If containers already exist, don't recreate them\n"
       "      --pull string      Pull image before running (\"always\"|\"missing\"|\"never\") (default \"missing\")\n"
       "      --remove-orphans   Remove containers for services not defined in the Compose file\n"
@@ -25,6 +27,8 @@ static const char usage[]
 enum
 {
   OPT_FORCE = 256,
+  OPT_BUILD,
+  OPT_NO_BUILD,
   OPT_NO_RECREATE,
   OPT_PULL,
   OPT_REMOVE_ORPHANS,
@@ -32,7 +36,9 @@ enum
 };
 
 static const struct option options[] = {
+  { "build", no_argument, NULL, OPT_BUILD },
   { "force-recreate", no_argument, NULL, OPT_FORCE },
+  { "no-build", no_argument, NULL, OPT_NO_BUILD },
   { "no-recreate", no_argument, NULL, OPT_NO_RECREATE },
   { "pull", required_argument, NULL, OPT_PULL },
   { "remove-orphans", no_argument, NULL, OPT_REMOVE_ORPHANS },
@@ -55,6 +61,12 @@ cli_cmd_create (struct cli_global *g, int argc, char **argv)
       {
       case OPT_FORCE:
         o.force_recreate = true;
+        break;
+      case OPT_BUILD:
+      case OPT_NO_BUILD:
+        if (o.build != CC_BUILD_MISSING && o.build != (c == OPT_BUILD ? CC_BUILD_ALWAYS : CC_BUILD_NEVER))
+          return cli_usage_error ("create", "--build and --no-build are incompatible");
+        o.build = c == OPT_BUILD ? CC_BUILD_ALWAYS : CC_BUILD_NEVER;
         break;
       case OPT_NO_RECREATE:
         o.no_recreate = true;

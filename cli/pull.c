@@ -18,6 +18,7 @@ static const char usage[]
     = "Usage: ccompose pull [OPTIONS] [SERVICE...]\n\n"
       "Pull service images\n\n"
       "Options:\n"
+      "      --ignore-buildable       Ignore images that can be built\n"
       "      --ignore-pull-failures   Pull what it can and ignores images with pull failures\n"
       "      --include-deps           Also pull services declared as dependencies\n"
       "      --policy string          Apply pull policy (\"missing\"|\"always\") (default \"always\")\n"
@@ -27,11 +28,13 @@ static const char usage[]
 enum
 {
   OPT_IGNORE_FAILURES = 256,
+  OPT_IGNORE_BUILDABLE,
   OPT_INCLUDE_DEPS,
   OPT_POLICY,
 };
 
 static const struct option options[] = {
+  { "ignore-buildable", no_argument, NULL, OPT_IGNORE_BUILDABLE },
   { "ignore-pull-failures", no_argument, NULL, OPT_IGNORE_FAILURES },
   { "include-deps", no_argument, NULL, OPT_INCLUDE_DEPS },
   { "policy", required_argument, NULL, OPT_POLICY },
@@ -42,7 +45,7 @@ static const struct option options[] = {
 
 struct pull_opts
 {
-  bool quiet, ignore_failures, include_deps;
+  bool quiet, ignore_failures, include_deps, ignore_buildable;
   const char *policy; /* always, missing */
 };
 
@@ -81,6 +84,8 @@ pull_service (const struct cc_project *p, const char *name, const struct pull_op
   bool buildable = svc->build != NULL;
   cleanup_error cc_error_t err = NULL;
 
+  if (buildable && o->ignore_buildable)
+    return 0;
   if (image == NULL)
     {
       if (! o->quiet)
@@ -135,6 +140,9 @@ cli_cmd_pull (struct cli_global *g, int argc, char **argv)
         break;
       case OPT_IGNORE_FAILURES:
         o.ignore_failures = true;
+        break;
+      case OPT_IGNORE_BUILDABLE:
+        o.ignore_buildable = true;
         break;
       case OPT_INCLUDE_DEPS:
         o.include_deps = true;

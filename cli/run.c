@@ -24,6 +24,7 @@ static const char usage[]
     = "Usage: ccompose run [OPTIONS] SERVICE [COMMAND] [ARGS...]\n\n"
       "Run a one-off command on a service\n\n"
       "Options:\n"
+      "      --build               Build image before starting container\n"
       "  -d, --detach              Run container in background and print container ID\n"
       "      --entrypoint string   Override the entrypoint of the image\n"
       "  -e, --env stringArray     Set environment variables\n"
@@ -42,12 +43,14 @@ static const char usage[]
 enum
 {
   OPT_ENTRYPOINT = 256,
+  OPT_BUILD,
   OPT_NAME,
   OPT_NO_DEPS,
   OPT_RM,
 };
 
 static const struct option options[] = {
+  { "build", no_argument, NULL, OPT_BUILD },
   { "detach", no_argument, NULL, 'd' },
   { "entrypoint", required_argument, NULL, OPT_ENTRYPOINT },
   { "env", required_argument, NULL, 'e' },
@@ -92,6 +95,9 @@ parse (struct run_cli *o, int argc, char **argv)
   while ((c = getopt_long (argc, argv, "+de:p:PTitu:w:h", options, NULL)) != -1)
     switch (c)
       {
+      case OPT_BUILD:
+        o->run.build = CC_BUILD_ALWAYS;
+        break;
       case 'd':
         o->detach = true;
         break;

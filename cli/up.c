@@ -27,11 +27,13 @@ static const char usage[]
       "      --abort-on-container-exit   Stops all containers if any container was stopped\n"
       "      --always-recreate-deps      Recreate dependent containers. Incompatible with --no-recreate.\n"
       "      --attach stringArray        Restrict attaching to the specified services\n"
+      "      --build                     Build images before starting containers\n"
       "  -d, --detach                    Detached mode: Run containers in the background\n"
       "      --exit-code-from string     Return the exit code of the selected service container\n"
       "                                  (implies --abort-on-container-exit)\n"
       "      --force-recreate            Recreate containers even if their configuration and image haven't changed\n"
       "      --no-attach stringArray     Do not attach (stream logs) to the specified services\n"
+      "      --no-build                  Don't build an image, even if it's policy\n"
       "      --no-color                  Produce monochrome output\n"
       "      --no-deps                   Don't start linked services\n"
       "      --no-log-prefix             Don't print prefix in logs\n"
@@ -63,9 +65,11 @@ enum
   OPT_ABORT = 256,
   OPT_ALWAYS_RECREATE_DEPS,
   OPT_ATTACH,
+  OPT_BUILD,
   OPT_EXIT_CODE_FROM,
   OPT_FORCE_RECREATE,
   OPT_NO_ATTACH,
+  OPT_NO_BUILD,
   OPT_NO_COLOR,
   OPT_NO_DEPS,
   OPT_NO_LOG_PREFIX,
@@ -84,10 +88,12 @@ static const struct option options[] = {
   { "abort-on-container-exit", no_argument, NULL, OPT_ABORT },
   { "always-recreate-deps", no_argument, NULL, OPT_ALWAYS_RECREATE_DEPS },
   { "attach", required_argument, NULL, OPT_ATTACH },
+  { "build", no_argument, NULL, OPT_BUILD },
   { "detach", no_argument, NULL, 'd' },
   { "exit-code-from", required_argument, NULL, OPT_EXIT_CODE_FROM },
   { "force-recreate", no_argument, NULL, OPT_FORCE_RECREATE },
   { "no-attach", required_argument, NULL, OPT_NO_ATTACH },
+  { "no-build", no_argument, NULL, OPT_NO_BUILD },
   { "no-color", no_argument, NULL, OPT_NO_COLOR },
   { "no-deps", no_argument, NULL, OPT_NO_DEPS },
   { "no-log-prefix", no_argument, NULL, OPT_NO_LOG_PREFIX },
@@ -146,6 +152,16 @@ parse (struct up_cli *o, int argc, char **argv)
         break;
       case OPT_ATTACH:
         cc_strv_append (&o->attach, optarg);
+        break;
+      case OPT_BUILD:
+        if (o->up.build == CC_BUILD_NEVER)
+          return cli_usage_error ("up", "--build and --no-build are incompatible");
+        o->up.build = CC_BUILD_ALWAYS;
+        break;
+      case OPT_NO_BUILD:
+        if (o->up.build == CC_BUILD_ALWAYS)
+          return cli_usage_error ("up", "--build and --no-build are incompatible");
+        o->up.build = CC_BUILD_NEVER;
         break;
       case 'd':
         o->detach = true;

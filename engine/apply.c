@@ -62,8 +62,7 @@ cc_engine_progress (const char *kind, const char *name, const char *what)
 static char *
 image_ref_of (const struct cc_project *p, const char *service)
 {
-  const char *image = cc_project_service (p, service)->image;
-  return image ? xstrdup (image) : xasprintf ("%s-%s", p->name, service);
+  return cc_engine_image_ref (p, cc_project_service (p, service));
 }
 
 /* The image is not in the store: say why it was not pulled (PULLED is
@@ -77,8 +76,7 @@ missing_image (const struct cc_project *p, const char *service, const char *ref,
 
   return cc_error_make (err, ENOENT, "service `%s`: image `%s` is not in the local store%s%s%s: %s", service, ref,
                         why ? " and could not be pulled (" : "", why ? why : "", why ? ")" : "",
-                        has_build ? "ccompose cannot build images yet; build it elsewhere and load it with "
-                                    "`ccompose image load -i ARCHIVE`"
+                        has_build ? "build it with `ccompose build` (or `up` without --no-build)"
                                   : "pull it (`ccompose pull`) or load it with `ccompose image load -i ARCHIVE` (the "
                                     "demo images: samples/images/load)");
 }
@@ -102,6 +100,20 @@ pull_policy_of (const struct up *u, const char *service)
   if (u->o->dry_run || svc->image == NULL)
     return "never";
   return u->o->pull ? u->o->pull : cc_pull_policy_name (svc->pull_policy);
+}
+
+/* Images of services with `build:` first: what the store lacks, all of
+   them with --build, --pull build or pull_policy: build, none with
+   --no-build (as Docker Compose).  */
+static int
+build_images (struct up *u, char *const *services, cc_error_t *err)
+{
+  enum cc_build_when when = u->o->build;
+  struct cc_engine_build_opts bo = { .quiet = u->o->quiet, .dry_run = u->o->dry_run };
+
+  if (when == CC_BUILD_MISSING && u->o->pull && strcmp (u->o->pull, "build") == 0)
+    when = CC_BUILD_ALWAYS;
+  return cc_engine_build_missing (u->p, services, when, &bo, err);
 }
 
 static int
@@ -841,7 +853,7 @@ apply (const struct cc_project *p, struct cc_up_opts *o, struct cc_state *st, cc
     return -1;
   u.st = st;
   u.all_levels = levels;
-  if (resolve_images (&u, services, err) < 0)
+  if (build_images (&u, services, err) < 0 || resolve_images (&u, services, err) < 0)
     return -1;
   if (! o->dry_run)
     warm_start (&warm);

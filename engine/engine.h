@@ -151,6 +151,42 @@ void cc_engine_backoff (int *step);
 struct pollfd;
 int cc_engine_backoff_on (int *step, struct pollfd *fds, size_t n);
 
+/* ---- build: (build.c) ------------------------------------------------ */
+
+/* The image of SVC: its `image:`, else <project>-<service> (Compose v2).  */
+char *cc_engine_image_ref (const struct cc_project *p, const struct cc_service *svc);
+
+struct cc_engine_build_opts
+{
+  char *const *services; /* NULL: every service */
+  bool with_dependencies;
+  bool no_cache, pull, quiet, dry_run;
+  char *const *build_args; /* --build-arg KEY=VALUE, or KEY (from the environment) */
+  const char *progress;    /* auto, plain, tty, quiet (NULL: auto) */
+  int parallel;            /* stages at once, < 1: the builder's default */
+};
+
+/* Refuse what the builder cannot honour in SVC's `build:` (a remote
+   context, ssh, another platform, a non-local cache...), at the key's
+   file:line:col.  0 for a service without one.  */
+int cc_engine_build_check (const struct cc_project *p, const struct cc_service *svc, cc_error_t *err);
+
+/* `ccompose build`: the images of the selected services that have a
+   `build:` section, tagged with their image name and build.tags.  */
+int cc_engine_build (const struct cc_project *p, const struct cc_engine_build_opts *o, cc_error_t *err);
+
+enum cc_build_when
+{
+  CC_BUILD_MISSING, /* the default: what the store lacks (and pull_policy: build) */
+  CC_BUILD_ALWAYS,  /* --build */
+  CC_BUILD_NEVER,   /* --no-build */
+};
+
+/* Before up, create and run create containers: build the images of
+   SERVICES as WHEN says.  */
+int cc_engine_build_missing (const struct cc_project *p, char *const *services, enum cc_build_when when,
+                             const struct cc_engine_build_opts *o, cc_error_t *err);
+
 /* ---- applying (apply.c, down.c, ops.c) -------------------------------- */
 
 struct cc_up_opts
@@ -159,10 +195,11 @@ struct cc_up_opts
   char **scale;
   bool wait, no_start, force_recreate, no_recreate, no_deps, remove_orphans, dry_run, quiet;
   bool always_recreate_deps;
-  int64_t wait_timeout_ms; /* < 0: none */
-  int64_t timeout_ms;      /* stop timeout when recreating; < 0: the service's */
-  int parallel;            /* < 1: unlimited */
-  const char *pull;        /* always|missing|never|build, over each service's pull_policy */
+  int64_t wait_timeout_ms;  /* < 0: none */
+  int64_t timeout_ms;       /* stop timeout when recreating; < 0: the service's */
+  int parallel;             /* < 1: unlimited */
+  const char *pull;         /* always|missing|never|build, over each service's pull_policy */
+  enum cc_build_when build; /* --build, --no-build */
   /* Out: the containers this `up` created and started (the caller frees).  */
   char **started;
 };
@@ -199,6 +236,7 @@ struct cc_run_opts
   char **publish; /* -p specs */
   bool service_ports, no_deps;
   int parallel;
+  enum cc_build_when build; /* --build */
 };
 int cc_engine_run (const struct cc_project *p, const struct cc_run_opts *o, char **name_out, cc_error_t *err);
 

@@ -39,7 +39,7 @@ random_suffix (void)
 static cJSON *
 oneoff_entry (const struct cc_project *p, const struct cc_service *svc, const char *image_id)
 {
-  cleanup_free char *ref = svc->image ? xstrdup (svc->image) : xasprintf ("%s-%s", p->name, svc->name);
+  cleanup_free char *ref = cc_engine_image_ref (p, svc);
   struct cc_entry_info i = {
     .svc = svc,
     .image_ref = ref,
@@ -83,10 +83,17 @@ start_dependencies (const struct cc_project *p, const struct cc_run_opts *o, cc_
 }
 
 static int
-resolve_image (const struct cc_project *p, const struct cc_service *svc, char **id, cc_error_t *err)
+resolve_image (const struct cc_project *p, const struct cc_service *svc, enum cc_build_when build, char **id,
+               cc_error_t *err)
 {
-  cleanup_free char *ref = svc->image ? xstrdup (svc->image) : xasprintf ("%s-%s", p->name, svc->name);
+  cleanup_free char *ref = cc_engine_image_ref (p, svc);
   cleanup_image struct cc_image *img = NULL;
+  char *names[] = { (char *)svc->name, NULL };
+  struct cc_engine_build_opts bo = { 0 };
+
+  /* The project's view of the service: the one with the positions.  */
+  if (cc_engine_build_missing (p, names, build, &bo, err) < 0)
+    return -1;
 
   /* As up: the service's pull_policy (missing by default); a service
      without image: names what build: would make, nothing to pull.  */
@@ -124,7 +131,8 @@ run_oneoff (const struct cc_project *p, const struct cc_run_opts *o, char **name
     return -1;
   /* The service's config with the command line's overrides, and its view.  */
   if (cc_compose_override (cc_project_service (p, o->service)->json, &ov, &config, err) < 0
-      || cc_service_new (o->service, config, NULL, &svc, err) < 0 || resolve_image (p, svc, &image_id, err) < 0)
+      || cc_service_new (o->service, config, NULL, &svc, err) < 0
+      || resolve_image (p, svc, o->build, &image_id, err) < 0)
     return -1;
   name = o->name ? xstrdup (o->name) : xasprintf ("%s-%s-run-%s", p->name, o->service, suffix);
   if (cc_state_open (p->name, true, &st, err) < 0)

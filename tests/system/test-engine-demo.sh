@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
 # The web+redis demo end to end, as `make demo` runs it, in a throwaway
-# host namespace: up --wait, the counter goes up, ps, down, no residue.
+# host namespace: up --wait builds the web image, the counter goes up, ps,
+# down, no residue.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/engine-helpers.bash"
 
 test_demo_up_counter_ps_down_leaves_nothing() {
   eng_setup demo
-  load_images redis web
+  load_images redis python
   cd "$TOP/samples/web-redis"
+  # The web image is built first, from the sample's Dockerfile (its runtime stage).
   assert_exit 0 cc up -d --wait
+  assert_contains "$OUT" "[runtime 1/1] FROM base"
+  assert_contains "$OUT" "Service web"
+  assert_not_contains "$OUT" "[test"
   assert_contains "$OUT" "web-redis-web-1"
   assert_exit 0 inh curl -s -m 5 http://127.0.0.1:5000/
   assert_eq "$OUT" "Hello World! I have been seen 1 times."

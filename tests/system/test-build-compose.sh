@@ -3,10 +3,12 @@
 # up, create and run build what is missing (--build always, --no-build
 # never, pull_policy: build always); images of services without `image:`
 # are <project>-<service>; keys the builder cannot honour are refused at
-# their file:line:col by the commands that build, never by `config`.  Builds use
+# their file:line:col by the commands that build, never by `config`; and
+# samples/classic runs unchanged against a loopback registry.  Builds use
 # the builder's own RUN path: no new way into a container.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/engine-helpers.bash"
+. "$(dirname "$0")/registry-helpers.bash"
 
 has_image() { "$CCOMPOSE" image inspect "$1" >/dev/null 2>&1; }
 
@@ -193,6 +195,31 @@ YAML
   has_image bcout-dots && fail "an image from outside the context"
   has_image bcout-link && fail "an image through a symlink out of the context"
   return 0
+}
+
+# samples/classic as the issue has it: web built from its Dockerfile,
+# redis:alpine pulled from a registry on loopback (the sample redis image
+# under that name) through CCOMPOSE_REGISTRY_MIRROR.
+test_classic_sample_runs_unchanged() {
+  eng_setup classic
+  load_images redis python
+  start_distribution nsenter --net="/run/netns/$HOSTNS"
+  "$CCOMPOSE" image tag redis:7 "$DIST_REG/library/redis:alpine" || fail tag
+  cc image push -q "$DIST_REG/library/redis:alpine" >/dev/null || fail "seed the registry"
+  "$CCOMPOSE" image rm "$DIST_REG/library/redis:alpine" redis:7 >/dev/null || fail "image rm"
+  cp -r "$TOP/samples/classic" "$WORK/classic"
+  cd "$WORK/classic" || fail cd
+  export CCOMPOSE_REGISTRY_MIRROR=http://$DIST_REG
+  assert_exit 0 cc up -d
+  assert_contains "$OUT" "Service web"
+  has_image classic-web || fail "no image classic-web"
+  has_image redis:alpine || fail "redis:alpine not pulled"
+  (wait_for 30 "the classic app to answer" inh curl -sf -m 2 -o /dev/null http://127.0.0.1:5000/) ||
+    fail "no answer on 5000: $(cc ps -a 2>&1; cc logs 2>&1 | tail -20)"
+  assert_exit 0 inh curl -s -m 5 http://127.0.0.1:5000/
+  assert_contains "$OUT" "I have been seen"
+  assert_exit 0 cc down -t 0
+  assert_no_residue
 }
 
 run_tests

@@ -6,6 +6,7 @@
 # tokens with push scope, and failures in the middle.  No traffic leaves
 # 127.0.0.1.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/registry-helpers.bash"
 
 SAMPLES=$TOP/samples/images
 FIXTURE=$TOP/tests/system/registry-fixture.py
@@ -302,26 +303,11 @@ EOF
   assert_eq "$(in_other image_id "$REG/proj/app:1")" "$(image_id busybox:1.35)" "image id"
 }
 
-distribution_listening() {
-  kill -0 "$DIST_PID" 2>/dev/null || fail "docker-registry died: $(tail -3 "$DIST_DIR/log")"
-  grep -q 'listening on 127.0.0.1:' "$DIST_DIR/log"
-}
-
-# The real thing: Debian's docker-registry (CNCF distribution 2.8) on an
-# ephemeral loopback port, filesystem storage under the test's state.
+# The real thing: Debian's docker-registry (registry-helpers.bash).
 test_push_to_distribution() {
   setup image-push-distribution
-  command -v docker-registry >/dev/null || skip "docker-registry is not installed (make deps)"
-  DIST_DIR=$CCOMPOSE_STATE_DIR/distribution
-  mkdir -p "$DIST_DIR"
-  printf 'version: 0.1\nlog:\n  level: info\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: 127.0.0.1:0\n' \
-    "$DIST_DIR/data" >"$DIST_DIR/config.yml"
-  docker-registry serve "$DIST_DIR/config.yml" >"$DIST_DIR/log" 2>&1 &
-  DIST_PID=$!
-  defer "kill $DIST_PID"
-  wait_for 20 "docker-registry to listen" distribution_listening
-  local reg ref
-  reg=$(grep -o 'listening on 127.0.0.1:[0-9]*' "$DIST_DIR/log" | head -1 | cut -d' ' -f3)
+  start_distribution
+  local reg=$DIST_REG ref
   ref=$reg/demo/web:1
   "$CCOMPOSE" image load -q -i "$SAMPLES/out/web" || fail "load web"
   "$CCOMPOSE" image tag ccompose-demo/web "$ref" || fail tag

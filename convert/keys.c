@@ -50,8 +50,8 @@ key_build (struct cv *c, struct cv_svc *s, const char *key, const cJSON *v, cc_e
     cv_note (c, s, key, CC_CONVERT_CONVERTED, "built, pushed and pinned: image `%s`", s->image);
   else
     cv_note (c, s, key, CC_CONVERT_APPROXIMATED,
-             "image `%s` is not built or pushed yet (ccompose has no builder yet): build and push it yourself; "
-             "the manifest names it by tag, not by digest",
+             "image `%s` is built here (`ccompose build`) but the cluster cannot pull it until it is pushed "
+             "(`ccompose push`); the manifest names it by tag, not by digest",
              s->image);
   return 0;
 }

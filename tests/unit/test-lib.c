@@ -16,6 +16,7 @@
 #include "lib/cleanup.h"
 #include "lib/error.h"
 #include "lib/file.h"
+#include "lib/finding.h"
 #include "lib/json.h"
 #include "lib/proc.h"
 #include "lib/strmap.h"
@@ -337,6 +338,29 @@ test_read_file_max (void **state)
   rmdir (dir);
 }
 
+/* The line `system check` prints after the kind, in every shape.  */
+static void
+test_finding_describe (void **state)
+{
+  cleanup_findings struct cc_findings f = { 0 }, more = { 0 };
+  const char *want[] = { "/run/x (no state.json)", "/run/y", "interface cc1 (ccompose a) in network namespace n" };
+
+  (void)state;
+  cc_findings_add (&f, "project-state", true, xstrdup ("/run/x"), xstrdup ("no state.json"));
+  cc_findings_add (&more, "mount", true, xstrdup ("/run/y"), NULL);
+  cc_findings_add (&more, "network", false, xstrdup ("interface cc1"), xstrdup ("ccompose a"));
+  more.v[1].where = xstrdup ("network namespace n");
+  cc_findings_move (&f, &more);
+  assert_int_equal (more.n, 0);
+  assert_int_equal (f.n, 3);
+  for (size_t i = 0; i < f.n; i++)
+    {
+      cleanup_free char *s = cc_finding_describe (&f.v[i]);
+      assert_string_equal (s, want[i]);
+    }
+  assert_false (f.v[2].fixable);
+}
+
 int
 main (void)
 {
@@ -358,6 +382,7 @@ main (void)
     cmocka_unit_test (test_read_file_max),
     cmocka_unit_test (test_strv_builder),
     cmocka_unit_test (test_strmap),
+    cmocka_unit_test (test_finding_describe),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -29,6 +29,7 @@
 #include "lib/cleanup.h"
 #include "lib/file.h"
 #include "lib/json.h"
+#include "lib/mountinfo.h"
 #include "lib/paths.h"
 #include "lib/proc.h"
 #include "lib/residue.h"
@@ -444,7 +445,7 @@ check_mounts (struct scan *s)
   cleanup_strv char **mounts = NULL;
   cc_error_t e = NULL;
 
-  if (cc_residue_mounts_under (roots, &mounts, &e) < 0)
+  if (cc_mountinfo_under (roots, &mounts, &e) < 0)
     {
       failed (s, &e);
       return;

@@ -14,6 +14,7 @@
 
 #include "cleanup.h"
 #include "file.h"
+#include "mountinfo.h"
 #include "paths.h"
 #include "proc.h"
 #include "strv.h"
@@ -46,182 +47,17 @@ sort_unique (char **v)
   v[w] = NULL;
 }
 
-/* mountinfo escapes space, tab, newline and backslash as \ooo.  */
-static char *
-unescape_octal (const char *s)
-{
-  char *out = xmalloc (strlen (s) + 1), *w = out;
-
-  while (*s)
-    {
-      if (s[0] == '\\' && s[1] >= '0' && s[1] <= '7' && s[2] >= '0' && s[2] <= '7' && s[3] >= '0' && s[3] <= '7')
-        {
-          *w++ = (char)(((s[1] - '0') << 6) | ((s[2] - '0') << 3) | (s[3] - '0'));
-          s += 4;
-        }
-      else
-        *w++ = *s++;
-    }
-  *w = '\0';
-  return out;
-}
-
-/* Field 5 of a mountinfo line (the mount point) and the filesystem type
-   after the " - " separator.  */
-static int
-parse_mountinfo_line (char *line, char **mnt, char **fstype)
-{
-  char *save = NULL, *tok;
-  char *sep = strstr (line, " - ");
-  int field = 0;
-
-  *mnt = *fstype = NULL;
-  if (sep == NULL)
-    return -1;
-  *sep = '\0';
-  for (tok = strtok_r (line, " ", &save); tok; tok = strtok_r (NULL, " ", &save))
-    if (++field == 5)
-      *mnt = unescape_octal (tok);
-  tok = strtok_r (sep + 3, " ", &save);
-  if (*mnt == NULL || tok == NULL)
-    {
-      free (*mnt);
-      *mnt = NULL;
-      return -1;
-    }
-  *fstype = xstrdup (tok);
-  return 0;
-}
-
-typedef void (*mount_fn) (const char *mnt, const char *fstype, void *data);
-
-/* Tests point this at a crafted file.  */
-static const char *mountinfo_path = "/proc/self/mountinfo";
-
-void
-cc_residue_set_mountinfo (const char *path)
-{
-  mountinfo_path = path ? path : "/proc/self/mountinfo";
-}
-
-static int
-each_mount (mount_fn fn, void *data, cc_error_t *err)
-{
-  cleanup_fclose FILE *f = fopen (mountinfo_path, "re");
-  cleanup_free char *line = NULL;
-  size_t cap = 0;
-
-  if (f == NULL)
-    return cc_error_make (err, errno, "open `%s`", mountinfo_path);
-  while (getline (&line, &cap, f) > 0)
-    {
-      cleanup_free char *mnt = NULL;
-      cleanup_free char *fstype = NULL;
-
-      line[strcspn (line, "\n")] = '\0';
-      if (parse_mountinfo_line (line, &mnt, &fstype) == 0)
-        fn (mnt, fstype, data);
-    }
-  return 0;
-}
-
-static bool
-is_strictly_under (const char *path, const char *root)
-{
-  size_t n = strlen (root);
-
-  while (n > 1 && root[n - 1] == '/')
-    n--;
-  return strncmp (path, root, n) == 0 && path[n] == '/' && path[n + 1] != '\0';
-}
-
-struct under
-{
-  char *const *roots;
-  char **found;
-};
-
 static void
-collect_under (const char *mnt, const char *fstype, void *data)
-{
-  struct under *u = data;
-
-  (void)fstype;
-  for (char *const *r = u->roots; *r; r++)
-    if (is_strictly_under (mnt, *r))
-      {
-        cc_strv_append (&u->found, mnt);
-        return;
-      }
-}
-
-static int
-compare_deepest_first (const void *a, const void *b)
-{
-  const char *x = *(char *const *)a, *y = *(char *const *)b;
-  size_t lx = strlen (x), ly = strlen (y);
-
-  if (lx != ly)
-    return lx < ly ? 1 : -1;
-  return strcmp (x, y);
-}
-
-int
-cc_residue_mounts_under (char *const *roots, char ***out, cc_error_t *err)
-{
-  struct under u = { .roots = roots, .found = xzalloc (sizeof (char *)) };
-
-  if (each_mount (collect_under, &u, err) < 0)
-    {
-      cc_strv_free (u.found);
-      return -1;
-    }
-  sort_unique (u.found);
-  qsort (u.found, cc_strv_len (u.found), sizeof (char *), compare_deepest_first);
-  *out = u.found;
-  return 0;
-}
-
-struct of_type
-{
-  const char *fstype;
-  char **found;
-};
-
-static void
-collect_of_type (const char *mnt, const char *fstype, void *data)
-{
-  struct of_type *t = data;
-
-  if (strcmp (fstype, t->fstype) == 0)
-    cc_strv_append (&t->found, mnt);
-}
-
-int
-cc_residue_mounts_of_type (const char *fstype, char ***out, cc_error_t *err)
-{
-  struct of_type t = { .fstype = fstype, .found = xzalloc (sizeof (char *)) };
-
-  if (each_mount (collect_of_type, &t, err) < 0)
-    {
-      cc_strv_free (t.found);
-      return -1;
-    }
-  *out = t.found;
-  return 0;
-}
-
-static void
-collect_cgroup (const char *mnt, const char *fstype, void *data)
+collect_cgroup (const struct cc_mountpoint *m, void *data)
 {
   char ***found = data;
   cleanup_free char *base = NULL;
   cleanup_dir DIR *d = NULL;
   struct dirent *de;
 
-  if (strcmp (fstype, "cgroup") != 0 && strcmp (fstype, "cgroup2") != 0)
+  if (strcmp (m->fstype, "cgroup") != 0 && strcmp (m->fstype, "cgroup2") != 0)
     return;
-  base = cc_path_join (mnt, CGROUP_DIR_NAME);
+  base = cc_path_join (m->target, CGROUP_DIR_NAME);
   if ((d = opendir (base)) == NULL)
     return;
   while ((de = readdir (d)) != NULL)
@@ -234,7 +70,7 @@ cc_residue_cgroup_dirs (char ***out, cc_error_t *err)
 {
   char **found = xzalloc (sizeof (char *));
 
-  if (each_mount (collect_cgroup, &found, err) < 0)
+  if (cc_mountinfo_each (collect_cgroup, &found, err) < 0)
     {
       cc_strv_free (found);
       return -1;

@@ -12,18 +12,6 @@
 
 #include "error.h"
 
-/* Mount points (from /proc/self/mountinfo, octal escapes decoded) strictly
-   below any of ROOTS (NULL-terminated), deepest first so they can be
-   unmounted in order.  */
-int cc_residue_mounts_under (char *const *roots, char ***out, cc_error_t *err);
-/* Mount points (decoded as above) whose filesystem type is FSTYPE, in
-   mountinfo order: "nsfs" finds the namespaces bound to files, as `ip
-   netns add` and our netns handles do.  */
-int cc_residue_mounts_of_type (const char *fstype, char ***out, cc_error_t *err);
-/* Read mounts from PATH instead of /proc/self/mountinfo (unit tests);
-   NULL restores it.  */
-void cc_residue_set_mountinfo (const char *path);
-
 /* Every directory <hierarchy>/ccompose/<name> of every mounted cgroup
    hierarchy (v1 controllers, cgroup2, the hybrid unified one), sorted and
    without duplicates.  */

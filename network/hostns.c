@@ -14,7 +14,7 @@
 
 #include "lib/cleanup.h"
 #include "lib/json.h"
-#include "lib/residue.h"
+#include "lib/mountinfo.h"
 #include "lib/strv.h"
 #include "lib/xalloc.h"
 #include "network/link.h"
@@ -99,7 +99,7 @@ open_by_id (const char *id, char **where)
 
   if (! parse_id (id, &dev, &ino))
     return -1;
-  if (cc_residue_mounts_of_type ("nsfs", &mounts, NULL) == 0)
+  if (cc_mountinfo_of_type ("nsfs", &mounts, NULL) == 0)
     for (char **m = mounts; *m; m++)
       if ((fd = open_if_same (*m, dev, ino)) >= 0)
         {

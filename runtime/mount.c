@@ -21,6 +21,7 @@
 
 #include "lib/cleanup.h"
 #include "lib/file.h"
+#include "lib/mountinfo.h"
 #include "lib/strv.h"
 #include "lib/xalloc.h"
 #include "runtime/internal.h"
@@ -318,37 +319,39 @@ cgroup_fs_free (struct cgroup_fs *fs)
   free (fs);
 }
 
+struct cgroup_fs_list
+{
+  struct cgroup_fs *fs;
+  size_t n;
+};
+
+/* A v1 hierarchy mounted directly under /sys/fs/cgroup.  */
+static void
+add_cgroup_v1 (const struct cc_mountpoint *m, void *data)
+{
+  struct cgroup_fs_list *l = data;
+  const char *opts = m->super_options;
+
+  if (strcmp (m->fstype, "cgroup") != 0 || strstr (opts, "name="))
+    return;
+  if (strncmp (m->target, "/sys/fs/cgroup/", 15) != 0 || strchr (m->target + 15, '/'))
+    return;
+  if (strncmp (opts, "rw,", 3) == 0 || strncmp (opts, "ro,", 3) == 0)
+    opts += 3;
+  l->fs = xreallocarray (l->fs, l->n + 2, sizeof (*l->fs));
+  l->fs[l->n].dir = xstrdup (m->target + 15);
+  l->fs[l->n].opts = xstrdup (opts);
+  memset (&l->fs[++l->n], 0, sizeof (*l->fs));
+}
+
 /* The v1 hierarchies mounted directly under /sys/fs/cgroup.  */
 static struct cgroup_fs *
 host_cgroup_v1 (void)
 {
-  cleanup_free char *text = NULL;
-  cleanup_strv char **lines = NULL;
-  struct cgroup_fs *fs = xzalloc (sizeof (*fs));
-  size_t n = 0;
+  struct cgroup_fs_list l = { .fs = xzalloc (sizeof (*l.fs)) };
 
-  if (cc_read_file ("/proc/self/mountinfo", &text, NULL, NULL) < 0)
-    return fs;
-  lines = cc_strv_split (text, '\n', true);
-  for (char **l = lines; *l; l++)
-    {
-      cleanup_strv char **f = cc_strv_split (*l, ' ', true);
-      size_t nf = cc_strv_len (f), dash;
-      for (dash = 6; dash < nf && strcmp (f[dash], "-") != 0; dash++)
-        ;
-      if (nf < 5 || dash + 3 >= nf || strcmp (f[dash + 1], "cgroup") != 0 || strstr (f[dash + 3], "name="))
-        continue;
-      if (strncmp (f[4], "/sys/fs/cgroup/", 15) != 0 || strchr (f[4] + 15, '/'))
-        continue;
-      const char *opts = f[dash + 3];
-      if (strncmp (opts, "rw,", 3) == 0 || strncmp (opts, "ro,", 3) == 0)
-        opts += 3;
-      fs = xreallocarray (fs, n + 2, sizeof (*fs));
-      fs[n].dir = xstrdup (f[4] + 15);
-      fs[n].opts = xstrdup (opts);
-      memset (&fs[++n], 0, sizeof (*fs));
-    }
-  return fs;
+  cc_mountinfo_each (add_cgroup_v1, &l, NULL);
+  return l.fs;
 }
 
 static void

@@ -1,4 +1,4 @@
-/* Unit tests for lib/residue.c: the mountinfo reader on crafted and
+/* Unit tests for lib/residue.c and lib/mountinfo.c: the mountinfo reader on crafted and
    hostile input, root naming, and the live scanners' basic contracts.  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +14,7 @@
 
 #include "lib/cleanup.h"
 #include "lib/file.h"
+#include "lib/mountinfo.h"
 #include "lib/residue.h"
 #include "lib/strv.h"
 #include "lib/xalloc.h"
@@ -38,9 +39,9 @@ mounts_under (const char *text, const char *root)
   char *roots[] = { (char *)root, NULL };
   char **out = NULL;
 
-  cc_residue_set_mountinfo (path);
-  assert_int_equal (cc_residue_mounts_under (roots, &out, &err), 0);
-  cc_residue_set_mountinfo (NULL);
+  cc_mountinfo_set_path (path);
+  assert_int_equal (cc_mountinfo_under (roots, &out, &err), 0);
+  cc_mountinfo_set_path (NULL);
   unlink (path);
   return out;
 }
@@ -104,10 +105,37 @@ test_missing_mountinfo_is_an_error (void **state)
   char **out = NULL;
 
   (void)state;
-  cc_residue_set_mountinfo ("/nonexistent/mountinfo");
-  assert_int_equal (cc_residue_mounts_under (roots, &out, &err), -1);
-  cc_residue_set_mountinfo (NULL);
+  cc_mountinfo_set_path ("/nonexistent/mountinfo");
+  assert_int_equal (cc_mountinfo_under (roots, &out, &err), -1);
+  cc_mountinfo_set_path (NULL);
   assert_non_null (strstr (err->msg, "/nonexistent/mountinfo"));
+}
+
+static void
+collect_fields (const struct cc_mountpoint *m, void *data)
+{
+  cc_strv_push (data, xasprintf ("%s|%s|%s", m->target, m->fstype, m->super_options));
+}
+
+/* What the runtime reads of the v1 hierarchies: type and superblock
+   options after the optional fields; a line without options has "".  */
+static void
+test_mountinfo_fields (void **state)
+{
+  cleanup_free char *path = write_mountinfo (
+      "35 25 0:30 / /sys/fs/cgroup/cpu,cpuacct rw,nosuid shared:15 master:3 - cgroup cgroup rw,cpu,cpuacct\n"
+      "36 25 0:31 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2\n");
+  cleanup_error cc_error_t err = NULL;
+  cleanup_strv char **got = xzalloc (sizeof (char *));
+
+  (void)state;
+  cc_mountinfo_set_path (path);
+  assert_int_equal (cc_mountinfo_each (collect_fields, &got, &err), 0);
+  cc_mountinfo_set_path (NULL);
+  unlink (path);
+  assert_int_equal (cc_strv_len (got), 2);
+  assert_string_equal (got[0], "/sys/fs/cgroup/cpu,cpuacct|cgroup|rw,cpu,cpuacct");
+  assert_string_equal (got[1], "/sys/fs/cgroup/unified|cgroup2|");
 }
 
 static void
@@ -177,6 +205,7 @@ main (void)
     cmocka_unit_test (test_mountinfo_escapes_decoded),
     cmocka_unit_test (test_mountinfo_hostile_lines_skipped),
     cmocka_unit_test (test_missing_mountinfo_is_an_error),
+    cmocka_unit_test (test_mountinfo_fields),
     cmocka_unit_test (test_data_root_naming),
     cmocka_unit_test (test_cgroup_names_by_root),
     cmocka_unit_test (test_live_scanners_succeed),

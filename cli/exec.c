@@ -11,6 +11,7 @@
 #include "cli/project.h"
 #include "engine/engine.h"
 #include "lib/cleanup.h"
+#include "lib/paths.h"
 #include "lib/strv.h"
 #include "lib/xalloc.h"
 #include "runtime/runtime.h"
@@ -155,7 +156,7 @@ cli_cmd_exec (struct cli_global *g, int argc, char **argv)
       cli_target_release (&t);
       return cli_fail (&err);
     }
-  name = cc_engine_container_name (t.name, service, o.index);
+  name = cc_paths_container_name (t.name, service, o.index);
   cli_target_release (&t);
   status = cc_engine_container_status (name, NULL);
   if (strcmp (status, "running") != 0)

@@ -190,7 +190,7 @@ recorded_elsewhere (const struct scan *s, const char *id)
 static bool
 cgroup_is_recorded (const struct scan *s, const char *name)
 {
-  cleanup_free char *stripped = cc_residue_cgroup_strip_suffix (name);
+  cleanup_free char *stripped = cc_paths_cgroup_strip_suffix (name);
 
   return cc_strv_contains (s->containers, name) || recorded_elsewhere (s, name)
          || (stripped && (cc_strv_contains (s->containers, stripped) || recorded_elsewhere (s, stripped)));
@@ -389,7 +389,7 @@ check_cgroups (struct scan *s)
   for (char **d = dirs; *d; d++)
     {
       cleanup_free char *name = cc_path_basename (*d);
-      cleanup_free char *id = cc_residue_cgroup_id (name, cc_state_dir ());
+      cleanup_free char *id = cc_paths_cgroup_id (name, cc_state_dir ());
       bool busy;
 
       if (id ? cc_strv_contains (s->containers, id) : ! s->orphans || cgroup_is_recorded (s, name))
@@ -604,7 +604,7 @@ check_all_roots (struct report *r, bool fix, cc_error_t *err)
 
   for (char **root = roots; *root && ret == 0; root++)
     {
-      cleanup_free char *data = cc_residue_data_root_for (*root);
+      cleanup_free char *data = cc_paths_data_root_for (*root);
       setenv (CC_STATE_DIR_ENV, *root, 1);
       setenv (CC_DATA_DIR_ENV, data, 1);
       ret = check_one_root (r, fix, err);

@@ -8,6 +8,7 @@
 #include "lib/cleanup.h"
 #include "lib/json.h"
 #include "lib/log.h"
+#include "lib/paths.h"
 #include "lib/xalloc.h"
 
 static int
@@ -189,7 +190,7 @@ fill_name (cJSON *obj, const char *key, const char *project)
   if (cJSON_GetObjectItemCaseSensitive (obj, "name"))
     return;
   name = cJSON_IsTrue (cJSON_GetObjectItemCaseSensitive (obj, "external")) ? xstrdup (key)
-                                                                           : xasprintf ("%s_%s", project, key);
+                                                                           : cc_paths_resource_name (project, key);
   /* name first, as DC prints it; cJSON frees the key with free().  */
   item = cJSON_CreateString (name);
   item->string = xstrdup ("name");

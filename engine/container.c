@@ -23,7 +23,7 @@
 char *
 cc_engine_container_dir (const char *name)
 {
-  return xasprintf ("%s/containers/%s", cc_data_dir (), name);
+  return cc_paths_container_data (name);
 }
 
 char **

@@ -223,16 +223,10 @@ remove_volumes (struct down *d, const struct cc_project *p, cc_error_t *list)
 static bool
 belongs_to (const char *project, const char *id)
 {
-  cleanup_free char *state_path = cc_runtime_state_path (id);
-  cleanup_free char *spec_path = NULL;
   cleanup_free char *needle = xasprintf ("/projects/%s/containers/%s/", project, id);
   cleanup_runtime_spec struct cc_runtime_spec *spec = NULL;
-  char *slash = strrchr (state_path, '/');
 
-  if (slash)
-    *slash = '\0';
-  spec_path = xasprintf ("%s/spec.json", state_path);
-  if (cc_runtime_spec_load (spec_path, &spec, NULL) < 0)
+  if (cc_runtime_spec_of (id, &spec, NULL) < 0)
     return false;
   if (spec->owner)
     return strcmp (spec->owner, project) == 0;

@@ -142,10 +142,8 @@ int cc_engine_net_ports (const struct cc_port *in, size_t n, struct cc_net_port 
 /* A short-syntax spec (compose's grammar) into a network port.  */
 int cc_engine_parse_publish (const char *spec, struct cc_net_port *out, cc_error_t *err);
 
-/* ---- names and clocks (util.c) --------------------------------------- */
+/* ---- clocks (util.c) --------------------------------------- */
 
-/* <project>-<service>-<n>  */
-char *cc_engine_container_name (const char *project, const char *service, int number);
 int64_t cc_engine_now_ms (void);
 void cc_engine_backoff (int *step);
 struct pollfd;

@@ -128,15 +128,9 @@ publishers (const char *project, const char *name, const cJSON *config)
 static char *
 command_of (const char *name)
 {
-  cleanup_free char *state_path = cc_runtime_state_path (name);
-  cleanup_free char *spec_path = NULL;
   cleanup_runtime_spec struct cc_runtime_spec *spec = NULL;
-  char *slash = strrchr (state_path, '/');
 
-  if (slash)
-    *slash = '\0';
-  spec_path = xasprintf ("%s/spec.json", state_path);
-  if (cc_runtime_spec_load (spec_path, &spec, NULL) < 0)
+  if (cc_runtime_spec_of (name, &spec, NULL) < 0)
     return xstrdup ("");
   return cc_strv_join (spec->args, " ");
 }

@@ -58,7 +58,7 @@ resolve_netns (const struct cc_project *p, const struct cc_service *svc, const c
       return 0;
     case CC_NETWORK_MODE_SERVICE:
       {
-        cleanup_free char *other = cc_engine_container_name (p->name, svc->network_mode_target, 1);
+        cleanup_free char *other = cc_paths_container_name (p->name, svc->network_mode_target, 1);
         *path = cc_netns_path (other);
         return 0;
       }

@@ -10,6 +10,7 @@
 #include "lib/buf.h"
 #include "lib/cleanup.h"
 #include "lib/json.h"
+#include "lib/paths.h"
 #include "lib/strv.h"
 #include "lib/xalloc.h"
 
@@ -281,7 +282,7 @@ plan_service (struct builder *b, const char *service, int level)
   first = b->plan->n;
   for (int i = 1; i <= n; i++)
     {
-      cleanup_free char *cname = cc_engine_container_name (b->p->name, service, i);
+      cleanup_free char *cname = cc_paths_container_name (b->p->name, service, i);
       const cJSON *entry = cJSON_GetObjectItemCaseSensitive (containers, cname);
       struct cc_action *a;
       if (entry)

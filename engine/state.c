@@ -23,7 +23,7 @@
 static char *
 projects_dir (void)
 {
-  return xasprintf ("%s/projects", cc_state_dir ());
+  return cc_paths_projects ();
 }
 
 /* A project directory holding only our lock: a command that locked the

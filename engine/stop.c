@@ -57,16 +57,10 @@ pid1_catches (const char *name, int sig, char **comm)
 static int64_t
 grace_of (const char *name, int64_t timeout_ms, int *sig)
 {
-  cleanup_free char *dir = cc_runtime_state_path (name);
   cleanup_runtime_spec struct cc_runtime_spec *spec = NULL;
-  cleanup_free char *spec_path = NULL;
-  char *slash = strrchr (dir, '/');
 
   *sig = SIGTERM;
-  if (slash)
-    *slash = '\0';
-  spec_path = xasprintf ("%s/spec.json", dir);
-  if (cc_runtime_spec_load (spec_path, &spec, NULL) < 0)
+  if (cc_runtime_spec_of (name, &spec, NULL) < 0)
     return timeout_ms >= 0 ? timeout_ms : 10000;
   *sig = spec->stop_signal ? spec->stop_signal : SIGTERM;
   return timeout_ms >= 0 ? timeout_ms : spec->stop_grace_ms;

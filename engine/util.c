@@ -1,4 +1,4 @@
-/* Small helpers shared by the engine: names, clocks.  */
+/* Small helpers shared by the engine: clocks.  */
 #include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -8,12 +8,6 @@
 
 #include "engine/engine.h"
 #include "lib/xalloc.h"
-
-char *
-cc_engine_container_name (const char *project, const char *service, int number)
-{
-  return xasprintf ("%s-%s-%d", project, service, number);
-}
 
 int64_t
 cc_engine_now_ms (void)

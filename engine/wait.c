@@ -25,15 +25,9 @@ enum verdict
 static bool
 has_healthcheck (const char *name)
 {
-  cleanup_free char *dir = cc_runtime_state_path (name);
-  cleanup_free char *spec_path = NULL;
   cleanup_runtime_spec struct cc_runtime_spec *spec = NULL;
-  char *slash = strrchr (dir, '/');
 
-  if (slash)
-    *slash = '\0';
-  spec_path = xasprintf ("%s/spec.json", dir);
-  return cc_runtime_spec_load (spec_path, &spec, NULL) == 0 && spec->health.test != NULL;
+  return cc_runtime_spec_of (name, &spec, NULL) == 0 && spec->health.test != NULL;
 }
 
 static enum verdict

@@ -49,7 +49,7 @@ cc_store_open (struct cc_store *s, bool exclusive, cc_error_t *err)
 {
   memset (s, 0, sizeof (*s));
   s->lock_fd = s->root_fd = -1;
-  s->root = cc_path_join (cc_data_dir (), "images");
+  s->root = cc_paths_image_store ();
   for (size_t i = 0; i < CC_N_ELEMENTS (store_dirs); i++)
     {
       cleanup_free char *d = cc_path_join (s->root, store_dirs[i]);

@@ -1,6 +1,13 @@
-/* The two state roots (DESIGN.md §4), overridable so tests can isolate.  */
+/* Every naming rule of ccompose in one place (ARCHITECTURE.md, "Names and
+   roots"): the two roots, the layout under them, the tags that keep
+   parallel roots apart, and the names Docker Compose gives containers
+   and networks.  A file or a name derived anywhere else is a bug.  */
 #ifndef CC_LIB_PATHS_H
 #define CC_LIB_PATHS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #define CC_STATE_DIR_ENV "CCOMPOSE_STATE_DIR"
 #define CC_DATA_DIR_ENV "CCOMPOSE_DATA_DIR"
@@ -11,5 +18,70 @@
 const char *cc_state_dir (void);
 /* Persistent data: images, volumes, logs.  */
 const char *cc_data_dir (void);
+/* Look at another pair of roots for a while (the residue check's --all),
+   without touching the environment children inherit; NULL, NULL goes
+   back to the environment's.  */
+void cc_paths_use_roots (const char *state_dir, const char *data_dir);
+
+/* ---- roots on this host --------------------------------------------------- */
+
+/* State roots present on this host: the default one, any /run/ccompose*
+   directory holding ccompose state (containers/, projects/, network/ or
+   netns/), and one level deeper for per-test roots
+   (/run/ccompose-test/<name>).  Sorted, without duplicates.  */
+char **cc_paths_state_roots (void);
+/* The data root paired with a state root by convention: /run/X ->
+   /var/lib/X; elsewhere <root>/data.  */
+char *cc_paths_data_root_for (const char *state_root);
+bool cc_paths_same_root (const char *a, const char *b);
+
+/* ---- layout under the roots ----------------------------------------------- */
+
+/* <state>/projects and <state>/projects/<name>: the engine's project state.  */
+char *cc_paths_projects (void);
+char *cc_paths_project (const char *project);
+/* <state>/containers/<id>[/<file>]: the runtime's record of a container
+   (spec.json, state.json, the monitor's socket...).  */
+char *cc_paths_containers (void);
+char *cc_paths_container (const char *id);
+char *cc_paths_container_file (const char *id, const char *file);
+/* <state>/containers/<id>/spec.json: what the container was created from.  */
+char *cc_paths_container_spec (const char *id);
+/* <data>/containers/<id>: logs, upper and work directories, the files
+   bound on /etc/hosts, resolv.conf and hostname.  */
+char *cc_paths_container_data_root (void);
+char *cc_paths_container_data (const char *id);
+/* <data>/containers/<id>/<id>-json.log  */
+char *cc_paths_container_log (const char *id);
+/* <state>/netns[/<name>]: network namespace handles.  */
+char *cc_paths_netns_dir (void);
+/* <state>/network: the network part's state.json and lock.  */
+char *cc_paths_network_dir (void);
+/* <data>/images: the image store.  */
+char *cc_paths_image_store (void);
+
+/* ---- names ----------------------------------------------------------------- */
+
+/* Docker Compose's names: <project>-<service>-<n> for a container,
+   <project>_<key> for a project's network or volume on the host.  */
+char *cc_paths_container_name (const char *project, const char *service, int number);
+char *cc_paths_resource_name (const char *project, const char *key);
+
+/* FNV-1a (64 bits) of PARTS, a NUL between two parts so that ("ab", "c")
+   and ("a", "bc") differ: the hash behind link names and root tags.  */
+uint64_t cc_paths_hash (const char *const *parts, size_t n);
+
+/* The state root's tag on links, link aliases and firewall rules: "" for
+   the default root, else "@" and 6 hex digits.  */
+const char *cc_paths_net_tag (void);
+/* The cgroup the runtime names after container ID: the id, suffixed
+   outside the default root with "-" and 8 hex digits of the FNV-1a (32
+   bits) of the root, so that parallel roots never share one.  */
+char *cc_paths_cgroup_name (const char *id);
+/* The id of STATE_ROOT's container the cgroup NAME is for, or NULL when
+   the name belongs to another root.  */
+char *cc_paths_cgroup_id (const char *name, const char *state_root);
+/* NAME without a root suffix, or NULL when it has none.  */
+char *cc_paths_cgroup_strip_suffix (const char *name);
 
 #endif

@@ -4,7 +4,6 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
-#include <glob.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,36 +77,6 @@ cc_residue_cgroup_dirs (char ***out, cc_error_t *err)
   sort_unique (found);
   *out = found;
   return 0;
-}
-
-static bool
-has_root_suffix (const char *name)
-{
-  size_t n = strlen (name);
-  return n > 9 && name[n - 9] == '-' && strspn (name + n - 8, "0123456789abcdef") == 8;
-}
-
-char *
-cc_residue_cgroup_strip_suffix (const char *name)
-{
-  return has_root_suffix (name) ? xstrndup (name, strlen (name) - 9) : NULL;
-}
-
-char *
-cc_residue_cgroup_id (const char *name, const char *state_root)
-{
-  cleanup_free char *suffix = NULL;
-  uint32_t h = 2166136261u;
-  size_t n = strlen (name);
-
-  if (strcmp (state_root, CC_STATE_DIR_DEFAULT) == 0)
-    return has_root_suffix (name) ? NULL : xstrdup (name);
-  for (const unsigned char *p = (const unsigned char *)state_root; *p; p++)
-    h = (h ^ *p) * 16777619u;
-  suffix = xasprintf ("-%08x", h);
-  if (n > 9 && strcmp (name + n - 9, suffix) == 0)
-    return xstrndup (name, n - 9);
-  return NULL;
 }
 
 static bool
@@ -248,55 +217,17 @@ cc_residue_monitors_free (struct cc_residue_monitor *m, size_t n)
   free (m);
 }
 
-static bool
-holds_state (const char *dir)
-{
-  static const char *const markers[] = { "containers", "projects", "network", "netns" };
-
-  for (size_t i = 0; i < CC_N_ELEMENTS (markers); i++)
-    {
-      cleanup_free char *p = cc_path_join (dir, markers[i]);
-      if (cc_is_dir (p))
-        return true;
-    }
-  return false;
-}
-
-static void
-add_roots_matching (char ***roots, const char *pattern)
-{
-  glob_t g;
-
-  if (glob (pattern, GLOB_ONLYDIR | GLOB_NOSORT, NULL, &g) != 0)
-    return;
-  for (size_t i = 0; i < g.gl_pathc; i++)
-    if (holds_state (g.gl_pathv[i]))
-      cc_strv_append (roots, g.gl_pathv[i]);
-  globfree (&g);
-}
-
 char **
 cc_residue_state_roots (void)
 {
-  char **roots = xzalloc (sizeof (char *));
+  char **roots = cc_paths_state_roots ();
   struct cc_residue_monitor *mons = NULL;
   size_t n = 0;
 
-  cc_strv_append (&roots, CC_STATE_DIR_DEFAULT);
-  add_roots_matching (&roots, "/run/ccompose?*");
-  add_roots_matching (&roots, "/run/ccompose?*/*");
   if (cc_residue_monitors (&mons, &n, NULL) == 0)
     for (size_t i = 0; i < n; i++)
       cc_strv_append (&roots, mons[i].state_dir);
   cc_residue_monitors_free (mons, n);
   sort_unique (roots);
   return roots;
-}
-
-char *
-cc_residue_data_root_for (const char *state_root)
-{
-  if (strncmp (state_root, "/run/", 5) == 0)
-    return xasprintf ("/var/lib/%s", state_root + 5);
-  return cc_path_join (state_root, "data");
 }

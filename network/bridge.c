@@ -9,28 +9,10 @@
 #include <string.h>
 
 #include "lib/cleanup.h"
+#include "lib/paths.h"
 #include "lib/xalloc.h"
 #include "network/link.h"
 #include "network/netimpl.h"
-
-uint64_t
-cc_net_hash (const char *const *parts, size_t n)
-{
-  uint64_t h = 0xcbf29ce484222325ull;
-
-  for (size_t i = 0; i < n; i++)
-    {
-      /* The NUL separates parts: ("ab","c") and ("a","bc") differ.  */
-      for (const char *p = parts[i] ? parts[i] : "";; p++)
-        {
-          h ^= (unsigned char)*p;
-          h *= 0x100000001b3ull;
-          if (*p == '\0')
-            break;
-        }
-    }
-  return h;
-}
 
 char *
 cc_bridge_name (const char *tag, const char *project, const char *network, unsigned salt)
@@ -40,7 +22,7 @@ cc_bridge_name (const char *tag, const char *project, const char *network, unsig
 
   snprintf (s, sizeof (s), "%u", salt);
   /* "cc" + 13 hex digits = 15 characters, the kernel's IFNAMSIZ - 1.  */
-  return xasprintf ("cc%013llx", (unsigned long long)(cc_net_hash (parts, CC_N_ELEMENTS (parts)) >> 12));
+  return xasprintf ("cc%013llx", (unsigned long long)(cc_paths_hash (parts, CC_N_ELEMENTS (parts)) >> 12));
 }
 
 /* A locally administered unicast MAC derived from the name.  Setting it
@@ -51,7 +33,7 @@ static struct nl_addr *
 bridge_mac (const char *name)
 {
   const char *parts[] = { "mac", name };
-  uint64_t h = cc_net_hash (parts, 2);
+  uint64_t h = cc_paths_hash (parts, 2);
   unsigned char mac[6];
   struct nl_addr *a;
 

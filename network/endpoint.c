@@ -100,7 +100,7 @@ record_member (struct cc_net_state *st, cJSON *net, const struct cc_net_endpoint
 {
   cleanup_free char *netns = ep->netns_path ? xstrdup (ep->netns_path) : cc_netns_path (ep->container);
   cleanup_free char *ip = NULL;
-  cleanup_free char *veth = cc_veth_name (cc_net_scope_tag (), ep->project, ep->network, ep->container);
+  cleanup_free char *veth = cc_veth_name (cc_paths_net_tag (), ep->project, ep->network, ep->container);
   cleanup_free char *ifname = NULL;
   cJSON *m;
 
@@ -524,7 +524,7 @@ int
 cc_network_container_ports (const char *project, const char *container, struct cc_net_port **out, size_t *n,
                             cc_error_t *err)
 {
-  cleanup_free char *path = cc_path_join (cc_state_dir (), "network/state.json");
+  cleanup_free char *path = cc_net_state_file ();
   cleanup_cjson cJSON *root = NULL;
 
   *out = NULL;

@@ -1,7 +1,7 @@
 /* The nftables backend, through libnftables (issue 17).
 
    Each state root has a table of its own, `table inet ccompose` (or
-   `ccompose-1a2b3c` for a tagged root, see cc_net_scope_tag): the rule
+   `ccompose-1a2b3c` for a tagged root, see cc_paths_net_tag): the rule
    set's built-in chains become base chains at the hooks and priorities
    iptables' tables have (raw -300, dstnat -100, srcnat 100, filter 0),
    named "<table>-<CHAIN>"; our chains keep their names.  apply() rewrites

@@ -10,6 +10,7 @@
 
 #include "lib/cleanup.h"
 #include "lib/log.h"
+#include "lib/paths.h"
 #include "lib/strv.h"
 #include "lib/xalloc.h"
 #include "network/hostns.h"
@@ -140,7 +141,7 @@ cc_firewall_sync (const cJSON *state, cc_error_t *err)
 
   /* Tables are per namespace: only the networks that live in this one
      have rules here (issue 12 item 4).  */
-  if (ops == NULL || cc_fw_build (state, cc_net_scope_tag (), here, &rs, err) < 0)
+  if (ops == NULL || cc_fw_build (state, cc_paths_net_tag (), here, &rs, err) < 0)
     return -1;
   if (ops->apply (&rs, err) < 0 || coexist (ops, &rs, false, &notes, err) < 0)
     return -1;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "lib/cleanup.h"
+#include "lib/paths.h"
 #include "lib/strv.h"
 #include "network/link.h"
 
@@ -17,7 +18,7 @@ cc_net_group_derive (const char *tag, const char *project, const char *network, 
      (salted on a clash), so two networks rarely share a group; when they
      do, the check below sends the teardown down the slow path.  */
   const char *parts[] = { "group", tag, project, network, bridge };
-  uint64_t h = cc_net_hash (parts, CC_N_ELEMENTS (parts));
+  uint64_t h = cc_paths_hash (parts, CC_N_ELEMENTS (parts));
 
   return CC_NET_GROUP_MIN + (uint32_t)(h % ((uint64_t)CC_NET_GROUP_MAX - CC_NET_GROUP_MIN + 1));
 }

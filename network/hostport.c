@@ -11,6 +11,7 @@
 
 #include "lib/cleanup.h"
 #include "lib/file.h"
+#include "lib/paths.h"
 #include "lib/xalloc.h"
 #include "network/diag.h"
 #include "network/firewall.h"
@@ -158,7 +159,7 @@ taken_by_other_roots (struct taken_list *t, cc_error_t *err)
 
   if (ops == NULL || ops->list_dnat (&d, &n, err) < 0)
     return -1;
-  prefix = cc_fw_comment_prefix (cc_net_scope_tag ());
+  prefix = cc_fw_comment_prefix (cc_paths_net_tag ());
   mine = xasprintf ("%s ", prefix);
   for (size_t i = 0; i < n; i++)
     if (strncmp (d[i].comment ? d[i].comment : "", mine, strlen (mine)) != 0)

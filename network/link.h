@@ -47,9 +47,6 @@ int cc_nl_links_in_group (struct nl_sock *sk, uint32_t group, char ***names, cha
    the group as one batch.  An empty group is success.  */
 int cc_nl_group_delete (struct nl_sock *sk, uint32_t group, cc_error_t *err);
 
-/* A short deterministic hash for names (FNV-1a, 64 bits).  */
-uint64_t cc_net_hash (const char *const *parts, size_t n);
-
 /* group.c: the link group of a network.  Its bridge and the host ends of
    its veths carry it, so a teardown deletes them with one RTM_DELLINK: the
    kernel then waits for one RCU grace period for all of them instead of

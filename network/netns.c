@@ -24,7 +24,7 @@
 char *
 cc_netns_path (const char *name)
 {
-  cleanup_free char *dir = cc_path_join (cc_state_dir (), "netns");
+  cleanup_free char *dir = cc_paths_netns_dir ();
 
   return cc_path_join (dir, name);
 }
@@ -177,7 +177,7 @@ static int
 record_netns_locked (const char *project, const char *name, const char *path, cc_error_t *err)
 {
   cleanup_net_state struct cc_net_state st = { .lock_fd = -1 };
-  cleanup_free char *dir = cc_path_join (cc_state_dir (), "netns");
+  cleanup_free char *dir = cc_paths_netns_dir ();
   cJSON *old;
 
   if (cc_net_state_open (&st, err) < 0)

@@ -60,9 +60,9 @@ char *
 cc_net_link_alias (const char *project, const char *network, const char *container)
 {
   if (container)
-    return xasprintf ("ccompose%s project %s network %s container %s", cc_net_scope_tag (), project, network,
+    return xasprintf ("ccompose%s project %s network %s container %s", cc_paths_net_tag (), project, network,
                       container);
-  return xasprintf ("ccompose%s project %s network %s", cc_net_scope_tag (), project, network);
+  return xasprintf ("ccompose%s project %s network %s", cc_paths_net_tag (), project, network);
 }
 
 /* Subnets of the networks already recorded, with their names for errors.  */
@@ -148,7 +148,7 @@ choose_bridge (const cJSON *root, const char *project, const char *network)
 {
   for (unsigned salt = 0;; salt++)
     {
-      char *name = cc_bridge_name (cc_net_scope_tag (), project, network, salt);
+      char *name = cc_bridge_name (cc_paths_net_tag (), project, network, salt);
 
       if (! bridge_name_taken (root, name))
         return name;
@@ -159,7 +159,7 @@ choose_bridge (const cJSON *root, const char *project, const char *network)
 static char *
 full_name_of (const struct cc_net_spec *spec)
 {
-  return spec->full_name ? xstrdup (spec->full_name) : xasprintf ("%s_%s", spec->project, spec->name);
+  return spec->full_name ? xstrdup (spec->full_name) : cc_paths_resource_name (spec->project, spec->name);
 }
 
 static void
@@ -213,7 +213,7 @@ record_network (struct cc_net_state *st, const struct cc_net_spec *spec, cJSON *
   set_full_name (net, spec);
   cc_json_set_string (net, "host_netns", here);
   cc_json_set_string (net, "bridge", bridge);
-  cc_json_set_int (net, "group", cc_net_group_derive (cc_net_scope_tag (), spec->project, spec->name, bridge));
+  cc_json_set_int (net, "group", cc_net_group_derive (cc_paths_net_tag (), spec->project, spec->name, bridge));
   cc_json_set_string (net, "subnet", subnet_s);
   cc_json_set_string (net, "gateway", gw_s);
   if (spec->ip_range)
@@ -522,7 +522,7 @@ cc_network_debug_state (char **json, cc_error_t *err)
   if (cc_net_state_open (&st, err) < 0)
     return -1;
   /* Not stored: tests use it to find this root's rules and links.  */
-  cc_json_set_string (st.root, "scope_tag", cc_net_scope_tag ());
+  cc_json_set_string (st.root, "scope_tag", cc_paths_net_tag ());
   text = cJSON_Print (st.root);
   *json = xasprintf ("%s\n", text);
   free (text);
@@ -534,14 +534,14 @@ cc_network_debug_state (char **json, cc_error_t *err)
 static int
 build_unlocked (struct cc_fw_ruleset *rs, cc_error_t *err)
 {
-  cleanup_free char *path = cc_path_join (cc_state_dir (), "network/state.json");
+  cleanup_free char *path = cc_net_state_file ();
   cleanup_free char *here = cc_hostns_current ();
   cleanup_cjson cJSON *root = NULL;
 
   memset (rs, 0, sizeof (*rs));
   if (! cc_file_exists (path) || cc_json_load_file (path, &root, NULL) < 0)
     return 0;
-  return cc_fw_build (root, cc_net_scope_tag (), here, rs, err);
+  return cc_fw_build (root, cc_paths_net_tag (), here, rs, err);
 }
 
 int
@@ -576,7 +576,7 @@ cc_network_debug_rules (char **text, cc_error_t *err)
   cleanup_free char *why = NULL, *body = NULL;
   const char *detected;
 
-  if (ops == NULL || cc_net_state_open (&st, err) < 0 || cc_fw_build (st.root, cc_net_scope_tag (), here, &rs, err) < 0)
+  if (ops == NULL || cc_net_state_open (&st, err) < 0 || cc_fw_build (st.root, cc_paths_net_tag (), here, &rs, err) < 0)
     return -1;
   detected = cc_firewall_detect (&why);
   body = ops == &cc_firewall_nft_ops ? cc_fw_render_nft (&rs) : cc_fw_render (&rs);

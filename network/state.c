@@ -24,15 +24,22 @@ is_empty (const char *path)
   return stat (path, &sb) == 0 && S_ISREG (sb.st_mode) && sb.st_size == 0;
 }
 
+char *
+cc_net_state_file (void)
+{
+  cleanup_free char *dir = cc_paths_network_dir ();
+  return cc_path_join (dir, "state.json");
+}
+
 int
 cc_net_state_open (struct cc_net_state *st, cc_error_t *err)
 {
-  cleanup_free char *dir = cc_path_join (cc_state_dir (), "network");
+  cleanup_free char *dir = cc_paths_network_dir ();
   cleanup_free char *lock = cc_path_join (dir, "lock");
 
   st->lock_fd = -1;
   st->root = NULL;
-  st->path = cc_path_join (dir, "state.json");
+  st->path = cc_net_state_file ();
   if (cc_mkdir_p (dir, 0700, err) < 0)
     return -1;
   if (cc_lock_path (lock, true, &st->lock_fd, err) < 0)
@@ -174,20 +181,6 @@ void
 cc_net_state_remove (cJSON *arr, cJSON *item)
 {
   cJSON_Delete (cJSON_DetachItemViaPointer (arr, item));
-}
-
-const char *
-cc_net_scope_tag (void)
-{
-  /* Per thread: the engine may attach containers from several threads.  */
-  static __thread char tag[16];
-  const char *dir = cc_state_dir ();
-  const char *parts[] = { dir };
-
-  if (strcmp (dir, "/run/ccompose") == 0)
-    return "";
-  snprintf (tag, sizeof (tag), "@%06llx", (unsigned long long)(cc_net_hash (parts, 1) & 0xffffff));
-  return tag;
 }
 
 static const char *const proto_names[] = { [CC_NET_TCP] = "tcp", [CC_NET_UDP] = "udp" };

@@ -36,6 +36,9 @@ struct cc_net_state
   cJSON *root;
 };
 
+/* cc_paths_network_dir ()/state.json, read without the lock by `ps` and
+   `port` (saves are atomic).  */
+char *cc_net_state_file (void);
 int cc_net_state_open (struct cc_net_state *st, cc_error_t *err);
 int cc_net_state_save (struct cc_net_state *st, cc_error_t *err);
 void cc_net_state_close (struct cc_net_state *st);
@@ -71,11 +74,6 @@ cJSON *cc_net_state_find_membership (cJSON *root, const char *project, const cha
                                      cJSON **net_out);
 /* Remove ITEM from the array ARR (by identity) and free it.  */
 void cc_net_state_remove (cJSON *arr, cJSON *item);
-
-/* Names rules and links of this state root, so two roots on one host
-   (parallel tests) never touch each other's: "" for the default root,
-   otherwise "@" and 6 hex digits of its hash.  */
-const char *cc_net_scope_tag (void);
 
 /* JSON <-> ports.  */
 cJSON *cc_net_ports_to_json (const struct cc_net_port *ports, size_t n);

@@ -231,7 +231,7 @@ residue_links (const cJSON *root, bool fix, char ***found, cc_error_t *list)
 {
   cleanup_nl_sock struct nl_sock *sk = NULL;
   cleanup_strv char **names = NULL, **aliases = NULL;
-  cleanup_free char *prefix = xasprintf ("ccompose%s ", cc_net_scope_tag ());
+  cleanup_free char *prefix = xasprintf ("ccompose%s ", cc_paths_net_tag ());
   cleanup_free char *here = cc_hostns_current ();
   cc_error_t e = NULL;
 
@@ -264,7 +264,7 @@ netns_is_recorded (const cJSON *root, const char *path)
 static void
 residue_netns_files (const cJSON *root, bool fix, char ***found, cc_error_t *list)
 {
-  cleanup_free char *dir = cc_path_join (cc_state_dir (), "netns");
+  cleanup_free char *dir = cc_paths_netns_dir ();
   cleanup_dir DIR *d = opendir (dir);
   struct dirent *de;
   cc_error_t e = NULL;
@@ -315,8 +315,8 @@ residue_rules (const cJSON *root, bool fix, char ***found, cc_error_t *list)
   cleanup_free char *here = cc_hostns_current ();
   cc_error_t e = NULL;
 
-  if ((ops = cc_firewall (&e)) == NULL || cc_fw_build (root, cc_net_scope_tag (), here, &rs, &e) < 0
-      || ops->list_ours (cc_net_scope_tag (), &kernel, &e) < 0)
+  if ((ops = cc_firewall (&e)) == NULL || cc_fw_build (root, cc_paths_net_tag (), here, &rs, &e) < 0
+      || ops->list_ours (cc_paths_net_tag (), &kernel, &e) < 0)
     {
       cc_error_append (list, &e);
       return;

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include "lib/cleanup.h"
+#include "lib/paths.h"
 #include "lib/xalloc.h"
 #include "network/link.h"
 
@@ -18,7 +19,7 @@ cc_veth_name (const char *tag, const char *project, const char *network, const c
 {
   const char *parts[] = { "veth", tag, project, network, container };
 
-  return xasprintf ("cc%013llx", (unsigned long long)(cc_net_hash (parts, CC_N_ELEMENTS (parts)) >> 12));
+  return xasprintf ("cc%013llx", (unsigned long long)(cc_paths_hash (parts, CC_N_ELEMENTS (parts)) >> 12));
 }
 
 /* 02:cc:<the four bytes of the address>: a container that is recreated

@@ -83,7 +83,7 @@ cc_attach_socket_name (const char *id)
 static char *
 containers_dir (void)
 {
-  return xasprintf ("%s/containers", cc_state_dir ());
+  return cc_paths_containers ();
 }
 
 /* The socket's address through a directory descriptor, short whatever

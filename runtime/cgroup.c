@@ -47,20 +47,6 @@ cc_cgroup_ops_get (void)
   return ops;
 }
 
-char *
-cc_cgroup_name (const char *id)
-{
-  const char *root = cc_state_dir ();
-  uint32_t h = 2166136261u;
-
-  if (strcmp (root, CC_STATE_DIR_DEFAULT) == 0)
-    return xstrdup (id);
-  /* FNV-1a: short, stable, and enough to tell roots apart.  */
-  for (const unsigned char *p = (const unsigned char *)root; *p; p++)
-    h = (h ^ *p) * 16777619u;
-  return xasprintf ("%s-%08x", id, h);
-}
-
 int
 cc_cgroup_write (const char *dir, const char *file, const char *value, cc_error_t *err)
 {

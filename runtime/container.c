@@ -34,6 +34,7 @@
 #include "lib/cleanup.h"
 #include "lib/file.h"
 #include "lib/log.h"
+#include "lib/paths.h"
 #include "lib/strv.h"
 #include "lib/xalloc.h"
 #include "runtime/internal.h"
@@ -290,7 +291,7 @@ cc_container_spawn (const char *id, const struct cc_runtime_spec *s, int netns_f
   int sv[2], out[2], errp[2];
   cleanup_close int parent_fd = -1, child_fd = -1, out_r = -1, out_w = -1, err_r = -1, err_w = -1;
   cleanup_close int leaf_fd = -1;
-  cleanup_free char *cgname = cc_cgroup_name (id);
+  cleanup_free char *cgname = cc_paths_cgroup_name (id);
   bool in_cgroup;
   pid_t pid;
 

@@ -18,6 +18,7 @@
 #include "lib/cleanup.h"
 #include "lib/file.h"
 #include "lib/json.h"
+#include "lib/paths.h"
 #include "lib/strv.h"
 #include "lib/xalloc.h"
 #include "runtime/internal.h"
@@ -270,7 +271,7 @@ exec_inner (const struct cc_runtime_spec *s, const struct cc_runtime_exec_opts *
 static int
 enter_cgroup (const char *id, int leaf_fd, cc_error_t *err)
 {
-  cleanup_free char *cgname = cc_cgroup_name (id);
+  cleanup_free char *cgname = cc_paths_cgroup_name (id);
 
   if (cc_cgroup_ops_get ()->enter_self (cgname, err) < 0)
     return -1;
@@ -319,7 +320,7 @@ exec_middle (const char *id, int leaf_fd, const struct cc_runtime_spec *s, pid_t
 static int
 open_leaf (const char *id, int *fd, cc_error_t *err)
 {
-  cleanup_free char *cgname = cc_cgroup_name (id);
+  cleanup_free char *cgname = cc_paths_cgroup_name (id);
 
   return cc_cgroup_ops_get ()->open_leaf (cgname, fd, err);
 }
@@ -543,7 +544,7 @@ cc_runtime_exec (const char *id, const struct cc_runtime_exec_opts *o, cc_error_
     return -1;
   if (o->args == NULL || o->args[0] == NULL)
     return cc_error_make (err, EINVAL, "exec needs a command");
-  spec_path = cc_runtime_file (id, "spec.json");
+  spec_path = cc_paths_container_spec (id);
   if (cc_runtime_spec_load (spec_path, &s, err) < 0)
     return -1;
   if (o->detach)

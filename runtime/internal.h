@@ -67,10 +67,7 @@ extern const struct cc_cgroup_ops cc_cgroup_ops_v1;
 extern const struct cc_cgroup_ops cc_cgroup_ops_hybrid;
 extern const struct cc_cgroup_ops cc_cgroup_ops_v2;
 #define CC_CGROUP_PARENT "ccompose"
-/* The cgroup leaf of container ID: the id itself under the default state
-   root; under another root (tests, a second installation) the id plus a
-   hash of the root, so equal ids in two roots never share a cgroup.  */
-char *cc_cgroup_name (const char *id);
+/* The cgroup leaf of a container: cc_paths_cgroup_name (lib/paths.h).  */
 /* Helpers shared by the backends.  */
 int cc_cgroup_write (const char *dir, const char *file, const char *value, cc_error_t *err);
 int cc_cgroup_write_int (const char *dir, const char *file, int64_t value, cc_error_t *err);

@@ -32,6 +32,7 @@
 #include "lib/file.h"
 #include "lib/json.h"
 #include "lib/log.h"
+#include "lib/paths.h"
 #include "lib/strv.h"
 #include "lib/xalloc.h"
 #include "runtime/internal.h"
@@ -758,7 +759,7 @@ open_signals (struct monitor *m, cc_error_t *err)
 static int
 prepare (struct monitor *m, cc_error_t *err)
 {
-  cleanup_free char *spec_path = cc_runtime_file (m->id, "spec.json");
+  cleanup_free char *spec_path = cc_paths_container_spec (m->id);
   cleanup_free char *root = cc_runtime_file (m->id, "rootfs");
   cleanup_free char *init = cc_runtime_file (m->id, "init");
   cleanup_free char *log_dir = cc_runtime_log_dir (m->id);
@@ -866,7 +867,7 @@ cc_runtime_monitor_main (const char *id_arg, int status_fd, bool start_now, char
     .log = { .fd = -1 },
   };
 
-  m.cgname = cc_cgroup_name (id);
+  m.cgname = cc_paths_cgroup_name (id);
   if (status_fd >= 0)
     fcntl (status_fd, F_SETFD, FD_CLOEXEC);
   set_title (id, argv);

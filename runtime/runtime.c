@@ -139,7 +139,7 @@ monitor_alive (const cJSON *st)
 static bool
 is_frozen (const char *id)
 {
-  cleanup_free char *cgname = cc_cgroup_name (id);
+  cleanup_free char *cgname = cc_paths_cgroup_name (id);
 
   return cc_cgroup_ops_get ()->is_frozen (cgname) == 1;
 }
@@ -359,7 +359,7 @@ cc_runtime_create (const char *id, const struct cc_runtime_spec *spec, cc_error_
   if (mkdir (dir, 0700) < 0)
     return errno == EEXIST ? cc_error_make (err, EEXIST, "container `%s` already exists", id)
                            : cc_error_make (err, errno, "mkdir `%s`", dir);
-  spec_path = cc_runtime_file (id, "spec.json");
+  spec_path = cc_paths_container_spec (id);
   if (cc_json_save_file (spec_path, json, err) < 0 || write_initial_state (id, err) < 0 || make_fifo (id, err) < 0)
     return -1;
   return spawn_monitor (id, false, err);
@@ -589,7 +589,7 @@ poke_monitor (const char *id)
 static int
 stop_signal_of (const char *id, int64_t *grace_ms, int *sig)
 {
-  cleanup_free char *spec_path = cc_runtime_file (id, "spec.json");
+  cleanup_free char *spec_path = cc_paths_container_spec (id);
   cleanup_runtime_spec struct cc_runtime_spec *s = NULL;
 
   *sig = SIGTERM;
@@ -636,7 +636,7 @@ stop_pid1 (const char *id, const cJSON *st, int sig, int64_t grace_ms, struct cc
 {
   const char *status = cc_json_get_string (st, "status");
   pid_t pid = (pid_t)cc_json_get_int (st, "pid", 0);
-  cleanup_free char *cgname = cc_cgroup_name (id);
+  cleanup_free char *cgname = cc_paths_cgroup_name (id);
   cleanup_proc_ref struct proc_ref p1 = { .fd = -1 };
 
   if (! proc_open (pid, (uint64_t)cc_json_get_int (st, "pid_start", 0), &p1) || status == NULL
@@ -722,7 +722,7 @@ set_frozen (const char *id, bool frozen, cc_error_t *err)
     return -1;
   if (strcmp (status, frozen ? "running" : "paused") != 0)
     return cc_error_make (err, EINVAL, "container `%s` is %s", id, status);
-  cleanup_free char *cgname = cc_cgroup_name (id);
+  cleanup_free char *cgname = cc_paths_cgroup_name (id);
 
   return cc_cgroup_ops_get ()->freeze (cgname, frozen, err);
 }
@@ -770,7 +770,7 @@ is_inside (const char *path, const char *dir)
 static void
 remove_upper (const char *id, const char *data_dir, cc_error_t *list)
 {
-  cleanup_free char *spec_path = cc_runtime_file (id, "spec.json");
+  cleanup_free char *spec_path = cc_paths_container_spec (id);
   cleanup_runtime_spec struct cc_runtime_spec *s = NULL;
   const char *dirs[2];
 
@@ -797,7 +797,7 @@ cc_runtime_delete (const char *id, cc_error_t *err)
     return -1;
   dir = cc_runtime_dir (id);
   log_dir = cc_runtime_log_dir (id);
-  cgname = cc_cgroup_name (id);
+  cgname = cc_paths_cgroup_name (id);
   if (cc_runtime_state_load (id, &st, NULL) == 0)
     stop_monitor (st);
   if (cc_cgroup_ops_get ()->destroy (cgname, &one) < 0)
@@ -825,7 +825,7 @@ compare_strings (const void *a, const void *b)
 int
 cc_runtime_list (char ***ids, cc_error_t *err)
 {
-  cleanup_free char *dir = xasprintf ("%s/containers", cc_state_dir ());
+  cleanup_free char *dir = cc_paths_containers ();
   cleanup_dir DIR *d = opendir (dir);
   char **v = xzalloc (sizeof (char *));
   struct dirent *de;

@@ -162,6 +162,8 @@ cleanup_runtime_spec_fn (struct cc_runtime_spec **s)
 /* Parse the spec JSON above; unknown keys and wrong types are errors.  */
 int cc_runtime_spec_from_json (const cJSON *json, struct cc_runtime_spec **out, cc_error_t *err);
 int cc_runtime_spec_load (const char *path, struct cc_runtime_spec **out, cc_error_t *err);
+/* The spec container ID was created from.  */
+int cc_runtime_spec_of (const char *id, struct cc_runtime_spec **out, cc_error_t *err);
 cJSON *cc_runtime_spec_to_json (const struct cc_runtime_spec *spec);
 
 /* Create the container (monitor started, process waiting before exec).  */

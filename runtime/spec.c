@@ -7,6 +7,7 @@
 
 #include "lib/cleanup.h"
 #include "lib/json.h"
+#include "lib/paths.h"
 #include "lib/strv.h"
 #include "lib/xalloc.h"
 #include "runtime/internal.h"
@@ -868,6 +869,13 @@ cc_runtime_spec_load (const char *path, struct cc_runtime_spec **out, cc_error_t
   if (cc_runtime_spec_from_json (j, out, err) < 0)
     return cc_error_wrap (err, "`%s`", path);
   return 0;
+}
+
+int
+cc_runtime_spec_of (const char *id, struct cc_runtime_spec **out, cc_error_t *err)
+{
+  cleanup_free char *path = cc_paths_container_spec (id);
+  return cc_runtime_spec_load (path, out, err);
 }
 
 /* The inverse of cc_runtime_spec_from_json, from the same tables, so the

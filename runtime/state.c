@@ -30,19 +30,19 @@ cc_runtime_check_id (const char *id, cc_error_t *err)
 char *
 cc_runtime_dir (const char *id)
 {
-  return xasprintf ("%s/containers/%s", cc_state_dir (), id);
+  return cc_paths_container (id);
 }
 
 char *
 cc_runtime_file (const char *id, const char *name)
 {
-  return xasprintf ("%s/containers/%s/%s", cc_state_dir (), id, name);
+  return cc_paths_container_file (id, name);
 }
 
 char *
 cc_runtime_log_dir (const char *id)
 {
-  return xasprintf ("%s/containers/%s", cc_data_dir (), id);
+  return cc_paths_container_data (id);
 }
 
 char *
@@ -54,7 +54,7 @@ cc_runtime_state_path (const char *id)
 char *
 cc_runtime_log_path (const char *id)
 {
-  return xasprintf ("%s/containers/%s/%s-json.log", cc_data_dir (), id, id);
+  return cc_paths_container_log (id);
 }
 
 int

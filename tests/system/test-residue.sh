@@ -106,7 +106,7 @@ test_mount_of_a_claimed_container_is_not_residue() {
   return 0
 }
 
-# The runtime's cgroup name for ID in this root (runtime/cgroup.c): the id,
+# The runtime's cgroup name for ID in this root (lib/paths.c): the id,
 # and outside the default root "-" and the FNV-1a hash of the root.
 our_cgroup_name() {
   python3 -c 'import sys

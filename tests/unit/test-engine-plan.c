@@ -17,6 +17,7 @@
 #include "image/image.h"
 #include "lib/cleanup.h"
 #include "lib/json.h"
+#include "lib/paths.h"
 #include "lib/strv.h"
 #include "lib/xalloc.h"
 #include "runtime/runtime.h"
@@ -93,7 +94,7 @@ record_current (struct fixture *f, int replicas)
   for (const cJSON *s = cJSON_GetObjectItem (f->p.model, "services")->child; s; s = s->next)
     for (int i = 1; i <= replicas; i++)
       {
-        cleanup_free char *name = cc_engine_container_name ("demo", s->string, i);
+        cleanup_free char *name = cc_paths_container_name ("demo", s->string, i);
         cleanup_free char *hash = cc_compose_service_hash_json (s);
         cJSON *c = cJSON_CreateObject ();
         cc_json_set_string (c, "service", s->string);

@@ -17,6 +17,7 @@
 #include "lib/error.h"
 #include "lib/file.h"
 #include "lib/json.h"
+#include "lib/paths.h"
 #include "lib/xalloc.h"
 #include "network/netimpl.h"
 #include "network/network.h"
@@ -226,17 +227,17 @@ test_state_helpers (void **state)
   assert_memory_equal (&out, &in[1], sizeof (out));
   /* The default state root has no tag; any other one a stable short one.  */
   setenv ("CCOMPOSE_STATE_DIR", "/run/ccompose", 1);
-  assert_string_equal (cc_net_scope_tag (), "");
+  assert_string_equal (cc_paths_net_tag (), "");
   setenv ("CCOMPOSE_STATE_DIR", "/run/ccompose-test/a", 1);
-  tag = cc_net_scope_tag ();
+  tag = cc_paths_net_tag ();
   assert_int_equal (strlen (tag), 7);
   assert_int_equal (tag[0], '@');
   {
     cleanup_free char *first = xstrdup (tag);
     setenv ("CCOMPOSE_STATE_DIR", "/run/ccompose-test/b", 1);
-    assert_string_not_equal (cc_net_scope_tag (), first);
+    assert_string_not_equal (cc_paths_net_tag (), first);
     setenv ("CCOMPOSE_STATE_DIR", "/run/ccompose-test/a", 1);
-    assert_string_equal (cc_net_scope_tag (), first);
+    assert_string_equal (cc_paths_net_tag (), first);
   }
   unsetenv ("CCOMPOSE_STATE_DIR");
 }

@@ -15,6 +15,7 @@
 #include "lib/cleanup.h"
 #include "lib/file.h"
 #include "lib/mountinfo.h"
+#include "lib/paths.h"
 #include "lib/residue.h"
 #include "lib/strv.h"
 #include "lib/xalloc.h"
@@ -141,9 +142,9 @@ test_mountinfo_fields (void **state)
 static void
 test_data_root_naming (void **state)
 {
-  cleanup_free char *a = cc_residue_data_root_for ("/run/ccompose");
-  cleanup_free char *b = cc_residue_data_root_for ("/run/ccompose-test/x");
-  cleanup_free char *c = cc_residue_data_root_for ("/srv/state");
+  cleanup_free char *a = cc_paths_data_root_for ("/run/ccompose");
+  cleanup_free char *b = cc_paths_data_root_for ("/run/ccompose-test/x");
+  cleanup_free char *c = cc_paths_data_root_for ("/srv/state");
 
   (void)state;
   assert_string_equal (a, "/var/lib/ccompose");
@@ -155,10 +156,10 @@ test_data_root_naming (void **state)
 static void
 test_cgroup_names_by_root (void **state)
 {
-  cleanup_free char *a = cc_residue_cgroup_id ("ptest-db-1-7311bfbd", "/run/ccompose-test/eng-try");
-  cleanup_free char *b = cc_residue_cgroup_id ("o1-e1736d80", "/run/ccompose-test/rt-overlay");
-  cleanup_free char *c = cc_residue_cgroup_id ("web-1", "/run/ccompose");
-  cleanup_free char *d = cc_residue_cgroup_strip_suffix ("ptest-db-1-7311bfbd");
+  cleanup_free char *a = cc_paths_cgroup_id ("ptest-db-1-7311bfbd", "/run/ccompose-test/eng-try");
+  cleanup_free char *b = cc_paths_cgroup_id ("o1-e1736d80", "/run/ccompose-test/rt-overlay");
+  cleanup_free char *c = cc_paths_cgroup_id ("web-1", "/run/ccompose");
+  cleanup_free char *d = cc_paths_cgroup_strip_suffix ("ptest-db-1-7311bfbd");
 
   (void)state;
   assert_string_equal (a, "ptest-db-1");
@@ -166,14 +167,39 @@ test_cgroup_names_by_root (void **state)
   assert_string_equal (c, "web-1");
   assert_string_equal (d, "ptest-db-1");
   /* Another root's names are not ours, whichever root asks.  */
-  assert_null (cc_residue_cgroup_id ("ptest-db-1-7311bfbd", "/run/ccompose-test/other"));
-  assert_null (cc_residue_cgroup_id ("ptest-db-1-7311bfbd", "/run/ccompose"));
-  assert_null (cc_residue_cgroup_id ("web-1", "/run/ccompose-test/eng-try"));
+  assert_null (cc_paths_cgroup_id ("ptest-db-1-7311bfbd", "/run/ccompose-test/other"));
+  assert_null (cc_paths_cgroup_id ("ptest-db-1-7311bfbd", "/run/ccompose"));
+  assert_null (cc_paths_cgroup_id ("web-1", "/run/ccompose-test/eng-try"));
   /* Short, non-hex or upper-case tails are not suffixes.  */
-  assert_null (cc_residue_cgroup_strip_suffix ("a-1234567"));
-  assert_null (cc_residue_cgroup_strip_suffix ("web-1-7311BFBD"));
-  assert_null (cc_residue_cgroup_strip_suffix ("-7311bfbd"));
-  assert_null (cc_residue_cgroup_strip_suffix (""));
+  assert_null (cc_paths_cgroup_strip_suffix ("a-1234567"));
+  assert_null (cc_paths_cgroup_strip_suffix ("web-1-7311BFBD"));
+  assert_null (cc_paths_cgroup_strip_suffix ("-7311bfbd"));
+  assert_null (cc_paths_cgroup_strip_suffix (""));
+}
+
+/* Names and layout come from lib/paths.c alone, for whichever roots are
+   in use.  */
+static void
+test_paths_follow_the_roots (void **state)
+{
+  cleanup_free char *name = cc_paths_container_name ("app", "web", 2);
+  cleanup_free char *net = cc_paths_resource_name ("app", "back");
+  cleanup_free char *spec = NULL, *log = NULL, *cg = NULL;
+
+  (void)state;
+  assert_string_equal (name, "app-web-2");
+  assert_string_equal (net, "app_back");
+  cc_paths_use_roots ("/run/ccompose", "/var/lib/ccompose");
+  assert_string_equal (cc_paths_net_tag (), "");
+  cc_paths_use_roots ("/run/ccompose-test/eng-try", "/var/lib/ccompose-test/eng-try");
+  spec = cc_paths_container_spec ("c1");
+  log = cc_paths_container_log ("c1");
+  cg = cc_paths_cgroup_name ("ptest-db-1");
+  assert_string_equal (spec, "/run/ccompose-test/eng-try/containers/c1/spec.json");
+  assert_string_equal (log, "/var/lib/ccompose-test/eng-try/containers/c1/c1-json.log");
+  assert_string_equal (cg, "ptest-db-1-7311bfbd");
+  assert_int_equal (strlen (cc_paths_net_tag ()), 7);
+  cc_paths_use_roots (NULL, NULL);
 }
 
 static void
@@ -208,6 +234,7 @@ main (void)
     cmocka_unit_test (test_mountinfo_fields),
     cmocka_unit_test (test_data_root_naming),
     cmocka_unit_test (test_cgroup_names_by_root),
+    cmocka_unit_test (test_paths_follow_the_roots),
     cmocka_unit_test (test_live_scanners_succeed),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);

@@ -1104,10 +1104,12 @@ number_stages (struct build *b)
 static void
 clean_stale_builds (void)
 {
-  cleanup_strv char **stale = NULL;
+  const struct cc_residue_scope fix = { .fix = true };
+  cleanup_findings struct cc_findings stale = { 0 };
   cc_error_t ignored = NULL;
 
-  if (cc_builder_residue (true, &stale, NULL, NULL, &ignored) < 0)
+  cc_builder_residue (&fix, &stale, &ignored);
+  if (ignored)
     {
       cc_warn ("cleaning up after an earlier build: %s", ignored->msg);
       cc_error_release (&ignored);

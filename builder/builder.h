@@ -40,6 +40,7 @@
 #include <stdint.h>
 
 #include "lib/error.h"
+#include "lib/finding.h"
 
 /* ==== 1. parsing (dockerfile.c, instructions.c) ======================== */
 
@@ -644,10 +645,12 @@ int cc_builder_build (const struct cc_build_request *req, char **image_id, cc_er
    image uses, then sweep the store; *RECLAIMED gets the bytes freed.  */
 int cc_builder_prune (bool all, int64_t *reclaimed, cc_error_t *err);
 
-/* For `system check`: builds of this data root whose process is dead
-   (their containers, network, pins and scratch directories), one line
-   each in *FOUND, removed with FIX; *CONTAINERS and *PROJECTS (may be
-   NULL) get what live builds own, so the check does not judge those.  */
-int cc_builder_residue (bool fix, char ***found, char ***containers, char ***projects, cc_error_t *err);
+/* `system check`'s scanner (lib/finding.h): builds of this data root
+   whose process is dead (their containers, network, pins and scratch
+   directories), removed when S->fix.  */
+void cc_builder_residue (const struct cc_residue_scope *s, struct cc_findings *out, cc_error_t *errors);
+/* What live builds own (appended to *CONTAINERS and *PROJECTS), so the
+   check does not judge those.  */
+void cc_builder_claims (char ***containers, char ***projects);
 
 #endif

@@ -24,6 +24,7 @@
 #include "lib/cleanup.h"
 #include "lib/crash.h"
 #include "lib/file.h"
+#include "lib/finding.h"
 #include "lib/json.h"
 #include "lib/log.h"
 #include "lib/paths.h"
@@ -238,16 +239,37 @@ claim (const char *dir, char ***containers, char ***projects)
   }
 }
 
-int
-cc_builder_residue (bool fix, char ***found, char ***containers, char ***projects, cc_error_t *err)
+void
+cc_builder_claims (char ***containers, char ***projects)
 {
   cleanup_free char *top = builds_dir ();
   cleanup_dir DIR *d = opendir (top);
   struct dirent *de;
-  cc_error_t errors = NULL;
 
-  if (*found == NULL)
-    *found = xzalloc (sizeof (char *));
+  while (d && (de = readdir (d)) != NULL)
+    {
+      cleanup_free char *dir = NULL;
+
+      if (de->d_name[0] == '.')
+        continue;
+      dir = cc_path_join (top, de->d_name);
+      if (is_alive (dir))
+        claim (dir, containers, projects);
+    }
+}
+
+void
+cc_builder_residue (const struct cc_residue_scope *s, struct cc_findings *out, cc_error_t *errors)
+{
+  cleanup_free char *top = builds_dir ();
+  cleanup_dir DIR *d = NULL;
+  struct dirent *de;
+
+  /* A build's record is its own root's: a foreign root's builds are
+     judged when the check runs there.  */
+  if (s->foreign)
+    return;
+  d = opendir (top);
   while (d && (de = readdir (d)) != NULL)
     {
       cleanup_free char *dir = NULL;
@@ -257,18 +279,10 @@ cc_builder_residue (bool fix, char ***found, char ***containers, char ***project
         continue;
       dir = cc_path_join (top, de->d_name);
       if (is_alive (dir))
-        {
-          claim (dir, containers, projects);
-          continue;
-        }
-      cc_strv_push (found, xasprintf ("build %s (%s: its process is gone)", de->d_name, dir));
-      if (fix && tear_down (dir, &e) < 0)
-        cc_error_append (&errors, &e);
+        continue;
+      cc_findings_add (out, "build", true, xasprintf ("build %s", de->d_name),
+                       xasprintf ("%s: its process is gone", dir));
+      if (s->fix && tear_down (dir, &e) < 0)
+        cc_error_append (errors, &e);
     }
-  if (errors)
-    {
-      *err = errors;
-      return -1;
-    }
-  return 0;
 }

@@ -10,6 +10,7 @@
 #include "engine/engine.h"
 #include "lib/cleanup.h"
 #include "lib/error.h"
+#include "lib/finding.h"
 #include "lib/strv.h"
 #include "lib/xalloc.h"
 #include "network/network.h"
@@ -292,7 +293,7 @@ static int
 do_residue (struct opts *o, int argc, char **argv)
 {
   cc_error_t err = NULL;
-  cleanup_strv char **found = NULL;
+  cleanup_findings struct cc_findings found = { 0 };
   int ret;
 
   (void)argc;
@@ -302,12 +303,15 @@ do_residue (struct opts *o, int argc, char **argv)
   if (o->live == NULL && o->no_live)
     o->live = xzalloc (sizeof (char *));
   ret = cc_network_residue (o->fix, o->live, &found, &err);
-  for (char **f = found; f && *f; f++)
-    printf ("%s%s\n", o->fix ? "removed " : "", *f);
+  for (size_t i = 0; i < found.n; i++)
+    {
+      cleanup_free char *line = cc_finding_describe (&found.v[i]);
+      printf ("%s%s\n", o->fix ? "removed " : "", line);
+    }
   if (ret < 0)
     return fail (&err);
   /* Without --fix, residue found is a failure so scripts can test for it.  */
-  return found && ! o->fix ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
+  return found.n && ! o->fix ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
 }
 
 static int

@@ -25,6 +25,7 @@
 
 #include "compose/compose.h"
 #include "lib/error.h"
+#include "lib/finding.h"
 
 /* ---- project state (state.c) ---------------------------------------- */
 
@@ -274,6 +275,22 @@ int cc_engine_run_parallel (char *const *items, int limit, cc_engine_job_fn fn, 
 cJSON *cc_engine_container_info (const char *project, const char *name, const cJSON *entry);
 /* "5 seconds", "2 minutes", as Docker prints ages.  */
 char *cc_engine_human_duration (int64_t seconds);
+
+/* ---- the residue check (residue.c) ------------------------------------ */
+
+/* What one state root holds that no live project owns.  */
+struct cc_residue_root
+{
+  const char *state_dir, *data_dir;
+  struct cc_findings found; /* the first look (with fix: what was removed) */
+  struct cc_findings left;  /* what is left: with fix, a second look */
+  const char *errors;       /* what could not be read or removed, or NULL */
+};
+typedef void (*cc_residue_report_fn) (const struct cc_residue_root *r, void *opaque);
+/* `system check [--fix] [--all]`: FN gets each state root's findings as
+   soon as it is checked (only the caller's root without ALL; with it,
+   every root on the host, the resources no root records judged once).  */
+int cc_engine_residue_check (bool fix, bool all, cc_residue_report_fn fn, void *opaque, cc_error_t *err);
 
 /* ---- containers (container.c) ----------------------------------------- */
 

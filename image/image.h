@@ -213,6 +213,12 @@ int cc_image_remove (const char *ref, bool force, cc_image_removed_fn cb, void *
    the bytes freed.  */
 int cc_image_prune (bool all, cc_image_removed_fn cb, void *opaque, int64_t *reclaimed, cc_error_t *err);
 
+/* The residue check's scanner of the store (residue.c): files under tmp/
+   that no running command is writing.  */
+struct cc_residue_scope;
+struct cc_findings;
+void cc_image_residue (const struct cc_residue_scope *s, struct cc_findings *out, cc_error_t *errors);
+
 /* ---- layers (exposed for tests and the builder) ----------------------- */
 
 enum cc_layer_flags

@@ -23,6 +23,19 @@ struct cc_findings
   size_t n;
 };
 
+/* What a scanner is told about the state root it looks at (the one
+   cc_state_dir () names while it runs).  */
+struct cc_residue_scope
+{
+  bool fix;                /* remove what is found */
+  bool foreign;            /* --all: a root other than the caller's; create nothing in it */
+  bool orphans;            /* --all, once: also judge what no state root records */
+  char *const *projects;   /* live projects: those with a state.json */
+  char *const *claimed;    /* the containers their states name */
+  char *const *containers; /* the containers the runtime records in this root */
+  char *const *roots;      /* every state root on the host */
+};
+
 /* Append a finding; OBJECT and DETAIL (may be NULL) are taken over.  */
 void cc_findings_add (struct cc_findings *f, const char *kind, bool fixable, char *object, char *detail);
 /* Move every finding of FROM to the end of TO (FROM is left empty).  */

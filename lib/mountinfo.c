@@ -133,24 +133,6 @@ compare_deepest_first (const void *a, const void *b)
   return strcmp (x, y);
 }
 
-/* A mount point mounted over twice is listed once (sorted: side by side).  */
-static void
-drop_adjacent_duplicates (char **v)
-{
-  size_t w = 0;
-
-  for (size_t r = 0; v[r]; r++)
-    {
-      if (w > 0 && strcmp (v[w - 1], v[r]) == 0)
-        {
-          free (v[r]);
-          continue;
-        }
-      v[w++] = v[r];
-    }
-  v[w] = NULL;
-}
-
 int
 cc_mountinfo_under (char *const *roots, char ***out, cc_error_t *err)
 {
@@ -161,8 +143,9 @@ cc_mountinfo_under (char *const *roots, char ***out, cc_error_t *err)
       cc_strv_free (u.found);
       return -1;
     }
+  /* A mount point mounted over twice is listed once.  */
+  cc_strv_sort_unique (u.found);
   qsort (u.found, cc_strv_len (u.found), sizeof (char *), compare_deepest_first);
-  drop_adjacent_duplicates (u.found);
   *out = u.found;
   return 0;
 }

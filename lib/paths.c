@@ -44,12 +44,6 @@ cc_paths_use_roots (const char *state_dir, const char *data_dir)
 
 /* ---- roots on this host --------------------------------------------------- */
 
-static int
-compare_strings (const void *a, const void *b)
-{
-  return strcmp (*(char *const *)a, *(char *const *)b);
-}
-
 static bool
 holds_state (const char *dir)
 {
@@ -81,23 +75,11 @@ char **
 cc_paths_state_roots (void)
 {
   char **roots = xzalloc (sizeof (char *));
-  size_t n, w = 0;
 
   cc_strv_append (&roots, CC_STATE_DIR_DEFAULT);
   add_roots_matching (&roots, CC_STATE_DIR_DEFAULT "?*");
   add_roots_matching (&roots, CC_STATE_DIR_DEFAULT "?*/*");
-  n = cc_strv_len (roots);
-  qsort (roots, n, sizeof (char *), compare_strings);
-  for (size_t r = 0; r < n; r++)
-    {
-      if (w > 0 && strcmp (roots[w - 1], roots[r]) == 0)
-        {
-          free (roots[r]);
-          continue;
-        }
-      roots[w++] = roots[r];
-    }
-  roots[w] = NULL;
+  cc_strv_sort_unique (roots);
   return roots;
 }
 

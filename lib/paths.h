@@ -19,8 +19,9 @@ const char *cc_state_dir (void);
 /* Persistent data: images, volumes, logs.  */
 const char *cc_data_dir (void);
 /* Look at another pair of roots for a while (the residue check's --all),
-   without touching the environment children inherit; NULL, NULL goes
-   back to the environment's.  */
+   without touching the environment; NULL, NULL goes back to the
+   environment's.  Only for work that starts no process: a monitor takes
+   its roots from the environment it inherits.  */
 void cc_paths_use_roots (const char *state_dir, const char *data_dir);
 
 /* ---- roots on this host --------------------------------------------------- */

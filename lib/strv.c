@@ -126,3 +126,27 @@ cc_strv_join (char *const *v, const char *sep)
     }
   return cc_buf_steal (&b);
 }
+
+static int
+compare_strings (const void *a, const void *b)
+{
+  return strcmp (*(char *const *)a, *(char *const *)b);
+}
+
+void
+cc_strv_sort_unique (char **v)
+{
+  size_t n = cc_strv_len (v), w = 0;
+
+  qsort (v, n, sizeof (char *), compare_strings);
+  for (size_t r = 0; r < n; r++)
+    {
+      if (w > 0 && strcmp (v[w - 1], v[r]) == 0)
+        {
+          free (v[r]);
+          continue;
+        }
+      v[w++] = v[r];
+    }
+  v[w] = NULL;
+}

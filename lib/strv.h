@@ -31,6 +31,8 @@ void cc_strv_builder_release (struct cc_strv_builder *b);
 #define cleanup_strv_builder __attribute__ ((cleanup (cc_strv_builder_release)))
 char **cc_strv_dup (char *const *v);
 bool cc_strv_contains (char *const *v, const char *s);
+/* Sort V in place (strcmp order) and drop repeated strings.  */
+void cc_strv_sort_unique (char **v);
 void cc_strv_free (char **v);
 /* Split S at every SEP, keeping empty fields out when SKIP_EMPTY.  */
 char **cc_strv_split (const char *s, char sep, bool skip_empty);

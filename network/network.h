@@ -170,10 +170,12 @@ char *cc_netns_path (const char *name);
 int cc_network_teardown_project (const char *project, cc_error_t *err);
 
 /* Resources with our names (interfaces cc*, chains CCOMPOSE*, netns files,
-   state entries) that belong to no live project.  LIVE = NULL: every
-   project in the network state is live.  Each finding is appended to
-   *FOUND as one line; with FIX they are removed.  */
-int cc_network_residue (bool fix, char *const *live, char ***found, cc_error_t *err);
+   state entries) that belong to no live project, in every network
+   namespace the root's networks live in.  LIVE = NULL: every project in
+   the network state is live.  Findings (lib/finding.h, kind "network")
+   are appended to FOUND; with FIX they are removed.  */
+struct cc_findings;
+int cc_network_residue (bool fix, char *const *live, struct cc_findings *found, cc_error_t *err);
 
 /* Self-repair (issue 17): when the firewall rules the networks of this
    namespace need are not all in the kernel (`iptables -F`, `nft flush

@@ -10,6 +10,7 @@
 
 #include "lib/cleanup.h"
 #include "lib/file.h"
+#include "lib/finding.h"
 #include "lib/json.h"
 #include "lib/paths.h"
 #include "lib/strv.h"
@@ -41,8 +42,8 @@ teardown_network (struct cc_net_state *st, cJSON *net, cc_error_t *list)
 
 /* Netns entries of PROJECT (or of every project not in LIVE).  */
 static void
-teardown_netns (struct cc_net_state *st, bool (*doomed) (const char *project, void *data), void *data, char ***found,
-                bool fix, cc_error_t *list)
+teardown_netns (struct cc_net_state *st, bool (*doomed) (const char *project, void *data), void *data,
+                struct cc_findings *found, bool fix, cc_error_t *list)
 {
   cJSON *arr = cc_net_state_array (st->root, "netns");
   cJSON *e, *next;
@@ -54,7 +55,7 @@ teardown_netns (struct cc_net_state *st, bool (*doomed) (const char *project, vo
       if (! doomed (cc_json_get_string (e, "project"), data))
         continue;
       if (found)
-        cc_strv_push (found, xasprintf ("netns %s", cc_json_get_string (e, "path") ?: "?"));
+        cc_findings_add (found, "network", true, xasprintf ("netns %s", cc_json_get_string (e, "path") ?: "?"), NULL);
       if (! fix)
         continue;
       if (cc_netns_unbind (cc_json_get_string (e, "path") ?: "", &err) < 0)
@@ -96,7 +97,8 @@ detach_members (struct cc_net_state *st, cJSON *net, cJSON **members, size_t n, 
 /* Containers of doomed projects on the networks of live ones (joined as
    external) leave them; the networks stay.  */
 static void
-leave_live_networks (struct cc_net_state *st, doomed_fn doomed, void *data, char ***found, bool fix, cc_error_t *list)
+leave_live_networks (struct cc_net_state *st, doomed_fn doomed, void *data, struct cc_findings *found, bool fix,
+                     cc_error_t *list)
 {
   cJSON *net;
 
@@ -109,8 +111,13 @@ leave_live_networks (struct cc_net_state *st, doomed_fn doomed, void *data, char
         continue;
       leaving = members_where (net, doomed, data, true, &n);
       for (size_t i = 0; found && i < n; i++)
-        cc_strv_push (found, xasprintf ("endpoint of %s on network %s_%s", cc_json_get_string (leaving[i], "container"),
-                                        cc_json_get_string (net, "project"), cc_json_get_string (net, "name")));
+        {
+          cleanup_free char *full
+              = cc_paths_resource_name (cc_json_get_string (net, "project"), cc_json_get_string (net, "name"));
+          cc_findings_add (
+              found, "network", true,
+              xasprintf ("endpoint of %s on network %s", cc_json_get_string (leaving[i], "container"), full), NULL);
+        }
       if (fix)
         detach_members (st, net, leaving, n, list);
     }
@@ -146,7 +153,8 @@ keep_busy_network (struct cc_net_state *st, cJSON *net, doomed_fn doomed, void *
 }
 
 static void
-teardown_networks (struct cc_net_state *st, doomed_fn doomed, void *data, char ***found, bool fix, cc_error_t *list)
+teardown_networks (struct cc_net_state *st, doomed_fn doomed, void *data, struct cc_findings *found, bool fix,
+                   cc_error_t *list)
 {
   cJSON *nets = cc_net_state_array (st->root, "networks");
   cJSON *net, *next;
@@ -157,8 +165,12 @@ teardown_networks (struct cc_net_state *st, doomed_fn doomed, void *data, char *
       if (! doomed (cc_json_get_string (net, "project"), data))
         continue;
       if (found)
-        cc_strv_push (found, xasprintf ("network %s_%s (bridge %s)", cc_json_get_string (net, "project"),
-                                        cc_json_get_string (net, "name"), cc_json_get_string (net, "bridge")));
+        {
+          cleanup_free char *full
+              = cc_paths_resource_name (cc_json_get_string (net, "project"), cc_json_get_string (net, "name"));
+          cc_findings_add (found, "network", true, xasprintf ("network %s", full),
+                           xasprintf ("bridge %s", cc_json_get_string (net, "bridge")));
+        }
       if (fix && ! keep_busy_network (st, net, doomed, data, list))
         teardown_network (st, net, list);
     }
@@ -227,7 +239,7 @@ alias_is_recorded (const cJSON *root, const char *here, const char *alias)
 }
 
 static void
-residue_links (const cJSON *root, bool fix, char ***found, cc_error_t *list)
+residue_links (const cJSON *root, bool fix, struct cc_findings *found, cc_error_t *list)
 {
   cleanup_nl_sock struct nl_sock *sk = NULL;
   cleanup_strv char **names = NULL, **aliases = NULL;
@@ -244,7 +256,7 @@ residue_links (const cJSON *root, bool fix, char ***found, cc_error_t *list)
     {
       if (alias_is_recorded (root, here, aliases[i]))
         continue;
-      cc_strv_push (found, xasprintf ("interface %s (%s)", names[i], aliases[i]));
+      cc_findings_add (found, "network", true, xasprintf ("interface %s", names[i]), xstrdup (aliases[i]));
       if (fix && cc_nl_link_delete (sk, names[i], &e) < 0)
         cc_error_append (list, &e);
     }
@@ -262,7 +274,7 @@ netns_is_recorded (const cJSON *root, const char *path)
 }
 
 static void
-residue_netns_files (const cJSON *root, bool fix, char ***found, cc_error_t *list)
+residue_netns_files (const cJSON *root, bool fix, struct cc_findings *found, cc_error_t *list)
 {
   cleanup_free char *dir = cc_paths_netns_dir ();
   cleanup_dir DIR *d = opendir (dir);
@@ -278,7 +290,7 @@ residue_netns_files (const cJSON *root, bool fix, char ***found, cc_error_t *lis
       path = cc_path_join (dir, de->d_name);
       if (netns_is_recorded (root, path))
         continue;
-      cc_strv_push (found, xasprintf ("netns %s (not recorded)", path));
+      cc_findings_add (found, "network", true, xasprintf ("netns %s", path), xstrdup ("not recorded"));
       if (fix && cc_netns_unbind (path, &e) < 0)
         cc_error_append (list, &e);
     }
@@ -307,7 +319,7 @@ is_wanted (const struct cc_fw_ruleset *rs, const char *k)
    project whose state is gone, the rules another namespace's networks
    used to get here) is residue, and a sync fixes it.  */
 static void
-residue_rules (const cJSON *root, bool fix, char ***found, cc_error_t *list)
+residue_rules (const cJSON *root, bool fix, struct cc_findings *found, cc_error_t *list)
 {
   cleanup_fw_ruleset struct cc_fw_ruleset rs = { 0 };
   const struct cc_firewall_ops *ops;
@@ -323,13 +335,13 @@ residue_rules (const cJSON *root, bool fix, char ***found, cc_error_t *list)
     }
   for (char **k = kernel; k && *k; k++)
     if (! is_wanted (&rs, *k))
-      cc_strv_push (found, xasprintf ("%s %s", ops->label, *k));
+      cc_findings_add (found, "network", true, xasprintf ("%s %s", ops->label, *k), NULL);
   /* Rules a live network needs that another tool took away (issue 17):
      as much a problem as ones left over.  */
   if (cc_firewall_missing (&rs, &missing, &e) < 0)
     cc_error_append (list, &e);
   for (char **m = missing; m && *m; m++)
-    cc_strv_push (found, xasprintf ("missing: %s", *m));
+    cc_findings_add (found, "network", true, xasprintf ("missing: %s", *m), NULL);
   if (fix && cc_firewall_sync (root, &e) < 0)
     cc_error_append (list, &e);
 }
@@ -337,13 +349,14 @@ residue_rules (const cJSON *root, bool fix, char ***found, cc_error_t *list)
 /* ip_forward turned on by ccompose in this namespace with no network
    left here to need it.  */
 static void
-residue_forwarding (struct cc_net_state *st, bool fix, char ***found, cc_error_t *list)
+residue_forwarding (struct cc_net_state *st, bool fix, struct cc_findings *found, cc_error_t *list)
 {
   cc_error_t e = NULL;
 
   if (! cc_hostns_forwarding_unneeded (st->root))
     return;
-  cc_strv_push (found, xstrdup ("sysctl net.ipv4.ip_forward (turned on by ccompose, no network needs it)"));
+  cc_findings_add (found, "network", true, xstrdup ("sysctl net.ipv4.ip_forward"),
+                   xstrdup ("turned on by ccompose, no network needs it"));
   if (! fix)
     return;
   if (cc_hostns_forwarding_restore (st->root, &e) < 0 || cc_net_state_save (st, &e) < 0)
@@ -353,14 +366,15 @@ residue_forwarding (struct cc_net_state *st, bool fix, char ***found, cc_error_t
 /* A namespace that is gone took its links, rules and sysctls with it:
    only a record of the ip_forward it had may be left.  */
 static void
-residue_gone (struct cc_net_state *st, const char *id, bool fix, char ***found, cc_error_t *list)
+residue_gone (struct cc_net_state *st, const char *id, bool fix, struct cc_findings *found, cc_error_t *list)
 {
   cleanup_free char *name = cc_hostns_describe (id);
   cc_error_t e = NULL;
 
   if (cc_hostns_has_network (st->root, id) || ! cc_hostns_forwarding_recorded (st->root, id))
     return;
-  cc_strv_push (found, xasprintf ("record of net.ipv4.ip_forward in network namespace %s, which is gone", name));
+  cc_findings_add (found, "network", true,
+                   xasprintf ("record of net.ipv4.ip_forward in network namespace %s, which is gone", name), NULL);
   if (! fix)
     return;
   cc_hostns_forwarding_forget (st->root, id);
@@ -371,12 +385,12 @@ residue_gone (struct cc_net_state *st, const char *id, bool fix, char ***found, 
 /* Links, rules and ip_forward of this root in the namespace ID, entered
    for the look; findings there name it.  */
 static void
-residue_in_namespace (struct cc_net_state *st, const char *id, bool fix, char ***found, cc_error_t *list)
+residue_in_namespace (struct cc_net_state *st, const char *id, bool fix, struct cc_findings *found, cc_error_t *list)
 {
   cleanup_hostns_visit struct cc_hostns_visit v = CC_HOSTNS_VISIT_INIT;
   cleanup_free char *here = cc_hostns_current ();
   cleanup_free char *name = NULL;
-  cleanup_strv char **f = NULL;
+  cleanup_findings struct cc_findings f = { 0 };
   cc_error_t e = NULL;
   int where;
 
@@ -396,31 +410,30 @@ residue_in_namespace (struct cc_net_state *st, const char *id, bool fix, char **
   residue_links (st->root, fix, &f, list);
   residue_rules (st->root, fix, &f, list);
   residue_forwarding (st, fix, &f, list);
-  for (char **l = f; l && *l; l++)
-    cc_strv_push (found, name ? xasprintf ("%s in network namespace %s", *l, name) : xstrdup (*l));
+  for (size_t i = 0; name && i < f.n; i++)
+    f.v[i].where = xasprintf ("network namespace %s", name);
+  cc_findings_move (found, &f);
 }
 
 int
-cc_network_residue (bool fix, char *const *live, char ***found, cc_error_t *err)
+cc_network_residue (bool fix, char *const *live, struct cc_findings *f, cc_error_t *err)
 {
   cleanup_net_state struct cc_net_state st = { .lock_fd = -1 };
   cleanup_strv char **namespaces = NULL;
   cc_error_t list = NULL;
-  char **f = NULL;
 
   if (cc_net_state_open (&st, err) < 0)
     return -1;
   /* Dead projects first: their records go, so what the kernel still has
      of them shows up below as unrecorded.  */
-  leave_live_networks (&st, is_dead, (void *)live, &f, fix, &list);
-  teardown_networks (&st, is_dead, (void *)live, &f, fix, &list);
-  teardown_netns (&st, is_dead, (void *)live, &f, fix, &list);
+  leave_live_networks (&st, is_dead, (void *)live, f, fix, &list);
+  teardown_networks (&st, is_dead, (void *)live, f, fix, &list);
+  teardown_netns (&st, is_dead, (void *)live, f, fix, &list);
   /* Every namespace the state knows of, this one first: a root used from
      several (issue 12 item 4) has rules and links in each.  */
   namespaces = cc_hostns_recorded (st.root);
   for (char **id = namespaces; *id; id++)
-    residue_in_namespace (&st, *id, fix, &f, &list);
-  residue_netns_files (st.root, fix, &f, &list);
-  *found = f;
+    residue_in_namespace (&st, *id, fix, f, &list);
+  residue_netns_files (st.root, fix, f, &list);
   return list ? cc_net_give_errors (err, &list) : 0;
 }

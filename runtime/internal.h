@@ -68,6 +68,24 @@ extern const struct cc_cgroup_ops cc_cgroup_ops_hybrid;
 extern const struct cc_cgroup_ops cc_cgroup_ops_v2;
 #define CC_CGROUP_PARENT "ccompose"
 /* The cgroup leaf of a container: cc_paths_cgroup_name (lib/paths.h).  */
+
+/* residue.c: every <hierarchy>/ccompose/<name> directory of every mounted
+   cgroup hierarchy (v1 controllers, cgroup2, the hybrid unified one),
+   sorted; whether one (or a cgroup below it) holds a process; rmdir of
+   one and every cgroup below it, deepest first (missing = success).  */
+int cc_cgroup_residue_dirs (char ***out, cc_error_t *err);
+bool cc_cgroup_busy (const char *dir);
+int cc_cgroup_remove_tree (const char *dir, cc_error_t *err);
+/* A running `ccompose-monitor <id>` process.  */
+struct cc_monitor_proc
+{
+  pid_t pid;
+  uint64_t start;  /* /proc/PID/stat field 22 */
+  char *id;        /* container id */
+  char *state_dir; /* its CCOMPOSE_STATE_DIR, or the default root */
+};
+int cc_monitor_procs (struct cc_monitor_proc **out, size_t *n, cc_error_t *err);
+void cc_monitor_procs_free (struct cc_monitor_proc *m, size_t n);
 /* Helpers shared by the backends.  */
 int cc_cgroup_write (const char *dir, const char *file, const char *value, cc_error_t *err);
 int cc_cgroup_write_int (const char *dir, const char *file, int64_t value, cc_error_t *err);

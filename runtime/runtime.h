@@ -200,6 +200,21 @@ int cc_runtime_state (const char *id, cJSON **out, cc_error_t *err);
 /* Ids of every container with a state directory, sorted.  */
 int cc_runtime_list (char ***ids, cc_error_t *err);
 
+/* The residue check's scanners of what the runtime owns (residue.c; run
+   by engine/residue.c in this order): containers no live project claims
+   (removed whole by cc_runtime_delete), `ccompose-monitor` processes of
+   containers that are gone or unclaimed, and `ccompose/<id>` cgroups of
+   this root, in every hierarchy, whose container is gone.  Findings are
+   appended to OUT, what cannot be read or removed to ERRORS.  */
+struct cc_residue_scope;
+struct cc_findings;
+void cc_runtime_residue_containers (const struct cc_residue_scope *s, struct cc_findings *out, cc_error_t *errors);
+void cc_runtime_residue_monitors (const struct cc_residue_scope *s, struct cc_findings *out, cc_error_t *errors);
+void cc_runtime_residue_cgroups (const struct cc_residue_scope *s, struct cc_findings *out, cc_error_t *errors);
+/* The state roots of running monitors (CCOMPOSE_STATE_DIR in their
+   environment; the default root without it).  */
+char **cc_runtime_monitor_roots (void);
+
 struct cc_runtime_exec_opts
 {
   char **args;

@@ -16,7 +16,7 @@
 #include "lib/crash.h"
 #include "lib/file.h"
 #include "lib/json.h"
-#include "lib/residue.h"
+#include "lib/mountinfo.h"
 #include "lib/strv.h"
 #include "lib/xalloc.h"
 #include "volumes/internal.h"
@@ -163,7 +163,7 @@ cc_vol_is_mount_point (const char *path)
   char *roots[] = { parent, NULL };
   cleanup_strv char **mounts = NULL;
 
-  if (cc_residue_mounts_under (roots, &mounts, NULL) < 0)
+  if (cc_mountinfo_under (roots, &mounts, NULL) < 0)
     return false;
   return cc_strv_contains (mounts, path);
 }

@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "lib/error.h"
+#include "lib/finding.h"
 
 /* ---- named volumes (store.c) ----------------------------------------------- */
 
@@ -111,13 +112,12 @@ int cc_volumes_detach (const char *container, cc_error_t *err);
 
 /* ---- residue (residue.c) ------------------------------------------------------ */
 
-/* What this part left behind: a driver mount of a volume no container
-   uses (or of no volume), a container recorded as a user that no live
-   project knows (LIVE: container names; NULL: every recorded user is
-   live).  Each finding is appended to *FOUND as one line; with FIX they
-   are unmounted and forgotten.  Volumes themselves are data: never
+/* `system check`'s scanner (lib/finding.h): a driver mount of a volume
+   no container uses (or of no volume), a container recorded as a user
+   that no live project knows (S->claimed); with S->fix they are
+   unmounted and forgotten.  Volumes themselves are data: never
    residue.  */
-int cc_volumes_residue (bool fix, char *const *live, char ***found, cc_error_t *err);
+void cc_volumes_residue (const struct cc_residue_scope *s, struct cc_findings *out, cc_error_t *errors);
 /* Whether MOUNT_POINT, a mount below the data root, is this part's to
    judge (the residue check leaves it to cc_volumes_residue).  */
 bool cc_volumes_owns_mount (const char *mount_point);

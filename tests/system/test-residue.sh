@@ -201,4 +201,20 @@ test_unclaimed_network_found_then_fixed() {
   assert_exit 0 inh "$CCOMPOSE" system check
 }
 
+# What an image command killed halfway leaves under the store's tmp/ is
+# residue, unless a command holding the store's lock is still writing it.
+test_image_store_temporary_files() {
+  res_setup imgtmp
+  local store=$CCOMPOSE_DATA_DIR/images
+  mkdir -p "$store/tmp/unpack-x" && : >"$store/lock" && echo partial >"$store/tmp/blob-abc123"
+  assert_exit 1 check
+  assert_contains "$OUT" "image         $store/tmp/blob-abc123 (temporary file of an interrupted image command)"
+  assert_contains "$OUT" "image         $store/tmp/unpack-x"
+  # A command at work: flock(1) holds the lock the way the store does.
+  assert_exit 0 flock -s "$store/lock" "$CCOMPOSE" system check
+  assert_exit 0 check --fix
+  assert_eq "$(ls -A "$store/tmp" | wc -l)" 0 "temporary files after --fix"
+  assert_exit 0 check
+}
+
 run_tests

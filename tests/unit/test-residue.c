@@ -1,4 +1,5 @@
-/* Unit tests for lib/residue.c and lib/mountinfo.c: the mountinfo reader on crafted and
+/* Unit tests for the residue scanners (runtime/residue.c), lib/mountinfo.c
+   and the naming rules of lib/paths.c: the mountinfo reader on crafted and
    hostile input, root naming, and the live scanners' basic contracts.  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,9 +17,9 @@
 #include "lib/file.h"
 #include "lib/mountinfo.h"
 #include "lib/paths.h"
-#include "lib/residue.h"
 #include "lib/strv.h"
 #include "lib/xalloc.h"
+#include "runtime/internal.h"
 
 static char *
 write_mountinfo (const char *text)
@@ -207,20 +208,20 @@ test_live_scanners_succeed (void **state)
 {
   cleanup_error cc_error_t err = NULL;
   cleanup_strv char **cgroups = NULL;
-  cleanup_strv char **roots = cc_residue_state_roots ();
-  struct cc_residue_monitor *mons = NULL;
+  cleanup_strv char **roots = cc_paths_state_roots ();
+  struct cc_monitor_proc *mons = NULL;
   size_t n = 0;
 
   (void)state;
-  assert_int_equal (cc_residue_cgroup_dirs (&cgroups, &err), 0);
+  assert_int_equal (cc_cgroup_residue_dirs (&cgroups, &err), 0);
   for (char **c = cgroups; *c; c++)
     assert_non_null (strstr (*c, "/ccompose/"));
-  assert_int_equal (cc_residue_monitors (&mons, &n, &err), 0);
+  assert_int_equal (cc_monitor_procs (&mons, &n, &err), 0);
   for (size_t i = 0; i < n; i++)
     assert_true (mons[i].pid > 0 && mons[i].id[0] != '\0');
-  cc_residue_monitors_free (mons, n);
+  cc_monitor_procs_free (mons, n);
   assert_true (cc_strv_contains (roots, "/run/ccompose"));
-  assert_int_equal (cc_residue_cgroup_remove ("/nonexistent/cgroup", &err), 0);
+  assert_int_equal (cc_cgroup_remove_tree ("/nonexistent/cgroup", &err), 0);
 }
 
 int

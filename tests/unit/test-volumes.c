@@ -310,21 +310,27 @@ test_residue_of_stale_users (void **state)
   struct cc_vmount_spec *specs = NULL;
   size_t n = 0;
   char *live[] = { (char *)"p-other-1", NULL };
-  cleanup_strv char **found = NULL, **again = NULL;
+  const struct cc_residue_scope look = { .claimed = live }, fix = { .fix = true, .claimed = live };
+  cleanup_findings struct cc_findings found = { 0 }, fixed = { 0 }, again = { 0 };
+  cleanup_free char *what = NULL;
+  cleanup_error cc_error_t errors = NULL;
 
   (void)state;
   assert_int_equal (cc_volumes_attach ("p-gone-1", cdir, &m, 1, NULL, &specs, &n, NULL), 0);
   cc_vmount_specs_free (specs, n);
-  assert_int_equal (cc_volumes_residue (false, live, &found, NULL), 0);
-  assert_int_equal (cc_strv_len (found), 1);
-  assert_non_null (strstr (found[0], "volume p_keep: used by container p-gone-1"));
+  cc_volumes_residue (&look, &found, &errors);
+  assert_null (errors);
+  assert_int_equal (found.n, 1);
+  assert_string_equal (found.v[0].kind, "volume");
+  what = cc_finding_describe (&found.v[0]);
+  assert_string_equal (what, "volume p_keep (used by container p-gone-1, which no live project has)");
   assert_string_equal (first_user ("p_keep"), "p-gone-1");
-  cc_strv_free (steal_pointer (&found));
-  assert_int_equal (cc_volumes_residue (true, live, &found, NULL), 0);
-  assert_int_equal (cc_strv_len (found), 1);
+  cc_volumes_residue (&fix, &fixed, &errors);
+  assert_null (errors);
+  assert_int_equal (fixed.n, 1);
   assert_null (first_user ("p_keep"));
-  assert_int_equal (cc_volumes_residue (false, live, &again, NULL), 0);
-  assert_true (again == NULL || *again == NULL);
+  cc_volumes_residue (&look, &again, &errors);
+  assert_int_equal (again.n, 0);
   assert_true (cc_volume_exists ("p_keep"));
   {
     cleanup_free char *data = xasprintf ("%s/volumes/p_keep/_data", root);

@@ -182,5 +182,7 @@ cli_cmd_exec (struct cli_global *g, int argc, char **argv)
       /* Docker: 126 when the command cannot be run, 127 when not found.  */
       return 126;
     }
+  if (err)
+    cli_fail (&err);
   return ret;
 }

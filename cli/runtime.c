@@ -265,7 +265,10 @@ cmd_exec (int argc, char **argv)
   o.env = env;
   fflush (stdout);
   code = cc_runtime_exec (argv[optind], &o, &err);
-  return code < 0 ? fail (&err) : code;
+  if (code < 0)
+    return fail (&err);
+  cc_error_print (&err);
+  return code;
 }
 
 static int

@@ -224,6 +224,18 @@ make_container_pty (int sock, int *slave, cc_error_t *err)
   return cc_fd_send (sock, 'p', master, err);
 }
 
+/* Why the program could not start goes to the process that waits for it
+   (sync: failed); with nobody to read it, to the program's stderr.  No
+   child prints where a parent can say it with context.  */
+static void
+report_failure (const struct cc_exec_io *io, cc_error_t *err)
+{
+  if (io->report_fd >= 0)
+    cc_sync_send_error (io->report_fd, err);
+  else
+    cc_error_print (err);
+}
+
 /* The last process: already in every namespace.  */
 static void __attribute__ ((noreturn))
 exec_inner (const struct cc_runtime_spec *s, const struct cc_runtime_exec_opts *o, const struct cc_exec_io *io,
@@ -247,7 +259,8 @@ exec_inner (const struct cc_runtime_spec *s, const struct cc_runtime_exec_opts *
   setup_exec_stdio (io, slave);
   if (cc_exec_prepare (&t, &path, &env, &err) < 0)
     {
-      cc_error_print (&err);
+      /* sync: failed.  */
+      report_failure (io, &err);
       _exit (127);
     }
   /* When the joining process goes (a healthcheck past its timeout, an
@@ -256,10 +269,13 @@ exec_inner (const struct cc_runtime_spec *s, const struct cc_runtime_exec_opts *
   prctl (PR_SET_PDEATHSIG, SIGKILL);
   if (getppid () != parent)
     _exit (137);
+  /* Marked close-on-exec, not closed: the report descriptor is still
+     there to say why an execve failed, and closes with a successful one.  */
   cc_close_extra_fds ();
   execve (path, o->args, env);
   cc_error_make (&err, errno, "exec `%s`", path);
-  cc_error_print (&err);
+  /* sync: failed.  */
+  report_failure (io, &err);
   _exit (126);
 }
 
@@ -298,9 +314,10 @@ exec_middle (const char *id, int leaf_fd, const struct cc_runtime_spec *s, pid_t
   if (enter_cgroup (id, leaf_fd, &err) < 0 || cc_rlimit_apply (getpid (), s->rlimits, s->n_rlimits, &err) < 0
       || cc_ns_join (target, &err) < 0 || (io->pty_sock >= 0 && make_container_pty (io->pty_sock, &slave, &err) < 0))
     {
-      if (io->err_fd >= 0)
+      if (io->report_fd < 0 && io->err_fd >= 0)
         dup2 (io->err_fd, 2);
-      cc_error_print (&err);
+      /* sync: failed.  */
+      report_failure (io, &err);
       _exit (126);
     }
   pid = fork ();
@@ -386,6 +403,28 @@ wait_exit (pid_t pid, cc_error_t *err)
   return exit_status (status);
 }
 
+/* The socket a program that cannot start reports through: ours in
+   FDS[0], its end in FDS[1].  */
+static int
+open_report (int fds[2], cc_error_t *err)
+{
+  if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) < 0)
+    return cc_error_make (err, errno, "socketpair");
+  return 0;
+}
+
+/* Its exit status, and in *ERR why it could not start, when it could not
+   (sync: failed).  */
+static int
+wait_and_report (pid_t pid, int report_fd, cc_error_t *err)
+{
+  int code = wait_exit (pid, err);
+
+  if (code >= 0)
+    cc_sync_read_report (report_fd, err);
+  return code;
+}
+
 /* One pipe per stream: the program's ends in CHILD (its stdin, stdout,
    stderr), ours in OURS.  */
 struct exec_pipes
@@ -465,48 +504,55 @@ exec_with_pipes (const char *id, const struct cc_runtime_spec *s, pid_t target, 
 {
   cleanup_exec_pipes struct exec_pipes p = { { -1, -1, -1 }, { -1, -1, -1 } };
   cleanup_free struct cc_relay *r = xmalloc (sizeof (*r));
+  cleanup_close int report = -1, child_report = -1;
   struct cc_exec_io io;
+  int sv[2];
   pid_t pid;
 
-  if (make_pipes (&p, (const bool[3]){ true, true, true }, err) < 0)
+  if (make_pipes (&p, (const bool[3]){ true, true, true }, err) < 0 || open_report (sv, err) < 0)
     return -1;
-  io = (struct cc_exec_io){ p.child[0], p.child[1], p.child[2], -1 };
+  report = sv[0];
+  child_report = sv[1];
+  io = (struct cc_exec_io){ p.child[0], p.child[1], p.child[2], -1, child_report };
   if (cc_exec_spawn (id, s, target, o, &io, &pid, err) < 0)
     return -1;
+  close (get_and_reset (&child_report));
   close_child_ends (&p);
   cc_relay_init (r, &cc_relay_sys_ops);
   cc_relay_add (r, CC_RELAY_STDIN, STDIN_FILENO, false, get_and_reset (&p.ours[0]), true);
   cc_relay_add (r, CC_RELAY_STDOUT, get_and_reset (&p.ours[1]), true, STDOUT_FILENO, false);
   cc_relay_add (r, CC_RELAY_STDERR, get_and_reset (&p.ours[2]), true, STDERR_FILENO, false);
   relay (r, pid);
-  return wait_exit (pid, err);
+  return wait_and_report (pid, report, err);
 }
 
 /* The program gets a pty of the container's devpts, its master comes to
-   us over a socket; errors from before it had one come through a pipe
-   of stderr's.  */
+   us over a socket; why it could not start, over another.  */
 static int
 exec_with_tty (const char *id, const struct cc_runtime_spec *s, pid_t target, const struct cc_runtime_exec_opts *o,
                cc_error_t *err)
 {
   cleanup_exec_pipes struct exec_pipes p = { { -1, -1, -1 }, { -1, -1, -1 } };
   cleanup_free struct cc_relay *r = xmalloc (sizeof (*r));
-  cleanup_close int master = -1, parent_sock = -1, child_sock = -1;
+  cleanup_close int master = -1, parent_sock = -1, child_sock = -1, report = -1, child_report = -1;
   struct cc_exec_io io;
-  int sv[2];
+  int sv[2], rv[2];
   pid_t pid;
   char tag;
 
-  if (make_pipes (&p, (const bool[3]){ false, false, true }, err) < 0)
+  if (make_pipes (&p, (const bool[3]){ false, false, true }, err) < 0 || open_report (rv, err) < 0)
     return -1;
+  report = rv[0];
+  child_report = rv[1];
   if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
     return cc_error_make (err, errno, "socketpair");
   parent_sock = sv[0];
   child_sock = sv[1];
-  io = (struct cc_exec_io){ -1, -1, p.child[2], child_sock };
+  io = (struct cc_exec_io){ -1, -1, p.child[2], child_sock, child_report };
   if (cc_exec_spawn (id, s, target, o, &io, &pid, err) < 0)
     return -1;
   close (get_and_reset (&child_sock));
+  close (get_and_reset (&child_report));
   close_child_ends (&p);
   /* Until the terminal closes: output the program wrote just before it
      exited may still be on its way through the pty when the exit is
@@ -517,7 +563,7 @@ exec_with_tty (const char *id, const struct cc_runtime_spec *s, pid_t target, co
   cc_relay_init (r, &cc_relay_sys_ops);
   cc_relay_add (r, CC_RELAY_STDERR, get_and_reset (&p.ours[2]), true, STDERR_FILENO, false);
   relay (r, pid);
-  return wait_exit (pid, err);
+  return wait_and_report (pid, report, err);
 }
 
 /* `exec -d`: nobody reads the program's output.  */
@@ -525,12 +571,20 @@ static int
 exec_detached (const char *id, const struct cc_runtime_spec *s, pid_t target, const struct cc_runtime_exec_opts *o,
                cc_error_t *err)
 {
-  struct cc_exec_io io = { -1, -1, -1, -1 };
+  cleanup_close int report = -1, child_report = -1;
+  struct cc_exec_io io;
+  int sv[2];
   pid_t pid;
 
+  if (open_report (sv, err) < 0)
+    return -1;
+  report = sv[0];
+  child_report = sv[1];
+  io = (struct cc_exec_io){ -1, -1, -1, -1, child_report };
   if (cc_exec_spawn (id, s, target, o, &io, &pid, err) < 0)
     return -1;
-  return wait_exit (pid, err);
+  close (get_and_reset (&child_report));
+  return wait_and_report (pid, report, err);
 }
 
 int

@@ -135,6 +135,9 @@ int cc_sync_send_ok (int fd);
 int cc_sync_send_error (int fd, cc_error_t *err);
 /* Wait for the peer: OK, or its error copied into *ERR.  */
 int cc_sync_wait (int fd, cc_error_t *err);
+/* After the other side is gone: the error it sent before it closed its
+   end, if any (-1 and *ERR), else 0.  Never blocks.  */
+int cc_sync_read_report (int fd, cc_error_t *err);
 /* Join the namespaces of PID (all but user), fds opened first.  */
 int cc_ns_join (pid_t pid, cc_error_t *err);
 int cc_ns_loopback_up (cc_error_t *err);
@@ -251,6 +254,10 @@ struct cc_exec_io
   int in_fd, out_fd, err_fd; /* -1: /dev/null */
   int pty_sock;              /* >= 0: make a pty inside the container, send
                                 its master over this socket, use the slave */
+  int report_fd;             /* >= 0: why the program could not start goes
+                                there (cc_sync_send_error), read by
+                                cc_sync_read_report; -1: printed on its
+                                stderr (a healthcheck's output) */
 };
 int cc_exec_spawn (const char *id, const struct cc_runtime_spec *s, pid_t target, const struct cc_runtime_exec_opts *o,
                    const struct cc_exec_io *io, pid_t *pid_out, cc_error_t *err);

@@ -367,7 +367,9 @@ start_probe (struct monitor *m, int64_t now)
   m->next_probe = 0;
   if (pipe2 (p, O_CLOEXEC) < 0)
     return;
-  struct cc_exec_io io = { -1, p[1], p[1], -1 };
+  /* No report descriptor: why a probe could not start is its output,
+     which the health log records as Docker's does.  */
+  struct cc_exec_io io = { -1, p[1], p[1], -1, -1 };
   if (cc_exec_spawn (m->id, m->spec, m->pid, &o, &io, &m->probe.pid, &err) < 0)
     {
       close (p[0]);

@@ -105,6 +105,21 @@ cc_sync_wait (int fd, cc_error_t *err)
   return cc_error_make (err, m.status, "%s", m.text);
 }
 
+int
+cc_sync_read_report (int fd, cc_error_t *err)
+{
+  struct cc_sync_msg m;
+  ssize_t n;
+
+  do
+    n = recv (fd, &m, sizeof (m) - 1, MSG_DONTWAIT);
+  while (n < 0 && errno == EINTR);
+  if (n <= (ssize_t)offsetof (struct cc_sync_msg, text) || m.type != CC_SYNC_ERROR)
+    return 0;
+  ((char *)&m)[n] = '\0';
+  return cc_error_make (err, m.status, "%s", m.text);
+}
+
 /* The monitor blocks and ignores signals it handles itself; execve
    keeps both the mask and ignored dispositions, so a container would
    start deaf to SIGTERM.  */

@@ -231,7 +231,9 @@ struct cc_runtime_exec_opts
    stdio (stdin until EOF, stdout and stderr apart, binary safe), or a
    pty of the container's devpts relayed with our terminal when tty.
    When it exits, what its pipes hold is copied and they close: a
-   process it left behind can no longer reach our stdio.  */
+   process it left behind can no longer reach our stdio.  When it could
+   not start (126: joining or running failed, 127: not found), *ERR also
+   says why, beside that status: the caller prints it.  */
 int cc_runtime_exec (const char *id, const struct cc_runtime_exec_opts *opts, cc_error_t *err);
 
 /* `run`: the caller's stdin, or a terminal, for a container's PID 1.

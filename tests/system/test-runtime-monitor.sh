@@ -255,6 +255,11 @@ test_exec_exit_code_user_and_env() {
 over" "working directory (made when missing) and an overridden variable"
   assert_exit 127 rt exec x1 /no/such/thing
   assert_contains "$OUT" "/no/such/thing"
+  # Said once, by the command: the process that could not start reports
+  # to its parent instead of printing (issue 14, item 4).
+  assert_eq "$(grep -c '^ccompose: exec: `/no/such/thing`' <<<"$OUT")" 1 "the reason, once"
+  assert_exit 127 rt exec -t x1 /no/such/thing
+  assert_contains "$OUT" "ccompose: exec: \`/no/such/thing\`"
   assert_exit 0 rt exec x1 /payload status CapEff
   assert_contains "$OUT" 00000000a80425fb
   # The pty belongs to the container's devpts, so tty names it.

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "cleanup.h"
 #include "file.h"
@@ -65,4 +66,19 @@ cc_proc_kill (pid_t pid, uint64_t start, int sig)
       return -1;
     }
   return kill (pid, sig);
+}
+
+void
+cc_proc_kill_and_reap (pid_t *pid)
+{
+  int saved = errno;
+
+  if (*pid > 0)
+    {
+      kill (*pid, SIGKILL);
+      while (waitpid (*pid, NULL, 0) < 0 && errno == EINTR)
+        ;
+    }
+  *pid = -1;
+  errno = saved;
 }

@@ -18,4 +18,17 @@ bool cc_proc_is_alive (pid_t pid, uint64_t start);
 /* Signal PID only when it is still the process that started at START.  */
 int cc_proc_kill (pid_t pid, uint64_t start, int sig);
 
+/* SIGKILL our child *PID and reap it (nothing when *PID <= 0); *PID
+   becomes -1.  */
+void cc_proc_kill_and_reap (pid_t *pid);
+/* A child that must not outlive its scope: killed and reaped when the
+   variable goes out of scope.  Arm, then disarm once it may live on:
+     cleanup_pid pid_t child = fork ();  ...  c->pid = get_and_reset (&child);  */
+static inline void
+cleanup_pid_fn (pid_t *pid)
+{
+  cc_proc_kill_and_reap (pid);
+}
+#define cleanup_pid __attribute__ ((cleanup (cleanup_pid_fn)))
+
 #endif

@@ -44,6 +44,7 @@
 #include "lib/cleanup.h"
 #include "lib/file.h"
 #include "lib/paths.h"
+#include "lib/proc.h"
 #include "lib/xalloc.h"
 #include "runtime/internal.h"
 
@@ -213,12 +214,7 @@ cc_runtime_attach_close (struct cc_runtime_attach *a)
   if (a == NULL)
     return;
   stop_proxying (a);
-  if (a->helper > 0)
-    {
-      kill (a->helper, SIGKILL);
-      while (waitpid (a->helper, NULL, 0) < 0 && errno == EINTR)
-        ;
-    }
+  cc_proc_kill_and_reap (&a->helper);
   if (a->listen_fd >= 0)
     {
       unlink (a->path);

@@ -35,6 +35,7 @@
 #include "lib/file.h"
 #include "lib/log.h"
 #include "lib/paths.h"
+#include "lib/proc.h"
 #include "lib/strv.h"
 #include "lib/xalloc.h"
 #include "runtime/internal.h"
@@ -276,14 +277,6 @@ parent_setup (const struct cc_runtime_spec *s, pid_t pid, int leaf_fd, cc_error_
   return 0;
 }
 
-static void
-kill_and_reap (pid_t pid)
-{
-  kill (pid, SIGKILL);
-  while (waitpid (pid, NULL, 0) < 0 && errno == EINTR)
-    ;
-}
-
 int
 cc_container_spawn (const char *id, const struct cc_runtime_spec *s, int netns_fd, int attach_fd, bool start_now,
                     struct cc_container *c, cc_error_t *err)
@@ -293,7 +286,8 @@ cc_container_spawn (const char *id, const struct cc_runtime_spec *s, int netns_f
   cleanup_close int leaf_fd = -1;
   cleanup_free char *cgname = cc_paths_cgroup_name (id);
   bool in_cgroup;
-  pid_t pid;
+  /* Killed and reaped on any failure below, until the start completed.  */
+  cleanup_pid pid_t pid = -1;
 
   if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
     return cc_error_make (err, errno, "socketpair");
@@ -318,18 +312,12 @@ cc_container_spawn (const char *id, const struct cc_runtime_spec *s, int netns_f
      would hang forever.  */
   close (get_and_reset (&child_fd));
   if (parent_setup (s, pid, in_cgroup ? -1 : leaf_fd, err) < 0)
-    {
-      kill_and_reap (pid);
-      return -1;
-    }
+    return -1;
   /* sync 1: cgroups and limits in place.  */
   /* sync 2: ready to exec.  */
   if (cc_sync_send_ok (parent_fd) < 0 || cc_sync_wait (parent_fd, err) < 0)
-    {
-      kill_and_reap (pid);
-      return -1;
-    }
-  c->pid = pid;
+    return -1;
+  c->pid = get_and_reset (&pid);
   c->sync_fd = get_and_reset (&parent_fd);
   c->out_fd = get_and_reset (&out_r);
   c->err_fd = get_and_reset (&err_r);

@@ -54,7 +54,7 @@ struct up
 void
 cc_engine_progress (const char *kind, const char *name, const char *what)
 {
-  fprintf (stderr, " \u2714 %-9s %-32s %s\n", kind, name, what);
+  cc_notice (" \u2714 %-9s %-32s %s", kind, name, what);
 }
 
 /* ---- images ------------------------------------------------------------------ */
@@ -670,9 +670,9 @@ print_timings (const struct up *u, int64_t total)
 {
   if (cc_log_threshold > CC_LOG_DEBUG)
     return;
-  fprintf (stderr, "up: %.3f s (images %.3f, network %.3f, create %.3f, start %.3f, wait %.3f)\n", (double)total / 1000,
-           (double)u->t.images / 1000, (double)u->t.network / 1000, (double)u->t.create / 1000,
-           (double)u->t.start / 1000, (double)u->t.wait / 1000);
+  cc_notice ("up: %.3f s (images %.3f, network %.3f, create %.3f, start %.3f, wait %.3f)", (double)total / 1000,
+             (double)u->t.images / 1000, (double)u->t.network / 1000, (double)u->t.create / 1000,
+             (double)u->t.start / 1000, (double)u->t.wait / 1000);
 }
 
 /* Orphans are often another directory's project of the same name

@@ -264,10 +264,24 @@ int cc_engine_remove_container (struct cc_state *st, const char *name, int64_t t
    with EINTR instead of waiting out a dependency.  */
 extern volatile sig_atomic_t cc_engine_interrupted;
 
-/* Parallel runner: run FN (ITEM) for each item, at most LIMIT at a time
-   (< 1 = unlimited) in forked children; each failure's message is
-   appended to *ERR and the run goes on.  */
+/* The pool of forked jobs (parallel.c): FN (OPAQUE, ITEM) for each item,
+   at most LIMIT at a time (< 1 = unlimited), each in a child that sends
+   its error to the parent instead of printing it.  In the parent, DONE
+   (may be NULL) sees each job's end with its error (NULL: success), to
+   give it context or take it; TICK (may be NULL) is called between
+   looks, at the engine's backoff pace, with the time since the start.
+   Every failure is appended to *ERR and the run goes on.  */
 typedef int (*cc_engine_job_fn) (void *opaque, const char *item, cc_error_t *err);
+struct cc_engine_pool
+{
+  cc_engine_job_fn fn;
+  void *opaque;
+  int limit;
+  void (*done) (void *opaque, size_t index, cc_error_t *err);
+  void (*tick) (void *opaque, int64_t elapsed_ms);
+};
+int cc_engine_pool_run (char *const *items, const struct cc_engine_pool *pool, cc_error_t *err);
+/* The same without DONE or TICK; one item runs in this process.  */
 int cc_engine_run_parallel (char *const *items, int limit, cc_engine_job_fn fn, void *opaque, cc_error_t *err);
 
 /* Docker's fields for `ps --format json` (Name, Service, State, Status,

@@ -311,10 +311,9 @@ remove_resources (const char *project, const cJSON *entry, const char *name, int
   if (cc_runtime_stop (name, timeout_ms, &r, &one) < 0)
     cc_error_release (&one); /* missing or already stopped: delete handles the rest */
   else if (r.was_running && ! r.signal_caught)
-    fprintf (stderr,
-             " ! %s: PID 1 does not handle its stop signal: %s after %.1f s; add `init: true` to the service "
-             "or `exec` in its entrypoint\n",
-             name, r.killed ? "killed" : "stopped", (double)r.elapsed_ms / 1000);
+    cc_notice (" ! %s: PID 1 does not handle its stop signal: %s after %.1f s; add `init: true` to the service "
+               "or `exec` in its entrypoint",
+               name, r.killed ? "killed" : "stopped", (double)r.elapsed_ms / 1000);
   cc_debug ("%s: stopped in %lld ms", name, (long long)(cc_engine_now_ms () - t0));
   /* The container's directory on the data root (cc_engine_container_dir)
      goes with it, made by the engine or not.  */

@@ -1,9 +1,10 @@
-/* Run one job per item in forked children, at most LIMIT at a time.  Fork
-   rather than threads: the network and runtime code keep process-wide
-   state (netlink sockets, libiptc handles, signal masks) that is not
-   meant to be shared between threads, and a child that fails cannot
-   leave the parent half-changed.  Each child reports its error message
-   over a pipe; the parent collects them all and goes on.  */
+/* The engine's one pool of forked jobs: one job per item, at most LIMIT
+   at a time.  Fork rather than threads: the network and runtime code
+   keep process-wide state (netlink sockets, libiptc handles, signal
+   masks) that is not meant to be shared between threads, and a child
+   that fails cannot leave the parent half-changed.  No child prints:
+   each sends its error to the parent over a pipe, and the parent gives
+   it its context, collects them all and goes on.  */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -25,12 +26,12 @@ struct slot
 {
   pid_t pid;
   int fd;
-  const char *item;
+  size_t index;
   struct cc_buf msg;
 };
 
 static void __attribute__ ((noreturn))
-run_child (int fd, cc_engine_job_fn fn, void *opaque, const char *item, pid_t parent)
+run_child (int fd, const struct cc_engine_pool *p, const char *item, pid_t parent)
 {
   cc_error_t err = NULL;
 
@@ -39,7 +40,7 @@ run_child (int fd, cc_engine_job_fn fn, void *opaque, const char *item, pid_t pa
   if (prctl (PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid () != parent)
     _exit (1);
 
-  if (fn (opaque, item, &err) < 0)
+  if (p->fn (p->opaque, item, &err) < 0)
     {
       char *text = err ? cc_error_string (err) : xstrdup ("failed");
       cc_write_all (fd, text, strlen (text));
@@ -49,42 +50,43 @@ run_child (int fd, cc_engine_job_fn fn, void *opaque, const char *item, pid_t pa
 }
 
 static int
-spawn (struct slot *s, cc_engine_job_fn fn, void *opaque, const char *item, cc_error_t *err)
+spawn (struct slot *s, const struct cc_engine_pool *p, char *const *items, size_t index, cc_error_t *err)
 {
-  int p[2];
+  pid_t parent = getpid ();
+  int fds[2];
 
-  if (pipe2 (p, O_CLOEXEC) < 0)
+  if (pipe2 (fds, O_CLOEXEC) < 0)
     return cc_error_make (err, errno, "pipe");
   fflush (stdout);
   fflush (stderr);
-  pid_t parent = getpid ();
-
   s->pid = fork ();
   if (s->pid < 0)
     {
-      close (p[0]);
-      close (p[1]);
+      close (fds[0]);
+      close (fds[1]);
       return cc_error_make (err, errno, "fork");
     }
   if (s->pid == 0)
     {
-      close (p[0]);
-      run_child (p[1], fn, opaque, item, parent);
+      close (fds[0]);
+      run_child (fds[1], p, items[index], parent);
     }
-  close (p[1]);
-  s->fd = p[0];
-  s->item = item;
+  close (fds[1]);
+  s->fd = fds[0];
+  s->index = index;
   memset (&s->msg, 0, sizeof (s->msg));
   return 0;
 }
 
-/* Read the child's report to EOF, reap it, append its failure.  */
+/* Read the child's report to EOF, reap it, hand its failure (with the
+   context DONE gives it) to LIST.  */
 static void
-finish (struct slot *s, cc_error_t *list)
+finish (struct slot *s, const struct cc_engine_pool *p, cc_error_t *list)
 {
   char buf[4096];
   ssize_t n;
   int status = 0;
+  cc_error_t one = NULL;
 
   while ((n = read (s->fd, buf, sizeof (buf))) != 0)
     {
@@ -98,59 +100,78 @@ finish (struct slot *s, cc_error_t *list)
   while (waitpid (s->pid, &status, 0) < 0 && errno == EINTR)
     ;
   if (! WIFEXITED (status) || WEXITSTATUS (status) != 0)
-    {
-      cc_error_t one = NULL;
-      cc_error_make (&one, 0, "%s", s->msg.len ? s->msg.data : "the job died");
-      cc_error_append (list, &one);
-    }
+    cc_error_make (&one, 0, "%s", s->msg.len ? s->msg.data : "the job died");
+  if (p->done)
+    p->done (p->opaque, s->index, &one);
+  if (one)
+    cc_error_append (list, &one);
   cc_buf_reset (&s->msg);
   s->pid = 0;
 }
 
+/* Until a child is done, or with TICK the next backoff look.  */
+static void
+wait_and_finish (struct slot *slots, size_t width, const struct cc_engine_pool *p, int *step, size_t *running,
+                 cc_error_t *list)
+{
+  struct pollfd pfds[width];
+  size_t map[width], np = 0;
+
+  for (size_t i = 0; i < width; i++)
+    if (slots[i].pid)
+      {
+        pfds[np] = (struct pollfd){ .fd = slots[i].fd, .events = POLLIN };
+        map[np++] = i;
+      }
+  if ((p->tick ? cc_engine_backoff_on (step, pfds, np) : poll (pfds, np, -1)) < 0)
+    return;
+  for (size_t k = 0; k < np; k++)
+    if (pfds[k].revents & (POLLHUP | POLLERR | POLLIN))
+      {
+        finish (&slots[map[k]], p, list);
+        (*running)--;
+      }
+}
+
 int
-cc_engine_run_parallel (char *const *items, int limit, cc_engine_job_fn fn, void *opaque, cc_error_t *err)
+cc_engine_pool_run (char *const *items, const struct cc_engine_pool *p, cc_error_t *err)
 {
   size_t n = cc_strv_len (items), next = 0, running = 0;
-  size_t width = limit < 1 || (size_t)limit > n ? n : (size_t)limit;
+  size_t width = p->limit < 1 || (size_t)p->limit > n ? n : (size_t)p->limit;
   cleanup_free struct slot *slots = xzalloc ((width + 1) * sizeof (*slots));
+  int64_t t0 = cc_engine_now_ms ();
   cc_error_t list = NULL;
+  int step = 0;
 
-  /* One item: no fork needed, the error keeps its structure.  */
-  if (n == 1)
-    return fn (opaque, items[0], err);
   while (next < n || running > 0)
     {
       for (size_t i = 0; i < width && next < n; i++)
         if (slots[i].pid == 0)
           {
-            if (spawn (&slots[i], fn, opaque, items[next], &list) < 0)
+            if (spawn (&slots[i], p, items, next, &list) < 0)
               break;
             next++;
             running++;
           }
       if (running == 0)
         break;
-      {
-        struct pollfd pfds[width];
-        size_t map[width], np = 0;
-        for (size_t i = 0; i < width; i++)
-          if (slots[i].pid)
-            {
-              pfds[np] = (struct pollfd){ .fd = slots[i].fd, .events = POLLIN };
-              map[np++] = i;
-            }
-        if (poll (pfds, np, -1) < 0 && errno != EINTR)
-          break;
-        for (size_t k = 0; k < np; k++)
-          if (pfds[k].revents & (POLLHUP | POLLERR | POLLIN))
-            {
-              finish (&slots[map[k]], &list);
-              running--;
-            }
-      }
+      wait_and_finish (slots, width, p, &step, &running, &list);
+      if (p->tick && running > 0)
+        p->tick (p->opaque, cc_engine_now_ms () - t0);
     }
   if (list == NULL)
     return 0;
   *err = list;
   return -1;
+}
+
+int
+cc_engine_run_parallel (char *const *items, int limit, cc_engine_job_fn fn, void *opaque, cc_error_t *err)
+{
+  const struct cc_engine_pool p = { .fn = fn, .opaque = opaque, .limit = limit };
+
+  /* One item: no fork needed, the error keeps its structure.  */
+  if (cc_strv_len (items) == 1)
+    return fn (opaque, items[0], err);
+  return cc_engine_pool_run (items, &p, err);
 }

@@ -15,6 +15,7 @@
 #include "lib/cleanup.h"
 #include "lib/file.h"
 #include "lib/json.h"
+#include "lib/log.h"
 #include "lib/paths.h"
 #include "lib/proc.h"
 #include "lib/strv.h"
@@ -167,7 +168,7 @@ cc_state_open_salvage (const char *project, struct cc_state **out, cc_error_t *e
   aside = xasprintf ("%s.corrupt", st->path);
   {
     cleanup_free char *msg = cc_error_string (load_err);
-    fprintf (stderr, "ccompose: %s; kept as `%s`, removing what can be found without it\n", msg, aside);
+    cc_notice ("ccompose: %s; kept as `%s`, removing what can be found without it", msg, aside);
   }
   cc_error_release (&load_err);
   rename (st->path, aside);

@@ -1,5 +1,6 @@
 /* Stopping containers: reverse dependency order, parallel within a level,
-   one child per container running cc_runtime_stop while the parent shows
+   one job of the engine's pool (parallel.c) per container running
+   cc_runtime_stop while the parent shows
    a countdown for those that wait out their grace period, says when PID 1
    has no handler for the stop signal (pid_namespaces(7): an init process
    only gets the signals it handles, so the grace period is pure waiting),
@@ -20,6 +21,7 @@
 #include "lib/cleanup.h"
 #include "lib/file.h"
 #include "lib/json.h"
+#include "lib/log.h"
 #include "lib/strv.h"
 #include "lib/xalloc.h"
 #include "runtime/runtime.h"
@@ -27,10 +29,18 @@
 struct stopping
 {
   char *name;
-  pid_t child;
-  int pidfd; /* readable once CHILD has exited; -1: none (polled) */
+  bool stopped; /* its job is done */
   int64_t grace_ms;
-  bool warned;
+};
+
+/* One level being stopped.  */
+struct level
+{
+  struct stopping *v;
+  size_t n;
+  const struct cc_stop_opts *o;
+  bool killed; /* after a second Ctrl-C */
+  int64_t last_tick;
 };
 
 /* Does the container's PID 1 catch SIG?  -1 when it cannot be told.  */
@@ -71,91 +81,68 @@ warn_unhandled (struct stopping *s, int sig)
 {
   cleanup_free char *comm = NULL;
 
-  s->warned = true;
   if (pid1_catches (s->name, sig, &comm) != 0)
     return;
-  fprintf (stderr,
-           " ! %s: PID 1 (`%s`) does not handle SIG%s, so it waits out its %.0f s grace period before SIGKILL; "
-           "add `init: true` to the service or `exec` in its entrypoint\n",
-           s->name, comm ? comm : "?", sigabbrev_np (sig) ? sigabbrev_np (sig) : "?", (double)s->grace_ms / 1000);
+  cc_notice (" ! %s: PID 1 (`%s`) does not handle SIG%s, so it waits out its %.0f s grace period before SIGKILL; "
+             "add `init: true` to the service or `exec` in its entrypoint",
+             s->name, comm ? comm : "?", sigabbrev_np (sig) ? sigabbrev_np (sig) : "?", (double)s->grace_ms / 1000);
 }
 
-static pid_t
-spawn_stop (const char *name, int64_t timeout_ms)
+/* In the pool's child.  Ctrl-C is the parent's to handle: a second one
+   turns into SIGKILL there.  */
+static int
+stop_job (void *opaque, const char *name, cc_error_t *err)
 {
-  pid_t pid;
+  const struct level *l = opaque;
+  struct cc_runtime_stop_report r;
 
-  pid_t parent = getpid ();
-
-  fflush (stdout);
-  fflush (stderr);
-  pid = fork ();
-  if (pid == 0)
-    {
-      struct cc_runtime_stop_report r;
-      cc_error_t err = NULL;
-      signal (SIGINT, SIG_IGN);
-      if (prctl (PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid () != parent)
-        _exit (1);
-      if (cc_runtime_stop (name, timeout_ms, &r, &err) < 0)
-        {
-          cc_error_print (&err);
-          _exit (1);
-        }
-      _exit (0);
-    }
-  return pid;
-}
-
-static size_t
-reap (struct stopping *v, size_t n, cc_error_t *list, bool quiet)
-{
-  size_t running = 0;
-
-  for (size_t i = 0; i < n; i++)
-    {
-      int status;
-      if (v[i].child <= 0)
-        continue;
-      if (waitpid (v[i].child, &status, WNOHANG) == v[i].child)
-        {
-          v[i].child = 0;
-          if (v[i].pidfd >= 0)
-            close (get_and_reset (&v[i].pidfd));
-          if (! WIFEXITED (status) || WEXITSTATUS (status) != 0)
-            {
-              cc_error_t one = NULL;
-              cc_error_make (&one, 0, "stop container `%s` failed", v[i].name);
-              cc_error_append (list, &one);
-            }
-          else if (! quiet)
-            cc_engine_progress ("Container", v[i].name, "Stopped");
-          continue;
-        }
-      running++;
-    }
-  return running;
+  signal (SIGINT, SIG_IGN);
+  return cc_runtime_stop (name, l->o->timeout_ms, &r, err);
 }
 
 static void
-countdown (struct stopping *v, size_t n, int64_t elapsed)
+stop_done (void *opaque, size_t index, cc_error_t *err)
 {
-  for (size_t i = 0; i < n; i++)
-    if (v[i].child > 0 && v[i].grace_ms > 1000)
-      fprintf (stderr, "   %s: stopping, %lld s left before SIGKILL\n", v[i].name,
-               (long long)((v[i].grace_ms - elapsed + 999) / 1000));
+  struct level *l = opaque;
+
+  l->v[index].stopped = true;
+  if (*err)
+    cc_error_wrap (err, "stop container `%s`", l->v[index].name);
+  else if (! l->o->quiet)
+    cc_engine_progress ("Container", l->v[index].name, "Stopped");
 }
 
-/* Until a stop child exits (its pidfd turns readable) or the next
-   backoff look, which also serves the countdown and a second Ctrl-C.  */
 static void
-wait_for_any (struct stopping *v, size_t n, int *step)
+countdown (const struct level *l, int64_t elapsed)
 {
-  cleanup_free struct pollfd *fds = xzalloc ((n + 1) * sizeof (*fds));
+  for (size_t i = 0; i < l->n; i++)
+    if (! l->v[i].stopped && l->v[i].grace_ms > 1000)
+      cc_notice ("   %s: stopping, %lld s left before SIGKILL", l->v[i].name,
+                 (long long)((l->v[i].grace_ms - elapsed + 999) / 1000));
+}
 
-  for (size_t i = 0; i < n; i++)
-    fds[i] = (struct pollfd){ .fd = v[i].pidfd, .events = POLLIN };
-  cc_engine_backoff_on (step, fds, n);
+/* Between looks at the stopping children: a second Ctrl-C kills what is
+   left, and the countdown goes on once a second.  */
+static void
+stop_tick (void *opaque, int64_t elapsed)
+{
+  struct level *l = opaque;
+
+  if (! l->killed && l->o->force && *l->o->force)
+    {
+      l->killed = true;
+      for (size_t i = 0; i < l->n; i++)
+        if (! l->v[i].stopped)
+          {
+            cc_runtime_kill (l->v[i].name, SIGKILL, NULL);
+            cc_engine_progress ("Container", l->v[i].name, "Killed");
+          }
+    }
+  if (l->o->explain && elapsed - l->last_tick >= 1000)
+    {
+      l->last_tick = elapsed;
+      countdown (l, elapsed);
+    }
 }
 
 /* One level: all at once, then watch.  */
@@ -164,9 +151,9 @@ stop_group (char *const *names, const struct cc_stop_opts *o, cc_error_t *list)
 {
   size_t n = cc_strv_len (names);
   cleanup_free struct stopping *v = xzalloc ((n + 1) * sizeof (*v));
-  int64_t t0 = cc_engine_now_ms (), last_tick = 0;
-  bool killed = false;
-  int step = 0;
+  struct level l = { .v = v, .n = n, .o = o };
+  const struct cc_engine_pool pool = { .fn = stop_job, .opaque = &l, .done = stop_done, .tick = stop_tick };
+  cc_error_t e = NULL;
 
   for (size_t i = 0; i < n; i++)
     {
@@ -175,29 +162,9 @@ stop_group (char *const *names, const struct cc_stop_opts *o, cc_error_t *list)
       v[i].grace_ms = grace_of (names[i], o->timeout_ms, &sig);
       if (o->explain)
         warn_unhandled (&v[i], sig);
-      v[i].child = spawn_stop (names[i], o->timeout_ms);
-      v[i].pidfd = v[i].child > 0 ? (int)syscall (SYS_pidfd_open, v[i].child, 0) : -1;
     }
-  while (reap (v, n, list, o->quiet) > 0)
-    {
-      int64_t elapsed = cc_engine_now_ms () - t0;
-      if (! killed && o->force && *o->force)
-        {
-          killed = true;
-          for (size_t i = 0; i < n; i++)
-            if (v[i].child > 0)
-              {
-                cc_runtime_kill (v[i].name, SIGKILL, NULL);
-                cc_engine_progress ("Container", v[i].name, "Killed");
-              }
-        }
-      if (o->explain && elapsed - last_tick >= 1000)
-        {
-          last_tick = elapsed;
-          countdown (v, n, elapsed);
-        }
-      wait_for_any (v, n, &step);
-    }
+  if (cc_engine_pool_run (names, &pool, &e) < 0)
+    cc_error_append (list, &e);
   return 0;
 }
 

@@ -47,3 +47,14 @@ cc_log (enum cc_log_level level, const char *fmt, ...)
   va_end (ap);
   fputc ('\n', stderr);
 }
+
+void
+cc_notice (const char *fmt, ...)
+{
+  va_list ap;
+
+  va_start (ap, fmt);
+  vfprintf (stderr, fmt, ap);
+  va_end (ap);
+  fputc ('\n', stderr);
+}

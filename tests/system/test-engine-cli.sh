@@ -183,4 +183,35 @@ YAML
   assert_no_residue
 }
 
+# A stop that fails in the pool's child is reported once, by the command,
+# with the container and the reason (issue 14, item 4): the child prints
+# nothing itself.
+test_failed_stop_says_which_and_why() {
+  eng_setup stopfail
+  load_images busybox
+  project stopfail <<'YAML'
+services:
+  a:
+    image: busybox:1.35
+    init: true
+    command: ["sleep", "60"]
+  b:
+    image: busybox:1.35
+    init: true
+    command: ["sleep", "60"]
+YAML
+  cd "$WORK/stopfail"
+  assert_exit 0 cc up -d
+  # The marker cc_runtime_stop writes first cannot be written over a directory.
+  mkdir "$CCOMPOSE_STATE_DIR/containers/stopfail-a-1/stopped"
+  defer "rmdir '$CCOMPOSE_STATE_DIR/containers/stopfail-a-1/stopped' 2>/dev/null"
+  assert_exit 1 cc stop -t 1
+  assert_contains "$OUT" "stop container \`stopfail-a-1\`: container \`stopfail-a-1\`"
+  assert_eq "$(grep -c 'stopfail-a-1' <<<"$OUT")" 1 "one line about the failure: $OUT"
+  assert_not_contains "$OUT" "failed"
+  rmdir "$CCOMPOSE_STATE_DIR/containers/stopfail-a-1/stopped"
+  assert_exit 0 cc down -t 0
+  assert_no_residue
+}
+
 run_tests

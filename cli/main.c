@@ -8,6 +8,7 @@
 #include "../lib/cleanup.h"
 #include "../lib/log.h"
 #include "../lib/strv.h"
+#include "../lib/tool.h"
 #include "../lib/xalloc.h"
 #include "cli.h"
 
@@ -107,11 +108,9 @@ cli_usage_error (const char *cmd, const char *fmt, ...)
 {
   va_list ap;
 
-  fprintf (stderr, "ccompose%s%s: ", cmd ? " " : "", cmd ? cmd : "");
   va_start (ap, fmt);
-  vfprintf (stderr, fmt, ap);
+  cc_usage_errorv (cmd, fmt, ap);
   va_end (ap);
-  fprintf (stderr, "\nRun 'ccompose%s%s --help' for usage.\n", cmd ? " " : "", cmd ? cmd : "");
   return CLI_EXIT_USAGE;
 }
 

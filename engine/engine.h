@@ -290,6 +290,12 @@ cJSON *cc_engine_container_info (const char *project, const char *name, const cJ
 /* "5 seconds", "2 minutes", as Docker prints ages.  */
 char *cc_engine_human_duration (int64_t seconds);
 
+/* ---- the low-level tools (tools.c) --------------------------------------- */
+
+/* Run the tool NAME ("runtime", "network": lib/tool.h) with ARGV and
+   return its exit code.  */
+int cc_engine_tool (const char *name, const char *project, int argc, char **argv);
+
 /* ---- the residue check (residue.c) ------------------------------------ */
 
 /* What one state root holds that no live project owns.  */

@@ -177,6 +177,13 @@ int cc_network_teardown_project (const char *project, cc_error_t *err);
 struct cc_findings;
 int cc_network_residue (bool fix, char *const *live, struct cc_findings *found, cc_error_t *err);
 
+/* `ccompose network ...`, the low-level tool (tool.c, lib/tool.h).
+   PARSE_PORT reads its -p and publish specs: the one port grammar is
+   compose's, which the engine hands in (network/ knows no compose
+   file).  */
+typedef int (*cc_net_port_parse_fn) (const char *spec, struct cc_net_port *out, cc_error_t *err);
+int cc_network_tool (cc_net_port_parse_fn parse_port, const char *project, int argc, char **argv);
+
 /* Self-repair (issue 17): when the firewall rules the networks of this
    namespace need are not all in the kernel (`iptables -F`, `nft flush
    ruleset`, `firewall-cmd --reload`, Docker restarting), or another

@@ -211,6 +211,9 @@ struct cc_findings;
 void cc_runtime_residue_containers (const struct cc_residue_scope *s, struct cc_findings *out, cc_error_t *errors);
 void cc_runtime_residue_monitors (const struct cc_residue_scope *s, struct cc_findings *out, cc_error_t *errors);
 void cc_runtime_residue_cgroups (const struct cc_residue_scope *s, struct cc_findings *out, cc_error_t *errors);
+/* `ccompose runtime ...`, the low-level tool (tool.c, lib/tool.h).  */
+int cc_runtime_tool (const char *project, int argc, char **argv);
+
 /* The state roots of running monitors (CCOMPOSE_STATE_DIR in their
    environment; the default root without it).  */
 char **cc_runtime_monitor_roots (void);

@@ -1,17 +1,17 @@
 /* `ccompose network`: hidden low-level access to network/ for tests,
-   benchmarks and debugging.  Thin: parse, call network.h, print.  */
+   benchmarks and debugging (lib/tool.h).  Thin: parse, call network.h,
+   print.  */
 #include <getopt.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/cli.h"
-#include "engine/engine.h"
 #include "lib/cleanup.h"
 #include "lib/error.h"
 #include "lib/finding.h"
 #include "lib/strv.h"
+#include "lib/tool.h"
 #include "lib/xalloc.h"
 #include "network/network.h"
 
@@ -65,6 +65,7 @@ static const char usage[]
 
 struct opts
 {
+  cc_net_port_parse_fn parse_port; /* the engine's: compose's grammar */
   const char *project;
   struct cc_net_spec spec;
   struct cc_net_endpoint ep;
@@ -87,20 +88,18 @@ opts_release (struct opts *o)
 static int
 fail (cc_error_t *err)
 {
-  cc_error_print (err);
-  cc_error_release (err);
-  return CLI_EXIT_FAILURE;
+  return cc_exit_failure (err);
 }
 
 static int
-parse_ports (char *const *specs, struct cc_net_port **out, size_t *n, cc_error_t *err)
+parse_ports (const struct opts *o, char *const *specs, struct cc_net_port **out, size_t *n, cc_error_t *err)
 {
   size_t count = cc_strv_len (specs);
 
   *out = xzalloc ((count + 1) * sizeof (**out));
   *n = count;
   for (size_t i = 0; i < count; i++)
-    if (cc_engine_parse_publish (specs[i], &(*out)[i], err) < 0)
+    if (o->parse_port (specs[i], &(*out)[i], err) < 0)
       return -1;
   return 0;
 }
@@ -109,7 +108,7 @@ static int
 need_args (int argc, int want, const char *cmd)
 {
   if (argc < want)
-    return cli_usage_error ("network", "`%s` needs %d argument(s)", cmd, want);
+    return cc_usage_error ("network", "`%s` needs %d argument(s)", cmd, want);
   return 0;
 }
 
@@ -117,7 +116,7 @@ static int
 need_project (struct opts *o)
 {
   if (o->project == NULL)
-    return cli_usage_error ("network", "a project name is required (-p)");
+    return cc_usage_error ("network", "a project name is required (-p)");
   return 0;
 }
 
@@ -128,7 +127,7 @@ do_create (struct opts *o, int argc, char **argv)
   struct cc_net_info info = { 0 };
 
   if (need_project (o) || need_args (argc, 1, "create"))
-    return CLI_EXIT_USAGE;
+    return CC_EXIT_USAGE;
   o->spec.project = o->project;
   o->spec.name = argv[0];
   if (cc_network_create (&o->spec, &info, &err) < 0)
@@ -138,7 +137,7 @@ do_create (struct opts *o, int argc, char **argv)
     }
   printf ("%s %s %s\n", info.bridge, info.subnet, info.gateway);
   cc_net_info_release (&info);
-  return CLI_EXIT_OK;
+  return CC_EXIT_OK;
 }
 
 static int
@@ -147,8 +146,8 @@ do_rm (struct opts *o, int argc, char **argv)
   cc_error_t err = NULL;
 
   if (need_project (o) || need_args (argc, 1, "rm"))
-    return CLI_EXIT_USAGE;
-  return cc_network_remove (o->project, argv[0], &err) < 0 ? fail (&err) : CLI_EXIT_OK;
+    return CC_EXIT_USAGE;
+  return cc_network_remove (o->project, argv[0], &err) < 0 ? fail (&err) : CC_EXIT_OK;
 }
 
 static int
@@ -158,11 +157,11 @@ do_netns_create (struct opts *o, int argc, char **argv)
   cleanup_free char *path = NULL;
 
   if (need_args (argc, 1, "netns-create"))
-    return CLI_EXIT_USAGE;
+    return CC_EXIT_USAGE;
   if (cc_netns_create (o->project, argv[0], &path, &err) < 0)
     return fail (&err);
   printf ("%s\n", path);
-  return CLI_EXIT_OK;
+  return CC_EXIT_OK;
 }
 
 static int
@@ -172,8 +171,8 @@ do_netns_rm (struct opts *o, int argc, char **argv)
 
   (void)o;
   if (need_args (argc, 1, "netns-rm"))
-    return CLI_EXIT_USAGE;
-  return cc_netns_remove (argv[0], &err) < 0 ? fail (&err) : CLI_EXIT_OK;
+    return CC_EXIT_USAGE;
+  return cc_netns_remove (argv[0], &err) < 0 ? fail (&err) : CC_EXIT_OK;
 }
 
 /* All containers in one batch: one firewall commit per table.  */
@@ -187,8 +186,8 @@ do_attach (struct opts *o, int argc, char **argv)
   size_t n_ports = 0, n = (size_t)(argc - 1);
 
   if (need_project (o) || need_args (argc, 2, "attach"))
-    return CLI_EXIT_USAGE;
-  if (parse_ports (o->publish, &ports, &n_ports, &err) < 0)
+    return CC_EXIT_USAGE;
+  if (parse_ports (o, o->publish, &ports, &n_ports, &err) < 0)
     return fail (&err);
   eps = xzalloc (n * sizeof (*eps));
   out = xzalloc (n * sizeof (*out));
@@ -213,7 +212,7 @@ do_attach (struct opts *o, int argc, char **argv)
       printf ("%s %s %s/%d %s\n", argv[i + 1], out[i].ifname, out[i].ip, out[i].prefix, out[i].gateway);
       cc_net_attachment_release (&out[i]);
     }
-  return CLI_EXIT_OK;
+  return CC_EXIT_OK;
 }
 
 static int
@@ -222,8 +221,8 @@ do_detach (struct opts *o, int argc, char **argv)
   cc_error_t err = NULL;
 
   if (need_project (o) || need_args (argc, 2, "detach"))
-    return CLI_EXIT_USAGE;
-  return cc_network_detach_many (o->project, argv[0], argv + 1, &err) < 0 ? fail (&err) : CLI_EXIT_OK;
+    return CC_EXIT_USAGE;
+  return cc_network_detach_many (o->project, argv[0], argv + 1, &err) < 0 ? fail (&err) : CC_EXIT_OK;
 }
 
 static int
@@ -234,11 +233,11 @@ do_publish (struct opts *o, int argc, char **argv)
   size_t n = 0;
 
   if (need_project (o) || need_args (argc, 2, "publish"))
-    return CLI_EXIT_USAGE;
-  if (parse_ports (argv + 2, &ports, &n, &err) < 0
+    return CC_EXIT_USAGE;
+  if (parse_ports (o, argv + 2, &ports, &n, &err) < 0
       || cc_network_publish (o->project, argv[0], argv[1], ports, n, &err) < 0)
     return fail (&err);
-  return CLI_EXIT_OK;
+  return CC_EXIT_OK;
 }
 
 static int
@@ -249,10 +248,11 @@ do_preflight (struct opts *o, int argc, char **argv)
   size_t n = 0;
 
   if (need_project (o) || need_args (argc, 1, "preflight"))
-    return CLI_EXIT_USAGE;
-  if (parse_ports (argv, &ports, &n, &err) < 0 || cc_network_preflight (o->project, o->ep.service, ports, n, &err) < 0)
+    return CC_EXIT_USAGE;
+  if (parse_ports (o, argv, &ports, &n, &err) < 0
+      || cc_network_preflight (o->project, o->ep.service, ports, n, &err) < 0)
     return fail (&err);
-  return CLI_EXIT_OK;
+  return CC_EXIT_OK;
 }
 
 static int
@@ -261,8 +261,8 @@ do_hosts (struct opts *o, int argc, char **argv)
   cc_error_t err = NULL;
 
   if (need_project (o) || need_args (argc, 1, "hosts"))
-    return CLI_EXIT_USAGE;
-  return cc_network_write_hosts (o->project, argv[0], &err) < 0 ? fail (&err) : CLI_EXIT_OK;
+    return CC_EXIT_USAGE;
+  return cc_network_write_hosts (o->project, argv[0], &err) < 0 ? fail (&err) : CC_EXIT_OK;
 }
 
 static int
@@ -271,10 +271,10 @@ do_resolv (struct opts *o, int argc, char **argv)
   cc_error_t err = NULL;
 
   if (need_args (argc, 1, "resolv"))
-    return CLI_EXIT_USAGE;
+    return CC_EXIT_USAGE;
   if (cc_network_write_resolv (argv[0], o->dns, o->search, o->dns_opts, &err) < 0)
     return fail (&err);
-  return CLI_EXIT_OK;
+  return CC_EXIT_OK;
 }
 
 static int
@@ -285,8 +285,8 @@ do_down (struct opts *o, int argc, char **argv)
   (void)argc;
   (void)argv;
   if (need_project (o))
-    return CLI_EXIT_USAGE;
-  return cc_network_teardown_project (o->project, &err) < 0 ? fail (&err) : CLI_EXIT_OK;
+    return CC_EXIT_USAGE;
+  return cc_network_teardown_project (o->project, &err) < 0 ? fail (&err) : CC_EXIT_OK;
 }
 
 static int
@@ -311,7 +311,7 @@ do_residue (struct opts *o, int argc, char **argv)
   if (ret < 0)
     return fail (&err);
   /* Without --fix, residue found is a failure so scripts can test for it.  */
-  return found.n && ! o->fix ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
+  return found.n && ! o->fix ? CC_EXIT_FAILURE : CC_EXIT_OK;
 }
 
 static int
@@ -326,7 +326,7 @@ do_ls (struct opts *o, int argc, char **argv)
   if (cc_network_debug_state (&text, &err) < 0)
     return fail (&err);
   fputs (text, stdout);
-  return CLI_EXIT_OK;
+  return CC_EXIT_OK;
 }
 
 static int
@@ -341,7 +341,7 @@ do_rules (struct opts *o, int argc, char **argv)
   if (cc_network_debug_rules (&text, &err) < 0)
     return fail (&err);
   fputs (text, stdout);
-  return CLI_EXIT_OK;
+  return CC_EXIT_OK;
 }
 
 static const struct
@@ -467,7 +467,7 @@ parse_option (struct opts *o, int c)
 }
 
 int
-cli_cmd_network (struct cli_global *g, int argc, char **argv)
+cc_network_tool (cc_net_port_parse_fn parse_port, const char *project, int argc, char **argv)
 {
   static const struct option long_opts[] = {
     { "project", required_argument, NULL, 'p' },
@@ -494,8 +494,8 @@ cli_cmd_network (struct cli_global *g, int argc, char **argv)
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
   };
-  struct opts o = { .project = g->project_name, .ep = { .number = 1 } };
-  int c, ret = CLI_EXIT_USAGE;
+  struct opts o = { .parse_port = parse_port, .project = project, .ep = { .number = 1 } };
+  int c, ret = CC_EXIT_USAGE;
 
   while ((c = getopt_long (argc, argv, "p:h", long_opts, NULL)) != -1)
     {
@@ -503,16 +503,16 @@ cli_cmd_network (struct cli_global *g, int argc, char **argv)
         {
           fputs (usage, stdout);
           opts_release (&o);
-          return CLI_EXIT_OK;
+          return CC_EXIT_OK;
         }
       if (parse_option (&o, c) < 0)
         {
           opts_release (&o);
-          return cli_usage_error ("network", "unknown option or invalid number");
+          return cc_usage_error ("network", "unknown option or invalid number");
         }
     }
   if (optind >= argc)
-    ret = cli_usage_error ("network", "a command is required");
+    ret = cc_usage_error ("network", "a command is required");
   else
     {
       size_t i;
@@ -521,7 +521,7 @@ cli_cmd_network (struct cli_global *g, int argc, char **argv)
         if (strcmp (verbs[i].name, argv[optind]) == 0)
           break;
       ret = i < CC_N_ELEMENTS (verbs) ? verbs[i].fn (&o, argc - optind - 1, argv + optind + 1)
-                                      : cli_usage_error ("network", "unknown command `%s`", argv[optind]);
+                                      : cc_usage_error ("network", "unknown command `%s`", argv[optind]);
     }
   opts_release (&o);
   return ret;

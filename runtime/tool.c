@@ -1,16 +1,17 @@
 /* `ccompose runtime`: the hidden low-level container commands used by
-   tests and benchmarks.  Parses, calls runtime/runtime.h, prints.  */
+   tests and benchmarks (lib/tool.h).  Parses, calls runtime/runtime.h,
+   prints.  */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "cli/cli.h"
 #include "lib/cleanup.h"
 #include "lib/error.h"
 #include "lib/json.h"
 #include "lib/strv.h"
+#include "lib/tool.h"
 #include "runtime/runtime.h"
 
 static const char usage[]
@@ -28,14 +29,12 @@ static const char usage[]
       "  pause ID | unpause ID | delete ID | logs ID | list\n"
       "  wait [--timeout MS] ID           wait for the final exit, print the exit code\n";
 
-#define SUBCMD_USAGE(cmd) cli_usage_error ("runtime", "%s: expected a container id", cmd)
+#define SUBCMD_USAGE(cmd) cc_usage_error ("runtime", "%s: expected a container id", cmd)
 
 static int
 fail (cc_error_t *err)
 {
-  cc_error_print (err);
-  cc_error_release (err);
-  return CLI_EXIT_FAILURE;
+  return cc_exit_failure (err);
 }
 
 /* One id and nothing else after the options.  */
@@ -81,7 +80,7 @@ cmd_run (int argc, char **argv, bool create_only)
         detach = true;
         break;
       default:
-        return cli_usage_error ("runtime", "%s: unknown option", argv[0]);
+        return cc_usage_error ("runtime", "%s: unknown option", argv[0]);
       }
   if ((id = single_id (argc, argv)) == NULL)
     return SUBCMD_USAGE (argv[0]);
@@ -93,7 +92,7 @@ cmd_run (int argc, char **argv, bool create_only)
       return fail (&err);
     }
   if (detach)
-    return CLI_EXIT_OK;
+    return CC_EXIT_OK;
   code = cc_runtime_wait (id, -1, &err);
   fflush (stdout);
   if (code < 0 || cc_runtime_logs (id, 1, 2, &err) < 0)
@@ -133,8 +132,8 @@ cmd_simple (int argc, char **argv)
     return SUBCMD_USAGE (argv[0]);
   for (size_t i = 0; i < CC_N_ELEMENTS (simple); i++)
     if (strcmp (simple[i].name, argv[0]) == 0)
-      return simple[i].fn (id, &err) < 0 ? fail (&err) : CLI_EXIT_OK;
-  return cli_usage_error ("runtime", "unknown command `%s`", argv[0]);
+      return simple[i].fn (id, &err) < 0 ? fail (&err) : CC_EXIT_OK;
+  return cc_usage_error ("runtime", "unknown command `%s`", argv[0]);
 }
 
 static int
@@ -150,7 +149,7 @@ cmd_state (int argc, char **argv)
     return fail (&err);
   text = cJSON_Print (st);
   puts (text);
-  return CLI_EXIT_OK;
+  return CC_EXIT_OK;
 }
 
 static int
@@ -160,7 +159,7 @@ cmd_logs (int argc, char **argv)
 
   if (argc != 2)
     return SUBCMD_USAGE (argv[0]);
-  return cc_runtime_logs (argv[1], 1, 2, &err) < 0 ? fail (&err) : CLI_EXIT_OK;
+  return cc_runtime_logs (argv[1], 1, 2, &err) < 0 ? fail (&err) : CC_EXIT_OK;
 }
 
 static int
@@ -170,12 +169,12 @@ cmd_list (int argc, char **argv)
   cleanup_strv char **ids = NULL;
 
   if (argc != 1)
-    return cli_usage_error ("runtime", "%s: unexpected argument", argv[0]);
+    return cc_usage_error ("runtime", "%s: unexpected argument", argv[0]);
   if (cc_runtime_list (&ids, &err) < 0)
     return fail (&err);
   for (char **i = ids; *i; i++)
     puts (*i);
-  return CLI_EXIT_OK;
+  return CC_EXIT_OK;
 }
 
 static int
@@ -192,10 +191,10 @@ cmd_stop (int argc, char **argv)
   while ((c = getopt_long (argc, argv, "t:", opts, NULL)) != -1)
     {
       if (c != 't')
-        return cli_usage_error ("runtime", "stop: unknown option");
+        return cc_usage_error ("runtime", "stop: unknown option");
       double secs = strtod (optarg, &end);
       if (*end != '\0' || secs < 0 || secs > 86400)
-        return cli_usage_error ("runtime", "stop: invalid --time `%s`", optarg);
+        return cc_usage_error ("runtime", "stop: invalid --time `%s`", optarg);
       grace = (int64_t)(secs * 1000);
     }
   if ((id = single_id (argc, argv)) == NULL)
@@ -208,7 +207,7 @@ cmd_stop (int argc, char **argv)
   if (r.was_running && ! r.signal_caught)
     fprintf (stderr, "ccompose: container `%s`: PID 1 has no handler for the stop signal%s\n", id,
              r.killed ? ": it was killed after the grace period" : "");
-  return CLI_EXIT_OK;
+  return CC_EXIT_OK;
 }
 
 static int
@@ -221,16 +220,16 @@ cmd_kill (int argc, char **argv)
   while ((c = getopt (argc, argv, "s:")) != -1)
     {
       if (c != 's')
-        return cli_usage_error ("runtime", "kill: unknown option");
+        return cc_usage_error ("runtime", "kill: unknown option");
       if (cc_runtime_parse_signal (optarg, &sig, &err) < 0)
         {
           cc_error_print (&err);
-          return CLI_EXIT_USAGE;
+          return CC_EXIT_USAGE;
         }
     }
   if ((id = single_id (argc, argv)) == NULL)
     return SUBCMD_USAGE (argv[0]);
-  return cc_runtime_kill (id, sig, &err) < 0 ? fail (&err) : CLI_EXIT_OK;
+  return cc_runtime_kill (id, sig, &err) < 0 ? fail (&err) : CC_EXIT_OK;
 }
 
 static int
@@ -257,10 +256,10 @@ cmd_exec (int argc, char **argv)
         cc_strv_append (&env, optarg);
         break;
       default:
-        return cli_usage_error ("runtime", "exec: unknown option");
+        return cc_usage_error ("runtime", "exec: unknown option");
       }
   if (argc - optind < 2)
-    return cli_usage_error ("runtime", "exec: expected ID CMD [ARGS...]");
+    return cc_usage_error ("runtime", "exec: expected ID CMD [ARGS...]");
   o.args = argv + optind + 1;
   o.env = env;
   fflush (stdout);
@@ -283,7 +282,7 @@ cmd_wait (int argc, char **argv)
   while ((c = getopt_long (argc, argv, "", opts, NULL)) != -1)
     {
       if (c != 'T')
-        return cli_usage_error ("runtime", "wait: unknown option");
+        return cc_usage_error ("runtime", "wait: unknown option");
       timeout = strtoll (optarg, NULL, 10);
     }
   if ((id = single_id (argc, argv)) == NULL)
@@ -292,7 +291,7 @@ cmd_wait (int argc, char **argv)
   if (code < 0 && err)
     return fail (&err);
   printf ("%d\n", code);
-  return CLI_EXIT_OK;
+  return CC_EXIT_OK;
 }
 
 /* argv[-1] is "runtime": the whole argument area, for the title.  */
@@ -316,7 +315,7 @@ cmd_monitor (int argc, char **argv)
         start_now = true;
         break;
       default:
-        return CLI_EXIT_USAGE;
+        return CC_EXIT_USAGE;
       }
   if ((id = single_id (argc, argv)) == NULL)
     return SUBCMD_USAGE (argv[0]);
@@ -335,13 +334,13 @@ static const struct
 };
 
 int
-cli_cmd_runtime (struct cli_global *g, int argc, char **argv)
+cc_runtime_tool (const char *project, int argc, char **argv)
 {
-  (void)g;
+  (void)project;
   if (argc < 2 || strcmp (argv[1], "-h") == 0 || strcmp (argv[1], "--help") == 0)
     {
       fputs (usage, argc < 2 ? stderr : stdout);
-      return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
+      return argc < 2 ? CC_EXIT_USAGE : CC_EXIT_OK;
     }
   for (size_t i = 0; i < CC_N_ELEMENTS (subcommands); i++)
     if (strcmp (subcommands[i].name, argv[1]) == 0)
@@ -350,5 +349,5 @@ cli_cmd_runtime (struct cli_global *g, int argc, char **argv)
         optind = 0;
         return subcommands[i].fn (argc - 1, argv + 1);
       }
-  return cli_usage_error ("runtime", "unknown command `%s`", argv[1]);
+  return cc_usage_error ("runtime", "unknown command `%s`", argv[1]);
 }

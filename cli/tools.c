@@ -1,0 +1,16 @@
+/* `ccompose runtime ...` and `ccompose network ...`: the low-level tools,
+   handed over whole to the engine (engine/tools.c, lib/tool.h).  */
+#include "cli/cli.h"
+#include "engine/engine.h"
+
+int
+cli_cmd_runtime (struct cli_global *g, int argc, char **argv)
+{
+  return cc_engine_tool ("runtime", g->project_name, argc, argv);
+}
+
+int
+cli_cmd_network (struct cli_global *g, int argc, char **argv)
+{
+  return cc_engine_tool ("network", g->project_name, argc, argv);
+}

@@ -1,0 +1,38 @@
+/* The low-level tools each part keeps beside its API (lib/tool.h),
+   registered here so that the CLI reaches them through the engine.  They
+   stay with their parts rather than becoming engine calls: they exercise
+   a part's own API one call at a time (a container without a project, a
+   bridge without a container), and engine wrappers with no logic of
+   their own would only widen the engine to every part's whole API.  */
+#include <string.h>
+
+#include "engine/engine.h"
+#include "lib/cleanup.h"
+#include "lib/tool.h"
+#include "network/network.h"
+#include "runtime/runtime.h"
+
+/* The network tool reads ports with the one grammar, compose's.  */
+static int
+network_tool (const char *project, int argc, char **argv)
+{
+  return cc_network_tool (cc_engine_parse_publish, project, argc, argv);
+}
+
+static const struct
+{
+  const char *name;
+  cc_tool_fn fn;
+} tools[] = {
+  { "runtime", cc_runtime_tool },
+  { "network", network_tool },
+};
+
+int
+cc_engine_tool (const char *name, const char *project, int argc, char **argv)
+{
+  for (size_t i = 0; i < CC_N_ELEMENTS (tools); i++)
+    if (strcmp (tools[i].name, name) == 0)
+      return tools[i].fn (project, argc, argv);
+  return cc_usage_error (NULL, "unknown command `%s`", name);
+}

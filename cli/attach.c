@@ -5,7 +5,6 @@
    to attach: `--no-stdin` is what always happens, and `--detach-keys`,
    which only means something with stdin attached, is refused.  */
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +16,6 @@
 #include "lib/cleanup.h"
 #include "lib/json.h"
 #include "lib/strv.h"
-#include "runtime/runtime.h"
 
 static const char usage[]
     = "Usage: ccompose attach [OPTIONS] SERVICE\n\n"
@@ -45,47 +43,6 @@ static const struct option options[] = {
   { "help", no_argument, NULL, 'h' },
   { NULL, 0, NULL, 0 },
 };
-
-struct attach
-{
-  const char *name;
-  bool sig_proxy;
-};
-
-static volatile sig_atomic_t received;
-
-static void
-on_signal (int sig)
-{
-  received = sig;
-}
-
-static void
-print_raw (void *opaque, const struct cc_log_line *l)
-{
-  FILE *out = strcmp (l->stream, "stderr") == 0 ? stderr : stdout;
-
-  (void)opaque;
-  fwrite (l->text, 1, l->len, out);
-  fputc ('\n', out);
-  fflush (out);
-}
-
-/* Called between reads: a signal is passed on, or ends the attach.  */
-static bool
-should_stop (void *opaque)
-{
-  struct attach *a = opaque;
-  int sig = received;
-
-  if (sig == 0)
-    return false;
-  received = 0;
-  if (! a->sig_proxy)
-    return true;
-  cc_runtime_kill (a->name, sig, NULL);
-  return false;
-}
 
 static int
 parse (int argc, char **argv, int *index, bool *sig_proxy)
@@ -133,38 +90,15 @@ pick (const struct cli_target *t, int index)
   return NULL;
 }
 
-static int
-follow (struct attach *a, cc_error_t *err)
-{
-  char *names[] = { (char *)a->name, NULL };
-  struct cc_log_opts lo
-      = { .follow = true, .tail = 0, .settle_ms = 0, .fn = print_raw, .should_stop = should_stop, .opaque = a };
-  struct sigaction sa = { .sa_handler = on_signal };
-  cleanup_cjson cJSON *st = NULL;
-  int64_t code;
-
-  sigaction (SIGINT, &sa, NULL);
-  sigaction (SIGTERM, &sa, NULL);
-  sigaction (SIGHUP, &sa, NULL);
-  if (cc_engine_logs (names, &lo, err) < 0)
-    return -1;
-  if (cc_runtime_state (a->name, &st, err) < 0)
-    return -1;
-  code = cc_json_get_int (st, "exit_code", -1);
-  /* Detached (or the container still runs): nothing to report.  */
-  if (strcmp (cc_json_get_string (st, "status") ? cc_json_get_string (st, "status") : "", "exited") != 0 || code < 0)
-    return 0;
-  return (int)code;
-}
-
 int
 cli_cmd_attach (struct cli_global *g, int argc, char **argv)
 {
-  struct attach a = { .sig_proxy = true };
+  const char *name;
+  bool sig_proxy = true;
   struct cli_target t = { 0 };
   cleanup_strv char **services = NULL;
   cc_error_t err = NULL;
-  int index = 1, ret = parse (argc, argv, &index, &a.sig_proxy);
+  int index = 1, ret = parse (argc, argv, &index, &sig_proxy);
 
   if (ret >= 0)
     return ret;
@@ -174,14 +108,14 @@ cli_cmd_attach (struct cli_global *g, int argc, char **argv)
       cli_target_release (&t);
       return cli_fail (&err);
     }
-  a.name = pick (&t, index);
-  if (a.name == NULL)
+  name = pick (&t, index);
+  if (name == NULL)
     {
       cc_error_make (&err, 0, "service `%s` has no container with index %d", services[0], index);
       cli_target_release (&t);
       return cli_fail (&err);
     }
-  ret = follow (&a, &err);
+  ret = cc_engine_attach (name, sig_proxy, cli_print_log_line, NULL, &err);
   cli_target_release (&t);
   return ret < 0 ? cli_fail (&err) : ret;
 }

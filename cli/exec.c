@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -14,7 +13,6 @@
 #include "lib/paths.h"
 #include "lib/strv.h"
 #include "lib/xalloc.h"
-#include "runtime/runtime.h"
 
 static const char usage[]
     = "Usage: ccompose exec [OPTIONS] SERVICE COMMAND [ARGS...]\n\n"
@@ -110,31 +108,6 @@ parse (struct exec_cli *o, int argc, char **argv)
   return -1;
 }
 
-/* The process that waits for the command holds our terminal no longer
-   than we do; the command itself gets the container's /dev/null
-   (EO->detach).  */
-static int
-run_detached (const char *name, const struct cc_runtime_exec_opts *eo)
-{
-  pid_t pid = fork ();
-
-  if (pid < 0)
-    return CLI_EXIT_FAILURE;
-  if (pid == 0)
-    {
-      cc_error_t err = NULL;
-      setsid ();
-      if (fork () != 0)
-        _exit (0);
-      freopen ("/dev/null", "r", stdin);
-      freopen ("/dev/null", "w", stdout);
-      freopen ("/dev/null", "w", stderr);
-      _exit (cc_runtime_exec (name, eo, &err) < 0 ? 1 : 0);
-    }
-  waitpid (pid, NULL, 0);
-  return CLI_EXIT_OK;
-}
-
 int
 cli_cmd_exec (struct cli_global *g, int argc, char **argv)
 {
@@ -164,7 +137,7 @@ cli_cmd_exec (struct cli_global *g, int argc, char **argv)
       fprintf (stderr, "ccompose: service \"%s\" is not running (container %s is %s)\n", service, name, status);
       return CLI_EXIT_FAILURE;
     }
-  struct cc_runtime_exec_opts eo = {
+  struct cc_exec_opts eo = {
     .args = args + 1,
     .env = env,
     .user = o.user,
@@ -172,10 +145,7 @@ cli_cmd_exec (struct cli_global *g, int argc, char **argv)
     .tty = ! o.no_tty && ! o.detach && isatty (STDIN_FILENO) && isatty (STDOUT_FILENO),
     .detach = o.detach,
   };
-  if (o.detach)
-    return run_detached (name, &eo);
-  fflush (stdout);
-  ret = cc_runtime_exec (name, &eo, &err);
+  ret = cc_engine_exec (name, &eo, &err);
   if (ret < 0)
     {
       cli_fail (&err);

@@ -8,7 +8,6 @@
 #include "engine/engine.h"
 #include "lib/cleanup.h"
 #include "lib/strv.h"
-#include "runtime/runtime.h"
 
 static const char usage[] = "Usage: ccompose kill [OPTIONS] [SERVICE...]\n\n"
                             "Force stop service containers\n\n"
@@ -30,7 +29,7 @@ cli_cmd_kill (struct cli_global *g, int argc, char **argv)
   services = o.services;
   if (ret >= 0)
     return ret;
-  if (o.signal && cc_runtime_parse_signal (o.signal, &sig, &err) < 0)
+  if (o.signal && cc_engine_parse_signal (o.signal, &sig, &err) < 0)
     {
       cc_error_release (&err);
       return cli_usage_error ("kill", "invalid signal `%s`", o.signal);
@@ -44,7 +43,7 @@ cli_cmd_kill (struct cli_global *g, int argc, char **argv)
   ret = CLI_EXIT_OK;
   for (char **n = names; *n; n++)
     {
-      if (cc_runtime_kill (*n, sig, &err) < 0)
+      if (cc_engine_kill (*n, sig, &err) < 0)
         {
           ret = cli_fail (&err);
           continue;

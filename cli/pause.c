@@ -2,7 +2,6 @@
 #include "cli/cli.h"
 #include "cli/project.h"
 #include "engine/engine.h"
-#include "runtime/runtime.h"
 
 static const char usage[] = "Usage: ccompose pause [OPTIONS] [SERVICE...]\n\n"
                             "Pause services\n\n"
@@ -14,5 +13,5 @@ cli_cmd_pause (struct cli_global *g, int argc, char **argv)
 {
   static const char *const wanted[] = { "running", NULL };
 
-  return cli_each_container (g, "pause", usage, argc, argv, wanted, cc_runtime_pause, "Paused");
+  return cli_each_container (g, "pause", usage, argc, argv, wanted, cc_engine_pause, "Paused");
 }

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli/project.h"
+#include "engine/logs.h"
 #include "lib/cleanup.h"
 #include "lib/log.h"
 #include "lib/strv.h"
@@ -74,6 +75,17 @@ cli_fail (cc_error_t *err)
   cc_error_print (err);
   cc_error_release (err);
   return CLI_EXIT_FAILURE;
+}
+
+void
+cli_print_log_line (void *opaque, const struct cc_log_line *l)
+{
+  FILE *out = strcmp (l->stream, "stderr") == 0 ? stderr : stdout;
+
+  (void)opaque;
+  fwrite (l->text, 1, l->len, out);
+  fputc ('\n', out);
+  fflush (out);
 }
 
 int64_t

@@ -30,6 +30,10 @@ int cli_load_project (const struct cli_global *g, char **services, struct cc_pro
 int cli_project_name (const struct cli_global *g, struct cc_project **p, char **name, cc_error_t *err);
 /* Print *ERR once and return CLI_EXIT_FAILURE.  */
 int cli_fail (cc_error_t *err);
+/* A container's log line as it came, on stdout or stderr as it was
+   written (attach, run): a cc_log_fn of engine/logs.h.  */
+struct cc_log_line;
+void cli_print_log_line (void *opaque, const struct cc_log_line *l);
 /* "10", "1.5": seconds to milliseconds; -1 when invalid.  */
 int64_t cli_parse_seconds (const char *text);
 /* NULL-terminated copy of argv[optind..argc).  */

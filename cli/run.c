@@ -18,7 +18,6 @@
 #include "lib/cleanup.h"
 #include "lib/strv.h"
 #include "lib/xalloc.h"
-#include "runtime/runtime.h"
 
 static const char usage[]
     = "Usage: ccompose run [OPTIONS] SERVICE [COMMAND] [ARGS...]\n\n"
@@ -161,28 +160,6 @@ parse (struct run_cli *o, int argc, char **argv)
   return -1;
 }
 
-static void
-print_plain (void *opaque, const struct cc_log_line *l)
-{
-  FILE *out = strcmp (l->stream, "stderr") == 0 ? stderr : stdout;
-
-  (void)opaque;
-  fwrite (l->text, 1, l->len, out);
-  fputc ('\n', out);
-  fflush (out);
-}
-
-static int
-remove_oneoff (const struct cc_project *p, const char *name)
-{
-  cleanup_state struct cc_state *st = NULL;
-  cc_error_t err = NULL;
-
-  if (cc_state_open (p->name, true, &st, &err) < 0 || cc_engine_remove_container (st, name, 0, &err) < 0)
-    return cli_fail (&err);
-  return 0;
-}
-
 /* Docker Compose: a terminal when ours is one, unless -T; -t forces it.
    A detached container has nobody to relay it.  */
 static bool
@@ -193,60 +170,6 @@ wants_tty (const struct run_cli *o)
   return o->tty || (! o->no_interactive && isatty (0) && isatty (1));
 }
 
-/* Checked every few tens of milliseconds while the logs are followed.  */
-static bool
-forward_signals (void *opaque)
-{
-  cc_runtime_attach_forward_signals (opaque);
-  return false;
-}
-
-/* The output from the log files, the command's stdin from ours, signals
-   to us passed on to the command.  */
-static void
-follow_output (const char *name, struct cc_runtime_attach **a)
-{
-  struct cc_log_opts lo = { .follow = true, .tail = -1, .fn = print_plain };
-  cc_error_t err = NULL;
-
-  /* Closed on failure: PID 1 waits for us until then.  */
-  if (*a && cc_runtime_attach_stdin (*a, &err) < 0)
-    {
-      cc_error_print (&err);
-      cc_runtime_attach_close (steal_pointer (a));
-    }
-  if (*a)
-    {
-      lo.should_stop = forward_signals;
-      lo.opaque = *a;
-    }
-  cc_engine_logs ((char *[]){ (char *)name, NULL }, &lo, &err);
-  cc_error_release (&err);
-}
-
-/* A failed relay is reported and the attach closed (PID 1 waits for us
-   until then); the exit code still comes from the container.  */
-static void
-relay_terminal (struct cc_runtime_attach **a)
-{
-  cc_error_t err = NULL;
-
-  if (cc_runtime_attach_tty (*a, &err) < 0)
-    {
-      cc_error_print (&err);
-      cc_runtime_attach_close (steal_pointer (a));
-    }
-}
-
-static int
-start_oneoff (const struct run_cli *o, const struct cc_project *p, char **name, struct cc_runtime_attach **a,
-              cc_error_t *err)
-{
-  if (o->detach || (o->no_interactive && ! wants_tty (o)))
-    return cc_engine_run (p, &o->run, name, err);
-  return cc_engine_run_attached (p, &o->run, name, a, err);
-}
-
 int
 cli_cmd_run (struct cli_global *g, int argc, char **argv)
 {
@@ -254,8 +177,8 @@ cli_cmd_run (struct cli_global *g, int argc, char **argv)
   cleanup_project struct cc_project *p = NULL;
   cleanup_strv char **env = NULL, **publish = NULL, **rest = NULL;
   cleanup_free char *name = NULL;
-  cleanup_runtime_attach struct cc_runtime_attach *attach = NULL;
   cc_error_t err = NULL;
+  struct cc_run_session session;
   int ret = parse (&o, argc, argv), code;
 
   env = o.run.env, publish = o.run.publish;
@@ -266,22 +189,17 @@ cli_cmd_run (struct cli_global *g, int argc, char **argv)
   o.run.command = rest + 1;
   if (cli_load_project (g, (char *[]){ rest[0], NULL }, &p, &err) < 0)
     return cli_fail (&err);
-  if (start_oneoff (&o, p, &name, &attach, &err) < 0)
+  session = (struct cc_run_session){
+    .detach = o.detach,
+    .stdin = ! o.no_interactive,
+    .tty = wants_tty (&o),
+    .rm = o.rm,
+    .print = cli_print_log_line,
+  };
+  code = cc_engine_run_session (p, &o.run, &session, &name, &err);
+  if (code < 0)
     return cli_fail (&err);
   if (o.detach)
-    {
-      puts (name);
-      return CLI_EXIT_OK;
-    }
-  if (wants_tty (&o))
-    relay_terminal (&attach);
-  else
-    follow_output (name, &attach);
-  code = cc_runtime_wait (name, -1, &err);
-  if (code < 0)
-    code = cli_fail (&err);
-  cc_runtime_attach_close (steal_pointer (&attach));
-  if (o.rm && remove_oneoff (p, name) != 0)
-    return CLI_EXIT_FAILURE;
+    puts (name);
   return code;
 }

@@ -2,7 +2,6 @@
 #include "cli/cli.h"
 #include "cli/project.h"
 #include "engine/engine.h"
-#include "runtime/runtime.h"
 
 static const char usage[] = "Usage: ccompose unpause [OPTIONS] [SERVICE...]\n\n"
                             "Unpause services\n\n"
@@ -14,5 +13,5 @@ cli_cmd_unpause (struct cli_global *g, int argc, char **argv)
 {
   static const char *const wanted[] = { "paused", NULL };
 
-  return cli_each_container (g, "unpause", usage, argc, argv, wanted, cc_runtime_unpause, "Unpaused");
+  return cli_each_container (g, "unpause", usage, argc, argv, wanted, cc_engine_unpause, "Unpaused");
 }

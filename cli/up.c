@@ -1,13 +1,10 @@
 /* `ccompose up`: create and start the project, then (without -d) attach to
    its logs with `service-1  | ` prefixes until the containers exit or
-   Ctrl-C: the first stops gracefully what this up runs, with a countdown,
-   the second kills.  */
+   Ctrl-C (engine/attach.c); this file parses and says how lines look.  */
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -18,7 +15,6 @@
 #include "lib/json.h"
 #include "lib/strv.h"
 #include "lib/xalloc.h"
-#include "runtime/runtime.h"
 
 static const char usage[]
     = "Usage: ccompose up [OPTIONS] [SERVICE...]\n\n"
@@ -55,7 +51,6 @@ struct up_cli
   struct cc_up_opts up;
   bool detach, abort_on_exit, no_color, no_log_prefix, timestamps;
   bool color; /* --ansi and the terminal allow it */
-  char since[32];
   const char *exit_code_from;
   char **attach, **no_attach;
 };
@@ -239,232 +234,72 @@ parse (struct up_cli *o, int argc, char **argv)
   return -1;
 }
 
-/* ---- attached mode ---------------------------------------------------------- */
-
-static volatile sig_atomic_t interrupts;
-
-static void
-on_interrupt (int sig)
-{
-  (void)sig;
-  interrupts++;
-  cc_engine_interrupted = 1;
-}
+/* ---- attached mode: how lines look ---------------------------------------- */
 
 static const char *const palette[] = { "\033[36m", "\033[33m", "\033[32m", "\033[35m", "\033[34m",
                                        "\033[96m", "\033[93m", "\033[92m", "\033[95m", "\033[94m" };
 
-struct attach
+struct look
 {
-  struct up_cli *o;
-  const cJSON *state;
-  char **names;    /* attached containers */
-  char **prefixes; /* "web-1" */
-  int *colors;
+  const struct up_cli *o;
+  char **labels; /* "web-1", by the line's index */
+  int *colors;   /* its service's place in the project */
   int width;
   bool color;
-  const char *exited; /* --abort-on-container-exit: the first that stopped */
 };
+
+static void
+attaching (void *opaque, char *const *labels, const int *service_index)
+{
+  struct look *k = opaque;
+  size_t n = cc_strv_len (labels);
+
+  k->labels = cc_strv_dup (labels);
+  k->colors = xmemdup (service_index, (n + 1) * sizeof (int));
+  for (size_t i = 0; i < n; i++)
+    k->width = (int)strlen (labels[i]) > k->width ? (int)strlen (labels[i]) : k->width;
+}
 
 static void
 print_line (void *opaque, const struct cc_log_line *l)
 {
-  struct attach *a = opaque;
+  struct look *k = opaque;
   FILE *out = stdout;
 
-  if (! a->o->no_log_prefix)
+  if (! k->o->no_log_prefix)
     {
-      if (a->color)
-        fprintf (out, "%s%-*s |\033[0m ", palette[a->colors[l->index] % CC_N_ELEMENTS (palette)], a->width,
-                 a->prefixes[l->index]);
+      if (k->color)
+        fprintf (out, "%s%-*s |\033[0m ", palette[k->colors[l->index] % CC_N_ELEMENTS (palette)], k->width,
+                 k->labels[l->index]);
       else
-        fprintf (out, "%-*s | ", a->width, a->prefixes[l->index]);
+        fprintf (out, "%-*s | ", k->width, k->labels[l->index]);
     }
-  if (a->o->timestamps && l->time)
+  if (k->o->timestamps && l->time)
     fprintf (out, "%s ", l->time);
   fwrite (l->text, 1, l->len, out);
   fputc ('\n', out);
   fflush (out);
 }
 
-static bool
-should_stop (void *opaque)
-{
-  struct attach *a = opaque;
-
-  if (interrupts)
-    return true;
-  if (! a->o->abort_on_exit)
-    return false;
-  for (char **n = a->names; *n; n++)
-    {
-      cleanup_free char *status = cc_engine_container_status (*n, NULL);
-      if (strcmp (status, "exited") == 0)
-        {
-          a->exited = *n;
-          return true;
-        }
-    }
-  return false;
-}
-
-static bool
-is_attached (const struct up_cli *o, const char *service)
-{
-  if (o->attach && ! cc_strv_contains (o->attach, service))
-    return false;
-  return ! cc_strv_contains (o->no_attach, service);
-}
-
-/* Service index for the colour, "service-N" for the prefix.  */
-static void
-setup_attach (struct attach *a, const struct cc_project *p, char **all)
-{
-  cleanup_strv char **services = cc_project_service_names (p);
-  const cJSON *containers = cJSON_GetObjectItemCaseSensitive (a->state, "containers");
-  size_t n = cc_strv_len (all);
-
-  a->names = xzalloc (sizeof (char *));
-  a->prefixes = xzalloc (sizeof (char *));
-  a->colors = xzalloc ((n + 1) * sizeof (int));
-  n = 0;
-  for (char **c = all; *c; c++)
-    {
-      const cJSON *e = cJSON_GetObjectItemCaseSensitive (containers, *c);
-      const char *svc = cc_json_get_string (e, "service");
-      char *prefix;
-      if (svc == NULL || ! is_attached (a->o, svc))
-        continue;
-      prefix = xasprintf ("%s-%lld", svc, (long long)cc_json_get_int (e, "number", 1));
-      a->width = (int)strlen (prefix) > a->width ? (int)strlen (prefix) : a->width;
-      cc_strv_append (&a->names, *c);
-      cc_strv_push (&a->prefixes, prefix);
-      for (int i = 0; services[i]; i++)
-        if (strcmp (services[i], svc) == 0)
-          a->colors[n] = i;
-      n++;
-    }
-}
-
 static int
-exit_code_of (const cJSON *state, const char *service)
+up_attached (struct up_cli *o, const struct cc_project *p, cc_error_t *err)
 {
-  cleanup_strv char **names = cc_state_container_names (state, service, false);
-  cleanup_cjson cJSON *st = NULL;
+  struct look k = { .o = o, .color = ! o->no_color && o->color };
+  struct cc_up_attach a = {
+    .attach = o->attach,
+    .no_attach = o->no_attach,
+    .abort_on_exit = o->abort_on_exit,
+    .exit_code_from = o->exit_code_from,
+    .timeout_ms = o->up.timeout_ms,
+    .attaching = attaching,
+    .print = print_line,
+    .opaque = &k,
+  };
+  int ret = cc_engine_up_attached (p, &o->up, &a, err);
 
-  if (*names == NULL || cc_runtime_state (names[0], &st, NULL) < 0)
-    return CLI_EXIT_FAILURE;
-  return (int)cc_json_get_int (st, "exit_code", 1);
-}
-
-static int
-stop_all (struct attach *a, char **names, cc_error_t *err)
-{
-  struct cc_stop_opts so = { .timeout_ms = a->o->up.timeout_ms, .explain = true, .force = &interrupts };
-
-  /* force fires on the second interrupt: count this one out.  */
-  if (interrupts)
-    {
-      fprintf (stderr, "Gracefully stopping... (press Ctrl+C again to force)\n");
-      interrupts = 0;
-    }
-  return cc_engine_stop (a->state, names, &so, err);
-}
-
-/* Attaching shows what ran since this up began, not the history of
-   containers that were already there (second precision, as the logs').  */
-static void
-now_rfc3339 (char *buf, size_t len)
-{
-  time_t t = time (NULL);
-  struct tm tm;
-
-  gmtime_r (&t, &tm);
-  strftime (buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
-}
-
-static int
-attach (struct up_cli *o, const struct cc_project *p, char **all, cc_error_t *err)
-{
-  cleanup_state struct cc_state *st = NULL;
-  struct attach a = { .o = o, .color = ! o->no_color && o->color };
-  struct cc_log_opts lo = { .follow = true,
-                            .tail = -1,
-                            .since = o->since,
-                            .settle_ms = 1500,
-                            .fn = print_line,
-                            .should_stop = should_stop,
-                            .opaque = &a };
-  cleanup_free char *list = NULL;
-  bool was_interrupted;
-  int ret = CLI_EXIT_OK;
-
-  if (cc_state_open (p->name, false, &st, err) < 0)
-    return -1;
-  a.state = st->json;
-  setup_attach (&a, p, all);
-  list = cc_strv_join (a.prefixes, ", ");
-  fprintf (stderr, "Attaching to %s\n", *list ? list : "nothing");
-  cc_engine_logs (a.names, &lo, err);
-  was_interrupted = interrupts > 0;
-  if (was_interrupted || a.exited)
-    {
-      if (a.exited)
-        fprintf (stderr, "%s exited: aborting\n", a.exited);
-      if (stop_all (&a, all, err) < 0)
-        ret = -1;
-    }
-  if (o->exit_code_from)
-    ret = ret < 0 ? ret : exit_code_of (st->json, o->exit_code_from);
-  else if (was_interrupted && ret == 0)
-    ret = 130;
-  cc_strv_free (a.names);
-  cc_strv_free (a.prefixes);
-  free (a.colors);
+  cc_strv_free (k.labels);
+  free (k.colors);
   return ret;
-}
-
-/* Ctrl-C while up was still starting things (waiting for a dependency):
-   what it had started is stopped, as the contract says.  */
-static int
-stop_started (struct up_cli *o, const struct cc_project *p, cc_error_t *err)
-{
-  cleanup_state struct cc_state *st = NULL;
-  cleanup_strv char **started = o->up.started;
-  struct cc_stop_opts so = { .timeout_ms = o->up.timeout_ms, .explain = true, .force = &interrupts };
-
-  cc_error_print (err);
-  cc_error_release (err);
-  o->up.started = NULL;
-  fprintf (stderr, "Gracefully stopping... (press Ctrl+C again to force)\n");
-  interrupts = 0;
-  if (started && *started && cc_state_open (p->name, false, &st, err) == 0
-      && cc_engine_stop (st->json, started, &so, err) < 0)
-    return cli_fail (err);
-  return 130;
-}
-
-/* Every container of the services this up runs.  */
-static char **
-project_containers (const struct cc_project *p, const struct up_cli *o, cc_error_t *err)
-{
-  cleanup_state struct cc_state *st = NULL;
-  cleanup_strv char **services = NULL;
-  char **v = xzalloc (sizeof (char *));
-
-  if (cc_state_open (p->name, false, &st, err) < 0)
-    return v;
-  if (o->up.no_deps && o->up.services && *o->up.services)
-    services = cc_strv_dup (o->up.services);
-  else if (cc_compose_select (p, o->up.services, &services, err) < 0)
-    return v;
-  for (char **s = services; *s; s++)
-    {
-      cleanup_strv char **names = cc_state_container_names (st->json, *s, false);
-      for (char **n = names; *n; n++)
-        cc_strv_append (&v, *n);
-    }
-  return v;
 }
 
 int
@@ -472,9 +307,8 @@ cli_cmd_up (struct cli_global *g, int argc, char **argv)
 {
   struct up_cli o = { .up = { .timeout_ms = -1, .wait_timeout_ms = -1, .parallel = g->parallel } };
   cleanup_project struct cc_project *p = NULL;
-  cleanup_strv char **services = NULL, **attach_set = NULL, **scale = NULL, **at = NULL, **nat = NULL;
+  cleanup_strv char **services = NULL, **scale = NULL, **at = NULL, **nat = NULL;
   cc_error_t err = NULL;
-  struct sigaction sa = { .sa_handler = on_interrupt };
   int ret;
 
   o.color = cli_use_color (g);
@@ -487,27 +321,14 @@ cli_cmd_up (struct cli_global *g, int argc, char **argv)
   o.up.dry_run = g->dry_run;
   if (cli_load_project (g, services, &p, &err) < 0)
     return cli_fail (&err);
-  if (o.up.pull && strcmp (o.up.pull, "always") == 0)
-    fprintf (stderr, "ccompose: --pull always: no registry client yet, the images come from the local store\n");
   if (o.exit_code_from && cc_project_service (p, o.exit_code_from) == NULL)
     return cli_usage_error ("up", "--exit-code-from: no such service `%s`", o.exit_code_from);
-  if (! o.detach)
+  if (o.detach)
     {
-      sigaction (SIGINT, &sa, NULL);
-      sigaction (SIGTERM, &sa, NULL);
+      ret = cc_engine_up (p, &o.up, &err);
+      cc_strv_free (o.up.started);
+      return ret < 0 ? cli_fail (&err) : CLI_EXIT_OK;
     }
-  now_rfc3339 (o.since, sizeof (o.since));
-  ret = cc_engine_up (p, &o.up, &err);
-  if (ret < 0 && interrupts && ! o.detach)
-    return stop_started (&o, p, &err);
-  cc_strv_free (o.up.started);
-  if (ret < 0)
-    return cli_fail (&err);
-  if (o.detach || g->dry_run || o.up.no_start)
-    return CLI_EXIT_OK;
-  attach_set = project_containers (p, &o, &err);
-  ret = attach (&o, p, attach_set, &err);
-  if (ret < 0)
-    return cli_fail (&err);
-  return ret;
+  ret = up_attached (&o, p, &err);
+  return ret < 0 ? cli_fail (&err) : ret;
 }

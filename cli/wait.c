@@ -9,7 +9,6 @@
 #include "engine/engine.h"
 #include "lib/cleanup.h"
 #include "lib/strv.h"
-#include "runtime/runtime.h"
 
 static const char usage[] = "Usage: ccompose wait [OPTIONS] SERVICE [SERVICE...]\n\n"
                             "Block until containers of all (or specified) services stop.\n\n"
@@ -54,7 +53,7 @@ cli_cmd_wait (struct cli_global *g, int argc, char **argv)
     }
   for (char **n = t.containers; *n; n++)
     {
-      int code = cc_runtime_wait (*n, -1, &err);
+      int code = cc_engine_wait_exit (*n, &err);
       if (code < 0)
         {
           cli_target_release (&t);

@@ -290,6 +290,34 @@ cJSON *cc_engine_container_info (const char *project, const char *name, const cJ
 /* "5 seconds", "2 minutes", as Docker prints ages.  */
 char *cc_engine_human_duration (int64_t seconds);
 
+/* ---- one container (control.c) ------------------------------------------ */
+
+/* "SIGTERM", "TERM", "15" as a signal number; EINVAL when none.  */
+int cc_engine_parse_signal (const char *text, int *sig, cc_error_t *err);
+int cc_engine_kill (const char *name, int sig, cc_error_t *err);
+/* Freeze and thaw (the cgroup freezer).  */
+int cc_engine_pause (const char *name, cc_error_t *err);
+int cc_engine_unpause (const char *name, cc_error_t *err);
+/* Until container NAME has stopped for good: its exit code.  */
+int cc_engine_wait_exit (const char *name, cc_error_t *err);
+
+/* `exec`: ARGS in running container NAME, with the container's
+   namespaces, cgroups, user and security settings, in a session of its
+   own, our stdio relayed through pipes or a pty of the container's
+   (TTY).  Returns its exit status; when it could not start (126, 127)
+   *ERR also says why, for the caller to print.  DETACH: the command runs
+   on with the container's /dev/null, nothing of ours held, and 0 comes
+   back at once.  */
+struct cc_exec_opts
+{
+  char **args;
+  char **env;       /* added to the container's environment */
+  const char *user; /* NULL: the container's */
+  const char *cwd;  /* NULL: the container's */
+  bool tty, detach;
+};
+int cc_engine_exec (const char *name, const struct cc_exec_opts *o, cc_error_t *err);
+
 /* ---- the low-level tools (tools.c) --------------------------------------- */
 
 /* Run the tool NAME ("runtime", "network": lib/tool.h) with ARGV and

@@ -37,4 +37,31 @@ struct cc_log_opts
    container stopped for good (or SHOULD_STOP says so).  */
 int cc_engine_logs (char *const *names, const struct cc_log_opts *o, cc_error_t *err);
 
+/* `up` without -d: cc_engine_up, then the logs of the containers it runs
+   (attach.c).  Ctrl-C during either stops what this up started (a second
+   one kills); so does the first container to stop with ABORT_ON_EXIT.
+   Returns 0, 130 after Ctrl-C, the exit code of EXIT_CODE_FROM's
+   container when given, or -1.  */
+struct cc_up_attach
+{
+  char **attach, **no_attach; /* --attach (NULL: every service), --no-attach */
+  bool abort_on_exit;
+  const char *exit_code_from;
+  int64_t timeout_ms; /* stop timeout; < 0: each container's */
+  /* Before the first line: "service-N" of each attached container (the
+     line's index) and the index of its service in the project.  */
+  void (*attaching) (void *opaque, char *const *labels, const int *service_index);
+  cc_log_fn print;
+  void *opaque;
+  const char *since; /* set by the engine: when this up began */
+};
+struct cc_project;
+struct cc_up_opts;
+int cc_engine_up_attached (const struct cc_project *p, struct cc_up_opts *up, struct cc_up_attach *o, cc_error_t *err);
+
+/* `attach`: the output of running container NAME from now on through FN
+   until it stops; a signal to us is passed on to it (SIG_PROXY) or ends
+   the attach.  Its exit code, or 0 when it still runs (control.c).  */
+int cc_engine_attach (const char *name, bool sig_proxy, cc_log_fn fn, void *opaque, cc_error_t *err);
+
 #endif

@@ -15,6 +15,7 @@
 #include "image/image.h"
 #include "lib/cleanup.h"
 #include "lib/json.h"
+#include "lib/log.h"
 #include "lib/strv.h"
 #include "lib/xalloc.h"
 #include "runtime/runtime.h"
@@ -167,9 +168,107 @@ cc_engine_run (const struct cc_project *p, const struct cc_run_opts *o, char **n
   return run_oneoff (p, o, name_out, NULL, err);
 }
 
-int
-cc_engine_run_attached (const struct cc_project *p, const struct cc_run_opts *o, char **name_out,
-                        struct cc_runtime_attach **attach, cc_error_t *err)
+/* ---- the caller's part ---------------------------------------------------- */
+
+/* A relay that fails is said and the attach closed (PID 1 waits for us
+   until then); the exit code still comes from the container.  */
+static void
+give_up_attach (struct cc_runtime_attach **a, cc_error_t *err)
 {
-  return run_oneoff (p, o, name_out, attach, err);
+  cleanup_free char *msg = cc_error_string (*err);
+
+  cc_notice ("ccompose: %s", msg);
+  cc_error_release (err);
+  cc_runtime_attach_close (steal_pointer (a));
+}
+
+/* What the log follower hands back to us: the attach for the signals,
+   the caller's printer with its own OPAQUE.  */
+struct follow
+{
+  struct cc_runtime_attach *a;
+  const struct cc_run_session *s;
+};
+
+static void
+print_line (void *opaque, const struct cc_log_line *l)
+{
+  const struct follow *f = opaque;
+  f->s->print (f->s->opaque, l);
+}
+
+/* Checked every few tens of milliseconds while the logs are followed.  */
+static bool
+forward_signals (void *opaque)
+{
+  const struct follow *f = opaque;
+
+  if (f->a)
+    cc_runtime_attach_forward_signals (f->a);
+  return false;
+}
+
+/* The output from the log files, the command's stdin from ours, signals
+   to us passed on to the command.  */
+static void
+follow_output (const char *name, const struct cc_run_session *s, struct cc_runtime_attach **a)
+{
+  struct follow f = { .s = s };
+  struct cc_log_opts lo = { .follow = true, .tail = -1, .fn = print_line, .opaque = &f };
+  cc_error_t err = NULL;
+
+  if (*a && cc_runtime_attach_stdin (*a, &err) < 0)
+    give_up_attach (a, &err);
+  f.a = *a;
+  if (*a)
+    lo.should_stop = forward_signals;
+  cc_engine_logs ((char *[]){ (char *)name, NULL }, &lo, &err);
+  cc_error_release (&err);
+}
+
+static void
+relay_terminal (struct cc_runtime_attach **a)
+{
+  cc_error_t err = NULL;
+
+  if (cc_runtime_attach_tty (*a, &err) < 0)
+    give_up_attach (a, &err);
+}
+
+static int
+remove_oneoff (const struct cc_project *p, const char *name, cc_error_t *err)
+{
+  cleanup_state struct cc_state *st = NULL;
+
+  if (cc_state_open (p->name, true, &st, err) < 0)
+    return -1;
+  return cc_engine_remove_container (st, name, 0, err);
+}
+
+int
+cc_engine_run_session (const struct cc_project *p, const struct cc_run_opts *o, const struct cc_run_session *s,
+                       char **name_out, cc_error_t *err)
+{
+  cleanup_runtime_attach struct cc_runtime_attach *a = NULL;
+  cc_error_t list = NULL, e = NULL;
+  bool attach = ! s->detach && (s->stdin || s->tty);
+  int code;
+
+  if (run_oneoff (p, o, name_out, attach ? &a : NULL, err) < 0)
+    return -1;
+  if (s->detach)
+    return 0;
+  if (s->tty)
+    relay_terminal (&a);
+  else
+    follow_output (*name_out, s, &a);
+  code = cc_runtime_wait (*name_out, -1, &e);
+  cc_error_append (&list, &e);
+  cc_runtime_attach_close (steal_pointer (&a));
+  if (s->rm && remove_oneoff (p, *name_out, &e) < 0)
+    cc_error_append (&list, &e);
+  if (list == NULL)
+    return code;
+  *err = list;
+  return -1;
 }

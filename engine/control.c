@@ -1,0 +1,169 @@
+/* One running container of a project, as `kill`, `pause`, `unpause`,
+   `wait` and `attach` act on it: the CLI picks the containers and prints,
+   the engine acts.  */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "engine/engine.h"
+#include "engine/logs.h"
+#include "lib/cleanup.h"
+#include "lib/json.h"
+#include "runtime/runtime.h"
+
+int
+cc_engine_parse_signal (const char *text, int *sig, cc_error_t *err)
+{
+  return cc_runtime_parse_signal (text, sig, err);
+}
+
+int
+cc_engine_kill (const char *name, int sig, cc_error_t *err)
+{
+  return cc_runtime_kill (name, sig, err);
+}
+
+int
+cc_engine_pause (const char *name, cc_error_t *err)
+{
+  return cc_runtime_pause (name, err);
+}
+
+int
+cc_engine_unpause (const char *name, cc_error_t *err)
+{
+  return cc_runtime_unpause (name, err);
+}
+
+int
+cc_engine_wait_exit (const char *name, cc_error_t *err)
+{
+  return cc_runtime_wait (name, -1, err);
+}
+
+/* ---- attach ------------------------------------------------------------- */
+
+static volatile sig_atomic_t received;
+
+static void
+on_signal (int sig)
+{
+  received = sig;
+}
+
+struct attach
+{
+  const char *name;
+  bool sig_proxy;
+  cc_log_fn fn; /* the caller's printer, with its OPAQUE */
+  void *opaque;
+};
+
+static void
+print_line (void *opaque, const struct cc_log_line *l)
+{
+  struct attach *a = opaque;
+  a->fn (a->opaque, l);
+}
+
+/* Called between reads: a signal is passed on, or ends the attach.  */
+static bool
+should_stop (void *opaque)
+{
+  struct attach *a = opaque;
+  int sig = received;
+
+  if (sig == 0)
+    return false;
+  received = 0;
+  if (! a->sig_proxy)
+    return true;
+  cc_runtime_kill (a->name, sig, NULL);
+  return false;
+}
+
+int
+cc_engine_attach (const char *name, bool sig_proxy, cc_log_fn fn, void *opaque, cc_error_t *err)
+{
+  struct attach a = { .name = name, .sig_proxy = sig_proxy, .fn = fn, .opaque = opaque };
+  char *names[] = { (char *)name, NULL };
+  struct cc_log_opts lo
+      = { .follow = true, .tail = 0, .settle_ms = 0, .fn = print_line, .should_stop = should_stop, .opaque = &a };
+  struct sigaction sa = { .sa_handler = on_signal };
+  cleanup_cjson cJSON *st = NULL;
+  const char *status;
+  int64_t code;
+
+  sigaction (SIGINT, &sa, NULL);
+  sigaction (SIGTERM, &sa, NULL);
+  sigaction (SIGHUP, &sa, NULL);
+  if (cc_engine_logs (names, &lo, err) < 0)
+    return -1;
+  if (cc_runtime_state (name, &st, err) < 0)
+    return -1;
+  code = cc_json_get_int (st, "exit_code", -1);
+  status = cc_json_get_string (st, "status");
+  /* Detached (or the container still runs): nothing to report.  */
+  if (strcmp (status ? status : "", "exited") != 0 || code < 0)
+    return 0;
+  return (int)code;
+}
+
+/* ---- exec ---------------------------------------------------------------- */
+
+static struct cc_runtime_exec_opts
+runtime_exec_opts (const struct cc_exec_opts *o)
+{
+  return (struct cc_runtime_exec_opts){
+    .args = o->args,
+    .env = o->env,
+    .user = o->user,
+    .cwd = o->cwd,
+    .tty = o->tty,
+    .detach = o->detach,
+  };
+}
+
+/* `exec -d`: the process that waits for the command holds the caller's
+   terminal no longer than the caller does (a session of its own, stdio
+   /dev/null, reparented at once); the command itself gets the
+   container's /dev/null.  */
+static int
+exec_detached (const char *name, const struct cc_runtime_exec_opts *ro, cc_error_t *err)
+{
+  pid_t pid;
+
+  fflush (stdout);
+  fflush (stderr);
+  pid = fork ();
+  if (pid < 0)
+    return cc_error_make (err, errno, "fork");
+  if (pid == 0)
+    {
+      cc_error_t ignored = NULL;
+      setsid ();
+      if (fork () != 0)
+        _exit (0);
+      freopen ("/dev/null", "r", stdin);
+      freopen ("/dev/null", "w", stdout);
+      freopen ("/dev/null", "w", stderr);
+      _exit (cc_runtime_exec (name, ro, &ignored) < 0 ? 1 : 0);
+    }
+  while (waitpid (pid, NULL, 0) < 0 && errno == EINTR)
+    ;
+  return 0;
+}
+
+int
+cc_engine_exec (const char *name, const struct cc_exec_opts *o, cc_error_t *err)
+{
+  struct cc_runtime_exec_opts ro = runtime_exec_opts (o);
+
+  if (o->detach)
+    return exec_detached (name, &ro, err);
+  fflush (stdout);
+  return cc_runtime_exec (name, &ro, err);
+}

@@ -6,8 +6,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "convert/convert.h"
-
 #define CC_VERSION "0.1.0"
 
 struct cli_global
@@ -28,7 +26,7 @@ typedef int (*cli_command_fn) (struct cli_global *g, int argc, char **argv);
 struct cli_command
 {
   const char *name;
-  cli_command_fn fn; /* NULL: not built yet, a clear error */
+  cli_command_fn fn;
   const char *summary;
   bool hidden; /* low-level commands left out of --help */
 };
@@ -42,7 +40,6 @@ enum
 };
 
 const struct cli_command *cli_find_command (const char *name);
-void cli_print_usage (const struct cli_command *cmd);
 /* Print "ccompose COMMAND: MSG" plus a hint and return CLI_EXIT_USAGE.  */
 int cli_usage_error (const char *cmd, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
 /* A command made of subcommands (image, volume): run the one ARGV[1]
@@ -58,24 +55,17 @@ int cli_run_subcommand (const char *cmd, const char *usage, const struct cli_sub
 bool cli_use_color (const struct cli_global *g);
 
 /* `convert` and `config --format kubernetes`: convert, print the report
-   on stderr (and as JSON to REPORT), then write the manifests unless a
-   key would be dropped without ALLOW_LOSSY.  */
-struct cli_convert
-{
-  struct cc_convert_options opts;
-  const char *dir;    /* one file per object and a kustomization.yaml; NULL: a stream */
-  const char *file;   /* where the stream goes; NULL: stdout */
-  const char *report; /* --report FILE */
-  bool allow_lossy;
-};
-int cli_convert_run (const struct cli_global *g, const struct cli_convert *cv);
+   on stderr (and as JSON to O->report), then write the manifests unless
+   a key would be dropped without O->allow_lossy.  */
+struct cc_kube_opts;
+int cli_convert_run (const struct cli_global *g, struct cc_kube_opts *o);
 
 /* `image build` (cli/builder.c), dispatched by cli/image.c.  */
 int cli_image_build (int argc, char **argv);
 
-/* One per subcommand, each defined in cli/<name>.c.  Weak, so that a
-   command whose file does not exist yet is NULL in the table.  */
-#define CLI_COMMAND(name) int cli_cmd_##name (struct cli_global *g, int argc, char **argv) __attribute__ ((weak))
+/* One per subcommand, each defined in cli/<name>.c (runtime and network
+   in cli/tools.c).  */
+#define CLI_COMMAND(name) int cli_cmd_##name (struct cli_global *g, int argc, char **argv)
 CLI_COMMAND (attach);
 CLI_COMMAND (build);
 CLI_COMMAND (builder);

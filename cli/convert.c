@@ -9,8 +9,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "compose/compose.h"
-#include "convert/convert.h"
+#include "engine/engine.h"
 #include "lib/cleanup.h"
 #include "lib/file.h"
 #include "lib/xalloc.h"
@@ -69,16 +68,6 @@ static const struct option options[] = {
   { NULL, 0, NULL, 0 },
 };
 
-static const struct
-{
-  const char *name;
-  enum cc_convert_bind_mode mode;
-} bind_modes[] = {
-  { "error", CC_CONVERT_BIND_DROP },
-  { "hostPath", CC_CONVERT_BIND_HOSTPATH },
-  { "configMap", CC_CONVERT_BIND_CONFIGMAP },
-};
-
 static const char *const service_types[] = { "ClusterIP", "NodePort", "LoadBalancer" };
 
 static bool
@@ -104,21 +93,9 @@ is_namespace (const char *s)
   return true;
 }
 
-static int
-parse_bind_mode (const char *v, struct cc_convert_options *o)
-{
-  for (size_t i = 0; i < CC_N_ELEMENTS (bind_modes); i++)
-    if (strcmp (v, bind_modes[i].name) == 0)
-      {
-        o->bind_mounts = bind_modes[i].mode;
-        return 0;
-      }
-  return -1;
-}
-
 /* Returns -1 to go on, or an exit code.  */
 static int
-parse_options (struct cli_convert *cv, int argc, char **argv)
+parse_options (struct cc_kube_opts *cv, int argc, char **argv)
 {
   int c;
 
@@ -129,22 +106,23 @@ parse_options (struct cli_convert *cv, int argc, char **argv)
         cv->allow_lossy = true;
         break;
       case OPT_BIND_MOUNTS:
-        if (parse_bind_mode (optarg, &cv->opts) < 0)
+        if (! cc_engine_kube_bind_mounts_valid (optarg))
           return cli_usage_error ("convert", "invalid --bind-mounts `%s` (error, hostPath, configMap)", optarg);
+        cv->bind_mounts = optarg;
         break;
       case OPT_NAMESPACE:
         if (! is_namespace (optarg))
           return cli_usage_error ("convert", "invalid --namespace `%s`: a DNS label ([a-z0-9-], at most 63)", optarg);
-        cv->opts.namespace = optarg;
+        cv->namespace = optarg;
         break;
       case OPT_NETWORK_POLICIES:
-        cv->opts.network_policies = true;
+        cv->network_policies = true;
         break;
       case 'o':
         cv->dir = strcmp (optarg, "-") == 0 ? NULL : optarg;
         break;
       case OPT_REGISTRY:
-        cv->opts.registry = optarg;
+        cv->registry = optarg;
         break;
       case OPT_REPORT:
         cv->report = optarg;
@@ -152,20 +130,20 @@ parse_options (struct cli_convert *cv, int argc, char **argv)
       case OPT_SERVICE_TYPE:
         if (! is_one_of (optarg, service_types, CC_N_ELEMENTS (service_types)))
           return cli_usage_error ("convert", "invalid --service-type `%s` (ClusterIP, NodePort, LoadBalancer)", optarg);
-        cv->opts.service_type = optarg;
+        cv->service_type = optarg;
         break;
       case OPT_STATEFUL:
-        cv->opts.stateful = true;
+        cv->stateful = true;
         break;
       case OPT_STORAGE_CLASS:
-        cv->opts.storage_class = optarg;
+        cv->storage_class = optarg;
         break;
       case OPT_TO:
         if (strcmp (optarg, "kubernetes") != 0 && strcmp (optarg, "k8s") != 0)
           return cli_usage_error ("convert", "invalid --to `%s` (kubernetes)", optarg);
         break;
       case OPT_VOLUME_SIZE:
-        cv->opts.volume_size = optarg;
+        cv->volume_size = optarg;
         break;
       case 'h':
         fputs (usage, stdout);
@@ -176,65 +154,44 @@ parse_options (struct cli_convert *cv, int argc, char **argv)
   return -1;
 }
 
-static int
-write_stream (const struct cc_convert_result *r, const char *file, cc_error_t *err)
-{
-  cleanup_free char *text = cc_convert_render_stream (r);
-
-  if (file)
-    return cc_write_file_atomic (file, text, strlen (text), 0644, err);
-  fputs (text, stdout);
-  return fflush (stdout) == 0 ? 0 : cc_error_make (err, errno, "write to stdout");
-}
-
-static int
-write_report (const struct cc_convert_result *r, const char *file, cc_error_t *err)
-{
-  cleanup_free char *text = cc_convert_report_text (r);
-  cleanup_free char *json = NULL;
-
-  fputs (text, stderr);
-  if (file == NULL)
-    return 0;
-  json = cc_convert_report_json (r);
-  return cc_write_file_atomic (file, json, strlen (json), 0644, err);
-}
-
 int
-cli_convert_run (const struct cli_global *g, const struct cli_convert *cv)
+cli_convert_run (const struct cli_global *g, struct cc_kube_opts *o)
 {
-  cleanup_project struct cc_project *p = NULL;
-  cleanup_convert_result struct cc_convert_result *r = NULL;
   cleanup_error cc_error_t err = NULL;
-  struct cc_compose_options copts = {
+  cleanup_free char *report = NULL, *stream = NULL;
+  struct cc_compose_options load = {
     .files = g->files,
     .project_name = g->project_name,
     .project_directory = g->project_directory,
     .profiles = g->profiles,
     .env_files = g->env_files,
-    .services = cv->opts.services,
-    /* Keys ccompose cannot run may well convert: the report judges each.  */
-    .keep_unsupported = true,
   };
+  int ret = cc_engine_convert (&load, o, &report, &stream, &err);
 
-  if (cc_compose_load (&copts, &p, &err) < 0 || cc_convert_kubernetes (p, &cv->opts, &r, &err) < 0
-      || write_report (r, cv->report, &err) < 0)
+  if (report)
+    fputs (report, stderr);
+  if (ret < 0)
     {
       cc_error_print (&err);
       return CLI_EXIT_FAILURE;
     }
-  if (r->counts[CC_CONVERT_DROPPED] > 0 && ! cv->allow_lossy)
+  if (ret > 0)
     {
       fprintf (stderr,
                "ccompose convert: %zu key(s) would be dropped: nothing written (--allow-lossy writes the manifests "
                "anyway)\n",
-               r->counts[CC_CONVERT_DROPPED]);
+               o->dropped);
       return CLI_EXIT_FAILURE;
     }
-  if ((cv->dir ? cc_convert_write_dir (r, cv->dir, cv->opts.namespace, &err) : write_stream (r, cv->file, &err)) < 0)
+  if (stream)
     {
-      cc_error_print (&err);
-      return CLI_EXIT_FAILURE;
+      fputs (stream, stdout);
+      if (fflush (stdout) != 0)
+        {
+          cc_error_make (&err, errno, "write to stdout");
+          cc_error_print (&err);
+          return CLI_EXIT_FAILURE;
+        }
     }
   return CLI_EXIT_OK;
 }
@@ -242,11 +199,11 @@ cli_convert_run (const struct cli_global *g, const struct cli_convert *cv)
 int
 cli_cmd_convert (struct cli_global *g, int argc, char **argv)
 {
-  struct cli_convert cv = { 0 };
+  struct cc_kube_opts cv = { 0 };
   int ret = parse_options (&cv, argc, argv);
 
   if (ret >= 0)
     return ret;
-  cv.opts.services = optind < argc ? argv + optind : NULL;
+  cv.services = optind < argc ? argv + optind : NULL;
   return cli_convert_run (g, &cv);
 }

@@ -9,7 +9,6 @@
 #include "cli/cli.h"
 #include "cli/project.h"
 #include "engine/engine.h"
-#include "image/image.h"
 #include "lib/cleanup.h"
 #include "lib/json.h"
 #include "lib/log.h"
@@ -41,38 +40,6 @@ static const struct option options[] = {
   { "help", no_argument, NULL, 'h' },
   { NULL, 0, NULL, 0 },
 };
-
-/* --rmi all: every service's image; --rmi local: only the images named
-   after the project (what Compose would have built: no `image:` key).  */
-static int
-remove_images (const struct cc_project *p, const char *which)
-{
-  cleanup_strv char **services = cc_project_service_names (p);
-  int ret = 0;
-
-  for (char **s = services; *s; s++)
-    {
-      const char *image = cc_project_service (p, *s)->image;
-      cleanup_free char *ref = image ? xstrdup (image) : xasprintf ("%s-%s", p->name, *s);
-      cc_error_t err = NULL;
-      if (image && strcmp (which, "local") == 0)
-        continue;
-      if (cc_image_remove (ref, false, NULL, NULL, &err) < 0)
-        {
-          if (err && err->status == ENOENT)
-            {
-              cc_error_release (&err);
-              continue;
-            }
-          cc_error_print (&err);
-          cc_error_release (&err);
-          ret = -1;
-          continue;
-        }
-      fprintf (stderr, " \u2714 Image     %-32s Removed\n", ref);
-    }
-  return ret;
-}
 
 int
 cli_cmd_down (struct cli_global *g, int argc, char **argv)
@@ -121,8 +88,8 @@ cli_cmd_down (struct cli_global *g, int argc, char **argv)
   t0 = cc_engine_now_ms ();
   if (cc_engine_down (name, p, &o, &err) < 0)
     return cli_fail (&err);
-  if (o.rmi && p && remove_images (p, o.rmi) < 0)
-    return CLI_EXIT_FAILURE;
+  if (o.rmi && p && cc_engine_remove_images (p, o.rmi, &err) < 0)
+    return cli_fail (&err);
   if (cc_log_threshold <= CC_LOG_DEBUG)
     fprintf (stderr, "down: %.3f s\n", (double)(cc_engine_now_ms () - t0) / 1000);
   return CLI_EXIT_OK;

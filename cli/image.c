@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
-#include "image/image.h"
+#include "engine/engine.h"
 #include "lib/cleanup.h"
 #include "lib/json.h"
 #include "lib/strv.h"
@@ -40,7 +40,7 @@ static void
 print_loaded (void *opaque, const char *ref, const char *id)
 {
   bool quiet = *(bool *)opaque;
-  cleanup_free char *name = ref ? cc_image_familiar (ref) : NULL;
+  cleanup_free char *name = ref ? cc_engine_image_familiar (ref) : NULL;
 
   if (quiet)
     return;
@@ -89,7 +89,7 @@ cmd_load (int argc, char **argv)
     input = "-";
   if (optind < argc)
     return cli_usage_error ("image load", "unexpected argument `%s`", argv[optind]);
-  if (cc_image_load (input, print_loaded, &quiet, &err) < 0)
+  if (cc_engine_image_load (input, print_loaded, &quiet, &err) < 0)
     {
       cc_error_print (&err);
       return CLI_EXIT_FAILURE;
@@ -132,7 +132,7 @@ cmd_pull (int argc, char **argv)
   for (int i = optind; i < argc; i++)
     {
       cleanup_error cc_error_t err = NULL;
-      if (cc_image_pull (argv[i], quiet, &err) < 0)
+      if (cc_engine_image_pull (argv[i], quiet, &err) < 0)
         {
           cc_error_print (&err);
           ret = CLI_EXIT_FAILURE;
@@ -151,26 +151,6 @@ static const char save_usage[]
       "                        (OCI image layout, layers as stored) (default \"docker\")\n"
       "  -o, --output string   Write to a file, instead of standard output\n";
 
-/* Into a temporary file next to PATH, renamed over it once whole: a
-   failed save leaves no partial archive under the name asked for.  */
-static int
-save_to_file (char **refs, enum cc_image_save_format format, const char *path, cc_error_t *err)
-{
-  cleanup_free char *tmp = xasprintf ("%s.ccompose-XXXXXX", path);
-  cleanup_close int fd = mkostemp (tmp, O_CLOEXEC);
-
-  if (fd < 0)
-    return cc_error_make (err, errno, "create `%s`", tmp);
-  if (fchmod (fd, 0644) < 0 || cc_image_save (refs, format, fd, err) < 0 || fsync (fd) < 0 || rename (tmp, path) < 0)
-    {
-      if (err && *err == NULL)
-        cc_error_make (err, errno, "write `%s`", path);
-      unlink (tmp);
-      return -1;
-    }
-  return 0;
-}
-
 static int
 cmd_save (int argc, char **argv)
 {
@@ -181,9 +161,9 @@ cmd_save (int argc, char **argv)
     { NULL, 0, NULL, 0 },
   };
   cleanup_error cc_error_t err = NULL;
-  enum cc_image_save_format format = CC_IMAGE_SAVE_DOCKER;
+  bool oci = false;
   const char *output = NULL;
-  int c, ret;
+  int c;
 
   while ((c = getopt_long (argc, argv, "o:h", opts, NULL)) != -1)
     switch (c)
@@ -194,7 +174,7 @@ cmd_save (int argc, char **argv)
       case 'f':
         if (strcmp (optarg, "docker") != 0 && strcmp (optarg, "oci") != 0)
           return cli_usage_error ("image save", "invalid --format `%s` (docker, oci)", optarg);
-        format = strcmp (optarg, "oci") == 0 ? CC_IMAGE_SAVE_OCI : CC_IMAGE_SAVE_DOCKER;
+        oci = strcmp (optarg, "oci") == 0;
         break;
       case 'h':
         fputs (save_usage, stdout);
@@ -209,10 +189,7 @@ cmd_save (int argc, char **argv)
   /* As docker save: an archive is no thing to print on a terminal.  */
   if (output == NULL && isatty (STDOUT_FILENO))
     return cli_usage_error ("image save", "cowardly refusing to save to a terminal: use -o FILE or redirect");
-  fflush (stdout);
-  ret = output ? save_to_file (argv + optind, format, output, &err)
-               : cc_image_save (argv + optind, format, STDOUT_FILENO, &err);
-  if (ret < 0)
+  if (cc_engine_image_save (argv + optind, oci, output, &err) < 0)
     {
       cc_error_print (&err);
       return CLI_EXIT_FAILURE;
@@ -255,7 +232,7 @@ cmd_push (int argc, char **argv)
       }
   if (argc - optind != 1)
     return cli_usage_error ("image push", "want one NAME[:TAG]");
-  if (cc_image_push (argv[optind], quiet, NULL, &err) < 0)
+  if (cc_engine_image_push (argv[optind], quiet, &err) < 0)
     {
       cc_error_print (&err);
       return CLI_EXIT_FAILURE;
@@ -285,7 +262,7 @@ cmd_import (int argc, char **argv)
   cleanup_error cc_error_t err = NULL;
   cleanup_free char *id = NULL;
   cleanup_strv char **changes = xzalloc (sizeof (char *));
-  struct cc_image_import_opts o = { 0 };
+  const char *message = NULL;
   int c;
 
   while ((c = getopt_long (argc, argv, "c:m:h", opts, NULL)) != -1)
@@ -295,7 +272,7 @@ cmd_import (int argc, char **argv)
         cc_strv_append (&changes, optarg);
         break;
       case 'm':
-        o.message = optarg;
+        message = optarg;
         break;
       case 'h':
         fputs (import_usage, stdout);
@@ -307,8 +284,8 @@ cmd_import (int argc, char **argv)
     return cli_usage_error ("image import", "want ROOTFS.tar|- [NAME[:TAG]]");
   if (strcmp (argv[optind], "-") == 0 && isatty (STDIN_FILENO))
     return cli_usage_error ("image import", "standard input is a terminal: give ROOTFS.tar or pipe it in");
-  o.changes = changes;
-  if (cc_image_import (argv[optind], argc - optind == 2 ? argv[optind + 1] : NULL, &o, &id, &err) < 0)
+  if (cc_engine_image_import (argv[optind], argc - optind == 2 ? argv[optind + 1] : NULL, changes, message, &id, &err)
+      < 0)
     {
       cc_error_print (&err);
       return CLI_EXIT_FAILURE;
@@ -329,7 +306,7 @@ cmd_tag (int argc, char **argv)
     }
   if (argc != 3)
     return cli_usage_error ("image tag", "want SOURCE TARGET");
-  if (cc_image_tag (argv[1], argv[2], &err) < 0)
+  if (cc_engine_image_tag (argv[1], argv[2], &err) < 0)
     {
       cc_error_print (&err);
       return CLI_EXIT_FAILURE;
@@ -375,69 +352,51 @@ human_since (const char *rfc3339)
   return xstrdup ("Less than a second ago");
 }
 
-struct ls_row
-{
-  char *repository;
-  char *tag;
-};
-
-static struct ls_row
-split_ref (const char *full)
-{
-  struct cc_image_ref ref cleanup_image_ref = { 0 };
-  struct ls_row row = { xstrdup ("<none>"), xstrdup ("<none>") };
-
-  if (full && cc_image_ref_parse (full, &ref, NULL) == 0)
-    {
-      free (row.repository);
-      free (row.tag);
-      row.repository = cc_image_ref_familiar_name (&ref);
-      row.tag = xstrdup (ref.tag ? ref.tag : "<none>");
-    }
-  return row;
-}
-
 static void
-print_row (const struct cc_image *img, const char *full, bool json)
+print_row (const cJSON *row, bool json)
 {
-  struct ls_row row = split_ref (full);
-  cleanup_free char *size = human_size (img->size);
-  cleanup_free char *since = human_since (img->config.created);
+  int64_t bytes = cc_json_get_int (row, "Size", 0);
+  const char *created = cc_json_get_string (row, "CreatedAt");
+  cleanup_free char *size = human_size (bytes);
+  cleanup_free char *since = human_since (created && *created ? created : NULL);
   char id[13];
 
-  snprintf (id, sizeof (id), "%s", img->id + 7);
+  snprintf (id, sizeof (id), "%s", cc_json_get_string (row, "ID") + 7);
   if (json)
     {
       cleanup_cjson cJSON *o = cJSON_CreateObject ();
       cleanup_free char *text = NULL;
       cc_json_set_string (o, "ID", id);
-      cc_json_set_string (o, "Repository", row.repository);
-      cc_json_set_string (o, "Tag", row.tag);
-      cc_json_set_string (o, "Digest", img->manifest_digest);
-      cc_json_set_string (o, "CreatedAt", img->config.created ? img->config.created : "");
+      cc_json_set_string (o, "Repository", cc_json_get_string (row, "Repository"));
+      cc_json_set_string (o, "Tag", cc_json_get_string (row, "Tag"));
+      cc_json_set_string (o, "Digest", cc_json_get_string (row, "Digest"));
+      cc_json_set_string (o, "CreatedAt", created ? created : "");
       cc_json_set_string (o, "CreatedSince", since);
       cc_json_set_string (o, "Size", size);
-      cc_json_set_int (o, "VirtualSize", img->size);
+      cc_json_set_int (o, "VirtualSize", bytes);
       text = cJSON_PrintUnformatted (o);
       puts (text);
     }
   else
-    printf ("%-32s %-16s %-12s  %-16s %s\n", row.repository, row.tag, id, since, size);
-  free (row.repository);
-  free (row.tag);
+    printf ("%-32s %-16s %-12s  %-16s %s\n", cc_json_get_string (row, "Repository"), cc_json_get_string (row, "Tag"),
+            id, since, size);
 }
 
+/* Each image once, by the first 12 digits of its id.  */
 static void
-print_quiet (struct cc_image **list, size_t n)
+print_quiet (const cJSON *rows)
 {
-  for (size_t i = 0; i < n; i++)
-    {
-      bool dup = false;
-      for (size_t j = 0; j < i; j++)
-        dup = dup || strcmp (list[i]->id, list[j]->id) == 0;
-      if (! dup)
-        printf ("%.12s\n", list[i]->id + 7);
-    }
+  cleanup_strv char **seen = xzalloc (sizeof (char *));
+  const cJSON *r;
+
+  cJSON_ArrayForEach (r, rows)
+  {
+    const char *id = cc_json_get_string (r, "ID");
+    if (cc_strv_contains (seen, id))
+      continue;
+    cc_strv_append (&seen, id);
+    printf ("%.12s\n", id + 7);
+  }
 }
 
 static int
@@ -450,10 +409,10 @@ cmd_ls (int argc, char **argv)
     { NULL, 0, NULL, 0 },
   };
   cleanup_error cc_error_t err = NULL;
-  struct cc_image **list = NULL;
+  cleanup_cjson cJSON *rows = NULL;
+  const cJSON *r;
   const char *format = "table";
   bool quiet = false, json;
-  size_t n = 0;
   int c;
 
   while ((c = getopt_long (argc, argv, "qh", opts, NULL)) != -1)
@@ -475,26 +434,22 @@ cmd_ls (int argc, char **argv)
   if (strcmp (format, "table") != 0 && strcmp (format, "json") != 0)
     return cli_usage_error ("image ls", "invalid format `%s` (table, json)", format);
   json = strcmp (format, "json") == 0;
-  if (cc_image_list (&list, &n, &err) < 0)
+  if (cc_engine_image_rows (&rows, &err) < 0)
     {
       cc_error_print (&err);
       return CLI_EXIT_FAILURE;
     }
   if (quiet)
-    print_quiet (list, n);
-  else
     {
-      if (! json)
-        printf ("%-32s %-16s %-12s  %-16s %s\n", "REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE");
-      for (size_t i = 0; i < n; i++)
-        {
-          if (list[i]->repo_tags == NULL || list[i]->repo_tags[0] == NULL)
-            print_row (list[i], NULL, json);
-          for (char **t = list[i]->repo_tags; t && *t; t++)
-            print_row (list[i], *t, json);
-        }
+      print_quiet (rows);
+      return CLI_EXIT_OK;
     }
-  cc_image_list_free (list, n);
+  if (! json)
+    printf ("%-32s %-16s %-12s  %-16s %s\n", "REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE");
+  cJSON_ArrayForEach (r, rows)
+  {
+    print_row (r, json);
+  }
   return CLI_EXIT_OK;
 }
 
@@ -518,7 +473,7 @@ cmd_inspect (int argc, char **argv)
     {
       cleanup_error cc_error_t err = NULL;
       cJSON *doc = NULL;
-      if (cc_image_inspect_json (argv[i], &doc, &err) < 0)
+      if (cc_engine_image_inspect (argv[i], &doc, &err) < 0)
         {
           cc_error_print (&err);
           ret = CLI_EXIT_FAILURE;
@@ -536,7 +491,7 @@ cmd_inspect (int argc, char **argv)
 static void
 print_removed (void *opaque, const char *what, const char *value)
 {
-  cleanup_free char *shown = strcmp (what, "Untagged") == 0 ? cc_image_familiar (value) : xstrdup (value);
+  cleanup_free char *shown = strcmp (what, "Untagged") == 0 ? cc_engine_image_familiar (value) : xstrdup (value);
 
   (void)opaque;
   printf ("%s: %s\n", what, shown);
@@ -571,7 +526,7 @@ cmd_rm (int argc, char **argv)
   for (int i = optind; i < argc; i++)
     {
       cleanup_error cc_error_t err = NULL;
-      if (cc_image_remove (argv[i], force, print_removed, NULL, &err) < 0)
+      if (cc_engine_image_remove (argv[i], force, print_removed, NULL, &err) < 0)
         {
           cc_error_print (&err);
           ret = CLI_EXIT_FAILURE;
@@ -627,7 +582,7 @@ cmd_prune (int argc, char **argv)
     return cli_usage_error ("image prune", "unexpected argument `%s`", argv[optind]);
   if (! force && ! confirm (all))
     return CLI_EXIT_OK;
-  if (cc_image_prune (all, print_removed, NULL, &reclaimed, &err) < 0)
+  if (cc_engine_image_prune (all, print_removed, NULL, &reclaimed, &err) < 0)
     {
       cc_error_print (&err);
       return CLI_EXIT_FAILURE;
@@ -640,27 +595,23 @@ cmd_prune (int argc, char **argv)
 /* ---- pin, unpin (hidden: the runtime calls the library; tests use these) -- */
 
 /* `pin OWNER IMAGE` does what a container does before it mounts an image
-   (cc_image_acquire) and prints the overlay lowerdir.  */
+   (cc_engine_image_pin) and prints the overlay lowerdir.  */
 static int
 cmd_pin (int argc, char **argv)
 {
   cleanup_error cc_error_t err = NULL;
-  cleanup_image struct cc_image *img = NULL;
   cleanup_free char *lower = NULL;
   bool pin = strcmp (argv[0], "pin") == 0;
 
   if (argc != (pin ? 3 : 2))
     return cli_usage_error ("image", pin ? "want: pin OWNER IMAGE" : "want: unpin OWNER");
-  if ((pin ? cc_image_acquire (argv[2], argv[1], &img, &err) : cc_image_unpin (argv[1], &err)) < 0)
+  if ((pin ? cc_engine_image_pin (argv[1], argv[2], &lower, &err) : cc_engine_image_unpin (argv[1], &err)) < 0)
     {
       cc_error_print (&err);
       return CLI_EXIT_FAILURE;
     }
-  if (img)
-    {
-      lower = cc_strv_join (img->layers, ":");
-      puts (lower);
-    }
+  if (lower)
+    puts (lower);
   return CLI_EXIT_OK;
 }
 

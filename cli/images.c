@@ -8,7 +8,6 @@
 #include "cli/project.h"
 #include "cli/table.h"
 #include "engine/engine.h"
-#include "image/image.h"
 #include "lib/cleanup.h"
 #include "lib/json.h"
 #include "lib/strv.h"
@@ -94,7 +93,6 @@ cli_cmd_images (struct cli_global *g, int argc, char **argv)
     {
       const cJSON *e = cJSON_GetObjectItemCaseSensitive (cc_state_section (t.st, "containers"), *n);
       const char *image = cc_json_get_string (e, "image"), *id = cc_json_get_string (e, "image_id");
-      cleanup_image struct cc_image *img = NULL;
       cleanup_free char *repo = xstrdup (image ? image : ""), *tag = NULL;
       char *colon = strrchr (repo, ':');
       cJSON *row = cJSON_CreateObject ();
@@ -103,13 +101,11 @@ cli_cmd_images (struct cli_global *g, int argc, char **argv)
           tag = xstrdup (colon + 1);
           *colon = '\0';
         }
-      if (id && cc_image_resolve (id, &img, &err) < 0)
-        cc_error_release (&err);
       cc_json_set_string (row, "ContainerName", *n);
       cc_json_set_string (row, "Repository", repo);
       cc_json_set_string (row, "Tag", tag ? tag : "latest");
       cc_json_set_string (row, "ID", id ? id : "");
-      cc_json_set_int (row, "Size", img ? img->size : 0);
+      cc_json_set_int (row, "Size", id ? cc_engine_image_size (id) : 0);
       cJSON_AddItemToArray (rows, row);
     }
   cli_target_release (&t);

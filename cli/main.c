@@ -12,12 +12,7 @@
 #include "../lib/xalloc.h"
 #include "cli.h"
 
-/* Subcommands in the order `ccompose --help` lists them.  A NULL function
-   marks a command that is not built yet: it fails clearly instead of
-   pretending.  */
-/* Subcommands in the order `ccompose --help` lists them.  Each function is a
-   weak symbol (cli.h): a command whose file is not built yet resolves to
-   NULL and fails clearly instead of pretending.  */
+/* Subcommands in the order `ccompose --help` lists them.  */
 static const struct cli_command commands[] = {
   { "attach", cli_cmd_attach, "Attach to a service's running container", false },
   { "build", cli_cmd_build, "Build or rebuild services", false },
@@ -93,14 +88,6 @@ print_global_usage (FILE *out)
     if (! commands[i].hidden)
       fprintf (out, "  %-10s  %s\n", commands[i].name, commands[i].summary);
   fputs ("\nRun 'ccompose COMMAND --help' for more information on a command.\n", out);
-}
-
-void
-cli_print_usage (const struct cli_command *cmd)
-{
-  printf ("Usage: ccompose %s [OPTIONS]\n\n%s\n", cmd->name, cmd->summary);
-  if (cmd->fn == NULL)
-    puts ("\n(not implemented yet)");
 }
 
 int
@@ -289,12 +276,6 @@ parse_global (struct cli_global *g, int argc, char **argv, bool *cli_files, bool
   return optind;
 }
 
-static bool
-wants_help (int argc, char **argv)
-{
-  return argc > 1 && (strcmp (argv[1], "-h") == 0 || strcmp (argv[1], "--help") == 0);
-}
-
 int
 main (int argc, char **argv)
 {
@@ -326,18 +307,7 @@ main (int argc, char **argv)
   /* Each command parses its own options with getopt from the start, and
      prints its own usage for -h/--help.  */
   optind = 0;
-  if (cmd->fn == NULL && wants_help (argc - idx, argv + idx))
-    {
-      cli_print_usage (cmd);
-      ret = CLI_EXIT_OK;
-    }
-  else if (cmd->fn == NULL)
-    {
-      fprintf (stderr, "ccompose: `%s` is not implemented yet\n", cmd->name);
-      ret = CLI_EXIT_FAILURE;
-    }
-  else
-    ret = cmd->fn (&g, argc - idx, argv + idx);
+  ret = cmd->fn (&g, argc - idx, argv + idx);
   global_release (&g);
   return ret;
 }

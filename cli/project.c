@@ -13,21 +13,6 @@
 #include "lib/log.h"
 #include "lib/strv.h"
 #include "lib/xalloc.h"
-#include "network/network.h"
-
-/* Any project command puts back firewall rules someone else took away
-   (issue 17); a failure there is a warning, not the command's.  */
-static void
-repair_network (void)
-{
-  cc_error_t e = NULL;
-
-  if (cc_network_repair (&e) < 0)
-    {
-      cc_warn ("cannot check the firewall rules of ccompose's networks: %s", e->msg);
-      cc_error_release (&e);
-    }
-}
 
 int
 cli_load_project (const struct cli_global *g, char **services, struct cc_project **out, cc_error_t *err)
@@ -42,8 +27,7 @@ cli_load_project (const struct cli_global *g, char **services, struct cc_project
     .ignore_unsupported = g->ignore_unsupported,
   };
 
-  repair_network ();
-  return cc_compose_load (&o, out, err);
+  return cc_engine_load_project (&o, out, err);
 }
 
 /* `ccompose -p NAME down` works without a compose file, as Docker's does:

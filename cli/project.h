@@ -6,7 +6,6 @@
 #include <stdlib.h>
 
 #include "cli/cli.h"
-#include "compose/compose.h"
 #include "engine/engine.h"
 #include "lib/error.h"
 

@@ -7,8 +7,6 @@
 
 #include "cli/cli.h"
 #include "cli/project.h"
-#include "compose/compose.h"
-#include "image/image.h"
 #include "lib/cleanup.h"
 #include "lib/json.h"
 #include "lib/strv.h"
@@ -43,93 +41,13 @@ static const struct option options[] = {
   { NULL, 0, NULL, 0 },
 };
 
-struct pull_opts
-{
-  bool quiet, ignore_failures, include_deps, ignore_buildable;
-  const char *policy; /* always, missing */
-};
-
-/* The services to pull: those named (plus their dependencies with
-   --include-deps), or all.  */
-static int
-select_services (const struct cc_project *p, char **named, bool include_deps, char ***out, cc_error_t *err)
-{
-  if (named[0] == NULL)
-    {
-      *out = cc_project_service_names (p);
-      return 0;
-    }
-  if (include_deps)
-    return cc_compose_select (p, named, out, err);
-  for (char **n = named; *n; n++)
-    if (cc_project_service (p, *n) == NULL)
-      return cc_error_make (err, 0, "no such service: %s", *n);
-  *out = cc_strv_dup (named);
-  return 0;
-}
-
-static int
-pull_image (const char *image, const struct pull_opts *o, cc_error_t *err)
-{
-  cleanup_image struct cc_image *img = NULL;
-
-  return cc_image_ensure (image, o->policy, o->quiet, &img, err);
-}
-
-static int
-pull_service (const struct cc_project *p, const char *name, const struct pull_opts *o, char ***done)
-{
-  const struct cc_service *svc = cc_project_service (p, name);
-  const char *image = svc->image;
-  bool buildable = svc->build != NULL;
-  cleanup_error cc_error_t err = NULL;
-
-  if (buildable && o->ignore_buildable)
-    return 0;
-  if (image == NULL)
-    {
-      if (! o->quiet)
-        fprintf (stderr, " - Service %s: skipped, it has no `image:` (only `build:`)\n", name);
-      return 0;
-    }
-  if (cc_strv_contains (*done, image))
-    return 0;
-  cc_strv_append (done, image);
-  if (pull_image (image, o, &err) == 0)
-    return 0;
-  /* Docker Compose: an image that can be built is not a pull failure.  */
-  if (buildable || o->ignore_failures)
-    {
-      fprintf (stderr, "ccompose: warning: service %s: %s\n", name, err->msg);
-      return 0;
-    }
-  cc_error_wrap (&err, "service %s", name);
-  cc_error_print (&err);
-  return -1;
-}
-
-static int
-pull_project (const struct cli_global *g, char **named, const struct pull_opts *o)
-{
-  cleanup_project struct cc_project *p = NULL;
-  cleanup_strv char **services = NULL;
-  cleanup_strv char **done = xzalloc (sizeof (char *));
-  cc_error_t err = NULL;
-  int ret = CLI_EXIT_OK;
-
-  if (cli_load_project (g, named, &p, &err) < 0 || select_services (p, named, o->include_deps, &services, &err) < 0)
-    return cli_fail (&err);
-  for (char **s = services; *s; s++)
-    if (pull_service (p, *s, o, &done) < 0)
-      ret = CLI_EXIT_FAILURE;
-  return ret;
-}
-
 int
 cli_cmd_pull (struct cli_global *g, int argc, char **argv)
 {
-  struct pull_opts o = { .policy = "always" };
+  struct cc_pull_opts o = { .policy = "always" };
   cleanup_strv char **named = NULL;
+  cleanup_project struct cc_project *p = NULL;
+  cc_error_t err = NULL;
   int c;
 
   while ((c = getopt_long (argc, argv, "qh", options, NULL)) != -1)
@@ -159,5 +77,7 @@ cli_cmd_pull (struct cli_global *g, int argc, char **argv)
         return cli_usage_error ("pull", "unknown option");
       }
   named = cli_rest (argc, argv);
-  return pull_project (g, named, &o);
+  if (cli_load_project (g, named, &p, &err) < 0 || cc_engine_pull (p, named, &o, &err) < 0)
+    return cli_fail (&err);
+  return CLI_EXIT_OK;
 }

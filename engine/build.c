@@ -19,14 +19,16 @@
 #include "lib/cleanup.h"
 #include "lib/file.h"
 #include "lib/log.h"
+#include "lib/paths.h"
 #include "lib/strv.h"
 #include "lib/xalloc.h"
 
 char *
 cc_engine_image_ref (const struct cc_project *p, const struct cc_service *svc)
 {
-  /* Compose v2 names the image of a service without `image:` so.  */
-  return svc->image ? xstrdup (svc->image) : xasprintf ("%s-%s", p->name, svc->name);
+  /* Compose v2 names the image of a service without `image:` so
+     (lib/paths.c).  */
+  return svc->image ? xstrdup (svc->image) : cc_paths_built_image_name (p->name, svc->name);
 }
 
 /* ---- what the builder cannot honour ------------------------------------------------ */

@@ -290,6 +290,111 @@ cJSON *cc_engine_container_info (const char *project, const char *name, const cJ
 /* "5 seconds", "2 minutes", as Docker prints ages.  */
 char *cc_engine_human_duration (int64_t seconds);
 
+/* ---- loading the project, `config` (config.c) ---------------------------- */
+
+/* The project a command works on, as O says; firewall rules another tool
+   took from the networks of this namespace are put back first (issue 17:
+   a warning when that fails, not the command's error).  */
+int cc_engine_load_project (const struct cc_compose_options *o, struct cc_project **out, cc_error_t *err);
+
+/* ---- `config` (config.c) ------------------------------------------------ */
+
+enum cc_config_view
+{
+  CC_CONFIG_MODEL,    /* the normalized model, YAML or JSON */
+  CC_CONFIG_SERVICES, /* one name a line */
+  CC_CONFIG_VOLUMES,
+  CC_CONFIG_PROFILES,
+  CC_CONFIG_IMAGES,
+  CC_CONFIG_HASH, /* "SERVICE HASH" for HASH ("*" or "a,b") */
+};
+struct cc_config_opts
+{
+  enum cc_config_view what;
+  bool json, no_interpolate;
+  const char *hash;
+};
+/* Load the project as LOAD says (LOAD->services: only those and what they
+   depend on) and render the view asked for into *TEXT.  */
+int cc_engine_config (const struct cc_compose_options *load, const struct cc_config_opts *o, char **text,
+                      cc_error_t *err);
+
+/* ---- `convert` (convert.c) ---------------------------------------------- */
+
+/* Kubernetes manifests from the project, with a report of what became of
+   every key (convert/convert.h says how each option is used).  */
+struct cc_kube_opts
+{
+  const char *namespace, *registry, *service_type, *volume_size, *storage_class;
+  const char *bind_mounts; /* error (NULL), hostPath, configMap */
+  bool stateful, network_policies;
+  char **services;    /* these and what they depend on; NULL: all */
+  const char *dir;    /* one file per object and a kustomization.yaml; NULL: a stream */
+  const char *file;   /* where the stream goes; NULL: back in *STREAM */
+  const char *report; /* the report as JSON there too; NULL: none */
+  bool allow_lossy;
+  size_t dropped; /* out: keys that had to be dropped */
+};
+bool cc_engine_kube_bind_mounts_valid (const char *name);
+/* Convert the project LOAD names: *REPORT gets the report's text; then,
+   unless a key would be dropped without ALLOW_LOSSY (1 comes back and
+   nothing is written), the manifests are written: 0.  */
+int cc_engine_convert (const struct cc_compose_options *load, struct cc_kube_opts *o, char **report, char **stream,
+                       cc_error_t *err);
+
+/* ---- the project's images (images.c) ------------------------------------ */
+
+struct cc_pull_opts
+{
+  bool quiet, ignore_failures, include_deps, ignore_buildable;
+  const char *policy; /* pull: always, missing */
+};
+/* `pull`: the images of the services NAMED (NULL or empty: all; with
+   INCLUDE_DEPS their dependencies too), each name once.  A service that
+   can be built is skipped with IGNORE_BUILDABLE, one without `image:`
+   with a note; one that can be built (or any with IGNORE_FAILURES) only
+   warns when its pull fails; every other failure is returned, after the
+   rest was pulled.  */
+int cc_engine_pull (const struct cc_project *p, char *const *named, const struct cc_pull_opts *o, cc_error_t *err);
+/* `push`: as Docker Compose, a service with both `build:` and `image:`,
+   under `image:` and each of its `build.tags`; others are skipped.  */
+int cc_engine_push (const struct cc_project *p, char *const *named, const struct cc_pull_opts *o, cc_error_t *err);
+/* `down --rmi all`: every service's image; `local`: only those named
+   after the project (no `image:` key).  Missing images are no error.  */
+int cc_engine_remove_images (const struct cc_project *p, const char *which, cc_error_t *err);
+/* The size of image ID in the store, 0 when it is not there.  */
+int64_t cc_engine_image_size (const char *id);
+
+/* ---- the image store: the `image` commands (image.c) -------------------- */
+
+/* Each is image/'s operation of the same name (image/image.h says what
+   it does); the callbacks have image/'s signatures.  */
+typedef void (*cc_engine_image_loaded_fn) (void *opaque, const char *ref, const char *image_id);
+typedef void (*cc_engine_image_removed_fn) (void *opaque, const char *what, const char *value);
+/* docker.io/library/redis:7 -> redis:7, as Docker prints references.  */
+char *cc_engine_image_familiar (const char *ref);
+int cc_engine_image_load (const char *path, cc_engine_image_loaded_fn cb, void *opaque, cc_error_t *err);
+int cc_engine_image_pull (const char *ref, bool quiet, cc_error_t *err);
+int cc_engine_image_push (const char *ref, bool quiet, cc_error_t *err);
+/* A tarball of REFS (docker-archive that is also an OCI layout, or with
+   OCI only the layout) to PATH, renamed into place once whole, or to
+   stdout when PATH is NULL.  */
+int cc_engine_image_save (char *const *refs, bool oci, const char *path, cc_error_t *err);
+int cc_engine_image_import (const char *tarball, const char *ref, char *const *changes, const char *message, char **id,
+                            cc_error_t *err);
+int cc_engine_image_tag (const char *src, const char *dst, cc_error_t *err);
+/* One row per reference of every image, newest first (an image without
+   one: "<none>"): { "ID": "sha256:...", "Repository", "Tag", "Digest",
+   "CreatedAt", "Size": bytes }.  */
+int cc_engine_image_rows (cJSON **out, cc_error_t *err);
+int cc_engine_image_inspect (const char *ref, cJSON **out, cc_error_t *err);
+int cc_engine_image_remove (const char *ref, bool force, cc_engine_image_removed_fn cb, void *opaque, cc_error_t *err);
+int cc_engine_image_prune (bool all, cc_engine_image_removed_fn cb, void *opaque, int64_t *reclaimed, cc_error_t *err);
+/* What a container does before it mounts REF as OWNER: *LOWER gets the
+   overlay lowerdir.  Unpin lets the layers go again (tests).  */
+int cc_engine_image_pin (const char *owner, const char *ref, char **lower, cc_error_t *err);
+int cc_engine_image_unpin (const char *owner, cc_error_t *err);
+
 /* ---- one container (control.c) ------------------------------------------ */
 
 /* "SIGTERM", "TERM", "15" as a signal number; EINVAL when none.  */

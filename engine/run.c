@@ -16,6 +16,7 @@
 #include "lib/cleanup.h"
 #include "lib/json.h"
 #include "lib/log.h"
+#include "lib/paths.h"
 #include "lib/strv.h"
 #include "lib/xalloc.h"
 #include "runtime/runtime.h"
@@ -135,7 +136,7 @@ run_oneoff (const struct cc_project *p, const struct cc_run_opts *o, char **name
       || cc_service_new (o->service, config, NULL, &svc, err) < 0
       || resolve_image (p, svc, o->build, &image_id, err) < 0)
     return -1;
-  name = o->name ? xstrdup (o->name) : xasprintf ("%s-%s-run-%s", p->name, o->service, suffix);
+  name = o->name ? xstrdup (o->name) : cc_paths_oneoff_name (p->name, o->service, suffix);
   if (cc_state_open (p->name, true, &st, err) < 0)
     return -1;
   if (cJSON_HasObjectItem (cc_state_section (st, "containers"), name))

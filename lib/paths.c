@@ -181,9 +181,21 @@ cc_paths_container_name (const char *project, const char *service, int number)
 }
 
 char *
+cc_paths_oneoff_name (const char *project, const char *service, const char *suffix)
+{
+  return xasprintf ("%s-%s-run-%s", project, service, suffix);
+}
+
+char *
 cc_paths_resource_name (const char *project, const char *key)
 {
   return xasprintf ("%s_%s", project, key);
+}
+
+char *
+cc_paths_built_image_name (const char *project, const char *service)
+{
+  return xasprintf ("%s-%s", project, service);
 }
 
 uint64_t

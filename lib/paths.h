@@ -66,7 +66,11 @@ char *cc_paths_image_store (void);
 /* Docker Compose's names: <project>-<service>-<n> for a container,
    <project>_<key> for a project's network or volume on the host.  */
 char *cc_paths_container_name (const char *project, const char *service, int number);
+/* <project>-<service>-run-<suffix>: a one-off container of `run`.  */
+char *cc_paths_oneoff_name (const char *project, const char *service, const char *suffix);
 char *cc_paths_resource_name (const char *project, const char *key);
+/* <project>-<service>: the image a service without `image:` is built as.  */
+char *cc_paths_built_image_name (const char *project, const char *service);
 
 /* FNV-1a (64 bits) of PARTS, a NUL between two parts so that ("ab", "c")
    and ("a", "bc") differ: the hash behind link names and root tags.  */

@@ -1,6 +1,7 @@
 /* `ccompose restart`: stop, then start, the existing containers.  Like
    Docker Compose it does not apply compose file changes; unlike it, it
-   says so when the file changed (user-pain.md #20).  */
+   says so when the file changed: a user who edited it expects the edit
+   to apply.  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

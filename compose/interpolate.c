@@ -2,7 +2,7 @@
    ${VAR:-d}, ${VAR-d}, ${VAR:?msg}, ${VAR?msg}, ${VAR:+alt}, ${VAR+alt},
    nested words, and $$ for a literal dollar.  A `$` followed by anything
    else stays as written, as in Docker Compose; `$name` inside a password
-   or a hash is what surprises users (user-pain #22), so the warning for
+   or a hash is what surprises users, so the warning for
    an unset variable in such text says how to keep the `$`.  */
 #include <ctype.h>
 #include <stdarg.h>

@@ -675,8 +675,8 @@ print_timings (const struct up *u, int64_t total)
              (double)u->t.start / 1000, (double)u->t.wait / 1000);
 }
 
-/* Orphans are often another directory's project of the same name
-   (user-pain.md #7): say which one when that is the case.  */
+/* Orphans are often another directory's project of the same name (two
+   checkouts both called `app`): say which one when that is the case.  */
 static void
 warn_orphans (const struct cc_plan *plan, const struct cc_project *p, const cJSON *state)
 {

@@ -320,7 +320,7 @@ set_health (struct cc_runtime_spec *s, const struct cc_service *svc, const struc
   h->timeout_ms = ms_or (hc->timeout_ms, image_ms (ih, i->timeout_ns, 30000));
   h->start_period_ms = ms_or (hc->start_period_ms, image_ms (ih, i->start_period_ns, 0));
   /* Docker probes every 5 s during start_period; probing fast there is what
-     makes a health-gated `up` quick (user-pain.md #4), and costs nothing
+     makes a health-gated `up` quick (a 5 s first probe is most of its wait), and costs nothing
      once the service is healthy.  */
   h->start_interval_ms = ms_or (hc->start_interval_ms, image_ms (ih, i->start_interval_ns, 250));
   h->retries = (int)(hc->retries > 0 ? hc->retries : i->retries ? i->retries : 3);

@@ -1,4 +1,4 @@
-/* engine/: plan and apply the actions of a project (DESIGN.md §1).  The
+/* engine/: plan and apply the actions of a project (ARCHITECTURE.md, "What flows between the parts").  The
    header the CLI includes from engine/ (engine/logs.h holds the log
    reader; engine/internal.h is private to engine/).
 
@@ -45,7 +45,8 @@ int cc_state_open (const char *project, bool lock, struct cc_state **out, cc_err
 /* For `down`, which must always finish: an unreadable state file is moved
    aside (state.json.corrupt) and an empty state returned with CORRUPT set.  */
 int cc_state_open_salvage (const char *project, struct cc_state **out, cc_error_t *err);
-/* Write state.json atomically (temp file, fsync, rename).  */
+/* Write state.json atomically (temp file, rename).  Not fsynced: what it
+   records does not outlive a reboot (lib/file.c, needs_fsync).  */
 int cc_state_save (struct cc_state *st, cc_error_t *err);
 /* Remove the project's state directory: `down` left nothing behind.  */
 int cc_state_destroy (struct cc_state *st, cc_error_t *err);

@@ -1,5 +1,5 @@
 /* Per-project state: one JSON file per project, written atomically, under
-   one flock per project (DESIGN.md §4).  */
+   one flock per project (ARCHITECTURE.md, "Crash safety").  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>

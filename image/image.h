@@ -1,4 +1,4 @@
-/* The local image store (DESIGN.md §7): content-addressed blobs, layers
+/* The local image store (ARCHITECTURE.md, "Parts"): content-addressed blobs, layers
    unpacked once and shared, references, import of OCI layouts and
    docker-archive tarballs, garbage collection.
 

@@ -1,4 +1,4 @@
-/* network/: the one public header (DESIGN.md §5).  The engine hands in
+/* network/: the one public header (ARCHITECTURE.md, "Parts").  The engine hands in
    names, addresses and ports; this module owns subnets, bridges, veths,
    network namespaces, firewall rules and the hosts/resolv.conf files.
 

@@ -1,4 +1,4 @@
-/* The one rule builder (DESIGN.md §5).  Pure: state in, rule list out.
+/* The one rule builder (ARCHITECTURE.md, "Security rules" and "Where things go").  Pure: state in, rule list out.
 
    raw    PREROUTING          -j CCOMPOSE-RAW
           CCOMPOSE-RAW        per network: -d 127.0.0.0/8 -i br -j DROP (see add_loopback_guard)

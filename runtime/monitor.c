@@ -230,7 +230,7 @@ keep_netns (struct monitor *m)
   if (m->netns_fd >= 0)
     return;
   /* The first run made a new network namespace; restarts keep it so the
-     container keeps its addresses (DESIGN.md §3).  */
+     container keeps its addresses (ARCHITECTURE.md, "Process model").  */
   path = xasprintf ("/proc/%d/ns/net", (int)m->pid);
   m->netns_fd = open (path, O_RDONLY | O_CLOEXEC);
 }

@@ -1,7 +1,7 @@
 /* ulimits, applied by the monitor to the container process with
    prlimit before it runs anything of its own.  Lowering always works;
-   raising a hard limit needs CAP_SYS_RESOURCE, which ccompose may not
-   have (DESIGN.md §6): then the current hard limit is kept, with a
+   raising a hard limit needs CAP_SYS_RESOURCE (setrlimit(2)), which
+   ccompose may not have: then the current hard limit is kept, with a
    warning, and the container still starts.  */
 #include <errno.h>
 #include <inttypes.h>

@@ -1,5 +1,6 @@
 /* ccompose runtime: the embedded container runtime and the per-container
-   monitor (DESIGN.md §3, §6).  This is the one header other folders use.
+   monitor (ARCHITECTURE.md, "Parts" and "Process model").  This is the
+   one header other folders use.
 
    Life of a container
    -------------------

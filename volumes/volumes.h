@@ -1,4 +1,4 @@
-/* volumes/: the one public header (DESIGN.md §2).  Named volumes, each a
+/* volumes/: the one public header (ARCHITECTURE.md, "Parts").  Named volumes, each a
    directory under cc_data_dir()/volumes/<name> with its data in _data
    (Docker's layout); the `local` driver's options (a bind of a device
    path, tmpfs, nfs and other filesystems through mount(2)); the mounts

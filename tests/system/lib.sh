@@ -45,7 +45,7 @@ _run_deferred() {
 }
 
 # After the test's own cleanup, before its state root goes: nothing of
-# this root may remain (DESIGN.md 8; `ccompose system check`).
+# this root may remain (ARCHITECTURE.md, "Crash safety"; `ccompose system check`).
 _residue_check() {
   local out deadline=$((SECONDS + 5))
   [ -x "$CCOMPOSE" ] || return 0

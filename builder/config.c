@@ -154,28 +154,10 @@ cc_builder_image_scratch (const char *platform)
 
 /* ---- small helpers ------------------------------------------------------ */
 
-static int
-cmp_str (const void *a, const void *b)
-{
-  return strcmp (*(char *const *)a, *(char *const *)b);
-}
-
 void
 cc_bld_sort_unique (char **v)
 {
-  size_t n = cc_strv_len (v), k = 0;
-
-  qsort (v, n, sizeof (char *), cmp_str);
-  for (size_t i = 0; i < n; i++)
-    {
-      if (k > 0 && strcmp (v[k - 1], v[i]) == 0)
-        {
-          free (v[i]);
-          continue;
-        }
-      v[k++] = v[i];
-    }
-  v[k] = NULL;
+  cc_strv_sort_unique (v);
 }
 
 static int

@@ -71,8 +71,14 @@ pull_service (const struct cc_project *p, const char *name, const struct cc_pull
     service_failed (name, buildable || o->ignore_failures, &e, list);
 }
 
-int
-cc_engine_pull (const struct cc_project *p, char *const *named, const struct cc_pull_opts *o, cc_error_t *err)
+typedef void (*service_fn) (const struct cc_project *p, const char *name, const struct cc_pull_opts *o, char ***done,
+                            cc_error_t *list);
+
+/* FN for each service selected, each image name once (DONE); every
+   failure is returned after the rest were done.  */
+static int
+each_service (const struct cc_project *p, char *const *named, const struct cc_pull_opts *o, service_fn fn,
+              cc_error_t *err)
 {
   cleanup_strv char **services = NULL;
   cleanup_strv char **done = xzalloc (sizeof (char *));
@@ -81,11 +87,17 @@ cc_engine_pull (const struct cc_project *p, char *const *named, const struct cc_
   if (select_services (p, named, o->include_deps, &services, err) < 0)
     return -1;
   for (char **s = services; *s; s++)
-    pull_service (p, *s, o, &done, &list);
+    fn (p, *s, o, &done, &list);
   if (list == NULL)
     return 0;
   *err = list;
   return -1;
+}
+
+int
+cc_engine_pull (const struct cc_project *p, char *const *named, const struct cc_pull_opts *o, cc_error_t *err)
+{
+  return each_service (p, named, o, pull_service, err);
 }
 
 /* `image:` first, then `build.tags`.  */
@@ -129,18 +141,7 @@ push_service (const struct cc_project *p, const char *name, const struct cc_pull
 int
 cc_engine_push (const struct cc_project *p, char *const *named, const struct cc_pull_opts *o, cc_error_t *err)
 {
-  cleanup_strv char **services = NULL;
-  cleanup_strv char **done = xzalloc (sizeof (char *));
-  cc_error_t list = NULL;
-
-  if (select_services (p, named, o->include_deps, &services, err) < 0)
-    return -1;
-  for (char **s = services; *s; s++)
-    push_service (p, *s, o, &done, &list);
-  if (list == NULL)
-    return 0;
-  *err = list;
-  return -1;
+  return each_service (p, named, o, push_service, err);
 }
 
 int

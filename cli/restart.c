@@ -26,18 +26,12 @@ warn_drift (const struct cli_target *t)
 
   for (char **n = t->containers; t->p && *n; n++)
     {
-      const cJSON *e = cJSON_GetObjectItemCaseSensitive (containers, *n);
-      const struct cc_service *svc = cc_project_service (t->p, cc_json_get_string (e, "service"));
-      cleanup_free char *hash = svc ? cc_compose_service_hash_json (svc->json) : NULL;
-      cleanup_free char *why = NULL;
-      if (hash == NULL
-          || strcmp (hash, cc_json_get_string (e, "config_hash") ? cc_json_get_string (e, "config_hash") : "") == 0)
-        continue;
-      why = cc_compose_describe_change (cJSON_GetObjectItemCaseSensitive (e, "config"), svc->json);
-      fprintf (stderr,
-               "ccompose: %s: the compose file changed (%s); restart keeps the old configuration, "
-               "`ccompose up` applies it\n",
-               *n, why ? why : "configuration changed");
+      cleanup_free char *why = cc_engine_config_drift (t->p, cJSON_GetObjectItemCaseSensitive (containers, *n));
+      if (why)
+        fprintf (stderr,
+                 "ccompose: %s: the compose file changed (%s); restart keeps the old configuration, "
+                 "`ccompose up` applies it\n",
+                 *n, why);
     }
 }
 

@@ -151,3 +151,17 @@ cc_engine_load_project (const struct cc_compose_options *o, struct cc_project **
   repair_network ();
   return cc_compose_load (o, out, err);
 }
+
+char *
+cc_engine_config_drift (const struct cc_project *p, const cJSON *entry)
+{
+  const struct cc_service *svc = cc_project_service (p, cc_json_get_string (entry, "service"));
+  const char *recorded = cc_json_get_string (entry, "config_hash");
+  cleanup_free char *hash = svc ? cc_compose_service_hash_json (svc->json) : NULL;
+  char *why;
+
+  if (hash == NULL || strcmp (hash, recorded ? recorded : "") == 0)
+    return NULL;
+  why = cc_compose_describe_change (cJSON_GetObjectItemCaseSensitive (entry, "config"), svc->json);
+  return why ? why : xstrdup ("configuration changed");
+}

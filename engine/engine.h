@@ -298,6 +298,11 @@ char *cc_engine_human_duration (int64_t seconds);
    a warning when that fails, not the command's error).  */
 int cc_engine_load_project (const struct cc_compose_options *o, struct cc_project **out, cc_error_t *err);
 
+/* What changed in P's compose file for the service of container ENTRY
+   (its state entry) since the container was made ("image changed, ..."),
+   or NULL when nothing did.  */
+char *cc_engine_config_drift (const struct cc_project *p, const cJSON *entry);
+
 /* ---- `config` (config.c) ------------------------------------------------ */
 
 enum cc_config_view

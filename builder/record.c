@@ -1,4 +1,4 @@
-/* Build records (DESIGN.md §4: recorded before it exists).  Each build
+/* Build records (ARCHITECTURE.md, "Crash safety": recorded before it exists).  Each build
    owns cc_data_dir()/builder/builds/<id>/: its scratch space (upper and
    work directories, secrets, downloads) and record.json, which names
    every container, image pin and network project of the build before it

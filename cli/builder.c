@@ -1,6 +1,6 @@
 /* `ccompose image build` (docker build's flags) and `ccompose builder
-   prune`.  Flags are parsed here; the build itself is builder.h's one
-   entry point, cc_builder_build.  */
+   prune`.  Flags are parsed here; the build is one engine call,
+   cc_engine_image_build (builder/ behind it).  */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -8,8 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "builder/builder.h"
 #include "cli/cli.h"
+#include "engine/engine.h"
 #include "lib/cleanup.h"
 #include "lib/strv.h"
 #include "lib/xalloc.h"
@@ -258,7 +258,7 @@ cli_image_build (int argc, char **argv)
   a.req.add_hosts = a.hosts;
   a.req.ulimits = a.ulimits;
   a.req.parallel = limit ? atoi (limit) : 0;
-  if (cc_builder_build (&a.req, &id, &err) < 0)
+  if (cc_engine_image_build (&a.req, &id, &err) < 0)
     {
       cc_error_print (&err);
       return CLI_EXIT_FAILURE;
@@ -299,7 +299,7 @@ cmd_prune (int argc, char **argv)
       default:
         return cli_usage_error ("builder prune", "unknown option");
       }
-  if (cc_builder_prune (all, &reclaimed, &err) < 0)
+  if (cc_engine_builder_prune (all, &reclaimed, &err) < 0)
     {
       cc_error_print (&err);
       return CLI_EXIT_FAILURE;

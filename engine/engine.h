@@ -23,6 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "builder/request.h"
 #include "compose/compose.h"
 #include "lib/error.h"
 #include "lib/finding.h"
@@ -400,6 +401,13 @@ int cc_engine_image_prune (bool all, cc_engine_image_removed_fn cb, void *opaque
    overlay lowerdir.  Unpin lets the layers go again (tests).  */
 int cc_engine_image_pin (const char *owner, const char *ref, char **lower, cc_error_t *err);
 int cc_engine_image_unpin (const char *owner, cc_error_t *err);
+/* `image build`: parse, plan and execute one Dockerfile build
+   (builder/request.h has the options); *IMAGE_ID gets the image id.
+   Progress goes to stderr.  */
+int cc_engine_image_build (const struct cc_build_request *req, char **image_id, cc_error_t *err);
+/* `builder prune`: the build cache records of layers no image uses (ALL:
+   every record); *RECLAIMED gets the bytes freed.  */
+int cc_engine_builder_prune (bool all, int64_t *reclaimed, cc_error_t *err);
 
 /* ---- one container (control.c) ------------------------------------------ */
 

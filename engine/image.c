@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "builder/builder.h"
 #include "engine/engine.h"
 #include "image/image.h"
 #include "lib/cleanup.h"
@@ -156,4 +157,16 @@ int
 cc_engine_image_unpin (const char *owner, cc_error_t *err)
 {
   return cc_image_unpin (owner, err);
+}
+
+int
+cc_engine_image_build (const struct cc_build_request *req, char **image_id, cc_error_t *err)
+{
+  return cc_builder_build (req, image_id, err);
+}
+
+int
+cc_engine_builder_prune (bool all, int64_t *reclaimed, cc_error_t *err)
+{
+  return cc_builder_prune (all, reclaimed, err);
 }

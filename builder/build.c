@@ -14,14 +14,11 @@
    a warm rebuild that changes nothing hashes the context through the
    stat cache and reads one small record per step.  */
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -32,6 +29,7 @@
 #include "lib/file.h"
 #include "lib/json.h"
 #include "lib/log.h"
+#include "lib/pool.h"
 #include "lib/strv.h"
 #include "lib/xalloc.h"
 
@@ -790,124 +788,72 @@ stage_file (struct build *b, size_t index)
   return xasprintf ("%s/stage-%zu.json", cc_bld_record_dir (b->env.record), index);
 }
 
-struct child
+/* The stages of one level, each in a job of the fork pool (lib/pool.h)
+   that leaves its result in a file for the parent.  */
+struct level
 {
-  pid_t pid;
-  size_t index;
-  int fd;
+  struct build *b;
+  const size_t *idx;
 };
 
-static void __attribute__ ((noreturn)) stage_child (struct build *b, size_t index, int fd)
+static int
+stage_job (void *opaque, size_t i, cc_error_t *err)
 {
-  cc_error_t err = NULL;
+  struct level *l = opaque;
+  struct build *b = l->b;
+  size_t index = l->idx[i];
   cleanup_free char *path = stage_file (b, index);
+  cleanup_cjson cJSON *j = NULL;
 
   /* Names of containers and scratch directories stay unique across the
      children.  */
   b->env.counter = (int)(index + 1) * 100000;
-  if (build_stage (b, index, &err) == 0)
-    {
-      cleanup_cjson cJSON *j = built_to_json (b->stages[index]);
-      if (cc_json_save_file (path, j, &err) == 0)
-        _exit (0);
-    }
-  {
-    char *text = err ? cc_error_string (err) : xstrdup ("failed");
-    cc_write_all (fd, text, strlen (text));
-  }
-  _exit (1);
+  if (build_stage (b, index, err) < 0)
+    return -1;
+  j = built_to_json (b->stages[index]);
+  return cc_json_save_file (path, j, err);
 }
 
-static int
-spawn (struct build *b, size_t index, struct child *c, cc_error_t *err)
+static void
+stage_done (void *opaque, size_t i, cc_error_t *err)
 {
-  int p[2];
-  pid_t parent = getpid ();
-
-  if (pipe2 (p, O_CLOEXEC) < 0)
-    return cc_error_make (err, errno, "pipe");
-  fflush (NULL);
-  c->pid = fork ();
-  if (c->pid < 0)
-    return cc_error_make (err, errno, "fork");
-  if (c->pid == 0)
-    {
-      close (p[0]);
-      if (prctl (PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid () != parent)
-        _exit (1);
-      stage_child (b, index, p[1]);
-    }
-  close (p[1]);
-  c->fd = p[0];
-  c->index = index;
-  return 0;
-}
-
-static int
-reap (struct build *b, struct child *c, cc_error_t *errors)
-{
-  cleanup_buf struct cc_buf msg = { 0 };
-  cleanup_free char *path = stage_file (b, c->index);
+  struct level *l = opaque;
+  struct build *b = l->b;
+  size_t index = l->idx[i];
+  cleanup_free char *path = stage_file (b, index);
   cleanup_cjson cJSON *j = NULL;
-  char buf[4096];
-  ssize_t n;
-  int status = 0;
-  cc_error_t e = NULL;
 
-  while ((n = read (c->fd, buf, sizeof (buf))) != 0)
-    {
-      /* A signal for us alone (SIGTERM) reaches the stage builders too.  */
-      if (n < 0 && errno == EINTR && cc_bld_interrupted ())
-        kill (c->pid, SIGTERM);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
-        break;
-      cc_buf_append (&msg, buf, (size_t)n);
-    }
-  close (c->fd);
-  while (waitpid (c->pid, &status, 0) < 0 && errno == EINTR)
-    ;
-  if (! WIFEXITED (status) || WEXITSTATUS (status) != 0 || cc_json_load_file (path, &j, NULL) < 0)
-    {
-      cc_error_make (&e, 0, "%s", msg.len ? msg.data : "stage build failed");
-      cc_error_append (errors, &e);
-      return -1;
-    }
-  b->stages[c->index] = built_from_json (j);
-  b->env.stages[c->index] = &b->stages[c->index]->state;
-  return 0;
+  if (*err)
+    return;
+  if (cc_json_load_file (path, &j, err) < 0)
+    return;
+  b->stages[index] = built_from_json (j);
+  b->env.stages[index] = &b->stages[index]->state;
+}
+
+/* A signal for us alone (SIGTERM) reaches the stage builders too.  */
+static bool
+stage_interrupted (void *opaque)
+{
+  (void)opaque;
+  return cc_bld_interrupted ();
 }
 
 static int
 build_level_parallel (struct build *b, size_t *idx, size_t n, int limit, cc_error_t *err)
 {
-  struct child *kids = xzalloc (n * sizeof (*kids));
-  cc_error_t errors = NULL;
-  size_t started = 0, done = 0;
-  int ret = 0;
+  struct level l = { b, idx };
+  const struct cc_pool pool = {
+    .fn = stage_job,
+    .opaque = &l,
+    .n = n,
+    .limit = limit,
+    .done = stage_done,
+    .interrupted = stage_interrupted,
+    .stop_on_error = true,
+  };
 
-  while (done < n)
-    {
-      while (started < n && (int)(started - done) < limit && errors == NULL)
-        {
-          if (spawn (b, idx[started], &kids[started], &errors) < 0)
-            break;
-          started++;
-        }
-      if (done == started)
-        break;
-      if (reap (b, &kids[done], &errors) < 0)
-        ret = -1;
-      done++;
-    }
-  free (kids);
-  if (errors)
-    {
-      *err = errors;
-      return -1;
-    }
-  return ret;
+  return cc_pool_run (&pool, err);
 }
 
 static int

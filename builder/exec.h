@@ -194,8 +194,6 @@ int cc_bld_fsop (struct cc_bld_env *e, const struct cc_builder_step *step, const
    bind mount of a stage, or a `rw` one.  */
 int cc_bld_extract_path (struct cc_bld_env *e, const struct cc_bld_state *state, const char *path, const char *dest,
                          cc_error_t *err);
-/* Fork; FN runs in the child, its error comes back over a pipe.  */
-int cc_bld_in_child (int (*fn) (void *opaque, cc_error_t *err), void *opaque, cc_error_t *err);
 /* RUN: in a container over STATE; DIR/diff gets its upper directory.  */
 int cc_bld_run (struct cc_bld_env *e, const struct cc_builder_step *step, const struct cc_bld_state *state,
                 const char *dir, struct cc_bld_vertex *v, cc_error_t *err);

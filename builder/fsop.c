@@ -32,11 +32,9 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
-#include <sys/wait.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -45,6 +43,7 @@
 #include "lib/cleanup.h"
 #include "lib/crash.h"
 #include "lib/file.h"
+#include "lib/pool.h"
 #include "lib/strv.h"
 #include "lib/xalloc.h"
 
@@ -788,67 +787,6 @@ child_work (struct job *j, cc_error_t *err)
   return do_step (j, rootfd, srcfd, err);
 }
 
-/* Fork, run FN in the child (its error comes back over a pipe).  */
-int
-cc_bld_in_child (int (*fn) (void *opaque, cc_error_t *err), void *opaque, cc_error_t *err)
-{
-  int p[2];
-  pid_t pid, parent = getpid ();
-  int status = 0;
-  struct cc_buf msg = { 0 };
-  char buf[4096];
-  ssize_t n;
-
-  if (pipe2 (p, O_CLOEXEC) < 0)
-    return cc_error_make (err, errno, "pipe");
-  fflush (NULL);
-  pid = fork ();
-  if (pid < 0)
-    {
-      close (p[0]);
-      close (p[1]);
-      return cc_error_make (err, errno, "fork");
-    }
-  if (pid == 0)
-    {
-      cc_error_t e = NULL;
-      close (p[0]);
-      /* Dies with the build: its mount namespace, and every mount in
-         it, goes too.  */
-      if (prctl (PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid () != parent)
-        _exit (1);
-      if (fn (opaque, &e) < 0)
-        {
-          char *text = e ? cc_error_string (e) : xstrdup ("failed");
-          cc_write_all (p[1], text, strlen (text));
-          _exit (1);
-        }
-      _exit (0);
-    }
-  close (p[1]);
-  while ((n = read (p[0], buf, sizeof (buf))) != 0)
-    {
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
-        break;
-      cc_buf_append (&msg, buf, (size_t)n);
-    }
-  close (p[0]);
-  while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
-    ;
-  if (WIFEXITED (status) && WEXITSTATUS (status) == 0)
-    {
-      cc_buf_reset (&msg);
-      return 0;
-    }
-  if (msg.len == 0)
-    cc_buf_printf (&msg, "helper process ended with status %d", status);
-  cc_error_make (err, 0, "%s", msg.data);
-  cc_buf_reset (&msg);
-  return -1;
-}
-
 static int
 child_entry (void *opaque, cc_error_t *err)
 {
@@ -927,7 +865,7 @@ cc_bld_fsop (struct cc_bld_env *e, const struct cc_builder_step *step, const str
   /* A namespace of our own costs its teardown (RCU grace periods, tens of
      milliseconds): detached mounts first.  */
   ret = step_detached (&j, err);
-  if (ret == 1 && cc_bld_in_child (child_entry, &j, err) < 0)
+  if (ret == 1 && cc_pool_run_one (child_entry, &j, err) < 0)
     return -1;
   if (ret < 0)
     return -1;
@@ -1018,7 +956,7 @@ cc_bld_extract_path (struct cc_bld_env *e, const struct cc_bld_state *state, con
     return -1;
   if (mkdir (mnt, 0755) < 0 && errno != EEXIST)
     return cc_error_make (err, errno, "create `%s`", mnt);
-  ret = cc_bld_in_child (extract_child, &x, err);
+  ret = cc_pool_run_one (extract_child, &x, err);
   rmdir (mnt);
   return ret;
 }

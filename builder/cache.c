@@ -20,7 +20,7 @@
 static char *
 record_path (const char *key)
 {
-  return xasprintf ("%s/builder/cache/%s.json", cc_data_dir (), key + strlen ("sha256:"));
+  return cc_paths_builder ("cache/%s.json", key + strlen ("sha256:"));
 }
 
 char *
@@ -62,7 +62,7 @@ cc_bld_cache_lookup (const char *key, struct cc_bld_cache_record *out)
 int
 cc_bld_cache_store (const char *key, const struct cc_bld_cache_record *r, cc_error_t *err)
 {
-  cleanup_free char *dir = xasprintf ("%s/builder/cache", cc_data_dir ());
+  cleanup_free char *dir = cc_paths_builder ("cache");
   cleanup_free char *path = record_path (key);
   cleanup_cjson cJSON *j = cJSON_CreateObject ();
 
@@ -111,8 +111,8 @@ layers_of_images (void)
 int
 cc_builder_prune (bool all, int64_t *reclaimed, cc_error_t *err)
 {
-  cleanup_free char *dir = xasprintf ("%s/builder/cache", cc_data_dir ());
-  cleanup_free char *mounts = xasprintf ("%s/builder/cache-mounts", cc_data_dir ());
+  cleanup_free char *dir = cc_paths_builder ("cache");
+  cleanup_free char *mounts = cc_paths_builder ("cache-mounts");
   cleanup_strv char **used = all ? NULL : layers_of_images ();
   cleanup_dir DIR *d = opendir (dir);
   struct dirent *de;

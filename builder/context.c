@@ -541,7 +541,7 @@ cc_bld_context_open (const char *dir, struct cc_dockerignore *ignore, struct cc_
   if (c->fd < 0)
     return cc_error_make (err, errno, "open the build context `%s`", dir);
   tag = cc_bld_hash_data (real, strlen (real));
-  c->cache_path = xasprintf ("%s/builder/context/%.32s", cc_data_dir (), tag + 7);
+  c->cache_path = cc_paths_builder ("context/%.32s", tag + 7);
   cache_load (c);
   return 0;
 }

@@ -46,7 +46,7 @@ struct cc_bld_record
 static char *
 builds_dir (void)
 {
-  return xasprintf ("%s/builder/builds", cc_data_dir ());
+  return cc_paths_builder ("builds");
 }
 
 static char *

@@ -150,7 +150,7 @@ static int
 cache_mount (struct run *r, const struct cc_builder_mount *m, cc_error_t *err)
 {
   cleanup_free char *tag = cc_bld_hash_data (m->id ? m->id : m->target, strlen (m->id ? m->id : m->target));
-  cleanup_free char *dir = xasprintf ("%s/builder/cache-mounts/%.32s", cc_data_dir (), tag + 7);
+  cleanup_free char *dir = cc_paths_builder ("cache-mounts/%.32s", tag + 7);
   char *opts[] = { "rprivate", NULL };
 
   if (! cc_is_dir (dir))

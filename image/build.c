@@ -47,14 +47,14 @@ cc_image_layer_dir (const char *diff_id)
 
   if (! cc_image_is_digest (diff_id))
     return NULL;
-  dir = xasprintf ("%s/images/layers/%s/diff", cc_data_dir (), diff_id + 7);
+  dir = cc_paths_image_store_file ("layers/%s/diff", diff_id + 7);
   return cc_is_dir (dir) ? steal_pointer (&dir) : NULL;
 }
 
 char *
 cc_image_store_tmp (void)
 {
-  return xasprintf ("%s/images/tmp", cc_data_dir ());
+  return cc_paths_image_store_file ("tmp");
 }
 
 /* ---- holds ------------------------------------------------------------- */
@@ -69,7 +69,7 @@ is_hold_name (const char *s)
 int
 cc_image_hold (const char *owner, char *const *diff_ids, cc_error_t *err)
 {
-  cleanup_free char *dir = xasprintf ("%s/images/holds", cc_data_dir ());
+  cleanup_free char *dir = cc_paths_image_store_file ("holds");
   cleanup_free char *path = NULL;
   cleanup_cjson cJSON *hold = cJSON_CreateObject ();
   cJSON *arr = cJSON_CreateArray ();
@@ -97,7 +97,7 @@ cc_image_unhold (const char *owner, cc_error_t *err)
 
   if (! is_hold_name (owner))
     return cc_error_make (err, EINVAL, "invalid hold name `%s`", owner);
-  path = xasprintf ("%s/images/holds/%s", cc_data_dir (), owner);
+  path = cc_paths_image_store_file ("holds/%s", owner);
   if (unlink (path) < 0 && errno != ENOENT)
     return cc_error_make (err, errno, "remove hold `%s`", owner);
   return 0;
@@ -106,7 +106,7 @@ cc_image_unhold (const char *owner, cc_error_t *err)
 char **
 cc_image_hold_names (void)
 {
-  cleanup_free char *dir = xasprintf ("%s/images/holds", cc_data_dir ());
+  cleanup_free char *dir = cc_paths_image_store_file ("holds");
   cleanup_dir DIR *d = opendir (dir);
   char **out = xzalloc (sizeof (char *));
   struct dirent *de;

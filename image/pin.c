@@ -80,7 +80,7 @@ cc_image_unpin (const char *owner, cc_error_t *err)
 
   if (! is_owner_name (owner))
     return cc_error_make (err, 0, "invalid pin owner `%s`", owner);
-  path = xasprintf ("%s/images/pins/%s", cc_data_dir (), owner);
+  path = cc_paths_image_store_file ("pins/%s", owner);
   if (unlink (path) < 0 && errno != ENOENT)
     return cc_error_make (err, errno, "unpin `%s`", owner);
   return 0;

@@ -1,6 +1,7 @@
 #include "paths.h"
 
 #include <glob.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,7 +122,13 @@ cc_paths_containers (void)
 char *
 cc_paths_container (const char *id)
 {
-  return xasprintf ("%s/containers/%s", cc_state_dir (), id);
+  return cc_paths_container_in (cc_state_dir (), id);
+}
+
+char *
+cc_paths_container_in (const char *state_root, const char *id)
+{
+  return xasprintf ("%s/containers/%s", state_root, id);
 }
 
 char *
@@ -149,6 +156,12 @@ cc_paths_container_data (const char *id)
 }
 
 char *
+cc_paths_container_data_file (const char *id, const char *file)
+{
+  return xasprintf ("%s/containers/%s/%s", cc_data_dir (), id, file);
+}
+
+char *
 cc_paths_container_log (const char *id)
 {
   return xasprintf ("%s/containers/%s/%s-json.log", cc_data_dir (), id, id);
@@ -170,6 +183,53 @@ char *
 cc_paths_image_store (void)
 {
   return cc_path_join (cc_data_dir (), "images");
+}
+
+/* <data>/<top>/<what FMT formats>  */
+static char *
+under_data (const char *top, const char *fmt, va_list ap)
+{
+  cleanup_free char *rel = NULL;
+
+  if (vasprintf (&rel, fmt, ap) < 0)
+    abort ();
+  return xasprintf ("%s/%s/%s", cc_data_dir (), top, rel);
+}
+
+char *
+cc_paths_image_store_file (const char *fmt, ...)
+{
+  va_list ap;
+  char *path;
+
+  va_start (ap, fmt);
+  path = under_data ("images", fmt, ap);
+  va_end (ap);
+  return path;
+}
+
+char *
+cc_paths_builder (const char *fmt, ...)
+{
+  va_list ap;
+  char *path;
+
+  va_start (ap, fmt);
+  path = under_data ("builder", fmt, ap);
+  va_end (ap);
+  return path;
+}
+
+char *
+cc_paths_monitor_bin_dir (void)
+{
+  return cc_path_join (cc_data_dir (), "bin");
+}
+
+char *
+cc_paths_cache_file (const char *file)
+{
+  return xasprintf ("%s/cache/%s", cc_data_dir (), file);
 }
 
 /* ---- names ----------------------------------------------------------------- */

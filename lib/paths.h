@@ -45,6 +45,8 @@ char *cc_paths_project (const char *project);
    (spec.json, state.json, the monitor's socket...).  */
 char *cc_paths_containers (void);
 char *cc_paths_container (const char *id);
+/* The same under another state root (the residue check's --all).  */
+char *cc_paths_container_in (const char *state_root, const char *id);
 char *cc_paths_container_file (const char *id, const char *file);
 /* <state>/containers/<id>/spec.json: what the container was created from.  */
 char *cc_paths_container_spec (const char *id);
@@ -52,6 +54,8 @@ char *cc_paths_container_spec (const char *id);
    bound on /etc/hosts, resolv.conf and hostname.  */
 char *cc_paths_container_data_root (void);
 char *cc_paths_container_data (const char *id);
+/* <data>/containers/<id>/<file>  */
+char *cc_paths_container_data_file (const char *id, const char *file);
 /* <data>/containers/<id>/<id>-json.log  */
 char *cc_paths_container_log (const char *id);
 /* <state>/netns[/<name>]: network namespace handles.  */
@@ -60,6 +64,16 @@ char *cc_paths_netns_dir (void);
 char *cc_paths_network_dir (void);
 /* <data>/images: the image store.  */
 char *cc_paths_image_store (void);
+/* <data>/images/<FMT...>: a file or directory of the image store.  */
+char *cc_paths_image_store_file (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
+/* <data>/builder/<FMT...>: the builder's records, cache and scratch
+   space.  */
+char *cc_paths_builder (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
+/* <data>/bin: the installed monitor programs.  */
+char *cc_paths_monitor_bin_dir (void);
+/* <data>/cache/<FILE>: what any command may make again (the compiled
+   seccomp filter).  */
+char *cc_paths_cache_file (const char *file);
 
 /* ---- names ----------------------------------------------------------------- */
 

@@ -102,7 +102,7 @@ cc_runtime_install_monitor (char **out, int *lock_fd, cc_error_t *err)
 
   if (len == 0)
     return cc_error_make (err, ENOENT, "ccompose was built without its monitor");
-  dir = xasprintf ("%s/bin", cc_data_dir ());
+  dir = cc_paths_monitor_bin_dir ();
   name = xasprintf (MONITOR_PREFIX "%s", cc_monitor_id);
   path = cc_path_join (dir, name);
   for (int i = 0; i < INSTALL_ATTEMPTS; i++)

@@ -309,7 +309,7 @@ recorded_elsewhere (const struct cc_residue_scope *s, const char *id)
 
       if (strcmp (*r, cc_state_dir ()) == 0)
         continue;
-      dir = xasprintf ("%s/containers/%s", *r, id);
+      dir = cc_paths_container_in (*r, id);
       if (cc_is_dir (dir))
         return true;
     }

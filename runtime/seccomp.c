@@ -456,7 +456,8 @@ cache_path (uint64_t caps)
   h = fnv (h, v, sizeof (*v));
   h = fnv (h, &arch, sizeof (arch));
   h = fnv (h, &caps, sizeof (caps));
-  return xasprintf ("%s/cache/seccomp-%016llx.bpf", cc_data_dir (), (unsigned long long)h);
+  cleanup_free char *file = xasprintf ("seccomp-%016llx.bpf", (unsigned long long)h);
+  return cc_paths_cache_file (file);
 }
 
 static int

@@ -33,7 +33,7 @@ EXTRA_OBJS :=
 UNIT_SRCS := $(wildcard tests/unit/test-*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps test check unit system check-san demo clean format format-check
+.PHONY: all deps test check unit system check-san demo clean format format-check layers-check
 
 # The README's two commands.  Each installs what it needs first, then runs
 # a fresh make so that pkg-config sees the libraries just installed.
@@ -115,8 +115,18 @@ check: ccompose unit check-san
 format:
 	clang-format -i $(SRCS) $(wildcard */*.h tests/unit/*.c)
 
-format-check:
+format-check: layers-check
 	clang-format --dry-run --Werror $(SRCS) $(wildcard */*.h tests/unit/*.c)
+
+# cli/ reaches the other parts only through the engine, and neither forks
+# nor signals nor waits (ARCHITECTURE.md, "Parts" and "Process model").
+# Checked with the format, so CI sees it.
+layers-check:
+	@! grep -nE '^#include "([a-z]+/)?[a-z-]+\.h"' cli/*.c cli/*.h \
+	   | grep -vE '"(\.\./)?(cli|engine|lib)/|"(cli|project|table|template)\.h"' \
+	   | sed 's/^/layers-check: not allowed in cli\/: /' | grep .
+	@! grep -nE '\b(fork|vfork|setsid|kill|killpg|waitpid|wait4|waitid) \(' cli/*.c \
+	   | sed 's/^/layers-check: the engine does this, not cli\/: /' | grep .
 
 clean:
 	rm -rf build build-san ccompose

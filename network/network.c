@@ -81,7 +81,8 @@ used_subnets (const cJSON *root, struct cc_ipv4_net **used, char ***names, size_
         continue;
       *used = xreallocarray (*used, *n + 1, sizeof (**used));
       (*used)[(*n)++] = s;
-      cc_strv_push (names, xasprintf ("%s_%s", cc_json_get_string (net, "project"), cc_json_get_string (net, "name")));
+      cc_strv_push (names,
+                    cc_paths_resource_name (cc_json_get_string (net, "project"), cc_json_get_string (net, "name")));
     }
 }
 

@@ -128,9 +128,9 @@ cc_net_state_find_by_full_name (cJSON *root, const char *full_name)
   for (n = cc_net_first (root, "networks"); n; n = n->next)
     {
       const char *full = cc_json_get_string (n, "full_name");
-      cleanup_free char *implied
-          = full ? NULL
-                 : xasprintf ("%s_%s", cc_json_get_string (n, "project") ?: "", cc_json_get_string (n, "name") ?: "");
+      cleanup_free char *implied = full ? NULL
+                                        : cc_paths_resource_name (cc_json_get_string (n, "project") ?: "",
+                                                                  cc_json_get_string (n, "name") ?: "");
       if (str_eq (full ? full : implied, full_name))
         return n;
     }

@@ -180,6 +180,18 @@ cc_paths_network_dir (void)
 }
 
 char *
+cc_paths_volumes_dir (void)
+{
+  return cc_path_join (cc_data_dir (), "volumes");
+}
+
+char *
+cc_paths_volume (const char *name)
+{
+  return xasprintf ("%s/volumes/%s", cc_data_dir (), name);
+}
+
+char *
 cc_paths_image_store (void)
 {
   return cc_path_join (cc_data_dir (), "images");

@@ -62,6 +62,10 @@ char *cc_paths_container_log (const char *id);
 char *cc_paths_netns_dir (void);
 /* <state>/network: the network part's state.json and lock.  */
 char *cc_paths_network_dir (void);
+/* <data>/volumes[/<name>]: named volumes (volumes/), each with its
+   data in _data and its record in volume.json.  */
+char *cc_paths_volumes_dir (void);
+char *cc_paths_volume (const char *name);
 /* <data>/images: the image store.  */
 char *cc_paths_image_store (void);
 /* <data>/images/<FMT...>: a file or directory of the image store.  */

@@ -39,13 +39,13 @@ cc_volume_name_is_valid (const char *name)
 char *
 cc_vol_dir (void)
 {
-  return cc_path_join (cc_data_dir (), "volumes");
+  return cc_paths_volumes_dir ();
 }
 
 char *
 cc_volume_path (const char *name)
 {
-  return xasprintf ("%s/volumes/%s", cc_data_dir (), name);
+  return cc_paths_volume (name);
 }
 
 bool

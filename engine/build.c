@@ -6,7 +6,6 @@
    file:line:col, and only by the commands that build: `config` prints
    every key as `docker compose config` does.  */
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -329,13 +328,13 @@ build_one (const struct cc_project *p, const struct cc_service *svc, const struc
   if (o->dry_run)
     {
       if (! o->quiet)
-        fprintf (stderr, "DRY-RUN MODE -  \u2714 Service %-24s Built\n", svc->name);
+        cc_notice ("DRY-RUN MODE -  \u2714 Service %-24s Built", svc->name);
       return 0;
     }
   if (make_request (&r, p, svc, o, err) < 0 || cc_builder_build (&r.req, &id, err) < 0)
     return cc_error_wrap (err, "service `%s` failed to build", svc->name);
   if (! o->quiet)
-    fprintf (stderr, " \u2714 Service %-32s Built\n", svc->name);
+    cc_notice (" \u2714 Service %-32s Built", svc->name);
   return 0;
 }
 

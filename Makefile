@@ -1,4 +1,4 @@
-# ccompose: one binary, built with pkg-config flags and the warning set of STYLE.md.
+# ccompose: one binary, built with pkg-config flags and a strict warning set (-Werror).
 #   make deps     install build and test dependencies (Debian, apt-get)
 #   make          build ./ccompose
 #   make check    all tests, under ASan+UBSan: unit tests, then the system tests (root)

@@ -30,7 +30,7 @@ main (int argc, char **argv)
 
   if (argc < 4 || strcmp (argv[1], "runtime") != 0 || strcmp (argv[2], "monitor") != 0)
     goto usage;
-  /* getopt sees "monitor" as its argv[0], as in cli/runtime.c.  */
+  /* getopt sees "monitor" as its argv[0], as in runtime/tool.c.  */
   while ((c = getopt_long (argc - 2, argv + 2, "", opts, NULL)) != -1)
     switch (c)
       {

@@ -66,6 +66,7 @@ cli_cmd_rm (struct cli_global *g, int argc, char **argv)
           }
         fprintf (stderr, " \u2714 Container %s  Removed\n", *n);
       }
+  cc_engine_boot_record (t.st->json, t.p);
   cli_target_release (&t);
   return ret;
 }

@@ -823,8 +823,12 @@ cc_engine_up (const struct cc_project *p, struct cc_up_opts *o, cc_error_t *err)
   if (cc_state_open (p->name, ! o->dry_run, &st, err) < 0)
     return -1;
   ret = apply (p, o, st, err);
-  if (ret < 0 && ! o->dry_run && records_nothing (st->json))
+  if (o->dry_run)
+    return ret;
+  if (ret < 0 && records_nothing (st->json))
     cc_state_destroy (st, NULL);
+  /* Even after a failure: what did start comes back after a reboot.  */
+  cc_engine_boot_record (st->json, p);
   return ret;
 }
 

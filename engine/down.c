@@ -289,11 +289,14 @@ cc_engine_down (const char *project, const struct cc_project *p, const struct cc
     remove_volumes (&d, p, &list);
   if (is_done (st->json))
     {
-      if (cc_state_destroy (st, &one) < 0)
+      if (cc_state_destroy (st, &one) < 0 || cc_engine_boot_forget (project, &one) < 0)
         cc_error_append (&list, &one);
     }
   else
-    save_or_go_on (&d, &list);
+    {
+      save_or_go_on (&d, &list);
+      cc_engine_boot_record (st->json, NULL);
+    }
   if (list == NULL)
     return 0;
   *err = list;

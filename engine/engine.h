@@ -459,6 +459,18 @@ typedef void (*cc_residue_report_fn) (const struct cc_residue_root *r, void *opa
    every root on the host, the resources no root records judged once).  */
 int cc_engine_residue_check (bool fix, bool all, cc_residue_report_fn fn, void *opaque, cc_error_t *err);
 
+/* ---- reboot survival (boot.c) ------------------------------------------- */
+
+/* Record under the data root what `system boot` brings back of the
+   project STATE describes (its `always` and `unless-stopped` services, as
+   Docker's daemon restarts them), or forget it when nothing would come
+   back.  P, when loaded, is the model to snapshot; NULL keeps the one on
+   record.  A record that cannot be written is a warning: the command
+   itself succeeded.  */
+void cc_engine_boot_record (const cJSON *state, const struct cc_project *p);
+/* `down`: the project no longer comes back.  */
+int cc_engine_boot_forget (const char *project, cc_error_t *err);
+
 /* ---- containers (container.c) ----------------------------------------- */
 
 struct cc_runtime_spec;

@@ -35,8 +35,8 @@ wait_dependencies (const struct cc_project *p, const cJSON *state, const char *s
   return 0;
 }
 
-int
-cc_engine_start (const struct cc_project *p, const cJSON *state, char *const *names, cc_error_t *err)
+static int
+start_levels (const struct cc_project *p, const cJSON *state, char *const *names, cc_error_t *err)
 {
   const cJSON *containers = cJSON_GetObjectItemCaseSensitive (state, "containers");
   int max = 0;
@@ -60,4 +60,14 @@ cc_engine_start (const struct cc_project *p, const cJSON *state, char *const *na
         cc_engine_progress ("Container", *n, "Started");
       }
   return 0;
+}
+
+int
+cc_engine_start (const struct cc_project *p, const cJSON *state, char *const *names, cc_error_t *err)
+{
+  int ret = start_levels (p, state, names, err);
+
+  /* Even after a failure: what did start comes back after a reboot.  */
+  cc_engine_boot_record (state, p);
+  return ret;
 }

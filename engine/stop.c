@@ -189,6 +189,8 @@ cc_engine_stop (const cJSON *state, char *const *names, const struct cc_stop_opt
       if (*group)
         stop_group (group, o, &list);
     }
+  /* A stopped `unless-stopped` service stays stopped after a reboot.  */
+  cc_engine_boot_record (state, NULL);
   if (list == NULL)
     return 0;
   *err = list;

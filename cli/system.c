@@ -24,7 +24,14 @@ static const char usage[]
       "        not only this one (CCOMPOSE_STATE_DIR, CCOMPOSE_DATA_DIR).  Firewall rules live networks\n"
       "        need and another tool took away (\"missing: ...\"), or another firewall's forward drop\n"
       "        they are not yet accepted in, are problems too; --fix puts them back.\n"
-      "        Exit status: 0 nothing left, 1 residue remains (or the check failed).\n";
+      "        Exit status: 0 nothing left, 1 residue remains (or the check failed).\n"
+      "  boot\n"
+      "        After the host restarts, bring back the services with `restart: always` (and\n"
+      "        `unless-stopped` ones no one stopped) of every project `up` recorded under the data\n"
+      "        directory: networks, firewall rules and containers in dependency order, as `up -d`\n"
+      "        would, from the model as it was at that `up`.  Run at startup by ccompose-boot.service.\n"
+      "        What runs already is kept; a project that cannot come back is reported and the others\n"
+      "        go on.  Exit status: 0 all came back, 1 one or more failed.\n";
 
 /* ---- output ------------------------------------------------------------- */
 
@@ -150,10 +157,38 @@ cmd_check (int argc, char **argv)
   return r.dirty ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
 }
 
+static int
+cmd_boot (const struct cli_global *g, int argc, char **argv)
+{
+  static const struct option opts[] = {
+    { "help", no_argument, NULL, 'h' },
+    { NULL, 0, NULL, 0 },
+  };
+  struct cc_boot_opts o = { .parallel = g->parallel };
+  cc_error_t err = NULL;
+  int c;
+
+  while ((c = getopt_long (argc, argv, "h", opts, NULL)) != -1)
+    {
+      if (c != 'h')
+        return cli_usage_error ("system boot", "unknown option");
+      fputs (usage, stdout);
+      return CLI_EXIT_OK;
+    }
+  if (optind < argc)
+    return cli_usage_error ("system boot", "unexpected argument `%s`", argv[optind]);
+  if (cc_engine_boot (&o, &err) < 0)
+    {
+      cc_error_print (&err);
+      cc_error_release (&err);
+      return CLI_EXIT_FAILURE;
+    }
+  return CLI_EXIT_OK;
+}
+
 int
 cli_cmd_system (struct cli_global *g, int argc, char **argv)
 {
-  (void)g;
   if (argc < 2 || strcmp (argv[1], "-h") == 0 || strcmp (argv[1], "--help") == 0)
     {
       fputs (usage, argc < 2 ? stderr : stdout);
@@ -161,5 +196,7 @@ cli_cmd_system (struct cli_global *g, int argc, char **argv)
     }
   if (strcmp (argv[1], "check") == 0)
     return cmd_check (argc - 1, argv + 1);
+  if (strcmp (argv[1], "boot") == 0)
+    return cmd_boot (g, argc - 1, argv + 1);
   return cli_usage_error ("system", "unknown command `%s`", argv[1]);
 }

@@ -20,12 +20,14 @@
    running (a user's stop or kill keeps it stopped).  The record is made
    again after each command that changes that (up, start, stop, restart,
    rm) and goes with `down`.  */
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "engine/engine.h"
+#include "image/image.h"
 #include "lib/cleanup.h"
 #include "lib/file.h"
 #include "lib/json.h"
@@ -33,6 +35,8 @@
 #include "lib/paths.h"
 #include "lib/strv.h"
 #include "lib/xalloc.h"
+#include "runtime/runtime.h"
+#include "volumes/volumes.h"
 
 static char *
 boot_dir (const char *project)
@@ -173,4 +177,165 @@ cc_engine_boot_record (const cJSON *state, const struct cc_project *p)
       cc_warn ("%s", err->msg);
       cc_error_release (&err);
     }
+}
+
+/* ---- `system boot` ---------------------------------------------------------- */
+
+struct boot_target
+{
+  char *directory;
+  char **services, **scale;
+  char **containers; /* before the reboot */
+};
+
+static void
+boot_target_release (struct boot_target *t)
+{
+  free (t->directory);
+  cc_strv_free (t->containers);
+  cc_strv_free (t->services);
+  cc_strv_free (t->scale);
+}
+#define cleanup_boot_target __attribute__ ((cleanup (boot_target_release)))
+
+static int
+read_record (const char *dir, struct boot_target *t, cc_error_t *err)
+{
+  cleanup_free char *path = cc_path_join (dir, "record.json");
+  cleanup_cjson cJSON *record = NULL;
+  const cJSON *services, *s;
+
+  if (cc_json_load_file (path, &record, err) < 0)
+    return -1;
+  services = cJSON_GetObjectItemCaseSensitive (record, "services");
+  t->directory = xstrdup (cc_json_get_string (record, "directory") ?: "");
+  t->containers = xzalloc (sizeof (char *));
+  cJSON_ArrayForEach (s, cJSON_GetObjectItemCaseSensitive (record, "containers"))
+  {
+    if (cJSON_IsString (s))
+      cc_strv_append (&t->containers, s->valuestring);
+  }
+  t->services = xzalloc (sizeof (char *));
+  t->scale = xzalloc (sizeof (char *));
+  cJSON_ArrayForEach (s, services)
+  {
+    cc_strv_append (&t->services, s->string);
+    cc_strv_push (&t->scale, xasprintf ("%s=%lld", s->string, (long long)cc_json_get_int (services, s->string, 1)));
+  }
+  return 0;
+}
+
+/* The containers of the project that died with the host and did not
+   come back: Docker would keep them as exited containers, but ccompose's
+   live under the state root the reboot emptied, so what they left on the
+   data root (directory, logs, volume users, image pins) goes, as `down`
+   would remove it.  Only names the project's state no longer has.  */
+static int
+remove_dead (const char *project, char *const *containers, cc_error_t *err)
+{
+  cleanup_state struct cc_state *st = NULL;
+  const cJSON *live;
+  cc_error_t list = NULL, one = NULL;
+
+  if (cc_state_open (project, true, &st, err) < 0)
+    return -1;
+  live = cJSON_GetObjectItemCaseSensitive (st->json, "containers");
+  for (char *const *n = containers; *n; n++)
+    {
+      if (cJSON_GetObjectItemCaseSensitive (live, *n))
+        continue;
+      if (cc_runtime_delete (*n, &one) < 0 || cc_volumes_detach (*n, &one) < 0 || cc_image_unpin (*n, &one) < 0)
+        cc_error_append (&list, &one);
+    }
+  if (list == NULL)
+    return 0;
+  *err = list;
+  return -1;
+}
+
+/* `up -d` of the services on record, from the snapshot: dependency order
+   among them, no dependency they do not need (Docker restarts only the
+   containers whose policy says so), and never a pull or a build.
+   Returns 1 when nothing on record comes back.  */
+static int
+boot_project (const char *project, const struct cc_boot_opts *o, cc_error_t *err)
+{
+  cleanup_boot_target struct boot_target t = { 0 };
+  cleanup_project struct cc_project *p = NULL;
+  cleanup_free char *dir = boot_dir (project);
+  cleanup_free char *snapshot = cc_path_join (dir, "compose.json");
+  char *files[] = { snapshot, NULL };
+  struct cc_compose_options co = { .files = files, .project_name = project };
+  struct cc_up_opts uo = { .no_deps = true, .pull = "never", .timeout_ms = -1, .wait_timeout_ms = -1 };
+  int ret;
+
+  if (read_record (dir, &t, err) < 0)
+    return -1;
+  if (*t.services == NULL)
+    return 1;
+  if (! cc_is_dir (t.directory))
+    return cc_error_make (err, ENOENT, "skipped: project directory `%s` is gone", t.directory);
+  co.project_directory = t.directory;
+  co.services = t.services;
+  uo.services = t.services;
+  uo.scale = t.scale;
+  uo.parallel = o->parallel;
+  ret = cc_compose_load (&co, &p, err) < 0 || cc_engine_up (p, &uo, err) < 0 ? -1 : 0;
+  cc_strv_free (uo.started);
+  if (ret < 0)
+    return cc_error_wrap (err, "skipped");
+  if (remove_dead (project, t.containers, err) < 0)
+    return cc_error_wrap (err, "remove what its containers that did not come back left");
+  return 0;
+}
+
+static int
+compare_strings (const void *a, const void *b)
+{
+  return strcmp (*(char *const *)a, *(char *const *)b);
+}
+
+static int
+recorded_projects (char ***out, cc_error_t *err)
+{
+  cleanup_free char *dir = boot_dir (NULL);
+  cleanup_dir DIR *d = opendir (dir);
+  struct cc_strv_builder b = { 0 };
+  struct dirent *de;
+
+  if (d == NULL && errno != ENOENT)
+    return cc_error_make (err, errno, "open `%s`", dir);
+  while (d && (de = readdir (d)))
+    if (de->d_name[0] != '.')
+      cc_strv_builder_append (&b, de->d_name);
+  *out = cc_strv_builder_steal (&b);
+  qsort (*out, cc_strv_len (*out), sizeof (char *), compare_strings);
+  return 0;
+}
+
+int
+cc_engine_boot (const struct cc_boot_opts *o, cc_error_t *err)
+{
+  cleanup_strv char **projects = NULL;
+  cc_error_t list = NULL, one = NULL;
+
+  if (recorded_projects (&projects, err) < 0)
+    return -1;
+  for (char **name = projects; *name; name++)
+    {
+      int ret = boot_project (*name, o, &one);
+      if (ret >= 0)
+        {
+          if (ret == 0)
+            fprintf (stderr, " \u2714 Project %s  Started\n", *name);
+          continue;
+        }
+      cc_error_wrap (&one, "project `%s`", *name);
+      fprintf (stderr, " \u2718 Project %s  Failed\n", *name);
+      cc_error_append (&list, &one);
+    }
+  if (list == NULL)
+    return 0;
+  *err = list;
+  return cc_error_wrap (err, "system boot");
 }

@@ -471,6 +471,16 @@ void cc_engine_boot_record (const cJSON *state, const struct cc_project *p);
 /* `down`: the project no longer comes back.  */
 int cc_engine_boot_forget (const char *project, cc_error_t *err);
 
+struct cc_boot_opts
+{
+  int parallel; /* < 1: unlimited */
+};
+/* `system boot`: `up -d` of every recorded project's services from its
+   snapshot, in dependency order; a project that fails (its directory
+   gone, an image missing) is reported and the others go on.  Idempotent:
+   what runs is kept.  */
+int cc_engine_boot (const struct cc_boot_opts *o, cc_error_t *err);
+
 /* ---- containers (container.c) ----------------------------------------- */
 
 struct cc_runtime_spec;

@@ -265,7 +265,9 @@ boot_project (const char *project, const struct cc_boot_opts *o, cc_error_t *err
   cleanup_free char *dir = boot_dir (project);
   cleanup_free char *snapshot = cc_path_join (dir, "compose.json");
   char *files[] = { snapshot, NULL };
-  struct cc_compose_options co = { .files = files, .project_name = project };
+  /* The snapshot holds only what an `up` accepted, --ignore-unsupported
+     or not.  */
+  struct cc_compose_options co = { .files = files, .project_name = project, .ignore_unsupported = true };
   struct cc_up_opts uo = { .no_deps = true, .pull = "never", .timeout_ms = -1, .wait_timeout_ms = -1 };
   int ret;
 

@@ -70,6 +70,7 @@ YAML
   cd "$WORK/reboot"
   assert_exit 0 cc up -d
   assert_eq "$(boot_services)" "always unless" "services on record after up"
+  assert_exit 0 cc exec always touch /written-before
 
   simulate_reboot
   [ -z "$(inh "$FW_SAVE" | grep -i ccompose)" ] || fail "the fresh namespace has rules"
@@ -87,6 +88,8 @@ YAML
   assert_eq "$(status_of reboot-no-1)" missing "restart: no came back"
   inh "$FW_SAVE" | grep -q -- '--dport 18080' || fail "published port's rules not back"
   assert_exit 0 cc -p reboot exec unless ping -c 1 -W 2 always
+  # As Docker restarts the same container: its writable layer is kept.
+  assert_exit 0 cc -p reboot exec always test -e /written-before
 
   # Idempotent: a second boot keeps what runs.
   local t_always t_unless

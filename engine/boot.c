@@ -316,6 +316,33 @@ recorded_projects (char ***out, cc_error_t *err)
 }
 
 int
+cc_engine_boot_containers (char ***out, cc_error_t *err)
+{
+  cleanup_strv char **projects = NULL;
+  struct cc_strv_builder b = { 0 };
+
+  if (recorded_projects (&projects, err) < 0)
+    return -1;
+  for (char **name = projects; *name; name++)
+    {
+      cleanup_free char *dir = boot_dir (*name);
+      cleanup_boot_target struct boot_target t = { 0 };
+      cc_error_t e = NULL;
+
+      /* An unreadable record claims nothing: `system boot` reports it.  */
+      if (read_record (dir, &t, &e) < 0)
+        {
+          cc_error_release (&e);
+          continue;
+        }
+      for (char **c = t.containers; *c; c++)
+        cc_strv_builder_append (&b, *c);
+    }
+  *out = cc_strv_builder_steal (&b);
+  return 0;
+}
+
+int
 cc_engine_boot (const struct cc_boot_opts *o, cc_error_t *err)
 {
   cleanup_strv char **projects = NULL;

@@ -480,6 +480,10 @@ struct cc_boot_opts
    gone, an image missing) is reported and the others go on.  Idempotent:
    what runs is kept.  */
 int cc_engine_boot (const struct cc_boot_opts *o, cc_error_t *err);
+/* Every container a record names: after a reboot, until `system boot`
+   runs, what they left on the data root (writable layer, logs, volume
+   users) is theirs, not residue.  */
+int cc_engine_boot_containers (char ***out, cc_error_t *err);
 
 /* ---- containers (container.c) ----------------------------------------- */
 

@@ -87,6 +87,24 @@ claim_containers_of (struct scan *s, const char *project)
       cc_strv_append (&s->claimed, c->string);
 }
 
+/* Containers a boot record names come back with `system boot`, which
+   removes what the others left (engine/boot.c): after a reboot their
+   writable layers and logs are not residue.  */
+static void
+claim_boot_records (struct scan *s)
+{
+  cleanup_strv char **names = NULL;
+  cc_error_t e = NULL;
+
+  if (cc_engine_boot_containers (&names, &e) < 0)
+    {
+      cc_error_append (&s->errors, &e);
+      return;
+    }
+  for (char **n = names; *n; n++)
+    cc_strv_append (&s->claimed, *n);
+}
+
 static int
 load_live (struct scan *s, cc_error_t *err)
 {
@@ -98,6 +116,7 @@ load_live (struct scan *s, cc_error_t *err)
   /* A running build owns its containers and its build network's project
      (builder/record.c): they are alive as long as the build is.  */
   cc_builder_claims (&s->claimed, &s->projects);
+  claim_boot_records (s);
   s->roots = state_roots ();
   s->scope.projects = s->projects;
   s->scope.claimed = s->claimed;

@@ -129,16 +129,6 @@ write_snapshot (const char *dir, const struct cc_project *p, cc_error_t *err)
   return cc_write_file_atomic (path, text, strlen (text), 0600, err);
 }
 
-int
-cc_engine_boot_forget (const char *project, cc_error_t *err)
-{
-  cleanup_free char *dir = boot_dir (project);
-
-  if (cc_rm_rf (dir, err) < 0)
-    return cc_error_wrap (err, "forget project `%s` for `system boot`", project);
-  return 0;
-}
-
 static int
 boot_record (const cJSON *state, const struct cc_project *p, cc_error_t *err)
 {
@@ -225,21 +215,17 @@ read_record (const char *dir, struct boot_target *t, cc_error_t *err)
   return 0;
 }
 
-/* The containers of the project that died with the host and did not
-   come back: Docker would keep them as exited containers, but ccompose's
-   live under the state root the reboot emptied, so what they left on the
-   data root (directory, logs, volume users, image pins) goes, as `down`
-   would remove it.  Only names the project's state no longer has.  */
+/* What the containers of CONTAINERS that LIVE (a state's "containers",
+   may be NULL) does not name left on the data root: their directory,
+   logs, volume users and image pins.  After a reboot they died with the
+   host; Docker would keep them as exited containers, but ccompose's live
+   under the state root the reboot emptied, so this goes as `down` would
+   remove it.  */
 static int
-remove_dead (const char *project, char *const *containers, cc_error_t *err)
+remove_leftovers (char *const *containers, const cJSON *live, cc_error_t *err)
 {
-  cleanup_state struct cc_state *st = NULL;
-  const cJSON *live;
   cc_error_t list = NULL, one = NULL;
 
-  if (cc_state_open (project, true, &st, err) < 0)
-    return -1;
-  live = cJSON_GetObjectItemCaseSensitive (st->json, "containers");
   for (char *const *n = containers; *n; n++)
     {
       if (cJSON_GetObjectItemCaseSensitive (live, *n))
@@ -251,6 +237,35 @@ remove_dead (const char *project, char *const *containers, cc_error_t *err)
     return 0;
   *err = list;
   return -1;
+}
+
+static int
+remove_dead (const char *project, char *const *containers, cc_error_t *err)
+{
+  cleanup_state struct cc_state *st = NULL;
+
+  if (cc_state_open (project, true, &st, err) < 0)
+    return -1;
+  return remove_leftovers (containers, cJSON_GetObjectItemCaseSensitive (st->json, "containers"), err);
+}
+
+/* `down` removed every container the state names: what a reboot left of
+   the others on record goes too, so a `down` after a reboot, instead of
+   `system boot`, leaves nothing.  */
+int
+cc_engine_boot_forget (const char *project, cc_error_t *err)
+{
+  cleanup_free char *dir = boot_dir (project);
+  cleanup_boot_target struct boot_target t = { 0 };
+
+  if (! cc_is_dir (dir))
+    return 0;
+  if (read_record (dir, &t, err) == 0 && remove_leftovers (t.containers, NULL, err) < 0)
+    return cc_error_wrap (err, "project `%s`: remove what its containers left before a reboot", project);
+  cc_error_release (err);
+  if (cc_rm_rf (dir, err) < 0)
+    return cc_error_wrap (err, "forget project `%s` for `system boot`", project);
+  return 0;
 }
 
 /* `up -d` of the services on record, from the snapshot: dependency order

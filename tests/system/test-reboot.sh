@@ -3,7 +3,8 @@
 # root; a simulated reboot (every process of the root killed by pid, every
 # mount under it gone, the state root emptied, a fresh host namespace) is
 # followed by `system boot`, which brings back `always` and
-# `unless-stopped` services, never a `restart: no` one, and is idempotent.
+# `unless-stopped` services, never a `restart: no` one, and is idempotent;
+# a `down` after a reboot leaves nothing.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/engine-helpers.bash"
 
@@ -107,6 +108,9 @@ YAML
   assert_exit 0 cc start
   assert_eq "$(boot_services)" "always unless" "services on record after start"
 
+  # After a second reboot, `down` instead of `system boot` leaves nothing
+  # either: what the containers left on the data root goes with the record.
+  simulate_reboot
   assert_exit 0 cc down -t 0
   [ ! -e "$CCOMPOSE_DATA_DIR/boot/reboot" ] || fail "down left the boot record"
   assert_no_residue

@@ -89,7 +89,7 @@ YAML
   is_running reboot-always-1 || fail "always: $(status_of reboot-always-1)"
   is_running reboot-unless-1 || fail "unless-stopped: $(status_of reboot-unless-1)"
   assert_eq "$(status_of reboot-no-1)" missing "restart: no came back"
-  inh "$FW_SAVE" | grep -q -- '--dport 18080' || fail "published port's rules not back"
+  inh "$FW_SAVE" | grep -q 'dport 18080' || fail "published port's rules not back"
   assert_exit 0 cc -p reboot exec unless ping -c 1 -W 2 always
   # As Docker restarts the same container: its writable layer is kept.
   assert_exit 0 cc -p reboot exec always test -e /written-before

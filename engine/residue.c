@@ -89,7 +89,9 @@ claim_containers_of (struct scan *s, const char *project)
 
 /* Containers a boot record names come back with `system boot`, which
    removes what the others left (engine/boot.c): after a reboot their
-   writable layers and logs are not residue.  */
+   writable layers and logs are not residue.  One the runtime still knows
+   did not go through a reboot: without a project claiming it, it is
+   residue as any other.  */
 static void
 claim_boot_records (struct scan *s)
 {
@@ -102,7 +104,8 @@ claim_boot_records (struct scan *s)
       return;
     }
   for (char **n = names; *n; n++)
-    cc_strv_append (&s->claimed, *n);
+    if (! cc_strv_contains (s->containers, *n))
+      cc_strv_append (&s->claimed, *n);
 }
 
 static int

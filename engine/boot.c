@@ -3,9 +3,12 @@
    it starts.  Project state lives under the state root (/run), gone after
    a reboot, so what `system boot` needs is recorded under the data root:
 
-     cc_data_dir()/boot/<project>/compose.json   the normalised model
-     cc_data_dir()/boot/<project>/record.json    {"project", "directory",
-                                                  "services": {"<svc>": replicas}}
+     <data>/boot/<project>/compose.json   the normalised model
+     <data>/boot/<project>/record.json    {"project", "directory",
+                                           "services": {"<svc>": replicas},
+                                           "containers": [names before]}
+
+   (lib/paths.c names them.)
 
    A snapshot of the model rather than the files and flags to load again:
    after a reboot Docker restarts the containers it has, configured as
@@ -41,7 +44,7 @@
 static char *
 boot_dir (const char *project)
 {
-  return project ? xasprintf ("%s/boot/%s", cc_data_dir (), project) : xasprintf ("%s/boot", cc_data_dir ());
+  return project ? cc_paths_boot (project) : cc_paths_boot_dir ();
 }
 
 static bool

@@ -192,6 +192,18 @@ cc_paths_volume (const char *name)
 }
 
 char *
+cc_paths_boot_dir (void)
+{
+  return cc_path_join (cc_data_dir (), "boot");
+}
+
+char *
+cc_paths_boot (const char *project)
+{
+  return xasprintf ("%s/boot/%s", cc_data_dir (), project);
+}
+
+char *
 cc_paths_image_store (void)
 {
   return cc_path_join (cc_data_dir (), "images");

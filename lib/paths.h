@@ -66,6 +66,10 @@ char *cc_paths_network_dir (void);
    data in _data and its record in volume.json.  */
 char *cc_paths_volumes_dir (void);
 char *cc_paths_volume (const char *name);
+/* <data>/boot[/<project>]: what `system boot` brings back after a reboot
+   (engine/boot.c): a project's record.json and its model's snapshot.  */
+char *cc_paths_boot_dir (void);
+char *cc_paths_boot (const char *project);
 /* <data>/images: the image store.  */
 char *cc_paths_image_store (void);
 /* <data>/images/<FMT...>: a file or directory of the image store.  */

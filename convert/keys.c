@@ -48,6 +48,11 @@ key_build (struct cv *c, struct cv_svc *s, const char *key, const cJSON *v, cc_e
   (void)v, (void)err;
   if (strchr (s->image, '@'))
     cv_note (c, s, key, CC_CONVERT_CONVERTED, "built, pushed and pinned: image `%s`", s->image);
+  else if (c->o->registry == NULL && cJSON_GetObjectItemCaseSensitive (s->cfg, "image") == NULL)
+    cv_note (c, s, key, CC_CONVERT_APPROXIMATED,
+             "image `%s` (Compose's name for it) is built here (`ccompose build`) but no registry serves it to the "
+             "cluster: --registry HOST/PREFIX builds, pushes and pins it by digest",
+             s->image);
   else
     cv_note (c, s, key, CC_CONVERT_APPROXIMATED,
              "image `%s` is built here (`ccompose build`) but the cluster cannot pull it until it is pushed "

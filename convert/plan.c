@@ -226,6 +226,37 @@ cc_convert_build_pending (void *opaque, const struct cc_project *p, const char *
   return 0;
 }
 
+/* A service with `build:`: with --registry, built, pushed as
+   REGISTRY/<its Kubernetes name> and pinned by the digest the registry
+   stored, its EXPOSE read from the image just built; without, named as it
+   is here (its `image:`, else Compose's <project>-<service>), unpinned,
+   and the report says so.  */
+static int
+choose_built_image (struct cv *c, struct cv_svc *s, cc_convert_image_fn lookup, cc_error_t *err)
+{
+  const char *image = cc_json_get_string (s->cfg, "image");
+  cc_convert_build_fn build = c->o->build ? c->o->build : cc_convert_build_pending;
+  cleanup_free char *pinned = NULL;
+  int found;
+
+  if (c->o->registry == NULL)
+    {
+      s->image = image ? xstrdup (image) : xasprintf ("%s-%s", c->p->name, s->name);
+      return 0;
+    }
+  s->image = xasprintf ("%s/%s", c->o->registry, s->k8s);
+  found = build (c->o->build_opaque, c->p, s->name, s->image, &pinned, err);
+  if (found < 0)
+    return cc_error_wrap (err, "service `%s`: build and push `%s`", s->name, s->image);
+  if (found == 0)
+    return 0;
+  if (lookup (c->o->image_opaque, s->image, &s->exposed, err) < 0)
+    return cc_error_wrap (err, "service `%s`: look image `%s` up", s->name, s->image);
+  free (s->image);
+  s->image = steal_pointer (&pinned);
+  return 0;
+}
+
 static int
 choose_image (struct cv *c, struct cv_svc *s, cc_error_t *err)
 {
@@ -234,26 +265,7 @@ choose_image (struct cv *c, struct cv_svc *s, cc_error_t *err)
   int found;
 
   if (cJSON_GetObjectItemCaseSensitive (s->cfg, "build"))
-    {
-      cc_convert_build_fn build = c->o->build ? c->o->build : cc_convert_build_pending;
-      cleanup_free char *pinned = NULL;
-
-      if (c->o->registry == NULL && image == NULL)
-        return cc_error_make (err, 0,
-                              "service `%s` is built from source (`build:`): a cluster can only pull it from a "
-                              "registry: give --registry HOST/PREFIX (or an `image:` name to push it as)",
-                              s->name);
-      s->image = c->o->registry ? xasprintf ("%s/%s-%s", c->o->registry, c->p->name, s->name) : xstrdup (image);
-      found = build (c->o->build_opaque, c->p, s->name, s->image, &pinned, err);
-      if (found < 0)
-        return cc_error_wrap (err, "service `%s`: build and push `%s`", s->name, s->image);
-      if (found > 0)
-        {
-          free (s->image);
-          s->image = steal_pointer (&pinned);
-        }
-      return 0;
-    }
+    return choose_built_image (c, s, lookup, err);
   s->image = xstrdup (image ? image : "");
   found = lookup (c->o->image_opaque, s->image, &s->exposed, err);
   if (found < 0)

@@ -408,3 +408,28 @@ cc_engine_build_missing (const struct cc_project *p, char *const *services, enum
     }
   return 0;
 }
+
+/* `convert --registry` (issue 18): SERVICE built as `ccompose build`
+   builds it, tagged REF (a name without tag: latest), pushed, and named
+   by the digest of the manifest the registry stored (image/ refuses a
+   push whose Docker-Content-Digest differs from it).  REF is checked
+   before anything is built.  */
+int
+cc_engine_convert_build (void *opaque, const struct cc_project *p, const char *service, const char *ref, char **pinned,
+                         cc_error_t *err)
+{
+  char *const one[] = { (char *)service, NULL };
+  struct cc_engine_build_opts o = { .services = one };
+  struct cc_image_ref parsed cleanup_image_ref = { 0 };
+  cleanup_free char *local = cc_engine_image_ref (p, cc_project_service (p, service));
+  cleanup_free char *digest = NULL;
+
+  (void)opaque;
+  if (cc_image_ref_parse (ref, &parsed, err) < 0)
+    return cc_error_wrap (err, "--registry");
+  if (cc_engine_build (p, &o, err) < 0 || cc_image_tag (local, ref, err) < 0
+      || cc_image_push (ref, true, &digest, err) < 0)
+    return -1;
+  *pinned = xasprintf ("%s@%s", ref, digest);
+  return 1;
+}

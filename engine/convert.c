@@ -47,6 +47,8 @@ convert_options (const struct cc_kube_opts *o)
     .stateful = o->stateful,
     .network_policies = o->network_policies,
     .services = o->services,
+    /* --registry: the services with `build:` are built and pushed.  */
+    .build = cc_engine_convert_build,
   };
 }
 

@@ -188,6 +188,12 @@ enum cc_build_when
 int cc_engine_build_missing (const struct cc_project *p, char *const *services, enum cc_build_when when,
                              const struct cc_engine_build_opts *o, cc_error_t *err);
 
+/* `convert --registry`: SERVICE built, tagged REF, pushed, and *PINNED
+   REF@sha256:... (the manifest digest the registry stored): 1, or -1 on
+   an error.  convert/convert.h's cc_convert_build_fn.  */
+int cc_engine_convert_build (void *opaque, const struct cc_project *p, const char *service, const char *ref,
+                             char **pinned, cc_error_t *err);
+
 /* ---- applying (apply.c, down.c, ops.c) -------------------------------- */
 
 struct cc_up_opts

@@ -12,6 +12,7 @@
 # (and samples/kubernetes/k8s/ and report.txt) instead of comparing.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/engine-helpers.bash"
+. "$(dirname "$0")/registry-helpers.bash"
 
 CASES=$TOP/tests/convert/cases
 VALIDATE=$TOP/tests/convert/validate.mjs
@@ -153,6 +154,62 @@ test_sample_matches_committed() {
   diff -ru "$SAMPLE/k8s" "$tmp/k8s" >&2 || fail "samples/kubernetes/k8s differs from a fresh conversion"
   same "$SAMPLE/report.txt" "$tmp/report.txt" "the sample's report"
   check_output "$tmp/k8s"
+}
+
+# --registry (issue 18): a service with `build:` is built as `ccompose
+# build` builds it, pushed to a registry on loopback (Debian's
+# docker-registry) and named by the digest that registry serves; the image
+# pulled back by that digest is the one built.  A registry that does not
+# answer and a build that fails are errors that write nothing.
+registry_project() {
+  mkdir -p "$1/app"
+  printf 'services:\n  app:\n    build: ./app\n' >"$1/compose.yaml"
+  printf 'FROM busybox:1.35\nCOPY hello /hello\nEXPOSE 8080\nCMD ["cat", "/hello"]\n' >"$1/app/Dockerfile"
+  echo "built for the cluster" >"$1/app/hello"
+}
+
+image_id() { "$CCOMPOSE" image inspect "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["Id"])'; }
+
+test_registry_builds_pushes_and_pins() {
+  local tmp image digest served other
+  require_root
+  need_validator
+  use_private_state convert-registry
+  load_images busybox
+  start_distribution
+  tmp=$(mktemp -d /tmp/cc-convert.XXXXXX)
+  defer "rm -rf '$tmp'"
+  other=/var/lib/ccompose-test/convert-registry-other
+  defer "rm -rf '$other'"
+  registry_project "$tmp/reg"
+  cd "$tmp/reg" || fail cd
+  assert_exit 0 "$CCOMPOSE" convert --registry "$DIST_REG/team" -o "$tmp/k8s"
+  assert_contains "$OUT" "Service app"
+  image=$(python3 -c 'import sys, yaml; d = yaml.safe_load(open(sys.argv[1]))
+print(d["spec"]["template"]["spec"]["containers"][0]["image"])' "$tmp/k8s/app-deployment.yaml") || fail "read the image"
+  [[ $image == "$DIST_REG/team/app@sha256:"* ]] || fail "not pinned by digest: $image"
+  digest=${image#*@}
+  assert_contains "$OUT" "converted     service app: build: built, pushed and pinned: image \`$image\`"
+  # The digest is the registry's: its Docker-Content-Digest for the tag.
+  served=$(curl -sS -m 5 -I -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
+    -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
+    "http://$DIST_REG/v2/team/app/manifests/latest" | tr -d '\r' | awk 'tolower($1) == "docker-content-digest:" {print $2}')
+  assert_eq "$served" "$digest" "the digest the registry serves"
+  # The built image's EXPOSE gave app its Service.
+  [ -f "$tmp/k8s/app-service.yaml" ] || fail "no Service from the built image's EXPOSE"
+  check_output "$tmp/k8s"
+  # Pulled back by digest into an empty store: the image built here.
+  CCOMPOSE_DATA_DIR=$other "$CCOMPOSE" image pull -q "$image" >/dev/null || fail "pull $image"
+  assert_eq "$(CCOMPOSE_DATA_DIR=$other image_id "$image")" "$(image_id reg-app)" "the image pulled by digest"
+  # Errors: nothing written.
+  assert_exit 1 "$CCOMPOSE" convert --registry 127.0.0.1:1/team -o "$tmp/unreachable"
+  assert_contains "$OUT" "service \`app\`: build and push \`127.0.0.1:1/team/app\`"
+  [ -e "$tmp/unreachable" ] && fail "a conversion whose push failed wrote manifests"
+  echo 'COPY missing /missing' >>app/Dockerfile
+  assert_exit 1 "$CCOMPOSE" convert --registry "$DIST_REG/team" -o "$tmp/broken"
+  assert_contains "$OUT" "service \`app\` failed to build"
+  [ -e "$tmp/broken" ] && fail "a conversion whose build failed wrote manifests"
+  return 0
 }
 
 # The issue's acceptance: 3 replicas, the limits asked for, port 80 ->

@@ -317,10 +317,11 @@ static int
 fake_lookup (void *opaque, const char *ref, char ***exposed, cc_error_t *err)
 {
   (void)opaque, (void)err;
-  if (strcmp (ref, "redis:7") != 0)
+  /* reg.example/team/web: the image fake_build built.  */
+  if (strcmp (ref, "redis:7") != 0 && strcmp (ref, "reg.example/team/web") != 0)
     return 0;
   *exposed = NULL;
-  cc_strv_append (exposed, "6379/tcp");
+  cc_strv_append (exposed, strcmp (ref, "redis:7") == 0 ? "6379/tcp" : "5000/tcp");
   return 1;
 }
 
@@ -441,36 +442,45 @@ test_convert_reports_drops (void **state)
   assert_null (cJSON_GetObjectItem (pod, "volumes"));
 }
 
+static const char *
+web_image (const struct cc_convert_result *r)
+{
+  return cc_json_get_string (at (object (r, "Deployment", "web"), "spec.template.spec.containers.0"), "image");
+}
+
 static void
 test_convert_build_hook (void **state)
 {
   cleanup_project struct cc_project *p = load ("services:\n  web:\n    build: .\n");
-  struct cc_convert_options o = { .registry = "reg.example/team" };
+  struct cc_convert_options o = { .registry = "reg.example/team", .image_lookup = fake_lookup };
   cleanup_convert_result struct cc_convert_result *r1 = convert_ok (p, &o);
   cleanup_convert_result struct cc_convert_result *r2 = NULL;
-  cleanup_error cc_error_t err = NULL;
+  cleanup_convert_result struct cc_convert_result *r3 = NULL;
   struct cc_convert_options none = { .image_lookup = fake_lookup };
-  struct cc_convert_result *r3 = NULL;
   int built = 0;
 
   (void)state;
   /* The pending builder: a tag, reported as not built yet.  */
-  assert_string_equal (
-      cc_json_get_string (at (object (r1, "Deployment", "web"), "spec.template.spec.containers.0"), "image"),
-      "reg.example/team/proj-web");
+  assert_string_equal (web_image (r1), "reg.example/team/web");
   assert_string_equal (cc_json_get_string (report_line (r1, "service web", "build"), "status"), "approximated");
-  /* A builder that pushes: pinned by digest.  */
+  /* A builder that pushes: pinned by digest, the built image's EXPOSE a
+     Service port.  */
   o.build = fake_build;
   o.build_opaque = &built;
   r2 = convert_ok (p, &o);
   assert_int_equal (built, 1);
-  assert_non_null (
-      strstr (cc_json_get_string (at (object (r2, "Deployment", "web"), "spec.template.spec.containers.0"), "image"),
-              "reg.example/team/proj-web@sha256:"));
+  assert_non_null (strstr (web_image (r2), "reg.example/team/web@sha256:"));
   assert_string_equal (cc_json_get_string (report_line (r2, "service web", "build"), "status"), "converted");
-  /* No registry and no image name: an error that says what to do.  */
-  assert_int_equal (cc_convert_kubernetes (p, &none, &r3, &err), -1);
-  assert_non_null (strstr (err->msg, "--registry"));
+  assert_int_equal (cc_json_get_int (at (object (r2, "Service", "web"), "spec.ports.0"), "port", 0), 5000);
+  /* No registry and no image name: Compose's name, unpinned, and the
+     report says what --registry would do; nothing is built.  */
+  none.build = fake_build;
+  none.build_opaque = &built;
+  r3 = convert_ok (p, &none);
+  assert_int_equal (built, 1);
+  assert_string_equal (web_image (r3), "proj-web");
+  assert_string_equal (cc_json_get_string (report_line (r3, "service web", "build"), "status"), "approximated");
+  assert_non_null (strstr (cc_json_get_string (report_line (r3, "service web", "build"), "detail"), "--registry"));
 }
 
 static void

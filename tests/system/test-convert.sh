@@ -231,6 +231,12 @@ print(d["spec"]["template"]["spec"]["containers"][0]["image"])' "$tmp/k8s/app-de
   # Pulled back by digest into an empty store: the image built here.
   CCOMPOSE_DATA_DIR=$other "$CCOMPOSE" image pull -q "$image" >/dev/null || fail "pull $image"
   assert_eq "$(CCOMPOSE_DATA_DIR=$other image_id "$image")" "$(image_id reg-app)" "the image pulled by digest"
+  # On stdout only the manifests (build progress goes to stderr); the
+  # cached build pushes the same image: the same digest.
+  "$CCOMPOSE" convert --registry "$DIST_REG/team" >"$tmp/stream.yaml" 2>/dev/null || fail "convert to stdout"
+  python3 -c 'import sys, yaml; list(yaml.safe_load_all(open(sys.argv[1])))' "$tmp/stream.yaml" ||
+    fail "stdout is not only YAML: $(head -5 "$tmp/stream.yaml")"
+  assert_contains "$(cat "$tmp/stream.yaml")" "image: $image" "a second conversion"
   # Errors: nothing written.
   assert_exit 1 "$CCOMPOSE" convert --registry 127.0.0.1:1/team -o "$tmp/unreachable"
   assert_contains "$OUT" "service \`app\`: build and push \`127.0.0.1:1/team/app\`"

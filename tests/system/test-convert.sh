@@ -163,27 +163,34 @@ test_sample_matches_committed() {
   check_output "$tmp/k8s"
 }
 
-# samples/classic, the classic `build: .` file, converted as it is: no
-# --registry, so web's image keeps Compose's name and the report says it
-# is unpinned; redis:alpine in the store (the sample redis image under
-# that name, as the sample's README has it) so its EXPOSE gives redis the
-# Service web reaches it by.
+# convert_in_place NAME [ARG...]: samples/NAME converted as it is, in its
+# directory, to the committed samples/NAME/k8s/ and k8s-report.txt, then
+# the offline checks.  Warnings name files by absolute path: ${DIR}.
+convert_in_place() {
+  local tmp dir=$TOP/samples/$1
+  shift
+  tmp=$(mktemp -d /tmp/cc-convert.XXXXXX)
+  defer "rm -rf '$tmp'"
+  (cd "$dir" && env -i PATH="$PATH" HOME=/nonexistent CCOMPOSE_DATA_DIR="$CCOMPOSE_DATA_DIR" \
+    "$CCOMPOSE" convert -o "$tmp/k8s" "$@" 2>"$tmp/report") || fail "convert failed: $(cat "$tmp/report")"
+  sed "s|$dir|\${DIR}|g" "$tmp/report" >"$tmp/report.txt"
+  same_dir "$dir/k8s" "$tmp/k8s" "samples/$(basename "$dir")/k8s"
+  same "$dir/k8s-report.txt" "$tmp/report.txt" "the report of samples/$(basename "$dir")"
+  check_output "$tmp/k8s"
+}
+
+# samples/classic, the classic `build: .` file: no --registry, so web's
+# image keeps Compose's name and the report says it is unpinned;
+# redis:alpine in the store (the sample redis image under that name, as
+# the sample's README has it) so its EXPOSE gives redis the Service web
+# reaches it by.
 test_classic_sample_matches_committed() {
-  local tmp dir=$TOP/samples/classic
   require_root
   need_validator
   use_private_state convert-classic
   load_images redis
   "$CCOMPOSE" image tag redis:7 redis:alpine || fail "image tag"
-  tmp=$(mktemp -d /tmp/cc-convert.XXXXXX)
-  defer "rm -rf '$tmp'"
-  (cd "$dir" && env -i PATH="$PATH" HOME=/nonexistent CCOMPOSE_DATA_DIR="$CCOMPOSE_DATA_DIR" \
-    "$CCOMPOSE" convert -o "$tmp/k8s" 2>"$tmp/report") || fail "convert failed: $(cat "$tmp/report")"
-  # `version:`'s warning names the file by its absolute path.
-  sed "s|$dir|\${DIR}|g" "$tmp/report" >"$tmp/report.txt"
-  same_dir "$dir/k8s" "$tmp/k8s" "samples/classic/k8s"
-  same "$dir/k8s-report.txt" "$tmp/report.txt" "the classic sample's report"
-  check_output "$tmp/k8s"
+  convert_in_place classic
 }
 
 # --registry (issue 18): a service with `build:` is built as `ccompose

@@ -26,8 +26,6 @@
 #include "runtime/install.h"
 #include "runtime/internal.h"
 
-#define STATUS_FD 3
-
 static void
 sleep_ms (long ms)
 {
@@ -180,39 +178,37 @@ load_status (const char *id, cJSON **st, const char **status, cc_error_t *err)
   return 0;
 }
 
-/* The monitor: fork, fork again (so it is nobody's child), exec it.  It
-   answers with one JSON line on fd 3.  An exec that fails writes its
-   errno to EXEC_FD instead, a close-on-exec pipe: nothing there means
-   the exec went through.  */
+/* The helper program (the monitor, or another mode of it): fork, fork
+   again (so it is nobody's child), exec it.  It answers with one JSON
+   line on descriptor 3 and finds PASS_FD, if any, as descriptor 4.  An
+   exec that fails writes its errno to EXEC_FD instead, a close-on-exec
+   pipe: nothing there means the exec went through.  */
 static void __attribute__ ((noreturn))
-exec_monitor (const char *path, const char *id, bool start_now, int status_fd, int exec_fd)
+exec_helper (const char *path, char *const *argv, int status_fd, int exec_fd, int pass_fd)
 {
-  char fdbuf[16];
-  char *argv[] = { (char *)"ccompose-monitor",
-                   (char *)"runtime",
-                   (char *)"monitor",
-                   (char *)"--status-fd",
-                   fdbuf,
-                   start_now ? (char *)"--start" : (char *)id,
-                   start_now ? (char *)id : NULL,
-                   NULL };
   int e;
 
-  /* Out of the way of the dup2 below, still close-on-exec.  */
-  if (exec_fd <= STATUS_FD)
-    exec_fd = fcntl (exec_fd, F_DUPFD_CLOEXEC, STATUS_FD + 1);
-  if (status_fd != STATUS_FD)
+  /* Out of the way of the dup2s below, still close-on-exec.  */
+  if (exec_fd <= CC_RUNTIME_HELPER_PASS_FD)
+    exec_fd = fcntl (exec_fd, F_DUPFD_CLOEXEC, CC_RUNTIME_HELPER_PASS_FD + 1);
+  if (pass_fd >= 0 && pass_fd <= CC_RUNTIME_HELPER_STATUS_FD)
+    pass_fd = fcntl (pass_fd, F_DUPFD_CLOEXEC, CC_RUNTIME_HELPER_PASS_FD + 1);
+  if (status_fd != CC_RUNTIME_HELPER_STATUS_FD)
     {
-      dup2 (status_fd, STATUS_FD);
+      dup2 (status_fd, CC_RUNTIME_HELPER_STATUS_FD);
       close (status_fd);
     }
   else
-    fcntl (STATUS_FD, F_SETFD, 0);
-  /* Whatever the caller had open is not the monitor's business: closed
+    fcntl (CC_RUNTIME_HELPER_STATUS_FD, F_SETFD, 0);
+  if (pass_fd >= 0 && pass_fd != CC_RUNTIME_HELPER_PASS_FD)
+    dup2 (pass_fd, CC_RUNTIME_HELPER_PASS_FD);
+  else if (pass_fd >= 0)
+    fcntl (CC_RUNTIME_HELPER_PASS_FD, F_SETFD, 0);
+  /* Whatever the caller had open is not the helper's business: closed
      by the exec, so EXEC_FD stays usable until then (on a kernel older
-     than 5.11 they stay open in the monitor, which runs no user code).  */
-  close_range (STATUS_FD + 1, ~0U, CLOSE_RANGE_CLOEXEC);
-  snprintf (fdbuf, sizeof (fdbuf), "%d", STATUS_FD);
+     than 5.11 they stay open in the helper, which runs no user code).  */
+  close_range (pass_fd >= 0 ? CC_RUNTIME_HELPER_PASS_FD + 1 : CC_RUNTIME_HELPER_STATUS_FD + 1, ~0U,
+               CLOSE_RANGE_CLOEXEC);
   execv (path, argv);
   e = errno;
   if (write (exec_fd, &e, sizeof (e)) < 0)
@@ -220,7 +216,7 @@ exec_monitor (const char *path, const char *id, bool start_now, int status_fd, i
   _exit (127);
 }
 
-/* Why the monitor never reported: its exec failed (the errno is in the
+/* Why the helper never reported: its exec failed (the errno is in the
    pipe, written before the process exited and so before the status
    pipe's EOF), or it died on its own.  */
 static int
@@ -263,10 +259,13 @@ read_report (int fd, int exec_rd, const char *path, pid_t *pid, cc_error_t *err)
   return 0;
 }
 
+/* ARGS after the program's name, the first one a part's name
+   ("runtime", "network") as in `ccompose-monitor runtime monitor ...`.  */
 static int
-spawn_monitor (const char *id, bool start_now, cc_error_t *err)
+spawn_helper (char *const *args, int pass_fd, cc_error_t *err)
 {
   cleanup_free char *path = NULL;
+  cleanup_strv char **argv = NULL;
   int p[2], e[2];
   /* Held until the exec is over: no cleaner removes the program before.  */
   cleanup_close int lock = -1;
@@ -274,13 +273,15 @@ spawn_monitor (const char *id, bool start_now, cc_error_t *err)
   pid_t child, pid = 0;
   int status;
 
-  /* The callers name the container.  */
   if (cc_runtime_install_monitor (&path, &lock, err) < 0)
     return -1;
+  cc_strv_append (&argv, "ccompose-monitor");
+  for (char *const *a = args; *a; a++)
+    cc_strv_append (&argv, *a);
   if (pipe2 (p, O_CLOEXEC) < 0)
     return cc_error_make (err, errno, "pipe");
   rd = p[0], wr = p[1];
-  /* Non-blocking: read only once the monitor is gone, when a failed
+  /* Non-blocking: read only once the helper is gone, when a failed
      exec has long written its errno, and other children of ours (the
      engine starts several containers at once) may still hold the write
      end.  */
@@ -295,14 +296,37 @@ spawn_monitor (const char *id, bool start_now, cc_error_t *err)
       close (rd);
       close (exec_rd);
       if (fork () == 0)
-        exec_monitor (path, id, start_now, wr, exec_wr);
+        exec_helper (path, argv, wr, exec_wr, pass_fd);
       _exit (0);
     }
   close (get_and_reset (&wr));
   close (get_and_reset (&exec_wr));
   while (waitpid (child, &status, 0) < 0 && errno == EINTR)
     ;
-  if (read_report (rd, exec_rd, path, &pid, err) < 0)
+  return read_report (rd, exec_rd, path, &pid, err);
+}
+
+int
+cc_runtime_spawn_helper (char *const *args, int pass_fd, cc_error_t *err)
+{
+  return spawn_helper (args, pass_fd, err);
+}
+
+static int
+spawn_monitor (const char *id, bool start_now, cc_error_t *err)
+{
+  char fdbuf[16];
+  char *args[] = { (char *)"runtime",
+                   (char *)"monitor",
+                   (char *)"--status-fd",
+                   fdbuf,
+                   start_now ? (char *)"--start" : (char *)id,
+                   start_now ? (char *)id : NULL,
+                   NULL };
+
+  snprintf (fdbuf, sizeof (fdbuf), "%d", CC_RUNTIME_HELPER_STATUS_FD);
+  /* The callers name the container.  */
+  if (spawn_helper (args, -1, err) < 0)
     return cc_error_wrap (err, "container `%s`", id);
   return 0;
 }

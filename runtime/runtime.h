@@ -167,6 +167,15 @@ int cc_runtime_spec_load (const char *path, struct cc_runtime_spec **out, cc_err
 int cc_runtime_spec_of (const char *id, struct cc_runtime_spec **out, cc_error_t *err);
 cJSON *cc_runtime_spec_to_json (const struct cc_runtime_spec *spec);
 
+/* The helper program the monitor runs serves other parts too (the
+   embedded DNS's responder): run it with ARGS after its name, detached
+   (nobody's child), PASS_FD (>= 0) handed over as descriptor 4; it
+   reports one JSON line on descriptor 3, {"pid": N} or {"error": ...},
+   before this returns.  */
+#define CC_RUNTIME_HELPER_STATUS_FD 3
+#define CC_RUNTIME_HELPER_PASS_FD 4
+int cc_runtime_spawn_helper (char *const *args, int pass_fd, cc_error_t *err);
+
 /* Create the container (monitor started, process waiting before exec).  */
 int cc_runtime_create (const char *id, const struct cc_runtime_spec *spec, cc_error_t *err);
 /* Let a created container exec; an exited one is started again.  */

@@ -184,6 +184,38 @@ int cc_network_residue (bool fix, char *const *live, struct cc_findings *found, 
 typedef int (*cc_net_port_parse_fn) (const char *spec, struct cc_net_port *out, cc_error_t *err);
 int cc_network_tool (cc_net_port_parse_fn parse_port, const char *project, int argc, char **argv);
 
+/* ---- the embedded DNS at 127.0.0.11 (issue 16; network/dns.h) ---------- */
+
+/* Starts the helper program with ARGS after its name and PASS_FD as its
+   descriptor 4, and waits for its report on descriptor 3 (the engine
+   hands over cc_runtime_spawn_helper).  */
+typedef int (*cc_net_spawn_fn) (char *const *args, int pass_fd, cc_error_t *err);
+/* Start PROJECT's responder unless it runs; with ONLY_IF_RECORDED only
+   when it ran before (the record is there) and died.  */
+int cc_network_dns_ensure (const char *project, bool only_if_recorded, cc_net_spawn_fn spawn, cc_error_t *err);
+/* Kill PROJECT's responder and remove its record; none = success.  */
+int cc_network_dns_stop (const char *project, cc_error_t *err);
+/* The responder's counters, as JSON.  */
+int cc_network_dns_stats (const char *project, char **json, cc_error_t *err);
+/* Responders of projects not in LIVE (NULL: every project is live), and
+   live projects whose responder died ("missing: ..."), one line each in
+   *FOUND; FIX stops the first and starts the others again with SPAWN.  */
+int cc_network_dns_residue (bool fix, char *const *live, cc_net_spawn_fn spawn, char ***found, cc_error_t *err);
+
+/* What the responder asks about a container before answering with it:
+   its state file (a change there means its status may have changed),
+   and whether it may be answered with now (running, and healthy when it
+   has a healthcheck).  The helper program fills them from the runtime.  */
+struct cc_net_dns_liveness
+{
+  char *(*state_path) (const char *container);
+  bool (*eligible) (const char *container);
+};
+/* The responder's main: `ccompose-monitor network dns --status-fd 3
+   --lock-fd 4 PROJECT` (dns-server.c).  */
+int cc_network_dns_main (const char *project, int status_fd, int lock_fd, const struct cc_net_dns_liveness *live,
+                         char **argv);
+
 /* Self-repair (issue 17): when the firewall rules the networks of this
    namespace need are not all in the kernel (`iptables -F`, `nft flush
    ruleset`, `firewall-cmd --reload`, Docker restarting), or another

@@ -26,7 +26,11 @@ $(BUILD)/payload: tests/system/payload.c
 # init together with the start of its sha256.
 MONITOR_BIN := $(BUILD)/obj/runtime/ccompose-monitor
 MONITOR_BLOB := $(BUILD)/obj/runtime/monitor-blob.o
-MONITOR_OBJS := $(BUILD)/obj/runtime/monitor/main.o $(filter $(BUILD)/obj/runtime/%.o $(BUILD)/obj/lib/%.o,$(OBJS)) $(INIT_BLOB)
+# The embedded DNS's responder is a mode of it (issue 16): its three
+# files need lib/ and cJSON only.
+DNS_RESPONDER_OBJS := $(BUILD)/obj/network/dns-msg.o $(BUILD)/obj/network/dns-records.o $(BUILD)/obj/network/dns-server.o
+MONITOR_OBJS := $(BUILD)/obj/runtime/monitor/main.o $(filter $(BUILD)/obj/runtime/%.o $(BUILD)/obj/lib/%.o,$(OBJS)) \
+	$(DNS_RESPONDER_OBJS) $(INIT_BLOB)
 MONITOR_LIBS := $(shell pkg-config --libs libcjson libseccomp libcap 2>/dev/null) -lm
 
 $(MONITOR_BIN): $(MONITOR_OBJS)

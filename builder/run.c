@@ -314,7 +314,7 @@ write_etc (struct run *r, cc_error_t *err)
   ret = cc_write_file_atomic (hosts, b.data, b.len, 0644, err);
   cc_buf_reset (&b);
   if (ret < 0 || cc_write_file_atomic (resolv, "", 0, 0644, err) < 0
-      || cc_network_write_resolv (resolv, NULL, NULL, NULL, err) < 0)
+      || cc_network_write_resolv (resolv, CC_NET_RESOLV_LEGACY, NULL, NULL, NULL, err) < 0)
     return -1;
   r->spec->hosts_file = steal_pointer (&hosts);
   r->spec->resolv_conf = steal_pointer (&resolv);

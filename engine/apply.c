@@ -877,7 +877,8 @@ apply (const struct cc_project *p, struct cc_up_opts *o, struct cc_state *st, cc
   warn_orphans (plan, p, st->json);
   record_project (&u);
   if (check_externals (&u, err) < 0 || check_volumes (&u, err) < 0 || preflight (&u, err) < 0
-      || remove_planned (&u, err) < 0 || create_shared (&u, err) < 0 || run_levels (&u, err) < 0)
+      || remove_planned (&u, err) < 0 || create_shared (&u, err) < 0 || cc_engine_dns_start (st, err) < 0
+      || run_levels (&u, err) < 0)
     return -1;
   all = containers_of (&u, services);
   if (o->wait && wait_ready (&u, all, err) < 0)

@@ -337,11 +337,11 @@ set_files (struct cc_runtime_spec *s, const struct cc_project *p, const char *na
   s->owner = xstrdup (p->name);
   s->upper = cc_path_join (dir, "upper");
   s->work = cc_path_join (dir, "work");
+  s->hosts_file = cc_path_join (dir, "hosts");
+  s->resolv_conf = cc_path_join (dir, "resolv.conf");
   if (netns)
     {
       s->netns = xstrdup (netns);
-      s->hosts_file = cc_path_join (dir, "hosts");
-      s->resolv_conf = cc_path_join (dir, "resolv.conf");
       s->hostname_file = cc_path_join (dir, "hostname");
     }
 }

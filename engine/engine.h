@@ -516,6 +516,15 @@ int cc_engine_build_spec (const struct cc_project *p, const struct cc_service *s
 int cc_engine_create_container (const struct cc_project *p, const struct cc_service *svc, const cJSON *entry,
                                 const char *name, cc_error_t *err);
 
+/* ---- the embedded DNS (dns.c) ------------------------------------------- */
+
+/* Start the project's DNS responder unless it runs, once the project has
+   networks.  */
+int cc_engine_dns_start (struct cc_state *st, cc_error_t *err);
+/* Start it again if it ran and died (a warning when that fails): every
+   command that locks the project does.  */
+void cc_engine_dns_repair (const char *project);
+
 /* ---- volumes (volumes.c): `volume` and `volumes` ----------------------- */
 
 struct cc_engine_volume_opts

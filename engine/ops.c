@@ -95,7 +95,7 @@ external_name_of (const struct cc_project *p, const char *key)
 }
 
 static int
-attach_networks (const struct cc_project *p, const struct cc_service *svc, const char *name, int number,
+attach_networks (const struct cc_project *p, const struct cc_service *svc, const char *name, int number, bool oneoff,
                  const char *netns, const char *hosts, cc_error_t *err)
 {
   cleanup_free struct cc_net_port *ports = NULL;
@@ -116,11 +116,14 @@ attach_networks (const struct cc_project *p, const struct cc_service *svc, const
         .container = name,
         .service = svc->name,
         .number = number,
+        .oneoff = oneoff,
         .netns_path = netns,
         .ipv4_address = net->ipv4_address,
         .hostname = svc->hostname,
+        .domainname = svc->domainname,
         .aliases = net->aliases,
         .extra_hosts = extra,
+        .dns = svc->dns,
         .hosts_path = hosts,
         .ports = first ? ports : NULL,
         .n_ports = first ? svc->n_ports : 0,
@@ -144,23 +147,39 @@ write_file (const char *dir, const char *name, const char *text, cc_error_t *err
   return cc_write_file_in_place (path, text, strlen (text), err);
 }
 
-/* An empty list is no list: the host's resolv.conf applies.  */
-static char *const *
-nonempty (char *const *v)
+/* Docker's three: a container on networks asks the embedded DNS at
+   127.0.0.11 (so does one in another's namespace, service: and
+   container:, which asks that one's); host networking keeps the host's
+   resolver; network_mode none gets the host's servers but loopback ones.  */
+static enum cc_net_resolv_kind
+resolv_kind (const struct cc_service *svc)
 {
-  return v && *v ? v : NULL;
+  switch (svc->network_mode)
+    {
+    case CC_NETWORK_MODE_HOST:
+      return CC_NET_RESOLV_HOST;
+    case CC_NETWORK_MODE_NONE:
+      return CC_NET_RESOLV_LEGACY;
+    default:
+      return CC_NET_RESOLV_EMBEDDED;
+    }
 }
 
 static int
 write_files (const struct cc_service *svc, const char *dir, const char *hostname, cc_error_t *err)
 {
   cleanup_free char *resolv = cc_path_join (dir, "resolv.conf"), *hn_text = xasprintf ("%s\n", hostname);
+  cleanup_free char *hosts = cc_path_join (dir, "hosts");
+  cleanup_strv char **extra = extra_hosts_of (svc);
+  enum cc_net_resolv_kind kind = resolv_kind (svc);
 
-  if (cc_mkdir_p (dir, 0755, err) < 0 || write_file (dir, "hosts", minimal_hosts, err) < 0
-      || write_file (dir, "hostname", hn_text, err) < 0)
+  if (cc_mkdir_p (dir, 0755, err) < 0 || write_file (dir, "hostname", hn_text, err) < 0)
     return -1;
-  return cc_network_write_resolv (resolv, nonempty (svc->dns), nonempty (svc->dns_search), nonempty (svc->dns_opt),
-                                  err);
+  /* On networks the attach writes it again with the addresses.  */
+  if (kind == CC_NET_RESOLV_HOST ? cc_network_write_hosts_host_mode (hosts, extra, err) < 0
+                                 : write_file (dir, "hosts", minimal_hosts, err) < 0)
+    return -1;
+  return cc_network_write_resolv (resolv, kind, svc->dns, svc->dns_search, svc->dns_opt, err);
 }
 
 /* A container recreated in its old network namespace keeps its endpoints,
@@ -194,6 +213,7 @@ struct attach_job
   const char *name, *netns, *hosts;
   const struct cc_image *img;
   int number;
+  bool oneoff;
 };
 
 static int
@@ -204,15 +224,11 @@ create_runtime (const struct cc_project *p, const struct cc_service *svc, const 
 
   if (cc_engine_build_spec (p, svc, img, name, netns, &spec, err) < 0)
     return -1;
+  /* The host's network: copies of the host's hosts and resolv.conf
+   (write_files), as Docker binds them.  The runtime reads a NULL netns
+   as "a new empty one", so host mode must be said explicitly.  */
   if (netns == NULL)
-    {
-      /* The host's network: its own hosts and resolv.conf apply.  The
-         runtime reads a NULL netns as "a new empty one", so host mode
-         must be said explicitly.  */
-      free (spec->hosts_file), spec->hosts_file = NULL;
-      free (spec->resolv_conf), spec->resolv_conf = NULL;
-      free (spec->netns), spec->netns = xstrdup ("host");
-    }
+    free (spec->netns), spec->netns = xstrdup ("host");
   if (cc_mkdir_p (spec->upper, 0755, err) < 0 || cc_mkdir_p (spec->work, 0700, err) < 0
       || cc_image_pin (name, img->id, err) < 0)
     return -1;
@@ -228,7 +244,7 @@ attach_or_create (void *opaque, const char *half, cc_error_t *err)
   const struct attach_job *j = opaque;
 
   if (strcmp (half, "network") == 0)
-    return attach_networks (j->p, j->svc, j->name, j->number, j->netns, j->hosts, err);
+    return attach_networks (j->p, j->svc, j->name, j->number, j->oneoff, j->netns, j->hosts, err);
   return create_runtime (j->p, j->svc, j->name, j->img, j->netns, err);
 }
 
@@ -262,6 +278,7 @@ create_container (const struct cc_project *p, const struct cc_service *svc, cons
     .hosts = hosts,
     .img = img,
     .number = (int)cc_json_get_int (entry, "number", 1),
+    .oneoff = cc_json_get_bool (entry, "oneoff", false),
   };
   char *both[] = { "network", "runtime", NULL };
   bool attach = owned && ! keep_network && svc->network_mode == CC_NETWORK_MODE_DEFAULT;

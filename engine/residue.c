@@ -6,10 +6,10 @@
    container is claimed when a live project's state names it.  Each part
    judges what it owns (runtime: containers, monitors, cgroups; network:
    records, links, netns files and firewall rules, in every namespace the
-   root's networks live in; image: the store's temporary files; builder:
-   builds whose process is dead; volumes: driver mounts no container
-   uses and users no live project has); the
-   engine judges its own project directories, the mounts under the two
+   root's networks live in, and the embedded DNS's responders; image: the
+   store's temporary files; builder: builds whose process is dead;
+   volumes: driver mounts no container uses and users no live project
+   has); the engine judges its own project directories, the mounts under the two
    roots and the containers' data directories.  Resources of ANOTHER
    state root are not judged (parallel tests run with private roots)
    unless ALL walks every root found on the host; ALL also reports, once,
@@ -244,6 +244,21 @@ network (const struct cc_residue_scope *s, struct cc_findings *out, cc_error_t *
     cc_error_append (errors, &e);
 }
 
+/* The embedded DNS's responders (issue 16): those of projects that are
+   gone, and those live projects need that died ("missing: ..."; FIX
+   starts them again).  */
+static void
+dns_responders (const struct cc_residue_scope *s, struct cc_findings *out, cc_error_t *errors)
+{
+  cleanup_strv char **lines = NULL;
+  cc_error_t e = NULL;
+
+  if (cc_network_dns_residue (s->fix, s->projects, cc_runtime_spawn_helper, &lines, &e) < 0)
+    cc_error_append (errors, &e);
+  for (char **l = lines; l && *l; l++)
+    cc_findings_add (out, "dns", true, xstrdup (*l), NULL);
+}
+
 /* Containers' directories under the data root (logs, overlay upper and
    work, the files bound on /etc/hosts, resolv.conf, hostname) that this
    root no longer records.  A live project's container whose runtime
@@ -281,6 +296,7 @@ static const scanner_fn scanners[] = {
   cc_volumes_residue,
   cc_runtime_residue_containers,
   network,
+  dns_responders,
   cc_runtime_residue_monitors,
   cc_runtime_residue_cgroups,
   data_dirs,

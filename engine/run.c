@@ -137,7 +137,7 @@ run_oneoff (const struct cc_project *p, const struct cc_run_opts *o, char **name
       || resolve_image (p, svc, o->build, &image_id, err) < 0)
     return -1;
   name = o->name ? xstrdup (o->name) : cc_paths_oneoff_name (p->name, o->service, suffix);
-  if (cc_state_open (p->name, true, &st, err) < 0)
+  if (cc_state_open (p->name, true, &st, err) < 0 || cc_engine_dns_start (st, err) < 0)
     return -1;
   if (cJSON_HasObjectItem (cc_state_section (st, "containers"), name))
     return cc_error_make (err, EEXIST, "container name `%s` is already in use", name);

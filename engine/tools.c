@@ -16,7 +16,7 @@
 static int
 network_tool (const char *project, int argc, char **argv)
 {
-  return cc_network_tool (cc_engine_parse_publish, project, argc, argv);
+  return cc_network_tool (cc_engine_parse_publish, cc_runtime_spawn_helper, project, argc, argv);
 }
 
 static const struct

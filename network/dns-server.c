@@ -238,8 +238,11 @@ is_eligible (const char *container, void *data)
   struct stat st = { 0 };
   bool same;
 
+  /* No state file: an endpoint the low-level tools made without a
+     container, or one whose runtime record is not written yet; the
+     liveness callback decides.  */
   if (stat (h->path, &st) < 0)
-    return false;
+    memset (&st, 0, sizeof (st));
   same = h->checked >= 0 && st.st_dev == h->dev && st.st_ino == h->ino && st.st_size == h->size
          && st.st_mtim.tv_sec == h->mtime.tv_sec && st.st_mtim.tv_nsec == h->mtime.tv_nsec;
   if (same && now - h->checked < HEALTH_RECHECK_MS)

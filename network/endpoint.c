@@ -87,10 +87,19 @@ set_names_and_ports (cJSON *m, const struct cc_net_endpoint *ep, const struct cc
 {
   cc_json_set_string (m, "service", ep->service ? ep->service : "");
   cc_json_set_int (m, "number", ep->number);
+  if (ep->oneoff)
+    cc_json_set_bool (m, "oneoff", true);
+  else
+    cJSON_DeleteItemFromObjectCaseSensitive (m, "oneoff");
   set_or_remove (m, "hostname", ep->hostname);
+  set_or_remove (m, "domainname", ep->domainname);
   set_or_remove (m, "hosts_path", ep->hosts_path);
   cc_json_set (m, "aliases", cc_json_from_strv (ep->aliases));
   cc_json_set (m, "extra_hosts", cc_json_from_strv (ep->extra_hosts));
+  if (ep->dns && *ep->dns)
+    cc_json_set (m, "dns", cc_json_from_strv (ep->dns));
+  else
+    cJSON_DeleteItemFromObjectCaseSensitive (m, "dns");
   cc_json_set (m, "ports", cc_net_ports_to_json (ports, ep->n_ports));
 }
 
@@ -334,9 +343,12 @@ record_all (const struct cc_net_endpoint *eps, size_t n, struct wiring *w, char 
 }
 
 /* Under the lock again, from the state as it is now (other attaches may
-   have come and gone): one firewall commit, the hosts files.  */
+   have come and gone): one firewall commit, the new members' own hosts
+   files; then, once the lock is released, the embedded DNS of every
+   project on their networks reads the state again (cc_net_state_close),
+   so a container's peers resolve it before it starts.  */
 static int
-publish_state (char *const *projects, cc_error_t *err)
+publish_state (const struct cc_net_endpoint *eps, size_t n, char *const *projects, cc_error_t *err)
 {
   cleanup_net_state struct cc_net_state st = { .lock_fd = -1 };
   cc_error_t list = NULL, e = NULL;
@@ -344,9 +356,11 @@ publish_state (char *const *projects, cc_error_t *err)
   if (cc_net_state_open (&st, err) < 0 || cc_firewall_sync (st.root, err) < 0)
     return -1;
   cc_crash_point ("member firewall");
-  for (char *const *p = projects; p && *p; p++)
-    if (cc_hosts_update_project (st.root, *p, &e) < 0)
+  for (size_t i = 0; i < n; i++)
+    if (cc_hosts_write_one (st.root, eps[i].project, eps[i].container, &e) < 0)
       cc_error_append (&list, &e);
+  for (char *const *p = projects; p && *p; p++)
+    cc_net_state_notify_dns (&st, *p);
   return list ? cc_net_give_errors (err, &list) : 0;
 }
 
@@ -365,7 +379,7 @@ cc_network_attach_many (const struct cc_net_endpoint *eps, size_t n, struct cc_n
   for (size_t i = 0; i < n; i++)
     if (setup_member (w[i].net, w[i].m, err) < 0)
       return n > 1 ? cc_error_wrap (err, "container `%s`", eps[i].container) : -1;
-  if (publish_state (projects, err) < 0)
+  if (publish_state (eps, n, projects, err) < 0)
     return -1;
   for (size_t i = 0; out && i < n; i++)
     fill_attachment (w[i].net, w[i].m, &out[i]);
@@ -389,8 +403,14 @@ detach_entered (struct cc_net_state *st, cJSON *net, cJSON **detach, size_t n, b
   cleanup_nl_sock struct nl_sock *sk = NULL;
   cc_error_t list = NULL, e = NULL;
 
+  /* The responders of everyone on the network forget them once the
+     state is closed (cc_net_state_close).  */
+  cc_net_state_notify_dns (st, cc_json_get_string (net, "project"));
   for (size_t i = 0; i < n; i++)
-    cJSON_DetachItemViaPointer (members, detach[i]);
+    {
+      cc_net_state_notify_dns (st, cc_net_member_project (net, detach[i]));
+      cJSON_DetachItemViaPointer (members, detach[i]);
+    }
   if (! gone && cc_firewall_sync (st->root, &e) < 0)
     cc_error_append (&list, &e);
   if (! gone && cc_nl_open (-1, &sk, &e) < 0)
@@ -399,8 +419,6 @@ detach_entered (struct cc_net_state *st, cJSON *net, cJSON **detach, size_t n, b
   for (size_t i = 0; sk && i < n; i++)
     if (cc_nl_link_delete (sk, cc_json_get_string (detach[i], "host_veth"), &e) < 0)
       cc_error_append (&list, &e);
-  if (cc_hosts_update_project (st->root, cc_json_get_string (net, "project"), &e) < 0)
-    cc_error_append (&list, &e);
   for (size_t i = 0; i < n; i++)
     if (list)
       cJSON_AddItemToArray (members, detach[i]);

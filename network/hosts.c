@@ -1,8 +1,11 @@
-/* /etc/hosts and /etc/resolv.conf for containers.  Name resolution is a
-   static hosts file per container, kept current: daemonless ccompose has
-   no resident DNS server.  Files are rewritten in place because a
-   single-file bind mount pins the inode: a rename would leave the
-   container looking at the old file.  */
+/* /etc/hosts and /etc/resolv.conf for containers, as Docker writes them
+   since its embedded DNS (daemon/libnetwork/etchosts, internal/resolvconf):
+   the hosts file holds localhost, the extra_hosts and the container's
+   own name; other containers' names resolve through 127.0.0.11
+   (dns-server.c), so no file of a running container is rewritten when
+   others come and go.  Files are written in place because a single-file
+   bind mount pins the inode: a rename would leave the container looking
+   at the old file.  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -15,13 +18,15 @@
 #include "lib/json.h"
 #include "lib/strv.h"
 #include "lib/xalloc.h"
+#include "network/dns.h"
 #include "network/netimpl.h"
 #include "network/network.h"
 
+/* Docker's defaultContentIPv4 and defaultContentIPv6.  */
 static const char hosts_header[] = "127.0.0.1\tlocalhost\n"
                                    "::1\tlocalhost ip6-localhost ip6-loopback\n"
-                                   "fe00::0\tip6-localnet\n"
-                                   "ff00::0\tip6-mcastprefix\n"
+                                   "fe00::\tip6-localnet\n"
+                                   "ff00::\tip6-mcastprefix\n"
                                    "ff02::1\tip6-allnodes\n"
                                    "ff02::2\tip6-allrouters\n";
 
@@ -29,37 +34,6 @@ static bool
 str_eq (const char *a, const char *b)
 {
   return a && b && strcmp (a, b) == 0;
-}
-
-static void
-add_name (char ***names, const char *n)
-{
-  if (n && *n && ! cc_strv_contains (*names, n))
-    cc_strv_append (names, n);
-}
-
-/* container, service, service-N, aliases, hostname.  */
-static void
-member_line (struct cc_buf *o, const cJSON *m)
-{
-  cleanup_strv char **names = NULL;
-  cleanup_free char *joined = NULL;
-  const char *service = cc_json_get_string (m, "service");
-  const cJSON *a;
-
-  add_name (&names, cc_json_get_string (m, "hostname"));
-  add_name (&names, cc_json_get_string (m, "container"));
-  add_name (&names, service);
-  if (service && *service)
-    {
-      cleanup_free char *numbered = xasprintf ("%s-%d", service, (int)cc_json_get_int (m, "number", 1));
-      add_name (&names, numbered);
-    }
-  for (a = cc_net_first (m, "aliases"); a; a = a->next)
-    if (cJSON_IsString (a))
-      add_name (&names, a->valuestring);
-  joined = cc_strv_join (names, " ");
-  cc_buf_printf (o, "%s\t%s\n", cc_json_get_string (m, "ip"), joined);
 }
 
 /* "name:ip", "name=ip" or "name:host-gateway".  */
@@ -105,99 +79,67 @@ first_membership (const cJSON *state, const char *project, const char *container
   return NULL;
 }
 
-/* A network PROJECT owns, or one its containers joined as external: a
-   change of PROJECT's members shows in the files of everyone on it.  */
-static bool
-is_touched_by (const cJSON *net, const char *project)
-{
-  const cJSON *m;
-
-  if (str_eq (cc_json_get_string (net, "project"), project))
-    return true;
-  for (m = cc_net_first (net, "members"); m; m = m->next)
-    if (str_eq (cc_net_member_project (net, m), project))
-      return true;
-  return false;
-}
-
-/* The lines of every member of each network of PROJECT, rendered once per
-   update: every file that lists a network holds the same lines for it, and
-   rendering them per file made one update cost O(N^2) (25 ms for 200
-   containers, paid under the network lock by every attach).  */
-struct blocks
-{
-  const cJSON **nets;
-  char **text;
-  size_t n;
-};
-
-static void
-blocks_release (struct blocks *b)
-{
-  for (size_t i = 0; i < b->n; i++)
-    free (b->text[i]);
-  free (b->text);
-  free (b->nets);
-}
-#define cleanup_blocks __attribute__ ((cleanup (blocks_release)))
-
-/* Every network: a container of PROJECT may be on another project's, and
-   a container of another project on PROJECT's.  */
-static void
-blocks_render (const cJSON *state, struct blocks *b)
-{
-  const cJSON *net, *m;
-
-  for (net = cc_net_first (state, "networks"); net; net = net->next)
-    {
-      cleanup_buf struct cc_buf o = { 0 };
-
-      for (m = cc_net_first (net, "members"); m; m = m->next)
-        member_line (&o, m);
-      b->nets = xreallocarray (b->nets, b->n + 1, sizeof (*b->nets));
-      b->text = xreallocarray (b->text, b->n + 1, sizeof (*b->text));
-      b->nets[b->n] = net;
-      b->text[b->n++] = o.len ? cc_buf_steal (&o) : xstrdup ("");
-    }
-}
-
+/* Docker's makeHostsRecs: the hostname with its domain, and the short
+   name too when that makes a FQDN.  */
 static char *
-render_from_blocks (const cJSON *state, const struct blocks *b, const char *project, const char *container)
+own_names (const cJSON *m)
 {
-  cleanup_buf struct cc_buf o = { 0 };
-  const cJSON *first_net = NULL, *self, *e;
-  const char *gateway;
+  const char *host = cc_json_get_string (m, "hostname");
+  const char *domain = cc_json_get_string (m, "domainname");
+  cleanup_free char *fqdn = NULL;
+  const char *dot;
 
-  self = first_membership (state, project, container, &first_net);
-  if (self == NULL)
-    return NULL;
-  gateway = cc_json_get_string (first_net, "gateway");
-  cc_buf_puts (&o, hosts_header);
-  cc_buf_puts (&o, "# ccompose: containers on the networks this one shares, rewritten as they change\n");
-  for (size_t i = 0; i < b->n; i++)
-    if (membership (b->nets[i], project, container))
-      cc_buf_puts (&o, b->text[i]);
-  cc_buf_printf (&o, "%s\thost.docker.internal host.containers.internal\n", gateway);
-  for (e = cc_net_first (self, "extra_hosts"); e; e = e->next)
-    if (cJSON_IsString (e))
-      extra_host_line (&o, e->valuestring, gateway);
-  return cc_buf_steal (&o);
+  if (host == NULL || *host == '\0')
+    host = cc_json_get_string (m, "container");
+  fqdn = domain && *domain ? xasprintf ("%s.%s", host, domain) : xstrdup (host);
+  dot = strchr (fqdn, '.');
+  return dot ? xasprintf ("%s %.*s", fqdn, (int)(dot - fqdn), fqdn) : steal_pointer (&fqdn);
 }
 
 char *
 cc_hosts_render (const cJSON *state, const char *project, const char *container)
 {
-  cleanup_blocks struct blocks b = { 0 };
+  cleanup_buf struct cc_buf o = { 0 };
+  const cJSON *first_net = NULL, *self, *net, *e;
 
-  blocks_render (state, &b);
-  return render_from_blocks (state, &b, project, container);
+  self = first_membership (state, project, container, &first_net);
+  if (self == NULL)
+    return NULL;
+  cc_buf_puts (&o, hosts_header);
+  for (e = cc_net_first (self, "extra_hosts"); e; e = e->next)
+    if (cJSON_IsString (e))
+      extra_host_line (&o, e->valuestring, cc_json_get_string (first_net, "gateway"));
+  /* One line per address, as Docker adds one per interface.  */
+  for (net = first_net; net; net = net->next)
+    {
+      const cJSON *m = membership (net, project, container);
+      cleanup_free char *names = m ? own_names (m) : NULL;
+      if (names)
+        cc_buf_printf (&o, "%s\t%s\n", cc_json_get_string (m, "ip"), names);
+    }
+  return cc_buf_steal (&o);
+}
+
+/* The host's file (network_mode: host), unless extra_hosts are given:
+   then Docker's defaults and the extra hosts, so that one can override
+   a name the host's file has.  */
+char *
+cc_hosts_render_host_mode (const char *host, char *const *extra_hosts)
+{
+  cleanup_buf struct cc_buf o = { 0 };
+
+  if (extra_hosts == NULL || *extra_hosts == NULL)
+    return xstrdup (host ? host : hosts_header);
+  cc_buf_puts (&o, hosts_header);
+  for (char *const *e = extra_hosts; *e; e++)
+    extra_host_line (&o, *e, NULL);
+  return cc_buf_steal (&o);
 }
 
 static int
-write_hosts (const cJSON *state, const struct blocks *b, const char *project, const char *container, const char *path,
-             cc_error_t *err)
+write_hosts (const cJSON *state, const char *project, const char *container, const char *path, cc_error_t *err)
 {
-  cleanup_free char *text = render_from_blocks (state, b, project, container);
+  cleanup_free char *text = cc_hosts_render (state, project, container);
 
   if (text == NULL)
     return cc_error_make (err, ENOENT, "container `%s` is on no network of project `%s`", container, project);
@@ -205,42 +147,20 @@ write_hosts (const cJSON *state, const struct blocks *b, const char *project, co
 }
 
 int
-cc_hosts_update_project (const cJSON *state, const char *project, cc_error_t *err)
+cc_hosts_write_one (const cJSON *state, const char *project, const char *container, cc_error_t *err)
 {
-  cleanup_strv char **done = NULL;
-  cleanup_blocks struct blocks b = { 0 };
-  cc_error_t list = NULL, e = NULL;
-  const cJSON *net, *m;
+  const cJSON *net = NULL, *m = first_membership (state, project, container, &net);
+  const char *path = cc_json_get_string (m, "hosts_path");
 
-  blocks_render (state, &b);
-  for (net = cc_net_first (state, "networks"); net; net = net->next)
-    {
-      if (! is_touched_by (net, project))
-        continue;
-      for (m = cc_net_first (net, "members"); m; m = m->next)
-        {
-          const char *c = cc_json_get_string (m, "container");
-          const char *path = cc_json_get_string (m, "hosts_path");
-
-          if (c == NULL || path == NULL || *path == '\0' || cc_strv_contains (done, c))
-            continue;
-          cc_strv_append (&done, c);
-          /* A container whose directory is already gone has no file to
-             keep current; that must not block the teardown of others.  */
-          if (write_hosts (state, &b, cc_net_member_project (net, m), c, path, &e) < 0 && e->status == ENOENT)
-            cc_error_release (&e);
-          else if (e)
-            cc_error_append (&list, &e);
-        }
-    }
-  return list ? cc_net_give_errors (err, &list) : 0;
+  if (m == NULL || path == NULL || *path == '\0')
+    return 0;
+  return write_hosts (state, project, container, path, err);
 }
 
 int
 cc_network_write_hosts (const char *project, const char *container, cc_error_t *err)
 {
   cleanup_net_state struct cc_net_state st = { .lock_fd = -1 };
-  cleanup_blocks struct blocks b = { 0 };
   const cJSON *net = NULL, *m;
   const char *path;
 
@@ -252,9 +172,20 @@ cc_network_write_hosts (const char *project, const char *container, cc_error_t *
   path = cc_json_get_string (m, "hosts_path");
   if (path == NULL || *path == '\0')
     return cc_error_make (err, EINVAL, "container `%s` has no hosts file", container);
-  blocks_render (st.root, &b);
-  return write_hosts (st.root, &b, project, container, path, err);
+  return write_hosts (st.root, project, container, path, err);
 }
+
+int
+cc_network_write_hosts_host_mode (const char *path, char *const *extra_hosts, cc_error_t *err)
+{
+  cleanup_free char *host = NULL, *text = NULL;
+
+  cc_read_file_max ("/etc/hosts", 1 << 20, &host, NULL, NULL);
+  text = cc_hosts_render_host_mode (host, extra_hosts);
+  return cc_write_file_in_place (path, text, strlen (text), err);
+}
+
+/* ---- resolv.conf ------------------------------------------------------------ */
 
 static bool
 is_loopback_server (const char *addr)
@@ -280,62 +211,182 @@ put_line (struct cc_buf *o, const char *key, char *const *v)
   cc_buf_putc (o, '\n');
 }
 
-/* Docker's rule: the host's file minus loopback nameservers (they mean
-   nothing inside another namespace); none left means public resolvers.  */
-char *
-cc_resolv_render (const char *host, char *const *dns, char *const *search, char *const *opts)
+static void
+put_raw (struct cc_buf *o, char *const *lines)
 {
-  cleanup_strv char **lines = cc_strv_split (host ? host : "", '\n', true);
-  cleanup_strv char **servers = NULL;
-  cleanup_buf struct cc_buf o = { 0 };
-  static char *const fallback[] = { (char *)"8.8.8.8", (char *)"8.8.4.4", NULL };
-  char *const *use;
+  for (; lines && *lines; lines++)
+    cc_buf_printf (o, "%s\n", *lines);
+}
 
-  cc_buf_puts (&o, "# Generated by ccompose\n");
+/* The host's file, read as Docker's resolvconf package reads it.  */
+struct resolv
+{
+  char **servers, **search, **options, **other;
+};
+
+static void
+resolv_release (struct resolv *r)
+{
+  cc_strv_free (r->servers);
+  cc_strv_free (r->search);
+  cc_strv_free (r->options);
+  cc_strv_free (r->other);
+}
+#define cleanup_resolv __attribute__ ((cleanup (resolv_release)))
+
+static void
+resolv_parse (const char *text, struct resolv *r)
+{
+  cleanup_strv char **lines = cc_strv_split (text ? text : "", '\n', true);
+
   for (char **l = lines; l && *l; l++)
     {
-      char key[32], val[256];
-
-      if (sscanf (*l, " %31s %255s", key, val) != 2 || key[0] == '#' || key[0] == ';')
+      cleanup_strv char **words = NULL;
+      const char *p = *l + strspn (*l, " \t");
+      if (*p == '#' || *p == ';' || *p == '\0')
         continue;
-      if (strcmp (key, "nameserver") == 0 && ! is_loopback_server (val))
-        cc_strv_append (&servers, val);
-      else if ((strcmp (key, "search") == 0 && search == NULL) || (strcmp (key, "options") == 0 && opts == NULL))
-        cc_buf_printf (&o, "%s\n", *l);
+      for (char *w = strtok (*l, " \t\r"); w; w = strtok (NULL, " \t\r"))
+        cc_strv_append (&words, w);
+      if (words == NULL || words[1] == NULL)
+        continue;
+      if (strcmp (words[0], "nameserver") == 0)
+        cc_strv_append (&r->servers, words[1]);
+      /* The last of `search` and `domain` wins, as in the resolver.  */
+      else if (strcmp (words[0], "search") == 0 || strcmp (words[0], "domain") == 0)
+        {
+          cc_strv_free (r->search);
+          r->search = cc_strv_dup (words + 1);
+        }
+      else if (strcmp (words[0], "options") == 0)
+        for (char **w = words + 1; *w; w++)
+          cc_strv_append (&r->options, *w);
+      else
+        {
+          cleanup_free char *joined = cc_strv_join (words, " ");
+          cc_strv_append (&r->other, joined);
+        }
     }
-  use = dns && *dns ? dns : servers ? servers : fallback;
-  put_lines (&o, "nameserver", use);
-  put_line (&o, "search", search);
-  put_line (&o, "options", opts);
+}
+
+static bool
+has_option (char *const *options, const char *name)
+{
+  size_t n = strlen (name);
+
+  for (; options && *options; options++)
+    if (strncmp (*options, name, n) == 0 && ((*options)[n] == '\0' || (*options)[n] == ':'))
+      return true;
+  return false;
+}
+
+static void
+put_ext_servers (struct cc_buf *o, char *const *servers, bool host)
+{
+  if (servers == NULL || *servers == NULL)
+    {
+      cc_buf_puts (o, "# NO EXTERNAL NAMESERVERS DEFINED\n");
+      return;
+    }
+  cc_buf_puts (o, "# ExtServers: [");
+  for (char *const *s = servers; *s; s++)
+    cc_buf_printf (o, "%s%s%s%s", s == servers ? "" : " ", host ? "host(" : "", *s, host ? ")" : "");
+  cc_buf_puts (o, "]\n");
+}
+
+/* Docker's TransformForIntNS: the internal resolver is the only
+   nameserver, the others are where it forwards to (the host's from the
+   host's namespace, `dns:` from the container's), and ndots:0 is added
+   unless an ndots option is given.  */
+static void
+render_embedded (struct cc_buf *o, struct resolv *r, const char *host_path, char *const *dns, char *const *search,
+                 char *const *opts)
+{
+  cleanup_strv char **options = cc_strv_dup (opts ? opts : r->options);
+  bool ndots_given = has_option (options, "ndots");
+  cleanup_strv char **overrides = NULL;
+
+  if (! ndots_given)
+    cc_strv_append (&options, "ndots:0");
+  cc_buf_puts (o, "nameserver " CC_DNS_ADDR "\n");
+  put_line (o, "search", search ? search : r->search);
+  put_line (o, "options", options);
+  put_raw (o, r->other);
+  cc_buf_printf (o, "\n# Based on host file: '%s' (internal resolver)\n", host_path ? host_path : "/etc/resolv.conf");
+  put_ext_servers (o, dns ? dns : r->servers, dns == NULL);
+  if (dns)
+    cc_strv_append (&overrides, "nameservers");
+  if (search)
+    cc_strv_append (&overrides, "search");
+  if (opts)
+    cc_strv_append (&overrides, "options");
+  {
+    cleanup_free char *joined = overrides ? cc_strv_join (overrides, " ") : xstrdup ("");
+    cc_buf_printf (o, "# Overrides: [%s]\n", joined);
+  }
+  cc_buf_printf (o, "# Option ndots from: %s\n", ndots_given ? (opts ? "override" : "host") : "internal");
+}
+
+/* The legacy rule (network_mode: none): the host's servers but the
+   loopback ones, which mean nothing in another namespace; none left
+   means public resolvers.  */
+static void
+render_legacy (struct cc_buf *o, struct resolv *r, char *const *dns, char *const *search, char *const *opts)
+{
+  static char *const fallback[] = { (char *)"8.8.8.8", (char *)"8.8.4.4", NULL };
+  cleanup_strv char **servers = NULL;
+
+  for (char **s = r->servers; s && *s; s++)
+    if (! is_loopback_server (*s))
+      cc_strv_append (&servers, *s);
+  put_line (o, "search", search ? search : r->search);
+  put_line (o, "options", opts ? opts : r->options);
+  put_lines (o, "nameserver", dns && *dns ? dns : servers ? servers : fallback);
+}
+
+/* network_mode: host: the host's file, with the compose overrides.  */
+static void
+render_host (struct cc_buf *o, struct resolv *r, char *const *dns, char *const *search, char *const *opts)
+{
+  put_lines (o, "nameserver", dns ? dns : r->servers);
+  put_line (o, "search", search ? search : r->search);
+  put_line (o, "options", opts ? opts : r->options);
+  put_raw (o, r->other);
+}
+
+char *
+cc_resolv_render (const char *host, const char *host_path, enum cc_net_resolv_kind kind, char *const *dns,
+                  char *const *search, char *const *opts)
+{
+  cleanup_buf struct cc_buf o = { 0 };
+  cleanup_resolv struct resolv r = { 0 };
+
+  if (dns && *dns == NULL)
+    dns = NULL;
+  if (search && *search == NULL)
+    search = NULL;
+  if (opts && *opts == NULL)
+    opts = NULL;
+  resolv_parse (host, &r);
+  cc_buf_puts (&o, "# Generated by ccompose\n");
+  if (kind == CC_NET_RESOLV_EMBEDDED)
+    {
+      cc_buf_putc (&o, '\n');
+      render_embedded (&o, &r, host_path, dns, search, opts);
+    }
+  else if (kind == CC_NET_RESOLV_HOST)
+    render_host (&o, &r, dns, search, opts);
+  else
+    render_legacy (&o, &r, dns, search, opts);
   return cc_buf_steal (&o);
 }
 
-static char *
-host_resolv_text (void)
-{
-  char *text = NULL;
-  cleanup_free char *rendered = NULL;
-
-  if (cc_read_file ("/etc/resolv.conf", &text, NULL, NULL) < 0)
-    return NULL;
-  /* systemd-resolved's stub 127.0.0.53 is useless in a container: its
-     upstream list lives here.  */
-  rendered = cc_resolv_render (text, NULL, NULL, NULL);
-  if (strstr (rendered, "nameserver 8.8.8.8\nnameserver 8.8.4.4\n")
-      && cc_file_exists ("/run/systemd/resolve/resolv.conf"))
-    {
-      free (text);
-      text = NULL;
-      cc_read_file ("/run/systemd/resolve/resolv.conf", &text, NULL, NULL);
-    }
-  return text;
-}
-
 int
-cc_network_write_resolv (const char *path, char *const *dns, char *const *search, char *const *opts, cc_error_t *err)
+cc_network_write_resolv (const char *path, enum cc_net_resolv_kind kind, char *const *dns, char *const *search,
+                         char *const *opts, cc_error_t *err)
 {
-  cleanup_free char *host = host_resolv_text ();
-  cleanup_free char *text = cc_resolv_render (host, dns, search, opts);
+  cleanup_free char *host_path = NULL;
+  cleanup_free char *host = cc_dns_host_resolv (&host_path);
+  cleanup_free char *text = cc_resolv_render (host, host_path, kind, dns, search, opts);
 
   return cc_write_file_in_place (path, text, strlen (text), err);
 }

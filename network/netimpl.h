@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "lib/error.h"
+#include "network/network.h"
 #include "network/state.h"
 
 /* Hand the collected LIST over to ERR (appending when ERR holds one).  */
@@ -40,10 +41,14 @@ int cc_network_debug_rules (char **text, cc_error_t *err);
 /* The hosts file of CONTAINER of PROJECT from STATE, or NULL when the
    container is on no network.  Pure.  */
 char *cc_hosts_render (const cJSON *state, const char *project, const char *container);
-/* resolv.conf from the host's text (NULL = none) and the overrides.  Pure.  */
-char *cc_resolv_render (const char *host, char *const *dns, char *const *search, char *const *opts);
-/* Rewrite in place every hosts file of PROJECT's containers; errors are
-   collected.  */
-int cc_hosts_update_project (const cJSON *state, const char *project, cc_error_t *err);
+/* A network_mode: host container's, from the host's text.  Pure.  */
+char *cc_hosts_render_host_mode (const char *host, char *const *extra_hosts);
+/* resolv.conf of KIND from the host's text (NULL = none), read from
+   HOST_PATH, and the overrides.  Pure.  */
+char *cc_resolv_render (const char *host, const char *host_path, enum cc_net_resolv_kind kind, char *const *dns,
+                        char *const *search, char *const *opts);
+/* Write CONTAINER's hosts file, if it has one; a container on no network
+   is left alone.  */
+int cc_hosts_write_one (const cJSON *state, const char *project, const char *container, cc_error_t *err);
 
 #endif

@@ -93,11 +93,14 @@ struct cc_net_endpoint
   const char *container; /* <project>-<service>-<n> */
   const char *service;
   int number;               /* replica number n */
+  bool oneoff;              /* `run`: known by its own name only, as Docker Compose's */
   const char *netns_path;   /* NULL = cc_netns_path (container) */
   const char *ipv4_address; /* fixed address, NULL = allocate */
   const char *hostname;     /* NULL = none beyond the names above */
+  const char *domainname;   /* with the hostname, its line in /etc/hosts */
   char *const *aliases;     /* network aliases, NULL-terminated or NULL */
   char *const *extra_hosts; /* "name:ip" or "name:host-gateway" */
+  char *const *dns;         /* `dns:` servers: the embedded DNS forwards there */
   const char *hosts_path;   /* this container's /etc/hosts source; NULL = none */
   const struct cc_net_port *ports;
   size_t n_ports;
@@ -113,8 +116,9 @@ struct cc_net_attachment
 void cc_net_attachment_release (struct cc_net_attachment *a);
 
 /* veth pair (peer created inside the netns), address, lo up, default route
-   via the gateway (first non-internal network only), published ports, and
-   the hosts files of every container sharing the network rewritten.  */
+   via the gateway (first non-internal network only), published ports, the
+   container's own hosts file, and the embedded DNS of every project on the
+   network told (it answers for the container before this returns).  */
 int cc_network_attach (const struct cc_net_endpoint *ep, struct cc_net_attachment *out, cc_error_t *err);
 /* N endpoints recorded under one lock, then wired without it, then one
    firewall commit per table and one hosts update; OUT (may be NULL) has N
@@ -143,13 +147,26 @@ int cc_network_container_ports (const char *project, const char *container, stru
 int cc_network_preflight (const char *project, const char *service, const struct cc_net_port *ports, size_t n,
                           cc_error_t *err);
 
-/* Rewrite the hosts file of CONTAINER in place (inode kept).  */
+/* Rewrite the hosts file of CONTAINER in place (inode kept): Docker's
+   localhost lines, the extra hosts, its own name and addresses.  */
 int cc_network_write_hosts (const char *project, const char *container, cc_error_t *err);
-/* resolv.conf from the host's (loopback nameservers dropped) or from
-   dns / dns_search / dns_opt (each NULL-terminated, or NULL).  Written in
-   place, like the hosts file.  */
-int cc_network_write_resolv (const char *path, char *const *dns, char *const *search, char *const *opts,
-                             cc_error_t *err);
+/* The hosts file of a network_mode: host container: the host's, or with
+   EXTRA_HOSTS Docker's defaults and those.  */
+int cc_network_write_hosts_host_mode (const char *path, char *const *extra_hosts, cc_error_t *err);
+
+/* Which resolv.conf a container gets (Docker's three).  */
+enum cc_net_resolv_kind
+{
+  CC_NET_RESOLV_EMBEDDED, /* on networks: nameserver 127.0.0.11, ndots:0 */
+  CC_NET_RESOLV_HOST,     /* network_mode: host: the host's file */
+  CC_NET_RESOLV_LEGACY,   /* network_mode: none: the host's servers but loopback ones */
+};
+/* resolv.conf of KIND from the host's (CCOMPOSE_RESOLV_CONF, default
+   /etc/resolv.conf; systemd-resolved's own file when the host's names
+   only its stub) with dns / dns_search / dns_opt (each NULL-terminated,
+   or NULL) over it.  Written in place, like the hosts file.  */
+int cc_network_write_resolv (const char *path, enum cc_net_resolv_kind kind, char *const *dns, char *const *search,
+                             char *const *opts, cc_error_t *err);
 
 /* Persistent network namespace bound at cc_state_dir()/netns/NAME, lo up.
    Used for bridge networks and network_mode none.  Existing = success.
@@ -177,19 +194,21 @@ int cc_network_teardown_project (const char *project, cc_error_t *err);
 struct cc_findings;
 int cc_network_residue (bool fix, char *const *live, struct cc_findings *found, cc_error_t *err);
 
-/* `ccompose network ...`, the low-level tool (tool.c, lib/tool.h).
-   PARSE_PORT reads its -p and publish specs: the one port grammar is
-   compose's, which the engine hands in (network/ knows no compose
-   file).  */
-typedef int (*cc_net_port_parse_fn) (const char *spec, struct cc_net_port *out, cc_error_t *err);
-int cc_network_tool (cc_net_port_parse_fn parse_port, const char *project, int argc, char **argv);
-
-/* ---- the embedded DNS at 127.0.0.11 (issue 16; network/dns.h) ---------- */
-
 /* Starts the helper program with ARGS after its name and PASS_FD as its
    descriptor 4, and waits for its report on descriptor 3 (the engine
    hands over cc_runtime_spawn_helper).  */
 typedef int (*cc_net_spawn_fn) (char *const *args, int pass_fd, cc_error_t *err);
+
+/* `ccompose network ...`, the low-level tool (tool.c, lib/tool.h).
+   PARSE_PORT reads its -p and publish specs: the one port grammar is
+   compose's, which the engine hands in (network/ knows no compose
+   file); SPAWN starts the embedded DNS's responder (`dns start`).  */
+typedef int (*cc_net_port_parse_fn) (const char *spec, struct cc_net_port *out, cc_error_t *err);
+int cc_network_tool (cc_net_port_parse_fn parse_port, cc_net_spawn_fn spawn, const char *project, int argc,
+                     char **argv);
+
+/* ---- the embedded DNS at 127.0.0.11 (issue 16; network/dns.h) ---------- */
+
 /* Start PROJECT's responder unless it runs; with ONLY_IF_RECORDED only
    when it ran before (the record is there) and died.  */
 int cc_network_dns_ensure (const char *project, bool only_if_recorded, cc_net_spawn_fn spawn, cc_error_t *err);

@@ -12,7 +12,9 @@
 #include "lib/file.h"
 #include "lib/json.h"
 #include "lib/paths.h"
+#include "lib/strv.h"
 #include "lib/xalloc.h"
+#include "network/dns.h"
 #include "network/hostns.h"
 #include "network/link.h"
 
@@ -68,16 +70,32 @@ cc_net_state_save (struct cc_net_state *st, cc_error_t *err)
 }
 
 void
+cc_net_state_notify_dns (struct cc_net_state *st, const char *project)
+{
+  if (project && *project && ! cc_strv_contains (st->dns_notify, project))
+    cc_strv_append (&st->dns_notify, project);
+}
+
+/* The lock goes first: the responders told here read the state without
+   it, and must not hold up the next command that needs it.  */
+void
 cc_net_state_close (struct cc_net_state *st)
 {
+  cleanup_strv char **affected = NULL;
+
+  if (st->lock_fd >= 0)
+    close (st->lock_fd);
+  st->lock_fd = -1;
+  if (st->dns_notify && st->root)
+    affected = cc_net_dns_affected (st->root, st->dns_notify);
+  cc_strv_free (st->dns_notify);
+  st->dns_notify = NULL;
   if (st->root)
     cJSON_Delete (st->root);
   st->root = NULL;
   free (st->path);
   st->path = NULL;
-  if (st->lock_fd >= 0)
-    close (st->lock_fd);
-  st->lock_fd = -1;
+  cc_net_dns_notify (affected);
 }
 
 cJSON *

@@ -34,6 +34,7 @@ struct cc_net_state
   int lock_fd;
   char *path;
   cJSON *root;
+  char **dns_notify; /* projects whose members changed (see below) */
 };
 
 /* cc_paths_network_dir ()/state.json, read without the lock by `ps` and
@@ -41,7 +42,11 @@ struct cc_net_state
 char *cc_net_state_file (void);
 int cc_net_state_open (struct cc_net_state *st, cc_error_t *err);
 int cc_net_state_save (struct cc_net_state *st, cc_error_t *err);
+/* Releases the lock, then tells the embedded DNS of every project that
+   shares a network with the projects given to cc_net_state_notify_dns
+   to read the state again, and waits until they did.  */
 void cc_net_state_close (struct cc_net_state *st);
+void cc_net_state_notify_dns (struct cc_net_state *st, const char *project);
 #define cleanup_net_state __attribute__ ((cleanup (cc_net_state_close)))
 
 /* The first element of the array KEY of OBJ, or NULL: loops read

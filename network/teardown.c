@@ -186,10 +186,16 @@ int
 cc_network_teardown_project (const char *project, cc_error_t *err)
 {
   cleanup_net_state struct cc_net_state st = { .lock_fd = -1 };
-  cc_error_t list = NULL;
+  cc_error_t list = NULL, e = NULL;
 
-  if (cc_net_state_open (&st, err) < 0)
-    return -1;
+  /* The responder first: its sockets keep the namespaces alive.  */
+  if (cc_network_dns_stop (project, &e) < 0)
+    cc_error_append (&list, &e);
+  if (cc_net_state_open (&st, &e) < 0)
+    {
+      cc_error_append (&list, &e);
+      return cc_net_give_errors (err, &list);
+    }
   leave_live_networks (&st, is_project, (void *)project, NULL, true, &list);
   teardown_networks (&st, is_project, (void *)project, NULL, true, &list);
   teardown_netns (&st, is_project, (void *)project, NULL, true, &list);

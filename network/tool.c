@@ -32,7 +32,8 @@ static const char usage[]
       "  publish NETWORK CONTAINER [PORT...]  replace the published ports\n"
       "  preflight PORT...              check host ports before creating anything\n"
       "  hosts CONTAINER                rewrite the container's hosts file\n"
-      "  resolv PATH                    write a resolv.conf\n"
+      "  resolv PATH                    write a resolv.conf (--resolv-kind)\n"
+      "  dns start|stop|stats           the project's embedded DNS responder\n"
       "  down                           remove everything of the project\n"
       "  residue                        list (with --fix remove) what belongs to no project\n"
       "  ls                             print the network state\n"
@@ -54,7 +55,9 @@ static const char usage[]
       "      --extra-host H:IP    attach: extra hosts entry (repeatable; IP may be host-gateway)\n"
       "      --hosts-file PATH    attach: the container's hosts file, kept current\n"
       "      --publish SPEC       attach: [IP:]HOST:CONTAINER[/PROTO] (repeatable)\n"
-      "      --dns IP             resolv: nameserver (repeatable)\n"
+      "      --dns IP             resolv: nameserver; attach: where the embedded DNS forwards\n"
+      "                           (repeatable)\n"
+      "      --resolv-kind KIND   resolv: embedded (default), host or none\n"
       "      --dns-search D       resolv: search domain (repeatable)\n"
       "      --dns-opt O          resolv: option (repeatable)\n"
       "      --fix                residue: remove what is found\n"
@@ -66,10 +69,12 @@ static const char usage[]
 struct opts
 {
   cc_net_port_parse_fn parse_port; /* the engine's: compose's grammar */
+  cc_net_spawn_fn spawn;           /* the engine's: the runtime's helper program */
   const char *project;
   struct cc_net_spec spec;
   struct cc_net_endpoint ep;
   char **aliases, **extra_hosts, **publish, **dns, **search, **dns_opts, **live;
+  const char *resolv_kind;
   bool fix, no_live;
 };
 
@@ -199,6 +204,7 @@ do_attach (struct opts *o, int argc, char **argv)
       eps[i].container = argv[i + 1];
       eps[i].aliases = o->aliases;
       eps[i].extra_hosts = o->extra_hosts;
+      eps[i].dns = o->dns;
       eps[i].ports = ports;
       eps[i].n_ports = n_ports;
     }
@@ -268,12 +274,46 @@ do_hosts (struct opts *o, int argc, char **argv)
 static int
 do_resolv (struct opts *o, int argc, char **argv)
 {
+  static const struct
+  {
+    const char *name;
+    enum cc_net_resolv_kind kind;
+  } kinds[]
+      = { { "embedded", CC_NET_RESOLV_EMBEDDED }, { "host", CC_NET_RESOLV_HOST }, { "none", CC_NET_RESOLV_LEGACY } };
+  const char *want = o->resolv_kind ? o->resolv_kind : "embedded";
   cc_error_t err = NULL;
+  size_t i;
 
   if (need_args (argc, 1, "resolv"))
     return CC_EXIT_USAGE;
-  if (cc_network_write_resolv (argv[0], o->dns, o->search, o->dns_opts, &err) < 0)
+  for (i = 0; i < CC_N_ELEMENTS (kinds) && strcmp (kinds[i].name, want) != 0; i++)
+    ;
+  if (i == CC_N_ELEMENTS (kinds))
+    return cc_usage_error ("network", "unknown resolv.conf kind `%s` (embedded, host, none)", want);
+  if (cc_network_write_resolv (argv[0], kinds[i].kind, o->dns, o->search, o->dns_opts, &err) < 0)
     return fail (&err);
+  return CC_EXIT_OK;
+}
+
+/* The embedded DNS's responder of the project, by hand (the engine
+   starts it with `up` and stops it with `down`).  */
+static int
+do_dns (struct opts *o, int argc, char **argv)
+{
+  cc_error_t err = NULL;
+  cleanup_free char *json = NULL;
+
+  if (need_project (o) || need_args (argc, 1, "dns"))
+    return CC_EXIT_USAGE;
+  if (strcmp (argv[0], "start") == 0)
+    return cc_network_dns_ensure (o->project, false, o->spawn, &err) < 0 ? fail (&err) : CC_EXIT_OK;
+  if (strcmp (argv[0], "stop") == 0)
+    return cc_network_dns_stop (o->project, &err) < 0 ? fail (&err) : CC_EXIT_OK;
+  if (strcmp (argv[0], "stats") != 0)
+    return cc_usage_error ("network", "unknown dns command `%s` (start, stop, stats)", argv[0]);
+  if (cc_network_dns_stats (o->project, &json, &err) < 0)
+    return fail (&err);
+  printf ("%s\n", json);
   return CC_EXIT_OK;
 }
 
@@ -359,6 +399,7 @@ static const struct
   { "preflight", do_preflight },
   { "hosts", do_hosts },
   { "resolv", do_resolv },
+  { "dns", do_dns },
   { "down", do_down },
   { "residue", do_residue },
   { "ls", do_ls },
@@ -384,6 +425,7 @@ enum
   OPT_DNS,
   OPT_DNS_SEARCH,
   OPT_DNS_OPT,
+  OPT_RESOLV_KIND,
   OPT_FIX,
   OPT_LIVE,
   OPT_NO_LIVE,
@@ -422,6 +464,7 @@ static const struct
   { OPT_DNS, FIELD_LIST, offsetof (struct opts, dns) },
   { OPT_DNS_SEARCH, FIELD_LIST, offsetof (struct opts, search) },
   { OPT_DNS_OPT, FIELD_LIST, offsetof (struct opts, dns_opts) },
+  { OPT_RESOLV_KIND, FIELD_STRING, offsetof (struct opts, resolv_kind) },
   { OPT_FIX, FIELD_FLAG, offsetof (struct opts, fix) },
   { OPT_LIVE, FIELD_LIST, offsetof (struct opts, live) },
   { OPT_NO_LIVE, FIELD_FLAG, offsetof (struct opts, no_live) },
@@ -467,7 +510,7 @@ parse_option (struct opts *o, int c)
 }
 
 int
-cc_network_tool (cc_net_port_parse_fn parse_port, const char *project, int argc, char **argv)
+cc_network_tool (cc_net_port_parse_fn parse_port, cc_net_spawn_fn spawn, const char *project, int argc, char **argv)
 {
   static const struct option long_opts[] = {
     { "project", required_argument, NULL, 'p' },
@@ -488,13 +531,14 @@ cc_network_tool (cc_net_port_parse_fn parse_port, const char *project, int argc,
     { "dns", required_argument, NULL, OPT_DNS },
     { "dns-search", required_argument, NULL, OPT_DNS_SEARCH },
     { "dns-opt", required_argument, NULL, OPT_DNS_OPT },
+    { "resolv-kind", required_argument, NULL, OPT_RESOLV_KIND },
     { "fix", no_argument, NULL, OPT_FIX },
     { "live", required_argument, NULL, OPT_LIVE },
     { "no-live", no_argument, NULL, OPT_NO_LIVE },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
   };
-  struct opts o = { .parse_port = parse_port, .project = project, .ep = { .number = 1 } };
+  struct opts o = { .parse_port = parse_port, .spawn = spawn, .project = project, .ep = { .number = 1 } };
   int c, ret = CC_EXIT_USAGE;
 
   while ((c = getopt_long (argc, argv, "p:h", long_opts, NULL)) != -1)

@@ -21,11 +21,13 @@
 
    The responder asks the runtime, through the functions below, whether
    a container may be answered with.  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lib/cleanup.h"
 #include "lib/json.h"
@@ -34,13 +36,18 @@
 
 /* Running (a paused container keeps its name, as under Docker), and
    healthy when it has a healthcheck: a replica is answered with once it
-   passed one, and no more once it failed its retries.  */
+   passed one, and no more once it failed its retries.  An endpoint
+   without a container at all (`ccompose network attach`) is answered
+   with: there is nothing to ask about it.  */
 static bool
 eligible (const char *container)
 {
+  cleanup_free char *path = cc_runtime_state_path (container);
   cleanup_cjson cJSON *st = NULL;
   const char *status, *health;
 
+  if (access (path, F_OK) < 0 && errno == ENOENT)
+    return true;
   if (cc_runtime_state (container, &st, NULL) < 0)
     return false;
   status = cc_json_get_string (st, "status");

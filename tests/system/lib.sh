@@ -10,6 +10,10 @@ export CCOMPOSE TOP
 # registry.  docker.io references go to a loopback port nobody listens
 # on, so such a pull fails at once; the pull tests point it elsewhere.
 export CCOMPOSE_REGISTRY_MIRROR=${CCOMPOSE_REGISTRY_MIRROR:-http://127.0.0.1:1}
+# The embedded DNS forwards what it does not know to the host's
+# nameservers: tests give it none (those that forward run their own,
+# tests/system/dns-helpers.bash), so no query of theirs leaves the machine.
+export CCOMPOSE_RESOLV_CONF=${CCOMPOSE_RESOLV_CONF:-$TOP/tests/system/resolv-none.conf}
 # The firewall backend: iptc (the legacy tables) unless the caller picks
 # one; `make check` runs the network and engine tests again under
 # nftables.  Tests read the kernel's rules through fw-save, which knows

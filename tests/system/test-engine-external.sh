@@ -137,7 +137,10 @@ test_recreate_and_scale_on_a_shared_network() {
   sed -i 's|networks: \[outside, default\]|networks: {outside: {aliases: [buddy]}, default: {}}|' "$WORK/extb/compose.yaml"
   assert_exit 0 b up -d --scale app=2
   assert_eq "$(shared_members)" "exta-web-1 extb-app-1 extb-app-2" "members of exta_shared after recreate and scale"
-  for name in buddy extb-app-1 extb-app-2 app-2; do assert_exit 0 a exec -T web ping -c1 -W2 "$name"; done
+  # Docker's names (container, service, aliases): not <service>-<n>,
+  # which only ccompose's old hosts files had.
+  for name in buddy extb-app-1 extb-app-2 app; do assert_exit 0 a exec -T web ping -c1 -W2 "$name"; done
+  assert_exit 1 a exec -T web ping -c1 -W1 app-2
   assert_exit 0 b exec -T --index 2 app ping -c1 -W2 web
   assert_exit 0 b down -t 0
   assert_eq "$(shared_members)" "exta-web-1" "members of exta_shared after extb's down"

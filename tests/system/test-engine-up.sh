@@ -195,10 +195,12 @@ YAML
   # its namespace, address and MAC: nothing on the path was rewired).
   wait_for 3 "the recreated web on its port" sh -c "[ \"\$(nsenter --net=/run/netns/$HOSTNS curl -s -m 1 http://127.0.0.1:8095/)\" = 1 ]"
   # Its files went with the old container's directory and were made
-  # again: the peers' names, its own hostname.
-  assert_exit 0 cc exec -T web sh -c 'grep -c "recreate-db-1" /etc/hosts; cat /etc/hostname'
+  # again: its own name and hostname (peers resolve through the
+  # embedded DNS, which still answers for it and its peers).
+  assert_exit 0 cc exec -T web sh -c 'grep -c "recreate-web-1" /etc/hosts; cat /etc/hostname; nslookup recreate-db-1 >/dev/null && nslookup recreate-web-1 >/dev/null && echo resolved'
   assert_eq "$OUT" "1
-recreate-web-1"
+recreate-web-1
+resolved"
   # Orphans: a service removed from the file is named, and kept.
   python3 - <<'PY'
 import re

@@ -103,7 +103,7 @@ test_flushed_rules_come_back_with_the_next_command() {
   assert_exit 0 cc up -d
   wait_for 10 "b reaching a by name" b_reaches_a
   local tag a_ip
-  a_ip=$(cc exec b sh -c 'grep -w a /etc/hosts' | awk '{print $1}')
+  a_ip=$(cc exec b ping -c1 -W1 a | sed -n 's/^PING a (\([0-9.]*\)).*/\1/p')
   [ -n "$a_ip" ] || fail "no address for a"
   [ -e "$CCOMPOSE_STATE_DIR/netns/flush-b-1" ] || fail "no netns file for flush-b-1"
   tag=$(inh "$CCOMPOSE" network ls | python3 -c 'import json,sys; print(json.load(sys.stdin)["scope_tag"])')

@@ -4,11 +4,15 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/network-helpers.bash"
 
+# Names resolve through the project's embedded DNS at 127.0.0.11 in each
+# container's namespace (issue 16); the hosts file holds the container's
+# own name only, written once at attach.
 test_two_containers_reach_each_other_by_name() {
   net_setup names
   local hw=$CCOMPOSE_STATE_DIR/hosts-web hd=$CCOMPOSE_STATE_DIR/hosts-db
   assert_exit 0 ccn create default
   defer "ccn down"
+  assert_exit 0 ccn dns start
   container pnames-web-1 default --service web --hosts-file "$hw"
   assert_contains "$OUT" "eth0 10.89.0.2/24 10.89.0.1"
   container pnames-db-1 default --service db --alias database --hosts-file "$hd"
@@ -17,29 +21,28 @@ test_two_containers_reach_each_other_by_name() {
   # IP reachability across the bridge.
   assert_exit 0 fetch inc pnames-web-1 curl http://10.89.0.3/
   assert_eq "$OUT" hello-db
-  # The web container's hosts file, rewritten in place when db joined.
-  local inode_before
-  inode_before=$(stat -c %i "$hw")
-  grep -qP '^10\.89\.0\.3\tpnames-db-1 db db-1 database$' "$hw" || fail "db missing from hosts: $(cat "$hw")"
-  grep -qP '^10\.89\.0\.1\thost\.docker\.internal' "$hw" || fail "no host.docker.internal: $(cat "$hw")"
-  # By name, with the hosts file bind-mounted as the runtime will do.
-  assert_exit 0 inc pnames-web-1 unshare -m sh -c "mount --bind '$hw' /etc/hosts && curl -s -m 2 http://db/ && curl -s -m 2 http://database/ && curl -s -m 2 http://pnames-db-1/"
+  grep -qP '^10\.89\.0\.2\tpnames-web-1$' "$hw" || fail "own name missing from hosts: $(cat "$hw")"
+  ! grep -q 'db' "$hw" || fail "a peer in the hosts file: $(cat "$hw")"
+  # By name, with resolv.conf bind-mounted as the runtime will do.
+  local rc=$CCOMPOSE_STATE_DIR/resolv-web
+  assert_exit 0 ccn resolv "$rc"
+  assert_exit 0 inc pnames-web-1 unshare -m sh -c "mount --bind '$rc' /etc/resolv.conf && mount --bind '$hw' /etc/hosts && curl -s -m 2 http://db/ && curl -s -m 2 http://database/ && curl -s -m 2 http://pnames-db-1/"
   assert_eq "$OUT" "hello-db
 hello-db
 hello-db"
-  # A third container joins: the existing file keeps its inode.
+  # A third container joins: its name resolves at once, nobody's file
+  # is rewritten.
+  local before
+  before=$(stat -c %Y.%i "$hw")
   container pnames-web-2 default --service web --number 2 --hosts-file "$CCOMPOSE_STATE_DIR/hosts-web2"
-  assert_eq "$(stat -c %i "$hw")" "$inode_before" "hosts file inode"
-  grep -q 'pnames-web-2 web web-2' "$hw" || fail "web-2 missing: $(cat "$hw")"
-  # Detach: the name goes from the others' files.
+  assert_eq "$(stat -c %Y.%i "$hw")" "$before" "the hosts file was rewritten"
+  assert_exit 0 inc pnames-db-1 busybox nslookup pnames-web-2 127.0.0.11
+  assert_contains "$OUT" "10.89.0.4"
+  # Detach: the name goes, and the responder lets go of the namespace.
   assert_exit 0 ccn detach default pnames-web-2
-  ! grep -q 'pnames-web-2' "$hw" || fail "web-2 still listed after detach"
-  # A container whose files are already gone does not block the others.
-  mkdir "$CCOMPOSE_STATE_DIR/gone"
-  container pnames-gone-1 default --service gone --hosts-file "$CCOMPOSE_STATE_DIR/gone/hosts"
-  rm -rf "$CCOMPOSE_STATE_DIR/gone"
-  assert_exit 0 ccn detach default pnames-web-1
-  ! grep -q 'pnames-web-1' "$hd" || fail "web-1 still listed after detach"
+  assert_exit 1 inc pnames-db-1 busybox nslookup pnames-web-2 127.0.0.11
+  assert_exit 0 ccn dns stats
+  assert_contains "$OUT" '"namespaces":2'
 }
 
 test_published_port_loopback_host_address_other_namespace_hairpin() {

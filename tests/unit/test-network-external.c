@@ -1,6 +1,7 @@
 /* External networks in the network state: lookup by full name, members
-   that belong to another project than their network, and the hosts files
-   of both projects on a shared network.  */
+   that belong to another project than their network, what the embedded
+   DNS answers both projects on a shared network, and which responders
+   must hear of a change.  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,7 +17,9 @@
 #include "lib/error.h"
 #include "lib/file.h"
 #include "lib/json.h"
+#include "lib/strv.h"
 #include "lib/xalloc.h"
+#include "network/dns.h"
 #include "network/netimpl.h"
 #include "network/network.h"
 #include "network/state.h"
@@ -27,15 +30,18 @@
 static const char state_json[]
     = "{\"networks\":["
       " {\"project\":\"exta\",\"name\":\"shared\",\"full_name\":\"exta_shared\",\"gateway\":\"10.89.0.1\",\"members\":["
-      "  {\"container\":\"exta-web-1\",\"service\":\"web\",\"number\":1,\"ip\":\"10.89.0.2\"},"
+      "  {\"container\":\"exta-web-1\",\"service\":\"web\",\"number\":1,\"ip\":\"10.89.0.2\","
+      "   \"netns\":\"/ns/web\",\"ifname\":\"eth0\"},"
       "  {\"container\":\"extb-app-1\",\"project\":\"extb\",\"key\":\"outside\",\"service\":\"app\",\"number\":1,"
-      "   \"ip\":\"10.89.0.3\"}]},"
+      "   \"ip\":\"10.89.0.3\",\"netns\":\"/ns/app\",\"ifname\":\"eth1\"}]},"
       " {\"project\":\"exta\",\"name\":\"corp\",\"full_name\":\"corp-net\",\"gateway\":\"10.89.3.1\",\"members\":[]},"
       " {\"project\":\"exta\",\"name\":\"old\",\"gateway\":\"10.89.4.1\",\"members\":[]},"
       " {\"project\":\"extb\",\"name\":\"default\",\"full_name\":\"extb_default\",\"gateway\":\"10.89.1.1\","
       "  \"members\":["
-      "  {\"container\":\"extb-app-1\",\"service\":\"app\",\"number\":1,\"ip\":\"10.89.1.2\"},"
-      "  {\"container\":\"extb-db-1\",\"service\":\"db\",\"number\":1,\"ip\":\"10.89.1.3\"}]}"
+      "  {\"container\":\"extb-app-1\",\"service\":\"app\",\"number\":1,\"ip\":\"10.89.1.2\","
+      "   \"netns\":\"/ns/app\",\"ifname\":\"eth0\"},"
+      "  {\"container\":\"extb-db-1\",\"service\":\"db\",\"number\":1,\"ip\":\"10.89.1.3\","
+      "   \"netns\":\"/ns/db\",\"ifname\":\"eth0\"}]}"
       "]}";
 
 static cJSON *
@@ -98,58 +104,66 @@ test_member_project_and_membership (void **state)
   assert_non_null (cc_net_state_find_membership (st, "exta", "shared", "exta-web-1", &net));
 }
 
+static bool
+anyone (const char *container, void *data)
+{
+  (void)container;
+  (void)data;
+  return true;
+}
+
+static uint32_t
+resolve (const struct cc_dns_table *t, const char *netns, const char *name)
+{
+  uint32_t a[4] = { 0 };
+  size_t n = 0;
+  const struct cc_dns_scope *s = cc_dns_table_scope (t, netns);
+
+  assert_non_null (s);
+  return cc_dns_lookup (t, s, name, anyone, NULL, a, 4, &n) == CC_DNS_FOUND ? a[0] : 0;
+}
+
 static void
-test_hosts_on_a_shared_network (void **state)
+test_dns_on_a_shared_network (void **state)
 {
   cleanup_cjson cJSON *st = load ();
-  cleanup_free char *app = cc_hosts_render (st, "extb", "extb-app-1");
-  cleanup_free char *web = cc_hosts_render (st, "exta", "exta-web-1");
-  cleanup_free char *wrong = cc_hosts_render (st, "exta", "extb-app-1");
+  cleanup_dns_table struct cc_dns_table *a = cc_dns_table_build (st, "exta");
+  cleanup_dns_table struct cc_dns_table *b = cc_dns_table_build (st, "extb");
 
   (void)state;
   /* app sees exta's web through the shared network, and its own db.  */
-  assert_non_null (strstr (app, "10.89.0.2\texta-web-1 web web-1\n"));
-  assert_non_null (strstr (app, "10.89.0.3\textb-app-1 app app-1\n"));
-  assert_non_null (strstr (app, "10.89.1.3\textb-db-1 db db-1\n"));
+  assert_int_equal (resolve (b, "/ns/app", "exta-web-1"), 0x0a590002);
+  assert_int_equal (resolve (b, "/ns/app", "web"), 0x0a590002);
+  assert_int_equal (resolve (b, "/ns/app", "db"), 0x0a590103);
+  /* Its own name: its first network's address.  */
+  assert_int_equal (resolve (b, "/ns/app", "app"), 0x0a590102);
   /* web sees app by its address on the shared network only, and not
      extb's db, which is not on it.  */
-  assert_non_null (strstr (web, "10.89.0.3\textb-app-1 app app-1\n"));
-  assert_null (strstr (web, "10.89.1.2"));
-  assert_null (strstr (web, "extb-db-1"));
-  /* A container is rendered only as its own project's.  */
-  assert_null (wrong);
+  assert_int_equal (resolve (a, "/ns/web", "app"), 0x0a590003);
+  assert_int_equal (resolve (a, "/ns/web", "extb-db-1"), 0);
+  /* Each responder serves its own project's namespaces only.  */
+  assert_null (cc_dns_table_scope (a, "/ns/app"));
+  assert_null (cc_dns_table_scope (b, "/ns/web"));
 }
 
-/* An update of extb (its app attached or left) rewrites exta's files on
-   the shared network too, and only the files of the networks it touches.  */
+/* A change of extb's members reaches exta's responder through the shared
+   network, and only the projects on the networks it touches.  */
 static void
-test_update_reaches_the_other_project (void **state)
+test_change_reaches_the_other_project (void **state)
 {
-  char dir[] = "/tmp/cc-hosts-external.XXXXXX";
-  static const char *const written[] = { "exta-web-1", "extb-app-1", "extb-db-1" };
   cleanup_cjson cJSON *st = load ();
+  char *extb[] = { (char *)"extb", NULL };
+  char *exta[] = { (char *)"exta", NULL };
+  char *nobody[] = { (char *)"nobody", NULL };
+  cleanup_strv char **from_b = cc_net_dns_affected (st, extb);
+  cleanup_strv char **from_a = cc_net_dns_affected (st, exta);
+  cleanup_strv char **from_nobody = cc_net_dns_affected (st, nobody);
 
   (void)state;
-  assert_non_null (mkdtemp (dir));
-  for (cJSON *net = cc_net_first (st, "networks"); net; net = net->next)
-    for (cJSON *m = cc_net_first (net, "members"); m; m = m->next)
-      {
-        cleanup_free char *path = xasprintf ("%s/%s", dir, cc_json_get_string (m, "container"));
-        cc_json_set_string (m, "hosts_path", path);
-      }
-  assert_int_equal (cc_hosts_update_project (st, "extb", NULL), 0);
-  for (size_t i = 0; i < CC_N_ELEMENTS (written); i++)
-    {
-      cleanup_free char *path = xasprintf ("%s/%s", dir, written[i]);
-      cleanup_free char *want
-          = cc_hosts_render (st, strncmp (written[i], "exta", 4) == 0 ? "exta" : "extb", written[i]);
-      cleanup_free char *got = NULL;
-
-      assert_int_equal (cc_read_file (path, &got, NULL, NULL), 0);
-      assert_string_equal (got, want);
-      unlink (path);
-    }
-  assert_int_equal (rmdir (dir), 0);
+  assert_int_equal (cc_strv_len (from_b), 2);
+  assert_true (cc_strv_contains (from_b, "exta") && cc_strv_contains (from_b, "extb"));
+  assert_true (cc_strv_contains (from_a, "exta") && cc_strv_contains (from_a, "extb"));
+  assert_int_equal (cc_strv_len (from_nobody), 1);
 }
 
 int
@@ -158,8 +172,8 @@ main (void)
   const struct CMUnitTest tests[] = {
     cmocka_unit_test (test_lookup_by_full_name),
     cmocka_unit_test (test_member_project_and_membership),
-    cmocka_unit_test (test_hosts_on_a_shared_network),
-    cmocka_unit_test (test_update_reaches_the_other_project),
+    cmocka_unit_test (test_dns_on_a_shared_network),
+    cmocka_unit_test (test_change_reaches_the_other_project),
   };
 
   return cmocka_run_group_tests (tests, NULL, NULL);

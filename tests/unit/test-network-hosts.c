@@ -1,5 +1,5 @@
-/* hosts and resolv.conf rendering, in-place rewrites, port and
-   network_mode syntax.  */
+/* hosts and resolv.conf rendering as Docker writes them, in-place
+   rewrites, port and network_mode syntax.  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -27,11 +27,13 @@ static const char state_json[]
     = "{\"networks\":["
       " {\"project\":\"app\",\"name\":\"front\",\"gateway\":\"10.89.0.1\",\"members\":["
       "  {\"container\":\"app-web-1\",\"service\":\"web\",\"number\":1,\"ip\":\"10.89.0.2\",\"hostname\":\"webhost\","
+      "   \"domainname\":\"example.org\","
       "   \"extra_hosts\":[\"db.local:10.1.1.1\",\"gw:host-gateway\",\"eq=10.2.2.2\",\"broken\",\":nohost\"]},"
       "  {\"container\":\"app-proxy-1\",\"service\":\"proxy\",\"number\":1,\"ip\":\"10.89.0.3\","
       "   \"aliases\":[\"edge\",\"proxy\"]}]},"
       " {\"project\":\"app\",\"name\":\"back\",\"gateway\":\"10.89.1.1\",\"members\":["
-      "  {\"container\":\"app-web-1\",\"service\":\"web\",\"number\":1,\"ip\":\"10.89.1.2\"},"
+      "  {\"container\":\"app-web-1\",\"service\":\"web\",\"number\":1,\"ip\":\"10.89.1.2\",\"hostname\":\"webhost\","
+      "   \"domainname\":\"example.org\"},"
       "  {\"container\":\"app-db-1\",\"service\":\"db\",\"number\":1,\"ip\":\"10.89.1.3\"}]},"
       " {\"project\":\"other\",\"name\":\"front\",\"gateway\":\"10.89.2.1\",\"members\":["
       "  {\"container\":\"other-web-1\",\"service\":\"web\",\"number\":1,\"ip\":\"10.89.2.2\"}]}"
@@ -46,99 +48,149 @@ render (const char *container)
   return cc_hosts_render (st, "app", container);
 }
 
+/* Docker's file since its embedded DNS: localhost, the extra hosts, the
+   container's own name on each of its addresses; nobody else's.  */
 static void
-test_hosts_names_on_shared_networks (void **state)
+test_hosts_as_docker_writes_them (void **state)
 {
   cleanup_free char *web = render ("app-web-1");
   cleanup_free char *proxy = render ("app-proxy-1");
   cleanup_free char *nobody = render ("app-nobody-1");
 
   (void)state;
-  assert_non_null (strstr (web, "127.0.0.1\tlocalhost\n"));
-  assert_non_null (strstr (web, "10.89.0.2\twebhost app-web-1 web web-1\n"));
-  assert_non_null (strstr (web, "10.89.0.3\tapp-proxy-1 proxy proxy-1 edge\n"));
-  assert_non_null (strstr (web, "10.89.1.3\tapp-db-1 db db-1\n"));
-  assert_non_null (strstr (web, "10.89.0.1\thost.docker.internal host.containers.internal\n"));
-  assert_non_null (strstr (web, "10.1.1.1\tdb.local\n"));
-  assert_non_null (strstr (web, "10.89.0.1\tgw\n"));
-  assert_non_null (strstr (web, "10.2.2.2\teq\n"));
-  /* Malformed extra hosts are skipped, not written half.  */
-  assert_null (strstr (web, "broken"));
-  assert_null (strstr (web, "nohost"));
-  /* Another project's container of the same service name stays out.  */
-  assert_null (strstr (web, "10.89.2.2"));
-  /* proxy shares only "front": db is not listed.  */
-  assert_null (strstr (proxy, "app-db-1"));
-  assert_non_null (strstr (proxy, "10.89.0.2\twebhost app-web-1 web web-1\n"));
+  assert_string_equal (web, "127.0.0.1\tlocalhost\n"
+                            "::1\tlocalhost ip6-localhost ip6-loopback\n"
+                            "fe00::\tip6-localnet\n"
+                            "ff00::\tip6-mcastprefix\n"
+                            "ff02::1\tip6-allnodes\n"
+                            "ff02::2\tip6-allrouters\n"
+                            "10.1.1.1\tdb.local\n"
+                            "10.89.0.1\tgw\n"
+                            "10.2.2.2\teq\n"
+                            "10.89.0.2\twebhost.example.org webhost\n"
+                            "10.89.1.2\twebhost.example.org webhost\n");
+  /* Without a hostname, the container's name (its default hostname).  */
+  assert_non_null (strstr (proxy, "\n10.89.0.3\tapp-proxy-1\n"));
+  /* Peers resolve through the embedded DNS, not this file.  */
+  assert_null (strstr (proxy, "app-web-1"));
+  assert_null (strstr (proxy, "edge"));
+  assert_null (strstr (web, "app-db-1"));
+  assert_null (strstr (web, "host.docker.internal"));
   assert_null (nobody);
 }
 
-/* The update renders each network's lines once for all files: every file
-   must still read exactly as the per-container render, also for a
-   container on two networks, one whose directory is gone, and one listed
-   twice.  */
 static void
-test_update_project_writes_what_render_gives (void **state)
+test_hosts_of_host_networking (void **state)
+{
+  char *extra[] = { (char *)"db:10.1.1.1", (char *)"gw:host-gateway", NULL };
+  cleanup_free char *plain = cc_hosts_render_host_mode ("127.0.0.1 localhost\n10.0.0.5 myhost\n", NULL);
+  cleanup_free char *with = cc_hosts_render_host_mode ("10.0.0.5 myhost\n", extra);
+
+  (void)state;
+  assert_string_equal (plain, "127.0.0.1 localhost\n10.0.0.5 myhost\n");
+  /* Extra hosts: Docker's defaults and them, not the host's file, so one
+     can override a host's name; no gateway to name there.  */
+  assert_non_null (strstr (with, "127.0.0.1\tlocalhost\n"));
+  assert_non_null (strstr (with, "10.1.1.1\tdb\n"));
+  assert_null (strstr (with, "myhost"));
+  assert_null (strstr (with, "gw"));
+}
+
+static void
+test_write_one_writes_the_render (void **state)
 {
   char dir[] = "/tmp/cc-hosts-update.XXXXXX";
-  static const char *const containers[] = { "app-web-1", "app-proxy-1", "app-db-1" };
   cleanup_cjson cJSON *st = NULL;
-  cleanup_free char *other = NULL;
+  cleanup_free char *path = NULL, *got = NULL, *want = NULL;
 
   (void)state;
   assert_non_null (mkdtemp (dir));
   assert_int_equal (cc_json_parse (state_json, "state", &st, NULL), 0);
+  path = xasprintf ("%s/hosts", dir);
   for (cJSON *net = cc_net_first (st, "networks"); net; net = net->next)
     for (cJSON *m = cc_net_first (net, "members"); m; m = m->next)
-      {
-        const char *c = cc_json_get_string (m, "container");
-        cleanup_free char *path
-            = strcmp (c, "app-db-1") == 0 ? xasprintf ("%s/gone/hosts", dir) : xasprintf ("%s/%s", dir, c);
+      if (strcmp (cc_json_get_string (m, "container"), "app-web-1") == 0)
         cc_json_set_string (m, "hosts_path", path);
-      }
-  assert_int_equal (cc_hosts_update_project (st, "app", NULL), 0);
-  for (size_t i = 0; i < 2; i++)
-    {
-      cleanup_free char *path = xasprintf ("%s/%s", dir, containers[i]);
-      cleanup_free char *want = cc_hosts_render (st, "app", containers[i]);
-      cleanup_free char *got = NULL;
-
-      assert_int_equal (cc_read_file (path, &got, NULL, NULL), 0);
-      assert_string_equal (got, want);
-      unlink (path);
-    }
-  /* Another project's file is not touched.  */
-  other = xasprintf ("%s/other-web-1", dir);
-  assert_false (cc_file_exists (other));
+  assert_int_equal (cc_hosts_write_one (st, "app", "app-web-1", NULL), 0);
+  want = cc_hosts_render (st, "app", "app-web-1");
+  assert_int_equal (cc_read_file (path, &got, NULL, NULL), 0);
+  assert_string_equal (got, want);
+  /* Without a hosts file, or on no network: nothing to write.  */
+  assert_int_equal (cc_hosts_write_one (st, "app", "app-proxy-1", NULL), 0);
+  assert_int_equal (cc_hosts_write_one (st, "app", "app-nobody-1", NULL), 0);
+  unlink (path);
   assert_int_equal (rmdir (dir), 0);
 }
 
+static const char host_resolv[] = "# generated by NetworkManager\n"
+                                  "nameserver 127.0.0.53\n"
+                                  "nameserver 10.255.255.53\n"
+                                  "nameserver ::1\n"
+                                  "search corp.example\n"
+                                  "options edns0 trust-ad\n"
+                                  "sortlist 10.0.0.0/255.0.0.0\n";
+
+/* Docker's TransformForIntNS golden files, in ccompose's words.  */
 static void
-test_resolv (void **state)
+test_resolv_embedded (void **state)
 {
-  static const char host[] = "# generated by NetworkManager\n"
-                             "nameserver 127.0.0.53\n"
-                             "nameserver 10.255.255.53\n"
-                             "nameserver ::1\n"
-                             "search corp.example\n"
-                             "options edns0 trust-ad\n";
+  char *dns[] = { (char *)"1.1.1.1", NULL };
+  char *search[] = { (char *)"a.example", NULL };
+  char *opts[] = { (char *)"ndots:2", NULL };
+  cleanup_free char *plain
+      = cc_resolv_render (host_resolv, "/etc/resolv.conf", CC_NET_RESOLV_EMBEDDED, NULL, NULL, NULL);
+  cleanup_free char *over
+      = cc_resolv_render (host_resolv, "/etc/resolv.conf", CC_NET_RESOLV_EMBEDDED, dns, search, opts);
+  cleanup_free char *none = cc_resolv_render (NULL, NULL, CC_NET_RESOLV_EMBEDDED, NULL, NULL, NULL);
+
+  (void)state;
+  assert_string_equal (plain, "# Generated by ccompose\n\n"
+                              "nameserver 127.0.0.11\n"
+                              "search corp.example\n"
+                              "options edns0 trust-ad ndots:0\n"
+                              "sortlist 10.0.0.0/255.0.0.0\n"
+                              "\n# Based on host file: '/etc/resolv.conf' (internal resolver)\n"
+                              "# ExtServers: [host(127.0.0.53) host(10.255.255.53) host(::1)]\n"
+                              "# Overrides: []\n"
+                              "# Option ndots from: internal\n");
+  assert_string_equal (over, "# Generated by ccompose\n\n"
+                             "nameserver 127.0.0.11\n"
+                             "search a.example\n"
+                             "options ndots:2\n"
+                             "sortlist 10.0.0.0/255.0.0.0\n"
+                             "\n# Based on host file: '/etc/resolv.conf' (internal resolver)\n"
+                             "# ExtServers: [1.1.1.1]\n"
+                             "# Overrides: [nameservers search options]\n"
+                             "# Option ndots from: override\n");
+  assert_non_null (strstr (none, "nameserver 127.0.0.11\noptions ndots:0\n"));
+  assert_non_null (strstr (none, "# NO EXTERNAL NAMESERVERS DEFINED\n"));
+}
+
+static void
+test_resolv_host_and_none (void **state)
+{
   char *dns[] = { (char *)"1.1.1.1", (char *)"9.9.9.9", NULL };
   char *search[] = { (char *)"a.example", (char *)"b.example", NULL };
   char *opts[] = { (char *)"ndots:2", NULL };
-  cleanup_free char *plain = cc_resolv_render (host, NULL, NULL, NULL);
-  cleanup_free char *over = cc_resolv_render (host, dns, search, opts);
-  cleanup_free char *loop = cc_resolv_render ("nameserver 127.0.0.53\n", NULL, NULL, NULL);
-  cleanup_free char *none = cc_resolv_render (NULL, NULL, NULL, NULL);
+  char *empty[] = { NULL };
+  cleanup_free char *host = cc_resolv_render (host_resolv, "/etc/resolv.conf", CC_NET_RESOLV_HOST, NULL, NULL, NULL);
+  cleanup_free char *legacy = cc_resolv_render (host_resolv, NULL, CC_NET_RESOLV_LEGACY, NULL, NULL, NULL);
+  cleanup_free char *over = cc_resolv_render (host_resolv, NULL, CC_NET_RESOLV_LEGACY, dns, search, opts);
+  cleanup_free char *loop
+      = cc_resolv_render ("nameserver 127.0.0.53\n", NULL, CC_NET_RESOLV_LEGACY, empty, empty, empty);
 
   (void)state;
-  assert_string_equal (plain, "# Generated by ccompose\nsearch corp.example\noptions edns0 trust-ad\n"
-                              "nameserver 10.255.255.53\n");
-  assert_string_equal (over, "# Generated by ccompose\nnameserver 1.1.1.1\nnameserver 9.9.9.9\n"
-                             "search a.example b.example\noptions ndots:2\n");
+  /* Host networking keeps the host's resolver, loopback servers too.  */
+  assert_string_equal (host, "# Generated by ccompose\n"
+                             "nameserver 127.0.0.53\nnameserver 10.255.255.53\nnameserver ::1\n"
+                             "search corp.example\noptions edns0 trust-ad\nsortlist 10.0.0.0/255.0.0.0\n");
+  assert_string_equal (legacy, "# Generated by ccompose\nsearch corp.example\noptions edns0 trust-ad\n"
+                               "nameserver 10.255.255.53\n");
+  assert_string_equal (over, "# Generated by ccompose\nsearch a.example b.example\noptions ndots:2\n"
+                             "nameserver 1.1.1.1\nnameserver 9.9.9.9\n");
   /* Only loopback servers: they mean nothing in another namespace.  */
   assert_non_null (strstr (loop, "nameserver 8.8.8.8\n"));
   assert_null (strstr (loop, "127.0.0.53"));
-  assert_non_null (strstr (none, "nameserver 8.8.8.8\n"));
 }
 
 static void
@@ -294,9 +346,11 @@ int
 main (void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test (test_hosts_names_on_shared_networks),
-    cmocka_unit_test (test_update_project_writes_what_render_gives),
-    cmocka_unit_test (test_resolv),
+    cmocka_unit_test (test_hosts_as_docker_writes_them),
+    cmocka_unit_test (test_hosts_of_host_networking),
+    cmocka_unit_test (test_write_one_writes_the_render),
+    cmocka_unit_test (test_resolv_embedded),
+    cmocka_unit_test (test_resolv_host_and_none),
     cmocka_unit_test (test_write_in_place_keeps_inode),
     cmocka_unit_test (test_port_syntax),
     cmocka_unit_test (test_state_helpers),

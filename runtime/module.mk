@@ -20,6 +20,11 @@ $(BUILD)/payload: tests/system/payload.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 $(WARN) -D_GNU_SOURCE -static -O2 -o $@ $<
 
+# The static DNS client the DNS tests and bench/dns run in containers.
+$(BUILD)/dnsq: tests/system/dnsq.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 $(WARN) -D_GNU_SOURCE -static -O2 -o $@ $<
+
 # ccompose-monitor, the per-container monitor (runtime/monitor/main.c
 # says why it is not ccompose itself): runtime/ and lib/ objects only,
 # built in each flavour (with sanitizers in build-san), embedded like the

@@ -143,10 +143,12 @@ YAML
 scale-web-2
 scale-web-3"
   local n ip
+  # Docker's names: the containers' and the service's (not web-<n>,
+  # which only ccompose's old hosts files had).
   for n in 1 2 3; do
     assert_exit 0 cc exec -T client ping -c1 -W2 "scale-web-$n"
-    assert_exit 0 cc exec -T client ping -c1 -W2 "web-$n"
   done
+  assert_exit 1 cc exec -T client ping -c1 -W1 web-1
   assert_exit 0 cc exec -T client ping -c1 -W2 web
   # Scale back down: replicas 2 and 3 go.
   assert_exit 0 cc up -d --scale web=1
@@ -328,8 +330,11 @@ services:
     command: ["sleep", "60"]
 YAML
   cd "$WORK/codes"
-  # run on a project that is not up: it makes its network, nothing else.
-  assert_exit 4 cc run --rm --no-deps app sh -c 'ping -c1 -W1 app >/dev/null && exit 4'
+  # run on a project that is not up: it makes its network (and its
+  # embedded DNS, which knows the one-off container by its own name, not
+  # as a replica of app: Docker Compose without --use-aliases), nothing
+  # else.
+  assert_exit 4 cc run --rm --no-deps app sh -c 'nslookup "$(hostname)" >/dev/null && ! nslookup app >/dev/null && exit 4'
   assert_exit 0 cc ps -a -q
   assert_eq "$OUT" ""
   assert_exit 0 cc up -d

@@ -286,6 +286,12 @@ socket_in (struct server *s, int nsfd, int type)
   return fd;
 }
 
+/* SO_REUSEADDR: a DNS server of the container's own that sets it too
+   (dnsmasq does) can still bind the wildcard address on port 53; the
+   kernel gives 127.0.0.11 to the socket bound to it exactly.  One that
+   does not, or a TCP listener on the wildcard address, finds the port
+   taken (Docker's resolver, on a random port behind DNAT, leaves it
+   free).  */
 static int
 bind_dns (int fd)
 {

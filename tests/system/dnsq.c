@@ -12,8 +12,11 @@
        send these bytes as they are; print the reply's rcode or "none"
    dnsq -f COUNT -x HEX
        send them COUNT times without waiting for anything
-   dnsq -o SIZE
-       send one datagram of SIZE bytes (a valid header, padded)  */
+   dnsq -o SIZE [-t]
+       send one message of SIZE bytes (a valid header, padded)
+   dnsq -H COUNT -w MS
+       open COUNT TCP connections and hold them MS milliseconds; print
+       how many stayed open  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -269,6 +272,31 @@ unhex (const char *hex, uint8_t *out, size_t cap)
   return n;
 }
 
+/* Connections a peer closed are readable with nothing to read.  */
+static int
+hold (int count)
+{
+  int *fds = calloc ((size_t)count, sizeof (int)), open_n = 0;
+
+  tcp = 1;
+  for (int i = 0; i < count; i++)
+    fds[i] = open_socket ();
+  usleep ((useconds_t)timeout_ms * 1000);
+  for (int i = 0; i < count; i++)
+    {
+      struct pollfd p = { fds[i], POLLIN, 0 };
+      char c;
+      if (fds[i] < 0)
+        continue;
+      if (poll (&p, 1, 0) == 0 || recv (fds[i], &c, 1, MSG_DONTWAIT) > 0)
+        open_n++;
+      close (fds[i]);
+    }
+  printf ("held %d\n", open_n);
+  free (fds);
+  return 0;
+}
+
 static int
 send_raw (const uint8_t *b, size_t len, int flood)
 {
@@ -294,11 +322,11 @@ send_raw (const uint8_t *b, size_t len, int flood)
 int
 main (int argc, char **argv)
 {
-  int c, type = 1, count = 1, bench_n = 0, flood = 0, oversized = 0;
+  int c, type = 1, count = 1, bench_n = 0, flood = 0, oversized = 0, hold_n = 0;
   const char *hex = NULL;
   uint8_t q[65536], r[65536];
 
-  while ((c = getopt (argc, argv, "s:p:tq:e:n:b:x:f:o:w:")) != -1)
+  while ((c = getopt (argc, argv, "s:p:tq:e:n:b:x:f:o:w:H:")) != -1)
     switch (c)
       {
       case 's':
@@ -334,9 +362,14 @@ main (int argc, char **argv)
       case 'w':
         timeout_ms = atoi (optarg);
         break;
+      case 'H':
+        hold_n = atoi (optarg);
+        break;
       default:
         return 2;
       }
+  if (hold_n > 0)
+    return hold (hold_n);
   if (hex)
     return send_raw (q, unhex (hex, q, sizeof (q)), flood);
   if (oversized > 0)

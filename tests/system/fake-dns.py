@@ -5,7 +5,8 @@
 
 Answers A queries for the NAMEs given (TTL 60), NXDOMAIN for any other
 name, over UDP and TCP on ADDRESS:53; appends "udp|tcp NAME TYPE" to LOG
-for each query and creates READY once it listens.  It binds one address
+for each query ("udp|tcp junk LENGTH" for what is no query) and creates
+READY once it listens.  It binds one address
 of a namespace the test made, so nothing reaches the real network."""
 import socket
 import socketserver
@@ -18,11 +19,18 @@ RECORDS = dict(a.split("=", 1) for a in sys.argv[4:])
 lock = threading.Lock()
 
 
+def log(line):
+    with lock, open(LOG, "a") as f:
+        f.write(line + "\n")
+
+
 def answer(query, proto):
     if len(query) < 12:
+        log(f"{proto} junk {len(query)}")
         return None
     qid, flags, qdcount = struct.unpack(">HHH", query[:6])
     if flags & 0x8000 or qdcount != 1:
+        log(f"{proto} junk {len(query)}")
         return None
     off, labels = 12, []
     while off < len(query) and query[off]:
@@ -35,8 +43,7 @@ def answer(query, proto):
     qtype, _ = struct.unpack(">HH", query[off:off + 4])
     qend = off + 4
     name = ".".join(labels).lower()
-    with lock, open(LOG, "a") as f:
-        f.write(f"{proto} {name} {qtype}\n")
+    log(f"{proto} {name} {qtype}")
     ip = RECORDS.get(name)
     rcode = 0 if ip else 3
     answers = 1 if ip and qtype == 1 else 0

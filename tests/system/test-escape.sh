@@ -396,6 +396,159 @@ test_read_only_bind_is_read_only_below() {
   finish_clean
 }
 
+# ---- the embedded DNS (issue 16): a new way into the host --------------
+
+# dns_setup NAME COMPOSE-BODY: like compose_setup, with dnsq at /dnsq in
+# the services of COMPOSE-BODY (a `services:` map of busybox sleepers).
+dns_setup() {
+  . "$TOP/tests/system/engine-helpers.bash"
+  . "$TOP/tests/system/dns-helpers.bash"
+  eng_setup "esc-$1"
+  load_images busybox
+  project "$1" <<<"$2"
+  cd "$WORK/$1" || fail "cd"
+}
+
+# sleeper NAME [EXTRA-YAML-LINES]: one service of a dns_setup project.
+sleeper() {
+  printf '  %s:\n    image: busybox:1.35\n    init: true\n    command: ["sleep", "600"]\n    volumes: ["%s:/dnsq:ro"]\n%s\n' \
+    "$1" "$TOP/build/dnsq" "${2:-}"
+}
+
+# A container floods 127.0.0.11 with junk, oversized and malformed
+# messages and holds as many TCP connections as it can: the responder
+# drops and counts them, keeps running, and its neighbour still resolves
+# over UDP and TCP.
+test_dns_flood_and_malformed_messages_stop_nothing() {
+  dns_setup dnsflood "services:
+$(sleeper evil)
+$(sleeper good)"
+  assert_exit 0 cc up -d
+  local pid
+  pid=$(dns_pid dnsflood)
+  # No header; a response (QR set); opcode STATUS; two questions; a
+  # pointer loop in the question; a 64-byte label; a 5000-byte datagram
+  # and TCP message; a length prefix of 65535 over TCP.
+  assert_exit 0 cc exec -T evil /dnsq -f 20000 -x ffff
+  for hex in 123481800001000000000000037765620000010001 123400000001000000000000c00c00010001 \
+    123410000001000000000000037765620000010001 123400000002000000000000037765620000010001 \
+    12340000000100000000000040616161000001000100; do
+    assert_exit 0 cc exec -T evil /dnsq -f 2000 -x "$hex"
+  done
+  assert_exit 0 cc exec -T evil /dnsq -o 5000
+  assert_eq "$OUT" "none" "a 5000-byte datagram got an answer"
+  assert_exit 0 cc exec -T evil /dnsq -t -o 5000
+  assert_eq "$OUT" "none" "a 5000-byte TCP message got an answer"
+  assert_exit 0 cc exec -T evil /dnsq -t -x ffff0000
+  assert_exit 0 cc exec -T evil /dnsq -x 123410000001000000000000037765620000010001
+  assert_eq "$OUT" "NOTIMP" "opcode STATUS"
+  assert_exit 0 cc exec -T evil /dnsq -x 123400000002000000000000037765620000010001
+  assert_eq "$OUT" "FORMERR" "two questions"
+  # 200 connections held: the evil namespace has 16; the others are
+  # closed at once, and the good container's share is untouched.
+  cc exec -T evil /dnsq -H 200 -w 4000 >"$WORK/held" 2>&1 &
+  local holder=$!
+  sleep 1
+  assert_exit 0 cc exec -T good /dnsq -t evil
+  assert_contains "$OUT" "NOERROR 10."
+  assert_exit 0 cc exec -T good /dnsq evil
+  assert_contains "$OUT" "NOERROR 10."
+  wait $holder
+  assert_eq "$(cat "$WORK/held")" "held 16" "connections one namespace may hold"
+  # Still the same process, still answering, the junk counted.
+  assert_eq "$(dns_pid dnsflood)" "$pid" "the responder was restarted"
+  assert_exit 0 cc exec -T evil /dnsq good
+  assert_contains "$OUT" "NOERROR 10."
+  [ "$(dns_stat dnsflood dropped_malformed)" -ge 1000 ] || fail "malformed messages not counted: $(dns_stat dnsflood dropped_malformed)"
+  [ "$(dns_stat dnsflood dropped_oversized)" -ge 2 ] || fail "oversized messages not counted"
+  compose_finish
+}
+
+# A container asks for the names of another project it shares no
+# network with, by every name Docker would answer: nothing of theirs
+# comes back, and the other project's responder has no socket in its
+# namespace.
+test_dns_answers_only_the_networks_a_container_is_on() {
+  dns_setup dnsmine "services:
+$(sleeper spy)"
+  project dnstheirs <<YAML
+services:
+$(sleeper secret "    networks:
+      default:
+        aliases: [vault]")
+YAML
+  defer "cc -p dnstheirs down -t 0"
+  # Theirs first: our responder starts knowing every network of the root.
+  (cd "$WORK/dnstheirs" && cc up -d) >/dev/null 2>&1 || fail "up of dnstheirs"
+  assert_exit 0 cc up -d
+  local ip
+  ip=$(inh "$CCOMPOSE" network ls | python3 -c '
+import json, sys
+for n in json.load(sys.stdin)["networks"]:
+    for m in n["members"]:
+        if m["container"] == "dnstheirs-secret-1":
+            print(m["ip"])')
+  [ -n "$ip" ] || fail "no address for dnstheirs-secret-1"
+  for name in secret vault dnstheirs-secret-1 dnstheirs-secret-1.dnstheirs_default secret.dnstheirs_default; do
+    assert_exit 0 cc exec -T spy /dnsq "$name"
+    assert_not_contains "$OUT" "$ip" "$name"
+  done
+  assert_exit 0 cc exec -T spy /dnsq -q PTR "$(awk -F. '{print $4"."$3"."$2"."$1}' <<<"$ip").in-addr.arpa"
+  assert_not_contains "$OUT" "dnstheirs"
+  assert_eq "$(dns_stat dnstheirs namespaces)" 1 "namespaces dnstheirs's responder serves"
+  (cd "$WORK/dnstheirs" && cc down -t 0) >/dev/null 2>&1
+  compose_finish
+}
+
+# The responder forwards from the host's namespace: a container must not
+# make it reach the host's loopback services.  A DNS server and a web
+# server listen on the host's 127.0.0.1; the host's resolv.conf names no
+# server.  dns: [127.0.0.1] in the compose file is the container's own
+# loopback (Docker's rule), not the host's; nothing a container sends
+# picks an address or a port; a message that is no DNS query goes
+# nowhere.
+test_dns_is_no_relay_to_the_hosts_loopback() {
+  dns_setup dnsrelay "services:
+$(sleeper plain)
+$(sleeper pointed "    dns: [127.0.0.1, 127.0.0.1]")"
+  fake_upstream 127.0.0.1 secret.test=192.0.2.66
+  local log=$UPSTREAM_LOG
+  assert_exit 0 cc up -d
+  assert_exit 0 cc exec -T pointed /dnsq secret.test
+  assert_eq "$OUT" "SERVFAIL" "dns: 127.0.0.1 reached the host's loopback"
+  assert_exit 0 cc exec -T pointed /dnsq -t secret.test
+  assert_eq "$OUT" "SERVFAIL" "dns: 127.0.0.1 over TCP reached the host's loopback"
+  assert_exit 0 cc exec -T plain /dnsq secret.test
+  assert_eq "$OUT" "SERVFAIL"
+  # An HTTP request, and a DNS response, sent to 127.0.0.11.
+  assert_exit 0 cc exec -T plain /dnsq -t -x 474554202f20485454502f312e300d0a0d0a
+  assert_exit 0 cc exec -T plain /dnsq -x 1234818000010001000000000673656372657404746573740000010001
+  [ ! -s "$log" ] || fail "the host's loopback DNS server was reached: $(cat "$log")"
+  compose_finish
+}
+
+# The host's resolv.conf names a resolver on the host's loopback (as
+# systemd-resolved's stub or a local dnsmasq): containers get DNS answers
+# from it, as under Docker, and nothing else: only well-formed queries
+# reach it, under the responder's IDs.
+test_dns_reaches_a_host_loopback_resolver_with_queries_only() {
+  dns_setup dnsloop "services:
+$(sleeper app)"
+  host_resolv "nameserver 127.0.0.5"
+  fake_upstream 127.0.0.5 example.test=192.0.2.7
+  local log=$UPSTREAM_LOG
+  assert_exit 0 cc up -d
+  assert_exit 0 cc exec -T app /dnsq example.test
+  assert_eq "$OUT" "NOERROR 192.0.2.7"
+  : >"$log"
+  assert_exit 0 cc exec -T app /dnsq -f 200 -x ffffffffffffffffffffffffffff
+  assert_exit 0 cc exec -T app /dnsq -t -x 474554202f20485454502f312e300d0a0d0a
+  assert_exit 0 cc exec -T app /dnsq -x 1234818000010001000000000673656372657404746573740000010001
+  sleep 0.5
+  [ ! -s "$log" ] || fail "what reached the host's resolver: $(cat "$log")"
+  compose_finish
+}
+
 # Every test ends with the residue check of its private root.
 # A RUN step of a build is a container like any other: the escape payload,
 # copied in by the Dockerfile, reaches nothing of the host, and the build

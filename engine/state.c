@@ -114,8 +114,8 @@ is_valid_project_name (const char *name)
   return true;
 }
 
-static int
-state_open (const char *project, bool lock, bool repair, struct cc_state **out, cc_error_t *err)
+int
+cc_state_open (const char *project, bool lock, struct cc_state **out, cc_error_t *err)
 {
   struct cc_state *st;
   cleanup_free char *pdir = projects_dir ();
@@ -132,18 +132,8 @@ state_open (const char *project, bool lock, bool repair, struct cc_state **out, 
       cc_state_free (st);
       return -1;
     }
-  /* A responder that died comes back with the next command that
-     changes the project (issue 16).  */
-  if (repair)
-    cc_engine_dns_repair (project);
   *out = st;
   return 0;
-}
-
-int
-cc_state_open (const char *project, bool lock, struct cc_state **out, cc_error_t *err)
-{
-  return state_open (project, lock, lock, out, err);
 }
 
 int
@@ -153,8 +143,7 @@ cc_state_open_salvage (const char *project, struct cc_state **out, cc_error_t *e
   struct cc_state *st;
   cleanup_free char *aside = NULL;
 
-  /* `down` stops the responder: no use starting a dead one first.  */
-  if (state_open (project, true, false, out, &load_err) == 0)
+  if (cc_state_open (project, true, out, &load_err) == 0)
     return 0;
   /* Open again without reading: the lock is what matters now.  */
   if (! is_valid_project_name (project))

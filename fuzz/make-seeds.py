@@ -105,7 +105,47 @@ def relay():
         write(os.path.join(out, "random-%d" % n), bytes(rng.randrange(256) for _ in range(64 << n)))
 
 
+def dns():
+    """Inputs for fuzz-dns.c: a mode byte (0 a message to 127.0.0.11, 1 an
+    upstream's reply, 2 a network state), then the bytes."""
+    out = os.path.join(HERE, "corpus", "dns")
+
+    def name(n):
+        return b"".join(bytes([len(l)]) + l.encode() for l in n.split(".") if l) + b"\0"
+
+    def query(n, qtype=1, flags=0x0100, edns=False, qd=1):
+        head = (0x1234).to_bytes(2, "big") + flags.to_bytes(2, "big") + qd.to_bytes(2, "big")
+        head += b"\0\0\0\0" + (b"\0\1" if edns else b"\0\0")
+        body = name(n) + qtype.to_bytes(2, "big") + b"\0\1"
+        if edns:
+            body += b"\0\0\x29\x04\xd0\0\0\0\0\0\0"
+        return head + body
+
+    write(os.path.join(out, "a"), b"\0" + query("web"))
+    write(os.path.join(out, "aaaa-edns"), b"\0" + query("Web.Example", 28, edns=True))
+    write(os.path.join(out, "ptr"), b"\0" + query("2.0.89.10.in-addr.arpa", 12))
+    write(os.path.join(out, "pointer"), b"\0" + query("web")[:12] + b"\xc0\x0c\0\1\0\1")
+    write(os.path.join(out, "status"), b"\0" + query("web", flags=0x1000))
+    write(os.path.join(out, "two-questions"), b"\0" + query("web", qd=2))
+    write(os.path.join(out, "long-name"), b"\0" + query(".".join(["a" * 63] * 4)))
+    reply = bytearray(query("web.example"))
+    reply[2] |= 0x80
+    write(os.path.join(out, "reply"), b"\1" + bytes(reply) + b"\xc0\x0c\0\1\0\1\0\0\0\x3c\0\4\x0a\0\0\1")
+    write(os.path.join(out, "reverse-name"), b"\x012.0.89.10.in-addr.arpa")
+    state = {"networks": [
+        {"project": "p", "name": "default", "full_name": "p_default", "members": [
+            {"container": "p-web-1", "service": "web", "ip": "10.89.0.2", "netns": "/n/1", "ifname": "eth0",
+             "aliases": ["w", "Web"], "hostname": "h", "dns": ["10.0.0.1"]},
+            {"container": "p-web-2", "service": "web", "ip": "10.89.0.3", "netns": "/n/2", "ifname": "eth0"},
+            {"container": "q-x-1", "project": "q", "service": "x", "ip": "10.89.0.4", "netns": "/n/3"}]},
+        {"project": "p", "name": "back", "internal": True, "members": [
+            {"container": "p-web-1", "service": "web", "ip": "10.89.1.2", "netns": "/n/1", "ifname": "eth1",
+             "oneoff": True}]}]}
+    write(os.path.join(out, "state.json"), b"\2" + json.dumps(state).encode())
+
+
 if __name__ == "__main__":
     image_json()
     layers()
     relay()
+    dns()

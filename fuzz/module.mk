@@ -9,7 +9,7 @@
 #       every committed corpus and regression input through the targets
 #       linked with a plain main (no libFuzzer) in the sanitizer build;
 #       part of `make check`.
-FUZZ_TARGETS ?= compose interpolate envfile units image-json layer relay dockerfile dockerignore
+FUZZ_TARGETS ?= compose interpolate envfile units image-json layer relay dockerfile dockerignore dns
 FUZZ_SECONDS ?= 60
 FUZZ_CC ?= clang
 FUZZ_DIR := build-fuzz

@@ -521,8 +521,8 @@ int cc_engine_create_container (const struct cc_project *p, const struct cc_serv
 /* Start the project's DNS responder unless it runs, once the project has
    networks.  */
 int cc_engine_dns_start (struct cc_state *st, cc_error_t *err);
-/* Start it again if it ran and died (a warning when that fails): every
-   command that locks the project does.  */
+/* Start it again if it ran and died (a warning when that fails): the
+   project commands do before anything else.  */
 void cc_engine_dns_repair (const char *project);
 
 /* ---- volumes (volumes.c): `volume` and `volumes` ----------------------- */

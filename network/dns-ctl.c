@@ -148,17 +148,21 @@ same_file (int fd, const char *path)
 }
 
 /* 1 with *FD the locked record when no responder runs (it must be
-   started), 0 when one does.  */
+   started), 0 when one does.  With ONLY_EXISTING a missing record is
+   not made: a repair racing a `down` (which removes the record under
+   its lock) must not bring back what `down` stopped.  */
 static int
-claim (const char *project, int *fd_out, cc_error_t *err)
+claim (const char *project, bool only_existing, int *fd_out, cc_error_t *err)
 {
   cleanup_free char *dir = cc_net_dns_dir (), *path = dns_file (project, RECORD_SUFFIX);
 
-  if (cc_mkdir_p (dir, 0700, err) < 0)
+  if (! only_existing && cc_mkdir_p (dir, 0700, err) < 0)
     return -1;
   for (int attempt = 0; attempt < 3; attempt++)
     {
-      cleanup_close int fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+      cleanup_close int fd = open (path, O_RDWR | O_CLOEXEC | O_NOFOLLOW | (only_existing ? 0 : O_CREAT), 0600);
+      if (fd < 0 && only_existing && errno == ENOENT)
+        return 0;
       if (fd < 0)
         return cc_error_make (err, errno, "open `%s`", path);
       if (flock (fd, LOCK_EX | LOCK_NB) < 0)
@@ -308,7 +312,7 @@ cc_network_dns_ensure (const char *project, bool only_if_recorded, cc_net_spawn_
 
   if (only_if_recorded && ! record_exists (project))
     return 0;
-  claimed = claim (project, &fd, err);
+  claimed = claim (project, only_if_recorded, &fd, err);
   if (claimed <= 0)
     return claimed;
   cc_crash_point ("dns responder recorded");

@@ -39,39 +39,13 @@
 
 #define RECORD_SUFFIX ".pid"
 #define SOCKET_SUFFIX ".sock"
-/* A name of at most this many plain characters is the file name; the
-   sockets' path must fit in sun_path through /proc/self/fd/N/.  */
-#define MAX_PLAIN_NAME 64
 #define SYNC_TIMEOUT_MS 5000
 #define STOP_TIMEOUT_MS 5000
-
-static bool
-is_plain (const char *project)
-{
-  size_t n = strlen (project);
-
-  return n > 0 && n <= MAX_PLAIN_NAME
-         && strspn (project, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") == n
-         && strcmp (project, ".") != 0 && strcmp (project, "..") != 0;
-}
-
-/* The file name of PROJECT's record and socket, without suffix.  */
-static char *
-base_of (const char *project)
-{
-  uint32_t h = 2166136261u;
-
-  if (is_plain (project))
-    return xstrdup (project);
-  for (const char *p = project; *p; p++)
-    h = (h ^ (uint8_t)*p) * 16777619u;
-  return xasprintf ("project-%08x", h);
-}
 
 static char *
 dns_file (const char *project, const char *suffix)
 {
-  cleanup_free char *dir = cc_net_dns_dir (), *base = base_of (project);
+  cleanup_free char *dir = cc_net_dns_dir (), *base = cc_net_dns_base (project);
 
   return xasprintf ("%s/%s%s", dir, base, suffix);
 }
@@ -191,7 +165,7 @@ record_exists (const char *project)
 static int
 control_connect (const char *project, int *fd_out, cc_error_t *err)
 {
-  cleanup_free char *dir = cc_net_dns_dir (), *base = base_of (project);
+  cleanup_free char *dir = cc_net_dns_dir (), *base = cc_net_dns_base (project);
   cleanup_close int dfd = open (dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
   cleanup_close int fd = -1;
   struct sockaddr_un a = { .sun_family = AF_UNIX };

@@ -343,6 +343,32 @@ cc_net_dns_dir (void)
   return cc_path_join (cc_state_dir (), "network/dns");
 }
 
+/* A project's name is its files' name when it is plain and short: the
+   socket's path must fit in sun_path through /proc/self/fd/N/.  */
+#define MAX_PLAIN_NAME 64
+
+static bool
+is_plain_name (const char *project)
+{
+  size_t n = strlen (project);
+
+  return n > 0 && n <= MAX_PLAIN_NAME
+         && strspn (project, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") == n
+         && strcmp (project, ".") != 0 && strcmp (project, "..") != 0;
+}
+
+char *
+cc_net_dns_base (const char *project)
+{
+  uint32_t h = 2166136261u;
+
+  if (is_plain_name (project))
+    return xstrdup (project);
+  for (const char *p = project; *p; p++)
+    h = (h ^ (uint8_t)*p) * 16777619u;
+  return xasprintf ("project-%08x", h);
+}
+
 /* ---- upstreams ------------------------------------------------------------ */
 
 size_t

@@ -1213,8 +1213,9 @@ run (struct server *s)
 static int
 open_control (struct server *s, cc_error_t *err)
 {
-  cleanup_free char *dir = cc_net_dns_dir ();
-  cleanup_close int dfd = open (dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  cleanup_free char *dir = cc_net_dns_dir (), *base = cc_net_dns_base (s->project);
+  cleanup_free char *name = xasprintf ("%s.sock", base);
+  cleanup_close int dfd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   struct sockaddr_un a = { .sun_family = AF_UNIX };
   int fd;
 
@@ -1222,10 +1223,11 @@ open_control (struct server *s, cc_error_t *err)
     return cc_error_make (err, errno, "open `%s`", dir);
   /* Through the directory's descriptor: a long state root would not fit
      in sun_path.  */
-  snprintf (a.sun_path, sizeof (a.sun_path), "/proc/self/fd/%d/%s.sock", dfd, s->project);
-  unlink (a.sun_path);
+  snprintf (a.sun_path, sizeof (a.sun_path), "/proc/self/fd/%d/%s", dfd, name);
+  unlinkat (dfd, name, 0);
   fd = socket (AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0 || bind (fd, (struct sockaddr *)&a, sizeof (a)) < 0 || listen (fd, 128) < 0)
+  if (fd < 0 || bind (fd, (struct sockaddr *)&a, sizeof (a)) < 0 || fchmodat (dfd, name, 0600, 0) < 0
+      || listen (fd, 128) < 0)
     {
       int e = errno;
       if (fd >= 0)

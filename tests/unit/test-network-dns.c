@@ -538,6 +538,31 @@ test_nameservers_and_the_resolved_stub (void **state)
   unsetenv ("CCOMPOSE_RESOLVED_CONF");
 }
 
+/* The responder's record and socket are named after the project, which
+   a `ccompose network -p` project may spell any way: both ends must
+   agree on the name, and it must stay a short file name.  */
+static void
+test_file_base_of_a_project (void **state)
+{
+  cleanup_free char *plain = cc_net_dns_base ("web_app-1.x");
+  cleanup_free char *slash = cc_net_dns_base ("a/../b"), *dots = cc_net_dns_base ("..");
+  cleanup_free char *again = cc_net_dns_base ("a/../b"), *other = cc_net_dns_base ("a/../c");
+  cleanup_free char *longer = NULL;
+  char long_name[200];
+
+  (void)state;
+  assert_string_equal (plain, "web_app-1.x");
+  assert_non_null (strstr (slash, "project-"));
+  assert_null (strchr (slash, '/'));
+  assert_string_equal (slash, again);
+  assert_string_not_equal (slash, other);
+  assert_string_not_equal (dots, "..");
+  memset (long_name, 'a', sizeof (long_name) - 1);
+  long_name[sizeof (long_name) - 1] = '\0';
+  longer = cc_net_dns_base (long_name);
+  assert_true (strlen (longer) <= 64);
+}
+
 int
 main (void)
 {
@@ -555,6 +580,7 @@ main (void)
     cmocka_unit_test (test_lookup_leaves_out_what_may_not_answer),
     cmocka_unit_test (test_scope_forwarding),
     cmocka_unit_test (test_nameservers_and_the_resolved_stub),
+    cmocka_unit_test (test_file_base_of_a_project),
   };
 
   return cmocka_run_group_tests (tests, NULL, NULL);

@@ -309,8 +309,8 @@ options rotate"
 
 responder_gone() { ! inh "$CCOMPOSE" network -p "$1" dns stats; }
 
-# A responder that dies: system check says so, the next command that
-# changes the project starts it again; system check --fix does too.
+# A responder that dies: system check says so, the next command on the
+# project (exec here) starts it again; system check --fix does too.
 test_a_killed_responder_is_reported_and_restarted() {
   eng_setup dns-kill
   names_project dnsk
@@ -322,13 +322,10 @@ test_a_killed_responder_is_reported_and_restarted() {
   wait_for 5 "the responder gone" sh -c "! kill -0 $pid 2>/dev/null || grep -q zombie /proc/$pid/status"
   assert_exit 1 inh "$CCOMPOSE" system check
   assert_contains "$OUT" "dns           missing: DNS responder of project dnsk (not running)"
-  assert_exit 0 q cli web
-  assert_eq "$OUT" "TIMEOUT" "nothing answers with the responder dead"
-  # Any command that locks the project brings it back.
-  assert_exit 0 cc start
-  [ "$(dns_pid dnsk)" != "$pid" ] || fail "the responder was not started again"
+  # Any command on the project brings it back before it runs.
   assert_exit 0 q cli db
   assert_contains "$OUT" "NOERROR 10."
+  [ "$(dns_pid dnsk)" != "$pid" ] || fail "the responder was not started again"
   assert_exit 0 inh "$CCOMPOSE" system check
   # And system check --fix.
   kill -9 "$(dns_pid dnsk)"
@@ -365,6 +362,12 @@ test_the_responder_of_a_lost_project_is_residue() {
   rm -f "$CCOMPOSE_STATE_DIR/network/dns/lone.pid"
   wait_for 8 "the orphaned responder exits" sh -c "! kill -0 $pid 2>/dev/null || grep -q zombie /proc/$pid/status"
   rm -f "$CCOMPOSE_STATE_DIR/network/dns/lone.sock"
+  # A project named anything (network -p): both ends find its files.
+  assert_exit 0 inh "$CCOMPOSE" network -p 'odd name/x' dns start
+  assert_exit 0 inh "$CCOMPOSE" network -p 'odd name/x' dns stats
+  assert_contains "$OUT" '"project":"odd name/x"'
+  assert_exit 0 inh "$CCOMPOSE" network -p 'odd name/x' dns stop
+  assert_no_residue
 }
 
 run_tests "$@"

@@ -19,6 +19,7 @@
 #include "lib/cleanup.h"
 #include "lib/file.h"
 #include "lib/json.h"
+#include "lib/log.h"
 #include "lib/paths.h"
 #include "lib/proc.h"
 #include "lib/strv.h"
@@ -255,6 +256,10 @@ read_report (int fd, int exec_rd, const char *path, pid_t *pid, cc_error_t *err)
     return -1;
   if (cc_json_get_string (j, "error"))
     return cc_error_make (err, (int)cc_json_get_int (j, "errno", 0), "%s", cc_json_get_string (j, "error"));
+  /* Started, with something to say (the DNS responder: a namespace it
+     could not serve).  */
+  if (cc_json_get_string (j, "warning"))
+    cc_warn ("%s", cc_json_get_string (j, "warning"));
   *pid = (pid_t)cc_json_get_int (j, "pid", 0);
   return 0;
 }

@@ -210,6 +210,7 @@ cc_paths_image_store (void)
 }
 
 /* <data>/<top>/<what FMT formats>  */
+static char *under_data (const char *top, const char *fmt, va_list ap) __attribute__ ((format (printf, 2, 0)));
 static char *
 under_data (const char *top, const char *fmt, va_list ap)
 {

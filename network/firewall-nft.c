@@ -1,4 +1,4 @@
-/* The nftables backend, through libnftables (issue 17).
+/* The nftables backend (issue 17).
 
    Each state root has a table of its own, `table inet ccompose` (or
    `ccompose-1a2b3c` for a tagged root, see cc_paths_net_tag): the rule
@@ -15,10 +15,18 @@
    drops (Docker's FORWARD policy DROP through iptables-nft, firewalld,
    a hand-made ruleset), coexist() inserts the rule set's FOREIGN accepts
    at its top, or in DOCKER-USER where Docker made it, each carrying our
-   comment, and takes them away with the last network.  */
-#include <errno.h>
+   comment, and takes them away with the last network.
+
+   The kernel is spoken to over netlink (nftnl.h says why not through
+   libnftables): a write is one batch, a read one view of the ruleset
+   (nft-view.c).  The nft text below (cc_fw_render_nft) is what
+   `ccompose network rules` shows and what the golden tests check;
+   nft-encode.c writes the same rules as expressions.  */
+/* glibc's first: linux/netfilter.h's linux/in.h then defers to it.  */
 #include <netinet/in.h>
-#include <nftables/libnftables.h>
+
+#include <errno.h>
+#include <linux/netfilter.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,30 +34,26 @@
 #include "lib/buf.h"
 #include "lib/cleanup.h"
 #include "lib/crash.h"
-#include "lib/dynlib.h"
 #include "lib/file.h"
-#include "lib/json.h"
 #include "lib/strv.h"
 #include "lib/xalloc.h"
 #include "network/firewall.h"
+#include "network/nft.h"
 
-/* Base chains for the rule set's built-in chains.  */
-static const struct base_chain
-{
-  const char *table, *chain; /* the rule set's names */
-  const char *name;          /* the base chain in our table */
-  const char *spec;          /* type, hook, priority */
-} base_chains[] = {
-  { "raw", "PREROUTING", "raw-PREROUTING", "type filter hook prerouting priority raw" },
-  { "nat", "PREROUTING", "nat-PREROUTING", "type nat hook prerouting priority dstnat" },
+static const struct cc_nft_base base_chains[] = {
+  { "raw", "PREROUTING", "raw-PREROUTING", "type filter hook prerouting priority raw", "filter", NF_INET_PRE_ROUTING,
+    -300 },
+  { "nat", "PREROUTING", "nat-PREROUTING", "type nat hook prerouting priority dstnat", "nat", NF_INET_PRE_ROUTING,
+    -100 },
   /* dstnat is only a keyword at prerouting; -100 is its value.  */
-  { "nat", "OUTPUT", "nat-OUTPUT", "type nat hook output priority -100" },
-  { "nat", "POSTROUTING", "nat-POSTROUTING", "type nat hook postrouting priority srcnat" },
-  { "filter", "FORWARD", "filter-FORWARD", "type filter hook forward priority filter" },
+  { "nat", "OUTPUT", "nat-OUTPUT", "type nat hook output priority -100", "nat", NF_INET_LOCAL_OUT, -100 },
+  { "nat", "POSTROUTING", "nat-POSTROUTING", "type nat hook postrouting priority srcnat", "nat", NF_INET_POST_ROUTING,
+    100 },
+  { "filter", "FORWARD", "filter-FORWARD", "type filter hook forward priority filter", "filter", NF_INET_FORWARD, 0 },
 };
 
-static const struct base_chain *
-base_of (const char *table, const char *chain)
+const struct cc_nft_base *
+cc_nft_base_of (const char *table, const char *chain)
 {
   for (size_t i = 0; i < CC_N_ELEMENTS (base_chains); i++)
     if (strcmp (base_chains[i].table, table) == 0 && strcmp (base_chains[i].chain, chain) == 0)
@@ -57,8 +61,8 @@ base_of (const char *table, const char *chain)
   return NULL;
 }
 
-static const struct base_chain *
-base_named (const char *name)
+const struct cc_nft_base *
+cc_nft_base_named (const char *name)
 {
   for (size_t i = 0; i < CC_N_ELEMENTS (base_chains); i++)
     if (strcmp (base_chains[i].name, name) == 0)
@@ -199,7 +203,7 @@ is_safe_comment (const char *c)
 static void
 render_rule (struct cc_buf *o, const char *table, const struct cc_fw_rule *r)
 {
-  const struct base_chain *b = base_of (r->table, r->chain);
+  const struct cc_nft_base *b = cc_nft_base_of (r->table, r->chain);
 
   if (cc_fw_is_foreign (r->chain) || ! is_safe_comment (r->comment))
     return;
@@ -254,52 +258,7 @@ cc_fw_render_nft (const struct cc_fw_ruleset *rs)
   return cc_buf_steal (&o);
 }
 
-/* libnftables.  */
-
-static void
-free_ctx (struct nft_ctx **c)
-{
-  if (*c)
-    nft_ctx_free (*c);
-}
-#define cleanup_nft_ctx __attribute__ ((cleanup (free_ctx)))
-
-/* The first line of libnftables' error text.  */
-static char *
-first_error (struct nft_ctx *ctx)
-{
-  const char *e = nft_ctx_get_error_buffer (ctx);
-  size_t len = e ? strcspn (e, "\n") : 0;
-
-  return len ? xstrndup (e, len) : xstrdup ("unknown error");
-}
-
-/* Run the nft commands CMD; with OUT, in JSON output mode, whose text
-   goes to *OUT.  */
-static int
-nft_run (const char *cmd, char **out, cc_error_t *err)
-{
-  cleanup_nft_ctx struct nft_ctx *ctx = NULL;
-  cleanup_free char *msg = NULL;
-
-  if (cc_dynlib_load (&cc_dynlib_nftables, err) < 0)
-    return -1;
-  ctx = nft_ctx_new (NFT_CTX_DEFAULT);
-  if (ctx == NULL)
-    return cc_error_make (err, ENOMEM, "nftables: cannot create a context");
-  if (out)
-    nft_ctx_output_set_flags (ctx, NFT_CTX_OUTPUT_JSON);
-  if (nft_ctx_buffer_output (ctx) < 0 || nft_ctx_buffer_error (ctx) < 0)
-    return cc_error_make (err, ENOMEM, "nftables: cannot buffer output");
-  if (nft_run_cmd_from_buffer (ctx, cmd) != 0)
-    {
-      msg = first_error (ctx);
-      return cc_error_make (err, EIO, "nftables: %s", msg);
-    }
-  if (out)
-    *out = xstrdup (nft_ctx_get_output_buffer (ctx) ?: "");
-  return 0;
-}
+/* The kernel.  */
 
 /* Whether nf_tables is there at all: as a module not loaded, nobody has
    nft rules, and asking would load it.  A kernel without modules
@@ -311,38 +270,6 @@ nf_tables_present (void)
   return cc_file_exists ("/sys/module/nf_tables") || ! cc_file_exists ("/proc/modules");
 }
 
-/* The ruleset, as libnftables' JSON: {"nftables": [{"table": ...},
-   {"chain": ...}, {"rule": ...}]}.  */
-static int
-list_ruleset (cJSON **out, cc_error_t *err)
-{
-  cleanup_free char *text = NULL;
-
-  *out = NULL;
-  if (! nf_tables_present ())
-    return 0;
-  if (nft_run ("list ruleset", &text, err) < 0 || cc_json_parse (text, "nftables ruleset", out, err) < 0)
-    return -1;
-  return 0;
-}
-
-typedef void (*item_fn) (const cJSON *item, void *data);
-
-static void
-for_each (const cJSON *ruleset, const char *kind, item_fn fn, void *data)
-{
-  const cJSON *list = cJSON_GetObjectItemCaseSensitive (ruleset, "nftables");
-  const cJSON *e;
-
-  for (e = list ? list->child : NULL; e; e = e->next)
-    {
-      const cJSON *item = cJSON_GetObjectItemCaseSensitive (e, kind);
-
-      if (item)
-        fn (item, data);
-    }
-}
-
 static bool
 has_prefix (const char *comment, const char *prefix)
 {
@@ -351,12 +278,69 @@ has_prefix (const char *comment, const char *prefix)
   return comment && strncmp (comment, prefix, len) == 0 && comment[len] == ' ';
 }
 
+/* A view of nothing (and no socket) when nf_tables is absent.  */
+static int
+read_view (struct cc_nft_sock **s, struct cc_nft_view *v, cc_error_t *err)
+{
+  memset (v, 0, sizeof (*v));
+  if (! nf_tables_present ())
+    return 0;
+  if (cc_nft_acquire (s, err) < 0 || cc_nft_view_read (*s, v, err) < 0)
+    return -1;
+  return 0;
+}
+
 /* apply.  */
+
+/* Base chains in the order of the rule set's tables, once each.  */
+static void
+encode_chains (struct cc_nft_batch *b, const char *table, const struct cc_fw_ruleset *rs)
+{
+  for (size_t i = 0; i < CC_N_ELEMENTS (base_chains); i++)
+    for (size_t j = 0; j < rs->n_rules; j++)
+      if (strcmp (rs->rules[j].table, base_chains[i].table) == 0
+          && strcmp (rs->rules[j].chain, base_chains[i].chain) == 0)
+        {
+          cc_nft_add_chain (b, NFPROTO_INET, table, base_chains[i].name, &base_chains[i]);
+          break;
+        }
+  for (size_t i = 0; i < rs->n_chains; i++)
+    cc_nft_add_chain (b, NFPROTO_INET, table, rs->chains[i].name, NULL);
+}
+
+/* What cc_fw_render_nft writes, as one transaction.  */
+static int
+encode_table (struct cc_nft_batch *b, const struct cc_fw_ruleset *rs, const char *table, cc_error_t *err)
+{
+  cc_nft_add_table (b, NFPROTO_INET, table);
+  if (rs->n_chains == 0)
+    {
+      cc_nft_delete_table (b, NFPROTO_INET, table);
+      return 0;
+    }
+  /* Flushed, not deleted: a base chain's removal unregisters its hook,
+     which waits for an RCU grace period (+40 ms per up).  Adding an
+     existing chain again with the same hook is a no-op.  */
+  cc_nft_flush_table (b, NFPROTO_INET, table);
+  encode_chains (b, table, rs);
+  for (size_t i = 0; i < rs->n_rules; i++)
+    {
+      const struct cc_fw_rule *r = &rs->rules[i];
+      const struct cc_nft_base *base = cc_nft_base_of (r->table, r->chain);
+
+      if (! cc_fw_is_foreign (r->chain)
+          && cc_nft_add_rule (b, NFPROTO_INET, table, base ? base->name : r->chain, r, false, err) < 0)
+        return -1;
+    }
+  return 0;
+}
 
 static int
 nft_apply (const struct cc_fw_ruleset *rs, cc_error_t *err)
 {
-  cleanup_free char *script = NULL;
+  cleanup_free char *table = cc_fw_nft_table (rs->tag);
+  cleanup_nft_sock struct cc_nft_sock *s = NULL;
+  cleanup_nft_batch struct cc_nft_batch b = { 0 };
 
   /* Nothing to write and no nf_tables: nothing of ours can be there.  */
   if (rs->n_chains == 0 && ! nf_tables_present ())
@@ -364,170 +348,74 @@ nft_apply (const struct cc_fw_ruleset *rs, cc_error_t *err)
   for (size_t i = 0; i < rs->n_rules; i++)
     if (! is_safe_comment (rs->rules[i].comment))
       return cc_error_make (err, EINVAL, "firewall comment `%s` cannot be quoted", rs->rules[i].comment);
-  script = cc_fw_render_nft (rs);
-  if (nft_run (script, NULL, err) < 0)
-    return cc_error_wrap (err, "apply table `inet %s`", rs->tag && *rs->tag ? rs->tag + 1 : "ccompose");
+  cc_nft_batch_begin (&b, 0);
+  if (encode_table (&b, rs, table, err) < 0 || cc_nft_acquire (&s, err) < 0 || cc_nft_commit (s, &b, err) < 0)
+    return cc_error_wrap (err, "apply table `inet %s`", table);
   cc_crash_point ("firewall commit");
   return 0;
 }
 
 /* list_ours.  */
 
-struct ours
-{
-  const char *table; /* ours */
-  const char *prefix;
-  char **out;
-};
-
-static void
-list_chain (const cJSON *c, void *data)
-{
-  struct ours *o = data;
-  const char *name = cc_json_get_string (c, "name");
-
-  if (name == NULL || strcmp (cc_json_get_string (c, "table") ?: "", o->table) != 0 || base_named (name))
-    return;
-  cc_strv_push (&o->out, xasprintf ("%s/%s", table_of_chain (name), name));
-}
-
-static void
-list_rule (const cJSON *r, void *data)
-{
-  struct ours *o = data;
-  const char *table = cc_json_get_string (r, "table") ?: "";
-  const char *chain = cc_json_get_string (r, "chain") ?: "";
-  const char *comment = cc_json_get_string (r, "comment");
-  const struct base_chain *b = base_named (chain);
-
-  if (strcmp (table, o->table) == 0)
-    {
-      if (b)
-        cc_strv_push (&o->out, xasprintf ("%s/%s %s", b->table, b->chain, comment ?: ""));
-      else
-        cc_strv_push (&o->out, xasprintf ("%s/%s %s", table_of_chain (chain), chain, comment ?: ""));
-    }
-  else if (has_prefix (comment, o->prefix))
-    cc_strv_push (&o->out, xasprintf ("%s:%s/%s %s", cc_json_get_string (r, "family") ?: "", table, chain, comment));
-}
-
 static int
 nft_list_ours (const char *tag, char ***out, cc_error_t *err)
 {
-  cleanup_cjson cJSON *rules = NULL;
+  cleanup_nft_sock struct cc_nft_sock *s = NULL;
+  cleanup_nft_view struct cc_nft_view v = { 0 };
   cleanup_free char *table = cc_fw_nft_table (tag), *prefix = cc_fw_comment_prefix (tag);
-  struct ours o = { table, prefix, NULL };
 
   *out = NULL;
-  if (list_ruleset (&rules, err) < 0)
+  if (read_view (&s, &v, err) < 0)
     return -1;
-  for_each (rules, "chain", list_chain, &o);
-  for_each (rules, "rule", list_rule, &o);
-  *out = o.out;
+  for (size_t i = 0; i < v.n_chains; i++)
+    {
+      const struct cc_nft_chain *c = &v.chains[i];
+
+      if (c->family == NFPROTO_INET && strcmp (c->table, table) == 0 && ! cc_nft_base_named (c->name))
+        cc_strv_push (out, xasprintf ("%s/%s", table_of_chain (c->name), c->name));
+    }
+  for (size_t i = 0; i < v.n_rules; i++)
+    {
+      const struct cc_nft_rule *r = &v.rules[i];
+      const struct cc_nft_base *b = cc_nft_base_named (r->chain);
+
+      if (r->family == NFPROTO_INET && strcmp (r->table, table) == 0)
+        cc_strv_push (out, xasprintf ("%s/%s %s", b ? b->table : table_of_chain (r->chain), b ? b->chain : r->chain,
+                                      r->comment ?: ""));
+      else if (has_prefix (r->comment, prefix))
+        cc_strv_push (out, xasprintf ("%s:%s/%s %s", cc_nft_family_name (r->family), r->table, r->chain, r->comment));
+    }
   return 0;
 }
 
 /* list_dnat.  */
 
-struct dnats
-{
-  struct cc_fw_dnat *v;
-  size_t n;
-};
-
-/* A match's "left" is {"payload": {"protocol", "field"}}.  */
 static bool
-is_payload (const cJSON *match, const char *protocol, const char *field)
+is_our_dnat (const struct cc_nft_rule *r)
 {
-  const cJSON *p = cJSON_GetObjectItemCaseSensitive (cJSON_GetObjectItemCaseSensitive (match, "left"), "payload");
-
-  return p && strcmp (cc_json_get_string (p, "protocol") ?: "", protocol) == 0
-         && strcmp (cc_json_get_string (p, "field") ?: "", field) == 0;
-}
-
-static void
-read_ports (const cJSON *right, struct cc_fw_dnat *d)
-{
-  const cJSON *range = cJSON_GetObjectItemCaseSensitive (right, "range");
-
-  if (cJSON_IsNumber (right))
-    d->port_lo = d->port_hi = (uint16_t)right->valuedouble;
-  else if (cJSON_GetArraySize (range) == 2)
-    {
-      d->port_lo = (uint16_t)cJSON_GetArrayItem (range, 0)->valuedouble;
-      d->port_hi = (uint16_t)cJSON_GetArrayItem (range, 1)->valuedouble;
-    }
-}
-
-static void
-read_daddr (const cJSON *right, struct cc_fw_dnat *d)
-{
-  const cJSON *prefix = cJSON_GetObjectItemCaseSensitive (right, "prefix");
-  const char *s = cJSON_IsString (right) ? right->valuestring : cc_json_get_string (prefix, "addr");
-  uint32_t a = 0;
-  unsigned b[4];
-  char extra;
-
-  if (s && sscanf (s, "%u.%u.%u.%u%c", &b[0], &b[1], &b[2], &b[3], &extra) == 4)
-    a = (b[0] << 24) | (b[1] << 16) | (b[2] << 8) | b[3];
-  d->host_ip = a;
-}
-
-static void
-read_match (const cJSON *m, struct cc_fw_dnat *d)
-{
-  const cJSON *right = cJSON_GetObjectItemCaseSensitive (m, "right");
-
-  if (is_payload (m, "tcp", "dport"))
-    d->proto = IPPROTO_TCP;
-  else if (is_payload (m, "udp", "dport"))
-    d->proto = IPPROTO_UDP;
-  if (is_payload (m, "tcp", "dport") || is_payload (m, "udp", "dport"))
-    read_ports (right, d);
-  if (is_payload (m, "ip", "daddr"))
-    read_daddr (right, d);
-}
-
-static void
-collect_dnat (const cJSON *r, void *data)
-{
-  struct dnats *ds = data;
-  const cJSON *expr = cJSON_GetObjectItemCaseSensitive (r, "expr"), *e;
-  struct cc_fw_dnat d = { 0 };
-  bool is_dnat = false;
-
-  if (! is_our_table (cc_json_get_string (r, "table") ?: "")
-      || strncmp (cc_json_get_string (r, "chain") ?: "", "CCOMPOSE-DNAT", 13) != 0)
-    return;
-  for (e = expr ? expr->child : NULL; e; e = e->next)
-    {
-      const cJSON *m = cJSON_GetObjectItemCaseSensitive (e, "match");
-
-      if (m)
-        read_match (m, &d);
-      if (cJSON_HasObjectItem (e, "dnat"))
-        is_dnat = true;
-    }
-  if (! is_dnat || d.proto == 0)
-    return;
-  d.comment = xstrdup (cc_json_get_string (r, "comment") ?: "");
-  ds->v = xreallocarray (ds->v, ds->n + 1, sizeof (*ds->v));
-  ds->v[ds->n++] = d;
+  return r->family == NFPROTO_INET && is_our_table (r->table) && strncmp (r->chain, "CCOMPOSE-DNAT", 13) == 0 && r->dnat
+         && r->proto != 0;
 }
 
 static int
 nft_list_dnat (struct cc_fw_dnat **out, size_t *n, cc_error_t *err)
 {
-  cleanup_cjson cJSON *rules = NULL;
-  struct dnats ds = { NULL, 0 };
+  cleanup_nft_sock struct cc_nft_sock *s = NULL;
+  cleanup_nft_view struct cc_nft_view v = { 0 };
 
   *out = NULL;
   *n = 0;
-  if (list_ruleset (&rules, err) < 0)
+  if (read_view (&s, &v, err) < 0)
     return -1;
-  for_each (rules, "rule", collect_dnat, &ds);
-  *out = ds.v;
-  *n = ds.n;
+  for (size_t i = 0; i < v.n_rules; i++)
+    {
+      const struct cc_nft_rule *r = &v.rules[i];
+
+      if (! is_our_dnat (r))
+        continue;
+      *out = xreallocarray (*out, *n + 1, sizeof (**out));
+      (*out)[(*n)++] = (struct cc_fw_dnat){ r->proto, r->daddr, r->port_lo, r->port_hi, xstrdup (r->comment ?: "") };
+    }
   return 0;
 }
 
@@ -536,67 +424,53 @@ nft_list_dnat (struct cc_fw_dnat **out, size_t *n, cc_error_t *err)
 /* A chain of another firewall where our FOREIGN accepts go.  */
 struct target
 {
-  char *family, *table, *chain; /* where the accepts go */
-  char *why;                    /* "`ip filter FORWARD` drops by policy" */
+  uint8_t family;
+  char *table, *chain; /* where the accepts go */
+  char *why;           /* "`ip filter FORWARD` drops by policy" */
 };
 
 struct scan
 {
   const char *ours; /* our table's name */
   const char *prefix;
-  const cJSON *ruleset;
+  const struct cc_nft_view *view;
   char **dropping; /* "family table chain" with a rule that drops everything */
   struct target *targets;
   size_t n_targets;
-  char **placed;       /* "family table chain handle" of our rules there */
+  const struct cc_nft_rule **placed; /* our rules there */
+  size_t n_placed;
   char **placed_keys;  /* "family table chain comment|in|out" of the same */
   bool our_table_here; /* our own table exists */
 };
 
-static bool
-chain_exists (const cJSON *ruleset, const char *family, const char *table, const char *name)
+static char *
+chain_key (uint8_t family, const char *table, const char *chain)
 {
-  const cJSON *list = cJSON_GetObjectItemCaseSensitive (ruleset, "nftables"), *e;
-
-  for (e = list ? list->child : NULL; e; e = e->next)
-    {
-      const cJSON *c = cJSON_GetObjectItemCaseSensitive (e, "chain");
-
-      if (c && strcmp (cc_json_get_string (c, "family") ?: "", family) == 0
-          && strcmp (cc_json_get_string (c, "table") ?: "", table) == 0
-          && strcmp (cc_json_get_string (c, "name") ?: "", name) == 0)
-        return true;
-    }
-  return false;
+  return xasprintf ("%s %s %s", cc_nft_family_name (family), table, chain);
 }
 
-static char *
-chain_key (const cJSON *item, const char *name_key)
+static bool
+chain_exists (const struct cc_nft_view *v, uint8_t family, const char *table, const char *name)
 {
-  return xasprintf ("%s %s %s", cc_json_get_string (item, "family") ?: "", cc_json_get_string (item, "table") ?: "",
-                    cc_json_get_string (item, name_key) ?: "");
+  for (size_t i = 0; i < v->n_chains; i++)
+    if (v->chains[i].family == family && strcmp (v->chains[i].table, table) == 0
+        && strcmp (v->chains[i].name, name) == 0)
+      return true;
+  return false;
 }
 
 /* A rule of nothing but a drop or a reject (and counters): firewalld
    ends its forward chain so, under policy accept.  */
 static void
-find_dropping (const cJSON *r, void *data)
+find_dropping (struct scan *s)
 {
-  struct scan *s = data;
-  const cJSON *expr = cJSON_GetObjectItemCaseSensitive (r, "expr"), *e;
-  bool drops = false;
-
-  for (e = expr ? expr->child : NULL; e; e = e->next)
+  for (size_t i = 0; i < s->view->n_rules; i++)
     {
-      const char *kind = e->child ? e->child->string : NULL;
+      const struct cc_nft_rule *r = &s->view->rules[i];
 
-      if (kind && (strcmp (kind, "drop") == 0 || strcmp (kind, "reject") == 0))
-        drops = true;
-      else if (kind == NULL || strcmp (kind, "counter") != 0)
-        return;
+      if (r->drops)
+        cc_strv_push (&s->dropping, chain_key (r->family, r->table, r->chain));
     }
-  if (drops)
-    cc_strv_push (&s->dropping, chain_key (r, "chain"));
 }
 
 /* Forward base chains of IPv4-carrying families that drop what nobody
@@ -605,69 +479,49 @@ find_dropping (const cJSON *r, void *data)
    gets them in DOCKER-USER, the chain Docker keeps for its users (it
    runs first from FORWARD).  */
 static void
-find_target (const cJSON *c, void *data)
+find_target (struct scan *s, const struct cc_nft_chain *c)
 {
-  struct scan *s = data;
-  const char *family = cc_json_get_string (c, "family") ?: "";
-  const char *table = cc_json_get_string (c, "table") ?: "";
-  const char *name = cc_json_get_string (c, "name") ?: "";
-  cleanup_free char *key = chain_key (c, "name");
-  bool by_policy = strcmp (cc_json_get_string (c, "policy") ?: "", "drop") == 0;
+  cleanup_free char *key = chain_key (c->family, c->table, c->name);
+  bool by_policy = c->policy == NF_DROP;
   struct target *t;
 
-  if (is_our_table (table) || strcmp (cc_json_get_string (c, "hook") ?: "", "forward") != 0
+  if (is_our_table (c->table) || ! c->base || c->hook != NF_INET_FORWARD
       || (! by_policy && ! cc_strv_contains (s->dropping, key))
-      || (strcmp (family, "ip") != 0 && strcmp (family, "inet") != 0))
+      || (c->family != NFPROTO_IPV4 && c->family != NFPROTO_INET))
     return;
   s->targets = xreallocarray (s->targets, s->n_targets + 1, sizeof (*s->targets));
   t = &s->targets[s->n_targets++];
-  t->family = xstrdup (family);
-  t->table = xstrdup (table);
-  t->chain = xstrdup (chain_exists (s->ruleset, family, table, CC_FW_DOCKER_USER) ? CC_FW_DOCKER_USER : name);
-  t->why = xasprintf ("`%s %s %s` (nftables) drops forwarded packets %s", family, table, name,
-                      by_policy ? "by policy" : "it does not accept");
-}
-
-/* "iifname" or "oifname" of a rule's first match, as "|in"/"|out" with
-   its interface, so that the two accepts of one network differ.  */
-static char *
-direction_of (const cJSON *r)
-{
-  const cJSON *expr = cJSON_GetObjectItemCaseSensitive (r, "expr");
-  const cJSON *m = cJSON_GetObjectItemCaseSensitive (cJSON_GetArrayItem (expr, 0), "match");
-  const cJSON *meta = cJSON_GetObjectItemCaseSensitive (cJSON_GetObjectItemCaseSensitive (m, "left"), "meta");
-  const char *key = cc_json_get_string (meta, "key") ?: "";
-  const cJSON *right = cJSON_GetObjectItemCaseSensitive (m, "right");
-
-  return xasprintf ("%s %s", key, cJSON_IsString (right) ? right->valuestring : "?");
+  t->family = c->family;
+  t->table = xstrdup (c->table);
+  t->chain = xstrdup (chain_exists (s->view, c->family, c->table, CC_FW_DOCKER_USER) ? CC_FW_DOCKER_USER : c->name);
+  t->why = xasprintf ("`%s %s %s` (nftables) drops forwarded packets %s", cc_nft_family_name (c->family), c->table,
+                      c->name, by_policy ? "by policy" : "it does not accept");
 }
 
 static void
-find_placed (const cJSON *r, void *data)
+find_placed (struct scan *s, const struct cc_nft_rule *r)
 {
-  struct scan *s = data;
-  const char *table = cc_json_get_string (r, "table") ?: "";
-  const char *comment = cc_json_get_string (r, "comment");
-  cleanup_free char *dir = NULL;
-
-  if (is_our_table (table) || ! has_prefix (comment, s->prefix))
+  if (is_our_table (r->table) || ! has_prefix (r->comment, s->prefix))
     return;
-  dir = direction_of (r);
-  cc_strv_push (&s->placed,
-                xasprintf ("%s %s %s handle %lld", cc_json_get_string (r, "family") ?: "", table,
-                           cc_json_get_string (r, "chain") ?: "", (long long)cc_json_get_int (r, "handle", 0)));
-  cc_strv_push (&s->placed_keys, xasprintf ("%s %s %s %s|%s", cc_json_get_string (r, "family") ?: "", table,
-                                            cc_json_get_string (r, "chain") ?: "", comment, dir));
+  s->placed = xreallocarray (s->placed, s->n_placed + 1, sizeof (*s->placed));
+  s->placed[s->n_placed++] = r;
+  cc_strv_push (&s->placed_keys, xasprintf ("%s %s %s %s|%s", cc_nft_family_name (r->family), r->table, r->chain,
+                                            r->comment, r->first ?: "? ?"));
 }
 
 static void
-find_our_table (const cJSON *t, void *data)
+scan_view (struct scan *s)
 {
-  struct scan *s = data;
+  const struct cc_nft_view *v = s->view;
 
-  if (strcmp (cc_json_get_string (t, "family") ?: "", "inet") == 0
-      && strcmp (cc_json_get_string (t, "name") ?: "", s->ours) == 0)
-    s->our_table_here = true;
+  find_dropping (s);
+  for (size_t i = 0; i < v->n_chains; i++)
+    find_target (s, &v->chains[i]);
+  for (size_t i = 0; i < v->n_rules; i++)
+    find_placed (s, &v->rules[i]);
+  for (size_t i = 0; i < v->n_tables; i++)
+    if (v->tables[i].family == NFPROTO_INET && strcmp (v->tables[i].name, s->ours) == 0)
+      s->our_table_here = true;
 }
 
 static void
@@ -675,23 +529,23 @@ scan_release (struct scan *s)
 {
   for (size_t i = 0; i < s->n_targets; i++)
     {
-      free (s->targets[i].family);
       free (s->targets[i].table);
       free (s->targets[i].chain);
       free (s->targets[i].why);
     }
   free (s->targets);
-  cc_strv_free (s->placed);
+  free (s->placed);
   cc_strv_free (s->placed_keys);
   cc_strv_free (s->dropping);
+  memset (s, 0, sizeof (*s));
 }
 #define cleanup_scan __attribute__ ((cleanup (scan_release)))
 
 static char *
 wanted_key (const struct target *t, const struct cc_fw_rule *r)
 {
-  return xasprintf ("%s %s %s %s|%s %s", t->family, t->table, t->chain, r->comment, r->in ? "iifname" : "oifname",
-                    r->in ? r->in : r->out);
+  return xasprintf ("%s %s %s %s|%s %s", cc_nft_family_name (t->family), t->table, t->chain, r->comment,
+                    r->in ? "iifname" : "oifname", r->in ? r->in : r->out);
 }
 
 /* The keys FOREIGN rules of RS would have at every target.  */
@@ -708,66 +562,82 @@ wanted_keys (const struct scan *s, const struct cc_fw_ruleset *rs)
 }
 
 /* One transaction: ours out of other tables, then in again, last first
-   so that "insert" (at the top) keeps the rule set's order.  */
-static char *
-coexist_script (const struct scan *s, const struct cc_fw_ruleset *rs, bool same)
+   so that inserting at the top keeps the rule set's order.  */
+static int
+encode_coexist (struct cc_nft_batch *b, const struct scan *s, const struct cc_fw_ruleset *rs, bool same,
+                cc_error_t *err)
 {
-  cleanup_buf struct cc_buf o = { 0 };
-
   if (! same && s->our_table_here)
-    cc_buf_printf (&o, "delete table inet %s\n", s->ours);
-  for (char **p = s->placed; p && *p; p++)
-    cc_buf_printf (&o, "delete rule %s\n", *p);
+    cc_nft_delete_table (b, NFPROTO_INET, s->ours);
+  for (size_t i = 0; i < s->n_placed; i++)
+    cc_nft_delete_rule (b, s->placed[i]->family, s->placed[i]->table, s->placed[i]->chain, s->placed[i]->handle);
   for (size_t t = 0; t < s->n_targets; t++)
     for (size_t i = rs->n_rules; i-- > 0;)
-      if (strcmp (rs->rules[i].chain, CC_FW_FOREIGN) == 0 && is_safe_comment (rs->rules[i].comment))
-        {
-          cc_buf_printf (&o, "insert rule %s %s %s", s->targets[t].family, s->targets[t].table, s->targets[t].chain);
-          render_body (&o, &rs->rules[i]);
-          cc_buf_putc (&o, '\n');
-        }
-  return cc_buf_steal (&o);
+      if (strcmp (rs->rules[i].chain, CC_FW_FOREIGN) == 0 && is_safe_comment (rs->rules[i].comment)
+          && cc_nft_add_rule (b, s->targets[t].family, s->targets[t].table, s->targets[t].chain, &rs->rules[i], true,
+                              err)
+                 < 0)
+        return -1;
+  return 0;
 }
 
 static void
 note_targets (const struct scan *s, char ***notes)
 {
   for (size_t t = 0; t < s->n_targets; t++)
-    cc_strv_push (notes, xasprintf ("%s: ccompose's bridges accepted in `%s %s %s`", s->targets[t].why,
-                                    s->targets[t].family, s->targets[t].table, s->targets[t].chain));
+    cc_strv_push (notes,
+                  xasprintf ("%s: ccompose's bridges accepted in `%s %s %s`", s->targets[t].why,
+                             cc_nft_family_name (s->targets[t].family), s->targets[t].table, s->targets[t].chain));
+}
+
+/* 0 when nothing is to change or it changed, -1 with ERESTART when
+   another tool changed the ruleset since V was read.  */
+static int
+coexist_once (const struct cc_fw_ruleset *rs, struct cc_nft_sock *sock, const struct cc_nft_view *v, bool same,
+              bool check, char ***notes, cc_error_t *err)
+{
+  cleanup_free char *ours = cc_fw_nft_table (rs->tag), *prefix = cc_fw_comment_prefix (rs->tag);
+  cleanup_scan struct scan s = { .ours = ours, .prefix = prefix, .view = v };
+  cleanup_strv char **want = NULL;
+  cleanup_nft_batch struct cc_nft_batch b = { 0 };
+
+  scan_view (&s);
+  want = wanted_keys (&s, rs);
+  if (cc_fw_keys_equal (want, s.placed_keys) && (same || ! s.our_table_here))
+    return 0;
+  if (! check)
+    {
+      /* The genid makes the kernel refuse the batch if the handles read
+         are stale.  */
+      cc_nft_batch_begin (&b, v->genid);
+      if (encode_coexist (&b, &s, rs, same, err) < 0 || cc_nft_commit (sock, &b, err) < 0)
+        return -1;
+    }
+  if (! same && s.our_table_here)
+    cc_strv_push (notes, xasprintf ("leftover table `inet %s` of the nftables backend (not in use)", ours));
+  if (! cc_fw_keys_equal (want, s.placed_keys) && cc_strv_len (want) > 0)
+    note_targets (&s, notes);
+  return 0;
 }
 
 static int
 nft_coexist (const struct cc_fw_ruleset *rs, bool same, bool check, char ***notes, cc_error_t *err)
 {
-  cleanup_cjson cJSON *ruleset = NULL;
-  cleanup_free char *ours = cc_fw_nft_table (rs->tag), *prefix = cc_fw_comment_prefix (rs->tag);
-  cleanup_free char *script = NULL;
-  cleanup_scan struct scan s = { .ours = ours, .prefix = prefix };
-  cleanup_strv char **want = NULL;
+  for (int tries = 0;; tries++)
+    {
+      cleanup_nft_sock struct cc_nft_sock *s = NULL;
+      cleanup_nft_view struct cc_nft_view v = { 0 };
 
-  if (list_ruleset (&ruleset, err) < 0)
-    return -1;
-  if (ruleset == NULL)
-    return 0;
-  s.ruleset = ruleset;
-  for_each (ruleset, "rule", find_dropping, &s);
-  for_each (ruleset, "chain", find_target, &s);
-  for_each (ruleset, "rule", find_placed, &s);
-  for_each (ruleset, "table", find_our_table, &s);
-  want = wanted_keys (&s, rs);
-  if (cc_fw_keys_equal (want, s.placed_keys) && (same || ! s.our_table_here))
-    return 0;
-  if (! same && s.our_table_here)
-    cc_strv_push (notes, xasprintf ("leftover table `inet %s` of the nftables backend (not in use)", ours));
-  if (! cc_fw_keys_equal (want, s.placed_keys) && cc_strv_len (want) > 0)
-    note_targets (&s, notes);
-  if (check)
-    return 0;
-  script = coexist_script (&s, rs, same);
-  if (nft_run (script, NULL, err) < 0)
-    return cc_error_wrap (err, "make room in other nftables tables");
-  return 0;
+      if (read_view (&s, &v, err) < 0)
+        return -1;
+      if (s == NULL)
+        return 0;
+      if (coexist_once (rs, s, &v, same, check, notes, err) == 0)
+        return 0;
+      if ((*err)->status != ERESTART || tries == 2)
+        return cc_error_wrap (err, "make room in other nftables tables");
+      cc_error_release (err);
+    }
 }
 
 const struct cc_firewall_ops cc_firewall_nft_ops

@@ -7,13 +7,13 @@
 # touching this file.
 
 .DEFAULT_GOAL := all
-PKGS := yaml-0.1 libnl-3.0 libnl-route-3.0 libip4tc libcjson libcurl libarchive libseccomp libcap libcrypto
+PKGS := yaml-0.1 libnl-3.0 libnl-route-3.0 libip4tc libcjson libcurl libarchive libseccomp libcap libcrypto dbus-1
 
 CC ?= gcc
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wformat-nonliteral
 CFLAGS ?= -O2 -g
 ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) -D_GNU_SOURCE -I. $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LIBS := $(shell pkg-config --libs $(filter-out libcurl libarchive libcrypto,$(PKGS)) 2>/dev/null) -lpthread # lib/dynlib.h: opened on first use
+LIBS := $(shell pkg-config --libs $(filter-out libcurl libarchive libcrypto dbus-1,$(PKGS)) 2>/dev/null) -lpthread # lib/dynlib.h: opened on first use
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 # BUILD selects the flavour: build/ (plain) or build-san/ (sanitizers).
@@ -45,7 +45,7 @@ all: ccompose
 
 DEB_PKGS := build-essential pkg-config libyaml-dev libnl-3-dev libnl-route-3-dev libip4tc-dev libiptc-dev \
 	libcjson-dev libcurl4-openssl-dev libarchive-dev libzstd-dev libseccomp-dev libcap-dev libssl-dev \
-	libcmocka-dev nftables iptables iproute2 busybox-static clang libclang-rt-14-dev valgrind \
+	libcmocka-dev libdbus-1-dev nftables iptables iproute2 busybox-static clang libclang-rt-14-dev valgrind \
 	procps psmisc curl ca-certificates python3 python3-yaml hyperfine
 -include $(wildcard */module.mk)
 
@@ -79,6 +79,8 @@ deps:
 	fi
 	@bash -c '. tests/system/dockerd.bash && docker_install docker.io' || \
 	  echo "deps: docker.io could not be installed: the Docker coexistence tests will skip"
+	@bash -c '. tests/system/firewalld.bash && firewalld_install' || \
+	  echo "deps: firewalld could not be installed: its tests will skip"
 	@$(MAKE) --no-print-directory deps-local
 
 # What a module installs besides Debian packages (its module.mk adds to

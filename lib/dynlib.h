@@ -30,6 +30,7 @@ struct cc_dynlib
 extern struct cc_dynlib cc_dynlib_curl;
 extern struct cc_dynlib cc_dynlib_archive;
 extern struct cc_dynlib cc_dynlib_crypto;
+extern struct cc_dynlib cc_dynlib_dbus;
 
 /* Open LIB unless it is open already; a caller with an error path calls
    this before the library's first function, so that a missing library

@@ -541,6 +541,17 @@ scan_release (struct scan *s)
 }
 #define cleanup_scan __attribute__ ((cleanup (scan_release)))
 
+/* firewalld's own table (its nftables backend): a bridge firewalld binds
+   to a zone needs no accept there, and one there would be gone with
+   firewalld's next reload.  */
+static bool
+is_foreign_for (const struct target *t, const struct cc_fw_rule *r)
+{
+  if (strcmp (r->chain, CC_FW_FOREIGN) != 0 || ! is_safe_comment (r->comment))
+    return false;
+  return ! (r->zoned && t->family == NFPROTO_INET && strcmp (t->table, "firewalld") == 0);
+}
+
 static char *
 wanted_key (const struct target *t, const struct cc_fw_rule *r)
 {
@@ -556,7 +567,7 @@ wanted_keys (const struct scan *s, const struct cc_fw_ruleset *rs)
 
   for (size_t t = 0; t < s->n_targets; t++)
     for (size_t i = 0; i < rs->n_rules; i++)
-      if (strcmp (rs->rules[i].chain, CC_FW_FOREIGN) == 0)
+      if (is_foreign_for (&s->targets[t], &rs->rules[i]))
         cc_strv_push (&v, wanted_key (&s->targets[t], &rs->rules[i]));
   return v;
 }
@@ -573,7 +584,7 @@ encode_coexist (struct cc_nft_batch *b, const struct scan *s, const struct cc_fw
     cc_nft_delete_rule (b, s->placed[i]->family, s->placed[i]->table, s->placed[i]->chain, s->placed[i]->handle);
   for (size_t t = 0; t < s->n_targets; t++)
     for (size_t i = rs->n_rules; i-- > 0;)
-      if (strcmp (rs->rules[i].chain, CC_FW_FOREIGN) == 0 && is_safe_comment (rs->rules[i].comment)
+      if (is_foreign_for (&s->targets[t], &rs->rules[i])
           && cc_nft_add_rule (b, s->targets[t].family, s->targets[t].table, s->targets[t].chain, &rs->rules[i], true,
                               err)
                  < 0)

@@ -37,6 +37,9 @@ struct cc_fw_rule
   char *comment;    /* always present, begins with "ccompose" */
   char *target;     /* ACCEPT, DROP, MASQUERADE, DNAT or a chain */
   char *to;         /* DNAT destination "ip:port" */
+  /* FOREIGN accepts of a network whose bridge firewalld binds to a zone
+     (firewalld.c): firewalld's own table needs none of them.  */
+  bool zoned;
 };
 
 struct cc_fw_chain

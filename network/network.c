@@ -15,6 +15,7 @@
 #include "lib/strv.h"
 #include "lib/xalloc.h"
 #include "network/firewall.h"
+#include "network/firewalld.h"
 #include "network/hostns.h"
 #include "network/ipam.h"
 #include "network/link.h"
@@ -260,6 +261,21 @@ route_localnet (const cJSON *net, cc_error_t *err)
   return cc_bridge_route_localnet (cc_json_get_string (net, "bridge"), true, err);
 }
 
+/* firewalld's zone for the bridge (firewalld.c).  A failure costs what
+   a reload of firewalld would (the backends' accepts in its chain hold
+   until then): said, not fatal.  */
+static void
+join_firewalld (struct cc_net_state *st, cJSON *net)
+{
+  cc_error_t e = NULL;
+
+  if (cc_net_firewalld_join (st, net, &e) < 0)
+    {
+      cc_warn ("%s", e->msg);
+      cc_error_release (&e);
+    }
+}
+
 static void
 fill_info (const cJSON *net, struct cc_net_info *info)
 {
@@ -337,6 +353,7 @@ cc_network_create (const struct cc_net_spec *spec, struct cc_net_info *info, cc_
   if (ensure_bridge (net, err) < 0 || cc_firewall_sync (st.root, err) < 0 || route_localnet (net, err) < 0)
     return -1;
   cc_crash_point ("network firewall");
+  join_firewalld (&st, net);
   fill_info (net, info);
   return 0;
 }
@@ -423,6 +440,8 @@ remove_entered (struct cc_net_state *st, cJSON *net, bool gone, cc_error_t *err)
   if (! gone && cc_bridge_route_localnet (cc_json_get_string (net, "bridge"), false, &e) < 0)
     cc_error_append (&list, &e);
   if (! gone && list == NULL && cc_firewall_sync (st->root, &e) < 0)
+    cc_error_append (&list, &e);
+  if (! gone && cc_net_firewalld_leave (net, &e) < 0)
     cc_error_append (&list, &e);
   if (! gone && delete_links (net, &e) < 0)
     cc_error_append (&list, &e);
@@ -530,19 +549,20 @@ cc_network_debug_state (char **json, cc_error_t *err)
   return 0;
 }
 
-/* The rule set the networks of this namespace need, read without the
-   lock (saves are atomic); none (*RS empty) when there are none.  */
+/* The state and the rule set the networks of this namespace need, read
+   without the lock (saves are atomic); none (*RS empty) when there are
+   none.  */
 static int
-build_unlocked (struct cc_fw_ruleset *rs, cc_error_t *err)
+build_unlocked (cJSON **root, struct cc_fw_ruleset *rs, cc_error_t *err)
 {
   cleanup_free char *path = cc_net_state_file ();
   cleanup_free char *here = cc_hostns_current ();
-  cleanup_cjson cJSON *root = NULL;
 
   memset (rs, 0, sizeof (*rs));
-  if (! cc_file_exists (path) || cc_json_load_file (path, &root, NULL) < 0)
+  *root = NULL;
+  if (! cc_file_exists (path) || cc_json_load_file (path, root, NULL) < 0)
     return 0;
-  return cc_fw_build (root, cc_paths_net_tag (), here, rs, err);
+  return cc_fw_build (*root, cc_paths_net_tag (), here, rs, err);
 }
 
 int
@@ -550,20 +570,23 @@ cc_network_repair (cc_error_t *err)
 {
   cleanup_net_state struct cc_net_state st = { .lock_fd = -1 };
   cleanup_fw_ruleset struct cc_fw_ruleset rs = { 0 };
+  cleanup_cjson cJSON *root = NULL;
   cleanup_strv char **missing = NULL;
   cleanup_free char *joined = NULL;
 
-  if (build_unlocked (&rs, err) < 0)
+  if (build_unlocked (&root, &rs, err) < 0)
     return -1;
-  if (rs.n_chains == 0 || cc_firewall_missing (&rs, &missing, err) < 0)
-    return rs.n_chains == 0 ? 0 : -1;
+  if (rs.n_chains == 0)
+    return 0;
+  if (cc_firewall_missing (&rs, &missing, err) < 0 || cc_net_firewalld_check (root, false, &missing, err) < 0)
+    return -1;
   if (missing == NULL || missing[0] == NULL)
     return 0;
   joined = cc_strv_join (missing, "; ");
   cc_warn ("firewall rules of ccompose's networks were changed by another tool, restoring them: %s", joined);
-  if (cc_net_state_open (&st, err) < 0)
+  if (cc_net_state_open (&st, err) < 0 || cc_firewall_sync (st.root, err) < 0)
     return -1;
-  return cc_firewall_sync (st.root, err);
+  return cc_net_firewalld_check (st.root, true, NULL, err);
 }
 
 int

@@ -365,14 +365,17 @@ static void
 add_foreign_accepts (struct builder *b, const cJSON *net)
 {
   const char *br = cc_json_get_string (net, "bridge");
+  bool zoned = cc_json_get_string (net, "firewalld_zone") != NULL;
   struct cc_fw_rule *r;
 
   r = add_rule (b, "filter", CC_FW_FOREIGN, net_comment (b, net));
   r->in = xstrdup (br);
   r->target = xstrdup ("ACCEPT");
+  r->zoned = zoned;
   r = add_rule (b, "filter", CC_FW_FOREIGN, net_comment (b, net));
   r->out = xstrdup (br);
   r->target = xstrdup ("ACCEPT");
+  r->zoned = zoned;
 }
 
 /* The networks of STATE that live in HOST_NETNS (all when NULL), checked.  */

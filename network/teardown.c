@@ -16,6 +16,7 @@
 #include "lib/strv.h"
 #include "lib/xalloc.h"
 #include "network/firewall.h"
+#include "network/firewalld.h"
 #include "network/hostns.h"
 #include "network/link.h"
 #include "network/netimpl.h"
@@ -352,6 +353,22 @@ residue_rules (const cJSON *root, bool fix, struct cc_findings *found, cc_error_
     cc_error_append (list, &e);
 }
 
+/* firewalld's zones (firewalld.c): bindings of dead networks' bridges,
+   and live ones' bridges that left their zone.  */
+static void
+residue_firewalld (const cJSON *root, bool fix, struct cc_findings *found, cc_error_t *list)
+{
+  cleanup_strv char **stray = NULL, **missing = NULL;
+  cc_error_t e = NULL;
+
+  if (cc_net_firewalld_residue (root, fix, &stray, &e) < 0 || cc_net_firewalld_check (root, fix, &missing, &e) < 0)
+    cc_error_append (list, &e);
+  for (char **s = stray; s && *s; s++)
+    cc_findings_add (found, "network", true, xstrdup (*s), NULL);
+  for (char **m = missing; m && *m; m++)
+    cc_findings_add (found, "network", true, xasprintf ("missing: %s", *m), NULL);
+}
+
 /* ip_forward turned on by ccompose in this namespace with no network
    left here to need it.  */
 static void
@@ -415,6 +432,7 @@ residue_in_namespace (struct cc_net_state *st, const char *id, bool fix, struct 
     }
   residue_links (st->root, fix, &f, list);
   residue_rules (st->root, fix, &f, list);
+  residue_firewalld (st->root, fix, &f, list);
   residue_forwarding (st, fix, &f, list);
   for (size_t i = 0; name && i < f.n; i++)
     f.v[i].where = xasprintf ("network namespace %s", name);

@@ -59,7 +59,7 @@ docker_page() { inh curl -s -m 2 http://127.0.0.1:18081/; }
 # were after down, and a flush of DOCKER-USER is repaired.
 test_web_redis_beside_dockerd() {
   need_docker
-  eng_setup dkdemo
+  eng_setup "dkdemo-$$"
   assert_contains "$(inh iptables -S FORWARD)" "-P FORWARD DROP" "dockerd's FORWARD policy"
   assert_eq "$(inh cat /proc/sys/net/bridge/bridge-nf-call-iptables)" 1 "dockerd's bridge-nf-call-iptables"
   assert_exit 0 docker_cli run -d --name ccdk-web -p 127.0.0.1:18081:80 busybox:1.35 \

@@ -69,7 +69,7 @@ trusted_cc_permanent() { fw_permanent trusted getInterfaces | grep '^cc' | tr '\
 
 fw_setup() {
   need_firewalld
-  eng_setup "$1"
+  eng_setup "$1-$$"
   export DBUS_SYSTEM_BUS_ADDRESS=unix:path=$FIREWALLD_DIR/bus
   HOSTNS=$FW_NS
 }

@@ -738,6 +738,8 @@ read_mount (struct rd *m, struct cc_mount *out)
   out->volume.labels = kvs (&vol, "labels");
   out->tmpfs.size = bytes (&tmpfs, "size");
   out->tmpfs.mode = integer (&tmpfs, "mode", -1);
+  if (out->tmpfs.mode > 07777 || out->tmpfs.mode < -1)
+    fail (&tmpfs, "mode", "tmpfs mode %#llo is not a permission mode (0 to 07777)", (long long)out->tmpfs.mode);
   out->image.subpath = str (&image, "subpath");
   if (out->target == NULL)
     fail (m, NULL, "volume without a target");

@@ -143,6 +143,8 @@ vmount_of (const struct cc_project *p, const struct cc_mount *m, struct cc_vmoun
     .create_host_path = m->bind.create_host_path,
     .nocopy = m->volume.nocopy,
     .tmpfs_size = m->tmpfs.size,
+    .has_tmpfs_mode = m->tmpfs.mode >= 0,
+    .tmpfs_mode = (uint32_t)(m->tmpfs.mode >= 0 ? m->tmpfs.mode : 0),
   };
   switch (m->type)
     {

@@ -92,6 +92,8 @@ attach_one (const char *container, const char *container_dir, const struct cc_vm
     case CC_VMOUNT_TMPFS:
       if (m->tmpfs_size > 0)
         cc_strv_push (&opts, xasprintf ("size=%lld", (long long)m->tmpfs_size));
+      if (m->has_tmpfs_mode)
+        cc_strv_push (&opts, xasprintf ("mode=%o", (unsigned)m->tmpfs_mode));
       for (char *const *o = m->options; o && *o; o++)
         cc_strv_append (&opts, *o);
       add_spec (out, n, "tmpfs", NULL, m->target, steal_pointer (&opts));

@@ -86,7 +86,9 @@ struct cc_vmount
   bool create_host_path; /* bind */
   bool nocopy;           /* volume: no copy of the image's content */
   int64_t tmpfs_size;    /* tmpfs: bytes, 0 = no limit */
-  char *const *options;  /* tmpfs: more mount options (the short `tmpfs:` syntax) */
+  bool has_tmpfs_mode;
+  uint32_t tmpfs_mode;  /* tmpfs: permissions of its root, with has_tmpfs_mode */
+  char *const *options; /* tmpfs: more mount options (the short `tmpfs:` syntax) */
 };
 
 /* What the runtime mounts, in its own terms.  */

@@ -129,7 +129,7 @@ cli_cmd_exec (struct cli_global *g, int argc, char **argv)
       cli_target_release (&t);
       return cli_fail (&err);
     }
-  name = cc_paths_container_name (t.name, service, o.index);
+  name = cc_engine_recorded_container_name (t.st ? t.st->json : NULL, t.name, service, o.index);
   cli_target_release (&t);
   status = cc_engine_container_status (name, NULL);
   if (strcmp (status, "running") != 0)

@@ -74,7 +74,7 @@ cli_cmd_port (struct cli_global *g, int argc, char **argv)
       cli_target_release (&t);
       return cli_fail (&err);
     }
-  name = cc_paths_container_name (t.name, argv[optind], (int)index);
+  name = cc_engine_recorded_container_name (t.st ? t.st->json : NULL, t.name, argv[optind], (int)index);
   info = cc_engine_container_info (t.name, name,
                                    cJSON_GetObjectItemCaseSensitive (cc_state_section (t.st, "containers"), name));
   cli_target_release (&t);

@@ -249,6 +249,42 @@ create_volume (struct up *u, const struct cc_action *a, cc_error_t *err)
   return cc_state_save (u->st, err);
 }
 
+/* A container_name is one name on the whole host: another project's
+   container of that name is its owner's, and Docker refuses the clash.  */
+static int
+check_name_free (const char *project, const char *name, cc_error_t *err)
+{
+  cleanup_strv char **projects = NULL;
+
+  if (cc_state_projects (&projects, err) < 0)
+    return -1;
+  for (char **other = projects; *other; other++)
+    {
+      cleanup_state struct cc_state *st = NULL;
+      const cJSON *entry;
+      if (strcmp (*other, project) == 0 || cc_state_open (*other, false, &st, NULL) < 0)
+        continue;
+      entry = cJSON_GetObjectItemCaseSensitive (cc_state_section (st, "containers"), name);
+      if (entry)
+        return cc_error_make (err, EEXIST, "container name `%s` is already in use by service `%s` of project `%s`",
+                              name, cc_json_get_string (entry, "service") ?: "?", *other);
+    }
+  return 0;
+}
+
+static int
+check_container_names (struct up *u, cc_error_t *err)
+{
+  for (size_t i = 0; i < u->plan->n; i++)
+    {
+      const struct cc_action *a = &u->plan->actions[i];
+      const struct cc_service *svc = a->service ? cc_project_service (u->p, a->service) : NULL;
+      if (a->kind == CC_ACTION_CREATE && svc && svc->container_name && check_name_free (u->p->name, a->name, err) < 0)
+        return cc_error_wrap (err, "service `%s`", a->service);
+    }
+  return 0;
+}
+
 /* External networks belong to another project that must be up already:
    checked before anything is created, as Docker does.  The containers
    find them again by name when they attach (see attach_networks).  */
@@ -876,9 +912,9 @@ apply (const struct cc_project *p, struct cc_up_opts *o, struct cc_state *st, cc
     }
   warn_orphans (plan, p, st->json);
   record_project (&u);
-  if (check_externals (&u, err) < 0 || check_volumes (&u, err) < 0 || preflight (&u, err) < 0
-      || remove_planned (&u, err) < 0 || create_shared (&u, err) < 0 || cc_engine_dns_start (st, err) < 0
-      || run_levels (&u, err) < 0)
+  if (check_container_names (&u, err) < 0 || check_externals (&u, err) < 0 || check_volumes (&u, err) < 0
+      || preflight (&u, err) < 0 || remove_planned (&u, err) < 0 || create_shared (&u, err) < 0
+      || cc_engine_dns_start (st, err) < 0 || run_levels (&u, err) < 0)
     return -1;
   all = containers_of (&u, services);
   if (o->wait && wait_ready (&u, all, err) < 0)

@@ -145,8 +145,14 @@ int cc_engine_net_ports (const struct cc_port *in, size_t n, struct cc_net_port 
 /* A short-syntax spec (compose's grammar) into a network port.  */
 int cc_engine_parse_publish (const char *spec, struct cc_net_port *out, cc_error_t *err);
 
-/* ---- clocks (util.c) --------------------------------------- */
+/* ---- names and clocks (util.c) --------------------------------------- */
 
+/* The name of replica NUMBER of SVC: its container_name (one replica
+   only: the model refuses more), else <project>-<service>-<n> (cc_paths_container_name).  */
+char *cc_engine_service_container_name (const char *project, const struct cc_service *svc, int number);
+/* The recorded name of SERVICE's replica NUMBER in STATE (not one-off),
+   else the default name.  */
+char *cc_engine_recorded_container_name (const cJSON *state, const char *project, const char *service, int number);
 int64_t cc_engine_now_ms (void);
 void cc_engine_backoff (int *step);
 struct pollfd;

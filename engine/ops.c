@@ -58,7 +58,9 @@ resolve_netns (const struct cc_project *p, const struct cc_service *svc, const c
       return 0;
     case CC_NETWORK_MODE_SERVICE:
       {
-        cleanup_free char *other = cc_paths_container_name (p->name, svc->network_mode_target, 1);
+        const struct cc_service *target = cc_project_service (p, svc->network_mode_target);
+        cleanup_free char *other = target ? cc_engine_service_container_name (p->name, target, 1)
+                                          : cc_paths_container_name (p->name, svc->network_mode_target, 1);
         *path = cc_netns_path (other);
         return 0;
       }

@@ -282,7 +282,7 @@ plan_service (struct builder *b, const char *service, int level)
   first = b->plan->n;
   for (int i = 1; i <= n; i++)
     {
-      cleanup_free char *cname = cc_paths_container_name (b->p->name, service, i);
+      cleanup_free char *cname = cc_engine_service_container_name (b->p->name, svc, i);
       const cJSON *entry = cJSON_GetObjectItemCaseSensitive (containers, cname);
       struct cc_action *a;
       if (entry)

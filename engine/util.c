@@ -1,4 +1,4 @@
-/* Small helpers shared by the engine: clocks.  */
+/* Small helpers shared by the engine: container names, clocks.  */
 #include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -7,7 +7,29 @@
 #include <unistd.h>
 
 #include "engine/engine.h"
+#include "lib/json.h"
+#include "lib/paths.h"
 #include "lib/xalloc.h"
+
+char *
+cc_engine_service_container_name (const char *project, const struct cc_service *svc, int number)
+{
+  if (svc->container_name && number == 1)
+    return xstrdup (svc->container_name);
+  return cc_paths_container_name (project, svc->name, number);
+}
+
+char *
+cc_engine_recorded_container_name (const cJSON *state, const char *project, const char *service, int number)
+{
+  const cJSON *containers = cJSON_GetObjectItemCaseSensitive (state, "containers");
+
+  for (const cJSON *c = containers ? containers->child : NULL; c; c = c->next)
+    if (strcmp (cc_json_get_string (c, "service") ?: "", service) == 0 && ! cc_json_get_bool (c, "oneoff", false)
+        && cc_json_get_int (c, "number", 0) == number)
+      return xstrdup (c->string);
+  return cc_paths_container_name (project, service, number);
+}
 
 int64_t
 cc_engine_now_ms (void)

@@ -125,6 +125,21 @@ publishers (const char *project, const char *name, const cJSON *config)
   return out;
 }
 
+/* The service's labels as `docker ps --format json` prints them:
+   "k=v,k2=v2", sorted by name.  */
+static char *
+labels_of (const char *name, const cJSON *config)
+{
+  cleanup_service struct cc_service *svc = NULL;
+  cleanup_strv char **pairs = xzalloc (sizeof (char *));
+
+  if (cc_service_new (name, config, NULL, &svc, NULL) < 0)
+    return xstrdup ("");
+  for (size_t i = 0; i < svc->labels.n; i++)
+    cc_strv_push (&pairs, xasprintf ("%s=%s", svc->labels.items[i].name, svc->labels.items[i].value ?: ""));
+  return cc_strv_join (pairs, ",");
+}
+
 static char *
 command_of (const char *name)
 {
@@ -139,7 +154,7 @@ cJSON *
 cc_engine_container_info (const char *project, const char *name, const cJSON *entry)
 {
   cleanup_cjson cJSON *rt = NULL;
-  cleanup_free char *status = NULL, *command = NULL;
+  cleanup_free char *status = NULL, *command = NULL, *labels = NULL;
   const cJSON *config = cJSON_GetObjectItemCaseSensitive (entry, "config");
   const char *state = "missing", *health = NULL;
   cJSON *o = cJSON_CreateObject ();
@@ -155,6 +170,8 @@ cc_engine_container_info (const char *project, const char *name, const cJSON *en
   cc_json_set_string (o, "Name", name);
   cc_json_set_string (o, "Image", cc_json_get_string (entry, "image"));
   cc_json_set_string (o, "Command", command);
+  labels = labels_of (name, config);
+  cc_json_set_string (o, "Labels", labels);
   cc_json_set_string (o, "Project", project);
   cc_json_set_string (o, "Service", cc_json_get_string (entry, "service"));
   cc_json_set_int (o, "Number", cc_json_get_int (entry, "number", 1));

@@ -155,6 +155,9 @@ cli_cmd_config (struct cli_global *g, int argc, char **argv)
   copts.services = optind < argc ? argv + optind : NULL;
   copts.no_interpolate = o.view.no_interpolate;
   copts.ignore_unsupported = g->ignore_unsupported;
+  /* As `docker compose config`: every valid key printed; the commands that
+     would need a key ccompose cannot honour refuse it (issue 15).  */
+  copts.keep_unsupported = true;
   /* --profiles lists every profile, enabled or not.  */
   if (o.view.what == CC_CONFIG_PROFILES)
     {

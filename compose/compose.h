@@ -21,6 +21,7 @@ struct cc_compose_options
   bool no_interpolate;
   bool ignore_unsupported; /* keys ccompose cannot honour yet: warnings, not errors */
   /* Keys ccompose cannot run are kept in the model without a word: for
+     `config`, which prints every valid key as Docker's does, and for
      converters (convert/) that account for every key themselves.  */
   bool keep_unsupported;
 };

@@ -69,6 +69,7 @@ enum cc_key_status
 {
   CC_KEY_SUPPORTED,
   CC_KEY_UNSUPPORTED, /* parsed, not honoured yet: an error unless --ignore-unsupported */
+  CC_KEY_SWARM,       /* Swarm's alone: kept for `config`, otherwise ignored with a warning, as Compose does */
 };
 
 struct cc_norm;
@@ -164,11 +165,13 @@ int cc_norm_key_restart (struct cc_norm *n, const struct cc_schema_key *k, const
 CC_DECLARE_KEY_FN (cc_norm_key_restart_condition);
 CC_DECLARE_KEY_FN (cc_norm_key_deploy_mode);
 CC_DECLARE_KEY_FN (cc_norm_key_log_driver);
+CC_DECLARE_KEY_FN (cc_norm_key_log_options);
 CC_DECLARE_KEY_FN (cc_norm_key_network_driver);
 CC_DECLARE_KEY_FN (cc_norm_key_volume_driver);
 CC_DECLARE_KEY_FN (cc_norm_key_ipam_driver);
 CC_DECLARE_KEY_FN (cc_norm_key_pull_policy);
 CC_DECLARE_KEY_FN (cc_norm_key_network_mode);
+CC_DECLARE_KEY_FN (cc_norm_key_enable_ipv4);
 CC_DECLARE_KEY_FN (cc_norm_key_enable_ipv6);
 CC_DECLARE_KEY_FN (cc_norm_key_security_opt);
 CC_DECLARE_KEY_FN (cc_norm_key_links);

@@ -82,6 +82,30 @@ static const struct enum_spec pull_policy = { "pull_policy", pull_policies_ok, p
 ENUM_KEY (cc_norm_key_restart_condition, "condition", restart_condition)
 ENUM_KEY (cc_norm_key_deploy_mode, "mode", deploy_mode)
 ENUM_KEY (cc_norm_key_log_driver, "driver", log_driver)
+
+/* The json-file options the monitor applies (runtime/monitor.c rotates);
+   compress and the labels/tag options of other drivers are not.  */
+int
+cc_norm_key_log_options (struct cc_norm *n, const struct cc_schema_key *k, const struct cc_node *v, cJSON *parent,
+                         cc_error_t *err)
+{
+  static const char *const honoured[] = { "max-size", "max-file", NULL };
+  static const struct cc_schema_key mapping = { "options", CC_KEY_MAPPING, CC_KEY_SUPPORTED, NULL, NULL };
+  cJSON *j = NULL;
+
+  (void)k;
+  for (size_t i = 0; v->kind == CC_NODE_MAP && i < v->len; i++)
+    if (! in_strv (honoured, v->keys[i]->value))
+      {
+        cleanup_free char *what = xasprintf ("logging option `%s`", v->keys[i]->value);
+        if (cc_norm_unsupported (n, v->keys[i], what, err) < 0)
+          return -1;
+      }
+  if (cc_norm_value (n, &mapping, v, &j, err) < 0)
+    return -1;
+  cc_json_set (parent, "options", j);
+  return 0;
+}
 ENUM_KEY (cc_norm_key_network_driver, "driver", network_driver)
 ENUM_KEY (cc_norm_key_volume_driver, "driver", volume_driver)
 ENUM_KEY (cc_norm_key_ipam_driver, "driver", ipam_driver)
@@ -105,12 +129,17 @@ int
 cc_norm_key_network_mode (struct cc_norm *n, const struct cc_schema_key *k, const struct cc_node *v, cJSON *parent,
                           cc_error_t *err)
 {
-  static const char *const modes[] = { "bridge", "host", "none", NULL };
+  static const char *const modes[] = { "host", "none", NULL };
 
   (void)k;
   if (v->kind != CC_NODE_SCALAR || v->is_null)
     return cc_error_at (err, v, "`network_mode` must be a string");
-  if (! in_strv (modes, v->value) && strncmp (v->value, "service:", 8) != 0)
+  /* Docker's default bridge network (docker0, no names): ccompose has no
+     such network, and the project's is what leaving the key out gives.  */
+  if (strcmp (v->value, "bridge") == 0
+      && cc_norm_unsupported (n, v, "network_mode `bridge` (leave it out for the project's default network)", err) < 0)
+    return -1;
+  if (! in_strv (modes, v->value) && strcmp (v->value, "bridge") != 0 && strncmp (v->value, "service:", 8) != 0)
     {
       cleanup_free char *what = xasprintf ("network_mode `%s`", v->value);
       if (strncmp (v->value, "container:", 10) != 0)
@@ -213,6 +242,7 @@ read_env_file (struct cc_norm *n, const struct cc_node *entry, cJSON *env, cc_er
 {
   const struct cc_node *pathn = entry->kind == CC_NODE_MAP ? cc_node_map_get (entry, "path") : entry;
   const struct cc_node *reqn = entry->kind == CC_NODE_MAP ? cc_node_map_get (entry, "required") : NULL;
+  const struct cc_node *formatn = entry->kind == CC_NODE_MAP ? cc_node_map_get (entry, "format") : NULL;
   cleanup_free char *path = NULL;
   cleanup_strv char **vars = NULL;
   bool required = true;
@@ -223,6 +253,10 @@ read_env_file (struct cc_norm *n, const struct cc_node *entry, cJSON *env, cc_er
     if (strcmp (entry->keys[i]->value, "path") && strcmp (entry->keys[i]->value, "required")
         && strcmp (entry->keys[i]->value, "format") && strncmp (entry->keys[i]->value, "x-", 2))
       return cc_error_at (err, entry->keys[i], "unknown key `%s` in env_file", entry->keys[i]->value);
+  /* `raw` takes each line as written; this parser always reads quotes
+     and interpolates, so the format would be silently lost.  */
+  if (formatn && cc_norm_unsupported (n, formatn, "env_file `format`", err) < 0)
+    return -1;
   if (reqn && (reqn->kind != CC_NODE_SCALAR || cc_parse_bool (reqn->value, &required, err) < 0))
     return reqn->kind == CC_NODE_SCALAR ? cc_error_relocate (err, reqn, "required")
                                         : cc_error_at (err, reqn, "`required` must be a boolean");
@@ -785,21 +819,41 @@ cc_norm_key_build (struct cc_norm *n, const struct cc_schema_key *k, const struc
   return 0;
 }
 
-/* IPv6 networks are not built yet: `enable_ipv6: false` is fine, true is not.  */
+/* A bridge network here always has IPv4 and never IPv6 (not built yet):
+   the other value of either key is refused.  */
+static int
+ip_family_key (struct cc_norm *n, const struct cc_node *v, const char *key, bool refused, cJSON *parent,
+               cc_error_t *err)
+{
+  bool b;
+
+  if (v->kind != CC_NODE_SCALAR || cc_parse_bool (v->value, &b, err) < 0)
+    return v->kind == CC_NODE_SCALAR ? cc_error_relocate (err, v, key)
+                                     : cc_error_at (err, v, "`%s` must be a boolean", key);
+  if (b == refused)
+    {
+      cleanup_free char *what = xasprintf ("`%s: %s`", key, b ? "true" : "false");
+      if (cc_norm_unsupported (n, v, what, err) < 0)
+        return -1;
+    }
+  cc_json_set_bool (parent, key, b);
+  return 0;
+}
+
+int
+cc_norm_key_enable_ipv4 (struct cc_norm *n, const struct cc_schema_key *k, const struct cc_node *v, cJSON *parent,
+                         cc_error_t *err)
+{
+  (void)k;
+  return ip_family_key (n, v, "enable_ipv4", false, parent, err);
+}
+
 int
 cc_norm_key_enable_ipv6 (struct cc_norm *n, const struct cc_schema_key *k, const struct cc_node *v, cJSON *parent,
                          cc_error_t *err)
 {
-  bool b;
-
   (void)k;
-  if (v->kind != CC_NODE_SCALAR || cc_parse_bool (v->value, &b, err) < 0)
-    return v->kind == CC_NODE_SCALAR ? cc_error_relocate (err, v, "enable_ipv6")
-                                     : cc_error_at (err, v, "`enable_ipv6` must be a boolean");
-  if (b && cc_norm_unsupported (n, v, "`enable_ipv6: true`", err) < 0)
-    return -1;
-  cc_json_set_bool (parent, "enable_ipv6", b);
-  return 0;
+  return ip_family_key (n, v, "enable_ipv6", true, parent, err);
 }
 
 /* Values of security_opt the runtime applies; others would be dropped.  */

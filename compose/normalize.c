@@ -327,6 +327,8 @@ norm_key (struct cc_norm *n, const struct cc_schema_key *key, const struct cc_no
       if (cc_norm_unsupported (n, k, what, err) < 0)
         return -1;
     }
+  if (key->status == CC_KEY_SWARM && ! (n->opts && n->opts->keep_unsupported))
+    cc_warn_at (k, "`%s` only means something to Swarm: ignored, as Docker Compose ignores it", k->value);
   if (key->type == CC_KEY_CUSTOM)
     return key->fn (n, key, v, obj, err);
   /* `key:` with nothing is the same as leaving the key out.  */

@@ -25,6 +25,10 @@
   {                                                                                                                    \
     name, CC_KEY_##type, CC_KEY_UNSUPPORTED, &table, NULL                                                              \
   }
+#define SWARM(name, type)                                                                                              \
+  {                                                                                                                    \
+    name, CC_KEY_##type, CC_KEY_SWARM, NULL, NULL                                                                      \
+  }
 #define FN(name, fn)                                                                                                   \
   {                                                                                                                    \
     name, CC_KEY_CUSTOM, CC_KEY_SUPPORTED, NULL, fn                                                                    \
@@ -54,18 +58,26 @@ static const struct cc_schema_key healthcheck_keys[] = {
 };
 static TABLE (healthcheck_table, "healthcheck", healthcheck_keys);
 
-static const struct cc_schema_key resource_keys[] = {
+static const struct cc_schema_key limit_keys[] = {
   KEY ("cpus", FLOAT),
   KEY ("memory", BYTES),
   KEY ("pids", INT),
   NOT_YET ("devices", ANY),
   NOT_YET ("generic_resources", ANY),
 };
-static TABLE (resource_table, "resources", resource_keys);
+static TABLE (limit_table, "limits", limit_keys);
+
+/* Reservations place tasks on Swarm nodes; Compose maps only memory (a
+   soft limit) and devices to a container.  */
+static const struct cc_schema_key reservation_keys[] = {
+  SWARM ("cpus", FLOAT),    NOT_YET ("memory", BYTES),        NOT_YET ("pids", INT),
+  NOT_YET ("devices", ANY), SWARM ("generic_resources", ANY),
+};
+static TABLE (reservation_table, "reservations", reservation_keys);
 
 static const struct cc_schema_key resources_keys[] = {
-  SUB ("limits", OBJECT, resource_table),
-  SUB ("reservations", OBJECT, resource_table),
+  SUB ("limits", OBJECT, limit_table),
+  SUB ("reservations", OBJECT, reservation_table),
 };
 static TABLE (resources_table, "resources", resources_keys);
 
@@ -80,26 +92,26 @@ static TABLE (restart_policy_table, "restart_policy", restart_policy_keys);
 static const struct cc_schema_key deploy_keys[] = {
   FN ("mode", cc_norm_key_deploy_mode),
   KEY ("replicas", INT),
-  KEY ("labels", MAPPING),
-  /* Swarm scheduling: meaningless on one host, so not honoured.  */
+  /* The Swarm service's labels, not its containers'.  */
+  SWARM ("labels", MAPPING),
   NOT_YET ("update_config", ANY),
-  NOT_YET ("rollback_config", ANY),
+  SWARM ("rollback_config", ANY),
   SUB ("resources", OBJECT, resources_table),
   /* The engine applies `restart:`; deploy's own policy is not wired yet.  */
   NOT_YET_SUB ("restart_policy", OBJECT, restart_policy_table),
-  NOT_YET ("placement", ANY),
-  NOT_YET ("endpoint_mode", STRING),
+  SWARM ("placement", ANY),
+  SWARM ("endpoint_mode", STRING),
 };
 static TABLE (deploy_table, "deploy", deploy_keys);
 
 static const struct cc_schema_key logging_keys[] = {
   FN ("driver", cc_norm_key_log_driver),
-  KEY ("options", MAPPING),
+  FN ("options", cc_norm_key_log_options),
 };
 static TABLE (logging_table, "logging", logging_keys);
 
 static const struct cc_schema_key service_keys[] = {
-  KEY ("annotations", MAPPING),
+  NOT_YET ("annotations", MAPPING),
   NOT_YET ("attach", BOOL),
   FN ("build", cc_norm_key_build),
   NOT_YET ("blkio_config", ANY),
@@ -175,13 +187,13 @@ static const struct cc_schema_key service_keys[] = {
   NOT_YET_FN ("secrets", cc_norm_key_file_refs),
   FN ("security_opt", cc_norm_key_security_opt),
   KEY ("shm_size", BYTES),
-  KEY ("stdin_open", BOOL),
+  NOT_YET ("stdin_open", BOOL),
   KEY ("stop_grace_period", DURATION),
   KEY ("stop_signal", STRING),
   NOT_YET ("storage_opt", MAPPING),
   KEY ("sysctls", MAPPING),
   KEY ("tmpfs", STRING_LIST),
-  KEY ("tty", BOOL),
+  NOT_YET ("tty", BOOL),
   FN ("ulimits", cc_norm_key_ulimits),
   NOT_YET ("use_api_socket", BOOL),
   KEY ("user", STRING),
@@ -217,8 +229,8 @@ static const struct cc_schema_key network_keys[] = {
   FN ("external", cc_norm_key_external),
   KEY ("internal", BOOL),
   KEY ("attachable", BOOL),
-  KEY ("labels", MAPPING),
-  KEY ("enable_ipv4", BOOL),
+  NOT_YET ("labels", MAPPING),
+  FN ("enable_ipv4", cc_norm_key_enable_ipv4),
   FN ("enable_ipv6", cc_norm_key_enable_ipv6),
 };
 static TABLE (network_table, "network", network_keys);

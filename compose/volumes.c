@@ -1,6 +1,7 @@
 /* A service's `volumes:` in short and long syntax, to the long form
    docker compose config prints: {type, source, target, read_only, bind,
    volume, tmpfs}.  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -143,12 +144,33 @@ static const struct cc_schema_table bind_table = { "bind", bind_keys, CC_N_ELEME
 static const struct cc_schema_key volopt_keys[] = {
   { "nocopy", CC_KEY_BOOL, CC_KEY_SUPPORTED, NULL, NULL },
   { "subpath", CC_KEY_STRING, CC_KEY_UNSUPPORTED, NULL, NULL },
-  { "labels", CC_KEY_MAPPING, CC_KEY_SUPPORTED, NULL, NULL },
+  /* Labels of the volume a mount creates: not passed to the volume yet.  */
+  { "labels", CC_KEY_MAPPING, CC_KEY_UNSUPPORTED, NULL, NULL },
 };
 static const struct cc_schema_table volopt_table = { "volume", volopt_keys, CC_N_ELEMENTS (volopt_keys) };
+/* A permission mode as YAML reads an integer (Docker's parser): 0o1777
+   and 01777 are octal, 1023 decimal; the model keeps the number.  */
+static int
+tmpfs_mode (struct cc_norm *n, const struct cc_schema_key *k, const struct cc_node *v, cJSON *parent, cc_error_t *err)
+{
+  const char *s = v->value;
+  char *end;
+  long long m;
+
+  (void)n, (void)k;
+  if (v->kind != CC_NODE_SCALAR || v->is_null || *s == '\0')
+    return cc_error_at (err, v, "tmpfs `mode` must be a number such as 0o1777");
+  errno = 0;
+  m = strncmp (s, "0o", 2) == 0 ? strtoll (s + 2, &end, 8) : strtoll (s, &end, 0);
+  if (*end || errno || m < 0 || m > 07777)
+    return cc_error_at (err, v, "invalid tmpfs mode `%s` (a permission mode, 0o0 to 0o7777)", s);
+  cc_json_set (parent, "mode", cJSON_CreateNumber ((double)m));
+  return 0;
+}
+
 static const struct cc_schema_key tmpfs_keys[] = {
   { "size", CC_KEY_BYTES, CC_KEY_SUPPORTED, NULL, NULL },
-  { "mode", CC_KEY_INT, CC_KEY_SUPPORTED, NULL, NULL },
+  { "mode", CC_KEY_CUSTOM, CC_KEY_SUPPORTED, NULL, tmpfs_mode },
 };
 static const struct cc_schema_table tmpfs_table = { "tmpfs", tmpfs_keys, CC_N_ELEMENTS (tmpfs_keys) };
 static const struct cc_schema_key mount_keys[] = {

@@ -175,12 +175,29 @@ test_output_file_and_no_interpolate() {
   assert_contains "$OUT" 'image: busybox'
 }
 
-test_unsupported_needs_flag() {
-  local d=$CASES/valid/react-java-mysql
-  OUT=$(cd "$d" && env -i PATH="$PATH" "$CCOMPOSE" config 2>&1); [ $? = 1 ] || fail "secrets accepted without --ignore-unsupported"
+# A key ccompose cannot honour: `config` prints it as Docker's does, the
+# commands that would run it refuse it at its position, unless
+# --ignore-unsupported (then a warning).
+test_unsupported_printed_by_config_refused_by_up() {
+  local d=$CASES/valid/react-java-mysql f
+  use_private_state config-unsupported
+  # `up` reads the (private) state root: keep it through env -i.
+  dry_up() { local dir=$1; shift; run_case "$dir" "$@" --dry-run up; }
+  run_case() {
+    (cd "$1" && shift && env -i PATH="$PATH" HOME=/nonexistent CCOMPOSE_STATE_DIR="$CCOMPOSE_STATE_DIR" \
+      CCOMPOSE_DATA_DIR="$CCOMPOSE_DATA_DIR" "$CCOMPOSE" "$@")
+  }
+  assert_exit 0 run_case "$d" config
+  assert_contains "$OUT" "secrets:"
+  assert_exit 1 dry_up "$d"
   assert_contains "$OUT" "compose.yaml:7:5: \`secrets\` is not supported by ccompose yet"
-  assert_exit 0 run_case "$d" config -q
+  assert_exit 0 dry_up "$d" --ignore-unsupported
   assert_contains "$OUT" "warning:"
+  for f in "$CASES"/unsupported/*.yaml; do
+    assert_exit 0 run_case "$CASES/unsupported" -f "$f" config
+    assert_exit 1 dry_up "$CASES/unsupported" -f "$f"
+    assert_contains "$OUT" "/$(cat "${f%.yaml}.err")" "$(basename "$f")"
+  done
 }
 
 test_bad_flags_exit_2() {

@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# No compose key silently ignored (issue 15): every key of the Compose
+# Specification is honoured, refused at its file:line:col, or warned about
+# and ignored as Docker Compose ignores Swarm's keys (keys/check.py reads
+# the table, keys/keys.tsv); and one running container shows the effect of
+# the honoured keys that the table sends here.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/engine-helpers.bash"
+
+test_every_spec_key_is_honoured_refused_or_warned() {
+  use_private_state keys-table
+  local work
+  work=$(mktemp -d /tmp/cc-keys.XXXXXX)
+  defer "rm -rf '$work'"
+  python3 "$TOP/tests/system/keys/check.py" "$TOP/tests/system/keys/keys.tsv" \
+    "$TOP/tests/system/keys/spec-keys.txt" "$CCOMPOSE" "$work" || fail "keys.tsv: see above"
+}
+
+# cgroup files as the container sees them (its cgroup namespace): v1 (or
+# the hybrid layout) or v2.
+cg_file() {
+  if [ -e /sys/fs/cgroup/cgroup.controllers ]; then echo "/sys/fs/cgroup/$2"; else echo "/sys/fs/cgroup/$1/$3"; fi
+}
+
+test_service_keys_seen_inside_a_container() {
+  eng_setup keys
+  load_images busybox
+  project keys <<'YAML'
+services:
+  s:
+    image: busybox:1.35
+    labels: {keys.b: two, keys.a: one}
+    entrypoint: ["/bin/sh", "-c"]
+    command: ["echo started; exec sleep 60"]
+    hostname: keys-host
+    domainname: example.org
+    dns: [10.0.0.53]
+    dns_search: [example.org]
+    dns_opt: ["ndots:3"]
+    extra_hosts: ["keys-extra:10.0.0.9"]
+    working_dir: /tmp
+    user: "1000:1000"
+    environment: {FROM_ENV: env}
+    env_file: [{path: ./keys.env}, {path: ./missing.env, required: false}]
+    cap_add: [NET_ADMIN]
+    cap_drop: [CHOWN]
+    security_opt: ["no-new-privileges=true"]
+    read_only: true
+    tmpfs: [/keys-tmp]
+    volumes:
+      - {type: tmpfs, target: /keys-tmpfs, tmpfs: {size: 1m, mode: 0o1770}}
+    shm_size: 32m
+    sysctls: {net.ipv4.ip_unprivileged_port_start: "80"}
+    ulimits: {nofile: {soft: 1000, hard: 1000}}
+    pids_limit: 50
+    mem_limit: 64m
+    memswap_limit: 128m
+    cpu_shares: 512
+    cpus: 0.5
+  d:
+    image: busybox:1.35
+    command: ["sleep", "60"]
+    container_name: keys-named
+    init: true
+    deploy:
+      resources:
+        limits: {cpus: "0.25", memory: 48m, pids: 40}
+YAML
+  cd "$WORK/keys"
+  echo "FROM_FILE=file" >keys.env
+  assert_exit 0 cc up -d
+  local x="cc exec -T s"
+  assert_exit 0 $x sh -c 'hostname; cat /proc/sys/kernel/domainname; pwd; id -u; id -g; echo $FROM_ENV $FROM_FILE'
+  assert_eq "$OUT" "keys-host
+example.org
+/tmp
+1000
+1000
+env file"
+  assert_exit 0 $x cat /etc/resolv.conf
+  assert_contains "$OUT" "nameserver 10.0.0.53"
+  assert_contains "$OUT" "search example.org"
+  assert_contains "$OUT" "ndots:3"
+  assert_exit 0 $x cat /etc/hosts
+  assert_contains "$OUT" "10.0.0.9	keys-extra"
+  # cap_add NET_ADMIN (bit 12) in, cap_drop CHOWN (bit 0) out; no_new_privs.
+  assert_exit 0 $x cat /proc/self/status
+  local bnd
+  bnd=$(awk '/^CapBnd/ {print $2}' <<<"$OUT")
+  (((0x$bnd >> 12) & 1)) || fail "NET_ADMIN not in the bounding set: $bnd"
+  (((0x$bnd & 1) == 0)) || fail "CHOWN still in the bounding set: $bnd"
+  assert_contains "$OUT" "NoNewPrivs:	1"
+  assert_exit 1 $x touch /keys-ro
+  assert_exit 0 $x cat /proc/mounts
+  assert_contains "$OUT" "tmpfs /keys-tmp tmpfs"
+  grep -q "/keys-tmpfs .*size=1024k,mode=1770" <<<"$OUT" || fail "tmpfs size and mode: $(grep keys-tmpfs <<<"$OUT")"
+  grep -q "/dev/shm .*size=32768k" <<<"$OUT" || fail "shm_size: $(grep /dev/shm <<<"$OUT")"
+  assert_exit 0 $x cat /proc/sys/net/ipv4/ip_unprivileged_port_start
+  assert_eq "$OUT" 80
+  assert_exit 0 $x sh -c 'ulimit -n'
+  assert_eq "$OUT" 1000
+  assert_exit 0 $x cat "$(cg_file pids pids.max pids.max)"
+  assert_eq "$OUT" 50
+  assert_exit 0 $x cat "$(cg_file memory memory.max memory.limit_in_bytes)"
+  assert_eq "$OUT" 67108864
+  if [ -e /sys/fs/cgroup/cgroup.controllers ]; then
+    assert_exit 0 $x cat /sys/fs/cgroup/cpu.max
+    assert_eq "$OUT" "50000 100000"
+  else
+    assert_exit 0 $x cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us /sys/fs/cgroup/cpu/cpu.shares
+    assert_eq "$OUT" "50000
+512"
+  fi
+  # deploy.resources.limits, and init as PID 1.
+  assert_exit 0 cc exec -T d cat "$(cg_file pids pids.max pids.max)" "$(cg_file memory memory.max memory.limit_in_bytes)"
+  assert_eq "$OUT" "40
+50331648"
+  assert_exit 0 cc exec -T d cat /proc/1/comm
+  assert_not_contains "$OUT" "sleep"
+  # container_name: the container's name, its hostname, a name the others
+  # resolve, what ps shows; a second project cannot take it.
+  assert_exit 0 cc exec -T d hostname
+  assert_eq "$OUT" keys-named
+  assert_exit 0 $x cat /etc/hosts
+  grep -q "^10\.[0-9.]*	.*keys-named" <<<"$OUT" || fail "keys-named not in s's hosts file: $OUT"
+  assert_exit 0 cc ps --format json
+  assert_contains "$OUT" '"Name":"keys-named"'
+  assert_contains "$OUT" '"Labels":"keys.a=one,keys.b=two"'
+  mkdir -p "$WORK/other"
+  printf 'services:\n  d:\n    image: busybox:1.35\n    container_name: keys-named\n' >"$WORK/other/compose.yaml"
+  assert_exit 1 cc -f "$WORK/other/compose.yaml" up -d
+  assert_contains "$OUT" "container name \`keys-named\` is already in use by service \`d\` of project \`keys\`"
+  assert_exit 0 cc down -t 0
+  assert_no_residue
+}
+
+run_tests

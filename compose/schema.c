@@ -70,8 +70,11 @@ static TABLE (limit_table, "limits", limit_keys);
 /* Reservations place tasks on Swarm nodes; Compose maps only memory (a
    soft limit) and devices to a container.  */
 static const struct cc_schema_key reservation_keys[] = {
-  SWARM ("cpus", FLOAT),    NOT_YET ("memory", BYTES),        NOT_YET ("pids", INT),
-  NOT_YET ("devices", ANY), SWARM ("generic_resources", ANY),
+  SWARM ("cpus", FLOAT),
+  KEY ("memory", BYTES),
+  NOT_YET ("pids", INT),
+  NOT_YET ("devices", ANY),
+  SWARM ("generic_resources", ANY),
 };
 static TABLE (reservation_table, "reservations", reservation_keys);
 
@@ -162,7 +165,7 @@ static const struct cc_schema_key service_keys[] = {
   SUB ("logging", OBJECT, logging_table),
   NOT_YET ("mac_address", STRING),
   KEY ("mem_limit", BYTES),
-  NOT_YET ("mem_reservation", BYTES),
+  KEY ("mem_reservation", BYTES),
   NOT_YET ("mem_swappiness", INT),
   KEY ("memswap_limit", BYTES),
   NOT_YET ("models", ANY),

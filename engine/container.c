@@ -211,6 +211,7 @@ set_resources (struct cc_runtime_spec *s, const struct cc_service *svc)
 
   s->resources.memory = svc->mem_limit ? svc->mem_limit : limits->memory;
   s->resources.memory_swap = svc->memswap_limit;
+  s->resources.memory_reservation = svc->mem_reservation ? svc->mem_reservation : svc->deploy.reservations.memory;
   s->resources.pids_limit = svc->pids_limit ? svc->pids_limit : limits->pids;
   s->resources.cpu_shares = svc->cpu_shares;
   if (cpus > 0)

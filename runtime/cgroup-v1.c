@@ -47,6 +47,11 @@ set_memory (const char *dir, const struct cc_runtime_resources *r, cc_error_t *e
 {
   int64_t swap = r->memory_swap;
 
+  /* What reclaim under host pressure leaves the group (Docker's
+     --memory-reservation).  */
+  if (r->memory_reservation > 0
+      && cc_cgroup_write_int (dir, "memory.soft_limit_in_bytes", r->memory_reservation, err) < 0)
+    return -1;
   if (r->memory <= 0)
     return 0;
   if (cc_cgroup_write_int (dir, "memory.limit_in_bytes", r->memory, err) < 0)

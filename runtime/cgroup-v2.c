@@ -41,6 +41,9 @@ set_limits (const char *dir, const struct cc_runtime_resources *r, cc_error_t *e
 {
   if (r->memory > 0 && cc_cgroup_write_int (dir, "memory.max", r->memory, err) < 0)
     return -1;
+  /* Docker's --memory-reservation on v2, as runc maps it.  */
+  if (r->memory_reservation > 0 && cc_cgroup_write_int (dir, "memory.low", r->memory_reservation, err) < 0)
+    return -1;
   /* v2 counts swap alone: memory.swap.max = (memory + swap) - memory;
      unset means as much swap as memory, as in Docker.  */
   if (r->memory > 0)

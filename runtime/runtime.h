@@ -49,6 +49,7 @@
                                  "nosuid", "nodev", "noexec", "create_host_path"] } ],
        "read_only": false, "shm_size": 67108864,
        "resources": { "memory": bytes, "memory_swap": bytes (-1 unlimited),
+                      "memory_reservation": bytes (a soft limit),
                       "cpu_quota": us, "cpu_period": us, "cpu_shares": n, "pids_limit": n },
        "cap_add": ["NET_ADMIN" | "ALL"], "cap_drop": [...], "privileged": false,
        "no_new_privileges": false, "seccomp": true,
@@ -109,12 +110,13 @@ struct cc_runtime_health
 
 struct cc_runtime_resources
 {
-  int64_t memory;      /* bytes, 0 = unlimited */
-  int64_t memory_swap; /* memory + swap, bytes; 0 = unset, -1 = unlimited */
-  int64_t cpu_quota;   /* us per period, 0 = unlimited */
-  int64_t cpu_period;  /* us, 0 = kernel default */
-  int64_t cpu_shares;  /* 0 = default */
-  int64_t pids_limit;  /* 0 = unlimited */
+  int64_t memory;             /* bytes, 0 = unlimited */
+  int64_t memory_swap;        /* memory + swap, bytes; 0 = unset, -1 = unlimited */
+  int64_t memory_reservation; /* soft limit, bytes, 0 = none */
+  int64_t cpu_quota;          /* us per period, 0 = unlimited */
+  int64_t cpu_period;         /* us, 0 = kernel default */
+  int64_t cpu_shares;         /* 0 = default */
+  int64_t pids_limit;         /* 0 = unlimited */
 };
 
 struct cc_runtime_spec

@@ -549,12 +549,16 @@ check_resources (void *obj, cc_error_t *err)
     return cc_error_make (err, EINVAL, "memory_swap must not be below memory");
   if (r->memory_swap > 0 && r->memory == 0)
     return cc_error_make (err, EINVAL, "memory_swap needs memory");
+  /* Docker's rule: the soft limit sits below the hard one.  */
+  if (r->memory_reservation < 0 || (r->memory > 0 && r->memory_reservation > r->memory))
+    return cc_error_make (err, EINVAL, "memory_reservation must be between 0 and memory");
   return 0;
 }
 
 static const struct field resources_fields[] = {
   F_INT (struct cc_runtime_resources, "memory", memory, 0),
   F_INT (struct cc_runtime_resources, "memory_swap", memory_swap, -1),
+  F_INT (struct cc_runtime_resources, "memory_reservation", memory_reservation, 0),
   F_INT (struct cc_runtime_resources, "cpu_quota", cpu_quota, 0),
   F_INT (struct cc_runtime_resources, "cpu_period", cpu_period, 0),
   F_INT (struct cc_runtime_resources, "cpu_shares", cpu_shares, 0),

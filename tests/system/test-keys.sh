@@ -54,6 +54,7 @@ services:
     ulimits: {nofile: {soft: 1000, hard: 1000}}
     pids_limit: 50
     mem_limit: 64m
+    mem_reservation: 32m
     memswap_limit: 128m
     cpu_shares: 512
     cpus: 0.5
@@ -65,6 +66,7 @@ services:
     deploy:
       resources:
         limits: {cpus: "0.25", memory: 48m, pids: 40}
+        reservations: {memory: 24m}
 YAML
   cd "$WORK/keys"
   echo "FROM_FILE=file" >keys.env
@@ -101,8 +103,10 @@ env file"
   assert_eq "$OUT" 1000
   assert_exit 0 $x cat "$(cg_file pids pids.max pids.max)"
   assert_eq "$OUT" 50
-  assert_exit 0 $x cat "$(cg_file memory memory.max memory.limit_in_bytes)"
-  assert_eq "$OUT" 67108864
+  assert_exit 0 $x cat "$(cg_file memory memory.max memory.limit_in_bytes)" \
+    "$(cg_file memory memory.low memory.soft_limit_in_bytes)"
+  assert_eq "$OUT" "67108864
+33554432"
   if [ -e /sys/fs/cgroup/cgroup.controllers ]; then
     assert_exit 0 $x cat /sys/fs/cgroup/cpu.max
     assert_eq "$OUT" "50000 100000"
@@ -112,9 +116,11 @@ env file"
 512"
   fi
   # deploy.resources.limits, and init as PID 1.
-  assert_exit 0 cc exec -T d cat "$(cg_file pids pids.max pids.max)" "$(cg_file memory memory.max memory.limit_in_bytes)"
+  assert_exit 0 cc exec -T d cat "$(cg_file pids pids.max pids.max)" "$(cg_file memory memory.max memory.limit_in_bytes)" \
+    "$(cg_file memory memory.low memory.soft_limit_in_bytes)"
   assert_eq "$OUT" "40
-50331648"
+50331648
+25165824"
   assert_exit 0 cc exec -T d cat /proc/1/comm
   assert_not_contains "$OUT" "sleep"
   # container_name: the container's name, its hostname, a name the others

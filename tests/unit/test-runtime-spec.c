@@ -21,7 +21,8 @@ static const char full[]
       "\"env\":[\"A=1\"],\"cwd\":\"/srv\",\"user\":\"app:app\",\"hostname\":\"h\",\"domainname\":\"d\","
       "\"mounts\":[{\"type\":\"tmpfs\",\"target\":\"/t\",\"options\":[\"size=1m\"]},"
       "{\"type\":\"bind\",\"source\":\"/s\",\"target\":\"/b\"}],\"read_only\":true,\"shm_size\":1000,"
-      "\"resources\":{\"memory\":1048576,\"memory_swap\":2097152,\"cpu_quota\":50000,\"cpu_period\":100000,"
+      "\"resources\":{\"memory\":1048576,\"memory_swap\":2097152,\"memory_reservation\":0,\"cpu_quota\":50000,\"cpu_"
+      "period\":100000,"
       "\"cpu_shares\":512,\"pids_limit\":10},\"cap_add\":[\"NET_ADMIN\"],\"cap_drop\":[\"ALL\"],"
       "\"privileged\":true,\"no_new_privileges\":true,\"seccomp\":false,"
       "\"sysctls\":{\"net.ipv4.ip_forward\":\"1\"},\"ulimits\":{\"nofile\":{\"soft\":10,\"hard\":20}},"
@@ -66,12 +67,14 @@ test_defaults_and_caps (void **state)
 
   (void)state;
   assert_non_null (text);
-  assert_string_equal (text, "{\"rootfs\":\"/\",\"args\":[\"/x\"],\"mounts\":[],\"read_only\":false,"
-                             "\"shm_size\":67108864,\"resources\":{\"memory\":0,\"memory_swap\":0,\"cpu_quota\":0,"
-                             "\"cpu_period\":0,\"cpu_shares\":0,\"pids_limit\":0},\"privileged\":false,"
-                             "\"no_new_privileges\":false,\"seccomp\":true,\"sysctls\":{},\"ulimits\":{},"
-                             "\"init\":false,\"stop_signal\":\"SIGTERM\",\"stop_grace_ms\":10000,\"restart\":\"no\","
-                             "\"log\":{\"max_size\":0,\"max_file\":100}}");
+  assert_string_equal (
+      text,
+      "{\"rootfs\":\"/\",\"args\":[\"/x\"],\"mounts\":[],\"read_only\":false,"
+      "\"shm_size\":67108864,\"resources\":{\"memory\":0,\"memory_swap\":0,\"memory_reservation\":0,\"cpu_quota\":0,"
+      "\"cpu_period\":0,\"cpu_shares\":0,\"pids_limit\":0},\"privileged\":false,"
+      "\"no_new_privileges\":false,\"seccomp\":true,\"sysctls\":{},\"ulimits\":{},"
+      "\"init\":false,\"stop_signal\":\"SIGTERM\",\"stop_grace_ms\":10000,\"restart\":\"no\","
+      "\"log\":{\"max_size\":0,\"max_file\":100}}");
 }
 
 static void

@@ -137,6 +137,12 @@ cli_cmd_exec (struct cli_global *g, int argc, char **argv)
       fprintf (stderr, "ccompose: service \"%s\" is not running (container %s is %s)\n", service, name, status);
       return CLI_EXIT_FAILURE;
     }
+  if (g->dry_run)
+    {
+      cleanup_free char *cmd = cc_strv_join (args + 1, " ");
+      fprintf (stderr, " \u2714 DRY-RUN MODE -  Container %s  Would exec: %s\n", name, cmd);
+      return CLI_EXIT_OK;
+    }
   struct cc_exec_opts eo = {
     .args = args + 1,
     .env = env,

@@ -41,7 +41,9 @@ cli_cmd_kill (struct cli_global *g, int argc, char **argv)
     }
   names = cli_containers_with_status (&t, live, false);
   ret = CLI_EXIT_OK;
-  for (char **n = names; *n; n++)
+  if (g->dry_run)
+    cli_dry_run_report (names, "Killed");
+  for (char **n = names; ! g->dry_run && *n; n++)
     {
       if (cc_engine_kill (*n, sig, &err) < 0)
         {

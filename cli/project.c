@@ -237,6 +237,13 @@ cli_open_common (const struct cli_global *g, const char *cmd, const char *usage,
   return -1;
 }
 
+void
+cli_dry_run_report (char *const *names, const char *done)
+{
+  for (char *const *n = names; n && *n; n++)
+    fprintf (stderr, " \u2714 DRY-RUN MODE -  Container %s  %s\n", *n, done);
+}
+
 int
 cli_each_container (const struct cli_global *g, const char *cmd, const char *usage, int argc, char **argv,
                     const char *const *wanted, int (*op) (const char *id, cc_error_t *err), const char *done)
@@ -251,7 +258,9 @@ cli_each_container (const struct cli_global *g, const char *cmd, const char *usa
     return ret;
   names = cli_containers_with_status (&t, wanted, false);
   ret = CLI_EXIT_OK;
-  for (char **n = names; *n; n++)
+  if (g->dry_run)
+    cli_dry_run_report (names, done);
+  for (char **n = names; ! g->dry_run && *n; n++)
     {
       if (op (*n, &err) < 0)
         {

@@ -41,6 +41,10 @@ char **cli_rest (int argc, char **argv);
 /* The containers of T whose runtime status is one of STATUSES
    (NULL-terminated), or not one of them with NEGATE.  */
 char **cli_containers_with_status (const struct cli_target *t, const char *const *statuses, bool negate);
+/* --dry-run (Compose's global flag): what the command would do to each
+   of NAMES, in the words it would print, marked as Compose marks a dry
+   run; nothing is done.  */
+void cli_dry_run_report (char *const *names, const char *done);
 
 /* Parse the options every simple project command shares (-t/--timeout,
    -s/--signal, -f, -v, -h), in OPTS; returns -1 to go on or an exit code.  */

@@ -44,7 +44,7 @@ static const struct option options[] = {
 int
 cli_cmd_pull (struct cli_global *g, int argc, char **argv)
 {
-  struct cc_pull_opts o = { .policy = "always" };
+  struct cc_pull_opts o = { .policy = "always", .dry_run = g->dry_run };
   cleanup_strv char **named = NULL;
   cleanup_project struct cc_project *p = NULL;
   cc_error_t err = NULL;

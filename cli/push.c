@@ -40,7 +40,7 @@ static const struct option options[] = {
 int
 cli_cmd_push (struct cli_global *g, int argc, char **argv)
 {
-  struct cc_pull_opts o = { 0 };
+  struct cc_pull_opts o = { .dry_run = g->dry_run };
   cleanup_strv char **named = NULL;
   cleanup_project struct cc_project *p = NULL;
   cc_error_t err = NULL;

@@ -50,7 +50,13 @@ cli_cmd_restart (struct cli_global *g, int argc, char **argv)
   warn_drift (&t);
   running = cli_containers_with_status (&t, live, false);
   struct cc_stop_opts so = { .timeout_ms = o.timeout_ms, .explain = true };
-  if (cc_engine_stop (t.st->json, running, &so, &err) < 0 || cc_engine_start (t.p, t.st->json, t.containers, &err) < 0)
+  if (g->dry_run)
+    {
+      cli_dry_run_report (t.containers, "Restarted");
+      ret = CLI_EXIT_OK;
+    }
+  else if (cc_engine_stop (t.st->json, running, &so, &err) < 0
+           || cc_engine_start (t.p, t.st->json, t.containers, &err) < 0)
     ret = cli_fail (&err);
   else
     ret = CLI_EXIT_OK;

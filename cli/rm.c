@@ -43,6 +43,17 @@ cli_cmd_rm (struct cli_global *g, int argc, char **argv)
   if (ret >= 0)
     return ret;
   running = cli_containers_with_status (&t, live, false);
+  if (g->dry_run)
+    {
+      if (o.stop)
+        cli_dry_run_report (running, "Stopped");
+      stopped = o.stop ? cc_strv_dup (t.containers) : cli_containers_with_status (&t, live, true);
+      if (*stopped == NULL)
+        fprintf (stderr, "No stopped containers\n");
+      cli_dry_run_report (stopped, "Removed");
+      cli_target_release (&t);
+      return CLI_EXIT_OK;
+    }
   if (o.stop && *running)
     {
       struct cc_stop_opts so = { .timeout_ms = -1, .explain = true };

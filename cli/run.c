@@ -189,6 +189,13 @@ cli_cmd_run (struct cli_global *g, int argc, char **argv)
   o.run.command = rest + 1;
   if (cli_load_project (g, (char *[]){ rest[0], NULL }, &p, &err) < 0)
     return cli_fail (&err);
+  if (g->dry_run)
+    {
+      if (cc_project_service (p, o.run.service) == NULL)
+        return cli_usage_error ("run", "no such service: %s", o.run.service);
+      fprintf (stderr, " \u2714 DRY-RUN MODE -  Service %s  Would run a one-off container\n", o.run.service);
+      return CLI_EXIT_OK;
+    }
   session = (struct cc_run_session){
     .detach = o.detach,
     .stdin = ! o.no_interactive,

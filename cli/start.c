@@ -31,7 +31,9 @@ cli_cmd_start (struct cli_global *g, int argc, char **argv)
       return CLI_EXIT_FAILURE;
     }
   names = cli_containers_with_status (&t, live, true);
-  ret = cc_engine_start (t.p, t.st->json, names, &err) < 0 ? cli_fail (&err) : CLI_EXIT_OK;
+  if (g->dry_run)
+    cli_dry_run_report (names, "Started");
+  ret = g->dry_run || cc_engine_start (t.p, t.st->json, names, &err) == 0 ? CLI_EXIT_OK : cli_fail (&err);
   cli_target_release (&t);
   return ret;
 }

@@ -28,7 +28,9 @@ cli_cmd_stop (struct cli_global *g, int argc, char **argv)
     return ret;
   names = cli_containers_with_status (&t, live, false);
   struct cc_stop_opts so = { .timeout_ms = o.timeout_ms, .explain = true };
-  ret = cc_engine_stop (t.st->json, names, &so, &err) < 0 ? cli_fail (&err) : CLI_EXIT_OK;
+  if (g->dry_run)
+    cli_dry_run_report (names, "Stopped");
+  ret = g->dry_run || cc_engine_stop (t.st->json, names, &so, &err) == 0 ? CLI_EXIT_OK : cli_fail (&err);
   cli_target_release (&t);
   return ret;
 }

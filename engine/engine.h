@@ -366,6 +366,7 @@ int cc_engine_convert (const struct cc_compose_options *load, struct cc_kube_opt
 struct cc_pull_opts
 {
   bool quiet, ignore_failures, include_deps, ignore_buildable;
+  bool dry_run;       /* say what would be pulled or pushed, do nothing */
   const char *policy; /* pull: always, missing */
 };
 /* `pull`: the images of the services NAMED (NULL or empty: all; with

@@ -66,6 +66,11 @@ pull_service (const struct cc_project *p, const char *name, const struct cc_pull
   if (cc_strv_contains (*done, image))
     return;
   cc_strv_append (done, image);
+  if (o->dry_run)
+    {
+      cc_notice (" \u2714 DRY-RUN MODE -  Image %s  Pulled", image);
+      return;
+    }
   /* Docker Compose: an image that can be built is not a pull failure.  */
   if (cc_image_ensure (image, o->policy, o->quiet, &img, &e) < 0)
     service_failed (name, buildable || o->ignore_failures, &e, list);
@@ -133,7 +138,9 @@ push_service (const struct cc_project *p, const char *name, const struct cc_pull
       if (cc_strv_contains (*done, *r))
         continue;
       cc_strv_append (done, *r);
-      if (cc_image_push (*r, o->quiet, NULL, &e) < 0)
+      if (o->dry_run)
+        cc_notice (" \u2714 DRY-RUN MODE -  Image %s  Pushed", *r);
+      else if (cc_image_push (*r, o->quiet, NULL, &e) < 0)
         service_failed (name, o->ignore_failures, &e, list);
     }
 }

@@ -140,4 +140,37 @@ env file"
   assert_no_residue
 }
 
+# The global --dry-run: every command says what it would do to which
+# container and does nothing (issue 15: stop, kill, rm... really acted).
+test_dry_run_of_every_command_changes_nothing() {
+  eng_setup keysdry
+  load_images busybox
+  project dry <<'YAML'
+services:
+  app:
+    image: busybox:1.35
+    init: true
+    command: ["sleep", "60"]
+YAML
+  cd "$WORK/dry"
+  assert_exit 0 cc up -d
+  local pid c
+  pid=$("$CCOMPOSE" runtime state dry-app-1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["pid"])')
+  for c in stop kill pause restart "rm -f -s" pull "run --rm app touch /tmp/ran" "exec -T app touch /tmp/ran"; do
+    # shellcheck disable=SC2086
+    assert_exit 0 cc --dry-run $c
+    assert_contains "$OUT" "DRY-RUN MODE" "--dry-run $c"
+  done
+  # Nothing to start: start says nothing and does nothing.
+  assert_exit 0 cc --dry-run start
+  # Still the first process: nothing stopped, killed or restarted it.
+  assert_eq "$(rt_status dry-app-1)" running
+  assert_eq "$("$CCOMPOSE" runtime state dry-app-1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["pid"])')" "$pid"
+  assert_exit 1 cc exec -T app test -e /tmp/ran
+  assert_exit 0 cc ps -a --format json
+  assert_not_contains "$OUT" "app-run"
+  assert_exit 0 cc down -t 0
+  assert_no_residue
+}
+
 run_tests

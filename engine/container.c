@@ -167,13 +167,29 @@ vmount_of (const struct cc_project *p, const struct cc_mount *m, struct cc_vmoun
     }
 }
 
-/* The service's volumes and `tmpfs:` entries, through volumes/.  */
+/* Whether the service mounts something at TARGET already.  */
+static bool
+mounts_at (const struct cc_vmount *m, size_t n, const char *target)
+{
+  cleanup_free char *clean = cc_path_clean (target);
+
+  for (size_t i = 0; i < n; i++)
+    if (strcmp (m[i].target, clean) == 0)
+      return true;
+  return false;
+}
+
+/* The service's volumes and `tmpfs:` entries, through volumes/, then an
+   anonymous volume for each of the image's VOLUMEs the service leaves
+   alone, as Docker gives one.  */
 static int
 set_mounts (struct cc_runtime_spec *s, const struct cc_project *p, const struct cc_service *svc,
             const struct cc_image *img, const char *name, cc_error_t *err)
 {
   size_t n = svc->n_mounts + svc->n_tmpfs, n_specs = 0;
-  cleanup_free struct cc_vmount *m = xzalloc ((n + 1) * sizeof (*m));
+  size_t n_image = cc_strv_len (img->config.volumes);
+  cleanup_free struct cc_vmount *m = xzalloc ((n + n_image + 1) * sizeof (*m));
+  cleanup_strv char **image_targets = xzalloc (sizeof (char *));
   cleanup_free char *dir = cc_engine_container_dir (name);
   struct cc_vmount_spec *specs = NULL;
 
@@ -186,6 +202,13 @@ set_mounts (struct cc_runtime_spec *s, const struct cc_project *p, const struct 
       .target = svc->tmpfs[i].target,
       .options = svc->tmpfs[i].options,
     };
+  for (char *const *v = img->config.volumes; v && *v; v++)
+    if (**v == '/' && ! mounts_at (m, n, *v))
+      {
+        cc_strv_push (&image_targets, cc_path_clean (*v));
+        m[n++]
+            = (struct cc_vmount){ .type = CC_VMOUNT_VOLUME, .target = image_targets[cc_strv_len (image_targets) - 1] };
+      }
   if (cc_volumes_attach (name, dir, m, n, img->layers, &specs, &n_specs, err) < 0)
     return -1;
   s->mounts = xreallocarray (NULL, n_specs + 1, sizeof (*s->mounts));

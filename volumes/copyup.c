@@ -141,13 +141,12 @@ open_in_layer (int root, const char *target)
 }
 
 /* The image's directory TARGET, merged over the layers bottom to top, is
-   copied into an empty volume.  Paths inside a layer resolve with
-   RESOLVE_IN_ROOT, so a layer's symlink cannot point the copy at the host.  */
+   copied into an empty volume directory DATA (WHAT names it in errors).
+   Paths inside a layer resolve with RESOLVE_IN_ROOT, so a layer's symlink
+   cannot point the copy at the host.  */
 int
-cc_volume_copy_up (const char *full_name, char *const *layers, const char *target, cc_error_t *err)
+cc_volume_copy_up_into (const char *data, const char *what, char *const *layers, const char *target, cc_error_t *err)
 {
-  cleanup_free char *path = cc_volume_path (full_name);
-  cleanup_free char *data = cc_path_join (path, "_data");
   cleanup_free char *clean = cc_path_clean (target);
   cleanup_close int dst = -1;
   size_t n = 0;
@@ -156,7 +155,7 @@ cc_volume_copy_up (const char *full_name, char *const *layers, const char *targe
     return 0;
   dst = open (data, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dst < 0)
-    return cc_error_make (err, errno, "open volume `%s`", full_name);
+    return cc_error_make (err, errno, "open volume `%s`", what);
   while (layers && layers[n])
     n++;
   for (size_t i = n; i-- > 0;)
@@ -169,7 +168,16 @@ cc_volume_copy_up (const char *full_name, char *const *layers, const char *targe
       if (src < 0)
         continue;
       if (copy_tree (src, dst, err) < 0)
-        return cc_error_wrap (err, "copy `%s` from the image into volume `%s`", target, full_name);
+        return cc_error_wrap (err, "copy `%s` from the image into volume `%s`", target, what);
     }
   return 0;
+}
+
+int
+cc_volume_copy_up (const char *full_name, char *const *layers, const char *target, cc_error_t *err)
+{
+  cleanup_free char *path = cc_volume_path (full_name);
+  cleanup_free char *data = cc_path_join (path, "_data");
+
+  return cc_volume_copy_up_into (data, full_name, layers, target, err);
 }

@@ -117,6 +117,9 @@ attach_one (const char *container, const char *container_dir, const struct cc_vm
   data = cc_path_join (path, "_data");
   if (cc_mkdir_p (data, 0755, err) < 0)
     return -1;
+  /* Docker fills an anonymous volume from the image too.  */
+  if (m->source == NULL && ! m->nocopy && cc_volume_copy_up_into (data, m->target, layers, m->target, err) < 0)
+    return -1;
   add_spec (out, n, "bind", data, m->target, steal_pointer (&opts));
   return 0;
 }

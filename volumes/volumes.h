@@ -66,6 +66,9 @@ int cc_volume_list (bool users, cJSON **out, cc_error_t *err);
 /* Fill an empty volume with the image's content at TARGET (Docker's copy
    on first use).  LAYERS: the image's layer directories, top first.  */
 int cc_volume_copy_up (const char *name, char *const *layers, const char *target, cc_error_t *err);
+/* The same into the volume directory DATA (an anonymous volume's).  */
+int cc_volume_copy_up_into (const char *data, const char *what, char *const *layers, const char *target,
+                            cc_error_t *err);
 
 /* ---- the mounts of one container (mounts.c) ---------------------------------- */
 

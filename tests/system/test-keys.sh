@@ -24,7 +24,7 @@ cg_file() {
 
 test_service_keys_seen_inside_a_container() {
   eng_setup keys
-  load_images busybox
+  load_images busybox redis
   project keys <<'YAML'
 services:
   s:
@@ -67,6 +67,9 @@ services:
       resources:
         limits: {cpus: "0.25", memory: 48m, pids: 40}
         reservations: {memory: 24m}
+  r:
+    image: redis:7
+    command: ["sleep", "60"]
 YAML
   cd "$WORK/keys"
   echo "FROM_FILE=file" >keys.env
@@ -136,6 +139,9 @@ env file"
   printf 'services:\n  d:\n    image: busybox:1.35\n    container_name: keys-named\n' >"$WORK/other/compose.yaml"
   assert_exit 1 cc -f "$WORK/other/compose.yaml" up -d
   assert_contains "$OUT" "container name \`keys-named\` is already in use by service \`d\` of project \`keys\`"
+  # The image's VOLUME /data: an anonymous volume, as Docker gives one.
+  assert_exit 0 cc exec -T r cat /proc/mounts
+  grep -q " /data " <<<"$OUT" || fail "no volume at the image's /data: $OUT"
   assert_exit 0 cc down -t 0
   assert_no_residue
 }

@@ -401,6 +401,21 @@ cc_compose_error_at (cc_error_t *err, const struct cc_pos *at, const char *fmt, 
 }
 
 void
+cc_compose_warn_at (const struct cc_pos *at, const char *fmt, ...)
+{
+  struct cc_node node = { .kind = CC_NODE_SCALAR, .value = (char *)"" };
+  cleanup_buf struct cc_buf b = { 0 };
+  va_list ap;
+
+  if (at && at->file)
+    node.file = at->file, node.line = at->line, node.col = at->col;
+  va_start (ap, fmt);
+  append_message (&b, at && at->file ? &node : NULL, fmt, ap);
+  va_end (ap);
+  cc_warn ("%s", b.data ? b.data : "");
+}
+
+void
 cc_warn_at (const struct cc_node *at, const char *fmt, ...)
 {
   cleanup_buf struct cc_buf b = { 0 };

@@ -37,6 +37,9 @@ struct cc_pos
 int cc_compose_error_at (cc_error_t *err, const struct cc_pos *at, const char *fmt, ...)
     __attribute__ ((format (printf, 3, 4)));
 
+/* The same, as a warning on stderr.  */
+void cc_compose_warn_at (const struct cc_pos *at, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+
 /* NAME=VALUE pairs (environment, labels, sysctls, options...), sorted by
    name as the model keeps them.  VALUE is NULL for a name given without
    one (`environment: [DEBUG]` with DEBUG unset).  */

@@ -161,6 +161,24 @@ cc_engine_build_check (const struct cc_project *p, const struct cc_service *svc,
   return check_secrets (p, svc, err);
 }
 
+/* The local caches check_lists lets through: the builder keeps one cache
+   of its own under the data root, so these name nothing it reads or
+   writes.  Said, not dropped (issue 15).  */
+static void
+warn_caches (const struct cc_service *svc)
+{
+  static const char *const keys[] = { "cache_from", "cache_to" };
+  char *const *lists[] = { svc->build->cache_from, svc->build->cache_to };
+
+  for (size_t i = 0; i < 2; i++)
+    if (lists[i] && lists[i][0])
+      {
+        struct cc_pos at = cc_build_pos (svc->build, keys[i]);
+        cc_compose_warn_at (&at, "service `%s`: build.%s is ignored: ccompose's builder uses its own cache only",
+                            svc->name, keys[i]);
+      }
+}
+
 /* ---- the request ----------------------------------------------------------------- */
 
 struct request
@@ -325,6 +343,7 @@ build_one (const struct cc_project *p, const struct cc_service *svc, const struc
 
   if (cc_engine_build_check (p, svc, err) < 0)
     return -1;
+  warn_caches (svc);
   if (o->dry_run)
     {
       if (! o->quiet)

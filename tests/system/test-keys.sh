@@ -146,6 +146,66 @@ env file"
   assert_no_residue
 }
 
+# The keys of build: that the two tests of test-build-compose.sh leave
+# out, each seen in the image one build makes: the build's secret (its
+# target as the id), the added context, extra_hosts, ulimits, shm_size,
+# network: none and target in what RUN saw; no_cache in a second build;
+# dockerfile in the other service's label; pull: true asks the registry
+# though the store has the base image.
+test_build_keys_reach_the_image() {
+  eng_setup keysb
+  load_images busybox
+  project keysb <<'YAML'
+secrets:
+  tok: {environment: KEYS_TOKEN}
+services:
+  inl:
+    build:
+      context: .
+      dockerfile_inline: |
+        FROM busybox:1.35 AS wanted
+        RUN --mount=type=secret,id=tk cat /run/secrets/tk >/keys; echo >>/keys
+        COPY --from=extra f /extra-f
+        RUN grep keys-bhost /etc/hosts >>/keys; ulimit -n >>/keys; df -k /dev/shm | awk 'NR==2 {print $2}' >>/keys; grep -c : /proc/net/dev >>/keys
+        FROM busybox:1.35
+        RUN echo last >/stage
+      target: wanted
+      secrets: [{source: tok, target: tk}]
+      additional_contexts: {extra: ./extra}
+      extra_hosts: ["keys-bhost:10.0.0.7"]
+      ulimits: {nofile: {soft: 900, hard: 900}}
+      shm_size: 16m
+      network: none
+      no_cache: true
+  file:
+    build: {context: ./ctx, dockerfile: Other.df}
+  pulled:
+    build: {context: ./ctx, dockerfile: Other.df, pull: true}
+YAML
+  cd "$WORK/keysb" || fail cd
+  mkdir -p extra ctx
+  echo added >extra/f
+  printf 'FROM busybox:1.35\nLABEL keys.dockerfile=other\n' >ctx/Other.df
+  KEYS_TOKEN=s3cret assert_exit 0 cc build inl file
+  assert_exit 0 cc run --rm -T inl sh -c 'cat /keys /extra-f; test -e /stage || echo no-stage'
+  # (less what run says of the network it makes)
+  assert_eq "$(grep -v '✔' <<<"$OUT")" "s3cret
+10.0.0.7	keys-bhost
+900
+16384
+1
+added
+no-stage"
+  KEYS_TOKEN=s3cret assert_exit 0 cc build --progress plain inl
+  assert_not_contains "$OUT" "CACHED"
+  assert_eq "$("$CCOMPOSE" image inspect keysb-file |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["Config"]["Labels"].get("keys.dockerfile"))')" other
+  CCOMPOSE_REGISTRY_MIRROR=http://127.0.0.1:9 assert_exit 1 cc build pulled
+  assert_contains "$OUT" "127.0.0.1:9"
+  assert_exit 0 cc down -t 0
+  assert_no_residue
+}
+
 # The global --dry-run: every command says what it would do to which
 # container and does nothing (issue 15: stop, kill, rm... really acted).
 test_dry_run_of_every_command_changes_nothing() {

@@ -550,6 +550,7 @@ static const struct key_rule service_keys[] = {
   FN ("profiles", key_profiles),
   FIXED ("provider", DROPPED, "provider services run outside containers"),
   FN ("pull_policy", key_pull_policy),
+  FIXED ("pull_refresh_after", DROPPED, "the kubelet pulls by imagePullPolicy, never on a schedule"),
   FN ("read_only", cv_key_security),
   FN ("restart", key_restart),
   FN ("runtime", key_runtime),

@@ -269,17 +269,76 @@ cc_envfile_parse_string (const char *name, const char *text, const struct cc_env
   return 0;
 }
 
+static int
+read_text (const char *path, bool pipes_too, char **text, cc_error_t *err)
+{
+  size_t len = 0;
+  int ret = pipes_too ? cc_read_file_max (path, CC_ENV_FILE_MAX, text, &len, err)
+                      : cc_read_regular_file_max (path, CC_ENV_FILE_MAX, text, &len, err);
+
+  if (ret < 0)
+    return -1;
+  if (strlen (*text) != len)
+    return cc_error_make (err, 0, "%s: NUL byte in the file: not a text file?", path);
+  return 0;
+}
+
 int
 cc_envfile_parse (const char *path, bool pipes_too, const struct cc_env *lookup, char ***out, cc_error_t *err)
 {
   cleanup_free char *text = NULL;
-  size_t len = 0;
-  int ret = pipes_too ? cc_read_file_max (path, CC_ENV_FILE_MAX, &text, &len, err)
-                      : cc_read_regular_file_max (path, CC_ENV_FILE_MAX, &text, &len, err);
 
-  if (ret < 0)
+  if (read_text (path, pipes_too, &text, err) < 0)
     return -1;
-  if (strlen (text) != len)
-    return cc_error_make (err, 0, "%s: NUL byte in the file: not a text file?", path);
   return cc_envfile_parse_string (path, text, lookup, out, err);
+}
+
+/* One line of `format: raw`: docker run --env-file's rules (docker/cli's
+   kvfile), which Docker Compose registers as that format.  */
+static int
+raw_line (const char *path, int n, const char *line, const struct cc_env *lookup, struct cc_env *vars, cc_error_t *err)
+{
+  const char *eq;
+  cleanup_free char *name = NULL;
+
+  line += strspn (line, " \t\n\v\f\r");
+  if (*line == '\0' || *line == '#')
+    return 0;
+  eq = strchr (line, '=');
+  name = eq ? xstrndup (line, (size_t)(eq - line)) : xstrdup (line);
+  if (*name == '\0')
+    return cc_error_make (err, 0, "%s:%d: no variable name on the line", path, n);
+  if (strpbrk (name, " \t\n\v\f\r"))
+    return cc_error_make (err, 0, "%s:%d: variable `%s` contains whitespace", path, n, name);
+  if (eq)
+    cc_env_set (vars, name, eq + 1, true);
+  else if (lookup && cc_env_get (lookup, name))
+    cc_env_set (vars, name, cc_env_get (lookup, name), true);
+  return 0;
+}
+
+int
+cc_envfile_parse_raw (const char *path, const struct cc_env *lookup, char ***out, cc_error_t *err)
+{
+  cleanup_free char *text = NULL;
+  cleanup_env struct cc_env *vars = cc_env_new ();
+  char *nl = NULL;
+  int n = 0;
+
+  if (read_text (path, false, &text, err) < 0)
+    return -1;
+  for (char *line = strncmp (text, "\xEF\xBB\xBF", 3) == 0 ? text + 3 : text; line; line = nl ? nl + 1 : NULL)
+    {
+      size_t len;
+      nl = strchr (line, '\n');
+      if (nl)
+        *nl = '\0';
+      len = strlen (line);
+      if (len > 0 && line[len - 1] == '\r')
+        line[len - 1] = '\0';
+      if (raw_line (path, ++n, line, lookup, vars, err) < 0)
+        return -1;
+    }
+  *out = cc_env_to_strv (vars);
+  return 0;
 }

@@ -42,6 +42,10 @@ struct cc_env *cc_env_dup (const struct cc_env *env);
 int cc_envfile_parse (const char *path, bool pipes_too, const struct cc_env *lookup, char ***out, cc_error_t *err);
 int cc_envfile_parse_string (const char *name, const char *text, const struct cc_env *lookup, char ***out,
                              cc_error_t *err);
+/* env_file's `format: raw`, as docker run --env-file reads a file: no
+   quotes, no interpolation, no comment after a value; a bare KEY from
+   LOOKUP.  */
+int cc_envfile_parse_raw (const char *path, const struct cc_env *lookup, char ***out, cc_error_t *err);
 
 /* interpolate.c: $VAR, ${VAR}, ${VAR:-d}, ${VAR-d}, ${VAR:?msg}, ${VAR?msg},
    ${VAR:+alt}, ${VAR+alt}, nested defaults, $$.  AT gives the position

@@ -253,10 +253,10 @@ read_env_file (struct cc_norm *n, const struct cc_node *entry, cJSON *env, cc_er
     if (strcmp (entry->keys[i]->value, "path") && strcmp (entry->keys[i]->value, "required")
         && strcmp (entry->keys[i]->value, "format") && strncmp (entry->keys[i]->value, "x-", 2))
       return cc_error_at (err, entry->keys[i], "unknown key `%s` in env_file", entry->keys[i]->value);
-  /* `raw` takes each line as written; this parser always reads quotes
-     and interpolates, so the format would be silently lost.  */
-  if (formatn && cc_norm_unsupported (n, formatn, "env_file `format`", err) < 0)
-    return -1;
+  /* Docker Compose knows its own dotenv format and `raw` (docker run
+     --env-file's); it refuses any other name.  */
+  if (formatn && (formatn->kind != CC_NODE_SCALAR || strcmp (formatn->value, "raw") != 0))
+    return cc_error_at (err, formatn, "unsupported env_file format: only `raw` exists");
   if (reqn && (reqn->kind != CC_NODE_SCALAR || cc_parse_bool (reqn->value, &required, err) < 0))
     return reqn->kind == CC_NODE_SCALAR ? cc_error_relocate (err, reqn, "required")
                                         : cc_error_at (err, reqn, "`required` must be a boolean");
@@ -267,7 +267,8 @@ read_env_file (struct cc_norm *n, const struct cc_node *entry, cJSON *env, cc_er
         return 0;
       return cc_error_at (err, pathn, "env file `%s` not found", path);
     }
-  if (cc_envfile_parse (path, false, n->env, &vars, err) < 0)
+  if ((formatn ? cc_envfile_parse_raw (path, n->env, &vars, err) : cc_envfile_parse (path, false, n->env, &vars, err))
+      < 0)
     return cc_error_relocate (err, pathn, "env_file");
   for (char **e = vars; e && *e; e++)
     {

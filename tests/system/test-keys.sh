@@ -41,7 +41,7 @@ services:
     working_dir: /tmp
     user: "1000:1000"
     environment: {FROM_ENV: env}
-    env_file: [{path: ./keys.env}, {path: ./missing.env, required: false}]
+    env_file: [{path: ./keys.env}, {path: ./missing.env, required: false}, {path: ./raw.env, format: raw}]
     cap_add: [NET_ADMIN]
     cap_drop: [CHOWN]
     security_opt: ["no-new-privileges=true"]
@@ -73,6 +73,8 @@ services:
 YAML
   cd "$WORK/keys"
   echo "FROM_FILE=file" >keys.env
+  # format: raw, as docker run --env-file: quotes, `$` and ` #` kept.
+  echo 'FROM_RAW="a $HOME" # b' >raw.env
   assert_exit 0 cc up -d
   local x="cc exec -T s"
   assert_exit 0 $x sh -c 'hostname; cat /proc/sys/kernel/domainname; pwd; id -u; id -g; echo $FROM_ENV $FROM_FILE'
@@ -82,6 +84,8 @@ example.org
 1000
 1000
 env file"
+  assert_exit 0 $x sh -c 'echo "$FROM_RAW"'
+  assert_eq "$OUT" '"a $HOME" # b'
   assert_exit 0 $x cat /etc/resolv.conf
   assert_contains "$OUT" "nameserver 10.0.0.53"
   assert_contains "$OUT" "search example.org"

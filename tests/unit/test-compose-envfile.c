@@ -261,6 +261,35 @@ test_file (void **state)
   assert_int_equal (cc_rm_rf (dir, NULL), 0);
 }
 
+/* format: raw, docker run --env-file's rules: the value as written
+   (quotes, `$`, ` #`, trailing blanks), a bare name from the lookup or
+   nothing, a name with a blank in it an error naming the line.  */
+static void
+test_raw_format (void **state)
+{
+  char dir[] = "/tmp/cc-envfile-XXXXXX";
+  static const char text[] = "\xEF\xBB\xBF# comment\n  Q=\"a $HOME\" # b \r\n\nBARE\nUNSET\nE=\n";
+  cleanup_free char *path = NULL;
+  cleanup_strv char **v = NULL;
+  cleanup_error cc_error_t err = NULL;
+  cleanup_env struct cc_env *lookup = cc_env_new ();
+
+  (void)state;
+  cc_env_set (lookup, "BARE", "from-lookup", true);
+  assert_non_null (mkdtemp (dir));
+  path = cc_path_join (dir, "raw.env");
+  assert_int_equal (cc_write_file_atomic (path, text, strlen (text), 0644, NULL), 0);
+  assert_int_equal (cc_envfile_parse_raw (path, lookup, &v, &err), 0);
+  assert_int_equal (cc_strv_len (v), 3);
+  assert_string_equal (value_of (v, "Q"), "\"a $HOME\" # b ");
+  assert_string_equal (value_of (v, "BARE"), "from-lookup");
+  assert_string_equal (value_of (v, "E"), "");
+  assert_int_equal (cc_write_file_atomic (path, "A=1\nA B=2\n", 10, 0644, NULL), 0);
+  assert_int_equal (cc_envfile_parse_raw (path, NULL, &v, &err), -1);
+  assert_non_null (strstr (err->msg, "raw.env:2: variable `A B` contains whitespace"));
+  assert_int_equal (cc_rm_rf (dir, NULL), 0);
+}
+
 int
 main (void)
 {
@@ -274,6 +303,7 @@ main (void)
     cmocka_unit_test (test_digit_keys_ignored_and_bom),
     cmocka_unit_test (test_unset_warning_names_line),
     cmocka_unit_test (test_file),
+    cmocka_unit_test (test_raw_format),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -152,7 +152,7 @@ project_dirs (const struct cc_residue_scope *s, struct cc_findings *out, cc_erro
       if (! s->fix)
         continue;
       /* A command holding the lock is about to write the state.  */
-      lock = cc_path_join (pdir, "lock");
+      lock = cc_paths_project_lock (de->d_name);
       if (cc_lock_path (lock, false, &lock_fd, &e) < 0 || cc_rm_rf (pdir, &e) < 0)
         cc_error_append (errors, &e);
     }

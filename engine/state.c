@@ -21,12 +21,6 @@
 #include "lib/strv.h"
 #include "lib/xalloc.h"
 
-static char *
-projects_dir (void)
-{
-  return cc_paths_projects ();
-}
-
 /* A project directory holding only our lock: a command that locked the
    project and never saved (an `up` refused by a full state root, a
    command on a project that does not exist).  Removed under the lock,
@@ -34,7 +28,7 @@ projects_dir (void)
 static void
 remove_if_unsaved (const struct cc_state *st)
 {
-  cleanup_free char *lock = cc_path_join (st->dir, "lock");
+  cleanup_free char *lock = cc_paths_project_lock (st->project);
 
   if (st->lock_fd < 0 || cc_file_exists (st->path))
     return;
@@ -59,9 +53,9 @@ cc_state_free (struct cc_state *st)
    waited on the old file would hold a lock nobody else sees.  Retry until
    the file we locked is the one at the path.  */
 static int
-lock_project (const char *dir, int *fd_out, cc_error_t *err)
+lock_project (const char *project, const char *dir, int *fd_out, cc_error_t *err)
 {
-  cleanup_free char *path = cc_path_join (dir, "lock");
+  cleanup_free char *path = cc_paths_project_lock (project);
 
   for (;;)
     {
@@ -118,16 +112,15 @@ int
 cc_state_open (const char *project, bool lock, struct cc_state **out, cc_error_t *err)
 {
   struct cc_state *st;
-  cleanup_free char *pdir = projects_dir ();
 
   if (! is_valid_project_name (project))
     return cc_error_make (err, EINVAL, "invalid project name `%s`", project);
   st = xzalloc (sizeof (*st));
   st->lock_fd = -1;
   st->project = xstrdup (project);
-  st->dir = cc_path_join (pdir, project);
-  st->path = cc_path_join (st->dir, "state.json");
-  if ((lock && lock_project (st->dir, &st->lock_fd, err) < 0) || load (st, err) < 0)
+  st->dir = cc_paths_project (project);
+  st->path = cc_paths_project_state (project);
+  if ((lock && lock_project (project, st->dir, &st->lock_fd, err) < 0) || load (st, err) < 0)
     {
       cc_state_free (st);
       return -1;
@@ -154,12 +147,9 @@ cc_state_open_salvage (const char *project, struct cc_state **out, cc_error_t *e
   st = xzalloc (sizeof (*st));
   st->lock_fd = -1;
   st->project = xstrdup (project);
-  {
-    cleanup_free char *pdir = projects_dir ();
-    st->dir = cc_path_join (pdir, project);
-  }
-  st->path = cc_path_join (st->dir, "state.json");
-  if (lock_project (st->dir, &st->lock_fd, err) < 0)
+  st->dir = cc_paths_project (project);
+  st->path = cc_paths_project_state (project);
+  if (lock_project (project, st->dir, &st->lock_fd, err) < 0)
     {
       cc_error_release (&load_err);
       cc_state_free (st);
@@ -221,7 +211,7 @@ compare_strings (const void *a, const void *b)
 int
 cc_state_projects (char ***names, cc_error_t *err)
 {
-  cleanup_free char *pdir = projects_dir ();
+  cleanup_free char *pdir = cc_paths_projects ();
   cleanup_dir DIR *d = opendir (pdir);
   cleanup_strv char **v = xzalloc (sizeof (char *));
   struct dirent *de;
@@ -230,8 +220,7 @@ cc_state_projects (char ***names, cc_error_t *err)
     return cc_error_make (err, errno, "open `%s`", pdir);
   while (d && (de = readdir (d)))
     {
-      cleanup_free char *dir = cc_path_join (pdir, de->d_name);
-      cleanup_free char *path = cc_path_join (dir, "state.json");
+      cleanup_free char *path = cc_paths_project_state (de->d_name);
       if (de->d_name[0] != '.' && cc_file_exists (path))
         cc_strv_append (&v, de->d_name);
     }

@@ -114,6 +114,18 @@ cc_paths_project (const char *project)
 }
 
 char *
+cc_paths_project_state (const char *project)
+{
+  return xasprintf ("%s/projects/%s/state.json", cc_state_dir (), project);
+}
+
+char *
+cc_paths_project_lock (const char *project)
+{
+  return xasprintf ("%s/projects/%s/lock", cc_state_dir (), project);
+}
+
+char *
 cc_paths_containers (void)
 {
   return cc_path_join (cc_state_dir (), "containers");
@@ -177,6 +189,18 @@ char *
 cc_paths_network_dir (void)
 {
   return cc_path_join (cc_state_dir (), "network");
+}
+
+char *
+cc_paths_network_state (void)
+{
+  return xasprintf ("%s/network/state.json", cc_state_dir ());
+}
+
+char *
+cc_paths_network_lock (void)
+{
+  return xasprintf ("%s/network/lock", cc_state_dir ());
 }
 
 char *

@@ -41,6 +41,9 @@ bool cc_paths_same_root (const char *a, const char *b);
 /* <state>/projects and <state>/projects/<name>: the engine's project state.  */
 char *cc_paths_projects (void);
 char *cc_paths_project (const char *project);
+/* <state>/projects/<name>/state.json and .../lock.  */
+char *cc_paths_project_state (const char *project);
+char *cc_paths_project_lock (const char *project);
 /* <state>/containers/<id>[/<file>]: the runtime's record of a container
    (spec.json, state.json, the monitor's socket...).  */
 char *cc_paths_containers (void);
@@ -62,6 +65,8 @@ char *cc_paths_container_log (const char *id);
 char *cc_paths_netns_dir (void);
 /* <state>/network: the network part's state.json and lock.  */
 char *cc_paths_network_dir (void);
+char *cc_paths_network_state (void);
+char *cc_paths_network_lock (void);
 /* <data>/volumes[/<name>]: named volumes (volumes/), each with its
    data in _data and its record in volume.json.  */
 char *cc_paths_volumes_dir (void);

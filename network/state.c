@@ -29,15 +29,14 @@ is_empty (const char *path)
 char *
 cc_net_state_file (void)
 {
-  cleanup_free char *dir = cc_paths_network_dir ();
-  return cc_path_join (dir, "state.json");
+  return cc_paths_network_state ();
 }
 
 int
 cc_net_state_open (struct cc_net_state *st, cc_error_t *err)
 {
   cleanup_free char *dir = cc_paths_network_dir ();
-  cleanup_free char *lock = cc_path_join (dir, "lock");
+  cleanup_free char *lock = cc_paths_network_lock ();
 
   st->lock_fd = -1;
   st->root = NULL;

@@ -5,7 +5,6 @@
    temporary files and unreferenced blobs, which cc_gc_after_failure (or
    the next GC, after a kill -9) removes.  */
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -313,7 +312,7 @@ cc_image_pull_id (const char *text, bool quiet, char **id_out, cc_error_t *err)
   if (! quiet)
     {
       cleanup_free char *shown = cc_image_familiar (full);
-      fprintf (stderr, " \u2714 Image %s Pulled\n", shown);
+      cc_notice (" \u2714 Image %s Pulled", shown);
     }
   if (id_out)
     *id_out = steal_pointer (&id);

@@ -188,7 +188,7 @@ static void
 progress (struct push *p, const char *digest, const char *what)
 {
   if (! p->quiet)
-    fprintf (stderr, "   %.19s %s\n", digest + strlen ("sha256:"), what);
+    cc_notice ("   %.19s %s", digest + strlen ("sha256:"), what);
 }
 
 static int
@@ -318,7 +318,7 @@ cc_image_push (const char *text, bool quiet, char **digest_out, cc_error_t *err)
       return cc_error_wrap (err, "push %s", shown);
     }
   if (! quiet)
-    fprintf (stderr, " \u2714 Image %s Pushed\n", shown);
+    cc_notice (" \u2714 Image %s Pushed", shown);
   if (digest_out)
     *digest_out = steal_pointer (&digest);
   return 0;

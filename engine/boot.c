@@ -25,7 +25,6 @@
    rm) and goes with `down`.  */
 #include <dirent.h>
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -374,11 +373,11 @@ cc_engine_boot (const struct cc_boot_opts *o, cc_error_t *err)
       if (ret >= 0)
         {
           if (ret == 0)
-            fprintf (stderr, " \u2714 Project %s  Started\n", *name);
+            cc_notice (" \u2714 Project %s  Started", *name);
           continue;
         }
       cc_error_wrap (&one, "project `%s`", *name);
-      fprintf (stderr, " \u2718 Project %s  Failed\n", *name);
+      cc_notice (" \u2718 Project %s  Failed", *name);
       cc_error_append (&list, &one);
     }
   if (list == NULL)

@@ -257,6 +257,17 @@ int cc_engine_run (const struct cc_project *p, const struct cc_run_opts *o, char
    "restarting", "missing"); its health (or NULL) in *HEALTH when given.  */
 char *cc_engine_container_status (const char *name, char **health);
 
+/* balance.c (issue 16).  Put PROJECT's containers that run, healthy,
+   and are not stopping in the balancers of their published ports, and
+   take the others out.  */
+int cc_engine_balance (const char *project, cc_error_t *err);
+/* NAMES leave their balancers before they stop: they get no new
+   connection; open ones finish (conntrack keeps them).  */
+int cc_engine_leave_balancer (const char *project, char *const *names, cc_error_t *err);
+/* The program a container's monitor runs when its status or health
+   changes: this ccompose's `network balance` of PROJECT.  */
+char **cc_engine_on_change (const char *project);
+
 struct cc_stop_opts
 {
   int64_t timeout_ms;           /* < 0: each container's stop_grace_period */

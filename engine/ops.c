@@ -129,6 +129,8 @@ attach_networks (const struct cc_project *p, const struct cc_service *svc, const
         .hosts_path = hosts,
         .ports = first ? ports : NULL,
         .n_ports = first ? svc->n_ports : 0,
+        /* In the balancer once it runs, healthy (balance.c).  */
+        .held = first && svc->n_ports > 0,
       };
       struct cc_net_attachment a = { 0 };
       if (cc_network_attach (&ep, &a, err) < 0)

@@ -125,6 +125,8 @@ record_member (struct cc_net_state *st, cJSON *net, const struct cc_net_endpoint
   cc_json_set_string (m, "host_veth", veth);
   cc_json_set_string (m, "ip", ip);
   set_names_and_ports (m, ep, ports);
+  if (ep->held)
+    cc_json_set_bool (m, "serving", false);
   cJSON_AddItemToArray (cc_net_state_array (net, "members"), m);
   *out = m;
   return 0;
@@ -521,6 +523,41 @@ cc_network_publish (const char *project, const char *network, const char *contai
   cc_json_set (m, "ports", cc_net_ports_to_json (chosen, n));
   if (cc_net_state_save (&st, err) < 0 || cc_firewall_sync (st.root, err) < 0)
     return cc_error_wrap (err, "publish ports of `%s`", container);
+  return 0;
+}
+
+/* Set "serving" of M to WANT; whether it changed.  */
+static bool
+set_serving (cJSON *m, bool want)
+{
+  if (cc_json_get_bool (m, "serving", true) == want && cJSON_HasObjectItem (m, "serving"))
+    return false;
+  cc_json_set_bool (m, "serving", want);
+  return true;
+}
+
+int
+cc_network_set_serving (const char *project, char *const *containers, const bool *serving, cc_error_t *err)
+{
+  cleanup_net_state struct cc_net_state st = { .lock_fd = -1 };
+  bool changed = false;
+
+  if (containers == NULL || containers[0] == NULL)
+    return 0;
+  if (cc_net_state_open (&st, err) < 0)
+    return -1;
+  for (cJSON *net = cc_net_first (st.root, "networks"); net; net = net->next)
+    for (size_t i = 0; containers[i]; i++)
+      {
+        cJSON *m = cc_net_state_find_member (net, containers[i]);
+
+        if (m && strcmp (cc_net_member_project (net, m) ?: "", project) == 0 && set_serving (m, serving[i]))
+          changed = true;
+      }
+  if (! changed)
+    return 0;
+  if (cc_net_state_save (&st, err) < 0 || cc_firewall_sync (st.root, err) < 0)
+    return cc_error_wrap (err, "balance the published ports of project `%s`", project);
   return 0;
 }
 

@@ -15,6 +15,7 @@
 #include <linux/netfilter/xt_addrtype.h>
 #include <linux/netfilter/xt_comment.h>
 #include <linux/netfilter/xt_conntrack.h>
+#include <linux/netfilter/xt_statistic.h>
 #include <linux/netfilter/xt_tcpudp.h>
 #include <net/if.h>
 #include <stdlib.h>
@@ -190,6 +191,12 @@ build_entry (const struct cc_fw_rule *r, struct ipt_entry **out, cc_error_t *err
     }
   snprintf (((struct xt_comment_info *)add_match (&b, "comment", 0, sizeof (struct xt_comment_info)))->comment,
             XT_MAX_COMMENT_LEN, "%s", r->comment);
+  if (r->one_in > 1)
+    {
+      struct xt_statistic_info *st = add_match (&b, "statistic", 0, sizeof (*st));
+      st->mode = XT_STATISTIC_MODE_RANDOM;
+      st->u.random.probability = cc_fw_probability (r->one_in);
+    }
   target_offset = b.len;
   if (strcmp (r->target, "DNAT") == 0)
     {

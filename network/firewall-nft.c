@@ -188,6 +188,9 @@ render_body (struct cc_buf *o, const struct cc_fw_rule *r)
     cc_buf_puts (o, " fib daddr type local");
   if (r->ctstate)
     render_ct (o, r->ctstate);
+  /* A draw of its own for each rule, as xt_statistic's: 1/ONE_IN.  */
+  if (r->one_in > 1)
+    cc_buf_printf (o, " numgen random mod %u 0", r->one_in);
   render_verdict (o, r);
   cc_buf_printf (o, " comment \"%s\"", r->comment);
 }

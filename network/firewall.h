@@ -40,6 +40,10 @@ struct cc_fw_rule
   /* FOREIGN accepts of a network whose bridge firewalld binds to a zone
      (firewalld.c): firewalld's own table needs none of them.  */
   bool zoned;
+  /* A balancer's pick (rules.c): the rule takes one new connection in
+     ONE_IN (-m statistic --mode random --probability 1/ONE_IN, numgen
+     random mod ONE_IN in nft); 0 takes every one.  */
+  unsigned one_in;
 };
 
 struct cc_fw_chain
@@ -58,6 +62,12 @@ struct cc_fw_ruleset
 };
 
 void cc_fw_ruleset_release (struct cc_fw_ruleset *rs);
+
+/* xt_statistic's probability of 1/ONE_IN: the kernel compares it with 31
+   random bits; iptables writes lround (2^31 * p) and prints it back as
+   %.11f of the ratio.  */
+uint32_t cc_fw_probability (unsigned one_in);
+double cc_fw_probability_of (uint32_t probability);
 #define cleanup_fw_ruleset __attribute__ ((cleanup (cc_fw_ruleset_release)))
 
 /* rules.c: the rule set of the networks of STATE (see state.h) that live

@@ -104,6 +104,10 @@ struct cc_net_endpoint
   const char *hosts_path;   /* this container's /etc/hosts source; NULL = none */
   const struct cc_net_port *ports;
   size_t n_ports;
+  /* Recorded out of the balancer of its published ports until
+     cc_network_set_serving says it serves (issue 16: a replica that is
+     starting gets no new connection).  */
+  bool held;
 };
 
 struct cc_net_attachment
@@ -132,6 +136,12 @@ int cc_network_detach_many (const char *project, const char *network, char *cons
 /* Replace the ports published for CONTAINER on NETWORK (N = 0 unpublishes).  */
 int cc_network_publish (const char *project, const char *network, const char *container,
                         const struct cc_net_port *ports, size_t n, cc_error_t *err);
+
+/* Issue 16: which containers of PROJECT take new connections of the
+   host ports they publish with other replicas: SERVING[i] for
+   CONTAINERS[i] (NULL-terminated), every network they are on.  The
+   rules follow in one commit, only when something changed.  */
+int cc_network_set_serving (const char *project, char *const *containers, const bool *serving, cc_error_t *err);
 
 /* The ports published for CONTAINER of PROJECT, with the host ports
    chosen at attach: the first network's member that publishes any, or

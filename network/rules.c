@@ -4,7 +4,9 @@
           CCOMPOSE-RAW        per network: -d 127.0.0.0/8 -i br -j DROP (see add_loopback_guard)
    nat    PREROUTING, OUTPUT  -m addrtype --dst-type LOCAL -j CCOMPOSE-DNAT
           POSTROUTING         -j CCOMPOSE-POST
-          CCOMPOSE-DNAT       per published port: [-d hostip] -p P --dport H -j DNAT --to cip:C
+          CCOMPOSE-DNAT       per published port: [-d hostip] -p P --dport H -j DNAT --to cip:C;
+                              replicas publishing one port share it: one DNAT each, picked at
+                              random (-m statistic) among those serving (see add_balancer)
           CCOMPOSE-POST       per network: loopback sources to the bridge (127.0.0.1:PORT from the
                               host), hairpin (a container through a published port back into its
                               own network), outbound (-s subnet ! -o br)
@@ -67,6 +69,18 @@ cc_fw_is_builtin (const char *chain)
     if (strcmp (chain, builtin[i]) == 0)
       return true;
   return false;
+}
+
+uint32_t
+cc_fw_probability (unsigned one_in)
+{
+  return one_in ? (uint32_t)((0x80000000ull + one_in / 2) / one_in) : 0;
+}
+
+double
+cc_fw_probability_of (uint32_t probability)
+{
+  return probability / 2147483648.0;
 }
 
 char *
@@ -242,25 +256,118 @@ binds_all (const char *host_ip)
   return host_ip[0] == '\0' || strcmp (host_ip, "0.0.0.0") == 0;
 }
 
-/* One DNAT per host port: a DNAT to a port range would pick any port of
-   it, not the matching one.  */
-static void
-add_port_dnat (struct builder *b, const cJSON *net, const cJSON *m, const struct cc_net_port *p)
+/* The container port a member's published range sends host port H to.  */
+static unsigned
+target_port (const struct cc_net_port *p, unsigned h)
 {
-  const char *ip = cc_json_get_string (m, "ip");
+  return p->container_port_end == p->container_port ? p->container_port : p->container_port + (h - p->host_port);
+}
 
-  for (unsigned h = p->host_port; h <= p->host_port_end; h++)
+static bool
+same_host_address (const struct cc_net_port *a, const struct cc_net_port *b)
+{
+  return binds_all (a->host_ip) == binds_all (b->host_ip)
+         && (binds_all (a->host_ip) || strcmp (a->host_ip, b->host_ip) == 0);
+}
+
+/* Members in the balancer: the engine marks a replica that is starting,
+   unhealthy or stopping "serving": false (issue 16); one recorded
+   without the key (an older ccompose, a single container) serves.  */
+static bool
+is_serving (const cJSON *m)
+{
+  return cc_json_get_bool (m, "serving", true);
+}
+
+struct backend
+{
+  const cJSON *net, *m;
+  unsigned port;
+};
+
+/* Every member publishing host port H as P does (its replicas behind one
+   port, issue 16), in state order, into OUT; whether (SELF, P) is the
+   first of them, which writes the balancer for all.  */
+static size_t
+backends_of (struct builder *b, const cJSON *self, const struct cc_net_port *p, unsigned h, struct backend *out,
+             bool *first)
+{
+  size_t n = 0;
+
+  *first = false;
+  for (size_t i = 0; i < b->n_nets; i++)
+    for (const cJSON *m = is_internal (b->nets[i]) ? NULL : cc_net_first (b->nets[i], "members"); m; m = m->next)
+      for (const cJSON *pj = cc_net_first (m, "ports"); pj; pj = pj->next)
+        {
+          struct cc_net_port q;
+
+          if (cc_net_port_from_json (pj, &q, NULL) < 0 || q.host_port == 0 || q.proto != p->proto || h < q.host_port
+              || h > q.host_port_end || ! same_host_address (p, &q) || cc_json_get_string (m, "ip") == NULL)
+            continue;
+          if (n == 0)
+            *first = m == self;
+          if (out)
+            out[n] = (struct backend){ b->nets[i], m, target_port (&q, h) };
+          n++;
+        }
+  return n;
+}
+
+/* Serving backends first; none serving, all of them: a port with no
+   target would refuse every connection, as Docker never does for a
+   single unhealthy container.  */
+static size_t
+pick_serving (struct backend *v, size_t n)
+{
+  size_t k = 0;
+
+  for (size_t i = 0; i < n; i++)
+    if (is_serving (v[i].m))
+      v[k++] = v[i];
+  return k ? k : n;
+}
+
+/* The balancer of host port H: backend I of N takes a new connection
+   with probability 1/(N-I), so each takes 1/N of them (kube-proxy's
+   iptables mode).  Only new connections reach the nat table: conntrack
+   keeps an established one on the backend it chose, so a backend that
+   leaves the balancer keeps its open connections.  The rules of one port
+   are consecutive in CCOMPOSE-DNAT, whose first matching DNAT ends the
+   walk: no per-port chain to create and find again at `down`.  */
+static void
+add_balancer (struct builder *b, const struct cc_net_port *p, unsigned h, struct backend *v, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
     {
-      unsigned c
-          = p->container_port_end == p->container_port ? p->container_port : p->container_port + (h - p->host_port);
-      struct cc_fw_rule *r = add_rule (b, "nat", b->dnat, member_comment (b, net, m));
+      struct cc_fw_rule *r = add_rule (b, "nat", b->dnat, member_comment (b, v[i].net, v[i].m));
 
       if (! binds_all (p->host_ip))
         r->dst = xasprintf ("%s/32", p->host_ip);
       r->proto = proto_of (p);
       r->dport_lo = r->dport_hi = (uint16_t)h;
+      r->one_in = i + 1 < n ? (unsigned)(n - i) : 0;
       r->target = xstrdup ("DNAT");
-      r->to = xasprintf ("%s:%u", ip, c);
+      r->to = xasprintf ("%s:%u", cc_json_get_string (v[i].m, "ip"), v[i].port);
+    }
+}
+
+/* One DNAT per host port: a DNAT to a port range would pick any port of
+   it, not the matching one.  */
+static void
+add_port_dnat (struct builder *b, const cJSON *net, const cJSON *m, const struct cc_net_port *p)
+{
+  (void)net;
+  for (unsigned h = p->host_port; h <= p->host_port_end; h++)
+    {
+      bool first;
+      size_t n = backends_of (b, m, p, h, NULL, &first);
+      cleanup_free struct backend *v = NULL;
+
+      if (! first)
+        continue;
+      v = xzalloc (n * sizeof (*v));
+      backends_of (b, m, p, h, v, &first);
+      add_balancer (b, p, h, v, pick_serving (v, n));
     }
 }
 
@@ -571,7 +678,11 @@ render_rule (struct cc_buf *o, const struct cc_fw_rule *r)
     cc_buf_puts (o, " -m addrtype --dst-type LOCAL");
   if (r->ctstate)
     render_ctstate (o, r->ctstate);
-  cc_buf_printf (o, " -m comment --comment \"%s\" -j %s", r->comment, r->target);
+  cc_buf_printf (o, " -m comment --comment \"%s\"", r->comment);
+  if (r->one_in > 1)
+    cc_buf_printf (o, " -m statistic --mode random --probability %.11f",
+                   cc_fw_probability_of (cc_fw_probability (r->one_in)));
+  cc_buf_printf (o, " -j %s", r->target);
   if (r->to)
     cc_buf_printf (o, " --to-destination %s", r->to);
   cc_buf_putc (o, '\n');

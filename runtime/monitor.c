@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <link.h>
+#include <linux/close_range.h>
 #include <malloc.h>
 #include <poll.h>
 #include <signal.h>
@@ -84,7 +85,44 @@ struct monitor
   int64_t start_period_end;
   int64_t release_at; /* 0: memory released since the last event */
   struct probe probe;
+  char *notified; /* "status/health" the on_change program last heard of */
 };
+
+static void
+run_on_change (char **argv)
+{
+  sigset_t none;
+  int null = open ("/dev/null", O_RDWR | O_CLOEXEC);
+
+  sigemptyset (&none);
+  sigprocmask (SIG_SETMASK, &none, NULL);
+  setsid ();
+  for (int i = 0; null >= 0 && i < 3; i++)
+    dup2 (null, i);
+  close_range (3, ~0U, 0);
+  execv (argv[0], argv);
+  _exit (127);
+}
+
+/* Issue 16: a replica that turns unhealthy, or stops, leaves its
+   balancer at once, not at the next ccompose command: the spec's
+   on_change program runs after the state that shows the change is
+   saved, detached (its own session, no descriptor of ours), reaped with
+   the other children (reap).  */
+static void
+notify_change (struct monitor *m)
+{
+  const cJSON *h = cJSON_GetObjectItemCaseSensitive (m->state, "health");
+  const char *hs = h ? cc_json_get_string (h, "Status") : NULL;
+  cleanup_free char *now = xasprintf ("%s/%s", cc_json_get_string (m->state, "status") ?: "", hs ?: "");
+
+  if (m->spec == NULL || m->spec->on_change == NULL || strcmp (m->notified ?: "created/", now) == 0)
+    return;
+  free (m->notified);
+  m->notified = steal_pointer (&now);
+  if (fork () == 0)
+    run_on_change (m->spec->on_change);
+}
 
 static void
 save_state (struct monitor *m)
@@ -93,6 +131,7 @@ save_state (struct monitor *m)
 
   if (cc_runtime_state_save (m->id, m->state, &err) < 0)
     cc_error_print (&err);
+  notify_change (m);
 }
 
 static void
@@ -837,6 +876,7 @@ monitor_release (struct monitor *m)
   cc_buf_reset (&m->probe.out);
   free (m->probe.start);
   free (m->cgname);
+  free (m->notified);
   if (m->state)
     cJSON_Delete (m->state);
   if (m->spec)

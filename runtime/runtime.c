@@ -600,6 +600,20 @@ mark_stopped (const char *id, cc_error_t *err)
   return cc_write_file_atomic (marker, "", 0, 0600, err);
 }
 
+int
+cc_runtime_request_stop (const char *id, cc_error_t *err)
+{
+  return mark_stopped (id, err);
+}
+
+bool
+cc_runtime_stop_requested (const char *id)
+{
+  cleanup_free char *marker = cc_runtime_file (id, "stopped");
+
+  return cc_file_exists (marker);
+}
+
 /* Tell the monitor about the marker now (SIGUSR1): a restart waiting
    out its backoff is called off at once.  */
 static void

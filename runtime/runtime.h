@@ -147,6 +147,9 @@ struct cc_runtime_spec
   char *netns; /* path to join, "host", or NULL: a new empty one */
   char *hosts_file, *resolv_conf, *hostname_file;
   char *owner; /* opaque to the runtime: the engine finds its containers by it */
+  /* Run by the monitor, detached, each time the status or the health
+     changes (issue 16: the balancer follows health); NULL: nothing.  */
+  char **on_change;
 };
 
 /* A spec with Docker's defaults (seccomp on, SIGTERM, 10 s grace, 64 MiB
@@ -201,6 +204,11 @@ struct cc_runtime_stop_report
    spec's).  The restart policy does not bring the container back.  */
 int cc_runtime_stop (const char *id, int64_t grace_ms, struct cc_runtime_stop_report *report, cc_error_t *err);
 int cc_runtime_kill (const char *id, int sig, cc_error_t *err);
+/* Say a stop is coming before it comes (a replica leaving its balancer,
+   issue 16): the restart policy no longer applies, and
+   cc_runtime_stop_requested is true until the next start.  */
+int cc_runtime_request_stop (const char *id, cc_error_t *err);
+bool cc_runtime_stop_requested (const char *id);
 int cc_runtime_pause (const char *id, cc_error_t *err);
 int cc_runtime_unpause (const char *id, cc_error_t *err);
 /* Remove everything the container owns; missing = success.  */

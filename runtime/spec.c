@@ -48,6 +48,7 @@ cc_runtime_spec_free (struct cc_runtime_spec *s)
   free (s->resolv_conf);
   free (s->hostname_file);
   free (s->owner);
+  cc_strv_free (s->on_change);
   free (s);
 }
 
@@ -823,6 +824,7 @@ static const struct field spec_fields[] = {
   F_STRING (SPEC, "resolv_conf", resolv_conf),
   F_STRING (SPEC, "hostname_file", hostname_file),
   F_STRING (SPEC, "owner", owner),
+  F_STRV (SPEC, "on_change", on_change),
 };
 #undef SPEC
 static const struct object spec_object = { spec_fields, CC_N_ELEMENTS (spec_fields), check_spec };

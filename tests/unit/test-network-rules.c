@@ -89,6 +89,47 @@ test_golden_two_projects_tagged (void **state)
   check_golden ("network-two-projects", "@1a2b3c");
 }
 
+/* Issue 16: replicas publishing one host port share it through one
+   balancer, serving ones only (web-3 is starting or unhealthy); with
+   none serving (api), every replica rather than a port that refuses.  */
+static void
+test_golden_replicas (void **state)
+{
+  (void)state;
+  check_golden ("network-replicas", "");
+}
+
+/* Backend I of N is picked with 1/(N-I), the last always: each of N
+   gets 1/N of new connections.  */
+static void
+test_balancer_probabilities (void **state)
+{
+  cleanup_cjson cJSON *st = load_state ("network-replicas");
+  cleanup_fw_ruleset struct cc_fw_ruleset rs = { 0 };
+  unsigned want[] = { 3, 2, 0 };
+  size_t k = 0;
+  double left = 1.0;
+
+  (void)state;
+  assert_int_equal (cc_fw_build (st, "", NULL, &rs, NULL), 0);
+  for (size_t i = 0; i < rs.n_rules; i++)
+    if (rs.rules[i].dport_lo == 8080 && strcmp (rs.rules[i].chain, "CCOMPOSE-DNAT") == 0)
+      {
+        double p = rs.rules[i].one_in ? 1.0 / rs.rules[i].one_in : 1.0;
+
+        assert_true (k < 3);
+        assert_int_equal (rs.rules[i].one_in, want[k]);
+        assert_true (strstr (rs.rules[i].to, "10.89.0.4") == NULL);
+        assert_true (left * p > 0.333 && left * p < 0.334);
+        left *= 1.0 - p;
+        k++;
+      }
+  assert_int_equal (k, 3);
+  assert_int_equal (cc_fw_probability (2), 0x40000000u);
+  assert_true (cc_fw_probability_of (cc_fw_probability (3)) > 0.33333333
+               && cc_fw_probability_of (cc_fw_probability (3)) < 0.33333334);
+}
+
 /* Issue 12 item 4: one state root used from two network namespaces.  Each
    namespace gets the rules of its own networks only (and of networks
    recorded without one, by an older ccompose): a DNAT of one must never
@@ -296,6 +337,8 @@ main (void)
     cmocka_unit_test (test_rules_for_other_firewalls),
     cmocka_unit_test (test_golden_web_redis),
     cmocka_unit_test (test_golden_two_projects_tagged),
+    cmocka_unit_test (test_golden_replicas),
+    cmocka_unit_test (test_balancer_probabilities),
     cmocka_unit_test (test_golden_each_namespace_its_own_networks),
     cmocka_unit_test (test_a_namespace_without_networks_gets_no_chain),
     cmocka_unit_test (test_invariants),

@@ -164,6 +164,8 @@ int cc_norm_key_restart (struct cc_norm *n, const struct cc_schema_key *k, const
   int fn (struct cc_norm *n, const struct cc_schema_key *k, const struct cc_node *v, cJSON *parent, cc_error_t *err)
 CC_DECLARE_KEY_FN (cc_norm_key_restart_condition);
 CC_DECLARE_KEY_FN (cc_norm_key_deploy_mode);
+CC_DECLARE_KEY_FN (cc_norm_key_update_order);
+CC_DECLARE_KEY_FN (cc_norm_key_failure_action);
 CC_DECLARE_KEY_FN (cc_norm_key_log_driver);
 CC_DECLARE_KEY_FN (cc_norm_key_log_options);
 CC_DECLARE_KEY_FN (cc_norm_key_network_driver);

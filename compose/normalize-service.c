@@ -71,6 +71,12 @@ static const char *const ipam_drivers_ok[] = { "default", NULL };
 static const char *const pull_policies_ok[] = { "always", "never", "missing", "if_not_present", "build", NULL };
 static const char *const pull_policies_known[] = { "daily", "weekly", NULL };
 
+/* deploy.update_config and rollback_config (issue 16).  */
+static const char *const update_orders_ok[] = { "start-first", "stop-first", NULL };
+static const char *const failure_actions_ok[] = { "rollback", "pause", "continue", NULL };
+
+static const struct enum_spec update_order = { "update order", update_orders_ok, NULL, false };
+static const struct enum_spec failure_action = { "failure_action", failure_actions_ok, NULL, false };
 static const struct enum_spec restart_condition = { "restart_policy condition", conditions_ok, NULL, false };
 static const struct enum_spec deploy_mode = { "deploy mode", deploy_modes_ok, deploy_modes_known, false };
 static const struct enum_spec log_driver = { "logging driver", log_drivers_ok, NULL, true };
@@ -81,6 +87,8 @@ static const struct enum_spec pull_policy = { "pull_policy", pull_policies_ok, p
 
 ENUM_KEY (cc_norm_key_restart_condition, "condition", restart_condition)
 ENUM_KEY (cc_norm_key_deploy_mode, "mode", deploy_mode)
+ENUM_KEY (cc_norm_key_update_order, "order", update_order)
+ENUM_KEY (cc_norm_key_failure_action, "failure_action", failure_action)
 ENUM_KEY (cc_norm_key_log_driver, "driver", log_driver)
 
 /* The json-file options the monitor applies (runtime/monitor.c rotates);

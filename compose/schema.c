@@ -92,12 +92,20 @@ static const struct cc_schema_key restart_policy_keys[] = {
 };
 static TABLE (restart_policy_table, "restart_policy", restart_policy_keys);
 
+/* Rolling updates of replicas behind one port (engine/rolling.c).  */
+static const struct cc_schema_key update_config_keys[] = {
+  KEY ("parallelism", INT),  KEY ("delay", DURATION),          FN ("failure_action", cc_norm_key_failure_action),
+  KEY ("monitor", DURATION), KEY ("max_failure_ratio", FLOAT), FN ("order", cc_norm_key_update_order),
+};
+static TABLE (update_config_table, "update_config", update_config_keys);
+
 static const struct cc_schema_key deploy_keys[] = {
   FN ("mode", cc_norm_key_deploy_mode),
   KEY ("replicas", INT),
   /* The Swarm service's labels, not its containers'.  */
   SWARM ("labels", MAPPING),
-  NOT_YET ("update_config", ANY),
+  SUB ("update_config", OBJECT, update_config_table),
+  /* A failed update stops; replicas already replaced are not rolled back.  */
   SWARM ("rollback_config", ANY),
   SUB ("resources", OBJECT, resources_table),
   /* The engine applies `restart:`; deploy's own policy is not wired yet.  */

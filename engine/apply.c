@@ -786,6 +786,64 @@ create_all (struct up *u, struct levels *l, cc_error_t *err)
   return ret;
 }
 
+static cJSON *
+roll_entry (void *opaque, const struct cc_action *a)
+{
+  return new_entry (opaque, a);
+}
+
+static bool
+is_roll_of (const struct cc_action *a, int level, const char *service)
+{
+  return a->kind == CC_ACTION_ROLL && a->level == level && (service == NULL || strcmp (a->service, service) == 0);
+}
+
+/* The first roll of its service in the plan gathers them all.  */
+static bool
+first_roll (const struct up *u, size_t i)
+{
+  const struct cc_action *a = &u->plan->actions[i];
+
+  if (! is_roll_of (a, a->level, NULL))
+    return false;
+  for (size_t j = 0; j < i; j++)
+    if (is_roll_of (&u->plan->actions[j], a->level, a->service))
+      return false;
+  return true;
+}
+
+/* The level's rolling updates, one service after the other (rolling.c).  */
+static int
+roll_level (struct up *u, int level, cc_error_t *err)
+{
+  for (size_t i = 0; i < u->plan->n; i++)
+    {
+      const struct cc_action *a = &u->plan->actions[i];
+      cleanup_free const struct cc_action **batch = NULL;
+      struct cc_roll r;
+      size_t n = 0;
+
+      if (a->level != level || ! first_roll (u, i))
+        continue;
+      batch = xzalloc ((u->plan->n + 1) * sizeof (*batch));
+      for (size_t j = i; j < u->plan->n; j++)
+        if (is_roll_of (&u->plan->actions[j], level, a->service))
+          batch[n++] = &u->plan->actions[j];
+      r = (struct cc_roll){ .p = u->p,
+                            .st = u->st,
+                            .svc = cc_project_service (u->p, a->service),
+                            .actions = batch,
+                            .n = n,
+                            .stop_timeout_ms = stop_timeout (u),
+                            .wait_timeout_ms = u->o->wait_timeout_ms,
+                            .entry = roll_entry,
+                            .opaque = u };
+      if (cc_engine_roll (&r, err) < 0)
+        return -1;
+    }
+  return 0;
+}
+
 static int
 start_levels (struct up *u, struct levels *l, size_t *done, cc_error_t *err)
 {
@@ -799,7 +857,7 @@ start_levels (struct up *u, struct levels *l, size_t *done, cc_error_t *err)
       if (ret < 0)
         return -1;
       mark_level_done (u, l->names[*done], true);
-      if (cc_state_save (u->st, err) < 0)
+      if (cc_state_save (u->st, err) < 0 || roll_level (u, (int)*done, err) < 0)
         return -1;
     }
   return 0;

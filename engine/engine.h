@@ -77,6 +77,7 @@ enum cc_action_kind
   CC_ACTION_REMOVE_ORPHAN, /* a container whose service is gone */
   CC_ACTION_REMOVE,        /* a replica above the wanted scale */
   CC_ACTION_WAIT,          /* a depends_on condition, before a service's level */
+  CC_ACTION_ROLL,          /* start-first: NAME replaces REPLACES, which stops once NAME is ready (rolling.c) */
   CC_ACTION_RECREATE,      /* remove, then create and start */
   CC_ACTION_CREATE,
   CC_ACTION_START,
@@ -97,6 +98,7 @@ struct cc_action
   bool required;                       /* wait: depends_on.required */
   bool start;                          /* create/recreate: start afterwards */
   bool report_only;                    /* an orphan left in place (no --remove-orphans) */
+  char *replaces;                      /* roll: the replica NAME takes over from */
 };
 
 struct cc_plan

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "compose/compose.h"
+#include "engine/engine.h"
 #include "lib/error.h"
 
 /* The strings of a JSON array as an owned vector (never NULL).  */
@@ -53,6 +54,23 @@ int cc_engine_wait_condition (const cJSON *state, const char *service, enum cc_d
 /* The networks and volumes SERVICE uses, created when missing (for `run`,
    which creates no regular container of the service).  */
 int cc_engine_prepare_shared (const struct cc_project *p, const char *service, cc_error_t *err);
+
+/* rolling.c: replace the replicas of ACTIONS (CC_ACTION_ROLL, all of
+   SVC), batch by batch as SVC's update_config says.  ENTRY makes the
+   state entry of a new replica.  */
+struct cc_roll
+{
+  const struct cc_project *p;
+  struct cc_state *st;
+  const struct cc_service *svc;
+  const struct cc_action *const *actions;
+  size_t n;
+  int64_t stop_timeout_ms; /* -t; < 0: the service's stop_grace_period */
+  int64_t wait_timeout_ms; /* --wait-timeout; <= 0: a default */
+  cJSON *(*entry) (void *opaque, const struct cc_action *a);
+  void *opaque;
+};
+int cc_engine_roll (const struct cc_roll *r, cc_error_t *err);
 
 /* Print one progress line: " ✔ Container web-1  Started".  */
 void cc_engine_progress (const char *kind, const char *name, const char *what);

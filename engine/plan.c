@@ -53,6 +53,7 @@ cc_plan_free (struct cc_plan *plan)
       free (a->name);
       free (a->key);
       free (a->reason);
+      free (a->replaces);
     }
   free (plan->actions);
   free (plan);
@@ -188,6 +189,48 @@ forced (const struct builder *b, const char *service)
   return b->o->always_recreate_deps ? "--always-recreate-deps" : NULL;
 }
 
+/* Issue 16: replicas of a service are replaced start-first, one batch
+   at a time (rolling.c), when update_config.order says so, or by default
+   when the service has a healthcheck and more than one replica: then a
+   healthy backend is always there.  Only a running replica rolls: one
+   that is not serving has nothing to hand over.  */
+static bool
+rolls (struct builder *b, const struct cc_service *svc, const char *status)
+{
+  const char *order = svc->deploy.update_config.order;
+
+  /* A container_name cannot be held by the old and the new replica at once.  */
+  if (cc_plan_replicas (svc, b->o->scale) < 2 || strcmp (status, "running") != 0 || svc->container_name)
+    return false;
+  if (order)
+    return strcmp (order, "start-first") == 0;
+  return svc->has_healthcheck && ! svc->healthcheck.disable;
+}
+
+static bool
+number_taken (struct builder *b, const struct cc_service *svc, int number)
+{
+  cleanup_free char *name = cc_engine_service_container_name (b->p->name, svc, number);
+
+  if (cJSON_GetObjectItemCaseSensitive (cJSON_GetObjectItemCaseSensitive (b->state, "containers"), name))
+    return true;
+  for (size_t i = 0; i < b->plan->n; i++)
+    if (b->plan->actions[i].name && strcmp (b->plan->actions[i].name, name) == 0)
+      return true;
+  return false;
+}
+
+/* The lowest replica number no container of SVC has, nor a planned one.  */
+static int
+next_number (struct builder *b, const struct cc_service *svc)
+{
+  int n = 1;
+
+  while (number_taken (b, svc, n))
+    n++;
+  return n;
+}
+
 /* What to do with an existing replica.  */
 static struct cc_action *
 plan_existing (struct builder *b, const struct cc_service *svc, const cJSON *entry, const char *cname, int level)
@@ -219,6 +262,17 @@ plan_existing (struct builder *b, const struct cc_service *svc, const cJSON *ent
     why = xstrdup (forced (b, service));
   else if (strcmp (status, "missing") == 0 && ! changed)
     why = xstrdup ("container missing");
+  if (why && changed && ! b->o->no_start && rolls (b, svc, status))
+    {
+      int number = next_number (b, svc);
+      cleanup_free char *next = cc_engine_service_container_name (b->p->name, svc, number);
+      a = add (b, CC_ACTION_ROLL, level, service, next);
+      a->number = number;
+      a->replaces = xstrdup (cname);
+      a->reason = steal_pointer (&why);
+      a->start = true;
+      return a;
+    }
   if (why && (! b->o->no_recreate || strcmp (status, "missing") == 0))
     {
       a = add (b, CC_ACTION_RECREATE, level, service, cname);
@@ -236,7 +290,8 @@ static bool
 was_recreated (struct builder *b, const char *service)
 {
   for (size_t i = 0; i < b->plan->n; i++)
-    if (b->plan->actions[i].kind == CC_ACTION_RECREATE && strcmp (b->plan->actions[i].service, service) == 0)
+    if ((b->plan->actions[i].kind == CC_ACTION_RECREATE || b->plan->actions[i].kind == CC_ACTION_ROLL)
+        && strcmp (b->plan->actions[i].service, service) == 0)
       return true;
   return false;
 }
@@ -280,29 +335,37 @@ plan_service (struct builder *b, const char *service, int level)
   if (! b->o->no_start)
     plan_waits (b, svc, level);
   first = b->plan->n;
-  for (int i = 1; i <= n; i++)
+  /* The replicas there are, lowest numbers first, whatever their
+     numbers: a rolling update leaves new ones (rolls), and Docker
+     Compose too keeps the replicas it finds rather than their names.  */
+  existing = cc_state_container_names (b->state, service, false);
+  for (int i = 0; i < n; i++)
     {
-      cleanup_free char *cname = cc_engine_service_container_name (b->p->name, svc, i);
-      const cJSON *entry = cJSON_GetObjectItemCaseSensitive (containers, cname);
+      const cJSON *entry = existing[0] && (size_t)i < cc_strv_len (existing)
+                               ? cJSON_GetObjectItemCaseSensitive (containers, existing[i])
+                               : NULL;
       struct cc_action *a;
       if (entry)
-        a = plan_existing (b, svc, entry, cname, level);
+        {
+          a = plan_existing (b, svc, entry, existing[i], level);
+          if (a->kind != CC_ACTION_ROLL)
+            a->number = (int)cc_json_get_int (entry, "number", i + 1);
+        }
       else
         {
+          int number = next_number (b, svc);
+          cleanup_free char *cname = cc_engine_service_container_name (b->p->name, svc, number);
           a = add (b, CC_ACTION_CREATE, level, service, cname);
           a->start = ! b->o->no_start;
+          a->number = number;
         }
-      a->number = i;
     }
   apply_restart_deps (b, svc, first);
-  /* Replicas above the wanted scale go.  */
-  existing = cc_state_container_names (b->state, service, false);
-  for (char **e = existing; *e; e++)
+  /* Replicas above the wanted scale go: the highest numbers.  */
+  for (size_t i = (size_t)n; i < cc_strv_len (existing); i++)
     {
-      const cJSON *entry = cJSON_GetObjectItemCaseSensitive (containers, *e);
-      int number = (int)cc_json_get_int (entry, "number", 0);
-      if (number > n)
-        add (b, CC_ACTION_REMOVE, level, service, *e)->number = number;
+      const cJSON *entry = cJSON_GetObjectItemCaseSensitive (containers, existing[i]);
+      add (b, CC_ACTION_REMOVE, level, service, existing[i])->number = (int)cc_json_get_int (entry, "number", 0);
     }
   /* Nothing to start: no need to wait for the dependencies.  */
   if (! needs_work (b->plan, first))
@@ -399,6 +462,10 @@ format_action (struct cc_buf *b, const struct cc_action *a)
     case CC_ACTION_WAIT:
       cc_buf_printf (b, "%s: wait for %s to be %s%s\n", a->service, a->reason, condition_words[a->condition],
                      a->required ? "" : " (optional)");
+      break;
+    case CC_ACTION_ROLL:
+      cc_buf_printf (b, "roll container %s: create and start %s, ready, then stop %s: %s: %s\n", a->replaces, a->name,
+                     a->replaces, a->service, a->reason);
       break;
     case CC_ACTION_RECREATE:
       cc_buf_printf (b, "recreate%s container %s: %s: %s\n", then, a->name, a->service, a->reason);

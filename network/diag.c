@@ -208,6 +208,39 @@ read_proc_table (const struct table *t, struct cc_listener **v, size_t *nv)
     }
 }
 
+/* TCP connections to PORT in the network namespace of process PID, as
+   its /proc/PID/net/tcp{,6} show them (the namespace of the process that
+   reads is not the one shown).  States: ESTABLISHED, SYN_RECV, CLOSE_WAIT
+   (tcp_states.h): a request is in flight or an answer not yet read.  */
+int
+cc_network_open_connections (int pid, unsigned port)
+{
+  static const char *const files[] = { "tcp", "tcp6" };
+  static const unsigned states[] = { 1, 3, 8 };
+  int n = 0;
+
+  for (size_t i = 0; i < CC_N_ELEMENTS (files); i++)
+    {
+      cleanup_free char *path = xasprintf ("/proc/%d/net/%s", pid, files[i]);
+      cleanup_fclose FILE *f = fopen (path, "re");
+      char line[512];
+
+      if (f == NULL)
+        return i == 0 ? -1 : n;
+      if (fgets (line, sizeof (line), f) == NULL)
+        continue;
+      while (fgets (line, sizeof (line), f))
+        for (size_t s = 0; s < CC_N_ELEMENTS (states); s++)
+          {
+            struct cc_listener l = { .proto = CC_NET_TCP };
+
+            if (cc_diag_parse_proc_line (line, i == 1, states[s], &l) && l.port == port)
+              n++;
+          }
+    }
+  return n;
+}
+
 /* ---- the inet_diag dump --------------------------------------------------------- */
 
 struct request

@@ -143,6 +143,11 @@ int cc_network_publish (const char *project, const char *network, const char *co
    rules follow in one commit, only when something changed.  */
 int cc_network_set_serving (const char *project, char *const *containers, const bool *serving, cc_error_t *err);
 
+/* TCP connections open to container port PORT in the network namespace
+   of process PID (a replica draining before it stops), -1 when PID is
+   gone.  */
+int cc_network_open_connections (int pid, unsigned port);
+
 /* The ports published for CONTAINER of PROJECT, with the host ports
    chosen at attach: the first network's member that publishes any, or
    none (*N = 0).  Reads the state without its lock (saves are atomic).  */

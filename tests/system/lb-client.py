@@ -5,7 +5,8 @@ line per distinct body ("COUNT BODY") and "failed COUNT".
 
   lb-client.py HOST PORT N [W]          N connections, then the counts
   lb-client.py HOST PORT until FILE [W] until FILE exists (a bounded
-                                        load during an update)
+                                        load during an update); FILE.ready
+                                        once the first answer came
 """
 import os
 import socket
@@ -52,6 +53,8 @@ def work():
             body = one()
             with lock:
                 counts[body] += 1
+                if stop_file is not None and sum(counts.values()) == 1:
+                    open(stop_file + ".ready", "w").close()
         except OSError as e:
             with lock:
                 failed[0] += 1

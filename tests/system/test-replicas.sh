@@ -23,11 +23,12 @@ services:
   web:
     image: busybox:1.35
     init: true
-    command: ["sh", "-c", "hostname >/www/index.html; exec httpd -f -p 80 -h /www"]
+    command: ["sh", "-c", "echo $$VERSION $$(hostname) >/www/index.html; exec httpd -f -p 80 -h /www"]
+    environment: {VERSION: v1}
     tmpfs: [/www]
     deploy: {replicas: 3}
     ports: ["8080:80"]
-    healthcheck: {test: ["CMD", "test", "!", "-e", "/www/sick"], interval: 1s, retries: 1, start_period: 5s}
+    healthcheck: {test: ["CMD-SHELL", "test ! -e /www/sick && wget -q -O /dev/null http://127.0.0.1/"], interval: 1s, retries: 1, start_period: 5s, start_interval: 100ms}
 YAML
   cd "$WORK/lb"
   assert_exit 0 cc up -d --wait
@@ -52,6 +53,24 @@ YAML
   # Healthy again: back in.
   cc exec --index 2 web rm /www/sick
   wait_for 5 "three backends again" backends 3
+
+  # A rolling update under a bounded load: not one failed request, and
+  # every response after it from the new version.
+  sed -i 's/VERSION: v1/VERSION: v2/' compose.yaml
+  inh python3 "$LB_CLIENT" 127.0.0.1 8080 until "$WORK/stop" 4 >"$WORK/load" 2>"$WORK/load.err" &
+  local load=$!
+  defer "kill $load 2>/dev/null; true"
+  wait_for 5 "the load's first answer" test -e "$WORK/stop.ready"
+  assert_exit 0 cc up -d
+  touch "$WORK/stop"
+  wait $load
+  sed 's/^/# during: /' "$WORK/load"
+  grep -q '^failed 0$' "$WORK/load" || fail "failed requests during the update: $(cat "$WORK/load" "$WORK/load.err")"
+  grep -q '^[0-9]* v2 ' "$WORK/load" || fail "no response from the new version during the load"
+  out=$(lb 300 4)
+  grep -q '^failed 0$' <<<"$out" || fail "failed connections after the update: $out"
+  grep -v '^failed' <<<"$out" | grep -qv ' v2 ' && fail "old version answered after the update: $out"
+  [ "$(cc ps -q | wc -l)" = 3 ] || fail "not three replicas after the update: $(cc ps)"
   assert_exit 0 cc down -t 1
   assert_no_residue
 }

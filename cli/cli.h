@@ -87,6 +87,7 @@ CLI_COMMAND (push);
 CLI_COMMAND (restart);
 CLI_COMMAND (rm);
 CLI_COMMAND (run);
+CLI_COMMAND (scale);
 CLI_COMMAND (start);
 CLI_COMMAND (stop);
 CLI_COMMAND (system);

@@ -36,6 +36,7 @@ static const struct cli_command commands[] = {
   { "restart", cli_cmd_restart, "Restart service containers", false },
   { "rm", cli_cmd_rm, "Remove stopped service containers", false },
   { "run", cli_cmd_run, "Run a one-off command on a service", false },
+  { "scale", cli_cmd_scale, "Scale services", false },
   { "start", cli_cmd_start, "Start services", false },
   { "stop", cli_cmd_stop, "Stop services", false },
   { "system", cli_cmd_system,

@@ -11,6 +11,8 @@
 #include "lib/json.h"
 #include "lib/paths.h"
 #include "lib/strv.h"
+#include "lib/xalloc.h"
+#include "network/network.h"
 
 static const char usage[]
     = "Usage: ccompose port [OPTIONS] SERVICE PRIVATE_PORT\n\n"
@@ -18,24 +20,46 @@ static const char usage[]
       "Options:\n"
       "      --index int         Index of the container if service has multiple replicas (default 1)\n"
       "      --protocol string   tcp or udp (default \"tcp\")\n"
+      "      --backends          Also list the replicas behind the port, one a line:\n"
+      "                          CONTAINER IP:PORT serving|not serving\n"
       "  -h, --help              Show this help\n";
 
 enum
 {
   OPT_INDEX = 256,
   OPT_PROTOCOL,
+  OPT_BACKENDS,
 };
 
 static const struct option options[] = {
   { "index", required_argument, NULL, OPT_INDEX },
   { "protocol", required_argument, NULL, OPT_PROTOCOL },
+  { "backends", no_argument, NULL, OPT_BACKENDS },
   { "help", no_argument, NULL, 'h' },
   { NULL, 0, NULL, 0 },
 };
 
+static void
+print_backends (const char *project, const cJSON *p)
+{
+  struct cc_net_backend *v = NULL;
+  size_t n = 0;
+  const char *url = cc_json_get_string (p, "URL");
+
+  if (cc_network_port_backends (
+          project, strcmp (cc_json_get_string (p, "Protocol"), "udp") == 0 ? CC_NET_UDP : CC_NET_TCP,
+          strcmp (url, "0.0.0.0") == 0 ? "" : url, (unsigned)cc_json_get_int (p, "PublishedPort", 0), &v, &n, NULL)
+      < 0)
+    return;
+  for (size_t i = 0; i < n; i++)
+    printf ("%s %s:%u %s\n", v[i].container, v[i].ip, v[i].port, v[i].serving ? "serving" : "not serving");
+  cc_net_backends_free (v, n);
+}
+
 int
 cli_cmd_port (struct cli_global *g, int argc, char **argv)
 {
+  bool backends = false;
   const char *proto = "tcp";
   struct cli_target t = { 0 };
   cleanup_cjson cJSON *info = NULL;
@@ -57,6 +81,9 @@ cli_cmd_port (struct cli_global *g, int argc, char **argv)
         if (strcmp (optarg, "tcp") != 0 && strcmp (optarg, "udp") != 0)
           return cli_usage_error ("port", "invalid --protocol `%s` (tcp, udp)", optarg);
         proto = optarg;
+        break;
+      case OPT_BACKENDS:
+        backends = true;
         break;
       case 'h':
         fputs (usage, stdout);
@@ -83,6 +110,8 @@ cli_cmd_port (struct cli_global *g, int argc, char **argv)
         && cc_json_get_int (p, "PublishedPort", 0))
       {
         printf ("%s:%lld\n", cc_json_get_string (p, "URL"), (long long)cc_json_get_int (p, "PublishedPort", 0));
+        if (backends)
+          print_backends (cc_json_get_string (info, "Project"), p);
         return CLI_EXIT_OK;
       }
   fprintf (stderr, "ccompose: no port %ld/%s published for %s\n", port, proto, name);

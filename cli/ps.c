@@ -121,6 +121,10 @@ ports_text (const cJSON *info)
         cc_buf_printf (&b, "%s:%lld->", cc_json_get_string (p, "URL"), (long long)pub);
       cc_buf_printf (&b, "%lld/%s", (long long)cc_json_get_int (p, "TargetPort", 0),
                      cc_json_get_string (p, "Protocol"));
+      /* A replica behind a shared port that takes no new connection
+         (starting, unhealthy, stopping: issue 16).  */
+      if (! cc_json_get_bool (p, "Serving", true))
+        cc_buf_puts (&b, " (not serving)");
     }
   cc_buf_puts (&b, "");
   return cc_buf_steal (&b);

@@ -577,7 +577,16 @@ warm_join (struct warm *w)
 static int
 remove_planned (struct up *u, cc_error_t *err)
 {
+  cleanup_strv char **surplus = xzalloc (sizeof (char *));
+
   warm_join (u->warm);
+  /* Replicas above the scale leave their balancers before they stop:
+     no new connection reaches a replica that is going (issue 16).  */
+  for (size_t i = 0; i < u->plan->n; i++)
+    if (u->plan->actions[i].kind == CC_ACTION_REMOVE)
+      cc_strv_append (&surplus, u->plan->actions[i].name);
+  if (*surplus && cc_engine_leave_balancer (u->p->name, surplus, err) < 0)
+    return -1;
   for (size_t i = 0; i < u->plan->n; i++)
     {
       const struct cc_action *a = &u->plan->actions[i];

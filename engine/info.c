@@ -91,6 +91,27 @@ status_text (const char *state, const char *health, const cJSON *rt)
   return xstrdup (state);
 }
 
+/* Issue 16: replicas sharing the host port: how many, and whether NAME
+   takes new connections ("Backends", "Serving", beyond Docker's keys).  */
+static void
+set_balancer (cJSON *o, const char *project, const char *name, const struct cc_port *p, unsigned port)
+{
+  struct cc_net_backend *v = NULL;
+  size_t n = 0;
+
+  if (cc_network_port_backends (project, p->protocol == CC_PORT_UDP ? CC_NET_UDP : CC_NET_TCP, p->host_ip, port, &v, &n,
+                                NULL)
+      < 0)
+    return;
+  for (size_t i = 0; i < n; i++)
+    if (strcmp (v[i].container, name) == 0)
+      {
+        cc_json_set_int (o, "Backends", (int64_t)n);
+        cc_json_set_bool (o, "Serving", v[i].serving);
+      }
+  cc_net_backends_free (v, n);
+}
+
 /* Docker's Publishers: what the config asks, with the host ports the
    network chose where the config names none or a range.  The network
    records one port per configured port, in the config's order.  */
@@ -120,6 +141,8 @@ publishers (const char *project, const char *name, const cJSON *config)
       cc_json_set_int (o, "TargetPort", p->target);
       cc_json_set_int (o, "PublishedPort", port);
       cc_json_set_string (o, "Protocol", cc_port_protocol_name (p->protocol));
+      if (port)
+        set_balancer (o, project, name, p, port);
       cJSON_AddItemToArray (out, o);
     }
   return out;

@@ -7,8 +7,10 @@
 #include <unistd.h>
 
 #include "engine/engine.h"
+#include "lib/cleanup.h"
 #include "lib/json.h"
 #include "lib/paths.h"
+#include "lib/strv.h"
 #include "lib/xalloc.h"
 
 char *
@@ -28,6 +30,11 @@ cc_engine_recorded_container_name (const cJSON *state, const char *project, cons
     if (strcmp (cc_json_get_string (c, "service") ?: "", service) == 0 && ! cc_json_get_bool (c, "oneoff", false)
         && cc_json_get_int (c, "number", 0) == number)
       return xstrdup (c->string);
+  /* A rolling update gives new replicas new numbers (web-4 while web-1
+     goes): --index N is then the Nth replica by number.  */
+  cleanup_strv char **all = cc_state_container_names (state, service, false);
+  if (number >= 1 && (size_t)number <= cc_strv_len (all))
+    return xstrdup (all[number - 1]);
   return cc_paths_container_name (project, service, number);
 }
 

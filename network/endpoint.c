@@ -573,6 +573,72 @@ member_ports (const cJSON *m, struct cc_net_port **out, size_t *n, cc_error_t *e
   return 0;
 }
 
+void
+cc_net_backends_free (struct cc_net_backend *v, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    {
+      free (v[i].container);
+      free (v[i].ip);
+    }
+  free (v);
+}
+
+static bool
+binds_every_address (const char *ip)
+{
+  return ip[0] == '\0' || strcmp (ip, "0.0.0.0") == 0;
+}
+
+static bool
+publishes (const struct cc_net_port *p, enum cc_net_proto proto, const char *host_ip, unsigned host_port)
+{
+  bool all = binds_every_address (host_ip);
+
+  return p->proto == proto && p->host_port != 0 && p->host_port <= host_port && host_port <= p->host_port_end
+         && binds_every_address (p->host_ip) == all && (all || strcmp (p->host_ip, host_ip) == 0);
+}
+
+static void
+add_backend (struct cc_net_backend **out, size_t *n, const cJSON *m, const struct cc_net_port *p, unsigned host_port)
+{
+  struct cc_net_backend *b;
+
+  *out = xreallocarray (*out, *n + 1, sizeof (**out));
+  b = &(*out)[(*n)++];
+  b->container = xstrdup (cc_json_get_string (m, "container"));
+  b->ip = xstrdup (cc_json_get_string (m, "ip") ?: "");
+  b->port
+      = p->container_port_end == p->container_port ? p->container_port : p->container_port + (host_port - p->host_port);
+  b->serving = cc_json_get_bool (m, "serving", true);
+}
+
+int
+cc_network_port_backends (const char *project, enum cc_net_proto proto, const char *host_ip, unsigned host_port,
+                          struct cc_net_backend **out, size_t *n, cc_error_t *err)
+{
+  cleanup_free char *path = cc_path_join (cc_state_dir (), "network/state.json");
+  cleanup_cjson cJSON *root = NULL;
+
+  *out = NULL;
+  *n = 0;
+  if (! cc_file_exists (path))
+    return 0;
+  if (cc_json_load_file (path, &root, err) < 0)
+    return -1;
+  for (const cJSON *net = cc_net_first (root, "networks"); net; net = net->next)
+    for (const cJSON *m = cc_net_first (net, "members"); m; m = m->next)
+      for (const cJSON *pj = cc_net_first (m, "ports"); pj; pj = pj->next)
+        {
+          struct cc_net_port p;
+
+          if (strcmp (cc_net_member_project (net, m) ?: "", project) == 0 && cc_json_get_string (m, "container")
+              && cc_net_port_from_json (pj, &p, NULL) == 0 && publishes (&p, proto, host_ip, host_port))
+            add_backend (out, n, m, &p, host_port);
+        }
+  return 0;
+}
+
 /* `ps` and `port` read this for every container: a lock would queue them
    behind an `up` that holds it.  */
 int

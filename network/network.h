@@ -143,6 +143,21 @@ int cc_network_publish (const char *project, const char *network, const char *co
    rules follow in one commit, only when something changed.  */
 int cc_network_set_serving (const char *project, char *const *containers, const bool *serving, cc_error_t *err);
 
+/* One replica behind a published host port (issue 16).  */
+struct cc_net_backend
+{
+  char *container;
+  char *ip;
+  unsigned port; /* the container port host port HOST_PORT goes to */
+  bool serving;  /* in the balancer: takes new connections */
+};
+void cc_net_backends_free (struct cc_net_backend *v, size_t n);
+/* The containers of PROJECT that publish HOST_PORT/PROTO on HOST_IP (""
+   = every address), in the balancer's order.  Reads the state without
+   its lock, as cc_network_container_ports.  */
+int cc_network_port_backends (const char *project, enum cc_net_proto proto, const char *host_ip, unsigned host_port,
+                              struct cc_net_backend **out, size_t *n, cc_error_t *err);
+
 /* TCP connections open to container port PORT in the network namespace
    of process PID (a replica draining before it stops), -1 when PID is
    gone.  */

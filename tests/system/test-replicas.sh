@@ -33,6 +33,10 @@ YAML
   cd "$WORK/lb"
   assert_exit 0 cc up -d --wait
   wait_for 5 "three backends" backends 3
+  # ps and port: the one published port, and its backends.
+  [ "$(cc ps | grep -c '0.0.0.0:8080->80/tcp')" = 3 ] || fail "ps: $(cc ps)"
+  assert_eq "$(cc port web 80)" "0.0.0.0:8080"
+  [ "$(cc port --backends web 80 | grep -c ' serving$')" = 3 ] || fail "port --backends: $(cc port --backends web 80)"
   local out n
   out=$(lb 3000 8)
   echo "$out" | sed 's/^/# /'
@@ -46,6 +50,8 @@ YAML
   # the balance at the probe that fails, no ccompose command needed.
   cc exec --index 2 web touch /www/sick
   wait_for 5 "two backends" backends 2
+  cc port --backends web 80 | grep -q '^lb-web-2 .* not serving$' || fail "port --backends: $(cc port --backends web 80)"
+  cc ps | grep -q 'lb-web-2 .*8080->80/tcp (not serving)' || fail "ps: $(cc ps)"
   out=$(lb 300 4)
   grep -q '^failed 0$' <<<"$out" || fail "failed connections: $out"
   grep -q 'lb-web-2' <<<"$out" && fail "the unhealthy replica still got new connections: $out"
@@ -71,6 +77,10 @@ YAML
   grep -q '^failed 0$' <<<"$out" || fail "failed connections after the update: $out"
   grep -v '^failed' <<<"$out" | grep -qv ' v2 ' && fail "old version answered after the update: $out"
   [ "$(cc ps -q | wc -l)" = 3 ] || fail "not three replicas after the update: $(cc ps)"
+  # Scaled down: the replica above the number leaves the balancer first.
+  assert_exit 0 cc scale web=2
+  backends 2 || fail "not two backends after scale web=2: $(inh "$FW_SAVE" nat | grep 8080)"
+  [ "$(cc ps -q | wc -l)" = 2 ] || fail "not two replicas after scale web=2: $(cc ps)"
   assert_exit 0 cc down -t 1
   assert_no_residue
 }

@@ -986,6 +986,10 @@ apply (const struct cc_project *p, struct cc_up_opts *o, struct cc_state *st, cc
   all = containers_of (&u, services);
   if (o->wait && wait_ready (&u, all, err) < 0)
     return -1;
+  /* The monitors keep the balancers current; after --wait they are
+     current when up returns, not a probe later (issue 16).  */
+  if (o->wait && cc_engine_balance (p->name, err) < 0)
+    return -1;
   print_timings (&u, cc_engine_now_ms () - t0);
   return 0;
 }

@@ -50,8 +50,13 @@ int
 cc_engine_leave_balancer (const char *project, char *const *names, cc_error_t *err)
 {
   for (char *const *n = names; n && *n; n++)
-    if (cc_runtime_request_stop (*n, err) < 0)
-      return cc_error_wrap (err, "container `%s`", *n);
+    {
+      cleanup_free char *status = cc_engine_container_status (*n, NULL);
+
+      /* Never created (a crash between record and create): not serving.  */
+      if (strcmp (status, "missing") != 0 && cc_runtime_request_stop (*n, err) < 0)
+        return cc_error_wrap (err, "container `%s`", *n);
+    }
   return cc_engine_balance (project, err);
 }
 

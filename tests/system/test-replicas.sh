@@ -32,7 +32,7 @@ services:
 YAML
   cd "$WORK/lb"
   assert_exit 0 cc up -d --wait
-  wait_for 5 "three backends" backends 3
+  backends 3 || fail "not three backends after up --wait: $(inh "$FW_SAVE" nat | grep 8080)"
   # ps and port: the one published port, and its backends.
   [ "$(cc ps | grep -c '0.0.0.0:8080->80/tcp')" = 3 ] || fail "ps: $(cc ps)"
   assert_eq "$(cc port web 80)" "0.0.0.0:8080"
@@ -49,7 +49,7 @@ YAML
   # A replica that turns unhealthy leaves the balancer: its monitor runs
   # the balance at the probe that fails, no ccompose command needed.
   cc exec --index 2 web touch /www/sick
-  wait_for 5 "two backends" backends 2
+  wait_for 15 "two backends" backends 2
   cc port --backends web 80 | grep -q '^lb-web-2 .* not serving$' || fail "port --backends: $(cc port --backends web 80)"
   cc ps | grep -q 'lb-web-2 .*8080->80/tcp (not serving)' || fail "ps: $(cc ps)"
   out=$(lb 300 4)
@@ -58,7 +58,7 @@ YAML
   [ "$(grep -vc '^failed' <<<"$out")" = 2 ] || fail "not two replicas answered: $out"
   # Healthy again: back in.
   cc exec --index 2 web rm /www/sick
-  wait_for 5 "three backends again" backends 3
+  wait_for 15 "three backends again" backends 3
 
   # A rolling update under a bounded load: not one failed request, and
   # every response after it from the new version.
@@ -66,7 +66,7 @@ YAML
   inh python3 "$LB_CLIENT" 127.0.0.1 8080 until "$WORK/stop" 4 >"$WORK/load" 2>"$WORK/load.err" &
   local load=$!
   defer "kill $load 2>/dev/null; true"
-  wait_for 5 "the load's first answer" test -e "$WORK/stop.ready"
+  wait_for 15 "the load's first answer" test -e "$WORK/stop.ready"
   assert_exit 0 cc up -d
   touch "$WORK/stop"
   wait $load
@@ -83,6 +83,47 @@ YAML
   [ "$(cc ps -q | wc -l)" = 2 ] || fail "not two replicas after scale web=2: $(cc ps)"
   assert_exit 0 cc down -t 1
   assert_no_residue
+}
+
+# A SIGKILL at each step of a rolling update (lib/crash.h), then `up`:
+# the wanted replicas of the new version, all serving, nothing else; then
+# a crash followed by `down` leaves nothing.
+test_a_crash_during_a_rolling_update_converges() {
+  eng_setup lbcrash
+  load_images busybox
+  project lbcrash <<'YAML'
+services:
+  web:
+    image: busybox:1.35
+    init: true
+    command: ["sh", "-c", "echo $$VERSION >/www/index.html; exec httpd -f -p 80 -h /www"]
+    tmpfs: [/www]
+    environment: {VERSION: v0}
+    deploy: {replicas: 2, update_config: {order: start-first}}
+    ports: ["8080:80"]
+YAML
+  cd "$WORK/lbcrash"
+  assert_exit 0 cc up -d
+  sed -i 's/VERSION: v0/VERSION: v1/' compose.yaml
+  local steps step v=1 out
+  steps=$(CCOMPOSE_CRASH_TRACE=1 cc up -d 2>&1 | sed -n 's/^crash-point \([0-9]*\) roll .*/\1/p' | head -3)
+  [ "$(wc -w <<<"$steps")" = 3 ] || fail "the update passes no roll step: $steps"
+  for step in $steps; do
+    sed -i "s/VERSION: v$v/VERSION: v$((v + 1))/" compose.yaml
+    v=$((v + 1))
+    { CCOMPOSE_CRASH_AT=$step cc up -d; } >/dev/null 2>&1 && fail "up survived a crash at step $step"
+    assert_exit 0 cc up -d
+    [ "$(cc ps -q | wc -l)" = 2 ] || fail "step $step: not two replicas: $(cc ps -a)"
+    wait_for 15 "step $step: two backends" backends 2
+    out=$(lb 40 2)
+    grep -q '^failed 0$' <<<"$out" || fail "step $step: failed connections: $out"
+    [ "$(grep -v '^failed' <<<"$out" | grep -cv " v$v\$")" = 0 ] || fail "step $step: not all v$v: $out"
+  done
+  sed -i "s/VERSION: v$v/VERSION: v$((v + 1))/" compose.yaml
+  { CCOMPOSE_CRASH_AT=$step cc up -d; } >/dev/null 2>&1 && fail "up survived a crash at step $step"
+  assert_exit 0 cc down -t 0
+  assert_no_residue
+  assert_exit 0 inh "$CCOMPOSE" system check
 }
 
 run_tests

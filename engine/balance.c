@@ -19,11 +19,12 @@
 #include "runtime/runtime.h"
 
 static bool
-is_serving (const char *name)
+is_serving (const char *name, void *unused)
 {
   cleanup_free char *health = NULL;
   cleanup_free char *status = cc_engine_container_status (name, &health);
 
+  (void)unused;
   return strcmp (status, "running") == 0 && ! cc_runtime_stop_requested (name)
          && (health == NULL || strcmp (health, "healthy") == 0);
 }
@@ -33,17 +34,11 @@ cc_engine_balance (const char *project, cc_error_t *err)
 {
   cleanup_state struct cc_state *st = NULL;
   cleanup_strv char **names = NULL;
-  cleanup_free bool *serving = NULL;
-  size_t n;
 
   if (cc_state_open (project, false, &st, err) < 0)
     return -1;
   names = cc_state_container_names (st->json, NULL, false);
-  n = cc_strv_len (names);
-  serving = xzalloc ((n + 1) * sizeof (*serving));
-  for (size_t i = 0; i < n; i++)
-    serving[i] = is_serving (names[i]);
-  return cc_network_set_serving (project, names, serving, err);
+  return cc_network_set_serving (project, names, is_serving, NULL, err);
 }
 
 int

@@ -537,7 +537,8 @@ set_serving (cJSON *m, bool want)
 }
 
 int
-cc_network_set_serving (const char *project, char *const *containers, const bool *serving, cc_error_t *err)
+cc_network_set_serving (const char *project, char *const *containers, cc_net_serving_fn serving, void *opaque,
+                        cc_error_t *err)
 {
   cleanup_net_state struct cc_net_state st = { .lock_fd = -1 };
   bool changed = false;
@@ -551,7 +552,8 @@ cc_network_set_serving (const char *project, char *const *containers, const bool
       {
         cJSON *m = cc_net_state_find_member (net, containers[i]);
 
-        if (m && strcmp (cc_net_member_project (net, m) ?: "", project) == 0 && set_serving (m, serving[i]))
+        if (m && strcmp (cc_net_member_project (net, m) ?: "", project) == 0
+            && set_serving (m, serving (containers[i], opaque)))
           changed = true;
       }
   if (! changed)

@@ -138,10 +138,14 @@ int cc_network_publish (const char *project, const char *network, const char *co
                         const struct cc_net_port *ports, size_t n, cc_error_t *err);
 
 /* Issue 16: which containers of PROJECT take new connections of the
-   host ports they publish with other replicas: SERVING[i] for
-   CONTAINERS[i] (NULL-terminated), every network they are on.  The
-   rules follow in one commit, only when something changed.  */
-int cc_network_set_serving (const char *project, char *const *containers, const bool *serving, cc_error_t *err);
+   host ports they publish with other replicas: SERVING (CONTAINERS[i],
+   OPAQUE) for each of CONTAINERS (NULL-terminated), on every network they
+   are on.  SERVING is asked with the network state's lock held, so that
+   of two callers the later one decides with what both saw.  The rules
+   follow in one commit, only when something changed.  */
+typedef bool (*cc_net_serving_fn) (const char *container, void *opaque);
+int cc_network_set_serving (const char *project, char *const *containers, cc_net_serving_fn serving, void *opaque,
+                            cc_error_t *err);
 
 /* One replica behind a published host port (issue 16).  */
 struct cc_net_backend

@@ -49,7 +49,7 @@ cli_cmd_restart (struct cli_global *g, int argc, char **argv)
     return ret;
   warn_drift (&t);
   running = cli_containers_with_status (&t, live, false);
-  struct cc_stop_opts so = { .timeout_ms = o.timeout_ms, .explain = true };
+  struct cc_stop_opts so = { .timeout_ms = o.timeout_ms, .explain = true, .project = t.name };
   if (g->dry_run)
     {
       cli_dry_run_report (t.containers, "Restarted");

@@ -56,7 +56,7 @@ cli_cmd_rm (struct cli_global *g, int argc, char **argv)
     }
   if (o.stop && *running)
     {
-      struct cc_stop_opts so = { .timeout_ms = -1, .explain = true };
+      struct cc_stop_opts so = { .timeout_ms = -1, .explain = true, .project = t.name };
       if (cc_engine_stop (t.st->json, running, &so, &err) < 0)
         {
           cli_target_release (&t);

@@ -27,7 +27,7 @@ cli_cmd_stop (struct cli_global *g, int argc, char **argv)
   if (ret >= 0)
     return ret;
   names = cli_containers_with_status (&t, live, false);
-  struct cc_stop_opts so = { .timeout_ms = o.timeout_ms, .explain = true };
+  struct cc_stop_opts so = { .timeout_ms = o.timeout_ms, .explain = true, .project = t.name };
   if (g->dry_run)
     cli_dry_run_report (names, "Stopped");
   ret = g->dry_run || cc_engine_stop (t.st->json, names, &so, &err) == 0 ? CLI_EXIT_OK : cli_fail (&err);

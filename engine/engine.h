@@ -276,6 +276,7 @@ struct cc_stop_opts
   bool explain;                 /* countdown, and say when PID 1 ignores the stop signal */
   bool quiet;                   /* no progress lines */
   volatile sig_atomic_t *force; /* becomes non-zero: SIGKILL what is left (second Ctrl-C) */
+  const char *project;          /* NAMES leave their balancers first (issue 16); NULL: not */
 };
 /* Stop NAMES in reverse level order, parallel within a level; the restart
    policy does not bring them back.  */

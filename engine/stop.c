@@ -175,6 +175,14 @@ cc_engine_stop (const cJSON *state, char *const *names, const struct cc_stop_opt
   cc_error_t list = NULL;
   int max = 0;
 
+  /* A replica that is stopping gets no new connection; the ones it has
+     get its stop grace period.  */
+  if (o->project && cc_engine_leave_balancer (o->project, names, &list) < 0)
+    {
+      cc_error_print (&list);
+      cc_error_release (&list);
+    }
+
   for (char *const *n = names; *n; n++)
     {
       int l = (int)cc_json_get_int (cJSON_GetObjectItemCaseSensitive (containers, *n), "level", 0);

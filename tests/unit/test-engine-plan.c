@@ -337,6 +337,64 @@ test_scale_up_and_down (void **state)
   fixture_release (&f);
 }
 
+/* Issue 16: a changed service with a healthcheck and more than one
+   running replica rolls, start-first: each old replica is replaced by a
+   new one with the lowest free number; without a healthcheck (and no
+   update_config.order) it is recreated in place as before.  */
+static void
+test_replicas_roll_start_first (void **state)
+{
+  struct fixture f;
+  char *three[] = { (char *)"redis=3", NULL };
+  struct cc_plan_opts o = { .scale = three };
+  cleanup_free char *t1 = NULL, *t2 = NULL, *t3 = NULL;
+  cJSON *c;
+
+  (void)state;
+  fixture_init (&f, web_redis);
+  record_current (&f, 3);
+  cJSON_DeleteItemFromObject (cJSON_GetObjectItem (cJSON_GetObjectItem (f.p.model, "services"), "redis"), "image");
+  cJSON_AddStringToObject (cJSON_GetObjectItem (cJSON_GetObjectItem (f.p.model, "services"), "redis"), "image",
+                           "redis:8");
+  t1 = plan_text (&f, &o);
+  assert_non_null (strstr (t1, "roll container demo-redis-1: create and start demo-redis-4, ready, then stop "
+                               "demo-redis-1: redis: image changed\n"));
+  assert_non_null (strstr (t1, "roll container demo-redis-2: create and start demo-redis-5"));
+  assert_non_null (strstr (t1, "roll container demo-redis-3: create and start demo-redis-6"));
+  /* web has no healthcheck: recreated in place.  */
+  o = (struct cc_plan_opts){ .scale = three };
+  set_env (&f, "web", "DEBUG", "1");
+  t2 = plan_text (&f, &o);
+  assert_non_null (strstr (t2, "recreate and start container demo-web-1: web: environment.DEBUG changed"));
+  fixture_release (&f);
+
+  /* After a roll the replicas are 4..6: kept as they are, whatever
+     their numbers, and a new one takes the lowest free number.  */
+  fixture_init (&f, web_redis);
+  record_current (&f, 3);
+  c = section (f.state, "containers");
+  for (int i = 1; i <= 3; i++)
+    {
+      cleanup_free char *from = cc_paths_container_name ("demo", "web", i);
+      cleanup_free char *to = cc_paths_container_name ("demo", "web", i + 3);
+      cJSON *e = cJSON_DetachItemFromObject (c, from);
+      cc_json_set_int (e, "number", i + 3);
+      cJSON_AddItemToObject (c, to, e);
+      cJSON_DeleteItemFromObject (f.status, from);
+      cc_json_set_string (f.status, to, "running");
+    }
+  {
+    char *four[] = { (char *)"web=4", (char *)"redis=3", NULL };
+    o = (struct cc_plan_opts){ .scale = four };
+    t3 = plan_text (&f, &o);
+  }
+  assert_non_null (strstr (t3, "[level 1] keep container demo-web-4 (up to date)\n"
+                               "[level 1] keep container demo-web-5 (up to date)\n"
+                               "[level 1] keep container demo-web-6 (up to date)\n"
+                               "[level 1] create and start container demo-web-1\n"));
+  fixture_release (&f);
+}
+
 static void
 test_no_start_creates_without_waiting (void **state)
 {
@@ -512,6 +570,7 @@ main (void)
     cmocka_unit_test (test_stopped_and_missing_containers),
     cmocka_unit_test (test_orphans_reported_or_removed),
     cmocka_unit_test (test_scale_up_and_down),
+    cmocka_unit_test (test_replicas_roll_start_first),
     cmocka_unit_test (test_no_start_creates_without_waiting),
     cmocka_unit_test (test_replicas_sources),
     cmocka_unit_test (test_no_deps_and_named_services),

@@ -12,7 +12,6 @@
 #include "lib/paths.h"
 #include "lib/strv.h"
 #include "lib/xalloc.h"
-#include "network/network.h"
 
 static const char usage[]
     = "Usage: ccompose port [OPTIONS] SERVICE PRIVATE_PORT\n\n"
@@ -42,18 +41,10 @@ static const struct option options[] = {
 static void
 print_backends (const char *project, const cJSON *p)
 {
-  struct cc_net_backend *v = NULL;
-  size_t n = 0;
-  const char *url = cc_json_get_string (p, "URL");
+  cleanup_strv char **lines = cc_engine_port_backends (project, p);
 
-  if (cc_network_port_backends (
-          project, strcmp (cc_json_get_string (p, "Protocol"), "udp") == 0 ? CC_NET_UDP : CC_NET_TCP,
-          strcmp (url, "0.0.0.0") == 0 ? "" : url, (unsigned)cc_json_get_int (p, "PublishedPort", 0), &v, &n, NULL)
-      < 0)
-    return;
-  for (size_t i = 0; i < n; i++)
-    printf ("%s %s:%u %s\n", v[i].container, v[i].ip, v[i].port, v[i].serving ? "serving" : "not serving");
-  cc_net_backends_free (v, n);
+  for (char **l = lines; *l; l++)
+    puts (*l);
 }
 
 int

@@ -112,6 +112,27 @@ set_balancer (cJSON *o, const char *project, const char *name, const struct cc_p
   cc_net_backends_free (v, n);
 }
 
+char **
+cc_engine_port_backends (const char *project, const cJSON *publisher)
+{
+  struct cc_net_backend *v = NULL;
+  size_t n = 0;
+  const char *url = cc_json_get_string (publisher, "URL");
+  char **lines = xzalloc (sizeof (char *));
+
+  if (cc_network_port_backends (
+          project, strcmp (cc_json_get_string (publisher, "Protocol"), "udp") == 0 ? CC_NET_UDP : CC_NET_TCP,
+          strcmp (url, "0.0.0.0") == 0 ? "" : url, (unsigned)cc_json_get_int (publisher, "PublishedPort", 0), &v, &n,
+          NULL)
+      < 0)
+    return lines;
+  for (size_t i = 0; i < n; i++)
+    cc_strv_push (&lines, xasprintf ("%s %s:%u %s", v[i].container, v[i].ip, v[i].port,
+                                     v[i].serving ? "serving" : "not serving"));
+  cc_net_backends_free (v, n);
+  return lines;
+}
+
 /* Docker's Publishers: what the config asks, with the host ports the
    network chose where the config names none or a range.  The network
    records one port per configured port, in the config's order.  */

@@ -14,3 +14,9 @@ cli_cmd_network (struct cli_global *g, int argc, char **argv)
 {
   return cc_engine_tool ("network", g->project_name, argc, argv);
 }
+
+int
+cli_cmd_balance (struct cli_global *g, int argc, char **argv)
+{
+  return cc_engine_tool ("balance", g->project_name, argc, argv);
+}

@@ -3,7 +3,7 @@
    replica serves while it runs, has not been asked to stop, and is
    healthy when it has a healthcheck; the network turns that into the
    DNAT choice (network/rules.c).  Every container's monitor runs
-   `ccompose network balance` when its status or health changes
+   `ccompose -p PROJECT balance` when its status or health changes
    (runtime/monitor.c), so the balancer follows health within one probe,
    whether or not a ccompose command is running.  */
 #include <errno.h>
@@ -68,7 +68,6 @@ cc_engine_on_change (const char *project)
   cc_strv_append (&argv, exe);
   cc_strv_append (&argv, "-p");
   cc_strv_append (&argv, project);
-  cc_strv_append (&argv, "network");
   cc_strv_append (&argv, "balance");
   return argv;
 }

@@ -267,7 +267,7 @@ int cc_engine_balance (const char *project, cc_error_t *err);
    connection; open ones finish (conntrack keeps them).  */
 int cc_engine_leave_balancer (const char *project, char *const *names, cc_error_t *err);
 /* The program a container's monitor runs when its status or health
-   changes: this ccompose's `network balance` of PROJECT.  */
+   changes: this ccompose's `-p PROJECT balance`.  */
 char **cc_engine_on_change (const char *project);
 
 struct cc_stop_opts

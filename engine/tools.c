@@ -19,6 +19,21 @@ network_tool (const char *project, int argc, char **argv)
   return cc_network_tool (cc_engine_parse_publish, cc_runtime_spawn_helper, project, argc, argv);
 }
 
+/* `ccompose -p PROJECT balance`: what each container's monitor runs when
+   its status or health changes (issue 16, engine/balance.c).  An engine
+   operation, not the network tool's: who serves is read from the
+   project's state and the runtime.  */
+static int
+balance_tool (const char *project, int argc, char **argv)
+{
+  cc_error_t err = NULL;
+
+  (void)argv;
+  if (argc != 1 || project == NULL)
+    return cc_usage_error ("balance", "usage: ccompose -p PROJECT balance");
+  return cc_engine_balance (project, &err) < 0 ? cc_exit_failure (&err) : CC_EXIT_OK;
+}
+
 static const struct
 {
   const char *name;
@@ -26,6 +41,7 @@ static const struct
 } tools[] = {
   { "runtime", cc_runtime_tool },
   { "network", network_tool },
+  { "balance", balance_tool },
 };
 
 int

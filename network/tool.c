@@ -38,9 +38,7 @@ static const char usage[]
       "  residue                        list (with --fix remove) what belongs to no project\n"
       "  ls                             print the network state\n"
       "  rules                          print the rules the state asks for, in the syntax of\n"
-      "                                 the firewall backend in use (iptables-save or nft)\n"
-      "  balance                        put the project's running, healthy replicas in the\n"
-      "                                 balancers of their published ports, and only those\n\n"
+      "                                 the firewall backend in use (iptables-save or nft)\n\n"
       "Options:\n"
       "  -p, --project string     project name (or the global -p)\n"
       "      --subnet CIDR        create: subnet (default: from the pool)\n"
@@ -386,20 +384,6 @@ do_rules (struct opts *o, int argc, char **argv)
   return CC_EXIT_OK;
 }
 
-/* What a container's monitor runs when its status or health changes
-   (issue 16): the balancers of the project follow at once.  */
-static int
-do_balance (struct opts *o, int argc, char **argv)
-{
-  cc_error_t err = NULL;
-
-  (void)argc;
-  (void)argv;
-  if (need_project (o) < 0)
-    return CLI_EXIT_USAGE;
-  return cc_engine_balance (o->project, &err) < 0 ? fail (&err) : CLI_EXIT_OK;
-}
-
 static const struct
 {
   const char *name;
@@ -420,7 +404,6 @@ static const struct
   { "residue", do_residue },
   { "ls", do_ls },
   { "rules", do_rules },
-  { "balance", do_balance },
 };
 
 enum

@@ -176,12 +176,11 @@ cc_engine_stop (const cJSON *state, char *const *names, const struct cc_stop_opt
   int max = 0;
 
   /* A replica that is stopping gets no new connection; the ones it has
-     get its stop grace period.  */
+     get its stop grace period.  Not said here when that fails: leaving
+     writes the stop marker the stop below writes first, whose failure
+     is reported once, for its container.  */
   if (o->project && cc_engine_leave_balancer (o->project, names, &list) < 0)
-    {
-      cc_error_print (&list);
-      cc_error_release (&list);
-    }
+    cc_error_release (&list);
 
   for (char *const *n = names; *n; n++)
     {

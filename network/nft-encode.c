@@ -329,6 +329,23 @@ match_ct (struct cc_nft_batch *b, unsigned st)
     match_ct_bits (b, NFT_CT_STATUS, IPS_DST_NAT);
 }
 
+/* A balancer's pick, `numgen random mod N 0`: a draw of its own for each
+   rule, as xt_statistic's, so the chain's 1/n, 1/(n-1), ... spreads
+   new connections evenly (rules.c).  */
+static void
+match_one_in (struct cc_nft_batch *b, unsigned n)
+{
+  uint32_t zero = 0;
+
+  expr_begin (b, "numgen");
+  cc_nft_put_u32 (b, NFTA_NG_DREG, NFT_REG_1);
+  cc_nft_put_u32 (b, NFTA_NG_MODULUS, n);
+  cc_nft_put_u32 (b, NFTA_NG_TYPE, NFT_NG_RANDOM);
+  cc_nft_put_u32 (b, NFTA_NG_OFFSET, 0);
+  expr_end (b);
+  cmp (b, NFT_CMP_EQ, &zero, sizeof (zero));
+}
+
 /* `dnat ip to A:P`: the address and port in registers 1 and 2.  */
 static int
 dnat_to (struct cc_nft_batch *b, const char *to, cc_error_t *err)
@@ -419,6 +436,8 @@ put_body (struct cc_nft_batch *b, uint8_t family, const struct cc_fw_rule *r, cc
     match_local (b);
   if (r->ctstate)
     match_ct (b, r->ctstate);
+  if (r->one_in > 1)
+    match_one_in (b, r->one_in);
   return verdict (b, r, err);
 }
 

@@ -193,6 +193,18 @@ test_classic_sample_matches_committed() {
   convert_in_place classic
 }
 
+# samples/replicas (issue 16): three replicas with a start-first rolling
+# update become a Deployment of 3 with maxSurge 1, maxUnavailable 0; Swarm's
+# failure_action and monitor have no Kubernetes setting, so the report
+# drops them and --allow-lossy writes the rest.
+test_replicas_sample_matches_committed() {
+  require_root
+  need_validator
+  use_private_state convert-replicas
+  load_images redis web
+  convert_in_place replicas --allow-lossy
+}
+
 # --registry (issue 18): a service with `build:` is built as `ccompose
 # build` builds it, pushed to a registry on loopback (Debian's
 # docker-registry) and named by the digest that registry serves; the image

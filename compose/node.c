@@ -383,34 +383,41 @@ cc_error_at (cc_error_t *err, const struct cc_node *at, const char *fmt, ...)
   return cc_error_make (err, 0, "%s", b.data ? b.data : "");
 }
 
+/* The message for AT (none: no position), with its line's excerpt when
+   EXCERPT: errors show the line, warnings only name it.  */
+static void
+message_at (struct cc_buf *b, const struct cc_pos *at, bool excerpt, const char *fmt, va_list ap)
+{
+  struct cc_node node = { .kind = CC_NODE_SCALAR, .value = (char *)"" };
+  bool placed = at && at->file;
+
+  if (placed)
+    node.file = at->file, node.line = at->line, node.col = at->col;
+  append_message (b, placed ? &node : NULL, fmt, ap);
+  if (excerpt && placed)
+    append_excerpt (b, &node);
+}
+
 int
 cc_compose_error_at (cc_error_t *err, const struct cc_pos *at, const char *fmt, ...)
 {
-  struct cc_node node = { .kind = CC_NODE_SCALAR, .value = (char *)"" };
   cleanup_buf struct cc_buf b = { 0 };
   va_list ap;
 
-  if (at && at->file)
-    node.file = at->file, node.line = at->line, node.col = at->col;
   va_start (ap, fmt);
-  append_message (&b, at && at->file ? &node : NULL, fmt, ap);
+  message_at (&b, at, true, fmt, ap);
   va_end (ap);
-  if (at && at->file)
-    append_excerpt (&b, &node);
   return cc_error_make (err, 0, "%s", b.data ? b.data : "");
 }
 
 void
 cc_compose_warn_at (const struct cc_pos *at, const char *fmt, ...)
 {
-  struct cc_node node = { .kind = CC_NODE_SCALAR, .value = (char *)"" };
   cleanup_buf struct cc_buf b = { 0 };
   va_list ap;
 
-  if (at && at->file)
-    node.file = at->file, node.line = at->line, node.col = at->col;
   va_start (ap, fmt);
-  append_message (&b, at && at->file ? &node : NULL, fmt, ap);
+  message_at (&b, at, false, fmt, ap);
   va_end (ap);
   cc_warn ("%s", b.data ? b.data : "");
 }

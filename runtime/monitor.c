@@ -11,6 +11,7 @@
    SIGTERM.  */
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <link.h>
 #include <linux/close_range.h>
 #include <malloc.h>
@@ -887,6 +888,35 @@ monitor_release (struct monitor *m)
     close (m->netns_fd);
   if (m->attach_fd >= 0)
     close (m->attach_fd);
+}
+
+/* The monitor's options, read alike by ccompose-monitor and `ccompose
+   runtime monitor`: [--status-fd N] [--start] ID.  */
+int
+cc_runtime_monitor_args (int argc, char **argv, int *status_fd, bool *start_now, const char **id)
+{
+  static const struct option opts[]
+      = { { "status-fd", required_argument, NULL, 'f' }, { "start", no_argument, NULL, 's' }, { NULL, 0, NULL, 0 } };
+  int c;
+
+  *status_fd = -1;
+  *start_now = false;
+  while ((c = getopt_long (argc, argv, "", opts, NULL)) != -1)
+    switch (c)
+      {
+      case 'f':
+        *status_fd = atoi (optarg);
+        break;
+      case 's':
+        *start_now = true;
+        break;
+      default:
+        return -1;
+      }
+  if (optind != argc - 1)
+    return -1;
+  *id = argv[optind];
+  return 0;
 }
 
 int

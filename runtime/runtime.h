@@ -294,6 +294,7 @@ int cc_runtime_logs (const char *id, int out_fd, int err_fd, cc_error_t *err);
 
 /* Entry point of `ccompose runtime monitor <id>` (never returns on the
    success path of the container's life; returns an exit status).  */
+int cc_runtime_monitor_args (int argc, char **argv, int *status_fd, bool *start_now, const char **id);
 int cc_runtime_monitor_main (const char *id, int status_fd, bool start_now, char **argv);
 
 /* Restart policy text ("on-failure:3") to the spec fields.  */

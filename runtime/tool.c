@@ -298,28 +298,13 @@ cmd_wait (int argc, char **argv)
 static int
 cmd_monitor (int argc, char **argv)
 {
-  char **all_argv = argv - 1;
-  static const struct option opts[]
-      = { { "status-fd", required_argument, NULL, 'f' }, { "start", no_argument, NULL, 's' }, { NULL, 0, NULL, 0 } };
-  int c, status_fd = -1;
-  bool start_now = false;
+  int status_fd;
+  bool start_now;
   const char *id;
 
-  while ((c = getopt_long (argc, argv, "", opts, NULL)) != -1)
-    switch (c)
-      {
-      case 'f':
-        status_fd = atoi (optarg);
-        break;
-      case 's':
-        start_now = true;
-        break;
-      default:
-        return CC_EXIT_USAGE;
-      }
-  if ((id = single_id (argc, argv)) == NULL)
+  if (cc_runtime_monitor_args (argc, argv, &status_fd, &start_now, &id) < 0)
     return SUBCMD_USAGE (argv[0]);
-  return cc_runtime_monitor_main (id, status_fd, start_now, all_argv);
+  return cc_runtime_monitor_main (id, status_fd, start_now, argv - 1);
 }
 
 static const struct

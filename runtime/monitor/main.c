@@ -65,27 +65,14 @@ static const struct cc_net_dns_liveness liveness = {
 static int
 monitor_main (int argc, char **argv)
 {
-  static const struct option opts[]
-      = { { "status-fd", required_argument, NULL, 'f' }, { "start", no_argument, NULL, 's' }, { NULL, 0, NULL, 0 } };
-  int c, status_fd = -1;
-  bool start_now = false;
+  int status_fd;
+  bool start_now;
+  const char *id;
 
   /* getopt sees "monitor" as its argv[0], as in runtime/tool.c.  */
-  while ((c = getopt_long (argc - 2, argv + 2, "", opts, NULL)) != -1)
-    switch (c)
-      {
-      case 'f':
-        status_fd = atoi (optarg);
-        break;
-      case 's':
-        start_now = true;
-        break;
-      default:
-        return -1;
-      }
-  if (optind + 2 != argc - 1)
+  if (cc_runtime_monitor_args (argc - 2, argv + 2, &status_fd, &start_now, &id) < 0)
     return -1;
-  return cc_runtime_monitor_main (argv[argc - 1], status_fd, start_now, argv);
+  return cc_runtime_monitor_main (id, status_fd, start_now, argv);
 }
 
 static int

@@ -615,18 +615,29 @@ add_backend (struct cc_net_backend **out, size_t *n, const cJSON *m, const struc
   b->serving = cc_json_get_bool (m, "serving", true);
 }
 
+/* The network state as it is now, without its lock (NULL when there is
+   none yet): `ps` and `port` read it for every container, and a lock
+   would queue them behind an `up` that holds it.  */
+static int
+read_state_unlocked (cJSON **root, cc_error_t *err)
+{
+  cleanup_free char *path = cc_net_state_file ();
+
+  *root = NULL;
+  if (! cc_file_exists (path))
+    return 0;
+  return cc_json_load_file (path, root, err);
+}
+
 int
 cc_network_port_backends (const char *project, enum cc_net_proto proto, const char *host_ip, unsigned host_port,
                           struct cc_net_backend **out, size_t *n, cc_error_t *err)
 {
-  cleanup_free char *path = cc_path_join (cc_state_dir (), "network/state.json");
   cleanup_cjson cJSON *root = NULL;
 
   *out = NULL;
   *n = 0;
-  if (! cc_file_exists (path))
-    return 0;
-  if (cc_json_load_file (path, &root, err) < 0)
+  if (read_state_unlocked (&root, err) < 0)
     return -1;
   for (const cJSON *net = cc_net_first (root, "networks"); net; net = net->next)
     for (const cJSON *m = cc_net_first (net, "members"); m; m = m->next)
@@ -641,20 +652,15 @@ cc_network_port_backends (const char *project, enum cc_net_proto proto, const ch
   return 0;
 }
 
-/* `ps` and `port` read this for every container: a lock would queue them
-   behind an `up` that holds it.  */
 int
 cc_network_container_ports (const char *project, const char *container, struct cc_net_port **out, size_t *n,
                             cc_error_t *err)
 {
-  cleanup_free char *path = cc_net_state_file ();
   cleanup_cjson cJSON *root = NULL;
 
   *out = NULL;
   *n = 0;
-  if (! cc_file_exists (path))
-    return 0;
-  if (cc_json_load_file (path, &root, err) < 0)
+  if (read_state_unlocked (&root, err) < 0)
     return -1;
   for (const cJSON *net = cc_net_first (root, "networks"); net; net = net->next)
     for (const cJSON *m = cc_net_first (net, "members"); m; m = m->next)

@@ -385,7 +385,7 @@ cc_error_at (cc_error_t *err, const struct cc_node *at, const char *fmt, ...)
 
 /* The message for AT (none: no position), with its line's excerpt when
    EXCERPT: errors show the line, warnings only name it.  */
-static void
+static void __attribute__ ((format (printf, 4, 0)))
 message_at (struct cc_buf *b, const struct cc_pos *at, bool excerpt, const char *fmt, va_list ap)
 {
   struct cc_node node = { .kind = CC_NODE_SCALAR, .value = (char *)"" };

@@ -116,9 +116,14 @@ time.sleep(600)
   wait_for 5 "python3 holding $*" test -e "$ready"
 }
 
+# Roots are named after the test and the checkout: two checkouts on one
+# machine may run the same test file at once, and a shared root would
+# mix their containers and locks.  A short tag keeps socket paths below
+# the 108 bytes of sun_path.
+_checkout_tag=$(printf %s "$TOP" | cksum | cut -c1-4)
 use_private_state() {
-  export CCOMPOSE_STATE_DIR=/run/ccompose-test/$1
-  export CCOMPOSE_DATA_DIR=/var/lib/ccompose-test/$1
+  export CCOMPOSE_STATE_DIR=/run/ccompose-test/$1-$_checkout_tag
+  export CCOMPOSE_DATA_DIR=/var/lib/ccompose-test/$1-$_checkout_tag
   mkdir -p "$CCOMPOSE_STATE_DIR" "$CCOMPOSE_DATA_DIR"
   defer "rm -rf '$CCOMPOSE_STATE_DIR' '$CCOMPOSE_DATA_DIR'"
   defer "_residue_check"

@@ -46,7 +46,7 @@ all: ccompose
 DEB_PKGS := build-essential pkg-config libyaml-dev libnl-3-dev libnl-route-3-dev libip4tc-dev libiptc-dev \
 	libcjson-dev libcurl4-openssl-dev libarchive-dev libzstd-dev libseccomp-dev libcap-dev libssl-dev \
 	libcmocka-dev libdbus-1-dev dbus nftables iptables iproute2 busybox-static clang libclang-rt-14-dev valgrind \
-	procps psmisc curl ca-certificates python3 python3-yaml hyperfine
+	procps psmisc curl ca-certificates python3 python3-yaml hyperfine zsh
 -include $(wildcard */module.mk)
 
 ccompose: $(BUILD)/ccompose

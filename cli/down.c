@@ -41,6 +41,26 @@ static const struct option options[] = {
   { NULL, 0, NULL, 0 },
 };
 
+/* What down would remove, in Compose's dry-run words: each container,
+   then the project's networks (and volumes with -v).  */
+static int
+dry_run (const struct cli_global *g, const char *name, bool volumes)
+{
+  cc_error_t err = NULL;
+  struct cli_target t;
+
+  if (cli_target_open (g, NULL, false, &t, &err) < 0)
+    {
+      cli_target_release (&t);
+      return cli_fail (&err);
+    }
+  cli_dry_run_report (t.containers, "Would stop and remove");
+  fprintf (stderr, " \u2714 DRY-RUN MODE -  Project %s  Would remove its networks%s\n", name,
+           volumes ? " and named volumes" : "");
+  cli_target_release (&t);
+  return CLI_EXIT_OK;
+}
+
 int
 cli_cmd_down (struct cli_global *g, int argc, char **argv)
 {
@@ -80,11 +100,7 @@ cli_cmd_down (struct cli_global *g, int argc, char **argv)
   if (cli_project_name (g, &p, &name, &err) < 0)
     return cli_fail (&err);
   if (g->dry_run)
-    {
-      printf ("down: would stop and remove every container and network of project `%s`%s\n", name,
-              o.volumes ? ", and its named volumes" : "");
-      return CLI_EXIT_OK;
-    }
+    return dry_run (g, name, o.volumes);
   t0 = cc_engine_now_ms ();
   if (cc_engine_down (name, p, &o, &err) < 0)
     return cli_fail (&err);

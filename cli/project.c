@@ -117,8 +117,9 @@ cli_target_open (const struct cli_global *g, char **services, bool lock, struct 
   if (cli_project_name (g, &t->p, &t->name, err) < 0 || cc_state_open (t->name, lock, &t->st, err) < 0)
     return -1;
   /* A responder that died comes back with the next command (issue 16);
-     `up` and `run` start it anyway.  */
-  cc_engine_dns_repair (t->name);
+     `up` and `run` start it anyway.  A dry run repairs nothing.  */
+  if (! g->dry_run)
+    cc_engine_dns_repair (t->name);
   if (check_services (t, services, err) < 0)
     return -1;
   t->containers = xzalloc (sizeof (char *));

@@ -222,6 +222,11 @@ services:
     image: busybox:1.35
     init: true
     command: ["sleep", "60"]
+  later:
+    image: 127.0.0.1:9/dry/later:1
+    build: {context: ., dockerfile_inline: "FROM busybox:1.35"}
+    command: ["sleep", "60"]
+    profiles: [later]
 YAML
   cd "$WORK/dry"
   assert_exit 0 cc up -d
@@ -234,6 +239,22 @@ YAML
   done
   # Nothing to start: start says nothing and does nothing.
   assert_exit 0 cc --dry-run start
+  # create does not create, push reaches no registry (port 9 is closed:
+  # a real push would fail), down leaves the project as it is.
+  assert_exit 0 cc --profile later --dry-run create later
+  assert_contains "$OUT" "DRY-RUN MODE"
+  assert_exit 0 cc --profile later --dry-run push later
+  assert_contains "$OUT" "DRY-RUN MODE"
+  assert_exit 0 cc --dry-run down -v
+  assert_contains "$OUT" "DRY-RUN MODE"
+  assert_exit 0 cc ps -a --format json
+  assert_not_contains "$OUT" "later"
+  # unpause of a paused service leaves it paused.
+  assert_exit 0 cc pause
+  assert_exit 0 cc --dry-run unpause
+  assert_contains "$OUT" "DRY-RUN MODE"
+  assert_eq "$(rt_status dry-app-1)" paused
+  assert_exit 0 cc unpause
   # Still the first process: nothing stopped, killed or restarted it.
   assert_eq "$(rt_status dry-app-1)" running
   assert_eq "$("$CCOMPOSE" runtime state dry-app-1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["pid"])')" "$pid"

@@ -142,6 +142,8 @@ drain (const struct cc_roll *r, const char *old)
   int64_t deadline = cc_engine_now_ms () + grace;
   int pid = pid_of (old), idle = 0;
 
+  cc_engine_progress ("Container", old, "Draining");
+
   while (pid > 0 && idle < 2 && cc_engine_now_ms () < deadline && ! cc_engine_interrupted)
     {
       idle = open_connections (r->svc, pid) == 0 ? idle + 1 : 0;
@@ -204,6 +206,17 @@ start_new (const struct cc_roll *r, const struct cc_action *const *batch, size_t
   return 0;
 }
 
+/* The step a ready replica reached (issue 16: the progress shows each
+   replica's step); the image's HEALTHCHECK counts as the file's.  */
+static const char *
+ready_word (const char *name)
+{
+  cleanup_free char *health = NULL;
+  cleanup_free char *status = cc_engine_container_status (name, &health);
+
+  return health ? "Healthy" : "Running";
+}
+
 static int
 await_new (const struct cc_roll *r, const struct cc_action *const *batch, size_t n, size_t *failed, cc_error_t *err)
 {
@@ -223,7 +236,7 @@ await_new (const struct cc_roll *r, const struct cc_action *const *batch, size_t
           (*failed)++;
           continue;
         }
-      cc_engine_progress ("Container", batch[i]->name, "Ready");
+      cc_engine_progress ("Container", batch[i]->name, ready_word (batch[i]->name));
     }
   if (first == NULL)
     return 0;
@@ -241,7 +254,7 @@ hand_over (const struct cc_roll *r, const struct cc_action *const *batch, size_t
     return -1;
   for (size_t i = 0; i < n; i++)
     {
-      cc_engine_progress ("Container", batch[i]->name, "Serving");
+      cc_engine_progress ("Container", batch[i]->name, "In the balancer");
       cc_strv_append (&old, batch[i]->replaces);
     }
   cc_crash_point ("roll joined");
@@ -254,6 +267,7 @@ hand_over (const struct cc_roll *r, const struct cc_action *const *batch, size_t
     drain (r, *o);
   for (char **o = old; *o; o++)
     {
+      cc_engine_progress ("Container", *o, "Stopping");
       if (remove_replica (r, *o, err) < 0)
         return -1;
       cc_engine_progress ("Container", *o, "Removed");

@@ -95,6 +95,7 @@ add_member (struct cc_dns_network *n, const cJSON *m)
   mem->container = xstrdup (container);
   mem->fqdn = xasprintf ("%s.%s", container, n->full_name);
   mem->ip = ip;
+  mem->serving = cc_json_get_bool (m, "serving", true);
   add_name (n, &seen, container, idx);
   add_name (n, &seen, cc_json_get_string (m, "hostname"), idx);
   /* A `run` container is no replica of its service (Docker Compose
@@ -271,6 +272,12 @@ has_addr (const uint32_t *v, size_t n, uint32_t ip)
   return false;
 }
 
+static bool
+answers (const struct cc_dns_member *m, cc_dns_eligible_fn eligible, void *data)
+{
+  return m->serving && eligible (m->container, data);
+}
+
 /* NAME on network N: whether N knows it; its eligible addresses appended.  */
 static bool
 lookup_in (const struct cc_dns_network *n, const char *name, cc_dns_eligible_fn eligible, void *data, uint32_t *out,
@@ -282,7 +289,7 @@ lookup_in (const struct cc_dns_network *n, const char *name, cc_dns_eligible_fn 
   for (; i < n->n_names && strcmp (n->names[i].name, name) == 0; i++)
     {
       const struct cc_dns_member *m = &n->members[n->names[i].member];
-      if (*count < cap && ! has_addr (out, *count, m->ip) && eligible (m->container, data))
+      if (*count < cap && ! has_addr (out, *count, m->ip) && answers (m, eligible, data))
         out[(*count)++] = m->ip;
     }
   return known;
@@ -331,7 +338,7 @@ cc_dns_reverse (const struct cc_dns_table *t, const struct cc_dns_scope *s, uint
     {
       const struct cc_dns_network *net = &t->networks[s->networks[k]];
       for (size_t i = 0; i < net->n_members; i++)
-        if (net->members[i].ip == addr && eligible (net->members[i].container, data))
+        if (net->members[i].ip == addr && answers (&net->members[i], eligible, data))
           return net->members[i].fqdn;
     }
   return NULL;

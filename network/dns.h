@@ -110,6 +110,10 @@ struct cc_dns_member
   char *container;
   char *fqdn; /* "<container>.<network full name>", the PTR target */
   uint32_t ip;
+  /* In the balancer of its published ports (the member's "serving",
+     network/endpoint.c): a replica starting, unhealthy or draining is
+     not answered, so DNS and the published port agree (issue 16).  */
+  bool serving;
 };
 
 struct cc_dns_name

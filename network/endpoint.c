@@ -558,6 +558,9 @@ cc_network_set_serving (const char *project, char *const *containers, cc_net_ser
       }
   if (! changed)
     return 0;
+  /* The embedded DNS answers only what serves (dns-records.c): told
+     once the lock is released, before this returns.  */
+  cc_net_state_notify_dns (&st, project);
   if (cc_net_state_save (&st, err) < 0 || cc_firewall_sync (st.root, err) < 0)
     return cc_error_wrap (err, "balance the published ports of project `%s`", project);
   return 0;

@@ -8,9 +8,26 @@
 . "$(dirname "$0")/engine-helpers.bash"
 
 LB_CLIENT="$TOP/tests/system/lb-client.py"
+make -s -C "$TOP" build/dnsq >/dev/null 2>&1 || { echo "cannot build tests/system/dnsq.c" >&2; exit 1; }
+DNSQ=$TOP/build/dnsq
 
 # lb N: N new connections to the published port from the host namespace.
 lb() { inh python3 "$LB_CLIENT" 127.0.0.1 8080 "$@"; }
+
+# serving_ips: the addresses of the replicas the balancer of 8080 gives
+# new connections to, sorted.
+serving_ips() { cc port --backends web 80 | awk '$NF == "serving" && $(NF-1) != "not" {sub(/:.*/, "", $2); print $2}' | sort; }
+
+# dns_agrees: the embedded DNS, asked from the namespace of a replica
+# that serves, answers `web` with exactly the replicas that serve: one
+# that is starting, unhealthy or draining is not answered (issue 16).
+dns_agrees() {
+  local ask answer serving
+  serving=$(serving_ips)
+  ask=$(cc port --backends web 80 | awk '$NF == "serving" && $(NF-1) != "not" {print $1; exit}')
+  answer=$(nsenter --net="$CCOMPOSE_STATE_DIR/netns/$ask" "$DNSQ" web | tr ' ' '\n' | grep -E '^[0-9.]+$' | sort)
+  [ -n "$serving" ] && [ "$answer" = "$serving" ] || fail "DNS answers $(echo $answer), the balancer serves $(echo $serving)"
+}
 
 # backends N: the balancer of host port 8080 has N backends.
 backends() { [ "$(inh "$FW_SAVE" nat | grep -cE 'dport 8080 .*(DNAT|dnat)')" = "$1" ]; }
@@ -50,6 +67,7 @@ YAML
   # the balance at the probe that fails, no ccompose command needed.
   cc exec --index 2 web touch /www/sick
   wait_for 15 "two backends" backends 2
+  dns_agrees
   cc port --backends web 80 | grep -q '^lb-web-2 .* not serving$' || fail "port --backends: $(cc port --backends web 80)"
   cc ps | grep -q 'lb-web-2 .*8080->80/tcp (not serving)' || fail "ps: $(cc ps)"
   out=$(lb 300 4)
@@ -105,13 +123,18 @@ YAML
   cd "$WORK/lbcrash"
   assert_exit 0 cc up -d
   sed -i 's/VERSION: v0/VERSION: v1/' compose.yaml
-  local steps step v=1 out
-  steps=$(CCOMPOSE_CRASH_TRACE=1 cc up -d 2>&1 | sed -n 's/^crash-point \([0-9]*\) roll .*/\1/p' | head -3)
+  local trace steps step left v=1 out
+  trace=$(CCOMPOSE_CRASH_TRACE=1 cc up -d 2>&1)
+  steps=$(sed -n 's/^crash-point \([0-9]*\) roll .*/\1/p' <<<"$trace" | head -3)
+  left=$(sed -n 's/^crash-point \([0-9]*\) roll left.*/\1/p' <<<"$trace" | head -1)
   [ "$(wc -w <<<"$steps")" = 3 ] || fail "the update passes no roll step: $steps"
   for step in $steps; do
     sed -i "s/VERSION: v$v/VERSION: v$((v + 1))/" compose.yaml
     v=$((v + 1))
     { CCOMPOSE_CRASH_AT=$step cc up -d; } >/dev/null 2>&1 && fail "up survived a crash at step $step"
+    # Killed just after an old replica left the balancer: it still runs,
+    # and DNS no longer answers it.
+    [ "$step" = "$left" ] && dns_agrees
     assert_exit 0 cc up -d
     [ "$(cc ps -q | wc -l)" = 2 ] || fail "step $step: not two replicas: $(cc ps -a)"
     wait_for 15 "step $step: two backends" backends 2

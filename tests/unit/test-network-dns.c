@@ -484,6 +484,35 @@ test_lookup_leaves_out_what_may_not_answer (void **state)
   assert_null (cc_dns_reverse (t, cc_dns_table_scope (t, "/ns/web2"), 0x0a590103, eligible, NULL));
 }
 
+/* A replica out of the balancer (starting, unhealthy, draining: its
+   member's "serving" is false) is not answered, healthy or not, so DNS
+   and the published port agree (issue 16).  */
+static void
+test_lookup_leaves_out_what_does_not_serve (void **state)
+{
+  static const char json[]
+      = "{\"networks\":[{\"project\":\"app\",\"name\":\"front\",\"members\":["
+        "{\"container\":\"app-web-1\",\"service\":\"web\",\"ip\":\"10.89.0.2\",\"netns\":\"/ns/w1\"},"
+        "{\"container\":\"app-web-2\",\"service\":\"web\",\"ip\":\"10.89.0.3\",\"netns\":\"/ns/w2\","
+        "\"serving\":false},"
+        "{\"container\":\"app-web-3\",\"service\":\"web\",\"ip\":\"10.89.0.4\",\"netns\":\"/ns/w3\","
+        "\"serving\":true}]}]}";
+  cleanup_cjson cJSON *st = NULL;
+  cleanup_dns_table struct cc_dns_table *t = NULL;
+  uint32_t a[16];
+  size_t n;
+
+  (void)state;
+  memset (down_list, 0, sizeof (down_list));
+  assert_int_equal (cc_json_parse (json, "state", &st, NULL), 0);
+  t = cc_dns_table_build (st, "app");
+  assert_int_equal (look (t, "/ns/w1", "web", a, &n), CC_DNS_FOUND);
+  assert_int_equal (n, 2);
+  assert_true (a[0] == 0x0a590002 && a[1] == 0x0a590004);
+  assert_int_equal (look (t, "/ns/w1", "app-web-2", a, &n), CC_DNS_DOWN);
+  assert_null (cc_dns_reverse (t, cc_dns_table_scope (t, "/ns/w1"), 0x0a590003, eligible, NULL));
+}
+
 static void
 test_scope_forwarding (void **state)
 {
@@ -578,6 +607,7 @@ main (void)
     cmocka_unit_test (test_lookup_replicas_and_names),
     cmocka_unit_test (test_lookup_is_scoped_to_the_networks_shared),
     cmocka_unit_test (test_lookup_leaves_out_what_may_not_answer),
+    cmocka_unit_test (test_lookup_leaves_out_what_does_not_serve),
     cmocka_unit_test (test_scope_forwarding),
     cmocka_unit_test (test_nameservers_and_the_resolved_stub),
     cmocka_unit_test (test_file_base_of_a_project),

@@ -98,6 +98,7 @@ static const struct cc_schema_key update_config_keys[] = {
   KEY ("monitor", DURATION), KEY ("max_failure_ratio", FLOAT), FN ("order", cc_norm_key_update_order),
 };
 static TABLE (update_config_table, "update_config", update_config_keys);
+static TABLE (rollback_config_table, "rollback_config", update_config_keys);
 
 static const struct cc_schema_key deploy_keys[] = {
   FN ("mode", cc_norm_key_deploy_mode),
@@ -105,8 +106,8 @@ static const struct cc_schema_key deploy_keys[] = {
   /* The Swarm service's labels, not its containers'.  */
   SWARM ("labels", MAPPING),
   SUB ("update_config", OBJECT, update_config_table),
-  /* A failed update stops; replicas already replaced are not rolled back.  */
-  SWARM ("rollback_config", ANY),
+  /* How a failed update brings replaced replicas back (engine/rolling.c).  */
+  SUB ("rollback_config", OBJECT, rollback_config_table),
   SUB ("resources", OBJECT, resources_table),
   /* The engine applies `restart:`; deploy's own policy is not wired yet.  */
   NOT_YET_SUB ("restart_policy", OBJECT, restart_policy_table),

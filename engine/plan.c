@@ -189,21 +189,20 @@ forced (const struct builder *b, const char *service)
   return b->o->always_recreate_deps ? "--always-recreate-deps" : NULL;
 }
 
-/* Issue 16: replicas of a service are replaced start-first, one batch
-   at a time (rolling.c), when update_config.order says so, or by default
-   when the service has a healthcheck and more than one replica: then a
-   healthy backend is always there.  Only a running replica rolls: one
-   that is not serving has nothing to hand over.  */
+/* Issue 16: replicas of a service are replaced one batch at a time
+   (rolling.c), start-first or stop-first as update_config.order says,
+   or start-first by default when the service has a healthcheck and more
+   than one replica: then a healthy backend is always there.  Only a
+   running replica rolls: one that is not serving has nothing to hand
+   over.  */
 static bool
 rolls (struct builder *b, const struct cc_service *svc, const char *status)
 {
-  const char *order = svc->deploy.update_config.order;
-
   /* A container_name cannot be held by the old and the new replica at once.  */
   if (cc_plan_replicas (svc, b->o->scale) < 2 || strcmp (status, "running") != 0 || svc->container_name)
     return false;
-  if (order)
-    return strcmp (order, "start-first") == 0;
+  if (svc->deploy.update_config.order)
+    return true;
   return svc->has_healthcheck && ! svc->healthcheck.disable;
 }
 

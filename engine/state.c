@@ -233,8 +233,11 @@ struct named
 {
   const char *name, *service;
   int number;
+  bool retired;
 };
 
+/* A replica a rolling update retired (rolling.c) comes after the ones
+   that serve: after a crash, `up` keeps those and removes it.  */
 static int
 compare_containers (const void *a, const void *b)
 {
@@ -243,6 +246,8 @@ compare_containers (const void *a, const void *b)
 
   if (c != 0)
     return c;
+  if (x->retired != y->retired)
+    return x->retired ? 1 : -1;
   if (x->number != y->number)
     return x->number < y->number ? -1 : 1;
   return strcmp (x->name, y->name);
@@ -263,7 +268,8 @@ cc_state_container_names (const cJSON *state, const char *service, bool oneoff)
         continue;
       if (cc_json_get_bool (c, "oneoff", false) != oneoff)
         continue;
-      v[n++] = (struct named){ c->string, svc, (int)cc_json_get_int (c, "number", 0) };
+      v[n++] = (struct named){ c->string, svc, (int)cc_json_get_int (c, "number", 0),
+                               cc_json_get_bool (c, "retired", false) };
     }
   qsort (v, n, sizeof (*v), compare_containers);
   for (size_t i = 0; i < n; i++)

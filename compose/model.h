@@ -119,6 +119,9 @@ int cc_norm_document (struct cc_norm *n, const struct cc_node *root, cJSON **out
    default network, resource names, scale), once profiles are applied.  */
 void cc_model_finish (cJSON *model, const char *project_name);
 void cc_model_implicit_deps (cJSON *model);
+/* Services' secrets and configs that name an external one: refused
+   (cc_norm_unsupported).  */
+int cc_norm_external_refs (struct cc_norm *n, const cJSON *model, const struct cc_node *root, cc_error_t *err);
 
 /* project.c: the steps after loading, on a tree the caller loaded (unit
    tests build it from a string).  */

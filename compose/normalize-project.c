@@ -302,3 +302,41 @@ cc_model_implicit_deps (cJSON *model)
         }
     }
 }
+
+/* An external secret or config lives in a Swarm store, which one host
+   without Swarm does not have: a service that uses one is refused at the
+   definition's `external:`; a definition no service uses does nothing,
+   as in Docker Compose.  */
+static int
+refuse_external (struct cc_norm *n, const cJSON *model, const struct cc_node *root, const char *section,
+                 const cJSON *ref, cc_error_t *err)
+{
+  const char *src = cc_json_get_string (ref, "source");
+  const cJSON *obj = cJSON_GetObjectItemCaseSensitive (cJSON_GetObjectItemCaseSensitive (model, section), src);
+  const struct cc_node *def = cc_node_path (root, section, src, NULL);
+  const struct cc_node *at = def && def->kind == CC_NODE_MAP ? cc_node_entry (def, "external") : NULL;
+  cleanup_free char *what = NULL;
+
+  if (src == NULL || ! cc_json_get_bool (obj, "external", false))
+    return 0;
+  what = xasprintf ("external %.*s `%s` (no Swarm store on this host: use `file:`, `environment:`%s)",
+                    (int)strlen (section) - 1, section, src, strcmp (section, "configs") == 0 ? " or `content:`" : "");
+  return cc_norm_unsupported (n, at ? at : root, what, err);
+}
+
+int
+cc_norm_external_refs (struct cc_norm *n, const cJSON *model, const struct cc_node *root, cc_error_t *err)
+{
+  static const char *const sections[] = { "secrets", "configs" };
+  const cJSON *services = cJSON_GetObjectItemCaseSensitive (model, "services");
+
+  for (const cJSON *svc = services ? services->child : NULL; svc; svc = svc->next)
+    for (size_t s = 0; s < CC_N_ELEMENTS (sections); s++)
+      {
+        const cJSON *refs = cJSON_GetObjectItemCaseSensitive (svc, sections[s]);
+        for (const cJSON *r = refs ? refs->child : NULL; r; r = r->next)
+          if (refuse_external (n, model, root, sections[s], r, err) < 0)
+            return -1;
+      }
+  return 0;
+}

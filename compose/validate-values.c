@@ -6,6 +6,7 @@
    attacker's choosing in the container's files.  */
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <errno.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
@@ -628,6 +629,79 @@ check_healthcheck (const struct cc_node *root, const cJSON *svc, cc_error_t *err
   return 0;
 }
 
+/* A secret or config becomes a file at its target inside the container:
+   `..` there would put it beside the directory it names (a source called
+   `../../etc/passwd` gets /run/secrets/../../etc/passwd by default).  */
+static bool
+climbs (const char *path)
+{
+  for (const char *c = path; *c; c += strcspn (c, "/"), c += *c == '/')
+    if (strncmp (c, "..", 2) == 0 && (c[2] == '/' || c[2] == '\0'))
+      return true;
+  return false;
+}
+
+/* uid and gid are numbers, as Docker's API takes them: no name is looked
+   up in the image.  */
+static bool
+is_id (const char *s)
+{
+  char *end;
+  unsigned long long v;
+
+  if (! isdigit ((unsigned char)*s))
+    return false;
+  errno = 0;
+  v = strtoull (s, &end, 10);
+  return *end == '\0' && errno == 0 && v < 4294967295ULL;
+}
+
+static int
+check_file_ref (const struct cc_node *at, const char *svc, const char *section, const cJSON *ref, cc_error_t *err)
+{
+  static const char *const ids[] = { "uid", "gid" };
+  const char *target = cc_json_get_string (ref, "target");
+  const struct cc_node *key;
+
+  if (target && (climbs (target) || *target == '\0'))
+    {
+      cleanup_free char *q = quoted (target);
+      key = at->kind == CC_NODE_MAP ? cc_node_map_get (at, "target") : NULL;
+      return cc_error_at (err, key ? key : at, "service `%s`: %s target %s must be a path without `..`", svc, section,
+                          q);
+    }
+  for (size_t i = 0; i < CC_N_ELEMENTS (ids); i++)
+    {
+      const char *v = cc_json_get_string (ref, ids[i]);
+      if (v && ! is_id (v))
+        {
+          key = at->kind == CC_NODE_MAP ? cc_node_map_get (at, ids[i]) : NULL;
+          return cc_error_at (err, key ? key : at, "service `%s`: %s %s `%s` is not a number", svc, section, ids[i], v);
+        }
+    }
+  return 0;
+}
+
+static int
+check_file_refs (const struct cc_node *root, const cJSON *svc, cc_error_t *err)
+{
+  static const char *const sections[] = { "secrets", "configs" };
+
+  for (size_t s = 0; s < CC_N_ELEMENTS (sections); s++)
+    {
+      const cJSON *refs = cJSON_GetObjectItemCaseSensitive (svc, sections[s]);
+      const struct cc_node *list = cc_node_path (root, "services", svc->string, sections[s], NULL);
+      size_t i = 0;
+      for (const cJSON *r = refs ? refs->child : NULL; r; r = r->next, i++)
+        {
+          const struct cc_node *at = list && list->kind == CC_NODE_SEQ && i < list->len ? list->items[i] : root;
+          if (check_file_ref (at, svc->string, sections[s], r, err) < 0)
+            return -1;
+        }
+    }
+  return 0;
+}
+
 static int
 check_service_values (const cJSON *model, const struct cc_node *root, const cJSON *svc, cc_error_t *err)
 {
@@ -664,7 +738,7 @@ check_service_values (const cJSON *model, const struct cc_node *root, const cJSO
           return -1;
       }
   if (check_capabilities (root, svc, "cap_add", err) < 0 || check_capabilities (root, svc, "cap_drop", err) < 0
-      || check_stop_signal (root, svc, err) < 0)
+      || check_stop_signal (root, svc, err) < 0 || check_file_refs (root, svc, err) < 0)
     return -1;
   for (size_t i = 0; i < CC_N_ELEMENTS (value_rules); i++)
     if (check_value_rule (root, svc, &value_rules[i], err) < 0)

@@ -221,7 +221,7 @@ set_mounts (struct cc_runtime_spec *s, const struct cc_project *p, const struct 
     };
   s->n_mounts = n_specs;
   cc_vmount_specs_free (specs, n_specs);
-  return 0;
+  return cc_engine_file_mounts (s, p, svc, dir, err);
 }
 
 /* ---- limits and security ------------------------------------------------- */

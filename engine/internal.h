@@ -13,6 +13,13 @@
 /* The strings of a JSON array as an owned vector (never NULL).  */
 char **json_strv_of (const cJSON *arr);
 
+/* The service's secrets and configs as read-only binds appended to S's
+   mounts, each a copy with its owner and mode in CONTAINER_DIR/files
+   (secrets.c).  */
+struct cc_runtime_spec;
+int cc_engine_file_mounts (struct cc_runtime_spec *s, const struct cc_project *p, const struct cc_service *svc,
+                           const char *container_dir, cc_error_t *err);
+
 /* What a container's state entry is made of (see cc_engine_new_entry).  */
 struct cc_entry_info
 {

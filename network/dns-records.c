@@ -79,8 +79,24 @@ name_cmp (const void *a, const void *b)
   return c ? c : (x->member > y->member) - (x->member < y->member);
 }
 
+/* The containers that publish a port: only they are in a balancer, and
+   only their "serving" says anything (a container without one is never
+   balanced again after a start, so its flag may be stale).  */
+static char **
+balanced_containers (const cJSON *root)
+{
+  char **out = NULL;
+
+  for (const cJSON *net = cc_net_first (root, "networks"); net; net = net->next)
+    for (const cJSON *m = cc_net_first (net, "members"); m; m = m->next)
+      if (cJSON_GetArraySize (cJSON_GetObjectItemCaseSensitive (m, "ports")) > 0 && cc_json_get_string (m, "container")
+          && ! cc_strv_contains (out, cc_json_get_string (m, "container")))
+        cc_strv_append (&out, cc_json_get_string (m, "container"));
+  return out;
+}
+
 static void
-add_member (struct cc_dns_network *n, const cJSON *m)
+add_member (struct cc_dns_network *n, const cJSON *m, char *const *balanced)
 {
   cleanup_strv char **seen = NULL;
   const char *container = cc_json_get_string (m, "container");
@@ -95,7 +111,7 @@ add_member (struct cc_dns_network *n, const cJSON *m)
   mem->container = xstrdup (container);
   mem->fqdn = xasprintf ("%s.%s", container, n->full_name);
   mem->ip = ip;
-  mem->serving = cc_json_get_bool (m, "serving", true);
+  mem->serving = ! cc_strv_contains (balanced, container) || cc_json_get_bool (m, "serving", true);
   add_name (n, &seen, container, idx);
   add_name (n, &seen, cc_json_get_string (m, "hostname"), idx);
   /* A `run` container is no replica of its service (Docker Compose
@@ -109,7 +125,7 @@ add_member (struct cc_dns_network *n, const cJSON *m)
 }
 
 static void
-add_network (struct cc_dns_table *t, const cJSON *net)
+add_network (struct cc_dns_table *t, const cJSON *net, char *const *balanced)
 {
   const char *project = cc_json_get_string (net, "project") ?: "";
   const char *full = cc_json_get_string (net, "full_name");
@@ -122,7 +138,7 @@ add_network (struct cc_dns_table *t, const cJSON *net)
   n->full_name = lower_dup (full ? full : dflt);
   n->internal = cc_json_get_bool (net, "internal", false);
   for (const cJSON *m = cc_net_first (net, "members"); m; m = m->next)
-    add_member (n, m);
+    add_member (n, m, balanced);
   if (n->n_names)
     qsort (n->names, n->n_names, sizeof (*n->names), name_cmp);
 }
@@ -189,10 +205,11 @@ struct cc_dns_table *
 cc_dns_table_build (const cJSON *root, const char *project)
 {
   struct cc_dns_table *t = xzalloc (sizeof (*t));
+  cleanup_strv char **balanced = balanced_containers (root);
   size_t i = 0;
 
   for (const cJSON *net = cc_net_first (root, "networks"); net; net = net->next)
-    add_network (t, net);
+    add_network (t, net, balanced);
   for (const cJSON *net = cc_net_first (root, "networks"); net; net = net->next, i++)
     for (const cJSON *m = cc_net_first (net, "members"); m; m = m->next)
       {

@@ -111,8 +111,9 @@ struct cc_dns_member
   char *fqdn; /* "<container>.<network full name>", the PTR target */
   uint32_t ip;
   /* In the balancer of its published ports (the member's "serving",
-     network/endpoint.c): a replica starting, unhealthy or draining is
-     not answered, so DNS and the published port agree (issue 16).  */
+     network/endpoint.c), or publishing none: a replica starting,
+     unhealthy or draining is not answered, so DNS and the published
+     port agree (issue 16).  */
   bool serving;
 };
 

@@ -141,8 +141,8 @@ YAML
 
 # A SIGKILL at each step of a rolling update (lib/crash.h), stop-first,
 # then `up`: the wanted replicas of the new version, all serving, nothing
-# else; the same during a rollback; then a crash followed by `down`
-# leaves nothing.
+# else; a paused update resumed; the same crash during a rollback; then
+# a crash followed by `down` leaves nothing.
 test_a_crash_during_a_rolling_update_converges() {
   eng_setup lbcrash
   load_images busybox
@@ -156,7 +156,7 @@ services:
     tmpfs: [/www]
     volumes: [shared:/shared]
     environment: {VERSION: v0}
-    deploy: {replicas: 2, update_config: {order: stop-first, failure_action: rollback, monitor: "${MON:-0s}"}}
+    deploy: {replicas: 2, update_config: {order: stop-first, failure_action: "${FA:-rollback}", monitor: "${MON:-0s}"}}
     ports: ["8080:80"]
 volumes:
   shared:
@@ -188,6 +188,19 @@ YAML
     grep -q '^failed 0$' <<<"$out" || fail "step $step: failed connections: $out"
     [ "$(grep -v '^failed' <<<"$out" | grep -cv " v$v\$")" = 0 ] || fail "step $step: not all v$v: $out"
   done
+  # failure_action: pause stops half done and says so; the next `up`
+  # resumes.
+  sed -i "s/VERSION: v$v/VERSION: bad0/" compose.yaml
+  FA=pause MON=1s assert_exit 1 cc up -d
+  assert_contains "$OUT" "update paused" "up of a failing update"
+  out=$(lb 40 2)
+  [ "$(grep -v '^failed' <<<"$out" | awk '{print $2}' | sort -u | tr '\n' ' ')" = "bad0 v$v " ] ||
+    fail "not half updated after a pause: $out"
+  sed -i "s/VERSION: bad0/VERSION: v$((v + 1))/" compose.yaml
+  v=$((v + 1))
+  assert_exit 0 cc up -d
+  out=$(lb 40 2)
+  [ "$(grep -v '^failed' <<<"$out" | grep -cv " v$v\$")" = 0 ] || fail "not all v$v after resuming: $out"
   # The rollback path: a crash when an old replica is back, then `up`
   # of a good version converges; a crash when the new one left, then
   # `down` leaves nothing.  (monitor: the failing replica's exit is seen.)

@@ -484,19 +484,23 @@ test_lookup_leaves_out_what_may_not_answer (void **state)
   assert_null (cc_dns_reverse (t, cc_dns_table_scope (t, "/ns/web2"), 0x0a590103, eligible, NULL));
 }
 
-/* A replica out of the balancer (starting, unhealthy, draining: its
-   member's "serving" is false) is not answered, healthy or not, so DNS
-   and the published port agree (issue 16).  */
+/* A replica out of the balancer of its published port (starting,
+   unhealthy, draining: its member's "serving" is false) is not
+   answered, healthy or not, so DNS and the published port agree
+   (issue 16).  */
 static void
 test_lookup_leaves_out_what_does_not_serve (void **state)
 {
   static const char json[]
       = "{\"networks\":[{\"project\":\"app\",\"name\":\"front\",\"members\":["
-        "{\"container\":\"app-web-1\",\"service\":\"web\",\"ip\":\"10.89.0.2\",\"netns\":\"/ns/w1\"},"
+        "{\"container\":\"app-web-1\",\"service\":\"web\",\"ip\":\"10.89.0.2\",\"netns\":\"/ns/w1\","
+        "\"ports\":[{}]},"
         "{\"container\":\"app-web-2\",\"service\":\"web\",\"ip\":\"10.89.0.3\",\"netns\":\"/ns/w2\","
-        "\"serving\":false},"
+        "\"ports\":[{}],\"serving\":false},"
         "{\"container\":\"app-web-3\",\"service\":\"web\",\"ip\":\"10.89.0.4\",\"netns\":\"/ns/w3\","
-        "\"serving\":true}]}]}";
+        "\"ports\":[{}],\"serving\":true},"
+        "{\"container\":\"app-db-1\",\"service\":\"db\",\"ip\":\"10.89.0.5\",\"netns\":\"/ns/db\","
+        "\"serving\":false}]}]}";
   cleanup_cjson cJSON *st = NULL;
   cleanup_dns_table struct cc_dns_table *t = NULL;
   uint32_t a[16];
@@ -511,6 +515,8 @@ test_lookup_leaves_out_what_does_not_serve (void **state)
   assert_true (a[0] == 0x0a590002 && a[1] == 0x0a590004);
   assert_int_equal (look (t, "/ns/w1", "app-web-2", a, &n), CC_DNS_DOWN);
   assert_null (cc_dns_reverse (t, cc_dns_table_scope (t, "/ns/w1"), 0x0a590003, eligible, NULL));
+  /* No published port: in no balancer, its flag says nothing.  */
+  assert_int_equal (look (t, "/ns/w1", "db", a, &n), CC_DNS_FOUND);
 }
 
 static void

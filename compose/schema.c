@@ -86,9 +86,11 @@ static TABLE (resources_table, "resources", resources_keys);
 
 static const struct cc_schema_key restart_policy_keys[] = {
   FN ("condition", cc_norm_key_restart_condition),
-  KEY ("delay", DURATION),
+  /* The engine restarts at once, with the monitor's back-off, as
+     Docker Compose without Swarm does.  */
+  SWARM ("delay", DURATION),
   KEY ("max_attempts", INT),
-  KEY ("window", DURATION),
+  SWARM ("window", DURATION),
 };
 static TABLE (restart_policy_table, "restart_policy", restart_policy_keys);
 
@@ -109,8 +111,8 @@ static const struct cc_schema_key deploy_keys[] = {
   /* How a failed update brings replaced replicas back (engine/rolling.c).  */
   SUB ("rollback_config", OBJECT, rollback_config_table),
   SUB ("resources", OBJECT, resources_table),
-  /* The engine applies `restart:`; deploy's own policy is not wired yet.  */
-  NOT_YET_SUB ("restart_policy", OBJECT, restart_policy_table),
+  /* `restart:` when that is absent (engine/container.c).  */
+  SUB ("restart_policy", OBJECT, restart_policy_table),
   SWARM ("placement", ANY),
   SWARM ("endpoint_mode", STRING),
 };

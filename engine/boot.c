@@ -57,12 +57,26 @@ is_live (const char *status)
   return false;
 }
 
+/* `restart:`, else deploy.restart_policy's condition `any` (its
+   default), which the engine runs as `always` (engine/container.c).  */
+static const char *
+restart_of (const cJSON *config)
+{
+  const cJSON *policy
+      = cJSON_GetObjectItemCaseSensitive (cJSON_GetObjectItemCaseSensitive (config, "deploy"), "restart_policy");
+  const char *condition = cc_json_get_string (policy, "condition");
+
+  if (cc_json_get_string (config, "restart") || ! cJSON_IsObject (policy))
+    return cc_json_get_string (config, "restart");
+  return condition == NULL || strcmp (condition, "any") == 0 ? "always" : NULL;
+}
+
 /* Docker's restart manager at daemon start: `always` once started,
    `unless-stopped` unless stopped by hand.  */
 static bool
 comes_back (const char *name, const cJSON *entry)
 {
-  const char *restart = cc_json_get_string (cJSON_GetObjectItemCaseSensitive (entry, "config"), "restart");
+  const char *restart = restart_of (cJSON_GetObjectItemCaseSensitive (entry, "config"));
   cleanup_free char *status = NULL;
 
   if (restart == NULL || cc_json_get_bool (entry, "oneoff", false))

@@ -290,6 +290,25 @@ static const enum cc_restart_policy restart_policies[] = {
   [CC_RESTART_MODE_UNLESS_STOPPED] = CC_RESTART_UNLESS_STOPPED,
 };
 
+/* deploy.restart_policy, as Docker Compose maps it when `restart:` is
+   absent: none -> no, on-failure -> on-failure[:max_attempts], any (the
+   default) -> always.  */
+static const enum cc_restart_policy condition_policies[] = {
+  [CC_CONDITION_NONE] = CC_RESTART_NO,
+  [CC_CONDITION_ON_FAILURE] = CC_RESTART_ON_FAILURE,
+  [CC_CONDITION_ANY] = CC_RESTART_ALWAYS,
+};
+
+static void
+set_deploy_restart (struct cc_runtime_spec *s, const struct cc_service *svc)
+{
+  int64_t attempts = svc->deploy.restart_policy.max_attempts;
+
+  s->restart = condition_policies[svc->deploy.restart_policy.condition];
+  if (s->restart == CC_RESTART_ON_FAILURE && attempts > 0)
+    s->restart_max = (int)(attempts < (1 << 30) ? attempts : 1 << 30);
+}
+
 static int
 set_lifecycle (struct cc_runtime_spec *s, const struct cc_service *svc, const struct cc_image_config *cfg,
                cc_error_t *err)
@@ -305,6 +324,8 @@ set_lifecycle (struct cc_runtime_spec *s, const struct cc_service *svc, const st
       s->restart = restart_policies[svc->restart.mode];
       s->restart_max = (int)svc->restart.max_retries;
     }
+  else if (svc->deploy.restart_policy.set)
+    set_deploy_restart (s, svc);
   s->log_max_size = svc->log_max_size;
   s->log_max_file = (int)svc->log_max_file;
   return 0;

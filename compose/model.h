@@ -137,6 +137,7 @@ const char *cc_node_kind_name (const struct cc_node *n);
 
 /* normalize-service.c: the custom keys of a service.  */
 int cc_norm_service_environment (struct cc_norm *n, const struct cc_node *svc, cJSON *out, cc_error_t *err);
+int cc_norm_service_labels (struct cc_norm *n, const struct cc_node *svc, cJSON *out, cc_error_t *err);
 int cc_norm_key_ports (struct cc_norm *n, const struct cc_schema_key *k, const struct cc_node *v, cJSON *parent,
                        cc_error_t *err);
 int cc_norm_key_volumes (struct cc_norm *n, const struct cc_schema_key *k, const struct cc_node *v, cJSON *parent,

@@ -313,6 +313,38 @@ cc_norm_service_environment (struct cc_norm *n, const struct cc_node *svc, cJSON
   return 0;
 }
 
+/* label_file: KEY=VALUE lines as an env file has them, under the
+   service's own `labels:`, which win (as Docker Compose resolves them).  */
+int
+cc_norm_service_labels (struct cc_norm *n, const struct cc_node *svc, cJSON *out, cc_error_t *err)
+{
+  const cJSON *files = cJSON_GetObjectItemCaseSensitive (out, "label_file");
+  const struct cc_node *at = svc->kind == CC_NODE_MAP ? cc_node_map_get (svc, "label_file") : NULL;
+  cJSON *labels = cJSON_GetObjectItemCaseSensitive (out, "labels");
+  size_t i = 0;
+
+  for (const cJSON *f = files ? files->child : NULL; f; f = f->next, i++)
+    {
+      cleanup_free char *path = cc_resolve_host_path (f->valuestring, n->project_dir);
+      const struct cc_node *fn = at && at->kind == CC_NODE_SEQ && i < at->len ? at->items[i] : at;
+      cleanup_strv char **vars = NULL;
+      if (cc_envfile_parse (path, false, n->env, &vars, err) < 0)
+        return fn ? cc_error_relocate (err, fn, "label_file") : -1;
+      if (labels == NULL)
+        labels = cJSON_AddObjectToObject (out, "labels");
+      for (char **e = vars; e && *e; e++)
+        {
+          char *eq = strchr (*e, '=');
+          cleanup_free char *key = eq ? xstrndup (*e, (size_t)(eq - *e)) : xstrdup (*e);
+          if (! cJSON_GetObjectItemCaseSensitive (labels, key))
+            cc_json_set_string (labels, key, eq ? eq + 1 : "");
+        }
+    }
+  if (labels)
+    cc_json_sort_keys (labels);
+  return 0;
+}
+
 /* ---- dependencies, networks, hosts --------------------------------- */
 
 static const struct cc_schema_key dependency_keys[] = {

@@ -232,7 +232,9 @@ norm_map_of (struct cc_norm *n, const struct cc_schema_key *key, const struct cc
         n->service = v->keys[i]->value;
       if (cc_norm_object (n, key->sub, v->items[i], &o, err) < 0)
         return -1;
-      if (key->sub == &cc_schema_service && cc_norm_service_environment (n, v->items[i], o, err) < 0)
+      if (key->sub == &cc_schema_service
+          && (cc_norm_service_environment (n, v->items[i], o, err) < 0
+              || cc_norm_service_labels (n, v->items[i], o, err) < 0))
         {
           cJSON_Delete (o);
           return -1;

@@ -170,7 +170,7 @@ static const struct cc_schema_key service_keys[] = {
   KEY ("init", BOOL),
   NOT_YET ("ipc", STRING),
   NOT_YET ("isolation", STRING),
-  NOT_YET ("label_file", STRING_LIST),
+  KEY ("label_file", STRING_LIST),
   KEY ("labels", MAPPING),
   FN ("links", cc_norm_key_links),
   SUB ("logging", OBJECT, logging_table),

@@ -2,7 +2,8 @@
 # A service's secrets and configs (issue 15): each source (file,
 # environment, content) reaches the container as a read-only file with
 # the owner and mode asked for, a service sees only its own, and nothing
-# hostile in a compose file gets past them.
+# hostile in a compose file gets past them.  The same `up` shows
+# label_file's labels.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/engine-helpers.bash"
 
@@ -25,6 +26,8 @@ services:
     image: busybox:1.35
     command: ["sleep", "60"]
     configs: [ccfg]
+    label_file: [./b.labels]
+    labels: {lb.own: own, lb.both: own}
 secrets:
   fsec: {file: ./fsec.txt}
   esec: {environment: SEC_TEST_VALUE}
@@ -36,6 +39,7 @@ YAML
   cd "$WORK/sec"
   printf 'from-file' >fsec.txt
   printf 'conf-file' >app.conf
+  printf 'lb.both=file\nlb.file=file\n' >b.labels
   SEC_TEST_VALUE=from-env assert_exit 0 cc up -d
   local x="cc exec -T a"
   assert_exit 0 $x sh -c 'for f in /run/secrets/fsec /run/secrets/custom /ccfg /etc/app.conf /rel.conf; do
@@ -56,6 +60,12 @@ YAML
   assert_contains "$OUT" "No such file"
   assert_contains "$OUT" "inline value"
   assert_exit 1 cc exec -T b cat /etc/app.conf
+  # label_file under the service's own labels, which win.
+  assert_exit 0 cc ps --format json b
+  assert_contains "$OUT" "lb.both=own"
+  assert_contains "$OUT" "lb.file=file"
+  assert_contains "$OUT" "lb.own=own"
+  assert_not_contains "$OUT" "lb.both=file"
   # Everything goes with the containers.
   assert_exit 0 cc down -t 0
   local left

@@ -158,6 +158,9 @@ def main():
     # What `build:` keys build from (a dry run reads it, builds nothing).
     with open(os.path.join(work, "Dockerfile"), "w") as fh:
         fh.write("FROM scratch\n")
+    # What label_file reads.
+    with open(os.path.join(work, "l.env"), "w") as fh:
+        fh.write("keys.l=1\n")
     listed = {r[0] for r in rows}
     failures += [f"{k}: a key of the spec without a row in {table}" for k in spec if k not in listed]
     failures += [f"{k}: not a key of the spec ({spec_keys})" for k in sorted(listed - set(spec))]

@@ -125,7 +125,7 @@ static const struct cc_schema_key logging_keys[] = {
 static TABLE (logging_table, "logging", logging_keys);
 
 static const struct cc_schema_key service_keys[] = {
-  NOT_YET ("annotations", MAPPING),
+  KEY ("annotations", MAPPING),
   NOT_YET ("attach", BOOL),
   FN ("build", cc_norm_key_build),
   NOT_YET ("blkio_config", ANY),

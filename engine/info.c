@@ -169,19 +169,36 @@ publishers (const char *project, const char *name, const cJSON *config)
   return out;
 }
 
-/* The service's labels as `docker ps --format json` prints them:
+/* NAME=VALUE pairs as `docker ps --format json` prints labels:
    "k=v,k2=v2", sorted by name.  */
 static char *
-labels_of (const char *name, const cJSON *config)
+pairs_text (const struct cc_kv_list *l)
 {
-  cleanup_service struct cc_service *svc = NULL;
   cleanup_strv char **pairs = xzalloc (sizeof (char *));
 
-  if (cc_service_new (name, config, NULL, &svc, NULL) < 0)
-    return xstrdup ("");
-  for (size_t i = 0; i < svc->labels.n; i++)
-    cc_strv_push (&pairs, xasprintf ("%s=%s", svc->labels.items[i].name, svc->labels.items[i].value ?: ""));
+  for (size_t i = 0; i < l->n; i++)
+    cc_strv_push (&pairs, xasprintf ("%s=%s", l->items[i].name, l->items[i].value ?: ""));
   return cc_strv_join (pairs, ",");
+}
+
+/* The service's labels and annotations, as its container was made with
+   them (the config its state entry keeps).  */
+static void
+set_labels (cJSON *o, const char *name, const cJSON *config)
+{
+  cleanup_service struct cc_service *svc = NULL;
+  cleanup_free char *labels = NULL, *annotations = NULL;
+
+  if (cc_service_new (name, config, NULL, &svc, NULL) < 0)
+    {
+      cc_json_set_string (o, "Labels", "");
+      cc_json_set_string (o, "Annotations", "");
+      return;
+    }
+  labels = pairs_text (&svc->labels);
+  annotations = pairs_text (&svc->annotations);
+  cc_json_set_string (o, "Labels", labels);
+  cc_json_set_string (o, "Annotations", annotations);
 }
 
 static char *
@@ -198,7 +215,7 @@ cJSON *
 cc_engine_container_info (const char *project, const char *name, const cJSON *entry)
 {
   cleanup_cjson cJSON *rt = NULL;
-  cleanup_free char *status = NULL, *command = NULL, *labels = NULL;
+  cleanup_free char *status = NULL, *command = NULL;
   const cJSON *config = cJSON_GetObjectItemCaseSensitive (entry, "config");
   const char *state = "missing", *health = NULL;
   cJSON *o = cJSON_CreateObject ();
@@ -214,8 +231,7 @@ cc_engine_container_info (const char *project, const char *name, const cJSON *en
   cc_json_set_string (o, "Name", name);
   cc_json_set_string (o, "Image", cc_json_get_string (entry, "image"));
   cc_json_set_string (o, "Command", command);
-  labels = labels_of (name, config);
-  cc_json_set_string (o, "Labels", labels);
+  set_labels (o, name, config);
   cc_json_set_string (o, "Project", project);
   cc_json_set_string (o, "Service", cc_json_get_string (entry, "service"));
   cc_json_set_int (o, "Number", cc_json_get_int (entry, "number", 1));

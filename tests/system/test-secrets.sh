@@ -3,7 +3,7 @@
 # environment, content) reaches the container as a read-only file with
 # the owner and mode asked for, a service sees only its own, and nothing
 # hostile in a compose file gets past them.  The same `up` shows
-# label_file's labels.
+# label_file's labels and the annotations.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/engine-helpers.bash"
 
@@ -28,6 +28,7 @@ services:
     configs: [ccfg]
     label_file: [./b.labels]
     labels: {lb.own: own, lb.both: own}
+    annotations: {an.b: two, an.a: one}
 secrets:
   fsec: {file: ./fsec.txt}
   esec: {environment: SEC_TEST_VALUE}
@@ -66,6 +67,7 @@ YAML
   assert_contains "$OUT" "lb.file=file"
   assert_contains "$OUT" "lb.own=own"
   assert_not_contains "$OUT" "lb.both=file"
+  assert_contains "$OUT" '"Annotations":"an.a=one,an.b=two"'
   # Everything goes with the containers.
   assert_exit 0 cc down -t 0
   local left

@@ -2,11 +2,13 @@
    level after its dependencies' conditions hold, as `up` does.  */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "engine/engine.h"
 #include "engine/internal.h"
 #include "lib/cleanup.h"
 #include "lib/json.h"
+#include "lib/log.h"
 #include "lib/strv.h"
 #include "lib/xalloc.h"
 #include "runtime/runtime.h"
@@ -35,6 +37,14 @@ wait_dependencies (const struct cc_project *p, const cJSON *state, const char *s
   return 0;
 }
 
+static bool
+runtime_has (const char *name)
+{
+  cleanup_free char *path = cc_runtime_state_path (name);
+
+  return access (path, F_OK) == 0;
+}
+
 static int
 start_levels (const struct cc_project *p, const cJSON *state, char *const *names, cc_error_t *err)
 {
@@ -53,6 +63,22 @@ start_levels (const struct cc_project *p, const cJSON *state, char *const *names
         const char *service = cc_json_get_string (e, "service");
         if (cc_json_get_int (e, "level", 0) != l)
           continue;
+        /* The old version a rolling update replaced, kept only for a
+           rollback (rolling.c): after a crash, starting it would serve
+           the old version beside the new; the next `up` finishes.  */
+        if (cc_json_get_bool (e, "retired", false))
+          {
+            cc_engine_progress ("Container", *n, "Retired by an update (`up` finishes it)");
+            continue;
+          }
+        /* Recorded but never made: a command was killed between the
+           two (apply.c and rolling.c record a container, then create it);
+           `up` makes it.  */
+        if (! runtime_has (*n))
+          {
+            cc_warn ("container `%s` was never created (an interrupted command): `ccompose up` creates it", *n);
+            continue;
+          }
         if (p && service && wait_dependencies (p, state, service, err) < 0)
           return -1;
         if (cc_runtime_start (*n, err) < 0)

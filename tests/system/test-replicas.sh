@@ -143,6 +143,15 @@ YAML
 # then `up`: the wanted replicas of the new version, all serving, nothing
 # else; a paused update resumed; the same crash during a rollback; then
 # a crash followed by `down` leaves nothing.
+# The replicas the state marks retired that run.
+retired_running() {
+  local n
+  for n in $(python3 -c 'import json,sys; c=json.load(open(sys.argv[1]))["containers"]
+print(" ".join(k for k, v in c.items() if v.get("retired")))' "$CCOMPOSE_STATE_DIR/projects/lbcrash/state.json"); do
+    [ "$(rt_status "$n")" = running ] && echo "$n"
+  done
+}
+
 test_a_crash_during_a_rolling_update_converges() {
   eng_setup lbcrash
   load_images busybox
@@ -164,7 +173,7 @@ YAML
   cd "$WORK/lbcrash"
   assert_exit 0 cc up -d
   sed -i 's/VERSION: v0/VERSION: v1/' compose.yaml
-  local trace steps step left v=1 out
+  local trace steps step left v=1 out before
   trace=$(CCOMPOSE_CRASH_TRACE=1 cc up -d 2>&1)
   steps=$(sed -n 's/^crash-point \([0-9]*\) roll .*/\1/p' <<<"$trace" | head -3)
   left=$(sed -n 's/^crash-point \([0-9]*\) roll left.*/\1/p' <<<"$trace" | head -1)
@@ -181,6 +190,11 @@ YAML
     # Killed just after an old replica left the balancer: it still runs,
     # and DNS no longer answers it.
     [ "$step" = "$left" ] && dns_agrees
+    # `start` brings back what the crash stopped, but never a replica
+    # the update retired (the old version, kept only for a rollback).
+    before=$(retired_running)
+    cc start >/dev/null 2>&1 || fail "step $step: start: $(cc start 2>&1)"
+    [ "$(retired_running)" = "$before" ] || fail "step $step: start brought back a retired replica: $(cc ps -a)"
     assert_exit 0 cc up -d
     [ "$(cc ps -q | wc -l)" = 2 ] || fail "step $step: not two replicas: $(cc ps -a)"
     wait_for 15 "step $step: two backends" backends 2

@@ -772,6 +772,48 @@ levels_release (struct levels *l)
 
 #define cleanup_levels_list __attribute__ ((cleanup (levels_release)))
 
+/* How many `network_mode: service:` hops lead from SERVICE to a service
+   with a network namespace of its own (bounded: a cycle is the
+   validator's to refuse).  */
+static size_t
+netns_depth (const struct cc_project *p, const char *service)
+{
+  const struct cc_service *s = cc_project_service (p, service);
+  size_t d = 0;
+
+  while (s && s->network_mode == CC_NETWORK_MODE_SERVICE && d <= p->view->n_services)
+    {
+      d++;
+      s = cc_project_service (p, s->network_mode_target);
+    }
+  return d;
+}
+
+/* A container in another service's network namespace joins it when it
+   is created, so it is created in a round after that service's
+   container; the rest at once.  */
+static int
+create_rounds (struct up *u, char *const *all, cc_error_t *err)
+{
+  bool more = true;
+
+  for (size_t depth = 0; more; depth++)
+    {
+      cleanup_strv char **round = xzalloc (sizeof (char *));
+      more = false;
+      for (char *const *n = all; *n; n++)
+        {
+          size_t d = netns_depth (u->p, action_for (u, *n)->service);
+          if (d == depth)
+            cc_strv_append (&round, *n);
+          more |= d > depth;
+        }
+      if (*round && cc_engine_run_parallel (round, u->o->parallel, container_job, u, err) < 0)
+        return -1;
+    }
+  return 0;
+}
+
 static int
 create_all (struct up *u, struct levels *l, cc_error_t *err)
 {
@@ -790,7 +832,7 @@ create_all (struct up *u, struct levels *l, cc_error_t *err)
   if (*all == NULL)
     return 0;
   t0 = cc_engine_now_ms ();
-  ret = cc_engine_run_parallel (all, u->o->parallel, container_job, u, err);
+  ret = create_rounds (u, all, err);
   u->t.create += cc_engine_now_ms () - t0;
   return ret;
 }

@@ -266,6 +266,21 @@ set_ulimits (struct cc_runtime_spec *s, const struct cc_service *svc, cc_error_t
   return 0;
 }
 
+/* Docker's defaults for a container in a network namespace of its own,
+   unless the service sets them: a non-root process may bind port 80 and
+   send ICMP echo (moby's daemon/oci_linux.go, WithSysctls).  */
+static const struct cc_kv netns_sysctls[] = {
+  { .name = "net.ipv4.ip_unprivileged_port_start", .value = "0" },
+  { .name = "net.ipv4.ping_group_range", .value = "0 2147483647" },
+};
+
+static bool
+owns_netns (const struct cc_service *svc)
+{
+  return svc->network_mode == CC_NETWORK_MODE_DEFAULT || svc->network_mode == CC_NETWORK_MODE_BRIDGE
+         || svc->network_mode == CC_NETWORK_MODE_NONE;
+}
+
 static void
 set_security (struct cc_runtime_spec *s, const struct cc_service *svc)
 {
@@ -279,6 +294,9 @@ set_security (struct cc_runtime_spec *s, const struct cc_service *svc)
   for (size_t i = 0; i < svc->sysctls.n; i++)
     if (svc->sysctls.items[i].value)
       cc_strv_push (&s->sysctls, xasprintf ("%s=%s", svc->sysctls.items[i].name, svc->sysctls.items[i].value));
+  for (size_t i = 0; owns_netns (svc) && i < CC_N_ELEMENTS (netns_sysctls); i++)
+    if (cc_kv_get (&svc->sysctls, netns_sysctls[i].name) == NULL)
+      cc_strv_push (&s->sysctls, xasprintf ("%s=%s", netns_sysctls[i].name, netns_sysctls[i].value));
 }
 
 /* ---- lifecycle: stop, restart, healthcheck, logs ---------------------------- */

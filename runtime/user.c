@@ -139,7 +139,9 @@ cc_user_resolve_text (const char *spec, const char *passwd, const char *group, s
       return -1;
     }
   add_group (out, out->gid);
-  if (pw)
+  /* runc's GetExecUser, as Docker runs it: the groups that list the user
+     only when `user:` names no group; `1000:1000` gets that group alone.  */
+  if (pw && grp == NULL)
     add_member_groups (out, group, pw[0]);
   return 0;
 }

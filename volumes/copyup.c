@@ -140,6 +140,17 @@ open_in_layer (int root, const char *target)
   return (int)syscall (SYS_openat2, root, target, &how, sizeof (how));
 }
 
+/* The volume takes the owner and mode of the image's directory (the
+   topmost layer's) as Docker's copyOwnership does: a `user: app`
+   service can write to a volume mounted on its own directory.  */
+static int
+take_owner (int dst, const struct stat *st, const char *what, cc_error_t *err)
+{
+  if (fchown (dst, st->st_uid, st->st_gid) < 0 || fchmod (dst, st->st_mode & 07777) < 0)
+    return cc_error_make (err, errno, "set the owner and mode of volume `%s`", what);
+  return 0;
+}
+
 /* The image's directory TARGET, merged over the layers bottom to top, is
    copied into an empty volume directory DATA (WHAT names it in errors).
    Paths inside a layer resolve with RESOLVE_IN_ROOT, so a layer's symlink
@@ -149,6 +160,8 @@ cc_volume_copy_up_into (const char *data, const char *what, char *const *layers,
 {
   cleanup_free char *clean = cc_path_clean (target);
   cleanup_close int dst = -1;
+  struct stat top;
+  bool found = false;
   size_t n = 0;
 
   if (! is_empty_dir (data))
@@ -167,10 +180,13 @@ cc_volume_copy_up_into (const char *data, const char *what, char *const *layers,
       src = open_in_layer (root, clean);
       if (src < 0)
         continue;
+      if (fstat (src, &top) < 0)
+        return cc_error_make (err, errno, "stat `%s` in the image", target);
+      found = true;
       if (copy_tree (src, dst, err) < 0)
         return cc_error_wrap (err, "copy `%s` from the image into volume `%s`", target, what);
     }
-  return 0;
+  return found ? take_owner (dst, &top, what, err) : 0;
 }
 
 int

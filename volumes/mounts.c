@@ -78,6 +78,8 @@ use_volume (const char *name, const char *container, const struct cc_vmount *m, 
   return 0;
 }
 
+static const char *const tmpfs_defaults[] = { "nosuid", "nodev", "noexec" };
+
 static int
 attach_one (const char *container, const char *container_dir, const struct cc_vmount *m, int index, char *const *layers,
             struct cc_vmount_spec **out, size_t *n, cc_error_t *err)
@@ -90,6 +92,10 @@ attach_one (const char *container, const char *container_dir, const struct cc_vm
   switch (m->type)
     {
     case CC_VMOUNT_TMPFS:
+      /* Docker's defaults for every tmpfs of a container, first so that
+         the service's own options (`exec`, `dev`...) override them.  */
+      for (size_t i = 0; i < CC_N_ELEMENTS (tmpfs_defaults); i++)
+        cc_strv_append (&opts, tmpfs_defaults[i]);
       if (m->tmpfs_size > 0)
         cc_strv_push (&opts, xasprintf ("size=%lld", (long long)m->tmpfs_size));
       if (m->has_tmpfs_mode)

@@ -288,6 +288,9 @@ test_user_resolution (void **state)
   cc_user_release (&u);
   assert_int_equal (cc_user_resolve_text ("1000:extra", passwd, group, &u, &err), 0);
   assert_int_equal (u.gid, 2000);
+  /* A group given: no supplementary groups from the group file.  */
+  assert_int_equal (u.n_groups, 1);
+  assert_int_equal (u.groups[0], 2000);
   cc_user_release (&u);
   assert_int_equal (cc_user_resolve_text ("4242:99", passwd, group, &u, &err), 0);
   assert_int_equal (u.uid, 4242);

@@ -287,8 +287,12 @@ test_attach_records_users (void **state)
   assert_string_equal (specs[2].options[0], "ro");
   assert_string_equal (specs[2].options[1], "create_host_path");
   assert_string_equal (specs[3].type, "tmpfs");
-  assert_string_equal (specs[3].options[0], "size=4096");
-  assert_string_equal (specs[3].options[1], "mode=1777");
+  /* Docker's nosuid, nodev, noexec first: the service's options override them.  */
+  assert_string_equal (specs[3].options[0], "nosuid");
+  assert_string_equal (specs[3].options[1], "nodev");
+  assert_string_equal (specs[3].options[2], "noexec");
+  assert_string_equal (specs[3].options[3], "size=4096");
+  assert_string_equal (specs[3].options[4], "mode=1777");
   cc_vmount_specs_free (specs, n);
   assert_string_equal ((seed = read_volume ("p_data", "seed")), "from-image");
   assert_string_equal (first_user ("p_data"), "p-web-1");

@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# Issue 15: what containers observe, the same under ccompose as under
+# Docker Compose.  One project (diff-docker/compose.yaml), one image
+# (diff-docker/image.py: the busybox sample plus a user, groups, a
+# directory of the user's and the probe) loaded into both; every service
+# runs diff-docker/probe, which prints its environment, ids and groups,
+# hostname, hosts and resolv.conf, mounts and their options, volume
+# owners and modes, sysctls.  Debian's docker-compose (1.29) drives a
+# dockerd in a throwaway network namespace with private roots
+# (dockerd.bash); ccompose runs in the same namespace.
+#
+# Normalisation, applied to both sides before comparing: a default
+# hostname (Docker's 12 hex digits of the container id) becomes <ID>
+# once checked to be 12 hex digits on both sides; IPv4 addresses become
+# <IP>; container and project names <CTR>; Docker 20.10's `fe00::0` and
+# `ff00::0` in /etc/hosts are today's engine's `fe00::` and `ff00::`.
+# Nothing else is rewritten.  ccompose reads a host resolv.conf of the
+# test's own (a loopback nameserver: nothing leaves the machine), so
+# only the shape of resolv.conf is compared: addresses are <IP>.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/engine-helpers.bash"
+. "$(dirname "$0")/dockerd.bash"
+
+DIR=$TOP/tests/system/diff-docker
+DOCKER_NS=ccdd-$$
+DOCKER_RUN=/run/ccdd-$$
+DOCKER_LIB=/var/lib/ccdd-$$
+DOCKER_SOCK=/run/ccdd-$$.sock
+DOCKER_CGROUP=ccdd-docker-$$
+DOCKER_READY=
+DOCKER_WHY=
+LAYOUT=/tmp/ccdd-image-$$
+SERVICES=(root ids named domain hostnet shared)
+
+docker_up() {
+  [ "$(id -u)" = 0 ] || { DOCKER_WHY="needs root"; return; }
+  command -v dockerd >/dev/null && command -v docker-compose >/dev/null ||
+    docker_install docker.io docker-compose >/dev/null ||
+    { DOCKER_WHY="docker.io and docker-compose cannot be installed"; return; }
+  [ -d "$TOP/samples/images/out/busybox" ] || "$TOP/samples/images/build" busybox >/dev/null 2>&1 ||
+    { DOCKER_WHY="cannot build the busybox sample image"; return; }
+  python3 "$DIR/image.py" "$TOP/samples/images/out/busybox" "$LAYOUT" "$DIR/probe" ccdiff:1 ||
+    { DOCKER_WHY="cannot write the test image"; return; }
+  ip netns add "$DOCKER_NS" || { DOCKER_WHY="ip netns add $DOCKER_NS failed"; return; }
+  ip -n "$DOCKER_NS" link set lo up
+  dockerd_snapshot "/tmp/ccdd-$$.before"
+  dockerd_start "$DOCKER_NS" || { DOCKER_WHY="dockerd did not start: $(dockerd_why)"; return; }
+  local changes=() args=() c
+  mapfile -t changes < <(oci_rootfs "$LAYOUT" "$DOCKER_RUN/ccdiff.tar")
+  for c in "${changes[@]}"; do args+=(--change "$c"); done
+  docker_cli import "${args[@]}" "$DOCKER_RUN/ccdiff.tar" ccdiff:1 >/dev/null ||
+    { DOCKER_WHY="docker import of the test image failed"; return; }
+  DOCKER_READY=1
+}
+
+docker_down() {
+  [ -z "$DOCKER_READY" ] || dc down -v -t 0 >/dev/null 2>&1
+  docker_cli ps -aq 2>/dev/null | xargs -r docker_cli rm -f >/dev/null 2>&1
+  dockerd_stop
+  dockerd_cleanup
+  ip netns del "$DOCKER_NS" 2>/dev/null
+  rm -rf "/tmp/ccdd-$$.before" "$LAYOUT"
+  return 0
+}
+
+need_docker() { [ -n "$DOCKER_READY" ] || skip "$DOCKER_WHY"; }
+
+# docker-compose on the private dockerd, project ccdd.
+dc() { (cd "$DIR" && DOCKER_HOST=unix://$DOCKER_SOCK timeout 120 docker-compose -p ccdd "$@"); }
+# ccompose, project ccdd.
+ccp() { (cd "$DIR" && cc -p ccdd "$@"); }
+
+# A service's log through the docker client: docker-compose's own
+# `logs` takes seconds a call (Python).
+dc_logs() { docker_cli logs "ccdd_$1_1" 2>&1; }
+cc_logs() { ccp logs --no-color --no-log-prefix "$1" 2>/dev/null; }
+
+# probe_out TOOL SERVICE: the probe's output once it is complete.
+probe_out() {
+  local out
+  out=$("$1" "$2") || return 1
+  case $out in *"== end"*) sed -n '/^== env$/,$p' <<<"$out" ;; *) return 1 ;; esac
+}
+
+# normalise HOSTNAME: the rules of the header, on stdin.
+normalise() {
+  sed -E -e "s/\b$1\b/<ID>/g" -e 's/\b([0-9]{1,3}\.){3}[0-9]{1,3}\b/<IP>/g' \
+    -e 's/ccdd[-_][a-z]+[-_][0-9]+/<CTR>/g' -e 's/^(fe00|ff00)::0 /\1:: /'
+}
+
+# observe TOOL OUTDIR: every service's normalised probe output.
+observe() {
+  local tool=$1 out=$2 s text host
+  mkdir -p "$out"
+  for s in "${SERVICES[@]}"; do
+    wait_for 30 "$tool: $s's probe" probe_out "$tool" "$s"
+    text=$(probe_out "$tool" "$s")
+    host=$(sed -n 's/^hostname //p' <<<"$text")
+    printf '%s\n' "$host" >"$out/$s.hostname"
+    [[ $host =~ ^[0-9a-f]{12}$ ]] || host='<none>'
+    printf '%s\n' "$text" | normalise "$host" >"$out/$s"
+  done
+}
+
+# section FILE NAME: one section of a probe's output.
+section() { awk -v s="== $2" '$0 == s { on = 1; next } /^== / { on = 0 } on' "$1"; }
+
+# same SERVICE SECTION...: the two sides agree on these sections.
+same() {
+  local s=$1 sec d
+  shift
+  for sec in "$@"; do
+    d=$(diff -u <(section "$WORK/docker/$s" "$sec") <(section "$WORK/ccompose/$s" "$sec")) ||
+      fail "$s: $sec differs from Docker's (- docker, + ccompose):
+$d"
+  done
+}
+
+# Both sides up once; the checks below read what the probes printed.
+test_containers_observe_what_docker_shows() {
+  need_docker
+  local t0=$SECONDS
+  eng_setup "ccdd-$$"
+  assert_exit 0 "$CCOMPOSE" image load -i "$LAYOUT"
+  echo "nameserver 127.0.0.1" >"$WORK/resolv.conf"
+  export CCOMPOSE_RESOLV_CONF=$WORK/resolv.conf
+  assert_exit 0 dc up -d
+  echo "# $((SECONDS - t0)) s: docker-compose up" >&2
+  defer "cd '$DIR' && DOCKER_HOST=unix://$DOCKER_SOCK docker-compose -p ccdd down -v -t 0 >/dev/null 2>&1"
+  assert_exit 0 ccp up -d
+  echo "# $((SECONDS - t0)) s: ccompose up" >&2
+  observe dc_logs "$WORK/docker"
+  observe cc_logs "$WORK/ccompose"
+  echo "# $((SECONDS - t0)) s: observed" >&2
+  same root user resolv mounts volume sysctl
+  same ids user volume sysctl
+  same named user mounts volume
+  same domain hostname hosts
+  same hostnet hosts resolv sysctl
+  same shared resolv sysctl
+  assert_exit 0 ccp down -v -t 0
+}
+
+trap docker_down EXIT
+docker_up
+ENG_HOSTNS=$DOCKER_NS
+run_tests

@@ -71,6 +71,7 @@ CLI_COMMAND (build);
 CLI_COMMAND (builder);
 CLI_COMMAND (config);
 CLI_COMMAND (convert);
+CLI_COMMAND (cp);
 CLI_COMMAND (create);
 CLI_COMMAND (down);
 CLI_COMMAND (exec);

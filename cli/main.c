@@ -19,6 +19,7 @@ static const struct cli_command commands[] = {
   { "builder", cli_cmd_builder, "Manage the build cache (prune)", false },
   { "config", cli_cmd_config, "Parse, resolve and render the compose file in canonical format", false },
   { "convert", cli_cmd_convert, "Convert the compose file to Kubernetes manifests, reporting every key", false },
+  { "cp", cli_cmd_cp, "Copy files/folders between a service container and the local filesystem", false },
   { "create", cli_cmd_create, "Create containers for services", false },
   { "down", cli_cmd_down, "Stop and remove containers, networks", false },
   { "exec", cli_cmd_exec, "Execute a command in a running container", false },

@@ -467,6 +467,22 @@ struct cc_exec_opts
 };
 int cc_engine_exec (const char *name, const struct cc_exec_opts *o, cc_error_t *err);
 
+/* ---- cp (cp.c) ------------------------------------------------------------ */
+
+/* `cp`: one copy between the running CONTAINER and the host, with
+   Docker's rules for what lands where; "-" is a tar stream on stdin (to
+   the container) or stdout (from it).  The container's side resolves
+   inside its root only.  */
+struct cc_cp_opts
+{
+  const char *container;
+  const char *src, *dest; /* paths: the container's side is the one TO_CONTAINER names */
+  bool to_container;
+  bool archive;     /* -a: keep uid and gid (else the destination's root or caller) */
+  bool follow_link; /* -L: a symlink source is copied as what it points to */
+};
+int cc_engine_cp (const struct cc_cp_opts *o, cc_error_t *err);
+
 /* ---- the low-level tools (tools.c) --------------------------------------- */
 
 /* Run the tool NAME ("runtime", "network": lib/tool.h) with ARGV and

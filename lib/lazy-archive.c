@@ -59,6 +59,7 @@ ARCHIVE_VOID_FN (archive_entry_set_filetype, (struct archive_entry * e, unsigned
 ARCHIVE_VOID_FN (archive_entry_set_perm, (struct archive_entry * e, __LA_MODE_T m), (e, m))
 ARCHIVE_VOID_FN (archive_entry_set_uid, (struct archive_entry * e, la_int64_t id), (e, id))
 ARCHIVE_VOID_FN (archive_entry_set_gid, (struct archive_entry * e, la_int64_t id), (e, id))
+ARCHIVE_VOID_FN (archive_entry_set_symlink, (struct archive_entry * e, const char *t), (e, t))
 ARCHIVE_VOID_FN (archive_entry_set_size, (struct archive_entry * e, la_int64_t s), (e, s))
 
 /* Writing.  */

@@ -755,6 +755,32 @@ cc_runtime_kill (const char *id, int sig, cc_error_t *err)
   return 0;
 }
 
+int
+cc_runtime_open_root (const char *id, cc_error_t *err)
+{
+  cleanup_cjson cJSON *st = NULL;
+  cleanup_proc_ref struct proc_ref p1 = { .fd = -1 };
+  cleanup_free char *path = NULL;
+  cleanup_close int fd = -1;
+  const char *status;
+
+  if (load_status (id, &st, &status, err) < 0)
+    return -1;
+  if (strcmp (status, "running") != 0 && strcmp (status, "paused") != 0)
+    return cc_error_make (err, EINVAL, "container `%s` is not running (%s)", id, status);
+  if (! proc_open ((pid_t)cc_json_get_int (st, "pid", 0), (uint64_t)cc_json_get_int (st, "pid_start", 0), &p1))
+    return cc_error_make (err, ESRCH, "container `%s` is not running", id);
+  path = xasprintf ("/proc/%d/root", (int)p1.pid);
+  fd = open (path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return cc_error_make (err, errno, "open the root of container `%s`", id);
+  /* The pid could have been recycled between the check and the open: the
+     root is ours only when PID 1 is still the one the state names.  */
+  if (! cc_runtime_proc_alive (p1.pid, p1.start))
+    return cc_error_make (err, ESRCH, "container `%s` exited", id);
+  return get_and_reset (&fd);
+}
+
 static int
 set_frozen (const char *id, bool frozen, cc_error_t *err)
 {

@@ -211,6 +211,10 @@ int cc_runtime_request_stop (const char *id, cc_error_t *err);
 bool cc_runtime_stop_requested (const char *id);
 int cc_runtime_pause (const char *id, cc_error_t *err);
 int cc_runtime_unpause (const char *id, cc_error_t *err);
+/* An O_PATH descriptor of the running (or paused) container's root as
+   its PID 1 sees it, mounts included (/proc/PID/root): paths under it
+   must be resolved with RESOLVE_IN_ROOT, never by string.  */
+int cc_runtime_open_root (const char *id, cc_error_t *err);
 /* Remove everything the container owns; missing = success.  */
 int cc_runtime_delete (const char *id, cc_error_t *err);
 

@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# The commands issue 15 adds, against one running project: `cp` with
+# Docker's placement rules, tar streams, -a and -L, --index, --dry-run and
+# malformed arguments; and `cp` never reaching the host through a symlink
+# the container planted (the container's paths resolve inside its root).
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/engine-helpers.bash"
+
+cmd_setup() {
+  eng_setup "$1"
+  load_images busybox
+  project "$1" <<'YAML'
+services:
+  box:
+    image: busybox:1.35
+    command: sleep 600
+    deploy:
+      replicas: 2
+YAML
+  cd "$WORK/$1" || fail "cd"
+  assert_exit 0 cc up -d
+}
+
+# in_box INDEX CMD: a shell command in replica INDEX.
+in_box() { local i=$1; shift; cc exec --index "$i" box sh -c "$*"; }
+
+test_cp() {
+  cmd_setup cmdcp
+  cp_copies_as_docker_does
+  cp_never_follows_container_symlinks_out
+  assert_exit 0 cc down -t 0
+  assert_no_residue
+}
+
+cp_copies_as_docker_does() {
+  local host=$WORK/host out
+  mkdir -p "$host/tree/sub"
+  echo one >"$host/tree/a"
+  echo two >"$host/tree/sub/b"
+  ln -s a "$host/tree/link"
+  chown 1234:2345 "$host/tree/a"
+  echo file >"$host/file"
+
+  # To every replica without --index; a file into an existing directory.
+  assert_exit 0 cc cp "$host/file" box:/tmp
+  assert_contains "$OUT" "Copied"
+  assert_eq "$(in_box 1 cat /tmp/file)" file
+  assert_eq "$(in_box 2 cat /tmp/file)" file
+  # A file to a new name, a directory to a new name and into a directory,
+  # its content alone with `/.`; symlinks stay symlinks; owners are the
+  # container's root without -a, the source's with it.
+  assert_exit 0 cc cp --index 1 "$host/file" box:/tmp/renamed
+  assert_exit 0 cc cp --index 1 "$host/tree" box:/tmp/newdir
+  assert_exit 0 cc cp --index 1 "$host/tree" box:/tmp/newdir
+  assert_exit 0 cc cp --index 1 "$host/tree/." box:/tmp/flat
+  assert_exit 1 cc cp --index 1 "$host/tree/." box:/tmp/flat/a
+  assert_contains "$OUT" "cannot copy directory"
+  out=$(in_box 1 'cat /tmp/renamed /tmp/newdir/a /tmp/newdir/sub/b /tmp/newdir/tree/a /tmp/flat/sub/b;
+    readlink /tmp/newdir/link; stat -c %u:%g /tmp/newdir/a')
+  assert_eq "$(echo $out)" "file one two one two a 0:0"
+  assert_exit 0 cc cp -a --index 2 "$host/tree" box:/tmp/owned
+  assert_eq "$(in_box 2 stat -c %u:%g /tmp/owned/a)" "1234:2345"
+  # Missing parents and sources are errors; nothing half-made.
+  assert_exit 1 cc cp --index 1 "$host/file" box:/nosuch/dir/
+  assert_contains "$OUT" "does not exist"
+  assert_exit 1 cc cp --index 1 box:/nosuch "$host/x"
+  [ ! -e "$host/x" ] || fail "a failed copy left $host/x"
+
+  # From the container: a file, a directory, a tar stream each way.
+  in_box 1 'mkdir -p /srv/d/e && echo from >/srv/d/f && echo deep >/srv/d/e/g && ln -s /etc/passwd /srv/d/l' ||
+    fail "seed the container"
+  assert_exit 0 cc cp box:/srv/d/f "$host/got"
+  assert_eq "$(cat "$host/got")" from
+  assert_exit 0 cc cp box:/srv/d "$host/gotdir"
+  assert_eq "$(cat "$host/gotdir/e/g")" deep
+  assert_eq "$(readlink "$host/gotdir/l")" /etc/passwd
+  out=$(cc cp box:/srv/d - | tar -tf - | sort | tr '\n' ' ')
+  assert_eq "$out" "d/ d/e/ d/e/g d/f d/l "
+  tar -C "$host/tree" -cf - . | cc cp - box:/tmp/streamed/ >/dev/null 2>&1 &&
+    fail "cp - into a missing directory succeeded"
+  in_box 1 mkdir /tmp/streamed
+  tar -C "$host/tree" -cf - . | cc cp --index 1 - box:/tmp/streamed 2>/dev/null || fail "cp - box:/tmp/streamed"
+  assert_eq "$(in_box 1 cat /tmp/streamed/sub/b)" two
+
+  # --dry-run copies nothing.
+  assert_exit 0 cc --dry-run cp --index 1 "$host/file" box:/tmp/dry
+  assert_contains "$OUT" "DRY-RUN MODE"
+  in_box 1 'test ! -e /tmp/dry' || fail "--dry-run copied"
+
+  # Malformed: usage errors (2), before anything is touched.
+  local args
+  while IFS= read -r args; do
+    # shellcheck disable=SC2086
+    assert_exit 2 cc cp $args
+  done <<CASES
+box:/a
+box:/a box:/b
+$host/file $host/other
+--index 0 $host/file box:/tmp
+--index x $host/file box:/tmp
+box:- $host/x
+$host/file box:
+--bogus $host/file box:/tmp
+CASES
+  assert_exit 1 cc cp "$host/file" nosuch:/tmp
+}
+
+# The container owns its paths; the host's must stay out of reach.  It
+# plants symlinks to a host directory, absolute and through `..`, where a
+# copy would land or read if cp joined paths as strings under the
+# container's root.
+cp_never_follows_container_symlinks_out() {
+  local hostdir=$WORK/hostside
+  mkdir -p "$hostdir"
+  echo host-secret >"$hostdir/secret"
+  echo payload >"$WORK/payload"
+  in_box 1 "ln -s '$hostdir' /evil && ln -s ../../../../../../..'$hostdir' /tmp/dots &&
+    ln -s '$hostdir/secret' /leak && mkdir -p '$hostdir' && echo inside >'$hostdir/secret'" ||
+    fail "plant the symlinks"
+
+  # Into the container through its symlinks: they resolve in its root.
+  cc cp --index 1 "$WORK/payload" box:/evil/pwned >/dev/null 2>&1
+  cc cp --index 1 "$WORK/payload" box:/tmp/dots/pwned2 >/dev/null 2>&1
+  [ ! -e "$hostdir/pwned" ] || fail "cp wrote through the container's absolute symlink onto the host"
+  [ ! -e "$hostdir/pwned2" ] || fail "cp wrote through the container's .. symlink onto the host"
+  assert_eq "$(in_box 1 cat "$hostdir/pwned")" payload
+  # Out of the container: -L follows the link inside the container only.
+  assert_exit 0 cc cp -L --index 1 box:/leak "$WORK/leaked"
+  assert_eq "$(cat "$WORK/leaked")" inside
+  assert_exit 0 cc cp --index 1 box:/leak "$WORK/link"
+  [ -L "$WORK/link" ] || fail "cp without -L followed the container's symlink"
+}
+
+run_tests

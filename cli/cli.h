@@ -75,6 +75,7 @@ CLI_COMMAND (cp);
 CLI_COMMAND (create);
 CLI_COMMAND (down);
 CLI_COMMAND (exec);
+CLI_COMMAND (export);
 CLI_COMMAND (image);
 CLI_COMMAND (images);
 CLI_COMMAND (kill);

@@ -23,6 +23,7 @@ static const struct cli_command commands[] = {
   { "create", cli_cmd_create, "Create containers for services", false },
   { "down", cli_cmd_down, "Stop and remove containers, networks", false },
   { "exec", cli_cmd_exec, "Execute a command in a running container", false },
+  { "export", cli_cmd_export, "Export a service container's filesystem as a tar archive", false },
   { "image", cli_cmd_image,
     "Manage the local image store (build, load, save, import, pull, push, ls, inspect, rm, prune)", false },
   { "images", cli_cmd_images, "List images used by the created containers", false },

@@ -1,4 +1,4 @@
-/* `cp`: files between a running container and the host, as Docker
+/* `cp` and `export`: files between a running container and the host, as Docker
    copies them: the source becomes a tar stream, and the stream is
    extracted at the destination.
 
@@ -134,11 +134,21 @@ copy_data (struct archive *a, int fd, const char *path, cc_error_t *err)
   return 0;
 }
 
-static int add_node (struct archive *a, int fd, const char *name, cc_error_t *err);
+/* What a walk carries: with ONE_FS, the device of its top, whose mounts
+   it does not enter (`export`: the container's own files, not its
+   volumes, binds, /proc or /sys).  */
+struct walk
+{
+  struct archive *a;
+  bool one_fs;
+  dev_t dev;
+};
+
+static int add_node (struct walk *w, int fd, const char *name, cc_error_t *err);
 
 /* The entries of the directory FD (O_PATH) under PREFIX ("" for none).  */
 static int
-add_children (struct archive *a, int fd, const char *prefix, cc_error_t *err)
+add_children (struct walk *w, int fd, const char *prefix, cc_error_t *err)
 {
   cleanup_close int dfd = reopen (fd, O_RDONLY | O_DIRECTORY);
   cleanup_dir DIR *d = NULL;
@@ -157,7 +167,7 @@ add_children (struct archive *a, int fd, const char *prefix, cc_error_t *err)
       child = openat (dirfd (d), de->d_name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
       if (child < 0)
         return cc_error_make (err, errno, "open `%s`", path);
-      if (add_node (a, child, path, err) < 0)
+      if (add_node (w, child, path, err) < 0)
         return -1;
     }
   return errno ? cc_error_make (err, errno, "read directory `%s`", prefix) : 0;
@@ -179,14 +189,21 @@ set_link (struct archive_entry *e, int fd, const char *name, cc_error_t *err)
 /* FD (O_PATH, never a followed symlink) as entry NAME, and what is below
    it.  */
 static int
-add_node (struct archive *a, int fd, const char *name, cc_error_t *err)
+add_node (struct walk *w, int fd, const char *name, cc_error_t *err)
 {
   cleanup_entry struct archive_entry *e = archive_entry_new ();
   cleanup_close int data = -1;
+  struct archive *a = w->a;
   struct stat st;
+  bool mounted;
 
   if (fstat (fd, &st) < 0)
     return cc_error_make (err, errno, "stat `%s`", name);
+  /* A mount point stays as the empty directory it covers; a file
+     mounted on (/etc/hosts) is left out.  */
+  mounted = w->one_fs && st.st_dev != w->dev;
+  if (mounted && ! S_ISDIR (st.st_mode))
+    return 0;
   if (! S_ISREG (st.st_mode) && ! S_ISDIR (st.st_mode) && ! S_ISLNK (st.st_mode))
     {
       cc_warn ("cp: skipping `%s`: not a file, directory or symlink", name);
@@ -207,8 +224,8 @@ add_node (struct archive *a, int fd, const char *name, cc_error_t *err)
     return archive_fail (a, "write the header of", name, err);
   if (data >= 0 && copy_data (a, data, name, err) < 0)
     return -1;
-  if (S_ISDIR (st.st_mode))
-    return add_children (a, fd, name, err);
+  if (S_ISDIR (st.st_mode) && ! mounted)
+    return add_children (w, fd, name, err);
   return 0;
 }
 
@@ -218,6 +235,7 @@ struct tar_job
   const char *path; /* the source, in SIDE */
   const char *name; /* its entry's name; NULL: only its children */
   bool follow;      /* -L: a symlink source is copied as its target */
+  bool one_fs;      /* stay on the source's filesystem (export) */
   int fd;           /* where the stream goes (closed once written) */
   cc_error_t err;
 };
@@ -227,14 +245,17 @@ write_tar (struct tar_job *j)
 {
   cleanup_archive_write struct archive *a = archive_write_new ();
   cleanup_close int src = open_at (j->side, j->path, O_PATH | (j->follow ? 0 : O_NOFOLLOW));
+  struct walk w = { .a = a, .one_fs = j->one_fs };
+  struct stat st;
   int ret;
 
-  if (src < 0)
+  if (src < 0 || fstat (src, &st) < 0)
     return cc_error_make (&j->err, errno, "copy `%s%s`", j->side->label, j->path);
+  w.dev = st.st_dev;
   archive_write_set_format_pax_restricted (a);
   if (archive_write_open (a, &j->fd, NULL, write_out, NULL) != ARCHIVE_OK)
     return archive_fail (a, "open the tar stream of", j->path, &j->err);
-  ret = j->name ? add_node (a, src, j->name, &j->err) : add_children (a, src, "", &j->err);
+  ret = j->name ? add_node (&w, src, j->name, &j->err) : add_children (&w, src, "", &j->err);
   if (ret < 0)
     return cc_error_wrap (&j->err, "copy `%s%s`", j->side->label, j->path);
   if (archive_write_close (a) != ARCHIVE_OK)
@@ -423,4 +444,30 @@ cc_engine_cp (const struct cc_cp_opts *o, cc_error_t *err)
   if (o->to_container)
     return strcmp (o->src, "-") == 0 ? copy_from_stdin (&box, o, err) : copy_tree (&host, o, &box, err);
   return strcmp (o->dest, "-") == 0 ? copy_to_stdout (&box, o, err) : copy_tree (&box, o, &host, err);
+}
+
+int
+cc_engine_export (const char *container, const char *output, cc_error_t *err)
+{
+  cleanup_free char *label = xasprintf ("%s:", container);
+  cleanup_close int rootfd = -1, out = -1;
+  struct side box = { .label = label };
+  struct tar_job j = { .side = &box, .path = "/", .one_fs = true, .fd = STDOUT_FILENO };
+
+  if (cc_dynlib_load (&cc_dynlib_archive, err) < 0)
+    return -1;
+  rootfd = cc_runtime_open_root (container, err);
+  if (rootfd < 0)
+    return -1;
+  box.rootfd = rootfd;
+  if (output && (out = open (output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0)
+    return cc_error_make (err, errno, "export `%s`: open `%s`", container, output);
+  if (out >= 0)
+    j.fd = out;
+  if (write_tar (&j) < 0)
+    {
+      *err = steal_pointer (&j.err);
+      return cc_error_wrap (err, "export `%s`", container);
+    }
+  return 0;
 }

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The commands issue 15 adds, against one running project: `cp` with
 # Docker's placement rules, tar streams, -a and -L, --index, --dry-run and
-# malformed arguments; and `cp` never reaching the host through a symlink
-# the container planted (the container's paths resolve inside its root).
+# malformed arguments; `cp` never reaching the host through a symlink the
+# container planted (the container's paths resolve inside its root); and
+# `export`.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/engine-helpers.bash"
 
@@ -28,6 +29,7 @@ test_cp() {
   cmd_setup cmdcp
   cp_copies_as_docker_does
   cp_never_follows_container_symlinks_out
+  export_writes_the_container_files
   assert_exit 0 cc down -t 0
   assert_no_residue
 }
@@ -129,6 +131,27 @@ cp_never_follows_container_symlinks_out() {
   assert_eq "$(cat "$WORK/leaked")" inside
   assert_exit 0 cc cp --index 1 box:/leak "$WORK/link"
   [ -L "$WORK/link" ] || fail "cp without -L followed the container's symlink"
+}
+
+# `export`: the container's own files (what cp put there included), its
+# mounts as the empty directories they cover.
+export_writes_the_container_files() {
+  local list
+  assert_exit 0 cc export --index 2 -o "$WORK/box.tar" box
+  list=$(tar -tf "$WORK/box.tar") || fail "export wrote no tar"
+  assert_contains "$list" "bin/busybox"
+  assert_contains "$list" "tmp/owned/sub/b"
+  assert_contains "$list" "proc/"
+  assert_not_contains "$list" "proc/1/"
+  assert_not_contains "$list" "sys/kernel"
+  [ "$(cc export --index 2 box | tar -tf - | wc -l)" = "$(echo "$list" | wc -l)" ] ||
+    fail "export to stdout differs from -o"
+  assert_exit 0 cc --dry-run export -o "$WORK/dry.tar" box
+  [ ! -e "$WORK/dry.tar" ] || fail "--dry-run exported"
+  assert_exit 2 cc export
+  assert_exit 2 cc export box box
+  assert_exit 2 cc export --index 0 box
+  assert_exit 2 cc export -o '' box
 }
 
 run_tests

@@ -91,6 +91,7 @@ CLI_COMMAND (rm);
 CLI_COMMAND (run);
 CLI_COMMAND (scale);
 CLI_COMMAND (start);
+CLI_COMMAND (stats);
 CLI_COMMAND (stop);
 CLI_COMMAND (system);
 CLI_COMMAND (top);

@@ -40,6 +40,7 @@ static const struct cli_command commands[] = {
   { "run", cli_cmd_run, "Run a one-off command on a service", false },
   { "scale", cli_cmd_scale, "Scale services", false },
   { "start", cli_cmd_start, "Start services", false },
+  { "stats", cli_cmd_stats, "Display a live stream of container(s) resource usage statistics", false },
   { "stop", cli_cmd_stop, "Stop services", false },
   { "system", cli_cmd_system,
     "Host-level tasks: find and remove residue (check), bring projects back after a reboot (boot)", false },

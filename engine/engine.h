@@ -487,6 +487,13 @@ int cc_engine_cp (const struct cc_cp_opts *o, cc_error_t *err);
    out as Docker leaves them.  */
 int cc_engine_export (const char *container, const char *output, cc_error_t *err);
 
+/* ---- stats (stats.c) ------------------------------------------------------ */
+
+/* `stats`: one row per container of NAMES, Docker's stats formatter's
+   fields as strings (BlockIO, CPUPerc, Container, ID, MemPerc, MemUsage,
+   Name, NetIO, PIDs), from two readings INTERVAL_MS apart.  */
+cJSON *cc_engine_stats (char *const *names, int64_t interval_ms);
+
 /* ---- the low-level tools (tools.c) --------------------------------------- */
 
 /* Run the tool NAME ("runtime", "network": lib/tool.h) with ARGV and

@@ -247,6 +247,28 @@ v1_oom_kills (const char *id)
   return cc_cgroup_read_key (dir, "memory.oom_control", "oom_kill");
 }
 
+/* A limit this large is no limit (the v1 default is the page-rounded
+   maximum of a signed 64-bit value).  */
+#define V1_NO_LIMIT (UINT64_C (1) << 62)
+
+static void
+v1_stats (const char *id, struct cc_runtime_stats *s)
+{
+  cleanup_free char *cpu = ctrl_dir ("cpuacct", id), *mem = ctrl_dir ("memory", id);
+  cleanup_free char *blk = ctrl_dir ("blkio", id), *pids = ctrl_dir ("pids", id);
+  uint64_t inactive = cc_cgroup_read_key (mem, "memory.stat", "total_inactive_file");
+
+  s->cpu_ns = cc_cgroup_read_u64 (cpu, "cpuacct.usage");
+  s->mem_usage = cc_cgroup_read_u64 (mem, "memory.usage_in_bytes");
+  s->mem_usage = s->mem_usage > inactive ? s->mem_usage - inactive : s->mem_usage;
+  s->mem_limit = cc_cgroup_read_u64 (mem, "memory.limit_in_bytes");
+  if (s->mem_limit >= V1_NO_LIMIT)
+    s->mem_limit = 0;
+  s->blk_read = cc_cgroup_sum_io (blk, "blkio.throttle.io_service_bytes", "Read");
+  s->blk_write = cc_cgroup_sum_io (blk, "blkio.throttle.io_service_bytes", "Write");
+  s->pids = cc_cgroup_read_u64 (pids, "pids.current");
+}
+
 /* Without cgroup.kill, signal every member; frozen tasks only die once
    thawed, so thaw after signalling (SIGKILL is queued meanwhile).  */
 static int
@@ -287,6 +309,7 @@ const struct cc_cgroup_ops cc_cgroup_ops_v1 = {
   .is_frozen = v1_is_frozen,
   .oom_kills = v1_oom_kills,
   .kill_all = v1_kill_all,
+  .stats = v1_stats,
 };
 
 /* Hybrid: everything as v1, plus the unified leaf.  */
@@ -349,4 +372,5 @@ const struct cc_cgroup_ops cc_cgroup_ops_hybrid = {
   .is_frozen = v1_is_frozen,
   .oom_kills = v1_oom_kills,
   .kill_all = hybrid_kill_all,
+  .stats = v1_stats,
 };

@@ -173,6 +173,21 @@ v2_kill_all (const char *id, int sig, cc_error_t *err)
   return 0;
 }
 
+static void
+v2_stats (const char *id, struct cc_runtime_stats *s)
+{
+  cleanup_free char *dir = leaf (id);
+  uint64_t inactive = cc_cgroup_read_key (dir, "memory.stat", "inactive_file");
+
+  s->cpu_ns = cc_cgroup_read_key (dir, "cpu.stat", "usage_usec") * 1000;
+  s->mem_usage = cc_cgroup_read_u64 (dir, "memory.current");
+  s->mem_usage = s->mem_usage > inactive ? s->mem_usage - inactive : s->mem_usage;
+  s->mem_limit = cc_cgroup_read_u64 (dir, "memory.max");
+  s->blk_read = cc_cgroup_sum_io (dir, "io.stat", "rbytes");
+  s->blk_write = cc_cgroup_sum_io (dir, "io.stat", "wbytes");
+  s->pids = cc_cgroup_read_u64 (dir, "pids.current");
+}
+
 const struct cc_cgroup_ops cc_cgroup_ops_v2 = {
   .name = "v2",
   .create = v2_create,
@@ -183,4 +198,5 @@ const struct cc_cgroup_ops cc_cgroup_ops_v2 = {
   .is_frozen = v2_is_frozen,
   .oom_kills = v2_oom_kills,
   .kill_all = v2_kill_all,
+  .stats = v2_stats,
 };

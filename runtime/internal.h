@@ -61,6 +61,9 @@ struct cc_cgroup_ops
   /* OOM kills counted by the memory controller so far.  */
   uint64_t (*oom_kills) (const char *id);
   int (*kill_all) (const char *id, int sig, cc_error_t *err);
+  /* The counters `stats` shows (stats.c adds the network's); what
+     cannot be read stays 0.  */
+  void (*stats) (const char *id, struct cc_runtime_stats *s);
 };
 const struct cc_cgroup_ops *cc_cgroup_ops_get (void);
 extern const struct cc_cgroup_ops cc_cgroup_ops_v1;
@@ -95,6 +98,10 @@ int cc_cgroup_enter_fd (int leaf_fd, pid_t pid, cc_error_t *err);
 /* *FD: DIR opened O_PATH|O_DIRECTORY|O_CLOEXEC.  */
 int cc_cgroup_open_dir (const char *dir, int *fd, cc_error_t *err);
 uint64_t cc_cgroup_read_key (const char *dir, const char *file, const char *key);
+/* The number FILE holds (0 when missing or "max"); the sum of NAME's
+   bytes over every device of an io.stat or blkio file (stats.c).  */
+uint64_t cc_cgroup_read_u64 (const char *dir, const char *file);
+uint64_t cc_cgroup_sum_io (const char *dir, const char *file, const char *name);
 int cc_cgroup_rmdir (const char *dir, cc_error_t *err);
 /* mkdir PARENT (shared by every container) and DIR below it; a parent
    that a concurrent delete removed in between is made again.  */

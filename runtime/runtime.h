@@ -215,6 +215,19 @@ int cc_runtime_unpause (const char *id, cc_error_t *err);
    its PID 1 sees it, mounts included (/proc/PID/root): paths under it
    must be resolved with RESOLVE_IN_ROOT, never by string.  */
 int cc_runtime_open_root (const char *id, cc_error_t *err);
+/* One reading of a container's counters (`stats`): all 0 but RUNNING
+   false when it does not run.  */
+struct cc_runtime_stats
+{
+  bool running;
+  uint64_t cpu_ns;              /* CPU time used since it started */
+  uint64_t mem_usage;           /* without the inactive page cache, as Docker counts it */
+  uint64_t mem_limit;           /* 0: none */
+  uint64_t net_rx, net_tx;      /* bytes, every interface but lo */
+  uint64_t blk_read, blk_write; /* bytes */
+  uint64_t pids;
+};
+int cc_runtime_stats (const char *id, struct cc_runtime_stats *s, cc_error_t *err);
 /* Remove everything the container owns; missing = success.  */
 int cc_runtime_delete (const char *id, cc_error_t *err);
 

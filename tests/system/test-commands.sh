@@ -30,6 +30,7 @@ test_cp() {
   cp_copies_as_docker_does
   cp_never_follows_container_symlinks_out
   export_writes_the_container_files
+  stats_reads_the_cgroups
   assert_exit 0 cc down -t 0
   assert_no_residue
 }
@@ -152,6 +153,35 @@ export_writes_the_container_files() {
   assert_exit 2 cc export box box
   assert_exit 2 cc export --index 0 box
   assert_exit 2 cc export -o '' box
+}
+
+# `stats`: a busy loop in one replica shows as its CPU and PIDs, in the
+# table, JSON and template formats.
+stats_reads_the_cgroups() {
+  local out
+  cc exec -d --index 1 box sh -c 'while :; do :; done' || fail "start a busy loop"
+  out=$(cc stats --no-stream --format json box) || fail "stats --format json"
+  [ "$(echo "$out" | wc -l)" = 2 ] || fail "stats: wanted one JSON line per replica: $out"
+  echo "$out" | python3 -c '
+import json, sys
+rows = {r["Name"]: r for r in map(json.loads, sys.stdin)}
+one, two = rows["cmdcp-box-1"], rows["cmdcp-box-2"]
+for r in (one, two):
+    assert set(r) == {"BlockIO", "CPUPerc", "Container", "ID", "MemPerc", "MemUsage", "Name", "NetIO", "PIDs"}, r
+    assert r["CPUPerc"].endswith("%") and " / " in r["MemUsage"] and " / " in r["NetIO"], r
+    assert not r["MemUsage"].startswith("0B"), r
+cpu = lambda r: float(r["CPUPerc"][:-1])
+assert cpu(one) > 2 and cpu(one) > cpu(two), (one, two)
+assert int(one["PIDs"]) >= 2 and int(two["PIDs"]) >= 1, (one, two)
+' || fail "stats JSON: $out"
+  out=$(cc stats --no-stream)
+  assert_contains "$out" "CONTAINER ID"
+  assert_contains "$out" "MEM USAGE / LIMIT"
+  assert_contains "$out" "cmdcp-box-2"
+  assert_eq "$(cc stats -a --no-stream --format '{{.Name}}' | sort | tr '\n' ' ')" "cmdcp-box-1 cmdcp-box-2 "
+  assert_exit 2 cc stats box box
+  assert_exit 2 cc stats --format '' box
+  assert_exit 2 cc stats --bogus
 }
 
 run_tests

@@ -181,6 +181,7 @@ CC_DECLARE_KEY_FN (cc_norm_key_enable_ipv4);
 CC_DECLARE_KEY_FN (cc_norm_key_enable_ipv6);
 CC_DECLARE_KEY_FN (cc_norm_key_security_opt);
 CC_DECLARE_KEY_FN (cc_norm_key_links);
+CC_DECLARE_KEY_FN (cc_norm_key_windows_only);
 /* A key or value parsed but not honoured: an error, or a warning under
    --ignore-unsupported (then returns 0).  */
 int cc_norm_unsupported (struct cc_norm *n, const struct cc_node *at, const char *what, cc_error_t *err);

@@ -259,7 +259,7 @@ cc_model_finish (cJSON *model, const char *project_name)
   order_sections (model);
 }
 
-/* compose-go turns links and network_mode `service:x` into dependencies,
+/* compose-go turns links, network_mode, pid and ipc `service:x` into dependencies,
    so they start in the right order; DC prints them under depends_on.  */
 static void
 add_implicit (cJSON *services, cJSON *svc, const char *target)
@@ -293,8 +293,14 @@ cc_model_implicit_deps (cJSON *model)
       const char *mode = cc_json_get_string (svc, "network_mode");
       cJSON *links = cJSON_GetObjectItemCaseSensitive (svc, "links");
 
-      if (mode && strncmp (mode, "service:", 8) == 0)
-        add_implicit (services, svc, mode + 8);
+      static const char *const shared[] = { "network_mode", "pid", "ipc" };
+
+      for (size_t i = 0; i < CC_N_ELEMENTS (shared); i++)
+        {
+          mode = cc_json_get_string (svc, shared[i]);
+          if (mode && strncmp (mode, "service:", 8) == 0)
+            add_implicit (services, svc, mode + 8);
+        }
       for (cJSON *l = links ? links->child : NULL; l; l = l->next)
         {
           cleanup_free char *name = xstrndup (l->valuestring, strcspn (l->valuestring, ":"));

@@ -147,15 +147,10 @@ cc_norm_key_network_mode (struct cc_norm *n, const struct cc_schema_key *k, cons
   if (strcmp (v->value, "bridge") == 0
       && cc_norm_unsupported (n, v, "network_mode `bridge` (leave it out for the project's default network)", err) < 0)
     return -1;
-  if (! in_strv (modes, v->value) && strcmp (v->value, "bridge") != 0 && strncmp (v->value, "service:", 8) != 0)
-    {
-      cleanup_free char *what = xasprintf ("network_mode `%s`", v->value);
-      if (strncmp (v->value, "container:", 10) != 0)
-        return cc_error_at (err, v, "invalid network_mode `%s` (bridge, host, none, service:NAME, container:NAME)",
-                            v->value);
-      if (cc_norm_unsupported (n, v, what, err) < 0)
-        return -1;
-    }
+  if (! in_strv (modes, v->value) && strcmp (v->value, "bridge") != 0 && strncmp (v->value, "service:", 8) != 0
+      && strncmp (v->value, "container:", 10) != 0)
+    return cc_error_at (err, v, "invalid network_mode `%s` (bridge, host, none, service:NAME, container:NAME)",
+                        v->value);
   cc_json_set_string (parent, "network_mode", v->value);
   return 0;
 }
@@ -346,6 +341,22 @@ cc_norm_service_labels (struct cc_norm *n, const struct cc_node *svc, cJSON *out
 }
 
 /* ---- dependencies, networks, hosts --------------------------------- */
+
+/* cpu_count and cpu_percent: Docker honours them on Windows alone
+   (HostConfig.CPUCount, CPUPercent), so no Linux host can.  */
+int
+cc_norm_key_windows_only (struct cc_norm *n, const struct cc_schema_key *k, const struct cc_node *v, cJSON *parent,
+                          cc_error_t *err)
+{
+  const struct cc_schema_key as_number = { k->name, CC_KEY_FLOAT, CC_KEY_SUPPORTED, NULL, NULL };
+  cleanup_free char *what = xasprintf ("`%s` (Docker honours it on Windows alone)", k->name);
+  cJSON *j = NULL;
+
+  if (cc_norm_unsupported (n, v, what, err) < 0 || cc_norm_value (n, &as_number, v, &j, err) < 0)
+    return -1;
+  cc_json_set (parent, k->name, j);
+  return 0;
+}
 
 static const struct cc_schema_key dependency_keys[] = {
   { "condition", CC_KEY_STRING, CC_KEY_SUPPORTED, NULL, NULL },

@@ -124,27 +124,49 @@ static const struct cc_schema_key logging_keys[] = {
 };
 static TABLE (logging_table, "logging", logging_keys);
 
+static const struct cc_schema_key blkio_weight_keys[] = {
+  KEY ("path", STRING),
+  KEY ("weight", INT),
+};
+static TABLE (blkio_weight_table, "weight_device", blkio_weight_keys);
+
+static const struct cc_schema_key blkio_rate_keys[] = {
+  KEY ("path", STRING),
+  KEY ("rate", BYTES),
+};
+static TABLE (blkio_rate_table, "blkio device", blkio_rate_keys);
+
+static const struct cc_schema_key blkio_keys[] = {
+  KEY ("weight", INT),
+  SUB ("weight_device", LIST_OF, blkio_weight_table),
+  SUB ("device_read_bps", LIST_OF, blkio_rate_table),
+  SUB ("device_write_bps", LIST_OF, blkio_rate_table),
+  SUB ("device_read_iops", LIST_OF, blkio_rate_table),
+  SUB ("device_write_iops", LIST_OF, blkio_rate_table),
+};
+static TABLE (blkio_table, "blkio_config", blkio_keys);
+
 static const struct cc_schema_key service_keys[] = {
   KEY ("annotations", MAPPING),
   NOT_YET ("attach", BOOL),
   FN ("build", cc_norm_key_build),
-  NOT_YET ("blkio_config", ANY),
+  SUB ("blkio_config", OBJECT, blkio_table),
   KEY ("cap_add", LIST),
   KEY ("cap_drop", LIST),
-  NOT_YET ("cgroup", STRING),
+  KEY ("cgroup", STRING),
   NOT_YET ("cgroup_parent", STRING),
   FN ("command", cc_norm_key_command),
   FN ("configs", cc_norm_key_file_refs),
   KEY ("container_name", STRING),
-  NOT_YET ("cpu_count", INT),
-  NOT_YET ("cpu_percent", FLOAT),
-  NOT_YET ("cpu_period", INT),
-  NOT_YET ("cpu_quota", INT),
-  NOT_YET ("cpu_rt_period", INT),
-  NOT_YET ("cpu_rt_runtime", INT),
+  FN ("cpu_count", cc_norm_key_windows_only),
+  FN ("cpu_percent", cc_norm_key_windows_only),
+  KEY ("cpu_period", INT),
+  KEY ("cpu_quota", INT),
+  KEY ("cpu_rt_period", INT),
+  KEY ("cpu_rt_runtime", INT),
   KEY ("cpu_shares", INT),
   KEY ("cpus", FLOAT),
-  NOT_YET ("cpuset", STRING),
+  KEY ("cpuset", STRING),
   NOT_YET ("credential_spec", ANY),
   FN ("depends_on", cc_norm_key_depends_on),
   SUB ("deploy", OBJECT, deploy_table),
@@ -168,7 +190,7 @@ static const struct cc_schema_key service_keys[] = {
   KEY ("hostname", STRING),
   KEY ("image", STRING),
   KEY ("init", BOOL),
-  NOT_YET ("ipc", STRING),
+  KEY ("ipc", STRING),
   NOT_YET ("isolation", STRING),
   KEY ("label_file", STRING_LIST),
   KEY ("labels", MAPPING),
@@ -177,14 +199,14 @@ static const struct cc_schema_key service_keys[] = {
   NOT_YET ("mac_address", STRING),
   KEY ("mem_limit", BYTES),
   KEY ("mem_reservation", BYTES),
-  NOT_YET ("mem_swappiness", INT),
+  KEY ("mem_swappiness", INT),
   KEY ("memswap_limit", BYTES),
   NOT_YET ("models", ANY),
   FN ("network_mode", cc_norm_key_network_mode),
   FN ("networks", cc_norm_key_service_networks),
-  NOT_YET ("oom_kill_disable", BOOL),
-  NOT_YET ("oom_score_adj", INT),
-  NOT_YET ("pid", STRING),
+  KEY ("oom_kill_disable", BOOL),
+  KEY ("oom_score_adj", INT),
+  KEY ("pid", STRING),
   KEY ("pids_limit", INT),
   NOT_YET ("platform", STRING),
   FN ("ports", cc_norm_key_ports),
@@ -213,7 +235,7 @@ static const struct cc_schema_key service_keys[] = {
   NOT_YET ("use_api_socket", BOOL),
   KEY ("user", STRING),
   NOT_YET ("userns_mode", STRING),
-  NOT_YET ("uts", STRING),
+  KEY ("uts", STRING),
   NOT_YET ("volume_driver", STRING),
   FN ("volumes", cc_norm_key_volumes),
   NOT_YET ("volumes_from", LIST),

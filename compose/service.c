@@ -910,6 +910,90 @@ read_ulimits (struct rd *r, const cJSON *o, struct cc_ulimit **out, size_t *n_ou
   *n_out = n;
 }
 
+/* Docker's ranges (daemon/daemon_unix.go's verifyPlatformContainerResources),
+   at the key, before anything exists.  */
+static const struct
+{
+  const char *key;
+  size_t field;
+  int64_t min, max;
+} int_ranges[] = {
+  { "cpu_period", offsetof (struct cc_service, cpu_period), 1000, 1000000 },
+  { "cpu_quota", offsetof (struct cc_service, cpu_quota), 1000, INT64_MAX },
+  { "cpu_rt_period", offsetof (struct cc_service, cpu_rt_period), 1000, 1000000 },
+  { "cpu_rt_runtime", offsetof (struct cc_service, cpu_rt_runtime), 0, 1000000 },
+  { "mem_swappiness", offsetof (struct cc_service, mem_swappiness), 0, 100 },
+  { "oom_score_adj", offsetof (struct cc_service, oom_score_adj), -1000, 1000 },
+};
+
+static void
+check_limits (struct rd *r, struct cc_service *s)
+{
+  for (size_t i = 0; i < CC_N_ELEMENTS (int_ranges); i++)
+    {
+      int64_t v = *(int64_t *)((char *)s + int_ranges[i].field);
+      if (get (r, int_ranges[i].key) && (v < int_ranges[i].min || v > int_ranges[i].max))
+        fail (r, int_ranges[i].key, "`%s` must be between %lld and %lld", int_ranges[i].key,
+              (long long)int_ranges[i].min, (long long)int_ranges[i].max);
+    }
+  if (s->cpus > 0 && (s->cpu_quota || s->cpu_period))
+    fail (r, s->cpu_quota ? "cpu_quota" : "cpu_period", "`cpus` and `cpu_quota`/`cpu_period` cannot both be set");
+  if (s->cpu_rt_runtime && s->cpu_rt_period && s->cpu_rt_runtime > s->cpu_rt_period)
+    fail (r, "cpu_rt_runtime", "`cpu_rt_runtime` must not exceed `cpu_rt_period`");
+  if (s->cpuset && (*s->cpuset == '\0' || strspn (s->cpuset, "0123456789,-") != strlen (s->cpuset)))
+    fail (r, "cpuset", "`cpuset` must list CPUs as `0-2,4`, not `%s`", s->cpuset);
+  if (s->cgroup && strcmp (s->cgroup, "host") != 0 && strcmp (s->cgroup, "private") != 0)
+    fail (r, "cgroup", "`cgroup` must be `host` or `private`, not `%s`", s->cgroup);
+  s->cgroup_host = s->cgroup && strcmp (s->cgroup, "host") == 0;
+}
+
+/* blkio_config: weights 10..1000 as Docker's; device paths absolute
+   (the runtime resolves them to major:minor).  */
+static void
+read_blkio_list (struct rd *b, const char *key, const char *value_key, struct cc_blkio *out, enum cc_blkio_list which)
+{
+  const cJSON *list = get (b, key);
+  size_t n = 0;
+
+  out->lists[which] = mem_alloc (b->mem, (size_t)cJSON_GetArraySize (list), sizeof (**out->lists));
+  for (const cJSON *d = cJSON_IsArray (list) ? list->child : NULL; d; d = d->next, n++)
+    {
+      struct rd one = { .mem = b->mem, .obj = d, .err = b->err, .failed = b->failed };
+      struct cc_blkio_device *dev = &out->lists[which][n];
+      dev->path = str (&one, "path");
+      dev->value = which == CC_BLKIO_WEIGHT_DEVICE ? integer (&one, value_key, 0) : bytes (&one, value_key);
+      if (dev->path == NULL || dev->path[0] != '/')
+        fail (b, key, "blkio_config.%s: each entry needs an absolute `path`", key);
+      if (which == CC_BLKIO_WEIGHT_DEVICE && (dev->value < 10 || dev->value > 1000))
+        fail (b, key, "blkio_config.%s: a weight must be between 10 and 1000", key);
+      if (dev->value < 0)
+        fail (b, key, "blkio_config.%s: a rate cannot be negative", key);
+      b->failed |= one.failed;
+    }
+  out->n[which] = n;
+}
+
+static void
+read_blkio (struct rd *r, struct cc_service *s)
+{
+  static const struct
+  {
+    const char *key, *value_key;
+  } lists[CC_BLKIO_N_LISTS] = {
+    [CC_BLKIO_WEIGHT_DEVICE] = { "weight_device", "weight" }, [CC_BLKIO_READ_BPS] = { "device_read_bps", "rate" },
+    [CC_BLKIO_WRITE_BPS] = { "device_write_bps", "rate" },    [CC_BLKIO_READ_IOPS] = { "device_read_iops", "rate" },
+    [CC_BLKIO_WRITE_IOPS] = { "device_write_iops", "rate" },
+  };
+  struct rd b = sub (r, "blkio_config");
+
+  s->blkio.weight = integer (&b, "weight", 0);
+  if (get (&b, "weight") && (s->blkio.weight < 10 || s->blkio.weight > 1000))
+    fail (&b, "weight", "blkio_config.weight must be between 10 and 1000");
+  for (int i = 0; i < CC_BLKIO_N_LISTS; i++)
+    read_blkio_list (&b, lists[i].key, lists[i].value_key, &s->blkio, (enum cc_blkio_list)i);
+  r->failed |= b.failed;
+}
+
 static void
 read_limits (struct rd *r, struct cc_service *s)
 {
@@ -922,6 +1006,8 @@ read_limits (struct rd *r, struct cc_service *s)
   s->cpu_shares = integer (r, "cpu_shares", 0);
   s->cpu_period = integer (r, "cpu_period", 0);
   s->cpu_quota = integer (r, "cpu_quota", 0);
+  s->cpu_rt_runtime = integer (r, "cpu_rt_runtime", 0);
+  s->cpu_rt_period = integer (r, "cpu_rt_period", 0);
   s->cpu_count = integer (r, "cpu_count", 0);
   s->cpu_percent = real (r, "cpu_percent");
   s->cpuset = str (r, "cpuset");
@@ -933,6 +1019,8 @@ read_limits (struct rd *r, struct cc_service *s)
   read_ulimits (r, get (r, "ulimits"), &s->ulimits, &s->n_ulimits);
   s->sysctls = kvs (r, "sysctls");
   s->storage_opt = kvs (r, "storage_opt");
+  check_limits (r, s);
+  read_blkio (r, s);
 }
 
 /* What the runtime applies of security_opt ("no-new-privileges",
@@ -968,6 +1056,34 @@ read_security_opt (struct rd *r, struct cc_security_opts *o)
     }
 }
 
+/* pid, ipc and uts as Docker takes them: a namespace of the host, of
+   another service or container, or the container's own.  */
+static bool
+is_ns_mode (const char *v, const char *const *words)
+{
+  for (; *words; words++)
+    if (strcmp (v, *words) == 0)
+      return true;
+  return (strncmp (v, "service:", 8) == 0 && v[8]) || (strncmp (v, "container:", 10) == 0 && v[10]);
+}
+
+static void
+check_ns_modes (struct rd *r, const struct cc_service *s)
+{
+  static const char *const pid_words[] = { "host", NULL }, *const ipc_words[]
+                                                           = { "host", "private", "shareable", NULL };
+
+  if (s->pid && ! is_ns_mode (s->pid, pid_words))
+    fail (r, "pid", "`pid` must be `host`, `service:NAME` or `container:NAME`, not `%s`", s->pid);
+  if (s->ipc && ! is_ns_mode (s->ipc, ipc_words))
+    fail (r, "ipc", "`ipc` must be `host`, `private`, `shareable`, `service:NAME` or `container:NAME`, not `%s`",
+          s->ipc);
+  if (s->uts && strcmp (s->uts, "host") != 0)
+    fail (r, "uts", "`uts` must be `host`, not `%s`", s->uts);
+  if (s->uts && s->hostname)
+    fail (r, "uts", "`uts: host` and `hostname` cannot both be set");
+}
+
 static void
 read_security (struct rd *r, struct cc_service *s)
 {
@@ -978,6 +1094,7 @@ read_security (struct rd *r, struct cc_service *s)
   s->pid = str (r, "pid");
   s->ipc = str (r, "ipc");
   s->uts = str (r, "uts");
+  check_ns_modes (r, s);
   s->runtime = str (r, "runtime");
   s->isolation = str (r, "isolation");
 }

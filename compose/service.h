@@ -357,6 +357,30 @@ struct cc_pos cc_build_pos (const struct cc_build *b, const char *key);
 
 /* ---- the service ----------------------------------------------------------------- */
 
+/* blkio_config's device lists: a device node and a weight or a rate.  */
+enum cc_blkio_list
+{
+  CC_BLKIO_WEIGHT_DEVICE,
+  CC_BLKIO_READ_BPS,
+  CC_BLKIO_WRITE_BPS,
+  CC_BLKIO_READ_IOPS,
+  CC_BLKIO_WRITE_IOPS,
+  CC_BLKIO_N_LISTS,
+};
+
+struct cc_blkio_device
+{
+  const char *path;
+  int64_t value;
+};
+
+struct cc_blkio
+{
+  int64_t weight; /* 0: not set */
+  struct cc_blkio_device *lists[CC_BLKIO_N_LISTS];
+  size_t n[CC_BLKIO_N_LISTS];
+};
+
 struct cc_service_mem;
 
 struct cc_service
@@ -423,11 +447,14 @@ struct cc_service
   int64_t shm_size;                                     /* 0: not set (64 MiB) */
   double cpus;                                          /* 0: not set */
   int64_t cpu_shares, cpu_period, cpu_quota, cpu_count; /* 0: not set */
+  int64_t cpu_rt_runtime, cpu_rt_period;                /* 0: not set */
   double cpu_percent;
   const char *cpuset, *cgroup, *cgroup_parent;
   int64_t pids_limit;   /* 0: not set */
   int oom_kill_disable; /* -1: not set */
   int64_t oom_score_adj;
+  bool cgroup_host; /* `cgroup: host` */
+  struct cc_blkio blkio;
   struct cc_ulimit *ulimits;
   size_t n_ulimits;
   struct cc_kv_list sysctls, storage_opt;

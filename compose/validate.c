@@ -124,6 +124,23 @@ check_networks (const struct check *c, const cJSON *svc, cc_error_t *err)
   return 0;
 }
 
+/* pid and ipc `service:NAME` name a service of the project, which then
+   starts first (cc_model_implicit_deps).  */
+static int
+check_shared_namespaces (const struct check *c, const cJSON *svc, cc_error_t *err)
+{
+  static const char *const keys[] = { "pid", "ipc" };
+
+  for (size_t i = 0; i < CC_N_ELEMENTS (keys); i++)
+    {
+      const char *mode = cc_json_get_string (svc, keys[i]);
+      if (mode && strncmp (mode, "service:", 8) == 0 && ! defined (c, "services", mode + 8))
+        return cc_error_at (err, blame (c->root, svc->string, keys[i], NULL),
+                            "service `%s`: %s names undefined service `%s`", svc->string, keys[i], mode + 8);
+    }
+  return 0;
+}
+
 static int
 check_mounts (const struct check *c, const cJSON *svc, cc_error_t *err)
 {
@@ -228,9 +245,9 @@ check_service (const struct check *c, const cJSON *svc, cc_error_t *err)
       return cc_error_at (err, key ? key : c->root, "service `%s` has neither an image nor a build context",
                           svc->string);
     }
-  if (check_networks (c, svc, err) < 0 || check_mounts (c, svc, err) < 0 || check_file_refs (c, svc, "secrets", err) < 0
-      || check_file_refs (c, svc, "configs", err) < 0 || check_dependencies (c, svc, err) < 0
-      || check_scale (c, svc, err) < 0)
+  if (check_networks (c, svc, err) < 0 || check_shared_namespaces (c, svc, err) < 0 || check_mounts (c, svc, err) < 0
+      || check_file_refs (c, svc, "secrets", err) < 0 || check_file_refs (c, svc, "configs", err) < 0
+      || check_dependencies (c, svc, err) < 0 || check_scale (c, svc, err) < 0)
     return -1;
   return 0;
 }

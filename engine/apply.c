@@ -772,26 +772,48 @@ levels_release (struct levels *l)
 
 #define cleanup_levels_list __attribute__ ((cleanup (levels_release)))
 
-/* How many `network_mode: service:` hops lead from SERVICE to a service
-   with a network namespace of its own (bounded: a cycle is the
-   validator's to refuse).  */
+/* The service a `service:NAME` mode names, or NULL.  */
+static const char *
+service_ref (const char *mode)
+{
+  return mode && strncmp (mode, "service:", 8) == 0 ? mode + 8 : NULL;
+}
+
+static bool
+is_container_ref (const char *mode)
+{
+  return mode && strncmp (mode, "container:", 10) == 0;
+}
+
+/* How many `service:` hops (network_mode, pid, ipc) lead from SERVICE to
+   services with namespaces of their own; a `container:NAME` counts one
+   (bounded by BUDGET: a cycle is the validator's to refuse).  */
 static size_t
-netns_depth (const struct cc_project *p, const char *service)
+join_depth (const struct cc_project *p, const char *service, size_t budget)
 {
   const struct cc_service *s = cc_project_service (p, service);
+  const char *targets[3];
   size_t d = 0;
 
-  while (s && s->network_mode == CC_NETWORK_MODE_SERVICE && d <= p->view->n_services)
-    {
-      d++;
-      s = cc_project_service (p, s->network_mode_target);
-    }
+  if (s == NULL || budget == 0)
+    return 0;
+  targets[0] = s->network_mode == CC_NETWORK_MODE_SERVICE ? s->network_mode_target : NULL;
+  targets[1] = service_ref (s->pid);
+  targets[2] = service_ref (s->ipc);
+  for (size_t i = 0; i < CC_N_ELEMENTS (targets); i++)
+    if (targets[i] && (i == 0 || ! targets[i - 1] || strcmp (targets[i], targets[i - 1]) != 0))
+      {
+        size_t t = 1 + join_depth (p, targets[i], budget - 1);
+        d = t > d ? t : d;
+      }
+  if (d == 0 && (is_container_ref (s->pid) || is_container_ref (s->ipc)))
+    d = 1;
   return d;
 }
 
-/* A container in another service's network namespace joins it when it
-   is created, so it is created in a round after that service's
-   container; the rest at once.  */
+/* A container in another's network, pid or ipc namespace joins it when
+   it is created, so it is created in a round after that container; the
+   rest at once.  */
 static int
 create_rounds (struct up *u, char *const *all, cc_error_t *err)
 {
@@ -803,7 +825,7 @@ create_rounds (struct up *u, char *const *all, cc_error_t *err)
       more = false;
       for (char *const *n = all; *n; n++)
         {
-          size_t d = netns_depth (u->p, action_for (u, *n)->service);
+          size_t d = join_depth (u->p, action_for (u, *n)->service, u->p->view->n_services + 1);
           if (d == depth)
             cc_strv_append (&round, *n);
           more |= d > depth;

@@ -226,6 +226,22 @@ set_mounts (struct cc_runtime_spec *s, const struct cc_project *p, const struct 
 
 /* ---- limits and security ------------------------------------------------- */
 
+/* blkio_config's lists as the runtime takes them: "PATH N".  */
+static void
+set_blkio (struct cc_runtime_resources *r, const struct cc_blkio *b)
+{
+  char **const *dst[CC_BLKIO_N_LISTS] = {
+    [CC_BLKIO_WEIGHT_DEVICE] = &r->blkio_weight_device, [CC_BLKIO_READ_BPS] = &r->blkio_read_bps,
+    [CC_BLKIO_WRITE_BPS] = &r->blkio_write_bps,         [CC_BLKIO_READ_IOPS] = &r->blkio_read_iops,
+    [CC_BLKIO_WRITE_IOPS] = &r->blkio_write_iops,
+  };
+
+  r->blkio_weight = b->weight;
+  for (int l = 0; l < CC_BLKIO_N_LISTS; l++)
+    for (size_t i = 0; i < b->n[l]; i++)
+      cc_strv_push ((char ***)dst[l], xasprintf ("%s %lld", b->lists[l][i].path, (long long)b->lists[l][i].value));
+}
+
 static void
 set_resources (struct cc_runtime_spec *s, const struct cc_service *svc)
 {
@@ -243,6 +259,18 @@ set_resources (struct cc_runtime_spec *s, const struct cc_service *svc)
       /* Saturated: a huge cpus value is the cgroup's to refuse, not UB.  */
       s->resources.cpu_quota = cc_double_clamp_int64 (cpus * 100000);
     }
+  if (svc->cpu_quota || svc->cpu_period)
+    {
+      s->resources.cpu_quota = svc->cpu_quota;
+      s->resources.cpu_period = svc->cpu_period;
+    }
+  s->resources.cpuset_cpus = svc->cpuset ? xstrdup (svc->cpuset) : NULL;
+  s->resources.cpu_rt_runtime = svc->cpu_rt_runtime;
+  s->resources.cpu_rt_period = svc->cpu_rt_period;
+  s->resources.memory_swappiness = svc->mem_swappiness;
+  s->resources.oom_kill_disable = svc->oom_kill_disable == 1;
+  set_blkio (&s->resources, &svc->blkio);
+  s->oom_score_adj = svc->oom_score_adj;
   s->shm_size = svc->shm_size ? svc->shm_size : 64 << 20; /* Docker's default */
 }
 
@@ -297,6 +325,32 @@ set_security (struct cc_runtime_spec *s, const struct cc_service *svc)
   for (size_t i = 0; owns_netns (svc) && i < CC_N_ELEMENTS (netns_sysctls); i++)
     if (cc_kv_get (&svc->sysctls, netns_sysctls[i].name) == NULL)
       cc_strv_push (&s->sysctls, xasprintf ("%s=%s", netns_sysctls[i].name, netns_sysctls[i].value));
+}
+
+/* pid, ipc and uts to the runtime's modes: `service:x` is x's first
+   container (which starts first: an implicit dependency), as
+   network_mode's (engine/ops.c).  */
+static char *
+ns_mode (const struct cc_project *p, const char *mode)
+{
+  const struct cc_service *target;
+  cleanup_free char *name = NULL;
+
+  if (mode == NULL || strncmp (mode, "service:", 8) != 0)
+    return mode ? xstrdup (mode) : NULL;
+  target = cc_project_service (p, mode + 8);
+  name
+      = target ? cc_engine_service_container_name (p->name, target, 1) : cc_paths_container_name (p->name, mode + 8, 1);
+  return xasprintf ("container:%s", name);
+}
+
+static void
+set_namespaces (struct cc_runtime_spec *s, const struct cc_project *p, const struct cc_service *svc)
+{
+  s->pid_mode = ns_mode (p, svc->pid);
+  s->ipc_mode = ns_mode (p, svc->ipc);
+  s->uts_mode = ns_mode (p, svc->uts);
+  s->cgroupns_host = svc->cgroup_host;
 }
 
 /* ---- lifecycle: stop, restart, healthcheck, logs ---------------------------- */
@@ -415,7 +469,7 @@ int
 cc_engine_build_spec (const struct cc_project *p, const struct cc_service *svc, const struct cc_image *img,
                       const char *name, const char *netns, struct cc_runtime_spec **out, cc_error_t *err)
 {
-  struct cc_runtime_spec *s = xzalloc (sizeof (*s));
+  struct cc_runtime_spec *s = cc_runtime_spec_new ();
   cleanup_runtime_spec struct cc_runtime_spec *guard = s;
 
   set_files (s, p, name, netns);
@@ -424,6 +478,7 @@ cc_engine_build_spec (const struct cc_project *p, const struct cc_service *svc, 
   set_process (s, svc, &img->config, name);
   set_resources (s, svc);
   set_security (s, svc);
+  set_namespaces (s, p, svc);
   set_health (s, svc, &img->config);
   /* A container behind a published port: its balancer follows it.  */
   if (svc->n_ports > 0 && netns)

@@ -3,6 +3,7 @@
    <controller>/ccompose/<id>.  In the hybrid layout the container also
    joins the controller-less cgroup2 at /sys/fs/cgroup/unified, which
    gives cgroup.kill.  */
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -42,10 +43,26 @@ has_controller (const char *ctrl)
   return cc_file_exists (p);
 }
 
+/* mem_swappiness and oom_kill_disable: files of v1's memory
+   controller alone (cgroup v2 has neither).  */
 static int
-set_memory (const char *dir, const struct cc_runtime_resources *r, cc_error_t *err)
+set_memory_policy (const char *dir, const struct cc_runtime_resources *r, cc_error_t *err)
+{
+  if (r->memory_swappiness >= 0 && cc_cgroup_write_int (dir, "memory.swappiness", r->memory_swappiness, err) < 0)
+    return -1;
+  if (r->oom_kill_disable && cc_cgroup_write (dir, "memory.oom_control", "1", err) < 0)
+    return -1;
+  return 0;
+}
+
+static int
+set_memory (const char *dir, const struct cc_runtime_resources *r, bool restrict_devices, cc_error_t *err)
 {
   int64_t swap = r->memory_swap;
+
+  (void)restrict_devices;
+  if (set_memory_policy (dir, r, err) < 0)
+    return -1;
 
   /* What reclaim under host pressure leaves the group (Docker's
      --memory-reservation).  */
@@ -66,9 +83,65 @@ set_memory (const char *dir, const struct cc_runtime_resources *r, cc_error_t *e
   return cc_cgroup_write_int (dir, "memory.memsw.limit_in_bytes", swap, err);
 }
 
+/* The kernel admits a group's real-time runtime only within its
+   parent's (sched/rt.c, tg_rt_schedulable): the shared parent gets what
+   its children's runtimes add up to, each scaled to its period, as
+   Docker's --cpu-rt-runtime on the daemon does by hand.  */
 static int
-set_cpu (const char *dir, const struct cc_runtime_resources *r, cc_error_t *err)
+grant_rt_budget (const char *dir, const struct cc_runtime_resources *r, cc_error_t *err)
 {
+  cleanup_free char *parent = cc_path_dirname (dir);
+  cleanup_dir DIR *d = opendir (parent);
+  int64_t pperiod = cc_cgroup_read_int (parent, "cpu.rt_period_us");
+  int64_t own_period = r->cpu_rt_period > 0 ? r->cpu_rt_period : cc_cgroup_read_int (dir, "cpu.rt_period_us");
+  int64_t need = 0;
+  struct dirent *de;
+
+  if (d == NULL || pperiod <= 0 || own_period <= 0)
+    return cc_error_make (err, errno ? errno : EINVAL, "read the real-time budget of `%s`", parent);
+  while ((de = readdir (d)) != NULL)
+    {
+      cleanup_free char *child = xasprintf ("%s/%s", parent, de->d_name);
+      int64_t rt, per;
+      if (de->d_type != DT_DIR || de->d_name[0] == '.' || strcmp (child, dir) == 0)
+        continue;
+      rt = cc_cgroup_read_int (child, "cpu.rt_runtime_us");
+      per = cc_cgroup_read_int (child, "cpu.rt_period_us");
+      if (rt > 0 && per > 0)
+        need += (rt * pperiod + per - 1) / per;
+    }
+  need += (r->cpu_rt_runtime * pperiod + own_period - 1) / own_period;
+  if (need <= cc_cgroup_read_int (parent, "cpu.rt_runtime_us"))
+    return 0;
+  if (cc_cgroup_write_int (parent, "cpu.rt_runtime_us", need, err) < 0)
+    return cc_error_wrap (err, "cpu_rt_runtime: the host's real-time budget is short");
+  return 0;
+}
+
+static int
+set_cpu_rt (const char *dir, const struct cc_runtime_resources *r, cc_error_t *err)
+{
+  cleanup_free char *file = xasprintf ("%s/cpu.rt_runtime_us", dir);
+
+  if (r->cpu_rt_runtime <= 0 && r->cpu_rt_period <= 0)
+    return 0;
+  if (! cc_file_exists (file))
+    return cc_error_make (err, ENOTSUP, "cpu_rt_runtime: the kernel has no real-time group scheduling (no `%s`)", file);
+  if (r->cpu_rt_period > 0 && cc_cgroup_write_int (dir, "cpu.rt_period_us", r->cpu_rt_period, err) < 0)
+    return -1;
+  if (r->cpu_rt_runtime <= 0)
+    return 0;
+  if (grant_rt_budget (dir, r, err) < 0)
+    return -1;
+  return cc_cgroup_write_int (dir, "cpu.rt_runtime_us", r->cpu_rt_runtime, err);
+}
+
+static int
+set_cpu (const char *dir, const struct cc_runtime_resources *r, bool restrict_devices, cc_error_t *err)
+{
+  (void)restrict_devices;
+  if (set_cpu_rt (dir, r, err) < 0)
+    return -1;
   if (r->cpu_period > 0 && cc_cgroup_write_int (dir, "cpu.cfs_period_us", r->cpu_period, err) < 0)
     return -1;
   if (r->cpu_quota > 0 && cc_cgroup_write_int (dir, "cpu.cfs_quota_us", r->cpu_quota, err) < 0)
@@ -79,16 +152,88 @@ set_cpu (const char *dir, const struct cc_runtime_resources *r, cc_error_t *err)
 }
 
 static int
-set_pids (const char *dir, const struct cc_runtime_resources *r, cc_error_t *err)
+set_cpuset (const char *dir, const struct cc_runtime_resources *r, bool restrict_devices, cc_error_t *err)
 {
+  (void)restrict_devices;
+  if (r->cpuset_cpus && cc_cgroup_write (dir, "cpuset.cpus", r->cpuset_cpus, err) < 0)
+    return cc_error_wrap (err, "cpuset");
+  return 0;
+}
+
+/* blkio_config: the weights need a proportional scheduler (BFQ names
+   its files blkio.bfq.*; with none, neither file exists); the
+   throttles are the block layer's own.  */
+static int
+write_device_lines (const char *dir, const char *file, char *const *entries, cc_error_t *err)
+{
+  for (char *const *e = entries; e && *e; e++)
+    {
+      char dev[32], line[64];
+      int64_t n;
+      if (cc_cgroup_block_device (*e, dev, &n, err) < 0)
+        return -1;
+      snprintf (line, sizeof (line), "%s %lld", dev, (long long)n);
+      if (cc_cgroup_write (dir, file, line, err) < 0)
+        return -1;
+    }
+  return 0;
+}
+
+static int
+set_blkio_weights (const char *dir, const struct cc_runtime_resources *r, cc_error_t *err)
+{
+  static const char *const weight[] = { "blkio.weight", "blkio.bfq.weight", NULL };
+  static const char *const weight_device[] = { "blkio.weight_device", "blkio.bfq.weight_device", NULL };
+  const char *wf = cc_cgroup_first_file (dir, weight), *wdf = cc_cgroup_first_file (dir, weight_device);
+
+  if ((r->blkio_weight > 0 && wf == NULL) || (r->blkio_weight_device && *r->blkio_weight_device && wdf == NULL))
+    return cc_error_make (err, ENOTSUP,
+                          "blkio_config weight: no proportional I/O scheduler (BFQ) on this host: no `%s/blkio.weight` "
+                          "or `blkio.bfq.weight`",
+                          dir);
+  if (r->blkio_weight > 0 && cc_cgroup_write_int (dir, wf, r->blkio_weight, err) < 0)
+    return -1;
+  return wdf ? write_device_lines (dir, wdf, r->blkio_weight_device, err) : 0;
+}
+
+static int
+set_blkio (const char *dir, const struct cc_runtime_resources *r, bool restrict_devices, cc_error_t *err)
+{
+  const struct
+  {
+    const char *file;
+    char *const *entries;
+  } throttles[] = {
+    { "blkio.throttle.read_bps_device", r->blkio_read_bps },
+    { "blkio.throttle.write_bps_device", r->blkio_write_bps },
+    { "blkio.throttle.read_iops_device", r->blkio_read_iops },
+    { "blkio.throttle.write_iops_device", r->blkio_write_iops },
+  };
+
+  (void)restrict_devices;
+  if (set_blkio_weights (dir, r, err) < 0)
+    return -1;
+  for (size_t i = 0; i < CC_N_ELEMENTS (throttles); i++)
+    if (write_device_lines (dir, throttles[i].file, throttles[i].entries, err) < 0)
+      return -1;
+  return 0;
+}
+
+static int
+set_pids (const char *dir, const struct cc_runtime_resources *r, bool restrict_devices, cc_error_t *err)
+{
+  (void)restrict_devices;
   if (r->pids_limit > 0)
     return cc_cgroup_write_int (dir, "pids.max", r->pids_limit, err);
   return 0;
 }
 
 static int
-set_devices (const char *dir, cc_error_t *err)
+set_devices (const char *dir, const struct cc_runtime_resources *r, bool restrict_devices, cc_error_t *err)
 {
+  (void)r;
+  if (! restrict_devices)
+    return 0;
   if (cc_cgroup_write (dir, "devices.deny", "a", err) < 0)
     return -1;
   for (size_t i = 0; i < CC_N_ELEMENTS (allowed_devices); i++)
@@ -97,18 +242,22 @@ set_devices (const char *dir, cc_error_t *err)
   return 0;
 }
 
+static const struct
+{
+  const char *ctrl;
+  int (*apply) (const char *dir, const struct cc_runtime_resources *r, bool restrict_devices, cc_error_t *err);
+} appliers[] = {
+  { "memory", set_memory }, { "cpu", set_cpu },         { "cpuset", set_cpuset },
+  { "pids", set_pids },     { "devices", set_devices }, { "blkio", set_blkio },
+};
+
 static int
 apply_limits (const char *ctrl, const char *dir, const struct cc_runtime_resources *r, bool restrict_devices,
               cc_error_t *err)
 {
-  if (strcmp (ctrl, "memory") == 0)
-    return set_memory (dir, r, err);
-  if (strcmp (ctrl, "cpu") == 0)
-    return set_cpu (dir, r, err);
-  if (strcmp (ctrl, "pids") == 0)
-    return set_pids (dir, r, err);
-  if (strcmp (ctrl, "devices") == 0 && restrict_devices)
-    return set_devices (dir, err);
+  for (size_t i = 0; i < CC_N_ELEMENTS (appliers); i++)
+    if (strcmp (ctrl, appliers[i].ctrl) == 0)
+      return appliers[i].apply (dir, r, restrict_devices, err);
   return 0;
 }
 

@@ -16,7 +16,7 @@
 #define ROOT "/sys/fs/cgroup"
 #define PARENT ROOT "/" CC_CGROUP_PARENT
 
-static const char *const wanted_controllers[] = { "cpu", "memory", "pids", "io" };
+static const char *const wanted_controllers[] = { "cpu", "cpuset", "memory", "pids", "io" };
 
 static char *
 leaf (const char *id)
@@ -36,9 +36,86 @@ enable_controllers (const char *dir)
     }
 }
 
+/* What only v1's controllers have: refused by the key's name and the
+   file v2 lacks, not dropped.  */
+static int
+refuse_v1_only (const struct cc_runtime_resources *r, cc_error_t *err)
+{
+  if (r->memory_swappiness >= 0)
+    return cc_error_make (err, ENOTSUP, "mem_swappiness: cgroup v2 has no memory.swappiness");
+  if (r->oom_kill_disable)
+    return cc_error_make (err, ENOTSUP, "oom_kill_disable: cgroup v2 has no memory.oom_control");
+  if (r->cpu_rt_runtime > 0 || r->cpu_rt_period > 0)
+    return cc_error_make (err, ENOTSUP,
+                          "cpu_rt_runtime: cgroup v2 has no real-time group scheduling (cpu.rt_runtime_us)");
+  return 0;
+}
+
+static int
+write_io_lines (const char *dir, const char *file, const char *key, char *const *entries, cc_error_t *err)
+{
+  for (char *const *e = entries; e && *e; e++)
+    {
+      char dev[32];
+      cleanup_free char *line = NULL;
+      int64_t n;
+      if (cc_cgroup_block_device (*e, dev, &n, err) < 0)
+        return -1;
+      line = key ? xasprintf ("%s %s=%lld", dev, key, (long long)n) : xasprintf ("%s %lld", dev, (long long)n);
+      if (cc_cgroup_write (dir, file, line, err) < 0)
+        return -1;
+    }
+  return 0;
+}
+
+/* blkio_config on v2's io controller: weights through BFQ's
+   io.bfq.weight or blk-iocost's io.weight (neither: no proportional
+   scheduler), throttles as io.max lines.  */
+static int
+set_io (const char *dir, const struct cc_runtime_resources *r, cc_error_t *err)
+{
+  static const char *const weight[] = { "io.bfq.weight", "io.weight", NULL };
+  const char *wf = cc_cgroup_first_file (dir, weight);
+  bool bfq = wf && strcmp (wf, "io.bfq.weight") == 0;
+  const struct
+  {
+    const char *key;
+    char *const *entries;
+  } max[] = {
+    { "rbps", r->blkio_read_bps },
+    { "wbps", r->blkio_write_bps },
+    { "riops", r->blkio_read_iops },
+    { "wiops", r->blkio_write_iops },
+  };
+
+  if ((r->blkio_weight > 0 || (r->blkio_weight_device && *r->blkio_weight_device)) && wf == NULL)
+    return cc_error_make (err, ENOTSUP,
+                          "blkio_config weight: no proportional I/O scheduler on this host: no `%s/io.bfq.weight` or "
+                          "`io.weight`",
+                          dir);
+  if (r->blkio_weight > 0)
+    {
+      cleanup_free char *v = xasprintf (bfq ? "%lld" : "default %lld", (long long)r->blkio_weight);
+      if (cc_cgroup_write (dir, wf, v, err) < 0)
+        return -1;
+    }
+  if (wf && write_io_lines (dir, wf, NULL, r->blkio_weight_device, err) < 0)
+    return -1;
+  for (size_t i = 0; i < CC_N_ELEMENTS (max); i++)
+    if (write_io_lines (dir, "io.max", max[i].key, max[i].entries, err) < 0)
+      return -1;
+  return 0;
+}
+
 static int
 set_limits (const char *dir, const struct cc_runtime_resources *r, cc_error_t *err)
 {
+  if (refuse_v1_only (r, err) < 0)
+    return -1;
+  if (r->cpuset_cpus && cc_cgroup_write (dir, "cpuset.cpus", r->cpuset_cpus, err) < 0)
+    return -1;
+  if (set_io (dir, r, err) < 0)
+    return -1;
   if (r->memory > 0 && cc_cgroup_write_int (dir, "memory.max", r->memory, err) < 0)
     return -1;
   /* Docker's --memory-reservation on v2, as runc maps it.  */
@@ -74,6 +151,12 @@ set_limits (const char *dir, const struct cc_runtime_resources *r, cc_error_t *e
   if (r->pids_limit > 0 && cc_cgroup_write_int (dir, "pids.max", r->pids_limit, err) < 0)
     return -1;
   return 0;
+}
+
+int
+cc_cgroup_v2_set_limits (const char *dir, const struct cc_runtime_resources *r, cc_error_t *err)
+{
+  return set_limits (dir, r, err);
 }
 
 static int

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
@@ -200,4 +201,51 @@ cc_cgroup_shares_to_weight (uint64_t shares)
   double l = __builtin_log2 ((double)shares);
   double exponent = (l * l + 125 * l) / 612.0 - 7.0 / 34.0;
   return (uint64_t)__builtin_ceil (__builtin_pow (10, exponent));
+}
+
+int64_t
+cc_cgroup_read_int (const char *dir, const char *file)
+{
+  cleanup_free char *path = xasprintf ("%s/%s", dir, file);
+  cleanup_free char *text = NULL;
+  char *end = NULL;
+  long long v;
+
+  if (cc_read_file (path, &text, NULL, NULL) < 0)
+    return -1;
+  v = strtoll (text, &end, 10);
+  return end == text ? -1 : (int64_t)v;
+}
+
+int
+cc_cgroup_block_device (const char *entry, char *dev, int64_t *n, cc_error_t *err)
+{
+  const char *sp = strrchr (entry, ' ');
+  cleanup_free char *path = sp ? xstrndup (entry, (size_t)(sp - entry)) : NULL;
+  char *end = NULL;
+  struct stat st;
+
+  if (path == NULL || sp[1] == '\0')
+    return cc_error_make (err, EINVAL, "blkio entry `%s` is not `PATH N`", entry);
+  *n = strtoll (sp + 1, &end, 10);
+  if (*end != '\0' || *n < 0)
+    return cc_error_make (err, EINVAL, "blkio entry `%s`: `%s` is not a number", entry, sp + 1);
+  if (stat (path, &st) < 0)
+    return cc_error_make (err, errno, "blkio device `%s`", path);
+  if (! S_ISBLK (st.st_mode))
+    return cc_error_make (err, ENOTBLK, "blkio device `%s`", path);
+  snprintf (dev, 32, "%u:%u", major (st.st_rdev), minor (st.st_rdev));
+  return 0;
+}
+
+const char *
+cc_cgroup_first_file (const char *dir, const char *const *files)
+{
+  for (; *files; files++)
+    {
+      cleanup_free char *p = xasprintf ("%s/%s", dir, *files);
+      if (cc_file_exists (p))
+        return *files;
+    }
+  return NULL;
 }

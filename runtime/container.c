@@ -50,6 +50,7 @@ struct child_args
   int stdout_fd, stderr_fd;
   int attach_fd; /* -1, or the caller of `run` (runtime/attach.c) */
   bool start_now;
+  const struct cc_ns_shares *shares;
 };
 
 /* The host's /dev/null holds the place of stdin until the container's
@@ -92,9 +93,25 @@ join_network (const struct child_args *a, cc_error_t *err)
   return 0;
 }
 
+/* ipc and uts of another container: joined before /dev/mqueue is
+   mounted (it belongs to the IPC namespace of whoever mounts it).  */
+static int
+join_shared (const struct cc_ns_shares *sh, cc_error_t *err)
+{
+  if (sh->ipc_fd >= 0 && setns (sh->ipc_fd, CLONE_NEWIPC) < 0)
+    return cc_error_make (err, errno, "join the shared ipc namespace");
+  if (sh->uts_fd >= 0 && setns (sh->uts_fd, CLONE_NEWUTS) < 0)
+    return cc_error_make (err, errno, "join the shared uts namespace");
+  return 0;
+}
+
+/* A shared UTS namespace keeps its owner's names: `uts: host` must
+   never rename the host (Docker refuses a hostname with it).  */
 static int
 set_names (const struct cc_runtime_spec *s, cc_error_t *err)
 {
+  if (cc_ns_mode_kind (s->uts_mode) != CC_NS_OWN)
+    return 0;
   if (s->hostname && sethostname (s->hostname, strlen (s->hostname)) < 0)
     return cc_error_make (err, errno, "sethostname `%s`", s->hostname);
   if (s->domainname && setdomainname (s->domainname, strlen (s->domainname)) < 0)
@@ -127,12 +144,12 @@ child_setup (const struct child_args *a, char **args, char **path, char ***env, 
   cleanup_free char *root = cc_runtime_file (a->id, "rootfs");
   cleanup_free char *init = cc_runtime_file (a->id, "init");
   cleanup_free char *fifo = cc_runtime_file (a->id, "exec.fifo");
-  struct cc_mount_ctx mctx = { .spec = s, .root = root, .init_path = s->init ? init : NULL };
+  struct cc_mount_ctx mctx = { .spec = s, .root = root, .init_path = s->init ? init : NULL, .cgname = a->cgname };
   struct cc_exec_target t = { .spec = s, .args = args, .user = s->user, .cwd = s->cwd };
 
-  if (unshare (CLONE_NEWCGROUP) < 0)
+  if (! s->cgroupns_host && unshare (CLONE_NEWCGROUP) < 0)
     return cc_error_make (err, errno, "unshare the cgroup namespace");
-  if (join_network (a, err) < 0 || cc_sysctl_apply (s, err) < 0)
+  if (join_shared (a->shares, err) < 0 || join_network (a, err) < 0 || cc_sysctl_apply (s, err) < 0)
     return -1;
   if (! a->start_now)
     {
@@ -174,7 +191,8 @@ compare_ints (const void *x, const void *y)
 static void
 close_other_fds (const struct child_args *a)
 {
-  int keep[] = { a->sync_fd, a->netns_fd, a->stdout_fd, a->stderr_fd, a->attach_fd };
+  int keep[]
+      = { a->sync_fd, a->netns_fd, a->stdout_fd, a->stderr_fd, a->attach_fd, a->shares->ipc_fd, a->shares->uts_fd };
   unsigned int from = 3;
 
   qsort (keep, CC_N_ELEMENTS (keep), sizeof (int), compare_ints);
@@ -245,23 +263,62 @@ static void __attribute__ ((noreturn)) child_main (const struct child_args *a)
 }
 
 static unsigned long
-clone_flags (int netns_fd)
+clone_flags (int netns_fd, const struct cc_ns_shares *sh)
 {
-  unsigned long flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC;
+  unsigned long flags = CLONE_NEWNS | sh->unshare;
 
   return netns_fd < 0 ? flags | CLONE_NEWNET : flags;
 }
 
+/* A pid namespace cannot be entered by the process itself, only by its
+   next child (setns(2)): the monitor points its children at the shared
+   one for the clone, then back at its own.  */
+static int
+clone_container (unsigned long flags, int leaf_fd, const struct cc_ns_shares *sh, bool *in_cgroup, pid_t *pid,
+                 cc_error_t *err)
+{
+  cleanup_close int own = -1;
+
+  if (sh->pid_fd >= 0)
+    {
+      own = open ("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+      if (own < 0)
+        return cc_error_make (err, errno, "open /proc/self/ns/pid");
+      if (setns (sh->pid_fd, CLONE_NEWPID) < 0)
+        return cc_error_make (err, errno, "join the shared pid namespace");
+    }
+  *pid = cc_ns_clone_into (flags, leaf_fd, in_cgroup);
+  if (*pid < 0)
+    cc_error_make (err, errno, "clone the container process");
+  /* The child has what it needs: the monitor's later children (exec
+     helpers, probes) start from its own namespace again.  */
+  if (*pid != 0 && own >= 0 && setns (own, CLONE_NEWPID) < 0)
+    return cc_error_make (err, errno, "return to the monitor's pid namespace");
+  return *pid < 0 ? -1 : 0;
+}
+
 /* Children inherit the monitor's lowered oom_score_adj; a container
-   must be the first thing the OOM killer considers, not the last.  */
-static void
-reset_oom_score (pid_t pid)
+   must be the first thing the OOM killer considers, not the last: the
+   spec's value (Docker's 0 by default).  Only a value the service asked
+   for is an error: going below the process's current score needs
+   CAP_SYS_RESOURCE (proc(5)).  */
+static int
+set_oom_score (pid_t pid, int64_t adj, cc_error_t *err)
 {
   cleanup_free char *path = xasprintf ("/proc/%d/oom_score_adj", (int)pid);
   cleanup_close int fd = open (path, O_WRONLY | O_CLOEXEC);
+  char value[32];
+  int len = snprintf (value, sizeof (value), "%lld", (long long)adj);
 
-  if (fd >= 0 && write (fd, "0", 1) < 0)
-    cc_debug ("reset oom_score_adj of %d: %m", (int)pid);
+  if (fd >= 0 && write (fd, value, (size_t)len) == len)
+    return 0;
+  if (adj == 0)
+    {
+      cc_debug ("reset oom_score_adj of %d: %m", (int)pid);
+      return 0;
+    }
+  return cc_error_make (err, errno, "oom_score_adj: write `%s` to `%s`%s", value, path,
+                        errno == EACCES ? " (a score below the current one needs CAP_SYS_RESOURCE)" : "");
 }
 
 /* LEAF_FD >= 0: the child was born outside its cgroup2 leaf (clone3
@@ -273,8 +330,7 @@ parent_setup (const struct cc_runtime_spec *s, pid_t pid, int leaf_fd, cc_error_
     return -1;
   if (cc_rlimit_apply (pid, s->rlimits, s->n_rlimits, err) < 0)
     return -1;
-  reset_oom_score (pid);
-  return 0;
+  return set_oom_score (pid, s->oom_score_adj, err);
 }
 
 int
@@ -285,6 +341,7 @@ cc_container_spawn (const char *id, const struct cc_runtime_spec *s, int netns_f
   cleanup_close int parent_fd = -1, child_fd = -1, out_r = -1, out_w = -1, err_r = -1, err_w = -1;
   cleanup_close int leaf_fd = -1;
   cleanup_free char *cgname = cc_paths_cgroup_name (id);
+  cleanup_ns_shares struct cc_ns_shares shares = { .pid_fd = -1, .ipc_fd = -1, .uts_fd = -1 };
   bool in_cgroup;
   /* Killed and reaped on any failure below, until the start completed.  */
   cleanup_pid pid_t pid = -1;
@@ -296,14 +353,13 @@ cc_container_spawn (const char *id, const struct cc_runtime_spec *s, int netns_f
   if (pipe2 (out, O_CLOEXEC) < 0 || pipe2 (errp, O_CLOEXEC) < 0)
     return cc_error_make (err, errno, "pipe");
   out_r = out[0], out_w = out[1], err_r = errp[0], err_w = errp[1];
-  if (cc_cgroup_ops_get ()->open_leaf (cgname, &leaf_fd, err) < 0)
+  if (cc_cgroup_ops_get ()->open_leaf (cgname, &leaf_fd, err) < 0 || cc_ns_shares_open (s, &shares, err) < 0)
     return -1;
-  pid = cc_ns_clone_into (clone_flags (netns_fd), leaf_fd, &in_cgroup);
-  if (pid < 0)
-    return cc_error_make (err, errno, "clone the container process");
+  if (clone_container (clone_flags (netns_fd, &shares), leaf_fd, &shares, &in_cgroup, &pid, err) < 0)
+    return -1;
   if (pid == 0)
     {
-      struct child_args a = { id, cgname, s, child_fd, netns_fd, out_w, err_w, attach_fd, start_now };
+      struct child_args a = { id, cgname, s, child_fd, netns_fd, out_w, err_w, attach_fd, start_now, &shares };
       close (parent_fd);
       child_main (&a);
     }

@@ -118,6 +118,36 @@ bool cc_cgroup_kill_at_once (const char *dir, int sig);
 int cc_cgroup_kill_procs (const char *dir, int sig);
 /* cgroup v2 cpu.weight from v1 shares (crun's quadratic fit).  */
 uint64_t cc_cgroup_shares_to_weight (uint64_t shares);
+/* The integer a one-value file holds, or -1.  */
+int64_t cc_cgroup_read_int (const char *dir, const char *file);
+/* A spec's blkio entry "PATH N": PATH's block device as "MAJOR:MINOR"
+   in *DEV (DEV holds 32), and N.  */
+int cc_cgroup_block_device (const char *entry, char *dev, int64_t *n, cc_error_t *err);
+/* The first of FILES (NULL-terminated) that DIR has, or NULL.  */
+const char *cc_cgroup_first_file (const char *dir, const char *const *files);
+/* The cgroup v2 limits of R written into the leaf DIR (exposed for the
+   unit tests: this host's layout cannot run them).  */
+int cc_cgroup_v2_set_limits (const char *dir, const struct cc_runtime_resources *r, cc_error_t *err);
+
+/* namespaces.c: a spec's pid_mode, ipc_mode or uts_mode.  */
+enum cc_ns_mode
+{
+  CC_NS_OWN,
+  CC_NS_HOST,
+  CC_NS_CONTAINER,
+};
+/* The kind of MODE (NULL: its own), or -1 when it is none.  */
+int cc_ns_mode_kind (const char *mode);
+/* The namespaces a container shares: the clone flags it still needs, and
+   open handles of the namespaces to join (-1: none).  */
+struct cc_ns_shares
+{
+  unsigned long unshare; /* CLONE_NEWPID|NEWIPC|NEWUTS it does not share */
+  int pid_fd, ipc_fd, uts_fd;
+};
+int cc_ns_shares_open (const struct cc_runtime_spec *s, struct cc_ns_shares *sh, cc_error_t *err);
+void cc_ns_shares_close (struct cc_ns_shares *sh);
+#define cleanup_ns_shares __attribute__ ((cleanup (cc_ns_shares_close)))
 
 /* namespaces.c: clone and the parent/child sync channel.  */
 struct cc_sync_msg
@@ -159,6 +189,7 @@ struct cc_mount_ctx
   const struct cc_runtime_spec *spec;
   const char *root;      /* the directory to mount the root on */
   const char *init_path; /* host copy of the init, or NULL */
+  const char *cgname;    /* the container's cgroup leaf name */
 };
 int cc_mount_rootfs (const struct cc_mount_ctx *ctx, cc_error_t *err);
 /* Open PATH inside ROOTFD, never leaving it (openat2 RESOLVE_IN_ROOT,

@@ -374,8 +374,39 @@ copy_cgroup_links (int cgfd)
     }
 }
 
+static int mount_bind (int rootfd, const struct cc_runtime_mount *m, unsigned long flags, unsigned long propagation,
+                       bool create, cc_error_t *err);
+
+/* `cgroup: host` keeps the host's cgroup namespace, in which a cgroup
+   mount would show the host's whole hierarchy: bind the container's own
+   cgroup there instead, as runc does without a cgroup namespace.  A
+   hierarchy the container has no cgroup of its own in stays empty.  */
 static int
-mount_cgroup_v1 (int rootfd, unsigned long ro, cc_error_t *err)
+bind_own_cgroup (int rootfd, const char *hierarchy, const char *target, const char *cgname, unsigned long ro,
+                 cc_error_t *err)
+{
+  cleanup_free char *source = xasprintf ("%s/" CC_CGROUP_PARENT "/%s", hierarchy, cgname);
+  struct cc_runtime_mount m = { .type = (char *)"bind", .source = source, .target = (char *)target };
+
+  if (! cc_is_dir (source))
+    return 0;
+  return mount_bind (rootfd, &m, ro | MS_NOSUID | MS_NOEXEC | MS_NODEV, 0, false, err);
+}
+
+static int
+mount_cgroup_hierarchy (int rootfd, const struct cgroup_fs *f, const struct cc_mount_ctx *ctx, unsigned long ro,
+                        cc_error_t *err)
+{
+  cleanup_free char *target = xasprintf ("/sys/fs/cgroup/%s", f->dir);
+  const struct fs_mount m = { target, "cgroup", MS_NOSUID | MS_NOEXEC | MS_NODEV | ro, f->opts };
+
+  if (ctx->spec->cgroupns_host)
+    return bind_own_cgroup (rootfd, target, target, ctx->cgname, ro, err);
+  return mount_fs (rootfd, &m, err);
+}
+
+static int
+mount_cgroup_v1 (int rootfd, const struct cc_mount_ctx *ctx, unsigned long ro, cc_error_t *err)
 {
   const struct fs_mount tmp = { "/sys/fs/cgroup", "tmpfs", MS_NOSUID | MS_NOEXEC | MS_NODEV, "mode=755" };
   struct cgroup_fs *fs = host_cgroup_v1 ();
@@ -389,11 +420,7 @@ mount_cgroup_v1 (int rootfd, unsigned long ro, cc_error_t *err)
     }
   cgfd = cc_open_in_root (rootfd, "/sys/fs/cgroup", O_RDONLY | O_DIRECTORY, 0, err);
   for (struct cgroup_fs *f = fs; ret == 0 && cgfd >= 0 && f->dir; f++)
-    {
-      cleanup_free char *target = xasprintf ("/sys/fs/cgroup/%s", f->dir);
-      const struct fs_mount m = { target, "cgroup", MS_NOSUID | MS_NOEXEC | MS_NODEV | ro, f->opts };
-      ret = mount_fs (rootfd, &m, err);
-    }
+    ret = mount_cgroup_hierarchy (rootfd, f, ctx, ro, err);
   cgroup_fs_free (fs);
   if (cgfd < 0 || ret < 0)
     return -1;
@@ -403,21 +430,24 @@ mount_cgroup_v1 (int rootfd, unsigned long ro, cc_error_t *err)
 }
 
 static int
-mount_cgroups (int rootfd, const struct cc_runtime_spec *s, cc_error_t *err)
+mount_cgroups (int rootfd, const struct cc_mount_ctx *ctx, cc_error_t *err)
 {
-  unsigned long ro = s->privileged ? 0 : MS_RDONLY;
+  unsigned long ro = ctx->spec->privileged ? 0 : MS_RDONLY;
 
   if (strcmp (cc_cgroup_ops_get ()->name, "v2") == 0)
     {
       const struct fs_mount m = { "/sys/fs/cgroup", "cgroup2", MS_NOSUID | MS_NOEXEC | MS_NODEV | ro, NULL };
+      if (ctx->spec->cgroupns_host)
+        return bind_own_cgroup (rootfd, "/sys/fs/cgroup", "/sys/fs/cgroup", ctx->cgname, ro, err);
       return mount_fs (rootfd, &m, err);
     }
-  return mount_cgroup_v1 (rootfd, ro, err);
+  return mount_cgroup_v1 (rootfd, ctx, ro, err);
 }
 
 static int
-mount_proc_and_dev (int rootfd, const struct cc_runtime_spec *s, cc_error_t *err)
+mount_proc_and_dev (int rootfd, const struct cc_mount_ctx *ctx, cc_error_t *err)
 {
+  const struct cc_runtime_spec *s = ctx->spec;
   cleanup_free char *shm = xasprintf ("mode=1777,size=%lld", (long long)s->shm_size);
   const unsigned long sys_ro = s->privileged ? 0 : MS_RDONLY;
   const struct fs_mount fs[] = {
@@ -441,7 +471,7 @@ mount_proc_and_dev (int rootfd, const struct cc_runtime_spec *s, cc_error_t *err
   for (size_t i = 0; i < CC_N_ELEMENTS (under_dev); i++)
     if (mount_fs (rootfd, &under_dev[i], err) < 0)
       return -1;
-  return mount_cgroups (rootfd, s, err);
+  return mount_cgroups (rootfd, ctx, err);
 }
 
 static int
@@ -688,7 +718,7 @@ cc_mount_rootfs (const struct cc_mount_ctx *ctx, cc_error_t *err)
   rootfd = open (ctx->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (rootfd < 0)
     return cc_error_make (err, errno, "open `%s`", ctx->root);
-  if (mount_proc_and_dev (rootfd, ctx->spec, err) < 0)
+  if (mount_proc_and_dev (rootfd, ctx, err) < 0)
     return -1;
   for (size_t i = 0; i < ctx->spec->n_mounts; i++)
     if (mount_user (rootfd, &ctx->spec->mounts[i], err) < 0)

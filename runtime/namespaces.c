@@ -16,8 +16,11 @@
 #include <unistd.h>
 
 #include "lib/cleanup.h"
+#include "lib/json.h"
+#include "lib/proc.h"
 #include "lib/xalloc.h"
 #include "runtime/internal.h"
+#include "runtime/runtime.h"
 
 /* clone without a new stack behaves like fork, with namespace flags: the
    child continues here, as crun's syscall_clone does.  */
@@ -203,4 +206,94 @@ cc_ns_loopback_up (cc_error_t *err)
   if (ioctl (s, SIOCSIFFLAGS, &ifr) < 0)
     return cc_error_make (err, errno, "bring lo up");
   return 0;
+}
+
+int
+cc_ns_mode_kind (const char *mode)
+{
+  if (mode == NULL || strcmp (mode, "private") == 0 || strcmp (mode, "shareable") == 0)
+    return CC_NS_OWN;
+  if (strcmp (mode, "host") == 0)
+    return CC_NS_HOST;
+  if (strncmp (mode, "container:", 10) == 0 && mode[10] != '\0')
+    return CC_NS_CONTAINER;
+  return -1;
+}
+
+/* The process of container ID, which must exist (created or running):
+   its namespaces are what a sharer joins.  */
+static int
+container_process (const char *id, pid_t *pid, cc_error_t *err)
+{
+  cleanup_cjson cJSON *st = NULL;
+  const char *status;
+  uint64_t start;
+
+  if (cc_runtime_state (id, &st, err) < 0)
+    return -1;
+  status = cc_json_get_string (st, "status");
+  *pid = (pid_t)cc_json_get_int (st, "pid", 0);
+  start = (uint64_t)cc_json_get_int (st, "pid_start", 0);
+  if (status == NULL || strcmp (status, "exited") == 0 || *pid <= 0 || ! cc_proc_is_alive (*pid, start))
+    return cc_error_make (err, ESRCH, "container `%s` is not running", id);
+  return 0;
+}
+
+static int
+open_shared (const char *mode, const char *ns, int *fd, cc_error_t *err)
+{
+  cleanup_free char *path = NULL;
+  pid_t pid;
+
+  if (container_process (mode + 10, &pid, err) < 0)
+    return cc_error_wrap (err, "join the %s namespace of `%s`", ns, mode + 10);
+  path = xasprintf ("/proc/%d/ns/%s", (int)pid, ns);
+  *fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (*fd < 0)
+    return cc_error_make (err, errno, "open `%s`", path);
+  return 0;
+}
+
+int
+cc_ns_shares_open (const struct cc_runtime_spec *s, struct cc_ns_shares *sh, cc_error_t *err)
+{
+  const struct
+  {
+    const char *mode, *ns;
+    unsigned long flag;
+    int *fd;
+  } shares[] = {
+    { s->pid_mode, "pid", CLONE_NEWPID, &sh->pid_fd },
+    { s->ipc_mode, "ipc", CLONE_NEWIPC, &sh->ipc_fd },
+    { s->uts_mode, "uts", CLONE_NEWUTS, &sh->uts_fd },
+  };
+
+  *sh = (struct cc_ns_shares){ .pid_fd = -1, .ipc_fd = -1, .uts_fd = -1 };
+  for (size_t i = 0; i < CC_N_ELEMENTS (shares); i++)
+    switch (cc_ns_mode_kind (shares[i].mode))
+      {
+      case CC_NS_OWN:
+        sh->unshare |= shares[i].flag;
+        break;
+      case CC_NS_CONTAINER:
+        if (open_shared (shares[i].mode, shares[i].ns, shares[i].fd, err) < 0)
+          {
+            cc_ns_shares_close (sh);
+            return -1;
+          }
+        break;
+      default:
+        break;
+      }
+  return 0;
+}
+
+void
+cc_ns_shares_close (struct cc_ns_shares *sh)
+{
+  int *fds[] = { &sh->pid_fd, &sh->ipc_fd, &sh->uts_fd };
+
+  for (size_t i = 0; i < CC_N_ELEMENTS (fds); i++)
+    if (*fds[i] >= 0)
+      close (get_and_reset (fds[i]));
 }

@@ -50,7 +50,14 @@
        "read_only": false, "shm_size": 67108864,
        "resources": { "memory": bytes, "memory_swap": bytes (-1 unlimited),
                       "memory_reservation": bytes (a soft limit),
-                      "cpu_quota": us, "cpu_period": us, "cpu_shares": n, "pids_limit": n },
+                      "cpu_quota": us, "cpu_period": us, "cpu_shares": n, "pids_limit": n,
+                      "cpuset_cpus": "0-1", "cpu_rt_runtime": us, "cpu_rt_period": us,
+                      "memory_swappiness": 0..100 (-1 the parent's), "oom_kill_disable": false,
+                      "blkio_weight": n, "blkio_weight_device": ["/dev/x 300"],
+                      "blkio_read_bps"|"blkio_write_bps"|"blkio_read_iops"|"blkio_write_iops":
+                        ["/dev/x RATE"] },
+       "oom_score_adj": 0, "cgroupns_host": false,
+       "pid_mode"|"ipc_mode"|"uts_mode": "host" | "container:ID" (absent: its own),
        "cap_add": ["NET_ADMIN" | "ALL"], "cap_drop": [...], "privileged": false,
        "no_new_privileges": false, "seccomp": true,
        "sysctls": { "net.ipv4.ip_forward": "1" },
@@ -117,6 +124,14 @@ struct cc_runtime_resources
   int64_t cpu_period;         /* us, 0 = kernel default */
   int64_t cpu_shares;         /* 0 = default */
   int64_t pids_limit;         /* 0 = unlimited */
+  char *cpuset_cpus;          /* "0-1,3", NULL = the parent's */
+  int64_t cpu_rt_runtime;     /* us per cpu_rt_period, 0 = none */
+  int64_t cpu_rt_period;      /* us, 0 = kernel default */
+  int64_t memory_swappiness;  /* 0..100, -1 = the parent's */
+  bool oom_kill_disable;
+  int64_t blkio_weight; /* 10..1000, 0 = the kernel's */
+  /* "PATH N" each: the device node resolved to major:minor at create.  */
+  char **blkio_weight_device, **blkio_read_bps, **blkio_write_bps, **blkio_read_iops, **blkio_write_iops;
 };
 
 struct cc_runtime_spec
@@ -131,6 +146,11 @@ struct cc_runtime_spec
   bool read_only;
   int64_t shm_size;
   struct cc_runtime_resources resources;
+  int64_t oom_score_adj; /* -1000..1000, written for the process (Docker's default 0) */
+  bool cgroupns_host;    /* the caller's cgroup namespace (compose's `cgroup: host`) */
+  /* NULL (or "private", "shareable"): a namespace of its own; "host": the
+     caller's; "container:ID": that container's, which must be running.  */
+  char *pid_mode, *ipc_mode, *uts_mode;
   char **cap_add, **cap_drop;
   bool privileged, no_new_privileges, seccomp;
   char **sysctls; /* "key=value" */

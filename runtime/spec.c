@@ -38,6 +38,15 @@ cc_runtime_spec_free (struct cc_runtime_spec *s)
   for (size_t i = 0; i < s->n_mounts; i++)
     mount_free (&s->mounts[i]);
   free (s->mounts);
+  free (s->resources.cpuset_cpus);
+  cc_strv_free (s->resources.blkio_weight_device);
+  cc_strv_free (s->resources.blkio_read_bps);
+  cc_strv_free (s->resources.blkio_write_bps);
+  cc_strv_free (s->resources.blkio_read_iops);
+  cc_strv_free (s->resources.blkio_write_iops);
+  free (s->pid_mode);
+  free (s->ipc_mode);
+  free (s->uts_mode);
   cc_strv_free (s->cap_add);
   cc_strv_free (s->cap_drop);
   cc_strv_free (s->sysctls);
@@ -553,6 +562,12 @@ check_resources (void *obj, cc_error_t *err)
   /* Docker's rule: the soft limit sits below the hard one.  */
   if (r->memory_reservation < 0 || (r->memory > 0 && r->memory_reservation > r->memory))
     return cc_error_make (err, EINVAL, "memory_reservation must be between 0 and memory");
+  if (r->memory_swappiness > 100)
+    return cc_error_make (err, ERANGE, "memory_swappiness must be between 0 and 100");
+  if (r->cpu_rt_runtime > 0 && r->cpu_rt_period > 0 && r->cpu_rt_runtime > r->cpu_rt_period)
+    return cc_error_make (err, EINVAL, "cpu_rt_runtime must not exceed cpu_rt_period");
+  if (r->blkio_weight != 0 && (r->blkio_weight < 10 || r->blkio_weight > 1000))
+    return cc_error_make (err, ERANGE, "blkio_weight must be between 10 and 1000");
   return 0;
 }
 
@@ -564,6 +579,17 @@ static const struct field resources_fields[] = {
   F_INT (struct cc_runtime_resources, "cpu_period", cpu_period, 0),
   F_INT (struct cc_runtime_resources, "cpu_shares", cpu_shares, 0),
   F_INT (struct cc_runtime_resources, "pids_limit", pids_limit, -1),
+  F_STRING (struct cc_runtime_resources, "cpuset_cpus", cpuset_cpus),
+  F_INT (struct cc_runtime_resources, "cpu_rt_runtime", cpu_rt_runtime, 0),
+  F_INT (struct cc_runtime_resources, "cpu_rt_period", cpu_rt_period, 0),
+  F_INT (struct cc_runtime_resources, "memory_swappiness", memory_swappiness, -1),
+  F_BOOL (struct cc_runtime_resources, "oom_kill_disable", oom_kill_disable),
+  F_INT (struct cc_runtime_resources, "blkio_weight", blkio_weight, 0),
+  F_STRV (struct cc_runtime_resources, "blkio_weight_device", blkio_weight_device),
+  F_STRV (struct cc_runtime_resources, "blkio_read_bps", blkio_read_bps),
+  F_STRV (struct cc_runtime_resources, "blkio_write_bps", blkio_write_bps),
+  F_STRV (struct cc_runtime_resources, "blkio_read_iops", blkio_read_iops),
+  F_STRV (struct cc_runtime_resources, "blkio_write_iops", blkio_write_iops),
 };
 static const struct object resources_object = { resources_fields, CC_N_ELEMENTS (resources_fields), check_resources };
 
@@ -762,6 +788,15 @@ write_restart (cJSON *j, const struct field *f, const void *obj)
 }
 
 static int
+check_ns_mode (const char *key, const char *mode, cc_error_t *err)
+{
+  if (mode == NULL || cc_ns_mode_kind (mode) >= 0)
+    return 0;
+  return cc_error_make (err, EINVAL, "`%s` must be \"host\", \"private\", \"shareable\" or \"container:ID\", not `%s`",
+                        key, mode);
+}
+
+static int
 check_spec (void *obj, cc_error_t *err)
 {
   const struct cc_runtime_spec *s = obj;
@@ -781,6 +816,11 @@ check_spec (void *obj, cc_error_t *err)
     return cc_error_make (err, EINVAL, "`cwd` must be an absolute path");
   if (s->hostname && strlen (s->hostname) > 64)
     return cc_error_make (err, EINVAL, "hostname longer than 64 characters");
+  if (check_ns_mode ("pid_mode", s->pid_mode, err) < 0 || check_ns_mode ("ipc_mode", s->ipc_mode, err) < 0
+      || check_ns_mode ("uts_mode", s->uts_mode, err) < 0)
+    return -1;
+  if (s->oom_score_adj > 1000)
+    return cc_error_make (err, ERANGE, "oom_score_adj must be between -1000 and 1000");
   if (s->netns && ! cc_runtime_netns_is_host (s) && s->netns[0] != '/')
     return cc_error_make (err, EINVAL, "`netns` must be an absolute path or \"host\"");
   for (char **e = s->env; e && *e; e++)
@@ -806,6 +846,11 @@ static const struct field spec_fields[] = {
   F_BOOL (SPEC, "read_only", read_only),
   F_INT (SPEC, "shm_size", shm_size, 1),
   F_OBJECT ("resources", offsetof (SPEC, resources), resources_object, NULL),
+  F_INT (SPEC, "oom_score_adj", oom_score_adj, -1000),
+  F_BOOL (SPEC, "cgroupns_host", cgroupns_host),
+  F_STRING (SPEC, "pid_mode", pid_mode),
+  F_STRING (SPEC, "ipc_mode", ipc_mode),
+  F_STRING (SPEC, "uts_mode", uts_mode),
   F_STRV (SPEC, "cap_add", cap_add),
   F_STRV (SPEC, "cap_drop", cap_drop),
   F_BOOL (SPEC, "privileged", privileged),
@@ -837,6 +882,7 @@ set_defaults (struct cc_runtime_spec *s)
   s->stop_grace_ms = 10000;
   s->shm_size = 64 * 1024 * 1024;
   s->log_max_file = 1;
+  s->resources.memory_swappiness = -1;
   s->health.interval_ms = 30000;
   s->health.timeout_ms = 30000;
   s->health.start_interval_ms = 5000;

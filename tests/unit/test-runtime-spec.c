@@ -23,7 +23,11 @@ static const char full[]
       "{\"type\":\"bind\",\"source\":\"/s\",\"target\":\"/b\"}],\"read_only\":true,\"shm_size\":1000,"
       "\"resources\":{\"memory\":1048576,\"memory_swap\":2097152,\"memory_reservation\":0,\"cpu_quota\":50000,\"cpu_"
       "period\":100000,"
-      "\"cpu_shares\":512,\"pids_limit\":10},\"cap_add\":[\"NET_ADMIN\"],\"cap_drop\":[\"ALL\"],"
+      "\"cpu_shares\":512,\"pids_limit\":10,\"cpuset_cpus\":\"0\",\"cpu_rt_runtime\":100,\"cpu_rt_period\":1000,"
+      "\"memory_swappiness\":10,\"oom_kill_disable\":true,\"blkio_weight\":300,\"blkio_weight_device\":[\"/dev/x "
+      "300\"],\"blkio_read_bps\":[\"/dev/x 1\"],\"blkio_write_bps\":[\"/dev/x 2\"],\"blkio_read_iops\":[\"/dev/x "
+      "3\"],\"blkio_write_iops\":[\"/dev/x 4\"]},\"oom_score_adj\":100,\"cgroupns_host\":true,"
+      "\"cap_add\":[\"NET_ADMIN\"],\"cap_drop\":[\"ALL\"],"
       "\"privileged\":true,\"no_new_privileges\":true,\"seccomp\":false,"
       "\"sysctls\":{\"net.ipv4.ip_forward\":\"1\"},\"ulimits\":{\"nofile\":{\"soft\":10,\"hard\":20}},"
       "\"init\":true,\"stop_signal\":\"SIGINT\",\"stop_grace_ms\":1500,\"restart\":\"on-failure:3\","
@@ -71,7 +75,9 @@ test_defaults_and_caps (void **state)
       text,
       "{\"rootfs\":\"/\",\"args\":[\"/x\"],\"mounts\":[],\"read_only\":false,"
       "\"shm_size\":67108864,\"resources\":{\"memory\":0,\"memory_swap\":0,\"memory_reservation\":0,\"cpu_quota\":0,"
-      "\"cpu_period\":0,\"cpu_shares\":0,\"pids_limit\":0},\"privileged\":false,"
+      "\"cpu_period\":0,\"cpu_shares\":0,\"pids_limit\":0,\"cpu_rt_runtime\":0,\"cpu_rt_period\":0,"
+      "\"memory_swappiness\":-1,\"oom_kill_disable\":false,\"blkio_weight\":0},\"oom_score_adj\":0,"
+      "\"cgroupns_host\":false,\"privileged\":false,"
       "\"no_new_privileges\":false,\"seccomp\":true,\"sysctls\":{},\"ulimits\":{},"
       "\"init\":false,\"stop_signal\":\"SIGTERM\",\"stop_grace_ms\":10000,\"restart\":\"no\","
       "\"log\":{\"max_size\":0,\"max_file\":100}}");

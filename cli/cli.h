@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define CC_VERSION "0.1.0"
+#include "lib/version.h"
 
 struct cli_global
 {

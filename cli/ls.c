@@ -1,6 +1,7 @@
 /* `ccompose ls`: every project with state on this host, as Docker Compose
    lists them: NAME, STATUS (running(2), exited(1)), CONFIG FILES.  */
 #include <getopt.h>
+#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,16 +20,15 @@ static const char usage[] = "Usage: ccompose ls [OPTIONS]\n\n"
                             "List running compose projects\n\n"
                             "Options:\n"
                             "  -a, --all             Show all stopped Compose projects\n"
+                            "      --filter filter   Filter output based on conditions provided (name=REGEXP)\n"
                             "      --format string   Format the output: table or json (default \"table\")\n"
                             "  -q, --quiet           Only display project names\n"
                             "  -h, --help            Show this help\n";
 
 static const struct option options[] = {
-  { "all", no_argument, NULL, 'a' },
-  { "format", required_argument, NULL, 'F' },
-  { "quiet", no_argument, NULL, 'q' },
-  { "help", no_argument, NULL, 'h' },
-  { NULL, 0, NULL, 0 },
+  { "all", no_argument, NULL, 'a' },          { "filter", required_argument, NULL, 'f' },
+  { "format", required_argument, NULL, 'F' }, { "quiet", no_argument, NULL, 'q' },
+  { "help", no_argument, NULL, 'h' },         { NULL, 0, NULL, 0 },
 };
 
 /* -q prints the NAME column alone.  */
@@ -62,10 +62,32 @@ project_status (const cJSON *state, bool *running)
   return cc_buf_steal (&b);
 }
 
+static void
+cleanup_regex_fn (regex_t **re)
+{
+  if (*re)
+    regfree (*re);
+}
+
+/* Docker's name filter is a regular expression matched anywhere in the
+   name (filters.Args.Match); the only key `docker compose ls` accepts.  */
+static int
+add_name_filter (regex_t *re, bool *have, const char *text)
+{
+  if (*have || strncmp (text, "name=", 5) != 0)
+    return cli_usage_error ("ls", "invalid filter `%s` (name=REGEXP, once)", text);
+  if (regcomp (re, text + 5, REG_EXTENDED | REG_NOSUB) != 0)
+    return cli_usage_error ("ls", "invalid filter `%s`: bad regular expression", text);
+  *have = true;
+  return 0;
+}
+
 int
 cli_cmd_ls (struct cli_global *g, int argc, char **argv)
 {
-  bool all = false, quiet = false, json = false;
+  bool all = false, quiet = false, json = false, have_name = false;
+  regex_t name_re;
+  __attribute__ ((cleanup (cleanup_regex_fn))) regex_t *armed = NULL;
   cleanup_strv char **projects = NULL;
   cleanup_cjson cJSON *rows = cJSON_CreateArray ();
   cc_error_t err = NULL;
@@ -77,6 +99,11 @@ cli_cmd_ls (struct cli_global *g, int argc, char **argv)
       {
       case 'a':
         all = true;
+        break;
+      case 'f':
+        if (add_name_filter (&name_re, &have_name, optarg) != 0)
+          return CLI_EXIT_USAGE;
+        armed = &name_re;
         break;
       case 'q':
         quiet = true;
@@ -103,6 +130,8 @@ cli_cmd_ls (struct cli_global *g, int argc, char **argv)
       cleanup_strv char **fv = xzalloc (sizeof (char *));
       bool running;
       cJSON *row;
+      if (have_name && regexec (&name_re, *p, 0, NULL, 0) != 0)
+        continue;
       if (cc_state_open (*p, false, &st, &err) < 0)
         {
           cc_error_release (&err);

@@ -7,6 +7,7 @@
 
 #include "cli/cli.h"
 #include "cli/project.h"
+#include "cli/template.h"
 #include "engine/engine.h"
 #include "lib/buf.h"
 #include "lib/cleanup.h"
@@ -19,7 +20,14 @@ static const char usage[]
       "List containers\n\n"
       "Options:\n"
       "  -a, --all             Show all stopped containers (including those created by the run command)\n"
-      "      --format string   Format the output: table or json (default \"table\")\n"
+      "      --filter string   Filter services by a property (status=STATUS, service=SERVICE,\n"
+      "                        label=KEY or label=KEY=VALUE)\n"
+      "      --format string   Format output using a custom template:\n"
+      "                        'table': Print output in table format with column headers (default)\n"
+      "                        'table TEMPLATE': Print output in table format using the given Go template\n"
+      "                        'json': Print in JSON format\n"
+      "                        'TEMPLATE': Print output using the given Go template\n"
+      "      --no-trunc        Don't truncate output\n"
       "  -q, --quiet           Only display IDs\n"
       "      --services        Display services\n"
       "      --status stringArray  Filter services by status: created, restarting, running, removing, paused,\n"
@@ -28,14 +36,18 @@ static const char usage[]
 
 enum
 {
-  OPT_FORMAT = 256,
+  OPT_FILTER = 256,
+  OPT_FORMAT,
+  OPT_NO_TRUNC,
   OPT_SERVICES,
   OPT_STATUS,
 };
 
 static const struct option options[] = {
   { "all", no_argument, NULL, 'a' },
+  { "filter", required_argument, NULL, OPT_FILTER },
   { "format", required_argument, NULL, OPT_FORMAT },
+  { "no-trunc", no_argument, NULL, OPT_NO_TRUNC },
   { "quiet", no_argument, NULL, 'q' },
   { "services", no_argument, NULL, OPT_SERVICES },
   { "status", required_argument, NULL, OPT_STATUS },
@@ -47,8 +59,10 @@ static const char *const statuses[] = { "created", "restarting", "running", "rem
 
 struct ps_opts
 {
-  bool all, json, quiet, services;
+  bool all, quiet, services, no_trunc;
+  const char *format; /* NULL: Docker's table */
   char **status;
+  char **service_filter, **label_filter; /* --filter service=, label= */
 };
 
 static bool
@@ -58,6 +72,26 @@ is_status (const char *s)
     if (strcmp (s, statuses[i]) == 0)
       return true;
   return false;
+}
+
+/* Docker's filters: the same key twice is either, different keys are all.  */
+static int
+add_filter (struct ps_opts *o, const char *text)
+{
+  const char *eq = strchr (text, '=');
+  size_t klen = eq ? (size_t)(eq - text) : 0;
+
+  if (eq == NULL || eq[1] == '\0')
+    return -1;
+  if (klen == 6 && strncmp (text, "status", 6) == 0 && is_status (eq + 1))
+    cc_strv_append (&o->status, eq + 1);
+  else if (klen == 7 && strncmp (text, "service", 7) == 0)
+    cc_strv_append (&o->service_filter, eq + 1);
+  else if (klen == 5 && strncmp (text, "label", 5) == 0)
+    cc_strv_append (&o->label_filter, eq + 1);
+  else
+    return -1;
+  return 0;
 }
 
 static int
@@ -71,10 +105,16 @@ parse (struct ps_opts *o, int argc, char **argv)
       case 'a':
         o->all = true;
         break;
+      case OPT_FILTER:
+        if (add_filter (o, optarg) < 0)
+          return cli_usage_error ("ps", "invalid --filter `%s` (status=STATUS, service=SERVICE, label=KEY[=VALUE])",
+                                  optarg);
+        break;
       case OPT_FORMAT:
-        if (strcmp (optarg, "json") != 0 && strcmp (optarg, "table") != 0)
-          return cli_usage_error ("ps", "invalid --format `%s` (table, json)", optarg);
-        o->json = strcmp (optarg, "json") == 0;
+        o->format = strcmp (optarg, "table") == 0 ? NULL : optarg;
+        break;
+      case OPT_NO_TRUNC:
+        o->no_trunc = true;
         break;
       case 'q':
         o->quiet = true;
@@ -96,11 +136,36 @@ parse (struct ps_opts *o, int argc, char **argv)
   return -1;
 }
 
+/* label=KEY: it has the label; label=KEY=VALUE: with that value.  */
 static bool
-is_shown (const struct ps_opts *o, const cJSON *info)
+has_label (const cJSON *labels, const char *filter)
+{
+  const char *eq = strchr (filter, '=');
+  cleanup_free char *key = eq ? xstrndup (filter, (size_t)(eq - filter)) : xstrdup (filter);
+  const char *value = cc_json_get_string (labels, key);
+
+  return value && (eq == NULL || strcmp (value, eq + 1) == 0);
+}
+
+static bool
+matches_labels (const struct ps_opts *o, const cJSON *labels)
+{
+  bool any = o->label_filter == NULL;
+
+  for (char **f = o->label_filter; f && *f && ! any; f++)
+    any = has_label (labels, *f);
+  return any;
+}
+
+static bool
+is_shown (const struct ps_opts *o, const cJSON *info, const cJSON *labels)
 {
   const char *state = cc_json_get_string (info, "State");
 
+  if (o->service_filter && ! cc_strv_contains (o->service_filter, cc_json_get_string (info, "Service")))
+    return false;
+  if (! matches_labels (o, labels))
+    return false;
   if (o->status)
     return cc_strv_contains (o->status, state);
   return o->all || strcmp (state, "running") == 0 || strcmp (state, "restarting") == 0 || strcmp (state, "paused") == 0;
@@ -130,12 +195,24 @@ ports_text (const cJSON *info)
   return cc_buf_steal (&b);
 }
 
-/* "python3 -m flask ru…" quoted, as Docker truncates to 20 columns.  */
+/* "python3 -m flask ru…" quoted, as Docker truncates to 20 columns
+   (counted in characters, as Go's runes).  */
 static char *
-command_text (const char *cmd)
+command_text (const char *cmd, bool trunc)
 {
-  size_t len = strlen (cmd);
-  return len > 20 ? xasprintf ("\"%.19s\u2026\"", cmd) : xasprintf ("\"%s\"", cmd);
+  size_t len = 0, i = 0;
+
+  for (; cmd[i] && len < 20; i++)
+    len += ((unsigned char)cmd[i] & 0xc0) != 0x80;
+  while (cmd[i] && ((unsigned char)cmd[i] & 0xc0) == 0x80)
+    i++;
+  if (! trunc || cmd[i] == '\0')
+    return xasprintf ("\"%s\"", cmd);
+  for (len = 0, i = 0; cmd[i] && len < 19; i++)
+    len += ((unsigned char)cmd[i] & 0xc0) != 0x80;
+  while (cmd[i] && ((unsigned char)cmd[i] & 0xc0) == 0x80)
+    i++;
+  return xasprintf ("\"%.*s\u2026\"", (int)i, cmd);
 }
 
 /* Columns are as wide as what shows: count characters, not UTF-8 bytes.  */
@@ -163,7 +240,7 @@ print_cell (const char *s, size_t width, bool last)
 }
 
 static void
-print_table (cJSON *rows)
+print_table (const cJSON *rows)
 {
   static const char *const head[] = { "NAME", "IMAGE", "COMMAND", "SERVICE", "CREATED", "STATUS", "PORTS" };
   size_t n = (size_t)cJSON_GetArraySize (rows), w[7];
@@ -173,16 +250,16 @@ print_table (cJSON *rows)
 
   for (size_t i = 0; i < 7; i++)
     w[i] = width_of (head[i]);
-  for (cJSON *row = rows->child; row; row = row->next, r++)
+  for (const cJSON *row = rows->child; row; row = row->next, r++)
     {
       cleanup_free char *age = cc_engine_human_duration (now - cc_json_get_int (row, "Created", now));
       cells[r * 7 + 0] = xstrdup (cc_json_get_string (row, "Name"));
       cells[r * 7 + 1] = xstrdup (cc_json_get_string (row, "Image"));
-      cells[r * 7 + 2] = command_text (cc_json_get_string (row, "Command"));
+      cells[r * 7 + 2] = xstrdup (cc_json_get_string (row, "Command"));
       cells[r * 7 + 3] = xstrdup (cc_json_get_string (row, "Service"));
       cells[r * 7 + 4] = xasprintf ("%s ago", age);
       cells[r * 7 + 5] = xstrdup (cc_json_get_string (row, "Status"));
-      cells[r * 7 + 6] = ports_text (row);
+      cells[r * 7 + 6] = xstrdup (cc_json_get_string (row, "Ports"));
       for (size_t i = 0; i < 7; i++)
         w[i] = width_of (cells[r * 7 + i]) > w[i] ? width_of (cells[r * 7 + i]) : w[i];
     }
@@ -196,29 +273,120 @@ print_table (cJSON *rows)
       }
 }
 
+/* Docker's stringutils.Ellipsis: N characters at most, the last "…".  */
+static char *
+ellipsis (const char *s, size_t n)
+{
+  size_t i = 0, len = 0;
+
+  if (width_of (s) <= n)
+    return xstrdup (s);
+  for (; s[i] && len < n - 1; i++)
+    len += ((unsigned char)s[i] & 0xc0) != 0x80;
+  while (s[i] && ((unsigned char)s[i] & 0xc0) == 0x80)
+    i++;
+  return xasprintf ("%.*s\u2026", (int)i, s);
+}
+
+/* Each mount's name cut to 15 characters, as `docker ps` shows them.  */
+static char *
+mounts_text (const char *mounts, bool trunc)
+{
+  cleanup_strv char **v = cc_strv_split (mounts, ',', true);
+  cleanup_strv char **out = xzalloc (sizeof (char *));
+
+  for (char **m = v; *m; m++)
+    cc_strv_push (&out, trunc ? ellipsis (*m, 15) : xstrdup (*m));
+  return cc_strv_join (out, ",");
+}
+
+/* Go's time.Time.String() of the local time: "2026-12-07 15:00:24 +0000 UTC".  */
+static char *
+created_at_text (time_t t)
+{
+  struct tm tm;
+  char buf[64];
+
+  localtime_r (&t, &tm);
+  strftime (buf, sizeof (buf), "%Y-%m-%d %H:%M:%S %z %Z", &tm);
+  return xstrdup (buf);
+}
+
+/* The fields of Docker's container formatter (ID cut to 12 characters,
+   Command quoted and cut, CreatedAt, RunningFor, Ports, Size) over the
+   engine's, which --format json and templates read.  */
 static void
-print_rows (const struct ps_opts *o, cJSON *rows)
+docker_fields (cJSON *row, bool trunc)
+{
+  time_t created = (time_t)cc_json_get_int (row, "Created", 0);
+  cleanup_free char *id = xstrdup (cc_json_get_string (row, "ID"));
+  cleanup_free char *cmd = command_text (cc_json_get_string (row, "Command"), trunc);
+  cleanup_free char *mounts = mounts_text (cc_json_get_string (row, "Mounts"), trunc);
+  cleanup_free char *at = created_at_text (created);
+  cleanup_free char *age = cc_engine_human_duration (time (NULL) - created);
+  cleanup_free char *running_for = xasprintf ("%s ago", age);
+  cleanup_free char *ports = ports_text (row);
+
+  if (trunc && strlen (id) > 12)
+    id[12] = '\0';
+  cc_json_set_string (row, "ID", id);
+  cc_json_set_string (row, "Command", cmd);
+  cc_json_set_string (row, "Mounts", mounts);
+  cc_json_set_string (row, "CreatedAt", at);
+  cc_json_set_string (row, "RunningFor", running_for);
+  cc_json_set_string (row, "Ports", ports);
+  cc_json_set_string (row, "Size", "0B");
+}
+
+static const struct cli_header headers[] = {
+  { "ID", "CONTAINER ID" },
+  { "Name", "NAME" },
+  { "Names", "NAMES" },
+  { "Image", "IMAGE" },
+  { "Command", "COMMAND" },
+  { "Service", "SERVICE" },
+  { "CreatedAt", "CREATED AT" },
+  { "RunningFor", "CREATED" },
+  { "Status", "STATUS" },
+  { "State", "STATE" },
+  { "Ports", "PORTS" },
+  { "Publishers", "PUBLISHERS" },
+  { "Mounts", "MOUNTS" },
+  { "LocalVolumes", "LOCAL VOLUMES" },
+  { "Networks", "NETWORKS" },
+  { "Labels", "LABELS" },
+  { "Size", "SIZE" },
+  { "Project", "PROJECT" },
+  { "ExitCode", "EXIT CODE" },
+  { "Health", "HEALTH" },
+};
+
+static int
+print_rows (const struct ps_opts *o, const cJSON *rows, const cJSON *labels, cc_error_t *err)
 {
   cleanup_strv char **seen = xzalloc (sizeof (char *));
 
-  for (cJSON *row = rows->child; row; row = row->next)
+  if (o->services || o->quiet)
     {
-      const char *svc = cc_json_get_string (row, "Service");
-      if (o->services && ! cc_strv_contains (seen, svc))
+      for (const cJSON *row = rows->child; row; row = row->next)
         {
-          cc_strv_append (&seen, svc);
-          puts (svc);
+          const char *svc = cc_json_get_string (row, "Service");
+          if (o->quiet)
+            puts (cc_json_get_string (row, "ID"));
+          else if (! cc_strv_contains (seen, svc))
+            {
+              cc_strv_append (&seen, svc);
+              puts (svc);
+            }
         }
-      else if (o->quiet)
-        puts (cc_json_get_string (row, "ID"));
-      else if (o->json)
-        {
-          cleanup_free char *text = cJSON_PrintUnformatted (row);
-          puts (text);
-        }
+      return 0;
     }
-  if (! o->services && ! o->quiet && ! o->json)
-    print_table (rows);
+  if (o->format == NULL)
+    {
+      print_table (rows);
+      return 0;
+    }
+  return cli_format_rows (o->format, rows, headers, CC_N_ELEMENTS (headers), labels, err);
 }
 
 int
@@ -226,12 +394,12 @@ cli_cmd_ps (struct cli_global *g, int argc, char **argv)
 {
   struct ps_opts o = { 0 };
   struct cli_target t;
-  cleanup_strv char **services = NULL, **status = NULL;
-  cleanup_cjson cJSON *rows = cJSON_CreateArray ();
+  cleanup_strv char **services = NULL, **status = NULL, **sf = NULL, **lf = NULL;
+  cleanup_cjson cJSON *rows = cJSON_CreateArray (), *labels = cJSON_CreateArray ();
   cc_error_t err = NULL;
   int ret = parse (&o, argc, argv);
 
-  status = o.status;
+  status = o.status, sf = o.service_filter, lf = o.label_filter;
   if (ret >= 0)
     return ret;
   services = cli_rest (argc, argv);
@@ -250,12 +418,20 @@ cli_cmd_ps (struct cli_global *g, int argc, char **argv)
     {
       const cJSON *entry = cJSON_GetObjectItemCaseSensitive (cc_state_section (t.st, "containers"), *n);
       cJSON *info = cc_engine_container_info (t.name, *n, entry);
-      if (is_shown (&o, info))
-        cJSON_AddItemToArray (rows, info);
-      else
-        cJSON_Delete (info);
+      cJSON *l = cc_engine_container_labels (*n, entry);
+      if (! is_shown (&o, info, l))
+        {
+          cJSON_Delete (info);
+          cJSON_Delete (l);
+          continue;
+        }
+      /* -q prints whole ids, as Docker Compose does.  */
+      if (! o.quiet)
+        docker_fields (info, ! o.no_trunc);
+      cJSON_AddItemToArray (rows, info);
+      cJSON_AddItemToArray (labels, l);
     }
-  print_rows (&o, rows);
+  ret = print_rows (&o, rows, labels, &err);
   cli_target_release (&t);
-  return CLI_EXIT_OK;
+  return ret < 0 ? cli_fail (&err) : CLI_EXIT_OK;
 }

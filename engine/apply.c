@@ -163,6 +163,7 @@ new_entry (struct up *u, const struct cc_action *a)
 {
   cleanup_free char *ref = image_ref_of (u->p, a->service);
   struct cc_entry_info i = {
+    .project = u->p,
     .svc = cc_project_service (u->p, a->service),
     .image_ref = ref,
     .image_id = cc_json_get_string (u->image_ids, a->service),

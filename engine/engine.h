@@ -315,6 +315,9 @@ int cc_engine_run_parallel (char *const *items, int limit, cc_engine_job_fn fn, 
 /* Docker's fields for `ps --format json` (Name, Service, State, Status,
    Health, ExitCode, Publishers, ...), from the state entry and the runtime.  */
 cJSON *cc_engine_container_info (const char *project, const char *name, const cJSON *entry);
+/* Its labels as an object: the service's, then Docker Compose's own
+   (com.docker.compose.*, recorded when it was made).  */
+cJSON *cc_engine_container_labels (const char *name, const cJSON *entry);
 /* The replicas behind PUBLISHER (a Publishers entry of the above) of
    PROJECT, one "CONTAINER IP:PORT serving|not serving" each (issue 16).  */
 char **cc_engine_port_backends (const char *project, const cJSON *publisher);

@@ -11,6 +11,7 @@
 #include "lib/buf.h"
 #include "lib/cleanup.h"
 #include "lib/json.h"
+#include "lib/paths.h"
 #include "lib/strv.h"
 #include "lib/xalloc.h"
 #include "network/network.h"
@@ -181,42 +182,94 @@ pairs_text (const struct cc_kv_list *l)
   return cc_strv_join (pairs, ",");
 }
 
-/* The service's labels and annotations, as its container was made with
-   them (the config its state entry keeps).  */
-static void
-set_labels (cJSON *o, const char *name, const cJSON *config)
+/* The service's annotations, as its container was made with them (the
+   config its state entry keeps).  */
+static char *
+annotations_text (const char *name, const cJSON *config)
 {
   cleanup_service struct cc_service *svc = NULL;
-  cleanup_free char *labels = NULL, *annotations = NULL;
 
   if (cc_service_new (name, config, NULL, &svc, NULL) < 0)
+    return xstrdup ("");
+  return pairs_text (&svc->annotations);
+}
+
+cJSON *
+cc_engine_container_labels (const char *name, const cJSON *entry)
+{
+  cleanup_service struct cc_service *svc = NULL;
+  const cJSON *compose = cJSON_GetObjectItemCaseSensitive (entry, "labels");
+  cJSON *o = cJSON_CreateObject ();
+
+  if (cc_service_new (name, cJSON_GetObjectItemCaseSensitive (entry, "config"), NULL, &svc, NULL) == 0)
+    for (size_t i = 0; i < svc->labels.n; i++)
+      cc_json_set_string (o, svc->labels.items[i].name, svc->labels.items[i].value ?: "");
+  /* Compose's own labels are set last: a service cannot fake them.  */
+  for (const cJSON *l = compose ? compose->child : NULL; l; l = l->next)
+    if (cJSON_IsString (l))
+      cc_json_set_string (o, l->string, l->valuestring);
+  return o;
+}
+
+/* The labels as `docker ps --format json` prints them: "k=v,k2=v2",
+   sorted by name.  */
+static char *
+labels_text (const cJSON *labels)
+{
+  cleanup_strv char **pairs = xzalloc (sizeof (char *));
+
+  for (const cJSON *l = labels->child; l; l = l->next)
+    cc_strv_push (&pairs, xasprintf ("%s=%s", l->string, l->valuestring));
+  cc_strv_sort_unique (pairs);
+  return cc_strv_join (pairs, ",");
+}
+
+/* Docker's Mounts (volume names, else host paths) and LocalVolumes (how
+   many of them are volumes), from the mounts the container was made with.  */
+static void
+set_mounts (cJSON *o, const struct cc_runtime_spec *spec)
+{
+  cleanup_free char *root = cc_paths_volumes_dir ();
+  cleanup_strv char **names = xzalloc (sizeof (char *));
+  size_t len = strlen (root), local = 0;
+
+  for (size_t i = 0; spec && i < spec->n_mounts; i++)
     {
-      cc_json_set_string (o, "Labels", "");
-      cc_json_set_string (o, "Annotations", "");
-      return;
+      const struct cc_runtime_mount *m = &spec->mounts[i];
+      const char *rest
+          = m->source && strncmp (m->source, root, len) == 0 && m->source[len] == '/' ? m->source + len + 1 : NULL;
+      if (m->source == NULL || strcmp (m->type, "bind") != 0)
+        continue;
+      if (rest)
+        {
+          cc_strv_push (&names, xstrndup (rest, strcspn (rest, "/")));
+          local++;
+        }
+      else
+        cc_strv_append (&names, m->source);
     }
-  labels = pairs_text (&svc->labels);
-  annotations = pairs_text (&svc->annotations);
-  cc_json_set_string (o, "Labels", labels);
-  cc_json_set_string (o, "Annotations", annotations);
+  cleanup_free char *joined = cc_strv_join (names, ","), *count = xasprintf ("%zu", local);
+
+  cc_json_set_string (o, "Mounts", joined);
+  cc_json_set_string (o, "LocalVolumes", count);
 }
 
 static char *
-command_of (const char *name)
+networks_text (const cJSON *entry)
 {
-  cleanup_runtime_spec struct cc_runtime_spec *spec = NULL;
-
-  if (cc_runtime_spec_of (name, &spec, NULL) < 0)
-    return xstrdup ("");
-  return cc_strv_join (spec->args, " ");
+  cleanup_strv char **v = json_strv_of (cJSON_GetObjectItemCaseSensitive (entry, "network_names"));
+  return cc_strv_join (v, ",");
 }
 
 cJSON *
 cc_engine_container_info (const char *project, const char *name, const cJSON *entry)
 {
-  cleanup_cjson cJSON *rt = NULL;
-  cleanup_free char *status = NULL, *command = NULL;
+  cleanup_cjson cJSON *rt = NULL, *labels = cc_engine_container_labels (name, entry);
+  cleanup_runtime_spec struct cc_runtime_spec *spec = NULL;
+  cleanup_free char *status = NULL, *command = NULL, *labels_str = labels_text (labels), *nets = networks_text (entry);
+  const char *id = cc_json_get_string (entry, "id");
   const cJSON *config = cJSON_GetObjectItemCaseSensitive (entry, "config");
+  cleanup_free char *annotations = annotations_text (name, config);
   const char *state = "missing", *health = NULL;
   cJSON *o = cJSON_CreateObject ();
 
@@ -226,12 +279,19 @@ cc_engine_container_info (const char *project, const char *name, const cJSON *en
       health = cc_json_get_string (cJSON_GetObjectItemCaseSensitive (rt, "health"), "Status");
     }
   status = status_text (state, health, rt);
-  command = command_of (name);
-  cc_json_set_string (o, "ID", name);
+  if (cc_runtime_spec_of (name, &spec, NULL) < 0)
+    spec = NULL;
+  command = spec ? cc_strv_join (spec->args, " ") : xstrdup ("");
+  /* Containers made before ids were recorded go by their name.  */
+  cc_json_set_string (o, "ID", id ? id : name);
   cc_json_set_string (o, "Name", name);
+  cc_json_set_string (o, "Names", name);
   cc_json_set_string (o, "Image", cc_json_get_string (entry, "image"));
   cc_json_set_string (o, "Command", command);
-  set_labels (o, name, config);
+  cc_json_set_string (o, "Labels", labels_str);
+  set_mounts (o, spec);
+  cc_json_set_string (o, "Networks", nets);
+  cc_json_set_string (o, "Annotations", annotations);
   cc_json_set_string (o, "Project", project);
   cc_json_set_string (o, "Service", cc_json_get_string (entry, "service"));
   cc_json_set_int (o, "Number", cc_json_get_int (entry, "number", 1));

@@ -23,7 +23,8 @@ int cc_engine_file_mounts (struct cc_runtime_spec *s, const struct cc_project *p
 /* What a container's state entry is made of (see cc_engine_new_entry).  */
 struct cc_entry_info
 {
-  const struct cc_service *svc; /* its config is recorded as the view's JSON */
+  const struct cc_project *project; /* its name, directory and files label the container */
+  const struct cc_service *svc;     /* its config is recorded as the view's JSON */
   const char *image_ref, *image_id;
   int number, level;
   bool oneoff;
@@ -31,6 +32,11 @@ struct cc_entry_info
 /* The state entry of a container about to be created: it is recorded
    before the container exists, so a crash leaves something to clean.  */
 cJSON *cc_engine_new_entry (const struct cc_entry_info *i);
+
+/* Docker's com.docker.compose.* labels of the container I describes,
+   as Docker Compose sets them (labels.c), and a new 64-hex container id.  */
+cJSON *cc_engine_compose_labels (const struct cc_entry_info *i);
+char *cc_engine_new_container_id (void);
 
 /* Everything a container owns on the host, from its state entry: runtime
    container, network endpoints, netns, image pin, files.  Keeps going

@@ -43,6 +43,7 @@ oneoff_entry (const struct cc_project *p, const struct cc_service *svc, const ch
 {
   cleanup_free char *ref = cc_engine_image_ref (p, svc);
   struct cc_entry_info i = {
+    .project = p,
     .svc = svc,
     .image_ref = ref,
     .image_id = image_id,

@@ -290,8 +290,10 @@ cc_engine_new_entry (const struct cc_entry_info *i)
 {
   const struct cc_service *svc = i->svc;
   cleanup_free char *hash = cc_compose_service_hash_json (svc->json);
-  cJSON *e = cJSON_CreateObject (), *names = cJSON_CreateArray ();
+  cleanup_free char *id = cc_engine_new_container_id ();
+  cJSON *e = cJSON_CreateObject (), *names = cJSON_CreateArray (), *full = cJSON_CreateArray ();
 
+  cc_json_set_string (e, "id", id);
   cc_json_set_string (e, "service", svc->name);
   cc_json_set_int (e, "number", i->number);
   if (i->oneoff)
@@ -302,8 +304,15 @@ cc_engine_new_entry (const struct cc_entry_info *i)
   cc_json_set_string (e, "config_hash", hash);
   cc_json_set (e, "config", cJSON_Duplicate (svc->json, true));
   for (size_t k = 0; svc->network_mode == CC_NETWORK_MODE_DEFAULT && k < svc->n_networks; k++)
-    cJSON_AddItemToArray (names, cJSON_CreateString (svc->networks[k].key));
+    {
+      const struct cc_network *net = i->project ? cc_project_network (i->project, svc->networks[k].key) : NULL;
+      cJSON_AddItemToArray (names, cJSON_CreateString (svc->networks[k].key));
+      cJSON_AddItemToArray (full, cJSON_CreateString (net && net->name ? net->name : svc->networks[k].key));
+    }
   cc_json_set (e, "networks", names);
+  /* What `ps` shows as Networks: the names on the host.  */
+  cc_json_set (e, "network_names", full);
+  cc_json_set (e, "labels", cc_engine_compose_labels (i));
   cc_json_set_bool (e, "owns_netns", owns_netns (svc->network_mode));
   cc_json_set_string (e, "status", "creating");
   cc_json_set_int (e, "created_ms", (int64_t)time (NULL) * 1000);

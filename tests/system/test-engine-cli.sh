@@ -160,20 +160,20 @@ YAML
 1024"
   assert_exit 0 cc pause app
   assert_contains "$OUT" "lifecycle-app-1  Paused"
-  assert_exit 0 cc ps -q --status paused
+  assert_exit 0 cc ps --format '{{.Name}}' --status paused
   assert_eq "$OUT" "lifecycle-app-1"
   # Nothing paused is left to pause: no line, no error.
   assert_exit 0 cc pause
   assert_not_contains "$OUT" "Paused"
   assert_exit 0 cc unpause
   assert_contains "$OUT" "lifecycle-app-1  Unpaused"
-  assert_exit 0 cc ps -q --status running
+  assert_exit 0 cc ps --format '{{.Name}}' --status running
   assert_eq "$OUT" "lifecycle-app-1"
   assert_exit 0 cc stop -t 1
-  assert_exit 0 cc ps -a -q --status exited
+  assert_exit 0 cc ps -a --format '{{.Name}}' --status exited
   assert_eq "$OUT" "lifecycle-app-1"
   assert_exit 0 cc start app
-  assert_exit 0 cc ps -q --status running
+  assert_exit 0 cc ps --format '{{.Name}}' --status running
   assert_eq "$OUT" "lifecycle-app-1"
   assert_exit 1 cc pause nosuch
   assert_exit 0 cc rm -f -s

@@ -138,7 +138,7 @@ services:
 YAML
   cd "$WORK/scale"
   assert_exit 0 cc up -d --scale web=3
-  assert_exit 0 cc ps -q web
+  assert_exit 0 cc ps --format '{{.Name}}' web
   assert_eq "$OUT" "scale-web-1
 scale-web-2
 scale-web-3"
@@ -153,7 +153,7 @@ scale-web-3"
   # Scale back down: replicas 2 and 3 go.
   assert_exit 0 cc up -d --scale web=1
   assert_contains "$OUT" "scale-web-3"
-  assert_exit 0 cc ps -q web
+  assert_exit 0 cc ps --format '{{.Name}}' web
   assert_eq "$OUT" "scale-web-1"
   assert_exit 0 cc down -t 0
   assert_no_residue
@@ -345,7 +345,7 @@ YAML
   assert_exit 5 cc run --rm app sh -c 'echo one-off; exit 5'
   assert_contains "$OUT" "one-off"
   # --rm left nothing behind.
-  assert_exit 0 cc ps -a -q
+  assert_exit 0 cc ps -a --format '{{.Name}}'
   assert_eq "$OUT" "codes-app-1"
   assert_exit 1 cc exec -T nosuch true
   assert_exit 2 cc exec -T

@@ -139,7 +139,7 @@ env file"
   grep -q "^Address: 10\." <<<"$OUT" || fail "keys-named does not resolve: $OUT"
   assert_exit 0 cc ps --format json
   assert_contains "$OUT" '"Name":"keys-named"'
-  assert_contains "$OUT" '"Labels":"keys.a=one,keys.b=two"'
+  assert_contains "$OUT" 'keys.a=one,keys.b=two"'
   mkdir -p "$WORK/other"
   printf 'services:\n  d:\n    image: busybox:1.35\n    container_name: keys-named\n' >"$WORK/other/compose.yaml"
   assert_exit 1 cc -f "$WORK/other/compose.yaml" up -d

@@ -108,6 +108,9 @@ cli_cmd_build (struct cli_global *g, int argc, char **argv)
   o.services = *services ? services : NULL;
   o.build_args = build_args;
   o.parallel = limit ? atoi (limit) : 0;
+  /* The global --progress when build has none; the builder has no JSON.  */
+  if (o.progress == NULL && g->progress)
+    o.progress = strcmp (g->progress, "json") == 0 ? "plain" : g->progress;
   if (o.progress && strcmp (o.progress, "quiet") == 0)
     o.quiet = true;
   if (cli_load_project (g, services, &p, &err) < 0 || cc_engine_build (p, &o, &err) < 0)

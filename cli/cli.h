@@ -19,6 +19,10 @@ struct cli_global
   bool ignore_unsupported; /* --ignore-unsupported */
   const char *ansi;        /* never | always | auto */
   int parallel;            /* --parallel, COMPOSE_PARALLEL_LIMIT; -1 = unlimited */
+  const char *progress;    /* --progress, COMPOSE_PROGRESS; NULL: auto */
+  bool ignore_orphans;     /* COMPOSE_IGNORE_ORPHANS: no orphan warning */
+  bool remove_orphans;     /* COMPOSE_REMOVE_ORPHANS: --remove-orphans by default */
+  bool no_dotenv;          /* COMPOSE_DISABLE_ENV_FILE: no default .env */
 };
 
 typedef int (*cli_command_fn) (struct cli_global *g, int argc, char **argv);

@@ -152,6 +152,7 @@ cli_cmd_config (struct cli_global *g, int argc, char **argv)
   copts.project_directory = g->project_directory;
   copts.profiles = g->profiles;
   copts.env_files = g->env_files;
+  copts.no_dotenv = g->no_dotenv;
   copts.services = optind < argc ? argv + optind : NULL;
   copts.no_interpolate = o.view.no_interpolate;
   copts.ignore_unsupported = g->ignore_unsupported;

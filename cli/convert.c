@@ -166,6 +166,7 @@ cli_convert_run (const struct cli_global *g, struct cc_kube_opts *o)
     .project_directory = g->project_directory,
     .profiles = g->profiles,
     .env_files = g->env_files,
+    .no_dotenv = g->no_dotenv,
   };
   int ret = cc_engine_convert (&load, o, &report, &stream, &err);
 

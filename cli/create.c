@@ -50,7 +50,12 @@ static const struct option options[] = {
 int
 cli_cmd_create (struct cli_global *g, int argc, char **argv)
 {
-  struct cc_up_opts o = { .no_start = true, .timeout_ms = -1, .wait_timeout_ms = -1, .parallel = g->parallel };
+  struct cc_up_opts o = { .no_start = true,
+                          .timeout_ms = -1,
+                          .wait_timeout_ms = -1,
+                          .parallel = g->parallel,
+                          .remove_orphans = g->remove_orphans,
+                          .ignore_orphans = g->ignore_orphans };
   cleanup_project struct cc_project *p = NULL;
   cleanup_strv char **services = NULL, **scale = NULL;
   cc_error_t err = NULL;

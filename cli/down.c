@@ -64,7 +64,7 @@ dry_run (const struct cli_global *g, const char *name, bool volumes)
 int
 cli_cmd_down (struct cli_global *g, int argc, char **argv)
 {
-  struct cc_down_opts o = { .timeout_ms = -1, .parallel = g->parallel };
+  struct cc_down_opts o = { .timeout_ms = -1, .parallel = g->parallel, .remove_orphans = g->remove_orphans };
   cleanup_project struct cc_project *p = NULL;
   cleanup_free char *name = NULL;
   cc_error_t err = NULL;

@@ -7,12 +7,14 @@
 #include "cli/project.h"
 #include "engine/engine.h"
 #include "lib/cleanup.h"
+#include "lib/log.h"
 #include "lib/strv.h"
 
 static const char usage[] = "Usage: ccompose kill [OPTIONS] [SERVICE...]\n\n"
                             "Force stop service containers\n\n"
                             "Options:\n"
-                            "      --remove-orphans   (accepted for compatibility)\n"
+                            "      --remove-orphans   Remove containers for services not defined in the Compose file\n"
+                            "                         (kill them too; without it they are left alone)\n"
                             "  -s, --signal string    SIGNAL to send to the container (default \"SIGKILL\")\n"
                             "  -h, --help             Show this help\n";
 
@@ -39,6 +41,8 @@ cli_cmd_kill (struct cli_global *g, int argc, char **argv)
       cli_target_release (&t);
       return cli_fail (&err);
     }
+  if (! o.remove_orphans)
+    cli_drop_orphans (&t);
   names = cli_containers_with_status (&t, live, false);
   ret = CLI_EXIT_OK;
   if (g->dry_run)
@@ -50,7 +54,7 @@ cli_cmd_kill (struct cli_global *g, int argc, char **argv)
           ret = cli_fail (&err);
           continue;
         }
-      fprintf (stderr, " \u2714 Container %s  Killed\n", *n);
+      cc_progress_compact ("Container", *n, "Killed");
     }
   cli_target_release (&t);
   return ret;

@@ -7,6 +7,7 @@
 
 #include "../lib/cleanup.h"
 #include "../lib/log.h"
+#include "../lib/paths.h"
 #include "../lib/strv.h"
 #include "../lib/tool.h"
 #include "../lib/xalloc.h"
@@ -60,8 +61,10 @@ static const char global_usage[]
     = "Usage:  ccompose [OPTIONS] COMMAND\n\n"
       "Define and run multi-container applications, daemonless.\n\n"
       "Options:\n"
+      "      --all-resources              Include all resources, even those not used by services\n"
       "      --ansi string                Control when to print ANSI control characters\n"
       "                                   (\"never\"|\"always\"|\"auto\") (default \"auto\")\n"
+      "      --compatibility              Run compose in backward compatibility mode (container names with `_`)\n"
       "      --dry-run                    Execute command in dry run mode\n"
       "      --env-file stringArray       Specify an alternate environment file\n"
       "  -f, --file stringArray           Compose configuration files\n"
@@ -69,6 +72,7 @@ static const char global_usage[]
       "      --log-level string           Set the logging level (\"debug\"|\"info\"|\"warn\"|\"error\"|\"fatal\")\n"
       "      --parallel int               Control max parallelism, -1 for unlimited (default -1)\n"
       "      --profile stringArray        Specify a profile to enable\n"
+      "      --progress string            Set type of progress output (auto, tty, plain, json, quiet)\n"
       "      --project-directory string   Specify an alternate working directory\n"
       "                                   (default: the path of the, first specified, Compose file)\n"
       "  -p, --project-name string        Project name\n"
@@ -145,6 +149,20 @@ global_release (struct cli_global *g)
   free (g->project_directory);
 }
 
+/* Go's strconv.ParseBool, as Compose reads its boolean variables:
+   1, t, T, TRUE, true, True; anything else is false.  */
+static bool
+env_bool (const char *name)
+{
+  static const char *const yes[] = { "1", "t", "T", "TRUE", "true", "True" };
+  const char *v = getenv (name);
+
+  for (size_t i = 0; v && i < CC_N_ELEMENTS (yes); i++)
+    if (strcmp (v, yes[i]) == 0)
+      return true;
+  return false;
+}
+
 /* Environment first; flags given on the command line replace it.  */
 static void
 global_from_env (struct cli_global *g)
@@ -165,23 +183,35 @@ global_from_env (struct cli_global *g)
     g->parallel = atoi (v);
   if ((v = getenv ("COMPOSE_ANSI")) && *v)
     g->ansi = v;
+  if ((v = getenv ("COMPOSE_PROGRESS")) && *v)
+    g->progress = v;
+  g->ignore_orphans = env_bool ("COMPOSE_IGNORE_ORPHANS");
+  g->remove_orphans = env_bool ("COMPOSE_REMOVE_ORPHANS");
+  g->no_dotenv = env_bool ("COMPOSE_DISABLE_ENV_FILE");
+  if (env_bool ("COMPOSE_COMPATIBILITY"))
+    cc_paths_set_compatibility (true);
 }
 
 enum
 {
-  OPT_ANSI = 256,
+  OPT_ALL_RESOURCES = 256,
+  OPT_ANSI,
+  OPT_COMPATIBILITY,
   OPT_DRY_RUN,
   OPT_ENV_FILE,
   OPT_IGNORE_UNSUPPORTED,
   OPT_LOG_LEVEL,
   OPT_PARALLEL,
   OPT_PROFILE,
+  OPT_PROGRESS,
   OPT_PROJECT_DIRECTORY,
   OPT_VERBOSE,
 };
 
 static const struct option global_options[] = {
+  { "all-resources", no_argument, NULL, OPT_ALL_RESOURCES },
   { "ansi", required_argument, NULL, OPT_ANSI },
+  { "compatibility", no_argument, NULL, OPT_COMPATIBILITY },
   { "dry-run", no_argument, NULL, OPT_DRY_RUN },
   { "env-file", required_argument, NULL, OPT_ENV_FILE },
   { "file", required_argument, NULL, 'f' },
@@ -189,6 +219,7 @@ static const struct option global_options[] = {
   { "log-level", required_argument, NULL, OPT_LOG_LEVEL },
   { "parallel", required_argument, NULL, OPT_PARALLEL },
   { "profile", required_argument, NULL, OPT_PROFILE },
+  { "progress", required_argument, NULL, OPT_PROGRESS },
   { "project-directory", required_argument, NULL, OPT_PROJECT_DIRECTORY },
   { "project-name", required_argument, NULL, 'p' },
   { "verbose", no_argument, NULL, OPT_VERBOSE },
@@ -251,6 +282,16 @@ parse_global (struct cli_global *g, int argc, char **argv, bool *cli_files, bool
         case OPT_DRY_RUN:
           g->dry_run = true;
           break;
+        case OPT_PROGRESS:
+          g->progress = optarg;
+          break;
+        case OPT_COMPATIBILITY:
+          cc_paths_set_compatibility (true);
+          break;
+        case OPT_ALL_RESOURCES:
+          /* What ccompose always does: every network and volume of the
+             file is in the project, used by a service or not.  */
+          break;
         case OPT_IGNORE_UNSUPPORTED:
           g->ignore_unsupported = true;
           break;
@@ -296,6 +337,12 @@ main (int argc, char **argv)
     {
       global_release (&g);
       return -1 - idx;
+    }
+  if (g.progress && cc_progress_set_mode (g.progress) < 0)
+    {
+      ret = cli_usage_error (NULL, "invalid --progress `%s` (auto, tty, plain, json, quiet)", g.progress);
+      global_release (&g);
+      return ret;
     }
   if (idx >= argc)
     {

@@ -10,6 +10,7 @@
 #include "cli/project.h"
 #include "engine/logs.h"
 #include "lib/cleanup.h"
+#include "lib/json.h"
 #include "lib/log.h"
 #include "lib/strv.h"
 #include "lib/xalloc.h"
@@ -23,6 +24,7 @@ cli_load_project (const struct cli_global *g, char **services, struct cc_project
     .project_directory = g->project_directory,
     .profiles = g->profiles,
     .env_files = g->env_files,
+    .no_dotenv = g->no_dotenv,
     .services = services,
     .ignore_unsupported = g->ignore_unsupported,
   };
@@ -150,6 +152,42 @@ cli_target_release (struct cli_target *t)
   memset (t, 0, sizeof (*t));
 }
 
+void
+cli_drop_orphans (struct cli_target *t)
+{
+  const cJSON *containers = cc_state_section (t->st, "containers");
+  char **kept = xzalloc (sizeof (char *));
+
+  for (char **n = t->containers; *n; n++)
+    {
+      const char *svc = cc_json_get_string (cJSON_GetObjectItemCaseSensitive (containers, *n), "service");
+      if (t->p == NULL || (svc && cc_project_service (t->p, svc)))
+        cc_strv_append (&kept, *n);
+    }
+  cc_strv_free (t->containers);
+  t->containers = kept;
+}
+
+void
+cli_add_restart_dependents (struct cli_target *t, char *const *services)
+{
+  cleanup_strv char **set = NULL;
+
+  if (t->p == NULL || services == NULL || *services == NULL)
+    return;
+  set = cc_engine_restart_set (t->p, services);
+  for (char **s = set; *s; s++)
+    {
+      cleanup_strv char **names = NULL;
+      if (cc_strv_contains ((char **)services, *s))
+        continue;
+      names = cc_state_container_names (t->st->json, *s, false);
+      for (char **n = names; *n; n++)
+        if (! cc_strv_contains (t->containers, *n))
+          cc_strv_append (&t->containers, *n);
+    }
+}
+
 char **
 cli_containers_with_status (const struct cli_target *t, const char *const *statuses, bool negate)
 {
@@ -167,7 +205,46 @@ cli_containers_with_status (const struct cli_target *t, const char *const *statu
   return v;
 }
 
+enum
+{
+  OPT_REMOVE_ORPHANS = 256,
+  OPT_NO_DEPS,
+  OPT_WAIT,
+  OPT_WAIT_TIMEOUT,
+};
+
+/* The long options only one command takes.  */
+static const struct
+{
+  const char *cmd;
+  int opt;
+} own_options[] = {
+  { "kill", OPT_REMOVE_ORPHANS },
+  { "restart", OPT_NO_DEPS },
+  { "start", OPT_WAIT },
+  { "start", OPT_WAIT_TIMEOUT },
+};
+
+static bool
+is_allowed (const char *cmd, const char *shortopts, int c)
+{
+  if (c == 'h' || c == '?')
+    return true;
+  if (c == 'S')
+    return strchr (shortopts, 'x') != NULL;
+  if (c < 256)
+    return strchr (shortopts, c) != NULL;
+  for (size_t i = 0; i < CC_N_ELEMENTS (own_options); i++)
+    if (own_options[i].opt == c && strcmp (own_options[i].cmd, cmd) == 0)
+      return true;
+  return false;
+}
+
 static const struct option common_options[] = {
+  { "remove-orphans", no_argument, NULL, OPT_REMOVE_ORPHANS },
+  { "no-deps", no_argument, NULL, OPT_NO_DEPS },
+  { "wait", no_argument, NULL, OPT_WAIT },
+  { "wait-timeout", required_argument, NULL, OPT_WAIT_TIMEOUT },
   { "timeout", required_argument, NULL, 't' },
   { "signal", required_argument, NULL, 's' },
   { "force", no_argument, NULL, 'f' },
@@ -184,12 +261,29 @@ cli_parse_common (const char *cmd, const char *usage, const char *shortopts, int
   int c;
 
   o->timeout_ms = -1;
+  o->wait_timeout_ms = -1;
   while ((c = getopt_long (argc, argv, shortopts, common_options, NULL)) != -1)
     {
-      if (c != 'h' && c != '?' && (c == 'S' ? ! strchr (shortopts, 'x') : ! strchr (shortopts, c)))
+      if (! is_allowed (cmd, shortopts, c))
         return cli_usage_error (cmd, "unknown option");
       switch (c)
         {
+        case OPT_REMOVE_ORPHANS:
+          o->remove_orphans = true;
+          break;
+        case OPT_NO_DEPS:
+          o->no_deps = true;
+          break;
+        case OPT_WAIT:
+          o->wait = true;
+          break;
+        case OPT_WAIT_TIMEOUT:
+          if ((o->wait_timeout_ms = cli_parse_seconds (optarg)) < 0)
+            return cli_usage_error (cmd, "invalid --wait-timeout `%s`", optarg);
+          /* Compose: 0 is no limit.  */
+          if (o->wait_timeout_ms == 0)
+            o->wait_timeout_ms = -1;
+          break;
         case 't':
           if ((o->timeout_ms = cli_parse_seconds (optarg)) < 0)
             return cli_usage_error (cmd, "invalid --timeout `%s`", optarg);
@@ -268,7 +362,7 @@ cli_each_container (const struct cli_global *g, const char *cmd, const char *usa
           ret = cli_fail (&err);
           continue;
         }
-      fprintf (stderr, " \u2714 Container %s  %s\n", *n, done);
+      cc_progress_compact ("Container", *n, done);
     }
   cli_target_release (&t);
   return ret;

@@ -38,6 +38,13 @@ int64_t cli_parse_seconds (const char *text);
 /* NULL-terminated copy of argv[optind..argc).  */
 char **cli_rest (int argc, char **argv);
 
+/* Leave out of T's containers those of services the compose file no
+   longer has (Compose's orphans), when a compose file was found.  */
+void cli_drop_orphans (struct cli_target *t);
+/* Add to T's containers those of the services `restart` takes along
+   with the ones named (cc_engine_restart_set).  */
+void cli_add_restart_dependents (struct cli_target *t, char *const *services);
+
 /* The containers of T whose runtime status is one of STATUSES
    (NULL-terminated), or not one of them with NEGATE.  */
 char **cli_containers_with_status (const struct cli_target *t, const char *const *statuses, bool negate);
@@ -47,12 +54,16 @@ char **cli_containers_with_status (const struct cli_target *t, const char *const
 void cli_dry_run_report (char *const *names, const char *done);
 
 /* Parse the options every simple project command shares (-t/--timeout,
-   -s/--signal, -f, -v, -h), in OPTS; returns -1 to go on or an exit code.  */
+   -s/--signal, -f, -v, -h, and the long options only some commands take:
+   kill --remove-orphans, restart --no-deps, start --wait and
+   --wait-timeout), in OPTS; returns -1 to go on or an exit code.  */
 struct cli_common
 {
   int64_t timeout_ms; /* -1 = the container's */
   const char *signal;
   bool force, volumes, stop;
+  bool remove_orphans, no_deps, wait;
+  int64_t wait_timeout_ms; /* -1: no limit */
   char **services;
 };
 int cli_parse_common (const char *cmd, const char *usage, const char *shortopts, int argc, char **argv,

@@ -16,6 +16,7 @@
 static const char usage[] = "Usage: ccompose restart [OPTIONS] [SERVICE...]\n\n"
                             "Restart service containers\n\n"
                             "Options:\n"
+                            "      --no-deps       Don't restart dependent services\n"
                             "  -t, --timeout int   Specify a shutdown timeout in seconds\n"
                             "  -h, --help          Show this help\n";
 
@@ -47,6 +48,8 @@ cli_cmd_restart (struct cli_global *g, int argc, char **argv)
 
   if (ret >= 0)
     return ret;
+  if (! o.no_deps)
+    cli_add_restart_dependents (&t, o.services);
   warn_drift (&t);
   running = cli_containers_with_status (&t, live, false);
   struct cc_stop_opts so = { .timeout_ms = o.timeout_ms, .explain = true, .project = t.name };

@@ -7,6 +7,7 @@
 #include "cli/project.h"
 #include "engine/engine.h"
 #include "lib/cleanup.h"
+#include "lib/log.h"
 #include "lib/strv.h"
 
 static const char usage[] = "Usage: ccompose rm [OPTIONS] [SERVICE...]\n\n"
@@ -75,7 +76,7 @@ cli_cmd_rm (struct cli_global *g, int argc, char **argv)
             ret = cli_fail (&err);
             continue;
           }
-        fprintf (stderr, " \u2714 Container %s  Removed\n", *n);
+        cc_progress_compact ("Container", *n, "Removed");
       }
   cc_engine_boot_record (t.st->json, t.p);
   cli_target_release (&t);

@@ -24,18 +24,25 @@ static const char usage[]
       "Run a one-off command on a service\n\n"
       "Options:\n"
       "      --build               Build image before starting container\n"
+      "      --cap-add list        Add Linux capabilities\n"
+      "      --cap-drop list       Drop Linux capabilities\n"
       "  -d, --detach              Run container in background and print container ID\n"
-      "      --entrypoint string   Override the entrypoint of the image\n"
+      "      --entrypoint string   Override the entrypoint of the image (split into words as a shell does)\n"
       "  -e, --env stringArray     Set environment variables\n"
       "  -i, --interactive[=bool]  Keep STDIN open even if not attached (default true)\n"
+      "  -l, --label stringArray   Add or override a label\n"
       "      --name string         Assign a name to the container\n"
       "      --no-deps             Don't start linked services\n"
       "  -p, --publish stringArray Publish a container's port(s) to the host\n"
+      "      --pull string         Pull image before running (\"always\"|\"missing\"|\"never\"|\"policy\")\n"
+      "                            (default \"policy\")\n"
       "      --rm                  Automatically remove the container when it exits\n"
       "  -P, --service-ports       Run command with all service's ports enabled and mapped to the host\n"
       "  -T, --no-TTY              Disable pseudo-TTY allocation (default: auto-detected)\n"
       "  -t, --tty                 Allocate a pseudo-TTY even when not on a terminal (none with -d)\n"
       "  -u, --user string         Run as specified username or uid\n"
+      "      --use-aliases         Use the service's network aliases in the network(s) the container connects to\n"
+      "  -v, --volume stringArray  Bind mount a volume\n"
       "  -w, --workdir string      Working directory inside the container\n"
       "  -h, --help                Show this help\n";
 
@@ -43,13 +50,23 @@ enum
 {
   OPT_ENTRYPOINT = 256,
   OPT_BUILD,
+  OPT_CAP_ADD,
+  OPT_CAP_DROP,
   OPT_NAME,
   OPT_NO_DEPS,
+  OPT_PULL,
   OPT_RM,
+  OPT_USE_ALIASES,
 };
 
 static const struct option options[] = {
   { "build", no_argument, NULL, OPT_BUILD },
+  { "cap-add", required_argument, NULL, OPT_CAP_ADD },
+  { "cap-drop", required_argument, NULL, OPT_CAP_DROP },
+  { "label", required_argument, NULL, 'l' },
+  { "pull", required_argument, NULL, OPT_PULL },
+  { "use-aliases", no_argument, NULL, OPT_USE_ALIASES },
+  { "volume", required_argument, NULL, 'v' },
   { "detach", no_argument, NULL, 'd' },
   { "entrypoint", required_argument, NULL, OPT_ENTRYPOINT },
   { "env", required_argument, NULL, 'e' },
@@ -86,22 +103,89 @@ is_valid_name (const char *n)
   return true;
 }
 
+static const char *const pull_values[] = { "always", "missing", "never", "policy" };
+
+static bool
+is_pull_value (const char *s)
+{
+  for (size_t i = 0; i < CC_N_ELEMENTS (pull_values); i++)
+    if (strcmp (s, pull_values[i]) == 0)
+      return true;
+  return false;
+}
+
+/* Compose splits --entrypoint as a shell would (no expansion); an empty
+   one leaves the service's.  */
+static int
+set_entrypoint (struct run_cli *o, const char *text)
+{
+  cc_strv_free (o->run.entrypoint);
+  o->run.entrypoint = *text ? cc_strv_shell_split (text) : NULL;
+  if (*text && o->run.entrypoint == NULL)
+    return cli_usage_error ("run", "invalid --entrypoint `%s`: unclosed quote or trailing backslash", text);
+  if (o->run.entrypoint && *o->run.entrypoint == NULL)
+    return cli_usage_error ("run", "invalid --entrypoint `%s`: no word in it", text);
+  return -1;
+}
+
+/* The options --cap-add, --cap-drop, -l, --pull, --use-aliases, -v.  */
+static int
+parse_container_option (struct run_cli *o, int c)
+{
+  switch (c)
+    {
+    case OPT_CAP_ADD:
+      cc_strv_append (&o->run.cap_add, optarg);
+      break;
+    case OPT_CAP_DROP:
+      cc_strv_append (&o->run.cap_drop, optarg);
+      break;
+    case 'l':
+      if (*optarg == '=' || *optarg == '\0')
+        return cli_usage_error ("run", "invalid --label `%s` (KEY=VALUE)", optarg);
+      cc_strv_append (&o->run.labels, optarg);
+      break;
+    case OPT_PULL:
+      if (! is_pull_value (optarg))
+        return cli_usage_error ("run", "invalid --pull `%s` (always, missing, never, policy)", optarg);
+      o->run.pull_policy = strcmp (optarg, "policy") == 0 ? NULL : optarg;
+      break;
+    case OPT_USE_ALIASES:
+      o->run.use_aliases = true;
+      break;
+    case 'v':
+      cc_strv_append (&o->run.volumes, optarg);
+      break;
+    }
+  return -1;
+}
+
 static int
 parse (struct run_cli *o, int argc, char **argv)
 {
-  int c;
+  int c, ret;
 
-  while ((c = getopt_long (argc, argv, "+de:p:PTitu:w:h", options, NULL)) != -1)
+  while ((c = getopt_long (argc, argv, "+de:l:p:PTitu:v:w:h", options, NULL)) != -1)
     switch (c)
       {
       case OPT_BUILD:
         o->run.build = CC_BUILD_ALWAYS;
         break;
+      case OPT_CAP_ADD:
+      case OPT_CAP_DROP:
+      case 'l':
+      case OPT_PULL:
+      case OPT_USE_ALIASES:
+      case 'v':
+        if ((ret = parse_container_option (o, c)) >= 0)
+          return ret;
+        break;
       case 'd':
         o->detach = true;
         break;
       case OPT_ENTRYPOINT:
-        o->run.entrypoint = optarg;
+        if ((ret = set_entrypoint (o, optarg)) >= 0)
+          return ret;
         break;
       case 'e':
         if (strchr (optarg, '=') == NULL)
@@ -175,13 +259,15 @@ cli_cmd_run (struct cli_global *g, int argc, char **argv)
 {
   struct run_cli o = { .run = { .parallel = g->parallel } };
   cleanup_project struct cc_project *p = NULL;
-  cleanup_strv char **env = NULL, **publish = NULL, **rest = NULL;
+  cleanup_strv char **env = NULL, **publish = NULL, **rest = NULL, **entrypoint = NULL, **volumes = NULL;
+  cleanup_strv char **cap_add = NULL, **cap_drop = NULL, **labels = NULL;
   cleanup_free char *name = NULL;
   cc_error_t err = NULL;
   struct cc_run_session session;
   int ret = parse (&o, argc, argv), code;
 
-  env = o.run.env, publish = o.run.publish;
+  env = o.run.env, publish = o.run.publish, entrypoint = o.run.entrypoint, volumes = o.run.volumes;
+  cap_add = o.run.cap_add, cap_drop = o.run.cap_drop, labels = o.run.labels;
   if (ret >= 0)
     return ret;
   rest = cli_rest (argc, argv);

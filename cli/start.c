@@ -10,7 +10,10 @@
 static const char usage[] = "Usage: ccompose start [OPTIONS] [SERVICE...]\n\n"
                             "Start services\n\n"
                             "Options:\n"
-                            "  -h, --help   Show this help\n";
+                            "      --wait                  Wait for services to be running|healthy\n"
+                            "      --wait-timeout int      Maximum duration in seconds to wait for the project to be\n"
+                            "                              running|healthy\n"
+                            "  -h, --help                  Show this help\n";
 
 int
 cli_cmd_start (struct cli_global *g, int argc, char **argv)
@@ -33,7 +36,13 @@ cli_cmd_start (struct cli_global *g, int argc, char **argv)
   names = cli_containers_with_status (&t, live, true);
   if (g->dry_run)
     cli_dry_run_report (names, "Started");
-  ret = g->dry_run || cc_engine_start (t.p, t.st->json, names, &err) == 0 ? CLI_EXIT_OK : cli_fail (&err);
+  if (g->dry_run)
+    ret = CLI_EXIT_OK;
+  else if (cc_engine_start (t.p, t.st->json, names, &err) < 0
+           || (o.wait && cc_engine_wait_ready (t.containers, o.wait_timeout_ms, &err) < 0))
+    ret = cli_fail (&err);
+  else
+    ret = CLI_EXIT_OK;
   cli_target_release (&t);
   return ret;
 }

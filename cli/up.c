@@ -21,6 +21,7 @@ static const char usage[]
       "Create and start containers\n\n"
       "Options:\n"
       "      --abort-on-container-exit   Stops all containers if any container was stopped\n"
+      "      --abort-on-container-failure  Stops all containers if any container exited with failure\n"
       "      --always-recreate-deps      Recreate dependent containers. Incompatible with --no-recreate.\n"
       "      --attach stringArray        Restrict attaching to the specified services\n"
       "      --build                     Build images before starting containers\n"
@@ -39,6 +40,8 @@ static const char usage[]
       "\"missing\")\n"
       "      --quiet-pull                Pull without printing progress information\n"
       "      --remove-orphans            Remove containers for services not defined in the Compose file\n"
+      "  -V, --renew-anon-volumes        Recreate anonymous volumes instead of retrieving data from the previous\n"
+      "                                  containers\n"
       "      --scale scale               Scale SERVICE to NUM instances (SERVICE=NUM)\n"
       "  -t, --timeout int               Use this timeout in seconds for container shutdown\n"
       "      --timestamps                Show timestamps\n"
@@ -49,8 +52,9 @@ static const char usage[]
 struct up_cli
 {
   struct cc_up_opts up;
-  bool detach, abort_on_exit, no_color, no_log_prefix, timestamps;
-  bool color; /* --ansi and the terminal allow it */
+  bool detach, abort_on_exit, abort_on_failure, no_color, no_log_prefix, timestamps;
+  bool color;      /* --ansi and the terminal allow it */
+  bool renew_anon; /* -V */
   const char *exit_code_from;
   char **attach, **no_attach;
 };
@@ -58,6 +62,7 @@ struct up_cli
 enum
 {
   OPT_ABORT = 256,
+  OPT_ABORT_FAILURE,
   OPT_ALWAYS_RECREATE_DEPS,
   OPT_ATTACH,
   OPT_BUILD,
@@ -81,6 +86,7 @@ enum
 
 static const struct option options[] = {
   { "abort-on-container-exit", no_argument, NULL, OPT_ABORT },
+  { "abort-on-container-failure", no_argument, NULL, OPT_ABORT_FAILURE },
   { "always-recreate-deps", no_argument, NULL, OPT_ALWAYS_RECREATE_DEPS },
   { "attach", required_argument, NULL, OPT_ATTACH },
   { "build", no_argument, NULL, OPT_BUILD },
@@ -97,6 +103,7 @@ static const struct option options[] = {
   { "pull", required_argument, NULL, OPT_PULL },
   { "quiet-pull", no_argument, NULL, OPT_QUIET_PULL },
   { "remove-orphans", no_argument, NULL, OPT_REMOVE_ORPHANS },
+  { "renew-anon-volumes", no_argument, NULL, 'V' },
   { "scale", required_argument, NULL, OPT_SCALE },
   { "timeout", required_argument, NULL, 't' },
   { "timestamps", no_argument, NULL, OPT_TIMESTAMPS },
@@ -136,11 +143,20 @@ parse (struct up_cli *o, int argc, char **argv)
 {
   int c;
 
-  while ((c = getopt_long (argc, argv, "dt:h", options, NULL)) != -1)
+  while ((c = getopt_long (argc, argv, "dt:Vh", options, NULL)) != -1)
     switch (c)
       {
       case OPT_ABORT:
         o->abort_on_exit = true;
+        break;
+      case OPT_ABORT_FAILURE:
+        o->abort_on_failure = true;
+        break;
+      case 'V':
+        /* Anonymous volumes live and die with their container here, so
+           renewing them is recreating it, as Compose's -V forces.  */
+        o->up.force_recreate = true;
+        o->renew_anon = true;
         break;
       case OPT_ALWAYS_RECREATE_DEPS:
         o->up.always_recreate_deps = true;
@@ -224,7 +240,13 @@ parse (struct up_cli *o, int argc, char **argv)
         return cli_usage_error ("up", "unknown option");
       }
   if (o->up.force_recreate && o->up.no_recreate)
-    return cli_usage_error ("up", "--force-recreate and --no-recreate are incompatible");
+    return cli_usage_error ("up", o->renew_anon ? "--renew-anon-volumes and --no-recreate are incompatible"
+                                                : "--force-recreate and --no-recreate are incompatible");
+  if (o->abort_on_failure && o->abort_on_exit)
+    return cli_usage_error ("up", "--abort-on-container-failure and --abort-on-container-exit (or --exit-code-from) "
+                                  "are incompatible");
+  if (o->detach && o->abort_on_failure)
+    return cli_usage_error ("up", "--abort-on-container-failure needs attached mode (no -d/--wait)");
   if (o->up.always_recreate_deps && o->up.no_recreate)
     return cli_usage_error ("up", "--always-recreate-deps and --no-recreate are incompatible");
   if (o->detach && o->abort_on_exit)
@@ -289,6 +311,7 @@ up_attached (struct up_cli *o, const struct cc_project *p, cc_error_t *err)
     .attach = o->attach,
     .no_attach = o->no_attach,
     .abort_on_exit = o->abort_on_exit,
+    .abort_on_failure = o->abort_on_failure,
     .exit_code_from = o->exit_code_from,
     .timeout_ms = o->up.timeout_ms,
     .attaching = attaching,
@@ -305,7 +328,11 @@ up_attached (struct up_cli *o, const struct cc_project *p, cc_error_t *err)
 int
 cli_cmd_up (struct cli_global *g, int argc, char **argv)
 {
-  struct up_cli o = { .up = { .timeout_ms = -1, .wait_timeout_ms = -1, .parallel = g->parallel } };
+  struct up_cli o = { .up = { .timeout_ms = -1,
+                              .wait_timeout_ms = -1,
+                              .parallel = g->parallel,
+                              .remove_orphans = g->remove_orphans,
+                              .ignore_orphans = g->ignore_orphans } };
   cleanup_project struct cc_project *p = NULL;
   cleanup_strv char **services = NULL, **scale = NULL, **at = NULL, **nat = NULL;
   cc_error_t err = NULL;

@@ -19,6 +19,7 @@ struct cc_compose_options
   char **services;     /* services named on the command line (enable their profiles) */
   const char *workdir; /* where discovery starts; NULL: the current directory */
   bool no_interpolate;
+  bool no_dotenv;          /* COMPOSE_DISABLE_ENV_FILE: the project's .env is not read */
   bool ignore_unsupported; /* keys ccompose cannot honour yet: warnings, not errors */
   /* Keys ccompose cannot run are kept in the model without a word: for
      `config`, which prints every valid key as Docker's does, and for
@@ -133,16 +134,22 @@ int cc_compose_parse_bytes (const char *s, int64_t *bytes, cc_error_t *err);
    restart policy and container_name always go.  */
 struct cc_service_override
 {
-  char *const *command;   /* NULL or empty: the service's */
-  const char *entrypoint; /* NULL: the service's */
-  char *const *env;       /* KEY=VALUE added */
+  char *const *command;    /* NULL or empty: the service's */
+  char *const *entrypoint; /* NULL: the service's; the words, as split */
+  char *const *env;        /* KEY=VALUE added */
   const char *user, *workdir;
   char *const *publish; /* -p specs, in cc_port_parse's grammar */
   bool service_ports;   /* keep the service's own ports */
+  char *const *volumes; /* -v specs, the short volume syntax */
+  char *const *cap_add;
+  char *const *cap_drop;
+  char *const *labels;     /* KEY=VALUE added */
+  const char *pull_policy; /* NULL: the service's */
 };
 /* A copy of the normalized SERVICE with O applied (its view is read with
-   cc_service_new).  */
-int cc_compose_override (const cJSON *service, const struct cc_service_override *o, cJSON **out, cc_error_t *err);
+   cc_service_new); -v's relative paths are PROJECT_DIR's.  */
+int cc_compose_override (const cJSON *service, const struct cc_service_override *o, const char *project_dir,
+                         cJSON **out, cc_error_t *err);
 
 /* ---- ports (ports.c) ---------------------------------------------- */
 

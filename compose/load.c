@@ -346,6 +346,8 @@ build_env (struct loader *ld, const char *project_dir, cc_error_t *err)
   /* --env-file (or COMPOSE_ENV_FILES) replaces the default .env.  */
   if (ld->opts->env_files && ld->opts->env_files[0])
     return add_env_files (ld->env, ld->opts->env_files, ld->workdir, true, true, err);
+  if (ld->opts->no_dotenv)
+    return 0;
   return add_env_files (ld->env, dotenv, project_dir, false, false, err);
 }
 

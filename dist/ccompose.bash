@@ -17,7 +17,7 @@ _ccompose_commands() {
 _ccompose() {
   local cur=${COMP_WORDS[COMP_CWORD]} i w cmd='' global=()
   # Global options that take a value: the value is not the command.
-  local with_value=' -f --file -p --project-name --project-directory --env-file --profile --ansi --log-level --parallel '
+  local with_value=' -f --file -p --project-name --project-directory --env-file --profile --ansi --log-level --parallel --progress '
   for ((i = 1; i < COMP_CWORD; i++)); do
     w=${COMP_WORDS[i]}
     if [[ -z $cmd && $with_value == *" $w "* ]]; then

@@ -54,7 +54,7 @@ struct up
 void
 cc_engine_progress (const char *kind, const char *name, const char *what)
 {
-  cc_notice (" \u2714 %-9s %-32s %s", kind, name, what);
+  cc_progress (kind, name, what);
 }
 
 /* ---- images ------------------------------------------------------------------ */
@@ -619,62 +619,13 @@ create_shared (struct up *u, cc_error_t *err)
 
 /* ---- --wait ------------------------------------------------------------------------ */
 
-/* Running (and healthy when there is a healthcheck), or a one-shot that
-   exited 0: that is success, not failure.  */
 static int
 wait_ready (struct up *u, char *const *names, cc_error_t *err)
 {
   int64_t t0 = cc_engine_now_ms ();
 
-  for (char *const *n = names; *n; n++)
-    {
-      cleanup_free char *status = NULL, *health = NULL;
-      int step = 0;
-      int64_t running_since = -1;
-      for (;;)
-        {
-          free (status), free (health);
-          status = cc_engine_container_status (*n, &health);
-          if (strcmp (status, "exited") == 0)
-            break;
-          if (strcmp (status, "running") == 0 && health && strcmp (health, "healthy") == 0)
-            break;
-          /* Without a healthcheck, running must last a moment: a one-shot
-             that fails at once is a failure, not a success.  */
-          if (strcmp (status, "running") != 0 || health)
-            running_since = -1;
-          else if (running_since < 0)
-            running_since = cc_engine_now_ms ();
-          else if (cc_engine_now_ms () - running_since >= 250)
-            break;
-          if (health && strcmp (health, "unhealthy") == 0)
-            {
-              cleanup_free char *out = cc_engine_last_health_output (*n);
-              return cc_error_make (err, 0, "container %s is unhealthy (last healthcheck: %s)", *n, out);
-            }
-          if (u->o->wait_timeout_ms >= 0 && cc_engine_now_ms () - t0 > u->o->wait_timeout_ms)
-            return cc_error_make (err, ETIMEDOUT, "container %s is not ready after %lld s (status %s%s%s)", *n,
-                                  (long long)(u->o->wait_timeout_ms / 1000), status, health ? ", health " : "",
-                                  health ? health : "");
-          if (cc_engine_interrupted)
-            return cc_error_make (err, EINTR, "interrupted while waiting for container %s", *n);
-          cc_engine_backoff (&step);
-        }
-      if (strcmp (status, "exited") == 0)
-        {
-          cleanup_cjson cJSON *st = NULL;
-          int64_t code = cc_runtime_state (*n, &st, NULL) == 0 ? cc_json_get_int (st, "exit_code", -1) : -1;
-          if (code != 0)
-            {
-              cleanup_free char *logs = cc_engine_last_log_lines (*n, 20);
-              return cc_error_make (err, 0, "container %s exited with code %lld; last log lines:\n%s", *n,
-                                    (long long)code, logs);
-            }
-          cc_engine_progress ("Container", *n, "Exited (0)");
-        }
-      else
-        cc_engine_progress ("Container", *n, health ? "Healthy" : "Running");
-    }
+  if (cc_engine_wait_ready (names, u->o->wait_timeout_ms, err) < 0)
+    return -1;
   u->t.wait += cc_engine_now_ms () - t0;
   return 0;
 }
@@ -1042,7 +993,8 @@ apply (const struct cc_project *p, struct cc_up_opts *o, struct cc_state *st, cc
       fputs (text, stdout);
       return 0;
     }
-  warn_orphans (plan, p, st->json);
+  if (! o->ignore_orphans)
+    warn_orphans (plan, p, st->json);
   record_project (&u);
   if (check_container_names (&u, err) < 0 || check_externals (&u, err) < 0 || check_volumes (&u, err) < 0
       || preflight (&u, err) < 0 || remove_planned (&u, err) < 0 || create_shared (&u, err) < 0

@@ -35,6 +35,7 @@ struct attach
   char **labels; /* "web-1" */
   int *service_index;
   const char *exited; /* --abort-on-container-exit: the first that stopped */
+  int exit_code;      /* and its exit code */
 };
 
 static void
@@ -52,6 +53,18 @@ print_line (void *opaque, const struct cc_log_line *l)
   a->o->print (a->o->opaque, l);
 }
 
+/* The exit code the runtime recorded for NAME; 1 when it recorded none
+   (a monitor killed before the exit), as a failure.  */
+static int
+exit_code_of_container (const char *name)
+{
+  cleanup_cjson cJSON *st = NULL;
+
+  if (cc_runtime_state (name, &st, NULL) < 0)
+    return 1;
+  return (int)cc_json_get_int (st, "exit_code", 1);
+}
+
 static bool
 should_stop (void *opaque)
 {
@@ -59,16 +72,21 @@ should_stop (void *opaque)
 
   if (interrupts)
     return true;
-  if (! a->o->abort_on_exit)
+  if (! a->o->abort_on_exit && ! a->o->abort_on_failure)
     return false;
   for (char **n = a->names; *n; n++)
     {
       cleanup_free char *status = cc_engine_container_status (*n, NULL);
-      if (strcmp (status, "exited") == 0)
-        {
-          a->exited = *n;
-          return true;
-        }
+      int code;
+      if (strcmp (status, "exited") != 0)
+        continue;
+      /* --abort-on-container-failure lets a clean exit be, as Compose.  */
+      code = exit_code_of_container (*n);
+      if (! a->o->abort_on_exit && code == 0)
+        continue;
+      a->exited = *n;
+      a->exit_code = code;
+      return true;
     }
   return false;
 }
@@ -113,11 +131,8 @@ static int
 exit_code_of (const cJSON *state, const char *service)
 {
   cleanup_strv char **names = cc_state_container_names (state, service, false);
-  cleanup_cjson cJSON *st = NULL;
 
-  if (*names == NULL || cc_runtime_state (names[0], &st, NULL) < 0)
-    return 1;
-  return (int)cc_json_get_int (st, "exit_code", 1);
+  return *names ? exit_code_of_container (names[0]) : 1;
 }
 
 static int
@@ -169,6 +184,8 @@ follow (const struct cc_project *p, const struct cc_up_attach *o, char **all, cc
     }
   if (o->exit_code_from)
     ret = ret < 0 ? ret : exit_code_of (st->json, o->exit_code_from);
+  else if (a.exited && ret == 0)
+    ret = a.exit_code;
   else if (was_interrupted && ret == 0)
     ret = 130;
   attach_release (&a);

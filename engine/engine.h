@@ -210,6 +210,7 @@ struct cc_up_opts
   char **scale;
   bool wait, no_start, force_recreate, no_recreate, no_deps, remove_orphans, dry_run, quiet;
   bool always_recreate_deps;
+  bool ignore_orphans;      /* COMPOSE_IGNORE_ORPHANS: no warning about them */
   int64_t wait_timeout_ms;  /* < 0: none */
   int64_t timeout_ms;       /* stop timeout when recreating; < 0: the service's */
   int parallel;             /* < 1: unlimited */
@@ -244,12 +245,17 @@ int cc_engine_down (const char *project, const struct cc_project *p, const struc
 struct cc_run_opts
 {
   const char *service;
-  char **command;         /* NULL: the service's */
-  const char *entrypoint; /* NULL: the service's */
-  char **env;             /* KEY=VALUE added */
+  char **command;    /* NULL: the service's */
+  char **entrypoint; /* NULL: the service's; split as a shell would */
+  char **env;        /* KEY=VALUE added */
   const char *user, *workdir, *name;
   char **publish; /* -p specs */
+  char **volumes; /* -v specs */
+  char **cap_add, **cap_drop;
+  char **labels;           /* -l KEY=VALUE */
+  const char *pull_policy; /* --pull; NULL: the service's */
   bool service_ports, no_deps;
+  bool use_aliases; /* the service's name and aliases on its networks, as its replicas */
   int parallel;
   enum cc_build_when build; /* --build */
 };
@@ -284,6 +290,13 @@ int cc_engine_stop (const cJSON *state, char *const *names, const struct cc_stop
 /* Start created or stopped containers NAMES in level order, waiting for
    each level's depends_on conditions first.  */
 int cc_engine_start (const struct cc_project *p, const cJSON *state, char *const *names, cc_error_t *err);
+/* --wait: each of NAMES running (healthy when it has a healthcheck) or
+   exited 0, within TIMEOUT_MS (< 0: no limit); the first that fails or
+   is late is the error.  */
+int cc_engine_wait_ready (char *const *names, int64_t timeout_ms, cc_error_t *err);
+/* SERVICES and, transitively, the services whose depends_on on one of
+   them has `restart: true`: what `restart SERVICE` restarts, as Compose.  */
+char **cc_engine_restart_set (const struct cc_project *p, char *const *services);
 /* Stop and remove one container and everything of it (netns, network
    endpoints, files); missing = success.  */
 int cc_engine_remove_container (struct cc_state *st, const char *name, int64_t timeout_ms, cc_error_t *err);

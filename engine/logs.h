@@ -39,13 +39,14 @@ int cc_engine_logs (char *const *names, const struct cc_log_opts *o, cc_error_t 
 
 /* `up` without -d: cc_engine_up, then the logs of the containers it runs
    (attach.c).  Ctrl-C during either stops what this up started (a second
-   one kills); so does the first container to stop with ABORT_ON_EXIT.
-   Returns 0, 130 after Ctrl-C, the exit code of EXIT_CODE_FROM's
-   container when given, or -1.  */
+   one kills); so does the first container to stop with ABORT_ON_EXIT
+   (to fail, with ABORT_ON_FAILURE).  Returns 0, 130 after Ctrl-C, the
+   exit code of EXIT_CODE_FROM's container when given, else that of the
+   container that stopped the others, or -1.  */
 struct cc_up_attach
 {
-  char **attach, **no_attach; /* --attach (NULL: every service), --no-attach */
-  bool abort_on_exit;
+  char **attach, **no_attach;           /* --attach (NULL: every service), --no-attach */
+  bool abort_on_exit, abort_on_failure; /* the latter: only an exit other than 0 */
   const char *exit_code_from;
   int64_t timeout_ms; /* stop timeout; < 0: each container's */
   /* Before the first line: "service-N" of each attached container (the

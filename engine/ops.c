@@ -282,7 +282,8 @@ create_container (const struct cc_project *p, const struct cc_service *svc, cons
     .hosts = hosts,
     .img = img,
     .number = (int)cc_json_get_int (entry, "number", 1),
-    .oneoff = cc_json_get_bool (entry, "oneoff", false),
+    /* `run --use-aliases`: named on its networks as the service's replicas are.  */
+    .oneoff = cc_json_get_bool (entry, "oneoff", false) && ! cc_json_get_bool (entry, "use_aliases", false),
   };
   char *both[] = { "network", "runtime", NULL };
   bool attach = owned && ! keep_network && svc->network_mode == CC_NETWORK_MODE_DEFAULT;

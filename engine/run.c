@@ -125,6 +125,11 @@ run_oneoff (const struct cc_project *p, const struct cc_run_opts *o, char **name
     .workdir = o->workdir,
     .publish = o->publish,
     .service_ports = o->service_ports,
+    .volumes = o->volumes,
+    .cap_add = o->cap_add,
+    .cap_drop = o->cap_drop,
+    .labels = o->labels,
+    .pull_policy = o->pull_policy,
   };
   cJSON *entry;
 
@@ -133,7 +138,7 @@ run_oneoff (const struct cc_project *p, const struct cc_run_opts *o, char **name
   if ((! o->no_deps && start_dependencies (p, o, err) < 0) || cc_engine_prepare_shared (p, o->service, err) < 0)
     return -1;
   /* The service's config with the command line's overrides, and its view.  */
-  if (cc_compose_override (cc_project_service (p, o->service)->json, &ov, &config, err) < 0
+  if (cc_compose_override (cc_project_service (p, o->service)->json, &ov, p->directory, &config, err) < 0
       || cc_service_new (o->service, config, NULL, &svc, err) < 0
       || resolve_image (p, svc, o->build, &image_id, err) < 0)
     return -1;
@@ -145,6 +150,8 @@ run_oneoff (const struct cc_project *p, const struct cc_run_opts *o, char **name
   if (attach && cc_runtime_attach_open (name, &a, err) < 0)
     return -1;
   entry = oneoff_entry (p, svc, image_id);
+  if (o->use_aliases)
+    cc_json_set_bool (entry, "use_aliases", true);
   cc_json_set (cc_state_section (st, "containers"), name, entry);
   if (cc_state_save (st, err) < 0)
     return -1;

@@ -97,3 +97,34 @@ cc_engine_start (const struct cc_project *p, const cJSON *state, char *const *na
   cc_engine_boot_record (state, p);
   return ret;
 }
+
+/* Compose drops the depends_on edges without `restart: true`, then adds
+   the dependents of what it restarts along the edges left.  */
+static bool
+restarts_with (const struct cc_service *svc, char *const *set)
+{
+  for (size_t i = 0; i < svc->n_depends_on; i++)
+    if (svc->depends_on[i].restart && cc_strv_contains (set, svc->depends_on[i].service))
+      return true;
+  return false;
+}
+
+char **
+cc_engine_restart_set (const struct cc_project *p, char *const *services)
+{
+  char **set = cc_strv_dup (services);
+  cleanup_strv char **all = cc_project_service_names (p);
+  bool grew = true;
+
+  while (grew)
+    {
+      grew = false;
+      for (char **s = all; *s; s++)
+        if (! cc_strv_contains (set, *s) && restarts_with (cc_project_service (p, *s), set))
+          {
+            cc_strv_append (&set, *s);
+            grew = true;
+          }
+    }
+  return set;
+}

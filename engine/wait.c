@@ -112,3 +112,63 @@ cc_engine_wait_condition (const cJSON *state, const char *service, enum cc_depen
     }
   return 0;
 }
+
+/* `up --wait`, `start --wait`: running (and healthy when there is a
+   healthcheck), or a one-shot that exited 0: that is success, not
+   failure.  */
+int
+cc_engine_wait_ready (char *const *names, int64_t timeout_ms, cc_error_t *err)
+{
+  int64_t t0 = cc_engine_now_ms ();
+
+  for (char *const *n = names; *n; n++)
+    {
+      cleanup_free char *status = NULL, *health = NULL;
+      int step = 0;
+      int64_t running_since = -1;
+      for (;;)
+        {
+          free (status), free (health);
+          status = cc_engine_container_status (*n, &health);
+          if (strcmp (status, "exited") == 0)
+            break;
+          if (strcmp (status, "running") == 0 && health && strcmp (health, "healthy") == 0)
+            break;
+          /* Without a healthcheck, running must last a moment: a one-shot
+             that fails at once is a failure, not a success.  */
+          if (strcmp (status, "running") != 0 || health)
+            running_since = -1;
+          else if (running_since < 0)
+            running_since = cc_engine_now_ms ();
+          else if (cc_engine_now_ms () - running_since >= 250)
+            break;
+          if (health && strcmp (health, "unhealthy") == 0)
+            {
+              cleanup_free char *out = cc_engine_last_health_output (*n);
+              return cc_error_make (err, 0, "container %s is unhealthy (last healthcheck: %s)", *n, out);
+            }
+          if (timeout_ms >= 0 && cc_engine_now_ms () - t0 > timeout_ms)
+            return cc_error_make (err, ETIMEDOUT, "container %s is not ready after %lld s (status %s%s%s)", *n,
+                                  (long long)(timeout_ms / 1000), status, health ? ", health " : "",
+                                  health ? health : "");
+          if (cc_engine_interrupted)
+            return cc_error_make (err, EINTR, "interrupted while waiting for container %s", *n);
+          cc_engine_backoff (&step);
+        }
+      if (strcmp (status, "exited") == 0)
+        {
+          cleanup_cjson cJSON *st = NULL;
+          int64_t code = cc_runtime_state (*n, &st, NULL) == 0 ? cc_json_get_int (st, "exit_code", -1) : -1;
+          if (code != 0)
+            {
+              cleanup_free char *logs = cc_engine_last_log_lines (*n, 20);
+              return cc_error_make (err, 0, "container %s exited with code %lld; last log lines:\n%s", *n,
+                                    (long long)code, logs);
+            }
+          cc_engine_progress ("Container", *n, "Exited (0)");
+        }
+      else
+        cc_engine_progress ("Container", *n, health ? "Healthy" : "Running");
+    }
+  return 0;
+}

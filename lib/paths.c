@@ -283,16 +283,24 @@ cc_paths_cache_file (const char *file)
 
 /* ---- names ----------------------------------------------------------------- */
 
+static char separator = '-';
+
+void
+cc_paths_set_compatibility (bool on)
+{
+  separator = on ? '_' : '-';
+}
+
 char *
 cc_paths_container_name (const char *project, const char *service, int number)
 {
-  return xasprintf ("%s-%s-%d", project, service, number);
+  return xasprintf ("%s%c%s%c%d", project, separator, service, separator, number);
 }
 
 char *
 cc_paths_oneoff_name (const char *project, const char *service, const char *suffix)
 {
-  return xasprintf ("%s-%s-run-%s", project, service, suffix);
+  return xasprintf ("%s%c%s%crun%c%s", project, separator, service, separator, separator, suffix);
 }
 
 char *
@@ -304,7 +312,7 @@ cc_paths_resource_name (const char *project, const char *key)
 char *
 cc_paths_built_image_name (const char *project, const char *service)
 {
-  return xasprintf ("%s-%s", project, service);
+  return xasprintf ("%s%c%s", project, separator, service);
 }
 
 uint64_t

@@ -93,6 +93,9 @@ char *cc_paths_cache_file (const char *file);
 /* Docker Compose's names: <project>-<service>-<n> for a container,
    <project>_<key> for a project's network or volume on the host.  */
 char *cc_paths_container_name (const char *project, const char *service, int number);
+/* --compatibility (COMPOSE_COMPATIBILITY): Compose v1's `_` in the names
+   of containers and built images instead of `-`, as Compose v2 does then.  */
+void cc_paths_set_compatibility (bool on);
 /* <project>-<service>-run-<suffix>: a one-off container of `run`.  */
 char *cc_paths_oneoff_name (const char *project, const char *service, const char *suffix);
 char *cc_paths_resource_name (const char *project, const char *key);

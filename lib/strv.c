@@ -150,3 +150,60 @@ cc_strv_sort_unique (char **v)
     }
   v[w] = NULL;
 }
+
+/* One character of S at *I into B; returns false at an unclosed quote
+   or a backslash with nothing after it.  */
+static bool
+shell_word_char (const char *s, size_t *i, struct cc_buf *b)
+{
+  char q = s[*i];
+
+  if (q == '\\')
+    {
+      if (s[*i + 1] == '\0')
+        return false;
+      cc_buf_putc (b, s[*i + 1]);
+      *i += 2;
+      return true;
+    }
+  if (q != '\'' && q != '"')
+    {
+      cc_buf_putc (b, s[(*i)++]);
+      return true;
+    }
+  for ((*i)++; s[*i] && s[*i] != q; (*i)++)
+    {
+      if (q == '"' && s[*i] == '\\' && s[*i + 1])
+        (*i)++;
+      cc_buf_putc (b, s[*i]);
+    }
+  if (s[*i] != q)
+    return false;
+  (*i)++;
+  return true;
+}
+
+char **
+cc_strv_shell_split (const char *s)
+{
+  char **v = xzalloc (sizeof (char *));
+  size_t i = 0;
+
+  for (;;)
+    {
+      cleanup_buf struct cc_buf b = { 0 };
+      while (s[i] == ' ' || s[i] == '\t' || s[i] == '\n')
+        i++;
+      if (s[i] == '\0')
+        return v;
+      while (s[i] && s[i] != ' ' && s[i] != '\t' && s[i] != '\n')
+        if (! shell_word_char (s, &i, &b))
+          {
+            cc_strv_free (v);
+            return NULL;
+          }
+      /* '' is a word of its own, empty.  */
+      cc_buf_puts (&b, "");
+      cc_strv_push (&v, cc_buf_steal (&b));
+    }
+}

@@ -37,5 +37,10 @@ void cc_strv_free (char **v);
 /* Split S at every SEP, keeping empty fields out when SKIP_EMPTY.  */
 char **cc_strv_split (const char *s, char sep, bool skip_empty);
 char *cc_strv_join (char *const *v, const char *sep);
+/* Words of S as a POSIX shell splits them, without expansions (what
+   Docker Compose's `run --entrypoint` does with its value): blanks
+   separate, '...' is literal, "..." and a backslash quote.  NULL for an
+   unclosed quote or a trailing backslash.  */
+char **cc_strv_shell_split (const char *s);
 
 #endif

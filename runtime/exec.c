@@ -261,7 +261,9 @@ exec_inner (const struct cc_runtime_spec *s, const struct cc_runtime_exec_opts *
     {
       /* sync: failed.  */
       report_failure (io, &err);
-      _exit (127);
+      /* Docker's exec: a program that cannot be started (not found
+         either) is 126; only a shell says 127 (issue 15).  */
+      _exit (126);
     }
   /* When the joining process goes (a healthcheck past its timeout, an
      interrupted exec), so does the program.  Set only now: switching

@@ -24,6 +24,15 @@ up --scale app=-1
 up --scale =3
 up --scale app=99999999999
 up -d --abort-on-container-exit
+up -d --abort-on-container-failure
+up --abort-on-container-failure --abort-on-container-exit
+up -V --no-recreate
+start --wait-timeout soon
+restart --wait
+kill --no-deps
+run --entrypoint "unclosed app
+run --pull sometimes app
+run -l =x app
 up --wait --exit-code-from app
 up --force-recreate --no-recreate
 up --always-recreate-deps --no-recreate

@@ -109,16 +109,25 @@ services:
     command: ["sleep", "60"]
   tests:
     image: busybox:1.35
-    command: ["sh", "-c", "echo running tests; exit 7"]
+    command: ["sh", "-c", "sleep 0.3; echo running tests; exit 7"]
+  ok:
+    image: busybox:1.35
+    profiles: [ok]
+    command: ["true"]
 YAML
   cd "$WORK/abort"
   assert_exit 7 timeout 60 nsenter --net="/run/netns/$HOSTNS" "$CCOMPOSE" up --exit-code-from tests
   assert_contains "$OUT" "tests-1  | running tests"
   assert_contains "$OUT" "aborting"
   assert_eq "$(rt_status abort-server-1)" exited
-  assert_exit 0 timeout 60 nsenter --net="/run/netns/$HOSTNS" "$CCOMPOSE" up --abort-on-container-exit
+  # The code of the container that stopped the others, as Compose (issue 15).
+  assert_exit 7 timeout 60 nsenter --net="/run/netns/$HOSTNS" "$CCOMPOSE" up --abort-on-container-exit
   assert_eq "$(rt_status abort-server-1)" exited
-  assert_exit 0 cc down
+  # A clean exit (ok's) stops nothing with --abort-on-container-failure.
+  assert_exit 7 timeout 60 nsenter --net="/run/netns/$HOSTNS" "$CCOMPOSE" --profile ok up --abort-on-container-failure
+  assert_contains "$OUT" "abort-tests-1 exited: aborting"
+  assert_eq "$(rt_status abort-server-1)" exited
+  assert_exit 0 cc --profile ok down
   assert_no_residue
 }
 

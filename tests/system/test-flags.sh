@@ -129,4 +129,138 @@ flags-web-1"
   assert_no_residue
 }
 
+pid_of() { cc ps --format '{{.Pid}}' "$1" 2>/dev/null; }
+web_resolves_twice() { [ "$(cc exec -T db nslookup web 2>/dev/null | grep -c '^Address: 10\.')" = 2 ]; }
+
+# up -V, start --wait, restart --no-deps, kill --remove-orphans and run's
+# container options over one project.
+test_up_start_restart_kill_and_run_flags() {
+  eng_setup flags2
+  load_images busybox
+  project flags2 <<'YAML'
+services:
+  db:
+    image: busybox:1.35
+    init: true
+    command: ["sh", "-c", "rm -f /tmp/ready; sleep 2; touch /tmp/ready; exec sleep 60"]
+    healthcheck: {test: ["CMD", "test", "-f", "/tmp/ready"], interval: 200ms, retries: 30}
+  web:
+    image: busybox:1.35
+    init: true
+    command: ["sleep", "60"]
+    depends_on: {db: {condition: service_started, restart: true}}
+    volumes: [/anon]
+  extra:
+    image: busybox:1.35
+    init: true
+    command: ["sleep", "60"]
+YAML
+  mkdir -p "$WORK/flags2/data" && echo mounted >"$WORK/flags2/data/f"
+  cd "$WORK/flags2"
+  assert_exit 0 cc up -d
+
+  # exec: a program that is not there is 126 as in Docker, 127 from a shell.
+  assert_exit 126 cc exec -T web /no/such/program
+  assert_contains "$OUT" "/no/such/program"
+  assert_exit 127 cc exec -T web sh -c /no/such/program
+
+  # -V: a new container, so a new anonymous volume.
+  assert_exit 0 cc exec -T web sh -c 'echo kept >/anon/f'
+  assert_exit 0 cc up -d -V web
+  assert_contains "$OUT" "Recreated"
+  assert_exit 1 cc exec -T web cat /anon/f
+
+  # restart takes along the services that depend on it with restart: true;
+  # --no-deps only what it names.
+  local web_pid
+  web_pid=$(pid_of web)
+  assert_exit 0 cc restart --no-deps -t 0 db
+  assert_eq "$(pid_of web)" "$web_pid" "restart --no-deps restarted web"
+  assert_exit 0 cc restart -t 0 db
+  [ "$(pid_of web)" != "$web_pid" ] || fail "restart db did not restart web"
+
+  # start --wait returns once the healthcheck passes.
+  assert_exit 0 cc stop -t 0 db
+  assert_exit 0 cc start --wait --wait-timeout 20 db
+  assert_eq "$(cc ps --format '{{.Health}}' db 2>/dev/null)" healthy
+  assert_exit 0 cc stop -t 0 db
+  assert_exit 1 cc start --wait --wait-timeout 1 db
+  assert_contains "$OUT" "not ready"
+
+  # run: --entrypoint split as a shell would, -v, --cap-add, --cap-drop.
+  assert_exit 0 cc run --rm --no-deps -v "$WORK/flags2/data:/mnt:ro" --cap-add NET_ADMIN --cap-drop CHOWN \
+    --pull never --entrypoint "sh -c 'echo \"EP \$0\"; cat /mnt/f; grep CapEff /proc/self/status'" web one
+  assert_contains "$OUT" "EP one"
+  assert_contains "$OUT" "mounted"
+  python3 -c '
+import re, sys
+caps = int(re.search(r"CapEff:\s*([0-9a-f]+)", sys.argv[1]).group(1), 16)
+assert caps & (1 << 12), "no NET_ADMIN"
+assert not caps & 1, "CHOWN kept"
+' "$OUT" || fail "run --cap-add/--cap-drop: $OUT"
+  # -l labels the one-off; --use-aliases names it as the service's replicas.
+  assert_exit 0 cc run -d --no-deps -l team=x --use-aliases --entrypoint "sleep 30" web
+  assert_exit 0 cc ps -a --filter label=team=x --format '{{.Service}} {{.Label "com.docker.compose.oneoff"}}'
+  assert_eq "$OUT" "web True"
+  wait_for 10 "web to resolve to the one-off too" web_resolves_twice
+
+  # kill leaves the orphans alone unless --remove-orphans.
+  sed -i '/^  extra:/,$d' compose.yaml
+  assert_exit 0 cc kill
+  assert_exit 0 cc ps --format '{{.Name}}' --filter status=running
+  assert_eq "$OUT" "flags2-extra-1"
+  assert_exit 0 cc kill --remove-orphans
+  assert_exit 0 cc ps --format '{{.Name}}' --filter status=running
+  assert_eq "$OUT" ""
+  assert_exit 0 cc down -v -t 0 --remove-orphans
+  assert_no_residue
+}
+
+# The global --progress, --compatibility and Compose's variables.
+test_global_progress_compatibility_and_variables() {
+  eng_setup flags3
+  load_images busybox
+  project flags3 <<'YAML'
+services:
+  a:
+    image: busybox:1.35
+    init: true
+    command: ["sleep", "60"]
+    environment: {FROM_ENV: "${FROM_DOTENV:-unset}"}
+  b:
+    image: busybox:1.35
+    init: true
+    command: ["sleep", "60"]
+YAML
+  echo FROM_DOTENV=dotenv >"$WORK/flags3/.env"
+  cd "$WORK/flags3"
+  # COMPOSE_DISABLE_ENV_FILE: the project's .env is not read.
+  assert_exit 0 cc config --format json
+  assert_contains "$OUT" '"FROM_ENV": "dotenv"'
+  assert_exit 0 inh env COMPOSE_DISABLE_ENV_FILE=1 "$CCOMPOSE" config --format json
+  assert_contains "$OUT" '"FROM_ENV": "unset"'
+  assert_exit 2 cc --progress fancy ps
+  assert_exit 2 inh env COMPOSE_PROGRESS=fancy "$CCOMPOSE" ps
+  # --compatibility: Compose v1's names; --progress json: one event a line.
+  assert_exit 0 cc --compatibility --progress json up -d
+  assert_contains "$OUT" '{"id":"Container flags3_a_1","status":"Started"}'
+  assert_not_contains "$OUT" $'\u2714'
+  assert_exit 0 cc ps --format '{{.Name}}'
+  assert_eq "$OUT" "flags3_a_1
+flags3_b_1"
+  # Orphans: warned about, not with COMPOSE_IGNORE_ORPHANS, removed with
+  # COMPOSE_REMOVE_ORPHANS; --progress quiet prints no progress.
+  sed -i '/^  b:/,$d' compose.yaml
+  assert_exit 0 cc --compatibility --progress quiet up -d
+  assert_contains "$OUT" "orphan"
+  assert_not_contains "$OUT" $'\u2714'
+  assert_exit 0 inh env COMPOSE_IGNORE_ORPHANS=true COMPOSE_COMPATIBILITY=1 "$CCOMPOSE" up -d
+  assert_not_contains "$OUT" "orphan"
+  assert_exit 0 inh env COMPOSE_REMOVE_ORPHANS=true COMPOSE_COMPATIBILITY=1 "$CCOMPOSE" up -d
+  assert_exit 0 cc ps -a --format '{{.Name}}'
+  assert_eq "$OUT" "flags3_a_1"
+  assert_exit 0 cc --all-resources down -t 0
+  assert_no_residue
+}
+
 run_tests

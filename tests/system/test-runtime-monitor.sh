@@ -253,12 +253,12 @@ test_exec_exit_code_user_and_env() {
   assert_exit 0 rt exec -w /tmp/newdir -e FROM_SPEC=over x1 /bin/sh -c 'pwd; echo $FROM_SPEC'
   assert_eq "$OUT" "/tmp/newdir
 over" "working directory (made when missing) and an overridden variable"
-  assert_exit 127 rt exec x1 /no/such/thing
+  assert_exit 126 rt exec x1 /no/such/thing
   assert_contains "$OUT" "/no/such/thing"
   # Said once, by the command: the process that could not start reports
   # to its parent instead of printing (issue 14, item 4).
   assert_eq "$(grep -c '^ccompose: exec: `/no/such/thing`' <<<"$OUT")" 1 "the reason, once"
-  assert_exit 127 rt exec -t x1 /no/such/thing
+  assert_exit 126 rt exec -t x1 /no/such/thing
   assert_contains "$OUT" "ccompose: exec: \`/no/such/thing\`"
   assert_exit 0 rt exec x1 /payload status CapEff
   assert_contains "$OUT" 00000000a80425fb

@@ -158,6 +158,42 @@ test_file_atomic_roundtrip (void **state)
   assert_int_equal (cc_rm_rf (dir, &err), 0);
 }
 
+/* run --entrypoint: split as Compose's shellwords does (issue 15).  */
+static void
+test_strv_shell_split (void **state)
+{
+  static const struct
+  {
+    const char *in;
+    const char *out[5]; /* NULL-terminated; out[0] == "!" for an error */
+  } cases[] = {
+    { "echo EP", { "echo", "EP", NULL } },
+    { "  sh  -c 'echo \"a b\"; x'\t", { "sh", "-c", "echo \"a b\"; x", NULL } },
+    { "a\\ b \"c\\\"d\" ''", { "a b", "c\"d", "", NULL } },
+    { "x'y'\"z\"", { "xyz", NULL } },
+    { "", { NULL } },
+    { "'unclosed", { "!" } },
+    { "\"unclosed", { "!" } },
+    { "trailing\\", { "!" } },
+  };
+
+  (void)state;
+  for (size_t i = 0; i < CC_N_ELEMENTS (cases); i++)
+    {
+      cleanup_strv char **v = cc_strv_shell_split (cases[i].in);
+      size_t n = 0;
+      if (cases[i].out[0] && strcmp (cases[i].out[0], "!") == 0)
+        {
+          assert_null (v);
+          continue;
+        }
+      assert_non_null (v);
+      for (; cases[i].out[n]; n++)
+        assert_string_equal (v[n], cases[i].out[n]);
+      assert_null (v[n]);
+    }
+}
+
 static void
 test_strv_builder (void **state)
 {
@@ -365,6 +401,7 @@ int
 main (void)
 {
   const struct CMUnitTest tests[] = {
+    cmocka_unit_test (test_strv_shell_split),
     cmocka_unit_test (test_error_chain),
     cmocka_unit_test (test_error_append_keeps_all),
     cmocka_unit_test (test_error_null_sink),

@@ -43,7 +43,8 @@ up --wait-timeout -5
 down --rmi some
 down -t abc
 down app
-ps --format xml
+ps --filter bogus=1
+ps --filter status=sleeping
 ps --status sleeping
 logs --tail many
 logs --index 0

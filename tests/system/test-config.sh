@@ -56,6 +56,17 @@ test_valid_cases_match_expected_json() {
   [ $n -ge 15 ] || fail "only $n valid cases"
 }
 
+# Issue 15: the services `config` prints, against Debian's docker-compose
+# (1.29) on files of our own (docker-diff/), as compose-diff.py
+# normalises both.  docker-compose is installed when missing (as root).
+test_config_agrees_with_docker_compose() {
+  if ! /usr/bin/python3 -c 'import compose.config' 2>/dev/null; then
+    [ "$(id -u)" = 0 ] && . "$TOP/tests/system/dockerd.bash" && docker_install docker-compose >/dev/null ||
+      skip "Debian's docker-compose is not installed and cannot be"
+  fi
+  assert_exit 0 /usr/bin/python3 "$TOP/tests/system/compose-diff.py" "$CCOMPOSE" "$CASES"/docker-diff/*/
+}
+
 test_valid_cases_yaml_and_quiet() {
   local d
   for d in "$CASES"/valid/*/; do

@@ -112,14 +112,17 @@ cc_ipam_pools_parse (const char *spec, struct cc_ipam_pool **out, size_t *n, cc_
 {
   cleanup_strv char **items = cc_strv_split (spec ? spec : "", ',', true);
   cleanup_free struct cc_ipam_pool *pools = NULL;
-  size_t count = cc_strv_len (items);
+  size_t count = 0;
 
-  if (count == 0)
+  if (cc_strv_len (items) == 0)
     return cc_error_make (err, EINVAL, "empty subnet pool");
-  pools = xzalloc (count * sizeof (*pools));
-  for (size_t i = 0; i < count; i++)
-    if (parse_pool (items[i], &pools[i], err) < 0)
+  pools = xzalloc (cc_strv_len (items) * sizeof (*pools));
+  for (char **it = items; *it; it++)
+    if (! cc_ipam_is_ipv6 (*it) && parse_pool (*it, &pools[count++], err) < 0)
       return -1;
+  /* A pool of IPv6 prefixes only still needs IPv4 subnets: the default's.  */
+  if (count == 0)
+    return cc_ipam_pools_parse (CC_IPAM_DEFAULT_POOL, out, n, err);
   *out = steal_pointer (&pools);
   *n = count;
   return 0;

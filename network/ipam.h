@@ -1,9 +1,11 @@
-/* IPv4 address management: pure functions over a pool, the subnets already
+/* Address management: pure functions over a pool, the subnets already
    in use and a route/address table, so they can be tested against a fake
-   table.  Addresses are in host byte order.  */
+   table.  IPv4 addresses are in host byte order; IPv6 ones (issue 17) are
+   struct in6_addr, as the kernel has them.  */
 #ifndef CC_NETWORK_IPAM_H
 #define CC_NETWORK_IPAM_H
 
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -73,5 +75,60 @@ int cc_ipam_check_address (const struct cc_ipv4_net *subnet, uint32_t gateway, c
                            uint32_t addr, cc_error_t *err);
 
 void cc_ipam_routes_free (struct cc_ipam_route *routes, size_t n);
+
+/* ---- IPv6 (enable_ipv6 networks) ------------------------------------------------ */
+
+struct cc_ipv6_net
+{
+  struct in6_addr addr;
+  int prefix;
+};
+
+struct cc_ipam_route6
+{
+  struct cc_ipv6_net net;
+  char *desc;
+};
+
+struct cc_ipam_pool6
+{
+  struct cc_ipv6_net base;
+  int size;
+};
+
+/* Without an IPv6 prefix in the pool, a /48 of fd00::/8 whose 40 bits of
+   global ID come from the host (RFC 4193), carved into /64s, as Docker's
+   default address pools derive theirs.  */
+#define CC_IPAM_ULA_SIZE 64
+
+int cc_ipv6_parse (const char *s, struct in6_addr *out);
+int cc_ipv6_net_parse (const char *s, struct cc_ipv6_net *out, cc_error_t *err);
+char *cc_ipv6_format (const struct in6_addr *a);
+char *cc_ipv6_net_format (const struct cc_ipv6_net *n);
+bool cc_ipv6_net_overlaps (const struct cc_ipv6_net *a, const struct cc_ipv6_net *b);
+bool cc_ipv6_net_contains (const struct cc_ipv6_net *n, const struct in6_addr *a);
+/* Whether ITEM of a pool spec (or a subnet) is an IPv6 prefix.  */
+bool cc_ipam_is_ipv6 (const char *item);
+/* The IPv6 items of SPEC ("fd01::/48:64"; SIZE defaults to 64); none: the
+   ULA /48 of HOST_ID (the machine id).  cc_ipam_pools_parse skips them.  */
+int cc_ipam_pools6_parse (const char *spec, const char *host_id, struct cc_ipam_pool6 **out, size_t *n,
+                          cc_error_t *err);
+/* The ULA /48 of HOST_ID: fd + the first 40 bits of its SHA-256.  */
+void cc_ipam_ula_base (const char *host_id, struct cc_ipv6_net *out);
+int cc_ipam_check_subnet6 (const struct cc_ipv6_net *subnet, const struct cc_ipv6_net *used, char *const *used_names,
+                           size_t n_used, const struct cc_ipam_route6 *routes, size_t n_routes, cc_error_t *err);
+int cc_ipam_pick_subnet6 (const struct cc_ipam_pool6 *pools, size_t n_pools, const struct cc_ipv6_net *used,
+                          size_t n_used, const struct cc_ipam_route6 *routes, size_t n_routes, struct cc_ipv6_net *out,
+                          cc_error_t *err);
+/* The lowest free address of SUBNET (within RANGE when given), never the
+   subnet-router anycast address (all host bits 0) nor GATEWAY.  */
+int cc_ipam_pick_address6 (const struct cc_ipv6_net *subnet, const struct cc_ipv6_net *range,
+                           const struct in6_addr *gateway, const struct in6_addr *used, size_t n_used,
+                           struct in6_addr *out, cc_error_t *err);
+/* A fixed address (ipv6_address): inside SUBNET, not the anycast one nor
+   GATEWAY (NULL: none), free.  */
+int cc_ipam_check_address6 (const struct cc_ipv6_net *subnet, const struct in6_addr *gateway,
+                            const struct in6_addr *used, size_t n_used, const struct in6_addr *addr, cc_error_t *err);
+void cc_ipam_routes6_free (struct cc_ipam_route6 *routes, size_t n);
 
 #endif

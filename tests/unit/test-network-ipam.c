@@ -255,6 +255,160 @@ test_pool_from_env_and_config (void **state)
   unlink (path);
 }
 
+/* ---- IPv6 (issue 17) ---- */
+
+static struct cc_ipv6_net
+net6 (const char *s)
+{
+  struct cc_ipv6_net n;
+
+  assert_int_equal (cc_ipv6_net_parse (s, &n, NULL), 0);
+  return n;
+}
+
+static struct in6_addr
+ip6 (const char *s)
+{
+  struct in6_addr a;
+
+  assert_int_equal (cc_ipv6_parse (s, &a), 0);
+  return a;
+}
+
+static void
+assert_net6 (const struct cc_ipv6_net *n, const char *want)
+{
+  cleanup_free char *s = cc_ipv6_net_format (n);
+  assert_string_equal (s, want);
+}
+
+static void
+assert_ip6 (const struct in6_addr *a, const char *want)
+{
+  cleanup_free char *s = cc_ipv6_format (a);
+  assert_string_equal (s, want);
+}
+
+static void
+test_ipv6_parse_and_overlap (void **state)
+{
+  struct cc_ipv6_net n = net6 ("fd01:2:3:4::5/64"), big = net6 ("fd01::/16"), other = net6 ("fd02::/64");
+  struct in6_addr inside = ip6 ("fd01:2:3:4:ffff::1");
+  cleanup_error cc_error_t err = NULL;
+
+  (void)state;
+  assert_net6 (&n, "fd01:2:3:4::/64");
+  assert_true (cc_ipv6_net_overlaps (&n, &big));
+  assert_true (cc_ipv6_net_overlaps (&big, &n));
+  assert_false (cc_ipv6_net_overlaps (&n, &other));
+  assert_true (cc_ipv6_net_contains (&n, &inside));
+  assert_int_equal (cc_ipv6_net_parse ("fd01::/129", &n, &err), -1);
+  assert_int_equal (err->status, EINVAL);
+  cc_error_release (&err);
+  assert_int_equal (cc_ipv6_net_parse ("10.0.0.0/8", &n, &err), -1);
+  assert_true (cc_ipam_is_ipv6 ("fd00::/48:64"));
+  assert_false (cc_ipam_is_ipv6 ("10.0.0.0/16:24"));
+}
+
+static void
+test_ipv6_pools (void **state)
+{
+  cleanup_free struct cc_ipam_pool6 *p6 = NULL;
+  cleanup_free struct cc_ipam_pool *p4 = NULL;
+  cleanup_error cc_error_t err = NULL;
+  struct cc_ipv6_net ula, ula2;
+  size_t n = 0;
+
+  (void)state;
+  /* One spec holds both families; each parser takes its own.  */
+  assert_int_equal (cc_ipam_pools_parse ("10.50.0.0/16:24,fd42:1::/48:56", &p4, &n, NULL), 0);
+  assert_int_equal (n, 1);
+  assert_net (&p4[0].base, "10.50.0.0/16");
+  assert_int_equal (cc_ipam_pools6_parse ("10.50.0.0/16:24,fd42:1::/48:56", "x", &p6, &n, NULL), 0);
+  assert_int_equal (n, 1);
+  assert_net6 (&p6[0].base, "fd42:1::/48");
+  assert_int_equal (p6[0].size, 56);
+  free (p6);
+  p6 = NULL;
+  /* IPv6 only: IPv4 gets the default pool.  */
+  free (p4);
+  p4 = NULL;
+  assert_int_equal (cc_ipam_pools_parse ("fd42:1::/48", &p4, &n, NULL), 0);
+  assert_net (&p4[0].base, "10.89.0.0/16");
+  /* No IPv6 prefix: the host's ULA /48 in /64s, stable for one host id.  */
+  assert_int_equal (cc_ipam_pools6_parse ("10.50.0.0/16", "machine-a", &p6, &n, NULL), 0);
+  assert_int_equal (n, 1);
+  assert_int_equal (p6[0].size, 64);
+  assert_int_equal (p6[0].base.prefix, 48);
+  assert_int_equal (p6[0].base.addr.s6_addr[0], 0xfd);
+  cc_ipam_ula_base ("machine-a", &ula);
+  cc_ipam_ula_base ("machine-b", &ula2);
+  assert_memory_equal (&ula, &p6[0].base, sizeof (ula));
+  assert_false (cc_ipv6_net_overlaps (&ula, &ula2));
+  free (p6);
+  p6 = NULL;
+  assert_int_equal (cc_ipam_pools6_parse ("fd42::/48:130", "x", &p6, &n, &err), -1);
+  assert_non_null (err);
+  cc_error_release (&err);
+  assert_int_equal (cc_ipam_pools6_parse ("fd42::", "x", &p6, &n, &err), -1);
+  assert_error_contains (err, "prefix length");
+}
+
+static void
+test_ipv6_pick_and_clash (void **state)
+{
+  struct cc_ipam_pool6 pool = { net6 ("fd42:1::/48"), 64 };
+  struct cc_ipv6_net used[] = { net6 ("fd42:1::/64") };
+  char *names[] = { (char *)"p_default", NULL };
+  struct cc_ipam_route6 routes[] = { { net6 ("fd42:1:0:1::/64"), (char *)"fd42:1:0:1::/64 dev tun6" } };
+  struct cc_ipam_pool6 tiny = { net6 ("fd42:1::/63"), 64 };
+  struct cc_ipv6_net out;
+  cleanup_error cc_error_t err = NULL;
+
+  (void)state;
+  /* Skips our own network and the one under the host route.  */
+  assert_int_equal (cc_ipam_pick_subnet6 (&pool, 1, used, 1, routes, 1, &out, NULL), 0);
+  assert_net6 (&out, "fd42:1:0:2::/64");
+  /* A requested subnet over another network or a route: named.  */
+  assert_int_equal (cc_ipam_check_subnet6 (&used[0], used, names, 1, routes, 1, &err), -1);
+  assert_error_contains (err, "overlaps network `p_default`");
+  cc_error_release (&err);
+  out = net6 ("fd42:1::/60");
+  assert_int_equal (cc_ipam_check_subnet6 (&out, NULL, NULL, 0, routes, 1, &err), -1);
+  assert_error_contains (err, "subnet fd42:1::/60 overlaps the host route fd42:1:0:1::/64 dev tun6");
+  cc_error_release (&err);
+  /* Exhausted: the error names the route that took the last candidate.  */
+  assert_int_equal (cc_ipam_pick_subnet6 (&tiny, 1, used, 1, routes, 1, &out, &err), -1);
+  assert_error_contains (err, "overlaps fd42:1:0:1::/64 dev tun6");
+}
+
+static void
+test_ipv6_addresses (void **state)
+{
+  struct cc_ipv6_net subnet = net6 ("fd42:1::/64"), range = net6 ("fd42:1::100/120");
+  struct in6_addr gw = ip6 ("fd42:1::1"), used[] = { ip6 ("fd42:1::2") }, out;
+  cleanup_error cc_error_t err = NULL;
+
+  (void)state;
+  /* Never the anycast ::0 nor the gateway nor a used one.  */
+  assert_int_equal (cc_ipam_pick_address6 (&subnet, NULL, &gw, used, 1, &out, NULL), 0);
+  assert_ip6 (&out, "fd42:1::3");
+  assert_int_equal (cc_ipam_pick_address6 (&subnet, &range, &gw, used, 1, &out, NULL), 0);
+  assert_ip6 (&out, "fd42:1::100");
+  out = ip6 ("fd42:2::5");
+  assert_int_equal (cc_ipam_check_address6 (&subnet, &gw, used, 1, &out, &err), -1);
+  assert_error_contains (err, "not a host address of subnet fd42:1::/64");
+  cc_error_release (&err);
+  assert_int_equal (cc_ipam_check_address6 (&subnet, &gw, used, 1, &used[0], &err), -1);
+  assert_error_contains (err, "already in use");
+  cc_error_release (&err);
+  assert_int_equal (cc_ipam_check_address6 (&subnet, &gw, used, 1, &gw, &err), -1);
+  assert_error_contains (err, "is the gateway");
+  cc_error_release (&err);
+  out = ip6 ("fd42:1::9");
+  assert_int_equal (cc_ipam_check_address6 (&subnet, &gw, used, 1, &out, NULL), 0);
+}
+
 int
 main (void)
 {
@@ -267,6 +421,10 @@ main (void)
     cmocka_unit_test (test_addresses),
     cmocka_unit_test (test_fixed_addresses),
     cmocka_unit_test (test_pool_from_env_and_config),
+    cmocka_unit_test (test_ipv6_parse_and_overlap),
+    cmocka_unit_test (test_ipv6_pools),
+    cmocka_unit_test (test_ipv6_pick_and_clash),
+    cmocka_unit_test (test_ipv6_addresses),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -427,8 +427,8 @@ cc_norm_key_depends_on (struct cc_norm *n, const struct cc_schema_key *k, const 
 static const struct cc_schema_key service_network_keys[] = {
   { "aliases", CC_KEY_LIST, CC_KEY_SUPPORTED, NULL, NULL },
   { "ipv4_address", CC_KEY_STRING, CC_KEY_SUPPORTED, NULL, NULL },
-  /* IPv6 and the order of interfaces are not wired into the network part yet.  */
-  { "ipv6_address", CC_KEY_STRING, CC_KEY_UNSUPPORTED, NULL, NULL },
+  { "ipv6_address", CC_KEY_STRING, CC_KEY_SUPPORTED, NULL, NULL },
+  /* The order of interfaces is not wired into the network part yet.  */
   { "priority", CC_KEY_INT, CC_KEY_UNSUPPORTED, NULL, NULL },
   { "gw_priority", CC_KEY_INT, CC_KEY_UNSUPPORTED, NULL, NULL },
   { "mac_address", CC_KEY_STRING, CC_KEY_UNSUPPORTED, NULL, NULL },
@@ -871,18 +871,17 @@ cc_norm_key_build (struct cc_norm *n, const struct cc_schema_key *k, const struc
   return 0;
 }
 
-/* A bridge network here always has IPv4 and never IPv6 (not built yet):
-   the other value of either key is refused.  */
+/* A bridge network here always has IPv4, and IPv6 when asked (issue 17):
+   `enable_ipv4: false` is refused.  */
 static int
-ip_family_key (struct cc_norm *n, const struct cc_node *v, const char *key, bool refused, cJSON *parent,
-               cc_error_t *err)
+ip_family_key (struct cc_norm *n, const struct cc_node *v, const char *key, int refused, cJSON *parent, cc_error_t *err)
 {
   bool b;
 
   if (v->kind != CC_NODE_SCALAR || cc_parse_bool (v->value, &b, err) < 0)
     return v->kind == CC_NODE_SCALAR ? cc_error_relocate (err, v, key)
                                      : cc_error_at (err, v, "`%s` must be a boolean", key);
-  if (b == refused)
+  if ((int)b == refused)
     {
       cleanup_free char *what = xasprintf ("`%s: %s`", key, b ? "true" : "false");
       if (cc_norm_unsupported (n, v, what, err) < 0)
@@ -897,7 +896,7 @@ cc_norm_key_enable_ipv4 (struct cc_norm *n, const struct cc_schema_key *k, const
                          cc_error_t *err)
 {
   (void)k;
-  return ip_family_key (n, v, "enable_ipv4", false, parent, err);
+  return ip_family_key (n, v, "enable_ipv4", 0, parent, err);
 }
 
 int
@@ -905,7 +904,7 @@ cc_norm_key_enable_ipv6 (struct cc_norm *n, const struct cc_schema_key *k, const
                          cc_error_t *err)
 {
   (void)k;
-  return ip_family_key (n, v, "enable_ipv6", true, parent, err);
+  return ip_family_key (n, v, "enable_ipv6", -1, parent, err);
 }
 
 /* Values of security_opt the runtime applies; others would be dropped.  */

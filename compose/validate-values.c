@@ -218,6 +218,46 @@ check_pool (const struct cc_node *root, const char *net, size_t i, const cJSON *
   return 0;
 }
 
+static bool
+cidr_overlaps (const struct cidr *a, const struct cidr *b)
+{
+  return a->prefix <= b->prefix ? cidr_contains (a, b->family, b->addr) : cidr_contains (b, a->family, a->addr);
+}
+
+static const cJSON *
+pools_of (const cJSON *net)
+{
+  return cJSON_GetObjectItemCaseSensitive (cJSON_GetObjectItemCaseSensitive (net, "ipam"), "config");
+}
+
+/* Issue 17: an IPv6 subnet is the IPv6 side of an enable_ipv6 network
+   (ccompose makes no IPv6 network without it); and two networks of the
+   file on overlapping subnets could never both be created: the later
+   one is refused where its subnet is written.  */
+static int
+check_pool_family_and_overlap (const struct cc_node *root, const cJSON *nets, const cJSON *n, size_t i,
+                               const cJSON *pool, cc_error_t *err)
+{
+  const char *subnet = cc_json_get_string (pool, "subnet");
+  struct cidr sn, other;
+
+  if (subnet == NULL || ! parse_cidr (subnet, &sn))
+    return 0;
+  if (sn.family == AF_INET6 && ! cc_json_get_bool (n, "enable_ipv6", false))
+    return cc_error_at (err, pool_node (root, n->string, i, "subnet"),
+                        "network `%s`: IPv6 subnet `%s` needs `enable_ipv6: true`", n->string, subnet);
+  for (const cJSON *o = nets->child; o && o != n; o = o->next)
+    for (const cJSON *p = pools_of (o) ? pools_of (o)->child : NULL; p; p = p->next)
+      {
+        const char *os = cc_json_get_string (p, "subnet");
+        if (! cc_json_get_bool (o, "external", false) && os && parse_cidr (os, &other) && cidr_overlaps (&sn, &other))
+          return cc_error_at (err, pool_node (root, n->string, i, "subnet"),
+                              "network `%s`: subnet `%s` overlaps subnet `%s` of network `%s`", n->string, subnet, os,
+                              o->string);
+      }
+  return 0;
+}
+
 static int
 check_network_pools (const cJSON *model, const struct cc_node *root, cc_error_t *err)
 {
@@ -225,10 +265,12 @@ check_network_pools (const cJSON *model, const struct cc_node *root, cc_error_t 
 
   for (const cJSON *n = nets ? nets->child : NULL; n; n = n->next)
     {
-      const cJSON *config = cJSON_GetObjectItemCaseSensitive (cJSON_GetObjectItemCaseSensitive (n, "ipam"), "config");
       size_t i = 0;
-      for (const cJSON *pool = config ? config->child : NULL; pool; pool = pool->next, i++)
-        if (check_pool (root, n->string, i, pool, err) < 0)
+      if (cc_json_get_bool (n, "external", false))
+        continue;
+      for (const cJSON *pool = pools_of (n) ? pools_of (n)->child : NULL; pool; pool = pool->next, i++)
+        if (check_pool (root, n->string, i, pool, err) < 0
+            || check_pool_family_and_overlap (root, nets, n, i, pool, err) < 0)
           return -1;
     }
   return 0;
@@ -251,6 +293,12 @@ check_static_address (const cJSON *model, const struct cc_node *root, const char
 
   if (! parse_ip (addr, &family, ip) || family != (strcmp (key, "ipv4_address") == 0 ? AF_INET : AF_INET6))
     return cc_error_at (err, at ? at : root, "service `%s`: invalid %s `%s`", svc, key, addr);
+  if (family == AF_INET6
+      && ! cc_json_get_bool (
+          cJSON_GetObjectItemCaseSensitive (cJSON_GetObjectItemCaseSensitive (model, "networks"), net), "enable_ipv6",
+          false))
+    return cc_error_at (err, at ? at : root,
+                        "service `%s`: ipv6_address `%s` needs `enable_ipv6: true` on network `%s`", svc, addr, net);
   for (const cJSON *pool = config ? config->child : NULL; pool && ! inside; pool = pool->next)
     {
       struct cidr sn;

@@ -176,11 +176,24 @@ new_entry (struct up *u, const struct cc_action *a)
 
 /* ---- shared resources --------------------------------------------------------------- */
 
+/* The first ipam.config entry of each family: an IPv6 subnet is the
+   IPv6 side of an enable_ipv6 network (issue 17).  */
+static const struct cc_ipam_pool *
+ipam_of (const struct cc_network *net, bool ipv6)
+{
+  static const struct cc_ipam_pool none = { 0 };
+
+  for (size_t i = 0; i < net->n_ipam; i++)
+    if ((net->ipam[i].subnet && strchr (net->ipam[i].subnet, ':') != NULL) == ipv6)
+      return &net->ipam[i];
+  return &none;
+}
+
 static int
 create_network (struct up *u, const struct cc_action *a, cc_error_t *err)
 {
   const struct cc_network *net = cc_project_network (u->p, a->key);
-  const struct cc_ipam_pool *ipam = net->n_ipam ? &net->ipam[0] : &(struct cc_ipam_pool){ 0 };
+  const struct cc_ipam_pool *ipam = ipam_of (net, false), *ipam6 = ipam_of (net, true);
   cJSON *entry = cJSON_CreateObject ();
   struct cc_net_spec spec = {
     .project = u->p->name,
@@ -190,6 +203,10 @@ create_network (struct up *u, const struct cc_action *a, cc_error_t *err)
     .gateway = ipam->gateway,
     .ip_range = ipam->ip_range,
     .internal = net->internal,
+    .ipv6 = net->enable_ipv6 == 1,
+    .subnet6 = ipam6->subnet,
+    .gateway6 = ipam6->gateway,
+    .ip_range6 = ipam6->ip_range,
   };
   struct cc_net_info info = { 0 };
 

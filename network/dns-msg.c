@@ -240,6 +240,20 @@ add_a (struct writer *w, uint32_t ip)
 }
 
 static void
+add_aaaa (struct writer *w, const struct in6_addr *ip)
+{
+  if (w->truncated || w->len + 28 > w->max)
+    {
+      w->truncated = true;
+      return;
+    }
+  w->len += put_rr_header (w->out + w->len, CC_DNS_T_AAAA, 16);
+  memcpy (w->out + w->len, ip->s6_addr, 16);
+  w->len += 16;
+  w->answers++;
+}
+
+static void
 add_ptr (struct writer *w, const char *target)
 {
   uint8_t name[MAX_WIRE_NAME];
@@ -287,6 +301,8 @@ cc_dns_build_reply (const uint8_t *msg, const struct cc_dns_query *q, const stru
   memcpy (out + CC_DNS_HEADER, msg + CC_DNS_HEADER, qlen);
   for (size_t i = 0; q->qend && i < a->n_a; i++)
     add_a (&w, a->a[i]);
+  for (size_t i = 0; q->qend && i < a->n_aaaa; i++)
+    add_aaaa (&w, &a->aaaa[i]);
   if (q->qend && a->ptr)
     add_ptr (&w, a->ptr);
   if (q->edns)

@@ -112,6 +112,7 @@ add_member (struct cc_dns_network *n, const cJSON *m, char *const *balanced)
   mem->fqdn = xasprintf ("%s.%s", container, n->full_name);
   mem->ip = ip;
   mem->serving = ! cc_strv_contains (balanced, container) || cc_json_get_bool (m, "serving", true);
+  mem->has_ip6 = inet_pton (AF_INET6, cc_json_get_string (m, "ip6") ?: "", &mem->ip6) == 1;
   add_name (n, &seen, container, idx);
   add_name (n, &seen, cc_json_get_string (m, "hostname"), idx);
   /* A `run` container is no replica of its service (Docker Compose
@@ -295,32 +296,56 @@ answers (const struct cc_dns_member *m, cc_dns_eligible_fn eligible, void *data)
   return m->serving && eligible (m->container, data);
 }
 
-/* NAME on network N: whether N knows it; its eligible addresses appended.  */
+/* Where a lookup puts the eligible addresses it finds: IPv4 into OUT4,
+   or with OUT6 IPv6 there.  */
+struct collect
+{
+  cc_dns_eligible_fn eligible;
+  void *data;
+  uint32_t *out4;
+  struct in6_addr *out6;
+  size_t cap, n;
+};
+
 static bool
-lookup_in (const struct cc_dns_network *n, const char *name, cc_dns_eligible_fn eligible, void *data, uint32_t *out,
-           size_t cap, size_t *count)
+has_addr6 (const struct in6_addr *v, size_t n, const struct in6_addr *ip)
+{
+  for (size_t i = 0; i < n; i++)
+    if (memcmp (&v[i], ip, sizeof (*ip)) == 0)
+      return true;
+  return false;
+}
+
+static void
+collect_one (struct collect *c, const struct cc_dns_member *m)
+{
+  if (c->n >= c->cap || ! answers (m, c->eligible, c->data))
+    return;
+  if (c->out6 == NULL && ! has_addr (c->out4, c->n, m->ip))
+    c->out4[c->n++] = m->ip;
+  else if (c->out6 && m->has_ip6 && ! has_addr6 (c->out6, c->n, &m->ip6))
+    c->out6[c->n++] = m->ip6;
+}
+
+/* NAME on network N: whether N knows it; its eligible addresses collected.  */
+static bool
+lookup_in (const struct cc_dns_network *n, const char *name, struct collect *c)
 {
   size_t i = first_named (n, name);
   bool known = i < n->n_names;
 
   for (; i < n->n_names && strcmp (n->names[i].name, name) == 0; i++)
-    {
-      const struct cc_dns_member *m = &n->members[n->names[i].member];
-      if (*count < cap && ! has_addr (out, *count, m->ip) && answers (m, eligible, data))
-        out[(*count)++] = m->ip;
-    }
+    collect_one (c, &n->members[n->names[i].member]);
   return known;
 }
 
-enum cc_dns_found
-cc_dns_lookup (const struct cc_dns_table *t, const struct cc_dns_scope *s, const char *name,
-               cc_dns_eligible_fn eligible, void *data, uint32_t *out, size_t cap, size_t *n)
+static enum cc_dns_found
+lookup (const struct cc_dns_table *t, const struct cc_dns_scope *s, const char *name, struct collect *c)
 {
   char req[256];
   bool known = false;
   size_t len = strlen (name);
 
-  *n = 0;
   if (len == 0 || len >= sizeof (req))
     return CC_DNS_UNKNOWN;
   /* "a.b.c" is a.b.c on every network, then a.b on network c, then a on
@@ -335,8 +360,8 @@ cc_dns_lookup (const struct cc_dns_table *t, const struct cc_dns_scope *s, const
           const struct cc_dns_network *net = &t->networks[s->networks[k]];
           if (network && strcmp (network, net->full_name) != 0)
             continue;
-          known |= lookup_in (net, req, eligible, data, out, cap, n);
-          if (*n)
+          known |= lookup_in (net, req, c);
+          if (c->n)
             return CC_DNS_FOUND;
         }
       while (cut > 0 && name[--cut] != '.')
@@ -345,6 +370,27 @@ cc_dns_lookup (const struct cc_dns_table *t, const struct cc_dns_scope *s, const
         break;
     }
   return known ? CC_DNS_DOWN : CC_DNS_UNKNOWN;
+}
+
+enum cc_dns_found
+cc_dns_lookup (const struct cc_dns_table *t, const struct cc_dns_scope *s, const char *name,
+               cc_dns_eligible_fn eligible, void *data, uint32_t *out, size_t cap, size_t *n)
+{
+  struct collect c = { .eligible = eligible, .data = data, .out4 = out, .cap = cap };
+  enum cc_dns_found found = lookup (t, s, name, &c);
+
+  *n = c.n;
+  return found;
+}
+
+size_t
+cc_dns_lookup6 (const struct cc_dns_table *t, const struct cc_dns_scope *s, const char *name,
+                cc_dns_eligible_fn eligible, void *data, struct in6_addr *out, size_t cap)
+{
+  struct collect c = { .eligible = eligible, .data = data, .out6 = out, .cap = cap };
+
+  lookup (t, s, name, &c);
+  return c.n;
 }
 
 const char *

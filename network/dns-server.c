@@ -766,6 +766,7 @@ answer_local (struct server *s, const struct origin *o, const struct cc_dns_scop
               const struct cc_dns_query *q)
 {
   uint32_t addrs[MAX_ANSWERS], rotated[MAX_ANSWERS];
+  struct in6_addr addrs6[MAX_ANSWERS];
   struct cc_dns_answer a = { .rcode = CC_DNS_NOERROR };
   enum cc_dns_found found;
   uint32_t ip;
@@ -789,8 +790,9 @@ answer_local (struct server *s, const struct origin *o, const struct cc_dns_scop
   if (found == CC_DNS_DOWN)
     a.rcode = CC_DNS_NXDOMAIN;
   /* Each answer starts one replica further: clients that take the
-     first address spread over all of them.  AAAA and other types of a
-     name we know: no data (no IPv6 yet).  */
+     first address spread over all of them.  AAAA: the IPv6 addresses of
+     the same containers (issue 17), no data when they have none; other
+     types of a name we know: no data.  */
   else if (q->qtype == CC_DNS_T_A)
     {
       size_t first = (size_t)(s->rotate++ % n);
@@ -798,6 +800,11 @@ answer_local (struct server *s, const struct origin *o, const struct cc_dns_scop
         rotated[i] = addrs[(first + i) % n];
       a.a = rotated;
       a.n_a = n;
+    }
+  else if (q->qtype == CC_DNS_T_AAAA)
+    {
+      a.n_aaaa = cc_dns_lookup6 (s->table, scope, q->name, is_eligible, s, addrs6, MAX_ANSWERS);
+      a.aaaa = addrs6;
     }
   answer (s, o, msg, q, &a);
   return true;

@@ -16,6 +16,7 @@
 #define CC_NETWORK_DNS_H
 
 #include <cJSON.h>
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -83,6 +84,8 @@ struct cc_dns_answer
   uint8_t rcode;
   const uint32_t *a; /* A records (host order), in this order */
   size_t n_a;
+  const struct in6_addr *aaaa; /* AAAA records, in this order */
+  size_t n_aaaa;
   const char *ptr; /* a PTR target (dotted), or NULL */
 };
 
@@ -115,6 +118,8 @@ struct cc_dns_member
      unhealthy or draining is not answered, so DNS and the published
      port agree (issue 16).  */
   bool serving;
+  struct in6_addr ip6; /* on an IPv6 network (issue 17) */
+  bool has_ip6;
 };
 
 struct cc_dns_name
@@ -187,6 +192,10 @@ enum cc_dns_found
 };
 enum cc_dns_found cc_dns_lookup (const struct cc_dns_table *t, const struct cc_dns_scope *s, const char *name,
                                  cc_dns_eligible_fn eligible, void *data, uint32_t *out, size_t cap, size_t *n);
+/* The IPv6 addresses of the same lookup (issue 17): members without one
+   add none, so a name of IPv4 containers has no AAAA data.  */
+size_t cc_dns_lookup6 (const struct cc_dns_table *t, const struct cc_dns_scope *s, const char *name,
+                       cc_dns_eligible_fn eligible, void *data, struct in6_addr *out, size_t cap);
 /* The PTR target of ADDR for SCOPE, or NULL.  */
 const char *cc_dns_reverse (const struct cc_dns_table *t, const struct cc_dns_scope *s, uint32_t addr,
                             cc_dns_eligible_fn eligible, void *data);

@@ -71,6 +71,35 @@ choose_ip (const cJSON *net, const char *fixed, char **out, cc_error_t *err)
   return 0;
 }
 
+/* The member's IPv6 address on a network with "subnet6" (issue 17).  */
+static int
+choose_ip6 (const cJSON *net, const char *fixed, char **out, cc_error_t *err)
+{
+  cleanup_free struct in6_addr *used = NULL;
+  size_t n = 0;
+  struct cc_ipv6_net subnet, range;
+  const char *range_s = cc_json_get_string (net, "ip_range6");
+  struct in6_addr gw, ip;
+
+  if (cc_ipv6_net_parse (cc_json_get_string (net, "subnet6"), &subnet, err) < 0
+      || (range_s && cc_ipv6_net_parse (range_s, &range, err) < 0)
+      || cc_ipv6_parse (cc_json_get_string (net, "gateway6"), &gw) < 0)
+    return cc_error_make (err, EINVAL, "network state: bad IPv6 subnet or gateway");
+  for (const cJSON *m = cc_net_first (net, "members"); m; m = m->next)
+    {
+      used = xreallocarray (used, n + 1, sizeof (*used));
+      if (cc_ipv6_parse (cc_json_get_string (m, "ip6"), &used[n]) == 0)
+        n++;
+    }
+  if (fixed && cc_ipv6_parse (fixed, &ip) < 0)
+    return cc_error_make (err, EINVAL, "invalid ipv6_address `%s`", fixed);
+  if (fixed ? cc_ipam_check_address6 (&subnet, &gw, used, n, &ip, err) < 0
+            : cc_ipam_pick_address6 (&subnet, range_s ? &range : NULL, &gw, used, n, &ip, err) < 0)
+    return -1;
+  *out = cc_ipv6_format (&ip);
+  return 0;
+}
+
 static void
 set_or_remove (cJSON *m, const char *key, const char *value)
 {
@@ -108,7 +137,7 @@ record_member (struct cc_net_state *st, cJSON *net, const struct cc_net_endpoint
                cJSON **out, cc_error_t *err)
 {
   cleanup_free char *netns = ep->netns_path ? xstrdup (ep->netns_path) : cc_netns_path (ep->container);
-  cleanup_free char *ip = NULL;
+  cleanup_free char *ip = NULL, *ip6 = NULL;
   cleanup_free char *veth = cc_veth_name (cc_paths_net_tag (), ep->project, ep->network, ep->container);
   cleanup_free char *ifname = NULL;
   cJSON *m;
@@ -117,6 +146,11 @@ record_member (struct cc_net_state *st, cJSON *net, const struct cc_net_endpoint
     return cc_error_make (err, ENOENT, "network namespace `%s` does not exist", netns);
   if (choose_ip (net, ep->ipv4_address, &ip, err) < 0)
     return -1;
+  if (ep->ipv6_address && cc_json_get_string (net, "subnet6") == NULL)
+    return cc_error_make (err, EINVAL, "ipv6_address `%s`: network `%s` has no IPv6 (enable_ipv6)", ep->ipv6_address,
+                          cc_json_get_string (net, "name"));
+  if (cc_json_get_string (net, "subnet6") && choose_ip6 (net, ep->ipv6_address, &ip6, err) < 0)
+    return -1;
   ifname = choose_ifname (st->root, netns);
   m = cJSON_CreateObject ();
   cc_json_set_string (m, "container", ep->container);
@@ -124,12 +158,39 @@ record_member (struct cc_net_state *st, cJSON *net, const struct cc_net_endpoint
   cc_json_set_string (m, "ifname", ifname);
   cc_json_set_string (m, "host_veth", veth);
   cc_json_set_string (m, "ip", ip);
+  if (ip6)
+    cc_json_set_string (m, "ip6", ip6);
   set_names_and_ports (m, ep, ports);
   if (ep->held)
     cc_json_set_bool (m, "serving", false);
   cJSON_AddItemToArray (cc_net_state_array (net, "members"), m);
   *out = m;
   return 0;
+}
+
+/* The member's IPv6 address (issue 17), without DAD (cc_nl_addr_add6).  */
+static int
+configure_ipv6 (struct nl_sock *sk, int idx, const cJSON *net, const cJSON *m, cc_error_t *err)
+{
+  struct cc_ipv6_net subnet;
+  struct in6_addr ip;
+
+  if (cc_json_get_string (m, "ip6") == NULL)
+    return 0;
+  if (cc_ipv6_net_parse (cc_json_get_string (net, "subnet6"), &subnet, err) < 0
+      || cc_ipv6_parse (cc_json_get_string (m, "ip6"), &ip) < 0)
+    return cc_error_make (err, EINVAL, "network state: bad IPv6 address");
+  return cc_nl_addr_add6 (sk, idx, &ip, subnet.prefix, err);
+}
+
+static int
+default_route6 (struct nl_sock *sk, int idx, const cJSON *net, cc_error_t *err)
+{
+  struct in6_addr gw;
+
+  if (cc_ipv6_parse (cc_json_get_string (net, "gateway6"), &gw) < 0)
+    return cc_error_make (err, EINVAL, "network state: bad IPv6 gateway");
+  return cc_nl_default_route6 (sk, idx, &gw, err);
 }
 
 static int
@@ -153,10 +214,14 @@ configure_inside (int nsfd, const cJSON *net, const cJSON *m, cc_error_t *err)
   if (cc_nl_addr_add (sk, idx, ip, subnet.prefix, err) < 0 || cc_nl_link_up (sk, idx, err) < 0)
     return -1;
   cc_crash_point ("container address");
+  if (configure_ipv6 (sk, idx, net, m, err) < 0)
+    return -1;
   /* An internal network has no way out: no default route through it.  */
   if (cc_json_get_bool (net, "internal", false))
     return 0;
-  return cc_nl_default_route (sk, idx, gw, err);
+  if (cc_nl_default_route (sk, idx, gw, err) < 0)
+    return -1;
+  return cc_json_get_string (m, "ip6") ? default_route6 (sk, idx, net, err) : 0;
 }
 
 static int
@@ -269,7 +334,8 @@ wirings_free (struct wiring **w)
 static cJSON *
 network_view (const cJSON *net)
 {
-  static const char *const keys[] = { "project", "name", "bridge", "subnet", "gateway", "internal", "mtu", "group" };
+  static const char *const keys[]
+      = { "project", "name", "bridge", "subnet", "gateway", "internal", "mtu", "group", "subnet6", "gateway6" };
   cJSON *v = cJSON_CreateObject ();
 
   for (size_t i = 0; i < CC_N_ELEMENTS (keys); i++)

@@ -252,29 +252,57 @@ add_forwarding (cJSON *root, const char *id, const char *before)
   cJSON *e = cJSON_CreateObject ();
 
   cc_json_set_string (e, "host_netns", id);
-  cc_json_set_string (e, "before", before);
+  if (before)
+    cc_json_set_string (e, "before", before);
   cJSON_AddItemToArray (cc_net_state_array (root, "forwarding"), e);
 }
 
-int
-cc_hostns_forwarding_on (struct cc_net_state *st, cc_error_t *err)
+/* The switches and the field of the entry that keeps each one's value.  */
+static const struct
 {
-  cleanup_free char *before = NULL, *here = cc_hostns_current ();
+  const char *key, *field;
+} forwarding_keys[] = {
+  { "ipv4/ip_forward", "before" },
+  { "ipv6/conf/all/forwarding", "before6" },
+};
 
-  if (here == NULL)
-    return cc_error_make (err, ENOENT, "identify the network namespace: `%s` is missing", SELF_NETNS);
-  if (cc_sysctl_read ("ipv4/ip_forward", &before, err) < 0)
+static int
+forwarding_on_one (struct cc_net_state *st, const char *here, size_t k, cc_error_t *err)
+{
+  cleanup_free char *before = NULL;
+  cJSON *e;
+
+  if (cc_sysctl_read (forwarding_keys[k].key, &before, err) < 0)
     return -1;
   if (strcmp (before, "1") == 0)
     return 0;
-  /* Turned off behind our back since: what it was before us stays.  */
-  if (forwarding_entry (st->root, here) == NULL)
+  e = forwarding_entry (st->root, here);
+  if (e == NULL)
     {
-      add_forwarding (st->root, here, before);
+      add_forwarding (st->root, here, NULL);
+      e = forwarding_entry (st->root, here);
+    }
+  /* Turned off behind our back since: what it was before us stays.  */
+  if (! cJSON_HasObjectItem (e, forwarding_keys[k].field))
+    {
+      cc_json_set_string (e, forwarding_keys[k].field, before);
       if (cc_net_state_save (st, err) < 0)
         return -1;
     }
-  return cc_sysctl_write ("ipv4/ip_forward", "1", err);
+  return cc_sysctl_write (forwarding_keys[k].key, "1", err);
+}
+
+int
+cc_hostns_forwarding_on (struct cc_net_state *st, bool ipv6, cc_error_t *err)
+{
+  cleanup_free char *here = cc_hostns_current ();
+
+  if (here == NULL)
+    return cc_error_make (err, ENOENT, "identify the network namespace: `%s` is missing", SELF_NETNS);
+  for (size_t k = 0; k < (ipv6 ? 2u : 1u); k++)
+    if (forwarding_on_one (st, here, k, err) < 0)
+      return -1;
+  return 0;
 }
 
 bool
@@ -293,8 +321,10 @@ cc_hostns_forwarding_restore (cJSON *root, cc_error_t *err)
 
   if (e == NULL || cc_hostns_has_network (root, here))
     return 0;
-  if (cc_sysctl_write ("ipv4/ip_forward", cc_json_get_string (e, "before") ?: "0", err) < 0)
-    return -1;
+  for (size_t k = 0; k < CC_N_ELEMENTS (forwarding_keys); k++)
+    if (cJSON_HasObjectItem (e, forwarding_keys[k].field)
+        && cc_sysctl_write (forwarding_keys[k].key, cc_json_get_string (e, forwarding_keys[k].field) ?: "0", err) < 0)
+      return -1;
   cc_net_state_remove (cc_net_state_array (root, "forwarding"), e);
   return 0;
 }

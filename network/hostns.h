@@ -60,12 +60,14 @@ bool cc_hostns_has_network (const cJSON *root, const char *id);
    current one first; NULL-terminated.  */
 char **cc_hostns_recorded (const cJSON *root);
 
-/* ip_forward, per namespace: "forwarding": [{"host_netns", "before"}]
-   records the value a namespace had before ccompose turned it on, so
-   that it comes back when the last network there goes.  */
+/* ip_forward, per namespace: "forwarding": [{"host_netns", "before",
+   "before6"}] records the value a namespace had before ccompose turned
+   it on ("before6": IPv6's all.forwarding), so that it comes back when
+   the last network there goes.  */
 struct cc_net_state;
-/* Turn it on in the current namespace; the earlier value is saved first.  */
-int cc_hostns_forwarding_on (struct cc_net_state *st, cc_error_t *err);
+/* Turn it on in the current namespace (IPv6's too with IPV6); the
+   earlier value is saved first.  */
+int cc_hostns_forwarding_on (struct cc_net_state *st, bool ipv6, cc_error_t *err);
 /* Whether the current namespace has an entry and no network left.  */
 bool cc_hostns_forwarding_unneeded (const cJSON *root);
 /* When unneeded: write the earlier value back, drop the entry (the

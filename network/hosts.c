@@ -116,6 +116,9 @@ cc_hosts_render (const cJSON *state, const char *project, const char *container)
       cleanup_free char *names = m ? own_names (m) : NULL;
       if (names)
         cc_buf_printf (&o, "%s\t%s\n", cc_json_get_string (m, "ip"), names);
+      /* And the IPv6 one of an enable_ipv6 network, as Docker's.  */
+      if (names && cc_json_get_string (m, "ip6"))
+        cc_buf_printf (&o, "%s\t%s\n", cc_json_get_string (m, "ip6"), names);
     }
   return cc_buf_steal (&o);
 }

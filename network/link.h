@@ -38,6 +38,12 @@ int cc_nl_link_delete (struct nl_sock *sk, const char *name, cc_error_t *err);
 int cc_nl_addr_add (struct nl_sock *sk, int ifindex, uint32_t addr, int prefix, cc_error_t *err);
 /* Default route via GW unless the namespace has one already.  */
 int cc_nl_default_route (struct nl_sock *sk, int ifindex, uint32_t gw, cc_error_t *err);
+/* IPv6 (issue 17): an address without duplicate address detection, as
+   Docker's (its owner is the IPAM), and the default route.  */
+int cc_nl_addr_add6 (struct nl_sock *sk, int ifindex, const struct in6_addr *addr, int prefix, cc_error_t *err);
+int cc_nl_default_route6 (struct nl_sock *sk, int ifindex, const struct in6_addr *gw, cc_error_t *err);
+/* As cc_nl_dump_routes, for IPv6 (link-local and multicast left out).  */
+int cc_nl_dump_routes6 (struct nl_sock *sk, struct cc_ipam_route6 **out, size_t *n, cc_error_t *err);
 /* Names of links whose ifalias starts with PREFIX, and the alias of each.  */
 int cc_nl_links_with_alias (struct nl_sock *sk, const char *prefix, char ***names, char ***aliases, cc_error_t *err);
 /* Names of the links in link group GROUP, and the ifalias of each ("" for

@@ -401,3 +401,149 @@ cc_nl_group_delete (struct nl_sock *sk, uint32_t group, cc_error_t *err)
     return cc_nl_error (err, r, "delete link group %u", group);
   return 0;
 }
+
+/* ---- IPv6 (issue 17) ---------------------------------------------------- */
+
+static struct nl_addr *
+ipv6_nl_addr (const struct in6_addr *a, int prefix)
+{
+  struct nl_addr *n = nl_addr_build (AF_INET6, a, sizeof (*a));
+
+  if (n == NULL)
+    abort ();
+  nl_addr_set_prefixlen (n, prefix);
+  return n;
+}
+
+int
+cc_nl_addr_add6 (struct nl_sock *sk, int ifindex, const struct in6_addr *addr, int prefix, cc_error_t *err)
+{
+  struct rtnl_addr *ad = rtnl_addr_alloc ();
+  struct nl_addr *local = ipv6_nl_addr (addr, prefix);
+  int r;
+
+  rtnl_addr_set_ifindex (ad, ifindex);
+  rtnl_addr_set_family (ad, AF_INET6);
+  /* The IPAM gave it out: waiting a second of DAD for it gains nothing.  */
+  rtnl_addr_set_flags (ad, IFA_F_NODAD);
+  r = rtnl_addr_set_local (ad, local);
+  if (r >= 0)
+    r = rtnl_addr_add (sk, ad, 0);
+  nl_addr_put (local);
+  rtnl_addr_put (ad);
+  if (r < 0 && r != -NLE_EXIST)
+    {
+      cleanup_free char *s = cc_ipv6_format (addr);
+      return cc_nl_error (err, r, "add address %s/%d", s, prefix);
+    }
+  return 0;
+}
+
+int
+cc_nl_default_route6 (struct nl_sock *sk, int ifindex, const struct in6_addr *gw, cc_error_t *err)
+{
+  struct rtnl_route *rt = rtnl_route_alloc ();
+  struct rtnl_nexthop *nh = rtnl_route_nh_alloc ();
+  struct nl_addr *dst = ipv6_nl_addr (&in6addr_any, 0);
+  struct nl_addr *via = ipv6_nl_addr (gw, 128);
+  int r;
+
+  rtnl_route_set_family (rt, AF_INET6);
+  rtnl_route_set_table (rt, RT_TABLE_MAIN);
+  rtnl_route_set_dst (rt, dst);
+  rtnl_route_nh_set_gateway (nh, via);
+  rtnl_route_nh_set_ifindex (nh, ifindex);
+  rtnl_route_add_nexthop (rt, nh);
+  r = rtnl_route_add (sk, rt, NLM_F_EXCL);
+  nl_addr_put (dst);
+  nl_addr_put (via);
+  rtnl_route_put (rt);
+  if (r < 0 && r != -NLE_EXIST)
+    {
+      cleanup_free char *s = cc_ipv6_format (gw);
+      return cc_nl_error (err, r, "add default route via %s", s);
+    }
+  return 0;
+}
+
+static bool
+ignored6 (const struct in6_addr *a, int prefix)
+{
+  /* A default route overlaps everything; link-local, multicast and
+     loopback are on every host and never come from a pool.  */
+  return prefix == 0 || IN6_IS_ADDR_LINKLOCAL (a) || IN6_IS_ADDR_MULTICAST (a) || IN6_IS_ADDR_LOOPBACK (a);
+}
+
+static void
+push_route6 (struct cc_ipam_route6 **v, size_t *n, struct nl_addr *a, int prefix, const char *how, const char *dev)
+{
+  struct in6_addr addr;
+  cleanup_free char *s = NULL, *cidr = NULL;
+
+  if (a == NULL || nl_addr_get_len (a) != sizeof (addr))
+    return;
+  memcpy (&addr, nl_addr_get_binary_addr (a), sizeof (addr));
+  if (ignored6 (&addr, prefix))
+    return;
+  s = cc_ipv6_format (&addr);
+  cidr = xasprintf ("%s/%d", s, prefix);
+  *v = xreallocarray (*v, *n + 1, sizeof (**v));
+  /* Read back as a subnet: the host bits of an address go.  */
+  cc_ipv6_net_parse (cidr, &(*v)[*n].net, NULL);
+  (*v)[*n].desc = xasprintf ("%s %s %s", cidr, how, dev);
+  (*n)++;
+}
+
+static int
+dump6 (struct nl_sock *sk, struct nl_cache *links, struct cc_ipam_route6 **v, size_t *n, cc_error_t *err)
+{
+  cleanup_nl_cache struct nl_cache *routes = NULL, *addrs = NULL;
+  int r = rtnl_route_alloc_cache (sk, AF_INET6, 0, &routes);
+
+  if (r < 0 || (r = rtnl_addr_alloc_cache (sk, &addrs)) < 0)
+    return cc_nl_error (err, r, "dump IPv6 routes");
+  for (struct nl_object *o = nl_cache_get_first (routes); o; o = nl_cache_get_next (o))
+    {
+      struct rtnl_route *rt = (struct rtnl_route *)o;
+      struct rtnl_nexthop *nh = rtnl_route_get_nnexthops (rt) > 0 ? rtnl_route_nexthop_n (rt, 0) : NULL;
+      struct nl_addr *dst = rtnl_route_get_dst (rt);
+      char dev[IF_NAMESIZE + 1] = "?";
+
+      if (rtnl_route_get_table (rt) != RT_TABLE_MAIN || rtnl_route_get_type (rt) != RTN_UNICAST || dst == NULL)
+        continue;
+      if (nh)
+        rtnl_link_i2name (links, rtnl_route_nh_get_ifindex (nh), dev, sizeof (dev));
+      push_route6 (v, n, dst, (int)nl_addr_get_prefixlen (dst), "dev", dev);
+    }
+  for (struct nl_object *o = nl_cache_get_first (addrs); o; o = nl_cache_get_next (o))
+    {
+      struct rtnl_addr *ad = (struct rtnl_addr *)o;
+      char dev[IF_NAMESIZE + 1] = "?";
+
+      if (rtnl_addr_get_family (ad) != AF_INET6)
+        continue;
+      rtnl_link_i2name (links, rtnl_addr_get_ifindex (ad), dev, sizeof (dev));
+      push_route6 (v, n, rtnl_addr_get_local (ad), rtnl_addr_get_prefixlen (ad), "on", dev);
+    }
+  return 0;
+}
+
+int
+cc_nl_dump_routes6 (struct nl_sock *sk, struct cc_ipam_route6 **out, size_t *n, cc_error_t *err)
+{
+  cleanup_nl_cache struct nl_cache *links = NULL;
+  struct cc_ipam_route6 *v = NULL;
+  size_t count = 0;
+  int r = rtnl_link_alloc_cache (sk, AF_UNSPEC, &links);
+
+  if (r < 0)
+    return cc_nl_error (err, r, "dump links");
+  if (dump6 (sk, links, &v, &count, err) < 0)
+    {
+      cc_ipam_routes6_free (v, count);
+      return -1;
+    }
+  *out = v;
+  *n = count;
+  return 0;
+}

@@ -119,6 +119,114 @@ choose_subnet (const cJSON *root, const char *requested, struct cc_ipv4_net *out
   return ret;
 }
 
+/* IPv6 (issue 17): the same steps over the networks' "subnet6".  */
+static void
+used_subnets6 (const cJSON *root, struct cc_ipv6_net **used, char ***names, size_t *n)
+{
+  *used = NULL;
+  *n = 0;
+  for (const cJSON *net = cc_net_first (root, "networks"); net; net = net->next)
+    {
+      struct cc_ipv6_net s;
+
+      if (cc_ipv6_net_parse (cc_json_get_string (net, "subnet6"), &s, NULL) < 0)
+        continue;
+      *used = xreallocarray (*used, *n + 1, sizeof (**used));
+      (*used)[(*n)++] = s;
+      cc_strv_push (names,
+                    cc_paths_resource_name (cc_json_get_string (net, "project"), cc_json_get_string (net, "name")));
+    }
+}
+
+/* What the host's ULA /48 derives from: the machine id, as stable as
+   Docker's engine id.  */
+static char *
+host_id (void)
+{
+  char *id = NULL;
+
+  if (cc_read_file ("/etc/machine-id", &id, NULL, NULL) < 0)
+    return xstrdup ("ccompose");
+  return id;
+}
+
+static int
+pick_subnet6 (const struct cc_ipv6_net *used, size_t n_used, const struct cc_ipam_route6 *routes, size_t n_routes,
+              struct cc_ipv6_net *out, cc_error_t *err)
+{
+  cleanup_free char *spec = cc_ipam_pool_spec (err);
+  cleanup_free char *id = host_id ();
+  cleanup_free struct cc_ipam_pool6 *pools = NULL;
+  size_t n_pools = 0;
+
+  if (spec == NULL || cc_ipam_pools6_parse (spec, id, &pools, &n_pools, err) < 0)
+    return -1;
+  return cc_ipam_pick_subnet6 (pools, n_pools, used, n_used, routes, n_routes, out, err);
+}
+
+static int
+choose_subnet6 (const cJSON *root, const char *requested, struct cc_ipv6_net *out, cc_error_t *err)
+{
+  cleanup_nl_sock struct nl_sock *sk = NULL;
+  struct cc_ipam_route6 *routes = NULL;
+  cleanup_free struct cc_ipv6_net *used = NULL;
+  cleanup_strv char **names = NULL;
+  size_t n_routes = 0, n_used = 0;
+  int ret;
+
+  if (cc_nl_open (-1, &sk, err) < 0 || cc_nl_dump_routes6 (sk, &routes, &n_routes, err) < 0)
+    return -1;
+  used_subnets6 (root, &used, &names, &n_used);
+  if (requested)
+    {
+      ret = cc_ipv6_net_parse (requested, out, err);
+      if (ret == 0)
+        ret = cc_ipam_check_subnet6 (out, used, names, n_used, routes, n_routes, err);
+    }
+  else
+    ret = pick_subnet6 (used, n_used, routes, n_routes, out, err);
+  cc_ipam_routes6_free (routes, n_routes);
+  return ret;
+}
+
+/* The subnet's first address, as Docker's gateway, unless given.  */
+static int
+choose_gateway6 (const struct cc_ipv6_net *subnet, const char *requested, struct in6_addr *gw, cc_error_t *err)
+{
+  if (requested == NULL)
+    {
+      *gw = subnet->addr;
+      gw->s6_addr[15] |= 1;
+      return 0;
+    }
+  if (cc_ipv6_parse (requested, gw) < 0)
+    return cc_error_make (err, EINVAL, "invalid gateway `%s`", requested);
+  return cc_ipam_check_address6 (subnet, NULL, NULL, 0, gw, err);
+}
+
+/* "subnet6", "gateway6" (and "ip_range6") of an IPv6 network.  */
+static int
+record_ipv6 (const cJSON *root, const struct cc_net_spec *spec, cJSON *net, cc_error_t *err)
+{
+  struct cc_ipv6_net subnet, range;
+  struct in6_addr gw;
+  cleanup_free char *subnet_s = NULL, *gw_s = NULL;
+
+  if (choose_subnet6 (root, spec->subnet6, &subnet, err) < 0 || choose_gateway6 (&subnet, spec->gateway6, &gw, err) < 0)
+    return -1;
+  if (spec->ip_range6 && cc_ipv6_net_parse (spec->ip_range6, &range, err) < 0)
+    return -1;
+  if (spec->ip_range6 && (range.prefix < subnet.prefix || ! cc_ipv6_net_contains (&subnet, &range.addr)))
+    return cc_error_make (err, EINVAL, "ip_range `%s` is not inside the subnet", spec->ip_range6);
+  subnet_s = cc_ipv6_net_format (&subnet);
+  gw_s = cc_ipv6_format (&gw);
+  cc_json_set_string (net, "subnet6", subnet_s);
+  cc_json_set_string (net, "gateway6", gw_s);
+  if (spec->ip_range6)
+    cc_json_set_string (net, "ip_range6", spec->ip_range6);
+  return 0;
+}
+
 static int
 choose_gateway (const struct cc_ipv4_net *subnet, const char *requested, uint32_t *gw, cc_error_t *err)
 {
@@ -208,8 +316,13 @@ record_network (struct cc_net_state *st, const struct cc_net_spec *spec, cJSON *
     return cc_error_make (err, EINVAL, "ip_range `%s` is not inside the subnet", spec->ip_range);
   subnet_s = cc_ipv4_net_format (&subnet);
   gw_s = cc_ipv4_format (gw);
-  bridge = choose_bridge (st->root, spec->project, spec->name);
   net = cJSON_CreateObject ();
+  if (spec->ipv6 && record_ipv6 (st->root, spec, net, err) < 0)
+    {
+      cJSON_Delete (net);
+      return -1;
+    }
+  bridge = choose_bridge (st->root, spec->project, spec->name);
   cc_json_set_string (net, "project", spec->project);
   cc_json_set_string (net, "name", spec->name);
   set_full_name (net, spec);
@@ -228,6 +341,28 @@ record_network (struct cc_net_state *st, const struct cc_net_spec *spec, cJSON *
   return cc_net_state_save (st, err);
 }
 
+/* The IPv6 gateway on the bridge (issue 17).  */
+static int
+bridge_ipv6 (struct nl_sock *sk, const cJSON *net, cc_error_t *err)
+{
+  const char *bridge = cc_json_get_string (net, "bridge");
+  struct cc_ipv6_net subnet;
+  struct in6_addr gw;
+  int idx;
+
+  if (cc_json_get_string (net, "subnet6") == NULL)
+    return 0;
+  if (cc_ipv6_net_parse (cc_json_get_string (net, "subnet6"), &subnet, err) < 0
+      || cc_ipv6_parse (cc_json_get_string (net, "gateway6"), &gw) < 0)
+    return cc_error_make (err, EINVAL, "network state: bad IPv6 subnet or gateway");
+  idx = cc_nl_link_index (sk, bridge);
+  if (idx < 0)
+    return cc_error_make (err, ENODEV, "bridge `%s` vanished after creation", bridge);
+  if (cc_nl_addr_add6 (sk, idx, &gw, subnet.prefix, err) < 0)
+    return cc_error_wrap (err, "bridge `%s`", bridge);
+  return 0;
+}
+
 static int
 ensure_bridge (const cJSON *net, cc_error_t *err)
 {
@@ -242,8 +377,11 @@ ensure_bridge (const cJSON *net, cc_error_t *err)
     return cc_error_make (err, EINVAL, "network state: bad subnet or gateway");
   if (cc_nl_open (-1, &sk, err) < 0)
     return -1;
-  return cc_bridge_create (sk, cc_json_get_string (net, "bridge"), alias, (int)cc_json_get_int (net, "mtu", 0),
-                           cc_net_group_of (net), gw, subnet.prefix, err);
+  if (cc_bridge_create (sk, cc_json_get_string (net, "bridge"), alias, (int)cc_json_get_int (net, "mtu", 0),
+                        cc_net_group_of (net), gw, subnet.prefix, err)
+      < 0)
+    return -1;
+  return bridge_ipv6 (sk, net, err);
 }
 
 /* Only after the firewall commit that guards it (cc_bridge_route_localnet).
@@ -301,6 +439,9 @@ check_same_spec (const cJSON *net, const struct cc_net_spec *spec, cc_error_t *e
   if (want_s && strcmp (want_s, subnet ? subnet : "") != 0)
     return cc_error_make (err, EEXIST, "network `%s_%s` exists with subnet %s, not %s: remove it first", spec->project,
                           spec->name, subnet, want_s);
+  if ((cc_json_get_string (net, "subnet6") != NULL) != spec->ipv6)
+    return cc_error_make (err, EEXIST, "network `%s_%s` exists with enable_ipv6: %s: remove it first", spec->project,
+                          spec->name, spec->ipv6 ? "false" : "true");
   if (cc_json_get_bool (net, "internal", false) != spec->internal)
     return cc_error_make (err, EEXIST, "network `%s_%s` exists with internal: %s: remove it first", spec->project,
                           spec->name, spec->internal ? "false" : "true");
@@ -348,7 +489,7 @@ cc_network_create (const struct cc_net_spec *spec, struct cc_net_info *info, cc_
   if (net == NULL && record_network (&st, spec, &net, err) < 0)
     return -1;
   cc_crash_point ("network recorded");
-  if (! spec->internal && cc_hostns_forwarding_on (&st, err) < 0)
+  if (! spec->internal && cc_hostns_forwarding_on (&st, cc_json_get_string (net, "subnet6") != NULL, err) < 0)
     return -1;
   if (ensure_bridge (net, err) < 0 || cc_firewall_sync (st.root, err) < 0 || route_localnet (net, err) < 0)
     return -1;

@@ -61,6 +61,11 @@ struct cc_net_spec
   const char *ip_range;  /* ipam.config[0].ip_range */
   bool internal;
   int mtu; /* driver_opts[CC_NET_DRIVER_OPT_MTU]; 0 = kernel default */
+  /* enable_ipv6 (issue 17): an IPv6 subnet beside the IPv4 one, from the
+     ipam.config entry with an IPv6 subnet, else from the pool's IPv6
+     prefixes (the host's ULA /48 by default, ipam.h).  */
+  bool ipv6;
+  const char *subnet6, *gateway6, *ip_range6;
 };
 #define CC_NET_DRIVER_OPT_MTU "com.docker.network.driver.mtu"
 
@@ -96,6 +101,7 @@ struct cc_net_endpoint
   bool oneoff;              /* `run`: known by its own name only, as Docker Compose's */
   const char *netns_path;   /* NULL = cc_netns_path (container) */
   const char *ipv4_address; /* fixed address, NULL = allocate */
+  const char *ipv6_address; /* on an IPv6 network; NULL = allocate */
   const char *hostname;     /* NULL = none beyond the names above */
   const char *domainname;   /* with the hostname, its line in /etc/hosts */
   char *const *aliases;     /* network aliases, NULL-terminated or NULL */

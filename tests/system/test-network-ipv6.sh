@@ -59,6 +59,7 @@ YAML
   assert_contains "$OUT" "fd99:cc::2"
   assert_exit 0 cc down -t 0
   assert_no_residue
+  assert_exit 0 cc system check
   # The gateway address went with the bridge; forwarding is back as it was.
   [ -z "$(inh ip -6 -o addr show scope global)" ] || fail "IPv6 address left: $(inh ip -6 -o addr show scope global)"
   assert_eq "$(inh cat /proc/sys/net/ipv6/conf/all/forwarding)" 0

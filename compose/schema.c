@@ -146,9 +146,16 @@ static const struct cc_schema_key blkio_keys[] = {
 };
 static TABLE (blkio_table, "blkio_config", blkio_keys);
 
+/* post_start and pre_stop (Compose 2.30): run through `exec`'s path.  */
+static const struct cc_schema_key hook_keys[] = {
+  FN ("command", cc_norm_key_command), KEY ("user", STRING),         KEY ("privileged", BOOL),
+  KEY ("working_dir", STRING),         KEY ("environment", MAPPING),
+};
+static TABLE (hook_table, "hook", hook_keys);
+
 static const struct cc_schema_key service_keys[] = {
   KEY ("annotations", MAPPING),
-  NOT_YET ("attach", BOOL),
+  KEY ("attach", BOOL),
   FN ("build", cc_norm_key_build),
   SUB ("blkio_config", OBJECT, blkio_table),
   KEY ("cap_add", LIST),
@@ -210,8 +217,8 @@ static const struct cc_schema_key service_keys[] = {
   KEY ("pids_limit", INT),
   NOT_YET ("platform", STRING),
   FN ("ports", cc_norm_key_ports),
-  NOT_YET ("post_start", ANY),
-  NOT_YET ("pre_stop", ANY),
+  SUB ("post_start", LIST_OF, hook_table),
+  SUB ("pre_stop", LIST_OF, hook_table),
   KEY ("privileged", BOOL),
   KEY ("profiles", LIST),
   NOT_YET ("provider", ANY),

@@ -465,6 +465,27 @@ read_depends_on (struct rd *r, struct cc_service *s)
 }
 
 static void
+read_hooks (struct rd *r, const char *key, struct cc_hook **out, size_t *n_out)
+{
+  const cJSON *list = get (r, key);
+  size_t n = 0;
+
+  *out = mem_alloc (r->mem, (size_t)cJSON_GetArraySize (list), sizeof (**out));
+  for (const cJSON *h = cJSON_IsArray (list) ? list->child : NULL; h; h = h->next)
+    {
+      struct rd one = { .mem = r->mem, .obj = h, .err = r->err, .failed = r->failed };
+      (*out)[n++] = (struct cc_hook){
+        .command = strv (&one, "command"),
+        .user = str (&one, "user"),
+        .working_dir = str (&one, "working_dir"),
+        .privileged = boolean (&one, "privileged", false),
+        .environment = kvs (&one, "environment"),
+      };
+    }
+  *n_out = n;
+}
+
+static void
 read_process (struct rd *r, struct cc_service *s)
 {
   s->image = str (r, "image");
@@ -482,6 +503,8 @@ read_process (struct rd *r, struct cc_service *s)
   s->privileged = boolean (r, "privileged", false);
   s->read_only = boolean (r, "read_only", false);
   s->attach = tristate (r, "attach");
+  read_hooks (r, "post_start", &s->post_start, &s->n_post_start);
+  read_hooks (r, "pre_stop", &s->pre_stop, &s->n_pre_stop);
   s->stop_signal = str (r, "stop_signal");
   s->stop_grace_period_ms = millis (r, "stop_grace_period");
   read_healthcheck (r, s);

@@ -141,6 +141,16 @@ struct cc_mount
   struct cc_pos pos;
 };
 
+/* One entry of `post_start` or `pre_stop`: a command run as `exec` runs
+   one.  */
+struct cc_hook
+{
+  char *const *command;
+  const char *user, *working_dir; /* NULL: the container's */
+  bool privileged;
+  struct cc_kv_list environment;
+};
+
 /* `tmpfs: ["/run:size=64k,mode=1777"]`: a target and its mount options.  */
 struct cc_tmpfs
 {
@@ -400,7 +410,9 @@ struct cc_service
   const char *working_dir, *user;
   char *const *group_add;
   bool init, tty, stdin_open, privileged, read_only;
-  int attach;                   /* -1: not set */
+  int attach; /* -1: not set */
+  struct cc_hook *post_start, *pre_stop;
+  size_t n_post_start, n_pre_stop;
   const char *stop_signal;      /* NULL: the image's, else SIGTERM */
   int64_t stop_grace_period_ms; /* -1: not set (10 s) */
   struct cc_healthcheck healthcheck;

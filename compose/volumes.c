@@ -13,6 +13,7 @@
 #include "lib/xalloc.h"
 
 static const char *const propagations[] = { "shared", "rshared", "slave", "rslave", "private", "rprivate" };
+static const char *const consistencies[] = { "cached", "delegated", "consistent" };
 static const char *const volume_types[] = { "bind", "volume", "tmpfs" };
 /* Types the spec has that a Linux engine without Swarm cannot mount.  */
 static const char *const unsupported_types[] = { "npipe", "cluster", "image" };
@@ -79,6 +80,10 @@ apply_short_options (cJSON *v, const char *type, const char *opts, cc_error_t *e
         cc_json_set_string (object_at (v, "bind"), "selinux", *o);
       else if (is_bind && in_list (*o, propagations, CC_N_ELEMENTS (propagations)))
         cc_json_set_string (object_at (v, "bind"), "propagation", *o);
+      /* compose-go drops these from the model: Docker Desktop's
+         file-sharing hints, which Docker on Linux ignores.  */
+      else if (in_list (*o, consistencies, CC_N_ELEMENTS (consistencies)))
+        continue;
       else if (! is_bind && strcmp (*o, "nocopy") == 0)
         cc_json_set_bool (object_at (v, "volume"), "nocopy", true);
       else

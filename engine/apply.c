@@ -458,6 +458,8 @@ start_level (struct up *u, char *const *names, cc_error_t *err)
         cc_strv_append (&wanted, *n);
     }
   ret = cc_runtime_start_many (wanted, err);
+  for (char **n = wanted; ret == 0 && *n; n++)
+    ret = cc_engine_post_start (cJSON_GetObjectItemCaseSensitive (cc_state_section (u->st, "containers"), *n), *n, err);
   u->t.start += cc_engine_now_ms () - t0;
   return ret;
 }

@@ -91,10 +91,16 @@ should_stop (void *opaque)
   return false;
 }
 
+/* As Compose: --attach names the services outright; without it every
+   service but those with `attach: false`; --no-attach leaves out either.  */
 static bool
-is_attached (const struct cc_up_attach *o, const char *service)
+is_attached (const struct cc_up_attach *o, const struct cc_project *p, const char *service)
 {
+  const struct cc_service *svc = cc_project_service (p, service);
+
   if (o->attach && ! cc_strv_contains (o->attach, service))
+    return false;
+  if (o->attach == NULL && svc && svc->attach == 0)
     return false;
   return ! cc_strv_contains (o->no_attach, service);
 }
@@ -116,7 +122,7 @@ setup_attach (struct attach *a, const struct cc_project *p, char **all)
     {
       const cJSON *e = cJSON_GetObjectItemCaseSensitive (containers, *c);
       const char *svc = cc_json_get_string (e, "service");
-      if (svc == NULL || ! is_attached (a->o, svc))
+      if (svc == NULL || ! is_attached (a->o, p, svc))
         continue;
       cc_strv_append (&a->names, *c);
       cc_strv_push (&a->labels, xasprintf ("%s-%lld", svc, (long long)cc_json_get_int (e, "number", 1)));

@@ -53,6 +53,13 @@ int cc_engine_remove_for_down (const char *project, const cJSON *entry, const ch
 int cc_engine_recreate_in_place (const struct cc_project *p, const struct cc_service *svc, const cJSON *entry,
                                  const char *name, int64_t timeout_ms, cc_error_t *err);
 
+/* hooks.c: the `post_start` and `pre_stop` hooks of container NAME, from
+   the config its state ENTRY recorded, in order; the first that fails
+   stops the rest and its error carries its output.  pre_stop runs only
+   while the container runs.  */
+int cc_engine_post_start (const cJSON *entry, const char *name, cc_error_t *err);
+int cc_engine_pre_stop (const cJSON *entry, const char *name, cc_error_t *err);
+
 /* The last N lines of a container's logs, indented, for error messages.  */
 char *cc_engine_last_log_lines (const char *name, int n);
 /* "exit code 1, output: ..." of the last healthcheck.  */

@@ -312,6 +312,8 @@ cc_engine_recreate_in_place (const struct cc_project *p, const struct cc_service
   struct cc_runtime_stop_report r;
   cc_error_t one = NULL;
 
+  if (cc_engine_pre_stop (entry, name, err) < 0)
+    return cc_error_wrap (err, "recreate container `%s`", name);
   if (cc_runtime_stop (name, timeout_ms, &r, &one) < 0)
     cc_error_release (&one);
   if (cc_runtime_delete (name, err) < 0 || cc_image_unpin (name, err) < 0 || cc_volumes_detach (name, err) < 0)
@@ -331,6 +333,9 @@ remove_resources (const char *project, const cJSON *entry, const char *name, int
 
   int64_t t0 = cc_engine_now_ms ();
 
+  /* Its failure is said, and the removal goes on: down removes what it can.  */
+  if (cc_engine_pre_stop (entry, name, &one) < 0)
+    cc_error_append (&list, &one);
   if (cc_runtime_stop (name, timeout_ms, &r, &one) < 0)
     cc_error_release (&one); /* missing or already stopped: delete handles the rest */
   else if (r.was_running && ! r.signal_caught)

@@ -81,7 +81,7 @@ start_levels (const struct cc_project *p, const cJSON *state, char *const *names
           }
         if (p && service && wait_dependencies (p, state, service, err) < 0)
           return -1;
-        if (cc_runtime_start (*n, err) < 0)
+        if (cc_runtime_start (*n, err) < 0 || cc_engine_post_start (e, *n, err) < 0)
           return -1;
         cc_engine_progress ("Container", *n, "Started");
       }

@@ -39,7 +39,8 @@ struct level
   struct stopping *v;
   size_t n;
   const struct cc_stop_opts *o;
-  bool killed; /* after a second Ctrl-C */
+  const cJSON *containers; /* the state's entries */
+  bool killed;             /* after a second Ctrl-C */
   int64_t last_tick;
 };
 
@@ -97,6 +98,9 @@ stop_job (void *opaque, const char *name, cc_error_t *err)
   struct cc_runtime_stop_report r;
 
   signal (SIGINT, SIG_IGN);
+  /* As Compose: a failed pre_stop hook leaves the container running.  */
+  if (cc_engine_pre_stop (cJSON_GetObjectItemCaseSensitive (l->containers, name), name, err) < 0)
+    return -1;
   return cc_runtime_stop (name, l->o->timeout_ms, &r, err);
 }
 
@@ -147,11 +151,11 @@ stop_tick (void *opaque, int64_t elapsed)
 
 /* One level: all at once, then watch.  */
 static int
-stop_group (char *const *names, const struct cc_stop_opts *o, cc_error_t *list)
+stop_group (const cJSON *containers, char *const *names, const struct cc_stop_opts *o, cc_error_t *list)
 {
   size_t n = cc_strv_len (names);
   cleanup_free struct stopping *v = xzalloc ((n + 1) * sizeof (*v));
-  struct level l = { .v = v, .n = n, .o = o };
+  struct level l = { .v = v, .n = n, .o = o, .containers = containers };
   const struct cc_engine_pool pool = { .fn = stop_job, .opaque = &l, .done = stop_done, .tick = stop_tick };
   cc_error_t e = NULL;
 
@@ -194,7 +198,7 @@ cc_engine_stop (const cJSON *state, char *const *names, const struct cc_stop_opt
         if (cc_json_get_int (cJSON_GetObjectItemCaseSensitive (containers, *n), "level", 0) == l)
           cc_strv_append (&group, *n);
       if (*group)
-        stop_group (group, o, &list);
+        stop_group (containers, group, o, &list);
     }
   /* A stopped `unless-stopped` service stays stopped after a reboot.  */
   cc_engine_boot_record (state, NULL);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -135,11 +136,15 @@ find_program (const struct cc_exec_target *t, char **env, char **path_out, cc_er
 /* Without no_new_privs the filter must go in while CAP_SYS_ADMIN is
    still held; with it, as late as possible (crun does the same).  */
 static int
-apply_security (const struct cc_runtime_spec *s, const struct cc_user *u, cc_error_t *err)
+apply_security (const struct cc_runtime_spec *s, bool privileged, const struct cc_user *u, cc_error_t *err)
 {
+  /* Privileged widens the capabilities only: the container's seccomp
+     filter and no_new_privs stay, as for `docker exec --privileged`.  */
+  struct cc_runtime_spec for_caps = *s;
   uint64_t caps;
 
-  if (cc_caps_compute (s, &caps, err) < 0)
+  for_caps.privileged = s->privileged || privileged;
+  if (cc_caps_compute (&for_caps, &caps, err) < 0)
     return -1;
   if (! s->no_new_privileges && cc_seccomp_apply (s, caps, err) < 0)
     return -1;
@@ -170,7 +175,7 @@ cc_exec_prepare (const struct cc_exec_target *t, char **path_out, char ***env_ou
   if (ret == 0)
     ret = find_program (t, env, &path, err);
   if (ret == 0)
-    ret = apply_security (t->spec, &u, err);
+    ret = apply_security (t->spec, t->privileged, &u, err);
   cc_user_release (&u);
   if (ret < 0)
     return -1;
@@ -250,6 +255,7 @@ exec_inner (const struct cc_runtime_spec *s, const struct cc_runtime_exec_opts *
     .extra_env = o->env,
     .user = o->user ? o->user : s->user,
     .cwd = o->cwd ? o->cwd : s->cwd,
+    .privileged = o->privileged,
   };
   /* Our parent is outside the pid namespace: 0 here, until it dies and
      the container's init adopts us.  */
@@ -528,6 +534,66 @@ exec_with_pipes (const char *id, const struct cc_runtime_spec *s, pid_t target, 
   return wait_and_report (pid, report, err);
 }
 
+/* A hook's output: the program's pipes relayed into a memfd of ours
+   (never handed to the program), read back once it exited.  Sealed at
+   64 KiB: past it the writes fail and the relay drops the stream, so a
+   chatty program cannot fill our memory.  */
+#define MAX_OUTPUT (64 * 1024)
+
+static int
+open_output (int *fd, cc_error_t *err)
+{
+  cleanup_close int mem = memfd_create ("ccompose-exec-output", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+
+  if (mem < 0)
+    return cc_error_make (err, errno, "memfd_create");
+  if (ftruncate (mem, MAX_OUTPUT) < 0 || fcntl (mem, F_ADD_SEALS, F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) < 0)
+    return cc_error_make (err, errno, "seal the exec's output file");
+  *fd = get_and_reset (&mem);
+  return 0;
+}
+
+static char *
+read_output (int fd)
+{
+  off_t len = lseek (fd, 0, SEEK_CUR);
+  char *buf = xmalloc (MAX_OUTPUT + 1);
+  ssize_t n = len > 0 ? pread (fd, buf, (size_t)len, 0) : 0;
+
+  buf[n > 0 ? n : 0] = '\0';
+  return buf;
+}
+
+static int
+exec_collecting (const char *id, const struct cc_runtime_spec *s, pid_t target, const struct cc_runtime_exec_opts *o,
+                 cc_error_t *err)
+{
+  cleanup_exec_pipes struct exec_pipes p = { { -1, -1, -1 }, { -1, -1, -1 } };
+  cleanup_free struct cc_relay *r = xmalloc (sizeof (*r));
+  cleanup_close int report = -1, child_report = -1, mem = -1;
+  struct cc_exec_io io;
+  int sv[2], code;
+  pid_t pid;
+
+  if (open_output (&mem, err) < 0 || make_pipes (&p, (const bool[3]){ false, true, true }, err) < 0
+      || open_report (sv, err) < 0)
+    return -1;
+  report = sv[0];
+  child_report = sv[1];
+  io = (struct cc_exec_io){ -1, p.child[1], p.child[2], -1, child_report };
+  if (cc_exec_spawn (id, s, target, o, &io, &pid, err) < 0)
+    return -1;
+  close (get_and_reset (&child_report));
+  close_child_ends (&p);
+  cc_relay_init (r, &cc_relay_sys_ops);
+  cc_relay_add (r, CC_RELAY_STDOUT, get_and_reset (&p.ours[1]), true, mem, false);
+  cc_relay_add (r, CC_RELAY_STDERR, get_and_reset (&p.ours[2]), true, mem, false);
+  relay (r, pid);
+  code = wait_and_report (pid, report, err);
+  *o->output = read_output (mem);
+  return code;
+}
+
 /* The program gets a pty of the container's devpts, its master comes to
    us over a socket; why it could not start, over another.  */
 static int
@@ -605,6 +671,8 @@ cc_runtime_exec (const char *id, const struct cc_runtime_exec_opts *o, cc_error_
     return -1;
   if (o->detach)
     return exec_detached (id, s, target, o, err);
+  if (o->output)
+    return exec_collecting (id, s, target, o, err);
   if (o->tty)
     return exec_with_tty (id, s, target, o, err);
   return exec_with_pipes (id, s, target, o, err);

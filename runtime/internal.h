@@ -308,6 +308,7 @@ struct cc_exec_target
   char **extra_env;
   const char *user;
   const char *cwd;
+  bool privileged;
 };
 int cc_exec_prepare (const struct cc_exec_target *t, char **path_out, char ***env_out, cc_error_t *err);
 char *cc_exec_find (char *const *env, const char *file);

@@ -282,7 +282,10 @@ struct cc_runtime_exec_opts
   const char *user; /* NULL: the container's */
   const char *cwd;  /* NULL: the container's */
   bool tty;
-  bool detach; /* stdio: the container's /dev/null, nothing relayed */
+  bool detach;     /* stdio: the container's /dev/null, nothing relayed */
+  bool privileged; /* every capability, as `docker exec --privileged` */
+  char **output;   /* non-NULL: stdin /dev/null, stdout and stderr
+                      collected here (the first 64 KiB) instead of relayed */
 };
 /* Run a process inside the running container with the same namespaces,
    cgroups, user and security settings; returns its exit status (128+N

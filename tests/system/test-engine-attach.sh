@@ -123,6 +123,7 @@ expect("Gracefully stopping")
   assert_no_residue
 }
 
+# `attach: false` leaves a service out of up's stream, as Compose does.
 test_attach_ends_when_every_container_exits() {
   eng_setup attachend
   load_images busybox
@@ -131,12 +132,20 @@ services:
   job:
     image: busybox:1.35
     command: ["sh", "-c", "for i in 1 2 3; do echo line $$i; done"]
+  quiet:
+    image: busybox:1.35
+    attach: false
+    command: ["echo", "quiet-line"]
 YAML
   cd "$WORK/attachend"
   assert_exit 0 timeout 30 nsenter --net="/run/netns/$HOSTNS" "$CCOMPOSE" --ansi never up --no-log-prefix
   assert_contains "$OUT" "line 1
 line 2
 line 3"
+  # `attach: false` (Compose): the service runs, up's stream leaves it out.
+  assert_not_contains "$OUT" quiet-line
+  assert_exit 0 cc logs quiet
+  assert_contains "$OUT" quiet-line
   assert_exit 0 cc down
   assert_no_residue
 }

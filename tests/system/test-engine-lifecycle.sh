@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Compose's lifecycle keys: `post_start` and `pre_stop` hooks (command,
+# user, privileged, working_dir, environment) run through exec's hardened
+# path, a failing post_start fails `up` with the hook's output; and the
+# volume options that change how a bind is mounted.  Everything runs in a
+# throwaway network namespace playing the host.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/engine-helpers.bash"
+
+caps_of() { cc exec "$1" sh -c 'grep CapEff /proc/self/status'; }
+
+# One up: the post_start hooks ran as written, each field seen from
+# inside; pre_stop ran before stop (its trace lands on a host bind).
+# The hooks get nothing of ours: stdin /dev/null, stdout and stderr
+# pipes, no other descriptor, a session of their own.
+test_hooks_run_with_their_fields_and_get_nothing_of_ours() {
+  eng_setup hooks
+  load_images busybox
+  mkdir -p "$WORK/hooks/trace"
+  chmod 777 "$WORK/hooks/trace"
+  project hooks <<'YAML'
+services:
+  app:
+    image: busybox:1.35
+    init: true
+    command: ["sleep", "infinity"]
+    volumes: ["./trace:/trace"]
+    post_start:
+      - command: ["sh", "-c", "echo hook-$$HOOKVAR > /tmp/post; id -u >> /tmp/post; pwd >> /tmp/post"]
+        user: "1000"
+        working_dir: /etc
+        environment: {HOOKVAR: seen}
+      - command: sh -c "grep CapEff /proc/self/status > /tmp/priv"
+        privileged: true
+      - command: ["sh", "-c", "ls -l /proc/self/fd/ > /tmp/fds; cut -d' ' -f6 /proc/self/stat > /tmp/sid; echo $$$$ >> /tmp/sid"]
+    pre_stop:
+      - command: ["sh", "-c", "echo pre-$$V $$(id -u) $$(pwd) > pre_stop"]
+        user: "1000"
+        working_dir: /trace
+        environment: [V=stop]
+      - command: ["sh", "-c", "grep CapEff /proc/self/status | cut -f2 > /trace/pre_stop_caps"]
+        privileged: true
+YAML
+  cd "$WORK/hooks"
+  assert_exit 0 cc up -d
+  assert_exit 0 cc exec app cat /tmp/post
+  assert_eq "$OUT" "hook-seen
+1000
+/etc"
+  assert_exit 0 cc exec app cat /tmp/priv
+  local priv=$OUT
+  assert_exit 0 caps_of app
+  [ "$priv" != "$OUT" ] || fail "privileged hook has the default capabilities: $priv"
+  # CAP_SYS_ADMIN (21), which Docker's defaults leave out.
+  (((0x${priv##*[[:space:]]} >> 21) & 1)) || fail "privileged hook lacks CAP_SYS_ADMIN: $priv"
+  # Escape: ls, run by the hook, holds 0 (/dev/null), 1 (its redirection),
+  # 2 (a pipe of ours), 3 (the directory it reads), nothing else.
+  assert_exit 0 cc exec app cat /tmp/fds
+  local fds
+  fds=$(echo "$OUT" | awk '/->/ {print $(NF-2), $NF}' | sed 's/pipe:\[[0-9]*\]/pipe/' | grep -v '^3 /proc/')
+  assert_eq "$fds" "0 /dev/null
+1 /tmp/fds
+2 pipe"
+  # Its own session: the session id is its own pid.
+  assert_exit 0 cc exec app cat /tmp/sid
+  assert_eq "$(echo "$OUT" | sort -u | wc -l)" 1 "the hook is not a session leader: $OUT"
+  [ ! -e "$WORK/hooks/trace/pre_stop" ] || fail "pre_stop ran before stop"
+  assert_exit 0 cc stop app
+  assert_eq "$(cat "$WORK/hooks/trace/pre_stop")" "pre-stop 1000 /trace"
+  (((0x$(cat "$WORK/hooks/trace/pre_stop_caps") >> 21) & 1)) || fail "privileged pre_stop lacks CAP_SYS_ADMIN"
+  assert_exit 0 cc down -t 0
+  assert_no_residue
+}
+
+# A failing post_start fails `up`, saying what the hook printed.
+test_failing_post_start_fails_up_with_its_output() {
+  eng_setup hookfail
+  load_images busybox
+  project hookfail <<'YAML'
+services:
+  app:
+    image: busybox:1.35
+    command: ["sleep", "infinity"]
+    post_start:
+      - command: ["sh", "-c", "echo hook-said-no >&2; exit 3"]
+YAML
+  cd "$WORK/hookfail"
+  assert_exit 1 cc up -d
+  assert_contains "$OUT" "post_start hook \`sh\` exited with status 3"
+  assert_contains "$OUT" hook-said-no
+  assert_exit 0 cc down -t 0
+  assert_no_residue
+}
+
+run_tests

@@ -13,6 +13,7 @@
 #include "lib/xalloc.h"
 
 static const char *const propagations[] = { "shared", "rshared", "slave", "rslave", "private", "rprivate" };
+static const char *const recursives[] = { "enabled", "disabled", "writable", "readonly" };
 static const char *const consistencies[] = { "cached", "delegated", "consistent" };
 static const char *const volume_types[] = { "bind", "volume", "tmpfs" };
 /* Types the spec has that a Linux engine without Swarm cannot mount.  */
@@ -140,10 +141,9 @@ cc_volume_parse_short (const char *spec, const char *project_dir, cJSON **out, c
 
 static const struct cc_schema_key bind_keys[] = {
   { "selinux", CC_KEY_STRING, CC_KEY_SUPPORTED, NULL, NULL },
-  /* Mounts are made private in the container; shared/slave not wired yet.  */
-  { "propagation", CC_KEY_STRING, CC_KEY_UNSUPPORTED, NULL, NULL },
+  { "propagation", CC_KEY_STRING, CC_KEY_SUPPORTED, NULL, NULL },
   { "create_host_path", CC_KEY_BOOL, CC_KEY_SUPPORTED, NULL, NULL },
-  { "recursive", CC_KEY_STRING, CC_KEY_UNSUPPORTED, NULL, NULL },
+  { "recursive", CC_KEY_STRING, CC_KEY_SUPPORTED, NULL, NULL },
 };
 static const struct cc_schema_table bind_table = { "bind", bind_keys, CC_N_ELEMENTS (bind_keys) };
 static const struct cc_schema_key volopt_keys[] = {
@@ -199,6 +199,7 @@ check_long_volume (struct cc_norm *n, const struct cc_node *item, cJSON *v, cc_e
   const char *target = cc_json_get_string (v, "target");
   const char *prop = cc_json_get_string (cJSON_GetObjectItemCaseSensitive (v, "bind"), "propagation");
   cJSON *bind = cJSON_GetObjectItemCaseSensitive (v, "bind");
+  const char *recursive = cc_json_get_string (bind, "recursive");
 
   if (type == NULL)
     return cc_error_at (err, item, "volume: `type` is required (bind, volume, tmpfs)");
@@ -214,6 +215,9 @@ check_long_volume (struct cc_norm *n, const struct cc_node *item, cJSON *v, cc_e
     return cc_error_at (err, cc_node_map_get (item, "source"), "tmpfs mount: `source` is not allowed");
   if (prop && ! in_list (prop, propagations, CC_N_ELEMENTS (propagations)))
     return cc_error_at (err, cc_node_path (item, "bind", "propagation", NULL), "invalid bind propagation `%s`", prop);
+  if (recursive && ! in_list (recursive, recursives, CC_N_ELEMENTS (recursives)))
+    return cc_error_at (err, cc_node_path (item, "bind", "recursive", NULL),
+                        "invalid bind recursive `%s` (enabled, disabled, writable, readonly)", recursive);
   {
     cleanup_free char *clean = cc_path_clean (target);
     cc_json_set_string (v, "target", clean);
@@ -267,9 +271,6 @@ volumes_normalize (struct cc_norm *n, const struct cc_node *list, cJSON **out, c
       if (cc_volume_parse_short (item->value, project_dir, &v, err) < 0)
         return cc_error_relocate (err, item, NULL);
       cJSON_AddItemToArray (arr, v);
-      if (cJSON_GetObjectItemCaseSensitive (cJSON_GetObjectItemCaseSensitive (v, "bind"), "propagation")
-          && cc_norm_unsupported (n, item, "bind propagation", err) < 0)
-        return -1;
     }
   *out = steal_pointer (&arr);
   return 0;

@@ -141,6 +141,8 @@ vmount_of (const struct cc_project *p, const struct cc_mount *m, struct cc_vmoun
     .target = m->target,
     .read_only = m->read_only,
     .create_host_path = m->bind.create_host_path,
+    .propagation = m->bind.propagation,
+    .recursive = m->bind.recursive,
     .nocopy = m->volume.nocopy,
     .tmpfs_size = m->tmpfs.size,
     .has_tmpfs_mode = m->tmpfs.mode >= 0,
@@ -150,6 +152,10 @@ vmount_of (const struct cc_project *p, const struct cc_mount *m, struct cc_vmoun
     {
     case CC_MOUNT_TYPE_BIND:
       out->type = CC_VMOUNT_BIND;
+      /* As Docker: these say how a read-only bind is read-only.  */
+      if (m->bind.recursive && ! m->read_only
+          && (strcmp (m->bind.recursive, "writable") == 0 || strcmp (m->bind.recursive, "readonly") == 0))
+        return cc_error_make (err, EINVAL, "bind recursive `%s` needs `read_only: true`", m->bind.recursive);
       return 0;
     case CC_MOUNT_TYPE_TMPFS:
       out->type = CC_VMOUNT_TMPFS;

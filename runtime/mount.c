@@ -198,6 +198,10 @@ static const struct
   { "strictatime", MS_STRICTATIME, 0, false },
   { "bind", 0, 0, false },
   { "rbind", 0, 0, false },
+  /* bind.recursive (read by mount_bind): `disabled` binds without the
+     source's submounts, `writable` makes only the top mount read-only.  */
+  { "norbind", 0, 0, false },
+  { "ro-top", 0, 0, false },
   { "private", MS_PRIVATE, 0, true },
   { "rprivate", MS_PRIVATE | MS_REC, 0, true },
   { "slave", MS_SLAVE, 0, true },
@@ -505,25 +509,81 @@ make_readonly_below (int fd, unsigned long propagation, const char *what, cc_err
   return cc_error_make (err, errno, "make the bind on `%s` read-only below its top mount", what);
 }
 
+static bool
+has_option (char *const *options, const char *name)
+{
+  for (char *const *o = options; o && *o; o++)
+    if (strcmp (*o, name) == 0)
+      return true;
+  return false;
+}
+
+static bool
+is_shared_bind (const struct cc_runtime_mount *m)
+{
+  return strcmp (m->type, "bind") == 0 && (has_option (m->options, "shared") || has_option (m->options, "rshared"));
+}
+
+/* A shared bind must stay a peer of the host's mount, so that what the
+   container mounts below it reaches the host (and back), as with
+   Docker's rshared.  cc_mount_rootfs makes `/` a recursive slave first;
+   a bind made after that would be a slave.  So the source is cloned
+   before, detached (open_tree keeps the clone in its peer group), and
+   attached here.  */
 static int
-mount_bind (int rootfd, const struct cc_runtime_mount *m, unsigned long flags, unsigned long propagation, bool create,
-            cc_error_t *err)
+clone_shared_source (const struct cc_runtime_mount *m, int *tree, cc_error_t *err)
+{
+  unsigned int flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC;
+  bool create;
+  unsigned long f, p;
+  cleanup_free char *data = NULL;
+
+  if (cc_mount_parse_options (m->options, &f, &p, &data, &create, err) < 0 || prepare_host_source (m, create, err) < 0)
+    return -1;
+  if (! has_option (m->options, "norbind"))
+    flags |= AT_RECURSIVE;
+  *tree = open_tree (AT_FDCWD, m->source, flags);
+  if (*tree < 0)
+    return cc_error_make (err, errno, "clone the mount of `%s`", m->source);
+  return 0;
+}
+
+static int
+attach_bind (const struct cc_runtime_mount *m, int tree, int target, cc_error_t *err)
+{
+  if (tree < 0)
+    return mount_fd (m->source, target, NULL, has_option (m->options, "norbind") ? MS_BIND : MS_BIND | MS_REC, NULL,
+                     m->target, err);
+  if (move_mount (tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+    return cc_error_make (err, errno, "attach the bind on `%s`", m->target);
+  return 0;
+}
+
+static int
+mount_bind (int rootfd, const struct cc_runtime_mount *m, int tree, unsigned long flags, unsigned long propagation,
+            bool create, cc_error_t *err)
 {
   cleanup_close int target = -1;
 
-  if (prepare_host_source (m, create, err) < 0)
+  struct stat st;
+
+  if (tree < 0 && prepare_host_source (m, create, err) < 0)
     return -1;
-  target = cc_mkpath_in_root (rootfd, m->target, cc_is_dir (m->source), err);
+  /* A clone is attached after pivot, where the source's path means
+     something else: ask the clone.  */
+  target = cc_mkpath_in_root (rootfd, m->target,
+                              tree >= 0 ? fstat (tree, &st) == 0 && S_ISDIR (st.st_mode) : cc_is_dir (m->source), err);
   if (target < 0)
     return -1;
-  if (mount_fd (m->source, target, NULL, MS_BIND | MS_REC, NULL, m->target, err) < 0)
+  if (attach_bind (m, tree, target, err) < 0)
     return -1;
   /* Reopen: the fd still names the directory under the new mount.  */
   close (target);
   target = cc_open_in_root (rootfd, m->target, O_PATH, 0, err);
   if (target < 0 || remount_bind (target, flags, m->target, err) < 0)
     return -1;
-  if ((flags & MS_RDONLY) && make_readonly_below (target, propagation, m->target, err) < 0)
+  if ((flags & MS_RDONLY) && ! has_option (m->options, "ro-top")
+      && make_readonly_below (target, propagation, m->target, err) < 0)
     return -1;
   if (propagation && mount_fd (NULL, target, NULL, propagation, NULL, m->target, err) < 0)
     return -1;
@@ -531,7 +591,7 @@ mount_bind (int rootfd, const struct cc_runtime_mount *m, unsigned long flags, u
 }
 
 static int
-mount_user (int rootfd, const struct cc_runtime_mount *m, cc_error_t *err)
+mount_user (int rootfd, const struct cc_runtime_mount *m, int tree, cc_error_t *err)
 {
   unsigned long flags, propagation;
   cleanup_free char *data = NULL;
@@ -540,7 +600,7 @@ mount_user (int rootfd, const struct cc_runtime_mount *m, cc_error_t *err)
   if (cc_mount_parse_options (m->options, &flags, &propagation, &data, &create, err) < 0)
     return cc_error_wrap (err, "mount on `%s`", m->target);
   if (strcmp (m->type, "bind") == 0)
-    return mount_bind (rootfd, m, flags, propagation, create, err);
+    return mount_bind (rootfd, m, tree, flags, propagation, create, err);
   const struct fs_mount fs = { m->target, "tmpfs", flags, data };
   return mount_fs (rootfd, &fs, err);
 }
@@ -550,7 +610,7 @@ bind_file (int rootfd, const char *source, const char *target, bool ro, cc_error
 {
   struct cc_runtime_mount m = { .type = (char *)"bind", .source = (char *)source, .target = (char *)target };
 
-  return mount_bind (rootfd, &m, ro ? MS_RDONLY | MS_NOSUID | MS_NODEV : 0, 0, false, err);
+  return mount_bind (rootfd, &m, -1, ro ? MS_RDONLY | MS_NOSUID | MS_NODEV : 0, 0, false, err);
 }
 
 static int
@@ -704,13 +764,70 @@ finish_root (const struct cc_runtime_spec *s, cc_error_t *err)
   return 0;
 }
 
+/* One descriptor per user mount: the detached clone of a shared bind's
+   source, -1 for the others.  */
+struct trees
+{
+  int *fd;
+  size_t n;
+};
+
+static void
+trees_close (struct trees *t)
+{
+  for (size_t i = 0; i < t->n; i++)
+    if (t->fd[i] >= 0)
+      close (t->fd[i]);
+  free (t->fd);
+}
+#define cleanup_trees __attribute__ ((cleanup (trees_close)))
+
+static int
+clone_shared_sources (const struct cc_runtime_spec *s, struct trees *t, cc_error_t *err)
+{
+  t->fd = xmalloc ((s->n_mounts + 1) * sizeof (int));
+  for (t->n = 0; t->n < s->n_mounts; t->n++)
+    {
+      const struct cc_runtime_mount *m = &s->mounts[t->n];
+      t->fd[t->n] = -1;
+      if (is_shared_bind (m) && clone_shared_source (m, &t->fd[t->n], err) < 0)
+        {
+          t->n++;
+          return cc_error_wrap (err, "mount on `%s`", m->target);
+        }
+    }
+  return 0;
+}
+
+/* After pivot: the old root is made a recursive slave before it goes,
+   which would make a shared bind made before it a slave too.  */
+static int
+attach_shared (const struct cc_runtime_spec *s, struct trees *t, cc_error_t *err)
+{
+  cleanup_close int rootfd = -1;
+
+  for (size_t i = 0; i < t->n; i++)
+    {
+      if (t->fd[i] < 0)
+        continue;
+      if (rootfd < 0 && (rootfd = open ("/", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+        return cc_error_make (err, errno, "open /");
+      if (mount_user (rootfd, &s->mounts[i], t->fd[i], err) < 0)
+        return -1;
+    }
+  return 0;
+}
+
 int
 cc_mount_rootfs (const struct cc_mount_ctx *ctx, cc_error_t *err)
 {
   cleanup_close int rootfd = -1;
+  cleanup_trees struct trees trees = { NULL, 0 };
 
+  if (clone_shared_sources (ctx->spec, &trees, err) < 0)
+    return -1;
   /* Slave, as runc and bubblewrap: host unmounts still reach us, our
-     mounts never reach the host.  */
+     mounts never reach the host (but below a shared bind, asked for).  */
   if (mount (NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0)
     return cc_error_make (err, errno, "make / a recursive slave");
   if (mount_root (ctx, err) < 0)
@@ -721,11 +838,13 @@ cc_mount_rootfs (const struct cc_mount_ctx *ctx, cc_error_t *err)
   if (mount_proc_and_dev (rootfd, ctx, err) < 0)
     return -1;
   for (size_t i = 0; i < ctx->spec->n_mounts; i++)
-    if (mount_user (rootfd, &ctx->spec->mounts[i], err) < 0)
+    if (trees.fd[i] < 0 && mount_user (rootfd, &ctx->spec->mounts[i], -1, err) < 0)
       return -1;
   if (mount_etc_files (rootfd, ctx, err) < 0 || protect_paths (rootfd, ctx->spec, err) < 0)
     return -1;
   if (pivot (rootfd, err) < 0)
+    return -1;
+  if (attach_shared (ctx->spec, &trees, err) < 0)
     return -1;
   return finish_root (ctx->spec, err);
 }

@@ -107,6 +107,14 @@ attach_one (const char *container, const char *container_dir, const struct cc_vm
     case CC_VMOUNT_BIND:
       if (m->create_host_path)
         cc_strv_append (&opts, "create_host_path");
+      if (m->propagation)
+        cc_strv_append (&opts, m->propagation);
+      /* Docker's bind recursive: disabled leaves the source's submounts
+         out, writable makes only the top mount read-only.  */
+      if (m->recursive && strcmp (m->recursive, "disabled") == 0)
+        cc_strv_append (&opts, "norbind");
+      if (m->recursive && strcmp (m->recursive, "writable") == 0)
+        cc_strv_append (&opts, "ro-top");
       add_spec (out, n, "bind", m->source, m->target, steal_pointer (&opts));
       return 0;
     case CC_VMOUNT_VOLUME:

@@ -86,9 +86,11 @@ struct cc_vmount
   const char *source; /* bind: absolute host path; volume: the full name, NULL = anonymous */
   const char *target;
   bool read_only;
-  bool create_host_path; /* bind */
-  bool nocopy;           /* volume: no copy of the image's content */
-  int64_t tmpfs_size;    /* tmpfs: bytes, 0 = no limit */
+  bool create_host_path;   /* bind */
+  const char *propagation; /* bind: rprivate, rshared...; NULL: the runtime's (private) */
+  const char *recursive;   /* bind: enabled (NULL), disabled, writable, readonly */
+  bool nocopy;             /* volume: no copy of the image's content */
+  int64_t tmpfs_size;      /* tmpfs: bytes, 0 = no limit */
   bool has_tmpfs_mode;
   uint32_t tmpfs_mode;  /* tmpfs: permissions of its root, with has_tmpfs_mode */
   char *const *options; /* tmpfs: more mount options (the short `tmpfs:` syntax) */

@@ -92,4 +92,89 @@ YAML
   assert_no_residue
 }
 
+# vol_mounts DIR: DIR/{shared,slave,private} shared mounts of the host
+# (Docker wants a shared source for rshared), DIR/rec with a tmpfs below.
+vol_mounts() {
+  local d
+  for d in shared slave private; do
+    mkdir -p "$1/$d"
+    mount --bind "$1/$d" "$1/$d" || fail "bind $1/$d"
+    defer "umount -R '$1/$d'"
+    mount --make-shared "$1/$d"
+  done
+  mkdir -p "$1/rec/sub"
+  mount -t tmpfs ccompose-test "$1/rec/sub" || fail "tmpfs on $1/rec/sub"
+  defer "umount -R '$1/rec/sub'"
+  touch "$1/rec/sub/marker"
+}
+
+# in_app CMD: a shell command in the running service `app`.
+in_app() { cc exec app sh -c "$1"; }
+
+# Bind propagation and recursion as Docker mounts them: rshared carries
+# mounts both ways, rslave only from the host, rprivate neither; recursive
+# disabled leaves the source's submounts out, writable leaves them
+# writable below a read-only bind, readonly does not; :cached is a no-op.
+test_bind_propagation_and_recursion_as_docker() {
+  eng_setup volopts
+  load_images busybox
+  project volopts <<'YAML'
+services:
+  app:
+    image: busybox:1.35
+    init: true
+    privileged: true
+    command: ["sleep", "infinity"]
+    volumes:
+      - type: bind
+        source: ./shared
+        target: /shared
+        bind: {propagation: rshared}
+      - type: bind
+        source: ./slave
+        target: /slave
+        bind: {propagation: rslave}
+      - ./private:/private:rprivate
+      - type: bind
+        source: ./rec
+        target: /rec-disabled
+        bind: {recursive: disabled}
+      - type: bind
+        source: ./rec
+        target: /rec-writable
+        read_only: true
+        bind: {recursive: writable}
+      - type: bind
+        source: ./rec
+        target: /rec-readonly
+        read_only: true
+        bind: {recursive: readonly}
+      - ./rec:/rec-cached:cached,z
+YAML
+  local v="$WORK/volopts"
+  vol_mounts "$v"
+  cd "$v"
+  assert_exit 0 cc up -d
+  # Host to container: shared and slave see a mount made now, private not.
+  local d
+  for d in shared slave private; do
+    mkdir -p "$v/$d/fromhost"
+    mount -t tmpfs ccompose-test "$v/$d/fromhost" && touch "$v/$d/fromhost/marker"
+  done
+  assert_exit 0 in_app 'test -e /shared/fromhost/marker && test -e /slave/fromhost/marker'
+  assert_exit 1 in_app 'test -e /private/fromhost/marker'
+  # Container to host: only through the shared one.
+  assert_exit 0 in_app 'for d in shared slave private; do mkdir -p /$d/fromctr; mount -t tmpfs x /$d/fromctr; touch /$d/fromctr/marker; done'
+  [ -e "$v/shared/fromctr/marker" ] || fail "rshared: the container's mount did not reach the host"
+  [ ! -e "$v/slave/fromctr/marker" ] || fail "rslave: the container's mount reached the host"
+  [ ! -e "$v/private/fromctr/marker" ] || fail "rprivate: the container's mount reached the host"
+  # Recursion.
+  assert_exit 1 in_app 'test -e /rec-disabled/sub/marker'
+  assert_exit 0 in_app 'test -e /rec-cached/sub/marker && touch /rec-writable/sub/w'
+  assert_exit 1 in_app 'touch /rec-writable/w'
+  assert_exit 1 in_app 'touch /rec-readonly/sub/r'
+  assert_exit 0 cc down -t 0
+  assert_no_residue
+}
+
 run_tests

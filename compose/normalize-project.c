@@ -283,6 +283,26 @@ add_implicit (cJSON *services, cJSON *svc, const char *target)
   cJSON_AddItemToObject (deps, target, d);
 }
 
+/* volumes_from SERVICE (or service:SERVICE): its container must exist
+   first; container:NAME is no service of ours.  */
+static void
+add_volumes_from_deps (cJSON *services, cJSON *svc)
+{
+  const cJSON *from = cJSON_GetObjectItemCaseSensitive (svc, "volumes_from");
+
+  for (const cJSON *v = from ? from->child : NULL; v; v = v->next)
+    {
+      const char *s = cJSON_IsString (v) ? v->valuestring : "";
+      cleanup_free char *name = NULL;
+      if (strncmp (s, "container:", 10) == 0)
+        continue;
+      if (strncmp (s, "service:", 8) == 0)
+        s += 8;
+      name = xstrndup (s, strcspn (s, ":"));
+      add_implicit (services, svc, name);
+    }
+}
+
 void
 cc_model_implicit_deps (cJSON *model)
 {
@@ -306,6 +326,7 @@ cc_model_implicit_deps (cJSON *model)
           cleanup_free char *name = xstrndup (l->valuestring, strcspn (l->valuestring, ":"));
           add_implicit (services, svc, name);
         }
+      add_volumes_from_deps (services, svc);
     }
 }
 

@@ -245,7 +245,7 @@ static const struct cc_schema_key service_keys[] = {
   KEY ("uts", STRING),
   NOT_YET ("volume_driver", STRING),
   FN ("volumes", cc_norm_key_volumes),
-  NOT_YET ("volumes_from", LIST),
+  KEY ("volumes_from", LIST),
   KEY ("working_dir", STRING),
 };
 TABLE (cc_schema_service, "service", service_keys);

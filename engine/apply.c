@@ -807,6 +807,17 @@ create_rounds (struct up *u, char *const *all, cc_error_t *err)
   return 0;
 }
 
+static bool
+uses_volumes_from (const struct cc_project *p)
+{
+  cleanup_strv char **names = cc_project_service_names (p);
+
+  for (char **n = names; *n; n++)
+    if (cc_project_service (p, *n)->volumes_from)
+      return true;
+  return false;
+}
+
 static int
 create_all (struct up *u, struct levels *l, cc_error_t *err)
 {
@@ -825,7 +836,14 @@ create_all (struct up *u, struct levels *l, cc_error_t *err)
   if (*all == NULL)
     return 0;
   t0 = cc_engine_now_ms ();
-  ret = create_rounds (u, all, err);
+  /* volumes_from reads its source's spec: then a level is created once
+     the levels before it exist.  */
+  ret = 0;
+  if (uses_volumes_from (u->p))
+    for (size_t i = 0; ret == 0 && i < l->n; i++)
+      ret = *l->names[i] ? create_rounds (u, l->names[i], err) : 0;
+  else
+    ret = create_rounds (u, all, err);
   u->t.create += cc_engine_now_ms () - t0;
   return ret;
 }

@@ -230,6 +230,90 @@ set_mounts (struct cc_runtime_spec *s, const struct cc_project *p, const struct 
   return cc_engine_file_mounts (s, p, svc, dir, err);
 }
 
+/* ---- volumes_from ------------------------------------------------------------ */
+
+/* `volumes_from: [SERVICE[:ro|rw], service:SERVICE[:MODE], container:NAME[:MODE]]`:
+   the container whose mounts to share (a service's first container, as
+   Compose) and the mode, NULL to keep each mount's own.  */
+static int
+volumes_from_source (const struct cc_project *p, const char *entry, char **name, const char **mode, cc_error_t *err)
+{
+  cleanup_strv char **parts = cc_strv_split (entry, ':', false);
+  size_t n = cc_strv_len (parts), first = 0;
+  bool is_container = n > 1 && strcmp (parts[0], "container") == 0;
+  const struct cc_service *other;
+
+  if (is_container || (n > 1 && strcmp (parts[0], "service") == 0))
+    first = 1;
+  *mode = n > first + 1 ? parts[first + 1] : NULL;
+  if (n == 0 || n > first + 2 || *parts[first] == '\0' || (*mode && strcmp (*mode, "ro") && strcmp (*mode, "rw")))
+    return cc_error_make (err, EINVAL, "invalid volumes_from `%s` ([service:|container:]NAME[:ro|:rw])", entry);
+  /* MODE points into PARTS: keep it in the entry instead.  */
+  if (*mode)
+    *mode = entry + strlen (entry) - 2;
+  if (is_container)
+    {
+      *name = xstrdup (parts[first]);
+      return 0;
+    }
+  if ((other = cc_project_service (p, parts[first])) == NULL)
+    return cc_error_make (err, ENOENT, "volumes_from: no such service `%s`", parts[first]);
+  *name = cc_engine_service_container_name (p->name, other, 1);
+  return 0;
+}
+
+static bool
+has_mount_at (const struct cc_runtime_spec *s, const char *target)
+{
+  for (size_t i = 0; i < s->n_mounts; i++)
+    if (strcmp (s->mounts[i].target, target) == 0)
+      return true;
+  return false;
+}
+
+/* A mount of the source, its mode as asked; nothing else of the
+   source's options (create_host_path was its business).  */
+static struct cc_runtime_mount
+shared_mount (const struct cc_runtime_mount *m, const char *mode)
+{
+  char **opts = xzalloc (sizeof (char *));
+  bool ro = mode ? strcmp (mode, "ro") == 0 : cc_strv_contains (m->options, "ro");
+
+  for (char *const *o = m->options; o && *o; o++)
+    if (strcmp (*o, "ro") != 0 && strcmp (*o, "rw") != 0 && strcmp (*o, "create_host_path") != 0)
+      cc_strv_append (&opts, *o);
+  if (ro)
+    cc_strv_append (&opts, "ro");
+  return (struct cc_runtime_mount){ xstrdup (m->type), xstrdup (m->source), xstrdup (m->target), opts };
+}
+
+/* As Docker: the source's volumes and binds (not its tmpfs), at the same
+   targets, below the container's own mounts, which win a target.  */
+static int
+add_volumes_from (struct cc_runtime_spec *s, const struct cc_project *p, const struct cc_service *svc, cc_error_t *err)
+{
+  for (char *const *v = svc->volumes_from; v && *v; v++)
+    {
+      cleanup_runtime_spec struct cc_runtime_spec *src = NULL;
+      cleanup_free char *name = NULL;
+      const char *mode = NULL;
+
+      if (volumes_from_source (p, *v, &name, &mode, err) < 0)
+        return -1;
+      if (cc_runtime_spec_of (name, &src, err) < 0)
+        return cc_error_wrap (err, "volumes_from `%s`", *v);
+      for (size_t i = 0; i < src->n_mounts; i++)
+        {
+          const struct cc_runtime_mount *m = &src->mounts[i];
+          if (strcmp (m->type, "bind") != 0 || has_mount_at (s, m->target))
+            continue;
+          s->mounts = xreallocarray (s->mounts, s->n_mounts + 2, sizeof (*s->mounts));
+          s->mounts[s->n_mounts++] = shared_mount (m, mode);
+        }
+    }
+  return 0;
+}
+
 /* ---- limits and security ------------------------------------------------- */
 
 /* blkio_config's lists as the runtime takes them: "PATH N".  */
@@ -490,7 +574,8 @@ cc_engine_build_spec (const struct cc_project *p, const struct cc_service *svc, 
   if (svc->n_ports > 0 && netns)
     s->on_change = cc_engine_on_change (p->name);
   if (set_args (s, svc, &img->config, err) < 0 || set_mounts (s, p, svc, img, name, err) < 0
-      || set_ulimits (s, svc, err) < 0 || set_lifecycle (s, svc, &img->config, err) < 0)
+      || add_volumes_from (s, p, svc, err) < 0 || set_ulimits (s, svc, err) < 0
+      || set_lifecycle (s, svc, &img->config, err) < 0)
     return cc_error_wrap (err, "service `%s`", svc->name);
   *out = steal_pointer (&guard);
   return 0;

@@ -177,4 +177,53 @@ YAML
   assert_no_residue
 }
 
+# volumes_from as Docker: the source's named and anonymous volumes and
+# binds at the same targets (not its tmpfs), with the mode asked or the
+# source's own; a service's container or a container by name.
+test_volumes_from_shares_the_sources_mounts() {
+  eng_setup volfrom
+  load_images busybox
+  mkdir -p "$WORK/volfrom/bound"
+  project volfrom <<'YAML'
+services:
+  src:
+    image: busybox:1.35
+    init: true
+    command: ["sh", "-c", "for d in named anon bound-rw; do echo $$d > /$$d/f; done; touch /ready; sleep infinity"]
+    volumes: ["data:/named", "/anon", "./bound:/bound:ro", "./bound:/bound-rw"]
+    tmpfs: ["/scratch"]
+  reader:
+    image: busybox:1.35
+    init: true
+    command: ["sleep", "infinity"]
+    volumes_from: ["src:ro"]
+  writer:
+    image: busybox:1.35
+    init: true
+    command: ["sleep", "infinity"]
+    volumes_from: ["container:volfrom-src-1"]
+    depends_on: [src]
+volumes:
+  data:
+YAML
+  cd "$WORK/volfrom"
+  assert_exit 0 cc up -d
+  wait_for 10 "src wrote its files" cc exec src test -e /ready
+  assert_exit 0 cc exec reader cat /named/f /anon/f /bound/f
+  assert_eq "$OUT" "named
+anon
+bound-rw"
+  assert_exit 1 cc exec reader touch /named/x
+  assert_exit 1 cc exec reader touch /bound-rw/x
+  assert_exit 1 cc exec reader sh -c 'grep -q " /scratch " /proc/self/mountinfo'
+  # The source's own modes: /named rw, /bound ro.
+  assert_exit 0 cc exec writer sh -c 'echo w > /anon/w && echo w > /named/w'
+  assert_exit 1 cc exec writer touch /bound/x
+  assert_exit 0 cc exec src cat /anon/w /named/w
+  assert_eq "$OUT" "w
+w"
+  assert_exit 0 cc down -v -t 0
+  assert_no_residue
+}
+
 run_tests

@@ -310,8 +310,9 @@ test_volumes_long (void **state)
                "\"bind\":{\"propagation\":\"rslave\",\"create_host_path\":true}},"
                "{\"type\":\"volume\",\"source\":\"data\",\"target\":\"/var/lib/data\",\"volume\":{\"nocopy\":true}},"
                "{\"type\":\"tmpfs\",\"target\":\"/run\",\"tmpfs\":{\"size\":\"67108864\"}}]");
-  expect_error ("services:\n  a:\n    image: x\n    volumes: ['/h:/c:rshared']\n",
-                "test.yaml:4:15: bind propagation is not supported by ccompose yet");
+  expect_error ("services:\n  a:\n    image: x\n    volumes:\n      - type: bind\n        source: /h\n"
+                "        target: /c\n        bind: {recursive: sideways}\n",
+                "test.yaml:8:27: invalid bind recursive `sideways`");
   expect_error ("services:\n  a:\n    image: x\n    security_opt: ['apparmor=docker-default']\n",
                 "test.yaml:4:20: security_opt `apparmor=docker-default` is not supported by ccompose yet");
   expect_error ("services:\n  a:\n    image: x\n    volumes:\n      - type: nfs\n        target: /x\n",

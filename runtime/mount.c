@@ -378,8 +378,8 @@ copy_cgroup_links (int cgfd)
     }
 }
 
-static int mount_bind (int rootfd, const struct cc_runtime_mount *m, unsigned long flags, unsigned long propagation,
-                       bool create, cc_error_t *err);
+static int mount_bind (int rootfd, const struct cc_runtime_mount *m, int tree, unsigned long flags,
+                       unsigned long propagation, bool create, cc_error_t *err);
 
 /* `cgroup: host` keeps the host's cgroup namespace, in which a cgroup
    mount would show the host's whole hierarchy: bind the container's own
@@ -394,7 +394,7 @@ bind_own_cgroup (int rootfd, const char *hierarchy, const char *target, const ch
 
   if (! cc_is_dir (source))
     return 0;
-  return mount_bind (rootfd, &m, ro | MS_NOSUID | MS_NOEXEC | MS_NODEV, 0, false, err);
+  return mount_bind (rootfd, &m, -1, ro | MS_NOSUID | MS_NOEXEC | MS_NODEV, 0, false, err);
 }
 
 static int

@@ -22,7 +22,7 @@ FUZZ_CFLAGS := -std=gnu11 $(WARN) $(FUZZ_NOWARN) -g -O1 $(FUZZ_SAN) -fsanitize=f
 # Only the parts the targets reach (the runtime's init needs an embedded
 # blob no parser uses).
 FUZZ_LIB_SRCS := $(filter-out $(BUILDER_EXEC_SRCS),$(wildcard lib/*.c compose/*.c image/*.c network/*.c builder/*.c)) \
-	engine/util.c engine/plan.c engine/state.c engine/ports.c \
+	engine/util.c engine/plan.c engine/state.c engine/labels.c engine/ports.c \
 	runtime/spec.c runtime/relay.c
 FUZZ_LIB_OBJS := $(FUZZ_LIB_SRCS:%.c=$(FUZZ_DIR)/obj/%.o)
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz-%)

@@ -208,18 +208,6 @@ cc_ns_loopback_up (cc_error_t *err)
   return 0;
 }
 
-int
-cc_ns_mode_kind (const char *mode)
-{
-  if (mode == NULL || strcmp (mode, "private") == 0 || strcmp (mode, "shareable") == 0)
-    return CC_NS_OWN;
-  if (strcmp (mode, "host") == 0)
-    return CC_NS_HOST;
-  if (strncmp (mode, "container:", 10) == 0 && mode[10] != '\0')
-    return CC_NS_CONTAINER;
-  return -1;
-}
-
 /* The process of container ID, which must exist (created or running):
    its namespaces are what a sharer joins.  */
 static int

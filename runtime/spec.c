@@ -787,6 +787,20 @@ write_restart (cJSON *j, const struct field *f, const void *obj)
   cc_json_set_string (j, f->key, text);
 }
 
+/* Pure: the spec check and the fuzz targets use it without the rest of
+   runtime/namespaces.c.  */
+int
+cc_ns_mode_kind (const char *mode)
+{
+  if (mode == NULL || strcmp (mode, "private") == 0 || strcmp (mode, "shareable") == 0)
+    return CC_NS_OWN;
+  if (strcmp (mode, "host") == 0)
+    return CC_NS_HOST;
+  if (strncmp (mode, "container:", 10) == 0 && mode[10] != '\0')
+    return CC_NS_CONTAINER;
+  return -1;
+}
+
 static int
 check_ns_mode (const char *key, const char *mode, cc_error_t *err)
 {

@@ -286,29 +286,32 @@ is_dir_at (const struct side *s, const char *path, bool *exists)
   return *exists && S_ISDIR (st.st_mode);
 }
 
+/* PATH without its trailing slashes ("/" stays).  */
 static char *
-base_of (const char *path)
+trimmed_of (const char *path)
 {
   size_t len = strlen (path);
-  const char *b;
 
   while (len > 1 && path[len - 1] == '/')
     len--;
-  cleanup_free char *trimmed = xstrndup (path, len);
-  b = strrchr (trimmed, '/');
+  return xstrndup (path, len);
+}
+
+static char *
+base_of (const char *path)
+{
+  cleanup_free char *trimmed = trimmed_of (path);
+  const char *b = strrchr (trimmed, '/');
+
   return xstrdup (b && b[1] ? b + 1 : trimmed);
 }
 
 static char *
 dir_of (const char *path)
 {
-  size_t len = strlen (path);
-  const char *slash;
+  cleanup_free char *trimmed = trimmed_of (path);
+  const char *slash = strrchr (trimmed, '/');
 
-  while (len > 1 && path[len - 1] == '/')
-    len--;
-  cleanup_free char *trimmed = xstrndup (path, len);
-  slash = strrchr (trimmed, '/');
   if (slash == NULL)
     return xstrdup (".");
   return slash == trimmed ? xstrdup ("/") : xstrndup (trimmed, (size_t)(slash - trimmed));

@@ -304,16 +304,17 @@ cc_nl_addr_add (struct nl_sock *sk, int ifindex, uint32_t addr, int prefix, cc_e
   return 0;
 }
 
-int
-cc_nl_default_route (struct nl_sock *sk, int ifindex, uint32_t gw, cc_error_t *err)
+/* A default route of FAMILY through VIA on IFINDEX; takes both
+   addresses.  The first network's gateway wins, as in Docker: an
+   existing default route is no error.  */
+static int
+add_default_route (struct nl_sock *sk, int family, int ifindex, struct nl_addr *dst, struct nl_addr *via)
 {
   struct rtnl_route *rt = rtnl_route_alloc ();
   struct rtnl_nexthop *nh = rtnl_route_nh_alloc ();
-  struct nl_addr *dst = ipv4_nl_addr (0, 0);
-  struct nl_addr *via = ipv4_nl_addr (gw, 32);
   int r;
 
-  rtnl_route_set_family (rt, AF_INET);
+  rtnl_route_set_family (rt, (uint8_t)family);
   rtnl_route_set_table (rt, RT_TABLE_MAIN);
   rtnl_route_set_dst (rt, dst);
   rtnl_route_nh_set_gateway (nh, via);
@@ -323,8 +324,15 @@ cc_nl_default_route (struct nl_sock *sk, int ifindex, uint32_t gw, cc_error_t *e
   nl_addr_put (dst);
   nl_addr_put (via);
   rtnl_route_put (rt);
-  /* The first network's gateway wins, as in Docker.  */
-  if (r < 0 && r != -NLE_EXIST)
+  return r == -NLE_EXIST ? 0 : r;
+}
+
+int
+cc_nl_default_route (struct nl_sock *sk, int ifindex, uint32_t gw, cc_error_t *err)
+{
+  int r = add_default_route (sk, AF_INET, ifindex, ipv4_nl_addr (0, 0), ipv4_nl_addr (gw, 32));
+
+  if (r < 0)
     {
       cleanup_free char *s = cc_ipv4_format (gw);
       return cc_nl_error (err, r, "add default route via %s", s);
@@ -442,23 +450,9 @@ cc_nl_addr_add6 (struct nl_sock *sk, int ifindex, const struct in6_addr *addr, i
 int
 cc_nl_default_route6 (struct nl_sock *sk, int ifindex, const struct in6_addr *gw, cc_error_t *err)
 {
-  struct rtnl_route *rt = rtnl_route_alloc ();
-  struct rtnl_nexthop *nh = rtnl_route_nh_alloc ();
-  struct nl_addr *dst = ipv6_nl_addr (&in6addr_any, 0);
-  struct nl_addr *via = ipv6_nl_addr (gw, 128);
-  int r;
+  int r = add_default_route (sk, AF_INET6, ifindex, ipv6_nl_addr (&in6addr_any, 0), ipv6_nl_addr (gw, 128));
 
-  rtnl_route_set_family (rt, AF_INET6);
-  rtnl_route_set_table (rt, RT_TABLE_MAIN);
-  rtnl_route_set_dst (rt, dst);
-  rtnl_route_nh_set_gateway (nh, via);
-  rtnl_route_nh_set_ifindex (nh, ifindex);
-  rtnl_route_add_nexthop (rt, nh);
-  r = rtnl_route_add (sk, rt, NLM_F_EXCL);
-  nl_addr_put (dst);
-  nl_addr_put (via);
-  rtnl_route_put (rt);
-  if (r < 0 && r != -NLE_EXIST)
+  if (r < 0)
     {
       cleanup_free char *s = cc_ipv6_format (gw);
       return cc_nl_error (err, r, "add default route via %s", s);

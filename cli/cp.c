@@ -12,8 +12,8 @@
 #include "lib/strv.h"
 #include "lib/xalloc.h"
 
-static const char usage[] = "Usage:  ccompose cp [OPTIONS] SERVICE:SRC_PATH DEST_PATH|-\n"
-                            "        ccompose cp [OPTIONS] SRC_PATH|- SERVICE:DEST_PATH\n\n"
+static const char usage[] = "Usage: ccompose cp [OPTIONS] SERVICE:SRC_PATH DEST_PATH|-\n"
+                            "       ccompose cp [OPTIONS] SRC_PATH|- SERVICE:DEST_PATH\n\n"
                             "Copy files/folders between a service container and the local filesystem\n\n"
                             "Options:\n"
                             "      --all             Include containers created by the run command (deprecated)\n"

@@ -11,7 +11,7 @@
 #include "engine/engine.h"
 #include "lib/cleanup.h"
 
-static const char usage[] = "Usage:  ccompose export [OPTIONS] SERVICE\n\n"
+static const char usage[] = "Usage: ccompose export [OPTIONS] SERVICE\n\n"
                             "Export a service container's filesystem as a tar archive\n\n"
                             "Options:\n"
                             "      --index int       index of the container if service has multiple replicas.\n"

@@ -16,7 +16,7 @@
 #include "lib/strv.h"
 
 static const char usage[]
-    = "Usage:  ccompose stats [OPTIONS] [SERVICE]\n\n"
+    = "Usage: ccompose stats [OPTIONS] [SERVICE]\n\n"
       "Display a live stream of container(s) resource usage statistics\n\n"
       "Options:\n"
       "  -a, --all             Show all containers (default shows just running)\n"

@@ -310,7 +310,9 @@ test_exec_relays_stdio_through_pipes() {
   got=$(timeout 20 "$CCOMPOSE" runtime exec x1 /bin/sh -c '(trap "" PIPE; while echo bg; do :; done; touch /tmp/bg-cut) & echo fg')
   rc=$?
   assert_eq "$rc" 0 "exec with a background writer (124: it hung)"
-  assert_eq "$(head -n 1 <<<"$got")" fg
+  # The writer may get its first lines out before the shell's own: what
+  # matters is that the shell's output arrived.
+  grep -qx fg <<<"$got" || fail "the shell's own output is missing: $(head -n 3 <<<"$got")"
   wait_for 10 "the background writer to be cut off" rt exec x1 test -e /tmp/bg-cut
   finish
 }

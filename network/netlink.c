@@ -282,21 +282,31 @@ ipv4_nl_addr (uint32_t a, int prefix)
   return n;
 }
 
-int
-cc_nl_addr_add (struct nl_sock *sk, int ifindex, uint32_t addr, int prefix, cc_error_t *err)
+/* LOCAL (taken) on IFINDEX; an address already there is no error.  */
+static int
+add_address (struct nl_sock *sk, int family, int ifindex, struct nl_addr *local, unsigned int flags)
 {
   struct rtnl_addr *ad = rtnl_addr_alloc ();
-  struct nl_addr *local = ipv4_nl_addr (addr, prefix);
   int r;
 
   rtnl_addr_set_ifindex (ad, ifindex);
-  rtnl_addr_set_family (ad, AF_INET);
+  rtnl_addr_set_family (ad, family);
+  if (flags)
+    rtnl_addr_set_flags (ad, flags);
   r = rtnl_addr_set_local (ad, local);
   if (r >= 0)
     r = rtnl_addr_add (sk, ad, 0);
   nl_addr_put (local);
   rtnl_addr_put (ad);
-  if (r < 0 && r != -NLE_EXIST)
+  return r == -NLE_EXIST ? 0 : r;
+}
+
+int
+cc_nl_addr_add (struct nl_sock *sk, int ifindex, uint32_t addr, int prefix, cc_error_t *err)
+{
+  int r = add_address (sk, AF_INET, ifindex, ipv4_nl_addr (addr, prefix), 0);
+
+  if (r < 0)
     {
       cleanup_free char *s = cc_ipv4_format (addr);
       return cc_nl_error (err, r, "add address %s/%d", s, prefix);
@@ -426,20 +436,10 @@ ipv6_nl_addr (const struct in6_addr *a, int prefix)
 int
 cc_nl_addr_add6 (struct nl_sock *sk, int ifindex, const struct in6_addr *addr, int prefix, cc_error_t *err)
 {
-  struct rtnl_addr *ad = rtnl_addr_alloc ();
-  struct nl_addr *local = ipv6_nl_addr (addr, prefix);
-  int r;
-
-  rtnl_addr_set_ifindex (ad, ifindex);
-  rtnl_addr_set_family (ad, AF_INET6);
   /* The IPAM gave it out: waiting a second of DAD for it gains nothing.  */
-  rtnl_addr_set_flags (ad, IFA_F_NODAD);
-  r = rtnl_addr_set_local (ad, local);
-  if (r >= 0)
-    r = rtnl_addr_add (sk, ad, 0);
-  nl_addr_put (local);
-  rtnl_addr_put (ad);
-  if (r < 0 && r != -NLE_EXIST)
+  int r = add_address (sk, AF_INET6, ifindex, ipv6_nl_addr (addr, prefix), IFA_F_NODAD);
+
+  if (r < 0)
     {
       cleanup_free char *s = cc_ipv6_format (addr);
       return cc_nl_error (err, r, "add address %s/%d", s, prefix);

@@ -6,6 +6,7 @@
    only gets the signals it handles, so the grace period is pure waiting),
    and turns a second Ctrl-C into SIGKILL.  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -23,6 +24,7 @@
 #include "lib/json.h"
 #include "lib/log.h"
 #include "lib/strv.h"
+#include "lib/visible.h"
 #include "lib/xalloc.h"
 #include "runtime/runtime.h"
 
@@ -44,22 +46,40 @@ struct level
   int64_t last_tick;
 };
 
+/* The program the user named: argv[0]'s last component.  Not comm: a
+   multi-call binary that re-executes itself through /proc/self/exe (as
+   busybox's shell does for `exec sleep`) has comm "exe" until it renames
+   itself, which says nothing to the user.  PID 1 is the container's, and
+   what it wrote there is shown on the user's terminal.  */
+static char *
+pid1_program (pid_t pid)
+{
+  cleanup_free char *path = xasprintf ("/proc/%d/cmdline", pid);
+  cleanup_close int fd = open (path, O_RDONLY | O_CLOEXEC);
+  char buf[256], *slash;
+  ssize_t n;
+
+  if (fd < 0 || (n = read (fd, buf, sizeof buf - 1)) <= 0 || buf[0] == '\0')
+    return NULL;
+  buf[n] = '\0';
+  slash = strrchr (buf, '/');
+  return cc_make_visible (xstrdup (slash ? slash + 1 : buf), "");
+}
+
 /* Does the container's PID 1 catch SIG?  -1 when it cannot be told.  */
 static int
-pid1_catches (const char *name, int sig, char **comm)
+pid1_catches (const char *name, int sig, char **program)
 {
   cleanup_cjson cJSON *st = NULL;
-  cleanup_free char *status_path = NULL, *text = NULL, *comm_path = NULL;
+  cleanup_free char *status_path = NULL, *text = NULL;
   const char *line;
   pid_t pid;
 
-  *comm = NULL;
+  *program = NULL;
   if (cc_runtime_state (name, &st, NULL) < 0 || (pid = (pid_t)cc_json_get_int (st, "pid", 0)) <= 0)
     return -1;
   status_path = xasprintf ("/proc/%d/status", pid);
-  comm_path = xasprintf ("/proc/%d/comm", pid);
-  if (cc_read_file (comm_path, comm, NULL, NULL) == 0)
-    (*comm)[strcspn (*comm, "\n")] = '\0';
+  *program = pid1_program (pid);
   if (cc_read_file (status_path, &text, NULL, NULL) < 0 || (line = strstr (text, "SigCgt:")) == NULL)
     return -1;
   return (strtoull (line + 7, NULL, 16) >> (sig - 1)) & 1;
@@ -80,13 +100,14 @@ grace_of (const char *name, int64_t timeout_ms, int *sig)
 static void
 warn_unhandled (struct stopping *s, int sig)
 {
-  cleanup_free char *comm = NULL;
+  cleanup_free char *program = NULL;
 
-  if (pid1_catches (s->name, sig, &comm) != 0)
+  if (pid1_catches (s->name, sig, &program) != 0)
     return;
   cc_notice (" ! %s: PID 1 (`%s`) does not handle SIG%s, so it waits out its %.0f s grace period before SIGKILL; "
              "add `init: true` to the service or `exec` in its entrypoint",
-             s->name, comm ? comm : "?", sigabbrev_np (sig) ? sigabbrev_np (sig) : "?", (double)s->grace_ms / 1000);
+             s->name, program ? program : "?", sigabbrev_np (sig) ? sigabbrev_np (sig) : "?",
+             (double)s->grace_ms / 1000);
 }
 
 /* In the pool's child.  Ctrl-C is the parent's to handle: a second one

@@ -58,6 +58,8 @@ PY
 test_ctrl_c_stops_gracefully_then_kills() {
   eng_setup attach
   load_images busybox
+  # The stubborn one says it is ready once PID 1 is the program that
+  # ignores SIGTERM, not the shell before its exec.
   project attach <<'YAML'
 services:
   polite:
@@ -66,7 +68,7 @@ services:
     command: ["sh", "-c", "echo polite ready; exec sleep 60"]
   stubborn:
     image: busybox:1.35
-    command: ["sh", "-c", "echo stubborn ready; exec sleep 60"]
+    command: ["sh", "-c", "(until grep -q ^sleep /proc/1/cmdline; do :; done; echo stubborn ready) & exec sleep 60"]
     stop_grace_period: 20s
 YAML
   cd "$WORK/attach"

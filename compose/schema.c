@@ -273,7 +273,7 @@ static const struct cc_schema_key network_keys[] = {
   FN ("external", cc_norm_key_external),
   KEY ("internal", BOOL),
   KEY ("attachable", BOOL),
-  NOT_YET ("labels", MAPPING),
+  KEY ("labels", MAPPING),
   FN ("enable_ipv4", cc_norm_key_enable_ipv4),
   FN ("enable_ipv6", cc_norm_key_enable_ipv6),
 };

@@ -209,7 +209,11 @@ create_network (struct up *u, const struct cc_action *a, cc_error_t *err)
     .ip_range6 = ipam6->ip_range,
   };
   struct cc_net_info info = { 0 };
+  cleanup_strv char **labels = xzalloc (sizeof (char *));
 
+  for (size_t i = 0; i < net->labels.n; i++)
+    cc_strv_push (&labels, xasprintf ("%s=%s", net->labels.items[i].name, net->labels.items[i].value ?: ""));
+  spec.labels = labels;
   cc_json_set_string (entry, "name", a->name);
   cc_json_set_string (entry, "status", "creating");
   cc_json_set (cc_state_section (u->st, "networks"), a->key, entry);

@@ -272,6 +272,21 @@ full_name_of (const struct cc_net_spec *spec)
   return spec->full_name ? xstrdup (spec->full_name) : cc_paths_resource_name (spec->project, spec->name);
 }
 
+/* As `docker network inspect` keeps them: {"KEY": "VALUE"}.  */
+static void
+set_labels (cJSON *net, char *const *labels)
+{
+  cJSON *o = cJSON_CreateObject ();
+
+  for (char *const *l = labels; l && *l; l++)
+    {
+      cleanup_free char *key = xstrndup (*l, strcspn (*l, "="));
+      const char *eq = strchr (*l, '=');
+      cc_json_set_string (o, key, eq ? eq + 1 : "");
+    }
+  cc_json_set (net, "labels", o);
+}
+
 static void
 set_full_name (cJSON *net, const struct cc_net_spec *spec)
 {
@@ -335,6 +350,7 @@ record_network (struct cc_net_state *st, const struct cc_net_spec *spec, cJSON *
     cc_json_set_string (net, "ip_range", spec->ip_range);
   cc_json_set_bool (net, "internal", spec->internal);
   cc_json_set_int (net, "mtu", spec->mtu);
+  set_labels (net, spec->labels);
   cc_json_set (net, "members", cJSON_CreateArray ());
   cJSON_AddItemToArray (cc_net_state_array (st->root, "networks"), net);
   *out = net;

@@ -66,6 +66,7 @@ struct cc_net_spec
      prefixes (the host's ULA /48 by default, ipam.h).  */
   bool ipv6;
   const char *subnet6, *gateway6, *ip_range6;
+  char *const *labels; /* "KEY=VALUE", kept in the network's state; may be NULL */
 };
 #define CC_NET_DRIVER_OPT_MTU "com.docker.network.driver.mtu"
 

@@ -3,7 +3,7 @@
 # environment, content) reaches the container as a read-only file with
 # the owner and mode asked for, a service sees only its own, and nothing
 # hostile in a compose file gets past them.  The same `up` shows
-# label_file's labels and the annotations.
+# label_file's labels, the annotations and the network's labels.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/engine-helpers.bash"
 
@@ -36,6 +36,8 @@ configs:
   ccfg: {content: "inline value"}
   fcfg: {file: ./app.conf}
   ecfg: {environment: SEC_TEST_VALUE}
+networks:
+  default: {labels: {nl.a: one}}
 YAML
   cd "$WORK/sec"
   printf 'from-file' >fsec.txt
@@ -68,6 +70,12 @@ YAML
   assert_contains "$OUT" "lb.own=own"
   assert_not_contains "$OUT" "lb.both=file"
   assert_contains "$OUT" '"Annotations":"an.a=one,an.b=two"'
+  # The network ccompose made keeps its labels.
+  python3 -c 'import json, sys
+st = json.load(open(sys.argv[1]))
+print([n.get("labels") for n in st["networks"] if n["project"] == "sec" and n["name"] == "default"])' \
+    "$CCOMPOSE_STATE_DIR/network/state.json" >"$WORK/labels.out" 2>&1
+  assert_eq "$(cat "$WORK/labels.out")" "[{'nl.a': 'one'}]"
   # Everything goes with the containers.
   assert_exit 0 cc down -t 0
   local left

@@ -907,6 +907,28 @@ cc_norm_key_enable_ipv6 (struct cc_norm *n, const struct cc_schema_key *k, const
   return ip_family_key (n, v, "enable_ipv6", -1, parent, err);
 }
 
+/* Why a family of security_opt values is not honoured, for the refusal.  */
+static const struct
+{
+  const char *prefix, *why;
+} security_opt_reasons[] = {
+  { "apparmor", " (ccompose loads no AppArmor profile: only `apparmor=unconfined`)" },
+  { "label", " (ccompose applies no SELinux label: only `label=disable`)" },
+  { "seccomp", " (ccompose loads no seccomp profile file: Docker's default or `seccomp=unconfined`)" },
+};
+
+static const char *
+security_opt_why (const char *value)
+{
+  for (size_t i = 0; i < CC_N_ELEMENTS (security_opt_reasons); i++)
+    {
+      size_t l = strlen (security_opt_reasons[i].prefix);
+      if (strncmp (value, security_opt_reasons[i].prefix, l) == 0 && (value[l] == '=' || value[l] == ':'))
+        return security_opt_reasons[i].why;
+    }
+  return "";
+}
+
 /* Values of security_opt the runtime applies; others would be dropped.  */
 int
 cc_norm_key_security_opt (struct cc_norm *n, const struct cc_schema_key *k, const struct cc_node *v, cJSON *parent,
@@ -934,7 +956,8 @@ cc_norm_key_security_opt (struct cc_norm *n, const struct cc_schema_key *k, cons
   for (size_t i = 0; i < v->len; i++)
     if (! in_strv (honoured, v->items[i]->value))
       {
-        cleanup_free char *what = xasprintf ("security_opt `%s`", v->items[i]->value);
+        cleanup_free char *what
+            = xasprintf ("security_opt `%s`%s", v->items[i]->value, security_opt_why (v->items[i]->value));
         if (cc_norm_unsupported (n, v->items[i], what, err) < 0)
           {
             cJSON_Delete (list);

@@ -314,7 +314,7 @@ test_volumes_long (void **state)
                 "        target: /c\n        bind: {recursive: sideways}\n",
                 "test.yaml:8:27: invalid bind recursive `sideways`");
   expect_error ("services:\n  a:\n    image: x\n    security_opt: ['apparmor=docker-default']\n",
-                "test.yaml:4:20: security_opt `apparmor=docker-default` is not supported by ccompose yet");
+                "test.yaml:4:20: security_opt `apparmor=docker-default` (ccompose loads no AppArmor profile");
   expect_error ("services:\n  a:\n    image: x\n    volumes:\n      - type: nfs\n        target: /x\n",
                 "test.yaml:5:15: invalid volume type `nfs`");
   expect_error ("services:\n  a:\n    image: x\n    volumes:\n      - type: bind\n        target: /x\n",

@@ -1,9 +1,10 @@
-/* `cp` and `export`: files between a running container and the host, as Docker
+/* `cp` and `export`: files between a container and the host, as Docker
    copies them: the source becomes a tar stream, and the stream is
    extracted at the destination.
 
    A container's paths are the container's to define, so they are
-   resolved under its root (/proc/PID/root, cc_runtime_open_root) with
+   resolved under its root (/proc/PID/root, or its own files alone when
+   it does not run: cc_runtime_open_any_root) with
    openat2 RESOLVE_IN_ROOT: a symlink it planted, absolute or through
    `..`, resolves as it would inside the container and can never reach
    the host's files.  Below the resolved source every entry is opened
@@ -30,6 +31,7 @@
 #include "lib/cleanup.h"
 #include "lib/dynlib.h"
 #include "lib/log.h"
+#include "lib/strv.h"
 #include "lib/xalloc.h"
 #include "runtime/runtime.h"
 
@@ -430,18 +432,71 @@ copy_from_stdin (const struct side *dst, const struct cc_cp_opts *o, cc_error_t 
   return extract_into (dst, o->dest, STDIN_FILENO, o->archive, err);
 }
 
+/* PATH as the container names it, "." and ".." folded by string: enough
+   to compare with its mount targets, never used to open anything.  */
+static char *
+folded (const char *path)
+{
+  cleanup_strv char **parts = cc_strv_split (path, '/', true);
+  cleanup_strv char **kept = NULL;
+  cleanup_free char *joined = NULL;
+
+  for (size_t i = 0; parts[i]; i++)
+    {
+      size_t n = cc_strv_len (kept);
+
+      if (strcmp (parts[i], ".") == 0)
+        continue;
+      if (strcmp (parts[i], "..") != 0)
+        cc_strv_append (&kept, parts[i]);
+      else if (n > 0)
+        {
+          free (kept[n - 1]);
+          kept[n - 1] = NULL;
+        }
+    }
+  joined = kept ? cc_strv_join (kept, "/") : xstrdup ("");
+  return xasprintf ("/%s", joined);
+}
+
+static bool
+within (const char *path, const char *dir)
+{
+  size_t n = strlen (dir);
+
+  return strcmp (dir, "/") == 0 || (strncmp (path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/'));
+}
+
+/* A stopped container has no volumes, binds or tmpfs mounted: what its
+   image left under their targets would be copied instead, so any path
+   that holds one or lies on one is refused.  */
+static int
+check_off_mounts (const struct cc_cp_opts *o, char *const *targets, cc_error_t *err)
+{
+  cleanup_free char *path = folded (o->to_container ? o->dest : o->src);
+
+  for (size_t i = 0; targets && targets[i]; i++)
+    if (within (path, targets[i]) || within (targets[i], path))
+      return cc_error_make (err, EBUSY,
+                            "copy `%s` of stopped container `%s`: its mount `%s` is there only while it runs; "
+                            "start it first",
+                            path, o->container, targets[i]);
+  return 0;
+}
+
 int
 cc_engine_cp (const struct cc_cp_opts *o, cc_error_t *err)
 {
   cleanup_free char *label = xasprintf ("%s:", o->container);
+  cleanup_strv char **mount_targets = NULL;
   cleanup_close int rootfd = -1;
   struct side host = { .rootfd = -1, .label = "" };
   struct side box = { .label = label };
 
   if (cc_dynlib_load (&cc_dynlib_archive, err) < 0)
     return -1;
-  rootfd = cc_runtime_open_root (o->container, err);
-  if (rootfd < 0)
+  rootfd = cc_runtime_open_any_root (o->container, &mount_targets, err);
+  if (rootfd < 0 || check_off_mounts (o, mount_targets, err) < 0)
     return -1;
   box.rootfd = rootfd;
   if (o->to_container)
@@ -453,13 +508,16 @@ int
 cc_engine_export (const char *container, const char *output, cc_error_t *err)
 {
   cleanup_free char *label = xasprintf ("%s:", container);
+  cleanup_strv char **mount_targets = NULL;
   cleanup_close int rootfd = -1, out = -1;
   struct side box = { .label = label };
   struct tar_job j = { .side = &box, .path = "/", .one_fs = true, .fd = STDOUT_FILENO };
 
   if (cc_dynlib_load (&cc_dynlib_archive, err) < 0)
     return -1;
-  rootfd = cc_runtime_open_root (container, err);
+  /* Mounts are left out in any case, so a stopped container exports the
+     same files as a running one.  */
+  rootfd = cc_runtime_open_any_root (container, &mount_targets, err);
   if (rootfd < 0)
     return -1;
   box.rootfd = rootfd;

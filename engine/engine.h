@@ -498,7 +498,7 @@ struct cc_cp_opts
   bool follow_link; /* -L: a symlink source is copied as what it points to */
 };
 int cc_engine_cp (const struct cc_cp_opts *o, cc_error_t *err);
-/* `export`: the running CONTAINER's own files as a tar stream in the file
+/* `export`: the CONTAINER's own files (running or not) as a tar stream in the file
    OUTPUT (NULL: stdout), its mounts (volumes, binds, /proc, /sys) left
    out as Docker leaves them.  */
 int cc_engine_export (const char *container, const char *output, cc_error_t *err);

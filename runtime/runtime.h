@@ -237,6 +237,11 @@ int cc_runtime_unpause (const char *id, cc_error_t *err);
    its PID 1 sees it, mounts included (/proc/PID/root): paths under it
    must be resolved with RESOLVE_IN_ROOT, never by string.  */
 int cc_runtime_open_root (const char *id, cc_error_t *err);
+/* The same for any container: one that was created or has stopped gives
+   its own files only, on a detached mount that closing the descriptor
+   undoes, and *MOUNT_TARGETS lists where its volumes, binds and tmpfs
+   would be (they exist only while it runs; NULL when it runs).  */
+int cc_runtime_open_any_root (const char *id, char ***mount_targets, cc_error_t *err);
 /* One reading of a container's counters (`stats`): all 0 but RUNNING
    false when it does not run.  */
 struct cc_runtime_stats

@@ -15,6 +15,7 @@ services:
   box:
     image: busybox:1.35
     command: sleep 600
+    tmpfs: [/scratch]
     deploy:
       replicas: 2
 YAML
@@ -31,6 +32,7 @@ test_cp() {
   cp_never_follows_container_symlinks_out
   export_writes_the_container_files
   stats_reads_the_cgroups
+  cp_and_export_reach_a_stopped_container
   assert_exit 0 cc down -t 0
   assert_no_residue
 }
@@ -153,6 +155,28 @@ export_writes_the_container_files() {
   assert_exit 2 cc export box box
   assert_exit 2 cc export --index 0 box
   assert_exit 2 cc export -o '' box
+}
+
+# As Docker's: a stopped container's own files are there to copy and
+# export.  Its mounts are not (they exist only while it runs), so a path
+# on or above one is refused rather than answered with the image's empty
+# directory.
+cp_and_export_reach_a_stopped_container() {
+  echo later >"$WORK/later"
+  assert_exit 0 cc stop -t 0 box
+  assert_exit 0 cc cp --index 2 "$WORK/later" box:/tmp/later
+  assert_exit 0 cc cp --index 2 box:/tmp/owned/sub/b "$WORK/b-at-rest"
+  assert_eq "$(cat "$WORK/b-at-rest")" two
+  assert_exit 0 cc export --index 2 -o "$WORK/rest.tar" box
+  tar -tf "$WORK/rest.tar" | grep -qx "tmp/later" || fail "export of the stopped container lacks what cp put there"
+  assert_exit 1 cc cp --index 2 box:/scratch/../scratch/x "$WORK/x"
+  assert_contains "$OUT" "its mount \`/scratch\` is there only while it runs"
+  assert_exit 1 cc cp --index 2 box:/ "$WORK/all"
+  assert_exit 1 cc cp --index 2 "$WORK/later" box:/scratch
+  [ ! -e "$WORK/x" ] && [ ! -e "$WORK/all" ] || fail "a refused copy left files"
+  assert_exit 0 cc start box
+  assert_eq "$(in_box 2 cat /tmp/later)" later
+  in_box 2 'test ! -e /scratch/later' || fail "cp wrote under the stopped container's tmpfs"
 }
 
 # `stats`: a busy loop in one replica shows as its CPU and PIDs, in the

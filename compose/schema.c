@@ -192,7 +192,7 @@ static const struct cc_schema_key service_keys[] = {
   NOT_YET ("external_links", LIST),
   FN ("extra_hosts", cc_norm_key_extra_hosts),
   NOT_YET ("gpus", ANY),
-  NOT_YET ("group_add", LIST),
+  KEY ("group_add", LIST),
   SUB ("healthcheck", OBJECT, healthcheck_table),
   KEY ("hostname", STRING),
   KEY ("image", STRING),

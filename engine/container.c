@@ -121,6 +121,7 @@ set_process (struct cc_runtime_spec *s, const struct cc_service *svc, const stru
   s->cwd = xstrdup (svc->working_dir ? svc->working_dir : image_wd);
   if (svc->user || (cfg->user && *cfg->user))
     s->user = xstrdup (svc->user ? svc->user : cfg->user);
+  s->group_add = svc->group_add ? cc_strv_dup (svc->group_add) : NULL;
   s->hostname = svc->hostname ? xstrdup (svc->hostname) : default_hostname (name);
   if (svc->domainname)
     s->domainname = xstrdup (svc->domainname);

@@ -168,7 +168,7 @@ cc_exec_prepare (const struct cc_exec_target *t, char **path_out, char ***env_ou
 
   if (rootfd < 0)
     return cc_error_make (err, errno, "open /");
-  if (cc_user_resolve (rootfd, t->user, &u, err) < 0)
+  if (cc_user_resolve (rootfd, t->user, t->spec->group_add, &u, err) < 0)
     return -1;
   env = build_env (t, &u);
   ret = enter_cwd (rootfd, t->cwd ? t->cwd : "/", err);

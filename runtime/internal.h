@@ -234,10 +234,11 @@ struct cc_user
   char *home;
 };
 void cc_user_release (struct cc_user *u);
-/* Resolve "name|uid[:group|gid]" against passwd and group texts.  */
-int cc_user_resolve_text (const char *spec, const char *passwd, const char *group, struct cc_user *out,
-                          cc_error_t *err);
-int cc_user_resolve (int rootfd, const char *spec, struct cc_user *out, cc_error_t *err);
+/* Resolve "name|uid[:group|gid]" against passwd and group texts, then
+   add EXTRA_GROUPS (group_add: names or numbers; NULL: none).  */
+int cc_user_resolve_text (const char *spec, char *const *extra_groups, const char *passwd, const char *group,
+                          struct cc_user *out, cc_error_t *err);
+int cc_user_resolve (int rootfd, const char *spec, char *const *extra_groups, struct cc_user *out, cc_error_t *err);
 
 /* rlimit.c */
 int cc_rlimit_apply (pid_t pid, const struct cc_runtime_rlimit *r, size_t n, cc_error_t *err);

@@ -43,7 +43,7 @@
      { "rootfs": "/dir"                       plain root directory, or
        "layers": ["/top", ..., "/bottom"], "upper": "/u", "work": "/w",
        "args": ["/bin/sh", "-c", "..."], "env": ["K=V"], "cwd": "/",
-       "user": "name|uid[:gid|:group]", "hostname": "h", "domainname": "d",
+       "user": "name|uid[:gid|:group]", "group_add": ["name"|"gid"], "hostname": "h", "domainname": "d",
        "mounts": [ { "type": "bind|tmpfs", "source": "/host", "target": "/in",
                      "options": ["ro", "rprivate|rslave|rshared|...", "size=1m", "mode=1777",
                                  "nosuid", "nodev", "noexec", "create_host_path",
@@ -143,6 +143,9 @@ struct cc_runtime_spec
   char *upper, *work; /* overlay upper and work dirs (same filesystem) */
   char **args, **env;
   char *cwd, *user, *hostname, *domainname;
+  /* Supplementary groups added to the user's (Docker's --group-add):
+     names resolved through the container's /etc/group, or numbers.  */
+  char **group_add;
   struct cc_runtime_mount *mounts;
   size_t n_mounts;
   bool read_only;

@@ -33,6 +33,7 @@ cc_runtime_spec_free (struct cc_runtime_spec *s)
   cc_strv_free (s->env);
   free (s->cwd);
   free (s->user);
+  cc_strv_free (s->group_add);
   free (s->hostname);
   free (s->domainname);
   for (size_t i = 0; i < s->n_mounts; i++)
@@ -854,6 +855,7 @@ static const struct field spec_fields[] = {
   F_STRV (SPEC, "env", env),
   F_STRING (SPEC, "cwd", cwd),
   F_STRING (SPEC, "user", user),
+  F_STRV (SPEC, "group_add", group_add),
   F_STRING (SPEC, "hostname", hostname),
   F_STRING (SPEC, "domainname", domainname),
   F_CUSTOM ("mounts", read_mounts, write_mounts),

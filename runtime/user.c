@@ -103,8 +103,30 @@ resolve_group (const char *spec, const char *group, gid_t *gid, cc_error_t *err)
   return 0;
 }
 
-int
-cc_user_resolve_text (const char *spec, const char *passwd, const char *group, struct cc_user *out, cc_error_t *err)
+/* Docker's --group-add (runc's GetAdditionalGroups): a group of the
+   container's /etc/group by name or number, else a number the file need
+   not list; an unknown name is an error.  */
+static int
+add_extra_groups (struct cc_user *u, char *const *extra, const char *group, cc_error_t *err)
+{
+  for (char *const *g = extra; g && *g; g++)
+    {
+      cleanup_strv char **byname = find_entry (group, 0, *g, 3);
+      unsigned long n;
+
+      if (byname && parse_id (byname[2], &n))
+        add_group (u, (gid_t)n);
+      else if (parse_id (*g, &n))
+        add_group (u, (gid_t)n);
+      else
+        return cc_error_make (err, ENOENT, "group_add: unable to find group `%s`: no matching entries in group file",
+                              *g);
+    }
+  return 0;
+}
+
+static int
+resolve_user (const char *spec, const char *passwd, const char *group, struct cc_user *out, cc_error_t *err)
 {
   cleanup_free char *user = xstrdup (spec && *spec ? spec : "0");
   char *grp = strchr (user, ':');
@@ -146,6 +168,20 @@ cc_user_resolve_text (const char *spec, const char *passwd, const char *group, s
   return 0;
 }
 
+int
+cc_user_resolve_text (const char *spec, char *const *extra_groups, const char *passwd, const char *group,
+                      struct cc_user *out, cc_error_t *err)
+{
+  if (resolve_user (spec, passwd, group, out, err) < 0)
+    return -1;
+  if (add_extra_groups (out, extra_groups, group, err) < 0)
+    {
+      cc_user_release (out);
+      return -1;
+    }
+  return 0;
+}
+
 /* A missing file is an empty one (scratch images have none); a huge
    one is refused rather than read.  */
 static int
@@ -172,11 +208,11 @@ read_in_root (int rootfd, const char *path, char **out, cc_error_t *err)
 }
 
 int
-cc_user_resolve (int rootfd, const char *spec, struct cc_user *out, cc_error_t *err)
+cc_user_resolve (int rootfd, const char *spec, char *const *extra_groups, struct cc_user *out, cc_error_t *err)
 {
   cleanup_free char *passwd = NULL, *group = NULL;
 
   if (read_in_root (rootfd, "/etc/passwd", &passwd, err) < 0 || read_in_root (rootfd, "/etc/group", &group, err) < 0)
     return -1;
-  return cc_user_resolve_text (spec, passwd, group, out, err);
+  return cc_user_resolve_text (spec, extra_groups, passwd, group, out, err);
 }

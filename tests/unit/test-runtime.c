@@ -280,43 +280,65 @@ test_user_resolution (void **state)
   struct cc_user u;
 
   (void)state;
-  assert_int_equal (cc_user_resolve_text ("app", passwd, group, &u, &err), 0);
+  assert_int_equal (cc_user_resolve_text ("app", NULL, passwd, group, &u, &err), 0);
   assert_int_equal (u.uid, 1000);
   assert_int_equal (u.gid, 1001);
   assert_string_equal (u.home, "/home/app");
   assert_int_equal (u.n_groups, 3);
   cc_user_release (&u);
-  assert_int_equal (cc_user_resolve_text ("1000:extra", passwd, group, &u, &err), 0);
+  assert_int_equal (cc_user_resolve_text ("1000:extra", NULL, passwd, group, &u, &err), 0);
   assert_int_equal (u.gid, 2000);
   /* A group given: no supplementary groups from the group file.  */
   assert_int_equal (u.n_groups, 1);
   assert_int_equal (u.groups[0], 2000);
   cc_user_release (&u);
-  assert_int_equal (cc_user_resolve_text ("4242:99", passwd, group, &u, &err), 0);
+  assert_int_equal (cc_user_resolve_text ("4242:99", NULL, passwd, group, &u, &err), 0);
   assert_int_equal (u.uid, 4242);
   assert_int_equal (u.gid, 99);
   assert_string_equal (u.home, "/");
   cc_user_release (&u);
-  assert_int_equal (cc_user_resolve_text (NULL, passwd, group, &u, &err), 0);
+  assert_int_equal (cc_user_resolve_text (NULL, NULL, passwd, group, &u, &err), 0);
   assert_int_equal (u.uid, 0);
   assert_string_equal (u.home, "/root");
   cc_user_release (&u);
-  assert_int_equal (cc_user_resolve_text ("nohome", passwd, group, &u, &err), 0);
+  assert_int_equal (cc_user_resolve_text ("nohome", NULL, passwd, group, &u, &err), 0);
   assert_string_equal (u.home, "/");
   cc_user_release (&u);
-  assert_int_equal (cc_user_resolve_text ("ghost", passwd, group, &u, &err), -1);
+  assert_int_equal (cc_user_resolve_text ("ghost", NULL, passwd, group, &u, &err), -1);
   assert_non_null (strstr (err->msg, "ghost"));
   cc_error_release (&err);
-  assert_int_equal (cc_user_resolve_text ("app:nogroup", passwd, group, &u, &err), -1);
+  assert_int_equal (cc_user_resolve_text ("app:nogroup", NULL, passwd, group, &u, &err), -1);
   cc_error_release (&err);
-  assert_int_equal (cc_user_resolve_text ("short", passwd, group, &u, &err), -1);
+  assert_int_equal (cc_user_resolve_text ("short", NULL, passwd, group, &u, &err), -1);
   cc_error_release (&err);
-  assert_int_equal (cc_user_resolve_text ("app:", passwd, group, &u, &err), -1);
+  assert_int_equal (cc_user_resolve_text ("app:", NULL, passwd, group, &u, &err), -1);
   cc_error_release (&err);
-  assert_int_equal (cc_user_resolve_text ("99999999999", passwd, group, &u, &err), -1);
+  assert_int_equal (cc_user_resolve_text ("99999999999", NULL, passwd, group, &u, &err), -1);
   cc_error_release (&err);
-  assert_int_equal (cc_user_resolve_text ("0", NULL, NULL, &u, &err), 0);
+  assert_int_equal (cc_user_resolve_text ("0", NULL, NULL, NULL, &u, &err), 0);
   cc_user_release (&u);
+}
+
+/* group_add: names through the group file, numbers as they are, added
+   to a `user: uid:gid` that has no supplementary groups of its own.  */
+static void
+test_user_group_add (void **state)
+{
+  cleanup_error cc_error_t err = NULL;
+  char *extra[] = { (char *)"wheel", (char *)"4321", (char *)"2000", NULL };
+  char *unknown[] = { (char *)"audio", NULL };
+  struct cc_user u;
+
+  (void)state;
+  assert_int_equal (cc_user_resolve_text ("1000:1001", extra, passwd, group, &u, &err), 0);
+  assert_int_equal (u.n_groups, 4);
+  assert_int_equal (u.groups[0], 1001);
+  assert_int_equal (u.groups[1], 10);
+  assert_int_equal (u.groups[2], 4321);
+  assert_int_equal (u.groups[3], 2000);
+  cc_user_release (&u);
+  assert_int_equal (cc_user_resolve_text ("app", unknown, passwd, group, &u, &err), -1);
+  assert_non_null (strstr (err->msg, "`audio`"));
 }
 
 static void
@@ -549,6 +571,7 @@ main (void)
     cmocka_unit_test (test_restart_policy_and_backoff),
     cmocka_unit_test (test_jsonlog_encoding),
     cmocka_unit_test (test_user_resolution),
+    cmocka_unit_test (test_user_group_add),
     cmocka_unit_test (test_mount_options),
     cmocka_unit_test (test_sysctl_policy),
     cmocka_unit_test (test_health_transitions),

@@ -516,17 +516,27 @@ iptc_list_dnat (struct cc_fw_dnat **out, size_t *n, cc_error_t *err)
    a FORWARD policy DROP) while ours are elsewhere, or we are in use here
    and Docker made its DOCKER-USER since our last commit.  */
 
+static bool
+forward_drops (struct xtc_handle *h)
+{
+  struct xt_counters counters;
+  const char *policy = iptc_get_policy ("FORWARD", &counters, h);
+
+  return policy && strcmp (policy, "DROP") == 0;
+}
+
 /* Where FOREIGN accepts go in the legacy filter table: DOCKER-USER when
    Docker made it, FORWARD when its policy drops, else nowhere (NULL).  */
 static const char *
 foreign_target (struct xtc_handle *h, char **why)
 {
-  struct xt_counters counters;
-  const char *policy = iptc_get_policy ("FORWARD", &counters, h);
-  bool drops = policy && strcmp (policy, "DROP") == 0;
+  bool drops = forward_drops (h);
 
   if (drops)
-    *why = xstrdup ("`filter FORWARD` (iptables-legacy) drops forwarded packets by policy");
+    {
+      *why = xstrdup ("`filter FORWARD` (iptables-legacy) drops forwarded packets by policy");
+      cc_fw_foreign_drop (*why);
+    }
   if (iptc_is_chain (CC_FW_DOCKER_USER, h))
     return CC_FW_DOCKER_USER;
   return drops ? "FORWARD" : NULL;
@@ -584,6 +594,9 @@ coexist_in_use (const struct cc_fw_ruleset *rs, bool check, char ***notes, cc_er
   if (h == NULL)
     return iptc_fail (err, "read", "filter");
   missing = iptc_is_chain (CC_FW_DOCKER_USER, h) && ! has_ours_in (h, CC_FW_DOCKER_USER, prefix);
+  /* Ours accept in FORWARD itself, but the probe still checks them.  */
+  if (forward_drops (h))
+    cc_fw_foreign_drop ("`filter FORWARD` (iptables-legacy) drops forwarded packets by policy");
   iptc_free (steal_pointer (&h));
   close (get_and_reset (&lock));
   if (! missing)

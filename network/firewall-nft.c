@@ -489,8 +489,18 @@ find_target (struct scan *s, const struct cc_nft_chain *c)
   struct target *t;
 
   if (is_our_table (c->table) || ! c->base || c->hook != NF_INET_FORWARD
-      || (! by_policy && ! cc_strv_contains (s->dropping, key))
-      || (c->family != NFPROTO_IPV4 && c->family != NFPROTO_INET))
+      || (! by_policy && ! cc_strv_contains (s->dropping, key)))
+    return;
+  /* Bridged frames meet the bridge family's forward hook (its number is
+     NF_INET_FORWARD's), whatever br_netfilter says: no accept of ours
+     goes there, but the probe (probe.c) checks them.  */
+  if (c->family == NFPROTO_BRIDGE)
+    {
+      cleanup_free char *why = xasprintf ("`bridge %s %s` (nftables) drops bridged frames %s", c->table, c->name,
+                                          by_policy ? "by policy" : "it does not accept");
+      cc_fw_foreign_drop (why);
+    }
+  if (c->family != NFPROTO_IPV4 && c->family != NFPROTO_INET)
     return;
   s->targets = xreallocarray (s->targets, s->n_targets + 1, sizeof (*s->targets));
   t = &s->targets[s->n_targets++];
@@ -499,6 +509,7 @@ find_target (struct scan *s, const struct cc_nft_chain *c)
   t->chain = xstrdup (chain_exists (s->view, c->family, c->table, CC_FW_DOCKER_USER) ? CC_FW_DOCKER_USER : c->name);
   t->why = xasprintf ("`%s %s %s` (nftables) drops forwarded packets %s", cc_nft_family_name (c->family), c->table,
                       c->name, by_policy ? "by policy" : "it does not accept");
+  cc_fw_foreign_drop (t->why);
 }
 
 static void

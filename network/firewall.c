@@ -4,6 +4,7 @@
 #include "network/firewall.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -119,10 +120,47 @@ cc_firewall (cc_error_t *err)
   return ops;
 }
 
+/* Why another firewall may drop what crosses our bridges (issue 17), as
+   the backends' coexist found it while reading their tables anyway: the
+   probe (probe.c) sends its packet only then, so the common path pays
+   nothing more.  */
+static pthread_mutex_t drops_lock = PTHREAD_MUTEX_INITIALIZER;
+static char **drops;
+
+void
+cc_fw_foreign_drop (const char *why)
+{
+  pthread_mutex_lock (&drops_lock);
+  if (! cc_strv_contains (drops, why))
+    cc_strv_append (&drops, why);
+  pthread_mutex_unlock (&drops_lock);
+}
+
+char **
+cc_fw_foreign_drops (void)
+{
+  char **v;
+
+  pthread_mutex_lock (&drops_lock);
+  v = drops && drops[0] ? cc_strv_dup (drops) : NULL;
+  pthread_mutex_unlock (&drops_lock);
+  return v;
+}
+
+static void
+forget_drops (void)
+{
+  pthread_mutex_lock (&drops_lock);
+  cc_strv_free (drops);
+  drops = NULL;
+  pthread_mutex_unlock (&drops_lock);
+}
+
 /* Other firewalls, on each kernel interface: ours in use there or not.  */
 static int
 coexist (const struct cc_firewall_ops *ops, const struct cc_fw_ruleset *rs, bool check, char ***notes, cc_error_t *err)
 {
+  forget_drops ();
   if (ops->coexist == NULL)
     return 0;
   for (size_t i = 0; i < CC_N_ELEMENTS (kernels); i++)

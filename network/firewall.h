@@ -144,6 +144,13 @@ char *cc_fw_render_nft (const struct cc_fw_ruleset *rs);
 /* "ccompose" or "ccompose-1a2b3c": the nftables table of TAG.  */
 char *cc_fw_nft_table (const char *tag);
 
+/* Coexist found a forward chain of another firewall that drops what
+   nobody accepted (WHY says which): probe.c then checks that a packet
+   still crosses our bridges.  Forgotten at each coexist.  */
+void cc_fw_foreign_drop (const char *why);
+/* What the last coexist found, or NULL when nothing drops.  */
+char **cc_fw_foreign_drops (void);
+
 /* firewall.c: the backend in use: $CCOMPOSE_FIREWALL, else `firewall` in
    the network configuration file, else what the host's iptables is
    (cc_firewall_detect); "auto" asks for the detection.  Chosen once per

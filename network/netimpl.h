@@ -33,6 +33,15 @@ uint32_t cc_net_group_of (const cJSON *net);
 int cc_net_remove_locked (struct cc_net_state *st, cJSON *net, cc_error_t *err);
 int cc_net_detach_locked (struct cc_net_state *st, cJSON *net, cJSON **members, size_t n, cc_error_t *err);
 
+/* probe.c (issue 17).  Whether a packet crosses BRIDGE (of SUBNET, a
+   CIDR) between two endpoints of the probe's own: *BLOCKED NULL when it
+   does, else what dropped it.  */
+int cc_net_probe_bridge (const char *bridge, const char *subnet, char **blocked, cc_error_t *err);
+/* When coexist found another firewall's drop (cc_fw_foreign_drops): the
+   warning that a packet does not cross NET's bridge, naming what drops
+   it; else NULL.  */
+char *cc_net_probe_network (const cJSON *net);
+
 /* Debugging views for `ccompose network ls|rules`.  */
 int cc_network_debug_state (char **json, cc_error_t *err);
 int cc_network_debug_rules (char **text, cc_error_t *err);

@@ -482,8 +482,9 @@ int
 cc_network_create (const struct cc_net_spec *spec, struct cc_net_info *info, cc_error_t *err)
 {
   cleanup_net_state struct cc_net_state st = { .lock_fd = -1 };
-  cleanup_free char *here = cc_hostns_current ();
+  cleanup_free char *here = cc_hostns_current (), *dropped = NULL;
   cJSON *net;
+  bool created;
 
   if (! is_valid_name (spec->project) || ! is_valid_name (spec->name))
     return cc_error_make (err, EINVAL, "invalid project or network name");
@@ -502,7 +503,8 @@ cc_network_create (const struct cc_net_spec *spec, struct cc_net_info *info, cc_
     return -1;
   if (net && ! cJSON_HasObjectItem (net, "full_name"))
     set_full_name (net, spec);
-  if (net == NULL && record_network (&st, spec, &net, err) < 0)
+  created = net == NULL;
+  if (created && record_network (&st, spec, &net, err) < 0)
     return -1;
   cc_crash_point ("network recorded");
   if (! spec->internal && cc_hostns_forwarding_on (&st, cc_json_get_string (net, "subnet6") != NULL, err) < 0)
@@ -511,6 +513,12 @@ cc_network_create (const struct cc_net_spec *spec, struct cc_net_info *info, cc_
     return -1;
   cc_crash_point ("network firewall");
   join_firewalld (&st, net);
+  /* Issue 17: where another firewall drops forwarded packets, a silent
+     timeout between services is what users got; a new bridge is checked
+     once, and what blocks it named.  A warning, not an error, even with
+     `up --wait`: the containers run, and the rule is the host's.  */
+  if (created && (dropped = cc_net_probe_network (net)) != NULL)
+    cc_warn ("%s", dropped);
   fill_info (net, info);
   return 0;
 }

@@ -455,3 +455,24 @@ cc_nft_add_rule (struct cc_nft_batch *b, uint8_t family, const char *table, cons
   put_comment (b, r->comment);
   return 0;
 }
+
+/* The probe's tracer (probe.c): `iifname "NAME" meta nftrace set 1`, so
+   that every chain its packet meets after this one reports its verdict.  */
+void
+cc_nft_add_trace_rule (struct cc_nft_batch *b, uint8_t family, const char *table, const char *chain,
+                       const char *iifname)
+{
+  static const uint8_t on = 1;
+
+  cc_nft_msg (b, NFT_MSG_NEWRULE, family, NLM_F_CREATE | NLM_F_APPEND);
+  cc_nft_put_str (b, NFTA_RULE_TABLE, table);
+  cc_nft_put_str (b, NFTA_RULE_CHAIN, chain);
+  cc_nft_nest (b, NFTA_RULE_EXPRESSIONS);
+  match_iface (b, NFT_META_IIFNAME, iifname, false);
+  immediate_value (b, NFT_REG_1, &on, sizeof (on));
+  expr_begin (b, "meta");
+  cc_nft_put_u32 (b, NFTA_META_KEY, NFT_META_NFTRACE);
+  cc_nft_put_u32 (b, NFTA_META_SREG, NFT_REG_1);
+  expr_end (b);
+  cc_nft_nest_end (b);
+}

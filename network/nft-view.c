@@ -59,15 +59,16 @@ add_chain (struct nlattr **tb, uint8_t family, void *data)
 
   v->chains = xreallocarray (v->chains, v->n_chains + 1, sizeof (*v->chains));
   c = &v->chains[v->n_chains++];
-  *c
-      = (struct cc_nft_chain){ family,   dup_str (tb[NFTA_CHAIN_TABLE]), dup_str (tb[NFTA_CHAIN_NAME]), false, 0,
-                               NF_ACCEPT };
+  *c = (struct cc_nft_chain){
+    family, dup_str (tb[NFTA_CHAIN_TABLE]), dup_str (tb[NFTA_CHAIN_NAME]), false, 0, NF_ACCEPT, 0
+  };
   if (tb[NFTA_CHAIN_HOOK] && nla_parse_nested (hook, NFTA_HOOK_MAX, tb[NFTA_CHAIN_HOOK], NULL) == 0
       && hook[NFTA_HOOK_HOOKNUM])
     {
       c->base = true;
       c->hook = cc_nft_u32 (hook[NFTA_HOOK_HOOKNUM], 0);
       c->policy = cc_nft_u32 (tb[NFTA_CHAIN_POLICY], NF_ACCEPT);
+      c->priority = (int32_t)cc_nft_u32 (hook[NFTA_HOOK_PRIORITY], 0);
     }
 }
 

@@ -38,6 +38,9 @@ void cc_nft_add_chain (struct cc_nft_batch *b, uint8_t family, const char *table
 /* R at the end of CHAIN, or at its top with INSERT.  */
 int cc_nft_add_rule (struct cc_nft_batch *b, uint8_t family, const char *table, const char *chain,
                      const struct cc_fw_rule *r, bool insert, cc_error_t *err);
+/* `iifname "IIFNAME" meta nftrace set 1` at the end of CHAIN (probe.c).  */
+void cc_nft_add_trace_rule (struct cc_nft_batch *b, uint8_t family, const char *table, const char *chain,
+                            const char *iifname);
 void cc_nft_delete_rule (struct cc_nft_batch *b, uint8_t family, const char *table, const char *chain, uint64_t handle);
 
 /* nft-view.c: the ruleset as far as the backend needs it.  */
@@ -53,6 +56,7 @@ struct cc_nft_chain
   char *table, *name;
   bool base;
   uint32_t hook, policy; /* base chains: NF_INET_*, NF_ACCEPT or NF_DROP */
+  int32_t priority;      /* base chains */
 };
 
 struct cc_nft_rule

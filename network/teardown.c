@@ -320,6 +320,22 @@ is_wanted (const struct cc_fw_ruleset *rs, const char *k)
   return false;
 }
 
+/* Where another firewall drops forwarded packets (coexist just looked),
+   each live network of this namespace gets the probe `up` sent (issue
+   17): a bridge it does not cross is a problem no fix of ours solves.  */
+static void
+probe_live (const cJSON *root, const char *here, struct cc_findings *found)
+{
+  for (const cJSON *net = cc_net_first (root, "networks"); net; net = net->next)
+    {
+      char *dropped;
+
+      if (! cc_hostns_is_here (net, here) || (dropped = cc_net_probe_network (net)) == NULL)
+        continue;
+      cc_findings_add (found, "network", false, dropped, NULL);
+    }
+}
+
 /* Rules: the kernel's rules of this root in this namespace must be
    exactly what the state asks for of the networks that live here;
    anything else (a crash between the commit and the state update, a
@@ -351,6 +367,7 @@ residue_rules (const cJSON *root, bool fix, struct cc_findings *found, cc_error_
     cc_findings_add (found, "network", true, xasprintf ("missing: %s", *m), NULL);
   if (fix && cc_firewall_sync (root, &e) < 0)
     cc_error_append (list, &e);
+  probe_live (root, here, found);
 }
 
 /* firewalld's zones (firewalld.c): bindings of dead networks' bridges,

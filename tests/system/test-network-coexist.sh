@@ -59,6 +59,8 @@ check_drop_policy_with_br_netfilter() {
   wait_for 10 "b reaching a by name" b_reaches_a
   assert_contains "$said" "\`inet hostfw forward\` (nftables) drops forwarded packets by policy"
   assert_contains "$said" "ccompose's bridges accepted in \`inet hostfw forward\`"
+  # The probe crossed: our accepts suffice, nothing to warn of.
+  assert_not_contains "$said" "was dropped"
   assert_exit 0 inh curl -s -m 2 http://127.0.0.1:18080/
   assert_eq "$OUT" "hi"
   assert_contains "$(inh nft list chain inet hostfw forward)" "ccompose"
@@ -72,6 +74,33 @@ check_drop_policy_with_br_netfilter() {
 
 test_forward_drop_policy_with_br_netfilter_on() { check_drop_policy_with_br_netfilter 1; }
 test_forward_drop_policy_with_br_netfilter_off() { check_drop_policy_with_br_netfilter 0; }
+
+# A drop no accept of ours can undo: a chain that runs before the others
+# drops whatever crosses a cc* bridge.  `up` sends one packet across the
+# new bridge, sees it dropped, and names the rule and chain that did it;
+# `system check` says the same while the project lives.
+test_probe_names_the_chain_that_drops() {
+  command -v nft >/dev/null || skip "nft missing (make deps)"
+  eng_setup probe
+  br_netfilter 1
+  host_drop_policy
+  inh nft add chain inet hostfw early '{ type filter hook forward priority -10; policy accept; }' || fail "chain"
+  inh nft add rule inet hostfw early iifname "cc*" oifname "cc*" counter drop || fail "rule"
+  two_services probe
+  assert_exit 0 cc up -d
+  local said=$OUT
+  assert_contains "$said" "network probe_default: a packet between two endpoints on bridge"
+  assert_contains "$said" "was dropped; the rule with handle "
+  assert_contains "$said" "in the nftables chain \`inet hostfw early\` (priority -10) drops it"
+  # What the probe says is so: services cannot talk.
+  b_reaches_a && fail "b reaches a: the drop rule does not drop"
+  assert_exit 1 inh "$CCOMPOSE" system check
+  assert_contains "$OUT" "in the nftables chain \`inet hostfw early\` (priority -10) drops it"
+  # Nothing of the probe is left: links (assert_no_residue) and tracer.
+  assert_not_contains "$(inh nft list tables)" "ccprobe"
+  assert_exit 0 cc down -t 0
+  assert_no_residue
+}
 
 # firewalld's layout: policy accept, and a last rule that rejects what
 # nothing before it accepted.

@@ -102,6 +102,31 @@ test_probe_names_the_chain_that_drops() {
   assert_no_residue
 }
 
+# Bridged frames meet the bridge family's forward hook whatever
+# br_netfilter says, and no accept of ours goes there: `up` names that
+# chain and its policy.
+test_probe_names_a_bridge_drop_policy() {
+  command -v nft >/dev/null || skip "nft missing (make deps)"
+  eng_setup probebr
+  br_netfilter 0
+  inh nft add table bridge hostbr || fail "nft add table"
+  inh nft add chain bridge hostbr forward '{ type filter hook forward priority 0; policy drop; }' || fail "chain"
+  load_images busybox
+  project probebr <<'YAML'
+services:
+  a:
+    image: busybox:1.35
+    command: ["sleep", "3600"]
+YAML
+  cd "$WORK/probebr" || fail "cd"
+  assert_exit 0 cc up -d
+  assert_contains "$OUT" "network probebr_default: a packet between two endpoints on bridge"
+  assert_contains "$OUT" "the nftables chain \`bridge hostbr forward\` (priority 0, policy drop) has no accept for it"
+  assert_exit 0 cc down -t 0
+  assert_not_contains "$(inh nft list tables)" "ccprobe"
+  assert_no_residue
+}
+
 # firewalld's layout: policy accept, and a last rule that rejects what
 # nothing before it accepted.
 test_forward_chain_ending_in_a_reject() {

@@ -7,7 +7,7 @@
 # touching this file.
 
 .DEFAULT_GOAL := all
-PKGS := yaml-0.1 libnl-3.0 libnl-route-3.0 libip4tc libcjson libcurl libarchive libseccomp libcap libcrypto dbus-1
+PKGS := yaml-0.1 libnl-3.0 libnl-route-3.0 libip4tc libip6tc libcjson libcurl libarchive libseccomp libcap libcrypto dbus-1
 
 CC ?= gcc
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wformat-nonliteral
@@ -43,7 +43,7 @@ test: deps
 
 all: ccompose
 
-DEB_PKGS := build-essential pkg-config libyaml-dev libnl-3-dev libnl-route-3-dev libip4tc-dev libiptc-dev \
+DEB_PKGS := build-essential pkg-config libyaml-dev libnl-3-dev libnl-route-3-dev libip4tc-dev libip6tc-dev libiptc-dev \
 	libcjson-dev libcurl4-openssl-dev libarchive-dev libzstd-dev libseccomp-dev libcap-dev libssl-dev \
 	libcmocka-dev libdbus-1-dev dbus nftables iptables iproute2 busybox-static clang libclang-rt-14-dev valgrind \
 	procps psmisc curl ca-certificates python3 python3-yaml hyperfine zsh

@@ -1,4 +1,5 @@
-/* The libiptc backend (legacy x_tables; see `iptables-legacy-save`).
+/* The libiptc backend (legacy x_tables; see `iptables-legacy-save` and
+   `ip6tables-legacy-save`).
 
    apply() makes this state root's rules equal to the rule set, one table
    snapshot and ONE commit per table, whatever the number of rules: our
@@ -6,9 +7,16 @@
    chains flushed, then the rule set is written back.  The commit replaces
    the table atomically, so traffic never sees a half-written set.  libiptc
    takes no lock: we take the one the iptables tools take, and redo the
-   whole snapshot-edit-commit when the table changed under us (EAGAIN).  */
+   whole snapshot-edit-commit when the table changed under us (EAGAIN).
+
+   Both families (issue 17): libip4tc and libip6tc are one source built
+   twice, so the code below speaks to either through struct xt_family;
+   only a rule's header (struct ipt_entry or ip6t_entry) and the NAT
+   targets' payloads differ.  A rule set's IPv6 rules (CC_FW_IPV6 and
+   CC_FW_BOTH, rules.c) go to the ip6tables tables.  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <libiptc/libip6tc.h>
 #include <libiptc/libiptc.h>
 #include <linux/netfilter/nf_conntrack_common.h>
 #include <linux/netfilter/nf_nat.h>
@@ -40,14 +48,99 @@ _Static_assert(CC_CT_DNAT == XT_CONNTRACK_STATE_DNAT, "conntrack bits");
 /* The tables of the calling thread's namespace: /proc/net is the thread
    group leader's, and a thread may have entered another (hostns.h).  */
 #define IPT_NAMES "/proc/thread-self/net/ip_tables_names"
+#define IP6T_NAMES "/proc/thread-self/net/ip6_tables_names"
+
+/* One family's libiptc.  Functions that take or give a rule differ in
+   its type only: they get wrappers below.  */
+struct xt_family
+{
+  const char *label; /* in errors: "iptables", "ip6tables" */
+  const char *names; /* the loaded tables */
+  bool v6;
+  size_t entry_size;
+  struct xtc_handle *(*init) (const char *table);
+  void (*free) (struct xtc_handle *h);
+  const char *(*strerror) (int err);
+  const char *(*first_chain) (struct xtc_handle *h);
+  const char *(*next_chain) (struct xtc_handle *h);
+  const void *(*first_rule) (const char *chain, struct xtc_handle *h);
+  const void *(*next_rule) (const void *e, struct xtc_handle *h);
+  const char *(*get_target) (const void *e, struct xtc_handle *h);
+  const char *(*get_policy) (const char *chain, struct xt_counters *counters, struct xtc_handle *h);
+  int (*is_chain) (const char *chain, struct xtc_handle *const h);
+  int (*flush_entries) (const char *chain, struct xtc_handle *h);
+  int (*create_chain) (const char *chain, struct xtc_handle *h);
+  int (*delete_chain) (const char *chain, struct xtc_handle *h);
+  int (*insert_entry) (const char *chain, const void *e, unsigned num, struct xtc_handle *h);
+  int (*append_entry) (const char *chain, const void *e, struct xtc_handle *h);
+  int (*delete_num_entry) (const char *chain, unsigned num, struct xtc_handle *h);
+  int (*commit) (struct xtc_handle *h);
+};
+
+#define XT_ENTRY_WRAPPERS(prefix, entry)                                                                               \
+  static const void *prefix##_first_rule_of (const char *chain, struct xtc_handle *h)                                  \
+  {                                                                                                                    \
+    return prefix##_first_rule (chain, h);                                                                             \
+  }                                                                                                                    \
+  static const void *prefix##_next_rule_of (const void *e, struct xtc_handle *h)                                       \
+  {                                                                                                                    \
+    return prefix##_next_rule ((const struct entry *)e, h);                                                            \
+  }                                                                                                                    \
+  static const char *prefix##_get_target_of (const void *e, struct xtc_handle *h)                                      \
+  {                                                                                                                    \
+    return prefix##_get_target ((const struct entry *)e, h);                                                           \
+  }                                                                                                                    \
+  static int prefix##_insert_entry_of (const char *chain, const void *e, unsigned num, struct xtc_handle *h)           \
+  {                                                                                                                    \
+    return prefix##_insert_entry (chain, (const struct entry *)e, num, h);                                             \
+  }                                                                                                                    \
+  static int prefix##_append_entry_of (const char *chain, const void *e, struct xtc_handle *h)                         \
+  {                                                                                                                    \
+    return prefix##_append_entry (chain, (const struct entry *)e, h);                                                  \
+  }
+
+XT_ENTRY_WRAPPERS (iptc, ipt_entry)
+XT_ENTRY_WRAPPERS (ip6tc, ip6t_entry)
+
+#define XT_FAMILY(prefix, entry, lbl, path, is_v6)                                                                     \
+  {                                                                                                                    \
+    .label = lbl, .names = path, .v6 = is_v6, .entry_size = sizeof (struct entry), .init = prefix##_init,              \
+    .free = prefix##_free, .strerror = prefix##_strerror, .first_chain = prefix##_first_chain,                         \
+    .next_chain = prefix##_next_chain, .first_rule = prefix##_first_rule_of, .next_rule = prefix##_next_rule_of,       \
+    .get_target = prefix##_get_target_of, .get_policy = prefix##_get_policy, .is_chain = prefix##_is_chain,            \
+    .flush_entries = prefix##_flush_entries, .create_chain = prefix##_create_chain,                                    \
+    .delete_chain = prefix##_delete_chain, .insert_entry = prefix##_insert_entry_of,                                   \
+    .append_entry = prefix##_append_entry_of, .delete_num_entry = prefix##_delete_num_entry, .commit = prefix##_commit \
+  }
+
+static const struct xt_family families[] = {
+  XT_FAMILY (iptc, ipt_entry, "iptables", IPT_NAMES, false),
+  XT_FAMILY (ip6tc, ip6t_entry, "ip6tables", IP6T_NAMES, true),
+};
+static const struct xt_family *const ipv4 = &families[0];
+
+/* A snapshot of one table, freed by the family that made it.  */
+struct xt_table
+{
+  const struct xt_family *f;
+  struct xtc_handle *h;
+};
 
 static void
-free_handle (struct xtc_handle **h)
+free_table (struct xt_table *t)
 {
-  if (*h)
-    iptc_free (*h);
+  if (t->h)
+    t->f->free (t->h);
+  t->h = NULL;
 }
-#define cleanup_iptc __attribute__ ((cleanup (free_handle)))
+#define cleanup_xt_table __attribute__ ((cleanup (free_table)))
+
+/* The header fields both entry types share, after their address part.  */
+static uint16_t
+target_offset_of (const struct xt_family *f, const void *e)
+{
+  return f->v6 ? ((const struct ip6t_entry *)e)->target_offset : ((const struct ipt_entry *)e)->target_offset;
+}
 
 static void *
 append (struct cc_buf *b, size_t size)
@@ -123,6 +216,58 @@ fill_ip (struct ipt_entry *e, const struct cc_fw_rule *r)
 }
 
 static void
+set_addr6 (const char *cidr, struct in6_addr *addr, struct in6_addr *mask)
+{
+  struct cc_ipv6_net n;
+
+  if (cc_ipv6_net_parse (cidr, &n, NULL) < 0)
+    return;
+  *addr = n.addr;
+  for (unsigned i = 0, prefix = (unsigned)n.prefix; i < 16; i++)
+    {
+      unsigned bits = prefix > i * 8 ? prefix - i * 8 : 0;
+
+      mask->s6_addr[i] = (uint8_t)(bits >= 8 ? 0xff : (0xff << (8 - bits)) & 0xff);
+      addr->s6_addr[i] &= mask->s6_addr[i];
+    }
+}
+
+static void
+fill_ip6 (struct ip6t_entry *e, const struct cc_fw_rule *r)
+{
+  if (r->src)
+    set_addr6 (r->src, &e->ipv6.src, &e->ipv6.smsk);
+  if (r->dst)
+    set_addr6 (r->dst, &e->ipv6.dst, &e->ipv6.dmsk);
+  if (r->in)
+    set_iface (r->in, e->ipv6.iniface, e->ipv6.iniface_mask);
+  if (r->out)
+    set_iface (r->out, e->ipv6.outiface, e->ipv6.outiface_mask);
+  e->ipv6.invflags = (uint8_t)((r->src_inv ? IP6T_INV_SRCIP : 0) | (r->dst_inv ? IP6T_INV_DSTIP : 0)
+                               | (r->in_inv ? IP6T_INV_VIA_IN : 0) | (r->out_inv ? IP6T_INV_VIA_OUT : 0));
+  e->ipv6.proto = (uint16_t)r->proto;
+  /* ip6_tables compares the protocol only with this flag (ip6tables -p
+     sets it): without it a tcp match would see any packet.  */
+  if (r->proto)
+    e->ipv6.flags |= IP6T_F_PROTO;
+}
+
+static void
+set_offsets (const struct xt_family *f, void *e, size_t target_offset, size_t next_offset)
+{
+  if (f->v6)
+    {
+      ((struct ip6t_entry *)e)->target_offset = (uint16_t)target_offset;
+      ((struct ip6t_entry *)e)->next_offset = (uint16_t)next_offset;
+    }
+  else
+    {
+      ((struct ipt_entry *)e)->target_offset = (uint16_t)target_offset;
+      ((struct ipt_entry *)e)->next_offset = (uint16_t)next_offset;
+    }
+}
+
+static void
 add_port_match (struct cc_buf *b, const struct cc_fw_rule *r)
 {
   if (r->proto == IPPROTO_TCP)
@@ -141,42 +286,73 @@ add_port_match (struct cc_buf *b, const struct cc_fw_rule *r)
     }
 }
 
-static int
-add_masquerade (struct cc_buf *b, const struct cc_fw_rule *r)
+/* MASQUERADE revision 0 takes IPv4's compat range, or IPv6's
+   nf_nat_range (xt_MASQUERADE.c registers one per family).  */
+static void
+add_masquerade (const struct xt_family *f, struct cc_buf *b)
 {
-  struct nf_nat_ipv4_multi_range_compat *nat = add_target (b, r->target, 0, sizeof (*nat));
-
-  nat->rangesize = 1;
-  return 0;
+  if (f->v6)
+    add_target (b, "MASQUERADE", 0, sizeof (struct nf_nat_range));
+  else
+    ((struct nf_nat_ipv4_multi_range_compat *)add_target (b, "MASQUERADE", 0,
+                                                          sizeof (struct nf_nat_ipv4_multi_range_compat)))
+        ->rangesize
+        = 1;
 }
 
+/* "ip:port" or "[ip6]:port" into the address and port of NAT.  */
 static int
-add_dnat (struct cc_buf *b, const struct cc_fw_rule *r, cc_error_t *err)
+parse_to (const struct xt_family *f, const char *to, struct nf_nat_range2 *nat)
 {
-  cleanup_free char *ip = xstrdup (r->to ? r->to : "");
-  char *colon = strchr (ip, ':');
-  struct nf_nat_range2 *nat;
+  cleanup_free char *ip = xstrdup (to ? to : "");
+  char *colon = strrchr (ip, ':');
+  char *addr = ip;
   uint32_t a;
 
-  if (colon)
-    *colon = '\0';
-  if (colon == NULL || cc_ipv4_parse (ip, &a) < 0)
-    return cc_error_make (err, EINVAL, "invalid DNAT destination `%s`", r->to ? r->to : "");
-  nat = add_target (b, "DNAT", 2, sizeof (*nat));
-  nat->flags = NF_NAT_RANGE_MAP_IPS | NF_NAT_RANGE_PROTO_SPECIFIED;
-  nat->min_addr.ip = nat->max_addr.ip = htonl (a);
+  if (colon == NULL)
+    return -1;
+  *colon = '\0';
+  if (f->v6)
+    {
+      size_t len = strlen (ip);
+
+      if (ip[0] != '[' || len < 2 || ip[len - 1] != ']')
+        return -1;
+      ip[len - 1] = '\0';
+      addr = ip + 1;
+      if (inet_pton (AF_INET6, addr, &nat->min_addr.in6) != 1)
+        return -1;
+      nat->max_addr.in6 = nat->min_addr.in6;
+    }
+  else
+    {
+      if (cc_ipv4_parse (addr, &a) < 0)
+        return -1;
+      nat->min_addr.ip = nat->max_addr.ip = htonl (a);
+    }
   nat->min_proto.tcp.port = nat->max_proto.tcp.port = htons ((uint16_t)atoi (colon + 1));
   return 0;
 }
 
 static int
-build_entry (const struct cc_fw_rule *r, struct ipt_entry **out, cc_error_t *err)
+add_dnat (const struct xt_family *f, struct cc_buf *b, const struct cc_fw_rule *r, cc_error_t *err)
+{
+  struct nf_nat_range2 nat = { .flags = NF_NAT_RANGE_MAP_IPS | NF_NAT_RANGE_PROTO_SPECIFIED };
+
+  if (parse_to (f, r->to, &nat) < 0)
+    return cc_error_make (err, EINVAL, "invalid DNAT destination `%s`", r->to ? r->to : "");
+  /* Revision 2 serves both families (xt_nat.c).  */
+  memcpy (add_target (b, "DNAT", 2, sizeof (nat)), &nat, sizeof (nat));
+  return 0;
+}
+
+static int
+build_entry (const struct xt_family *f, const struct cc_fw_rule *r, void **out, cc_error_t *err)
 {
   cleanup_buf struct cc_buf b = { 0 };
-  struct ipt_entry *e;
   size_t target_offset;
 
-  append (&b, sizeof (struct ipt_entry));
+  append (&b, f->entry_size);
   add_port_match (&b, r);
   if (r->dst_local)
     ((struct xt_addrtype_info_v1 *)add_match (&b, "addrtype", 1, sizeof (struct xt_addrtype_info_v1)))->dest
@@ -200,25 +376,28 @@ build_entry (const struct cc_fw_rule *r, struct ipt_entry **out, cc_error_t *err
   target_offset = b.len;
   if (strcmp (r->target, "DNAT") == 0)
     {
-      if (add_dnat (&b, r, err) < 0)
+      if (add_dnat (f, &b, r, err) < 0)
         return -1;
     }
   else if (strcmp (r->target, "MASQUERADE") == 0)
-    add_masquerade (&b, r);
+    add_masquerade (f, &b);
   else
     add_target (&b, r->target, 0, sizeof (int));
-  e = (struct ipt_entry *)b.data;
-  fill_ip (e, r);
-  e->target_offset = (uint16_t)target_offset;
-  e->next_offset = (uint16_t)b.len;
-  *out = (struct ipt_entry *)cc_buf_steal (&b);
+  if (f->v6)
+    fill_ip6 ((struct ip6t_entry *)b.data, r);
+  else
+    fill_ip ((struct ipt_entry *)b.data, r);
+  set_offsets (f, b.data, target_offset, b.len);
+  *out = cc_buf_steal (&b);
   return 0;
 }
 
 static const char *
-entry_comment (const struct ipt_entry *e)
+entry_comment (const struct xt_family *f, const void *e)
 {
-  for (size_t off = sizeof (*e); off < e->target_offset;)
+  size_t end = target_offset_of (f, e);
+
+  for (size_t off = f->entry_size; off < end;)
     {
       const struct xt_entry_match *m = (const void *)((const char *)e + off);
 
@@ -232,28 +411,30 @@ entry_comment (const struct ipt_entry *e)
 }
 
 static bool
-is_ours (const struct ipt_entry *e, const char *prefix)
+is_ours (const struct xt_family *f, const void *e, const char *prefix)
 {
-  const char *c = entry_comment (e);
+  const char *c = entry_comment (f, e);
   size_t len = strlen (prefix);
 
   return c && strncmp (c, prefix, len) == 0 && c[len] == ' ';
 }
 
 static int
-iptc_fail (cc_error_t *err, const char *what, const char *table)
+iptc_fail (const struct xt_family *f, cc_error_t *err, const char *what, const char *table)
 {
   int e = errno;
 
-  return cc_error_make (err, e, "iptables %s in table `%s`: %s", what, table, iptc_strerror (e));
+  return cc_error_make (err, e, "%s %s in table `%s`: %s", f->label, what, table, f->strerror (e));
 }
 
 /* Our rules in chains not ours (built-in ones, Docker's DOCKER-USER) go,
    highest number first so the numbers of the rest stay valid.  */
 static int
-delete_placed_rules (struct xtc_handle *h, const char *prefix, char *const *ours, const char *table, cc_error_t *err)
+delete_placed_rules (struct xt_table *t, const char *prefix, char *const *ours, const char *table, cc_error_t *err)
 {
-  for (const char *chain = iptc_first_chain (h); chain; chain = iptc_next_chain (h))
+  const struct xt_family *f = t->f;
+
+  for (const char *chain = f->first_chain (t->h); chain; chain = f->next_chain (t->h))
     {
       cleanup_free unsigned *nums = NULL;
       cleanup_free char *name = NULL;
@@ -261,23 +442,26 @@ delete_placed_rules (struct xtc_handle *h, const char *prefix, char *const *ours
 
       if (cc_strv_contains (ours, chain))
         continue;
-      for (const struct ipt_entry *e = iptc_first_rule (chain, h); e; e = iptc_next_rule (e, h), num++)
-        if (is_ours (e, prefix))
+      for (const void *e = f->first_rule (chain, t->h); e; e = f->next_rule (e, t->h), num++)
+        if (is_ours (f, e, prefix))
           {
             nums = xreallocarray (nums, n + 1, sizeof (*nums));
             nums[n++] = num;
           }
       name = xstrdup (chain);
       while (n > 0)
-        if (! iptc_delete_num_entry (name, nums[--n], h))
-          return iptc_fail (err, "delete rule", table);
+        if (! f->delete_num_entry (name, nums[--n], t->h))
+          return iptc_fail (f, err, "delete rule", table);
     }
   return 0;
 }
 
+/* The ip6tables side has our chains only in the tables it has rules in.  */
 static bool
-wants_chain (const struct cc_fw_ruleset *rs, const char *table, const char *name)
+wants_chain (const struct xt_family *f, const struct cc_fw_ruleset *rs, const char *table, const char *name)
 {
+  if (f->v6 && ! cc_fw_has_ipv6 (rs, table))
+    return false;
   for (size_t i = 0; i < rs->n_chains; i++)
     if (strcmp (rs->chains[i].table, table) == 0 && strcmp (rs->chains[i].name, name) == 0)
       return true;
@@ -285,21 +469,22 @@ wants_chain (const struct cc_fw_ruleset *rs, const char *table, const char *name
 }
 
 static int
-reset_chains (struct xtc_handle *h, const struct cc_fw_ruleset *rs, const char *table, cc_error_t *err)
+reset_chains (struct xt_table *t, const struct cc_fw_ruleset *rs, const char *table, cc_error_t *err)
 {
+  const struct xt_family *f = t->f;
   cleanup_strv char **ours = cc_fw_chain_names (rs->tag);
 
   for (char **c = ours; *c; c++)
     {
-      bool exists = iptc_is_chain (*c, h);
-      bool wanted = wants_chain (rs, table, *c);
+      bool exists = f->is_chain (*c, t->h);
+      bool wanted = wants_chain (f, rs, table, *c);
 
-      if (exists && ! iptc_flush_entries (*c, h))
-        return iptc_fail (err, "flush chain", table);
-      if (exists && ! wanted && ! iptc_delete_chain (*c, h))
-        return iptc_fail (err, "delete chain", table);
-      if (! exists && wanted && ! iptc_create_chain (*c, h))
-        return iptc_fail (err, "create chain", table);
+      if (exists && ! f->flush_entries (*c, t->h))
+        return iptc_fail (f, err, "flush chain", table);
+      if (exists && ! wanted && ! f->delete_chain (*c, t->h))
+        return iptc_fail (f, err, "delete chain", table);
+      if (! exists && wanted && ! f->create_chain (*c, t->h))
+        return iptc_fail (f, err, "create chain", table);
     }
   return 0;
 }
@@ -307,64 +492,72 @@ reset_chains (struct xtc_handle *h, const struct cc_fw_ruleset *rs, const char *
 /* Built-in chains and Docker's DOCKER-USER (when Docker made it) take
    our rules at their top; FOREIGN stands for no chain here (rules.c).  */
 static bool
-goes_on_top (struct xtc_handle *h, const char *chain)
+goes_on_top (struct xt_table *t, const char *chain)
 {
   if (strcmp (chain, CC_FW_DOCKER_USER) == 0)
-    return iptc_is_chain (chain, h);
+    return t->f->is_chain (chain, t->h);
   return cc_fw_is_builtin (chain);
 }
 
-static int
-write_rules (struct xtc_handle *h, const struct cc_fw_ruleset *rs, const char *table, cc_error_t *err)
+static bool
+belongs (const struct xt_family *f, const struct cc_fw_rule *r, const char *table)
 {
+  return strcmp (r->table, table) == 0 && cc_fw_rule_in (r, f->v6);
+}
+
+static int
+write_rules (struct xt_table *t, const struct cc_fw_ruleset *rs, const char *table, cc_error_t *err)
+{
+  const struct xt_family *f = t->f;
+
   /* Insert at the top, last one first, so our rules come before whatever
      else is there and keep their order.  */
   for (size_t i = rs->n_rules; i-- > 0;)
     {
       const struct cc_fw_rule *r = &rs->rules[i];
-      cleanup_free struct ipt_entry *e = NULL;
+      cleanup_free void *e = NULL;
 
-      if (strcmp (r->table, table) != 0 || ! goes_on_top (h, r->chain))
+      if (! belongs (f, r, table) || ! goes_on_top (t, r->chain))
         continue;
-      if (build_entry (r, &e, err) < 0)
+      if (build_entry (f, r, &e, err) < 0)
         return -1;
-      if (! iptc_insert_entry (r->chain, e, 0, h))
-        return iptc_fail (err, "insert rule", table);
+      if (! f->insert_entry (r->chain, e, 0, t->h))
+        return iptc_fail (f, err, "insert rule", table);
     }
   for (size_t i = 0; i < rs->n_rules; i++)
     {
       const struct cc_fw_rule *r = &rs->rules[i];
-      cleanup_free struct ipt_entry *e = NULL;
+      cleanup_free void *e = NULL;
 
-      if (strcmp (r->table, table) != 0 || cc_fw_is_builtin (r->chain) || cc_fw_is_foreign (r->chain))
+      if (! belongs (f, r, table) || cc_fw_is_builtin (r->chain) || cc_fw_is_foreign (r->chain))
         continue;
-      if (build_entry (r, &e, err) < 0)
+      if (build_entry (f, r, &e, err) < 0)
         return -1;
-      if (! iptc_append_entry (r->chain, e, h))
-        return iptc_fail (err, "append rule", table);
+      if (! f->append_entry (r->chain, e, t->h))
+        return iptc_fail (f, err, "append rule", table);
     }
   return 0;
 }
 
 /* 0 done, 1 retry (the table changed under us), -1 error.  */
 static int
-apply_table_once (const struct cc_fw_ruleset *rs, const char *table, cc_error_t *err)
+apply_table_once (const struct xt_family *f, const struct cc_fw_ruleset *rs, const char *table, cc_error_t *err)
 {
-  cleanup_iptc struct xtc_handle *h = iptc_init (table);
+  cleanup_xt_table struct xt_table t = { f, f->init (table) };
   cleanup_free char *prefix = cc_fw_comment_prefix (rs->tag);
   cleanup_strv char **ours = cc_fw_chain_names (rs->tag);
 
-  if (h == NULL)
-    return cc_error_make (err, errno, "open iptables table `%s` (legacy x_tables; is ip_tables available?): %s", table,
-                          iptc_strerror (errno));
-  if (delete_placed_rules (h, prefix, ours, table, err) < 0 || reset_chains (h, rs, table, err) < 0
-      || write_rules (h, rs, table, err) < 0)
+  if (t.h == NULL)
+    return cc_error_make (err, errno, "open %s table `%s` (legacy x_tables; is %s available?): %s", f->label, table,
+                          f->v6 ? "ip6_tables" : "ip_tables", f->strerror (errno));
+  if (delete_placed_rules (&t, prefix, ours, table, err) < 0 || reset_chains (&t, rs, table, err) < 0
+      || write_rules (&t, rs, table, err) < 0)
     return -1;
-  if (iptc_commit (h))
+  if (f->commit (t.h))
     return 0;
   if (errno == EAGAIN)
     return 1;
-  return iptc_fail (err, "commit", table);
+  return iptc_fail (f, err, "commit", table);
 }
 
 static int
@@ -376,12 +569,12 @@ xtables_lock (int *fd, cc_error_t *err)
 }
 
 static bool
-table_loaded (const char *table)
+table_loaded (const struct xt_family *f, const char *table)
 {
   cleanup_free char *names = NULL;
   cleanup_strv char **v = NULL;
 
-  if (cc_read_file (IPT_NAMES, &names, NULL, NULL) < 0)
+  if (cc_read_file (f->names, &names, NULL, NULL) < 0)
     return false;
   v = cc_strv_split (names, '\n', true);
   return cc_strv_contains (v, table);
@@ -390,13 +583,35 @@ table_loaded (const char *table)
 /* A table we never wrote to needs no cleaning: do not make the kernel
    load it just to find nothing of ours.  */
 static bool
-table_needed (const struct cc_fw_ruleset *rs, const char *table)
+table_needed (const struct xt_family *f, const struct cc_fw_ruleset *rs, const char *table)
 {
-  return rs->n_chains > 0 || table_loaded (table);
+  if (f->v6)
+    return cc_fw_has_ipv6 (rs, table) || table_loaded (f, table);
+  return rs->n_chains > 0 || table_loaded (f, table);
 }
 
 /* Every table the builder writes to (rules.c).  */
 static const char *const tables[] = { "raw", "nat", "filter" };
+
+static int
+apply_family (const struct xt_family *f, const struct cc_fw_ruleset *rs, cc_error_t *err)
+{
+  for (size_t t = 0; t < CC_N_ELEMENTS (tables); t++)
+    {
+      int r = 1;
+
+      if (! table_needed (f, rs, tables[t]))
+        continue;
+      for (int attempt = 0; r == 1 && attempt < COMMIT_ATTEMPTS; attempt++)
+        r = apply_table_once (f, rs, tables[t], err);
+      if (r < 0)
+        return -1;
+      if (r == 1)
+        return cc_error_make (err, EAGAIN, "%s table `%s` kept changing during commit", f->label, tables[t]);
+      cc_crash_point ("firewall commit");
+    }
+  return 0;
+}
 
 static int
 iptc_apply (const struct cc_fw_ruleset *rs, cc_error_t *err)
@@ -405,40 +620,32 @@ iptc_apply (const struct cc_fw_ruleset *rs, cc_error_t *err)
 
   if (xtables_lock (&lock, err) < 0)
     return -1;
-  for (size_t t = 0; t < CC_N_ELEMENTS (tables); t++)
-    {
-      int r = 1;
-
-      if (! table_needed (rs, tables[t]))
-        continue;
-      for (int attempt = 0; r == 1 && attempt < COMMIT_ATTEMPTS; attempt++)
-        r = apply_table_once (rs, tables[t], err);
-      if (r < 0)
-        return -1;
-      if (r == 1)
-        return cc_error_make (err, EAGAIN, "iptables table `%s` kept changing during commit", tables[t]);
-      cc_crash_point ("firewall commit");
-    }
+  for (size_t i = 0; i < CC_N_ELEMENTS (families); i++)
+    if (apply_family (&families[i], rs, err) < 0)
+      return -1;
   return 0;
 }
 
+/* Keys of both families alike: a rule for both is listed twice, which
+   the callers' counting takes as one wanted and one more.  */
 static int
-list_table (const char *table, const char *prefix, char *const *chains, char ***out, cc_error_t *err)
+list_table (const struct xt_family *f, const char *table, const char *prefix, char *const *chains, char ***out,
+            cc_error_t *err)
 {
-  cleanup_iptc struct xtc_handle *h = NULL;
+  cleanup_xt_table struct xt_table t = { f, NULL };
 
-  if (! table_loaded (table))
+  if (! table_loaded (f, table))
     return 0;
-  h = iptc_init (table);
-  if (h == NULL)
-    return iptc_fail (err, "read", table);
-  for (const char *chain = iptc_first_chain (h); chain; chain = iptc_next_chain (h))
+  t.h = f->init (table);
+  if (t.h == NULL)
+    return iptc_fail (f, err, "read", table);
+  for (const char *chain = f->first_chain (t.h); chain; chain = f->next_chain (t.h))
     {
       if (cc_strv_contains (chains, chain))
         cc_strv_push (out, xasprintf ("%s/%s", table, chain));
-      for (const struct ipt_entry *e = iptc_first_rule (chain, h); e; e = iptc_next_rule (e, h))
-        if (is_ours (e, prefix))
-          cc_strv_push (out, xasprintf ("%s/%s %s", table, chain, entry_comment (e)));
+      for (const void *e = f->first_rule (chain, t.h); e; e = f->next_rule (e, t.h))
+        if (is_ours (f, e, prefix))
+          cc_strv_push (out, xasprintf ("%s/%s %s", table, chain, entry_comment (f, e)));
     }
   return 0;
 }
@@ -453,12 +660,14 @@ iptc_list_ours (const char *tag, char ***out, cc_error_t *err)
   *out = NULL;
   if (xtables_lock (&lock, err) < 0)
     return -1;
-  for (size_t t = 0; t < CC_N_ELEMENTS (tables); t++)
-    if (list_table (tables[t], prefix, chains, out, err) < 0)
-      return -1;
+  for (size_t i = 0; i < CC_N_ELEMENTS (families); i++)
+    for (size_t t = 0; t < CC_N_ELEMENTS (tables); t++)
+      if (list_table (&families[i], tables[t], prefix, chains, out, err) < 0)
+        return -1;
   return 0;
 }
 
+/* The port preflight's view: IPv4 DNATs.  */
 static void
 read_dnat (const struct ipt_entry *e, struct cc_fw_dnat *d)
 {
@@ -480,14 +689,14 @@ read_dnat (const struct ipt_entry *e, struct cc_fw_dnat *d)
         break;
       off += m->u.match_size;
     }
-  d->comment = xstrdup (entry_comment (e) ?: "");
+  d->comment = xstrdup (entry_comment (ipv4, e) ?: "");
 }
 
 static int
 iptc_list_dnat (struct cc_fw_dnat **out, size_t *n, cc_error_t *err)
 {
   cleanup_close int lock = -1;
-  cleanup_iptc struct xtc_handle *h = NULL;
+  cleanup_xt_table struct xt_table t = { ipv4, NULL };
 
   *out = NULL;
   *n = 0;
@@ -495,15 +704,15 @@ iptc_list_dnat (struct cc_fw_dnat **out, size_t *n, cc_error_t *err)
     return 0;
   if (xtables_lock (&lock, err) < 0)
     return -1;
-  h = iptc_init ("nat");
-  if (h == NULL)
+  t.h = iptc_init ("nat");
+  if (t.h == NULL)
     return 0; /* no nat table: nothing published by anyone */
-  for (const char *chain = iptc_first_chain (h); chain; chain = iptc_next_chain (h))
+  for (const char *chain = iptc_first_chain (t.h); chain; chain = iptc_next_chain (t.h))
     {
       if (strncmp (chain, "CCOMPOSE", 8) != 0)
         continue;
-      for (const struct ipt_entry *e = iptc_first_rule (chain, h); e; e = iptc_next_rule (e, h))
-        if (strcmp (iptc_get_target (e, h), "DNAT") == 0)
+      for (const struct ipt_entry *e = iptc_first_rule (chain, t.h); e; e = iptc_next_rule (e, t.h))
+        if (strcmp (iptc_get_target (e, t.h), "DNAT") == 0)
           {
             *out = xreallocarray (*out, *n + 1, sizeof (**out));
             read_dnat (e, &(*out)[(*n)++]);
@@ -514,7 +723,8 @@ iptc_list_dnat (struct cc_fw_dnat **out, size_t *n, cc_error_t *err)
 
 /* coexist: the legacy tables hold another firewall's rules (Docker's, or
    a FORWARD policy DROP) while ours are elsewhere, or we are in use here
-   and Docker made its DOCKER-USER since our last commit.  */
+   and Docker made its DOCKER-USER since our last commit.  Only the
+   iptables side: FOREIGN accepts are IPv4 rules (rules.c).  */
 
 static bool
 forward_drops (struct xtc_handle *h)
@@ -546,7 +756,7 @@ static bool
 has_ours_in (struct xtc_handle *h, const char *chain, const char *prefix)
 {
   for (const struct ipt_entry *e = iptc_first_rule (chain, h); e; e = iptc_next_rule (e, h))
-    if (is_ours (e, prefix))
+    if (is_ours (ipv4, e, prefix))
       return true;
   return false;
 }
@@ -582,22 +792,22 @@ static int
 coexist_in_use (const struct cc_fw_ruleset *rs, bool check, char ***notes, cc_error_t *err)
 {
   cleanup_free char *prefix = cc_fw_comment_prefix (rs->tag);
-  cleanup_iptc struct xtc_handle *h = NULL;
+  cleanup_xt_table struct xt_table t = { ipv4, NULL };
   cleanup_close int lock = -1;
   bool missing;
 
-  if (rs->n_chains == 0 || ! table_loaded ("filter"))
+  if (rs->n_chains == 0 || ! table_loaded (ipv4, "filter"))
     return 0;
   if (xtables_lock (&lock, err) < 0)
     return -1;
-  h = iptc_init ("filter");
-  if (h == NULL)
-    return iptc_fail (err, "read", "filter");
-  missing = iptc_is_chain (CC_FW_DOCKER_USER, h) && ! has_ours_in (h, CC_FW_DOCKER_USER, prefix);
+  t.h = iptc_init ("filter");
+  if (t.h == NULL)
+    return iptc_fail (ipv4, err, "read", "filter");
+  missing = iptc_is_chain (CC_FW_DOCKER_USER, t.h) && ! has_ours_in (t.h, CC_FW_DOCKER_USER, prefix);
   /* Ours accept in FORWARD itself, but the probe still checks them.  */
-  if (forward_drops (h))
+  if (forward_drops (t.h))
     cc_fw_foreign_drop ("`filter FORWARD` (iptables-legacy) drops forwarded packets by policy");
-  iptc_free (steal_pointer (&h));
+  free_table (&t);
   close (get_and_reset (&lock));
   if (! missing)
     return 0;
@@ -614,17 +824,17 @@ coexist_elsewhere (const struct cc_fw_ruleset *rs, bool check, char ***notes, cc
   cleanup_strv char **have = NULL, **want = NULL;
   const char *target = NULL;
 
-  if (table_loaded ("filter"))
+  if (table_loaded (ipv4, "filter"))
     {
-      cleanup_iptc struct xtc_handle *h = NULL;
+      cleanup_xt_table struct xt_table t = { ipv4, NULL };
       cleanup_close int lock = -1;
 
       if (xtables_lock (&lock, err) < 0)
         return -1;
-      h = iptc_init ("filter");
-      if (h == NULL)
-        return iptc_fail (err, "read", "filter");
-      target = foreign_target (h, &why);
+      t.h = iptc_init ("filter");
+      if (t.h == NULL)
+        return iptc_fail (ipv4, err, "read", "filter");
+      target = foreign_target (t.h, &why);
     }
   foreign_view (rs, target, &view);
   want = cc_fw_keys (&view, true);
@@ -643,10 +853,11 @@ coexist_elsewhere (const struct cc_fw_ruleset *rs, bool check, char ***notes, cc
 static int
 iptc_coexist (const struct cc_fw_ruleset *rs, bool same, bool check, char ***notes, cc_error_t *err)
 {
-  cleanup_free char *names = NULL;
+  cleanup_free char *names = NULL, *names6 = NULL;
 
   /* No legacy table: neither ours nor anyone else's rules are there.  */
-  if (cc_read_file (IPT_NAMES, &names, NULL, NULL) < 0 || names[0] == '\0')
+  if ((cc_read_file (IPT_NAMES, &names, NULL, NULL) < 0 || names[0] == '\0')
+      && (cc_read_file (IP6T_NAMES, &names6, NULL, NULL) < 0 || names6[0] == '\0'))
     return 0;
   return same ? coexist_in_use (rs, check, notes, err) : coexist_elsewhere (rs, check, notes, err);
 }

@@ -117,10 +117,10 @@ render_iface (struct cc_buf *o, const char *key, const char *name, bool inv)
 }
 
 static void
-render_addr (struct cc_buf *o, const char *key, const char *cidr, bool inv)
+render_addr (struct cc_buf *o, const struct cc_fw_rule *r, const char *key, const char *cidr, bool inv)
 {
   if (cidr)
-    cc_buf_printf (o, " ip %s %s%s", key, inv ? "!= " : "", cidr);
+    cc_buf_printf (o, " %s %s %s%s", r->family == CC_FW_IPV6 ? "ip6" : "ip", key, inv ? "!= " : "", cidr);
 }
 
 static void
@@ -159,7 +159,7 @@ render_verdict (struct cc_buf *o, const struct cc_fw_rule *r)
         return;
       }
   if (strcmp (r->target, "DNAT") == 0)
-    cc_buf_printf (o, " dnat ip to %s", r->to ? r->to : "");
+    cc_buf_printf (o, " dnat %s to %s", r->family == CC_FW_IPV6 ? "ip6" : "ip", r->to ? r->to : "");
   else
     cc_buf_printf (o, " jump %s", r->target);
 }
@@ -170,12 +170,12 @@ render_body (struct cc_buf *o, const struct cc_fw_rule *r)
 {
   const char *proto = r->proto == IPPROTO_UDP ? "udp" : "tcp";
 
-  /* A DNAT in an inet table needs the IPv4 context an address match
+  /* A DNAT in an inet table needs the family context an address match
      would give; a rule with only a port has none.  */
   if (strcmp (r->target, "DNAT") == 0 && r->src == NULL && r->dst == NULL)
-    cc_buf_puts (o, " meta nfproto ipv4");
-  render_addr (o, "saddr", r->src, r->src_inv);
-  render_addr (o, "daddr", r->dst, r->dst_inv);
+    cc_buf_puts (o, r->family == CC_FW_IPV6 ? " meta nfproto ipv6" : " meta nfproto ipv4");
+  render_addr (o, r, "saddr", r->src, r->src_inv);
+  render_addr (o, r, "daddr", r->dst, r->dst_inv);
   render_iface (o, "iifname", r->in, r->in_inv);
   render_iface (o, "oifname", r->out, r->out_inv);
   if (r->proto)

@@ -22,9 +22,21 @@ enum
   CC_CT_DNAT = 1 << 7,
 };
 
+/* The families a rule is for (issue 17): the iptc backend writes a
+   rule to the iptables tables, the ip6tables ones or both; the nftables
+   backend writes it once in its inet table, where a rule without an
+   address match sees both families anyway.  */
+enum cc_fw_family
+{
+  CC_FW_IPV4 = 0,
+  CC_FW_IPV6,
+  CC_FW_BOTH,
+};
+
 struct cc_fw_rule
 {
   const char *table; /* "raw", "nat" or "filter" (static strings) */
+  enum cc_fw_family family;
   char *chain;
   char *src, *dst; /* CIDR; NULL = any */
   bool src_inv, dst_inv;
@@ -36,7 +48,7 @@ struct cc_fw_rule
   unsigned ctstate; /* CC_CT_* bits, 0 = no conntrack match */
   char *comment;    /* always present, begins with "ccompose" */
   char *target;     /* ACCEPT, DROP, MASQUERADE, DNAT or a chain */
-  char *to;         /* DNAT destination "ip:port" */
+  char *to;         /* DNAT destination "ip:port" or "[ip6]:port" */
   /* FOREIGN accepts of a network whose bridge firewalld binds to a zone
      (firewalld.c): firewalld's own table needs none of them.  */
   bool zoned;
@@ -75,8 +87,14 @@ double cc_fw_probability_of (uint32_t probability);
    network).  Pure.  */
 int cc_fw_build (const cJSON *state, const char *tag, const char *host_netns, struct cc_fw_ruleset *out,
                  cc_error_t *err);
-/* iptables-save style text of RS, for golden tests and `ccompose network rules`.  */
+/* iptables-save style text of RS, for golden tests and `ccompose network
+   rules`: the iptables tables, then the ip6tables ones when RS has rules
+   for IPv6.  */
 char *cc_fw_render (const struct cc_fw_ruleset *rs);
+/* Whether R goes to the ip6tables tables (V6) or the iptables ones.  */
+bool cc_fw_rule_in (const struct cc_fw_rule *r, bool v6);
+/* Whether RS has a rule for the ip6tables TABLE (NULL: any table).  */
+bool cc_fw_has_ipv6 (const struct cc_fw_ruleset *rs, const char *table);
 /* "ccompose" + tag: the prefix of every comment of this state root.  */
 char *cc_fw_comment_prefix (const char *tag);
 /* Our chains for TAG, whether or not a rule set uses them.  */

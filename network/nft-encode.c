@@ -179,7 +179,7 @@ immediate_verdict (struct cc_nft_batch *b, int code, const char *chain)
 
 struct stmt
 {
-  bool ipv4_known; /* `meta nfproto ipv4` already checked */
+  bool family_known; /* `meta nfproto ipv4|ipv6` already checked */
 };
 
 static void
@@ -189,67 +189,87 @@ match_u8 (struct cc_nft_batch *b, uint32_t meta_key, uint8_t v)
   cmp (b, NFT_CMP_EQ, &v, 1);
 }
 
-static void
-need_ipv4 (struct cc_nft_batch *b, uint8_t family, struct stmt *st)
+/* The IPv4 or IPv6 header a rule's addresses are in (issue 17).  */
+struct l3
 {
-  if (family == NFPROTO_INET && ! st->ipv4_known)
-    match_u8 (b, NFT_META_NFPROTO, NFPROTO_IPV4);
-  st->ipv4_known = true;
+  int af;
+  uint8_t nfproto;
+  size_t len;            /* of an address */
+  uint32_t saddr, daddr; /* offsets in the header */
+};
+
+static const struct l3 l3_ipv4 = { AF_INET, NFPROTO_IPV4, 4, 12, 16 };
+static const struct l3 l3_ipv6 = { AF_INET6, NFPROTO_IPV6, 16, 8, 24 };
+
+static const struct l3 *
+l3_of (const struct cc_fw_rule *r)
+{
+  return r->family == CC_FW_IPV6 ? &l3_ipv6 : &l3_ipv4;
+}
+
+static void
+need_family (struct cc_nft_batch *b, uint8_t family, const struct l3 *l3, struct stmt *st)
+{
+  if (family == NFPROTO_INET && ! st->family_known)
+    match_u8 (b, NFT_META_NFPROTO, l3->nfproto);
+  st->family_known = true;
 }
 
 static int
-parse_cidr (const char *cidr, struct in_addr *addr, unsigned *prefix, cc_error_t *err)
+parse_cidr (const char *cidr, const struct l3 *l3, unsigned char *addr, unsigned *prefix, cc_error_t *err)
 {
-  char ip[INET_ADDRSTRLEN];
+  char ip[INET6_ADDRSTRLEN];
   const char *slash = strchr (cidr, '/');
   size_t len = slash ? (size_t)(slash - cidr) : strlen (cidr);
   char *end;
 
-  *prefix = 32;
+  *prefix = (unsigned)l3->len * 8;
   if (slash)
     {
       errno = 0;
       *prefix = (unsigned)strtoul (slash + 1, &end, 10);
-      if (errno || *end || end == slash + 1 || *prefix > 32)
+      if (errno || *end || end == slash + 1 || *prefix > l3->len * 8)
         return cc_error_make (err, EINVAL, "firewall address `%s` is not a CIDR", cidr);
     }
   if (len >= sizeof (ip))
     return cc_error_make (err, EINVAL, "firewall address `%s` is not a CIDR", cidr);
   memcpy (ip, cidr, len);
   ip[len] = '\0';
-  if (inet_pton (AF_INET, ip, addr) != 1)
+  if (inet_pton (l3->af, ip, addr) != 1)
     return cc_error_make (err, EINVAL, "firewall address `%s` is not a CIDR", cidr);
   return 0;
 }
 
-/* `ip saddr|daddr [!=] CIDR` at OFFSET of the IPv4 header.  */
+/* `ip|ip6 saddr|daddr [!=] CIDR` at OFFSET of the network header.  */
 static int
-match_addr (struct cc_nft_batch *b, uint8_t family, struct stmt *st, uint32_t offset, const char *cidr, bool inv,
-            cc_error_t *err)
+match_addr (struct cc_nft_batch *b, uint8_t family, const struct l3 *l3, struct stmt *st, uint32_t offset,
+            const char *cidr, bool inv, cc_error_t *err)
 {
-  struct in_addr addr;
+  unsigned char addr[16], mask[16] = { 0 };
   unsigned prefix;
   uint32_t op = inv ? NFT_CMP_NEQ : NFT_CMP_EQ;
 
   if (cidr == NULL)
     return 0;
-  if (parse_cidr (cidr, &addr, &prefix, err) < 0)
+  if (parse_cidr (cidr, l3, addr, &prefix, err) < 0)
     return -1;
-  need_ipv4 (b, family, st);
+  need_family (b, family, l3, st);
   if (prefix % 8 == 0 && prefix > 0)
     {
       payload_load (b, NFT_PAYLOAD_NETWORK_HEADER, offset, prefix / 8);
-      cmp (b, op, &addr, prefix / 8);
+      cmp (b, op, addr, prefix / 8);
+      return 0;
     }
-  else
+  for (unsigned i = 0; i < l3->len; i++)
     {
-      uint32_t mask = htonl (prefix ? ~0u << (32 - prefix) : 0);
+      unsigned bits = prefix > i * 8 ? prefix - i * 8 : 0;
 
-      addr.s_addr &= mask;
-      payload_load (b, NFT_PAYLOAD_NETWORK_HEADER, offset, 4);
-      bitwise_and (b, &mask, 4);
-      cmp (b, op, &addr, 4);
+      mask[i] = (unsigned char)(bits >= 8 ? 0xff : (0xff << (8 - bits)) & 0xff);
+      addr[i] &= mask[i];
     }
+  payload_load (b, NFT_PAYLOAD_NETWORK_HEADER, offset, (uint32_t)l3->len);
+  bitwise_and (b, mask, l3->len);
+  cmp (b, op, addr, l3->len);
   return 0;
 }
 
@@ -346,30 +366,34 @@ match_one_in (struct cc_nft_batch *b, unsigned n)
   cmp (b, NFT_CMP_EQ, &zero, sizeof (zero));
 }
 
-/* `dnat ip to A:P`: the address and port in registers 1 and 2.  */
+/* `dnat ip to A:P` or `dnat ip6 to [A]:P`: the address and port in
+   registers 1 and 2.  */
 static int
-dnat_to (struct cc_nft_batch *b, const char *to, cc_error_t *err)
+dnat_to (struct cc_nft_batch *b, const struct l3 *l3, const char *to, cc_error_t *err)
 {
-  char ip[INET_ADDRSTRLEN];
+  char ip[INET6_ADDRSTRLEN];
   const char *colon = to ? strrchr (to, ':') : NULL;
-  struct in_addr addr;
+  const char *start = to && l3->af == AF_INET6 ? to + 1 : to;
+  const char *stop = colon && l3->af == AF_INET6 ? colon - 1 : colon;
+  unsigned char addr[16];
   unsigned long port;
   uint16_t port_be;
   char *end;
 
-  if (colon == NULL || (size_t)(colon - to) >= sizeof (ip))
+  if (colon == NULL || stop < start || (size_t)(stop - start) >= sizeof (ip)
+      || (l3->af == AF_INET6 && (*to != '[' || *stop != ']')))
     return cc_error_make (err, EINVAL, "firewall dnat destination `%s` is not ip:port", to ? to : "");
-  memcpy (ip, to, (size_t)(colon - to));
-  ip[colon - to] = '\0';
+  memcpy (ip, start, (size_t)(stop - start));
+  ip[stop - start] = '\0';
   port = strtoul (colon + 1, &end, 10);
-  if (inet_pton (AF_INET, ip, &addr) != 1 || *end || end == colon + 1 || port == 0 || port > 65535)
+  if (inet_pton (l3->af, ip, addr) != 1 || *end || end == colon + 1 || port == 0 || port > 65535)
     return cc_error_make (err, EINVAL, "firewall dnat destination `%s` is not ip:port", to);
   port_be = htons ((uint16_t)port);
-  immediate_value (b, NFT_REG_1, &addr, sizeof (addr));
+  immediate_value (b, NFT_REG_1, addr, l3->len);
   immediate_value (b, NFT_REG_1 + 1, &port_be, sizeof (port_be));
   expr_begin (b, "nat");
   cc_nft_put_u32 (b, NFTA_NAT_TYPE, NFT_NAT_DNAT);
-  cc_nft_put_u32 (b, NFTA_NAT_FAMILY, NFPROTO_IPV4);
+  cc_nft_put_u32 (b, NFTA_NAT_FAMILY, l3->nfproto);
   cc_nft_put_u32 (b, NFTA_NAT_REG_ADDR_MIN, NFT_REG_1);
   cc_nft_put_u32 (b, NFTA_NAT_REG_PROTO_MIN, NFT_REG_1 + 1);
   cc_nft_put_u32 (b, NFTA_NAT_FLAGS, NF_NAT_RANGE_PROTO_SPECIFIED);
@@ -399,7 +423,7 @@ verdict (struct cc_nft_batch *b, const struct cc_fw_rule *r, cc_error_t *err)
       return 0;
     }
   if (strcmp (r->target, "DNAT") == 0)
-    return dnat_to (b, r->to, err);
+    return dnat_to (b, l3_of (r), r->to, err);
   immediate_verdict (b, NFT_JUMP, r->target);
   return 0;
 }
@@ -422,12 +446,13 @@ put_comment (struct cc_nft_batch *b, const char *comment)
 static int
 put_body (struct cc_nft_batch *b, uint8_t family, const struct cc_fw_rule *r, cc_error_t *err)
 {
+  const struct l3 *l3 = l3_of (r);
   struct stmt st = { false };
 
   if (strcmp (r->target, "DNAT") == 0 && r->src == NULL && r->dst == NULL)
-    need_ipv4 (b, family, &st);
-  if (match_addr (b, family, &st, 12, r->src, r->src_inv, err) < 0
-      || match_addr (b, family, &st, 16, r->dst, r->dst_inv, err) < 0)
+    need_family (b, family, l3, &st);
+  if (match_addr (b, family, l3, &st, l3->saddr, r->src, r->src_inv, err) < 0
+      || match_addr (b, family, l3, &st, l3->daddr, r->dst, r->dst_inv, err) < 0)
     return -1;
   match_iface (b, NFT_META_IIFNAME, r->in, r->in_inv);
   match_iface (b, NFT_META_OIFNAME, r->out, r->out_inv);

@@ -14,6 +14,13 @@
           CCOMPOSE-FWD        accepts (established, intra-network, published ports) for every
                               network first, then the drops that isolate networks, then outbound
 
+   IPv6 (issue 17), for the networks with an IPv6 subnet: the same
+   chains in the ip6tables tables (jumps, FWD accepts and drops, which
+   match only interfaces: CC_FW_BOTH rules), and of their own
+   (CC_FW_IPV6) the NAT66 of the subnet (-s subnet6 ! -o br, as Docker
+   does with ip6tables) and its hairpin.  No loopback rules: the kernel
+   routes no ::1 off lo, route_localnet has no IPv6 twin.
+
    The order of CCOMPOSE-FWD matters: a published port of network B must be
    reachable from network A, so no network's drops may come before any
    network's accepts.
@@ -52,6 +59,7 @@ struct builder
   char *raw, *dnat, *post, *fwd; /* our chains, with the tag */
   const cJSON **nets;            /* the networks of the namespace */
   size_t n_nets;
+  bool any_ipv6; /* one of them has an IPv6 subnet */
 };
 
 bool
@@ -154,9 +162,38 @@ member_comment (struct builder *b, const cJSON *net, const cJSON *m)
                     service && *service ? service : "-", cc_json_get_string (m, "container"));
 }
 
+bool
+cc_fw_rule_in (const struct cc_fw_rule *r, bool v6)
+{
+  return r->family == CC_FW_BOTH || (r->family == CC_FW_IPV6) == v6;
+}
+
+bool
+cc_fw_has_ipv6 (const struct cc_fw_ruleset *rs, const char *table)
+{
+  for (size_t i = 0; i < rs->n_rules; i++)
+    if (cc_fw_rule_in (&rs->rules[i], true) && (table == NULL || strcmp (rs->rules[i].table, table) == 0))
+      return true;
+  return false;
+}
+
+static bool
+has_ipv6 (const cJSON *net)
+{
+  return cc_json_get_string (net, "subnet6") != NULL;
+}
+
+/* Interface-only rules of NET: for its IPv6 traffic too when it has some.  */
+static enum cc_fw_family
+family_of (const cJSON *net)
+{
+  return has_ipv6 (net) ? CC_FW_BOTH : CC_FW_IPV4;
+}
+
 static void
 add_jumps (struct builder *b)
 {
+  enum cc_fw_family both = b->any_ipv6 ? CC_FW_BOTH : CC_FW_IPV4;
   struct cc_fw_rule *r;
 
   add_chain (b, "raw", b->raw);
@@ -166,16 +203,21 @@ add_jumps (struct builder *b)
   r = add_rule (b, "raw", "PREROUTING", xasprintf ("ccompose%s jump", b->tag));
   r->target = xstrdup (b->raw);
   r = add_rule (b, "nat", "PREROUTING", xasprintf ("ccompose%s jump", b->tag));
+  r->family = both;
   r->dst_local = true;
   r->target = xstrdup (b->dnat);
   r = add_rule (b, "nat", "OUTPUT", xasprintf ("ccompose%s jump", b->tag));
+  r->family = both;
   r->dst_local = true;
   r->target = xstrdup (b->dnat);
   r = add_rule (b, "nat", "POSTROUTING", xasprintf ("ccompose%s jump", b->tag));
+  r->family = both;
   r->target = xstrdup (b->post);
   r = add_rule (b, "filter", "FORWARD", xasprintf ("ccompose%s jump", b->tag));
+  r->family = both;
   r->target = xstrdup (b->fwd);
   r = add_rule (b, "filter", CC_FW_DOCKER_USER, xasprintf ("ccompose%s jump", b->tag));
+  r->family = both;
   r->target = xstrdup (b->fwd);
 }
 
@@ -219,6 +261,28 @@ add_loopback_guard (struct builder *b, const cJSON *net)
   r->target = xstrdup ("DROP");
 }
 
+/* NAT66: the hairpin and the way out, as the IPv4 ones below.  */
+static void
+add_masquerade6 (struct builder *b, const cJSON *net)
+{
+  const char *br = cc_json_get_string (net, "bridge");
+  const char *subnet6 = cc_json_get_string (net, "subnet6");
+  struct cc_fw_rule *r;
+
+  r = add_rule (b, "nat", b->post, net_comment (b, net));
+  r->family = CC_FW_IPV6;
+  r->src = xstrdup (subnet6);
+  r->out = xstrdup (br);
+  r->ctstate = CC_CT_DNAT;
+  r->target = xstrdup ("MASQUERADE");
+  r = add_rule (b, "nat", b->post, net_comment (b, net));
+  r->family = CC_FW_IPV6;
+  r->src = xstrdup (subnet6);
+  r->out = xstrdup (br);
+  r->out_inv = true;
+  r->target = xstrdup ("MASQUERADE");
+}
+
 static void
 add_masquerade (struct builder *b, const cJSON *net)
 {
@@ -242,6 +306,8 @@ add_masquerade (struct builder *b, const cJSON *net)
   r->out = xstrdup (br);
   r->out_inv = true;
   r->target = xstrdup ("MASQUERADE");
+  if (has_ipv6 (net))
+    add_masquerade6 (b, net);
 }
 
 static int
@@ -439,10 +505,12 @@ add_forward_accepts (struct builder *b, const cJSON *net)
   struct cc_fw_rule *r;
 
   r = add_rule (b, "filter", b->fwd, net_comment (b, net));
+  r->family = family_of (net);
   r->out = xstrdup (br);
   r->ctstate = CC_CT_RELATED | CC_CT_ESTABLISHED;
   r->target = xstrdup ("ACCEPT");
   r = add_rule (b, "filter", b->fwd, net_comment (b, net));
+  r->family = family_of (net);
   r->in = xstrdup (br);
   r->out = xstrdup (br);
   r->target = xstrdup ("ACCEPT");
@@ -457,13 +525,16 @@ add_forward_drops (struct builder *b, const cJSON *net)
   /* Isolation: nothing from this network into any other ccompose bridge,
      nothing unsolicited into this one.  */
   r = add_rule (b, "filter", b->fwd, net_comment (b, net));
+  r->family = family_of (net);
   r->in = xstrdup (br);
   r->out = xstrdup ("cc+");
   r->target = xstrdup ("DROP");
   r = add_rule (b, "filter", b->fwd, net_comment (b, net));
+  r->family = family_of (net);
   r->out = xstrdup (br);
   r->target = xstrdup ("DROP");
   r = add_rule (b, "filter", b->fwd, net_comment (b, net));
+  r->family = family_of (net);
   r->in = xstrdup (br);
   r->target = xstrdup (is_internal (net) ? "DROP" : "ACCEPT");
 }
@@ -498,7 +569,10 @@ select_networks (const cJSON *state, const char *host_netns, struct builder *b, 
       if (check_network (net, err) < 0)
         return -1;
       if (host_netns == NULL || cc_net_lives_in (net, host_netns))
-        b->nets[b->n_nets++] = net;
+        {
+          b->nets[b->n_nets++] = net;
+          b->any_ipv6 |= has_ipv6 (net);
+        }
     }
   return 0;
 }
@@ -688,22 +762,38 @@ render_rule (struct cc_buf *o, const struct cc_fw_rule *r)
   cc_buf_putc (o, '\n');
 }
 
-char *
-cc_fw_render (const struct cc_fw_ruleset *rs)
+/* One family's tables; the ip6tables side only has the tables it
+   writes to (the iptc backend creates no chain in the others).  */
+static void
+render_family (struct cc_buf *o, const struct cc_fw_ruleset *rs, bool v6)
 {
   static const char *const tables[] = { "raw", "nat", "filter" };
-  cleanup_buf struct cc_buf o = { 0 };
 
   for (size_t t = 0; t < CC_N_ELEMENTS (tables); t++)
     {
-      cc_buf_printf (&o, "*%s\n", tables[t]);
+      if (v6 && ! cc_fw_has_ipv6 (rs, tables[t]))
+        continue;
+      cc_buf_printf (o, "*%s\n", tables[t]);
       for (size_t i = 0; i < rs->n_chains; i++)
         if (strcmp (rs->chains[i].table, tables[t]) == 0)
-          cc_buf_printf (&o, ":%s - [0:0]\n", rs->chains[i].name);
+          cc_buf_printf (o, ":%s - [0:0]\n", rs->chains[i].name);
       for (size_t i = 0; i < rs->n_rules; i++)
-        if (strcmp (rs->rules[i].table, tables[t]) == 0)
-          render_rule (&o, &rs->rules[i]);
-      cc_buf_puts (&o, "COMMIT\n");
+        if (strcmp (rs->rules[i].table, tables[t]) == 0 && cc_fw_rule_in (&rs->rules[i], v6))
+          render_rule (o, &rs->rules[i]);
+      cc_buf_puts (o, "COMMIT\n");
+    }
+}
+
+char *
+cc_fw_render (const struct cc_fw_ruleset *rs)
+{
+  cleanup_buf struct cc_buf o = { 0 };
+
+  render_family (&o, rs, false);
+  if (cc_fw_has_ipv6 (rs, NULL))
+    {
+      cc_buf_puts (&o, "# ip6tables\n");
+      render_family (&o, rs, true);
     }
   return cc_buf_steal (&o);
 }

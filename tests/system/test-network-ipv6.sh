@@ -1,12 +1,34 @@
 #!/usr/bin/env bash
 # IPv6 (issue 17): enable_ipv6 networks with a subnet of the file or of
-# the host's ULA /48, ipv6_address, AAAA answers of the embedded DNS, and
-# nothing left after down.  One `up` serves every check.
+# the host's ULA /48, ipv6_address, AAAA answers of the embedded DNS,
+# NAT66 on the way out, and nothing left after down (ip6tables and inet
+# rules included).  One `up` serves every check.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/engine-helpers.bash"
 
 # The IPv6 address (without prefix) of eth0 in container C of this test.
 addr6_of() { inh nsenter --net="$CCOMPOSE_STATE_DIR/netns/$1" ip -6 -o addr show dev eth0 scope global | awk '{print $4}'; }
+
+# A namespace beyond the host's, as a router of the outside world would
+# be: PEER6 holds fd42:cc:1::2, on a veth whose host end has fd42:cc:1::1
+# (not named cc*: ccompose's rules take those for its own bridges).
+# Its web server answers /cgi-bin/src with the source address it saw.
+peer6_setup() {
+  PEER6=cct6-$$
+  ip netns add "$PEER6" || fail "ip netns add $PEER6"
+  defer "ip netns del $PEER6"
+  ip -n "$HOSTNS" link add t6out type veth peer name t6peer netns "$PEER6" || fail "veth to $PEER6"
+  ip -n "$HOSTNS" addr add fd42:cc:1::1/64 dev t6out nodad
+  ip -n "$HOSTNS" link set t6out up
+  ip -n "$PEER6" addr add fd42:cc:1::2/64 dev t6peer nodad
+  ip -n "$PEER6" link set t6peer up
+  mkdir -p "$WORK/peer6/cgi-bin"
+  printf '#!/bin/sh\necho "Content-Type: text/plain"\necho\necho "from $REMOTE_ADDR"\n' >"$WORK/peer6/cgi-bin/src"
+  chmod +x "$WORK/peer6/cgi-bin/src"
+  nsenter --net="/run/netns/$PEER6" busybox httpd -f -p "[fd42:cc:1::2]:9966" -h "$WORK/peer6" </dev/null >/dev/null 2>&1 &
+  defer "kill $!"
+  wait_for 5 "web server in $PEER6" inh busybox wget -qO- "http://[fd42:cc:1::2]:9966/cgi-bin/src"
+}
 
 test_two_services_talk_over_ipv6_by_name() {
   eng_setup ipv6
@@ -57,6 +79,13 @@ YAML
   # Both families in the hosts file, as Docker writes it.
   assert_exit 0 cc exec b cat /etc/hosts
   assert_contains "$OUT" "fd99:cc::2"
+  # NAT66: a's connection out of its bridge arrives from the host's
+  # address, not from fd99:cc::99 (which nothing outside routes back).
+  peer6_setup
+  assert_exit 0 cc exec a wget -qO- "http://[fd42:cc:1::2]:9966/cgi-bin/src"
+  assert_contains "$OUT" "from [fd42:cc:1::1]"
+  # The veth goes before the checks of what down left.
+  ip -n "$HOSTNS" link del t6out
   assert_exit 0 cc down -t 0
   assert_no_residue
   assert_exit 0 cc system check

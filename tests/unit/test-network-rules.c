@@ -328,6 +328,35 @@ test_rules_for_other_firewalls (void **state)
   assert_null (strstr (nft, "add rule inet ccompose-1a2b3c FOREIGN"));
 }
 
+/* Issue 17: an enable_ipv6 network's IPv6 subnet is masqueraded on its
+   way out (NAT66) and isolated as its IPv4 one, in the ip6tables tables
+   and in the inet table; an internal one gets no NAT66, an IPv4-only
+   one nothing of IPv6.  */
+static void
+test_golden_ipv6 (void **state)
+{
+  (void)state;
+  check_golden ("network-ipv6", "");
+}
+
+/* Without an IPv6 network the ip6tables side stays empty: nothing to
+   write, no table loaded for it.  */
+static void
+test_no_ipv6_rules_without_ipv6_networks (void **state)
+{
+  static const char *const names[] = { "network-web-redis", "network-two-projects", "network-replicas" };
+
+  (void)state;
+  for (size_t i = 0; i < sizeof (names) / sizeof (names[0]); i++)
+    {
+      cleanup_cjson cJSON *st = load_state (names[i]);
+      cleanup_fw_ruleset struct cc_fw_ruleset rs = { 0 };
+
+      assert_int_equal (cc_fw_build (st, "", NULL, &rs, NULL), 0);
+      assert_false (cc_fw_has_ipv6 (&rs, NULL));
+    }
+}
+
 int
 main (void)
 {
@@ -338,6 +367,8 @@ main (void)
     cmocka_unit_test (test_golden_web_redis),
     cmocka_unit_test (test_golden_two_projects_tagged),
     cmocka_unit_test (test_golden_replicas),
+    cmocka_unit_test (test_golden_ipv6),
+    cmocka_unit_test (test_no_ipv6_rules_without_ipv6_networks),
     cmocka_unit_test (test_balancer_probabilities),
     cmocka_unit_test (test_golden_each_namespace_its_own_networks),
     cmocka_unit_test (test_a_namespace_without_networks_gets_no_chain),

@@ -100,7 +100,10 @@ cli_cmd_port (struct cli_global *g, int argc, char **argv)
     if (cc_json_get_int (p, "TargetPort", 0) == port && strcmp (cc_json_get_string (p, "Protocol"), proto) == 0
         && cc_json_get_int (p, "PublishedPort", 0))
       {
-        printf ("%s:%lld\n", cc_json_get_string (p, "URL"), (long long)cc_json_get_int (p, "PublishedPort", 0));
+        const char *url = cc_json_get_string (p, "URL");
+
+        printf (strchr (url, ':') ? "[%s]:%lld\n" : "%s:%lld\n", url,
+                (long long)cc_json_get_int (p, "PublishedPort", 0));
         if (backends)
           print_backends (cc_json_get_string (info, "Project"), p);
         return CLI_EXIT_OK;

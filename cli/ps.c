@@ -183,7 +183,11 @@ ports_text (const cJSON *info)
       if (b.len)
         cc_buf_puts (&b, ", ");
       if (pub)
-        cc_buf_printf (&b, "%s:%lld->", cc_json_get_string (p, "URL"), (long long)pub);
+        {
+          const char *url = cc_json_get_string (p, "URL");
+          /* An IPv6 address in brackets, as Docker prints "[::]:8080->80/tcp".  */
+          cc_buf_printf (&b, strchr (url, ':') ? "[%s]:%lld->" : "%s:%lld->", url, (long long)pub);
+        }
       cc_buf_printf (&b, "%lld/%s", (long long)cc_json_get_int (p, "TargetPort", 0),
                      cc_json_get_string (p, "Protocol"));
       /* A replica behind a shared port that takes no new connection

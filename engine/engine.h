@@ -138,7 +138,7 @@ char **cc_plan_orphans (const struct cc_plan *plan);
 /* ---- ports (ports.c) ------------------------------------------------- */
 
 /* A port of the model as the network publishes it; what ccompose cannot
-   publish (sctp, an IPv6 host address) is refused here, at the port's
+   publish (sctp, the IPv6 loopback) is refused here, at the port's
    file:line:col, and nowhere else.  */
 struct cc_net_port;
 int cc_engine_net_port (const struct cc_port *in, struct cc_net_port *out, cc_error_t *err);

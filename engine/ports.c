@@ -3,6 +3,7 @@
    ccompose cannot publish, with the port's file:line:col.  `config`
    prints such ports as Docker does; `up`, `create` and `run` stop here
    before anything is created.  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <string.h>
 
@@ -11,21 +12,32 @@
 #include "lib/xalloc.h"
 #include "network/network.h"
 
+static bool
+is_ipv6_loopback (const char *ip)
+{
+  struct in6_addr a;
+
+  return inet_pton (AF_INET6, ip, &a) == 1 && IN6_IS_ADDR_LOOPBACK (&a);
+}
+
 int
 cc_engine_net_port (const struct cc_port *in, struct cc_net_port *out, cc_error_t *err)
 {
   cleanup_free char *text = cc_port_format (in);
 
   memset (out, 0, sizeof (*out));
-  /* The network's rules, its port check and its state know IPv4, tcp
-     and udp: an sctp DNAT or an ip6tables rule would be new parts.  */
+  /* The network's rules, its port check and its state know tcp and
+     udp: an sctp DNAT would be a new part.  */
   if (in->protocol != CC_PORT_TCP && in->protocol != CC_PORT_UDP)
     return cc_compose_error_at (err, &in->pos, "port `%s`: %s ports cannot be published by ccompose yet (tcp, udp)",
                                 text, cc_port_protocol_name (in->protocol));
-  if (cc_port_has_ipv6_host (in))
+  /* A DNAT from ::1 sends the container packets from ::1, and the kernel
+     takes none off lo (no route_localnet for IPv6): only a userland
+     relay, as docker-proxy is, could serve it (issue 17).  */
+  if (cc_port_has_ipv6_host (in) && is_ipv6_loopback (in->host_ip))
     return cc_compose_error_at (err, &in->pos,
-                                "port `%s`: IPv6 host addresses cannot be published by ccompose yet (an IPv4 address "
-                                "or none)",
+                                "port `%s`: ports on the IPv6 loopback cannot be published by ccompose yet "
+                                "(127.0.0.1, [::] or another address)",
                                 text);
   if (in->published == 0 && in->published_end != 0)
     return cc_compose_error_at (err, &in->pos, "port `%s`: a host port range cannot start at 0", text);

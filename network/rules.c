@@ -18,7 +18,9 @@
    chains in the ip6tables tables (jumps, FWD accepts and drops, which
    match only interfaces: CC_FW_BOTH rules), and of their own
    (CC_FW_IPV6) the NAT66 of the subnet (-s subnet6 ! -o br, as Docker
-   does with ip6tables) and its hairpin.  No loopback rules: the kernel
+   does with ip6tables) and its hairpin, and the DNAT and accept of each
+   port published on an IPv6 host address, or on none (Docker publishes
+   such a port on both families when the container has IPv6).  No loopback rules: the kernel
    routes no ::1 off lo, route_localnet has no IPv6 twin.
 
    The order of CCOMPOSE-FWD matters: a published port of network B must be
@@ -319,7 +321,25 @@ proto_of (const struct cc_net_port *p)
 static bool
 binds_all (const char *host_ip)
 {
-  return host_ip[0] == '\0' || strcmp (host_ip, "0.0.0.0") == 0;
+  return host_ip[0] == '\0' || strcmp (host_ip, "0.0.0.0") == 0 || strcmp (host_ip, "::") == 0;
+}
+
+/* Whether member M of NET publishes P on IPv6 (V6) or IPv4: an address
+   of that family, or none; on IPv6 only with an address there.  */
+static bool
+publishes_on (const cJSON *net, const cJSON *m, const struct cc_net_port *p, bool v6)
+{
+  bool host_v6 = strchr (p->host_ip, ':') != NULL;
+
+  if (! v6)
+    return ! host_v6 && cc_json_get_string (m, "ip") != NULL;
+  return (host_v6 || p->host_ip[0] == '\0') && has_ipv6 (net) && cc_json_get_string (m, "ip6") != NULL;
+}
+
+static const char *
+member_address (const cJSON *m, bool v6)
+{
+  return cc_json_get_string (m, v6 ? "ip6" : "ip");
 }
 
 /* The container port a member's published range sends host port H to.  */
@@ -352,11 +372,12 @@ struct backend
 };
 
 /* Every member publishing host port H as P does (its replicas behind one
-   port, issue 16), in state order, into OUT; whether (SELF, P) is the
-   first of them, which writes the balancer for all.  */
+   port, issue 16) on the family V6 says, in state order, into OUT;
+   whether (SELF, P) is the first of them, which writes the balancer for
+   all.  */
 static size_t
-backends_of (struct builder *b, const cJSON *self, const struct cc_net_port *p, unsigned h, struct backend *out,
-             bool *first)
+backends_of (struct builder *b, const cJSON *self, const struct cc_net_port *p, unsigned h, bool v6,
+             struct backend *out, bool *first)
 {
   size_t n = 0;
 
@@ -368,7 +389,7 @@ backends_of (struct builder *b, const cJSON *self, const struct cc_net_port *p, 
           struct cc_net_port q;
 
           if (cc_net_port_from_json (pj, &q, NULL) < 0 || q.host_port == 0 || q.proto != p->proto || h < q.host_port
-              || h > q.host_port_end || ! same_host_address (p, &q) || cc_json_get_string (m, "ip") == NULL)
+              || h > q.host_port_end || ! same_host_address (p, &q) || ! publishes_on (b->nets[i], m, &q, v6))
             continue;
           if (n == 0)
             *first = m == self;
@@ -401,48 +422,57 @@ pick_serving (struct backend *v, size_t n)
    are consecutive in CCOMPOSE-DNAT, whose first matching DNAT ends the
    walk: no per-port chain to create and find again at `down`.  */
 static void
-add_balancer (struct builder *b, const struct cc_net_port *p, unsigned h, struct backend *v, size_t n)
+add_balancer (struct builder *b, const struct cc_net_port *p, unsigned h, bool v6, struct backend *v, size_t n)
 {
   for (size_t i = 0; i < n; i++)
     {
       struct cc_fw_rule *r = add_rule (b, "nat", b->dnat, member_comment (b, v[i].net, v[i].m));
 
+      r->family = v6 ? CC_FW_IPV6 : CC_FW_IPV4;
       if (! binds_all (p->host_ip))
-        r->dst = xasprintf ("%s/32", p->host_ip);
+        r->dst = xasprintf ("%s/%d", p->host_ip, v6 ? 128 : 32);
       r->proto = proto_of (p);
       r->dport_lo = r->dport_hi = (uint16_t)h;
       r->one_in = i + 1 < n ? (unsigned)(n - i) : 0;
       r->target = xstrdup ("DNAT");
-      r->to = xasprintf ("%s:%u", cc_json_get_string (v[i].m, "ip"), v[i].port);
+      r->to = xasprintf (v6 ? "[%s]:%u" : "%s:%u", member_address (v[i].m, v6), v[i].port);
     }
 }
 
 /* One DNAT per host port: a DNAT to a port range would pick any port of
    it, not the matching one.  */
 static void
-add_port_dnat (struct builder *b, const cJSON *net, const cJSON *m, const struct cc_net_port *p)
+add_port_dnat_of (struct builder *b, const cJSON *m, const struct cc_net_port *p, bool v6)
 {
-  (void)net;
   for (unsigned h = p->host_port; h <= p->host_port_end; h++)
     {
       bool first;
-      size_t n = backends_of (b, m, p, h, NULL, &first);
+      size_t n = backends_of (b, m, p, h, v6, NULL, &first);
       cleanup_free struct backend *v = NULL;
 
       if (! first)
         continue;
       v = xzalloc (n * sizeof (*v));
-      backends_of (b, m, p, h, v, &first);
-      add_balancer (b, p, h, v, pick_serving (v, n));
+      backends_of (b, m, p, h, v6, v, &first);
+      add_balancer (b, p, h, v6, v, pick_serving (v, n));
     }
 }
 
 static void
-add_port_accept (struct builder *b, const cJSON *net, const cJSON *m, const struct cc_net_port *p)
+add_port_dnat (struct builder *b, const cJSON *net, const cJSON *m, const struct cc_net_port *p)
+{
+  for (int v6 = 0; v6 <= 1; v6++)
+    if (publishes_on (net, m, p, v6))
+      add_port_dnat_of (b, m, p, v6);
+}
+
+static void
+add_port_accept_of (struct builder *b, const cJSON *net, const cJSON *m, const struct cc_net_port *p, bool v6)
 {
   struct cc_fw_rule *r = add_rule (b, "filter", b->fwd, member_comment (b, net, m));
 
-  r->dst = xasprintf ("%s/32", cc_json_get_string (m, "ip"));
+  r->family = v6 ? CC_FW_IPV6 : CC_FW_IPV4;
+  r->dst = xasprintf ("%s/%d", member_address (m, v6), v6 ? 128 : 32);
   r->out = xstrdup (cc_json_get_string (net, "bridge"));
   /* Only through the DNAT: a published port is no reason to let other
      networks reach the container's port directly.  */
@@ -451,6 +481,14 @@ add_port_accept (struct builder *b, const cJSON *net, const cJSON *m, const stru
   r->dport_lo = p->container_port;
   r->dport_hi = p->container_port_end;
   r->target = xstrdup ("ACCEPT");
+}
+
+static void
+add_port_accept (struct builder *b, const cJSON *net, const cJSON *m, const struct cc_net_port *p)
+{
+  for (int v6 = 0; v6 <= 1; v6++)
+    if (publishes_on (net, m, p, v6))
+      add_port_accept_of (b, net, m, p, v6);
 }
 
 typedef void (*port_fn) (struct builder *b, const cJSON *net, const cJSON *m, const struct cc_net_port *p);

@@ -45,6 +45,7 @@ services:
     image: busybox:1.35
     command: ["sh", "-c", "mkdir -p /www && echo hello-v6 >/www/index.html && exec httpd -f -p 8080 -h /www"]
     networks: [one, two]
+    ports: ["18480:8080", "[::]:18481:8080"]
 networks:
   one:
     enable_ipv6: true
@@ -84,6 +85,25 @@ YAML
   peer6_setup
   assert_exit 0 cc exec a wget -qO- "http://[fd42:cc:1::2]:9966/cgi-bin/src"
   assert_contains "$OUT" "from [fd42:cc:1::1]"
+  # The ip6tables side is checked, and repaired by the next command, as
+  # the IPv4 one.
+  if [ "${CCOMPOSE_FIREWALL:-iptc}" = iptc ]; then
+    inh ip6tables-legacy -t nat -F || fail "ip6tables -t nat -F"
+    assert_exit 1 inh "$CCOMPOSE" system check
+    assert_contains "$OUT" "missing: iptables nat/CCOMPOSE-POST"
+  fi
+  assert_exit 0 cc ps
+  assert_contains "$OUT" "[::]:18481->8080/tcp"
+  # Published ports over IPv6: one without a host address (both families,
+  # as Docker publishes it when the container has IPv6) and one on [::],
+  # from outside the host and from the host itself.
+  local port
+  for port in 18480 18481; do
+    assert_exit 0 nsenter --net="/run/netns/$PEER6" busybox wget -qO- "http://[fd42:cc:1::1]:$port/"
+    assert_contains "$OUT" hello-v6
+    assert_exit 0 inh busybox wget -qO- "http://[fd42:cc:1::1]:$port/"
+    assert_contains "$OUT" hello-v6
+  done
   # The veth goes before the checks of what down left.
   ip -n "$HOSTNS" link del t6out
   assert_exit 0 cc down -t 0

@@ -1,9 +1,9 @@
 /* `ccompose attach`: the output of one running container of a service,
    from now until it stops, and its exit code.  Signals the CLI gets go to
-   the container (--sig-proxy, on by default, as in Docker).  Containers
-   of `up` read no input (their stdin is /dev/null), so there is no stdin
-   to attach: `--no-stdin` is what always happens, and `--detach-keys`,
-   which only means something with stdin attached, is refused.  */
+   the container (--sig-proxy, on by default, as in Docker).  A service
+   with `tty` or `stdin_open` also takes our keystrokes, until the detach
+   keys (ctrl-p ctrl-q, or --detach-keys) leave it running; others read
+   no input (their stdin is /dev/null).  */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,13 +19,15 @@
 
 static const char usage[]
     = "Usage: ccompose attach [OPTIONS] SERVICE\n\n"
-      "Attach local standard output and error streams to a service's running container\n\n"
+      "Attach local standard input, output, and error streams to a service's running container\n\n"
       "Options:\n"
-      "      --index int      Index of the container if the service has multiple replicas (default 1)\n"
-      "      --no-stdin       Do not attach STDIN (always the case: service containers read no input)\n"
-      "      --sig-proxy      Proxy all received signals to the process (default true);\n"
-      "                       --sig-proxy=false: Ctrl-C detaches and leaves the container running\n"
-      "  -h, --help           Show this help\n";
+      "      --detach-keys string   Override the key sequence for detaching from a container (default\n"
+      "                             ctrl-p,ctrl-q)\n"
+      "      --index int            Index of the container if the service has multiple replicas (default 1)\n"
+      "      --no-stdin             Do not attach STDIN (only services with tty or stdin_open read it)\n"
+      "      --sig-proxy            Proxy all received signals to the process (default true);\n"
+      "                             --sig-proxy=false: Ctrl-C detaches and leaves the container running\n"
+      "  -h, --help                 Show this help\n";
 
 enum
 {
@@ -45,8 +47,9 @@ static const struct option options[] = {
 };
 
 static int
-parse (int argc, char **argv, int *index, bool *sig_proxy)
+parse (int argc, char **argv, int *index, struct cc_attach_opts *o)
 {
+  cc_error_t err = NULL;
   int c;
   char *end;
 
@@ -59,15 +62,24 @@ parse (int argc, char **argv, int *index, bool *sig_proxy)
           return cli_usage_error ("attach", "invalid --index `%s`", optarg);
         break;
       case OPT_NO_STDIN:
+        o->no_stdin = true;
         break;
       case OPT_SIG_PROXY:
         if (optarg && strcmp (optarg, "true") != 0 && strcmp (optarg, "false") != 0)
           return cli_usage_error ("attach", "invalid --sig-proxy `%s` (true or false)", optarg);
-        *sig_proxy = optarg == NULL || strcmp (optarg, "true") == 0;
+        o->sig_proxy = optarg == NULL || strcmp (optarg, "true") == 0;
         break;
       case OPT_DETACH_KEYS:
-        return cli_usage_error ("attach", "--detach-keys needs an attached stdin, and service containers read no "
-                                          "input; use Ctrl-C with --sig-proxy=false to detach");
+        if (cc_engine_check_detach_keys (optarg, &err) < 0)
+          {
+            cc_error_release (&err);
+            return cli_usage_error ("attach",
+                                    "invalid --detach-keys `%s` (a letter or ctrl-<a-z@[\\]^_>, "
+                                    "comma separated)",
+                                    optarg);
+          }
+        o->detach_keys = optarg;
+        break;
       case 'h':
         fputs (usage, stdout);
         return CLI_EXIT_OK;
@@ -94,11 +106,11 @@ int
 cli_cmd_attach (struct cli_global *g, int argc, char **argv)
 {
   const char *name;
-  bool sig_proxy = true;
+  struct cc_attach_opts o = { .sig_proxy = true, .fn = cli_print_log_line };
   struct cli_target t = { 0 };
   cleanup_strv char **services = NULL;
   cc_error_t err = NULL;
-  int index = 1, ret = parse (argc, argv, &index, &sig_proxy);
+  int index = 1, ret = parse (argc, argv, &index, &o);
 
   if (ret >= 0)
     return ret;
@@ -115,7 +127,7 @@ cli_cmd_attach (struct cli_global *g, int argc, char **argv)
       cli_target_release (&t);
       return cli_fail (&err);
     }
-  ret = cc_engine_attach (name, sig_proxy, cli_print_log_line, NULL, &err);
+  ret = cc_engine_attach (name, &o, &err);
   cli_target_release (&t);
   return ret < 0 ? cli_fail (&err) : ret;
 }

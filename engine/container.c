@@ -126,6 +126,8 @@ set_process (struct cc_runtime_spec *s, const struct cc_service *svc, const stru
   if (svc->domainname)
     s->domainname = xstrdup (svc->domainname);
   s->init = svc->init;
+  s->terminal = svc->tty;
+  s->stdin_open = svc->stdin_open;
 }
 
 /* ---- mounts --------------------------------------------------------------- */

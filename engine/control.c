@@ -85,31 +85,74 @@ should_stop (void *opaque)
   return false;
 }
 
-int
-cc_engine_attach (const char *name, bool sig_proxy, cc_log_fn fn, void *opaque, cc_error_t *err)
+/* The exit code once the container stopped; 0 while it runs (detached).  */
+static int
+attach_result (const char *name, cc_error_t *err)
 {
-  struct attach a = { .name = name, .sig_proxy = sig_proxy, .fn = fn, .opaque = opaque };
-  char *names[] = { (char *)name, NULL };
-  struct cc_log_opts lo
-      = { .follow = true, .tail = 0, .settle_ms = 0, .fn = print_line, .should_stop = should_stop, .opaque = &a };
-  struct sigaction sa = { .sa_handler = on_signal };
   cleanup_cjson cJSON *st = NULL;
   const char *status;
   int64_t code;
 
-  sigaction (SIGINT, &sa, NULL);
-  sigaction (SIGTERM, &sa, NULL);
-  sigaction (SIGHUP, &sa, NULL);
-  if (cc_engine_logs (names, &lo, err) < 0)
-    return -1;
   if (cc_runtime_state (name, &st, err) < 0)
     return -1;
   code = cc_json_get_int (st, "exit_code", -1);
   status = cc_json_get_string (st, "status");
-  /* Detached (or the container still runs): nothing to report.  */
   if (strcmp (status ? status : "", "exited") != 0 || code < 0)
     return 0;
   return (int)code;
+}
+
+/* A terminal or a kept stdin, through the monitor: 0 and the result
+   in *CODE; 1: there is none (or its monitor is gone), the logs are
+   what is left.  */
+static int
+attach_console (struct attach *a, const struct cc_attach_opts *o, int *code, cc_error_t *err)
+{
+  struct cc_console_opts co
+      = { .detach_keys = o->detach_keys, .no_stdin = o->no_stdin, .tick = should_stop, .opaque = a };
+  int ret;
+
+  if (! cc_runtime_has_console (a->name))
+    return 1;
+  ret = cc_runtime_console (a->name, &co, err);
+  if (ret < 0 && ((*err)->status == ECONNREFUSED || (*err)->status == ENOENT))
+    {
+      cc_error_release (err);
+      return 1;
+    }
+  if (ret < 0)
+    return -1;
+  *code = ret == CC_CONSOLE_DETACHED ? 0 : attach_result (a->name, err);
+  return *code < 0 ? -1 : 0;
+}
+
+int
+cc_engine_check_detach_keys (const char *keys, cc_error_t *err)
+{
+  struct cc_detach_keys k;
+
+  return cc_runtime_detach_keys_parse (keys, &k, err);
+}
+
+int
+cc_engine_attach (const char *name, const struct cc_attach_opts *o, cc_error_t *err)
+{
+  struct attach a = { .name = name, .sig_proxy = o->sig_proxy, .fn = o->fn, .opaque = o->opaque };
+  char *names[] = { (char *)name, NULL };
+  struct cc_log_opts lo
+      = { .follow = true, .tail = 0, .settle_ms = 0, .fn = print_line, .should_stop = should_stop, .opaque = &a };
+  struct sigaction sa = { .sa_handler = on_signal };
+  int ret, code = 0;
+
+  sigaction (SIGINT, &sa, NULL);
+  sigaction (SIGTERM, &sa, NULL);
+  sigaction (SIGHUP, &sa, NULL);
+  ret = attach_console (&a, o, &code, err);
+  if (ret <= 0)
+    return ret < 0 ? -1 : code;
+  if (cc_engine_logs (names, &lo, err) < 0)
+    return -1;
+  return attach_result (name, err);
 }
 
 /* ---- exec ---------------------------------------------------------------- */

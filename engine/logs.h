@@ -62,7 +62,20 @@ int cc_engine_up_attached (const struct cc_project *p, struct cc_up_opts *up, st
 
 /* `attach`: the output of running container NAME from now on through FN
    until it stops; a signal to us is passed on to it (SIG_PROXY) or ends
-   the attach.  Its exit code, or 0 when it still runs (control.c).  */
-int cc_engine_attach (const char *name, bool sig_proxy, cc_log_fn fn, void *opaque, cc_error_t *err);
+   the attach.  A container with a terminal or a kept stdin is reached
+   through its monitor instead: our stdin in (unless NO_STDIN) until
+   DETACH_KEYS (NULL: ctrl-p,ctrl-q), its output as bytes to our stdout
+   (FN unused).  Its exit code, or 0 when it still runs (control.c).  */
+struct cc_attach_opts
+{
+  bool sig_proxy;
+  bool no_stdin;
+  const char *detach_keys;
+  cc_log_fn fn;
+  void *opaque;
+};
+int cc_engine_attach (const char *name, const struct cc_attach_opts *o, cc_error_t *err);
+/* Checks Docker's --detach-keys syntax.  */
+int cc_engine_check_detach_keys (const char *keys, cc_error_t *err);
 
 #endif

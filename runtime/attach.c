@@ -157,11 +157,24 @@ cc_attach_stdio (int sock, int sync_fd, cc_error_t *err)
 
   if (sock < 0 || cc_fd_receive (sock, &tag, &fd) < 0)
     return 0;
-  if (tag == 'i' && fd >= 0 && dup2 (fd, 0) < 0)
-    return cc_error_make (err, errno, "attach stdin");
+  if (tag == 'i' && fd >= 0)
+    return dup2 (fd, 0) < 0 ? cc_error_make (err, errno, "attach stdin") : 1;
   if (tag == 't')
-    return attach_tty (sock, sync_fd, err);
+    return attach_tty (sock, sync_fd, err) < 0 ? -1 : 1;
   return 0;
+}
+
+/* The service's own `tty`: the master goes to the monitor alone, which
+   keeps it for the logs and `attach` (runtime/console.c).  */
+int
+cc_attach_own_tty (int sync_fd, cc_error_t *err)
+{
+  cleanup_close int master = -1, slave = -1;
+
+  if (cc_tty_open (&master, &slave, err) < 0)
+    return -1;
+  cc_tty_become_stdio (slave);
+  return cc_fd_send (sync_fd, CC_ATTACH_TTY_TAG, master, err);
 }
 
 /* The caller's side.  */

@@ -49,6 +49,7 @@ struct child_args
   int netns_fd;
   int stdout_fd, stderr_fd;
   int attach_fd; /* -1, or the caller of `run` (runtime/attach.c) */
+  int stdin_fd;  /* -1, or the read end of the monitor's stdin pipe */
   bool start_now;
   const struct cc_ns_shares *shares;
 };
@@ -191,8 +192,8 @@ compare_ints (const void *x, const void *y)
 static void
 close_other_fds (const struct child_args *a)
 {
-  int keep[]
-      = { a->sync_fd, a->netns_fd, a->stdout_fd, a->stderr_fd, a->attach_fd, a->shares->ipc_fd, a->shares->uts_fd };
+  int keep[] = { a->sync_fd,   a->netns_fd, a->stdout_fd,      a->stderr_fd,
+                 a->attach_fd, a->stdin_fd, a->shares->ipc_fd, a->shares->uts_fd };
   unsigned int from = 3;
 
   qsort (keep, CC_N_ELEMENTS (keep), sizeof (int), compare_ints);
@@ -205,6 +206,22 @@ close_other_fds (const struct child_args *a)
       from = (unsigned int)keep[i] + 1;
     }
   close_range (from, ~0U, 0);
+}
+
+/* `run`'s caller first (its -t or -T wins over the service's keys, as
+   in Docker Compose); else the service's tty or kept stdin.  */
+static int
+attach_stdio (const struct child_args *a, cc_error_t *err)
+{
+  int taken = cc_attach_stdio (a->attach_fd, a->sync_fd, err);
+
+  if (taken != 0)
+    return taken;
+  if (a->spec->terminal)
+    return cc_attach_own_tty (a->sync_fd, err);
+  if (a->stdin_fd >= 0 && dup2 (a->stdin_fd, 0) < 0)
+    return cc_error_make (err, errno, "dup2 stdin");
+  return 0;
 }
 
 static void __attribute__ ((noreturn)) child_main (const struct child_args *a)
@@ -248,7 +265,7 @@ static void __attribute__ ((noreturn)) child_main (const struct child_args *a)
   cc_sync_send_ok (a->sync_fd);
   /* Only now: the caller of `run` takes its end once the start is
      confirmed, so start never waits on it.  */
-  if (cc_attach_stdio (a->attach_fd, a->sync_fd, &err) < 0)
+  if (attach_stdio (a, &err) < 0)
     {
       cc_sync_send_error (a->sync_fd, &err);
       _exit (127);
@@ -337,8 +354,9 @@ int
 cc_container_spawn (const char *id, const struct cc_runtime_spec *s, int netns_fd, int attach_fd, bool start_now,
                     struct cc_container *c, cc_error_t *err)
 {
-  int sv[2], out[2], errp[2];
+  int sv[2], out[2], errp[2], in[2];
   cleanup_close int parent_fd = -1, child_fd = -1, out_r = -1, out_w = -1, err_r = -1, err_w = -1;
+  cleanup_close int in_r = -1, in_w = -1;
   cleanup_close int leaf_fd = -1;
   cleanup_free char *cgname = cc_paths_cgroup_name (id);
   cleanup_ns_shares struct cc_ns_shares shares = { .pid_fd = -1, .ipc_fd = -1, .uts_fd = -1 };
@@ -353,13 +371,21 @@ cc_container_spawn (const char *id, const struct cc_runtime_spec *s, int netns_f
   if (pipe2 (out, O_CLOEXEC) < 0 || pipe2 (errp, O_CLOEXEC) < 0)
     return cc_error_make (err, errno, "pipe");
   out_r = out[0], out_w = out[1], err_r = errp[0], err_w = errp[1];
+  /* A pipe, as stdout's: `attach` writes into it through the monitor,
+     and it stays open while nobody is attached, as Docker's.  */
+  if (s->stdin_open && ! s->terminal)
+    {
+      if (pipe2 (in, O_CLOEXEC) < 0)
+        return cc_error_make (err, errno, "pipe");
+      in_r = in[0], in_w = in[1];
+    }
   if (cc_cgroup_ops_get ()->open_leaf (cgname, &leaf_fd, err) < 0 || cc_ns_shares_open (s, &shares, err) < 0)
     return -1;
   if (clone_container (clone_flags (netns_fd, &shares), leaf_fd, &shares, &in_cgroup, &pid, err) < 0)
     return -1;
   if (pid == 0)
     {
-      struct child_args a = { id, cgname, s, child_fd, netns_fd, out_w, err_w, attach_fd, start_now, &shares };
+      struct child_args a = { id, cgname, s, child_fd, netns_fd, out_w, err_w, attach_fd, in_r, start_now, &shares };
       close (parent_fd);
       child_main (&a);
     }
@@ -377,5 +403,6 @@ cc_container_spawn (const char *id, const struct cc_runtime_spec *s, int netns_f
   c->sync_fd = get_and_reset (&parent_fd);
   c->out_fd = get_and_reset (&out_r);
   c->err_fd = get_and_reset (&err_r);
+  c->in_fd = get_and_reset (&in_w);
   return 0;
 }

@@ -282,6 +282,7 @@ struct cc_container
   pid_t pid;
   int sync_fd;        /* stays open until the container execs */
   int out_fd, err_fd; /* read ends of its stdout and stderr */
+  int in_fd;          /* the spec's stdin_open: write end of its stdin, or -1 */
 };
 /* ATTACH_FD >= 0: a connection to the caller of cc_runtime_attach.  */
 int cc_container_spawn (const char *id, const struct cc_runtime_spec *s, int netns_fd, int attach_fd, bool start_now,
@@ -323,9 +324,37 @@ int cc_attach_connect (const char *id);
    on SOCK (-1: nothing to do; a caller gone: nothing done).  A
    terminal's master goes to the caller and, tagged CC_ATTACH_TTY_TAG,
    over SYNC_FD to the monitor, which logs the output and forwards it to
-   the caller.  */
+   the caller.  1: the caller took stdio, 0: nobody did.  */
 #define CC_ATTACH_TTY_TAG 'T'
 int cc_attach_stdio (int sock, int sync_fd, cc_error_t *err);
+/* In PID 1 before execve, for the spec's `terminal`: a pty of the
+   container's devpts as its stdio and controlling terminal, the master
+   over SYNC_FD to the monitor.  */
+int cc_attach_own_tty (int sync_fd, cc_error_t *err);
+
+/* console.c: the monitor's side of `attach` to a container with a
+   terminal or a kept stdin (cc_runtime_console).  */
+#define CC_CONSOLE_MAX 8
+struct cc_console
+{
+  int listen_fd; /* -1: no console */
+  int clients[CC_CONSOLE_MAX];
+  size_t n;
+};
+int cc_console_listen (struct cc_console *c, const char *id, cc_error_t *err);
+/* Every waiting client, told whether the container has a terminal and
+   takes input.  */
+void cc_console_accept (struct cc_console *c, bool terminal, bool stdin_open);
+/* The container's output (STREAM '1' or '2') to every client; one that
+   cannot take it is dropped.  */
+void cc_console_broadcast (struct cc_console *c, char stream, const char *data, size_t len);
+/* Client I's message: keystrokes into INPUT_FD (-1: dropped), a window
+   size onto TERMINAL_FD; a client that went is dropped.  */
+void cc_console_read (struct cc_console *c, size_t i, int terminal_fd, int input_fd);
+/* The container stopped: every client sees the end.  */
+void cc_console_drop_all (struct cc_console *c);
+/* No console any more: its socket goes.  */
+void cc_console_close (struct cc_console *c, const char *id);
 
 /* relay.c: the stdio of a process in a container through pipes whose
    other ends we copy to and from ours.  */

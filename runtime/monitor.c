@@ -68,7 +68,9 @@ struct monitor
   cJSON *state;
   struct cc_jsonlog log;
   struct stream out, err;
-  struct stream tty; /* the master of `run`'s terminal (runtime/attach.c) */
+  struct stream tty;         /* the master of PID 1's terminal (runtime/attach.c) */
+  int in_fd;                 /* the write end of PID 1's stdin (stdin_open), or -1 */
+  struct cc_console console; /* `attach` (runtime/console.c) */
   int sigfd;
   int sync_fd;
   int netns_fd;
@@ -235,6 +237,7 @@ pump (struct monitor *m, struct stream *s)
     }
   if (s == &m->tty)
     forward_output (m, buf, (size_t)n);
+  cc_console_broadcast (&m->console, s == &m->err ? '2' : '1', buf, (size_t)n);
   cc_buf_append (&s->line, buf, (size_t)n);
   log_lines (m, s, false);
 }
@@ -296,6 +299,8 @@ spawn (struct monitor *m, bool start_now, cc_error_t *err)
   m->sync_fd = c.sync_fd;
   m->out.fd = c.out_fd;
   m->err.fd = c.err_fd;
+  m->in_fd = c.in_fd;
+  fcntl (m->in_fd, F_SETFL, O_NONBLOCK);
   fcntl (m->out.fd, F_SETFL, O_NONBLOCK);
   fcntl (m->err.fd, F_SETFL, O_NONBLOCK);
   m->oom_before = m->cg->oom_kills (m->cgname);
@@ -522,6 +527,8 @@ container_exited (struct monitor *m, int status)
   drain (m, &m->err);
   drain (m, &m->tty);
   detach_caller (m);
+  if (m->in_fd >= 0)
+    close (get_and_reset (&m->in_fd));
   if (m->sync_fd >= 0)
     on_sync (m);
   if (m->probe.pid > 0)
@@ -536,13 +543,17 @@ container_exited (struct monitor *m, int status)
       set_status (m, "exited");
       save_state (m);
       finish (m);
-      return;
     }
-  m->restart_delay = cc_restart_next_delay (m->restart_delay, ran);
-  m->restart_at = cc_runtime_now_ms () + m->restart_delay;
-  cc_json_set_int (m->state, "restart_count", restarts + 1);
-  set_status (m, "restarting");
-  save_state (m);
+  else
+    {
+      m->restart_delay = cc_restart_next_delay (m->restart_delay, ran);
+      m->restart_at = cc_runtime_now_ms () + m->restart_delay;
+      cc_json_set_int (m->state, "restart_count", restarts + 1);
+      set_status (m, "restarting");
+      save_state (m);
+    }
+  /* After the exit is recorded: `attach` reports the code it finds.  */
+  cc_console_drop_all (&m->console);
 }
 
 static void
@@ -707,17 +718,40 @@ poll_timeout (struct monitor *m, int64_t now)
   return (int)t;
 }
 
+/* Clients of the console, after a fixed part of N_FIXED entries.  */
+static void
+serve_console (struct monitor *m, const struct pollfd *p, size_t n_fixed)
+{
+  /* Keystrokes only where the service keeps stdin open, as Docker
+     attaches stdin only then.  */
+  int input = ! m->spec->stdin_open ? -1 : m->tty.fd >= 0 ? m->tty.fd : m->in_fd;
+
+  /* From the last: a dropped client takes the last one's place.  */
+  for (size_t i = m->console.n; i-- > 0;)
+    if (p[n_fixed + 1 + i].revents)
+      cc_console_read (&m->console, i, m->tty.fd, input);
+  if (p[n_fixed].revents)
+    cc_console_accept (&m->console, m->spec->terminal, m->spec->stdin_open);
+}
+
 static void
 run_loop (struct monitor *m)
 {
   while (! m->done)
     {
       int64_t now = cc_runtime_now_ms ();
-      struct pollfd p[6] = {
-        { m->sigfd, POLLIN, 0 },   { m->out.fd, POLLIN, 0 },   { m->err.fd, POLLIN, 0 },
-        { m->sync_fd, POLLIN, 0 }, { m->probe.fd, POLLIN, 0 }, { m->tty.fd, POLLIN, 0 },
+      struct pollfd p[7 + CC_CONSOLE_MAX] = {
+        { m->sigfd, POLLIN, 0 },
+        { m->out.fd, POLLIN, 0 },
+        { m->err.fd, POLLIN, 0 },
+        { m->sync_fd, POLLIN, 0 },
+        { m->probe.fd, POLLIN, 0 },
+        { m->tty.fd, POLLIN, 0 },
+        { m->console.listen_fd, POLLIN, 0 },
       };
-      if (poll (p, CC_N_ELEMENTS (p), poll_timeout (m, now)) < 0 && errno != EINTR)
+      for (size_t i = 0; i < m->console.n; i++)
+        p[7 + i] = (struct pollfd){ m->console.clients[i], POLLIN, 0 };
+      if (poll (p, 7 + m->console.n, poll_timeout (m, now)) < 0 && errno != EINTR)
         break;
       now = cc_runtime_now_ms ();
       if (p[1].revents)
@@ -730,6 +764,7 @@ run_loop (struct monitor *m)
         read_probe (m);
       if (p[5].revents)
         pump (m, &m->tty);
+      serve_console (m, p, 6);
       if (p[0].revents)
         on_signal (m);
       if (m->restart_at > 0 && now >= m->restart_at)
@@ -825,6 +860,8 @@ prepare (struct monitor *m, cc_error_t *err)
       if (m->netns_fd < 0)
         return cc_error_make (err, errno, "open network namespace `%s`", m->spec->netns);
     }
+  if ((m->spec->terminal || m->spec->stdin_open) && cc_console_listen (&m->console, m->id, err) < 0)
+    return -1;
   cc_seccomp_prepare (m->spec);
   cc_runtime_proc_start (getpid (), &start);
   cc_json_set_string (m->state, "cgroup", m->cgname);
@@ -888,6 +925,9 @@ monitor_release (struct monitor *m)
     close (m->netns_fd);
   if (m->attach_fd >= 0)
     close (m->attach_fd);
+  if (m->in_fd >= 0)
+    close (m->in_fd);
+  cc_console_close (&m->console, m->id);
 }
 
 /* The monitor's options, read alike by ccompose-monitor and `ccompose
@@ -935,6 +975,8 @@ cc_runtime_monitor_main (const char *id_arg, int status_fd, bool start_now, char
     .sync_fd = -1,
     .netns_fd = -1,
     .attach_fd = -1,
+    .in_fd = -1,
+    .console = { .listen_fd = -1 },
     .probe = { .fd = -1 },
     .log = { .fd = -1 },
   };

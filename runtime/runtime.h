@@ -64,7 +64,12 @@
        "no_new_privileges": false, "seccomp": true,
        "sysctls": { "net.ipv4.ip_forward": "1" },
        "ulimits": { "nofile": { "soft": n, "hard": n } },
-       "init": false, "stop_signal": "SIGTERM", "stop_grace_ms": 10000,
+       "init": false,
+       "terminal": false (PID 1 on a pty of the container's devpts whose
+                          master the monitor keeps: logs, `attach`),
+       "stdin_open": false (PID 1's stdin a pipe the monitor keeps open
+                            for `attach`),
+       "stop_signal": "SIGTERM", "stop_grace_ms": 10000,
        "restart": "no|always|on-failure[:N]|unless-stopped",
        "healthcheck": { "test": ["CMD", ...] | ["CMD-SHELL", "..."] | ["NONE"],
                         "interval_ms", "timeout_ms", "retries", "start_period_ms",
@@ -162,6 +167,7 @@ struct cc_runtime_spec
   struct cc_runtime_rlimit *rlimits;
   size_t n_rlimits;
   bool init;
+  bool terminal, stdin_open; /* compose's tty and stdin_open */
   int stop_signal;
   int64_t stop_grace_ms;
   enum cc_restart_policy restart;
@@ -333,6 +339,31 @@ cleanup_runtime_attach_fn (struct cc_runtime_attach **a)
   cc_runtime_attach_close (*a);
 }
 #define cleanup_runtime_attach __attribute__ ((cleanup (cleanup_runtime_attach_fn)))
+
+/* `attach` to a container whose spec has `terminal` or `stdin_open`:
+   through its monitor, which keeps the terminal or stdin (runtime/
+   console.c).  Our stdin goes in (unless NO_STDIN or the container
+   takes no input) until the DETACH_KEYS (Docker's syntax, NULL:
+   ctrl-p,ctrl-q), our terminal raw and its size followed when the
+   container has a terminal; the output comes out, as bytes.  Returns
+   CC_CONSOLE_DETACHED (the detach keys, or TICK, asked every 100 ms,
+   said so), 0 when the container's output ended, -1.  */
+struct cc_detach_keys
+{
+  unsigned char seq[16];
+  size_t n;
+};
+int cc_runtime_detach_keys_parse (const char *spec, struct cc_detach_keys *keys, cc_error_t *err);
+struct cc_console_opts
+{
+  const char *detach_keys;
+  bool no_stdin;
+  bool (*tick) (void *opaque);
+  void *opaque;
+};
+#define CC_CONSOLE_DETACHED 1
+bool cc_runtime_has_console (const char *id);
+int cc_runtime_console (const char *id, const struct cc_console_opts *o, cc_error_t *err);
 
 /* Path helpers (freshly allocated).  */
 char *cc_runtime_state_path (const char *id);

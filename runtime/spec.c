@@ -875,6 +875,8 @@ static const struct field spec_fields[] = {
   F_CUSTOM ("sysctls", read_sysctls, write_sysctls),
   F_CUSTOM ("ulimits", read_ulimits, write_ulimits),
   F_BOOL (SPEC, "init", init),
+  F_BOOL (SPEC, "terminal", terminal),
+  F_BOOL (SPEC, "stdin_open", stdin_open),
   F_CUSTOM ("stop_signal", read_stop_signal, write_stop_signal),
   F_INT (SPEC, "stop_grace_ms", stop_grace_ms, 0),
   F_CUSTOM ("restart", read_restart, write_restart),

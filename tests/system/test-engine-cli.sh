@@ -64,7 +64,7 @@ attach
 attach app app
 attach --index 0 app
 attach --sig-proxy=maybe app
-attach --detach-keys ctrl-x app
+attach --detach-keys ctrl-1 app
 CASES
   # Nothing was created by any of them.
   [ -z "$(ls -A "$CCOMPOSE_STATE_DIR/projects" 2>/dev/null)" ] || fail "a usage error left project state"

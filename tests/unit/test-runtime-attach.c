@@ -202,6 +202,30 @@ test_container_side_tolerates_a_gone_or_odd_caller (void **ctx)
   assert_int_equal (before.st_dev, after.st_dev);
 }
 
+/* Docker's --detach-keys: single characters and ctrl- of a-z @ [ \\ ] ^ _.  */
+static void
+test_detach_keys_follow_dockers_syntax (void **state_)
+{
+  struct cc_detach_keys k;
+  cc_error_t err = NULL;
+  static const char *const bad[] = { "", ",", "ctrl-", "ctrl-1", "ctrl-ab", "alt-a", "ab", "ctrl-A" };
+
+  (void)state_;
+  assert_int_equal (cc_runtime_detach_keys_parse (NULL, &k, &err), 0);
+  assert_int_equal (k.n, 2);
+  assert_int_equal (k.seq[0], 0x10);
+  assert_int_equal (k.seq[1], 0x11);
+  assert_int_equal (cc_runtime_detach_keys_parse ("ctrl-@,ctrl-[,ctrl-\\,ctrl-],ctrl-^,ctrl-_,x,DEL", &k, &err), 0);
+  assert_int_equal (k.n, 8);
+  assert_memory_equal (k.seq, "\0\033\034\035\036\037x\177", 8);
+  for (size_t i = 0; i < sizeof (bad) / sizeof (bad[0]); i++)
+    {
+      assert_int_equal (cc_runtime_detach_keys_parse (bad[i], &k, &err), -1);
+      assert_non_null (strstr (err->msg, "invalid detach keys"));
+      cc_error_release (&err);
+    }
+}
+
 int
 main (void)
 {
@@ -212,6 +236,7 @@ main (void)
     cmocka_unit_test_setup_teardown (test_hostile_ids_are_refused, setup, teardown),
     cmocka_unit_test (test_messages_carry_a_byte_and_a_descriptor),
     cmocka_unit_test (test_container_side_tolerates_a_gone_or_odd_caller),
+    cmocka_unit_test (test_detach_keys_follow_dockers_syntax),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -30,7 +30,8 @@ static const char full[]
       "\"cap_add\":[\"NET_ADMIN\"],\"cap_drop\":[\"ALL\"],"
       "\"privileged\":true,\"no_new_privileges\":true,\"seccomp\":false,"
       "\"sysctls\":{\"net.ipv4.ip_forward\":\"1\"},\"ulimits\":{\"nofile\":{\"soft\":10,\"hard\":20}},"
-      "\"init\":true,\"stop_signal\":\"SIGINT\",\"stop_grace_ms\":1500,\"restart\":\"on-failure:3\","
+      "\"init\":true,\"terminal\":true,\"stdin_open\":true,"
+      "\"stop_signal\":\"SIGINT\",\"stop_grace_ms\":1500,\"restart\":\"on-failure:3\","
       "\"log\":{\"max_size\":1000,\"max_file\":3},\"healthcheck\":{\"test\":[\"CMD-SHELL\",\"true\"],"
       "\"interval_ms\":100,\"timeout_ms\":7,\"retries\":2,\"start_period_ms\":5,\"start_interval_ms\":9},"
       "\"netns\":\"/run/x\",\"hosts_file\":\"/h\",\"resolv_conf\":\"/r\",\"hostname_file\":\"/hn\"}";
@@ -79,7 +80,8 @@ test_defaults_and_caps (void **state)
       "\"memory_swappiness\":-1,\"oom_kill_disable\":false,\"blkio_weight\":0},\"oom_score_adj\":0,"
       "\"cgroupns_host\":false,\"privileged\":false,"
       "\"no_new_privileges\":false,\"seccomp\":true,\"sysctls\":{},\"ulimits\":{},"
-      "\"init\":false,\"stop_signal\":\"SIGTERM\",\"stop_grace_ms\":10000,\"restart\":\"no\","
+      "\"init\":false,\"terminal\":false,\"stdin_open\":false,\"stop_signal\":\"SIGTERM\",\"stop_grace_ms\":10000,"
+      "\"restart\":\"no\","
       "\"log\":{\"max_size\":0,\"max_file\":100}}");
 }
 

@@ -148,7 +148,7 @@ static const struct cc_schema_key bind_keys[] = {
 static const struct cc_schema_table bind_table = { "bind", bind_keys, CC_N_ELEMENTS (bind_keys) };
 static const struct cc_schema_key volopt_keys[] = {
   { "nocopy", CC_KEY_BOOL, CC_KEY_SUPPORTED, NULL, NULL },
-  { "subpath", CC_KEY_STRING, CC_KEY_UNSUPPORTED, NULL, NULL },
+  { "subpath", CC_KEY_STRING, CC_KEY_SUPPORTED, NULL, NULL },
   /* Labels of the volume a mount creates: not passed to the volume yet.  */
   { "labels", CC_KEY_MAPPING, CC_KEY_UNSUPPORTED, NULL, NULL },
 };
@@ -191,6 +191,42 @@ static const struct cc_schema_key mount_keys[] = {
 };
 static const struct cc_schema_table mount_table = { "volume mount", mount_keys, CC_N_ELEMENTS (mount_keys) };
 
+/* A volume's `subpath` names a directory inside it, as Docker's engine
+   requires: relative, no `..`; symlinks are resolved beneath the volume
+   when it is mounted (runtime/mount.c).  */
+static bool
+is_inside_path (const char *p)
+{
+  size_t n;
+
+  if (*p == '\0' || *p == '/')
+    return false;
+  for (; *p; p += n + (p[n] == '/'))
+    {
+      n = strcspn (p, "/");
+      if (n == 2 && strncmp (p, "..", 2) == 0)
+        return false;
+    }
+  return true;
+}
+
+static int
+check_subpath (const struct cc_node *item, cJSON *v, const char *type, cc_error_t *err)
+{
+  const char *sub = cc_json_get_string (cJSON_GetObjectItemCaseSensitive (v, "volume"), "subpath");
+  const struct cc_node *at = cc_node_path (item, "volume", "subpath", NULL);
+
+  if (sub == NULL)
+    return 0;
+  if (strcmp (type, "volume") != 0)
+    return cc_error_at (err, at, "volume subpath is only for mounts of `type: volume`");
+  if (cc_json_get_string (v, "source") == NULL)
+    return cc_error_at (err, at, "volume subpath needs a named volume as `source`");
+  if (! is_inside_path (sub))
+    return cc_error_at (err, at, "volume subpath `%s` must be a relative path inside the volume, without `..`", sub);
+  return 0;
+}
+
 static int
 check_long_volume (struct cc_norm *n, const struct cc_node *item, cJSON *v, cc_error_t *err)
 {
@@ -218,6 +254,8 @@ check_long_volume (struct cc_norm *n, const struct cc_node *item, cJSON *v, cc_e
   if (recursive && ! in_list (recursive, recursives, CC_N_ELEMENTS (recursives)))
     return cc_error_at (err, cc_node_path (item, "bind", "recursive", NULL),
                         "invalid bind recursive `%s` (enabled, disabled, writable, readonly)", recursive);
+  if (check_subpath (item, v, type, err) < 0)
+    return -1;
   {
     cleanup_free char *clean = cc_path_clean (target);
     cc_json_set_string (v, "target", clean);

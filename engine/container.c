@@ -147,6 +147,7 @@ vmount_of (const struct cc_project *p, const struct cc_mount *m, struct cc_vmoun
     .propagation = m->bind.propagation,
     .recursive = m->bind.recursive,
     .nocopy = m->volume.nocopy,
+    .subpath = m->volume.subpath,
     .tmpfs_size = m->tmpfs.size,
     .has_tmpfs_mode = m->tmpfs.mode >= 0,
     .tmpfs_mode = (uint32_t)(m->tmpfs.mode >= 0 ? m->tmpfs.mode : 0),

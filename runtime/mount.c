@@ -239,6 +239,9 @@ cc_mount_parse_options (char *const *options, unsigned long *flags, unsigned lon
           *create_host_path = true;
           continue;
         }
+      /* Read where the source is opened (open_source).  */
+      if (strncmp (*o, "subpath=", 8) == 0)
+        continue;
       if (is_data_option (*o))
         {
           char *n = d ? xasprintf ("%s,%s", d, *o) : xstrdup (*o);
@@ -518,6 +521,34 @@ has_option (char *const *options, const char *name)
   return false;
 }
 
+/* The bind's source as a descriptor.  A volume's `subpath=` (issue 15)
+   resolves beneath the source, so neither `..` nor a symlink a
+   container planted in the volume (absolute, or climbing) leads out of
+   it; the mount then goes through this descriptor, so nothing can swap
+   a component between the check and the mount.  */
+static int
+open_source (const struct cc_runtime_mount *m, int *fd, cc_error_t *err)
+{
+  struct open_how how = { .flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS };
+  const char *sub = NULL;
+  cleanup_close int root = -1;
+
+  for (char *const *o = m->options; o && *o; o++)
+    if (strncmp (*o, "subpath=", 8) == 0)
+      sub = *o + 8;
+  *fd = open (m->source, O_PATH | O_CLOEXEC);
+  if (*fd < 0)
+    return cc_error_make (err, errno, "open bind source `%s`", m->source);
+  if (sub == NULL)
+    return 0;
+  root = get_and_reset (fd);
+  *fd = (int)syscall (SYS_openat2, root, sub, &how, sizeof (how));
+  if (*fd < 0)
+    return cc_error_make (err, errno, "volume subpath `%s` of `%s`%s", sub, m->source,
+                          errno == EXDEV ? ": it leads out of the volume" : "");
+  return 0;
+}
+
 static bool
 is_shared_bind (const struct cc_runtime_mount *m)
 {
@@ -533,26 +564,31 @@ is_shared_bind (const struct cc_runtime_mount *m)
 static int
 clone_shared_source (const struct cc_runtime_mount *m, int *tree, cc_error_t *err)
 {
-  unsigned int flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC;
+  unsigned int flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH;
   bool create;
   unsigned long f, p;
   cleanup_free char *data = NULL;
+  cleanup_close int source = -1;
 
-  if (cc_mount_parse_options (m->options, &f, &p, &data, &create, err) < 0 || prepare_host_source (m, create, err) < 0)
+  if (cc_mount_parse_options (m->options, &f, &p, &data, &create, err) < 0 || prepare_host_source (m, create, err) < 0
+      || open_source (m, &source, err) < 0)
     return -1;
   if (! has_option (m->options, "norbind"))
     flags |= AT_RECURSIVE;
-  *tree = open_tree (AT_FDCWD, m->source, flags);
+  *tree = open_tree (source, "", flags);
   if (*tree < 0)
     return cc_error_make (err, errno, "clone the mount of `%s`", m->source);
   return 0;
 }
 
 static int
-attach_bind (const struct cc_runtime_mount *m, int tree, int target, cc_error_t *err)
+attach_bind (const struct cc_runtime_mount *m, int tree, int source, int target, cc_error_t *err)
 {
+  char path[64];
+
+  snprintf (path, sizeof (path), "/proc/self/fd/%d", source);
   if (tree < 0)
-    return mount_fd (m->source, target, NULL, has_option (m->options, "norbind") ? MS_BIND : MS_BIND | MS_REC, NULL,
+    return mount_fd (path, target, NULL, has_option (m->options, "norbind") ? MS_BIND : MS_BIND | MS_REC, NULL,
                      m->target, err);
   if (move_mount (tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
     return cc_error_make (err, errno, "attach the bind on `%s`", m->target);
@@ -563,19 +599,18 @@ static int
 mount_bind (int rootfd, const struct cc_runtime_mount *m, int tree, unsigned long flags, unsigned long propagation,
             bool create, cc_error_t *err)
 {
-  cleanup_close int target = -1;
-
+  cleanup_close int target = -1, source = -1;
   struct stat st;
 
-  if (tree < 0 && prepare_host_source (m, create, err) < 0)
+  if (tree < 0 && (prepare_host_source (m, create, err) < 0 || open_source (m, &source, err) < 0))
     return -1;
   /* A clone is attached after pivot, where the source's path means
-     something else: ask the clone.  */
-  target = cc_mkpath_in_root (rootfd, m->target,
-                              tree >= 0 ? fstat (tree, &st) == 0 && S_ISDIR (st.st_mode) : cc_is_dir (m->source), err);
+     something else: ask the clone (or the source's descriptor).  */
+  target
+      = cc_mkpath_in_root (rootfd, m->target, fstat (tree >= 0 ? tree : source, &st) == 0 && S_ISDIR (st.st_mode), err);
   if (target < 0)
     return -1;
-  if (attach_bind (m, tree, target, err) < 0)
+  if (attach_bind (m, tree, source, target, err) < 0)
     return -1;
   /* Reopen: the fd still names the directory under the new mount.  */
   close (target);

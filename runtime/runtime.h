@@ -48,7 +48,9 @@
                      "options": ["ro", "rprivate|rslave|rshared|...", "size=1m", "mode=1777",
                                  "nosuid", "nodev", "noexec", "create_host_path",
                                  "norbind" (without the source's submounts),
-                                 "ro-top" (read-only on the top mount only)] } ],
+                                 "ro-top" (read-only on the top mount only),
+                                 "subpath=REL" (bind REL of the source, resolved
+                                               beneath it)] } ],
        "read_only": false, "shm_size": 67108864,
        "resources": { "memory": bytes, "memory_swap": bytes (-1 unlimited),
                       "memory_reservation": bytes (a soft limit),

@@ -73,7 +73,9 @@ use_volume (const char *name, const char *container, const struct cc_vmount *m, 
     }
   if (cc_vol_driver_mount (name, rec, err) < 0)
     return -1;
-  if (! m->nocopy && cc_volume_copy_up (name, layers, m->target, err) < 0)
+  /* The image's content at the target belongs at the volume's top, not
+     in one directory of it.  */
+  if (! m->nocopy && ! m->subpath && cc_volume_copy_up (name, layers, m->target, err) < 0)
     return -1;
   return 0;
 }
@@ -121,6 +123,8 @@ attach_one (const char *container, const char *container_dir, const struct cc_vm
     default:
       break;
     }
+  if (m->subpath)
+    cc_strv_push (&opts, xasprintf ("subpath=%s", m->subpath));
   /* An anonymous volume lives as long as the container.  */
   if (m->source == NULL)
     path = xasprintf ("%s/anon-%d", container_dir, index);

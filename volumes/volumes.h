@@ -90,6 +90,7 @@ struct cc_vmount
   const char *propagation; /* bind: rprivate, rshared...; NULL: the runtime's (private) */
   const char *recursive;   /* bind: enabled (NULL), disabled, writable, readonly */
   bool nocopy;             /* volume: no copy of the image's content */
+  const char *subpath;     /* volume: this directory of it, never out of it (runtime/mount.c) */
   int64_t tmpfs_size;      /* tmpfs: bytes, 0 = no limit */
   bool has_tmpfs_mode;
   uint32_t tmpfs_mode;  /* tmpfs: permissions of its root, with has_tmpfs_mode */

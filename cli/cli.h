@@ -78,6 +78,7 @@ CLI_COMMAND (convert);
 CLI_COMMAND (cp);
 CLI_COMMAND (create);
 CLI_COMMAND (down);
+CLI_COMMAND (events);
 CLI_COMMAND (exec);
 CLI_COMMAND (export);
 CLI_COMMAND (image);
@@ -106,6 +107,7 @@ CLI_COMMAND (wait);
 CLI_COMMAND (runtime);
 CLI_COMMAND (network);
 CLI_COMMAND (balance);
+CLI_COMMAND (journal);
 CLI_COMMAND (volume);
 CLI_COMMAND (volumes);
 

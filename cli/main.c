@@ -23,6 +23,7 @@ static const struct cli_command commands[] = {
   { "cp", cli_cmd_cp, "Copy files/folders between a service container and the local filesystem", false },
   { "create", cli_cmd_create, "Create containers for services", false },
   { "down", cli_cmd_down, "Stop and remove containers, networks", false },
+  { "events", cli_cmd_events, "Receive real time events from containers", false },
   { "exec", cli_cmd_exec, "Execute a command in a running container", false },
   { "export", cli_cmd_export, "Export a service container's filesystem as a tar archive", false },
   { "image", cli_cmd_image,
@@ -55,6 +56,7 @@ static const struct cli_command commands[] = {
   { "runtime", cli_cmd_runtime, "Low-level container operations (tests, benchmarks, debugging)", true },
   { "network", cli_cmd_network, "Low-level network operations (tests, benchmarks, debugging)", true },
   { "balance", cli_cmd_balance, "Put the project's serving replicas in their balancers (containers' monitors)", true },
+  { "journal", cli_cmd_journal, "Record a container's change in the project's events (containers' monitors)", true },
 };
 
 static const char global_usage[]

@@ -20,3 +20,9 @@ cli_cmd_balance (struct cli_global *g, int argc, char **argv)
 {
   return cc_engine_tool ("balance", g->project_name, argc, argv);
 }
+
+int
+cli_cmd_journal (struct cli_global *g, int argc, char **argv)
+{
+  return cc_engine_tool ("journal", g->project_name, argc, argv);
+}

@@ -56,7 +56,7 @@ cc_engine_leave_balancer (const char *project, char *const *names, cc_error_t *e
 }
 
 char **
-cc_engine_on_change (const char *project)
+cc_engine_on_change (const char *project, bool balance)
 {
   char exe[4096];
   ssize_t len = readlink ("/proc/self/exe", exe, sizeof (exe) - 1);
@@ -68,6 +68,6 @@ cc_engine_on_change (const char *project)
   cc_strv_append (&argv, exe);
   cc_strv_append (&argv, "-p");
   cc_strv_append (&argv, project);
-  cc_strv_append (&argv, "balance");
+  cc_strv_append (&argv, balance ? "balance" : "journal");
   return argv;
 }

@@ -23,19 +23,31 @@ cc_engine_parse_signal (const char *text, int *sig, cc_error_t *err)
 int
 cc_engine_kill (const char *name, int sig, cc_error_t *err)
 {
-  return cc_runtime_kill (name, sig, err);
+  char number[16];
+
+  if (cc_runtime_kill (name, sig, err) < 0)
+    return -1;
+  snprintf (number, sizeof (number), "%d", sig);
+  cc_engine_container_event (name, "kill", "signal", number);
+  return 0;
 }
 
 int
 cc_engine_pause (const char *name, cc_error_t *err)
 {
-  return cc_runtime_pause (name, err);
+  if (cc_runtime_pause (name, err) < 0)
+    return -1;
+  cc_engine_container_event (name, "pause", NULL, NULL);
+  return 0;
 }
 
 int
 cc_engine_unpause (const char *name, cc_error_t *err)
 {
-  return cc_runtime_unpause (name, err);
+  if (cc_runtime_unpause (name, err) < 0)
+    return -1;
+  cc_engine_container_event (name, "unpause", NULL, NULL);
+  return 0;
 }
 
 int

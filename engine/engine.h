@@ -273,8 +273,9 @@ int cc_engine_balance (const char *project, cc_error_t *err);
    connection; open ones finish (conntrack keeps them).  */
 int cc_engine_leave_balancer (const char *project, char *const *names, cc_error_t *err);
 /* The program a container's monitor runs when its status or health
-   changes: this ccompose's `-p PROJECT balance`.  */
-char **cc_engine_on_change (const char *project);
+   changes: this ccompose's `-p PROJECT balance` with BALANCE, else its
+   `-p PROJECT journal` (the events journal only, engine/events.c).  */
+char **cc_engine_on_change (const char *project, bool balance);
 
 struct cc_stop_opts
 {
@@ -509,6 +510,25 @@ int cc_engine_export (const char *container, const char *output, cc_error_t *err
    fields as strings (BlockIO, CPUPerc, Container, ID, MemPerc, MemUsage,
    Name, NetIO, PIDs), from two readings INTERVAL_MS apart.  */
 cJSON *cc_engine_stats (char *const *names, int64_t interval_ms);
+
+/* ---- events (events.c) ---------------------------------------------------- */
+
+/* Append one event to PROJECT's journal: ACTION ("create", "kill"...) of
+   container NAME, with the attribute KEY=VALUE when KEY is not NULL.
+   Best effort: a project without a state directory records nothing.  */
+void cc_engine_event (const char *project, const char *name, const char *action, const char *key, const char *value);
+/* The same, the project found from the container's runtime spec, into
+   a journal that exists already (kill, pause and stop may run beside a
+   `down`, which must find nothing new in the directory it removes).  */
+void cc_engine_container_event (const char *name, const char *action, const char *key, const char *value);
+/* `ccompose -p PROJECT journal|balance`, run by a monitor: the change its
+   environment describes (CC_RUNTIME_CHANGE_*, runtime/runtime.h) as
+   start, die and health_status events.  */
+void cc_engine_journal_change (const char *project);
+/* `events`: each new event of PROJECT (of SERVICES only, when not NULL)
+   to FN as Docker Compose's JSON object, until FN returns < 0.  */
+typedef int (*cc_event_fn) (void *opaque, const cJSON *event);
+int cc_engine_events_follow (const char *project, char *const *services, cc_event_fn fn, void *opaque, cc_error_t *err);
 
 /* ---- the low-level tools (tools.c) --------------------------------------- */
 

@@ -235,9 +235,10 @@ create_runtime (const struct cc_project *p, const struct cc_service *svc, const 
   if (netns == NULL)
     free (spec->netns), spec->netns = xstrdup ("host");
   if (cc_mkdir_p (spec->upper, 0755, err) < 0 || cc_mkdir_p (spec->work, 0700, err) < 0
-      || cc_image_pin (name, img->id, err) < 0)
+      || cc_image_pin (name, img->id, err) < 0 || cc_runtime_create (name, spec, err) < 0)
     return -1;
-  return cc_runtime_create (name, spec, err);
+  cc_engine_event (p->name, name, "create", NULL, NULL);
+  return 0;
 }
 
 /* Each half in a child of its own (engine/parallel.c): a thread would
@@ -358,7 +359,10 @@ remove_resources (const char *project, const cJSON *entry, const char *name, int
     cc_error_append (&list, &one);
   cc_debug ("%s: removed in %lld ms", name, (long long)(cc_engine_now_ms () - t0));
   if (list == NULL)
-    return 0;
+    {
+      cc_engine_event (project, name, "destroy", NULL, NULL);
+      return 0;
+    }
   *err = list;
   return cc_error_wrap (err, "remove container `%s`", name);
 }

@@ -120,9 +120,11 @@ stop_job (void *opaque, const char *name, cc_error_t *err)
 
   signal (SIGINT, SIG_IGN);
   /* As Compose: a failed pre_stop hook leaves the container running.  */
-  if (cc_engine_pre_stop (cJSON_GetObjectItemCaseSensitive (l->containers, name), name, err) < 0)
+  if (cc_engine_pre_stop (cJSON_GetObjectItemCaseSensitive (l->containers, name), name, err) < 0
+      || cc_runtime_stop (name, l->o->timeout_ms, &r, err) < 0)
     return -1;
-  return cc_runtime_stop (name, l->o->timeout_ms, &r, err);
+  cc_engine_container_event (name, "stop", NULL, NULL);
+  return 0;
 }
 
 static void

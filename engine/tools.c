@@ -31,7 +31,20 @@ balance_tool (const char *project, int argc, char **argv)
   (void)argv;
   if (argc != 1 || project == NULL)
     return cc_usage_error ("balance", "usage: ccompose -p PROJECT balance");
+  cc_engine_journal_change (project);
   return cc_engine_balance (project, &err) < 0 ? cc_exit_failure (&err) : CC_EXIT_OK;
+}
+
+/* `ccompose -p PROJECT journal`: what the monitor of a container with no
+   balancer runs when its status or health changes (engine/events.c).  */
+static int
+journal_tool (const char *project, int argc, char **argv)
+{
+  (void)argv;
+  if (argc != 1 || project == NULL)
+    return cc_usage_error ("journal", "usage: ccompose -p PROJECT journal");
+  cc_engine_journal_change (project);
+  return CC_EXIT_OK;
 }
 
 static const struct
@@ -42,6 +55,7 @@ static const struct
   { "runtime", cc_runtime_tool },
   { "network", network_tool },
   { "balance", balance_tool },
+  { "journal", journal_tool },
 };
 
 int

@@ -92,10 +92,18 @@ struct monitor
 };
 
 static void
-run_on_change (char **argv)
+run_on_change (struct monitor *m, const char *from, const char *to)
 {
+  char **argv = m->spec->on_change;
   sigset_t none;
   int null = open ("/dev/null", O_RDWR | O_CLOEXEC);
+  char code[32];
+
+  snprintf (code, sizeof (code), "%lld", (long long)cc_json_get_int (m->state, "exit_code", 0));
+  setenv (CC_RUNTIME_CHANGE_ID, m->id, 1);
+  setenv (CC_RUNTIME_CHANGE_FROM, from, 1);
+  setenv (CC_RUNTIME_CHANGE_TO, to, 1);
+  setenv (CC_RUNTIME_CHANGE_EXIT, code, 1);
 
   sigemptyset (&none);
   sigprocmask (SIG_SETMASK, &none, NULL);
@@ -119,12 +127,14 @@ notify_change (struct monitor *m)
   const char *hs = h ? cc_json_get_string (h, "Status") : NULL;
   cleanup_free char *now = xasprintf ("%s/%s", cc_json_get_string (m->state, "status") ?: "", hs ?: "");
 
+  cleanup_free char *before = NULL;
+
   if (m->spec == NULL || m->spec->on_change == NULL || strcmp (m->notified ?: "created/", now) == 0)
     return;
-  free (m->notified);
+  before = m->notified ?: xstrdup ("created/");
   m->notified = steal_pointer (&now);
   if (fork () == 0)
-    run_on_change (m->spec->on_change);
+    run_on_change (m, before, m->notified);
 }
 
 static void

@@ -181,9 +181,17 @@ struct cc_runtime_spec
   char *hosts_file, *resolv_conf, *hostname_file;
   char *owner; /* opaque to the runtime: the engine finds its containers by it */
   /* Run by the monitor, detached, each time the status or the health
-     changes (issue 16: the balancer follows health); NULL: nothing.  */
+     changes (issue 16: the balancer follows health; issue 15: the
+     events journal), with CC_RUNTIME_CHANGE_* set; NULL: nothing.  */
   char **on_change;
 };
+
+/* The environment of an on_change program: the container, its
+   "STATUS/HEALTH" before and after, and its exit code.  */
+#define CC_RUNTIME_CHANGE_ID "CCOMPOSE_CHANGE_ID"
+#define CC_RUNTIME_CHANGE_FROM "CCOMPOSE_CHANGE_FROM"
+#define CC_RUNTIME_CHANGE_TO "CCOMPOSE_CHANGE_TO"
+#define CC_RUNTIME_CHANGE_EXIT "CCOMPOSE_CHANGE_EXIT"
 
 /* A spec with Docker's defaults (seccomp on, SIGTERM, 10 s grace, 64 MiB
    /dev/shm, one log file, healthcheck timings); the engine fills the

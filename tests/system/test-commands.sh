@@ -16,6 +16,9 @@ services:
     image: busybox:1.35
     command: sleep 600
     tmpfs: [/scratch]
+    healthcheck:
+      test: ["CMD", "true"]
+      interval: 1s
     deploy:
       replicas: 2
 YAML
@@ -32,8 +35,11 @@ test_cp() {
   cp_never_follows_container_symlinks_out
   export_writes_the_container_files
   stats_reads_the_cgroups
+  events_follow_the_containers
   cp_and_export_reach_a_stopped_container
   assert_exit 0 cc down -t 0
+  wait_for 10 "destroy events" grep -q '"action":"destroy"' "$WORK/events.json"
+  kill $EVENTS_PIDS
   assert_no_residue
 }
 
@@ -206,6 +212,47 @@ assert int(one["PIDs"]) >= 2 and int(two["PIDs"]) >= 1, (one, two)
   assert_exit 2 cc stats box box
   assert_exit 2 cc stats --format '' box
   assert_exit 2 cc stats --bogus
+}
+
+# events_start FILE ARGS...: `events ARGS` into FILE until the test ends,
+# once it follows the journal.
+events_start() {
+  local file=$1 pid; shift
+  # Not through a function: $! must be ccompose itself.
+  nsenter --net="/run/netns/$HOSTNS" "$CCOMPOSE" events "$@" >"$file" 2>&1 &
+  pid=$!
+  EVENTS_PIDS="${EVENTS_PIDS:-} $pid"
+  defer "kill $pid 2>/dev/null"
+  wait_for 10 "events following the journal" sh -c "ls -l /proc/$pid/fd | grep -q events.jsonl"
+}
+
+# `events`: what commands do (kill) and what the monitors see (die,
+# start, health_status), as Compose's JSON and text lines.
+events_follow_the_containers() {
+  local json=$WORK/events.json text=$WORK/events.txt
+  events_start "$json" --json
+  events_start "$text" box
+  assert_exit 0 cc kill box
+  assert_exit 0 cc start box
+  wait_for 10 "kill, die, start and health_status events" python3 -c '
+import json, sys
+seen = [(e["action"], e["id"], e["service"]) for e in map(json.loads, open(sys.argv[1]))]
+for want in ("kill", "die", "start", "health_status: healthy"):
+    assert (want, "cmdcp-box-2", "box") in seen, (want, seen)
+' "$json"
+  python3 -c '
+import json, sys
+for e in map(json.loads, open(sys.argv[1])):
+    assert e["type"] == "container" and e["attributes"]["name"] == e["id"], e
+    assert e["attributes"]["image"] == "busybox:1.35", e
+    if e["action"] == "die":
+        assert e["attributes"]["exitCode"] == "137", e
+    if e["action"] == "kill":
+        assert e["attributes"]["signal"] == "9", e
+' "$json" || fail "events JSON: $(cat "$json")"
+  wait_for 5 "text events" grep -qE '^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:]{8}\.[0-9]{6} container die cmdcp-box-2 \(.*exitCode=137' "$text"
+  assert_exit 1 cc events nosuch
+  assert_exit 2 cc events --bogus
 }
 
 run_tests

@@ -1,0 +1,248 @@
+/* `events`: a journal per project, <state>/projects/<name>/events.jsonl,
+   one JSON object per line in the shape `docker compose events --json`
+   prints.  The engine appends what commands do (create, kill, stop,
+   pause, unpause, destroy); each container's monitor runs
+   `ccompose -p PROJECT journal` (or `balance`) when its status or health
+   changes, with the change in its environment (runtime/monitor.c), which
+   appends start, die and health_status.  Appends are single O_APPEND
+   writes, so concurrent writers never interleave within a line; `events`
+   follows the file from its end.  */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "engine/engine.h"
+#include "lib/cleanup.h"
+#include "lib/file.h"
+#include "lib/json.h"
+#include "lib/paths.h"
+#include "lib/strv.h"
+#include "lib/xalloc.h"
+#include "runtime/runtime.h"
+
+#define JOURNAL "events.jsonl"
+/* The state root is a tmpfs: a restart loop must not fill it.  Past this
+   size the journal starts again (a follower notices the new file).  */
+#define JOURNAL_MAX (4 * 1024 * 1024)
+#define FOLLOW_POLL_MS 50
+
+static char *
+journal_path (const char *project)
+{
+  cleanup_free char *dir = cc_paths_project (project);
+  return xasprintf ("%s/" JOURNAL, dir);
+}
+
+/* Go's time.RFC3339Nano in UTC, as the JSON of a time.Time reads.  */
+static char *
+now_text (void)
+{
+  struct timespec ts;
+  struct tm tm;
+  char buf[64];
+
+  clock_gettime (CLOCK_REALTIME, &ts);
+  gmtime_r (&ts.tv_sec, &tm);
+  strftime (buf, sizeof (buf), "%Y-%m-%dT%H:%M:%S", &tm);
+  return xasprintf ("%s.%09ldZ", buf, ts.tv_nsec);
+}
+
+/* The service and image NAME was recorded with in PROJECT's state.  */
+static void
+add_recorded (const char *project, const char *name, cJSON *ev, cJSON *attrs)
+{
+  cleanup_free char *path = cc_paths_project_state (project), *text = NULL;
+  cleanup_cjson cJSON *st = NULL;
+  const cJSON *entry;
+
+  if (cc_read_file (path, &text, NULL, NULL) < 0 || (st = cJSON_Parse (text)) == NULL)
+    return;
+  entry = cJSON_GetObjectItemCaseSensitive (cJSON_GetObjectItemCaseSensitive (st, "containers"), name);
+  if (cc_json_get_string (entry, "service"))
+    cc_json_set_string (ev, "service", cc_json_get_string (entry, "service"));
+  if (cc_json_get_string (entry, "image"))
+    cc_json_set_string (attrs, "image", cc_json_get_string (entry, "image"));
+}
+
+/* Only the engine's commands, which hold the project's lock or made its
+   directory, may create or rotate the journal: a monitor's `journal`
+   making a file while `down` removes the directory would leave it
+   behind (rmdir: not empty).  */
+static void
+append_event (const char *project, const char *name, const char *action, const char *key, const char *value,
+              bool may_create)
+{
+  cleanup_free char *path = journal_path (project), *time_text = now_text (), *line = NULL;
+  cleanup_cjson cJSON *ev = cJSON_CreateObject ();
+  cJSON *attrs = cJSON_CreateObject ();
+  cleanup_close int fd = -1;
+  struct stat st;
+
+  cc_json_set_string (ev, "time", time_text);
+  cc_json_set_string (ev, "type", "container");
+  cc_json_set_string (ev, "service", "");
+  cc_json_set_string (ev, "id", name);
+  cc_json_set_string (ev, "action", action);
+  cc_json_set_string (attrs, "name", name);
+  if (key && value)
+    cc_json_set_string (attrs, key, value);
+  add_recorded (project, name, ev, attrs);
+  cJSON_AddItemToObject (ev, "attributes", attrs);
+  line = cJSON_PrintUnformatted (ev);
+  /* No project directory: the project is gone (down), nothing to tell.  */
+  fd = open (path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW | (may_create ? O_CREAT : 0), 0600);
+  if (fd < 0)
+    return;
+  if (may_create && fstat (fd, &st) == 0 && st.st_size > JOURNAL_MAX)
+    {
+      cleanup_free char *old = xasprintf ("%s.1", path);
+      rename (path, old);
+    }
+  line = xrealloc (line, strlen (line) + 2);
+  strcat (line, "\n");
+  cc_write_all (fd, line, strlen (line));
+}
+
+void
+cc_engine_event (const char *project, const char *name, const char *action, const char *key, const char *value)
+{
+  append_event (project, name, action, key, value, true);
+}
+
+void
+cc_engine_container_event (const char *name, const char *action, const char *key, const char *value)
+{
+  cleanup_runtime_spec struct cc_runtime_spec *spec = NULL;
+  cc_error_t e = NULL;
+
+  if (cc_runtime_spec_of (name, &spec, &e) < 0 || spec->owner == NULL)
+    {
+      cc_error_release (&e);
+      return;
+    }
+  append_event (spec->owner, name, action, key, value, false);
+}
+
+/* What the monitor's environment says changed (runtime/monitor.c,
+   notify_change): "STATUS/HEALTH" before and after.  */
+static const char *
+split_health (char *text)
+{
+  char *slash = strchr (text, '/');
+  if (slash == NULL)
+    return "";
+  *slash = '\0';
+  return slash + 1;
+}
+
+static bool
+is_up (const char *status)
+{
+  return strcmp (status, "running") == 0 || strcmp (status, "paused") == 0;
+}
+
+void
+cc_engine_journal_change (const char *project)
+{
+  const char *id = getenv (CC_RUNTIME_CHANGE_ID), *from_env = getenv (CC_RUNTIME_CHANGE_FROM);
+  const char *to_env = getenv (CC_RUNTIME_CHANGE_TO), *exit_code = getenv (CC_RUNTIME_CHANGE_EXIT);
+  cleanup_free char *from = xstrdup (from_env ?: "created/"), *to = xstrdup (to_env ?: "");
+  const char *from_health = split_health (from), *to_health = split_health (to);
+
+  if (id == NULL || to_env == NULL)
+    return;
+  if (strcmp (to, "running") == 0 && ! is_up (from))
+    append_event (project, id, "start", NULL, NULL, false);
+  else if (! is_up (to) && strcmp (to, "created") != 0 && is_up (from))
+    append_event (project, id, "die", "exitCode", exit_code ?: "", false);
+  /* Docker tells of a verdict, not of the start period.  */
+  if (*to_health && strcmp (to_health, "starting") != 0 && strcmp (from_health, to_health) != 0 && is_up (to))
+    {
+      cleanup_free char *action = xasprintf ("health_status: %s", to_health);
+      append_event (project, id, action, NULL, NULL, false);
+    }
+}
+
+/* ---- following ------------------------------------------------------------ */
+
+static bool
+wanted (const cJSON *ev, char *const *services)
+{
+  const char *service = cc_json_get_string (ev, "service");
+  return services == NULL || *services == NULL || (service && cc_strv_contains (services, service));
+}
+
+/* The lines of FD from *OFF on, each complete one handed to FN.  */
+static int
+read_new (int fd, off_t *off, char **partial, char *const *services, cc_event_fn fn, void *opaque)
+{
+  char buf[65536];
+  ssize_t n;
+
+  while ((n = pread (fd, buf, sizeof (buf) - 1, *off)) > 0)
+    {
+      char *start = buf, *nl;
+      buf[n] = '\0';
+      *off += n;
+      while ((nl = strchr (start, '\n')) != NULL)
+        {
+          cleanup_free char *line = NULL;
+          cleanup_cjson cJSON *ev = NULL;
+          *nl = '\0';
+          line = xasprintf ("%s%s", *partial ?: "", start);
+          free (*partial), *partial = NULL;
+          start = nl + 1;
+          if ((ev = cJSON_Parse (line)) != NULL && wanted (ev, services) && fn (opaque, ev) < 0)
+            return -1;
+        }
+      if (*start)
+        {
+          char *more = xasprintf ("%s%s", *partial ?: "", start);
+          free (*partial);
+          *partial = more;
+        }
+    }
+  return 0;
+}
+
+int
+cc_engine_events_follow (const char *project, char *const *services, cc_event_fn fn, void *opaque, cc_error_t *err)
+{
+  cleanup_free char *path = journal_path (project), *partial = NULL;
+  cleanup_close int fd = open (path, O_RDONLY | O_CLOEXEC);
+  struct stat st, now;
+  off_t off = 0;
+
+  /* Events from now on, as Docker's: the file there now from its end; a
+     file made later (the first `up`, the size limit) whole.  */
+  if (fd >= 0 && fstat (fd, &st) < 0)
+    return cc_error_make (err, errno, "stat `%s`", path);
+  if (fd >= 0)
+    off = st.st_size;
+  for (;;)
+    {
+      if (fd < 0 && (fd = open (path, O_RDONLY | O_CLOEXEC)) >= 0)
+        {
+          if (fstat (fd, &st) < 0)
+            return cc_error_make (err, errno, "stat `%s`", path);
+          off = 0;
+        }
+      if (fd >= 0 && read_new (fd, &off, &partial, services, fn, opaque) < 0)
+        return 0;
+      if (fd >= 0 && (stat (path, &now) < 0 || now.st_ino != st.st_ino))
+        {
+          /* Replaced: what the old file got last, then the new one.  */
+          if (read_new (fd, &off, &partial, services, fn, opaque) < 0)
+            return 0;
+          close (fd);
+          fd = -1;
+          continue;
+        }
+      nanosleep (&(struct timespec){ 0, FOLLOW_POLL_MS * 1000000L }, NULL);
+    }
+}

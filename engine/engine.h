@@ -514,9 +514,11 @@ cJSON *cc_engine_stats (char *const *names, int64_t interval_ms);
 /* ---- events (events.c) ---------------------------------------------------- */
 
 /* Append one event to PROJECT's journal: ACTION ("create", "kill"...) of
-   container NAME, with the attribute KEY=VALUE when KEY is not NULL.
-   Best effort: a project without a state directory records nothing.  */
-void cc_engine_event (const char *project, const char *name, const char *action, const char *key, const char *value);
+   container NAME (its state ENTRY, else the one saved), with the
+   attribute KEY=VALUE when KEY is not NULL.  Best effort: a project
+   without a state directory records nothing.  */
+void cc_engine_event (const char *project, const char *name, const cJSON *entry, const char *action, const char *key,
+                      const char *value);
 /* The same, the project found from the container's runtime spec, into
    a journal that exists already (kill, pause and stop may run beside a
    `down`, which must find nothing new in the directory it removes).  */

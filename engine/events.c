@@ -1,5 +1,5 @@
 /* `events`: a journal per project, <state>/projects/<name>/events.jsonl,
-   one JSON object per line in the shape `docker compose events --json`
+   one JSON object per line with the fields `docker compose events --json`
    prints.  The engine appends what commands do (create, kill, stop,
    pause, unpause, destroy); each container's monitor runs
    `ccompose -p PROJECT journal` (or `balance`) when its status or health
@@ -20,6 +20,7 @@
 #include "lib/cleanup.h"
 #include "lib/file.h"
 #include "lib/json.h"
+#include "lib/log.h"
 #include "lib/paths.h"
 #include "lib/strv.h"
 #include "lib/xalloc.h"
@@ -27,7 +28,10 @@
 
 #define JOURNAL "events.jsonl"
 /* The state root is a tmpfs: a restart loop must not fill it.  Past this
-   size the journal starts again (a follower notices the new file).  */
+   size the journal is emptied in place, by whichever writer sees it
+   first (a monitor may not make a new file, see append_event), and a
+   follower starts again from its beginning.  `events` shows only what
+   happens while it follows, so nothing it could show is lost.  */
 #define JOURNAL_MAX (4 * 1024 * 1024)
 #define FOLLOW_POLL_MS 50
 
@@ -38,7 +42,8 @@ journal_path (const char *project)
   return xasprintf ("%s/" JOURNAL, dir);
 }
 
-/* Go's time.RFC3339Nano in UTC, as the JSON of a time.Time reads.  */
+/* The time with nanoseconds, RFC 3339 in UTC; `events` shows it in
+   the reader's zone.  */
 static char *
 now_text (void)
 {
@@ -52,66 +57,91 @@ now_text (void)
   return xasprintf ("%s.%09ldZ", buf, ts.tv_nsec);
 }
 
-/* The service and image NAME was recorded with in PROJECT's state.  */
-static void
-add_recorded (const char *project, const char *name, cJSON *ev, cJSON *attrs)
+/* NAME's entry in PROJECT's saved state, for a writer without it (the
+   monitors' `journal`, kill, pause, stop).  */
+static cJSON *
+recorded_entry (const char *project, const char *name)
 {
   cleanup_free char *path = cc_paths_project_state (project), *text = NULL;
   cleanup_cjson cJSON *st = NULL;
-  const cJSON *entry;
+  cJSON *containers;
 
   if (cc_read_file (path, &text, NULL, NULL) < 0 || (st = cJSON_Parse (text)) == NULL)
-    return;
-  entry = cJSON_GetObjectItemCaseSensitive (cJSON_GetObjectItemCaseSensitive (st, "containers"), name);
-  if (cc_json_get_string (entry, "service"))
-    cc_json_set_string (ev, "service", cc_json_get_string (entry, "service"));
+    return NULL;
+  containers = cJSON_GetObjectItemCaseSensitive (st, "containers");
+  return cJSON_DetachItemFromObjectCaseSensitive (containers, name);
+}
+
+/* Docker's attributes of a container event: its labels (Compose drops
+   its own com.docker.compose.* ones), image and name.  */
+static cJSON *
+attributes_of (const char *name, const cJSON *entry)
+{
+  cleanup_cjson cJSON *labels = entry ? cc_engine_container_labels (name, entry) : NULL;
+  cJSON *attrs = cJSON_CreateObject ();
+
+  for (const cJSON *l = labels ? labels->child : NULL; l; l = l->next)
+    if (cJSON_IsString (l) && strncmp (l->string, "com.docker.compose.", 19) != 0)
+      cc_json_set_string (attrs, l->string, l->valuestring);
   if (cc_json_get_string (entry, "image"))
     cc_json_set_string (attrs, "image", cc_json_get_string (entry, "image"));
+  cc_json_set_string (attrs, "name", name);
+  return attrs;
+}
+
+/* Past JOURNAL_MAX, emptied before this line goes in.  */
+static void
+cap_journal (int fd)
+{
+  struct stat st;
+
+  if (fstat (fd, &st) == 0 && st.st_size > JOURNAL_MAX && ftruncate (fd, 0) < 0)
+    cc_debug ("events: cannot empty the journal: %s", strerror (errno));
 }
 
 /* Only the engine's commands, which hold the project's lock or made its
-   directory, may create or rotate the journal: a monitor's `journal`
-   making a file while `down` removes the directory would leave it
-   behind (rmdir: not empty).  */
+   directory, may create the journal: a monitor's `journal` making a file
+   while `down` removes the directory would leave it behind (rmdir: not
+   empty).  Compose shows no event of one-off (`run`) containers.  */
 static void
-append_event (const char *project, const char *name, const char *action, const char *key, const char *value,
-              bool may_create)
+append_event (const char *project, const char *name, const cJSON *entry, const char *action, const char *key,
+              const char *value, bool may_create)
 {
+  cleanup_cjson cJSON *loaded = entry ? NULL : recorded_entry (project, name);
   cleanup_free char *path = journal_path (project), *time_text = now_text (), *line = NULL;
   cleanup_cjson cJSON *ev = cJSON_CreateObject ();
-  cJSON *attrs = cJSON_CreateObject ();
   cleanup_close int fd = -1;
-  struct stat st;
+  cJSON *attrs;
 
-  cc_json_set_string (ev, "time", time_text);
-  cc_json_set_string (ev, "type", "container");
-  cc_json_set_string (ev, "service", "");
-  cc_json_set_string (ev, "id", name);
-  cc_json_set_string (ev, "action", action);
-  cc_json_set_string (attrs, "name", name);
+  entry = entry ?: loaded;
+  if (cc_json_get_bool (entry, "oneoff", false))
+    return;
+  attrs = attributes_of (name, entry);
   if (key && value)
     cc_json_set_string (attrs, key, value);
-  add_recorded (project, name, ev, attrs);
+  cc_json_set_string (ev, "time", time_text);
+  cc_json_set_string (ev, "type", "container");
+  cc_json_set_string (ev, "service", cc_json_get_string (entry, "service") ?: "");
+  /* Containers made before ids were recorded go by their name.  */
+  cc_json_set_string (ev, "id", cc_json_get_string (entry, "id") ?: name);
+  cc_json_set_string (ev, "action", action);
   cJSON_AddItemToObject (ev, "attributes", attrs);
   line = cJSON_PrintUnformatted (ev);
   /* No project directory: the project is gone (down), nothing to tell.  */
   fd = open (path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW | (may_create ? O_CREAT : 0), 0600);
   if (fd < 0)
     return;
-  if (may_create && fstat (fd, &st) == 0 && st.st_size > JOURNAL_MAX)
-    {
-      cleanup_free char *old = xasprintf ("%s.1", path);
-      rename (path, old);
-    }
+  cap_journal (fd);
   line = xrealloc (line, strlen (line) + 2);
   strcat (line, "\n");
   cc_write_all (fd, line, strlen (line));
 }
 
 void
-cc_engine_event (const char *project, const char *name, const char *action, const char *key, const char *value)
+cc_engine_event (const char *project, const char *name, const cJSON *entry, const char *action, const char *key,
+                 const char *value)
 {
-  append_event (project, name, action, key, value, true);
+  append_event (project, name, entry, action, key, value, true);
 }
 
 void
@@ -125,7 +155,7 @@ cc_engine_container_event (const char *name, const char *action, const char *key
       cc_error_release (&e);
       return;
     }
-  append_event (spec->owner, name, action, key, value, false);
+  append_event (spec->owner, name, NULL, action, key, value, false);
 }
 
 /* What the monitor's environment says changed (runtime/monitor.c,
@@ -157,14 +187,14 @@ cc_engine_journal_change (const char *project)
   if (id == NULL || to_env == NULL)
     return;
   if (strcmp (to, "running") == 0 && ! is_up (from))
-    append_event (project, id, "start", NULL, NULL, false);
+    append_event (project, id, NULL, "start", NULL, NULL, false);
   else if (! is_up (to) && strcmp (to, "created") != 0 && is_up (from))
-    append_event (project, id, "die", "exitCode", exit_code ?: "", false);
+    append_event (project, id, NULL, "die", "exitCode", exit_code ?: "", false);
   /* Docker tells of a verdict, not of the start period.  */
   if (*to_health && strcmp (to_health, "starting") != 0 && strcmp (from_health, to_health) != 0 && is_up (to))
     {
       cleanup_free char *action = xasprintf ("health_status: %s", to_health);
-      append_event (project, id, action, NULL, NULL, false);
+      append_event (project, id, NULL, action, NULL, NULL, false);
     }
 }
 
@@ -219,7 +249,7 @@ cc_engine_events_follow (const char *project, char *const *services, cc_event_fn
   off_t off = 0;
 
   /* Events from now on, as Docker's: the file there now from its end; a
-     file made later (the first `up`, the size limit) whole.  */
+     file made later (the first `up`, one after a `down`) whole.  */
   if (fd >= 0 && fstat (fd, &st) < 0)
     return cc_error_make (err, errno, "stat `%s`", path);
   if (fd >= 0)
@@ -234,6 +264,13 @@ cc_engine_events_follow (const char *project, char *const *services, cc_event_fn
         }
       if (fd >= 0 && read_new (fd, &off, &partial, services, fn, opaque) < 0)
         return 0;
+      /* Emptied at its size limit (cap_journal): from its start again.  */
+      if (fd >= 0 && fstat (fd, &now) == 0 && now.st_size < off)
+        {
+          off = 0;
+          free (partial), partial = NULL;
+          continue;
+        }
       if (fd >= 0 && (stat (path, &now) < 0 || now.st_ino != st.st_ino))
         {
           /* Replaced: what the old file got last, then the new one.  */

@@ -215,6 +215,7 @@ struct attach_job
 {
   const struct cc_project *p;
   const struct cc_service *svc;
+  const cJSON *entry;
   const char *name, *netns, *hosts;
   const struct cc_image *img;
   int number;
@@ -222,8 +223,8 @@ struct attach_job
 };
 
 static int
-create_runtime (const struct cc_project *p, const struct cc_service *svc, const char *name, const struct cc_image *img,
-                const char *netns, cc_error_t *err)
+create_runtime (const struct cc_project *p, const struct cc_service *svc, const cJSON *entry, const char *name,
+                const struct cc_image *img, const char *netns, cc_error_t *err)
 {
   cleanup_runtime_spec struct cc_runtime_spec *spec = NULL;
 
@@ -237,7 +238,7 @@ create_runtime (const struct cc_project *p, const struct cc_service *svc, const 
   if (cc_mkdir_p (spec->upper, 0755, err) < 0 || cc_mkdir_p (spec->work, 0700, err) < 0
       || cc_image_pin (name, img->id, err) < 0 || cc_runtime_create (name, spec, err) < 0)
     return -1;
-  cc_engine_event (p->name, name, "create", NULL, NULL);
+  cc_engine_event (p->name, name, entry, "create", NULL, NULL);
   return 0;
 }
 
@@ -251,7 +252,7 @@ attach_or_create (void *opaque, const char *half, cc_error_t *err)
 
   if (strcmp (half, "network") == 0)
     return attach_networks (j->p, j->svc, j->name, j->number, j->oneoff, j->netns, j->hosts, err);
-  return create_runtime (j->p, j->svc, j->name, j->img, j->netns, err);
+  return create_runtime (j->p, j->svc, j->entry, j->name, j->img, j->netns, err);
 }
 
 static int
@@ -279,6 +280,7 @@ create_container (const struct cc_project *p, const struct cc_service *svc, cons
   struct attach_job job = {
     .p = p,
     .svc = svc,
+    .entry = entry,
     .name = name,
     .netns = netns,
     .hosts = hosts,
@@ -360,7 +362,7 @@ remove_resources (const char *project, const cJSON *entry, const char *name, int
   cc_debug ("%s: removed in %lld ms", name, (long long)(cc_engine_now_ms () - t0));
   if (list == NULL)
     {
-      cc_engine_event (project, name, "destroy", NULL, NULL);
+      cc_engine_event (project, name, entry, "destroy", NULL, NULL);
       return 0;
     }
   *err = list;

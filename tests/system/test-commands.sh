@@ -3,7 +3,8 @@
 # Docker's placement rules, tar streams, -a and -L, --index, --dry-run and
 # malformed arguments; `cp` never reaching the host through a symlink the
 # container planted (the container's paths resolve inside its root); and
-# `export`.
+# `export`; `events` as Compose prints them, its journal capped and gone
+# with `down`.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/engine-helpers.bash"
 
@@ -16,6 +17,7 @@ services:
     image: busybox:1.35
     command: sleep 600
     tmpfs: [/scratch]
+    labels: {ev.mark: one}
     healthcheck:
       test: ["CMD", "true"]
       interval: 1s
@@ -40,6 +42,8 @@ test_cp() {
   assert_exit 0 cc down -t 0
   wait_for 10 "destroy events" grep -q '"action":"destroy"' "$WORK/events.json"
   kill $EVENTS_PIDS
+  # The journal went with the project's state directory.
+  [ ! -e "$CCOMPOSE_STATE_DIR/projects/cmdcp/events.jsonl" ] || fail "events journal left after down"
   assert_no_residue
 }
 
@@ -227,9 +231,18 @@ events_start() {
 }
 
 # `events`: what commands do (kill) and what the monitors see (die,
-# start, health_status), as Compose's JSON and text lines.
+# start, health_status), as Compose's JSON (keys sorted as Go marshals a
+# map) and text lines; past its size limit the journal is emptied and the
+# followers go on.
 events_follow_the_containers() {
-  local json=$WORK/events.json text=$WORK/events.txt
+  local json=$WORK/events.json text=$WORK/events.txt id
+  local journal=$CCOMPOSE_STATE_DIR/projects/cmdcp/events.jsonl
+  # The container's id as its state records it (ps shows 12 digits).
+  id=$(python3 -c '
+import json, sys
+print(json.load(open(sys.argv[1]))["containers"]["cmdcp-box-2"]["id"])' "$CCOMPOSE_STATE_DIR/projects/cmdcp/state.json") ||
+    fail "no id of cmdcp-box-2"
+  [[ $id =~ ^[0-9a-f]{64}$ ]] || fail "id of cmdcp-box-2: [$id]"
   events_start "$json" --json
   events_start "$text" box
   assert_exit 0 cc kill box
@@ -238,19 +251,35 @@ events_follow_the_containers() {
 import json, sys
 seen = [(e["action"], e["id"], e["service"]) for e in map(json.loads, open(sys.argv[1]))]
 for want in ("kill", "die", "start", "health_status: healthy"):
-    assert (want, "cmdcp-box-2", "box") in seen, (want, seen)
-' "$json"
+    assert (want, sys.argv[2], "box") in seen, (want, seen)
+' "$json" "$id"
   python3 -c '
-import json, sys
-for e in map(json.loads, open(sys.argv[1])):
-    assert e["type"] == "container" and e["attributes"]["name"] == e["id"], e
-    assert e["attributes"]["image"] == "busybox:1.35", e
+import json, re, sys
+for line in open(sys.argv[1]):
+    e = json.loads(line)
+    assert list(e) == ["action", "attributes", "id", "service", "time", "type"], e
+    assert list(e["attributes"]) == sorted(e["attributes"]), e
+    assert e["type"] == "container" and e["attributes"]["name"].startswith("cmdcp-box-"), e
+    assert e["attributes"]["image"] == "busybox:1.35" and e["attributes"]["ev.mark"] == "one", e
+    assert not any(k.startswith("com.docker.compose.") for k in e["attributes"]), e
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d*[1-9])?(Z|[+-]\d\d:\d\d)", e["time"]), e
     if e["action"] == "die":
         assert e["attributes"]["exitCode"] == "137", e
     if e["action"] == "kill":
         assert e["attributes"]["signal"] == "9", e
 ' "$json" || fail "events JSON: $(cat "$json")"
-  wait_for 5 "text events" grep -qE '^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:]{8}\.[0-9]{6} container die cmdcp-box-2 \(.*exitCode=137' "$text"
+  wait_for 5 "text events" grep -qE "^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:]{8}\.[0-9]{6} container die $id \(.*exitCode=137.*name=cmdcp-box-2" "$text"
+  # A restart loop must not fill the state root's tmpfs: past 4 MiB the
+  # next writer (here pause, which may not create the file) empties it.
+  { head -c 4300000 /dev/zero | tr '\0' x | fold -w 1000; echo; } >>"$journal"
+  assert_exit 0 cc pause box
+  assert_exit 0 cc unpause box
+  wait_for 10 "pause and unpause after the journal was emptied" python3 -c '
+import json, sys
+seen = [(e["action"], e["id"]) for e in map(json.loads, open(sys.argv[1]))]
+assert ("pause", sys.argv[2]) in seen and ("unpause", sys.argv[2]) in seen, seen
+' "$json" "$id"
+  [ "$(stat -c %s "$journal")" -lt 100000 ] || fail "events journal not capped: $(stat -c %s "$journal") bytes"
   assert_exit 1 cc events nosuch
   assert_exit 2 cc events --bogus
 }

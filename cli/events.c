@@ -15,7 +15,7 @@
 #include "lib/strv.h"
 #include "lib/xalloc.h"
 
-static const char usage[] = "Usage:  ccompose events [OPTIONS] [SERVICE...]\n\n"
+static const char usage[] = "Usage: ccompose events [OPTIONS] [SERVICE...]\n\n"
                             "Receive real time events from containers\n\n"
                             "Options:\n"
                             "      --json   Output events as a stream of json objects\n"

@@ -188,6 +188,9 @@ int cc_norm_unsupported (struct cc_norm *n, const struct cc_node *at, const char
 
 /* validate-values.c: names, addresses and subnets, exposed ports.  */
 int cc_validate_values (const cJSON *model, const struct cc_node *root, cc_error_t *err);
+/* validate-network.c: MAC addresses, interface names and link-local
+   addresses of a service's endpoints, and MACs two services share.  */
+int cc_validate_endpoints (const cJSON *model, const struct cc_node *root, cc_error_t *err);
 /* An IPv4 or IPv6 address (no brackets, no zone).  */
 bool cc_is_ip_address (const char *s);
 /* A name /etc/hosts can carry: dotted labels of letters, digits, `-`, `_`.  */

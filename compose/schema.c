@@ -203,7 +203,7 @@ static const struct cc_schema_key service_keys[] = {
   KEY ("labels", MAPPING),
   FN ("links", cc_norm_key_links),
   SUB ("logging", OBJECT, logging_table),
-  NOT_YET ("mac_address", STRING),
+  KEY ("mac_address", STRING),
   KEY ("mem_limit", BYTES),
   KEY ("mem_reservation", BYTES),
   KEY ("mem_swappiness", INT),

@@ -613,6 +613,18 @@ read_network_mode (struct rd *r, struct cc_service *s)
                                                    CC_NETWORK_MODE_DEFAULT);
 }
 
+/* The order networks are connected in, eth0 first: higher `priority`
+   first, then by key (compose-spec; the keys come sorted).  */
+static int
+by_priority (const void *a, const void *b)
+{
+  const struct cc_service_network *x = a, *y = b;
+
+  if (x->priority != y->priority)
+    return x->priority > y->priority ? -1 : 1;
+  return strcmp (x->key, y->key);
+}
+
 static void
 read_networks (struct rd *r, struct cc_service *s)
 {
@@ -638,6 +650,11 @@ read_networks (struct rd *r, struct cc_service *s)
       r->failed |= one.failed;
     }
   s->n_networks = n;
+  qsort (s->networks, n, sizeof (*s->networks), by_priority);
+  /* Docker Compose gives the service-level MAC to the primary network
+     (validate-network.c refuses one that differs from the network's).  */
+  if (n && s->networks[0].mac_address == NULL)
+    s->networks[0].mac_address = str (r, "mac_address");
 }
 
 /* The node of entry I of the long form of KEY: the list item it came

@@ -287,7 +287,9 @@ enum cc_network_mode
   CC_NETWORK_MODE_CONTAINER, /* container:TARGET */
 };
 
-/* One entry of a service's `networks:` (sorted by key).  */
+/* One entry of a service's `networks:`, in the order they are connected
+   (higher `priority` first, then by key); the first one carries the
+   service-level `mac_address` unless it gives its own.  */
 struct cc_service_network
 {
   const char *key;      /* the top-level network's key */

@@ -289,7 +289,7 @@ cc_validate_project (const cJSON *model, const struct cc_node *root, cc_error_t 
   cleanup_strv char **cycle = NULL;
   int ret = 0;
 
-  if (cc_validate_values (model, root, err) < 0)
+  if (cc_validate_values (model, root, err) < 0 || cc_validate_endpoints (model, root, err) < 0)
     return -1;
   cc_service_index_init (&c.services, model);
   for (const cJSON *svc = services ? services->child : NULL; svc && ret == 0; svc = svc->next)

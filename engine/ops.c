@@ -122,6 +122,7 @@ attach_networks (const struct cc_project *p, const struct cc_service *svc, const
         .netns_path = netns,
         .ipv4_address = net->ipv4_address,
         .ipv6_address = net->ipv6_address,
+        .mac_address = net->mac_address,
         .hostname = svc->hostname,
         .domainname = svc->domainname,
         .aliases = net->aliases,

@@ -132,19 +132,56 @@ set_names_and_ports (cJSON *m, const struct cc_net_endpoint *ep, const struct cc
   cc_json_set (m, "ports", cc_net_ports_to_json (ports, ep->n_ports));
 }
 
+/* The MAC a member's interface has: recorded when given, else derived
+   from its address.  */
+static char *
+member_mac (const cJSON *m)
+{
+  uint32_t ip = 0;
+
+  cc_ipv4_parse (cc_json_get_string (m, "ip"), &ip);
+  return cc_veth_peer_mac (cc_json_get_string (m, "mac"), ip);
+}
+
+/* A MAC given by the compose file, checked against the interfaces
+   already on the network: one MAC twice on a bridge sends each frame to
+   whichever the bridge learnt last.  */
+static int
+choose_mac (const cJSON *net, const struct cc_net_endpoint *ep, const char *ip, char **out, cc_error_t *err)
+{
+  uint32_t a = 0;
+
+  *out = NULL;
+  if (ep->mac_address == NULL)
+    return 0;
+  cc_ipv4_parse (ip, &a);
+  if ((*out = cc_veth_peer_mac (ep->mac_address, a)) == NULL)
+    return cc_error_make (err, EINVAL, "invalid mac_address `%s` (a unicast address, as 02:42:ac:11:00:02)",
+                          ep->mac_address);
+  for (const cJSON *m = cc_net_first (net, "members"); m; m = m->next)
+    {
+      cleanup_free char *have = member_mac (m);
+      if (have && strcmp (have, *out) == 0 && strcmp (cc_json_get_string (m, "container") ?: "", ep->container))
+        return cc_error_make (err, EADDRINUSE, "mac_address `%s` is already used by container `%s` on network `%s`",
+                              ep->mac_address, cc_json_get_string (m, "container") ?: "",
+                              cc_json_get_string (net, "name"));
+    }
+  return 0;
+}
+
 static int
 record_member (struct cc_net_state *st, cJSON *net, const struct cc_net_endpoint *ep, const struct cc_net_port *ports,
                cJSON **out, cc_error_t *err)
 {
   cleanup_free char *netns = ep->netns_path ? xstrdup (ep->netns_path) : cc_netns_path (ep->container);
-  cleanup_free char *ip = NULL, *ip6 = NULL;
+  cleanup_free char *ip = NULL, *ip6 = NULL, *mac = NULL;
   cleanup_free char *veth = cc_veth_name (cc_paths_net_tag (), ep->project, ep->network, ep->container);
   cleanup_free char *ifname = NULL;
   cJSON *m;
 
   if (! cc_file_exists (netns))
     return cc_error_make (err, ENOENT, "network namespace `%s` does not exist", netns);
-  if (choose_ip (net, ep->ipv4_address, &ip, err) < 0)
+  if (choose_ip (net, ep->ipv4_address, &ip, err) < 0 || choose_mac (net, ep, ip, &mac, err) < 0)
     return -1;
   if (ep->ipv6_address && cc_json_get_string (net, "subnet6") == NULL)
     return cc_error_make (err, EINVAL, "ipv6_address `%s`: network `%s` has no IPv6 (enable_ipv6)", ep->ipv6_address,
@@ -160,6 +197,8 @@ record_member (struct cc_net_state *st, cJSON *net, const struct cc_net_endpoint
   cc_json_set_string (m, "ip", ip);
   if (ip6)
     cc_json_set_string (m, "ip6", ip6);
+  if (mac)
+    cc_json_set_string (m, "mac", mac);
   set_names_and_ports (m, ep, ports);
   if (ep->held)
     cc_json_set_bool (m, "serving", false);
@@ -238,6 +277,7 @@ setup_member (const cJSON *net, const cJSON *m, cc_error_t *err)
     .alias = alias,
     .mtu = (int)cc_json_get_int (net, "mtu", 0),
     .group = cc_net_group_of (net),
+    .mac = cc_json_get_string (m, "mac"),
   };
 
   if (cc_ipv4_parse (cc_json_get_string (m, "ip"), &v.peer_ip) < 0)

@@ -100,9 +100,14 @@ struct cc_veth
   const char *alias;
   int mtu; /* 0 = default */
   int netns_fd;
-  uint32_t peer_ip; /* the peer's MAC is derived from it */
+  uint32_t peer_ip; /* the peer's MAC is derived from it... */
+  const char *mac;  /* ...unless given (compose's mac_address) */
   uint32_t group;   /* of the host end; 0 = none */
 };
+/* The peer's MAC as "02:42:ac:11:00:02": MAC (any case, `:` or `-`)
+   when given, else the one derived from IP.  NULL when MAC is not a
+   unicast address an interface can have (the kernel refuses the others).  */
+char *cc_veth_peer_mac (const char *mac, uint32_t ip);
 /* An existing host end (left by a crash) is replaced.  */
 int cc_veth_create (struct nl_sock *sk, const struct cc_veth *v, cc_error_t *err);
 

@@ -103,6 +103,7 @@ struct cc_net_endpoint
   const char *netns_path;   /* NULL = cc_netns_path (container) */
   const char *ipv4_address; /* fixed address, NULL = allocate */
   const char *ipv6_address; /* on an IPv6 network; NULL = allocate */
+  const char *mac_address;  /* of the interface inside; NULL = derived from its IPv4 address */
   const char *hostname;     /* NULL = none beyond the names above */
   const char *domainname;   /* with the hostname, its line in /etc/hosts */
   char *const *aliases;     /* network aliases, NULL-terminated or NULL */

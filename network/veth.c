@@ -1,6 +1,7 @@
 /* veth pairs: host end on the bridge, peer created directly inside the
    container's namespace under its final name, so no interface ever shows
    up in the host namespace under a temporary name (netavark does the same).  */
+#include <ctype.h>
 #include <errno.h>
 #include <netlink/netlink.h>
 #include <netlink/route/link.h>
@@ -8,6 +9,7 @@
 #include <netlink/route/link/veth.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "lib/cleanup.h"
 #include "lib/paths.h"
@@ -22,31 +24,64 @@ cc_veth_name (const char *tag, const char *project, const char *network, const c
   return xasprintf ("cc%013llx", (unsigned long long)(cc_paths_hash (parts, CC_N_ELEMENTS (parts)) >> 12));
 }
 
-/* 02:cc:<the four bytes of the address>: a container that is recreated
-   with the same address keeps its MAC, so its neighbours' ARP caches stay
-   right (Docker derived MACs from addresses for the same reason).  */
-static struct nl_addr *
-peer_mac (uint32_t ip)
+/* Six hex bytes separated by `:` or `-`.  */
+static bool
+parse_mac (const char *s, unsigned char mac[6])
 {
-  unsigned char mac[6] = {
-    0x02, 0xcc, (unsigned char)(ip >> 24), (unsigned char)(ip >> 16), (unsigned char)(ip >> 8), (unsigned char)ip
-  };
-  struct nl_addr *a = nl_addr_build (AF_LLC, mac, sizeof (mac));
+  for (int i = 0; i < 6; i++, s += 3)
+    {
+      char byte[3] = { s[0], s[0] ? s[1] : '\0', '\0' };
+      if (! isxdigit ((unsigned char)byte[0]) || ! isxdigit ((unsigned char)byte[1]))
+        return false;
+      if (i < 5 ? s[2] != ':' && s[2] != '-' : s[2] != '\0')
+        return false;
+      mac[i] = (unsigned char)strtoul (byte, NULL, 16);
+    }
+  return true;
+}
 
-  if (a == NULL)
-    abort ();
-  return a;
+/* Without a given MAC, 02:cc:<the four bytes of the address>: a container
+   that is recreated with the same address keeps its MAC, so its
+   neighbours' ARP caches stay right (Docker derived MACs from addresses
+   for the same reason).  A given one must be unicast and not zero
+   (is_valid_ether_addr in the kernel).  */
+static bool
+peer_mac_bytes (const char *given, uint32_t ip, unsigned char mac[6])
+{
+  static const unsigned char zero[6];
+
+  if (given)
+    return parse_mac (given, mac) && (mac[0] & 1) == 0 && memcmp (mac, zero, sizeof (zero)) != 0;
+  mac[0] = 0x02;
+  mac[1] = 0xcc;
+  mac[2] = (unsigned char)(ip >> 24);
+  mac[3] = (unsigned char)(ip >> 16);
+  mac[4] = (unsigned char)(ip >> 8);
+  mac[5] = (unsigned char)ip;
+  return true;
+}
+
+char *
+cc_veth_peer_mac (const char *given, uint32_t ip)
+{
+  unsigned char m[6];
+
+  if (! peer_mac_bytes (given, ip, m))
+    return NULL;
+  return xasprintf ("%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
 }
 
 static int
 add_pair (struct nl_sock *sk, const struct cc_veth *v, int master)
 {
-  struct rtnl_link *l = rtnl_link_veth_alloc ();
-  struct rtnl_link *peer;
-  struct nl_addr *mac = peer_mac (v->peer_ip);
+  struct rtnl_link *l, *peer;
+  unsigned char bytes[6];
+  struct nl_addr *mac;
   int r;
 
-  if (l == NULL)
+  if (! peer_mac_bytes (v->mac, v->peer_ip, bytes))
+    return -NLE_INVAL;
+  if ((l = rtnl_link_veth_alloc ()) == NULL || (mac = nl_addr_build (AF_LLC, bytes, sizeof (bytes))) == NULL)
     abort ();
   peer = rtnl_link_veth_get_peer (l);
   rtnl_link_set_name (l, v->host_name);

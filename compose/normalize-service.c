@@ -428,13 +428,12 @@ static const struct cc_schema_key service_network_keys[] = {
   { "aliases", CC_KEY_LIST, CC_KEY_SUPPORTED, NULL, NULL },
   { "ipv4_address", CC_KEY_STRING, CC_KEY_SUPPORTED, NULL, NULL },
   { "ipv6_address", CC_KEY_STRING, CC_KEY_SUPPORTED, NULL, NULL },
-  /* The order of interfaces is not wired into the network part yet.  */
-  { "priority", CC_KEY_INT, CC_KEY_UNSUPPORTED, NULL, NULL },
-  { "gw_priority", CC_KEY_INT, CC_KEY_UNSUPPORTED, NULL, NULL },
+  { "priority", CC_KEY_INT, CC_KEY_SUPPORTED, NULL, NULL },
+  { "gw_priority", CC_KEY_INT, CC_KEY_SUPPORTED, NULL, NULL },
   { "mac_address", CC_KEY_STRING, CC_KEY_SUPPORTED, NULL, NULL },
-  { "link_local_ips", CC_KEY_LIST, CC_KEY_UNSUPPORTED, NULL, NULL },
+  { "link_local_ips", CC_KEY_LIST, CC_KEY_SUPPORTED, NULL, NULL },
   { "driver_opts", CC_KEY_MAPPING, CC_KEY_UNSUPPORTED, NULL, NULL },
-  { "interface_name", CC_KEY_STRING, CC_KEY_UNSUPPORTED, NULL, NULL },
+  { "interface_name", CC_KEY_STRING, CC_KEY_SUPPORTED, NULL, NULL },
 };
 static const struct cc_schema_table service_network_table
     = { "service network", service_network_keys, CC_N_ELEMENTS (service_network_keys) };

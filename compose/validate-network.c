@@ -154,13 +154,66 @@ check_mac_clash (const struct cc_node *root, const cJSON *services, const cJSON 
   return 0;
 }
 
+/* As the kernel's dev_valid_name: what it refuses, refused at the line.  */
+static const char *
+ifname_problem (const char *s)
+{
+  if (*s == '\0' || strcmp (s, ".") == 0 || strcmp (s, "..") == 0)
+    return "not an interface name";
+  if (strlen (s) > IFNAME_MAX)
+    return "longer than 15 characters";
+  for (; *s; s++)
+    if (*s == '/' || *s == ':' || isspace ((unsigned char)*s))
+      return "no `/`, `:` or white space in an interface name";
+  return NULL;
+}
+
+static int
+check_ifnames (const struct cc_node *root, const cJSON *svc, cc_error_t *err)
+{
+  const char *why;
+
+  for (const cJSON *n = networks_of (svc); n; n = n->next)
+    {
+      const char *name = cc_json_get_string (n, "interface_name");
+      if (name == NULL)
+        continue;
+      if ((why = ifname_problem (name)) != NULL)
+        return cc_error_at (err, at_key (root, svc->string, n->string, "interface_name"),
+                            "service `%s`: interface_name `%s` on network `%s`: %s", svc->string, name, n->string, why);
+      for (const cJSON *o = networks_of (svc); o != n; o = o->next)
+        if (strcmp (cc_json_get_string (o, "interface_name") ?: "", name) == 0)
+          return cc_error_at (err, at_key (root, svc->string, n->string, "interface_name"),
+                              "service `%s`: interface_name `%s` on networks `%s` and `%s`", svc->string, name,
+                              o->string, n->string);
+    }
+  return 0;
+}
+
+/* Docker takes any address but the unspecified one.  */
+static int
+check_link_local (const struct cc_node *root, const cJSON *svc, cc_error_t *err)
+{
+  for (const cJSON *n = networks_of (svc); n; n = n->next)
+    {
+      const cJSON *ips = cJSON_GetObjectItemCaseSensitive (n, "link_local_ips");
+      for (const cJSON *ip = cJSON_IsArray (ips) ? ips->child : NULL; ip; ip = ip->next)
+        if (! cJSON_IsString (ip) || ! cc_is_ip_address (ip->valuestring) || strcmp (ip->valuestring, "0.0.0.0") == 0
+            || strcmp (ip->valuestring, "::") == 0)
+          return cc_error_at (err, at_key (root, svc->string, n->string, "link_local_ips"),
+                              "service `%s`: invalid link_local_ips entry `%s` on network `%s`", svc->string,
+                              cJSON_IsString (ip) ? ip->valuestring : "", n->string);
+    }
+  return 0;
+}
+
 int
 cc_validate_endpoints (const cJSON *model, const struct cc_node *root, cc_error_t *err)
 {
   const cJSON *services = cJSON_GetObjectItemCaseSensitive (model, "services");
 
   for (const cJSON *svc = services ? services->child : NULL; svc; svc = svc->next)
-    if (check_macs (root, svc, err) < 0)
+    if (check_macs (root, svc, err) < 0 || check_ifnames (root, svc, err) < 0 || check_link_local (root, svc, err) < 0)
       return -1;
   for (const cJSON *svc = services ? services->child : NULL; svc; svc = svc->next)
     for (const cJSON *n = networks_of (svc); n; n = n->next)

@@ -96,12 +96,45 @@ external_name_of (const struct cc_project *p, const char *key)
   return net && net->external ? net->name : NULL;
 }
 
+/* The network that gives the default routes: the highest gw_priority,
+   the first connected among equals (Docker's), never an internal one;
+   -1 when every one is internal.  */
+static ssize_t
+gateway_network (const struct cc_project *p, const struct cc_service *svc)
+{
+  ssize_t best = -1;
+
+  for (size_t i = 0; i < svc->n_networks; i++)
+    {
+      const struct cc_network *net = cc_project_network (p, svc->networks[i].key);
+      if ((net == NULL || ! net->internal)
+          && (best < 0 || svc->networks[i].gw_priority > svc->networks[best].gw_priority))
+        best = (ssize_t)i;
+    }
+  return best;
+}
+
+/* The interface names the service's networks ask for: the others' ethN
+   skip them.  */
+static char **
+fixed_ifnames (const struct cc_service *svc)
+{
+  struct cc_strv_builder b = { 0 };
+
+  for (size_t i = 0; i < svc->n_networks; i++)
+    if (svc->networks[i].interface_name)
+      cc_strv_builder_push (&b, xstrdup (svc->networks[i].interface_name));
+  return cc_strv_builder_steal (&b);
+}
+
 static int
 attach_networks (const struct cc_project *p, const struct cc_service *svc, const char *name, int number, bool oneoff,
                  const char *netns, const char *hosts, cc_error_t *err)
 {
   cleanup_free struct cc_net_port *ports = NULL;
   cleanup_strv char **extra = extra_hosts_of (svc);
+  cleanup_strv char **fixed = fixed_ifnames (svc);
+  ssize_t gateway = gateway_network (p, svc);
   bool first = true;
 
   /* No published port: host port 0, the network chooses a free one
@@ -123,6 +156,10 @@ attach_networks (const struct cc_project *p, const struct cc_service *svc, const
         .ipv4_address = net->ipv4_address,
         .ipv6_address = net->ipv6_address,
         .mac_address = net->mac_address,
+        .ifname = net->interface_name,
+        .reserved_ifnames = fixed,
+        .link_local_ips = net->link_local_ips,
+        .no_gateway = gateway >= 0 && (size_t)gateway != i,
         .hostname = svc->hostname,
         .domainname = svc->domainname,
         .aliases = net->aliases,

@@ -20,24 +20,39 @@
 #include "network/network.h"
 #include "network/state.h"
 
-/* eth0 for the first network of a namespace, eth1 for the next...  */
-static char *
-choose_ifname (const cJSON *root, const char *netns)
+static bool
+ifname_taken (const cJSON *root, const char *netns, const char *name)
 {
-  const cJSON *net, *m;
+  for (const cJSON *net = cc_net_first (root, "networks"); net; net = net->next)
+    for (const cJSON *m = cc_net_first (net, "members"); m; m = m->next)
+      if (strcmp (cc_json_get_string (m, "netns") ?: "", netns) == 0
+          && strcmp (cc_json_get_string (m, "ifname") ?: "", name) == 0)
+        return true;
+  return false;
+}
 
+/* The name the endpoint asks for (compose's interface_name), or eth0 for
+   the first network of a namespace, eth1 for the next... skipping the
+   names its other networks ask for.  */
+static int
+choose_ifname (const cJSON *root, const char *netns, const struct cc_net_endpoint *ep, char **out, cc_error_t *err)
+{
+  if (ep->ifname)
+    {
+      if (ifname_taken (root, netns, ep->ifname))
+        return cc_error_make (err, EEXIST, "interface `%s` already exists in container `%s`", ep->ifname,
+                              ep->container);
+      *out = xstrdup (ep->ifname);
+      return 0;
+    }
   for (int k = 0;; k++)
     {
       char *name = xasprintf ("eth%d", k);
-      bool taken = false;
-
-      for (net = cc_net_first (root, "networks"); net; net = net->next)
-        for (m = cc_net_first (net, "members"); m; m = m->next)
-          if (strcmp (cc_json_get_string (m, "netns") ?: "", netns) == 0
-              && strcmp (cc_json_get_string (m, "ifname") ?: "", name) == 0)
-            taken = true;
-      if (! taken)
-        return name;
+      if (! ifname_taken (root, netns, name) && ! cc_strv_contains (ep->reserved_ifnames, name))
+        {
+          *out = name;
+          return 0;
+        }
       free (name);
     }
 }
@@ -188,7 +203,8 @@ record_member (struct cc_net_state *st, cJSON *net, const struct cc_net_endpoint
                           cc_json_get_string (net, "name"));
   if (cc_json_get_string (net, "subnet6") && choose_ip6 (net, ep->ipv6_address, &ip6, err) < 0)
     return -1;
-  ifname = choose_ifname (st->root, netns);
+  if (choose_ifname (st->root, netns, ep, &ifname, err) < 0)
+    return -1;
   m = cJSON_CreateObject ();
   cc_json_set_string (m, "container", ep->container);
   cc_json_set_string (m, "netns", netns);
@@ -199,6 +215,10 @@ record_member (struct cc_net_state *st, cJSON *net, const struct cc_net_endpoint
     cc_json_set_string (m, "ip6", ip6);
   if (mac)
     cc_json_set_string (m, "mac", mac);
+  if (ep->link_local_ips && *ep->link_local_ips)
+    cc_json_set (m, "link_local_ips", cc_json_from_strv (ep->link_local_ips));
+  if (ep->no_gateway)
+    cc_json_set_bool (m, "gateway", false);
   set_names_and_ports (m, ep, ports);
   if (ep->held)
     cc_json_set_bool (m, "serving", false);
@@ -232,6 +252,32 @@ default_route6 (struct nl_sock *sk, int idx, const cJSON *net, cc_error_t *err)
   return cc_nl_default_route6 (sk, idx, &gw, err);
 }
 
+/* Docker's masks for link-local addresses: 169.254.0.0/16, fe80::/64.  */
+static int
+add_link_local (struct nl_sock *sk, int idx, const cJSON *m, cc_error_t *err)
+{
+  for (const cJSON *a = cc_net_first (m, "link_local_ips"); a; a = a->next)
+    {
+      uint32_t ip4;
+      struct in6_addr ip6;
+      const char *s = cJSON_IsString (a) ? a->valuestring : "";
+
+      if (cc_ipv4_parse (s, &ip4) == 0)
+        {
+          if (cc_nl_addr_add (sk, idx, ip4, 16, err) < 0)
+            return -1;
+        }
+      else if (cc_ipv6_parse (s, &ip6) == 0)
+        {
+          if (cc_nl_addr_add6 (sk, idx, &ip6, 64, err) < 0)
+            return -1;
+        }
+      else
+        return cc_error_make (err, EINVAL, "invalid link_local_ips entry `%s`", s);
+    }
+  return 0;
+}
+
 static int
 configure_inside (int nsfd, const cJSON *net, const cJSON *m, cc_error_t *err)
 {
@@ -253,10 +299,11 @@ configure_inside (int nsfd, const cJSON *net, const cJSON *m, cc_error_t *err)
   if (cc_nl_addr_add (sk, idx, ip, subnet.prefix, err) < 0 || cc_nl_link_up (sk, idx, err) < 0)
     return -1;
   cc_crash_point ("container address");
-  if (configure_ipv6 (sk, idx, net, m, err) < 0)
+  if (configure_ipv6 (sk, idx, net, m, err) < 0 || add_link_local (sk, idx, m, err) < 0)
     return -1;
-  /* An internal network has no way out: no default route through it.  */
-  if (cc_json_get_bool (net, "internal", false))
+  /* An internal network has no way out: no default route through it; nor
+     has a network whose gw_priority another's outranks.  */
+  if (cc_json_get_bool (net, "internal", false) || ! cc_json_get_bool (m, "gateway", true))
     return 0;
   if (cc_nl_default_route (sk, idx, gw, err) < 0)
     return -1;

@@ -98,18 +98,22 @@ struct cc_net_endpoint
   const char *external_name;
   const char *container; /* <project>-<service>-<n> */
   const char *service;
-  int number;               /* replica number n */
-  bool oneoff;              /* `run`: known by its own name only, as Docker Compose's */
-  const char *netns_path;   /* NULL = cc_netns_path (container) */
-  const char *ipv4_address; /* fixed address, NULL = allocate */
-  const char *ipv6_address; /* on an IPv6 network; NULL = allocate */
-  const char *mac_address;  /* of the interface inside; NULL = derived from its IPv4 address */
-  const char *hostname;     /* NULL = none beyond the names above */
-  const char *domainname;   /* with the hostname, its line in /etc/hosts */
-  char *const *aliases;     /* network aliases, NULL-terminated or NULL */
-  char *const *extra_hosts; /* "name:ip" or "name:host-gateway" */
-  char *const *dns;         /* `dns:` servers: the embedded DNS forwards there */
-  const char *hosts_path;   /* this container's /etc/hosts source; NULL = none */
+  int number;                    /* replica number n */
+  bool oneoff;                   /* `run`: known by its own name only, as Docker Compose's */
+  const char *netns_path;        /* NULL = cc_netns_path (container) */
+  const char *ipv4_address;      /* fixed address, NULL = allocate */
+  const char *ipv6_address;      /* on an IPv6 network; NULL = allocate */
+  const char *mac_address;       /* of the interface inside; NULL = derived from its IPv4 address */
+  const char *ifname;            /* the interface's name inside; NULL = the first free ethN... */
+  char *const *reserved_ifnames; /* ...but these, which other networks of the container name */
+  char *const *link_local_ips;   /* more addresses on the interface (/16 or /64, as Docker's) */
+  bool no_gateway;               /* another network gives the default routes (gw_priority) */
+  const char *hostname;          /* NULL = none beyond the names above */
+  const char *domainname;        /* with the hostname, its line in /etc/hosts */
+  char *const *aliases;          /* network aliases, NULL-terminated or NULL */
+  char *const *extra_hosts;      /* "name:ip" or "name:host-gateway" */
+  char *const *dns;              /* `dns:` servers: the embedded DNS forwards there */
+  const char *hosts_path;        /* this container's /etc/hosts source; NULL = none */
   const struct cc_net_port *ports;
   size_t n_ports;
   /* Recorded out of the balancer of its published ports until

@@ -15,9 +15,9 @@
 static const char *const propagations[] = { "shared", "rshared", "slave", "rslave", "private", "rprivate" };
 static const char *const recursives[] = { "enabled", "disabled", "writable", "readonly" };
 static const char *const consistencies[] = { "cached", "delegated", "consistent" };
-static const char *const volume_types[] = { "bind", "volume", "tmpfs" };
+static const char *const volume_types[] = { "bind", "volume", "tmpfs", "image" };
 /* Types the spec has that a Linux engine without Swarm cannot mount.  */
-static const char *const unsupported_types[] = { "npipe", "cluster", "image" };
+static const char *const unsupported_types[] = { "npipe", "cluster" };
 
 static const struct cc_schema_table mount_table;
 static const struct cc_schema_table bind_table;
@@ -178,6 +178,10 @@ static const struct cc_schema_key tmpfs_keys[] = {
   { "mode", CC_KEY_CUSTOM, CC_KEY_SUPPORTED, NULL, tmpfs_mode },
 };
 static const struct cc_schema_table tmpfs_table = { "tmpfs", tmpfs_keys, CC_N_ELEMENTS (tmpfs_keys) };
+static const struct cc_schema_key imageopt_keys[] = {
+  { "subpath", CC_KEY_STRING, CC_KEY_UNSUPPORTED, NULL, NULL },
+};
+static const struct cc_schema_table imageopt_table = { "image", imageopt_keys, CC_N_ELEMENTS (imageopt_keys) };
 static const struct cc_schema_key mount_keys[] = {
   { "type", CC_KEY_STRING, CC_KEY_SUPPORTED, NULL, NULL },
   { "source", CC_KEY_STRING, CC_KEY_SUPPORTED, NULL, NULL },
@@ -187,7 +191,7 @@ static const struct cc_schema_key mount_keys[] = {
   { "bind", CC_KEY_OBJECT, CC_KEY_SUPPORTED, &bind_table, NULL },
   { "volume", CC_KEY_OBJECT, CC_KEY_SUPPORTED, &volopt_table, NULL },
   { "tmpfs", CC_KEY_OBJECT, CC_KEY_SUPPORTED, &tmpfs_table, NULL },
-  { "image", CC_KEY_ANY, CC_KEY_UNSUPPORTED, NULL, NULL },
+  { "image", CC_KEY_OBJECT, CC_KEY_SUPPORTED, &imageopt_table, NULL },
 };
 static const struct cc_schema_table mount_table = { "volume mount", mount_keys, CC_N_ELEMENTS (mount_keys) };
 
@@ -238,15 +242,18 @@ check_long_volume (struct cc_norm *n, const struct cc_node *item, cJSON *v, cc_e
   const char *recursive = cc_json_get_string (bind, "recursive");
 
   if (type == NULL)
-    return cc_error_at (err, item, "volume: `type` is required (bind, volume, tmpfs)");
+    return cc_error_at (err, item, "volume: `type` is required (bind, volume, tmpfs, image)");
   if (in_list (type, unsupported_types, CC_N_ELEMENTS (unsupported_types)))
     return cc_error_at (err, cc_node_map_get (item, "type"), "volume type `%s` is not supported", type);
   if (! in_list (type, volume_types, CC_N_ELEMENTS (volume_types)))
-    return cc_error_at (err, cc_node_map_get (item, "type"), "invalid volume type `%s` (bind, volume, tmpfs)", type);
+    return cc_error_at (err, cc_node_map_get (item, "type"), "invalid volume type `%s` (bind, volume, tmpfs, image)",
+                        type);
   if (target == NULL || target[0] != '/')
     return cc_error_at (err, cc_node_map_get (item, "target") ?: item, "volume: `target` must be an absolute path");
   if (strcmp (type, "bind") == 0 && (source == NULL || *source == '\0'))
     return cc_error_at (err, item, "bind mount: `source` is required");
+  if (strcmp (type, "image") == 0 && (source == NULL || *source == '\0'))
+    return cc_error_at (err, item, "image mount: `source` (the image) is required");
   if (strcmp (type, "tmpfs") == 0 && source)
     return cc_error_at (err, cc_node_map_get (item, "source"), "tmpfs mount: `source` is not allowed");
   if (prop && ! in_list (prop, propagations, CC_N_ELEMENTS (propagations)))

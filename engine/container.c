@@ -177,6 +177,48 @@ vmount_of (const struct cc_project *p, const struct cc_mount *m, struct cc_vmoun
     }
 }
 
+/* `type: image`: the image's layers, read-only, pinned for the container
+   as its own image is (cc_image_unpin of the container drops both), so
+   no `image rm` or GC takes them while it exists.  */
+static int
+add_image_mount (struct cc_runtime_spec *s, const struct cc_mount *m, const char *owner, cc_error_t *err)
+{
+  cleanup_image struct cc_image *img = NULL;
+  cleanup_strv char **dirs = NULL;
+
+  if (cc_image_acquire (m->source, owner, &img, err) < 0)
+    return cc_error_wrap (err, "image `%s` for the mount on `%s`", m->source, m->target);
+  for (size_t i = 0; img->layers && img->layers[i]; i++)
+    cc_strv_append (&dirs, img->layers[i]);
+  if (dirs == NULL)
+    return cc_error_make (err, EINVAL, "image `%s` for the mount on `%s` has no layers", m->source, m->target);
+  s->mounts = xreallocarray (s->mounts, s->n_mounts + 2, sizeof (*s->mounts));
+  s->mounts[s->n_mounts++] = (struct cc_runtime_mount){
+    .type = xstrdup ("image"),
+    .source = cc_strv_join (dirs, ":"),
+    .target = xstrdup (m->target),
+    .options = cc_strv_split ("ro,nosuid,nodev", ',', true),
+  };
+  return 0;
+}
+
+static int
+add_image_mounts (struct cc_runtime_spec *s, const struct cc_service *svc, const char *name, cc_error_t *err)
+{
+  size_t k = 0;
+
+  for (size_t i = 0; i < svc->n_mounts; i++)
+    {
+      cleanup_free char *owner = NULL;
+      if (svc->mounts[i].type != CC_MOUNT_TYPE_IMAGE)
+        continue;
+      owner = cc_image_pin_owner_extra (name, k++);
+      if (add_image_mount (s, &svc->mounts[i], owner, err) < 0)
+        return -1;
+    }
+  return 0;
+}
+
 /* Whether the service mounts something at TARGET already.  */
 static bool
 mounts_at (const struct cc_vmount *m, size_t n, const char *target)
@@ -196,18 +238,17 @@ static int
 set_mounts (struct cc_runtime_spec *s, const struct cc_project *p, const struct cc_service *svc,
             const struct cc_image *img, const char *name, cc_error_t *err)
 {
-  size_t n = svc->n_mounts + svc->n_tmpfs, n_specs = 0;
-  size_t n_image = cc_strv_len (img->config.volumes);
-  cleanup_free struct cc_vmount *m = xzalloc ((n + n_image + 1) * sizeof (*m));
+  size_t n = 0, n_specs = 0, n_image = cc_strv_len (img->config.volumes);
+  cleanup_free struct cc_vmount *m = xzalloc ((svc->n_mounts + svc->n_tmpfs + n_image + 1) * sizeof (*m));
   cleanup_strv char **image_targets = xzalloc (sizeof (char *));
   cleanup_free char *dir = cc_engine_container_dir (name);
   struct cc_vmount_spec *specs = NULL;
 
   for (size_t i = 0; i < svc->n_mounts; i++)
-    if (vmount_of (p, &svc->mounts[i], &m[i], err) < 0)
+    if (svc->mounts[i].type != CC_MOUNT_TYPE_IMAGE && vmount_of (p, &svc->mounts[i], &m[n++], err) < 0)
       return cc_error_wrap (err, "volume `%s`", svc->mounts[i].target);
   for (size_t i = 0; i < svc->n_tmpfs; i++)
-    m[svc->n_mounts + i] = (struct cc_vmount){
+    m[n++] = (struct cc_vmount){
       .type = CC_VMOUNT_TMPFS,
       .target = svc->tmpfs[i].target,
       .options = svc->tmpfs[i].options,
@@ -231,6 +272,8 @@ set_mounts (struct cc_runtime_spec *s, const struct cc_project *p, const struct 
     };
   s->n_mounts = n_specs;
   cc_vmount_specs_free (specs, n_specs);
+  if (add_image_mounts (s, svc, name, err) < 0)
+    return -1;
   return cc_engine_file_mounts (s, p, svc, dir, err);
 }
 

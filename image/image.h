@@ -125,7 +125,11 @@ int cc_image_pin (const char *owner, const char *image_id, cc_error_t *err);
 /* Resolve REF and pin it for OWNER in one step, so no GC can remove it in
    between: what a container should call before mounting the layers.  */
 int cc_image_acquire (const char *ref, const char *owner, struct cc_image **out, cc_error_t *err);
+/* Unpinning OWNER also drops its extra pins: the K-th is named
+   cc_image_pin_owner_extra (OWNER, K), for the images a container
+   mounts beside its own (compose `type: image`).  */
 int cc_image_unpin (const char *owner, cc_error_t *err);
+char *cc_image_pin_owner_extra (const char *owner, size_t k);
 
 /* ---- import ---------------------------------------------------------- */
 

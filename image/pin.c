@@ -73,17 +73,43 @@ cc_image_acquire (const char *ref, const char *owner, struct cc_image **out, cc_
   return 0;
 }
 
+/* A name no owner has (owners start with a letter or digit), and that
+   names OWNER alone: `_` then the index, `_`, the owner.  */
+char *
+cc_image_pin_owner_extra (const char *owner, size_t k)
+{
+  return xasprintf ("_%zu_%s", k, owner);
+}
+
+static int
+unpin_one (const char *owner, bool *gone, cc_error_t *err)
+{
+  cleanup_free char *path = cc_paths_image_store_file ("pins/%s", owner);
+
+  *gone = unlink (path) < 0;
+  if (*gone && errno != ENOENT)
+    return cc_error_make (err, errno, "unpin `%s`", owner);
+  return 0;
+}
+
 int
 cc_image_unpin (const char *owner, cc_error_t *err)
 {
-  cleanup_free char *path = NULL;
+  bool gone;
 
   if (! is_owner_name (owner))
     return cc_error_make (err, 0, "invalid pin owner `%s`", owner);
-  path = cc_paths_image_store_file ("pins/%s", owner);
-  if (unlink (path) < 0 && errno != ENOENT)
-    return cc_error_make (err, errno, "unpin `%s`", owner);
-  return 0;
+  if (unpin_one (owner, &gone, err) < 0)
+    return -1;
+  /* Its extra pins were made from 0 up, so the first missing ends them.  */
+  for (size_t k = 0;; k++)
+    {
+      cleanup_free char *extra = cc_image_pin_owner_extra (owner, k);
+      if (unpin_one (extra, &gone, err) < 0)
+        return -1;
+      if (gone)
+        return 0;
+    }
 }
 
 char **

@@ -625,6 +625,24 @@ mount_bind (int rootfd, const struct cc_runtime_mount *m, int tree, unsigned lon
   return 0;
 }
 
+/* An image's files (compose `type: image`), never writable: its layers
+   as a lower-only overlay.  overlayfs wants two lower layers at least
+   when there is no upper one, so a one-layer image is a bind of it.  */
+static int
+mount_image (int rootfd, const struct cc_runtime_mount *m, unsigned long flags, cc_error_t *err)
+{
+  cleanup_free char *data = NULL;
+
+  flags |= MS_RDONLY;
+  if (strchr (m->source, ':') == NULL)
+    return mount_bind (rootfd, m, -1, flags, 0, false, err);
+  data = xasprintf ("lowerdir=%s", m->source);
+  if (strlen (data) >= (size_t)sysconf (_SC_PAGESIZE))
+    return cc_error_make (err, E2BIG, "image mount on `%s`: overlay options longer than a page", m->target);
+  const struct fs_mount fs = { m->target, "overlay", flags, data };
+  return mount_fs (rootfd, &fs, err);
+}
+
 static int
 mount_user (int rootfd, const struct cc_runtime_mount *m, int tree, cc_error_t *err)
 {
@@ -636,6 +654,8 @@ mount_user (int rootfd, const struct cc_runtime_mount *m, int tree, cc_error_t *
     return cc_error_wrap (err, "mount on `%s`", m->target);
   if (strcmp (m->type, "bind") == 0)
     return mount_bind (rootfd, m, tree, flags, propagation, create, err);
+  if (strcmp (m->type, "image") == 0)
+    return mount_image (rootfd, m, flags, err);
   const struct fs_mount fs = { m->target, "tmpfs", flags, data };
   return mount_fs (rootfd, &fs, err);
 }

@@ -494,17 +494,34 @@ is_absolute (const char *p)
   return p != NULL && p[0] == '/';
 }
 
+/* An image mount's source: its layer dirs, top first, joined with `:`
+   as overlay's lowerdir takes them.  A `,` would add overlay options of
+   its own.  */
+static bool
+is_layer_list (const char *s)
+{
+  if (strchr (s, ',') != NULL)
+    return false;
+  for (const char *p = s; p; p = strchr (p, ':') ? strchr (p, ':') + 1 : NULL)
+    if (*p != '/')
+      return false;
+  return true;
+}
+
 static int
 check_mount (void *obj, cc_error_t *err)
 {
   const struct cc_runtime_mount *m = obj;
 
-  if (m->type == NULL || (strcmp (m->type, "bind") != 0 && strcmp (m->type, "tmpfs") != 0))
-    return cc_error_make (err, EINVAL, "mount type must be `bind` or `tmpfs`");
+  if (m->type == NULL
+      || (strcmp (m->type, "bind") != 0 && strcmp (m->type, "tmpfs") != 0 && strcmp (m->type, "image") != 0))
+    return cc_error_make (err, EINVAL, "mount type must be `bind`, `tmpfs` or `image`");
   if (m->target == NULL || m->target[0] != '/')
     return cc_error_make (err, EINVAL, "mount target must be an absolute path");
-  if (strcmp (m->type, "bind") == 0 && (m->source == NULL || m->source[0] != '/'))
-    return cc_error_make (err, EINVAL, "bind mount on `%s`: source must be an absolute path", m->target);
+  if (strcmp (m->type, "tmpfs") != 0 && (m->source == NULL || m->source[0] != '/'))
+    return cc_error_make (err, EINVAL, "%s mount on `%s`: source must be an absolute path", m->type, m->target);
+  if (strcmp (m->type, "image") == 0 && ! is_layer_list (m->source))
+    return cc_error_make (err, EINVAL, "image mount on `%s`: invalid layer list", m->target);
   return 0;
 }
 

@@ -4,7 +4,8 @@
 # volumes refused at `up` when missing, the local driver's options (a
 # bind of a host path and tmpfs, mounted with mount(2) at the volume's
 # first use, unmounted when its last container goes), options refused at
-# their file:line:col, and what the residue check finds of a volume.
+# their file:line:col, what the residue check finds of a volume, and
+# `type: image` mounts.
 # Each test in a throwaway host namespace with a private state root.
 # nfs is not tested: no NFS server runs offline on this machine (the
 # kernel's needs nfs-kernel-server and rpcbind); the driver passes
@@ -279,6 +280,48 @@ YAML
   ! mounted "$tv" || fail "system check --fix left the volume mounted"
   assert_exit 0 cc system check
   assert_exit 0 cc volume rm volcrash_tv
+}
+
+
+# `type: image`: another image's files, read-only, nosuid and nodev, one
+# layer (a bind) or several (a lower-only overlay), pinned while the
+# container exists so `image rm` cannot pull them from under it.
+test_image_mounts_are_read_only_and_pinned() {
+  eng_setup volimg-$$
+  load_images busybox
+  mkdir -p "$WORK/ctx"
+  echo layered >"$WORK/ctx/f"
+  printf 'FROM busybox:1.35\nCOPY f /f\n' >"$WORK/ctx/Dockerfile"
+  assert_exit 0 cc image build --progress quiet -t two:1 "$WORK/ctx"
+  project volimg <<'YAML'
+services:
+  app:
+    image: busybox:1.35
+    command: sleep 600
+    volumes:
+      - {type: image, source: "two:1", target: /two}
+      - {type: image, source: "busybox:1.35", target: /one}
+YAML
+  cd "$WORK/volimg" || fail "cd"
+  assert_exit 0 cc up -d
+  assert_eq "$(cc exec app cat /two/f)" layered
+  assert_exit 0 cc exec app test -x /one/bin/busybox
+  assert_exit 1 cc exec app touch /two/new
+  assert_exit 1 cc exec app touch /one/new
+  assert_exit 0 cc exec app awk '$5 == "/one" || $5 == "/two" { print $5, $6 }' /proc/self/mountinfo
+  assert_eq "$(grep -c 'ro,nosuid,nodev' <<<"$OUT")" 2 "image mounts are not ro,nosuid,nodev: $OUT"
+  assert_eq "$(ls "$CCOMPOSE_DATA_DIR/images/pins" | grep -c '_volimg-app-1$')" 2
+  assert_exit 1 cc image rm two:1
+  assert_exit 0 cc down
+  assert_eq "$(ls -A "$CCOMPOSE_DATA_DIR/images/pins")" "" "pins left after down"
+  assert_exit 0 cc image rm two:1
+  # A missing image is refused by name, before anything runs.
+  sed -i 's/"two:1"/"nosuch:1"/' compose.yaml
+  assert_exit 1 cc up -d
+  assert_contains "$OUT" "nosuch:1"
+  assert_contains "$OUT" "/two"
+  assert_exit 0 cc down
+  assert_no_residue
 }
 
 run_tests

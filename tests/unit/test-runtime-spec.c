@@ -20,7 +20,9 @@ static const char full[]
     = "{\"layers\":[\"/l1\",\"/l2\"],\"upper\":\"/u\",\"work\":\"/w\",\"args\":[\"/bin/sh\",\"-c\",\"x\"],"
       "\"env\":[\"A=1\"],\"cwd\":\"/srv\",\"user\":\"app:app\",\"hostname\":\"h\",\"domainname\":\"d\","
       "\"mounts\":[{\"type\":\"tmpfs\",\"target\":\"/t\",\"options\":[\"size=1m\"]},"
-      "{\"type\":\"bind\",\"source\":\"/s\",\"target\":\"/b\"}],\"read_only\":true,\"shm_size\":1000,"
+      "{\"type\":\"bind\",\"source\":\"/s\",\"target\":\"/b\"},"
+      "{\"type\":\"image\",\"source\":\"/l1:/l2\",\"target\":\"/"
+      "i\",\"options\":[\"ro\"]}],\"read_only\":true,\"shm_size\":1000,"
       "\"resources\":{\"memory\":1048576,\"memory_swap\":2097152,\"memory_reservation\":0,\"cpu_quota\":50000,\"cpu_"
       "period\":100000,"
       "\"cpu_shares\":512,\"pids_limit\":10,\"cpuset_cpus\":\"0\",\"cpu_rt_runtime\":100,\"cpu_rt_period\":1000,"
@@ -109,6 +111,16 @@ test_errors_name_their_object_once (void **state)
       "container spec: mounts[0]: mount: unknown key `x`" },
     { "{\"rootfs\":\"/\",\"args\":[\"/x\"],\"mounts\":[{\"type\":\"bind\",\"target\":\"/a\"}]}",
       "container spec: mounts[0]: bind mount on `/a`: source must be an absolute path" },
+    { "{\"rootfs\":\"/\",\"args\":[\"/x\"],\"mounts\":[{\"type\":\"image\",\"source\":\"/l1:/l2,upperdir=/x\","
+      "\"target\":\"/i\"}]}",
+      "container spec: mounts[0]: image mount on `/i`: invalid layer list" },
+    { "{\"rootfs\":\"/\",\"args\":[\"/x\"],\"mounts\":[{\"type\":\"image\",\"source\":\"/l1:l2\",\"target\":\"/i\"}]}",
+      "container spec: mounts[0]: image mount on `/i`: invalid layer list" },
+    { "{\"rootfs\":\"/\",\"args\":[\"/x\"],\"mounts\":[{\"type\":\"image\",\"source\":\"/l1::/l2\",\"target\":\"/"
+      "i\"}]}",
+      "container spec: mounts[0]: image mount on `/i`: invalid layer list" },
+    { "{\"rootfs\":\"/\",\"args\":[\"/x\"],\"mounts\":[{\"type\":\"npipe\",\"target\":\"/i\"}]}",
+      "container spec: mounts[0]: mount type must be `bind`, `tmpfs` or `image`" },
     { "{\"rootfs\":\"/\",\"args\":[\"/x\"],\"ulimits\":{\"nofile\":{\"soft\":1,\"hard\":2,\"x\":1}}}",
       "container spec: ulimits: nofile: unknown key `x`" },
     { "{\"rootfs\":\"/\",\"args\":[\"/x\"],\"ulimits\":{\"nofile\":{\"soft\":1}}}",

@@ -18,6 +18,7 @@
 
 #include "engine/engine.h"
 #include "lib/cleanup.h"
+#include "lib/clock.h"
 #include "lib/file.h"
 #include "lib/json.h"
 #include "lib/log.h"
@@ -40,21 +41,6 @@ journal_path (const char *project)
 {
   cleanup_free char *dir = cc_paths_project (project);
   return xasprintf ("%s/" JOURNAL, dir);
-}
-
-/* The time with nanoseconds, RFC 3339 in UTC; `events` shows it in
-   the reader's zone.  */
-static char *
-now_text (void)
-{
-  struct timespec ts;
-  struct tm tm;
-  char buf[64];
-
-  clock_gettime (CLOCK_REALTIME, &ts);
-  gmtime_r (&ts.tv_sec, &tm);
-  strftime (buf, sizeof (buf), "%Y-%m-%dT%H:%M:%S", &tm);
-  return xasprintf ("%s.%09ldZ", buf, ts.tv_nsec);
 }
 
 /* NAME's entry in PROJECT's saved state, for a writer without it (the
@@ -108,7 +94,7 @@ append_event (const char *project, const char *name, const cJSON *entry, const c
               const char *value, bool may_create)
 {
   cleanup_cjson cJSON *loaded = entry ? NULL : recorded_entry (project, name);
-  cleanup_free char *path = journal_path (project), *time_text = now_text (), *line = NULL;
+  cleanup_free char *path = journal_path (project), *time_text = cc_now_rfc3339_nano (), *line = NULL;
   cleanup_cjson cJSON *ev = cJSON_CreateObject ();
   cleanup_close int fd = -1;
   cJSON *attrs;

@@ -16,6 +16,7 @@
 #include "image/internal.h"
 #include "lib/buf.h"
 #include "lib/cleanup.h"
+#include "lib/clock.h"
 #include "lib/file.h"
 #include "lib/json.h"
 #include "lib/log.h"
@@ -525,7 +526,7 @@ write_import_config (struct cc_store *s, const char *diff_id, const char *source
   cleanup_free char *text = NULL;
   cleanup_free char *base = cc_path_basename (source);
   cleanup_free char *comment = o->message ? xstrdup (o->message) : xasprintf ("Imported from %s", base);
-  cleanup_free char *now = cc_store_now ();
+  cleanup_free char *now = cc_now_rfc3339_nano ();
   cJSON *rootfs = cJSON_CreateObject (), *ids = cJSON_CreateArray (), *hist = cJSON_CreateArray ();
   cJSON *h = cJSON_CreateObject ();
 

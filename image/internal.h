@@ -159,9 +159,6 @@ char *cc_store_compressed_of (cJSON *repos, const char *digest);
 /* GC: add to *BLOBS the gzip copies of the blobs it holds.  */
 void cc_store_mark_compressed (cJSON *repos, char ***blobs);
 
-/* The current time as RFC 3339 with nanoseconds, UTC.  */
-char *cc_store_now (void);
-
 /* The `config` object of an imported image: CHANGES (Dockerfile
    instructions, may be NULL) applied to an empty one (change.c).  */
 int cc_image_changes_config (char *const *changes, cJSON **config, cc_error_t *err);

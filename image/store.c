@@ -14,6 +14,7 @@
 
 #include "image/internal.h"
 #include "lib/cleanup.h"
+#include "lib/clock.h"
 #include "lib/crash.h"
 #include "lib/file.h"
 #include "lib/json.h"
@@ -370,19 +371,6 @@ cc_store_repos_edit (struct cc_store *s, cc_repos_edit_fn edit, void *opaque, cc
   return 0;
 }
 
-char *
-cc_store_now (void)
-{
-  struct timespec ts;
-  struct tm tm;
-  char buf[64];
-
-  clock_gettime (CLOCK_REALTIME, &ts);
-  gmtime_r (&ts.tv_sec, &tm);
-  strftime (buf, sizeof (buf), "%Y-%m-%dT%H:%M:%S", &tm);
-  return xasprintf ("%s.%09ldZ", buf, ts.tv_nsec);
-}
-
 struct add_images
 {
   struct cc_store_ref *refs;
@@ -406,7 +394,7 @@ add_manifest (cJSON *images, struct cc_strmap *known, const struct cc_store_ref 
 
   if (cc_strmap_get (known, r->manifest))
     return;
-  now = cc_store_now ();
+  now = cc_now_rfc3339_nano ();
   entry = cJSON_CreateObject ();
   cc_json_set_string (entry, "id", r->id);
   cc_json_set_string (entry, "loaded", now);

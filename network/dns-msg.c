@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "network/dns.h"
+#include "network/wire.h"
 
 #define FLAG_QR 0x8000u
 #define FLAG_TC 0x0200u
@@ -18,26 +19,6 @@
 #define OPT_RR_LEN 11
 #define MAX_LABEL 63
 #define MAX_WIRE_NAME 255
-
-static uint16_t
-get16 (const uint8_t *p)
-{
-  return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static void
-put16 (uint8_t *p, uint16_t v)
-{
-  p[0] = (uint8_t)(v >> 8);
-  p[1] = (uint8_t)v;
-}
-
-static void
-put32 (uint8_t *p, uint32_t v)
-{
-  put16 (p, (uint16_t)(v >> 16));
-  put16 (p + 2, (uint16_t)v);
-}
 
 static bool
 is_plain_byte (uint8_t c)
@@ -111,15 +92,15 @@ parse_records (const uint8_t *msg, size_t len, size_t off, unsigned count, unsig
       uint16_t type, rdlen;
       if ((off = skip_name (msg, len, off)) == 0 || off + 10 > len)
         return -1;
-      type = get16 (msg + off);
-      rdlen = get16 (msg + off + 8);
+      type = cc_get16 (msg + off);
+      rdlen = cc_get16 (msg + off + 8);
       if (type == CC_DNS_T_OPT)
         {
           /* One OPT, in the additional section, owned by the root.  */
           if (q->edns || i < additional_from || msg[off - 1] != 0)
             return -1;
           q->edns = true;
-          q->udp_size = get16 (msg + off + 2);
+          q->udp_size = cc_get16 (msg + off + 2);
         }
       off += 10;
       if (off + rdlen > len)
@@ -149,24 +130,24 @@ cc_dns_parse_query (const uint8_t *msg, size_t len, struct cc_dns_query *q)
      (QR set) is never answered, or two resolvers could echo forever.  */
   if (msg == NULL || len < CC_DNS_HEADER || len > CC_DNS_MAX_TCP)
     return CC_DNS_DROP;
-  q->id = get16 (msg);
-  flags = get16 (msg + 2);
+  q->id = cc_get16 (msg);
+  flags = cc_get16 (msg + 2);
   if (flags & FLAG_QR)
     return CC_DNS_DROP;
   q->rd = (flags & FLAG_RD) != 0;
   if (OPCODE (flags) != 0)
     return reply_error (q, CC_DNS_NOTIMP);
-  if (get16 (msg + 4) != 1)
+  if (cc_get16 (msg + 4) != 1)
     return reply_error (q, CC_DNS_FORMERR);
   off = parse_qname (msg, len, CC_DNS_HEADER, q);
   if (off == 0 || off + 4 > len)
     return reply_error (q, CC_DNS_FORMERR);
-  q->qtype = get16 (msg + off);
-  q->qclass = get16 (msg + off + 2);
+  q->qtype = cc_get16 (msg + off);
+  q->qclass = cc_get16 (msg + off + 2);
   q->qend = off + 4;
-  an = get16 (msg + 6);
-  ns = get16 (msg + 8);
-  ar = get16 (msg + 10);
+  an = cc_get16 (msg + 6);
+  ns = cc_get16 (msg + 8);
+  ar = cc_get16 (msg + 10);
   if (parse_records (msg, len, q->qend, an + ns + ar, an + ns, q) < 0)
     return reply_error (q, CC_DNS_FORMERR);
   return CC_DNS_QUERY;
@@ -209,11 +190,11 @@ put_name (uint8_t *out, size_t cap, const char *name)
 static size_t
 put_rr_header (uint8_t *p, uint16_t type, uint16_t rdlen)
 {
-  put16 (p, 0xc000 | CC_DNS_HEADER);
-  put16 (p + 2, type);
-  put16 (p + 4, CC_DNS_C_IN);
-  put32 (p + 6, CC_DNS_TTL);
-  put16 (p + 10, rdlen);
+  cc_put16 (p, 0xc000 | CC_DNS_HEADER);
+  cc_put16 (p + 2, type);
+  cc_put16 (p + 4, CC_DNS_C_IN);
+  cc_put32 (p + 6, CC_DNS_TTL);
+  cc_put16 (p + 10, rdlen);
   return 12;
 }
 
@@ -234,7 +215,7 @@ add_a (struct writer *w, uint32_t ip)
       return;
     }
   w->len += put_rr_header (w->out + w->len, CC_DNS_T_A, 4);
-  put32 (w->out + w->len, ip);
+  cc_put32 (w->out + w->len, ip);
   w->len += 4;
   w->answers++;
 }
@@ -278,10 +259,10 @@ add_opt (struct writer *w)
   uint8_t *p = w->out + w->len;
 
   p[0] = 0;
-  put16 (p + 1, CC_DNS_T_OPT);
-  put16 (p + 3, OUR_UDP_SIZE);
-  put32 (p + 5, 0);
-  put16 (p + 9, 0);
+  cc_put16 (p + 1, CC_DNS_T_OPT);
+  cc_put16 (p + 3, OUR_UDP_SIZE);
+  cc_put32 (p + 5, 0);
+  cc_put16 (p + 9, 0);
   w->len += OPT_RR_LEN;
 }
 
@@ -307,12 +288,12 @@ cc_dns_build_reply (const uint8_t *msg, const struct cc_dns_query *q, const stru
     add_ptr (&w, a->ptr);
   if (q->edns)
     add_opt (&w);
-  put16 (out, q->id);
-  put16 (out + 2, (uint16_t)(flags | (w.truncated ? FLAG_TC : 0)));
-  put16 (out + 4, q->qend ? 1 : 0);
-  put16 (out + 6, (uint16_t)w.answers);
-  put16 (out + 8, 0);
-  put16 (out + 10, q->edns ? 1 : 0);
+  cc_put16 (out, q->id);
+  cc_put16 (out + 2, (uint16_t)(flags | (w.truncated ? FLAG_TC : 0)));
+  cc_put16 (out + 4, q->qend ? 1 : 0);
+  cc_put16 (out + 6, (uint16_t)w.answers);
+  cc_put16 (out + 8, 0);
+  cc_put16 (out + 10, q->edns ? 1 : 0);
   return w.len;
 }
 
@@ -325,8 +306,8 @@ lower (uint8_t c)
 bool
 cc_dns_reply_matches (const uint8_t *reply, size_t len, uint16_t id, const uint8_t *query, size_t qend)
 {
-  if (len < qend || qend <= CC_DNS_HEADER || get16 (reply) != id || ! (get16 (reply + 2) & FLAG_QR)
-      || OPCODE (get16 (reply + 2)) != 0 || get16 (reply + 4) != 1)
+  if (len < qend || qend <= CC_DNS_HEADER || cc_get16 (reply) != id || ! (cc_get16 (reply + 2) & FLAG_QR)
+      || OPCODE (cc_get16 (reply + 2)) != 0 || cc_get16 (reply + 4) != 1)
     return false;
   /* The question is compared as it was sent: the name's labels, then
      type and class.  A compressed name cannot be the same bytes.  */

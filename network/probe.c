@@ -57,6 +57,7 @@
 #include "network/link.h"
 #include "network/netimpl.h"
 #include "network/nft.h"
+#include "network/wire.h"
 
 enum
 {
@@ -264,20 +265,6 @@ ip_checksum (const uint8_t *h, size_t n)
   return (uint16_t)~sum;
 }
 
-static void
-put16 (uint8_t *at, uint16_t v)
-{
-  at[0] = (uint8_t)(v >> 8);
-  at[1] = (uint8_t)v;
-}
-
-static void
-put32 (uint8_t *at, uint32_t v)
-{
-  put16 (at, (uint16_t)(v >> 16));
-  put16 (at + 2, (uint16_t)v);
-}
-
 /* Ethernet, IPv4 (no options, TTL 64), UDP without a checksum (RFC 768
    allows 0 over IPv4), the nonce.  */
 static void
@@ -288,17 +275,17 @@ build_frame (const struct probe *p, uint8_t f[FRAME_LEN])
   memset (f, 0, FRAME_LEN);
   memcpy (f, p->mac[1], ETH_ALEN);
   memcpy (f + ETH_ALEN, p->mac[0], ETH_ALEN);
-  put16 (f + 12, ETH_P_IP);
+  cc_put16 (f + 12, ETH_P_IP);
   ip[0] = 0x45;
-  put16 (ip + 2, FRAME_LEN - ETH_HLEN);
+  cc_put16 (ip + 2, FRAME_LEN - ETH_HLEN);
   ip[8] = 64;
   ip[9] = IPPROTO_UDP;
-  put32 (ip + 12, p->src);
-  put32 (ip + 16, p->dst);
-  put16 (ip + 10, ip_checksum (ip, 20));
-  put16 (udp, PROBE_PORT);
-  put16 (udp + 2, PROBE_PORT);
-  put16 (udp + 4, 8 + sizeof (p->nonce));
+  cc_put32 (ip + 12, p->src);
+  cc_put32 (ip + 16, p->dst);
+  cc_put16 (ip + 10, ip_checksum (ip, 20));
+  cc_put16 (udp, PROBE_PORT);
+  cc_put16 (udp + 2, PROBE_PORT);
+  cc_put16 (udp + 4, 8 + sizeof (p->nonce));
   memcpy (udp + 8, p->nonce, sizeof (p->nonce));
 }
 

@@ -9,10 +9,12 @@
    follows the file from its end.  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -34,6 +36,7 @@
    follower starts again from its beginning.  `events` shows only what
    happens while it follows, so nothing it could show is lost.  */
 #define JOURNAL_MAX (4 * 1024 * 1024)
+#define JOURNAL_RESERVE (1024 * 1024)
 #define FOLLOW_POLL_MS 50
 
 static char *
@@ -85,6 +88,26 @@ cap_journal (int fd)
     cc_debug ("events: cannot empty the journal: %s", strerror (errno));
 }
 
+/* The journal lives in the state root beside what the engine must still
+   write to finish: a `down` on a nearly full root would otherwise spend
+   the space each removal frees on events, and fail to save the state
+   that says what is left.  So events give way first: none is recorded
+   while less than 1 MiB is free.  */
+static bool
+room_for_events (int fd)
+{
+  struct statvfs fs;
+  uint64_t free_bytes;
+
+  if (fstatvfs (fd, &fs) < 0)
+    return true;
+  free_bytes = (uint64_t)fs.f_bavail * fs.f_frsize;
+  if (free_bytes >= JOURNAL_RESERVE)
+    return true;
+  cc_debug ("events: not recorded, %" PRIu64 " KiB free in the state root", free_bytes / 1024);
+  return false;
+}
+
 /* Only the engine's commands, which hold the project's lock or made its
    directory, may create the journal: a monitor's `journal` making a file
    while `down` removes the directory would leave it behind (rmdir: not
@@ -115,7 +138,7 @@ append_event (const char *project, const char *name, const cJSON *entry, const c
   line = cJSON_PrintUnformatted (ev);
   /* No project directory: the project is gone (down), nothing to tell.  */
   fd = open (path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW | (may_create ? O_CREAT : 0), 0600);
-  if (fd < 0)
+  if (fd < 0 || ! room_for_events (fd))
     return;
   cap_journal (fd);
   line = xrealloc (line, strlen (line) + 2);

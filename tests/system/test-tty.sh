@@ -114,6 +114,9 @@ expect("attached-9")
 send(b"/escape stdio leaked-fds session tiocsti --inject 'touch %s; touch /tmp/pushed-$((1 + 1))'\n"
      % os.environ["MARKER"].encode())
 expect("session:")
+# Its pushes are in the terminal's queue only once it says so: typing
+# before that would mix our keys into the pushed line.
+expect("tiocsti: ")
 # Escape sequences, and the detach keys, as output.
 send(b"printf '\\033]0;title\\007\\033[6n\\020\\021after-%s\\n' keys\n")
 expect("after-keys")

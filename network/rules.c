@@ -263,53 +263,40 @@ add_loopback_guard (struct builder *b, const cJSON *net)
   r->target = xstrdup ("DROP");
 }
 
-/* NAT66: the hairpin and the way out, as the IPv4 ones below.  */
+/* A subnet's hairpin (a DNATed connection back onto its own bridge) and
+   its way out; for IPv6 this is NAT66, as Docker's ip6tables mode.  */
 static void
-add_masquerade6 (struct builder *b, const cJSON *net)
+add_subnet_masquerade (struct builder *b, const cJSON *net, enum cc_fw_family family, const char *subnet)
 {
   const char *br = cc_json_get_string (net, "bridge");
-  const char *subnet6 = cc_json_get_string (net, "subnet6");
-  struct cc_fw_rule *r;
 
-  r = add_rule (b, "nat", b->post, net_comment (b, net));
-  r->family = CC_FW_IPV6;
-  r->src = xstrdup (subnet6);
-  r->out = xstrdup (br);
-  r->ctstate = CC_CT_DNAT;
-  r->target = xstrdup ("MASQUERADE");
-  r = add_rule (b, "nat", b->post, net_comment (b, net));
-  r->family = CC_FW_IPV6;
-  r->src = xstrdup (subnet6);
-  r->out = xstrdup (br);
-  r->out_inv = true;
-  r->target = xstrdup ("MASQUERADE");
+  for (int out_inv = 0; out_inv <= 1; out_inv++)
+    {
+      struct cc_fw_rule *r = add_rule (b, "nat", b->post, net_comment (b, net));
+      r->family = family;
+      r->src = xstrdup (subnet);
+      r->out = xstrdup (br);
+      r->out_inv = out_inv;
+      if (! out_inv)
+        r->ctstate = CC_CT_DNAT;
+      r->target = xstrdup ("MASQUERADE");
+    }
 }
 
 static void
 add_masquerade (struct builder *b, const cJSON *net)
 {
-  const char *br = cc_json_get_string (net, "bridge");
-  const char *subnet = cc_json_get_string (net, "subnet");
   struct cc_fw_rule *r;
 
   if (is_internal (net))
     return;
   r = add_rule (b, "nat", b->post, net_comment (b, net));
   r->src = xstrdup ("127.0.0.0/8");
-  r->out = xstrdup (br);
+  r->out = xstrdup (cc_json_get_string (net, "bridge"));
   r->target = xstrdup ("MASQUERADE");
-  r = add_rule (b, "nat", b->post, net_comment (b, net));
-  r->src = xstrdup (subnet);
-  r->out = xstrdup (br);
-  r->ctstate = CC_CT_DNAT;
-  r->target = xstrdup ("MASQUERADE");
-  r = add_rule (b, "nat", b->post, net_comment (b, net));
-  r->src = xstrdup (subnet);
-  r->out = xstrdup (br);
-  r->out_inv = true;
-  r->target = xstrdup ("MASQUERADE");
+  add_subnet_masquerade (b, net, CC_FW_IPV4, cc_json_get_string (net, "subnet"));
   if (has_ipv6 (net))
-    add_masquerade6 (b, net);
+    add_subnet_masquerade (b, net, CC_FW_IPV6, cc_json_get_string (net, "subnet6"));
 }
 
 static int

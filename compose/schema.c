@@ -179,7 +179,7 @@ static const struct cc_schema_key service_keys[] = {
   SUB ("deploy", OBJECT, deploy_table),
   NOT_YET ("develop", ANY),
   NOT_YET ("device_cgroup_rules", LIST),
-  NOT_YET ("devices", ANY),
+  KEY ("devices", ANY),
   KEY ("dns", STRING_LIST),
   KEY ("dns_opt", LIST),
   KEY ("dns_search", STRING_LIST),

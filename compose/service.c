@@ -881,7 +881,38 @@ read_file_refs (struct rd *r, const char *key, struct cc_file_ref **out, size_t 
   *n_out = n;
 }
 
-/* devices: "SRC[:DST[:PERMS]]" or {source, target, permissions}.  */
+/* Docker's validDeviceMode: one to three of r, w and m, none twice.  */
+static bool
+is_device_mode (const char *perms)
+{
+  size_t n = perms ? strlen (perms) : 0;
+
+  if (n == 0 || n > 3 || strspn (perms, "rwm") != n)
+    return false;
+  for (size_t i = 0; i < n; i++)
+    if (strchr (perms + i + 1, perms[i]))
+      return false;
+  return true;
+}
+
+/* What the runtime takes (runtime/dev.c): absolute paths, the
+   container's below /dev, permissions of rwm.  */
+static void
+check_device (struct rd *r, const struct cc_device *dev)
+{
+  const char *t = dev->target;
+
+  if (dev->source == NULL || dev->source[0] != '/' || strchr (dev->source, ':'))
+    fail (r, "devices", "devices: `%s` is not an absolute host path", dev->source ? dev->source : "");
+  else if (t == NULL || strncmp (t, "/dev/", 5) != 0 || t[5] == '\0' || strchr (t, ':') || strstr (t, "/../")
+           || (strlen (t) >= 3 && strcmp (t + strlen (t) - 3, "/..") == 0))
+    fail (r, "devices", "devices: the container path `%s` must be below /dev", t ? t : "");
+  else if (! is_device_mode (dev->permissions))
+    fail (r, "devices", "devices: permissions `%s` of `%s` must be of `rwm`", dev->permissions, dev->source);
+}
+
+/* devices: "SRC[:DST][:PERMS]" (docker's parseDevice: a second field
+   that is a mode is the permissions) or {source, target, permissions}.  */
 static void
 read_devices (struct rd *r, struct cc_service *s)
 {
@@ -893,20 +924,33 @@ read_devices (struct rd *r, struct cc_service *s)
     {
       struct cc_device *dev = &s->devices[n];
       char **parts;
+      size_t np;
 
       if (! cJSON_IsString (d))
         {
+          for (const cJSON *k = cJSON_IsObject (d) ? d->child : NULL; k; k = k->next)
+            if (strcmp (k->string, "source") != 0 && strcmp (k->string, "target") != 0
+                && strcmp (k->string, "permissions") != 0)
+              fail (r, "devices", "devices: unknown key `%s`", k->string);
           dev->source = cc_json_get_string (d, "source");
           dev->target = cc_json_get_string (d, "target");
           dev->permissions = cc_json_get_string (d, "permissions");
-          continue;
         }
-      parts = mem_keep (r->mem, cc_strv_split (d->valuestring, ':', false));
-      for (char **p = parts; *p; p++)
-        mem_keep (r->mem, *p);
-      dev->source = parts[0];
-      dev->target = parts[0] && parts[1] ? parts[1] : parts[0];
-      dev->permissions = parts[0] && parts[1] ? parts[2] : NULL;
+      else
+        {
+          parts = mem_keep (r->mem, cc_strv_split (d->valuestring, ':', false));
+          for (char **p = parts; *p; p++)
+            mem_keep (r->mem, *p);
+          np = cc_strv_len (parts);
+          dev->source = parts[0];
+          dev->target = np == 2 && is_device_mode (parts[1]) ? NULL : np >= 2 ? parts[1] : NULL;
+          dev->permissions = np == 3 ? parts[2] : np == 2 && dev->target == NULL ? parts[1] : NULL;
+          if (np > 3)
+            dev->source = NULL;
+        }
+      dev->target = dev->target ? dev->target : dev->source;
+      dev->permissions = dev->permissions ? dev->permissions : "rwm";
+      check_device (r, dev);
     }
   s->n_devices = n;
 }

@@ -407,6 +407,9 @@ set_resources (struct cc_runtime_spec *s, const struct cc_service *svc)
   s->resources.memory_swappiness = svc->mem_swappiness;
   s->resources.oom_kill_disable = svc->oom_kill_disable == 1;
   set_blkio (&s->resources, &svc->blkio);
+  for (size_t i = 0; i < svc->n_devices; i++)
+    cc_strv_push (&s->resources.devices,
+                  xasprintf ("%s:%s:%s", svc->devices[i].source, svc->devices[i].target, svc->devices[i].permissions));
   s->oom_score_adj = svc->oom_score_adj;
   s->shm_size = svc->shm_size ? svc->shm_size : 64 << 20; /* Docker's default */
 }

@@ -228,10 +228,27 @@ set_pids (const char *dir, const struct cc_runtime_resources *r, bool restrict_d
   return 0;
 }
 
+/* The service's `devices`, each with its own permissions, on top of
+   the standard list.  */
+static int
+allow_service_devices (const char *dir, const struct cc_runtime_resources *r, cc_error_t *err)
+{
+  for (char *const *e = r->devices; e && *e; e++)
+    {
+      struct cc_dev_node d;
+      char rule[64];
+      if (cc_dev_resolve (*e, &d, err) < 0)
+        return -1;
+      snprintf (rule, sizeof (rule), "%c %u:%u %s", d.type, d.major, d.minor, d.perms);
+      if (cc_cgroup_write (dir, "devices.allow", rule, err) < 0)
+        return cc_error_wrap (err, "devices");
+    }
+  return 0;
+}
+
 static int
 set_devices (const char *dir, const struct cc_runtime_resources *r, bool restrict_devices, cc_error_t *err)
 {
-  (void)r;
   if (! restrict_devices)
     return 0;
   if (cc_cgroup_write (dir, "devices.deny", "a", err) < 0)
@@ -239,7 +256,7 @@ set_devices (const char *dir, const struct cc_runtime_resources *r, bool restric
   for (size_t i = 0; i < CC_N_ELEMENTS (allowed_devices); i++)
     if (cc_cgroup_write (dir, "devices.allow", allowed_devices[i], err) < 0)
       return -1;
-  return 0;
+  return allow_service_devices (dir, r, err);
 }
 
 static const struct

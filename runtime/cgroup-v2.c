@@ -173,9 +173,14 @@ v2_create (const char *id, const struct cc_runtime_resources *r, bool restrict_d
 {
   cleanup_free char *dir = leaf (id);
 
-  /* Devices on v2 need an eBPF program; the minimal /dev already holds
-     nothing but the standard nodes.  */
-  (void)restrict_devices;
+  /* Devices on v2 need an eBPF program, which ccompose does not load:
+     the minimal /dev holds nothing but the standard nodes, and a device
+     the service asks for could not be limited to its permissions.  */
+  if (restrict_devices && r->devices && *r->devices)
+    return cc_error_make (err, ENOTSUP,
+                          "devices: not supported on a cgroup v2 host (ccompose has no device eBPF program to "
+                          "allow `%s`)",
+                          *r->devices);
   if (v2_destroy (id, err) < 0)
     return -1;
   enable_controllers (ROOT);

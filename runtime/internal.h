@@ -205,7 +205,27 @@ extern const char *const cc_masked_paths[];
 extern const char *const cc_readonly_paths[];
 
 /* dev.c */
-int cc_dev_populate (int devfd, cc_error_t *err);
+/* A device of the spec (resources.devices): the host node's type,
+   numbers, mode and owner, where it goes and what the cgroup allows.  */
+struct cc_dev_node
+{
+  char type; /* 'c' or 'b' */
+  unsigned int major, minor;
+  mode_t mode; /* permission bits */
+  uid_t uid;
+  gid_t gid;
+  char host[4096], path[4096], perms[4];
+};
+/* "HOST:CONTAINER:PERMS" checked for form alone (OUT may be NULL): both
+   paths absolute, CONTAINER under /dev without `..`, PERMS of "rwm".  */
+int cc_dev_parse (const char *entry, struct cc_dev_node *out, cc_error_t *err);
+/* The same, and HOST resolved on the host: after symlinks it must be a
+   character or block device under /dev (never an arbitrary host file).  */
+int cc_dev_resolve (const char *entry, struct cc_dev_node *out, cc_error_t *err);
+/* The standard nodes and links in DEVFD (the container's fresh /dev
+   tmpfs, before pivot_root: host paths are still reachable), then the
+   spec's devices, EXTRA, made with mknod.  */
+int cc_dev_populate (int devfd, char *const *extra, cc_error_t *err);
 
 /* caps.c */
 extern const char *const cc_default_caps[];

@@ -473,7 +473,7 @@ mount_proc_and_dev (int rootfd, const struct cc_mount_ctx *ctx, cc_error_t *err)
     if (mount_fs (rootfd, &fs[i], err) < 0)
       return -1;
   devfd = cc_open_in_root (rootfd, "/dev", O_RDONLY | O_DIRECTORY, 0, err);
-  if (devfd < 0 || cc_dev_populate (devfd, err) < 0)
+  if (devfd < 0 || cc_dev_populate (devfd, s->resources.devices, err) < 0)
     return -1;
   for (size_t i = 0; i < CC_N_ELEMENTS (under_dev); i++)
     if (mount_fs (rootfd, &under_dev[i], err) < 0)

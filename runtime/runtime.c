@@ -382,6 +382,11 @@ cc_runtime_create (const char *id, const struct cc_runtime_spec *spec, cc_error_
       if (cc_sysctl_check (key, spec, err) < 0)
         return -1;
     }
+  /* Host device nodes resolved now, so that a bad one fails `up` rather
+     than a detached monitor (which resolves them again when it starts).  */
+  for (char **d = spec->resources.devices; d && *d; d++)
+    if (cc_dev_resolve (*d, &(struct cc_dev_node){ 0 }, err) < 0)
+      return -1;
   /* mkdir claims the id: of two concurrent creates, one fails here.  */
   parent = cc_path_dirname (dir);
   if (cc_mkdir_p (parent, 0700, err) < 0)

@@ -59,7 +59,8 @@
                       "memory_swappiness": 0..100 (-1 the parent's), "oom_kill_disable": false,
                       "blkio_weight": n, "blkio_weight_device": ["/dev/x 300"],
                       "blkio_read_bps"|"blkio_write_bps"|"blkio_read_iops"|"blkio_write_iops":
-                        ["/dev/x RATE"] },
+                        ["/dev/x RATE"],
+                      "devices": ["/dev/host:/dev/in:rwm"] },
        "oom_score_adj": 0, "cgroupns_host": false,
        "pid_mode"|"ipc_mode"|"uts_mode": "host" | "container:ID" (absent: its own),
        "cap_add": ["NET_ADMIN" | "ALL"], "cap_drop": [...], "privileged": false,
@@ -141,6 +142,10 @@ struct cc_runtime_resources
   int64_t blkio_weight; /* 10..1000, 0 = the kernel's */
   /* "PATH N" each: the device node resolved to major:minor at create.  */
   char **blkio_weight_device, **blkio_read_bps, **blkio_write_bps, **blkio_read_iops, **blkio_write_iops;
+  /* "HOST:CONTAINER:PERMS" each (compose's `devices`): HOST a device node
+     under /dev (symlinks followed), made at CONTAINER (under /dev) with
+     its type and numbers and allowed with PERMS (of "rwm").  */
+  char **devices;
 };
 
 struct cc_runtime_spec

@@ -45,6 +45,7 @@ cc_runtime_spec_free (struct cc_runtime_spec *s)
   cc_strv_free (s->resources.blkio_write_bps);
   cc_strv_free (s->resources.blkio_read_iops);
   cc_strv_free (s->resources.blkio_write_iops);
+  cc_strv_free (s->resources.devices);
   free (s->pid_mode);
   free (s->ipc_mode);
   free (s->uts_mode);
@@ -586,6 +587,9 @@ check_resources (void *obj, cc_error_t *err)
     return cc_error_make (err, EINVAL, "cpu_rt_runtime must not exceed cpu_rt_period");
   if (r->blkio_weight != 0 && (r->blkio_weight < 10 || r->blkio_weight > 1000))
     return cc_error_make (err, ERANGE, "blkio_weight must be between 10 and 1000");
+  for (char **d = r->devices; d && *d; d++)
+    if (cc_dev_parse (*d, NULL, err) < 0)
+      return -1;
   return 0;
 }
 
@@ -608,6 +612,7 @@ static const struct field resources_fields[] = {
   F_STRV (struct cc_runtime_resources, "blkio_write_bps", blkio_write_bps),
   F_STRV (struct cc_runtime_resources, "blkio_read_iops", blkio_read_iops),
   F_STRV (struct cc_runtime_resources, "blkio_write_iops", blkio_write_iops),
+  F_STRV (struct cc_runtime_resources, "devices", devices),
 };
 static const struct object resources_object = { resources_fields, CC_N_ELEMENTS (resources_fields), check_resources };
 

@@ -341,6 +341,37 @@ test_user_group_add (void **state)
   assert_non_null (strstr (err->msg, "`audio`"));
 }
 
+/* devices entries: the form the runtime takes (runtime/dev.c), and the
+   host side: a device node under /dev, never a file or a path out.  */
+static void
+test_device_entries (void **state)
+{
+  static const char *const bad[] = {
+    "/dev/null:/dev/x",           "dev/null:/dev/x:r",   "/dev/null:/x:r",     "/dev/null:/dev/:r",
+    "/dev/null:/dev/a/../../x:r", "/dev/null:/dev/x:rr", "/dev/null:/dev/x:q", "/dev/null:/dev/x:r:w",
+  };
+  cleanup_error cc_error_t err = NULL;
+  struct cc_dev_node d;
+
+  (void)state;
+  for (size_t i = 0; i < CC_N_ELEMENTS (bad); i++)
+    {
+      assert_int_equal (cc_dev_parse (bad[i], NULL, &err), -1);
+      cc_error_release (&err);
+    }
+  assert_int_equal (cc_dev_resolve ("/dev/null:/dev/sub/n:rw", &d, &err), 0);
+  assert_int_equal (d.type, 'c');
+  assert_int_equal (d.major, 1);
+  assert_int_equal (d.minor, 3);
+  assert_string_equal (d.path, "/dev/sub/n");
+  assert_string_equal (d.perms, "rw");
+  assert_int_equal (cc_dev_resolve ("/etc/passwd:/dev/x:r", &d, &err), -1);
+  assert_non_null (strstr (err->msg, "not under /dev"));
+  cc_error_release (&err);
+  assert_int_equal (cc_dev_resolve ("/dev/shm:/dev/x:r", &d, &err), -1);
+  assert_non_null (strstr (err->msg, "not a character or block device"));
+}
+
 static void
 test_mount_options (void **state)
 {
@@ -572,6 +603,7 @@ main (void)
     cmocka_unit_test (test_jsonlog_encoding),
     cmocka_unit_test (test_user_resolution),
     cmocka_unit_test (test_user_group_add),
+    cmocka_unit_test (test_device_entries),
     cmocka_unit_test (test_mount_options),
     cmocka_unit_test (test_sysctl_policy),
     cmocka_unit_test (test_health_transitions),

@@ -178,7 +178,7 @@ static const struct cc_schema_key service_keys[] = {
   FN ("depends_on", cc_norm_key_depends_on),
   SUB ("deploy", OBJECT, deploy_table),
   NOT_YET ("develop", ANY),
-  NOT_YET ("device_cgroup_rules", LIST),
+  KEY ("device_cgroup_rules", LIST),
   KEY ("devices", ANY),
   KEY ("dns", STRING_LIST),
   KEY ("dns_opt", LIST),

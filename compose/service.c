@@ -895,6 +895,42 @@ is_device_mode (const char *perms)
   return true;
 }
 
+/* MAJOR or MINOR of a device rule: digits, or `*`.  */
+static bool
+is_rule_number (const char *s, size_t n)
+{
+  if (n == 1 && *s == '*')
+    return true;
+  for (size_t i = 0; i < n; i++)
+    if (s[i] < '0' || s[i] > '9')
+      return false;
+  return n > 0;
+}
+
+/* Docker's ValidateDeviceCgroupRule: `TYPE MAJOR:MINOR PERMS`, TYPE one
+   of a, b and c.  */
+static bool
+is_device_rule (const char *rule)
+{
+  const char *colon, *sp;
+
+  if (rule[0] == '\0' || strchr ("abc", rule[0]) == NULL || rule[1] != ' ')
+    return false;
+  colon = strchr (rule + 2, ':');
+  sp = colon ? strchr (colon + 1, ' ') : NULL;
+  return sp && is_rule_number (rule + 2, (size_t)(colon - rule - 2))
+         && is_rule_number (colon + 1, (size_t)(sp - colon - 1)) && is_device_mode (sp + 1);
+}
+
+static void
+read_device_rules (struct rd *r, struct cc_service *s)
+{
+  s->device_cgroup_rules = strv (r, "device_cgroup_rules");
+  for (char *const *rule = s->device_cgroup_rules; rule && *rule; rule++)
+    if (! is_device_rule (*rule))
+      fail (r, "device_cgroup_rules", "device_cgroup_rules: `%s` is not `TYPE MAJOR:MINOR PERMS` (`c 1:3 rwm`)", *rule);
+}
+
 /* What the runtime takes (runtime/dev.c): absolute paths, the
    container's below /dev, permissions of rwm.  */
 static void
@@ -964,6 +1000,7 @@ read_storage (struct rd *r, struct cc_service *s)
   read_file_refs (r, "secrets", &s->secrets, &s->n_secrets);
   read_file_refs (r, "configs", &s->configs, &s->n_configs);
   read_devices (r, s);
+  read_device_rules (r, s);
 }
 
 /* ---- limits and security ------------------------------------------------------------------- */

@@ -453,6 +453,7 @@ struct cc_service
   size_t n_secrets, n_configs;
   struct cc_device *devices;
   size_t n_devices;
+  char *const *device_cgroup_rules; /* "TYPE MAJOR:MINOR PERMS" each */
 
   /* limits */
   int64_t mem_limit, mem_reservation;                   /* bytes; 0: not set */

@@ -410,6 +410,7 @@ set_resources (struct cc_runtime_spec *s, const struct cc_service *svc)
   for (size_t i = 0; i < svc->n_devices; i++)
     cc_strv_push (&s->resources.devices,
                   xasprintf ("%s:%s:%s", svc->devices[i].source, svc->devices[i].target, svc->devices[i].permissions));
+  s->resources.device_rules = svc->device_cgroup_rules ? cc_strv_dup (svc->device_cgroup_rules) : NULL;
   s->oom_score_adj = svc->oom_score_adj;
   s->shm_size = svc->shm_size ? svc->shm_size : 64 << 20; /* Docker's default */
 }

@@ -256,7 +256,12 @@ set_devices (const char *dir, const struct cc_runtime_resources *r, bool restric
   for (size_t i = 0; i < CC_N_ELEMENTS (allowed_devices); i++)
     if (cc_cgroup_write (dir, "devices.allow", allowed_devices[i], err) < 0)
       return -1;
-  return allow_service_devices (dir, r, err);
+  if (allow_service_devices (dir, r, err) < 0)
+    return -1;
+  for (char *const *rule = r->device_rules; rule && *rule; rule++)
+    if (cc_cgroup_write (dir, "devices.allow", *rule, err) < 0)
+      return cc_error_wrap (err, "device_cgroup_rules");
+  return 0;
 }
 
 static const struct

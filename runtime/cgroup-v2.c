@@ -181,6 +181,11 @@ v2_create (const char *id, const struct cc_runtime_resources *r, bool restrict_d
                           "devices: not supported on a cgroup v2 host (ccompose has no device eBPF program to "
                           "allow `%s`)",
                           *r->devices);
+  if (restrict_devices && r->device_rules && *r->device_rules)
+    return cc_error_make (err, ENOTSUP,
+                          "device_cgroup_rules: not supported on a cgroup v2 host (ccompose has no device eBPF "
+                          "program to add `%s` to)",
+                          *r->device_rules);
   if (v2_destroy (id, err) < 0)
     return -1;
   enable_controllers (ROOT);

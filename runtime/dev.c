@@ -79,6 +79,30 @@ cc_dev_parse (const char *entry, struct cc_dev_node *out, cc_error_t *err)
   return 0;
 }
 
+/* MAJOR or MINOR of a rule: digits, or `*`.  */
+static bool
+is_rule_number (const char *s, size_t n)
+{
+  if (n == 1 && *s == '*')
+    return true;
+  for (size_t i = 0; i < n; i++)
+    if (s[i] < '0' || s[i] > '9')
+      return false;
+  return n > 0;
+}
+
+int
+cc_dev_check_rule (const char *rule, cc_error_t *err)
+{
+  const char *colon = strchr (rule, ':'), *sp = colon ? strchr (colon + 1, ' ') : NULL;
+
+  if (rule[0] == '\0' || strchr ("abc", rule[0]) == NULL || rule[1] != ' ' || sp == NULL
+      || ! is_rule_number (rule + 2, (size_t)(colon - rule - 2))
+      || ! is_rule_number (colon + 1, (size_t)(sp - colon - 1)) || ! is_device_mode (sp + 1))
+    return cc_error_make (err, EINVAL, "device rule `%s` is not `TYPE MAJOR:MINOR PERMS`", rule);
+  return 0;
+}
+
 /* Docker makes the node from the host's after symlinks; a host path that
    is no device node under /dev (a regular file, a symlink out to one, a
    node planted elsewhere) would hand the container something else.  */

@@ -222,6 +222,8 @@ int cc_dev_parse (const char *entry, struct cc_dev_node *out, cc_error_t *err);
 /* The same, and HOST resolved on the host: after symlinks it must be a
    character or block device under /dev (never an arbitrary host file).  */
 int cc_dev_resolve (const char *entry, struct cc_dev_node *out, cc_error_t *err);
+/* A device cgroup rule as Docker takes it: "TYPE MAJOR:MINOR PERMS".  */
+int cc_dev_check_rule (const char *rule, cc_error_t *err);
 /* The standard nodes and links in DEVFD (the container's fresh /dev
    tmpfs, before pivot_root: host paths are still reachable), then the
    spec's devices, EXTRA, made with mknod.  */

@@ -60,7 +60,7 @@
                       "blkio_weight": n, "blkio_weight_device": ["/dev/x 300"],
                       "blkio_read_bps"|"blkio_write_bps"|"blkio_read_iops"|"blkio_write_iops":
                         ["/dev/x RATE"],
-                      "devices": ["/dev/host:/dev/in:rwm"] },
+                      "devices": ["/dev/host:/dev/in:rwm"], "device_rules": ["c 1:3 rwm"] },
        "oom_score_adj": 0, "cgroupns_host": false,
        "pid_mode"|"ipc_mode"|"uts_mode": "host" | "container:ID" (absent: its own),
        "cap_add": ["NET_ADMIN" | "ALL"], "cap_drop": [...], "privileged": false,
@@ -146,6 +146,9 @@ struct cc_runtime_resources
      under /dev (symlinks followed), made at CONTAINER (under /dev) with
      its type and numbers and allowed with PERMS (of "rwm").  */
   char **devices;
+  /* device_cgroup_rules: "TYPE MAJOR:MINOR PERMS" each (TYPE a, b or c,
+     numbers or `*`), added to the devices cgroup's allow list.  */
+  char **device_rules;
 };
 
 struct cc_runtime_spec

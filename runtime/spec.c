@@ -46,6 +46,7 @@ cc_runtime_spec_free (struct cc_runtime_spec *s)
   cc_strv_free (s->resources.blkio_read_iops);
   cc_strv_free (s->resources.blkio_write_iops);
   cc_strv_free (s->resources.devices);
+  cc_strv_free (s->resources.device_rules);
   free (s->pid_mode);
   free (s->ipc_mode);
   free (s->uts_mode);
@@ -590,6 +591,9 @@ check_resources (void *obj, cc_error_t *err)
   for (char **d = r->devices; d && *d; d++)
     if (cc_dev_parse (*d, NULL, err) < 0)
       return -1;
+  for (char **rule = r->device_rules; rule && *rule; rule++)
+    if (cc_dev_check_rule (*rule, err) < 0)
+      return -1;
   return 0;
 }
 
@@ -613,6 +617,7 @@ static const struct field resources_fields[] = {
   F_STRV (struct cc_runtime_resources, "blkio_read_iops", blkio_read_iops),
   F_STRV (struct cc_runtime_resources, "blkio_write_iops", blkio_write_iops),
   F_STRV (struct cc_runtime_resources, "devices", devices),
+  F_STRV (struct cc_runtime_resources, "device_rules", device_rules),
 };
 static const struct object resources_object = { resources_fields, CC_N_ELEMENTS (resources_fields), check_resources };
 

@@ -3,9 +3,11 @@
 # containers, one `up` for all: group_add (supplementary groups by name
 # through the container's /etc/group, or by number); devices (a node made
 # with the host node's type and numbers, allowed with its permissions
-# alone). The attacks: a container without `devices` cannot open a
+# alone); device_cgroup_rules (a node made with mknod opens only as a
+# rule allows). The attacks: a container without `devices` cannot open a
 # device it mknods (the default deny list holds); a host path that is no
-# device node under /dev, or a symlink to something else, is refused.
+# device node under /dev, or a symlink to something else, is refused; a
+# malformed rule is refused at its file:line:col.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/engine-helpers.bash"
 
@@ -20,7 +22,7 @@ host_block_numbers() {
 
 test_device_keys_seen_inside_a_container() {
   [ -e /sys/fs/cgroup/cgroup.controllers ] && skip "cgroup v2 host: devices need a device eBPF program ccompose lacks"
-  [ -c /dev/loop-control ] || skip "no /dev/loop-control on this host"
+  [ -c /dev/loop-control ] && [ -c /dev/fuse ] || skip "no /dev/loop-control or /dev/fuse on this host"
   local blk
   blk=$(host_block_numbers) || blk="8 0"
   eng_setup devk
@@ -41,6 +43,7 @@ services:
       - /dev/loop-control:/dev/myloop:r
       - source: /dev/null
         target: /dev/sub/mynull
+    device_cgroup_rules: ["c 10:229 r"]
   bad:
     image: busybox:1.35
     command: ["true"]
@@ -65,11 +68,16 @@ YAML
   assert_contains "$OUT" "nowrite"
   assert_exit 0 cc exec -T d sh -c 'echo ok >/dev/sub/mynull && echo wrote'
   assert_contains "$OUT" "wrote"
+  # device_cgroup_rules: the node the rule names opens as it says.
+  assert_exit 0 cc exec -T d sh -c 'mknod /tmp/f c 10 229 && true </tmp/f && echo opened-f; true >/tmp/f || echo nowrite-f'
+  assert_contains "$OUT" "opened-f"
+  assert_contains "$OUT" "nowrite-f"
   # Without `devices`, a node made with mknod stays closed (root, with
   # CAP_MKNOD as in Docker): the same device, and a block device of the host.
-  assert_exit 0 cc exec -T -u 0 g sh -c "mknod /tmp/l c 10 237 && mknod /tmp/b b $blk && ls /tmp/l /tmp/b &&
-    { true </tmp/l || echo closed-l; } && { dd if=/tmp/b of=/dev/null bs=512 count=1 || echo closed-b; }"
+  assert_exit 0 cc exec -T -u 0 g sh -c "mknod /tmp/l c 10 237 && mknod /tmp/f c 10 229 && mknod /tmp/b b $blk &&
+    { true </tmp/l || echo closed-l; } && { true </tmp/f || echo closed-f; } && { dd if=/tmp/b of=/dev/null bs=512 count=1 || echo closed-b; }"
   assert_contains "$OUT" "closed-l"
+  assert_contains "$OUT" "closed-f"
   assert_contains "$OUT" "closed-b"
   assert_exit 1 cc --profile bad up -d bad
   assert_contains "$OUT" "group_add: unable to find group \`nosuchgroup\`"
@@ -89,6 +97,14 @@ YAML
     assert_contains "$OUT" "$want"
   done
   assert_exit 0 cc --profile bad down -t 0
+  cat >bad-rule.yaml <<'YAML'
+services:
+  r:
+    image: busybox:1.35
+    device_cgroup_rules: ["c 1:3 rwx"]
+YAML
+  assert_exit 1 cc -f bad-rule.yaml config
+  assert_contains "$OUT" "bad-rule.yaml:4:26: device_cgroup_rules: \`c 1:3 rwx\` is not"
   assert_no_residue
 }
 

@@ -350,6 +350,10 @@ test_device_entries (void **state)
     "/dev/null:/dev/x",           "dev/null:/dev/x:r",   "/dev/null:/x:r",     "/dev/null:/dev/:r",
     "/dev/null:/dev/a/../../x:r", "/dev/null:/dev/x:rr", "/dev/null:/dev/x:q", "/dev/null:/dev/x:r:w",
   };
+  static const char *const bad_rules[] = {
+    "",          "c",      "x 1:3 r", "c  1:3 r", "c 1:3",   "c 1:3 ",
+    "c 1:3 rwx", "c :3 r", "c 1: r",  "c 1:3 rr", "c 1-3 r", "c **:3 r",
+  };
   cleanup_error cc_error_t err = NULL;
   struct cc_dev_node d;
 
@@ -370,6 +374,15 @@ test_device_entries (void **state)
   cc_error_release (&err);
   assert_int_equal (cc_dev_resolve ("/dev/shm:/dev/x:r", &d, &err), -1);
   assert_non_null (strstr (err->msg, "not a character or block device"));
+  cc_error_release (&err);
+  assert_int_equal (cc_dev_check_rule ("c 1:3 rwm", &err), 0);
+  assert_int_equal (cc_dev_check_rule ("a *:* r", &err), 0);
+  assert_int_equal (cc_dev_check_rule ("b 8:* mw", &err), 0);
+  for (size_t i = 0; i < CC_N_ELEMENTS (bad_rules); i++)
+    {
+      assert_int_equal (cc_dev_check_rule (bad_rules[i], &err), -1);
+      cc_error_release (&err);
+    }
 }
 
 static void

@@ -55,6 +55,13 @@ proc_ref_close (struct proc_ref *p)
 
 #define cleanup_proc_ref __attribute__ ((cleanup (proc_ref_close)))
 
+/* A monitor's teardown is bounded by cc_cgroup_rmdir's retries (5 s a
+   cgroup directory, runtime/cgroup.c), and they overlap.  */
+#define OLD_MONITOR_WAIT_MS 10000
+/* How long a SIGKILLed container may take to be recorded down (see
+   wait_kill_recorded).  */
+#define KILL_WAIT_MS 10000
+
 /* Running, not a zombie: a zombie has exited.  */
 static bool
 proc_running (const struct proc_ref *p)
@@ -485,6 +492,23 @@ read_fifo (const char *id, struct starting *s, cc_error_t *err)
 
 /* Lets ID go: its PID 1 execs (created) or a new monitor runs it again
    from the same spec (exited).  */
+/* The monitor records the exit first and tears the container down after
+   (runtime/monitor.c finish): its cgroup removal kills whatever is in
+   the cgroup, which a new monitor's container of the same id would
+   already have joined.  */
+static int
+wait_old_monitor (const char *id, const cJSON *st, cc_error_t *err)
+{
+  cleanup_proc_ref struct proc_ref mon = { .fd = -1 };
+  pid_t pid = (pid_t)cc_json_get_int (st, "monitor_pid", 0);
+
+  if (proc_open (pid, (uint64_t)cc_json_get_int (st, "monitor_start", 0), &mon)
+      && ! proc_wait (&mon, OLD_MONITOR_WAIT_MS))
+    return cc_error_make (err, ETIMEDOUT, "container `%s`: its previous monitor (pid %d) is still tearing it down", id,
+                          (int)pid);
+  return 0;
+}
+
 static int
 release (const char *id, struct starting *s, cc_error_t *err)
 {
@@ -505,7 +529,7 @@ release (const char *id, struct starting *s, cc_error_t *err)
     }
   marker = cc_runtime_file (id, "stopped");
   unlink (marker);
-  if (spawn_monitor (id, true, err) < 0)
+  if (wait_old_monitor (id, st, err) < 0 || spawn_monitor (id, true, err) < 0)
     return -1;
   s->pending = true;
   return 0;
@@ -743,6 +767,28 @@ cc_runtime_stop (const char *id, int64_t grace_ms, struct cc_runtime_stop_report
   return 0;
 }
 
+/* Docker's kill with SIGKILL returns once the container is down (moby
+   waits for it to stop), and so does ours: a `start` right after must
+   find it exited, not still recorded as running and about to die.
+   Down is what the monitor records, a moment after PID 1 is gone; a
+   restart policy may already have brought it back with a new PID 1.  */
+static void
+wait_kill_recorded (const char *id, const struct proc_ref *p1)
+{
+  int64_t deadline = cc_runtime_now_ms () + KILL_WAIT_MS;
+
+  if (! proc_wait (p1, KILL_WAIT_MS))
+    return;
+  while (cc_runtime_now_ms () < deadline)
+    {
+      cleanup_cjson cJSON *st = NULL;
+      if (cc_runtime_state (id, &st, NULL) < 0 || (pid_t)cc_json_get_int (st, "pid", 0) != p1->pid
+          || strcmp (cc_json_get_string (st, "status") ?: "", "running") != 0)
+        return;
+      sleep_ms (2);
+    }
+}
+
 int
 cc_runtime_kill (const char *id, int sig, cc_error_t *err)
 {
@@ -758,6 +804,8 @@ cc_runtime_kill (const char *id, int sig, cc_error_t *err)
     return cc_error_make (err, ESRCH, "kill container `%s`", id);
   if (proc_signal (&p1, sig) < 0)
     return cc_error_make (err, errno, "kill container `%s`", id);
+  if (sig == SIGKILL && strcmp (status, "running") == 0)
+    wait_kill_recorded (id, &p1);
   return 0;
 }
 

@@ -84,7 +84,8 @@ wait_for() {
   local limit=$1 what=$2; shift 2
   local deadline=$((SECONDS + limit))
   until "$@" >/dev/null 2>&1; do
-    [ $SECONDS -lt $deadline ] || fail "timed out after ${limit}s waiting for $what"
+    # The condition's last words say what was missing.
+    [ $SECONDS -lt $deadline ] || fail "timed out after ${limit}s waiting for $what: $("$@" 2>&1 | tail -c 600)"
     sleep 0.05
   done
 }

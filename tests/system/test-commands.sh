@@ -179,6 +179,7 @@ cp_and_export_reach_a_stopped_container() {
   assert_eq "$(cat "$WORK/b-at-rest")" two
   assert_exit 0 cc export --index 2 -o "$WORK/rest.tar" box
   tar -tf "$WORK/rest.tar" | grep -qx "tmp/later" || fail "export of the stopped container lacks what cp put there"
+  cp_at_rest_never_follows_container_symlinks_out
   assert_exit 1 cc cp --index 2 box:/scratch/../scratch/x "$WORK/x"
   assert_contains "$OUT" "its mount \`/scratch\` is there only while it runs"
   assert_exit 1 cc cp --index 2 box:/ "$WORK/all"
@@ -187,6 +188,26 @@ cp_and_export_reach_a_stopped_container() {
   assert_exit 0 cc start box
   assert_eq "$(in_box 2 cat /tmp/later)" later
   in_box 2 'test ! -e /scratch/later' || fail "cp wrote under the stopped container's tmpfs"
+  assert_eq "$(in_box 1 cat "$WORK/hostside/pwned-at-rest")" payload
+}
+
+# At rest the container's root is a mount of its layers that ccompose
+# made itself: the symlinks replica 1 planted while it ran must resolve
+# in that root as they did in the running one, never on the host.
+cp_at_rest_never_follows_container_symlinks_out() {
+  local hostdir=$WORK/hostside
+  cc cp --index 1 "$WORK/payload" box:/evil/pwned-at-rest >/dev/null 2>&1
+  cc cp --index 1 "$WORK/payload" box:/tmp/dots/pwned2-at-rest >/dev/null 2>&1
+  [ ! -e "$hostdir/pwned-at-rest" ] || fail "cp at rest wrote through the container's absolute symlink onto the host"
+  [ ! -e "$hostdir/pwned2-at-rest" ] || fail "cp at rest wrote through the container's .. symlink onto the host"
+  assert_exit 0 cc cp -L --index 1 box:/leak "$WORK/leaked-at-rest"
+  assert_eq "$(cat "$WORK/leaked-at-rest")" inside
+  assert_exit 0 cc cp -L --index 1 box:/tmp/dots/secret "$WORK/dots-at-rest"
+  assert_eq "$(cat "$WORK/dots-at-rest")" inside
+  assert_exit 0 cc export --index 1 -o "$WORK/evil.tar" box
+  tar -tvf "$WORK/evil.tar" | grep -q '^l.* evil -> ' || fail "export at rest did not keep /evil a symlink"
+  tar -tf "$WORK/evil.tar" | grep -q '^evil/' && fail "export at rest followed /evil onto the host"
+  true
 }
 
 # `stats`: a busy loop in one replica shows as its CPU and PIDs, in the

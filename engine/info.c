@@ -134,38 +134,52 @@ cc_engine_port_backends (const char *project, const cJSON *publisher)
   return lines;
 }
 
+static void
+add_publisher (cJSON *out, const char *project, const char *name, const struct cc_port *p, const char *url,
+               unsigned port)
+{
+  cJSON *o = cJSON_CreateObject ();
+
+  cc_json_set_string (o, "URL", url);
+  cc_json_set_int (o, "TargetPort", p->target);
+  cc_json_set_int (o, "PublishedPort", port);
+  cc_json_set_string (o, "Protocol", cc_port_protocol_name (p->protocol));
+  if (port)
+    set_balancer (o, project, name, p, port);
+  cJSON_AddItemToArray (out, o);
+}
+
 /* Docker's Publishers: what the config asks, with the host ports the
    network chose where the config names none or a range.  The network
-   records one port per configured port, in the config's order.  */
+   records one port per configured port, in the config's order.  A port
+   without a host address on a container with IPv6 is published on both
+   families (rules.c): one entry each, "0.0.0.0" then "::", as Docker
+   Compose lists them (issue 17).  */
 static cJSON *
 publishers (const char *project, const char *name, const cJSON *config)
 {
   cleanup_service struct cc_service *svc = NULL;
   cleanup_free struct cc_net_port *actual = NULL;
   size_t n = 0;
+  bool ipv6 = false;
   cJSON *out = cJSON_CreateArray ();
 
   /* The config as this container was made; one that does not read shows nothing.  */
   if (cc_service_new (name, config, NULL, &svc, NULL) < 0)
     return out;
   /* No record (a container never attached): only what the config says.  */
-  if (cc_network_container_ports (project, name, &actual, &n, NULL) < 0 || n != svc->n_ports)
+  if (cc_network_container_ports (project, name, &actual, &n, &ipv6, NULL) < 0 || n != svc->n_ports)
     n = 0;
   for (size_t i = 0; i < svc->n_ports; i++)
     {
       const struct cc_port *p = &svc->ports[i];
-      cJSON *o = cJSON_CreateObject ();
       /* A port the config names (not 0, not a range), else the one chosen.  */
       unsigned port = p->published_end == p->published ? p->published : 0;
       if (port == 0 && i < n && actual[i].host_port == actual[i].host_port_end)
         port = actual[i].host_port;
-      cc_json_set_string (o, "URL", p->host_ip[0] ? p->host_ip : port ? "0.0.0.0" : "");
-      cc_json_set_int (o, "TargetPort", p->target);
-      cc_json_set_int (o, "PublishedPort", port);
-      cc_json_set_string (o, "Protocol", cc_port_protocol_name (p->protocol));
-      if (port)
-        set_balancer (o, project, name, p, port);
-      cJSON_AddItemToArray (out, o);
+      add_publisher (out, project, name, p, p->host_ip[0] ? p->host_ip : port ? "0.0.0.0" : "", port);
+      if (port && ipv6 && p->host_ip[0] == '\0')
+        add_publisher (out, project, name, p, "::", port);
     }
   return out;
 }

@@ -809,19 +809,24 @@ cc_network_port_backends (const char *project, enum cc_net_proto proto, const ch
 }
 
 int
-cc_network_container_ports (const char *project, const char *container, struct cc_net_port **out, size_t *n,
+cc_network_container_ports (const char *project, const char *container, struct cc_net_port **out, size_t *n, bool *ipv6,
                             cc_error_t *err)
 {
   cleanup_cjson cJSON *root = NULL;
 
   *out = NULL;
   *n = 0;
+  *ipv6 = false;
   if (read_state_unlocked (&root, err) < 0)
     return -1;
   for (const cJSON *net = cc_net_first (root, "networks"); net; net = net->next)
     for (const cJSON *m = cc_net_first (net, "members"); m; m = m->next)
       if (cc_net_first (m, "ports") && strcmp (cc_json_get_string (m, "container") ?: "", container) == 0
           && strcmp (cc_net_member_project (net, m) ?: "", project) == 0)
-        return member_ports (m, out, n, err);
+        {
+          /* As the rule builder publishes (rules.c, publishes_on).  */
+          *ipv6 = cc_json_get_string (net, "subnet6") && cc_json_get_string (m, "ip6");
+          return member_ports (m, out, n, err);
+        }
   return 0;
 }

@@ -117,7 +117,6 @@ static const struct xt_family families[] = {
   XT_FAMILY (iptc, ipt_entry, "iptables", IPT_NAMES, false),
   XT_FAMILY (ip6tc, ip6t_entry, "ip6tables", IP6T_NAMES, true),
 };
-static const struct xt_family *const ipv4 = &families[0];
 
 /* A snapshot of one table, freed by the family that made it.  */
 struct xt_table
@@ -626,13 +625,14 @@ iptc_apply (const struct cc_fw_ruleset *rs, cc_error_t *err)
   return 0;
 }
 
-/* Keys of both families alike: a rule for both is listed twice, which
-   the callers' counting takes as one wanted and one more.  */
+/* The IPv6 copies' keys say so (CC_FW_KEY6): one family's copy of a rule
+   for both can go alone (`ip6tables -F`, issue 17).  */
 static int
 list_table (const struct xt_family *f, const char *table, const char *prefix, char *const *chains, char ***out,
             cc_error_t *err)
 {
   cleanup_xt_table struct xt_table t = { f, NULL };
+  const char *mark = f->v6 ? CC_FW_KEY6 : "";
 
   if (! table_loaded (f, table))
     return 0;
@@ -642,10 +642,10 @@ list_table (const struct xt_family *f, const char *table, const char *prefix, ch
   for (const char *chain = f->first_chain (t.h); chain; chain = f->next_chain (t.h))
     {
       if (cc_strv_contains (chains, chain))
-        cc_strv_push (out, xasprintf ("%s/%s", table, chain));
+        cc_strv_push (out, xasprintf ("%s%s/%s", mark, table, chain));
       for (const void *e = f->first_rule (chain, t.h); e; e = f->next_rule (e, t.h))
         if (is_ours (f, e, prefix))
-          cc_strv_push (out, xasprintf ("%s/%s %s", table, chain, entry_comment (f, e)));
+          cc_strv_push (out, xasprintf ("%s%s/%s %s", mark, table, chain, entry_comment (f, e)));
     }
   return 0;
 }
@@ -667,14 +667,28 @@ iptc_list_ours (const char *tag, char ***out, cc_error_t *err)
   return 0;
 }
 
-/* The port preflight's view: IPv4 DNATs.  */
+/* The port preflight's view: DNATs of both families (issue 17).  */
 static void
-read_dnat (const struct ipt_entry *e, struct cc_fw_dnat *d)
+read_dnat (const struct xt_family *f, const void *e, struct cc_fw_dnat *d)
 {
   memset (d, 0, sizeof (*d));
-  d->proto = e->ip.proto;
-  d->host_ip = e->ip.dmsk.s_addr ? ntohl (e->ip.dst.s_addr) : 0;
-  for (size_t off = sizeof (*e); off < e->target_offset;)
+  d->v6 = f->v6;
+  if (f->v6)
+    {
+      const struct ip6t_entry *e6 = e;
+
+      d->proto = e6->ipv6.proto;
+      if (memcmp (&e6->ipv6.dmsk, &in6addr_any, sizeof (in6addr_any)) != 0)
+        memcpy (d->host_ip6, &e6->ipv6.dst, sizeof (d->host_ip6));
+    }
+  else
+    {
+      const struct ipt_entry *e4 = e;
+
+      d->proto = e4->ip.proto;
+      d->host_ip = e4->ip.dmsk.s_addr ? ntohl (e4->ip.dst.s_addr) : 0;
+    }
+  for (size_t off = f->entry_size; off < target_offset_of (f, e);)
     {
       const struct xt_entry_match *m = (const void *)((const char *)e + off);
 
@@ -689,163 +703,239 @@ read_dnat (const struct ipt_entry *e, struct cc_fw_dnat *d)
         break;
       off += m->u.match_size;
     }
-  d->comment = xstrdup (entry_comment (ipv4, e) ?: "");
+  d->comment = xstrdup (entry_comment (f, e) ?: "");
+}
+
+static int
+list_dnat_of (const struct xt_family *f, struct cc_fw_dnat **out, size_t *n)
+{
+  cleanup_xt_table struct xt_table t = { f, NULL };
+
+  /* No nat table: nothing published by anyone.  */
+  if (! table_loaded (f, "nat") || (t.h = f->init ("nat")) == NULL)
+    return 0;
+  for (const char *chain = f->first_chain (t.h); chain; chain = f->next_chain (t.h))
+    {
+      if (strncmp (chain, "CCOMPOSE", 8) != 0)
+        continue;
+      for (const void *e = f->first_rule (chain, t.h); e; e = f->next_rule (e, t.h))
+        if (strcmp (f->get_target (e, t.h), "DNAT") == 0)
+          {
+            *out = xreallocarray (*out, *n + 1, sizeof (**out));
+            read_dnat (f, e, &(*out)[(*n)++]);
+          }
+    }
+  return 0;
 }
 
 static int
 iptc_list_dnat (struct cc_fw_dnat **out, size_t *n, cc_error_t *err)
 {
   cleanup_close int lock = -1;
-  cleanup_xt_table struct xt_table t = { ipv4, NULL };
 
   *out = NULL;
   *n = 0;
-  if (! cc_file_exists (IPT_NAMES))
+  if (! cc_file_exists (IPT_NAMES) && ! cc_file_exists (IP6T_NAMES))
     return 0;
   if (xtables_lock (&lock, err) < 0)
     return -1;
-  t.h = iptc_init ("nat");
-  if (t.h == NULL)
-    return 0; /* no nat table: nothing published by anyone */
-  for (const char *chain = iptc_first_chain (t.h); chain; chain = iptc_next_chain (t.h))
-    {
-      if (strncmp (chain, "CCOMPOSE", 8) != 0)
-        continue;
-      for (const struct ipt_entry *e = iptc_first_rule (chain, t.h); e; e = iptc_next_rule (e, t.h))
-        if (strcmp (iptc_get_target (e, t.h), "DNAT") == 0)
-          {
-            *out = xreallocarray (*out, *n + 1, sizeof (**out));
-            read_dnat (e, &(*out)[(*n)++]);
-          }
-    }
+  for (size_t i = 0; i < CC_N_ELEMENTS (families); i++)
+    list_dnat_of (&families[i], out, n);
   return 0;
 }
 
 /* coexist: the legacy tables hold another firewall's rules (Docker's, or
    a FORWARD policy DROP) while ours are elsewhere, or we are in use here
-   and Docker made its DOCKER-USER since our last commit.  Only the
-   iptables side: FOREIGN accepts are IPv4 rules (rules.c).  */
+   and Docker made its DOCKER-USER since our last commit.  Each family
+   (issue 17): Docker with ip6tables on has an ip6tables DOCKER-USER and
+   FORWARD policy DROP as well.  */
 
 static bool
-forward_drops (struct xtc_handle *h)
+forward_drops (const struct xt_family *f, struct xtc_handle *h)
 {
   struct xt_counters counters;
-  const char *policy = iptc_get_policy ("FORWARD", &counters, h);
+  const char *policy = f->get_policy ("FORWARD", &counters, h);
 
   return policy && strcmp (policy, "DROP") == 0;
 }
 
-/* Where FOREIGN accepts go in the legacy filter table: DOCKER-USER when
-   Docker made it, FORWARD when its policy drops, else nowhere (NULL).  */
-static const char *
-foreign_target (struct xtc_handle *h, char **why)
+/* The probe (probe.c) sends an IPv4 packet: only that family's drop is
+   one it can check.  */
+static void
+note_drop (const struct xt_family *f, char **why)
 {
-  bool drops = forward_drops (h);
-
-  if (drops)
-    {
-      *why = xstrdup ("`filter FORWARD` (iptables-legacy) drops forwarded packets by policy");
-      cc_fw_foreign_drop (*why);
-    }
-  if (iptc_is_chain (CC_FW_DOCKER_USER, h))
-    return CC_FW_DOCKER_USER;
-  return drops ? "FORWARD" : NULL;
+  *why = xasprintf ("`filter FORWARD` (%s-legacy) drops forwarded packets by policy", f->label);
+  if (! f->v6)
+    cc_fw_foreign_drop (*why);
 }
 
 static bool
-has_ours_in (struct xtc_handle *h, const char *chain, const char *prefix)
+has_ours_in (const struct xt_family *f, struct xtc_handle *h, const char *chain, const char *prefix)
 {
-  for (const struct ipt_entry *e = iptc_first_rule (chain, h); e; e = iptc_next_rule (e, h))
-    if (is_ours (ipv4, e, prefix))
+  for (const void *e = f->first_rule (chain, h); e; e = f->next_rule (e, h))
+    if (is_ours (f, e, prefix))
       return true;
   return false;
 }
 
-/* RS's FOREIGN accepts moved to CHAIN (none when NULL), and nothing else:
-   what this state root should have in tables it does not use.  */
+/* Where one family's FOREIGN accepts go in its legacy filter table:
+   DOCKER-USER when Docker made it, FORWARD when its policy drops, else
+   nowhere (NULL); WHY says why when the policy drops.  */
+struct foreign_place
+{
+  const char *chain;
+  char *why;
+};
+
+static void places_release (struct foreign_place (*p)[2])
+{
+  for (size_t i = 0; i < 2; i++)
+    free ((*p)[i].why);
+}
+#define cleanup_places __attribute__ ((cleanup (places_release)))
+
+static int
+read_place (const struct xt_family *f, struct foreign_place *p, cc_error_t *err)
+{
+  cleanup_xt_table struct xt_table t = { f, NULL };
+  bool drops;
+
+  if (! table_loaded (f, "filter"))
+    return 0;
+  t.h = f->init ("filter");
+  if (t.h == NULL)
+    return iptc_fail (f, err, "read", "filter");
+  drops = forward_drops (f, t.h);
+  if (drops)
+    note_drop (f, &p->why);
+  if (f->is_chain (CC_FW_DOCKER_USER, t.h))
+    p->chain = CC_FW_DOCKER_USER;
+  else if (drops)
+    p->chain = "FORWARD";
+  return 0;
+}
+
+static int
+read_places (struct foreign_place p[2], cc_error_t *err)
+{
+  cleanup_close int lock = -1;
+
+  if (xtables_lock (&lock, err) < 0)
+    return -1;
+  for (size_t i = 0; i < CC_N_ELEMENTS (families); i++)
+    if (read_place (&families[i], &p[i], err) < 0)
+      return -1;
+  return 0;
+}
+
+/* RS's FOREIGN accepts moved to each family's place (none where it has
+   none), and nothing else: what this state root should have in tables
+   it does not use.  */
 static void
-foreign_view (const struct cc_fw_ruleset *rs, const char *chain, struct cc_fw_ruleset *out)
+foreign_view (const struct cc_fw_ruleset *rs, const struct foreign_place p[2], struct cc_fw_ruleset *out)
 {
   memset (out, 0, sizeof (*out));
   out->tag = xstrdup (rs->tag);
-  for (size_t i = 0; chain && i < rs->n_rules; i++)
-    {
-      const struct cc_fw_rule *r = &rs->rules[i];
-      struct cc_fw_rule *c;
+  for (size_t f = 0; f < CC_N_ELEMENTS (families); f++)
+    for (size_t i = 0; p[f].chain && i < rs->n_rules; i++)
+      {
+        const struct cc_fw_rule *r = &rs->rules[i];
+        struct cc_fw_rule *c;
 
-      if (strcmp (r->chain, CC_FW_FOREIGN) != 0)
-        continue;
-      out->rules = xreallocarray (out->rules, out->n_rules + 1, sizeof (*out->rules));
-      c = &out->rules[out->n_rules++];
-      *c = (struct cc_fw_rule){ .table = r->table,
-                                .chain = xstrdup (chain),
-                                .in = r->in ? xstrdup (r->in) : NULL,
-                                .out = r->out ? xstrdup (r->out) : NULL,
-                                .comment = xstrdup (r->comment),
-                                .target = xstrdup (r->target) };
-    }
+        if (strcmp (r->chain, CC_FW_FOREIGN) != 0 || ! cc_fw_rule_in (r, families[f].v6))
+          continue;
+        out->rules = xreallocarray (out->rules, out->n_rules + 1, sizeof (*out->rules));
+        c = &out->rules[out->n_rules++];
+        *c = (struct cc_fw_rule){ .table = r->table,
+                                  .family = families[f].v6 ? CC_FW_IPV6 : CC_FW_IPV4,
+                                  .chain = xstrdup (p[f].chain),
+                                  .in = r->in ? xstrdup (r->in) : NULL,
+                                  .out = r->out ? xstrdup (r->out) : NULL,
+                                  .comment = xstrdup (r->comment),
+                                  .target = xstrdup (r->target) };
+      }
 }
 
-/* In use: only DOCKER-USER can be missing its jump (Docker started after
-   our last commit); the full apply puts it there.  */
+/* In use, one family: only DOCKER-USER can be missing its jump (Docker
+   started after our last commit).  */
+static int
+in_use_family (const struct xt_family *f, const char *prefix, bool *missing, cc_error_t *err)
+{
+  cleanup_xt_table struct xt_table t = { f, NULL };
+  cleanup_free char *why = NULL;
+
+  if (! table_loaded (f, "filter"))
+    return 0;
+  t.h = f->init ("filter");
+  if (t.h == NULL)
+    return iptc_fail (f, err, "read", "filter");
+  *missing = f->is_chain (CC_FW_DOCKER_USER, t.h) && ! has_ours_in (f, t.h, CC_FW_DOCKER_USER, prefix);
+  /* Ours accept in FORWARD itself, but the probe still checks them.  */
+  if (forward_drops (f, t.h))
+    note_drop (f, &why);
+  return 0;
+}
+
+/* The IPv6 side has our chains only when the rule set has rules there.  */
 static int
 coexist_in_use (const struct cc_fw_ruleset *rs, bool check, char ***notes, cc_error_t *err)
 {
   cleanup_free char *prefix = cc_fw_comment_prefix (rs->tag);
-  cleanup_xt_table struct xt_table t = { ipv4, NULL };
-  cleanup_close int lock = -1;
-  bool missing;
+  bool any = false;
 
-  if (rs->n_chains == 0 || ! table_loaded (ipv4, "filter"))
+  if (rs->n_chains == 0)
     return 0;
-  if (xtables_lock (&lock, err) < 0)
-    return -1;
-  t.h = iptc_init ("filter");
-  if (t.h == NULL)
-    return iptc_fail (ipv4, err, "read", "filter");
-  missing = iptc_is_chain (CC_FW_DOCKER_USER, t.h) && ! has_ours_in (t.h, CC_FW_DOCKER_USER, prefix);
-  /* Ours accept in FORWARD itself, but the probe still checks them.  */
-  if (forward_drops (t.h))
-    cc_fw_foreign_drop ("`filter FORWARD` (iptables-legacy) drops forwarded packets by policy");
-  free_table (&t);
-  close (get_and_reset (&lock));
-  if (! missing)
-    return 0;
-  cc_strv_push (notes, xstrdup ("Docker's `filter DOCKER-USER` (iptables-legacy) runs first: ccompose's forward "
-                                "chain jumped to from there"));
-  return check ? 0 : iptc_apply (rs, err);
+  for (size_t i = 0; i < CC_N_ELEMENTS (families); i++)
+    {
+      const struct xt_family *f = &families[i];
+      cleanup_close int lock = -1;
+      bool missing = false;
+
+      if (f->v6 && ! cc_fw_has_ipv6 (rs, "filter"))
+        continue;
+      if (xtables_lock (&lock, err) < 0 || in_use_family (f, prefix, &missing, err) < 0)
+        return -1;
+      if (missing)
+        cc_strv_push (notes, xasprintf ("Docker's `filter DOCKER-USER` (%s-legacy) runs first: ccompose's forward "
+                                        "chain jumped to from there",
+                                        f->label));
+      any |= missing;
+    }
+  /* The full apply puts the jumps there.  */
+  return any && ! check ? iptc_apply (rs, err) : 0;
+}
+
+static bool
+view_has (const struct cc_fw_ruleset *view, bool v6)
+{
+  for (size_t i = 0; i < view->n_rules; i++)
+    if (cc_fw_rule_in (&view->rules[i], v6))
+      return true;
+  return false;
 }
 
 static int
 coexist_elsewhere (const struct cc_fw_ruleset *rs, bool check, char ***notes, cc_error_t *err)
 {
   cleanup_fw_ruleset struct cc_fw_ruleset view = { 0 };
-  cleanup_free char *why = NULL;
+  cleanup_places struct foreign_place places[2] = { 0 };
   cleanup_strv char **have = NULL, **want = NULL;
-  const char *target = NULL;
 
-  if (table_loaded (ipv4, "filter"))
-    {
-      cleanup_xt_table struct xt_table t = { ipv4, NULL };
-      cleanup_close int lock = -1;
-
-      if (xtables_lock (&lock, err) < 0)
-        return -1;
-      t.h = iptc_init ("filter");
-      if (t.h == NULL)
-        return iptc_fail (ipv4, err, "read", "filter");
-      target = foreign_target (t.h, &why);
-    }
-  foreign_view (rs, target, &view);
-  want = cc_fw_keys (&view, true);
+  if (read_places (places, err) < 0)
+    return -1;
+  foreign_view (rs, places, &view);
+  want = cc_fw_keys (&view, true, true);
   if (iptc_list_ours (rs->tag, &have, err) < 0)
     return -1;
   if (cc_fw_keys_equal (want, have))
     return 0;
-  if (view.n_rules > 0)
-    cc_strv_push (notes,
-                  xasprintf ("%s: ccompose's bridges accepted in `filter %s`", why ? why : "Docker's chains", target));
-  else
+  for (size_t f = 0; f < CC_N_ELEMENTS (families); f++)
+    if (view_has (&view, families[f].v6))
+      cc_strv_push (notes, xasprintf ("%s: ccompose's bridges accepted in `filter %s`%s%s%s",
+                                      places[f].why ? places[f].why : "Docker's chains", places[f].chain,
+                                      families[f].v6 ? " (" : "", families[f].v6 ? families[f].label : "",
+                                      families[f].v6 ? "-legacy)" : ""));
+  if (view.n_rules == 0)
     cc_strv_push (notes, xstrdup ("leftover iptables-legacy rules of the iptc backend (not in use)"));
   return check ? 0 : iptc_apply (&view, err);
 }
@@ -871,4 +961,4 @@ cc_fw_dnat_free (struct cc_fw_dnat *d, size_t n)
 }
 
 const struct cc_firewall_ops cc_firewall_iptc_ops
-    = { "iptc", "iptables", iptc_apply, iptc_list_ours, iptc_list_dnat, iptc_coexist, true };
+    = { "iptc", "iptables", "ip6tables", iptc_apply, iptc_list_ours, iptc_list_dnat, iptc_coexist, true };

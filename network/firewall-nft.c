@@ -417,7 +417,13 @@ nft_list_dnat (struct cc_fw_dnat **out, size_t *n, cc_error_t *err)
       if (! is_our_dnat (r))
         continue;
       *out = xreallocarray (*out, *n + 1, sizeof (**out));
-      (*out)[(*n)++] = (struct cc_fw_dnat){ r->proto, r->daddr, r->port_lo, r->port_hi, xstrdup (r->comment ?: "") };
+      (*out)[*n] = (struct cc_fw_dnat){ .proto = r->proto,
+                                        .host_ip = r->daddr,
+                                        .port_lo = r->port_lo,
+                                        .port_hi = r->port_hi,
+                                        .comment = xstrdup (r->comment ?: ""),
+                                        .v6 = r->dnat6 };
+      memcpy ((*out)[(*n)++].host_ip6, r->daddr6, sizeof (r->daddr6));
     }
   return 0;
 }
@@ -476,8 +482,9 @@ find_dropping (struct scan *s)
     }
 }
 
-/* Forward base chains of IPv4-carrying families that drop what nobody
-   accepted, by policy or by a last rule.  An accept in one base chain
+/* Forward base chains of the IP families (ip, ip6, inet: Docker's
+   ip6tables-nft rules too, issue 17) that drop what nobody accepted, by
+   policy or by a last rule.  An accept in one base chain
    does not spare a packet the others, so each needs ours; Docker's table
    gets them in DOCKER-USER, the chain Docker keeps for its users (it
    runs first from FORWARD).  */
@@ -500,7 +507,7 @@ find_target (struct scan *s, const struct cc_nft_chain *c)
                                           by_policy ? "by policy" : "it does not accept");
       cc_fw_foreign_drop (why);
     }
-  if (c->family != NFPROTO_IPV4 && c->family != NFPROTO_INET)
+  if (c->family != NFPROTO_IPV4 && c->family != NFPROTO_IPV6 && c->family != NFPROTO_INET)
     return;
   s->targets = xreallocarray (s->targets, s->n_targets + 1, sizeof (*s->targets));
   t = &s->targets[s->n_targets++];
@@ -509,7 +516,9 @@ find_target (struct scan *s, const struct cc_nft_chain *c)
   t->chain = xstrdup (chain_exists (s->view, c->family, c->table, CC_FW_DOCKER_USER) ? CC_FW_DOCKER_USER : c->name);
   t->why = xasprintf ("`%s %s %s` (nftables) drops forwarded packets %s", cc_nft_family_name (c->family), c->table,
                       c->name, by_policy ? "by policy" : "it does not accept");
-  cc_fw_foreign_drop (t->why);
+  /* The probe (probe.c) sends an IPv4 packet: an ip6 chain never sees it.  */
+  if (c->family != NFPROTO_IPV6)
+    cc_fw_foreign_drop (t->why);
 }
 
 static void
@@ -563,6 +572,10 @@ is_foreign_for (const struct target *t, const struct cc_fw_rule *r)
 {
   if (strcmp (r->chain, CC_FW_FOREIGN) != 0 || ! is_safe_comment (r->comment))
     return false;
+  /* An ip or ip6 chain sees one family: only networks with it.  */
+  if ((t->family == NFPROTO_IPV4 && ! cc_fw_rule_in (r, false))
+      || (t->family == NFPROTO_IPV6 && ! cc_fw_rule_in (r, true)))
+    return false;
   return ! (r->zoned && t->family == NFPROTO_INET && strcmp (t->table, "firewalld") == 0);
 }
 
@@ -606,13 +619,23 @@ encode_coexist (struct cc_nft_batch *b, const struct scan *s, const struct cc_fw
   return 0;
 }
 
+static bool
+target_used (const struct target *t, const struct cc_fw_ruleset *rs)
+{
+  for (size_t i = 0; i < rs->n_rules; i++)
+    if (is_foreign_for (t, &rs->rules[i]))
+      return true;
+  return false;
+}
+
 static void
-note_targets (const struct scan *s, char ***notes)
+note_targets (const struct scan *s, const struct cc_fw_ruleset *rs, char ***notes)
 {
   for (size_t t = 0; t < s->n_targets; t++)
-    cc_strv_push (notes,
-                  xasprintf ("%s: ccompose's bridges accepted in `%s %s %s`", s->targets[t].why,
-                             cc_nft_family_name (s->targets[t].family), s->targets[t].table, s->targets[t].chain));
+    if (target_used (&s->targets[t], rs))
+      cc_strv_push (notes,
+                    xasprintf ("%s: ccompose's bridges accepted in `%s %s %s`", s->targets[t].why,
+                               cc_nft_family_name (s->targets[t].family), s->targets[t].table, s->targets[t].chain));
 }
 
 /* 0 when nothing is to change or it changed, -1 with ERESTART when
@@ -641,7 +664,7 @@ coexist_once (const struct cc_fw_ruleset *rs, struct cc_nft_sock *sock, const st
   if (! same && s.our_table_here)
     cc_strv_push (notes, xasprintf ("leftover table `inet %s` of the nftables backend (not in use)", ours));
   if (! cc_fw_keys_equal (want, s.placed_keys) && cc_strv_len (want) > 0)
-    note_targets (&s, notes);
+    note_targets (&s, rs, notes);
   return 0;
 }
 
@@ -666,4 +689,4 @@ nft_coexist (const struct cc_fw_ruleset *rs, bool same, bool check, char ***note
 }
 
 const struct cc_firewall_ops cc_firewall_nft_ops
-    = { "nftables", "nftables", nft_apply, nft_list_ours, nft_list_dnat, nft_coexist, true };
+    = { "nftables", "nftables", NULL, nft_apply, nft_list_ours, nft_list_dnat, nft_coexist, true };

@@ -3,6 +3,7 @@
    branch on the backend.  */
 #include "network/firewall.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -47,7 +48,7 @@ none_list_ours (const char *tag, char ***out, cc_error_t *err)
 /* "none" leaves the firewall alone: containers still talk on their
    bridge, published ports do not work, and nothing guards the loopback.  */
 static const struct cc_firewall_ops none_ops
-    = { "none", "firewall", none_apply, none_list_ours, none_list_dnat, NULL, false };
+    = { "none", "firewall", NULL, none_apply, none_list_ours, none_list_dnat, NULL, false };
 
 static const struct cc_firewall_ops *const backends[] = { &cc_firewall_iptc_ops, &cc_firewall_nft_ops, &none_ops };
 /* The kernel interfaces other firewalls may use: both, whichever is ours.  */
@@ -190,6 +191,34 @@ cc_firewall_sync (const cJSON *state, cc_error_t *err)
   return 0;
 }
 
+bool
+cc_fw_dnat_meets (const struct cc_fw_dnat *d, const char *host_ip)
+{
+  static const uint8_t any6[16];
+  struct in6_addr a6;
+  uint32_t a;
+
+  if (host_ip[0] == '\0')
+    return true;
+  if (strchr (host_ip, ':'))
+    return d->v6
+           && (memcmp (d->host_ip6, any6, sizeof (any6)) == 0 || strcmp (host_ip, "::") == 0
+               || (inet_pton (AF_INET6, host_ip, &a6) == 1 && memcmp (d->host_ip6, &a6, sizeof (a6)) == 0));
+  if (d->v6 || cc_ipv4_parse (host_ip, &a) < 0)
+    return false;
+  return d->host_ip == 0 || a == 0 || a == d->host_ip;
+}
+
+char *
+cc_fw_key_text (const struct cc_firewall_ops *ops, const char *k)
+{
+  size_t len = strlen (CC_FW_KEY6);
+
+  if (ops->label6 && strncmp (k, CC_FW_KEY6, len) == 0)
+    return xasprintf ("%s %s", ops->label6, k + len);
+  return xasprintf ("%s %s", ops->label, k);
+}
+
 int
 cc_firewall_missing (const struct cc_fw_ruleset *rs, char ***missing, cc_error_t *err)
 {
@@ -199,9 +228,9 @@ cc_firewall_missing (const struct cc_fw_ruleset *rs, char ***missing, cc_error_t
   *missing = NULL;
   if (ops == NULL || ops->list_ours (rs->tag, &have, err) < 0)
     return -1;
-  want = cc_fw_keys (rs, false);
+  want = cc_fw_keys (rs, false, ops->label6 != NULL);
   gone = cc_fw_keys_missing (want, have);
   for (char **g = gone; *g; g++)
-    cc_strv_push (missing, xasprintf ("%s %s", ops->label, *g));
+    cc_strv_push (missing, cc_fw_key_text (ops, *g));
   return coexist (ops, rs, true, missing, err);
 }

@@ -111,26 +111,38 @@ bool cc_fw_is_foreign (const char *chain);
 
 /* What list_ours would say of RS: "table/CHAIN" for its chains,
    "table/CHAIN comment" for its rules, without those for other
-   firewalls' chains unless PLACED.  */
-char **cc_fw_keys (const struct cc_fw_ruleset *rs, bool placed);
+   firewalls' chains unless PLACED.  SPLIT (a backend with a table per
+   family, see label6): each family's copy has a key of its own, the
+   IPv6 one behind CC_FW_KEY6, so that one copy gone is missing.  */
+#define CC_FW_KEY6 "ip6 "
+char **cc_fw_keys (const struct cc_fw_ruleset *rs, bool placed, bool split);
 /* The keys of WANT that HAVE lacks, counting repeats.  */
 char **cc_fw_keys_missing (char *const *want, char *const *have);
 bool cc_fw_keys_equal (char *const *a, char *const *b);
 
-/* A DNAT rule found in the kernel, for the port preflight.  */
+/* A DNAT rule found in the kernel, for the port preflight: an IPv4 one,
+   or an IPv6 one (V6, issue 17).  */
 struct cc_fw_dnat
 {
   int proto;
-  uint32_t host_ip; /* host order, 0 = any */
+  uint32_t host_ip; /* IPv4, host order, 0 = any */
   uint16_t port_lo, port_hi;
   char *comment;
+  bool v6;
+  uint8_t host_ip6[16]; /* IPv6, all zero = any */
 };
 void cc_fw_dnat_free (struct cc_fw_dnat *d, size_t n);
+/* Whether D takes connections a port published on HOST_IP ("" both
+   families, "0.0.0.0" or "::" one family, or an address) would.  */
+bool cc_fw_dnat_meets (const struct cc_fw_dnat *d, const char *host_ip);
 
 struct cc_firewall_ops
 {
   const char *name;
   const char *label; /* what findings call its rules: "iptables", "nftables" */
+  /* ... the IPv6 ones, when they live in tables of their own (list_ours
+     then says CC_FW_KEY6 before their keys); NULL: one table for both.  */
+  const char *label6;
   /* Make the kernel's rules and chains of RS->tag equal to RS: ours that
      are not in RS go, missing ones come, everything else is untouched.  */
   int (*apply) (const struct cc_fw_ruleset *rs, cc_error_t *err);
@@ -168,6 +180,10 @@ char *cc_fw_nft_table (const char *tag);
 void cc_fw_foreign_drop (const char *why);
 /* What the last coexist found, or NULL when nothing drops.  */
 char **cc_fw_foreign_drops (void);
+
+/* "iptables filter/FORWARD c" or "ip6tables filter/FORWARD c" for the
+   key K of OPS's list_ours, as findings say it.  */
+char *cc_fw_key_text (const struct cc_firewall_ops *ops, const char *k);
 
 /* firewall.c: the backend in use: $CCOMPOSE_FIREWALL, else `firewall` in
    the network configuration file, else what the host's iptables is

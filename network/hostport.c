@@ -161,6 +161,8 @@ taken_by_other_roots (struct taken_list *t, cc_error_t *err)
     return -1;
   prefix = cc_fw_comment_prefix (cc_paths_net_tag ());
   mine = xasprintf ("%s ", prefix);
+  /* An IPv6 one counts as every address: a port chosen without one is
+     published on both families (rules.c).  */
   for (size_t i = 0; i < n; i++)
     if (strncmp (d[i].comment ? d[i].comment : "", mine, strlen (mine)) != 0)
       taken_add (t, d[i].proto == IPPROTO_UDP ? CC_NET_UDP : CC_NET_TCP, d[i].host_ip, d[i].port_lo, d[i].port_hi);

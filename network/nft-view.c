@@ -155,6 +155,8 @@ decode_cmp (struct decoder *d, struct nlattr *data)
       if (op == NFT_CMP_EQ || op == NFT_CMP_LTE)
         r->port_hi = ntohs (port);
     }
+  if (is_payload (d, NFT_PAYLOAD_NETWORK_HEADER, 24, 16) && op == NFT_CMP_EQ && len == 16)
+    memcpy (r->daddr6, v, 16);
   if (is_payload (d, NFT_PAYLOAD_NETWORK_HEADER, 16, 4) && op == NFT_CMP_EQ && len == 4)
     {
       uint32_t a;
@@ -177,12 +179,15 @@ verdict_code (struct nlattr *data)
   return (int)cc_nft_u32 (ver[NFTA_VERDICT_CODE], NF_MAX_VERDICT + 1);
 }
 
-static bool
-is_dnat (struct nlattr *data)
+static void
+decode_nat (struct cc_nft_rule *r, struct nlattr *data)
 {
   struct nlattr *tb[NFTA_NAT_MAX + 1] = { 0 };
 
-  return nla_parse_nested (tb, NFTA_NAT_MAX, data, NULL) == 0 && cc_nft_u32 (tb[NFTA_NAT_TYPE], 0) == NFT_NAT_DNAT;
+  if (nla_parse_nested (tb, NFTA_NAT_MAX, data, NULL) < 0 || cc_nft_u32 (tb[NFTA_NAT_TYPE], 0) != NFT_NAT_DNAT)
+    return;
+  r->dnat = true;
+  r->dnat6 = cc_nft_u32 (tb[NFTA_NAT_FAMILY], NFPROTO_IPV4) == NFPROTO_IPV6;
 }
 
 static void
@@ -214,7 +219,7 @@ decode_expr (struct decoder *d, struct nlattr *e)
   if (strcmp (name, "cmp") == 0)
     decode_cmp (d, tb[NFTA_EXPR_DATA]);
   else if (strcmp (name, "nat") == 0)
-    d->r->dnat = d->r->dnat || is_dnat (tb[NFTA_EXPR_DATA]);
+    decode_nat (d->r, tb[NFTA_EXPR_DATA]);
   else
     decode_load (d, name, tb[NFTA_EXPR_DATA]);
 }

@@ -70,6 +70,8 @@ struct cc_nft_rule
   bool dnat;                 /* has a dnat statement */
   int proto;                 /* meta l4proto it matches, 0 = any */
   uint32_t daddr;            /* ip daddr it matches (/32, host order), 0 = any */
+  bool dnat6;                /* its dnat is to IPv6 (issue 17) */
+  uint8_t daddr6[16];        /* ip6 daddr it matches (/128), all zero = any */
   uint16_t port_lo, port_hi; /* th dport it matches */
 };
 

@@ -158,7 +158,7 @@ holder_of (const struct inventory *inv, const struct cc_net_port *p, unsigned lo
       const struct cc_fw_dnat *d = &inv->dnat[i];
       cleanup_free char *owner = NULL;
 
-      if (d->proto != proto || ! ranges_meet (lo, hi, d->port_lo, d->port_hi) || ! addresses_meet (addr, d->host_ip))
+      if (d->proto != proto || ! ranges_meet (lo, hi, d->port_lo, d->port_hi) || ! cc_fw_dnat_meets (d, p->host_ip))
         continue;
       owner = dnat_owner (d->comment);
       if (! is_own (owner, project, service))
@@ -180,6 +180,15 @@ free_port_after (const struct inventory *inv, const struct cc_net_port *p, const
   return 0;
 }
 
+/* "0.0.0.0", "[::]" or the address: Docker's spelling of a host address.  */
+static char *
+host_text (const struct cc_net_port *p)
+{
+  if (p->host_ip[0] == '\0')
+    return xstrdup ("0.0.0.0");
+  return xasprintf (strchr (p->host_ip, ':') ? "[%s]" : "%s", p->host_ip);
+}
+
 static int
 conflict (const struct inventory *inv, const struct cc_net_port *p, const char *holder, const char *project,
           const char *service, cc_error_t *err)
@@ -187,9 +196,10 @@ conflict (const struct inventory *inv, const struct cc_net_port *p, const char *
   unsigned hint = free_port_after (inv, p, project, service);
   const char *proto = p->proto == CC_NET_UDP ? "udp" : "tcp";
   cleanup_free char *hint_s = hint ? xasprintf (" (port %u is free)", hint) : xstrdup ("");
+  cleanup_free char *host = host_text (p);
 
-  return cc_error_make (err, EADDRINUSE, "host port %s:%u/%s is already used by %s%s",
-                        p->host_ip[0] ? p->host_ip : "0.0.0.0", p->host_port, proto, holder, hint_s);
+  return cc_error_make (err, EADDRINUSE, "host port %s:%u/%s is already used by %s%s", host, p->host_port, proto,
+                        holder, hint_s);
 }
 
 /* Two choices, or a choice and a fixed port, may share a range: the
@@ -228,7 +238,7 @@ static int
 check_choice (const struct inventory *inv, const struct cc_net_port *p, const char *project, const char *service,
               cc_error_t *err)
 {
-  cleanup_free char *first = NULL;
+  cleanup_free char *first = NULL, *host = host_text (p);
 
   for (unsigned port = p->host_port; port <= p->host_port_end; port++)
     {
@@ -239,8 +249,8 @@ check_choice (const struct inventory *inv, const struct cc_net_port *p, const ch
         first = steal_pointer (&h);
     }
   return cc_error_make (err, EADDRINUSE, "no free host port in %s:%u-%u/%s for container port %u (%u is used by %s)",
-                        p->host_ip[0] ? p->host_ip : "0.0.0.0", p->host_port, p->host_port_end,
-                        p->proto == CC_NET_UDP ? "udp" : "tcp", p->container_port, p->host_port, first);
+                        host, p->host_port, p->host_port_end, p->proto == CC_NET_UDP ? "udp" : "tcp", p->container_port,
+                        p->host_port, first);
 }
 
 static int

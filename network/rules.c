@@ -571,11 +571,15 @@ add_foreign_accepts (struct builder *b, const cJSON *net)
   bool zoned = cc_json_get_string (net, "firewalld_zone") != NULL;
   struct cc_fw_rule *r;
 
+  /* Both families where the network has IPv6: the other firewall may
+     drop either (Docker with ip6tables on, issue 17).  */
   r = add_rule (b, "filter", CC_FW_FOREIGN, net_comment (b, net));
+  r->family = family_of (net);
   r->in = xstrdup (br);
   r->target = xstrdup ("ACCEPT");
   r->zoned = zoned;
   r = add_rule (b, "filter", CC_FW_FOREIGN, net_comment (b, net));
+  r->family = family_of (net);
   r->out = xstrdup (br);
   r->target = xstrdup ("ACCEPT");
   r->zoned = zoned;
@@ -667,16 +671,36 @@ cc_fw_ruleset_release (struct cc_fw_ruleset *rs)
   memset (rs, 0, sizeof (*rs));
 }
 
+/* One family's keys: the iptc backend has our chains on the IPv6 side
+   only in the tables it has rules in (firewall-iptc.c).  */
+static void
+family_keys (const struct cc_fw_ruleset *rs, bool placed, bool v6, const char *mark, char ***v)
+{
+  for (size_t i = 0; i < rs->n_chains; i++)
+    if (! v6 || cc_fw_has_ipv6 (rs, rs->chains[i].table))
+      cc_strv_push (v, xasprintf ("%s%s/%s", mark, rs->chains[i].table, rs->chains[i].name));
+  for (size_t i = 0; i < rs->n_rules; i++)
+    if ((placed || ! cc_fw_is_foreign (rs->rules[i].chain)) && cc_fw_rule_in (&rs->rules[i], v6))
+      cc_strv_push (v, xasprintf ("%s%s/%s %s", mark, rs->rules[i].table, rs->rules[i].chain, rs->rules[i].comment));
+}
+
 char **
-cc_fw_keys (const struct cc_fw_ruleset *rs, bool placed)
+cc_fw_keys (const struct cc_fw_ruleset *rs, bool placed, bool split)
 {
   char **v = xzalloc (sizeof (char *));
 
-  for (size_t i = 0; i < rs->n_chains; i++)
-    cc_strv_push (&v, xasprintf ("%s/%s", rs->chains[i].table, rs->chains[i].name));
-  for (size_t i = 0; i < rs->n_rules; i++)
-    if (placed || ! cc_fw_is_foreign (rs->rules[i].chain))
-      cc_strv_push (&v, xasprintf ("%s/%s %s", rs->rules[i].table, rs->rules[i].chain, rs->rules[i].comment));
+  if (! split)
+    {
+      /* One table for both families: a rule is there once.  */
+      for (size_t i = 0; i < rs->n_chains; i++)
+        cc_strv_push (&v, xasprintf ("%s/%s", rs->chains[i].table, rs->chains[i].name));
+      for (size_t i = 0; i < rs->n_rules; i++)
+        if (placed || ! cc_fw_is_foreign (rs->rules[i].chain))
+          cc_strv_push (&v, xasprintf ("%s/%s %s", rs->rules[i].table, rs->rules[i].chain, rs->rules[i].comment));
+      return v;
+    }
+  family_keys (rs, placed, false, "", &v);
+  family_keys (rs, placed, true, CC_FW_KEY6, &v);
   return v;
 }
 

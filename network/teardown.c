@@ -303,10 +303,13 @@ residue_netns_files (const cJSON *root, bool fix, struct cc_findings *found, cc_
     }
 }
 
-/* K is "table/CHAIN" for a chain or "table/CHAIN comment" for a rule.  */
+/* K is "table/CHAIN" for a chain or "table/CHAIN comment" for a rule,
+   after CC_FW_KEY6 for an IPv6 copy.  */
 static bool
 is_wanted (const struct cc_fw_ruleset *rs, const char *k)
 {
+  if (strncmp (k, CC_FW_KEY6, strlen (CC_FW_KEY6)) == 0)
+    k += strlen (CC_FW_KEY6);
   const char *space = strchr (k, ' ');
   const char *chain = strchr (k, '/') ? strchr (k, '/') + 1 : k;
   size_t chain_len = space ? (size_t)(space - chain) : strlen (chain);
@@ -358,7 +361,7 @@ residue_rules (const cJSON *root, bool fix, struct cc_findings *found, cc_error_
     }
   for (char **k = kernel; k && *k; k++)
     if (! is_wanted (&rs, *k))
-      cc_findings_add (found, "network", true, xasprintf ("%s %s", ops->label, *k), NULL);
+      cc_findings_add (found, "network", true, cc_fw_key_text (ops, *k), NULL);
   /* Rules a live network needs that another tool took away (issue 17):
      as much a problem as ones left over.  */
   if (cc_firewall_missing (&rs, &missing, &e) < 0)

@@ -30,6 +30,19 @@ peer6_setup() {
   wait_for 5 "web server in $PEER6" inh busybox wget -qO- "http://[fd42:cc:1::2]:9966/cgi-bin/src"
 }
 
+# Other firewalls' IPv6 forward chains that drop, as Docker with
+# ip6tables on leaves them (policy DROP, DOCKER-USER first) in the legacy
+# tables, and a hand-made nftables one: each needs ccompose's accepts
+# where they are not ours.
+foreign_ip6_drops() {
+  command -v nft >/dev/null || skip "nft missing (make deps)"
+  inh ip6tables-legacy -N DOCKER-USER || fail "ip6tables -N DOCKER-USER"
+  inh ip6tables-legacy -A FORWARD -j DOCKER-USER || fail "ip6tables -A FORWARD"
+  inh ip6tables-legacy -P FORWARD DROP || fail "ip6tables -P FORWARD DROP"
+  inh nft add table ip6 hostfw6 || fail "nft add table"
+  inh nft add chain ip6 hostfw6 forward '{ type filter hook forward priority 0; policy drop; }' || fail "nft add chain"
+}
+
 test_two_services_talk_over_ipv6_by_name() {
   eng_setup ipv6
   load_images busybox
@@ -58,7 +71,14 @@ networks:
     enable_ipv6: true
 YAML
   cd "$WORK/v6"
+  foreign_ip6_drops
   assert_exit 0 cc up -d
+  local said=$OUT
+  # Accepts in the other firewalls' IPv6 forward chains, whichever
+  # backend is ours; the traffic below crosses them.
+  assert_contains "$said" "\`ip6 hostfw6 forward\` (nftables) drops forwarded packets by policy"
+  assert_contains "$(inh nft list chain ip6 hostfw6 forward)" "ccompose"
+  assert_contains "$(inh ip6tables-legacy -S DOCKER-USER)" "ccompose"
   # ipv6_address is what a has; b gets the first free address.
   assert_eq "$(addr6_of v6-a-1)" "fd99:cc::99/64"
   assert_eq "$(addr6_of v6-b-1)" "fd99:cc::2/64"
@@ -90,10 +110,43 @@ YAML
   if [ "${CCOMPOSE_FIREWALL:-iptc}" = iptc ]; then
     inh ip6tables-legacy -t nat -F || fail "ip6tables -t nat -F"
     assert_exit 1 inh "$CCOMPOSE" system check
-    assert_contains "$OUT" "missing: iptables nat/CCOMPOSE-POST"
+    assert_contains "$OUT" "missing: ip6tables nat/CCOMPOSE-POST"
+    assert_exit 0 cc ps
+    # A rule of both families has a copy in each: the IPv6 one alone
+    # gone is missing too, and comes back with the next command.
+    inh ip6tables-legacy -D FORWARD 1 || fail "ip6tables -D FORWARD 1"
+    assert_not_contains "$(inh ip6tables-legacy -S FORWARD)" "ccompose"
+    assert_exit 1 inh "$CCOMPOSE" system check
+    assert_contains "$OUT" "missing: ip6tables filter/FORWARD ccompose"
   fi
   assert_exit 0 cc ps
-  assert_contains "$OUT" "[::]:18481->8080/tcp"
+  # A port without a host address is published on both families: both
+  # shown, as Docker Compose shows them; `port` prints one, as Docker's.
+  assert_contains "$OUT" "0.0.0.0:18480->8080/tcp, [::]:18480->8080/tcp, [::]:18481->8080/tcp"
+  assert_exit 0 cc ps --format json b
+  assert_eq "$(printf '%s' "$OUT" | python3 -c '
+import json, sys
+text = sys.stdin.read().strip()
+rows = json.loads(text) if text.startswith("[") else [json.loads(l) for l in text.splitlines()]
+print(" ".join("%s/%s" % (p["URL"], p["PublishedPort"]) for r in rows for p in r["Publishers"]))')" \
+    "0.0.0.0/18480 ::/18480 ::/18481"
+  assert_exit 0 cc port b 8080
+  assert_eq "$OUT" "0.0.0.0:18480"
+  # Another project asking for a port published on IPv6 alone hears
+  # who holds it, as for an IPv4 one, before anything is created.
+  project v6b <<'YAML'
+services:
+  c:
+    image: busybox:1.35
+    command: ["sleep", "60"]
+    ports: ["[::]:18481:80"]
+networks:
+  default:
+    enable_ipv6: true
+YAML
+  assert_exit 1 inh sh -c "cd $WORK/v6b && $CCOMPOSE up -d"
+  assert_contains "$OUT" "host port [::]:18481/tcp is already used by project v6 service b"
+  [ "${CCOMPOSE_FIREWALL:-iptc}" != iptc ] || assert_contains "$(inh ip6tables-legacy -S FORWARD)" "ccompose"
   # Published ports over IPv6: one without a host address (both families,
   # as Docker publishes it when the container has IPv6) and one on [::],
   # from outside the host and from the host itself.
@@ -107,6 +160,8 @@ YAML
   # The veth goes before the checks of what down left.
   ip -n "$HOSTNS" link del t6out
   assert_exit 0 cc down -t 0
+  assert_not_contains "$(inh nft list chain ip6 hostfw6 forward)" "ccompose"
+  assert_not_contains "$(inh ip6tables-legacy -S DOCKER-USER)" "ccompose"
   assert_no_residue
   assert_exit 0 cc system check
   # The gateway address went with the bridge; forwarding is back as it was.

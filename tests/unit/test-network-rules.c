@@ -320,8 +320,8 @@ test_rules_for_other_firewalls (void **state)
     }
   assert_int_equal (docker, 1);
   assert_int_equal (foreign, 2 * 3);
-  own = cc_fw_keys (&rs, false);
-  placed = cc_fw_keys (&rs, true);
+  own = cc_fw_keys (&rs, false, false);
+  placed = cc_fw_keys (&rs, true, false);
   assert_int_equal (cc_strv_len (placed) - cc_strv_len (own), docker + foreign);
   nft = cc_fw_render_nft (&rs);
   assert_null (strstr (nft, "DOCKER-USER"));
@@ -337,6 +337,29 @@ test_golden_ipv6 (void **state)
 {
   (void)state;
   check_golden ("network-ipv6", "");
+}
+
+/* Issue 17: with a table per family (iptc), the IPv6 copy of a rule for
+   both has a key of its own, so that it alone gone is missing; our IPv6
+   chains are keys only in the tables with IPv6 rules.  */
+static void
+test_keys_per_family (void **state)
+{
+  cleanup_cjson cJSON *st = load_state ("network-ipv6");
+  cleanup_fw_ruleset struct cc_fw_ruleset rs = { 0 };
+  cleanup_strv char **one = NULL, **split = NULL;
+
+  (void)state;
+  assert_int_equal (cc_fw_build (st, "", NULL, &rs, NULL), 0);
+  one = cc_fw_keys (&rs, false, false);
+  split = cc_fw_keys (&rs, false, true);
+  assert_true (cc_strv_contains (one, "filter/FORWARD ccompose jump"));
+  assert_false (cc_strv_contains (one, CC_FW_KEY6 "filter/FORWARD ccompose jump"));
+  assert_true (cc_strv_contains (split, "filter/FORWARD ccompose jump"));
+  assert_true (cc_strv_contains (split, CC_FW_KEY6 "filter/FORWARD ccompose jump"));
+  assert_true (cc_strv_contains (split, CC_FW_KEY6 "nat/CCOMPOSE-POST"));
+  assert_false (cc_strv_contains (split, CC_FW_KEY6 "raw/CCOMPOSE-RAW"));
+  assert_false (cc_strv_contains (split, CC_FW_KEY6 "raw/PREROUTING ccompose jump"));
 }
 
 /* Without an IPv6 network the ip6tables side stays empty: nothing to
@@ -368,6 +391,7 @@ main (void)
     cmocka_unit_test (test_golden_two_projects_tagged),
     cmocka_unit_test (test_golden_replicas),
     cmocka_unit_test (test_golden_ipv6),
+    cmocka_unit_test (test_keys_per_family),
     cmocka_unit_test (test_no_ipv6_rules_without_ipv6_networks),
     cmocka_unit_test (test_balancer_probabilities),
     cmocka_unit_test (test_golden_each_namespace_its_own_networks),

@@ -320,6 +320,10 @@ cleanup_builder_plan_fn (struct cc_builder_plan **p)
    linux/arm/v7...  */
 char *cc_builder_host_platform (void);
 
+/* SPEC as BuildKit normalizes it ("linux/x86_64" is "linux/amd64"); NULL
+   with *WHY set when it names no platform.  */
+char *cc_builder_normalize_platform (const char *spec, char **why);
+
 /* ==== image configs (config.c) ========================================= */
 
 struct cc_builder_history

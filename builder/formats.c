@@ -381,6 +381,12 @@ cc_builder_host_platform (void)
 }
 
 char *
+cc_builder_normalize_platform (const char *spec, char **why)
+{
+  return cc_bld_normalize_platform (spec, why);
+}
+
+char *
 cc_bld_normalize_platform (const char *spec, char **errmsg)
 {
   cleanup_strv char **parts = cc_bld_split (spec, '/', false);

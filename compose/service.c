@@ -491,6 +491,7 @@ read_process (struct rd *r, struct cc_service *s)
   s->image = str (r, "image");
   read_pull_policy (r, s);
   s->platform = str (r, "platform");
+  s->platform_pos = pos_of (r->node ? cc_node_map_get (r->node, "platform") : NULL);
   s->command = strv (r, "command");
   s->entrypoint = strv (r, "entrypoint");
   s->environment = kvs (r, "environment");

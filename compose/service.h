@@ -407,6 +407,7 @@ struct cc_service
   enum cc_pull_policy pull_policy;
   int64_t pull_every_ms; /* CC_PULL_EVERY */
   const char *platform;
+  struct cc_pos platform_pos;
   char *const *command, *const *entrypoint;
   struct cc_kv_list environment;
   const char *working_dir, *user;

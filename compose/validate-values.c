@@ -441,6 +441,12 @@ check_expose (const struct cc_node *root, const cJSON *svc, const cJSON *expose,
   return 0;
 }
 
+static bool
+is_host_mode (const char *s)
+{
+  return strcmp (s, "host") == 0;
+}
+
 /* Values that become lines of the container's files or kernel names.  */
 static const struct value_rule
 {
@@ -457,6 +463,9 @@ static const struct value_rule
   { "domainname", is_uts_name,
     "a domain name (labels of letters, digits, `-` and `_` of 63 characters at most, "
     "64 in all)" },
+  /* Docker's only mode besides its daemon-wide remapping, which ccompose
+     never does: every container shares the host's user namespace.  */
+  { "userns_mode", is_host_mode, "`host` (ccompose remaps no users)" },
 };
 
 /* S between backticks, with its control characters written as escapes,

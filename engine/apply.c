@@ -946,15 +946,29 @@ run_levels (struct up *u, cc_error_t *err)
   return -1;
 }
 
+/* Before images are pulled or built, and in a dry run too.  */
+static int
+check_platforms (const struct up *u, char *const *services, cc_error_t *err)
+{
+  for (char *const *s = services; *s; s++)
+    {
+      const struct cc_service *svc = cc_project_service (u->p, *s);
+      if (svc && cc_engine_check_platform (svc, NULL, err) < 0)
+        return -1;
+    }
+  return 0;
+}
+
 static int
 select_for_images (const struct up *u, char ***out, cc_error_t *err)
 {
+  int ret;
+
   if (u->o->no_deps && u->o->services && *u->o->services)
-    {
-      *out = cc_strv_dup (u->o->services);
-      return 0;
-    }
-  return cc_compose_select (u->p, u->o->services, out, err);
+    *out = cc_strv_dup (u->o->services);
+  else if ((ret = cc_compose_select (u->p, u->o->services, out, err)) < 0)
+    return ret;
+  return check_platforms (u, *out, err);
 }
 
 static bool

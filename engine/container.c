@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "builder/builder.h"
 #include "engine/engine.h"
 #include "engine/internal.h"
 #include "image/image.h"
@@ -606,6 +607,42 @@ set_files (struct cc_runtime_spec *s, const struct cc_project *p, const char *na
     }
 }
 
+/* The platform of "os/arch" as the builder names them.  */
+static char *
+image_platform (const struct cc_image_config *cfg)
+{
+  cleanup_free char *spec = xasprintf ("%s/%s", cfg->os ?: "linux", cfg->architecture ?: "");
+  cleanup_free char *why = NULL;
+
+  return cc_builder_normalize_platform (spec, &why);
+}
+
+/* `platform:` as Docker honours it, on a host that runs its own
+   architecture only (ccompose emulates none): the host's platform, and
+   an image of that platform.  */
+int
+cc_engine_check_platform (const struct cc_service *svc, const struct cc_image *img, cc_error_t *err)
+{
+  cleanup_free char *host = cc_builder_host_platform (), *want = NULL, *why = NULL, *have = NULL;
+
+  if (svc->platform == NULL)
+    return 0;
+  want = cc_builder_normalize_platform (svc->platform, &why);
+  if (want == NULL)
+    return cc_compose_error_at (err, &svc->platform_pos, "service `%s`: platform %s", svc->name, why);
+  if (strcmp (want, host) != 0)
+    return cc_compose_error_at (err, &svc->platform_pos,
+                                "service `%s`: platform `%s`: ccompose runs the host's platform (%s) only, "
+                                "without emulation",
+                                svc->name, svc->platform, host);
+  have = img ? image_platform (&img->config) : NULL;
+  if (have && strcmp (have, want) != 0)
+    return cc_compose_error_at (err, &svc->platform_pos,
+                                "service `%s`: image `%s` is for %s, not for the platform `%s` asked for", svc->name,
+                                svc->image ?: svc->name, have, svc->platform);
+  return 0;
+}
+
 int
 cc_engine_build_spec (const struct cc_project *p, const struct cc_service *svc, const struct cc_image *img,
                       const char *name, const char *netns, struct cc_runtime_spec **out, cc_error_t *err)
@@ -613,6 +650,8 @@ cc_engine_build_spec (const struct cc_project *p, const struct cc_service *svc, 
   struct cc_runtime_spec *s = cc_runtime_spec_new ();
   cleanup_runtime_spec struct cc_runtime_spec *guard = s;
 
+  if (cc_engine_check_platform (svc, img, err) < 0)
+    return -1;
   set_files (s, p, name, netns);
   s->layers = cc_strv_dup (img->layers);
   set_env (s, svc, &img->config);

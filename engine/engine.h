@@ -594,6 +594,9 @@ struct cc_image;
    runtime's delete removes it whole.  */
 char *cc_engine_container_dir (const char *name);
 
+/* SVC's `platform:` against the host's, and IMG's when not NULL.  */
+int cc_engine_check_platform (const struct cc_service *svc, const struct cc_image *img, cc_error_t *err);
+
 /* The runtime spec of replica NAME of SERVICE: the image config merged with
    the compose keys.  NETNS is its network namespace path (NULL: host).  */
 int cc_engine_build_spec (const struct cc_project *p, const struct cc_service *svc, const struct cc_image *img,

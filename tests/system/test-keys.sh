@@ -63,6 +63,8 @@ services:
     command: ["sleep", "60"]
     container_name: keys-named
     init: true
+    platform: linux/x86_64
+    userns_mode: host
     deploy:
       resources:
         limits: {cpus: "0.25", memory: 48m, pids: 40}
@@ -130,6 +132,10 @@ env file"
 25165824"
   assert_exit 0 cc exec -T d cat /proc/1/comm
   assert_not_contains "$OUT" "sleep"
+  # platform: the host's, under another of its names; userns_mode: host,
+  # the whole id range of the host's user namespace.
+  assert_exit 0 cc exec -T d cat /proc/self/uid_map
+  assert_eq "$(echo $OUT)" "0 0 4294967295"
   # container_name: the container's name, its hostname, a name the others
   # resolve, what ps shows; a second project cannot take it.
   assert_exit 0 cc exec -T d hostname

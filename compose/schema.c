@@ -161,7 +161,7 @@ static const struct cc_schema_key service_keys[] = {
   KEY ("cap_add", LIST),
   KEY ("cap_drop", LIST),
   KEY ("cgroup", STRING),
-  NOT_YET ("cgroup_parent", STRING),
+  KEY ("cgroup_parent", STRING),
   FN ("command", cc_norm_key_command),
   FN ("configs", cc_norm_key_file_refs),
   KEY ("container_name", STRING),

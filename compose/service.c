@@ -1048,6 +1048,32 @@ static const struct
   { "oom_score_adj", offsetof (struct cc_service, oom_score_adj), -1000, 1000 },
 };
 
+/* Docker's --cgroup-parent is below each hierarchy's root whether it
+   starts with `/` or not; `..` and `.` would climb out of it or name the
+   root, and a control character would break /proc/PID/cgroup's lines.  */
+static bool
+is_cgroup_path (const char *p)
+{
+  const char *seg = p;
+
+  for (const unsigned char *c = (const unsigned char *)p; *c; c++)
+    if (*c < 0x20 || *c == 0x7f)
+      return false;
+  if (*p == '\0')
+    return true;
+  if (strspn (p, "/") == strlen (p))
+    return false;
+  while (seg)
+    {
+      const char *end = strchr (seg, '/');
+      size_t n = end ? (size_t)(end - seg) : strlen (seg);
+      if ((n == 1 && seg[0] == '.') || (n == 2 && seg[0] == '.' && seg[1] == '.'))
+        return false;
+      seg = end ? end + 1 : NULL;
+    }
+  return true;
+}
+
 static void
 check_limits (struct rd *r, struct cc_service *s)
 {
@@ -1067,6 +1093,9 @@ check_limits (struct rd *r, struct cc_service *s)
   if (s->cgroup && strcmp (s->cgroup, "host") != 0 && strcmp (s->cgroup, "private") != 0)
     fail (r, "cgroup", "`cgroup` must be `host` or `private`, not `%s`", s->cgroup);
   s->cgroup_host = s->cgroup && strcmp (s->cgroup, "host") == 0;
+  if (s->cgroup_parent && ! is_cgroup_path (s->cgroup_parent))
+    fail (r, "cgroup_parent", "`cgroup_parent` must be a cgroup path below the hierarchy's root, not `%s`",
+          s->cgroup_parent);
 }
 
 /* blkio_config: weights 10..1000 as Docker's; device paths absolute

@@ -493,6 +493,9 @@ set_namespaces (struct cc_runtime_spec *s, const struct cc_project *p, const str
   s->ipc_mode = ns_mode (p, svc->ipc);
   s->uts_mode = ns_mode (p, svc->uts);
   s->cgroupns_host = svc->cgroup_host;
+  /* Docker: an empty --cgroup-parent is the default one.  */
+  if (svc->cgroup_parent && *svc->cgroup_parent)
+    s->cgroup_parent = xstrdup (svc->cgroup_parent);
 }
 
 /* ---- lifecycle: stop, restart, healthcheck, logs ---------------------------- */

@@ -32,7 +32,7 @@ static const char *const allowed_devices[] = {
 static char *
 ctrl_dir (const char *ctrl, const char *id)
 {
-  return xasprintf (ROOT "/%s/" CC_CGROUP_PARENT "/%s", ctrl, id);
+  return xasprintf (ROOT "/%s/%s", ctrl, id);
 }
 
 static bool
@@ -309,13 +309,13 @@ inherit_cpuset (const char *dir, cc_error_t *err)
 static int
 make_dirs (const char *ctrl, const char *id, cc_error_t *err)
 {
-  cleanup_free char *parent = xasprintf (ROOT "/%s/" CC_CGROUP_PARENT, ctrl);
+  cleanup_free char *root = xasprintf (ROOT "/%s", ctrl);
   cleanup_free char *dir = ctrl_dir (ctrl, id);
   bool cpuset = strcmp (ctrl, "cpuset") == 0;
 
-  if (cc_cgroup_mkdir (dir, err) < 0)
+  if (cc_cgroup_make (root, id, cpuset ? inherit_cpuset : NULL, err) < 0)
     return -1;
-  if (cpuset && (inherit_cpuset (parent, err) < 0 || inherit_cpuset (dir, err) < 0))
+  if (cpuset && inherit_cpuset (dir, err) < 0)
     return -1;
   return 0;
 }
@@ -402,7 +402,7 @@ v1_freeze (const char *id, bool frozen, cc_error_t *err)
 static int
 v1_is_frozen (const char *id)
 {
-  cleanup_free char *path = xasprintf (ROOT "/freezer/" CC_CGROUP_PARENT "/%s/freezer.state", id);
+  cleanup_free char *path = xasprintf (ROOT "/freezer/%s/freezer.state", id);
   cleanup_free char *state = NULL;
 
   if (cc_read_file (path, &state, NULL, NULL) < 0)
@@ -462,9 +462,9 @@ v1_destroy (const char *id, cc_error_t *err)
   v1_kill_all (id, SIGKILL, NULL);
   for (size_t i = 0; i < CC_N_ELEMENTS (controllers); i++)
     {
-      cleanup_free char *dir = ctrl_dir (controllers[i], id);
+      cleanup_free char *root = xasprintf (ROOT "/%s", controllers[i]);
       cc_error_t one = NULL;
-      if (cc_cgroup_remove (dir, &one) < 0)
+      if (cc_cgroup_remove (root, id, &one) < 0)
         cc_error_append (&list, &one);
     }
   return hand_over (list, err);
@@ -488,7 +488,7 @@ const struct cc_cgroup_ops cc_cgroup_ops_v1 = {
 static char *
 unified_dir (const char *id)
 {
-  return xasprintf (ROOT "/unified/" CC_CGROUP_PARENT "/%s", id);
+  return xasprintf (ROOT "/unified/%s", id);
 }
 
 static int
@@ -498,7 +498,7 @@ hybrid_create (const char *id, const struct cc_runtime_resources *r, bool restri
 
   if (v1_create (id, r, restrict_devices, err) < 0 || cc_cgroup_rmdir (dir, err) < 0)
     return -1;
-  return cc_cgroup_mkdir (dir, err);
+  return cc_cgroup_make (ROOT "/unified", id, NULL, err);
 }
 
 static int
@@ -522,13 +522,12 @@ hybrid_kill_all (const char *id, int sig, cc_error_t *err)
 static int
 hybrid_destroy (const char *id, cc_error_t *err)
 {
-  cleanup_free char *dir = unified_dir (id);
   cc_error_t list = NULL, one = NULL;
 
   hybrid_kill_all (id, SIGKILL, NULL);
   if (v1_destroy (id, &one) < 0)
     cc_error_append (&list, &one);
-  if (cc_cgroup_remove (dir, &one) < 0)
+  if (cc_cgroup_remove (ROOT "/unified", id, &one) < 0)
     cc_error_append (&list, &one);
   return hand_over (list, err);
 }

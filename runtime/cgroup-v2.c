@@ -1,4 +1,5 @@
-/* cgroup v2 (unified): /sys/fs/cgroup/ccompose/<id>, controllers
+/* cgroup v2 (unified): /sys/fs/cgroup/ccompose/<id> (or the
+   cgroup_parent), controllers
    enabled top-down as crun's enable_controllers does.  */
 #include <errno.h>
 #include <inttypes.h>
@@ -14,26 +15,27 @@
 #include "runtime/internal.h"
 
 #define ROOT "/sys/fs/cgroup"
-#define PARENT ROOT "/" CC_CGROUP_PARENT
 
 static const char *const wanted_controllers[] = { "cpu", "cpuset", "memory", "pids", "io" };
 
 static char *
 leaf (const char *id)
 {
-  return xasprintf (PARENT "/%s", id);
+  return xasprintf (ROOT "/%s", id);
 }
 
 /* Controllers the root offers are delegated to ccompose/ and from there
    to each container; one at a time, so a missing one is skipped.  */
-static void
-enable_controllers (const char *dir)
+static int
+enable_controllers (const char *dir, cc_error_t *err)
 {
+  (void)err;
   for (size_t i = 0; i < CC_N_ELEMENTS (wanted_controllers); i++)
     {
       cleanup_free char *c = xasprintf ("+%s", wanted_controllers[i]);
       cc_cgroup_write (dir, "cgroup.subtree_control", c, NULL);
     }
+  return 0;
 }
 
 /* What only v1's controllers have: refused by the key's name and the
@@ -165,7 +167,7 @@ v2_destroy (const char *id, cc_error_t *err)
   cleanup_free char *dir = leaf (id);
 
   cc_cgroup_kill_at_once (dir, SIGKILL);
-  return cc_cgroup_remove (dir, err);
+  return cc_cgroup_remove (ROOT, id, err);
 }
 
 static int
@@ -186,21 +188,9 @@ v2_create (const char *id, const struct cc_runtime_resources *r, bool restrict_d
                           "device_cgroup_rules: not supported on a cgroup v2 host (ccompose has no device eBPF "
                           "program to add `%s` to)",
                           *r->device_rules);
-  if (v2_destroy (id, err) < 0)
+  if (v2_destroy (id, err) < 0 || cc_cgroup_make (ROOT, id, enable_controllers, err) < 0)
     return -1;
-  enable_controllers (ROOT);
-  for (int i = 0; i < 5; i++)
-    {
-      /* Controllers must be on in the parent before the leaf exists.  */
-      if (mkdir (PARENT, 0755) < 0 && errno != EEXIST)
-        return cc_error_make (err, errno, "create cgroup `%s`", PARENT);
-      enable_controllers (PARENT);
-      if (mkdir (dir, 0755) == 0)
-        return set_limits (dir, r, err);
-      if (errno != ENOENT)
-        break;
-    }
-  return cc_error_make (err, errno, "create cgroup `%s`", dir);
+  return set_limits (dir, r, err);
 }
 
 /* Everything is in the leaf, which clone3 places the child in.  */

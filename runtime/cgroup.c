@@ -146,21 +146,115 @@ cc_cgroup_rmdir (const char *dir, cc_error_t *err)
   return cc_error_make (err, errno, "remove cgroup `%s`", dir);
 }
 
-int
-cc_cgroup_mkdir (const char *dir, cc_error_t *err)
+/* Make ROOT/REL and every missing directory above it, running STEP on
+   ROOT and on each ancestor before its child exists (cgroup v2 delegates
+   controllers top-down; a v1 cpuset child needs its parent's cpus).  The
+   first ancestor made here goes in *TOP.  1: a concurrent teardown
+   removed an ancestor meanwhile, try again.  */
+static int
+make_chain (const char *root, const char *rel, cc_cgroup_step_fn step, char **top, cc_error_t *err)
 {
-  cleanup_free char *parent = cc_path_dirname (dir);
+  cleanup_strv char **parts = cc_strv_split (rel, '/', true);
+  cleanup_free char *dir = xstrdup (root);
+
+  for (char **p = parts; *p; p++)
+    {
+      if (step && step (dir, err) < 0)
+        return -1;
+      char *next = xasprintf ("%s/%s", dir, *p);
+      free (dir);
+      dir = next;
+      if (mkdir (dir, 0755) == 0)
+        {
+          if (*top == NULL && p[1])
+            *top = xstrdup (dir);
+          continue;
+        }
+      if (errno == ENOENT)
+        return 1;
+      if (errno != EEXIST)
+        return cc_error_make (err, errno, "create cgroup `%s`", dir);
+    }
+  return 0;
+}
+
+static bool
+is_default_parent (const char *rel)
+{
+  size_t n = strlen (CC_CGROUP_PARENT);
+  return strncmp (rel, CC_CGROUP_PARENT, n) == 0 && rel[n] == '/' && strchr (rel + n + 1, '/') == NULL;
+}
+
+/* A cgroup_parent directory ccompose made is remembered under the state
+   root, keyed by its path, so the last container's teardown removes it
+   and never one that was there before.  */
+static char *
+parent_marker (const char *parent_dir)
+{
+  uint64_t h = 14695981039346656037u;
+
+  for (const unsigned char *p = (const unsigned char *)parent_dir; *p; p++)
+    h = (h ^ *p) * 1099511628211u;
+  return xasprintf ("%s/cgroup-parents/%016" PRIx64, cc_state_dir (), h);
+}
+
+static int
+remember_parent (const char *parent_dir, const char *top, cc_error_t *err)
+{
+  cleanup_free char *marker = parent_marker (parent_dir);
+  cleanup_free char *dir = cc_path_dirname (marker);
+
+  if (mkdir (dir, 0700) < 0 && errno != EEXIST)
+    return cc_error_make (err, errno, "create `%s`", dir);
+  return cc_write_file_atomic (marker, top, strlen (top), 0600, err);
+}
+
+int
+cc_cgroup_make (const char *root, const char *rel, cc_cgroup_step_fn step, cc_error_t *err)
+{
+  cleanup_free char *top = NULL;
 
   for (int i = 0; i < 5; i++)
     {
-      if (mkdir (parent, 0755) < 0 && errno != EEXIST)
-        return cc_error_make (err, errno, "create cgroup `%s`", parent);
-      if (mkdir (dir, 0755) == 0 || errno == EEXIST)
+      int ret = make_chain (root, rel, step, &top, err);
+      if (ret < 0)
+        return -1;
+      if (ret > 0)
+        continue;
+      if (top == NULL || is_default_parent (rel))
         return 0;
-      if (errno != ENOENT)
-        break;
+      cleanup_free char *leaf = xasprintf ("%s/%s", root, rel);
+      cleanup_free char *parent = cc_path_dirname (leaf);
+      return remember_parent (parent, top, err);
     }
-  return cc_error_make (err, errno, "create cgroup `%s`", dir);
+  return cc_error_make (err, ENOENT, "create cgroup `%s/%s`", root, rel);
+}
+
+/* The parent dirs ccompose made, deepest first, once empty; the marker
+   goes with the last.  Busy (another container) is fine.  */
+static void
+release_parent (const char *parent_dir)
+{
+  cleanup_free char *marker = parent_marker (parent_dir);
+  cleanup_free char *top = NULL, *dir = xstrdup (parent_dir);
+  size_t n;
+
+  if (cc_read_file (marker, &top, NULL, NULL) < 0)
+    return;
+  n = strlen (top);
+  if (strncmp (dir, top, n) != 0 || (dir[n] != '\0' && dir[n] != '/'))
+    return;
+  while (strlen (dir) >= n)
+    {
+      if (rmdir (dir) < 0 && errno != ENOENT)
+        return;
+      char *up = cc_path_dirname (dir);
+      free (dir);
+      dir = up;
+    }
+  unlink (marker);
+  cleanup_free char *markers = cc_path_dirname (marker);
+  rmdir (markers);
 }
 
 void
@@ -173,12 +267,67 @@ cc_cgroup_rmdir_parent (const char *dir)
 }
 
 int
-cc_cgroup_remove (const char *dir, cc_error_t *err)
+cc_cgroup_remove (const char *root, const char *rel, cc_error_t *err)
 {
+  cleanup_free char *dir = xasprintf ("%s/%s", root, rel);
+  cleanup_free char *parent = NULL;
+
   if (cc_cgroup_rmdir (dir, err) < 0)
     return -1;
-  cc_cgroup_rmdir_parent (dir);
+  if (is_default_parent (rel))
+    {
+      cc_cgroup_rmdir_parent (dir);
+      return 0;
+    }
+  parent = cc_path_dirname (dir);
+  release_parent (parent);
   return 0;
+}
+
+/* Docker's --cgroup-parent: a path below each hierarchy's root, a
+   leading `/` or not; `..` would climb out of it (validated again here:
+   the spec file is input too).  */
+int
+cc_cgroup_check_parent (const char *parent, cc_error_t *err)
+{
+  cleanup_strv char **parts = NULL;
+
+  if (parent == NULL)
+    return 0;
+  for (const unsigned char *c = (const unsigned char *)parent; *c; c++)
+    if (*c < 0x20 || *c == 0x7f)
+      return cc_error_make (err, EINVAL, "cgroup_parent `%s`: control character", parent);
+  parts = cc_strv_split (parent, '/', true);
+  if (parts[0] == NULL)
+    return cc_error_make (err, EINVAL, "cgroup_parent `%s`: names no cgroup", parent);
+  for (char **p = parts; *p; p++)
+    if (strcmp (*p, "..") == 0 || strcmp (*p, ".") == 0)
+      return cc_error_make (err, EINVAL, "cgroup_parent `%s`: `%s` is not a cgroup name", parent, *p);
+  return 0;
+}
+
+char *
+cc_cgroup_path (const char *parent, const char *id)
+{
+  cleanup_free char *leaf = cc_paths_cgroup_name (id);
+  cleanup_strv char **parts = NULL;
+  cleanup_free char *joined = NULL;
+
+  if (parent == NULL || cc_cgroup_check_parent (parent, NULL) < 0)
+    return xasprintf (CC_CGROUP_PARENT "/%s", leaf);
+  parts = cc_strv_split (parent, '/', true);
+  joined = cc_strv_join (parts, "/");
+  return xasprintf ("%s/%s", joined, leaf);
+}
+
+char *
+cc_cgroup_path_of (const char *id)
+{
+  cleanup_runtime_spec struct cc_runtime_spec *s = NULL;
+
+  if (cc_runtime_spec_of (id, &s, NULL) < 0)
+    return cc_cgroup_path (NULL, id);
+  return cc_cgroup_path (s->cgroup_parent, id);
 }
 
 bool

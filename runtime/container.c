@@ -358,7 +358,7 @@ cc_container_spawn (const char *id, const struct cc_runtime_spec *s, int netns_f
   cleanup_close int parent_fd = -1, child_fd = -1, out_r = -1, out_w = -1, err_r = -1, err_w = -1;
   cleanup_close int in_r = -1, in_w = -1;
   cleanup_close int leaf_fd = -1;
-  cleanup_free char *cgname = cc_paths_cgroup_name (id);
+  cleanup_free char *cgname = cc_cgroup_path (s->cgroup_parent, id);
   cleanup_ns_shares struct cc_ns_shares shares = { .pid_fd = -1, .ipc_fd = -1, .uts_fd = -1 };
   bool in_cgroup;
   /* Killed and reaped on any failure below, until the start completed.  */

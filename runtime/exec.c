@@ -295,7 +295,7 @@ exec_inner (const struct cc_runtime_spec *s, const struct cc_runtime_exec_opts *
 static int
 enter_cgroup (const char *id, int leaf_fd, cc_error_t *err)
 {
-  cleanup_free char *cgname = cc_paths_cgroup_name (id);
+  cleanup_free char *cgname = cc_cgroup_path_of (id);
 
   if (cc_cgroup_ops_get ()->enter_self (cgname, err) < 0)
     return -1;
@@ -345,7 +345,7 @@ exec_middle (const char *id, int leaf_fd, const struct cc_runtime_spec *s, pid_t
 static int
 open_leaf (const char *id, int *fd, cc_error_t *err)
 {
-  cleanup_free char *cgname = cc_paths_cgroup_name (id);
+  cleanup_free char *cgname = cc_cgroup_path_of (id);
 
   return cc_cgroup_ops_get ()->open_leaf (cgname, fd, err);
 }

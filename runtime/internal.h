@@ -37,6 +37,8 @@ bool cc_runtime_proc_alive (pid_t pid, uint64_t start);
 struct cc_cgroup_ops
 {
   const char *name;
+  /* ID below: the container's cgroup path under each hierarchy's root
+     (cc_cgroup_path).  */
   /* Create the container's cgroups (removing stale ones) with limits.  */
   int (*create) (const char *id, const struct cc_runtime_resources *r, bool restrict_devices, cc_error_t *err);
   /* Joining avoids writing a PID to cgroup.procs: that takes the
@@ -70,7 +72,8 @@ extern const struct cc_cgroup_ops cc_cgroup_ops_v1;
 extern const struct cc_cgroup_ops cc_cgroup_ops_hybrid;
 extern const struct cc_cgroup_ops cc_cgroup_ops_v2;
 #define CC_CGROUP_PARENT "ccompose"
-/* The cgroup leaf of a container: cc_paths_cgroup_name (lib/paths.h).  */
+/* The cgroup leaf of a container: cc_paths_cgroup_name (lib/paths.h),
+   under CC_CGROUP_PARENT or the spec's cgroup_parent.  */
 
 /* residue.c: every <hierarchy>/ccompose/<name> directory of every mounted
    cgroup hierarchy (v1 controllers, cgroup2, the hybrid unified one),
@@ -103,14 +106,25 @@ uint64_t cc_cgroup_read_key (const char *dir, const char *file, const char *key)
 uint64_t cc_cgroup_read_u64 (const char *dir, const char *file);
 uint64_t cc_cgroup_sum_io (const char *dir, const char *file, const char *name);
 int cc_cgroup_rmdir (const char *dir, cc_error_t *err);
-/* mkdir PARENT (shared by every container) and DIR below it; a parent
-   that a concurrent delete removed in between is made again.  */
-int cc_cgroup_mkdir (const char *dir, cc_error_t *err);
+/* What cc_cgroup_make runs on each ancestor before making its child.  */
+typedef int (*cc_cgroup_step_fn) (const char *dir, cc_error_t *err);
+/* ROOT/REL (a hierarchy's root, a container's cgroup path below it) and
+   every missing directory above it; an ancestor that a concurrent delete
+   removed in between is made again.  A cgroup_parent directory made
+   here is remembered so cc_cgroup_remove takes it away once empty.  */
+int cc_cgroup_make (const char *root, const char *rel, cc_cgroup_step_fn step, cc_error_t *err);
 /* The shared `ccompose` parent goes with its last child, so nothing of
    ours stays on the host; busy (other containers) is fine.  */
 void cc_cgroup_rmdir_parent (const char *dir);
-/* A container's cgroup DIR, then the parent as above.  */
-int cc_cgroup_remove (const char *dir, cc_error_t *err);
+/* A container's cgroup ROOT/REL, then its parent: the shared one as
+   above, a cgroup_parent only when ccompose made it.  */
+int cc_cgroup_remove (const char *root, const char *rel, cc_error_t *err);
+/* A container's cgroup path below each hierarchy's root: its leaf name
+   under PARENT (a spec's cgroup_parent; NULL: `ccompose`); _of: the
+   parent its stored spec names.  */
+int cc_cgroup_check_parent (const char *parent, cc_error_t *err);
+char *cc_cgroup_path (const char *parent, const char *id);
+char *cc_cgroup_path_of (const char *id);
 /* SIGKILL to everything in the cgroup2 directory DIR with one write to
    cgroup.kill (Linux 5.14), which also reaches processes forked
    meanwhile; false when SIG is another signal or the file is missing.  */
@@ -189,7 +203,7 @@ struct cc_mount_ctx
   const struct cc_runtime_spec *spec;
   const char *root;      /* the directory to mount the root on */
   const char *init_path; /* host copy of the init, or NULL */
-  const char *cgname;    /* the container's cgroup leaf name */
+  const char *cgname;    /* the container's cgroup path below each hierarchy's root */
 };
 int cc_mount_rootfs (const struct cc_mount_ctx *ctx, cc_error_t *err);
 /* Open PATH inside ROOTFD, never leaving it (openat2 RESOLVE_IN_ROOT,

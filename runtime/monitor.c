@@ -856,6 +856,7 @@ prepare (struct monitor *m, cc_error_t *err)
   if (open_signals (m, err) < 0 || cc_runtime_spec_load (spec_path, &m->spec, err) < 0
       || cc_runtime_state_load (m->id, &m->state, err) < 0)
     return -1;
+  m->cgname = cc_cgroup_path (m->spec->cgroup_parent, m->id);
   if (cc_mkdir_p (root, 0755, err) < 0 || cc_mkdir_p (log_dir, 0750, err) < 0)
     return -1;
   if (m->spec->init && cc_init_install (init, err) < 0)
@@ -874,7 +875,8 @@ prepare (struct monitor *m, cc_error_t *err)
     return -1;
   cc_seccomp_prepare (m->spec);
   cc_runtime_proc_start (getpid (), &start);
-  cc_json_set_string (m->state, "cgroup", m->cgname);
+  /* The leaf name, as before cgroup_parent; the parent is in the spec.  */
+  cc_json_set_string (m->state, "cgroup", strrchr (m->cgname, '/') + 1);
   cc_json_set_int (m->state, "monitor_pid", getpid ());
   cc_json_set_int (m->state, "monitor_start", (int64_t)start);
   return 0;
@@ -991,7 +993,6 @@ cc_runtime_monitor_main (const char *id_arg, int status_fd, bool start_now, char
     .log = { .fd = -1 },
   };
 
-  m.cgname = cc_paths_cgroup_name (id);
   if (status_fd >= 0)
     fcntl (status_fd, F_SETFD, FD_CLOEXEC);
   set_title (id, argv);

@@ -392,7 +392,7 @@ static int
 bind_own_cgroup (int rootfd, const char *hierarchy, const char *target, const char *cgname, unsigned long ro,
                  cc_error_t *err)
 {
-  cleanup_free char *source = xasprintf ("%s/" CC_CGROUP_PARENT "/%s", hierarchy, cgname);
+  cleanup_free char *source = xasprintf ("%s/%s", hierarchy, cgname);
   struct cc_runtime_mount m = { .type = (char *)"bind", .source = source, .target = (char *)target };
 
   if (! cc_is_dir (source))

@@ -146,7 +146,7 @@ monitor_alive (const cJSON *st)
 static bool
 is_frozen (const char *id)
 {
-  cleanup_free char *cgname = cc_paths_cgroup_name (id);
+  cleanup_free char *cgname = cc_cgroup_path_of (id);
 
   return cc_cgroup_ops_get ()->is_frozen (cgname) == 1;
 }
@@ -709,7 +709,7 @@ stop_pid1 (const char *id, const cJSON *st, int sig, int64_t grace_ms, struct cc
 {
   const char *status = cc_json_get_string (st, "status");
   pid_t pid = (pid_t)cc_json_get_int (st, "pid", 0);
-  cleanup_free char *cgname = cc_paths_cgroup_name (id);
+  cleanup_free char *cgname = cc_cgroup_path_of (id);
   cleanup_proc_ref struct proc_ref p1 = { .fd = -1 };
 
   if (! proc_open (pid, (uint64_t)cc_json_get_int (st, "pid_start", 0), &p1) || status == NULL
@@ -912,7 +912,7 @@ set_frozen (const char *id, bool frozen, cc_error_t *err)
     return -1;
   if (strcmp (status, frozen ? "running" : "paused") != 0)
     return cc_error_make (err, EINVAL, "container `%s` is %s", id, status);
-  cleanup_free char *cgname = cc_paths_cgroup_name (id);
+  cleanup_free char *cgname = cc_cgroup_path_of (id);
 
   return cc_cgroup_ops_get ()->freeze (cgname, frozen, err);
 }
@@ -987,7 +987,7 @@ cc_runtime_delete (const char *id, cc_error_t *err)
     return -1;
   dir = cc_runtime_dir (id);
   log_dir = cc_runtime_log_dir (id);
-  cgname = cc_paths_cgroup_name (id);
+  cgname = cc_cgroup_path_of (id);
   if (cc_runtime_state_load (id, &st, NULL) == 0)
     stop_monitor (st);
   if (cc_cgroup_ops_get ()->destroy (cgname, &one) < 0)

@@ -32,7 +32,7 @@
      { "id", "status": "created|running|restarting|exited",
        "pid", "pid_start", "monitor_pid", "monitor_start",
        "exit_code", "oom_killed", "started_at", "finished_at" (RFC 3339),
-       "restart_count", "error", "cgroup" (leaf name under <hierarchy>/ccompose/),
+       "restart_count", "error", "cgroup" (leaf name under <hierarchy>/ccompose/ or the spec's cgroup_parent),
        "health": { "Status": "starting|healthy|unhealthy", "FailingStreak",
                    "Log": [ {"Start","End","ExitCode","Output"} ] } }   (Docker's names)
    "paused" is never stored: cc_runtime_state() reads the freezer.
@@ -62,6 +62,7 @@
                         ["/dev/x RATE"],
                       "devices": ["/dev/host:/dev/in:rwm"], "device_rules": ["c 1:3 rwm"] },
        "oom_score_adj": 0, "cgroupns_host": false,
+       "cgroup_parent": "a/b" (below each hierarchy's root; absent: ccompose),
        "pid_mode"|"ipc_mode"|"uts_mode": "host" | "container:ID" (absent: its own),
        "cap_add": ["NET_ADMIN" | "ALL"], "cap_drop": [...], "privileged": false,
        "no_new_privileges": false, "seccomp": true,
@@ -168,6 +169,8 @@ struct cc_runtime_spec
   struct cc_runtime_resources resources;
   int64_t oom_score_adj; /* -1000..1000, written for the process (Docker's default 0) */
   bool cgroupns_host;    /* the caller's cgroup namespace (compose's `cgroup: host`) */
+  /* Docker's --cgroup-parent: below each hierarchy's root (NULL: ccompose).  */
+  char *cgroup_parent;
   /* NULL (or "private", "shareable"): a namespace of its own; "host": the
      caller's; "container:ID": that container's, which must be running.  */
   char *pid_mode, *ipc_mode, *uts_mode;

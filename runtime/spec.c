@@ -49,6 +49,7 @@ cc_runtime_spec_free (struct cc_runtime_spec *s)
   cc_strv_free (s->resources.device_rules);
   free (s->pid_mode);
   free (s->ipc_mode);
+  free (s->cgroup_parent);
   free (s->uts_mode);
   cc_strv_free (s->cap_add);
   cc_strv_free (s->cap_drop);
@@ -861,6 +862,8 @@ check_spec (void *obj, cc_error_t *err)
   if (check_ns_mode ("pid_mode", s->pid_mode, err) < 0 || check_ns_mode ("ipc_mode", s->ipc_mode, err) < 0
       || check_ns_mode ("uts_mode", s->uts_mode, err) < 0)
     return -1;
+  if (cc_cgroup_check_parent (s->cgroup_parent, err) < 0)
+    return -1;
   if (s->oom_score_adj > 1000)
     return cc_error_make (err, ERANGE, "oom_score_adj must be between -1000 and 1000");
   if (s->netns && ! cc_runtime_netns_is_host (s) && s->netns[0] != '/')
@@ -891,6 +894,7 @@ static const struct field spec_fields[] = {
   F_OBJECT ("resources", offsetof (SPEC, resources), resources_object, NULL),
   F_INT (SPEC, "oom_score_adj", oom_score_adj, -1000),
   F_BOOL (SPEC, "cgroupns_host", cgroupns_host),
+  F_STRING (SPEC, "cgroup_parent", cgroup_parent),
   F_STRING (SPEC, "pid_mode", pid_mode),
   F_STRING (SPEC, "ipc_mode", ipc_mode),
   F_STRING (SPEC, "uts_mode", uts_mode),

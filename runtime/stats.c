@@ -95,7 +95,7 @@ cc_runtime_stats (const char *id, struct cc_runtime_stats *s, cc_error_t *err)
   s->running = status && (strcmp (status, "running") == 0 || strcmp (status, "paused") == 0);
   if (! s->running)
     return 0;
-  cgname = cc_paths_cgroup_name (id);
+  cgname = cc_cgroup_path_of (id);
   cc_cgroup_ops_get ()->stats (cgname, s);
   net_io ((pid_t)cc_json_get_int (st, "pid", 0), s);
   return 0;

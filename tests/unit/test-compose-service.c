@@ -616,6 +616,31 @@ test_network_modes (void **state)
   assert_non_null (strstr (err->msg, "test.yaml:2:31: invalid network_mode `hostx`"));
 }
 
+/* cgroup_parent: below the hierarchy's root, never above it (issue 15).  */
+static void
+test_cgroup_parent (void **state)
+{
+  static const char *const good[] = { "cc-p", "/cc-p/sub", "cc-p/", "" };
+  static const char *const bad[] = { "..", "../x", "/cc/../../x", "a/./b", "/", "//", ".", "a\\tb" };
+
+  (void)state;
+  for (size_t i = 0; i < CC_N_ELEMENTS (good); i++)
+    {
+      cleanup_free char *yaml = xasprintf ("services:\n  a: {image: x, cgroup_parent: \"%s\"}\n", good[i]);
+      cleanup_project struct cc_project *p = load_ok (yaml, false);
+      assert_string_equal (service (p, "a")->cgroup_parent, good[i]);
+    }
+  for (size_t i = 0; i < CC_N_ELEMENTS (bad); i++)
+    {
+      cleanup_free char *yaml = xasprintf ("services:\n  a: {image: x, cgroup_parent: \"%s\"}\n", bad[i]);
+      cleanup_error cc_error_t err = NULL;
+      cleanup_project struct cc_project *p = NULL;
+      assert_int_equal (load (yaml, false, &p, &err), -1);
+      if (strstr (err->msg, "test.yaml:2:32: `cgroup_parent` must be a cgroup path below the hierarchy's root") == NULL)
+        fail_msg ("`%s`: unexpected error `%s`", bad[i], err->msg);
+    }
+}
+
 /* ---- errors ------------------------------------------------------------------- */
 
 static void
@@ -671,6 +696,7 @@ main (void)
     cmocka_unit_test (test_storage_and_limits),     cmocka_unit_test (test_defaults),
     cmocka_unit_test (test_unsupported_keys_typed), cmocka_unit_test (test_errors_have_positions),
     cmocka_unit_test (test_view_from_json),         cmocka_unit_test (test_network_modes),
+    cmocka_unit_test (test_cgroup_parent),
   };
 
   return cmocka_run_group_tests (tests, NULL, NULL);

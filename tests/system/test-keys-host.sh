@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Service keys of issue 15 that reach into the host, seen from inside
+# running containers: cgroup_parent (the cgroups below the given parent,
+# one made for the project goes at `down`, one that was there stays).
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/engine-helpers.bash"
+
+# Every mounted cgroup hierarchy (v1 controllers, cgroup2, hybrid's unified).
+cgroup_roots() { awk '$9 == "cgroup" || $9 == "cgroup2" {print $5}' /proc/self/mountinfo | sort -u; }
+
+test_cgroup_parent_holds_the_containers_and_goes_when_made() {
+  local made=ccparent-$$ kept=ccprexist-$$ r
+  eng_setup cgpar
+  load_images busybox
+  for r in $(cgroup_roots); do
+    mkdir -p "$r/$kept" || fail "mkdir $r/$kept"
+  done
+  defer "for r in \$(awk '\$9 == \"cgroup\" || \$9 == \"cgroup2\" {print \$5}' /proc/self/mountinfo); do rmdir \$r/$made/sub \$r/$made \$r/$kept 2>/dev/null; done; true"
+  project cgpar <<YAML
+services:
+  a:
+    image: busybox:1.35
+    command: ["sleep", "60"]
+    init: true
+    cgroup: host
+    cgroup_parent: $made/sub
+    scale: 2
+  b:
+    image: busybox:1.35
+    command: ["sleep", "60"]
+    init: true
+    cgroup: host
+    cgroup_parent: /$kept
+YAML
+  cd "$WORK/cgpar" || fail cd
+  assert_exit 0 cc up -d
+  assert_exit 0 cc exec -T --index 2 a cat /proc/1/cgroup
+  if [ -e /sys/fs/cgroup/cgroup.controllers ]; then
+    assert_contains "$OUT" "0::/$made/sub/"
+  else
+    assert_contains "$OUT" ":pids:/$made/sub/"
+    assert_contains "$OUT" ":memory:/$made/sub/"
+  fi
+  # Its own cgroup is what it sees of the hierarchy, as without a parent.
+  assert_exit 0 cc exec -T a sh -c 'cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids.max'
+  assert_eq "$OUT" "max"
+  assert_exit 0 cc exec -T b cat /proc/1/cgroup
+  assert_contains "$OUT" ":/$kept/"
+  assert_exit 0 cc down -t 0
+  for r in $(cgroup_roots); do
+    [ -e "$r/$made" ] && fail "cgroup residue: $r/$made"
+    [ -d "$r/$kept" ] || fail "the parent that was there before went: $r/$kept"
+    [ -z "$(find "$r/$kept" -mindepth 1 -type d)" ] || fail "cgroup residue under $r/$kept"
+  done
+  assert_no_residue
+}
+
+run_tests

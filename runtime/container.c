@@ -145,7 +145,9 @@ child_setup (const struct child_args *a, char **args, char **path, char ***env, 
   cleanup_free char *root = cc_runtime_file (a->id, "rootfs");
   cleanup_free char *init = cc_runtime_file (a->id, "init");
   cleanup_free char *fifo = cc_runtime_file (a->id, "exec.fifo");
-  struct cc_mount_ctx mctx = { .spec = s, .root = root, .init_path = s->init ? init : NULL, .cgname = a->cgname };
+  struct cc_mount_ctx mctx = {
+    .spec = s, .root = root, .init_path = s->init ? init : NULL, .cgname = a->cgname, .shm_tree = a->shares->shm_tree
+  };
   struct cc_exec_target t = { .spec = s, .args = args, .user = s->user, .cwd = s->cwd };
 
   if (! s->cgroupns_host && unshare (CLONE_NEWCGROUP) < 0)
@@ -192,8 +194,8 @@ compare_ints (const void *x, const void *y)
 static void
 close_other_fds (const struct child_args *a)
 {
-  int keep[] = { a->sync_fd,   a->netns_fd, a->stdout_fd,      a->stderr_fd,
-                 a->attach_fd, a->stdin_fd, a->shares->ipc_fd, a->shares->uts_fd };
+  int keep[] = { a->sync_fd,  a->netns_fd,       a->stdout_fd,      a->stderr_fd,       a->attach_fd,
+                 a->stdin_fd, a->shares->ipc_fd, a->shares->uts_fd, a->shares->shm_tree };
   unsigned int from = 3;
 
   qsort (keep, CC_N_ELEMENTS (keep), sizeof (int), compare_ints);
@@ -359,7 +361,7 @@ cc_container_spawn (const char *id, const struct cc_runtime_spec *s, int netns_f
   cleanup_close int in_r = -1, in_w = -1;
   cleanup_close int leaf_fd = -1;
   cleanup_free char *cgname = cc_cgroup_path (s->cgroup_parent, id);
-  cleanup_ns_shares struct cc_ns_shares shares = { .pid_fd = -1, .ipc_fd = -1, .uts_fd = -1 };
+  cleanup_ns_shares struct cc_ns_shares shares = { .pid_fd = -1, .ipc_fd = -1, .uts_fd = -1, .shm_tree = -1 };
   bool in_cgroup;
   /* Killed and reaped on any failure below, until the start completed.  */
   cleanup_pid pid_t pid = -1;

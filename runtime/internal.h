@@ -158,6 +158,8 @@ struct cc_ns_shares
 {
   unsigned long unshare; /* CLONE_NEWPID|NEWIPC|NEWUTS it does not share */
   int pid_fd, ipc_fd, uts_fd;
+  /* A detached clone of the IPC donor's /dev/shm mount, or -1.  */
+  int shm_tree;
 };
 int cc_ns_shares_open (const struct cc_runtime_spec *s, struct cc_ns_shares *sh, cc_error_t *err);
 void cc_ns_shares_close (struct cc_ns_shares *sh);
@@ -204,6 +206,7 @@ struct cc_mount_ctx
   const char *root;      /* the directory to mount the root on */
   const char *init_path; /* host copy of the init, or NULL */
   const char *cgname;    /* the container's cgroup path below each hierarchy's root */
+  int shm_tree;          /* mounted at /dev/shm instead of a tmpfs of its own, or -1 */
 };
 int cc_mount_rootfs (const struct cc_mount_ctx *ctx, cc_error_t *err);
 /* Open PATH inside ROOTFD, never leaving it (openat2 RESOLVE_IN_ROOT,

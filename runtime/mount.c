@@ -451,6 +451,19 @@ mount_cgroups (int rootfd, const struct cc_mount_ctx *ctx, cc_error_t *err)
   return mount_cgroup_v1 (rootfd, ctx, ro, err);
 }
 
+/* ipc: service:x shares x's /dev/shm (cc_ns_shares_open cloned it).  */
+static int
+attach_shared_shm (int rootfd, int tree, cc_error_t *err)
+{
+  cleanup_close int target = cc_mkpath_in_root (rootfd, "/dev/shm", true, err);
+
+  if (target < 0)
+    return -1;
+  if (move_mount (tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+    return cc_error_make (err, errno, "attach the shared /dev/shm");
+  return 0;
+}
+
 static int
 mount_proc_and_dev (int rootfd, const struct cc_mount_ctx *ctx, cc_error_t *err)
 {
@@ -476,7 +489,12 @@ mount_proc_and_dev (int rootfd, const struct cc_mount_ctx *ctx, cc_error_t *err)
   if (devfd < 0 || cc_dev_populate (devfd, s->resources.devices, err) < 0)
     return -1;
   for (size_t i = 0; i < CC_N_ELEMENTS (under_dev); i++)
-    if (mount_fs (rootfd, &under_dev[i], err) < 0)
+    if (ctx->shm_tree >= 0 && strcmp (under_dev[i].target, "/dev/shm") == 0)
+      {
+        if (attach_shared_shm (rootfd, ctx->shm_tree, err) < 0)
+          return -1;
+      }
+    else if (mount_fs (rootfd, &under_dev[i], err) < 0)
       return -1;
   return mount_cgroups (rootfd, ctx, err);
 }

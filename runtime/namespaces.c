@@ -11,9 +11,15 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <linux/magic.h>
+#include <linux/openat2.h>
 
 #include "lib/cleanup.h"
 #include "lib/json.h"
@@ -242,6 +248,67 @@ open_shared (const char *mode, const char *ns, int *fd, cc_error_t *err)
   return 0;
 }
 
+/* In a helper that joined the donor's mount namespace: its /dev/shm,
+   never through a symlink the donor planted, cloned detached and sent
+   back.  */
+static int __attribute__ ((noreturn)) clone_shm_in (int mnt_fd, int sock)
+{
+  cleanup_close int shm = -1, tree = -1;
+  struct statfs st;
+  struct open_how how = { .flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS };
+  int e = 0;
+
+  if (setns (mnt_fd, CLONE_NEWNS) < 0)
+    e = errno;
+  else if ((shm = (int)syscall (SYS_openat2, AT_FDCWD, "/dev/shm", &how, sizeof (how))) < 0)
+    e = errno;
+  else if (fstatfs (shm, &st) < 0 || st.f_type != TMPFS_MAGIC)
+    e = ENOTSUP;
+  else if ((tree = open_tree (shm, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH)) < 0)
+    e = errno;
+  if (e == 0 && cc_fd_send (sock, 'm', tree, NULL) < 0)
+    e = errno;
+  _exit (e);
+}
+
+/* Docker's shareable IPC: POSIX shared memory lives in /dev/shm, not in
+   the IPC namespace, so a sharer mounts the donor's /dev/shm too.  A
+   mount of another mount namespace cannot be cloned from here
+   (open_tree: EINVAL), hence the helper.  */
+static int
+clone_donor_shm (const char *id, int *tree, cc_error_t *err)
+{
+  cleanup_free char *path = NULL;
+  cleanup_close int mnt_fd = -1;
+  int sv[2], status = 0;
+  char tag = 0;
+  pid_t pid, helper;
+
+  if (container_process (id, &pid, err) < 0)
+    return cc_error_wrap (err, "share the /dev/shm of `%s`", id);
+  path = xasprintf ("/proc/%d/ns/mnt", (int)pid);
+  mnt_fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (mnt_fd < 0)
+    return cc_error_make (err, errno, "open `%s`", path);
+  if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+    return cc_error_make (err, errno, "socketpair");
+  cleanup_close int mine = sv[0], theirs = sv[1];
+  helper = fork ();
+  if (helper < 0)
+    return cc_error_make (err, errno, "fork");
+  if (helper == 0)
+    clone_shm_in (mnt_fd, theirs);
+  close (get_and_reset (&theirs));
+  if (cc_fd_receive (mine, &tag, tree) < 0)
+    *tree = -1;
+  while (waitpid (helper, &status, 0) < 0 && errno == EINTR)
+    ;
+  if (*tree >= 0)
+    return 0;
+  return cc_error_make (err, WIFEXITED (status) && WEXITSTATUS (status) ? WEXITSTATUS (status) : EIO,
+                        "clone the /dev/shm mount of `%s`", id);
+}
+
 int
 cc_ns_shares_open (const struct cc_runtime_spec *s, struct cc_ns_shares *sh, cc_error_t *err)
 {
@@ -256,7 +323,7 @@ cc_ns_shares_open (const struct cc_runtime_spec *s, struct cc_ns_shares *sh, cc_
     { s->uts_mode, "uts", CLONE_NEWUTS, &sh->uts_fd },
   };
 
-  *sh = (struct cc_ns_shares){ .pid_fd = -1, .ipc_fd = -1, .uts_fd = -1 };
+  *sh = (struct cc_ns_shares){ .pid_fd = -1, .ipc_fd = -1, .uts_fd = -1, .shm_tree = -1 };
   for (size_t i = 0; i < CC_N_ELEMENTS (shares); i++)
     switch (cc_ns_mode_kind (shares[i].mode))
       {
@@ -273,13 +340,18 @@ cc_ns_shares_open (const struct cc_runtime_spec *s, struct cc_ns_shares *sh, cc_
       default:
         break;
       }
+  if (cc_ns_mode_kind (s->ipc_mode) == CC_NS_CONTAINER && clone_donor_shm (s->ipc_mode + 10, &sh->shm_tree, err) < 0)
+    {
+      cc_ns_shares_close (sh);
+      return -1;
+    }
   return 0;
 }
 
 void
 cc_ns_shares_close (struct cc_ns_shares *sh)
 {
-  int *fds[] = { &sh->pid_fd, &sh->ipc_fd, &sh->uts_fd };
+  int *fds[] = { &sh->pid_fd, &sh->ipc_fd, &sh->uts_fd, &sh->shm_tree };
 
   for (size_t i = 0; i < CC_N_ELEMENTS (fds); i++)
     if (*fds[i] >= 0)

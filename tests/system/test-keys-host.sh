@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Service keys of issue 15 that reach into the host, seen from inside
 # running containers: cgroup_parent (the cgroups below the given parent,
-# one made for the project goes at `down`, one that was there stays).
+# one made for the project goes at `down`, one that was there stays), and
+# `ipc: service:x` sharing x's /dev/shm as Docker's shareable IPC does.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/engine-helpers.bash"
 
@@ -52,6 +53,37 @@ YAML
     [ -d "$r/$kept" ] || fail "the parent that was there before went: $r/$kept"
     [ -z "$(find "$r/$kept" -mindepth 1 -type d)" ] || fail "cgroup residue under $r/$kept"
   done
+  assert_no_residue
+}
+
+# POSIX shared memory lives in /dev/shm, so sharing x's IPC namespace
+# shares x's /dev/shm mount too; the sharer's own stays its own.
+test_ipc_service_shares_the_donors_dev_shm() {
+  eng_setup ipcshm
+  load_images busybox
+  project ipcshm <<'YAML'
+services:
+  x:
+    image: busybox:1.35
+    command: ["sleep", "60"]
+    init: true
+    shm_size: 8m
+  s:
+    image: busybox:1.35
+    command: ["sleep", "60"]
+    init: true
+    ipc: service:x
+YAML
+  cd "$WORK/ipcshm" || fail cd
+  assert_exit 0 cc up -d
+  assert_exit 0 cc exec -T x sh -c 'echo from-x >/dev/shm/cck6-seg'
+  assert_exit 0 cc exec -T s sh -c 'cat /dev/shm/cck6-seg && echo from-s >>/dev/shm/cck6-seg && df -k /dev/shm'
+  assert_contains "$OUT" "from-x"
+  assert_contains "$OUT" " 8192 "
+  assert_exit 0 cc exec -T x cat /dev/shm/cck6-seg
+  assert_eq "$OUT" "from-x
+from-s"
+  assert_exit 0 cc down -t 0
   assert_no_residue
 }
 

@@ -952,6 +952,85 @@ iptc_coexist (const struct cc_fw_ruleset *rs, bool same, bool check, char ***not
   return same ? coexist_in_use (rs, check, notes, err) : coexist_elsewhere (rs, check, notes, err);
 }
 
+/* The probe's counters: what an IPv4 packet meets in the legacy tables
+   that can drop it.  */
+static const char *const drop_tables[] = { "raw", "mangle", "filter" };
+
+static void
+add_count (struct cc_fw_counts *c, char *what, uint64_t packets)
+{
+  c->v = xreallocarray (c->v, c->n + 1, sizeof (*c->v));
+  c->v[c->n++] = (struct cc_fw_count){ what, packets };
+}
+
+static void
+count_chain (struct xtc_handle *h, const char *table, const char *chain, struct cc_fw_counts *c)
+{
+  struct xt_counters policy_count;
+  const char *policy;
+  unsigned num = 1;
+
+  for (const struct ipt_entry *e = iptc_first_rule (chain, h); e; e = iptc_next_rule (e, h), num++)
+    {
+      const char *target = iptc_get_target (e, h);
+
+      if (strcmp (target, "DROP") == 0 || strcmp (target, "REJECT") == 0)
+        add_count (c,
+                   xasprintf ("the rule %u in the iptables-legacy chain `%s %s` (iptables-legacy -t %s -L %s "
+                              "--line-numbers) drops it",
+                              num, table, chain, table, chain),
+                   e->counters.pcnt);
+    }
+  policy = iptc_builtin (chain, h) ? iptc_get_policy (chain, &policy_count, h) : NULL;
+  if (policy && strcmp (policy, "DROP") == 0)
+    add_count (c, xasprintf ("the iptables-legacy chain `%s %s` (policy drop) has no accept for it", table, chain),
+               policy_count.pcnt);
+}
+
+void
+cc_fw_legacy_drop_counts (struct cc_fw_counts *out)
+{
+  cleanup_close int lock = -1;
+
+  memset (out, 0, sizeof (*out));
+  if (xtables_lock (&lock, NULL) < 0)
+    return;
+  for (size_t t = 0; t < CC_N_ELEMENTS (drop_tables); t++)
+    {
+      cleanup_xt_table struct xt_table x = { &families[0], NULL };
+
+      if (! table_loaded (x.f, drop_tables[t]) || (x.h = iptc_init (drop_tables[t])) == NULL)
+        continue;
+      for (const char *chain = iptc_first_chain (x.h); chain; chain = iptc_next_chain (x.h))
+        count_chain (x.h, drop_tables[t], chain, out);
+    }
+}
+
+void
+cc_fw_counts_release (struct cc_fw_counts *c)
+{
+  for (size_t i = 0; i < c->n; i++)
+    free (c->v[i].what);
+  free (c->v);
+  memset (c, 0, sizeof (*c));
+}
+
+const char *
+cc_fw_counts_moved (const struct cc_fw_counts *before, const struct cc_fw_counts *after)
+{
+  for (size_t i = 0; i < after->n; i++)
+    {
+      uint64_t was = 0;
+
+      for (size_t j = 0; j < before->n; j++)
+        if (strcmp (before->v[j].what, after->v[i].what) == 0)
+          was = before->v[j].packets;
+      if (after->v[i].packets > was)
+        return after->v[i].what;
+    }
+  return NULL;
+}
+
 void
 cc_fw_dnat_free (struct cc_fw_dnat *d, size_t n)
 {

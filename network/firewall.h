@@ -185,6 +185,26 @@ char **cc_fw_foreign_drops (void);
    key K of OPS's list_ours, as findings say it.  */
 char *cc_fw_key_text (const struct cc_firewall_ops *ops, const char *k);
 
+/* firewall-iptc.c: each DROP rule and drop policy of the legacy IPv4
+   tables (iptables-legacy), saying where it is, with the packets it has
+   dropped: nftables' trace does not see these, so the probe (probe.c)
+   reads them before and after its packet (issue 17).  */
+struct cc_fw_count
+{
+  char *what; /* "the rule 2 in the iptables-legacy chain `filter FORWARD` drops it" */
+  uint64_t packets;
+};
+struct cc_fw_counts
+{
+  struct cc_fw_count *v;
+  size_t n;
+};
+void cc_fw_legacy_drop_counts (struct cc_fw_counts *out);
+void cc_fw_counts_release (struct cc_fw_counts *c);
+#define cleanup_fw_counts __attribute__ ((cleanup (cc_fw_counts_release)))
+/* What the first count of AFTER that grew since BEFORE says, or NULL.  */
+const char *cc_fw_counts_moved (const struct cc_fw_counts *before, const struct cc_fw_counts *after);
+
 /* firewall.c: the backend in use: $CCOMPOSE_FIREWALL, else `firewall` in
    the network configuration file, else what the host's iptables is
    (cc_firewall_detect); "auto" asks for the detection.  Chosen once per

@@ -20,8 +20,10 @@
    tracing on (a bridge table of ours whose first prerouting chain sets
    nftrace on frames from the first endpoint): the kernel then reports
    each chain's verdict on it (NFT_MSG_TRACE), and the one that dropped
-   it is named.  The legacy x_tables report nothing: what coexist found
-   is said instead.  */
+   it is named.  The legacy x_tables trace nothing to us, but count: the
+   DROP rule or drop policy whose packet counter the resend moved is
+   named (cc_fw_legacy_drop_counts); failing both, what coexist found is
+   said instead.  */
 /* glibc's first: the linux/ headers then defer to them.  */
 #include <net/if.h>
 #include <netinet/in.h>
@@ -530,31 +532,51 @@ describe (const struct verdict *v)
   return xasprintf ("%s in %s%s drops it", rule, where, prio);
 }
 
-/* What dropped the packet: a traced resend, else what coexist found.  */
+/* One resend, traced by nftables when it can be; the legacy tables'
+   counters are read around it.  */
+static void
+resend (const struct probe *p, struct verdict *v, struct cc_fw_counts *before, struct cc_fw_counts *after)
+{
+  cleanup_close int fd = -1;
+  cc_error_t e = NULL;
+  bool traced = open_trace_socket (&fd, &e) == 0 && tracer (p, true, &e) == 0;
+
+  if (! traced)
+    cc_debug ("probe: no trace: %s", e->msg);
+  cc_error_release (&e);
+  cc_fw_legacy_drop_counts (before);
+  if (send_frame (p, &e) == 0)
+    {
+      /* Untraced, the wait is for the kernel to have passed it along.  */
+      if (traced)
+        hear_drop (fd, TRIES * TRY_MS, v);
+      else
+        arrived (p, TRY_MS);
+    }
+  cc_error_release (&e);
+  cc_fw_legacy_drop_counts (after);
+  if (traced && tracer (p, false, &e) < 0)
+    cc_warn ("remove the probe's nftables table `bridge ccprobe-%s`: %s", p->host[0], e->msg);
+  cc_error_release (&e);
+}
+
+/* What dropped the packet: a traced resend, a legacy counter it moved,
+   else what coexist found.  */
 static char *
 blame (const struct probe *p)
 {
-  cleanup_close int fd = -1;
   cleanup_verdict struct verdict v = { 0 };
+  cleanup_fw_counts struct cc_fw_counts before = { 0 }, after = { 0 };
   cleanup_strv char **whys = cc_fw_foreign_drops ();
   cleanup_free char *joined = whys ? cc_strv_join (whys, "; ") : xstrdup ("");
-  cc_error_t e = NULL;
+  const char *moved;
 
-  if (open_trace_socket (&fd, &e) < 0 || tracer (p, true, &e) < 0)
-    cc_debug ("probe: no trace: %s", e->msg);
-  else
-    {
-      if (send_frame (p, &e) == 0)
-        hear_drop (fd, TRIES * TRY_MS, &v);
-      cc_error_release (&e);
-      if (tracer (p, false, &e) < 0)
-        cc_warn ("remove the probe's nftables table `bridge ccprobe-%s`: %s", p->host[0], e->msg);
-    }
-  cc_error_release (&e);
+  resend (p, &v, &before, &after);
   if (v.found)
     return describe (&v);
-  return xasprintf ("no nftables chain was seen dropping it (the legacy tables are not traced)%s%s",
-                    *joined ? "; " : "", joined);
+  if ((moved = cc_fw_counts_moved (&before, &after)) != NULL)
+    return xstrdup (moved);
+  return xasprintf ("no nftables chain or legacy rule was seen dropping it%s%s", *joined ? "; " : "", joined);
 }
 
 int

@@ -127,6 +127,28 @@ YAML
   assert_no_residue
 }
 
+# A drop in the legacy tables alone (iptables-legacy), which nftables'
+# trace does not see: `up` names the rule whose counter its packet moved.
+test_probe_names_a_legacy_drop() {
+  eng_setup probelegacy
+  br_netfilter 1
+  inh iptables-legacy -P FORWARD DROP || fail "iptables -P FORWARD DROP"
+  inh iptables-legacy -t mangle -A FORWARD -i cc+ -o cc+ -j DROP || fail "iptables -t mangle -A FORWARD"
+  load_images busybox
+  project probelegacy <<'YAML'
+services:
+  a:
+    image: busybox:1.35
+    command: ["sleep", "3600"]
+YAML
+  cd "$WORK/probelegacy" || fail "cd"
+  assert_exit 0 cc up -d
+  assert_contains "$OUT" "network probelegacy_default: a packet between two endpoints on bridge"
+  assert_contains "$OUT" "dropped; the rule 1 in the iptables-legacy chain \`mangle FORWARD\`"
+  assert_exit 0 cc down -t 0
+  assert_no_residue
+}
+
 # firewalld's layout: policy accept, and a last rule that rejects what
 # nothing before it accepted.
 test_forward_chain_ending_in_a_reject() {

@@ -67,7 +67,7 @@ int cli_convert_run (const struct cli_global *g, struct cc_kube_opts *o);
 /* `image build` (cli/builder.c), dispatched by cli/image.c.  */
 int cli_image_build (int argc, char **argv);
 
-/* One per subcommand, each defined in cli/<name>.c (runtime, network, balance
+/* One per subcommand, each defined in cli/<name>.c (runtime, netdev, balance
    in cli/tools.c).  */
 #define CLI_COMMAND(name) int cli_cmd_##name (struct cli_global *g, int argc, char **argv)
 CLI_COMMAND (attach);
@@ -105,6 +105,7 @@ CLI_COMMAND (up);
 CLI_COMMAND (version);
 CLI_COMMAND (wait);
 CLI_COMMAND (runtime);
+CLI_COMMAND (netdev);
 CLI_COMMAND (network);
 CLI_COMMAND (balance);
 CLI_COMMAND (journal);

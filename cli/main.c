@@ -54,7 +54,7 @@ static const struct cli_command commands[] = {
   { "volumes", cli_cmd_volumes, "List volumes", false },
   { "wait", cli_cmd_wait, "Block until containers of all (or specified) services stop", false },
   { "runtime", cli_cmd_runtime, "Low-level container operations (tests, benchmarks, debugging)", true },
-  { "network", cli_cmd_network, "Low-level network operations (tests, benchmarks, debugging)", true },
+  { "netdev", cli_cmd_netdev, "Low-level network operations (tests, benchmarks, debugging)", true },
   { "balance", cli_cmd_balance, "Put the project's serving replicas in their balancers (containers' monitors)", true },
   { "journal", cli_cmd_journal, "Record a container's change in the project's events (containers' monitors)", true },
 };

@@ -1,4 +1,4 @@
-/* `ccompose runtime ...` and `ccompose network ...`: the low-level tools,
+/* `ccompose runtime ...` and `ccompose netdev ...`: the low-level tools,
    handed over whole to the engine (engine/tools.c, lib/tool.h).  */
 #include "cli/cli.h"
 #include "engine/engine.h"
@@ -10,9 +10,9 @@ cli_cmd_runtime (struct cli_global *g, int argc, char **argv)
 }
 
 int
-cli_cmd_network (struct cli_global *g, int argc, char **argv)
+cli_cmd_netdev (struct cli_global *g, int argc, char **argv)
 {
-  return cc_engine_tool ("network", g->project_name, argc, argv);
+  return cc_engine_tool ("netdev", g->project_name, argc, argv);
 }
 
 int

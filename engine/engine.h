@@ -534,7 +534,7 @@ int cc_engine_events_follow (const char *project, char *const *services, cc_even
 
 /* ---- the low-level tools (tools.c) --------------------------------------- */
 
-/* Run the tool NAME ("runtime", "network": lib/tool.h) with ARGV and
+/* Run the tool NAME ("runtime", "netdev": lib/tool.h) with ARGV and
    return its exit code.  */
 int cc_engine_tool (const char *name, const char *project, int argc, char **argv);
 

@@ -53,7 +53,7 @@ static const struct
   cc_tool_fn fn;
 } tools[] = {
   { "runtime", cc_runtime_tool },
-  { "network", network_tool },
+  { "netdev", network_tool },
   { "balance", balance_tool },
   { "journal", journal_tool },
 };

@@ -1,4 +1,4 @@
-/* The low-level tools, `ccompose runtime ...` and `ccompose network ...`:
+/* The low-level tools, `ccompose runtime ...` and `ccompose netdev ...`:
    hidden commands for tests, benchmarks and debugging that drive one
    part's own API directly (a container without a project, a bridge
    without a container).  Each part parses its tool's subcommands next to

@@ -215,7 +215,7 @@ size_t cc_dns_nameservers (const char *text, struct cc_dns_upstream *out, size_t
 
 /* cc_state_dir()/network/dns: the responders' records and sockets,
    named after the project's name, or a hash of it when it is not plain
-   (a `ccompose network` project may be called anything).  */
+   (a `ccompose netdev` project may be called anything).  */
 char *cc_net_dns_dir (void);
 char *cc_net_dns_base (const char *project);
 

@@ -20,7 +20,7 @@
    The kernel is spoken to over netlink (nftnl.h says why not through
    libnftables): a write is one batch, a read one view of the ruleset
    (nft-view.c).  The nft text below (cc_fw_render_nft) is what
-   `ccompose network rules` shows and what the golden tests check;
+   `ccompose netdev rules` shows and what the golden tests check;
    nft-encode.c writes the same rules as expressions.  */
 /* glibc's first: linux/netfilter.h's linux/in.h then defers to it.  */
 #include <netinet/in.h>

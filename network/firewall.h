@@ -87,7 +87,7 @@ double cc_fw_probability_of (uint32_t probability);
    network).  Pure.  */
 int cc_fw_build (const cJSON *state, const char *tag, const char *host_netns, struct cc_fw_ruleset *out,
                  cc_error_t *err);
-/* iptables-save style text of RS, for golden tests and `ccompose network
+/* iptables-save style text of RS, for golden tests and `ccompose netdev
    rules`: the iptables tables, then the ip6tables ones when RS has rules
    for IPv6.  */
 char *cc_fw_render (const struct cc_fw_ruleset *rs);
@@ -169,7 +169,7 @@ extern const struct cc_firewall_ops cc_firewall_nft_ops;
 
 /* firewall-nft.c: the nft script that makes the kernel's table of RS
    equal to RS (RS's own rules; FOREIGN ones as comments), for golden
-   tests and `ccompose network rules`.  Pure.  */
+   tests and `ccompose netdev rules`.  Pure.  */
 char *cc_fw_render_nft (const struct cc_fw_ruleset *rs);
 /* "ccompose" or "ccompose-1a2b3c": the nftables table of TAG.  */
 char *cc_fw_nft_table (const char *tag);

@@ -42,7 +42,7 @@ int cc_net_probe_bridge (const char *bridge, const char *subnet, char **blocked,
    it; else NULL.  */
 char *cc_net_probe_network (const cJSON *net);
 
-/* Debugging views for `ccompose network ls|rules`.  */
+/* Debugging views for `ccompose netdev ls|rules`.  */
 int cc_network_debug_state (char **json, cc_error_t *err);
 int cc_network_debug_rules (char **text, cc_error_t *err);
 

@@ -247,7 +247,7 @@ int cc_network_residue (bool fix, char *const *live, struct cc_findings *found, 
    hands over cc_runtime_spawn_helper).  */
 typedef int (*cc_net_spawn_fn) (char *const *args, int pass_fd, cc_error_t *err);
 
-/* `ccompose network ...`, the low-level tool (tool.c, lib/tool.h).
+/* `ccompose netdev ...`, the low-level tool (tool.c, lib/tool.h).
    PARSE_PORT reads its -p and publish specs: the one port grammar is
    compose's, which the engine hands in (network/ knows no compose
    file); SPAWN starts the embedded DNS's responder (`dns start`).  */

@@ -5,7 +5,7 @@
    for a match, with nft's shortcuts (an address prefix of whole bytes
    loads only those bytes; `ip` in an inet table first checks `meta
    nfproto ipv4`; `tcp dport` first checks `meta l4proto`), so `nft list`
-   prints what `ccompose network rules` shows, and the golden tests of
+   prints what `ccompose netdev rules` shows, and the golden tests of
    that text stand for the kernel's rules (test-network-nft.sh compares
    the two).  */
 #include <arpa/inet.h>

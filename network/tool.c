@@ -1,4 +1,4 @@
-/* `ccompose network`: hidden low-level access to network/ for tests,
+/* `ccompose netdev`: hidden low-level access to network/ for tests,
    benchmarks and debugging (lib/tool.h).  Thin: parse, call network.h,
    print.  */
 #include <getopt.h>
@@ -20,7 +20,7 @@ int cc_network_debug_state (char **json, cc_error_t *err);
 int cc_network_debug_rules (char **text, cc_error_t *err);
 
 static const char usage[]
-    = "Usage: ccompose network [OPTIONS] COMMAND [ARG...]\n\n"
+    = "Usage: ccompose netdev [OPTIONS] COMMAND [ARG...]\n\n"
       "Low-level network operations (tests, benchmarks, debugging)\n\n"
       "Commands:\n"
       "  create NETWORK                 create a network (bridge, subnet, firewall)\n"
@@ -113,7 +113,7 @@ static int
 need_args (int argc, int want, const char *cmd)
 {
   if (argc < want)
-    return cc_usage_error ("network", "`%s` needs %d argument(s)", cmd, want);
+    return cc_usage_error ("netdev", "`%s` needs %d argument(s)", cmd, want);
   return 0;
 }
 
@@ -121,7 +121,7 @@ static int
 need_project (struct opts *o)
 {
   if (o->project == NULL)
-    return cc_usage_error ("network", "a project name is required (-p)");
+    return cc_usage_error ("netdev", "a project name is required (-p)");
   return 0;
 }
 
@@ -289,7 +289,7 @@ do_resolv (struct opts *o, int argc, char **argv)
   for (i = 0; i < CC_N_ELEMENTS (kinds) && strcmp (kinds[i].name, want) != 0; i++)
     ;
   if (i == CC_N_ELEMENTS (kinds))
-    return cc_usage_error ("network", "unknown resolv.conf kind `%s` (embedded, host, none)", want);
+    return cc_usage_error ("netdev", "unknown resolv.conf kind `%s` (embedded, host, none)", want);
   if (cc_network_write_resolv (argv[0], kinds[i].kind, o->dns, o->search, o->dns_opts, &err) < 0)
     return fail (&err);
   return CC_EXIT_OK;
@@ -310,7 +310,7 @@ do_dns (struct opts *o, int argc, char **argv)
   if (strcmp (argv[0], "stop") == 0)
     return cc_network_dns_stop (o->project, &err) < 0 ? fail (&err) : CC_EXIT_OK;
   if (strcmp (argv[0], "stats") != 0)
-    return cc_usage_error ("network", "unknown dns command `%s` (start, stop, stats)", argv[0]);
+    return cc_usage_error ("netdev", "unknown dns command `%s` (start, stop, stats)", argv[0]);
   if (cc_network_dns_stats (o->project, &json, &err) < 0)
     return fail (&err);
   printf ("%s\n", json);
@@ -552,11 +552,11 @@ cc_network_tool (cc_net_port_parse_fn parse_port, cc_net_spawn_fn spawn, const c
       if (parse_option (&o, c) < 0)
         {
           opts_release (&o);
-          return cc_usage_error ("network", "unknown option or invalid number");
+          return cc_usage_error ("netdev", "unknown option or invalid number");
         }
     }
   if (optind >= argc)
-    ret = cc_usage_error ("network", "a command is required");
+    ret = cc_usage_error ("netdev", "a command is required");
   else
     {
       size_t i;
@@ -565,7 +565,7 @@ cc_network_tool (cc_net_port_parse_fn parse_port, cc_net_spawn_fn spawn, const c
         if (strcmp (verbs[i].name, argv[optind]) == 0)
           break;
       ret = i < CC_N_ELEMENTS (verbs) ? verbs[i].fn (&o, argc - optind - 1, argv + optind + 1)
-                                      : cc_usage_error ("network", "unknown command `%s`", argv[optind]);
+                                      : cc_usage_error ("netdev", "unknown command `%s`", argv[optind]);
     }
   opts_release (&o);
   return ret;

@@ -37,7 +37,7 @@
 /* Running (a paused container keeps its name, as under Docker), and
    healthy when it has a healthcheck: a replica is answered with once it
    passed one, and no more once it failed its retries.  An endpoint
-   without a container at all (`ccompose network attach`) is answered
+   without a container at all (`ccompose netdev attach`) is answered
    with: there is nothing to ask about it.  */
 static bool
 eligible (const char *container)

@@ -31,7 +31,7 @@ dns_pid() { awk '{print $1}' "$CCOMPOSE_STATE_DIR/network/dns/$1.pid" 2>/dev/nul
 
 # dns_stat PROJECT COUNTER: one counter of the responder.
 dns_stat() {
-  inh "$CCOMPOSE" network -p "$1" dns stats | python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$2"
+  inh "$CCOMPOSE" netdev -p "$1" dns stats | python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$2"
 }
 
 # q SERVICE [ARGS...]: dnsq in the first container of SERVICE.

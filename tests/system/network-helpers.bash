@@ -37,8 +37,8 @@ net_unmount_all() {
 inh() {
   if [ -n "${HOSTNS:-}" ]; then nsenter --net="/run/netns/$HOSTNS" "$@"; else "$@"; fi
 }
-# ccompose network with the project.
-ccn() { inh "$CCOMPOSE" network -p "$PROJECT" "$@"; }
+# ccompose netdev with the project.
+ccn() { inh "$CCOMPOSE" netdev -p "$PROJECT" "$@"; }
 # Run in container C's namespace.
 inc() { local c=$1; shift; nsenter --net="$CCOMPOSE_STATE_DIR/netns/$c" "$@"; }
 
@@ -82,7 +82,7 @@ inclient() { nsenter --net="/run/netns/$CLIENTNS" "$@"; }
 
 # This state root's tag: its rules' comments and links' aliases carry it.
 scope_tag() {
-  inh "$CCOMPOSE" network ls | python3 -c 'import json,sys; print(json.load(sys.stdin)["scope_tag"])'
+  inh "$CCOMPOSE" netdev ls | python3 -c 'import json,sys; print(json.load(sys.stdin)["scope_tag"])'
 }
 
 # Nothing of this state root in the host namespace and the state root.
@@ -99,8 +99,8 @@ assert_no_residue() {
   fi
   ns=$(ls -A "$CCOMPOSE_STATE_DIR/netns" 2>/dev/null || true)
   [ -z "$ns" ] || fail "netns residue: $ns"
-  assert_exit 0 inh "$CCOMPOSE" network residue
+  assert_exit 0 inh "$CCOMPOSE" netdev residue
   assert_eq "$OUT" "" "residue check"
-  assert_exit 0 inh "$CCOMPOSE" network ls
+  assert_exit 0 inh "$CCOMPOSE" netdev ls
   assert_not_contains "$OUT" '"bridge"' "state still lists a network"
 }

@@ -327,7 +327,7 @@ YAML
   wait $l || fail "left failed: $(cat "$WORK/left.log")"
   wait $r || fail "right failed: $(cat "$WORK/right.log")"
   local subnets
-  subnets=$(inh "$CCOMPOSE" network ls 2>/dev/null | grep -o '10\.[0-9.]*/[0-9]*' | sort)
+  subnets=$(inh "$CCOMPOSE" netdev ls 2>/dev/null | grep -o '10\.[0-9.]*/[0-9]*' | sort)
   [ "$(wc -l <<<"$subnets")" -ge 2 ] || fail "expected two subnets, got: $subnets"
   [ -z "$(uniq -d <<<"$subnets")" ] || fail "subnet used twice: $subnets"
   assert_exit 0 "$CCOMPOSE" runtime list

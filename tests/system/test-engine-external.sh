@@ -44,7 +44,7 @@ b() { (cd "$WORK/extb" && cc "$@"); }
 
 # The subnet of exta's `shared` network, from the network module's state.
 shared_subnet() {
-  "$CCOMPOSE" network ls | python3 -c '
+  "$CCOMPOSE" netdev ls | python3 -c '
 import json, sys
 for n in json.load(sys.stdin).get("networks", []):
     if n["project"] == "exta" and n["name"] == "shared":
@@ -52,7 +52,7 @@ for n in json.load(sys.stdin).get("networks", []):
 }
 
 shared_members() {
-  "$CCOMPOSE" network ls | python3 -c '
+  "$CCOMPOSE" netdev ls | python3 -c '
 import json, sys
 for n in json.load(sys.stdin).get("networks", []):
     if n["project"] == "exta" and n["name"] == "shared":
@@ -216,7 +216,7 @@ test_killed_up_of_the_joining_project_leaves_nothing_after_down() {
   for ((n = 1; n <= steps; n++)); do
     (cd "$WORK/extb" && CCOMPOSE_CRASH_AT=$n cc up -d) >/dev/null 2>&1 && fail "up survived a crash at step $n"
     assert_exit 0 b down -t 0
-    "$CCOMPOSE" network ls | grep -q '"extb' && fail "extb left in the network state after a crash at step $n"
+    "$CCOMPOSE" netdev ls | grep -q '"extb' && fail "extb left in the network state after a crash at step $n"
     assert_exit 0 inh "$CCOMPOSE" system check
   done
   assert_exit 0 a exec -T web ping -c1 -W2 exta-web-1

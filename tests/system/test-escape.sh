@@ -482,7 +482,7 @@ YAML
   (cd "$WORK/dnstheirs" && cc up -d) >/dev/null 2>&1 || fail "up of dnstheirs"
   assert_exit 0 cc up -d
   local ip
-  ip=$(inh "$CCOMPOSE" network ls | python3 -c '
+  ip=$(inh "$CCOMPOSE" netdev ls | python3 -c '
 import json, sys
 for n in json.load(sys.stdin)["networks"]:
     for m in n["members"]:

@@ -182,7 +182,7 @@ test_flushed_rules_come_back_with_the_next_command() {
   a_ip=$(cc exec b ping -c1 -W1 a | sed -n 's/^PING a (\([0-9.]*\)).*/\1/p')
   [ -n "$a_ip" ] || fail "no address for a"
   [ -e "$CCOMPOSE_STATE_DIR/netns/flush-b-1" ] || fail "no netns file for flush-b-1"
-  tag=$(inh "$CCOMPOSE" network ls | python3 -c 'import json,sys; print(json.load(sys.stdin)["scope_tag"])')
+  tag=$(inh "$CCOMPOSE" netdev ls | python3 -c 'import json,sys; print(json.load(sys.stdin)["scope_tag"])')
   if [ "$CCOMPOSE_FIREWALL" = nftables ]; then
     inh nft delete table inet "ccompose${tag:+-${tag#@}}" || fail "delete our table"
   else
@@ -219,18 +219,18 @@ test_backend_choice() {
     *legacy*) want=iptc ;;
     *) want=iptc ;;
   esac
-  assert_exit 0 inh env -u CCOMPOSE_FIREWALL CCOMPOSE_NETWORK_CONFIG=/nonexistent "$CCOMPOSE" network rules
+  assert_exit 0 inh env -u CCOMPOSE_FIREWALL CCOMPOSE_NETWORK_CONFIG=/nonexistent "$CCOMPOSE" netdev rules
   assert_contains "$OUT" "# firewall backend: $want ("
   echo "firewall = nftables" >"$conf"
-  assert_exit 0 inh env -u CCOMPOSE_FIREWALL CCOMPOSE_NETWORK_CONFIG="$conf" "$CCOMPOSE" network rules
+  assert_exit 0 inh env -u CCOMPOSE_FIREWALL CCOMPOSE_NETWORK_CONFIG="$conf" "$CCOMPOSE" netdev rules
   assert_contains "$OUT" "# firewall backend: nftables"
   echo "firewall = iptc" >"$conf"
-  assert_exit 0 inh env -u CCOMPOSE_FIREWALL CCOMPOSE_NETWORK_CONFIG="$conf" "$CCOMPOSE" network rules
+  assert_exit 0 inh env -u CCOMPOSE_FIREWALL CCOMPOSE_NETWORK_CONFIG="$conf" "$CCOMPOSE" netdev rules
   assert_contains "$OUT" "# firewall backend: iptc"
-  assert_exit 0 inh env CCOMPOSE_FIREWALL=nftables CCOMPOSE_NETWORK_CONFIG="$conf" "$CCOMPOSE" network rules
+  assert_exit 0 inh env CCOMPOSE_FIREWALL=nftables CCOMPOSE_NETWORK_CONFIG="$conf" "$CCOMPOSE" netdev rules
   assert_contains "$OUT" "# firewall backend: nftables"
   echo "firewall = pf" >"$conf"
-  assert_exit 1 inh env -u CCOMPOSE_FIREWALL CCOMPOSE_NETWORK_CONFIG="$conf" "$CCOMPOSE" network rules
+  assert_exit 1 inh env -u CCOMPOSE_FIREWALL CCOMPOSE_NETWORK_CONFIG="$conf" "$CCOMPOSE" netdev rules
   assert_contains "$OUT" "unknown firewall backend \`pf\`"
 }
 

@@ -45,7 +45,7 @@ YAML
 
 # The address of container $1 on the project's default network.
 ip_of() {
-  inh "$CCOMPOSE" network ls | python3 -c '
+  inh "$CCOMPOSE" netdev ls | python3 -c '
 import json, sys
 for n in json.load(sys.stdin)["networks"]:
     for m in n["members"]:
@@ -307,7 +307,7 @@ options rotate"
   assert_no_residue
 }
 
-responder_gone() { ! inh "$CCOMPOSE" network -p "$1" dns stats; }
+responder_gone() { ! inh "$CCOMPOSE" netdev -p "$1" dns stats; }
 
 # A responder that dies: system check says so, the next command on the
 # project (exec here) starts it again; system check --fix does too.
@@ -357,16 +357,16 @@ test_the_responder_of_a_lost_project_is_residue() {
   assert_no_residue
   # Started by hand, then its record deleted (its state root going):
   # it notices within seconds and exits.
-  assert_exit 0 inh "$CCOMPOSE" network -p lone dns start
+  assert_exit 0 inh "$CCOMPOSE" netdev -p lone dns start
   pid=$(dns_pid lone)
   rm -f "$CCOMPOSE_STATE_DIR/network/dns/lone.pid"
   wait_for 8 "the orphaned responder exits" sh -c "! kill -0 $pid 2>/dev/null || grep -q zombie /proc/$pid/status"
   rm -f "$CCOMPOSE_STATE_DIR/network/dns/lone.sock"
-  # A project named anything (network -p): both ends find its files.
-  assert_exit 0 inh "$CCOMPOSE" network -p 'odd name/x' dns start
-  assert_exit 0 inh "$CCOMPOSE" network -p 'odd name/x' dns stats
+  # A project named anything (netdev -p): both ends find its files.
+  assert_exit 0 inh "$CCOMPOSE" netdev -p 'odd name/x' dns start
+  assert_exit 0 inh "$CCOMPOSE" netdev -p 'odd name/x' dns stats
   assert_contains "$OUT" '"project":"odd name/x"'
-  assert_exit 0 inh "$CCOMPOSE" network -p 'odd name/x' dns stop
+  assert_exit 0 inh "$CCOMPOSE" netdev -p 'odd name/x' dns stop
   assert_no_residue
 }
 

@@ -56,7 +56,7 @@ a_reaches_remote() {
 }
 
 bridge_of() {
-  inh "$CCOMPOSE" network ls | python3 -c '
+  inh "$CCOMPOSE" netdev ls | python3 -c '
 import json, sys
 print(" ".join(n["bridge"] for n in json.load(sys.stdin).get("networks", []) if n["project"] == sys.argv[1]))' "$1"
 }

@@ -9,7 +9,7 @@
 
 # state_get PYTHON-EXPR: evaluated with s = the network state.
 state_get() {
-  inh "$CCOMPOSE" network ls | python3 -c "import json,sys; s=json.load(sys.stdin); print($1)"
+  inh "$CCOMPOSE" netdev ls | python3 -c "import json,sys; s=json.load(sys.stdin); print($1)"
 }
 
 # The group of network NAME of the project, from the state.
@@ -47,7 +47,7 @@ test_links_carry_the_recorded_group_and_go_in_one_batch() {
   # The container ends live in other namespaces and are not in the group.
   assert_exit 0 inc pgrp-a-1 ip -d link show dev eth0
   assert_not_contains "$OUT" "group $GROUP"
-  assert_exit 0 inh "$CCOMPOSE" --verbose network -p "$PROJECT" down
+  assert_exit 0 inh "$CCOMPOSE" --verbose netdev -p "$PROJECT" down
   assert_contains "$OUT" "network \`pgrp_default\`: links deleted as one group"
   assert_eq "$(links_in_group "$GROUP")" "" "links left in the group"
   for l in $LINKS; do
@@ -67,7 +67,7 @@ test_foreign_link_in_the_group_survives_teardown() {
   inh ip link add "$foreign" type bridge || fail "add $foreign"
   defer "inh ip link del $foreign"
   inh ip link set dev "$foreign" group "$GROUP" || fail "set group of $foreign"
-  assert_exit 0 inh "$CCOMPOSE" --verbose network -p "$PROJECT" down
+  assert_exit 0 inh "$CCOMPOSE" --verbose netdev -p "$PROJECT" down
   assert_contains "$OUT" "network \`pgrpf_default\`: links deleted one by one"
   assert_exit 0 inh ip -d link show dev "$foreign"
   assert_contains "$OUT" " group $GROUP " "foreign link after teardown"
@@ -88,7 +88,7 @@ test_recorded_name_with_a_foreign_alias_is_not_batched() {
   local veth
   veth=$(state_get "[m['host_veth'] for n in s['networks'] for m in n['members']][0]")
   inh ip link set dev "$veth" alias "not ccompose" || fail "set alias of $veth"
-  assert_exit 0 inh "$CCOMPOSE" --verbose network -p "$PROJECT" down
+  assert_exit 0 inh "$CCOMPOSE" --verbose netdev -p "$PROJECT" down
   assert_contains "$OUT" "links deleted one by one"
   assert_eq "$(links_in_group "$GROUP")" "" "links left in the group"
   assert_no_residue
@@ -108,7 +108,7 @@ for n in s["networks"]:
     del n["group"]
 json.dump(s, open(p, "w"))
 EOF
-  assert_exit 0 inh "$CCOMPOSE" --verbose network -p "$PROJECT" down
+  assert_exit 0 inh "$CCOMPOSE" --verbose netdev -p "$PROJECT" down
   assert_contains "$OUT" "links deleted one by one"
   assert_eq "$(links_in_group "$GROUP")" "" "links left in the group"
   assert_no_residue
@@ -140,7 +140,7 @@ test_namespace_removed_before_its_network_waits_for_the_links() {
   assert_exit 0 ccn attach default pgrpn-a-1 --service a
   assert_exit 0 inc pgrpn-a-1 ip -o addr show dev eth0
   assert_contains "$OUT" "10.89.0."
-  assert_exit 0 inh "$CCOMPOSE" --verbose network -p "$PROJECT" down
+  assert_exit 0 inh "$CCOMPOSE" --verbose netdev -p "$PROJECT" down
   assert_contains "$OUT" "links deleted as one group"
   assert_eq "$(links_in_group "$GROUP")" "" "links left in the group"
   assert_no_residue

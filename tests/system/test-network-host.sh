@@ -20,7 +20,7 @@ test_published_port_on_the_real_host() {
   fwd_before=$(cat /proc/sys/net/ipv4/ip_forward)
   # Safety nets, in case an assertion fails half way.
   defer "echo $fwd_before > /proc/sys/net/ipv4/ip_forward"
-  defer "$CCOMPOSE network residue --fix"
+  defer "$CCOMPOSE netdev residue --fix"
   defer "net_unmount_all"
   assert_exit 0 ccn preflight --service web "127.0.0.1:$port:80"
   assert_exit 0 ccn create default
@@ -38,7 +38,7 @@ test_published_port_on_the_real_host() {
   assert_exit 0 fetch inc phost-cli-1 curl "http://$webip/"
   assert_eq "$OUT" hello-host "container to container"
   # The port is now held: preflight from another project names it.
-  assert_exit 1 "$CCOMPOSE" network -p phost2 preflight --service web "127.0.0.1:$port:80"
+  assert_exit 1 "$CCOMPOSE" netdev -p phost2 preflight --service web "127.0.0.1:$port:80"
   assert_contains "$OUT" "project phost service web"
   assert_exit 0 ccn down
   assert_no_residue

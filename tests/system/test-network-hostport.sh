@@ -65,7 +65,7 @@ test_another_state_roots_rule_is_never_chosen() {
   assert_exit 0 ccn create default
   assert_exit 0 ccn netns-create phproot-a-1
   assert_exit 0 ccn attach default phproot-a-1 --service a --publish 18600:80
-  defer "CCOMPOSE_STATE_DIR='$second' nsenter --net=/run/netns/$HOSTNS '$CCOMPOSE' network -p $PROJECT down; umount -l '$second'/netns/* 2>/dev/null"
+  defer "CCOMPOSE_STATE_DIR='$second' nsenter --net=/run/netns/$HOSTNS '$CCOMPOSE' netdev -p $PROJECT down; umount -l '$second'/netns/* 2>/dev/null"
   export CCOMPOSE_STATE_DIR=$first
   export CCOMPOSE_SUBNET_POOL=10.90.0.0/16:24
   assert_exit 0 ccn create default

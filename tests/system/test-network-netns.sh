@@ -150,7 +150,7 @@ test_system_check_sees_the_networks_of_both_namespaces() {
 
 # scope_tag: this state root's tag (network-helpers.bash has one too).
 scope_tag() {
-  inh "$CCOMPOSE" network ls | python3 -c 'import json,sys; print(json.load(sys.stdin)["scope_tag"])'
+  inh "$CCOMPOSE" netdev ls | python3 -c 'import json,sys; print(json.load(sys.stdin)["scope_tag"])'
 }
 
 run_tests

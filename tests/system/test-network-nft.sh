@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The nftables backend writes its rules over netlink (network/nftnl.c),
-# not as the nft text that `ccompose network rules` prints and the golden
+# not as the nft text that `ccompose netdev rules` prints and the golden
 # tests check: the two must be the same rules.  Always under nftables.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/network-helpers.bash"
@@ -25,7 +25,7 @@ test_kernel_rules_are_the_printed_rules() {
   container pnftsame-db-2 front --service db --number 2
   tag=$(scope_tag)
   TABLE=ccompose${tag:+-${tag#@}}
-  text=$(inh "$CCOMPOSE" network -p "$PROJECT" rules | grep -v '^#')
+  text=$(inh "$CCOMPOSE" netdev -p "$PROJECT" rules | grep -v '^#')
   scratch=ccnt-nfttext-$$
   ip netns add "$scratch" || fail "ip netns add $scratch"
   defer "ip netns del $scratch"

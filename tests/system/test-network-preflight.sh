@@ -85,8 +85,8 @@ os.execvp(sys.argv[1], sys.argv[1:])
 ' "$@"
 }
 
-# ccompose network in the test's host namespace, without sock_diag.
-ccn_no_diag() { without_sock_diag nsenter --net="/run/netns/$HOSTNS" "$CCOMPOSE" network -p "$PROJECT" "$@"; }
+# ccompose netdev in the test's host namespace, without sock_diag.
+ccn_no_diag() { without_sock_diag nsenter --net="/run/netns/$HOSTNS" "$CCOMPOSE" netdev -p "$PROJECT" "$@"; }
 
 test_without_sock_diag_proc_net_still_names_the_holders() {
   net_setup pfproc

@@ -86,7 +86,7 @@ test_networks_are_isolated_and_internal_has_no_outbound() {
   container piso-s-1 secret --service s
   serve piso-b-1 80 hello-b
   local bip
-  bip=$(inh "$CCOMPOSE" network ls | python3 -c 'import json,sys; s=json.load(sys.stdin); print([m["ip"] for n in s["networks"] for m in n["members"] if m["container"]=="piso-b-1"][0])')
+  bip=$(inh "$CCOMPOSE" netdev ls | python3 -c 'import json,sys; s=json.load(sys.stdin); print([m["ip"] for n in s["networks"] for m in n["members"] if m["container"]=="piso-b-1"][0])')
   # front -> back directly: dropped.
   assert_exit 28 inc piso-a-1 curl -s -m 1 "http://$bip/"
   # ... but back's published port is open to everyone, as in Docker.
@@ -126,7 +126,7 @@ test_teardown_leaves_nothing_and_is_idempotent() {
   assert_exit 0 inc pdown-b-3 ip -o addr show eth0
   assert_contains "$OUT" "10.89.0."
   assert_exit 0 ccn detach default pdown-b-1 pdown-b-3 nobody
-  assert_exit 0 inh "$CCOMPOSE" network ls
+  assert_exit 0 inh "$CCOMPOSE" netdev ls
   OUT=$(python3 -c 'import json,sys; s=json.load(sys.stdin); print(" ".join(m["container"] for n in s["networks"] for m in n["members"]))' <<<"$OUT")
   assert_eq "$OUT" "pdown-web-1 pdown-b-2 pdown-web-1" "members after the batch detach"
   # A network with containers is not removed.
@@ -147,11 +147,11 @@ test_residue_of_a_forgotten_project_is_found_and_removed() {
   container presid-web-1 default --service web --publish 8080:80
   # The project's state is lost (as if its files were deleted).
   rm -f "$CCOMPOSE_STATE_DIR/network/state.json"
-  assert_exit 1 inh "$CCOMPOSE" network residue
+  assert_exit 1 inh "$CCOMPOSE" netdev residue
   assert_contains "$OUT" "interface cc"
   assert_contains "$OUT" "$(fw_label) nat/CCOMPOSE-DNAT"
   assert_contains "$OUT" "netns"
-  assert_exit 0 inh "$CCOMPOSE" network residue --fix
+  assert_exit 0 inh "$CCOMPOSE" netdev residue --fix
   assert_no_residue
 }
 
@@ -177,7 +177,7 @@ test_port_conflict_names_its_holder_before_anything_is_created() {
   assert_exit 0 ccn create default
   defer "ccn down"
   container ppre-api-1 default --service api --publish 9000:80
-  assert_exit 1 inh "$CCOMPOSE" network -p other preflight --service web 9000:80
+  assert_exit 1 inh "$CCOMPOSE" netdev -p other preflight --service web 9000:80
   assert_contains "$OUT" "already used by project ppre service api"
   # The same service re-publishing its own port is no conflict.
   assert_exit 0 ccn preflight --service api 9000:80
@@ -196,7 +196,7 @@ test_subnets_avoid_live_routes_and_name_the_clash() {
   assert_exit 1 ccn create --subnet 10.89.1.0/24 clash
   assert_contains "$OUT" "subnet 10.89.1.0/24 overlaps the host route 10.89.0.0/23 dev tvpn0"
   # A pool with nothing free left says which route was in the way.
-  assert_exit 1 env CCOMPOSE_SUBNET_POOL=10.89.0.0/23:24 nsenter --net="/run/netns/$HOSTNS" "$CCOMPOSE" network -p "$PROJECT" create full
+  assert_exit 1 env CCOMPOSE_SUBNET_POOL=10.89.0.0/23:24 nsenter --net="/run/netns/$HOSTNS" "$CCOMPOSE" netdev -p "$PROJECT" create full
   assert_contains "$OUT" "no free subnet left in the pool"
   assert_contains "$OUT" "10.89.0.0/23 dev tvpn0"
   # The next network gets the next free /24, and a freed one comes back.
@@ -221,7 +221,7 @@ test_reattach_converges_and_none_mode_has_lo_only() {
   assert_exit 0 ccn attach default pre-web-1 --service web --publish 8090:80 --alias www
   assert_eq "$OUT" "$first" "same interface and address"
   assert_eq "$(inc pre-web-1 ip -o link show eth0 | grep -o 'link/ether [0-9a-f:]*')" "$mac" "MAC after re-attach"
-  assert_exit 0 inh "$CCOMPOSE" network rules
+  assert_exit 0 inh "$CCOMPOSE" netdev rules
   assert_contains "$OUT" "dport 8090"
   assert_not_contains "$OUT" "dport 8080"
   assert_exit 0 inh "$FW_SAVE" nat
@@ -260,32 +260,32 @@ test_residue_of_projects_that_no_longer_exist() {
   net_setup live
   assert_exit 0 ccn create default
   container plive-web-1 default --service web --publish 8080:80
-  assert_exit 0 inh "$CCOMPOSE" network -p gone create default
-  assert_exit 0 inh "$CCOMPOSE" network -p gone netns-create gone-db-1
-  assert_exit 0 inh "$CCOMPOSE" network -p gone attach default gone-db-1 --service db --publish 9090:80
+  assert_exit 0 inh "$CCOMPOSE" netdev -p gone create default
+  assert_exit 0 inh "$CCOMPOSE" netdev -p gone netns-create gone-db-1
+  assert_exit 0 inh "$CCOMPOSE" netdev -p gone attach default gone-db-1 --service db --publish 9090:80
   # Only plive exists: gone's network and netns are residue.
-  assert_exit 1 inh "$CCOMPOSE" network residue --live plive
+  assert_exit 1 inh "$CCOMPOSE" netdev residue --live plive
   assert_contains "$OUT" "network gone_default"
   assert_contains "$OUT" "netns $CCOMPOSE_STATE_DIR/netns/gone-db-1"
   assert_not_contains "$OUT" "plive"
-  assert_exit 0 inh "$CCOMPOSE" network residue --live plive --fix
-  assert_exit 0 inh "$CCOMPOSE" network residue --live plive
+  assert_exit 0 inh "$CCOMPOSE" netdev residue --live plive --fix
+  assert_exit 0 inh "$CCOMPOSE" netdev residue --live plive
   assert_eq "$OUT" ""
-  assert_exit 0 inh "$CCOMPOSE" network rules
+  assert_exit 0 inh "$CCOMPOSE" netdev rules
   assert_contains "$OUT" "project plive"
   assert_not_contains "$OUT" "project gone"
   assert_not_contains "$(inh "$FW_SAVE")" "project gone"
   # No project left at all: everything goes, ip_forward included.
-  assert_exit 0 inh "$CCOMPOSE" network residue --no-live --fix
+  assert_exit 0 inh "$CCOMPOSE" netdev residue --no-live --fix
   assert_no_residue
   assert_eq "$(inh cat /proc/sys/net/ipv4/ip_forward)" 0 "ip_forward restored"
 }
 
 test_usage_errors() {
   net_setup usage
-  assert_exit 2 "$CCOMPOSE" network
-  assert_exit 2 "$CCOMPOSE" network frobnicate
-  assert_exit 2 "$CCOMPOSE" network create
+  assert_exit 2 "$CCOMPOSE" netdev
+  assert_exit 2 "$CCOMPOSE" netdev frobnicate
+  assert_exit 2 "$CCOMPOSE" netdev create
   assert_exit 1 ccn create --subnet 10.89.0.0/33 bad
   assert_contains "$OUT" "prefix"
   assert_exit 1 ccn create --subnet 10.89.0.0/24 --gateway 10.90.0.1 bad

@@ -574,7 +574,7 @@ test_nameservers_and_the_resolved_stub (void **state)
 }
 
 /* The responder's record and socket are named after the project, which
-   a `ccompose network -p` project may spell any way: both ends must
+   a `ccompose netdev -p` project may spell any way: both ends must
    agree on the name, and it must stay a short file name.  */
 static void
 test_file_base_of_a_project (void **state)

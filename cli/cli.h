@@ -115,5 +115,7 @@ CLI_COMMAND (volumes);
 /* `docker volume ls`'s output of VOLUMES (the engine's inspect objects):
    FORMAT table, json or a Go template (cli/template.h); QUIET the names.  */
 int cli_print_volumes (const cJSON *volumes, const char *format, bool quiet);
+/* LABELS ({"k": "v"...}) as Docker's formatters show them: "k=v,k2=v2".  */
+char *cli_joined_labels (const cJSON *labels);
 
 #endif

@@ -32,6 +32,7 @@ static const struct cli_command commands[] = {
   { "kill", cli_cmd_kill, "Force stop service containers", false },
   { "logs", cli_cmd_logs, "View output from containers", false },
   { "ls", cli_cmd_ls, "List running compose projects", false },
+  { "network", cli_cmd_network, "Manage networks (create, ls, inspect, rm, prune)", false },
   { "pause", cli_cmd_pause, "Pause services", false },
   { "port", cli_cmd_port, "Print the public port for a port binding", false },
   { "ps", cli_cmd_ps, "List containers", false },

@@ -128,8 +128,8 @@ static const struct cli_header volume_headers[] = {
   { "Status", "STATUS" },    { "Availability", "AVAILABILITY" },
 };
 
-static char *
-joined_labels (const cJSON *labels)
+char *
+cli_joined_labels (const cJSON *labels)
 {
   cleanup_strv char **v = NULL;
 
@@ -144,7 +144,7 @@ static cJSON *
 volume_row (const cJSON *v)
 {
   static const char *const na[] = { "Availability", "Group", "Links", "Size", "Status" };
-  cleanup_free char *labels = joined_labels (cJSON_GetObjectItemCaseSensitive (v, "Labels"));
+  cleanup_free char *labels = cli_joined_labels (cJSON_GetObjectItemCaseSensitive (v, "Labels"));
   cJSON *row = cJSON_CreateObject ();
 
   for (size_t i = 0; i < CC_N_ELEMENTS (na); i++)

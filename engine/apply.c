@@ -18,6 +18,7 @@
 #include "lib/json.h"
 #include "lib/log.h"
 #include "lib/strv.h"
+#include "lib/version.h"
 #include "lib/xalloc.h"
 #include "network/network.h"
 #include "runtime/runtime.h"
@@ -213,6 +214,10 @@ create_network (struct up *u, const struct cc_action *a, cc_error_t *err)
 
   for (size_t i = 0; i < net->labels.n; i++)
     cc_strv_push (&labels, xasprintf ("%s=%s", net->labels.items[i].name, net->labels.items[i].value ?: ""));
+  /* Docker Compose's own, which `network ls --filter label=` finds.  */
+  cc_strv_push (&labels, xasprintf ("com.docker.compose.network=%s", a->key));
+  cc_strv_push (&labels, xasprintf ("com.docker.compose.project=%s", u->p->name));
+  cc_strv_push (&labels, xstrdup ("com.docker.compose.version=" CC_VERSION));
   spec.labels = labels;
   cc_json_set_string (entry, "name", a->name);
   cc_json_set_string (entry, "status", "creating");

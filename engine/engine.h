@@ -641,4 +641,30 @@ int cc_engine_volume_prune (bool all, char *const *filters, char ***removed, int
 /* PROJECT's volumes, or those its containers of SERVICES use.  */
 int cc_engine_project_volumes (const char *project, char *const *services, cJSON **out, cc_error_t *err);
 
+/* ---- networks (networks.c): `network` ------------------------------------ */
+
+struct cc_engine_network_opts
+{
+  const char *name;
+  const char *driver;                                        /* NULL or "bridge" */
+  char *const *subnets, *const *gateways, *const *ip_ranges; /* one per family each */
+  bool ipv6, internal;
+  char *const *labels; /* KEY=VALUE */
+};
+/* `network create`: a bridge network of no compose project, which
+   compose files may declare external; *ID_OUT its Docker id.  A name
+   already used is an error, as Docker's.  */
+int cc_engine_network_create (const struct cc_engine_network_opts *o, char **id_out, cc_error_t *err);
+/* `docker network inspect` objects of every network passing FILTERS
+   (Docker's: name=, id=, driver=, label=K[=V], label!=, scope=, type=,
+   dangling=), sorted by name: `network create`'s and compose projects'.  */
+int cc_engine_network_list (char *const *filters, cJSON **out, cc_error_t *err);
+/* By name, id, or an id prefix naming one network.  */
+int cc_engine_network_inspect (const char *what, cJSON **out, cc_error_t *err);
+/* One `network create` made; refused (EBUSY) while containers use it.  */
+int cc_engine_network_remove (const char *what, cc_error_t *err);
+/* Remove `network create`'s networks no container uses passing FILTERS;
+ *REMOVED their names.  */
+int cc_engine_network_prune (char *const *filters, char ***removed, cc_error_t *err);
+
 #endif

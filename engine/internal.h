@@ -95,4 +95,13 @@ int cc_engine_roll (const struct cc_roll *r, cc_error_t *err);
 /* Print one progress line: " ✔ Container web-1  Started".  */
 void cc_engine_progress (const char *kind, const char *name, const char *what);
 
+/* Docker's --filter KEY=VALUE (util.c): MATCH says whether V passes one
+   (setting *ERR for a key or value it does not know).  */
+typedef bool (*cc_engine_filter_fn) (const cJSON *v, const char *key, const char *value, cc_error_t *err);
+/* Whether V passes FILTERS ("key=value" each): OR within a key, AND
+   across keys, as Docker's.  */
+int cc_engine_filters_pass (const cJSON *v, char *const *filters, cc_engine_filter_fn match, bool *ok, cc_error_t *err);
+/* label=KEY or label=KEY=VALUE against V's "Labels" object.  */
+bool cc_engine_label_matches (const cJSON *v, const char *want);
+
 #endif

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "engine/engine.h"
+#include "engine/internal.h"
 #include "lib/cleanup.h"
 #include "lib/json.h"
 #include "lib/paths.h"
@@ -83,5 +84,51 @@ cc_engine_backoff_on (int *step, struct pollfd *fds, size_t n)
     if (fds[i].fd >= 0)
       return poll (fds, n, (int)ms);
   nanosleep (&(struct timespec){ .tv_nsec = ms * 1000000L }, NULL);
+  return 0;
+}
+
+/* label=KEY or label=KEY=VALUE; label!=... is the negation (prune).  */
+bool
+cc_engine_label_matches (const cJSON *v, const char *want)
+{
+  const cJSON *labels = cJSON_GetObjectItemCaseSensitive (v, "Labels");
+  cleanup_free char *key = xstrndup (want, strcspn (want, "="));
+  const char *eq = strchr (want, '='), *have = cc_json_get_string (labels, key);
+
+  if (! cJSON_HasObjectItem (labels, key))
+    return false;
+  return eq == NULL || (have && strcmp (have, eq + 1) == 0);
+}
+
+/* Docker's filters: OR within a key, AND across keys.  */
+int
+cc_engine_filters_pass (const cJSON *v, char *const *filters, cc_engine_filter_fn match, bool *ok, cc_error_t *err)
+{
+  cleanup_strv char **keys = NULL;
+
+  *ok = true;
+  for (char *const *f = filters; f && *f; f++)
+    {
+      cleanup_free char *key = xstrndup (*f, strcspn (*f, "="));
+      if (! cc_strv_contains (keys, key))
+        cc_strv_append (&keys, key);
+    }
+  for (char **k = keys; k && *k && *ok; k++)
+    {
+      bool any = false;
+      for (char *const *f = filters; f && *f; f++)
+        {
+          size_t len = strcspn (*f, "=");
+          if (strlen (*k) != len || strncmp (*f, *k, len) != 0)
+            continue;
+          if ((*f)[len] != '=')
+            return cc_error_make (err, EINVAL, "bad format of filter (expected name=value): %s", *f);
+          if (match (v, *k, *f + len + 1, err))
+            any = true;
+          if (err && *err)
+            return -1;
+        }
+      *ok = any;
+    }
   return 0;
 }

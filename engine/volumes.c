@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "engine/engine.h"
+#include "engine/internal.h"
 #include "lib/cleanup.h"
 #include "lib/json.h"
 #include "lib/strv.h"
@@ -60,19 +61,6 @@ has_users (const cJSON *v)
   return u && u->child;
 }
 
-/* label=KEY or label=KEY=VALUE; label!=... is the negation (prune).  */
-static bool
-label_matches (const cJSON *v, const char *want)
-{
-  const cJSON *labels = cJSON_GetObjectItemCaseSensitive (v, "Labels");
-  cleanup_free char *key = xstrndup (want, strcspn (want, "="));
-  const char *eq = strchr (want, '='), *have = cc_json_get_string (labels, key);
-
-  if (! cJSON_HasObjectItem (labels, key))
-    return false;
-  return eq == NULL || (have && strcmp (have, eq + 1) == 0);
-}
-
 static bool
 filter_matches (const cJSON *v, const char *key, const char *value, cc_error_t *err)
 {
@@ -81,9 +69,9 @@ filter_matches (const cJSON *v, const char *key, const char *value, cc_error_t *
   if (strcmp (key, "driver") == 0)
     return strcmp (cc_json_get_string (v, "Driver"), value) == 0;
   if (strcmp (key, "label") == 0)
-    return label_matches (v, value);
+    return cc_engine_label_matches (v, value);
   if (strcmp (key, "label!") == 0)
-    return ! label_matches (v, value);
+    return ! cc_engine_label_matches (v, value);
   if (strcmp (key, "dangling") == 0)
     {
       bool dangling = strcmp (value, "true") == 0 || strcmp (value, "1") == 0;
@@ -93,39 +81,6 @@ filter_matches (const cJSON *v, const char *key, const char *value, cc_error_t *
     }
   cc_error_make (err, EINVAL, "invalid filter '%s'", key);
   return false;
-}
-
-/* Whether V passes every key of FILTERS ("key=value" each).  */
-static int
-passes (const cJSON *v, char *const *filters, bool *ok, cc_error_t *err)
-{
-  cleanup_strv char **keys = NULL;
-
-  *ok = true;
-  for (char *const *f = filters; f && *f; f++)
-    {
-      cleanup_free char *key = xstrndup (*f, strcspn (*f, "="));
-      if (! cc_strv_contains (keys, key))
-        cc_strv_append (&keys, key);
-    }
-  for (char **k = keys; k && *k && *ok; k++)
-    {
-      bool any = false;
-      for (char *const *f = filters; f && *f; f++)
-        {
-          size_t len = strcspn (*f, "=");
-          if (strlen (*k) != len || strncmp (*f, *k, len) != 0)
-            continue;
-          if ((*f)[len] != '=')
-            return cc_error_make (err, EINVAL, "bad format of filter (expected name=value): %s", *f);
-          if (filter_matches (v, *k, *f + len + 1, err))
-            any = true;
-          if (err && *err)
-            return -1;
-        }
-      *ok = any;
-    }
-  return 0;
 }
 
 int
@@ -141,7 +96,7 @@ cc_engine_volume_list (char *const *filters, cJSON **out, cc_error_t *err)
     {
       bool ok;
       next = v->next;
-      if (passes (v, filters, &ok, err) < 0)
+      if (cc_engine_filters_pass (v, filters, filter_matches, &ok, err) < 0)
         return -1;
       if (ok)
         cJSON_AddItemToArray (kept, cJSON_DetachItemViaPointer (all, v));
@@ -178,7 +133,7 @@ cc_engine_volume_prune (bool all, char *const *filters, char ***removed, int64_t
     {
       const char *name = cc_json_get_string (v, "Name");
       int64_t size = 0;
-      if (has_users (v) || (! all && ! label_matches (v, ANONYMOUS_LABEL)))
+      if (has_users (v) || (! all && ! cc_engine_label_matches (v, ANONYMOUS_LABEL)))
         continue;
       cc_volume_size (name, &size);
       if (cc_volume_remove (name, false, &one) < 0)

@@ -6,8 +6,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "lib/cleanup.h"
+#include "lib/clock.h"
 #include "lib/file.h"
 #include "lib/json.h"
 #include "lib/log.h"
@@ -25,6 +29,7 @@
 void
 cc_net_info_release (struct cc_net_info *info)
 {
+  free (info->id);
   free (info->bridge);
   free (info->subnet);
   free (info->gateway);
@@ -66,6 +71,36 @@ cc_net_link_alias (const char *project, const char *network, const char *contain
   return xasprintf ("ccompose%s project %s network %s", cc_paths_net_tag (), project, network);
 }
 
+/* The name users know NET by (Docker's, `network ls`): its full name.  */
+static char *
+display_name (const cJSON *net)
+{
+  const char *full = cc_json_get_string (net, "full_name");
+
+  return full ? xstrdup (full)
+              : cc_paths_resource_name (cc_json_get_string (net, "project"), cc_json_get_string (net, "name"));
+}
+
+/* Docker's network ids: 32 random bytes in hex (the clock mixes in
+   where the pool is not ready, as at early boot).  */
+static char *
+new_network_id (void)
+{
+  unsigned char b[32] = { 0 };
+  char *hex = xzalloc (2 * sizeof (b) + 1);
+
+  if (getrandom (b, sizeof (b), GRND_NONBLOCK) != (ssize_t)sizeof (b))
+    {
+      struct timespec ts;
+      clock_gettime (CLOCK_REALTIME, &ts);
+      for (size_t i = 0; i < sizeof (b); i++)
+        b[i] ^= (unsigned char)((uint64_t)ts.tv_nsec >> (i % 4 * 8) ^ (uint64_t)getpid () >> (i % 3 * 8) ^ i * 131);
+    }
+  for (size_t i = 0; i < sizeof (b); i++)
+    snprintf (hex + 2 * i, 3, "%02x", b[i]);
+  return hex;
+}
+
 /* Subnets of the networks already recorded, with their names for errors.  */
 static void
 used_subnets (const cJSON *root, struct cc_ipv4_net **used, char ***names, size_t *n)
@@ -82,8 +117,7 @@ used_subnets (const cJSON *root, struct cc_ipv4_net **used, char ***names, size_
         continue;
       *used = xreallocarray (*used, *n + 1, sizeof (**used));
       (*used)[(*n)++] = s;
-      cc_strv_push (names,
-                    cc_paths_resource_name (cc_json_get_string (net, "project"), cc_json_get_string (net, "name")));
+      cc_strv_push (names, display_name (net));
     }
 }
 
@@ -133,8 +167,7 @@ used_subnets6 (const cJSON *root, struct cc_ipv6_net **used, char ***names, size
         continue;
       *used = xreallocarray (*used, *n + 1, sizeof (**used));
       (*used)[(*n)++] = s;
-      cc_strv_push (names,
-                    cc_paths_resource_name (cc_json_get_string (net, "project"), cc_json_get_string (net, "name")));
+      cc_strv_push (names, display_name (net));
     }
 }
 
@@ -303,6 +336,8 @@ check_full_name_free (cJSON *root, const struct cc_net_spec *spec, cc_error_t *e
   cleanup_free char *full = full_name_of (spec);
   const cJSON *other = cc_net_state_find_by_full_name (root, full);
 
+  if (other && spec->exclusive)
+    return cc_error_make (err, EEXIST, "network with name %s already exists", full);
   if (other == NULL
       || (strcmp (cc_json_get_string (other, "project") ?: "", spec->project) == 0
           && strcmp (cc_json_get_string (other, "name") ?: "", spec->name) == 0))
@@ -317,7 +352,7 @@ record_network (struct cc_net_state *st, const struct cc_net_spec *spec, cJSON *
   struct cc_ipv4_net subnet, range;
   uint32_t gw;
   cleanup_free char *subnet_s = NULL, *gw_s = NULL, *bridge = NULL;
-  cleanup_free char *here = cc_hostns_current ();
+  cleanup_free char *here = cc_hostns_current (), *id = new_network_id (), *created = cc_now_rfc3339_nano ();
   cJSON *net;
 
   if (here == NULL)
@@ -341,6 +376,8 @@ record_network (struct cc_net_state *st, const struct cc_net_spec *spec, cJSON *
   cc_json_set_string (net, "project", spec->project);
   cc_json_set_string (net, "name", spec->name);
   set_full_name (net, spec);
+  cc_json_set_string (net, "id", id);
+  cc_json_set_string (net, "created", created);
   cc_json_set_string (net, "host_netns", here);
   cc_json_set_string (net, "bridge", bridge);
   cc_json_set_int (net, "group", cc_net_group_derive (cc_paths_net_tag (), spec->project, spec->name, bridge));
@@ -435,6 +472,7 @@ fill_info (const cJSON *net, struct cc_net_info *info)
 {
   if (info == NULL)
     return;
+  info->id = xstrdup (cc_json_get_string (net, "id") ?: "");
   info->bridge = xstrdup (cc_json_get_string (net, "bridge"));
   info->subnet = xstrdup (cc_json_get_string (net, "subnet"));
   info->gateway = xstrdup (cc_json_get_string (net, "gateway"));
@@ -651,8 +689,8 @@ cc_network_find_by_name (const char *full_name, char **project, char **name, cc_
   net = cc_net_state_find_by_full_name (st.root, full_name);
   if (net == NULL)
     return cc_error_make (err, ENOENT,
-                          "network %s declared as external, but could not be found: bring up the project that "
-                          "defines it first",
+                          "network %s declared as external, but could not be found: create it with `ccompose "
+                          "network create` or bring up the project that defines it first",
                           full_name);
   *project = xstrdup (cc_json_get_string (net, "project"));
   *name = xstrdup (cc_json_get_string (net, "name"));

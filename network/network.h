@@ -23,6 +23,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <cJSON.h>
+
 #include "lib/error.h"
 
 enum cc_net_proto
@@ -67,11 +69,21 @@ struct cc_net_spec
   bool ipv6;
   const char *subnet6, *gateway6, *ip_range6;
   char *const *labels; /* "KEY=VALUE", kept in the network's state; may be NULL */
+  /* `network create`: a network of FULL_NAME already recorded is an
+     error (Docker's), not the network to reuse.  */
+  bool exclusive;
 };
+
+/* The project of the networks `network create` makes (issue 15): they
+   belong to no compose project, as Docker's own.  No compose project
+   is named so (compose/ allows [a-z0-9][a-z0-9_-]* only); the residue
+   check never counts them dead.  */
+#define CC_NET_STANDALONE "-"
 #define CC_NET_DRIVER_OPT_MTU "com.docker.network.driver.mtu"
 
 struct cc_net_info
 {
+  char *id; /* Docker's network id: 64 hex digits */
   char *bridge;
   char *subnet; /* CIDR */
   char *gateway;
@@ -87,6 +99,15 @@ int cc_network_find_by_name (const char *full_name, char **project, char **name,
 bool cc_network_exists (const char *project, const char *name);
 /* Remove a network with no containers left; missing = success.  */
 int cc_network_remove (const char *project, const char *name, cc_error_t *err);
+
+/* `docker network inspect` objects (inspect.c) of every network of the
+   state root, sorted by name, in *OUT (an array); *PROJECTS (same order)
+   the compose project of each, CC_NET_STANDALONE for `network create`'s.  */
+int cc_network_inspect_all (cJSON **out, char ***projects, cc_error_t *err);
+/* `network rm`: the network `network create` made under FULL_NAME (or
+   its Docker id).  Missing: ENOENT; a compose project's: EPERM naming
+   it; with containers: EBUSY naming them.  */
+int cc_network_remove_standalone (const char *full_name, cc_error_t *err);
 
 /* One container on one network.  With EXTERNAL_NAME set, NETWORK is
    PROJECT's key for a network it declares external: the container joins

@@ -215,6 +215,9 @@ is_dead (const char *project, void *data)
 {
   char *const *live = data;
 
+  /* `network create`'s networks live until `network rm`, as Docker's.  */
+  if (project && strcmp (project, CC_NET_STANDALONE) == 0)
+    return false;
   return live != NULL && ! cc_strv_contains (live, project ? project : "");
 }
 

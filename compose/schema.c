@@ -189,7 +189,7 @@ static const struct cc_schema_key service_keys[] = {
   FN ("environment", deferred),
   KEY ("expose", LIST),
   FN ("extends", deferred),
-  NOT_YET ("external_links", LIST),
+  KEY ("external_links", LIST),
   FN ("extra_hosts", cc_norm_key_extra_hosts),
   NOT_YET ("gpus", ANY),
   KEY ("group_add", LIST),

@@ -375,6 +375,9 @@ preflight (struct up *u, cc_error_t *err)
       if (a->kind != CC_ACTION_CREATE && a->kind != CC_ACTION_RECREATE && a->kind != CC_ACTION_START)
         continue;
       svc = cc_project_service (u->p, a->service);
+      /* Before anything is created: the container a link names is there.  */
+      if (cc_engine_external_links (u->p, svc, NULL, err) < 0)
+        return -1;
       if (cc_engine_net_ports (svc->ports, svc->n_ports, &v, err) < 0)
         return cc_error_wrap (err, "service `%s`", a->service);
       /* A port without a host port takes a free one when it is attached.  */

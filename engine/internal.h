@@ -104,4 +104,10 @@ int cc_engine_filters_pass (const cJSON *v, char *const *filters, cc_engine_filt
 /* label=KEY or label=KEY=VALUE against V's "Labels" object.  */
 bool cc_engine_label_matches (const cJSON *v, const char *want);
 
+/* external_links of SVC (issue 15): "CONTAINER[:ALIAS]" resolved to
+   CONTAINER's address on a network SVC is on, appended to *HOSTS (may be
+   NULL: only checked) as "ALIAS:IP" for the container's hosts file.  A
+   container on none of them: ENOENT.  */
+int cc_engine_external_links (const struct cc_project *p, const struct cc_service *svc, char ***hosts, cc_error_t *err);
+
 #endif

@@ -87,6 +87,51 @@ extra_hosts_of (const struct cc_service *svc)
   return cc_strv_builder_steal (&b);
 }
 
+/* The address of container TARGET on the first network of SVC it is on
+   too (ALL: cc_network_inspect_all's), or NULL.  */
+static char *
+shared_address (const struct cc_project *p, const struct cc_service *svc, const cJSON *all, const char *target)
+{
+  for (size_t i = 0; i < svc->n_networks; i++)
+    {
+      const struct cc_network *net = cc_project_network (p, svc->networks[i].key);
+      for (const cJSON *n = net ? all->child : NULL; n; n = n->next)
+        {
+          const cJSON *c
+              = cJSON_GetObjectItemCaseSensitive (cJSON_GetObjectItemCaseSensitive (n, "Containers"), target);
+          const char *addr = cc_json_get_string (c, "IPv4Address");
+          if (strcmp (cc_json_get_string (n, "Name") ?: "", net->name) == 0 && addr && *addr)
+            return xstrndup (addr, strcspn (addr, "/"));
+        }
+    }
+  return NULL;
+}
+
+int
+cc_engine_external_links (const struct cc_project *p, const struct cc_service *svc, char ***hosts, cc_error_t *err)
+{
+  cleanup_cjson cJSON *all = NULL;
+  cleanup_strv char **projects = NULL;
+
+  if (svc->external_links == NULL || *svc->external_links == NULL)
+    return 0;
+  if (cc_network_inspect_all (&all, &projects, err) < 0)
+    return -1;
+  for (char *const *l = svc->external_links; *l; l++)
+    {
+      cleanup_free char *target = xstrndup (*l, strcspn (*l, ":"));
+      const char *colon = strchr (*l, ':');
+      cleanup_free char *ip = shared_address (p, svc, all, target);
+      if (ip == NULL)
+        return cc_error_make (err, ENOENT,
+                              "service `%s`: external_links: no container `%s` on a network the service is on",
+                              svc->name, target);
+      if (hosts)
+        cc_strv_push (hosts, xasprintf ("%s:%s", colon ? colon + 1 : target, ip));
+    }
+  return 0;
+}
+
 /* The full name of an external network KEY of P, NULL for P's own.  */
 static const char *
 external_name_of (const struct cc_project *p, const char *key)
@@ -139,7 +184,8 @@ attach_networks (const struct cc_project *p, const struct cc_service *svc, const
 
   /* No published port: host port 0, the network chooses a free one
      when it attaches the container, as Docker does.  */
-  if (cc_engine_net_ports (svc->ports, svc->n_ports, &ports, err) < 0)
+  if (cc_engine_net_ports (svc->ports, svc->n_ports, &ports, err) < 0
+      || cc_engine_external_links (p, svc, &extra, err) < 0)
     return -1;
   for (size_t i = 0; i < svc->n_networks; i++)
     {

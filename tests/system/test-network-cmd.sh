@@ -5,7 +5,8 @@
 # naming why (and the network a subnet overlaps), a network in use is
 # not removed (its users named), and nothing is left after `rm`.  A
 # created network serves compose files as an `external: true` network,
-# and a missing one fails `up` in Compose's words.
+# and a missing one fails `up` in Compose's words; external_links name
+# a container of another project on a shared network.
 # Each test in a throwaway host namespace with a private state root.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/engine-helpers.bash"
@@ -111,7 +112,7 @@ in_nxb() { (cd "$WORK/nxb" && cc "$@"); }
 test_created_network_serves_as_an_external_network() {
   eng_setup netext-$$
   load_images busybox
-  local p
+  local p aip
   for p in nxa nxb; do
     project $p <<YAML
 services:
@@ -120,6 +121,7 @@ services:
     init: true
     command: ["sleep", "600"]
     networks: [shared, default]
+    $([ $p = nxb ] && echo 'external_links: ["nxa-app-1:cache"]')
 networks:
   shared:
     external: true
@@ -135,6 +137,8 @@ YAML
   assert_exit 0 cc network create --subnet 10.89.90.0/24 ccshared
   assert_exit 0 in_nxa up -d
   assert_exit 0 in_nxb up -d
+  # external_links: nxb's app knows nxa's container as `cache`.
+  assert_exit 0 in_nxb exec -T app ping -c1 -W2 cache
   # Each reaches the other by container name over the created network.
   assert_exit 0 in_nxb exec -T app ping -c1 -W2 nxa-app-1
   assert_exit 0 in_nxa exec -T app ping -c1 -W2 nxb-app-1
@@ -144,8 +148,11 @@ import ipaddress, json, sys
 c = json.loads(sys.argv[1])
 assert sorted(c) == ["nxa-app-1", "nxb-app-1"], c
 for v in c.values():
-    assert ipaddress.ip_interface(v["IPv4Address"]) in ipaddress.ip_network("10.89.90.0/24"), v
+    assert ipaddress.ip_interface(v["IPv4Address"]).ip in ipaddress.ip_network("10.89.90.0/24"), v
 PY
+  aip=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["nxa-app-1"]["IPv4Address"].split("/")[0])' "$OUT")
+  assert_exit 0 in_nxb exec -T app cat /etc/hosts
+  grep -qE "^$aip[[:space:]]+cache\b" <<<"$OUT" || fail "no \`cache\` line for $aip in nxb's hosts: $OUT"
   # Compose projects' networks are listed with Compose's labels.
   assert_exit 0 cc network ls --format '{{.Name}}' -f label=com.docker.compose.project=nxa
   assert_eq "$OUT" "nxa_default"
@@ -157,6 +164,9 @@ PY
   assert_exit 0 cc network prune -f
   assert_eq "$OUT" ""
   assert_exit 0 in_nxa down -t 0
+  # The linked container gone: refused before anything changes.
+  assert_exit 1 in_nxb up -d --force-recreate
+  assert_contains "$OUT" "external_links: no container \`nxa-app-1\` on a network the service is on"
   assert_exit 0 in_nxb down -t 0
   # The created network outlives the projects, as Docker's does, and
   # the residue check does not count it dead.

@@ -139,14 +139,9 @@ cc_norm_key_network_mode (struct cc_norm *n, const struct cc_schema_key *k, cons
 {
   static const char *const modes[] = { "host", "none", NULL };
 
-  (void)k;
+  (void)n, (void)k;
   if (v->kind != CC_NODE_SCALAR || v->is_null)
     return cc_error_at (err, v, "`network_mode` must be a string");
-  /* Docker's default bridge network (docker0, no names): ccompose has no
-     such network, and the project's is what leaving the key out gives.  */
-  if (strcmp (v->value, "bridge") == 0
-      && cc_norm_unsupported (n, v, "network_mode `bridge` (leave it out for the project's default network)", err) < 0)
-    return -1;
   if (! in_strv (modes, v->value) && strcmp (v->value, "bridge") != 0 && strncmp (v->value, "service:", 8) != 0
       && strncmp (v->value, "container:", 10) != 0)
     return cc_error_at (err, v, "invalid network_mode `%s` (bridge, host, none, service:NAME, container:NAME)",

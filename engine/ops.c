@@ -226,6 +226,53 @@ attach_networks (const struct cc_project *p, const struct cc_service *svc, const
   return 0;
 }
 
+/* network_mode: bridge (issue 15): Docker's default network, one for
+   every such container of every project, where names do not resolve
+   (resolv_kind) and published ports work.  Made on first use as
+   `network create bridge` makes one, and kept once empty, as docker0
+   is: removing it with its last container would race the next one's
+   attach, and cost a firewall commit each time, for nothing.  */
+#define DEFAULT_BRIDGE "bridge"
+
+static int
+attach_default_bridge (const struct cc_project *p, const struct cc_service *svc, const char *name, int number,
+                       bool oneoff, const char *netns, const char *hosts, cc_error_t *err)
+{
+  cleanup_free struct cc_net_port *ports = NULL;
+  cleanup_strv char **extra = extra_hosts_of (svc);
+  struct cc_net_spec spec = { .project = CC_NET_STANDALONE, .name = DEFAULT_BRIDGE, .full_name = DEFAULT_BRIDGE };
+  struct cc_net_info info = { 0 };
+  struct cc_net_attachment a = { 0 };
+
+  if (cc_engine_net_ports (svc->ports, svc->n_ports, &ports, err) < 0
+      || cc_engine_external_links (p, svc, &extra, err) < 0)
+    return -1;
+  if (cc_network_create (&spec, &info, err) < 0)
+    return cc_error_wrap (err, "network `%s`", DEFAULT_BRIDGE);
+  cc_net_info_release (&info);
+  struct cc_net_endpoint ep = {
+    .project = p->name,
+    .network = DEFAULT_BRIDGE,
+    .external_name = DEFAULT_BRIDGE,
+    .container = name,
+    .service = svc->name,
+    .number = number,
+    .oneoff = oneoff,
+    .netns_path = netns,
+    .hostname = svc->hostname,
+    .domainname = svc->domainname,
+    .extra_hosts = extra,
+    .dns = svc->dns,
+    .hosts_path = hosts,
+    .ports = ports,
+    .n_ports = svc->n_ports,
+  };
+  if (cc_network_attach (&ep, &a, err) < 0)
+    return cc_error_wrap (err, "network `%s`", DEFAULT_BRIDGE);
+  cc_net_attachment_release (&a);
+  return 0;
+}
+
 /* In place and not fsynced: they are made again whenever the container
    is, and bound on /etc files (a rename would not reach the container).  */
 static int
@@ -248,6 +295,7 @@ resolv_kind (const struct cc_service *svc)
     case CC_NETWORK_MODE_HOST:
       return CC_NET_RESOLV_HOST;
     case CC_NETWORK_MODE_NONE:
+    case CC_NETWORK_MODE_BRIDGE: /* Docker's default network: no embedded DNS */
       return CC_NET_RESOLV_LEGACY;
     default:
       return CC_NET_RESOLV_EMBEDDED;
@@ -334,6 +382,8 @@ attach_or_create (void *opaque, const char *half, cc_error_t *err)
 {
   const struct attach_job *j = opaque;
 
+  if (strcmp (half, "network") == 0 && j->svc->network_mode == CC_NETWORK_MODE_BRIDGE)
+    return attach_default_bridge (j->p, j->svc, j->name, j->number, j->oneoff, j->netns, j->hosts, err);
   if (strcmp (half, "network") == 0)
     return attach_networks (j->p, j->svc, j->name, j->number, j->oneoff, j->netns, j->hosts, err);
   return create_runtime (j->p, j->svc, j->entry, j->name, j->img, j->netns, err);
@@ -374,7 +424,8 @@ create_container (const struct cc_project *p, const struct cc_service *svc, cons
     .oneoff = cc_json_get_bool (entry, "oneoff", false) && ! cc_json_get_bool (entry, "use_aliases", false),
   };
   char *both[] = { "network", "runtime", NULL };
-  bool attach = owned && ! keep_network && svc->network_mode == CC_NETWORK_MODE_DEFAULT;
+  bool attach = owned && ! keep_network
+                && (svc->network_mode == CC_NETWORK_MODE_DEFAULT || svc->network_mode == CC_NETWORK_MODE_BRIDGE);
   if (cc_engine_run_parallel (attach ? both : both + 1, 2, attach_or_create, &job, err) < 0)
     return cc_error_wrap (err, "container `%s`", name);
   cc_debug ("%s: image %lld ms, files+netns %lld ms, network and runtime %lld ms", name, (long long)(t_img - t0),

@@ -309,6 +309,13 @@ cc_engine_new_entry (const struct cc_entry_info *i)
       cJSON_AddItemToArray (names, cJSON_CreateString (svc->networks[k].key));
       cJSON_AddItemToArray (full, cJSON_CreateString (net && net->name ? net->name : svc->networks[k].key));
     }
+  /* network_mode: bridge joins Docker's default network (ops.c), which
+     the project knows by its name.  */
+  if (svc->network_mode == CC_NETWORK_MODE_BRIDGE)
+    {
+      cJSON_AddItemToArray (names, cJSON_CreateString ("bridge"));
+      cJSON_AddItemToArray (full, cJSON_CreateString ("bridge"));
+    }
   cc_json_set (e, "networks", names);
   /* What `ps` shows as Networks: the names on the host.  */
   cc_json_set (e, "network_names", full);

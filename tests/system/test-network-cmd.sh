@@ -175,4 +175,48 @@ PY
   assert_no_residue
 }
 
+# network_mode: bridge (issue 15): Docker's default network, made on first
+# use as `network create bridge` would and kept, as docker0 is: published
+# ports work, names do not resolve, addresses do.
+test_network_mode_bridge_joins_the_host_wide_default_network() {
+  eng_setup netbr-$$
+  load_images busybox
+  project nbr <<'YAML'
+services:
+  web:
+    image: busybox:1.35
+    init: true
+    network_mode: bridge
+    command: ["sh", "-c", "echo bridged >/tmp/index.html; exec httpd -f -p 80 -h /tmp"]
+    ports: ["8097:80"]
+  peer:
+    image: busybox:1.35
+    init: true
+    network_mode: bridge
+    command: ["sleep", "600"]
+YAML
+  defer "cc network rm -f bridge >/dev/null 2>&1"
+  defer "cc -p nbr down -t 0 >/dev/null 2>&1"
+  local wip
+  cd "$WORK/nbr"
+  assert_exit 0 cc up -d
+  wait_for 5 "web on its published port" sh -c "[ \"\$(nsenter --net=/run/netns/$HOSTNS curl -s -m 1 http://127.0.0.1:8097/)\" = bridged ]"
+  assert_exit 0 cc network inspect -f '{{json .Containers}}' bridge
+  wip=$(python3 -c 'import json,sys; c=json.loads(sys.argv[1]); assert sorted(c)==["nbr-peer-1","nbr-web-1"], c; print(c["nbr-web-1"]["IPv4Address"].split("/")[0])' "$OUT") ||
+    fail "members of bridge: $OUT"
+  assert_exit 0 cc exec -T peer wget -q -O - "http://$wip/"
+  assert_eq "$OUT" bridged
+  # No name resolution on Docker's default network.
+  assert_exit 0 cc exec -T peer cat /etc/resolv.conf /etc/hosts
+  assert_not_contains "$OUT" "127.0.0.11"
+  assert_not_contains "$OUT" "nbr-web-1"
+  assert_exit 0 cc down -t 0
+  # Kept once empty, as docker0 is; `network rm` removes it.
+  assert_exit 0 cc network ls -q -f name=bridge
+  [ -n "$OUT" ] || fail "the default bridge network went with the last container"
+  assert_exit 0 cc network rm bridge
+  cd /
+  assert_no_residue
+}
+
 run_tests "$@"

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/utsname.h>
 
 #include "builder/builder.h"
 #include "engine/engine.h"
@@ -101,10 +102,9 @@ set_env (struct cc_runtime_spec *s, const struct cc_service *svc, const struct c
   s->env = cc_strv_builder_steal (&out);
 }
 
-/* The container's name, cut to the 64 bytes sethostname(2) takes (Docker
-   names a container's host after the first 12 digits of its id).  */
+/* The container's name, cut to the 64 bytes sethostname(2) takes.  */
 static char *
-default_hostname (const char *name)
+name_as_hostname (const char *name)
 {
   size_t n = strnlen (name, 64);
 
@@ -113,9 +113,60 @@ default_hostname (const char *name)
   return xstrndup (name, n);
 }
 
+/* The service whose network namespace SVC shares through `service:`,
+   followed to the one that owns it (bounded: the validator refuses a
+   cycle), and the name of its first container in *NAME.  */
+static const struct cc_service *
+namespace_owner (const struct cc_project *p, const struct cc_service *svc, char **name)
+{
+  const struct cc_service *s = svc;
+
+  for (size_t hops = 0; s->network_mode == CC_NETWORK_MODE_SERVICE && hops <= p->view->n_services; hops++)
+    {
+      const struct cc_service *next = cc_project_service (p, s->network_mode_target);
+      if (next == NULL)
+        break;
+      s = next;
+    }
+  if (s != svc)
+    *name = cc_engine_service_container_name (p->name, s, 1);
+  return s;
+}
+
+char *
+cc_engine_hostname (const struct cc_project *p, const struct cc_service *svc, const char *name)
+{
+  cleanup_free char *owner_name = NULL;
+  struct utsname u;
+
+  if (svc->hostname)
+    return xstrdup (svc->hostname);
+  if (svc->network_mode == CC_NETWORK_MODE_HOST && uname (&u) == 0)
+    return xstrdup (u.nodename);
+  if (svc->network_mode == CC_NETWORK_MODE_SERVICE)
+    {
+      const struct cc_service *owner = namespace_owner (p, svc, &owner_name);
+      if (owner_name)
+        return cc_engine_hostname (p, owner, owner_name);
+    }
+  if (svc->container_name)
+    return name_as_hostname (name);
+  return cc_paths_container_hostname (name);
+}
+
+char *
+cc_engine_etc_dir (const struct cc_project *p, const struct cc_service *svc, const char *name)
+{
+  cleanup_free char *owner_name = NULL;
+
+  if (svc->network_mode == CC_NETWORK_MODE_SERVICE)
+    namespace_owner (p, svc, &owner_name);
+  return cc_engine_container_dir (owner_name ? owner_name : name);
+}
+
 static void
-set_process (struct cc_runtime_spec *s, const struct cc_service *svc, const struct cc_image_config *cfg,
-             const char *name)
+set_process (struct cc_runtime_spec *s, const struct cc_project *p, const struct cc_service *svc,
+             const struct cc_image_config *cfg, const char *name)
 {
   const char *image_wd = cfg->working_dir && *cfg->working_dir ? cfg->working_dir : "/";
 
@@ -123,7 +174,7 @@ set_process (struct cc_runtime_spec *s, const struct cc_service *svc, const stru
   if (svc->user || (cfg->user && *cfg->user))
     s->user = xstrdup (svc->user ? svc->user : cfg->user);
   s->group_add = svc->group_add ? cc_strv_dup (svc->group_add) : NULL;
-  s->hostname = svc->hostname ? xstrdup (svc->hostname) : default_hostname (name);
+  s->hostname = cc_engine_hostname (p, svc, name);
   if (svc->domainname)
     s->domainname = xstrdup (svc->domainname);
   s->init = svc->init;
@@ -592,22 +643,24 @@ set_health (struct cc_runtime_spec *s, const struct cc_service *svc, const struc
 
 /* ---- the spec ----------------------------------------------------------------- */
 
+/* Docker binds hosts, resolv.conf and hostname for every network mode
+   (the host's too).  */
 static void
-set_files (struct cc_runtime_spec *s, const struct cc_project *p, const char *name, const char *netns)
+set_files (struct cc_runtime_spec *s, const struct cc_project *p, const struct cc_service *svc, const char *name,
+           const char *netns)
 {
   cleanup_free char *dir = cc_engine_container_dir (name);
+  cleanup_free char *etc = cc_engine_etc_dir (p, svc, name);
 
   s->layers = NULL;
   s->owner = xstrdup (p->name);
   s->upper = cc_path_join (dir, "upper");
   s->work = cc_path_join (dir, "work");
-  s->hosts_file = cc_path_join (dir, "hosts");
-  s->resolv_conf = cc_path_join (dir, "resolv.conf");
+  s->hosts_file = cc_path_join (etc, "hosts");
+  s->resolv_conf = cc_path_join (etc, "resolv.conf");
+  s->hostname_file = cc_path_join (etc, "hostname");
   if (netns)
-    {
-      s->netns = xstrdup (netns);
-      s->hostname_file = cc_path_join (dir, "hostname");
-    }
+    s->netns = xstrdup (netns);
 }
 
 /* The platform of "os/arch" as the builder names them.  */
@@ -655,10 +708,10 @@ cc_engine_build_spec (const struct cc_project *p, const struct cc_service *svc, 
 
   if (cc_engine_check_platform (svc, img, err) < 0)
     return -1;
-  set_files (s, p, name, netns);
+  set_files (s, p, svc, name, netns);
   s->layers = cc_strv_dup (img->layers);
   set_env (s, svc, &img->config);
-  set_process (s, svc, &img->config, name);
+  set_process (s, p, svc, &img->config, name);
   set_resources (s, svc);
   set_security (s, svc);
   set_namespaces (s, p, svc);

@@ -174,7 +174,7 @@ fixed_ifnames (const struct cc_service *svc)
 
 static int
 attach_networks (const struct cc_project *p, const struct cc_service *svc, const char *name, int number, bool oneoff,
-                 const char *netns, const char *hosts, cc_error_t *err)
+                 const char *netns, const char *hosts, const char *hostname, cc_error_t *err)
 {
   cleanup_free struct cc_net_port *ports = NULL;
   cleanup_strv char **extra = extra_hosts_of (svc);
@@ -206,7 +206,7 @@ attach_networks (const struct cc_project *p, const struct cc_service *svc, const
         .reserved_ifnames = fixed,
         .link_local_ips = net->link_local_ips,
         .no_gateway = gateway >= 0 && (size_t)gateway != i,
-        .hostname = svc->hostname,
+        .hostname = hostname,
         .domainname = svc->domainname,
         .aliases = net->aliases,
         .extra_hosts = extra,
@@ -348,7 +348,7 @@ struct attach_job
   const struct cc_project *p;
   const struct cc_service *svc;
   const cJSON *entry;
-  const char *name, *netns, *hosts;
+  const char *name, *netns, *hosts, *hostname;
   const struct cc_image *img;
   int number;
   bool oneoff;
@@ -385,7 +385,7 @@ attach_or_create (void *opaque, const char *half, cc_error_t *err)
   if (strcmp (half, "network") == 0 && j->svc->network_mode == CC_NETWORK_MODE_BRIDGE)
     return attach_default_bridge (j->p, j->svc, j->name, j->number, j->oneoff, j->netns, j->hosts, err);
   if (strcmp (half, "network") == 0)
-    return attach_networks (j->p, j->svc, j->name, j->number, j->oneoff, j->netns, j->hosts, err);
+    return attach_networks (j->p, j->svc, j->name, j->number, j->oneoff, j->netns, j->hosts, j->hostname, err);
   return create_runtime (j->p, j->svc, j->entry, j->name, j->img, j->netns, err);
 }
 
@@ -395,6 +395,7 @@ create_container (const struct cc_project *p, const struct cc_service *svc, cons
 {
   const char *image_id = cc_json_get_string (entry, "image_id");
   cleanup_free char *dir = cc_engine_container_dir (name), *netns = NULL, *hosts = NULL;
+  cleanup_free char *hostname = svc ? cc_engine_hostname (p, svc, name) : NULL;
   cleanup_image struct cc_image *img = NULL;
   bool owned;
 
@@ -406,8 +407,7 @@ create_container (const struct cc_project *p, const struct cc_service *svc, cons
   if (cc_image_resolve (image_id, &img, err) < 0)
     return cc_error_wrap (err, "container `%s`", name);
   t_img = cc_engine_now_ms ();
-  if (write_files (svc, dir, svc->hostname ? svc->hostname : name, err) < 0
-      || (keep_network && rewrite_hosts (p->name, name, err) < 0)
+  if (write_files (svc, dir, hostname, err) < 0 || (keep_network && rewrite_hosts (p->name, name, err) < 0)
       || resolve_netns (p, svc, name, &netns, &owned, err) < 0)
     return cc_error_wrap (err, "container `%s`", name);
   t_ns = cc_engine_now_ms ();
@@ -418,6 +418,7 @@ create_container (const struct cc_project *p, const struct cc_service *svc, cons
     .name = name,
     .netns = netns,
     .hosts = hosts,
+    .hostname = hostname,
     .img = img,
     .number = (int)cc_json_get_int (entry, "number", 1),
     /* `run --use-aliases`: named on its networks as the service's replicas are.  */

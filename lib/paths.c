@@ -315,6 +315,14 @@ cc_paths_built_image_name (const char *project, const char *service)
   return xasprintf ("%s%c%s", project, separator, service);
 }
 
+char *
+cc_paths_container_hostname (const char *name)
+{
+  const char *parts[] = { cc_state_dir (), name };
+
+  return xasprintf ("%012llx", (unsigned long long)(cc_paths_hash (parts, 2) & 0xffffffffffffull));
+}
+
 uint64_t
 cc_paths_hash (const char *const *parts, size_t n)
 {

@@ -101,6 +101,10 @@ char *cc_paths_oneoff_name (const char *project, const char *service, const char
 char *cc_paths_resource_name (const char *project, const char *key);
 /* <project>-<service>: the image a service without `image:` is built as.  */
 char *cc_paths_built_image_name (const char *project, const char *service);
+/* A container's default hostname: 12 hex digits, as Docker names a host
+   after the short id of its container (ccompose has no ids: a hash of
+   the state root and NAME, stable while the container lives).  */
+char *cc_paths_container_hostname (const char *name);
 
 /* FNV-1a (64 bits) of PARTS, a NUL between two parts so that ("ab", "c")
    and ("a", "bc") differ: the hash behind link names and root tags.  */

@@ -132,12 +132,19 @@ test_containers_observe_what_docker_shows() {
   observe dc_logs "$WORK/docker"
   observe cc_logs "$WORK/ccompose"
   echo "# $((SECONDS - t0)) s: observed" >&2
-  same root user resolv mounts volume sysctl
-  same ids user volume sysctl
-  same named user mounts volume
-  same domain hostname hosts
-  same hostnet hosts resolv sysctl
-  same shared resolv sysctl
+  local side
+  for side in docker ccompose; do
+    [[ $(cat "$WORK/$side/root.hostname") =~ ^[0-9a-f]{12}$ ]] ||
+      fail "$side: the default hostname is no short id: $(cat "$WORK/$side/root.hostname")"
+    assert_eq "$(cat "$WORK/$side/shared.hostname")" "$(cat "$WORK/$side/root.hostname")" \
+      "$side: service:root's hostname"
+  done
+  same root env user hostname hosts resolv mounts volume sysctl
+  same ids env user hostname hosts resolv mounts volume sysctl
+  same named user mounts volume sysctl
+  same domain env hostname hosts resolv
+  same hostnet env hostname hosts resolv sysctl
+  same shared env hostname hosts resolv sysctl
   assert_exit 0 ccp down -v -t 0
 }
 

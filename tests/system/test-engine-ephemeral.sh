@@ -55,7 +55,9 @@ PORTS
   [ "$p80" != "$p81" ] || fail "two ports of one container share host port $p80"
   # The chosen port reaches the container's listener, from the host itself.
   wait_for 5 "web on its chosen port" inh curl -sf -m 1 "http://127.0.0.1:$p80/"
-  assert_eq "$(inh curl -s -m 2 "http://127.0.0.1:$p80/")" "eph-web-1"
+  # (the page is the container's hostname: a short id, as Docker's)
+  assert_exit 0 cc exec -T web hostname
+  assert_eq "$(inh curl -s -m 2 "http://127.0.0.1:$p80/")" "$OUT"
   assert_exit 0 cc ps
   assert_contains "$OUT" "0.0.0.0:$p80->80/tcp"
   assert_contains "$OUT" "127.0.0.1:$pudp->8080/udp"
@@ -75,7 +77,8 @@ print(" ".join("%s/%s" % (p["TargetPort"], p["PublishedPort"]) for r in rows for
   [ "$p2" != "$p80" ] || fail "replicas share host port $p80"
   assert_eq "$(port_of web 80)" "$p80" "replica 1 kept its port"
   wait_for 5 "replica 2 on its port" inh curl -sf -m 1 "http://127.0.0.1:$p2/"
-  assert_eq "$(inh curl -s -m 2 "http://127.0.0.1:$p2/")" "eph-web-2"
+  assert_exit 0 cc exec -T --index 2 web hostname
+  assert_eq "$(inh curl -s -m 2 "http://127.0.0.1:$p2/")" "$OUT"
   [ "$(dnat_rules "$p80")" -gt 0 ] || fail "no DNAT rule for $p80"
   # A one-off container's -p without a host port, as Docker's run takes it.
   assert_exit 0 cc run -d --name ephrun -p 127.0.0.1::80 web

@@ -70,7 +70,7 @@ test_containers_on_a_shared_network_resolve_each_other_by_name() {
   subnet=$(shared_subnet)
   [ -n "$subnet" ] || fail "exta_shared is not recorded"
   assert_eq "$(shared_members)" "exta-web-1 extb-app-1" "members of exta_shared"
-  ip=$(b exec -T app cat /etc/hosts | awk '/extb-app-1/ {print $1; exit}')
+  ip=$(b exec -T app sh -c 'grep "[[:space:]]$(hostname)\$" /etc/hosts' | awk '{print $1; exit}')
   python3 -c 'import ipaddress,sys; sys.exit(ipaddress.ip_address(sys.argv[1]) not in ipaddress.ip_network(sys.argv[2]))' \
     "$ip" "$subnet" || fail "extb's app has $ip, not an address of exta_shared ($subnet)"
   for name in web exta-web-1; do assert_exit 0 b exec -T app ping -c1 -W2 "$name"; done

@@ -18,7 +18,7 @@ services:
   web:
     image: busybox:1.35
     init: true
-    command: ["sh", "-c", "hostname >/tmp/index.html; exec httpd -f -p 80 -h /tmp"]
+    command: ["sh", "-c", "echo victim-web-1 >/tmp/index.html; exec httpd -f -p 80 -h /tmp"]
     ports: ["127.0.0.1:19501:80", "19502:80"]
 YAML
 }

@@ -27,7 +27,7 @@ services:
   web:
     image: busybox:1.35
     init: true
-    command: ["sh", "-c", "hostname >/tmp/index.html; exec httpd -f -p 80 -h /tmp"]
+    command: ["sh", "-c", "echo one-web-1 >/tmp/index.html; exec httpd -f -p 80 -h /tmp"]
     ports: ["19510:80"]
 YAML
   project two <<'YAML'
@@ -35,7 +35,7 @@ services:
   web:
     image: busybox:1.35
     init: true
-    command: ["sh", "-c", "hostname >/tmp/index.html; exec httpd -f -p 80 -h /tmp"]
+    command: ["sh", "-c", "echo two-web-1 >/tmp/index.html; exec httpd -f -p 80 -h /tmp"]
     ports: ["19500:80"]
 YAML
 }

@@ -18,6 +18,7 @@
 #include "lib/file.h"
 #include "lib/finding.h"
 #include "lib/json.h"
+#include "lib/paths.h"
 #include "lib/proc.h"
 #include "lib/strmap.h"
 #include "lib/strv.h"
@@ -115,6 +116,22 @@ test_path_clean (void **state)
       cleanup_free char *got = cc_path_clean (cases[i].in);
       assert_string_equal (got, cases[i].out);
     }
+}
+
+/* Docker's default hostname is a short container id: 12 hex digits,
+   one per container, the same for the same container.  */
+static void
+test_container_hostname (void **state)
+{
+  cleanup_free char *a = cc_paths_container_hostname ("p-web-1");
+  cleanup_free char *again = cc_paths_container_hostname ("p-web-1");
+  cleanup_free char *b = cc_paths_container_hostname ("p-web-2");
+
+  (void)state;
+  assert_int_equal (strlen (a), 12);
+  assert_int_equal (strspn (a, "0123456789abcdef"), 12);
+  assert_string_equal (a, again);
+  assert_string_not_equal (a, b);
 }
 
 static void
@@ -409,6 +426,7 @@ main (void)
     cmocka_unit_test (test_strv_split_join),
     cmocka_unit_test (test_path_clean),
     cmocka_unit_test (test_path_parts),
+    cmocka_unit_test (test_container_hostname),
     cmocka_unit_test (test_file_atomic_roundtrip),
     cmocka_unit_test (test_read_missing_file),
     cmocka_unit_test (test_json_helpers),

@@ -58,6 +58,22 @@ int cli_run_subcommand (const char *cmd, const char *usage, const struct cli_sub
 /* True when stdout should be coloured under --ansi.  */
 bool cli_use_color (const struct cli_global *g);
 
+/* How `logs` and attached `up` print a container's line (cli/logline.c):
+   Docker Compose v2's "label  | " prefix, padded to the longest label
+   plus one, in the colour of the label's service.  */
+struct cc_log_line;
+struct cli_log_look
+{
+  char **labels; /* "web-1", by the line's index */
+  int *colors;   /* the colour of each label */
+  int width;
+  bool color, prefix, timestamps;
+};
+void cli_log_look_set (struct cli_log_look *k, char *const *labels, const int *colors);
+/* A cc_log_fn; OPAQUE is the struct cli_log_look.  */
+void cli_log_look_print (void *opaque, const struct cc_log_line *l);
+void cli_log_look_release (struct cli_log_look *k);
+
 /* `convert` and `config --format kubernetes`: convert, print the report
    on stderr (and as JSON to O->report), then write the manifests unless
    a key would be dropped without O->allow_lossy.  */

@@ -54,38 +54,12 @@ static const struct option options[] = {
   { NULL, 0, NULL, 0 },
 };
 
-static const char *const palette[] = { "\033[36m", "\033[33m", "\033[32m", "\033[35m", "\033[34m",
-                                       "\033[96m", "\033[93m", "\033[92m", "\033[95m", "\033[94m" };
-
 struct logs_cli
 {
-  bool color, no_prefix, timestamps;
+  struct cli_log_look look;
   int index;
-  char **prefixes;
-  int *colors;
-  int width;
   char *since, *until;
 };
-
-static void
-print_line (void *opaque, const struct cc_log_line *l)
-{
-  struct logs_cli *o = opaque;
-
-  if (! o->no_prefix)
-    {
-      if (o->color)
-        printf ("%s%-*s |\033[0m ", palette[o->colors[l->index] % CC_N_ELEMENTS (palette)], o->width,
-                o->prefixes[l->index]);
-      else
-        printf ("%-*s | ", o->width, o->prefixes[l->index]);
-    }
-  if (o->timestamps && l->time)
-    printf ("%s ", l->time);
-  fwrite (l->text, 1, l->len, stdout);
-  putchar ('\n');
-  fflush (stdout);
-}
 
 /* A compose duration ("42m", "1m30s") or a number of seconds ("10").  */
 static int
@@ -145,10 +119,10 @@ parse (struct logs_cli *o, struct cc_log_opts *lo, int argc, char **argv)
           return cli_usage_error ("logs", "invalid --index `%s`", optarg);
         break;
       case OPT_NO_COLOR:
-        o->color = false;
+        o->look.color = false;
         break;
       case OPT_NO_LOG_PREFIX:
-        o->no_prefix = true;
+        o->look.prefix = false;
         break;
       case OPT_SINCE:
         free (o->since);
@@ -171,7 +145,7 @@ parse (struct logs_cli *o, struct cc_log_opts *lo, int argc, char **argv)
           }
         break;
       case 't':
-        o->timestamps = true;
+        o->look.timestamps = true;
         break;
       case 'h':
         fputs (usage, stdout);
@@ -182,29 +156,29 @@ parse (struct logs_cli *o, struct cc_log_opts *lo, int argc, char **argv)
   return -1;
 }
 
+/* Each container's label, and the colour of its service (services
+   coloured in the order they come).  */
 static void
 setup_prefixes (struct logs_cli *o, const struct cli_target *t, char **names)
 {
-  cleanup_strv char **services = cc_strv_dup ((char *[]){ NULL });
+  cleanup_strv char **services = cc_strv_dup ((char *[]){ NULL }), **labels = cc_strv_dup ((char *[]){ NULL });
   const cJSON *containers = cc_state_section (t->st, "containers");
   size_t n = cc_strv_len (names);
+  cleanup_free int *colors = xzalloc ((n + 1) * sizeof (int));
 
-  o->prefixes = xzalloc (sizeof (char *));
-  o->colors = xzalloc ((n + 1) * sizeof (int));
   for (size_t i = 0; i < n; i++)
     {
       const cJSON *e = cJSON_GetObjectItemCaseSensitive (containers, names[i]);
       const char *svc = cc_json_get_string (e, "service");
-      char *prefix = xasprintf ("%s-%lld", svc ? svc : "?", (long long)cc_json_get_int (e, "number", 1));
       size_t k;
-      o->width = (int)strlen (prefix) > o->width ? (int)strlen (prefix) : o->width;
-      cc_strv_push (&o->prefixes, prefix);
+      cc_strv_push (&labels, cc_engine_log_label (t->name, names[i], e));
       for (k = 0; services[k] && strcmp (services[k], svc ? svc : "?") != 0; k++)
         ;
       if (services[k] == NULL)
         cc_strv_append (&services, svc ? svc : "?");
-      o->colors[i] = (int)k;
+      colors[i] = (int)k;
     }
+  cli_log_look_set (&o->look, labels, colors);
 }
 
 static char **
@@ -222,8 +196,8 @@ select_index (const struct cli_target *t, int index)
 int
 cli_cmd_logs (struct cli_global *g, int argc, char **argv)
 {
-  struct logs_cli o = { .color = cli_use_color (g) };
-  struct cc_log_opts lo = { .tail = -1, .settle_ms = 1500, .fn = print_line, .opaque = &o };
+  struct logs_cli o = { .look = { .color = cli_use_color (g), .prefix = true } };
+  struct cc_log_opts lo = { .tail = -1, .settle_ms = 1500, .fn = cli_log_look_print, .opaque = &o.look };
   cleanup_strv char **services = NULL, **names = NULL;
   struct cli_target t;
   cc_error_t err = NULL;
@@ -246,8 +220,7 @@ cli_cmd_logs (struct cli_global *g, int argc, char **argv)
   names = select_index (&t, o.index);
   setup_prefixes (&o, &t, names);
   ret = cc_engine_logs (names, &lo, &err) < 0 ? cli_fail (&err) : CLI_EXIT_OK;
-  cc_strv_free (o.prefixes);
-  free (o.colors);
+  cli_log_look_release (&o.look);
   free (o.since), free (o.until);
   cli_target_release (&t);
   return ret;

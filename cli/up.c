@@ -258,55 +258,18 @@ parse (struct up_cli *o, int argc, char **argv)
 
 /* ---- attached mode: how lines look ---------------------------------------- */
 
-static const char *const palette[] = { "\033[36m", "\033[33m", "\033[32m", "\033[35m", "\033[34m",
-                                       "\033[96m", "\033[93m", "\033[92m", "\033[95m", "\033[94m" };
-
-struct look
-{
-  const struct up_cli *o;
-  char **labels; /* "web-1", by the line's index */
-  int *colors;   /* its service's place in the project */
-  int width;
-  bool color;
-};
-
+/* The labels and colours the engine gives before the first line.  */
 static void
 attaching (void *opaque, char *const *labels, const int *service_index)
 {
-  struct look *k = opaque;
-  size_t n = cc_strv_len (labels);
-
-  k->labels = cc_strv_dup (labels);
-  k->colors = xmemdup (service_index, (n + 1) * sizeof (int));
-  for (size_t i = 0; i < n; i++)
-    k->width = (int)strlen (labels[i]) > k->width ? (int)strlen (labels[i]) : k->width;
-}
-
-static void
-print_line (void *opaque, const struct cc_log_line *l)
-{
-  struct look *k = opaque;
-  FILE *out = stdout;
-
-  if (! k->o->no_log_prefix)
-    {
-      if (k->color)
-        fprintf (out, "%s%-*s |\033[0m ", palette[k->colors[l->index] % CC_N_ELEMENTS (palette)], k->width,
-                 k->labels[l->index]);
-      else
-        fprintf (out, "%-*s | ", k->width, k->labels[l->index]);
-    }
-  if (k->o->timestamps && l->time)
-    fprintf (out, "%s ", l->time);
-  fwrite (l->text, 1, l->len, out);
-  fputc ('\n', out);
-  fflush (out);
+  cli_log_look_set (opaque, labels, service_index);
 }
 
 static int
 up_attached (struct up_cli *o, const struct cc_project *p, cc_error_t *err)
 {
-  struct look k = { .o = o, .color = ! o->no_color && o->color };
+  struct cli_log_look k
+      = { .color = ! o->no_color && o->color, .prefix = ! o->no_log_prefix, .timestamps = o->timestamps };
   struct cc_up_attach a = {
     .attach = o->attach,
     .no_attach = o->no_attach,
@@ -315,13 +278,12 @@ up_attached (struct up_cli *o, const struct cc_project *p, cc_error_t *err)
     .exit_code_from = o->exit_code_from,
     .timeout_ms = o->up.timeout_ms,
     .attaching = attaching,
-    .print = print_line,
+    .print = cli_log_look_print,
     .opaque = &k,
   };
   int ret = cc_engine_up_attached (p, &o->up, &a, err);
 
-  cc_strv_free (k.labels);
-  free (k.colors);
+  cli_log_look_release (&k);
   return ret;
 }
 

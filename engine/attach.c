@@ -105,7 +105,7 @@ is_attached (const struct cc_up_attach *o, const struct cc_project *p, const cha
   return ! cc_strv_contains (o->no_attach, service);
 }
 
-/* "service-N" for each attached container, and the index of its service
+/* The label of each attached container ("service-N"), and the index of its service
    in the project's order.  */
 static void
 setup_attach (struct attach *a, const struct cc_project *p, char **all)
@@ -125,7 +125,7 @@ setup_attach (struct attach *a, const struct cc_project *p, char **all)
       if (svc == NULL || ! is_attached (a->o, p, svc))
         continue;
       cc_strv_append (&a->names, *c);
-      cc_strv_push (&a->labels, xasprintf ("%s-%lld", svc, (long long)cc_json_get_int (e, "number", 1)));
+      cc_strv_push (&a->labels, cc_engine_log_label (p->name, *c, e));
       for (int i = 0; services[i]; i++)
         if (strcmp (services[i], svc) == 0)
           a->service_index[n] = i;

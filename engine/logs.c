@@ -16,6 +16,7 @@
 #include "lib/buf.h"
 #include "lib/cleanup.h"
 #include "lib/json.h"
+#include "lib/paths.h"
 #include "lib/strv.h"
 #include "lib/xalloc.h"
 #include "runtime/runtime.h"
@@ -194,6 +195,19 @@ read_history (const struct cc_log_opts *o, struct source *s)
     free (t.texts[i]);
   free (t.texts);
   free (t.lines);
+}
+
+char *
+cc_engine_log_label (const char *project, const char *name, const cJSON *entry)
+{
+  const char *service = cc_json_get_string (entry, "service");
+  cleanup_free char *fallback = NULL;
+
+  if (service == NULL)
+    return xstrdup (name);
+  fallback = cc_paths_container_name (project, service, (int)cc_json_get_int (entry, "number", 1));
+  /* (with --compatibility the default name, hence the label, has `_`) */
+  return xstrdup (strcmp (fallback, name) == 0 ? name + strlen (project) + 1 : name);
 }
 
 int

@@ -33,6 +33,13 @@ struct cc_log_opts
   void *opaque;
 };
 
+/* The label Compose prints container NAME's lines under (ENTRY: its
+   record in the project's state): its name without the project
+   ("web-1"), or the whole name when it is not the default one (a
+   container_name, a one-off container).  */
+struct cJSON;
+char *cc_engine_log_label (const char *project, const char *name, const struct cJSON *entry);
+
 /* Print the logs of NAMES through FN; with FOLLOW, go on until every
    container stopped for good (or SHOULD_STOP says so).  */
 int cc_engine_logs (char *const *names, const struct cc_log_opts *o, cc_error_t *err);

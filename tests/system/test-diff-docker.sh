@@ -17,6 +17,12 @@
 # Nothing else is rewritten.  ccompose reads a host resolv.conf of the
 # test's own (a loopback nameserver: nothing leaves the machine), so
 # only the shape of resolv.conf is compared: addresses are <IP>.
+#
+# A second project (diff-docker/exits.yaml) compares exit codes (`up
+# --abort-on-container-exit`, `run` of a command exiting 7, of a missing
+# and of a non-executable program) and what `logs` prints (prefix
+# padding, --no-log-prefix, -t timestamps, --no-color); its
+# normalisation is at normalise_logs.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/engine-helpers.bash"
 . "$(dirname "$0")/dockerd.bash"
@@ -146,6 +152,69 @@ test_containers_observe_what_docker_shows() {
   same hostnet env hostname hosts resolv sysctl
   same shared env hostname hosts resolv sysctl
   assert_exit 0 ccp down -v -t 0
+}
+
+# The exit-code and log project (diff-docker/exits.yaml) on either side.
+dcx() { (cd "$DIR" && DOCKER_HOST=unix://$DOCKER_SOCK timeout 120 docker-compose -f exits.yaml -p ccdx "$@"); }
+ccx() { (cd "$DIR" && cc -f exits.yaml -p ccdx "$@"); }
+
+# normalise_logs: a `logs` output in a comparable form, on stdin.
+# Compose v1 (Debian's docker-compose) names a container `fails_1` where
+# v2, the reference, names it `fails-1`: the same length, so the padding
+# compares unchanged.  A `-t` timestamp of Docker's shape (RFC 3339, UTC,
+# nine fixed digits) becomes <TIME>; any other shape stays to differ.
+# v1 opens `logs` with an "Attaching to" line v2 does not print: dropped.
+# Lines of two containers interleave in no fixed order: sorted.
+normalise_logs() {
+  sed -E -e '/^Attaching to /d' -e 's/^([a-z-]+)_([0-9]+)( +\| )/\1-\2\3/' \
+    -e 's/(^| )[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{9}Z /\1<TIME> /' | sort
+}
+
+# exit_of TOOL ARGS...: the exit code of TOOL ARGS.
+exit_of() {
+  "$@" >/dev/null 2>&1
+  echo $?
+}
+
+# observe_exits TOOL OUTDIR: exit codes and `logs` outputs of the project.
+observe_exits() {
+  local tool=$1 out=$2 flags
+  mkdir -p "$out"
+  {
+    echo "abort $(exit_of "$tool" up --abort-on-container-exit)"
+    echo "run-7 $(exit_of "$tool" run --rm -T --no-deps fails sh -c 'exit 7')"
+    echo "run-missing $(exit_of "$tool" run --rm -T --no-deps fails /no/such/program)"
+    echo "run-not-executable $(exit_of "$tool" run --rm -T --no-deps fails /etc/passwd)"
+  } >"$out/exits"
+  for flags in "--no-color" "--no-color -t" "--no-color --no-log-prefix"; do
+    # shellcheck disable=SC2086 # the flags are words
+    "$tool" logs $flags 2>&1 | normalise_logs >"$out/logs $flags"
+  done
+}
+
+# One project, run to its abort on both sides: the codes `up` and `run`
+# exit with, and what `logs` prints after.
+test_exit_codes_and_log_format_match_docker() {
+  need_docker
+  local t0=$SECONDS f d
+  eng_setup "ccdx-$$"
+  assert_exit 0 "$CCOMPOSE" image load -i "$LAYOUT"
+  defer "cd '$DIR' && DOCKER_HOST=unix://$DOCKER_SOCK docker-compose -f exits.yaml -p ccdx down -v -t 0 >/dev/null 2>&1"
+  defer "cd '$DIR' && nsenter --net=/run/netns/$HOSTNS '$CCOMPOSE' -f exits.yaml -p ccdx down -t 0"
+  # The two sides share nothing: observed at once.
+  observe_exits dcx "$WORK/docker" &
+  observe_exits ccx "$WORK/ccompose"
+  wait
+  echo "# $((SECONDS - t0)) s: observed" >&2
+  cat "$WORK/docker/exits" >&2
+  assert_eq "$(sed -n 's/^abort //p' "$WORK/docker/exits")" 7 "docker-compose up --abort-on-container-exit"
+  for f in "$WORK/docker"/*; do
+    d=$(diff -u "$f" "$WORK/ccompose/${f##*/}") ||
+      fail "${f##*/}: ccompose differs from Docker (- docker, + ccompose):
+$d"
+  done
+  grep -q '^fails-1 *| out line$' "$WORK/docker/logs --no-color" || fail "no line of fails-1 in Docker's logs"
+  assert_exit 0 ccx down -t 0
 }
 
 trap docker_down EXIT

@@ -74,8 +74,8 @@ YAML
   cd "$WORK/attach"
   local t0=$SECONDS
   OUT=$(pty_up '
-expect("polite-1   | polite ready")
-expect("stubborn-1 | stubborn ready")
+expect("polite-1    | polite ready")
+expect("stubborn-1  | stubborn ready")
 ctrl_c()
 expect("Gracefully stopping")
 expect("does not handle SIGTERM")

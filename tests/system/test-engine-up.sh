@@ -117,7 +117,7 @@ services:
 YAML
   cd "$WORK/abort"
   assert_exit 7 timeout 60 nsenter --net="/run/netns/$HOSTNS" "$CCOMPOSE" up --exit-code-from tests
-  assert_contains "$OUT" "tests-1  | running tests"
+  assert_contains "$OUT" "tests-1   | running tests"
   assert_contains "$OUT" "aborting"
   assert_eq "$(rt_status abort-server-1)" exited
   # The code of the container that stopped the others, as Compose (issue 15).

@@ -236,7 +236,7 @@ attach_networks (const struct cc_project *p, const struct cc_service *svc, const
 
 static int
 attach_default_bridge (const struct cc_project *p, const struct cc_service *svc, const char *name, int number,
-                       bool oneoff, const char *netns, const char *hosts, cc_error_t *err)
+                       bool oneoff, const char *netns, const char *hosts, const char *hostname, cc_error_t *err)
 {
   cleanup_free struct cc_net_port *ports = NULL;
   cleanup_strv char **extra = extra_hosts_of (svc);
@@ -259,7 +259,7 @@ attach_default_bridge (const struct cc_project *p, const struct cc_service *svc,
     .number = number,
     .oneoff = oneoff,
     .netns_path = netns,
-    .hostname = svc->hostname,
+    .hostname = hostname,
     .domainname = svc->domainname,
     .extra_hosts = extra,
     .dns = svc->dns,
@@ -383,7 +383,7 @@ attach_or_create (void *opaque, const char *half, cc_error_t *err)
   const struct attach_job *j = opaque;
 
   if (strcmp (half, "network") == 0 && j->svc->network_mode == CC_NETWORK_MODE_BRIDGE)
-    return attach_default_bridge (j->p, j->svc, j->name, j->number, j->oneoff, j->netns, j->hosts, err);
+    return attach_default_bridge (j->p, j->svc, j->name, j->number, j->oneoff, j->netns, j->hosts, j->hostname, err);
   if (strcmp (half, "network") == 0)
     return attach_networks (j->p, j->svc, j->name, j->number, j->oneoff, j->netns, j->hosts, j->hostname, err);
   return create_runtime (j->p, j->svc, j->entry, j->name, j->img, j->netns, err);

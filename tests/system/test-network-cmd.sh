@@ -210,6 +210,8 @@ YAML
   assert_exit 0 cc exec -T peer cat /etc/resolv.conf /etc/hosts
   assert_not_contains "$OUT" "127.0.0.11"
   assert_not_contains "$OUT" "nbr-web-1"
+  # Its own hostname (the short id) resolves through its hosts, as Docker's.
+  assert_exit 0 cc exec -T peer sh -c 'grep -w "$(hostname)" /etc/hosts'
   assert_exit 0 cc down -t 0
   # Kept once empty, as docker0 is; `network rm` removes it.
   assert_exit 0 cc network ls -q -f name=bridge

@@ -636,4 +636,12 @@ void cc_builder_residue (const struct cc_residue_scope *s, struct cc_findings *o
    check does not judge those.  */
 void cc_builder_claims (char ***containers, char ***projects);
 
+/* ---- commit (layer.c) ---------------------------------------------------- */
+
+/* The OCI layer tar of the overlay upper directory DIRFD, a container's
+   (`commit`): nothing in it is followed, opened but regular files, or
+   changed; times are the files'.  It fails when the tar would outgrow
+   the free space of OUT_FD's filesystem.  */
+int cc_builder_tar_upper (int dirfd, int out_fd, char **diff_id, size_t *entries, cc_error_t *err);
+
 #endif

@@ -19,18 +19,30 @@
    big ids and sizes), as Go's archive/tar writes them for BuildKit.
 
    The tree was written by a container: nothing in it is followed.
-   Every entry is opened relative to its directory with O_NOFOLLOW, and a
-   FIFO or device is never opened at all.  */
+   Every entry is opened beneath its directory (openat2 RESOLVE_BENEATH,
+   no symlinks), a regular file first as O_PATH and read only once it is
+   known to be the file stat saw (a FIFO or a device swapped in meanwhile
+   is never opened), and a FIFO or device is never opened at all.
+
+   `commit` tars a running container's upper directory the same way
+   (cc_builder_tar_upper), but leaves it as it is: times come from the files
+   and nothing is written to them (issue 15), and the tar may take no
+   more than the free space of the filesystem it is written to, so a
+   huge sparse file is an error, not a full disk.  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "builder/builder.h"
 #include "builder/exec.h"
 #include "image/image.h"
 #include "lib/cleanup.h"
@@ -60,6 +72,8 @@ struct tarw
   char *buf;
   size_t len;
   int64_t epoch;
+  bool keep;      /* commit: the tree is left as it is, times from the files */
+  int64_t room;   /* bytes the tar may still take; < 0: no bound */
   int synced;     /* files fsynced one by one so far (< SYNC_FILES_MAX) */
   int64_t size;   /* bytes of regular files */
   size_t entries; /* entries written */
@@ -115,6 +129,7 @@ struct entry
   uint32_t mode;
   uint64_t uid, gid, size;
   const char *link;
+  int64_t mtime;
   unsigned devmajor, devminor;
   char **xattrs; /* "name\0value" pairs as PAX records want them: NAME=VALUE strings */
   size_t *xattr_lens;
@@ -160,7 +175,7 @@ pax_record (struct cc_buf *b, const char *key, const void *value, size_t vlen)
 
 static void
 write_header (struct tarw *t, const char *name, char type, uint32_t mode, uint64_t uid, uint64_t gid, uint64_t size,
-              const char *link, unsigned major, unsigned minor)
+              const char *link, int64_t mtime, unsigned major, unsigned minor)
 {
   char h[BLOCK];
   unsigned sum = 0;
@@ -171,7 +186,7 @@ write_header (struct tarw *t, const char *name, char type, uint32_t mode, uint64
   octal (h + 108, 8, uid > 07777777 ? 0 : uid);
   octal (h + 116, 8, gid > 07777777 ? 0 : gid);
   octal (h + 124, 12, size > 077777777777ULL ? 0 : size);
-  octal (h + 136, 12, t->epoch > 0 ? (uint64_t)t->epoch : 0);
+  octal (h + 136, 12, mtime > 0 && mtime <= 077777777777LL ? (uint64_t)mtime : 0);
   memset (h + 148, ' ', 8);
   h[156] = type;
   if (link)
@@ -229,11 +244,11 @@ write_entry_header (struct tarw *t, const struct entry *e)
     }
   if (pax.len > 0)
     {
-      write_header (t, "PaxHeaders.0", 'x', 0644, 0, 0, pax.len, NULL, 0, 0);
+      write_header (t, "PaxHeaders.0", 'x', 0644, 0, 0, pax.len, NULL, e->mtime, 0, 0);
       tw_put (t, pax.data, pax.len);
       tw_pad (t, pax.len);
     }
-  write_header (t, e->path, e->type, e->mode, e->uid, e->gid, e->size, e->link, e->devmajor, e->devminor);
+  write_header (t, e->path, e->type, e->mode, e->uid, e->gid, e->size, e->link, e->mtime, e->devmajor, e->devminor);
   t->entries++;
 }
 
@@ -247,9 +262,9 @@ cmp_names (const void *a, const void *b)
 
 /* The names in directory FD, sorted.  */
 static int
-sorted_names (int fd, char ***out, cc_error_t *err)
+sorted_names (int fd, int flags, char ***out, cc_error_t *err)
 {
-  cleanup_close int dup_fd = openat (fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  cleanup_close int dup_fd = openat (fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC | flags);
   cleanup_dir DIR *d = NULL;
   struct cc_bld_vec v = { 0 };
   struct dirent *de;
@@ -357,17 +372,68 @@ hardlink_of (struct tarw *t, const struct stat *st, const char *path)
   return NULL;
 }
 
+/* commit reads without touching even the access times (root may:
+   O_NOATIME needs CAP_FOWNER for others' files).  */
 static int
-copy_file (struct tarw *t, int dirfd, const char *name, uint64_t size, const char *path, cc_error_t *err)
+read_flags (const struct tarw *t)
 {
-  cleanup_close int fd = openat (dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-  char buf[65536];
-  uint64_t left = size;
+  return t->keep ? O_NOATIME : 0;
+}
 
+/* NAME in DIRFD, never through a symlink nor out of DIRFD.  */
+static int
+open_beneath (int dirfd, const char *name, int flags)
+{
+  struct open_how how = {
+    /* openat2 takes no other flag beside O_PATH.  */
+    .flags = (uint64_t)(flags | O_NOFOLLOW | O_CLOEXEC | ((flags & O_PATH) ? 0 : O_NOCTTY)),
+    .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+  };
+
+  return (int)syscall (SYS_openat2, dirfd, name, &how, sizeof (how));
+}
+
+/* The regular file stat saw as ST, opened for reading only once an O_PATH
+   descriptor shows it is still that file: whatever the container swapped
+   in meanwhile (a FIFO that would block, a device whose open acts) is
+   never opened.  */
+static int
+open_regular (int dirfd, const char *name, const struct stat *st, int flags, const char *path, cc_error_t *err)
+{
+  cleanup_close int pfd = open_beneath (dirfd, name, O_PATH);
+  cleanup_free char *proc = NULL;
+  struct stat now;
+  int fd;
+
+  if (pfd < 0 || fstat (pfd, &now) < 0)
+    return cc_error_make (err, errno, "open `%s`", path);
+  if (! S_ISREG (now.st_mode) || now.st_ino != st->st_ino || now.st_dev != st->st_dev)
+    return cc_error_make (err, EAGAIN, "open `%s`: it was replaced while it was archived", path);
+  proc = xasprintf ("/proc/self/fd/%d", pfd);
+  fd = open (proc, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | flags);
   if (fd < 0)
     return cc_error_make (err, errno, "open `%s`", path);
+  return fd;
+}
+
+static int
+copy_file (struct tarw *t, int dirfd, const char *name, const struct stat *st, const char *path, cc_error_t *err)
+{
+  cleanup_close int fd = open_regular (dirfd, name, st, read_flags (t), path, err);
+  char buf[65536];
+  uint64_t size = (uint64_t)st->st_size, left = size;
+
+  if (fd < 0)
+    return -1;
+  if (t->room >= 0 && st->st_size > t->room)
+    return cc_error_make (err, ENOSPC, "`%s` has %lld bytes, more than the %lld free for the layer", path,
+                          (long long)st->st_size, (long long)t->room);
+  if (t->room >= 0)
+    t->room -= st->st_size;
   while (left > 0)
     {
+      if (t->error)
+        return cc_error_make (err, t->error, "write the layer");
       ssize_t n = read (fd, buf, left < sizeof (buf) ? left : sizeof (buf));
       if (n < 0 && errno == EINTR)
         continue;
@@ -379,7 +445,7 @@ copy_file (struct tarw *t, int dirfd, const char *name, uint64_t size, const cha
       left -= (uint64_t)n;
     }
   tw_pad (t, size);
-  if (t->synced >= 0 && t->synced < SYNC_FILES_MAX && fdatasync (fd) == 0)
+  if (! t->keep && t->synced >= 0 && t->synced < SYNC_FILES_MAX && fdatasync (fd) == 0)
     t->synced++;
   else
     t->synced = -1;
@@ -391,6 +457,8 @@ set_epoch (struct tarw *t, int dirfd, const char *name, cc_error_t *err)
 {
   struct timespec ts[2] = { { t->epoch, 0 }, { t->epoch, 0 } };
 
+  if (t->keep)
+    return 0;
   if (utimensat (dirfd, name, ts, AT_SYMLINK_NOFOLLOW) < 0)
     return cc_error_make (err, errno, "set the times of `%s`", name);
   return 0;
@@ -399,10 +467,10 @@ set_epoch (struct tarw *t, int dirfd, const char *name, cc_error_t *err)
 static int walk_dir (struct tarw *t, int fd, const char *prefix, cc_error_t *err);
 
 static int
-write_whiteout (struct tarw *t, const char *prefix, const char *name)
+write_whiteout (struct tarw *t, const char *prefix, const char *name, int64_t mtime)
 {
   cleanup_free char *path = xasprintf ("%s.wh.%s", prefix, name);
-  struct entry e = { .path = path, .type = '0', .mode = 0 };
+  struct entry e = { .path = path, .type = '0', .mode = 0, .mtime = mtime };
 
   write_entry_header (t, &e);
   return 0;
@@ -411,7 +479,7 @@ write_whiteout (struct tarw *t, const char *prefix, const char *name)
 static int
 write_dir (struct tarw *t, int dirfd, const char *name, const struct stat *st, struct entry *e, cc_error_t *err)
 {
-  cleanup_close int fd = openat (dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  cleanup_close int fd = open_beneath (dirfd, name, O_RDONLY | O_DIRECTORY | read_flags (t));
   cleanup_free char *opq = NULL;
 
   (void)st;
@@ -421,7 +489,7 @@ write_dir (struct tarw *t, int dirfd, const char *name, const struct stat *st, s
   if (is_opaque (fd))
     {
       opq = xasprintf ("%s.wh..wh..opq", e->path);
-      struct entry w = { .path = opq, .type = '0', .mode = 0 };
+      struct entry w = { .path = opq, .type = '0', .mode = 0, .mtime = e->mtime };
       write_entry_header (t, &w);
     }
   return walk_dir (t, fd, e->path, err);
@@ -440,9 +508,14 @@ write_one (struct tarw *t, int dirfd, const char *prefix, const char *name, cc_e
   if (fstatat (dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
     return cc_error_make (err, errno, "stat `%s%s`", prefix, name);
   if (S_ISCHR (st.st_mode) && major (st.st_rdev) == 0 && minor (st.st_rdev) == 0)
-    return write_whiteout (t, prefix, name) < 0 ? -1 : set_epoch (t, dirfd, name, err);
+    return write_whiteout (t, prefix, name, t->keep ? st.st_mtime : t->epoch) < 0 ? -1
+                                                                                  : set_epoch (t, dirfd, name, err);
   path = S_ISDIR (st.st_mode) ? xasprintf ("%s%s/", prefix, name) : xasprintf ("%s%s", prefix, name);
-  e = (struct entry){ .path = path, .mode = st.st_mode & 07777, .uid = st.st_uid, .gid = st.st_gid };
+  e = (struct entry){ .path = path,
+                      .mode = st.st_mode & 07777,
+                      .uid = st.st_uid,
+                      .gid = st.st_gid,
+                      .mtime = t->keep ? st.st_mtime : t->epoch };
   read_xattrs (dirfd, name, &e);
   if (S_ISREG (st.st_mode) && (first = hardlink_of (t, &st, path)) != NULL)
     {
@@ -455,7 +528,7 @@ write_one (struct tarw *t, int dirfd, const char *prefix, const char *name, cc_e
       e.type = '0';
       e.size = (uint64_t)st.st_size;
       write_entry_header (t, &e);
-      ret = copy_file (t, dirfd, name, e.size, path, err);
+      ret = copy_file (t, dirfd, name, &st, path, err);
       t->size += st.st_size;
     }
   else if (S_ISLNK (st.st_mode))
@@ -495,13 +568,13 @@ walk_dir (struct tarw *t, int fd, const char *prefix, cc_error_t *err)
 {
   cleanup_strv char **names = NULL;
 
-  if (sorted_names (fd, &names, err) < 0)
+  if (sorted_names (fd, read_flags (t), &names, err) < 0)
     return cc_error_wrap (err, "`%s`", *prefix ? prefix : "/");
   for (char **n = names; *n; n++)
     if (write_one (t, fd, prefix, *n, err) < 0)
       return -1;
   /* Its entries, durable before the layer is published.  */
-  if (t->synced >= 0 && fsync (fd) < 0)
+  if (! t->keep && t->synced >= 0 && fsync (fd) < 0)
     t->synced = -1;
   return 0;
 }
@@ -517,12 +590,26 @@ tarw_release (struct tarw *t)
     cc_bld_hash_free (t->hash);
 }
 
+/* The walk of the tree open at FD into T, and the tar's end.  */
+static int
+tar_fd (struct tarw *t, int fd, const char *tree, cc_error_t *err)
+{
+  static const char zeros[2 * BLOCK];
+
+  if (walk_dir (t, fd, "", err) < 0)
+    return -1;
+  tw_put (t, zeros, sizeof (zeros));
+  tw_flush (t);
+  if (t->error)
+    return cc_error_make (err, t->error, "write the layer of `%s`", tree);
+  return 0;
+}
+
 static int
 tar_tree (const char *tree, int out_fd, int64_t epoch, char **diff_id, int64_t *size, size_t *entries, bool *synced,
           cc_error_t *err)
 {
-  static const char zeros[2 * BLOCK];
-  struct tarw t = { .fd = out_fd, .hash = cc_bld_hash_new (), .buf = xmalloc (OUTBUF), .epoch = epoch };
+  struct tarw t = { .fd = out_fd, .hash = cc_bld_hash_new (), .buf = xmalloc (OUTBUF), .epoch = epoch, .room = -1 };
   cleanup_close int fd = open (tree, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   struct timespec ts[2] = { { epoch, 0 }, { epoch, 0 } };
   int ret;
@@ -532,14 +619,7 @@ tar_tree (const char *tree, int out_fd, int64_t epoch, char **diff_id, int64_t *
       tarw_release (&t);
       return cc_error_make (err, errno, "open `%s`", tree);
     }
-  ret = walk_dir (&t, fd, "", err);
-  if (ret == 0)
-    {
-      tw_put (&t, zeros, sizeof (zeros));
-      tw_flush (&t);
-      if (t.error)
-        ret = cc_error_make (err, t.error, "write the layer of `%s`", tree);
-    }
+  ret = tar_fd (&t, fd, tree, err);
   if (ret == 0)
     {
       futimens (fd, ts);
@@ -559,6 +639,27 @@ cc_bld_tar_tree (const char *tree, int out_fd, int64_t epoch, char **diff_id, in
                  cc_error_t *err)
 {
   return tar_tree (tree, out_fd, epoch, diff_id, size, entries, NULL, err);
+}
+
+int
+cc_builder_tar_upper (int dirfd, int out_fd, char **diff_id, size_t *entries, cc_error_t *err)
+{
+  struct tarw t = { .fd = out_fd, .hash = cc_bld_hash_new (), .buf = xmalloc (OUTBUF), .keep = true, .synced = -1 };
+  struct statvfs vfs;
+  int ret;
+
+  *diff_id = NULL;
+  *entries = 0;
+  t.room = fstatvfs (out_fd, &vfs) == 0 ? (int64_t)(vfs.f_bavail * vfs.f_frsize) : -1;
+  ret = tar_fd (&t, dirfd, "the upper directory", err);
+  if (ret == 0)
+    {
+      *diff_id = cc_bld_hash_final (t.hash);
+      t.hash = NULL;
+      *entries = t.entries;
+    }
+  tarw_release (&t);
+  return ret;
 }
 
 /* ---- committing a step's tree ------------------------------------------- */

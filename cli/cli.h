@@ -89,6 +89,7 @@ int cli_image_build (int argc, char **argv);
 CLI_COMMAND (attach);
 CLI_COMMAND (build);
 CLI_COMMAND (builder);
+CLI_COMMAND (commit);
 CLI_COMMAND (config);
 CLI_COMMAND (convert);
 CLI_COMMAND (cp);

@@ -18,6 +18,7 @@ static const struct cli_command commands[] = {
   { "attach", cli_cmd_attach, "Attach to a service's running container", false },
   { "build", cli_cmd_build, "Build or rebuild services", false },
   { "builder", cli_cmd_builder, "Manage the build cache (prune)", false },
+  { "commit", cli_cmd_commit, "Create a new image from a service container's changes", false },
   { "config", cli_cmd_config, "Parse, resolve and render the compose file in canonical format", false },
   { "convert", cli_cmd_convert, "Convert the compose file to Kubernetes manifests, reporting every key", false },
   { "cp", cli_cmd_cp, "Copy files/folders between a service container and the local filesystem", false },

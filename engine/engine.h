@@ -504,6 +504,22 @@ int cc_engine_cp (const struct cc_cp_opts *o, cc_error_t *err);
    out as Docker leaves them.  */
 int cc_engine_export (const char *container, const char *output, cc_error_t *err);
 
+/* ---- commit (commit.c) ---------------------------------------------------- */
+
+/* `commit`: CONTAINER's (a container of the project STATE) changes as a
+   new image over its own: the image's config with CHANGES (Dockerfile
+   instructions, no ONBUILD) applied, AUTHOR and MESSAGE in its history,
+   tagged REF (NULL: untagged); PAUSE freezes a running container while
+   its files are read.  *ID_OUT gets the image id.  */
+struct cc_commit_opts
+{
+  const char *container;
+  char *const *changes;
+  const char *author, *message, *ref;
+  bool pause;
+};
+int cc_engine_commit (const cJSON *state, const struct cc_commit_opts *o, char **id_out, cc_error_t *err);
+
 /* ---- stats (stats.c) ------------------------------------------------------ */
 
 /* `stats`: one row per container of NAMES, Docker's stats formatter's

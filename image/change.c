@@ -63,15 +63,17 @@ check_change (const char *change, cc_error_t *err)
   return 0;
 }
 
+/* OPAQUE is the config blob the changes apply to (commit: the
+   container's image), or NULL for import's empty one.  */
 static int
 base_config (void *opaque, const char *ref, struct cc_builder_image **out, cc_error_t *err)
 {
   static const char empty[] = "{\"config\":{},\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]}}";
+  const char *base = opaque ? opaque : empty;
   struct cc_builder_image *img = NULL;
 
-  (void)opaque;
   (void)ref;
-  if (cc_builder_image_parse (empty, sizeof (empty) - 1, &img, err) < 0)
+  if (cc_builder_image_parse (base, strlen (base), &img, err) < 0)
     return -1;
   *out = img;
   return 0;
@@ -134,8 +136,24 @@ drop_default_path (cJSON *config)
     cJSON_DeleteItemFromObjectCaseSensitive (config, "Env");
 }
 
+/* Whether the config blob BASE sets PATH itself (then the evaluation
+   added nothing to drop).  */
+static bool
+has_path (const char *base)
+{
+  cleanup_cjson cJSON *doc = base ? cJSON_Parse (base) : NULL;
+  const cJSON *env = cJSON_GetObjectItemCaseSensitive (cJSON_GetObjectItemCaseSensitive (doc, "config"), "Env"), *it;
+
+  cJSON_ArrayForEach (it, env)
+  {
+    if (cJSON_IsString (it) && strncmp (it->valuestring, "PATH=", 5) == 0)
+      return true;
+  }
+  return false;
+}
+
 static int
-evaluate (const char *text, size_t n_changes, cJSON **config, cc_error_t *err)
+evaluate (const char *text, size_t n_changes, const char *base, cJSON **config, cc_error_t *err)
 {
   cleanup_dockerfile struct cc_dockerfile *df = NULL;
   cleanup_builder_plan struct cc_builder_plan *plan = NULL;
@@ -148,33 +166,60 @@ evaluate (const char *text, size_t n_changes, cJSON **config, cc_error_t *err)
     return -1;
   if (df->n_stages != 1 || df->stages[0].n_instrs != n_changes)
     return cc_error_make (err, 0, "--change: each change must be exactly one instruction");
-  if (cc_builder_plan_new (df, &opts, &plan, err) < 0 || cc_builder_evaluate (plan, base_config, NULL, &res, err) < 0)
+  if (cc_builder_plan_new (df, &opts, &plan, err) < 0
+      || cc_builder_evaluate (plan, base_config, (void *)base, &res, err) < 0)
     return -1;
   st = cc_builder_result_stage (res, plan->target);
   if (st == NULL || st->image == NULL)
     return cc_error_make (err, 0, "--change: the evaluation gave no image config");
   doc = cc_builder_image_to_json (st->image);
   *config = cJSON_DetachItemFromObjectCaseSensitive (doc, "config");
-  drop_default_path (*config);
+  if (*config == NULL)
+    *config = cJSON_CreateObject ();
+  if (! has_path (base))
+    drop_default_path (*config);
+  return 0;
+}
+
+/* ONBUILD is refused by commit: its triggers would run in the builds of
+   images FROM the committed one, which nothing of the container shows
+   (issue 15).  */
+static int
+check_commit_change (const char *change, cc_error_t *err)
+{
+  const char *p = change;
+
+  while (isspace ((unsigned char)*p))
+    p++;
+  if (strncasecmp (p, "ONBUILD", 7) == 0 && (p[7] == '\0' || isspace ((unsigned char)p[7])))
+    return cc_error_make (err, 0, "--change `%s`: ONBUILD is not supported by commit", change);
+  return 0;
+}
+
+int
+cc_image_changes_apply (const char *base, char *const *changes, bool commit, cJSON **config, cc_error_t *err)
+{
+  cleanup_free char *text = NULL;
+
+  *config = NULL;
+  for (size_t i = 0; changes && changes[i]; i++)
+    if (check_change (changes[i], err) < 0 || (commit && check_commit_change (changes[i], err) < 0))
+      return -1;
+  if (changes == NULL || changes[0] == NULL)
+    {
+      cleanup_cjson cJSON *doc = base ? cJSON_Parse (base) : NULL;
+      cJSON *c = cJSON_DetachItemFromObjectCaseSensitive (doc, "config");
+      *config = c ? c : cJSON_CreateObject ();
+      return 0;
+    }
+  text = changes_text (changes);
+  if (evaluate (text, cc_strv_len (changes), base, config, err) < 0)
+    return name_the_change (changes, err);
   return 0;
 }
 
 int
 cc_image_changes_config (char *const *changes, cJSON **config, cc_error_t *err)
 {
-  cleanup_free char *text = NULL;
-
-  *config = NULL;
-  if (changes == NULL || changes[0] == NULL)
-    {
-      *config = cJSON_CreateObject ();
-      return 0;
-    }
-  for (size_t i = 0; changes[i]; i++)
-    if (check_change (changes[i], err) < 0)
-      return -1;
-  text = changes_text (changes);
-  if (evaluate (text, cc_strv_len (changes), config, err) < 0)
-    return name_the_change (changes, err);
-  return 0;
+  return cc_image_changes_apply (NULL, changes, false, config, err);
 }

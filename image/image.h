@@ -156,6 +156,26 @@ struct cc_image_import_opts
 int cc_image_import (const char *tarball, const char *ref, const struct cc_image_import_opts *opts, char **id_out,
                      cc_error_t *err);
 
+/* ---- commit (commit.c) ------------------------------------------------ */
+
+/* Writes the layer, an uncompressed OCI layer tar, to FD: *DIFF_ID its
+   sha256, *ENTRIES how many entries it has (0: nothing changed).  */
+typedef int (*cc_image_layer_fn) (void *opaque, int fd, char **diff_id, size_t *entries, cc_error_t *err);
+struct cc_image_commit_opts
+{
+  const char *base;       /* the container's image (id) */
+  char *const *changes;   /* Dockerfile instructions, may be NULL (no ONBUILD) */
+  const char *author;     /* may be NULL */
+  const char *message;    /* the history comment, may be NULL */
+  const char *created_by; /* the container's command, as moby records it */
+  const char *ref;        /* NAME[:TAG], NULL: untagged */
+  cc_image_layer_fn write_layer;
+  void *opaque;
+};
+/* `commit`: a new image, BASE with the changes and the layer WRITE_LAYER
+   writes (called once the changes are known to be valid); *ID_OUT its id.  */
+int cc_image_commit (const struct cc_image_commit_opts *o, char **id_out, cc_error_t *err);
+
 /* ---- save (save.c) ---------------------------------------------------- */
 
 enum cc_image_save_format

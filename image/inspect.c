@@ -112,8 +112,9 @@ docker_shaped (cJSON *c)
   return out;
 }
 
-/* The config blob's `config` object and `comment` (what `docker import
-   --message` and `docker commit -m` set), as Docker shows them.  */
+/* The config blob's `config` object, `comment` (what `docker import
+   --message` and `docker commit -m` set) and `author` (`commit -a`), as
+   Docker shows them.  */
 static void
 add_raw_config (cJSON *out, struct cc_store *s, const char *id)
 {
@@ -124,6 +125,7 @@ add_raw_config (cJSON *out, struct cc_store *s, const char *id)
   if (cc_store_read_blob (s, id, &text, NULL, NULL) == 0 && cc_json_parse (text, "config", &doc, NULL) == 0)
     c = cJSON_DetachItemFromObjectCaseSensitive (doc, "config");
   cc_json_set_string (out, "Comment", cc_json_get_string (doc, "comment") ?: "");
+  cc_json_set_string (out, "Author", cc_json_get_string (doc, "author") ?: "");
   cc_json_set (out, "Config", docker_shaped (cJSON_IsObject (c) ? c : (cJSON_Delete (c), cJSON_CreateObject ())));
 }
 

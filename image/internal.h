@@ -162,6 +162,9 @@ void cc_store_mark_compressed (cJSON *repos, char ***blobs);
 /* The `config` object of an imported image: CHANGES (Dockerfile
    instructions, may be NULL) applied to an empty one (change.c).  */
 int cc_image_changes_config (char *const *changes, cJSON **config, cc_error_t *err);
+/* The same applied to the config blob BASE (NULL: an empty one); COMMIT
+   refuses what `commit` does not take (ONBUILD).  */
+int cc_image_changes_apply (const char *base, char *const *changes, bool commit, cJSON **config, cc_error_t *err);
 
 /* After a failed import: if no other command uses the store, remove what
    the failure left unreferenced (gc.c).  */

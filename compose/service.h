@@ -87,8 +87,8 @@ struct cc_port
 
 /* The one port grammar (ports.c): a short-syntax string, as a service's
    `ports:` and `run -p` / `--publish` take it.  Refuses what Docker
-   refuses; what ccompose cannot publish (sctp, the IPv6 loopback) is
-   the publisher's to refuse (engine/ports.c), so that `config` prints it
+   refuses; what ccompose cannot publish (sctp, udp on the IPv6
+   loopback) is the publisher's to refuse (engine/ports.c), so that `config` prints it
    as Docker does.  NAME and APP_PROTOCOL stay NULL.  */
 int cc_port_parse (const char *spec, struct cc_port *out, cc_error_t *err);
 const char *cc_port_protocol_name (enum cc_port_protocol p);

@@ -719,6 +719,7 @@ cc_engine_build_spec (const struct cc_project *p, const struct cc_service *svc, 
   /* Every change goes to the events journal; a container behind a
      published port also has its balancer follow it.  */
   s->on_change = cc_engine_on_change (p->name, svc->n_ports > 0 && netns);
+  s->loopback6_ports = netns ? cc_engine_loopback6_ports (p, svc) : NULL;
   if (set_args (s, svc, &img->config, err) < 0 || set_mounts (s, p, svc, img, name, err) < 0
       || add_volumes_from (s, p, svc, err) < 0 || set_ulimits (s, svc, err) < 0
       || set_lifecycle (s, svc, &img->config, err) < 0)

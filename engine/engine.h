@@ -138,12 +138,17 @@ char **cc_plan_orphans (const struct cc_plan *plan);
 /* ---- ports (ports.c) ------------------------------------------------- */
 
 /* A port of the model as the network publishes it; what ccompose cannot
-   publish (sctp, the IPv6 loopback) is refused here, at the port's
+   publish (sctp, udp or a chosen port on the IPv6 loopback) is refused here, at the port's
    file:line:col, and nowhere else.  */
 struct cc_net_port;
 int cc_engine_net_port (const struct cc_port *in, struct cc_net_port *out, cc_error_t *err);
 /* N ports into a new array (N + 1 entries, the last zeroed).  */
 int cc_engine_net_ports (const struct cc_port *in, size_t n, struct cc_net_port **out, cc_error_t *err);
+/* The host ports SVC publishes on ::1, which its monitor relays
+   ("HOST:CONTAINER", one per port of a range): those on [::1] and on
+   [::], and those on no address when its first network has IPv6 (Docker
+   publishes such a port on both families).  NULL: none.  */
+char **cc_engine_loopback6_ports (const struct cc_project *p, const struct cc_service *svc);
 /* A short-syntax spec (compose's grammar) into a network port.  */
 int cc_engine_parse_publish (const char *spec, struct cc_net_port *out, cc_error_t *err);
 

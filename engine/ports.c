@@ -9,6 +9,7 @@
 
 #include "engine/engine.h"
 #include "lib/cleanup.h"
+#include "lib/strv.h"
 #include "lib/xalloc.h"
 #include "network/network.h"
 
@@ -18,6 +19,15 @@ is_ipv6_loopback (const char *ip)
   struct in6_addr a;
 
   return inet_pton (AF_INET6, ip, &a) == 1 && IN6_IS_ADDR_LOOPBACK (&a);
+}
+
+/* What the monitor's relay serves: tcp, one host port per container
+   port, each known before the network chooses any.  */
+static bool
+is_relayable (const struct cc_port *p)
+{
+  return p->protocol == CC_PORT_TCP && p->published != 0
+         && (p->published_end == p->published || p->target_end != p->target);
 }
 
 int
@@ -31,13 +41,14 @@ cc_engine_net_port (const struct cc_port *in, struct cc_net_port *out, cc_error_
   if (in->protocol != CC_PORT_TCP && in->protocol != CC_PORT_UDP)
     return cc_compose_error_at (err, &in->pos, "port `%s`: %s ports cannot be published by ccompose yet (tcp, udp)",
                                 text, cc_port_protocol_name (in->protocol));
-  /* A DNAT from ::1 sends the container packets from ::1, and the kernel
-     takes none off lo (no route_localnet for IPv6): only a userland
-     relay, as docker-proxy is, could serve it (issue 17).  */
-  if (cc_port_has_ipv6_host (in) && is_ipv6_loopback (in->host_ip))
+  /* A DNAT from ::1 sends the container packets from ::1, which the
+     kernel takes off lo for no one (no route_localnet for IPv6): the
+     container's monitor relays such a port in userland, as docker-proxy
+     does (runtime/proxy.c), for tcp and on a fixed host port only.  */
+  if (cc_port_has_ipv6_host (in) && is_ipv6_loopback (in->host_ip) && ! is_relayable (in))
     return cc_compose_error_at (err, &in->pos,
-                                "port `%s`: ports on the IPv6 loopback cannot be published by ccompose yet "
-                                "(127.0.0.1, [::] or another address)",
+                                "port `%s`: ports on the IPv6 loopback are published by ccompose for tcp on a "
+                                "fixed host port only (127.0.0.1, [::] or another address)",
                                 text);
   if (in->published == 0 && in->published_end != 0)
     return cc_compose_error_at (err, &in->pos, "port `%s`: a host port range cannot start at 0", text);
@@ -63,6 +74,36 @@ cc_engine_net_ports (const struct cc_port *in, size_t n, struct cc_net_port **ou
       return -1;
   *out = steal_pointer (&v);
   return 0;
+}
+
+static bool
+serves_ipv6_loopback (const struct cc_project *p, const struct cc_service *svc, const struct cc_port *port)
+{
+  const struct cc_network *net = svc->n_networks ? cc_project_network (p, svc->networks[0].key) : NULL;
+
+  if (port->host_ip[0] == '\0')
+    return net && net->enable_ipv6 == 1;
+  return cc_port_has_ipv6_host (port) && (is_ipv6_loopback (port->host_ip) || strcmp (port->host_ip, "::") == 0);
+}
+
+char **
+cc_engine_loopback6_ports (const struct cc_project *p, const struct cc_service *svc)
+{
+  struct cc_strv_builder b = { 0 };
+
+  for (size_t i = 0; i < svc->n_ports; i++)
+    {
+      const struct cc_port *port = &svc->ports[i];
+      unsigned last = port->published_end ? port->published_end : port->published;
+
+      if (! is_relayable (port) || ! serves_ipv6_loopback (p, svc, port))
+        continue;
+      for (unsigned h = port->published; h <= last; h++)
+        cc_strv_builder_push (
+            &b, xasprintf ("%u:%u", h,
+                           port->target_end != port->target ? port->target + (h - port->published) : port->target));
+    }
+  return b.len ? cc_strv_builder_steal (&b) : NULL;
 }
 
 int

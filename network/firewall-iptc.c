@@ -678,7 +678,8 @@ read_dnat (const struct xt_family *f, const void *e, struct cc_fw_dnat *d)
       const struct ip6t_entry *e6 = e;
 
       d->proto = e6->ipv6.proto;
-      if (memcmp (&e6->ipv6.dmsk, &in6addr_any, sizeof (in6addr_any)) != 0)
+      /* `! -d ::1/128` (network/rules.c) takes every address but one.  */
+      if (memcmp (&e6->ipv6.dmsk, &in6addr_any, sizeof (in6addr_any)) != 0 && ! (e6->ipv6.invflags & IP6T_INV_DSTIP))
         memcpy (d->host_ip6, &e6->ipv6.dst, sizeof (d->host_ip6));
     }
   else

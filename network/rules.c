@@ -20,8 +20,10 @@
    (CC_FW_IPV6) the NAT66 of the subnet (-s subnet6 ! -o br, as Docker
    does with ip6tables) and its hairpin, and the DNAT and accept of each
    port published on an IPv6 host address, or on none (Docker publishes
-   such a port on both families when the container has IPv6).  No loopback rules: the kernel
-   routes no ::1 off lo, route_localnet has no IPv6 twin.
+   such a port on both families when the container has IPv6), never for
+   ::1.  No loopback rules: the kernel routes no ::1 off lo,
+   route_localnet has no IPv6 twin; the container's monitor relays its
+   ports on ::1 in userland (runtime/proxy.c).
 
    The order of CCOMPOSE-FWD matters: a published port of network B must be
    reachable from network A, so no network's drops may come before any
@@ -40,6 +42,7 @@
                               An accept there ends only that chain: our
                               own drops, which isolate networks, still
                               apply in ours.  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -311,8 +314,17 @@ binds_all (const char *host_ip)
   return host_ip[0] == '\0' || strcmp (host_ip, "0.0.0.0") == 0 || strcmp (host_ip, "::") == 0;
 }
 
+static bool
+is_ipv6_loopback (const char *host_ip)
+{
+  struct in6_addr a;
+
+  return inet_pton (AF_INET6, host_ip, &a) == 1 && IN6_IS_ADDR_LOOPBACK (&a);
+}
+
 /* Whether member M of NET publishes P on IPv6 (V6) or IPv4: an address
-   of that family, or none; on IPv6 only with an address there.  */
+   of that family, or none; on IPv6 only with an address there.  Never
+   ::1: the monitor's relay serves it (runtime/proxy.c).  */
 static bool
 publishes_on (const cJSON *net, const cJSON *m, const struct cc_net_port *p, bool v6)
 {
@@ -320,7 +332,8 @@ publishes_on (const cJSON *net, const cJSON *m, const struct cc_net_port *p, boo
 
   if (! v6)
     return ! host_v6 && cc_json_get_string (m, "ip") != NULL;
-  return (host_v6 || p->host_ip[0] == '\0') && has_ipv6 (net) && cc_json_get_string (m, "ip6") != NULL;
+  return (host_v6 || p->host_ip[0] == '\0') && ! is_ipv6_loopback (p->host_ip) && has_ipv6 (net)
+         && cc_json_get_string (m, "ip6") != NULL;
 }
 
 static const char *
@@ -418,6 +431,14 @@ add_balancer (struct builder *b, const struct cc_net_port *p, unsigned h, bool v
       r->family = v6 ? CC_FW_IPV6 : CC_FW_IPV4;
       if (! binds_all (p->host_ip))
         r->dst = xasprintf ("%s/%d", p->host_ip, v6 ? 128 : 32);
+      else if (v6)
+        {
+          /* ::1 is the monitor's relay's (runtime/proxy.c): a DNAT of
+             it would send the container packets from ::1, which the
+             kernel drops.  */
+          r->dst = xstrdup ("::1/128");
+          r->dst_inv = true;
+        }
       r->proto = proto_of (p);
       r->dport_lo = r->dport_hi = (uint16_t)h;
       r->one_in = i + 1 < n ? (unsigned)(n - i) : 0;

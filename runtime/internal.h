@@ -395,6 +395,47 @@ void cc_console_drop_all (struct cc_console *c);
 /* No console any more: its socket goes.  */
 void cc_console_close (struct cc_console *c, const char *id);
 
+/* proxy.c: the monitor's userland relay of the container's ports
+   published on ::1 (issue 17), non-blocking with bounded memory.  */
+enum
+{
+  CC_PROXY_MAX_CONNS = 64, /* open connections per container */
+  CC_PROXY_BUF = 16384,    /* bytes buffered per direction of one */
+};
+struct cc_proxy_half
+{
+  char *buf;
+  size_t start, end;
+  bool eof, shut;
+};
+struct cc_proxy_conn
+{
+  int client, upstream; /* -1: a free slot */
+  bool connecting;
+  struct cc_proxy_half to_upstream, to_client;
+};
+struct cc_proxy_listener
+{
+  int fd;
+  unsigned port, target;
+};
+struct cc_proxy
+{
+  struct cc_proxy_listener *listeners;
+  size_t n_listeners, n_open;
+  struct cc_proxy_conn conns[CC_PROXY_MAX_CONNS];
+};
+/* One entry per listener, then two per connection slot.  */
+#define CC_PROXY_POLL_FDS(x) ((x)->n_listeners + 2 * CC_PROXY_MAX_CONNS)
+void cc_proxy_init (struct cc_proxy *x);
+/* Bind and listen on [::1]:HOST of each "HOST:CONTAINER" of PORTS.  */
+int cc_proxy_listen (struct cc_proxy *x, char *const *ports, cc_error_t *err);
+void cc_proxy_poll_fds (const struct cc_proxy *x, struct pollfd *p);
+/* Serve what P reports; NETNS_FD is the container's network namespace,
+   where its address is looked up for each new connection.  */
+void cc_proxy_dispatch (struct cc_proxy *x, const struct pollfd *p, int netns_fd);
+void cc_proxy_close (struct cc_proxy *x);
+
 /* relay.c: the stdio of a process in a container through pipes whose
    other ends we copy to and from ours.  */
 enum cc_relay_index

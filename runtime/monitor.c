@@ -71,6 +71,7 @@ struct monitor
   struct stream tty;         /* the master of PID 1's terminal (runtime/attach.c) */
   int in_fd;                 /* the write end of PID 1's stdin (stdin_open), or -1 */
   struct cc_console console; /* `attach` (runtime/console.c) */
+  struct cc_proxy proxy;     /* ports on ::1 (runtime/proxy.c) */
   int sigfd;
   int sync_fd;
   int netns_fd;
@@ -744,13 +745,23 @@ serve_console (struct monitor *m, const struct pollfd *p, size_t n_fixed)
     cc_console_accept (&m->console, m->spec->terminal, m->spec->stdin_open);
 }
 
+/* The fixed entries, the console's clients, then the proxy's.  */
+enum
+{
+  POLL_FIXED = 7,
+  POLL_PROXY = POLL_FIXED + CC_CONSOLE_MAX,
+};
+
 static void
 run_loop (struct monitor *m)
 {
+  size_t n_poll = POLL_PROXY + CC_PROXY_POLL_FDS (&m->proxy);
+  cleanup_free struct pollfd *p = xreallocarray (NULL, n_poll, sizeof (*p));
+
   while (! m->done)
     {
       int64_t now = cc_runtime_now_ms ();
-      struct pollfd p[7 + CC_CONSOLE_MAX] = {
+      const struct pollfd fixed[POLL_FIXED] = {
         { m->sigfd, POLLIN, 0 },
         { m->out.fd, POLLIN, 0 },
         { m->err.fd, POLLIN, 0 },
@@ -759,9 +770,11 @@ run_loop (struct monitor *m)
         { m->tty.fd, POLLIN, 0 },
         { m->console.listen_fd, POLLIN, 0 },
       };
-      for (size_t i = 0; i < m->console.n; i++)
-        p[7 + i] = (struct pollfd){ m->console.clients[i], POLLIN, 0 };
-      if (poll (p, 7 + m->console.n, poll_timeout (m, now)) < 0 && errno != EINTR)
+      memcpy (p, fixed, sizeof (fixed));
+      for (size_t i = 0; i < CC_CONSOLE_MAX; i++)
+        p[POLL_FIXED + i] = (struct pollfd){ i < m->console.n ? m->console.clients[i] : -1, POLLIN, 0 };
+      cc_proxy_poll_fds (&m->proxy, p + POLL_PROXY);
+      if (poll (p, n_poll, poll_timeout (m, now)) < 0 && errno != EINTR)
         break;
       now = cc_runtime_now_ms ();
       if (p[1].revents)
@@ -775,6 +788,7 @@ run_loop (struct monitor *m)
       if (p[5].revents)
         pump (m, &m->tty);
       serve_console (m, p, 6);
+      cc_proxy_dispatch (&m->proxy, p + POLL_PROXY, m->netns_fd);
       if (p[0].revents)
         on_signal (m);
       if (m->restart_at > 0 && now >= m->restart_at)
@@ -873,6 +887,10 @@ prepare (struct monitor *m, cc_error_t *err)
     }
   if ((m->spec->terminal || m->spec->stdin_open) && cc_console_listen (&m->console, m->id, err) < 0)
     return -1;
+  /* Bound before the caller hears of success: a port another holds
+     fails `up` at once (issue 17).  */
+  if (cc_proxy_listen (&m->proxy, m->spec->loopback6_ports, err) < 0)
+    return -1;
   cc_seccomp_prepare (m->spec);
   cc_runtime_proc_start (getpid (), &start);
   /* The leaf name, as before cgroup_parent; the parent is in the spec.  */
@@ -940,6 +958,7 @@ monitor_release (struct monitor *m)
   if (m->in_fd >= 0)
     close (m->in_fd);
   cc_console_close (&m->console, m->id);
+  cc_proxy_close (&m->proxy);
 }
 
 /* The monitor's options, read alike by ccompose-monitor and `ccompose
@@ -993,6 +1012,7 @@ cc_runtime_monitor_main (const char *id_arg, int status_fd, bool start_now, char
     .log = { .fd = -1 },
   };
 
+  cc_proxy_init (&m.proxy);
   if (status_fd >= 0)
     fcntl (status_fd, F_SETFD, FD_CLOEXEC);
   set_title (id, argv);

@@ -195,6 +195,9 @@ struct cc_runtime_spec
      changes (issue 16: the balancer follows health; issue 15: the
      events journal), with CC_RUNTIME_CHANGE_* set; NULL: nothing.  */
   char **on_change;
+  /* "HOST:CONTAINER": tcp ports the monitor relays from [::1]:HOST to
+     the container's address (runtime/proxy.c, issue 17).  */
+  char **loopback6_ports;
 };
 
 /* The environment of an on_change program: the container, its

@@ -62,6 +62,7 @@ cc_runtime_spec_free (struct cc_runtime_spec *s)
   free (s->hostname_file);
   free (s->owner);
   cc_strv_free (s->on_change);
+  cc_strv_free (s->loopback6_ports);
   free (s);
 }
 
@@ -919,6 +920,7 @@ static const struct field spec_fields[] = {
   F_STRING (SPEC, "hostname_file", hostname_file),
   F_STRING (SPEC, "owner", owner),
   F_STRV (SPEC, "on_change", on_change),
+  F_STRV (SPEC, "loopback6_ports", loopback6_ports),
 };
 #undef SPEC
 static const struct object spec_object = { spec_fields, CC_N_ELEMENTS (spec_fields), check_spec };

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # IPv6 (issue 17): enable_ipv6 networks with a subnet of the file or of
 # the host's ULA /48, ipv6_address, AAAA answers of the embedded DNS,
-# NAT66 on the way out, and nothing left after down (ip6tables and inet
-# rules included).  One `up` serves every check.
+# NAT66 on the way out, ports on ::1 through the monitor's relay, and
+# nothing left after down (ip6tables and inet rules, listening sockets
+# included).  One `up` serves every check.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/engine-helpers.bash"
 
@@ -56,9 +57,15 @@ services:
       two: {}
   b:
     image: busybox:1.35
-    command: ["sh", "-c", "mkdir -p /www && echo hello-v6 >/www/index.html && exec httpd -f -p 8080 -h /www"]
+    command:
+      - sh
+      - -c
+      - |
+        mkdir -p /www /inner && echo hello-v6 >/www/index.html && echo secret >/inner/index.html
+        httpd -p 127.0.0.1:8081 -h /inner
+        exec httpd -f -p 8080 -h /www
     networks: [one, two]
-    ports: ["18480:8080", "[::]:18481:8080"]
+    ports: ["18480:8080", "[::]:18481:8080", "[::1]:18482:8080", "[::1]:18483:8081"]
 networks:
   one:
     enable_ipv6: true
@@ -129,7 +136,7 @@ import json, sys
 text = sys.stdin.read().strip()
 rows = json.loads(text) if text.startswith("[") else [json.loads(l) for l in text.splitlines()]
 print(" ".join("%s/%s" % (p["URL"], p["PublishedPort"]) for r in rows for p in r["Publishers"]))')" \
-    "0.0.0.0/18480 ::/18480 ::/18481"
+    "0.0.0.0/18480 ::/18480 ::/18481 ::1/18482 ::1/18483"
   assert_exit 0 cc port b 8080
   assert_eq "$OUT" "0.0.0.0:18480"
   # Another project asking for a port published on IPv6 alone hears
@@ -147,6 +154,8 @@ YAML
   assert_exit 1 inh sh -c "cd $WORK/v6b && $CCOMPOSE up -d"
   assert_contains "$OUT" "host port [::]:18481/tcp is already used by project v6 service b"
   [ "${CCOMPOSE_FIREWALL:-iptc}" != iptc ] || assert_contains "$(inh ip6tables-legacy -S FORWARD)" "ccompose"
+  assert_exit 0 cc ps b
+  assert_contains "$OUT" "[::1]:18482->8080/tcp"
   # Published ports over IPv6: one without a host address (both families,
   # as Docker publishes it when the container has IPv6) and one on [::],
   # from outside the host and from the host itself.
@@ -157,12 +166,26 @@ YAML
     assert_exit 0 inh busybox wget -qO- "http://[fd42:cc:1::1]:$port/"
     assert_contains "$OUT" hello-v6
   done
+  # ::1, which the kernel routes nowhere but lo, through the monitor's
+  # relay (issue 17): a port on [::1], on [::] and on no address.
+  for port in 18480 18481 18482; do
+    assert_exit 0 inh curl -gsS --max-time 5 "http://[::1]:$port/"
+    assert_contains "$OUT" hello-v6
+  done
+  # The relay reaches the container's address, never its loopback: the
+  # service on 127.0.0.1 inside answers there, and not through [::1].
+  assert_exit 0 cc exec b wget -qO- http://127.0.0.1:8081/
+  assert_contains "$OUT" secret
+  OUT=$(inh curl -gsS --max-time 5 "http://[::1]:18483/" 2>&1) && fail "the container's loopback answered: $OUT"
+  assert_not_contains "$OUT" secret
   # The veth goes before the checks of what down left.
   ip -n "$HOSTNS" link del t6out
   assert_exit 0 cc down -t 0
   assert_not_contains "$(inh nft list chain ip6 hostfw6 forward)" "ccompose"
   assert_not_contains "$(inh ip6tables-legacy -S DOCKER-USER)" "ccompose"
   assert_no_residue
+  # The relay's sockets went with the monitors.
+  [ -z "$(inh ss -Hltn 'sport >= :18480 and sport <= :18483')" ] || fail "left listening: $(inh ss -Hltn)"
   assert_exit 0 cc system check
   # The gateway address went with the bridge; forwarding is back as it was.
   [ -z "$(inh ip -6 -o addr show scope global)" ] || fail "IPv6 address left: $(inh ip -6 -o addr show scope global)"

@@ -220,9 +220,11 @@ static void
 test_port_syntax (void **state)
 {
   struct cc_net_port p;
-  static const char *const bad[]
-      = { "",       "80-81",       "a:b",     "0-1:80", "70000:80", "80:80/sctp", "1.2.3:80:80", "8080-8081:80-82",
-          "9-8:80", "[::1]:80:80", "1:2:3:4", "80:80/", "::80:80",  "8080:-80",   "x.y.z.w:1:1" };
+  static const char *const bad[] = { "",           "80-81",           "a:b",         "0-1:80",
+                                     "70000:80",   "80:80/sctp",      "1.2.3:80:80", "8080-8081:80-82",
+                                     "9-8:80",     "[::1]:80:80/udp", "[::1]::80",   "[::1]:8000-8001:80",
+                                     "1:2:3:4",    "80:80/",          "::80:80",     "8080:-80",
+                                     "x.y.z.w:1:1" };
   cleanup_error cc_error_t err = NULL;
 
   (void)state;
@@ -253,6 +255,13 @@ test_port_syntax (void **state)
   assert_string_equal (p.host_ip, "127.0.0.1");
   assert_int_equal (p.host_port, 0);
   assert_int_equal (p.container_port, 8080);
+  /* The IPv6 loopback, through the monitor's relay (issue 17): tcp on
+     fixed host ports, one or a range onto as many.  */
+  assert_int_equal (cc_engine_parse_publish ("[::1]:8080:80", &p, NULL), 0);
+  assert_string_equal (p.host_ip, "::1");
+  assert_int_equal (p.host_port, 8080);
+  assert_int_equal (cc_engine_parse_publish ("[::1]:8000-8001:80-81", &p, NULL), 0);
+  assert_int_equal (p.container_port_end, 81);
   for (size_t i = 0; i < CC_N_ELEMENTS (bad); i++)
     {
       if (cc_engine_parse_publish (bad[i], &p, &err) == 0)

@@ -25,6 +25,12 @@ struct cc_compose_options
      `config`, which prints every valid key as Docker's does, and for
      converters (convert/) that account for every key themselves.  */
   bool keep_unsupported;
+  /* `config --no-normalize`: no implicit default network, resource
+     names or implicit dependencies; `--no-path-resolution`: relative
+     paths printed as written; `--no-consistency`: no cross-reference
+     checks (an undefined network, volume, service...).  For `config`
+     alone: the engine needs all three.  */
+  bool no_normalize, no_path_resolution, no_consistency;
 };
 
 /* A loaded project.  MODEL is the normalized model in the shape of
@@ -157,6 +163,18 @@ int cc_compose_override (const cJSON *service, const struct cc_service_override 
    grammar) expanded into long-form objects appended to OUT, as docker
    compose config prints them: one per container port.  */
 int cc_ports_parse_short (const char *spec, cJSON *out, cc_error_t *err);
+
+/* ---- `config --variables`, `--environment` (variables.c) ---------- */
+
+/* The variables the compose files use, read before interpolation, by
+   name: {"NAME": {"Name", "DefaultValue", "PresenceValue", "Required"}},
+   as compose-go's ExtractVariables reports them.  */
+int cc_compose_variables (const struct cc_compose_options *opts, cJSON **out, cc_error_t *err);
+/* The variables of the text S (`$$` is no variable) added to VARS.  */
+void cc_variables_extract (const char *s, cJSON *vars);
+/* The interpolation environment as "NAME=VALUE", sorted; the project
+   must load.  */
+int cc_compose_environment (const struct cc_compose_options *opts, char ***out, cc_error_t *err);
 
 /* ---- output (render.c) -------------------------------------------- */
 

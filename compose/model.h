@@ -110,6 +110,9 @@ struct cc_norm
   const char *service; /* the service being normalized, for messages */
 };
 
+/* PATH as the model prints it: absolute from the project directory, or
+   as written under `config --no-path-resolution`.  */
+char *cc_norm_host_path (const struct cc_norm *n, const char *path);
 /* Normalize VALUE against TABLE into a new JSON object.  */
 int cc_norm_object (struct cc_norm *n, const struct cc_schema_table *table, const struct cc_node *value, cJSON **out,
                     cc_error_t *err);
@@ -117,6 +120,7 @@ int cc_norm_object (struct cc_norm *n, const struct cc_schema_table *table, cons
 int cc_norm_document (struct cc_norm *n, const struct cc_node *root, cJSON **out, cc_error_t *err);
 /* normalize-project.c: defaults that depend on the whole project (the
    default network, resource names, scale), once profiles are applied.  */
+/* PROJECT_NAME NULL: `config --no-normalize`, no default network nor names.  */
 void cc_model_finish (cJSON *model, const char *project_name);
 void cc_model_implicit_deps (cJSON *model);
 /* Services' secrets and configs that name an external one: refused
@@ -199,7 +203,8 @@ bool cc_is_host_name (const char *s);
 int cc_ports_check_expose (const char *spec, cc_error_t *err);
 
 /* validate.c: checks across the model, with positions from ROOT.  */
-int cc_validate_project (const cJSON *model, const struct cc_node *root, cc_error_t *err);
+/* CONSISTENCY false: values only, no cross references (`config --no-consistency`).  */
+int cc_validate_project (const cJSON *model, const struct cc_node *root, bool consistency, cc_error_t *err);
 /* The node at services.NAME.KEY (NULL parts stop the walk), for messages.  */
 const struct cc_node *cc_node_path (const struct cc_node *root, ...) __attribute__ ((sentinel));
 /* In a list-or-map node, the entry naming NAME (the seq item or the map key).  */

@@ -162,7 +162,7 @@ finish_scale (cJSON *svc)
 
 /* Returns true when the service sits on the default network.  */
 static bool
-finish_service (cJSON *svc)
+finish_service (cJSON *svc, bool normalize)
 {
   bool on_default;
 
@@ -170,7 +170,8 @@ finish_service (cJSON *svc)
     cc_json_set (svc, "command", cJSON_CreateNull ());
   if (! cJSON_GetObjectItemCaseSensitive (svc, "entrypoint"))
     cc_json_set (svc, "entrypoint", cJSON_CreateNull ());
-  if (! cJSON_GetObjectItemCaseSensitive (svc, "networks") && ! cJSON_GetObjectItemCaseSensitive (svc, "network_mode"))
+  if (normalize && ! cJSON_GetObjectItemCaseSensitive (svc, "networks")
+      && ! cJSON_GetObjectItemCaseSensitive (svc, "network_mode"))
     {
       cJSON *nets = cJSON_CreateObject ();
       cJSON_AddItemToObject (nets, "default", cJSON_CreateNull ());
@@ -246,9 +247,14 @@ cc_model_finish (cJSON *model, const char *project_name)
 
   for (cJSON *svc = services->child; svc; svc = svc->next)
     {
-      if (finish_service (svc))
+      if (finish_service (svc, project_name != NULL))
         need_default = true;
       cc_json_sort_keys (svc);
+    }
+  if (project_name == NULL)
+    {
+      order_sections (model);
+      return;
     }
   if (need_default && ! cJSON_GetObjectItemCaseSensitive (section (model, "networks"), "default"))
     cJSON_AddItemToObject (section (model, "networks"), "default", cJSON_CreateObject ());

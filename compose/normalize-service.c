@@ -639,7 +639,7 @@ cc_norm_key_path (struct cc_norm *n, const struct cc_schema_key *k, const struct
 
   if (v->kind != CC_NODE_SCALAR || v->is_null)
     return cc_error_at (err, v, "`%s` must be a path", k->name);
-  abs = cc_resolve_host_path (v->value, n->project_dir);
+  abs = cc_norm_host_path (n, v->value);
   cc_json_set_string (parent, k->name, abs);
   return 0;
 }
@@ -815,7 +815,7 @@ absolute_contexts (struct cc_norm *n, cJSON *ctxs)
       cleanup_free char *abs = NULL;
       if (! cJSON_IsString (it) || is_remote_context (it->valuestring) || strncmp (it->valuestring, "service:", 8) == 0)
         continue;
-      abs = cc_resolve_host_path (it->valuestring, n->project_dir);
+      abs = cc_norm_host_path (n, it->valuestring);
       cJSON_SetValuestring (it, abs);
     }
 }
@@ -853,11 +853,11 @@ cc_norm_key_build (struct cc_norm *n, const struct cc_schema_key *k, const struc
     ctx = ".";
   if (! is_remote_context (ctx))
     {
-      cleanup_free char *abs = cc_resolve_host_path (ctx, n->project_dir);
+      cleanup_free char *abs = cc_norm_host_path (n, ctx);
       cc_json_set_string (b, "context", abs);
     }
   absolute_contexts (n, cJSON_GetObjectItemCaseSensitive (b, "additional_contexts"));
-  if (! cJSON_GetObjectItemCaseSensitive (b, "dockerfile")
+  if (! (n->opts && n->opts->no_normalize) && ! cJSON_GetObjectItemCaseSensitive (b, "dockerfile")
       && ! cJSON_GetObjectItemCaseSensitive (b, "dockerfile_inline"))
     cc_json_set_string (b, "dockerfile", "Dockerfile");
   cc_json_order_by_table (b, &build_table);

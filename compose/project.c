@@ -34,11 +34,13 @@ cc_project_from_tree (const struct cc_compose_options *opts, const struct cc_loa
 
   if (cc_norm_document (&n, l->root, &model, err) < 0)
     return -1;
-  cc_model_implicit_deps (model);
+  if (! opts->no_normalize)
+    cc_model_implicit_deps (model);
   if (cc_apply_profiles (model, l->root, opts, err) < 0 || cc_norm_external_refs (&n, model, l->root, err) < 0)
     return -1;
-  cc_model_finish (model, l->project_name);
-  if (cc_validate_project (model, l->root, err) < 0 || cc_model_view_new (model, l->root, &view, err) < 0)
+  cc_model_finish (model, opts->no_normalize ? NULL : l->project_name);
+  if (cc_validate_project (model, l->root, ! opts->no_consistency, err) < 0
+      || cc_model_view_new (model, l->root, &view, err) < 0)
     return -1;
   p = xzalloc (sizeof (*p));
   p->view = view;

@@ -282,7 +282,7 @@ check_externals (const struct check *c, const char *section, const char *what, c
 }
 
 int
-cc_validate_project (const cJSON *model, const struct cc_node *root, cc_error_t *err)
+cc_validate_project (const cJSON *model, const struct cc_node *root, bool consistency, cc_error_t *err)
 {
   const cJSON *services = cJSON_GetObjectItemCaseSensitive (model, "services");
   struct check c = { .model = model, .root = root };
@@ -291,6 +291,8 @@ cc_validate_project (const cJSON *model, const struct cc_node *root, cc_error_t 
 
   if (cc_validate_values (model, root, err) < 0 || cc_validate_endpoints (model, root, err) < 0)
     return -1;
+  if (! consistency)
+    return cc_graph_find_cycle (model, &cycle) && cycle ? cc_error_make (err, 0, "dependency cycle") : 0;
   cc_service_index_init (&c.services, model);
   for (const cJSON *svc = services ? services->child : NULL; svc && ret == 0; svc = svc->next)
     ret = check_service (&c, svc, err);

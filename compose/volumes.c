@@ -53,6 +53,14 @@ cc_resolve_host_path (const char *path, const char *project_dir)
   return cc_path_clean (joined);
 }
 
+char *
+cc_norm_host_path (const struct cc_norm *n, const char *path)
+{
+  if (n->opts && n->opts->no_path_resolution)
+    return xstrdup (path);
+  return cc_resolve_host_path (path, n->project_dir);
+}
+
 static cJSON *
 object_at (cJSON *o, const char *key)
 {
@@ -115,7 +123,8 @@ cc_volume_parse_short (const char *spec, const char *project_dir, cJSON **out, c
   cc_json_set_string (v, "type", type);
   if (source && strcmp (type, "bind") == 0)
     {
-      cleanup_free char *abs = cc_resolve_host_path (source, project_dir);
+      /* PROJECT_DIR NULL: `config --no-path-resolution`, the source as written.  */
+      cleanup_free char *abs = project_dir ? cc_resolve_host_path (source, project_dir) : xstrdup (source);
       cc_json_set_string (v, "source", abs);
     }
   else if (source)
@@ -269,7 +278,7 @@ check_long_volume (struct cc_norm *n, const struct cc_node *item, cJSON *v, cc_e
   }
   if (strcmp (type, "bind") == 0)
     {
-      cleanup_free char *abs = cc_resolve_host_path (source, n->project_dir);
+      cleanup_free char *abs = cc_norm_host_path (n, source);
       cc_json_set_string (v, "source", abs);
       /* compose-go: a `bind:` section defaults create_host_path to true.  */
       if (bind && ! cJSON_GetObjectItemCaseSensitive (bind, "create_host_path"))
@@ -296,7 +305,7 @@ static int
 volumes_normalize (struct cc_norm *n, const struct cc_node *list, cJSON **out, cc_error_t *err)
 {
   cleanup_cjson cJSON *arr = cJSON_CreateArray ();
-  const char *project_dir = n->project_dir;
+  const char *project_dir = n->opts && n->opts->no_path_resolution ? NULL : n->project_dir;
 
   if (list->kind != CC_NODE_SEQ)
     return cc_error_at (err, list, "`volumes` must be a list, not %s", cc_node_kind_name (list));

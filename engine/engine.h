@@ -365,12 +365,19 @@ enum cc_config_view
   CC_CONFIG_PROFILES,
   CC_CONFIG_IMAGES,
   CC_CONFIG_HASH, /* "SERVICE HASH" for HASH ("*" or "a,b") */
+  CC_CONFIG_NETWORKS,
+  CC_CONFIG_VARIABLES,   /* a table, or FORMAT's JSON or YAML, as Compose prints them */
+  CC_CONFIG_ENVIRONMENT, /* the interpolation environment, NAME=VALUE */
 };
 struct cc_config_opts
 {
   enum cc_config_view what;
   bool json, no_interpolate;
+  const char *format; /* --format as given, NULL when not: --variables' table */
   const char *hash;
+  /* image: NAME@DIGEST from ccompose's image store (no network); an image
+     missing from the store is an error naming it.  */
+  bool resolve_image_digests;
 };
 /* Load the project as LOAD says (LOAD->services: only those and what they
    depend on) and render the view asked for into *TEXT.  */

@@ -212,12 +212,122 @@ test_unsupported_printed_by_config_refused_by_up() {
   done
 }
 
+# Issue 15: --variables as Compose prints them (compose-go's
+# ExtractVariables: defaults, alternate values, required markers, nested
+# operands), in its table, JSON and YAML; nothing needs to be set.
+test_variables_flag() {
+  local tmp
+  tmp=$(mktemp -d)
+  defer "rm -rf '$tmp'"
+  cat > "$tmp/compose.yaml" <<'YAML'
+services:
+  web:
+    image: "${IMAGE:-busybox}"
+    command: ["sh", "-c", "echo $$HOME ${PORT:?port please} ${OPT:+--opt=${OPTVAL}}"]
+    environment:
+      A: $PLAIN
+      B: ${NESTED-${INNER:-x}}
+YAML
+  assert_exit 0 run_case "$tmp" config --variables
+  assert_eq "$OUT" "NAME                REQUIRED            DEFAULT VALUE       ALTERNATE VALUE
+IMAGE               false               busybox             
+INNER               false               x                   
+NESTED              false               \${INNER:-x}         
+OPT                 false                                   --opt=\${OPTVAL}
+OPTVAL              false                                   
+PLAIN               false                                   
+PORT                true                                    "
+  assert_not_contains "$OUT" "HOME"
+  assert_exit 0 run_case "$tmp" config --variables --format json
+  python3 -c 'import json,sys; m=json.loads(sys.argv[1])
+assert sorted(m)==["IMAGE","INNER","NESTED","OPT","OPTVAL","PLAIN","PORT"], m
+assert m["PORT"]=={"Name":"PORT","DefaultValue":"","PresenceValue":"","Required":True}, m["PORT"]
+assert m["NESTED"]["DefaultValue"]=="${INNER:-x}" and m["OPT"]["PresenceValue"]=="--opt=${OPTVAL}"' "$OUT" \
+    || fail "--variables json: $OUT"
+  assert_exit 0 run_case "$tmp" config --variables --format yaml
+  python3 -c 'import yaml,sys; m=yaml.safe_load(sys.argv[1])
+assert m["IMAGE"]=={"name":"IMAGE","defaultvalue":"busybox","presencevalue":"","required":False}, m' "$OUT" \
+    || fail "--variables yaml: $OUT"
+}
+
+# --environment: the interpolation environment (shell, then .env), sorted;
+# --networks: the networks of the model, the implicit default one too.
+test_environment_and_networks_flags() {
+  local tmp
+  tmp=$(mktemp -d)
+  defer "rm -rf '$tmp'"
+  printf 'services:\n  a:\n    image: busybox\n  b:\n    image: busybox\n    networks: [back]\nnetworks:\n  back:\n' \
+    > "$tmp/compose.yaml"
+  printf 'FROM_DOTENV=yes\nSHELL_WINS=dotenv\n' > "$tmp/.env"
+  (cd "$tmp" && env -i PATH="$PATH" SHELL_WINS=shell "$CCOMPOSE" config --environment) > "$tmp/env.out" \
+    || fail "--environment failed"
+  assert_contains "$(cat "$tmp/env.out")" "FROM_DOTENV=yes
+PATH="
+  assert_contains "$(cat "$tmp/env.out")" "SHELL_WINS=shell"
+  assert_exit 0 run_case "$tmp" config --networks
+  assert_eq "$OUT" "back
+default"
+}
+
+# --no-normalize, --no-path-resolution, --no-consistency shape the model
+# as Compose's do; the engine never sees such a model.
+test_model_shaping_flags() {
+  local tmp
+  tmp=$(mktemp -d)
+  defer "rm -rf '$tmp'"
+  printf 'services:\n  a:\n    image: busybox\n    volumes: ["./data:/data"]\n    network_mode: "service:b"\n  b:\n    build: ./ctx\n' \
+    > "$tmp/compose.yaml"
+  assert_exit 0 run_case "$tmp" config --format json
+  python3 -c 'import json,sys; m=json.loads(sys.argv[1]); a=m["services"]["a"]; b=m["services"]["b"]
+assert a["volumes"][0]["source"]==sys.argv[2]+"/data" and "b" in a["depends_on"], a
+assert b["networks"]=={"default":None} and b["build"]["dockerfile"]=="Dockerfile" and m["networks"]["default"]["name"]==m["name"]+"_default"' "$OUT" "$tmp" \
+    || fail "normalized model: $OUT"
+  assert_exit 0 run_case "$tmp" config --format json --no-normalize --no-path-resolution
+  python3 -c 'import json,sys; m=json.loads(sys.argv[1]); a=m["services"]["a"]; b=m["services"]["b"]
+assert a["volumes"][0]["source"]=="./data" and b["build"]["context"]=="./ctx", m
+assert "depends_on" not in a and "networks" not in b and "dockerfile" not in b["build"] and "networks" not in m, m' "$OUT" \
+    || fail "--no-normalize --no-path-resolution: $OUT"
+  printf 'services:\n  a:\n    image: busybox\n    networks: [nope]\n    depends_on: [ghost]\n' > "$tmp/compose.yaml"
+  assert_exit 1 run_case "$tmp" config
+  assert_contains "$OUT" "undefined network"
+  assert_exit 0 run_case "$tmp" config --no-consistency
+  assert_contains "$OUT" "nope: null"
+  assert_contains "$OUT" "ghost:"
+}
+
+# --resolve-image-digests pins each image to the manifest digest of
+# ccompose's own store, with no network; an image not in the store is an
+# error naming it.
+test_resolve_image_digests() {
+  local tmp digest
+  require_root
+  use_private_state config-digests
+  tmp=$(mktemp -d)
+  defer "rm -rf '$tmp'"
+  run_case() {
+    (cd "$1" && shift && env -i PATH="$PATH" HOME=/nonexistent CCOMPOSE_STATE_DIR="$CCOMPOSE_STATE_DIR" \
+      CCOMPOSE_DATA_DIR="$CCOMPOSE_DATA_DIR" "$CCOMPOSE" "$@")
+  }
+  "$CCOMPOSE" image load -q -i "$TOP/samples/images/out/busybox" >/dev/null || fail "load busybox"
+  printf 'services:\n  a:\n    image: busybox:1.35\n  b:\n    image: nosuchimage:1\n' > "$tmp/compose.yaml"
+  assert_exit 1 run_case "$tmp" config --resolve-image-digests
+  assert_contains "$OUT" "nosuchimage:1"
+  assert_contains "$OUT" "not in the image store"
+  assert_exit 0 run_case "$tmp" config --resolve-image-digests a
+  [[ $OUT =~ image:\ docker\.io/library/busybox:1.35@(sha256:[0-9a-f]{64}) ]] || fail "no digest: $OUT"
+  digest=${BASH_REMATCH[1]}
+  assert_exit 0 run_case "$tmp" image inspect busybox:1.35
+  assert_contains "$OUT" "$digest"
+}
+
 test_bad_flags_exit_2() {
   local d=$CASES/valid/minimal
   assert_exit 2 run_case "$d" config --format xml
   assert_contains "$OUT" "--format"
   assert_exit 2 run_case "$d" config --no-such-flag
   assert_exit 2 run_case "$d" config --hash
+  assert_exit 2 run_case "$d" config --variables --format xml
+  assert_contains "$OUT" "--format"
   assert_exit 0 run_case "$d" config --help
   assert_contains "$OUT" "Usage: ccompose config"
 }

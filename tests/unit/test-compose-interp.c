@@ -13,9 +13,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "compose/compose.h"
 #include "compose/load.h"
 #include "lib/cleanup.h"
 #include "lib/file.h"
+#include "lib/json.h"
 #include "lib/xalloc.h"
 
 static struct cc_env *env;
@@ -349,6 +351,45 @@ test_quoted_scalar_positions (void **state)
     }
 }
 
+/* `config --variables` (compose/variables.c): every operator, nested
+   operands, `$$`, repeated uses combined as compose-go combines them.  */
+static void
+expect_var (const cJSON *vars, const char *name, const char *dflt, const char *alt, bool required)
+{
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive (vars, name);
+
+  assert_non_null (v);
+  assert_string_equal (cc_json_get_string (v, "Name"), name);
+  assert_string_equal (cc_json_get_string (v, "DefaultValue"), dflt);
+  assert_string_equal (cc_json_get_string (v, "PresenceValue"), alt);
+  assert_int_equal (cc_json_get_bool (v, "Required", false), required);
+}
+
+static void
+test_extract_variables (void **state)
+{
+  cleanup_cjson cJSON *vars = cJSON_CreateObject ();
+
+  (void)state;
+  cc_variables_extract ("$$ESCAPED $PLAIN ${BRACED} ${D1-a} ${D2:-b c} ${A1+x} ${A2:+y}", vars);
+  cc_variables_extract ("${R1?gone} ${R2:?${MSG}} ${OUT:-${IN:-deep}}x $9 ${} ${unclosed", vars);
+  cc_variables_extract ("${D1} ${PLAIN:?} ${PLAIN:-late}", vars);
+  assert_null (cJSON_GetObjectItemCaseSensitive (vars, "ESCAPED"));
+  assert_null (cJSON_GetObjectItemCaseSensitive (vars, "unclosed"));
+  expect_var (vars, "PLAIN", "late", "", true);
+  expect_var (vars, "BRACED", "", "", false);
+  expect_var (vars, "D1", "a", "", false);
+  expect_var (vars, "D2", "b c", "", false);
+  expect_var (vars, "A1", "", "x", false);
+  expect_var (vars, "A2", "", "y", false);
+  expect_var (vars, "R1", "", "", true);
+  expect_var (vars, "R2", "", "", true);
+  expect_var (vars, "MSG", "", "", false);
+  expect_var (vars, "OUT", "${IN:-deep}", "", false);
+  expect_var (vars, "IN", "deep", "", false);
+  assert_int_equal (cJSON_GetArraySize (vars), 12);
+}
+
 int
 main (void)
 {
@@ -364,6 +405,7 @@ main (void)
     cmocka_unit_test_setup_teardown (test_tree, setup, teardown),
     cmocka_unit_test_setup_teardown (test_tree_error_position, setup, teardown),
     cmocka_unit_test_setup_teardown (test_quoted_scalar_positions, setup, teardown),
+    cmocka_unit_test (test_extract_variables),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -121,6 +121,7 @@ CLI_COMMAND (unpause);
 CLI_COMMAND (up);
 CLI_COMMAND (version);
 CLI_COMMAND (wait);
+CLI_COMMAND (watch);
 CLI_COMMAND (runtime);
 CLI_COMMAND (netdev);
 CLI_COMMAND (network);

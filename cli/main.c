@@ -55,6 +55,8 @@ static const struct cli_command commands[] = {
   { "volume", cli_cmd_volume, "Manage volumes (create, ls, inspect, rm, prune)", false },
   { "volumes", cli_cmd_volumes, "List volumes", false },
   { "wait", cli_cmd_wait, "Block until containers of all (or specified) services stop", false },
+  { "watch", cli_cmd_watch, "Watch build context for service and rebuild/refresh containers when files are updated",
+    false },
   { "runtime", cli_cmd_runtime, "Low-level container operations (tests, benchmarks, debugging)", true },
   { "netdev", cli_cmd_netdev, "Low-level network operations (tests, benchmarks, debugging)", true },
   { "balance", cli_cmd_balance, "Put the project's serving replicas in their balancers (containers' monitors)", true },

@@ -153,6 +153,18 @@ static const struct cc_schema_key hook_keys[] = {
 };
 static TABLE (hook_table, "hook", hook_keys);
 
+/* develop.watch (Compose 2.22): what `watch` does on a change below
+   `path`; `exec` is a hook's.  Go's field order, as config prints it.  */
+static const struct cc_schema_key watch_keys[] = {
+  FN ("path", cc_norm_key_path), KEY ("action", STRING), KEY ("target", STRING),     SUB ("exec", OBJECT, hook_table),
+  KEY ("include", LIST),         KEY ("ignore", LIST),   KEY ("initial_sync", BOOL),
+};
+static TABLE (watch_table, "watch", watch_keys);
+static const struct cc_schema_key develop_keys[] = {
+  SUB ("watch", LIST_OF, watch_table),
+};
+static TABLE (develop_table, "develop", develop_keys);
+
 static const struct cc_schema_key service_keys[] = {
   KEY ("annotations", MAPPING),
   KEY ("attach", BOOL),
@@ -177,7 +189,7 @@ static const struct cc_schema_key service_keys[] = {
   NOT_YET ("credential_spec", ANY),
   FN ("depends_on", cc_norm_key_depends_on),
   SUB ("deploy", OBJECT, deploy_table),
-  NOT_YET ("develop", ANY),
+  SUB ("develop", OBJECT, develop_table),
   KEY ("device_cgroup_rules", LIST),
   KEY ("devices", ANY),
   KEY ("dns", STRING_LIST),

@@ -485,6 +485,63 @@ read_hooks (struct rd *r, const char *key, struct cc_hook **out, size_t *n_out)
   *n_out = n;
 }
 
+static const struct name_value watch_actions[] = {
+  { "sync", CC_WATCH_SYNC },           { "rebuild", CC_WATCH_REBUILD },
+  { "restart", CC_WATCH_RESTART },     { "sync+restart", CC_WATCH_SYNC_RESTART },
+  { "sync+exec", CC_WATCH_SYNC_EXEC },
+};
+
+static bool
+is_sync (enum cc_watch_action a)
+{
+  return a == CC_WATCH_SYNC || a == CC_WATCH_SYNC_RESTART || a == CC_WATCH_SYNC_EXEC;
+}
+
+/* develop.watch: the rules `watch` follows; a sync needs an absolute
+   target in the container, sync+exec a command, as Compose requires.  */
+static void
+read_develop (struct rd *r, struct cc_service *s)
+{
+  struct rd dev = sub (r, "develop");
+  struct rd list = sub (&dev, "watch");
+  size_t n = 0;
+
+  s->watch = mem_alloc (r->mem, (size_t)cJSON_GetArraySize (list.obj), sizeof (*s->watch));
+  for (const cJSON *w = cJSON_IsArray (list.obj) ? list.obj->child : NULL; w; w = w->next, n++)
+    {
+      const struct cc_node *at
+          = list.node && list.node->kind == CC_NODE_SEQ && n < list.node->len ? list.node->items[n] : NULL;
+      struct rd one = { .mem = r->mem, .obj = w, .node = at, .err = r->err, .failed = r->failed };
+      struct rd ex = sub (&one, "exec");
+      struct cc_watch_rule *rule = &s->watch[n];
+
+      rule->path = str (&one, "path");
+      rule->target = str (&one, "target");
+      rule->action = (enum cc_watch_action)enum_of (&one, "action", watch_actions, CC_N_ELEMENTS (watch_actions), -1);
+      rule->ignore = strv (&one, "ignore");
+      rule->include = strv (&one, "include");
+      rule->initial_sync = boolean (&one, "initial_sync", false);
+      rule->exec = (struct cc_hook){
+        .command = strv (&ex, "command"),
+        .user = str (&ex, "user"),
+        .working_dir = str (&ex, "working_dir"),
+        .privileged = boolean (&ex, "privileged", false),
+        .environment = kvs (&ex, "environment"),
+      };
+      if (rule->path == NULL)
+        fail (&one, NULL, "a watch rule needs a `path`");
+      else if ((int)rule->action < 0)
+        fail (&one, "action", "a watch rule needs an `action` (sync, rebuild, restart, sync+restart, sync+exec)");
+      else if (is_sync (rule->action) && (rule->target == NULL || rule->target[0] != '/'))
+        fail (&one, rule->target ? "target" : NULL, "a `%s` watch rule needs an absolute `target` in the container",
+              name_of (watch_actions, CC_N_ELEMENTS (watch_actions), (int)rule->action));
+      else if (rule->action == CC_WATCH_SYNC_EXEC && rule->exec.command == NULL)
+        fail (&one, "exec", "a `sync+exec` watch rule needs `exec.command`");
+      r->failed |= one.failed;
+    }
+  s->n_watch = n;
+}
+
 static void
 read_process (struct rd *r, struct cc_service *s)
 {
@@ -506,6 +563,7 @@ read_process (struct rd *r, struct cc_service *s)
   s->attach = tristate (r, "attach");
   read_hooks (r, "post_start", &s->post_start, &s->n_post_start);
   read_hooks (r, "pre_stop", &s->pre_stop, &s->n_pre_stop);
+  read_develop (r, s);
   s->stop_signal = str (r, "stop_signal");
   s->stop_grace_period_ms = millis (r, "stop_grace_period");
   read_healthcheck (r, s);

@@ -151,6 +151,25 @@ struct cc_hook
   struct cc_kv_list environment;
 };
 
+/* develop.watch: what `watch` does when a file below PATH changes.  */
+enum cc_watch_action
+{
+  CC_WATCH_SYNC,         /* copy into the container's TARGET (deletions too) */
+  CC_WATCH_REBUILD,      /* build the image, recreate the containers */
+  CC_WATCH_RESTART,      /* restart the containers */
+  CC_WATCH_SYNC_RESTART, /* sync, then restart */
+  CC_WATCH_SYNC_EXEC,    /* sync, then run EXEC in each container */
+};
+struct cc_watch_rule
+{
+  const char *path;   /* absolute, on the host */
+  const char *target; /* absolute, in the container; NULL unless a sync */
+  enum cc_watch_action action;
+  char *const *ignore, *const *include; /* .dockerignore patterns, relative to PATH; NULL: none */
+  struct cc_hook exec;                  /* sync+exec */
+  bool initial_sync;
+};
+
 /* `tmpfs: ["/run:size=64k,mode=1777"]`: a target and its mount options.  */
 struct cc_tmpfs
 {
@@ -416,6 +435,8 @@ struct cc_service
   int attach; /* -1: not set */
   struct cc_hook *post_start, *pre_stop;
   size_t n_post_start, n_pre_stop;
+  struct cc_watch_rule *watch; /* develop.watch, in order */
+  size_t n_watch;
   const char *stop_signal;      /* NULL: the image's, else SIGTERM */
   int64_t stop_grace_period_ms; /* -1: not set (10 s) */
   struct cc_healthcheck healthcheck;

@@ -496,6 +496,19 @@ struct cc_exec_opts
 };
 int cc_engine_exec (const char *name, const struct cc_exec_opts *o, cc_error_t *err);
 
+/* ---- watch (watch.c) ------------------------------------------------------ */
+
+/* `watch`: follow the develop.watch rules of SERVICES (NULL: all) until
+   SIGINT or SIGTERM (then 0: Compose exits 130), syncing, restarting,
+   rebuilding as each rule says.  An error of one action is a warning;
+   watching goes on.  */
+struct cc_watch_opts
+{
+  char **services;
+  bool quiet;
+};
+int cc_engine_watch (const struct cc_project *p, const struct cc_watch_opts *o, cc_error_t *err);
+
 /* ---- cp (cp.c) ------------------------------------------------------------ */
 
 /* `cp`: one copy between the running CONTAINER and the host, with

@@ -28,8 +28,8 @@ env_of (const struct cc_kv_list *l)
   return env;
 }
 
-static int
-run_hook (const char *name, const char *what, const struct cc_hook *h, cc_error_t *err)
+int
+cc_engine_run_hook (const char *name, const char *what, const struct cc_hook *h, cc_error_t *err)
 {
   cleanup_strv char **env = env_of (&h->environment);
   cleanup_free char *output = NULL;
@@ -59,7 +59,7 @@ static int
 run_hooks (const char *name, const char *what, const struct cc_hook *h, size_t n, cc_error_t *err)
 {
   for (size_t i = 0; i < n; i++)
-    if (run_hook (name, what, &h[i], err) < 0)
+    if (cc_engine_run_hook (name, what, &h[i], err) < 0)
       return cc_error_wrap (err, "container `%s`", name);
   return 0;
 }

@@ -59,6 +59,9 @@ int cc_engine_recreate_in_place (const struct cc_project *p, const struct cc_ser
    while the container runs.  */
 int cc_engine_post_start (const cJSON *entry, const char *name, cc_error_t *err);
 int cc_engine_pre_stop (const cJSON *entry, const char *name, cc_error_t *err);
+/* One hook H in container NAME (WHAT names it in messages): a non-zero
+   exit is an error carrying its output.  develop.watch's `exec` too.  */
+int cc_engine_run_hook (const char *name, const char *what, const struct cc_hook *h, cc_error_t *err);
 
 /* The last N lines of a container's logs, indented, for error messages.  */
 char *cc_engine_last_log_lines (const char *name, int n);

@@ -294,7 +294,9 @@ put_file (int dirfd, const char *leaf, const char *src, uid_t uid, gid_t gid, cc
 {
   cleanup_close int in = open (src, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   cleanup_close int out = -1;
-  cleanup_free char *tmp = xasprintf (".ccompose-sync-%d-%s", getpid (), leaf);
+  /* One name per watcher (it syncs one file at a time): a long LEAF
+     cannot make it too long.  */
+  cleanup_free char *tmp = xasprintf (".ccompose-sync-%d", getpid ());
   struct stat st;
 
   if (in < 0 || fstat (in, &st) < 0)

@@ -32,6 +32,8 @@ services:
     image: busybox:1.35
     user: "1000:1000"
     command: ["sh", "-c", "date +%s%N > /tmp/started; exec sleep 3600"]
+    # sleep as PID 1 ignores SIGTERM: no grace period to sit out.
+    stop_signal: SIGKILL
     develop:
       watch:
         - path: ./src
@@ -55,6 +57,7 @@ services:
   web:
     build: ./web
     command: ["sleep", "3600"]
+    stop_signal: SIGKILL
     develop:
       watch:
         - path: ./web
@@ -68,6 +71,31 @@ YAML
   WATCHER=$!
   defer "kill -9 $WATCHER 2>/dev/null"
   wait_for 20 "the watcher" watch_ready
+}
+
+# Attack: a symlink the container plants at target/x (to its /etc) is
+# replaced, never followed; a host symlink in the watched tree that leads
+# out of it is neither followed nor copied.  Run by the test below, on
+# its watcher.
+sync_stays_in_target() {
+  cc exec -T -u 0 app sh -c 'mkdir -p /app && chown 1000:1000 /app' || fail "mkdir /app"
+  in_app ln -s /etc /app/x || fail "plant x"
+  in_app ln -s /etc /app/y || fail "plant y"
+  echo pwned > src/x
+  mkdir src/y
+  echo pwned > src/y/passwd
+  ln -s "$WORK/outside/secret" src/link
+  ln -s "$WORK/outside" src/ldir
+  echo go > src/trigger
+  wait_for 20 "the batch synced" app_has /app/trigger go
+  wait_for 20 "y/passwd synced" app_has /app/y/passwd pwned
+  assert_eq "$(in_app cat /app/x)" "pwned" "x replaced by the file"
+  in_app test -d /etc || fail "the container's /etc is gone"
+  [ "$(in_app grep -c pwned /etc/passwd)" = 0 ] || fail "the container's /etc/passwd was written"
+  in_app test ! -e /etc/x || fail "wrote into the container's /etc"
+  app_lacks /app/link || fail "a host symlink was copied"
+  app_lacks /app/ldir || fail "a host directory symlink was followed"
+  [ -z "$(in_app grep -rl topsecret /app)" ] || fail "a file outside the watched tree reached the container"
 }
 
 # The effects, observed inside the container; the user's ownership; the
@@ -103,40 +131,12 @@ test_watch_syncs_and_restarts() {
   app_lacks /hooks/notes.txt || fail "a file outside \`include\` was synced"
   echo v2 > web/v.txt
   wait_for 60 "the rebuilt web" web_has_v2
+  sync_stays_in_target
   [ -z "$(in_app find /app /hooks -name '.ccompose-sync-*')" ] || fail "temporary files left"
   kill -INT "$WATCHER"
   wait_for 10 "the watcher to end" watch_gone
   wait "$WATCHER"; rc=$?
   assert_eq "$rc" 130 "exit status after SIGINT"
-  assert_exit 0 cc down -t 0
-  assert_no_residue
-}
-
-# Attack: a symlink the container plants at target/x (to its /etc) is
-# replaced, never followed; a host symlink in the watched tree that leads
-# out of it is neither followed nor copied.
-test_watch_sync_stays_in_target() {
-  start_watch
-  cc exec -T -u 0 app sh -c 'mkdir -p /app && chown 1000:1000 /app' || fail "mkdir /app"
-  in_app ln -s /etc /app/x || fail "plant x"
-  in_app ln -s /etc /app/y || fail "plant y"
-  echo pwned > src/x
-  mkdir src/y
-  echo pwned > src/y/passwd
-  ln -s "$WORK/outside/secret" src/link
-  ln -s "$WORK/outside" src/ldir
-  echo go > src/trigger
-  wait_for 20 "the batch synced" app_has /app/trigger go
-  wait_for 20 "y/passwd synced" app_has /app/y/passwd pwned
-  assert_eq "$(in_app cat /app/x)" "pwned" "x replaced by the file"
-  in_app test -d /etc || fail "the container's /etc is gone"
-  [ "$(in_app grep -c pwned /etc/passwd)" = 0 ] || fail "the container's /etc/passwd was written"
-  in_app test ! -e /etc/x || fail "wrote into the container's /etc"
-  app_lacks /app/link || fail "a host symlink was copied"
-  app_lacks /app/ldir || fail "a host directory symlink was followed"
-  [ -z "$(in_app grep -rl topsecret /app)" ] || fail "a file outside the watched tree reached the container"
-  kill -INT "$WATCHER"
-  wait_for 10 "the watcher to end" watch_gone
   assert_exit 0 cc down -t 0
   assert_no_residue
 }

@@ -47,6 +47,7 @@ static const char usage[]
       "      --timestamps                Show timestamps\n"
       "      --wait                      Wait for services to be running|healthy. Implies detached mode.\n"
       "      --wait-timeout int          Maximum duration in seconds to wait for the project to be running|healthy\n"
+      "  -w, --watch                     Watch source code and rebuild/refresh containers when files are updated.\n"
       "  -h, --help                      Show this help\n";
 
 struct up_cli
@@ -55,6 +56,7 @@ struct up_cli
   bool detach, abort_on_exit, abort_on_failure, no_color, no_log_prefix, timestamps;
   bool color;      /* --ansi and the terminal allow it */
   bool renew_anon; /* -V */
+  bool watch;      /* -w: develop.watch followed while attached */
   const char *exit_code_from;
   char **attach, **no_attach;
 };
@@ -109,6 +111,7 @@ static const struct option options[] = {
   { "timestamps", no_argument, NULL, OPT_TIMESTAMPS },
   { "wait", no_argument, NULL, OPT_WAIT },
   { "wait-timeout", required_argument, NULL, OPT_WAIT_TIMEOUT },
+  { "watch", no_argument, NULL, 'w' },
   { "help", no_argument, NULL, 'h' },
   { NULL, 0, NULL, 0 },
 };
@@ -143,7 +146,7 @@ parse (struct up_cli *o, int argc, char **argv)
 {
   int c;
 
-  while ((c = getopt_long (argc, argv, "dt:Vh", options, NULL)) != -1)
+  while ((c = getopt_long (argc, argv, "dt:Vwh", options, NULL)) != -1)
     switch (c)
       {
       case OPT_ABORT:
@@ -229,6 +232,9 @@ parse (struct up_cli *o, int argc, char **argv)
         o->up.wait = true;
         o->detach = true;
         break;
+      case 'w':
+        o->watch = true;
+        break;
       case OPT_WAIT_TIMEOUT:
         if ((o->up.wait_timeout_ms = cli_parse_seconds (optarg)) < 0)
           return cli_usage_error ("up", "invalid --wait-timeout `%s`", optarg);
@@ -253,6 +259,8 @@ parse (struct up_cli *o, int argc, char **argv)
     return cli_usage_error ("up", "--abort-on-container-exit and --exit-code-from need attached mode (no -d/--wait)");
   if (o->up.no_start && o->up.wait)
     return cli_usage_error ("up", "--no-start and --wait are incompatible");
+  if (o->detach && o->watch)
+    return cli_usage_error ("up", "--detach cannot be combined with --watch (nor --wait, which implies it)");
   return -1;
 }
 
@@ -281,6 +289,9 @@ up_attached (struct up_cli *o, const struct cc_project *p, cc_error_t *err)
     .print = cli_log_look_print,
     .opaque = &k,
   };
+  struct cc_watch_opts wo = { .services = o->up.services };
+
+  a.watch = o->watch ? &wo : NULL;
   int ret = cc_engine_up_attached (p, &o->up, &a, err);
 
   cli_log_look_release (&k);

@@ -34,8 +34,9 @@ struct attach
   char **names;  /* attached containers */
   char **labels; /* "web-1" */
   int *service_index;
-  const char *exited; /* --abort-on-container-exit: the first that stopped */
-  int exit_code;      /* and its exit code */
+  const char *exited;         /* --abort-on-container-exit: the first that stopped */
+  int exit_code;              /* and its exit code */
+  struct cc_watcher *watcher; /* up --watch */
 };
 
 static void
@@ -44,6 +45,21 @@ attach_release (struct attach *a)
   cc_strv_free (a->names);
   cc_strv_free (a->labels);
   free (a->service_index);
+  cc_engine_watch_close (a->watcher);
+}
+
+/* up --watch: the watcher acts between two reads of the logs; its
+   failures are warnings, as `watch`'s are.  */
+static void
+tick_watcher (struct attach *a)
+{
+  cc_error_t e = NULL;
+
+  if (a->watcher && cc_engine_watch_tick (a->watcher, &e) < 0)
+    {
+      cc_warn ("watch: %s", e->msg);
+      cc_error_release (&e);
+    }
 }
 
 static void
@@ -72,6 +88,7 @@ should_stop (void *opaque)
 
   if (interrupts)
     return true;
+  tick_watcher (a);
   if (! a->o->abort_on_exit && ! a->o->abort_on_failure)
     return false;
   for (char **n = a->names; *n; n++)
@@ -174,6 +191,10 @@ follow (const struct cc_project *p, const struct cc_up_attach *o, char **all, cc
   if (cc_state_open (p->name, false, &st, err) < 0)
     return -1;
   a.state = st->json;
+  if (o->watch && cc_engine_watch_open (p, o->watch, &a.watcher, err) < 0)
+    return -1;
+  /* Watching goes on while every container is stopped, as Compose's.  */
+  lo.keep_following = a.watcher != NULL;
   setup_attach (&a, p, all);
   if (o->attaching)
     o->attaching (o->opaque, a.labels, a.service_index);

@@ -508,6 +508,14 @@ struct cc_watch_opts
   bool quiet;
 };
 int cc_engine_watch (const struct cc_project *p, const struct cc_watch_opts *o, cc_error_t *err);
+/* The same in steps, for `up --watch`, which follows logs meanwhile: open
+   (initial syncs done, "Watch enabled"), then tick often (never blocks:
+   reads what changed, acts once DEBOUNCE passed quietly), then close.  */
+struct cc_watcher;
+int cc_engine_watch_open (const struct cc_project *p, const struct cc_watch_opts *o, struct cc_watcher **out,
+                          cc_error_t *err);
+int cc_engine_watch_tick (struct cc_watcher *w, cc_error_t *err);
+void cc_engine_watch_close (struct cc_watcher *w);
 
 /* ---- cp (cp.c) ------------------------------------------------------------ */
 

@@ -50,6 +50,7 @@ int cc_engine_logs (char *const *names, const struct cc_log_opts *o, cc_error_t 
    (to fail, with ABORT_ON_FAILURE).  Returns 0, 130 after Ctrl-C, the
    exit code of EXIT_CODE_FROM's container when given, else that of the
    container that stopped the others, or -1.  */
+struct cc_watch_opts;
 struct cc_up_attach
 {
   char **attach, **no_attach;           /* --attach (NULL: every service), --no-attach */
@@ -62,6 +63,8 @@ struct cc_up_attach
   cc_log_fn print;
   void *opaque;
   const char *since; /* set by the engine: when this up began */
+  /* --watch: the develop.watch rules followed while attached (NULL: not) */
+  const struct cc_watch_opts *watch;
 };
 struct cc_project;
 struct cc_up_opts;

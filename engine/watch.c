@@ -18,6 +18,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/openat2.h>
 #include <poll.h>
 #include <signal.h>
@@ -55,7 +56,7 @@ struct rule
   char **pending;                       /* changed host paths this rule takes */
 };
 
-struct watcher
+struct cc_watcher
 {
   const struct cc_project *p;
   int ifd;
@@ -64,6 +65,7 @@ struct watcher
   struct rule *rules;
   size_t n_rules;
   bool quiet;
+  int64_t last_event_ms; /* -1: nothing pending */
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -79,7 +81,7 @@ on_signal (int sig)
 /* ---- the host side -------------------------------------------------------- */
 
 static void
-remember_dir (struct watcher *w, int wd, const char *dir)
+remember_dir (struct cc_watcher *w, int wd, const char *dir)
 {
   if ((size_t)wd >= w->n_dirs)
     {
@@ -94,7 +96,7 @@ remember_dir (struct watcher *w, int wd, const char *dir)
 
 /* DIR and every directory below it, never through a symlink.  */
 static int
-watch_tree (struct watcher *w, const char *dir, cc_error_t *err)
+watch_tree (struct cc_watcher *w, const char *dir, cc_error_t *err)
 {
   cleanup_dir DIR *d = NULL;
   struct dirent *e;
@@ -118,7 +120,7 @@ watch_tree (struct watcher *w, const char *dir, cc_error_t *err)
 }
 
 static int
-watch_rule_path (struct watcher *w, const char *path, cc_error_t *err)
+watch_rule_path (struct cc_watcher *w, const char *path, cc_error_t *err)
 {
   struct stat st;
   cleanup_free char *parent = NULL;
@@ -185,7 +187,7 @@ rule_takes (const struct rule *r, const char *path)
 
 /* The first rule of each service that takes PATH gets it.  */
 static void
-dispatch (struct watcher *w, const char *path)
+dispatch (struct cc_watcher *w, const char *path)
 {
   const struct cc_service *done = NULL;
 
@@ -201,15 +203,18 @@ dispatch (struct watcher *w, const char *path)
 }
 
 /* Read the queued events: each changed path dispatched; a new directory
-   watched, and what it already holds dispatched too.  */
+   watched, and what it already holds dispatched too.  Returns how many
+   bytes of events came (0: none), or -1.  */
 static int
-read_events (struct watcher *w, cc_error_t *err)
+read_events (struct cc_watcher *w, cc_error_t *err)
 {
   char buf[16384] __attribute__ ((aligned (__alignof__(struct inotify_event))));
   ssize_t len = read (w->ifd, buf, sizeof (buf));
 
   if (len < 0)
     return errno == EAGAIN || errno == EINTR ? 0 : cc_error_make (err, errno, "read inotify events");
+  if (len > INT_MAX)
+    len = INT_MAX;
   for (char *p = buf; p < buf + len;)
     {
       const struct inotify_event *ev = (const struct inotify_event *)p;
@@ -222,7 +227,7 @@ read_events (struct watcher *w, cc_error_t *err)
       if ((ev->mask & IN_ISDIR) && (ev->mask & (IN_CREATE | IN_MOVED_TO)) && watch_tree (w, path, err) < 0)
         return -1;
     }
-  return 0;
+  return (int)len;
 }
 
 /* ---- the container side --------------------------------------------------- */
@@ -435,7 +440,7 @@ open_target (const char *container, const char *target, uid_t *uid, gid_t *gid, 
 /* ---- actions -------------------------------------------------------------- */
 
 static char **
-service_containers (const struct watcher *w, const char *service, bool running_only)
+service_containers (const struct cc_watcher *w, const char *service, bool running_only)
 {
   cleanup_state struct cc_state *st = NULL;
   cleanup_strv char **all = NULL;
@@ -463,7 +468,7 @@ service_containers (const struct watcher *w, const char *service, bool running_o
 }
 
 static int
-sync_rule (const struct watcher *w, const struct rule *r, cc_error_t *err)
+sync_rule (const struct cc_watcher *w, const struct rule *r, cc_error_t *err)
 {
   cleanup_strv char **names = service_containers (w, r->svc->name, true);
 
@@ -485,7 +490,7 @@ sync_rule (const struct watcher *w, const struct rule *r, cc_error_t *err)
 }
 
 static int
-restart_service (const struct watcher *w, const char *service, cc_error_t *err)
+restart_service (const struct cc_watcher *w, const char *service, cc_error_t *err)
 {
   cleanup_state struct cc_state *st = NULL;
   cleanup_strv char **names = service_containers (w, service, false);
@@ -501,7 +506,7 @@ restart_service (const struct watcher *w, const char *service, cc_error_t *err)
 /* sync+exec: the rule's `exec` in each running container, as a
    post_start hook runs (user, working_dir, environment, privileged).  */
 static int
-exec_rule (const struct watcher *w, const struct rule *r, cc_error_t *err)
+exec_rule (const struct cc_watcher *w, const struct rule *r, cc_error_t *err)
 {
   cleanup_strv char **names = service_containers (w, r->svc->name, true);
 
@@ -512,7 +517,7 @@ exec_rule (const struct watcher *w, const struct rule *r, cc_error_t *err)
 }
 
 static int
-rebuild_service (const struct watcher *w, const char *service, cc_error_t *err)
+rebuild_service (const struct cc_watcher *w, const char *service, cc_error_t *err)
 {
   char *only[] = { (char *)service, NULL };
   struct cc_engine_build_opts bo = { .services = only, .quiet = w->quiet };
@@ -537,7 +542,7 @@ rebuild_service (const struct watcher *w, const char *service, cc_error_t *err)
 }
 
 static int
-run_rule (const struct watcher *w, const struct rule *r, cc_error_t *err)
+run_rule (const struct cc_watcher *w, const struct rule *r, cc_error_t *err)
 {
   switch (r->r->action)
     {
@@ -558,7 +563,7 @@ run_rule (const struct watcher *w, const struct rule *r, cc_error_t *err)
 /* One batch: every rule with pending paths acts; a failure is reported
    and watching goes on, as Compose's watch goes on.  */
 static void
-flush (struct watcher *w)
+flush (struct cc_watcher *w)
 {
   for (size_t i = 0; i < w->n_rules; i++)
     {
@@ -604,7 +609,7 @@ context_dockerignore (const struct cc_service *svc, struct cc_dockerignore **out
 }
 
 static int
-add_rules (struct watcher *w, const struct cc_service *svc, cc_error_t *err)
+add_rules (struct cc_watcher *w, const struct cc_service *svc, cc_error_t *err)
 {
   for (size_t i = 0; i < svc->n_watch; i++)
     {
@@ -620,9 +625,11 @@ add_rules (struct watcher *w, const struct cc_service *svc, cc_error_t *err)
   return 0;
 }
 
-static void
-watcher_release (struct watcher *w)
+void
+cc_engine_watch_close (struct cc_watcher *w)
 {
+  if (w == NULL)
+    return;
   for (size_t i = 0; i < w->n_dirs; i++)
     free (w->dirs[i]);
   free (w->dirs);
@@ -637,10 +644,18 @@ watcher_release (struct watcher *w)
   free (w->rules);
   if (w->ifd >= 0)
     close (w->ifd);
+  free (w);
 }
 
+static void
+cleanup_watcher_fn (struct cc_watcher **w)
+{
+  cc_engine_watch_close (*w);
+}
+#define cleanup_watcher __attribute__ ((cleanup (cleanup_watcher_fn)))
+
 static int
-initial_sync (struct watcher *w, cc_error_t *err)
+initial_sync (struct cc_watcher *w, cc_error_t *err)
 {
   for (size_t i = 0; i < w->n_rules; i++)
     if (w->rules[i].r->initial_sync && w->rules[i].r->action != CC_WATCH_REBUILD
@@ -656,9 +671,26 @@ initial_sync (struct watcher *w, cc_error_t *err)
   return 0;
 }
 
+int
+cc_engine_watch_tick (struct cc_watcher *w, cc_error_t *err)
+{
+  int n = read_events (w, err);
+
+  if (n < 0)
+    return -1;
+  if (n > 0)
+    w->last_event_ms = cc_engine_now_ms ();
+  if (w->last_event_ms >= 0 && cc_engine_now_ms () - w->last_event_ms >= DEBOUNCE_MS)
+    {
+      flush (w);
+      w->last_event_ms = -1;
+    }
+  return 0;
+}
+
 /* Wait for events; once some came, until DEBOUNCE_MS pass without any.  */
 static int
-loop (struct watcher *w, cc_error_t *err)
+loop (struct cc_watcher *w, cc_error_t *err)
 {
   bool dirty = false;
 
@@ -685,32 +717,45 @@ loop (struct watcher *w, cc_error_t *err)
 }
 
 int
-cc_engine_watch (const struct cc_project *p, const struct cc_watch_opts *o, cc_error_t *err)
+cc_engine_watch_open (const struct cc_project *p, const struct cc_watch_opts *o, struct cc_watcher **out,
+                      cc_error_t *err)
 {
-  __attribute__ ((cleanup (watcher_release))) struct watcher w = { .p = p, .ifd = -1, .quiet = o->quiet };
-  struct sigaction sa = { .sa_handler = on_signal };
-  int ret;
+  cleanup_watcher struct cc_watcher *w = xzalloc (sizeof (*w));
 
-  w.ifd = inotify_init1 (IN_NONBLOCK | IN_CLOEXEC);
-  if (w.ifd < 0)
+  w->p = p;
+  w->quiet = o->quiet;
+  w->last_event_ms = -1;
+  w->ifd = inotify_init1 (IN_NONBLOCK | IN_CLOEXEC);
+  if (w->ifd < 0)
     return cc_error_make (err, errno, "inotify_init1");
   for (size_t i = 0; i < p->view->n_services; i++)
     {
       const struct cc_service *svc = p->view->services[i];
       if (svc->n_watch == 0 || (o->services && *o->services && ! cc_strv_contains (o->services, svc->name)))
         continue;
-      if (add_rules (&w, svc, err) < 0)
+      if (add_rules (w, svc, err) < 0)
         return cc_error_wrap (err, "service `%s`", svc->name);
     }
-  if (w.n_rules == 0)
+  if (w->n_rules == 0)
     return cc_error_make (
         err, 0, "none of the selected services is configured for watch, consider setting a `develop` section");
-  sigaction (SIGINT, &sa, NULL);
-  sigaction (SIGTERM, &sa, NULL);
-  if (initial_sync (&w, err) < 0)
+  if (initial_sync (w, err) < 0)
     return -1;
   if (! o->quiet)
     fprintf (stderr, "Watch enabled\n");
-  ret = loop (&w, err);
-  return ret < 0 ? -1 : 0;
+  *out = steal_pointer (&w);
+  return 0;
+}
+
+int
+cc_engine_watch (const struct cc_project *p, const struct cc_watch_opts *o, cc_error_t *err)
+{
+  cleanup_watcher struct cc_watcher *w = NULL;
+  struct sigaction sa = { .sa_handler = on_signal };
+
+  sigaction (SIGINT, &sa, NULL);
+  sigaction (SIGTERM, &sa, NULL);
+  if (cc_engine_watch_open (p, o, &w, err) < 0)
+    return -1;
+  return loop (w, err) < 0 ? -1 : 0;
 }

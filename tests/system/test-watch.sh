@@ -141,6 +141,44 @@ test_watch_syncs_and_restarts() {
   assert_no_residue
 }
 
+# up --watch: attached, logs followed, the rules followed meanwhile;
+# Ctrl-C stops the containers and exits 130; -d refuses it, as Compose.
+test_up_watch_syncs_while_attached() {
+  local rc
+  eng_setup upwatch
+  load_images busybox
+  mkdir -p "$WORK/u/src"
+  project u <<'YAML'
+services:
+  app:
+    image: busybox:1.35
+    command: ["sh", "-c", "echo app-started; exec sleep 3600"]
+    stop_signal: SIGKILL
+    develop:
+      watch:
+        - path: ./src
+          action: sync
+          target: /app
+YAML
+  cd "$WORK/u" || fail "cd"
+  assert_exit 2 cc up -d --watch
+  assert_contains "$OUT" "--watch"
+  nsenter --net="/run/netns/$HOSTNS" "$CCOMPOSE" up --watch > "$WORK/watch.log" 2>&1 &
+  WATCHER=$!
+  defer "kill -9 $WATCHER 2>/dev/null"
+  wait_for 30 "the watcher" watch_ready
+  wait_for 20 "the attached logs" grep -q "app-started" "$WORK/watch.log"
+  echo hello > src/a.txt
+  wait_for 20 "a.txt synced" app_has /app/a.txt hello
+  kill -INT "$WATCHER"
+  wait_for 20 "up to end" watch_gone
+  wait "$WATCHER"; rc=$?
+  assert_eq "$rc" 130 "exit status after SIGINT"
+  assert_eq "$(rt_status u-app-1)" exited "the container stopped"
+  assert_exit 0 cc down -t 0
+  assert_no_residue
+}
+
 # Rules Compose refuses: a sync without an absolute target, an unknown action.
 test_watch_rules_are_checked() {
   local tmp

@@ -14,6 +14,7 @@
 
 #include "lib/cleanup.h"
 #include "lib/file.h"
+#include "lib/strv.h"
 #include "lib/xalloc.h"
 #include "runtime/internal.h"
 
@@ -306,6 +307,28 @@ inherit_cpuset (const char *dir, cc_error_t *err)
   return 0;
 }
 
+/* Every cpuset from below ROOT down to ROOT/ID, once the leaf exists:
+   until then the last container's teardown elsewhere may remove a
+   parent that another `up` makes again, empty, between the copy into
+   it and the mkdir below it (a leaf with no cpus refuses every task:
+   ENOSPC).  A parent with a child cannot be removed.  */
+static int
+inherit_cpusets_down (const char *root, const char *id, cc_error_t *err)
+{
+  cleanup_free char *dir = xstrdup (root);
+  cleanup_strv char **parts = cc_strv_split (id, '/', true);
+
+  for (char **p = parts; *p; p++)
+    {
+      char *next = xasprintf ("%s/%s", dir, *p);
+      free (dir);
+      dir = next;
+      if (inherit_cpuset (dir, err) < 0)
+        return -1;
+    }
+  return 0;
+}
+
 static int
 make_dirs (const char *ctrl, const char *id, cc_error_t *err)
 {
@@ -315,9 +338,7 @@ make_dirs (const char *ctrl, const char *id, cc_error_t *err)
 
   if (cc_cgroup_make (root, id, cpuset ? inherit_cpuset : NULL, err) < 0)
     return -1;
-  if (cpuset && inherit_cpuset (dir, err) < 0)
-    return -1;
-  return 0;
+  return cpuset ? inherit_cpusets_down (root, id, err) : 0;
 }
 
 static int v1_destroy (const char *id, cc_error_t *err);

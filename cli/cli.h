@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "lib/error.h"
 #include "lib/version.h"
 
 struct cli_global
@@ -55,6 +56,12 @@ struct cli_subcommand
 };
 int cli_run_subcommand (const char *cmd, const char *usage, const struct cli_subcommand *table, size_t n, int argc,
                         char **argv);
+/* `NOUN inspect [-f FORMAT] WHAT...` (cli/objects.c): INSPECT's JSON of
+   each name in one array, or each through a Go template.  */
+typedef int (*cli_inspect_fn) (const char *name, cJSON **out, cc_error_t *err);
+int cli_inspect_objects (const char *noun, const char *what, cli_inspect_fn inspect, int argc, char **argv);
+/* Docker's prompt before a prune: "WARNING! " WARNING, then [y/N].  */
+bool cli_confirm (const char *warning);
 /* True when stdout should be coloured under --ansi.  */
 bool cli_use_color (const struct cli_global *g);
 

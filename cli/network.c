@@ -256,51 +256,7 @@ cmd_ls (int argc, char **argv)
 static int
 cmd_inspect (int argc, char **argv)
 {
-  static const struct option opts[]
-      = { { "format", required_argument, NULL, 'f' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 } };
-  cleanup_cjson cJSON *all = cJSON_CreateArray ();
-  const char *format = NULL;
-  int ret = CLI_EXIT_OK, c;
-
-  while ((c = getopt_long (argc, argv, "f:h", opts, NULL)) != -1)
-    switch (c)
-      {
-      case 'f':
-        format = optarg;
-        break;
-      case 'h':
-        puts ("Usage: ccompose network inspect [OPTIONS] NETWORK [NETWORK...]\n\n"
-              "Display detailed information on one or more networks\n\n"
-              "Options:\n  -f, --format string   Format output using a custom template ('json' or a Go template)");
-        return CLI_EXIT_OK;
-      default:
-        return cli_usage_error ("network inspect", "unknown option");
-      }
-  if (argc - optind < 1)
-    return cli_usage_error ("network inspect", "requires at least 1 argument");
-  for (int i = optind; i < argc; i++)
-    {
-      cc_error_t err = NULL;
-      cJSON *n = NULL;
-      if (cc_engine_network_inspect (argv[i], &n, &err) < 0)
-        {
-          ret = fail (&err);
-          continue;
-        }
-      cJSON_AddItemToArray (all, n);
-    }
-  if (format == NULL || strcmp (format, "json") == 0)
-    {
-      cleanup_free char *text = cli_json_indent (all);
-      puts (text);
-    }
-  else
-    {
-      cc_error_t err = NULL;
-      if (cli_format_rows (format, all, NULL, 0, NULL, &err) < 0)
-        return fail (&err);
-    }
-  return ret;
+  return cli_inspect_objects ("network", "NETWORK", cc_engine_network_inspect, argc, argv);
 }
 
 /* ---- rm, prune ------------------------------------------------------------------- */
@@ -347,19 +303,6 @@ cmd_rm (int argc, char **argv)
   return ret;
 }
 
-static bool
-confirmed (void)
-{
-  char line[16] = "";
-
-  printf ("WARNING! This will remove all custom networks not used by at least one container.\n"
-          "Are you sure you want to continue? [y/N] ");
-  fflush (stdout);
-  if (fgets (line, sizeof (line), stdin) == NULL)
-    return false;
-  return line[0] == 'y' || line[0] == 'Y';
-}
-
 static int
 cmd_prune (int argc, char **argv)
 {
@@ -393,7 +336,7 @@ cmd_prune (int argc, char **argv)
       default:
         return cli_usage_error ("network prune", "unknown option");
       }
-  if (! force && ! confirmed ())
+  if (! force && ! cli_confirm ("This will remove all custom networks not used by at least one container."))
     return CLI_EXIT_OK;
   if (cc_engine_network_prune (filters, &removed, &err) < 0)
     ret = fail (&err);

@@ -228,51 +228,7 @@ cmd_ls (int argc, char **argv)
 static int
 cmd_inspect (int argc, char **argv)
 {
-  static const struct option opts[]
-      = { { "format", required_argument, NULL, 'f' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 } };
-  cleanup_cjson cJSON *all = cJSON_CreateArray ();
-  const char *format = NULL;
-  int ret = CLI_EXIT_OK, c;
-
-  while ((c = getopt_long (argc, argv, "f:h", opts, NULL)) != -1)
-    switch (c)
-      {
-      case 'f':
-        format = optarg;
-        break;
-      case 'h':
-        puts ("Usage: ccompose volume inspect [OPTIONS] VOLUME [VOLUME...]\n\n"
-              "Display detailed information on one or more volumes\n\n"
-              "Options:\n  -f, --format string   Format output using a custom template ('json' or a Go template)");
-        return CLI_EXIT_OK;
-      default:
-        return cli_usage_error ("volume inspect", "unknown option");
-      }
-  if (argc - optind < 1)
-    return cli_usage_error ("volume inspect", "requires at least 1 argument");
-  for (int i = optind; i < argc; i++)
-    {
-      cc_error_t err = NULL;
-      cJSON *v = NULL;
-      if (cc_engine_volume_inspect (argv[i], &v, &err) < 0)
-        {
-          ret = fail (&err);
-          continue;
-        }
-      cJSON_AddItemToArray (all, v);
-    }
-  if (format == NULL || strcmp (format, "json") == 0)
-    {
-      cleanup_free char *text = cli_json_indent (all);
-      puts (text);
-    }
-  else
-    {
-      cc_error_t err = NULL;
-      if (cli_format_rows (format, all, NULL, 0, NULL, &err) < 0)
-        return fail (&err);
-    }
-  return ret;
+  return cli_inspect_objects ("volume", "VOLUME", cc_engine_volume_inspect, argc, argv);
 }
 
 /* ---- rm, prune ------------------------------------------------------------------- */
@@ -332,20 +288,6 @@ human_size (int64_t bytes)
   return xasprintf ("%.4g%s", v, units[i]);
 }
 
-static bool
-confirmed (bool all)
-{
-  char line[16] = "";
-
-  printf ("WARNING! This will remove %s local volumes not used by at least one container.\n"
-          "Are you sure you want to continue? [y/N] ",
-          all ? "all" : "anonymous");
-  fflush (stdout);
-  if (fgets (line, sizeof (line), stdin) == NULL)
-    return false;
-  return line[0] == 'y' || line[0] == 'Y';
-}
-
 static int
 cmd_prune (int argc, char **argv)
 {
@@ -386,7 +328,9 @@ cmd_prune (int argc, char **argv)
       default:
         return cli_usage_error ("volume prune", "unknown option");
       }
-  if (! force && ! confirmed (all))
+  if (! force
+      && ! cli_confirm (all ? "This will remove all local volumes not used by at least one container."
+                            : "This will remove anonymous local volumes not used by at least one container."))
     return CLI_EXIT_OK;
   if (cc_engine_volume_prune (all, filters, &removed, &reclaimed, &err) < 0)
     ret = fail (&err);

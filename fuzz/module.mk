@@ -23,7 +23,7 @@ FUZZ_CFLAGS := -std=gnu11 $(WARN) $(FUZZ_NOWARN) -g -O1 $(FUZZ_SAN) -fsanitize=f
 # blob no parser uses).
 FUZZ_LIB_SRCS := $(filter-out $(BUILDER_EXEC_SRCS),$(wildcard lib/*.c compose/*.c image/*.c network/*.c builder/*.c)) \
 	engine/util.c engine/plan.c engine/state.c engine/labels.c engine/ports.c \
-	runtime/spec.c runtime/relay.c
+	runtime/spec.c runtime/relay.c runtime/dev.c
 FUZZ_LIB_OBJS := $(FUZZ_LIB_SRCS:%.c=$(FUZZ_DIR)/obj/%.o)
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz-%)
 FUZZ_REPLAY_BINS := $(FUZZ_TARGETS:%=build-san/fuzz/replay-%)

@@ -284,28 +284,6 @@ cc_cgroup_remove (const char *root, const char *rel, cc_error_t *err)
   return 0;
 }
 
-/* Docker's --cgroup-parent: a path below each hierarchy's root, a
-   leading `/` or not; `..` would climb out of it (validated again here:
-   the spec file is input too).  */
-int
-cc_cgroup_check_parent (const char *parent, cc_error_t *err)
-{
-  cleanup_strv char **parts = NULL;
-
-  if (parent == NULL)
-    return 0;
-  for (const unsigned char *c = (const unsigned char *)parent; *c; c++)
-    if (*c < 0x20 || *c == 0x7f)
-      return cc_error_make (err, EINVAL, "cgroup_parent `%s`: control character", parent);
-  parts = cc_strv_split (parent, '/', true);
-  if (parts[0] == NULL)
-    return cc_error_make (err, EINVAL, "cgroup_parent `%s`: names no cgroup", parent);
-  for (char **p = parts; *p; p++)
-    if (strcmp (*p, "..") == 0 || strcmp (*p, ".") == 0)
-      return cc_error_make (err, EINVAL, "cgroup_parent `%s`: `%s` is not a cgroup name", parent, *p);
-  return 0;
-}
-
 char *
 cc_cgroup_path (const char *parent, const char *id)
 {

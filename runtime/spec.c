@@ -840,6 +840,28 @@ check_ns_mode (const char *key, const char *mode, cc_error_t *err)
                         key, mode);
 }
 
+/* Docker's --cgroup-parent: a path below each hierarchy's root, a
+   leading `/` or not; `..` would climb out of it (validated again here:
+   the spec file is input too).  */
+int
+cc_cgroup_check_parent (const char *parent, cc_error_t *err)
+{
+  cleanup_strv char **parts = NULL;
+
+  if (parent == NULL)
+    return 0;
+  for (const unsigned char *c = (const unsigned char *)parent; *c; c++)
+    if (*c < 0x20 || *c == 0x7f)
+      return cc_error_make (err, EINVAL, "cgroup_parent `%s`: control character", parent);
+  parts = cc_strv_split (parent, '/', true);
+  if (parts[0] == NULL)
+    return cc_error_make (err, EINVAL, "cgroup_parent `%s`: names no cgroup", parent);
+  for (char **p = parts; *p; p++)
+    if (strcmp (*p, "..") == 0 || strcmp (*p, ".") == 0)
+      return cc_error_make (err, EINVAL, "cgroup_parent `%s`: `%s` is not a cgroup name", parent, *p);
+  return 0;
+}
+
 static int
 check_spec (void *obj, cc_error_t *err)
 {

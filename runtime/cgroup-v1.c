@@ -336,7 +336,9 @@ make_dirs (const char *ctrl, const char *id, cc_error_t *err)
   cleanup_free char *dir = ctrl_dir (ctrl, id);
   bool cpuset = strcmp (ctrl, "cpuset") == 0;
 
-  if (cc_cgroup_make (root, id, cpuset ? inherit_cpuset : NULL, err) < 0)
+  /* No step: a cpuset child can be made under a parent without cpus;
+     only a task cannot join it, and the copies come below.  */
+  if (cc_cgroup_make (root, id, NULL, err) < 0)
     return -1;
   return cpuset ? inherit_cpusets_down (root, id, err) : 0;
 }

@@ -151,6 +151,17 @@ cc_cgroup_rmdir (const char *dir, cc_error_t *err)
    controllers top-down; a v1 cpuset child needs its parent's cpus).  The
    first ancestor made here goes in *TOP.  1: a concurrent teardown
    removed an ancestor meanwhile, try again.  */
+/* A step failed on DIR because the last container's teardown elsewhere
+   removed it: the whole chain is made again.  */
+static bool
+gone_meanwhile (const char *dir, cc_error_t *err)
+{
+  if (access (dir, F_OK) == 0 || errno != ENOENT)
+    return false;
+  cc_error_release (err);
+  return true;
+}
+
 static int
 make_chain (const char *root, const char *rel, cc_cgroup_step_fn step, char **top, cc_error_t *err)
 {
@@ -160,7 +171,7 @@ make_chain (const char *root, const char *rel, cc_cgroup_step_fn step, char **to
   for (char **p = parts; *p; p++)
     {
       if (step && step (dir, err) < 0)
-        return -1;
+        return gone_meanwhile (dir, err) ? 1 : -1;
       char *next = xasprintf ("%s/%s", dir, *p);
       free (dir);
       dir = next;

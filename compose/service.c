@@ -12,6 +12,7 @@
 #include "compose/model.h"
 #include "lib/buf.h"
 #include "lib/cleanup.h"
+#include "lib/device.h"
 #include "lib/json.h"
 #include "lib/strv.h"
 #include "lib/xalloc.h"
@@ -940,53 +941,12 @@ read_file_refs (struct rd *r, const char *key, struct cc_file_ref **out, size_t 
   *n_out = n;
 }
 
-/* Docker's validDeviceMode: one to three of r, w and m, none twice.  */
-static bool
-is_device_mode (const char *perms)
-{
-  size_t n = perms ? strlen (perms) : 0;
-
-  if (n == 0 || n > 3 || strspn (perms, "rwm") != n)
-    return false;
-  for (size_t i = 0; i < n; i++)
-    if (strchr (perms + i + 1, perms[i]))
-      return false;
-  return true;
-}
-
-/* MAJOR or MINOR of a device rule: digits, or `*`.  */
-static bool
-is_rule_number (const char *s, size_t n)
-{
-  if (n == 1 && *s == '*')
-    return true;
-  for (size_t i = 0; i < n; i++)
-    if (s[i] < '0' || s[i] > '9')
-      return false;
-  return n > 0;
-}
-
-/* Docker's ValidateDeviceCgroupRule: `TYPE MAJOR:MINOR PERMS`, TYPE one
-   of a, b and c.  */
-static bool
-is_device_rule (const char *rule)
-{
-  const char *colon, *sp;
-
-  if (rule[0] == '\0' || strchr ("abc", rule[0]) == NULL || rule[1] != ' ')
-    return false;
-  colon = strchr (rule + 2, ':');
-  sp = colon ? strchr (colon + 1, ' ') : NULL;
-  return sp && is_rule_number (rule + 2, (size_t)(colon - rule - 2))
-         && is_rule_number (colon + 1, (size_t)(sp - colon - 1)) && is_device_mode (sp + 1);
-}
-
 static void
 read_device_rules (struct rd *r, struct cc_service *s)
 {
   s->device_cgroup_rules = strv (r, "device_cgroup_rules");
   for (char *const *rule = s->device_cgroup_rules; rule && *rule; rule++)
-    if (! is_device_rule (*rule))
+    if (! cc_device_rule_ok (*rule))
       fail (r, "device_cgroup_rules", "device_cgroup_rules: `%s` is not `TYPE MAJOR:MINOR PERMS` (`c 1:3 rwm`)", *rule);
 }
 
@@ -999,10 +959,9 @@ check_device (struct rd *r, const struct cc_device *dev)
 
   if (dev->source == NULL || dev->source[0] != '/' || strchr (dev->source, ':'))
     fail (r, "devices", "devices: `%s` is not an absolute host path", dev->source ? dev->source : "");
-  else if (t == NULL || strncmp (t, "/dev/", 5) != 0 || t[5] == '\0' || strchr (t, ':') || strstr (t, "/../")
-           || (strlen (t) >= 3 && strcmp (t + strlen (t) - 3, "/..") == 0))
+  else if (! cc_device_target_ok (t) || strchr (t, ':'))
     fail (r, "devices", "devices: the container path `%s` must be below /dev", t ? t : "");
-  else if (! is_device_mode (dev->permissions))
+  else if (! cc_device_mode_ok (dev->permissions))
     fail (r, "devices", "devices: permissions `%s` of `%s` must be of `rwm`", dev->permissions, dev->source);
 }
 
@@ -1038,7 +997,7 @@ read_devices (struct rd *r, struct cc_service *s)
             mem_keep (r->mem, *p);
           np = cc_strv_len (parts);
           dev->source = parts[0];
-          dev->target = np == 2 && is_device_mode (parts[1]) ? NULL : np >= 2 ? parts[1] : NULL;
+          dev->target = np == 2 && cc_device_mode_ok (parts[1]) ? NULL : np >= 2 ? parts[1] : NULL;
           dev->permissions = np == 3 ? parts[2] : np == 2 && dev->target == NULL ? parts[1] : NULL;
           if (np > 3)
             dev->source = NULL;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "lib/cleanup.h"
+#include "lib/device.h"
 #include "lib/xalloc.h"
 #include "runtime/internal.h"
 
@@ -32,29 +33,6 @@ static const struct
   { "stderr", "/proc/self/fd/2" }, { "ptmx", "pts/ptmx" },         { "core", "/proc/kcore" },
 };
 
-/* Docker's validDeviceMode: one to three of r, w and m, none twice.  */
-static bool
-is_device_mode (const char *perms)
-{
-  size_t n = strlen (perms);
-
-  if (n == 0 || n > 3 || strspn (perms, "rwm") != n)
-    return false;
-  for (size_t i = 0; i < n; i++)
-    if (strchr (perms + i + 1, perms[i]))
-      return false;
-  return true;
-}
-
-static bool
-has_dotdot (const char *path)
-{
-  for (const char *p = strstr (path, ".."); p; p = strstr (p + 1, ".."))
-    if (p[-1] == '/' && (p[2] == '/' || p[2] == '\0'))
-      return true;
-  return false;
-}
-
 int
 cc_dev_parse (const char *entry, struct cc_dev_node *out, cc_error_t *err)
 {
@@ -72,33 +50,17 @@ cc_dev_parse (const char *entry, struct cc_dev_node *out, cc_error_t *err)
   snprintf (out->perms, sizeof (out->perms), "%s", c2 + 1);
   if (out->host[0] != '/')
     return cc_error_make (err, EINVAL, "device `%s`: the host path must be absolute", entry);
-  if (strncmp (out->path, "/dev/", 5) != 0 || out->path[5] == '\0' || has_dotdot (out->path))
+  if (! cc_device_target_ok (out->path))
     return cc_error_make (err, EINVAL, "device `%s`: the container path must be below /dev, without `..`", entry);
-  if (strlen (c2 + 1) >= sizeof (out->perms) || ! is_device_mode (c2 + 1))
+  if (strlen (c2 + 1) >= sizeof (out->perms) || ! cc_device_mode_ok (c2 + 1))
     return cc_error_make (err, EINVAL, "device `%s`: permissions must be of `rwm`", entry);
   return 0;
-}
-
-/* MAJOR or MINOR of a rule: digits, or `*`.  */
-static bool
-is_rule_number (const char *s, size_t n)
-{
-  if (n == 1 && *s == '*')
-    return true;
-  for (size_t i = 0; i < n; i++)
-    if (s[i] < '0' || s[i] > '9')
-      return false;
-  return n > 0;
 }
 
 int
 cc_dev_check_rule (const char *rule, cc_error_t *err)
 {
-  const char *colon = strchr (rule, ':'), *sp = colon ? strchr (colon + 1, ' ') : NULL;
-
-  if (rule[0] == '\0' || strchr ("abc", rule[0]) == NULL || rule[1] != ' ' || sp == NULL
-      || ! is_rule_number (rule + 2, (size_t)(colon - rule - 2))
-      || ! is_rule_number (colon + 1, (size_t)(sp - colon - 1)) || ! is_device_mode (sp + 1))
+  if (! cc_device_rule_ok (rule))
     return cc_error_make (err, EINVAL, "device rule `%s` is not `TYPE MAJOR:MINOR PERMS`", rule);
   return 0;
 }

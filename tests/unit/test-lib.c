@@ -14,6 +14,7 @@
 
 #include "lib/buf.h"
 #include "lib/cleanup.h"
+#include "lib/device.h"
 #include "lib/error.h"
 #include "lib/file.h"
 #include "lib/finding.h"
@@ -414,6 +415,37 @@ test_finding_describe (void **state)
   assert_false (f.v[2].fixable);
 }
 
+/* One set of rules for compose/service.c and runtime/dev.c: what one
+   accepts the other must.  */
+static void
+test_device_rules (void **state)
+{
+  static const char *const good_modes[] = { "r", "w", "m", "rw", "mwr", "rm" };
+  static const char *const bad_modes[] = { "", "x", "rr", "rwmr", "rwx", "R" };
+  static const char *const good_rules[] = { "c 1:3 rwm", "a *:* r", "b 8:* mw", "c 10:200 w" };
+  static const char *const bad_rules[]
+      = { "",       "c",      "x 1:3 r",  "c  1:3 r", "c 1:3",    "c 1:3 ", "c 1:3 rwx",
+          "c :3 r", "c 1: r", "c 1:3 rr", "c 1-3 r",  "c **:3 r", "c1:3 r" };
+  static const char *const good_targets[] = { "/dev/x", "/dev/snd/timer", "/dev/a..b", "/dev/..x" };
+  static const char *const bad_targets[]
+      = { "", "/dev/", "/dev", "/x", "dev/x", "/dev/..", "/dev/../etc/x", "/dev/a/../../x", "/dev/a/.." };
+
+  (void)state;
+  for (size_t i = 0; i < CC_N_ELEMENTS (good_modes); i++)
+    assert_true (cc_device_mode_ok (good_modes[i]));
+  for (size_t i = 0; i < CC_N_ELEMENTS (bad_modes); i++)
+    assert_false (cc_device_mode_ok (bad_modes[i]));
+  assert_false (cc_device_mode_ok (NULL));
+  for (size_t i = 0; i < CC_N_ELEMENTS (good_rules); i++)
+    assert_true (cc_device_rule_ok (good_rules[i]));
+  for (size_t i = 0; i < CC_N_ELEMENTS (bad_rules); i++)
+    assert_false (cc_device_rule_ok (bad_rules[i]));
+  for (size_t i = 0; i < CC_N_ELEMENTS (good_targets); i++)
+    assert_true (cc_device_target_ok (good_targets[i]));
+  for (size_t i = 0; i < CC_N_ELEMENTS (bad_targets); i++)
+    assert_false (cc_device_target_ok (bad_targets[i]));
+}
+
 int
 main (void)
 {
@@ -435,6 +467,7 @@ main (void)
     cmocka_unit_test (test_proc_parse_start_time),
     cmocka_unit_test (test_double_to_int64_range),
     cmocka_unit_test (test_read_file_max),
+    cmocka_unit_test (test_device_rules),
     cmocka_unit_test (test_strv_builder),
     cmocka_unit_test (test_strmap),
     cmocka_unit_test (test_finding_describe),

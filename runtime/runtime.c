@@ -339,9 +339,7 @@ spawn_monitor (const char *id, bool start_now, cc_error_t *err)
 
   snprintf (fdbuf, sizeof (fdbuf), "%d", CC_RUNTIME_HELPER_STATUS_FD);
   /* The callers name the container.  */
-  if (spawn_helper (args, -1, err) < 0)
-    return cc_error_wrap (err, "container `%s`", id);
-  return 0;
+  return spawn_helper (args, -1, err);
 }
 
 static int
@@ -529,8 +527,10 @@ release (const char *id, struct starting *s, cc_error_t *err)
     }
   marker = cc_runtime_file (id, "stopped");
   unlink (marker);
-  if (wait_old_monitor (id, st, err) < 0 || spawn_monitor (id, true, err) < 0)
+  if (wait_old_monitor (id, st, err) < 0)
     return -1;
+  if (spawn_monitor (id, true, err) < 0)
+    return cc_error_wrap (err, "container `%s`", id);
   s->pending = true;
   return 0;
 }

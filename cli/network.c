@@ -44,6 +44,7 @@ static const char create_usage[]
       "      --gateway strings    IPv4 or IPv6 Gateway for the master subnet\n"
       "      --internal           Restrict external access to the network\n"
       "      --ip-range strings   Allocate container ip from a sub-range\n"
+      "      --ipv4               Enable or disable IPv4 address assignment (default true)\n"
       "      --ipv6               Enable or disable IPv6 networking\n"
       "      --label list         Set metadata on a network\n"
       "      --subnet strings     Subnet in CIDR format that represents a network segment\n";
@@ -54,6 +55,7 @@ enum
   OPT_GATEWAY,
   OPT_INTERNAL,
   OPT_IP_RANGE,
+  OPT_IPV4,
   OPT_IPV6,
   OPT_LABEL,
   OPT_SUBNET,
@@ -70,6 +72,7 @@ cmd_create (int argc, char **argv)
     { "gateway", required_argument, NULL, OPT_GATEWAY },
     { "internal", no_argument, NULL, OPT_INTERNAL },
     { "ip-range", required_argument, NULL, OPT_IP_RANGE },
+    { "ipv4", optional_argument, NULL, OPT_IPV4 },
     { "ipv6", no_argument, NULL, OPT_IPV6 },
     { "label", required_argument, NULL, OPT_LABEL },
     { "subnet", required_argument, NULL, OPT_SUBNET },
@@ -98,6 +101,12 @@ cmd_create (int argc, char **argv)
         break;
       case OPT_IP_RANGE:
         cc_strv_append (&ranges, optarg);
+        break;
+      case OPT_IPV4:
+        /* A boolean flag, as Docker's: `--ipv4=false` (issue 15).  */
+        if (optarg && strcmp (optarg, "true") != 0 && strcmp (optarg, "false") != 0)
+          return cli_usage_error ("network create", "invalid --ipv4 `%s` (true or false)", optarg);
+        o.no_ipv4 = optarg && strcmp (optarg, "false") == 0;
         break;
       case OPT_IPV6:
         o.ipv6 = true;

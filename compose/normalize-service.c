@@ -865,22 +865,17 @@ cc_norm_key_build (struct cc_norm *n, const struct cc_schema_key *k, const struc
   return 0;
 }
 
-/* A bridge network here always has IPv4, and IPv6 when asked (issue 17):
-   `enable_ipv4: false` is refused.  */
+/* Both families of a bridge network can be turned off (Docker 28's
+   `enable_ipv4: false`, issue 15); that one of them stays on is
+   checked with the network's other keys (validate-values.c).  */
 static int
-ip_family_key (struct cc_norm *n, const struct cc_node *v, const char *key, int refused, cJSON *parent, cc_error_t *err)
+ip_family_key (const struct cc_node *v, const char *key, cJSON *parent, cc_error_t *err)
 {
   bool b;
 
   if (v->kind != CC_NODE_SCALAR || cc_parse_bool (v->value, &b, err) < 0)
     return v->kind == CC_NODE_SCALAR ? cc_error_relocate (err, v, key)
                                      : cc_error_at (err, v, "`%s` must be a boolean", key);
-  if ((int)b == refused)
-    {
-      cleanup_free char *what = xasprintf ("`%s: %s`", key, b ? "true" : "false");
-      if (cc_norm_unsupported (n, v, what, err) < 0)
-        return -1;
-    }
   cc_json_set_bool (parent, key, b);
   return 0;
 }
@@ -889,16 +884,18 @@ int
 cc_norm_key_enable_ipv4 (struct cc_norm *n, const struct cc_schema_key *k, const struct cc_node *v, cJSON *parent,
                          cc_error_t *err)
 {
+  (void)n;
   (void)k;
-  return ip_family_key (n, v, "enable_ipv4", 0, parent, err);
+  return ip_family_key (v, "enable_ipv4", parent, err);
 }
 
 int
 cc_norm_key_enable_ipv6 (struct cc_norm *n, const struct cc_schema_key *k, const struct cc_node *v, cJSON *parent,
                          cc_error_t *err)
 {
+  (void)n;
   (void)k;
-  return ip_family_key (n, v, "enable_ipv6", -1, parent, err);
+  return ip_family_key (v, "enable_ipv6", parent, err);
 }
 
 /* Why a family of security_opt values is not honoured, for the refusal.  */

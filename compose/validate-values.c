@@ -246,6 +246,9 @@ check_pool_family_and_overlap (const struct cc_node *root, const cJSON *nets, co
   if (sn.family == AF_INET6 && ! cc_json_get_bool (n, "enable_ipv6", false))
     return cc_error_at (err, pool_node (root, n->string, i, "subnet"),
                         "network `%s`: IPv6 subnet `%s` needs `enable_ipv6: true`", n->string, subnet);
+  if (sn.family == AF_INET && ! cc_json_get_bool (n, "enable_ipv4", true))
+    return cc_error_at (err, pool_node (root, n->string, i, "subnet"),
+                        "network `%s`: IPv4 subnet `%s` on a network with `enable_ipv4: false`", n->string, subnet);
   for (const cJSON *o = nets->child; o && o != n; o = o->next)
     for (const cJSON *p = pools_of (o) ? pools_of (o)->child : NULL; p; p = p->next)
       {
@@ -258,6 +261,20 @@ check_pool_family_and_overlap (const struct cc_node *root, const cJSON *nets, co
   return 0;
 }
 
+/* Docker 28 (issue 15): a network has IPv4, IPv6 or both, never
+   neither.  */
+static int
+check_families (const struct cc_node *root, const cJSON *n, cc_error_t *err)
+{
+  const struct cc_node *at = cc_node_path (root, "networks", n->string, "enable_ipv4", NULL);
+
+  if (cc_json_get_bool (n, "enable_ipv4", true) || cc_json_get_bool (n, "enable_ipv6", false))
+    return 0;
+  return cc_error_at (err, at ? at : root,
+                      "network `%s`: `enable_ipv4: false` needs `enable_ipv6: true` (IPv4 or IPv6 must be enabled)",
+                      n->string);
+}
+
 static int
 check_network_pools (const cJSON *model, const struct cc_node *root, cc_error_t *err)
 {
@@ -268,6 +285,8 @@ check_network_pools (const cJSON *model, const struct cc_node *root, cc_error_t 
       size_t i = 0;
       if (cc_json_get_bool (n, "external", false))
         continue;
+      if (check_families (root, n, err) < 0)
+        return -1;
       for (const cJSON *pool = pools_of (n) ? pools_of (n)->child : NULL; pool; pool = pool->next, i++)
         if (check_pool (root, n->string, i, pool, err) < 0
             || check_pool_family_and_overlap (root, nets, n, i, pool, err) < 0)
@@ -299,6 +318,13 @@ check_static_address (const cJSON *model, const struct cc_node *root, const char
           false))
     return cc_error_at (err, at ? at : root,
                         "service `%s`: ipv6_address `%s` needs `enable_ipv6: true` on network `%s`", svc, addr, net);
+  if (family == AF_INET
+      && ! cc_json_get_bool (
+          cJSON_GetObjectItemCaseSensitive (cJSON_GetObjectItemCaseSensitive (model, "networks"), net), "enable_ipv4",
+          true))
+    return cc_error_at (err, at ? at : root,
+                        "service `%s`: ipv4_address `%s` on network `%s`, which has `enable_ipv4: false`", svc, addr,
+                        net);
   for (const cJSON *pool = config ? config->child : NULL; pool && ! inside; pool = pool->next)
     {
       struct cidr sn;

@@ -205,6 +205,7 @@ create_network (struct up *u, const struct cc_action *a, cc_error_t *err)
     .ip_range = ipam->ip_range,
     .internal = net->internal,
     .ipv6 = net->enable_ipv6 == 1,
+    .no_ipv4 = net->enable_ipv4 == 0,
     .subnet6 = ipam6->subnet,
     .gateway6 = ipam6->gateway,
     .ip_range6 = ipam6->ip_range,
@@ -378,7 +379,8 @@ preflight (struct up *u, cc_error_t *err)
       /* Before anything is created: the container a link names is there.  */
       if (cc_engine_external_links (u->p, svc, NULL, err) < 0)
         return -1;
-      if (cc_engine_net_ports (svc->ports, svc->n_ports, &v, err) < 0)
+      if (cc_engine_net_ports (svc->ports, svc->n_ports, &v, err) < 0
+          || cc_engine_check_ipv4_ports (u->p, svc, a->number <= 1, err) < 0)
         return cc_error_wrap (err, "service `%s`", a->service);
       /* A port without a host port takes a free one when it is attached.  */
       for (size_t k = 0; k < svc->n_ports; k++)

@@ -149,6 +149,10 @@ int cc_engine_net_ports (const struct cc_port *in, size_t n, struct cc_net_port 
    [::], and those on no address when its first network has IPv6 (Docker
    publishes such a port on both families).  NULL: none.  */
 char **cc_engine_loopback6_ports (const struct cc_project *p, const struct cc_service *svc);
+/* Issue 15: SVC's ports where its first network has `enable_ipv4: false`:
+   one on an IPv4 host address is refused (file:line:col), one on none
+   is published on IPv6 only (a warning when WARN).  */
+int cc_engine_check_ipv4_ports (const struct cc_project *p, const struct cc_service *svc, bool warn, cc_error_t *err);
 /* A short-syntax spec (compose's grammar) into a network port.  */
 int cc_engine_parse_publish (const char *spec, struct cc_net_port *out, cc_error_t *err);
 
@@ -708,6 +712,7 @@ struct cc_engine_network_opts
   const char *driver;                                        /* NULL or "bridge" */
   char *const *subnets, *const *gateways, *const *ip_ranges; /* one per family each */
   bool ipv6, internal;
+  bool no_ipv4;        /* --ipv4=false: IPv6 only, with --ipv6 (issue 15) */
   char *const *labels; /* KEY=VALUE */
 };
 /* `network create`: a bridge network of no compose project, which

@@ -61,6 +61,7 @@ cc_engine_network_create (const struct cc_engine_network_opts *o, char **id_out,
     .full_name = o->name,
     .internal = o->internal,
     .ipv6 = o->ipv6,
+    .no_ipv4 = o->no_ipv4,
     .labels = o->labels,
     .exclusive = true,
   };
@@ -77,6 +78,10 @@ cc_engine_network_create (const struct cc_engine_network_opts *o, char **id_out,
     return -1;
   if ((spec.subnet6 || spec.gateway6 || spec.ip_range6) && ! spec.ipv6)
     return cc_error_make (err, EINVAL, "an IPv6 subnet, gateway or range needs --ipv6");
+  if ((spec.subnet || spec.gateway || spec.ip_range) && spec.no_ipv4)
+    return cc_error_make (err, EINVAL, "an IPv4 subnet, gateway or range needs IPv4 (not --ipv4=false)");
+  if (spec.no_ipv4 && ! spec.ipv6)
+    return cc_error_make (err, EINVAL, "IPv4 or IPv6 must be enabled (--ipv4=false needs --ipv6)");
   if ((spec.gateway || spec.ip_range) && spec.subnet == NULL)
     return cc_error_make (err, EINVAL, "--gateway and --ip-range need a --subnet to be in");
   if (cc_network_create (&spec, &info, err) < 0)

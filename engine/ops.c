@@ -143,16 +143,18 @@ external_name_of (const struct cc_project *p, const char *key)
 
 /* The network that gives the default routes: the highest gw_priority,
    the first connected among equals (Docker's), never an internal one;
-   -1 when every one is internal.  */
+   -1 when every one is internal.  With V4, the one of the IPv4 default
+   route, among the networks that have IPv4 (Docker 28 picks one per
+   family: an `enable_ipv4: false` network gives none, issue 15).  */
 static ssize_t
-gateway_network (const struct cc_project *p, const struct cc_service *svc)
+gateway_network (const struct cc_project *p, const struct cc_service *svc, bool v4)
 {
   ssize_t best = -1;
 
   for (size_t i = 0; i < svc->n_networks; i++)
     {
       const struct cc_network *net = cc_project_network (p, svc->networks[i].key);
-      if ((net == NULL || ! net->internal)
+      if ((net == NULL || (! net->internal && ! (v4 && net->enable_ipv4 == 0)))
           && (best < 0 || svc->networks[i].gw_priority > svc->networks[best].gw_priority))
         best = (ssize_t)i;
     }
@@ -179,13 +181,13 @@ attach_networks (const struct cc_project *p, const struct cc_service *svc, const
   cleanup_free struct cc_net_port *ports = NULL;
   cleanup_strv char **extra = extra_hosts_of (svc);
   cleanup_strv char **fixed = fixed_ifnames (svc);
-  ssize_t gateway = gateway_network (p, svc);
+  ssize_t gateway = gateway_network (p, svc, false), gateway4 = gateway_network (p, svc, true);
   bool first = true;
 
   /* No published port: host port 0, the network chooses a free one
      when it attaches the container, as Docker does.  */
   if (cc_engine_net_ports (svc->ports, svc->n_ports, &ports, err) < 0
-      || cc_engine_external_links (p, svc, &extra, err) < 0)
+      || cc_engine_check_ipv4_ports (p, svc, false, err) < 0 || cc_engine_external_links (p, svc, &extra, err) < 0)
     return -1;
   for (size_t i = 0; i < svc->n_networks; i++)
     {
@@ -206,6 +208,9 @@ attach_networks (const struct cc_project *p, const struct cc_service *svc, const
         .reserved_ifnames = fixed,
         .link_local_ips = net->link_local_ips,
         .no_gateway = gateway >= 0 && (size_t)gateway != i,
+        .ipv4_gateway = gateway4 == gateway      ? 0
+                        : gateway4 == (ssize_t)i ? 1
+                                                 : -1,
         .hostname = hostname,
         .domainname = svc->domainname,
         .aliases = net->aliases,

@@ -106,6 +106,45 @@ cc_engine_loopback6_ports (const struct cc_project *p, const struct cc_service *
   return b.len ? cc_strv_builder_steal (&b) : NULL;
 }
 
+/* The network a service publishes its ports on (its first, engine/ops.c)
+   when it has no IPv4 (issue 15), else NULL.  */
+static const struct cc_network *
+ipv6_only_publisher (const struct cc_project *p, const struct cc_service *svc)
+{
+  const struct cc_network *net = svc->n_networks ? cc_project_network (p, svc->networks[0].key) : NULL;
+
+  return net && net->enable_ipv4 == 0 ? net : NULL;
+}
+
+/* A container with no IPv4 address has nothing an IPv4 host port could
+   be sent to by a DNAT.  Docker 28 without its userland proxy skips
+   such bindings; ccompose's relay (runtime/proxy.c) serves only ::1.
+   So a port given an IPv4 host address is refused, and one given none
+   is published on IPv6 alone, said once (WARN).  */
+int
+cc_engine_check_ipv4_ports (const struct cc_project *p, const struct cc_service *svc, bool warn, cc_error_t *err)
+{
+  const struct cc_network *net = ipv6_only_publisher (p, svc);
+
+  for (size_t i = 0; net && i < svc->n_ports; i++)
+    {
+      const struct cc_port *port = &svc->ports[i];
+      cleanup_free char *text = cc_port_format (port);
+
+      if (port->host_ip[0] != '\0' && ! cc_port_has_ipv6_host (port))
+        return cc_compose_error_at (err, &port->pos,
+                                    "port `%s`: service `%s` has no IPv4 address to publish it on: its network `%s` "
+                                    "has `enable_ipv4: false` (publish it on an IPv6 host address, as [::])",
+                                    text, svc->name, net->key);
+      if (port->host_ip[0] == '\0' && warn)
+        cc_compose_warn_at (&port->pos,
+                            "port `%s` is published on IPv6 only: service `%s` has no IPv4 address on network `%s` "
+                            "(`enable_ipv4: false`)",
+                            text, svc->name, net->key);
+    }
+  return 0;
+}
+
 int
 cc_engine_parse_publish (const char *spec, struct cc_net_port *out, cc_error_t *err)
 {

@@ -85,7 +85,9 @@ cc_bridge_create (struct nl_sock *sk, const char *name, const char *alias, int m
     return cc_error_make (err, ENODEV, "bridge `%s` vanished after creation", name);
   if (cc_nl_link_set_alias (sk, ifindex, alias, err) < 0)
     return -1;
-  if (cc_nl_addr_add (sk, ifindex, gateway, prefix, err) < 0)
+  /* Gateway 0: an IPv6-only network (issue 15), whose bridge has no
+     IPv4 address.  */
+  if (gateway != 0 && cc_nl_addr_add (sk, ifindex, gateway, prefix, err) < 0)
     return cc_error_wrap (err, "bridge `%s`", name);
   return cc_nl_link_up (sk, ifindex, err);
 }

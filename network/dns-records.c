@@ -101,18 +101,24 @@ add_member (struct cc_dns_network *n, const cJSON *m, char *const *balanced)
   cleanup_strv char **seen = NULL;
   const char *container = cc_json_get_string (m, "container");
   struct cc_dns_member *mem;
-  uint32_t ip;
+  uint32_t ip = 0;
+  struct in6_addr ip6;
   size_t idx = n->n_members;
+  bool has_ip = parse_ipv4 (cc_json_get_string (m, "ip"), &ip);
+  bool has_ip6 = inet_pton (AF_INET6, cc_json_get_string (m, "ip6") ?: "", &ip6) == 1;
 
-  if (container == NULL || ! parse_ipv4 (cc_json_get_string (m, "ip"), &ip))
+  /* A member of an IPv6-only network (issue 15) has no IPv4 address.  */
+  if (container == NULL || ! (has_ip || has_ip6))
     return;
   n->members = xreallocarray (n->members, n->n_members + 1, sizeof (*n->members));
   mem = &n->members[n->n_members++];
   mem->container = xstrdup (container);
   mem->fqdn = xasprintf ("%s.%s", container, n->full_name);
   mem->ip = ip;
+  mem->has_ip = has_ip;
   mem->serving = ! cc_strv_contains (balanced, container) || cc_json_get_bool (m, "serving", true);
-  mem->has_ip6 = inet_pton (AF_INET6, cc_json_get_string (m, "ip6") ?: "", &mem->ip6) == 1;
+  mem->ip6 = ip6;
+  mem->has_ip6 = has_ip6;
   add_name (n, &seen, container, idx);
   add_name (n, &seen, cc_json_get_string (m, "hostname"), idx);
   /* A `run` container is no replica of its service (Docker Compose
@@ -305,6 +311,7 @@ struct collect
   uint32_t *out4;
   struct in6_addr *out6;
   size_t cap, n;
+  size_t hits; /* eligible containers found, with an address of the family or not */
 };
 
 static bool
@@ -321,7 +328,8 @@ collect_one (struct collect *c, const struct cc_dns_member *m)
 {
   if (c->n >= c->cap || ! answers (m, c->eligible, c->data))
     return;
-  if (c->out6 == NULL && ! has_addr (c->out4, c->n, m->ip))
+  c->hits++;
+  if (c->out6 == NULL && m->has_ip && ! has_addr (c->out4, c->n, m->ip))
     c->out4[c->n++] = m->ip;
   else if (c->out6 && m->has_ip6 && ! has_addr6 (c->out6, c->n, &m->ip6))
     c->out6[c->n++] = m->ip6;
@@ -369,6 +377,11 @@ lookup (const struct cc_dns_table *t, const struct cc_dns_scope *s, const char *
       if (cut == 0)
         break;
     }
+  /* Containers with no address of the family (an A query of an
+     IPv6-only network's, issue 15): the name exists, with no data of
+     that type, as Docker answers it.  */
+  if (c->hits)
+    return CC_DNS_FOUND;
   return known ? CC_DNS_DOWN : CC_DNS_UNKNOWN;
 }
 
@@ -401,7 +414,7 @@ cc_dns_reverse (const struct cc_dns_table *t, const struct cc_dns_scope *s, uint
     {
       const struct cc_dns_network *net = &t->networks[s->networks[k]];
       for (size_t i = 0; i < net->n_members; i++)
-        if (net->members[i].ip == addr && answers (&net->members[i], eligible, data))
+        if (net->members[i].has_ip && net->members[i].ip == addr && answers (&net->members[i], eligible, data))
           return net->members[i].fqdn;
     }
   return NULL;

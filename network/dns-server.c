@@ -793,7 +793,7 @@ answer_local (struct server *s, const struct origin *o, const struct cc_dns_scop
      first address spread over all of them.  AAAA: the IPv6 addresses of
      the same containers (issue 17), no data when they have none; other
      types of a name we know: no data.  */
-  else if (q->qtype == CC_DNS_T_A)
+  else if (q->qtype == CC_DNS_T_A && n > 0)
     {
       size_t first = (size_t)(s->rotate++ % n);
       for (size_t i = 0; i < n; i++)

@@ -113,6 +113,7 @@ struct cc_dns_member
   char *container;
   char *fqdn; /* "<container>.<network full name>", the PTR target */
   uint32_t ip;
+  bool has_ip; /* false on an IPv6-only network (issue 15) */
   /* In the balancer of its published ports (the member's "serving",
      network/endpoint.c), or publishing none: a replica starting,
      unhealthy or draining is not answered, so DNS and the published
@@ -187,7 +188,7 @@ struct cc_dns_scope *cc_dns_table_scope (const struct cc_dns_table *t, const cha
 enum cc_dns_found
 {
   CC_DNS_UNKNOWN, /* not ours: forward */
-  CC_DNS_FOUND,   /* *N addresses */
+  CC_DNS_FOUND,   /* *N addresses, maybe none (containers without IPv4) */
   CC_DNS_DOWN,    /* ours, but no container behind it may answer now */
 };
 enum cc_dns_found cc_dns_lookup (const struct cc_dns_table *t, const struct cc_dns_scope *s, const char *name,

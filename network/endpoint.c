@@ -158,6 +158,20 @@ member_mac (const cJSON *m)
   return cc_veth_peer_mac (cc_json_get_string (m, "mac"), ip);
 }
 
+/* A member with no IPv4 address (issue 15) has its MAC derived from the
+   low 32 bits of its IPv6 one, recorded as if given: the bridge's other
+   members have distinct addresses in one subnet, hence distinct MACs.  */
+static char *
+ipv6_only_mac (const char *ip6)
+{
+  struct in6_addr a;
+
+  if (ip6 == NULL || cc_ipv6_parse (ip6, &a) < 0)
+    return NULL;
+  return cc_veth_peer_mac (NULL, (uint32_t)a.s6_addr[12] << 24 | (uint32_t)a.s6_addr[13] << 16
+                                     | (uint32_t)a.s6_addr[14] << 8 | a.s6_addr[15]);
+}
+
 /* A MAC given by the compose file, checked against the interfaces
    already on the network: one MAC twice on a bridge sends each frame to
    whichever the bridge learnt last.  */
@@ -196,13 +210,20 @@ record_member (struct cc_net_state *st, cJSON *net, const struct cc_net_endpoint
 
   if (! cc_file_exists (netns))
     return cc_error_make (err, ENOENT, "network namespace `%s` does not exist", netns);
-  if (choose_ip (net, ep->ipv4_address, &ip, err) < 0 || choose_mac (net, ep, ip, &mac, err) < 0)
+  if (ep->ipv4_address && ! cc_net_has_ipv4 (net))
+    return cc_error_make (err, EINVAL, "ipv4_address `%s`: network `%s` has IPv4 disabled (enable_ipv4)",
+                          ep->ipv4_address, cc_json_get_string (net, "name"));
+  if (cc_net_has_ipv4 (net) && choose_ip (net, ep->ipv4_address, &ip, err) < 0)
+    return -1;
+  if (choose_mac (net, ep, ip, &mac, err) < 0)
     return -1;
   if (ep->ipv6_address && cc_json_get_string (net, "subnet6") == NULL)
     return cc_error_make (err, EINVAL, "ipv6_address `%s`: network `%s` has no IPv6 (enable_ipv6)", ep->ipv6_address,
                           cc_json_get_string (net, "name"));
   if (cc_json_get_string (net, "subnet6") && choose_ip6 (net, ep->ipv6_address, &ip6, err) < 0)
     return -1;
+  if (ip == NULL && mac == NULL)
+    mac = ipv6_only_mac (ip6);
   if (choose_ifname (st->root, netns, ep, &ifname, err) < 0)
     return -1;
   m = cJSON_CreateObject ();
@@ -210,7 +231,8 @@ record_member (struct cc_net_state *st, cJSON *net, const struct cc_net_endpoint
   cc_json_set_string (m, "netns", netns);
   cc_json_set_string (m, "ifname", ifname);
   cc_json_set_string (m, "host_veth", veth);
-  cc_json_set_string (m, "ip", ip);
+  if (ip)
+    cc_json_set_string (m, "ip", ip);
   if (ip6)
     cc_json_set_string (m, "ip6", ip6);
   if (mac)
@@ -219,6 +241,8 @@ record_member (struct cc_net_state *st, cJSON *net, const struct cc_net_endpoint
     cc_json_set (m, "link_local_ips", cc_json_from_strv (ep->link_local_ips));
   if (ep->no_gateway)
     cc_json_set_bool (m, "gateway", false);
+  if (ep->ipv4_gateway)
+    cc_json_set_bool (m, "gateway4", ep->ipv4_gateway > 0);
   set_names_and_ports (m, ep, ports);
   if (ep->held)
     cc_json_set_bool (m, "serving", false);
@@ -283,30 +307,36 @@ configure_inside (int nsfd, const cJSON *net, const cJSON *m, cc_error_t *err)
 {
   cleanup_nl_sock struct nl_sock *sk = NULL;
   const char *ifname = cc_json_get_string (m, "ifname");
-  struct cc_ipv4_net subnet;
-  uint32_t ip, gw;
+  struct cc_ipv4_net subnet = { 0, 0 };
+  uint32_t ip = 0, gw = 0;
+  bool v4 = cc_net_has_ipv4 (net);
   int idx;
 
-  if (cc_ipv4_net_parse (cc_json_get_string (net, "subnet"), &subnet, err) < 0
-      || cc_ipv4_parse (cc_json_get_string (m, "ip"), &ip) < 0
-      || cc_ipv4_parse (cc_json_get_string (net, "gateway"), &gw) < 0)
+  /* An IPv6-only network (issue 15) gives no IPv4 address or route.  */
+  if (v4
+      && (cc_ipv4_net_parse (cc_json_get_string (net, "subnet"), &subnet, err) < 0
+          || cc_ipv4_parse (cc_json_get_string (m, "ip"), &ip) < 0
+          || cc_ipv4_parse (cc_json_get_string (net, "gateway"), &gw) < 0))
     return cc_error_make (err, EINVAL, "network state: bad address");
   if (cc_nl_open (nsfd, &sk, err) < 0 || cc_nl_link_up (sk, 1, err) < 0)
     return -1;
   idx = cc_nl_link_index (sk, ifname);
   if (idx < 0)
     return cc_error_make (err, ENODEV, "`%s` missing in the container", ifname);
-  if (cc_nl_addr_add (sk, idx, ip, subnet.prefix, err) < 0 || cc_nl_link_up (sk, idx, err) < 0)
+  if ((v4 && cc_nl_addr_add (sk, idx, ip, subnet.prefix, err) < 0) || cc_nl_link_up (sk, idx, err) < 0)
     return -1;
   cc_crash_point ("container address");
   if (configure_ipv6 (sk, idx, net, m, err) < 0 || add_link_local (sk, idx, m, err) < 0)
     return -1;
   /* An internal network has no way out: no default route through it; nor
      has a network whose gw_priority another's outranks.  */
-  if (cc_json_get_bool (net, "internal", false) || ! cc_json_get_bool (m, "gateway", true))
+  if (cc_json_get_bool (net, "internal", false))
     return 0;
-  if (cc_nl_default_route (sk, idx, gw, err) < 0)
+  if (v4 && cc_json_get_bool (m, "gateway4", cc_json_get_bool (m, "gateway", true))
+      && cc_nl_default_route (sk, idx, gw, err) < 0)
     return -1;
+  if (! cc_json_get_bool (m, "gateway", true))
+    return 0;
   return cc_json_get_string (m, "ip6") ? default_route6 (sk, idx, net, err) : 0;
 }
 
@@ -327,7 +357,7 @@ setup_member (const cJSON *net, const cJSON *m, cc_error_t *err)
     .mac = cc_json_get_string (m, "mac"),
   };
 
-  if (cc_ipv4_parse (cc_json_get_string (m, "ip"), &v.peer_ip) < 0)
+  if (cc_json_get_string (m, "ip") && cc_ipv4_parse (cc_json_get_string (m, "ip"), &v.peer_ip) < 0)
     return cc_error_make (err, EINVAL, "network state: bad address of `%s`", cc_json_get_string (m, "container"));
   if (cc_netns_open (cc_json_get_string (m, "netns"), &nsfd, err) < 0 || cc_nl_open (-1, &sk, err) < 0)
     return -1;
@@ -346,8 +376,8 @@ fill_attachment (const cJSON *net, const cJSON *m, struct cc_net_attachment *out
     return;
   cc_ipv4_net_parse (cc_json_get_string (net, "subnet"), &subnet, NULL);
   out->ifname = xstrdup (cc_json_get_string (m, "ifname"));
-  out->ip = xstrdup (cc_json_get_string (m, "ip"));
-  out->gateway = xstrdup (cc_json_get_string (net, "gateway"));
+  out->ip = xstrdup (cc_json_get_string (m, "ip") ?: "");
+  out->gateway = xstrdup (cc_json_get_string (net, "gateway") ?: "");
   out->prefix = subnet.prefix;
 }
 

@@ -108,13 +108,15 @@ cc_hosts_render (const cJSON *state, const char *project, const char *container)
   cc_buf_puts (&o, hosts_header);
   for (e = cc_net_first (self, "extra_hosts"); e; e = e->next)
     if (cJSON_IsString (e))
-      extra_host_line (&o, e->valuestring, cc_json_get_string (first_net, "gateway"));
+      extra_host_line (&o, e->valuestring,
+                       cc_json_get_string (first_net, "gateway") ?: cc_json_get_string (first_net, "gateway6"));
   /* One line per address, as Docker adds one per interface.  */
   for (net = first_net; net; net = net->next)
     {
       const cJSON *m = membership (net, project, container);
       cleanup_free char *names = m ? own_names (m) : NULL;
-      if (names)
+      /* None of an IPv6-only network (issue 15).  */
+      if (names && cc_json_get_string (m, "ip"))
         cc_buf_printf (&o, "%s\t%s\n", cc_json_get_string (m, "ip"), names);
       /* And the IPv6 one of an enable_ipv6 network, as Docker's.  */
       if (names && cc_json_get_string (m, "ip6"))

@@ -122,7 +122,7 @@ inspect_one (const cJSON *net)
   cc_json_set_string (o, "Created", cc_json_get_string (net, "created") ?: "0001-01-01T00:00:00Z");
   cc_json_set_string (o, "Scope", "local");
   cc_json_set_string (o, "Driver", "bridge");
-  cc_json_set_bool (o, "EnableIPv4", true);
+  cc_json_set_bool (o, "EnableIPv4", cc_net_has_ipv4 (net));
   cc_json_set_bool (o, "EnableIPv6", cc_json_get_string (net, "subnet6") != NULL);
   cc_json_set (o, "IPAM", ipam_of (net));
   cc_json_set_bool (o, "Internal", cc_json_get_bool (net, "internal", false));

@@ -346,19 +346,16 @@ check_full_name_free (cJSON *root, const struct cc_net_spec *spec, cc_error_t *e
                         cc_json_get_string (other, "project"), cc_json_get_string (other, "name"));
 }
 
+/* "subnet", "gateway" (and "ip_range") of a network with IPv4.  */
 static int
-record_network (struct cc_net_state *st, const struct cc_net_spec *spec, cJSON **out, cc_error_t *err)
+record_ipv4 (const cJSON *root, const struct cc_net_spec *spec, cJSON *net, cc_error_t *err)
 {
   struct cc_ipv4_net subnet, range;
   uint32_t gw;
-  cleanup_free char *subnet_s = NULL, *gw_s = NULL, *bridge = NULL;
-  cleanup_free char *here = cc_hostns_current (), *id = new_network_id (), *created = cc_now_rfc3339_nano ();
-  cJSON *net;
+  cleanup_free char *subnet_s = NULL, *gw_s = NULL;
 
-  if (here == NULL)
-    return cc_error_make (err, ENOENT, "identify the network namespace: /proc/thread-self is missing");
   /* No context added here: the caller names the network.  */
-  if (choose_subnet (st->root, spec->subnet, &subnet, err) < 0 || choose_gateway (&subnet, spec->gateway, &gw, err) < 0)
+  if (choose_subnet (root, spec->subnet, &subnet, err) < 0 || choose_gateway (&subnet, spec->gateway, &gw, err) < 0)
     return -1;
   if (spec->ip_range && cc_ipv4_net_parse (spec->ip_range, &range, err) < 0)
     return -1;
@@ -366,8 +363,39 @@ record_network (struct cc_net_state *st, const struct cc_net_spec *spec, cJSON *
     return cc_error_make (err, EINVAL, "ip_range `%s` is not inside the subnet", spec->ip_range);
   subnet_s = cc_ipv4_net_format (&subnet);
   gw_s = cc_ipv4_format (gw);
+  cc_json_set_string (net, "subnet", subnet_s);
+  cc_json_set_string (net, "gateway", gw_s);
+  if (spec->ip_range)
+    cc_json_set_string (net, "ip_range", spec->ip_range);
+  return 0;
+}
+
+/* Docker 28's checks of `--ipv4=false` (issue 15).  */
+static int
+check_families (const struct cc_net_spec *spec, cc_error_t *err)
+{
+  if (! spec->no_ipv4)
+    return 0;
+  if (! spec->ipv6)
+    return cc_error_make (err, EINVAL, "IPv4 or IPv6 must be enabled");
+  if (spec->subnet || spec->gateway || spec->ip_range)
+    return cc_error_make (err, EINVAL, "IPv4 subnet `%s` on a network with IPv4 disabled",
+                          spec->subnet ?: spec->gateway ?: spec->ip_range);
+  return 0;
+}
+
+static int
+record_network (struct cc_net_state *st, const struct cc_net_spec *spec, cJSON **out, cc_error_t *err)
+{
+  cleanup_free char *bridge = NULL;
+  cleanup_free char *here = cc_hostns_current (), *id = new_network_id (), *created = cc_now_rfc3339_nano ();
+  cJSON *net;
+
+  if (here == NULL)
+    return cc_error_make (err, ENOENT, "identify the network namespace: /proc/thread-self is missing");
   net = cJSON_CreateObject ();
-  if (spec->ipv6 && record_ipv6 (st->root, spec, net, err) < 0)
+  if (check_families (spec, err) < 0 || (! spec->no_ipv4 && record_ipv4 (st->root, spec, net, err) < 0)
+      || (spec->ipv6 && record_ipv6 (st->root, spec, net, err) < 0))
     {
       cJSON_Delete (net);
       return -1;
@@ -381,10 +409,6 @@ record_network (struct cc_net_state *st, const struct cc_net_spec *spec, cJSON *
   cc_json_set_string (net, "host_netns", here);
   cc_json_set_string (net, "bridge", bridge);
   cc_json_set_int (net, "group", cc_net_group_derive (cc_paths_net_tag (), spec->project, spec->name, bridge));
-  cc_json_set_string (net, "subnet", subnet_s);
-  cc_json_set_string (net, "gateway", gw_s);
-  if (spec->ip_range)
-    cc_json_set_string (net, "ip_range", spec->ip_range);
   cc_json_set_bool (net, "internal", spec->internal);
   cc_json_set_int (net, "mtu", spec->mtu);
   set_labels (net, spec->labels);
@@ -422,11 +446,13 @@ ensure_bridge (const cJSON *net, cc_error_t *err)
   cleanup_nl_sock struct nl_sock *sk = NULL;
   cleanup_free char *alias
       = cc_net_link_alias (cc_json_get_string (net, "project"), cc_json_get_string (net, "name"), NULL);
-  struct cc_ipv4_net subnet;
-  uint32_t gw;
+  struct cc_ipv4_net subnet = { 0, 0 };
+  uint32_t gw = 0;
 
-  if (cc_ipv4_net_parse (cc_json_get_string (net, "subnet"), &subnet, err) < 0
-      || cc_ipv4_parse (cc_json_get_string (net, "gateway"), &gw) < 0)
+  /* An IPv6-only network's bridge has no IPv4 address (gateway 0).  */
+  if (cc_net_has_ipv4 (net)
+      && (cc_ipv4_net_parse (cc_json_get_string (net, "subnet"), &subnet, err) < 0
+          || cc_ipv4_parse (cc_json_get_string (net, "gateway"), &gw) < 0))
     return cc_error_make (err, EINVAL, "network state: bad subnet or gateway");
   if (cc_nl_open (-1, &sk, err) < 0)
     return -1;
@@ -474,8 +500,8 @@ fill_info (const cJSON *net, struct cc_net_info *info)
     return;
   info->id = xstrdup (cc_json_get_string (net, "id") ?: "");
   info->bridge = xstrdup (cc_json_get_string (net, "bridge"));
-  info->subnet = xstrdup (cc_json_get_string (net, "subnet"));
-  info->gateway = xstrdup (cc_json_get_string (net, "gateway"));
+  info->subnet = xstrdup (cc_json_get_string (net, "subnet") ?: "");
+  info->gateway = xstrdup (cc_json_get_string (net, "gateway") ?: "");
 }
 
 /* An existing network is reused only when it is what the spec asks for:
@@ -496,6 +522,9 @@ check_same_spec (const cJSON *net, const struct cc_net_spec *spec, cc_error_t *e
   if ((cc_json_get_string (net, "subnet6") != NULL) != spec->ipv6)
     return cc_error_make (err, EEXIST, "network `%s_%s` exists with enable_ipv6: %s: remove it first", spec->project,
                           spec->name, spec->ipv6 ? "false" : "true");
+  if (cc_net_has_ipv4 (net) == spec->no_ipv4)
+    return cc_error_make (err, EEXIST, "network `%s_%s` exists with enable_ipv4: %s: remove it first", spec->project,
+                          spec->name, spec->no_ipv4 ? "true" : "false");
   if (cc_json_get_bool (net, "internal", false) != spec->internal)
     return cc_error_make (err, EEXIST, "network `%s_%s` exists with internal: %s: remove it first", spec->project,
                           spec->name, spec->internal ? "false" : "true");

@@ -68,6 +68,10 @@ struct cc_net_spec
      prefixes (the host's ULA /48 by default, ipam.h).  */
   bool ipv6;
   const char *subnet6, *gateway6, *ip_range6;
+  /* enable_ipv4: false (issue 15): IPv6 only, as Docker 28's.  The
+     network records no IPv4 subnet, its bridge and members get no IPv4
+     address, and it has no IPv4 rules.  Needs IPV6.  */
+  bool no_ipv4;
   char *const *labels; /* "KEY=VALUE", kept in the network's state; may be NULL */
   /* `network create`: a network of FULL_NAME already recorded is an
      error (Docker's), not the network to reuse.  */
@@ -129,12 +133,15 @@ struct cc_net_endpoint
   char *const *reserved_ifnames; /* ...but these, which other networks of the container name */
   char *const *link_local_ips;   /* more addresses on the interface (/16 or /64, as Docker's) */
   bool no_gateway;               /* another network gives the default routes (gw_priority) */
-  const char *hostname;          /* NULL = none beyond the names above */
-  const char *domainname;        /* with the hostname, its line in /etc/hosts */
-  char *const *aliases;          /* network aliases, NULL-terminated or NULL */
-  char *const *extra_hosts;      /* "name:ip" or "name:host-gateway" */
-  char *const *dns;              /* `dns:` servers: the embedded DNS forwards there */
-  const char *hosts_path;        /* this container's /etc/hosts source; NULL = none */
+  /* 0: the IPv4 default route as no_gateway says; 1: here, -1: not here,
+     where an IPv6-only network gives the IPv6 one (issue 15).  */
+  int ipv4_gateway;
+  const char *hostname;     /* NULL = none beyond the names above */
+  const char *domainname;   /* with the hostname, its line in /etc/hosts */
+  char *const *aliases;     /* network aliases, NULL-terminated or NULL */
+  char *const *extra_hosts; /* "name:ip" or "name:host-gateway" */
+  char *const *dns;         /* `dns:` servers: the embedded DNS forwards there */
+  const char *hosts_path;   /* this container's /etc/hosts source; NULL = none */
   const struct cc_net_port *ports;
   size_t n_ports;
   /* Recorded out of the balancer of its published ports until

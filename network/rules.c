@@ -188,11 +188,27 @@ has_ipv6 (const cJSON *net)
   return cc_json_get_string (net, "subnet6") != NULL;
 }
 
-/* Interface-only rules of NET: for its IPv6 traffic too when it has some.  */
+/* An IPv6-only network (issue 15) records no IPv4 subnet.  */
+static bool
+has_ipv4 (const cJSON *net)
+{
+  return cc_json_get_string (net, "subnet") != NULL;
+}
+
+/* Interface-only drops of NET: for its IPv6 traffic too when it has
+   some.  An IPv6-only network (issue 15) keeps its IPv4 drops: a
+   container may still put IPv4 on its link, and nothing of it may pass.  */
+static enum cc_fw_family
+guard_family_of (const cJSON *net)
+{
+  return has_ipv6 (net) ? CC_FW_BOTH : CC_FW_IPV4;
+}
+
+/* Interface-only accepts of NET: the families it has addresses of.  */
 static enum cc_fw_family
 family_of (const cJSON *net)
 {
-  return has_ipv6 (net) ? CC_FW_BOTH : CC_FW_IPV4;
+  return ! has_ipv4 (net) ? CC_FW_IPV6 : guard_family_of (net);
 }
 
 static void
@@ -235,11 +251,15 @@ is_internal (const cJSON *net)
 static int
 check_network (const cJSON *net, cc_error_t *err)
 {
-  static const char *const required[] = { "project", "name", "bridge", "subnet", "gateway" };
+  static const char *const required[] = { "project", "name", "bridge" };
 
   for (size_t i = 0; i < CC_N_ELEMENTS (required); i++)
     if (cc_json_get_string (net, required[i]) == NULL)
       return cc_error_make (err, EINVAL, "network state: a network lacks `%s`", required[i]);
+  if (! has_ipv4 (net) && ! has_ipv6 (net))
+    return cc_error_make (err, EINVAL, "network state: network `%s` lacks a subnet", cc_json_get_string (net, "name"));
+  if (has_ipv4 (net) && cc_json_get_string (net, "gateway") == NULL)
+    return cc_error_make (err, EINVAL, "network state: a network lacks `gateway`");
   return 0;
 }
 
@@ -293,11 +313,14 @@ add_masquerade (struct builder *b, const cJSON *net)
 
   if (is_internal (net))
     return;
-  r = add_rule (b, "nat", b->post, net_comment (b, net));
-  r->src = xstrdup ("127.0.0.0/8");
-  r->out = xstrdup (cc_json_get_string (net, "bridge"));
-  r->target = xstrdup ("MASQUERADE");
-  add_subnet_masquerade (b, net, CC_FW_IPV4, cc_json_get_string (net, "subnet"));
+  if (has_ipv4 (net))
+    {
+      r = add_rule (b, "nat", b->post, net_comment (b, net));
+      r->src = xstrdup ("127.0.0.0/8");
+      r->out = xstrdup (cc_json_get_string (net, "bridge"));
+      r->target = xstrdup ("MASQUERADE");
+      add_subnet_masquerade (b, net, CC_FW_IPV4, cc_json_get_string (net, "subnet"));
+    }
   if (has_ipv6 (net))
     add_subnet_masquerade (b, net, CC_FW_IPV6, cc_json_get_string (net, "subnet6"));
 }
@@ -515,7 +538,8 @@ for_each_port (struct builder *b, port_fn fn, cc_error_t *err)
         continue;
       for (m = cc_net_first (net, "members"); m; m = m->next)
         {
-          if (cc_json_get_string (m, "ip") == NULL || cc_json_get_string (m, "container") == NULL)
+          if ((cc_json_get_string (m, "ip") == NULL && cc_json_get_string (m, "ip6") == NULL)
+              || cc_json_get_string (m, "container") == NULL)
             return cc_error_make (err, EINVAL, "network state: a container of `%s` lacks ip or name",
                                   cc_json_get_string (net, "name"));
           for (pj = cc_net_first (m, "ports"); pj; pj = pj->next)
@@ -571,18 +595,25 @@ add_forward_drops (struct builder *b, const cJSON *net)
   /* Isolation: nothing from this network into any other ccompose bridge,
      nothing unsolicited into this one.  */
   r = add_rule (b, "filter", b->fwd, net_comment (b, net));
-  r->family = family_of (net);
+  r->family = guard_family_of (net);
   r->in = xstrdup (br);
   r->out = xstrdup ("cc+");
   r->target = xstrdup ("DROP");
   r = add_rule (b, "filter", b->fwd, net_comment (b, net));
-  r->family = family_of (net);
+  r->family = guard_family_of (net);
   r->out = xstrdup (br);
   r->target = xstrdup ("DROP");
   r = add_rule (b, "filter", b->fwd, net_comment (b, net));
   r->family = family_of (net);
   r->in = xstrdup (br);
   r->target = xstrdup (is_internal (net) ? "DROP" : "ACCEPT");
+  /* No way out for IPv4 from an IPv6-only network (issue 15).  */
+  if (family_of (net) == CC_FW_IPV6)
+    {
+      r = add_rule (b, "filter", b->fwd, net_comment (b, net));
+      r->in = xstrdup (br);
+      r->target = xstrdup ("DROP");
+    }
 }
 
 static void

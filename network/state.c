@@ -239,3 +239,9 @@ cc_net_port_from_json (const cJSON *j, struct cc_net_port *out, cc_error_t *err)
   out->container_port_end = (uint16_t)cc_json_get_int (j, "container_port_end", out->container_port);
   return 0;
 }
+
+bool
+cc_net_has_ipv4 (const cJSON *net)
+{
+  return cc_json_get_string (net, "subnet") != NULL;
+}

@@ -69,6 +69,9 @@ cJSON *cc_net_state_find_by_full_name (cJSON *root, const char *full_name);
 /* Whether NET lives in the network namespace HOST_NETNS (hostns.h): the
    one it records, or any for a network recorded without one.  */
 bool cc_net_lives_in (const cJSON *net, const char *host_netns);
+/* Whether NET has IPv4: a network of `enable_ipv4: false` (issue 15)
+   records no "subnet", and its members no "ip".  */
+bool cc_net_has_ipv4 (const cJSON *net);
 /* The project a member belongs to: its own for a member that joined an
    external network, otherwise the network's.  */
 const char *cc_net_member_project (const cJSON *net, const cJSON *m);

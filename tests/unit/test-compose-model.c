@@ -907,6 +907,38 @@ test_same_network_decides_in_place_recreate (void **state)
   assert_false (cc_compose_same_network (NULL, a));
 }
 
+/* Issue 15: `enable_ipv4: false` (Docker 28) with IPv6, and what cannot
+   go with it, at the line that wrote it.  */
+static void
+test_ipv6_only_networks (void **state)
+{
+  cleanup_project struct cc_project *p = NULL;
+  cleanup_error cc_error_t err = NULL;
+  const struct cc_network *net;
+
+  (void)state;
+  assert_int_equal (load ("services:\n  a:\n    image: x\n    networks: [n]\n"
+                          "networks:\n  n:\n    enable_ipv4: false\n    enable_ipv6: true\n",
+                          &p, &err),
+                    0);
+  net = cc_project_network (p, "n");
+  assert_non_null (net);
+  assert_int_equal (net->enable_ipv4, 0);
+  assert_int_equal (net->enable_ipv6, 1);
+  expect_error ("services:\n  a:\n    image: x\nnetworks:\n  n:\n    enable_ipv4: false\n",
+                "test.yaml:6:18: network `n`: `enable_ipv4: false` needs `enable_ipv6: true`");
+  expect_error ("services:\n  a:\n    image: x\nnetworks:\n  n:\n    enable_ipv4: false\n    enable_ipv6: false\n",
+                "test.yaml:6:18: network `n`: `enable_ipv4: false` needs `enable_ipv6: true`");
+  expect_error ("services:\n  a:\n    image: x\nnetworks:\n  n:\n    enable_ipv4: false\n    enable_ipv6: true\n"
+                "    ipam:\n      config:\n        - subnet: 10.1.0.0/24\n",
+                "test.yaml:10:19: network `n`: IPv4 subnet `10.1.0.0/24` on a network with `enable_ipv4: false`");
+  expect_error ("services:\n  a:\n    image: x\n    networks:\n      n: {ipv4_address: 10.1.0.5}\n"
+                "networks:\n  n:\n    enable_ipv4: false\n    enable_ipv6: true\n",
+                "test.yaml:5:");
+  expect_error ("services:\n  a:\n    image: x\nnetworks:\n  n:\n    enable_ipv4: [false]\n",
+                "test.yaml:6:18: `enable_ipv4` must be a boolean");
+}
+
 int
 main (void)
 {
@@ -937,6 +969,7 @@ main (void)
     cmocka_unit_test (test_render_literal_blocks),
     cmocka_unit_test (test_injected_lines_are_refused),
     cmocka_unit_test (test_limits_are_dockers),
+    cmocka_unit_test (test_ipv6_only_networks),
   };
 
   return cmocka_run_group_tests (tests, NULL, NULL);

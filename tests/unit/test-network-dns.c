@@ -519,6 +519,56 @@ test_lookup_leaves_out_what_does_not_serve (void **state)
   assert_int_equal (look (t, "/ns/w1", "db", a, &n), CC_DNS_FOUND);
 }
 
+/* Issue 15: members of an IPv6-only network (no "ip") are known by
+   name: an A lookup finds them with no address (the responder answers
+   NOERROR, no data), AAAA with theirs; an IPv4 address of the same
+   container on another network of the asker's still answers A.  */
+static void
+test_lookup_on_an_ipv6_only_network (void **state)
+{
+  static const char v6_json[]
+      = "{\"networks\":["
+        " {\"project\":\"p\",\"name\":\"six\",\"subnet6\":\"fd98:cc::/64\",\"members\":["
+        "  {\"container\":\"p-web-1\",\"service\":\"web\",\"ip6\":\"fd98:cc::2\",\"netns\":\"/ns/web\","
+        "   \"ifname\":\"eth0\"},"
+        "  {\"container\":\"p-cli-1\",\"service\":\"cli\",\"ip6\":\"fd98:cc::3\",\"netns\":\"/ns/cli\","
+        "   \"ifname\":\"eth1\"}]},"
+        " {\"project\":\"p\",\"name\":\"four\",\"members\":["
+        "  {\"container\":\"p-cli-1\",\"service\":\"cli\",\"ip\":\"10.89.3.2\",\"netns\":\"/ns/cli\","
+        "   \"ifname\":\"eth0\"}]}"
+        "]}";
+  cleanup_cjson cJSON *st = NULL;
+  cleanup_dns_table struct cc_dns_table *t = NULL;
+  const struct cc_dns_scope *web, *cli;
+  uint32_t a[16];
+  struct in6_addr a6[16];
+  size_t n = 99;
+
+  (void)state;
+  memset (down_list, 0, sizeof (down_list));
+  assert_int_equal (cc_json_parse (v6_json, "state", &st, NULL), 0);
+  t = cc_dns_table_build (st, "p");
+  web = cc_dns_table_scope (t, "/ns/web");
+  cli = cc_dns_table_scope (t, "/ns/cli");
+  assert_non_null (web);
+  assert_non_null (cli);
+  assert_int_equal (cc_dns_lookup (t, cli, "web", eligible, NULL, a, 16, &n), CC_DNS_FOUND);
+  assert_int_equal (n, 0);
+  assert_int_equal (cc_dns_lookup6 (t, cli, "web", eligible, NULL, a6, 16), 1);
+  assert_int_equal (a6[0].s6_addr[15], 2);
+  /* web shares only "six" with cli: no IPv4 address of cli for it.  */
+  assert_int_equal (cc_dns_lookup (t, web, "cli", eligible, NULL, a, 16, &n), CC_DNS_FOUND);
+  assert_int_equal (n, 0);
+  assert_int_equal (cc_dns_lookup (t, cli, "cli", eligible, NULL, a, 16, &n), CC_DNS_FOUND);
+  assert_true (n == 1 && a[0] == 0x0a590302);
+  /* A container stopped is no name, as before.  */
+  down_list[0] = "p-web-1";
+  assert_int_equal (cc_dns_lookup (t, cli, "web", eligible, NULL, a, 16, &n), CC_DNS_DOWN);
+  down_list[0] = NULL;
+  /* No reverse record for address 0 (what a member without IPv4 has).  */
+  assert_null (cc_dns_reverse (t, cli, 0, eligible, NULL));
+}
+
 static void
 test_scope_forwarding (void **state)
 {
@@ -614,6 +664,7 @@ main (void)
     cmocka_unit_test (test_lookup_is_scoped_to_the_networks_shared),
     cmocka_unit_test (test_lookup_leaves_out_what_may_not_answer),
     cmocka_unit_test (test_lookup_leaves_out_what_does_not_serve),
+    cmocka_unit_test (test_lookup_on_an_ipv6_only_network),
     cmocka_unit_test (test_scope_forwarding),
     cmocka_unit_test (test_nameservers_and_the_resolved_stub),
     cmocka_unit_test (test_file_base_of_a_project),

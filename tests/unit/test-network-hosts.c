@@ -79,6 +79,26 @@ test_hosts_as_docker_writes_them (void **state)
   assert_null (nobody);
 }
 
+/* Issue 15: on an IPv6-only network the container's names are on its
+   IPv6 address alone, and host-gateway is the IPv6 gateway.  */
+static void
+test_hosts_of_an_ipv6_only_network (void **state)
+{
+  static const char v6_json[]
+      = "{\"networks\":[{\"project\":\"p\",\"name\":\"six\",\"gateway6\":\"fd98:cc::1\",\"members\":["
+        " {\"container\":\"p-web-1\",\"service\":\"web\",\"ip6\":\"fd98:cc::2\",\"extra_hosts\":[\"gw:host-gateway\"]}]"
+        "}]}";
+  cleanup_cjson cJSON *st = NULL;
+  cleanup_free char *text = NULL;
+
+  (void)state;
+  assert_int_equal (cc_json_parse (v6_json, "state", &st, NULL), 0);
+  text = cc_hosts_render (st, "p", "p-web-1");
+  assert_non_null (text);
+  assert_non_null (strstr (text, "\nfd98:cc::1\tgw\nfd98:cc::2\tp-web-1\n"));
+  assert_null (strstr (text, "(null)"));
+}
+
 static void
 test_hosts_of_host_networking (void **state)
 {
@@ -356,6 +376,7 @@ main (void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test (test_hosts_as_docker_writes_them),
+    cmocka_unit_test (test_hosts_of_an_ipv6_only_network),
     cmocka_unit_test (test_hosts_of_host_networking),
     cmocka_unit_test (test_write_one_writes_the_render),
     cmocka_unit_test (test_resolv_embedded),

@@ -201,6 +201,8 @@ test_malformed_state (void **state)
     "{\"networks\":[{\"project\":\"p\",\"name\":\"n\",\"subnet\":\"10.0.0.0/24\",\"gateway\":\"10.0.0.1\"}]}",
     "{\"networks\":[{\"project\":\"p\",\"name\":\"n\",\"bridge\":\"cc1\",\"subnet\":\"10.0.0.0/24\","
     "\"gateway\":\"10.0.0.1\",\"members\":[{\"container\":\"c\",\"ports\":[]}]}]}",
+    /* Neither family.  */
+    "{\"networks\":[{\"project\":\"p\",\"name\":\"n\",\"bridge\":\"cc1\"}]}",
     "{\"networks\":[{\"name\":\"n\",\"bridge\":\"cc1\",\"subnet\":\"10.0.0.0/24\",\"gateway\":\"10.0.0.1\"}]}",
   };
 
@@ -339,6 +341,16 @@ test_golden_ipv6 (void **state)
   check_golden ("network-ipv6", "");
 }
 
+/* Issue 15: an IPv6-only network (`enable_ipv4: false`, no "subnet")
+   gets NAT66 and IPv6 accepts and DNATs, no IPv4 NAT, DNAT or accept,
+   and keeps its IPv4 drops, egress included.  */
+static void
+test_golden_ipv6_only (void **state)
+{
+  (void)state;
+  check_golden ("network-ipv6only", "");
+}
+
 /* Issue 17: with a table per family (iptc), the IPv6 copy of a rule for
    both has a key of its own, so that it alone gone is missing; our IPv6
    chains are keys only in the tables with IPv6 rules.  */
@@ -391,6 +403,7 @@ main (void)
     cmocka_unit_test (test_golden_two_projects_tagged),
     cmocka_unit_test (test_golden_replicas),
     cmocka_unit_test (test_golden_ipv6),
+    cmocka_unit_test (test_golden_ipv6_only),
     cmocka_unit_test (test_keys_per_family),
     cmocka_unit_test (test_no_ipv6_rules_without_ipv6_networks),
     cmocka_unit_test (test_balancer_probabilities),

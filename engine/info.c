@@ -154,21 +154,22 @@ add_publisher (cJSON *out, const char *project, const char *name, const struct c
    records one port per configured port, in the config's order.  A port
    without a host address on a container with IPv6 is published on both
    families (rules.c): one entry each, "0.0.0.0" then "::", as Docker
-   Compose lists them (issue 17).  */
+   Compose lists them (issue 17); on IPv6 only for a container with no
+   IPv4 address (issue 15).  */
 static cJSON *
 publishers (const char *project, const char *name, const cJSON *config)
 {
   cleanup_service struct cc_service *svc = NULL;
   cleanup_free struct cc_net_port *actual = NULL;
   size_t n = 0;
-  bool ipv6 = false;
+  bool ipv4 = true, ipv6 = false;
   cJSON *out = cJSON_CreateArray ();
 
   /* The config as this container was made; one that does not read shows nothing.  */
   if (cc_service_new (name, config, NULL, &svc, NULL) < 0)
     return out;
   /* No record (a container never attached): only what the config says.  */
-  if (cc_network_container_ports (project, name, &actual, &n, &ipv6, NULL) < 0 || n != svc->n_ports)
+  if (cc_network_container_ports (project, name, &actual, &n, &ipv4, &ipv6, NULL) < 0 || n != svc->n_ports)
     n = 0;
   for (size_t i = 0; i < svc->n_ports; i++)
     {
@@ -177,7 +178,8 @@ publishers (const char *project, const char *name, const cJSON *config)
       unsigned port = p->published_end == p->published ? p->published : 0;
       if (port == 0 && i < n && actual[i].host_port == actual[i].host_port_end)
         port = actual[i].host_port;
-      add_publisher (out, project, name, p, p->host_ip[0] ? p->host_ip : port ? "0.0.0.0" : "", port);
+      if (p->host_ip[0] || ! port || ipv4)
+        add_publisher (out, project, name, p, p->host_ip[0] ? p->host_ip : port ? "0.0.0.0" : "", port);
       if (port && ipv6 && p->host_ip[0] == '\0')
         add_publisher (out, project, name, p, "::", port);
     }

@@ -839,13 +839,14 @@ cc_network_port_backends (const char *project, enum cc_net_proto proto, const ch
 }
 
 int
-cc_network_container_ports (const char *project, const char *container, struct cc_net_port **out, size_t *n, bool *ipv6,
-                            cc_error_t *err)
+cc_network_container_ports (const char *project, const char *container, struct cc_net_port **out, size_t *n, bool *ipv4,
+                            bool *ipv6, cc_error_t *err)
 {
   cleanup_cjson cJSON *root = NULL;
 
   *out = NULL;
   *n = 0;
+  *ipv4 = true;
   *ipv6 = false;
   if (read_state_unlocked (&root, err) < 0)
     return -1;
@@ -856,6 +857,7 @@ cc_network_container_ports (const char *project, const char *container, struct c
         {
           /* As the rule builder publishes (rules.c, publishes_on).  */
           *ipv6 = cc_json_get_string (net, "subnet6") && cc_json_get_string (m, "ip6");
+          *ipv4 = cc_json_get_string (m, "ip") != NULL;
           return member_ports (m, out, n, err);
         }
   return 0;

@@ -210,10 +210,11 @@ int cc_network_open_connections (int pid, unsigned port);
 /* The ports published for CONTAINER of PROJECT, with the host ports
    chosen at attach: the first network's member that publishes any, or
    none (*N = 0); *IPV6: that member has an IPv6 address, so a port
-   without a host address is published on both families (issue 17).
+   without a host address is published on both families (issue 17);
+   *IPV4: it has an IPv4 one (not on an IPv6-only network, issue 15).
    Reads the state without its lock (saves are atomic).  */
 int cc_network_container_ports (const char *project, const char *container, struct cc_net_port **out, size_t *n,
-                                bool *ipv6, cc_error_t *err);
+                                bool *ipv4, bool *ipv6, cc_error_t *err);
 
 /* Before anything is created: every requested host port is free, or the
    error names its holder ("process nginx (pid 42)", "project X service Y").

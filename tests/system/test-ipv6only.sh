@@ -114,6 +114,11 @@ YAML
   done
   assert_exit 0 inh curl -gsS --max-time 5 "http://[::1]:18581/"
   assert_contains "$OUT" hello-v6only
+  # ps shows what is published: IPv6 alone for the port without a host
+  # address.
+  assert_exit 0 cc ps web
+  assert_contains "$OUT" "[::]:18580->8080/tcp, [::1]:18581->8080/tcp, [::]:18582->8080/tcp"
+  assert_not_contains "$OUT" "0.0.0.0"
   assert_exit 0 cc down -t 0
   assert_no_residue
   [ -z "$(inh ip -6 -o addr show scope global)" ] || fail "IPv6 address left: $(inh ip -6 -o addr show scope global)"

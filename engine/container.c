@@ -133,25 +133,51 @@ namespace_owner (const struct cc_project *p, const struct cc_service *svc, char 
   return s;
 }
 
+/* The hostname container OWNER was given, from the spec ccompose
+   recorded for it (never a file the container can write), or NULL.  */
+static char *
+recorded_hostname (const char *owner)
+{
+  cleanup_runtime_spec struct cc_runtime_spec *spec = NULL;
+
+  if (cc_runtime_spec_of (owner, &spec, NULL) < 0 || spec->hostname == NULL)
+    return NULL;
+  return xstrdup (spec->hostname);
+}
+
+/* Docker's default: the first 12 hex digits of the recorded id;
+   containers made before ids were recorded keep the digest of their
+   name (lib/paths.c).  */
+static char *
+short_id (const char *id, const char *name)
+{
+  if (id && strlen (id) >= 12)
+    return xstrndup (id, 12);
+  return cc_paths_container_hostname (name);
+}
+
 char *
-cc_engine_hostname (const struct cc_project *p, const struct cc_service *svc, const char *name)
+cc_engine_hostname (const struct cc_project *p, const struct cc_service *svc, const char *name, const char *id)
 {
   cleanup_free char *owner_name = NULL;
   struct utsname u;
+  char *shared = NULL;
 
   if (svc->hostname)
     return xstrdup (svc->hostname);
   if (svc->network_mode == CC_NETWORK_MODE_HOST && uname (&u) == 0)
     return xstrdup (u.nodename);
+  /* service:x and container:x: x's hostname, as Docker gives it (x
+     exists by then: an implicit dependency, or a container named).  */
   if (svc->network_mode == CC_NETWORK_MODE_SERVICE)
-    {
-      const struct cc_service *owner = namespace_owner (p, svc, &owner_name);
-      if (owner_name)
-        return cc_engine_hostname (p, owner, owner_name);
-    }
+    namespace_owner (p, svc, &owner_name);
+  if (svc->network_mode == CC_NETWORK_MODE_CONTAINER)
+    owner_name = xstrdup (svc->network_mode_target);
+  if (owner_name && (shared = recorded_hostname (owner_name)))
+    return shared;
   if (svc->container_name)
     return name_as_hostname (name);
-  return cc_paths_container_hostname (name);
+  return short_id (id, name);
 }
 
 char *
@@ -166,7 +192,7 @@ cc_engine_etc_dir (const struct cc_project *p, const struct cc_service *svc, con
 
 static void
 set_process (struct cc_runtime_spec *s, const struct cc_project *p, const struct cc_service *svc,
-             const struct cc_image_config *cfg, const char *name)
+             const struct cc_image_config *cfg, const char *name, const char *id)
 {
   const char *image_wd = cfg->working_dir && *cfg->working_dir ? cfg->working_dir : "/";
 
@@ -174,7 +200,7 @@ set_process (struct cc_runtime_spec *s, const struct cc_project *p, const struct
   if (svc->user || (cfg->user && *cfg->user))
     s->user = xstrdup (svc->user ? svc->user : cfg->user);
   s->group_add = svc->group_add ? cc_strv_dup (svc->group_add) : NULL;
-  s->hostname = cc_engine_hostname (p, svc, name);
+  s->hostname = cc_engine_hostname (p, svc, name, id);
   if (svc->domainname)
     s->domainname = xstrdup (svc->domainname);
   s->init = svc->init;
@@ -701,7 +727,8 @@ cc_engine_check_platform (const struct cc_service *svc, const struct cc_image *i
 
 int
 cc_engine_build_spec (const struct cc_project *p, const struct cc_service *svc, const struct cc_image *img,
-                      const char *name, const char *netns, struct cc_runtime_spec **out, cc_error_t *err)
+                      const char *name, const char *id, const char *netns, struct cc_runtime_spec **out,
+                      cc_error_t *err)
 {
   struct cc_runtime_spec *s = cc_runtime_spec_new ();
   cleanup_runtime_spec struct cc_runtime_spec *guard = s;
@@ -711,7 +738,7 @@ cc_engine_build_spec (const struct cc_project *p, const struct cc_service *svc, 
   set_files (s, p, svc, name, netns);
   s->layers = cc_strv_dup (img->layers);
   set_env (s, svc, &img->config);
-  set_process (s, p, svc, &img->config, name);
+  set_process (s, p, svc, &img->config, name, id);
   set_resources (s, svc);
   set_security (s, svc);
   set_namespaces (s, p, svc);

@@ -650,10 +650,11 @@ char *cc_engine_container_dir (const char *name);
 /* SVC's `platform:` against the host's, and IMG's when not NULL.  */
 int cc_engine_check_platform (const struct cc_service *svc, const struct cc_image *img, cc_error_t *err);
 /* The hostname of container NAME of SVC, as Docker gives it: `hostname:`,
-   the host's with `network_mode: host`, that of the service whose
-   namespace it shares with `service:`, the container_name, else 12 hex
-   digits standing for the short container id.  */
-char *cc_engine_hostname (const struct cc_project *p, const struct cc_service *svc, const char *name);
+   the host's with `network_mode: host`, that of the container whose
+   namespace it shares with `service:` or `container:`, the
+   container_name, else the first 12 hex digits of ID, the id its state
+   entry recorded.  */
+char *cc_engine_hostname (const struct cc_project *p, const struct cc_service *svc, const char *name, const char *id);
 /* Where the /etc files of container NAME of SVC come from: its own
    directory, or with `network_mode: service:` the directory of the
    container whose namespace it shares (Docker shares hosts,
@@ -661,9 +662,11 @@ char *cc_engine_hostname (const struct cc_project *p, const struct cc_service *s
 char *cc_engine_etc_dir (const struct cc_project *p, const struct cc_service *svc, const char *name);
 
 /* The runtime spec of replica NAME of SERVICE: the image config merged with
-   the compose keys.  NETNS is its network namespace path (NULL: host).  */
+   the compose keys.  ID is the container's recorded id; NETNS is its
+   network namespace path (NULL: host).  */
 int cc_engine_build_spec (const struct cc_project *p, const struct cc_service *svc, const struct cc_image *img,
-                          const char *name, const char *netns, struct cc_runtime_spec **out, cc_error_t *err);
+                          const char *name, const char *id, const char *netns, struct cc_runtime_spec **out,
+                          cc_error_t *err);
 
 /* Create one container of SVC fully: netns, network endpoints, hosts and
    resolv files, volumes, runtime container (created, not started).  The

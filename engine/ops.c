@@ -365,7 +365,7 @@ create_runtime (const struct cc_project *p, const struct cc_service *svc, const 
 {
   cleanup_runtime_spec struct cc_runtime_spec *spec = NULL;
 
-  if (cc_engine_build_spec (p, svc, img, name, netns, &spec, err) < 0)
+  if (cc_engine_build_spec (p, svc, img, name, cc_json_get_string (entry, "id"), netns, &spec, err) < 0)
     return -1;
   /* The host's network: copies of the host's hosts and resolv.conf
    (write_files), as Docker binds them.  The runtime reads a NULL netns
@@ -400,7 +400,7 @@ create_container (const struct cc_project *p, const struct cc_service *svc, cons
 {
   const char *image_id = cc_json_get_string (entry, "image_id");
   cleanup_free char *dir = cc_engine_container_dir (name), *netns = NULL, *hosts = NULL;
-  cleanup_free char *hostname = svc ? cc_engine_hostname (p, svc, name) : NULL;
+  cleanup_free char *hostname = svc ? cc_engine_hostname (p, svc, name, cc_json_get_string (entry, "id")) : NULL;
   cleanup_image struct cc_image *img = NULL;
   bool owned;
 

@@ -5,9 +5,11 @@
 # directory of the user's and the probe) loaded into both; every service
 # runs diff-docker/probe, which prints its environment, ids and groups,
 # hostname, hosts and resolv.conf, mounts and their options, volume
-# owners and modes, sysctls.  Debian's docker-compose (1.29) drives a
-# dockerd in a throwaway network namespace with private roots
-# (dockerd.bash); ccompose runs in the same namespace.
+# owners and modes, sysctls; each hostname is then checked against the
+# id `ps --no-trunc` shows (the first 12 of its 64 hex digits).
+# Debian's docker-compose (1.29) drives a dockerd in a throwaway network
+# namespace with private roots (dockerd.bash); ccompose runs in the same
+# namespace.
 #
 # Normalisation, applied to both sides before comparing: a default
 # hostname (Docker's 12 hex digits of the container id) becomes <ID>
@@ -108,6 +110,26 @@ observe() {
   done
 }
 
+# ids_json TOOL: `ps --no-trunc` as JSON, one object a line or one array.
+dc_ids_json() { docker_cli ps --no-trunc --format '{{json .}}'; }
+cc_ids_json() { ccp ps --no-trunc --format json; }
+
+# observe_ids TOOL OUTDIR: each service's container id, as `ps` shows it,
+# in OUTDIR/SERVICE.id.
+observe_ids() {
+  "$1_ids_json" | python3 -c '
+import json, sys
+text = sys.stdin.read().strip()
+rows = json.loads(text) if text.startswith("[") else [json.loads(l) for l in text.splitlines() if l]
+for r in rows:
+    labels = r.get("Labels") or ""
+    if isinstance(labels, str):
+        labels = dict(kv.split("=", 1) for kv in labels.split(",") if "=" in kv)
+    svc = r.get("Service") or labels.get("com.docker.compose.service")
+    open(sys.argv[1] + "/" + svc + ".id", "w").write(r["ID"] + "\n")
+' "$2" || fail "$1: ps --format json unreadable"
+}
+
 # section FILE NAME: one section of a probe's output.
 section() { awk -v s="== $2" '$0 == s { on = 1; next } /^== / { on = 0 } on' "$1"; }
 
@@ -137,14 +159,30 @@ test_containers_observe_what_docker_shows() {
   echo "# $((SECONDS - t0)) s: ccompose up" >&2
   observe dc_logs "$WORK/docker"
   observe cc_logs "$WORK/ccompose"
+  observe_ids dc "$WORK/docker"
+  observe_ids cc "$WORK/ccompose"
   echo "# $((SECONDS - t0)) s: observed" >&2
-  local side
+  local side s
   for side in docker ccompose; do
     [[ $(cat "$WORK/$side/root.hostname") =~ ^[0-9a-f]{12}$ ]] ||
       fail "$side: the default hostname is no short id: $(cat "$WORK/$side/root.hostname")"
     assert_eq "$(cat "$WORK/$side/shared.hostname")" "$(cat "$WORK/$side/root.hostname")" \
       "$side: service:root's hostname"
+    # The hostname is the first 12 of the 64 hex digits of the id `ps`
+    # shows; service:root's is root's.
+    for s in root ids named; do
+      [[ $(cat "$WORK/$side/$s.id") =~ ^[0-9a-f]{64}$ ]] || fail "$side: $s's id: $(cat "$WORK/$side/$s.id")"
+      assert_eq "$(cat "$WORK/$side/$s.hostname")" "$(cut -c1-12 "$WORK/$side/$s.id")" "$side: $s's hostname"
+    done
+    assert_eq "$(cat "$WORK/$side/shared.hostname")" "$(cut -c1-12 "$WORK/$side/root.id")" "$side: shared's hostname"
   done
+  # A recreate: a new id, and the hostname follows it.
+  assert_exit 0 ccp up -d --no-deps --force-recreate ids
+  mkdir -p "$WORK/recreated"
+  observe_ids cc "$WORK/recreated"
+  [ "$(cat "$WORK/recreated/ids.id")" != "$(cat "$WORK/ccompose/ids.id")" ] || fail "a recreate kept the id"
+  assert_exit 0 ccp exec -T ids hostname
+  assert_eq "$OUT" "$(cut -c1-12 "$WORK/recreated/ids.id")" "the recreated container's hostname"
   same root env user hostname hosts resolv mounts volume sysctl
   same ids env user hostname hosts resolv mounts volume sysctl
   same named user mounts volume sysctl

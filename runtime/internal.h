@@ -158,7 +158,7 @@ struct cc_ns_shares
 {
   unsigned long unshare; /* CLONE_NEWPID|NEWIPC|NEWUTS it does not share */
   int pid_fd, ipc_fd, uts_fd;
-  /* A detached clone of the IPC donor's /dev/shm mount, or -1.  */
+  /* A detached clone of the IPC donor's (or the host's) /dev/shm, or -1.  */
   int shm_tree;
 };
 int cc_ns_shares_open (const struct cc_runtime_spec *s, struct cc_ns_shares *sh, cc_error_t *err);

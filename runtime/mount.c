@@ -451,7 +451,8 @@ mount_cgroups (int rootfd, const struct cc_mount_ctx *ctx, cc_error_t *err)
   return mount_cgroup_v1 (rootfd, ctx, ro, err);
 }
 
-/* ipc: service:x shares x's /dev/shm (cc_ns_shares_open cloned it).  */
+/* ipc: service:x shares x's /dev/shm, ipc: host the host's
+   (cc_ns_shares_open cloned it).  */
 static int
 attach_shared_shm (int rootfd, int tree, cc_error_t *err)
 {

@@ -248,27 +248,61 @@ open_shared (const char *mode, const char *ns, int *fd, cc_error_t *err)
   return 0;
 }
 
-/* In a helper that joined the donor's mount namespace: its /dev/shm,
-   never through a symlink the donor planted, cloned detached and sent
-   back.  */
-static int __attribute__ ((noreturn)) clone_shm_in (int mnt_fd, int sock)
+/* The /dev/shm of the calling process's mount namespace, never through
+   a symlink, a tmpfs, cloned detached in *TREE: that mount alone (no
+   AT_RECURSIVE), so nothing mounted below it comes along.  0 or an
+   errno.  */
+static int
+clone_own_shm (int *tree)
 {
-  cleanup_close int shm = -1, tree = -1;
+  cleanup_close int shm = -1;
   struct statfs st;
   struct open_how how = { .flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS };
+
+  if ((shm = (int)syscall (SYS_openat2, AT_FDCWD, "/dev/shm", &how, sizeof (how))) < 0)
+    return errno;
+  if (fstatfs (shm, &st) < 0 || st.f_type != TMPFS_MAGIC)
+    return ENOTSUP;
+  if ((*tree = open_tree (shm, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH)) < 0)
+    return errno;
+  return 0;
+}
+
+/* In a helper that joined the donor's mount namespace: its /dev/shm,
+   never through a symlink the donor planted, cloned and sent back.  */
+static int __attribute__ ((noreturn)) clone_shm_in (int mnt_fd, int sock)
+{
+  cleanup_close int tree = -1;
   int e = 0;
 
   if (setns (mnt_fd, CLONE_NEWNS) < 0)
     e = errno;
-  else if ((shm = (int)syscall (SYS_openat2, AT_FDCWD, "/dev/shm", &how, sizeof (how))) < 0)
-    e = errno;
-  else if (fstatfs (shm, &st) < 0 || st.f_type != TMPFS_MAGIC)
-    e = ENOTSUP;
-  else if ((tree = open_tree (shm, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH)) < 0)
-    e = errno;
+  else
+    e = clone_own_shm (&tree);
   if (e == 0 && cc_fd_send (sock, 'm', tree, NULL) < 0)
     e = errno;
   _exit (e);
+}
+
+/* `ipc: host`: Docker binds the host's /dev/shm too, where POSIX shared
+   memory lives.  Without setuid files or devices, whatever the host's
+   mount allows; private, as a clone of a shared mount would otherwise
+   be its peer and bring the host's later mounts below it.  */
+static int
+clone_host_shm (int *tree, cc_error_t *err)
+{
+  struct mount_attr attr = { .attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, .propagation = MS_PRIVATE };
+  int e = clone_own_shm (tree);
+
+  if (e != 0)
+    return cc_error_make (err, e, "clone the host's /dev/shm mount");
+  if (mount_setattr (*tree, "", AT_EMPTY_PATH, &attr, sizeof (attr)) < 0)
+    {
+      e = errno;
+      close (get_and_reset (tree));
+      return cc_error_make (err, e, "make the host's /dev/shm nosuid,nodev");
+    }
+  return 0;
 }
 
 /* Docker's shareable IPC: POSIX shared memory lives in /dev/shm, not in
@@ -340,7 +374,9 @@ cc_ns_shares_open (const struct cc_runtime_spec *s, struct cc_ns_shares *sh, cc_
       default:
         break;
       }
-  if (cc_ns_mode_kind (s->ipc_mode) == CC_NS_CONTAINER && clone_donor_shm (s->ipc_mode + 10, &sh->shm_tree, err) < 0)
+  int ipc = cc_ns_mode_kind (s->ipc_mode);
+  if ((ipc == CC_NS_CONTAINER && clone_donor_shm (s->ipc_mode + 10, &sh->shm_tree, err) < 0)
+      || (ipc == CC_NS_HOST && clone_host_shm (&sh->shm_tree, err) < 0))
     {
       cc_ns_shares_close (sh);
       return -1;

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Service keys of issue 15 that reach into the host, seen from inside
 # running containers: cgroup_parent (the cgroups below the given parent,
-# one made for the project goes at `down`, one that was there stays), and
-# `ipc: service:x` sharing x's /dev/shm as Docker's shareable IPC does.
+# one made for the project goes at `down`, one that was there stays),
+# `ipc: service:x` sharing x's /dev/shm as Docker's shareable IPC does,
+# and `ipc: host` binding the host's /dev/shm as Docker does.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/engine-helpers.bash"
 
@@ -83,6 +84,45 @@ YAML
   assert_exit 0 cc exec -T x cat /dev/shm/cck6-seg
   assert_eq "$OUT" "from-x
 from-s"
+  assert_exit 0 cc down -t 0
+  assert_no_residue
+}
+
+# ipc: host brings the host's /dev/shm (its files and POSIX segments) and
+# nothing else of the host: not a mount below it, before or after the
+# container starts, and no setuid file or device works through it.
+test_ipc_host_binds_the_hosts_dev_shm_and_nothing_more() {
+  local file=/dev/shm/ccipch-$$ sub=/dev/shm/ccipcsub-$$ late=/dev/shm/ccipclate-$$
+  eng_setup ipchost
+  load_images busybox
+  defer "umount $sub 2>/dev/null; umount $late 2>/dev/null; rm -rf $file $sub $late"
+  echo from-the-host >"$file"
+  mkdir -p "$sub" "$late"
+  mount -t tmpfs -o size=64k ccipcsub "$sub" || fail "mount $sub"
+  echo below >"$sub/secret"
+  project ipchost <<'YAML'
+services:
+  h:
+    image: busybox:1.35
+    command: ["sleep", "60"]
+    init: true
+    ipc: host
+YAML
+  cd "$WORK/ipchost" || fail cd
+  assert_exit 0 cc up -d
+  mount -t tmpfs -o size=64k ccipclate "$late" || fail "mount $late"
+  echo later >"$late/secret"
+  assert_exit 0 cc exec -T h sh -c "cat $file && echo from-h >$file.h && ls -A $sub $late && grep ' /dev/shm' /proc/self/mountinfo"
+  defer "rm -f $file.h"
+  assert_contains "$OUT" "from-the-host"
+  assert_not_contains "$OUT" "secret"
+  assert_eq "$(grep -c ' /dev/shm' <<<"$OUT")" 1 "mounts at and below /dev/shm: $OUT"
+  grep -q ' /dev/shm .*nosuid,nodev' <<<"$OUT" || fail "the host's /dev/shm is not nosuid,nodev inside: $OUT"
+  assert_eq "$(cat "$file.h")" "from-h" "the container's file in the host's /dev/shm"
+  # A device node made through it opens nothing (nodev).
+  assert_exit 0 cc exec -T h sh -c "mknod $file.dev c 1 3 && { head -c1 $file.dev && echo OPENED || echo refused; }"
+  defer "rm -f $file.dev"
+  assert_contains "$OUT" "refused"
   assert_exit 0 cc down -t 0
   assert_no_residue
 }

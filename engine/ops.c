@@ -326,13 +326,13 @@ write_files (const struct cc_service *svc, const char *dir, const char *hostname
 
 /* A container recreated in its old network namespace keeps its endpoints,
    but its files went with the old container's directory: the hosts file
-   is rendered again from the network's records.  */
+   is rendered again from the network's records, with its new hostname.  */
 static int
-rewrite_hosts (const char *project, const char *name, cc_error_t *err)
+rewrite_hosts (const char *project, const char *name, const char *hostname, cc_error_t *err)
 {
   cc_error_t e = NULL;
 
-  if (cc_network_write_hosts (project, name, &e) == 0)
+  if (cc_network_write_hosts (project, name, hostname, &e) == 0)
     return 0;
   /* On no network (network_mode none, service:...): the minimal file.  */
   if (e->status == ENOENT)
@@ -412,7 +412,7 @@ create_container (const struct cc_project *p, const struct cc_service *svc, cons
   if (cc_image_resolve (image_id, &img, err) < 0)
     return cc_error_wrap (err, "container `%s`", name);
   t_img = cc_engine_now_ms ();
-  if (write_files (svc, dir, hostname, err) < 0 || (keep_network && rewrite_hosts (p->name, name, err) < 0)
+  if (write_files (svc, dir, hostname, err) < 0 || (keep_network && rewrite_hosts (p->name, name, hostname, err) < 0)
       || resolve_netns (p, svc, name, &netns, &owned, err) < 0)
     return cc_error_wrap (err, "container `%s`", name);
   t_ns = cc_engine_now_ms ();

@@ -162,8 +162,31 @@ cc_hosts_write_one (const cJSON *state, const char *project, const char *contain
   return write_hosts (state, project, container, path, err);
 }
 
+/* A container made again in its old namespace has a new hostname (its
+   new id's, engine/container.c): every record of it, what its hosts file
+   and the embedded DNS answer.  */
+static int
+rename_host (struct cc_net_state *st, const char *project, const char *container, const char *hostname, cc_error_t *err)
+{
+  bool changed = false;
+
+  for (const cJSON *net = cc_net_first (st->root, "networks"); net; net = net->next)
+    {
+      cJSON *m = (cJSON *)membership (net, project, container);
+      if (m && ! str_eq (cc_json_get_string (m, "hostname"), hostname))
+        {
+          cc_json_set_string (m, "hostname", hostname);
+          changed = true;
+        }
+    }
+  if (! changed)
+    return 0;
+  cc_net_state_notify_dns (st, project);
+  return cc_net_state_save (st, err);
+}
+
 int
-cc_network_write_hosts (const char *project, const char *container, cc_error_t *err)
+cc_network_write_hosts (const char *project, const char *container, const char *hostname, cc_error_t *err)
 {
   cleanup_net_state struct cc_net_state st = { .lock_fd = -1 };
   const cJSON *net = NULL, *m;
@@ -174,6 +197,8 @@ cc_network_write_hosts (const char *project, const char *container, cc_error_t *
   m = first_membership (st.root, project, container, &net);
   if (m == NULL)
     return cc_error_make (err, ENOENT, "container `%s` is on no network of project `%s`", container, project);
+  if (hostname && rename_host (&st, project, container, hostname, err) < 0)
+    return -1;
   path = cc_json_get_string (m, "hosts_path");
   if (path == NULL || *path == '\0')
     return cc_error_make (err, EINVAL, "container `%s` has no hosts file", container);

@@ -225,8 +225,9 @@ int cc_network_preflight (const char *project, const char *service, const struct
                           cc_error_t *err);
 
 /* Rewrite the hosts file of CONTAINER in place (inode kept): Docker's
-   localhost lines, the extra hosts, its own name and addresses.  */
-int cc_network_write_hosts (const char *project, const char *container, cc_error_t *err);
+   localhost lines, the extra hosts, its own name and addresses; with
+   HOSTNAME (may be NULL) as its hostname from now on.  */
+int cc_network_write_hosts (const char *project, const char *container, const char *hostname, cc_error_t *err);
 /* The hosts file of a network_mode: host container: the host's, or with
    EXTRA_HOSTS Docker's defaults and those.  */
 int cc_network_write_hosts_host_mode (const char *path, char *const *extra_hosts, cc_error_t *err);

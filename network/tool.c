@@ -268,7 +268,7 @@ do_hosts (struct opts *o, int argc, char **argv)
 
   if (need_project (o) || need_args (argc, 1, "hosts"))
     return CC_EXIT_USAGE;
-  return cc_network_write_hosts (o->project, argv[0], &err) < 0 ? fail (&err) : CC_EXIT_OK;
+  return cc_network_write_hosts (o->project, argv[0], NULL, &err) < 0 ? fail (&err) : CC_EXIT_OK;
 }
 
 static int

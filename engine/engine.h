@@ -147,8 +147,13 @@ int cc_engine_net_ports (const struct cc_port *in, size_t n, struct cc_net_port 
 /* The host ports SVC publishes on ::1, which its monitor relays
    ("HOST:CONTAINER", one per port of a range): those on [::1] and on
    [::], and those on no address when its first network has IPv6 (Docker
-   publishes such a port on both families).  NULL: none.  */
+   publishes such a port on both families); and where that network has
+   no IPv4 (issue 15), its tcp ports on an IPv4 host address or none
+   ("ADDRESS:HOST:CONTAINER"), relayed to the container's IPv6 address
+   as Docker's userland proxy does.  NULL: none.  */
 char **cc_engine_loopback6_ports (const struct cc_project *p, const struct cc_service *svc);
+/* Whether the monitor's relay can serve port P: tcp on fixed host ports.  */
+bool cc_engine_port_is_relayable (const struct cc_port *p);
 /* Issue 15: SVC's ports where its first network has `enable_ipv4: false`:
    one on an IPv4 host address is refused (file:line:col), one on none
    is published on IPv6 only (a warning when WARN).  */

@@ -178,7 +178,7 @@ publishers (const char *project, const char *name, const cJSON *config)
       unsigned port = p->published_end == p->published ? p->published : 0;
       if (port == 0 && i < n && actual[i].host_port == actual[i].host_port_end)
         port = actual[i].host_port;
-      if (p->host_ip[0] || ! port || ipv4)
+      if (p->host_ip[0] || ! port || ipv4 || cc_engine_port_is_relayable (p))
         add_publisher (out, project, name, p, p->host_ip[0] ? p->host_ip : port ? "0.0.0.0" : "", port);
       if (port && ipv6 && p->host_ip[0] == '\0')
         add_publisher (out, project, name, p, "::", port);

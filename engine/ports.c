@@ -23,8 +23,8 @@ is_ipv6_loopback (const char *ip)
 
 /* What the monitor's relay serves: tcp, one host port per container
    port, each known before the network chooses any.  */
-static bool
-is_relayable (const struct cc_port *p)
+bool
+cc_engine_port_is_relayable (const struct cc_port *p)
 {
   return p->protocol == CC_PORT_TCP && p->published != 0
          && (p->published_end == p->published || p->target_end != p->target);
@@ -45,7 +45,7 @@ cc_engine_net_port (const struct cc_port *in, struct cc_net_port *out, cc_error_
      kernel takes off lo for no one (no route_localnet for IPv6): the
      container's monitor relays such a port in userland, as docker-proxy
      does (runtime/proxy.c), for tcp and on a fixed host port only.  */
-  if (cc_port_has_ipv6_host (in) && is_ipv6_loopback (in->host_ip) && ! is_relayable (in))
+  if (cc_port_has_ipv6_host (in) && is_ipv6_loopback (in->host_ip) && ! cc_engine_port_is_relayable (in))
     return cc_compose_error_at (err, &in->pos,
                                 "port `%s`: ports on the IPv6 loopback are published by ccompose for tcp on a "
                                 "fixed host port only (127.0.0.1, [::] or another address)",
@@ -86,6 +86,29 @@ serves_ipv6_loopback (const struct cc_project *p, const struct cc_service *svc, 
   return cc_port_has_ipv6_host (port) && (is_ipv6_loopback (port->host_ip) || strcmp (port->host_ip, "::") == 0);
 }
 
+static const struct cc_network *ipv6_only_publisher (const struct cc_project *p, const struct cc_service *svc);
+
+/* An IPv4 host address (or none) of a port of a service with no IPv4
+   address: "ADDRESS:" for the relay, else NULL (issue 15).  */
+static const char *
+ipv4_relay_address (const struct cc_project *p, const struct cc_service *svc, const struct cc_port *port)
+{
+  if (ipv6_only_publisher (p, svc) == NULL || cc_port_has_ipv6_host (port))
+    return NULL;
+  return port->host_ip[0] ? port->host_ip : "0.0.0.0";
+}
+
+static void
+push_relayed (struct cc_strv_builder *b, const char *addr, const struct cc_port *port)
+{
+  unsigned last = port->published_end ? port->published_end : port->published;
+
+  for (unsigned h = port->published; h <= last; h++)
+    cc_strv_builder_push (
+        b, xasprintf ("%s%s%u:%u", addr ?: "", addr ? ":" : "", h,
+                      port->target_end != port->target ? port->target + (h - port->published) : port->target));
+}
+
 char **
 cc_engine_loopback6_ports (const struct cc_project *p, const struct cc_service *svc)
 {
@@ -94,14 +117,14 @@ cc_engine_loopback6_ports (const struct cc_project *p, const struct cc_service *
   for (size_t i = 0; i < svc->n_ports; i++)
     {
       const struct cc_port *port = &svc->ports[i];
-      unsigned last = port->published_end ? port->published_end : port->published;
+      const char *v4 = ipv4_relay_address (p, svc, port);
 
-      if (! is_relayable (port) || ! serves_ipv6_loopback (p, svc, port))
+      if (! cc_engine_port_is_relayable (port))
         continue;
-      for (unsigned h = port->published; h <= last; h++)
-        cc_strv_builder_push (
-            &b, xasprintf ("%u:%u", h,
-                           port->target_end != port->target ? port->target + (h - port->published) : port->target));
+      if (serves_ipv6_loopback (p, svc, port))
+        push_relayed (&b, NULL, port);
+      if (v4)
+        push_relayed (&b, v4, port);
     }
   return b.len ? cc_strv_builder_steal (&b) : NULL;
 }
@@ -117,10 +140,11 @@ ipv6_only_publisher (const struct cc_project *p, const struct cc_service *svc)
 }
 
 /* A container with no IPv4 address has nothing an IPv4 host port could
-   be sent to by a DNAT.  Docker 28 without its userland proxy skips
-   such bindings; ccompose's relay (runtime/proxy.c) serves only ::1.
-   So a port given an IPv4 host address is refused, and one given none
-   is published on IPv6 alone, said once (WARN).  */
+   be sent to by a DNAT.  Docker 28 relays such ports to its IPv6 address
+   with docker-proxy, and so does the monitor's relay (runtime/proxy.c),
+   for what it serves: tcp on fixed host ports.  Another port given an
+   IPv4 host address is refused; one given none is published on IPv6
+   alone (as Docker without its proxy), said once (WARN).  */
 int
 cc_engine_check_ipv4_ports (const struct cc_project *p, const struct cc_service *svc, bool warn, cc_error_t *err)
 {
@@ -131,10 +155,13 @@ cc_engine_check_ipv4_ports (const struct cc_project *p, const struct cc_service 
       const struct cc_port *port = &svc->ports[i];
       cleanup_free char *text = cc_port_format (port);
 
+      if (cc_engine_port_is_relayable (port))
+        continue;
       if (port->host_ip[0] != '\0' && ! cc_port_has_ipv6_host (port))
         return cc_compose_error_at (err, &port->pos,
                                     "port `%s`: service `%s` has no IPv4 address to publish it on: its network `%s` "
-                                    "has `enable_ipv4: false` (publish it on an IPv6 host address, as [::])",
+                                    "has `enable_ipv4: false`, and ccompose relays IPv4 host ports to IPv6 for tcp "
+                                    "on a fixed host port only (publish it on an IPv6 host address, as [::])",
                                     text, svc->name, net->key);
       if (port->host_ip[0] == '\0' && warn)
         cc_compose_warn_at (&port->pos,

@@ -13,6 +13,7 @@
 
 #include "lib/cleanup.h"
 #include "lib/file.h"
+#include "lib/json.h"
 #include "lib/strv.h"
 #include "lib/xalloc.h"
 #include "network/diag.h"
@@ -20,6 +21,7 @@
 #include "network/ipam.h"
 #include "network/netimpl.h"
 #include "network/network.h"
+#include "network/state.h"
 
 /* How far above a taken range free_port_after looks for a hint.  */
 #define HINT_WINDOW 100u
@@ -129,6 +131,7 @@ struct inventory
   size_t n_listeners;
   struct cc_fw_dnat *dnat;
   size_t n_dnat;
+  cJSON *state; /* the network state, read without its lock; may be NULL */
 };
 
 static void
@@ -136,6 +139,41 @@ inventory_release (struct inventory *inv)
 {
   free (inv->listeners);
   cc_fw_dnat_free (inv->dnat, inv->n_dnat);
+  cJSON_Delete (inv->state);
+}
+
+/* A state that cannot be read only loses relayed_by_own's exemption.  */
+static void
+read_state (struct inventory *inv)
+{
+  cleanup_free char *path = cc_net_state_file ();
+
+  if (cc_file_exists (path))
+    cc_json_load_file (path, &inv->state, NULL);
+}
+
+/* Issue 15: an IPv4 host port of PROJECT/SERVICE's containers that have
+   no IPv4 address is their monitors' relay socket (runtime/proxy.c):
+   theirs, not another holder's, as their DNATs are.  */
+static bool
+relayed_by_own (const struct inventory *inv, const struct cc_net_port *p, unsigned port, const char *project,
+                const char *service)
+{
+  for (const cJSON *net = cc_net_first (inv->state, "networks"); net; net = net->next)
+    for (const cJSON *m = cc_net_first (net, "members"); m; m = m->next)
+      {
+        if (cc_json_get_string (m, "ip") || strcmp (cc_net_member_project (net, m) ?: "", project) != 0
+            || strcmp (cc_json_get_string (m, "service") ?: "", service ?: "") != 0)
+          continue;
+        for (const cJSON *pj = cc_net_first (m, "ports"); pj; pj = pj->next)
+          {
+            struct cc_net_port q;
+            if (cc_net_port_from_json (pj, &q, NULL) == 0 && q.proto == p->proto && q.host_port <= port
+                && port <= q.host_port_end)
+              return true;
+          }
+      }
+  return false;
 }
 
 /* The holder of host port PORT for P's protocol and address, or NULL.  */
@@ -150,7 +188,8 @@ holder_of (const struct inventory *inv, const struct cc_net_port *p, unsigned lo
     {
       const struct cc_listener *l = &inv->listeners[i];
 
-      if (l->proto == p->proto && ranges_meet (lo, hi, l->port, l->port) && addresses_meet (addr, l->addr))
+      if (l->proto == p->proto && ranges_meet (lo, hi, l->port, l->port) && addresses_meet (addr, l->addr)
+          && ! relayed_by_own (inv, p, l->port, project, service))
         return socket_holder (l->inode);
     }
   for (size_t i = 0; i < inv->n_dnat; i++)
@@ -282,6 +321,7 @@ cc_network_preflight (const char *project, const char *service, const struct cc_
     return -1;
   if ((ops = cc_firewall (err)) == NULL || ops->list_dnat (&inv.dnat, &inv.n_dnat, err) < 0)
     return -1;
+  read_state (&inv);
   if (list_listeners (ports, n, &inv, err) < 0)
     {
       inventory_release (&inv);

@@ -2,8 +2,11 @@
    17).  A DNAT from ::1 would send the container packets from ::1, which
    the kernel drops off lo (IPv6 has no route_localnet), so Docker serves
    such ports with docker-proxy, a userland relay; here the monitor is
-   that relay.  It lives in the host's network namespace as long as the
-   container does, restarts included, and its sockets close with it.
+   that relay.  It also relays the IPv4 host ports of a container with
+   no IPv4 address (an `enable_ipv4: false` network, issue 15) to its
+   IPv6 one, as docker-proxy does.  It lives in the host's network
+   namespace as long as the container does, restarts included, and its
+   sockets close with it.
 
    The relay connects to the container's own address, never to its
    loopback: a service listening on 127.0.0.1 inside stays unreachable,
@@ -48,15 +51,52 @@ cc_proxy_init (struct cc_proxy *x)
     x->conns[i].client = x->conns[i].upstream = -1;
 }
 
+/* "HOST:CONTAINER" on ::1, or "ADDRESS:HOST:CONTAINER" on an IPv4
+   address: the IPv4 host ports of a container with no IPv4 address
+   (issue 15), relayed to its IPv6 one as docker-proxy relays them.  */
 static int
-parse_pair (const char *text, unsigned *port, unsigned *target, cc_error_t *err)
+parse_pair (const char *text, struct sockaddr_storage *at, unsigned *port, unsigned *target, cc_error_t *err)
 {
-  char end;
+  struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)at;
+  struct sockaddr_in *v4 = (struct sockaddr_in *)at;
+  const char *last = strrchr (text, ':'), *pair = text;
+  char end, addr[INET_ADDRSTRLEN];
 
-  if (sscanf (text, "%u:%u%c", port, target, &end) != 2 || *port == 0 || *port > 65535 || *target == 0
+  memset (at, 0, sizeof (*at));
+  v6->sin6_family = AF_INET6;
+  v6->sin6_addr = in6addr_loopback;
+  if (last && last != text && memchr (text, ':', (size_t)(last - text)) != NULL)
+    {
+      pair = (const char *)memrchr (text, ':', (size_t)(last - text)) + 1;
+      if ((size_t)(pair - 1 - text) >= sizeof (addr))
+        return cc_error_make (err, EINVAL, "relayed port `%s`: invalid address", text);
+      memcpy (addr, text, (size_t)(pair - 1 - text));
+      addr[pair - 1 - text] = '\0';
+      memset (at, 0, sizeof (*at));
+      v4->sin_family = AF_INET;
+      if (inet_pton (AF_INET, addr, &v4->sin_addr) != 1)
+        return cc_error_make (err, EINVAL, "relayed port `%s`: invalid address", text);
+    }
+  if (sscanf (pair, "%u:%u%c", port, target, &end) != 2 || *port == 0 || *port > 65535 || *target == 0
       || *target > 65535)
-    return cc_error_make (err, EINVAL, "loopback port `%s` is not HOST:CONTAINER", text);
+    return cc_error_make (err, EINVAL, "loopback port `%s` is not [ADDRESS:]HOST:CONTAINER", text);
+  if (v4->sin_family == AF_INET)
+    v4->sin_port = htons ((uint16_t)*port);
+  else
+    v6->sin6_port = htons ((uint16_t)*port);
   return 0;
+}
+
+/* "[::1]:8080" or "0.0.0.0:8080", for errors.  */
+static char *
+address_text (const struct sockaddr_storage *at, unsigned port)
+{
+  char buf[INET6_ADDRSTRLEN];
+
+  if (at->ss_family == AF_INET)
+    return xasprintf ("%s:%u", inet_ntop (AF_INET, &((const struct sockaddr_in *)at)->sin_addr, buf, sizeof (buf)),
+                      port);
+  return xasprintf ("[::1]:%u", port);
 }
 
 /* SO_REUSEPORT: replicas behind one published port (issue 16) each have
@@ -64,23 +104,23 @@ parse_pair (const char *text, unsigned *port, unsigned *target, cc_error_t *err)
    them.  Only sockets of the same user may join: another program's
    socket on the port still makes the bind fail.  */
 static int
-listen_on (unsigned port, cc_error_t *err)
+listen_on (const struct sockaddr_storage *at, unsigned port, cc_error_t *err)
 {
-  cleanup_close int fd = socket (AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  struct sockaddr_in6 sa
-      = { .sin6_family = AF_INET6, .sin6_port = htons ((uint16_t)port), .sin6_addr = in6addr_loopback };
+  bool v6 = at->ss_family == AF_INET6;
+  cleanup_close int fd = socket (at->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  cleanup_free char *text = address_text (at, port);
   int one = 1;
 
   if (fd < 0)
-    return cc_error_make (err, errno, "socket for host port [::1]:%u/tcp", port);
-  if (setsockopt (fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof (one)) < 0
+    return cc_error_make (err, errno, "socket for host port %s/tcp", text);
+  if ((v6 && setsockopt (fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof (one)) < 0)
       || setsockopt (fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof (one)) < 0
       || setsockopt (fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof (one)) < 0)
-    return cc_error_make (err, errno, "socket options for host port [::1]:%u/tcp", port);
-  if (bind (fd, (struct sockaddr *)&sa, sizeof (sa)) < 0)
-    return cc_error_make (err, errno, "host port [::1]:%u/tcp", port);
+    return cc_error_make (err, errno, "socket options for host port %s/tcp", text);
+  if (bind (fd, (const struct sockaddr *)at, v6 ? sizeof (struct sockaddr_in6) : sizeof (struct sockaddr_in)) < 0)
+    return cc_error_make (err, errno, "host port %s/tcp", text);
   if (listen (fd, LISTEN_BACKLOG) < 0)
-    return cc_error_make (err, errno, "listen on host port [::1]:%u/tcp", port);
+    return cc_error_make (err, errno, "listen on host port %s/tcp", text);
   return get_and_reset (&fd);
 }
 
@@ -90,8 +130,9 @@ cc_proxy_listen (struct cc_proxy *x, char *const *ports, cc_error_t *err)
   for (char *const *p = ports; p && *p; p++)
     {
       struct cc_proxy_listener l = { -1, 0, 0 };
+      struct sockaddr_storage at;
 
-      if (parse_pair (*p, &l.port, &l.target, err) < 0 || (l.fd = listen_on (l.port, err)) < 0)
+      if (parse_pair (*p, &at, &l.port, &l.target, err) < 0 || (l.fd = listen_on (&at, l.port, err)) < 0)
         return -1;
       x->listeners = xreallocarray (x->listeners, x->n_listeners + 1, sizeof (*x->listeners));
       x->listeners[x->n_listeners++] = l;

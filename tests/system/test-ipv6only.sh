@@ -33,7 +33,7 @@ services:
     image: busybox:1.35
     command: ["sh", "-c", "mkdir -p /www && echo hello-v6only >/www/index.html && exec httpd -f -p 8080 -h /www"]
     networks: [six]
-    ports: ["[::]:18580:8080", "[::1]:18581:8080", "18582:8080"]
+    ports: ["[::]:18580:8080", "[::1]:18581:8080", "18582:8080", "18583:8080/udp", "127.0.0.1:18584:8080"]
   client:
     image: busybox:1.35
     command: ["sleep", "60"]
@@ -51,10 +51,11 @@ networks:
 YAML
   cd "$WORK/v6o"
   assert_exit 0 cc up -d
-  # The port given no host address is published on IPv6 alone, and said
-  # so where it is written.
-  assert_contains "$OUT" "compose.yaml:6:52:"
-  assert_contains "$OUT" "port \`18582:8080/tcp\` is published on IPv6 only"
+  # A udp port given no host address is published on IPv6 alone (the
+  # relay is tcp), and said so where it is written.
+  assert_contains "$OUT" "compose.yaml:6:66:"
+  assert_contains "$OUT" "port \`18583:8080/udp\` is published on IPv6 only"
+  assert_not_contains "$OUT" "18582:8080/tcp"
   # No IPv4 inside but lo's; no IPv4 route at all.
   assert_exit 0 cc exec web ip -4 -o addr show
   assert_eq "$(printf '%s\n' "$OUT" | awk '{print $2}' | sort -u)" lo
@@ -114,13 +115,23 @@ YAML
   done
   assert_exit 0 inh curl -gsS --max-time 5 "http://[::1]:18581/"
   assert_contains "$OUT" hello-v6only
-  # ps shows what is published: IPv6 alone for the port without a host
-  # address.
+  # IPv4 host ports reach the container's IPv6 address through the
+  # monitor's relay, as Docker's userland proxy does.
+  for port in 18582 18584; do
+    assert_exit 0 inh curl -sS --max-time 5 "http://127.0.0.1:$port/"
+    assert_contains "$OUT" hello-v6only
+  done
+  # ps shows what is published: the udp port on IPv6 alone.
   assert_exit 0 cc ps web
-  assert_contains "$OUT" "[::]:18580->8080/tcp, [::1]:18581->8080/tcp, [::]:18582->8080/tcp"
-  assert_not_contains "$OUT" "0.0.0.0"
+  assert_contains "$OUT" "0.0.0.0:18582->8080/tcp, [::]:18582->8080/tcp, [::]:18583->8080/udp, 127.0.0.1:18584->8080/tcp"
+  assert_not_contains "$OUT" "0.0.0.0:18583"
+  # The relay's own sockets are no conflict for the service's next
+  # container.
+  assert_exit 0 cc up -d --force-recreate -t 0 web
+  wait_for 5 "relay of the new web" inh curl -sS --max-time 2 "http://127.0.0.1:18582/"
   assert_exit 0 cc down -t 0
   assert_no_residue
+  [ -z "$(inh ss -Hltn 'sport >= :18580 and sport <= :18584')" ] || fail "left listening: $(inh ss -Hltn)"
   [ -z "$(inh ip -6 -o addr show scope global)" ] || fail "IPv6 address left: $(inh ip -6 -o addr show scope global)"
 }
 
@@ -175,7 +186,7 @@ services:
   a:
     image: busybox:1.35
     networks: [n]
-    ports: ["127.0.0.1:18590:80"]
+    ports: ["127.0.0.1:18590:80/udp"]
 networks:
   n:
     enable_ipv4: false

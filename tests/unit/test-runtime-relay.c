@@ -12,17 +12,21 @@
 
 #include <cmocka.h>
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "lib/cleanup.h"
+#include "lib/error.h"
 #include "lib/file.h"
 #include "lib/xalloc.h"
 #include "runtime/internal.h"
@@ -292,6 +296,61 @@ test_without_a_pidfd_too (void **ctx)
   leaves_a_writer (false);
 }
 
+/* A port the kernel has free on 127.0.0.1 now.  */
+static unsigned
+free_port (void)
+{
+  struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
+  socklen_t len = sizeof (sa);
+  int fd = socket (AF_INET, SOCK_STREAM, 0);
+
+  assert_true (fd >= 0);
+  assert_int_equal (bind (fd, (struct sockaddr *)&sa, sizeof (sa)), 0);
+  assert_int_equal (getsockname (fd, (struct sockaddr *)&sa, &len), 0);
+  close (fd);
+  return ntohs (sa.sin_port);
+}
+
+/* The monitor's TCP relay (runtime/proxy.c): "HOST:CONTAINER" listens on
+   ::1, "ADDRESS:HOST:CONTAINER" on that IPv4 address (the IPv4 host
+   ports of a container with no IPv4 address, issue 15); anything else
+   is refused before a socket is made.  */
+static void
+test_proxy_listens_where_told (void **state)
+{
+  static const char *const bad[]
+      = { "80",           "0.0.0.0:80",   "::1:80:80",        "1.2.3.999:80:80",         "x:80:80",
+          "0.0.0.0:0:80", "0.0.0.0:80:0", "0.0.0.0:80:80:80", "123456789012345678:80:80" };
+  struct cc_proxy x;
+  unsigned port = free_port ();
+  cleanup_free char *spec = xasprintf ("127.0.0.1:%u:80", port);
+  char *ports[] = { spec, NULL };
+  struct sockaddr_in sa;
+  socklen_t len = sizeof (sa);
+
+  (void)state;
+  cc_proxy_init (&x);
+  assert_int_equal (cc_proxy_listen (&x, ports, NULL), 0);
+  assert_int_equal (x.n_listeners, 1);
+  assert_int_equal (getsockname (x.listeners[0].fd, (struct sockaddr *)&sa, &len), 0);
+  assert_int_equal (sa.sin_family, AF_INET);
+  assert_int_equal (ntohl (sa.sin_addr.s_addr), INADDR_LOOPBACK);
+  assert_int_equal (ntohs (sa.sin_port), port);
+  assert_int_equal (x.listeners[0].target, 80);
+  cc_proxy_close (&x);
+  for (size_t i = 0; i < sizeof (bad) / sizeof (bad[0]); i++)
+    {
+      cleanup_error cc_error_t err = NULL;
+      char *one[] = { (char *)bad[i], NULL };
+
+      cc_proxy_init (&x);
+      if (cc_proxy_listen (&x, one, &err) == 0)
+        fail_msg ("`%s` was taken", bad[i]);
+      assert_int_equal (x.n_listeners, 0);
+      cc_proxy_close (&x);
+    }
+}
+
 int
 main (void)
 {
@@ -300,6 +359,7 @@ main (void)
     cmocka_unit_test (test_a_broken_destination_ends_only_its_stream),
     cmocka_unit_test (test_a_process_left_behind_is_cut_off),
     cmocka_unit_test (test_without_a_pidfd_too),
+    cmocka_unit_test (test_proxy_listens_where_told),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -64,7 +64,7 @@ check_enum (struct cc_norm *n, const struct enum_spec *spec, const struct cc_nod
 static const char *const conditions_ok[] = { "none", "on-failure", "any", NULL };
 static const char *const deploy_modes_ok[] = { "replicated", NULL };
 static const char *const deploy_modes_known[] = { "global", "replicated-job", "global-job", NULL };
-static const char *const log_drivers_ok[] = { "json-file", NULL };
+static const char *const log_drivers_ok[] = { "json-file", "local", "none", NULL };
 static const char *const network_drivers_ok[] = { "bridge", NULL };
 static const char *const volume_drivers_ok[] = { "local", NULL };
 static const char *const ipam_drivers_ok[] = { "default", NULL };
@@ -91,13 +91,16 @@ ENUM_KEY (cc_norm_key_update_order, "order", update_order)
 ENUM_KEY (cc_norm_key_failure_action, "failure_action", failure_action)
 ENUM_KEY (cc_norm_key_log_driver, "driver", log_driver)
 
-/* The json-file options the monitor applies (runtime/monitor.c rotates);
-   compress and the labels/tag options of other drivers are not.  */
+/* The options of the drivers ccompose has (compose/logging.c); which
+   driver takes which is checked with the service (compose/service.c),
+   whatever order `driver` and `options` come in.  */
 int
 cc_norm_key_log_options (struct cc_norm *n, const struct cc_schema_key *k, const struct cc_node *v, cJSON *parent,
                          cc_error_t *err)
 {
-  static const char *const honoured[] = { "max-size", "max-file", NULL };
+  static const char *const honoured[]
+      = { "max-size", "max-file", "compress",        "labels", "labels-regex", "env", "env-regex",
+          "tag",      "mode",     "max-buffer-size", NULL };
   static const struct cc_schema_key mapping = { "options", CC_KEY_MAPPING, CC_KEY_SUPPORTED, NULL, NULL };
   cJSON *j = NULL;
 

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "compose/logging.h"
 #include "compose/model.h"
 #include "lib/buf.h"
 #include "lib/cleanup.h"
@@ -1267,20 +1268,86 @@ read_security (struct rd *r, struct cc_service *s)
   s->isolation = str (r, "isolation");
 }
 
-/* json-file's options, as Docker reads them (go-units RAMInBytes).  */
+/* Docker's checks of one logging option (daemon/logger: each driver's
+   ValidateLogOpt and New).  */
+static void
+check_log_option (struct rd *opts, const struct cc_log_driver *d, const char *key, const char *value)
+{
+  cleanup_free char *why = NULL, *tag = NULL;
+
+  if (! cc_log_driver_takes (d, key))
+    fail (opts, key, "unknown log opt `%s` for %s log driver", key, d->name);
+  else if (value && (strcmp (key, "labels-regex") == 0 || strcmp (key, "env-regex") == 0))
+    why = cc_log_regex_check (value);
+  else if (value && strcmp (key, "tag") == 0)
+    tag = cc_log_tag_expand (value, NULL, &why);
+  if (why)
+    fail (opts, key, "logging option %s: %s", key, why);
+}
+
+static int64_t
+log_size (struct rd *opts, const char *key, int64_t dflt)
+{
+  const char *text = str (opts, key);
+  int64_t v = dflt;
+
+  if (text && cc_parse_bytes (text, &v, NULL) < 0)
+    fail (opts, key, "invalid logging option %s `%s` (a size such as 10m)", key, text);
+  return v;
+}
+
+static void
+read_log_mode (struct rd *opts, struct cc_service *s)
+{
+  const char *mode = str (opts, "mode");
+
+  s->log_nonblocking = mode && strcmp (mode, "non-blocking") == 0;
+  if (mode && *mode && ! s->log_nonblocking && strcmp (mode, "blocking") != 0)
+    fail (opts, "mode", "logging mode not supported: `%s` (blocking or non-blocking)", mode);
+  if (str (opts, "max-buffer-size") && ! s->log_nonblocking)
+    fail (opts, "max-buffer-size", "logging option max-buffer-size is only supported with `mode: non-blocking`");
+  /* Docker's ring buffer holds 1 MB by default.  */
+  s->log_max_buffer_size = log_size (opts, "max-buffer-size", 1000000);
+}
+
+static void
+read_log_rotation (struct rd *opts, const struct cc_log_driver *d, struct cc_service *s)
+{
+  const char *compress = str (opts, "compress");
+
+  s->log_max_size = log_size (opts, "max-size", d->max_size);
+  s->log_max_file = integer (opts, "max-file", d->max_file);
+  if (s->log_max_file < 1)
+    fail (opts, "max-file", "logging option max-file cannot be less than 1");
+  s->log_compress = d->compress;
+  if (compress && ! cc_log_parse_bool (compress, &s->log_compress))
+    fail (opts, "compress", "invalid logging option compress `%s` (true or false)", compress);
+  if (strcmp (d->name, "json-file") == 0 && s->log_compress && (s->log_max_file < 2 || s->log_max_size <= 0))
+    fail (opts, "compress", "compress cannot be true when max-file is less than 2 or max-size is not set");
+  /* Without a size nothing rotates: one file, as Docker keeps.  */
+  if (s->log_max_size <= 0)
+    s->log_max_size = 0, s->log_max_file = 1;
+}
+
 static void
 read_logging (struct rd *r, struct cc_service *s)
 {
   struct rd lg = sub (r, "logging"), opts = sub (&lg, "options");
-  const char *max_size = str (&opts, "max-size");
+  const struct cc_log_driver *d;
 
   s->log_driver = str (&lg, "driver");
   s->log_options = kvs (&lg, "options");
-  s->log_max_file = integer (&opts, "max-file", 1);
-  if (max_size && cc_parse_bytes (max_size, &s->log_max_size, NULL) < 0)
-    fail (&opts, "max-size", "invalid logging option max-size `%s` (a size such as 10m)", max_size);
-  if (s->log_max_size == 0)
-    s->log_max_file = 1;
+  s->log_max_file = 1;
+  /* A driver ccompose lacks was refused by the normalization, or is
+     kept for `config` only.  */
+  d = cc_log_driver_find (s->log_driver);
+  if (d)
+    {
+      for (size_t i = 0; i < s->log_options.n; i++)
+        check_log_option (&opts, d, s->log_options.items[i].name, s->log_options.items[i].value);
+      read_log_mode (&opts, s);
+      read_log_rotation (&opts, d, s);
+    }
   r->failed |= lg.failed || opts.failed;
 }
 

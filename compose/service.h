@@ -504,8 +504,11 @@ struct cc_service
   /* logging */
   const char *log_driver;
   struct cc_kv_list log_options;
-  int64_t log_max_size; /* options.max-size in bytes; 0: none */
-  int64_t log_max_file; /* options.max-file; 1 when not set */
+  int64_t log_max_size;        /* options.max-size in bytes (the driver's default); 0: none */
+  int64_t log_max_file;        /* options.max-file (the driver's default) */
+  bool log_compress;           /* rotated files gzipped */
+  bool log_nonblocking;        /* mode: non-blocking: dropped rather than stalled */
+  int64_t log_max_buffer_size; /* with non-blocking: bytes held for a slow sink */
 
   struct cc_service_mem *mem;
 };

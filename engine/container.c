@@ -9,6 +9,7 @@
 #include <sys/utsname.h>
 
 #include "builder/builder.h"
+#include "compose/logging.h"
 #include "engine/engine.h"
 #include "engine/internal.h"
 #include "image/image.h"
@@ -620,8 +621,12 @@ set_lifecycle (struct cc_runtime_spec *s, const struct cc_service *svc, const st
     }
   else if (svc->deploy.restart_policy.set)
     set_deploy_restart (s, svc);
+  s->log_driver = svc->log_driver ? xstrdup (svc->log_driver) : NULL;
   s->log_max_size = svc->log_max_size;
-  s->log_max_file = (int)svc->log_max_file;
+  s->log_max_file = (int)(svc->log_max_file < 100 ? svc->log_max_file : 100);
+  s->log_compress = svc->log_compress;
+  s->log_nonblocking = svc->log_nonblocking;
+  s->log_max_buffer = svc->log_max_buffer_size;
   return 0;
 }
 
@@ -752,5 +757,51 @@ cc_engine_build_spec (const struct cc_project *p, const struct cc_service *svc, 
       || set_lifecycle (s, svc, &img->config, err) < 0)
     return cc_error_wrap (err, "service `%s`", svc->name);
   *out = steal_pointer (&guard);
+  return 0;
+}
+
+/* The labels a container has: the service's, then Compose's own, which a
+   service cannot fake (as cc_engine_container_labels shows them).  */
+static cJSON *
+labels_of (const struct cc_service *svc, const cJSON *entry)
+{
+  const cJSON *compose = cJSON_GetObjectItemCaseSensitive (entry, "labels");
+  cJSON *o = cJSON_CreateObject ();
+
+  for (size_t i = 0; i < svc->labels.n; i++)
+    cc_json_set_string (o, svc->labels.items[i].name, svc->labels.items[i].value ?: "");
+  for (const cJSON *l = compose ? compose->child : NULL; l; l = l->next)
+    if (cJSON_IsString (l))
+      cc_json_set_string (o, l->string, l->valuestring);
+  return o;
+}
+
+int
+cc_engine_set_log_attrs (struct cc_runtime_spec *s, const struct cc_service *svc, const cJSON *entry, const char *name,
+                         cc_error_t *err)
+{
+  cleanup_cjson cJSON *labels = labels_of (svc, entry);
+  const char *tmpl = cc_kv_get (&svc->log_options, "tag");
+  const struct cc_log_tag_info info = {
+    .id = cc_json_get_string (entry, "id"),
+    .name = name,
+    .image_name = svc->image ?: name,
+    .image_id = cc_json_get_string (entry, "image_id"),
+  };
+  cleanup_free char *tag = NULL, *why = NULL;
+
+  /* json-file adds a tag only when one is asked for (Docker's "no default
+     template").  */
+  if (tmpl && (tag = cc_log_tag_expand (tmpl, &info, &why)) == NULL)
+    return cc_error_make (err, EINVAL, "service `%s`: logging option tag: %s", svc->name, why);
+  s->log_attrs = cc_log_attrs (&svc->log_options, labels, s->env, tag);
+  /* `run` relays a one-off container's output from its log file, where
+     Docker attaches to it whatever the driver: such a container keeps
+     its file even with `none`.  */
+  if (cc_json_get_bool (entry, "oneoff", false) && s->log_driver && strcmp (s->log_driver, "none") == 0)
+    {
+      free (s->log_driver);
+      s->log_driver = NULL;
+    }
   return 0;
 }

@@ -673,6 +673,12 @@ int cc_engine_build_spec (const struct cc_project *p, const struct cc_service *s
                           const char *name, const char *id, const char *netns, struct cc_runtime_spec **out,
                           cc_error_t *err);
 
+/* The attributes each log record of container NAME (state ENTRY)
+   carries: the `labels`, `env`, their -regex forms and `tag` of its
+   logging options (compose/logging.h), into S->log_attrs.  */
+int cc_engine_set_log_attrs (struct cc_runtime_spec *s, const struct cc_service *svc, const cJSON *entry,
+                             const char *name, cc_error_t *err);
+
 /* Create one container of SVC fully: netns, network endpoints, hosts and
    resolv files, volumes, runtime container (created, not started).  The
    state entry must already exist.  */

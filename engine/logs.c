@@ -15,7 +15,9 @@
 #include "engine/logs.h"
 #include "lib/buf.h"
 #include "lib/cleanup.h"
+#include "lib/gzip.h"
 #include "lib/json.h"
+#include "lib/log.h"
 #include "lib/paths.h"
 #include "lib/strv.h"
 #include "lib/xalloc.h"
@@ -120,14 +122,27 @@ reopen_if_replaced (struct source *s)
   cc_buf_reset (&s->partial);
 }
 
-/* Rotated files (.N ... .1) hold older lines: read them first.  */
+/* Rotated file I, gzipped with `compress` (<file>.I.gz), or -1.  */
+static int
+open_rotated (const char *path, int i)
+{
+  cleanup_free char *p = xasprintf ("%s.%d", path, i), *gz = xasprintf ("%s.%d.gz", path, i);
+  cleanup_error cc_error_t err = NULL;
+  int fd = open (p, O_RDONLY | O_CLOEXEC);
+
+  if (fd >= 0 || access (gz, F_OK) < 0)
+    return fd;
+  return cc_gunzip_file (gz, &err);
+}
+
+/* Rotated files (.N ... .1) hold older lines: read them first (the
+   runtime keeps at most 100 files).  */
 static void
 read_rotated (const struct cc_log_opts *o, struct source *s)
 {
-  for (int i = 9; i >= 1; i--)
+  for (int i = 99; i >= 1; i--)
     {
-      cleanup_free char *p = xasprintf ("%s.%d", s->path, i);
-      struct source r = { .name = s->name, .index = s->index, .fd = open (p, O_RDONLY | O_CLOEXEC) };
+      struct source r = { .name = s->name, .index = s->index, .fd = open_rotated (s->path, i) };
       if (r.fd < 0)
         continue;
       drain (o, &r);
@@ -197,6 +212,20 @@ read_history (const struct cc_log_opts *o, struct source *s)
   free (t.lines);
 }
 
+/* A container whose driver keeps nothing (`none`) has no logs to read:
+   Docker Compose warns and goes on with the others, as here.  */
+static bool
+log_readable (const char *name)
+{
+  cleanup_runtime_spec struct cc_runtime_spec *spec = NULL;
+  cleanup_error cc_error_t err = NULL;
+
+  if (cc_runtime_spec_of (name, &spec, &err) < 0 || spec->log_driver == NULL || strcmp (spec->log_driver, "none") != 0)
+    return true;
+  cc_warn ("Can't retrieve logs for \"%s\": configured logging driver does not support reading", name);
+  return false;
+}
+
 char *
 cc_engine_log_label (const char *project, const char *name, const cJSON *entry)
 {
@@ -224,6 +253,11 @@ cc_engine_logs (char *const *names, const struct cc_log_opts *o, cc_error_t *err
       src[i] = (struct source){
         .name = xstrdup (names[i]), .path = cc_runtime_log_path (names[i]), .fd = -1, .index = (int)i
       };
+      if (! log_readable (names[i]))
+        {
+          src[i].done = true;
+          continue;
+        }
       reopen_if_replaced (&src[i]);
       if (src[i].fd >= 0)
         read_history (o, &src[i]);
@@ -233,7 +267,9 @@ cc_engine_logs (char *const *names, const struct cc_log_opts *o, cc_error_t *err
       all_done = true;
       for (size_t i = 0; i < n; i++)
         {
-          bool stopped = has_stopped (src[i].name);
+          bool stopped = src[i].done || has_stopped (src[i].name);
+          if (src[i].done)
+            continue;
           if (src[i].fd >= 0)
             drain (o, &src[i]);
           reopen_if_replaced (&src[i]);

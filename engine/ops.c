@@ -365,7 +365,8 @@ create_runtime (const struct cc_project *p, const struct cc_service *svc, const 
 {
   cleanup_runtime_spec struct cc_runtime_spec *spec = NULL;
 
-  if (cc_engine_build_spec (p, svc, img, name, cc_json_get_string (entry, "id"), netns, &spec, err) < 0)
+  if (cc_engine_build_spec (p, svc, img, name, cc_json_get_string (entry, "id"), netns, &spec, err) < 0
+      || cc_engine_set_log_attrs (spec, svc, entry, name, err) < 0)
     return -1;
   /* The host's network: copies of the host's hosts and resolv.conf
    (write_files), as Docker binds them.  The runtime reads a NULL netns

@@ -289,8 +289,19 @@ int cc_sysctl_apply (const struct cc_runtime_spec *s, cc_error_t *err);
 /* init.c: the embedded init program.  */
 int cc_init_install (const char *path, cc_error_t *err);
 
-/* jsonlog.c: Docker's json-file log driver.  */
-char *cc_jsonlog_encode (const char *data, size_t len, const char *stream, const struct timespec *ts);
+/* jsonlog.c: Docker's json-file log driver (and `local`'s files).  */
+/* ATTRS ("NAME=VALUE") as the JSON object of a record's "attrs", or NULL
+   when there is none.  */
+char *cc_jsonlog_attrs (char *const *attrs);
+char *cc_jsonlog_encode (const char *data, size_t len, const char *stream, const char *attrs,
+                         const struct timespec *ts);
+struct cc_jsonlog_opts
+{
+  int64_t max_size;
+  int max_file;
+  bool compress;
+  char *const *attrs;
+};
 struct cc_jsonlog
 {
   char *path;
@@ -298,8 +309,10 @@ struct cc_jsonlog
   int64_t size;
   int64_t max_size;
   int max_file;
+  bool compress;
+  char *attrs; /* the JSON object, or NULL */
 };
-int cc_jsonlog_open (struct cc_jsonlog *l, const char *path, int64_t max_size, int max_file, cc_error_t *err);
+int cc_jsonlog_open (struct cc_jsonlog *l, const char *path, const struct cc_jsonlog_opts *o, cc_error_t *err);
 int cc_jsonlog_write (struct cc_jsonlog *l, const char *stream, const char *data, size_t len, cc_error_t *err);
 void cc_jsonlog_close (struct cc_jsonlog *l);
 /* Decode one line: *STREAM and the text, or -1.  */

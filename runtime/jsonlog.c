@@ -1,6 +1,9 @@
 /* Docker's json-file log driver: one JSON object per line,
-   {"log":"text\n","stream":"stdout","time":"RFC 3339 nanoseconds"},
-   rotated by size into <file>.1 ... <file>.<max_file - 1>.  */
+   {"log":"text\n","stream":"stdout","attrs":{...},"time":"RFC 3339 nanoseconds"}
+   ("attrs" only when the options ask for some), rotated by size into
+   <file>.1 ... <file>.<max_file - 1>, gzipped as <file>.N.gz with
+   `compress`.  The `local` driver keeps the same files (issue 15 lets
+   its on-disk format be ours).  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -12,6 +15,7 @@
 #include "lib/buf.h"
 #include "lib/cleanup.h"
 #include "lib/file.h"
+#include "lib/gzip.h"
 #include "lib/json.h"
 #include "lib/xalloc.h"
 #include "runtime/internal.h"
@@ -103,14 +107,40 @@ escape (struct cc_buf *b, const char *data, size_t len)
 }
 
 char *
-cc_jsonlog_encode (const char *data, size_t len, const char *stream, const struct timespec *ts)
+cc_jsonlog_encode (const char *data, size_t len, const char *stream, const char *attrs, const struct timespec *ts)
 {
   struct cc_buf b = { 0 };
   cleanup_free char *time = cc_runtime_timestamp (ts);
 
   cc_buf_puts (&b, "{\"log\":\"");
   escape (&b, data, len);
-  cc_buf_printf (&b, "\",\"stream\":\"%s\",\"time\":\"%s\"}\n", stream, time);
+  cc_buf_printf (&b, "\",\"stream\":\"%s\",", stream);
+  if (attrs)
+    cc_buf_printf (&b, "\"attrs\":%s,", attrs);
+  cc_buf_printf (&b, "\"time\":\"%s\"}\n", time);
+  return cc_buf_steal (&b);
+}
+
+char *
+cc_jsonlog_attrs (char *const *attrs)
+{
+  struct cc_buf b = { 0 };
+
+  if (attrs == NULL || *attrs == NULL)
+    return NULL;
+  cc_buf_puts (&b, "{");
+  for (char *const *a = attrs; *a; a++)
+    {
+      const char *eq = strchr (*a, '=');
+      if (eq == NULL)
+        continue;
+      cc_buf_puts (&b, a == attrs ? "\"" : ",\"");
+      escape (&b, *a, (size_t)(eq - *a));
+      cc_buf_puts (&b, "\":\"");
+      escape (&b, eq + 1, strlen (eq + 1));
+      cc_buf_puts (&b, "\"");
+    }
+  cc_buf_puts (&b, "}");
   return cc_buf_steal (&b);
 }
 
@@ -144,30 +174,49 @@ open_log (struct cc_jsonlog *l, cc_error_t *err)
 }
 
 int
-cc_jsonlog_open (struct cc_jsonlog *l, const char *path, int64_t max_size, int max_file, cc_error_t *err)
+cc_jsonlog_open (struct cc_jsonlog *l, const char *path, const struct cc_jsonlog_opts *o, cc_error_t *err)
 {
   l->path = xstrdup (path);
-  l->max_size = max_size;
-  l->max_file = max_file < 1 ? 1 : max_file;
+  l->max_size = o->max_size;
+  l->max_file = o->max_file < 1 ? 1 : o->max_file;
+  l->compress = o->compress;
+  l->attrs = cc_jsonlog_attrs (o->attrs);
   return open_log (l, err);
 }
 
-/* file.(n-2) -> file.(n-1), ..., file -> file.1; with max_file 1 the
-   file simply starts over, as Docker's does.  */
+static char *
+rotated_name (const struct cc_jsonlog *l, int i)
+{
+  return xasprintf ("%s.%d%s", l->path, i, l->compress ? ".gz" : "");
+}
+
+/* file.(n-2) -> file.(n-1), ..., file -> file.1 (then file.1.gz with
+   compress, as Docker's); with max_file 1 the file simply starts over,
+   as Docker's does.  */
 static int
 rotate (struct cc_jsonlog *l, cc_error_t *err)
 {
+  cleanup_free char *first = xasprintf ("%s.1", l->path);
+
   close (l->fd);
   l->fd = -1;
-  for (int i = l->max_file - 1; i >= 1; i--)
+  for (int i = l->max_file - 1; i >= 2; i--)
     {
-      cleanup_free char *from = i == 1 ? xstrdup (l->path) : xasprintf ("%s.%d", l->path, i - 1);
-      cleanup_free char *to = xasprintf ("%s.%d", l->path, i);
+      cleanup_free char *from = rotated_name (l, i - 1), *to = rotated_name (l, i);
       if (rename (from, to) < 0 && errno != ENOENT)
         return cc_error_make (err, errno, "rotate `%s`", from);
     }
+  if (l->max_file > 1 && rename (l->path, first) < 0 && errno != ENOENT)
+    return cc_error_make (err, errno, "rotate `%s`", l->path);
   if (l->max_file == 1 && truncate (l->path, 0) < 0 && errno != ENOENT)
     return cc_error_make (err, errno, "truncate `%s`", l->path);
+  if (l->max_file > 1 && l->compress)
+    {
+      cleanup_free char *gz = rotated_name (l, 1);
+      if (cc_gzip_file (first, gz, err) < 0)
+        return -1;
+      unlink (first);
+    }
   return open_log (l, err);
 }
 
@@ -179,7 +228,7 @@ cc_jsonlog_write (struct cc_jsonlog *l, const char *stream, const char *data, si
   size_t n;
 
   clock_gettime (CLOCK_REALTIME, &ts);
-  line = cc_jsonlog_encode (data, len, stream, &ts);
+  line = cc_jsonlog_encode (data, len, stream, l->attrs, &ts);
   n = strlen (line);
   if (l->max_size > 0 && l->size > 0 && l->size + (int64_t)n > l->max_size && rotate (l, err) < 0)
     return -1;
@@ -199,4 +248,6 @@ cc_jsonlog_close (struct cc_jsonlog *l)
   l->fd = -1;
   free (l->path);
   l->path = NULL;
+  free (l->attrs);
+  l->attrs = NULL;
 }

@@ -172,8 +172,22 @@ log_record (struct monitor *m, struct stream *s, const char *data, size_t len)
 {
   cleanup_error cc_error_t err = NULL;
 
+  /* The `none` driver keeps nothing (m->log never opened).  */
+  if (m->log.path == NULL)
+    return;
   if (cc_jsonlog_write (&m->log, s->name, data, len, &err) < 0)
     cc_debug ("%s", err->msg);
+}
+
+static int
+open_log (struct monitor *m, const char *path, cc_error_t *err)
+{
+  const struct cc_runtime_spec *s = m->spec;
+  const struct cc_jsonlog_opts o = { s->log_max_size, s->log_max_file, s->log_compress, s->log_attrs };
+
+  if (s->log_driver && strcmp (s->log_driver, "none") == 0)
+    return 0;
+  return cc_jsonlog_open (&m->log, path, &o, err);
 }
 
 /* Emit each complete line, and any run that reached LOG_CHUNK.  */
@@ -875,7 +889,7 @@ prepare (struct monitor *m, cc_error_t *err)
     return -1;
   if (m->spec->init && cc_init_install (init, err) < 0)
     return -1;
-  if (cc_jsonlog_open (&m->log, log_path, m->spec->log_max_size, m->spec->log_max_file, err) < 0)
+  if (open_log (m, log_path, err) < 0)
     return -1;
   if (m->spec->netns)
     {

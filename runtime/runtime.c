@@ -19,6 +19,7 @@
 #include "lib/buf.h"
 #include "lib/cleanup.h"
 #include "lib/file.h"
+#include "lib/gzip.h"
 #include "lib/json.h"
 #include "lib/log.h"
 #include "lib/paths.h"
@@ -1034,14 +1035,10 @@ cc_runtime_list (char ***ids, cc_error_t *err)
 }
 
 static int
-print_log_file (const char *path, int out_fd, int err_fd, cc_error_t *err)
+print_log_text (const char *text, int out_fd, int err_fd, cc_error_t *err)
 {
-  cleanup_free char *text = NULL;
-  cleanup_strv char **lines = NULL;
+  cleanup_strv char **lines = cc_strv_split (text, '\n', true);
 
-  if (cc_read_file (path, &text, NULL, err) < 0)
-    return -1;
-  lines = cc_strv_split (text, '\n', true);
   for (char **l = lines; *l; l++)
     {
       cleanup_free char *stream = NULL, *msg = NULL;
@@ -1051,6 +1048,27 @@ print_log_file (const char *path, int out_fd, int err_fd, cc_error_t *err)
         return cc_error_make (err, errno, "write");
     }
   return 0;
+}
+
+/* PATH, or PATH.gz as `compress` leaves a rotated file.  */
+static int
+print_log_file (const char *path, int out_fd, int err_fd, cc_error_t *err)
+{
+  cleanup_free char *text = NULL, *gz = xasprintf ("%s.gz", path);
+  cleanup_close int fd = -1;
+
+  if (cc_file_exists (path))
+    {
+      if (cc_read_file (path, &text, NULL, err) < 0)
+        return -1;
+      return print_log_text (text, out_fd, err_fd, err);
+    }
+  if (! cc_file_exists (gz))
+    return 0;
+  fd = cc_gunzip_file (gz, err);
+  if (fd < 0 || cc_read_fd_max (fd, gz, SIZE_MAX, &text, NULL, err) < 0)
+    return -1;
+  return print_log_text (text, out_fd, err_fd, err);
 }
 
 int
@@ -1064,10 +1082,8 @@ cc_runtime_logs (const char *id, int out_fd, int err_fd, cc_error_t *err)
   for (int i = 100; i >= 1; i--)
     {
       cleanup_free char *rotated = xasprintf ("%s.%d", path, i);
-      if (cc_file_exists (rotated) && print_log_file (rotated, out_fd, err_fd, err) < 0)
+      if (print_log_file (rotated, out_fd, err_fd, err) < 0)
         return -1;
     }
-  if (! cc_file_exists (path))
-    return 0;
   return print_log_file (path, out_fd, err_fd, err);
 }

@@ -78,7 +78,9 @@
        "healthcheck": { "test": ["CMD", ...] | ["CMD-SHELL", "..."] | ["NONE"],
                         "interval_ms", "timeout_ms", "retries", "start_period_ms",
                         "start_interval_ms" },
-       "log": { "max_size": bytes, "max_file": n },
+       "log": { "driver": "json-file|local|none", "max_size": bytes, "max_file": n,
+                "compress": false, "attrs": ["NAME=VALUE"], "nonblocking": false,
+                "max_buffer": bytes },
        "netns": "/run/ccompose/.../netns" | "host",
                                              absent: a new empty netns (lo up);
                                              "host": the caller's (network_mode: host)
@@ -186,9 +188,14 @@ struct cc_runtime_spec
   enum cc_restart_policy restart;
   int restart_max; /* on-failure:N, 0 = unbounded */
   struct cc_runtime_health health;
+  char *log_driver;     /* "json-file" (NULL), "local" or "none" (issue 15) */
   int64_t log_max_size; /* 0 = never rotate */
   int log_max_file;
-  char *netns; /* path to join, "host", or NULL: a new empty one */
+  bool log_compress;      /* rotated files gzipped (<file>.N.gz) */
+  char **log_attrs;       /* "NAME=VALUE", sorted: each record's "attrs" */
+  bool log_nonblocking;   /* drop output rather than stall on a slow sink */
+  int64_t log_max_buffer; /* with log_nonblocking: bytes held for the sink */
+  char *netns;            /* path to join, "host", or NULL: a new empty one */
   char *hosts_file, *resolv_conf, *hostname_file;
   char *owner; /* opaque to the runtime: the engine finds its containers by it */
   /* Run by the monitor, detached, each time the status or the health

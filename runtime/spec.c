@@ -53,6 +53,8 @@ cc_runtime_spec_free (struct cc_runtime_spec *s)
   free (s->uts_mode);
   cc_strv_free (s->cap_add);
   cc_strv_free (s->cap_drop);
+  free (s->log_driver);
+  cc_strv_free (s->log_attrs);
   cc_strv_free (s->sysctls);
   free (s->rlimits);
   cc_strv_free (s->health.test);
@@ -764,10 +766,34 @@ write_health (cJSON *j, const struct field *f, const void *obj)
 
 /* The log options are members of the spec itself.  */
 static const struct field log_fields[] = {
+  F_STRING (struct cc_runtime_spec, "driver", log_driver),
   F_INT (struct cc_runtime_spec, "max_size", log_max_size, 0),
   F_SMALL_INT (struct cc_runtime_spec, "max_file", log_max_file, 1, 100),
+  F_BOOL (struct cc_runtime_spec, "compress", log_compress),
+  F_STRV (struct cc_runtime_spec, "attrs", log_attrs),
+  F_BOOL (struct cc_runtime_spec, "nonblocking", log_nonblocking),
+  F_INT (struct cc_runtime_spec, "max_buffer", log_max_buffer, 0),
 };
-static const struct object log_object = { log_fields, CC_N_ELEMENTS (log_fields), NULL };
+
+/* The drivers the monitor has (runtime/monitor.c); an attribute is a
+   name and a value, as the record's "attrs" object needs.  */
+static int
+check_log (void *obj, cc_error_t *err)
+{
+  static const char *const drivers[] = { "json-file", "local", "none", NULL };
+  const struct cc_runtime_spec *s = obj;
+  size_t i = 0;
+
+  while (s->log_driver && drivers[i] && strcmp (drivers[i], s->log_driver) != 0)
+    i++;
+  if (s->log_driver && drivers[i] == NULL)
+    return cc_error_make (err, EINVAL, "unknown driver `%s`", s->log_driver);
+  for (char **a = s->log_attrs; a && *a; a++)
+    if (strchr (*a, '=') == NULL || **a == '=')
+      return cc_error_make (err, EINVAL, "attribute `%s` is not NAME=VALUE", *a);
+  return 0;
+}
+static const struct object log_object = { log_fields, CC_N_ELEMENTS (log_fields), check_log };
 
 static int
 read_stop_signal (const cJSON *j, const struct field *f, void *obj, cc_error_t *err)

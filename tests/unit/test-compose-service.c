@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "compose/logging.h"
 #include "compose/model.h"
 #include "lib/cleanup.h"
 #include "lib/json.h"
@@ -687,6 +688,83 @@ test_view_from_json (void **state)
   assert_string_equal (err->msg, "service `web`: `stop_grace_period` is not a duration");
 }
 
+/* ---- logging (issue 15) ----------------------------------------------------------- */
+
+static void
+load_fails (const char *yaml, const char *want)
+{
+  cleanup_error cc_error_t err = NULL;
+  cleanup_project struct cc_project *p = NULL;
+
+  assert_int_equal (load (yaml, false, &p, &err), -1);
+  if (strstr (err->msg, want) == NULL)
+    fail_msg ("`%s`: error `%s`, not `%s`", yaml, err->msg, want);
+}
+
+static void
+test_logging_drivers (void **state)
+{
+  cleanup_project struct cc_project *p = load_ok (
+      "services:\n  a: {image: x}\n  b: {image: x, logging: {driver: local}}\n"
+      "  c: {image: x, logging: {driver: local, options: {max-size: 1k, max-file: '2', compress: 'false'}}}\n"
+      "  d: {image: x, logging: {options: {max-size: 1k, max-file: 3, compress: 'true', mode: non-blocking, "
+      "max-buffer-size: 4k, tag: '{{.Name}}', labels-regex: '^a'}}}\n",
+      false);
+  const struct cc_service *a = service (p, "a"), *b = service (p, "b"), *c = service (p, "c"), *d = service (p, "d");
+
+  (void)state;
+  assert_int_equal (a->log_max_size, 0);
+  assert_int_equal (a->log_max_file, 1);
+  assert_false (a->log_compress || a->log_nonblocking);
+  assert_int_equal (b->log_max_size, 20 * 1024 * 1024);
+  assert_int_equal (b->log_max_file, 5);
+  assert_true (b->log_compress);
+  assert_int_equal (c->log_max_size, 1024);
+  assert_int_equal (c->log_max_file, 2);
+  assert_false (c->log_compress);
+  assert_true (d->log_compress && d->log_nonblocking);
+  assert_int_equal (d->log_max_buffer_size, 4096);
+  load_fails ("services:\n  a:\n    image: x\n    logging: {driver: local, options: {tag: x}}\n",
+              "test.yaml:4:45: unknown log opt `tag` for local log driver");
+  load_fails ("services:\n  a:\n    image: x\n    logging: {options: {compress: 'true'}}\n",
+              "compress cannot be true when max-file is less than 2 or max-size is not set");
+  load_fails ("services:\n  a:\n    image: x\n    logging: {options: {max-buffer-size: 1m}}\n",
+              "max-buffer-size is only supported with `mode: non-blocking`");
+  load_fails ("services:\n  a:\n    image: x\n    logging: {options: {mode: fast}}\n", "logging mode not supported");
+  load_fails ("services:\n  a:\n    image: x\n    logging: {options: {tag: '{{.Secret}}'}}\n",
+              "unsupported template action `{{.Secret}}`");
+  load_fails ("services:\n  a:\n    image: x\n    logging: {options: {env-regex: '('}}\n",
+              "invalid regular expression");
+  load_fails ("services:\n  a:\n    image: x\n    logging: {driver: gelf}\n", "logging driver `gelf` is not supported");
+}
+
+static void
+test_logging_tag_and_attrs (void **state)
+{
+  const struct cc_log_tag_info info = { "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", "p-web-1",
+                                        "alpine", "sha256:fedcba9876543210" };
+  cleanup_free char *t
+      = cc_log_tag_expand ("{{.ID}}/{{ .Name }}/{{.ImageName}}/{{.ImageID}}/{{.DaemonName}}", &info, NULL);
+  cleanup_free char *full = cc_log_tag_expand ("{{.FullID}} {{.ImageFullID}}", &info, NULL);
+  cleanup_free char *why = NULL;
+  cleanup_cjson cJSON *labels = cJSON_Parse ("{\"a\":\"1\",\"a.b\":\"2\",\"b\":\"3\",\"com.x\":\"4\"}");
+  char *env[] = { "PATH=/bin", "A_X=y=z", "SECRET=s", "NOEQ", NULL };
+  struct cc_kv kv[]
+      = { { "env", "PATH,MISSING" }, { "env-regex", "^A_" }, { "labels", "a,zz" }, { "labels-regex", "^com" } };
+  struct cc_kv_list opts = { 4, kv };
+  cleanup_strv char **attrs = cc_log_attrs (&opts, labels, env, "t");
+  struct cc_kv_list none = { 0, NULL };
+
+  (void)state;
+  assert_string_equal (t, "0123456789ab/p-web-1/alpine/fedcba987654/ccompose");
+  assert_string_equal (full,
+                       "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef sha256:fedcba9876543210");
+  assert_null (cc_log_tag_expand ("{{.ID", &info, &why));
+  assert_non_null (why);
+  assert_strv (attrs, "A_X=y=z,PATH=/bin,a=1,com.x=4,tag=t");
+  assert_null (cc_log_attrs (&none, labels, env, NULL));
+}
+
 int
 main (void)
 {
@@ -696,7 +774,8 @@ main (void)
     cmocka_unit_test (test_storage_and_limits),     cmocka_unit_test (test_defaults),
     cmocka_unit_test (test_unsupported_keys_typed), cmocka_unit_test (test_errors_have_positions),
     cmocka_unit_test (test_view_from_json),         cmocka_unit_test (test_network_modes),
-    cmocka_unit_test (test_cgroup_parent),
+    cmocka_unit_test (test_cgroup_parent),          cmocka_unit_test (test_logging_drivers),
+    cmocka_unit_test (test_logging_tag_and_attrs),
   };
 
   return cmocka_run_group_tests (tests, NULL, NULL);

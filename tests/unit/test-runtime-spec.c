@@ -34,7 +34,8 @@ static const char full[]
       "\"sysctls\":{\"net.ipv4.ip_forward\":\"1\"},\"ulimits\":{\"nofile\":{\"soft\":10,\"hard\":20}},"
       "\"init\":true,\"terminal\":true,\"stdin_open\":true,"
       "\"stop_signal\":\"SIGINT\",\"stop_grace_ms\":1500,\"restart\":\"on-failure:3\","
-      "\"log\":{\"max_size\":1000,\"max_file\":3},\"healthcheck\":{\"test\":[\"CMD-SHELL\",\"true\"],"
+      "\"log\":{\"driver\":\"local\",\"max_size\":1000,\"max_file\":3,\"compress\":true,\"attrs\":[\"a=b\"],"
+      "\"nonblocking\":true,\"max_buffer\":4096},\"healthcheck\":{\"test\":[\"CMD-SHELL\",\"true\"],"
       "\"interval_ms\":100,\"timeout_ms\":7,\"retries\":2,\"start_period_ms\":5,\"start_interval_ms\":9},"
       "\"netns\":\"/run/x\",\"hosts_file\":\"/h\",\"resolv_conf\":\"/r\",\"hostname_file\":\"/hn\"}";
 
@@ -84,7 +85,7 @@ test_defaults_and_caps (void **state)
       "\"no_new_privileges\":false,\"seccomp\":true,\"sysctls\":{},\"ulimits\":{},"
       "\"init\":false,\"terminal\":false,\"stdin_open\":false,\"stop_signal\":\"SIGTERM\",\"stop_grace_ms\":10000,"
       "\"restart\":\"no\","
-      "\"log\":{\"max_size\":0,\"max_file\":100}}");
+      "\"log\":{\"max_size\":0,\"max_file\":100,\"compress\":false,\"nonblocking\":false,\"max_buffer\":0}}");
 }
 
 static void
@@ -107,6 +108,10 @@ test_errors_name_their_object_once (void **state)
       "container spec: healthcheck: test must be [\"CMD\", args...], [\"CMD-SHELL\", script] or [\"NONE\"]" },
     { "{\"rootfs\":\"/\",\"args\":[\"/x\"],\"log\":5}", "container spec: log must be an object" },
     { "{\"rootfs\":\"/\",\"args\":[\"/x\"],\"log\":{\"max_file\":0}}", "container spec: log: `max_file` out of range" },
+    { "{\"rootfs\":\"/\",\"args\":[\"/x\"],\"log\":{\"driver\":\"gelf\"}}",
+      "container spec: log: unknown driver `gelf`" },
+    { "{\"rootfs\":\"/\",\"args\":[\"/x\"],\"log\":{\"attrs\":[\"=x\"]}}",
+      "container spec: log: attribute `=x` is not NAME=VALUE" },
     { "{\"rootfs\":\"/\",\"args\":[\"/x\"],\"mounts\":[{\"type\":\"tmpfs\",\"target\":\"/t\",\"x\":1}]}",
       "container spec: mounts[0]: mount: unknown key `x`" },
     { "{\"rootfs\":\"/\",\"args\":[\"/x\"],\"mounts\":[{\"type\":\"bind\",\"target\":\"/a\"}]}",

@@ -25,6 +25,7 @@
 
 #include "lib/cleanup.h"
 #include "lib/file.h"
+#include "lib/gzip.h"
 #include "lib/json.h"
 #include "lib/strv.h"
 #include "lib/xalloc.h"
@@ -213,9 +214,9 @@ static void
 test_jsonlog_encoding (void **state)
 {
   struct timespec ts = { 1700000000, 123456789 };
-  cleanup_free char *line = cc_jsonlog_encode ("a\"b\\c<d>&\te\n", 12, "stdout", &ts);
-  cleanup_free char *bad = cc_jsonlog_encode ("x\xff\xc3(y\x01", 6, "stderr", &ts);
-  cleanup_free char *utf8 = cc_jsonlog_encode ("h\xc3\xa9llo", 6, "stdout", &ts);
+  cleanup_free char *line = cc_jsonlog_encode ("a\"b\\c<d>&\te\n", 12, "stdout", NULL, &ts);
+  cleanup_free char *bad = cc_jsonlog_encode ("x\xff\xc3(y\x01", 6, "stderr", NULL, &ts);
+  cleanup_free char *utf8 = cc_jsonlog_encode ("h\xc3\xa9llo", 6, "stdout", NULL, &ts);
   cleanup_free char *stream = NULL, *text = NULL;
 
   (void)state;
@@ -229,6 +230,59 @@ test_jsonlog_encoding (void **state)
   assert_string_equal (text, "a\"b\\c<d>&\te\n");
   assert_int_equal (cc_jsonlog_decode ("{\"log\": 1}", &stream, &text), -1);
   assert_int_equal (cc_jsonlog_decode ("garbage", &stream, &text), -1);
+}
+
+/* Docker's record with attributes: "attrs" between "stream" and "time",
+   hostile names and values escaped as the text is (issue 15).  */
+static void
+test_jsonlog_attrs (void **state)
+{
+  struct timespec ts = { 1700000000, 0 };
+  char *attrs_in[] = { "a\"b=1", "tag=x\n\",\"stream\":\"stderr", NULL };
+  cleanup_free char *attrs = cc_jsonlog_attrs (attrs_in);
+  cleanup_free char *line = cc_jsonlog_encode ("hi\n", 3, "stdout", attrs, &ts);
+  cleanup_free char *stream = NULL, *text = NULL;
+
+  (void)state;
+  assert_null (cc_jsonlog_attrs (NULL));
+  assert_string_equal (attrs, "{\"a\\\"b\":\"1\",\"tag\":\"x\\n\\\",\\\"stream\\\":\\\"stderr\"}");
+  assert_string_equal (line, "{\"log\":\"hi\\n\",\"stream\":\"stdout\",\"attrs\":{\"a\\\"b\":\"1\",\"tag\":"
+                             "\"x\\n\\\",\\\"stream\\\":\\\"stderr\"},\"time\":\"2023-11-14T22:13:20.000000000Z\"}\n");
+  assert_int_equal (cc_jsonlog_decode (line, &stream, &text), 0);
+  assert_string_equal (stream, "stdout");
+}
+
+/* compress: rotated files are <file>.N.gz, and read back whole.  */
+static void
+test_jsonlog_compress (void **state)
+{
+  char dir[] = "/tmp/ccompose-unit-jsonlog-XXXXXX";
+  struct cc_jsonlog l = { .fd = -1 };
+  cleanup_error cc_error_t err = NULL;
+  cleanup_free char *path = NULL, *p1 = NULL, *gz1 = NULL, *gz2 = NULL, *gz3 = NULL, *text = NULL;
+  cleanup_close int fd = -1;
+  struct stat st;
+
+  (void)state;
+  assert_non_null (mkdtemp (dir));
+  path = xasprintf ("%s/c-json.log", dir);
+  p1 = xasprintf ("%s.1", path);
+  gz1 = xasprintf ("%s.1.gz", path);
+  gz2 = xasprintf ("%s.2.gz", path);
+  gz3 = xasprintf ("%s.3.gz", path);
+  assert_int_equal (cc_jsonlog_open (&l, path, &(struct cc_jsonlog_opts){ 300, 3, true, NULL }, &err), 0);
+  for (int i = 0; i < 40; i++)
+    assert_int_equal (cc_jsonlog_write (&l, "stdout", "0123456789\n", 11, &err), 0);
+  cc_jsonlog_close (&l);
+  assert_int_equal (stat (p1, &st), -1);
+  assert_int_equal (stat (gz2, &st), 0);
+  assert_int_equal (stat (gz3, &st), -1);
+  assert_int_equal (stat (gz1, &st), 0);
+  fd = cc_gunzip_file (gz1, &err);
+  assert_true (fd >= 0);
+  assert_int_equal (cc_read_fd_max (fd, "gz", 1 << 20, &text, NULL, &err), 0);
+  assert_non_null (strstr (text, "{\"log\":\"0123456789\\n\",\"stream\":\"stdout\""));
+  assert_int_equal (cc_rm_rf (dir, &err), 0);
 }
 
 static const char passwd[] = "root:x:0:0:root:/root:/bin/sh\n"
@@ -253,7 +307,7 @@ test_jsonlog_rotation (void **state)
   p1 = xasprintf ("%s.1", path);
   p2 = xasprintf ("%s.2", path);
   p3 = xasprintf ("%s.3", path);
-  assert_int_equal (cc_jsonlog_open (&l, path, 300, 3, &err), 0);
+  assert_int_equal (cc_jsonlog_open (&l, path, &(struct cc_jsonlog_opts){ 300, 3, false, NULL }, &err), 0);
   for (int i = 0; i < 40; i++)
     assert_int_equal (cc_jsonlog_write (&l, "stdout", "0123456789\n", 11, &err), 0);
   cc_jsonlog_close (&l);
@@ -264,7 +318,7 @@ test_jsonlog_rotation (void **state)
   assert_int_equal (stat (p2, &st), 0);
   assert_int_equal (stat (p3, &st), -1);
   /* max_file 1: the file starts over instead of rotating.  */
-  assert_int_equal (cc_jsonlog_open (&l, path, 300, 1, &err), 0);
+  assert_int_equal (cc_jsonlog_open (&l, path, &(struct cc_jsonlog_opts){ 300, 1, false, NULL }, &err), 0);
   for (int i = 0; i < 10; i++)
     assert_int_equal (cc_jsonlog_write (&l, "stderr", "x\n", 2, &err), 0);
   cc_jsonlog_close (&l);
@@ -624,6 +678,8 @@ main (void)
     cmocka_unit_test (test_container_ids),
     cmocka_unit_test (test_spec_new_has_defaults_and_round_trips),
     cmocka_unit_test (test_jsonlog_rotation),
+    cmocka_unit_test (test_jsonlog_attrs),
+    cmocka_unit_test (test_jsonlog_compress),
     cmocka_unit_test (test_seccomp_argument_rules_are_dockers),
   };
 

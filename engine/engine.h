@@ -152,6 +152,8 @@ int cc_engine_net_ports (const struct cc_port *in, size_t n, struct cc_net_port 
    ("ADDRESS:HOST:CONTAINER"), relayed to the container's IPv6 address
    as Docker's userland proxy does.  NULL: none.  */
 char **cc_engine_loopback6_ports (const struct cc_project *p, const struct cc_service *svc);
+/* Whether NET (NULL: one not in the file) has IPv4 (issue 15).  */
+bool cc_engine_network_has_ipv4 (const struct cc_network *net);
 /* Whether the monitor's relay can serve port P: tcp on fixed host ports.  */
 bool cc_engine_port_is_relayable (const struct cc_port *p);
 /* Issue 15: SVC's ports where its first network has `enable_ipv4: false`:

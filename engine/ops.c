@@ -154,7 +154,7 @@ gateway_network (const struct cc_project *p, const struct cc_service *svc, bool 
   for (size_t i = 0; i < svc->n_networks; i++)
     {
       const struct cc_network *net = cc_project_network (p, svc->networks[i].key);
-      if ((net == NULL || (! net->internal && ! (v4 && net->enable_ipv4 == 0)))
+      if ((net == NULL || (! net->internal && ! (v4 && ! cc_engine_network_has_ipv4 (net))))
           && (best < 0 || svc->networks[i].gw_priority > svc->networks[best].gw_priority))
         best = (ssize_t)i;
     }

@@ -136,7 +136,17 @@ ipv6_only_publisher (const struct cc_project *p, const struct cc_service *svc)
 {
   const struct cc_network *net = svc->n_networks ? cc_project_network (p, svc->networks[0].key) : NULL;
 
-  return net && net->enable_ipv4 == 0 ? net : NULL;
+  return net && ! cc_engine_network_has_ipv4 (net) ? net : NULL;
+}
+
+bool
+cc_engine_network_has_ipv4 (const struct cc_network *net)
+{
+  if (net == NULL)
+    return true;
+  /* An external network's families are its maker's (`network create
+     --ipv4=false`): the network state knows them.  */
+  return net->external ? cc_network_has_ipv4 (net->name) : net->enable_ipv4 != 0;
 }
 
 /* A container with no IPv4 address has nothing an IPv4 host port could

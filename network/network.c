@@ -727,6 +727,22 @@ cc_network_find_by_name (const char *full_name, char **project, char **name, cc_
 }
 
 bool
+cc_network_has_ipv4 (const char *full_name)
+{
+  cleanup_net_state struct cc_net_state st = { .lock_fd = -1 };
+  const cJSON *net;
+  cc_error_t e = NULL;
+
+  if (cc_net_state_open (&st, &e) < 0)
+    {
+      cc_error_release (&e);
+      return true;
+    }
+  net = cc_net_state_find_by_full_name (st.root, full_name);
+  return net == NULL || cc_net_has_ipv4 (net);
+}
+
+bool
 cc_network_exists (const char *project, const char *name)
 {
   cleanup_net_state struct cc_net_state st = { .lock_fd = -1 };

@@ -99,6 +99,10 @@ int cc_network_create (const struct cc_net_spec *spec, struct cc_net_info *info,
 /* The network another project declares external by FULL_NAME: its
    owner's project and compose key.  Not found: ENOENT, in Docker's words.  */
 int cc_network_find_by_name (const char *full_name, char **project, char **name, cc_error_t *err);
+/* Whether the network of FULL_NAME has IPv4: not one `network create
+   --ipv4=false` made (issue 15), which compose files declare external.
+   Not found or unreadable: true.  */
+bool cc_network_has_ipv4 (const char *full_name);
 /* Whether the network is still recorded (a teardown may keep it).  */
 bool cc_network_exists (const char *project, const char *name);
 /* Remove a network with no containers left; missing = success.  */

@@ -135,7 +135,9 @@ YAML
   [ -z "$(inh ip -6 -o addr show scope global)" ] || fail "IPv6 address left: $(inh ip -6 -o addr show scope global)"
 }
 
-# What cannot be: checked where it is written, before anything exists.
+# What cannot be: checked where it is written, before anything exists;
+# and `network create --ipv4=false`, whose network a compose file
+# declares external.
 test_ipv6_only_refusals() {
   eng_setup v6only-bad
   load_images busybox
@@ -206,6 +208,27 @@ YAML
   assert_exit 0 cc network inspect ccv6only
   assert_contains "$OUT" '"EnableIPv4": false'
   assert_contains "$OUT" '"EnableIPv6": true'
+  # A compose file's service on it (external) is IPv6-only too, and its
+  # IPv4 host port is relayed as on a network of the file.
+  cat >compose.yaml <<'YAML'
+services:
+  e:
+    image: busybox:1.35
+    command: ["sh", "-c", "mkdir -p /www && echo hello-ext >/www/index.html && exec httpd -f -p 8080 -h /www"]
+    networks: [outside]
+    ports: ["18591:8080"]
+networks:
+  outside:
+    external: true
+    name: ccv6only
+YAML
+  assert_exit 0 cc up -d
+  assert_exit 0 cc exec e ip -4 -o addr show
+  assert_eq "$(printf '%s\n' "$OUT" | awk '{print $2}' | sort -u)" lo
+  wait_for 5 "relay of e" inh curl -sS --max-time 2 "http://127.0.0.1:18591/"
+  assert_exit 0 inh curl -sS --max-time 5 "http://127.0.0.1:18591/"
+  assert_contains "$OUT" hello-ext
+  assert_exit 0 cc down -t 0
   assert_exit 0 cc network rm ccv6only
   assert_no_residue
 }

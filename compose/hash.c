@@ -14,7 +14,8 @@
 
 /* Keys whose change does not need a new container (Docker Compose's
    ServiceHash leaves the same ones out).  */
-static const char *const unhashed[] = { "build", "pull_policy", "scale", "depends_on", "profiles" };
+static const char *const unhashed[]
+    = { "build", "pull_policy", "pull_refresh_after", "scale", "depends_on", "profiles" };
 
 static bool
 is_empty_deploy (const cJSON *deploy)

@@ -180,6 +180,7 @@ CC_DECLARE_KEY_FN (cc_norm_key_network_driver);
 CC_DECLARE_KEY_FN (cc_norm_key_volume_driver);
 CC_DECLARE_KEY_FN (cc_norm_key_ipam_driver);
 CC_DECLARE_KEY_FN (cc_norm_key_pull_policy);
+CC_DECLARE_KEY_FN (cc_norm_key_pull_refresh_after);
 CC_DECLARE_KEY_FN (cc_norm_key_network_mode);
 CC_DECLARE_KEY_FN (cc_norm_key_enable_ipv4);
 CC_DECLARE_KEY_FN (cc_norm_key_enable_ipv6);

@@ -68,8 +68,10 @@ static const char *const log_drivers_ok[] = { "json-file", "local", "none", NULL
 static const char *const network_drivers_ok[] = { "bridge", NULL };
 static const char *const volume_drivers_ok[] = { "local", NULL };
 static const char *const ipam_drivers_ok[] = { "default", NULL };
-static const char *const pull_policies_ok[] = { "always", "never", "missing", "if_not_present", "build", NULL };
-static const char *const pull_policies_known[] = { "daily", "weekly", NULL };
+/* `refresh` goes with pull_refresh_after (the spec's schema); every_... is
+   read by cc_norm_key_pull_policy.  */
+static const char *const pull_policies_ok[] = { "always", "never",  "missing", "if_not_present",   "build",
+                                                "daily",  "weekly", "refresh", "every_<duration>", NULL };
 
 /* deploy.update_config and rollback_config (issue 16).  */
 static const char *const update_orders_ok[] = { "start-first", "stop-first", NULL };
@@ -83,7 +85,7 @@ static const struct enum_spec log_driver = { "logging driver", log_drivers_ok, N
 static const struct enum_spec network_driver = { "network driver", network_drivers_ok, NULL, true };
 static const struct enum_spec volume_driver = { "volume driver", volume_drivers_ok, NULL, true };
 static const struct enum_spec ipam_driver = { "ipam driver", ipam_drivers_ok, NULL, true };
-static const struct enum_spec pull_policy = { "pull_policy", pull_policies_ok, pull_policies_known, false };
+static const struct enum_spec pull_policy = { "pull_policy", pull_policies_ok, NULL, false };
 
 ENUM_KEY (cc_norm_key_restart_condition, "condition", restart_condition)
 ENUM_KEY (cc_norm_key_deploy_mode, "mode", deploy_mode)
@@ -121,19 +123,45 @@ ENUM_KEY (cc_norm_key_network_driver, "driver", network_driver)
 ENUM_KEY (cc_norm_key_volume_driver, "driver", volume_driver)
 ENUM_KEY (cc_norm_key_ipam_driver, "driver", ipam_driver)
 
+/* The period of `every_<duration>` and `pull_refresh_after`: compose-go
+   reads it with go-str2duration (w, d, h, m, s... combined), so a bad
+   one is an error of the file, not of the first pull.  */
+static int
+check_pull_period (const struct cc_node *v, const char *period, const char *key, cc_error_t *err)
+{
+  int64_t ns;
+
+  if (cc_parse_duration (period, &ns, err) < 0)
+    return cc_error_relocate (err, v, key);
+  return 0;
+}
+
 int
 cc_norm_key_pull_policy (struct cc_norm *n, const struct cc_schema_key *k, const struct cc_node *v, cJSON *parent,
                          cc_error_t *err)
 {
   (void)k;
-  if (v->kind == CC_NODE_SCALAR && strncmp (v->value, "every_", 6) == 0)
+  if (v->kind == CC_NODE_SCALAR && ! v->is_null && strncmp (v->value, "every_", 6) == 0)
     {
-      if (cc_norm_unsupported (n, v, "pull_policy `every_...`", err) < 0)
+      if (check_pull_period (v, v->value + 6, "pull_policy", err) < 0)
         return -1;
       cc_json_set_string (parent, "pull_policy", v->value);
       return 0;
     }
   return check_enum (n, &pull_policy, v, parent, "pull_policy", err);
+}
+
+int
+cc_norm_key_pull_refresh_after (struct cc_norm *n, const struct cc_schema_key *k, const struct cc_node *v,
+                                cJSON *parent, cc_error_t *err)
+{
+  (void)n, (void)k;
+  if (v->kind != CC_NODE_SCALAR || v->is_null)
+    return cc_error_at (err, v, "`pull_refresh_after` must be a duration such as 12h");
+  if (check_pull_period (v, v->value, "pull_refresh_after", err) < 0)
+    return -1;
+  cc_json_set_string (parent, "pull_refresh_after", v->value);
+  return 0;
 }
 
 int

@@ -45,7 +45,11 @@ override_security (cJSON *svc, const struct cc_service_override *o)
     cc_json_set (svc, "labels", labels = cJSON_CreateObject ());
   set_pairs (labels, o->labels);
   if (o->pull_policy)
-    cc_json_set_string (svc, "pull_policy", o->pull_policy);
+    {
+      /* The command line's policy replaces the file's period with it.  */
+      cJSON_DeleteItemFromObjectCaseSensitive (svc, "pull_refresh_after");
+      cc_json_set_string (svc, "pull_policy", o->pull_policy);
+    }
 }
 
 /* -v: the short syntax, as a volumes: entry (its target replaces one the

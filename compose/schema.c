@@ -235,7 +235,7 @@ static const struct cc_schema_key service_keys[] = {
   KEY ("profiles", LIST),
   NOT_YET ("provider", ANY),
   FN ("pull_policy", cc_norm_key_pull_policy),
-  NOT_YET ("pull_refresh_after", STRING),
+  FN ("pull_refresh_after", cc_norm_key_pull_refresh_after),
   KEY ("read_only", BOOL),
   FN ("restart", cc_norm_key_restart),
   NOT_YET ("runtime", STRING),

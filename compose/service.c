@@ -14,6 +14,7 @@
 #include "lib/buf.h"
 #include "lib/cleanup.h"
 #include "lib/device.h"
+#include "lib/duration.h"
 #include "lib/json.h"
 #include "lib/strv.h"
 #include "lib/xalloc.h"
@@ -332,7 +333,7 @@ static const struct name_value pull_policies[] = {
   { "always", CC_PULL_ALWAYS },   { "never", CC_PULL_NEVER },
   { "missing", CC_PULL_MISSING }, { "if_not_present", CC_PULL_IF_NOT_PRESENT },
   { "build", CC_PULL_BUILD },     { "daily", CC_PULL_DAILY },
-  { "weekly", CC_PULL_WEEKLY },
+  { "weekly", CC_PULL_WEEKLY },   { "refresh", CC_PULL_REFRESH },
 };
 
 static const struct name_value deploy_modes[] = {
@@ -379,24 +380,37 @@ cc_mount_type_name (enum cc_mount_type t)
 
 /* ---- process and lifecycle ------------------------------------------------------ */
 
+/* compose-go's GetPullPolicy: daily, weekly and every_<d> pull again
+   once the last pull is that old; `refresh` alone is `missing` there.
+   pull_refresh_after (the spec's "used with pull_policy=refresh") gives
+   `refresh`, or no policy, its period; beside another policy it would
+   mean nothing, so it is an error rather than a silent no-op.  */
 static void
 read_pull_policy (struct rd *r, struct cc_service *s)
 {
   const char *v = str (r, "pull_policy");
+  const char *after = str (r, "pull_refresh_after");
   int64_t ns;
 
   s->pull_every_ms = -1;
+  s->pull = v;
   if (v && strncmp (v, "every_", 6) == 0)
+    s->pull_policy = CC_PULL_EVERY;
+  else
+    s->pull_policy = (enum cc_pull_policy)enum_of (r, "pull_policy", pull_policies, CC_N_ELEMENTS (pull_policies),
+                                                   CC_PULL_DEFAULT);
+  if (after && s->pull_policy != CC_PULL_DEFAULT && s->pull_policy != CC_PULL_REFRESH)
     {
-      s->pull_policy = CC_PULL_EVERY;
-      if (cc_parse_duration (v + 6, &ns, NULL) < 0)
-        fail (r, "pull_policy", "invalid pull_policy `%s`", v);
-      else
-        s->pull_every_ms = ns / 1000000;
+      fail (r, "pull_refresh_after", "pull_refresh_after applies with pull_policy `refresh` only, not `%s`", v);
       return;
     }
-  s->pull_policy
-      = (enum cc_pull_policy)enum_of (r, "pull_policy", pull_policies, CC_N_ELEMENTS (pull_policies), CC_PULL_DEFAULT);
+  if (after)
+    {
+      s->pull_policy = CC_PULL_REFRESH;
+      s->pull = mem_keep (r->mem, xasprintf ("every_%s", after));
+    }
+  if (s->pull && cc_pull_policy_period (s->pull, &ns) == 1)
+    s->pull_every_ms = ns / 1000000;
 }
 
 const char *

@@ -230,6 +230,7 @@ enum cc_pull_policy
   CC_PULL_DAILY,
   CC_PULL_WEEKLY,
   CC_PULL_EVERY,
+  CC_PULL_REFRESH, /* with pull_refresh_after (else `missing`, as compose-go) */
 };
 /* The policy as written ("missing", "every_12h"...), NULL for the default.  */
 const char *cc_pull_policy_name (enum cc_pull_policy p);
@@ -424,7 +425,8 @@ struct cc_service
   const char *image;
   struct cc_build *build; /* NULL: none */
   enum cc_pull_policy pull_policy;
-  int64_t pull_every_ms; /* CC_PULL_EVERY */
+  const char *pull; /* the policy for cc_image_ensure: as written, every_<d> for pull_refresh_after; NULL: missing */
+  int64_t pull_every_ms; /* daily, weekly, every_<d>, pull_refresh_after; else -1 */
   const char *platform;
   struct cc_pos platform_pos;
   char *const *command, *const *entrypoint;

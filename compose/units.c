@@ -26,7 +26,7 @@ cc_parse_duration (const char *s, int64_t *ns, cc_error_t *err)
     return cc_error_make (err, 0, "invalid duration `%s` (use units like 1m30s, 500ms, 1h)", s);
   kind = cc_duration_parse (s, true, ns, NULL);
   if (kind == CC_DURATION_MISSING_UNIT || kind == CC_DURATION_UNKNOWN_UNIT)
-    return cc_error_make (err, 0, "invalid duration `%s`: missing or unknown unit (use ns, us, ms, s, m, h)", s);
+    return cc_error_make (err, 0, "invalid duration `%s`: missing or unknown unit (use ns, us, ms, s, m, h, d, w)", s);
   if (kind != 0)
     return cc_error_make (err, 0, "invalid duration `%s` (use units like 1m30s, 500ms, 1h)", s);
   return 0;

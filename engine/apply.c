@@ -92,15 +92,28 @@ in_store (const char *ref)
 
 /* up --pull over the service's pull_policy (missing by default), as in
    Docker Compose.  A service without `image:` has nothing to pull (it
-   names what `build:` would make), and a dry run pulls nothing.  */
+   names what `build:` would make).  */
 static const char *
 pull_policy_of (const struct up *u, const char *service)
 {
   const struct cc_service *svc = cc_project_service (u->p, service);
 
-  if (u->o->dry_run || svc->image == NULL)
+  if (svc->image == NULL)
     return "never";
-  return u->o->pull ? u->o->pull : cc_pull_policy_name (svc->pull_policy);
+  return u->o->pull ? u->o->pull : svc->pull;
+}
+
+/* A dry run pulls nothing but says what it would pull, as Docker
+   Compose's does; then it goes on with what the store has.  */
+static const char *
+dry_run_pull (const struct up *u, const char *ref, const char *policy)
+{
+  cleanup_error cc_error_t e = NULL;
+  bool due = false;
+
+  if (cc_image_pull_due (ref, policy, &due, &e) == 0 && due && ! u->o->quiet)
+    cc_notice (" \u2714 DRY-RUN MODE -  Image %s  Pulled", ref);
+  return "never";
 }
 
 /* Images of services with `build:` first: what the store lacks, all of
@@ -128,6 +141,8 @@ resolve_images (struct up *u, char *const *services, cc_error_t *err)
       cleanup_free char *ref = image_ref_of (u->p, *s);
       cleanup_image struct cc_image *img = NULL;
       const char *policy = pull_policy_of (u, *s);
+      if (u->o->dry_run)
+        policy = dry_run_pull (u, ref, policy);
       if (cc_image_ensure (ref, policy, u->o->quiet, &img, err) < 0)
         {
           if (err && *err && ! u->o->dry_run && ! in_store (ref))

@@ -100,7 +100,7 @@ resolve_image (const struct cc_project *p, const struct cc_service *svc, enum cc
 
   /* As up: the service's pull_policy (missing by default); a service
      without image: names what build: would make, nothing to pull.  */
-  if (cc_image_ensure (ref, svc->image ? cc_pull_policy_name (svc->pull_policy) : "never", false, &img, err) < 0)
+  if (cc_image_ensure (ref, svc->image ? svc->pull : "never", false, &img, err) < 0)
     return cc_error_wrap (err, "service `%s`", svc->name);
   *id = xstrdup (img->id);
   return 0;

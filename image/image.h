@@ -93,6 +93,7 @@ struct cc_image
   char **layers;
   int64_t size; /* sum of the unpacked layer sizes, bytes */
   char *loaded; /* when it came into the store (RFC 3339) */
+  char *pulled; /* when REFERENCE was last pulled (RFC 3339), NULL: never (cc_image_resolve only) */
 };
 
 void cc_image_free (struct cc_image *img);
@@ -203,10 +204,17 @@ int cc_image_pull (const char *ref, bool quiet, cc_error_t *err);
 int cc_image_pull_id (const char *ref, bool quiet, char **id_out, cc_error_t *err);
 /* Resolve REF (as cc_image_resolve) after pulling it as POLICY says: a
    compose `pull_policy` or `up --pull` value: "always" pulls first,
-   "missing"/"if_not_present" (and NULL) only when it is not in the store,
+   "missing"/"if_not_present"/"refresh" (and NULL) only when it is not in
+   the store, "daily", "weekly" and "every_<duration>" also when its last
+   pull (or its arrival in the store, if later) is older than that,
    "never" and "build" never.  An unknown policy fails with EINVAL; an
-   image absent under "never" fails with ENOENT as cc_image_resolve does.  */
+   image absent under "never" fails with ENOENT as cc_image_resolve does.
+   A due refresh that fails is an error even with the image in the store,
+   as Docker Compose's `up` fails.  */
 int cc_image_ensure (const char *ref, const char *policy, bool quiet, struct cc_image **out, cc_error_t *err);
+/* Whether cc_image_ensure would pull REF under POLICY (what a dry run
+   says); an unknown policy fails with EINVAL.  */
+int cc_image_pull_due (const char *ref, const char *policy, bool *due, cc_error_t *err);
 
 /* ---- registry push (push.c, registry.c) ------------------------------- */
 

@@ -149,6 +149,10 @@ int cc_store_add_images (struct cc_store *s, struct cc_store_ref *refs, size_t n
 /* Where blobs came from: SOURCE ("host/repo") has each of DIGESTS
    (a pull's or a push's); the sources of DIGEST, newest last.  */
 int cc_store_note_sources (struct cc_store *s, char *const *digests, const char *source, cc_error_t *err);
+/* REF (a normalized reference, in `references`) was pulled now; when it
+   was last, from the repositories.json REPOS, or NULL.  */
+int cc_store_note_pulled (struct cc_store *s, const char *ref, cc_error_t *err);
+const char *cc_store_pulled_at (cJSON *repos, const char *ref);
 char **cc_store_sources_of (cJSON *repos, const char *digest);
 
 /* The gzip copy of the uncompressed blob DIGEST, made (deterministic, as

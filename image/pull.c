@@ -244,6 +244,18 @@ note_sources (struct pull *p, const struct cc_manifest *m)
     cc_warn ("noting where the blobs of %s came from: %s", source, err->msg);
 }
 
+/* When TAG was pulled, for the daily/weekly/every_ pull policies
+   (ensure.c); a failure to note it only makes the next refresh early.
+   A digest reference cannot change: nothing to refresh.  */
+static void
+note_pulled (struct pull *p, const char *tag)
+{
+  cleanup_error cc_error_t err = NULL;
+
+  if (tag && cc_store_note_pulled (p->store, tag, &err) < 0)
+    cc_warn ("noting when %s was pulled: %s", tag, err->msg);
+}
+
 static int
 store_image (struct pull *p, char **id, cc_error_t *err)
 {
@@ -260,6 +272,7 @@ store_image (struct pull *p, char **id, cc_error_t *err)
   if (replaced)
     cc_debug ("%s now names %s; it named %s before", tag, m.config.digest, replaced);
   note_sources (p, &m);
+  note_pulled (p, tag);
   *id = xstrdup (m.config.digest);
   return 0;
 }

@@ -208,6 +208,7 @@ cc_image_free (struct cc_image *img)
   free (img->manifest_digest);
   free (img->reference);
   free (img->loaded);
+  free (img->pulled);
   cc_strv_free (img->repo_tags);
   cc_image_config_release (&img->config);
   cc_strv_free (img->layers);
@@ -243,6 +244,8 @@ cc_image_resolve (const char *ref, struct cc_image **out, cc_error_t *err)
       || cc_store_image_from_manifest (&s, repos, manifest, &img, err) < 0)
     return -1;
   cc_store_name_image (img, ref);
+  if (cc_store_pulled_at (repos, img->reference))
+    img->pulled = xstrdup (cc_store_pulled_at (repos, img->reference));
   *out = img;
   return 0;
 }

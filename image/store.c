@@ -533,6 +533,49 @@ cc_store_note_sources (struct cc_store *s, char *const *digests, const char *sou
   return cc_store_repos_edit (s, note_sources_edit, &n, err);
 }
 
+/* ---- when each reference was last pulled ----------------------------------- */
+
+/* repositories.json `pulled`: {REF: RFC 3339 time}, what Docker's
+   LastTagTime is to Compose's daily/weekly/every_ pull policies.  */
+#define PULLED_KEY "pulled"
+
+static int
+note_pulled_edit (cJSON *repos, void *opaque, cc_error_t *err)
+{
+  const char *ref = opaque;
+  cJSON *refs = cJSON_GetObjectItemCaseSensitive (repos, "references");
+  cJSON *map = cJSON_GetObjectItemCaseSensitive (repos, PULLED_KEY), *it, *next;
+  cleanup_free char *now = cc_now_rfc3339_nano ();
+
+  (void)err;
+  if (! cJSON_IsObject (map))
+    {
+      map = cJSON_CreateObject ();
+      cc_json_set (repos, PULLED_KEY, map);
+    }
+  /* References removed since (image rm) are forgotten here too.  */
+  for (it = map->child; it; it = next)
+    {
+      next = it->next;
+      if (! cJSON_GetObjectItemCaseSensitive (refs, it->string))
+        cJSON_Delete (cJSON_DetachItemViaPointer (map, it));
+    }
+  cc_json_set_string (map, ref, now);
+  return 0;
+}
+
+int
+cc_store_note_pulled (struct cc_store *s, const char *ref, cc_error_t *err)
+{
+  return cc_store_repos_edit (s, note_pulled_edit, (void *)ref, err);
+}
+
+const char *
+cc_store_pulled_at (cJSON *repos, const char *ref)
+{
+  return cc_json_get_string (cJSON_GetObjectItemCaseSensitive (repos, PULLED_KEY), ref);
+}
+
 char **
 cc_store_sources_of (cJSON *repos, const char *digest)
 {

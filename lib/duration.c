@@ -109,7 +109,8 @@ static const struct
   { "s", 1000000000ULL },
   { "m", 60000000000ULL },
   { "h", 3600000000000ULL },
-  { "d", 86400000000000ULL }, /* compose-go's, with DAYS only */
+  { "d", 86400000000000ULL },  /* compose-go's, with DAYS only */
+  { "w", 604800000000000ULL }, /* the same (its go-str2duration) */
 };
 
 /* One number-and-unit group of a duration at *S; false when malformed.  */
@@ -183,7 +184,7 @@ cc_duration_parse (const char *orig, bool days, int64_t *out, char **bad_unit)
       u = xstrndup (s, i);
       s += i;
       for (size_t k = 0; k < CC_N_ELEMENTS (duration_units); k++)
-        if (strcmp (u, duration_units[k].name) == 0 && (days || strcmp (u, "d") != 0))
+        if (strcmp (u, duration_units[k].name) == 0 && (days || duration_units[k].ns < 86400000000000ULL))
           unit = duration_units[k].ns;
       if (unit == 0)
         {
@@ -215,4 +216,24 @@ cc_duration_parse (const char *orig, bool days, int64_t *out, char **bad_unit)
   return 0;
 invalid:
   return CC_DURATION_INVALID;
+}
+
+int
+cc_pull_policy_period (const char *policy, int64_t *ns)
+{
+  static const struct
+  {
+    const char *name;
+    int64_t hours;
+  } named[] = { { "daily", 24 }, { "weekly", 7 * 24 } };
+
+  for (size_t i = 0; i < CC_N_ELEMENTS (named); i++)
+    if (strcmp (policy, named[i].name) == 0)
+      {
+        *ns = named[i].hours * 3600 * INT64_C (1000000000);
+        return 1;
+      }
+  if (strncmp (policy, "every_", 6) != 0)
+    return 0;
+  return cc_duration_parse (policy + 6, true, ns, NULL) == 0 ? 1 : -1;
 }

@@ -75,4 +75,67 @@ YAML
   assert_no_residue
 }
 
+# repositories.json: when each reference was last pulled, and when its
+# image came into the store; AGE sets both to 2020 (never a sleep).
+age_pull() {
+  python3 - "$CCOMPOSE_DATA_DIR/images/repositories.json" <<'PY'
+import json, sys
+path = sys.argv[1]
+repos = json.load(open(path))
+for ref in repos.get("pulled", {}):
+    repos["pulled"][ref] = "2020-01-01T00:00:00.000000000Z"
+for image in repos["images"].values():
+    image["loaded"] = "2020-01-01T00:00:00.000000000Z"
+json.dump(repos, open(path, "w"))
+PY
+}
+pulled_at() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["pulled"][sys.argv[2]])' \
+  "$CCOMPOSE_DATA_DIR/images/repositories.json" docker.io/library/busybox:1.35; }
+
+# Compose's refresh rule (pull_refresh_after, every_<d>, daily, weekly):
+# pull when the image is missing or its last pull is older than the
+# period; --dry-run says so and pulls nothing; a due refresh the registry
+# cannot serve fails `up`, as Docker Compose's does.
+test_pull_refresh_pulls_only_a_stale_image() {
+  eng_setup pullper
+  start_registry
+  project pullper <<'YAML'
+services:
+  app:
+    image: busybox:1.35
+    pull_refresh_after: 1h
+    init: true
+    command: ["sleep", "60"]
+YAML
+  cd "$WORK/pullper"
+  assert_exit 0 cc --dry-run up
+  assert_contains "$OUT" "DRY-RUN MODE -  Image busybox:1.35  Pulled"
+  assert_eq "$(manifest_gets)" 0 "manifest GETs of a dry run"
+  assert_exit 0 cc up -d
+  assert_eq "$(manifest_gets)" 1 "manifest GETs of the first up"
+  local first
+  first=$(pulled_at)
+  # Fresh: neither up nor run asks the registry, a dry run says nothing.
+  assert_exit 0 cc up -d
+  assert_exit 0 cc run --rm app true
+  assert_exit 0 cc --dry-run up
+  case $OUT in *Pulled*) fail "a dry run would pull a fresh image: $OUT" ;; esac
+  assert_eq "$(manifest_gets)" 1 "manifest GETs with a fresh image"
+  # Aged past the period: a dry run says it, up pulls and notes when.
+  age_pull
+  assert_exit 0 cc --dry-run up
+  assert_contains "$OUT" "DRY-RUN MODE -  Image busybox:1.35  Pulled"
+  assert_eq "$(manifest_gets)" 1 "manifest GETs of a dry run"
+  assert_exit 0 cc up -d
+  assert_eq "$(manifest_gets)" 2 "manifest GETs once stale"
+  [ "$(pulled_at)" \> "$first" ] || fail "the pull time was not renewed: $(pulled_at) after $first"
+  # every_<d> the same; stale with the registry gone, up fails.
+  sed -i 's/pull_refresh_after: 1h/pull_policy: every_1h/' compose.yaml
+  age_pull
+  CCOMPOSE_REGISTRY_MIRROR=http://127.0.0.1:1 assert_exit 1 cc up -d
+  assert_contains "$OUT" "pull docker.io/library/busybox:1.35"
+  assert_exit 0 cc down -t 0
+  assert_no_residue
+}
+
 run_tests

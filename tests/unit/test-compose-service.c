@@ -664,6 +664,53 @@ test_errors_have_positions (void **state)
   assert_string_equal (at->msg, "test.yaml:4:13: cannot publish `sctp`\n      ports: ['5000/sctp']\n              ^");
 }
 
+/* compose-go's refresh policies: daily, weekly, every_<d> with its w and
+   d units; pull_refresh_after gives `refresh` (or no policy) its period
+   and is an error beside another policy; a bad period is refused where
+   it was written.  */
+static void
+test_pull_periods (void **state)
+{
+  static const struct
+  {
+    const char *policy;
+    int64_t ms;
+  } periods[] = {
+    { "pull_policy: daily", 24 * 3600 * 1000LL },
+    { "pull_policy: weekly", 7 * 24 * 3600 * 1000LL },
+    { "pull_policy: every_1w2d", 9 * 24 * 3600 * 1000LL },
+    { "pull_policy: every_90s", 90 * 1000LL },
+    { "pull_refresh_after: 2h", 2 * 3600 * 1000LL },
+    { "pull_policy: refresh\n    pull_refresh_after: 1m", 60 * 1000LL },
+    { "pull_policy: refresh", -1 },
+  };
+  static const char *const bad[] = {
+    "pull_policy: every_12x",
+    "pull_policy: every_",
+    "pull_refresh_after: soon",
+    "pull_policy: always\n    pull_refresh_after: 1h",
+  };
+
+  (void)state;
+  for (size_t i = 0; i < CC_N_ELEMENTS (periods); i++)
+    {
+      const char *v = periods[i].policy;
+      cleanup_free char *yaml = xasprintf ("services:\n  web:\n    image: x\n    %s\n", v);
+      cleanup_project struct cc_project *p = load_ok (yaml, false);
+      assert_int_equal (service (p, "web")->pull_every_ms, periods[i].ms);
+    }
+  for (size_t i = 0; i < CC_N_ELEMENTS (bad); i++)
+    {
+      const char *v = bad[i];
+      cleanup_free char *yaml = xasprintf ("services:\n  web:\n    image: x\n    %s\n", v);
+      cleanup_project struct cc_project *p = NULL;
+      cleanup_error cc_error_t err = NULL;
+      assert_int_equal (load (yaml, false, &p, &err), -1);
+      if (strncmp (err->msg, "test.yaml:", 10) != 0 || ! strstr (err->msg, "pull_"))
+        fail_msg ("`%s`: no position in `%s`", v, err->msg);
+    }
+}
+
 /* A view of a config read back from the state has no positions, and a
    value that does not read is an error naming the service.  */
 static void
@@ -775,7 +822,7 @@ main (void)
     cmocka_unit_test (test_unsupported_keys_typed), cmocka_unit_test (test_errors_have_positions),
     cmocka_unit_test (test_view_from_json),         cmocka_unit_test (test_network_modes),
     cmocka_unit_test (test_cgroup_parent),          cmocka_unit_test (test_logging_drivers),
-    cmocka_unit_test (test_logging_tag_and_attrs),
+    cmocka_unit_test (test_logging_tag_and_attrs),  cmocka_unit_test (test_pull_periods),
   };
 
   return cmocka_run_group_tests (tests, NULL, NULL);

@@ -188,7 +188,7 @@ static const struct cc_schema_key tmpfs_keys[] = {
 };
 static const struct cc_schema_table tmpfs_table = { "tmpfs", tmpfs_keys, CC_N_ELEMENTS (tmpfs_keys) };
 static const struct cc_schema_key imageopt_keys[] = {
-  { "subpath", CC_KEY_STRING, CC_KEY_UNSUPPORTED, NULL, NULL },
+  { "subpath", CC_KEY_STRING, CC_KEY_SUPPORTED, NULL, NULL },
 };
 static const struct cc_schema_table imageopt_table = { "image", imageopt_keys, CC_N_ELEMENTS (imageopt_keys) };
 static const struct cc_schema_key mount_keys[] = {
@@ -240,6 +240,23 @@ check_subpath (const struct cc_node *item, cJSON *v, const char *type, cc_error_
   return 0;
 }
 
+/* Docker's `image.subpath`: a relative path inside the image, without
+   `..` (symlinks resolve beneath the image, runtime/mount.c).  */
+static int
+check_image_subpath (const struct cc_node *item, cJSON *v, const char *type, cc_error_t *err)
+{
+  const char *sub = cc_json_get_string (cJSON_GetObjectItemCaseSensitive (v, "image"), "subpath");
+  const struct cc_node *at = cc_node_path (item, "image", "subpath", NULL);
+
+  if (sub == NULL)
+    return 0;
+  if (strcmp (type, "image") != 0)
+    return cc_error_at (err, at, "image subpath is only for mounts of `type: image`");
+  if (! is_inside_path (sub))
+    return cc_error_at (err, at, "image subpath `%s` must be a relative path inside the image, without `..`", sub);
+  return 0;
+}
+
 static int
 check_long_volume (struct cc_norm *n, const struct cc_node *item, cJSON *v, cc_error_t *err)
 {
@@ -270,7 +287,7 @@ check_long_volume (struct cc_norm *n, const struct cc_node *item, cJSON *v, cc_e
   if (recursive && ! in_list (recursive, recursives, CC_N_ELEMENTS (recursives)))
     return cc_error_at (err, cc_node_path (item, "bind", "recursive", NULL),
                         "invalid bind recursive `%s` (enabled, disabled, writable, readonly)", recursive);
-  if (check_subpath (item, v, type, err) < 0)
+  if (check_subpath (item, v, type, err) < 0 || check_image_subpath (item, v, type, err) < 0)
     return -1;
   {
     cleanup_free char *clean = cc_path_clean (target);

@@ -278,6 +278,9 @@ add_image_mount (struct cc_runtime_spec *s, const struct cc_mount *m, const char
     .target = xstrdup (m->target),
     .options = cc_strv_split ("ro,nosuid,nodev", ',', true),
   };
+  /* Resolved beneath the image's root by the runtime (runtime/mount.c).  */
+  if (m->image.subpath)
+    cc_strv_push (&s->mounts[s->n_mounts - 1].options, xasprintf ("subpath=%s", m->image.subpath));
   return 0;
 }
 

@@ -324,4 +324,49 @@ YAML
   assert_no_residue
 }
 
+# image.subpath (Docker 28): that directory of the image, read-only; a
+# subpath the image makes a symlink out of it (`/`, `../../etc`) is
+# refused rather than followed (resolved beneath the image's root).
+test_image_subpath_mounts_a_directory_and_never_escapes() {
+  eng_setup volsub-$$
+  load_images busybox
+  mkdir -p "$WORK/ctx/data/sub"
+  echo inside >"$WORK/ctx/data/sub/f"
+  ln -s / "$WORK/ctx/data/root"
+  ln -s ../../etc "$WORK/ctx/data/up"
+  printf 'FROM busybox:1.35\nCOPY data /data\n' >"$WORK/ctx/Dockerfile"
+  assert_exit 0 cc image build --progress quiet -t subimg:1 "$WORK/ctx"
+  project volsub <<'YAML'
+services:
+  app:
+    image: busybox:1.35
+    command: sleep 600
+    volumes:
+      - {type: image, source: "subimg:1", target: /sub, image: {subpath: data/sub}}
+      - {type: image, source: "busybox:1.35", target: /bin2, image: {subpath: bin}}
+YAML
+  cd "$WORK/volsub" || fail "cd"
+  assert_exit 0 cc up -d
+  assert_eq "$(cc exec app cat /sub/f)" inside
+  assert_exit 0 cc exec app test -x /bin2/busybox
+  assert_exit 1 cc exec app test -e /sub/data
+  assert_exit 1 cc exec app touch /sub/new
+  assert_exit 0 cc exec app awk '$5 == "/sub" || $5 == "/bin2" { print $5, $6 }' /proc/self/mountinfo
+  assert_contains "$OUT" "/bin2 ro,nosuid,nodev"
+  assert_eq "$(grep -vc 'ro,nosuid,nodev' <<<"$OUT")" 0 "subpath mounts are not ro,nosuid,nodev: $OUT"
+  assert_exit 0 cc down -t 0
+  local bad
+  for bad in data/root data/up; do
+    sed -i "s#subpath: data/[a-z]*}#subpath: $bad}#" compose.yaml
+    assert_exit 1 cc up -d
+    assert_contains "$OUT" "leads out of the image"
+    assert_exit 0 cc down -t 0
+  done
+  sed -i 's#subpath: data/[a-z]*}#subpath: ../etc}#' compose.yaml
+  assert_exit 1 cc config
+  assert_contains "$OUT" "compose.yaml:6:74:"
+  assert_contains "$OUT" "without \`..\`"
+  assert_no_residue
+}
+
 run_tests

@@ -158,8 +158,8 @@ static const struct cc_schema_table bind_table = { "bind", bind_keys, CC_N_ELEME
 static const struct cc_schema_key volopt_keys[] = {
   { "nocopy", CC_KEY_BOOL, CC_KEY_SUPPORTED, NULL, NULL },
   { "subpath", CC_KEY_STRING, CC_KEY_SUPPORTED, NULL, NULL },
-  /* Labels of the volume a mount creates: not passed to the volume yet.  */
-  { "labels", CC_KEY_MAPPING, CC_KEY_UNSUPPORTED, NULL, NULL },
+  /* Labels of the volume a mount creates (check_volume_labels).  */
+  { "labels", CC_KEY_MAPPING, CC_KEY_SUPPORTED, NULL, NULL },
 };
 static const struct cc_schema_table volopt_table = { "volume", volopt_keys, CC_N_ELEMENTS (volopt_keys) };
 /* A permission mode as YAML reads an integer (Docker's parser): 0o1777
@@ -240,6 +240,22 @@ check_subpath (const struct cc_node *item, cJSON *v, const char *type, cc_error_
   return 0;
 }
 
+/* `volume.labels` go to the volume the mount creates: a named volume
+   Compose has already made from its top-level definition, so Docker's
+   volume create leaves it as it is (the labels change nothing, as
+   there); an anonymous one would get them, which ccompose's anonymous
+   volumes (a container's own directory) cannot hold yet.  */
+static int
+check_volume_labels (struct cc_norm *n, const struct cc_node *item, cJSON *v, cc_error_t *err)
+{
+  const cJSON *labels = cJSON_GetObjectItemCaseSensitive (cJSON_GetObjectItemCaseSensitive (v, "volume"), "labels");
+
+  if (labels == NULL || cc_json_get_string (v, "source") != NULL)
+    return 0;
+  return cc_norm_unsupported (n, cc_node_path (item, "volume", "labels", NULL),
+                              "`volume.labels` of an anonymous volume", err);
+}
+
 /* Docker's `image.subpath`: a relative path inside the image, without
    `..` (symlinks resolve beneath the image, runtime/mount.c).  */
 static int
@@ -287,7 +303,8 @@ check_long_volume (struct cc_norm *n, const struct cc_node *item, cJSON *v, cc_e
   if (recursive && ! in_list (recursive, recursives, CC_N_ELEMENTS (recursives)))
     return cc_error_at (err, cc_node_path (item, "bind", "recursive", NULL),
                         "invalid bind recursive `%s` (enabled, disabled, writable, readonly)", recursive);
-  if (check_subpath (item, v, type, err) < 0 || check_image_subpath (item, v, type, err) < 0)
+  if (check_subpath (item, v, type, err) < 0 || check_image_subpath (item, v, type, err) < 0
+      || check_volume_labels (n, item, v, err) < 0)
     return -1;
   {
     cleanup_free char *clean = cc_path_clean (target);

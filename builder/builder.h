@@ -640,8 +640,10 @@ void cc_builder_claims (char ***containers, char ***projects);
 
 /* The OCI layer tar of the overlay upper directory DIRFD, a container's
    (`commit`): nothing in it is followed, opened but regular files, or
-   changed; times are the files'.  It fails when the tar would outgrow
+   changed; times are the files'.  What the runtime made for the mount
+   points MADE (absolute paths in the container, may be NULL) is left
+   out, as Docker's init layer is.  It fails when the tar would outgrow
    the free space of OUT_FD's filesystem.  */
-int cc_builder_tar_upper (int dirfd, int out_fd, char **diff_id, size_t *entries, cc_error_t *err);
+int cc_builder_tar_upper (int dirfd, int out_fd, char *const *made, char **diff_id, size_t *entries, cc_error_t *err);
 
 #endif

@@ -79,7 +79,8 @@ struct tarw
   size_t entries; /* entries written */
   struct hardlink *links;
   size_t n_links;
-  int error; /* errno of the first write failure */
+  int error;         /* errno of the first write failure */
+  char *const *made; /* commit: mount points the runtime made, "/etc/hosts" */
 };
 
 static void
@@ -495,6 +496,51 @@ write_dir (struct tarw *t, int dirfd, const char *name, const struct stat *st, s
   return walk_dir (t, fd, e->path, err);
 }
 
+/* REL ("etc/hosts", "etc") is a mount point the runtime made, or a
+   directory on the way to one.  */
+static bool
+on_made_path (const struct tarw *t, const char *rel)
+{
+  size_t n = strlen (rel);
+
+  for (char *const *m = t->made; m && *m; m++)
+    {
+      const char *path = *m + strspn (*m, "/");
+      if (strncmp (path, rel, n) == 0 && (path[n] == '\0' || path[n] == '/'))
+        return true;
+    }
+  return false;
+}
+
+/* Docker's init layer, which its commit leaves out: what the runtime
+   made for its mounts (an empty file, a directory with only such
+   things, nothing opaque) is not the container's change.  A file the
+   container wrote there is hidden under the mount and cannot be one.  */
+static bool
+runtime_made (const struct tarw *t, int dirfd, const char *name, const char *rel, const struct stat *st)
+{
+  cleanup_close int fd = -1;
+  cleanup_strv char **names = NULL;
+
+  if (! on_made_path (t, rel))
+    return false;
+  if (S_ISREG (st->st_mode))
+    return st->st_size == 0;
+  if (! S_ISDIR (st->st_mode))
+    return false;
+  fd = open_beneath (dirfd, name, O_RDONLY | O_DIRECTORY | read_flags (t));
+  if (fd < 0 || is_opaque (fd) || sorted_names (fd, read_flags (t), &names, NULL) < 0)
+    return false;
+  for (char **n = names; *n; n++)
+    {
+      cleanup_free char *sub = xasprintf ("%s/%s", rel, *n);
+      struct stat cst;
+      if (fstatat (fd, *n, &cst, AT_SYMLINK_NOFOLLOW) < 0 || ! runtime_made (t, fd, *n, sub, &cst))
+        return false;
+    }
+  return true;
+}
+
 static int
 write_one (struct tarw *t, int dirfd, const char *prefix, const char *name, cc_error_t *err)
 {
@@ -510,7 +556,14 @@ write_one (struct tarw *t, int dirfd, const char *prefix, const char *name, cc_e
   if (S_ISCHR (st.st_mode) && major (st.st_rdev) == 0 && minor (st.st_rdev) == 0)
     return write_whiteout (t, prefix, name, t->keep ? st.st_mtime : t->epoch) < 0 ? -1
                                                                                   : set_epoch (t, dirfd, name, err);
-  path = S_ISDIR (st.st_mode) ? xasprintf ("%s%s/", prefix, name) : xasprintf ("%s%s", prefix, name);
+  path = xasprintf ("%s%s", prefix, name);
+  if (t->made && runtime_made (t, dirfd, name, path, &st))
+    return 0;
+  if (S_ISDIR (st.st_mode))
+    {
+      free (path);
+      path = xasprintf ("%s%s/", prefix, name);
+    }
   e = (struct entry){ .path = path,
                       .mode = st.st_mode & 07777,
                       .uid = st.st_uid,
@@ -642,9 +695,10 @@ cc_bld_tar_tree (const char *tree, int out_fd, int64_t epoch, char **diff_id, in
 }
 
 int
-cc_builder_tar_upper (int dirfd, int out_fd, char **diff_id, size_t *entries, cc_error_t *err)
+cc_builder_tar_upper (int dirfd, int out_fd, char *const *made, char **diff_id, size_t *entries, cc_error_t *err)
 {
-  struct tarw t = { .fd = out_fd, .hash = cc_bld_hash_new (), .buf = xmalloc (OUTBUF), .keep = true, .synced = -1 };
+  struct tarw t
+      = { .fd = out_fd, .hash = cc_bld_hash_new (), .buf = xmalloc (OUTBUF), .keep = true, .synced = -1, .made = made };
   struct statvfs vfs;
   int ret;
 

@@ -1,6 +1,7 @@
 /* `commit`: a container's changes as a new image over its own (engine/
    commit.c reads the container; this file stores what it gives).  The
-   image is its base's config with the changes applied, one more history
+   image is its base's config document with the container's config (when
+   given) and the changes applied, one more history
    entry as moby's daemon/commit.go writes it (author, comment, the
    container's command as created_by) and, unless nothing changed, one
    more layer: the tar the caller writes, stored uncompressed as the
@@ -131,6 +132,28 @@ child_config (const char *base, cJSON *config, const struct cc_image_commit_opts
   return cJSON_PrintUnformatted (doc);
 }
 
+/* The config blob *BLOB with CONFIG's fields in place of its own (what
+   CONFIG leaves out, OnBuild or Shell, stays the image's).  */
+static void
+with_config (char **blob, const cJSON *config)
+{
+  cleanup_cjson cJSON *doc = cJSON_Parse (*blob);
+  cJSON *mine;
+
+  if (doc == NULL)
+    doc = cJSON_CreateObject ();
+  mine = cJSON_GetObjectItemCaseSensitive (doc, "config");
+  if (! cJSON_IsObject (mine))
+    {
+      mine = cJSON_CreateObject ();
+      cc_json_set (doc, "config", mine);
+    }
+  for (const cJSON *f = config->child; f; f = f->next)
+    cc_json_set (mine, f->string, cJSON_Duplicate (f, true));
+  free (*blob);
+  *blob = cJSON_PrintUnformatted (doc);
+}
+
 static int
 commit_into (struct cc_store *s, const struct cc_image *base, const char *ref, const struct cc_image_commit_opts *o,
              char **id_out, cc_error_t *err)
@@ -143,8 +166,11 @@ commit_into (struct cc_store *s, const struct cc_image *base, const char *ref, c
   size_t len = 0;
 
   /* A bad change fails before the container is paused or read.  */
-  if (cc_image_config_blob (base, &blob, &len, err) < 0
-      || cc_image_changes_apply (blob, o->changes, true, &changed, err) < 0)
+  if (cc_image_config_blob (base, &blob, &len, err) < 0)
+    return -1;
+  if (o->config)
+    with_config (&blob, o->config);
+  if (cc_image_changes_apply (blob, o->changes, true, &changed, err) < 0)
     return -1;
   if (store_layer (s, o, &diff_id, err) < 0)
     return -1;

@@ -170,11 +170,15 @@ struct cc_image_commit_opts
   const char *message;    /* the history comment, may be NULL */
   const char *created_by; /* the container's command, as moby records it */
   const char *ref;        /* NAME[:TAG], NULL: untagged */
+  /* The container's config (Docker's Config object), in place of the
+     base's before the changes, as moby's daemon/commit.go takes it;
+     NULL: the base's.  */
+  const cJSON *config;
   cc_image_layer_fn write_layer;
   void *opaque;
 };
-/* `commit`: a new image, BASE with the changes and the layer WRITE_LAYER
-   writes (called once the changes are known to be valid); *ID_OUT its id.  */
+/* `commit`: a new image, BASE (its config CONFIG when given) with the
+   changes and the layer WRITE_LAYER writes (called once the changes are known to be valid); *ID_OUT its id.  */
 int cc_image_commit (const struct cc_image_commit_opts *o, char **id_out, cc_error_t *err);
 
 /* ---- save (save.c) ---------------------------------------------------- */

@@ -255,6 +255,80 @@ $d"
   assert_exit 0 ccx down -t 0
 }
 
+# The commit project (diff-docker/commit.yaml) on either side.
+dcc() { (cd "$DIR" && DOCKER_HOST=unix://$DOCKER_SOCK timeout 120 docker-compose -f commit.yaml -p ccdc "$@"); }
+ccc() { (cd "$DIR" && cc -f commit.yaml -p ccdc "$@"); }
+
+# commit_view: an image's config (from `image inspect` on stdin) and its
+# top layer's file list (the tar at $1), in a comparable form: Compose's
+# own labels (com.docker.compose.*) differ between v1 and v2 and go, and
+# so do the image's org.opencontainers.* (`docker import` of the test
+# image does not carry them); lists that are sets are sorted; a
+# healthcheck field either side leaves out counts as 0.  Docker binds its
+# init at /sbin/docker-init, made in the container's layer; ccompose's is
+# at /dev/init, in /dev's tmpfs: those two lines go from Docker's list.
+commit_view() {
+  python3 -c '
+import json, sys, tarfile, os
+doc = json.load(sys.stdin)
+c = (doc[0] if isinstance(doc, list) else doc)["Config"]
+out = {}
+out["Env"] = sorted(c.get("Env") or [])
+for k in ("Cmd", "Entrypoint", "WorkingDir", "User", "StopSignal"):
+    out[k] = c.get(k) or None
+out["Labels"] = {k: v for k, v in (c.get("Labels") or {}).items()
+                 if not k.startswith(("com.docker.compose.", "org.opencontainers."))}
+out["ExposedPorts"] = sorted(c.get("ExposedPorts") or {})
+out["Volumes"] = sorted(c.get("Volumes") or {})
+h = c.get("Healthcheck") or {}
+out["Healthcheck"] = {k: h.get(k) or 0 for k in ("Test", "Interval", "Timeout", "StartPeriod", "Retries")}
+for k, v in out.items():
+    print(k, json.dumps(v, sort_keys=True))
+with tarfile.open(sys.argv[1]) as t:
+    for n in sorted(os.path.normpath(m.name) for m in t):
+        if n not in ("sbin", "sbin/docker-init"):
+            print("layer", n)
+' "$1"
+}
+
+# The top layer of Docker's image REF, extracted from `docker save` to FILE.
+docker_top_layer() {
+  local dir=$WORK/save
+  mkdir -p "$dir" && docker_cli save "$1" | tar -xf - -C "$dir" || return 1
+  cp "$dir/$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[0]["Layers"][-1])' "$dir/manifest.json")" "$2"
+}
+
+# One container, the same commands, committed on either side: the
+# image's config fields and its layer's files agree (Docker's layer
+# leaves out its init layer: the /etc files and the empty mount points
+# it made).
+test_commit_matches_docker() {
+  need_docker
+  local blob
+  eng_setup "ccdc-$$"
+  assert_exit 0 "$CCOMPOSE" image load -i "$LAYOUT"
+  defer "cd '$DIR' && DOCKER_HOST=unix://$DOCKER_SOCK docker-compose -f commit.yaml -p ccdc down -v -t 0 >/dev/null 2>&1"
+  defer "cd '$DIR' && nsenter --net=/run/netns/$HOSTNS '$CCOMPOSE' -f commit.yaml -p ccdc down -v -t 0"
+  assert_exit 0 dcc up -d
+  assert_exit 0 ccc up -d
+  wait_for 20 "docker's box made its change" docker_cli exec ccdc_box_1 test -d /opt/new/sub
+  wait_for 20 "ccompose's box made its change" ccc exec -T box test -d /opt/new/sub
+  assert_exit 0 docker_cli commit ccdc_box_1 ccdccommit:1
+  assert_exit 0 docker_top_layer ccdccommit:1 "$WORK/docker-layer.tar"
+  assert_exit 0 ccc commit box ccdccommit:1
+  blob=$("$CCOMPOSE" image inspect ccdccommit:1 | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["RootFS"]["Layers"][-1].split(":")[1])')
+  docker_cli image inspect ccdccommit:1 | commit_view "$WORK/docker-layer.tar" >"$WORK/commit.docker" ||
+    fail "docker's committed image"
+  "$CCOMPOSE" image inspect ccdccommit:1 | commit_view "$CCOMPOSE_DATA_DIR/images/blobs/sha256/$blob" \
+    >"$WORK/commit.ccompose" || fail "ccompose's committed image"
+  local d
+  d=$(diff -u "$WORK/commit.docker" "$WORK/commit.ccompose") ||
+    fail "the committed image differs from Docker's (- docker, + ccompose):
+$d"
+  grep -q '^layer tmp/made$' "$WORK/commit.ccompose" || fail "no tmp/made in the layer: $(cat "$WORK/commit.ccompose")"
+  assert_exit 0 ccc down -v -t 0
+}
+
 trap docker_down EXIT
 docker_up
 ENG_HOSTNS=$DOCKER_NS

@@ -40,6 +40,7 @@ static const char create_usage[]
       "Create a network\n\n"
       "Options:\n"
       "      --attachable         Enable manual container attachment (accepted: every network is)\n"
+      "      --aux-address map    Auxiliary IPv4 addresses used by Network driver (default map[])\n"
       "  -d, --driver string      Driver to manage the Network (default \"bridge\")\n"
       "      --gateway strings    IPv4 or IPv6 Gateway for the master subnet\n"
       "      --internal           Restrict external access to the network\n"
@@ -47,11 +48,13 @@ static const char create_usage[]
       "      --ipv4               Enable or disable IPv4 address assignment (default true)\n"
       "      --ipv6               Enable or disable IPv6 networking\n"
       "      --label list         Set metadata on a network\n"
+      "  -o, --opt map            Set driver specific options (default map[])\n"
       "      --subnet strings     Subnet in CIDR format that represents a network segment\n";
 
 enum
 {
   OPT_ATTACHABLE = 256,
+  OPT_AUX_ADDRESS,
   OPT_GATEWAY,
   OPT_INTERNAL,
   OPT_IP_RANGE,
@@ -68,6 +71,8 @@ cmd_create (int argc, char **argv)
 {
   static const struct option opts[] = {
     { "attachable", no_argument, NULL, OPT_ATTACHABLE },
+    { "aux-address", required_argument, NULL, OPT_AUX_ADDRESS },
+    { "opt", required_argument, NULL, 'o' },
     { "driver", required_argument, NULL, 'd' },
     { "gateway", required_argument, NULL, OPT_GATEWAY },
     { "internal", no_argument, NULL, OPT_INTERNAL },
@@ -80,18 +85,25 @@ cmd_create (int argc, char **argv)
     { NULL, 0, NULL, 0 },
   };
   cleanup_strv char **labels = xzalloc (sizeof (char *)), **subnets = NULL, **gateways = NULL, **ranges = NULL;
+  cleanup_strv char **aux = NULL, **driver_opts = NULL;
   cleanup_free char *id = NULL;
   struct cc_engine_network_opts o = { .driver = "bridge" };
   cc_error_t err = NULL;
   int c;
 
-  while ((c = getopt_long (argc, argv, "d:h", opts, NULL)) != -1)
+  while ((c = getopt_long (argc, argv, "d:o:h", opts, NULL)) != -1)
     switch (c)
       {
       case 'd':
         o.driver = optarg;
         break;
+      case 'o':
+        cc_strv_append (&driver_opts, optarg);
+        break;
       case OPT_ATTACHABLE:
+        break;
+      case OPT_AUX_ADDRESS:
+        cc_strv_append (&aux, optarg);
         break;
       case OPT_GATEWAY:
         cc_strv_append (&gateways, optarg);
@@ -130,6 +142,8 @@ cmd_create (int argc, char **argv)
   o.subnets = subnets;
   o.gateways = gateways;
   o.ip_ranges = ranges;
+  o.aux_addresses = aux;
+  o.driver_opts = driver_opts;
   if (cc_engine_network_create (&o, &id, &err) < 0)
     return fail (&err);
   puts (id);

@@ -196,6 +196,8 @@ int cc_validate_values (const cJSON *model, const struct cc_node *root, cc_error
 /* validate-network.c: MAC addresses, interface names and link-local
    addresses of a service's endpoints, and MACs two services share.  */
 int cc_validate_endpoints (const cJSON *model, const struct cc_node *root, cc_error_t *err);
+/* bridge-opts.c: each network's driver_opts (issue 15).  */
+int cc_validate_bridge_opts (const cJSON *model, const struct cc_node *root, cc_error_t *err);
 /* An IPv4 or IPv6 address (no brackets, no zone).  */
 bool cc_is_ip_address (const char *s);
 /* A name /etc/hosts can carry: dotted labels of letters, digits, `-`, `_`.  */

@@ -266,7 +266,7 @@ static const struct cc_schema_key ipam_pool_keys[] = {
   KEY ("subnet", STRING),
   KEY ("gateway", STRING),
   KEY ("ip_range", STRING),
-  NOT_YET ("aux_addresses", MAPPING),
+  KEY ("aux_addresses", MAPPING),
 };
 static TABLE (ipam_pool_table, "ipam config", ipam_pool_keys);
 
@@ -280,7 +280,8 @@ static TABLE (ipam_table, "ipam", ipam_keys);
 static const struct cc_schema_key network_keys[] = {
   KEY ("name", STRING),
   FN ("driver", cc_norm_key_network_driver),
-  NOT_YET ("driver_opts", MAPPING),
+  /* The bridge driver's (compose/bridge-opts.c checks them).  */
+  KEY ("driver_opts", MAPPING),
   SUB ("ipam", OBJECT, ipam_table),
   FN ("external", cc_norm_key_external),
   KEY ("internal", BOOL),

@@ -1501,6 +1501,9 @@ read_network_def (struct rd *r, const cJSON *it, void *out)
   n->name = str (r, "name") ? str (r, "name") : it->string;
   n->driver = str (r, "driver");
   n->driver_opts = kvs (r, "driver_opts");
+  /* Checked at load (cc_validate_bridge_opts): no error is left here.  */
+  for (size_t i = 0; i < n->driver_opts.n; i++)
+    cc_bridge_opt_set (&n->bridge, n->driver_opts.items[i].name, n->driver_opts.items[i].value, NULL);
   n->labels = kvs (r, "labels");
   n->ipam_driver = str (&ipam, "driver");
   n->ipam = mem_alloc (r->mem, (size_t)cJSON_GetArraySize (pools), sizeof (*n->ipam));

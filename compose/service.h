@@ -545,12 +545,27 @@ struct cc_ipam_pool
   struct cc_kv_list aux_addresses;
 };
 
+/* The bridge driver's options a network's driver_opts set (issue 15;
+   compose/bridge-opts.c).  Strings point into the options given.  */
+struct cc_bridge_opts
+{
+  int mtu;                       /* com.docker.network.driver.mtu; 0 = the kernel's */
+  bool no_icc;                   /* ...bridge.enable_icc: false */
+  bool no_masquerade;            /* ...bridge.enable_ip_masquerade: false */
+  const char *host_binding_ipv4; /* ...bridge.host_binding_ipv4; NULL = every address */
+  const char *iface_prefix;      /* ...container_iface_prefix; NULL = eth */
+};
+/* Set option NAME of O to VALUE (NULL: none given); an option the bridge
+   driver does not take is an error naming it.  */
+int cc_bridge_opt_set (struct cc_bridge_opts *o, const char *name, const char *value, cc_error_t *err);
+
 struct cc_network
 {
   const char *key;
   const char *name; /* the full name: `name:`, else <project>_<key> (the key when external) */
   const char *driver;
   struct cc_kv_list driver_opts, labels;
+  struct cc_bridge_opts bridge; /* from driver_opts */
   const char *ipam_driver;
   struct cc_ipam_pool *ipam;
   size_t n_ipam;

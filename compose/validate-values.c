@@ -192,6 +192,36 @@ pool_node (const struct cc_node *root, const char *net, size_t i, const char *ke
   return k ? k : pool ? pool : root;
 }
 
+/* Issue 15: addresses the network keeps from its containers (a host on
+   the bridge's segment, as Docker's aux_addresses), each inside the
+   pool's IPv4 subnet and not its gateway.  */
+static int
+check_aux_addresses (const struct cc_node *root, const char *net, size_t i, const cJSON *pool, cc_error_t *err)
+{
+  const cJSON *aux = cJSON_GetObjectItemCaseSensitive (pool, "aux_addresses");
+  const char *subnet = cc_json_get_string (pool, "subnet"), *gateway = cc_json_get_string (pool, "gateway");
+  struct cidr sn;
+  unsigned char a[16], gw[16];
+  int family, gw_family;
+
+  for (const cJSON *x = cJSON_IsObject (aux) ? aux->child : NULL; x; x = x->next)
+    {
+      const char *ip = cJSON_IsString (x) ? x->valuestring : "";
+      const struct cc_node *map = pool_node (root, net, i, "aux_addresses");
+      const struct cc_node *at
+          = map->kind == CC_NODE_MAP && cc_node_map_get (map, x->string) ? cc_node_map_get (map, x->string) : map;
+      if (! parse_ip (ip, &family, a) || family != AF_INET)
+        return cc_error_at (err, at, "network `%s`: aux address `%s` of `%s` is not an IPv4 address", net, ip,
+                            x->string);
+      if (subnet == NULL || ! parse_cidr (subnet, &sn) || ! cidr_contains (&sn, family, a))
+        return cc_error_at (err, at, "network `%s`: aux address `%s` of `%s` is outside subnet `%s`", net, ip,
+                            x->string, subnet ? subnet : "(none given)");
+      if (gateway && parse_ip (gateway, &gw_family, gw) && gw_family == family && memcmp (a, gw, 4) == 0)
+        return cc_error_at (err, at, "network `%s`: aux address `%s` of `%s` is the gateway", net, ip, x->string);
+    }
+  return 0;
+}
+
 static int
 check_pool (const struct cc_node *root, const char *net, size_t i, const cJSON *pool, cc_error_t *err)
 {
@@ -215,7 +245,7 @@ check_pool (const struct cc_node *root, const char *net, size_t i, const cJSON *
   if (subnet && range && (! cidr_contains (&sn, rg.family, rg.addr) || rg.prefix < sn.prefix))
     return cc_error_at (err, pool_node (root, net, i, "ip_range"), "network `%s`: ip_range `%s` is outside subnet `%s`",
                         net, range, subnet);
-  return 0;
+  return check_aux_addresses (root, net, i, pool, err);
 }
 
 static bool

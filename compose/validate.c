@@ -289,7 +289,8 @@ cc_validate_project (const cJSON *model, const struct cc_node *root, bool consis
   cleanup_strv char **cycle = NULL;
   int ret = 0;
 
-  if (cc_validate_values (model, root, err) < 0 || cc_validate_endpoints (model, root, err) < 0)
+  if (cc_validate_values (model, root, err) < 0 || cc_validate_endpoints (model, root, err) < 0
+      || cc_validate_bridge_opts (model, root, err) < 0)
     return -1;
   if (! consistency)
     return cc_graph_find_cycle (model, &cycle) && cycle ? cc_error_make (err, 0, "dependency cycle") : 0;

@@ -226,7 +226,7 @@ create_network (struct up *u, const struct cc_action *a, cc_error_t *err)
     .ip_range6 = ipam6->ip_range,
   };
   struct cc_net_info info = { 0 };
-  cleanup_strv char **labels = xzalloc (sizeof (char *));
+  cleanup_strv char **labels = xzalloc (sizeof (char *)), **aux = NULL;
 
   for (size_t i = 0; i < net->labels.n; i++)
     cc_strv_push (&labels, xasprintf ("%s=%s", net->labels.items[i].name, net->labels.items[i].value ?: ""));
@@ -235,6 +235,11 @@ create_network (struct up *u, const struct cc_action *a, cc_error_t *err)
   cc_strv_push (&labels, xasprintf ("com.docker.compose.project=%s", u->p->name));
   cc_strv_push (&labels, xstrdup ("com.docker.compose.version=" CC_VERSION));
   spec.labels = labels;
+  for (size_t i = 0; i < ipam->aux_addresses.n; i++)
+    cc_strv_push (&aux,
+                  xasprintf ("%s=%s", ipam->aux_addresses.items[i].name, ipam->aux_addresses.items[i].value ?: ""));
+  spec.aux_addresses = aux;
+  cc_engine_bridge_spec (&net->bridge, &spec);
   cc_json_set_string (entry, "name", a->name);
   cc_json_set_string (entry, "status", "creating");
   cc_json_set (cc_state_section (u->st, "networks"), a->key, entry);

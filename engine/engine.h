@@ -730,6 +730,9 @@ struct cc_engine_network_opts
   bool ipv6, internal;
   bool no_ipv4;        /* --ipv4=false: IPv6 only, with --ipv6 (issue 15) */
   char *const *labels; /* KEY=VALUE */
+  /* --aux-address NAME=IP and -o KEY=VALUE, the bridge driver's options
+     (compose/bridge-opts.c), issue 15.  */
+  char *const *aux_addresses, *const *driver_opts;
 };
 /* `network create`: a bridge network of no compose project, which
    compose files may declare external; *ID_OUT its Docker id.  A name

@@ -10,6 +10,11 @@
 #include "engine/engine.h"
 #include "lib/error.h"
 
+/* The bridge driver's options B into the network spec SPEC (issue 15;
+   engine/networks.c).  */
+struct cc_net_spec;
+void cc_engine_bridge_spec (const struct cc_bridge_opts *b, struct cc_net_spec *spec);
+
 /* The strings of a JSON array as an owned vector (never NULL).  */
 char **json_strv_of (const cJSON *arr);
 

@@ -52,6 +52,35 @@ by_family (char *const *values, const char *flag, const char **v4, const char **
   return 0;
 }
 
+void
+cc_engine_bridge_spec (const struct cc_bridge_opts *b, struct cc_net_spec *spec)
+{
+  spec->mtu = b->mtu;
+  spec->no_icc = b->no_icc;
+  spec->no_masquerade = b->no_masquerade;
+  spec->host_binding_ipv4 = b->host_binding_ipv4;
+  spec->iface_prefix = b->iface_prefix;
+}
+
+/* -o KEY=VALUE, as a compose file's driver_opts.  */
+static int
+set_driver_opts (char *const *opts, struct cc_net_spec *spec, cc_error_t *err)
+{
+  struct cc_bridge_opts b = { 0 };
+
+  for (char *const *o = opts; o && *o; o++)
+    {
+      const char *eq = strchr (*o, '=');
+      cleanup_free char *key = eq ? xstrndup (*o, (size_t)(eq - *o)) : NULL;
+      if (eq == NULL)
+        return cc_error_make (err, EINVAL, "invalid option `%s`: KEY=VALUE", *o);
+      if (cc_bridge_opt_set (&b, key, eq + 1, err) < 0)
+        return -1;
+    }
+  cc_engine_bridge_spec (&b, spec);
+  return 0;
+}
+
 int
 cc_engine_network_create (const struct cc_engine_network_opts *o, char **id_out, cc_error_t *err)
 {
@@ -63,11 +92,12 @@ cc_engine_network_create (const struct cc_engine_network_opts *o, char **id_out,
     .ipv6 = o->ipv6,
     .no_ipv4 = o->no_ipv4,
     .labels = o->labels,
+    .aux_addresses = o->aux_addresses,
     .exclusive = true,
   };
   struct cc_net_info info = { 0 };
 
-  if (check_name (o->name, err) < 0)
+  if (check_name (o->name, err) < 0 || set_driver_opts (o->driver_opts, &spec, err) < 0)
     return -1;
   if (o->driver && strcmp (o->driver, "bridge") != 0)
     return cc_error_make (err, ENOTSUP, "network driver \"%s\" is not supported: ccompose makes bridge networks",
@@ -82,8 +112,8 @@ cc_engine_network_create (const struct cc_engine_network_opts *o, char **id_out,
     return cc_error_make (err, EINVAL, "an IPv4 subnet, gateway or range needs IPv4 (not --ipv4=false)");
   if (spec.no_ipv4 && ! spec.ipv6)
     return cc_error_make (err, EINVAL, "IPv4 or IPv6 must be enabled (--ipv4=false needs --ipv6)");
-  if ((spec.gateway || spec.ip_range) && spec.subnet == NULL)
-    return cc_error_make (err, EINVAL, "--gateway and --ip-range need a --subnet to be in");
+  if ((spec.gateway || spec.ip_range || spec.aux_addresses) && spec.subnet == NULL)
+    return cc_error_make (err, EINVAL, "--gateway, --ip-range and --aux-address need a --subnet to be in");
   if (cc_network_create (&spec, &info, err) < 0)
     return cc_error_wrap (err, "create network `%s`", o->name);
   *id_out = steal_pointer (&info.id);

@@ -32,10 +32,12 @@ ifname_taken (const cJSON *root, const char *netns, const char *name)
 }
 
 /* The name the endpoint asks for (compose's interface_name), or eth0 for
-   the first network of a namespace, eth1 for the next... skipping the
-   names its other networks ask for.  */
+   the first network of a namespace, eth1 for the next (or the network's
+   container_iface_prefix and its index)... skipping the names its other
+   networks ask for.  */
 static int
-choose_ifname (const cJSON *root, const char *netns, const struct cc_net_endpoint *ep, char **out, cc_error_t *err)
+choose_ifname (const cJSON *root, const cJSON *net, const char *netns, const struct cc_net_endpoint *ep, char **out,
+               cc_error_t *err)
 {
   if (ep->ifname)
     {
@@ -47,7 +49,7 @@ choose_ifname (const cJSON *root, const char *netns, const struct cc_net_endpoin
     }
   for (int k = 0;; k++)
     {
-      char *name = xasprintf ("eth%d", k);
+      char *name = xasprintf ("%s%d", cc_net_options_iface_prefix (net), k);
       if (! ifname_taken (root, netns, name) && ! cc_strv_contains (ep->reserved_ifnames, name))
         {
           *out = name;
@@ -77,8 +79,11 @@ choose_ip (const cJSON *net, const char *fixed, char **out, cc_error_t *err)
       if (cc_ipv4_parse (cc_json_get_string (m, "ip"), &used[n]) == 0)
         n++;
     }
+  cc_net_options_reserved (net, &used, &n);
   if (fixed && cc_ipv4_parse (fixed, &ip) < 0)
     return cc_error_make (err, EINVAL, "invalid ipv4_address `%s`", fixed);
+  if (cc_net_options_check_fixed (net, fixed, err) < 0)
+    return -1;
   if (fixed ? cc_ipam_check_address (&subnet, gw, used, n, ip, err) < 0
             : cc_ipam_pick_address (&subnet, range_s ? &range : NULL, gw, used, n, &ip, err) < 0)
     return -1;
@@ -224,7 +229,7 @@ record_member (struct cc_net_state *st, cJSON *net, const struct cc_net_endpoint
     return -1;
   if (ip == NULL && mac == NULL)
     mac = ipv6_only_mac (ip6);
-  if (choose_ifname (st->root, netns, ep, &ifname, err) < 0)
+  if (choose_ifname (st->root, net, netns, ep, &ifname, err) < 0)
     return -1;
   m = cJSON_CreateObject ();
   cc_json_set_string (m, "container", ep->container);
@@ -355,6 +360,7 @@ setup_member (const cJSON *net, const cJSON *m, cc_error_t *err)
     .mtu = (int)cc_json_get_int (net, "mtu", 0),
     .group = cc_net_group_of (net),
     .mac = cc_json_get_string (m, "mac"),
+    .isolated = ! cc_json_get_bool (net, "icc", true),
   };
 
   if (cc_json_get_string (m, "ip") && cc_ipv4_parse (cc_json_get_string (m, "ip"), &v.peer_ip) < 0)
@@ -452,7 +458,7 @@ static cJSON *
 network_view (const cJSON *net)
 {
   static const char *const keys[]
-      = { "project", "name", "bridge", "subnet", "gateway", "internal", "mtu", "group", "subnet6", "gateway6" };
+      = { "project", "name", "bridge", "subnet", "gateway", "internal", "mtu", "group", "subnet6", "gateway6", "icc" };
   cJSON *v = cJSON_CreateObject ();
 
   for (size_t i = 0; i < CC_N_ELEMENTS (keys); i++)
@@ -490,7 +496,10 @@ record_one (struct cc_net_state *st, const struct cc_net_endpoint *ep, struct wi
   else if (cc_hostport_choose (st->root, m, ep, ports, err) < 0)
     return -1;
   else
-    warn_unfiltered_ports (ep, ports);
+    {
+      cc_net_options_host_binding (net, ports, ep->n_ports);
+      warn_unfiltered_ports (ep, ports);
+    }
   if (m)
     set_names_and_ports (m, ep, ports);
   else if (record_member (st, net, ep, ports, &m, err) < 0)

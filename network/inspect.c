@@ -35,7 +35,7 @@ add_ipam_config (cJSON *config, const cJSON *net, const char *suffix)
   cleanup_free char *subnet_k = xasprintf ("subnet%s", suffix), *gw_k = xasprintf ("gateway%s", suffix),
                     *range_k = xasprintf ("ip_range%s", suffix);
   const char *subnet = cc_json_get_string (net, subnet_k);
-  cJSON *c;
+  cJSON *c, *aux;
 
   if (subnet == NULL)
     return;
@@ -44,6 +44,8 @@ add_ipam_config (cJSON *config, const cJSON *net, const char *suffix)
   if (cc_json_get_string (net, range_k))
     cc_json_set_string (c, "IPRange", cc_json_get_string (net, range_k));
   cc_json_set_string (c, "Gateway", cc_json_get_string (net, gw_k) ?: "");
+  if (*suffix == '\0' && (aux = cc_net_options_aux_inspect (net)) != NULL)
+    cc_json_set (c, "AuxiliaryAddresses", aux);
   cJSON_AddItemToArray (config, c);
 }
 
@@ -107,6 +109,7 @@ options_of (const cJSON *net)
       cleanup_free char *text = xasprintf ("%d", mtu);
       cc_json_set_string (o, CC_NET_DRIVER_OPT_MTU, text);
     }
+  cc_net_options_inspect (net, o);
   return o;
 }
 

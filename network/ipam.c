@@ -326,6 +326,21 @@ cc_ipam_check_address (const struct cc_ipv4_net *subnet, uint32_t gateway, const
   return 0;
 }
 
+int
+cc_ipam_check_aux (const struct cc_ipv4_net *subnet, uint32_t gateway, const char *name, const char *addr,
+                   uint32_t *out, cc_error_t *err)
+{
+  cleanup_free char *s = cc_ipv4_net_format (subnet);
+
+  if (cc_ipv4_parse (addr, out) < 0)
+    return cc_error_make (err, EINVAL, "aux address `%s` of `%s` is not an IPv4 address", addr, name);
+  if (! is_host_address (subnet, *out))
+    return cc_error_make (err, EINVAL, "aux address `%s` of `%s` is outside subnet %s", addr, name, s);
+  if (*out == gateway)
+    return cc_error_make (err, EADDRINUSE, "aux address `%s` of `%s` is the gateway of subnet %s", addr, name, s);
+  return 0;
+}
+
 void
 cc_ipam_routes_free (struct cc_ipam_route *routes, size_t n)
 {

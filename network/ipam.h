@@ -74,6 +74,11 @@ int cc_ipam_pick_address (const struct cc_ipv4_net *subnet, const struct cc_ipv4
 int cc_ipam_check_address (const struct cc_ipv4_net *subnet, uint32_t gateway, const uint32_t *used, size_t n_used,
                            uint32_t addr, cc_error_t *err);
 
+/* An aux address (issue 15), NAME's: a host address of SUBNET other
+   than its GATEWAY.  The error names both, as Docker's.  */
+int cc_ipam_check_aux (const struct cc_ipv4_net *subnet, uint32_t gateway, const char *name, const char *addr,
+                       uint32_t *out, cc_error_t *err);
+
 void cc_ipam_routes_free (struct cc_ipam_route *routes, size_t n);
 
 /* ---- IPv6 (enable_ipv6 networks) ------------------------------------------------ */

@@ -103,6 +103,7 @@ struct cc_veth
   uint32_t peer_ip; /* the peer's MAC is derived from it... */
   const char *mac;  /* ...unless given (compose's mac_address) */
   uint32_t group;   /* of the host end; 0 = none */
+  bool isolated;    /* its bridge port can reach no other isolated port (enable_icc: false) */
 };
 /* The peer's MAC as "02:42:ac:11:00:02": MAC (any case, `:` or `-`)
    when given, else the one derived from IP.  NULL when MAC is not a

@@ -16,6 +16,20 @@ int cc_net_give_errors (cc_error_t *err, cc_error_t *list);
 /* The ifalias of our links: "ccompose<tag> project P network N [container C]".  */
 char *cc_net_link_alias (const char *project, const char *network, const char *container);
 
+/* options.c (issue 15): the bridge driver's options and aux addresses
+   of a network.  Recorded in NET at its creation (aux addresses checked
+   against its subnet and gateway); Docker's Options of inspect; the aux
+   addresses among the USED ones attach never gives; a FIXED address
+   that is one of them refused; the host address of PORTS published
+   without one; the prefix of its interfaces' names inside.  */
+int cc_net_options_record (cJSON *net, const struct cc_net_spec *spec, cc_error_t *err);
+void cc_net_options_inspect (const cJSON *net, cJSON *options);
+cJSON *cc_net_options_aux_inspect (const cJSON *net);
+void cc_net_options_reserved (const cJSON *net, uint32_t **used, size_t *n);
+int cc_net_options_check_fixed (const cJSON *net, const char *fixed, cc_error_t *err);
+void cc_net_options_host_binding (const cJSON *net, struct cc_net_port *ports, size_t n);
+const char *cc_net_options_iface_prefix (const cJSON *net);
+
 /* netns.c.  Whether a member of a recorded network lives in the namespace
    at PATH.  */
 bool cc_net_netns_in_use (const cJSON *root, const char *path);

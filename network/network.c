@@ -412,6 +412,11 @@ record_network (struct cc_net_state *st, const struct cc_net_spec *spec, cJSON *
   cc_json_set_bool (net, "internal", spec->internal);
   cc_json_set_int (net, "mtu", spec->mtu);
   set_labels (net, spec->labels);
+  if (cc_net_options_record (net, spec, err) < 0)
+    {
+      cJSON_Delete (net);
+      return -1;
+    }
   cc_json_set (net, "members", cJSON_CreateArray ());
   cJSON_AddItemToArray (cc_net_state_array (st->root, "networks"), net);
   *out = net;

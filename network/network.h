@@ -73,6 +73,13 @@ struct cc_net_spec
      address, and it has no IPv4 rules.  Needs IPV6.  */
   bool no_ipv4;
   char *const *labels; /* "KEY=VALUE", kept in the network's state; may be NULL */
+  /* The bridge driver's options (issue 15; compose/bridge-opts.c reads
+     them): containers of the network cannot reach each other (icc),
+     no masquerade of its traffic out, the host address of its ports
+     published without one, the prefix of its interfaces' names.  */
+  bool no_icc, no_masquerade;
+  const char *host_binding_ipv4, *iface_prefix;
+  char *const *aux_addresses; /* "NAME=IPV4", kept from containers; may be NULL */
   /* `network create`: a network of FULL_NAME already recorded is an
      error (Docker's), not the network to reuse.  */
   bool exclusive;

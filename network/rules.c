@@ -287,13 +287,16 @@ add_loopback_guard (struct builder *b, const cJSON *net)
 }
 
 /* A subnet's hairpin (a DNATed connection back onto its own bridge) and
-   its way out; for IPv6 this is NAT66, as Docker's ip6tables mode.  */
+   its way out; for IPv6 this is NAT66, as Docker's ip6tables mode.  A
+   network with enable_ip_masquerade: false (issue 15) goes out with its
+   own addresses: routed, as Docker's.  */
 static void
 add_subnet_masquerade (struct builder *b, const cJSON *net, enum cc_fw_family family, const char *subnet)
 {
   const char *br = cc_json_get_string (net, "bridge");
+  int ways = cc_json_get_bool (net, "masquerade", true) ? 1 : 0;
 
-  for (int out_inv = 0; out_inv <= 1; out_inv++)
+  for (int out_inv = 0; out_inv <= ways; out_inv++)
     {
       struct cc_fw_rule *r = add_rule (b, "nat", b->post, net_comment (b, net));
       r->family = family;

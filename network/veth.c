@@ -3,6 +3,10 @@
    up in the host namespace under a temporary name (netavark does the same).  */
 #include <ctype.h>
 #include <errno.h>
+#include <linux/if_link.h>
+#include <linux/rtnetlink.h>
+#include <netlink/attr.h>
+#include <netlink/msg.h>
 #include <netlink/netlink.h>
 #include <netlink/route/link.h>
 #include <netlink/route/link/bridge.h>
@@ -129,6 +133,35 @@ set_hairpin (struct nl_sock *sk, int ifindex, const char *name, cc_error_t *err)
   return 0;
 }
 
+/* enable_icc: false (issue 15): an isolated bridge port forwards to no
+   other isolated port, only to the bridge itself (the gateway, and the
+   way out) and to ports that are not isolated (linux/if_link.h,
+   IFLA_BRPORT_ISOLATED).  Unlike Docker's iptables drop, it holds
+   whether or not br_netfilter passes bridged frames to the firewall.
+   libnl has no setter for it: the request is written here.  */
+static int
+set_isolated (struct nl_sock *sk, int ifindex, const char *name, cc_error_t *err)
+{
+  struct ifinfomsg ifi = { .ifi_family = AF_BRIDGE, .ifi_index = ifindex };
+  struct nl_msg *msg = nlmsg_alloc_simple (RTM_SETLINK, 0);
+  struct nlattr *info;
+  int r;
+
+  if (msg == NULL)
+    abort ();
+  if (nlmsg_append (msg, &ifi, sizeof (ifi), NLMSG_ALIGNTO) < 0
+      || (info = nla_nest_start (msg, IFLA_PROTINFO | NLA_F_NESTED)) == NULL
+      || nla_put_u8 (msg, IFLA_BRPORT_ISOLATED, 1) < 0 || nla_nest_end (msg, info) < 0)
+    {
+      nlmsg_free (msg);
+      return cc_error_make (err, ENOMEM, "isolate bridge port `%s`: message too long", name);
+    }
+  r = nl_send_sync (sk, msg);
+  if (r < 0)
+    return cc_nl_error (err, r, "isolate bridge port `%s`", name);
+  return 0;
+}
+
 int
 cc_veth_create (struct nl_sock *sk, const struct cc_veth *v, cc_error_t *err)
 {
@@ -152,6 +185,8 @@ cc_veth_create (struct nl_sock *sk, const struct cc_veth *v, cc_error_t *err)
   if (r < 0)
     return cc_error_make (err, ENODEV, "veth `%s` vanished after creation", v->host_name);
   if (cc_nl_link_set_alias (sk, r, v->alias, err) < 0 || set_hairpin (sk, r, v->host_name, err) < 0)
+    return -1;
+  if (v->isolated && set_isolated (sk, r, v->host_name, err) < 0)
     return -1;
   return cc_nl_link_up (sk, r, err);
 }

@@ -199,6 +199,35 @@ test_addresses (void **state)
   assert_error_contains (err, "not inside subnet");
 }
 
+/* Issue 15: an aux address is a host address of the subnet but its
+   gateway, and once reserved (among the used ones) never given out.  */
+static void
+test_aux_addresses (void **state)
+{
+  struct cc_ipv4_net subnet = net ("10.89.5.0/24");
+  uint32_t aux, out;
+  cleanup_error cc_error_t err = NULL;
+
+  (void)state;
+  assert_int_equal (cc_ipam_check_aux (&subnet, ip ("10.89.5.1"), "router", "10.89.5.2", &aux, NULL), 0);
+  assert_int_equal (aux, ip ("10.89.5.2"));
+  assert_int_equal (cc_ipam_pick_address (&subnet, NULL, ip ("10.89.5.1"), &aux, 1, &out, NULL), 0);
+  assert_int_equal (out, ip ("10.89.5.3"));
+  assert_int_equal (cc_ipam_check_address (&subnet, ip ("10.89.5.1"), &aux, 1, aux, &err), -1);
+  cc_error_release (&err);
+  assert_int_equal (cc_ipam_check_aux (&subnet, ip ("10.89.5.1"), "router", "10.89.6.2", &aux, &err), -1);
+  assert_error_contains (err, "aux address `10.89.6.2` of `router` is outside subnet 10.89.5.0/24");
+  cc_error_release (&err);
+  assert_int_equal (cc_ipam_check_aux (&subnet, ip ("10.89.5.1"), "router", "10.89.5.1", &aux, &err), -1);
+  assert_error_contains (err, "is the gateway of subnet 10.89.5.0/24");
+  cc_error_release (&err);
+  assert_int_equal (cc_ipam_check_aux (&subnet, ip ("10.89.5.1"), "router", "10.89.5.255", &aux, &err), -1);
+  assert_error_contains (err, "outside subnet");
+  cc_error_release (&err);
+  assert_int_equal (cc_ipam_check_aux (&subnet, ip ("10.89.5.1"), "router", "router.lan", &aux, &err), -1);
+  assert_error_contains (err, "not an IPv4 address");
+}
+
 static void
 test_fixed_addresses (void **state)
 {
@@ -419,6 +448,7 @@ main (void)
     cmocka_unit_test (test_clash_names_the_route),
     cmocka_unit_test (test_exhaustion_names_the_route),
     cmocka_unit_test (test_addresses),
+    cmocka_unit_test (test_aux_addresses),
     cmocka_unit_test (test_fixed_addresses),
     cmocka_unit_test (test_pool_from_env_and_config),
     cmocka_unit_test (test_ipv6_parse_and_overlap),

@@ -398,7 +398,7 @@ cc_runtime_create (const char *id, const struct cc_runtime_spec *spec, cc_error_
   if (cc_mkdir_p (parent, 0700, err) < 0)
     return -1;
   if (mkdir (dir, 0700) < 0)
-    return errno == EEXIST ? cc_error_make (err, EEXIST, "container `%s` already exists", id)
+    return errno == EEXIST ? cc_error_make (err, EEXIST, "already exists")
                            : cc_error_make (err, errno, "mkdir `%s`", dir);
   spec_path = cc_paths_container_spec (id);
   if (cc_json_save_file (spec_path, json, err) < 0 || write_initial_state (id, err) < 0 || make_fifo (id, err) < 0)

@@ -88,6 +88,8 @@ cmd_run (int argc, char **argv, bool create_only)
     return fail (&err);
   if ((create_only ? cc_runtime_create (id, spec, &err) : cc_runtime_run (id, spec, &err)) < 0)
     {
+      /* cc_runtime_create leaves naming the container to its callers.  */
+      cc_error_wrap (&err, "container `%s`", id);
       cc_runtime_delete (id, NULL);
       return fail (&err);
     }

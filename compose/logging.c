@@ -16,6 +16,20 @@
 static const char *const json_file_options[]
     = { "max-size", "max-file", "compress", "labels", "labels-regex", "env", "env-regex", "tag", NULL };
 static const char *const local_options[] = { "max-size", "max-file", "compress", NULL };
+/* Docker's syslog options, and its dual-logging cache's.  */
+static const char *const syslog_options[] = { "syslog-address",
+                                              "syslog-facility",
+                                              "syslog-format",
+                                              "tag",
+                                              "labels",
+                                              "labels-regex",
+                                              "env",
+                                              "env-regex",
+                                              "cache-disabled",
+                                              "cache-max-size",
+                                              "cache-max-file",
+                                              "cache-compress",
+                                              NULL };
 
 static const struct cc_log_driver drivers[] = {
   { "json-file", json_file_options, 0, 1, false, true },
@@ -23,6 +37,8 @@ static const struct cc_log_driver drivers[] = {
   { "local", local_options, 20 * 1024 * 1024, 5, true, true },
   /* Docker validates no option of `none`.  */
   { "none", NULL, 0, 1, false, false },
+  /* The cache `logs` reads: Docker's local driver defaults.  */
+  { "syslog", syslog_options, 20 * 1024 * 1024, 5, true, true },
 };
 
 const struct cc_log_driver *
@@ -153,6 +169,44 @@ cc_log_tag_expand (const char *template, const struct cc_log_tag_info *info, cha
       p = close + 2;
     }
   return b.data ? cc_buf_steal (&b) : xstrdup ("");
+}
+
+/* ---- syslog ------------------------------------------------------------------------- */
+
+int
+cc_log_syslog_facility (const char *name)
+{
+  static const char *const names[]
+      = { "kern",   "user",     "mail",   "daemon", "auth",   "syslog", "lpr", "news",   "uucp",
+          "cron",   "authpriv", "ftp",    "",       "",       "",       "",    "local0", "local1",
+          "local2", "local3",   "local4", "local5", "local6", "local7", NULL };
+  char *end;
+  long n;
+
+  for (int i = 0; names[i]; i++)
+    if (*names[i] && strcmp (names[i], name) == 0)
+      return i;
+  n = strtol (name, &end, 10);
+  return *name && *end == '\0' && n >= 0 && n <= 23 ? (int)n : -1;
+}
+
+bool
+cc_log_syslog_format_ok (const char *format)
+{
+  return strcmp (format, "rfc3164") == 0 || strcmp (format, "rfc5424") == 0 || strcmp (format, "rfc5424micro") == 0;
+}
+
+char *
+cc_log_syslog_address_check (const char *address)
+{
+  static const char *const schemes[] = { "udp://", "tcp://", "unix://", "unixgram://", NULL };
+
+  if (strncmp (address, "tcp+tls://", 10) == 0)
+    return xstrdup ("syslog over TLS (tcp+tls://) is not supported by ccompose");
+  for (size_t i = 0; schemes[i]; i++)
+    if (strncmp (address, schemes[i], strlen (schemes[i])) == 0)
+      return address[strlen (schemes[i])] ? NULL : xasprintf ("syslog address `%s` names nothing", address);
+  return xasprintf ("unsupported syslog address `%s` (udp://, tcp://, unix:// or unixgram://)", address);
 }
 
 /* ---- extra attributes ----------------------------------------------------------------- */

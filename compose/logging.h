@@ -48,6 +48,12 @@ struct cc_log_tag_info
    NULL and *WHY set for anything else.  INFO NULL: only checks.  */
 char *cc_log_tag_expand (const char *template, const struct cc_log_tag_info *info, char **why);
 
+/* syslog-facility: a name or 0-23 (Docker's parseFacility), or -1.  */
+int cc_log_syslog_facility (const char *name);
+bool cc_log_syslog_format_ok (const char *format);
+/* NULL, or why ADDRESS is not one ccompose connects to.  */
+char *cc_log_syslog_address_check (const char *address);
+
 /* Checks a `labels-regex` or `env-regex` value; NULL or why not.  */
 char *cc_log_regex_check (const char *regex);
 

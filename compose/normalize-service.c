@@ -64,7 +64,7 @@ check_enum (struct cc_norm *n, const struct enum_spec *spec, const struct cc_nod
 static const char *const conditions_ok[] = { "none", "on-failure", "any", NULL };
 static const char *const deploy_modes_ok[] = { "replicated", NULL };
 static const char *const deploy_modes_known[] = { "global", "replicated-job", "global-job", NULL };
-static const char *const log_drivers_ok[] = { "json-file", "local", "none", NULL };
+static const char *const log_drivers_ok[] = { "json-file", "local", "none", "syslog", NULL };
 static const char *const network_drivers_ok[] = { "bridge", NULL };
 static const char *const volume_drivers_ok[] = { "local", NULL };
 static const char *const ipam_drivers_ok[] = { "default", NULL };
@@ -100,9 +100,15 @@ int
 cc_norm_key_log_options (struct cc_norm *n, const struct cc_schema_key *k, const struct cc_node *v, cJSON *parent,
                          cc_error_t *err)
 {
-  static const char *const honoured[]
-      = { "max-size", "max-file", "compress",        "labels", "labels-regex", "env", "env-regex",
-          "tag",      "mode",     "max-buffer-size", NULL };
+  static const char *const honoured[] = { "max-size",       "max-file",
+                                          "compress",       "labels",
+                                          "labels-regex",   "env",
+                                          "env-regex",      "tag",
+                                          "mode",           "max-buffer-size",
+                                          "syslog-address", "syslog-facility",
+                                          "syslog-format",  "cache-disabled",
+                                          "cache-max-size", "cache-max-file",
+                                          "cache-compress", NULL };
   static const struct cc_schema_key mapping = { "options", CC_KEY_MAPPING, CC_KEY_SUPPORTED, NULL, NULL };
   cJSON *j = NULL;
 

@@ -1324,23 +1324,48 @@ read_log_mode (struct rd *opts, struct cc_service *s)
   s->log_max_buffer_size = log_size (opts, "max-buffer-size", 1000000);
 }
 
+/* The rotation options, named PREFIX max-size... (syslog's cache:
+   cache-max-size...).  */
 static void
 read_log_rotation (struct rd *opts, const struct cc_log_driver *d, struct cc_service *s)
 {
-  const char *compress = str (opts, "compress");
+  bool cache = strcmp (d->name, "syslog") == 0;
+  const char *size_key = cache ? "cache-max-size" : "max-size", *file_key = cache ? "cache-max-file" : "max-file";
+  const char *compress_key = cache ? "cache-compress" : "compress", *compress = str (opts, compress_key);
 
-  s->log_max_size = log_size (opts, "max-size", d->max_size);
-  s->log_max_file = integer (opts, "max-file", d->max_file);
+  s->log_max_size = log_size (opts, size_key, d->max_size);
+  s->log_max_file = integer (opts, file_key, d->max_file);
   if (s->log_max_file < 1)
-    fail (opts, "max-file", "logging option max-file cannot be less than 1");
+    fail (opts, file_key, "logging option %s cannot be less than 1", file_key);
   s->log_compress = d->compress;
   if (compress && ! cc_log_parse_bool (compress, &s->log_compress))
-    fail (opts, "compress", "invalid logging option compress `%s` (true or false)", compress);
+    fail (opts, compress_key, "invalid logging option %s `%s` (true or false)", compress_key, compress);
   if (strcmp (d->name, "json-file") == 0 && s->log_compress && (s->log_max_file < 2 || s->log_max_size <= 0))
     fail (opts, "compress", "compress cannot be true when max-file is less than 2 or max-size is not set");
   /* Without a size nothing rotates: one file, as Docker keeps.  */
   if (s->log_max_size <= 0)
     s->log_max_size = 0, s->log_max_file = 1;
+}
+
+static void
+read_syslog (struct rd *opts, struct cc_service *s)
+{
+  const char *facility = str (opts, "syslog-facility"), *cache = str (opts, "cache-disabled");
+  cleanup_free char *why = NULL;
+
+  s->log_address = str (opts, "syslog-address");
+  s->log_format = str (opts, "syslog-format");
+  s->log_facility = facility ? cc_log_syslog_facility (facility) : 3;
+  if (s->log_address && (why = cc_log_syslog_address_check (s->log_address)))
+    fail (opts, "syslog-address", "%s", why);
+  if (s->log_facility < 0)
+    fail (opts, "syslog-facility", "invalid syslog facility `%s`", facility);
+  if (s->log_format && *s->log_format == '\0')
+    s->log_format = NULL;
+  if (s->log_format && ! cc_log_syslog_format_ok (s->log_format))
+    fail (opts, "syslog-format", "invalid syslog format `%s` (rfc3164, rfc5424 or rfc5424micro)", s->log_format);
+  if (cache && ! cc_log_parse_bool (cache, &s->log_cache_disabled))
+    fail (opts, "cache-disabled", "invalid logging option cache-disabled `%s` (true or false)", cache);
 }
 
 static void
@@ -1361,6 +1386,8 @@ read_logging (struct rd *r, struct cc_service *s)
         check_log_option (&opts, d, s->log_options.items[i].name, s->log_options.items[i].value);
       read_log_mode (&opts, s);
       read_log_rotation (&opts, d, s);
+      if (strcmp (d->name, "syslog") == 0)
+        read_syslog (&opts, s);
     }
   r->failed |= lg.failed || opts.failed;
 }

@@ -511,6 +511,12 @@ struct cc_service
   bool log_compress;           /* rotated files gzipped */
   bool log_nonblocking;        /* mode: non-blocking: dropped rather than stalled */
   int64_t log_max_buffer_size; /* with non-blocking: bytes held for a slow sink */
+  /* syslog: syslog-address (NULL: /dev/log), syslog-facility (3:
+     daemon), syslog-format (NULL: rfc3164), cache-disabled; the size
+     fields above are then the cache's (cache-max-size...).  */
+  const char *log_address, *log_format;
+  int log_facility;
+  bool log_cache_disabled;
 
   struct cc_service_mem *mem;
 };

@@ -630,6 +630,10 @@ set_lifecycle (struct cc_runtime_spec *s, const struct cc_service *svc, const st
   s->log_compress = svc->log_compress;
   s->log_nonblocking = svc->log_nonblocking;
   s->log_max_buffer = svc->log_max_buffer_size;
+  s->log_address = svc->log_address ? xstrdup (svc->log_address) : NULL;
+  s->log_format = svc->log_format ? xstrdup (svc->log_format) : NULL;
+  s->log_facility = svc->log_driver && strcmp (svc->log_driver, "syslog") == 0 ? svc->log_facility : 3;
+  s->log_cache_disabled = svc->log_cache_disabled;
   return 0;
 }
 
@@ -793,11 +797,18 @@ cc_engine_set_log_attrs (struct cc_runtime_spec *s, const struct cc_service *svc
   };
   cleanup_free char *tag = NULL, *why = NULL;
 
+  bool syslog = s->log_driver && strcmp (s->log_driver, "syslog") == 0;
+
   /* json-file adds a tag only when one is asked for (Docker's "no default
-     template").  */
+     template"); syslog's is the short id by default.  */
+  if (syslog && tmpl == NULL)
+    tmpl = "{{.ID}}";
   if (tmpl && (tag = cc_log_tag_expand (tmpl, &info, &why)) == NULL)
     return cc_error_make (err, EINVAL, "service `%s`: logging option tag: %s", svc->name, why);
-  s->log_attrs = cc_log_attrs (&svc->log_options, labels, s->env, tag);
+  if (syslog)
+    s->log_tag = steal_pointer (&tag);
+  else
+    s->log_attrs = cc_log_attrs (&svc->log_options, labels, s->env, tag);
   /* `run` relays a one-off container's output from its log file, where
      Docker attaches to it whatever the driver: such a container keeps
      its file even with `none`.  */

@@ -212,7 +212,8 @@ read_history (const struct cc_log_opts *o, struct source *s)
   free (t.lines);
 }
 
-/* A container whose driver keeps nothing (`none`) has no logs to read:
+/* A container whose driver keeps nothing (`none`, syslog without its
+   cache) has no logs to read:
    Docker Compose warns and goes on with the others, as here.  */
 static bool
 log_readable (const char *name)
@@ -220,7 +221,10 @@ log_readable (const char *name)
   cleanup_runtime_spec struct cc_runtime_spec *spec = NULL;
   cleanup_error cc_error_t err = NULL;
 
-  if (cc_runtime_spec_of (name, &spec, &err) < 0 || spec->log_driver == NULL || strcmp (spec->log_driver, "none") != 0)
+  if (cc_runtime_spec_of (name, &spec, &err) < 0 || spec->log_driver == NULL)
+    return true;
+  if (strcmp (spec->log_driver, "none") != 0
+      && ! (strcmp (spec->log_driver, "syslog") == 0 && spec->log_cache_disabled))
     return true;
   cc_warn ("Can't retrieve logs for \"%s\": configured logging driver does not support reading", name);
   return false;

@@ -10,6 +10,7 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "lib/buf.h"
 #include "lib/error.h"
 #include "runtime/runtime.h"
 
@@ -317,6 +318,42 @@ int cc_jsonlog_write (struct cc_jsonlog *l, const char *stream, const char *data
 void cc_jsonlog_close (struct cc_jsonlog *l);
 /* Decode one line: *STREAM and the text, or -1.  */
 int cc_jsonlog_decode (const char *line, char **stream, char **text);
+
+/* syslog.c: Docker's syslog log driver.  */
+enum cc_syslog_format
+{
+  CC_SYSLOG_RFC3164,
+  CC_SYSLOG_RFC5424,
+  CC_SYSLOG_RFC5424MICRO,
+};
+struct cc_syslog_fmt
+{
+  enum cc_syslog_format format;
+  int facility;
+  char *tag, *hostname;
+  int pid;
+  bool local;  /* a unix socket: rfc3164 without the host */
+  bool stream; /* a newline ends each message */
+};
+/* One message (not NUL-terminated: *OUT_LEN bytes).  */
+char *cc_syslog_encode (const struct cc_syslog_fmt *f, bool is_stderr, const char *data, size_t len,
+                        const struct timespec *ts, size_t *out_len);
+struct cc_syslog
+{
+  struct cc_syslog_fmt fmt;
+  int fd;
+  struct cc_buf pending; /* a stream socket's backlog */
+  int64_t max_pending;
+  uint64_t dropped;
+};
+/* ADDRESS: unix://PATH, unixgram://PATH, udp://HOST:PORT, tcp://HOST:PORT,
+   NULL for /dev/log.  */
+int cc_syslog_open (struct cc_syslog *s, const char *address, cc_error_t *err);
+void cc_syslog_write (struct cc_syslog *s, bool is_stderr, const char *data, size_t len);
+/* Whether MARGIN more bytes would not fit the backlog.  */
+bool cc_syslog_full (const struct cc_syslog *s, size_t margin);
+void cc_syslog_on_writable (struct cc_syslog *s);
+void cc_syslog_close (struct cc_syslog *s);
 
 /* restart.c: Docker's restart manager, pure.  */
 bool cc_restart_wanted (const struct cc_runtime_spec *s, int restart_count, int exit_code, bool stopped_by_user);

@@ -67,6 +67,7 @@ struct monitor
   const struct cc_cgroup_ops *cg;
   cJSON *state;
   struct cc_jsonlog log;
+  struct cc_syslog sink; /* the syslog driver's socket (fd -1: none) */
   struct stream out, err;
   struct stream tty;         /* the master of PID 1's terminal (runtime/attach.c) */
   int in_fd;                 /* the write end of PID 1's stdin (stdin_open), or -1 */
@@ -172,11 +173,46 @@ log_record (struct monitor *m, struct stream *s, const char *data, size_t len)
 {
   cleanup_error cc_error_t err = NULL;
 
+  if (m->sink.fd >= 0)
+    cc_syslog_write (&m->sink, s == &m->err, data, len);
   /* The `none` driver keeps nothing (m->log never opened).  */
   if (m->log.path == NULL)
     return;
   if (cc_jsonlog_write (&m->log, s->name, data, len, &err) < 0)
     cc_debug ("%s", err->msg);
+}
+
+/* The syslog driver: the socket, and Docker's "dual logging" cache
+   that `logs` reads unless disabled.  */
+static int
+open_sink (struct monitor *m, cc_error_t *err)
+{
+  const struct cc_runtime_spec *s = m->spec;
+  const struct
+  {
+    const char *name;
+    enum cc_syslog_format format;
+  } formats[] = { { "rfc5424", CC_SYSLOG_RFC5424 }, { "rfc5424micro", CC_SYSLOG_RFC5424MICRO } };
+  char host[256] = "";
+
+  gethostname (host, sizeof (host) - 1);
+  m->sink.fmt = (struct cc_syslog_fmt){ .facility = s->log_facility,
+                                        .tag = xstrdup (s->log_tag ?: m->id),
+                                        .hostname = xstrdup (*host ? host : "-"),
+                                        .pid = getpid () };
+  for (size_t i = 0; s->log_format && i < CC_N_ELEMENTS (formats); i++)
+    if (strcmp (formats[i].name, s->log_format) == 0)
+      m->sink.fmt.format = formats[i].format;
+  /* Blocking: a backlog of 64 KiB, then the container waits (its pipes
+     are not read); non-blocking: max-buffer-size, then lines are lost.  */
+  m->sink.max_pending = s->log_nonblocking ? s->log_max_buffer : 65536;
+  return cc_syslog_open (&m->sink, s->log_address, err);
+}
+
+static bool
+driver_is (const struct cc_runtime_spec *s, const char *name)
+{
+  return s->log_driver && strcmp (s->log_driver, name) == 0;
 }
 
 static int
@@ -185,9 +221,18 @@ open_log (struct monitor *m, const char *path, cc_error_t *err)
   const struct cc_runtime_spec *s = m->spec;
   const struct cc_jsonlog_opts o = { s->log_max_size, s->log_max_file, s->log_compress, s->log_attrs };
 
-  if (s->log_driver && strcmp (s->log_driver, "none") == 0)
+  if (driver_is (s, "syslog") && open_sink (m, err) < 0)
+    return -1;
+  if (driver_is (s, "none") || (driver_is (s, "syslog") && s->log_cache_disabled))
     return 0;
   return cc_jsonlog_open (&m->log, path, &o, err);
+}
+
+/* A blocking sink that is behind holds the container's output back.  */
+static bool
+sink_is_behind (const struct monitor *m)
+{
+  return ! m->spec->log_nonblocking && cc_syslog_full (&m->sink, LOG_CHUNK);
 }
 
 /* Emit each complete line, and any run that reached LOG_CHUNK.  */
@@ -762,7 +807,7 @@ serve_console (struct monitor *m, const struct pollfd *p, size_t n_fixed)
 /* The fixed entries, the console's clients, then the proxy's.  */
 enum
 {
-  POLL_FIXED = 7,
+  POLL_FIXED = 8,
   POLL_PROXY = POLL_FIXED + CC_CONSOLE_MAX,
 };
 
@@ -775,13 +820,15 @@ run_loop (struct monitor *m)
   while (! m->done)
     {
       int64_t now = cc_runtime_now_ms ();
+      const short in = sink_is_behind (m) ? 0 : POLLIN;
       const struct pollfd fixed[POLL_FIXED] = {
         { m->sigfd, POLLIN, 0 },
-        { m->out.fd, POLLIN, 0 },
-        { m->err.fd, POLLIN, 0 },
+        { m->out.fd, in, 0 },
+        { m->err.fd, in, 0 },
         { m->sync_fd, POLLIN, 0 },
         { m->probe.fd, POLLIN, 0 },
-        { m->tty.fd, POLLIN, 0 },
+        { m->tty.fd, in, 0 },
+        { m->sink.pending.len ? m->sink.fd : -1, POLLOUT, 0 },
         { m->console.listen_fd, POLLIN, 0 },
       };
       memcpy (p, fixed, sizeof (fixed));
@@ -801,7 +848,9 @@ run_loop (struct monitor *m)
         read_probe (m);
       if (p[5].revents)
         pump (m, &m->tty);
-      serve_console (m, p, 6);
+      if (p[6].revents)
+        cc_syslog_on_writable (&m->sink);
+      serve_console (m, p, 7);
       cc_proxy_dispatch (&m->proxy, p + POLL_PROXY, m->netns_fd);
       if (p[0].revents)
         on_signal (m);
@@ -950,6 +999,7 @@ static void
 monitor_release (struct monitor *m)
 {
   cc_jsonlog_close (&m->log);
+  cc_syslog_close (&m->sink);
   cc_buf_reset (&m->out.line);
   cc_buf_reset (&m->err.line);
   cc_buf_reset (&m->tty.line);
@@ -1024,6 +1074,7 @@ cc_runtime_monitor_main (const char *id_arg, int status_fd, bool start_now, char
     .console = { .listen_fd = -1 },
     .probe = { .fd = -1 },
     .log = { .fd = -1 },
+    .sink = { .fd = -1 },
   };
 
   cc_proxy_init (&m.proxy);

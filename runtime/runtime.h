@@ -78,9 +78,11 @@
        "healthcheck": { "test": ["CMD", ...] | ["CMD-SHELL", "..."] | ["NONE"],
                         "interval_ms", "timeout_ms", "retries", "start_period_ms",
                         "start_interval_ms" },
-       "log": { "driver": "json-file|local|none", "max_size": bytes, "max_file": n,
+       "log": { "driver": "json-file|local|none|syslog", "max_size": bytes, "max_file": n,
                 "compress": false, "attrs": ["NAME=VALUE"], "nonblocking": false,
-                "max_buffer": bytes },
+                "max_buffer": bytes, "address": "udp://h:p" (syslog; absent: /dev/log),
+                "facility": 3, "format": "rfc3164|rfc5424|rfc5424micro", "tag": "text",
+                "cache_disabled": false },
        "netns": "/run/ccompose/.../netns" | "host",
                                              absent: a new empty netns (lo up);
                                              "host": the caller's (network_mode: host)
@@ -188,14 +190,19 @@ struct cc_runtime_spec
   enum cc_restart_policy restart;
   int restart_max; /* on-failure:N, 0 = unbounded */
   struct cc_runtime_health health;
-  char *log_driver;     /* "json-file" (NULL), "local" or "none" (issue 15) */
+  char *log_driver;     /* "json-file" (NULL), "local", "none" or "syslog" (issue 15) */
   int64_t log_max_size; /* 0 = never rotate */
   int log_max_file;
   bool log_compress;      /* rotated files gzipped (<file>.N.gz) */
   char **log_attrs;       /* "NAME=VALUE", sorted: each record's "attrs" */
   bool log_nonblocking;   /* drop output rather than stall on a slow sink */
   int64_t log_max_buffer; /* with log_nonblocking: bytes held for the sink */
-  char *netns;            /* path to join, "host", or NULL: a new empty one */
+  /* syslog: where, facility (0-23), format (NULL: rfc3164), the expanded
+     tag; the file above is then the cache `logs` reads, unless disabled.  */
+  char *log_address, *log_format, *log_tag;
+  int log_facility;
+  bool log_cache_disabled;
+  char *netns; /* path to join, "host", or NULL: a new empty one */
   char *hosts_file, *resolv_conf, *hostname_file;
   char *owner; /* opaque to the runtime: the engine finds its containers by it */
   /* Run by the monitor, detached, each time the status or the health

@@ -55,6 +55,9 @@ cc_runtime_spec_free (struct cc_runtime_spec *s)
   cc_strv_free (s->cap_drop);
   free (s->log_driver);
   cc_strv_free (s->log_attrs);
+  free (s->log_address);
+  free (s->log_format);
+  free (s->log_tag);
   cc_strv_free (s->sysctls);
   free (s->rlimits);
   cc_strv_free (s->health.test);
@@ -773,6 +776,11 @@ static const struct field log_fields[] = {
   F_STRV (struct cc_runtime_spec, "attrs", log_attrs),
   F_BOOL (struct cc_runtime_spec, "nonblocking", log_nonblocking),
   F_INT (struct cc_runtime_spec, "max_buffer", log_max_buffer, 0),
+  F_STRING (struct cc_runtime_spec, "address", log_address),
+  F_SMALL_INT (struct cc_runtime_spec, "facility", log_facility, 0, 23),
+  F_STRING (struct cc_runtime_spec, "format", log_format),
+  F_STRING (struct cc_runtime_spec, "tag", log_tag),
+  F_BOOL (struct cc_runtime_spec, "cache_disabled", log_cache_disabled),
 };
 
 /* The drivers the monitor has (runtime/monitor.c); an attribute is a
@@ -780,14 +788,19 @@ static const struct field log_fields[] = {
 static int
 check_log (void *obj, cc_error_t *err)
 {
-  static const char *const drivers[] = { "json-file", "local", "none", NULL };
+  static const char *const drivers[] = { "json-file", "local", "none", "syslog", NULL };
+  static const char *const formats[] = { "rfc3164", "rfc5424", "rfc5424micro", NULL };
   const struct cc_runtime_spec *s = obj;
-  size_t i = 0;
+  size_t i = 0, f = 0;
 
   while (s->log_driver && drivers[i] && strcmp (drivers[i], s->log_driver) != 0)
     i++;
   if (s->log_driver && drivers[i] == NULL)
     return cc_error_make (err, EINVAL, "unknown driver `%s`", s->log_driver);
+  while (s->log_format && formats[f] && strcmp (formats[f], s->log_format) != 0)
+    f++;
+  if (s->log_format && formats[f] == NULL)
+    return cc_error_make (err, EINVAL, "unknown syslog format `%s`", s->log_format);
   for (char **a = s->log_attrs; a && *a; a++)
     if (strchr (*a, '=') == NULL || **a == '=')
       return cc_error_make (err, EINVAL, "attribute `%s` is not NAME=VALUE", *a);
@@ -981,6 +994,7 @@ set_defaults (struct cc_runtime_spec *s)
   s->stop_grace_ms = 10000;
   s->shm_size = 64 * 1024 * 1024;
   s->log_max_file = 1;
+  s->log_facility = 3; /* daemon, Docker's default */
   s->resources.memory_swappiness = -1;
   s->health.interval_ms = 30000;
   s->health.timeout_ms = 30000;

@@ -463,8 +463,8 @@ test_unknown_and_unsupported (void **state)
                 "test.yaml:1:1: unknown key `servics` in top level: did you mean `services`?");
   expect_error ("services:\n  web:\n    image: x\n    runtime: runc\n",
                 "test.yaml:4:5: `runtime` is not supported by ccompose yet");
-  expect_error ("services:\n  web:\n    image: x\n    logging:\n      driver: syslog\n",
-                "test.yaml:5:15: logging driver `syslog` is not supported by ccompose yet");
+  expect_error ("services:\n  web:\n    image: x\n    logging:\n      driver: journald\n",
+                "test.yaml:5:15: logging driver `journald` is not supported by ccompose yet");
   assert_int_equal (load_opts ("services:\n  web:\n    image: x\n    runtime: runc\n", &ignore, &p, &err), 0);
   assert_string_equal (cc_json_get_string (svc (p, "web"), "runtime"), "runc");
 }

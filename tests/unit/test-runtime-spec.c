@@ -35,7 +35,8 @@ static const char full[]
       "\"init\":true,\"terminal\":true,\"stdin_open\":true,"
       "\"stop_signal\":\"SIGINT\",\"stop_grace_ms\":1500,\"restart\":\"on-failure:3\","
       "\"log\":{\"driver\":\"local\",\"max_size\":1000,\"max_file\":3,\"compress\":true,\"attrs\":[\"a=b\"],"
-      "\"nonblocking\":true,\"max_buffer\":4096},\"healthcheck\":{\"test\":[\"CMD-SHELL\",\"true\"],"
+      "\"nonblocking\":true,\"max_buffer\":4096,\"address\":\"udp://h:1\",\"facility\":16,\"format\":\"rfc5424\","
+      "\"tag\":\"t\",\"cache_disabled\":true},\"healthcheck\":{\"test\":[\"CMD-SHELL\",\"true\"],"
       "\"interval_ms\":100,\"timeout_ms\":7,\"retries\":2,\"start_period_ms\":5,\"start_interval_ms\":9},"
       "\"netns\":\"/run/x\",\"hosts_file\":\"/h\",\"resolv_conf\":\"/r\",\"hostname_file\":\"/hn\"}";
 
@@ -85,7 +86,8 @@ test_defaults_and_caps (void **state)
       "\"no_new_privileges\":false,\"seccomp\":true,\"sysctls\":{},\"ulimits\":{},"
       "\"init\":false,\"terminal\":false,\"stdin_open\":false,\"stop_signal\":\"SIGTERM\",\"stop_grace_ms\":10000,"
       "\"restart\":\"no\","
-      "\"log\":{\"max_size\":0,\"max_file\":100,\"compress\":false,\"nonblocking\":false,\"max_buffer\":0}}");
+      "\"log\":{\"max_size\":0,\"max_file\":100,\"compress\":false,\"nonblocking\":false,\"max_buffer\":0,"
+      "\"facility\":3,\"cache_disabled\":false}}");
 }
 
 static void

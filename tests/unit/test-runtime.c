@@ -252,6 +252,43 @@ test_jsonlog_attrs (void **state)
   assert_string_equal (stream, "stdout");
 }
 
+/* Docker's syslog formats; hostile output cannot start a message of its
+   own or forge a header (issue 15).  */
+static void
+test_syslog_encoding (void **state)
+{
+  struct timespec ts = { 1700000000, 123456789 };
+  struct cc_syslog_fmt f = { CC_SYSLOG_RFC5424, 16, (char *)"web", (char *)"host", 42, false, false };
+  size_t n;
+  cleanup_free char *a = cc_syslog_encode (&f, false, "hello\n", 6, &ts, &n);
+  cleanup_free char *b = NULL, *c = NULL, *d = NULL, *big = NULL, *e = NULL;
+  cleanup_free char *line = xmalloc (1 << 20);
+
+  (void)state;
+  assert_string_equal (a, "<134>1 2023-11-14T22:13:20Z host web 42 web - hello");
+  assert_int_equal (n, strlen (a));
+  f.format = CC_SYSLOG_RFC5424MICRO;
+  f.stream = true;
+  b = cc_syslog_encode (&f, true, "x\r\n<0>1 forged\0y\n", 17, &ts, &n);
+  assert_int_equal (n, 70);
+  assert_memory_equal (b, "<131>1 2023-11-14T22:13:20.123456Z host web 42 web - x  <0>1 forged y\n", 70);
+  f.format = CC_SYSLOG_RFC3164;
+  f.stream = false;
+  c = cc_syslog_encode (&f, false, "m", 1, &ts, &n);
+  assert_non_null (strstr (c, " 2023") == NULL ? c : NULL);
+  assert_int_equal (strncmp (c, "<134>Nov 1", 10), 0);
+  assert_non_null (strstr (c, " host web[42]: m"));
+  f.local = true;
+  d = cc_syslog_encode (&f, false, "m", 1, &ts, &n);
+  assert_non_null (strstr (d, ":20 web[42]: m"));
+  memset (line, 'a', 1 << 20);
+  big = cc_syslog_encode (&f, false, line, 1 << 20, &ts, &n);
+  assert_true (n > 1 << 20);
+  assert_null (memchr (big, '\n', n));
+  e = cc_syslog_encode (&f, false, "", 0, &ts, &n);
+  assert_non_null (strstr (e, "web[42]: "));
+}
+
 /* compress: rotated files are <file>.N.gz, and read back whole.  */
 static void
 test_jsonlog_compress (void **state)
@@ -680,6 +717,7 @@ main (void)
     cmocka_unit_test (test_jsonlog_rotation),
     cmocka_unit_test (test_jsonlog_attrs),
     cmocka_unit_test (test_jsonlog_compress),
+    cmocka_unit_test (test_syslog_encoding),
     cmocka_unit_test (test_seccomp_argument_rules_are_dockers),
   };
 

@@ -170,7 +170,7 @@ test_restart_always_keeps_netns_until_stopped() {
     [ "$(state_field a1 restart_count)" -ge 2 ] || return 1
     pid=$(state_field a1 pid) && [ "$pid" != "$pid1" ] && ns=$(readlink "/proc/$pid/ns/net") && [ "$ns" = "$ns1" ]
   }
-  wait_for 15 "a restarted PID 1 in the first network namespace" restarted_in_same_ns
+  wait_for 40 "a restarted PID 1 in the first network namespace" restarted_in_same_ns
   assert_exit 0 rt stop -t 1 a1
   status_is a1 exited || fail "still $(state_field a1 status) after stop"
   local n

@@ -767,27 +767,11 @@ cc_engine_build_spec (const struct cc_project *p, const struct cc_service *svc, 
   return 0;
 }
 
-/* The labels a container has: the service's, then Compose's own, which a
-   service cannot fake (as cc_engine_container_labels shows them).  */
-static cJSON *
-labels_of (const struct cc_service *svc, const cJSON *entry)
-{
-  const cJSON *compose = cJSON_GetObjectItemCaseSensitive (entry, "labels");
-  cJSON *o = cJSON_CreateObject ();
-
-  for (size_t i = 0; i < svc->labels.n; i++)
-    cc_json_set_string (o, svc->labels.items[i].name, svc->labels.items[i].value ?: "");
-  for (const cJSON *l = compose ? compose->child : NULL; l; l = l->next)
-    if (cJSON_IsString (l))
-      cc_json_set_string (o, l->string, l->valuestring);
-  return o;
-}
-
 int
 cc_engine_set_log_attrs (struct cc_runtime_spec *s, const struct cc_service *svc, const cJSON *entry, const char *name,
                          cc_error_t *err)
 {
-  cleanup_cjson cJSON *labels = labels_of (svc, entry);
+  cleanup_cjson cJSON *labels = cc_engine_service_labels (svc, entry);
   const char *tmpl = cc_kv_get (&svc->log_options, "tag");
   const struct cc_log_tag_info info = {
     .id = cc_json_get_string (entry, "id"),

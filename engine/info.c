@@ -211,20 +211,28 @@ annotations_text (const char *name, const cJSON *config)
 }
 
 cJSON *
-cc_engine_container_labels (const char *name, const cJSON *entry)
+cc_engine_service_labels (const struct cc_service *svc, const cJSON *entry)
 {
-  cleanup_service struct cc_service *svc = NULL;
   const cJSON *compose = cJSON_GetObjectItemCaseSensitive (entry, "labels");
   cJSON *o = cJSON_CreateObject ();
 
-  if (cc_service_new (name, cJSON_GetObjectItemCaseSensitive (entry, "config"), NULL, &svc, NULL) == 0)
-    for (size_t i = 0; i < svc->labels.n; i++)
-      cc_json_set_string (o, svc->labels.items[i].name, svc->labels.items[i].value ?: "");
+  for (size_t i = 0; svc && i < svc->labels.n; i++)
+    cc_json_set_string (o, svc->labels.items[i].name, svc->labels.items[i].value ?: "");
   /* Compose's own labels are set last: a service cannot fake them.  */
   for (const cJSON *l = compose ? compose->child : NULL; l; l = l->next)
     if (cJSON_IsString (l))
       cc_json_set_string (o, l->string, l->valuestring);
   return o;
+}
+
+cJSON *
+cc_engine_container_labels (const char *name, const cJSON *entry)
+{
+  cleanup_service struct cc_service *svc = NULL;
+
+  /* A recorded config that no longer parses still shows Compose's labels.  */
+  (void)cc_service_new (name, cJSON_GetObjectItemCaseSensitive (entry, "config"), NULL, &svc, NULL);
+  return cc_engine_service_labels (svc, entry);
 }
 
 /* The labels as `docker ps --format json` prints them: "k=v,k2=v2",

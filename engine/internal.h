@@ -55,6 +55,9 @@ int cc_engine_remove_for_down (const char *project, const cJSON *entry, const ch
                                cc_error_t *err);
 
 /* Recreate NAME keeping its netns, endpoints and files (see ops.c).  */
+/* A container's labels as an object: SVC's (when known), then Compose's
+   own recorded in ENTRY, which a service cannot fake.  */
+cJSON *cc_engine_service_labels (const struct cc_service *svc, const cJSON *entry);
 int cc_engine_recreate_in_place (const struct cc_project *p, const struct cc_service *svc, const cJSON *entry,
                                  const char *name, int64_t timeout_ms, cc_error_t *err);
 

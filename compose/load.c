@@ -40,14 +40,6 @@ struct loader
   struct cc_env *env;
 };
 
-static void
-cleanup_loaded_fn (struct cc_loaded **l)
-{
-  if (*l)
-    cc_loaded_free (*l);
-}
-#define cleanup_loaded __attribute__ ((cleanup (cleanup_loaded_fn)))
-
 void
 cc_loaded_free (struct cc_loaded *l)
 {

@@ -72,6 +72,13 @@ struct cc_loaded
   struct cc_env *env;   /* the interpolation environment (shell + env files + .env) */
 };
 void cc_loaded_free (struct cc_loaded *l);
+static inline void
+cc_loaded_freep (struct cc_loaded **l)
+{
+  if (*l)
+    cc_loaded_free (*l);
+}
+#define cleanup_loaded __attribute__ ((cleanup (cc_loaded_freep)))
 
 /* load.c: discovery (compose.yaml, compose.yml, docker-compose.yml,
    docker-compose.yaml searched upward from the working directory, plus

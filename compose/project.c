@@ -10,14 +10,6 @@
 #include "lib/strv.h"
 #include "lib/xalloc.h"
 
-static void
-cleanup_loaded_fn (struct cc_loaded **l)
-{
-  if (*l)
-    cc_loaded_free (*l);
-}
-#define cleanup_loaded __attribute__ ((cleanup (cleanup_loaded_fn)))
-
 int
 cc_project_from_tree (const struct cc_compose_options *opts, const struct cc_loaded *l, struct cc_project **out,
                       cc_error_t *err)

@@ -140,14 +140,6 @@ extract_tree (const struct cc_node *n, cJSON *vars)
     extract_tree (n->items[i], vars);
 }
 
-static void
-cleanup_loaded_fn (struct cc_loaded **l)
-{
-  if (*l)
-    cc_loaded_free (*l);
-}
-#define cleanup_loaded __attribute__ ((cleanup (cleanup_loaded_fn)))
-
 int
 cc_compose_variables (const struct cc_compose_options *opts, cJSON **out, cc_error_t *err)
 {

@@ -93,13 +93,6 @@ load_fail (struct cc_compose_options *o)
   return msg;
 }
 
-static void
-cleanup_loaded_fn (struct cc_loaded **l)
-{
-  cc_loaded_free (*l);
-}
-#define cleanup_loaded __attribute__ ((cleanup (cleanup_loaded_fn)))
-
 static const char *
 svc_get (const struct cc_loaded *l, const char *service, const char *key)
 {
